@@ -1,0 +1,55 @@
+/**
+ * Check Install: reads each host's command invocation. When every host succeeded, the
+ * installed release is recorded on the host (tag fleetflow:release), so the record of
+ * what runs where is only ever written after the fact.
+ */
+import { CreateTagsCommand } from '@aws-sdk/client-ec2';
+import { ec2 } from '../shared/clients';
+import { PatchFailedError } from '../shared/errors';
+import { describeHosts, nextPollSeconds } from '../shared/polling';
+import { cancelCommands, readProgress } from '../shared/ssm-commands';
+import { requirePhase } from './check-drained';
+import { targetVersions } from './install-release';
+import { RELEASE_TAG } from './plan-release';
+import type { BatchTaskInput, PhaseState } from './types';
+
+/** CreateTags accepts up to 1000 resource IDs; AWS recommends smaller batches. */
+const MAX_RESOURCES_PER_CREATE_TAGS = 500;
+
+export const handler = async (event: BatchTaskInput): Promise<PhaseState> => checkInstall(event);
+
+export async function checkInstall(event: BatchTaskInput): Promise<PhaseState> {
+  const phase = requirePhase(event);
+  const { tier, batch } = event;
+  const now = Date.now();
+  const progress = await readProgress(phase.commandIds ?? [], batch.hosts.map((h) => h.id));
+
+  if (progress.pending.length > 0) {
+    if (now < phase.deadline) {
+      return { ...phase, waitSeconds: nextPollSeconds(now - phase.startedAt, tier.polling, phase.deadline - now) };
+    }
+    await cancelCommands(phase.commandIds ?? []);
+    const late = batch.hosts.filter((h) => progress.pending.includes(h.id));
+    throw new PatchFailedError(`tier ${tier.name}: install did not finish within ${tier.install.timeoutSeconds}s on ${describeHosts(late)}`);
+  }
+  if (progress.failed.length > 0) {
+    const failed = progress.failed.map((f) => {
+      const host = batch.hosts.find((h) => h.id === f.instanceId);
+      return `${describeHosts(host ? [host] : [{ id: f.instanceId, name: f.instanceId }])}: ${f.details}`;
+    });
+    throw new PatchFailedError(`tier ${tier.name}: install ${event.rollback ? 'of the previous release ' : ''}failed on ${failed.join('; ')}`);
+  }
+  for (const [version, ids] of targetVersions(event)) await recordRelease(version, ids);
+  return { ...phase, done: true, waitSeconds: 0 };
+}
+
+async function recordRelease(version: string, instanceIds: readonly string[]): Promise<void> {
+  for (let i = 0; i < instanceIds.length; i += MAX_RESOURCES_PER_CREATE_TAGS) {
+    await ec2.send(
+      new CreateTagsCommand({
+        Resources: instanceIds.slice(i, i + MAX_RESOURCES_PER_CREATE_TAGS),
+        Tags: [{ Key: RELEASE_TAG, Value: version }],
+      }),
+    );
+  }
+}

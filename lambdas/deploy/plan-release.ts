@@ -1,0 +1,174 @@
+/**
+ * Plan Release: validates the execution input against the environment, finds each
+ * tier's hosts by tag, and splits them into batches that keep the tier's minimum
+ * healthy capacity. Nothing is changed; every refusal happens here, before the
+ * first host leaves traffic.
+ */
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { paginateDescribeInstances } from '@aws-sdk/client-ec2';
+import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { resolveBatchPolicy, partition } from '../../lib/environment/batch-policy';
+import { isHostTier, type HostTierDefinition } from '../../lib/environment/model';
+import { parseEnvironment } from '../../lib/environment/parse';
+import { cloudwatch, ec2, elbv2 } from '../shared/clients';
+import { InvalidInputError, InventoryError } from '../shared/errors';
+import { describeHosts } from '../shared/polling';
+import { logger } from '../shared/logger';
+import type { DeployInput, DeployPlan, HostRef, PlannedTier, TrafficPlan } from './types';
+
+/** The tag on each instance that records which release it runs. */
+export const RELEASE_TAG = 'fleetflow:release';
+const RELEASE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+const MAX_ALARM_NAMES_PER_CALL = 100;
+
+export interface PlanReleaseEvent {
+  readonly environment: unknown;
+  readonly input: unknown;
+  readonly execution: string;
+}
+
+export const handler = async (event: PlanReleaseEvent): Promise<DeployPlan> => {
+  const plan = await planRelease(event);
+  logger.info('planned release', { release: plan.release, hosts: plan.hostCount, batches: plan.batchCount });
+  return plan;
+};
+
+export function parseDeployInput(input: unknown): DeployInput {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new InvalidInputError(`execution input must be a JSON object such as {"release": "2.0.0"} (received ${JSON.stringify(input)})`);
+  }
+  const { release, ...rest } = input as Record<string, unknown>;
+  const unknownFields = Object.keys(rest);
+  if (unknownFields.length > 0) {
+    throw new InvalidInputError(`execution input has unknown field(s) ${unknownFields.join(', ')}; allowed: release`);
+  }
+  if (typeof release !== 'string' || !RELEASE_PATTERN.test(release)) {
+    throw new InvalidInputError(
+      `release must be 1-64 letters, digits, ".", "_", "+" or "-", starting with a letter or digit (received ${JSON.stringify(release)})`,
+    );
+  }
+  return { release };
+}
+
+export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> {
+  const { release } = parseDeployInput(event.input);
+  let environment;
+  try {
+    environment = parseEnvironment(event.environment);
+  } catch (err) {
+    throw new InvalidInputError((err as Error).message, { cause: err });
+  }
+  const hostTiers = environment.tiers.filter(isHostTier).sort((a, b) => a.order - b.order);
+
+  const tiers: PlannedTier[] = [];
+  const alreadyReleased: string[] = [];
+  let hostCount = 0;
+  for (const tier of hostTiers) {
+    const hosts = await findHosts(tier);
+    if (hosts.length === 0) {
+      throw new InventoryError(`tier ${tier.name}: no running instance has the tags ${JSON.stringify(tier.hosts.tags)}`);
+    }
+    const unrecorded = hosts.filter((h) => !h.previous);
+    if (unrecorded.length > 0) {
+      throw new InventoryError(
+        `tier ${tier.name}: ${describeHosts(unrecorded)} have no ${RELEASE_TAG} tag, so a failed batch could not be ` +
+          'rolled back; tag each host with the release it runs',
+      );
+    }
+    const { batchSize, minHealthy } = resolveBatchPolicy(tier.name, tier.batch, hosts.length);
+    const { traffic, healthyAfterSeconds } = await resolveTraffic(tier, hosts);
+    await assertAlarmsExist(tier);
+
+    const toPatch = hosts.filter((h) => h.previous !== release);
+    alreadyReleased.push(...hosts.filter((h) => h.previous === release).map((h) => h.name));
+    hostCount += hosts.length;
+    const batches = partition(toPatch, batchSize);
+    tiers.push({
+      spec: {
+        environment: environment.name,
+        name: tier.name,
+        role: tier.role,
+        traffic,
+        install: tier.install,
+        drainTimeoutSeconds: tier.drain.timeoutSeconds,
+        healthTimeoutSeconds: tier.health.timeoutSeconds,
+        healthyAfterSeconds,
+        alarms: tier.alarms,
+        hostCount: hosts.length,
+        minHealthy,
+        batchSize,
+        polling: environment.polling,
+      },
+      batchCount: batches.length,
+      batches,
+    });
+  }
+  return {
+    environment: environment.name,
+    release,
+    tiers,
+    hostCount,
+    batchCount: tiers.reduce((n, t) => n + t.batchCount, 0),
+    alreadyReleased,
+  };
+}
+
+/** Running instances carrying every tag of the tier's selector, in a stable order. */
+async function findHosts(tier: HostTierDefinition): Promise<HostRef[]> {
+  const filters = [
+    ...Object.entries(tier.hosts.tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
+    { Name: 'instance-state-name', Values: ['running'] },
+  ];
+  const hosts: HostRef[] = [];
+  for await (const page of paginateDescribeInstances({ client: ec2, pageSize: 1000 }, { Filters: filters })) {
+    for (const reservation of page.Reservations ?? []) {
+      for (const instance of reservation.Instances ?? []) {
+        if (!instance.InstanceId) continue;
+        const tag = (key: string) => instance.Tags?.find((t) => t.Key === key)?.Value ?? '';
+        hosts.push({ id: instance.InstanceId, name: tag('Name') || instance.InstanceId, previous: tag(RELEASE_TAG) });
+      }
+    }
+  }
+  return hosts.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }) || a.id.localeCompare(b.id));
+}
+
+async function resolveTraffic(
+  tier: HostTierDefinition,
+  hosts: readonly HostRef[],
+): Promise<{ traffic: TrafficPlan; healthyAfterSeconds: number }> {
+  if (tier.traffic.kind !== 'target-group') return { traffic: tier.traffic, healthyAfterSeconds: 0 };
+  const { TargetGroups = [] } = await elbv2.send(new DescribeTargetGroupsCommand({ Names: tier.traffic.targetGroups }));
+  const arns: string[] = [];
+  let healthyAfterSeconds = 0;
+  for (const name of tier.traffic.targetGroups) {
+    const group = TargetGroups.find((g) => g.TargetGroupName === name);
+    if (!group?.TargetGroupArn) throw new InventoryError(`tier ${tier.name}: target group ${name} does not exist`);
+    arns.push(group.TargetGroupArn);
+    healthyAfterSeconds = Math.max(
+      healthyAfterSeconds,
+      (group.HealthCheckIntervalSeconds ?? 30) * (group.HealthyThresholdCount ?? 5),
+    );
+    // Only hosts already in service are rolled; registering a host that was out on
+    // purpose would change the service, not release onto it.
+    const { TargetHealthDescriptions = [] } = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: group.TargetGroupArn }));
+    const registered = new Set(TargetHealthDescriptions.map((d) => d.Target?.Id));
+    const missing = hosts.filter((h) => !registered.has(h.id));
+    if (missing.length > 0) {
+      throw new InventoryError(`tier ${tier.name}: ${describeHosts(missing)} not registered in target group ${name}`);
+    }
+  }
+  return { traffic: { kind: 'target-group', targetGroupArns: arns }, healthyAfterSeconds };
+}
+
+async function assertAlarmsExist(tier: HostTierDefinition): Promise<void> {
+  const found = new Set<string>();
+  for (let i = 0; i < tier.alarms.length; i += MAX_ALARM_NAMES_PER_CALL) {
+    const names = tier.alarms.slice(i, i + MAX_ALARM_NAMES_PER_CALL);
+    const { MetricAlarms = [], CompositeAlarms = [] } = await cloudwatch.send(
+      new DescribeAlarmsCommand({ AlarmNames: names, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: 100 }),
+    );
+    for (const alarm of [...MetricAlarms, ...CompositeAlarms]) if (alarm.AlarmName) found.add(alarm.AlarmName);
+  }
+  const missing = tier.alarms.filter((a) => !found.has(a));
+  if (missing.length > 0) throw new InventoryError(`tier ${tier.name}: alarm(s) ${missing.join(', ')} do not exist`);
+}

@@ -1,0 +1,54 @@
+/**
+ * Take Batch Out: removes the batch's hosts from traffic (ELB deregistration, or the
+ * tier's drain command) after checking that the rest of the tier still holds the
+ * minimum healthy capacity. Draining is then polled by Check Drain.
+ */
+import { InsufficientCapacityError } from '../shared/errors';
+import { describeHosts, nextPollSeconds } from '../shared/polling';
+import { sendToHosts } from '../shared/ssm-commands';
+import { deregister, healthyTargets } from '../shared/target-health';
+import type { BatchTaskInput, PhaseState } from './types';
+
+export const handler = async (event: BatchTaskInput): Promise<PhaseState> => takeOutOfTraffic(event);
+
+export async function takeOutOfTraffic(event: BatchTaskInput): Promise<PhaseState> {
+  const { tier, batch } = event;
+  const ids = batch.hosts.map((h) => h.id);
+  const startedAt = Date.now();
+  const deadline = startedAt + tier.drainTimeoutSeconds * 1000;
+  const firstWait = nextPollSeconds(0, tier.polling);
+
+  switch (tier.traffic.kind) {
+    case 'target-group': {
+      // A rollback restores the previous release even when capacity is already short.
+      if (!event.rollback) await assertCapacityWithout(event, tier.traffic.targetGroupArns);
+      await deregister(tier.traffic.targetGroupArns, ids);
+      return { startedAt, deadline, done: false, waitSeconds: firstWait };
+    }
+    case 'drain-command': {
+      const commandIds = await sendToHosts({
+        command: tier.traffic.drain,
+        instanceIds: ids,
+        comment: `fleetflow ${tier.environment}/${tier.name} drain batch ${batch.index + 1}/${batch.count}`,
+      });
+      return { startedAt, deadline, done: false, waitSeconds: firstWait, commandIds };
+    }
+    case 'none':
+      return { startedAt, deadline, done: true, waitSeconds: 0 };
+  }
+}
+
+/** The tier must keep `minHealthy` hosts in service in every target group without this batch. */
+async function assertCapacityWithout(event: BatchTaskInput, targetGroupArns: readonly string[]): Promise<void> {
+  const batchIds = new Set(event.batch.hosts.map((h) => h.id));
+  for (const arn of targetGroupArns) {
+    const healthy = await healthyTargets(arn);
+    const remaining = [...healthy].filter((id) => !batchIds.has(id)).length;
+    if (remaining < event.tier.minHealthy) {
+      throw new InsufficientCapacityError(
+        `tier ${event.tier.name}: taking out ${describeHosts(event.batch.hosts)} would leave ${remaining} healthy host(s) in ` +
+          `${arn.split(':').pop()}, below the minimum of ${event.tier.minHealthy}; nothing was changed`,
+      );
+    }
+  }
+}

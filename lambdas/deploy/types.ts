@@ -1,0 +1,104 @@
+/**
+ * The payload that flows between the states of the deploy workflow. It stays small:
+ * IDs, names, counts and timestamps, never whole API responses.
+ */
+
+/** Execution input, as typed into the console or sent by StartExecution. */
+export interface DeployInput {
+  /** The release to install, e.g. "2026.11.25-1". */
+  readonly release: string;
+}
+
+export interface CommandSpec {
+  readonly document: string;
+  readonly parameters: Record<string, string[]>;
+  readonly timeoutSeconds: number;
+}
+
+export type TrafficPlan =
+  | { readonly kind: 'target-group'; readonly targetGroupArns: string[] }
+  | { readonly kind: 'drain-command'; readonly drain: CommandSpec; readonly undrain: CommandSpec }
+  | { readonly kind: 'none' };
+
+export interface HostRef {
+  readonly id: string;
+  /** The Name tag, for people reading errors and progress. */
+  readonly name: string;
+  /** The release the host had when the execution planned it: what a rollback restores. */
+  readonly previous: string;
+}
+
+/** Everything a batch needs to know about its tier, resolved against the live account. */
+export interface TierPlan {
+  readonly environment: string;
+  readonly name: string;
+  readonly role: 'web' | 'middle' | 'monitoring';
+  readonly traffic: TrafficPlan;
+  readonly install: CommandSpec;
+  readonly drainTimeoutSeconds: number;
+  readonly healthTimeoutSeconds: number;
+  /** Soonest a registered target can pass its health checks (interval x healthy threshold). */
+  readonly healthyAfterSeconds: number;
+  readonly alarms: string[];
+  readonly hostCount: number;
+  readonly minHealthy: number;
+  readonly batchSize: number;
+  readonly polling: { readonly minSeconds: number; readonly maxSeconds: number };
+}
+
+export interface PlannedTier {
+  readonly spec: TierPlan;
+  readonly batchCount: number;
+  readonly batches: HostRef[][];
+}
+
+export interface DeployPlan {
+  readonly environment: string;
+  readonly release: string;
+  readonly tiers: PlannedTier[];
+  readonly hostCount: number;
+  readonly batchCount: number;
+  /** Hosts already on the release (e.g. a re-run after a failure); they are not touched. */
+  readonly alreadyReleased: string[];
+}
+
+/** Progress of one long operation (drain, install, health), polled by a Wait loop. */
+export interface PhaseState {
+  /** Epoch milliseconds. */
+  readonly startedAt: number;
+  readonly deadline: number;
+  readonly done: boolean;
+  /** Seconds the Wait state pauses before the next check. */
+  readonly waitSeconds: number;
+  /** SSM commands behind the phase, when it runs through Run Command. */
+  readonly commandIds?: string[];
+}
+
+export interface StateError {
+  readonly Error: string;
+  readonly Cause: string;
+}
+
+/** State of one iteration of the batch loop. */
+export interface BatchState {
+  readonly release: string;
+  readonly execution: string;
+  readonly tier: TierPlan;
+  readonly batch: { readonly index: number; readonly count: number; readonly hosts: HostRef[] };
+  readonly drain?: PhaseState;
+  readonly install?: PhaseState;
+  readonly health?: PhaseState;
+  readonly failure?: StateError;
+}
+
+/** Input of the tasks that run in both directions: forward, or restoring `previous`. */
+export interface BatchTaskInput {
+  readonly release: string;
+  readonly execution: string;
+  readonly tier: TierPlan;
+  readonly batch: BatchState['batch'];
+  /** True when the task restores each host's previous release. */
+  readonly rollback: boolean;
+  /** The phase being polled, for check tasks. */
+  readonly phase?: PhaseState;
+}

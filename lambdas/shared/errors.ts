@@ -1,0 +1,65 @@
+/**
+ * Errors the state machine reacts to. Each has a stable `name`, because a Retry or
+ * Catch `ErrorEquals` and the execution's failure both match on it, and a message
+ * that names the hosts involved.
+ */
+abstract class FleetFlowError extends Error {
+  abstract override readonly name: string;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** The execution input or the environment definition cannot be honoured. */
+export class InvalidInputError extends FleetFlowError {
+  override readonly name = 'InvalidInputError';
+}
+
+/** A tier selected no running hosts, or a host has no recorded release to roll back to. */
+export class InventoryError extends FleetFlowError {
+  override readonly name = 'InventoryError';
+}
+
+/** Taking the batch out would leave fewer hosts in service than the tier's minimum. */
+export class InsufficientCapacityError extends FleetFlowError {
+  override readonly name = 'InsufficientCapacityError';
+}
+
+/** Hosts were still draining connections when the tier's drain timeout ran out. */
+export class DrainTimeoutError extends FleetFlowError {
+  override readonly name = 'DrainTimeoutError';
+}
+
+/** The drain or undrain command of a clustered tier failed on a host. */
+export class DrainFailedError extends FleetFlowError {
+  override readonly name = 'DrainFailedError';
+}
+
+/** The release's install command did not succeed on every host of the batch. */
+export class PatchFailedError extends FleetFlowError {
+  override readonly name = 'PatchFailedError';
+}
+
+/** Hosts did not pass health checks within the tier's health timeout. */
+export class HostUnhealthyError extends FleetFlowError {
+  override readonly name = 'HostUnhealthyError';
+}
+
+/** A CloudWatch alarm guarding the tier is in ALARM. */
+export class AlarmFiredError extends FleetFlowError {
+  override readonly name = 'AlarmFiredError';
+}
+
+/** Restoring the previous release on a failed batch did not succeed. */
+export class RollbackFailedError extends FleetFlowError {
+  override readonly name = 'RollbackFailedError';
+}
+
+/** Errors that are failures of the batch and trigger its rollback. */
+export const BATCH_FAILURE_ERRORS = [
+  'DrainTimeoutError',
+  'DrainFailedError',
+  'PatchFailedError',
+  'HostUnhealthyError',
+  'AlarmFiredError',
+] as const;

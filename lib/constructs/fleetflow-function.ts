@@ -1,0 +1,120 @@
+/**
+ * The one place that fixes every FleetFlow Lambda's defaults: runtime, architecture,
+ * bundling, JSON logs into an owned log group, tracing, timeout. Each function gets
+ * its own role with no managed policy; callers grant exactly what the task needs.
+ */
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export interface FleetFlowFunctionProps {
+  /** Handler module, relative to the repository's `lambdas/` folder, e.g. `deploy/plan-release.ts`. */
+  readonly handler: string;
+  /** What the task does, shown in the Lambda console. */
+  readonly description: string;
+  /** @default Duration.minutes(1) */
+  readonly timeout?: Duration;
+}
+
+/** Metadata key that ties a synthesized function to its handler module (used by the simulator). */
+export const HANDLER_METADATA_KEY = 'fleetflow:handler';
+
+export const XRAY_REASON = 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions';
+
+const LAMBDAS_DIR = fileURLToPath(new URL('../../lambdas/', import.meta.url));
+
+export class FleetFlowFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: iam.Role;
+  private readonly wildcardReasons = new Map<string, string[]>();
+
+  constructor(scope: Construct, id: string, props: FleetFlowFunctionProps) {
+    super(scope, id);
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `FleetFlow ${id}: ${props.description}`,
+    });
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: `${LAMBDAS_DIR}${props.handler}`,
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: props.timeout ?? Duration.minutes(1),
+      role: this.role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: { POWERTOOLS_SERVICE_NAME: 'fleetflow', NODE_OPTIONS: '--enable-source-maps' },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        format: OutputFormat.ESM,
+        target: 'node24',
+        // Bundle the SDK: per-client imports keep each bundle small and pin the version we tested.
+        externalModules: [],
+        mainFields: ['module', 'main'],
+        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+      },
+    });
+    logGroup.grantWrite(this.role);
+    this.wildcardReasons.set('*', [XRAY_REASON]);
+    acknowledgeWildcard(this.role, '*', XRAY_REASON);
+    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(HANDLER_METADATA_KEY, props.handler);
+  }
+
+  /**
+   * Grants the task one statement. A resource containing "*" needs `wildcardReason`,
+   * which is recorded as the cdk-nag acknowledgement of exactly that resource.
+   */
+  allow(grant: {
+    actions: string[];
+    resources: string[];
+    conditions?: Record<string, Record<string, unknown>>;
+    wildcardReason?: string;
+  }): void {
+    this.role.addToPolicy(new iam.PolicyStatement({ actions: grant.actions, resources: grant.resources, conditions: grant.conditions }));
+    for (const resource of grant.resources.filter((r) => r.includes('*'))) {
+      if (!grant.wildcardReason) throw new Error(`${this.node.path}: wildcard resource ${resource} granted without a reason`);
+      const reasons = this.wildcardReasons.get(resource) ?? [];
+      reasons.push(grant.wildcardReason);
+      this.wildcardReasons.set(resource, reasons);
+      acknowledgeWildcard(this.role, resource, reasons.join('; '));
+    }
+  }
+
+  arn(service: string, resource: string, account = Stack.of(this).account): string {
+    const stack = Stack.of(this);
+    return `arn:${stack.partition}:${service}:${stack.region}:${account}:${resource}`;
+  }
+}
+
+/** Acknowledges the cdk-nag IAM5 finding for one wildcard resource of a role. */
+export function acknowledgeWildcard(scope: Construct, resource: string, reason: string): void {
+  const finding = nagResourceName(Stack.of(scope).resolve(resource));
+  Validations.of(scope).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::${finding}]`, reason });
+}
+
+/** Renders a resolved CloudFormation value the way cdk-nag names it in findings. */
+function nagResourceName(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object') {
+    const v = value as Record<string, unknown>;
+    if ('Ref' in v) return `<${String(v.Ref)}>`;
+    if ('Fn::GetAtt' in v) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
+    if ('Fn::Join' in v) {
+      const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+      return parts.map(nagResourceName).join(separator);
+    }
+  }
+  return JSON.stringify(value);
+}
