@@ -1,0 +1,366 @@
+/**
+ * The simulated AWS account: hosts, target groups, Run Command, alarms and an RDS
+ * instance, on the virtual clock (Date.now() is faked while a simulation runs).
+ *
+ * State that changes with time (a draining target, an install in progress, a target
+ * passing its health checks) is computed from timestamps when it is observed, and
+ * scheduled effects (an install finishing) are applied in time order before every
+ * API call, so jumping the clock forward is exact.
+ */
+import { SimulatedServiceError, validation } from './aws-errors';
+
+export interface HostProfile {
+  /** Seconds until in-flight requests finish once the host leaves the target group. */
+  readonly drainSeconds: number;
+  /** Seconds the install document runs on this host. */
+  readonly installSeconds: number;
+}
+
+export interface SimHost {
+  readonly id: string;
+  readonly name: string;
+  readonly tier: string;
+  readonly tags: Map<string, string>;
+  readonly profile: HostProfile;
+  state: 'running' | 'stopped';
+  /** What is actually installed (the tag is only FleetFlow's record of it). */
+  release: string;
+  halfInstalled: boolean;
+  /** Clustered tiers: drained by command. */
+  drained: boolean;
+  /** Times at which the host's service became healthy (true) or unhealthy (false). */
+  readonly healthTimeline: Array<{ at: number; healthy: boolean }>;
+}
+
+export interface SimTarget {
+  registeredAt: number;
+  deregisteredAt?: number;
+  drainEndsAt?: number;
+}
+
+export interface SimTargetGroup {
+  readonly arn: string;
+  readonly name: string;
+  readonly tier: string;
+  readonly intervalSeconds: number;
+  readonly healthyThreshold: number;
+  readonly unhealthyThreshold: number;
+  readonly deregistrationDelaySeconds: number;
+  readonly targets: Map<string, SimTarget>;
+}
+
+export type DocumentRole = 'install' | 'drain' | 'undrain';
+
+export interface SimInvocation {
+  readonly instanceId: string;
+  readonly requestedAt: number;
+  readonly startsAt: number;
+  readonly endsAt: number;
+  readonly outcome: 'Success' | 'Failed';
+  status: string;
+  details: string;
+}
+
+export interface SimCommand {
+  readonly id: string;
+  readonly document: string;
+  readonly parameters: Record<string, string[]>;
+  readonly comment: string;
+  readonly invocations: Map<string, SimInvocation>;
+}
+
+export interface SimAlarm {
+  readonly name: string;
+  readonly type: 'MetricAlarm' | 'CompositeAlarm';
+  state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+  updatedAt: number;
+}
+
+export interface SimDatabase {
+  readonly identifier: string;
+  readonly name: string;
+  status: string;
+  schemaRelease: string;
+}
+
+/** Faults injected into the account, by host name or service. */
+export interface AccountFaults {
+  readonly patchFail: Set<string>;
+  readonly unhealthy: Set<string>;
+  readonly drainStuck: Set<string>;
+  /** Remaining throttled calls per service, armed after the service's first few calls. */
+  readonly throttle: Map<string, { after: number; remaining: number }>;
+  /** Alarm name -> virtual milliseconds after the simulation starts. */
+  readonly alarmAt: Map<string, number>;
+}
+
+interface Effect {
+  readonly at: number;
+  readonly seq: number;
+  readonly apply: () => void;
+}
+
+/** Seconds between SendCommand and the agent starting the document. */
+export const SSM_DELIVERY_SECONDS = 1;
+
+export class SimulatedAccount {
+  readonly hosts = new Map<string, SimHost>();
+  readonly targetGroups = new Map<string, SimTargetGroup>();
+  readonly commands = new Map<string, SimCommand>();
+  readonly alarms = new Map<string, SimAlarm>();
+  readonly databases = new Map<string, SimDatabase>();
+  readonly documents = new Map<string, DocumentRole>();
+  readonly calls = new Map<string, number>();
+  throttledCalls = 0;
+  readonly startedAt: number;
+  private readonly effects: Effect[] = [];
+  private seq = 0;
+  private commandSeq = 0;
+  private readonly observers: Array<(at: number) => void> = [];
+  /** The release each host had when the simulation began; faults target any other. */
+  private readonly originalRelease = new Map<string, string>();
+
+  constructor(readonly faults: AccountFaults) {
+    this.startedAt = Date.now();
+  }
+
+  // ---------- seeding ----------
+
+  addHost(host: Omit<SimHost, 'healthTimeline' | 'halfInstalled' | 'drained' | 'state'>): SimHost {
+    const full: SimHost = { ...host, state: 'running', halfInstalled: false, drained: false, healthTimeline: [{ at: 0, healthy: true }] };
+    this.hosts.set(host.id, full);
+    this.originalRelease.set(host.id, host.release);
+    return full;
+  }
+
+  addTargetGroup(group: Omit<SimTargetGroup, 'targets'>, members: readonly string[]): SimTargetGroup {
+    const targets = new Map<string, SimTarget>(members.map((id) => [id, { registeredAt: 0 }]));
+    const full = { ...group, targets };
+    this.targetGroups.set(group.arn, full);
+    return full;
+  }
+
+  addAlarm(name: string, type: SimAlarm['type'] = 'MetricAlarm'): void {
+    this.alarms.set(name, { name, type, state: 'OK', updatedAt: this.startedAt });
+    const firesAfter = this.faults.alarmAt.get(name);
+    if (firesAfter !== undefined) {
+      this.schedule(this.startedAt + firesAfter, () => {
+        const alarm = this.alarms.get(name);
+        if (alarm) Object.assign(alarm, { state: 'ALARM', updatedAt: this.startedAt + firesAfter });
+      });
+    }
+  }
+
+  /** Called at every instant the account is observed or changed (capacity sampling). */
+  onObserve(observer: (at: number) => void): void {
+    this.observers.push(observer);
+  }
+
+  // ---------- time ----------
+
+  now(): number {
+    return Date.now();
+  }
+
+  /** Applies every scheduled effect due by now, in time order, observing before each. */
+  settle(): void {
+    const now = this.now();
+    this.effects.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    while (this.effects.length > 0 && this.effects[0]!.at <= now) {
+      const effect = this.effects.shift()!;
+      this.observe(effect.at);
+      effect.apply();
+      this.observe(effect.at);
+    }
+    this.observe(now);
+  }
+
+  observe(at: number): void {
+    for (const observer of this.observers) observer(at);
+  }
+
+  private schedule(at: number, apply: () => void): void {
+    this.effects.push({ at, seq: this.seq++, apply });
+  }
+
+  // ---------- health and service ----------
+
+  hostHealthyAt(host: SimHost, at: number): boolean {
+    let healthy = true;
+    for (const entry of host.healthTimeline) if (entry.at <= at) healthy = entry.healthy;
+    return healthy && host.state === 'running';
+  }
+
+  /** When the host's health last flipped at or before `at`. */
+  private lastFlip(host: SimHost, at: number): number {
+    let flip = 0;
+    let previous: boolean | undefined;
+    for (const entry of host.healthTimeline) {
+      if (entry.at > at) break;
+      if (previous !== undefined && entry.healthy !== previous) flip = entry.at;
+      previous = entry.healthy;
+    }
+    return flip;
+  }
+
+  private setHealth(host: SimHost, at: number, healthy: boolean): void {
+    host.healthTimeline.push({ at, healthy });
+  }
+
+  /** ELBv2 target state of a host in a group at `at`, as DescribeTargetHealth would report it. */
+  targetState(group: SimTargetGroup, id: string, at = this.now()): 'initial' | 'healthy' | 'unhealthy' | 'draining' | 'unused' {
+    const target = group.targets.get(id);
+    const host = this.hosts.get(id);
+    if (!target || !host) return 'unused';
+    if (target.deregisteredAt !== undefined) return at < (target.drainEndsAt ?? 0) ? 'draining' : 'unused';
+    const since = Math.max(target.registeredAt, this.lastFlip(host, at));
+    const flippedWhileRegistered = since > target.registeredAt;
+    const healthy = this.hostHealthyAt(host, at);
+    const threshold = (healthy ? group.healthyThreshold : group.unhealthyThreshold) * group.intervalSeconds * 1000;
+    if (at - since >= threshold) return healthy ? 'healthy' : 'unhealthy';
+    if (!flippedWhileRegistered) return 'initial';
+    return healthy ? 'unhealthy' : 'healthy';
+  }
+
+  /** In service: healthy in every target group of its tier (or, clustered, undrained and healthy). */
+  inService(host: SimHost, at = this.now()): boolean {
+    const groups = [...this.targetGroups.values()].filter((g) => g.tier === host.tier);
+    if (groups.length > 0) return groups.every((g) => this.targetState(g, host.id, at) === 'healthy');
+    return this.hostHealthyAt(host, at) && !host.drained;
+  }
+
+  // ---------- throttling ----------
+
+  /** Counts the call and throws the service's throttling error while a burst is armed. */
+  meter(service: string, operation: string, throttleCode: string): void {
+    const count = (this.calls.get(service) ?? 0) + 1;
+    this.calls.set(service, count);
+    this.calls.set(`${service}:${operation}`, (this.calls.get(`${service}:${operation}`) ?? 0) + 1);
+    const burst = this.faults.throttle.get(service);
+    if (burst && count > burst.after && burst.remaining > 0) {
+      burst.remaining -= 1;
+      this.throttledCalls += 1;
+      throw new SimulatedServiceError(throttleCode, 'Rate exceeded', { throttling: true });
+    }
+  }
+
+  // ---------- EC2 ----------
+
+  requireHost(id: string): SimHost {
+    const host = this.hosts.get(id);
+    if (!host) throw new SimulatedServiceError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+    return host;
+  }
+
+  // ---------- ELBv2 ----------
+
+  requireTargetGroup(arn: string): SimTargetGroup {
+    const group = this.targetGroups.get(arn);
+    if (!group) throw new SimulatedServiceError('TargetGroupNotFound', `Target groups '${arn}' not found`);
+    return group;
+  }
+
+  deregisterTarget(group: SimTargetGroup, id: string): void {
+    const target = group.targets.get(id);
+    if (!target || target.deregisteredAt !== undefined) return; // AWS: succeeds when not registered
+    const host = this.requireHost(id);
+    const now = this.now();
+    const drainMs = this.faults.drainStuck.has(host.name) ? Number.POSITIVE_INFINITY : host.profile.drainSeconds * 1000;
+    target.deregisteredAt = now;
+    target.drainEndsAt = now + Math.min(drainMs, group.deregistrationDelaySeconds * 1000);
+    this.schedule(target.drainEndsAt, () => {
+      if (group.targets.get(id) === target && target.deregisteredAt !== undefined) group.targets.delete(id);
+    });
+  }
+
+  registerTarget(group: SimTargetGroup, id: string): void {
+    const host = this.requireHost(id);
+    if (host.state !== 'running') {
+      throw new SimulatedServiceError('InvalidTarget', `The following targets are not in a running state and cannot be registered: '${id}'`);
+    }
+    const target = group.targets.get(id);
+    if (target && target.deregisteredAt === undefined) return; // already registered
+    // Registering a draining target cancels the deregistration; health checks start over.
+    group.targets.set(id, { registeredAt: this.now() });
+  }
+
+  // ---------- SSM Run Command ----------
+
+  sendCommand(document: string, instanceIds: readonly string[], parameters: Record<string, string[]>, comment: string): SimCommand {
+    const role = this.documents.get(document);
+    if (!role) throw new SimulatedServiceError('InvalidDocument', `Document ${document} does not exist`);
+    if (role === 'install' && !parameters.release?.[0]) throw new SimulatedServiceError('InvalidParameters', 'Parameter "release" is required');
+    const now = this.now();
+    const id = `sim-cmd-${String(++this.commandSeq).padStart(6, '0')}`;
+    const command: SimCommand = { id, document, parameters, comment, invocations: new Map() };
+    for (const instanceId of instanceIds) {
+      const host = this.hosts.get(instanceId);
+      if (!host || host.state !== 'running') {
+        command.invocations.set(instanceId, {
+          instanceId, requestedAt: now, startsAt: now, endsAt: now, outcome: 'Failed', status: 'Failed', details: 'Undeliverable',
+        });
+        continue;
+      }
+      command.invocations.set(instanceId, this.invoke(host, role, parameters, now));
+    }
+    this.commands.set(id, command);
+    return command;
+  }
+
+  private invoke(host: SimHost, role: DocumentRole, parameters: Record<string, string[]>, now: number): SimInvocation {
+    const startsAt = now + SSM_DELIVERY_SECONDS * 1000;
+    const seconds = role === 'install' ? host.profile.installSeconds : 5;
+    const endsAt = startsAt + seconds * 1000;
+    const release = parameters.release?.[0] ?? '';
+    const isNewRelease = release !== this.originalRelease.get(host.id);
+    const fails = role === 'install' && isNewRelease && this.faults.patchFail.has(host.name);
+    const invocation: SimInvocation = {
+      instanceId: host.id, requestedAt: now, startsAt, endsAt, outcome: fails ? 'Failed' : 'Success', status: 'Pending', details: 'Pending',
+    };
+    this.schedule(startsAt, () => {
+      if (invocation.status !== 'Pending') return;
+      Object.assign(invocation, { status: 'InProgress', details: 'InProgress' });
+      if (role === 'install') {
+        // The service stops while its files are replaced: half-installed until the document ends.
+        host.halfInstalled = true;
+        this.setHealth(host, startsAt, false);
+      }
+    });
+    this.schedule(endsAt, () => {
+      if (invocation.status !== 'InProgress') return;
+      Object.assign(invocation, { status: invocation.outcome, details: invocation.outcome });
+      if (role === 'install') {
+        host.release = release;
+        host.halfInstalled = fails;
+        const brokenRelease = isNewRelease && this.faults.unhealthy.has(host.name);
+        this.setHealth(host, endsAt, !fails && !brokenRelease);
+      } else {
+        host.drained = role === 'drain';
+      }
+    });
+    return invocation;
+  }
+
+  cancelCommand(id: string): void {
+    const command = this.commands.get(id);
+    if (!command) throw new SimulatedServiceError('InvalidCommandId', `Command ${id} not found`);
+    for (const invocation of command.invocations.values()) {
+      if (invocation.status === 'Pending' || invocation.status === 'InProgress') {
+        Object.assign(invocation, { status: 'Cancelled', details: 'Cancelled' });
+      }
+    }
+  }
+
+  requireCommand(id: string): SimCommand {
+    const command = this.commands.get(id);
+    if (!command) throw new SimulatedServiceError('InvalidCommandId', `Command ${id} not found`);
+    return command;
+  }
+}
+
+export function paginate<T>(items: readonly T[], token: string | undefined, pageSize: number): { page: T[]; next?: string } {
+  const start = token ? Number.parseInt(token, 10) : 0;
+  if (!Number.isInteger(start) || start < 0) throw validation('The NextToken is invalid');
+  const end = start + pageSize;
+  return { page: items.slice(start, end), next: end < items.length ? String(end) : undefined };
+}

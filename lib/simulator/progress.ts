@@ -1,0 +1,117 @@
+/**
+ * Turns execution events into lines a person can follow: tier, batch n of m, and what
+ * is happening to which hosts, stamped with the virtual time since the start.
+ */
+
+/** The fields of aws-local-stepfunctions' event log that FleetFlow reads (the type is not exported). */
+export interface ExecutionEvent {
+  readonly type: string;
+  readonly timestamp: number;
+  readonly state?: { name: string; type: string; input: unknown; output?: unknown };
+  readonly Error?: string;
+  readonly Cause?: unknown;
+  readonly retry?: { attempt: number };
+  readonly output?: unknown;
+}
+
+interface BatchView {
+  tier?: { name?: string };
+  batch?: { index?: number; count?: number; hosts?: Array<{ name: string }> };
+  release?: string;
+  [phase: string]: unknown;
+}
+
+const ENTERED: Record<string, (s: BatchView) => string> = {
+  'Take Batch Out': (s) => `taking ${hosts(s)} out of traffic`,
+  'Install Release': (s) => `installing ${s.release} on ${hosts(s)}`,
+  'Return Batch To Traffic': (s) => `returning ${hosts(s)} to traffic`,
+  'Take Batch Out For Rollback': (s) => `ROLLING BACK: taking ${hosts(s)} out of traffic`,
+  'Reinstall Previous Release': (s) => `reinstalling the previous release on ${hosts(s)}`,
+  'Return Batch After Rollback': (s) => `returning ${hosts(s)} to traffic after rollback`,
+  'Restore Traffic After Failed Rollback': (s) => `rollback failed: returning ${hosts(s)} to traffic`,
+};
+
+const DONE_WHEN: Record<string, [phase: string, message: (s: BatchView) => string]> = {
+  'Check Drain': ['drain', (s) => `${hosts(s)} drained`],
+  'Check Install': ['install', (s) => `${s.release} installed on ${hosts(s)}`],
+  'Check Health': ['health', (s) => `${hosts(s)} healthy`],
+  'Check Rollback Drain': ['rollbackDrain', (s) => `${hosts(s)} drained for rollback`],
+  'Check Reinstall': ['rollbackInstall', (s) => `previous release reinstalled on ${hosts(s)}`],
+  'Check Rollback Health': ['rollbackHealth', (s) => `${hosts(s)} healthy on the previous release`],
+};
+
+function hosts(s: BatchView): string {
+  return (s.batch?.hosts ?? []).map((h) => h.name).join(', ');
+}
+
+function where(s: BatchView): string {
+  const b = s.batch;
+  return `${s.tier?.name ?? '?'} batch ${(b?.index ?? 0) + 1}/${b?.count ?? '?'}`;
+}
+
+export function formatElapsed(ms: number): string {
+  const total = Math.round(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
+}
+
+/** A progress line for the event, or undefined when the event is not worth a line. */
+export function describeEvent(event: ExecutionEvent, startedAt: number): string | undefined {
+  const stamp = `[${formatElapsed(event.timestamp - startedAt)}]`;
+  switch (event.type) {
+    case 'ExecutionStarted':
+      return `${stamp} execution started`;
+    case 'StateEntered': {
+      if (!event.state) return undefined;
+      const describe = ENTERED[event.state.name];
+      const view = event.state.input as BatchView;
+      return describe ? `${stamp} ${where(view)}: ${describe(view)}` : undefined;
+    }
+    case 'StateExited': {
+      if (!event.state) return undefined;
+      const output = event.state.output as BatchView & { plan?: PlanView };
+      if (event.state.name === 'Plan Release' && output.plan) return `${stamp} ${describePlan(output.plan)}`;
+      if (event.state.name === 'Check Alarms') return `${stamp} ${where(output)}: alarms OK`;
+      const done = DONE_WHEN[event.state.name];
+      if (!done) return undefined;
+      const phase = output[done[0]] as { done?: boolean } | undefined;
+      return phase?.done ? `${stamp} ${where(output)}: ${done[1](output)}` : undefined;
+    }
+    case 'StateRetried':
+      return `${stamp} ${event.state?.name}: retrying after a transient error (attempt ${(event.retry?.attempt ?? 0) + 1})`;
+    case 'ExecutionSucceeded':
+      return `${stamp} execution SUCCEEDED`;
+    case 'ExecutionFailed':
+      return `${stamp} execution FAILED: ${event.Error}: ${readableCause(event.Cause)}`;
+    default:
+      return undefined;
+  }
+}
+
+interface PlanView {
+  release: string;
+  hostCount: number;
+  batchCount: number;
+  tiers: Array<{ spec: { name: string; minHealthy: number; batchSize: number }; batchCount: number }>;
+}
+
+function describePlan(plan: PlanView): string {
+  const tiers = plan.tiers
+    .map((t) => `${t.spec.name}: ${t.batchCount} batch(es) of up to ${t.spec.batchSize}, min ${t.spec.minHealthy} in service`)
+    .join('; ');
+  return `planned ${plan.release}: ${plan.hostCount} hosts in ${plan.batchCount} batches (${tiers})`;
+}
+
+/** Lambda failures carry a JSON cause; show its message. */
+export function readableCause(cause: unknown): string {
+  if (typeof cause !== 'string') return String(cause ?? '');
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    if (parsed && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not JSON: already readable
+  }
+  return cause;
+}

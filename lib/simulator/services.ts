@@ -1,0 +1,192 @@
+/**
+ * The AWS APIs FleetFlow calls, implemented over the simulated account with the
+ * parameter rules and per-call limits of the real services, so a handler that breaks a
+ * limit fails here as it would in AWS.
+ */
+import { SimulatedServiceError, validation } from './aws-errors';
+import { paginate, type SimulatedAccount } from './account';
+
+type Input = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Operation = (account: SimulatedAccount, input: Input) => object;
+
+const ec2: Record<string, Operation> = {
+  DescribeInstances(account, input) {
+    if (input.InstanceIds && input.MaxResults) throw validation('InstanceIds and MaxResults cannot be combined');
+    if (input.MaxResults !== undefined && (input.MaxResults < 5 || input.MaxResults > 1000)) {
+      throw validation(`MaxResults must be between 5 and 1000 (received ${input.MaxResults})`);
+    }
+    const filters: Array<{ Name: string; Values: string[] }> = input.Filters ?? [];
+    const matches = [...account.hosts.values()].filter((host) => {
+      if (input.InstanceIds && !input.InstanceIds.includes(host.id)) return false;
+      return filters.every((f) => {
+        if (f.Name === 'instance-state-name') return f.Values.includes(host.state);
+        if (f.Name === 'instance-id') return f.Values.includes(host.id);
+        if (f.Name.startsWith('tag:')) return f.Values.includes(host.tags.get(f.Name.slice(4)) ?? '\u0000');
+        if (f.Name === 'tag-key') return f.Values.some((k) => host.tags.has(k));
+        throw new SimulatedServiceError('InvalidParameterValue', `The filter '${f.Name}' is invalid`);
+      });
+    });
+    const { page, next } = paginate(matches, input.NextToken, input.MaxResults ?? matches.length);
+    return {
+      Reservations: page.map((host) => ({
+        Instances: [
+          {
+            InstanceId: host.id,
+            State: { Name: host.state, Code: host.state === 'running' ? 16 : 80 },
+            Tags: [...host.tags].map(([Key, Value]) => ({ Key, Value })),
+          },
+        ],
+      })),
+      NextToken: next,
+    };
+  },
+  CreateTags(account, input) {
+    const resources: string[] = input.Resources ?? [];
+    if (resources.length === 0 || resources.length > 1000) throw validation(`Resources must hold 1 to 1000 IDs (received ${resources.length})`);
+    const hosts = resources.map((id) => account.requireHost(id));
+    for (const host of hosts) for (const tag of input.Tags ?? []) host.tags.set(tag.Key, tag.Value ?? '');
+    return {};
+  },
+};
+
+const elbv2: Record<string, Operation> = {
+  DescribeTargetGroups(account, input) {
+    let groups = [...account.targetGroups.values()];
+    if (input.Names) {
+      const missing = input.Names.filter((n: string) => !groups.some((g) => g.name === n));
+      if (missing.length > 0) throw new SimulatedServiceError('TargetGroupNotFound', `One or more target groups not found: ${missing.join(', ')}`);
+      groups = groups.filter((g) => input.Names.includes(g.name));
+    }
+    if (input.TargetGroupArns) groups = groups.filter((g) => input.TargetGroupArns.includes(g.arn));
+    return {
+      TargetGroups: groups.map((g) => ({
+        TargetGroupArn: g.arn,
+        TargetGroupName: g.name,
+        HealthCheckIntervalSeconds: g.intervalSeconds,
+        HealthyThresholdCount: g.healthyThreshold,
+        UnhealthyThresholdCount: g.unhealthyThreshold,
+        TargetType: 'instance',
+      })),
+    };
+  },
+  DescribeTargetGroupAttributes(account, input) {
+    const group = account.requireTargetGroup(input.TargetGroupArn);
+    return { Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: String(group.deregistrationDelaySeconds) }] };
+  },
+  DescribeTargetHealth(account, input) {
+    const group = account.requireTargetGroup(input.TargetGroupArn);
+    const ids: string[] = input.Targets ? input.Targets.map((t: { Id: string }) => t.Id) : [...group.targets.keys()];
+    return {
+      TargetHealthDescriptions: ids.map((id) => {
+        const state = account.targetState(group, id);
+        const reason =
+          state === 'unused' ? 'Target.NotRegistered'
+          : state === 'draining' ? 'Target.DeregistrationInProgress'
+          : state === 'initial' ? 'Elb.RegistrationInProgress'
+          : state === 'unhealthy' ? 'Target.FailedHealthChecks'
+          : undefined;
+        return { Target: { Id: id, Port: 80 }, TargetHealth: { State: state, Reason: reason } };
+      }),
+    };
+  },
+  RegisterTargets(account, input) {
+    const group = account.requireTargetGroup(input.TargetGroupArn);
+    if (!input.Targets?.length) throw validation('Targets must not be empty');
+    for (const target of input.Targets) account.registerTarget(group, target.Id);
+    return {};
+  },
+  DeregisterTargets(account, input) {
+    const group = account.requireTargetGroup(input.TargetGroupArn);
+    if (!input.Targets?.length) throw validation('Targets must not be empty');
+    for (const target of input.Targets) account.deregisterTarget(group, target.Id);
+    return {};
+  },
+};
+
+const ssm: Record<string, Operation> = {
+  SendCommand(account, input) {
+    const ids: string[] = input.InstanceIds ?? [];
+    if (input.Targets) throw validation('the simulator supports InstanceIds, not Targets');
+    if (ids.length < 1 || ids.length > 50) throw validation(`InstanceIds must hold 1 to 50 IDs (received ${ids.length})`);
+    if (input.Comment && input.Comment.length > 100) throw validation('Comment must be at most 100 characters');
+    const command = account.sendCommand(input.DocumentName, ids, input.Parameters ?? {}, input.Comment ?? '');
+    return { Command: { CommandId: command.id, DocumentName: command.document, InstanceIds: ids, Status: 'Pending' } };
+  },
+  ListCommandInvocations(account, input) {
+    if (input.MaxResults !== undefined && (input.MaxResults < 1 || input.MaxResults > 50)) {
+      throw validation(`MaxResults must be between 1 and 50 (received ${input.MaxResults})`);
+    }
+    const command = account.requireCommand(input.CommandId);
+    const invocations = [...command.invocations.values()].filter((i) => !input.InstanceId || i.instanceId === input.InstanceId);
+    const { page, next } = paginate(invocations, input.NextToken, input.MaxResults ?? 50);
+    return {
+      CommandInvocations: page.map((i) => ({
+        CommandId: command.id,
+        InstanceId: i.instanceId,
+        DocumentName: command.document,
+        Status: i.status,
+        StatusDetails: i.details,
+        Comment: command.comment,
+      })),
+      NextToken: next,
+    };
+  },
+  GetCommandInvocation(account, input) {
+    const invocation = account.requireCommand(input.CommandId).invocations.get(input.InstanceId);
+    if (!invocation) throw new SimulatedServiceError('InvocationDoesNotExist', 'Invocation does not exist');
+    return { CommandId: input.CommandId, InstanceId: input.InstanceId, Status: invocation.status, StatusDetails: invocation.details };
+  },
+  CancelCommand(account, input) {
+    account.cancelCommand(input.CommandId);
+    return {};
+  },
+};
+
+const cloudwatch: Record<string, Operation> = {
+  DescribeAlarms(account, input) {
+    const names: string[] | undefined = input.AlarmNames;
+    if (names && names.length > 100) throw validation(`AlarmNames may hold at most 100 names (received ${names.length})`);
+    if (input.MaxRecords !== undefined && (input.MaxRecords < 1 || input.MaxRecords > 100)) {
+      throw validation(`MaxRecords must be between 1 and 100 (received ${input.MaxRecords})`);
+    }
+    const types: string[] = input.AlarmTypes ?? ['MetricAlarm'];
+    const alarms = [...account.alarms.values()].filter(
+      (a) =>
+        types.includes(a.type) &&
+        (!names || names.includes(a.name)) &&
+        (!input.AlarmNamePrefix || a.name.startsWith(input.AlarmNamePrefix)) &&
+        (!input.StateValue || a.state === input.StateValue),
+    );
+    const { page, next } = paginate(alarms, input.NextToken, input.MaxRecords ?? 50);
+    const shape = (a: (typeof alarms)[number]) => ({ AlarmName: a.name, StateValue: a.state, StateUpdatedTimestamp: new Date(a.updatedAt) });
+    return {
+      MetricAlarms: page.filter((a) => a.type === 'MetricAlarm').map(shape),
+      CompositeAlarms: page.filter((a) => a.type === 'CompositeAlarm').map(shape),
+      NextToken: next,
+    };
+  },
+};
+
+const rds: Record<string, Operation> = {
+  DescribeDBInstances(account, input) {
+    const all = [...account.databases.values()];
+    const selected = input.DBInstanceIdentifier ? all.filter((d) => d.identifier === input.DBInstanceIdentifier) : all;
+    if (input.DBInstanceIdentifier && selected.length === 0) {
+      throw new SimulatedServiceError('DBInstanceNotFound', `DBInstance ${input.DBInstanceIdentifier} not found.`, { status: 404 });
+    }
+    return { DBInstances: selected.map((d) => ({ DBInstanceIdentifier: d.identifier, DBInstanceStatus: d.status })) };
+  },
+};
+
+export const SERVICES: Record<string, Record<string, Operation>> = { ec2, elbv2, ssm, cloudwatch, rds };
+
+/** Runs one API call against the account, after applying every effect due by now. */
+export function callService(account: SimulatedAccount, service: string, operation: string, input: Input, throttleCode: string): object {
+  account.settle();
+  account.meter(service, operation, throttleCode);
+  const handler = SERVICES[service]?.[operation];
+  if (!handler) throw new SimulatedServiceError('UnsupportedOperation', `the simulator does not implement ${service}:${operation}`);
+  const output = handler(account, input);
+  account.observe(account.now());
+  return output;
+}

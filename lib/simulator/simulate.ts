@@ -1,0 +1,351 @@
+/**
+ * A simulated deployment: the synthesized state machine runs in aws-local-stepfunctions,
+ * each Lambda task calls the real handler in-process, the handlers' SDK clients are
+ * answered by a simulated account, and all of it runs on a virtual clock.
+ */
+import { pathToFileURL } from 'node:url';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { EnvironmentDefinition } from '../environment/model';
+import type { SimulatedAccount } from './account';
+import { SSM_DELIVERY_SECONDS } from './account';
+import { CapacityRecorder } from './capacity';
+import { synthesizeLocalStateMachine, type LocalStateMachine } from './definition';
+import { parseFaults } from './faults';
+import { seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
+import { attachSimulator } from './intercept';
+import { describeEvent, readableCause, type ExecutionEvent } from './progress';
+import { runOnVirtualClock } from './virtual-clock';
+
+const LAMBDAS_DIR = new URL('../../lambdas/', import.meta.url);
+/** Tuesday 2026-01-06 03:00 UTC: a release window. Fixed, so every run is reproducible. */
+export const SIMULATION_EPOCH = Date.UTC(2026, 0, 6, 3, 0, 0);
+
+export interface SimulateOptions {
+  readonly environment: EnvironmentDefinition;
+  /** Execution input; normally `{ release }`. */
+  readonly input: unknown;
+  readonly faults?: readonly string[];
+  readonly hostsPerTier?: number;
+  readonly initialRelease?: string;
+  readonly executionName?: string;
+  /** Receives one line per step a person would want to see. */
+  readonly onProgress?: (line: string) => void;
+}
+
+export interface HostReport {
+  readonly name: string;
+  readonly id: string;
+  readonly tier: string;
+  /** Release actually installed on the host. */
+  readonly version: string;
+  /** Release FleetFlow recorded on the host (tag). */
+  readonly recordedVersion: string;
+  readonly halfInstalled: boolean;
+  readonly inService: boolean;
+}
+
+export interface SimulationReport {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly error?: string;
+  readonly cause?: string;
+  readonly environment: string;
+  readonly release?: string;
+  readonly executionName: string;
+  readonly hosts: HostReport[];
+  readonly minInService: Record<string, number>;
+  readonly minHealthyRequired: Record<string, number>;
+  readonly makespanSeconds: number;
+  readonly lowerBoundSeconds: number;
+  readonly stateTransitions: number;
+  readonly historyEvents: number;
+  readonly largestPayloadBytes: number;
+  readonly apiCalls: number;
+  readonly throttledCalls: number;
+  readonly faults: string[];
+  readonly realTimeMs: number;
+  readonly output?: unknown;
+}
+
+interface PlanView {
+  release: string;
+  tiers: Array<{ spec: { name: string; minHealthy: number; healthyAfterSeconds: number; traffic: { kind: string } }; batches: Array<Array<{ id: string }>> }>;
+}
+
+const machineCache = new Map<string, LocalStateMachine>();
+
+export async function simulateDeploy(options: SimulateOptions): Promise<SimulationReport> {
+  const realStart = performance.now();
+  const key = JSON.stringify(options.environment);
+  const machine = machineCache.get(key) ?? synthesizeLocalStateMachine(options.environment);
+  machineCache.set(key, machine);
+
+  const restoreEnv = useSimulatedAwsEnvironment();
+  const { allClients } = await import(new URL('shared/clients.ts', LAMBDAS_DIR).href);
+  const handlers = await loadHandlers(machine);
+  try {
+    await warmUpClients(allClients, options.environment);
+    const executionName = options.executionName ?? `sim-${new Date(SIMULATION_EPOCH).toISOString().replace(/[:.]/g, '-')}`;
+    const events: ExecutionEvent[] = [];
+    let account!: SimulatedAccount;
+    let capacity!: CapacityRecorder;
+    const faults = options.faults ?? [];
+
+    const result = await runOnVirtualClock(
+      SIMULATION_EPOCH,
+      async () => {
+        account = seedFor(options, faults);
+        capacity = new CapacityRecorder(account);
+        const detach = attachSimulator(allClients, account);
+        try {
+          return await execute(machine, handlers, options.input, executionName, events, options.onProgress);
+        } finally {
+          account.settle();
+          detach();
+        }
+      },
+      () => account?.settle(),
+    );
+    return buildReport({ options, executionName, events, account, capacity, result, realStart, faults: [...faults] });
+  } finally {
+    restoreEnv();
+  }
+}
+
+function seedFor(options: SimulateOptions, faults: readonly string[]): SimulatedAccount {
+  // Parse faults against a dry seed to validate host and alarm names before anything runs.
+  const probe = seedAccount(options.environment, parseFaults([], new Set(), new Set()), options);
+  const hostNames = new Set([...probe.hosts.values()].map((h) => h.name));
+  const alarmNames = new Set(probe.alarms.keys());
+  return seedAccount(options.environment, parseFaults(faults, hostNames, alarmNames), options);
+}
+
+type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+
+async function loadHandlers(machine: LocalStateMachine): Promise<Map<string, Handler>> {
+  const handlers = new Map<string, Handler>();
+  for (const [state, module] of machine.taskHandlers) {
+    const loaded = (await import(new URL(module, LAMBDAS_DIR).href)) as { handler: Handler };
+    handlers.set(state, loaded.handler);
+  }
+  return handlers;
+}
+
+interface ExecutionResult {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly output?: unknown;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+async function execute(
+  machine: LocalStateMachine,
+  handlers: Map<string, Handler>,
+  input: unknown,
+  executionName: string,
+  events: ExecutionEvent[],
+  onProgress?: (line: string) => void,
+): Promise<ExecutionResult> {
+  const stateMachine = new StateMachine(machine.definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
+  const taskResourceLocalHandlers = Object.fromEntries(
+    [...handlers].map(([state, handler]) => [state, (payload: unknown) => invokeLikeLambda(handler, payload, state)]),
+  );
+  const startedAt = Date.now();
+  const execution = stateMachine.run(input as never, {
+    overrides: { taskResourceLocalHandlers: taskResourceLocalHandlers as never },
+    context: {
+      Execution: {
+        Id: `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT_ID}:execution:fleetflow-simulated:${executionName}`,
+        Name: executionName,
+        StartTime: new Date(startedAt).toISOString(),
+        Input: input as never,
+        RoleArn: `arn:aws:iam::${SIM_ACCOUNT_ID}:role/fleetflow-simulated`,
+      },
+    } as never,
+  });
+  const logging = (async () => {
+    for await (const event of execution.eventLogs as AsyncIterable<ExecutionEvent>) {
+      events.push(event);
+      const line = onProgress && describeEvent(event, startedAt);
+      if (line) onProgress(line);
+    }
+  })();
+  try {
+    const output = await execution.result;
+    await logging;
+    return { status: 'SUCCEEDED', output };
+  } catch (err) {
+    await logging;
+    const failed = events.find((e) => e.type === 'ExecutionFailed');
+    const error = failed?.Error ?? (err as Error).name;
+    return { status: 'FAILED', error, cause: readableCause(failed?.Cause ?? (err as Error).message) };
+  }
+}
+
+/**
+ * Calls a handler the way Lambda does: the payload crosses a JSON boundary, and an
+ * error reaches Step Functions as its name plus a JSON cause.
+ */
+async function invokeLikeLambda(handler: Handler, payload: unknown, state: string): Promise<unknown> {
+  const event = JSON.parse(JSON.stringify(payload ?? null));
+  try {
+    const result = await handler(event, { functionName: state, awsRequestId: 'simulated', getRemainingTimeInMillis: () => 60_000 });
+    return JSON.parse(JSON.stringify(result ?? null));
+  } catch (err) {
+    const error = err as Error;
+    const lambdaError = new Error(JSON.stringify({ errorType: error.name, errorMessage: error.message, trace: [] }));
+    lambdaError.name = error.name;
+    throw lambdaError;
+  }
+}
+
+/** Fake credentials and a region so the real SDK clients can sign; nothing leaves the process. */
+function useSimulatedAwsEnvironment(): () => void {
+  const overrides: Record<string, string> = {
+    AWS_REGION: SIM_REGION,
+    AWS_ACCESS_KEY_ID: 'ASIASIMULATEDFLEETFLOW',
+    AWS_SECRET_ACCESS_KEY: 'simulated-secret-not-used-outside-this-process',
+    AWS_SESSION_TOKEN: 'simulated',
+    POWERTOOLS_LOG_LEVEL: process.env.FLEETFLOW_LAMBDA_LOG_LEVEL ?? 'SILENT',
+  };
+  const saved = Object.fromEntries(Object.keys(overrides).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, overrides);
+  return () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
+
+/**
+ * Resolves each client's configuration (region, credentials, retry strategy) before the
+ * virtual clock starts, so no real I/O is pending while the clock jumps.
+ */
+async function warmUpClients(clients: Record<string, { send: (c: never) => Promise<unknown> }>, environment: EnvironmentDefinition) {
+  const scratch = seedAccount(environment, parseFaults([], new Set(), new Set()));
+  const detach = attachSimulator(clients as never, scratch);
+  const { DescribeInstancesCommand } = await import('@aws-sdk/client-ec2');
+  const { DescribeTargetGroupsCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2');
+  const { DescribeAlarmsCommand } = await import('@aws-sdk/client-cloudwatch');
+  const { GetCommandInvocationCommand } = await import('@aws-sdk/client-ssm');
+  try {
+    await Promise.allSettled([
+      clients.ec2!.send(new DescribeInstancesCommand({}) as never),
+      clients.elbv2!.send(new DescribeTargetGroupsCommand({}) as never),
+      clients.cloudwatch!.send(new DescribeAlarmsCommand({}) as never),
+      clients.ssm!.send(new GetCommandInvocationCommand({ CommandId: 'warm-up', InstanceId: 'i-0' }) as never),
+    ]);
+  } finally {
+    detach();
+  }
+}
+
+function buildReport(args: {
+  options: SimulateOptions;
+  executionName: string;
+  events: ExecutionEvent[];
+  account: SimulatedAccount;
+  capacity: CapacityRecorder;
+  result: ExecutionResult;
+  realStart: number;
+  faults: string[];
+}): SimulationReport {
+  const { account, capacity, events, result } = args;
+  const plan = events.find((e) => e.type === 'StateExited' && e.state?.name === 'Plan Release')?.state?.output as
+    | { plan?: PlanView }
+    | undefined;
+  const end = events.at(-1)?.timestamp ?? account.startedAt;
+  const hosts: HostReport[] = [...account.hosts.values()].map((h) => ({
+    name: h.name,
+    id: h.id,
+    tier: h.tier,
+    version: h.release,
+    recordedVersion: h.tags.get(RELEASE_TAG) ?? '',
+    halfInstalled: h.halfInstalled,
+    inService: account.inService(h, end),
+  }));
+  for (const db of account.databases.values()) {
+    hosts.push({
+      name: db.name,
+      id: db.identifier,
+      tier: 'database',
+      version: db.schemaRelease,
+      recordedVersion: db.schemaRelease,
+      halfInstalled: false,
+      inService: db.status === 'available',
+    });
+  }
+  const minHealthyRequired = Object.fromEntries((plan?.plan?.tiers ?? []).map((t) => [t.spec.name, t.spec.minHealthy]));
+  const apiCalls = [...account.calls].filter(([k]) => !k.includes(':')).reduce((n, [, v]) => n + v, 0);
+  return {
+    status: result.status,
+    ...(result.error ? { error: result.error, cause: result.cause } : {}),
+    environment: args.options.environment.name,
+    release: plan?.plan?.release ?? (args.options.input as { release?: string } | null)?.release,
+    executionName: args.executionName,
+    hosts,
+    minInService: Object.fromEntries(capacity.minInService),
+    minHealthyRequired,
+    makespanSeconds: (end - account.startedAt) / 1000,
+    lowerBoundSeconds: plan?.plan ? lowerBoundSeconds(plan.plan, account) : 0,
+    stateTransitions: events.filter((e) => e.type === 'StateEntered').length,
+    historyEvents: countHistoryEvents(events),
+    largestPayloadBytes: largestPayload(events),
+    apiCalls,
+    throttledCalls: account.throttledCalls,
+    faults: args.faults,
+    realTimeMs: Math.round(performance.now() - args.realStart),
+    ...(result.status === 'SUCCEEDED' ? { output: result.output } : {}),
+  };
+}
+
+/**
+ * The unavoidable time of the rollout: batch after batch, the slowest host's drain
+ * (connections closing, capped by the deregistration delay), the slowest install
+ * (delivery + run), and the health checks a new target must pass.
+ */
+export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): number {
+  let total = 0;
+  for (const tier of plan.tiers) {
+    const groups = [...account.targetGroups.values()].filter((g) => g.tier === tier.spec.name);
+    for (const batch of tier.batches) {
+      const hosts = batch.map((h) => account.requireHost(h.id));
+      const slowest = (f: (h: (typeof hosts)[number]) => number) => Math.max(0, ...hosts.map(f));
+      if (tier.spec.traffic.kind === 'target-group') {
+        const delay = Math.min(...groups.map((g) => g.deregistrationDelaySeconds));
+        total += slowest((h) => Math.min(h.profile.drainSeconds, delay));
+        total += tier.spec.healthyAfterSeconds;
+      } else if (tier.spec.traffic.kind === 'drain-command') {
+        total += 2 * (SSM_DELIVERY_SECONDS + 5);
+      }
+      total += SSM_DELIVERY_SECONDS + slowest((h) => h.profile.installSeconds);
+    }
+  }
+  return total;
+}
+
+/**
+ * Step Functions history events the execution would have produced: entered/exited per
+ * state, scheduled/started/finished per Lambda attempt, Map start/finish and iteration
+ * events, execution start/end.
+ */
+function countHistoryEvents(events: ExecutionEvent[]): number {
+  let count = 0;
+  for (const e of events) {
+    if (e.type === 'StateEntered') count += e.state?.type === 'Task' ? 4 : e.state?.type === 'Map' ? 2 : 1;
+    else if (e.type === 'StateRetried') count += 3;
+    else if (['StateExited', 'ExecutionStarted', 'ExecutionSucceeded', 'ExecutionFailed'].includes(e.type)) count += 1;
+    else if (e.type.startsWith('MapIteration')) count += 1;
+  }
+  return count;
+}
+
+function largestPayload(events: ExecutionEvent[]): number {
+  let largest = 0;
+  for (const e of events) {
+    for (const payload of [e.state?.input, e.state?.output]) {
+      if (payload !== undefined) largest = Math.max(largest, Buffer.byteLength(JSON.stringify(payload)));
+    }
+  }
+  return largest;
+}
