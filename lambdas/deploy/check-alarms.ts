@@ -3,7 +3,7 @@
  * batch, which is then rolled back before the next batch could start.
  */
 import { paginateDescribeAlarms } from '@aws-sdk/client-cloudwatch';
-import { cloudwatch } from '../shared/clients';
+import { cloudwatch } from '../shared/aws/cloudwatch';
 import { AlarmFiredError } from '../shared/errors';
 import type { BatchTaskInput } from './types';
 

@@ -6,6 +6,7 @@
 import { DrainFailedError, DrainTimeoutError } from '../shared/errors';
 import { describeHosts, nextPollSeconds } from '../shared/polling';
 import { cancelCommands, readProgress } from '../shared/ssm-commands';
+import { requirePhase } from '../shared/phase';
 import { targetStates } from '../shared/target-health';
 import type { BatchTaskInput, HostRef, PhaseState } from './types';
 
@@ -41,9 +42,4 @@ export async function checkDrained(event: BatchTaskInput): Promise<PhaseState> {
     );
   }
   return { ...phase, waitSeconds: nextPollSeconds(now - phase.startedAt, tier.polling, phase.deadline - now) };
-}
-
-export function requirePhase(event: BatchTaskInput): PhaseState {
-  if (!event.phase) throw new TypeError('check task invoked without the phase it polls');
-  return event.phase;
 }

@@ -7,7 +7,7 @@ import { DrainFailedError, HostUnhealthyError } from '../shared/errors';
 import { describeHosts, nextPollSeconds } from '../shared/polling';
 import { readProgress } from '../shared/ssm-commands';
 import { targetStates } from '../shared/target-health';
-import { requirePhase } from './check-drained';
+import { requirePhase } from '../shared/phase';
 import type { BatchTaskInput, PhaseState } from './types';
 
 export const handler = async (event: BatchTaskInput): Promise<PhaseState> => checkHealthy(event);

@@ -4,13 +4,13 @@
  * what runs where is only ever written after the fact.
  */
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
-import { ec2 } from '../shared/clients';
+import { ec2 } from '../shared/aws/ec2';
 import { PatchFailedError } from '../shared/errors';
 import { describeHosts, nextPollSeconds } from '../shared/polling';
 import { cancelCommands, readProgress } from '../shared/ssm-commands';
-import { requirePhase } from './check-drained';
+import { requirePhase } from '../shared/phase';
 import { targetVersions } from './install-release';
-import { RELEASE_TAG } from './plan-release';
+import { RELEASE_TAG } from '../shared/release-tag';
 import type { BatchTaskInput, PhaseState } from './types';
 
 /** CreateTags accepts up to 1000 resource IDs; AWS recommends smaller batches. */

@@ -14,13 +14,13 @@ export async function installRelease(event: BatchTaskInput): Promise<PhaseState>
   const startedAt = Date.now();
   const commandIds: string[] = [];
   for (const [version, ids] of targetVersions(event)) {
-    const ids_ = await sendToHosts({
+    const sent = await sendToHosts({
       command: tier.install,
       instanceIds: ids,
       parameters: { release: [version] },
       comment: `fleetflow ${tier.environment}/${tier.name} ${event.rollback ? 'rollback to' : 'install'} ${version} batch ${batch.index + 1}/${batch.count}`,
     });
-    commandIds.push(...ids_);
+    commandIds.push(...sent);
   }
   return {
     startedAt,

@@ -10,14 +10,17 @@ import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-s
 import { resolveBatchPolicy, partition } from '../../lib/environment/batch-policy';
 import { isHostTier, type HostTierDefinition } from '../../lib/environment/model';
 import { parseEnvironment } from '../../lib/environment/parse';
-import { cloudwatch, ec2, elbv2 } from '../shared/clients';
+import { cloudwatch } from '../shared/aws/cloudwatch';
+import { ec2 } from '../shared/aws/ec2';
+import { elbv2 } from '../shared/aws/elbv2';
 import { InvalidInputError, InventoryError } from '../shared/errors';
 import { describeHosts } from '../shared/polling';
 import { logger } from '../shared/logger';
+import { RELEASE_TAG } from '../shared/release-tag';
+
+export { RELEASE_TAG };
 import type { DeployInput, DeployPlan, HostRef, PlannedTier, TrafficPlan } from './types';
 
-/** The tag on each instance that records which release it runs. */
-export const RELEASE_TAG = 'fleetflow:release';
 const RELEASE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 const MAX_ALARM_NAMES_PER_CALL = 100;
 

@@ -8,7 +8,7 @@ import {
   SendCommandCommand,
   type CommandInvocation,
 } from '@aws-sdk/client-ssm';
-import { ssm } from './clients';
+import { ssm } from './aws/ssm';
 import type { CommandSpec } from '../deploy/types';
 
 /** SendCommand's documented limit on InstanceIds. */

@@ -7,7 +7,7 @@ import {
   RegisterTargetsCommand,
   type TargetHealthStateEnum,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { elbv2 } from './clients';
+import { elbv2 } from './aws/elbv2';
 
 /**
  * ELBv2 documents no per-call cap on Targets; we send at most this many per call so a

@@ -8,7 +8,8 @@ import { SimulatedAccount, type AccountFaults, type HostProfile } from './accoun
 
 export const SIM_REGION = 'us-east-1';
 export const SIM_ACCOUNT_ID = '123456789012';
-export const RELEASE_TAG = 'fleetflow:release';
+export { RELEASE_TAG } from '../../lambdas/shared/release-tag';
+import { RELEASE_TAG } from '../../lambdas/shared/release-tag';
 
 export interface FleetOptions {
   /** Hosts per web/middle/monitoring tier. @default 2 */

@@ -3,7 +3,6 @@
  * each Lambda task calls the real handler in-process, the handlers' SDK clients are
  * answered by a simulated account, and all of it runs on a virtual clock.
  */
-import { pathToFileURL } from 'node:url';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { EnvironmentDefinition } from '../environment/model';
 import type { SimulatedAccount } from './account';

@@ -1,0 +1,99 @@
+/**
+ * The `fleetflow` command line.
+ *
+ *   fleetflow simulate deploy [--env FILE] [--release VERSION] [--fault KIND:TARGET]... [--hosts N] [--json]
+ *   fleetflow validate [--env FILE]
+ *
+ * Exit status: 0 when the deployment succeeded, 1 when it failed, 2 for bad usage.
+ */
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { InvalidEnvironmentError } from '../environment/errors';
+import { loadEnvironmentFile } from '../environment/parse';
+import { InvalidFaultError } from '../simulator/faults';
+import { simulateDeploy, type SimulationReport } from '../simulator/simulate';
+import { formatHumanSummary } from './summary';
+
+const DEFAULT_ENV = fileURLToPath(new URL('../../environments/canonical.json', import.meta.url));
+const DEFAULT_RELEASE = '1.1.0';
+
+const USAGE = `Usage:
+  fleetflow simulate deploy [--env FILE] [--release VERSION] [--fault KIND:TARGET]... [--hosts N] [--json]
+      Run a rolling release of the environment (default: the canonical one) against a
+      simulated AWS account on a virtual clock.
+      --fault  patch-fail:HOST | unhealthy:HOST | drain-stuck:HOST | throttle:SERVICE
+               | alarm:NAME@SECONDS      (repeatable; SERVICE: ec2, elbv2, ssm, cloudwatch)
+      --hosts  hosts per web/middle tier in the simulated account (default 2)
+      --json   print one JSON document on stdout; progress goes to stderr
+  fleetflow validate [--env FILE]
+      Check an environment definition and print the problems found.
+`;
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const [command, subcommand, ...rest] = argv;
+    if (command === 'simulate' && subcommand === 'deploy') return await simulateCommand(rest);
+    if (command === 'validate') return validateCommand(argv.slice(1));
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    }
+    throw new UsageError(`unknown command "${argv.join(' ')}"`);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof InvalidEnvironmentError || err instanceof InvalidFaultError || isParseArgsError(err)) {
+      process.stderr.write(`fleetflow: ${(err as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+async function simulateCommand(args: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      env: { type: 'string', default: DEFAULT_ENV },
+      release: { type: 'string', default: DEFAULT_RELEASE },
+      fault: { type: 'string', multiple: true, default: [] },
+      hosts: { type: 'string', default: '2' },
+      json: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const hosts = Number(values.hosts);
+  if (!Number.isInteger(hosts) || hosts < 1 || hosts > 20_000) throw new UsageError(`--hosts must be a whole number from 1 to 20000 (received "${values.hosts}")`);
+  const environment = loadEnvironmentFile(values.env);
+  const progress = values.json ? process.stderr : process.stdout;
+  const report = await simulateDeploy({
+    environment,
+    input: { release: values.release },
+    faults: values.fault,
+    hostsPerTier: hosts,
+    onProgress: (line) => progress.write(`${line}\n`),
+  });
+  if (values.json) process.stdout.write(`${JSON.stringify(publicReport(report), null, 2)}\n`);
+  else process.stdout.write(formatHumanSummary(report));
+  return report.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+function validateCommand(args: readonly string[]): number {
+  const { values } = parseArgs({ args: [...args], options: { env: { type: 'string', default: DEFAULT_ENV } }, strict: true });
+  const environment = loadEnvironmentFile(values.env);
+  process.stdout.write(`${values.env}: environment "${environment.name}" is valid (${environment.tiers.length} tiers)\n`);
+  return 0;
+}
+
+/** The JSON document of `simulate deploy --json` (real time is left out: it is not reproducible). */
+function publicReport(report: SimulationReport): Omit<SimulationReport, 'realTimeMs'> {
+  const { realTimeMs: _realTime, ...rest } = report;
+  return rest;
+}
+
+function isParseArgsError(err: unknown): boolean {
+  return typeof (err as { code?: unknown })?.code === 'string' && String((err as { code: string }).code).startsWith('ERR_PARSE_ARGS');
+}

@@ -1,0 +1,27 @@
+/**
+ * The closing summary of a simulated run, for a person at a terminal.
+ */
+import type { SimulationReport } from '../simulator/simulate';
+import { formatElapsed } from '../simulator/progress';
+
+export function formatHumanSummary(report: SimulationReport): string {
+  const lines: string[] = [''];
+  lines.push(`Release ${report.release ?? '?'} on ${report.environment}: ${report.status}`);
+  if (report.error) lines.push(`  ${report.error}: ${report.cause ?? ''}`);
+  lines.push('');
+  lines.push('  host    tier      release   recorded  in service');
+  for (const h of report.hosts) {
+    const flag = h.halfInstalled ? '  HALF-INSTALLED' : '';
+    lines.push(`  ${h.name.padEnd(7)} ${h.tier.padEnd(9)} ${h.version.padEnd(9)} ${h.recordedVersion.padEnd(9)} ${h.inService ? 'yes' : 'NO'}${flag}`);
+  }
+  lines.push('');
+  for (const [tier, min] of Object.entries(report.minInService)) {
+    const required = report.minHealthyRequired[tier];
+    lines.push(`  ${tier}: at least ${min} in service throughout${required === undefined ? '' : ` (required ${required})`}`);
+  }
+  const ratio = report.lowerBoundSeconds > 0 ? ` (${(report.makespanSeconds / report.lowerBoundSeconds).toFixed(3)} x lower bound ${formatElapsed(report.lowerBoundSeconds * 1000)})` : '';
+  lines.push(`  virtual time ${formatElapsed(report.makespanSeconds * 1000)}${ratio}, ${report.stateTransitions} state transitions, simulated in ${(report.realTimeMs / 1000).toFixed(1)} s`);
+  if (report.throttledCalls > 0) lines.push(`  ${report.throttledCalls} throttled AWS calls were retried`);
+  lines.push('');
+  return lines.join('\n');
+}
