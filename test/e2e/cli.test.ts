@@ -1,0 +1,58 @@
+/**
+ * The CLI contract: exit status, a single JSON document on stdout with --json, and
+ * usage errors that change nothing.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../../bin/fleetflow.mjs', import.meta.url));
+
+function fleetflow(...args: string[]) {
+  const run = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe('fleetflow simulate deploy', () => {
+  it('prints exactly one JSON document on stdout and exits 0 on success', () => {
+    const run = fleetflow('simulate', 'deploy', '--json');
+
+    expect(run.status).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report).toMatchObject({ status: 'SUCCEEDED', release: '1.1.0' });
+    expect(Object.keys(report)).toEqual(
+      expect.arrayContaining(['hosts', 'minInService', 'minHealthyRequired', 'makespanSeconds', 'lowerBoundSeconds', 'stateTransitions']),
+    );
+    expect(report.hosts.map((h: { name: string }) => h.name).sort()).toEqual(['db-1', 'mid-1', 'mid-2', 'web-1', 'web-2']);
+    expect(run.stderr).toContain('web batch 2/2');
+  });
+
+  it('exits 1 and names the error when the release fails', () => {
+    const run = fleetflow('simulate', 'deploy', '--json', '--fault', 'patch-fail:web-2');
+
+    expect(run.status).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'FAILED', error: 'PatchFailedError' });
+  });
+
+  it('shows progress and a summary without --json', () => {
+    const run = fleetflow('simulate', 'deploy');
+
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/middle batch 1\/2: taking mid-1 out of traffic/);
+    expect(run.stdout).toMatch(/Release 1\.1\.0 on canonical: SUCCEEDED/);
+  });
+
+  it.each([
+    [['--fault', 'patch-fail:web-9'], 'no simulated host is named "web-9"'],
+    [['--fault', 'explode:web-1'], 'unknown kind "explode"'],
+    [['--hosts', '0'], '--hosts must be a whole number'],
+    [['--env', '/nonexistent.json'], 'cannot read environment file'],
+    [['--bogus'], 'Unknown option'],
+  ])('rejects %j with exit 2 and a clear message', (args, message) => {
+    const run = fleetflow('simulate', 'deploy', ...args);
+
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(run.stdout).toBe('');
+  });
+});
