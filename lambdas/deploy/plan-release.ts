@@ -78,7 +78,7 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
           'rolled back; tag each host with the release it runs',
       );
     }
-    const { batchSize, minHealthy } = resolveBatchPolicy(tier.name, tier.batch, hosts.length);
+    const { batchSize, minHealthy } = policyFor(tier, hosts.length);
     const { traffic, healthyAfterSeconds } = await resolveTraffic(tier, hosts);
     await assertAlarmsExist(tier);
 
@@ -116,6 +116,14 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
   };
 }
 
+function policyFor(tier: HostTierDefinition, hostCount: number) {
+  try {
+    return resolveBatchPolicy(tier.name, tier.batch, hostCount);
+  } catch (err) {
+    throw new InvalidInputError((err as Error).message, { cause: err });
+  }
+}
+
 /** Running instances carrying every tag of the tier's selector, in a stable order. */
 async function findHosts(tier: HostTierDefinition): Promise<HostRef[]> {
   const filters = [
@@ -140,7 +148,14 @@ async function resolveTraffic(
   hosts: readonly HostRef[],
 ): Promise<{ traffic: TrafficPlan; healthyAfterSeconds: number }> {
   if (tier.traffic.kind !== 'target-group') return { traffic: tier.traffic, healthyAfterSeconds: 0 };
-  const { TargetGroups = [] } = await elbv2.send(new DescribeTargetGroupsCommand({ Names: tier.traffic.targetGroups }));
+  let TargetGroups;
+  try {
+    ({ TargetGroups = [] } = await elbv2.send(new DescribeTargetGroupsCommand({ Names: tier.traffic.targetGroups })));
+  } catch (err) {
+    // AWS answers an unknown name with TargetGroupNotFound for the whole call.
+    if ((err as Error).name !== 'TargetGroupNotFoundException') throw err;
+    throw new InventoryError(`tier ${tier.name}: target group(s) ${tier.traffic.targetGroups.join(', ')} not found`, { cause: err });
+  }
   const arns: string[] = [];
   let healthyAfterSeconds = 0;
   for (const name of tier.traffic.targetGroups) {

@@ -256,7 +256,7 @@ export class SimulatedAccount {
 
   requireTargetGroup(arn: string): SimTargetGroup {
     const group = this.targetGroups.get(arn);
-    if (!group) throw new SimulatedServiceError('TargetGroupNotFound', `Target groups '${arn}' not found`);
+    if (!group) throw new SimulatedServiceError('TargetGroupNotFoundException', `Target groups '${arn}' not found`);
     return group;
   }
 
@@ -276,7 +276,7 @@ export class SimulatedAccount {
   registerTarget(group: SimTargetGroup, id: string): void {
     const host = this.requireHost(id);
     if (host.state !== 'running') {
-      throw new SimulatedServiceError('InvalidTarget', `The following targets are not in a running state and cannot be registered: '${id}'`);
+      throw new SimulatedServiceError('InvalidTargetException', `The following targets are not in a running state and cannot be registered: '${id}'`);
     }
     const target = group.targets.get(id);
     if (target && target.deregisteredAt === undefined) return; // already registered

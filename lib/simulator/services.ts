@@ -54,7 +54,7 @@ const elbv2: Record<string, Operation> = {
     let groups = [...account.targetGroups.values()];
     if (input.Names) {
       const missing = input.Names.filter((n: string) => !groups.some((g) => g.name === n));
-      if (missing.length > 0) throw new SimulatedServiceError('TargetGroupNotFound', `One or more target groups not found: ${missing.join(', ')}`);
+      if (missing.length > 0) throw new SimulatedServiceError('TargetGroupNotFoundException', `One or more target groups not found: ${missing.join(', ')}`);
       groups = groups.filter((g) => input.Names.includes(g.name));
     }
     if (input.TargetGroupArns) groups = groups.filter((g) => input.TargetGroupArns.includes(g.arn));
@@ -172,7 +172,7 @@ const rds: Record<string, Operation> = {
     const all = [...account.databases.values()];
     const selected = input.DBInstanceIdentifier ? all.filter((d) => d.identifier === input.DBInstanceIdentifier) : all;
     if (input.DBInstanceIdentifier && selected.length === 0) {
-      throw new SimulatedServiceError('DBInstanceNotFound', `DBInstance ${input.DBInstanceIdentifier} not found.`, { status: 404 });
+      throw new SimulatedServiceError('DBInstanceNotFoundFault', `DBInstance ${input.DBInstanceIdentifier} not found.`, { status: 404 });
     }
     return { DBInstances: selected.map((d) => ({ DBInstanceIdentifier: d.identifier, DBInstanceStatus: d.status })) };
   },

@@ -1,0 +1,230 @@
+import { CreateTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CancelCommandCommand,
+  ListCommandInvocationsCommand,
+  SendCommandCommand,
+  SSMClient,
+  type CommandInvocation,
+} from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { checkInstall } from '../../lambdas/deploy/check-install';
+import { installRelease } from '../../lambdas/deploy/install-release';
+import { PatchFailedError } from '../../lambdas/shared/errors';
+import { batchInput, NOW, phaseAt, webHost } from './fixtures';
+
+const ec2Mock = mockClient(EC2Client);
+const ssmMock = mockClient(SSMClient);
+
+function invocations(list: CommandInvocation[]): void {
+  ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: list });
+}
+
+beforeEach(() => {
+  ec2Mock.reset();
+  ssmMock.reset();
+  ec2Mock.on(CreateTagsCommand).resolves({});
+  ssmMock.on(CancelCommandCommand).resolves({});
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(NOW);
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('installRelease', () => {
+  beforeEach(() => {
+    let n = 0;
+    ssmMock.on(SendCommandCommand).callsFake(() => ({ Command: { CommandId: `cmd-${++n}` } }));
+  });
+
+  it('sends the new release to every host of the batch in one command', async () => {
+    // Prepare
+    const hosts = [webHost(1), webHost(2)];
+
+    // Act
+    const phase = await installRelease(batchInput({ hosts }));
+
+    // Assess
+    expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(SendCommandCommand, {
+      DocumentName: 'FleetFlow-InstallRelease',
+      InstanceIds: [hosts[0]!.id, hosts[1]!.id],
+      Parameters: { component: ['storefront'], release: ['2.0.0'] },
+      Comment: 'fleetflow canonical/web install 2.0.0 batch 1/2',
+    });
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 900_000, done: false, waitSeconds: 2, commandIds: ['cmd-1'] });
+  });
+
+  it('in a rollback, sends each host back to the release it had, one command per release', async () => {
+    // Prepare
+    const hosts = [webHost(1, '1.0.0'), webHost(2, '1.1.0'), webHost(3, '1.0.0')];
+
+    // Act
+    const phase = await installRelease(batchInput({ hosts, rollback: true }));
+
+    // Assess
+    expect(ssmMock).toHaveReceivedCommandTimes(SendCommandCommand, 2);
+    expect(ssmMock).toHaveReceivedCommandWith(SendCommandCommand, {
+      InstanceIds: [hosts[0]!.id, hosts[2]!.id],
+      Parameters: { component: ['storefront'], release: ['1.0.0'] },
+      Comment: 'fleetflow canonical/web rollback to 1.0.0 batch 1/2',
+    });
+    expect(ssmMock).toHaveReceivedCommandWith(SendCommandCommand, {
+      InstanceIds: [hosts[1]!.id],
+      Parameters: { component: ['storefront'], release: ['1.1.0'] },
+    });
+    expect(ssmMock).not.toHaveReceivedCommandWith(SendCommandCommand, { Parameters: { component: ['storefront'], release: ['2.0.0'] } });
+    expect(phase.commandIds).toEqual(['cmd-1', 'cmd-2']);
+  });
+});
+
+describe('checkInstall', () => {
+  const hosts = [webHost(1), webHost(2)];
+
+  it('fails with PatchFailedError naming the failed host and its status', async () => {
+    // Prepare
+    invocations([
+      { InstanceId: hosts[0]!.id, Status: 'Success', StatusDetails: 'Success' },
+      { InstanceId: hosts[1]!.id, Status: 'Failed', StatusDetails: 'Failed' },
+    ]);
+    const event = batchInput({ hosts, phase: phaseAt(60, 840, ['cmd-1']) });
+
+    // Act
+    const act = checkInstall(event);
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(PatchFailedError);
+    await expect(act).rejects.toThrow('tier web: install failed on web-2 (i-0a000000000000002): Failed');
+    await expect(act).rejects.not.toThrow('web-1');
+    expect(ec2Mock).not.toHaveReceivedCommand(CreateTagsCommand);
+  });
+
+  it('names the status details of a host the command could not reach', async () => {
+    // Prepare
+    invocations([
+      { InstanceId: hosts[0]!.id, Status: 'Success' },
+      { InstanceId: hosts[1]!.id, Status: 'InProgress', StatusDetails: 'Undeliverable' },
+    ]);
+
+    // Act
+    const act = checkInstall(batchInput({ hosts, phase: phaseAt(60, 840, ['cmd-1']) }));
+
+    // Assess
+    await expect(act).rejects.toThrow('tier web: install failed on web-2 (i-0a000000000000002): Undeliverable');
+  });
+
+  it('says a failed rollback install was of the previous release', async () => {
+    // Prepare
+    invocations([
+      { InstanceId: hosts[0]!.id, Status: 'TimedOut', StatusDetails: 'ExecutionTimedOut' },
+      { InstanceId: hosts[1]!.id, Status: 'Success' },
+    ]);
+
+    // Act
+    const act = checkInstall(batchInput({ hosts, rollback: true, phase: phaseAt(60, 840, ['cmd-1']) }));
+
+    // Assess
+    await expect(act).rejects.toThrow('tier web: install of the previous release failed on web-1 (i-0a000000000000001): ExecutionTimedOut');
+  });
+
+  it('records the installed release on every host once all succeeded', async () => {
+    // Prepare
+    invocations(hosts.map((h) => ({ InstanceId: h.id, Status: 'Success' })));
+    const phase = phaseAt(60, 840, ['cmd-1']);
+
+    // Act
+    const result = await checkInstall(batchInput({ hosts, phase }));
+
+    // Assess
+    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0 });
+    expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(CreateTagsCommand, {
+      Resources: [hosts[0]!.id, hosts[1]!.id],
+      Tags: [{ Key: 'fleetflow:release', Value: '2.0.0' }],
+    });
+  });
+
+  it('in a rollback, tags each host with the release it was restored to', async () => {
+    // Prepare
+    const mixed = [webHost(1, '1.0.0'), webHost(2, '1.1.0'), webHost(3, '1.0.0')];
+    invocations(mixed.map((h) => ({ InstanceId: h.id, Status: 'Success' })));
+
+    // Act
+    await checkInstall(batchInput({ hosts: mixed, rollback: true, phase: phaseAt(60, 840, ['cmd-1', 'cmd-2']) }));
+
+    // Assess
+    expect(ec2Mock).toHaveReceivedCommandTimes(CreateTagsCommand, 2);
+    expect(ec2Mock).toHaveReceivedCommandWith(CreateTagsCommand, {
+      Resources: [mixed[0]!.id, mixed[2]!.id],
+      Tags: [{ Key: 'fleetflow:release', Value: '1.0.0' }],
+    });
+    expect(ec2Mock).toHaveReceivedCommandWith(CreateTagsCommand, {
+      Resources: [mixed[1]!.id],
+      Tags: [{ Key: 'fleetflow:release', Value: '1.1.0' }],
+    });
+    expect(ec2Mock).not.toHaveReceivedCommandWith(CreateTagsCommand, { Tags: [{ Key: 'fleetflow:release', Value: '2.0.0' }] });
+  });
+
+  it('keeps polling without tagging while hosts are still installing', async () => {
+    // Prepare
+    invocations([
+      { InstanceId: hosts[0]!.id, Status: 'Success' },
+      { InstanceId: hosts[1]!.id, Status: 'InProgress' },
+    ]);
+    const phase = phaseAt(200, 700, ['cmd-1']);
+
+    // Act
+    const result = await checkInstall(batchInput({ hosts, phase }));
+
+    // Assess
+    expect(result).toEqual({ ...phase, waitSeconds: 10 });
+    expect(ec2Mock).not.toHaveReceivedAnyCommand();
+    expect(ssmMock).not.toHaveReceivedCommand(CancelCommandCommand);
+  });
+
+  it('waits for the rest of the batch before failing on one host', async () => {
+    // Prepare
+    invocations([
+      { InstanceId: hosts[0]!.id, Status: 'Failed' },
+      { InstanceId: hosts[1]!.id, Status: 'InProgress' },
+    ]);
+
+    // Act
+    const result = await checkInstall(batchInput({ hosts, phase: phaseAt(60, 840, ['cmd-1']) }));
+
+    // Assess
+    expect(result.done).toBe(false);
+    expect(ec2Mock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('cancels the install commands and fails once past the deadline with hosts pending', async () => {
+    // Prepare
+    invocations([
+      { InstanceId: hosts[0]!.id, Status: 'Success' },
+      { InstanceId: hosts[1]!.id, Status: 'InProgress' },
+    ]);
+
+    // Act
+    const act = checkInstall(batchInput({ hosts, phase: phaseAt(901, -1, ['cmd-1', 'cmd-2']) }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(PatchFailedError);
+    await expect(act).rejects.toThrow('tier web: install did not finish within 900s on web-2 (i-0a000000000000002)');
+    expect(ssmMock).toHaveReceivedCommandTimes(CancelCommandCommand, 2);
+    expect(ssmMock).toHaveReceivedCommandWith(CancelCommandCommand, { CommandId: 'cmd-1' });
+    expect(ssmMock).toHaveReceivedCommandWith(CancelCommandCommand, { CommandId: 'cmd-2' });
+    expect(ec2Mock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('counts a host with no invocation yet as pending', async () => {
+    // Prepare
+    invocations([{ InstanceId: hosts[0]!.id, Status: 'Success' }]);
+
+    // Act
+    const act = checkInstall(batchInput({ hosts, phase: phaseAt(900, 0, ['cmd-1']) }));
+
+    // Assess
+    await expect(act).rejects.toThrow('install did not finish within 900s on web-2 (i-0a000000000000002)');
+  });
+});

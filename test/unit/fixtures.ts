@@ -1,0 +1,75 @@
+/**
+ * Payloads shared by the unit tests of the deploy Lambdas: a tier plan shaped like the
+ * one Plan Release produces for the canonical web tier, and batches of named hosts.
+ */
+import type { BatchTaskInput, HostRef, PhaseState, TierPlan } from '../../lambdas/deploy/types';
+
+/** A fixed "now" for handlers that compute deadlines from Date.now(). */
+export const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
+
+export const WEB_TG_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/canonical-web/0123456789abcdef';
+export const WEB_ADMIN_TG_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/canonical-web-admin/fedcba9876543210';
+
+/** Host n of the web tier: Name "web-n", an instance ID that differs from the name. */
+export function webHost(n: number, previous = '1.0.0'): HostRef {
+  return { id: `i-0a${String(n).padStart(15, '0')}`, name: `web-${n}`, previous };
+}
+
+export function webTier(overrides: Partial<TierPlan> = {}): TierPlan {
+  return {
+    environment: 'canonical',
+    name: 'web',
+    role: 'web',
+    traffic: { kind: 'target-group', targetGroupArns: [WEB_TG_ARN] },
+    install: { document: 'FleetFlow-InstallRelease', parameters: { component: ['storefront'] }, timeoutSeconds: 900 },
+    drainTimeoutSeconds: 180,
+    healthTimeoutSeconds: 300,
+    healthyAfterSeconds: 30,
+    alarms: ['canonical-web-5xx'],
+    hostCount: 4,
+    minHealthy: 2,
+    batchSize: 2,
+    polling: { minSeconds: 2, maxSeconds: 30 },
+    ...overrides,
+  };
+}
+
+/** A tier that leaves and rejoins two target groups together. */
+export const TWO_TARGET_GROUPS: TierPlan['traffic'] = { kind: 'target-group', targetGroupArns: [WEB_TG_ARN, WEB_ADMIN_TG_ARN] };
+
+/** A clustered tier that drains and undrains its nodes with SSM documents. */
+export const DRAIN_TRAFFIC: TierPlan['traffic'] = {
+  kind: 'drain-command',
+  drain: { document: 'FleetFlow-DrainNode', parameters: { mode: ['graceful'] }, timeoutSeconds: 600 },
+  undrain: { document: 'FleetFlow-UndrainNode', parameters: {}, timeoutSeconds: 600 },
+};
+
+export interface BatchOptions {
+  readonly tier?: TierPlan;
+  readonly hosts?: HostRef[];
+  readonly rollback?: boolean;
+  readonly phase?: PhaseState;
+  readonly release?: string;
+}
+
+export function batchInput(options: BatchOptions = {}): BatchTaskInput {
+  return {
+    release: options.release ?? '2.0.0',
+    execution: 'deploy-2-0-0',
+    tier: options.tier ?? webTier(),
+    batch: { index: 0, count: 2, hosts: options.hosts ?? [webHost(1), webHost(2)] },
+    rollback: options.rollback ?? false,
+    ...(options.phase ? { phase: options.phase } : {}),
+  };
+}
+
+/** A phase that started `elapsedSeconds` before NOW and ends `remainingSeconds` after it. */
+export function phaseAt(elapsedSeconds: number, remainingSeconds: number, commandIds?: string[]): PhaseState {
+  return {
+    startedAt: NOW - elapsedSeconds * 1000,
+    deadline: NOW + remainingSeconds * 1000,
+    done: false,
+    waitSeconds: 2,
+    ...(commandIds ? { commandIds } : {}),
+  };
+}

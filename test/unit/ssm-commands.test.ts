@@ -1,0 +1,244 @@
+import {
+  CancelCommandCommand,
+  ListCommandInvocationsCommand,
+  SendCommandCommand,
+  SSMClient,
+  type CommandInvocation,
+  type SendCommandCommandInput,
+} from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { cancelCommands, MAX_INSTANCES_PER_COMMAND, readProgress, sendToHosts } from '../../lambdas/shared/ssm-commands';
+
+const ssmMock = mockClient(SSMClient);
+
+const install = { document: 'FleetFlow-InstallRelease', parameters: { component: ['storefront'] }, timeoutSeconds: 900 };
+const ids = (count: number) => Array.from({ length: count }, (_, i) => `i-${String(i).padStart(17, '0')}`);
+
+function sentInputs(): SendCommandCommandInput[] {
+  return ssmMock.commandCalls(SendCommandCommand).map((call) => call.args[0].input);
+}
+
+describe('sendToHosts', () => {
+  beforeEach(() => {
+    ssmMock.reset();
+    let n = 0;
+    ssmMock.on(SendCommandCommand).callsFake(() => ({ Command: { CommandId: `cmd-${++n}` } }));
+  });
+
+  it('splits 120 hosts into 3 commands of at most 50 instance IDs', async () => {
+    // Prepare
+    const instanceIds = ids(120);
+
+    // Act
+    const commandIds = await sendToHosts({ command: install, instanceIds, parameters: { release: ['2.0.0'] }, comment: 'install' });
+
+    // Assess
+    expect(ssmMock).toHaveReceivedCommandTimes(SendCommandCommand, 3);
+    const sent = sentInputs();
+    expect(sent.map((input) => input.InstanceIds?.length)).toEqual([50, 50, 20]);
+    expect(sent.flatMap((input) => input.InstanceIds)).toEqual(instanceIds);
+    expect(sent.every((input) => (input.InstanceIds?.length ?? 0) <= MAX_INSTANCES_PER_COMMAND)).toBe(true);
+    expect(commandIds).toEqual(['cmd-1', 'cmd-2', 'cmd-3']);
+  });
+
+  it('merges the release into the document parameters of every command', async () => {
+    // Act
+    await sendToHosts({ command: install, instanceIds: ids(60), parameters: { release: ['2.0.0'] }, comment: 'install' });
+
+    // Assess
+    expect(ssmMock).toHaveReceivedNthCommandWith(SendCommandCommand, 1, {
+      DocumentName: 'FleetFlow-InstallRelease',
+      Parameters: { component: ['storefront'], release: ['2.0.0'] },
+    });
+    expect(ssmMock).toHaveReceivedNthCommandWith(SendCommandCommand, 2, {
+      DocumentName: 'FleetFlow-InstallRelease',
+      Parameters: { component: ['storefront'], release: ['2.0.0'] },
+    });
+  });
+
+  it('lets the per-send parameters override a document parameter of the same name', async () => {
+    // Prepare
+    const command = { ...install, parameters: { component: ['storefront'], release: ['latest'] } };
+
+    // Act
+    await sendToHosts({ command, instanceIds: ids(1), parameters: { release: ['2.0.0'] }, comment: 'install' });
+
+    // Assess
+    expect(ssmMock).toReceiveCommandWith(SendCommandCommand, { Parameters: { component: ['storefront'], release: ['2.0.0'] } });
+  });
+
+  it('does not modify the tier\'s command spec', async () => {
+    // Prepare
+    const command = { ...install, parameters: { component: ['storefront'] } };
+
+    // Act
+    await sendToHosts({ command, instanceIds: ids(1), parameters: { release: ['2.0.0'] }, comment: 'install' });
+
+    // Assess
+    expect(command.parameters).toEqual({ component: ['storefront'] });
+  });
+
+  it('cuts the comment to the 100 characters SSM accepts', async () => {
+    // Prepare
+    const comment = `fleetflow canonical/web install ${'x'.repeat(150)}`;
+
+    // Act
+    await sendToHosts({ command: install, instanceIds: ids(51), comment });
+
+    // Assess
+    for (const input of sentInputs()) {
+      expect(input.Comment).toHaveLength(100);
+      expect(input.Comment).toBe(comment.slice(0, 100));
+    }
+  });
+
+  it('lets every host of a command run and report on its own', async () => {
+    // Act
+    await sendToHosts({ command: install, instanceIds: ids(70), comment: 'install' });
+
+    // Assess
+    expect(ssmMock).toHaveReceivedNthCommandWith(SendCommandCommand, 1, { MaxConcurrency: '50', MaxErrors: '50', TimeoutSeconds: 900 });
+    expect(ssmMock).toHaveReceivedNthCommandWith(SendCommandCommand, 2, { MaxConcurrency: '20', MaxErrors: '20', TimeoutSeconds: 900 });
+  });
+
+  it('sends nothing for an empty batch', async () => {
+    // Act
+    const commandIds = await sendToHosts({ command: install, instanceIds: [], comment: 'install' });
+
+    // Assess
+    expect(commandIds).toEqual([]);
+    expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand);
+  });
+
+  it('fails when SSM returns no command ID', async () => {
+    // Prepare
+    ssmMock.on(SendCommandCommand).resolves({});
+
+    // Act
+    const act = sendToHosts({ command: install, instanceIds: ids(2), comment: 'install' });
+
+    // Assess
+    await expect(act).rejects.toThrow('SendCommand for FleetFlow-InstallRelease returned no CommandId');
+  });
+});
+
+describe('readProgress', () => {
+  beforeEach(() => {
+    ssmMock.reset();
+  });
+
+  it('reads every page of invocations of every command', async () => {
+    // Prepare
+    const invocations: Record<string, CommandInvocation[][]> = {
+      'cmd-1': [
+        [{ InstanceId: 'i-1', Status: 'Success' }],
+        [{ InstanceId: 'i-2', Status: 'Success' }],
+      ],
+      'cmd-2': [[{ InstanceId: 'i-3', Status: 'Success' }]],
+    };
+    ssmMock.on(ListCommandInvocationsCommand).callsFake((input: { CommandId: string; NextToken?: string }) => {
+      const pages = invocations[input.CommandId] ?? [];
+      const index = input.NextToken ? Number(input.NextToken) : 0;
+      return { CommandInvocations: pages[index], NextToken: index + 1 < pages.length ? String(index + 1) : undefined };
+    });
+
+    // Act
+    const progress = await readProgress(['cmd-1', 'cmd-2'], ['i-1', 'i-2', 'i-3']);
+
+    // Assess
+    expect(progress).toEqual({ pending: [], succeeded: ['i-1', 'i-2', 'i-3'], failed: [] });
+    expect(ssmMock).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 3);
+    expect(ssmMock).toHaveReceivedCommandWith(ListCommandInvocationsCommand, { CommandId: 'cmd-1', NextToken: '1' });
+    expect(ssmMock).toHaveReceivedCommandWith(ListCommandInvocationsCommand, { CommandId: 'cmd-2' });
+  });
+
+  it('asks for pages of at most 50 invocations', async () => {
+    // Prepare
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [] });
+
+    // Act
+    await readProgress(['cmd-1'], ['i-1']);
+
+    // Assess
+    expect(ssmMock).toHaveReceivedCommandWith(ListCommandInvocationsCommand, { CommandId: 'cmd-1', MaxResults: 50 });
+  });
+
+  it('sorts hosts into succeeded, failed and pending by invocation status', async () => {
+    // Prepare
+    ssmMock.on(ListCommandInvocationsCommand).resolves({
+      CommandInvocations: [
+        { InstanceId: 'i-success', Status: 'Success', StatusDetails: 'Success' },
+        { InstanceId: 'i-failed', Status: 'Failed', StatusDetails: 'Failed' },
+        { InstanceId: 'i-timedout', Status: 'TimedOut', StatusDetails: 'ExecutionTimedOut' },
+        { InstanceId: 'i-cancelled', Status: 'Cancelled', StatusDetails: 'Cancelled' },
+        { InstanceId: 'i-undeliverable', Status: 'InProgress', StatusDetails: 'Undeliverable' },
+        { InstanceId: 'i-inprogress', Status: 'InProgress', StatusDetails: 'InProgress' },
+        { InstanceId: 'i-pending', Status: 'Pending', StatusDetails: 'Pending' },
+        { InstanceId: 'i-delayed', Status: 'Delayed', StatusDetails: 'Delayed' },
+      ],
+    });
+    const hosts = [
+      'i-success', 'i-failed', 'i-timedout', 'i-cancelled', 'i-undeliverable',
+      'i-inprogress', 'i-pending', 'i-delayed', 'i-missing',
+    ];
+
+    // Act
+    const progress = await readProgress(['cmd-1'], hosts);
+
+    // Assess
+    expect(progress.succeeded).toEqual(['i-success']);
+    expect(progress.failed).toEqual([
+      { instanceId: 'i-failed', status: 'Failed', details: 'Failed' },
+      { instanceId: 'i-timedout', status: 'TimedOut', details: 'ExecutionTimedOut' },
+      { instanceId: 'i-cancelled', status: 'Cancelled', details: 'Cancelled' },
+      { instanceId: 'i-undeliverable', status: 'InProgress', details: 'Undeliverable' },
+    ]);
+    expect(progress.pending).toEqual(['i-inprogress', 'i-pending', 'i-delayed', 'i-missing']);
+  });
+
+  it('reports the status as details when SSM gives no status details', async () => {
+    // Prepare
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: 'i-1', Status: 'Failed' }] });
+
+    // Act
+    const progress = await readProgress(['cmd-1'], ['i-1']);
+
+    // Assess
+    expect(progress.failed).toEqual([{ instanceId: 'i-1', status: 'Failed', details: 'Failed' }]);
+  });
+
+  it('only reports the hosts it was asked about', async () => {
+    // Prepare
+    ssmMock.on(ListCommandInvocationsCommand).resolves({
+      CommandInvocations: [
+        { InstanceId: 'i-1', Status: 'Success' },
+        { InstanceId: 'i-other', Status: 'Failed' },
+      ],
+    });
+
+    // Act
+    const progress = await readProgress(['cmd-1'], ['i-1']);
+
+    // Assess
+    expect(progress).toEqual({ pending: [], succeeded: ['i-1'], failed: [] });
+  });
+});
+
+describe('cancelCommands', () => {
+  beforeEach(() => {
+    ssmMock.reset();
+    ssmMock.on(CancelCommandCommand).resolves({});
+  });
+
+  it('cancels each command', async () => {
+    // Act
+    await cancelCommands(['cmd-1', 'cmd-2']);
+
+    // Assess
+    expect(ssmMock).toHaveReceivedCommandTimes(CancelCommandCommand, 2);
+    expect(ssmMock).toHaveReceivedNthCommandWith(CancelCommandCommand, 1, { CommandId: 'cmd-1' });
+    expect(ssmMock).toHaveReceivedNthCommandWith(CancelCommandCommand, 2, { CommandId: 'cmd-2' });
+  });
+});

@@ -1,0 +1,418 @@
+import {
+  DeregisterTargetsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  RegisterTargetsCommand,
+  type TargetHealthDescription,
+  type TargetHealthStateEnum,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CancelCommandCommand, ListCommandInvocationsCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { checkDrained, handler as checkDrainedHandler } from '../../lambdas/deploy/check-drained';
+import { returnToTraffic } from '../../lambdas/deploy/return-to-traffic';
+import { takeOutOfTraffic } from '../../lambdas/deploy/take-out-of-traffic';
+import { DrainFailedError, DrainTimeoutError, InsufficientCapacityError } from '../../lambdas/shared/errors';
+import { MAX_TARGETS_PER_CALL } from '../../lambdas/shared/target-health';
+import { batchInput, DRAIN_TRAFFIC, NOW, phaseAt, TWO_TARGET_GROUPS, WEB_ADMIN_TG_ARN, WEB_TG_ARN, webHost, webTier } from './fixtures';
+
+const elbMock = mockClient(ElasticLoadBalancingV2Client);
+const ssmMock = mockClient(SSMClient);
+
+
+function target(id: string, State: TargetHealthStateEnum, Reason?: string): TargetHealthDescription {
+  return { Target: { Id: id, Port: 80 }, TargetHealth: { State, ...(Reason ? { Reason: Reason as never } : {}) } };
+}
+
+/** Every target of each group, as DescribeTargetHealth without a Targets filter returns them. */
+function groupsHold(groups: Record<string, TargetHealthDescription[]>): void {
+  elbMock.on(DescribeTargetHealthCommand).callsFake((input: { TargetGroupArn: string; Targets?: { Id: string }[] }) => {
+    const all = groups[input.TargetGroupArn] ?? [];
+    const wanted = input.Targets?.map((t) => t.Id);
+    return { TargetHealthDescriptions: wanted ? all.filter((d) => wanted.includes(d.Target?.Id ?? '')) : all };
+  });
+}
+
+beforeEach(() => {
+  elbMock.reset();
+  ssmMock.reset();
+  elbMock.on(DeregisterTargetsCommand).resolves({});
+  elbMock.on(RegisterTargetsCommand).resolves({});
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(NOW);
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('takeOutOfTraffic', () => {
+  const hosts = [webHost(1), webHost(2), webHost(3), webHost(4)];
+  const allHealthy = hosts.map((h) => target(h.id, 'healthy'));
+
+  it('deregisters the batch from every target group of the tier', async () => {
+    // Prepare
+    groupsHold({ [WEB_TG_ARN]: allHealthy, [WEB_ADMIN_TG_ARN]: allHealthy });
+    const event = batchInput({ tier: webTier({ traffic: TWO_TARGET_GROUPS }), hosts: hosts.slice(0, 2) });
+
+    // Act
+    await takeOutOfTraffic(event);
+
+    // Assess
+    expect(elbMock).toHaveReceivedCommandTimes(DeregisterTargetsCommand, 2);
+    for (const arn of [WEB_TG_ARN, WEB_ADMIN_TG_ARN]) {
+      expect(elbMock).toReceiveCommandWith(DeregisterTargetsCommand, {
+        TargetGroupArn: arn,
+        Targets: [{ Id: hosts[0]!.id }, { Id: hosts[1]!.id }],
+      });
+    }
+  });
+
+  it('starts the drain phase with the tier\'s drain timeout and the shortest poll', async () => {
+    // Prepare
+    groupsHold({ [WEB_TG_ARN]: allHealthy });
+
+    // Act
+    const phase = await takeOutOfTraffic(batchInput({ hosts: hosts.slice(0, 2) }));
+
+    // Assess
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 180_000, done: false, waitSeconds: 2 });
+  });
+
+  it('refuses without deregistering anything when the rest of the tier is below its minimum', async () => {
+    // Prepare: web-3 is unhealthy, so taking out web-1 and web-2 leaves 1 healthy host; the minimum is 2.
+    groupsHold({ [WEB_TG_ARN]: [...allHealthy.slice(0, 2), target(hosts[2]!.id, 'unhealthy'), allHealthy[3]!] });
+    const event = batchInput({ tier: webTier({ minHealthy: 2 }), hosts: hosts.slice(0, 2) });
+
+    // Act
+    const act = takeOutOfTraffic(event);
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(InsufficientCapacityError);
+    await expect(act).rejects.toThrow(
+      'tier web: taking out web-1 (i-0a000000000000001), web-2 (i-0a000000000000002) would leave 1 healthy host(s) in ' +
+        'targetgroup/canonical-web/0123456789abcdef, below the minimum of 2; nothing was changed',
+    );
+    expect(elbMock).not.toHaveReceivedCommand(DeregisterTargetsCommand);
+  });
+
+  it('checks every target group before deregistering from any', async () => {
+    // Prepare: the first group has room, the second has only the batch healthy.
+    groupsHold({
+      [WEB_TG_ARN]: allHealthy,
+      [WEB_ADMIN_TG_ARN]: [...allHealthy.slice(0, 2), target(hosts[2]!.id, 'draining'), target(hosts[3]!.id, 'initial')],
+    });
+    const event = batchInput({ tier: webTier({ traffic: TWO_TARGET_GROUPS, minHealthy: 2 }), hosts: hosts.slice(0, 2) });
+
+    // Act
+    const act = takeOutOfTraffic(event);
+
+    // Assess
+    await expect(act).rejects.toThrow(InsufficientCapacityError);
+    await expect(act).rejects.toThrow('would leave 0 healthy host(s) in targetgroup/canonical-web-admin/fedcba9876543210');
+    expect(elbMock).not.toHaveReceivedCommand(DeregisterTargetsCommand);
+  });
+
+  it('takes the batch out when exactly the minimum stays healthy', async () => {
+    // Prepare
+    groupsHold({ [WEB_TG_ARN]: allHealthy });
+    const event = batchInput({ tier: webTier({ minHealthy: 2 }), hosts: hosts.slice(0, 2) });
+
+    // Act
+    await takeOutOfTraffic(event);
+
+    // Assess
+    expect(elbMock).toHaveReceivedCommandWith(DescribeTargetHealthCommand, { TargetGroupArn: WEB_TG_ARN });
+    expect(elbMock).toHaveReceivedCommandTimes(DeregisterTargetsCommand, 1);
+  });
+
+  it('skips the capacity check in a rollback, restoring the previous release even when capacity is short', async () => {
+    // Prepare
+    groupsHold({ [WEB_TG_ARN]: hosts.map((h) => target(h.id, 'unhealthy')) });
+    const event = batchInput({ tier: webTier({ minHealthy: 2 }), hosts: hosts.slice(0, 2), rollback: true });
+
+    // Act
+    await takeOutOfTraffic(event);
+
+    // Assess
+    expect(elbMock).not.toHaveReceivedCommand(DescribeTargetHealthCommand);
+    expect(elbMock).toHaveReceivedCommandExactlyOnceWith(DeregisterTargetsCommand, {
+      TargetGroupArn: WEB_TG_ARN,
+      Targets: [{ Id: hosts[0]!.id }, { Id: hosts[1]!.id }],
+    });
+  });
+
+  it('deregisters a very large batch in calls of at most 100 targets', async () => {
+    // Prepare
+    const many = Array.from({ length: 250 }, (_, i) => webHost(i + 1));
+    const event = batchInput({ tier: webTier(), hosts: many, rollback: true });
+
+    // Act
+    await takeOutOfTraffic(event);
+
+    // Assess
+    const sizes = elbMock.commandCalls(DeregisterTargetsCommand).map((call) => call.args[0].input.Targets?.length);
+    expect(sizes).toEqual([MAX_TARGETS_PER_CALL, MAX_TARGETS_PER_CALL, 50]);
+  });
+
+  it('sends the drain document to a clustered tier instead of touching a load balancer', async () => {
+    // Prepare
+    ssmMock.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-drain' } });
+    const event = batchInput({ tier: webTier({ name: 'middle', traffic: DRAIN_TRAFFIC }), hosts: hosts.slice(0, 2) });
+
+    // Act
+    const phase = await takeOutOfTraffic(event);
+
+    // Assess
+    expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(SendCommandCommand, {
+      DocumentName: 'FleetFlow-DrainNode',
+      InstanceIds: [hosts[0]!.id, hosts[1]!.id],
+      Parameters: { mode: ['graceful'] },
+      Comment: 'fleetflow canonical/middle drain batch 1/2',
+    });
+    expect(elbMock).not.toHaveReceivedAnyCommand();
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 180_000, done: false, waitSeconds: 2, commandIds: ['cmd-drain'] });
+  });
+
+  it('reports a tier without traffic as drained at once', async () => {
+    // Prepare
+    const event = batchInput({ tier: webTier({ role: 'monitoring', traffic: { kind: 'none' } }) });
+
+    // Act
+    const phase = await takeOutOfTraffic(event);
+
+    // Assess
+    expect(phase.done).toBe(true);
+    expect(elbMock).not.toHaveReceivedAnyCommand();
+    expect(ssmMock).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('checkDrained', () => {
+  const batch = [webHost(1), webHost(2)];
+
+  it('is done when every host reports Target.NotRegistered in every group', async () => {
+    // Prepare
+    groupsHold({
+      [WEB_TG_ARN]: batch.map((h) => target(h.id, 'unused', 'Target.NotRegistered')),
+      [WEB_ADMIN_TG_ARN]: batch.map((h) => target(h.id, 'unused', 'Target.NotRegistered')),
+    });
+    const event = batchInput({ tier: webTier({ traffic: TWO_TARGET_GROUPS }), hosts: batch, phase: phaseAt(20, 160) });
+
+    // Act
+    const phase = await checkDrained(event);
+
+    // Assess
+    expect(phase).toEqual({ ...phaseAt(20, 160), done: true, waitSeconds: 0 });
+    expect(elbMock).toHaveReceivedCommandWith(DescribeTargetHealthCommand, {
+      TargetGroupArn: WEB_ADMIN_TG_ARN,
+      Targets: [{ Id: batch[0]!.id }, { Id: batch[1]!.id }],
+    });
+  });
+
+  it('treats a host missing from the health report as gone', async () => {
+    // Prepare
+    groupsHold({ [WEB_TG_ARN]: [] });
+
+    // Act
+    const phase = await checkDrained(batchInput({ hosts: batch, phase: phaseAt(20, 160) }));
+
+    // Assess
+    expect(phase.done).toBe(true);
+  });
+
+  it('keeps waiting while a host is still draining in one of the groups', async () => {
+    // Prepare
+    groupsHold({
+      [WEB_TG_ARN]: batch.map((h) => target(h.id, 'unused', 'Target.NotRegistered')),
+      [WEB_ADMIN_TG_ARN]: [target(batch[0]!.id, 'unused', 'Target.NotRegistered'), target(batch[1]!.id, 'draining')],
+    });
+    const event = batchInput({ tier: webTier({ traffic: TWO_TARGET_GROUPS }), hosts: batch, phase: phaseAt(100, 80) });
+
+    // Act
+    const phase = await checkDrained(event);
+
+    // Assess
+    expect(phase.done).toBe(false);
+    expect(phase.waitSeconds).toBe(5);
+  });
+
+  it('does not count an unused target that is still registered as drained', async () => {
+    // Prepare
+    groupsHold({ [WEB_TG_ARN]: [target(batch[0]!.id, 'unused', 'Target.InvalidState'), target(batch[1]!.id, 'unused', 'Target.NotRegistered')] });
+
+    // Act
+    const phase = await checkDrained(batchInput({ hosts: batch, phase: phaseAt(10, 170) }));
+
+    // Assess
+    expect(phase.done).toBe(false);
+  });
+
+  it('fails with DrainTimeoutError naming the hosts still draining once past the deadline', async () => {
+    // Prepare
+    groupsHold({ [WEB_TG_ARN]: [target(batch[0]!.id, 'unused', 'Target.NotRegistered'), target(batch[1]!.id, 'draining')] });
+    const event = batchInput({ hosts: batch, phase: phaseAt(181, -1) });
+
+    // Act
+    const act = checkDrained(event);
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(DrainTimeoutError);
+    await expect(act).rejects.toThrow('tier web: web-2 (i-0a000000000000002) still draining after 180s');
+    await expect(act).rejects.not.toThrow('web-1');
+  });
+
+  it('fails exactly at the deadline', async () => {
+    // Prepare
+    groupsHold({ [WEB_TG_ARN]: batch.map((h) => target(h.id, 'draining')) });
+
+    // Act
+    const act = checkDrained(batchInput({ hosts: batch, phase: phaseAt(180, 0) }));
+
+    // Assess
+    await expect(act).rejects.toThrow(DrainTimeoutError);
+  });
+
+  it('succeeds past the deadline when the hosts have left meanwhile', async () => {
+    // Prepare
+    groupsHold({ [WEB_TG_ARN]: batch.map((h) => target(h.id, 'unused', 'Target.NotRegistered')) });
+
+    // Act
+    const phase = await checkDrained(batchInput({ hosts: batch, phase: phaseAt(200, -20) }));
+
+    // Assess
+    expect(phase.done).toBe(true);
+  });
+
+  it.each([
+    { elapsed: 0, remaining: 180, expected: 2 },
+    { elapsed: 100, remaining: 80, expected: 5 },
+    { elapsed: 3000, remaining: 600, expected: 30 },
+    { elapsed: 170, remaining: 3.5, expected: 4 },
+  ])('waits $expected s after $elapsed s with $remaining s left', async ({ elapsed, remaining, expected }) => {
+    // Prepare
+    groupsHold({ [WEB_TG_ARN]: batch.map((h) => target(h.id, 'draining')) });
+    const event = batchInput({ hosts: batch, phase: phaseAt(elapsed, remaining) });
+
+    // Act
+    const phase = await checkDrained(event);
+
+    // Assess
+    expect(phase.waitSeconds).toBe(expected);
+    expect(phase.waitSeconds).toBeGreaterThanOrEqual(event.tier.polling.minSeconds);
+    expect(phase.waitSeconds).toBeLessThanOrEqual(event.tier.polling.maxSeconds);
+  });
+
+  it('fails with DrainFailedError naming the host whose drain command failed', async () => {
+    // Prepare
+    ssmMock.on(ListCommandInvocationsCommand).resolves({
+      CommandInvocations: [
+        { InstanceId: batch[0]!.id, Status: 'Success' },
+        { InstanceId: batch[1]!.id, Status: 'Failed', StatusDetails: 'Failed' },
+      ],
+    });
+    const event = batchInput({ tier: webTier({ traffic: DRAIN_TRAFFIC }), hosts: batch, phase: phaseAt(10, 170, ['cmd-drain']) });
+
+    // Act
+    const act = checkDrained(event);
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(DrainFailedError);
+    await expect(act).rejects.toThrow('tier web: drain command failed on web-2 (i-0a000000000000002)');
+  });
+
+  it('cancels the drain command and fails when a host is still draining at the deadline', async () => {
+    // Prepare
+    ssmMock.on(ListCommandInvocationsCommand).resolves({
+      CommandInvocations: [
+        { InstanceId: batch[0]!.id, Status: 'Success' },
+        { InstanceId: batch[1]!.id, Status: 'InProgress' },
+      ],
+    });
+    ssmMock.on(CancelCommandCommand).resolves({});
+    const event = batchInput({ tier: webTier({ traffic: DRAIN_TRAFFIC }), hosts: batch, phase: phaseAt(181, -1, ['cmd-drain']) });
+
+    // Act
+    const act = checkDrained(event);
+
+    // Assess
+    await expect(act).rejects.toThrow('tier web: web-2 (i-0a000000000000002) still draining after 180s');
+    expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(CancelCommandCommand, { CommandId: 'cmd-drain' });
+  });
+
+  it('is done when the drain command succeeded on every host', async () => {
+    // Prepare
+    ssmMock.on(ListCommandInvocationsCommand).resolves({
+      CommandInvocations: batch.map((h) => ({ InstanceId: h.id, Status: 'Success' as const })),
+    });
+    const event = batchInput({ tier: webTier({ traffic: DRAIN_TRAFFIC }), hosts: batch, phase: phaseAt(10, 170, ['cmd-drain']) });
+
+    // Act
+    const phase = await checkDrained(event);
+
+    // Assess
+    expect(phase).toEqual({ ...phaseAt(10, 170, ['cmd-drain']), done: true, waitSeconds: 0 });
+    expect(ssmMock).not.toHaveReceivedCommand(CancelCommandCommand);
+  });
+
+  it('refuses to run without the phase it polls', async () => {
+    // Act
+    const act = checkDrainedHandler(batchInput({ hosts: batch }));
+
+    // Assess
+    await expect(act).rejects.toThrow(TypeError);
+    expect(elbMock).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('returnToTraffic', () => {
+  const batch = [webHost(1), webHost(2)];
+
+  it('registers the batch in every target group of the tier', async () => {
+    // Prepare
+    const event = batchInput({ tier: webTier({ traffic: TWO_TARGET_GROUPS }), hosts: batch });
+
+    // Act
+    await returnToTraffic(event);
+
+    // Assess
+    expect(elbMock).toHaveReceivedCommandTimes(RegisterTargetsCommand, 2);
+    for (const arn of [WEB_TG_ARN, WEB_ADMIN_TG_ARN]) {
+      expect(elbMock).toReceiveCommandWith(RegisterTargetsCommand, { TargetGroupArn: arn, Targets: [{ Id: batch[0]!.id }, { Id: batch[1]!.id }] });
+    }
+  });
+
+  it('schedules the first health check for the soonest the hosts can pass it', async () => {
+    // Act
+    const phase = await returnToTraffic(batchInput({ tier: webTier({ healthyAfterSeconds: 45 }), hosts: batch }));
+
+    // Assess
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 300_000, done: false, waitSeconds: 45 });
+  });
+
+  it('never schedules the first health check sooner than the minimum poll', async () => {
+    // Act
+    const phase = await returnToTraffic(batchInput({ tier: webTier({ healthyAfterSeconds: 0, polling: { minSeconds: 5, maxSeconds: 30 } }), hosts: batch }));
+
+    // Assess
+    expect(phase.waitSeconds).toBe(5);
+  });
+
+  it('sends the undrain document to a clustered tier', async () => {
+    // Prepare
+    ssmMock.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-undrain' } });
+
+    // Act
+    const phase = await returnToTraffic(batchInput({ tier: webTier({ name: 'middle', traffic: DRAIN_TRAFFIC }), hosts: batch }));
+
+    // Assess
+    expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(SendCommandCommand, {
+      DocumentName: 'FleetFlow-UndrainNode',
+      InstanceIds: [batch[0]!.id, batch[1]!.id],
+      Comment: 'fleetflow canonical/middle undrain batch 1/2',
+    });
+    expect(elbMock).not.toHaveReceivedAnyCommand();
+    expect(phase.commandIds).toEqual(['cmd-undrain']);
+  });
+});
