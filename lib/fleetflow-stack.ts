@@ -1,18 +1,23 @@
 /**
- * One stack per environment: the deploy workflow's Lambda tasks, each with a role
- * scoped to the environment's own target groups, instances, SSM documents and alarms;
- * the state machine with its log group, tracing, timeout and failure alarms.
+ * One stack per environment: the release workflow's Lambda tasks, each with a role
+ * scoped to the environment's own target groups, instances, SSM documents, database,
+ * alarms and release record; the lock table; notifications (EventBridge, forwarded to
+ * an encrypted SNS topic); the state machine with its log group, tracing, timeout and
+ * failure alarms.
  */
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { DeployWorkflow } from '../statemachines/deploy-workflow';
+import { DeployWorkflow, NOTIFICATION_SOURCE, type DeployWorkflowFunctions } from '../statemachines/deploy-workflow';
 import { acknowledgeWildcard, FleetFlowFunction, XRAY_REASON } from './constructs/fleetflow-function';
 import { isHostTier, type EnvironmentDefinition, type HostTierDefinition, type SsmCommandDefinition } from './environment/model';
 import { parseEnvironment } from './environment/parse';
@@ -22,114 +27,57 @@ export interface FleetFlowStackProps extends StackProps {
   readonly environment: unknown;
 }
 
+const WHY = {
+  describe: 'ec2:DescribeInstances and elasticloadbalancing:Describe* support no resource-level permissions',
+  invocations: 'ssm:ListCommandInvocations and ssm:CancelCommand act on command IDs, which IAM cannot scope',
+  targetGroups: "a target group ARN ends in an ID AWS generates; the name part pins it to this environment's groups",
+  instances: "instances are matched by the tier's tags in the condition, not by ID, so hosts can be replaced",
+  snapshots: "snapshot names carry the release and execution; the prefix pins them to this environment's snapshots",
+  alarmPrefixes: "validation alarms are selected by the environment's name prefixes",
+  records: "the release record is one parameter per component under this environment's path",
+  executions: "the lock holder may be any execution of this environment's state machines",
+};
+
 export class FleetFlowStack extends Stack {
   readonly stateMachine: sfn.StateMachine;
   readonly notifications: sns.Topic;
+  readonly lockTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: FleetFlowStackProps) {
     super(scope, id, props);
     const environment = parseEnvironment(props.environment, `environment of stack ${id}`);
     const tiers = environment.tiers.filter(isHostTier);
+    const stateMachineName = `fleetflow-${environment.name}-deploy`;
 
     const fn = (name: string, handler: string, description: string) => new FleetFlowFunction(this, name, { handler, description });
-    const planRelease = fn('PlanRelease', 'deploy/plan-release.ts', 'Validate input, find hosts by tag, plan batches');
-    const takeOut = fn('TakeOutOfTraffic', 'deploy/take-out-of-traffic.ts', 'Deregister or drain a batch');
-    const checkDrained = fn('CheckDrained', 'deploy/check-drained.ts', 'Poll whether a batch has drained');
-    const installRelease = fn('InstallRelease', 'deploy/install-release.ts', 'Send the install document to a batch');
-    const checkInstall = fn('CheckInstall', 'deploy/check-install.ts', 'Poll install invocations, record the release');
-    const returnToTraffic = fn('ReturnToTraffic', 'deploy/return-to-traffic.ts', 'Register or undrain a batch');
-    const checkHealthy = fn('CheckHealthy', 'deploy/check-healthy.ts', 'Poll whether a batch is healthy');
-    const checkAlarms = fn('CheckAlarms', 'deploy/check-alarms.ts', 'Fail the batch if a tier alarm is in ALARM');
-
-    // --- permissions, scoped to this environment ---
-    const why = {
-      describe: 'ec2:DescribeInstances and elasticloadbalancing:Describe* support no resource-level permissions',
-      invocations: 'ssm:ListCommandInvocations and ssm:CancelCommand act on command IDs, which IAM cannot scope',
-      targetGroups: "a target group ARN ends in an ID AWS generates; the name part pins it to this environment's groups",
-      instances: "instances are matched by the tier's tags in the condition, not by ID, so hosts can be replaced",
+    const f = {
+      planRelease: fn('PlanRelease', 'deploy/plan-release.ts', 'Validate input, find hosts by tag, plan batches'),
+      takeOutOfTraffic: fn('TakeOutOfTraffic', 'deploy/take-out-of-traffic.ts', 'Deregister or drain a batch'),
+      checkDrained: fn('CheckDrained', 'deploy/check-drained.ts', 'Poll whether a batch has drained'),
+      installRelease: fn('InstallRelease', 'deploy/install-release.ts', 'Send the install document to a batch'),
+      checkInstall: fn('CheckInstall', 'deploy/check-install.ts', 'Poll install invocations, record the release on hosts'),
+      returnToTraffic: fn('ReturnToTraffic', 'deploy/return-to-traffic.ts', 'Register or undrain a batch'),
+      checkHealthy: fn('CheckHealthy', 'deploy/check-healthy.ts', 'Poll whether a batch is healthy'),
+      checkAlarms: fn('CheckAlarms', 'deploy/check-alarms.ts', 'Fail the batch if a tier alarm is in ALARM'),
+      checkDatabase: fn('CheckDatabase', 'database/check-database.ts', 'Refuse unless the database is available'),
+      createSnapshot: fn('CreateSnapshot', 'database/create-snapshot.ts', 'Snapshot the database before migrating'),
+      checkSnapshot: fn('CheckSnapshot', 'database/check-snapshot.ts', 'Poll the snapshot until available'),
+      runMigration: fn('RunMigration', 'database/run-migration.ts', 'Send the migration document to the runner host'),
+      checkMigration: fn('CheckMigration', 'database/check-migration.ts', 'Poll the migration command'),
+      preflight: fn('Preflight', 'validation/preflight.ts', 'Refuse to start while monitoring is broken or alarming'),
+      checkBake: fn('CheckBake', 'validation/check-bake.ts', 'Watch the validation alarms for the bake period'),
+      planRollback: fn('PlanRollback', 'deploy/plan-rollback.ts', 'Plan the revert of every host that moved'),
+      recordRelease: fn('RecordRelease', 'deploy/record-release.ts', 'Record the current and previous release'),
     };
-    const targetGroupArns = tiers.flatMap((t) =>
-      t.traffic.kind === 'target-group' ? t.traffic.targetGroups.map((name) => planRelease.arn('elasticloadbalancing', `targetgroup/${name}/*`)) : [],
-    );
-    const alarmArns = tiers.flatMap((t) => t.alarms.map((name) => planRelease.arn('cloudwatch', `alarm:${name}`)));
-    const describeElb = ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'];
-    planRelease.allow({ actions: ['ec2:DescribeInstances', ...describeElb], resources: ['*'], wildcardReason: why.describe });
-    for (const f of [takeOut, checkDrained, returnToTraffic, checkHealthy]) {
-      f.allow({ actions: describeElb, resources: ['*'], wildcardReason: why.describe });
-    }
-    for (const f of [checkDrained, checkInstall, checkHealthy]) {
-      f.allow({ actions: ['ssm:ListCommandInvocations'], resources: ['*'], wildcardReason: why.invocations });
-    }
-    for (const f of [checkDrained, checkInstall]) f.allow({ actions: ['ssm:CancelCommand'], resources: ['*'], wildcardReason: why.invocations });
-    if (alarmArns.length > 0) {
-      for (const f of [planRelease, checkAlarms]) f.allow({ actions: ['cloudwatch:DescribeAlarms'], resources: alarmArns });
-    }
-    if (targetGroupArns.length > 0) {
-      takeOut.allow({ actions: ['elasticloadbalancing:DeregisterTargets'], resources: targetGroupArns, wildcardReason: why.targetGroups });
-      returnToTraffic.allow({ actions: ['elasticloadbalancing:RegisterTargets'], resources: targetGroupArns, wildcardReason: why.targetGroups });
-    }
-    for (const tier of tiers) {
-      const sendCommand = (f: FleetFlowFunction, commands: SsmCommandDefinition[]) => {
-        f.allow({ actions: ['ssm:SendCommand'], resources: commands.map((c) => documentArn(f, c.document)) });
-        f.allow({
-          actions: ['ssm:SendCommand'],
-          resources: [f.arn('ec2', 'instance/*')],
-          conditions: { StringEquals: tagConditions('ssm:resourceTag', tier) },
-          wildcardReason: why.instances,
-        });
-      };
-      sendCommand(installRelease, [tier.install]);
-      if (tier.traffic.kind === 'drain-command') {
-        sendCommand(takeOut, [tier.traffic.drain]);
-        sendCommand(returnToTraffic, [tier.traffic.undrain]);
-      }
-      // The only tag FleetFlow writes is the release record, and only on the tier's hosts.
-      checkInstall.allow({
-        actions: ['ec2:CreateTags'],
-        resources: [checkInstall.arn('ec2', 'instance/*')],
-        conditions: {
-          StringEquals: tagConditions('aws:ResourceTag', tier),
-          'ForAllValues:StringEquals': { 'aws:TagKeys': ['fleetflow:release'] },
-        },
-        wildcardReason: why.instances,
-      });
-    }
+    this.grantEnvironmentAccess(environment, tiers, f);
 
-    const workflow = new DeployWorkflow(this, 'Deploy', {
-      environment,
-      functions: {
-        planRelease: planRelease.function,
-        takeOutOfTraffic: takeOut.function,
-        checkDrained: checkDrained.function,
-        installRelease: installRelease.function,
-        checkInstall: checkInstall.function,
-        returnToTraffic: returnToTraffic.function,
-        checkHealthy: checkHealthy.function,
-        checkAlarms: checkAlarms.function,
-      },
+    this.lockTable = new dynamodb.Table(this, 'LockTable', {
+      partitionKey: { name: 'environment', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.DESTROY,
     });
-
-    const logGroup = new logs.LogGroup(this, 'DeployLogs', {
-      retention: logs.RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'DeployStateMachine', {
-      stateMachineName: `fleetflow-${environment.name}-deploy`,
-      comment: `FleetFlow rolling release of environment ${environment.name}`,
-      definitionBody: sfn.DefinitionBody.fromChainable(workflow.definition),
-      timeout: Duration.hours(24),
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-    });
-
-    acknowledgeWildcard(this.stateMachine.role, '*', XRAY_REASON);
-    for (const f of [planRelease, takeOut, checkDrained, installRelease, checkInstall, returnToTraffic, checkHealthy, checkAlarms]) {
-      acknowledgeWildcard(
-        this.stateMachine.role,
-        `${f.function.functionArn}:*`,
-        "the LambdaInvoke grant also covers published versions and aliases of this stack's own function",
-      );
-    }
 
     const key = new kms.Key(this, 'NotificationsKey', { enableKeyRotation: true, description: 'FleetFlow notifications' });
     this.notifications = new sns.Topic(this, 'Notifications', {
@@ -137,8 +85,140 @@ export class FleetFlowStack extends Stack {
       masterKey: key,
       enforceSSL: true,
     });
-    key.grantEncryptDecrypt(new iam.ServicePrincipal('cloudwatch.amazonaws.com'));
+    // CloudWatch alarm actions and EventBridge deliver to the encrypted topic from this account only.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com'), new iam.ServicePrincipal('events.amazonaws.com')],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
+    new events.Rule(this, 'NotificationsRule', {
+      description: `FleetFlow release events of ${environment.name} to the notifications topic`,
+      eventPattern: { source: [NOTIFICATION_SOURCE], detail: { environment: [environment.name] } },
+      targets: [new eventTargets.SnsTopic(this.notifications)],
+    });
+
+    const workflow = new DeployWorkflow(this, 'Deploy', {
+      environment,
+      functions: Object.fromEntries(Object.entries(f).map(([name, fun]) => [name, fun.function])) as unknown as DeployWorkflowFunctions,
+      lockTable: this.lockTable,
+      approvalTopic: this.notifications,
+      lockHolderExecutionArns: [workflowExecutionsArn(this, environment.name)],
+    });
+
+    const logGroup = new logs.LogGroup(this, 'DeployLogs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'DeployStateMachine', {
+      stateMachineName,
+      comment: `FleetFlow release of environment ${environment.name}`,
+      definitionBody: sfn.DefinitionBody.fromChainable(workflow.definition),
+      timeout: Duration.hours(24),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+    acknowledgeWildcard(
+      this.stateMachine.role,
+      '*',
+      `${XRAY_REASON}; CloudWatch Logs delivery (logs:CreateLogDelivery, logs:PutResourcePolicy, logs:Describe*) for execution logging supports no resource-level permissions`,
+    );
+    for (const fun of Object.values(f)) {
+      acknowledgeWildcard(
+        this.stateMachine.role,
+        `${fun.function.functionArn}:*`,
+        "the LambdaInvoke grant also covers published versions and aliases of this stack's own function",
+      );
+    }
+    acknowledgeWildcard(this.stateMachine.role, workflowExecutionsArn(this, environment.name), WHY.executions);
     this.addExecutionAlarms(environment);
+  }
+
+  private grantEnvironmentAccess(
+    environment: EnvironmentDefinition,
+    tiers: HostTierDefinition[],
+    f: Record<keyof DeployWorkflowFunctions, FleetFlowFunction>,
+  ): void {
+    const arn = (service: string, resource: string) => f.planRelease.arn(service, resource);
+    const targetGroupArns = tiers.flatMap((t) =>
+      t.traffic.kind === 'target-group' ? t.traffic.targetGroups.map((name) => arn('elasticloadbalancing', `targetgroup/${name}/*`)) : [],
+    );
+    const tierAlarmArns = tiers.flatMap((t) => t.alarms.map((name) => arn('cloudwatch', `alarm:${name}`)));
+    const validationAlarmArns = [
+      ...environment.validation.alarms.map((name) => arn('cloudwatch', `alarm:${name}`)),
+      ...environment.validation.alarmPrefixes.map((prefix) => arn('cloudwatch', `alarm:${prefix}*`)),
+    ];
+    const describeElb = ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'];
+
+    f.planRelease.allow({ actions: ['ec2:DescribeInstances', ...describeElb], resources: ['*'], wildcardReason: WHY.describe });
+    f.planRollback.allow({ actions: ['ec2:DescribeInstances'], resources: ['*'], wildcardReason: WHY.describe });
+    for (const fun of [f.takeOutOfTraffic, f.checkDrained, f.returnToTraffic, f.checkHealthy]) {
+      fun.allow({ actions: describeElb, resources: ['*'], wildcardReason: WHY.describe });
+    }
+    for (const fun of [f.checkDrained, f.checkInstall, f.checkHealthy, f.checkMigration]) {
+      fun.allow({ actions: ['ssm:ListCommandInvocations'], resources: ['*'], wildcardReason: WHY.invocations });
+    }
+    for (const fun of [f.checkDrained, f.checkInstall, f.checkMigration]) {
+      fun.allow({ actions: ['ssm:CancelCommand'], resources: ['*'], wildcardReason: WHY.invocations });
+    }
+    if (tierAlarmArns.length > 0) {
+      for (const fun of [f.planRelease, f.checkAlarms]) fun.allow({ actions: ['cloudwatch:DescribeAlarms'], resources: tierAlarmArns });
+    }
+    if (validationAlarmArns.length > 0) {
+      for (const fun of [f.preflight, f.checkBake]) {
+        fun.allow({ actions: ['cloudwatch:DescribeAlarms'], resources: validationAlarmArns, wildcardReason: WHY.alarmPrefixes });
+      }
+    }
+    if (targetGroupArns.length > 0) {
+      f.takeOutOfTraffic.allow({ actions: ['elasticloadbalancing:DeregisterTargets'], resources: targetGroupArns, wildcardReason: WHY.targetGroups });
+      f.returnToTraffic.allow({ actions: ['elasticloadbalancing:RegisterTargets'], resources: targetGroupArns, wildcardReason: WHY.targetGroups });
+    }
+    const sendCommand = (fun: FleetFlowFunction, tier: HostTierDefinition, commands: SsmCommandDefinition[]) => {
+      fun.allow({ actions: ['ssm:SendCommand'], resources: commands.map((c) => documentArn(fun, c.document)) });
+      fun.allow({
+        actions: ['ssm:SendCommand'],
+        resources: [fun.arn('ec2', 'instance/*')],
+        conditions: { StringEquals: tagConditions('ssm:resourceTag', tier) },
+        wildcardReason: WHY.instances,
+      });
+    };
+    for (const tier of tiers) {
+      sendCommand(f.installRelease, tier, [tier.install]);
+      if (tier.traffic.kind === 'drain-command') {
+        sendCommand(f.takeOutOfTraffic, tier, [tier.traffic.drain]);
+        sendCommand(f.returnToTraffic, tier, [tier.traffic.undrain]);
+      }
+      // The only tag FleetFlow writes is the release record, and only on the tier's hosts.
+      f.checkInstall.allow({
+        actions: ['ec2:CreateTags'],
+        resources: [f.checkInstall.arn('ec2', 'instance/*')],
+        conditions: {
+          StringEquals: tagConditions('aws:ResourceTag', tier),
+          'ForAllValues:StringEquals': { 'aws:TagKeys': ['fleetflow:release'] },
+        },
+        wildcardReason: WHY.instances,
+      });
+    }
+
+    // Release record: read by the plan, written only by Record Release.
+    const recordArn = arn('ssm', `parameter/fleetflow/${environment.name}/*`);
+    f.planRelease.allow({ actions: ['ssm:GetParameter'], resources: [recordArn], wildcardReason: WHY.records });
+    f.recordRelease.allow({ actions: ['ssm:PutParameter'], resources: [recordArn], wildcardReason: WHY.records });
+
+    // The database: described, snapshotted, migrated through a runner host; never modified.
+    for (const data of environment.tiers) {
+      if (isHostTier(data)) continue;
+      const dbArn = arn('rds', `db:${data.database.instanceIdentifier}`);
+      const snapshotArn = arn('rds', `snapshot:fleetflow-${environment.name}-*`);
+      f.checkDatabase.allow({ actions: ['rds:DescribeDBInstances'], resources: [dbArn] });
+      f.createSnapshot.allow({ actions: ['rds:CreateDBSnapshot'], resources: [dbArn, snapshotArn], wildcardReason: WHY.snapshots });
+      f.createSnapshot.allow({ actions: ['rds:AddTagsToResource'], resources: [snapshotArn], wildcardReason: WHY.snapshots });
+      f.checkSnapshot.allow({ actions: ['rds:DescribeDBSnapshots'], resources: [dbArn, snapshotArn], wildcardReason: WHY.snapshots });
+      const runner = tiers.find((t) => t.name === data.database.migration.runnerTier);
+      if (runner) sendCommand(f.runMigration, runner, [data.database.migration]);
+    }
   }
 
   private addExecutionAlarms(environment: EnvironmentDefinition): void {
@@ -160,7 +240,15 @@ export class FleetFlowStack extends Stack {
       alarm.addAlarmAction(new cwActions.SnsAction(this.notifications));
     }
   }
+}
 
+function workflowExecutionsArn(stack: Stack, environment: string): string {
+  return stack.formatArn({
+    service: 'states',
+    resource: 'execution',
+    resourceName: `fleetflow-${environment}-*:*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
 }
 
 function documentArn(f: FleetFlowFunction, document: string): string {

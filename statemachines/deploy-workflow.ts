@@ -1,20 +1,29 @@
 /**
- * The rolling deploy workflow, as CDK chain code.
+ * The release workflow, as CDK chain code.
  *
- *   Plan Release
- *   Roll Tiers (Map, one tier at a time, in the environment's order)
- *     Roll Batches (Map, one batch at a time)
- *       Take Batch Out -> [Wait For Drain -> Check Drain]* -> Install Release -> [Wait For Install -> Check Install]*
- *       -> Return Batch To Traffic -> [Wait For Health -> Check Health]* -> Check Alarms -> Batch Done
- *       on any failure: roll the batch back (out of traffic, previous release, back in, healthy) and fail with the
- *       original error; if the rollback fails too, put the hosts back in traffic and fail with RollbackFailedError.
- *   Release Complete
+ *   Acquire Lock (DynamoDB conditional write; a lock whose holder is no longer running is taken over)
+ *   Run Release (one branch, so that every exit below passes through Unlock)
+ *     Plan Release -> Notify Started -> Preflight
+ *     [database] Check Database -> Create Snapshot -> [Wait/Check]* -> Run Migration -> [Wait/Check]* -> Recheck Database
+ *     Roll Tiers (Map, one tier at a time, in the environment's order)
+ *       Roll Batches (Map, one batch at a time)
+ *         Take Batch Out -> [Wait For Drain -> Check Drain]* -> Install Release -> [Wait/Check Install]*
+ *         -> Return Batch To Traffic -> [Wait For Health -> Check Health]* -> Check Alarms -> Batch Done
+ *         on any failure: the batch is rolled back (out, previous release, back in, healthy) and fails
+ *     Start Bake -> [Wait For Bake -> Check Bake]* -> [approval] Request Approval (task token)
+ *     Record Release
+ *     on a failed rollout or validation, by policy:
+ *       halt: fail, leaving hosts where they are (all in traffic)
+ *       rollback: Plan Rollback -> Revert Tiers (same machinery, reverse order) -> bake again -> fail
+ *   Unlock -> Notify Succeeded        (on failure: Unlock After Failure -> Notify Failed -> fail)
  *
  * Every wait is a Wait state in a loop whose pause the check task computes, so state
  * transitions grow with batches and elapsed time, never with hosts x polls.
  */
 import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -29,6 +38,15 @@ export const THROTTLING_ERRORS = [
   'Lambda.TooManyRequestsException',
 ];
 
+/** Error names of the DynamoDB direct integration when DynamoDB throttles. */
+export const DYNAMODB_THROTTLING_ERRORS = [
+  'DynamoDB.ProvisionedThroughputExceededException',
+  'DynamoDB.ThrottlingException',
+  'DynamoDB.RequestLimitExceeded',
+];
+
+export const NOTIFICATION_SOURCE = 'fleetflow';
+
 export interface DeployWorkflowFunctions {
   readonly planRelease: lambda.IFunction;
   readonly takeOutOfTraffic: lambda.IFunction;
@@ -38,14 +56,29 @@ export interface DeployWorkflowFunctions {
   readonly returnToTraffic: lambda.IFunction;
   readonly checkHealthy: lambda.IFunction;
   readonly checkAlarms: lambda.IFunction;
+  readonly checkDatabase: lambda.IFunction;
+  readonly createSnapshot: lambda.IFunction;
+  readonly checkSnapshot: lambda.IFunction;
+  readonly runMigration: lambda.IFunction;
+  readonly checkMigration: lambda.IFunction;
+  readonly preflight: lambda.IFunction;
+  readonly checkBake: lambda.IFunction;
+  readonly planRollback: lambda.IFunction;
+  readonly recordRelease: lambda.IFunction;
 }
 
 export interface DeployWorkflowProps {
   readonly environment: EnvironmentDefinition;
   readonly functions: DeployWorkflowFunctions;
+  /** One item per environment: who is releasing onto it. */
+  readonly lockTable: dynamodb.ITable;
+  /** Where approvers are asked (the message carries the task token). */
+  readonly approvalTopic: sns.ITopic;
+  /** ARN pattern of the executions that may hold this environment's lock. */
+  readonly lockHolderExecutionArns: string[];
 }
 
-/** Names of the states of one direction (forward release, or rollback of a batch). */
+/** Names of the states of one direction of the batch pipeline. */
 interface PipelineNames {
   readonly takeOut: string;
   readonly drained: string;
@@ -94,24 +127,280 @@ const ROLLBACK: PipelineNames = {
 export class DeployWorkflow extends Construct {
   readonly definition: sfn.IChainable;
   private readonly functions: DeployWorkflowFunctions;
+  private readonly environmentName: string;
 
   constructor(scope: Construct, id: string, props: DeployWorkflowProps) {
     super(scope, id);
     this.functions = props.functions;
+    this.environmentName = props.environment.name;
+    const f = props.functions;
 
-    const deploymentFailed = new sfn.Fail(this, 'Deployment Failed', {
-      errorPath: '$.failure.Error',
-      causePath: '$.failure.Cause',
-    });
-
-    const plan = this.task('Plan Release', props.functions.planRelease, {
+    // ---------- the release itself ----------
+    const plan = this.task('Plan Release', f.planRelease, {
       environment: props.environment,
-      'input.$': '$',
+      'input.$': '$$.Execution.Input',
       'execution.$': '$$.Execution.Name',
     }, '$.plan');
-    plan.addCatch(deploymentFailed, { errors: ['States.ALL'], resultPath: '$.failure' });
+    const preflight = this.task('Preflight', f.preflight, this.validationPayload(), sfn.JsonPath.DISCARD);
 
-    const rollBatches = new sfn.Map(this, 'Roll Batches', {
+    const rollTiers = this.tiersMap('', '$.plan', true);
+    const bake = this.bakeLoop('');
+    const recordRelease = this.task('Record Release', f.recordRelease, { 'plan.$': '$.plan' }, '$.recorded');
+
+    const requestApproval = new tasks.SnsPublish(this, 'Request Approval', {
+      topic: props.approvalTopic,
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      subject: `FleetFlow: approve a release of ${props.environment.name}?`,
+      message: sfn.TaskInput.fromObject({
+        summary: sfn.JsonPath.format(
+          'Release {} of {} passed its bake and waits for approval. Answer with: fleetflow approve --token TOKEN, or fleetflow reject --token TOKEN',
+          sfn.JsonPath.stringAt('$.plan.release'),
+          sfn.JsonPath.stringAt('$.plan.environment'),
+        ),
+        token: sfn.JsonPath.taskToken,
+        execution: sfn.JsonPath.executionId,
+      }),
+      // Known at synth; no answer in time fails the state with States.Timeout, a rejection.
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(props.environment.validation.approval.timeoutSeconds)),
+      resultPath: '$.approval',
+    });
+    const approvalNeeded = new sfn.Choice(this, 'Approval Required?')
+      .when(
+        sfn.Condition.booleanEquals('$.plan.validation.approval.required', true),
+        this.notify('Notify Approval Needed', 'Approval Needed').next(requestApproval),
+      )
+      .otherwise(recordRelease);
+    requestApproval.next(recordRelease);
+
+    const failurePolicy = this.failurePolicy();
+    // No answer in time is a rejection, named as such.
+    const approvalTimedOut = new sfn.Pass(this, 'Approval Timed Out', {
+      parameters: {
+        Error: 'ApprovalTimeoutError',
+        Cause: `no answer within ${props.environment.validation.approval.timeoutSeconds}s counts as a rejection`,
+      },
+      resultPath: '$.failure',
+    });
+    approvalTimedOut.next(failurePolicy);
+    requestApproval.addCatch(approvalTimedOut, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
+    for (const state of [rollTiers, bake.last, requestApproval]) {
+      state.addCatch(failurePolicy, { errors: ['States.ALL'], resultPath: '$.failure' });
+    }
+    for (const check of bake.checks) check.addCatch(failurePolicy, { errors: ['States.ALL'], resultPath: '$.failure' });
+    rollTiers.next(bake.first);
+    bake.done(approvalNeeded);
+
+    const databaseStep = new sfn.Choice(this, 'Database Step?')
+      .when(sfn.Condition.isPresent('$.plan.database'), this.databaseChain(rollTiers))
+      .otherwise(rollTiers);
+
+    const releaseBody = plan.next(this.notify('Notify Started', 'Started')).next(preflight).next(databaseStep);
+
+    const runRelease = new sfn.Parallel(this, 'Run Release', {
+      resultSelector: {
+        'environment.$': '$[0].plan.environment',
+        'component.$': '$[0].plan.component',
+        'release.$': '$[0].plan.release',
+        'previous.$': '$[0].recorded.previous',
+        'hosts.$': '$[0].plan.hostCount',
+        'batches.$': '$[0].plan.batchCount',
+        'alreadyReleased.$': '$[0].plan.alreadyReleased',
+      },
+      resultPath: '$.outcome',
+    });
+    runRelease.branch(releaseBody);
+
+    // ---------- the lock around it ----------
+    const lockKey = { environment: tasks.DynamoAttributeValue.fromString(props.environment.name) };
+    const unlockCondition = {
+      conditionExpression: 'holder = :me',
+      expressionAttributeValues: { ':me': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.executionId) },
+    };
+    const releaseFailed = new sfn.Fail(this, 'Release Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    const notifyFailed = this.notify('Notify Failed', 'Failed', true).next(releaseFailed);
+    const unlockAfterFailure = new tasks.DynamoDeleteItem(this, 'Unlock After Failure', {
+      table: props.lockTable,
+      key: lockKey,
+      ...unlockCondition,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    unlockAfterFailure.addRetry({ errors: DYNAMODB_THROTTLING_ERRORS, interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2 });
+    // A lock that was taken over is someone else's now: leave it.
+    unlockAfterFailure.addCatch(notifyFailed, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+    unlockAfterFailure.next(notifyFailed);
+    runRelease.addCatch(unlockAfterFailure, { errors: ['States.ALL'], resultPath: '$.failure' });
+
+    const complete = new sfn.Pass(this, 'Release Complete', { outputPath: '$.outcome' });
+    const notifySucceeded = this.notify('Notify Succeeded', 'Succeeded').next(complete);
+    const unlock = new tasks.DynamoDeleteItem(this, 'Unlock', { table: props.lockTable, key: lockKey, ...unlockCondition, resultPath: sfn.JsonPath.DISCARD });
+    unlock.addRetry({ errors: DYNAMODB_THROTTLING_ERRORS, interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2 });
+    unlock.addCatch(notifySucceeded, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+    runRelease.next(unlock).next(notifySucceeded);
+
+    this.definition = this.lockChain(props, lockKey, runRelease);
+  }
+
+  /** Acquire the environment's lock, or take it over from an execution that is no longer running. */
+  private lockChain(
+    props: DeployWorkflowProps,
+    lockKey: Record<string, tasks.DynamoAttributeValue>,
+    next: sfn.IChainable,
+  ): sfn.IChainable {
+    const holderItem = {
+      ...lockKey,
+      holder: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.executionId),
+      acquiredAt: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.State.EnteredTime')),
+    };
+    const acquire = new tasks.DynamoPutItem(this, 'Acquire Lock', {
+      table: props.lockTable,
+      item: holderItem,
+      conditionExpression: 'attribute_not_exists(environment)',
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    const readLock = new tasks.DynamoGetItem(this, 'Read Lock', {
+      table: props.lockTable,
+      key: lockKey,
+      consistentRead: true,
+      resultPath: '$.lock',
+    });
+    const describeHolder = new tasks.CallAwsService(this, 'Describe Lock Holder', {
+      service: 'sfn',
+      action: 'describeExecution',
+      parameters: { ExecutionArn: sfn.JsonPath.stringAt('$.lock.Item.holder.S') },
+      iamResources: props.lockHolderExecutionArns,
+      iamAction: 'states:DescribeExecution',
+      resultSelector: { 'status.$': '$.Status' },
+      resultPath: '$.holder',
+    });
+    const takeOver = new tasks.DynamoPutItem(this, 'Take Over Lock', {
+      table: props.lockTable,
+      item: holderItem,
+      conditionExpression: 'holder = :stale',
+      expressionAttributeValues: { ':stale': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.lock.Item.holder.S')) },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    const describeLock = new sfn.Pass(this, 'Describe Lock Conflict', {
+      parameters: {
+        Error: 'EnvironmentLockedError',
+        'Cause.$': sfn.JsonPath.format(
+          'environment {} is being released by {}; nothing was changed',
+          props.environment.name,
+          sfn.JsonPath.stringAt('$.lock.Item.holder.S'),
+        ),
+      },
+      resultPath: '$.failure',
+    });
+    const locked = new sfn.Fail(this, 'Environment Locked', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    describeLock.next(locked);
+
+    readLock.addRetry({ errors: DYNAMODB_THROTTLING_ERRORS, interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2 });
+    describeHolder.addRetry({ errors: ['Sfn.ThrottlingException'], interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2 });
+    const conflict = ['DynamoDB.ConditionalCheckFailedException'];
+    for (const put of [acquire, takeOver]) {
+      put.addRetry({ errors: DYNAMODB_THROTTLING_ERRORS, interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2 });
+      put.addCatch(readLock, { errors: conflict, resultPath: sfn.JsonPath.DISCARD });
+    }
+    // The holder's execution may be gone entirely (deleted history): it is not running.
+    describeHolder.addCatch(takeOver, { errors: ['Sfn.ExecutionDoesNotExistException'], resultPath: sfn.JsonPath.DISCARD });
+    readLock.next(
+      new sfn.Choice(this, 'Lock Still Held?')
+        .when(sfn.Condition.isNotPresent('$.lock.Item'), acquire)
+        .otherwise(
+          describeHolder.next(
+            new sfn.Choice(this, 'Lock Holder Running?')
+              .when(sfn.Condition.stringEquals('$.holder.status', 'RUNNING'), describeLock)
+              .otherwise(takeOver),
+          ),
+        ),
+    );
+    acquire.next(next);
+    takeOver.next(next);
+    return acquire;
+  }
+
+  /** Snapshot, migrate, check: all before any host is touched. */
+  private databaseChain(next: sfn.IChainable): sfn.IChainable {
+    const f = this.functions;
+    const payload = (phasePath?: string) => ({
+      'release.$': '$.plan.release',
+      'execution.$': '$$.Execution.Name',
+      'database.$': '$.plan.database',
+      ...(phasePath ? { 'phase.$': phasePath } : {}),
+    });
+    const checkBefore = this.task('Check Database', f.checkDatabase, payload(), sfn.JsonPath.DISCARD);
+    const recheck = this.task('Recheck Database', f.checkDatabase, payload(), sfn.JsonPath.DISCARD);
+    recheck.next(next);
+    const migrate = this.task('Run Migration', f.runMigration, payload(), '$.migration');
+    const migrationLoop = this.pollLoop('Migration Done?', 'Wait For Migration', 'Check Migration', f.checkMigration, '$.migration', recheck, payload('$.migration'));
+    migrate.next(migrationLoop.choice);
+    const snapshot = this.task('Create Snapshot', f.createSnapshot, payload(), '$.snapshot');
+    const snapshotLoop = this.pollLoop('Snapshot Ready?', 'Wait For Snapshot', 'Check Snapshot', f.checkSnapshot, '$.snapshot', migrate, payload('$.snapshot'));
+    snapshot.next(snapshotLoop.choice);
+    return checkBefore.next(snapshot);
+  }
+
+  /** Start Bake -> [Wait -> Check]*: watch the environment's alarms for the bake period. */
+  private bakeLoop(prefix: string) {
+    const start = this.task(`${prefix}Start Bake`, this.functions.checkBake, this.validationPayload(), '$.bake');
+    const choice = new sfn.Choice(this, `${prefix}Bake Done?`);
+    const wait = new sfn.Wait(this, `${prefix}Wait For Bake`, { time: sfn.WaitTime.secondsPath('$.bake.waitSeconds') });
+    const check = this.task(`${prefix}Check Bake`, this.functions.checkBake, this.validationPayload('$.bake'), '$.bake');
+    start.next(choice);
+    wait.next(check);
+    check.next(choice);
+    choice.otherwise(wait);
+    return {
+      first: start,
+      last: start,
+      checks: [check],
+      done: (next: sfn.IChainable) => choice.when(sfn.Condition.booleanEquals('$.bake.done', true), next),
+    };
+  }
+
+  /** After a failed rollout or validation: halt, or revert every host that moved and bake again. */
+  private failurePolicy(): sfn.IChainable {
+    const halted = new sfn.Fail(this, 'Release Halted', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+
+    const rollbackFailed = new sfn.Fail(this, 'Release Rollback Failed', {
+      errorPath: '$.rollbackError.Error',
+      causePath: '$.rollbackError.Cause',
+    });
+    const describeRollbackFailure = new sfn.Pass(this, 'Describe Release Rollback Failure', {
+      parameters: {
+        Error: 'RollbackFailedError',
+        'Cause.$': "States.Format('rolling the release back failed ({}) after the release failed ({}); every host is in traffic, some may run either release', $.rollbackFailure.Cause, $.failure.Cause)",
+      },
+      resultPath: '$.rollbackError',
+    });
+    describeRollbackFailure.next(rollbackFailed);
+
+    const rolledBack = new sfn.Fail(this, 'Release Rolled Back', { errorPath: '$.failure.Error', causePath: '$.rolledBack.Cause' });
+    const describeRolledBack = new sfn.Pass(this, 'Describe Rollback', {
+      parameters: {
+        'Cause.$': "States.Format('{} (the release was rolled back: every host that had moved runs its previous release again)', $.failure.Cause)",
+      },
+      resultPath: '$.rolledBack',
+    });
+    describeRolledBack.next(rolledBack);
+
+    const planRollback = this.task('Plan Rollback', this.functions.planRollback, { 'plan.$': '$.plan' }, '$.rollbackPlan');
+    const revertTiers = this.tiersMap('Revert ', '$.rollbackPlan', false);
+    const rebake = this.bakeLoop('Revert ');
+    const notifyRollingBack = this.notify('Notify Rolling Back', 'Rolling Back', true);
+    planRollback.next(notifyRollingBack).next(revertTiers).next(rebake.first);
+    rebake.done(describeRolledBack);
+    for (const state of [planRollback, revertTiers, rebake.last, ...rebake.checks]) {
+      state.addCatch(describeRollbackFailure, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
+    }
+
+    return new sfn.Choice(this, 'Failure Policy?')
+      .when(sfn.Condition.stringEquals('$.plan.validation.onFailure', 'halt'), halted)
+      .otherwise(planRollback);
+  }
+
+  /** Map over the tiers of a plan, one tier and one batch at a time. */
+  private tiersMap(prefix: string, planPath: string, checkAlarms: boolean): sfn.Map {
+    const rollBatches = new sfn.Map(this, `${prefix}Roll Batches`, {
       itemsPath: '$.batches',
       maxConcurrency: 1,
       itemSelector: {
@@ -122,13 +411,13 @@ export class DeployWorkflow extends Construct {
       },
       resultPath: sfn.JsonPath.DISCARD,
     });
-    rollBatches.itemProcessor(this.batchIteration());
+    rollBatches.itemProcessor(this.batchIteration(prefix, checkAlarms));
 
-    const rollTiers = new sfn.Map(this, 'Roll Tiers', {
-      itemsPath: '$.plan.tiers',
+    const rollTiers = new sfn.Map(this, `${prefix}Roll Tiers`, {
+      itemsPath: `${planPath}.tiers`,
       maxConcurrency: 1,
       itemSelector: {
-        'release.$': '$.plan.release',
+        'release.$': `${planPath}.release`,
         'execution.$': '$$.Execution.Name',
         'tier.$': '$$.Map.Item.Value.spec',
         'batchCount.$': '$$.Map.Item.Value.batchCount',
@@ -137,47 +426,37 @@ export class DeployWorkflow extends Construct {
       resultPath: sfn.JsonPath.DISCARD,
     });
     rollTiers.itemProcessor(rollBatches);
-    rollTiers.addCatch(deploymentFailed, { errors: ['States.ALL'], resultPath: '$.failure' });
-
-    const complete = new sfn.Pass(this, 'Release Complete', {
-      parameters: {
-        'environment.$': '$.plan.environment',
-        'release.$': '$.plan.release',
-        'hosts.$': '$.plan.hostCount',
-        'batches.$': '$.plan.batchCount',
-        'alreadyReleased.$': '$.plan.alreadyReleased',
-      },
-    });
-
-    this.definition = plan.next(rollTiers).next(complete);
+    return rollTiers;
   }
 
   /** One batch: forward pipeline, with a rollback pipeline behind every failure. */
-  private batchIteration(): sfn.IChainable {
-    const batchDone = new sfn.Pass(this, 'Batch Done', { parameters: { 'batch.$': '$.batch.index' } });
-    const refused = new sfn.Fail(this, 'Batch Refused', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+  private batchIteration(prefix: string, checkAlarms: boolean): sfn.IChainable {
+    const batchDone = new sfn.Pass(this, `${prefix}Batch Done`, { parameters: { 'batch.$': '$.batch.index' } });
+    const refused = new sfn.Fail(this, `${prefix}Batch Refused`, { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    const rollback = this.rollbackPipeline(prefix);
+    const catchToRollback = (task: sfn.TaskStateBase) => task.addCatch(rollback, { errors: ['States.ALL'], resultPath: '$.failure' });
 
-    const rollback = this.rollbackPipeline();
-    const checkAlarms = this.task('Check Alarms', this.functions.checkAlarms, this.batchPayload(false), sfn.JsonPath.DISCARD);
-    checkAlarms.next(batchDone);
-
-    const forward = this.pipeline(FORWARD, false, checkAlarms, (install) => install, (task) =>
-      task.addCatch(rollback, { errors: ['States.ALL'], resultPath: '$.failure' }),
-    );
-    checkAlarms.addCatch(rollback, { errors: ['States.ALL'], resultPath: '$.failure' });
+    let afterHealthy: sfn.IChainable = batchDone;
+    if (checkAlarms) {
+      const gate = this.task(`${prefix}Check Alarms`, this.functions.checkAlarms, this.batchPayload(false), sfn.JsonPath.DISCARD);
+      gate.next(batchDone);
+      catchToRollback(gate);
+      afterHealthy = gate;
+    }
+    const forward = this.pipeline(prefix, FORWARD, false, afterHealthy, (install) => install, catchToRollback);
     // Nothing has changed when capacity is short: refuse without a rollback.
     forward.takeOut.addCatch(refused, { errors: ['InsufficientCapacityError'], resultPath: '$.failure' });
-    forward.takeOut.addCatch(rollback, { errors: ['States.ALL'], resultPath: '$.failure' });
+    catchToRollback(forward.takeOut);
     return forward.takeOut;
   }
 
-  private rollbackPipeline(): sfn.IChainable {
-    const rolledBack = new sfn.Fail(this, 'Batch Rolled Back', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    const rollbackFailed = new sfn.Fail(this, 'Rollback Failed', {
+  private rollbackPipeline(prefix: string): sfn.IChainable {
+    const rolledBack = new sfn.Fail(this, `${prefix}Batch Rolled Back`, { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    const rollbackFailed = new sfn.Fail(this, `${prefix}Rollback Failed`, {
       errorPath: '$.rollbackError.Error',
       causePath: '$.rollbackError.Cause',
     });
-    const describeFailure = new sfn.Pass(this, 'Describe Rollback Failure', {
+    const describeFailure = new sfn.Pass(this, `${prefix}Describe Rollback Failure`, {
       parameters: {
         Error: 'RollbackFailedError',
         'Cause.$': "States.Format('rollback of the batch failed ({}) after the release failed ({})', $.rollbackFailure.Cause, $.failure.Cause)",
@@ -187,7 +466,7 @@ export class DeployWorkflow extends Construct {
     describeFailure.next(rollbackFailed);
     // Whatever went wrong in the rollback, the batch goes back into traffic.
     const restoreTraffic = this.task(
-      'Restore Traffic After Failed Rollback',
+      `${prefix}Restore Traffic After Failed Rollback`,
       this.functions.returnToTraffic,
       this.batchPayload(true),
       sfn.JsonPath.DISCARD,
@@ -197,10 +476,8 @@ export class DeployWorkflow extends Construct {
 
     // Hosts whose install never started still run their previous release: no reinstall.
     const afterDrain = (install: sfn.IChainable, returnToTraffic: sfn.IChainable) =>
-      new sfn.Choice(this, 'Install Started?')
-        .when(sfn.Condition.isPresent('$.install'), install)
-        .otherwise(returnToTraffic);
-    const pipeline = this.pipeline(ROLLBACK, true, rolledBack, afterDrain, (task) =>
+      new sfn.Choice(this, `${prefix}Install Started?`).when(sfn.Condition.isPresent('$.install'), install).otherwise(returnToTraffic);
+    const pipeline = this.pipeline(prefix, ROLLBACK, true, rolledBack, afterDrain, (task) =>
       task.addCatch(restoreTraffic, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' }),
     );
     pipeline.takeOut.addCatch(restoreTraffic, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
@@ -209,37 +486,32 @@ export class DeployWorkflow extends Construct {
 
   /** Drain, install and health loops for one direction; `afterDrain` picks what follows the drain. */
   private pipeline(
+    prefix: string,
     names: PipelineNames,
     rollback: boolean,
     onHealthy: sfn.IChainable,
     afterDrain: (install: sfn.IChainable, returnToTraffic: sfn.IChainable) => sfn.IChainable,
-    catching: (task: tasks.LambdaInvoke) => void,
+    catching: (task: sfn.TaskStateBase) => void,
   ) {
     const paths = rollback
       ? { drain: '$.rollbackDrain', install: '$.rollbackInstall', health: '$.rollbackHealth' }
       : { drain: '$.drain', install: '$.install', health: '$.health' };
     const f = this.functions;
+    const n = (name: string) => `${prefix}${name}`;
 
-    const returnToTraffic = this.task(names.returnToTraffic, f.returnToTraffic, this.batchPayload(rollback), paths.health);
-    const healthLoop = this.pollLoop(names.healthy, names.waitHealth, names.checkHealth, f.checkHealthy, paths.health, rollback, onHealthy);
+    const returnToTraffic = this.task(n(names.returnToTraffic), f.returnToTraffic, this.batchPayload(rollback), paths.health);
+    const healthLoop = this.pollLoop(n(names.healthy), n(names.waitHealth), n(names.checkHealth), f.checkHealthy, paths.health, onHealthy, this.batchPayload(rollback, paths.health));
     returnToTraffic.next(healthLoop.choice);
 
-    const install = this.task(names.install, f.installRelease, this.batchPayload(rollback), paths.install);
-    const installLoop = this.pollLoop(names.installed, names.waitInstall, names.checkInstall, f.checkInstall, paths.install, rollback, returnToTraffic);
+    const install = this.task(n(names.install), f.installRelease, this.batchPayload(rollback), paths.install);
+    const installLoop = this.pollLoop(n(names.installed), n(names.waitInstall), n(names.checkInstall), f.checkInstall, paths.install, returnToTraffic, this.batchPayload(rollback, paths.install));
     install.next(installLoop.choice);
 
-    const takeOut = this.task(names.takeOut, f.takeOutOfTraffic, this.batchPayload(rollback), paths.drain);
-    const drainChoice = new sfn.Choice(this, names.drained);
-    const waitDrain = new sfn.Wait(this, names.waitDrain, { time: sfn.WaitTime.secondsPath(`${paths.drain}.waitSeconds`) });
-    const checkDrain = this.task(names.checkDrain, f.checkDrained, this.batchPayload(rollback, paths.drain), paths.drain);
-    takeOut.next(drainChoice);
-    waitDrain.next(checkDrain);
-    checkDrain.next(drainChoice);
-    drainChoice
-      .when(sfn.Condition.booleanEquals(`${paths.drain}.done`, true), afterDrain(install, returnToTraffic))
-      .otherwise(waitDrain);
+    const takeOut = this.task(n(names.takeOut), f.takeOutOfTraffic, this.batchPayload(rollback), paths.drain);
+    const drainLoop = this.pollLoop(n(names.drained), n(names.waitDrain), n(names.checkDrain), f.checkDrained, paths.drain, afterDrain(install, returnToTraffic), this.batchPayload(rollback, paths.drain));
+    takeOut.next(drainLoop.choice);
 
-    for (const task of [returnToTraffic, healthLoop.check, install, installLoop.check, checkDrain]) catching(task);
+    for (const task of [returnToTraffic, healthLoop.check, install, installLoop.check, drainLoop.check]) catching(task);
     return { takeOut };
   }
 
@@ -250,12 +522,12 @@ export class DeployWorkflow extends Construct {
     checkName: string,
     fn: lambda.IFunction,
     path: string,
-    rollback: boolean,
     next: sfn.IChainable,
+    payload: Record<string, unknown>,
   ) {
     const choice = new sfn.Choice(this, choiceName);
     const wait = new sfn.Wait(this, waitName, { time: sfn.WaitTime.secondsPath(`${path}.waitSeconds`) });
-    const check = this.task(checkName, fn, this.batchPayload(rollback, path), path);
+    const check = this.task(checkName, fn, payload, path);
     choice.when(sfn.Condition.booleanEquals(`${path}.done`, true), next).otherwise(wait);
     wait.next(check);
     check.next(choice);
@@ -271,6 +543,27 @@ export class DeployWorkflow extends Construct {
       rollback,
       ...(phasePath ? { 'phase.$': phasePath } : {}),
     };
+  }
+
+  private validationPayload(phasePath?: string): Record<string, unknown> {
+    return { 'release.$': '$.plan.release', 'validation.$': '$.plan.validation', ...(phasePath ? { 'phase.$': phasePath } : {}) };
+  }
+
+  /** One EventBridge event per milestone; a rule forwards them to the SNS topic. */
+  private notify(name: string, event: string, withFailure = false): tasks.EventBridgePutEvents {
+    const detail: Record<string, unknown> = {
+      environment: this.environmentName,
+      event,
+      'execution.$': '$$.Execution.Id',
+      'input.$': '$$.Execution.Input',
+      ...(withFailure ? { 'error.$': '$.failure.Error', 'cause.$': '$.failure.Cause' } : {}),
+    };
+    const put = new tasks.EventBridgePutEvents(this, name, {
+      entries: [{ source: NOTIFICATION_SOURCE, detailType: `FleetFlow Release ${event}`, detail: sfn.TaskInput.fromObject(detail) }],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    put.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(1), maxAttempts: 3, backoffRate: 2 });
+    return put;
   }
 
   /** A Lambda task with the standard Lambda retry plus backoff on AWS throttling. */

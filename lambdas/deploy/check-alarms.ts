@@ -2,13 +2,9 @@
  * Check Alarms: the gate after each batch. Any of the tier's alarms in ALARM fails the
  * batch, which is then rolled back before the next batch could start.
  */
-import { paginateDescribeAlarms } from '@aws-sdk/client-cloudwatch';
-import { cloudwatch } from '../shared/aws/cloudwatch';
+import { readAlarms } from '../shared/alarms';
 import { AlarmFiredError } from '../shared/errors';
 import type { BatchTaskInput } from './types';
-
-/** DescribeAlarms accepts at most 100 alarm names per call. */
-const MAX_ALARM_NAMES_PER_CALL = 100;
 
 export const handler = async (event: BatchTaskInput): Promise<{ checked: number }> => {
   await assertNoAlarmFiring(event.tier.name, event.tier.alarms);
@@ -16,19 +12,7 @@ export const handler = async (event: BatchTaskInput): Promise<{ checked: number 
 };
 
 export async function firingAlarms(names: readonly string[]): Promise<string[]> {
-  const firing: string[] = [];
-  for (let i = 0; i < names.length; i += MAX_ALARM_NAMES_PER_CALL) {
-    const pages = paginateDescribeAlarms(
-      { client: cloudwatch, pageSize: 100 },
-      { AlarmNames: names.slice(i, i + MAX_ALARM_NAMES_PER_CALL), AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] },
-    );
-    for await (const page of pages) {
-      for (const alarm of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])]) {
-        if (alarm.StateValue === 'ALARM' && alarm.AlarmName) firing.push(alarm.AlarmName);
-      }
-    }
-  }
-  return firing;
+  return (await readAlarms({ names })).filter((a) => a.state === 'ALARM').map((a) => a.name);
 }
 
 export async function assertNoAlarmFiring(tierName: string, names: readonly string[]): Promise<void> {

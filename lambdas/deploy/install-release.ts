@@ -35,7 +35,7 @@ export async function installRelease(event: BatchTaskInput): Promise<PhaseState>
 export function targetVersions(event: BatchTaskInput): Map<string, string[]> {
   const groups = new Map<string, string[]>();
   for (const host of event.batch.hosts) {
-    const version = event.rollback ? host.previous : event.release;
+    const version = event.rollback ? host.previous : (host.target ?? event.release);
     groups.set(version, [...(groups.get(version) ?? []), host.id]);
   }
   return groups;

@@ -8,18 +8,21 @@ import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { paginateDescribeInstances } from '@aws-sdk/client-ec2';
 import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { resolveBatchPolicy, partition } from '../../lib/environment/batch-policy';
-import { isHostTier, type HostTierDefinition } from '../../lib/environment/model';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../../lib/environment/model';
 import { parseEnvironment } from '../../lib/environment/parse';
 import { cloudwatch } from '../shared/aws/cloudwatch';
 import { ec2 } from '../shared/aws/ec2';
 import { elbv2 } from '../shared/aws/elbv2';
+import { ssm } from '../shared/aws/ssm';
+import { releaseParameterName } from '../shared/release-record';
 import { InvalidInputError, InventoryError } from '../shared/errors';
 import { describeHosts } from '../shared/polling';
 import { logger } from '../shared/logger';
 import { RELEASE_TAG } from '../shared/release-tag';
 
 export { RELEASE_TAG };
-import type { DeployInput, DeployPlan, HostRef, PlannedTier, TrafficPlan } from './types';
+import type { DatabasePlan, DeployInput, DeployPlan, HostRef, PlannedTier, TrafficPlan, ValidationPlan } from './types';
 
 const RELEASE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 const MAX_ALARM_NAMES_PER_CALL = 100;
@@ -36,32 +39,54 @@ export const handler = async (event: PlanReleaseEvent): Promise<DeployPlan> => {
   return plan;
 };
 
+const INPUT_FIELDS = ['release', 'component', 'onValidationFailure', 'requireApproval'];
+
 export function parseDeployInput(input: unknown): DeployInput {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new InvalidInputError(`execution input must be a JSON object such as {"release": "2.0.0"} (received ${JSON.stringify(input)})`);
   }
-  const { release, ...rest } = input as Record<string, unknown>;
-  const unknownFields = Object.keys(rest);
+  const fields = input as Record<string, unknown>;
+  const unknownFields = Object.keys(fields).filter((k) => !INPUT_FIELDS.includes(k));
   if (unknownFields.length > 0) {
-    throw new InvalidInputError(`execution input has unknown field(s) ${unknownFields.join(', ')}; allowed: release`);
+    throw new InvalidInputError(`execution input has unknown field(s) ${unknownFields.join(', ')}; allowed: ${INPUT_FIELDS.join(', ')}`);
   }
+  const { release, component = 'application', onValidationFailure, requireApproval } = fields;
   if (typeof release !== 'string' || !RELEASE_PATTERN.test(release)) {
     throw new InvalidInputError(
       `release must be 1-64 letters, digits, ".", "_", "+" or "-", starting with a letter or digit (received ${JSON.stringify(release)})`,
     );
   }
-  return { release };
+  if (component !== 'application' && component !== 'monitoring') {
+    throw new InvalidInputError(`component must be "application" or "monitoring" (received ${JSON.stringify(component)})`);
+  }
+  if (onValidationFailure !== undefined && onValidationFailure !== 'rollback' && onValidationFailure !== 'halt') {
+    throw new InvalidInputError(`onValidationFailure must be "rollback" or "halt" (received ${JSON.stringify(onValidationFailure)})`);
+  }
+  if (requireApproval !== undefined && typeof requireApproval !== 'boolean') {
+    throw new InvalidInputError(`requireApproval must be true or false (received ${JSON.stringify(requireApproval)})`);
+  }
+  return {
+    release,
+    component,
+    ...(onValidationFailure === undefined ? {} : { onValidationFailure }),
+    ...(requireApproval === undefined ? {} : { requireApproval }),
+  };
 }
 
 export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> {
-  const { release } = parseDeployInput(event.input);
+  const input = parseDeployInput(event.input);
+  const { release, component } = input;
   let environment;
   try {
     environment = parseEnvironment(event.environment);
   } catch (err) {
     throw new InvalidInputError((err as Error).message, { cause: err });
   }
-  const hostTiers = environment.tiers.filter(isHostTier).sort((a, b) => a.order - b.order);
+  const hostTiers = environment.tiers
+    .filter(isHostTier)
+    .filter((t) => componentOf(t) === component)
+    .sort((a, b) => a.order - b.order);
+  if (hostTiers.length === 0) throw new InvalidInputError(`environment ${environment.name} has no ${component} tier`);
 
   const tiers: PlannedTier[] = [];
   const alreadyReleased: string[] = [];
@@ -106,9 +131,14 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
       batches,
     });
   }
+  const database = component === 'application' ? await planDatabase(environment, tiers, release, event.execution) : undefined;
   return {
     environment: environment.name,
+    component,
     release,
+    recordedRelease: await recordedRelease(environment.name, component),
+    ...(database ? { database } : {}),
+    validation: planValidation(environment, input),
     tiers,
     hostCount,
     batchCount: tiers.reduce((n, t) => n + t.batchCount, 0),
@@ -122,6 +152,62 @@ function policyFor(tier: HostTierDefinition, hostCount: number) {
   } catch (err) {
     throw new InvalidInputError((err as Error).message, { cause: err });
   }
+}
+
+async function recordedRelease(environment: string, component: string): Promise<string | null> {
+  try {
+    const { Parameter } = await ssm.send(new GetParameterCommand({ Name: releaseParameterName(environment, component, 'current') }));
+    return Parameter?.Value ?? null;
+  } catch (err) {
+    if ((err as Error).name === 'ParameterNotFound') return null;
+    throw err;
+  }
+}
+
+async function planDatabase(
+  environment: EnvironmentDefinition,
+  tiers: readonly PlannedTier[],
+  release: string,
+  execution: string,
+): Promise<DatabasePlan | undefined> {
+  const data = environment.tiers.find((t) => !isHostTier(t));
+  if (!data || isHostTier(data)) return undefined;
+  const runnerTierName = data.database.migration.runnerTier;
+  const runnerTier = environment.tiers.find((t) => t.name === runnerTierName);
+  const planned = tiers.find((t) => t.spec.name === runnerTierName);
+  // The runner is the first host of its tier, whether or not it still needs the release.
+  const runner = planned?.batches.flat()[0] ?? (runnerTier && isHostTier(runnerTier) ? (await findHosts(runnerTier))[0] : undefined);
+  if (!runner) throw new InventoryError(`database ${data.database.instanceIdentifier}: no running host in tier ${runnerTierName} to run the migration`);
+  const { runnerTier: _runnerTier, ...migration } = data.database.migration;
+  return {
+    instanceIdentifier: data.database.instanceIdentifier,
+    snapshotId: snapshotIdentifier(environment.name, release, execution),
+    snapshotTimeoutSeconds: data.database.snapshotTimeoutSeconds,
+    migration,
+    runner,
+    polling: environment.polling,
+  };
+}
+
+/**
+ * RDS snapshot identifiers: 1-255 letters, digits or hyphens, starting with a letter,
+ * no two hyphens in a row, no hyphen at the end.
+ */
+export function snapshotIdentifier(environment: string, release: string, execution: string): string {
+  const slug = (text: string) => text.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  return `fleetflow-${slug(environment)}-${slug(release)}-${slug(execution)}`.slice(0, 255).replace(/-+$/, '');
+}
+
+function planValidation(environment: EnvironmentDefinition, input: DeployInput): ValidationPlan {
+  const v = environment.validation;
+  return {
+    alarms: v.alarms,
+    alarmPrefixes: v.alarmPrefixes,
+    bakeSeconds: v.bakeSeconds,
+    approval: { required: input.requireApproval ?? v.approval.required, timeoutSeconds: v.approval.timeoutSeconds },
+    onFailure: input.onValidationFailure ?? v.onFailure,
+    polling: environment.polling,
+  };
 }
 
 /** Running instances carrying every tag of the tier's selector, in a stable order. */

@@ -7,6 +7,12 @@
 export interface DeployInput {
   /** The release to install, e.g. "2026.11.25-1". */
   readonly release: string;
+  /** What the release is of. @default "application" */
+  readonly component: 'application' | 'monitoring';
+  /** Overrides the environment's policy for a failed validation. */
+  readonly onValidationFailure?: 'rollback' | 'halt';
+  /** Overrides whether a person must approve the release after the bake. */
+  readonly requireApproval?: boolean;
 }
 
 export interface CommandSpec {
@@ -26,6 +32,8 @@ export interface HostRef {
   readonly name: string;
   /** The release the host had when the execution planned it: what a rollback restores. */
   readonly previous: string;
+  /** The release this host must end up on, when it is not the execution's release (release rollback). */
+  readonly target?: string;
 }
 
 /** Everything a batch needs to know about its tier, resolved against the live account. */
@@ -52,9 +60,34 @@ export interface PlannedTier {
   readonly batches: HostRef[][];
 }
 
+export interface DatabasePlan {
+  readonly instanceIdentifier: string;
+  /** Ties the snapshot to the release and the execution. */
+  readonly snapshotId: string;
+  readonly snapshotTimeoutSeconds: number;
+  readonly migration: CommandSpec;
+  /** The middle-tier host that runs the migration. */
+  readonly runner: HostRef;
+  readonly polling: { readonly minSeconds: number; readonly maxSeconds: number };
+}
+
+export interface ValidationPlan {
+  readonly alarms: string[];
+  readonly alarmPrefixes: string[];
+  readonly bakeSeconds: number;
+  readonly approval: { readonly required: boolean; readonly timeoutSeconds: number };
+  readonly onFailure: 'rollback' | 'halt';
+  readonly polling: { readonly minSeconds: number; readonly maxSeconds: number };
+}
+
 export interface DeployPlan {
   readonly environment: string;
+  readonly component: 'application' | 'monitoring';
   readonly release: string;
+  /** The release recorded as current before this execution (null on a first release). */
+  readonly recordedRelease: string | null;
+  readonly database?: DatabasePlan;
+  readonly validation: ValidationPlan;
   readonly tiers: PlannedTier[];
   readonly hostCount: number;
   readonly batchCount: number;

@@ -6,6 +6,7 @@
 import { cloudwatch } from './aws/cloudwatch';
 import { ec2 } from './aws/ec2';
 import { elbv2 } from './aws/elbv2';
+import { rds } from './aws/rds';
 import { ssm } from './aws/ssm';
 
-export const allClients = { ec2, elbv2, ssm, cloudwatch } as const;
+export const allClients = { ec2, elbv2, ssm, cloudwatch, rds } as const;

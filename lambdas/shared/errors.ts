@@ -63,3 +63,31 @@ export const BATCH_FAILURE_ERRORS = [
   'HostUnhealthyError',
   'AlarmFiredError',
 ] as const;
+
+/** The database is not `available`: FleetFlow does not change a database in another state. */
+export class DatabaseUnavailableError extends FleetFlowError {
+  override readonly name = 'DatabaseUnavailableError';
+}
+
+/** The pre-migration snapshot failed or did not become available in time. */
+export class SnapshotFailedError extends FleetFlowError {
+  override readonly name = 'SnapshotFailedError';
+}
+
+/** The release's schema and data migration failed; the message names the snapshot to restore. */
+export class MigrationFailedError extends FleetFlowError {
+  override readonly name = 'MigrationFailedError';
+}
+
+/** Monitoring is broken or already alarming, so a release could not be validated. */
+export class PreflightFailedError extends FleetFlowError {
+  override readonly name = 'PreflightFailedError';
+}
+
+/** An alarm went into ALARM during the bake period. */
+export class ValidationFailedError extends FleetFlowError {
+  override readonly name = 'ValidationFailedError';
+}
+
+/** The error `fleetflow reject` answers a task token with; the workflow treats it as a failed validation. */
+export const APPROVAL_REJECTED_ERROR = 'ApprovalRejectedError';

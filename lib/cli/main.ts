@@ -12,21 +12,29 @@ import { InvalidEnvironmentError } from '../environment/errors';
 import { loadEnvironmentFile } from '../environment/parse';
 import { InvalidFaultError } from '../simulator/faults';
 import { simulateDeploy, type SimulationReport } from '../simulator/simulate';
+import { approve, reject, validateToken } from './approval';
 import { formatHumanSummary } from './summary';
 
 const DEFAULT_ENV = fileURLToPath(new URL('../../environments/canonical.json', import.meta.url));
 const DEFAULT_RELEASE = '1.1.0';
 
 const USAGE = `Usage:
-  fleetflow simulate deploy [--env FILE] [--release VERSION] [--fault KIND:TARGET]... [--hosts N] [--json]
-      Run a rolling release of the environment (default: the canonical one) against a
+  fleetflow simulate deploy [--env FILE] [--release VERSION] [--component application|monitoring]
+                           [--on-failure rollback|halt] [--require-approval]
+                           [--fault KIND:TARGET]... [--hosts N] [--json]
+      Run a release of the environment (default: the canonical one) against a
       simulated AWS account on a virtual clock.
       --fault  patch-fail:HOST | unhealthy:HOST | drain-stuck:HOST | throttle:SERVICE
-               | alarm:NAME@SECONDS      (repeatable; SERVICE: ec2, elbv2, ssm, cloudwatch)
-      --hosts  hosts per web/middle tier in the simulated account (default 2)
+               | alarm:NAME@SECONDS | migration-fail | approval:approve|reject|timeout
+               (repeatable; SERVICE: ec2, elbv2, ssm, cloudwatch; an approval fault
+               implies --require-approval)
+      --hosts  hosts per web/middle/monitoring tier in the simulated account (default 2)
       --json   print one JSON document on stdout; progress goes to stderr
   fleetflow validate [--env FILE]
       Check an environment definition and print the problems found.
+  fleetflow approve --token TOKEN [--approver NAME]
+  fleetflow reject --token TOKEN [--approver NAME] [--reason TEXT]
+      Answer a release waiting for approval on AWS (the token is in the notification).
 `;
 
 class UsageError extends Error {
@@ -38,6 +46,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const [command, subcommand, ...rest] = argv;
     if (command === 'simulate' && subcommand === 'deploy') return await simulateCommand(rest);
     if (command === 'validate') return validateCommand(argv.slice(1));
+    if (command === 'approve' || command === 'reject') return await answerCommand(command, argv.slice(1));
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;
@@ -60,6 +69,9 @@ async function simulateCommand(args: readonly string[]): Promise<number> {
       release: { type: 'string', default: DEFAULT_RELEASE },
       fault: { type: 'string', multiple: true, default: [] },
       hosts: { type: 'string', default: '2' },
+      component: { type: 'string' },
+      'on-failure': { type: 'string' },
+      'require-approval': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
     strict: true,
@@ -69,9 +81,17 @@ async function simulateCommand(args: readonly string[]): Promise<number> {
   if (!Number.isInteger(hosts) || hosts < 1 || hosts > 20_000) throw new UsageError(`--hosts must be a whole number from 1 to 20000 (received "${values.hosts}")`);
   const environment = loadEnvironmentFile(values.env);
   const progress = values.json ? process.stderr : process.stdout;
+  // Options go into the execution input unchecked: the workflow itself refuses bad values.
+  const requireApproval = values['require-approval'] || values.fault.some((f) => f.startsWith('approval:'));
+  const input = {
+    release: values.release,
+    ...(values.component === undefined ? {} : { component: values.component }),
+    ...(values['on-failure'] === undefined ? {} : { onValidationFailure: values['on-failure'] }),
+    ...(requireApproval ? { requireApproval: true } : {}),
+  };
   const report = await simulateDeploy({
     environment,
-    input: { release: values.release },
+    input,
     faults: values.fault,
     hostsPerTier: hosts,
     onProgress: (line) => progress.write(`${line}\n`),
@@ -85,6 +105,28 @@ function validateCommand(args: readonly string[]): number {
   const { values } = parseArgs({ args: [...args], options: { env: { type: 'string', default: DEFAULT_ENV } }, strict: true });
   const environment = loadEnvironmentFile(values.env);
   process.stdout.write(`${values.env}: environment "${environment.name}" is valid (${environment.tiers.length} tiers)\n`);
+  return 0;
+}
+
+async function answerCommand(answer: 'approve' | 'reject', args: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      token: { type: 'string' },
+      approver: { type: 'string', default: process.env.USER ?? 'unknown' },
+      reason: { type: 'string', default: 'no reason given' },
+    },
+    strict: true,
+  });
+  let token: string;
+  try {
+    token = validateToken(values.token);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (answer === 'approve') await approve(token, values.approver);
+  else await reject(token, values.approver, values.reason);
+  process.stdout.write(`${answer === 'approve' ? 'approved' : 'rejected'}\n`);
   return 0;
 }
 

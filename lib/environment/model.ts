@@ -9,6 +9,10 @@ const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const SSM_DOCUMENT = /^[a-zA-Z0-9_.:/-]{3,128}$/;
 const TAG_KEY = /^[\w.:/=+@ -]{1,128}$/;
 const TARGET_GROUP_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$/;
+/** Parameter names that announce a secret. */
+const SECRET_NAME = /(secret|password|passwd|token|apikey|credential|privatekey)/i;
+/** What a secret parameter may hold: a reference, resolved on the host. */
+const SECRET_REFERENCE = /^(\/[A-Za-z0-9_.\-/]{1,1010}|arn:[a-z-]+:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+)$/;
 const ALARM_NAME = /^[^\u0000-\u001f]{1,255}$/;
 
 /** Either a whole number of hosts ("2") or a percentage of the tier ("25%"). */
@@ -29,8 +33,28 @@ const ssmCommand = z
   .object({
     /** Name or ARN of the SSM Command document. */
     document: z.string().regex(SSM_DOCUMENT),
-    /** Extra document parameters. Secrets are passed by name (SSM SecureString), never by value. */
-    parameters: z.record(z.string().regex(/^[A-Za-z0-9]+$/), z.array(z.string().max(1024)).max(16)).default({}),
+    /**
+     * Extra document parameters. A parameter whose name says it holds a secret must be a
+     * reference the document resolves on the host (an SSM parameter name such as
+     * "/app/db-password" or a Secrets Manager ARN), never the value.
+     */
+    parameters: z
+      .record(z.string().regex(/^[A-Za-z0-9]+$/), z.array(z.string().max(1024)).max(16))
+      .default({})
+      .superRefine((parameters, ctx) => {
+        for (const [name, values] of Object.entries(parameters)) {
+          if (!SECRET_NAME.test(name)) continue;
+          values.forEach((value, i) => {
+            if (!SECRET_REFERENCE.test(value)) {
+              ctx.addIssue({
+                code: 'custom',
+                path: [name, i],
+                message: 'looks like a secret value; pass the name of an SSM SecureString ("/path/name") or a Secrets Manager ARN instead',
+              });
+            }
+          });
+        }
+      }),
     /** How long one invocation may run on one host. @default 600 */
     timeoutSeconds: z.number().int().min(30).max(172_800).default(600),
   })
@@ -86,7 +110,36 @@ const databaseTier = z
     name: z.string().regex(NAME),
     role: z.literal('data'),
     order: z.number().int().min(0),
-    database: z.object({ instanceIdentifier: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/) }).strict(),
+    database: z
+      .object({
+        instanceIdentifier: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/),
+        /** The release's schema and data migration, run by SSM on one host of `runnerTier`. */
+        migration: ssmCommand.extend({ runnerTier: z.string().regex(NAME) }).strict(),
+        /** How long the pre-migration snapshot may take. @default 3600 */
+        snapshotTimeoutSeconds: z.number().int().min(60).max(86_400).default(3600),
+      })
+      .strict(),
+  })
+  .strict();
+
+const validation = z
+  .object({
+    /** Alarms that say whether the service works, by name and by name prefix (composite alarms included). */
+    alarms: z.array(z.string().regex(ALARM_NAME)).max(100).default([]),
+    alarmPrefixes: z.array(z.string().regex(ALARM_NAME)).max(10).default([]),
+    /** How long the released environment is watched before it counts as good. @default 300 */
+    bakeSeconds: z.number().int().min(0).max(86_400).default(300),
+    approval: z
+      .object({
+        /** Ask a person (task token) after the bake. Executions may override. @default false */
+        required: z.boolean().default(false),
+        /** No answer within this time counts as a rejection. @default 3600 */
+        timeoutSeconds: z.number().int().min(60).max(604_800).default(3600),
+      })
+      .strict()
+      .default({ required: false, timeoutSeconds: 3600 }),
+    /** What a failed validation does; executions may override. @default "rollback" */
+    onFailure: z.enum(['rollback', 'halt']).default('rollback'),
   })
   .strict();
 
@@ -95,6 +148,13 @@ export const environmentSchema = z
     name: z.string().regex(NAME),
     tiers: z.array(z.discriminatedUnion('role', [hostTier.extend({ role: z.enum(['web', 'middle', 'monitoring']) }), databaseTier])).min(1),
     /** Shortest and longest pause between two polls of a long operation. */
+    validation: validation.default({
+      alarms: [],
+      alarmPrefixes: [],
+      bakeSeconds: 300,
+      approval: { required: false, timeoutSeconds: 3600 },
+      onFailure: 'rollback',
+    }),
     polling: z
       .object({
         minSeconds: z.number().int().min(1).max(60).default(2),
@@ -113,6 +173,14 @@ export type DatabaseTierDefinition = Extract<TierDefinition, { role: 'data' }>;
 export type TrafficDefinition = HostTierDefinition['traffic'];
 export type SsmCommandDefinition = HostTierDefinition['install'];
 export type BatchPolicy = HostTierDefinition['batch'];
+
+export type ValidationDefinition = EnvironmentDefinition['validation'];
+export type Component = 'application' | 'monitoring';
+
+/** Monitoring tiers form the monitoring component; everything else is the application. */
+export function componentOf(tier: TierDefinition): Component {
+  return tier.role === 'monitoring' ? 'monitoring' : 'application';
+}
 
 export function isHostTier(tier: TierDefinition): tier is HostTierDefinition {
   return tier.role !== 'data';

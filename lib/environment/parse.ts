@@ -52,6 +52,15 @@ function semanticProblems(env: EnvironmentDefinition): string[] {
     }
   });
   if (!env.tiers.some(isHostTier)) problems.push('tiers: at least one web, middle or monitoring tier is required');
+  env.tiers.forEach((tier, i) => {
+    if (isHostTier(tier)) return;
+    const runner = env.tiers.find((t) => t.name === tier.database.migration.runnerTier);
+    if (!runner || !isHostTier(runner) || runner.role === 'monitoring') {
+      problems.push(
+        `tiers[${i}].database.migration.runnerTier: must name a web or middle tier of this environment (received "${tier.database.migration.runnerTier}")`,
+      );
+    }
+  });
   if (env.polling.minSeconds > env.polling.maxSeconds) {
     problems.push(`polling.minSeconds: must not exceed polling.maxSeconds (received ${env.polling.minSeconds} > ${env.polling.maxSeconds})`);
   }

@@ -49,7 +49,7 @@ export interface SimTargetGroup {
   readonly targets: Map<string, SimTarget>;
 }
 
-export type DocumentRole = 'install' | 'drain' | 'undrain';
+export type DocumentRole = 'install' | 'drain' | 'undrain' | 'migration';
 
 export interface SimInvocation {
   readonly instanceId: string;
@@ -72,8 +72,31 @@ export interface SimCommand {
 export interface SimAlarm {
   readonly name: string;
   readonly type: 'MetricAlarm' | 'CompositeAlarm';
-  state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
-  updatedAt: number;
+  /** State when no fault applies. */
+  baseState: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+  /** Tiers whose hosts' release the alarm watches. */
+  readonly tiers: readonly string[];
+}
+
+export interface SimSnapshot {
+  readonly id: string;
+  readonly instance: string;
+  readonly createdAt: number;
+  readonly availableAt: number;
+  readonly tags: Record<string, string>;
+}
+
+export interface SimParameter {
+  readonly type: 'String' | 'SecureString';
+  value: string;
+  version: number;
+}
+
+/** A milestone event a workflow published (EventBridge). */
+export interface SimNotification {
+  readonly at: number;
+  readonly detailType: string;
+  readonly detail: Record<string, unknown>;
 }
 
 export interface SimDatabase {
@@ -81,6 +104,8 @@ export interface SimDatabase {
   readonly name: string;
   status: string;
   schemaRelease: string;
+  /** False once any observation found it not `available`. */
+  availableThroughout: boolean;
 }
 
 /** Faults injected into the account, by host name or service. */
@@ -92,6 +117,8 @@ export interface AccountFaults {
   readonly throttle: Map<string, { after: number; remaining: number }>;
   /** Alarm name -> virtual milliseconds after the simulation starts. */
   readonly alarmAt: Map<string, number>;
+  readonly migrationFail: boolean;
+  readonly approval: 'approve' | 'reject' | 'timeout' | undefined;
 }
 
 interface Effect {
@@ -102,6 +129,10 @@ interface Effect {
 
 /** Seconds between SendCommand and the agent starting the document. */
 export const SSM_DELIVERY_SECONDS = 1;
+/** Seconds an RDS snapshot of the simulated database takes. */
+export const SNAPSHOT_SECONDS = 120;
+/** Seconds the simulated migration document runs. */
+export const MIGRATION_SECONDS = 45;
 
 export class SimulatedAccount {
   readonly hosts = new Map<string, SimHost>();
@@ -110,6 +141,15 @@ export class SimulatedAccount {
   readonly alarms = new Map<string, SimAlarm>();
   readonly databases = new Map<string, SimDatabase>();
   readonly documents = new Map<string, DocumentRole>();
+  readonly snapshots = new Map<string, SimSnapshot>();
+  readonly parameters = new Map<string, SimParameter>();
+  /** DynamoDB tables: name -> partition key value -> item (attribute-value JSON). */
+  readonly tables = new Map<string, Map<string, Record<string, Record<string, string>>>>();
+  /** Step Functions executions known to the account, by ARN. */
+  readonly executions = new Map<string, 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT'>();
+  readonly notifications: SimNotification[] = [];
+  /** Secret values referenced by documents; they must never appear in execution history. */
+  readonly secretValues = new Set<string>();
   readonly calls = new Map<string, number>();
   throttledCalls = 0;
   readonly startedAt: number;
@@ -140,15 +180,26 @@ export class SimulatedAccount {
     return full;
   }
 
-  addAlarm(name: string, type: SimAlarm['type'] = 'MetricAlarm'): void {
-    this.alarms.set(name, { name, type, state: 'OK', updatedAt: this.startedAt });
-    const firesAfter = this.faults.alarmAt.get(name);
-    if (firesAfter !== undefined) {
-      this.schedule(this.startedAt + firesAfter, () => {
-        const alarm = this.alarms.get(name);
-        if (alarm) Object.assign(alarm, { state: 'ALARM', updatedAt: this.startedAt + firesAfter });
-      });
-    }
+  addAlarm(name: string, tiers: readonly string[], type: SimAlarm['type'] = 'MetricAlarm'): void {
+    const existing = this.alarms.get(name);
+    this.alarms.set(name, { name, type, baseState: 'OK', tiers: [...new Set([...(existing?.tiers ?? []), ...tiers])] });
+  }
+
+  /**
+   * An injected alarm fires at its time and stays in ALARM while any host it watches
+   * runs a release other than the one it started with: the bad release causes it, and
+   * rolling back clears it.
+   */
+  alarmState(alarm: SimAlarm, at = this.now()): SimAlarm['baseState'] {
+    const firesAfter = this.faults.alarmAt.get(alarm.name);
+    if (firesAfter === undefined || at < this.startedAt + firesAfter) return alarm.baseState;
+    const watched = [...this.hosts.values()].filter((h) => alarm.tiers.includes(h.tier));
+    return watched.some((h) => h.release !== this.originalRelease.get(h.id)) ? 'ALARM' : alarm.baseState;
+  }
+
+  addSecret(name: string, value: string): void {
+    this.parameters.set(name, { type: 'SecureString', value, version: 1 });
+    this.secretValues.add(value);
   }
 
   /** Called at every instant the account is observed or changed (capacity sampling). */
@@ -176,6 +227,7 @@ export class SimulatedAccount {
   }
 
   observe(at: number): void {
+    for (const db of this.databases.values()) if (db.status !== 'available') db.availableThroughout = false;
     for (const observer of this.observers) observer(at);
   }
 
@@ -289,7 +341,9 @@ export class SimulatedAccount {
   sendCommand(document: string, instanceIds: readonly string[], parameters: Record<string, string[]>, comment: string): SimCommand {
     const role = this.documents.get(document);
     if (!role) throw new SimulatedServiceError('InvalidDocument', `Document ${document} does not exist`);
-    if (role === 'install' && !parameters.release?.[0]) throw new SimulatedServiceError('InvalidParameters', 'Parameter "release" is required');
+    if ((role === 'install' || role === 'migration') && !parameters.release?.[0]) {
+      throw new SimulatedServiceError('InvalidParameters', 'Parameter "release" is required');
+    }
     const now = this.now();
     const id = `sim-cmd-${String(++this.commandSeq).padStart(6, '0')}`;
     const command: SimCommand = { id, document, parameters, comment, invocations: new Map() };
@@ -309,11 +363,16 @@ export class SimulatedAccount {
 
   private invoke(host: SimHost, role: DocumentRole, parameters: Record<string, string[]>, now: number): SimInvocation {
     const startsAt = now + SSM_DELIVERY_SECONDS * 1000;
-    const seconds = role === 'install' ? host.profile.installSeconds : 5;
+    const seconds = role === 'install' ? host.profile.installSeconds : role === 'migration' ? MIGRATION_SECONDS : 5;
     const endsAt = startsAt + seconds * 1000;
     const release = parameters.release?.[0] ?? '';
     const isNewRelease = release !== this.originalRelease.get(host.id);
-    const fails = role === 'install' && isNewRelease && this.faults.patchFail.has(host.name);
+    // The document resolves parameter references on the host; a dangling one fails it.
+    const unresolved = Object.values(parameters).flat().some((v) => v.startsWith('/') && !this.parameters.has(v));
+    const fails =
+      unresolved ||
+      (role === 'install' && isNewRelease && this.faults.patchFail.has(host.name)) ||
+      (role === 'migration' && this.faults.migrationFail);
     const invocation: SimInvocation = {
       instanceId: host.id, requestedAt: now, startsAt, endsAt, outcome: fails ? 'Failed' : 'Success', status: 'Pending', details: 'Pending',
     };
@@ -334,6 +393,9 @@ export class SimulatedAccount {
         host.halfInstalled = fails;
         const brokenRelease = isNewRelease && this.faults.unhealthy.has(host.name);
         this.setHealth(host, endsAt, !fails && !brokenRelease);
+      } else if (role === 'migration') {
+        // Expand-only migrations leave the database up; a failed one leaves the schema as it was.
+        if (!fails) for (const db of this.databases.values()) db.schemaRelease = release;
       } else {
         host.drained = role === 'drain';
       }
@@ -349,6 +411,32 @@ export class SimulatedAccount {
         Object.assign(invocation, { status: 'Cancelled', details: 'Cancelled' });
       }
     }
+  }
+
+  // ---------- RDS ----------
+
+  createSnapshot(instance: string, id: string, tags: Record<string, string>): SimSnapshot {
+    if (!this.databases.has(instance)) throw new SimulatedServiceError('DBInstanceNotFoundFault', `DBInstance ${instance} not found.`, { status: 404 });
+    if (this.snapshots.has(id)) throw new SimulatedServiceError('DBSnapshotAlreadyExistsFault', `Cannot create the snapshot because a snapshot with the identifier ${id} already exists.`);
+    if (!/^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,254}$/.test(id) || id.endsWith('-')) {
+      throw new SimulatedServiceError('InvalidParameterValue', `The parameter DBSnapshotIdentifier is not a valid identifier: ${id}`);
+    }
+    const now = this.now();
+    const snapshot: SimSnapshot = { id, instance, createdAt: now, availableAt: now + SNAPSHOT_SECONDS * 1000, tags };
+    this.snapshots.set(id, snapshot);
+    return snapshot;
+  }
+
+  snapshotStatus(snapshot: SimSnapshot, at = this.now()): string {
+    return at >= snapshot.availableAt ? 'available' : 'creating';
+  }
+
+  // ---------- DynamoDB (the lock table) ----------
+
+  table(name: string): Map<string, Record<string, Record<string, string>>> {
+    const table = this.tables.get(name);
+    if (!table) throw new SimulatedServiceError('ResourceNotFoundException', `Requested resource not found: Table: ${name} not found`);
+    return table;
   }
 
   requireCommand(id: string): SimCommand {

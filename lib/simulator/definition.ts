@@ -7,12 +7,14 @@ import { App } from 'aws-cdk-lib';
 import { HANDLER_METADATA_KEY } from '../constructs/fleetflow-function';
 import { FleetFlowStack } from '../fleetflow-stack';
 import type { EnvironmentDefinition } from '../environment/model';
-import { SIM_ACCOUNT_ID, SIM_REGION } from './fleet';
+import { LOCK_TABLE_NAME, SIM_ACCOUNT_ID, SIM_REGION } from './fleet';
+
+export type TaskTarget = { readonly kind: 'lambda'; readonly module: string } | { readonly kind: 'integration'; readonly resource: string };
 
 export interface LocalStateMachine {
   readonly definition: AslDefinition;
-  /** Task state name -> handler module, relative to `lambdas/`. */
-  readonly taskHandlers: Map<string, string>;
+  /** Task state name -> the handler module (relative to `lambdas/`) or direct integration it calls. */
+  readonly taskHandlers: Map<string, TaskTarget>;
 }
 
 export interface AslDefinition {
@@ -53,12 +55,16 @@ export function fromTemplate(template: CfnTemplate): LocalStateMachine {
     const handler = resource.Metadata?.[HANDLER_METADATA_KEY];
     if (resource.Type === 'AWS::Lambda::Function' && typeof handler === 'string') handlerByArn.set(functionArn(logicalId), handler);
   }
-  const taskHandlers = new Map<string, string>();
+  const taskHandlers = new Map<string, TaskTarget>();
   forEachState(definition, (name, state) => {
     if (state.Type !== 'Task') return;
+    if (state.Resource?.includes(':states:::')) {
+      taskHandlers.set(name, { kind: 'integration', resource: state.Resource });
+      return;
+    }
     const handler = state.Resource ? handlerByArn.get(state.Resource) : undefined;
     if (!handler) throw new Error(`task state "${name}" invokes ${state.Resource}, which is not a FleetFlow function`);
-    taskHandlers.set(name, handler);
+    taskHandlers.set(name, { kind: 'lambda', module: handler });
   });
   return { definition, taskHandlers };
 }
@@ -96,6 +102,9 @@ function resolveIntrinsics(value: unknown, template: CfnTemplate): string {
       'AWS::URLSuffix': 'amazonaws.com',
     };
     if (ref in pseudo) return pseudo[ref]!;
+    const type = template.Resources[ref]?.Type;
+    if (type === 'AWS::DynamoDB::Table') return LOCK_TABLE_NAME;
+    if (type === 'AWS::SNS::Topic') return `arn:aws:sns:${SIM_REGION}:${SIM_ACCOUNT_ID}:${ref}`;
     throw new Error(`cannot resolve Ref ${ref} locally`);
   }
   throw new Error(`cannot resolve ${JSON.stringify(value).slice(0, 80)} locally`);

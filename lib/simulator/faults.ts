@@ -3,7 +3,7 @@
  */
 import type { AccountFaults } from './account';
 
-export const FAULT_KINDS = ['patch-fail', 'unhealthy', 'drain-stuck', 'throttle', 'alarm'] as const;
+export const FAULT_KINDS = ['patch-fail', 'unhealthy', 'drain-stuck', 'throttle', 'alarm', 'migration-fail', 'approval'] as const;
 export const THROTTLEABLE_SERVICES = ['ec2', 'elbv2', 'ssm', 'cloudwatch'] as const;
 
 /** Calls a throttled service answers normally before the burst, and the burst's length. */
@@ -15,16 +15,22 @@ export class InvalidFaultError extends Error {
 }
 
 export function parseFaults(specs: readonly string[], knownHosts: ReadonlySet<string>, knownAlarms: ReadonlySet<string>): AccountFaults {
-  const faults: AccountFaults = {
+  const faults: { -readonly [K in keyof AccountFaults]: AccountFaults[K] } = {
     patchFail: new Set(),
     unhealthy: new Set(),
     drainStuck: new Set(),
     throttle: new Map(),
     alarmAt: new Map(),
+    migrationFail: false,
+    approval: undefined,
   };
   for (const spec of specs) {
+    if (spec === 'migration-fail') {
+      faults.migrationFail = true;
+      continue;
+    }
     const match = /^([a-z-]+):(.+)$/.exec(spec);
-    if (!match) throw new InvalidFaultError(`--fault must be KIND:TARGET with KIND one of ${FAULT_KINDS.join(', ')} (received "${spec}")`);
+    if (!match) throw new InvalidFaultError(`--fault must be KIND:TARGET (or migration-fail) with KIND one of ${FAULT_KINDS.join(', ')} (received "${spec}")`);
     const [, kind, target] = match as unknown as [string, string, string];
     const host = () => {
       if (!knownHosts.has(target)) {
@@ -58,6 +64,12 @@ export function parseFaults(specs: readonly string[], knownHosts: ReadonlySet<st
         faults.alarmAt.set(name, Number(seconds) * 1000);
         break;
       }
+      case 'approval':
+        if (target !== 'reject' && target !== 'timeout' && target !== 'approve') {
+          throw new InvalidFaultError(`--fault ${spec}: use approval:approve, approval:reject or approval:timeout`);
+        }
+        faults.approval = target;
+        break;
       default:
         throw new InvalidFaultError(`--fault ${spec}: unknown kind "${kind}"; use one of ${FAULT_KINDS.join(', ')}`);
     }

@@ -33,6 +33,18 @@ export const TARGET_GROUP_PROFILE: TargetGroupProfile = {
   deregistrationDelaySeconds: 300,
 };
 
+/** The simulated name of the stack's lock table (the state machine's TableName resolves to it). */
+export const LOCK_TABLE_NAME = 'fleetflow-lock-table';
+
+/** Every parameter reference ("/path") exists as a SecureString with a value only the host sees. */
+function seedSecrets(account: SimulatedAccount, parameters: Record<string, string[]>): void {
+  for (const value of Object.values(parameters).flat()) {
+    if (value.startsWith('/') && !account.parameters.has(value)) {
+      account.addSecret(value, `sim-secret-${Buffer.from(value).toString('hex').slice(-12)}-do-not-log`);
+    }
+  }
+}
+
 const NAME_PREFIX: Record<HostTierDefinition['role'], string> = { web: 'web', middle: 'mid', monitoring: 'mon' };
 
 /** Deterministic spread of drain and install times, so batches differ as real ones do. */
@@ -77,8 +89,17 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
       account.documents.set(tier.traffic.drain.document, 'drain');
       account.documents.set(tier.traffic.undrain.document, 'undrain');
     }
-    for (const alarm of tier.alarms) account.addAlarm(alarm);
+    for (const alarm of tier.alarms) account.addAlarm(alarm, [tier.name]);
+    seedSecrets(account, tier.install.parameters);
   }
+  // Validation alarms watch the whole application.
+  const applicationTiers = hostTiers.filter((t) => t.role !== 'monitoring').map((t) => t.name);
+  for (const alarm of environment.validation.alarms) account.addAlarm(alarm, applicationTiers);
+  for (const prefix of environment.validation.alarmPrefixes) {
+    const tiers = hostTiers.filter((t) => t.alarms.some((a) => a.startsWith(prefix))).map((t) => t.name);
+    if (![...account.alarms.keys()].some((a) => a.startsWith(prefix))) account.addAlarm(`${prefix}errors`, tiers.length ? tiers : applicationTiers);
+  }
+  account.tables.set(LOCK_TABLE_NAME, new Map());
   let dbSerial = 0;
   for (const tier of environment.tiers) {
     if (isHostTier(tier)) continue;
@@ -87,7 +108,10 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
       name: `db-${++dbSerial}`,
       status: 'available',
       schemaRelease: release,
+      availableThroughout: true,
     });
+    account.documents.set(tier.database.migration.document, 'migration');
+    seedSecrets(account, tier.database.migration.parameters);
   }
   return account;
 }

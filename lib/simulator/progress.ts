@@ -31,6 +31,25 @@ const ENTERED: Record<string, (s: BatchView) => string> = {
   'Restore Traffic After Failed Rollback': (s) => `rollback failed: returning ${hosts(s)} to traffic`,
 };
 
+interface MilestoneView {
+  plan?: { release?: string; database?: { snapshotId: string; instanceIdentifier: string; runner: { name: string } }; validation?: { bakeSeconds: number } };
+  failure?: { Error?: string };
+}
+
+/** Release-level steps, announced when they start. */
+const MILESTONES: Record<string, (s: MilestoneView) => string> = {
+  'Acquire Lock': () => 'taking the environment lock',
+  'Preflight': () => 'preflight: checking that monitoring works and nothing is alarming',
+  'Create Snapshot': (s) => `database: snapshot ${s.plan?.database?.snapshotId} of ${s.plan?.database?.instanceIdentifier}`,
+  'Run Migration': (s) => `database: migrating to ${s.plan?.release} on ${s.plan?.database?.runner.name}`,
+  'Recheck Database': () => 'database: migrated, checking it is still available',
+  'Start Bake': (s) => `validation: baking for ${s.plan?.validation?.bakeSeconds}s, watching alarms`,
+  'Request Approval': () => 'validation: waiting for a person to approve',
+  'Record Release': (s) => `validation passed: recording ${s.plan?.release} as the current release`,
+  'Plan Rollback': (s) => `ROLLING BACK the release after ${s.failure?.Error}`,
+  'Revert Start Bake': () => 'rolled back: validating the previous release again',
+};
+
 const DONE_WHEN: Record<string, [phase: string, message: (s: BatchView) => string]> = {
   'Check Drain': ['drain', (s) => `${hosts(s)} drained`],
   'Check Install': ['install', (s) => `${s.release} installed on ${hosts(s)}`],
@@ -65,6 +84,8 @@ export function describeEvent(event: ExecutionEvent, startedAt: number): string 
       return `${stamp} execution started`;
     case 'StateEntered': {
       if (!event.state) return undefined;
+      const milestone = MILESTONES[event.state.name];
+      if (milestone) return `${stamp} ${milestone(event.state.input as MilestoneView)}`;
       const describe = ENTERED[event.state.name];
       const view = event.state.input as BatchView;
       return describe ? `${stamp} ${where(view)}: ${describe(view)}` : undefined;
@@ -104,14 +125,13 @@ function describePlan(plan: PlanView): string {
   return `planned ${plan.release}: ${plan.hostCount} hosts in ${plan.batchCount} batches (${tiers})`;
 }
 
-/** Lambda failures carry a JSON cause; show its message. */
+/**
+ * Lambda failures carry a JSON cause ({"errorType", "errorMessage", "trace"}), and
+ * composed causes embed them; show each one's message.
+ */
 export function readableCause(cause: unknown): string {
   if (typeof cause !== 'string') return String(cause ?? '');
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: string };
-    if (parsed && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // not JSON: already readable
-  }
-  return cause;
+  return cause.replace(/\{"errorType":"[^"]*","errorMessage":("(?:[^"\\]|\\.)*"),"trace":\[[^\]]*\]\}/g, (_, message: string) =>
+    JSON.parse(message) as string,
+  );
 }

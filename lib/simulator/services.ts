@@ -140,6 +140,20 @@ const ssm: Record<string, Operation> = {
     account.cancelCommand(input.CommandId);
     return {};
   },
+  GetParameter(account, input) {
+    const parameter = account.parameters.get(input.Name);
+    if (!parameter) throw new SimulatedServiceError('ParameterNotFound', `Parameter ${input.Name} not found.`);
+    // Without WithDecryption a SecureString comes back encrypted, as in AWS.
+    const value = parameter.type === 'SecureString' && !input.WithDecryption ? 'AQICAH-encrypted-blob' : parameter.value;
+    return { Parameter: { Name: input.Name, Type: parameter.type, Value: value, Version: parameter.version } };
+  },
+  PutParameter(account, input) {
+    const existing = account.parameters.get(input.Name);
+    if (existing && !input.Overwrite) throw new SimulatedServiceError('ParameterAlreadyExists', `The parameter ${input.Name} already exists.`);
+    if (typeof input.Value !== 'string' || input.Value.length === 0) throw validation('Value must not be empty');
+    account.parameters.set(input.Name, { type: input.Type ?? existing?.type ?? 'String', value: input.Value, version: (existing?.version ?? 0) + 1 });
+    return { Version: (existing?.version ?? 0) + 1, Tier: 'Standard' };
+  },
 };
 
 const cloudwatch: Record<string, Operation> = {
@@ -150,15 +164,18 @@ const cloudwatch: Record<string, Operation> = {
       throw validation(`MaxRecords must be between 1 and 100 (received ${input.MaxRecords})`);
     }
     const types: string[] = input.AlarmTypes ?? ['MetricAlarm'];
-    const alarms = [...account.alarms.values()].filter(
-      (a) =>
-        types.includes(a.type) &&
-        (!names || names.includes(a.name)) &&
-        (!input.AlarmNamePrefix || a.name.startsWith(input.AlarmNamePrefix)) &&
-        (!input.StateValue || a.state === input.StateValue),
-    );
+    if (names && input.AlarmNamePrefix) throw validation('AlarmNames and AlarmNamePrefix cannot be combined');
+    const alarms = [...account.alarms.values()]
+      .map((a) => ({ ...a, state: account.alarmState(a) }))
+      .filter(
+        (a) =>
+          types.includes(a.type) &&
+          (!names || names.includes(a.name)) &&
+          (!input.AlarmNamePrefix || a.name.startsWith(input.AlarmNamePrefix)) &&
+          (!input.StateValue || a.state === input.StateValue),
+      );
     const { page, next } = paginate(alarms, input.NextToken, input.MaxRecords ?? 50);
-    const shape = (a: (typeof alarms)[number]) => ({ AlarmName: a.name, StateValue: a.state, StateUpdatedTimestamp: new Date(a.updatedAt) });
+    const shape = (a: (typeof alarms)[number]) => ({ AlarmName: a.name, StateValue: a.state });
     return {
       MetricAlarms: page.filter((a) => a.type === 'MetricAlarm').map(shape),
       CompositeAlarms: page.filter((a) => a.type === 'CompositeAlarm').map(shape),
@@ -175,6 +192,21 @@ const rds: Record<string, Operation> = {
       throw new SimulatedServiceError('DBInstanceNotFoundFault', `DBInstance ${input.DBInstanceIdentifier} not found.`, { status: 404 });
     }
     return { DBInstances: selected.map((d) => ({ DBInstanceIdentifier: d.identifier, DBInstanceStatus: d.status })) };
+  },
+  CreateDBSnapshot(account, input) {
+    const tags = Object.fromEntries((input.Tags ?? []).map((t: { Key: string; Value: string }) => [t.Key, t.Value]));
+    const snapshot = account.createSnapshot(input.DBInstanceIdentifier, input.DBSnapshotIdentifier, tags);
+    return { DBSnapshot: { DBSnapshotIdentifier: snapshot.id, DBInstanceIdentifier: snapshot.instance, Status: 'creating' } };
+  },
+  DescribeDBSnapshots(account, input) {
+    const snapshot = account.snapshots.get(input.DBSnapshotIdentifier);
+    if (input.DBSnapshotIdentifier && !snapshot) {
+      throw new SimulatedServiceError('DBSnapshotNotFoundFault', `DBSnapshot ${input.DBSnapshotIdentifier} not found.`, { status: 404 });
+    }
+    const all = snapshot ? [snapshot] : [...account.snapshots.values()];
+    return {
+      DBSnapshots: all.map((s) => ({ DBSnapshotIdentifier: s.id, DBInstanceIdentifier: s.instance, Status: account.snapshotStatus(s) })),
+    };
   },
 };
 

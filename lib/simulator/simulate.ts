@@ -6,10 +6,12 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { EnvironmentDefinition } from '../environment/model';
 import type { SimulatedAccount } from './account';
-import { SSM_DELIVERY_SECONDS } from './account';
+import { MIGRATION_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS } from './account';
 import { CapacityRecorder } from './capacity';
 import { synthesizeLocalStateMachine, type LocalStateMachine } from './definition';
+import { releaseParameterName } from '../../lambdas/shared/release-record';
 import { parseFaults } from './faults';
+import { APPROVER_RESPONSE_SECONDS, callIntegration } from './integrations';
 import { seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
 import { attachSimulator } from './intercept';
 import { describeEvent, readableCause, type ExecutionEvent } from './progress';
@@ -18,6 +20,14 @@ import { runOnVirtualClock } from './virtual-clock';
 const LAMBDAS_DIR = new URL('../../lambdas/', import.meta.url);
 /** Tuesday 2026-01-06 03:00 UTC: a release window. Fixed, so every run is reproducible. */
 export const SIMULATION_EPOCH = Date.UTC(2026, 0, 6, 3, 0, 0);
+
+export interface ExecutionRequest {
+  /** Execution input; normally `{ release }`. */
+  readonly input: unknown;
+  readonly name?: string;
+  /** Virtual seconds after the simulation starts. @default 0 */
+  readonly startAfterSeconds?: number;
+}
 
 export interface SimulateOptions {
   readonly environment: EnvironmentDefinition;
@@ -29,6 +39,8 @@ export interface SimulateOptions {
   readonly executionName?: string;
   /** Receives one line per step a person would want to see. */
   readonly onProgress?: (line: string) => void;
+  /** Changes the seeded account before anything runs (e.g. a stale lock). */
+  readonly prepare?: (account: SimulatedAccount) => void;
 }
 
 export interface HostReport {
@@ -63,16 +75,42 @@ export interface SimulationReport {
   readonly faults: string[];
   readonly realTimeMs: number;
   readonly output?: unknown;
+  readonly component: string;
+  /** The pre-migration snapshot, when one was taken. */
+  readonly snapshot: string | null;
+  readonly validation: { status: 'PASSED' | 'FAILED' | 'NOT_RUN'; reason?: string };
+  /** True when the whole release was rolled back and the environment validated again. */
+  readonly rolledBack: boolean;
+  readonly dbAvailableThroughout: boolean;
+  /** The release recorded as current for the component after the run. */
+  readonly recordedRelease: string | null;
+  /** Notifications the execution published, in order. */
+  readonly notifications: string[];
 }
 
 interface PlanView {
   release: string;
+  database?: unknown;
+  validation?: { bakeSeconds: number; approval: { required: boolean } };
   tiers: Array<{ spec: { name: string; minHealthy: number; healthyAfterSeconds: number; traffic: { kind: string } }; batches: Array<Array<{ id: string }>> }>;
 }
 
 const machineCache = new Map<string, LocalStateMachine>();
 
 export async function simulateDeploy(options: SimulateOptions): Promise<SimulationReport> {
+  const { reports } = await simulateExecutions({ ...options, executions: [{ input: options.input, name: options.executionName }] });
+  return reports[0]!;
+}
+
+export interface SimulationResult {
+  readonly reports: SimulationReport[];
+  /** Every event of every execution, for checks over the whole history. */
+  readonly events: ExecutionEvent[][];
+  readonly account: SimulatedAccount;
+}
+
+/** Runs several executions of the same state machine against one simulated account. */
+export async function simulateExecutions(options: SimulateOptions & { executions: ExecutionRequest[] }): Promise<SimulationResult> {
   const realStart = performance.now();
   const key = JSON.stringify(options.environment);
   const machine = machineCache.get(key) ?? synthesizeLocalStateMachine(options.environment);
@@ -83,20 +121,26 @@ export async function simulateDeploy(options: SimulateOptions): Promise<Simulati
   const handlers = await loadHandlers(machine);
   try {
     await warmUpClients(allClients, options.environment);
-    const executionName = options.executionName ?? `sim-${new Date(SIMULATION_EPOCH).toISOString().replace(/[:.]/g, '-')}`;
-    const events: ExecutionEvent[] = [];
+    const faults = options.faults ?? [];
+    const events: ExecutionEvent[][] = options.executions.map(() => []);
+    const names = options.executions.map((e, i) => e.name ?? `sim-${i + 1}-${new Date(SIMULATION_EPOCH).toISOString().replace(/[:.]/g, '-')}`);
     let account!: SimulatedAccount;
     let capacity!: CapacityRecorder;
-    const faults = options.faults ?? [];
 
-    const result = await runOnVirtualClock(
+    const results = await runOnVirtualClock(
       SIMULATION_EPOCH,
       async () => {
         account = seedFor(options, faults);
+        options.prepare?.(account);
         capacity = new CapacityRecorder(account);
         const detach = attachSimulator(allClients, account);
         try {
-          return await execute(machine, handlers, options.input, executionName, events, options.onProgress);
+          return await Promise.all(
+            options.executions.map(async (request, i) => {
+              if (request.startAfterSeconds) await new Promise((r) => setTimeout(r, request.startAfterSeconds! * 1000));
+              return execute(machine, handlers, account, request.input, names[i]!, options.environment.name, events[i]!, options.onProgress);
+            }),
+          );
         } finally {
           account.settle();
           detach();
@@ -104,7 +148,20 @@ export async function simulateDeploy(options: SimulateOptions): Promise<Simulati
       },
       () => account?.settle(),
     );
-    return buildReport({ options, executionName, events, account, capacity, result, realStart, faults: [...faults] });
+    const reports = results.map((result, i) =>
+      buildReport({
+        options,
+        input: options.executions[i]!.input,
+        executionName: names[i]!,
+        events: events[i]!,
+        account,
+        capacity,
+        result,
+        realStart,
+        faults: [...faults],
+      }),
+    );
+    return { reports, events, account };
   } finally {
     restoreEnv();
   }
@@ -119,12 +176,17 @@ function seedFor(options: SimulateOptions, faults: readonly string[]): Simulated
 }
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+type LocalTask = { kind: 'lambda'; handler: Handler } | { kind: 'integration'; resource: string };
 
-async function loadHandlers(machine: LocalStateMachine): Promise<Map<string, Handler>> {
-  const handlers = new Map<string, Handler>();
-  for (const [state, module] of machine.taskHandlers) {
-    const loaded = (await import(new URL(module, LAMBDAS_DIR).href)) as { handler: Handler };
-    handlers.set(state, loaded.handler);
+async function loadHandlers(machine: LocalStateMachine): Promise<Map<string, LocalTask>> {
+  const handlers = new Map<string, LocalTask>();
+  for (const [state, target] of machine.taskHandlers) {
+    if (target.kind === 'integration') {
+      handlers.set(state, target);
+      continue;
+    }
+    const loaded = (await import(new URL(target.module, LAMBDAS_DIR).href)) as { handler: Handler };
+    handlers.set(state, { kind: 'lambda', handler: loaded.handler });
   }
   return handlers;
 }
@@ -138,27 +200,39 @@ interface ExecutionResult {
 
 async function execute(
   machine: LocalStateMachine,
-  handlers: Map<string, Handler>,
+  handlers: Map<string, LocalTask>,
+  account: SimulatedAccount,
   input: unknown,
   executionName: string,
+  environment: string,
   events: ExecutionEvent[],
   onProgress?: (line: string) => void,
 ): Promise<ExecutionResult> {
   const stateMachine = new StateMachine(machine.definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
   const taskResourceLocalHandlers = Object.fromEntries(
-    [...handlers].map(([state, handler]) => [state, (payload: unknown) => invokeLikeLambda(handler, payload, state)]),
+    [...handlers].map(([state, task]) => [
+      state,
+      task.kind === 'lambda'
+        ? (payload: unknown) => invokeLikeLambda(task.handler, payload, state)
+        : (payload: unknown) => callIntegration(task.resource, payload as Record<string, unknown>, { account }),
+    ]),
   );
   const startedAt = Date.now();
+  const executionArn = `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT_ID}:execution:fleetflow-${environment}-deploy:${executionName}`;
+  account.executions.set(executionArn, 'RUNNING');
   const execution = stateMachine.run(input as never, {
     overrides: { taskResourceLocalHandlers: taskResourceLocalHandlers as never },
+    // aws-local-stepfunctions fills in neither $$.State nor $$.Task: they are given here.
     context: {
       Execution: {
-        Id: `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT_ID}:execution:fleetflow-simulated:${executionName}`,
+        Id: executionArn,
         Name: executionName,
         StartTime: new Date(startedAt).toISOString(),
         Input: input as never,
         RoleArn: `arn:aws:iam::${SIM_ACCOUNT_ID}:role/fleetflow-simulated`,
       },
+      State: { EnteredTime: new Date(startedAt).toISOString(), Name: '', RetryCount: 0 },
+      Task: { Token: `sim-task-token-${executionName}` },
     } as never,
   });
   const logging = (async () => {
@@ -171,9 +245,11 @@ async function execute(
   try {
     const output = await execution.result;
     await logging;
+    account.executions.set(executionArn, 'SUCCEEDED');
     return { status: 'SUCCEEDED', output };
   } catch (err) {
     await logging;
+    account.executions.set(executionArn, 'FAILED');
     const failed = events.find((e) => e.type === 'ExecutionFailed');
     const error = failed?.Error ?? (err as Error).name;
     return { status: 'FAILED', error, cause: readableCause(failed?.Cause ?? (err as Error).message) };
@@ -241,6 +317,7 @@ async function warmUpClients(clients: Record<string, { send: (c: never) => Promi
 
 function buildReport(args: {
   options: SimulateOptions;
+  input: unknown;
   executionName: string;
   events: ExecutionEvent[];
   account: SimulatedAccount;
@@ -251,8 +328,9 @@ function buildReport(args: {
 }): SimulationReport {
   const { account, capacity, events, result } = args;
   const plan = events.find((e) => e.type === 'StateExited' && e.state?.name === 'Plan Release')?.state?.output as
-    | { plan?: PlanView }
+    | { plan?: PlanView & { component: string; database?: { snapshotId: string } } }
     | undefined;
+  const component = plan?.plan?.component ?? ((args.input as { component?: string } | null)?.component ?? 'application');
   const end = events.at(-1)?.timestamp ?? account.startedAt;
   const hosts: HostReport[] = [...account.hosts.values()].map((h) => ({
     name: h.name,
@@ -280,7 +358,7 @@ function buildReport(args: {
     status: result.status,
     ...(result.error ? { error: result.error, cause: result.cause } : {}),
     environment: args.options.environment.name,
-    release: plan?.plan?.release ?? (args.options.input as { release?: string } | null)?.release,
+    release: plan?.plan?.release ?? (args.input as { release?: string } | null)?.release,
     executionName: args.executionName,
     hosts,
     minInService: Object.fromEntries(capacity.minInService),
@@ -295,16 +373,47 @@ function buildReport(args: {
     faults: args.faults,
     realTimeMs: Math.round(performance.now() - args.realStart),
     ...(result.status === 'SUCCEEDED' ? { output: result.output } : {}),
+    component,
+    snapshot: entered(events, 'Create Snapshot') ? (plan?.plan?.database?.snapshotId ?? null) : null,
+    validation: validationOutcome(events),
+    rolledBack: entered(events, 'Describe Rollback'),
+    dbAvailableThroughout: [...account.databases.values()].every((d) => d.availableThroughout),
+    recordedRelease: account.parameters.get(releaseParameterName(args.options.environment.name, component, 'current'))?.value ?? null,
+    notifications: account.notifications
+      .filter((n) => typeof n.detail.execution === 'string' && n.detail.execution.endsWith(`:${args.executionName}`))
+      .map((n) => String(n.detail.event)),
   };
 }
 
+function entered(events: ExecutionEvent[], state: string): boolean {
+  return events.some((e) => e.type === 'StateEntered' && e.state?.name === state);
+}
+
+/** The first validation of the release (bake, then approval), as the events tell it. */
+function validationOutcome(events: ExecutionEvent[]): SimulationReport['validation'] {
+  const failed = events.find(
+    (e) => e.type === 'StateFailed' && ['Start Bake', 'Check Bake', 'Request Approval'].includes(e.state?.name ?? ''),
+  );
+  if (failed) {
+    const reason = failed.Error === 'States.Timeout' ? 'no answer before the approval timeout' : readableCause(failed.Cause);
+    return { status: 'FAILED', reason: `${failed.Error === 'States.Timeout' ? 'ApprovalTimeoutError' : failed.Error}: ${reason}` };
+  }
+  return entered(events, 'Record Release') ? { status: 'PASSED' } : { status: 'NOT_RUN' };
+}
+
 /**
- * The unavoidable time of the rollout: batch after batch, the slowest host's drain
+ * The unavoidable time of the release: the snapshot and the migration, then batch after batch, the slowest host's drain
  * (connections closing, capped by the deregistration delay), the slowest install
- * (delivery + run), and the health checks a new target must pass.
+ * (delivery + run), and the health checks a new target must pass; then the bake and,
+ * when asked for, the approver's answer.
  */
 export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): number {
   let total = 0;
+  if (plan.database) total += SNAPSHOT_SECONDS + SSM_DELIVERY_SECONDS + MIGRATION_SECONDS;
+  if (plan.validation) {
+    total += plan.validation.bakeSeconds;
+    if (plan.validation.approval.required) total += APPROVER_RESPONSE_SECONDS;
+  }
   for (const tier of plan.tiers) {
     const groups = [...account.targetGroups.values()].filter((g) => g.tier === tier.spec.name);
     for (const batch of tier.batches) {

@@ -1,0 +1,32 @@
+/**
+ * Check Migration: polls the migration command. A failure names the snapshot taken
+ * before it, which is what an operator restores from.
+ */
+import { MigrationFailedError } from '../shared/errors';
+import { describeHosts, nextPollSeconds } from '../shared/polling';
+import { cancelCommands, readProgress } from '../shared/ssm-commands';
+import type { PhaseState } from '../deploy/types';
+import type { DatabaseTaskInput } from './types';
+
+export const handler = async (event: DatabaseTaskInput): Promise<PhaseState> => checkMigration(event);
+
+export async function checkMigration(event: DatabaseTaskInput): Promise<PhaseState> {
+  const { database } = event;
+  const phase = event.phase;
+  if (!phase) throw new TypeError('check task invoked without the phase it polls');
+  const now = Date.now();
+  const progress = await readProgress(phase.commandIds ?? [], [database.runner.id]);
+  const restore = `restore from snapshot ${database.snapshotId} if the schema must be undone; no host was touched`;
+  if (progress.failed.length > 0) {
+    throw new MigrationFailedError(
+      `migration of ${database.instanceIdentifier} to ${event.release} failed on ${describeHosts([database.runner])} ` +
+        `(${progress.failed[0]!.details}); ${restore}`,
+    );
+  }
+  if (progress.pending.length === 0) return { ...phase, done: true, waitSeconds: 0 };
+  if (now >= phase.deadline) {
+    await cancelCommands(phase.commandIds ?? []);
+    throw new MigrationFailedError(`migration of ${database.instanceIdentifier} did not finish within ${database.migration.timeoutSeconds}s; ${restore}`);
+  }
+  return { ...phase, waitSeconds: nextPollSeconds(now - phase.startedAt, database.polling, phase.deadline - now) };
+}

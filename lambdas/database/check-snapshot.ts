@@ -1,0 +1,30 @@
+/**
+ * Check Snapshot: polls the snapshot until it is `available`.
+ */
+import { DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
+import { rds } from '../shared/aws/rds';
+import { SnapshotFailedError } from '../shared/errors';
+import { nextPollSeconds } from '../shared/polling';
+import type { PhaseState } from '../deploy/types';
+import type { DatabaseTaskInput } from './types';
+
+const FAILED_STATUSES = new Set(['failed', 'deleted', 'deleting', 'incompatible-restore']);
+
+export const handler = async (event: DatabaseTaskInput): Promise<PhaseState> => checkSnapshot(event);
+
+export async function checkSnapshot(event: DatabaseTaskInput): Promise<PhaseState> {
+  const { database } = event;
+  const phase = event.phase;
+  if (!phase) throw new TypeError('check task invoked without the phase it polls');
+  const { DBSnapshots = [] } = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: database.snapshotId }));
+  const status = DBSnapshots[0]?.Status ?? 'missing';
+  const now = Date.now();
+  if (status === 'available') return { ...phase, done: true, waitSeconds: 0 };
+  if (FAILED_STATUSES.has(status) || status === 'missing') {
+    throw new SnapshotFailedError(`snapshot ${database.snapshotId} of ${database.instanceIdentifier} is ${status}; nothing was migrated`);
+  }
+  if (now >= phase.deadline) {
+    throw new SnapshotFailedError(`snapshot ${database.snapshotId} still ${status} after ${database.snapshotTimeoutSeconds}s; nothing was migrated`);
+  }
+  return { ...phase, waitSeconds: nextPollSeconds(now - phase.startedAt, database.polling, phase.deadline - now) };
+}

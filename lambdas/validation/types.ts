@@ -1,0 +1,8 @@
+import type { PhaseState, ValidationPlan } from '../deploy/types';
+
+export interface ValidationTaskInput {
+  readonly release: string;
+  readonly validation: ValidationPlan;
+  /** The bake being polled; absent on the first check, which starts it. */
+  readonly phase?: PhaseState;
+}
