@@ -1,6 +1,7 @@
 /**
  * The release workflow, as CDK chain code.
  *
+ *   Start (the execution input is kept at $.input)
  *   Acquire Lock (DynamoDB conditional write; a lock whose holder is no longer running is taken over)
  *   Run Release (one branch, so that every exit below passes through Unlock)
  *     Plan Release -> Notify Started -> Preflight
@@ -138,7 +139,7 @@ export class DeployWorkflow extends Construct {
     // ---------- the release itself ----------
     const plan = this.task('Plan Release', f.planRelease, {
       environment: props.environment,
-      'input.$': '$$.Execution.Input',
+      'input.$': '$.input',
       'execution.$': '$$.Execution.Name',
     }, '$.plan');
     const preflight = this.task('Preflight', f.preflight, this.validationPayload(), sfn.JsonPath.DISCARD);
@@ -237,7 +238,9 @@ export class DeployWorkflow extends Construct {
     unlock.addCatch(notifySucceeded, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
     runRelease.next(unlock).next(notifySucceeded);
 
-    this.definition = this.lockChain(props, lockKey, runRelease);
+    // The state carries the execution input from here on; nothing below reads $$.Execution.Input.
+    const start = new sfn.Pass(this, 'Start', { parameters: { 'input.$': '$$.Execution.Input' } });
+    this.definition = start.next(this.lockChain(props, lockKey, runRelease));
   }
 
   /** Acquire the environment's lock, or take it over from an execution that is no longer running. */
@@ -282,7 +285,7 @@ export class DeployWorkflow extends Construct {
     const describeLock = new sfn.Pass(this, 'Describe Lock Conflict', {
       parameters: {
         Error: 'EnvironmentLockedError',
-        'Cause.$': sfn.JsonPath.format(
+        Cause: sfn.JsonPath.format(
           'environment {} is being released by {}; nothing was changed',
           props.environment.name,
           sfn.JsonPath.stringAt('$.lock.Item.holder.S'),
@@ -555,7 +558,7 @@ export class DeployWorkflow extends Construct {
       environment: this.environmentName,
       event,
       'execution.$': '$$.Execution.Id',
-      'input.$': '$$.Execution.Input',
+      'input.$': '$.input',
       ...(withFailure ? { 'error.$': '$.failure.Error', 'cause.$': '$.failure.Cause' } : {}),
     };
     const put = new tasks.EventBridgePutEvents(this, name, {

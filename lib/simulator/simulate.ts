@@ -15,6 +15,7 @@ import { APPROVER_RESPONSE_SECONDS, callIntegration } from './integrations';
 import { seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
 import { attachSimulator } from './intercept';
 import { describeEvent, readableCause, type ExecutionEvent } from './progress';
+import { stopMapIterationsAfterFailure } from './map-semantics';
 import { runOnVirtualClock } from './virtual-clock';
 
 const LAMBDAS_DIR = new URL('../../lambdas/', import.meta.url);
@@ -208,6 +209,7 @@ async function execute(
   events: ExecutionEvent[],
   onProgress?: (line: string) => void,
 ): Promise<ExecutionResult> {
+  stopMapIterationsAfterFailure();
   const stateMachine = new StateMachine(machine.definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
   const taskResourceLocalHandlers = Object.fromEntries(
     [...handlers].map(([state, task]) => [
@@ -331,7 +333,8 @@ function buildReport(args: {
     | { plan?: PlanView & { component: string; database?: { snapshotId: string } } }
     | undefined;
   const component = plan?.plan?.component ?? ((args.input as { component?: string } | null)?.component ?? 'application');
-  const end = events.at(-1)?.timestamp ?? account.startedAt;
+  const start = events[0]?.timestamp ?? account.startedAt;
+  const end = events.at(-1)?.timestamp ?? start;
   const hosts: HostReport[] = [...account.hosts.values()].map((h) => ({
     name: h.name,
     id: h.id,
@@ -363,7 +366,7 @@ function buildReport(args: {
     hosts,
     minInService: Object.fromEntries(capacity.minInService),
     minHealthyRequired,
-    makespanSeconds: (end - account.startedAt) / 1000,
+    makespanSeconds: (end - start) / 1000,
     lowerBoundSeconds: plan?.plan ? lowerBoundSeconds(plan.plan, account) : 0,
     stateTransitions: events.filter((e) => e.type === 'StateEntered').length,
     historyEvents: countHistoryEvents(events),

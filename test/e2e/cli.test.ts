@@ -23,7 +23,9 @@ describe('fleetflow simulate deploy', () => {
     expect(Object.keys(report)).toEqual(
       expect.arrayContaining(['hosts', 'minInService', 'minHealthyRequired', 'makespanSeconds', 'lowerBoundSeconds', 'stateTransitions']),
     );
-    expect(report.hosts.map((h: { name: string }) => h.name).sort()).toEqual(['db-1', 'mid-1', 'mid-2', 'web-1', 'web-2']);
+    expect(report.hosts.map((h: { name: string }) => h.name).sort()).toEqual(['db-1', 'mid-1', 'mid-2', 'mon-1', 'mon-2', 'web-1', 'web-2']);
+    expect(report).toMatchObject({ validation: { status: 'PASSED' }, rolledBack: false, dbAvailableThroughout: true, recordedRelease: '1.1.0' });
+    expect(report.snapshot).toMatch(/^fleetflow-canonical-1-1-0-/);
     expect(run.stderr).toContain('web batch 2/2');
   });
 
