@@ -2,7 +2,8 @@
  * npm run bench: the figures MISSION.md sets targets for, measured on the simulator.
  *
  * For the canonical environment and for 100- and 1,000-host fleets (canonical tiers
- * with a 10%-at-a-time policy): makespan against its lower bound, state transitions
+ * with a 10%-at-a-time policy), a whole release (lock, snapshot, migration, rollout,
+ * bake): makespan against its lower bound, state transitions
  * (total and per batch), estimated history events, the largest state payload, and the
  * real time the simulation took. Then the size of every Lambda bundle.
  */
@@ -19,10 +20,11 @@ function fleet(policy: { maxUnavailable: string; minHealthyPercent: number }): E
   return { ...canonical, tiers: canonical.tiers.map((t) => (t.role === 'data' ? t : { ...t, batch: policy })) };
 }
 
+// Host counts are the application hosts a release rolls (web + middle); monitoring hosts exist too.
 const cases = [
-  { name: 'canonical (4 hosts)', environment: canonical, hostsPerTier: 2 },
-  { name: '100 hosts, 10% batches', environment: fleet({ maxUnavailable: '10%', minHealthyPercent: 90 }), hostsPerTier: 50 },
-  { name: '1,000 hosts, 10% batches', environment: fleet({ maxUnavailable: '10%', minHealthyPercent: 90 }), hostsPerTier: 500 },
+  { name: 'canonical (4 app hosts)', environment: canonical, hostsPerTier: 2 },
+  { name: '100 app hosts, 10% batches', environment: fleet({ maxUnavailable: '10%', minHealthyPercent: 90 }), hostsPerTier: 50 },
+  { name: '1,000 app hosts, 10% batches', environment: fleet({ maxUnavailable: '10%', minHealthyPercent: 90 }), hostsPerTier: 500 },
 ];
 
 const rows: string[][] = [
@@ -47,9 +49,14 @@ for (const c of cases) {
 }
 printTable('Rolling release, simulated (limits: 25,000 history events, 262,144-byte payload)', rows);
 
-const lambdasDir = fileURLToPath(new URL('../lambdas/deploy/', import.meta.url));
+const lambdasDir = fileURLToPath(new URL('../lambdas/', import.meta.url));
 const bundleRows: string[][] = [['handler', 'minified ESM bundle KiB']];
-for (const file of readdirSync(lambdasDir).filter((f) => f.endsWith('.ts') && f !== 'types.ts').sort()) {
+const handlers = ['deploy', 'database', 'validation'].flatMap((dir) =>
+  readdirSync(`${lambdasDir}${dir}`)
+    .filter((f) => f.endsWith('.ts') && f !== 'types.ts')
+    .map((f) => `${dir}/${f}`),
+);
+for (const file of handlers.sort()) {
   const result = await build({
     entryPoints: [`${lambdasDir}${file}`],
     bundle: true,
