@@ -16,7 +16,14 @@ export async function checkSnapshot(event: DatabaseTaskInput): Promise<PhaseStat
   const { database } = event;
   const phase = event.phase;
   if (!phase) throw new TypeError('check task invoked without the phase it polls');
-  const { DBSnapshots = [] } = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: database.snapshotId }));
+  let DBSnapshots;
+  try {
+    ({ DBSnapshots = [] } = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: database.snapshotId })));
+  } catch (err) {
+    // RDS answers an unknown identifier with DBSnapshotNotFoundFault, not an empty list.
+    if ((err as Error).name !== 'DBSnapshotNotFoundFault') throw err;
+    throw new SnapshotFailedError(`snapshot ${database.snapshotId} of ${database.instanceIdentifier} not found; nothing was migrated`, { cause: err });
+  }
   const status = DBSnapshots[0]?.Status ?? 'missing';
   const now = Date.now();
   if (status === 'available') return { ...phase, done: true, waitSeconds: 0 };

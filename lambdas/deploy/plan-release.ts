@@ -89,10 +89,12 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
   if (hostTiers.length === 0) throw new InvalidInputError(`environment ${environment.name} has no ${component} tier`);
 
   const tiers: PlannedTier[] = [];
+  const hostsByTier = new Map<string, HostRef[]>();
   const alreadyReleased: string[] = [];
   let hostCount = 0;
   for (const tier of hostTiers) {
     const hosts = await findHosts(tier);
+    hostsByTier.set(tier.name, hosts);
     if (hosts.length === 0) {
       throw new InventoryError(`tier ${tier.name}: no running instance has the tags ${JSON.stringify(tier.hosts.tags)}`);
     }
@@ -131,7 +133,7 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
       batches,
     });
   }
-  const database = component === 'application' ? await planDatabase(environment, tiers, release, event.execution) : undefined;
+  const database = component === 'application' ? await planDatabase(environment, hostsByTier, release, event.execution) : undefined;
   return {
     environment: environment.name,
     component,
@@ -166,7 +168,7 @@ async function recordedRelease(environment: string, component: string): Promise<
 
 async function planDatabase(
   environment: EnvironmentDefinition,
-  tiers: readonly PlannedTier[],
+  hostsByTier: ReadonlyMap<string, HostRef[]>,
   release: string,
   execution: string,
 ): Promise<DatabasePlan | undefined> {
@@ -174,9 +176,9 @@ async function planDatabase(
   if (!data || isHostTier(data)) return undefined;
   const runnerTierName = data.database.migration.runnerTier;
   const runnerTier = environment.tiers.find((t) => t.name === runnerTierName);
-  const planned = tiers.find((t) => t.spec.name === runnerTierName);
   // The runner is the first host of its tier, whether or not it still needs the release.
-  const runner = planned?.batches.flat()[0] ?? (runnerTier && isHostTier(runnerTier) ? (await findHosts(runnerTier))[0] : undefined);
+  const runnerHosts = hostsByTier.get(runnerTierName) ?? (runnerTier && isHostTier(runnerTier) ? await findHosts(runnerTier) : []);
+  const runner = runnerHosts[0];
   if (!runner) throw new InventoryError(`database ${data.database.instanceIdentifier}: no running host in tier ${runnerTierName} to run the migration`);
   const { runnerTier: _runnerTier, ...migration } = data.database.migration;
   return {

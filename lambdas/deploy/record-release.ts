@@ -21,7 +21,8 @@ export async function recordRelease(plan: DeployPlan): Promise<{ current: string
         Description: `FleetFlow: ${which} ${plan.component} release of ${plan.environment}`,
       }),
     );
-  if (plan.recordedRelease && plan.recordedRelease !== plan.release) await put('previous', plan.recordedRelease);
+  const previous = plan.recordedRelease && plan.recordedRelease !== plan.release ? plan.recordedRelease : null;
+  if (previous) await put('previous', previous);
   await put('current', plan.release);
-  return { current: plan.release, previous: plan.recordedRelease };
+  return { current: plan.release, previous };
 }

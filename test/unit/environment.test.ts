@@ -181,7 +181,10 @@ describe('parseEnvironment', () => {
     const problems = problemsOf(raw);
 
     // Assess
-    expect(problems).toEqual(['tiers: at least one web, middle or monitoring tier is required']);
+    expect(problems).toEqual([
+      'tiers: at least one web, middle or monitoring tier is required',
+      'tiers[0].database.migration.runnerTier: must name a web or middle tier of this environment (received "middle")',
+    ]);
   });
 
   it('rejects a minimum poll longer than the maximum, showing both values', () => {
@@ -204,7 +207,7 @@ describe('loadEnvironmentFile', () => {
     const env = loadEnvironmentFile(CANONICAL_PATH);
 
     // Assess
-    expect(env.tiers.map((t) => t.name)).toEqual(['database', 'middle', 'web']);
+    expect(env.tiers.map((t) => t.name)).toEqual(['database', 'middle', 'web', 'monitoring']);
   });
 
   it('names the file it cannot read', () => {
@@ -286,5 +289,207 @@ describe('partition', () => {
 
     // Assess
     expect(batches).toEqual([]);
+  });
+});
+
+describe('secret parameters', () => {
+  const SECRET_MESSAGE = 'looks like a secret value; pass the name of an SSM SecureString ("/path/name") or a Secrets Manager ARN instead';
+
+  it('rejects a literal monitoring collector API key, naming the field', () => {
+    // Prepare
+    const raw = canonicalWith((env) => {
+      env.tiers[3].install.parameters.collectorApiKey = ['c0ll3ct0r-k3y-abc123'];
+    });
+
+    // Act
+    const problems = problemsOf(raw);
+
+    // Assess
+    expect(problems).toEqual([`tiers[3].install.parameters.collectorApiKey[0]: ${SECRET_MESSAGE} (received "c0ll3ct0r-k3y-abc123")`]);
+  });
+
+  it('rejects a literal database password in the migration parameters, naming the field', () => {
+    // Prepare
+    const raw = canonicalWith((env) => {
+      env.tiers[0].database.migration.parameters.databasePassword = ['hunter2'];
+    });
+
+    // Act
+    const problems = problemsOf(raw);
+
+    // Assess
+    expect(problems).toEqual([`tiers[0].database.migration.parameters.databasePassword[0]: ${SECRET_MESSAGE} (received "hunter2")`]);
+  });
+
+  it.each(['apiToken', 'clientSecret', 'dbPasswd', 'serviceCredentials', 'signingPrivateKey', 'APIKEY'])(
+    'treats a parameter named %s as a secret',
+    (name) => {
+      // Prepare
+      const raw = canonicalWith((env) => {
+        env.tiers[2].install.parameters[name] = ['plain-value'];
+      });
+
+      // Act
+      const problems = problemsOf(raw);
+
+      // Assess
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(new RegExp(`^tiers\\[2\\]\\.install\\.parameters\\.${name}\\[0\\]: looks like a secret value`));
+    },
+  );
+
+  it('names the one literal among several values of a secret parameter', () => {
+    // Prepare
+    const raw = canonicalWith((env) => {
+      env.tiers[3].install.parameters.collectorApiKey = ['/canonical/monitoring/collector-api-key', 'literal-key'];
+    });
+
+    // Act
+    const problems = problemsOf(raw);
+
+    // Assess
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^tiers\[3\]\.install\.parameters\.collectorApiKey\[1\]: .*\(received "literal-key"\)$/);
+  });
+
+  it.each([
+    { label: 'an SSM parameter path', value: '/canonical/database/migrator-password' },
+    { label: 'a Secrets Manager ARN', value: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:canonical/db-password-AbC123' },
+    { label: 'a Secrets Manager ARN in another partition', value: 'arn:aws-cn:secretsmanager:cn-north-1:111122223333:secret:canonical/db-AbC123' },
+  ])('accepts $label as a secret parameter', ({ value }) => {
+    // Prepare
+    const raw = canonicalWith((env) => {
+      env.tiers[0].database.migration.parameters.databasePassword = [value];
+      env.tiers[3].install.parameters.collectorApiKey = [value];
+    });
+
+    // Act
+    const env = parseEnvironment(raw);
+
+    // Assess
+    const [database, , , monitoring] = env.tiers;
+    expect(database && !isHostTier(database) && database.database.migration.parameters.databasePassword).toEqual([value]);
+    expect(monitoring && isHostTier(monitoring) && monitoring.install.parameters.collectorApiKey).toEqual([value]);
+  });
+
+  it('lets a parameter whose name announces no secret hold a literal value', () => {
+    // Prepare
+    const raw = canonicalWith((env) => {
+      env.tiers[2].install.parameters.component = ['storefront'];
+      env.tiers[2].install.parameters.channel = ['stable'];
+    });
+
+    // Act
+    const env = parseEnvironment(raw);
+
+    // Assess
+    const web = env.tiers[2];
+    expect(web && isHostTier(web) && web.install.parameters).toEqual({ component: ['storefront'], channel: ['stable'] });
+  });
+
+  it('rejects a literal secret in a drain command as well', () => {
+    // Prepare
+    const raw = canonicalWith((env) => {
+      env.tiers[1].traffic = {
+        kind: 'drain-command',
+        drain: { document: 'FleetFlow-DrainNode', parameters: { adminToken: ['t0k3n'] } },
+        undrain: { document: 'FleetFlow-UndrainNode' },
+      };
+    });
+
+    // Act
+    const problems = problemsOf(raw);
+
+    // Assess
+    expect(problems).toEqual([`tiers[1].traffic.drain.parameters.adminToken[0]: ${SECRET_MESSAGE} (received "t0k3n")`]);
+  });
+});
+
+describe('database migration runner', () => {
+  it.each(['middle', 'web'])('accepts the %s tier as the migration runner', (runnerTier) => {
+    // Prepare
+    const raw = canonicalWith((env) => {
+      env.tiers[0].database.migration.runnerTier = runnerTier;
+    });
+
+    // Act
+    const env = parseEnvironment(raw);
+
+    // Assess
+    const database = env.tiers[0];
+    expect(database && !isHostTier(database) && database.database.migration.runnerTier).toBe(runnerTier);
+  });
+
+  it.each([
+    { label: 'the monitoring tier', runnerTier: 'monitoring' },
+    { label: 'the database tier itself', runnerTier: 'database' },
+    { label: 'a tier that does not exist', runnerTier: 'workers' },
+  ])('rejects $label as the migration runner, showing the value', ({ runnerTier }) => {
+    // Prepare
+    const raw = canonicalWith((env) => {
+      env.tiers[0].database.migration.runnerTier = runnerTier;
+    });
+
+    // Act
+    const problems = problemsOf(raw);
+
+    // Assess
+    expect(problems).toEqual([
+      `tiers[0].database.migration.runnerTier: must name a web or middle tier of this environment (received "${runnerTier}")`,
+    ]);
+  });
+});
+
+describe('monitoring tier batch policy', () => {
+  it('refuses a policy that would take the only monitoring host out of service', () => {
+    // Act
+    const act = () => resolveBatchPolicy('monitoring', { maxUnavailable: 1, minHealthyPercent: 50 }, 1);
+
+    // Assess
+    expect(act).toThrow(InvalidEnvironmentError);
+    expect(act).toThrow('tiers.monitoring.batch.minHealthyPercent=50 requires 1 of 1 hosts in service at all times');
+  });
+
+  it('refuses a policy whose minimum leaves no monitoring host to patch', () => {
+    // Act
+    const act = () => resolveBatchPolicy('monitoring', { maxUnavailable: '50%', minHealthyPercent: 60 }, 2);
+
+    // Assess
+    expect(act).toThrow(InvalidEnvironmentError);
+    expect(act).toThrow('tiers.monitoring.batch.minHealthyPercent=60 requires 2 of 2 hosts in service at all times');
+  });
+
+  it('rejects maxUnavailable "100%" for the monitoring tier too', () => {
+    // Prepare
+    const raw = canonicalWith((env) => {
+      env.tiers[3].batch.maxUnavailable = '100%';
+    });
+
+    // Act
+    const problems = problemsOf(raw);
+
+    // Assess
+    expect(problems).toEqual(['tiers[3].batch.maxUnavailable: would take the whole monitoring tier out of service (received "100%")']);
+  });
+
+  it.each([1, 2, 3, 4, 5, 10, 100])('never leaves fewer than one of %i hosts in service, whatever the policy', (hostCount) => {
+    // Prepare
+    const policies = [1, 5, 50, 99].flatMap((minHealthyPercent) =>
+      [1, 3, 1000, '1%', '50%', '99%'].map((maxUnavailable) => ({ maxUnavailable, minHealthyPercent })),
+    );
+
+    // Act
+    const inService = policies.flatMap((policy) => {
+      try {
+        const { batchSize } = resolveBatchPolicy('monitoring', policy, hostCount);
+        return [hostCount - batchSize];
+      } catch (err) {
+        expect(err).toBeInstanceOf(InvalidEnvironmentError);
+        return [];
+      }
+    });
+
+    // Assess
+    for (const remaining of inService) expect(remaining).toBeGreaterThanOrEqual(1);
   });
 });

@@ -1,8 +1,11 @@
 /**
  * Payloads shared by the unit tests of the deploy Lambdas: a tier plan shaped like the
- * one Plan Release produces for the canonical web tier, and batches of named hosts.
+ * one Plan Release produces for the canonical web tier, batches of named hosts, and the
+ * database and validation sections of a plan.
  */
-import type { BatchTaskInput, HostRef, PhaseState, TierPlan } from '../../lambdas/deploy/types';
+import type { DatabaseTaskInput } from '../../lambdas/database/types';
+import type { BatchTaskInput, DatabasePlan, HostRef, PhaseState, TierPlan, ValidationPlan } from '../../lambdas/deploy/types';
+import type { ValidationTaskInput } from '../../lambdas/validation/types';
 
 /** A fixed "now" for handlers that compute deadlines from Date.now(). */
 export const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
@@ -71,5 +74,57 @@ export function phaseAt(elapsedSeconds: number, remainingSeconds: number, comman
     done: false,
     waitSeconds: 2,
     ...(commandIds ? { commandIds } : {}),
+  };
+}
+
+/** Host n of the middle tier, which runs the database migration. */
+export function middleHost(n: number, previous = '1.0.0'): HostRef {
+  return { id: `i-0b${String(n).padStart(15, '0')}`, name: `middle-${n}`, previous };
+}
+
+/** The database section Plan Release produces for the canonical environment. */
+export function databasePlan(overrides: Partial<DatabasePlan> = {}): DatabasePlan {
+  return {
+    instanceIdentifier: 'canonical-db',
+    snapshotId: 'fleetflow-canonical-2-0-0-deploy-2-0-0',
+    snapshotTimeoutSeconds: 3600,
+    migration: {
+      document: 'FleetFlow-ApplyMigration',
+      parameters: { databaseSecret: ['/canonical/database/migrator-password'] },
+      timeoutSeconds: 1800,
+    },
+    runner: middleHost(1),
+    polling: { minSeconds: 2, maxSeconds: 30 },
+    ...overrides,
+  };
+}
+
+export function databaseInput(options: { database?: DatabasePlan; phase?: PhaseState } = {}): DatabaseTaskInput {
+  return {
+    release: '2.0.0',
+    execution: 'deploy-2-0-0',
+    database: options.database ?? databasePlan(),
+    ...(options.phase ? { phase: options.phase } : {}),
+  };
+}
+
+/** The validation section Plan Release produces for the canonical environment. */
+export function validationPlan(overrides: Partial<ValidationPlan> = {}): ValidationPlan {
+  return {
+    alarms: ['canonical-availability'],
+    alarmPrefixes: ['canonical-web-', 'canonical-middle-'],
+    bakeSeconds: 300,
+    approval: { required: false, timeoutSeconds: 3600 },
+    onFailure: 'rollback',
+    polling: { minSeconds: 2, maxSeconds: 30 },
+    ...overrides,
+  };
+}
+
+export function validationInput(options: { validation?: ValidationPlan; phase?: PhaseState } = {}): ValidationTaskInput {
+  return {
+    release: '2.0.0',
+    validation: options.validation ?? validationPlan(),
+    ...(options.phase ? { phase: options.phase } : {}),
   };
 }

@@ -8,16 +8,26 @@ import {
   type DescribeTargetGroupsCommandInput,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { RDSClient } from '@aws-sdk/client-rds';
+import {
+  GetParameterCommand,
+  InternalServerError,
+  ParameterNotFound,
+  SSMClient,
+  type GetParameterCommandInput,
+} from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import canonical from '../../environments/canonical.json';
-import { handler, parseDeployInput, planRelease, RELEASE_TAG } from '../../lambdas/deploy/plan-release';
+import { handler, parseDeployInput, planRelease, RELEASE_TAG, snapshotIdentifier } from '../../lambdas/deploy/plan-release';
 import { InvalidInputError, InventoryError } from '../../lambdas/shared/errors';
 
 const ec2Mock = mockClient(EC2Client);
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
 const cloudwatchMock = mockClient(CloudWatchClient);
+const ssmMock = mockClient(SSMClient);
+const rdsMock = mockClient(RDSClient);
 
 const tgArn = (name: string) => `arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/${name}/0123456789abcdef`;
 
@@ -29,23 +39,29 @@ function instance(id: string, name: string, release: string | undefined): Instan
   };
 }
 
-/** The simulated account: instances per tier (pages of them), target groups and their members, alarms. */
+/**
+ * The simulated account: instances per tier (pages of them), target groups and their members,
+ * alarms, and the releases recorded in Parameter Store by parameter name.
+ */
 interface Account {
   instances: Record<string, Instance[][]>;
   targetGroups: Record<string, { interval?: number; threshold?: number; members: string[] }>;
   alarms: string[];
+  parameters: Record<string, string>;
 }
 
 function canonicalAccount(): Account {
   const middle = [instance('i-0b1', 'middle-1', '1.0.0'), instance('i-0b2', 'middle-2', '1.0.0')];
   const web = [instance('i-0c1', 'web-1', '1.0.0'), instance('i-0c2', 'web-2', '1.0.0')];
+  const monitoring = [instance('i-0d1', 'monitoring-1', 'mon-1.0'), instance('i-0d2', 'monitoring-2', 'mon-1.0')];
   return {
-    instances: { middle: [middle], web: [web] },
+    instances: { middle: [middle], web: [web], monitoring: [monitoring] },
     targetGroups: {
       'canonical-middle': { interval: 10, threshold: 3, members: ['i-0b1', 'i-0b2'] },
       'canonical-web': { interval: 10, threshold: 3, members: ['i-0c1', 'i-0c2'] },
     },
     alarms: ['canonical-middle-5xx', 'canonical-middle-latency', 'canonical-web-5xx'],
+    parameters: { '/fleetflow/canonical/application/current': '1.0.0', '/fleetflow/canonical/monitoring/current': 'mon-1.0' },
   };
 }
 
@@ -83,6 +99,11 @@ function useAccount(account: Account): void {
   cloudwatchMock.on(DescribeAlarmsCommand).callsFake((input: DescribeAlarmsCommandInput) => ({
     MetricAlarms: (input.AlarmNames ?? []).filter((n) => account.alarms.includes(n)).map((AlarmName) => ({ AlarmName, StateValue: 'OK' })),
   }));
+  ssmMock.on(GetParameterCommand).callsFake((input: GetParameterCommandInput) => {
+    const value = account.parameters[input.Name ?? ''];
+    if (value === undefined) throw new ParameterNotFound({ message: `${input.Name} not found`, $metadata: { httpStatusCode: 400 } });
+    return { Parameter: { Name: input.Name, Type: 'String', Value: value } };
+  });
 }
 
 /** The canonical environment, changed by `edit`. */
@@ -92,18 +113,22 @@ function environmentWith(edit: (env: any) => void = () => {}): unknown {
   return env;
 }
 
-const event = (input: unknown, environment: unknown = canonical) => ({ environment, input, execution: 'deploy-2-0-0' });
+const event = (input: unknown, environment: unknown = canonical, execution = 'deploy-2-0-0') => ({ environment, input, execution });
 
 function expectNoAwsCall(): void {
   expect(ec2Mock).not.toHaveReceivedAnyCommand();
   expect(elbMock).not.toHaveReceivedAnyCommand();
   expect(cloudwatchMock).not.toHaveReceivedAnyCommand();
+  expect(ssmMock).not.toHaveReceivedAnyCommand();
+  expect(rdsMock).not.toHaveReceivedAnyCommand();
 }
 
 beforeEach(() => {
   ec2Mock.reset();
   elbMock.reset();
   cloudwatchMock.reset();
+  ssmMock.reset();
+  rdsMock.reset();
   useAccount(canonicalAccount());
 });
 
@@ -132,7 +157,9 @@ describe('execution input', () => {
 
     // Assess
     await expect(act).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(act).rejects.toThrow('execution input has unknown field(s) force, tier; allowed: release');
+    await expect(act).rejects.toThrow(
+      'execution input has unknown field(s) force, tier; allowed: release, component, onValidationFailure, requireApproval',
+    );
     expectNoAwsCall();
   });
 
@@ -151,7 +178,7 @@ describe('execution input', () => {
     const parsed = parseDeployInput({ release: '2026.11.25-1_rc+build7' });
 
     // Assess
-    expect(parsed).toEqual({ release: '2026.11.25-1_rc+build7' });
+    expect(parsed).toEqual({ release: '2026.11.25-1_rc+build7', component: 'application' });
   });
 
   it('rejects an invalid environment as InvalidInputError naming the field and value, before any AWS call', async () => {
@@ -480,9 +507,9 @@ describe('planRelease', () => {
     await expect(planRelease(event({ release: '2.0.0' }))).rejects.toThrow(InventoryError);
 
     // Assess
-    const mutating = [...ec2Mock.calls(), ...elbMock.calls(), ...cloudwatchMock.calls()]
+    const mutating = [...ec2Mock.calls(), ...elbMock.calls(), ...cloudwatchMock.calls(), ...ssmMock.calls(), ...rdsMock.calls()]
       .map((call) => (call.args[0] as { constructor: { name: string } }).constructor.name)
-      .filter((name) => !name.startsWith('Describe'));
+      .filter((name) => !name.startsWith('Describe') && !name.startsWith('Get'));
     expect(mutating).toEqual([]);
   });
 
@@ -492,5 +519,386 @@ describe('planRelease', () => {
 
     // Assess
     expect(plan.batchCount).toBe(4);
+  });
+});
+
+/**
+ * What RDS accepts as a DB snapshot identifier: 1-255 letters, digits or hyphens, starting
+ * with a letter, no two consecutive hyphens, not ending with a hyphen.
+ */
+function expectValidSnapshotIdentifier(id: string): void {
+  expect(id).toMatch(/^[A-Za-z][A-Za-z0-9-]*$/);
+  expect(id).not.toContain('--');
+  expect(id).not.toMatch(/-$/);
+  expect(id.length).toBeLessThanOrEqual(255);
+}
+
+/** The tier names DescribeInstances was asked about, in order. */
+function tiersLookedUp(): string[] {
+  return ec2Mock
+    .commandCalls(DescribeInstancesCommand)
+    .map((call) => call.args[0].input.Filters?.find((f) => f.Name === 'tag:fleetflow:tier')?.Values?.[0] ?? '');
+}
+
+describe('application release', () => {
+  it('plans only the middle and web tiers and leaves the monitoring hosts alone', async () => {
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }));
+
+    // Assess
+    expect(plan.component).toBe('application');
+    expect(plan.tiers.map((t) => t.spec.name)).toEqual(['middle', 'web']);
+    expect(plan.tiers.flatMap((t) => t.batches.flat()).map((h) => h.id)).not.toContain('i-0d1');
+    expect(tiersLookedUp()).not.toContain('monitoring');
+    expect(plan.hostCount).toBe(4);
+  });
+
+  it('plans the database step: a snapshot of the instance, then the migration on the first middle host', async () => {
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }));
+
+    // Assess
+    expect(plan.database).toEqual({
+      instanceIdentifier: 'canonical-db',
+      snapshotId: 'fleetflow-canonical-2-0-0-deploy-2-0-0',
+      snapshotTimeoutSeconds: 3600,
+      migration: {
+        document: 'FleetFlow-ApplyMigration',
+        parameters: { databaseSecret: ['/canonical/database/migrator-password'] },
+        timeoutSeconds: 1800,
+      },
+      runner: { id: 'i-0b1', name: 'middle-1', previous: '1.0.0' },
+      polling: { minSeconds: 2, maxSeconds: 30 },
+    });
+  });
+
+  it('does not pass the runner tier on to the migration command', async () => {
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }));
+
+    // Assess
+    expect(plan.database?.migration).not.toHaveProperty('runnerTier');
+  });
+
+  it('runs the migration on the first middle host by name even when DescribeInstances lists it last', async () => {
+    // Prepare
+    const account = canonicalAccount();
+    account.instances.middle = [[instance('i-0b9', 'middle-10', '1.0.0'), instance('i-0b2', 'middle-2', '1.0.0')]];
+    account.targetGroups['canonical-middle']!.members = ['i-0b9', 'i-0b2'];
+    useAccount(account);
+
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }));
+
+    // Assess
+    expect(plan.database?.runner).toEqual({ id: 'i-0b2', name: 'middle-2', previous: '1.0.0' });
+  });
+
+  it('still has a migration runner when every middle host already has the release', async () => {
+    // Prepare
+    const account = canonicalAccount();
+    account.instances.middle = [[instance('i-0b1', 'middle-1', '2.0.0'), instance('i-0b2', 'middle-2', '2.0.0')]];
+    useAccount(account);
+
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }));
+
+    // Assess
+    expect(plan.tiers[0]?.batches).toEqual([]);
+    expect(plan.database?.runner).toEqual({ id: 'i-0b1', name: 'middle-1', previous: '2.0.0' });
+  });
+
+  // Handler bug: plan-release.ts takes the first host *still to be patched* as the runner,
+  // although its own comment (and the plan contract) says "the first host of its tier,
+  // whether or not it still needs the release". On a re-run where middle-1 already has the
+  // release, the migration silently moves to middle-2.
+  it('runs the migration on the first middle host even when only that host already has the release', async () => {
+    // Prepare
+    const account = canonicalAccount();
+    account.instances.middle = [[instance('i-0b1', 'middle-1', '2.0.0'), instance('i-0b2', 'middle-2', '1.0.0')]];
+    useAccount(account);
+
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }));
+
+    // Assess
+    expect(plan.database?.runner).toEqual({ id: 'i-0b1', name: 'middle-1', previous: '2.0.0' });
+  });
+
+  it('reads nothing from RDS and changes nothing while planning the database step', async () => {
+    // Act
+    await planRelease(event({ release: '2.0.0' }));
+
+    // Assess
+    expect(rdsMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it.each([
+    { release: '2.0.0+build_7', execution: 'deploy-2-0-0', expected: 'fleetflow-canonical-2-0-0-build-7-deploy-2-0-0' },
+    { release: '2026.11.25-1_rc+build7', execution: 'release_2026.11.25', expected: 'fleetflow-canonical-2026-11-25-1-rc-build7-release-2026-11-25' },
+    { release: '2.0.0', execution: '--retry--of__2.0.0--', expected: 'fleetflow-canonical-2-0-0-retry-of-2-0-0' },
+  ])('names the snapshot after release $release and execution $execution with a valid RDS identifier', async ({ release, execution, expected }) => {
+    // Act
+    const plan = await planRelease(event({ release }, canonical, execution));
+
+    // Assess
+    expect(plan.database?.snapshotId).toBe(expected);
+    expectValidSnapshotIdentifier(plan.database!.snapshotId);
+  });
+
+  it('keeps the snapshot identifier valid for the longest release and execution names', async () => {
+    // Prepare
+    const release = `9${'.x_'.repeat(21)}`; // 64 characters, ending in a separator run
+    const execution = `${'e-'.repeat(39)}_-`; // 80 characters, the Step Functions maximum
+
+    // Act
+    const plan = await planRelease(event({ release }, canonical, execution));
+
+    // Assess
+    expect(release).toHaveLength(64);
+    expect(execution).toHaveLength(80);
+    expectValidSnapshotIdentifier(plan.database!.snapshotId);
+  });
+
+  it.each([
+    { label: 'a 300-character execution', execution: 'a'.repeat(300) },
+    // 'fleetflow-canonical-2-0-0-' is 26 characters, so the dot becomes the 255th character.
+    { label: 'a cut that lands on a separator', execution: `${'a'.repeat(228)}.${'b'.repeat(50)}` },
+    { label: 'an execution of separators only', execution: '._-+' },
+  ])('cuts the snapshot identifier to a valid one of at most 255 characters for $label', ({ execution }) => {
+    // Act
+    const id = snapshotIdentifier('canonical', '2.0.0', execution);
+
+    // Assess
+    expectValidSnapshotIdentifier(id);
+    expect(id.startsWith('fleetflow-canonical-2-0-0')).toBe(true);
+  });
+
+  it('gives each execution of the same release its own snapshot', async () => {
+    // Act
+    const first = await planRelease(event({ release: '2.0.0' }, canonical, 'deploy-2-0-0'));
+    const retry = await planRelease(event({ release: '2.0.0' }, canonical, 'deploy-2-0-0-retry'));
+
+    // Assess
+    expect(first.database?.snapshotId).not.toBe(retry.database?.snapshotId);
+  });
+
+  it('plans no database step for an environment without a data tier', async () => {
+    // Prepare
+    const environment = environmentWith((env) => {
+      env.tiers = env.tiers.filter((t: { role: string }) => t.role !== 'data');
+    });
+
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }, environment));
+
+    // Assess
+    expect(plan).not.toHaveProperty('database');
+    expect(plan.tiers.map((t) => t.spec.name)).toEqual(['middle', 'web']);
+  });
+});
+
+describe('monitoring release', () => {
+  it('plans only the monitoring tier and no database step', async () => {
+    // Act
+    const plan = await planRelease(event({ release: 'mon-2.0', component: 'monitoring' }));
+
+    // Assess
+    expect(plan.component).toBe('monitoring');
+    expect(plan.tiers.map((t) => t.spec.name)).toEqual(['monitoring']);
+    expect(plan.tiers[0]?.batches.map((b) => b.map((h) => h.name))).toEqual([['monitoring-1'], ['monitoring-2']]);
+    expect(plan).not.toHaveProperty('database');
+    expect(plan.hostCount).toBe(2);
+    expect(plan.batchCount).toBe(2);
+    expect(tiersLookedUp()).toEqual(['monitoring']);
+    expect(rdsMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('plans the monitoring tier without traffic: no target group is looked up', async () => {
+    // Act
+    const plan = await planRelease(event({ release: 'mon-2.0', component: 'monitoring' }));
+
+    // Assess
+    expect(plan.tiers[0]?.spec).toMatchObject({
+      role: 'monitoring',
+      traffic: { kind: 'none' },
+      healthyAfterSeconds: 0,
+      install: {
+        document: 'FleetFlow-InstallMonitoring',
+        parameters: { collectorApiKey: ['/canonical/monitoring/collector-api-key'] },
+        timeoutSeconds: 900,
+      },
+    });
+    expect(elbMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('reads the recorded monitoring release, not the application one', async () => {
+    // Act
+    const plan = await planRelease(event({ release: 'mon-2.0', component: 'monitoring' }));
+
+    // Assess
+    expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(GetParameterCommand, { Name: '/fleetflow/canonical/monitoring/current' });
+    expect(plan.recordedRelease).toBe('mon-1.0');
+  });
+
+  it('refuses a monitoring tier whose batch policy would leave no monitoring host in service', async () => {
+    // Prepare
+    const account = canonicalAccount();
+    account.instances.monitoring = [[instance('i-0d1', 'monitoring-1', 'mon-1.0')]];
+    useAccount(account);
+
+    // Act
+    const act = planRelease(event({ release: 'mon-2.0', component: 'monitoring' }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(act).rejects.toThrow('tiers.monitoring.batch.minHealthyPercent=50 requires 1 of 1 hosts in service at all times');
+  });
+
+  it('refuses a monitoring release for an environment without a monitoring tier', async () => {
+    // Prepare
+    const environment = environmentWith((env) => {
+      env.tiers = env.tiers.filter((t: { role: string }) => t.role !== 'monitoring');
+    });
+
+    // Act
+    const act = planRelease(event({ release: 'mon-2.0', component: 'monitoring' }, environment));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(act).rejects.toThrow('environment canonical has no monitoring tier');
+    expect(ec2Mock).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('validation policy', () => {
+  it('takes the validation section of the environment when the input does not override it', async () => {
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }));
+
+    // Assess
+    expect(plan.validation).toEqual({
+      alarms: ['canonical-availability'],
+      alarmPrefixes: ['canonical-web-', 'canonical-middle-'],
+      bakeSeconds: 300,
+      approval: { required: false, timeoutSeconds: 3600 },
+      onFailure: 'rollback',
+      polling: { minSeconds: 2, maxSeconds: 30 },
+    });
+  });
+
+  it.each([
+    { environmentRequires: false, input: true },
+    { environmentRequires: true, input: false },
+  ])('lets requireApproval=$input in the input win over the environment\'s $environmentRequires', async ({ environmentRequires, input }) => {
+    // Prepare
+    const environment = environmentWith((env) => {
+      env.validation.approval.required = environmentRequires;
+    });
+
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0', requireApproval: input }, environment));
+
+    // Assess
+    expect(plan.validation.approval).toEqual({ required: input, timeoutSeconds: 3600 });
+  });
+
+  it.each([
+    { environmentPolicy: 'rollback', input: 'halt' },
+    { environmentPolicy: 'halt', input: 'rollback' },
+  ] as const)('lets onValidationFailure=$input in the input win over the environment\'s $environmentPolicy', async ({ environmentPolicy, input }) => {
+    // Prepare
+    const environment = environmentWith((env) => {
+      env.validation.onFailure = environmentPolicy;
+    });
+
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0', onValidationFailure: input }, environment));
+
+    // Assess
+    expect(plan.validation.onFailure).toBe(input);
+  });
+
+  it('keeps the environment\'s approval requirement when the input leaves it out', async () => {
+    // Prepare
+    const environment = environmentWith((env) => {
+      env.validation.approval.required = true;
+      env.validation.onFailure = 'halt';
+    });
+
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }, environment));
+
+    // Assess
+    expect(plan.validation.approval.required).toBe(true);
+    expect(plan.validation.onFailure).toBe('halt');
+  });
+
+  it.each([
+    { field: 'component', value: 'database', message: 'component must be "application" or "monitoring" (received "database")' },
+    { field: 'component', value: 'Monitoring', message: 'component must be "application" or "monitoring" (received "Monitoring")' },
+    { field: 'component', value: null, message: 'component must be "application" or "monitoring" (received null)' },
+    { field: 'onValidationFailure', value: 'ignore', message: 'onValidationFailure must be "rollback" or "halt" (received "ignore")' },
+    { field: 'onValidationFailure', value: true, message: 'onValidationFailure must be "rollback" or "halt" (received true)' },
+    { field: 'requireApproval', value: 'yes', message: 'requireApproval must be true or false (received "yes")' },
+    { field: 'requireApproval', value: 1, message: 'requireApproval must be true or false (received 1)' },
+  ])('rejects $field=$value with an InvalidInputError showing it, before any AWS call', async ({ field, value, message }) => {
+    // Act
+    const act = planRelease(event({ release: '2.0.0', [field]: value }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(act).rejects.toThrow(message);
+    expectNoAwsCall();
+  });
+
+  it('accepts every execution input field together', () => {
+    // Act
+    const parsed = parseDeployInput({ release: 'mon-2.0', component: 'monitoring', onValidationFailure: 'halt', requireApproval: false });
+
+    // Assess
+    expect(parsed).toEqual({ release: 'mon-2.0', component: 'monitoring', onValidationFailure: 'halt', requireApproval: false });
+  });
+});
+
+describe('recorded release', () => {
+  it('reads the release recorded as current for the environment and component from Parameter Store', async () => {
+    // Prepare
+    const account = canonicalAccount();
+    account.parameters['/fleetflow/canonical/application/current'] = '1.4.2';
+    useAccount(account);
+
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }));
+
+    // Assess
+    expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(GetParameterCommand, { Name: '/fleetflow/canonical/application/current' });
+    expect(plan.recordedRelease).toBe('1.4.2');
+  });
+
+  it('records no previous release on a first release, when the parameter does not exist', async () => {
+    // Prepare
+    const account = canonicalAccount();
+    account.parameters = {};
+    useAccount(account);
+
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }));
+
+    // Assess
+    expect(plan.recordedRelease).toBeNull();
+  });
+
+  it('fails with the Parameter Store error itself when reading the record fails otherwise', async () => {
+    // Prepare
+    const error = new InternalServerError({ message: 'Parameter Store is unavailable', $metadata: { httpStatusCode: 500 } });
+    ssmMock.on(GetParameterCommand).rejects(error);
+
+    // Act
+    const act = planRelease(event({ release: '2.0.0' }));
+
+    // Assess
+    await expect(act).rejects.toBe(error);
+    await expect(act).rejects.not.toBeInstanceOf(InvalidInputError);
   });
 });

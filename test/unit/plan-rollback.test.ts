@@ -1,0 +1,241 @@
+import { DescribeInstancesCommand, EC2Client, type DescribeInstancesCommandInput } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { handler, planRollback } from '../../lambdas/deploy/plan-rollback';
+import type { DeployPlan, HostRef, PlannedTier, TierPlan } from '../../lambdas/deploy/types';
+import { partition } from '../../lib/environment/batch-policy';
+import { middleHost, validationPlan, webHost, webTier } from './fixtures';
+
+const ec2Mock = mockClient(EC2Client);
+
+/** The fleetflow:release tag of each instance as EC2 reports it now; absent means untagged. */
+let releaseTags: Map<string, string>;
+
+function tagged(hosts: readonly HostRef[], release: string): void {
+  for (const host of hosts) releaseTags.set(host.id, release);
+}
+
+function middleTier(overrides: Partial<TierPlan> = {}): TierPlan {
+  return webTier({ name: 'middle', role: 'middle', alarms: ['canonical-middle-5xx'], batchSize: 1, ...overrides });
+}
+
+function plannedTier(spec: TierPlan, hosts: HostRef[]): PlannedTier {
+  const batches = partition(hosts, spec.batchSize);
+  return { spec: { ...spec, hostCount: hosts.length }, batchCount: batches.length, batches };
+}
+
+/** A release of 2.0.0 that planned the given middle hosts, then the given web hosts. */
+function releasePlan(middle: HostRef[], web: HostRef[], webSpec: TierPlan = webTier()): DeployPlan {
+  const tiers = [plannedTier(middleTier(), middle), plannedTier(webSpec, web)];
+  return {
+    environment: 'canonical',
+    component: 'application',
+    release: '2.0.0',
+    recordedRelease: '1.0.0',
+    validation: validationPlan(),
+    tiers,
+    hostCount: middle.length + web.length,
+    batchCount: tiers.reduce((n, t) => n + t.batchCount, 0),
+    alreadyReleased: [],
+  };
+}
+
+const names = (tier: PlannedTier | undefined) => tier?.batches.map((b) => b.map((h) => h.name));
+
+beforeEach(() => {
+  ec2Mock.reset();
+  releaseTags = new Map();
+  ec2Mock.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => ({
+    Reservations: [
+      {
+        Instances: (input.InstanceIds ?? []).map((id) => ({
+          InstanceId: id,
+          Tags: [
+            { Key: 'Name', Value: id },
+            ...(releaseTags.has(id) ? [{ Key: 'fleetflow:release', Value: releaseTags.get(id)! }] : []),
+          ],
+        })),
+      },
+    ],
+  }));
+});
+
+describe('plan rollback', () => {
+  it('reverts only the hosts whose release tag says they moved to the failed release', async () => {
+    // Prepare
+    const middle = [middleHost(1), middleHost(2)];
+    const web = [webHost(1), webHost(2), webHost(3)];
+    tagged(middle, '2.0.0');
+    tagged([web[0]!], '2.0.0');
+    tagged([web[1]!, web[2]!], '1.0.0');
+
+    // Act
+    const rollback = await planRollback(releasePlan(middle, web));
+
+    // Assess
+    expect(rollback.tiers.flatMap((t) => t.batches.flat()).map((h) => h.name)).toEqual(['web-1', 'middle-1', 'middle-2']);
+    expect(rollback.hostCount).toBe(3);
+  });
+
+  it('sends each reverted host back to the release it had, from the failed release', async () => {
+    // Prepare
+    const web = [webHost(1, '1.0.0'), webHost(2, '1.1.0')];
+    tagged(web, '2.0.0');
+
+    // Act
+    const rollback = await planRollback(releasePlan([], web));
+
+    // Assess
+    expect(rollback.tiers[0]?.batches.flat()).toEqual([
+      { id: web[0]!.id, name: 'web-1', previous: '2.0.0', target: '1.0.0' },
+      { id: web[1]!.id, name: 'web-2', previous: '2.0.0', target: '1.1.0' },
+    ]);
+  });
+
+  it('rolls the tiers back in reverse order: web before middle', async () => {
+    // Prepare
+    const middle = [middleHost(1), middleHost(2)];
+    const web = [webHost(1), webHost(2)];
+    tagged([...middle, ...web], '2.0.0');
+
+    // Act
+    const rollback = await planRollback(releasePlan(middle, web));
+
+    // Assess
+    expect(rollback.tiers.map((t) => t.spec.name)).toEqual(['web', 'middle']);
+  });
+
+  it('drops a tier with nothing to revert', async () => {
+    // Prepare
+    const middle = [middleHost(1), middleHost(2)];
+    const web = [webHost(1), webHost(2)];
+    tagged(middle, '2.0.0');
+    tagged(web, '1.0.0');
+
+    // Act
+    const rollback = await planRollback(releasePlan(middle, web));
+
+    // Assess
+    expect(rollback.tiers.map((t) => t.spec.name)).toEqual(['middle']);
+    expect(names(rollback.tiers[0])).toEqual([['middle-1'], ['middle-2']]);
+    expect(rollback.batchCount).toBe(2);
+  });
+
+  it('leaves a host alone whose tag is missing or names another release', async () => {
+    // Prepare
+    const web = [webHost(1), webHost(2), webHost(3)];
+    tagged([web[0]!], '2.0.0');
+    tagged([web[1]!], '3.0.0');
+
+    // Act
+    const rollback = await planRollback(releasePlan([], web));
+
+    // Assess
+    expect(names(rollback.tiers[0])).toEqual([['web-1']]);
+  });
+
+  it('batches the reverted hosts by the tier\'s batch size', async () => {
+    // Prepare
+    const web = [1, 2, 3, 4, 5, 6].map((n) => webHost(n));
+    tagged(web.slice(0, 5), '2.0.0');
+
+    // Act
+    const rollback = await planRollback(releasePlan([], web, webTier({ batchSize: 2 })));
+
+    // Assess
+    expect(names(rollback.tiers[0])).toEqual([['web-1', 'web-2'], ['web-3', 'web-4'], ['web-5']]);
+    expect(rollback.tiers[0]?.batchCount).toBe(3);
+    expect(rollback.tiers[0]?.spec.batchSize).toBe(2);
+  });
+
+  it('counts the hosts and batches of the rollback, not of the release', async () => {
+    // Prepare
+    const middle = [middleHost(1), middleHost(2)];
+    const web = [1, 2, 3, 4].map((n) => webHost(n));
+    tagged([middle[0]!, ...web.slice(0, 3)], '2.0.0');
+
+    // Act
+    const rollback = await planRollback(releasePlan(middle, web, webTier({ batchSize: 2 })));
+
+    // Assess
+    expect(rollback.hostCount).toBe(4);
+    expect(rollback.batchCount).toBe(3);
+    expect(rollback.alreadyReleased).toEqual([]);
+  });
+
+  it('keeps the environment, release and tier specs of the release plan', async () => {
+    // Prepare
+    const web = [webHost(1), webHost(2)];
+    tagged(web, '2.0.0');
+    const plan = releasePlan([], web);
+
+    // Act
+    const rollback = await planRollback(plan);
+
+    // Assess
+    expect(rollback).toMatchObject({ environment: 'canonical', component: 'application', release: '2.0.0', validation: plan.validation });
+    expect(rollback.tiers[0]?.spec).toEqual(plan.tiers[1]?.spec);
+  });
+
+  it('plans nothing when no host moved', async () => {
+    // Prepare
+    const middle = [middleHost(1)];
+    const web = [webHost(1)];
+    tagged([...middle, ...web], '1.0.0');
+
+    // Act
+    const rollback = await planRollback(releasePlan(middle, web));
+
+    // Assess
+    expect(rollback.tiers).toEqual([]);
+    expect(rollback.hostCount).toBe(0);
+    expect(rollback.batchCount).toBe(0);
+  });
+
+  it('does not look at hosts that were already on the release when it was planned', async () => {
+    // Prepare
+    const web = [webHost(1), webHost(2)];
+    const untouched = webHost(3, '2.0.0');
+    tagged([...web, untouched], '2.0.0');
+    const plan = { ...releasePlan([], web), alreadyReleased: [untouched.name] };
+
+    // Act
+    const rollback = await planRollback(plan);
+
+    // Assess
+    const asked = ec2Mock.commandCalls(DescribeInstancesCommand).flatMap((call) => call.args[0].input.InstanceIds ?? []);
+    expect(asked).not.toContain(untouched.id);
+    expect(rollback.tiers[0]?.batches.flat().map((h) => h.name)).toEqual(['web-1', 'web-2']);
+  });
+
+  it('reads the release tags of 450 hosts in 3 DescribeInstances calls of at most 200 IDs', async () => {
+    // Prepare
+    const middle = Array.from({ length: 150 }, (_, i) => middleHost(i + 1));
+    const web = Array.from({ length: 300 }, (_, i) => webHost(i + 1));
+    tagged([...middle, ...web], '2.0.0');
+
+    // Act
+    const rollback = await planRollback(releasePlan(middle, web, webTier({ batchSize: 10 })));
+
+    // Assess
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 3);
+    const asked = ec2Mock.commandCalls(DescribeInstancesCommand).map((call) => call.args[0].input.InstanceIds ?? []);
+    expect(asked.map((ids) => ids.length)).toEqual([200, 200, 50]);
+    expect(asked.flat()).toEqual([...middle, ...web].map((h) => h.id));
+    expect(rollback.hostCount).toBe(450);
+    expect(rollback.tiers.map((t) => t.batchCount)).toEqual([30, 150]);
+  });
+
+  it('returns the rollback plan from the Lambda handler', async () => {
+    // Prepare
+    const web = [webHost(1)];
+    tagged(web, '2.0.0');
+
+    // Act
+    const rollback = await handler({ plan: releasePlan([], web) });
+
+    // Assess
+    expect(rollback.batchCount).toBe(1);
+  });
+});
