@@ -5,7 +5,7 @@
  * an encrypted SNS topic); the state machine with its log group, tracing, timeout and
  * failure alarms.
  */
-import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -14,6 +14,8 @@ import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -21,6 +23,7 @@ import { DeployWorkflow, NOTIFICATION_SOURCE, type DeployWorkflowFunctions } fro
 import { acknowledgeWildcard, FleetFlowFunction, XRAY_REASON } from './constructs/fleetflow-function';
 import { isHostTier, type EnvironmentDefinition, type HostTierDefinition, type SsmCommandDefinition } from './environment/model';
 import { parseEnvironment } from './environment/parse';
+import { releaseWindowInput } from './release-windows';
 
 export interface FleetFlowStackProps extends StackProps {
   /** The environment this stack releases onto; validated here, so a bad definition fails synth. */
@@ -134,6 +137,21 @@ export class FleetFlowStack extends Stack {
     }
     acknowledgeWildcard(this.stateMachine.role, workflowExecutionsArn(this, environment.name), WHY.executions);
     this.addExecutionAlarms(environment);
+    this.addReleaseWindows(environment);
+  }
+
+  /** Each release window starts the release a pipeline queued for it (input `releaseFrom: "next"`). */
+  private addReleaseWindows(environment: EnvironmentDefinition): void {
+    for (const window of environment.releaseWindows) {
+      new scheduler.Schedule(this, `ReleaseWindow-${window.name}`, {
+        description: `FleetFlow release window ${window.name} of ${environment.name} (${window.component})`,
+        schedule: scheduler.ScheduleExpression.expression(window.schedule, TimeZone.of(window.timezone)),
+        target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
+          input: scheduler.ScheduleTargetInput.fromObject(releaseWindowInput(window)),
+          retryAttempts: 2,
+        }),
+      });
+    }
   }
 
   private grantEnvironmentAccess(

@@ -195,7 +195,11 @@ export class DeployWorkflow extends Construct {
       .when(sfn.Condition.isPresent('$.plan.database'), this.databaseChain(rollTiers))
       .otherwise(rollTiers);
 
-    const releaseBody = plan.next(this.notify('Notify Started', 'Started')).next(preflight).next(databaseStep);
+    // A release window with nothing new queued: record and finish without touching anything.
+    const upToDate = new sfn.Choice(this, 'Up To Date?')
+      .when(sfn.Condition.booleanEquals('$.plan.upToDate', true), recordRelease)
+      .otherwise(this.notify('Notify Started', 'Started').next(preflight).next(databaseStep));
+    const releaseBody = plan.next(upToDate);
 
     const runRelease = new sfn.Parallel(this, 'Run Release', {
       resultSelector: {

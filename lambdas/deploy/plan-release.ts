@@ -22,7 +22,7 @@ import { logger } from '../shared/logger';
 import { RELEASE_TAG } from '../shared/release-tag';
 
 export { RELEASE_TAG };
-import type { DatabasePlan, DeployInput, DeployPlan, HostRef, PlannedTier, TrafficPlan, ValidationPlan } from './types';
+import { QUEUED_RELEASE, type DatabasePlan, type DeployInput, type DeployPlan, type HostRef, type PlannedTier, type TrafficPlan, type ValidationPlan } from './types';
 
 const RELEASE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 const MAX_ALARM_NAMES_PER_CALL = 100;
@@ -39,7 +39,7 @@ export const handler = async (event: PlanReleaseEvent): Promise<DeployPlan> => {
   return plan;
 };
 
-const INPUT_FIELDS = ['release', 'component', 'onValidationFailure', 'requireApproval'];
+const INPUT_FIELDS = ['release', 'releaseFrom', 'component', 'onValidationFailure', 'requireApproval'];
 
 export function parseDeployInput(input: unknown): DeployInput {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
@@ -50,8 +50,14 @@ export function parseDeployInput(input: unknown): DeployInput {
   if (unknownFields.length > 0) {
     throw new InvalidInputError(`execution input has unknown field(s) ${unknownFields.join(', ')}; allowed: ${INPUT_FIELDS.join(', ')}`);
   }
-  const { release, component = 'application', onValidationFailure, requireApproval } = fields;
-  if (typeof release !== 'string' || !RELEASE_PATTERN.test(release)) {
+  const { release, releaseFrom, component = 'application', onValidationFailure, requireApproval } = fields;
+  if (releaseFrom !== undefined && (releaseFrom !== QUEUED_RELEASE || release !== undefined)) {
+    throw new InvalidInputError(
+      `releaseFrom must be "${QUEUED_RELEASE}" and comes instead of release (received releaseFrom ${JSON.stringify(releaseFrom)}` +
+        `${release === undefined ? '' : ` with release ${JSON.stringify(release)}`})`,
+    );
+  }
+  if (releaseFrom === undefined && (typeof release !== 'string' || !RELEASE_PATTERN.test(release))) {
     throw new InvalidInputError(
       `release must be 1-64 letters, digits, ".", "_", "+" or "-", starting with a letter or digit (received ${JSON.stringify(release)})`,
     );
@@ -66,7 +72,8 @@ export function parseDeployInput(input: unknown): DeployInput {
     throw new InvalidInputError(`requireApproval must be true or false (received ${JSON.stringify(requireApproval)})`);
   }
   return {
-    release,
+    release: releaseFrom === undefined ? (release as string) : QUEUED_RELEASE,
+    ...(releaseFrom === undefined ? {} : { releaseFrom: QUEUED_RELEASE }),
     component,
     ...(onValidationFailure === undefined ? {} : { onValidationFailure }),
     ...(requireApproval === undefined ? {} : { requireApproval }),
@@ -74,14 +81,15 @@ export function parseDeployInput(input: unknown): DeployInput {
 }
 
 export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> {
-  const input = parseDeployInput(event.input);
-  const { release, component } = input;
-  let environment;
+  const parsed = parseDeployInput(event.input);
+  let environment: EnvironmentDefinition;
   try {
     environment = parseEnvironment(event.environment);
   } catch (err) {
     throw new InvalidInputError((err as Error).message, { cause: err });
   }
+  const input = parsed.releaseFrom ? { ...parsed, release: await queuedRelease(environment.name, parsed.component) } : parsed;
+  const { release, component } = input;
   const hostTiers = environment.tiers
     .filter(isHostTier)
     .filter((t) => componentOf(t) === component)
@@ -133,17 +141,22 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
       batches,
     });
   }
-  const database = component === 'application' ? await planDatabase(environment, hostsByTier, release, event.execution) : undefined;
+  const recorded = await recordedRelease(environment.name, component);
+  const batchCount = tiers.reduce((n, t) => n + t.batchCount, 0);
+  const upToDate = recorded === release && batchCount === 0;
+  const database =
+    component === 'application' && !upToDate ? await planDatabase(environment, hostsByTier, release, event.execution) : undefined;
   return {
     environment: environment.name,
     component,
     release,
-    recordedRelease: await recordedRelease(environment.name, component),
+    recordedRelease: recorded,
+    upToDate,
     ...(database ? { database } : {}),
     validation: planValidation(environment, input),
     tiers,
     hostCount,
-    batchCount: tiers.reduce((n, t) => n + t.batchCount, 0),
+    batchCount,
     alreadyReleased,
   };
 }
@@ -157,8 +170,21 @@ function policyFor(tier: HostTierDefinition, hostCount: number) {
 }
 
 async function recordedRelease(environment: string, component: string): Promise<string | null> {
+  return readParameter(releaseParameterName(environment, component, 'current'));
+}
+
+/** The release a pipeline queued for the next window. */
+async function queuedRelease(environment: string, component: string): Promise<string> {
+  const name = releaseParameterName(environment, component, 'next');
+  const release = await readParameter(name);
+  if (release === null) throw new InvalidInputError(`no release is queued for this window: parameter ${name} does not exist; nothing was changed`);
+  if (!RELEASE_PATTERN.test(release)) throw new InvalidInputError(`the release queued in ${name} is not a valid release (received ${JSON.stringify(release)})`);
+  return release;
+}
+
+async function readParameter(name: string): Promise<string | null> {
   try {
-    const { Parameter } = await ssm.send(new GetParameterCommand({ Name: releaseParameterName(environment, component, 'current') }));
+    const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name }));
     return Parameter?.Value ?? null;
   } catch (err) {
     if ((err as Error).name === 'ParameterNotFound') return null;

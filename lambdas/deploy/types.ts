@@ -7,6 +7,8 @@
 export interface DeployInput {
   /** The release to install, e.g. "2026.11.25-1". */
   readonly release: string;
+  /** Release windows send `"next"`: install the release queued in /fleetflow/<env>/<component>/next. */
+  readonly releaseFrom?: 'next';
   /** What the release is of. @default "application" */
   readonly component: 'application' | 'monitoring';
   /** Overrides the environment's policy for a failed validation. */
@@ -14,6 +16,9 @@ export interface DeployInput {
   /** Overrides whether a person must approve the release after the bake. */
   readonly requireApproval?: boolean;
 }
+
+/** What a release window sends instead of a release: take the one queued for the window. */
+export const QUEUED_RELEASE = 'next';
 
 export interface CommandSpec {
   readonly document: string;
@@ -93,6 +98,8 @@ export interface DeployPlan {
   readonly batchCount: number;
   /** Hosts already on the release (e.g. a re-run after a failure); they are not touched. */
   readonly alreadyReleased: string[];
+  /** The release is recorded as current and every host runs it: there is nothing to do. */
+  readonly upToDate: boolean;
 }
 
 /** Progress of one long operation (drain, install, health), polled by a Wait loop. */

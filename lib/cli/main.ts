@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { InvalidEnvironmentError } from '../environment/errors';
 import { loadEnvironmentFile } from '../environment/parse';
 import { InvalidFaultError } from '../simulator/faults';
+import { queueRelease } from '../simulator/fleet';
 import { simulateDeploy, type SimulationReport } from '../simulator/simulate';
+import { releaseWindowInput } from '../release-windows';
 import { approve, reject, validateToken } from './approval';
 import { formatHumanSummary } from './summary';
 
@@ -20,7 +22,7 @@ const DEFAULT_RELEASE = '1.1.0';
 
 const USAGE = `Usage:
   fleetflow simulate deploy [--env FILE] [--release VERSION] [--component application|monitoring]
-                           [--on-failure rollback|halt] [--require-approval]
+                           [--on-failure rollback|halt] [--require-approval] [--window NAME]
                            [--fault KIND:TARGET]... [--hosts N] [--json]
       Run a release of the environment (default: the canonical one) against a
       simulated AWS account on a virtual clock.
@@ -28,6 +30,8 @@ const USAGE = `Usage:
                | alarm:NAME@SECONDS | migration-fail | approval:approve|reject|timeout
                (repeatable; SERVICE: ec2, elbv2, ssm, cloudwatch; an approval fault
                implies --require-approval)
+      --window start as the environment's release window NAME does (EventBridge
+               Scheduler): --release is queued as the window's next release first
       --hosts  hosts per web/middle/monitoring tier in the simulated account (default 2)
       --json   print one JSON document on stdout; progress goes to stderr
   fleetflow validate [--env FILE]
@@ -72,6 +76,7 @@ async function simulateCommand(args: readonly string[]): Promise<number> {
       component: { type: 'string' },
       'on-failure': { type: 'string' },
       'require-approval': { type: 'boolean', default: false },
+      window: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     strict: true,
@@ -83,15 +88,24 @@ async function simulateCommand(args: readonly string[]): Promise<number> {
   const progress = values.json ? process.stderr : process.stdout;
   // Options go into the execution input unchecked: the workflow itself refuses bad values.
   const requireApproval = values['require-approval'] || values.fault.some((f) => f.startsWith('approval:'));
-  const input = {
-    release: values.release,
-    ...(values.component === undefined ? {} : { component: values.component }),
-    ...(values['on-failure'] === undefined ? {} : { onValidationFailure: values['on-failure'] }),
-    ...(requireApproval ? { requireApproval: true } : {}),
-  };
+  const window = values.window === undefined ? undefined : environment.releaseWindows.find((w) => w.name === values.window);
+  if (values.window !== undefined && !window) {
+    const known = environment.releaseWindows.map((w) => w.name).join(', ') || 'none';
+    throw new UsageError(`--window ${values.window}: the environment has no such release window (windows: ${known})`);
+  }
+  const input = window
+    ? releaseWindowInput(window)
+    : {
+        release: values.release,
+        ...(values.component === undefined ? {} : { component: values.component }),
+        ...(values['on-failure'] === undefined ? {} : { onValidationFailure: values['on-failure'] }),
+        ...(requireApproval ? { requireApproval: true } : {}),
+      };
   const report = await simulateDeploy({
     environment,
     input,
+    // A pipeline queued the release for the window.
+    ...(window ? { prepare: (account) => queueRelease(account, environment.name, window.component, values.release) } : {}),
     faults: values.fault,
     hostsPerTier: hosts,
     onProgress: (line) => progress.write(`${line}\n`),

@@ -143,6 +143,23 @@ const validation = z
   })
   .strict();
 
+/**
+ * A release window: EventBridge Scheduler starts the release queued for it (the
+ * parameter /fleetflow/<environment>/<component>/next) at the scheduled time.
+ */
+const releaseWindow = z
+  .object({
+    name: z.string().regex(NAME),
+    /** An EventBridge Scheduler expression, e.g. "cron(0 3 ? * TUE *)". */
+    schedule: z.string().regex(/^(cron|rate|at)\(.{1,240}\)$/, 'must be cron(...), rate(...) or at(...)'),
+    /** IANA time zone of the schedule. @default "UTC" */
+    timezone: z.string().regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/).default('UTC'),
+    component: z.enum(['application', 'monitoring']).default('application'),
+    onValidationFailure: z.enum(['rollback', 'halt']).optional(),
+    requireApproval: z.boolean().optional(),
+  })
+  .strict();
+
 export const environmentSchema = z
   .object({
     name: z.string().regex(NAME),
@@ -155,6 +172,7 @@ export const environmentSchema = z
       approval: { required: false, timeoutSeconds: 3600 },
       onFailure: 'rollback',
     }),
+    releaseWindows: z.array(releaseWindow).max(10).default([]),
     polling: z
       .object({
         minSeconds: z.number().int().min(1).max(60).default(2),
@@ -175,6 +193,7 @@ export type SsmCommandDefinition = HostTierDefinition['install'];
 export type BatchPolicy = HostTierDefinition['batch'];
 
 export type ValidationDefinition = EnvironmentDefinition['validation'];
+export type ReleaseWindow = EnvironmentDefinition['releaseWindows'][number];
 export type Component = 'application' | 'monitoring';
 
 /** Monitoring tiers form the monitoring component; everything else is the application. */

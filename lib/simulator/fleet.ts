@@ -4,6 +4,7 @@
  * the initial release; the install/drain documents; the alarms; the database.
  */
 import { isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../environment/model';
+import { releaseParameterName } from '../../lambdas/shared/release-record';
 import { SimulatedAccount, type AccountFaults, type HostProfile } from './account';
 
 export const SIM_REGION = 'us-east-1';
@@ -114,4 +115,9 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
     seedSecrets(account, tier.database.migration.parameters);
   }
   return account;
+}
+
+/** What a release pipeline does before a window: queue the release it built. */
+export function queueRelease(account: SimulatedAccount, environment: string, component: string, release: string): void {
+  account.parameters.set(releaseParameterName(environment, component, 'next'), { type: 'String', value: release, version: 1 });
 }

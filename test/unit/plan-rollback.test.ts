@@ -38,6 +38,7 @@ function releasePlan(middle: HostRef[], web: HostRef[], webSpec: TierPlan = webT
     hostCount: middle.length + web.length,
     batchCount: tiers.reduce((n, t) => n + t.batchCount, 0),
     alreadyReleased: [],
+    upToDate: false,
   };
 }
 

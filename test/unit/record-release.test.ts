@@ -19,6 +19,7 @@ function succeededPlan(overrides: Partial<DeployPlan> = {}): DeployPlan {
     hostCount: 4,
     batchCount: 4,
     alreadyReleased: [],
+    upToDate: false,
     ...overrides,
   };
 }
