@@ -13,6 +13,8 @@ const TARGET_GROUP_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$/;
 const SECRET_NAME = /(secret|password|passwd|token|apikey|credential|privatekey)/i;
 /** What a secret parameter may hold: a reference, resolved on the host. */
 const SECRET_REFERENCE = /^(\/[A-Za-z0-9_.\-/]{1,1010}|arn:[a-z-]+:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+)$/;
+// CloudWatch alarm names are 1-255 characters with no control characters.
+// eslint-disable-next-line no-control-regex -- the control-character range is the point of this pattern
 const ALARM_NAME = /^[^\u0000-\u001f]{1,255}$/;
 
 /** Either a whole number of hosts ("2") or a percentage of the tier ("25%"). */
