@@ -10,7 +10,6 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -97,11 +96,20 @@ export class FleetFlowStack extends Stack {
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
       }),
     );
-    new events.Rule(this, 'NotificationsRule', {
+    const rule = new events.Rule(this, 'NotificationsRule', {
       description: `FleetFlow release events of ${environment.name} to the notifications topic`,
       eventPattern: { source: [NOTIFICATION_SOURCE], detail: { environment: [environment.name] } },
-      targets: [new eventTargets.SnsTopic(this.notifications)],
     });
+    // Bound by hand: the SnsTopic target would let any EventBridge rule, of any account, publish.
+    rule.addTarget({ bind: () => ({ arn: this.notifications.topicArn }) });
+    this.notifications.addToResourcePolicy(
+      new iam.PolicyStatement({
+        actions: ['sns:Publish'],
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        resources: [this.notifications.topicArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
+      }),
+    );
 
     const workflow = new DeployWorkflow(this, 'Deploy', {
       environment,
@@ -123,6 +131,8 @@ export class FleetFlowStack extends Stack {
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
+    // Request Approval publishes to the encrypted topic.
+    key.grant(this.stateMachine.role, 'kms:Decrypt', 'kms:GenerateDataKey');
     acknowledgeWildcard(
       this.stateMachine.role,
       '*',

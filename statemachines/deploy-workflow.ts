@@ -168,9 +168,15 @@ export class DeployWorkflow extends Construct {
     const approvalNeeded = new sfn.Choice(this, 'Approval Required?')
       .when(
         sfn.Condition.booleanEquals('$.plan.validation.approval.required', true),
-        this.notify('Notify Approval Needed', 'Approval Needed').next(requestApproval),
+        this.notify('Notify Approval Needed', 'Approval Needed', requestApproval),
       )
       .otherwise(recordRelease);
+    requestApproval.addRetry({
+      errors: ['SNS.ThrottledException', 'SNS.KmsThrottlingException', 'SNS.InternalErrorException'],
+      interval: Duration.seconds(1),
+      maxAttempts: 6,
+      backoffRate: 2,
+    });
     requestApproval.next(recordRelease);
 
     const failurePolicy = this.failurePolicy();
@@ -198,7 +204,8 @@ export class DeployWorkflow extends Construct {
     // A release window with nothing new queued: record and finish without touching anything.
     const upToDate = new sfn.Choice(this, 'Up To Date?')
       .when(sfn.Condition.booleanEquals('$.plan.upToDate', true), recordRelease)
-      .otherwise(this.notify('Notify Started', 'Started').next(preflight).next(databaseStep));
+      .otherwise(this.notify('Notify Started', 'Started', preflight));
+    preflight.next(databaseStep);
     const releaseBody = plan.next(upToDate);
 
     const runRelease = new sfn.Parallel(this, 'Run Release', {
@@ -222,7 +229,7 @@ export class DeployWorkflow extends Construct {
       expressionAttributeValues: { ':me': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.executionId) },
     };
     const releaseFailed = new sfn.Fail(this, 'Release Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    const notifyFailed = this.notify('Notify Failed', 'Failed', true).next(releaseFailed);
+    const notifyFailed = this.notify('Notify Failed', 'Failed', releaseFailed, true);
     const unlockAfterFailure = new tasks.DynamoDeleteItem(this, 'Unlock After Failure', {
       table: props.lockTable,
       key: lockKey,
@@ -236,7 +243,7 @@ export class DeployWorkflow extends Construct {
     runRelease.addCatch(unlockAfterFailure, { errors: ['States.ALL'], resultPath: '$.failure' });
 
     const complete = new sfn.Pass(this, 'Release Complete', { outputPath: '$.outcome' });
-    const notifySucceeded = this.notify('Notify Succeeded', 'Succeeded').next(complete);
+    const notifySucceeded = this.notify('Notify Succeeded', 'Succeeded', complete);
     const unlock = new tasks.DynamoDeleteItem(this, 'Unlock', { table: props.lockTable, key: lockKey, ...unlockCondition, resultPath: sfn.JsonPath.DISCARD });
     unlock.addRetry({ errors: DYNAMODB_THROTTLING_ERRORS, interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2 });
     unlock.addCatch(notifySucceeded, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
@@ -393,8 +400,8 @@ export class DeployWorkflow extends Construct {
     const planRollback = this.task('Plan Rollback', this.functions.planRollback, { 'plan.$': '$.plan' }, '$.rollbackPlan');
     const revertTiers = this.tiersMap('Revert ', '$.rollbackPlan', false);
     const rebake = this.bakeLoop('Revert ');
-    const notifyRollingBack = this.notify('Notify Rolling Back', 'Rolling Back', true);
-    planRollback.next(notifyRollingBack).next(revertTiers).next(rebake.first);
+    planRollback.next(this.notify('Notify Rolling Back', 'Rolling Back', revertTiers, true));
+    revertTiers.next(rebake.first);
     rebake.done(describeRolledBack);
     for (const state of [planRollback, revertTiers, rebake.last, ...rebake.checks]) {
       state.addCatch(describeRollbackFailure, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
@@ -556,8 +563,11 @@ export class DeployWorkflow extends Construct {
     return { 'release.$': '$.plan.release', 'validation.$': '$.plan.validation', ...(phasePath ? { 'phase.$': phasePath } : {}) };
   }
 
-  /** One EventBridge event per milestone; a rule forwards them to the SNS topic. */
-  private notify(name: string, event: string, withFailure = false): tasks.EventBridgePutEvents {
+  /**
+   * One EventBridge event per milestone; a rule forwards them to the SNS topic.
+   * Notifying is best-effort: whether it works or not, the release goes on to `next`.
+   */
+  private notify(name: string, event: string, next: sfn.IChainable, withFailure = false): tasks.EventBridgePutEvents {
     const detail: Record<string, unknown> = {
       environment: this.environmentName,
       event,
@@ -569,7 +579,10 @@ export class DeployWorkflow extends Construct {
       entries: [{ source: NOTIFICATION_SOURCE, detailType: `FleetFlow Release ${event}`, detail: sfn.TaskInput.fromObject(detail) }],
       resultPath: sfn.JsonPath.DISCARD,
     });
-    put.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(1), maxAttempts: 3, backoffRate: 2 });
+    // A throttled or failed entry fails the optimized integration with EventBridge.FailedEntry.
+    put.addRetry({ errors: ['EventBridge.FailedEntry', 'EventBridge.InternalException', 'EventBridge.ThrottlingException'], interval: Duration.seconds(1), maxAttempts: 3, backoffRate: 2 });
+    put.addCatch(next, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+    put.next(next);
     return put;
   }
 

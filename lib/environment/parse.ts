@@ -12,7 +12,9 @@ export function parseEnvironment(raw: unknown, source = 'environment'): Environm
     const problems = parsed.error.issues.map((issue) => {
       const field = formatPath(issue.path);
       const received = valueAt(raw, issue.path);
-      const shown = received === undefined ? 'missing' : JSON.stringify(received);
+      // A secret pasted into the file must not be printed back into build logs.
+      const secret = issue.message.includes('looks like a secret');
+      const shown = received === undefined ? 'missing' : secret ? 'a value, not shown' : JSON.stringify(received);
       return `${field}: ${issue.message} (received ${shown})`;
     });
     throw new InvalidEnvironmentError(`${source} is invalid:\n- ${problems.join('\n- ')}`, problems);

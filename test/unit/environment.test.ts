@@ -305,7 +305,8 @@ describe('secret parameters', () => {
     const problems = problemsOf(raw);
 
     // Assess
-    expect(problems).toEqual([`tiers[3].install.parameters.collectorApiKey[0]: ${SECRET_MESSAGE} (received "c0ll3ct0r-k3y-abc123")`]);
+    expect(problems).toEqual([`tiers[3].install.parameters.collectorApiKey[0]: ${SECRET_MESSAGE} (received a value, not shown)`]);
+    expect(problems.join()).not.toContain('c0ll3ct0r-k3y-abc123');
   });
 
   it('rejects a literal database password in the migration parameters, naming the field', () => {
@@ -318,7 +319,8 @@ describe('secret parameters', () => {
     const problems = problemsOf(raw);
 
     // Assess
-    expect(problems).toEqual([`tiers[0].database.migration.parameters.databasePassword[0]: ${SECRET_MESSAGE} (received "hunter2")`]);
+    expect(problems).toEqual([`tiers[0].database.migration.parameters.databasePassword[0]: ${SECRET_MESSAGE} (received a value, not shown)`]);
+    expect(problems.join()).not.toContain('hunter2');
   });
 
   it.each(['apiToken', 'clientSecret', 'dbPasswd', 'serviceCredentials', 'signingPrivateKey', 'APIKEY'])(
@@ -349,7 +351,7 @@ describe('secret parameters', () => {
 
     // Assess
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/^tiers\[3\]\.install\.parameters\.collectorApiKey\[1\]: .*\(received "literal-key"\)$/);
+    expect(problems[0]).toMatch(/^tiers\[3\]\.install\.parameters\.collectorApiKey\[1\]: .*\(received a value, not shown\)$/);
   });
 
   it.each([
@@ -401,7 +403,8 @@ describe('secret parameters', () => {
     const problems = problemsOf(raw);
 
     // Assess
-    expect(problems).toEqual([`tiers[1].traffic.drain.parameters.adminToken[0]: ${SECRET_MESSAGE} (received "t0k3n")`]);
+    expect(problems).toEqual([`tiers[1].traffic.drain.parameters.adminToken[0]: ${SECRET_MESSAGE} (received a value, not shown)`]);
+    expect(problems.join()).not.toContain('t0k3n');
   });
 });
 

@@ -158,7 +158,7 @@ describe('execution input', () => {
     // Assess
     await expect(act).rejects.toBeInstanceOf(InvalidInputError);
     await expect(act).rejects.toThrow(
-      'execution input has unknown field(s) force, tier; allowed: release, component, onValidationFailure, requireApproval',
+      'execution input has unknown field(s) force, tier; allowed: release, releaseFrom, component, onValidationFailure, requireApproval',
     );
     expectNoAwsCall();
   });

@@ -1,0 +1,490 @@
+/**
+ * Least privilege of the canonical stack: every mutating call is scoped to the
+ * environment's own target groups, documents, tagged hosts, database, release record and
+ * lock; each is held by the one task that makes it; secrets stay out of reach of every
+ * function; wildcards are kept to actions that AWS offers no resource-level permissions for.
+ */
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  allIdentityStatements,
+  allowing,
+  canonicalEnvironment,
+  expectedArn,
+  expectedDocumentArn,
+  lambdaByHandler,
+  lambdaFunctions,
+  roleStatements,
+  onlyResourceOfType,
+  resourceCovers,
+  rolesAllowing,
+  stateMachineRoleId,
+  synthesizeCanonical,
+  TEST_ENV,
+  type PolicyStatement,
+  type SynthesizedCanonical,
+} from './support';
+
+/** Actions that change something (or reach into another resource), none of which may be granted on "*". */
+const MUTATING_ACTIONS = [
+  'elasticloadbalancing:RegisterTargets',
+  'elasticloadbalancing:DeregisterTargets',
+  'ssm:SendCommand',
+  'ec2:CreateTags',
+  'rds:CreateDBSnapshot',
+  'rds:AddTagsToResource',
+  'ssm:PutParameter',
+  'dynamodb:PutItem',
+  'dynamodb:DeleteItem',
+  'sns:Publish',
+  'events:PutEvents',
+  'states:DescribeExecution',
+  'lambda:InvokeFunction',
+];
+
+/** Stands for the deploy state machine's role in the grantee lists below. */
+const STATE_MACHINE = 'the state machine';
+
+/**
+ * The only actions a FleetFlow function may hold on Resource "*": reads and X-Ray writes that
+ * support no resource-level permissions, and cancelling an SSM command by ID.
+ */
+const UNSCOPABLE_ACTIONS = new Set([
+  'ec2:DescribeInstances',
+  'elasticloadbalancing:DescribeTargetGroups',
+  'elasticloadbalancing:DescribeTargetHealth',
+  'ssm:ListCommandInvocations',
+  'ssm:CancelCommand',
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+]);
+
+/**
+ * The only actions the state machine's role may hold on Resource "*": X-Ray tracing and the
+ * CloudWatch Logs delivery that execution logging needs, none of which can be scoped.
+ */
+const STATE_MACHINE_UNSCOPABLE_ACTIONS = new Set([
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeLogGroups',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'xray:PutTelemetryRecords',
+  'xray:PutTraceSegments',
+]);
+
+/** The only RDS actions granted anywhere: describe, snapshot (and tag the snapshot). */
+const RDS_ALLOWED = ['rds:AddTagsToResource', 'rds:CreateDBSnapshot', 'rds:DescribeDBInstances', 'rds:DescribeDBSnapshots'];
+/** The database is never modified, restarted, stopped, deleted or restored by FleetFlow, nor its snapshots deleted. */
+const RDS_FORBIDDEN = [
+  'rds:ModifyDBInstance',
+  'rds:RebootDBInstance',
+  'rds:StopDBInstance',
+  'rds:DeleteDBInstance',
+  'rds:RestoreDBInstanceFromDBSnapshot',
+  'rds:RestoreDBInstanceToPointInTime',
+  'rds:RestoreDBInstanceFromS3',
+  'rds:DeleteDBSnapshot',
+];
+
+/** Every action that reads an SSM parameter or a secret value. */
+const SECRET_READING_ACTIONS = [
+  'ssm:GetParameter',
+  'ssm:GetParameters',
+  'ssm:GetParametersByPath',
+  'ssm:GetParameterHistory',
+  'secretsmanager:GetSecretValue',
+];
+
+const canonical = canonicalEnvironment();
+const hostTiers = canonical.tiers.filter((t) => t.role !== 'data');
+const TARGET_GROUP_ARNS = hostTiers
+  .flatMap((t) => t.traffic?.targetGroups ?? [])
+  .map((name) => expectedArn('elasticloadbalancing', `targetgroup/${name}/*`))
+  .sort();
+const INSTANCE_ARN = expectedArn('ec2', 'instance/*');
+const INSTALL_DOCUMENT_ARNS = [...new Set(hostTiers.map((t) => expectedDocumentArn(t.install!.document)))].sort();
+/** Every SSM document the environment names: installs, drain commands, migrations. */
+const NAMED_DOCUMENT_ARNS = new Set([
+  ...INSTALL_DOCUMENT_ARNS,
+  ...hostTiers.flatMap((t) => [t.traffic?.drain, t.traffic?.undrain]).flatMap((c) => (c ? [expectedDocumentArn(c.document)] : [])),
+  ...canonical.tiers.flatMap((t) => (t.database?.migration ? [expectedDocumentArn(t.database.migration.document)] : [])),
+]);
+/** Each host tier's tag selector, e.g. { "fleetflow:environment": "canonical", "fleetflow:tier": "web" }. */
+const TIER_TAGS = hostTiers.map((t) => t.hosts!.tags);
+const hasDrainCommands = hostTiers.some((t) => t.traffic?.kind === 'drain-command');
+
+const databaseTier = canonical.tiers.find((t) => t.role === 'data')!;
+const DB_ARN = expectedArn('rds', `db:${databaseTier.database!.instanceIdentifier}`);
+const SNAPSHOT_ARN = expectedArn('rds', `snapshot:fleetflow-${canonical.name}-*`);
+const MIGRATION = databaseTier.database!.migration!;
+const RUNNER_TAGS = hostTiers.find((t) => t.name === MIGRATION.runnerTier)!.hosts!.tags;
+/** The release record: one parameter per component under the environment's path. */
+const RECORD_ARN = expectedArn('ssm', `parameter/fleetflow/${canonical.name}/*`);
+
+/** Parameter names that announce a secret (the environment model's rule). */
+const SECRET_NAME = /(secret|password|passwd|token|apikey|credential|privatekey)/i;
+/** Every secret reference in the environment's SSM command parameters, e.g. /canonical/monitoring/collector-api-key. */
+const SECRET_REFERENCES = [
+  ...hostTiers.flatMap((t) => [t.install, t.traffic?.drain, t.traffic?.undrain]),
+  ...canonical.tiers.map((t) => t.database?.migration),
+]
+  .flatMap((command) => Object.entries(command?.parameters ?? {}))
+  .filter(([name]) => SECRET_NAME.test(name))
+  .flatMap(([, values]) => values);
+/** The ARN each reference resolves to: an SSM parameter (names start with "/") or a Secrets Manager secret. */
+const secretArn = (reference: string) => (reference.startsWith('arn:') ? reference : expectedArn('ssm', `parameter${reference}`));
+
+/** Key policy statements in the shape `allowing` reads, with their principal kept aside. */
+function normalizeKeyPolicy(statements: unknown[]): Array<PolicyStatement & { principal: unknown }> {
+  return (statements as Array<{ Effect: 'Allow' | 'Deny'; Action: string | string[]; Resource: unknown; Principal: unknown }>).map((s) => ({
+    Effect: s.Effect,
+    Action: Array.isArray(s.Action) ? s.Action : [s.Action],
+    Resource: ['*'],
+    source: 'key policy',
+    principal: s.Principal,
+  }));
+}
+
+const withPrefix = (prefix: string, tags: Record<string, string>) =>
+  Object.fromEntries(Object.entries(tags).map(([key, value]) => [`${prefix}/${key}`, value]));
+const describeStatement = (s: PolicyStatement) => `${s.source}: ${s.Action.join(',')} on ${s.Resource.join(',')}`;
+
+describe('FleetFlow IAM permissions', () => {
+  let synth: SynthesizedCanonical;
+  let statements: PolicyStatement[];
+  const roleOf = (handler: string) => (handler === STATE_MACHINE ? stateMachineRoleId(synth.json) : lambdaByHandler(synth.json, handler).roleLogicalId);
+  /** The roles a policy (by logical ID) is attached to; an inline policy's source is its role. */
+  const rolesOfPolicy = (source: string): string[] => {
+    const resource = synth.json.Resources[source]!;
+    if (resource.Type === 'AWS::IAM::Role') return [source];
+    return ((resource.Properties?.Roles as Array<{ Ref: string }> | undefined) ?? []).map((r) => r.Ref);
+  };
+  const namesOf = (roleIds: string[]) =>
+    roleIds.map((id) => (id === stateMachineRoleId(synth.json) ? STATE_MACHINE : (lambdaFunctions(synth.json).find((f) => f.roleLogicalId === id)?.handler ?? id))).sort();
+
+  beforeAll(() => {
+    synth = synthesizeCanonical();
+    statements = allIdentityStatements(synth.json);
+  });
+  afterAll(() => synth?.cleanup());
+
+  describe('target group membership', () => {
+    it("lets only Take Out Of Traffic deregister targets, and only from the environment's target groups", () => {
+      expect(rolesAllowing(synth.json, 'elasticloadbalancing:DeregisterTargets')).toEqual([roleOf('take-out-of-traffic')]);
+      const grants = allowing(statements, 'elasticloadbalancing:DeregisterTargets');
+      expect(grants.flatMap((s) => s.Resource).sort()).toEqual(TARGET_GROUP_ARNS);
+    });
+
+    it("lets only Return To Traffic register targets, and only in the environment's target groups", () => {
+      expect(rolesAllowing(synth.json, 'elasticloadbalancing:RegisterTargets')).toEqual([roleOf('return-to-traffic')]);
+      const grants = allowing(statements, 'elasticloadbalancing:RegisterTargets');
+      expect(grants.flatMap((s) => s.Resource).sort()).toEqual(TARGET_GROUP_ARNS);
+    });
+
+    it('names the target groups canonical-web and canonical-middle in the Return To Traffic policy', () => {
+      const targetGroup = (name: string) => ({
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:elasticloadbalancing:${TEST_ENV.region}:${TEST_ENV.account}:targetgroup/${name}/*`]],
+      });
+      synth.template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: lambdaByHandler(synth.json, 'return-to-traffic').roleLogicalId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            { Action: 'elasticloadbalancing:RegisterTargets', Effect: 'Allow', Resource: Match.arrayEquals([targetGroup('canonical-middle'), targetGroup('canonical-web')]) },
+          ]),
+        },
+      });
+    });
+  });
+
+  describe('Run Command', () => {
+    it('lets Install Release send the install documents of every host tier', () => {
+      const documents = allowing(roleStatements(synth.json, roleOf('install-release')), 'ssm:SendCommand')
+        .flatMap((s) => s.Resource)
+        .filter((r) => r.includes(':document/'));
+
+      expect([...new Set(documents)].sort()).toEqual(INSTALL_DOCUMENT_ARNS);
+    });
+
+    it('allows sending only documents the environment names, by exact ARN', () => {
+      const documents = allowing(statements, 'ssm:SendCommand')
+        .flatMap((s) => s.Resource)
+        .filter((r) => r.includes(':document/'));
+
+      expect(documents.length).toBeGreaterThan(0);
+      expect(documents.filter((arn) => !NAMED_DOCUMENT_ARNS.has(arn))).toEqual([]);
+    });
+
+    it("allows sending to instances only when their ssm:resourceTag tags equal one host tier's tags", () => {
+      const tierConditions = TIER_TAGS.map((tags) => withPrefix('ssm:resourceTag', tags));
+      const toInstances = allowing(statements, 'ssm:SendCommand').filter((s) => !s.Resource.every((r) => r.includes(':document/')));
+
+      expect(toInstances.length).toBeGreaterThan(0);
+      for (const statement of toInstances) {
+        expect(statement.Resource, describeStatement(statement)).toEqual([INSTANCE_ARN]);
+        expect(Object.keys(statement.Condition ?? {}), describeStatement(statement)).toEqual(['StringEquals']);
+        expect(tierConditions, describeStatement(statement)).toContainEqual(statement.Condition!.StringEquals);
+      }
+    });
+
+    it('lets Install Release reach the hosts of every host tier, and no others', () => {
+      const conditions = allowing(roleStatements(synth.json, roleOf('install-release')), 'ssm:SendCommand')
+        .filter((s) => s.Resource.includes(INSTANCE_ARN))
+        .map((s) => s.Condition?.StringEquals);
+
+      expect(conditions).toHaveLength(TIER_TAGS.length);
+      expect(conditions).toEqual(expect.arrayContaining(TIER_TAGS.map((tags) => withPrefix('ssm:resourceTag', tags))));
+    });
+
+    it(`lets Run Migration send only ${MIGRATION.document}, and only to hosts with the ${MIGRATION.runnerTier} tier's tags`, () => {
+      const grants = allowing(roleStatements(synth.json, roleOf('database/run-migration.ts')), 'ssm:SendCommand');
+      const toDocuments = grants.filter((s) => s.Resource.every((r) => r.includes(':document/')));
+      const toInstances = grants.filter((s) => !toDocuments.includes(s));
+
+      expect(toDocuments.flatMap((s) => s.Resource)).toEqual([expectedDocumentArn(MIGRATION.document)]);
+      expect(toInstances).toHaveLength(1);
+      expect(toInstances[0]!.Resource).toEqual([INSTANCE_ARN]);
+      expect(toInstances[0]!.Condition).toEqual({ StringEquals: withPrefix('ssm:resourceTag', RUNNER_TAGS) });
+    });
+  });
+
+  describe('who may change what', () => {
+    /** Each mutating action, and exactly the tasks (by handler module) that may call it. */
+    const GRANTEES: Array<[string, string[]]> = [
+      ['elasticloadbalancing:DeregisterTargets', ['deploy/take-out-of-traffic.ts']],
+      ['elasticloadbalancing:RegisterTargets', ['deploy/return-to-traffic.ts']],
+      [
+        'ssm:SendCommand',
+        ['deploy/install-release.ts', 'database/run-migration.ts', ...(hasDrainCommands ? ['deploy/take-out-of-traffic.ts', 'deploy/return-to-traffic.ts'] : [])],
+      ],
+      ['ssm:CancelCommand', ['deploy/check-drained.ts', 'deploy/check-install.ts', 'database/check-migration.ts']],
+      ['ec2:CreateTags', ['deploy/check-install.ts']],
+      ['rds:CreateDBSnapshot', ['database/create-snapshot.ts']],
+      ['rds:AddTagsToResource', ['database/create-snapshot.ts']],
+      ['ssm:PutParameter', ['deploy/record-release.ts']],
+      ['dynamodb:PutItem', [STATE_MACHINE]],
+      ['dynamodb:DeleteItem', [STATE_MACHINE]],
+      ['sns:Publish', [STATE_MACHINE]],
+      ['events:PutEvents', [STATE_MACHINE]],
+      ['lambda:InvokeFunction', [STATE_MACHINE]],
+    ];
+
+    it.each(GRANTEES)('lets only the expected tasks call %s', (action, grantees) => {
+      expect(namesOf(rolesAllowing(synth.json, action))).toEqual([...grantees].sort());
+    });
+  });
+
+  describe('database', () => {
+    it(`grants no RDS action but ${RDS_ALLOWED.join(', ')}`, () => {
+      const granted = [...new Set(statements.flatMap((s) => s.Action).filter((a) => a.toLowerCase().startsWith('rds:')))].sort();
+
+      expect(granted).toEqual(RDS_ALLOWED);
+    });
+
+    it.each(RDS_FORBIDDEN)('never allows %s, not even through a wildcard', (action) => {
+      expect(allowing(statements, action).map(describeStatement)).toEqual([]);
+    });
+
+    it(`scopes rds:CreateDBSnapshot to the ${databaseTier.database!.instanceIdentifier} instance and snapshots named fleetflow-${canonical.name}-*`, () => {
+      const grants = allowing(statements, 'rds:CreateDBSnapshot');
+
+      expect(grants.length).toBeGreaterThan(0);
+      for (const statement of grants) expect([...statement.Resource].sort(), describeStatement(statement)).toEqual([DB_ARN, SNAPSHOT_ARN].sort());
+    });
+
+    it("tags only the environment's snapshots, never the database instance", () => {
+      const grants = allowing(statements, 'rds:AddTagsToResource');
+
+      expect(grants.flatMap((s) => s.Resource)).toEqual([SNAPSHOT_ARN]);
+    });
+
+    it("describes only the environment's database and its snapshots", () => {
+      for (const action of ['rds:DescribeDBInstances', 'rds:DescribeDBSnapshots']) {
+        const resources = allowing(statements, action).flatMap((s) => s.Resource);
+        expect(resources.length, action).toBeGreaterThan(0);
+        expect(resources.filter((r) => r !== DB_ARN && r !== SNAPSHOT_ARN), action).toEqual([]);
+      }
+    });
+  });
+
+  describe('release record and secrets', () => {
+    it(`lets only Record Release write parameters, and only under parameter/fleetflow/${canonical.name}/`, () => {
+      expect(namesOf(rolesAllowing(synth.json, 'ssm:PutParameter'))).toEqual(['deploy/record-release.ts']);
+      expect(allowing(statements, 'ssm:PutParameter').flatMap((s) => s.Resource)).toEqual([RECORD_ARN]);
+    });
+
+    it(`lets only Plan Release read parameters (ssm:GetParameter), and only under parameter/fleetflow/${canonical.name}/`, () => {
+      expect(namesOf(rolesAllowing(synth.json, 'ssm:GetParameter'))).toEqual(['deploy/plan-release.ts']);
+      expect(allowing(statements, 'ssm:GetParameter').flatMap((s) => s.Resource)).toEqual([RECORD_ARN]);
+    });
+
+    it('finds the secret references of environments/canonical.json to check', () => {
+      expect(SECRET_REFERENCES).toEqual(expect.arrayContaining(['/canonical/monitoring/collector-api-key', '/canonical/database/migrator-password']));
+    });
+
+    it.each(SECRET_REFERENCES)('lets no role read the secret %s: secrets are resolved on the hosts only', (reference) => {
+      const arn = secretArn(reference);
+      const readers = SECRET_READING_ACTIONS.flatMap((action) =>
+        allowing(statements, action)
+          .filter((s) => s.Resource.some((pattern) => resourceCovers(pattern, arn)))
+          .map((s) => `${action} via ${describeStatement(s)}`),
+      );
+
+      expect(readers).toEqual([]);
+    });
+
+    it('gives no function kms:Decrypt, so no function can decrypt a SecureString', () => {
+      const functionRoles = new Set(lambdaFunctions(synth.json).map((f) => f.roleLogicalId));
+
+      expect(rolesAllowing(synth.json, 'kms:Decrypt').filter((id) => functionRoles.has(id))).toEqual([]);
+    });
+  });
+
+  describe('state machine', () => {
+    let machineStatements: PolicyStatement[];
+
+    beforeAll(() => {
+      machineStatements = roleStatements(synth.json, stateMachineRoleId(synth.json));
+    });
+
+    it('may PutItem, GetItem and DeleteItem on the lock table, and nothing else in DynamoDB, nowhere else', () => {
+      const tableArn = expectedArn('dynamodb', `table/\${${onlyResourceOfType(synth.json, 'AWS::DynamoDB::Table')}}`);
+      const dynamo = statements.filter((s) => s.Action.some((a) => a.toLowerCase().startsWith('dynamodb:')));
+
+      expect([...new Set(dynamo.flatMap((s) => s.Action))].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+      expect(namesOf([...new Set(dynamo.map((s) => s.source))].flatMap((source) => rolesOfPolicy(source)))).toEqual([STATE_MACHINE]);
+      for (const statement of dynamo) expect(statement.Resource, describeStatement(statement)).toEqual([tableArn]);
+      expect(namesOf(rolesAllowing(synth.json, 'dynamodb:GetItem'))).toEqual([STATE_MACHINE]);
+    });
+
+    it(`may describe only executions of fleetflow-${canonical.name}-* state machines (the lock holder), never "*"`, () => {
+      const grants = allowing(statements, 'states:DescribeExecution');
+
+      expect(namesOf(rolesAllowing(synth.json, 'states:DescribeExecution'))).toEqual([STATE_MACHINE]);
+      expect(grants.flatMap((s) => s.Resource)).toEqual([expectedArn('states', `execution:fleetflow-${canonical.name}-*:*`)]);
+    });
+
+    it('publishes only to the notifications topic, and puts events only on the default bus', () => {
+      const topicId = onlyResourceOfType(synth.json, 'AWS::SNS::Topic');
+
+      expect(allowing(statements, 'sns:Publish').flatMap((s) => s.Resource)).toEqual([`\${${topicId}}`]);
+      expect(allowing(statements, 'events:PutEvents').flatMap((s) => s.Resource)).toEqual([expectedArn('events', 'event-bus/default')]);
+    });
+
+    // The topic is encrypted with a customer managed key; a publisher needs kms:GenerateDataKey and
+    // kms:Decrypt on it, which tasks.SnsPublish does not grant. Without them an approval request would
+    // fail (KMS access denied) and, through States.ALL, roll a good release back.
+    it('may use the topic key to publish the approval request to the encrypted topic', () => {
+      const topic = synth.json.Resources[onlyResourceOfType(synth.json, 'AWS::SNS::Topic')]!;
+      const keyId = (topic.Properties!.KmsMasterKeyId as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const roleId = stateMachineRoleId(synth.json);
+      // Either the role's own policy names the key, or the key policy names the role.
+      const keyPolicy = (synth.json.Resources[keyId]!.Properties!.KeyPolicy as { Statement: unknown[] }).Statement;
+      const keyPolicyStatements = normalizeKeyPolicy(keyPolicy).filter((s) => JSON.stringify(s.principal).includes(`"${roleId}"`));
+      const onKey = (action: string) => [
+        ...allowing(machineStatements, action).filter((s) => s.Resource.includes(`\${${keyId}.Arn}`)),
+        ...allowing(keyPolicyStatements, action),
+      ];
+
+      expect(onKey('kms:GenerateDataKey').map(describeStatement), 'kms:GenerateDataKey on the topic key').not.toEqual([]);
+      expect(onKey('kms:Decrypt').map(describeStatement), 'kms:Decrypt on the topic key').not.toEqual([]);
+    });
+
+    it('holds Resource "*" only for X-Ray and execution log delivery, and no wildcard action', () => {
+      const onWildcard = machineStatements.filter((s) => s.Resource.includes('*')).flatMap((s) => s.Action);
+
+      expect(onWildcard.filter((a) => !STATE_MACHINE_UNSCOPABLE_ACTIONS.has(a))).toEqual([]);
+      expect(machineStatements.flatMap((s) => s.Action).filter((a) => a.includes('*'))).toEqual([]);
+    });
+  });
+
+  describe('release tags', () => {
+    it("lets only Check Install tag instances, only the tier's hosts, and only with fleetflow:release", () => {
+      const grants = allowing(statements, 'ec2:CreateTags');
+
+      expect(rolesAllowing(synth.json, 'ec2:CreateTags')).toEqual([roleOf('check-install')]);
+      expect(grants.length).toBe(TIER_TAGS.length);
+      for (const statement of grants) {
+        expect(statement.Resource, describeStatement(statement)).toEqual([INSTANCE_ARN]);
+        expect(Object.keys(statement.Condition ?? {}).sort(), describeStatement(statement)).toEqual(['ForAllValues:StringEquals', 'StringEquals']);
+        expect(statement.Condition!['ForAllValues:StringEquals']).toEqual({ 'aws:TagKeys': ['fleetflow:release'] });
+      }
+      expect(grants.map((s) => s.Condition!.StringEquals)).toEqual(
+        expect.arrayContaining(TIER_TAGS.map((tags) => withPrefix('aws:ResourceTag', tags))),
+      );
+    });
+  });
+
+  describe('wildcards', () => {
+    it.each(MUTATING_ACTIONS)('never allows %s on Resource "*"', (action) => {
+      const wildcard = allowing(statements, action).filter((s) => s.Resource.includes('*'));
+
+      expect(wildcard.map(describeStatement)).toEqual([]);
+    });
+
+    it('never grants a wildcard action to a FleetFlow function', () => {
+      for (const fn of lambdaFunctions(synth.json)) {
+        const wildcardActions = roleStatements(synth.json, fn.roleLogicalId).flatMap((s) => s.Action.filter((a) => a.includes('*')));
+        expect(wildcardActions, fn.handler).toEqual([]);
+      }
+    });
+
+    it('grants a FleetFlow function Resource "*" only for actions without resource-level permissions', () => {
+      for (const fn of lambdaFunctions(synth.json)) {
+        const onWildcard = roleStatements(synth.json, fn.roleLogicalId)
+          .filter((s) => s.Resource.includes('*'))
+          .flatMap((s) => s.Action);
+        expect(onWildcard.filter((a) => !UNSCOPABLE_ACTIONS.has(a)), fn.handler).toEqual([]);
+      }
+    });
+
+    it("reads only the environment's own alarms", () => {
+      const named = [...hostTiers.flatMap((t) => t.alarms ?? []), ...(canonical.validation?.alarms ?? [])];
+      const prefixes = canonical.validation?.alarmPrefixes ?? [];
+      const allowed = new Set([...named, ...prefixes.map((p) => `${p}*`)].map((name) => expectedArn('cloudwatch', `alarm:${name}`)));
+      const grants = allowing(statements, 'cloudwatch:DescribeAlarms');
+
+      expect(grants.length).toBeGreaterThan(0);
+      for (const statement of grants) {
+        expect(statement.Resource.filter((r) => !allowed.has(r)), describeStatement(statement)).toEqual([]);
+      }
+    });
+
+    it("lets the state machine invoke only this stack's FleetFlow functions", () => {
+      const functionIds = new Set(lambdaFunctions(synth.json).map((f) => f.logicalId));
+      const invokable = allowing(statements, 'lambda:InvokeFunction').flatMap((s) => s.Resource);
+
+      expect(invokable.length).toBeGreaterThan(0);
+      for (const resource of invokable) {
+        const match = /^\$\{(\w+)\.Arn\}(:\*)?$/.exec(resource);
+        expect(match && functionIds.has(match[1]!), `${resource} is not a FleetFlow function of this stack`).toBe(true);
+      }
+    });
+  });
+
+  describe('roles', () => {
+    it('attaches no managed policies to the Lambda roles', () => {
+      for (const fn of lambdaFunctions(synth.json)) {
+        const role = synth.json.Resources[fn.roleLogicalId]!;
+        expect(role.Properties?.ManagedPolicyArns ?? [], fn.handler).toEqual([]);
+      }
+      synth.template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+    });
+
+    it('builds every ARN in a policy with the partition token, never a literal arn:aws:', () => {
+      const policyTypes = new Set(['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Role', 'AWS::KMS::Key', 'AWS::SNS::TopicPolicy']);
+      const policies = Object.entries(synth.json.Resources).filter(([, r]) => policyTypes.has(r.Type));
+      const literal = policies.filter(([, r]) => /arn:aws(-[a-z]+)*:/.test(JSON.stringify(r.Properties))).map(([id]) => id);
+      expect(literal, 'policies with a hard-coded partition').toEqual([]);
+
+      const arns = statements.flatMap((s) => s.Resource).filter((r) => r.startsWith('arn:'));
+      expect(arns.length).toBeGreaterThan(0);
+      for (const arn of arns) expect(arn).toMatch(/^arn:\$\{AWS::Partition\}:/);
+    });
+  });
+});

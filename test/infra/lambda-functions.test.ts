@@ -1,0 +1,106 @@
+import { existsSync } from 'node:fs';
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lambdaFunctions, synthesizeCanonical, type SynthesizedCanonical } from './support';
+
+/** One function per kind of workflow task: the rolling release, the database step, validation, rollback and record. */
+const TASK_HANDLERS = [
+  'deploy/plan-release.ts',
+  'deploy/take-out-of-traffic.ts',
+  'deploy/check-drained.ts',
+  'deploy/install-release.ts',
+  'deploy/check-install.ts',
+  'deploy/return-to-traffic.ts',
+  'deploy/check-healthy.ts',
+  'deploy/check-alarms.ts',
+  'deploy/plan-rollback.ts',
+  'deploy/record-release.ts',
+  'database/check-database.ts',
+  'database/create-snapshot.ts',
+  'database/check-snapshot.ts',
+  'database/run-migration.ts',
+  'database/check-migration.ts',
+  'validation/preflight.ts',
+  'validation/check-bake.ts',
+];
+
+/** Oldest Node.js Lambda runtime we accept: 24 is the current LTS runtime. */
+const MIN_NODE_RUNTIME = 24;
+
+describe('FleetFlow Lambda functions', () => {
+  let synth: SynthesizedCanonical;
+
+  beforeAll(() => {
+    synth = synthesizeCanonical();
+  });
+  afterAll(() => synth?.cleanup());
+
+  it(`deploys exactly the ${TASK_HANDLERS.length} workflow task functions, each built from a handler module that exists`, () => {
+    // Prepare / Act
+    const handlers = lambdaFunctions(synth.json).map((f) => f.handler);
+
+    // Assess
+    expect(TASK_HANDLERS).toHaveLength(17);
+    expect([...handlers].sort()).toEqual([...TASK_HANDLERS].sort());
+    synth.template.resourceCountIs('AWS::Lambda::Function', TASK_HANDLERS.length);
+    expect(new Set(handlers).size).toBe(handlers.length);
+    for (const handler of handlers) expect(existsSync(new URL(`../../lambdas/${handler}`, import.meta.url)), handler).toBe(true);
+  });
+
+  it(`runs every function on Node.js ${MIN_NODE_RUNTIME} or newer`, () => {
+    const runtimes = lambdaFunctions(synth.json).map((f) => ({ handler: f.handler, runtime: String(f.properties.Runtime) }));
+
+    for (const { handler, runtime } of runtimes) {
+      const major = /^nodejs(\d+)\.x$/.exec(runtime)?.[1];
+      expect(major, `${handler} runs on ${runtime}`).toBeDefined();
+      expect(Number(major), `${handler} runs on ${runtime}`).toBeGreaterThanOrEqual(MIN_NODE_RUNTIME);
+    }
+  });
+
+  it('runs every function on arm64 with active X-Ray tracing', () => {
+    synth.template.allResourcesProperties('AWS::Lambda::Function', {
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+    });
+  });
+
+  it('sets an explicit timeout of at most 15 minutes on every function', () => {
+    for (const fn of lambdaFunctions(synth.json)) {
+      expect(fn.properties.Timeout, `${fn.handler} has no Timeout`).toEqual(expect.any(Number));
+      expect(fn.properties.Timeout as number).toBeGreaterThan(0);
+      expect(fn.properties.Timeout as number).toBeLessThanOrEqual(900);
+    }
+  });
+
+  it('logs every function as JSON into a log group of its own, with a retention', () => {
+    synth.template.allResourcesProperties('AWS::Lambda::Function', {
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.anyValue() } },
+    });
+
+    const logGroupIds = lambdaFunctions(synth.json).map((f) => (f.properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref);
+    expect(new Set(logGroupIds).size, 'log groups are shared between functions').toBe(logGroupIds.length);
+    for (const id of logGroupIds) {
+      const logGroup = synth.json.Resources[id];
+      expect(logGroup?.Type, `${id} is not a log group of this stack`).toBe('AWS::Logs::LogGroup');
+      expect(logGroup?.Properties?.RetentionInDays, `${id} keeps logs forever`).toEqual(expect.any(Number));
+    }
+  });
+
+  it('gives every function a role of its own that only Lambda can assume', () => {
+    const roleIds = lambdaFunctions(synth.json).map((f) => f.roleLogicalId);
+
+    expect(new Set(roleIds).size, 'roles are shared between functions').toBe(roleIds.length);
+    for (const id of roleIds) {
+      expect(synth.json.Resources[id]?.Properties?.AssumeRolePolicyDocument).toEqual({
+        Version: '2012-10-17',
+        Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
+      });
+    }
+  });
+
+  it('enables source maps so stack traces point at the TypeScript handlers', () => {
+    synth.template.allResourcesProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ NODE_OPTIONS: Match.stringLikeRegexp('--enable-source-maps') }) },
+    });
+  });
+});

@@ -1,0 +1,196 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalEnvironment, onlyResourceOfType, synthesizeCanonical, TEST_ENV, type SynthesizedCanonical } from './support';
+
+const EXECUTION_METRICS = ['ExecutionsFailed', 'ExecutionsAborted', 'ExecutionsTimedOut', 'ExecutionThrottled'];
+/** The services that deliver to the encrypted topic: alarm actions and the EventBridge rule. */
+const DELIVERING_SERVICES = ['cloudwatch.amazonaws.com', 'events.amazonaws.com'];
+/** What a delivering service needs of the topic key, and nothing more. */
+const DELIVERY_KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey*'];
+
+const canonical = canonicalEnvironment();
+
+interface KeyPolicyStatement {
+  Effect: string;
+  Principal?: { Service?: string | string[]; AWS?: unknown } | string;
+  Action: string | string[];
+  Resource?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+const asList = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+const servicesOf = (s: KeyPolicyStatement) => (typeof s.Principal === 'object' ? asList(s.Principal.Service) : []);
+
+describe('FleetFlow deploy state machine', () => {
+  let synth: SynthesizedCanonical;
+  let stateMachineId: string;
+  let topicId: string;
+
+  const keyPolicy = (): KeyPolicyStatement[] => {
+    const keyId = (synth.json.Resources[topicId]!.Properties!.KmsMasterKeyId as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    return asList((synth.json.Resources[keyId]!.Properties!.KeyPolicy as { Statement: KeyPolicyStatement[] }).Statement);
+  };
+
+  beforeAll(() => {
+    synth = synthesizeCanonical();
+    [stateMachineId] = Object.keys(synth.template.findResources('AWS::StepFunctions::StateMachine'));
+    [topicId] = Object.keys(synth.template.findResources('AWS::SNS::Topic'));
+  });
+  afterAll(() => synth?.cleanup());
+
+  it('is a single standard state machine named after the environment', () => {
+    synth.template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    synth.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'fleetflow-canonical-deploy',
+      StateMachineType: Match.absent(),
+    });
+  });
+
+  it('logs every execution at level ALL, with execution data, to a log group the stack owns', () => {
+    synth.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: true,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } } }],
+      },
+    });
+
+    const props = synth.json.Resources[stateMachineId]!.Properties as {
+      LoggingConfiguration: { Destinations: Array<{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [string, string] } } }> };
+    };
+    const [logGroupId] = props.LoggingConfiguration.Destinations[0]!.CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'];
+    const logGroup = synth.json.Resources[logGroupId]!;
+    expect(logGroup.Type).toBe('AWS::Logs::LogGroup');
+    expect(logGroup.Properties?.RetentionInDays).toEqual(expect.any(Number));
+  });
+
+  it('traces executions with X-Ray', () => {
+    synth.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      TracingConfiguration: { Enabled: true },
+    });
+  });
+
+  it.each(EXECUTION_METRICS)('alarms on %s and notifies the SNS topic', (metricName) => {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/States',
+      MetricName: metricName,
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: stateMachineId } }],
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: topicId }],
+    });
+  });
+
+  it('encrypts the notification topic with a customer managed key that rotates', () => {
+    synth.template.resourceCountIs('AWS::SNS::Topic', 1);
+    synth.template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
+    });
+    const keyRef = (synth.json.Resources[topicId]!.Properties!.KmsMasterKeyId as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    expect(synth.json.Resources[keyRef]?.Type).toBe('AWS::KMS::Key');
+    expect(synth.json.Resources[keyRef]?.Properties?.EnableKeyRotation).toBe(true);
+  });
+
+  it('lets CloudWatch use the topic key, so alarm notifications can be published to the encrypted topic', () => {
+    const statements = keyPolicy().filter((s) => s.Effect === 'Allow' && servicesOf(s).includes('cloudwatch.amazonaws.com'));
+
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) expect(asList(statement.Action)).toEqual(expect.arrayContaining(DELIVERY_KEY_ACTIONS));
+  });
+
+  it('lets CloudWatch and EventBridge use the topic key for kms:Decrypt and kms:GenerateDataKey*, from this account only', () => {
+    synth.template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Principal: { Service: Match.arrayEquals(DELIVERING_SERVICES) },
+            Action: Match.arrayEquals(DELIVERY_KEY_ACTIONS),
+            Resource: '*',
+            Condition: { StringEquals: { 'aws:SourceAccount': TEST_ENV.account } },
+          },
+        ]),
+      },
+    });
+  });
+
+  // The stock SnsTopic rule target would add a key policy statement for EventBridge with no
+  // aws:SourceAccount condition, letting any account's EventBridge use the key.
+  it('grants services nothing else in the key policy: only those actions, only those services, always under aws:SourceAccount', () => {
+    const account = `arn:\${AWS::Partition}:iam::${TEST_ENV.account}:root`;
+    const render = (value: unknown) => JSON.stringify(value);
+    const problems = keyPolicy().flatMap((s, i) => {
+      // The key's administration by the account itself (CDK's default first statement) is not a service grant.
+      if (typeof s.Principal === 'object' && s.Principal.AWS !== undefined) {
+        return render(s.Principal.AWS).includes(`:iam::${TEST_ENV.account}:root`) ? [] : [`statement ${i}: grants ${render(s.Principal.AWS)} (not ${account})`];
+      }
+      const out: string[] = [];
+      const services = servicesOf(s);
+      if (services.length === 0) out.push(`statement ${i}: principal ${render(s.Principal)} is neither the account nor a delivering service`);
+      for (const service of services) if (!DELIVERING_SERVICES.includes(service)) out.push(`statement ${i}: grants ${service}`);
+      if (s.Effect === 'Allow' && render([...asList(s.Action)].sort()) !== render(DELIVERY_KEY_ACTIONS)) {
+        out.push(`statement ${i}: ${services.join(',')} may ${asList(s.Action).join(',')}`);
+      }
+      if (s.Condition?.StringEquals?.['aws:SourceAccount'] !== TEST_ENV.account) {
+        out.push(`statement ${i}: ${services.join(',')} may use the key without aws:SourceAccount = ${TEST_ENV.account}`);
+      }
+      return out;
+    });
+
+    expect(problems).toEqual([]);
+  });
+
+  it('forwards the release events of this environment (source fleetflow, detail.environment canonical) to the topic', () => {
+    synth.template.resourceCountIs('AWS::Events::Rule', 1);
+    synth.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['fleetflow'], detail: { environment: [canonical.name] } },
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { Ref: topicId } })],
+    });
+    const rule = synth.json.Resources[onlyResourceOfType(synth.json, 'AWS::Events::Rule')]!.Properties!;
+    // The default bus: the one the workflow's PutEvents tasks write to.
+    expect(rule.EventBusName).toBeUndefined();
+    expect(Object.keys(rule.EventPattern as object).sort()).toEqual(['detail', 'source']);
+  });
+
+  describe('lock table', () => {
+    let table: Record<string, unknown>;
+
+    beforeAll(() => {
+      table = synth.json.Resources[onlyResourceOfType(synth.json, 'AWS::DynamoDB::Table')]!.Properties!;
+    });
+
+    it("keys the lock by the environment's name (partition key environment, a string, no sort key)", () => {
+      expect(table.KeySchema).toEqual([{ AttributeName: 'environment', KeyType: 'HASH' }]);
+      expect(table.AttributeDefinitions).toEqual([{ AttributeName: 'environment', AttributeType: 'S' }]);
+    });
+
+    it('bills per request, so a release is never throttled by provisioned capacity', () => {
+      expect(table.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(table.ProvisionedThroughput).toBeUndefined();
+    });
+
+    it('has point-in-time recovery and encryption at rest', () => {
+      expect(table.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(table.SSESpecification).toMatchObject({ SSEEnabled: true });
+    });
+  });
+
+  it('denies publishing to the topic over plain HTTP (enforces TLS)', () => {
+    synth.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 'sns:Publish',
+            Resource: { Ref: topicId },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+});

@@ -1,0 +1,299 @@
+/**
+ * Shared fixtures for the infrastructure tests: the canonical app synthesized the way
+ * `cdk synth` builds it (same stack id, same cdk.json context, cdk-nag attached), into a
+ * temporary cloud assembly, plus small readers for the parts of the template the tests
+ * reason about (IAM statements per function, ARNs rendered as text).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import cdkNag from 'cdk-nag';
+import { HANDLER_METADATA_KEY } from '../../lib/constructs/fleetflow-function';
+import { FleetFlowStack } from '../../lib/fleetflow-stack';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A concrete account and region, so any ARN that inlines them instead of using tokens shows up. */
+export const TEST_ENV = { account: '123456789012', region: 'eu-west-1' } as const;
+
+export const STACK_ID = 'FleetFlow-canonical';
+
+/** A fresh, mutable copy of environments/canonical.json. */
+export function canonicalEnvironment(): CanonicalEnvironment {
+  return JSON.parse(readFileSync(join(REPO_ROOT, 'environments/canonical.json'), 'utf8')) as CanonicalEnvironment;
+}
+
+/** Just enough of the raw (unvalidated) environment file for tests to read and edit it. */
+export interface CanonicalEnvironment {
+  name: string;
+  tiers: Array<{
+    name: string;
+    role: string;
+    hosts?: { tags: Record<string, string> };
+    traffic?: { kind: string; targetGroups?: string[]; drain?: SsmCommand; undrain?: SsmCommand };
+    install?: SsmCommand;
+    database?: { instanceIdentifier?: string; migration?: SsmCommand & { runnerTier?: string }; [key: string]: unknown };
+    batch?: { maxUnavailable: number | string; minHealthyPercent: number };
+    alarms?: string[];
+    [key: string]: unknown;
+  }>;
+  validation?: {
+    alarms?: string[];
+    alarmPrefixes?: string[];
+    approval?: { required?: boolean; timeoutSeconds?: number };
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+export interface SsmCommand {
+  document: string;
+  parameters?: Record<string, string[]>;
+  [key: string]: unknown;
+}
+
+/** The context `cdk synth` passes from cdk.json (feature flags such as minimizePolicies). */
+function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  return cdkJson.context ?? {};
+}
+
+export interface CanonicalApp {
+  readonly app: App;
+  readonly stack: FleetFlowStack;
+  /** Temporary cloud assembly directory; remove it with `cleanup()`. */
+  readonly outdir: string;
+  cleanup(): void;
+}
+
+export interface BuildOptions {
+  /** Raw environment definition. @default the canonical environment */
+  readonly environment?: unknown;
+  /** Run esbuild for the Lambda assets. @default false (bundling skipped) */
+  readonly bundling?: boolean;
+  /** Attach cdk-nag AwsSolutions checks, as bin/app.ts does. @default false */
+  readonly nag?: boolean;
+}
+
+/** Builds (does not synthesize) the app the way bin/app.ts does, into a temporary outdir. */
+export function buildCanonicalApp(options: BuildOptions = {}): CanonicalApp {
+  const outdir = mkdtempSync(join(tmpdir(), 'fleetflow-infra-'));
+  const context: Record<string, unknown> = { ...cdkJsonContext() };
+  if (!options.bundling) context['aws:cdk:bundling-stacks'] = [];
+  const cleanup = () => rmSync(outdir, { recursive: true, force: true });
+  const app = new App({ outdir, context });
+  let stack: FleetFlowStack;
+  try {
+    stack = new FleetFlowStack(app, STACK_ID, {
+      environment: options.environment ?? canonicalEnvironment(),
+      env: TEST_ENV,
+      description: 'FleetFlow: rolling releases and recovery of a multi-tier service',
+    });
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+  if (options.nag) Validations.of(app).addPlugins(new cdkNag.AwsSolutionsChecks(app, { verbose: true }));
+  return { app, stack, outdir, cleanup };
+}
+
+export interface SynthesizedCanonical extends CanonicalApp {
+  readonly template: Template;
+  /** The template as plain JSON, for walks that `Template` matchers cannot express. */
+  readonly json: CfnTemplate;
+}
+
+/** Builds and synthesizes once; `Template.fromStack` then reuses the synthesized assembly. */
+export function synthesizeCanonical(options: BuildOptions = {}): SynthesizedCanonical {
+  const built = buildCanonicalApp(options);
+  try {
+    built.app.synth();
+  } catch (err) {
+    built.cleanup();
+    throw err;
+  }
+  const template = Template.fromStack(built.stack);
+  return { ...built, template, json: template.toJSON() as CfnTemplate };
+}
+
+// --- template readers ---
+
+export interface CfnResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+  readonly Metadata?: Record<string, unknown>;
+}
+
+export interface CfnTemplate {
+  readonly Resources: Record<string, CfnResource>;
+}
+
+export interface PolicyStatement {
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action: string[];
+  /** Each resource rendered as text; see `renderValue`. */
+  readonly Resource: string[];
+  readonly Condition?: Record<string, Record<string, unknown>>;
+  /** Logical ID of the policy (or role, for inline policies) the statement came from. */
+  readonly source: string;
+}
+
+/**
+ * Renders a CloudFormation value as text: `{ Ref: X }` becomes `${X}`, `Fn::GetAtt [A, B]`
+ * becomes `${A.B}`, `Fn::Join` is joined. So `arn:${AWS::Partition}:ec2:...` is an ARN that
+ * uses the partition token and `arn:aws:ec2:...` one that hard-codes it.
+ */
+export function renderValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object') {
+    const v = value as Record<string, unknown>;
+    if ('Ref' in v) return `\${${String(v.Ref)}}`;
+    if ('Fn::GetAtt' in v) return `\${${(v['Fn::GetAtt'] as string[]).join('.')}}`;
+    if ('Fn::Join' in v) {
+      const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+      return parts.map(renderValue).join(separator);
+    }
+  }
+  return JSON.stringify(value);
+}
+
+const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+function normalizeStatements(document: unknown, source: string): PolicyStatement[] {
+  const statements = asArray((document as { Statement?: unknown } | undefined)?.Statement) as Array<Record<string, unknown>>;
+  return statements.map((s) => ({
+    Effect: s.Effect as 'Allow' | 'Deny',
+    Action: asArray(s.Action as string | string[]),
+    Resource: asArray(s.Resource).map(renderValue),
+    ...(s.Condition ? { Condition: s.Condition as Record<string, Record<string, unknown>> } : {}),
+    source,
+  }));
+}
+
+const logicalIdOf = (value: unknown): string | undefined => {
+  const v = value as { Ref?: string; 'Fn::GetAtt'?: string[] } | undefined;
+  return v?.Ref ?? v?.['Fn::GetAtt']?.[0];
+};
+
+/** Every identity-policy statement attached to the role, from AWS::IAM::Policy resources and inline policies. */
+export function roleStatements(template: CfnTemplate, roleLogicalId: string): PolicyStatement[] {
+  const out: PolicyStatement[] = [];
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') {
+      const roles = asArray(resource.Properties?.Roles).map(logicalIdOf);
+      if (roles.includes(roleLogicalId)) out.push(...normalizeStatements(resource.Properties?.PolicyDocument, id));
+    }
+  }
+  const role = template.Resources[roleLogicalId];
+  for (const inline of asArray(role?.Properties?.Policies) as Array<{ PolicyDocument: unknown }>) {
+    out.push(...normalizeStatements(inline.PolicyDocument, roleLogicalId));
+  }
+  return out;
+}
+
+/** Every identity-policy statement in the template (all roles, users, groups). */
+export function allIdentityStatements(template: CfnTemplate): PolicyStatement[] {
+  const out: PolicyStatement[] = [];
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') {
+      out.push(...normalizeStatements(resource.Properties?.PolicyDocument, id));
+    }
+    if (resource.Type === 'AWS::IAM::Role') {
+      for (const inline of asArray(resource.Properties?.Policies) as Array<{ PolicyDocument: unknown }>) {
+        out.push(...normalizeStatements(inline.PolicyDocument, id));
+      }
+    }
+  }
+  return out;
+}
+
+export interface LambdaFunctionInfo {
+  readonly logicalId: string;
+  /** Handler module relative to `lambdas/`, from the function's metadata, e.g. `deploy/plan-release.ts`. */
+  readonly handler: string;
+  readonly roleLogicalId: string;
+  readonly properties: Record<string, unknown>;
+}
+
+export function lambdaFunctions(template: CfnTemplate): LambdaFunctionInfo[] {
+  return Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+    .map(([logicalId, r]) => ({
+      logicalId,
+      handler: String(r.Metadata?.[HANDLER_METADATA_KEY]),
+      roleLogicalId: String(logicalIdOf(r.Properties?.Role)),
+      properties: r.Properties ?? {},
+    }));
+}
+
+/**
+ * The function whose handler module is `name`: a module path relative to `lambdas/`
+ * (`database/run-migration.ts`), or a bare name for `deploy/<name>.ts`.
+ */
+export function lambdaByHandler(template: CfnTemplate, name: string): LambdaFunctionInfo {
+  const module = name.includes('/') ? name : `deploy/${name}.ts`;
+  const fn = lambdaFunctions(template).find((f) => f.handler === module);
+  if (!fn) throw new Error(`no Lambda function with handler ${module}`);
+  return fn;
+}
+
+/** Logical ID of the one resource of the type; throws unless there is exactly one. */
+export function onlyResourceOfType(template: CfnTemplate, type: string): string {
+  const ids = Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === type)
+    .map(([id]) => id);
+  if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}: ${ids.join(', ')}`);
+  return ids[0]!;
+}
+
+/** Logical ID of the deploy state machine's execution role. */
+export function stateMachineRoleId(template: CfnTemplate): string {
+  const machine = template.Resources[onlyResourceOfType(template, 'AWS::StepFunctions::StateMachine')]!;
+  const role = logicalIdOf(machine.Properties?.RoleArn);
+  if (!role) throw new Error('the state machine names no role of this stack');
+  return role;
+}
+
+/**
+ * Whether a granted resource pattern (rendered as `renderValue` does, with IAM's `*` and `?`
+ * wildcards) covers the given resource, e.g. `...:parameter/*` covers `...:parameter/a/b`.
+ */
+export function resourceCovers(pattern: string, resource: string): boolean {
+  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${regex}$`).test(resource);
+}
+
+/** IAM action matching, with `*` and `?` wildcards in the granted action and case-insensitive service/action names. */
+export function grantsAction(statement: PolicyStatement, action: string): boolean {
+  return statement.Action.some((granted) => {
+    const pattern = granted.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    return new RegExp(`^${pattern}$`, 'i').test(action);
+  });
+}
+
+/** Statements in the list that allow the action. */
+export function allowing(statements: readonly PolicyStatement[], action: string): PolicyStatement[] {
+  return statements.filter((s) => s.Effect === 'Allow' && grantsAction(s, action));
+}
+
+/** The ARN the stack should produce, rendered as `renderValue` does, for the test account and region. */
+export function expectedArn(service: string, resource: string, account: string = TEST_ENV.account): string {
+  return `arn:\${AWS::Partition}:${service}:${TEST_ENV.region}:${account}:${resource}`;
+}
+
+/** The ARN of an SSM document named in an environment: AWS-owned documents live in no account. */
+export function expectedDocumentArn(document: string): string {
+  if (document.startsWith('arn:')) return document;
+  return expectedArn('ssm', `document/${document}`, document.startsWith('AWS-') ? '' : TEST_ENV.account);
+}
+
+/** Logical IDs of every role in the template that is allowed the action. */
+export function rolesAllowing(template: CfnTemplate, action: string): string[] {
+  return Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::IAM::Role')
+    .map(([id]) => id)
+    .filter((id) => allowing(roleStatements(template, id), action).length > 0);
+}
