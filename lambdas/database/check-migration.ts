@@ -4,6 +4,7 @@
  */
 import { MigrationFailedError } from '../shared/errors';
 import { describeHosts, nextPollSeconds } from '../shared/polling';
+import { requirePhase } from '../shared/phase';
 import { cancelCommands, readProgress } from '../shared/ssm-commands';
 import type { PhaseState } from '../deploy/types';
 import type { DatabaseTaskInput } from './types';
@@ -12,8 +13,7 @@ export const handler = async (event: DatabaseTaskInput): Promise<PhaseState> => 
 
 export async function checkMigration(event: DatabaseTaskInput): Promise<PhaseState> {
   const { database } = event;
-  const phase = event.phase;
-  if (!phase) throw new TypeError('check task invoked without the phase it polls');
+  const phase = requirePhase(event);
   const now = Date.now();
   const progress = await readProgress(phase.commandIds ?? [], [database.runner.id]);
   const restore = `restore from snapshot ${database.snapshotId} if the schema must be undone; no host was touched`;

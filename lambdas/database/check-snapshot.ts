@@ -4,6 +4,7 @@
 import { DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
 import { rds } from '../shared/aws/rds';
 import { SnapshotFailedError } from '../shared/errors';
+import { requirePhase } from '../shared/phase';
 import { nextPollSeconds } from '../shared/polling';
 import type { PhaseState } from '../deploy/types';
 import type { DatabaseTaskInput } from './types';
@@ -14,8 +15,7 @@ export const handler = async (event: DatabaseTaskInput): Promise<PhaseState> => 
 
 export async function checkSnapshot(event: DatabaseTaskInput): Promise<PhaseState> {
   const { database } = event;
-  const phase = event.phase;
-  if (!phase) throw new TypeError('check task invoked without the phase it polls');
+  const phase = requirePhase(event);
   let DBSnapshots;
   try {
     ({ DBSnapshots = [] } = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: database.snapshotId })));

@@ -5,7 +5,7 @@
  */
 import { CreateDBSnapshotCommand } from '@aws-sdk/client-rds';
 import { rds } from '../shared/aws/rds';
-import { nextPollSeconds } from '../shared/polling';
+import { startPhase } from '../shared/phase';
 import type { PhaseState } from '../deploy/types';
 import type { DatabaseTaskInput } from './types';
 
@@ -27,11 +27,5 @@ export async function createSnapshot(event: DatabaseTaskInput): Promise<PhaseSta
   } catch (err) {
     if ((err as Error).name !== 'DBSnapshotAlreadyExistsFault') throw err;
   }
-  const startedAt = Date.now();
-  return {
-    startedAt,
-    deadline: startedAt + database.snapshotTimeoutSeconds * 1000,
-    done: false,
-    waitSeconds: nextPollSeconds(0, database.polling),
-  };
+  return startPhase(database.snapshotTimeoutSeconds, database.polling);
 }

@@ -3,7 +3,7 @@
  * Command to one runner host. The document receives the release and the snapshot name;
  * credentials are resolved on the host from the parameters' references.
  */
-import { nextPollSeconds } from '../shared/polling';
+import { startPhase } from '../shared/phase';
 import { sendToHosts } from '../shared/ssm-commands';
 import type { PhaseState } from '../deploy/types';
 import type { DatabaseTaskInput } from './types';
@@ -12,18 +12,11 @@ export const handler = async (event: DatabaseTaskInput): Promise<PhaseState> => 
 
 export async function runMigration(event: DatabaseTaskInput): Promise<PhaseState> {
   const { database } = event;
-  const startedAt = Date.now();
   const commandIds = await sendToHosts({
     command: database.migration,
     instanceIds: [database.runner.id],
     parameters: { release: [event.release], snapshot: [database.snapshotId] },
     comment: `fleetflow migrate ${database.instanceIdentifier} to ${event.release}`,
   });
-  return {
-    startedAt,
-    deadline: startedAt + database.migration.timeoutSeconds * 1000,
-    done: false,
-    waitSeconds: nextPollSeconds(0, database.polling),
-    commandIds,
-  };
+  return startPhase(database.migration.timeoutSeconds, database.polling, commandIds);
 }

@@ -4,14 +4,13 @@
  * back the release it had when the execution planned it.
  */
 import { sendToHosts } from '../shared/ssm-commands';
-import { nextPollSeconds } from '../shared/polling';
+import { startPhase } from '../shared/phase';
 import type { BatchTaskInput, PhaseState } from './types';
 
 export const handler = async (event: BatchTaskInput): Promise<PhaseState> => installRelease(event);
 
 export async function installRelease(event: BatchTaskInput): Promise<PhaseState> {
   const { tier, batch } = event;
-  const startedAt = Date.now();
   const commandIds: string[] = [];
   for (const [version, ids] of targetVersions(event)) {
     const sent = await sendToHosts({
@@ -22,13 +21,7 @@ export async function installRelease(event: BatchTaskInput): Promise<PhaseState>
     });
     commandIds.push(...sent);
   }
-  return {
-    startedAt,
-    deadline: startedAt + tier.install.timeoutSeconds * 1000,
-    done: false,
-    waitSeconds: nextPollSeconds(0, tier.polling),
-    commandIds,
-  };
+  return startPhase(tier.install.timeoutSeconds, tier.polling, commandIds);
 }
 
 /** The release each host must end up on, grouped so that one command serves a group. */

@@ -4,7 +4,8 @@
  * minimum healthy capacity. Draining is then polled by Check Drain.
  */
 import { InsufficientCapacityError } from '../shared/errors';
-import { describeHosts, nextPollSeconds } from '../shared/polling';
+import { startPhase } from '../shared/phase';
+import { describeHosts } from '../shared/polling';
 import { sendToHosts } from '../shared/ssm-commands';
 import { deregister, healthyTargets } from '../shared/target-health';
 import type { BatchTaskInput, PhaseState } from './types';
@@ -14,16 +15,13 @@ export const handler = async (event: BatchTaskInput): Promise<PhaseState> => tak
 export async function takeOutOfTraffic(event: BatchTaskInput): Promise<PhaseState> {
   const { tier, batch } = event;
   const ids = batch.hosts.map((h) => h.id);
-  const startedAt = Date.now();
-  const deadline = startedAt + tier.drainTimeoutSeconds * 1000;
-  const firstWait = nextPollSeconds(0, tier.polling);
 
   switch (tier.traffic.kind) {
     case 'target-group': {
       // A rollback restores the previous release even when capacity is already short.
       if (!event.rollback) await assertCapacityWithout(event, tier.traffic.targetGroupArns);
       await deregister(tier.traffic.targetGroupArns, ids);
-      return { startedAt, deadline, done: false, waitSeconds: firstWait };
+      return startPhase(tier.drainTimeoutSeconds, tier.polling);
     }
     case 'drain-command': {
       const commandIds = await sendToHosts({
@@ -31,10 +29,10 @@ export async function takeOutOfTraffic(event: BatchTaskInput): Promise<PhaseStat
         instanceIds: ids,
         comment: `fleetflow ${tier.environment}/${tier.name} drain batch ${batch.index + 1}/${batch.count}`,
       });
-      return { startedAt, deadline, done: false, waitSeconds: firstWait, commandIds };
+      return startPhase(tier.drainTimeoutSeconds, tier.polling, commandIds);
     }
     case 'none':
-      return { startedAt, deadline, done: true, waitSeconds: 0 };
+      return { ...startPhase(tier.drainTimeoutSeconds, tier.polling), done: true, waitSeconds: 0 };
   }
 }
 

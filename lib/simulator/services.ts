@@ -6,15 +6,19 @@
 import { SimulatedServiceError, validation } from './aws-errors';
 import { paginate, type SimulatedAccount } from './account';
 
+// Requests arrive as the SDK serializes them: any shape, checked by each operation.
 type Input = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 type Operation = (account: SimulatedAccount, input: Input) => object;
+
+/** A numeric request parameter outside the range the API documents. */
+function checkRange(name: string, value: number | undefined, min: number, max: number): void {
+  if (value !== undefined && (value < min || value > max)) throw validation(`${name} must be between ${min} and ${max} (received ${value})`);
+}
 
 const ec2: Record<string, Operation> = {
   DescribeInstances(account, input) {
     if (input.InstanceIds && input.MaxResults) throw validation('InstanceIds and MaxResults cannot be combined');
-    if (input.MaxResults !== undefined && (input.MaxResults < 5 || input.MaxResults > 1000)) {
-      throw validation(`MaxResults must be between 5 and 1000 (received ${input.MaxResults})`);
-    }
+    checkRange('MaxResults', input.MaxResults, 5, 1000);
     const filters: Array<{ Name: string; Values: string[] }> = input.Filters ?? [];
     const matches = [...account.hosts.values()].filter((host) => {
       if (input.InstanceIds && !input.InstanceIds.includes(host.id)) return false;
@@ -113,9 +117,7 @@ const ssm: Record<string, Operation> = {
     return { Command: { CommandId: command.id, DocumentName: command.document, InstanceIds: ids, Status: 'Pending' } };
   },
   ListCommandInvocations(account, input) {
-    if (input.MaxResults !== undefined && (input.MaxResults < 1 || input.MaxResults > 50)) {
-      throw validation(`MaxResults must be between 1 and 50 (received ${input.MaxResults})`);
-    }
+    checkRange('MaxResults', input.MaxResults, 1, 50);
     const command = account.requireCommand(input.CommandId);
     const invocations = [...command.invocations.values()].filter((i) => !input.InstanceId || i.instanceId === input.InstanceId);
     const { page, next } = paginate(invocations, input.NextToken, input.MaxResults ?? 50);
@@ -160,9 +162,7 @@ const cloudwatch: Record<string, Operation> = {
   DescribeAlarms(account, input) {
     const names: string[] | undefined = input.AlarmNames;
     if (names && names.length > 100) throw validation(`AlarmNames may hold at most 100 names (received ${names.length})`);
-    if (input.MaxRecords !== undefined && (input.MaxRecords < 1 || input.MaxRecords > 100)) {
-      throw validation(`MaxRecords must be between 1 and 100 (received ${input.MaxRecords})`);
-    }
+    checkRange('MaxRecords', input.MaxRecords, 1, 100);
     const types: string[] = input.AlarmTypes ?? ['MetricAlarm'];
     if (names && input.AlarmNamePrefix) throw validation('AlarmNames and AlarmNamePrefix cannot be combined');
     const alarms = [...account.alarms.values()]
