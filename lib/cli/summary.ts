@@ -9,11 +9,12 @@ export function formatHumanSummary(report: SimulationReport): string {
   lines.push(`Release ${report.release ?? '?'} on ${report.environment}: ${report.status}`);
   if (report.error) lines.push(`  ${report.error}: ${report.cause ?? ''}`);
   lines.push('');
-  lines.push('  host    tier      release   recorded  in service');
+  const rows = [['host', 'tier', 'release', 'recorded', 'in service']];
   for (const h of report.hosts) {
-    const flag = h.halfInstalled ? '  HALF-INSTALLED' : '';
-    lines.push(`  ${h.name.padEnd(7)} ${h.tier.padEnd(9)} ${h.version.padEnd(9)} ${h.recordedVersion.padEnd(9)} ${h.inService ? 'yes' : 'NO'}${flag}`);
+    rows.push([h.name, h.tier, h.version, h.recordedVersion, `${h.inService ? 'yes' : 'NO'}${h.halfInstalled ? '  HALF-INSTALLED' : ''}`]);
   }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const row of rows) lines.push(`  ${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}`);
   lines.push('');
   for (const [tier, min] of Object.entries(report.minInService)) {
     const required = report.minHealthyRequired[tier];
