@@ -1,7 +1,7 @@
 /**
  * npm run bench: the figures MISSION.md sets targets for, measured on the simulator.
  *
- * For the canonical environment and for 100- and 1,000-host fleets (canonical tiers
+ * For the canonical environment and for 100-, 1,000- and 10,000-host fleets (canonical tiers
  * with a 10%-at-a-time policy), a whole release (lock, snapshot, migration, rollout,
  * bake): makespan against its lower bound, state transitions
  * (total and per batch), estimated history events, the largest state payload, and the
@@ -25,6 +25,7 @@ const cases = [
   { name: 'canonical (4 app hosts)', environment: canonical, hostsPerTier: 2 },
   { name: '100 app hosts, 10% batches', environment: fleet({ maxUnavailable: '10%', minHealthyPercent: 90 }), hostsPerTier: 50 },
   { name: '1,000 app hosts, 10% batches', environment: fleet({ maxUnavailable: '10%', minHealthyPercent: 90 }), hostsPerTier: 500 },
+  { name: '10,000 app hosts, 10% batches', environment: fleet({ maxUnavailable: '10%', minHealthyPercent: 90 }), hostsPerTier: 5000 },
 ];
 
 const rows: string[][] = [

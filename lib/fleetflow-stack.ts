@@ -70,8 +70,23 @@ export class FleetFlowStack extends Stack {
       checkBake: fn('CheckBake', 'validation/check-bake.ts', 'Watch the validation alarms for the bake period'),
       planRollback: fn('PlanRollback', 'deploy/plan-rollback.ts', 'Plan the revert of every host that moved'),
       recordRelease: fn('RecordRelease', 'deploy/record-release.ts', 'Record the current and previous release'),
+      loadBatch: fn('LoadBatch', 'deploy/load-batch.ts', "Read a batch's hosts from the plan table"),
     };
     this.grantEnvironmentAccess(environment, tiers, f);
+
+    // Each batch's hosts, written by the planners and read per batch; kept a week.
+    const planTable = new dynamodb.Table(this, 'PlanTable', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: 'expiresAt',
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    for (const fun of [f.planRelease, f.planRollback]) fun.allow({ actions: ['dynamodb:BatchWriteItem'], resources: [planTable.tableArn] });
+    f.planRollback.allow({ actions: ['dynamodb:BatchGetItem'], resources: [planTable.tableArn] });
+    f.loadBatch.allow({ actions: ['dynamodb:GetItem'], resources: [planTable.tableArn] });
+    for (const fun of [f.planRelease, f.planRollback, f.loadBatch]) fun.function.addEnvironment('PLAN_TABLE', planTable.tableName);
 
     this.lockTable = new dynamodb.Table(this, 'LockTable', {
       partitionKey: { name: 'environment', type: dynamodb.AttributeType.STRING },

@@ -66,6 +66,7 @@ export interface DeployWorkflowFunctions {
   readonly checkBake: lambda.IFunction;
   readonly planRollback: lambda.IFunction;
   readonly recordRelease: lambda.IFunction;
+  readonly loadBatch: lambda.IFunction;
 }
 
 export interface DeployWorkflowProps {
@@ -397,7 +398,12 @@ export class DeployWorkflow extends Construct {
     });
     describeRolledBack.next(rolledBack);
 
-    const planRollback = this.task('Plan Rollback', this.functions.planRollback, { 'plan.$': '$.plan' }, '$.rollbackPlan');
+    const planRollback = this.task(
+      'Plan Rollback',
+      this.functions.planRollback,
+      { 'plan.$': '$.plan', 'execution.$': '$$.Execution.Name' },
+      '$.rollbackPlan',
+    );
     const revertTiers = this.tiersMap('Revert ', '$.rollbackPlan', false);
     const rebake = this.bakeLoop('Revert ');
     planRollback.next(this.notify('Notify Rolling Back', 'Rolling Back', revertTiers, true));
@@ -421,7 +427,7 @@ export class DeployWorkflow extends Construct {
         'release.$': '$.release',
         'execution.$': '$.execution',
         'tier.$': '$.tier',
-        batch: { 'index.$': '$$.Map.Item.Index', 'count.$': '$.batchCount', 'hosts.$': '$$.Map.Item.Value' },
+        batch: { 'index.$': '$$.Map.Item.Index', 'count.$': '$.batchCount', 'ref.$': '$$.Map.Item.Value' },
       },
       resultPath: sfn.JsonPath.DISCARD,
     });
@@ -461,7 +467,10 @@ export class DeployWorkflow extends Construct {
     // Nothing has changed when capacity is short: refuse without a rollback.
     forward.takeOut.addCatch(refused, { errors: ['InsufficientCapacityError'], resultPath: '$.failure' });
     catchToRollback(forward.takeOut);
-    return forward.takeOut;
+    // The batch's hosts come from the plan table; nothing has changed if they cannot be read.
+    const loadBatch = this.task(`${prefix}Load Batch`, this.functions.loadBatch, { 'ref.$': '$.batch.ref' }, '$.batch.hosts');
+    loadBatch.addCatch(refused, { errors: ['States.ALL'], resultPath: '$.failure' });
+    return loadBatch.next(forward.takeOut);
   }
 
   private rollbackPipeline(prefix: string): sfn.IChainable {

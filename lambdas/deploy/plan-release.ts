@@ -19,10 +19,11 @@ import { releaseParameterName } from '../shared/release-record';
 import { InvalidInputError, InventoryError } from '../shared/errors';
 import { describeHosts } from '../shared/polling';
 import { logger } from '../shared/logger';
+import { storePlan } from '../shared/plan-store';
 import { RELEASE_TAG } from '../shared/release-tag';
 
 export { RELEASE_TAG };
-import { QUEUED_RELEASE, type DatabasePlan, type DeployInput, type DeployPlan, type HostRef, type PlannedTier, type TrafficPlan, type ValidationPlan } from './types';
+import { QUEUED_RELEASE, type DatabasePlan, type DeployInput, type DeployPlan, type HostRef, type PlannedTier, type StoredPlan, type TrafficPlan, type ValidationPlan } from './types';
 
 const RELEASE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 const MAX_ALARM_NAMES_PER_CALL = 100;
@@ -33,10 +34,10 @@ export interface PlanReleaseEvent {
   readonly execution: string;
 }
 
-export const handler = async (event: PlanReleaseEvent): Promise<DeployPlan> => {
+export const handler = async (event: PlanReleaseEvent): Promise<StoredPlan> => {
   const plan = await planRelease(event);
   logger.info('planned release', { release: plan.release, hosts: plan.hostCount, batches: plan.batchCount });
-  return plan;
+  return storePlan(plan, event.execution);
 };
 
 const INPUT_FIELDS = ['release', 'releaseFrom', 'component', 'onValidationFailure', 'requireApproval'];

@@ -8,12 +8,14 @@ import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { ec2 } from '../shared/aws/ec2';
 import { RELEASE_TAG } from '../shared/release-tag';
 import { partition } from '../../lib/environment/batch-policy';
-import type { DeployPlan, HostRef, PlannedTier } from './types';
+import { loadPlan, storePlan } from '../shared/plan-store';
+import type { DeployPlan, HostRef, PlannedTier, StoredPlan } from './types';
 
 /** InstanceIds per DescribeInstances call; kept well under the request size limit. */
 const MAX_IDS_PER_DESCRIBE = 200;
 
-export const handler = async (event: { plan: DeployPlan }): Promise<DeployPlan> => planRollback(event.plan);
+export const handler = async (event: { plan: StoredPlan; execution: string }): Promise<StoredPlan> =>
+  storePlan(await planRollback(await loadPlan(event.plan)), event.execution, 'revert');
 
 export async function planRollback(plan: DeployPlan): Promise<DeployPlan> {
   const planned = plan.tiers.flatMap((t) => t.batches.flat());

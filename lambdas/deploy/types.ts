@@ -65,6 +65,21 @@ export interface PlannedTier {
   readonly batches: HostRef[][];
 }
 
+/** Where a batch's hosts are kept (the plan table), so the state carries batches, not hosts. */
+export interface BatchRef {
+  readonly key: string;
+  readonly size: number;
+}
+
+export interface StoredTier {
+  readonly spec: TierPlan;
+  readonly batchCount: number;
+  readonly batches: BatchRef[];
+}
+
+/** A plan as it travels through the execution: the same, with batches by reference. */
+export type StoredPlan = Omit<DeployPlan, 'tiers'> & { readonly tiers: StoredTier[] };
+
 export interface DatabasePlan {
   readonly instanceIdentifier: string;
   /** Ties the snapshot to the release and the execution. */
@@ -124,7 +139,7 @@ export interface BatchState {
   readonly release: string;
   readonly execution: string;
   readonly tier: TierPlan;
-  readonly batch: { readonly index: number; readonly count: number; readonly hosts: HostRef[] };
+  readonly batch: { readonly index: number; readonly count: number; readonly ref?: BatchRef; readonly hosts: HostRef[] };
   readonly drain?: PhaseState;
   readonly install?: PhaseState;
   readonly health?: PhaseState;

@@ -4,9 +4,10 @@
  * is for the simulator, which attaches itself to these same instances.
  */
 import { cloudwatch } from './aws/cloudwatch';
+import { dynamodb } from './aws/dynamodb';
 import { ec2 } from './aws/ec2';
 import { elbv2 } from './aws/elbv2';
 import { rds } from './aws/rds';
 import { ssm } from './aws/ssm';
 
-export const allClients = { ec2, elbv2, ssm, cloudwatch, rds } as const;
+export const allClients = { ec2, elbv2, ssm, cloudwatch, rds, dynamodb } as const;

@@ -157,6 +157,10 @@ export class SimulatedAccount {
   private seq = 0;
   private commandSeq = 0;
   private readonly observers: Array<(at: number) => void> = [];
+  /** Bumped by every change that can move a host in or out of service. */
+  private version = 0;
+  private lastObserved = { at: Number.NaN, version: -1 };
+  private groupsByTier?: Map<string, SimTargetGroup[]>;
   /** The release each host had when the simulation began; faults target any other. */
   private readonly originalRelease = new Map<string, string>();
 
@@ -213,22 +217,35 @@ export class SimulatedAccount {
     return Date.now();
   }
 
-  /** Applies every scheduled effect due by now, in time order, observing before each. */
+  /**
+   * Applies every scheduled effect due by now, in time order. The account is observed
+   * at each instant effects happen, before them (the state that lasted until then) and
+   * after all of them (the state from then on).
+   */
   settle(): void {
     const now = this.now();
     this.effects.sort((a, b) => a.at - b.at || a.seq - b.seq);
     while (this.effects.length > 0 && this.effects[0]!.at <= now) {
-      const effect = this.effects.shift()!;
-      this.observe(effect.at);
-      effect.apply();
-      this.observe(effect.at);
+      const at = this.effects[0]!.at;
+      this.observe(at);
+      while (this.effects.length > 0 && this.effects[0]!.at === at) this.effects.shift()!.apply();
+      this.changed();
+      this.observe(at);
     }
     this.observe(now);
   }
 
+  /** Observers see the account whenever time has moved or something changed since they last did. */
   observe(at: number): void {
+    if (at === this.lastObserved.at && this.version === this.lastObserved.version) return;
+    this.lastObserved = { at, version: this.version };
     for (const db of this.databases.values()) if (db.status !== 'available') db.availableThroughout = false;
     for (const observer of this.observers) observer(at);
+  }
+
+  /** Marks a change that may move hosts in or out of service. */
+  changed(): void {
+    this.version += 1;
   }
 
   private schedule(at: number, apply: () => void): void {
@@ -276,9 +293,18 @@ export class SimulatedAccount {
 
   /** In service: healthy in every target group of its tier (or, clustered, undrained and healthy). */
   inService(host: SimHost, at = this.now()): boolean {
-    const groups = [...this.targetGroups.values()].filter((g) => g.tier === host.tier);
+    const groups = this.groupsOf(host.tier);
     if (groups.length > 0) return groups.every((g) => this.targetState(g, host.id, at) === 'healthy');
     return this.hostHealthyAt(host, at) && !host.drained;
+  }
+
+  /** Target groups are fixed once the account is seeded. */
+  groupsOf(tier: string): SimTargetGroup[] {
+    if (!this.groupsByTier) {
+      this.groupsByTier = new Map();
+      for (const group of this.targetGroups.values()) this.groupsByTier.set(group.tier, [...(this.groupsByTier.get(group.tier) ?? []), group]);
+    }
+    return this.groupsByTier.get(tier) ?? [];
   }
 
   // ---------- throttling ----------
@@ -320,6 +346,7 @@ export class SimulatedAccount {
     const drainMs = this.faults.drainStuck.has(host.name) ? Number.POSITIVE_INFINITY : host.profile.drainSeconds * 1000;
     target.deregisteredAt = now;
     target.drainEndsAt = now + Math.min(drainMs, group.deregistrationDelaySeconds * 1000);
+    this.changed();
     this.schedule(target.drainEndsAt, () => {
       if (group.targets.get(id) === target && target.deregisteredAt !== undefined) group.targets.delete(id);
     });
@@ -334,6 +361,7 @@ export class SimulatedAccount {
     if (target && target.deregisteredAt === undefined) return; // already registered
     // Registering a draining target cancels the deregistration; health checks start over.
     group.targets.set(id, { registeredAt: this.now() });
+    this.changed();
   }
 
   // ---------- SSM Run Command ----------

@@ -26,4 +26,5 @@ export const THROTTLING_ERROR_BY_SERVICE: Record<string, string> = {
   ssm: 'ThrottlingException',
   cloudwatch: 'Throttling',
   rds: 'Throttling',
+  dynamodb: 'ThrottlingException',
 };

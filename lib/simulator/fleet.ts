@@ -36,6 +36,8 @@ export const TARGET_GROUP_PROFILE: TargetGroupProfile = {
 
 /** The simulated name of the stack's lock table (the state machine's TableName resolves to it). */
 export const LOCK_TABLE_NAME = 'fleetflow-lock-table';
+/** The simulated plan table; the simulator sets PLAN_TABLE to it for the handlers. */
+export const PLAN_TABLE_NAME = 'fleetflow-plan-table';
 
 /** Every parameter reference ("/path") exists as a SecureString with a value only the host sees. */
 function seedSecrets(account: SimulatedAccount, parameters: Record<string, string[]>): void {
@@ -101,6 +103,7 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
     if (![...account.alarms.keys()].some((a) => a.startsWith(prefix))) account.addAlarm(`${prefix}errors`, tiers.length ? tiers : applicationTiers);
   }
   account.tables.set(LOCK_TABLE_NAME, new Map());
+  account.tables.set(PLAN_TABLE_NAME, new Map());
   let dbSerial = 0;
   for (const tier of environment.tiers) {
     if (isHostTier(tier)) continue;

@@ -12,7 +12,7 @@ import { synthesizeLocalStateMachine, type LocalStateMachine } from './definitio
 import { releaseParameterName } from '../../lambdas/shared/release-record';
 import { parseFaults } from './faults';
 import { APPROVER_RESPONSE_SECONDS, callIntegration } from './integrations';
-import { seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
+import { PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
 import { attachSimulator } from './intercept';
 import { describeEvent, readableCause, type ExecutionEvent } from './progress';
 import { stopMapIterationsAfterFailure } from './map-semantics';
@@ -93,7 +93,7 @@ interface PlanView {
   release: string;
   database?: unknown;
   validation?: { bakeSeconds: number; approval: { required: boolean } };
-  tiers: Array<{ spec: { name: string; minHealthy: number; healthyAfterSeconds: number; traffic: { kind: string } }; batches: Array<Array<{ id: string }>> }>;
+  tiers: Array<{ spec: { name: string; minHealthy: number; healthyAfterSeconds: number; traffic: { kind: string } }; batches: Array<{ key: string }> }>;
 }
 
 const machineCache = new Map<string, LocalStateMachine>();
@@ -283,6 +283,8 @@ function useSimulatedAwsEnvironment(): () => void {
     AWS_SECRET_ACCESS_KEY: 'simulated-secret-not-used-outside-this-process',
     AWS_SESSION_TOKEN: 'simulated',
     POWERTOOLS_LOG_LEVEL: process.env.FLEETFLOW_LAMBDA_LOG_LEVEL ?? 'SILENT',
+    // The stack sets it on the functions that read or write the plan table.
+    PLAN_TABLE: PLAN_TABLE_NAME,
   };
   const saved = Object.fromEntries(Object.keys(overrides).map((k) => [k, process.env[k]]));
   Object.assign(process.env, overrides);
@@ -305,12 +307,14 @@ async function warmUpClients(clients: Record<string, { send: (c: never) => Promi
   const { DescribeTargetGroupsCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2');
   const { DescribeAlarmsCommand } = await import('@aws-sdk/client-cloudwatch');
   const { GetCommandInvocationCommand } = await import('@aws-sdk/client-ssm');
+  const { GetItemCommand } = await import('@aws-sdk/client-dynamodb');
   try {
     await Promise.allSettled([
       clients.ec2!.send(new DescribeInstancesCommand({}) as never),
       clients.elbv2!.send(new DescribeTargetGroupsCommand({}) as never),
       clients.cloudwatch!.send(new DescribeAlarmsCommand({}) as never),
       clients.ssm!.send(new GetCommandInvocationCommand({ CommandId: 'warm-up', InstanceId: 'i-0' }) as never),
+      clients.dynamodb!.send(new GetItemCommand({ TableName: PLAN_TABLE_NAME, Key: { pk: { S: 'warm-up' } } }) as never),
     ]);
   } finally {
     detach();
@@ -419,8 +423,10 @@ export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): nu
   }
   for (const tier of plan.tiers) {
     const groups = [...account.targetGroups.values()].filter((g) => g.tier === tier.spec.name);
-    for (const batch of tier.batches) {
-      const hosts = batch.map((h) => account.requireHost(h.id));
+    for (const ref of tier.batches) {
+      const stored = account.tables.get(PLAN_TABLE_NAME)?.get(ref.key)?.hosts?.S;
+      if (!stored) throw new Error(`batch ${ref.key} is not in the simulated plan table`);
+      const hosts = (JSON.parse(stored) as Array<{ id: string }>).map((h) => account.requireHost(h.id));
       const slowest = (f: (h: (typeof hosts)[number]) => number) => Math.max(0, ...hosts.map(f));
       if (tier.spec.traffic.kind === 'target-group') {
         const delay = Math.min(...groups.map((g) => g.deregistrationDelaySeconds));

@@ -23,6 +23,7 @@ import {
   TEST_ENV,
   type PolicyStatement,
   type SynthesizedCanonical,
+  resourceOfType,
 } from './support';
 
 /** Actions that change something (or reach into another resource), none of which may be granted on "*". */
@@ -352,14 +353,27 @@ describe('FleetFlow IAM permissions', () => {
       machineStatements = roleStatements(synth.json, stateMachineRoleId(synth.json));
     });
 
-    it('may PutItem, GetItem and DeleteItem on the lock table, and nothing else in DynamoDB, nowhere else', () => {
-      const tableArn = expectedArn('dynamodb', `table/\${${onlyResourceOfType(synth.json, 'AWS::DynamoDB::Table')}}`);
-      const dynamo = statements.filter((s) => s.Action.some((a) => a.toLowerCase().startsWith('dynamodb:')));
+    it('may PutItem, GetItem and DeleteItem on the lock table, from the state machine only', () => {
+      const lockArn = expectedArn('dynamodb', `table/\${${resourceOfType(synth.json, 'AWS::DynamoDB::Table', 'LockTable')}}`);
+      const onLock = statements.filter((s) => s.Action.some((a) => a.toLowerCase().startsWith('dynamodb:')) && s.Resource.includes(lockArn));
 
-      expect([...new Set(dynamo.flatMap((s) => s.Action))].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
-      expect(namesOf([...new Set(dynamo.map((s) => s.source))].flatMap((source) => rolesOfPolicy(source)))).toEqual([STATE_MACHINE]);
-      for (const statement of dynamo) expect(statement.Resource, describeStatement(statement)).toEqual([tableArn]);
-      expect(namesOf(rolesAllowing(synth.json, 'dynamodb:GetItem'))).toEqual([STATE_MACHINE]);
+      expect([...new Set(onLock.flatMap((s) => s.Action))].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+      expect(namesOf([...new Set(onLock.map((s) => s.source))].flatMap((source) => rolesOfPolicy(source)))).toEqual([STATE_MACHINE]);
+      for (const statement of onLock) expect(statement.Resource, describeStatement(statement)).toEqual([lockArn]);
+    });
+
+    it('writes the plan table only from the planners and reads it only to plan a rollback or load a batch', () => {
+      const planArn = `\${${resourceOfType(synth.json, 'AWS::DynamoDB::Table', 'PlanTable')}.Arn}`;
+      const dynamo = statements.filter((s) => s.Action.some((a) => a.toLowerCase().startsWith('dynamodb:')));
+      const onPlan = dynamo.filter((s) => !s.Resource.some((r) => r.includes('LockTable')));
+
+      for (const statement of onPlan) expect(statement.Resource, describeStatement(statement)).toEqual([planArn]);
+      expect(namesOf(rolesAllowing(synth.json, 'dynamodb:BatchWriteItem')).sort()).toEqual(['deploy/plan-release.ts', 'deploy/plan-rollback.ts']);
+      expect(namesOf(rolesAllowing(synth.json, 'dynamodb:BatchGetItem'))).toEqual(['deploy/plan-rollback.ts']);
+      expect(namesOf(rolesAllowing(synth.json, 'dynamodb:GetItem')).sort()).toEqual(['deploy/load-batch.ts', STATE_MACHINE].sort());
+      expect([...new Set(dynamo.flatMap((s) => s.Action))].sort()).toEqual(
+        ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+      );
     });
 
     it(`may describe only executions of fleetflow-${canonical.name}-* state machines (the lock holder), never "*"`, () => {

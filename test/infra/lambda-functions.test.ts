@@ -15,6 +15,7 @@ const TASK_HANDLERS = [
   'deploy/check-alarms.ts',
   'deploy/plan-rollback.ts',
   'deploy/record-release.ts',
+  'deploy/load-batch.ts',
   'database/check-database.ts',
   'database/create-snapshot.ts',
   'database/check-snapshot.ts',
@@ -40,7 +41,7 @@ describe('FleetFlow Lambda functions', () => {
     const handlers = lambdaFunctions(synth.json).map((f) => f.handler);
 
     // Assess
-    expect(TASK_HANDLERS).toHaveLength(17);
+    expect(TASK_HANDLERS).toHaveLength(18);
     expect([...handlers].sort()).toEqual([...TASK_HANDLERS].sort());
     synth.template.resourceCountIs('AWS::Lambda::Function', TASK_HANDLERS.length);
     expect(new Set(handlers).size).toBe(handlers.length);

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalEnvironment, onlyResourceOfType, synthesizeCanonical, TEST_ENV, type SynthesizedCanonical } from './support';
+import { canonicalEnvironment, onlyResourceOfType, resourceOfType, synthesizeCanonical, TEST_ENV, type SynthesizedCanonical } from './support';
 
 const EXECUTION_METRICS = ['ExecutionsFailed', 'ExecutionsAborted', 'ExecutionsTimedOut', 'ExecutionThrottled'];
 /** The services that deliver to the encrypted topic: alarm actions and the EventBridge rule. */
@@ -158,7 +158,7 @@ describe('FleetFlow deploy state machine', () => {
     let table: Record<string, unknown>;
 
     beforeAll(() => {
-      table = synth.json.Resources[onlyResourceOfType(synth.json, 'AWS::DynamoDB::Table')]!.Properties!;
+      table = synth.json.Resources[resourceOfType(synth.json, 'AWS::DynamoDB::Table', 'LockTable')]!.Properties!;
     });
 
     it("keys the lock by the environment's name (partition key environment, a string, no sort key)", () => {

@@ -249,6 +249,15 @@ export function onlyResourceOfType(template: CfnTemplate, type: string): string 
   return ids[0]!;
 }
 
+/** Logical ID of the one resource of a type whose logical ID starts with `prefix`. */
+export function resourceOfType(template: CfnTemplate, type: string, prefix: string): string {
+  const ids = Object.entries(template.Resources)
+    .filter(([id, r]) => r.Type === type && id.startsWith(prefix))
+    .map(([id]) => id);
+  if (ids.length !== 1) throw new Error(`expected one ${type} named ${prefix}*, found ${ids.length}: ${ids.join(', ')}`);
+  return ids[0]!;
+}
+
 /** Logical ID of the deploy state machine's execution role. */
 export function stateMachineRoleId(template: CfnTemplate): string {
   const machine = template.Resources[onlyResourceOfType(template, 'AWS::StepFunctions::StateMachine')]!;

@@ -263,8 +263,11 @@ describe('FleetFlow deploy workflow definition', () => {
   it.each(BATCH_LOOPS)('%s: rolls a batch back when any forward step fails, and restores traffic when the rollback fails', (mapName) => {
     const loop = batchLoop(definition, mapName);
     const module = (name: string) => lambdaModules.get(name);
+    // The batch starts by reading its hosts; nothing has changed yet, so a failure there fails the batch as is.
+    expect(module(loop.StartAt)).toBe('deploy/load-batch.ts');
+    expect(loop.States[catchAllTarget(loop.States[loop.StartAt]!)!]!.Type).toBe('Fail');
     const forward = reachableFrom(loop.States, loop.StartAt);
-    const forwardTasks = [...forward].filter((name) => loop.States[name]!.Type === 'Task');
+    const forwardTasks = [...forward].filter((name) => loop.States[name]!.Type === 'Task' && name !== loop.StartAt);
 
     // Every forward task falls back to one and the same rollback, which starts by taking the batch out.
     const rollbackStarts = new Set(forwardTasks.map((name) => catchAllTarget(loop.States[name]!)));

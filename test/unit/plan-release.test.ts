@@ -8,6 +8,7 @@ import {
   type DescribeTargetGroupsCommandInput,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RDSClient } from '@aws-sdk/client-rds';
 import {
   GetParameterCommand,
@@ -513,12 +514,23 @@ describe('planRelease', () => {
     expect(mutating).toEqual([]);
   });
 
-  it('returns the plan from the Lambda handler', async () => {
+  it('stores each batch in the plan table and returns the plan with batches by reference', async () => {
+    // Prepare
+    process.env.PLAN_TABLE = 'plan-table';
+    const dynamoMock = mockClient(DynamoDBClient);
+    dynamoMock.on(BatchWriteItemCommand).resolves({ UnprocessedItems: {} });
+
     // Act
     const plan = await handler(event({ release: '2.0.0' }));
 
     // Assess
     expect(plan.batchCount).toBe(4);
+    expect(plan.tiers.map((t) => t.batches.map((b) => b.size))).toEqual([[1, 1], [1, 1]]);
+    const written = dynamoMock.commandCalls(BatchWriteItemCommand).flatMap((c) => c.args[0].input.RequestItems!['plan-table']!);
+    expect(written.map((w) => w.PutRequest!.Item!.pk!.S)).toEqual(plan.tiers.flatMap((t) => t.batches.map((b) => b.key)));
+    expect(JSON.parse(written[0]!.PutRequest!.Item!.hosts!.S!)).toEqual([expect.objectContaining({ name: 'middle-1', previous: '1.0.0' })]);
+    expect(Number(written[0]!.PutRequest!.Item!.expiresAt!.N)).toBeGreaterThan(Date.now() / 1000);
+    dynamoMock.restore();
   });
 });
 

@@ -1,4 +1,5 @@
 import { DescribeInstancesCommand, EC2Client, type DescribeInstancesCommandInput } from '@aws-sdk/client-ec2';
+import { BatchGetItemCommand, BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -228,15 +229,27 @@ describe('plan rollback', () => {
     expect(rollback.tiers.map((t) => t.batchCount)).toEqual([30, 150]);
   });
 
-  it('returns the rollback plan from the Lambda handler', async () => {
+  it('reads the release plan from the plan table and stores the revert plan there', async () => {
     // Prepare
+    process.env.PLAN_TABLE = 'plan-table';
     const web = [webHost(1)];
     tagged(web, '2.0.0');
+    const dynamoMock = mockClient(DynamoDBClient);
+    dynamoMock.on(BatchGetItemCommand).resolves({
+      Responses: { 'plan-table': [{ pk: { S: 'canonical#exec#release#web#0' }, hosts: { S: JSON.stringify(web) } }] },
+      UnprocessedKeys: {},
+    });
+    dynamoMock.on(BatchWriteItemCommand).resolves({ UnprocessedItems: {} });
+    const stored = { ...releasePlan([], web), tiers: [{ spec: webTier(), batchCount: 1, batches: [{ key: 'canonical#exec#release#web#0', size: 1 }] }] };
 
     // Act
-    const rollback = await handler({ plan: releasePlan([], web) });
+    const rollback = await handler({ plan: stored, execution: 'exec' });
 
     // Assess
     expect(rollback.batchCount).toBe(1);
+    expect(rollback.tiers[0]!.batches).toEqual([{ key: 'canonical#exec#revert#web#0', size: 1 }]);
+    const written = dynamoMock.commandCalls(BatchWriteItemCommand)[0]!.args[0].input.RequestItems!['plan-table']![0]!.PutRequest!.Item!;
+    expect(JSON.parse(written.hosts!.S!)).toEqual([{ ...web[0], previous: '2.0.0', target: web[0]!.previous }]);
+    dynamoMock.restore();
   });
 });
