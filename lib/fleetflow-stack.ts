@@ -20,9 +20,10 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DeployWorkflow, NOTIFICATION_SOURCE, type DeployWorkflowFunctions } from '../statemachines/deploy-workflow';
 import { acknowledgeWildcard, FleetFlowFunction, XRAY_REASON } from './constructs/fleetflow-function';
-import { isHostTier, type EnvironmentDefinition, type HostTierDefinition, type SsmCommandDefinition } from './environment/model';
+import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition, type SsmCommandDefinition } from './environment/model';
 import { parseEnvironment } from './environment/parse';
 import { releaseWindowInput } from './release-windows';
+import { releaseParameterName } from '../lambdas/shared/release-record';
 
 export interface FleetFlowStackProps extends StackProps {
   /** The environment this stack releases onto; validated here, so a bad definition fails synth. */
@@ -35,9 +36,8 @@ const WHY = {
   targetGroups: "a target group ARN ends in an ID AWS generates; the name part pins it to this environment's groups",
   instances: "instances are matched by the tier's tags in the condition, not by ID, so hosts can be replaced",
   snapshots: "snapshot names carry the release and execution; the prefix pins them to this environment's snapshots",
-  alarmPrefixes: "validation alarms are selected by the environment's name prefixes",
-  records: "the release record is one parameter per component under this environment's path",
-  executions: "the lock holder may be any execution of this environment's state machines",
+  compositeAlarms: 'cloudwatch:DescribeAlarms returns composite alarms only when allowed on "*" (see the DescribeAlarms API reference); it only reads alarm states',
+  executions: "the lock holder may be any execution of this environment's release state machine",
 };
 
 export class FleetFlowStack extends Stack {
@@ -188,11 +188,6 @@ export class FleetFlowStack extends Stack {
     const targetGroupArns = tiers.flatMap((t) =>
       t.traffic.kind === 'target-group' ? t.traffic.targetGroups.map((name) => arn('elasticloadbalancing', `targetgroup/${name}/*`)) : [],
     );
-    const tierAlarmArns = tiers.flatMap((t) => t.alarms.map((name) => arn('cloudwatch', `alarm:${name}`)));
-    const validationAlarmArns = [
-      ...environment.validation.alarms.map((name) => arn('cloudwatch', `alarm:${name}`)),
-      ...environment.validation.alarmPrefixes.map((prefix) => arn('cloudwatch', `alarm:${prefix}*`)),
-    ];
     const describeElb = ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'];
 
     f.planRelease.allow({ actions: ['ec2:DescribeInstances', ...describeElb], resources: ['*'], wildcardReason: WHY.describe });
@@ -206,13 +201,9 @@ export class FleetFlowStack extends Stack {
     for (const fun of [f.checkDrained, f.checkInstall, f.checkMigration]) {
       fun.allow({ actions: ['ssm:CancelCommand'], resources: ['*'], wildcardReason: WHY.invocations });
     }
-    if (tierAlarmArns.length > 0) {
-      for (const fun of [f.planRelease, f.checkAlarms]) fun.allow({ actions: ['cloudwatch:DescribeAlarms'], resources: tierAlarmArns });
-    }
-    if (validationAlarmArns.length > 0) {
-      for (const fun of [f.preflight, f.checkBake]) {
-        fun.allow({ actions: ['cloudwatch:DescribeAlarms'], resources: validationAlarmArns, wildcardReason: WHY.alarmPrefixes });
-      }
+    // DescribeAlarms returns composite alarms only to callers allowed it on "*"; it reads states, changes nothing.
+    for (const fun of [f.planRelease, f.checkAlarms, f.preflight, f.checkBake]) {
+      fun.allow({ actions: ['cloudwatch:DescribeAlarms'], resources: ['*'], wildcardReason: WHY.compositeAlarms });
     }
     if (targetGroupArns.length > 0) {
       f.takeOutOfTraffic.allow({ actions: ['elasticloadbalancing:DeregisterTargets'], resources: targetGroupArns, wildcardReason: WHY.targetGroups });
@@ -233,6 +224,8 @@ export class FleetFlowStack extends Stack {
         sendCommand(f.takeOutOfTraffic, tier, [tier.traffic.drain]);
         sendCommand(f.returnToTraffic, tier, [tier.traffic.undrain]);
       }
+      // Only tiers no target group checks run their health command.
+      if (tier.health.command && tier.traffic.kind !== 'target-group') sendCommand(f.checkHealthy, tier, [tier.health.command]);
       // The only tag FleetFlow writes is the release record, and only on the tier's hosts.
       f.checkInstall.allow({
         actions: ['ec2:CreateTags'],
@@ -245,10 +238,12 @@ export class FleetFlowStack extends Stack {
       });
     }
 
-    // Release record: read by the plan, written only by Record Release.
-    const recordArn = arn('ssm', `parameter/fleetflow/${environment.name}/*`);
-    f.planRelease.allow({ actions: ['ssm:GetParameter'], resources: [recordArn], wildcardReason: WHY.records });
-    f.recordRelease.allow({ actions: ['ssm:PutParameter'], resources: [recordArn], wildcardReason: WHY.records });
+    // Release record: the plan reads current and next; only Record Release writes, only current and previous.
+    const components = [...new Set(tiers.map((t) => componentOf(t)))];
+    const record = (which: 'current' | 'previous' | 'next') =>
+      components.map((component) => arn('ssm', `parameter${releaseParameterName(environment.name, component, which)}`));
+    f.planRelease.allow({ actions: ['ssm:GetParameter'], resources: [...record('current'), ...record('next')] });
+    f.recordRelease.allow({ actions: ['ssm:PutParameter'], resources: [...record('current'), ...record('previous')] });
 
     // The database: described, snapshotted, migrated through a runner host; never modified.
     for (const data of environment.tiers) {
@@ -265,6 +260,7 @@ export class FleetFlowStack extends Stack {
   }
 
   private addExecutionAlarms(environment: EnvironmentDefinition): void {
+    const alarmArns: string[] = [];
     const metrics: Array<[string, cloudwatch.Metric]> = [
       ['ExecutionsFailed', this.stateMachine.metricFailed({ period: Duration.minutes(1) })],
       ['ExecutionsAborted', this.stateMachine.metricAborted({ period: Duration.minutes(1) })],
@@ -281,7 +277,17 @@ export class FleetFlowStack extends Stack {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
       alarm.addAlarmAction(new cwActions.SnsAction(this.notifications));
+      alarmArns.push(alarm.alarmArn);
     }
+    // A topic with its own policy must let CloudWatch publish, and only for these alarms.
+    this.notifications.addToResourcePolicy(
+      new iam.PolicyStatement({
+        actions: ['sns:Publish'],
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        resources: [this.notifications.topicArn],
+        conditions: { ArnLike: { 'aws:SourceArn': alarmArns } },
+      }),
+    );
   }
 }
 
@@ -289,7 +295,7 @@ function workflowExecutionsArn(stack: Stack, environment: string): string {
   return stack.formatArn({
     service: 'states',
     resource: 'execution',
-    resourceName: `fleetflow-${environment}-*:*`,
+    resourceName: `fleetflow-${environment}-deploy:*`,
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
 }

@@ -178,7 +178,13 @@ export class DeployWorkflow extends Construct {
       maxAttempts: 6,
       backoffRate: 2,
     });
-    requestApproval.next(recordRelease);
+    // The approval may take hours: the alarms are read once more before the release counts as good.
+    const confirmAlarms = this.task('Confirm Alarms', f.checkBake, {
+      ...this.validationPayload(),
+      phase: { startedAt: 0, deadline: 0, done: false, waitSeconds: 0 },
+    }, sfn.JsonPath.DISCARD);
+    requestApproval.next(confirmAlarms);
+    confirmAlarms.next(recordRelease);
 
     const failurePolicy = this.failurePolicy();
     // No answer in time is a rejection, named as such.
@@ -191,7 +197,7 @@ export class DeployWorkflow extends Construct {
     });
     approvalTimedOut.next(failurePolicy);
     requestApproval.addCatch(approvalTimedOut, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
-    for (const state of [rollTiers, bake.last, requestApproval]) {
+    for (const state of [rollTiers, bake.last, requestApproval, confirmAlarms]) {
       state.addCatch(failurePolicy, { errors: ['States.ALL'], resultPath: '$.failure' });
     }
     for (const check of bake.checks) check.addCatch(failurePolicy, { errors: ['States.ALL'], resultPath: '$.failure' });
@@ -355,11 +361,12 @@ export class DeployWorkflow extends Construct {
   }
 
   /** Start Bake -> [Wait -> Check]*: watch the environment's alarms for the bake period. */
-  private bakeLoop(prefix: string) {
-    const start = this.task(`${prefix}Start Bake`, this.functions.checkBake, this.validationPayload(), '$.bake');
+  private bakeLoop(prefix: string, recovering = false) {
+    const payload = (phasePath?: string) => ({ ...this.validationPayload(phasePath), ...(recovering ? { recovering: true } : {}) });
+    const start = this.task(`${prefix}Start Bake`, this.functions.checkBake, payload(), '$.bake');
     const choice = new sfn.Choice(this, `${prefix}Bake Done?`);
     const wait = new sfn.Wait(this, `${prefix}Wait For Bake`, { time: sfn.WaitTime.secondsPath('$.bake.waitSeconds') });
-    const check = this.task(`${prefix}Check Bake`, this.functions.checkBake, this.validationPayload('$.bake'), '$.bake');
+    const check = this.task(`${prefix}Check Bake`, this.functions.checkBake, payload('$.bake'), '$.bake');
     start.next(choice);
     wait.next(check);
     check.next(choice);
@@ -405,7 +412,8 @@ export class DeployWorkflow extends Construct {
       '$.rollbackPlan',
     );
     const revertTiers = this.tiersMap('Revert ', '$.rollbackPlan', false);
-    const rebake = this.bakeLoop('Revert ');
+    // Alarms need their evaluation periods to return to OK after the revert.
+    const rebake = this.bakeLoop('Revert ', true);
     planRollback.next(this.notify('Notify Rolling Back', 'Rolling Back', revertTiers, true));
     revertTiers.next(rebake.first);
     rebake.done(describeRolledBack);
@@ -497,14 +505,15 @@ export class DeployWorkflow extends Construct {
     restoreTraffic.addCatch(describeFailure, { errors: ['States.ALL'], resultPath: '$.restoreFailure' });
     restoreTraffic.next(describeFailure);
 
-    // Hosts whose install never started still run their previous release: no reinstall.
-    const afterDrain = (install: sfn.IChainable, returnToTraffic: sfn.IChainable) =>
-      new sfn.Choice(this, `${prefix}Install Started?`).when(sfn.Condition.isPresent('$.install'), install).otherwise(returnToTraffic);
-    const pipeline = this.pipeline(prefix, ROLLBACK, true, rolledBack, afterDrain, (task) =>
+    const pipeline = this.pipeline(prefix, ROLLBACK, true, rolledBack, (install) => install, (task) =>
       task.addCatch(restoreTraffic, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' }),
     );
     pipeline.takeOut.addCatch(restoreTraffic, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
-    return pipeline.takeOut;
+    // Hosts whose install never started still run their previous release: they only go
+    // back into traffic (registering a draining target ends its drain).
+    return new sfn.Choice(this, `${prefix}Install Started?`)
+      .when(sfn.Condition.isPresent('$.install'), pipeline.takeOut)
+      .otherwise(pipeline.returnToTraffic);
   }
 
   /** Drain, install and health loops for one direction; `afterDrain` picks what follows the drain. */
@@ -530,12 +539,17 @@ export class DeployWorkflow extends Construct {
     const installLoop = this.pollLoop(n(names.installed), n(names.waitInstall), n(names.checkInstall), f.checkInstall, paths.install, returnToTraffic, this.batchPayload(rollback, paths.install));
     install.next(installLoop.choice);
 
+    // Marked before the first SendCommand, so that a failure while sending still reinstalls
+    // the previous release on every host of the batch.
+    const startInstall = rollback
+      ? install
+      : new sfn.Pass(this, n('Mark Install Started'), { result: sfn.Result.fromObject({ sending: true }), resultPath: paths.install }).next(install);
     const takeOut = this.task(n(names.takeOut), f.takeOutOfTraffic, this.batchPayload(rollback), paths.drain);
-    const drainLoop = this.pollLoop(n(names.drained), n(names.waitDrain), n(names.checkDrain), f.checkDrained, paths.drain, afterDrain(install, returnToTraffic), this.batchPayload(rollback, paths.drain));
+    const drainLoop = this.pollLoop(n(names.drained), n(names.waitDrain), n(names.checkDrain), f.checkDrained, paths.drain, afterDrain(startInstall, returnToTraffic), this.batchPayload(rollback, paths.drain));
     takeOut.next(drainLoop.choice);
 
     for (const task of [returnToTraffic, healthLoop.check, install, installLoop.check, drainLoop.check]) catching(task);
-    return { takeOut };
+    return { takeOut, returnToTraffic };
   }
 
   /** Choice "done?" -> Wait (pause chosen by the check) -> Check -> Choice. */

@@ -1,13 +1,15 @@
 /**
  * Check Health: are the batch's hosts back in service? For target groups, every host
- * must be `healthy` in every group; for clustered tiers, the undrain command must have
- * succeeded. Past the tier's health timeout the batch fails with the hosts named.
+ * must be `healthy` in every group. Tiers no target group checks (clustered, monitoring)
+ * run their health command on the batch once it is back (undrained): every host must pass
+ * it; a failing check is run again until the tier's health timeout, then the batch fails
+ * with the hosts named.
  */
 import { DrainFailedError, HostUnhealthyError } from '../shared/errors';
-import { describeHosts, nextPollSeconds } from '../shared/polling';
-import { readProgress } from '../shared/ssm-commands';
-import { targetStates } from '../shared/target-health';
 import { requirePhase } from '../shared/phase';
+import { describeHosts, nextPollSeconds } from '../shared/polling';
+import { readProgress, sendToHosts } from '../shared/ssm-commands';
+import { targetStates } from '../shared/target-health';
 import type { BatchTaskInput, PhaseState } from './types';
 
 export const handler = async (event: BatchTaskInput): Promise<PhaseState> => checkHealthy(event);
@@ -16,26 +18,55 @@ export async function checkHealthy(event: BatchTaskInput): Promise<PhaseState> {
   const phase = requirePhase(event);
   const { tier, batch } = event;
   const now = Date.now();
+  const ids = batch.hosts.map((h) => h.id);
   const notReady = new Map<string, string>();
+  let next: PhaseState = phase;
 
   if (tier.traffic.kind === 'target-group') {
     for (const arn of tier.traffic.targetGroupArns) {
-      const states = await targetStates(arn, batch.hosts.map((h) => h.id));
+      const states = await targetStates(arn, ids);
       for (const [id, state] of states) if (state !== 'healthy') notReady.set(id, state);
     }
-  } else if (tier.traffic.kind === 'drain-command') {
-    const progress = await readProgress(phase.commandIds ?? [], batch.hosts.map((h) => h.id));
-    if (progress.failed.length > 0) {
-      const failed = batch.hosts.filter((h) => progress.failed.some((f) => f.instanceId === h.id));
-      throw new DrainFailedError(`tier ${tier.name}: undrain command failed on ${describeHosts(failed)}`);
+  } else {
+    if (tier.traffic.kind === 'drain-command') {
+      const undrain = await readProgress(phase.commandIds ?? [], ids);
+      if (undrain.failed.length > 0) {
+        const failed = batch.hosts.filter((h) => undrain.failed.some((f) => f.instanceId === h.id));
+        throw new DrainFailedError(`tier ${tier.name}: undrain command failed on ${describeHosts(failed)}`);
+      }
+      for (const id of undrain.pending) notReady.set(id, 'undraining');
     }
-    for (const id of progress.pending) notReady.set(id, 'undraining');
+    if (notReady.size === 0) ({ next } = await runHealthCommand(event, phase, notReady));
   }
 
-  if (notReady.size === 0) return { ...phase, done: true, waitSeconds: 0 };
+  if (notReady.size === 0) return { ...next, done: true, waitSeconds: 0 };
   if (now >= phase.deadline) {
     const hosts = batch.hosts.filter((h) => notReady.has(h.id)).map((h) => `${describeHosts([h])}: ${notReady.get(h.id)}`);
     throw new HostUnhealthyError(`tier ${tier.name}: not healthy after ${tier.healthTimeoutSeconds}s: ${hosts.join('; ')}`);
   }
-  return { ...phase, waitSeconds: nextPollSeconds(now - phase.startedAt, tier.polling, phase.deadline - now) };
+  return { ...next, waitSeconds: nextPollSeconds(now - phase.startedAt, tier.polling, phase.deadline - now) };
+}
+
+/** Reads the running health command; sends it (again) when none runs or the last one failed. */
+async function runHealthCommand(event: BatchTaskInput, phase: PhaseState, notReady: Map<string, string>): Promise<{ next: PhaseState }> {
+  const { tier, batch } = event;
+  const ids = batch.hosts.map((h) => h.id);
+  if (!tier.healthCommand) throw new TypeError(`tier ${tier.name} has no health command`);
+  if (phase.healthCommandIds) {
+    const check = await readProgress(phase.healthCommandIds, ids);
+    if (check.pending.length === 0 && check.failed.length === 0) return { next: phase };
+    for (const id of check.pending) notReady.set(id, 'health check running');
+    for (const f of check.failed) notReady.set(f.instanceId, `health check ${f.details}`);
+    if (check.pending.length > 0) return { next: phase };
+    // Past the deadline the batch fails with these results; no new check is sent.
+    if (Date.now() >= phase.deadline) return { next: phase };
+  } else {
+    for (const id of ids) notReady.set(id, 'health check not yet run');
+  }
+  const healthCommandIds = await sendToHosts({
+    command: tier.healthCommand,
+    instanceIds: ids,
+    comment: `fleetflow ${tier.environment}/${tier.name} health batch ${batch.index + 1}/${batch.count}`,
+  });
+  return { next: { ...phase, healthCommandIds } };
 }

@@ -131,6 +131,7 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
         install: tier.install,
         drainTimeoutSeconds: tier.drain.timeoutSeconds,
         healthTimeoutSeconds: tier.health.timeoutSeconds,
+        ...(tier.health.command ? { healthCommand: tier.health.command } : {}),
         healthyAfterSeconds,
         alarms: tier.alarms,
         hostCount: hosts.length,

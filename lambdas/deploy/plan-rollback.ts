@@ -4,14 +4,14 @@
  * Which hosts moved is read from the record on the hosts (the fleetflow:release tag),
  * not assumed; tiers roll back in reverse order (web before middle).
  */
-import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { paginateDescribeInstances } from '@aws-sdk/client-ec2';
 import { ec2 } from '../shared/aws/ec2';
 import { RELEASE_TAG } from '../shared/release-tag';
 import { partition } from '../../lib/environment/batch-policy';
 import { loadPlan, storePlan } from '../shared/plan-store';
 import type { DeployPlan, HostRef, PlannedTier, StoredPlan } from './types';
 
-/** InstanceIds per DescribeInstances call; kept well under the request size limit. */
+/** Instance IDs per DescribeInstances filter; kept well under the request size limit. */
 const MAX_IDS_PER_DESCRIBE = 200;
 
 export const handler = async (event: { plan: StoredPlan; execution: string }): Promise<StoredPlan> =>
@@ -42,8 +42,20 @@ export async function planRollback(plan: DeployPlan): Promise<DeployPlan> {
 async function recordedReleases(ids: readonly string[]): Promise<Map<string, string>> {
   const releases = new Map<string, string>();
   for (let i = 0; i < ids.length; i += MAX_IDS_PER_DESCRIBE) {
-    const { Reservations = [] } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids.slice(i, i + MAX_IDS_PER_DESCRIBE) }));
-    for (const instance of Reservations.flatMap((r) => r.Instances ?? [])) {
+    // A filter, not InstanceIds: a host terminated since the plan is skipped instead of failing the call.
+    const pages = paginateDescribeInstances(
+      { client: ec2, pageSize: 1000 },
+      {
+        Filters: [
+          { Name: 'instance-id', Values: ids.slice(i, i + MAX_IDS_PER_DESCRIBE) },
+          // Recently terminated instances are still listed: only running hosts can be reverted.
+          { Name: 'instance-state-name', Values: ['running'] },
+        ],
+      },
+    );
+    const instances = [];
+    for await (const page of pages) instances.push(...(page.Reservations ?? []).flatMap((r) => r.Instances ?? []));
+    for (const instance of instances) {
       const release = instance.Tags?.find((t) => t.Key === RELEASE_TAG)?.Value;
       if (instance.InstanceId && release) releases.set(instance.InstanceId, release);
     }

@@ -27,6 +27,7 @@ export async function returnToTraffic(event: BatchTaskInput): Promise<PhaseState
       return startPhase(tier.healthTimeoutSeconds, tier.polling, commandIds);
     }
     case 'none':
-      return { ...startPhase(tier.healthTimeoutSeconds, tier.polling), done: true, waitSeconds: 0 };
+      // Nothing to put back; Check Health runs the tier's health command.
+      return startPhase(tier.healthTimeoutSeconds, tier.polling);
   }
 }

@@ -50,6 +50,8 @@ export interface TierPlan {
   readonly install: CommandSpec;
   readonly drainTimeoutSeconds: number;
   readonly healthTimeoutSeconds: number;
+  /** Run on each host to check its service, for tiers no target group checks. */
+  readonly healthCommand?: CommandSpec;
   /** Soonest a registered target can pass its health checks (interval x healthy threshold). */
   readonly healthyAfterSeconds: number;
   readonly alarms: string[];
@@ -127,6 +129,8 @@ export interface PhaseState {
   readonly waitSeconds: number;
   /** SSM commands behind the phase, when it runs through Run Command. */
   readonly commandIds?: string[];
+  /** The health command currently checking the batch (tiers without a target group). */
+  readonly healthCommandIds?: string[];
 }
 
 export interface StateError {

@@ -22,6 +22,9 @@ const TERMINAL_DETAILS = new Set([
   'Terminated',
   'InvalidPlatform',
   'AccessDenied',
+  // StatusDetails spells these with spaces; ListCommands filters without.
+  'Delivery Timed Out',
+  'Execution Timed Out',
   'DeliveryTimedOut',
   'ExecutionTimedOut',
 ]);

@@ -12,6 +12,10 @@ export const handler = async (event: ValidationTaskInput): Promise<{ alarms: num
 export async function preflight(event: ValidationTaskInput): Promise<{ alarms: number }> {
   const { alarms, alarmPrefixes } = event.validation;
   const states = await readAlarms({ names: alarms, prefixes: alarmPrefixes });
+  const emptyPrefixes = alarmPrefixes.filter((prefix) => !states.some((s) => s.name.startsWith(prefix)));
+  if (emptyPrefixes.length > 0) {
+    throw new PreflightFailedError(`validation alarm prefix(es) ${emptyPrefixes.join(', ')} match no alarm; nothing was changed`);
+  }
   const missing = alarms.filter((name) => !states.some((s) => s.name === name));
   if (missing.length > 0) throw new PreflightFailedError(`validation alarm(s) ${missing.join(', ')} do not exist; nothing was changed`);
   const blind = states.filter((s) => s.state === 'INSUFFICIENT_DATA').map((s) => s.name);

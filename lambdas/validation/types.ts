@@ -5,4 +5,9 @@ export interface ValidationTaskInput {
   readonly validation: ValidationPlan;
   /** The bake being polled; absent on the first check, which starts it. */
   readonly phase?: PhaseState;
+  /**
+   * After a rollback, alarms need their evaluation periods to return to OK: only the
+   * state at the end of the bake counts.
+   */
+  readonly recovering?: boolean;
 }

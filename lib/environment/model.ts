@@ -58,7 +58,7 @@ const ssmCommand = z
         }
       }),
     /** How long one invocation may run on one host. @default 600 */
-    timeoutSeconds: z.number().int().min(30).max(172_800).default(600),
+    timeoutSeconds: z.number().int().min(30).max(7_200).default(600),
   })
   .strict();
 
@@ -100,7 +100,17 @@ const hostTier = z
     traffic,
     install: ssmCommand,
     drain: z.object({ timeoutSeconds: z.number().int().min(1).max(3600).default(300) }).strict().default({ timeoutSeconds: 300 }),
-    health: z.object({ timeoutSeconds: z.number().int().min(1).max(3600).default(300) }).strict().default({ timeoutSeconds: 300 }),
+    health: z
+      .object({
+        timeoutSeconds: z.number().int().min(1).max(3600).default(300),
+        /**
+         * An SSM document that succeeds only when the host's service is healthy. Required when
+         * no target group checks the host (clustered and monitoring tiers).
+         */
+        command: ssmCommand.optional(),
+      })
+      .strict()
+      .default({ timeoutSeconds: 300 }),
     batch: batchPolicy,
     /** CloudWatch alarms (names) checked after every batch of this tier. */
     alarms: z.array(z.string().regex(ALARM_NAME)).max(100).default([]),
@@ -129,14 +139,18 @@ const validation = z
     /** Alarms that say whether the service works, by name and by name prefix (composite alarms included). */
     alarms: z.array(z.string().regex(ALARM_NAME)).max(100).default([]),
     alarmPrefixes: z.array(z.string().regex(ALARM_NAME)).max(10).default([]),
-    /** How long the released environment is watched before it counts as good. @default 300 */
-    bakeSeconds: z.number().int().min(0).max(86_400).default(300),
+    /**
+     * How long the released environment is watched before it counts as good. At most 4 h:
+     * a release bakes twice when it rolls back, and the whole execution has 24 h.
+     * @default 300
+     */
+    bakeSeconds: z.number().int().min(0).max(14_400).default(300),
     approval: z
       .object({
         /** Ask a person (task token) after the bake. Executions may override. @default false */
         required: z.boolean().default(false),
-        /** No answer within this time counts as a rejection. @default 3600 */
-        timeoutSeconds: z.number().int().min(60).max(604_800).default(3600),
+        /** No answer within this time counts as a rejection. At most 12 h (the execution has 24 h). @default 3600 */
+        timeoutSeconds: z.number().int().min(60).max(43_200).default(3600),
       })
       .strict()
       .default({ required: false, timeoutSeconds: 3600 }),

@@ -47,6 +47,11 @@ function semanticProblems(env: EnvironmentDefinition): string[] {
     if (tier.batch.maxUnavailable === '100%') {
       problems.push(`tiers[${i}].batch.maxUnavailable: would take the whole ${tier.name} tier out of service (received "100%")`);
     }
+    if (tier.traffic.kind !== 'target-group' && !tier.health.command) {
+      problems.push(
+        `tiers[${i}].health.command: a tier with traffic kind "${tier.traffic.kind}" needs a health command, or nothing checks that a patched host is healthy (received missing)`,
+      );
+    }
     if (tier.traffic.kind === 'none' && tier.role !== 'monitoring') {
       problems.push(
         `tiers[${i}].traffic.kind: ${tier.role} tiers serve traffic and need a target group or a drain command (received "none")`,

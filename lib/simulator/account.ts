@@ -26,6 +26,8 @@ export interface SimHost {
   /** What is actually installed (the tag is only FleetFlow's record of it). */
   release: string;
   halfInstalled: boolean;
+  /** When the host last went back to the release it started with (virtual ms). */
+  restoredAt?: number;
   /** Clustered tiers: drained by command. */
   drained: boolean;
   /** Times at which the host's service became healthy (true) or unhealthy (false). */
@@ -49,14 +51,14 @@ export interface SimTargetGroup {
   readonly targets: Map<string, SimTarget>;
 }
 
-export type DocumentRole = 'install' | 'drain' | 'undrain' | 'migration';
+export type DocumentRole = 'install' | 'drain' | 'undrain' | 'migration' | 'health';
 
 export interface SimInvocation {
   readonly instanceId: string;
   readonly requestedAt: number;
   readonly startsAt: number;
   readonly endsAt: number;
-  readonly outcome: 'Success' | 'Failed';
+  outcome: 'Success' | 'Failed';
   status: string;
   details: string;
 }
@@ -127,12 +129,16 @@ interface Effect {
   readonly apply: () => void;
 }
 
+/** Seconds an alarm stays in ALARM after its cause is gone (its evaluation periods). */
+export const ALARM_RECOVERY_SECONDS = 60;
 /** Seconds between SendCommand and the agent starting the document. */
 export const SSM_DELIVERY_SECONDS = 1;
 /** Seconds an RDS snapshot of the simulated database takes. */
 export const SNAPSHOT_SECONDS = 120;
 /** Seconds the simulated migration document runs. */
 export const MIGRATION_SECONDS = 45;
+/** Seconds a drain, undrain or health document runs. */
+export const QUICK_COMMAND_SECONDS: Record<'drain' | 'undrain' | 'health', number> = { drain: 5, undrain: 5, health: 3 };
 
 export class SimulatedAccount {
   readonly hosts = new Map<string, SimHost>();
@@ -198,7 +204,10 @@ export class SimulatedAccount {
     const firesAfter = this.faults.alarmAt.get(alarm.name);
     if (firesAfter === undefined || at < this.startedAt + firesAfter) return alarm.baseState;
     const watched = [...this.hosts.values()].filter((h) => alarm.tiers.includes(h.tier));
-    return watched.some((h) => h.release !== this.originalRelease.get(h.id)) ? 'ALARM' : alarm.baseState;
+    if (watched.some((h) => h.release !== this.originalRelease.get(h.id))) return 'ALARM';
+    // Like a real alarm, it returns to OK only after its evaluation periods without the cause.
+    const causeGoneAt = Math.max(0, ...watched.map((h) => h.restoredAt ?? 0));
+    return at < causeGoneAt + ALARM_RECOVERY_SECONDS * 1000 ? 'ALARM' : alarm.baseState;
   }
 
   addSecret(name: string, value: string): void {
@@ -391,7 +400,7 @@ export class SimulatedAccount {
 
   private invoke(host: SimHost, role: DocumentRole, parameters: Record<string, string[]>, now: number): SimInvocation {
     const startsAt = now + SSM_DELIVERY_SECONDS * 1000;
-    const seconds = role === 'install' ? host.profile.installSeconds : role === 'migration' ? MIGRATION_SECONDS : 5;
+    const seconds = role === 'install' ? host.profile.installSeconds : role === 'migration' ? MIGRATION_SECONDS : QUICK_COMMAND_SECONDS[role];
     const endsAt = startsAt + seconds * 1000;
     const release = parameters.release?.[0] ?? '';
     const isNewRelease = release !== this.originalRelease.get(host.id);
@@ -415,8 +424,11 @@ export class SimulatedAccount {
     });
     this.schedule(endsAt, () => {
       if (invocation.status !== 'InProgress') return;
+      // A health document reports what it finds on the host when it runs.
+      if (role === 'health' && !this.hostHealthyAt(host, endsAt)) invocation.outcome = 'Failed';
       Object.assign(invocation, { status: invocation.outcome, details: invocation.outcome });
       if (role === 'install') {
+        if (release === this.originalRelease.get(host.id) && host.release !== release) host.restoredAt = endsAt;
         host.release = release;
         host.halfInstalled = fails;
         const brokenRelease = isNewRelease && this.faults.unhealthy.has(host.name);
@@ -424,7 +436,7 @@ export class SimulatedAccount {
       } else if (role === 'migration') {
         // Expand-only migrations leave the database up; a failed one leaves the schema as it was.
         if (!fails) for (const db of this.databases.values()) db.schemaRelease = release;
-      } else {
+      } else if (role === 'drain' || role === 'undrain') {
         host.drained = role === 'drain';
       }
     });

@@ -83,6 +83,7 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
       ids.push(id);
     }
     account.documents.set(tier.install.document, 'install');
+    if (tier.health.command) account.documents.set(tier.health.command.document, 'health');
     if (tier.traffic.kind === 'target-group') {
       for (const name of tier.traffic.targetGroups) {
         const arn = `arn:aws:elasticloadbalancing:${SIM_REGION}:${SIM_ACCOUNT_ID}:targetgroup/${name}/${String(++tgSerial).padStart(16, '0')}`;

@@ -6,7 +6,7 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { EnvironmentDefinition } from '../environment/model';
 import type { SimulatedAccount } from './account';
-import { MIGRATION_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS } from './account';
+import { MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS } from './account';
 import { CapacityRecorder } from './capacity';
 import { synthesizeLocalStateMachine, type LocalStateMachine } from './definition';
 import { releaseParameterName } from '../../lambdas/shared/release-record';
@@ -432,8 +432,12 @@ export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): nu
         const delay = Math.min(...groups.map((g) => g.deregistrationDelaySeconds));
         total += slowest((h) => Math.min(h.profile.drainSeconds, delay));
         total += tier.spec.healthyAfterSeconds;
-      } else if (tier.spec.traffic.kind === 'drain-command') {
-        total += 2 * (SSM_DELIVERY_SECONDS + 5);
+      } else {
+        // Drained and undrained by command, or not at all; then the health command.
+        if (tier.spec.traffic.kind === 'drain-command') {
+          total += 2 * SSM_DELIVERY_SECONDS + QUICK_COMMAND_SECONDS.drain + QUICK_COMMAND_SECONDS.undrain;
+        }
+        total += SSM_DELIVERY_SECONDS + QUICK_COMMAND_SECONDS.health;
       }
       total += SSM_DELIVERY_SECONDS + slowest((h) => h.profile.installSeconds);
     }

@@ -7,9 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Validations } from 'aws-cdk-lib';
+import { type CfnElement, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCanonicalApp, type CanonicalApp } from './support';
+import { buildCanonicalApp, rolesAllowing, type CanonicalApp, type CfnTemplate } from './support';
 
 interface ViolatingConstruct {
   readonly constructPath: string;
@@ -96,5 +98,24 @@ describe('cdk-nag AwsSolutions checks of the canonical stack', () => {
     expect([...acknowledged].filter(([, reason]) => reason.trim().length === 0).map(([key]) => key)).toEqual([]);
     // An acknowledgement that matches nothing would silently pre-approve a future wildcard.
     expect([...acknowledged.keys()].filter((key) => !used.has(key))).toEqual([]);
+  });
+
+  // DescribeAlarms is granted on "*" (composite alarms are returned only then): each role holding
+  // it must say so in its acknowledgement of the Resource::* finding, and no other role may.
+  it('explains cloudwatch:DescribeAlarms on "*" in the Resource::* acknowledgement of exactly the roles that hold it', () => {
+    const template = Template.fromStack(built.stack).toJSON() as CfnTemplate;
+    const logicalIdByPath = new Map(
+      built.stack.node
+        .findAll()
+        .filter((c): c is iam.Role => c instanceof iam.Role)
+        .map((role) => [role.node.path, built.stack.getLogicalId(role.node.defaultChild as CfnElement)]),
+    );
+    const explaining = (awsSolutions.suppressedViolations ?? [])
+      .filter((s) => s.ruleName === 'AwsSolutions-IAM5[Resource::*]' && /cloudwatch:DescribeAlarms/.test(s.reason ?? ''))
+      .map((s) => logicalIdByPath.get(s.acknowledgedAt) ?? s.acknowledgedAt);
+    const holders = rolesAllowing(template, 'cloudwatch:DescribeAlarms');
+
+    expect(holders).toHaveLength(4);
+    expect([...explaining].sort()).toEqual([...holders].sort());
   });
 });

@@ -74,6 +74,76 @@ describe('FleetFlow environment validation at synth', () => {
     ]);
   });
 
+  describe('tiers that take no traffic', () => {
+    const HEALTH_COMMAND = { document: 'FleetFlow-CheckHealth', timeoutSeconds: 60 };
+    /** The canonical environment with the web tier turned into a tier that takes no traffic. */
+    function webWithoutTraffic(changes: { role?: string; healthCommand?: boolean }): { environment: CanonicalEnvironment; index: number } {
+      const environment = canonicalEnvironment();
+      const index = environment.tiers.findIndex((t) => t.name === 'web');
+      const tier = environment.tiers[index]!;
+      if (changes.role) tier.role = changes.role;
+      tier.traffic = { kind: 'none' };
+      tier.health = { timeoutSeconds: 300, ...(changes.healthCommand ? { command: HEALTH_COMMAND } : {}) };
+      return { environment, index };
+    }
+
+    it('still rejects a web tier with traffic kind "none", even with a health command, naming the field', () => {
+      const { environment, index } = webWithoutTraffic({ healthCommand: true });
+
+      const error = synthError(environment) as InvalidEnvironmentError;
+
+      expect(error).toBeInstanceOf(InvalidEnvironmentError);
+      expect(error.message).toContain('FleetFlow-canonical');
+      expect(error.problems).toEqual([expect.stringMatching(new RegExp(`^tiers\\[${index}\\]\\.traffic\\.kind: .*\\(received "none"\\)$`))]);
+    });
+
+    it('rejects a web tier with traffic kind "none" and no health command, reporting both problems', () => {
+      const { environment, index } = webWithoutTraffic({});
+
+      const error = synthError(environment) as InvalidEnvironmentError;
+
+      expect(error).toBeInstanceOf(InvalidEnvironmentError);
+      expect([...error.problems].sort()).toEqual([
+        expect.stringMatching(new RegExp(`^tiers\\[${index}\\]\\.health\\.command: .*\\(received missing\\)$`)),
+        expect.stringMatching(new RegExp(`^tiers\\[${index}\\]\\.traffic\\.kind: .*\\(received "none"\\)$`)),
+      ]);
+    });
+
+    it('accepts a monitoring tier that takes no traffic when it has a health command', () => {
+      const { environment, index } = webWithoutTraffic({ role: 'monitoring', healthCommand: true });
+
+      const built = buildCanonicalApp({ environment });
+      built.cleanup();
+
+      expect(environment.tiers[index]!.role).toBe('monitoring');
+      expect(built.stack.stateMachine).toBeDefined();
+    });
+
+    it('rejects a monitoring tier that takes no traffic without a health command, naming tiers[i].health.command', () => {
+      const { environment, index } = webWithoutTraffic({ role: 'monitoring' });
+
+      const error = synthError(environment) as InvalidEnvironmentError;
+
+      expect(error).toBeInstanceOf(InvalidEnvironmentError);
+      expect(error.message).toContain('FleetFlow-canonical');
+      expect(error.problems).toEqual([expect.stringMatching(new RegExp(`^tiers\\[${index}\\]\\.health\\.command: .*\\(received missing\\)$`))]);
+    });
+
+    it("rejects the canonical monitoring tier once its health command is removed, naming tiers[i].health.command", () => {
+      const environment = canonicalEnvironment();
+      const index = environment.tiers.findIndex((t) => t.name === 'monitoring');
+      const tier = environment.tiers[index]!;
+      expect(tier.traffic?.kind).toBe('none');
+      expect(tier.health?.command?.document).toBe('FleetFlow-CheckHealth');
+      delete tier.health!.command;
+
+      const error = synthError(environment) as InvalidEnvironmentError;
+
+      expect(error).toBeInstanceOf(InvalidEnvironmentError);
+      expect(error.problems).toEqual([expect.stringMatching(new RegExp(`^tiers\\[${index}\\]\\.health\\.command: .*\\(received missing\\)$`))]);
+    });
+  });
+
   describe('secret parameters', () => {
     const SECRET_VALUE = 'not-a-reference-7f3a9c';
     function withCollectorKey(value: string): { environment: CanonicalEnvironment; index: number } {

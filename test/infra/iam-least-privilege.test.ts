@@ -48,9 +48,11 @@ const STATE_MACHINE = 'the state machine';
 
 /**
  * The only actions a FleetFlow function may hold on Resource "*": reads and X-Ray writes that
- * support no resource-level permissions, and cancelling an SSM command by ID.
+ * support no resource-level permissions, cancelling an SSM command by ID, and reading alarm
+ * states (DescribeAlarms returns composite alarms only to callers allowed it on "*").
  */
 const UNSCOPABLE_ACTIONS = new Set([
+  'cloudwatch:DescribeAlarms',
   'ec2:DescribeInstances',
   'elasticloadbalancing:DescribeTargetGroups',
   'elasticloadbalancing:DescribeTargetHealth',
@@ -110,10 +112,14 @@ const TARGET_GROUP_ARNS = hostTiers
   .sort();
 const INSTANCE_ARN = expectedArn('ec2', 'instance/*');
 const INSTALL_DOCUMENT_ARNS = [...new Set(hostTiers.map((t) => expectedDocumentArn(t.install!.document)))].sort();
-/** Every SSM document the environment names: installs, drain commands, migrations. */
+/** Host tiers that no target group checks, and so run a health command (environments/canonical.json: monitoring). */
+const HEALTH_CHECKED_TIERS = hostTiers.filter((t) => t.health?.command);
+const HEALTH_DOCUMENT_ARNS = [...new Set(HEALTH_CHECKED_TIERS.map((t) => expectedDocumentArn(t.health!.command!.document)))].sort();
+/** Every SSM document the environment names: installs, drain commands, health commands, migrations. */
 const NAMED_DOCUMENT_ARNS = new Set([
   ...INSTALL_DOCUMENT_ARNS,
   ...hostTiers.flatMap((t) => [t.traffic?.drain, t.traffic?.undrain]).flatMap((c) => (c ? [expectedDocumentArn(c.document)] : [])),
+  ...HEALTH_DOCUMENT_ARNS,
   ...canonical.tiers.flatMap((t) => (t.database?.migration ? [expectedDocumentArn(t.database.migration.document)] : [])),
 ]);
 /** Each host tier's tag selector, e.g. { "fleetflow:environment": "canonical", "fleetflow:tier": "web" }. */
@@ -125,14 +131,32 @@ const DB_ARN = expectedArn('rds', `db:${databaseTier.database!.instanceIdentifie
 const SNAPSHOT_ARN = expectedArn('rds', `snapshot:fleetflow-${canonical.name}-*`);
 const MIGRATION = databaseTier.database!.migration!;
 const RUNNER_TAGS = hostTiers.find((t) => t.name === MIGRATION.runnerTier)!.hosts!.tags;
-/** The release record: one parameter per component under the environment's path. */
-const RECORD_ARN = expectedArn('ssm', `parameter/fleetflow/${canonical.name}/*`);
+/** The components the environment's host tiers release: monitoring tiers their own, every other tier the application. */
+const COMPONENTS = [...new Set(hostTiers.map((t) => (t.role === 'monitoring' ? 'monitoring' : 'application')))].sort();
+/** The release record parameters of every component: `/fleetflow/<environment>/<component>/<which>`. */
+const recordArns = (...which: Array<'current' | 'previous' | 'next'>) =>
+  COMPONENTS.flatMap((component) => which.map((w) => expectedArn('ssm', `parameter/fleetflow/${canonical.name}/${component}/${w}`))).sort();
+
+/** The tasks that read alarm states: the plan, the batch alarm gate, the preflight and the bake. */
+const ALARM_READERS = ['deploy/check-alarms.ts', 'deploy/plan-release.ts', 'validation/check-bake.ts', 'validation/preflight.ts'];
+/** CloudWatch actions that change alarms, their actions, dashboards or metrics. */
+const CLOUDWATCH_WRITES = [
+  'cloudwatch:PutMetricAlarm',
+  'cloudwatch:PutCompositeAlarm',
+  'cloudwatch:DeleteAlarms',
+  'cloudwatch:SetAlarmState',
+  'cloudwatch:DisableAlarmActions',
+  'cloudwatch:EnableAlarmActions',
+  'cloudwatch:PutMetricData',
+  'cloudwatch:PutDashboard',
+  'cloudwatch:TagResource',
+];
 
 /** Parameter names that announce a secret (the environment model's rule). */
 const SECRET_NAME = /(secret|password|passwd|token|apikey|credential|privatekey)/i;
 /** Every secret reference in the environment's SSM command parameters, e.g. /canonical/monitoring/collector-api-key. */
 const SECRET_REFERENCES = [
-  ...hostTiers.flatMap((t) => [t.install, t.traffic?.drain, t.traffic?.undrain]),
+  ...hostTiers.flatMap((t) => [t.install, t.traffic?.drain, t.traffic?.undrain, t.health?.command]),
   ...canonical.tiers.map((t) => t.database?.migration),
 ]
   .flatMap((command) => Object.entries(command?.parameters ?? {}))
@@ -252,6 +276,26 @@ describe('FleetFlow IAM permissions', () => {
       expect(toInstances[0]!.Resource).toEqual([INSTANCE_ARN]);
       expect(toInstances[0]!.Condition).toEqual({ StringEquals: withPrefix('ssm:resourceTag', RUNNER_TAGS) });
     });
+
+    it('finds the health command of environments/canonical.json (monitoring.health.command) to check', () => {
+      expect(HEALTH_CHECKED_TIERS.map((t) => [t.name, t.health!.command!.document])).toEqual([['monitoring', 'FleetFlow-CheckHealth']]);
+    });
+
+    it("lets Check Health send only the health documents, and only to hosts with a health-checked tier's tags", () => {
+      const grants = allowing(roleStatements(synth.json, roleOf('check-healthy')), 'ssm:SendCommand');
+      const toDocuments = grants.filter((s) => s.Resource.every((r) => r.includes(':document/')));
+      const toInstances = grants.filter((s) => !toDocuments.includes(s));
+
+      expect([...new Set(toDocuments.flatMap((s) => s.Resource))].sort()).toEqual(HEALTH_DOCUMENT_ARNS);
+      expect(toInstances).toHaveLength(HEALTH_CHECKED_TIERS.length);
+      for (const statement of toInstances) {
+        expect(statement.Resource, describeStatement(statement)).toEqual([INSTANCE_ARN]);
+        expect(Object.keys(statement.Condition ?? {}), describeStatement(statement)).toEqual(['StringEquals']);
+      }
+      expect(toInstances.map((s) => s.Condition!.StringEquals)).toEqual(
+        expect.arrayContaining(HEALTH_CHECKED_TIERS.map((t) => withPrefix('ssm:resourceTag', t.hosts!.tags))),
+      );
+    });
   });
 
   describe('who may change what', () => {
@@ -261,7 +305,12 @@ describe('FleetFlow IAM permissions', () => {
       ['elasticloadbalancing:RegisterTargets', ['deploy/return-to-traffic.ts']],
       [
         'ssm:SendCommand',
-        ['deploy/install-release.ts', 'database/run-migration.ts', ...(hasDrainCommands ? ['deploy/take-out-of-traffic.ts', 'deploy/return-to-traffic.ts'] : [])],
+        [
+          'deploy/install-release.ts',
+          'database/run-migration.ts',
+          ...(hasDrainCommands ? ['deploy/take-out-of-traffic.ts', 'deploy/return-to-traffic.ts'] : []),
+          ...(HEALTH_CHECKED_TIERS.length > 0 ? ['deploy/check-healthy.ts'] : []),
+        ],
       ],
       ['ssm:CancelCommand', ['deploy/check-drained.ts', 'deploy/check-install.ts', 'database/check-migration.ts']],
       ['ec2:CreateTags', ['deploy/check-install.ts']],
@@ -314,14 +363,34 @@ describe('FleetFlow IAM permissions', () => {
   });
 
   describe('release record and secrets', () => {
-    it(`lets only Record Release write parameters, and only under parameter/fleetflow/${canonical.name}/`, () => {
-      expect(namesOf(rolesAllowing(synth.json, 'ssm:PutParameter'))).toEqual(['deploy/record-release.ts']);
-      expect(allowing(statements, 'ssm:PutParameter').flatMap((s) => s.Resource)).toEqual([RECORD_ARN]);
+    it(`records releases for the components ${COMPONENTS.join(' and ')}`, () => {
+      expect(COMPONENTS).toEqual(['application', 'monitoring']);
     });
 
-    it(`lets only Plan Release read parameters (ssm:GetParameter), and only under parameter/fleetflow/${canonical.name}/`, () => {
+    it(`lets only Record Release write parameters, and only parameter/fleetflow/${canonical.name}/<component>/current and .../previous`, () => {
+      const resources = allowing(statements, 'ssm:PutParameter').flatMap((s) => s.Resource);
+
+      expect(namesOf(rolesAllowing(synth.json, 'ssm:PutParameter'))).toEqual(['deploy/record-release.ts']);
+      expect([...resources].sort()).toEqual(recordArns('current', 'previous'));
+      expect(resources.filter((r) => r.includes('*') || r.includes('?')), 'wildcards in the release record grant').toEqual([]);
+    });
+
+    it(`lets only Plan Release read parameters (ssm:GetParameter), and only parameter/fleetflow/${canonical.name}/<component>/current and .../next`, () => {
+      const resources = allowing(statements, 'ssm:GetParameter').flatMap((s) => s.Resource);
+
       expect(namesOf(rolesAllowing(synth.json, 'ssm:GetParameter'))).toEqual(['deploy/plan-release.ts']);
-      expect(allowing(statements, 'ssm:GetParameter').flatMap((s) => s.Resource)).toEqual([RECORD_ARN]);
+      expect([...resources].sort()).toEqual(recordArns('current', 'next'));
+      expect(resources.filter((r) => r.includes('*') || r.includes('?')), 'wildcards in the release record grant').toEqual([]);
+    });
+
+    it('lets no role write the queued release (.../next), which only a pipeline sets', () => {
+      const writers = recordArns('next').flatMap((arn) =>
+        allowing(statements, 'ssm:PutParameter')
+          .filter((s) => s.Resource.some((pattern) => resourceCovers(pattern, arn)))
+          .map(describeStatement),
+      );
+
+      expect(writers).toEqual([]);
     });
 
     it('finds the secret references of environments/canonical.json to check', () => {
@@ -376,11 +445,14 @@ describe('FleetFlow IAM permissions', () => {
       );
     });
 
-    it(`may describe only executions of fleetflow-${canonical.name}-* state machines (the lock holder), never "*"`, () => {
+    it(`may describe only executions of the release state machine fleetflow-${canonical.name}-deploy (the lock holder), never "*"`, () => {
       const grants = allowing(statements, 'states:DescribeExecution');
+      const machine = synth.json.Resources[onlyResourceOfType(synth.json, 'AWS::StepFunctions::StateMachine')]!;
 
       expect(namesOf(rolesAllowing(synth.json, 'states:DescribeExecution'))).toEqual([STATE_MACHINE]);
-      expect(grants.flatMap((s) => s.Resource)).toEqual([expectedArn('states', `execution:fleetflow-${canonical.name}-*:*`)]);
+      // The one state machine of the stack, by the name it is deployed under.
+      expect(machine.Properties?.StateMachineName).toBe(`fleetflow-${canonical.name}-deploy`);
+      expect(grants.flatMap((s) => s.Resource)).toEqual([expectedArn('states', `execution:fleetflow-${canonical.name}-deploy:*`)]);
     });
 
     it('publishes only to the notifications topic, and puts events only on the default bus', () => {
@@ -457,16 +529,21 @@ describe('FleetFlow IAM permissions', () => {
       }
     });
 
-    it("reads only the environment's own alarms", () => {
-      const named = [...hostTiers.flatMap((t) => t.alarms ?? []), ...(canonical.validation?.alarms ?? [])];
-      const prefixes = canonical.validation?.alarmPrefixes ?? [];
-      const allowed = new Set([...named, ...prefixes.map((p) => `${p}*`)].map((name) => expectedArn('cloudwatch', `alarm:${name}`)));
-      const grants = allowing(statements, 'cloudwatch:DescribeAlarms');
+    it('lets only the tasks that read alarm states call cloudwatch:DescribeAlarms', () => {
+      expect(namesOf(rolesAllowing(synth.json, 'cloudwatch:DescribeAlarms'))).toEqual(ALARM_READERS);
+    });
 
-      expect(grants.length).toBeGreaterThan(0);
-      for (const statement of grants) {
-        expect(statement.Resource.filter((r) => !allowed.has(r)), describeStatement(statement)).toEqual([]);
+    it('grants the functions no CloudWatch action but cloudwatch:DescribeAlarms, which only reads alarm states', () => {
+      const granted = new Set<string>();
+      for (const fn of lambdaFunctions(synth.json)) {
+        const fnStatements = roleStatements(synth.json, fn.roleLogicalId);
+        for (const action of fnStatements.flatMap((s) => s.Action)) if (action.toLowerCase().startsWith('cloudwatch:')) granted.add(action);
+        // Nor through a wildcard action: nothing that changes an alarm, its actions or a metric.
+        const changes = CLOUDWATCH_WRITES.flatMap((action) => allowing(fnStatements, action).map((s) => `${action} via ${describeStatement(s)}`));
+        expect(changes, fn.handler).toEqual([]);
       }
+      // A Describe call: it reads, it changes nothing.
+      expect([...granted]).toEqual(['cloudwatch:DescribeAlarms']);
     });
 
     it("lets the state machine invoke only this stack's FleetFlow functions", () => {

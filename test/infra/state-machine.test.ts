@@ -177,6 +177,64 @@ describe('FleetFlow deploy state machine', () => {
     });
   });
 
+  describe('topic policy', () => {
+    interface TopicPolicyStatement {
+      Effect: string;
+      Principal?: { Service?: string | string[] } | string;
+      Action: string | string[];
+      Resource?: unknown;
+      Condition?: Record<string, Record<string, unknown>>;
+    }
+    let allows: TopicPolicyStatement[];
+    const byService = (service: string) => allows.filter((s) => typeof s.Principal === 'object' && asList(s.Principal.Service).includes(service));
+    const getAtt = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+
+    beforeAll(() => {
+      const policy = synth.json.Resources[onlyResourceOfType(synth.json, 'AWS::SNS::TopicPolicy')]!.Properties!;
+      expect(policy.Topics).toEqual([{ Ref: topicId }]);
+      allows = asList((policy.PolicyDocument as { Statement: TopicPolicyStatement[] }).Statement).filter((s) => s.Effect === 'Allow');
+    });
+
+    it('lets only CloudWatch and EventBridge publish, each in one statement: sns:Publish on this topic, nothing else', () => {
+      expect(allows.flatMap((s) => (typeof s.Principal === 'object' ? asList(s.Principal.Service) : [JSON.stringify(s.Principal)])).sort()).toEqual(
+        [...DELIVERING_SERVICES].sort(),
+      );
+      for (const statement of allows) {
+        expect(asList(statement.Action), JSON.stringify(statement.Principal)).toEqual(['sns:Publish']);
+        expect(statement.Resource, JSON.stringify(statement.Principal)).toEqual({ Ref: topicId });
+      }
+    });
+
+    it(`lets CloudWatch publish only for the ${EXECUTION_METRICS.length} execution alarms (aws:SourceArn ArnLike their ARNs)`, () => {
+      const alarmIds = EXECUTION_METRICS.map((metric) => {
+        const ids = Object.entries(synth.json.Resources)
+          .filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties?.MetricName === metric)
+          .map(([id]) => id);
+        expect(ids, metric).toHaveLength(1);
+        return ids[0]!;
+      });
+      const [statement, ...others] = byService('cloudwatch.amazonaws.com');
+
+      expect(others).toEqual([]);
+      expect(Object.keys(statement!.Condition ?? {})).toEqual(['ArnLike']);
+      expect(Object.keys(statement!.Condition!.ArnLike!)).toEqual(['aws:SourceArn']);
+      const sources = asList(statement!.Condition!.ArnLike!['aws:SourceArn']);
+      expect(sources).toHaveLength(alarmIds.length);
+      expect(sources).toEqual(expect.arrayContaining(alarmIds.map(getAtt)));
+    });
+
+    it("lets EventBridge publish only for the notifications rule (aws:SourceArn is the rule's ARN)", () => {
+      const ruleId = onlyResourceOfType(synth.json, 'AWS::Events::Rule');
+      const [statement, ...others] = byService('events.amazonaws.com');
+
+      expect(others).toEqual([]);
+      expect(Object.keys(statement!.Condition ?? {})).toHaveLength(1);
+      const [operator] = Object.keys(statement!.Condition!) as [string];
+      expect(['ArnEquals', 'ArnLike']).toContain(operator);
+      expect(statement!.Condition![operator]).toEqual({ 'aws:SourceArn': getAtt(ruleId) });
+    });
+  });
+
   it('denies publishing to the topic over plain HTTP (enforces TLS)', () => {
     synth.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       Topics: [{ Ref: topicId }],

@@ -38,6 +38,7 @@ export interface CanonicalEnvironment {
     database?: { instanceIdentifier?: string; migration?: SsmCommand & { runnerTier?: string }; [key: string]: unknown };
     batch?: { maxUnavailable: number | string; minHealthyPercent: number };
     alarms?: string[];
+    health?: { timeoutSeconds?: number; command?: SsmCommand };
     [key: string]: unknown;
   }>;
   validation?: {

@@ -64,6 +64,7 @@ interface Retrier {
 interface Catcher {
   ErrorEquals: string[];
   Next: string;
+  ResultPath?: string | null;
 }
 
 /** Every state, with the `States` map it lives in (the top level or a Map's ItemProcessor). */
@@ -104,6 +105,19 @@ function successors(state: AslState): string[] {
   const next = [state.Next, state.Default].filter((n): n is string => typeof n === 'string');
   const choices = ((state.Choices as Array<{ Next: string }> | undefined) ?? []).map((c) => c.Next);
   return [...next, ...choices];
+}
+
+/** States reachable from `start` over normal transitions and Catch targets, not walking past `stop`. */
+function reachableAvoiding(states: Record<string, AslState>, start: string, stop: string): Set<string> {
+  const seen = new Set<string>();
+  const queue = [start];
+  while (queue.length > 0) {
+    const name = queue.pop()!;
+    if (name === stop || seen.has(name) || !states[name]) continue;
+    seen.add(name);
+    queue.push(...exits(states[name]));
+  }
+  return seen;
 }
 
 function reachableFrom(states: Record<string, AslState>, start: string): Set<string> {
@@ -147,6 +161,22 @@ function scopeOf(definition: AslDefinition, name: string): AslDefinition {
   throw new Error(`no state named "${name}"`);
 }
 
+/** The prefix of a batch loop's state names: '' for the release, 'Revert ' for the whole-release revert. */
+const prefixOf = (mapName: string) => mapName.slice(0, mapName.length - 'Roll Batches'.length);
+
+/**
+ * The rollback's first state: a Choice on whether the batch's install started (IsPresent $.install),
+ * with the state taken when it did and the one taken when it did not.
+ */
+function installStartedChoice(loop: AslDefinition, name: string): { started: string; notStarted: string } {
+  const choice = loop.States[name]!;
+  expect(choice.Type, `${name} is not a Choice`).toBe('Choice');
+  const rules = choice.Choices as Array<{ Variable?: string; IsPresent?: boolean; Next: string }>;
+  expect(rules.map(({ Next: _next, ...rule }) => rule), `${name} rules`).toEqual([{ Variable: '$.install', IsPresent: true }]);
+  expect(choice.Default, `${name} has no Default`).toEqual(expect.any(String));
+  return { started: rules[0]!.Next, notStarted: choice.Default as string };
+}
+
 const isCallback = (state: AslState) => /\.waitForTaskToken$|\.sync(:\d+)?$/.test(state.Resource ?? '');
 
 describe('FleetFlow deploy workflow definition', () => {
@@ -158,6 +188,8 @@ describe('FleetFlow deploy workflow definition', () => {
   /** Task state name -> the direct integration's resource (integration tasks only). */
   let integrations: Map<string, string>;
   const tasksOf = (names: Map<string, unknown>) => allStates(definition).filter(({ name, state }) => state.Type === 'Task' && names.has(name));
+  /** Handler modules of the Lambda tasks reachable from `start` over normal transitions. */
+  const modulesOn = (loop: AslDefinition, start: string) => new Set([...reachableFrom(loop.States, start)].flatMap((name) => lambdaModules.get(name) ?? []));
 
   beforeAll(() => {
     synth = synthesizeCanonical();
@@ -269,12 +301,28 @@ describe('FleetFlow deploy workflow definition', () => {
     const forward = reachableFrom(loop.States, loop.StartAt);
     const forwardTasks = [...forward].filter((name) => loop.States[name]!.Type === 'Task' && name !== loop.StartAt);
 
-    // Every forward task falls back to one and the same rollback, which starts by taking the batch out.
+    // Every forward task falls back to one and the same rollback, which starts by asking whether the install started.
     const rollbackStarts = new Set(forwardTasks.map((name) => catchAllTarget(loop.States[name]!)));
     expect(rollbackStarts.size).toBe(1);
     const [rollbackStart] = [...rollbackStarts] as [string];
     expect(forward.has(rollbackStart)).toBe(false);
-    expect(module(rollbackStart)).toBe('deploy/take-out-of-traffic.ts');
+    const { started, notStarted } = installStartedChoice(loop, rollbackStart);
+    expect(rollbackStart).toBe(`${prefixOf(mapName)}Install Started?`);
+
+    // Install started: take the batch out, drain it, reinstall the previous release, return it, check its health.
+    expect(module(started)).toBe('deploy/take-out-of-traffic.ts');
+    const reinstall = modulesOn(loop, started);
+    for (const step of ['deploy/check-drained.ts', 'deploy/install-release.ts', 'deploy/check-install.ts', 'deploy/return-to-traffic.ts', 'deploy/check-healthy.ts']) {
+      expect(reinstall.has(step), `${started} never reaches ${step}`).toBe(true);
+    }
+    // Not started: the hosts still run the previous release; they only go back into traffic, by the same return step.
+    expect(notStarted).toBe(`${prefixOf(mapName)}Return Batch After Rollback`);
+    expect(module(notStarted)).toBe('deploy/return-to-traffic.ts');
+    expect(reachableFrom(loop.States, started).has(notStarted), `${notStarted} is not the return step of the reinstall`).toBe(true);
+    const onlyReturn = modulesOn(loop, notStarted);
+    expect(onlyReturn.has('deploy/install-release.ts'), `${notStarted} reinstalls hosts whose install never started`).toBe(false);
+    expect(onlyReturn.has('deploy/take-out-of-traffic.ts')).toBe(false);
+    expect(onlyReturn.has('deploy/check-healthy.ts'), `${notStarted} never checks the health of the returned batch`).toBe(true);
 
     // Every rollback task falls back to putting the batch back into traffic.
     const rollback = reachableFrom(loop.States, rollbackStart);
@@ -290,6 +338,36 @@ describe('FleetFlow deploy workflow definition', () => {
       [...names].filter((name) => successors(loop.States[name]!).length === 0).map((name) => loop.States[name]!.Type);
     expect(new Set(terminal(rollback))).toEqual(new Set(['Fail']));
     expect(new Set(terminal(reachableFrom(loop.States, restore)))).toEqual(new Set(['Fail']));
+  });
+
+  // Install Release may fail after sending to some hosts: the batch must then count as started, so its
+  // rollback reinstalls the previous release instead of returning half-installed hosts to traffic.
+  it.each(BATCH_LOOPS)('%s: marks the install started ($.install) before Install Release sends anything', (mapName) => {
+    const loop = batchLoop(definition, mapName);
+    const prefix = prefixOf(mapName);
+    const mark = `${prefix}Mark Install Started`;
+    const install = `${prefix}Install Release`;
+    const markState = loop.States[mark];
+
+    expect(lambdaModules.get(install)).toBe('deploy/install-release.ts');
+    expect(markState?.Type, `${mark} is not a Pass`).toBe('Pass');
+    expect(markState!.ResultPath).toBe('$.install');
+    expect(markState!.Result, `${mark} writes no value to $.install`).toEqual(expect.any(Object));
+    expect(markState!.Next).toBe(install);
+    // The mark is the only way into Install Release: no path from the batch's start avoids it.
+    expect(reachableAvoiding(loop.States, loop.StartAt, mark).has(install), `a path reaches ${install} without ${mark}`).toBe(false);
+    expect(reachableFrom(loop.States, loop.StartAt).has(mark), `${mark} is never reached`).toBe(true);
+    // Nothing before the mark writes $.install, so a failure there still counts as not started.
+    const itemSelector = (stateNamed(definition, mapName).ItemSelector ?? {}) as Record<string, unknown>;
+    expect(Object.keys(itemSelector).filter((key) => key.replace(/\.\$$/, '') === 'install'), `${mapName} hands each batch an $.install`).toEqual([]);
+    const beforeMark = [...reachableAvoiding(loop.States, loop.StartAt, mark)];
+    expect(beforeMark.filter((name) => /^\$\.install(\.|$)/.test(String(loop.States[name]!.ResultPath))), 'states that write $.install before the mark').toEqual([]);
+
+    // A failure while sending keeps the mark ($.failure, not $.install) and leads to the reinstall.
+    const catcher = catcherFor(loop.States[install]!, 'States.ALL')!;
+    expect(catcher.ResultPath).toBe('$.failure');
+    const { started } = installStartedChoice(loop, catcher.Next);
+    expect(modulesOn(loop, started).has('deploy/install-release.ts'), `a failed ${install} does not reinstall`).toBe(true);
   });
 
   it('waits between polls with a pause computed by the check (SecondsPath), never a fixed sleep', () => {
@@ -463,6 +541,40 @@ describe('FleetFlow deploy workflow definition', () => {
       // Without an answer, the only ends are failures (halted, rolled back, or rollback failed).
       const ends = [...afterTimeout].filter((name) => isTerminal(scope.States[name]!)).map((name) => scope.States[name]!.Type);
       expect(new Set(ends)).toEqual(new Set(['Fail']));
+    });
+
+    // An approval may take hours: the alarms are read once more before the release counts as good.
+    it("confirms the alarms after the approval: a zero-length bake check (validation/check-bake.ts) before 'Record Release'", () => {
+      const confirm = stateNamed(definition, 'Confirm Alarms');
+      const parameters = confirm.Parameters as { phase?: { startedAt?: unknown; deadline?: unknown }; [key: string]: unknown };
+
+      expect(approval().Next).toBe('Confirm Alarms');
+      expect(confirm.Type).toBe('Task');
+      expect(lambdaModules.get('Confirm Alarms')).toBe('validation/check-bake.ts');
+      expect(confirm.Next).toBe('Record Release');
+      // The environment's own validation alarms, of this release.
+      const bakeParameters = stateNamed(definition, 'Check Bake').Parameters as Record<string, unknown>;
+      expect(parameters['validation.$']).toEqual(expect.any(String));
+      expect(parameters['validation.$']).toBe(bakeParameters['validation.$']);
+      expect(parameters['release.$']).toBe(bakeParameters['release.$']);
+      // A zero-length phase: one look at the alarms, no bake to wait out.
+      expect(parameters.phase?.startedAt).toEqual(expect.any(Number));
+      expect(parameters.phase?.deadline).toBe(parameters.phase?.startedAt);
+      // An alarm in ALARM (or any error) goes to the failure policy, as a failed bake does.
+      const catcher = catcherFor(confirm, 'States.ALL');
+      expect(catcher?.Next).toBe('Failure Policy?');
+      expect(catcher?.Next).toBe(catchAllTarget(stateNamed(definition, 'Check Bake')));
+      expect(catcher?.ResultPath).toBe('$.failure');
+    });
+
+    it("reaches 'Record Release' from 'Request Approval' only through 'Confirm Alarms'", () => {
+      const scope = scopeOf(definition, 'Request Approval');
+      expect(scope).toBe(scopeOf(definition, 'Confirm Alarms'));
+
+      // Every exit of the approval, answered or not, success or error.
+      const avoiding = reachableAvoiding(scope.States, 'Request Approval', 'Confirm Alarms');
+      expect(avoiding.has('Record Release'), "a path from 'Request Approval' skips 'Confirm Alarms'").toBe(false);
+      expect(reachableFrom(scope.States, 'Request Approval').has('Record Release')).toBe(true);
     });
   });
 });

@@ -4,13 +4,26 @@ import {
   type TargetHealthDescription,
   type TargetHealthStateEnum,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ListCommandInvocationsCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { ListCommandInvocationsCommand, SendCommandCommand, SSMClient, type CommandInvocationStatus } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { checkHealthy } from '../../lambdas/deploy/check-healthy';
 import { DrainFailedError, HostUnhealthyError } from '../../lambdas/shared/errors';
-import { batchInput, DRAIN_TRAFFIC, NOW, phaseAt, TWO_TARGET_GROUPS, WEB_ADMIN_TG_ARN, WEB_TG_ARN, webHost, webTier } from './fixtures';
+import type { PhaseState, TierPlan } from '../../lambdas/deploy/types';
+import {
+  batchInput,
+  DRAIN_TRAFFIC,
+  HEALTH_COMMAND,
+  NO_TRAFFIC,
+  NOW,
+  phaseAt,
+  TWO_TARGET_GROUPS,
+  WEB_ADMIN_TG_ARN,
+  WEB_TG_ARN,
+  webHost,
+  webTier,
+} from './fixtures';
 
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
 const ssmMock = mockClient(SSMClient);
@@ -26,9 +39,36 @@ function states(byGroup: Record<string, TargetHealthStateEnum[]>): void {
   }));
 }
 
+/** How each batch host's invocation of each SSM command stands, by command ID; StatusDetails may differ from Status. */
+function commands(byCommand: Record<string, Array<CommandInvocationStatus | { Status: CommandInvocationStatus; StatusDetails: string }>>): void {
+  ssmMock.on(ListCommandInvocationsCommand).callsFake((input: { CommandId: string }) => ({
+    CommandInvocations: (byCommand[input.CommandId] ?? []).map((outcome, i) => {
+      const { Status, StatusDetails } = typeof outcome === 'string' ? { Status: outcome, StatusDetails: outcome } : outcome;
+      return { CommandId: input.CommandId, InstanceId: hosts[i]!.id, Status, StatusDetails };
+    }),
+  }));
+}
+
+/** A clustered tier: drained and undrained by command, checked by its health command. */
+function clusteredTier(overrides: Partial<TierPlan> = {}): TierPlan {
+  return webTier({ traffic: DRAIN_TRAFFIC, healthCommand: HEALTH_COMMAND, ...overrides });
+}
+
+/** A monitoring tier: takes no traffic, checked by its health command. */
+function noTrafficTier(): TierPlan {
+  return webTier({ role: 'monitoring', traffic: NO_TRAFFIC, healthCommand: HEALTH_COMMAND, healthyAfterSeconds: 0 });
+}
+
+/** A phase whose undrain command is `cmd-undrain` and whose running health check is `healthCommandIds`. */
+function checking(elapsedSeconds: number, remainingSeconds: number, healthCommandIds: string[]): PhaseState {
+  return { ...phaseAt(elapsedSeconds, remainingSeconds, ['cmd-undrain']), healthCommandIds };
+}
+
 beforeEach(() => {
   elbMock.reset();
   ssmMock.reset();
+  let sent = 0;
+  ssmMock.on(SendCommandCommand).callsFake(() => ({ Command: { CommandId: `cmd-health-${++sent}` } }));
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(NOW);
 });
@@ -108,52 +148,199 @@ describe('checkHealthy', () => {
     expect(nearDeadline.waitSeconds).toBe(7);
   });
 
-  it('for a clustered tier, is done when the undrain command succeeded everywhere', async () => {
+  it('for a clustered tier, waits for the undrain command without running the health check yet', async () => {
     // Prepare
-    ssmMock.on(ListCommandInvocationsCommand).resolves({
-      CommandInvocations: hosts.map((h) => ({ InstanceId: h.id, Status: 'Success' as const })),
-    });
+    commands({ 'cmd-undrain': ['Success', 'InProgress'] });
+    const phase = phaseAt(10, 290, ['cmd-undrain']);
 
     // Act
-    const result = await checkHealthy(batchInput({ tier: webTier({ traffic: DRAIN_TRAFFIC }), hosts, phase: phaseAt(10, 290, ['cmd-undrain']) }));
+    const result = await checkHealthy(batchInput({ tier: clusteredTier(), hosts, phase }));
 
     // Assess
-    expect(result.done).toBe(true);
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 2 });
     expect(ssmMock).toHaveReceivedCommandWith(ListCommandInvocationsCommand, { CommandId: 'cmd-undrain' });
+    expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand);
+    expect(elbMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('for a clustered tier, runs the health command on the batch once the undrain command succeeded everywhere', async () => {
+    // Prepare
+    commands({ 'cmd-undrain': ['Success', 'Success'] });
+    const phase = phaseAt(10, 290, ['cmd-undrain']);
+
+    // Act
+    const result = await checkHealthy(batchInput({ tier: clusteredTier(), hosts, phase }));
+
+    // Assess
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 2, healthCommandIds: ['cmd-health-1'] });
+    expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(SendCommandCommand, {
+      DocumentName: 'FleetFlow-CheckHealth',
+      InstanceIds: [hosts[0]!.id, hosts[1]!.id],
+      Parameters: { port: ['8080'] },
+      TimeoutSeconds: 60,
+      Comment: 'fleetflow canonical/web health batch 1/2',
+    });
+    expect(elbMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('for a clustered tier, waits while the health command is still running, without sending it again', async () => {
+    // Prepare
+    commands({ 'cmd-undrain': ['Success', 'Success'], 'cmd-health-0': ['Success', 'InProgress'] });
+    const phase = checking(20, 280, ['cmd-health-0']);
+
+    // Act
+    const result = await checkHealthy(batchInput({ tier: clusteredTier(), hosts, phase }));
+
+    // Assess
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 2 });
+    expect(ssmMock).toHaveReceivedCommandWith(ListCommandInvocationsCommand, { CommandId: 'cmd-health-0' });
+    expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand);
+  });
+
+  it('for a clustered tier, runs a failed health check again while the deadline has not passed', async () => {
+    // Prepare
+    commands({ 'cmd-undrain': ['Success', 'Success'], 'cmd-health-0': ['Failed', 'Success'] });
+    const phase = checking(60, 240, ['cmd-health-0']);
+
+    // Act
+    const result = await checkHealthy(batchInput({ tier: clusteredTier(), hosts, phase }));
+
+    // Assess
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 3, healthCommandIds: ['cmd-health-1'] });
+    expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(SendCommandCommand, {
+      DocumentName: 'FleetFlow-CheckHealth',
+      InstanceIds: [hosts[0]!.id, hosts[1]!.id],
+    });
+  });
+
+  it('for a clustered tier, counts a health check whose delivery timed out as failed and runs it again', async () => {
+    // Prepare
+    commands({
+      'cmd-undrain': ['Success', 'Success'],
+      'cmd-health-0': ['Success', { Status: 'Pending', StatusDetails: 'Delivery Timed Out' }],
+    });
+    const phase = checking(60, 240, ['cmd-health-0']);
+
+    // Act
+    const result = await checkHealthy(batchInput({ tier: clusteredTier(), hosts, phase }));
+
+    // Assess
+    expect(result.done).toBe(false);
+    expect(result.healthCommandIds).toEqual(['cmd-health-1']);
+    expect(ssmMock).toHaveReceivedCommandTimes(SendCommandCommand, 1);
+  });
+
+  it('for a clustered tier, fails with HostUnhealthyError naming the host whose health check failed after the deadline', async () => {
+    // Prepare
+    commands({ 'cmd-undrain': ['Success', 'Success'], 'cmd-health-0': ['Failed', 'Success'] });
+    const event = batchInput({ tier: clusteredTier(), hosts, phase: checking(301, -1, ['cmd-health-0']) });
+
+    // Act
+    const act = checkHealthy(event);
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(HostUnhealthyError);
+    await expect(act).rejects.toThrow('tier web: not healthy after 300s: web-1 (i-0a000000000000001): health check Failed');
+    await expect(act).rejects.not.toThrow('web-2');
+  });
+
+  it('for a clustered tier, names the hosts whose health check is still running after the deadline', async () => {
+    // Prepare
+    commands({ 'cmd-undrain': ['Success', 'Success'], 'cmd-health-0': ['Success', 'InProgress'] });
+    const event = batchInput({ tier: clusteredTier(), hosts, phase: checking(300, 0, ['cmd-health-0']) });
+
+    // Act
+    const act = checkHealthy(event);
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(HostUnhealthyError);
+    await expect(act).rejects.toThrow('tier web: not healthy after 300s: web-2 (i-0a000000000000002): health check running');
+    expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand);
+  });
+
+  it('for a clustered tier, is done when the health command succeeded on every host', async () => {
+    // Prepare
+    commands({ 'cmd-undrain': ['Success', 'Success'], 'cmd-health-0': ['Success', 'Success'] });
+    const phase = checking(30, 270, ['cmd-health-0']);
+
+    // Act
+    const result = await checkHealthy(batchInput({ tier: clusteredTier(), hosts, phase }));
+
+    // Assess
+    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0 });
+    expect(ssmMock).toHaveReceivedCommandWith(ListCommandInvocationsCommand, { CommandId: 'cmd-undrain' });
+    expect(ssmMock).toHaveReceivedCommandWith(ListCommandInvocationsCommand, { CommandId: 'cmd-health-0' });
+    expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand);
     expect(elbMock).not.toHaveReceivedAnyCommand();
   });
 
   it('for a clustered tier, names hosts still undraining after the deadline', async () => {
     // Prepare
-    ssmMock.on(ListCommandInvocationsCommand).resolves({
-      CommandInvocations: [
-        { InstanceId: hosts[0]!.id, Status: 'Success' },
-        { InstanceId: hosts[1]!.id, Status: 'InProgress' },
-      ],
-    });
+    commands({ 'cmd-undrain': ['Success', 'InProgress'] });
 
     // Act
-    const act = checkHealthy(batchInput({ tier: webTier({ traffic: DRAIN_TRAFFIC }), hosts, phase: phaseAt(300, 0, ['cmd-undrain']) }));
+    const act = checkHealthy(batchInput({ tier: clusteredTier(), hosts, phase: phaseAt(300, 0, ['cmd-undrain']) }));
 
     // Assess
     await expect(act).rejects.toThrow(HostUnhealthyError);
     await expect(act).rejects.toThrow('tier web: not healthy after 300s: web-2 (i-0a000000000000002): undraining');
+    expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand);
   });
 
   it('for a clustered tier, fails with DrainFailedError when the undrain command failed', async () => {
     // Prepare
-    ssmMock.on(ListCommandInvocationsCommand).resolves({
-      CommandInvocations: [
-        { InstanceId: hosts[0]!.id, Status: 'Failed' },
-        { InstanceId: hosts[1]!.id, Status: 'Success' },
-      ],
-    });
+    commands({ 'cmd-undrain': ['Failed', 'Success'] });
 
     // Act
-    const act = checkHealthy(batchInput({ tier: webTier({ traffic: DRAIN_TRAFFIC }), hosts, phase: phaseAt(10, 290, ['cmd-undrain']) }));
+    const act = checkHealthy(batchInput({ tier: clusteredTier(), hosts, phase: phaseAt(10, 290, ['cmd-undrain']) }));
 
     // Assess
     await expect(act).rejects.toBeInstanceOf(DrainFailedError);
     await expect(act).rejects.toThrow('tier web: undrain command failed on web-1 (i-0a000000000000001)');
+    expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand);
+  });
+
+  it('for a tier without traffic, runs the health command at once: there is nothing to undrain', async () => {
+    // Prepare
+    const phase = phaseAt(2, 298);
+
+    // Act
+    const result = await checkHealthy(batchInput({ tier: noTrafficTier(), hosts, phase }));
+
+    // Assess
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 2, healthCommandIds: ['cmd-health-1'] });
+    expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(SendCommandCommand, {
+      DocumentName: 'FleetFlow-CheckHealth',
+      InstanceIds: [hosts[0]!.id, hosts[1]!.id],
+    });
+    expect(ssmMock).not.toHaveReceivedCommand(ListCommandInvocationsCommand);
+    expect(elbMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('for a tier without traffic, is done when the health command succeeded on every host', async () => {
+    // Prepare
+    commands({ 'cmd-health-0': ['Success', 'Success'] });
+    const phase = { ...phaseAt(10, 290), healthCommandIds: ['cmd-health-0'] };
+
+    // Act
+    const result = await checkHealthy(batchInput({ tier: noTrafficTier(), hosts, phase }));
+
+    // Assess
+    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0 });
+    expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(ListCommandInvocationsCommand, { CommandId: 'cmd-health-0' });
+    expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand);
+  });
+
+  it('refuses a tier no target group checks when it has no health command', async () => {
+    // Prepare
+    const tier = webTier({ role: 'monitoring', traffic: NO_TRAFFIC });
+
+    // Act
+    const act = checkHealthy(batchInput({ tier, hosts, phase: phaseAt(2, 298) }));
+
+    // Assess
+    await expect(act).rejects.toThrow(TypeError);
+    await expect(act).rejects.toThrow('tier web has no health command');
+    expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand);
   });
 });

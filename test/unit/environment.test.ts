@@ -143,9 +143,10 @@ describe('parseEnvironment', () => {
   });
 
   it('rejects a web tier that has no way to leave traffic', () => {
-    // Prepare
+    // Prepare: with a health command, so that leaving traffic is the only problem.
     const raw = canonicalWith((env) => {
       env.tiers[2].traffic = { kind: 'none' };
+      env.tiers[2].health.command = { document: 'FleetFlow-CheckHealth' };
     });
 
     // Act
@@ -162,6 +163,7 @@ describe('parseEnvironment', () => {
     const raw = canonicalWith((env) => {
       env.tiers[2].role = 'monitoring';
       env.tiers[2].traffic = { kind: 'none' };
+      env.tiers[2].health.command = { document: 'FleetFlow-CheckHealth' };
     });
 
     // Act
@@ -169,6 +171,22 @@ describe('parseEnvironment', () => {
 
     // Assess
     expect(env.tiers[2]?.role).toBe('monitoring');
+  });
+
+  it('reports both problems of a web tier with no way to leave traffic and no health command', () => {
+    // Prepare
+    const raw = canonicalWith((env) => {
+      env.tiers[2].traffic = { kind: 'none' };
+    });
+
+    // Act
+    const problems = problemsOf(raw);
+
+    // Assess
+    expect(problems).toEqual([
+      'tiers[2].health.command: a tier with traffic kind "none" needs a health command, or nothing checks that a patched host is healthy (received missing)',
+      'tiers[2].traffic.kind: web tiers serve traffic and need a target group or a drain command (received "none")',
+    ]);
   });
 
   it('rejects an environment with only a database tier', () => {
@@ -198,6 +216,148 @@ describe('parseEnvironment', () => {
 
     // Assess
     expect(problems).toEqual(['polling.minSeconds: must not exceed polling.maxSeconds (received 40 > 20)']);
+  });
+});
+
+describe('health command', () => {
+  const DRAIN_COMMANDS = {
+    kind: 'drain-command',
+    drain: { document: 'FleetFlow-DrainNode' },
+    undrain: { document: 'FleetFlow-UndrainNode' },
+  };
+
+  it('reads the health command of the canonical monitoring tier, filling in its default parameters', () => {
+    // Act
+    const env = parseEnvironment(canonical);
+
+    // Assess
+    const monitoring = env.tiers[3];
+    expect(monitoring && isHostTier(monitoring) && monitoring.health).toEqual({
+      timeoutSeconds: 300,
+      command: { document: 'FleetFlow-CheckHealth', parameters: {}, timeoutSeconds: 60 },
+    });
+  });
+
+  it('needs no health command for a tier its target groups check', () => {
+    // Act
+    const env = parseEnvironment(canonical);
+
+    // Assess
+    const web = env.tiers[2];
+    expect(web && isHostTier(web) && web.health).toEqual({ timeoutSeconds: 300 });
+  });
+
+  it.each([
+    {
+      label: 'a monitoring tier without traffic',
+      edit: (env: any) => delete env.tiers[3].health.command,
+      problem: 'tiers[3].health.command: a tier with traffic kind "none" needs a health command',
+    },
+    {
+      label: 'a monitoring tier without any health section',
+      edit: (env: any) => delete env.tiers[3].health,
+      problem: 'tiers[3].health.command: a tier with traffic kind "none" needs a health command',
+    },
+    {
+      label: 'a clustered middle tier',
+      edit: (env: any) => {
+        env.tiers[1].traffic = DRAIN_COMMANDS;
+      },
+      problem: 'tiers[1].health.command: a tier with traffic kind "drain-command" needs a health command',
+    },
+  ])('rejects $label without a health command, naming the field', ({ edit, problem }) => {
+    // Prepare
+    const raw = canonicalWith(edit);
+
+    // Act
+    const problems = problemsOf(raw);
+
+    // Assess
+    expect(problems).toEqual([`${problem}, or nothing checks that a patched host is healthy (received missing)`]);
+  });
+
+  it('accepts a clustered middle tier with a health command', () => {
+    // Prepare
+    const raw = canonicalWith((env) => {
+      env.tiers[1].traffic = DRAIN_COMMANDS;
+      env.tiers[1].health.command = { document: 'FleetFlow-CheckHealth', parameters: { port: ['8080'] }, timeoutSeconds: 120 };
+    });
+
+    // Act
+    const env = parseEnvironment(raw);
+
+    // Assess
+    const middle = env.tiers[1];
+    expect(middle && isHostTier(middle) && middle.health.command).toEqual({
+      document: 'FleetFlow-CheckHealth',
+      parameters: { port: ['8080'] },
+      timeoutSeconds: 120,
+    });
+  });
+
+  it('loads the clustered test environment, whose drain-command tier has a health command', () => {
+    // Act
+    const env = loadEnvironmentFile(fileURLToPath(new URL('../fixtures/clustered.json', import.meta.url)));
+
+    // Assess
+    const middle = env.tiers.find((t) => t.name === 'middle');
+    expect(middle && isHostTier(middle) && middle.traffic.kind).toBe('drain-command');
+    expect(middle && isHostTier(middle) && middle.health.command?.document).toBe('FleetFlow-CheckHealth');
+  });
+
+  it('rejects a literal secret in a health command as well', () => {
+    // Prepare
+    const raw = canonicalWith((env) => {
+      env.tiers[3].health.command.parameters = { apiToken: ['t0k3n'] };
+    });
+
+    // Act
+    const problems = problemsOf(raw);
+
+    // Assess
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^tiers\[3\]\.health\.command\.parameters\.apiToken\[0\]: looks like a secret value.*\(received a value, not shown\)$/);
+    expect(problems.join()).not.toContain('t0k3n');
+  });
+});
+
+describe('time limits', () => {
+  it.each([
+    { field: 'validation.bakeSeconds', max: 14_400, set: (env: any, v: number) => (env.validation.bakeSeconds = v) },
+    { field: 'validation.approval.timeoutSeconds', max: 43_200, set: (env: any, v: number) => (env.validation.approval.timeoutSeconds = v) },
+    { field: 'tiers[2].install.timeoutSeconds', max: 7_200, set: (env: any, v: number) => (env.tiers[2].install.timeoutSeconds = v) },
+    { field: 'tiers[3].health.command.timeoutSeconds', max: 7_200, set: (env: any, v: number) => (env.tiers[3].health.command.timeoutSeconds = v) },
+    {
+      field: 'tiers[0].database.migration.timeoutSeconds',
+      max: 7_200,
+      set: (env: any, v: number) => (env.tiers[0].database.migration.timeoutSeconds = v),
+    },
+    {
+      field: 'tiers[1].traffic.drain.timeoutSeconds',
+      max: 7_200,
+      set: (env: any, v: number) => {
+        env.tiers[1].traffic = {
+          kind: 'drain-command',
+          drain: { document: 'FleetFlow-DrainNode', timeoutSeconds: v },
+          undrain: { document: 'FleetFlow-UndrainNode' },
+        };
+        env.tiers[1].health.command = { document: 'FleetFlow-CheckHealth' };
+      },
+    },
+  ])('accepts $field up to $max and rejects one more, showing the value', ({ field, max, set }) => {
+    // Prepare
+    const atMax = canonicalWith((env) => set(env, max));
+    const overMax = canonicalWith((env) => set(env, max + 1));
+
+    // Act
+    const accept = () => parseEnvironment(atMax);
+    const problems = problemsOf(overMax);
+
+    // Assess
+    expect(accept).not.toThrow();
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.startsWith(`${field}: `)).toBe(true);
+    expect(problems[0]).toContain(`(received ${max + 1})`);
   });
 });
 

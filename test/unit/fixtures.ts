@@ -4,7 +4,7 @@
  * database and validation sections of a plan.
  */
 import type { DatabaseTaskInput } from '../../lambdas/database/types';
-import type { BatchTaskInput, DatabasePlan, HostRef, PhaseState, TierPlan, ValidationPlan } from '../../lambdas/deploy/types';
+import type { BatchTaskInput, CommandSpec, DatabasePlan, HostRef, PhaseState, TierPlan, ValidationPlan } from '../../lambdas/deploy/types';
 import type { ValidationTaskInput } from '../../lambdas/validation/types';
 
 /** A fixed "now" for handlers that compute deadlines from Date.now(). */
@@ -46,6 +46,12 @@ export const DRAIN_TRAFFIC: TierPlan['traffic'] = {
   drain: { document: 'FleetFlow-DrainNode', parameters: { mode: ['graceful'] }, timeoutSeconds: 600 },
   undrain: { document: 'FleetFlow-UndrainNode', parameters: {}, timeoutSeconds: 600 },
 };
+
+/** The health command of a tier no target group checks (clustered and monitoring tiers). */
+export const HEALTH_COMMAND: CommandSpec = { document: 'FleetFlow-CheckHealth', parameters: { port: ['8080'] }, timeoutSeconds: 60 };
+
+/** A tier that takes no traffic and so is checked by its health command only. */
+export const NO_TRAFFIC: TierPlan['traffic'] = { kind: 'none' };
 
 export interface BatchOptions {
   readonly tier?: TierPlan;

@@ -744,6 +744,14 @@ describe('monitoring release', () => {
     expect(elbMock).not.toHaveReceivedAnyCommand();
   });
 
+  it('gives the monitoring tier its health command, since no target group checks its hosts', async () => {
+    // Act
+    const plan = await planRelease(event({ release: 'mon-2.0', component: 'monitoring' }));
+
+    // Assess
+    expect(plan.tiers[0]?.spec.healthCommand).toEqual({ document: 'FleetFlow-CheckHealth', parameters: {}, timeoutSeconds: 60 });
+  });
+
   it('reads the recorded monitoring release, not the application one', async () => {
     // Act
     const plan = await planRelease(event({ release: 'mon-2.0', component: 'monitoring' }));

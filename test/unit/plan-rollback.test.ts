@@ -12,6 +12,10 @@ const ec2Mock = mockClient(EC2Client);
 
 /** The fleetflow:release tag of each instance as EC2 reports it now; absent means untagged. */
 let releaseTags: Map<string, string>;
+/** Instances gone since the plan: EC2 no longer reports them. */
+let terminated: Set<string>;
+/** Instances per DescribeInstances page. */
+let pageSize: number;
 
 function tagged(hosts: readonly HostRef[], release: string): void {
   for (const host of hosts) releaseTags.set(host.id, release);
@@ -45,22 +49,47 @@ function releasePlan(middle: HostRef[], web: HostRef[], webSpec: TierPlan = webT
 
 const names = (tier: PlannedTier | undefined) => tier?.batches.map((b) => b.map((h) => h.name));
 
+/**
+ * The instance IDs a DescribeInstances call filtered on. The handler must ask by filter,
+ * never by InstanceIds, and only for running instances (terminated ones stay listed for a while).
+ */
+function filteredIds(input: DescribeInstancesCommandInput): string[] {
+  expect(input.InstanceIds).toBeUndefined();
+  expect(input.Filters?.map((f) => f.Name)).toEqual(['instance-id', 'instance-state-name']);
+  expect(input.Filters?.[1]?.Values).toEqual(['running']);
+  return input.Filters?.[0]?.Values ?? [];
+}
+
+/** The instance IDs asked about in each DescribeInstances call, in order. */
+function askedIds(): string[][] {
+  return ec2Mock.commandCalls(DescribeInstancesCommand).map((call) => filteredIds(call.args[0].input));
+}
+
 beforeEach(() => {
   ec2Mock.reset();
   releaseTags = new Map();
-  ec2Mock.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => ({
-    Reservations: [
-      {
-        Instances: (input.InstanceIds ?? []).map((id) => ({
-          InstanceId: id,
-          Tags: [
-            { Key: 'Name', Value: id },
-            ...(releaseTags.has(id) ? [{ Key: 'fleetflow:release', Value: releaseTags.get(id)! }] : []),
-          ],
-        })),
-      },
-    ],
-  }));
+  terminated = new Set();
+  pageSize = Number.POSITIVE_INFINITY;
+  // As EC2 answers these filters: the instances still running, a page at a time.
+  ec2Mock.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => {
+    const found = filteredIds(input).filter((id) => !terminated.has(id));
+    const start = input.NextToken ? Number(input.NextToken) : 0;
+    const end = Math.min(found.length, start + pageSize);
+    return {
+      Reservations: [
+        {
+          Instances: found.slice(start, end).map((id) => ({
+            InstanceId: id,
+            Tags: [
+              { Key: 'Name', Value: id },
+              ...(releaseTags.has(id) ? [{ Key: 'fleetflow:release', Value: releaseTags.get(id)! }] : []),
+            ],
+          })),
+        },
+      ],
+      NextToken: end < found.length ? String(end) : undefined,
+    };
+  });
 });
 
 describe('plan rollback', () => {
@@ -206,12 +235,11 @@ describe('plan rollback', () => {
     const rollback = await planRollback(plan);
 
     // Assess
-    const asked = ec2Mock.commandCalls(DescribeInstancesCommand).flatMap((call) => call.args[0].input.InstanceIds ?? []);
-    expect(asked).not.toContain(untouched.id);
+    expect(askedIds().flat()).not.toContain(untouched.id);
     expect(rollback.tiers[0]?.batches.flat().map((h) => h.name)).toEqual(['web-1', 'web-2']);
   });
 
-  it('reads the release tags of 450 hosts in 3 DescribeInstances calls of at most 200 IDs', async () => {
+  it('reads the release tags of 450 hosts in 3 DescribeInstances calls filtering on at most 200 IDs', async () => {
     // Prepare
     const middle = Array.from({ length: 150 }, (_, i) => middleHost(i + 1));
     const web = Array.from({ length: 300 }, (_, i) => webHost(i + 1));
@@ -222,11 +250,59 @@ describe('plan rollback', () => {
 
     // Assess
     expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 3);
-    const asked = ec2Mock.commandCalls(DescribeInstancesCommand).map((call) => call.args[0].input.InstanceIds ?? []);
+    const asked = askedIds();
     expect(asked.map((ids) => ids.length)).toEqual([200, 200, 50]);
     expect(asked.flat()).toEqual([...middle, ...web].map((h) => h.id));
     expect(rollback.hostCount).toBe(450);
     expect(rollback.tiers.map((t) => t.batchCount)).toEqual([30, 150]);
+  });
+
+  it('skips a host terminated since the plan and reverts the rest', async () => {
+    // Prepare
+    const middle = [middleHost(1), middleHost(2)];
+    const web = [webHost(1), webHost(2), webHost(3)];
+    tagged([...middle, ...web], '2.0.0');
+    terminated.add(web[1]!.id);
+
+    // Act
+    const rollback = await planRollback(releasePlan(middle, web));
+
+    // Assess
+    expect(askedIds().flat()).toContain(web[1]!.id);
+    expect(rollback.tiers.map((t) => names(t))).toEqual([[['web-1', 'web-3']], [['middle-1'], ['middle-2']]]);
+    expect(rollback.hostCount).toBe(4);
+    expect(rollback.batchCount).toBe(3);
+  });
+
+  it('drops a tier whose moved hosts have all been terminated since the plan', async () => {
+    // Prepare
+    const middle = [middleHost(1), middleHost(2)];
+    const web = [webHost(1), webHost(2)];
+    tagged([...middle, ...web], '2.0.0');
+    for (const host of web) terminated.add(host.id);
+
+    // Act
+    const rollback = await planRollback(releasePlan(middle, web));
+
+    // Assess
+    expect(rollback.tiers.map((t) => t.spec.name)).toEqual(['middle']);
+    expect(rollback.hostCount).toBe(2);
+  });
+
+  it('follows every page of the DescribeInstances answer', async () => {
+    // Prepare
+    pageSize = 2;
+    const web = [1, 2, 3, 4, 5].map((n) => webHost(n));
+    tagged(web, '2.0.0');
+
+    // Act
+    const rollback = await planRollback(releasePlan([], web));
+
+    // Assess
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 3);
+    // Each page holds 2 instances: web-5 is only found on the third.
+    expect(askedIds()).toEqual([0, 1, 2].map(() => web.map((h) => h.id)));
+    expect(rollback.tiers[0]?.batches.flat().map((h) => h.name)).toEqual(['web-1', 'web-2', 'web-3', 'web-4', 'web-5']);
   });
 
   it('reads the release plan from the plan table and stores the revert plan there', async () => {

@@ -198,6 +198,53 @@ describe('readProgress', () => {
     expect(progress.pending).toEqual(['i-inprogress', 'i-pending', 'i-delayed', 'i-missing']);
   });
 
+  it.each(['Delivery Timed Out', 'Execution Timed Out'])(
+    'counts a host whose StatusDetails read "%s", as AWS spells them, as failed while the status still reads otherwise',
+    async (details) => {
+      // Prepare
+      ssmMock.on(ListCommandInvocationsCommand).resolves({
+        CommandInvocations: [
+          { InstanceId: 'i-pending', Status: 'Pending', StatusDetails: details },
+          { InstanceId: 'i-inprogress', Status: 'InProgress', StatusDetails: details },
+          { InstanceId: 'i-ok', Status: 'Success', StatusDetails: 'Success' },
+        ],
+      });
+
+      // Act
+      const progress = await readProgress(['cmd-1'], ['i-pending', 'i-inprogress', 'i-ok']);
+
+      // Assess
+      expect(progress).toEqual({
+        pending: [],
+        succeeded: ['i-ok'],
+        failed: [
+          { instanceId: 'i-pending', status: 'Pending', details },
+          { instanceId: 'i-inprogress', status: 'InProgress', details },
+        ],
+      });
+    },
+  );
+
+  it('counts a host timed out as SSM reports it, status TimedOut and details with spaces, as failed', async () => {
+    // Prepare
+    ssmMock.on(ListCommandInvocationsCommand).resolves({
+      CommandInvocations: [
+        { InstanceId: 'i-delivery', Status: 'TimedOut', StatusDetails: 'Delivery Timed Out' },
+        { InstanceId: 'i-execution', Status: 'TimedOut', StatusDetails: 'Execution Timed Out' },
+      ],
+    });
+
+    // Act
+    const progress = await readProgress(['cmd-1'], ['i-delivery', 'i-execution']);
+
+    // Assess
+    expect(progress.failed).toEqual([
+      { instanceId: 'i-delivery', status: 'TimedOut', details: 'Delivery Timed Out' },
+      { instanceId: 'i-execution', status: 'TimedOut', details: 'Execution Timed Out' },
+    ]);
+    expect(progress.pending).toEqual([]);
+  });
+
   it('reports the status as details when SSM gives no status details', async () => {
     // Prepare
     ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: 'i-1', Status: 'Failed' }] });

@@ -15,7 +15,19 @@ import { returnToTraffic } from '../../lambdas/deploy/return-to-traffic';
 import { takeOutOfTraffic } from '../../lambdas/deploy/take-out-of-traffic';
 import { DrainFailedError, DrainTimeoutError, InsufficientCapacityError } from '../../lambdas/shared/errors';
 import { MAX_TARGETS_PER_CALL } from '../../lambdas/shared/target-health';
-import { batchInput, DRAIN_TRAFFIC, NOW, phaseAt, TWO_TARGET_GROUPS, WEB_ADMIN_TG_ARN, WEB_TG_ARN, webHost, webTier } from './fixtures';
+import {
+  batchInput,
+  DRAIN_TRAFFIC,
+  HEALTH_COMMAND,
+  NO_TRAFFIC,
+  NOW,
+  phaseAt,
+  TWO_TARGET_GROUPS,
+  WEB_ADMIN_TG_ARN,
+  WEB_TG_ARN,
+  webHost,
+  webTier,
+} from './fixtures';
 
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
 const ssmMock = mockClient(SSMClient);
@@ -177,7 +189,7 @@ describe('takeOutOfTraffic', () => {
 
   it('reports a tier without traffic as drained at once', async () => {
     // Prepare
-    const event = batchInput({ tier: webTier({ role: 'monitoring', traffic: { kind: 'none' } }) });
+    const event = batchInput({ tier: webTier({ role: 'monitoring', traffic: NO_TRAFFIC, healthCommand: HEALTH_COMMAND }) });
 
     // Act
     const phase = await takeOutOfTraffic(event);
@@ -402,11 +414,12 @@ describe('returnToTraffic', () => {
   it('sends the undrain document to a clustered tier', async () => {
     // Prepare
     ssmMock.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-undrain' } });
+    const tier = webTier({ name: 'middle', traffic: DRAIN_TRAFFIC, healthCommand: HEALTH_COMMAND });
 
     // Act
-    const phase = await returnToTraffic(batchInput({ tier: webTier({ name: 'middle', traffic: DRAIN_TRAFFIC }), hosts: batch }));
+    const phase = await returnToTraffic(batchInput({ tier, hosts: batch }));
 
-    // Assess
+    // Assess: only the undrain; Check Health runs the health command once it succeeded.
     expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(SendCommandCommand, {
       DocumentName: 'FleetFlow-UndrainNode',
       InstanceIds: [batch[0]!.id, batch[1]!.id],
@@ -414,5 +427,18 @@ describe('returnToTraffic', () => {
     });
     expect(elbMock).not.toHaveReceivedAnyCommand();
     expect(phase.commandIds).toEqual(['cmd-undrain']);
+  });
+
+  it('leaves a tier without traffic untouched and starts its health phase, not done: Check Health runs the health command', async () => {
+    // Prepare
+    const tier = webTier({ role: 'monitoring', traffic: NO_TRAFFIC, healthCommand: HEALTH_COMMAND, healthyAfterSeconds: 0 });
+
+    // Act
+    const phase = await returnToTraffic(batchInput({ tier, hosts: batch }));
+
+    // Assess
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 300_000, done: false, waitSeconds: 2 });
+    expect(elbMock).not.toHaveReceivedAnyCommand();
+    expect(ssmMock).not.toHaveReceivedAnyCommand();
   });
 });

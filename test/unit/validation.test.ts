@@ -46,6 +46,9 @@ function canonicalAlarms(states: Record<string, Alarm['state']> = {}): Alarm[] {
   return alarms.map((a) => ({ ...a, state: states[a.name] ?? a.state }));
 }
 
+/** The zero-length phase the state machine passes to Check Bake for its last look after the approval. */
+const AFTER_APPROVAL = { startedAt: 0, deadline: 0, done: false, waitSeconds: 0 };
+
 function describeInputs(): DescribeAlarmsCommandInput[] {
   return cloudwatchMock.commandCalls(DescribeAlarmsCommand).map((call) => call.args[0].input);
 }
@@ -143,6 +146,46 @@ describe('preflight', () => {
     // Assess
     await expect(act).rejects.toBeInstanceOf(PreflightFailedError);
     await expect(act).rejects.toThrow('validation alarm(s) canonical-checkout do not exist; nothing was changed');
+  });
+
+  it('refuses to start when a validation alarm prefix matches no alarm, naming the prefix', async () => {
+    // Prepare
+    const validation = validationPlan({ alarmPrefixes: ['canonical-web-', 'canonical-checkout-'] });
+
+    // Act
+    const act = preflight(validationInput({ validation }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(PreflightFailedError);
+    await expect(act).rejects.toThrow('validation alarm prefix(es) canonical-checkout- match no alarm; nothing was changed');
+    await expect(act).rejects.not.toThrow('canonical-web-');
+  });
+
+  it('refuses to start when the alarms a prefix matched have all been deleted', async () => {
+    // Prepare
+    useAlarms(canonicalAlarms().filter((a) => !a.name.startsWith('canonical-middle-')));
+
+    // Act
+    const act = preflight(validationInput());
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(PreflightFailedError);
+    await expect(act).rejects.toThrow('validation alarm prefix(es) canonical-middle- match no alarm');
+  });
+
+  it('counts an alarm found by prefix whatever its type: a composite alarm alone satisfies a prefix', async () => {
+    // Prepare
+    useAlarms([
+      { name: 'canonical-availability', state: 'OK', composite: true },
+      { name: 'canonical-web-health', state: 'OK', composite: true },
+      { name: 'canonical-middle-5xx', state: 'OK' },
+    ]);
+
+    // Act
+    const result = await preflight(validationInput());
+
+    // Assess
+    expect(result).toEqual({ alarms: 3 });
   });
 
   it('makes no call for an environment without validation alarms', async () => {
@@ -273,6 +316,111 @@ describe('check bake', () => {
 
     // Assess
     expect(phase).toEqual({ startedAt: NOW, deadline: NOW, done: true, waitSeconds: 0 });
+  });
+
+  it('fails validation with ValidationFailedError when a validation alarm has insufficient data, because monitoring went blind', async () => {
+    // Prepare
+    useAlarms(canonicalAlarms({ 'canonical-web-latency': 'INSUFFICIENT_DATA', 'canonical-availability': 'INSUFFICIENT_DATA' }));
+
+    // Act
+    const act = checkBake(validationInput({ phase: phaseAt(120, 180) }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(ValidationFailedError);
+    await expect(act).rejects.toThrow('release 2.0.0: canonical-availability, canonical-web-latency in INSUFFICIENT_DATA 120s into the bake');
+  });
+
+  it('names the alarms in ALARM rather than those with insufficient data when both happen', async () => {
+    // Prepare
+    useAlarms(canonicalAlarms({ 'canonical-web-latency': 'INSUFFICIENT_DATA', 'canonical-middle-5xx': 'ALARM' }));
+
+    // Act
+    const act = checkBake(validationInput({ phase: phaseAt(60, 240) }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(ValidationFailedError);
+    await expect(act).rejects.toThrow('release 2.0.0: canonical-middle-5xx in ALARM 60s into the bake');
+  });
+
+  it('fails validation for an alarm with insufficient data even once the deadline has passed', async () => {
+    // Prepare
+    useAlarms(canonicalAlarms({ 'canonical-middle-health': 'INSUFFICIENT_DATA' }));
+
+    // Act
+    const act = checkBake(validationInput({ phase: phaseAt(305, -5) }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(ValidationFailedError);
+    await expect(act).rejects.toThrow('canonical-middle-health in INSUFFICIENT_DATA 305s into the bake');
+  });
+
+  it('fails validation with ValidationFailedError when a named validation alarm no longer exists, naming it', async () => {
+    // Prepare
+    useAlarms(canonicalAlarms().filter((a) => a.name !== 'canonical-availability'));
+
+    // Act
+    const act = checkBake(validationInput({ phase: phaseAt(120, 180) }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(ValidationFailedError);
+    await expect(act).rejects.toThrow('release 2.0.0: alarm(s) canonical-availability no longer exist');
+  });
+
+  it('after the approval, is done at once when no alarm fires', async () => {
+    // Act
+    const result = await checkBake(validationInput({ phase: AFTER_APPROVAL }));
+
+    // Assess
+    expect(result).toEqual({ ...AFTER_APPROVAL, done: true, waitSeconds: 0 });
+    expect(cloudwatchMock).toHaveReceivedCommandWith(DescribeAlarmsCommand, { AlarmNames: ['canonical-availability'], AlarmTypes: ALL_TYPES });
+  });
+
+  it('is done at once for any zero-length phase, whenever it started', async () => {
+    // Prepare
+    const phase = { ...phaseAt(0, 0), startedAt: NOW - 7_200_000, deadline: NOW - 7_200_000 };
+
+    // Act
+    const result = await checkBake(validationInput({ phase }));
+
+    // Assess
+    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0 });
+  });
+
+  it('after the approval, fails validation when an alarm fires, saying when it was checked', async () => {
+    // Prepare
+    useAlarms(canonicalAlarms({ 'canonical-web-5xx': 'ALARM' }));
+
+    // Act
+    const act = checkBake(validationInput({ phase: AFTER_APPROVAL }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(ValidationFailedError);
+    await expect(act).rejects.toThrow('release 2.0.0: canonical-web-5xx in ALARM when checked after the approval');
+    await expect(act).rejects.not.toThrow('into the bake');
+  });
+
+  it('after the approval, fails validation when an alarm has insufficient data, saying when it was checked', async () => {
+    // Prepare
+    useAlarms(canonicalAlarms({ 'canonical-availability': 'INSUFFICIENT_DATA' }));
+
+    // Act
+    const act = checkBake(validationInput({ phase: AFTER_APPROVAL }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(ValidationFailedError);
+    await expect(act).rejects.toThrow('release 2.0.0: canonical-availability in INSUFFICIENT_DATA when checked after the approval');
+  });
+
+  it('after the approval, fails validation when a named validation alarm no longer exists', async () => {
+    // Prepare
+    useAlarms(canonicalAlarms().filter((a) => a.name !== 'canonical-availability'));
+
+    // Act
+    const act = checkBake(validationInput({ phase: AFTER_APPROVAL }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(ValidationFailedError);
+    await expect(act).rejects.toThrow('release 2.0.0: alarm(s) canonical-availability no longer exist');
   });
 
   it('keeps the start and deadline of the bake across checks', async () => {
