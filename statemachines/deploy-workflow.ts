@@ -169,7 +169,7 @@ export class DeployWorkflow extends Construct {
     const approvalNeeded = new sfn.Choice(this, 'Approval Required?')
       .when(
         sfn.Condition.booleanEquals('$.plan.validation.approval.required', true),
-        this.notify('Notify Approval Needed', 'Approval Needed', requestApproval),
+        this.notify('Notify Approval Needed', 'Approval Needed', requestApproval, { releasePath: '$.plan.release' }),
       )
       .otherwise(recordRelease);
     requestApproval.addRetry({
@@ -211,7 +211,7 @@ export class DeployWorkflow extends Construct {
     // A release window with nothing new queued: record and finish without touching anything.
     const upToDate = new sfn.Choice(this, 'Up To Date?')
       .when(sfn.Condition.booleanEquals('$.plan.upToDate', true), recordRelease)
-      .otherwise(this.notify('Notify Started', 'Started', preflight));
+      .otherwise(this.notify('Notify Started', 'Started', preflight, { releasePath: '$.plan.release' }));
     preflight.next(databaseStep);
     const releaseBody = plan.next(upToDate);
 
@@ -236,7 +236,7 @@ export class DeployWorkflow extends Construct {
       expressionAttributeValues: { ':me': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.executionId) },
     };
     const releaseFailed = new sfn.Fail(this, 'Release Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    const notifyFailed = this.notify('Notify Failed', 'Failed', releaseFailed, true);
+    const notifyFailed = this.notify('Notify Failed', 'Failed', releaseFailed, { withFailure: true });
     const unlockAfterFailure = new tasks.DynamoDeleteItem(this, 'Unlock After Failure', {
       table: props.lockTable,
       key: lockKey,
@@ -250,7 +250,7 @@ export class DeployWorkflow extends Construct {
     runRelease.addCatch(unlockAfterFailure, { errors: ['States.ALL'], resultPath: '$.failure' });
 
     const complete = new sfn.Pass(this, 'Release Complete', { outputPath: '$.outcome' });
-    const notifySucceeded = this.notify('Notify Succeeded', 'Succeeded', complete);
+    const notifySucceeded = this.notify('Notify Succeeded', 'Succeeded', complete, { releasePath: '$.outcome.release' });
     const unlock = new tasks.DynamoDeleteItem(this, 'Unlock', { table: props.lockTable, key: lockKey, ...unlockCondition, resultPath: sfn.JsonPath.DISCARD });
     unlock.addRetry({ errors: DYNAMODB_THROTTLING_ERRORS, interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2 });
     unlock.addCatch(notifySucceeded, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
@@ -414,7 +414,7 @@ export class DeployWorkflow extends Construct {
     const revertTiers = this.tiersMap('Revert ', '$.rollbackPlan', false);
     // Alarms need their evaluation periods to return to OK after the revert.
     const rebake = this.bakeLoop('Revert ', true);
-    planRollback.next(this.notify('Notify Rolling Back', 'Rolling Back', revertTiers, true));
+    planRollback.next(this.notify('Notify Rolling Back', 'Rolling Back', revertTiers, { withFailure: true, releasePath: '$.plan.release' }));
     revertTiers.next(rebake.first);
     rebake.done(describeRolledBack);
     for (const state of [planRollback, revertTiers, rebake.last, ...rebake.checks]) {
@@ -590,13 +590,20 @@ export class DeployWorkflow extends Construct {
    * One EventBridge event per milestone; a rule forwards them to the SNS topic.
    * Notifying is best-effort: whether it works or not, the release goes on to `next`.
    */
-  private notify(name: string, event: string, next: sfn.IChainable, withFailure = false): tasks.EventBridgePutEvents {
+  private notify(
+    name: string,
+    event: string,
+    next: sfn.IChainable,
+    options: { withFailure?: boolean; releasePath?: string } = {},
+  ): tasks.EventBridgePutEvents {
     const detail: Record<string, unknown> = {
       environment: this.environmentName,
       event,
       'execution.$': '$$.Execution.Id',
       'input.$': '$.input',
-      ...(withFailure ? { 'error.$': '$.failure.Error', 'cause.$': '$.failure.Cause' } : {}),
+      // The resolved release (a release window's input only says "next"), where it is known.
+      ...(options.releasePath ? { 'release.$': options.releasePath } : {}),
+      ...(options.withFailure ? { 'error.$': '$.failure.Error', 'cause.$': '$.failure.Cause' } : {}),
     };
     const put = new tasks.EventBridgePutEvents(this, name, {
       entries: [{ source: NOTIFICATION_SOURCE, detailType: `FleetFlow Release ${event}`, detail: sfn.TaskInput.fromObject(detail) }],

@@ -25,6 +25,19 @@ describe('a release window', () => {
     expectSafeEnd(report);
   });
 
+  it('names the queued release in its notifications, although its input only says "next"', async () => {
+    const { account } = await simulateExecutions({
+      environment: canonical,
+      input: undefined,
+      executions: [{ input: releaseWindowInput(tuesday) }],
+      prepare: (a) => queueRelease(a, 'canonical', 'application', '1.4.0'),
+    });
+    const byEvent = Object.fromEntries(account.notifications.map((n) => [n.detail.event, n.detail]));
+
+    expect(byEvent.Started).toMatchObject({ release: '1.4.0', input: { releaseFrom: 'next' } });
+    expect(byEvent.Succeeded).toMatchObject({ release: '1.4.0' });
+  });
+
   it('refuses to start when nothing is queued, changing nothing', async () => {
     const report = await simulateDeploy({ environment: canonical, input: releaseWindowInput(tuesday) });
 
