@@ -46,6 +46,9 @@ export const DYNAMODB_THROTTLING_ERRORS = [
   'DynamoDB.RequestLimitExceeded',
 ];
 
+/** How every DynamoDB task of the lock rides out DynamoDB throttling. */
+const DYNAMODB_RETRY: sfn.RetryProps = { errors: DYNAMODB_THROTTLING_ERRORS, interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2 };
+
 export const NOTIFICATION_SOURCE = 'fleetflow';
 
 export interface DeployWorkflowFunctions {
@@ -231,30 +234,28 @@ export class DeployWorkflow extends Construct {
 
     // ---------- the lock around it ----------
     const lockKey = { environment: tasks.DynamoAttributeValue.fromString(props.environment.name) };
-    const unlockCondition = {
-      conditionExpression: 'holder = :me',
-      expressionAttributeValues: { ':me': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.executionId) },
+    /** Deletes the lock if this execution still holds it, then goes on to `next` either way. */
+    const unlock = (name: string, next: sfn.IChainable): tasks.DynamoDeleteItem => {
+      const state = new tasks.DynamoDeleteItem(this, name, {
+        table: props.lockTable,
+        key: lockKey,
+        conditionExpression: 'holder = :me',
+        expressionAttributeValues: { ':me': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.executionId) },
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+      state.addRetry(DYNAMODB_RETRY);
+      // A lock that was taken over is someone else's now: leave it.
+      state.addCatch(next, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+      state.next(next);
+      return state;
     };
     const releaseFailed = new sfn.Fail(this, 'Release Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
     const notifyFailed = this.notify('Notify Failed', 'Failed', releaseFailed, { withFailure: true });
-    const unlockAfterFailure = new tasks.DynamoDeleteItem(this, 'Unlock After Failure', {
-      table: props.lockTable,
-      key: lockKey,
-      ...unlockCondition,
-      resultPath: sfn.JsonPath.DISCARD,
-    });
-    unlockAfterFailure.addRetry({ errors: DYNAMODB_THROTTLING_ERRORS, interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2 });
-    // A lock that was taken over is someone else's now: leave it.
-    unlockAfterFailure.addCatch(notifyFailed, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
-    unlockAfterFailure.next(notifyFailed);
-    runRelease.addCatch(unlockAfterFailure, { errors: ['States.ALL'], resultPath: '$.failure' });
+    runRelease.addCatch(unlock('Unlock After Failure', notifyFailed), { errors: ['States.ALL'], resultPath: '$.failure' });
 
     const complete = new sfn.Pass(this, 'Release Complete', { outputPath: '$.outcome' });
     const notifySucceeded = this.notify('Notify Succeeded', 'Succeeded', complete, { releasePath: '$.outcome.release' });
-    const unlock = new tasks.DynamoDeleteItem(this, 'Unlock', { table: props.lockTable, key: lockKey, ...unlockCondition, resultPath: sfn.JsonPath.DISCARD });
-    unlock.addRetry({ errors: DYNAMODB_THROTTLING_ERRORS, interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2 });
-    unlock.addCatch(notifySucceeded, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
-    runRelease.next(unlock).next(notifySucceeded);
+    runRelease.next(unlock('Unlock', notifySucceeded));
 
     // The state carries the execution input from here on; nothing below reads $$.Execution.Input.
     const start = new sfn.Pass(this, 'Start', { parameters: { 'input.$': '$$.Execution.Input' } });
@@ -314,11 +315,11 @@ export class DeployWorkflow extends Construct {
     const locked = new sfn.Fail(this, 'Environment Locked', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
     describeLock.next(locked);
 
-    readLock.addRetry({ errors: DYNAMODB_THROTTLING_ERRORS, interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2 });
+    readLock.addRetry(DYNAMODB_RETRY);
     describeHolder.addRetry({ errors: ['Sfn.ThrottlingException'], interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2 });
     const conflict = ['DynamoDB.ConditionalCheckFailedException'];
     for (const put of [acquire, takeOver]) {
-      put.addRetry({ errors: DYNAMODB_THROTTLING_ERRORS, interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2 });
+      put.addRetry(DYNAMODB_RETRY);
       put.addCatch(readLock, { errors: conflict, resultPath: sfn.JsonPath.DISCARD });
     }
     // The holder's execution may be gone entirely (deleted history): it is not running.
@@ -471,7 +472,7 @@ export class DeployWorkflow extends Construct {
       catchToRollback(gate);
       afterHealthy = gate;
     }
-    const forward = this.pipeline(prefix, FORWARD, false, afterHealthy, (install) => install, catchToRollback);
+    const forward = this.pipeline(prefix, FORWARD, false, afterHealthy, catchToRollback);
     // Nothing has changed when capacity is short: refuse without a rollback.
     forward.takeOut.addCatch(refused, { errors: ['InsufficientCapacityError'], resultPath: '$.failure' });
     catchToRollback(forward.takeOut);
@@ -505,7 +506,7 @@ export class DeployWorkflow extends Construct {
     restoreTraffic.addCatch(describeFailure, { errors: ['States.ALL'], resultPath: '$.restoreFailure' });
     restoreTraffic.next(describeFailure);
 
-    const pipeline = this.pipeline(prefix, ROLLBACK, true, rolledBack, (install) => install, (task) =>
+    const pipeline = this.pipeline(prefix, ROLLBACK, true, rolledBack, (task) =>
       task.addCatch(restoreTraffic, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' }),
     );
     pipeline.takeOut.addCatch(restoreTraffic, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
@@ -516,13 +517,12 @@ export class DeployWorkflow extends Construct {
       .otherwise(pipeline.returnToTraffic);
   }
 
-  /** Drain, install and health loops for one direction; `afterDrain` picks what follows the drain. */
+  /** Drain, install and health loops for one direction. */
   private pipeline(
     prefix: string,
     names: PipelineNames,
     rollback: boolean,
     onHealthy: sfn.IChainable,
-    afterDrain: (install: sfn.IChainable, returnToTraffic: sfn.IChainable) => sfn.IChainable,
     catching: (task: sfn.TaskStateBase) => void,
   ) {
     const paths = rollback
@@ -545,7 +545,7 @@ export class DeployWorkflow extends Construct {
       ? install
       : new sfn.Pass(this, n('Mark Install Started'), { result: sfn.Result.fromObject({ sending: true }), resultPath: paths.install }).next(install);
     const takeOut = this.task(n(names.takeOut), f.takeOutOfTraffic, this.batchPayload(rollback), paths.drain);
-    const drainLoop = this.pollLoop(n(names.drained), n(names.waitDrain), n(names.checkDrain), f.checkDrained, paths.drain, afterDrain(startInstall, returnToTraffic), this.batchPayload(rollback, paths.drain));
+    const drainLoop = this.pollLoop(n(names.drained), n(names.waitDrain), n(names.checkDrain), f.checkDrained, paths.drain, startInstall, this.batchPayload(rollback, paths.drain));
     takeOut.next(drainLoop.choice);
 
     for (const task of [returnToTraffic, healthLoop.check, install, installLoop.check, drainLoop.check]) catching(task);

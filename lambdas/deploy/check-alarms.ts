@@ -2,7 +2,7 @@
  * Check Alarms: the gate after each batch. Any of the tier's alarms in ALARM fails the
  * batch, which is then rolled back before the next batch could start.
  */
-import { readAlarms } from '../shared/alarms';
+import { alarmsIn, readAlarms } from '../shared/alarms';
 import { AlarmFiredError } from '../shared/errors';
 import type { BatchTaskInput } from './types';
 
@@ -12,7 +12,7 @@ export const handler = async (event: BatchTaskInput): Promise<{ checked: number 
 };
 
 export async function firingAlarms(names: readonly string[]): Promise<string[]> {
-  return (await readAlarms({ names })).filter((a) => a.state === 'ALARM').map((a) => a.name);
+  return alarmsIn(await readAlarms({ names }), 'ALARM');
 }
 
 export async function assertNoAlarmFiring(tierName: string, names: readonly string[]): Promise<void> {

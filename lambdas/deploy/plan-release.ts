@@ -4,14 +4,13 @@
  * healthy capacity. Nothing is changed; every refusal happens here, before the
  * first host leaves traffic.
  */
-import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { paginateDescribeInstances } from '@aws-sdk/client-ec2';
 import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { resolveBatchPolicy, partition } from '../../lib/environment/batch-policy';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../../lib/environment/model';
 import { parseEnvironment } from '../../lib/environment/parse';
-import { cloudwatch } from '../shared/aws/cloudwatch';
+import { readAlarms, unmatched } from '../shared/alarms';
 import { ec2 } from '../shared/aws/ec2';
 import { elbv2 } from '../shared/aws/elbv2';
 import { ssm } from '../shared/aws/ssm';
@@ -21,12 +20,11 @@ import { describeHosts } from '../shared/polling';
 import { logger } from '../shared/logger';
 import { storePlan } from '../shared/plan-store';
 import { RELEASE_TAG } from '../shared/release-tag';
-
-export { RELEASE_TAG };
 import { QUEUED_RELEASE, type DatabasePlan, type DeployInput, type DeployPlan, type HostRef, type PlannedTier, type StoredPlan, type TrafficPlan, type ValidationPlan } from './types';
 
+export { RELEASE_TAG };
+
 const RELEASE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
-const MAX_ALARM_NAMES_PER_CALL = 100;
 
 export interface PlanReleaseEvent {
   readonly environment: unknown;
@@ -295,14 +293,6 @@ async function resolveTraffic(
 }
 
 async function assertAlarmsExist(tier: HostTierDefinition): Promise<void> {
-  const found = new Set<string>();
-  for (let i = 0; i < tier.alarms.length; i += MAX_ALARM_NAMES_PER_CALL) {
-    const names = tier.alarms.slice(i, i + MAX_ALARM_NAMES_PER_CALL);
-    const { MetricAlarms = [], CompositeAlarms = [] } = await cloudwatch.send(
-      new DescribeAlarmsCommand({ AlarmNames: names, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: 100 }),
-    );
-    for (const alarm of [...MetricAlarms, ...CompositeAlarms]) if (alarm.AlarmName) found.add(alarm.AlarmName);
-  }
-  const missing = tier.alarms.filter((a) => !found.has(a));
+  const { names: missing } = unmatched(await readAlarms({ names: tier.alarms }), { names: tier.alarms });
   if (missing.length > 0) throw new InventoryError(`tier ${tier.name}: alarm(s) ${missing.join(', ')} do not exist`);
 }

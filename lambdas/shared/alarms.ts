@@ -31,3 +31,19 @@ export async function readAlarms(selection: { names?: readonly string[]; prefixe
   }
   return [...byName].map(([name, state]) => ({ name, state }));
 }
+
+/** Names of the alarms read in the given state. */
+export function alarmsIn(states: readonly AlarmState[], state: string): string[] {
+  return states.filter((s) => s.state === state).map((s) => s.name);
+}
+
+/** The asked-for names that were not found, and the prefixes that matched no alarm. */
+export function unmatched(
+  states: readonly AlarmState[],
+  selection: { names?: readonly string[]; prefixes?: readonly string[] },
+): { names: string[]; prefixes: string[] } {
+  return {
+    names: (selection.names ?? []).filter((name) => !states.some((s) => s.name === name)),
+    prefixes: (selection.prefixes ?? []).filter((prefix) => !states.some((s) => s.name.startsWith(prefix))),
+  };
+}

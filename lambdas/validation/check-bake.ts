@@ -4,7 +4,7 @@
  * only when the whole period has elapsed without one. After a rollback (`recovering`),
  * only the alarms' state at the end of the bake counts.
  */
-import { readAlarms } from '../shared/alarms';
+import { alarmsIn, readAlarms, unmatched } from '../shared/alarms';
 import { ValidationFailedError } from '../shared/errors';
 import type { PhaseState } from '../deploy/types';
 import type { ValidationTaskInput } from './types';
@@ -15,25 +15,25 @@ export async function checkBake(event: ValidationTaskInput): Promise<PhaseState>
   const { validation } = event;
   const now = Date.now();
   const phase = event.phase ?? { startedAt: now, deadline: now + validation.bakeSeconds * 1000, done: false, waitSeconds: 0 };
+  // A steady pace for the whole bake: an alarm must be seen soon after it fires.
+  const keepBaking = (): PhaseState => ({
+    ...phase,
+    done: false,
+    waitSeconds: Math.min(validation.polling.maxSeconds, Math.max(1, Math.ceil((phase.deadline - now) / 1000))),
+  });
+  // Recovering alarms are only judged at the end: nothing to read before then.
+  if (event.recovering && now < phase.deadline) return keepBaking();
   const states = await readAlarms({ names: validation.alarms, prefixes: validation.alarmPrefixes });
-  if (event.recovering && now < phase.deadline) {
-    const untilEnd = Math.max(1, Math.ceil((phase.deadline - now) / 1000));
-    return { ...phase, done: false, waitSeconds: Math.min(validation.polling.maxSeconds, untilEnd) };
-  }
   // The state machine's last look after an approval is a phase starting at 0, not a bake.
   const when = phase.startedAt === 0 ? 'when checked after the approval' : `${Math.round((now - phase.startedAt) / 1000)}s into the bake`;
-  const firing = states.filter((s) => s.state === 'ALARM').map((s) => s.name);
+  const firing = alarmsIn(states, 'ALARM');
   if (firing.length > 0) throw new ValidationFailedError(`release ${event.release}: ${firing.join(', ')} in ALARM ${when}`);
   // Monitoring that went blind, or an alarm that vanished, cannot vouch for the release.
-  const blind = states.filter((s) => s.state === 'INSUFFICIENT_DATA').map((s) => s.name);
+  const blind = alarmsIn(states, 'INSUFFICIENT_DATA');
   if (blind.length > 0) throw new ValidationFailedError(`release ${event.release}: ${blind.join(', ')} in INSUFFICIENT_DATA ${when}`);
-  const missing = [
-    ...validation.alarms.filter((name) => !states.some((s) => s.name === name)),
-    ...validation.alarmPrefixes.filter((prefix) => !states.some((s) => s.name.startsWith(prefix))).map((prefix) => `${prefix}*`),
-  ];
+  const gone = unmatched(states, { names: validation.alarms, prefixes: validation.alarmPrefixes });
+  const missing = [...gone.names, ...gone.prefixes.map((prefix) => `${prefix}*`)];
   if (missing.length > 0) throw new ValidationFailedError(`release ${event.release}: alarm(s) ${missing.join(', ')} no longer exist`);
   if (now >= phase.deadline) return { ...phase, done: true, waitSeconds: 0 };
-  // A steady pace for the whole bake: an alarm must be seen soon after it fires.
-  const untilEnd = Math.max(1, Math.ceil((phase.deadline - now) / 1000));
-  return { ...phase, done: false, waitSeconds: Math.min(validation.polling.maxSeconds, untilEnd) };
+  return keepBaking();
 }

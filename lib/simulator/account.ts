@@ -170,9 +170,21 @@ export class SimulatedAccount {
   /** The release each host had when the simulation began; faults target any other. */
   private readonly originalRelease = new Map<string, string>();
 
-  constructor(readonly faults: AccountFaults) {
+  constructor(private currentFaults: AccountFaults) {
     this.startedAt = Date.now();
   }
+  get faults(): AccountFaults {
+    return this.currentFaults;
+  }
+
+  /**
+   * Faults are read only when something happens, so they can be set once the fleet
+   * exists and its host and alarm names are known to validate them against.
+   */
+  useFaults(faults: AccountFaults): void {
+    this.currentFaults = faults;
+  }
+
 
   // ---------- seeding ----------
 

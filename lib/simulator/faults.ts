@@ -14,6 +14,11 @@ export class InvalidFaultError extends Error {
   override readonly name = 'InvalidFaultError';
 }
 
+/** An account with nothing injected. */
+export function noFaults(): AccountFaults {
+  return parseFaults([], new Set(), new Set());
+}
+
 export function parseFaults(specs: readonly string[], knownHosts: ReadonlySet<string>, knownAlarms: ReadonlySet<string>): AccountFaults {
   const faults: { -readonly [K in keyof AccountFaults]: AccountFaults[K] } = {
     patchFail: new Set(),

@@ -10,7 +10,7 @@ import { MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVER
 import { CapacityRecorder } from './capacity';
 import { synthesizeLocalStateMachine, type LocalStateMachine } from './definition';
 import { releaseParameterName } from '../../lambdas/shared/release-record';
-import { parseFaults } from './faults';
+import { noFaults, parseFaults } from './faults';
 import { APPROVER_RESPONSE_SECONDS, callIntegration } from './integrations';
 import { PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
 import { attachSimulator } from './intercept';
@@ -169,11 +169,11 @@ export async function simulateExecutions(options: SimulateOptions & { executions
 }
 
 function seedFor(options: SimulateOptions, faults: readonly string[]): SimulatedAccount {
-  // Parse faults against a dry seed to validate host and alarm names before anything runs.
-  const probe = seedAccount(options.environment, parseFaults([], new Set(), new Set()), options);
-  const hostNames = new Set([...probe.hosts.values()].map((h) => h.name));
-  const alarmNames = new Set(probe.alarms.keys());
-  return seedAccount(options.environment, parseFaults(faults, hostNames, alarmNames), options);
+  const account = seedAccount(options.environment, noFaults(), options);
+  // Faults name hosts and alarms: they are checked against the fleet before anything runs.
+  const hostNames = new Set([...account.hosts.values()].map((h) => h.name));
+  account.useFaults(parseFaults(faults, hostNames, new Set(account.alarms.keys())));
+  return account;
 }
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
@@ -301,7 +301,7 @@ function useSimulatedAwsEnvironment(): () => void {
  * virtual clock starts, so no real I/O is pending while the clock jumps.
  */
 async function warmUpClients(clients: Record<string, { send: (c: never) => Promise<unknown> }>, environment: EnvironmentDefinition) {
-  const scratch = seedAccount(environment, parseFaults([], new Set(), new Set()));
+  const scratch = seedAccount(environment, noFaults());
   const detach = attachSimulator(clients as never, scratch);
   const { DescribeInstancesCommand } = await import('@aws-sdk/client-ec2');
   const { DescribeTargetGroupsCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2');
@@ -422,7 +422,7 @@ export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): nu
     if (plan.validation.approval.required) total += APPROVER_RESPONSE_SECONDS;
   }
   for (const tier of plan.tiers) {
-    const groups = [...account.targetGroups.values()].filter((g) => g.tier === tier.spec.name);
+    const groups = account.groupsOf(tier.spec.name);
     for (const ref of tier.batches) {
       const stored = account.tables.get(PLAN_TABLE_NAME)?.get(ref.key)?.hosts?.S;
       if (!stored) throw new Error(`batch ${ref.key} is not in the simulated plan table`);
