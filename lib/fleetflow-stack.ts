@@ -5,7 +5,7 @@
  * an encrypted SNS topic); the state machine with its log group, tracing, timeout and
  * failure alarms.
  */
-import { ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Fn, RemovalPolicy, Stack, TimeZone, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -19,6 +19,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DeployWorkflow, NOTIFICATION_SOURCE, type DeployWorkflowFunctions } from '../statemachines/deploy-workflow';
+import { RolloutWorkflow, type RolloutWorkflowFunctions } from '../statemachines/rollout-workflow';
 import { acknowledgeWildcard, FleetFlowFunction, XRAY_REASON } from './constructs/fleetflow-function';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition, type SsmCommandDefinition } from './environment/model';
 import { parseEnvironment } from './environment/parse';
@@ -38,10 +39,18 @@ const WHY = {
   snapshots: "snapshot names carry the release and execution; the prefix pins them to this environment's snapshots",
   compositeAlarms: 'cloudwatch:DescribeAlarms returns composite alarms only when allowed on "*" (see the DescribeAlarms API reference); it only reads alarm states',
   executions: "the lock holder may be any execution of this environment's release state machine",
+  childExecutions: "a parent follows its child executions of this environment's rollout state machine, whose names Step Functions generates",
 };
+
+/**
+ * How long any workflow may run. A plan whose fastest possible run, with a revert of
+ * every batch behind it, would not fit is refused by its planner before anything changes.
+ */
+export const WORKFLOW_TIMEOUT = Duration.days(7);
 
 export class FleetFlowStack extends Stack {
   readonly stateMachine: sfn.StateMachine;
+  readonly rolloutStateMachine: sfn.StateMachine;
   readonly notifications: sns.Topic;
   readonly lockTable: dynamodb.Table;
 
@@ -126,9 +135,37 @@ export class FleetFlowStack extends Stack {
       }),
     );
 
+    const lambdas = Object.fromEntries(Object.entries(f).map(([name, fun]) => [name, fun.function])) as unknown as DeployWorkflowFunctions &
+      RolloutWorkflowFunctions;
+    // The batches of a tier run in child executions of their own state machine, so no history grows with the fleet.
+    const rollout = new RolloutWorkflow(this, 'Rollout', { functions: lambdas });
+    const rolloutLogs = new logs.LogGroup(this, 'RolloutLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+    this.rolloutStateMachine = new sfn.StateMachine(this, 'RolloutStateMachine', {
+      stateMachineName: `fleetflow-${environment.name}-rollout`,
+      comment: `FleetFlow: a segment of one tier's batches in environment ${environment.name}, started by its workflows`,
+      definitionBody: sfn.DefinitionBody.fromChainable(rollout.definition),
+      timeout: WORKFLOW_TIMEOUT,
+      tracingEnabled: true,
+      logs: { destination: rolloutLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    acknowledgeWildcard(
+      this.rolloutStateMachine.role,
+      '*',
+      `${XRAY_REASON}; CloudWatch Logs delivery (logs:CreateLogDelivery, logs:PutResourcePolicy, logs:Describe*) for execution logging supports no resource-level permissions`,
+    );
+    for (const fun of Object.values(f)) {
+      acknowledgeWildcard(
+        this.rolloutStateMachine.role,
+        `${fun.function.functionArn}:*`,
+        "the LambdaInvoke grant also covers published versions and aliases of this stack's own function",
+      );
+    }
+
     const workflow = new DeployWorkflow(this, 'Deploy', {
       environment,
-      functions: Object.fromEntries(Object.entries(f).map(([name, fun]) => [name, fun.function])) as unknown as DeployWorkflowFunctions,
+      functions: lambdas,
+      rollout: this.rolloutStateMachine,
+      timeout: WORKFLOW_TIMEOUT,
       lockTable: this.lockTable,
       approvalTopic: this.notifications,
       lockHolderExecutionArns: [workflowExecutionsArn(this, environment.name)],
@@ -142,9 +179,13 @@ export class FleetFlowStack extends Stack {
       stateMachineName,
       comment: `FleetFlow release of environment ${environment.name}`,
       definitionBody: sfn.DefinitionBody.fromChainable(workflow.definition),
-      timeout: Duration.hours(24),
+      timeout: WORKFLOW_TIMEOUT,
       tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      // Every event (states entered and exited, retries, failures, with timestamps) is the audit trail of a
+      // release, so level ALL; but no execution data: Request Approval's parameters carry $$.Task.Token, and
+      // whoever reads the log group could approve with it. Payloads stay in the execution history, behind
+      // states:GetExecutionHistory, where IAM decides who reads them.
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     // Request Approval publishes to the encrypted topic.
     key.grant(this.stateMachine.role, 'kms:Decrypt', 'kms:GenerateDataKey');
@@ -161,6 +202,18 @@ export class FleetFlowStack extends Stack {
       );
     }
     acknowledgeWildcard(this.stateMachine.role, workflowExecutionsArn(this, environment.name), WHY.executions);
+    // startExecution.sync:2 follows its children through their executions and a managed EventBridge rule.
+    const rolloutName = Fn.select(6, Fn.split(':', this.rolloutStateMachine.stateMachineArn));
+    acknowledgeWildcard(
+      this.stateMachine.role,
+      this.formatArn({ service: 'states', resource: 'execution', resourceName: `${rolloutName}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      WHY.childExecutions,
+    );
+    acknowledgeWildcard(
+      this.stateMachine.role,
+      this.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForStepFunctionsExecutionRule' }),
+      WHY.childExecutions,
+    );
     this.addExecutionAlarms(environment);
     this.addReleaseWindows(environment);
   }
@@ -182,7 +235,7 @@ export class FleetFlowStack extends Stack {
   private grantEnvironmentAccess(
     environment: EnvironmentDefinition,
     tiers: HostTierDefinition[],
-    f: Record<keyof DeployWorkflowFunctions, FleetFlowFunction>,
+    f: Record<keyof (DeployWorkflowFunctions & RolloutWorkflowFunctions), FleetFlowFunction>,
   ): void {
     const arn = (service: string, resource: string) => f.planRelease.arn(service, resource);
     const targetGroupArns = tiers.flatMap((t) =>

@@ -1,25 +1,21 @@
 /**
- * The release workflow, as CDK chain code.
+ * The release workflow (`fleetflow-<env>-deploy`), composed from the shared fragments:
  *
  *   Start (the execution input is kept at $.input)
- *   Acquire Lock (DynamoDB conditional write; a lock whose holder is no longer running is taken over)
+ *   Plan Release (read-only: a plan that cannot fit Step Functions' quotas is refused here, before the lock)
+ *   Acquire Lock (fragments/lock.ts)
  *   Run Release (one branch, so that every exit below passes through Unlock)
- *     Plan Release -> Notify Started -> Preflight
+ *     Up To Date? -> Notify Started -> Preflight
  *     [database] Check Database -> Create Snapshot -> [Wait/Check]* -> Run Migration -> [Wait/Check]* -> Recheck Database
- *     Roll Tiers (Map, one tier at a time, in the environment's order)
- *       Roll Batches (Map, one batch at a time)
- *         Take Batch Out -> [Wait For Drain -> Check Drain]* -> Install Release -> [Wait/Check Install]*
- *         -> Return Batch To Traffic -> [Wait For Health -> Check Health]* -> Check Alarms -> Batch Done
- *         on any failure: the batch is rolled back (out, previous release, back in, healthy) and fails
- *     Start Bake -> [Wait For Bake -> Check Bake]* -> [approval] Request Approval (task token)
+ *     Roll Tiers (fragments/roll-tiers.ts): per tier, per segment, a child execution of the rollout workflow
+ *     Start Bake -> [Wait For Bake -> Check Bake]* -> [approval] Request Approval (task token) -> Confirm Alarms
  *     Record Release
  *     on a failed rollout or validation, by policy:
  *       halt: fail, leaving hosts where they are (all in traffic)
- *       rollback: Plan Rollback -> Revert Tiers (same machinery, reverse order) -> bake again -> fail
+ *       rollback: Plan Rollback -> Revert Tiers (same rollout workflow, reverse order) -> bake again -> fail
  *   Unlock -> Notify Succeeded        (on failure: Unlock After Failure -> Notify Failed -> fail)
  *
- * Every wait is a Wait state in a loop whose pause the check task computes, so state
- * transitions grow with batches and elapsed time, never with hosts x polls.
+ * Every wait is a Wait state in a loop whose pause the check task computes.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -29,37 +25,18 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { EnvironmentDefinition } from '../lib/environment/model';
+import { bakeLoop, validationPayload } from './fragments/bake';
+import { lambdaTask, pollLoop } from './fragments/lambda-task';
+import { EnvironmentLock } from './fragments/lock';
+import { notify } from './fragments/notify';
+import { rollTiers } from './fragments/roll-tiers';
 
-/** Error names AWS services and Lambda use for throttling. */
-export const THROTTLING_ERRORS = [
-  'ThrottlingException',
-  'Throttling',
-  'RequestLimitExceeded',
-  'TooManyRequestsException',
-  'Lambda.TooManyRequestsException',
-];
-
-/** Error names of the DynamoDB direct integration when DynamoDB throttles. */
-export const DYNAMODB_THROTTLING_ERRORS = [
-  'DynamoDB.ProvisionedThroughputExceededException',
-  'DynamoDB.ThrottlingException',
-  'DynamoDB.RequestLimitExceeded',
-];
-
-/** How every DynamoDB task of the lock rides out DynamoDB throttling. */
-const DYNAMODB_RETRY: sfn.RetryProps = { errors: DYNAMODB_THROTTLING_ERRORS, interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2 };
-
-export const NOTIFICATION_SOURCE = 'fleetflow';
+export { THROTTLING_ERRORS } from './fragments/lambda-task';
+export { DYNAMODB_THROTTLING_ERRORS } from './fragments/lock';
+export { NOTIFICATION_SOURCE } from './fragments/notify';
 
 export interface DeployWorkflowFunctions {
   readonly planRelease: lambda.IFunction;
-  readonly takeOutOfTraffic: lambda.IFunction;
-  readonly checkDrained: lambda.IFunction;
-  readonly installRelease: lambda.IFunction;
-  readonly checkInstall: lambda.IFunction;
-  readonly returnToTraffic: lambda.IFunction;
-  readonly checkHealthy: lambda.IFunction;
-  readonly checkAlarms: lambda.IFunction;
   readonly checkDatabase: lambda.IFunction;
   readonly createSnapshot: lambda.IFunction;
   readonly checkSnapshot: lambda.IFunction;
@@ -69,13 +46,16 @@ export interface DeployWorkflowFunctions {
   readonly checkBake: lambda.IFunction;
   readonly planRollback: lambda.IFunction;
   readonly recordRelease: lambda.IFunction;
-  readonly loadBatch: lambda.IFunction;
 }
 
 export interface DeployWorkflowProps {
   readonly environment: EnvironmentDefinition;
   readonly functions: DeployWorkflowFunctions;
-  /** One item per environment: who is releasing onto it. */
+  /** The child workflow that rolls a segment of a tier's batches. */
+  readonly rollout: sfn.IStateMachine;
+  /** The execution timeout of the workflows, which bounds each child too. */
+  readonly timeout: Duration;
+  /** One item per environment: who is changing it. */
   readonly lockTable: dynamodb.ITable;
   /** Where approvers are asked (the message carries the task token). */
   readonly approvalTopic: sns.ITopic;
@@ -83,79 +63,26 @@ export interface DeployWorkflowProps {
   readonly lockHolderExecutionArns: string[];
 }
 
-/** Names of the states of one direction of the batch pipeline. */
-interface PipelineNames {
-  readonly takeOut: string;
-  readonly drained: string;
-  readonly waitDrain: string;
-  readonly checkDrain: string;
-  readonly install: string;
-  readonly installed: string;
-  readonly waitInstall: string;
-  readonly checkInstall: string;
-  readonly returnToTraffic: string;
-  readonly healthy: string;
-  readonly waitHealth: string;
-  readonly checkHealth: string;
-}
-
-const FORWARD: PipelineNames = {
-  takeOut: 'Take Batch Out',
-  drained: 'Batch Drained?',
-  waitDrain: 'Wait For Drain',
-  checkDrain: 'Check Drain',
-  install: 'Install Release',
-  installed: 'Install Done?',
-  waitInstall: 'Wait For Install',
-  checkInstall: 'Check Install',
-  returnToTraffic: 'Return Batch To Traffic',
-  healthy: 'Batch Healthy?',
-  waitHealth: 'Wait For Health',
-  checkHealth: 'Check Health',
-};
-
-const ROLLBACK: PipelineNames = {
-  takeOut: 'Take Batch Out For Rollback',
-  drained: 'Rollback Drained?',
-  waitDrain: 'Wait For Rollback Drain',
-  checkDrain: 'Check Rollback Drain',
-  install: 'Reinstall Previous Release',
-  installed: 'Reinstall Done?',
-  waitInstall: 'Wait For Reinstall',
-  checkInstall: 'Check Reinstall',
-  returnToTraffic: 'Return Batch After Rollback',
-  healthy: 'Rollback Healthy?',
-  waitHealth: 'Wait For Rollback Health',
-  checkHealth: 'Check Rollback Health',
-};
-
 export class DeployWorkflow extends Construct {
   readonly definition: sfn.IChainable;
-  private readonly functions: DeployWorkflowFunctions;
-  private readonly environmentName: string;
+  private readonly props: DeployWorkflowProps;
 
   constructor(scope: Construct, id: string, props: DeployWorkflowProps) {
     super(scope, id);
-    this.functions = props.functions;
-    this.environmentName = props.environment.name;
+    this.props = props;
     const f = props.functions;
+    const environment = props.environment.name;
 
     // ---------- the release itself ----------
-    const plan = this.task('Plan Release', f.planRelease, {
-      environment: props.environment,
-      'input.$': '$.input',
-      'execution.$': '$$.Execution.Name',
-    }, '$.plan');
-    const preflight = this.task('Preflight', f.preflight, this.validationPayload(), sfn.JsonPath.DISCARD);
-
-    const rollTiers = this.tiersMap('', '$.plan', true);
-    const bake = this.bakeLoop('');
-    const recordRelease = this.task('Record Release', f.recordRelease, { 'plan.$': '$.plan' }, '$.recorded');
+    const preflight = lambdaTask(this, 'Preflight', f.preflight, validationPayload(), sfn.JsonPath.DISCARD, { idempotent: true });
+    const roll = rollTiers(this, { prefix: '', planPath: '$.plan', rollout: props.rollout, checkAlarms: true, timeout: props.timeout });
+    const bake = bakeLoop(this, '', f.checkBake);
+    const recordRelease = lambdaTask(this, 'Record Release', f.recordRelease, { 'plan.$': '$.plan' }, '$.recorded', { idempotent: true });
 
     const requestApproval = new tasks.SnsPublish(this, 'Request Approval', {
       topic: props.approvalTopic,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-      subject: `FleetFlow: approve a release of ${props.environment.name}?`,
+      subject: `FleetFlow: approve a release of ${environment}?`,
       message: sfn.TaskInput.fromObject({
         summary: sfn.JsonPath.format(
           'Release {} of {} passed its bake and waits for approval. Answer with: fleetflow approve --token TOKEN, or fleetflow reject --token TOKEN',
@@ -172,7 +99,7 @@ export class DeployWorkflow extends Construct {
     const approvalNeeded = new sfn.Choice(this, 'Approval Required?')
       .when(
         sfn.Condition.booleanEquals('$.plan.validation.approval.required', true),
-        this.notify('Notify Approval Needed', 'Approval Needed', requestApproval, { releasePath: '$.plan.release' }),
+        notify(this, 'Notify Approval Needed', environment, 'Approval Needed', requestApproval, { releasePath: '$.plan.release' }),
       )
       .otherwise(recordRelease);
     requestApproval.addRetry({
@@ -182,10 +109,14 @@ export class DeployWorkflow extends Construct {
       backoffRate: 2,
     });
     // The approval may take hours: the alarms are read once more before the release counts as good.
-    const confirmAlarms = this.task('Confirm Alarms', f.checkBake, {
-      ...this.validationPayload(),
-      phase: { startedAt: 0, deadline: 0, done: false, waitSeconds: 0 },
-    }, sfn.JsonPath.DISCARD);
+    const confirmAlarms = lambdaTask(
+      this,
+      'Confirm Alarms',
+      f.checkBake,
+      { ...validationPayload(), phase: { startedAt: 0, deadline: 0, done: false, waitSeconds: 0 } },
+      sfn.JsonPath.DISCARD,
+      { idempotent: true },
+    );
     requestApproval.next(confirmAlarms);
     confirmAlarms.next(recordRelease);
 
@@ -200,23 +131,21 @@ export class DeployWorkflow extends Construct {
     });
     approvalTimedOut.next(failurePolicy);
     requestApproval.addCatch(approvalTimedOut, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
-    for (const state of [rollTiers, bake.last, requestApproval, confirmAlarms]) {
+    for (const state of [roll, ...bake.tasks, requestApproval, confirmAlarms]) {
       state.addCatch(failurePolicy, { errors: ['States.ALL'], resultPath: '$.failure' });
     }
-    for (const check of bake.checks) check.addCatch(failurePolicy, { errors: ['States.ALL'], resultPath: '$.failure' });
-    rollTiers.next(bake.first);
+    roll.next(bake.first);
     bake.done(approvalNeeded);
 
     const databaseStep = new sfn.Choice(this, 'Database Step?')
-      .when(sfn.Condition.isPresent('$.plan.database'), this.databaseChain(rollTiers))
-      .otherwise(rollTiers);
+      .when(sfn.Condition.isPresent('$.plan.database'), this.databaseChain(roll))
+      .otherwise(roll);
 
     // A release window with nothing new queued: record and finish without touching anything.
     const upToDate = new sfn.Choice(this, 'Up To Date?')
       .when(sfn.Condition.booleanEquals('$.plan.upToDate', true), recordRelease)
-      .otherwise(this.notify('Notify Started', 'Started', preflight, { releasePath: '$.plan.release' }));
+      .otherwise(notify(this, 'Notify Started', environment, 'Started', preflight, { releasePath: '$.plan.release' }));
     preflight.next(databaseStep);
-    const releaseBody = plan.next(upToDate);
 
     const runRelease = new sfn.Parallel(this, 'Run Release', {
       resultSelector: {
@@ -226,168 +155,85 @@ export class DeployWorkflow extends Construct {
         'previous.$': '$[0].recorded.previous',
         'hosts.$': '$[0].plan.hostCount',
         'batches.$': '$[0].plan.batchCount',
-        'alreadyReleased.$': '$[0].plan.alreadyReleased',
+        'alreadyReleased.$': '$[0].plan.alreadyReleasedCount',
       },
       resultPath: '$.outcome',
     });
-    runRelease.branch(releaseBody);
+    runRelease.branch(upToDate);
 
     // ---------- the lock around it ----------
-    const lockKey = { environment: tasks.DynamoAttributeValue.fromString(props.environment.name) };
-    /** Deletes the lock if this execution still holds it, then goes on to `next` either way. */
-    const unlock = (name: string, next: sfn.IChainable): tasks.DynamoDeleteItem => {
-      const state = new tasks.DynamoDeleteItem(this, name, {
-        table: props.lockTable,
-        key: lockKey,
-        conditionExpression: 'holder = :me',
-        expressionAttributeValues: { ':me': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.executionId) },
-        resultPath: sfn.JsonPath.DISCARD,
-      });
-      state.addRetry(DYNAMODB_RETRY);
-      // A lock that was taken over is someone else's now: leave it.
-      state.addCatch(next, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
-      state.next(next);
-      return state;
-    };
+    const lock = new EnvironmentLock(this, { environment, table: props.lockTable, holderExecutionArns: props.lockHolderExecutionArns });
     const releaseFailed = new sfn.Fail(this, 'Release Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    const notifyFailed = this.notify('Notify Failed', 'Failed', releaseFailed, { withFailure: true });
-    runRelease.addCatch(unlock('Unlock After Failure', notifyFailed), { errors: ['States.ALL'], resultPath: '$.failure' });
+    const notifyFailed = notify(this, 'Notify Failed', environment, 'Failed', releaseFailed, { withFailure: true });
+    runRelease.addCatch(lock.release('Unlock After Failure', notifyFailed), { errors: ['States.ALL'], resultPath: '$.failure' });
 
     const complete = new sfn.Pass(this, 'Release Complete', { outputPath: '$.outcome' });
-    const notifySucceeded = this.notify('Notify Succeeded', 'Succeeded', complete, { releasePath: '$.outcome.release' });
-    runRelease.next(unlock('Unlock', notifySucceeded));
+    const notifySucceeded = notify(this, 'Notify Succeeded', environment, 'Succeeded', complete, { releasePath: '$.outcome.release' });
+    runRelease.next(lock.release('Unlock', notifySucceeded));
+
+    // Planning only reads the fleet (and writes its own plan items): bad input, and a plan
+    // that could not fit Step Functions' quotas, are refused before the lock is taken.
+    const plan = lambdaTask(
+      this,
+      'Plan Release',
+      f.planRelease,
+      { environment: props.environment, 'input.$': '$.input', 'execution.$': '$$.Execution.Name' },
+      '$.plan',
+      { idempotent: true },
+    );
+    const refused = new sfn.Fail(this, 'Release Refused', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    plan.addCatch(notify(this, 'Notify Refused', environment, 'Failed', refused, { withFailure: true }), {
+      errors: ['States.ALL'],
+      resultPath: '$.failure',
+    });
+    plan.next(lock.acquire(runRelease));
 
     // The state carries the execution input from here on; nothing below reads $$.Execution.Input.
     const start = new sfn.Pass(this, 'Start', { parameters: { 'input.$': '$$.Execution.Input' } });
-    this.definition = start.next(this.lockChain(props, lockKey, runRelease));
-  }
-
-  /** Acquire the environment's lock, or take it over from an execution that is no longer running. */
-  private lockChain(
-    props: DeployWorkflowProps,
-    lockKey: Record<string, tasks.DynamoAttributeValue>,
-    next: sfn.IChainable,
-  ): sfn.IChainable {
-    const holderItem = {
-      ...lockKey,
-      holder: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.executionId),
-      acquiredAt: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.State.EnteredTime')),
-    };
-    const acquire = new tasks.DynamoPutItem(this, 'Acquire Lock', {
-      table: props.lockTable,
-      item: holderItem,
-      conditionExpression: 'attribute_not_exists(environment)',
-      resultPath: sfn.JsonPath.DISCARD,
-    });
-    const readLock = new tasks.DynamoGetItem(this, 'Read Lock', {
-      table: props.lockTable,
-      key: lockKey,
-      consistentRead: true,
-      resultPath: '$.lock',
-    });
-    const describeHolder = new tasks.CallAwsService(this, 'Describe Lock Holder', {
-      service: 'sfn',
-      action: 'describeExecution',
-      parameters: { ExecutionArn: sfn.JsonPath.stringAt('$.lock.Item.holder.S') },
-      iamResources: props.lockHolderExecutionArns,
-      iamAction: 'states:DescribeExecution',
-      resultSelector: { 'status.$': '$.Status' },
-      resultPath: '$.holder',
-    });
-    const takeOver = new tasks.DynamoPutItem(this, 'Take Over Lock', {
-      table: props.lockTable,
-      item: holderItem,
-      conditionExpression: 'holder = :stale',
-      expressionAttributeValues: { ':stale': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.lock.Item.holder.S')) },
-      resultPath: sfn.JsonPath.DISCARD,
-    });
-    const describeLock = new sfn.Pass(this, 'Describe Lock Conflict', {
-      parameters: {
-        Error: 'EnvironmentLockedError',
-        Cause: sfn.JsonPath.format(
-          'environment {} is being released by {}; nothing was changed',
-          props.environment.name,
-          sfn.JsonPath.stringAt('$.lock.Item.holder.S'),
-        ),
-      },
-      resultPath: '$.failure',
-    });
-    const locked = new sfn.Fail(this, 'Environment Locked', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    describeLock.next(locked);
-
-    readLock.addRetry(DYNAMODB_RETRY);
-    describeHolder.addRetry({ errors: ['Sfn.ThrottlingException'], interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2 });
-    const conflict = ['DynamoDB.ConditionalCheckFailedException'];
-    for (const put of [acquire, takeOver]) {
-      put.addRetry(DYNAMODB_RETRY);
-      put.addCatch(readLock, { errors: conflict, resultPath: sfn.JsonPath.DISCARD });
-    }
-    // The holder's execution may be gone entirely (deleted history): it is not running.
-    describeHolder.addCatch(takeOver, { errors: ['Sfn.ExecutionDoesNotExistException'], resultPath: sfn.JsonPath.DISCARD });
-    readLock.next(
-      new sfn.Choice(this, 'Lock Still Held?')
-        .when(sfn.Condition.isNotPresent('$.lock.Item'), acquire)
-        .otherwise(
-          describeHolder.next(
-            new sfn.Choice(this, 'Lock Holder Running?')
-              .when(sfn.Condition.stringEquals('$.holder.status', 'RUNNING'), describeLock)
-              .otherwise(takeOver),
-          ),
-        ),
-    );
-    acquire.next(next);
-    takeOver.next(next);
-    return acquire;
+    this.definition = start.next(plan);
   }
 
   /** Snapshot, migrate, check: all before any host is touched. */
   private databaseChain(next: sfn.IChainable): sfn.IChainable {
-    const f = this.functions;
+    const f = this.props.functions;
     const payload = (phasePath?: string) => ({
       'release.$': '$.plan.release',
       'execution.$': '$$.Execution.Name',
       'database.$': '$.plan.database',
       ...(phasePath ? { 'phase.$': phasePath } : {}),
     });
-    const checkBefore = this.task('Check Database', f.checkDatabase, payload(), sfn.JsonPath.DISCARD);
-    const recheck = this.task('Recheck Database', f.checkDatabase, payload(), sfn.JsonPath.DISCARD);
+    const checkBefore = lambdaTask(this, 'Check Database', f.checkDatabase, payload(), sfn.JsonPath.DISCARD, { idempotent: true });
+    const recheck = lambdaTask(this, 'Recheck Database', f.checkDatabase, payload(), sfn.JsonPath.DISCARD, { idempotent: true });
     recheck.next(next);
-    const migrate = this.task('Run Migration', f.runMigration, payload(), '$.migration');
-    const migrationLoop = this.pollLoop('Migration Done?', 'Wait For Migration', 'Check Migration', f.checkMigration, '$.migration', recheck, payload('$.migration'));
+    const migrate = lambdaTask(this, 'Run Migration', f.runMigration, payload(), '$.migration');
+    const migrationLoop = pollLoop(
+      this,
+      { choice: 'Migration Done?', wait: 'Wait For Migration', check: 'Check Migration' },
+      f.checkMigration,
+      '$.migration',
+      recheck,
+      payload('$.migration'),
+    );
     migrate.next(migrationLoop.choice);
-    const snapshot = this.task('Create Snapshot', f.createSnapshot, payload(), '$.snapshot');
-    const snapshotLoop = this.pollLoop('Snapshot Ready?', 'Wait For Snapshot', 'Check Snapshot', f.checkSnapshot, '$.snapshot', migrate, payload('$.snapshot'));
+    const snapshot = lambdaTask(this, 'Create Snapshot', f.createSnapshot, payload(), '$.snapshot', { idempotent: true });
+    const snapshotLoop = pollLoop(
+      this,
+      { choice: 'Snapshot Ready?', wait: 'Wait For Snapshot', check: 'Check Snapshot' },
+      f.checkSnapshot,
+      '$.snapshot',
+      migrate,
+      payload('$.snapshot'),
+    );
     snapshot.next(snapshotLoop.choice);
     return checkBefore.next(snapshot);
   }
 
-  /** Start Bake -> [Wait -> Check]*: watch the environment's alarms for the bake period. */
-  private bakeLoop(prefix: string, recovering = false) {
-    const payload = (phasePath?: string) => ({ ...this.validationPayload(phasePath), ...(recovering ? { recovering: true } : {}) });
-    const start = this.task(`${prefix}Start Bake`, this.functions.checkBake, payload(), '$.bake');
-    const choice = new sfn.Choice(this, `${prefix}Bake Done?`);
-    const wait = new sfn.Wait(this, `${prefix}Wait For Bake`, { time: sfn.WaitTime.secondsPath('$.bake.waitSeconds') });
-    const check = this.task(`${prefix}Check Bake`, this.functions.checkBake, payload('$.bake'), '$.bake');
-    start.next(choice);
-    wait.next(check);
-    check.next(choice);
-    choice.otherwise(wait);
-    return {
-      first: start,
-      last: start,
-      checks: [check],
-      done: (next: sfn.IChainable) => choice.when(sfn.Condition.booleanEquals('$.bake.done', true), next),
-    };
-  }
-
   /** After a failed rollout or validation: halt, or revert every host that moved and bake again. */
   private failurePolicy(): sfn.IChainable {
+    const f = this.props.functions;
     const halted = new sfn.Fail(this, 'Release Halted', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
 
-    const rollbackFailed = new sfn.Fail(this, 'Release Rollback Failed', {
-      errorPath: '$.rollbackError.Error',
-      causePath: '$.rollbackError.Cause',
-    });
+    const rollbackFailed = new sfn.Fail(this, 'Release Rollback Failed', { errorPath: '$.rollbackError.Error', causePath: '$.rollbackError.Cause' });
     const describeRollbackFailure = new sfn.Pass(this, 'Describe Release Rollback Failure', {
       parameters: {
         Error: 'RollbackFailedError',
@@ -406,233 +252,21 @@ export class DeployWorkflow extends Construct {
     });
     describeRolledBack.next(rolledBack);
 
-    const planRollback = this.task(
-      'Plan Rollback',
-      this.functions.planRollback,
-      { 'plan.$': '$.plan', 'execution.$': '$$.Execution.Name' },
-      '$.rollbackPlan',
-    );
-    const revertTiers = this.tiersMap('Revert ', '$.rollbackPlan', false);
+    const planRollback = lambdaTask(this, 'Plan Rollback', f.planRollback, { 'plan.$': '$.plan', 'execution.$': '$$.Execution.Name' }, '$.rollbackPlan', {
+      idempotent: true,
+    });
+    const revertTiers = rollTiers(this, { prefix: 'Revert ', planPath: '$.rollbackPlan', rollout: this.props.rollout, checkAlarms: false, timeout: this.props.timeout });
     // Alarms need their evaluation periods to return to OK after the revert.
-    const rebake = this.bakeLoop('Revert ', true);
-    planRollback.next(this.notify('Notify Rolling Back', 'Rolling Back', revertTiers, { withFailure: true, releasePath: '$.plan.release' }));
+    const rebake = bakeLoop(this, 'Revert ', f.checkBake, true);
+    planRollback.next(notify(this, 'Notify Rolling Back', this.props.environment.name, 'Rolling Back', revertTiers, { withFailure: true, releasePath: '$.plan.release' }));
     revertTiers.next(rebake.first);
     rebake.done(describeRolledBack);
-    for (const state of [planRollback, revertTiers, rebake.last, ...rebake.checks]) {
+    for (const state of [planRollback, revertTiers, ...rebake.tasks]) {
       state.addCatch(describeRollbackFailure, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
     }
 
     return new sfn.Choice(this, 'Failure Policy?')
       .when(sfn.Condition.stringEquals('$.plan.validation.onFailure', 'halt'), halted)
       .otherwise(planRollback);
-  }
-
-  /** Map over the tiers of a plan, one tier and one batch at a time. */
-  private tiersMap(prefix: string, planPath: string, checkAlarms: boolean): sfn.Map {
-    const rollBatches = new sfn.Map(this, `${prefix}Roll Batches`, {
-      itemsPath: '$.batches',
-      maxConcurrency: 1,
-      itemSelector: {
-        'release.$': '$.release',
-        'execution.$': '$.execution',
-        'tier.$': '$.tier',
-        batch: { 'index.$': '$$.Map.Item.Index', 'count.$': '$.batchCount', 'ref.$': '$$.Map.Item.Value' },
-      },
-      resultPath: sfn.JsonPath.DISCARD,
-    });
-    rollBatches.itemProcessor(this.batchIteration(prefix, checkAlarms));
-
-    const rollTiers = new sfn.Map(this, `${prefix}Roll Tiers`, {
-      itemsPath: `${planPath}.tiers`,
-      maxConcurrency: 1,
-      itemSelector: {
-        'release.$': `${planPath}.release`,
-        'execution.$': '$$.Execution.Name',
-        'tier.$': '$$.Map.Item.Value.spec',
-        'batchCount.$': '$$.Map.Item.Value.batchCount',
-        'batches.$': '$$.Map.Item.Value.batches',
-      },
-      resultPath: sfn.JsonPath.DISCARD,
-    });
-    rollTiers.itemProcessor(rollBatches);
-    return rollTiers;
-  }
-
-  /** One batch: forward pipeline, with a rollback pipeline behind every failure. */
-  private batchIteration(prefix: string, checkAlarms: boolean): sfn.IChainable {
-    const batchDone = new sfn.Pass(this, `${prefix}Batch Done`, { parameters: { 'batch.$': '$.batch.index' } });
-    const refused = new sfn.Fail(this, `${prefix}Batch Refused`, { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    const rollback = this.rollbackPipeline(prefix);
-    const catchToRollback = (task: sfn.TaskStateBase) => task.addCatch(rollback, { errors: ['States.ALL'], resultPath: '$.failure' });
-
-    let afterHealthy: sfn.IChainable = batchDone;
-    if (checkAlarms) {
-      const gate = this.task(`${prefix}Check Alarms`, this.functions.checkAlarms, this.batchPayload(false), sfn.JsonPath.DISCARD);
-      gate.next(batchDone);
-      catchToRollback(gate);
-      afterHealthy = gate;
-    }
-    const forward = this.pipeline(prefix, FORWARD, false, afterHealthy, catchToRollback);
-    // Nothing has changed when capacity is short: refuse without a rollback.
-    forward.takeOut.addCatch(refused, { errors: ['InsufficientCapacityError'], resultPath: '$.failure' });
-    catchToRollback(forward.takeOut);
-    // The batch's hosts come from the plan table; nothing has changed if they cannot be read.
-    const loadBatch = this.task(`${prefix}Load Batch`, this.functions.loadBatch, { 'ref.$': '$.batch.ref' }, '$.batch.hosts');
-    loadBatch.addCatch(refused, { errors: ['States.ALL'], resultPath: '$.failure' });
-    return loadBatch.next(forward.takeOut);
-  }
-
-  private rollbackPipeline(prefix: string): sfn.IChainable {
-    const rolledBack = new sfn.Fail(this, `${prefix}Batch Rolled Back`, { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    const rollbackFailed = new sfn.Fail(this, `${prefix}Rollback Failed`, {
-      errorPath: '$.rollbackError.Error',
-      causePath: '$.rollbackError.Cause',
-    });
-    const describeFailure = new sfn.Pass(this, `${prefix}Describe Rollback Failure`, {
-      parameters: {
-        Error: 'RollbackFailedError',
-        'Cause.$': "States.Format('rollback of the batch failed ({}) after the release failed ({})', $.rollbackFailure.Cause, $.failure.Cause)",
-      },
-      resultPath: '$.rollbackError',
-    });
-    describeFailure.next(rollbackFailed);
-    // Whatever went wrong in the rollback, the batch goes back into traffic.
-    const restoreTraffic = this.task(
-      `${prefix}Restore Traffic After Failed Rollback`,
-      this.functions.returnToTraffic,
-      this.batchPayload(true),
-      sfn.JsonPath.DISCARD,
-    );
-    restoreTraffic.addCatch(describeFailure, { errors: ['States.ALL'], resultPath: '$.restoreFailure' });
-    restoreTraffic.next(describeFailure);
-
-    const pipeline = this.pipeline(prefix, ROLLBACK, true, rolledBack, (task) =>
-      task.addCatch(restoreTraffic, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' }),
-    );
-    pipeline.takeOut.addCatch(restoreTraffic, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
-    // Hosts whose install never started still run their previous release: they only go
-    // back into traffic (registering a draining target ends its drain).
-    return new sfn.Choice(this, `${prefix}Install Started?`)
-      .when(sfn.Condition.isPresent('$.install'), pipeline.takeOut)
-      .otherwise(pipeline.returnToTraffic);
-  }
-
-  /** Drain, install and health loops for one direction. */
-  private pipeline(
-    prefix: string,
-    names: PipelineNames,
-    rollback: boolean,
-    onHealthy: sfn.IChainable,
-    catching: (task: sfn.TaskStateBase) => void,
-  ) {
-    const paths = rollback
-      ? { drain: '$.rollbackDrain', install: '$.rollbackInstall', health: '$.rollbackHealth' }
-      : { drain: '$.drain', install: '$.install', health: '$.health' };
-    const f = this.functions;
-    const n = (name: string) => `${prefix}${name}`;
-
-    const returnToTraffic = this.task(n(names.returnToTraffic), f.returnToTraffic, this.batchPayload(rollback), paths.health);
-    const healthLoop = this.pollLoop(n(names.healthy), n(names.waitHealth), n(names.checkHealth), f.checkHealthy, paths.health, onHealthy, this.batchPayload(rollback, paths.health));
-    returnToTraffic.next(healthLoop.choice);
-
-    const install = this.task(n(names.install), f.installRelease, this.batchPayload(rollback), paths.install);
-    const installLoop = this.pollLoop(n(names.installed), n(names.waitInstall), n(names.checkInstall), f.checkInstall, paths.install, returnToTraffic, this.batchPayload(rollback, paths.install));
-    install.next(installLoop.choice);
-
-    // Marked before the first SendCommand, so that a failure while sending still reinstalls
-    // the previous release on every host of the batch.
-    const startInstall = rollback
-      ? install
-      : new sfn.Pass(this, n('Mark Install Started'), { result: sfn.Result.fromObject({ sending: true }), resultPath: paths.install }).next(install);
-    const takeOut = this.task(n(names.takeOut), f.takeOutOfTraffic, this.batchPayload(rollback), paths.drain);
-    const drainLoop = this.pollLoop(n(names.drained), n(names.waitDrain), n(names.checkDrain), f.checkDrained, paths.drain, startInstall, this.batchPayload(rollback, paths.drain));
-    takeOut.next(drainLoop.choice);
-
-    for (const task of [returnToTraffic, healthLoop.check, install, installLoop.check, drainLoop.check]) catching(task);
-    return { takeOut, returnToTraffic };
-  }
-
-  /** Choice "done?" -> Wait (pause chosen by the check) -> Check -> Choice. */
-  private pollLoop(
-    choiceName: string,
-    waitName: string,
-    checkName: string,
-    fn: lambda.IFunction,
-    path: string,
-    next: sfn.IChainable,
-    payload: Record<string, unknown>,
-  ) {
-    const choice = new sfn.Choice(this, choiceName);
-    const wait = new sfn.Wait(this, waitName, { time: sfn.WaitTime.secondsPath(`${path}.waitSeconds`) });
-    const check = this.task(checkName, fn, payload, path);
-    choice.when(sfn.Condition.booleanEquals(`${path}.done`, true), next).otherwise(wait);
-    wait.next(check);
-    check.next(choice);
-    return { choice, check };
-  }
-
-  private batchPayload(rollback: boolean, phasePath?: string): Record<string, unknown> {
-    return {
-      'release.$': '$.release',
-      'execution.$': '$.execution',
-      'tier.$': '$.tier',
-      'batch.$': '$.batch',
-      rollback,
-      ...(phasePath ? { 'phase.$': phasePath } : {}),
-    };
-  }
-
-  private validationPayload(phasePath?: string): Record<string, unknown> {
-    return { 'release.$': '$.plan.release', 'validation.$': '$.plan.validation', ...(phasePath ? { 'phase.$': phasePath } : {}) };
-  }
-
-  /**
-   * One EventBridge event per milestone; a rule forwards them to the SNS topic.
-   * Notifying is best-effort: whether it works or not, the release goes on to `next`.
-   */
-  private notify(
-    name: string,
-    event: string,
-    next: sfn.IChainable,
-    options: { withFailure?: boolean; releasePath?: string } = {},
-  ): tasks.EventBridgePutEvents {
-    const detail: Record<string, unknown> = {
-      environment: this.environmentName,
-      event,
-      'execution.$': '$$.Execution.Id',
-      'input.$': '$.input',
-      // The resolved release (a release window's input only says "next"), where it is known.
-      ...(options.releasePath ? { 'release.$': options.releasePath } : {}),
-      ...(options.withFailure ? { 'error.$': '$.failure.Error', 'cause.$': '$.failure.Cause' } : {}),
-    };
-    const put = new tasks.EventBridgePutEvents(this, name, {
-      entries: [{ source: NOTIFICATION_SOURCE, detailType: `FleetFlow Release ${event}`, detail: sfn.TaskInput.fromObject(detail) }],
-      resultPath: sfn.JsonPath.DISCARD,
-    });
-    // A throttled or failed entry fails the optimized integration with EventBridge.FailedEntry.
-    put.addRetry({ errors: ['EventBridge.FailedEntry', 'EventBridge.InternalException', 'EventBridge.ThrottlingException'], interval: Duration.seconds(1), maxAttempts: 3, backoffRate: 2 });
-    put.addCatch(next, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
-    put.next(next);
-    return put;
-  }
-
-  /** A Lambda task with the standard Lambda retry plus backoff on AWS throttling. */
-  private task(name: string, fn: lambda.IFunction, payload: Record<string, unknown>, resultPath: string): tasks.LambdaInvoke {
-    const task = new tasks.LambdaInvoke(this, name, {
-      lambdaFunction: fn,
-      payload: sfn.TaskInput.fromObject(payload),
-      payloadResponseOnly: true,
-      resultPath,
-      taskTimeout: sfn.Timeout.duration(Duration.minutes(2)),
-    });
-    task.addRetry({
-      errors: THROTTLING_ERRORS,
-      interval: Duration.seconds(2),
-      backoffRate: 2,
-      maxAttempts: 6,
-      maxDelay: Duration.seconds(60),
-      jitterStrategy: sfn.JitterType.FULL,
-    });
-    return task;
   }
 }

@@ -2,26 +2,113 @@
  * Check Database: the release only touches a database that is `available`, and checks
  * again after the migration that it still is. FleetFlow never reboots, stops or
  * modifies the instance.
+ *
+ * The check is pollable. RDS reports transient statuses that end on their own (a snapshot
+ * or automated backup: `backing-up`; a modification: `modifying`, `storage-optimization`,
+ * `configuring-*`; `upgrading`, `maintenance`, `rebooting`, ...): the check returns
+ * `done: false` with the pause before the next look, up to a deadline. Statuses that need
+ * a person (`failed`, `incompatible-*`, `inaccessible-encryption-credentials*`,
+ * `storage-full`, `stopped`, `stopping`, `deleting`, `restore-error`, ...) fail at once.
+ * Statuses are those of the RDS User Guide's DB instance status table.
  */
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { rds } from '../shared/aws/rds';
 import { DatabaseUnavailableError } from '../shared/errors';
+import { nextPollSeconds } from '../shared/polling';
+import type { PhaseState } from '../deploy/types';
 import type { DatabaseTaskInput } from './types';
 
-export const handler = async (event: DatabaseTaskInput): Promise<{ status: string }> => assertAvailable(event.database.instanceIdentifier);
+/**
+ * How long the check waits for a transient status to end: 30 minutes. A constant, not the
+ * plan's `snapshotTimeoutSeconds` (that bounds the snapshot, and the wait comes on top of
+ * it). Snapshots and minor modifications end well within it; a status that outlasts it
+ * (a long `storage-optimization` can take hours) fails the release, naming the status.
+ */
+export const DATABASE_WAIT_SECONDS = 30 * 60;
 
-export async function assertAvailable(instanceIdentifier: string): Promise<{ status: string }> {
-  let DBInstances;
+/** Statuses that end without anyone acting: worth waiting for. */
+export const TRANSIENT_STATUSES: ReadonlySet<string> = new Set([
+  'backing-up',
+  'modifying',
+  'storage-optimization',
+  'configuring-enhanced-monitoring',
+  'configuring-iam-database-auth',
+  'configuring-log-exports',
+  'configuring-activity-stream',
+  'upgrading',
+  'maintenance',
+  'rebooting',
+  'renaming',
+  'resetting-master-credentials',
+  'starting',
+  'creating',
+  'converting-to-vpc',
+  'moving-to-vpc',
+]);
+
+/**
+ * Whether RDS ends this status by itself. Everything else (`failed`, `incompatible-network`,
+ * `incompatible-option-group`, `incompatible-parameters`, `incompatible-restore`,
+ * `inaccessible-encryption-credentials[-recoverable]`, `insufficient-capacity`,
+ * `storage-full`, `stopped`, `stopping`, `deleting`, `restore-error`, and any status this
+ * list does not know) fails the check at once.
+ */
+export function isTransient(status: string): boolean {
+  return TRANSIENT_STATUSES.has(status);
+}
+
+/** The phase of the check, with the status it found. */
+export interface DatabaseCheck extends PhaseState {
+  /** DBInstanceStatus at this look. */
+  readonly status: string;
+}
+
+/**
+ * Input: `{ release, execution, database, phase? }`. Without `phase` (the first look) the
+ * wait starts now and ends DATABASE_WAIT_SECONDS later; with it, the phase goes on.
+ * Output: the phase (`startedAt`, `deadline`, `done`, `waitSeconds`) and the `status`.
+ * `done: true` once the instance is `available`; `done: false` with `waitSeconds` (for the
+ * Wait state) while it is in a transient status before the deadline. Throws
+ * DatabaseUnavailableError, naming the status, for a status that does not end by itself,
+ * for a transient one still there at the deadline, and for an instance that does not exist.
+ */
+export const handler = async (event: DatabaseTaskInput): Promise<DatabaseCheck> => checkDatabase(event);
+
+export async function checkDatabase(event: DatabaseTaskInput): Promise<DatabaseCheck> {
+  const { database } = event;
+  const identifier = database.instanceIdentifier;
+  const startedAt = event.phase?.startedAt ?? Date.now();
+  const phase: PhaseState = event.phase ?? { startedAt, deadline: startedAt + DATABASE_WAIT_SECONDS * 1000, done: false, waitSeconds: 0 };
+  const status = await instanceStatus(identifier);
+  const now = Date.now();
+  if (status === 'available') return { ...phase, done: true, waitSeconds: 0, status };
+  if (!isTransient(status)) {
+    throw new DatabaseUnavailableError(`database ${identifier} is ${status}, not available; FleetFlow does not wait for this status; ${UNTOUCHED}`);
+  }
+  if (now >= phase.deadline) {
+    throw new DatabaseUnavailableError(
+      `database ${identifier} is still ${status} after ${Math.round((now - phase.startedAt) / 1000)}s of waiting for it to be available; ${UNTOUCHED}`,
+    );
+  }
+  return { ...phase, done: false, waitSeconds: nextPollSeconds(now - phase.startedAt, database.polling, phase.deadline - now), status };
+}
+
+/**
+ * What is true whenever this check fails, before or after the migration: the database
+ * step runs before any host leaves traffic. (Whether the schema was migrated depends on
+ * which check this is, which the task is not told: the message does not claim either.)
+ */
+const UNTOUCHED = 'no host was taken out of traffic or patched';
+
+async function instanceStatus(identifier: string): Promise<string> {
   try {
-    ({ DBInstances = [] } = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceIdentifier })));
+    const { DBInstances = [] } = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }));
+    const status = DBInstances[0]?.DBInstanceStatus;
+    if (status) return status;
   } catch (err) {
     // RDS answers an unknown identifier with DBInstanceNotFoundFault, not an empty list.
     if ((err as Error).name !== 'DBInstanceNotFoundFault') throw err;
-    throw new DatabaseUnavailableError(`database ${instanceIdentifier} does not exist; nothing was changed`, { cause: err });
+    throw new DatabaseUnavailableError(`database ${identifier} does not exist; ${UNTOUCHED}`, { cause: err });
   }
-  const status = DBInstances[0]?.DBInstanceStatus ?? 'missing';
-  if (status !== 'available') {
-    throw new DatabaseUnavailableError(`database ${instanceIdentifier} is ${status}, not available; nothing was changed`);
-  }
-  return { status };
+  throw new DatabaseUnavailableError(`database ${identifier} is not described by RDS; ${UNTOUCHED}`);
 }

@@ -3,8 +3,8 @@
  * before it, which is what an operator restores from.
  */
 import { MigrationFailedError } from '../shared/errors';
-import { describeHosts, nextPollSeconds } from '../shared/polling';
-import { requirePhase } from '../shared/phase';
+import { describeHosts } from '../shared/polling';
+import { completePhase, continuePhase, requirePhase } from '../shared/phase';
 import { cancelCommands, readProgress } from '../shared/ssm-commands';
 import type { PhaseState } from '../deploy/types';
 import type { DatabaseTaskInput } from './types';
@@ -23,10 +23,10 @@ export async function checkMigration(event: DatabaseTaskInput): Promise<PhaseSta
         `(${progress.failed[0]!.details}); ${restore}`,
     );
   }
-  if (progress.pending.length === 0) return { ...phase, done: true, waitSeconds: 0 };
+  if (progress.pending.length === 0) return completePhase(phase, now);
   if (now >= phase.deadline) {
     await cancelCommands(phase.commandIds ?? []);
     throw new MigrationFailedError(`migration of ${database.instanceIdentifier} did not finish within ${database.migration.timeoutSeconds}s; ${restore}`);
   }
-  return { ...phase, waitSeconds: nextPollSeconds(now - phase.startedAt, database.polling, phase.deadline - now) };
+  return continuePhase(phase, database.polling, now);
 }

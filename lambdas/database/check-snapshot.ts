@@ -4,8 +4,7 @@
 import { DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
 import { rds } from '../shared/aws/rds';
 import { SnapshotFailedError } from '../shared/errors';
-import { requirePhase } from '../shared/phase';
-import { nextPollSeconds } from '../shared/polling';
+import { completePhase, continuePhase, requirePhase } from '../shared/phase';
 import type { PhaseState } from '../deploy/types';
 import type { DatabaseTaskInput } from './types';
 
@@ -25,13 +24,19 @@ export async function checkSnapshot(event: DatabaseTaskInput): Promise<PhaseStat
     throw new SnapshotFailedError(`snapshot ${database.snapshotId} of ${database.instanceIdentifier} not found; nothing was migrated`, { cause: err });
   }
   const status = DBSnapshots[0]?.Status ?? 'missing';
+  const percent = DBSnapshots[0]?.PercentProgress ?? 0;
   const now = Date.now();
-  if (status === 'available') return { ...phase, done: true, waitSeconds: 0 };
+  if (status === 'available') return completePhase(phase, now);
   if (FAILED_STATUSES.has(status) || status === 'missing') {
     throw new SnapshotFailedError(`snapshot ${database.snapshotId} of ${database.instanceIdentifier} is ${status}; nothing was migrated`);
   }
   if (now >= phase.deadline) {
     throw new SnapshotFailedError(`snapshot ${database.snapshotId} still ${status} after ${database.snapshotTimeoutSeconds}s; nothing was migrated`);
   }
-  return { ...phase, waitSeconds: nextPollSeconds(now - phase.startedAt, database.polling, phase.deadline - now) };
+  // RDS reports how far the snapshot is (PercentProgress, whole percent): the next look is
+  // when the snapshot would be done at its pace so far. The percent is rounded down, so
+  // counting one more keeps the estimate early, never late.
+  const elapsedSeconds = (now - phase.startedAt) / 1000;
+  const expectedSeconds = percent > 0 && percent < 100 ? Math.ceil((elapsedSeconds * 100) / (percent + 1)) : phase.expectedSeconds;
+  return continuePhase({ ...phase, ...(expectedSeconds !== undefined ? { expectedSeconds } : {}) }, database.polling, now);
 }

@@ -5,6 +5,7 @@
  */
 import { CreateDBSnapshotCommand } from '@aws-sdk/client-rds';
 import { rds } from '../shared/aws/rds';
+import { DatabaseUnavailableError } from '../shared/errors';
 import { startPhase } from '../shared/phase';
 import type { PhaseState } from '../deploy/types';
 import type { DatabaseTaskInput } from './types';
@@ -25,7 +26,20 @@ export async function createSnapshot(event: DatabaseTaskInput): Promise<PhaseSta
       }),
     );
   } catch (err) {
-    if ((err as Error).name !== 'DBSnapshotAlreadyExistsFault') throw err;
+    const name = (err as Error).name;
+    // RDS API reference, CreateDBSnapshot: "The source DB instance must be in the available
+    // or storage-optimization state", else InvalidDBInstanceState, e.g. while it is
+    // backing-up (an automated backup, or a snapshot, perhaps this task's own on a retried
+    // call). Whether this snapshot exists is not known here (this task may not describe
+    // snapshots), so the message does not say; it fails before any migration.
+    if (name === 'InvalidDBInstanceStateFault') {
+      throw new DatabaseUnavailableError(
+        `RDS refused snapshot ${database.snapshotId} of ${database.instanceIdentifier}: the instance is not available ` +
+          `(InvalidDBInstanceState: ${(err as Error).message}); nothing was migrated and no host was taken out of traffic or patched`,
+        { cause: err },
+      );
+    }
+    if (name !== 'DBSnapshotAlreadyExistsFault') throw err;
   }
   return startPhase(database.snapshotTimeoutSeconds, database.polling);
 }

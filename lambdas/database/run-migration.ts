@@ -3,8 +3,9 @@
  * Command to one runner host. The document receives the release and the snapshot name;
  * credentials are resolved on the host from the parameters' references.
  */
+import { MigrationFailedError } from '../shared/errors';
 import { startPhase } from '../shared/phase';
-import { sendToHosts } from '../shared/ssm-commands';
+import { CommandRefusedError, describeRefusal, sendToHosts } from '../shared/ssm-commands';
 import type { PhaseState } from '../deploy/types';
 import type { DatabaseTaskInput } from './types';
 
@@ -17,6 +18,14 @@ export async function runMigration(event: DatabaseTaskInput): Promise<PhaseState
     instanceIds: [database.runner.id],
     parameters: { release: [event.release], snapshot: [database.snapshotId] },
     comment: `fleetflow migrate ${database.instanceIdentifier} to ${event.release}`,
+  }).catch((err: unknown) => {
+    if (!(err instanceof CommandRefusedError)) throw err;
+    // Refused as a whole: the migration did not start; the snapshot was taken before.
+    throw new MigrationFailedError(
+      `migration of ${database.instanceIdentifier} to ${event.release}: ${describeRefusal('migration', [database.runner], err)}; ` +
+        `snapshot ${database.snapshotId} was taken; no host was touched`,
+      { cause: err },
+    );
   });
-  return startPhase(database.migration.timeoutSeconds, database.polling, commandIds);
+  return startPhase(database.migration.timeoutSeconds, database.polling, commandIds, database.migration.expectedSeconds);
 }

@@ -4,6 +4,7 @@
  */
 import { alarmsIn, readAlarms } from '../shared/alarms';
 import { AlarmFiredError } from '../shared/errors';
+import { describeList } from '../shared/polling';
 import type { BatchTaskInput } from './types';
 
 export const handler = async (event: BatchTaskInput): Promise<{ checked: number }> => {
@@ -17,5 +18,5 @@ export async function firingAlarms(names: readonly string[]): Promise<string[]> 
 
 export async function assertNoAlarmFiring(tierName: string, names: readonly string[]): Promise<void> {
   const firing = await firingAlarms(names);
-  if (firing.length > 0) throw new AlarmFiredError(`tier ${tierName}: alarm(s) in ALARM: ${firing.join(', ')}`);
+  if (firing.length > 0) throw new AlarmFiredError(`tier ${tierName}: alarm(s) in ALARM: ${describeList(firing)}`);
 }

@@ -4,10 +4,10 @@
  * deregistration delay.
  */
 import { DrainFailedError, DrainTimeoutError } from '../shared/errors';
-import { describeHosts, nextPollSeconds } from '../shared/polling';
+import { describeHosts } from '../shared/polling';
 import { cancelCommands, readProgress } from '../shared/ssm-commands';
-import { requirePhase } from '../shared/phase';
-import { targetStates } from '../shared/target-health';
+import { completePhase, continuePhase, requirePhase } from '../shared/phase';
+import { describeGone, GONE_STATES, targetStates, type TargetState } from '../shared/target-health';
 import type { BatchTaskInput, HostRef, PhaseState } from './types';
 
 export const handler = async (event: BatchTaskInput): Promise<PhaseState> => checkDrained(event);
@@ -20,9 +20,19 @@ export async function checkDrained(event: BatchTaskInput): Promise<PhaseState> {
 
   if (tier.traffic.kind === 'target-group') {
     const leaving = new Set<string>();
+    const gone = new Map<string, TargetState>();
     for (const arn of tier.traffic.targetGroupArns) {
       const states = await targetStates(arn, batch.hosts.map((h) => h.id));
-      for (const [id, state] of states) if (state !== 'unregistered') leaving.add(id);
+      for (const [id, state] of states) {
+        if (GONE_STATES.has(state)) gone.set(id, state);
+        else if (state !== 'unregistered') leaving.add(id);
+      }
+    }
+    // A terminated (or stopped) host is neither draining nor drained: it cannot be patched,
+    // and waiting would only end in a timeout that calls it "still draining".
+    if (gone.size > 0) {
+      const hosts = batch.hosts.filter((h) => gone.has(h.id));
+      throw new DrainFailedError(`tier ${tier.name}: ${describeGone(hosts, gone)}`);
     }
     waiting = batch.hosts.filter((h) => leaving.has(h.id));
   } else if (tier.traffic.kind === 'drain-command') {
@@ -35,11 +45,11 @@ export async function checkDrained(event: BatchTaskInput): Promise<PhaseState> {
     if (waiting.length > 0 && now >= phase.deadline) await cancelCommands(phase.commandIds ?? []);
   }
 
-  if (waiting.length === 0) return { ...phase, done: true, waitSeconds: 0 };
+  if (waiting.length === 0) return completePhase(phase, now);
   if (now >= phase.deadline) {
     throw new DrainTimeoutError(
       `tier ${tier.name}: ${describeHosts(waiting)} still draining after ${tier.drainTimeoutSeconds}s`,
     );
   }
-  return { ...phase, waitSeconds: nextPollSeconds(now - phase.startedAt, tier.polling, phase.deadline - now) };
+  return continuePhase(phase, tier.polling, now);
 }

@@ -6,10 +6,10 @@
  * with the hosts named.
  */
 import { DrainFailedError, HostUnhealthyError } from '../shared/errors';
-import { requirePhase } from '../shared/phase';
-import { describeHosts, nextPollSeconds } from '../shared/polling';
-import { readProgress, sendToHosts } from '../shared/ssm-commands';
-import { targetStates } from '../shared/target-health';
+import { completePhase, continuePhase, requirePhase } from '../shared/phase';
+import { describeHosts, describeList, MAX_NAMED } from '../shared/polling';
+import { CommandRefusedError, describeRefusal, readProgress, sendToHosts } from '../shared/ssm-commands';
+import { describeGone, GONE_STATES, targetStates, type TargetState } from '../shared/target-health';
 import type { BatchTaskInput, PhaseState } from './types';
 
 export const handler = async (event: BatchTaskInput): Promise<PhaseState> => checkHealthy(event);
@@ -23,9 +23,17 @@ export async function checkHealthy(event: BatchTaskInput): Promise<PhaseState> {
   let next: PhaseState = phase;
 
   if (tier.traffic.kind === 'target-group') {
+    const gone = new Map<string, TargetState>();
     for (const arn of tier.traffic.targetGroupArns) {
       const states = await targetStates(arn, ids);
-      for (const [id, state] of states) if (state !== 'healthy') notReady.set(id, state);
+      for (const [id, state] of states) {
+        if (state !== 'healthy') notReady.set(id, state);
+        if (GONE_STATES.has(state)) gone.set(id, state);
+      }
+    }
+    // A terminated or stopped host will not pass its health checks: fail now, naming it.
+    if (gone.size > 0) {
+      throw new HostUnhealthyError(`tier ${tier.name}: ${describeGone(batch.hosts.filter((h) => gone.has(h.id)), gone)}`);
     }
   } else {
     if (tier.traffic.kind === 'drain-command') {
@@ -39,12 +47,14 @@ export async function checkHealthy(event: BatchTaskInput): Promise<PhaseState> {
     if (notReady.size === 0) ({ next } = await runHealthCommand(event, phase, notReady));
   }
 
-  if (notReady.size === 0) return { ...next, done: true, waitSeconds: 0 };
+  if (notReady.size === 0) return completePhase(next, now);
   if (now >= phase.deadline) {
-    const hosts = batch.hosts.filter((h) => notReady.has(h.id)).map((h) => `${describeHosts([h])}: ${notReady.get(h.id)}`);
-    throw new HostUnhealthyError(`tier ${tier.name}: not healthy after ${tier.healthTimeoutSeconds}s: ${hosts.join('; ')}`);
+    // A few hosts with their state, then a count: the message becomes the batch's cause.
+    const unhealthy = batch.hosts.filter((h) => notReady.has(h.id));
+    const hosts = unhealthy.map((h, i) => (i < MAX_NAMED ? `${describeHosts([h])}: ${notReady.get(h.id)}` : h.id));
+    throw new HostUnhealthyError(`tier ${tier.name}: not healthy after ${tier.healthTimeoutSeconds}s: ${describeList(hosts, { separator: '; ' })}`);
   }
-  return { ...next, waitSeconds: nextPollSeconds(now - phase.startedAt, tier.polling, phase.deadline - now) };
+  return continuePhase(next, tier.polling, now);
 }
 
 /** Reads the running health command; sends it (again) when none runs or the last one failed. */
@@ -67,6 +77,10 @@ async function runHealthCommand(event: BatchTaskInput, phase: PhaseState, notRea
     command: tier.healthCommand,
     instanceIds: ids,
     comment: `fleetflow ${tier.environment}/${tier.name} health batch ${batch.index + 1}/${batch.count}`,
+  }).catch((err: unknown) => {
+    // A host SSM will not run commands on cannot pass its health command.
+    if (!(err instanceof CommandRefusedError)) throw err;
+    throw new HostUnhealthyError(`tier ${tier.name}: ${describeRefusal('health command', batch.hosts, err)}`, { cause: err });
   });
   return { next: { ...phase, healthCommandIds } };
 }

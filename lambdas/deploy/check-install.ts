@@ -6,9 +6,9 @@
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { ec2 } from '../shared/aws/ec2';
 import { PatchFailedError } from '../shared/errors';
-import { describeHosts, nextPollSeconds } from '../shared/polling';
+import { describeHosts, describeList, MAX_NAMED } from '../shared/polling';
 import { cancelCommands, readProgress } from '../shared/ssm-commands';
-import { requirePhase } from '../shared/phase';
+import { completePhase, continuePhase, requirePhase } from '../shared/phase';
 import { targetVersions } from './install-release';
 import { RELEASE_TAG } from '../shared/release-tag';
 import type { BatchTaskInput, PhaseState } from './types';
@@ -26,21 +26,23 @@ export async function checkInstall(event: BatchTaskInput): Promise<PhaseState> {
 
   if (progress.pending.length > 0) {
     if (now < phase.deadline) {
-      return { ...phase, waitSeconds: nextPollSeconds(now - phase.startedAt, tier.polling, phase.deadline - now) };
+      return continuePhase(phase, tier.polling, now);
     }
     await cancelCommands(phase.commandIds ?? []);
     const late = batch.hosts.filter((h) => progress.pending.includes(h.id));
     throw new PatchFailedError(`tier ${tier.name}: install did not finish within ${tier.install.timeoutSeconds}s on ${describeHosts(late)}`);
   }
   if (progress.failed.length > 0) {
-    const failed = progress.failed.map((f) => {
-      const host = batch.hosts.find((h) => h.id === f.instanceId);
-      return `${describeHosts(host ? [host] : [{ id: f.instanceId, name: f.instanceId }])}: ${f.details}`;
+    // A few hosts with their outcome, then a count: the message becomes the batch's cause.
+    const named = progress.failed.slice(0, MAX_NAMED).map((f) => {
+      const host = batch.hosts.find((h) => h.id === f.instanceId) ?? { id: f.instanceId, name: f.instanceId };
+      return `${describeHosts([host])}: ${f.details}`;
     });
-    throw new PatchFailedError(`tier ${tier.name}: install ${event.rollback ? 'of the previous release ' : ''}failed on ${failed.join('; ')}`);
+    const failed = describeList([...named, ...progress.failed.slice(MAX_NAMED).map((f) => f.instanceId)], { separator: '; ' });
+    throw new PatchFailedError(`tier ${tier.name}: install ${event.rollback ? 'of the previous release ' : ''}failed on ${failed}`);
   }
   for (const [version, ids] of targetVersions(event)) await recordRelease(version, ids);
-  return { ...phase, done: true, waitSeconds: 0 };
+  return completePhase(phase, now);
 }
 
 async function recordRelease(version: string, instanceIds: readonly string[]): Promise<void> {

@@ -3,7 +3,8 @@
  * Command. Forward, every host gets the new release; in a rollback, each host gets
  * back the release it had when the execution planned it.
  */
-import { sendToHosts } from '../shared/ssm-commands';
+import { PatchFailedError } from '../shared/errors';
+import { CommandRefusedError, describeRefusal, sendToHosts } from '../shared/ssm-commands';
 import { startPhase } from '../shared/phase';
 import type { BatchTaskInput, PhaseState } from './types';
 
@@ -12,16 +13,30 @@ export const handler = async (event: BatchTaskInput): Promise<PhaseState> => ins
 export async function installRelease(event: BatchTaskInput): Promise<PhaseState> {
   const { tier, batch } = event;
   const commandIds: string[] = [];
-  for (const [version, ids] of targetVersions(event)) {
-    const sent = await sendToHosts({
-      command: tier.install,
-      instanceIds: ids,
-      parameters: { release: [version] },
-      comment: `fleetflow ${tier.environment}/${tier.name} ${event.rollback ? 'rollback to' : 'install'} ${version} batch ${batch.index + 1}/${batch.count}`,
-    });
-    commandIds.push(...sent);
+  const sentTo: string[] = [];
+  const groups = [...targetVersions(event)];
+  for (const [g, [version, ids]] of groups.entries()) {
+    try {
+      const sent = await sendToHosts({
+        command: tier.install,
+        instanceIds: ids,
+        parameters: { release: [version] },
+        comment: `fleetflow ${tier.environment}/${tier.name} ${event.rollback ? 'rollback to' : 'install'} ${version} batch ${batch.index + 1}/${batch.count}`,
+      });
+      commandIds.push(...sent);
+      sentTo.push(...ids);
+    } catch (err) {
+      if (!(err instanceof CommandRefusedError)) throw err;
+      // SSM refused one call as a whole (InvalidInstanceId); earlier calls were sent. The
+      // forward install was marked started before this task ran (Mark Install Started), so
+      // the batch's rollback reinstalls every host's previous release either way.
+      const notSent = [...err.notSent, ...groups.slice(g + 1).flatMap(([, rest]) => rest)];
+      const what = event.rollback ? 'reinstall of the previous release' : `install of ${version}`;
+      const outcome = { sentCommandIds: [...commandIds, ...err.sentCommandIds], sentTo: [...sentTo, ...err.sentTo], notSent };
+      throw new PatchFailedError(`tier ${tier.name}: ${describeRefusal(what, batch.hosts, err, outcome)}`, { cause: err });
+    }
   }
-  return startPhase(tier.install.timeoutSeconds, tier.polling, commandIds);
+  return startPhase(tier.install.timeoutSeconds, tier.polling, commandIds, event.expected?.installSeconds ?? tier.install.expectedSeconds);
 }
 
 /** The release each host must end up on, grouped so that one command serves a group. */

@@ -6,7 +6,7 @@
  */
 import { paginateDescribeInstances } from '@aws-sdk/client-ec2';
 import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { resolveBatchPolicy, partition } from '../../lib/environment/batch-policy';
+import { resolveBatchPolicy, partitionIntoWaves } from '../../lib/environment/batch-policy';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../../lib/environment/model';
 import { parseEnvironment } from '../../lib/environment/parse';
@@ -112,14 +112,14 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
           'rolled back; tag each host with the release it runs',
       );
     }
-    const { batchSize, minHealthy } = policyFor(tier, hosts.length);
+    const { batchSize, minHealthy, waves, rollbackBatchSize } = policyFor(tier, hosts.length);
     const { traffic, healthyAfterSeconds } = await resolveTraffic(tier, hosts);
     await assertAlarmsExist(tier);
 
     const toPatch = hosts.filter((h) => h.previous !== release);
     alreadyReleased.push(...hosts.filter((h) => h.previous === release).map((h) => h.name));
     hostCount += hosts.length;
-    const batches = partition(toPatch, batchSize);
+    const batches = partitionIntoWaves(toPatch, waves, batchSize);
     tiers.push({
       spec: {
         environment: environment.name,
@@ -135,6 +135,7 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
         hostCount: hosts.length,
         minHealthy,
         batchSize,
+        rollbackBatchSize,
         polling: environment.polling,
       },
       batchCount: batches.length,

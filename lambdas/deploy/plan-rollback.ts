@@ -4,18 +4,40 @@
  * Which hosts moved is read from the record on the hosts (the fleetflow:release tag),
  * not assumed; tiers roll back in reverse order (web before middle).
  */
-import { paginateDescribeInstances } from '@aws-sdk/client-ec2';
+import { paginateDescribeInstances, type Filter } from '@aws-sdk/client-ec2';
 import { ec2 } from '../shared/aws/ec2';
 import { RELEASE_TAG } from '../shared/release-tag';
 import { partition } from '../../lib/environment/batch-policy';
+import { PlanExceedsQuotaError } from '../shared/errors';
 import { loadPlan, storePlan } from '../shared/plan-store';
 import type { DeployPlan, HostRef, PlannedTier, StoredPlan } from './types';
 
-/** Instance IDs per DescribeInstances filter; kept well under the request size limit. */
-const MAX_IDS_PER_DESCRIBE = 200;
+/**
+ * EC2 refuses a DescribeInstances call whose filters hold more than 200 values in all
+ * (FilterLimitExceeded: "The maximum number of filter values specified on a single call is
+ * 200"; API reference: "too many filters or too many filter values"). The limit counts every
+ * filter of the call, so the state filter's value leaves room for 199 instance IDs.
+ */
+export const MAX_FILTER_VALUES_PER_DESCRIBE = 200;
+/** Recently terminated instances are still listed: only running hosts can be reverted. */
+const RUNNING: Filter = { Name: 'instance-state-name', Values: ['running'] };
+export const MAX_IDS_PER_DESCRIBE = MAX_FILTER_VALUES_PER_DESCRIBE - (RUNNING.Values?.length ?? 0);
 
-export const handler = async (event: { plan: StoredPlan; execution: string }): Promise<StoredPlan> =>
-  storePlan(await planRollback(await loadPlan(event.plan)), event.execution, 'revert');
+export const handler = async (event: { plan: StoredPlan; execution: string }): Promise<StoredPlan> => {
+  const revert = await planRollback(await loadPlan(event.plan));
+  try {
+    return await storePlan(revert, event.execution, 'revert');
+  } catch (err) {
+    // The plan store speaks for a release plan ("nothing was changed"); for a revert that is
+    // false: the failed release moved hosts, and they still run it.
+    if (!(err instanceof PlanExceedsQuotaError)) throw err;
+    const [fits] = err.message.split('; nothing was changed');
+    throw new PlanExceedsQuotaError(
+      `the revert plan does not fit: ${fits}; nothing was reverted: the hosts that moved to ${revert.release} still run it`,
+      { cause: err },
+    );
+  }
+};
 
 export async function planRollback(plan: DeployPlan): Promise<DeployPlan> {
   const planned = plan.tiers.flatMap((t) => t.batches.flat());
@@ -27,7 +49,11 @@ export async function planRollback(plan: DeployPlan): Promise<DeployPlan> {
       .filter((h) => recorded.get(h.id) === plan.release)
       .map((h) => ({ id: h.id, name: h.name, previous: plan.release, target: h.previous }));
     if (moved.length === 0) continue;
-    const batches = partition(moved, tier.spec.batchSize);
+    // The revert returns hosts to a known release: no waves, batches of the tier's rollback
+    // size (plans made before it existed: the rollout's batch size), never more than the
+    // hosts the tier's minimum leaves free.
+    const { rollbackBatchSize, batchSize, hostCount, minHealthy } = tier.spec;
+    const batches = partition(moved, Math.max(1, Math.min(rollbackBatchSize ?? batchSize, hostCount - minHealthy)));
     tiers.push({ spec: tier.spec, batchCount: batches.length, batches });
   }
   return {
@@ -45,13 +71,7 @@ async function recordedReleases(ids: readonly string[]): Promise<Map<string, str
     // A filter, not InstanceIds: a host terminated since the plan is skipped instead of failing the call.
     const pages = paginateDescribeInstances(
       { client: ec2, pageSize: 1000 },
-      {
-        Filters: [
-          { Name: 'instance-id', Values: ids.slice(i, i + MAX_IDS_PER_DESCRIBE) },
-          // Recently terminated instances are still listed: only running hosts can be reverted.
-          { Name: 'instance-state-name', Values: ['running'] },
-        ],
-      },
+      { Filters: [{ Name: 'instance-id', Values: ids.slice(i, i + MAX_IDS_PER_DESCRIBE) }, RUNNING] },
     );
     const instances = [];
     for await (const page of pages) instances.push(...(page.Reservations ?? []).flatMap((r) => r.Instances ?? []));

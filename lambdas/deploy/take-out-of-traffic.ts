@@ -3,10 +3,10 @@
  * tier's drain command) after checking that the rest of the tier still holds the
  * minimum healthy capacity. Draining is then polled by Check Drain.
  */
-import { InsufficientCapacityError } from '../shared/errors';
-import { startPhase } from '../shared/phase';
+import { DrainFailedError, InsufficientCapacityError } from '../shared/errors';
+import { completePhase, startPhase } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
-import { sendToHosts } from '../shared/ssm-commands';
+import { CommandRefusedError, describeRefusal, sendToHosts } from '../shared/ssm-commands';
 import { deregister, healthyTargets } from '../shared/target-health';
 import type { BatchTaskInput, PhaseState } from './types';
 
@@ -21,18 +21,21 @@ export async function takeOutOfTraffic(event: BatchTaskInput): Promise<PhaseStat
       // A rollback restores the previous release even when capacity is already short.
       if (!event.rollback) await assertCapacityWithout(event, tier.traffic.targetGroupArns);
       await deregister(tier.traffic.targetGroupArns, ids);
-      return startPhase(tier.drainTimeoutSeconds, tier.polling);
+      return startPhase(tier.drainTimeoutSeconds, tier.polling, undefined, event.expected?.drainSeconds);
     }
     case 'drain-command': {
       const commandIds = await sendToHosts({
         command: tier.traffic.drain,
         instanceIds: ids,
         comment: `fleetflow ${tier.environment}/${tier.name} drain batch ${batch.index + 1}/${batch.count}`,
+      }).catch((err: unknown) => {
+        if (!(err instanceof CommandRefusedError)) throw err;
+        throw new DrainFailedError(`tier ${tier.name}: ${describeRefusal('drain command', batch.hosts, err)}`, { cause: err });
       });
-      return startPhase(tier.drainTimeoutSeconds, tier.polling, commandIds);
+      return startPhase(tier.drainTimeoutSeconds, tier.polling, commandIds, event.expected?.drainSeconds);
     }
     case 'none':
-      return { ...startPhase(tier.drainTimeoutSeconds, tier.polling), done: true, waitSeconds: 0 };
+      return completePhase(startPhase(tier.drainTimeoutSeconds, tier.polling));
   }
 }
 
@@ -45,7 +48,7 @@ async function assertCapacityWithout(event: BatchTaskInput, targetGroupArns: rea
     if (remaining < event.tier.minHealthy) {
       throw new InsufficientCapacityError(
         `tier ${event.tier.name}: taking out ${describeHosts(event.batch.hosts)} would leave ${remaining} healthy host(s) in ` +
-          `${arn.split(':').pop()}, below the minimum of ${event.tier.minHealthy}; nothing was changed`,
+          `${arn.split(':').pop()}, below the minimum of ${event.tier.minHealthy}; the batch was not taken out of traffic`,
       );
     }
   }

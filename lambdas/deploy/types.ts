@@ -24,6 +24,8 @@ export interface CommandSpec {
   readonly document: string;
   readonly parameters: Record<string, string[]>;
   readonly timeoutSeconds: number;
+  /** How long the document usually runs, when the environment says: the first look of the first batch. */
+  readonly expectedSeconds?: number;
 }
 
 export type TrafficPlan =
@@ -57,7 +59,17 @@ export interface TierPlan {
   readonly alarms: string[];
   readonly hostCount: number;
   readonly minHealthy: number;
+  /**
+   * The largest batch of the rollout: `min(maxUnavailable, hostCount - minHealthy)`, or with
+   * `batch.waves` the largest wave after that cap. Batches may be smaller (waves, the last one).
+   */
   readonly batchSize: number;
+  /**
+   * Hosts the revert of a failed release moves at once (Plan Rollback): the tier's
+   * `batch.rollback.maxUnavailable` capped by `hostCount - minHealthy`, else `batchSize`.
+   * Absent from plans made before it existed; those revert by `batchSize`.
+   */
+  readonly rollbackBatchSize?: number;
   readonly polling: { readonly minSeconds: number; readonly maxSeconds: number };
 }
 
@@ -67,20 +79,41 @@ export interface PlannedTier {
   readonly batches: HostRef[][];
 }
 
-/** Where a batch's hosts are kept (the plan table), so the state carries batches, not hosts. */
-export interface BatchRef {
-  readonly key: string;
-  readonly size: number;
+/** Consecutive batches of a tier that one child execution of the rollout workflow runs. */
+export interface Segment {
+  readonly first: number;
+  readonly last: number;
 }
 
+/**
+ * A tier as it travels through the execution: its batches' hosts are in the plan table
+ * under `<keyPrefix>#<index>`, so the state grows with segments, never with hosts.
+ */
 export interface StoredTier {
   readonly spec: TierPlan;
   readonly batchCount: number;
-  readonly batches: BatchRef[];
+  readonly keyPrefix: string;
+  readonly segments: Segment[];
 }
 
-/** A plan as it travels through the execution: the same, with batches by reference. */
-export type StoredPlan = Omit<DeployPlan, 'tiers'> & { readonly tiers: StoredTier[] };
+/** A plan as it travels through the execution: batches by reference, host lists as counts. */
+export type StoredPlan = Omit<DeployPlan, 'tiers' | 'alreadyReleased'> & {
+  readonly tiers: StoredTier[];
+  /** Hosts already on the release; the first few are named for people. */
+  readonly alreadyReleasedCount: number;
+  readonly alreadyReleasedSample: string[];
+};
+
+/** Input of the rollout workflow: one segment of one tier. */
+export interface RolloutInput {
+  readonly release: string;
+  readonly execution: string;
+  readonly tier: TierPlan;
+  readonly keyPrefix: string;
+  readonly batchCount: number;
+  readonly checkAlarms: boolean;
+  readonly segment: Segment;
+}
 
 export interface DatabasePlan {
   readonly instanceIdentifier: string;
@@ -127,6 +160,10 @@ export interface PhaseState {
   readonly done: boolean;
   /** Seconds the Wait state pauses before the next check. */
   readonly waitSeconds: number;
+  /** How long the operation usually takes (the tier's previous batch): the first look is then. */
+  readonly expectedSeconds?: number;
+  /** Set when done: seconds from start to the look that found it done. */
+  readonly tookSeconds?: number;
   /** SSM commands behind the phase, when it runs through Run Command. */
   readonly commandIds?: string[];
   /** The health command currently checking the batch (tiers without a target group). */
@@ -143,7 +180,7 @@ export interface BatchState {
   readonly release: string;
   readonly execution: string;
   readonly tier: TierPlan;
-  readonly batch: { readonly index: number; readonly count: number; readonly ref?: BatchRef; readonly hosts: HostRef[] };
+  readonly batch: { readonly index: number; readonly count: number; readonly hosts: HostRef[] };
   readonly drain?: PhaseState;
   readonly install?: PhaseState;
   readonly health?: PhaseState;
@@ -160,4 +197,6 @@ export interface BatchTaskInput {
   readonly rollback: boolean;
   /** The phase being polled, for check tasks. */
   readonly phase?: PhaseState;
+  /** What the tier's previous batch took, so the first look of each phase is when it can be done. */
+  readonly expected?: { readonly drainSeconds?: number; readonly installSeconds?: number };
 }

@@ -2,12 +2,37 @@
  * Errors the state machine reacts to. Each has a stable `name`, because a Retry or
  * Catch `ErrorEquals` and the execution's failure both match on it, and a message
  * that names the hosts involved.
+ *
+ * The message is bounded. Lambda returns a failure as `{"errorType", "errorMessage",
+ * "trace": [stack lines]}` (the stack's first line repeats the message), Step Functions
+ * passes that as the cause, and a Catch puts the cause into the state, which fails with
+ * States.DataLimitExceeded, uncatchable, past 256 KiB. So a message naming a whole
+ * 2,000-host batch would turn a batch failure into an execution that cannot roll back.
+ * Messages name a few hosts (`describeHosts`); this cap is the backstop for any other.
  */
+export const MAX_MESSAGE_BYTES = 1024;
+
 abstract class FleetFlowError extends Error {
   abstract override readonly name: string;
   constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(boundedMessage(message), options);
   }
+}
+
+/** The message itself when it fits in MAX_MESSAGE_BYTES (UTF-8); otherwise its start and how much was cut. */
+export function boundedMessage(message: string, maxBytes = MAX_MESSAGE_BYTES): string {
+  const bytes = Buffer.byteLength(message, 'utf8');
+  if (bytes <= maxBytes) return message;
+  const suffix = ` … (message cut at ${maxBytes} of ${bytes} bytes)`;
+  let kept = message.slice(0, maxBytes);
+  while (kept.length > 0 && Buffer.byteLength(kept + suffix, 'utf8') > maxBytes) {
+    const over = Buffer.byteLength(kept + suffix, 'utf8') - maxBytes;
+    // Each character is 1-4 bytes: dropping `over / 4` characters (at least one) never drops too many.
+    kept = kept.slice(0, kept.length - Math.max(1, Math.floor(over / 4)));
+  }
+  // Never end on half of a surrogate pair.
+  if (/[\uD800-\uDBFF]$/.test(kept)) kept = kept.slice(0, -1);
+  return kept + suffix;
 }
 
 /** The execution input or the environment definition cannot be honoured. */
@@ -91,3 +116,8 @@ export class ValidationFailedError extends FleetFlowError {
 
 /** The error `fleetflow reject` answers a task token with; the workflow treats it as a failed validation. */
 export const APPROVAL_REJECTED_ERROR = 'ApprovalRejectedError';
+
+/** The plan cannot run inside Step Functions' quotas (history, execution time); nothing was changed. */
+export class PlanExceedsQuotaError extends FleetFlowError {
+  override readonly name = 'PlanExceedsQuotaError';
+}

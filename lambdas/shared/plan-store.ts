@@ -6,10 +6,19 @@
  */
 import { BatchGetItemCommand, BatchWriteItemCommand, GetItemCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { dynamodb } from './aws/dynamodb';
-import { InvalidInputError } from './errors';
-import type { BatchRef, DeployPlan, HostRef, StoredPlan } from '../deploy/types';
+import { InvalidInputError, PlanExceedsQuotaError } from './errors';
+import {
+  batchesPerSegment,
+  fastestBatchSeconds,
+  HISTORY_BUDGET,
+  MAX_SEGMENTS,
+  segmentsOf,
+  worstBatchEvents,
+  worstParentEvents,
+} from './history-budget';
+import type { DeployPlan, HostRef, StoredPlan, StoredTier } from '../deploy/types';
 
-/** BatchWriteItem takes at most 25 put requests; BatchGetItem at most 100 keys. */
+/** BatchWriteItem takes at most 25 put requests; BatchGetItem at most 100 keys (DynamoDB API reference). */
 const MAX_WRITES_PER_CALL = 25;
 const MAX_KEYS_PER_GET = 100;
 /** A batch's hosts travel in the iteration state: this many stays well under 256 KiB. */
@@ -17,6 +26,10 @@ export const MAX_HOSTS_PER_BATCH = 2000;
 const RETENTION_SECONDS = 7 * 24 * 3600;
 /** Unprocessed items are retried this many times, with growing pauses, before giving up. */
 const MAX_UNPROCESSED_ROUNDS = 8;
+/** The workflows' execution timeout (lib/fleetflow-stack.ts WORKFLOW_TIMEOUT). */
+export const WORKFLOW_TIMEOUT_SECONDS = 7 * 24 * 3600;
+/** Hosts named in a plan's summary; the rest are counted. */
+const SAMPLE_SIZE = 5;
 
 function tableName(): string {
   const name = process.env.PLAN_TABLE;
@@ -24,26 +37,76 @@ function tableName(): string {
   return name;
 }
 
-/** Writes every batch of the plan; returns the plan with batches by reference. */
+export function batchKey(keyPrefix: string, index: number): string {
+  return `${keyPrefix}#${index}`;
+}
+
+/**
+ * Refuses a plan that could not run inside Step Functions' quotas (history events per
+ * execution, the execution timeout), with the figures and a batch size that would fit.
+ * Nothing has changed when this throws.
+ */
+export function assertPlanFits(plan: DeployPlan): void {
+  let segments = 0;
+  let fastestSeconds = plan.validation.bakeSeconds * 2 + (plan.validation.approval.required ? plan.validation.approval.timeoutSeconds : 0);
+  for (const tier of plan.tiers) {
+    const perSegment = batchesPerSegment(tier.spec);
+    if (perSegment < 1) {
+      throw new PlanExceedsQuotaError(
+        `tier ${tier.spec.name}: one batch could need ${worstBatchEvents(tier.spec)} history events (every phase polled to its timeout, ` +
+          `then rolled back), more than the ${HISTORY_BUDGET} one execution is planned with; shorten its drain, install or health timeouts`,
+      );
+    }
+    segments += Math.ceil(tier.batchCount / perSegment);
+    // A revert may have to move every batch back.
+    fastestSeconds += 2 * tier.batchCount * fastestBatchSeconds(tier.spec);
+  }
+  const database = plan.database
+    ? { snapshotTimeoutSeconds: plan.database.snapshotTimeoutSeconds, migrationTimeoutSeconds: plan.database.migration.timeoutSeconds, polling: plan.database.polling }
+    : undefined;
+  const parentEvents = worstParentEvents({ segments, validation: plan.validation, database });
+  const hosts = plan.tiers.map((t) => `${t.spec.name}: ${t.batches.flat().length} hosts in ${t.batchCount} batches`).join(', ');
+  const advice = plan.tiers
+    .map((t) => {
+      const hostCount = t.batches.flat().length;
+      const fitting = Math.max(1, Math.ceil(hostCount / Math.max(1, Math.floor(t.batchCount / 4))));
+      return `tiers.${t.spec.name}.batch.maxUnavailable >= ${Math.min(hostCount, fitting)}`;
+    })
+    .join(', ');
+  if (segments > MAX_SEGMENTS || parentEvents > HISTORY_BUDGET) {
+    throw new PlanExceedsQuotaError(
+      `the plan (${hosts}) needs ${segments} child executions and up to ${parentEvents} history events in the release execution, ` +
+        `over its budget of ${HISTORY_BUDGET} (quota 25,000); nothing was changed. Fewer, larger batches would fit, e.g. ${advice}`,
+    );
+  }
+  if (fastestSeconds > WORKFLOW_TIMEOUT_SECONDS) {
+    throw new PlanExceedsQuotaError(
+      `the plan (${hosts}) would take at least ${Math.ceil(fastestSeconds / 3600)} h with a revert of every batch, over the ` +
+        `${WORKFLOW_TIMEOUT_SECONDS / 3600} h execution timeout; nothing was changed. Fewer, larger batches would fit, e.g. ${advice}`,
+    );
+  }
+}
+
+/** Writes every batch of the plan; returns the plan with batches by reference, cut into child-execution segments. */
 export async function storePlan(plan: DeployPlan, execution: string, prefix = 'release'): Promise<StoredPlan> {
+  assertPlanFits(plan);
   const expiresAt = String(Math.floor(Date.now() / 1000) + RETENTION_SECONDS);
   const writes: WriteRequest[] = [];
-  const tiers = plan.tiers.map((tier) => ({
-    spec: tier.spec,
-    batchCount: tier.batchCount,
-    batches: tier.batches.map((hosts, index): BatchRef => {
+  const tiers = plan.tiers.map((tier): StoredTier => {
+    const keyPrefix = `${plan.environment}#${execution}#${prefix}#${tier.spec.name}`;
+    tier.batches.forEach((hosts, index) => {
       if (hosts.length > MAX_HOSTS_PER_BATCH) {
         throw new InvalidInputError(
           `tiers.${tier.spec.name}.batch.maxUnavailable lets ${hosts.length} hosts leave at once; at most ${MAX_HOSTS_PER_BATCH} per batch are supported`,
         );
       }
-      const key = `${plan.environment}#${execution}#${prefix}#${tier.spec.name}#${index}`;
-      writes.push({ PutRequest: { Item: { pk: { S: key }, hosts: { S: JSON.stringify(hosts) }, expiresAt: { N: expiresAt } } } });
-      return { key, size: hosts.length };
-    }),
-  }));
+      writes.push({ PutRequest: { Item: { pk: { S: batchKey(keyPrefix, index) }, hosts: { S: JSON.stringify(hosts) }, expiresAt: { N: expiresAt } } } });
+    });
+    return { spec: tier.spec, batchCount: tier.batchCount, keyPrefix, segments: segmentsOf(tier.batchCount, batchesPerSegment(tier.spec)) };
+  });
   for (let i = 0; i < writes.length; i += MAX_WRITES_PER_CALL) await writeAll(writes.slice(i, i + MAX_WRITES_PER_CALL));
-  return { ...plan, tiers };
+  const { alreadyReleased, ...rest } = plan;
+  return { ...rest, tiers, alreadyReleasedCount: alreadyReleased.length, alreadyReleasedSample: alreadyReleased.slice(0, SAMPLE_SIZE) };
 }
 
 /** BatchWriteItem may leave items unprocessed under load; they are sent again with backoff. */
@@ -57,36 +120,40 @@ async function writeAll(requests: WriteRequest[]): Promise<void> {
   }
 }
 
-export async function loadBatch(ref: BatchRef): Promise<HostRef[]> {
-  const { Item } = await dynamodb.send(new GetItemCommand({ TableName: tableName(), Key: { pk: { S: ref.key } }, ConsistentRead: true }));
+export async function loadBatch(keyPrefix: string, index: number): Promise<HostRef[]> {
+  const key = batchKey(keyPrefix, index);
+  const { Item } = await dynamodb.send(new GetItemCommand({ TableName: tableName(), Key: { pk: { S: key } }, ConsistentRead: true }));
   const hosts = Item?.hosts?.S;
-  if (!hosts) throw new Error(`batch ${ref.key} is missing from the plan table`);
+  if (!hosts) throw new Error(`batch ${key} is missing from the plan table`);
   return JSON.parse(hosts) as HostRef[];
 }
 
 /** Reads every batch of a stored plan back: the full plan, hosts included. */
 export async function loadPlan(plan: StoredPlan): Promise<DeployPlan> {
-  const refs = plan.tiers.flatMap((t) => t.batches);
+  const keys = plan.tiers.flatMap((t) => Array.from({ length: t.batchCount }, (_, i) => batchKey(t.keyPrefix, i)));
   const hostsByKey = new Map<string, HostRef[]>();
-  for (let i = 0; i < refs.length; i += MAX_KEYS_PER_GET) {
-    let keys = refs.slice(i, i + MAX_KEYS_PER_GET).map((r) => ({ pk: { S: r.key } }));
-    for (let round = 0; keys.length > 0; round += 1) {
+  for (let i = 0; i < keys.length; i += MAX_KEYS_PER_GET) {
+    let pending = keys.slice(i, i + MAX_KEYS_PER_GET).map((key) => ({ pk: { S: key } }));
+    for (let round = 0; pending.length > 0; round += 1) {
       if (round === MAX_UNPROCESSED_ROUNDS) throw new Error('the plan table kept keys unprocessed; try again');
       if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
       const { Responses = {}, UnprocessedKeys = {} } = await dynamodb.send(
-        new BatchGetItemCommand({ RequestItems: { [tableName()]: { Keys: keys, ConsistentRead: true } } }),
+        new BatchGetItemCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true } } }),
       );
       for (const item of Responses[tableName()] ?? []) hostsByKey.set(item.pk!.S!, JSON.parse(item.hosts!.S!) as HostRef[]);
-      keys = (UnprocessedKeys[tableName()]?.Keys ?? []) as typeof keys;
+      pending = (UnprocessedKeys[tableName()]?.Keys ?? []) as typeof pending;
     }
   }
+  const { alreadyReleasedCount: _count, alreadyReleasedSample, ...rest } = plan;
   return {
-    ...plan,
+    ...rest,
+    alreadyReleased: alreadyReleasedSample,
     tiers: plan.tiers.map((tier) => ({
-      ...tier,
-      batches: tier.batches.map((ref) => {
-        const hosts = hostsByKey.get(ref.key);
-        if (!hosts) throw new Error(`batch ${ref.key} is missing from the plan table`);
+      spec: tier.spec,
+      batchCount: tier.batchCount,
+      batches: Array.from({ length: tier.batchCount }, (_, i) => {
+        const hosts = hostsByKey.get(batchKey(tier.keyPrefix, i));
+        if (!hosts) throw new Error(`batch ${batchKey(tier.keyPrefix, i)} is missing from the plan table`);
         return hosts;
       }),
     })),

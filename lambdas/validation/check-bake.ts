@@ -6,6 +6,8 @@
  */
 import { alarmsIn, readAlarms, unmatched } from '../shared/alarms';
 import { ValidationFailedError } from '../shared/errors';
+import { describeList } from '../shared/polling';
+import { BAKE_CHECK_SECONDS } from '../shared/poll-schedule';
 import type { PhaseState } from '../deploy/types';
 import type { ValidationTaskInput } from './types';
 
@@ -19,7 +21,7 @@ export async function checkBake(event: ValidationTaskInput): Promise<PhaseState>
   const keepBaking = (): PhaseState => ({
     ...phase,
     done: false,
-    waitSeconds: Math.min(validation.polling.maxSeconds, Math.max(1, Math.ceil((phase.deadline - now) / 1000))),
+    waitSeconds: Math.min(BAKE_CHECK_SECONDS, Math.max(1, Math.ceil((phase.deadline - now) / 1000))),
   });
   // Recovering alarms are only judged at the end: nothing to read before then.
   if (event.recovering && now < phase.deadline) return keepBaking();
@@ -27,13 +29,13 @@ export async function checkBake(event: ValidationTaskInput): Promise<PhaseState>
   // The state machine's last look after an approval is a phase starting at 0, not a bake.
   const when = phase.startedAt === 0 ? 'when checked after the approval' : `${Math.round((now - phase.startedAt) / 1000)}s into the bake`;
   const firing = alarmsIn(states, 'ALARM');
-  if (firing.length > 0) throw new ValidationFailedError(`release ${event.release}: ${firing.join(', ')} in ALARM ${when}`);
+  if (firing.length > 0) throw new ValidationFailedError(`release ${event.release}: ${describeList(firing)} in ALARM ${when}`);
   // Monitoring that went blind, or an alarm that vanished, cannot vouch for the release.
   const blind = alarmsIn(states, 'INSUFFICIENT_DATA');
-  if (blind.length > 0) throw new ValidationFailedError(`release ${event.release}: ${blind.join(', ')} in INSUFFICIENT_DATA ${when}`);
+  if (blind.length > 0) throw new ValidationFailedError(`release ${event.release}: ${describeList(blind)} in INSUFFICIENT_DATA ${when}`);
   const gone = unmatched(states, { names: validation.alarms, prefixes: validation.alarmPrefixes });
   const missing = [...gone.names, ...gone.prefixes.map((prefix) => `${prefix}*`)];
-  if (missing.length > 0) throw new ValidationFailedError(`release ${event.release}: alarm(s) ${missing.join(', ')} no longer exist`);
+  if (missing.length > 0) throw new ValidationFailedError(`release ${event.release}: alarm(s) ${describeList(missing)} no longer exist`);
   if (now >= phase.deadline) return { ...phase, done: true, waitSeconds: 0 };
   return keepBaking();
 }

@@ -5,6 +5,7 @@
  */
 import { alarmsIn, readAlarms, unmatched } from '../shared/alarms';
 import { PreflightFailedError } from '../shared/errors';
+import { describeList } from '../shared/polling';
 import type { ValidationTaskInput } from './types';
 
 export const handler = async (event: ValidationTaskInput): Promise<{ alarms: number }> => preflight(event);
@@ -14,14 +15,14 @@ export async function preflight(event: ValidationTaskInput): Promise<{ alarms: n
   const states = await readAlarms({ names: alarms, prefixes: alarmPrefixes });
   const missing = unmatched(states, { names: alarms, prefixes: alarmPrefixes });
   if (missing.prefixes.length > 0) {
-    throw new PreflightFailedError(`validation alarm prefix(es) ${missing.prefixes.join(', ')} match no alarm; nothing was changed`);
+    throw new PreflightFailedError(`validation alarm prefix(es) ${describeList(missing.prefixes)} match no alarm; nothing was changed`);
   }
-  if (missing.names.length > 0) throw new PreflightFailedError(`validation alarm(s) ${missing.names.join(', ')} do not exist; nothing was changed`);
+  if (missing.names.length > 0) throw new PreflightFailedError(`validation alarm(s) ${describeList(missing.names)} do not exist; nothing was changed`);
   const blind = alarmsIn(states, 'INSUFFICIENT_DATA');
   if (blind.length > 0) {
-    throw new PreflightFailedError(`monitoring is broken: ${blind.join(', ')} in INSUFFICIENT_DATA; nothing was changed`);
+    throw new PreflightFailedError(`monitoring is broken: ${describeList(blind)} in INSUFFICIENT_DATA; nothing was changed`);
   }
   const firing = alarmsIn(states, 'ALARM');
-  if (firing.length > 0) throw new PreflightFailedError(`already in ALARM before the release: ${firing.join(', ')}; nothing was changed`);
+  if (firing.length > 0) throw new PreflightFailedError(`already in ALARM before the release: ${describeList(firing)}; nothing was changed`);
   return { alarms: states.length };
 }

@@ -28,6 +28,8 @@ const USAGE = `Usage:
       simulated AWS account on a virtual clock.
       --fault  patch-fail:HOST | unhealthy:HOST | drain-stuck:HOST | throttle:SERVICE
                | alarm:NAME@SECONDS | migration-fail | approval:approve|reject|timeout
+               | db-status:STATUS@SECONDS[+DURATION] (the database reports an RDS
+               status, e.g. modifying@0+300, storage-full@600)
                (repeatable; SERVICE: ec2, elbv2, ssm, cloudwatch; an approval fault
                implies --require-approval)
       --window start as the environment's release window NAME does (EventBridge

@@ -6,31 +6,72 @@ import type { BatchPolicy } from './model';
 import { InvalidEnvironmentError } from './errors';
 
 export interface ResolvedBatchPolicy {
-  /** Hosts patched together (out of service at once). */
+  /**
+   * The largest batch of the rollout (hosts patched together, out of service at once):
+   * without waves, `min(maxUnavailable, hostCount - minHealthy)`; with waves, the largest
+   * of `waves`.
+   */
   readonly batchSize: number;
   /** Hosts that must stay in service while a batch is out. */
   readonly minHealthy: number;
+  /**
+   * The rollout's batch sizes in hosts, in order, each already capped; the last one
+   * repeats until every host is done. Without waves, `[batchSize]`.
+   */
+  readonly waves: number[];
+  /**
+   * Hosts reverted at once when a failed release is rolled back: `rollback.maxUnavailable`
+   * capped by `hostCount - minHealthy` (not by maxUnavailable), else `batchSize`.
+   */
+  readonly rollbackBatchSize: number;
+}
+
+/** A count of hosts, or a percentage of `hostCount` rounded down to at least 1 host. */
+export function hostsOf(size: number | string, hostCount: number): number {
+  return typeof size === 'number' ? size : Math.max(1, Math.floor((hostCount * Number.parseInt(size, 10)) / 100));
 }
 
 export function resolveBatchPolicy(tierName: string, policy: BatchPolicy, hostCount: number): ResolvedBatchPolicy {
   const minHealthy = Math.ceil((hostCount * policy.minHealthyPercent) / 100);
-  const maxUnavailable =
-    typeof policy.maxUnavailable === 'number'
-      ? policy.maxUnavailable
-      : Math.max(1, Math.floor((hostCount * Number.parseInt(policy.maxUnavailable, 10)) / 100));
-  const batchSize = Math.min(maxUnavailable, hostCount - minHealthy);
-  if (batchSize < 1) {
+  const free = hostCount - minHealthy;
+  if (free < 1) {
     throw new InvalidEnvironmentError(
       `tiers.${tierName}.batch.minHealthyPercent=${policy.minHealthyPercent} requires ${minHealthy} of ${hostCount} hosts ` +
         'in service at all times, which leaves no host that can be patched; lower it or add hosts',
     );
   }
-  return { batchSize, minHealthy };
+  // The schema requires maxUnavailable unless waves are given; without it, only the floor caps.
+  const cap = policy.maxUnavailable === undefined ? free : Math.min(hostsOf(policy.maxUnavailable, hostCount), free);
+  const waves = (policy.waves ?? [cap]).map((size) => Math.min(hostsOf(size, hostCount), cap));
+  const batchSize = Math.max(...waves);
+  const rollbackBatchSize = policy.rollback ? Math.min(hostsOf(policy.rollback.maxUnavailable, hostCount), free) : batchSize;
+  return { batchSize, minHealthy, waves, rollbackBatchSize };
 }
 
 /** Splits hosts into consecutive batches of at most `batchSize`. */
 export function partition<T>(items: readonly T[], batchSize: number): T[][] {
   const batches: T[][] = [];
   for (let i = 0; i < items.length; i += batchSize) batches.push(items.slice(i, i + batchSize));
+  return batches;
+}
+
+/**
+ * Splits items into consecutive batches sized by `waves` (host counts), each capped by
+ * `cap`: the first batch takes `min(waves[0], cap)` items, the next `min(waves[1], cap)`,
+ * and the last wave's size repeats until every item is in a batch. The last batch holds
+ * what is left. `partitionIntoWaves(items, [n], n)` is `partition(items, n)`.
+ */
+export function partitionIntoWaves<T>(items: readonly T[], waves: readonly number[], cap: number): T[][] {
+  if (waves.length === 0) throw new RangeError('waves must list at least one batch size');
+  const sizes = waves.map((size) => Math.min(size, cap));
+  if (sizes.some((size) => !Number.isInteger(size) || size < 1)) {
+    throw new RangeError(`every batch must hold at least one whole host (waves ${JSON.stringify(waves)}, cap ${cap})`);
+  }
+  const batches: T[][] = [];
+  for (let i = 0, wave = 0; i < items.length; wave = Math.min(wave + 1, sizes.length - 1)) {
+    const size = sizes[wave]!;
+    batches.push(items.slice(i, i + size));
+    i += size;
+  }
   return batches;
 }

@@ -59,8 +59,18 @@ const ssmCommand = z
       }),
     /** How long one invocation may run on one host. @default 600 */
     timeoutSeconds: z.number().int().min(30).max(7_200).default(600),
+    /**
+     * How long the document usually runs. A hint, not a limit: the first look at a tier's
+     * first batch (or at the migration) comes then instead of backing off from 2 s; later
+     * batches go by what the previous batch took. @default unknown
+     */
+    expectedSeconds: z.number().int().min(1).max(7_200).optional(),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.expectedSeconds === undefined || c.expectedSeconds <= c.timeoutSeconds, {
+    message: 'expectedSeconds must not exceed timeoutSeconds',
+    path: ['expectedSeconds'],
+  });
 
 const traffic = z.discriminatedUnion('kind', [
   z
@@ -81,14 +91,89 @@ const traffic = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('none') }).strict(),
 ]);
 
+const WAVE_SIZE_MESSAGE = 'a wave is a count of hosts such as 1 or a percentage of the tier\'s hosts such as "10%"';
+const WAVE_PERCENT = /^(0|[1-9][0-9]*)%$/;
+
+/** One wave: a whole number of hosts (at least 1) or a whole percentage of the tier's hosts (1%-100%). */
+const waveSize = z.union([z.number(), z.string()], { error: WAVE_SIZE_MESSAGE }).superRefine((size, ctx) => {
+  if (typeof size === 'number') {
+    if (!Number.isInteger(size)) ctx.addIssue({ code: 'custom', message: 'a wave must be a whole number of hosts' });
+    else if (size < 1) ctx.addIssue({ code: 'custom', message: 'a wave must be at least 1 host (1 is a single-host canary)' });
+    return;
+  }
+  const match = WAVE_PERCENT.exec(size);
+  if (!match) ctx.addIssue({ code: 'custom', message: WAVE_SIZE_MESSAGE });
+  else if (Number(match[1]) === 0) ctx.addIssue({ code: 'custom', message: 'a wave must be more than 0% of the tier' });
+  else if (Number(match[1]) > 100) ctx.addIssue({ code: 'custom', message: 'a wave can be at most 100% of the tier' });
+});
+
+const percentOf = (size: number | string): number => Number.parseInt(String(size), 10);
+
+/**
+ * Whether `maxUnavailable` caps every wave at or below itself whatever the tier's size, so
+ * the waves could never change a batch: a cap of 1 host, a count no wave is below, or a
+ * percentage no wave is below.
+ */
+function wavesNeverApply(maxUnavailable: number | string, waves: readonly (number | string)[]): boolean {
+  if (maxUnavailable === 1) return true;
+  if (typeof maxUnavailable === 'number') return waves.every((w) => typeof w === 'number' && w >= maxUnavailable);
+  return waves.every((w) => typeof w === 'string' && percentOf(w) >= percentOf(maxUnavailable));
+}
+
 const batchPolicy = z
   .object({
-    /** Hosts of the tier that may be out of service at once. */
-    maxUnavailable: countOrPercent,
+    /**
+     * Hosts of the tier that may be out of service at once: a hard cap on every batch, wave
+     * or rollout. Required unless `waves` is given; with waves it may be left out, and then
+     * only minHealthyPercent caps the batches.
+     */
+    maxUnavailable: countOrPercent.optional(),
     /** Share of the tier that must stay in service throughout, rounded up. */
     minHealthyPercent: z.number().int().min(1).max(99),
+    /**
+     * Sizes of the rollout's batches, in order, as counts or percentages of the tier's host
+     * count (rounded down, at least 1): [1, "10%", "33%"] patches 1 host, then 10% of the
+     * tier, then 33% at a time until every host is done (the last size repeats). Every
+     * batch is still capped by maxUnavailable (when given) and by the hosts minHealthyPercent
+     * leaves free. The revert of a failed release does not use waves.
+     */
+    waves: z
+      .array(waveSize)
+      .min(1, { error: 'must list at least one wave size, such as [1, "10%", "33%"]' })
+      .max(20, { error: 'lists at most 20 wave sizes; the last one repeats until every host is done' })
+      .optional(),
+    /** How fast a failed release is reverted on this tier. */
+    rollback: z
+      .object({
+        /**
+         * Hosts reverted at once, as a count or percentage of the tier's hosts; may exceed
+         * maxUnavailable (a revert may move faster than the rollout), but is always capped
+         * by the hosts minHealthyPercent leaves free. @default the rollout's largest batch
+         */
+        maxUnavailable: countOrPercent,
+      })
+      .strict()
+      .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((policy, ctx) => {
+    if (policy.maxUnavailable === undefined && policy.waves === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxUnavailable'],
+        message: 'is required unless waves are given: a count such as 2 or a percentage such as "25%"',
+      });
+    }
+    if (policy.maxUnavailable !== undefined && policy.waves !== undefined && wavesNeverApply(policy.maxUnavailable, policy.waves)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['waves'],
+        message:
+          `maxUnavailable ${JSON.stringify(policy.maxUnavailable)} caps every batch, so these waves would never change one; ` +
+          'leave maxUnavailable out (minHealthyPercent still caps every wave) or give waves smaller than it',
+      });
+    }
+  });
 
 const hostTier = z
   .object({
@@ -179,6 +264,10 @@ const releaseWindow = z
 export const environmentSchema = z
   .object({
     name: z.string().regex(NAME),
+    /** The AWS region the stack is pinned to; without it the template is region-agnostic (deployed wherever it is deployed). */
+    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as "eu-west-1"').optional(),
+    /** The AWS account the stack is pinned to (12 digits); without it, the account it is deployed in. */
+    account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account ID').optional(),
     tiers: z.array(z.discriminatedUnion('role', [hostTier.extend({ role: z.enum(['web', 'middle', 'monitoring']) }), databaseTier])).min(1),
     /** Shortest and longest pause between two polls of a long operation. */
     validation: validation.default({

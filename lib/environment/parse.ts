@@ -47,6 +47,11 @@ function semanticProblems(env: EnvironmentDefinition): string[] {
     if (tier.batch.maxUnavailable === '100%') {
       problems.push(`tiers[${i}].batch.maxUnavailable: would take the whole ${tier.name} tier out of service (received "100%")`);
     }
+    if (tier.batch.rollback?.maxUnavailable === '100%') {
+      problems.push(
+        `tiers[${i}].batch.rollback.maxUnavailable: would take the whole ${tier.name} tier out of service to revert it (received "100%")`,
+      );
+    }
     if (tier.traffic.kind !== 'target-group' && !tier.health.command) {
       problems.push(
         `tiers[${i}].health.command: a tier with traffic kind "${tier.traffic.kind}" needs a health command, or nothing checks that a patched host is healthy (received missing)`,

@@ -9,6 +9,14 @@
  */
 import { SimulatedServiceError, validation } from './aws-errors';
 
+/** The simulated account's ID (ARNs, and the messages AWS puts it in). */
+export const SIM_ACCOUNT_ID = '123456789012';
+
+/** EC2 instance states the simulator models. */
+export type HostState = 'running' | 'stopped' | 'shutting-down' | 'terminated';
+/** EC2 `InstanceState.Code` of each state (API reference, InstanceState). */
+export const INSTANCE_STATE_CODE: Record<HostState, number> = { running: 16, 'shutting-down': 32, terminated: 48, stopped: 80 };
+
 export interface HostProfile {
   /** Seconds until in-flight requests finish once the host leaves the target group. */
   readonly drainSeconds: number;
@@ -22,7 +30,7 @@ export interface SimHost {
   readonly tier: string;
   readonly tags: Map<string, string>;
   readonly profile: HostProfile;
-  state: 'running' | 'stopped';
+  state: HostState;
   /** What is actually installed (the tag is only FleetFlow's record of it). */
   release: string;
   halfInstalled: boolean;
@@ -104,10 +112,37 @@ export interface SimNotification {
 export interface SimDatabase {
   readonly identifier: string;
   readonly name: string;
+  /**
+   * The status when nothing else applies; DescribeDBInstances reports `databaseStatus()`,
+   * which overlays a snapshot in progress (`backing-up`) and injected status windows.
+   */
   status: string;
   schemaRelease: string;
-  /** False once any observation found it not `available`. */
+  /**
+   * False once any observation found it in a status in which it does not serve
+   * (see databaseServes): the report's `dbAvailableThroughout`.
+   */
   availableThroughout: boolean;
+}
+
+/** An injected DB instance status: from `atMs` after the simulation starts, for `seconds` (or for good). */
+export interface DatabaseStatusFault {
+  readonly status: string;
+  readonly atMs: number;
+  readonly seconds?: number;
+}
+
+/**
+ * DB instance statuses in which the database accepts connections and serves queries, per
+ * the RDS User Guide's DB instance status table: `available`; `backing-up` (a snapshot of a
+ * Single-AZ instance suspends I/O only briefly); `modifying` and `storage-optimization`
+ * ("the DB instance is fully operational"); and the `configuring-*` statuses (a monitoring,
+ * IAM auth or log-export setting is being changed). Every other status (rebooting,
+ * upgrading, maintenance, storage-full, stopped, failed, ...) counts as not serving, so
+ * `dbAvailableThroughout` means "never observed in a status in which it does not serve".
+ */
+export function databaseServes(status: string): boolean {
+  return ['available', 'backing-up', 'modifying', 'storage-optimization'].includes(status) || status.startsWith('configuring-');
 }
 
 /** Faults injected into the account, by host name or service. */
@@ -121,6 +156,8 @@ export interface AccountFaults {
   readonly alarmAt: Map<string, number>;
   readonly migrationFail: boolean;
   readonly approval: 'approve' | 'reject' | 'timeout' | undefined;
+  /** Statuses the database instance(s) report at given times (`db-status:STATUS@SECONDS[+DURATION]`). */
+  readonly databaseStatus: readonly DatabaseStatusFault[];
 }
 
 interface Effect {
@@ -172,6 +209,7 @@ export class SimulatedAccount {
 
   constructor(private currentFaults: AccountFaults) {
     this.startedAt = Date.now();
+    this.useFaults(currentFaults);
   }
   get faults(): AccountFaults {
     return this.currentFaults;
@@ -183,6 +221,12 @@ export class SimulatedAccount {
    */
   useFaults(faults: AccountFaults): void {
     this.currentFaults = faults;
+    // Observe the database at the edges of every injected status window, so that a window
+    // between two API calls still counts in dbAvailableThroughout.
+    for (const window of faults.databaseStatus ?? []) {
+      this.schedule(this.startedAt + window.atMs, () => undefined);
+      if (window.seconds !== undefined) this.schedule(this.startedAt + window.atMs + window.seconds * 1000, () => undefined);
+    }
   }
 
 
@@ -260,7 +304,7 @@ export class SimulatedAccount {
   observe(at: number): void {
     if (at === this.lastObserved.at && this.version === this.lastObserved.version) return;
     this.lastObserved = { at, version: this.version };
-    for (const db of this.databases.values()) if (db.status !== 'available') db.availableThroughout = false;
+    for (const db of this.databases.values()) if (!databaseServes(this.databaseStatus(db, at))) db.availableThroughout = false;
     for (const observer of this.observers) observer(at);
   }
 
@@ -303,6 +347,8 @@ export class SimulatedAccount {
     const host = this.hosts.get(id);
     if (!target || !host) return 'unused';
     if (target.deregisteredAt !== undefined) return at < (target.drainEndsAt ?? 0) ? 'draining' : 'unused';
+    // A registered instance that is stopped or terminated: unused, reason Target.InvalidState.
+    if (host.state !== 'running') return 'unused';
     const since = Math.max(target.registeredAt, this.lastFlip(host, at));
     const flippedWhileRegistered = since > target.registeredAt;
     const healthy = this.hostHealthyAt(host, at);
@@ -351,6 +397,15 @@ export class SimulatedAccount {
     return host;
   }
 
+  /**
+   * Stops or terminates a host (tests and scenarios). Like AWS, a registered target stays
+   * registered (DescribeTargetHealth: unused, Target.InvalidState) until it is deregistered.
+   */
+  setHostState(id: string, state: HostState): void {
+    this.requireHost(id).state = state;
+    this.changed();
+  }
+
   // ---------- ELBv2 ----------
 
   requireTargetGroup(arn: string): SimTargetGroup {
@@ -373,6 +428,7 @@ export class SimulatedAccount {
     });
   }
 
+  /** Registers one target; RegisterTargets checks every target of the call first (services.ts). */
   registerTarget(group: SimTargetGroup, id: string): void {
     const host = this.requireHost(id);
     if (host.state !== 'running') {
@@ -392,6 +448,17 @@ export class SimulatedAccount {
     if (!role) throw new SimulatedServiceError('InvalidDocument', `Document ${document} does not exist`);
     if ((role === 'install' || role === 'migration') && !parameters.release?.[0]) {
       throw new SimulatedServiceError('InvalidParameters', 'Parameter "release" is required');
+    }
+    // SSM API reference, InvalidInstanceId: the whole call is refused when a managed node
+    // does not exist (for the caller) or is not in a valid state. Valid: Running, Pending,
+    // Stopped, Stopping; invalid: Shutting-down, Terminated. A stopped host is accepted and
+    // its invocation is not delivered (below). The message's shape is AWS's.
+    const refused = instanceIds.filter((id) => {
+      const host = this.hosts.get(id);
+      return !host || host.state === 'shutting-down' || host.state === 'terminated';
+    });
+    if (refused.length > 0) {
+      throw new SimulatedServiceError('InvalidInstanceId', `Instances [[${refused.join(', ')}]] not in a valid state for account ${SIM_ACCOUNT_ID}`);
     }
     const now = this.now();
     const id = `sim-cmd-${String(++this.commandSeq).padStart(6, '0')}`;
@@ -468,15 +535,44 @@ export class SimulatedAccount {
   // ---------- RDS ----------
 
   createSnapshot(instance: string, id: string, tags: Record<string, string>): SimSnapshot {
-    if (!this.databases.has(instance)) throw new SimulatedServiceError('DBInstanceNotFoundFault', `DBInstance ${instance} not found.`, { status: 404 });
+    const db = this.databases.get(instance);
+    if (!db) throw new SimulatedServiceError('DBInstanceNotFoundFault', `DBInstance ${instance} not found.`, { status: 404 });
     if (this.snapshots.has(id)) throw new SimulatedServiceError('DBSnapshotAlreadyExistsFault', `Cannot create the snapshot because a snapshot with the identifier ${id} already exists.`);
     if (!/^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,254}$/.test(id) || id.endsWith('-')) {
       throw new SimulatedServiceError('InvalidParameterValue', `The parameter DBSnapshotIdentifier is not a valid identifier: ${id}`);
     }
+    // RDS API reference, CreateDBSnapshot: "The source DB instance must be in the available
+    // or storage-optimization state", else InvalidDBInstanceState (HTTP 400). One already
+    // backing-up (another snapshot, an automated backup) is refused.
+    const status = this.databaseStatus(db);
+    if (status !== 'available' && status !== 'storage-optimization') {
+      throw new SimulatedServiceError(
+        'InvalidDBInstanceStateFault',
+        `Cannot create a snapshot because the database instance ${instance} is not currently in the available state.`,
+      );
+    }
     const now = this.now();
     const snapshot: SimSnapshot = { id, instance, createdAt: now, availableAt: now + SNAPSHOT_SECONDS * 1000, tags };
     this.snapshots.set(id, snapshot);
+    this.changed();
+    // The instance is backing-up until the snapshot is available: observe that instant.
+    this.schedule(snapshot.availableAt, () => undefined);
     return snapshot;
+  }
+
+  /**
+   * The status DescribeDBInstances reports at `at`: an injected status window wins (the
+   * latest to start); otherwise `backing-up` while a snapshot of the instance is being
+   * created (RDS User Guide: a snapshot of a Single-AZ instance; the simulated database is
+   * Single-AZ); otherwise the seeded status.
+   */
+  databaseStatus(db: SimDatabase, at = this.now()): string {
+    const windows = (this.faults.databaseStatus ?? []).filter(
+      (w) => at >= this.startedAt + w.atMs && (w.seconds === undefined || at < this.startedAt + w.atMs + w.seconds * 1000),
+    );
+    if (windows.length > 0) return windows.reduce((a, b) => (b.atMs >= a.atMs ? b : a)).status;
+    const backingUp = [...this.snapshots.values()].some((s) => s.instance === db.identifier && at >= s.createdAt && at < s.availableAt);
+    return backingUp ? 'backing-up' : db.status;
   }
 
   snapshotStatus(snapshot: SimSnapshot, at = this.now()): string {

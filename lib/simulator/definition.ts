@@ -12,9 +12,18 @@ import { LOCK_TABLE_NAME, SIM_ACCOUNT_ID, SIM_REGION } from './fleet';
 export type TaskTarget = { readonly kind: 'lambda'; readonly module: string } | { readonly kind: 'integration'; readonly resource: string };
 
 export interface LocalStateMachine {
+  /** The state machine's name, e.g. fleetflow-canonical-deploy. */
+  readonly name: string;
+  readonly arn: string;
   readonly definition: AslDefinition;
   /** Task state name -> the handler module (relative to `lambdas/`) or direct integration it calls. */
   readonly taskHandlers: Map<string, TaskTarget>;
+}
+
+/** Every state machine of a stack, by ARN; `entry` is the one a person starts. */
+export interface LocalWorkflows {
+  readonly entry: LocalStateMachine;
+  readonly byArn: Map<string, LocalStateMachine>;
 }
 
 export interface AslDefinition {
@@ -34,7 +43,12 @@ export interface AslState {
 
 type CfnTemplate = { Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }> };
 
-export function synthesizeLocalStateMachine(environment: EnvironmentDefinition): LocalStateMachine {
+export function stateMachineArn(name: string): string {
+  return `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT_ID}:stateMachine:${name}`;
+}
+
+/** The stack's workflows; `workflow` names the entry (deploy, allocate, ...). */
+export function synthesizeLocalWorkflows(environment: EnvironmentDefinition, workflow = 'deploy'): LocalWorkflows {
   // Bundling is skipped: the simulator runs the handlers' TypeScript in-process.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new FleetFlowStack(app, `FleetFlow-${environment.name}`, {
@@ -42,13 +56,21 @@ export function synthesizeLocalStateMachine(environment: EnvironmentDefinition):
     env: { account: SIM_ACCOUNT_ID, region: SIM_REGION },
   });
   const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
-  return fromTemplate(template);
+  const byArn = new Map<string, LocalStateMachine>();
+  for (const resource of Object.values(template.Resources)) {
+    if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
+    const machine = fromResource(resource.Properties!, template);
+    byArn.set(machine.arn, machine);
+  }
+  const entry = byArn.get(stateMachineArn(`fleetflow-${environment.name}-${workflow}`));
+  if (!entry) throw new Error(`the stack has no ${workflow} workflow`);
+  return { entry, byArn };
 }
 
-export function fromTemplate(template: CfnTemplate): LocalStateMachine {
-  const machines = Object.values(template.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
-  if (machines.length !== 1) throw new Error(`expected one state machine in the template, found ${machines.length}`);
-  const definition = JSON.parse(resolveIntrinsics(machines[0]!.Properties!.DefinitionString, template)) as AslDefinition;
+function fromResource(properties: Record<string, unknown>, template: CfnTemplate): LocalStateMachine {
+  const name = properties.StateMachineName;
+  if (typeof name !== 'string') throw new Error('every FleetFlow state machine has a fixed name');
+  const definition = JSON.parse(resolveIntrinsics(properties.DefinitionString, template)) as AslDefinition;
 
   const handlerByArn = new Map<string, string>();
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
@@ -66,7 +88,7 @@ export function fromTemplate(template: CfnTemplate): LocalStateMachine {
     if (!handler) throw new Error(`task state "${name}" invokes ${state.Resource}, which is not a FleetFlow function`);
     taskHandlers.set(name, { kind: 'lambda', module: handler });
   });
-  return { definition, taskHandlers };
+  return { name, arn: stateMachineArn(name), definition, taskHandlers };
 }
 
 export function forEachState(definition: AslDefinition, visit: (name: string, state: AslState) => void): void {
@@ -105,6 +127,10 @@ function resolveIntrinsics(value: unknown, template: CfnTemplate): string {
     const type = template.Resources[ref]?.Type;
     if (type === 'AWS::DynamoDB::Table') return LOCK_TABLE_NAME;
     if (type === 'AWS::SNS::Topic') return `arn:aws:sns:${SIM_REGION}:${SIM_ACCOUNT_ID}:${ref}`;
+    if (type === 'AWS::StepFunctions::StateMachine') {
+      const name = template.Resources[ref]!.Properties?.StateMachineName;
+      if (typeof name === 'string') return stateMachineArn(name);
+    }
     throw new Error(`cannot resolve Ref ${ref} locally`);
   }
   throw new Error(`cannot resolve ${JSON.stringify(value).slice(0, 80)} locally`);

@@ -1,9 +1,9 @@
 /**
  * Fault injection for simulated runs: `KIND:TARGET` strings from the CLI or tests.
  */
-import type { AccountFaults } from './account';
+import type { AccountFaults, DatabaseStatusFault } from './account';
 
-export const FAULT_KINDS = ['patch-fail', 'unhealthy', 'drain-stuck', 'throttle', 'alarm', 'migration-fail', 'approval'] as const;
+export const FAULT_KINDS = ['patch-fail', 'unhealthy', 'drain-stuck', 'throttle', 'alarm', 'migration-fail', 'approval', 'db-status'] as const;
 export const THROTTLEABLE_SERVICES = ['ec2', 'elbv2', 'ssm', 'cloudwatch'] as const;
 
 /** Calls a throttled service answers normally before the burst, and the burst's length. */
@@ -20,6 +20,7 @@ export function noFaults(): AccountFaults {
 }
 
 export function parseFaults(specs: readonly string[], knownHosts: ReadonlySet<string>, knownAlarms: ReadonlySet<string>): AccountFaults {
+  const databaseStatus: DatabaseStatusFault[] = [];
   const faults: { -readonly [K in keyof AccountFaults]: AccountFaults[K] } = {
     patchFail: new Set(),
     unhealthy: new Set(),
@@ -28,6 +29,7 @@ export function parseFaults(specs: readonly string[], knownHosts: ReadonlySet<st
     alarmAt: new Map(),
     migrationFail: false,
     approval: undefined,
+    databaseStatus,
   };
   for (const spec of specs) {
     if (spec === 'migration-fail') {
@@ -75,6 +77,15 @@ export function parseFaults(specs: readonly string[], knownHosts: ReadonlySet<st
         }
         faults.approval = target;
         break;
+      case 'db-status': {
+        // The database instance reports STATUS from SECONDS after the start, for DURATION
+        // seconds or for good: e.g. db-status:modifying@0+300, db-status:storage-full@600.
+        const window = /^([a-z][a-z-]*[a-z])@(\d+)(?:\+(\d+))?$/.exec(target);
+        if (!window) throw new InvalidFaultError(`--fault ${spec}: use db-status:STATUS@SECONDS[+DURATION], e.g. db-status:modifying@0+300`);
+        const [, status, at, seconds] = window as unknown as [string, string, string, string | undefined];
+        databaseStatus.push({ status, atMs: Number(at) * 1000, ...(seconds === undefined ? {} : { seconds: Number(seconds) }) });
+        break;
+      }
       default:
         throw new InvalidFaultError(`--fault ${spec}: unknown kind "${kind}"; use one of ${FAULT_KINDS.join(', ')}`);
     }

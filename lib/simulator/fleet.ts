@@ -5,10 +5,10 @@
  */
 import { isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../environment/model';
 import { releaseParameterName } from '../../lambdas/shared/release-record';
-import { SimulatedAccount, type AccountFaults, type HostProfile } from './account';
+import { SIM_ACCOUNT_ID, SimulatedAccount, type AccountFaults, type HostProfile } from './account';
 
 export const SIM_REGION = 'us-east-1';
-export const SIM_ACCOUNT_ID = '123456789012';
+export { SIM_ACCOUNT_ID };
 export { RELEASE_TAG } from '../../lambdas/shared/release-tag';
 import { RELEASE_TAG } from '../../lambdas/shared/release-tag';
 
@@ -17,6 +17,8 @@ export interface FleetOptions {
   readonly hostsPerTier?: number;
   /** Release every host runs at the start. @default "1.0.0" */
   readonly initialRelease?: string;
+  /** DB instance status of the database(s) when nothing else applies. @default "available" */
+  readonly databaseStatus?: string;
 }
 
 export interface TargetGroupProfile {
@@ -111,7 +113,7 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
     account.databases.set(tier.database.instanceIdentifier, {
       identifier: tier.database.instanceIdentifier,
       name: `db-${++dbSerial}`,
-      status: 'available',
+      status: options.databaseStatus ?? 'available',
       schemaRelease: release,
       availableThroughout: true,
     });

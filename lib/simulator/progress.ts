@@ -131,7 +131,8 @@ function describePlan(plan: PlanView): string {
  */
 export function readableCause(cause: unknown): string {
   if (typeof cause !== 'string') return String(cause ?? '');
-  return cause.replace(/\{"errorType":"[^"]*","errorMessage":("(?:[^"\\]|\\.)*"),"trace":\[[^\]]*\]\}/g, (_, message: string) =>
+  // The trace is the stack, a list of JSON strings that may hold brackets (`at Object.handler [as handler]`).
+  return cause.replace(/\{"errorType":"[^"]*","errorMessage":("(?:[^"\\]|\\.)*"),"trace":\[(?:"(?:[^"\\]|\\.)*"(?:,"(?:[^"\\]|\\.)*")*)?\]\}/g, (_, message: string) =>
     JSON.parse(message) as string,
   );
 }

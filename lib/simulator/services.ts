@@ -4,7 +4,7 @@
  * limit fails here as it would in AWS.
  */
 import { SimulatedServiceError, validation } from './aws-errors';
-import { paginate, type SimulatedAccount } from './account';
+import { INSTANCE_STATE_CODE, paginate, type SimulatedAccount } from './account';
 
 // Requests arrive as the SDK serializes them: any shape, checked by each operation.
 type Input = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -15,11 +15,41 @@ function checkRange(name: string, value: number | undefined, min: number, max: n
   if (value !== undefined && (value < min || value > max)) throw validation(`${name} must be between ${min} and ${max} (received ${value})`);
 }
 
+/**
+ * EC2 refuses a describe call whose filters carry more than 200 values in all (the error
+ * AWS returns: FilterLimitExceeded, "The maximum number of filter values specified on a
+ * single call is 200"; the API reference lists FilterLimitExceeded as "The request uses too
+ * many filters or too many filter values") or a value longer than 255 characters ("The
+ * maximum length for a filter value is 255 characters"). The count is over the whole call,
+ * as the message says: 200 instance IDs plus one state value is refused.
+ */
+export const MAX_FILTER_VALUES_PER_CALL = 200;
+export const MAX_FILTER_VALUE_LENGTH = 255;
+
+function checkFilterLimits(filters: ReadonlyArray<{ Name: string; Values?: string[] }>): void {
+  const values = filters.flatMap((f) => f.Values ?? []);
+  if (values.length > MAX_FILTER_VALUES_PER_CALL) {
+    throw new SimulatedServiceError('FilterLimitExceeded', `The maximum number of filter values specified on a single call is ${MAX_FILTER_VALUES_PER_CALL}`);
+  }
+  if (values.some((v) => v.length > MAX_FILTER_VALUE_LENGTH)) {
+    throw new SimulatedServiceError('FilterLimitExceeded', `The maximum length for a filter value is ${MAX_FILTER_VALUE_LENGTH} characters`);
+  }
+}
+
 const ec2: Record<string, Operation> = {
   DescribeInstances(account, input) {
     if (input.InstanceIds && input.MaxResults) throw validation('InstanceIds and MaxResults cannot be combined');
     checkRange('MaxResults', input.MaxResults, 5, 1000);
     const filters: Array<{ Name: string; Values: string[] }> = input.Filters ?? [];
+    checkFilterLimits(filters);
+    // "If you specify an instance ID that is not valid, an error is returned."
+    const unknown = ((input.InstanceIds ?? []) as string[]).filter((id) => !account.hosts.has(id));
+    if (unknown.length > 0) {
+      throw new SimulatedServiceError(
+        'InvalidInstanceID.NotFound',
+        unknown.length === 1 ? `The instance ID '${unknown[0]}' does not exist` : `The instance IDs '${unknown.join(', ')}' do not exist`,
+      );
+    }
     const matches = [...account.hosts.values()].filter((host) => {
       if (input.InstanceIds && !input.InstanceIds.includes(host.id)) return false;
       return filters.every((f) => {
@@ -36,7 +66,7 @@ const ec2: Record<string, Operation> = {
         Instances: [
           {
             InstanceId: host.id,
-            State: { Name: host.state, Code: host.state === 'running' ? 16 : 80 },
+            State: { Name: host.state, Code: INSTANCE_STATE_CODE[host.state] },
             Tags: [...host.tags].map(([Key, Value]) => ({ Key, Value })),
           },
         ],
@@ -80,11 +110,31 @@ const elbv2: Record<string, Operation> = {
   DescribeTargetHealth(account, input) {
     const group = account.requireTargetGroup(input.TargetGroupArn);
     const ids: string[] = input.Targets ? input.Targets.map((t: { Id: string }) => t.Id) : [...group.targets.keys()];
+    // API reference, DescribeTargetHealth: InvalidTarget, "The specified target does not
+    // exist, is not in the same VPC as the target group, or has an unsupported instance
+    // type", fails the whole call; an existing instance that is simply not registered is
+    // reported `unused` / Target.NotRegistered. An instance that is gone (terminated) and no
+    // longer registered no longer exists for ELB: the ELBv2 TargetDeregistered waiter counts
+    // InvalidTarget as deregistered. The message names no target, as AWS's does not.
+    const invalid = ids.filter((id) => {
+      const host = account.hosts.get(id);
+      return !group.targets.has(id) && (!host || host.state === 'terminated' || host.state === 'shutting-down');
+    });
+    if (invalid.length > 0) {
+      throw new SimulatedServiceError(
+        'InvalidTargetException',
+        'The specified target does not exist, is not in the same VPC as the target group, or has an unsupported instance type.',
+      );
+    }
     return {
       TargetHealthDescriptions: ids.map((id) => {
         const state = account.targetState(group, id);
+        const target = group.targets.get(id);
+        const registered = target !== undefined && target.deregisteredAt === undefined;
+        // TargetHealth reasons: unused + Target.InvalidState, "The target is in the stopped
+        // or terminated state", for a registered instance that is not running.
         const reason =
-          state === 'unused' ? 'Target.NotRegistered'
+          state === 'unused' ? (registered ? 'Target.InvalidState' : 'Target.NotRegistered')
           : state === 'draining' ? 'Target.DeregistrationInProgress'
           : state === 'initial' ? 'Elb.RegistrationInProgress'
           : state === 'unhealthy' ? 'Target.FailedHealthChecks'
@@ -96,7 +146,24 @@ const elbv2: Record<string, Operation> = {
   RegisterTargets(account, input) {
     const group = account.requireTargetGroup(input.TargetGroupArn);
     if (!input.Targets?.length) throw validation('Targets must not be empty');
-    for (const target of input.Targets) account.registerTarget(group, target.Id);
+    const ids: string[] = input.Targets.map((t: { Id: string }) => t.Id);
+    // The call is refused as a whole (nothing registered) when a target is not valid.
+    if (ids.some((id) => !account.hosts.has(id))) {
+      throw new SimulatedServiceError(
+        'InvalidTargetException',
+        'The specified target does not exist, is not in the same VPC as the target group, or has an unsupported instance type.',
+      );
+    }
+    const notRunning = ids.filter((id) => account.hosts.get(id)!.state !== 'running');
+    if (notRunning.length > 0) {
+      // AWS's message for instances that are not running (RegisterTargets: "it must be in
+      // the running state when you register it").
+      throw new SimulatedServiceError(
+        'InvalidTargetException',
+        `The following targets are not in a running state and cannot be registered: ${notRunning.map((id) => `'${id}'`).join(', ')}`,
+      );
+    }
+    for (const id of ids) account.registerTarget(group, id);
     return {};
   },
   DeregisterTargets(account, input) {
@@ -191,7 +258,7 @@ const rds: Record<string, Operation> = {
     if (input.DBInstanceIdentifier && selected.length === 0) {
       throw new SimulatedServiceError('DBInstanceNotFoundFault', `DBInstance ${input.DBInstanceIdentifier} not found.`, { status: 404 });
     }
-    return { DBInstances: selected.map((d) => ({ DBInstanceIdentifier: d.identifier, DBInstanceStatus: d.status })) };
+    return { DBInstances: selected.map((d) => ({ DBInstanceIdentifier: d.identifier, DBInstanceStatus: account.databaseStatus(d) })) };
   },
   CreateDBSnapshot(account, input) {
     const tags = Object.fromEntries((input.Tags ?? []).map((t: { Key: string; Value: string }) => [t.Key, t.Value]));
@@ -205,7 +272,13 @@ const rds: Record<string, Operation> = {
     }
     const all = snapshot ? [snapshot] : [...account.snapshots.values()];
     return {
-      DBSnapshots: all.map((s) => ({ DBSnapshotIdentifier: s.id, DBInstanceIdentifier: s.instance, Status: account.snapshotStatus(s) })),
+      DBSnapshots: all.map((s) => ({
+        DBSnapshotIdentifier: s.id,
+        DBInstanceIdentifier: s.instance,
+        Status: account.snapshotStatus(s),
+        // Whole percent, rounded down, as RDS reports it.
+        PercentProgress: Math.min(100, Math.max(0, Math.floor((100 * (account.now() - s.createdAt)) / Math.max(1, s.availableAt - s.createdAt)))),
+      })),
     };
   },
 };

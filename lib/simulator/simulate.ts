@@ -8,16 +8,20 @@ import type { EnvironmentDefinition } from '../environment/model';
 import type { SimulatedAccount } from './account';
 import { MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS } from './account';
 import { CapacityRecorder } from './capacity';
-import { synthesizeLocalStateMachine, type LocalStateMachine } from './definition';
+import { synthesizeLocalWorkflows, type LocalStateMachine, type LocalWorkflows } from './definition';
+import { newFigures, record, type ExecutionFigures, type StateKinds } from './history';
 import { releaseParameterName } from '../../lambdas/shared/release-record';
+import { batchKey } from '../../lambdas/shared/plan-store';
 import { noFaults, parseFaults } from './faults';
-import { APPROVER_RESPONSE_SECONDS, callIntegration } from './integrations';
+import { APPROVER_RESPONSE_SECONDS, callIntegration, IntegrationError } from './integrations';
 import { PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
 import { attachSimulator } from './intercept';
 import { describeEvent, readableCause, type ExecutionEvent } from './progress';
 import { stopMapIterationsAfterFailure } from './map-semantics';
 import { runOnVirtualClock } from './virtual-clock';
 
+/** Microtask turns the event log needs to deliver what the engine dispatched. */
+const EVENT_LOG_CATCH_UP_TICKS = 64;
 const LAMBDAS_DIR = new URL('../../lambdas/', import.meta.url);
 /** Tuesday 2026-01-06 03:00 UTC: a release window. Fixed, so every run is reproducible. */
 export const SIMULATION_EPOCH = Date.UTC(2026, 0, 6, 3, 0, 0);
@@ -68,8 +72,14 @@ export interface SimulationReport {
   readonly minHealthyRequired: Record<string, number>;
   readonly makespanSeconds: number;
   readonly lowerBoundSeconds: number;
+  /** State transitions of the execution and every child execution it started. */
   readonly stateTransitions: number;
+  /** History events of the execution started (the parent). */
   readonly historyEvents: number;
+  /** The largest history of any execution of the run, parent or child (quota 25,000). */
+  readonly maxHistoryEvents: number;
+  /** Child executions the run started (rollout segments). */
+  readonly childExecutions: number;
   readonly largestPayloadBytes: number;
   readonly apiCalls: number;
   readonly throttledCalls: number;
@@ -93,10 +103,10 @@ interface PlanView {
   release: string;
   database?: unknown;
   validation?: { bakeSeconds: number; approval: { required: boolean } };
-  tiers: Array<{ spec: { name: string; minHealthy: number; healthyAfterSeconds: number; traffic: { kind: string } }; batches: Array<{ key: string }> }>;
+  tiers: Array<{ spec: { name: string; minHealthy: number; healthyAfterSeconds: number; traffic: { kind: string } }; batchCount: number; keyPrefix: string }>;
 }
 
-const machineCache = new Map<string, LocalStateMachine>();
+const machineCache = new Map<string, LocalWorkflows>();
 
 export async function simulateDeploy(options: SimulateOptions): Promise<SimulationReport> {
   const { reports } = await simulateExecutions({ ...options, executions: [{ input: options.input, name: options.executionName }] });
@@ -114,7 +124,7 @@ export interface SimulationResult {
 export async function simulateExecutions(options: SimulateOptions & { executions: ExecutionRequest[] }): Promise<SimulationResult> {
   const realStart = performance.now();
   const key = JSON.stringify(options.environment);
-  const machine = machineCache.get(key) ?? synthesizeLocalStateMachine(options.environment);
+  const machine = machineCache.get(key) ?? synthesizeLocalWorkflows(options.environment);
   machineCache.set(key, machine);
 
   const restoreEnv = useSimulatedAwsEnvironment();
@@ -124,6 +134,7 @@ export async function simulateExecutions(options: SimulateOptions & { executions
     await warmUpClients(allClients, options.environment);
     const faults = options.faults ?? [];
     const events: ExecutionEvent[][] = options.executions.map(() => []);
+    const figures: ExecutionFigures[][] = options.executions.map(() => []);
     const names = options.executions.map((e, i) => e.name ?? `sim-${i + 1}-${new Date(SIMULATION_EPOCH).toISOString().replace(/[:.]/g, '-')}`);
     let account!: SimulatedAccount;
     let capacity!: CapacityRecorder;
@@ -139,7 +150,8 @@ export async function simulateExecutions(options: SimulateOptions & { executions
           return await Promise.all(
             options.executions.map(async (request, i) => {
               if (request.startAfterSeconds) await new Promise((r) => setTimeout(r, request.startAfterSeconds! * 1000));
-              return execute(machine, handlers, account, request.input, names[i]!, options.environment.name, events[i]!, options.onProgress);
+              const run: Run = { workflows: machine, handlers, account, figures: figures[i]!, onProgress: options.onProgress };
+              return execute(run, machine.entry, request.input, names[i]!, events[i]!);
             }),
           );
         } finally {
@@ -155,6 +167,7 @@ export async function simulateExecutions(options: SimulateOptions & { executions
         input: options.executions[i]!.input,
         executionName: names[i]!,
         events: events[i]!,
+        figures: figures[i]!,
         account,
         capacity,
         result,
@@ -179,7 +192,13 @@ function seedFor(options: SimulateOptions, faults: readonly string[]): Simulated
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 type LocalTask = { kind: 'lambda'; handler: Handler } | { kind: 'integration'; resource: string };
 
-async function loadHandlers(machine: LocalStateMachine): Promise<Map<string, LocalTask>> {
+async function loadHandlers(workflows: LocalWorkflows): Promise<Map<string, Map<string, LocalTask>>> {
+  const all = new Map<string, Map<string, LocalTask>>();
+  for (const machine of workflows.byArn.values()) all.set(machine.arn, await loadMachineHandlers(machine));
+  return all;
+}
+
+async function loadMachineHandlers(machine: LocalStateMachine): Promise<Map<string, LocalTask>> {
   const handlers = new Map<string, LocalTask>();
   for (const [state, target] of machine.taskHandlers) {
     if (target.kind === 'integration') {
@@ -194,33 +213,62 @@ async function loadHandlers(machine: LocalStateMachine): Promise<Map<string, Loc
 
 interface ExecutionResult {
   readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly executionArn: string;
   readonly output?: unknown;
   readonly error?: string;
+  /** Readable: a Lambda error's JSON cause reduced to its message. */
   readonly cause?: string;
+  /** As Step Functions reports it. */
+  readonly rawCause?: string;
 }
 
-async function execute(
-  machine: LocalStateMachine,
-  handlers: Map<string, LocalTask>,
-  account: SimulatedAccount,
-  input: unknown,
-  executionName: string,
-  environment: string,
-  events: ExecutionEvent[],
-  onProgress?: (line: string) => void,
-): Promise<ExecutionResult> {
+/** Everything one top-level execution and its children share. */
+interface Run {
+  readonly workflows: LocalWorkflows;
+  readonly handlers: Map<string, Map<string, LocalTask>>;
+  readonly account: SimulatedAccount;
+  /** One entry per execution, parent first. */
+  readonly figures: ExecutionFigures[];
+  readonly onProgress?: (line: string) => void;
+}
+
+const START_EXECUTION_SYNC = /^arn:[^:]+:states:::states:startExecution\.sync(:2)?$/;
+let childSerial = 0;
+
+async function execute(run: Run, machine: LocalStateMachine, input: unknown, executionName: string, events: ExecutionEvent[]): Promise<ExecutionResult> {
+  const { account } = run;
   stopMapIterationsAfterFailure();
   const stateMachine = new StateMachine(machine.definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
+  const executionArn = `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT_ID}:execution:${machine.name}:${executionName}`;
+  const figures = newFigures(executionArn, machine.name);
+  run.figures.push(figures);
+  const kinds: StateKinds = {
+    waitingTasks: new Set([...machine.taskHandlers].filter(([, t]) => t.kind === 'integration' && /\.(sync|waitForTaskToken)/.test(t.resource)).map(([n]) => n)),
+  };
+  /** Set once a quota is broken: Step Functions ends the execution there, and no Catch runs. */
+  let quotaBroken: { Error: string; Cause: string } | undefined;
+  const children: Array<() => void> = [];
+  const handlers = run.handlers.get(machine.arn)!;
+  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
+    // Let the engine's event log (promise chains, nested per Map level) catch up, so a quota
+    // broken by the state that led here stops the task. Microtasks only: a real event-loop
+    // turn would let the virtual clock jump while the task is still starting.
+    for (let i = 0; i < EVENT_LOG_CATCH_UP_TICKS; i += 1) await Promise.resolve();
+    if (quotaBroken) return new Promise<T>(() => {});
+    return work();
+  };
   const taskResourceLocalHandlers = Object.fromEntries(
     [...handlers].map(([state, task]) => [
       state,
-      task.kind === 'lambda'
-        ? (payload: unknown) => invokeLikeLambda(task.handler, payload, state)
-        : (payload: unknown) => callIntegration(task.resource, payload as Record<string, unknown>, { account }),
+      (payload: unknown) =>
+        guard(() => {
+          if (task.kind === 'lambda') return invokeLikeLambda(task.handler, payload, state);
+          if (START_EXECUTION_SYNC.test(task.resource)) return startChild(run, payload as ChildRequest, children);
+          return callIntegration(task.resource, payload as Record<string, unknown>, { account });
+        }),
     ]),
   );
   const startedAt = Date.now();
-  const executionArn = `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT_ID}:execution:fleetflow-${environment}-deploy:${executionName}`;
   account.executions.set(executionArn, 'RUNNING');
   const execution = stateMachine.run(input as never, {
     overrides: { taskResourceLocalHandlers: taskResourceLocalHandlers as never },
@@ -239,23 +287,75 @@ async function execute(
   });
   const logging = (async () => {
     for await (const event of execution.eventLogs as AsyncIterable<ExecutionEvent>) {
+      if (quotaBroken) continue;
       events.push(event);
-      const line = onProgress && describeEvent(event, startedAt);
-      if (line) onProgress(line);
+      const broken = record(figures, event, kinds);
+      if (broken) {
+        quotaBroken = broken;
+        for (const stop of children) stop();
+        execution.abort();
+        continue;
+      }
+      const line = run.onProgress && describeEvent(event, startedAt);
+      if (line) run.onProgress!(line);
     }
   })();
   try {
     const output = await execution.result;
     await logging;
     account.executions.set(executionArn, 'SUCCEEDED');
-    return { status: 'SUCCEEDED', output };
+    return { status: 'SUCCEEDED', output, executionArn };
   } catch (err) {
     await logging;
     account.executions.set(executionArn, 'FAILED');
+    if (quotaBroken) {
+      events.push({ type: 'ExecutionFailed', timestamp: Date.now(), Error: quotaBroken.Error, Cause: quotaBroken.Cause });
+      figures.historyEvents += 1;
+      return { status: 'FAILED', error: quotaBroken.Error, cause: quotaBroken.Cause, rawCause: quotaBroken.Cause, executionArn };
+    }
     const failed = events.find((e) => e.type === 'ExecutionFailed');
     const error = failed?.Error ?? (err as Error).name;
-    return { status: 'FAILED', error, cause: readableCause(failed?.Cause ?? (err as Error).message) };
+    const rawCause = typeof failed?.Cause === 'string' ? failed.Cause : (err as Error).message;
+    return { status: 'FAILED', error, cause: readableCause(failed?.Cause ?? (err as Error).message), rawCause, executionArn };
   }
+}
+
+interface ChildRequest {
+  readonly StateMachineArn: string;
+  readonly Input: unknown;
+  readonly Name?: string;
+}
+
+/**
+ * startExecution.sync:2, as Step Functions runs it: the child is an execution of its own,
+ * with its own history; the task succeeds with the child's DescribeExecution output
+ * (Output as JSON), or fails with States.TaskFailed whose cause is that output as a JSON
+ * string, carrying the child's Error and Cause.
+ */
+async function startChild(run: Run, request: ChildRequest, children: Array<() => void>): Promise<unknown> {
+  const machine = run.workflows.byArn.get(request.StateMachineArn);
+  if (!machine) throw new IntegrationError('StepFunctions.StateMachineDoesNotExistException', `State Machine Does Not Exist: '${request.StateMachineArn}'`);
+  const name = request.Name ?? `child-${String(++childSerial).padStart(6, '0')}`;
+  const input = typeof request.Input === 'string' ? JSON.parse(request.Input) : request.Input;
+  const startDate = Date.now();
+  let stopped = false;
+  children.push(() => {
+    stopped = true;
+  });
+  const result = await execute(run, machine, input, name, []);
+  const description = {
+    ExecutionArn: result.executionArn,
+    StateMachineArn: machine.arn,
+    Name: name,
+    Status: result.status,
+    StartDate: startDate,
+    StopDate: Date.now(),
+    Input: input,
+    ...(result.status === 'SUCCEEDED' ? { Output: result.output } : { Error: result.error, Cause: result.rawCause }),
+  };
+  if (stopped) return new Promise(() => {});
+  if (result.status === 'SUCCEEDED') return description;
+  throw new IntegrationError('States.TaskFailed', JSON.stringify(description));
 }
 
 /**
@@ -269,7 +369,9 @@ async function invokeLikeLambda(handler: Handler, payload: unknown, state: strin
     return JSON.parse(JSON.stringify(result ?? null));
   } catch (err) {
     const error = err as Error;
-    const lambdaError = new Error(JSON.stringify({ errorType: error.name, errorMessage: error.message, trace: [] }));
+    // As the Node.js runtime reports it: the trace is the stack, line by line (its first line repeats the message).
+    const trace = typeof error.stack === 'string' ? error.stack.split('\n') : [];
+    const lambdaError = new Error(JSON.stringify({ errorType: error.name, errorMessage: error.message, trace }));
     lambdaError.name = error.name;
     throw lambdaError;
   }
@@ -326,6 +428,7 @@ function buildReport(args: {
   input: unknown;
   executionName: string;
   events: ExecutionEvent[];
+  figures: ExecutionFigures[];
   account: SimulatedAccount;
   capacity: CapacityRecorder;
   result: ExecutionResult;
@@ -372,9 +475,11 @@ function buildReport(args: {
     minHealthyRequired,
     makespanSeconds: (end - start) / 1000,
     lowerBoundSeconds: plan?.plan ? lowerBoundSeconds(plan.plan, account) : 0,
-    stateTransitions: events.filter((e) => e.type === 'StateEntered').length,
-    historyEvents: countHistoryEvents(events),
-    largestPayloadBytes: largestPayload(events),
+    stateTransitions: args.figures.reduce((n, f) => n + f.stateTransitions, 0),
+    historyEvents: args.figures[0]?.historyEvents ?? 0,
+    maxHistoryEvents: Math.max(0, ...args.figures.map((f) => f.historyEvents)),
+    childExecutions: Math.max(0, args.figures.length - 1),
+    largestPayloadBytes: Math.max(0, ...args.figures.map((f) => f.largestPayloadBytes)),
     apiCalls,
     throttledCalls: account.throttledCalls,
     faults: args.faults,
@@ -423,9 +528,10 @@ export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): nu
   }
   for (const tier of plan.tiers) {
     const groups = account.groupsOf(tier.spec.name);
-    for (const ref of tier.batches) {
-      const stored = account.tables.get(PLAN_TABLE_NAME)?.get(ref.key)?.hosts?.S;
-      if (!stored) throw new Error(`batch ${ref.key} is not in the simulated plan table`);
+    for (let index = 0; index < tier.batchCount; index += 1) {
+      const key = batchKey(tier.keyPrefix, index);
+      const stored = account.tables.get(PLAN_TABLE_NAME)?.get(key)?.hosts?.S;
+      if (!stored) throw new Error(`batch ${key} is not in the simulated plan table`);
       const hosts = (JSON.parse(stored) as Array<{ id: string }>).map((h) => account.requireHost(h.id));
       const slowest = (f: (h: (typeof hosts)[number]) => number) => Math.max(0, ...hosts.map(f));
       if (tier.spec.traffic.kind === 'target-group') {
@@ -443,30 +549,4 @@ export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): nu
     }
   }
   return total;
-}
-
-/**
- * Step Functions history events the execution would have produced: entered/exited per
- * state, scheduled/started/finished per Lambda attempt, Map start/finish and iteration
- * events, execution start/end.
- */
-function countHistoryEvents(events: ExecutionEvent[]): number {
-  let count = 0;
-  for (const e of events) {
-    if (e.type === 'StateEntered') count += e.state?.type === 'Task' ? 4 : e.state?.type === 'Map' ? 2 : 1;
-    else if (e.type === 'StateRetried') count += 3;
-    else if (['StateExited', 'ExecutionStarted', 'ExecutionSucceeded', 'ExecutionFailed'].includes(e.type)) count += 1;
-    else if (e.type.startsWith('MapIteration')) count += 1;
-  }
-  return count;
-}
-
-function largestPayload(events: ExecutionEvent[]): number {
-  let largest = 0;
-  for (const e of events) {
-    for (const payload of [e.state?.input, e.state?.output]) {
-      if (payload !== undefined) largest = Math.max(largest, Buffer.byteLength(JSON.stringify(payload)));
-    }
-  }
-  return largest;
 }

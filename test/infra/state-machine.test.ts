@@ -45,11 +45,11 @@ describe('FleetFlow deploy state machine', () => {
     });
   });
 
-  it('logs every execution at level ALL, with execution data, to a log group the stack owns', () => {
+  it('logs every execution at level ALL, without execution data, to a log group the stack owns', () => {
     synth.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       LoggingConfiguration: {
         Level: 'ALL',
-        IncludeExecutionData: true,
+        IncludeExecutionData: false,
         Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } } }],
       },
     });

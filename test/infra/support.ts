@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Validations, type Environment } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import cdkNag from 'cdk-nag';
 import { HANDLER_METADATA_KEY } from '../../lib/constructs/fleetflow-function';
@@ -77,6 +77,8 @@ export interface BuildOptions {
   readonly bundling?: boolean;
   /** Attach cdk-nag AwsSolutions checks, as bin/app.ts does. @default false */
   readonly nag?: boolean;
+  /** The stack's env; `null` for none (region- and account-agnostic, as bin/app.ts builds by default). @default TEST_ENV */
+  readonly env?: Environment | null;
 }
 
 /** Builds (does not synthesize) the app the way bin/app.ts does, into a temporary outdir. */
@@ -90,7 +92,7 @@ export function buildCanonicalApp(options: BuildOptions = {}): CanonicalApp {
   try {
     stack = new FleetFlowStack(app, STACK_ID, {
       environment: options.environment ?? canonicalEnvironment(),
-      env: TEST_ENV,
+      ...(options.env === null ? {} : { env: options.env ?? TEST_ENV }),
       description: 'FleetFlow: rolling releases and recovery of a multi-tier service',
     });
   } catch (err) {

@@ -1,10 +1,11 @@
 import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
+  InvalidTargetException,
   type TargetHealthDescription,
   type TargetHealthStateEnum,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ListCommandInvocationsCommand, SendCommandCommand, SSMClient, type CommandInvocationStatus } from '@aws-sdk/client-ssm';
+import { InvalidInstanceId, ListCommandInvocationsCommand, SendCommandCommand, SSMClient, type CommandInvocationStatus } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -329,6 +330,56 @@ describe('checkHealthy', () => {
     expect(result).toEqual({ ...phase, done: true, waitSeconds: 0 });
     expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(ListCommandInvocationsCommand, { CommandId: 'cmd-health-0' });
     expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand);
+  });
+
+  it('fails at once with HostUnhealthyError, well before the deadline, for a host ELB answers InvalidTarget for (terminated)', async () => {
+    // Prepare: web-1 is gone; ELB refuses every call that names it, and web-2 is still initial.
+    elbMock.on(DescribeTargetHealthCommand).callsFake((input: { Targets?: { Id: string }[] }) => {
+      if (input.Targets?.some((t) => t.Id === hosts[0]!.id)) {
+        throw new InvalidTargetException({ message: 'The specified target does not exist, is not in the same VPC as the target group, or has an unsupported instance type.', $metadata: {} });
+      }
+      return { TargetHealthDescriptions: (input.Targets ?? []).map((t) => ({ Target: { Id: t.Id, Port: 80 }, TargetHealth: { State: 'initial' as const } })) };
+    });
+
+    // Act
+    const act = checkHealthy(batchInput({ hosts, phase: phaseAt(30, 270) }));
+
+    // Assess: a terminated host will never pass: not healthy, and no wait until the timeout.
+    await expect(act).rejects.toBeInstanceOf(HostUnhealthyError);
+    await expect(act).rejects.toThrow('tier web: web-1 (i-0a000000000000001) is not a valid target any more (ELB InvalidTarget:');
+    await expect(act).rejects.not.toThrow('web-2');
+  });
+
+  it('fails at once with HostUnhealthyError for a registered host that is stopped or terminated (Target.InvalidState)', async () => {
+    // Prepare
+    elbMock.on(DescribeTargetHealthCommand).resolves({
+      TargetHealthDescriptions: [
+        { Target: { Id: hosts[0]!.id, Port: 80 }, TargetHealth: { State: 'healthy' } },
+        { Target: { Id: hosts[1]!.id, Port: 80 }, TargetHealth: { State: 'unused', Reason: 'Target.InvalidState' } },
+      ],
+    });
+
+    // Act
+    const act = checkHealthy(batchInput({ hosts, phase: phaseAt(30, 270) }));
+
+    // Assess
+    await expect(act).rejects.toThrow(HostUnhealthyError);
+    await expect(act).rejects.toThrow('tier web: web-2 (i-0a000000000000002) is stopped or terminated while registered (ELB Target.InvalidState)');
+  });
+
+  it('for a tier without traffic, fails with HostUnhealthyError naming the host SSM refuses the health command for', async () => {
+    // Prepare
+    ssmMock.on(SendCommandCommand).rejects(
+      new InvalidInstanceId({ message: `Instances [[${hosts[1]!.id}]] not in a valid state for account 123456789012`, $metadata: {} }),
+    );
+
+    // Act
+    const act = checkHealthy(batchInput({ tier: noTrafficTier(), hosts, phase: phaseAt(2, 298) }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(HostUnhealthyError);
+    await expect(act).rejects.toThrow('tier web: SSM refused the health command: web-2 (i-0a000000000000002) is not valid for Run Command');
+    await expect(act).rejects.toThrow('the health command was sent to none of the 2 host(s) it was for');
   });
 
   it('refuses a tier no target group checks when it has no health command', async () => {

@@ -1,6 +1,7 @@
 import { CreateTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   CancelCommandCommand,
+  InvalidInstanceId,
   ListCommandInvocationsCommand,
   SendCommandCommand,
   SSMClient,
@@ -77,6 +78,95 @@ describe('installRelease', () => {
     });
     expect(ssmMock).not.toHaveReceivedCommandWith(SendCommandCommand, { Parameters: { component: ['storefront'], release: ['2.0.0'] } });
     expect(phase.commandIds).toEqual(['cmd-1', 'cmd-2']);
+  });
+
+  /** SSM refuses a whole SendCommand call naming the hosts, as AWS does for a terminated instance. */
+  function refuseCallsWith(badIds: readonly string[]): void {
+    let n = 0;
+    ssmMock.on(SendCommandCommand).callsFake((input: { InstanceIds: string[] }) => {
+      const bad = input.InstanceIds.filter((id) => badIds.includes(id));
+      if (bad.length > 0) {
+        throw new InvalidInstanceId({ message: `Instances [[${bad.join(', ')}]] not in a valid state for account 123456789012`, $metadata: { httpStatusCode: 400 } });
+      }
+      return { Command: { CommandId: `cmd-${++n}` } };
+    });
+  }
+
+  it('fails with PatchFailedError naming the terminated host when SSM refuses the only call: sent to none of the batch', async () => {
+    // Prepare
+    const hosts = [webHost(1), webHost(2), webHost(3)];
+    refuseCallsWith([hosts[1]!.id]);
+
+    // Act
+    const act = installRelease(batchInput({ hosts }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(PatchFailedError);
+    await expect(act).rejects.toThrow(
+      'tier web: SSM refused the install of 2.0.0: web-2 (i-0a000000000000002) is not valid for Run Command (InvalidInstanceId:',
+    );
+    await expect(act).rejects.toThrow('the install of 2.0.0 was sent to none of the 3 host(s) it was for');
+    await expect(act).rejects.not.toThrow('web-1');
+  });
+
+  it('says truthfully that the first 50 hosts already got the install when SSM refuses the second call of 50', async () => {
+    // Prepare: 80 hosts go out in calls of 50 and 30; web-63 is terminated.
+    const hosts = Array.from({ length: 80 }, (_, i) => webHost(i + 1));
+    refuseCallsWith([hosts[62]!.id]);
+
+    // Act
+    const act = installRelease(batchInput({ hosts }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(PatchFailedError);
+    await expect(act).rejects.toThrow('web-63 (i-0a000000000000063) is not valid for Run Command');
+    await expect(act).rejects.toThrow(
+      'the install of 2.0.0 was already sent to 50 host(s) (web-1 (i-0a000000000000001), web-2 (i-0a000000000000002), ' +
+        'web-3 (i-0a000000000000003) and 47 more; command cmd-1) and not to the other 30 (web-51 (i-0a000000000000051),',
+    );
+    expect(ssmMock).toHaveReceivedCommandTimes(SendCommandCommand, 2);
+  });
+
+  it('names the whole refused call when SSM\'s message names no host', async () => {
+    // Prepare
+    const hosts = [webHost(1), webHost(2)];
+    ssmMock.on(SendCommandCommand).rejects(new InvalidInstanceId({ message: '', $metadata: { httpStatusCode: 400 } }));
+
+    // Act
+    const act = installRelease(batchInput({ hosts }));
+
+    // Assess
+    await expect(act).rejects.toThrow(
+      'SSM refused the install of 2.0.0: one or more of web-1 (i-0a000000000000001), web-2 (i-0a000000000000002) (SSM did not say which) is not valid',
+    );
+  });
+
+  it('in a rollback, counts the hosts of releases already sent when a later release\'s call is refused', async () => {
+    // Prepare: 1.0.0 goes to web-1 and web-3 first, then 1.1.0 to web-2, which is gone.
+    const hosts = [webHost(1, '1.0.0'), webHost(2, '1.1.0'), webHost(3, '1.0.0')];
+    refuseCallsWith([hosts[1]!.id]);
+
+    // Act
+    const act = installRelease(batchInput({ hosts, rollback: true }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(PatchFailedError);
+    await expect(act).rejects.toThrow(
+      'the reinstall of the previous release was already sent to 2 host(s) (web-1 (i-0a000000000000001), web-3 (i-0a000000000000003); ' +
+        'command cmd-1) and not to the other 1 (web-2 (i-0a000000000000002))',
+    );
+  });
+
+  it('lets any other SendCommand error through unchanged', async () => {
+    // Prepare
+    const error = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    ssmMock.on(SendCommandCommand).rejects(error);
+
+    // Act
+    const act = installRelease(batchInput());
+
+    // Assess
+    await expect(act).rejects.toHaveProperty('name', 'ThrottlingException');
   });
 });
 

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-rds';
 import {
   CancelCommandCommand,
+  InvalidInstanceId,
   ListCommandInvocationsCommand,
   SendCommandCommand,
   SSMClient,
@@ -19,7 +20,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { assertAvailable, handler as checkDatabaseHandler } from '../../lambdas/database/check-database';
+import { checkDatabase, DATABASE_WAIT_SECONDS, handler as checkDatabaseHandler } from '../../lambdas/database/check-database';
 import { checkMigration } from '../../lambdas/database/check-migration';
 import { checkSnapshot } from '../../lambdas/database/check-snapshot';
 import { createSnapshot } from '../../lambdas/database/create-snapshot';
@@ -46,49 +47,123 @@ afterEach(() => {
 });
 
 describe('check database', () => {
-  it('passes a database that is available', async () => {
+  function instanceIs(status: string): void {
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ DBInstanceIdentifier: 'canonical-db', DBInstanceStatus: status }] });
+  }
+
+  it('is done at the first look when the database is available, and starts its wait from now', async () => {
     // Prepare
-    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ DBInstanceIdentifier: 'canonical-db', DBInstanceStatus: 'available' }] });
+    instanceIs('available');
 
     // Act
     const result = await checkDatabaseHandler(databaseInput());
 
     // Assess
-    expect(result).toEqual({ status: 'available' });
+    expect(result).toEqual({ startedAt: NOW, deadline: NOW + DATABASE_WAIT_SECONDS * 1000, done: true, waitSeconds: 0, status: 'available' });
+    expect(DATABASE_WAIT_SECONDS).toBe(1800);
     expect(rdsMock).toHaveReceivedCommandExactlyOnceWith(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'canonical-db' });
   });
 
-  it.each(['backing-up', 'modifying', 'rebooting', 'stopped', 'storage-full', 'maintenance'])(
-    'refuses a database that is %s with DatabaseUnavailableError naming the status',
+  it.each(['backing-up', 'modifying', 'storage-optimization', 'configuring-enhanced-monitoring', 'configuring-iam-database-auth', 'configuring-log-exports', 'upgrading', 'maintenance', 'rebooting'])(
+    'waits while the database is %s: not done, with the shortest poll at the first look',
     async (status) => {
       // Prepare
-      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ DBInstanceIdentifier: 'canonical-db', DBInstanceStatus: status }] });
+      instanceIs(status);
 
       // Act
-      const act = assertAvailable('canonical-db');
+      const result = await checkDatabase(databaseInput());
+
+      // Assess
+      expect(result).toEqual({ startedAt: NOW, deadline: NOW + 1_800_000, done: false, waitSeconds: 2, status });
+    },
+  );
+
+  it('keeps the phase it is given and paces the next look by the time already spent', async () => {
+    // Prepare
+    instanceIs('backing-up');
+    const phase = phaseAt(400, 1400);
+
+    // Act
+    const result = await checkDatabase(databaseInput({ phase }));
+
+    // Assess: 5% of 400 s, within the polling bounds.
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 20, status: 'backing-up' });
+  });
+
+  it('is done once a database it waited for is available again', async () => {
+    // Prepare
+    instanceIs('available');
+    const phase = phaseAt(130, 1670);
+
+    // Act
+    const result = await checkDatabase(databaseInput({ phase }));
+
+    // Assess
+    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0, status: 'available' });
+  });
+
+  it('never waits past the deadline', async () => {
+    // Prepare
+    instanceIs('modifying');
+
+    // Act
+    const result = await checkDatabase(databaseInput({ phase: phaseAt(1797, 3) }));
+
+    // Assess
+    expect(result.waitSeconds).toBe(3);
+  });
+
+  it('fails with DatabaseUnavailableError naming the status when a transient status outlasts the deadline', async () => {
+    // Prepare
+    instanceIs('storage-optimization');
+
+    // Act
+    const act = checkDatabase(databaseInput({ phase: phaseAt(1800, 0) }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    await expect(act).rejects.toThrow('database canonical-db is still storage-optimization after 1800s of waiting for it to be available');
+  });
+
+  it.each(['failed', 'incompatible-parameters', 'incompatible-network', 'inaccessible-encryption-credentials', 'inaccessible-encryption-credentials-recoverable', 'storage-full', 'stopped', 'stopping', 'deleting', 'restore-error', 'some-future-status'])(
+    'fails at once, without waiting, when the database is %s',
+    async (status) => {
+      // Prepare
+      instanceIs(status);
+
+      // Act
+      const act = checkDatabase(databaseInput());
 
       // Assess
       await expect(act).rejects.toBeInstanceOf(DatabaseUnavailableError);
-      await expect(act).rejects.toThrow(`database canonical-db is ${status}, not available; nothing was changed`);
+      await expect(act).rejects.toThrow(`database canonical-db is ${status}, not available; FleetFlow does not wait for this status`);
     },
   );
+
+  it('never claims that nothing was changed: it also runs after the migration', async () => {
+    // Prepare
+    instanceIs('storage-full');
+
+    // Act
+    const act = checkDatabase(databaseInput({ phase: phaseAt(60, 1740) }));
+
+    // Assess
+    await expect(act).rejects.toThrow('no host was taken out of traffic or patched');
+    await expect(act).rejects.not.toThrow('nothing was changed');
+  });
 
   it('refuses a database RDS does not describe', async () => {
     // Prepare
     rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
 
     // Act
-    const act = assertAvailable('canonical-db');
+    const act = checkDatabase(databaseInput());
 
     // Assess
     await expect(act).rejects.toBeInstanceOf(DatabaseUnavailableError);
-    await expect(act).rejects.toThrow('database canonical-db is missing, not available');
+    await expect(act).rejects.toThrow('database canonical-db is not described by RDS');
   });
 
-  // Handler bug: RDS answers DescribeDBInstances for an unknown identifier with
-  // DBInstanceNotFoundFault (the simulator does too), never with an empty list, so the
-  // handler's own "missing" branch never runs and the release fails with a raw SDK error
-  // instead of DatabaseUnavailableError — the pattern fixed for target groups in b4c33a0.
   it('refuses a database RDS reports as not found with DatabaseUnavailableError', async () => {
     // Prepare
     rdsMock
@@ -96,19 +171,19 @@ describe('check database', () => {
       .rejects(new DBInstanceNotFoundFault({ message: 'DBInstance canonical-db not found.', $metadata: { httpStatusCode: 404 } }));
 
     // Act
-    const act = assertAvailable('canonical-db');
+    const act = checkDatabase(databaseInput());
 
     // Assess
     await expect(act).rejects.toBeInstanceOf(DatabaseUnavailableError);
-    await expect(act).rejects.toThrow('database canonical-db');
+    await expect(act).rejects.toThrow('database canonical-db does not exist');
   });
 
   it('only reads the database, never changes it', async () => {
     // Prepare
-    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ DBInstanceStatus: 'modifying' }] });
+    instanceIs('modifying');
 
     // Act
-    await expect(assertAvailable('canonical-db')).rejects.toThrow(DatabaseUnavailableError);
+    await checkDatabase(databaseInput());
 
     // Assess
     expect(rdsMock.calls()).toHaveLength(1);
@@ -160,12 +235,9 @@ describe('create snapshot', () => {
     expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 3_600_000, done: false, waitSeconds: 2 });
   });
 
-  it.each([
-    () => new SnapshotQuotaExceededFault({ message: 'Request would result in user exceeding the allowed number of DB snapshots.', $metadata: {} }),
-    () => new InvalidDBInstanceStateFault({ message: 'Instance canonical-db is not currently in the available state.', $metadata: {} }),
-  ])('fails with the RDS error itself for any other refusal (%#)', async (makeError) => {
+  it('fails with the RDS error itself for any other refusal', async () => {
     // Prepare
-    const error = makeError();
+    const error = new SnapshotQuotaExceededFault({ message: 'Request would result in user exceeding the allowed number of DB snapshots.', $metadata: {} });
     rdsMock.on(CreateDBSnapshotCommand).rejects(error);
 
     // Act
@@ -174,6 +246,24 @@ describe('create snapshot', () => {
     // Assess
     await expect(act).rejects.toBe(error);
     await expect(act).rejects.toHaveProperty('name', error.name);
+  });
+
+  it('turns RDS refusing an instance that is not available (e.g. backing-up) into DatabaseUnavailableError', async () => {
+    // Prepare
+    rdsMock.on(CreateDBSnapshotCommand).rejects(
+      new InvalidDBInstanceStateFault({
+        message: 'Cannot create a snapshot because the database instance canonical-db is not currently in the available state.',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+
+    // Act
+    const act = createSnapshot(databaseInput());
+
+    // Assess: it cannot know whether its own snapshot exists, so it does not say.
+    await expect(act).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    await expect(act).rejects.toThrow(`RDS refused snapshot ${SNAPSHOT} of canonical-db: the instance is not available (InvalidDBInstanceState:`);
+    await expect(act).rejects.toThrow('nothing was migrated and no host was taken out of traffic or patched');
   });
 });
 
@@ -312,6 +402,23 @@ describe('run migration', () => {
     // Assess
     expect(ssmMock).toHaveReceivedCommandTimes(SendCommandCommand, 1);
     expect(ssmMock).toHaveReceivedCommandWith(SendCommandCommand, { InstanceIds: [runner.id] });
+  });
+
+  it('fails with MigrationFailedError naming the runner when SSM refuses it (InvalidInstanceId)', async () => {
+    // Prepare
+    ssmMock.on(SendCommandCommand).rejects(
+      new InvalidInstanceId({ message: `Instances [[${RUNNER.id}]] not in a valid state for account 123456789012`, $metadata: { httpStatusCode: 400 } }),
+    );
+
+    // Act
+    const act = runMigration(databaseInput());
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(MigrationFailedError);
+    await expect(act).rejects.toThrow(
+      `migration of canonical-db to 2.0.0: SSM refused the migration: middle-1 (${RUNNER.id}) is not valid for Run Command (InvalidInstanceId:`,
+    );
+    await expect(act).rejects.toThrow(`the migration was sent to none of the 1 host(s) it was for; snapshot ${SNAPSHOT} was taken`);
   });
 
   it('does not let an environment parameter replace the release or the snapshot', async () => {

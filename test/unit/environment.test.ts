@@ -389,7 +389,7 @@ describe('resolveBatchPolicy', () => {
     const resolved = resolveBatchPolicy('web', { maxUnavailable: '50%', minHealthyPercent: 50 }, 4);
 
     // Assess
-    expect(resolved).toEqual({ batchSize: 2, minHealthy: 2 });
+    expect(resolved).toEqual({ batchSize: 2, minHealthy: 2, waves: [2], rollbackBatchSize: 2 });
   });
 
   it('patches the canonical 2-host tier one host at a time', () => {
@@ -397,7 +397,7 @@ describe('resolveBatchPolicy', () => {
     const resolved = resolveBatchPolicy('web', { maxUnavailable: 1, minHealthyPercent: 50 }, 2);
 
     // Assess
-    expect(resolved).toEqual({ batchSize: 1, minHealthy: 1 });
+    expect(resolved).toEqual({ batchSize: 1, minHealthy: 1, waves: [1], rollbackBatchSize: 1 });
   });
 
   it('rounds the minimum healthy count up', () => {
@@ -405,7 +405,7 @@ describe('resolveBatchPolicy', () => {
     const resolved = resolveBatchPolicy('web', { maxUnavailable: 3, minHealthyPercent: 50 }, 3);
 
     // Assess
-    expect(resolved).toEqual({ batchSize: 1, minHealthy: 2 });
+    expect(resolved).toEqual({ batchSize: 1, minHealthy: 2, waves: [1], rollbackBatchSize: 1 });
   });
 
   it('caps maxUnavailable by the hosts the minimum leaves free', () => {
@@ -413,7 +413,7 @@ describe('resolveBatchPolicy', () => {
     const resolved = resolveBatchPolicy('web', { maxUnavailable: 10, minHealthyPercent: 75 }, 8);
 
     // Assess
-    expect(resolved).toEqual({ batchSize: 2, minHealthy: 6 });
+    expect(resolved).toEqual({ batchSize: 2, minHealthy: 6, waves: [2], rollbackBatchSize: 2 });
   });
 
   it('patches at least one host when a percentage rounds down to zero', () => {
@@ -421,7 +421,7 @@ describe('resolveBatchPolicy', () => {
     const resolved = resolveBatchPolicy('web', { maxUnavailable: '10%', minHealthyPercent: 50 }, 4);
 
     // Assess
-    expect(resolved).toEqual({ batchSize: 1, minHealthy: 2 });
+    expect(resolved).toEqual({ batchSize: 1, minHealthy: 2, waves: [1], rollbackBatchSize: 1 });
   });
 
   it('rejects a minHealthyPercent that leaves no host to patch, naming the tier field and value', () => {

@@ -239,6 +239,7 @@ describe('planRelease', () => {
       hostCount: 2,
       minHealthy: 1,
       batchSize: 1,
+      rollbackBatchSize: 1,
       polling: { minSeconds: 2, maxSeconds: 30 },
     });
     expect(plan.tiers[1]?.batches[0]).toEqual([{ id: 'i-0c1', name: 'web-1', previous: '1.0.0' }]);
@@ -551,6 +552,107 @@ function tiersLookedUp(): string[] {
     .commandCalls(DescribeInstancesCommand)
     .map((call) => call.args[0].input.Filters?.find((f) => f.Name === 'tag:fleetflow:tier')?.Values?.[0] ?? '');
 }
+
+describe('batch waves and the rollback batch size', () => {
+  /** The canonical account with `count` web hosts, the first `released` of them already on 2.0.0. */
+  function useWebHosts(count: number, released = 0): void {
+    const account = canonicalAccount();
+    const ids = Array.from({ length: count }, (_, i) => `i-0c${i + 1}`);
+    account.instances.web = [ids.map((id, i) => instance(id, `web-${i + 1}`, i < released ? '2.0.0' : '1.0.0'))];
+    account.targetGroups['canonical-web']!.members = ids;
+    useAccount(account);
+  }
+
+  const webBatch = (batch: unknown) =>
+    environmentWith((env) => {
+      env.tiers[2].batch = batch;
+    });
+
+  it('patches 100 web hosts in waves of 1, 10%, then 33% until done, half the tier kept in service', async () => {
+    // Prepare
+    useWebHosts(100);
+
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }, webBatch({ minHealthyPercent: 50, waves: [1, '10%', '33%'] })));
+
+    // Assess
+    const web = plan.tiers[1]!;
+    expect(web.batches.map((b) => b.length)).toEqual([1, 10, 33, 33, 23]);
+    expect(web.batches.flat().map((h) => h.name)).toEqual(Array.from({ length: 100 }, (_, i) => `web-${i + 1}`));
+    expect(web.batches[0]!.map((h) => h.name)).toEqual(['web-1']);
+    expect(web.spec).toMatchObject({ hostCount: 100, minHealthy: 50, batchSize: 33, rollbackBatchSize: 33 });
+    expect(web.batchCount).toBe(5);
+    expect(plan.batchCount).toBe(2 + 5);
+  });
+
+  it('sizes the waves on the tier\'s host count, not on the hosts left, when some already have the release', async () => {
+    // Prepare
+    useWebHosts(100, 30);
+
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }, webBatch({ minHealthyPercent: 50, waves: [1, '10%', '33%'] })));
+
+    // Assess
+    const web = plan.tiers[1]!;
+    expect(web.batches.map((b) => b.length)).toEqual([1, 10, 33, 26]);
+    expect(web.batches[0]!.map((h) => h.name)).toEqual(['web-31']);
+    expect(plan.alreadyReleased).toHaveLength(30);
+  });
+
+  it('caps every wave by maxUnavailable and by the hosts minHealthyPercent leaves free', async () => {
+    // Prepare
+    useWebHosts(100);
+
+    // Act
+    const capped = await planRelease(
+      event({ release: '2.0.0' }, webBatch({ maxUnavailable: 20, minHealthyPercent: 50, waves: [1, '10%', '50%'] })),
+    );
+    const floored = await planRelease(event({ release: '2.0.0' }, webBatch({ minHealthyPercent: 75, waves: [1, '50%'] })));
+
+    // Assess
+    expect(capped.tiers[1]!.batches.map((b) => b.length)).toEqual([1, 10, 20, 20, 20, 20, 9]);
+    expect(capped.tiers[1]!.spec.batchSize).toBe(20);
+    expect(floored.tiers[1]!.batches.map((b) => b.length)).toEqual([1, 25, 25, 25, 24]);
+    expect(floored.tiers[1]!.spec).toMatchObject({ minHealthy: 75, batchSize: 25 });
+  });
+
+  it('plans a revert faster than the rollout, never above hostCount - minHealthy', async () => {
+    // Prepare
+    useWebHosts(100);
+
+    // Act
+    const plan = await planRelease(
+      event({ release: '2.0.0' }, webBatch({ maxUnavailable: 1, minHealthyPercent: 50, rollback: { maxUnavailable: '80%' } })),
+    );
+
+    // Assess
+    const web = plan.tiers[1]!;
+    expect(web.batches.every((b) => b.length === 1)).toBe(true);
+    expect(web.spec).toMatchObject({ hostCount: 100, minHealthy: 50, batchSize: 1, rollbackBatchSize: 50 });
+    expect(web.spec.rollbackBatchSize).toBeLessThanOrEqual(web.spec.hostCount - web.spec.minHealthy);
+  });
+
+  it('reverts by the rollout\'s batch size when the tier sets no rollback batch', async () => {
+    // Prepare
+    useWebHosts(10);
+
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }, webBatch({ maxUnavailable: 3, minHealthyPercent: 50 })));
+
+    // Assess
+    expect(plan.tiers[1]!.spec).toMatchObject({ batchSize: 3, rollbackBatchSize: 3 });
+  });
+
+  it('refuses waves that maxUnavailable 1 makes useless as InvalidInputError naming the field, before any AWS call', async () => {
+    // Act
+    const act = planRelease(event({ release: '2.0.0' }, webBatch({ maxUnavailable: 1, minHealthyPercent: 50, waves: [1, '50%'] })));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(act).rejects.toThrow(/tiers\[2\]\.batch\.waves: maxUnavailable 1 caps every batch, .*\(received \[1,"50%"\]\)/);
+    expectNoAwsCall();
+  });
+});
 
 describe('application release', () => {
   it('plans only the middle and web tiers and leaves the monitoring hosts alone', async () => {

@@ -3,9 +3,10 @@ import { BatchGetItemCommand, BatchWriteItemCommand, DynamoDBClient } from '@aws
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { handler, planRollback } from '../../lambdas/deploy/plan-rollback';
-import type { DeployPlan, HostRef, PlannedTier, TierPlan } from '../../lambdas/deploy/types';
-import { partition } from '../../lib/environment/batch-policy';
+import { handler, MAX_FILTER_VALUES_PER_DESCRIBE, MAX_IDS_PER_DESCRIBE, planRollback } from '../../lambdas/deploy/plan-rollback';
+import type { DeployPlan, HostRef, PlannedTier, StoredPlan, TierPlan } from '../../lambdas/deploy/types';
+import { PlanExceedsQuotaError } from '../../lambdas/shared/errors';
+import { partition, partitionIntoWaves } from '../../lib/environment/batch-policy';
 import { middleHost, validationPlan, webHost, webTier } from './fixtures';
 
 const ec2Mock = mockClient(EC2Client);
@@ -180,6 +181,72 @@ describe('plan rollback', () => {
     expect(rollback.tiers[0]?.spec.batchSize).toBe(2);
   });
 
+  it('reverts faster than the rollout went: batches of the tier\'s rollback batch size', async () => {
+    // Prepare
+    const web = Array.from({ length: 10 }, (_, i) => webHost(i + 1));
+    tagged(web.slice(0, 7), '2.0.0');
+
+    // Act
+    const rollback = await planRollback(releasePlan([], web, webTier({ batchSize: 1, rollbackBatchSize: 3, minHealthy: 5 })));
+
+    // Assess
+    expect(names(rollback.tiers[0])).toEqual([['web-1', 'web-2', 'web-3'], ['web-4', 'web-5', 'web-6'], ['web-7']]);
+    expect(rollback.tiers[0]?.batchCount).toBe(3);
+  });
+
+  it('never reverts more hosts at once than hostCount - minHealthy, whatever the rollback batch size says', async () => {
+    // Prepare
+    const web = Array.from({ length: 10 }, (_, i) => webHost(i + 1));
+    tagged(web, '2.0.0');
+
+    // Act
+    const rollback = await planRollback(releasePlan([], web, webTier({ batchSize: 2, rollbackBatchSize: 8, minHealthy: 6 })));
+
+    // Assess
+    expect(rollback.tiers[0]?.batches.map((b) => b.length)).toEqual([4, 4, 2]);
+  });
+
+  it('reverts a rollout made in waves in even batches, not in its waves', async () => {
+    // Prepare
+    const web = Array.from({ length: 100 }, (_, i) => webHost(i + 1));
+    tagged(web, '2.0.0');
+    const spec = webTier({ hostCount: 100, minHealthy: 50, batchSize: 33, rollbackBatchSize: 50 });
+    const waves = partitionIntoWaves(web, [1, 10, 33], 33);
+    const plan: DeployPlan = { ...releasePlan([], []), tiers: [{ spec, batchCount: waves.length, batches: waves }], hostCount: 100, batchCount: waves.length };
+    expect(waves.map((b) => b.length)).toEqual([1, 10, 33, 33, 23]);
+
+    // Act
+    const rollback = await planRollback(plan);
+
+    // Assess
+    expect(rollback.tiers[0]?.batches.map((b) => b.length)).toEqual([50, 50]);
+    expect(rollback.tiers[0]?.batches.flat().map((h) => h.name)).toEqual(web.map((h) => h.name));
+  });
+
+  it.each([
+    { hostCount: 2, minHealthy: 1 },
+    { hostCount: 10, minHealthy: 5 },
+    { hostCount: 10, minHealthy: 9 },
+    { hostCount: 100, minHealthy: 50 },
+    { hostCount: 100, minHealthy: 90 },
+  ])('keeps $minHealthy of $hostCount hosts in service in every revert batch', async ({ hostCount, minHealthy }) => {
+    // Prepare
+    const web = Array.from({ length: hostCount }, (_, i) => webHost(i + 1));
+    tagged(web, '2.0.0');
+
+    for (const rollbackBatchSize of [undefined, 1, 3, hostCount - minHealthy, hostCount, 10_000]) {
+      const spec = webTier({ batchSize: hostCount - minHealthy, minHealthy, ...(rollbackBatchSize === undefined ? {} : { rollbackBatchSize }) });
+
+      // Act
+      const rollback = await planRollback(releasePlan([], web, spec));
+
+      // Assess
+      const sizes = rollback.tiers[0]!.batches.map((b) => b.length);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(hostCount - minHealthy);
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(hostCount);
+    }
+  });
+
   it('counts the hosts and batches of the rollback, not of the release', async () => {
     // Prepare
     const middle = [middleHost(1), middleHost(2)];
@@ -239,7 +306,7 @@ describe('plan rollback', () => {
     expect(rollback.tiers[0]?.batches.flat().map((h) => h.name)).toEqual(['web-1', 'web-2']);
   });
 
-  it('reads the release tags of 450 hosts in 3 DescribeInstances calls filtering on at most 200 IDs', async () => {
+  it('reads the release tags of 450 hosts in DescribeInstances calls of at most 200 filter values in all', async () => {
     // Prepare
     const middle = Array.from({ length: 150 }, (_, i) => middleHost(i + 1));
     const web = Array.from({ length: 300 }, (_, i) => webHost(i + 1));
@@ -248,13 +315,35 @@ describe('plan rollback', () => {
     // Act
     const rollback = await planRollback(releasePlan(middle, web, webTier({ batchSize: 10 })));
 
-    // Assess
-    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 3);
+    // Assess: EC2 counts the values of every filter of a call (FilterLimitExceeded past 200),
+    // so 199 IDs fit beside the state filter's one value.
+    const calls = ec2Mock.commandCalls(DescribeInstancesCommand).map((call) => call.args[0].input);
+    const valuesPerCall = calls.map((input) => (input.Filters ?? []).reduce((n, f) => n + (f.Values?.length ?? 0), 0));
+    expect(valuesPerCall).toEqual([200, 200, 53]);
+    expect(valuesPerCall.every((n) => n <= MAX_FILTER_VALUES_PER_DESCRIBE)).toBe(true);
     const asked = askedIds();
-    expect(asked.map((ids) => ids.length)).toEqual([200, 200, 50]);
+    expect(asked.map((ids) => ids.length)).toEqual([199, 199, 52]);
     expect(asked.flat()).toEqual([...middle, ...web].map((h) => h.id));
     expect(rollback.hostCount).toBe(450);
     expect(rollback.tiers.map((t) => t.batchCount)).toEqual([30, 150]);
+  });
+
+  it('never sends more than 200 filter values in one DescribeInstances call, at any fleet size', async () => {
+    // Prepare
+    for (const size of [199, 200, 201, 398, 399, 2_500]) {
+      ec2Mock.resetHistory();
+      const web = Array.from({ length: size }, (_, i) => webHost(i + 1));
+      tagged(web, '2.0.0');
+
+      // Act
+      const rollback = await planRollback(releasePlan([], web, webTier({ batchSize: 100 })));
+
+      // Assess
+      const calls = ec2Mock.commandCalls(DescribeInstancesCommand).map((call) => call.args[0].input);
+      for (const input of calls) expect((input.Filters ?? []).reduce((n, f) => n + (f.Values?.length ?? 0), 0)).toBeLessThanOrEqual(200);
+      expect(calls).toHaveLength(Math.ceil(size / MAX_IDS_PER_DESCRIBE));
+      expect(rollback.hostCount).toBe(size);
+    }
   });
 
   it('skips a host terminated since the plan and reverts the rest', async () => {
@@ -265,7 +354,8 @@ describe('plan rollback', () => {
     terminated.add(web[1]!.id);
 
     // Act
-    const rollback = await planRollback(releasePlan(middle, web));
+    // (3 web hosts with 1 kept in service: batches of 2 respect the floor.)
+    const rollback = await planRollback(releasePlan(middle, web, webTier({ minHealthy: 1 })));
 
     // Assess
     expect(askedIds().flat()).toContain(web[1]!.id);
@@ -326,6 +416,37 @@ describe('plan rollback', () => {
     expect(rollback.tiers[0]!.batches).toEqual([{ key: 'canonical#exec#revert#web#0', size: 1 }]);
     const written = dynamoMock.commandCalls(BatchWriteItemCommand)[0]!.args[0].input.RequestItems!['plan-table']![0]!.PutRequest!.Item!;
     expect(JSON.parse(written.hosts!.S!)).toEqual([{ ...web[0], previous: '2.0.0', target: web[0]!.previous }]);
+    dynamoMock.restore();
+  });
+
+  it('does not claim that nothing was changed when the revert plan does not fit the quotas: hosts moved', async () => {
+    // Prepare: a bake so long that the revert could not finish within the execution timeout.
+    process.env.PLAN_TABLE = 'plan-table';
+    const web = [webHost(1)];
+    tagged(web, '2.0.0');
+    const dynamoMock = mockClient(DynamoDBClient);
+    dynamoMock.on(BatchGetItemCommand).resolves({
+      Responses: { 'plan-table': [{ pk: { S: 'canonical#exec#release#web#0' }, hosts: { S: JSON.stringify(web) } }] },
+      UnprocessedKeys: {},
+    });
+    dynamoMock.on(BatchWriteItemCommand).resolves({ UnprocessedItems: {} });
+    const { alreadyReleased: _none, ...plan } = { ...releasePlan([], web), validation: validationPlan({ bakeSeconds: 400_000 }) };
+    const stored: StoredPlan = {
+      ...plan,
+      tiers: [{ spec: webTier(), batchCount: 1, keyPrefix: 'canonical#exec#release#web', segments: [{ first: 0, last: 0 }] }],
+      alreadyReleasedCount: 0,
+      alreadyReleasedSample: [],
+    };
+
+    // Act
+    const act = handler({ plan: stored, execution: 'exec' });
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(PlanExceedsQuotaError);
+    await expect(act).rejects.toThrow('the revert plan does not fit: the plan (web: 1 hosts in 1 batches) ');
+    await expect(act).rejects.toThrow('nothing was reverted: the hosts that moved to 2.0.0 still run it');
+    await expect(act).rejects.not.toThrow('nothing was changed');
+    expect(dynamoMock).not.toHaveReceivedCommand(BatchWriteItemCommand);
     dynamoMock.restore();
   });
 });

@@ -1,5 +1,6 @@
 import {
   CancelCommandCommand,
+  InvalidInstanceId,
   ListCommandInvocationsCommand,
   SendCommandCommand,
   SSMClient,
@@ -9,7 +10,14 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { cancelCommands, MAX_INSTANCES_PER_COMMAND, readProgress, sendToHosts } from '../../lambdas/shared/ssm-commands';
+import {
+  cancelCommands,
+  CommandRefusedError,
+  describeRefusal,
+  MAX_INSTANCES_PER_COMMAND,
+  readProgress,
+  sendToHosts,
+} from '../../lambdas/shared/ssm-commands';
 
 const ssmMock = mockClient(SSMClient);
 
@@ -121,6 +129,74 @@ describe('sendToHosts', () => {
 
     // Assess
     await expect(act).rejects.toThrow('SendCommand for FleetFlow-InstallRelease returned no CommandId');
+  });
+
+  it('reports what was and was not sent when SSM refuses the second of three calls (InvalidInstanceId)', async () => {
+    // Prepare: SSM refuses a whole call when one of its instances is terminated.
+    const instanceIds = ids(120);
+    const terminated = instanceIds[73]!;
+    let n = 0;
+    ssmMock.on(SendCommandCommand).callsFake((input: SendCommandCommandInput) => {
+      if (input.InstanceIds?.includes(terminated)) {
+        throw new InvalidInstanceId({ message: `Instances [[${terminated}]] not in a valid state for account 123456789012`, $metadata: {} });
+      }
+      return { Command: { CommandId: `cmd-${++n}` } };
+    });
+
+    // Act
+    const error = await sendToHosts({ command: install, instanceIds, comment: 'install' }).catch((err: unknown) => err);
+
+    // Assess: the first call went out, the refused one and the one after it did not.
+    expect(error).toBeInstanceOf(CommandRefusedError);
+    const refusal = error as CommandRefusedError;
+    expect(refusal.sentCommandIds).toEqual(['cmd-1']);
+    expect(refusal.sentTo).toEqual(instanceIds.slice(0, 50));
+    expect(refusal.refused).toEqual(instanceIds.slice(50, 100));
+    expect(refusal.named).toEqual([terminated]);
+    expect(refusal.notSent).toEqual(instanceIds.slice(50));
+    expect(ssmMock).toHaveReceivedCommandTimes(SendCommandCommand, 2);
+  });
+
+  it('names no host when SSM\'s message names none', async () => {
+    // Prepare
+    ssmMock.on(SendCommandCommand).rejects(new InvalidInstanceId({ message: '', $metadata: {} }));
+
+    // Act
+    const error = (await sendToHosts({ command: install, instanceIds: ids(3), comment: 'install' }).catch((err: unknown) => err)) as CommandRefusedError;
+
+    // Assess
+    expect(error).toBeInstanceOf(CommandRefusedError);
+    expect(error.named).toEqual([]);
+    expect(error.refused).toEqual(ids(3));
+    expect(error.sentTo).toEqual([]);
+  });
+});
+
+describe('describeRefusal', () => {
+  const hosts = ids(80).map((id, i) => ({ id, name: `web-${i + 1}` }));
+  const refusal = (sent: number, named: string[]) =>
+    new CommandRefusedError('FleetFlow-InstallRelease', sent ? ['cmd-1'] : [], ids(sent), ids(80).slice(sent, sent + 50), named, ids(80).slice(sent), new Error('x'));
+
+  it('says the command reached none of the hosts when the first call was refused', () => {
+    // Act
+    const message = describeRefusal('install of 2.0.0', hosts.slice(0, 2), refusal(0, [hosts[1]!.id]));
+
+    // Assess
+    expect(message).toBe(
+      `SSM refused the install of 2.0.0: web-2 (${hosts[1]!.id}) is not valid for Run Command (InvalidInstanceId: shutting-down or terminated, ` +
+        'SSM Agent not running or not registered, or not permitted); the install of 2.0.0 was sent to none of the 2 host(s) it was for',
+    );
+  });
+
+  it('says which hosts already got the command when a later call was refused, naming only a few', () => {
+    // Act
+    const message = describeRefusal('install of 2.0.0', hosts, refusal(50, [hosts[60]!.id]));
+
+    // Assess
+    expect(message).toContain(`web-61 (${hosts[60]!.id}) is not valid for Run Command`);
+    expect(message).toContain(`was already sent to 50 host(s) (web-1 (${hosts[0]!.id}), web-2 (${hosts[1]!.id}), web-3 (${hosts[2]!.id}) and 47 more; command cmd-1)`);
+    expect(message).toContain(`and not to the other 30 (web-51 (${hosts[50]!.id}),`);
+    expect(message.length).toBeLessThan(1024);
   });
 });
 

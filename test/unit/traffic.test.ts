@@ -2,18 +2,19 @@ import {
   DeregisterTargetsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
+  InvalidTargetException,
   RegisterTargetsCommand,
   type TargetHealthDescription,
   type TargetHealthStateEnum,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { CancelCommandCommand, ListCommandInvocationsCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CancelCommandCommand, InvalidInstanceId, ListCommandInvocationsCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { checkDrained, handler as checkDrainedHandler } from '../../lambdas/deploy/check-drained';
 import { returnToTraffic } from '../../lambdas/deploy/return-to-traffic';
 import { takeOutOfTraffic } from '../../lambdas/deploy/take-out-of-traffic';
-import { DrainFailedError, DrainTimeoutError, InsufficientCapacityError } from '../../lambdas/shared/errors';
+import { DrainFailedError, DrainTimeoutError, HostUnhealthyError, InsufficientCapacityError } from '../../lambdas/shared/errors';
 import { MAX_TARGETS_PER_CALL } from '../../lambdas/shared/target-health';
 import {
   batchInput,
@@ -104,7 +105,7 @@ describe('takeOutOfTraffic', () => {
     await expect(act).rejects.toBeInstanceOf(InsufficientCapacityError);
     await expect(act).rejects.toThrow(
       'tier web: taking out web-1 (i-0a000000000000001), web-2 (i-0a000000000000002) would leave 1 healthy host(s) in ' +
-        'targetgroup/canonical-web/0123456789abcdef, below the minimum of 2; nothing was changed',
+        'targetgroup/canonical-web/0123456789abcdef, below the minimum of 2; the batch was not taken out of traffic',
     );
     expect(elbMock).not.toHaveReceivedCommand(DeregisterTargetsCommand);
   });
@@ -187,6 +188,24 @@ describe('takeOutOfTraffic', () => {
     expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 180_000, done: false, waitSeconds: 2, commandIds: ['cmd-drain'] });
   });
 
+  it('fails with DrainFailedError naming the host SSM refuses the drain command for; sent to none of the batch', async () => {
+    // Prepare
+    ssmMock.on(SendCommandCommand).rejects(
+      new InvalidInstanceId({ message: `Instances [[${hosts[1]!.id}]] not in a valid state for account 123456789012`, $metadata: {} }),
+    );
+    const event = batchInput({ tier: webTier({ name: 'middle', traffic: DRAIN_TRAFFIC }), hosts: hosts.slice(0, 2) });
+
+    // Act
+    const act = takeOutOfTraffic(event);
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(DrainFailedError);
+    await expect(act).rejects.toThrow(
+      'tier middle: SSM refused the drain command: web-2 (i-0a000000000000002) is not valid for Run Command (InvalidInstanceId:',
+    );
+    await expect(act).rejects.toThrow('the drain command was sent to none of the 2 host(s) it was for');
+  });
+
   it('reports a tier without traffic as drained at once', async () => {
     // Prepare
     const event = batchInput({ tier: webTier({ role: 'monitoring', traffic: NO_TRAFFIC, healthCommand: HEALTH_COMMAND }) });
@@ -250,15 +269,41 @@ describe('checkDrained', () => {
     expect(phase.waitSeconds).toBe(5);
   });
 
-  it('does not count an unused target that is still registered as drained', async () => {
+  it('fails at once with DrainFailedError for a registered target that is stopped or terminated (Target.InvalidState), not counting it drained', async () => {
     // Prepare
     groupsHold({ [WEB_TG_ARN]: [target(batch[0]!.id, 'unused', 'Target.InvalidState'), target(batch[1]!.id, 'unused', 'Target.NotRegistered')] });
 
     // Act
-    const phase = await checkDrained(batchInput({ hosts: batch, phase: phaseAt(10, 170) }));
+    const act = checkDrained(batchInput({ hosts: batch, phase: phaseAt(10, 170) }));
+
+    // Assess: not "still draining" at the deadline: it is not draining at all.
+    await expect(act).rejects.toBeInstanceOf(DrainFailedError);
+    await expect(act).rejects.toThrow('tier web: web-1 (i-0a000000000000001) is stopped or terminated while registered (ELB Target.InvalidState)');
+  });
+
+  it('fails with DrainFailedError naming a host ELB answers InvalidTarget for, having read every other host', async () => {
+    // Prepare: web-2 is gone: ELB refuses any DescribeTargetHealth call that names it.
+    const four = [webHost(1), webHost(2), webHost(3), webHost(4)];
+    elbMock.on(DescribeTargetHealthCommand).callsFake((input: { Targets?: { Id: string }[] }) => {
+      if (input.Targets?.some((t) => t.Id === four[1]!.id)) {
+        throw new InvalidTargetException({ message: 'The specified target does not exist, is not in the same VPC as the target group, or has an unsupported instance type.', $metadata: {} });
+      }
+      return { TargetHealthDescriptions: (input.Targets ?? []).map((t) => target(t.Id, 'draining')) };
+    });
+
+    // Act
+    const act = checkDrained(batchInput({ hosts: four, phase: phaseAt(10, 170) }));
 
     // Assess
-    expect(phase.done).toBe(false);
+    await expect(act).rejects.toBeInstanceOf(DrainFailedError);
+    await expect(act).rejects.toThrow(
+      'tier web: web-2 (i-0a000000000000002) is not a valid target any more (ELB InvalidTarget: the instance no longer exists, e.g. terminated)',
+    );
+    await expect(act).rejects.not.toThrow('web-1');
+    // The refused call was split until web-2 was alone; every other host was still read.
+    const asked = elbMock.commandCalls(DescribeTargetHealthCommand).map((call) => call.args[0].input.Targets?.map((t) => t.Id));
+    expect(asked).toContainEqual([four[1]!.id]);
+    expect(asked.filter((ids) => !ids?.includes(four[1]!.id)).flat().sort()).toEqual([four[0]!.id, four[2]!.id, four[3]!.id]);
   });
 
   it('fails with DrainTimeoutError naming the hosts still draining once past the deadline', async () => {
@@ -393,6 +438,44 @@ describe('returnToTraffic', () => {
     for (const arn of [WEB_TG_ARN, WEB_ADMIN_TG_ARN]) {
       expect(elbMock).toReceiveCommandWith(RegisterTargetsCommand, { TargetGroupArn: arn, Targets: [{ Id: batch[0]!.id }, { Id: batch[1]!.id }] });
     }
+  });
+
+  it('registers every other host and fails with HostUnhealthyError naming the one ELB refuses (not running)', async () => {
+    // Prepare: web-2 is terminated; RegisterTargets refuses a whole call naming it.
+    const four = [webHost(1), webHost(2), webHost(3), webHost(4)];
+    const registered: string[] = [];
+    elbMock.on(RegisterTargetsCommand).callsFake((input: { Targets: { Id: string }[] }) => {
+      if (input.Targets.some((t) => t.Id === four[1]!.id)) {
+        throw new InvalidTargetException({ message: `The following targets are not in a running state and cannot be registered: '${four[1]!.id}'`, $metadata: {} });
+      }
+      registered.push(...input.Targets.map((t) => t.Id));
+      return {};
+    });
+
+    // Act
+    const act = returnToTraffic(batchInput({ hosts: four }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(HostUnhealthyError);
+    await expect(act).rejects.toThrow(
+      'tier web: ELB refused to register web-2 (i-0a000000000000002) (InvalidTarget: not running, or no longer exists); the other 3 host(s) of the batch were registered',
+    );
+    expect(registered.sort()).toEqual([four[0]!.id, four[2]!.id, four[3]!.id]);
+  });
+
+  it('fails with DrainFailedError naming the host SSM refuses the undrain command for', async () => {
+    // Prepare
+    ssmMock.on(SendCommandCommand).rejects(
+      new InvalidInstanceId({ message: `Instances [[${batch[0]!.id}]] not in a valid state for account 123456789012`, $metadata: {} }),
+    );
+    const tier = webTier({ name: 'middle', traffic: DRAIN_TRAFFIC, healthCommand: HEALTH_COMMAND });
+
+    // Act
+    const act = returnToTraffic(batchInput({ tier, hosts: batch }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(DrainFailedError);
+    await expect(act).rejects.toThrow('tier middle: SSM refused the undrain command: web-1 (i-0a000000000000001) is not valid for Run Command');
   });
 
   it('schedules the first health check for the soonest the hosts can pass it', async () => {

@@ -1,4 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { requestHandlerOptions } from './http';
 
-/** Created once per container with default configuration: region, credentials and endpoint come from the AWS environment. */
-export const dynamodb = new DynamoDBClient({});
+/**
+ * Created once per container. Region, credentials and endpoint come from the AWS environment
+ * (the SDK defaults); only the connection and request timeouts are ours (./http).
+ */
+export const dynamodb = new DynamoDBClient({ requestHandler: requestHandlerOptions() });

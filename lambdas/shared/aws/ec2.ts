@@ -1,4 +1,8 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { requestHandlerOptions } from './http';
 
-/** Created once per container with default configuration: region, credentials and endpoint come from the AWS environment. */
-export const ec2 = new EC2Client({});
+/**
+ * Created once per container. Region, credentials and endpoint come from the AWS environment
+ * (the SDK defaults); only the connection and request timeouts are ours (./http).
+ */
+export const ec2 = new EC2Client({ requestHandler: requestHandlerOptions() });

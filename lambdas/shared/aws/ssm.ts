@@ -1,4 +1,8 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { requestHandlerOptions } from './http';
 
-/** Created once per container with default configuration: region, credentials and endpoint come from the AWS environment. */
-export const ssm = new SSMClient({});
+/**
+ * Created once per container. Region, credentials and endpoint come from the AWS environment
+ * (the SDK defaults); only the connection and request timeouts are ours (./http).
+ */
+export const ssm = new SSMClient({ requestHandler: requestHandlerOptions() });

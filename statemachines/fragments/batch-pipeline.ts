@@ -1,0 +1,182 @@
+/**
+ * One batch, as every workflow that moves hosts runs it:
+ *
+ *   Take Batch Out -> [Wait For Drain -> Check Drain]* -> Mark Install Started -> Install Release
+ *   -> [Wait/Check Install]* -> Return Batch To Traffic -> [Wait For Health -> Check Health]*
+ *   -> [Check Alarms] -> next
+ *   on any failure: the batch is rolled back (out, previous release, back in, healthy) and fails
+ *
+ * The state it runs on is a `BatchState` (lambdas/deploy/types.ts) with the batch's hosts
+ * already loaded at `$.batch.hosts`.
+ */
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { lambdaTask, pollLoop } from './lambda-task';
+
+export interface BatchFunctions {
+  readonly takeOutOfTraffic: lambda.IFunction;
+  readonly checkDrained: lambda.IFunction;
+  readonly installRelease: lambda.IFunction;
+  readonly checkInstall: lambda.IFunction;
+  readonly returnToTraffic: lambda.IFunction;
+  readonly checkHealthy: lambda.IFunction;
+  readonly checkAlarms: lambda.IFunction;
+}
+
+/** Names of the states of one direction of the pipeline. */
+interface PipelineNames {
+  readonly takeOut: string;
+  readonly drained: string;
+  readonly waitDrain: string;
+  readonly checkDrain: string;
+  readonly install: string;
+  readonly installed: string;
+  readonly waitInstall: string;
+  readonly checkInstall: string;
+  readonly returnToTraffic: string;
+  readonly healthy: string;
+  readonly waitHealth: string;
+  readonly checkHealth: string;
+}
+
+const FORWARD: PipelineNames = {
+  takeOut: 'Take Batch Out',
+  drained: 'Batch Drained?',
+  waitDrain: 'Wait For Drain',
+  checkDrain: 'Check Drain',
+  install: 'Install Release',
+  installed: 'Install Done?',
+  waitInstall: 'Wait For Install',
+  checkInstall: 'Check Install',
+  returnToTraffic: 'Return Batch To Traffic',
+  healthy: 'Batch Healthy?',
+  waitHealth: 'Wait For Health',
+  checkHealth: 'Check Health',
+};
+
+const ROLLBACK: PipelineNames = {
+  takeOut: 'Take Batch Out For Rollback',
+  drained: 'Rollback Drained?',
+  waitDrain: 'Wait For Rollback Drain',
+  checkDrain: 'Check Rollback Drain',
+  install: 'Reinstall Previous Release',
+  installed: 'Reinstall Done?',
+  waitInstall: 'Wait For Reinstall',
+  checkInstall: 'Check Reinstall',
+  returnToTraffic: 'Return Batch After Rollback',
+  healthy: 'Rollback Healthy?',
+  waitHealth: 'Wait For Rollback Health',
+  checkHealth: 'Check Rollback Health',
+};
+
+export interface BatchPipelineProps {
+  readonly functions: BatchFunctions;
+  /** Where a batch goes once it is healthy (and its alarms are quiet). */
+  readonly next: sfn.IChainable;
+}
+
+export class BatchPipeline extends Construct {
+  /** The first state: Take Batch Out. */
+  readonly start: sfn.IChainable;
+  /** Fails the batch without a rollback, when nothing has changed. */
+  readonly refused: sfn.Fail;
+
+  constructor(scope: Construct, id: string, props: BatchPipelineProps) {
+    super(scope, id);
+    const f = props.functions;
+    this.refused = new sfn.Fail(this, 'Batch Refused', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    const rollback = this.rollbackPipeline(f);
+    const catchToRollback = (task: sfn.TaskStateBase) => task.addCatch(rollback, { errors: ['States.ALL'], resultPath: '$.failure' });
+
+    // The tier's alarms gate the next batch, except in a revert (the bad release may still be firing them).
+    const gate = lambdaTask(this, 'Check Alarms', f.checkAlarms, batchPayload(false), sfn.JsonPath.DISCARD, { idempotent: true });
+    gate.next(props.next);
+    catchToRollback(gate);
+    const alarmGate = new sfn.Choice(this, 'Gate On Alarms?')
+      .when(sfn.Condition.booleanEquals('$.checkAlarms', true), gate)
+      .otherwise(props.next);
+
+    const forward = this.pipeline(FORWARD, false, f, alarmGate, catchToRollback);
+    // Nothing has changed when capacity is short: refuse without a rollback.
+    forward.takeOut.addCatch(this.refused, { errors: ['InsufficientCapacityError'], resultPath: '$.failure' });
+    catchToRollback(forward.takeOut);
+    this.start = forward.takeOut;
+  }
+
+  private rollbackPipeline(f: BatchFunctions): sfn.IChainable {
+    const rolledBack = new sfn.Fail(this, 'Batch Rolled Back', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    const rollbackFailed = new sfn.Fail(this, 'Rollback Failed', { errorPath: '$.rollbackError.Error', causePath: '$.rollbackError.Cause' });
+    const describeFailure = new sfn.Pass(this, 'Describe Rollback Failure', {
+      parameters: {
+        Error: 'RollbackFailedError',
+        'Cause.$': "States.Format('rollback of the batch failed ({}) after the release failed ({})', $.rollbackFailure.Cause, $.failure.Cause)",
+      },
+      resultPath: '$.rollbackError',
+    });
+    describeFailure.next(rollbackFailed);
+    // Whatever went wrong in the rollback, the batch goes back into traffic.
+    const restoreTraffic = lambdaTask(this, 'Restore Traffic After Failed Rollback', f.returnToTraffic, batchPayload(true), sfn.JsonPath.DISCARD);
+    restoreTraffic.addCatch(describeFailure, { errors: ['States.ALL'], resultPath: '$.restoreFailure' });
+    restoreTraffic.next(describeFailure);
+
+    const pipeline = this.pipeline(ROLLBACK, true, f, rolledBack, (task) =>
+      task.addCatch(restoreTraffic, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' }),
+    );
+    pipeline.takeOut.addCatch(restoreTraffic, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
+    // Hosts whose install never started still run their previous release: they only go
+    // back into traffic (registering a draining target ends its drain).
+    return new sfn.Choice(this, 'Install Started?')
+      .when(sfn.Condition.isPresent('$.install'), pipeline.takeOut)
+      .otherwise(pipeline.returnToTraffic);
+  }
+
+  /** Drain, install and health loops for one direction. */
+  private pipeline(
+    names: PipelineNames,
+    rollback: boolean,
+    f: BatchFunctions,
+    onHealthy: sfn.IChainable,
+    catching: (task: sfn.TaskStateBase) => void,
+  ): { takeOut: tasks.LambdaInvoke; returnToTraffic: tasks.LambdaInvoke } {
+    const paths = rollback
+      ? { drain: '$.rollbackDrain', install: '$.rollbackInstall', health: '$.rollbackHealth' }
+      : { drain: '$.drain', install: '$.install', health: '$.health' };
+    const loop = (n: { choice: string; wait: string; check: string }, fn: lambda.IFunction, path: string, next: sfn.IChainable) =>
+      pollLoop(this, n, fn, path, next, batchPayload(rollback, path));
+
+    const returnToTraffic = lambdaTask(this, names.returnToTraffic, f.returnToTraffic, batchPayload(rollback), paths.health);
+    const healthLoop = loop({ choice: names.healthy, wait: names.waitHealth, check: names.checkHealth }, f.checkHealthy, paths.health, onHealthy);
+    returnToTraffic.next(healthLoop.choice);
+
+    const install = lambdaTask(this, names.install, f.installRelease, batchPayload(rollback), paths.install);
+    const installLoop = loop({ choice: names.installed, wait: names.waitInstall, check: names.checkInstall }, f.checkInstall, paths.install, returnToTraffic);
+    install.next(installLoop.choice);
+
+    // Marked before the first SendCommand, so that a failure while sending still reinstalls
+    // the previous release on every host of the batch.
+    const startInstall = rollback
+      ? install
+      : new sfn.Pass(this, 'Mark Install Started', { result: sfn.Result.fromObject({ sending: true }), resultPath: paths.install }).next(install);
+    const takeOut = lambdaTask(this, names.takeOut, f.takeOutOfTraffic, batchPayload(rollback), paths.drain);
+    const drainLoop = loop({ choice: names.drained, wait: names.waitDrain, check: names.checkDrain }, f.checkDrained, paths.drain, startInstall);
+    takeOut.next(drainLoop.choice);
+
+    for (const task of [returnToTraffic, healthLoop.check, install, installLoop.check, drainLoop.check]) catching(task);
+    return { takeOut, returnToTraffic };
+  }
+}
+
+/** What every batch task receives: the batch, its tier, and what the tier's previous batch took. */
+function batchPayload(rollback: boolean, phasePath?: string): Record<string, unknown> {
+  return {
+    'release.$': '$.release',
+    'execution.$': '$.execution',
+    'tier.$': '$.tier',
+    'batch.$': '$.batch',
+    'expected.$': '$.expected',
+    rollback,
+    ...(phasePath ? { 'phase.$': phasePath } : {}),
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The one way a workflow calls a FleetFlow Lambda: payload in, result at a path, the
+ * standard Lambda retry (CDK default: Lambda service errors) plus full-jitter backoff
+ * on AWS throttling, and a static task timeout.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+
+/** Error names AWS services and Lambda use for throttling. */
+export const THROTTLING_ERRORS = [
+  'ThrottlingException',
+  'Throttling',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'Lambda.TooManyRequestsException',
+];
+
+/** How long one invocation may take before Step Functions fails the task with States.Timeout. */
+export const LAMBDA_TASK_TIMEOUT = Duration.minutes(2);
+
+export interface LambdaTaskOptions {
+  /**
+   * The task may run twice with the same effect (reads, tags, cancels, health checks): a
+   * timed-out invocation is retried before the batch is failed, since running it again
+   * changes nothing.
+   * @default false
+   */
+  readonly idempotent?: boolean;
+}
+
+export function lambdaTask(
+  scope: Construct,
+  name: string,
+  fn: lambda.IFunction,
+  payload: Record<string, unknown>,
+  resultPath: string,
+  options: LambdaTaskOptions = {},
+): tasks.LambdaInvoke {
+  const task = new tasks.LambdaInvoke(scope, name, {
+    lambdaFunction: fn,
+    payload: sfn.TaskInput.fromObject(payload),
+    payloadResponseOnly: true,
+    resultPath,
+    taskTimeout: sfn.Timeout.duration(LAMBDA_TASK_TIMEOUT),
+  });
+  task.addRetry({
+    errors: THROTTLING_ERRORS,
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 6,
+    maxDelay: Duration.seconds(60),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  if (options.idempotent) {
+    // A hung connection or a cold start past the timeout: asking again is safe.
+    task.addRetry({ errors: ['States.Timeout', 'Lambda.Unknown'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 2 });
+  }
+  return task;
+}
+
+/** Choice "done?" -> Wait (pause chosen by the check) -> Check -> Choice. */
+export function pollLoop(
+  scope: Construct,
+  names: { readonly choice: string; readonly wait: string; readonly check: string },
+  fn: lambda.IFunction,
+  path: string,
+  next: sfn.IChainable,
+  payload: Record<string, unknown>,
+): { choice: sfn.Choice; check: tasks.LambdaInvoke } {
+  const choice = new sfn.Choice(scope, names.choice);
+  const wait = new sfn.Wait(scope, names.wait, { time: sfn.WaitTime.secondsPath(`${path}.waitSeconds`) });
+  const check = lambdaTask(scope, names.check, fn, payload, path, { idempotent: true });
+  choice.when(sfn.Condition.booleanEquals(`${path}.done`, true), next).otherwise(wait);
+  wait.next(check);
+  check.next(choice);
+  return { choice, check };
+}

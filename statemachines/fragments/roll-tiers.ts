@@ -1,0 +1,106 @@
+/**
+ * Roll Tiers: one tier at a time (in the plan's order), one segment of batches at a time,
+ * each segment a child execution of the rollout workflow. The parent's history then grows
+ * by a handful of events per segment, and each child's by its own batches only.
+ *
+ * A child that fails reports its error inside the cause of the parent's task
+ * (States.TaskFailed, cause = the child's DescribeExecution output as JSON); it is read
+ * back here, so the parent fails with the child's own error name and cause.
+ */
+import type { Duration } from 'aws-cdk-lib';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+
+export interface RollTiersProps {
+  /** State names are prefixed with it (e.g. "Revert "). */
+  readonly prefix: string;
+  /** Where the stored plan is in the state (`StoredPlan`). */
+  readonly planPath: string;
+  readonly rollout: sfn.IStateMachine;
+  /** Gate each batch on its tier's alarms (not in a revert: the bad release may still fire them). */
+  readonly checkAlarms: boolean;
+  /** How long a child may run: the workflows' execution timeout. */
+  readonly timeout: Duration;
+}
+
+export function rollTiers(scope: Construct, props: RollTiersProps): sfn.Map {
+  const n = (name: string) => `${props.prefix}${name}`;
+  const rollSegment = new tasks.StepFunctionsStartExecution(scope, n('Roll Out Segment'), {
+    stateMachine: props.rollout,
+    integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+    associateWithParent: true,
+    input: sfn.TaskInput.fromObject({
+      'release.$': '$.release',
+      'execution.$': '$.execution',
+      'tier.$': '$.tier',
+      'keyPrefix.$': '$.keyPrefix',
+      'batchCount.$': '$.batchCount',
+      'checkAlarms.$': '$.checkAlarms',
+      'segment.$': '$.segment',
+    }),
+    resultSelector: { 'status.$': '$.Status' },
+    resultPath: sfn.JsonPath.DISCARD,
+    // Explicit: a Task without one inherits no useful bound.
+    taskTimeout: sfn.Timeout.duration(props.timeout),
+  });
+  rollSegment.addRetry({ errors: ['StepFunctions.ExecutionLimitExceeded', 'StepFunctions.SdkClientException'], maxAttempts: 4 });
+
+  const failed = new sfn.Fail(scope, n('Segment Failed'), { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+  // The cause is the child's DescribeExecution output; its Error and Cause are the child's failure.
+  const parseFailure = new sfn.Pass(scope, n('Parse Segment Failure'), {
+    parameters: { 'detail.$': 'States.StringToJson($.failure.Cause)' },
+    resultPath: '$.childFailure',
+  });
+  const hasChildError = new sfn.Choice(scope, n('Segment Reported Error?'))
+    .when(
+      sfn.Condition.and(sfn.Condition.isPresent('$.childFailure.detail.Error'), sfn.Condition.isPresent('$.childFailure.detail.Cause')),
+      new sfn.Pass(scope, n('Take Segment Error'), {
+        parameters: { 'Error.$': '$.childFailure.detail.Error', 'Cause.$': '$.childFailure.detail.Cause' },
+        resultPath: '$.failure',
+      }).next(failed),
+    )
+    .otherwise(failed);
+  parseFailure.next(hasChildError);
+  // Only a child's own failure carries its description as JSON; anything else fails as it came.
+  const isChildFailure = new sfn.Choice(scope, n('Child Failed?'))
+    .when(
+      sfn.Condition.and(sfn.Condition.stringEquals('$.failure.Error', 'States.TaskFailed'), sfn.Condition.stringMatches('$.failure.Cause', '{*')),
+      parseFailure,
+    )
+    .otherwise(failed);
+  rollSegment.addCatch(isChildFailure, { errors: ['States.ALL'], resultPath: '$.failure' });
+
+  const rollSegments = new sfn.Map(scope, n('Roll Segments'), {
+    itemsPath: '$.segments',
+    maxConcurrency: 1,
+    itemSelector: {
+      'release.$': '$.release',
+      'execution.$': '$.execution',
+      'tier.$': '$.tier',
+      'keyPrefix.$': '$.keyPrefix',
+      'batchCount.$': '$.batchCount',
+      'checkAlarms.$': '$.checkAlarms',
+      'segment.$': '$$.Map.Item.Value',
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  rollSegments.itemProcessor(rollSegment);
+
+  const map = new sfn.Map(scope, n('Roll Tiers'), {
+    itemsPath: `${props.planPath}.tiers`,
+    maxConcurrency: 1,
+    itemSelector: {
+      'release.$': `${props.planPath}.release`,
+      'execution.$': '$$.Execution.Name',
+      'tier.$': '$$.Map.Item.Value.spec',
+      'keyPrefix.$': '$$.Map.Item.Value.keyPrefix',
+      'batchCount.$': '$$.Map.Item.Value.batchCount',
+      'segments.$': '$$.Map.Item.Value.segments',
+      checkAlarms: props.checkAlarms,
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  map.itemProcessor(rollSegments);
+  return map;
+}

@@ -1,0 +1,76 @@
+/**
+ * The rollout workflow (`fleetflow-<env>-rollout`): a run of consecutive batches of one
+ * tier, started by a parent workflow as a child execution (`startExecution.sync:2`), so
+ * that no execution's history grows with the number of batches: each child holds at most
+ * the batches the plan gave its segment, sized to its history budget.
+ *
+ *   Start Segment -> More Batches? -> Load Batch -> [batch pipeline] -> Next Batch -> More Batches?
+ *                                  -> Segment Done
+ *
+ * Input: `RolloutInput` (lambdas/deploy/types.ts). Each batch starts from what the tier's
+ * previous batch took to drain and install, so its first looks come when they can succeed.
+ */
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { BatchPipeline, type BatchFunctions } from './fragments/batch-pipeline';
+import { lambdaTask } from './fragments/lambda-task';
+
+export interface RolloutWorkflowFunctions extends BatchFunctions {
+  readonly loadBatch: lambda.IFunction;
+}
+
+export interface RolloutWorkflowProps {
+  readonly functions: RolloutWorkflowFunctions;
+}
+
+/** What every batch of the segment carries from one to the next. */
+const CARRIED = {
+  'release.$': '$.release',
+  'execution.$': '$.execution',
+  'tier.$': '$.tier',
+  'checkAlarms.$': '$.checkAlarms',
+  'keyPrefix.$': '$.keyPrefix',
+  'batchCount.$': '$.batchCount',
+};
+
+export class RolloutWorkflow extends Construct {
+  readonly definition: sfn.IChainable;
+
+  constructor(scope: Construct, id: string, props: RolloutWorkflowProps) {
+    super(scope, id);
+    const f = props.functions;
+    const moreBatches = new sfn.Choice(this, 'More Batches?');
+    const nextBatch = new sfn.Pass(this, 'Next Batch', {
+      parameters: {
+        ...CARRIED,
+        'last.$': '$.last',
+        'index.$': 'States.MathAdd($.index, 1)',
+        expected: { 'drainSeconds.$': '$.drain.tookSeconds', 'installSeconds.$': '$.install.tookSeconds' },
+      },
+    });
+    nextBatch.next(moreBatches);
+    const pipeline = new BatchPipeline(this, 'Batch', { functions: f, next: nextBatch });
+
+    // The batch's hosts come from the plan table; nothing has changed if they cannot be read.
+    const loadBatch = lambdaTask(
+      this,
+      'Load Batch',
+      f.loadBatch,
+      { 'keyPrefix.$': '$.keyPrefix', 'index.$': '$.index', 'count.$': '$.batchCount' },
+      '$.batch',
+      { idempotent: true },
+    );
+    loadBatch.addCatch(pipeline.refused, { errors: ['States.ALL'], resultPath: '$.failure' });
+    loadBatch.next(pipeline.start);
+
+    // The output is small whatever the batch: the parent only needs to know it ended well.
+    const done = new sfn.Pass(this, 'Segment Done', { parameters: { 'lastBatch.$': '$.last' } });
+    moreBatches.when(sfn.Condition.numberLessThanEqualsJsonPath('$.index', '$.last'), loadBatch).otherwise(done);
+
+    const start = new sfn.Pass(this, 'Start Segment', {
+      parameters: { ...CARRIED, 'last.$': '$.segment.last', 'index.$': '$.segment.first', expected: {} },
+    });
+    this.definition = start.next(moreBatches);
+  }
+}
