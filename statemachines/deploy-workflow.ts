@@ -202,9 +202,22 @@ export class DeployWorkflow extends Construct {
       'database.$': '$.plan.database',
       ...(phasePath ? { 'phase.$': phasePath } : {}),
     });
-    const checkBefore = lambdaTask(this, 'Check Database', f.checkDatabase, payload(), sfn.JsonPath.DISCARD, { idempotent: true });
-    const recheck = lambdaTask(this, 'Recheck Database', f.checkDatabase, payload(), sfn.JsonPath.DISCARD, { idempotent: true });
-    recheck.next(next);
+    // The instance must serve before the snapshot and after the migration; transient states
+    // (backing-up, modifying, ...) are waited out within a deadline, failed ones fail at once.
+    const databaseReady = (name: string, path: string, then: sfn.IChainable) => {
+      const first = lambdaTask(this, name, f.checkDatabase, payload(), path, { idempotent: true });
+      const loop = pollLoop(
+        this,
+        { choice: `${name} Done?`, wait: `Wait Before ${name}`, check: `${name} Again` },
+        f.checkDatabase,
+        path,
+        then,
+        payload(path),
+      );
+      first.next(loop.choice);
+      return first;
+    };
+    const recheck = databaseReady('Recheck Database', '$.databaseAfter', next);
     const migrate = lambdaTask(this, 'Run Migration', f.runMigration, payload(), '$.migration');
     const migrationLoop = pollLoop(
       this,
@@ -225,7 +238,7 @@ export class DeployWorkflow extends Construct {
       payload('$.snapshot'),
     );
     snapshot.next(snapshotLoop.choice);
-    return checkBefore.next(snapshot);
+    return databaseReady('Check Database', '$.databaseBefore', snapshot);
   }
 
   /** After a failed rollout or validation: halt, or revert every host that moved and bake again. */

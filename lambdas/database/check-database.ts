@@ -18,13 +18,8 @@ import { nextPollSeconds } from '../shared/polling';
 import type { PhaseState } from '../deploy/types';
 import type { DatabaseTaskInput } from './types';
 
-/**
- * How long the check waits for a transient status to end: 30 minutes. A constant, not the
- * plan's `snapshotTimeoutSeconds` (that bounds the snapshot, and the wait comes on top of
- * it). Snapshots and minor modifications end well within it; a status that outlasts it
- * (a long `storage-optimization` can take hours) fails the release, naming the status.
- */
-export const DATABASE_WAIT_SECONDS = 30 * 60;
+export { DATABASE_WAIT_SECONDS } from '../shared/poll-schedule';
+import { DATABASE_WAIT_SECONDS } from '../shared/poll-schedule';
 
 /** Statuses that end without anyone acting: worth waiting for. */
 export const TRANSIENT_STATUSES: ReadonlySet<string> = new Set([

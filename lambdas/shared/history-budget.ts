@@ -13,7 +13,7 @@
  * Map iteration events around it.
  */
 import type { TierPlan, ValidationPlan } from '../deploy/types';
-import { BAKE_CHECK_SECONDS, maxChecksWithin } from './poll-schedule';
+import { BAKE_CHECK_SECONDS, DATABASE_WAIT_SECONDS, maxChecksWithin } from './poll-schedule';
 
 /** Step Functions' hard quota on one execution's history. */
 export const MAX_HISTORY_EVENTS = 25_000;
@@ -67,7 +67,10 @@ export function worstParentEvents(args: {
   const { validation, database } = args;
   const bakePolls = Math.ceil(validation.bakeSeconds / BAKE_CHECK_SECONDS) + 2;
   const databasePolls = database
-    ? maxChecksWithin(database.snapshotTimeoutSeconds, database.polling) + maxChecksWithin(database.migrationTimeoutSeconds, database.polling)
+    ? maxChecksWithin(database.snapshotTimeoutSeconds, database.polling) +
+      maxChecksWithin(database.migrationTimeoutSeconds, database.polling) +
+      // Check Database before the snapshot and after the migration.
+      2 * maxChecksWithin(DATABASE_WAIT_SECONDS, database.polling)
     : 0;
   const fixed = 60 * STATE_EVENTS + 12 * TASK_EVENTS;
   // The release's segments, and as many again for a revert of all of them.

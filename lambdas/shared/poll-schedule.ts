@@ -18,6 +18,12 @@ import type { PollingBounds } from './polling';
  */
 export const BAKE_CHECK_SECONDS = 60;
 
+/**
+ * How long Check Database waits out a transient status (backing-up, modifying, ...)
+ * before the release fails with DatabaseUnavailableError.
+ */
+export const DATABASE_WAIT_SECONDS = 30 * 60;
+
 /** Share of the elapsed time the next pause adds, with and without an expectation. */
 const STEP_NEAR_EXPECTATION = 0.05;
 const STEP_UNKNOWN = 0.2;

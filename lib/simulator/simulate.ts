@@ -8,7 +8,7 @@ import type { EnvironmentDefinition } from '../environment/model';
 import type { SimulatedAccount } from './account';
 import { MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS } from './account';
 import { CapacityRecorder } from './capacity';
-import { synthesizeLocalWorkflows, type LocalStateMachine, type LocalWorkflows } from './definition';
+import { synthesizeLocalWorkflows, type AslDefinition, type LocalStateMachine, type LocalWorkflows } from './definition';
 import { newFigures, record, type ExecutionFigures, type StateKinds } from './history';
 import { releaseParameterName } from '../../lambdas/shared/release-record';
 import { batchKey } from '../../lambdas/shared/plan-store';
@@ -181,6 +181,22 @@ export async function simulateExecutions(options: SimulateOptions & { executions
   }
 }
 
+/**
+ * Runs a bare state machine definition (no FleetFlow tasks) on the simulator's engine,
+ * quotas included: how the simulator's own Step Functions behaviour is tested.
+ */
+export async function simulateDefinition(definition: AslDefinition, input: unknown): Promise<{ result: ExecutionResult; events: ExecutionEvent[]; figures: ExecutionFigures }> {
+  const machine: LocalStateMachine = { name: 'fleetflow-quota-probe', arn: 'arn:aws:states:us-east-1:123456789012:stateMachine:fleetflow-quota-probe', definition, taskHandlers: new Map() };
+  const events: ExecutionEvent[] = [];
+  const figures: ExecutionFigures[] = [];
+  const result = await runOnVirtualClock(SIMULATION_EPOCH, async () => {
+    const account = seedAccount({ name: 'probe', tiers: [], validation: { alarms: [], alarmPrefixes: [], bakeSeconds: 0, approval: { required: false, timeoutSeconds: 60 }, onFailure: 'halt' }, releaseWindows: [], polling: { minSeconds: 2, maxSeconds: 30 } } as unknown as EnvironmentDefinition, noFaults());
+    const run: Run = { workflows: { entry: machine, byArn: new Map([[machine.arn, machine]]) }, handlers: new Map([[machine.arn, new Map()]]), account, figures };
+    return execute(run, machine, input, 'quota-probe', events);
+  });
+  return { result, events, figures: figures[0]! };
+}
+
 function seedFor(options: SimulateOptions, faults: readonly string[]): SimulatedAccount {
   const account = seedAccount(options.environment, noFaults(), options);
   // Faults name hosts and alarms: they are checked against the fleet before anything runs.
@@ -247,6 +263,13 @@ async function execute(run: Run, machine: LocalStateMachine, input: unknown, exe
   };
   /** Set once a quota is broken: Step Functions ends the execution there, and no Catch runs. */
   let quotaBroken: { Error: string; Cause: string } | undefined;
+  // The engine cannot be told that an error is uncatchable (its abort surfaces inside a Parallel
+  // or Map as a catchable failure), so the execution ends here, whatever the engine does next;
+  // every later task is held by the guard below, so nothing it does reaches the account.
+  let endAtQuota!: () => void;
+  const quotaReached = new Promise<void>((resolve) => {
+    endAtQuota = resolve;
+  });
   const children: Array<() => void> = [];
   const handlers = run.handlers.get(machine.arn)!;
   const guard = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -294,19 +317,22 @@ async function execute(run: Run, machine: LocalStateMachine, input: unknown, exe
         quotaBroken = broken;
         for (const stop of children) stop();
         execution.abort();
+        endAtQuota();
         continue;
       }
       const line = run.onProgress && describeEvent(event, startedAt);
       if (line) run.onProgress!(line);
     }
   })();
+  const atQuota = Symbol('quota');
   try {
-    const output = await execution.result;
+    const output = await Promise.race([execution.result, quotaReached.then(() => atQuota)]);
+    if (output === atQuota) throw new Error('quota');
     await logging;
     account.executions.set(executionArn, 'SUCCEEDED');
     return { status: 'SUCCEEDED', output, executionArn };
   } catch (err) {
-    await logging;
+    if (!quotaBroken) await logging;
     account.executions.set(executionArn, 'FAILED');
     if (quotaBroken) {
       events.push({ type: 'ExecutionFailed', timestamp: Date.now(), Error: quotaBroken.Error, Cause: quotaBroken.Cause });

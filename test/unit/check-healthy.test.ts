@@ -87,8 +87,8 @@ describe('checkHealthy', () => {
     // Act
     const result = await checkHealthy(batchInput({ tier: webTier({ traffic: TWO_TARGET_GROUPS }), hosts, phase }));
 
-    // Assess
-    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0 });
+    // Assess: 40 s from the start of the phase to the look that found it done
+    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0, tookSeconds: 40 });
     expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 2);
     expect(elbMock).toHaveReceivedCommandWith(DescribeTargetHealthCommand, {
       TargetGroupArn: WEB_ADMIN_TG_ARN,
@@ -103,9 +103,9 @@ describe('checkHealthy', () => {
     // Act
     const result = await checkHealthy(batchInput({ tier: webTier({ traffic: TWO_TARGET_GROUPS }), hosts, phase: phaseAt(40, 260) }));
 
-    // Assess
+    // Assess: nothing expected, so 20% of the 40 s spent
     expect(result.done).toBe(false);
-    expect(result.waitSeconds).toBe(2);
+    expect(result.waitSeconds).toBe(8);
   });
 
   it('treats a host that is not registered as not healthy', async () => {
@@ -143,10 +143,27 @@ describe('checkHealthy', () => {
     const late = await checkHealthy(batchInput({ hosts, phase: phaseAt(1000, 900) }));
     const nearDeadline = await checkHealthy(batchInput({ hosts, phase: phaseAt(290, 6.2) }));
 
-    // Assess
+    // Assess: 20% of 10 s is 2 s (the minimum); 20% of 1000 s is capped at 30 s; 20% of 290 s is 58 s, cut to the deadline
     expect(early.waitSeconds).toBe(2);
     expect(late.waitSeconds).toBe(30);
     expect(nearDeadline.waitSeconds).toBe(7);
+  });
+
+  it('looks first when the hosts can pass, then in small steps up to 1.5x that, then backs off', async () => {
+    // Prepare: Return To Traffic expects the hosts healthy 30 s after they rejoin
+    states({ [WEB_TG_ARN]: ['initial', 'initial'] });
+    const expecting = (elapsed: number): PhaseState => ({ ...phaseAt(elapsed, 300 - elapsed), expectedSeconds: 30 });
+
+    // Act
+    const before = await checkHealthy(batchInput({ hosts, phase: expecting(20) }));
+    const near = await checkHealthy(batchInput({ hosts, phase: expecting(44) }));
+    const past = await checkHealthy(batchInput({ hosts, phase: expecting(50) }));
+
+    // Assess: 30 - 20 = 10 s; 5% of 44 s = 2.2, rounded up to 3 s; 20% of 50 s = 10 s
+    expect(before.waitSeconds).toBe(10);
+    expect(near.waitSeconds).toBe(3);
+    expect(past.waitSeconds).toBe(10);
+    expect(past.expectedSeconds).toBe(30);
   });
 
   it('for a clustered tier, waits for the undrain command without running the health check yet', async () => {
@@ -192,8 +209,8 @@ describe('checkHealthy', () => {
     // Act
     const result = await checkHealthy(batchInput({ tier: clusteredTier(), hosts, phase }));
 
-    // Assess
-    expect(result).toEqual({ ...phase, done: false, waitSeconds: 2 });
+    // Assess: 20% of the 20 s spent
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 4 });
     expect(ssmMock).toHaveReceivedCommandWith(ListCommandInvocationsCommand, { CommandId: 'cmd-health-0' });
     expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand);
   });
@@ -206,8 +223,8 @@ describe('checkHealthy', () => {
     // Act
     const result = await checkHealthy(batchInput({ tier: clusteredTier(), hosts, phase }));
 
-    // Assess
-    expect(result).toEqual({ ...phase, done: false, waitSeconds: 3, healthCommandIds: ['cmd-health-1'] });
+    // Assess: 20% of the 60 s spent
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 12, healthCommandIds: ['cmd-health-1'] });
     expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(SendCommandCommand, {
       DocumentName: 'FleetFlow-CheckHealth',
       InstanceIds: [hosts[0]!.id, hosts[1]!.id],
@@ -268,7 +285,7 @@ describe('checkHealthy', () => {
     const result = await checkHealthy(batchInput({ tier: clusteredTier(), hosts, phase }));
 
     // Assess
-    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0 });
+    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0, tookSeconds: 30 });
     expect(ssmMock).toHaveReceivedCommandWith(ListCommandInvocationsCommand, { CommandId: 'cmd-undrain' });
     expect(ssmMock).toHaveReceivedCommandWith(ListCommandInvocationsCommand, { CommandId: 'cmd-health-0' });
     expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand);
@@ -327,7 +344,7 @@ describe('checkHealthy', () => {
     const result = await checkHealthy(batchInput({ tier: noTrafficTier(), hosts, phase }));
 
     // Assess
-    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0 });
+    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0, tookSeconds: 10 });
     expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(ListCommandInvocationsCommand, { CommandId: 'cmd-health-0' });
     expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand);
   });

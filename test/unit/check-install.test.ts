@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { checkInstall } from '../../lambdas/deploy/check-install';
 import { installRelease } from '../../lambdas/deploy/install-release';
 import { PatchFailedError } from '../../lambdas/shared/errors';
-import { batchInput, NOW, phaseAt, webHost } from './fixtures';
+import { batchInput, NOW, phaseAt, webHost, webTier } from './fixtures';
 
 const ec2Mock = mockClient(EC2Client);
 const ssmMock = mockClient(SSMClient);
@@ -56,6 +56,47 @@ describe('installRelease', () => {
       Comment: 'fleetflow canonical/web install 2.0.0 batch 1/2',
     });
     expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 900_000, done: false, waitSeconds: 2, commandIds: ['cmd-1'] });
+  });
+
+  it('looks first when the previous batch of the tier was done installing', async () => {
+    // Act
+    const phase = await installRelease({ ...batchInput(), expected: { installSeconds: 240 } });
+
+    // Assess
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 900_000, done: false, waitSeconds: 240, expectedSeconds: 240, commandIds: ['cmd-1'] });
+  });
+
+  it('for the first batch, looks first after the duration the environment declares for the install', async () => {
+    // Prepare
+    const tier = webTier({ install: { ...webTier().install, expectedSeconds: 120 } });
+
+    // Act
+    const phase = await installRelease(batchInput({ tier }));
+
+    // Assess
+    expect(phase.waitSeconds).toBe(120);
+    expect(phase.expectedSeconds).toBe(120);
+  });
+
+  it('prefers what the previous batch took to what the environment declares', async () => {
+    // Prepare
+    const tier = webTier({ install: { ...webTier().install, expectedSeconds: 120 } });
+
+    // Act
+    const phase = await installRelease({ ...batchInput({ tier }), expected: { installSeconds: 200 } });
+
+    // Assess
+    expect(phase.waitSeconds).toBe(200);
+    expect(phase.expectedSeconds).toBe(200);
+  });
+
+  it('never expects the install to take longer than its timeout', async () => {
+    // Act
+    const phase = await installRelease({ ...batchInput(), expected: { installSeconds: 5000 } });
+
+    // Assess: the 900 s timeout
+    expect(phase.waitSeconds).toBe(900);
+    expect(phase.expectedSeconds).toBe(900);
   });
 
   it('in a rollback, sends each host back to the release it had, one command per release', async () => {
@@ -227,8 +268,8 @@ describe('checkInstall', () => {
     // Act
     const result = await checkInstall(batchInput({ hosts, phase }));
 
-    // Assess
-    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0 });
+    // Assess: the 60 s it took is what the next batch of the tier expects
+    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0, tookSeconds: 60 });
     expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(CreateTagsCommand, {
       Resources: [hosts[0]!.id, hosts[1]!.id],
       Tags: [{ Key: 'fleetflow:release', Value: '2.0.0' }],
@@ -267,10 +308,25 @@ describe('checkInstall', () => {
     // Act
     const result = await checkInstall(batchInput({ hosts, phase }));
 
-    // Assess
-    expect(result).toEqual({ ...phase, waitSeconds: 10 });
+    // Assess: 20% of the 200 s spent is 40 s, capped at the 30 s polling maximum
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 30 });
     expect(ec2Mock).not.toHaveReceivedAnyCommand();
     expect(ssmMock).not.toHaveReceivedCommand(CancelCommandCommand);
+  });
+
+  it('just past the duration the batch expected, looks again in small steps', async () => {
+    // Prepare
+    invocations([
+      { InstanceId: hosts[0]!.id, Status: 'Success' },
+      { InstanceId: hosts[1]!.id, Status: 'InProgress' },
+    ]);
+    const phase = { ...phaseAt(250, 650, ['cmd-1']), expectedSeconds: 240 };
+
+    // Act
+    const result = await checkInstall(batchInput({ hosts, phase }));
+
+    // Assess: within 1.5 x 240 s, 5% of the 250 s spent (12.5 s, rounded up)
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 13 });
   });
 
   it('waits for the rest of the batch before failing on one host', async () => {

@@ -4,6 +4,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readAlarms } from '../../lambdas/shared/alarms';
 import { PreflightFailedError, ValidationFailedError } from '../../lambdas/shared/errors';
+import { BAKE_CHECK_SECONDS } from '../../lambdas/shared/poll-schedule';
 import { checkBake, handler as checkBakeHandler } from '../../lambdas/validation/check-bake';
 import { handler as preflightHandler, preflight } from '../../lambdas/validation/preflight';
 import { NOW, phaseAt, validationInput, validationPlan } from './fixtures';
@@ -237,8 +238,8 @@ describe('check bake', () => {
     // Act
     const phase = await checkBakeHandler(validationInput());
 
-    // Assess
-    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 300_000, done: false, waitSeconds: 30 });
+    // Assess: the next look is one CloudWatch evaluation period (60 s) later
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 300_000, done: false, waitSeconds: 60 });
   });
 
   it('fails validation on the first check already when an alarm is in ALARM', async () => {
@@ -435,14 +436,20 @@ describe('check bake', () => {
     expect(result.deadline).toBe(phase.deadline);
   });
 
+  it('reads the alarms once per CloudWatch evaluation period (60 s)', () => {
+    expect(BAKE_CHECK_SECONDS).toBe(60);
+  });
+
   it.each([
-    { remaining: 300, maxSeconds: 30, expected: 30 },
-    { remaining: 31, maxSeconds: 30, expected: 30 },
-    { remaining: 30, maxSeconds: 30, expected: 30 },
+    { remaining: 300, maxSeconds: 30, expected: 60 },
+    { remaining: 61, maxSeconds: 30, expected: 60 },
+    { remaining: 60, maxSeconds: 30, expected: 60 },
+    { remaining: 31, maxSeconds: 30, expected: 31 },
     { remaining: 12, maxSeconds: 30, expected: 12 },
     { remaining: 1, maxSeconds: 30, expected: 1 },
-    { remaining: 250, maxSeconds: 60, expected: 60 },
-  ])('waits $expected s with $remaining s of bake left and a $maxSeconds s maximum', async ({ remaining, maxSeconds, expected }) => {
+    { remaining: 250, maxSeconds: 10, expected: 60 },
+    { remaining: 250, maxSeconds: 120, expected: 60 },
+  ])('waits $expected s with $remaining s of bake left, whatever the $maxSeconds s polling maximum', async ({ remaining, maxSeconds, expected }) => {
     // Prepare
     const validation = validationPlan({ polling: { minSeconds: 2, maxSeconds } });
 
@@ -453,9 +460,9 @@ describe('check bake', () => {
     expect(result.waitSeconds).toBe(expected);
   });
 
-  it('never waits beyond the polling maximum nor beyond the first whole second at or after the deadline', async () => {
+  it('never waits beyond the 60 s alarm period nor beyond the first whole second at or after the deadline', async () => {
     // Prepare
-    const remainingMs = [1, 499, 999, 1_000, 1_001, 2_500, 9_999, 29_001, 30_000, 45_250, 299_999];
+    const remainingMs = [1, 499, 999, 1_000, 1_001, 2_500, 9_999, 29_001, 30_000, 45_250, 59_001, 60_000, 60_001, 299_999];
     const validation = validationPlan({ polling: { minSeconds: 5, maxSeconds: 30 } });
 
     // Act
@@ -469,7 +476,7 @@ describe('check bake', () => {
     // Assess
     for (const { ms, wait } of waits) {
       expect(wait).toBeGreaterThanOrEqual(1);
-      expect(wait).toBeLessThanOrEqual(30);
+      expect(wait).toBeLessThanOrEqual(60);
       // A whole-second Wait can only land at or just after a deadline that is not on a whole second.
       expect(wait * 1000).toBeLessThan(ms + 1000);
     }
