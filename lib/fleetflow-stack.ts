@@ -25,6 +25,7 @@ import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefin
 import { parseEnvironment } from './environment/parse';
 import { releaseWindowInput } from './release-windows';
 import { releaseParameterName } from '../lambdas/shared/release-record';
+import { OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../lambdas/shared/release-tag';
 
 export interface FleetFlowStackProps extends StackProps {
   /** The environment this stack releases onto; validated here, so a bad definition fails synth. */
@@ -137,6 +138,30 @@ export class FleetFlowStack extends Stack {
 
     const lambdas = Object.fromEntries(Object.entries(f).map(([name, fun]) => [name, fun.function])) as unknown as DeployWorkflowFunctions &
       RolloutWorkflowFunctions;
+    // The functions each workflow invokes, and so the only ones its role may call (every key, no other).
+    const invokedBy = <K extends keyof typeof f>(names: Record<K, true>) => (Object.keys(names) as K[]).map((name) => f[name]);
+    const rolloutInvokes = invokedBy<keyof RolloutWorkflowFunctions>({
+      takeOutOfTraffic: true,
+      checkDrained: true,
+      installRelease: true,
+      checkInstall: true,
+      returnToTraffic: true,
+      checkHealthy: true,
+      checkAlarms: true,
+      loadBatch: true,
+    });
+    const deployInvokes = invokedBy<keyof DeployWorkflowFunctions>({
+      planRelease: true,
+      checkDatabase: true,
+      createSnapshot: true,
+      checkSnapshot: true,
+      runMigration: true,
+      checkMigration: true,
+      preflight: true,
+      checkBake: true,
+      planRollback: true,
+      recordRelease: true,
+    });
     // The batches of a tier run in child executions of their own state machine, so no history grows with the fleet.
     const rollout = new RolloutWorkflow(this, 'Rollout', { functions: lambdas });
     const rolloutLogs = new logs.LogGroup(this, 'RolloutLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
@@ -153,7 +178,7 @@ export class FleetFlowStack extends Stack {
       '*',
       `${XRAY_REASON}; CloudWatch Logs delivery (logs:CreateLogDelivery, logs:PutResourcePolicy, logs:Describe*) for execution logging supports no resource-level permissions`,
     );
-    for (const fun of Object.values(f)) {
+    for (const fun of rolloutInvokes) {
       acknowledgeWildcard(
         this.rolloutStateMachine.role,
         `${fun.function.functionArn}:*`,
@@ -194,7 +219,7 @@ export class FleetFlowStack extends Stack {
       '*',
       `${XRAY_REASON}; CloudWatch Logs delivery (logs:CreateLogDelivery, logs:PutResourcePolicy, logs:Describe*) for execution logging supports no resource-level permissions`,
     );
-    for (const fun of Object.values(f)) {
+    for (const fun of deployInvokes) {
       acknowledgeWildcard(
         this.stateMachine.role,
         `${fun.function.functionArn}:*`,
@@ -202,16 +227,12 @@ export class FleetFlowStack extends Stack {
       );
     }
     acknowledgeWildcard(this.stateMachine.role, workflowExecutionsArn(this, environment.name), WHY.executions);
-    // startExecution.sync:2 follows its children through their executions and a managed EventBridge rule.
+    // startExecution.sync:2 follows its children through their executions (and a managed EventBridge rule,
+    // granted by its exact ARN, so there is nothing to acknowledge for it).
     const rolloutName = Fn.select(6, Fn.split(':', this.rolloutStateMachine.stateMachineArn));
     acknowledgeWildcard(
       this.stateMachine.role,
       this.formatArn({ service: 'states', resource: 'execution', resourceName: `${rolloutName}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-      WHY.childExecutions,
-    );
-    acknowledgeWildcard(
-      this.stateMachine.role,
-      this.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForStepFunctionsExecutionRule' }),
       WHY.childExecutions,
     );
     this.addExecutionAlarms(environment);
@@ -279,13 +300,28 @@ export class FleetFlowStack extends Stack {
       }
       // Only tiers no target group checks run their health command.
       if (tier.health.command && tier.traffic.kind !== 'target-group') sendCommand(f.checkHealthy, tier, [tier.health.command]);
-      // The only tag FleetFlow writes is the release record, and only on the tier's hosts.
+      // The out-of-traffic marker: set by the task that takes hosts out, removed by the one that puts them back.
+      const marker = (fun: FleetFlowFunction, action: string) =>
+        fun.allow({
+          actions: [action],
+          resources: [fun.arn('ec2', 'instance/*')],
+          conditions: {
+            StringEquals: tagConditions('aws:ResourceTag', tier),
+            'ForAllValues:StringEquals': { 'aws:TagKeys': [OUT_OF_TRAFFIC_TAG] },
+          },
+          wildcardReason: WHY.instances,
+        });
+      if (tier.traffic.kind !== 'none') {
+        marker(f.takeOutOfTraffic, 'ec2:CreateTags');
+        marker(f.returnToTraffic, 'ec2:DeleteTags');
+      }
+      // The only other tag FleetFlow writes is the release record, and only on the tier's hosts.
       f.checkInstall.allow({
         actions: ['ec2:CreateTags'],
         resources: [f.checkInstall.arn('ec2', 'instance/*')],
         conditions: {
           StringEquals: tagConditions('aws:ResourceTag', tier),
-          'ForAllValues:StringEquals': { 'aws:TagKeys': ['fleetflow:release'] },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [RELEASE_TAG, PREVIOUS_RELEASE_TAG] },
         },
         wildcardReason: WHY.instances,
       });
@@ -312,25 +348,32 @@ export class FleetFlowStack extends Stack {
     }
   }
 
+  /** Both workflows: a rollout child that fails, is aborted, times out or is throttled is a release in trouble too. */
   private addExecutionAlarms(environment: EnvironmentDefinition): void {
     const alarmArns: string[] = [];
-    const metrics: Array<[string, cloudwatch.Metric]> = [
-      ['ExecutionsFailed', this.stateMachine.metricFailed({ period: Duration.minutes(1) })],
-      ['ExecutionsAborted', this.stateMachine.metricAborted({ period: Duration.minutes(1) })],
-      ['ExecutionsTimedOut', this.stateMachine.metricTimedOut({ period: Duration.minutes(1) })],
-      ['ExecutionThrottled', this.stateMachine.metricThrottled({ period: Duration.minutes(1) })],
+    const machines: Array<{ idPrefix: string; workflow: string; machine: sfn.StateMachine }> = [
+      { idPrefix: '', workflow: 'deploy', machine: this.stateMachine },
+      { idPrefix: 'Rollout', workflow: 'rollout', machine: this.rolloutStateMachine },
     ];
-    for (const [name, metric] of metrics) {
-      const alarm = new cloudwatch.Alarm(this, `${name}Alarm`, {
-        alarmName: `fleetflow-${environment.name}-deploy-${name}`,
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(new cwActions.SnsAction(this.notifications));
-      alarmArns.push(alarm.alarmArn);
+    for (const { idPrefix, workflow, machine } of machines) {
+      const metrics: Array<[string, cloudwatch.Metric]> = [
+        ['ExecutionsFailed', machine.metricFailed({ period: Duration.minutes(1) })],
+        ['ExecutionsAborted', machine.metricAborted({ period: Duration.minutes(1) })],
+        ['ExecutionsTimedOut', machine.metricTimedOut({ period: Duration.minutes(1) })],
+        ['ExecutionThrottled', machine.metricThrottled({ period: Duration.minutes(1) })],
+      ];
+      for (const [name, metric] of metrics) {
+        const alarm = new cloudwatch.Alarm(this, `${idPrefix}${name}Alarm`, {
+          alarmName: `fleetflow-${environment.name}-${workflow}-${name}`,
+          metric,
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
+        alarm.addAlarmAction(new cwActions.SnsAction(this.notifications));
+        alarmArns.push(alarm.alarmArn);
+      }
     }
     // A topic with its own policy must let CloudWatch publish, and only for these alarms.
     this.notifications.addToResourcePolicy(

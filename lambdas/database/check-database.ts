@@ -14,7 +14,7 @@
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { rds } from '../shared/aws/rds';
 import { DatabaseUnavailableError } from '../shared/errors';
-import { nextPollSeconds } from '../shared/polling';
+import { continuePhase } from '../shared/phase';
 import type { PhaseState } from '../deploy/types';
 import type { DatabaseTaskInput } from './types';
 
@@ -85,7 +85,7 @@ export async function checkDatabase(event: DatabaseTaskInput): Promise<DatabaseC
       `database ${identifier} is still ${status} after ${Math.round((now - phase.startedAt) / 1000)}s of waiting for it to be available; ${UNTOUCHED}`,
     );
   }
-  return { ...phase, done: false, waitSeconds: nextPollSeconds(now - phase.startedAt, database.polling, phase.deadline - now), status };
+  return { ...continuePhase(phase, database.polling, now), status };
 }
 
 /**

@@ -10,7 +10,7 @@ import { describeHosts, describeList, MAX_NAMED } from '../shared/polling';
 import { cancelCommands, readProgress } from '../shared/ssm-commands';
 import { completePhase, continuePhase, requirePhase } from '../shared/phase';
 import { targetVersions } from './install-release';
-import { RELEASE_TAG } from '../shared/release-tag';
+import { PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../shared/release-tag';
 import type { BatchTaskInput, PhaseState } from './types';
 
 /** CreateTags accepts up to 1000 resource IDs; AWS recommends smaller batches. */
@@ -41,17 +41,26 @@ export async function checkInstall(event: BatchTaskInput): Promise<PhaseState> {
     const failed = describeList([...named, ...progress.failed.slice(MAX_NAMED).map((f) => f.instanceId)], { separator: '; ' });
     throw new PatchFailedError(`tier ${tier.name}: install ${event.rollback ? 'of the previous release ' : ''}failed on ${failed}`);
   }
-  for (const [version, ids] of targetVersions(event)) await recordRelease(version, ids);
+  for (const [version, ids] of targetVersions(event)) {
+    if (event.rollback) {
+      await recordRelease(ids, [{ Key: RELEASE_TAG, Value: version }]);
+      continue;
+    }
+    // Forward: each host also remembers the release it came from.
+    const byPrevious = new Map<string, string[]>();
+    for (const host of batch.hosts.filter((h) => ids.includes(h.id))) byPrevious.set(host.previous, [...(byPrevious.get(host.previous) ?? []), host.id]);
+    for (const [previous, hostIds] of byPrevious) {
+      await recordRelease(hostIds, [
+        { Key: RELEASE_TAG, Value: version },
+        { Key: PREVIOUS_RELEASE_TAG, Value: previous },
+      ]);
+    }
+  }
   return completePhase(phase, now);
 }
 
-async function recordRelease(version: string, instanceIds: readonly string[]): Promise<void> {
+async function recordRelease(instanceIds: readonly string[], tags: Array<{ Key: string; Value: string }>): Promise<void> {
   for (let i = 0; i < instanceIds.length; i += MAX_RESOURCES_PER_CREATE_TAGS) {
-    await ec2.send(
-      new CreateTagsCommand({
-        Resources: instanceIds.slice(i, i + MAX_RESOURCES_PER_CREATE_TAGS),
-        Tags: [{ Key: RELEASE_TAG, Value: version }],
-      }),
-    );
+    await ec2.send(new CreateTagsCommand({ Resources: instanceIds.slice(i, i + MAX_RESOURCES_PER_CREATE_TAGS), Tags: tags }));
   }
 }

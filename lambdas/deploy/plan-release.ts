@@ -19,12 +19,17 @@ import { InvalidInputError, InventoryError } from '../shared/errors';
 import { describeHosts } from '../shared/polling';
 import { logger } from '../shared/logger';
 import { storePlan } from '../shared/plan-store';
-import { RELEASE_TAG } from '../shared/release-tag';
+import { OUT_OF_TRAFFIC_TAG, RELEASE_TAG } from '../shared/release-tag';
 import { QUEUED_RELEASE, type DatabasePlan, type DeployInput, type DeployPlan, type HostRef, type PlannedTier, type StoredPlan, type TrafficPlan, type ValidationPlan } from './types';
 
 export { RELEASE_TAG };
 
 const RELEASE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+
+/** A host as found by its tier's tags. */
+type FoundHost = HostRef;
+/** Hosts that carry the out-of-traffic marker of an execution that stopped before putting them back. */
+const markedOut = new WeakSet<FoundHost>();
 
 export interface PlanReleaseEvent {
   readonly environment: unknown;
@@ -95,6 +100,7 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
     .sort((a, b) => a.order - b.order);
   if (hostTiers.length === 0) throw new InvalidInputError(`environment ${environment.name} has no ${component} tier`);
 
+  const recorded = await recordedRelease(environment.name, component);
   const tiers: PlannedTier[] = [];
   const hostsByTier = new Map<string, HostRef[]>();
   const alreadyReleased: string[] = [];
@@ -113,11 +119,18 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
       );
     }
     const { batchSize, minHealthy, waves, rollbackBatchSize } = policyFor(tier, hosts.length);
-    const { traffic, healthyAfterSeconds } = await resolveTraffic(tier, hosts);
+    const { traffic, healthyAfterSeconds, outOfTraffic } = await resolveTraffic(tier, hosts);
     await assertAlarmsExist(tier);
 
-    const toPatch = hosts.filter((h) => h.previous !== release);
-    alreadyReleased.push(...hosts.filter((h) => h.previous === release).map((h) => h.name));
+    // A release that stopped midway may have left hosts out of traffic: they go first,
+    // whatever they run (one may be half-installed), and come back on the release. One that
+    // already carries the release returns to what was recorded before it if the batch fails.
+    const leftOut = hosts
+      .filter((h) => outOfTraffic.has(h.id))
+      .map((h) => (h.previous === release && recorded && recorded !== release ? { ...h, previous: recorded } : h));
+    const inTraffic = hosts.filter((h) => !outOfTraffic.has(h.id));
+    const toPatch = [...leftOut, ...inTraffic.filter((h) => h.previous !== release)];
+    alreadyReleased.push(...inTraffic.filter((h) => h.previous === release).map((h) => h.name));
     hostCount += hosts.length;
     const batches = partitionIntoWaves(toPatch, waves, batchSize);
     tiers.push({
@@ -125,6 +138,7 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
         environment: environment.name,
         name: tier.name,
         role: tier.role,
+        hostTags: tier.hosts.tags,
         traffic,
         install: tier.install,
         drainTimeoutSeconds: tier.drain.timeoutSeconds,
@@ -142,7 +156,6 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
       batches,
     });
   }
-  const recorded = await recordedRelease(environment.name, component);
   const batchCount = tiers.reduce((n, t) => n + t.batchCount, 0);
   const upToDate = recorded === release && batchCount === 0;
   const database =
@@ -240,18 +253,20 @@ function planValidation(environment: EnvironmentDefinition, input: DeployInput):
 }
 
 /** Running instances carrying every tag of the tier's selector, in a stable order. */
-async function findHosts(tier: HostTierDefinition): Promise<HostRef[]> {
+async function findHosts(tier: HostTierDefinition): Promise<FoundHost[]> {
   const filters = [
     ...Object.entries(tier.hosts.tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
     { Name: 'instance-state-name', Values: ['running'] },
   ];
-  const hosts: HostRef[] = [];
+  const hosts: FoundHost[] = [];
   for await (const page of paginateDescribeInstances({ client: ec2, pageSize: 1000 }, { Filters: filters })) {
     for (const reservation of page.Reservations ?? []) {
       for (const instance of reservation.Instances ?? []) {
         if (!instance.InstanceId) continue;
         const tag = (key: string) => instance.Tags?.find((t) => t.Key === key)?.Value ?? '';
-        hosts.push({ id: instance.InstanceId, name: tag('Name') || instance.InstanceId, previous: tag(RELEASE_TAG) });
+        const host: FoundHost = { id: instance.InstanceId, name: tag('Name') || instance.InstanceId, previous: tag(RELEASE_TAG) };
+        if (tag(OUT_OF_TRAFFIC_TAG)) markedOut.add(host);
+        hosts.push(host);
       }
     }
   }
@@ -260,9 +275,13 @@ async function findHosts(tier: HostTierDefinition): Promise<HostRef[]> {
 
 async function resolveTraffic(
   tier: HostTierDefinition,
-  hosts: readonly HostRef[],
-): Promise<{ traffic: TrafficPlan; healthyAfterSeconds: number }> {
-  if (tier.traffic.kind !== 'target-group') return { traffic: tier.traffic, healthyAfterSeconds: 0 };
+  hosts: readonly FoundHost[],
+): Promise<{ traffic: TrafficPlan; healthyAfterSeconds: number; outOfTraffic: Set<string> }> {
+  // Tiers without target groups: what a stopped execution drained is known by its marker only.
+  if (tier.traffic.kind !== 'target-group') {
+    return { traffic: tier.traffic, healthyAfterSeconds: 0, outOfTraffic: new Set(hosts.filter((h) => markedOut.has(h)).map((h) => h.id)) };
+  }
+  const outOfTraffic = new Set<string>();
   let TargetGroups;
   try {
     ({ TargetGroups = [] } = await elbv2.send(new DescribeTargetGroupsCommand({ Names: tier.traffic.targetGroups })));
@@ -284,13 +303,19 @@ async function resolveTraffic(
     // Only hosts already in service are rolled; registering a host that was out on
     // purpose would change the service, not release onto it.
     const { TargetHealthDescriptions = [] } = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: group.TargetGroupArn }));
-    const registered = new Set(TargetHealthDescriptions.map((d) => d.Target?.Id));
+    // A draining target is on its way out: not in traffic.
+    const registered = new Set(TargetHealthDescriptions.filter((d) => d.TargetHealth?.State !== 'draining').map((d) => d.Target?.Id));
     const missing = hosts.filter((h) => !registered.has(h.id));
-    if (missing.length > 0) {
-      throw new InventoryError(`tier ${tier.name}: ${describeHosts(missing)} not registered in target group ${name}`);
+    const unmarked = missing.filter((h) => !markedOut.has(h));
+    if (unmarked.length > 0) {
+      throw new InventoryError(
+        `tier ${tier.name}: ${describeHosts(unmarked)} not registered in target group ${name}, and not left out by FleetFlow ` +
+          `(no ${OUT_OF_TRAFFIC_TAG} tag): register them, or take them out of the tier's tags; nothing was changed`,
+      );
     }
+    for (const h of missing) outOfTraffic.add(h.id);
   }
-  return { traffic: { kind: 'target-group', targetGroupArns: arns }, healthyAfterSeconds };
+  return { traffic: { kind: 'target-group', targetGroupArns: arns }, healthyAfterSeconds, outOfTraffic };
 }
 
 async function assertAlarmsExist(tier: HostTierDefinition): Promise<void> {

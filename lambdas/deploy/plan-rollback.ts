@@ -6,7 +6,7 @@
  */
 import { paginateDescribeInstances, type Filter } from '@aws-sdk/client-ec2';
 import { ec2 } from '../shared/aws/ec2';
-import { RELEASE_TAG } from '../shared/release-tag';
+import { PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../shared/release-tag';
 import { partition } from '../../lib/environment/batch-policy';
 import { PlanExceedsQuotaError } from '../shared/errors';
 import { loadPlan, storePlan } from '../shared/plan-store';
@@ -43,11 +43,22 @@ export async function planRollback(plan: DeployPlan): Promise<DeployPlan> {
   const planned = plan.tiers.flatMap((t) => t.batches.flat());
   const recorded = await recordedReleases(planned.map((h) => h.id));
   const tiers: PlannedTier[] = [];
+  const plannedIds = new Set(planned.map((h) => h.id));
   for (const tier of [...plan.tiers].reverse()) {
     const moved: HostRef[] = tier.batches
       .flat()
       .filter((h) => recorded.get(h.id) === plan.release)
       .map((h) => ({ id: h.id, name: h.name, previous: plan.release, target: h.previous }));
+    // A release started again after one that stopped midway skipped the hosts the first one
+    // had already moved: they moved in this release too, and go back to the release they
+    // came from (their previous-release record, else the release recorded before this one).
+    if (tier.spec.hostTags) {
+      for (const h of await hostsOnRelease(tier.spec.hostTags, plan.release)) {
+        const target = h.previous ?? plan.recordedRelease;
+        if (plannedIds.has(h.id) || !target || target === plan.release) continue;
+        moved.push({ id: h.id, name: h.name, previous: plan.release, target });
+      }
+    }
     if (moved.length === 0) continue;
     // The revert returns hosts to a known release: no waves, batches of the tier's rollback
     // size (plans made before it existed: the rollout's batch size), never more than the
@@ -63,6 +74,24 @@ export async function planRollback(plan: DeployPlan): Promise<DeployPlan> {
     batchCount: tiers.reduce((n, t) => n + t.batchCount, 0),
     alreadyReleased: [],
   };
+}
+
+/** Running hosts of a tier (by its selector tags) whose release record says `release`. */
+async function hostsOnRelease(selector: Record<string, string>, release: string): Promise<Array<{ id: string; name: string; previous?: string }>> {
+  const filters: Filter[] = [
+    ...Object.entries(selector).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
+    { Name: `tag:${RELEASE_TAG}`, Values: [release] },
+    RUNNING,
+  ];
+  const hosts: Array<{ id: string; name: string; previous?: string }> = [];
+  for await (const page of paginateDescribeInstances({ client: ec2, pageSize: 1000 }, { Filters: filters })) {
+    for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+      if (!instance.InstanceId) continue;
+      const tag = (key: string) => instance.Tags?.find((t) => t.Key === key)?.Value;
+      hosts.push({ id: instance.InstanceId, name: tag('Name') ?? instance.InstanceId, ...(tag(PREVIOUS_RELEASE_TAG) ? { previous: tag(PREVIOUS_RELEASE_TAG) } : {}) });
+    }
+  }
+  return hosts;
 }
 
 async function recordedReleases(ids: readonly string[]): Promise<Map<string, string>> {

@@ -7,6 +7,7 @@ import { startPhase } from '../shared/phase';
 import { describeHosts, formatCount } from '../shared/polling';
 import { CommandRefusedError, describeRefusal, sendToHosts } from '../shared/ssm-commands';
 import { register, TargetsRefusedError } from '../shared/target-health';
+import { clearOutOfTraffic } from '../shared/traffic-marker';
 import type { BatchTaskInput, PhaseState } from './types';
 
 export const handler = async (event: BatchTaskInput): Promise<PhaseState> => returnToTraffic(event);
@@ -27,6 +28,7 @@ export async function returnToTraffic(event: BatchTaskInput): Promise<PhaseState
           { cause: err },
         );
       });
+      await clearOutOfTraffic(ids);
       // No target can pass its health checks sooner than this.
       return startPhase(tier.healthTimeoutSeconds, tier.polling, undefined, tier.healthyAfterSeconds);
     case 'drain-command': {
@@ -38,6 +40,7 @@ export async function returnToTraffic(event: BatchTaskInput): Promise<PhaseState
         if (!(err instanceof CommandRefusedError)) throw err;
         throw new DrainFailedError(`tier ${tier.name}: ${describeRefusal('undrain command', batch.hosts, err)}`, { cause: err });
       });
+      await clearOutOfTraffic(ids);
       return startPhase(tier.healthTimeoutSeconds, tier.polling, commandIds);
     }
     case 'none':

@@ -8,6 +8,7 @@ import { completePhase, startPhase } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
 import { CommandRefusedError, describeRefusal, sendToHosts } from '../shared/ssm-commands';
 import { deregister, healthyTargets } from '../shared/target-health';
+import { markOutOfTraffic } from '../shared/traffic-marker';
 import type { BatchTaskInput, PhaseState } from './types';
 
 export const handler = async (event: BatchTaskInput): Promise<PhaseState> => takeOutOfTraffic(event);
@@ -20,10 +21,13 @@ export async function takeOutOfTraffic(event: BatchTaskInput): Promise<PhaseStat
     case 'target-group': {
       // A rollback restores the previous release even when capacity is already short.
       if (!event.rollback) await assertCapacityWithout(event, tier.traffic.targetGroupArns);
+      // Recorded before the hosts leave, so a release started after this one stops finds them.
+      await markOutOfTraffic(ids, event.execution);
       await deregister(tier.traffic.targetGroupArns, ids);
       return startPhase(tier.drainTimeoutSeconds, tier.polling, undefined, event.expected?.drainSeconds);
     }
     case 'drain-command': {
+      await markOutOfTraffic(ids, event.execution);
       const commandIds = await sendToHosts({
         command: tier.traffic.drain,
         instanceIds: ids,

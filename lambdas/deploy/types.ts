@@ -48,6 +48,8 @@ export interface TierPlan {
   readonly environment: string;
   readonly name: string;
   readonly role: 'web' | 'middle' | 'monitoring';
+  /** The tags that select the tier's hosts (every one must match). */
+  readonly hostTags?: Record<string, string>;
   readonly traffic: TrafficPlan;
   readonly install: CommandSpec;
   readonly drainTimeoutSeconds: number;

@@ -56,15 +56,28 @@ export function synthesizeLocalWorkflows(environment: EnvironmentDefinition, wor
     env: { account: SIM_ACCOUNT_ID, region: SIM_REGION },
   });
   const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
+  const byArn = stateMachinesOf(template);
+  const entry = byArn.get(stateMachineArn(`fleetflow-${environment.name}-${workflow}`));
+  if (!entry) throw new Error(`the stack has no ${workflow} workflow`);
+  return { entry, byArn };
+}
+
+/** The workflows of an already synthesized template; `entryName` is the entry's state machine name. */
+export function fromTemplate(template: CfnTemplate, entryName: string): LocalWorkflows {
+  const byArn = stateMachinesOf(template);
+  const entry = byArn.get(stateMachineArn(entryName));
+  if (!entry) throw new Error(`the template has no state machine named ${entryName}`);
+  return { entry, byArn };
+}
+
+function stateMachinesOf(template: CfnTemplate): Map<string, LocalStateMachine> {
   const byArn = new Map<string, LocalStateMachine>();
   for (const resource of Object.values(template.Resources)) {
     if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
     const machine = fromResource(resource.Properties!, template);
     byArn.set(machine.arn, machine);
   }
-  const entry = byArn.get(stateMachineArn(`fleetflow-${environment.name}-${workflow}`));
-  if (!entry) throw new Error(`the stack has no ${workflow} workflow`);
-  return { entry, byArn };
+  return byArn;
 }
 
 function fromResource(properties: Record<string, unknown>, template: CfnTemplate): LocalStateMachine {

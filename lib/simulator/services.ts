@@ -81,6 +81,16 @@ const ec2: Record<string, Operation> = {
     for (const host of hosts) for (const tag of input.Tags ?? []) host.tags.set(tag.Key, tag.Value ?? '');
     return {};
   },
+  DeleteTags(account, input) {
+    const resources: string[] = input.Resources ?? [];
+    if (resources.length === 0 || resources.length > 1000) throw validation(`Resources must hold 1 to 1000 IDs (received ${resources.length})`);
+    const hosts = resources.map((id) => account.requireHost(id));
+    // A tag named without a value is deleted whatever its value; with a value, only if it matches.
+    for (const host of hosts) {
+      for (const tag of input.Tags ?? []) if (tag.Value === undefined || host.tags.get(tag.Key) === tag.Value) host.tags.delete(tag.Key);
+    }
+    return {};
+  },
 };
 
 const elbv2: Record<string, Operation> = {

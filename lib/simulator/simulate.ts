@@ -32,6 +32,8 @@ export interface ExecutionRequest {
   readonly name?: string;
   /** Virtual seconds after the simulation starts. @default 0 */
   readonly startAfterSeconds?: number;
+  /** StopExecution this many virtual seconds after the execution started. */
+  readonly stopAfterSeconds?: number;
 }
 
 export interface SimulateOptions {
@@ -61,7 +63,7 @@ export interface HostReport {
 }
 
 export interface SimulationReport {
-  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   readonly error?: string;
   readonly cause?: string;
   readonly environment: string;
@@ -115,8 +117,13 @@ export async function simulateDeploy(options: SimulateOptions): Promise<Simulati
 
 export interface SimulationResult {
   readonly reports: SimulationReport[];
-  /** Every event of every execution, for checks over the whole history. */
+  /** Every event of each execution started (the parents; a child's events are in `childEvents`). */
   readonly events: ExecutionEvent[][];
+  /**
+   * Per execution started, the events of every child execution it led to (rollout
+   * segments, in the order they started), each child its own history as in AWS.
+   */
+  readonly childEvents: ExecutionEvent[][][];
   readonly account: SimulatedAccount;
 }
 
@@ -134,6 +141,7 @@ export async function simulateExecutions(options: SimulateOptions & { executions
     await warmUpClients(allClients, options.environment);
     const faults = options.faults ?? [];
     const events: ExecutionEvent[][] = options.executions.map(() => []);
+    const childEvents: ExecutionEvent[][][] = options.executions.map(() => []);
     const figures: ExecutionFigures[][] = options.executions.map(() => []);
     const names = options.executions.map((e, i) => e.name ?? `sim-${i + 1}-${new Date(SIMULATION_EPOCH).toISOString().replace(/[:.]/g, '-')}`);
     let account!: SimulatedAccount;
@@ -150,8 +158,10 @@ export async function simulateExecutions(options: SimulateOptions & { executions
           return await Promise.all(
             options.executions.map(async (request, i) => {
               if (request.startAfterSeconds) await new Promise((r) => setTimeout(r, request.startAfterSeconds! * 1000));
-              const run: Run = { workflows: machine, handlers, account, figures: figures[i]!, onProgress: options.onProgress };
-              return execute(run, machine.entry, request.input, names[i]!, events[i]!);
+              const run: Run = { workflows: machine, handlers, account, figures: figures[i]!, childEvents: childEvents[i]!, onProgress: options.onProgress };
+              const control: ExecutionControl = {};
+              if (request.stopAfterSeconds !== undefined) setTimeout(() => control.stop?.(), request.stopAfterSeconds * 1000);
+              return execute(run, machine.entry, request.input, names[i]!, events[i]!, control);
             }),
           );
         } finally {
@@ -175,7 +185,7 @@ export async function simulateExecutions(options: SimulateOptions & { executions
         faults: [...faults],
       }),
     );
-    return { reports, events, account };
+    return { reports, events, childEvents, account };
   } finally {
     restoreEnv();
   }
@@ -191,7 +201,7 @@ export async function simulateDefinition(definition: AslDefinition, input: unkno
   const figures: ExecutionFigures[] = [];
   const result = await runOnVirtualClock(SIMULATION_EPOCH, async () => {
     const account = seedAccount({ name: 'probe', tiers: [], validation: { alarms: [], alarmPrefixes: [], bakeSeconds: 0, approval: { required: false, timeoutSeconds: 60 }, onFailure: 'halt' }, releaseWindows: [], polling: { minSeconds: 2, maxSeconds: 30 } } as unknown as EnvironmentDefinition, noFaults());
-    const run: Run = { workflows: { entry: machine, byArn: new Map([[machine.arn, machine]]) }, handlers: new Map([[machine.arn, new Map()]]), account, figures };
+    const run: Run = { workflows: { entry: machine, byArn: new Map([[machine.arn, machine]]) }, handlers: new Map([[machine.arn, new Map()]]), account, figures, childEvents: [] };
     return execute(run, machine, input, 'quota-probe', events);
   });
   return { result, events, figures: figures[0]! };
@@ -228,7 +238,7 @@ async function loadMachineHandlers(machine: LocalStateMachine): Promise<Map<stri
 }
 
 interface ExecutionResult {
-  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   readonly executionArn: string;
   readonly output?: unknown;
   readonly error?: string;
@@ -245,13 +255,29 @@ interface Run {
   readonly account: SimulatedAccount;
   /** One entry per execution, parent first. */
   readonly figures: ExecutionFigures[];
+  /** The events of each child execution, in the order they started. */
+  readonly childEvents: ExecutionEvent[][];
   readonly onProgress?: (line: string) => void;
+  /** Virtual start of the top-level execution (set when it starts). */
+  startedAt?: number;
 }
 
 const START_EXECUTION_SYNC = /^arn:[^:]+:states:::states:startExecution\.sync(:2)?$/;
 let childSerial = 0;
 
-async function execute(run: Run, machine: LocalStateMachine, input: unknown, executionName: string, events: ExecutionEvent[]): Promise<ExecutionResult> {
+/** Lets the caller stop an execution (StopExecution) once it has started. */
+export interface ExecutionControl {
+  stop?: (cause?: string) => void;
+}
+
+async function execute(
+  run: Run,
+  machine: LocalStateMachine,
+  input: unknown,
+  executionName: string,
+  events: ExecutionEvent[],
+  control: ExecutionControl = {},
+): Promise<ExecutionResult> {
   const { account } = run;
   stopMapIterationsAfterFailure();
   const stateMachine = new StateMachine(machine.definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
@@ -292,6 +318,8 @@ async function execute(run: Run, machine: LocalStateMachine, input: unknown, exe
     ]),
   );
   const startedAt = Date.now();
+  const isChild = run.startedAt !== undefined;
+  run.startedAt ??= startedAt;
   account.executions.set(executionArn, 'RUNNING');
   const execution = stateMachine.run(input as never, {
     overrides: { taskResourceLocalHandlers: taskResourceLocalHandlers as never },
@@ -308,6 +336,17 @@ async function execute(run: Run, machine: LocalStateMachine, input: unknown, exe
       Task: { Token: `sim-task-token-${executionName}` },
     } as never,
   });
+  // StopExecution: the execution ends ABORTED at once, no Catch runs, and the child
+  // executions it waits for (.sync) are stopped with it.
+  let aborted = false;
+  control.stop = () => {
+    if (quotaBroken || aborted) return;
+    aborted = true;
+    quotaBroken = { Error: 'States.Aborted', Cause: 'the execution was stopped (StopExecution)' };
+    for (const stop of children) stop();
+    execution.abort();
+    endAtQuota();
+  };
   const logging = (async () => {
     for await (const event of execution.eventLogs as AsyncIterable<ExecutionEvent>) {
       if (quotaBroken) continue;
@@ -320,7 +359,9 @@ async function execute(run: Run, machine: LocalStateMachine, input: unknown, exe
         endAtQuota();
         continue;
       }
-      const line = run.onProgress && describeEvent(event, startedAt);
+      // Children's lines are stamped from the top-level start, so one run reads as one timeline.
+      // A child's own start and end are not news: its batches are, and the parent reports the outcome.
+      const line = run.onProgress && !(isChild && event.type.startsWith('Execution')) && describeEvent(event, run.startedAt ?? startedAt);
       if (line) run.onProgress!(line);
     }
   })();
@@ -334,6 +375,12 @@ async function execute(run: Run, machine: LocalStateMachine, input: unknown, exe
   } catch (err) {
     if (!quotaBroken) await logging;
     account.executions.set(executionArn, 'FAILED');
+    if (aborted) {
+      account.executions.set(executionArn, 'ABORTED');
+      events.push({ type: 'ExecutionAborted', timestamp: Date.now() });
+      figures.historyEvents += 1;
+      return { status: 'ABORTED', error: quotaBroken!.Error, cause: quotaBroken!.Cause, rawCause: quotaBroken!.Cause, executionArn };
+    }
     if (quotaBroken) {
       events.push({ type: 'ExecutionFailed', timestamp: Date.now(), Error: quotaBroken.Error, Cause: quotaBroken.Cause });
       figures.historyEvents += 1;
@@ -365,10 +412,14 @@ async function startChild(run: Run, request: ChildRequest, children: Array<() =>
   const input = typeof request.Input === 'string' ? JSON.parse(request.Input) : request.Input;
   const startDate = Date.now();
   let stopped = false;
+  const control: ExecutionControl = {};
   children.push(() => {
     stopped = true;
+    control.stop?.();
   });
-  const result = await execute(run, machine, input, name, []);
+  const events: ExecutionEvent[] = [];
+  run.childEvents.push(events);
+  const result = await execute(run, machine, input, name, events, control);
   const description = {
     ExecutionArn: result.executionArn,
     StateMachineArn: machine.arn,

@@ -146,16 +146,19 @@ describe('monitoring', () => {
   });
 
   it('puts no secret value in execution input, output, payloads or history', async () => {
-    const { events, account, reports } = await simulateExecutions({
+    const { events, childEvents, account, reports } = await simulateExecutions({
       environment: canonical,
       input: undefined,
       executions: [{ input: release({ component: 'monitoring' }) }, { input: release(), startAfterSeconds: 3600 }],
     });
 
     expect(reports.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    // Every execution's history is scanned: the parents' and each child's (the installs run in the children).
+    expect(childEvents.map((children) => children.length)).toEqual(reports.map((r) => r.childExecutions));
+    expect(childEvents.every((children) => children.length > 0)).toBe(true);
     // The secrets exist and the documents resolved them on the hosts (a dangling reference fails the install).
     expect(account.secretValues.size).toBeGreaterThanOrEqual(2);
-    const history = JSON.stringify(events) + JSON.stringify(account.notifications) + JSON.stringify(reports);
+    const history = JSON.stringify(events) + JSON.stringify(childEvents) + JSON.stringify(account.notifications) + JSON.stringify(reports);
     expect(history).toContain('/canonical/monitoring/collector-api-key');
     for (const secret of account.secretValues) expect(history).not.toContain(secret);
   });
@@ -163,7 +166,7 @@ describe('monitoring', () => {
 
 describe('one release per environment at a time', () => {
   it('fails a second execution at once with EnvironmentLockedError naming the holder, and frees the lock after', async () => {
-    const { reports, events, account } = await simulateExecutions({
+    const { reports, events, childEvents, account } = await simulateExecutions({
       environment: canonical,
       input: undefined,
       executions: [
@@ -178,9 +181,16 @@ describe('one release per environment at a time', () => {
     expect(second!.error).toBe('EnvironmentLockedError');
     expect(second!.cause).toContain(':first');
     expect(second!.makespanSeconds).toBe(0);
-    // The second execution changed nothing: it never planned, notified or touched a host.
+    // The second execution changed nothing. Planning (read-only) comes before the lock now;
+    // past it, it never notified, checked, migrated or started a rollout segment.
     const secondStates = new Set(events[1]!.filter((e) => e.type === 'StateEntered').map((e) => e.state!.name));
-    expect(secondStates.has('Plan Release')).toBe(false);
+    expect(secondStates.has('Plan Release')).toBe(true);
+    expect(secondStates.has('Acquire Lock')).toBe(true);
+    for (const state of ['Run Release', 'Notify Started', 'Preflight', 'Create Snapshot', 'Roll Tiers', 'Record Release']) {
+      expect(secondStates.has(state), state).toBe(false);
+    }
+    expect(childEvents[1]).toEqual([]);
+    expect(second!.childExecutions).toBe(0);
     expect(second!.notifications).toEqual([]);
     expect(versions(first!, 'web')).toEqual({ 'web-1': '1.1.0', 'web-2': '1.1.0' });
     expect(account.tables.get(LOCK_TABLE_NAME)!.size).toBe(0);

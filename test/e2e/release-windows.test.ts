@@ -48,7 +48,7 @@ describe('a release window', () => {
   });
 
   it('does nothing when the queued release already runs everywhere', async () => {
-    const { reports, events } = await simulateExecutions({
+    const { reports, events, childEvents } = await simulateExecutions({
       environment: canonical,
       input: undefined,
       executions: [
@@ -62,7 +62,11 @@ describe('a release window', () => {
 
     expect(window.status).toBe('SUCCEEDED');
     expect(window.snapshot).toBeNull();
-    expect(windowStates.has('Take Batch Out')).toBe(false);
+    // Batches run in rollout segments (child executions): the window started none.
+    expect(childEvents[0]!.length).toBeGreaterThan(0);
+    expect(childEvents[1]).toEqual([]);
+    expect(window.childExecutions).toBe(0);
+    expect(windowStates.has('Roll Tiers')).toBe(false);
     expect(windowStates.has('Create Snapshot')).toBe(false);
     expect(window.recordedRelease).toBe('1.1.0');
   });

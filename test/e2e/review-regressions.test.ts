@@ -51,13 +51,14 @@ describe('validation', () => {
 
 describe('batch rollback', () => {
   it('puts a host that never finished draining straight back, without draining it again', async () => {
-    const { reports, events } = await simulateExecutions({
+    const { reports, childEvents } = await simulateExecutions({
       environment: canonical,
       input: undefined,
       faults: ['drain-stuck:web-2'],
       executions: [{ input: { release: '1.1.0', onValidationFailure: 'halt' } }],
     });
-    const entered = events[0]!.filter((e) => e.type === 'StateEntered').map((e) => e.state!.name);
+    // The batch and its rollback run in a child execution (a rollout segment).
+    const entered = childEvents[0]!.flat().filter((e) => e.type === 'StateEntered').map((e) => e.state!.name);
 
     expect(reports[0]!.error).toBe('DrainTimeoutError');
     expect(entered).not.toContain('Take Batch Out For Rollback');

@@ -24,7 +24,10 @@ import {
   type PolicyStatement,
   type SynthesizedCanonical,
   resourceOfType,
+  stateMachineId,
+  stateMachines,
 } from './support';
+import { fromTemplate } from '../../lib/simulator/definition';
 
 /** Actions that change something (or reach into another resource), none of which may be granted on "*". */
 const MUTATING_ACTIONS = [
@@ -40,11 +43,17 @@ const MUTATING_ACTIONS = [
   'sns:Publish',
   'events:PutEvents',
   'states:DescribeExecution',
+  'states:StartExecution',
+  'states:StopExecution',
+  'events:PutRule',
+  'events:PutTargets',
   'lambda:InvokeFunction',
 ];
 
-/** Stands for the deploy state machine's role in the grantee lists below. */
-const STATE_MACHINE = 'the state machine';
+/** Stand for the state machines' roles (and the release windows' scheduler role) in the grantee lists below. */
+const DEPLOY = 'the deploy state machine';
+const ROLLOUT = 'the rollout state machine';
+const SCHEDULER = 'the release window scheduler';
 
 /**
  * The only actions a FleetFlow function may hold on Resource "*": reads and X-Ray writes that
@@ -63,7 +72,7 @@ const UNSCOPABLE_ACTIONS = new Set([
 ]);
 
 /**
- * The only actions the state machine's role may hold on Resource "*": X-Ray tracing and the
+ * The only actions a state machine's role may hold on Resource "*": X-Ray tracing and the
  * CloudWatch Logs delivery that execution logging needs, none of which can be scoped.
  */
 const STATE_MACHINE_UNSCOPABLE_ACTIONS = new Set([
@@ -105,6 +114,12 @@ const SECRET_READING_ACTIONS = [
 ];
 
 const canonical = canonicalEnvironment();
+/** The state machines of the stack, by the names they are deployed under. */
+const MACHINE_NAMES: Record<typeof DEPLOY | typeof ROLLOUT, string> = {
+  [DEPLOY]: `fleetflow-${canonical.name}-deploy`,
+  [ROLLOUT]: `fleetflow-${canonical.name}-rollout`,
+};
+const MACHINES = [DEPLOY, ROLLOUT] as const;
 const hostTiers = canonical.tiers.filter((t) => t.role !== 'data');
 const TARGET_GROUP_ARNS = hostTiers
   .flatMap((t) => t.traffic?.targetGroups ?? [])
@@ -183,7 +198,11 @@ const describeStatement = (s: PolicyStatement) => `${s.source}: ${s.Action.join(
 describe('FleetFlow IAM permissions', () => {
   let synth: SynthesizedCanonical;
   let statements: PolicyStatement[];
-  const roleOf = (handler: string) => (handler === STATE_MACHINE ? stateMachineRoleId(synth.json) : lambdaByHandler(synth.json, handler).roleLogicalId);
+  const machineRoleId = (machine: (typeof MACHINES)[number]) => stateMachineRoleId(synth.json, MACHINE_NAMES[machine]);
+  const roleOf = (handler: string) => (handler === DEPLOY || handler === ROLLOUT ? machineRoleId(handler) : lambdaByHandler(synth.json, handler).roleLogicalId);
+  /** Whether the role is one that EventBridge Scheduler assumes (a release window's). */
+  const assumedByScheduler = (roleId: string) =>
+    JSON.stringify(synth.json.Resources[roleId]?.Properties?.AssumeRolePolicyDocument ?? {}).includes('"scheduler.amazonaws.com"');
   /** The roles a policy (by logical ID) is attached to; an inline policy's source is its role. */
   const rolesOfPolicy = (source: string): string[] => {
     const resource = synth.json.Resources[source]!;
@@ -191,7 +210,13 @@ describe('FleetFlow IAM permissions', () => {
     return ((resource.Properties?.Roles as Array<{ Ref: string }> | undefined) ?? []).map((r) => r.Ref);
   };
   const namesOf = (roleIds: string[]) =>
-    roleIds.map((id) => (id === stateMachineRoleId(synth.json) ? STATE_MACHINE : (lambdaFunctions(synth.json).find((f) => f.roleLogicalId === id)?.handler ?? id))).sort();
+    roleIds
+      .map(
+        (id) =>
+          MACHINES.find((machine) => machineRoleId(machine) === id) ??
+          (assumedByScheduler(id) ? SCHEDULER : (lambdaFunctions(synth.json).find((f) => f.roleLogicalId === id)?.handler ?? id)),
+      )
+      .sort();
 
   beforeAll(() => {
     synth = synthesizeCanonical();
@@ -317,11 +342,18 @@ describe('FleetFlow IAM permissions', () => {
       ['rds:CreateDBSnapshot', ['database/create-snapshot.ts']],
       ['rds:AddTagsToResource', ['database/create-snapshot.ts']],
       ['ssm:PutParameter', ['deploy/record-release.ts']],
-      ['dynamodb:PutItem', [STATE_MACHINE]],
-      ['dynamodb:DeleteItem', [STATE_MACHINE]],
-      ['sns:Publish', [STATE_MACHINE]],
-      ['events:PutEvents', [STATE_MACHINE]],
-      ['lambda:InvokeFunction', [STATE_MACHINE]],
+      ['dynamodb:PutItem', [DEPLOY]],
+      ['dynamodb:DeleteItem', [DEPLOY]],
+      ['sns:Publish', [DEPLOY]],
+      ['events:PutEvents', [DEPLOY]],
+      ['states:DescribeExecution', [DEPLOY]],
+      // The release window starts a release; a release starts its rollout children, and may stop them.
+      ['states:StartExecution', [DEPLOY, SCHEDULER]],
+      ['states:StopExecution', [DEPLOY]],
+      // startExecution.sync:2 follows its children through a rule Step Functions manages in the account.
+      ['events:PutRule', [DEPLOY]],
+      ['events:PutTargets', [DEPLOY]],
+      ['lambda:InvokeFunction', [DEPLOY, ROLLOUT]],
     ];
 
     it.each(GRANTEES)('lets only the expected tasks call %s', (action, grantees) => {
@@ -415,19 +447,35 @@ describe('FleetFlow IAM permissions', () => {
     });
   });
 
-  describe('state machine', () => {
-    let machineStatements: PolicyStatement[];
+  describe('state machines', () => {
+    let deployStatements: PolicyStatement[];
+    /** The handler modules each state machine's definition invokes, by the label of its machine. */
+    let invokedModules: Map<(typeof MACHINES)[number], Set<string>>;
 
     beforeAll(() => {
-      machineStatements = roleStatements(synth.json, stateMachineRoleId(synth.json));
+      deployStatements = roleStatements(synth.json, machineRoleId(DEPLOY));
+      const { byArn } = fromTemplate(synth.json, MACHINE_NAMES[DEPLOY]);
+      const modulesOf = (name: string) => {
+        const machine = [...byArn.values()].find((m) => m.name === name);
+        if (!machine) throw new Error(`no state machine named ${name}`);
+        return new Set([...machine.taskHandlers.values()].flatMap((t) => (t.kind === 'lambda' ? [t.module] : [])));
+      };
+      invokedModules = new Map(MACHINES.map((machine) => [machine, modulesOf(MACHINE_NAMES[machine])]));
     });
 
-    it('may PutItem, GetItem and DeleteItem on the lock table, from the state machine only', () => {
+    it('are the deploy and rollout workflows of the environment, each with its own role', () => {
+      const roles = MACHINES.map((machine) => machineRoleId(machine));
+
+      expect([...stateMachines(synth.json).keys()].sort()).toEqual(Object.values(MACHINE_NAMES).sort());
+      expect(new Set(roles).size).toBe(MACHINES.length);
+    });
+
+    it('may PutItem, GetItem and DeleteItem on the lock table, from the deploy state machine only', () => {
       const lockArn = expectedArn('dynamodb', `table/\${${resourceOfType(synth.json, 'AWS::DynamoDB::Table', 'LockTable')}}`);
       const onLock = statements.filter((s) => s.Action.some((a) => a.toLowerCase().startsWith('dynamodb:')) && s.Resource.includes(lockArn));
 
       expect([...new Set(onLock.flatMap((s) => s.Action))].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
-      expect(namesOf([...new Set(onLock.map((s) => s.source))].flatMap((source) => rolesOfPolicy(source)))).toEqual([STATE_MACHINE]);
+      expect(namesOf([...new Set(onLock.map((s) => s.source))].flatMap((source) => rolesOfPolicy(source)))).toEqual([DEPLOY]);
       for (const statement of onLock) expect(statement.Resource, describeStatement(statement)).toEqual([lockArn]);
     });
 
@@ -439,20 +487,42 @@ describe('FleetFlow IAM permissions', () => {
       for (const statement of onPlan) expect(statement.Resource, describeStatement(statement)).toEqual([planArn]);
       expect(namesOf(rolesAllowing(synth.json, 'dynamodb:BatchWriteItem')).sort()).toEqual(['deploy/plan-release.ts', 'deploy/plan-rollback.ts']);
       expect(namesOf(rolesAllowing(synth.json, 'dynamodb:BatchGetItem'))).toEqual(['deploy/plan-rollback.ts']);
-      expect(namesOf(rolesAllowing(synth.json, 'dynamodb:GetItem')).sort()).toEqual(['deploy/load-batch.ts', STATE_MACHINE].sort());
+      expect(namesOf(rolesAllowing(synth.json, 'dynamodb:GetItem')).sort()).toEqual(['deploy/load-batch.ts', DEPLOY].sort());
       expect([...new Set(dynamo.flatMap((s) => s.Action))].sort()).toEqual(
         ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
       );
     });
 
-    it(`may describe only executions of the release state machine fleetflow-${canonical.name}-deploy (the lock holder), never "*"`, () => {
-      const grants = allowing(statements, 'states:DescribeExecution');
-      const machine = synth.json.Resources[onlyResourceOfType(synth.json, 'AWS::StepFunctions::StateMachine')]!;
+    it(`may describe only executions of fleetflow-${canonical.name}-deploy (the lock holder) and of its rollout children, never "*"`, () => {
+      const rolloutId = stateMachineId(synth.json, MACHINE_NAMES[ROLLOUT]);
+      // The rollout state machine's name, as the template takes it out of its ARN (arn:partition:states:region:account:stateMachine:NAME).
+      const rolloutName = JSON.stringify({ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: rolloutId }] }] });
 
-      expect(namesOf(rolesAllowing(synth.json, 'states:DescribeExecution'))).toEqual([STATE_MACHINE]);
-      // The one state machine of the stack, by the name it is deployed under.
-      expect(machine.Properties?.StateMachineName).toBe(`fleetflow-${canonical.name}-deploy`);
-      expect(grants.flatMap((s) => s.Resource)).toEqual([expectedArn('states', `execution:fleetflow-${canonical.name}-deploy:*`)]);
+      expect(namesOf(rolesAllowing(synth.json, 'states:DescribeExecution'))).toEqual([DEPLOY]);
+      expect(
+        allowing(statements, 'states:DescribeExecution')
+          .flatMap((s) => s.Resource)
+          .sort(),
+      ).toEqual([expectedArn('states', `execution:${MACHINE_NAMES[DEPLOY]}:*`), expectedArn('states', `execution:${rolloutName}*`)].sort());
+      // Stopping is for its own children only: never the lock holder, never another workflow.
+      expect(allowing(statements, 'states:StopExecution').flatMap((s) => s.Resource)).toEqual([expectedArn('states', `execution:${rolloutName}*`)]);
+    });
+
+    it('starts only the rollout state machine from a release, and only the deploy state machine from a release window', () => {
+      const startable = (roleId: string) => allowing(roleStatements(synth.json, roleId), 'states:StartExecution').flatMap((s) => s.Resource);
+      const schedulerRoles = rolesAllowing(synth.json, 'states:StartExecution').filter(assumedByScheduler);
+
+      expect(startable(machineRoleId(DEPLOY))).toEqual([`\${${stateMachineId(synth.json, MACHINE_NAMES[ROLLOUT])}}`]);
+      expect(schedulerRoles.length).toBeGreaterThan(0);
+      for (const roleId of schedulerRoles) expect(startable(roleId), roleId).toEqual([`\${${stateMachineId(synth.json, MACHINE_NAMES[DEPLOY])}}`]);
+    });
+
+    it('manages only the EventBridge rule Step Functions uses to follow child executions', () => {
+      const rule = expectedArn('events', 'rule/StepFunctionsGetEventsForStepFunctionsExecutionRule');
+
+      for (const action of ['events:PutRule', 'events:PutTargets', 'events:DescribeRule']) {
+        expect(allowing(statements, action).flatMap((s) => s.Resource), action).toEqual([rule]);
+      }
     });
 
     it('publishes only to the notifications topic, and puts events only on the default bus', () => {
@@ -465,15 +535,15 @@ describe('FleetFlow IAM permissions', () => {
     // The topic is encrypted with a customer managed key; a publisher needs kms:GenerateDataKey and
     // kms:Decrypt on it, which tasks.SnsPublish does not grant. Without them an approval request would
     // fail (KMS access denied) and, through States.ALL, roll a good release back.
-    it('may use the topic key to publish the approval request to the encrypted topic', () => {
+    it('lets the deploy state machine use the topic key to publish the approval request to the encrypted topic', () => {
       const topic = synth.json.Resources[onlyResourceOfType(synth.json, 'AWS::SNS::Topic')]!;
       const keyId = (topic.Properties!.KmsMasterKeyId as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-      const roleId = stateMachineRoleId(synth.json);
+      const roleId = machineRoleId(DEPLOY);
       // Either the role's own policy names the key, or the key policy names the role.
       const keyPolicy = (synth.json.Resources[keyId]!.Properties!.KeyPolicy as { Statement: unknown[] }).Statement;
       const keyPolicyStatements = normalizeKeyPolicy(keyPolicy).filter((s) => JSON.stringify(s.principal).includes(`"${roleId}"`));
       const onKey = (action: string) => [
-        ...allowing(machineStatements, action).filter((s) => s.Resource.includes(`\${${keyId}.Arn}`)),
+        ...allowing(deployStatements, action).filter((s) => s.Resource.includes(`\${${keyId}.Arn}`)),
         ...allowing(keyPolicyStatements, action),
       ];
 
@@ -481,9 +551,27 @@ describe('FleetFlow IAM permissions', () => {
       expect(onKey('kms:Decrypt').map(describeStatement), 'kms:Decrypt on the topic key').not.toEqual([]);
     });
 
-    it('holds Resource "*" only for X-Ray and execution log delivery, and no wildcard action', () => {
+    it.each(MACHINES)('lets %s invoke exactly the functions its definition calls, no other', (machine) => {
+      const handlerById = new Map(lambdaFunctions(synth.json).map((f) => [f.logicalId, f.handler]));
+      const invokable = allowing(roleStatements(synth.json, machineRoleId(machine)), 'lambda:InvokeFunction').flatMap((s) => s.Resource);
+      const modules = invokable.map((resource) => handlerById.get(/^\$\{(\w+)\.Arn\}(:\*)?$/.exec(resource)?.[1] ?? '') ?? resource);
+
+      expect(invokedModules.get(machine)!.size).toBeGreaterThan(0);
+      expect([...new Set(modules)].sort()).toEqual([...invokedModules.get(machine)!].sort());
+    });
+
+    it('gives the rollout state machine nothing but the invocation of its functions, tracing and log delivery', () => {
+      const actions = roleStatements(synth.json, machineRoleId(ROLLOUT)).flatMap((s) => s.Action);
+
+      expect(actions).toContain('lambda:InvokeFunction');
+      expect(actions.filter((a) => a !== 'lambda:InvokeFunction' && !STATE_MACHINE_UNSCOPABLE_ACTIONS.has(a))).toEqual([]);
+    });
+
+    it.each(MACHINES)('holds Resource "*" for %s only for X-Ray and execution log delivery, and no wildcard action', (machine) => {
+      const machineStatements = roleStatements(synth.json, machineRoleId(machine));
       const onWildcard = machineStatements.filter((s) => s.Resource.includes('*')).flatMap((s) => s.Action);
 
+      expect(machineStatements.length).toBeGreaterThan(0);
       expect(onWildcard.filter((a) => !STATE_MACHINE_UNSCOPABLE_ACTIONS.has(a))).toEqual([]);
       expect(machineStatements.flatMap((s) => s.Action).filter((a) => a.includes('*'))).toEqual([]);
     });
@@ -546,7 +634,7 @@ describe('FleetFlow IAM permissions', () => {
       expect([...granted]).toEqual(['cloudwatch:DescribeAlarms']);
     });
 
-    it("lets the state machine invoke only this stack's FleetFlow functions", () => {
+    it("lets the state machines invoke only this stack's FleetFlow functions", () => {
       const functionIds = new Set(lambdaFunctions(synth.json).map((f) => f.logicalId));
       const invokable = allowing(statements, 'lambda:InvokeFunction').flatMap((s) => s.Resource);
 

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalEnvironment, onlyResourceOfType, resourceOfType, synthesizeCanonical, TEST_ENV, type SynthesizedCanonical } from './support';
+import { canonicalEnvironment, onlyResourceOfType, resourceOfType, stateMachineId, synthesizeCanonical, TEST_ENV, type SynthesizedCanonical } from './support';
 
 const EXECUTION_METRICS = ['ExecutionsFailed', 'ExecutionsAborted', 'ExecutionsTimedOut', 'ExecutionThrottled'];
 /** The services that deliver to the encrypted topic: alarm actions and the EventBridge rule. */
@@ -9,6 +9,10 @@ const DELIVERING_SERVICES = ['cloudwatch.amazonaws.com', 'events.amazonaws.com']
 const DELIVERY_KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey*'];
 
 const canonical = canonicalEnvironment();
+/** The release workflow a person (or a release window) starts, and the child workflow it rolls each segment of batches in. */
+const STATE_MACHINE_NAMES = [`fleetflow-${canonical.name}-deploy`, `fleetflow-${canonical.name}-rollout`];
+/** Every execution alarm: each metric of each state machine. */
+const ALARMS = STATE_MACHINE_NAMES.flatMap((machine) => EXECUTION_METRICS.map((metric) => [machine, metric] as const));
 
 interface KeyPolicyStatement {
   Effect: string;
@@ -20,10 +24,10 @@ interface KeyPolicyStatement {
 const asList = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 const servicesOf = (s: KeyPolicyStatement) => (typeof s.Principal === 'object' ? asList(s.Principal.Service) : []);
 
-describe('FleetFlow deploy state machine', () => {
+describe('FleetFlow state machines', () => {
   let synth: SynthesizedCanonical;
-  let stateMachineId: string;
   let topicId: string;
+  const machineId = (name: string) => stateMachineId(synth.json, name);
 
   const keyPolicy = (): KeyPolicyStatement[] => {
     const keyId = (synth.json.Resources[topicId]!.Properties!.KmsMasterKeyId as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
@@ -32,48 +36,42 @@ describe('FleetFlow deploy state machine', () => {
 
   beforeAll(() => {
     synth = synthesizeCanonical();
-    [stateMachineId] = Object.keys(synth.template.findResources('AWS::StepFunctions::StateMachine'));
     [topicId] = Object.keys(synth.template.findResources('AWS::SNS::Topic'));
   });
   afterAll(() => synth?.cleanup());
 
-  it('is a single standard state machine named after the environment', () => {
-    synth.template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    synth.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-      StateMachineName: 'fleetflow-canonical-deploy',
-      StateMachineType: Match.absent(),
-    });
+  it('has two standard state machines named after the environment: the deploy workflow and its rollout child', () => {
+    synth.template.resourceCountIs('AWS::StepFunctions::StateMachine', STATE_MACHINE_NAMES.length);
+    for (const name of STATE_MACHINE_NAMES) {
+      synth.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        StateMachineName: name,
+        StateMachineType: Match.absent(),
+      });
+    }
   });
 
-  it('logs every execution at level ALL, without execution data, to a log group the stack owns', () => {
-    synth.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-      LoggingConfiguration: {
-        Level: 'ALL',
-        IncludeExecutionData: false,
-        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } } }],
-      },
-    });
-
-    const props = synth.json.Resources[stateMachineId]!.Properties as {
-      LoggingConfiguration: { Destinations: Array<{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [string, string] } } }> };
+  it.each(STATE_MACHINE_NAMES)('logs every execution of %s at level ALL, without execution data, to a log group the stack owns', (name) => {
+    const props = synth.json.Resources[machineId(name)]!.Properties as {
+      LoggingConfiguration: { Level: string; IncludeExecutionData: boolean; Destinations: Array<{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [string, string] } } }> };
     };
-    const [logGroupId] = props.LoggingConfiguration.Destinations[0]!.CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'];
+    expect(props.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
+    expect(props.LoggingConfiguration.Destinations).toHaveLength(1);
+    const [logGroupId, attribute] = props.LoggingConfiguration.Destinations[0]!.CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'];
+    expect(attribute).toBe('Arn');
     const logGroup = synth.json.Resources[logGroupId]!;
     expect(logGroup.Type).toBe('AWS::Logs::LogGroup');
     expect(logGroup.Properties?.RetentionInDays).toEqual(expect.any(Number));
   });
 
-  it('traces executions with X-Ray', () => {
-    synth.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-      TracingConfiguration: { Enabled: true },
-    });
+  it.each(STATE_MACHINE_NAMES)('traces executions of %s with X-Ray', (name) => {
+    expect(synth.json.Resources[machineId(name)]!.Properties?.TracingConfiguration).toEqual({ Enabled: true });
   });
 
-  it.each(EXECUTION_METRICS)('alarms on %s and notifies the SNS topic', (metricName) => {
+  it.each(ALARMS)('alarms on %s %s and notifies the SNS topic', (machine, metricName) => {
     synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/States',
       MetricName: metricName,
-      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: stateMachineId } }],
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machineId(machine) } }],
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       Threshold: 1,
       EvaluationPeriods: 1,
@@ -205,12 +203,17 @@ describe('FleetFlow deploy state machine', () => {
       }
     });
 
-    it(`lets CloudWatch publish only for the ${EXECUTION_METRICS.length} execution alarms (aws:SourceArn ArnLike their ARNs)`, () => {
-      const alarmIds = EXECUTION_METRICS.map((metric) => {
+    it(`lets CloudWatch publish only for the ${ALARMS.length} execution alarms (aws:SourceArn ArnLike their ARNs)`, () => {
+      const alarmIds = ALARMS.map(([machine, metric]) => {
         const ids = Object.entries(synth.json.Resources)
-          .filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties?.MetricName === metric)
+          .filter(
+            ([, r]) =>
+              r.Type === 'AWS::CloudWatch::Alarm' &&
+              r.Properties?.MetricName === metric &&
+              JSON.stringify(r.Properties?.Dimensions) === JSON.stringify([{ Name: 'StateMachineArn', Value: { Ref: stateMachineId(synth.json, machine) } }]),
+          )
           .map(([id]) => id);
-        expect(ids, metric).toHaveLength(1);
+        expect(ids, `${machine} ${metric}`).toHaveLength(1);
         return ids[0]!;
       });
       const [statement, ...others] = byService('cloudwatch.amazonaws.com');

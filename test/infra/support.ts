@@ -261,12 +261,33 @@ export function resourceOfType(template: CfnTemplate, type: string, prefix: stri
   return ids[0]!;
 }
 
-/** Logical ID of the deploy state machine's execution role. */
-export function stateMachineRoleId(template: CfnTemplate): string {
-  const machine = template.Resources[onlyResourceOfType(template, 'AWS::StepFunctions::StateMachine')]!;
-  const role = logicalIdOf(machine.Properties?.RoleArn);
-  if (!role) throw new Error('the state machine names no role of this stack');
-  return role;
+/** The stack's state machines by the name they are deployed under (e.g. fleetflow-canonical-deploy): logical ID and role. */
+export function stateMachines(template: CfnTemplate): Map<string, { readonly logicalId: string; readonly roleLogicalId: string }> {
+  const machines = new Map<string, { logicalId: string; roleLogicalId: string }>();
+  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
+    const name = resource.Properties?.StateMachineName;
+    if (typeof name !== 'string') throw new Error(`state machine ${logicalId} has no fixed StateMachineName`);
+    const roleLogicalId = logicalIdOf(resource.Properties?.RoleArn);
+    if (!roleLogicalId) throw new Error(`state machine ${name} names no role of this stack`);
+    if (machines.has(name)) throw new Error(`two state machines are named ${name}`);
+    machines.set(name, { logicalId, roleLogicalId });
+  }
+  return machines;
+}
+
+/** Logical ID of the named state machine (e.g. fleetflow-canonical-rollout); throws unless the stack has it. */
+export function stateMachineId(template: CfnTemplate, name: string): string {
+  const machine = stateMachines(template).get(name);
+  if (!machine) throw new Error(`no state machine named ${name} among ${[...stateMachines(template).keys()].join(', ')}`);
+  return machine.logicalId;
+}
+
+/** Logical ID of the named state machine's execution role (e.g. fleetflow-canonical-deploy's). */
+export function stateMachineRoleId(template: CfnTemplate, name: string): string {
+  const machine = stateMachines(template).get(name);
+  if (!machine) throw new Error(`no state machine named ${name} among ${[...stateMachines(template).keys()].join(', ')}`);
+  return machine.roleLogicalId;
 }
 
 /**

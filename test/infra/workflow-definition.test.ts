@@ -1,13 +1,17 @@
 /**
- * The deploy workflow as synthesized: the Amazon States Language definition inside the
- * state machine's DefinitionString, with its Fn::Join resolved by the simulator's
- * `fromTemplate`, checked for the properties that keep a rolling release safe: one
- * release per environment (the lock and its release on every exit), rolling batches
- * with a rollback behind every failure, and an approval that no answer cannot pass.
+ * The workflows as synthesized: the Amazon States Language definitions inside the state
+ * machines' DefinitionStrings, with their intrinsics resolved by the simulator's
+ * `fromTemplate`, checked for the properties that keep a rolling release safe. The deploy
+ * workflow (fleetflow-<env>-deploy): one release per environment (the lock and its release
+ * on every exit), tiers rolled segment by segment in child executions whose failure fails
+ * the release into its rollback, and an approval that no answer cannot pass. The rollout
+ * workflow (fleetflow-<env>-rollout), each such child: its batches one at a time, with a
+ * rollback behind every failure.
  */
 import aslValidator from 'asl-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forEachState, fromTemplate, type AslDefinition, type AslState, type TaskTarget } from '../../lib/simulator/definition';
+import { WORKFLOW_TIMEOUT } from '../../lib/fleetflow-stack';
+import { forEachState, fromTemplate, type AslDefinition, type AslState, type LocalStateMachine } from '../../lib/simulator/definition';
 import { canonicalEnvironment, lambdaFunctions, onlyResourceOfType, synthesizeCanonical, type SynthesizedCanonical } from './support';
 
 /** The errors the Lambda service raises for transient failures of an invocation. */
@@ -34,10 +38,17 @@ const INTEGRATION_THROTTLING: Record<string, string[]> = {
   'arn:aws:states:::aws-sdk:sfn:describeExecution': ['Sfn.ThrottlingException'],
   'arn:aws:states:::events:putEvents': ['EventBridge.FailedEntry'],
   'arn:aws:states:::sns:publish.waitForTaskToken': ['SNS.ThrottledException'],
+  // Starting a child past the account's running-executions quota (AWS's own example retries it).
+  'arn:aws:states:::states:startExecution.sync:2': ['StepFunctions.ExecutionLimitExceeded'],
 };
 
-/** Every Task state that is not a FleetFlow Lambda: the direct service integrations, by state name. */
-const EXPECTED_INTEGRATIONS: Record<string, string> = {
+const canonical = canonicalEnvironment();
+const DEPLOY = `fleetflow-${canonical.name}-deploy`;
+const ROLLOUT = `fleetflow-${canonical.name}-rollout`;
+const MACHINES = [DEPLOY, ROLLOUT];
+
+/** Every Task state of the deploy workflow that is not a FleetFlow Lambda: the direct service integrations, by state name. */
+const DEPLOY_INTEGRATIONS: Record<string, string> = {
   'Acquire Lock': 'arn:aws:states:::dynamodb:putItem',
   'Read Lock': 'arn:aws:states:::dynamodb:getItem',
   'Take Over Lock': 'arn:aws:states:::dynamodb:putItem',
@@ -50,12 +61,18 @@ const EXPECTED_INTEGRATIONS: Record<string, string> = {
   'Notify Rolling Back': 'arn:aws:states:::events:putEvents',
   'Notify Succeeded': 'arn:aws:states:::events:putEvents',
   'Notify Failed': 'arn:aws:states:::events:putEvents',
+  'Notify Refused': 'arn:aws:states:::events:putEvents',
+  'Roll Out Segment': 'arn:aws:states:::states:startExecution.sync:2',
+  'Revert Roll Out Segment': 'arn:aws:states:::states:startExecution.sync:2',
 };
+/** The direct integrations of each state machine. The rollout workflow only calls FleetFlow functions. */
+const EXPECTED_INTEGRATIONS: Record<string, Record<string, string>> = { [DEPLOY]: DEPLOY_INTEGRATIONS, [ROLLOUT]: {} };
 
-/** The Map states that iterate over the batches of a tier: the release and the whole-release revert. */
-const BATCH_LOOPS = ['Roll Batches', 'Revert Roll Batches'];
+/** The prefixes of the two Roll Tiers of the deploy workflow: '' for the release, 'Revert ' for the whole-release revert. */
+const ROLLS = ['', 'Revert '];
 
-const canonical = canonicalEnvironment();
+/** A Standard workflow's execution may not run longer than a year. */
+const ONE_YEAR_SECONDS = 365 * 24 * 60 * 60;
 
 interface Retrier {
   ErrorEquals: string[];
@@ -132,8 +149,8 @@ function reachableFrom(states: Record<string, AslState>, start: string): Set<str
   return seen;
 }
 
-/** The ItemProcessor of the named Map state that iterates over the batches of a tier. */
-function batchLoop(definition: AslDefinition, name: string): AslDefinition {
+/** The ItemProcessor of the named Map state. */
+function itemProcessor(definition: AslDefinition, name: string): AslDefinition {
   const loop = allStates(definition).find((s) => s.name === name)?.state.ItemProcessor;
   if (!loop) throw new Error(`the definition has no "${name}" Map with an ItemProcessor`);
   return loop;
@@ -161,9 +178,6 @@ function scopeOf(definition: AslDefinition, name: string): AslDefinition {
   throw new Error(`no state named "${name}"`);
 }
 
-/** The prefix of a batch loop's state names: '' for the release, 'Revert ' for the whole-release revert. */
-const prefixOf = (mapName: string) => mapName.slice(0, mapName.length - 'Roll Batches'.length);
-
 /**
  * The rollback's first state: a Choice on whether the batch's install started (IsPresent $.install),
  * with the state taken when it did and the one taken when it did not.
@@ -179,65 +193,122 @@ function installStartedChoice(loop: AslDefinition, name: string): { started: str
 
 const isCallback = (state: AslState) => /\.waitForTaskToken$|\.sync(:\d+)?$/.test(state.Resource ?? '');
 
-describe('FleetFlow deploy workflow definition', () => {
+describe('FleetFlow workflow definitions', () => {
   let synth: SynthesizedCanonical;
+  /** Every state machine of the stack, by name. */
+  let machines: Map<string, LocalStateMachine>;
+  /** The deploy workflow's definition (the entry a person starts). */
   let definition: AslDefinition;
-  let taskHandlers: Map<string, TaskTarget>;
-  /** Task state name -> the handler module of the FleetFlow function it invokes (Lambda tasks only). */
+  /** The rollout workflow's definition: one segment of a tier's batches, run as a child execution. */
+  let rollout: AslDefinition;
+  /** The ARN the deploy workflow starts its children by. */
+  let rolloutArn: string;
+  /** Per state machine: Task state name -> the handler module of the FleetFlow function it invokes (Lambda tasks only). */
+  let lambdaModulesOf: Map<string, Map<string, string>>;
+  /** Per state machine: Task state name -> the direct integration's resource (integration tasks only). */
+  let integrationsOf: Map<string, Map<string, string>>;
+  /** The deploy workflow's Lambda tasks and direct integrations. */
   let lambdaModules: Map<string, string>;
-  /** Task state name -> the direct integration's resource (integration tasks only). */
   let integrations: Map<string, string>;
-  const tasksOf = (names: Map<string, unknown>) => allStates(definition).filter(({ name, state }) => state.Type === 'Task' && names.has(name));
+  /** The rollout workflow's Lambda tasks. */
+  let rolloutModules: Map<string, string>;
+  const machine = (name: string) => {
+    const found = machines.get(name);
+    if (!found) throw new Error(`no state machine named ${name}`);
+    return found;
+  };
+  /** Every Task state of every state machine whose name is in its machine's map. */
+  const tasksOf = (namesOf: Map<string, Map<string, unknown>>) =>
+    MACHINES.flatMap((m) =>
+      allStates(machine(m).definition)
+        .filter(({ name, state }) => state.Type === 'Task' && namesOf.get(m)!.has(name))
+        .map((task) => ({ ...task, machine: m })),
+    );
   /** Handler modules of the Lambda tasks reachable from `start` over normal transitions. */
-  const modulesOn = (loop: AslDefinition, start: string) => new Set([...reachableFrom(loop.States, start)].flatMap((name) => lambdaModules.get(name) ?? []));
+  const modulesOn = (loop: AslDefinition, start: string, modules: Map<string, string>) =>
+    new Set([...reachableFrom(loop.States, start)].flatMap((name) => modules.get(name) ?? []));
 
   beforeAll(() => {
     synth = synthesizeCanonical();
-    ({ definition, taskHandlers } = fromTemplate(synth.json));
-    lambdaModules = new Map([...taskHandlers].flatMap(([name, t]) => (t.kind === 'lambda' ? [[name, t.module] as const] : [])));
-    integrations = new Map([...taskHandlers].flatMap(([name, t]) => (t.kind === 'integration' ? [[name, t.resource] as const] : [])));
+    const workflows = fromTemplate(synth.json, DEPLOY);
+    machines = new Map([...workflows.byArn.values()].map((m) => [m.name, m]));
+    definition = workflows.entry.definition;
+    rollout = machine(ROLLOUT).definition;
+    rolloutArn = machine(ROLLOUT).arn;
+    lambdaModulesOf = new Map(
+      [...machines].map(([name, m]) => [name, new Map([...m.taskHandlers].flatMap(([task, t]) => (t.kind === 'lambda' ? [[task, t.module] as const] : [])))]),
+    );
+    integrationsOf = new Map(
+      [...machines].map(([name, m]) => [name, new Map([...m.taskHandlers].flatMap(([task, t]) => (t.kind === 'integration' ? [[task, t.resource] as const] : [])))]),
+    );
+    lambdaModules = lambdaModulesOf.get(DEPLOY)!;
+    integrations = integrationsOf.get(DEPLOY)!;
+    rolloutModules = lambdaModulesOf.get(ROLLOUT)!;
   });
   afterAll(() => synth?.cleanup());
 
-  it('is valid Amazon States Language according to asl-validator', () => {
+  it('are the deploy workflow and the rollout workflow it starts', () => {
+    expect([...machines.keys()].sort()).toEqual([...MACHINES].sort());
+  });
+
+  it.each(MACHINES)('%s is valid Amazon States Language according to asl-validator', (name) => {
     // The validator annotates the definition it is given, so hand it a copy.
-    const result = aslValidator(structuredClone(definition));
+    const result = aslValidator(structuredClone(machine(name).definition));
 
     expect(result.errorsText('\n'), 'asl-validator errors').toBe('');
     expect(result.isValid).toBe(true);
   });
 
-  it('bounds every execution with a definition-level TimeoutSeconds', () => {
-    expect(definition.TimeoutSeconds).toEqual(expect.any(Number));
-    expect(definition.TimeoutSeconds as number).toBeGreaterThan(0);
-    expect(definition.TimeoutSeconds as number).toBeLessThanOrEqual(24 * 60 * 60);
+  it.each(MACHINES)('bounds every execution of %s with a definition-level TimeoutSeconds: the workflow timeout', (name) => {
+    const timeout = machine(name).definition.TimeoutSeconds;
+
+    expect(timeout).toEqual(expect.any(Number));
+    expect(timeout as number).toBeGreaterThan(0);
+    expect(timeout as number).toBeLessThanOrEqual(ONE_YEAR_SECONDS);
+    expect(timeout).toBe(WORKFLOW_TIMEOUT.toSeconds());
   });
 
-  it('invokes a FleetFlow function or one of the known direct integrations from every Task state', () => {
-    const tasks = allStates(definition).filter(({ state }) => state.Type === 'Task');
+  it('invokes a FleetFlow function or one of the known direct integrations from every Task state of every state machine', () => {
     const handlers = new Set(lambdaFunctions(synth.json).map((f) => f.handler));
+    const invoked = new Set(MACHINES.flatMap((m) => [...lambdaModulesOf.get(m)!.values()]));
 
-    expect(tasks.length).toBeGreaterThan(0);
-    expect([...taskHandlers.keys()].sort()).toEqual(tasks.map(({ name }) => name).sort());
-    // Lambda tasks invoke this stack's functions, and every function is invoked by some task.
-    expect([...lambdaModules.values()].filter((module) => !handlers.has(module)), 'tasks invoking an unknown module').toEqual([]);
-    expect([...handlers].filter((handler) => ![...lambdaModules.values()].includes(handler)).sort(), 'functions no task invokes').toEqual([]);
-    // Any other direct integration is a new permission of the state machine: review it, then list it here.
-    expect(Object.fromEntries(integrations)).toEqual(EXPECTED_INTEGRATIONS);
+    for (const m of MACHINES) {
+      const tasks = allStates(machine(m).definition).filter(({ state }) => state.Type === 'Task');
+      const modules = [...lambdaModulesOf.get(m)!.values()];
+      expect(tasks.length, m).toBeGreaterThan(0);
+      expect([...machine(m).taskHandlers.keys()].sort(), m).toEqual(tasks.map(({ name }) => name).sort());
+      // Lambda tasks invoke this stack's functions.
+      expect(modules.filter((module) => !handlers.has(module)), `${m}: tasks invoking an unknown module`).toEqual([]);
+      // Any other direct integration is a new permission of the state machine: review it, then list it here.
+      expect(Object.fromEntries(integrationsOf.get(m)!), m).toEqual(EXPECTED_INTEGRATIONS[m]);
+    }
+    // Every function is invoked by some task of some state machine.
+    expect([...handlers].filter((handler) => !invoked.has(handler)).sort(), 'functions no task invokes').toEqual([]);
   });
 
-  it('retries Lambda service errors and AWS throttling on every Lambda Task state, including those nested in Maps and the Parallel', () => {
-    const tasks = tasksOf(lambdaModules);
-    const missing = tasks.flatMap(({ name, state }) =>
-      [...LAMBDA_SERVICE_ERRORS, ...THROTTLING_ERRORS].filter((error) => !retries(state, error)).map((error) => `${name}: ${error}`),
+  it('starts every child of the deploy workflow from the rollout workflow, and waits for it (startExecution.sync:2)', () => {
+    const starts = tasksOf(integrationsOf).filter(({ state }) => /:states:::states:startExecution/.test(state.Resource ?? ''));
+
+    expect(starts.map(({ machine: m, name }) => `${m}: ${name}`).sort()).toEqual(ROLLS.map((prefix) => `${DEPLOY}: ${prefix}Roll Out Segment`).sort());
+    for (const { name, state } of starts) {
+      expect(state.Resource, name).toBe('arn:aws:states:::states:startExecution.sync:2');
+      expect((state.Parameters as { StateMachineArn?: string }).StateMachineArn, name).toBe(rolloutArn);
+    }
+  });
+
+  it('retries Lambda service errors and AWS throttling on every Lambda Task state of both workflows, including those nested in Maps and the Parallel', () => {
+    const tasks = tasksOf(lambdaModulesOf);
+    const missing = tasks.flatMap(({ machine: m, name, state }) =>
+      [...LAMBDA_SERVICE_ERRORS, ...THROTTLING_ERRORS].filter((error) => !retries(state, error)).map((error) => `${m}: ${name}: ${error}`),
     );
 
-    expect(tasks.length).toBe(lambdaModules.size);
+    expect(tasks.length).toBe(MACHINES.reduce((n, m) => n + lambdaModulesOf.get(m)!.size, 0));
+    expect(tasks.some(({ machine: m }) => m === ROLLOUT)).toBe(true);
     expect(missing, 'Task states that do not retry these errors').toEqual([]);
   });
 
   it("retries its service's throttling on every request-response integration Task state (lock, lock holder, notifications)", () => {
-    const tasks = tasksOf(integrations).filter(({ state }) => !isCallback(state));
+    const tasks = tasksOf(integrationsOf).filter(({ state }) => !isCallback(state));
     const missing = tasks.flatMap(({ name, state }) => {
       const errors = INTEGRATION_THROTTLING[state.Resource!];
       if (!errors) return [`${name}: no known throttling errors for ${state.Resource}`];
@@ -248,10 +319,10 @@ describe('FleetFlow deploy workflow definition', () => {
     expect(missing, 'integration Task states that do not retry these errors').toEqual([]);
   });
 
-  // Without it, one throttled approval publish would be caught by States.ALL and roll back a release
-  // that passed its bake.
-  it("retries its service's throttling on every callback (task token) Task state", () => {
-    const tasks = tasksOf(integrations).filter(({ state }) => isCallback(state));
+  // Without it, one throttled approval publish (or one child started past the quota) would be caught by
+  // States.ALL and roll back a release that had nothing wrong with it.
+  it("retries its service's throttling on every callback (task token) and child-execution Task state", () => {
+    const tasks = tasksOf(integrationsOf).filter(({ state }) => isCallback(state));
     const missing = tasks.flatMap(({ name, state }) =>
       (INTEGRATION_THROTTLING[state.Resource!] ?? ['(no known throttling errors)']).filter((error) => !retries(state, error)).map((error) => `${name}: ${error}`),
     );
@@ -260,118 +331,185 @@ describe('FleetFlow deploy workflow definition', () => {
     expect(missing, 'callback Task states that do not retry these errors').toEqual([]);
   });
 
-  it('times out every Lambda Task state no sooner than the function it invokes', () => {
+  it('times out every Lambda Task state of both workflows no sooner than the function it invokes', () => {
     const timeoutByHandler = new Map(lambdaFunctions(synth.json).map((f) => [f.handler, f.properties.Timeout as number]));
+    const tasks = tasksOf(lambdaModulesOf);
 
-    for (const { name, state } of tasksOf(lambdaModules)) {
+    expect(tasks.length).toBeGreaterThan(0);
+    for (const { machine: m, name, state } of tasks) {
+      const module = lambdaModulesOf.get(m)!.get(name)!;
       expect(state.TimeoutSeconds, `${name} has no TimeoutSeconds`).toEqual(expect.any(Number));
-      const lambdaTimeout = timeoutByHandler.get(lambdaModules.get(name)!)!;
-      expect(lambdaTimeout, `${name}: no timeout for ${lambdaModules.get(name)}`).toEqual(expect.any(Number));
+      const lambdaTimeout = timeoutByHandler.get(module)!;
+      expect(lambdaTimeout, `${name}: no timeout for ${module}`).toEqual(expect.any(Number));
       expect(state.TimeoutSeconds as number, `${name} gives up before its Lambda can time out`).toBeGreaterThanOrEqual(lambdaTimeout);
     }
   });
 
-  it('bounds every callback (task token) Task state with a TimeoutSeconds, and never retries its timeout', () => {
-    const callbacks = tasksOf(integrations).filter(({ state }) => isCallback(state));
+  it('bounds every callback (task token) and child-execution Task state with a TimeoutSeconds, and never retries its timeout', () => {
+    const callbacks = tasksOf(integrationsOf).filter(({ state }) => isCallback(state));
 
-    expect(callbacks.map(({ name }) => name)).toEqual(['Request Approval']);
+    expect(callbacks.map(({ name }) => name).sort()).toEqual(['Request Approval', ...ROLLS.map((prefix) => `${prefix}Roll Out Segment`)].sort());
     for (const { name, state } of callbacks) {
       expect(state.TimeoutSeconds, `${name} waits for ever`).toEqual(expect.any(Number));
       expect(state.TimeoutSeconds as number).toBeGreaterThan(0);
-      // A retried timeout would ask again instead of counting silence as a rejection.
+      // A retried timeout would ask again instead of counting silence as a rejection, or start a second child.
       expect(retries(state, 'States.Timeout'), `${name} retries States.Timeout`).toBe(false);
     }
   });
 
-  it.each(BATCH_LOOPS)('catches every error of every Task state in the batch loop of %s', (mapName) => {
-    const loop = batchLoop(definition, mapName);
-    const tasks = allStates(loop).filter(({ state }) => state.Type === 'Task');
+  describe('rollout workflow: the batches of a segment', () => {
+    /** The state each batch starts in: the rule of the Choice after the segment's start. */
+    let batchStart: string;
+    /** The state the segment's batches loop through between batches. */
+    let moreBatches: string;
+    const module = (name: string) => rolloutModules.get(name);
 
-    expect(tasks.length).toBeGreaterThan(0);
-    const uncaught = tasks.filter(({ state }) => catchAllTarget(state) === undefined).map(({ name }) => name);
-    expect(uncaught, 'Task states in the batch loop without a States.ALL Catch').toEqual([]);
+    beforeAll(() => {
+      const start = rollout.States[rollout.StartAt]!;
+      expect(start.Type, `${rollout.StartAt} is not a Pass`).toBe('Pass');
+      moreBatches = start.Next as string;
+      const choice = rollout.States[moreBatches]!;
+      expect(choice.Type, `${moreBatches} is not a Choice`).toBe('Choice');
+      const rules = choice.Choices as Array<{ Next: string }>;
+      expect(rules).toHaveLength(1);
+      batchStart = rules[0]!.Next;
+    });
+
+    it('loops over its batches one after another, and succeeds only once every batch is through', () => {
+      const choice = rollout.States[moreBatches]!;
+      const done = rollout.States[choice.Default as string]!;
+
+      expect(allStates(rollout).filter(({ state }) => ['Map', 'Parallel'].includes(state.Type)).map(({ name }) => name)).toEqual([]);
+      expect(done.Type === 'Succeed' || (done.Type === 'Pass' && done.End === true), `${choice.Default} does not end the segment`).toBe(true);
+      // The only successful end is the one the loop reaches once no batch is left.
+      const ends = Object.entries(rollout.States).filter(([, state]) => state.Type === 'Succeed' || state.End === true);
+      expect(ends.map(([name]) => name)).toEqual([choice.Default]);
+      // Every batch that gets through comes back to the loop.
+      expect(reachableFrom(rollout.States, batchStart).has(moreBatches), `${batchStart} never returns to ${moreBatches}`).toBe(true);
+    });
+
+    it('catches every error of every Task state', () => {
+      const tasks = allStates(rollout).filter(({ state }) => state.Type === 'Task');
+
+      expect(tasks.length).toBeGreaterThan(0);
+      const uncaught = tasks.filter(({ state }) => catchAllTarget(state) === undefined).map(({ name }) => name);
+      expect(uncaught, 'Task states of the rollout workflow without a States.ALL Catch').toEqual([]);
+    });
+
+    it('rolls a batch back when any forward step fails, and restores traffic when the rollback fails', () => {
+      const loop = rollout;
+      // The batch starts by reading its hosts; nothing has changed yet, so a failure there fails the batch as is.
+      expect(module(batchStart)).toBe('deploy/load-batch.ts');
+      expect(loop.States[catchAllTarget(loop.States[batchStart]!)!]!.Type).toBe('Fail');
+      const forward = reachableFrom(loop.States, batchStart);
+      const forwardTasks = [...forward].filter((name) => loop.States[name]!.Type === 'Task' && name !== batchStart);
+
+      // Every forward task falls back to one and the same rollback, which starts by asking whether the install started.
+      const rollbackStarts = new Set(forwardTasks.map((name) => catchAllTarget(loop.States[name]!)));
+      expect(rollbackStarts.size).toBe(1);
+      const [rollbackStart] = [...rollbackStarts] as [string];
+      expect(forward.has(rollbackStart)).toBe(false);
+      const { started, notStarted } = installStartedChoice(loop, rollbackStart);
+      expect(rollbackStart).toBe('Install Started?');
+
+      // Install started: take the batch out, drain it, reinstall the previous release, return it, check its health.
+      expect(module(started)).toBe('deploy/take-out-of-traffic.ts');
+      const reinstall = modulesOn(loop, started, rolloutModules);
+      for (const step of ['deploy/check-drained.ts', 'deploy/install-release.ts', 'deploy/check-install.ts', 'deploy/return-to-traffic.ts', 'deploy/check-healthy.ts']) {
+        expect(reinstall.has(step), `${started} never reaches ${step}`).toBe(true);
+      }
+      // Not started: the hosts still run the previous release; they only go back into traffic, by the same return step.
+      expect(notStarted).toBe('Return Batch After Rollback');
+      expect(module(notStarted)).toBe('deploy/return-to-traffic.ts');
+      expect(reachableFrom(loop.States, started).has(notStarted), `${notStarted} is not the return step of the reinstall`).toBe(true);
+      const onlyReturn = modulesOn(loop, notStarted, rolloutModules);
+      expect(onlyReturn.has('deploy/install-release.ts'), `${notStarted} reinstalls hosts whose install never started`).toBe(false);
+      expect(onlyReturn.has('deploy/take-out-of-traffic.ts')).toBe(false);
+      expect(onlyReturn.has('deploy/check-healthy.ts'), `${notStarted} never checks the health of the returned batch`).toBe(true);
+
+      // Every rollback task falls back to putting the batch back into traffic.
+      const rollback = reachableFrom(loop.States, rollbackStart);
+      const rollbackTasks = [...rollback].filter((name) => loop.States[name]!.Type === 'Task');
+      const restores = new Set(rollbackTasks.map((name) => catchAllTarget(loop.States[name]!)));
+      expect(restores.size).toBe(1);
+      const [restore] = [...restores] as [string];
+      expect(rollback.has(restore)).toBe(false);
+      expect(module(restore)).toBe('deploy/return-to-traffic.ts');
+
+      // A rolled-back batch, or a failed rollback, fails the execution: no path ends in success, nor goes on to another batch.
+      const terminal = (names: Iterable<string>) =>
+        [...names].filter((name) => successors(loop.States[name]!).length === 0).map((name) => loop.States[name]!.Type);
+      expect(new Set(terminal(rollback))).toEqual(new Set(['Fail']));
+      expect(new Set(terminal(reachableFrom(loop.States, restore)))).toEqual(new Set(['Fail']));
+      expect(rollback.has(moreBatches), 'a rolled-back batch goes on to the next batch').toBe(false);
+    });
+
+    // Install Release may fail after sending to some hosts: the batch must then count as started, so its
+    // rollback reinstalls the previous release instead of returning half-installed hosts to traffic.
+    it('marks the install started ($.install) before Install Release sends anything, and starts every batch without one', () => {
+      const loop = rollout;
+      const mark = 'Mark Install Started';
+      const install = 'Install Release';
+      const markState = loop.States[mark];
+
+      expect(module(install)).toBe('deploy/install-release.ts');
+      expect(markState?.Type, `${mark} is not a Pass`).toBe('Pass');
+      expect(markState!.ResultPath).toBe('$.install');
+      expect(markState!.Result, `${mark} writes no value to $.install`).toEqual(expect.any(Object));
+      expect(markState!.Next).toBe(install);
+      // The mark is the only way into Install Release: no path from the segment's start avoids it.
+      expect(reachableAvoiding(loop.States, loop.StartAt, mark).has(install), `a path reaches ${install} without ${mark}`).toBe(false);
+      expect(reachableFrom(loop.States, batchStart).has(mark), `${mark} is never reached`).toBe(true);
+      // Nothing before the mark writes $.install, so a failure there still counts as not started.
+      const beforeMark = [...reachableAvoiding(loop.States, loop.StartAt, mark)];
+      expect(beforeMark.filter((name) => /^\$\.install(\.|$)/.test(String(loop.States[name]!.ResultPath))), 'states that write $.install before the mark').toEqual([]);
+      // Each batch starts from a state built afresh (the segment's start, and the step to the next batch),
+      // so the previous batch's $.install never reaches the next batch.
+      const intoLoop = Object.entries(loop.States).filter(([, state]) => successors(state).includes(moreBatches));
+      expect(intoLoop.length).toBeGreaterThanOrEqual(2);
+      for (const [name, state] of intoLoop) {
+        expect(state.Type, `${name} is not a Pass`).toBe('Pass');
+        expect(state.ResultPath ?? '$', `${name} keeps the rest of the state`).toBe('$');
+        expect(state.OutputPath ?? '$', name).toBe('$');
+        const keys = Object.keys((state.Parameters ?? {}) as Record<string, unknown>).map((key) => key.replace(/\.\$$/, ''));
+        expect(keys.length, `${name} builds no state`).toBeGreaterThan(0);
+        expect(keys.filter((key) => key === 'install'), `${name} hands the next batch an $.install`).toEqual([]);
+      }
+
+      // A failure while sending keeps the mark ($.failure, not $.install) and leads to the reinstall.
+      const catcher = catcherFor(loop.States[install]!, 'States.ALL')!;
+      expect(catcher.ResultPath).toBe('$.failure');
+      const { started } = installStartedChoice(loop, catcher.Next);
+      expect(modulesOn(loop, started, rolloutModules).has('deploy/install-release.ts'), `a failed ${install} does not reinstall`).toBe(true);
+    });
+
+    it("checks the tier's alarms after every batch when asked to ($.checkAlarms), before the next batch", () => {
+      const checkAlarms = [...rolloutModules].filter(([, m]) => m === 'deploy/check-alarms.ts').map(([name]) => name);
+      expect(checkAlarms).toHaveLength(1);
+      const [check] = checkAlarms as [string];
+      // The gate is a Choice on $.checkAlarms: true runs the check, anything else goes on.
+      const gate = Object.entries(rollout.States).find(([, state]) => state.Type === 'Choice' && successors(state).includes(check));
+      expect(gate, `no Choice leads to ${check}`).toBeDefined();
+      const [gateName, gateState] = gate!;
+      const rules = gateState.Choices as Array<{ Variable?: string; BooleanEquals?: boolean; Next: string }>;
+      expect(rules.map(({ Next: _next, ...rule }) => rule)).toEqual([{ Variable: '$.checkAlarms', BooleanEquals: true }]);
+      expect(rules[0]!.Next).toBe(check);
+      const nextBatch = gateState.Default as string;
+      expect(rollout.States[check]!.Next).toBe(nextBatch);
+      expect(successors(rollout.States[nextBatch]!)).toEqual([moreBatches]);
+      // No batch reaches the next one without passing the gate.
+      expect(reachableAvoiding(rollout.States, batchStart, gateName).has(nextBatch), `a batch reaches ${nextBatch} around ${gateName}`).toBe(false);
+      // An alarm in ALARM (or any error of the check) rolls the batch back, as a failed health check does.
+      expect(catchAllTarget(rollout.States[check]!)).toBe('Install Started?');
+      // The flag comes with the segment's input and is carried from batch to batch.
+      for (const name of [rollout.StartAt, nextBatch]) {
+        expect((rollout.States[name]!.Parameters as Record<string, unknown>)['checkAlarms.$'], name).toBe('$.checkAlarms');
+      }
+    });
   });
 
-  it.each(BATCH_LOOPS)('%s: rolls a batch back when any forward step fails, and restores traffic when the rollback fails', (mapName) => {
-    const loop = batchLoop(definition, mapName);
-    const module = (name: string) => lambdaModules.get(name);
-    // The batch starts by reading its hosts; nothing has changed yet, so a failure there fails the batch as is.
-    expect(module(loop.StartAt)).toBe('deploy/load-batch.ts');
-    expect(loop.States[catchAllTarget(loop.States[loop.StartAt]!)!]!.Type).toBe('Fail');
-    const forward = reachableFrom(loop.States, loop.StartAt);
-    const forwardTasks = [...forward].filter((name) => loop.States[name]!.Type === 'Task' && name !== loop.StartAt);
-
-    // Every forward task falls back to one and the same rollback, which starts by asking whether the install started.
-    const rollbackStarts = new Set(forwardTasks.map((name) => catchAllTarget(loop.States[name]!)));
-    expect(rollbackStarts.size).toBe(1);
-    const [rollbackStart] = [...rollbackStarts] as [string];
-    expect(forward.has(rollbackStart)).toBe(false);
-    const { started, notStarted } = installStartedChoice(loop, rollbackStart);
-    expect(rollbackStart).toBe(`${prefixOf(mapName)}Install Started?`);
-
-    // Install started: take the batch out, drain it, reinstall the previous release, return it, check its health.
-    expect(module(started)).toBe('deploy/take-out-of-traffic.ts');
-    const reinstall = modulesOn(loop, started);
-    for (const step of ['deploy/check-drained.ts', 'deploy/install-release.ts', 'deploy/check-install.ts', 'deploy/return-to-traffic.ts', 'deploy/check-healthy.ts']) {
-      expect(reinstall.has(step), `${started} never reaches ${step}`).toBe(true);
-    }
-    // Not started: the hosts still run the previous release; they only go back into traffic, by the same return step.
-    expect(notStarted).toBe(`${prefixOf(mapName)}Return Batch After Rollback`);
-    expect(module(notStarted)).toBe('deploy/return-to-traffic.ts');
-    expect(reachableFrom(loop.States, started).has(notStarted), `${notStarted} is not the return step of the reinstall`).toBe(true);
-    const onlyReturn = modulesOn(loop, notStarted);
-    expect(onlyReturn.has('deploy/install-release.ts'), `${notStarted} reinstalls hosts whose install never started`).toBe(false);
-    expect(onlyReturn.has('deploy/take-out-of-traffic.ts')).toBe(false);
-    expect(onlyReturn.has('deploy/check-healthy.ts'), `${notStarted} never checks the health of the returned batch`).toBe(true);
-
-    // Every rollback task falls back to putting the batch back into traffic.
-    const rollback = reachableFrom(loop.States, rollbackStart);
-    const rollbackTasks = [...rollback].filter((name) => loop.States[name]!.Type === 'Task');
-    const restores = new Set(rollbackTasks.map((name) => catchAllTarget(loop.States[name]!)));
-    expect(restores.size).toBe(1);
-    const [restore] = [...restores] as [string];
-    expect(rollback.has(restore)).toBe(false);
-    expect(module(restore)).toBe('deploy/return-to-traffic.ts');
-
-    // A rolled-back batch, or a failed rollback, fails the execution: no path ends in success.
-    const terminal = (names: Iterable<string>) =>
-      [...names].filter((name) => successors(loop.States[name]!).length === 0).map((name) => loop.States[name]!.Type);
-    expect(new Set(terminal(rollback))).toEqual(new Set(['Fail']));
-    expect(new Set(terminal(reachableFrom(loop.States, restore)))).toEqual(new Set(['Fail']));
-  });
-
-  // Install Release may fail after sending to some hosts: the batch must then count as started, so its
-  // rollback reinstalls the previous release instead of returning half-installed hosts to traffic.
-  it.each(BATCH_LOOPS)('%s: marks the install started ($.install) before Install Release sends anything', (mapName) => {
-    const loop = batchLoop(definition, mapName);
-    const prefix = prefixOf(mapName);
-    const mark = `${prefix}Mark Install Started`;
-    const install = `${prefix}Install Release`;
-    const markState = loop.States[mark];
-
-    expect(lambdaModules.get(install)).toBe('deploy/install-release.ts');
-    expect(markState?.Type, `${mark} is not a Pass`).toBe('Pass');
-    expect(markState!.ResultPath).toBe('$.install');
-    expect(markState!.Result, `${mark} writes no value to $.install`).toEqual(expect.any(Object));
-    expect(markState!.Next).toBe(install);
-    // The mark is the only way into Install Release: no path from the batch's start avoids it.
-    expect(reachableAvoiding(loop.States, loop.StartAt, mark).has(install), `a path reaches ${install} without ${mark}`).toBe(false);
-    expect(reachableFrom(loop.States, loop.StartAt).has(mark), `${mark} is never reached`).toBe(true);
-    // Nothing before the mark writes $.install, so a failure there still counts as not started.
-    const itemSelector = (stateNamed(definition, mapName).ItemSelector ?? {}) as Record<string, unknown>;
-    expect(Object.keys(itemSelector).filter((key) => key.replace(/\.\$$/, '') === 'install'), `${mapName} hands each batch an $.install`).toEqual([]);
-    const beforeMark = [...reachableAvoiding(loop.States, loop.StartAt, mark)];
-    expect(beforeMark.filter((name) => /^\$\.install(\.|$)/.test(String(loop.States[name]!.ResultPath))), 'states that write $.install before the mark').toEqual([]);
-
-    // A failure while sending keeps the mark ($.failure, not $.install) and leads to the reinstall.
-    const catcher = catcherFor(loop.States[install]!, 'States.ALL')!;
-    expect(catcher.ResultPath).toBe('$.failure');
-    const { started } = installStartedChoice(loop, catcher.Next);
-    expect(modulesOn(loop, started).has('deploy/install-release.ts'), `a failed ${install} does not reinstall`).toBe(true);
-  });
-
-  it('waits between polls with a pause computed by the check (SecondsPath), never a fixed sleep', () => {
-    const waits = allStates(definition).filter(({ state }) => state.Type === 'Wait');
+  it('waits between polls with a pause computed by the check (SecondsPath), never a fixed sleep, in both workflows', () => {
+    const waits = MACHINES.flatMap((m) => allStates(machine(m).definition).filter(({ state }) => state.Type === 'Wait'));
 
     expect(waits.length).toBeGreaterThan(0);
     for (const { name, state } of waits) {
@@ -381,23 +519,80 @@ describe('FleetFlow deploy workflow definition', () => {
     }
   });
 
-  it('rolls (and reverts) one tier and one batch at a time', () => {
+  it('rolls (and reverts) one tier, and in it one segment, at a time', () => {
     const maps = allStates(definition).filter(({ state }) => state.Type === 'Map');
 
-    expect(maps.map(({ name }) => name).sort()).toEqual(['Revert Roll Batches', 'Revert Roll Tiers', 'Roll Batches', 'Roll Tiers']);
+    expect(maps.map(({ name }) => name).sort()).toEqual(['Revert Roll Segments', 'Revert Roll Tiers', 'Roll Segments', 'Roll Tiers']);
     for (const { name, state } of maps) expect(state.MaxConcurrency, name).toBe(1);
+    for (const prefix of ROLLS) {
+      expect(itemProcessor(definition, `${prefix}Roll Tiers`).StartAt).toBe(`${prefix}Roll Segments`);
+      expect(itemProcessor(definition, `${prefix}Roll Segments`).StartAt).toBe(`${prefix}Roll Out Segment`);
+    }
   });
 
-  it('checks the tier alarms after every batch of the release, and runs the revert with the same pipeline', () => {
-    const forward = batchLoop(definition, 'Roll Batches');
-    const revert = batchLoop(definition, 'Revert Roll Batches');
-    const modules = (loop: AslDefinition) => new Set(Object.keys(loop.States).flatMap((name) => lambdaModules.get(name) ?? []));
+  it("gates the release's batches on their tiers' alarms, never the revert's (the bad release may still fire them)", () => {
+    for (const [prefix, checkAlarms] of [
+      ['', true],
+      ['Revert ', false],
+    ] as const) {
+      const tiers = stateNamed(definition, `${prefix}Roll Tiers`).ItemSelector as Record<string, unknown>;
+      const segments = stateNamed(definition, `${prefix}Roll Segments`).ItemSelector as Record<string, unknown>;
+      const input = (stateNamed(definition, `${prefix}Roll Out Segment`).Parameters as { Input: Record<string, unknown> }).Input;
+      expect(tiers.checkAlarms, `${prefix}Roll Tiers`).toBe(checkAlarms);
+      expect(segments['checkAlarms.$'], `${prefix}Roll Segments`).toBe('$.checkAlarms');
+      expect(input['checkAlarms.$'], `${prefix}Roll Out Segment`).toBe('$.checkAlarms');
+    }
+  });
 
-    expect(modules(forward).has('deploy/check-alarms.ts')).toBe(true);
-    // The revert is the release pipeline with its state names prefixed, minus the alarm gate.
-    const unprefixed = Object.keys(revert.States).map((name) => name.replace(/^Revert /, ''));
-    expect(Object.keys(revert.States).every((name) => name.startsWith('Revert '))).toBe(true);
-    expect(unprefixed.sort()).toEqual(Object.keys(forward.States).filter((name) => name !== 'Check Alarms').sort());
+  it.each(ROLLS)("%sRoll Tiers: a failed segment fails the tier with the child's own error, and is never run again", (prefix) => {
+    const segment = itemProcessor(definition, `${prefix}Roll Segments`);
+    const task = segment.States[`${prefix}Roll Out Segment`]!;
+    const catcher = catcherFor(task, 'States.ALL');
+
+    // A failed child already rolled its batch back: starting it again would roll the bad release out once more.
+    expect(retries(task, 'States.TaskFailed'), 'retries a failed child').toBe(false);
+    expect(retries(task, 'States.Timeout'), 'retries a timed-out child').toBe(false);
+    expect(catcher?.ResultPath).toBe('$.failure');
+    // Every path from the catch ends in a Fail that reports $.failure: the Map fails, and so does its tier.
+    const afterCatch = reachableFrom(segment.States, catcher!.Next);
+    const ends = [...afterCatch].filter((name) => successors(segment.States[name]!).length === 0);
+    expect(ends.length).toBeGreaterThan(0);
+    for (const name of ends) {
+      expect(segment.States[name]!.Type, name).toBe('Fail');
+      expect(segment.States[name]!.ErrorPath, name).toBe('$.failure.Error');
+      expect(segment.States[name]!.CausePath, name).toBe('$.failure.Cause');
+    }
+    // The child's failure arrives as States.TaskFailed with its description as JSON; its own Error and Cause are taken out of it.
+    const unwrap = segment.States[catcher!.Next]!;
+    expect(unwrap.Type).toBe('Choice');
+    const parse = (unwrap.Choices as Array<{ Next: string }>).map((rule) => rule.Next);
+    expect(parse).toHaveLength(1);
+    expect(JSON.stringify(unwrap.Choices)).toContain('States.TaskFailed');
+    expect((segment.States[parse[0]!]!.Parameters as Record<string, unknown>)['detail.$']).toBe('States.StringToJson($.failure.Cause)');
+    const take = [...afterCatch].filter((name) => segment.States[name]!.ResultPath === '$.failure');
+    expect(take).toHaveLength(1);
+    expect(segment.States[take[0]!]!.Parameters).toEqual({ 'Error.$': '$.childFailure.detail.Error', 'Cause.$': '$.childFailure.detail.Cause' });
+    // Nothing inside the tier catches it.
+    expect(stateNamed(definition, `${prefix}Roll Segments`).Catch, `${prefix}Roll Segments catches a failed segment`).toBeUndefined();
+  });
+
+  it('rolls the release back when a segment fails, and fails the rollback when a revert segment fails', () => {
+    const scope = scopeOf(definition, 'Roll Tiers');
+    const release = scope.States['Roll Tiers']!;
+    const revert = scope.States['Revert Roll Tiers']!;
+
+    // A failed tier goes to the failure policy, which reverts every tier unless the environment says halt.
+    expect(catcherFor(release, 'States.ALL')?.Next).toBe('Failure Policy?');
+    expect(catcherFor(release, 'States.ALL')?.ResultPath).toBe('$.failure');
+    expect(lambdaModules.get(scope.States['Failure Policy?']!.Default as string)).toBe('deploy/plan-rollback.ts');
+    expect(reachableFrom(scope.States, 'Failure Policy?').has('Revert Roll Tiers')).toBe(true);
+    // A failed revert ends the release as failed, never as rolled back, nor as released.
+    const afterRevertFailure = reachableFrom(scope.States, catcherFor(revert, 'States.ALL')!.Next);
+    expect(afterRevertFailure.has('Record Release')).toBe(false);
+    expect(new Set([...afterRevertFailure].filter((name) => isTerminal(scope.States[name]!)).map((name) => scope.States[name]!.Type))).toEqual(new Set(['Fail']));
+    // The release's own failure stays where it was, to be reported with the rollback's.
+    expect(catcherFor(revert, 'States.ALL')?.ResultPath).toEqual(expect.stringMatching(/^\$\./));
+    expect(catcherFor(revert, 'States.ALL')?.ResultPath).not.toBe('$.failure');
   });
 
   describe('environment lock', () => {
@@ -411,8 +606,9 @@ describe('FleetFlow deploy workflow definition', () => {
       top = definition.States;
     });
 
-    it('takes the lock before anything else, and enters Run Release only holding it', () => {
-      // Before Acquire Lock only states that touch nothing (Pass, Choice) may run.
+    it('only plans (or refuses) before it takes the lock, and enters Run Release only holding it', () => {
+      // Before Acquire Lock only states that touch nothing (Pass, Choice, Fail) may run, and two tasks: the
+      // plan, which reads the fleet, and the notification that it was refused.
       const before: string[] = [];
       const walk = (name: string) => {
         if (name === 'Acquire Lock' || before.includes(name)) return;
@@ -421,8 +617,18 @@ describe('FleetFlow deploy workflow definition', () => {
       };
       walk(definition.StartAt);
       expect(top['Acquire Lock'], 'no Acquire Lock state at the top level').toBeDefined();
-      expect(before.filter((name) => !['Pass', 'Choice'].includes(top[name]!.Type)), 'states that run before the lock is taken').toEqual([]);
+      expect(before.filter((name) => !['Pass', 'Choice', 'Fail'].includes(top[name]!.Type)).sort(), 'states that run before the lock is taken').toEqual([
+        'Notify Refused',
+        'Plan Release',
+      ]);
+      expect(lambdaModules.get('Plan Release')).toBe('deploy/plan-release.ts');
+      expect(integrations.get('Notify Refused')).toBe('arn:aws:states:::events:putEvents');
       expect(before).not.toContain('Run Release');
+      // A plan goes on to the lock; a refused one ends the execution, without ever reaching the lock.
+      expect(top['Plan Release']!.Next).toBe('Acquire Lock');
+      const refused = reachableFrom(top, catchAllTarget(top['Plan Release']!)!);
+      expect(refused.has('Acquire Lock'), 'a refused plan reaches the lock').toBe(false);
+      expect([...refused].filter((name) => isTerminal(top[name]!)).map((name) => top[name]!.Type)).toEqual(['Fail']);
       expect(top['Run Release']?.Type).toBe('Parallel');
       expect(top['Run Release']?.Branches).toHaveLength(1);
       // The lock is held after a successful Acquire Lock or Take Over Lock, and only then.

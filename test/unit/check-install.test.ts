@@ -272,8 +272,32 @@ describe('checkInstall', () => {
     expect(result).toEqual({ ...phase, done: true, waitSeconds: 0, tookSeconds: 60 });
     expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(CreateTagsCommand, {
       Resources: [hosts[0]!.id, hosts[1]!.id],
-      Tags: [{ Key: 'fleetflow:release', Value: '2.0.0' }],
+      Tags: [
+        { Key: 'fleetflow:release', Value: '2.0.0' },
+        { Key: 'fleetflow:previous-release', Value: hosts[0]!.previous },
+      ],
     });
+  });
+
+  it('records, per host, the release each one came from, for a rollback after a restart', async () => {
+    // Prepare: one host came from 1.0.0, the other from 1.1.0
+    const mixed = [webHost(1, '1.0.0'), webHost(2, '1.1.0')];
+    invocations(mixed.map((h) => ({ InstanceId: h.id, Status: 'Success' })));
+
+    // Act
+    await checkInstall(batchInput({ hosts: mixed, phase: phaseAt(60, 840, ['cmd-1']) }));
+
+    // Assess
+    expect(ec2Mock).toHaveReceivedCommandTimes(CreateTagsCommand, 2);
+    for (const host of mixed) {
+      expect(ec2Mock).toHaveReceivedCommandWith(CreateTagsCommand, {
+        Resources: [host.id],
+        Tags: [
+          { Key: 'fleetflow:release', Value: '2.0.0' },
+          { Key: 'fleetflow:previous-release', Value: host.previous },
+        ],
+      });
+    }
   });
 
   it('in a rollback, tags each host with the release it was restored to', async () => {

@@ -86,8 +86,8 @@ describe('check database', () => {
     // Act
     const result = await checkDatabase(databaseInput({ phase }));
 
-    // Assess: 5% of 400 s, within the polling bounds.
-    expect(result).toEqual({ ...phase, done: false, waitSeconds: 20, status: 'backing-up' });
+    // Assess: 20% of 400 s (no expectation), capped at the 30 s polling maximum.
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 30, status: 'backing-up' });
   });
 
   it('is done once a database it waited for is available again', async () => {
@@ -277,7 +277,7 @@ describe('check snapshot', () => {
     const result = await checkSnapshot(databaseInput({ phase }));
 
     // Assess
-    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0 });
+    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0, tookSeconds: 120 });
     expect(rdsMock).toHaveReceivedCommandExactlyOnceWith(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: SNAPSHOT });
   });
 
@@ -289,8 +289,63 @@ describe('check snapshot', () => {
     // Act
     const result = await checkSnapshot(databaseInput({ phase }));
 
+    // Assess: no progress reported, nothing expected: 20% of 400 s is 80 s, capped at the 30 s polling maximum
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 30 });
+  });
+
+  it('looks again when the snapshot would be done at the pace RDS reports (PercentProgress)', async () => {
+    // Prepare
+    rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ Status: 'creating', PercentProgress: 49 }] });
+    const phase = phaseAt(400, 3200);
+
+    // Act
+    const result = await checkSnapshot(databaseInput({ phase }));
+
+    // Assess: 400 s for 49% (counted as 50%): ceil(400 * 100 / 50) = 800 s in all, so 400 s from now
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 400, expectedSeconds: 800 });
+  });
+
+  it('rounds the expectation up and never looks past the deadline', async () => {
+    // Prepare
+    rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ Status: 'creating', PercentProgress: 2 }] });
+    const phase = phaseAt(100, 3500);
+
+    // Act
+    const result = await checkSnapshot(databaseInput({ phase }));
+
+    // Assess: ceil(100 * 100 / 3) = 3334 s in all; 3234 s from now, within the 3500 s left
+    expect(result.expectedSeconds).toBe(3334);
+    expect(result.waitSeconds).toBe(3234);
+
+    // Act: the same pace with 60 s left
+    const late = await checkSnapshot(databaseInput({ phase: phaseAt(100, 60) }));
+
     // Assess
-    expect(result).toEqual({ ...phase, done: false, waitSeconds: 20 });
+    expect(late.waitSeconds).toBe(60);
+  });
+
+  it('steps in 5% of the time spent once the expectation is reached', async () => {
+    // Prepare: 99% after 400 s: ceil(400 * 100 / 100) = 400 s expected, reached now
+    rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ Status: 'creating', PercentProgress: 99 }] });
+    const phase = phaseAt(400, 3200);
+
+    // Act
+    const result = await checkSnapshot(databaseInput({ phase }));
+
+    // Assess: 5% of 400 s
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 20, expectedSeconds: 400 });
+  });
+
+  it.each([0, 100])('keeps the expectation it had when RDS reports %i percent', async (percent) => {
+    // Prepare
+    rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ Status: 'creating', PercentProgress: percent }] });
+    const phase = { ...phaseAt(400, 3200), expectedSeconds: 500 };
+
+    // Act
+    const result = await checkSnapshot(databaseInput({ phase }));
+
+    // Assess: 500 - 400 s
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 100 });
   });
 
   it('does not wait past the deadline for a snapshot still being created', async () => {
@@ -338,7 +393,7 @@ describe('check snapshot', () => {
     const result = await checkSnapshot(databaseInput({ phase }));
 
     // Assess
-    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0 });
+    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0, tookSeconds: 3610 });
   });
 
   // Handler bug: same as Check Database — RDS answers an unknown snapshot identifier with
@@ -390,6 +445,24 @@ describe('run migration', () => {
       Comment: 'fleetflow migrate canonical-db to 2.0.0',
     });
     expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 1_800_000, done: false, waitSeconds: 2, commandIds: ['cmd-migrate'] });
+  });
+
+  it('looks first after the duration the environment declares for the migration', async () => {
+    // Prepare
+    const database = databasePlan({ migration: { ...databasePlan().migration, expectedSeconds: 300 } });
+
+    // Act
+    const phase = await runMigration(databaseInput({ database }));
+
+    // Assess
+    expect(phase).toEqual({
+      startedAt: NOW,
+      deadline: NOW + 1_800_000,
+      done: false,
+      waitSeconds: 300,
+      expectedSeconds: 300,
+      commandIds: ['cmd-migrate'],
+    });
   });
 
   it('runs on the plan\'s runner only, whichever host that is', async () => {
@@ -451,21 +524,36 @@ describe('check migration', () => {
     const result = await checkMigration(databaseInput({ phase }));
 
     // Assess
-    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0 });
+    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0, tookSeconds: 60 });
     expect(ssmMock).toHaveReceivedCommandWith(ListCommandInvocationsCommand, { CommandId: 'cmd-migrate' });
   });
 
   it('keeps polling while the migration runs', async () => {
     // Prepare
     invocation('InProgress');
-    const phase = phaseAt(200, 1600, ['cmd-migrate']);
+    const phase = phaseAt(100, 1700, ['cmd-migrate']);
 
     // Act
     const result = await checkMigration(databaseInput({ phase }));
 
-    // Assess
-    expect(result).toEqual({ ...phase, waitSeconds: 10 });
+    // Assess: 20% of the 100 s spent
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 20 });
     expect(ssmMock).not.toHaveReceivedCommand(CancelCommandCommand);
+  });
+
+  it('past its declared duration, looks again in small steps, then backs off', async () => {
+    // Prepare
+    invocation('InProgress');
+    const near = { ...phaseAt(310, 1490, ['cmd-migrate']), expectedSeconds: 300 };
+    const beyond = { ...phaseAt(460, 1340, ['cmd-migrate']), expectedSeconds: 300 };
+
+    // Act
+    const nearResult = await checkMigration(databaseInput({ phase: near }));
+    const beyondResult = await checkMigration(databaseInput({ phase: beyond }));
+
+    // Assess: 5% of 310 s = 15.5 s, rounded up; past 1.5 x 300 s, 20% of 460 s = 92 s, capped at 30 s
+    expect(nearResult).toEqual({ ...near, done: false, waitSeconds: 16 });
+    expect(beyondResult).toEqual({ ...beyond, done: false, waitSeconds: 30 });
   });
 
   it('fails with MigrationFailedError naming the runner, the status and the snapshot to restore from', async () => {

@@ -36,8 +36,27 @@ describe('parseEnvironment', () => {
     const web = env.tiers.find((t) => t.name === 'web');
     expect(web && isHostTier(web)).toBe(true);
     if (!web || !isHostTier(web)) return;
-    expect(web.install).toEqual({ document: 'FleetFlow-InstallRelease', parameters: { component: ['storefront'] }, timeoutSeconds: 900 });
+    expect(web.install).toEqual({
+      document: 'FleetFlow-InstallRelease',
+      parameters: { component: ['storefront'] },
+      timeoutSeconds: 900,
+      expectedSeconds: 40,
+    });
     expect(web.batch).toEqual({ maxUnavailable: 1, minHealthyPercent: 50 });
+  });
+
+  it('refuses an install expected to run longer than its timeout', () => {
+    // Prepare
+    const raw = canonicalWith((env) => {
+      env.tiers[2].install.expectedSeconds = 901;
+    });
+
+    // Act
+    const problems = problemsOf(raw);
+
+    // Assess
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^tiers\[2\]\.install\.expectedSeconds: expectedSeconds must not exceed timeoutSeconds/);
   });
 
   it('names the field and the value received when minHealthyPercent is out of range', () => {

@@ -230,8 +230,9 @@ describe('planRelease', () => {
       environment: 'canonical',
       name: 'web',
       role: 'web',
+      hostTags: { 'fleetflow:environment': 'canonical', 'fleetflow:tier': 'web' },
       traffic: { kind: 'target-group', targetGroupArns: [tgArn('canonical-web')] },
-      install: { document: 'FleetFlow-InstallRelease', parameters: { component: ['storefront'] }, timeoutSeconds: 900 },
+      install: { document: 'FleetFlow-InstallRelease', parameters: { component: ['storefront'] }, timeoutSeconds: 900, expectedSeconds: 40 },
       drainTimeoutSeconds: 180,
       healthTimeoutSeconds: 300,
       healthyAfterSeconds: 30,
@@ -524,11 +525,21 @@ describe('planRelease', () => {
     // Act
     const plan = await handler(event({ release: '2.0.0' }));
 
-    // Assess
+    // Assess: each tier travels as its key prefix and segments, its batches' hosts are in the table
     expect(plan.batchCount).toBe(4);
-    expect(plan.tiers.map((t) => t.batches.map((b) => b.size))).toEqual([[1, 1], [1, 1]]);
+    expect(plan.tiers.map((t) => ({ name: t.spec.name, batchCount: t.batchCount, keyPrefix: t.keyPrefix, segments: t.segments }))).toEqual([
+      { name: 'middle', batchCount: 2, keyPrefix: 'canonical#deploy-2-0-0#release#middle', segments: [{ first: 0, last: 1 }] },
+      { name: 'web', batchCount: 2, keyPrefix: 'canonical#deploy-2-0-0#release#web', segments: [{ first: 0, last: 1 }] },
+    ]);
+    expect(plan.alreadyReleasedCount).toBe(0);
+    expect(plan.alreadyReleasedSample).toEqual([]);
     const written = dynamoMock.commandCalls(BatchWriteItemCommand).flatMap((c) => c.args[0].input.RequestItems!['plan-table']!);
-    expect(written.map((w) => w.PutRequest!.Item!.pk!.S)).toEqual(plan.tiers.flatMap((t) => t.batches.map((b) => b.key)));
+    expect(written.map((w) => w.PutRequest!.Item!.pk!.S)).toEqual([
+      'canonical#deploy-2-0-0#release#middle#0',
+      'canonical#deploy-2-0-0#release#middle#1',
+      'canonical#deploy-2-0-0#release#web#0',
+      'canonical#deploy-2-0-0#release#web#1',
+    ]);
     expect(JSON.parse(written[0]!.PutRequest!.Item!.hosts!.S!)).toEqual([expect.objectContaining({ name: 'middle-1', previous: '1.0.0' })]);
     expect(Number(written[0]!.PutRequest!.Item!.expiresAt!.N)).toBeGreaterThan(Date.now() / 1000);
     dynamoMock.restore();
@@ -680,6 +691,7 @@ describe('application release', () => {
         document: 'FleetFlow-ApplyMigration',
         parameters: { databaseSecret: ['/canonical/database/migrator-password'] },
         timeoutSeconds: 1800,
+        expectedSeconds: 45,
       },
       runner: { id: 'i-0b1', name: 'middle-1', previous: '1.0.0' },
       polling: { minSeconds: 2, maxSeconds: 30 },

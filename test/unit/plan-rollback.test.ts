@@ -406,15 +406,25 @@ describe('plan rollback', () => {
       UnprocessedKeys: {},
     });
     dynamoMock.on(BatchWriteItemCommand).resolves({ UnprocessedItems: {} });
-    const stored = { ...releasePlan([], web), tiers: [{ spec: webTier(), batchCount: 1, batches: [{ key: 'canonical#exec#release#web#0', size: 1 }] }] };
+    const { alreadyReleased: _none, ...plan } = releasePlan([], web);
+    const stored: StoredPlan = {
+      ...plan,
+      tiers: [{ spec: webTier(), batchCount: 1, keyPrefix: 'canonical#exec#release#web', segments: [{ first: 0, last: 0 }] }],
+      alreadyReleasedCount: 0,
+      alreadyReleasedSample: [],
+    };
 
     // Act
     const rollback = await handler({ plan: stored, execution: 'exec' });
 
     // Assess
+    expect(dynamoMock).toHaveReceivedCommandWith(BatchGetItemCommand, {
+      RequestItems: { 'plan-table': { Keys: [{ pk: { S: 'canonical#exec#release#web#0' } }], ConsistentRead: true } },
+    });
     expect(rollback.batchCount).toBe(1);
-    expect(rollback.tiers[0]!.batches).toEqual([{ key: 'canonical#exec#revert#web#0', size: 1 }]);
+    expect(rollback.tiers).toEqual([{ spec: webTier(), batchCount: 1, keyPrefix: 'canonical#exec#revert#web', segments: [{ first: 0, last: 0 }] }]);
     const written = dynamoMock.commandCalls(BatchWriteItemCommand)[0]!.args[0].input.RequestItems!['plan-table']![0]!.PutRequest!.Item!;
+    expect(written.pk!.S).toBe('canonical#exec#revert#web#0');
     expect(JSON.parse(written.hosts!.S!)).toEqual([{ ...web[0], previous: '2.0.0', target: web[0]!.previous }]);
     dynamoMock.restore();
   });

@@ -1,3 +1,4 @@
+import { CreateTagsCommand, DeleteTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   DeregisterTargetsCommand,
   DescribeTargetHealthCommand,
@@ -32,6 +33,8 @@ import {
 
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
 const ssmMock = mockClient(SSMClient);
+/** The out-of-traffic marker (lambdas/shared/traffic-marker.ts) is an EC2 tag. */
+const ec2Mock = mockClient(EC2Client);
 
 
 function target(id: string, State: TargetHealthStateEnum, Reason?: string): TargetHealthDescription {
@@ -50,6 +53,9 @@ function groupsHold(groups: Record<string, TargetHealthDescription[]>): void {
 beforeEach(() => {
   elbMock.reset();
   ssmMock.reset();
+  ec2Mock.reset();
+  ec2Mock.on(CreateTagsCommand).resolves({});
+  ec2Mock.on(DeleteTagsCommand).resolves({});
   elbMock.on(DeregisterTargetsCommand).resolves({});
   elbMock.on(RegisterTargetsCommand).resolves({});
   vi.useFakeTimers({ toFake: ['Date'] });
@@ -91,6 +97,17 @@ describe('takeOutOfTraffic', () => {
 
     // Assess
     expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 180_000, done: false, waitSeconds: 2 });
+  });
+
+  it('looks first at the drain when the previous batch of the tier was drained', async () => {
+    // Prepare
+    groupsHold({ [WEB_TG_ARN]: allHealthy });
+
+    // Act
+    const phase = await takeOutOfTraffic({ ...batchInput({ hosts: hosts.slice(0, 2) }), expected: { drainSeconds: 40 } });
+
+    // Assess
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 180_000, done: false, waitSeconds: 40, expectedSeconds: 40 });
   });
 
   it('refuses without deregistering anything when the rest of the tier is below its minimum', async () => {
@@ -172,7 +189,7 @@ describe('takeOutOfTraffic', () => {
   it('sends the drain document to a clustered tier instead of touching a load balancer', async () => {
     // Prepare
     ssmMock.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-drain' } });
-    const event = batchInput({ tier: webTier({ name: 'middle', traffic: DRAIN_TRAFFIC }), hosts: hosts.slice(0, 2) });
+    const event = { ...batchInput({ tier: webTier({ name: 'middle', traffic: DRAIN_TRAFFIC }), hosts: hosts.slice(0, 2) }), expected: { drainSeconds: 25 } };
 
     // Act
     const phase = await takeOutOfTraffic(event);
@@ -185,7 +202,8 @@ describe('takeOutOfTraffic', () => {
       Comment: 'fleetflow canonical/middle drain batch 1/2',
     });
     expect(elbMock).not.toHaveReceivedAnyCommand();
-    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 180_000, done: false, waitSeconds: 2, commandIds: ['cmd-drain'] });
+    // The first look is when the previous batch's drain was done.
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 180_000, done: false, waitSeconds: 25, expectedSeconds: 25, commandIds: ['cmd-drain'] });
   });
 
   it('fails with DrainFailedError naming the host SSM refuses the drain command for; sent to none of the batch', async () => {
@@ -214,7 +232,7 @@ describe('takeOutOfTraffic', () => {
     const phase = await takeOutOfTraffic(event);
 
     // Assess
-    expect(phase.done).toBe(true);
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 180_000, done: true, waitSeconds: 0, tookSeconds: 0 });
     expect(elbMock).not.toHaveReceivedAnyCommand();
     expect(ssmMock).not.toHaveReceivedAnyCommand();
   });
@@ -235,7 +253,7 @@ describe('checkDrained', () => {
     const phase = await checkDrained(event);
 
     // Assess
-    expect(phase).toEqual({ ...phaseAt(20, 160), done: true, waitSeconds: 0 });
+    expect(phase).toEqual({ ...phaseAt(20, 160), done: true, waitSeconds: 0, tookSeconds: 20 });
     expect(elbMock).toHaveReceivedCommandWith(DescribeTargetHealthCommand, {
       TargetGroupArn: WEB_ADMIN_TG_ARN,
       Targets: [{ Id: batch[0]!.id }, { Id: batch[1]!.id }],
@@ -264,9 +282,9 @@ describe('checkDrained', () => {
     // Act
     const phase = await checkDrained(event);
 
-    // Assess
+    // Assess: 20% of the 100 s spent
     expect(phase.done).toBe(false);
-    expect(phase.waitSeconds).toBe(5);
+    expect(phase.waitSeconds).toBe(20);
   });
 
   it('fails at once with DrainFailedError for a registered target that is stopped or terminated (Target.InvalidState), not counting it drained', async () => {
@@ -343,8 +361,10 @@ describe('checkDrained', () => {
   });
 
   it.each([
+    // Nothing expected: 20% of the time spent, within [2, 30] s and no later than the deadline.
     { elapsed: 0, remaining: 180, expected: 2 },
-    { elapsed: 100, remaining: 80, expected: 5 },
+    { elapsed: 12, remaining: 168, expected: 3 },
+    { elapsed: 100, remaining: 80, expected: 20 },
     { elapsed: 3000, remaining: 600, expected: 30 },
     { elapsed: 170, remaining: 3.5, expected: 4 },
   ])('waits $expected s after $elapsed s with $remaining s left', async ({ elapsed, remaining, expected }) => {
@@ -409,7 +429,7 @@ describe('checkDrained', () => {
     const phase = await checkDrained(event);
 
     // Assess
-    expect(phase).toEqual({ ...phaseAt(10, 170, ['cmd-drain']), done: true, waitSeconds: 0 });
+    expect(phase).toEqual({ ...phaseAt(10, 170, ['cmd-drain']), done: true, waitSeconds: 0, tookSeconds: 10 });
     expect(ssmMock).not.toHaveReceivedCommand(CancelCommandCommand);
   });
 
@@ -483,7 +503,7 @@ describe('returnToTraffic', () => {
     const phase = await returnToTraffic(batchInput({ tier: webTier({ healthyAfterSeconds: 45 }), hosts: batch }));
 
     // Assess
-    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 300_000, done: false, waitSeconds: 45 });
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 300_000, done: false, waitSeconds: 45, expectedSeconds: 45 });
   });
 
   it('never schedules the first health check sooner than the minimum poll', async () => {
