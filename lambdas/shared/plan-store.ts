@@ -21,7 +21,13 @@ import type { DeployPlan, HostRef, StoredPlan, StoredTier } from '../deploy/type
 /** BatchWriteItem takes at most 25 put requests; BatchGetItem at most 100 keys (DynamoDB API reference). */
 const MAX_WRITES_PER_CALL = 25;
 const MAX_KEYS_PER_GET = 100;
-/** A batch's hosts travel in the iteration state: this many stays well under 256 KiB. */
+/**
+ * A batch's hosts travel in the rollout's state, next to the tier, the phases' command IDs
+ * and, after a failure, a cause of at most a few KB; the state must stay under Step
+ * Functions' 262,144 bytes. So a batch is capped by the bytes its hosts take (names can be
+ * up to 255 characters), and, for a readable plan, by a host count.
+ */
+export const MAX_BATCH_HOST_BYTES = 180_000;
 export const MAX_HOSTS_PER_BATCH = 2000;
 const RETENTION_SECONDS = 7 * 24 * 3600;
 /** Unprocessed items are retried this many times, with growing pauses, before giving up. */
@@ -95,6 +101,14 @@ export async function storePlan(plan: DeployPlan, execution: string, prefix = 'r
   const tiers = plan.tiers.map((tier): StoredTier => {
     const keyPrefix = `${plan.environment}#${execution}#${prefix}#${tier.spec.name}`;
     tier.batches.forEach((hosts, index) => {
+      const bytes = Buffer.byteLength(JSON.stringify(hosts));
+      if (bytes > MAX_BATCH_HOST_BYTES) {
+        const fitting = Math.max(1, Math.floor((hosts.length * MAX_BATCH_HOST_BYTES) / bytes));
+        throw new PlanExceedsQuotaError(
+          `tiers.${tier.spec.name}: a batch of ${hosts.length} hosts takes ${bytes} bytes of execution state, over the ${MAX_BATCH_HOST_BYTES} ` +
+            `a batch may use of Step Functions' 262,144; nothing was changed. Lower batch.maxUnavailable to at most ${fitting}`,
+        );
+      }
       if (hosts.length > MAX_HOSTS_PER_BATCH) {
         throw new InvalidInputError(
           `tiers.${tier.spec.name}.batch.maxUnavailable lets ${hosts.length} hosts leave at once; at most ${MAX_HOSTS_PER_BATCH} per batch are supported`,

@@ -35,6 +35,7 @@ const MUTATING_ACTIONS = [
   'elasticloadbalancing:DeregisterTargets',
   'ssm:SendCommand',
   'ec2:CreateTags',
+  'ec2:DeleteTags',
   'rds:CreateDBSnapshot',
   'rds:AddTagsToResource',
   'ssm:PutParameter',
@@ -140,6 +141,11 @@ const NAMED_DOCUMENT_ARNS = new Set([
 /** Each host tier's tag selector, e.g. { "fleetflow:environment": "canonical", "fleetflow:tier": "web" }. */
 const TIER_TAGS = hostTiers.map((t) => t.hosts!.tags);
 const hasDrainCommands = hostTiers.some((t) => t.traffic?.kind === 'drain-command');
+/** Host tiers that FleetFlow takes out of traffic (and marks while they are out): all but those with traffic kind none. */
+const TRAFFIC_TIERS = hostTiers.filter((t) => t.traffic?.kind !== 'none');
+/** The tags FleetFlow writes on hosts: the release record (by Check Install), and the out-of-traffic marker. */
+const RELEASE_RECORD_TAGS = ['fleetflow:previous-release', 'fleetflow:release'];
+const OUT_OF_TRAFFIC_TAG = 'fleetflow:out-of-traffic';
 
 const databaseTier = canonical.tiers.find((t) => t.role === 'data')!;
 const DB_ARN = expectedArn('rds', `db:${databaseTier.database!.instanceIdentifier}`);
@@ -338,7 +344,8 @@ describe('FleetFlow IAM permissions', () => {
         ],
       ],
       ['ssm:CancelCommand', ['deploy/check-drained.ts', 'deploy/check-install.ts', 'database/check-migration.ts']],
-      ['ec2:CreateTags', ['deploy/check-install.ts']],
+      ['ec2:CreateTags', ['deploy/check-install.ts', ...(TRAFFIC_TIERS.length > 0 ? ['deploy/take-out-of-traffic.ts'] : [])]],
+      ['ec2:DeleteTags', TRAFFIC_TIERS.length > 0 ? ['deploy/return-to-traffic.ts'] : []],
       ['rds:CreateDBSnapshot', ['database/create-snapshot.ts']],
       ['rds:AddTagsToResource', ['database/create-snapshot.ts']],
       ['ssm:PutParameter', ['deploy/record-release.ts']],
@@ -577,20 +584,44 @@ describe('FleetFlow IAM permissions', () => {
     });
   });
 
-  describe('release tags', () => {
-    it("lets only Check Install tag instances, only the tier's hosts, and only with fleetflow:release", () => {
-      const grants = allowing(statements, 'ec2:CreateTags');
-
-      expect(rolesAllowing(synth.json, 'ec2:CreateTags')).toEqual([roleOf('check-install')]);
-      expect(grants.length).toBe(TIER_TAGS.length);
+  describe('host tags', () => {
+    /** The tag statements of one role, each checked to name instances of one tier, by that tier's tags, and only the given tag keys. */
+    const tagGrants = (action: string, handler: string, tiers: typeof hostTiers, tagKeys: string[]) => {
+      const grants = allowing(roleStatements(synth.json, roleOf(handler)), action);
+      expect(grants, `${handler} ${action}`).toHaveLength(tiers.length);
       for (const statement of grants) {
         expect(statement.Resource, describeStatement(statement)).toEqual([INSTANCE_ARN]);
         expect(Object.keys(statement.Condition ?? {}).sort(), describeStatement(statement)).toEqual(['ForAllValues:StringEquals', 'StringEquals']);
-        expect(statement.Condition!['ForAllValues:StringEquals']).toEqual({ 'aws:TagKeys': ['fleetflow:release'] });
+        const keys = statement.Condition!['ForAllValues:StringEquals']!['aws:TagKeys'] as string[];
+        expect([...keys].sort(), describeStatement(statement)).toEqual([...tagKeys].sort());
       }
       expect(grants.map((s) => s.Condition!.StringEquals)).toEqual(
-        expect.arrayContaining(TIER_TAGS.map((tags) => withPrefix('aws:ResourceTag', tags))),
+        expect.arrayContaining(tiers.map((t) => withPrefix('aws:ResourceTag', t.hosts!.tags))),
       );
+    };
+
+    it('finds the tiers of environments/canonical.json that FleetFlow takes out of traffic', () => {
+      expect(TRAFFIC_TIERS.length).toBeGreaterThan(0);
+      expect(TRAFFIC_TIERS.length).toBeLessThan(hostTiers.length);
+    });
+
+    it("lets only Check Install write the release record (fleetflow:release, fleetflow:previous-release), only on the tier's hosts", () => {
+      tagGrants('ec2:CreateTags', 'check-install', hostTiers, RELEASE_RECORD_TAGS);
+    });
+
+    it(`lets only Take Out Of Traffic set the ${OUT_OF_TRAFFIC_TAG} marker, only on hosts of tiers it takes out of traffic`, () => {
+      tagGrants('ec2:CreateTags', 'take-out-of-traffic', TRAFFIC_TIERS, [OUT_OF_TRAFFIC_TAG]);
+    });
+
+    it(`lets only Return To Traffic remove a tag, and only the ${OUT_OF_TRAFFIC_TAG} marker of hosts of tiers it puts back`, () => {
+      tagGrants('ec2:DeleteTags', 'return-to-traffic', TRAFFIC_TIERS, [OUT_OF_TRAFFIC_TAG]);
+    });
+
+    it('grants no other tag writes: every ec2:CreateTags and ec2:DeleteTags statement is one of those', () => {
+      const writes = (action: string) => allowing(statements, action).length;
+
+      expect(writes('ec2:CreateTags')).toBe(hostTiers.length + TRAFFIC_TIERS.length);
+      expect(writes('ec2:DeleteTags')).toBe(TRAFFIC_TIERS.length);
     });
   });
 

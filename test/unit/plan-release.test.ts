@@ -22,6 +22,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import canonical from '../../environments/canonical.json';
 import { handler, parseDeployInput, planRelease, RELEASE_TAG, snapshotIdentifier } from '../../lambdas/deploy/plan-release';
+import { OUT_OF_TRAFFIC_TAG } from '../../lambdas/shared/release-tag';
 import { InvalidInputError, InventoryError } from '../../lambdas/shared/errors';
 
 const ec2Mock = mockClient(EC2Client);
@@ -402,6 +403,45 @@ describe('planRelease', () => {
     await expect(act).rejects.toBeInstanceOf(InventoryError);
     await expect(act).rejects.toThrow('tier web: web-2 (i-0c2) not registered in target group canonical-web');
     expect(elbMock).toHaveReceivedCommandWith(DescribeTargetHealthCommand, { TargetGroupArn: tgArn('canonical-web') });
+  });
+
+  it('puts first, and back on the release, a host a stopped FleetFlow execution left out of traffic', async () => {
+    // Prepare: web-2 already carries 2.0.0 (installed before the stop) but was never put back
+    const account = canonicalAccount();
+    const leftOut = instance('i-0c2', 'web-2', '2.0.0');
+    leftOut.Tags!.push({ Key: OUT_OF_TRAFFIC_TAG, Value: 'stopped-execution' });
+    account.instances.web = [[instance('i-0c1', 'web-1', '1.0.0'), leftOut]];
+    account.targetGroups['canonical-web']!.members = ['i-0c1'];
+    useAccount(account);
+
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }));
+
+    // Assess: web-2 is the first batch and, should it fail, goes back to the recorded 1.0.0
+    expect(plan.tiers[1]?.batches).toEqual([
+      [{ id: 'i-0c2', name: 'web-2', previous: '1.0.0' }],
+      [{ id: 'i-0c1', name: 'web-1', previous: '1.0.0' }],
+    ]);
+    expect(plan.alreadyReleased).toEqual([]);
+  });
+
+  it('treats a draining host as out of traffic, and refuses it when FleetFlow did not take it out', async () => {
+    // Prepare: web-2 is being deregistered by someone else
+    const account = canonicalAccount();
+    useAccount(account);
+    elbMock.on(DescribeTargetHealthCommand).callsFake((input: { TargetGroupArn: string }) => ({
+      TargetHealthDescriptions: (input.TargetGroupArn === tgArn('canonical-web') ? ['i-0c1', 'i-0c2'] : ['i-0b1', 'i-0b2']).map((Id) => ({
+        Target: { Id, Port: 80 },
+        TargetHealth: { State: Id === 'i-0c2' ? ('draining' as const) : ('healthy' as const) },
+      })),
+    }));
+
+    // Act
+    const act = planRelease(event({ release: '2.0.0' }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(InventoryError);
+    await expect(act).rejects.toThrow(`tier web: web-2 (i-0c2) not registered in target group canonical-web, and not left out by FleetFlow (no ${OUT_OF_TRAFFIC_TAG} tag)`);
   });
 
   it('rejects alarms that do not exist, naming them', async () => {

@@ -137,6 +137,19 @@ describe('storePlan', () => {
     expect(dynamoMock.commandCalls(BatchWriteItemCommand)[1]!.args[0].input.RequestItems).toEqual(leftOver);
   });
 
+  it('refuses a batch whose hosts would take more than their share of the execution state, whatever the count', async () => {
+    // Prepare: 1,500 hosts (under the count cap) with 255-character names
+    const longNamed = Array.from({ length: 1500 }, (_, i) => ({ ...webHost(i + 1), name: `web-${i + 1}-`.padEnd(255, 'x') }));
+
+    // Act
+    const act = storePlan(planOf([longNamed]), 'exec');
+
+    // Assess: refused with the figures and a batch size that would fit, nothing written
+    await expect(act).rejects.toBeInstanceOf(PlanExceedsQuotaError);
+    await expect(act).rejects.toThrow(/a batch of 1500 hosts takes \d+ bytes of execution state, over the 180000 .* at most \d+/);
+    expect(dynamoMock).toHaveReceivedCommandTimes(BatchWriteItemCommand, 0);
+  });
+
   it(`refuses a batch of more than ${MAX_HOSTS_PER_BATCH} hosts, which would not fit the execution state`, async () => {
     // Prepare
     const huge = Array.from({ length: MAX_HOSTS_PER_BATCH + 1 }, (_, i) => webHost(i + 1));

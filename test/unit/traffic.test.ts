@@ -17,6 +17,7 @@ import { returnToTraffic } from '../../lambdas/deploy/return-to-traffic';
 import { takeOutOfTraffic } from '../../lambdas/deploy/take-out-of-traffic';
 import { DrainFailedError, DrainTimeoutError, HostUnhealthyError, InsufficientCapacityError } from '../../lambdas/shared/errors';
 import { MAX_TARGETS_PER_CALL } from '../../lambdas/shared/target-health';
+import { OUT_OF_TRAFFIC_TAG } from '../../lambdas/shared/release-tag';
 import {
   batchInput,
   DRAIN_TRAFFIC,
@@ -86,6 +87,34 @@ describe('takeOutOfTraffic', () => {
         Targets: [{ Id: hosts[0]!.id }, { Id: hosts[1]!.id }],
       });
     }
+  });
+
+  it('marks the batch out of traffic, with the execution, before deregistering it', async () => {
+    // Prepare
+    groupsHold({ [WEB_TG_ARN]: allHealthy });
+
+    // Act
+    await takeOutOfTraffic(batchInput({ hosts: hosts.slice(0, 2) }));
+
+    // Assess
+    expect(ec2Mock).toHaveReceivedCommandWith(CreateTagsCommand, {
+      Resources: [hosts[0]!.id, hosts[1]!.id],
+      Tags: [{ Key: OUT_OF_TRAFFIC_TAG, Value: 'deploy-2-0-0' }],
+    });
+    // Recorded first: a stop between the two still leaves the mark.
+    expect(ec2Mock.commandCalls(CreateTagsCommand)[0]!.calledBefore(elbMock.commandCalls(DeregisterTargetsCommand)[0]!)).toBe(true);
+  });
+
+  it('does not mark a batch it refuses to take out', async () => {
+    // Prepare: only 1 of 4 healthy hosts would remain; the minimum is 2
+    groupsHold({ [WEB_TG_ARN]: [...allHealthy.slice(0, 2), target(hosts[2]!.id, 'unhealthy'), allHealthy[3]!] });
+
+    // Act
+    const act = takeOutOfTraffic(batchInput({ tier: webTier({ minHealthy: 2 }), hosts: hosts.slice(0, 2) }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(InsufficientCapacityError);
+    expect(ec2Mock).not.toHaveReceivedCommand(CreateTagsCommand);
   });
 
   it('starts the drain phase with the tier\'s drain timeout and the shortest poll', async () => {
@@ -458,6 +487,15 @@ describe('returnToTraffic', () => {
     for (const arn of [WEB_TG_ARN, WEB_ADMIN_TG_ARN]) {
       expect(elbMock).toReceiveCommandWith(RegisterTargetsCommand, { TargetGroupArn: arn, Targets: [{ Id: batch[0]!.id }, { Id: batch[1]!.id }] });
     }
+  });
+
+  it('clears the out-of-traffic mark once the batch is registered again', async () => {
+    // Act
+    await returnToTraffic(batchInput({ hosts: batch }));
+
+    // Assess
+    expect(ec2Mock).toHaveReceivedCommandWith(DeleteTagsCommand, { Resources: [batch[0]!.id, batch[1]!.id], Tags: [{ Key: OUT_OF_TRAFFIC_TAG }] });
+    expect(elbMock).toHaveReceivedCommand(RegisterTargetsCommand);
   });
 
   it('registers every other host and fails with HostUnhealthyError naming the one ELB refuses (not running)', async () => {
