@@ -407,7 +407,7 @@ interface ChildRequest {
  */
 async function startChild(run: Run, request: ChildRequest, children: Array<() => void>): Promise<unknown> {
   const machine = run.workflows.byArn.get(request.StateMachineArn);
-  if (!machine) throw new IntegrationError('StepFunctions.StateMachineDoesNotExistException', `State Machine Does Not Exist: '${request.StateMachineArn}'`);
+  if (!machine) throw new IntegrationError('StepFunctions.StateMachineDoesNotExist', `State Machine Does Not Exist: '${request.StateMachineArn}'`);
   const name = request.Name ?? `child-${String(++childSerial).padStart(6, '0')}`;
   const input = typeof request.Input === 'string' ? JSON.parse(request.Input) : request.Input;
   const startDate = Date.now();

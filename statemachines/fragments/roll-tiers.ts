@@ -7,7 +7,7 @@
  * (States.TaskFailed, cause = the child's DescribeExecution output as JSON); it is read
  * back here, so the parent fails with the child's own error name and cause.
  */
-import type { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
@@ -44,7 +44,13 @@ export function rollTiers(scope: Construct, props: RollTiersProps): sfn.Map {
     // Explicit: a Task without one inherits no useful bound.
     taskTimeout: sfn.Timeout.duration(props.timeout),
   });
-  rollSegment.addRetry({ errors: ['StepFunctions.ExecutionLimitExceeded', 'StepFunctions.SdkClientException'], maxAttempts: 4 });
+  // Starting the child may be throttled or refused for a moment; it started nothing then.
+  rollSegment.addRetry({
+    errors: ['StepFunctions.ExecutionLimitExceeded', 'StepFunctions.ThrottlingException', 'StepFunctions.SdkClientException'],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 4,
+  });
 
   const failed = new sfn.Fail(scope, n('Segment Failed'), { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
   // The cause is the child's DescribeExecution output; its Error and Cause are the child's failure.

@@ -196,6 +196,27 @@ describe('one release per environment at a time', () => {
     expect(account.tables.get(LOCK_TABLE_NAME)!.size).toBe(0);
   });
 
+  it('names the lock, not the fleet, when a second execution plans while a batch of the first is out of traffic', async () => {
+    // Planning runs before the lock: 200 s in, mid-1 is out of its target group, installing.
+    const { reports, childEvents, account } = await simulateExecutions({
+      environment: canonical,
+      input: undefined,
+      executions: [
+        { input: release(), name: 'first' },
+        { input: release({ release: '1.2.0' }), name: 'second', startAfterSeconds: 200 },
+      ],
+    });
+    const [first, second] = reports;
+
+    expect(first!.status).toBe('SUCCEEDED');
+    expect(second!.error).toBe('EnvironmentLockedError');
+    expect(second!.cause).toContain(':first');
+    expect(childEvents[1]).toEqual([]);
+    expect(versions(first!, 'middle')).toEqual({ 'mid-1': '1.1.0', 'mid-2': '1.1.0' });
+    expectSafeEnd(first!);
+    expect(account.tables.get(LOCK_TABLE_NAME)!.size).toBe(0);
+  });
+
   it('lets the next release through once the first has ended', async () => {
     const { reports, account } = await simulateExecutions({
       environment: canonical,
