@@ -66,7 +66,7 @@ export interface SimInvocation {
   readonly requestedAt: number;
   readonly startsAt: number;
   readonly endsAt: number;
-  outcome: 'Success' | 'Failed';
+  outcome: 'Success' | 'Failed' | 'Cancelled' | 'TimedOut';
   status: string;
   details: string;
 }
@@ -150,8 +150,19 @@ export interface AccountFaults {
   readonly patchFail: Set<string>;
   readonly unhealthy: Set<string>;
   readonly drainStuck: Set<string>;
-  /** Remaining throttled calls per service, armed after the service's first few calls. */
-  readonly throttle: Map<string, { after: number; remaining: number }>;
+  /**
+   * Throttling per service: a burst of `remaining` calls, armed after the service's first
+   * `after` calls; or, with `window`, every call from `fromMs` to `toMs` after the start.
+   */
+  readonly throttle: Map<string, { after: number; remaining: number; window?: { fromMs: number; toMs: number } }>;
+  /** Hosts whose service is down before the release starts (`down:HOST`). */
+  readonly down?: Set<string>;
+  /** Hosts stopped or terminated at a virtual time (`stop:HOST@SECONDS`, `terminate:HOST@SECONDS`). */
+  readonly hostLoss?: ReadonlyArray<{ readonly host: string; readonly state: 'stopped' | 'terminated'; readonly atMs: number }>;
+  /** Install invocations of the new release on a host that end in another SSM status (`ssm-status:HOST@STATUS`). */
+  readonly installStatus?: Map<string, 'Cancelled' | 'TimedOut' | 'Undeliverable' | 'Delayed'>;
+  /** Task state name -> the invocations of its handler (1 = the first) that throw a TypeError instead (`error:STATE[@N]`). */
+  readonly taskErrors?: Map<string, Set<number>>;
   /** Alarm name -> virtual milliseconds after the simulation starts. */
   readonly alarmAt: Map<string, number>;
   readonly migrationFail: boolean;
@@ -175,6 +186,8 @@ export const SNAPSHOT_SECONDS = 120;
 /** Seconds the simulated migration document runs. */
 export const MIGRATION_SECONDS = 45;
 /** Seconds a drain, undrain or health document runs. */
+/** Seconds an injected `Delayed` invocation is held before it runs. */
+export const DELAYED_SECONDS = 300;
 export const QUICK_COMMAND_SECONDS: Record<'drain' | 'undrain' | 'health', number> = { drain: 5, undrain: 5, health: 3 };
 
 export class SimulatedAccount {
@@ -227,6 +240,30 @@ export class SimulatedAccount {
       this.schedule(this.startedAt + window.atMs, () => undefined);
       if (window.seconds !== undefined) this.schedule(this.startedAt + window.atMs + window.seconds * 1000, () => undefined);
     }
+    for (const host of this.hosts.values()) {
+      // Down since long before the release: every health check has failed.
+      if (faults.down?.has(host.name)) host.healthTimeline.splice(0, host.healthTimeline.length, { at: 0, healthy: false });
+    }
+    for (const loss of faults.hostLoss ?? []) {
+      const host = [...this.hosts.values()].find((h) => h.name === loss.host);
+      if (host) this.schedule(this.startedAt + loss.atMs, () => this.loseHost(host, loss.state));
+    }
+  }
+
+  /**
+   * A host stopped or terminated under FleetFlow's feet: its service goes down, and Run
+   * Command invocations on it end failed (the agent is gone).
+   */
+  private loseHost(host: SimHost, state: 'stopped' | 'terminated'): void {
+    host.state = state;
+    this.setHealth(host, this.now(), false);
+    for (const command of this.commands.values()) {
+      const invocation = command.invocations.get(host.id);
+      if (invocation && (invocation.status === 'Pending' || invocation.status === 'InProgress' || invocation.status === 'Delayed')) {
+        Object.assign(invocation, { status: 'Failed', details: invocation.status === 'Pending' ? 'Undeliverable' : 'Failed' });
+      }
+    }
+    this.changed();
   }
 
 
@@ -382,7 +419,13 @@ export class SimulatedAccount {
     this.calls.set(service, count);
     this.calls.set(`${service}:${operation}`, (this.calls.get(`${service}:${operation}`) ?? 0) + 1);
     const burst = this.faults.throttle.get(service);
-    if (burst && count > burst.after && burst.remaining > 0) {
+    if (burst?.window) {
+      const since = this.now() - this.startedAt;
+      if (since >= burst.window.fromMs && since < burst.window.toMs) {
+        this.throttledCalls += 1;
+        throw new SimulatedServiceError(throttleCode, 'Rate exceeded', { throttling: true });
+      }
+    } else if (burst && count > burst.after && burst.remaining > 0) {
       burst.remaining -= 1;
       this.throttledCalls += 1;
       throw new SimulatedServiceError(throttleCode, 'Rate exceeded', { throttling: true });
@@ -489,9 +532,45 @@ export class SimulatedAccount {
       unresolved ||
       (role === 'install' && isNewRelease && this.faults.patchFail.has(host.name)) ||
       (role === 'migration' && this.faults.migrationFail);
+    const injected = role === 'install' && isNewRelease ? this.faults.installStatus?.get(host.name) : undefined;
     const invocation: SimInvocation = {
       instanceId: host.id, requestedAt: now, startsAt, endsAt, outcome: fails ? 'Failed' : 'Success', status: 'Pending', details: 'Pending',
     };
+    if (injected === 'Undeliverable') {
+      // The agent never picks it up: Failed / Undeliverable once delivery gives up.
+      Object.assign(invocation, { outcome: 'Failed' });
+      this.schedule(startsAt, () => {
+        if (invocation.status === 'Pending') Object.assign(invocation, { status: 'Failed', details: 'Undeliverable' });
+      });
+      return invocation;
+    }
+    if (injected === 'Delayed') {
+      // SSM holds the command (Delayed) for a while before it runs.
+      const delayMs = DELAYED_SECONDS * 1000;
+      this.schedule(now, () => Object.assign(invocation, { status: 'Delayed', details: 'Delayed' }));
+      this.schedule(now + delayMs, () => {
+        if (invocation.status === 'Delayed') Object.assign(invocation, { status: 'Pending', details: 'Pending' });
+      });
+      Object.assign(invocation, { startsAt: startsAt + delayMs, endsAt: endsAt + delayMs });
+      return this.runInvocation(host, role, invocation, release, isNewRelease, fails);
+    }
+    if (injected === 'Cancelled' || injected === 'TimedOut') {
+      // Someone cancels it, or it runs out its time, halfway: the host is left half-installed.
+      Object.assign(invocation, { outcome: injected, endsAt: startsAt + Math.round((endsAt - startsAt) / 2) });
+    }
+    return this.runInvocation(host, role, invocation, release, isNewRelease, fails || injected !== undefined);
+  }
+
+  /** Schedules an invocation's start (Pending -> InProgress) and its end, and what they do to the host. */
+  private runInvocation(
+    host: SimHost,
+    role: DocumentRole,
+    invocation: SimInvocation,
+    release: string,
+    isNewRelease: boolean,
+    fails: boolean,
+  ): SimInvocation {
+    const { startsAt, endsAt } = invocation;
     this.schedule(startsAt, () => {
       if (invocation.status !== 'Pending') return;
       Object.assign(invocation, { status: 'InProgress', details: 'InProgress' });

@@ -3,7 +3,7 @@
  */
 import type { AccountFaults, DatabaseStatusFault } from './account';
 
-export const FAULT_KINDS = ['patch-fail', 'unhealthy', 'drain-stuck', 'throttle', 'alarm', 'migration-fail', 'approval', 'db-status'] as const;
+export const FAULT_KINDS = ['patch-fail', 'unhealthy', 'drain-stuck', 'throttle', 'alarm', 'migration-fail', 'approval', 'db-status', 'down', 'stop', 'terminate', 'ssm-status', 'error'] as const;
 export const THROTTLEABLE_SERVICES = ['ec2', 'elbv2', 'ssm', 'cloudwatch'] as const;
 
 /** Calls a throttled service answers normally before the burst, and the burst's length. */
@@ -19,7 +19,16 @@ export function noFaults(): AccountFaults {
   return parseFaults([], new Set(), new Set());
 }
 
-export function parseFaults(specs: readonly string[], knownHosts: ReadonlySet<string>, knownAlarms: ReadonlySet<string>): AccountFaults {
+/**
+ * `knownTasks`: the Lambda task states an `error:STATE` fault may name; without it any name
+ * is accepted here (the simulation checks it against its workflows before anything runs).
+ */
+export function parseFaults(
+  specs: readonly string[],
+  knownHosts: ReadonlySet<string>,
+  knownAlarms: ReadonlySet<string>,
+  knownTasks?: ReadonlySet<string>,
+): AccountFaults {
   const databaseStatus: DatabaseStatusFault[] = [];
   const faults: { -readonly [K in keyof AccountFaults]: AccountFaults[K] } = {
     patchFail: new Set(),
@@ -30,6 +39,10 @@ export function parseFaults(specs: readonly string[], knownHosts: ReadonlySet<st
     migrationFail: false,
     approval: undefined,
     databaseStatus,
+    down: new Set(),
+    hostLoss: [],
+    installStatus: new Map(),
+    taskErrors: new Map(),
   };
   for (const spec of specs) {
     if (spec === 'migration-fail') {
@@ -55,12 +68,56 @@ export function parseFaults(specs: readonly string[], knownHosts: ReadonlySet<st
       case 'drain-stuck':
         faults.drainStuck.add(host());
         break;
-      case 'throttle':
-        if (!(THROTTLEABLE_SERVICES as readonly string[]).includes(target)) {
-          throw new InvalidFaultError(`--fault ${spec}: SERVICE must be one of ${THROTTLEABLE_SERVICES.join(', ')}`);
+      case 'throttle': {
+        // throttle:SERVICE is a burst of 8 calls; throttle:SERVICE@SECONDS+DURATION throttles every call in that window.
+        const window = /^([a-z0-9]+)(?:@(\d+)\+(\d+))?$/.exec(target);
+        const service = window?.[1] ?? '';
+        if (!window || !(THROTTLEABLE_SERVICES as readonly string[]).includes(service)) {
+          throw new InvalidFaultError(`--fault ${spec}: use throttle:SERVICE or throttle:SERVICE@SECONDS+DURATION, SERVICE one of ${THROTTLEABLE_SERVICES.join(', ')}`);
         }
-        faults.throttle.set(target, { after: THROTTLE_AFTER_CALLS, remaining: THROTTLE_BURST });
+        faults.throttle.set(service, {
+          after: THROTTLE_AFTER_CALLS,
+          remaining: THROTTLE_BURST,
+          ...(window[2] !== undefined ? { window: { fromMs: Number(window[2]) * 1000, toMs: (Number(window[2]) + Number(window[3])) * 1000 } } : {}),
+        });
         break;
+      }
+      case 'down':
+        faults.down!.add(host());
+        break;
+      case 'stop':
+      case 'terminate': {
+        const at = /^(.+)@(\d+)$/.exec(target);
+        if (!at) throw new InvalidFaultError(`--fault ${spec}: use ${kind}:HOST@SECONDS, e.g. ${kind}:web-2@300`);
+        const [, name, seconds] = at as unknown as [string, string, string];
+        if (!knownHosts.has(name)) throw new InvalidFaultError(`--fault ${spec}: no simulated host is named "${name}"`);
+        (faults.hostLoss as Array<{ host: string; state: 'stopped' | 'terminated'; atMs: number }>).push({
+          host: name,
+          state: kind === 'stop' ? 'stopped' : 'terminated',
+          atMs: Number(seconds) * 1000,
+        });
+        break;
+      }
+      case 'ssm-status': {
+        const at = /^(.+)@(Cancelled|TimedOut|Undeliverable|Delayed)$/.exec(target);
+        if (!at) throw new InvalidFaultError(`--fault ${spec}: use ssm-status:HOST@STATUS, STATUS one of Cancelled, TimedOut, Undeliverable, Delayed`);
+        const [, name, status] = at as unknown as [string, string, 'Cancelled' | 'TimedOut' | 'Undeliverable' | 'Delayed'];
+        if (!knownHosts.has(name)) throw new InvalidFaultError(`--fault ${spec}: no simulated host is named "${name}"`);
+        faults.installStatus!.set(name, status);
+        break;
+      }
+      case 'error': {
+        // The Nth invocation (default: the first) of the task's handler throws a TypeError, once.
+        const at = /^(.+?)(?:@(\d+))?$/.exec(target);
+        const [, state, nth] = at as unknown as [string, string, string | undefined];
+        if (knownTasks && !knownTasks.has(state)) {
+          throw new InvalidFaultError(`--fault ${spec}: no Lambda task state is named "${state}" (tasks: ${[...knownTasks].sort().join(', ')})`);
+        }
+        const n = nth === undefined ? 1 : Number(nth);
+        if (!Number.isSafeInteger(n) || n < 1) throw new InvalidFaultError(`--fault ${spec}: use error:STATE[@N], N the invocation (1 = the first)`);
+        faults.taskErrors!.set(state, new Set([...(faults.taskErrors!.get(state) ?? []), n]));
+        break;
+      }
       case 'alarm': {
         const at = /^(.+)@(\d+)$/.exec(target);
         if (!at) throw new InvalidFaultError(`--fault ${spec}: use alarm:NAME@SECONDS, e.g. alarm:canonical-web-5xx@600`);

@@ -1,0 +1,272 @@
+/**
+ * A seeded fault campaign: many simulated releases of one environment, each with a random
+ * combination and timing of faults drawn from every kind the simulator injects, checked
+ * against the invariants FleetFlow promises during and after every run. A violation is
+ * reported with the run's seed and faults, which `fleetflow simulate deploy --fault ...`
+ * replays exactly (runs are deterministic on the virtual clock).
+ */
+import type { EnvironmentDefinition } from '../environment/model';
+import { isHostTier } from '../environment/model';
+import type { SimulatedAccount } from './account';
+import { LOCK_TABLE_NAME, seedAccount } from './fleet';
+import { noFaults } from './faults';
+import { simulateExecutions, type SimulationReport } from './simulate';
+
+export interface CampaignOptions {
+  readonly environment: EnvironmentDefinition;
+  readonly runs: number;
+  readonly seed: number;
+  /** Which component each release is of. @default "application" */
+  readonly component?: 'application' | 'monitoring';
+  /** Runs with these indexes only (a worker's share). @default all */
+  readonly indexes?: readonly number[];
+  /** Called after every run. */
+  readonly onRun?: (run: CampaignRun, done: number) => void;
+}
+
+export interface Violation {
+  readonly invariant: string;
+  readonly detail: string;
+}
+
+export interface CampaignRun {
+  readonly index: number;
+  readonly seed: number;
+  readonly faults: string[];
+  readonly outcome: string;
+  readonly cause?: string;
+  readonly violations: Violation[];
+}
+
+export interface CampaignReport {
+  readonly runs: number;
+  readonly seed: number;
+  readonly component: string;
+  readonly violationCount: number;
+  /** Every run with at least one violation, with what replays it. */
+  readonly violations: Array<CampaignRun & { readonly replay: string }>;
+  readonly byFaultKind: Record<string, number>;
+  readonly byOutcome: Record<string, number>;
+  readonly realTimeSeconds: number;
+}
+
+const RELEASE = '1.1.0';
+const INITIAL_RELEASE = '1.0.0';
+/** Built-in JavaScript errors: an execution must never end with one of these names. */
+const RUNTIME_ERRORS = new Set(['Error', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'EvalError', 'URIError', 'AggregateError']);
+
+/** mulberry32: a small, well-known seeded PRNG; the same seed draws the same campaign. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** What the campaign can aim faults at in this environment's simulated account. */
+interface Targets {
+  readonly hosts: string[];
+  readonly alarms: string[];
+}
+
+function targetsOf(environment: EnvironmentDefinition, component: 'application' | 'monitoring'): Targets {
+  const account = seedAccount(environment, noFaults());
+  const tiers = new Set(
+    environment.tiers.filter(isHostTier).filter((t) => (component === 'monitoring') === (t.role === 'monitoring')).map((t) => t.name),
+  );
+  return {
+    hosts: [...account.hosts.values()].filter((h) => tiers.has(h.tier)).map((h) => h.name),
+    alarms: [...account.alarms.keys()],
+  };
+}
+
+/** One fault of every kind the simulator injects, with a random target and timing. */
+const FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | undefined> = {
+  'patch-fail': (r, t) => `patch-fail:${pick(r, t.hosts)}`,
+  unhealthy: (r, t) => `unhealthy:${pick(r, t.hosts)}`,
+  'drain-stuck': (r, t) => `drain-stuck:${pick(r, t.hosts)}`,
+  throttle: (r) => {
+    const service = pick(r, ['ec2', 'elbv2', 'ssm', 'cloudwatch']);
+    // A short burst, or a window of any length (up to 10 minutes) at any time.
+    return r() < 0.4 ? `throttle:${service}` : `throttle:${service}@${int(r, 0, 900)}+${int(r, 5, 600)}`;
+  },
+  alarm: (r, t) => (t.alarms.length > 0 ? `alarm:${pick(r, t.alarms)}@${int(r, 0, 1200)}` : undefined),
+  'migration-fail': () => 'migration-fail',
+  approval: (r) => `approval:${pick(r, ['approve', 'reject', 'timeout'])}`,
+  'db-status': (r) => `db-status:${pick(r, ['modifying', 'storage-optimization', 'rebooting', 'storage-full'])}@${int(r, 0, 400)}+${int(r, 10, 600)}`,
+  down: (r, t) => `down:${pick(r, t.hosts)}`,
+  stop: (r, t) => `stop:${pick(r, t.hosts)}@${int(r, 0, 900)}`,
+  terminate: (r, t) => `terminate:${pick(r, t.hosts)}@${int(r, 0, 900)}`,
+  'ssm-status': (r, t) => `ssm-status:${pick(r, t.hosts)}@${pick(r, ['Cancelled', 'TimedOut', 'Undeliverable', 'Delayed'])}`,
+};
+
+function pick<T>(r: () => number, items: readonly T[]): T {
+  return items[Math.floor(r() * items.length)]!;
+}
+
+function int(r: () => number, min: number, max: number): number {
+  return min + Math.floor(r() * (max - min + 1));
+}
+
+/** The faults of run `index`: none to three kinds, each once. */
+export function drawFaults(seed: number, index: number, targets: Targets): string[] {
+  const r = prng(seed * 1_000_003 + index);
+  const kinds = Object.keys(FAULT_DRAWS);
+  const count = int(r, 0, 3);
+  const chosen = new Set<string>();
+  while (chosen.size < count) chosen.add(pick(r, kinds));
+  return [...chosen].map((kind) => FAULT_DRAWS[kind]!(r, targets)).filter((f): f is string => f !== undefined);
+}
+
+export function faultKind(fault: string): string {
+  return fault.split(':')[0]!;
+}
+
+/** What the run looked like as it happened, beyond the report. */
+interface Watch {
+  initialInService: Map<string, number>;
+  halfInstalledInTraffic: string[];
+}
+
+function watch(account: SimulatedAccount, watched: Watch): void {
+  for (const host of account.hosts.values()) {
+    watched.initialInService.set(host.tier, (watched.initialInService.get(host.tier) ?? 0) + (account.inService(host) ? 1 : 0));
+  }
+  account.onObserve((at) => {
+    for (const host of account.hosts.values()) {
+      if (host.halfInstalled && account.inService(host, at) && !watched.halfInstalledInTraffic.includes(host.name)) {
+        watched.halfInstalledInTraffic.push(host.name);
+      }
+    }
+  });
+}
+
+export async function runCampaign(options: CampaignOptions): Promise<CampaignReport> {
+  const started = performance.now();
+  const component = options.component ?? 'application';
+  const targets = targetsOf(options.environment, component);
+  const indexes = options.indexes ?? Array.from({ length: options.runs }, (_, i) => i);
+  const runs: CampaignRun[] = [];
+  for (const index of indexes) {
+    const run = await runOne(options.environment, component, options.seed, index, targets);
+    runs.push(run);
+    options.onRun?.(run, runs.length);
+  }
+  return summarize(runs, options.seed, component, (performance.now() - started) / 1000);
+}
+
+export function summarize(runs: readonly CampaignRun[], seed: number, component: string, realTimeSeconds: number): CampaignReport {
+  const byFaultKind: Record<string, number> = {};
+  const byOutcome: Record<string, number> = {};
+  for (const run of runs) {
+    for (const fault of run.faults) byFaultKind[faultKind(fault)] = (byFaultKind[faultKind(fault)] ?? 0) + 1;
+    byOutcome[run.outcome] = (byOutcome[run.outcome] ?? 0) + 1;
+  }
+  const violated = runs.filter((r) => r.violations.length > 0);
+  return {
+    runs: runs.length,
+    seed,
+    component,
+    violationCount: violated.reduce((n, r) => n + r.violations.length, 0),
+    violations: violated.map((r) => ({ ...r, replay: replayCommand(r.faults, component) })),
+    byFaultKind,
+    byOutcome,
+    realTimeSeconds: Math.round(realTimeSeconds * 10) / 10,
+  };
+}
+
+export function replayCommand(faults: readonly string[], component: string): string {
+  return ['npx fleetflow simulate deploy', component === 'monitoring' ? '--component monitoring' : '', ...faults.map((f) => `--fault ${f}`), '--json']
+    .filter(Boolean)
+    .join(' ');
+}
+
+async function runOne(environment: EnvironmentDefinition, component: 'application' | 'monitoring', seed: number, index: number, targets: Targets): Promise<CampaignRun> {
+  const faults = drawFaults(seed, index, targets);
+  const watched: Watch = { initialInService: new Map(), halfInstalledInTraffic: [] };
+  const input = {
+    release: RELEASE,
+    ...(component === 'monitoring' ? { component } : {}),
+    // An approver's answer is only asked for when approval is required.
+    ...(faults.some((f) => f.startsWith('approval:')) ? { requireApproval: true } : {}),
+  };
+  const { reports, account } = await simulateExecutions({
+    environment,
+    input,
+    faults,
+    executions: [{ input, name: `campaign-${seed}-${index}` }],
+    prepare: (a) => watch(a, watched),
+  });
+  const report = reports[0]!;
+  const outcome = report.status === 'SUCCEEDED' ? 'SUCCEEDED' : `${report.status} ${report.error ?? ''}`.trim();
+  return {
+    index,
+    seed,
+    faults,
+    outcome,
+    ...(report.cause ? { cause: report.cause.slice(0, 600) } : {}),
+    violations: checkInvariants(report, account, faults, watched),
+  };
+}
+
+/** The promises every run must keep, whatever was injected. */
+export function checkInvariants(report: SimulationReport, account: SimulatedAccount, faults: readonly string[], watched: Watch): Violation[] {
+  const violations: Violation[] = [];
+  const fail = (invariant: string, detail: string) => violations.push({ invariant, detail });
+  // Hosts the faults themselves take away are not FleetFlow's to keep in service.
+  const lost = new Set(faults.filter((f) => /^(stop|terminate):/.test(f)).map((f) => f.slice(f.indexOf(':') + 1).split('@')[0]!));
+  const lostByTier = new Map<string, number>();
+  for (const host of account.hosts.values()) if (lost.has(host.name)) lostByTier.set(host.tier, (lostByTier.get(host.tier) ?? 0) + 1);
+
+  // 1. The floor of every tier, at every virtual instant (what the tier had at the start, if less).
+  for (const [tier, required] of Object.entries(report.minHealthyRequired)) {
+    const floor = Math.min(required, watched.initialInService.get(tier) ?? 0) - (lostByTier.get(tier) ?? 0);
+    const seen = report.minInService[tier] ?? 0;
+    if (seen < floor) fail('capacity floor', `tier ${tier}: ${seen} in service at the lowest, floor ${floor} (required ${required})`);
+  }
+  const monitoringAtStart = watched.initialInService.get('monitoring') ?? 0;
+  const monitoringFloor = Math.min(1, monitoringAtStart) - (lostByTier.get('monitoring') ?? 0);
+  if (report.minInService.monitoring !== undefined && report.minInService.monitoring < monitoringFloor) {
+    fail('monitoring never fully down', `monitoring had ${monitoringAtStart} in service at the start and ${report.minInService.monitoring} at the lowest`);
+  }
+  // 2. No host serves traffic while half-installed.
+  if (watched.halfInstalledInTraffic.length > 0) fail('half-installed in traffic', watched.halfInstalledInTraffic.join(', '));
+  // 3. Success, or a failure named by FleetFlow with a cause.
+  if (report.status !== 'SUCCEEDED') {
+    const name = report.error ?? '';
+    if (report.status !== 'FAILED' || !/^[A-Z][A-Za-z]+Error$/.test(name) || RUNTIME_ERRORS.has(name)) {
+      fail('named failure', `ended ${report.status} with "${name}"`);
+    }
+    if (!report.cause) fail('named failure', 'no cause');
+  }
+  // 4. The lock is free afterwards.
+  const lock = account.tables.get(LOCK_TABLE_NAME);
+  if (lock && lock.size > 0) fail('lock released', `lock table still holds ${[...lock.keys()].join(', ')}`);
+  // 5. Recorded only on success.
+  if (report.status === 'SUCCEEDED' && report.recordedRelease !== report.release) fail('record on success', `succeeded but recorded ${report.recordedRelease}`);
+  if (report.status !== 'SUCCEEDED' && report.recordedRelease === RELEASE) fail('record on success', `${report.status} but ${RELEASE} was recorded`);
+  // 6. Every host that FleetFlow is responsible for is in traffic at the end, whole, and its record is the truth.
+  const released = new Set(Object.keys(report.minHealthyRequired));
+  const ours = report.hosts.filter((h) => released.has(h.tier) && !lost.has(h.name));
+  for (const h of ours) {
+    if (h.halfInstalled) fail('no half-installed host', `${h.name} is half-installed at the end`);
+    if (h.recordedVersion !== h.version) fail('record is the truth', `${h.name} runs ${h.version} but is recorded as ${h.recordedVersion}`);
+    // A host that was down before the release may still be down: FleetFlow did not take it out.
+    if (!h.inService && !faults.includes(`down:${h.name}`)) fail('back in traffic', `${h.name} is out of traffic at the end (${report.status})`);
+  }
+  // 7. A cause says only what is true.
+  const cause = report.cause ?? '';
+  if (report.rolledBack || cause.includes('runs its previous release again')) {
+    const moved = ours.filter((h) => h.version !== INITIAL_RELEASE);
+    if (moved.length > 0) fail('rollback is true', `the cause says every host runs its previous release, but ${moved.map((h) => `${h.name} runs ${h.version}`).join(', ')}`);
+  }
+  if (/nothing was (changed|migrated|reverted)|no host was (touched|taken out)/.test(cause)) {
+    const moved = ours.filter((h) => h.version !== INITIAL_RELEASE || !h.inService);
+    if (moved.length > 0) fail('nothing changed is true', `the cause says nothing changed, but ${moved.map((h) => h.name).join(', ')} did`);
+  }
+  return violations;
+}

@@ -1,0 +1,75 @@
+/**
+ * The seeded fault campaign: the same seed draws the same faults, the invariant checker
+ * catches what it must, and a short campaign against the real workflow keeps every
+ * invariant (the long one runs in `npm run bench` and `fleetflow simulate campaign`).
+ */
+import { describe, expect, it } from 'vitest';
+import { drawFaults, runCampaign } from '../../lib/simulator/campaign';
+import { noFaults } from '../../lib/simulator/faults';
+import { seedAccount } from '../../lib/simulator/fleet';
+import type { SimulationReport } from '../../lib/simulator/simulate';
+import { checkInvariants } from '../../lib/simulator/campaign';
+import { canonical } from './helpers';
+
+const targets = { hosts: ['mid-1', 'mid-2', 'web-1', 'web-2'], alarms: ['canonical-availability'] };
+
+describe('the fault campaign', () => {
+  it('draws the same faults for the same seed and run, and others for another seed', () => {
+    const first = Array.from({ length: 20 }, (_, i) => drawFaults(7, i, targets));
+    expect(Array.from({ length: 20 }, (_, i) => drawFaults(7, i, targets))).toEqual(first);
+    expect(Array.from({ length: 20 }, (_, i) => drawFaults(8, i, targets))).not.toEqual(first);
+    expect(first.flat().length).toBeGreaterThan(10);
+  });
+
+  describe('checks each invariant', () => {
+    const account = seedAccount(canonical, noFaults());
+    const watched = () => ({ initialInService: new Map([['middle', 2], ['web', 2], ['monitoring', 2]]), halfInstalledInTraffic: [] as string[] });
+    const host = (name: string, tier: string, over: Partial<SimulationReport['hosts'][number]> = {}) => ({
+      name, id: `i-${name}`, tier, version: '1.0.0', recordedVersion: '1.0.0', halfInstalled: false, inService: true, ...over,
+    });
+    const clean = (): SimulationReport =>
+      ({
+        status: 'FAILED', error: 'PatchFailedError', cause: 'tier web: install failed on web-1', release: '1.1.0', rolledBack: false, recordedRelease: null,
+        minInService: { middle: 1, web: 1, monitoring: 2 }, minHealthyRequired: { middle: 1, web: 1 },
+        hosts: [host('mid-1', 'middle'), host('mid-2', 'middle'), host('web-1', 'web'), host('web-2', 'web')],
+      }) as unknown as SimulationReport;
+    const invariants = (report: SimulationReport, faults: string[] = [], w = watched()) => checkInvariants(report, account, faults, w).map((v) => v.invariant);
+
+    it('passes a failure that left everything whole', () => {
+      expect(invariants(clean())).toEqual([]);
+    });
+    it('a tier below its floor', () => {
+      expect(invariants({ ...clean(), minInService: { middle: 0, web: 1, monitoring: 2 } })).toEqual(['capacity floor']);
+    });
+    it('but not below a floor the tier did not have at the start, nor for hosts a fault took away', () => {
+      const w = watched();
+      w.initialInService.set('middle', 1);
+      expect(invariants({ ...clean(), minInService: { middle: 0, web: 1, monitoring: 2 } }, ['terminate:mid-2@10'], w)).toEqual([]);
+    });
+    it('monitoring fully down', () => {
+      expect(invariants({ ...clean(), minInService: { middle: 1, web: 1, monitoring: 0 } })).toEqual(['monitoring never fully down']);
+    });
+    it('a raw runtime error name', () => {
+      expect(invariants({ ...clean(), error: 'TypeError' })).toEqual(['named failure']);
+    });
+    it('a host out of traffic, half-installed, or recorded wrongly at the end', () => {
+      const report = { ...clean(), hosts: [host('mid-1', 'middle', { inService: false }), host('web-1', 'web', { halfInstalled: true, version: '1.1.0' })] };
+      expect(invariants(report)).toEqual(['back in traffic', 'no half-installed host', 'record is the truth']);
+    });
+    it('a rollback cause while a host still runs the new release', () => {
+      const report = { ...clean(), rolledBack: true, hosts: [host('web-1', 'web', { version: '1.1.0', recordedVersion: '1.1.0' })] };
+      expect(invariants(report)).toEqual(['rollback is true']);
+    });
+    it('a release recorded although it failed', () => {
+      expect(invariants({ ...clean(), recordedRelease: '1.1.0' })).toEqual(['record on success']);
+    });
+  });
+
+  it('keeps every invariant over a short seeded campaign against the real workflow', async () => {
+    const report = await runCampaign({ environment: canonical, runs: 6, seed: 1 });
+
+    expect(report.runs).toBe(6);
+    expect(Object.values(report.byOutcome).reduce((n, v) => n + v, 0)).toBe(6);
+    expect(report.violations, JSON.stringify(report.violations, null, 1)).toEqual([]);
+  });
+});
