@@ -17,6 +17,7 @@ import { build } from 'esbuild';
 import type { EnvironmentDefinition } from '../lib/environment/model';
 import { loadEnvironmentFile } from '../lib/environment/parse';
 import type { SimulatedAccount } from '../lib/simulator/account';
+import { runCampaign } from '../lib/simulator/campaign';
 import { simulateDeploy } from '../lib/simulator/simulate';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../environments/canonical.json', import.meta.url)));
@@ -93,6 +94,17 @@ for (const c of cases) {
 }
 printTable('Rolling release, simulated (quotas: 25,000 history events per execution, 262,144-byte payloads)', rows);
 if (notes.length > 0) console.log(`\n${notes.join('\n')}`);
+
+// The long fault campaign (the tests run a short one): BENCH_CAMPAIGN_RUNS runs, seed 1, in this process.
+const campaignRuns = Number(process.env.BENCH_CAMPAIGN_RUNS ?? 200);
+if (campaignRuns > 0) {
+  const campaign = await runCampaign({ environment: canonical, runs: campaignRuns, seed: 1 });
+  printTable(`Fault campaign, canonical, seed 1 (${campaign.realTimeSeconds} s)`, [
+    ['runs', 'violations', 'outcomes'],
+    [String(campaign.runs), String(campaign.violationCount), Object.entries(campaign.byOutcome).map(([k, v]) => `${k} ${v}`).join('; ')],
+  ]);
+  for (const v of campaign.violations) console.log(`  run ${v.index}: ${v.violations.map((x) => `${x.invariant}: ${x.detail}`).join('; ')}\n    replay: ${v.replay}`);
+}
 
 const lambdasDir = fileURLToPath(new URL('../lambdas/', import.meta.url));
 const bundleRows: string[][] = [['handler', 'minified ESM bundle KiB']];

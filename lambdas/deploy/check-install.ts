@@ -11,6 +11,7 @@ import { cancelCommands, readProgress } from '../shared/ssm-commands';
 import { completePhase, continuePhase, requirePhase } from '../shared/phase';
 import { targetVersions } from './install-release';
 import { PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../shared/release-tag';
+import { clearInstalling } from '../shared/host-records';
 import type { BatchTaskInput, PhaseState } from './types';
 
 /** CreateTags accepts up to 1000 resource IDs; AWS recommends smaller batches. */
@@ -56,6 +57,8 @@ export async function checkInstall(event: BatchTaskInput): Promise<PhaseState> {
       ]);
     }
   }
+  // The release record now says what runs; the record that an install was sent goes.
+  await clearInstalling(batch.hosts.map((h) => h.id));
   return completePhase(phase, now);
 }
 

@@ -6,6 +6,7 @@
 import { PatchFailedError } from '../shared/errors';
 import { CommandRefusedError, describeRefusal, sendToHosts } from '../shared/ssm-commands';
 import { startPhase } from '../shared/phase';
+import { markInstalling } from '../shared/host-records';
 import type { BatchTaskInput, PhaseState } from './types';
 
 export const handler = async (event: BatchTaskInput): Promise<PhaseState> => installRelease(event);
@@ -16,6 +17,8 @@ export async function installRelease(event: BatchTaskInput): Promise<PhaseState>
   const sentTo: string[] = [];
   const groups = [...targetVersions(event)];
   for (const [g, [version, ids]] of groups.entries()) {
+    // Recorded before sending: whatever happens next, these hosts may run `version`.
+    await markInstalling(ids, version);
     try {
       const sent = await sendToHosts({
         command: tier.install,

@@ -10,6 +10,7 @@ import { resolveBatchPolicy, partitionIntoWaves } from '../../lib/environment/ba
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../../lib/environment/model';
 import { parseEnvironment } from '../../lib/environment/parse';
+import { parseExecutionInput, RELEASE_PATTERN } from '../../lib/execution-input';
 import { readAlarms, unmatched } from '../shared/alarms';
 import { ec2 } from '../shared/aws/ec2';
 import { elbv2 } from '../shared/aws/elbv2';
@@ -19,17 +20,17 @@ import { InvalidInputError, InventoryError } from '../shared/errors';
 import { describeHosts } from '../shared/polling';
 import { logger } from '../shared/logger';
 import { storePlan } from '../shared/plan-store';
-import { OUT_OF_TRAFFIC_TAG, RELEASE_TAG } from '../shared/release-tag';
-import { QUEUED_RELEASE, type DatabasePlan, type DeployInput, type DeployPlan, type HostRef, type PlannedTier, type StoredPlan, type TrafficPlan, type ValidationPlan } from './types';
+import { INSTALLING_TAG, OUT_OF_TRAFFIC_TAG, RELEASE_TAG } from '../shared/release-tag';
+import { type DatabasePlan, type DeployInput, type DeployPlan, type HostRef, type PlannedTier, type StoredPlan, type TrafficPlan, type ValidationPlan } from './types';
 
 export { RELEASE_TAG };
-
-const RELEASE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 
 /** A host as found by its tier's tags. */
 type FoundHost = HostRef;
 /** Hosts that carry the out-of-traffic marker of an execution that stopped before putting them back. */
 const markedOut = new WeakSet<FoundHost>();
+/** Hosts an install was sent to and never recorded (INSTALLING_TAG). */
+const installSent = new WeakSet<FoundHost>();
 
 export interface PlanReleaseEvent {
   readonly environment: unknown;
@@ -43,45 +44,13 @@ export const handler = async (event: PlanReleaseEvent): Promise<StoredPlan> => {
   return storePlan(plan, event.execution);
 };
 
-const INPUT_FIELDS = ['release', 'releaseFrom', 'component', 'onValidationFailure', 'requireApproval'];
-
+/**
+ * The execution input, checked before anything else happens (lib/execution-input.ts, which
+ * the CLI applies to its options too): prototype keys are refused anywhere in it, and
+ * every value a message shows back is cut to its start.
+ */
 export function parseDeployInput(input: unknown): DeployInput {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new InvalidInputError(`execution input must be a JSON object such as {"release": "2.0.0"} (received ${JSON.stringify(input)})`);
-  }
-  const fields = input as Record<string, unknown>;
-  const unknownFields = Object.keys(fields).filter((k) => !INPUT_FIELDS.includes(k));
-  if (unknownFields.length > 0) {
-    throw new InvalidInputError(`execution input has unknown field(s) ${unknownFields.join(', ')}; allowed: ${INPUT_FIELDS.join(', ')}`);
-  }
-  const { release, releaseFrom, component = 'application', onValidationFailure, requireApproval } = fields;
-  if (releaseFrom !== undefined && (releaseFrom !== QUEUED_RELEASE || release !== undefined)) {
-    throw new InvalidInputError(
-      `releaseFrom must be "${QUEUED_RELEASE}" and comes instead of release (received releaseFrom ${JSON.stringify(releaseFrom)}` +
-        `${release === undefined ? '' : ` with release ${JSON.stringify(release)}`})`,
-    );
-  }
-  if (releaseFrom === undefined && (typeof release !== 'string' || !RELEASE_PATTERN.test(release))) {
-    throw new InvalidInputError(
-      `release must be 1-64 letters, digits, ".", "_", "+" or "-", starting with a letter or digit (received ${JSON.stringify(release)})`,
-    );
-  }
-  if (component !== 'application' && component !== 'monitoring') {
-    throw new InvalidInputError(`component must be "application" or "monitoring" (received ${JSON.stringify(component)})`);
-  }
-  if (onValidationFailure !== undefined && onValidationFailure !== 'rollback' && onValidationFailure !== 'halt') {
-    throw new InvalidInputError(`onValidationFailure must be "rollback" or "halt" (received ${JSON.stringify(onValidationFailure)})`);
-  }
-  if (requireApproval !== undefined && typeof requireApproval !== 'boolean') {
-    throw new InvalidInputError(`requireApproval must be true or false (received ${JSON.stringify(requireApproval)})`);
-  }
-  return {
-    release: releaseFrom === undefined ? (release as string) : QUEUED_RELEASE,
-    ...(releaseFrom === undefined ? {} : { releaseFrom: QUEUED_RELEASE }),
-    component,
-    ...(onValidationFailure === undefined ? {} : { onValidationFailure }),
-    ...(requireApproval === undefined ? {} : { requireApproval }),
-  };
+  return parseExecutionInput(input);
 }
 
 export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> {
@@ -129,8 +98,10 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
       .filter((h) => outOfTraffic.has(h.id))
       .map((h) => (h.previous === release && recorded && recorded !== release ? { ...h, previous: recorded } : h));
     const inTraffic = hosts.filter((h) => !outOfTraffic.has(h.id));
-    const toPatch = [...leftOut, ...inTraffic.filter((h) => h.previous !== release)];
-    alreadyReleased.push(...inTraffic.filter((h) => h.previous === release).map((h) => h.name));
+    // A host with an install sent and never recorded may run anything: it is not "already released".
+    const onRelease = (h: FoundHost) => h.previous === release && !installSent.has(h);
+    const toPatch = [...leftOut, ...inTraffic.filter((h) => !onRelease(h))];
+    alreadyReleased.push(...inTraffic.filter(onRelease).map((h) => h.name));
     hostCount += hosts.length;
     const batches = partitionIntoWaves(toPatch, waves, batchSize);
     tiers.push({
@@ -266,6 +237,7 @@ async function findHosts(tier: HostTierDefinition): Promise<FoundHost[]> {
         const tag = (key: string) => instance.Tags?.find((t) => t.Key === key)?.Value ?? '';
         const host: FoundHost = { id: instance.InstanceId, name: tag('Name') || instance.InstanceId, previous: tag(RELEASE_TAG) };
         if (tag(OUT_OF_TRAFFIC_TAG)) markedOut.add(host);
+        if (tag(INSTALLING_TAG)) installSent.add(host);
         hosts.push(host);
       }
     }

@@ -6,7 +6,7 @@
  */
 import { paginateDescribeInstances, type Filter } from '@aws-sdk/client-ec2';
 import { ec2 } from '../shared/aws/ec2';
-import { PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../shared/release-tag';
+import { INSTALLING_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../shared/release-tag';
 import { partition } from '../../lib/environment/batch-policy';
 import { PlanExceedsQuotaError } from '../shared/errors';
 import { loadPlan, storePlan } from '../shared/plan-store';
@@ -22,6 +22,8 @@ export const MAX_FILTER_VALUES_PER_DESCRIBE = 200;
 /** Recently terminated instances are still listed: only running hosts can be reverted. */
 const RUNNING: Filter = { Name: 'instance-state-name', Values: ['running'] };
 export const MAX_IDS_PER_DESCRIBE = MAX_FILTER_VALUES_PER_DESCRIBE - (RUNNING.Values?.length ?? 0);
+/** What a host is recorded as when an install was sent to it and never recorded. */
+const MAY_HAVE_MOVED = Symbol('may have moved').toString();
 
 export const handler = async (event: { plan: StoredPlan; execution: string }): Promise<StoredPlan> => {
   const revert = await planRollback(await loadPlan(event.plan));
@@ -47,7 +49,7 @@ export async function planRollback(plan: DeployPlan): Promise<DeployPlan> {
   for (const tier of [...plan.tiers].reverse()) {
     const moved: HostRef[] = tier.batches
       .flat()
-      .filter((h) => recorded.get(h.id) === plan.release)
+      .filter((h) => recorded.get(h.id) === plan.release || recorded.get(h.id) === MAY_HAVE_MOVED)
       .map((h) => ({ id: h.id, name: h.name, previous: plan.release, target: h.previous }));
     // A release started again after one that stopped midway skipped the hosts the first one
     // had already moved: they moved in this release too, and go back to the release they
@@ -105,7 +107,10 @@ async function recordedReleases(ids: readonly string[]): Promise<Map<string, str
     const instances = [];
     for await (const page of pages) instances.push(...(page.Reservations ?? []).flatMap((r) => r.Instances ?? []));
     for (const instance of instances) {
-      const release = instance.Tags?.find((t) => t.Key === RELEASE_TAG)?.Value;
+      // A host with an install sent but not recorded (whichever release it was, forward or
+      // back) may run the new release, whatever its release record says: it counts as moved.
+      const installing = instance.Tags?.some((t) => t.Key === INSTALLING_TAG);
+      const release = installing ? MAY_HAVE_MOVED : instance.Tags?.find((t) => t.Key === RELEASE_TAG)?.Value;
       if (instance.InstanceId && release) releases.set(instance.InstanceId, release);
     }
   }

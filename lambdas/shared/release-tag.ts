@@ -9,6 +9,13 @@ export const RELEASE_TAG = 'fleetflow:release';
 export const PREVIOUS_RELEASE_TAG = 'fleetflow:previous-release';
 
 /**
+ * Written before an install is sent, to the release being installed, and removed once the
+ * install is recorded (RELEASE_TAG): a host that carries it may run that release, whatever
+ * its release tag says, so a rollback treats it as moved.
+ */
+export const INSTALLING_TAG = 'fleetflow:installing';
+
+/**
  * The EC2 tag FleetFlow sets on a host, to the execution's name, before it takes the host
  * out of traffic, and removes once the host is back. A host that carries it and is out of
  * traffic was left there by an execution that stopped (aborted, timed out, failed midway):

@@ -146,6 +146,8 @@ const TRAFFIC_TIERS = hostTiers.filter((t) => t.traffic?.kind !== 'none');
 /** The tags FleetFlow writes on hosts: the release record (by Check Install), and the out-of-traffic marker. */
 const RELEASE_RECORD_TAGS = ['fleetflow:previous-release', 'fleetflow:release'];
 const OUT_OF_TRAFFIC_TAG = 'fleetflow:out-of-traffic';
+/** The record that an install was sent (by Install Release), removed once recorded (by Check Install). */
+const INSTALLING_TAG = 'fleetflow:installing';
 
 const databaseTier = canonical.tiers.find((t) => t.role === 'data')!;
 const DB_ARN = expectedArn('rds', `db:${databaseTier.database!.instanceIdentifier}`);
@@ -344,8 +346,8 @@ describe('FleetFlow IAM permissions', () => {
         ],
       ],
       ['ssm:CancelCommand', ['deploy/check-drained.ts', 'deploy/check-install.ts', 'database/check-migration.ts']],
-      ['ec2:CreateTags', ['deploy/check-install.ts', ...(TRAFFIC_TIERS.length > 0 ? ['deploy/take-out-of-traffic.ts'] : [])]],
-      ['ec2:DeleteTags', TRAFFIC_TIERS.length > 0 ? ['deploy/return-to-traffic.ts'] : []],
+      ['ec2:CreateTags', ['deploy/check-install.ts', 'deploy/install-release.ts', ...(TRAFFIC_TIERS.length > 0 ? ['deploy/take-out-of-traffic.ts'] : [])]],
+      ['ec2:DeleteTags', ['deploy/check-install.ts', ...(TRAFFIC_TIERS.length > 0 ? ['deploy/return-to-traffic.ts'] : [])]],
       ['rds:CreateDBSnapshot', ['database/create-snapshot.ts']],
       ['rds:AddTagsToResource', ['database/create-snapshot.ts']],
       ['ssm:PutParameter', ['deploy/record-release.ts']],
@@ -515,6 +517,11 @@ describe('FleetFlow IAM permissions', () => {
       expect(allowing(statements, 'states:StopExecution').flatMap((s) => s.Resource)).toEqual([expectedArn('states', `execution:${rolloutName}*`)]);
     });
 
+    it(`may list the executions of fleetflow-${canonical.name}-deploy only (is another release running, before a malformed lock is taken over)`, () => {
+      expect(namesOf(rolesAllowing(synth.json, 'states:ListExecutions'))).toEqual([DEPLOY]);
+      expect(allowing(statements, 'states:ListExecutions').flatMap((s) => s.Resource)).toEqual([expectedArn('states', `stateMachine:${MACHINE_NAMES[DEPLOY]}`)]);
+    });
+
     it('starts only the rollout state machine from a release, and only the deploy state machine from a release window', () => {
       const startable = (roleId: string) => allowing(roleStatements(synth.json, roleId), 'states:StartExecution').flatMap((s) => s.Resource);
       const schedulerRoles = rolesAllowing(synth.json, 'states:StartExecution').filter(assumedByScheduler);
@@ -617,11 +624,16 @@ describe('FleetFlow IAM permissions', () => {
       tagGrants('ec2:DeleteTags', 'return-to-traffic', TRAFFIC_TIERS, [OUT_OF_TRAFFIC_TAG]);
     });
 
+    it(`lets only Install Release set, and only Check Install remove, the ${INSTALLING_TAG} record, only on the tier's hosts`, () => {
+      tagGrants('ec2:CreateTags', 'install-release', hostTiers, [INSTALLING_TAG]);
+      tagGrants('ec2:DeleteTags', 'check-install', hostTiers, [INSTALLING_TAG]);
+    });
+
     it('grants no other tag writes: every ec2:CreateTags and ec2:DeleteTags statement is one of those', () => {
       const writes = (action: string) => allowing(statements, action).length;
 
-      expect(writes('ec2:CreateTags')).toBe(hostTiers.length + TRAFFIC_TIERS.length);
-      expect(writes('ec2:DeleteTags')).toBe(TRAFFIC_TIERS.length);
+      expect(writes('ec2:CreateTags')).toBe(2 * hostTiers.length + TRAFFIC_TIERS.length);
+      expect(writes('ec2:DeleteTags')).toBe(hostTiers.length + TRAFFIC_TIERS.length);
     });
   });
 

@@ -1,4 +1,4 @@
-import { CreateTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DeleteTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   CancelCommandCommand,
   InvalidInstanceId,
@@ -26,6 +26,7 @@ beforeEach(() => {
   ec2Mock.reset();
   ssmMock.reset();
   ec2Mock.on(CreateTagsCommand).resolves({});
+  ec2Mock.on(DeleteTagsCommand).resolves({});
   ssmMock.on(CancelCommandCommand).resolves({});
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(NOW);
@@ -39,6 +40,21 @@ describe('installRelease', () => {
   beforeEach(() => {
     let n = 0;
     ssmMock.on(SendCommandCommand).callsFake(() => ({ Command: { CommandId: `cmd-${++n}` } }));
+  });
+
+  it('records on the hosts that the install is sent, before sending it', async () => {
+    // Prepare
+    const hosts = [webHost(1), webHost(2)];
+
+    // Act
+    await installRelease(batchInput({ hosts }));
+
+    // Assess
+    expect(ec2Mock).toHaveReceivedCommandWith(CreateTagsCommand, {
+      Resources: hosts.map((h) => h.id),
+      Tags: [{ Key: 'fleetflow:installing', Value: '2.0.0' }],
+    });
+    expect(ec2Mock.commandCalls(CreateTagsCommand)[0]!.calledBefore(ssmMock.commandCalls(SendCommandCommand)[0]!)).toBe(true);
   });
 
   it('sends the new release to every host of the batch in one command', async () => {
@@ -277,6 +293,19 @@ describe('checkInstall', () => {
         { Key: 'fleetflow:previous-release', Value: hosts[0]!.previous },
       ],
     });
+  });
+
+  it('removes the record that the install was sent once the release is recorded', async () => {
+    // Prepare
+    const batch = [webHost(1), webHost(2)];
+    invocations(batch.map((h) => ({ InstanceId: h.id, Status: 'Success' })));
+
+    // Act
+    await checkInstall(batchInput({ hosts: batch, phase: phaseAt(60, 840, ['cmd-1']) }));
+
+    // Assess
+    expect(ec2Mock).toHaveReceivedCommandWith(DeleteTagsCommand, { Resources: batch.map((h) => h.id), Tags: [{ Key: 'fleetflow:installing' }] });
+    expect(ec2Mock.commandCalls(CreateTagsCommand)[0]!.calledBefore(ec2Mock.commandCalls(DeleteTagsCommand)[0]!)).toBe(true);
   });
 
   it('records, per host, the release each one came from, for a rollback after a restart', async () => {

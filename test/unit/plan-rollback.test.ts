@@ -15,6 +15,8 @@ const ec2Mock = mockClient(EC2Client);
 let releaseTags: Map<string, string>;
 /** Instances gone since the plan: EC2 no longer reports them. */
 let terminated: Set<string>;
+/** Hosts with an install sent and not recorded (fleetflow:installing), by the release sent. */
+let installing: Map<string, string>;
 /** Instances per DescribeInstances page. */
 let pageSize: number;
 
@@ -70,6 +72,7 @@ beforeEach(() => {
   ec2Mock.reset();
   releaseTags = new Map();
   terminated = new Set();
+  installing = new Map();
   pageSize = Number.POSITIVE_INFINITY;
   // As EC2 answers these filters: the instances still running, a page at a time.
   ec2Mock.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => {
@@ -84,6 +87,7 @@ beforeEach(() => {
             Tags: [
               { Key: 'Name', Value: id },
               ...(releaseTags.has(id) ? [{ Key: 'fleetflow:release', Value: releaseTags.get(id)! }] : []),
+              ...(installing.has(id) ? [{ Key: 'fleetflow:installing', Value: installing.get(id)! }] : []),
             ],
           })),
         },
@@ -108,6 +112,20 @@ describe('plan rollback', () => {
     // Assess
     expect(rollback.tiers.flatMap((t) => t.batches.flat()).map((h) => h.name)).toEqual(['web-1', 'middle-1', 'middle-2']);
     expect(rollback.hostCount).toBe(3);
+  });
+
+  it('reverts a host an install was sent to but never recorded, whichever release was sent last', async () => {
+    // Prepare: web-1's install of 2.0.0 went through but its record did not; then a reinstall
+    // of 1.0.0 was sent and not recorded either. Its release tag still says 1.0.0.
+    const web = [webHost(1), webHost(2)];
+    tagged(web, '1.0.0');
+    installing.set(web[0]!.id, '1.0.0');
+
+    // Act
+    const rollback = await planRollback(releasePlan([], web));
+
+    // Assess: web-1 is sent back to 1.0.0; web-2, untouched, stays out of the revert
+    expect(rollback.tiers.flatMap((t) => t.batches.flat())).toEqual([{ id: web[0]!.id, name: web[0]!.name, previous: '2.0.0', target: '1.0.0' }]);
   });
 
   it('sends each reverted host back to the release it had, from the failed release', async () => {

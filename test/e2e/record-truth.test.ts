@@ -1,0 +1,36 @@
+/**
+ * The record of what runs where stays true when a step after the install fails: SSM
+ * throttled for five minutes just as the first batch installs (the install goes through,
+ * reading its result does not). Every promise of the fault campaign holds.
+ */
+import { describe, expect, it } from 'vitest';
+import { checkInvariants } from '../../lib/simulator/campaign';
+import { simulateExecutions } from '../../lib/simulator/simulate';
+import { canonical } from './helpers';
+
+describe('the record of what runs where', () => {
+  it('stays true, and the cause with it, when SSM is throttled right after an install', async () => {
+    // Prepare
+    const faults = ['throttle:ssm@200+300'];
+    const watched = { initialInService: new Map<string, number>(), halfInstalledInTraffic: [] as string[] };
+
+    // Act
+    const { reports, account } = await simulateExecutions({
+      environment: canonical,
+      input: { release: '1.1.0' },
+      faults,
+      executions: [{ input: { release: '1.1.0' } }],
+      prepare: (a) => {
+        for (const host of a.hosts.values()) watched.initialInService.set(host.tier, (watched.initialInService.get(host.tier) ?? 0) + (a.inService(host) ? 1 : 0));
+      },
+    });
+    const report = reports[0]!;
+
+    // Assess: whatever the outcome, every host is whole, in traffic, and recorded as what it runs.
+    expect(report.status).toBe('FAILED');
+    expect(checkInvariants(report, account, faults, watched)).toEqual([]);
+    for (const h of report.hosts) expect(h.recordedVersion, h.name).toBe(h.version);
+    // mid-1 got the new release before SSM was throttled; no cause may claim it runs 1.0.0 again.
+    if (report.hosts.find((h) => h.name === 'mid-1')!.version === '1.1.0') expect(report.cause).not.toContain('runs its previous release again');
+  });
+});
