@@ -4,19 +4,19 @@
  * Synthesizes offline, with no AWS credentials. The stack is region-agnostic unless the
  * environment definition names a `region` (and optionally an `account`): see lib/stack-env.ts.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import cdkNag from 'cdk-nag';
-import { parseEnvironment } from '../lib/environment/parse';
+import { parseEnvironment, readEnvironmentFile } from '../lib/environment/parse';
 import { FleetFlowStack } from '../lib/fleetflow-stack';
 import { stackEnv } from '../lib/stack-env';
 
 const app = new App();
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const environmentFile = resolve(repoRoot, String(app.node.tryGetContext('fleetflow:environmentFile') ?? 'environments/canonical.json'));
-const environment: unknown = JSON.parse(readFileSync(environmentFile, 'utf8'));
+// At most 1 MiB, refused before it is read; then every rule of lib/environment.
+const environment: unknown = readEnvironmentFile(environmentFile);
 const definition = parseEnvironment(environment, environmentFile);
 
 new FleetFlowStack(app, `FleetFlow-${definition.name}`, {

@@ -6,19 +6,27 @@
  *
  * Exit status: 0 when the deployment succeeded, 1 when it failed, 2 for bad usage.
  */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { parseExecutionInput } from '../execution-input';
+import { boundedMessage, InvalidInputError } from '../../lambdas/shared/errors';
 import { InvalidEnvironmentError } from '../environment/errors';
+import { showValue } from '../environment/input-guards';
 import { loadEnvironmentFile } from '../environment/parse';
-import { InvalidFaultError } from '../simulator/faults';
-import { queueRelease } from '../simulator/fleet';
+import { InvalidFaultError, noFaults, parseFaults } from '../simulator/faults';
+import { queueRelease, seedAccount } from '../simulator/fleet';
 import { simulateDeploy, type SimulationReport } from '../simulator/simulate';
 import { releaseWindowInput } from '../release-windows';
 import { approve, reject, validateToken } from './approval';
+import { campaignCommand, CampaignUsageError } from './campaign';
 import { formatHumanSummary } from './summary';
 
 const DEFAULT_ENV = fileURLToPath(new URL('../../environments/canonical.json', import.meta.url));
 const DEFAULT_RELEASE = '1.1.0';
+/** Hosts per tier the simulated account can hold (`--hosts`). */
+const MAX_HOSTS = 20_000;
+/** Characters of one `--fault` value. */
+const MAX_FAULT_CHARS = 256;
 
 const USAGE = `Usage:
   fleetflow simulate deploy [--env FILE] [--release VERSION] [--component application|monitoring]
@@ -34,8 +42,14 @@ const USAGE = `Usage:
                implies --require-approval)
       --window start as the environment's release window NAME does (EventBridge
                Scheduler): --release is queued as the window's next release first
-      --hosts  hosts per web/middle/monitoring tier in the simulated account (default 2)
+      --hosts  hosts per web/middle/monitoring tier in the simulated account, 1-20000
+               in decimal digits (default 2)
       --json   print one JSON document on stdout; progress goes to stderr
+  fleetflow simulate campaign [--runs N] [--seed S] [--env FILE] [--component application|monitoring]
+                             [--workers W] [--json]
+      A seeded fault campaign: N simulated releases (default 100), each with a random
+      combination and timing of faults, checked against FleetFlow's invariants; each
+      violation is printed with the faults that replay it. Exit 1 on any violation.
   fleetflow validate [--env FILE]
       Check an environment definition and print the problems found.
   fleetflow approve --token TOKEN [--approver NAME]
@@ -47,53 +61,100 @@ class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/**
+ * Runs the command line; returns the exit status. Every usage or validation error (an
+ * unknown or repeated option, a missing value, a bad --hosts, --release or --fault, an
+ * invalid environment) exits 2 before any state machine is synthesized or execution runs,
+ * with a message of at most 1 KB naming the option or field.
+ */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
     const [command, subcommand, ...rest] = argv;
     if (command === 'simulate' && subcommand === 'deploy') return await simulateCommand(rest);
+    if (command === 'simulate' && subcommand === 'campaign') return await campaignCommand(rest);
     if (command === 'validate') return validateCommand(argv.slice(1));
     if (command === 'approve' || command === 'reject') return await answerCommand(command, argv.slice(1));
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;
     }
-    throw new UsageError(`unknown command "${argv.join(' ')}"`);
+    throw new UsageError(`unknown command ${showValue(argv.join(' '))}`);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof InvalidEnvironmentError || err instanceof InvalidFaultError || isParseArgsError(err)) {
-      process.stderr.write(`fleetflow: ${(err as Error).message}\n\n${USAGE}`);
+    if (
+      err instanceof UsageError ||
+      err instanceof InvalidEnvironmentError ||
+      err instanceof InvalidFaultError ||
+      err instanceof InvalidInputError ||
+      err instanceof CampaignUsageError ||
+      isParseArgsError(err)
+    ) {
+      process.stderr.write(`fleetflow: ${boundedMessage((err as Error).message)}\n\n${USAGE}`);
       return 2;
     }
     throw err;
   }
 }
 
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** parseArgs, strict, no positionals, and no option given twice unless it is repeatable. */
+function parseOptions<O extends Options>(args: readonly string[], options: O) {
+  const parsed = parseArgs({ args: [...args], options, strict: true, allowPositionals: false, tokens: true });
+  const seen = new Set<string>();
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== 'option') continue;
+    if (seen.has(token.name) && !options[token.name]?.multiple) throw new UsageError(`--${token.name} is given more than once`);
+    seen.add(token.name);
+  }
+  return parsed.values;
+}
+
+/** `--hosts`: a plain positive decimal integer (no sign, exponent, fraction, hex or leading zero) up to MAX_HOSTS. */
+function parseHosts(text: string): number {
+  if (!/^[1-9][0-9]{0,5}$/.test(text) || Number(text) > MAX_HOSTS) {
+    throw new UsageError(`--hosts must be a whole number from 1 to ${MAX_HOSTS}, in decimal digits (received ${showValue(text)})`);
+  }
+  return Number(text);
+}
+
+/** The execution input checked as Plan Release checks it; a refusal names the option. */
+function checkInput(input: Record<string, unknown>, option: (field: string) => string): void {
+  try {
+    parseExecutionInput(input);
+  } catch (err) {
+    if (!(err instanceof InvalidInputError)) throw err;
+    const field = /^(\w+)/.exec(err.message)?.[1] ?? '';
+    throw new UsageError(`${option(field)}: ${err.message}`);
+  }
+}
+
+const OPTION_OF_FIELD: Record<string, string> = { release: '--release', component: '--component', onValidationFailure: '--on-failure' };
+
 async function simulateCommand(args: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      env: { type: 'string', default: DEFAULT_ENV },
-      release: { type: 'string', default: DEFAULT_RELEASE },
-      fault: { type: 'string', multiple: true, default: [] },
-      hosts: { type: 'string', default: '2' },
-      component: { type: 'string' },
-      'on-failure': { type: 'string' },
-      'require-approval': { type: 'boolean', default: false },
-      window: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
+  const values = parseOptions(args, {
+    env: { type: 'string', default: DEFAULT_ENV },
+    release: { type: 'string', default: DEFAULT_RELEASE },
+    fault: { type: 'string', multiple: true, default: [] },
+    hosts: { type: 'string', default: '2' },
+    component: { type: 'string' },
+    'on-failure': { type: 'string' },
+    'require-approval': { type: 'boolean', default: false },
+    window: { type: 'string' },
+    json: { type: 'boolean', default: false },
   });
-  const hosts = Number(values.hosts);
-  if (!Number.isInteger(hosts) || hosts < 1 || hosts > 20_000) throw new UsageError(`--hosts must be a whole number from 1 to 20000 (received "${values.hosts}")`);
+  const hosts = parseHosts(values.hosts);
+  const long = values.fault.find((f) => f.length > MAX_FAULT_CHARS);
+  if (long !== undefined) throw new UsageError(`--fault must be at most ${MAX_FAULT_CHARS} characters (received ${showValue(long)})`);
   const environment = loadEnvironmentFile(values.env);
   const progress = values.json ? process.stderr : process.stdout;
-  // Options go into the execution input unchecked: the workflow itself refuses bad values.
   const requireApproval = values['require-approval'] || values.fault.some((f) => f.startsWith('approval:'));
   const window = values.window === undefined ? undefined : environment.releaseWindows.find((w) => w.name === values.window);
   if (values.window !== undefined && !window) {
     const known = environment.releaseWindows.map((w) => w.name).join(', ') || 'none';
-    throw new UsageError(`--window ${values.window}: the environment has no such release window (windows: ${known})`);
+    throw new UsageError(`--window ${showValue(values.window)}: the environment has no such release window (windows: ${known})`);
+  }
+  if (window && (values.component !== undefined || values['on-failure'] !== undefined)) {
+    throw new UsageError(`--window ${window.name} sets the component and the failure policy itself; leave out --component and --on-failure`);
   }
   const input = window
     ? releaseWindowInput(window)
@@ -103,6 +164,14 @@ async function simulateCommand(args: readonly string[]): Promise<number> {
         ...(values['on-failure'] === undefined ? {} : { onValidationFailure: values['on-failure'] }),
         ...(requireApproval ? { requireApproval: true } : {}),
       };
+  // The input is checked here as Plan Release checks it, so a bad option runs nothing.
+  if (window) checkInput({ release: values.release }, () => '--release');
+  checkInput(input, (field) => OPTION_OF_FIELD[field] ?? 'execution input');
+  // Faults name hosts and alarms of the simulated fleet: checked before any state machine is synthesized.
+  if (values.fault.length > 0) {
+    const fleet = seedAccount(environment, noFaults(), { hostsPerTier: hosts });
+    parseFaults(values.fault, new Set([...fleet.hosts.values()].map((h) => h.name)), new Set(fleet.alarms.keys()));
+  }
   const report = await simulateDeploy({
     environment,
     input,
@@ -118,22 +187,21 @@ async function simulateCommand(args: readonly string[]): Promise<number> {
 }
 
 function validateCommand(args: readonly string[]): number {
-  const { values } = parseArgs({ args: [...args], options: { env: { type: 'string', default: DEFAULT_ENV } }, strict: true });
+  const values = parseOptions(args, { env: { type: 'string', default: DEFAULT_ENV } });
   const environment = loadEnvironmentFile(values.env);
   process.stdout.write(`${values.env}: environment "${environment.name}" is valid (${environment.tiers.length} tiers)\n`);
   return 0;
 }
 
 async function answerCommand(answer: 'approve' | 'reject', args: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      token: { type: 'string' },
-      approver: { type: 'string', default: process.env.USER ?? 'unknown' },
-      reason: { type: 'string', default: 'no reason given' },
-    },
-    strict: true,
+  const values = parseOptions(args, {
+    token: { type: 'string' },
+    approver: { type: 'string', default: process.env.USER ?? 'unknown' },
+    reason: { type: 'string', default: 'no reason given' },
   });
+  if (answer === 'approve' && args.some((a) => a === '--reason' || a.startsWith('--reason='))) {
+    throw new UsageError('--reason is for fleetflow reject; an approval takes no reason');
+  }
   let token: string;
   try {
     token = validateToken(values.token);

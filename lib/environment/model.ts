@@ -4,15 +4,39 @@
  * it is validated when the CDK app synthesizes and again when an execution starts.
  */
 import { z } from 'zod';
+import { scheduleProblem, timeZoneProblem } from './schedule';
+import { secretValueProblem } from './secrets';
 
 const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const SSM_DOCUMENT = /^[a-zA-Z0-9_.:/-]{3,128}$/;
 const TAG_KEY = /^[\w.:/=+@ -]{1,128}$/;
 const TARGET_GROUP_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$/;
-/** Parameter names that announce a secret. */
-const SECRET_NAME = /(secret|password|passwd|token|apikey|credential|privatekey)/i;
-/** What a secret parameter may hold: a reference, resolved on the host. */
-const SECRET_REFERENCE = /^(\/[A-Za-z0-9_.\-/]{1,1010}|arn:[a-z-]+:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+)$/;
+
+/**
+ * Sizes FleetFlow bounds, so that every call it makes fits AWS's per-call limits and
+ * nothing it does grows faster than the definition.
+ */
+export const LIMITS = {
+  /** Tiers of an environment. */
+  tiers: 20,
+  /**
+   * Tags of a host selector: EC2 allows 50 tags per resource, so a selector of more
+   * matches no instance; DescribeInstances takes 200 filter values per call (one per tag,
+   * plus the instance state), 255 characters each.
+   */
+  selectorTags: 50,
+  tagValueChars: 255,
+  /** Alarms of a tier, and of the validation: one DescribeAlarms call takes 100 names. */
+  tierAlarms: 100,
+  validationAlarms: 100,
+  alarmPrefixes: 10,
+  /** Parameters of one SSM command, and values of one parameter. */
+  commandParameters: 50,
+  parameterValues: 16,
+  releaseWindows: 10,
+  /** An environment definition, as JSON (file or object). */
+  definitionBytes: 1024 * 1024,
+} as const;
 // CloudWatch alarm names are 1-255 characters with no control characters.
 // eslint-disable-next-line no-control-regex -- the control-character range is the point of this pattern
 const ALARM_NAME = /^[^\u0000-\u001f]{1,255}$/;
@@ -26,10 +50,14 @@ const countOrPercent = z.union([
 const hostSelector = z
   .object({
     /** Every tag must match for an instance to belong to the tier. */
-    tags: z.record(z.string().regex(TAG_KEY), z.string().min(1).max(256)),
+    tags: z.record(z.string().regex(TAG_KEY), z.string().min(1).max(LIMITS.tagValueChars)),
   })
   .strict()
-  .refine((s) => Object.keys(s.tags).length > 0, { message: 'must name at least one tag', path: ['tags'] });
+  .refine((s) => Object.keys(s.tags).length > 0, { message: 'must name at least one tag', path: ['tags'] })
+  .refine((s) => Object.keys(s.tags).length <= LIMITS.selectorTags, {
+    message: `must name at most ${LIMITS.selectorTags} tags (EC2 allows ${LIMITS.selectorTags} tags per instance)`,
+    path: ['tags'],
+  });
 
 const ssmCommand = z
   .object({
@@ -38,22 +66,23 @@ const ssmCommand = z
     /**
      * Extra document parameters. A parameter whose name says it holds a secret must be a
      * reference the document resolves on the host (an SSM parameter name such as
-     * "/app/db-password" or a Secrets Manager ARN), never the value.
+     * "/app/db-password" or a Secrets Manager ARN), never the value; no parameter may hold
+     * credentials in a URL, nor a connection-string parameter a password or a random-looking
+     * key (lib/environment/secrets.ts).
      */
     parameters: z
-      .record(z.string().regex(/^[A-Za-z0-9]+$/), z.array(z.string().max(1024)).max(16))
+      .record(z.string().regex(/^[A-Za-z0-9]+$/), z.array(z.string().max(1024)).max(LIMITS.parameterValues))
       .default({})
       .superRefine((parameters, ctx) => {
-        for (const [name, values] of Object.entries(parameters)) {
-          if (!SECRET_NAME.test(name)) continue;
-          values.forEach((value, i) => {
-            if (!SECRET_REFERENCE.test(value)) {
-              ctx.addIssue({
-                code: 'custom',
-                path: [name, i],
-                message: 'looks like a secret value; pass the name of an SSM SecureString ("/path/name") or a Secrets Manager ARN instead',
-              });
-            }
+        const names = Object.keys(parameters);
+        if (names.length > LIMITS.commandParameters) {
+          ctx.addIssue({ code: 'custom', path: [], message: `must have at most ${LIMITS.commandParameters} parameters` });
+          return;
+        }
+        for (const name of names) {
+          parameters[name]!.forEach((value, i) => {
+            const problem = secretValueProblem(name, value);
+            if (problem) ctx.addIssue({ code: 'custom', path: [name, i], message: problem });
           });
         }
       }),
@@ -198,7 +227,7 @@ const hostTier = z
       .default({ timeoutSeconds: 300 }),
     batch: batchPolicy,
     /** CloudWatch alarms (names) checked after every batch of this tier. */
-    alarms: z.array(z.string().regex(ALARM_NAME)).max(100).default([]),
+    alarms: z.array(z.string().regex(ALARM_NAME)).max(LIMITS.tierAlarms).default([]),
   })
   .strict();
 
@@ -222,8 +251,8 @@ const databaseTier = z
 const validation = z
   .object({
     /** Alarms that say whether the service works, by name and by name prefix (composite alarms included). */
-    alarms: z.array(z.string().regex(ALARM_NAME)).max(100).default([]),
-    alarmPrefixes: z.array(z.string().regex(ALARM_NAME)).max(10).default([]),
+    alarms: z.array(z.string().regex(ALARM_NAME)).max(LIMITS.validationAlarms).default([]),
+    alarmPrefixes: z.array(z.string().regex(ALARM_NAME)).max(LIMITS.alarmPrefixes).default([]),
     /**
      * How long the released environment is watched before it counts as good. At most 4 h:
      * a release bakes twice when it rolls back, and the whole execution has 24 h.
@@ -251,10 +280,19 @@ const validation = z
 const releaseWindow = z
   .object({
     name: z.string().regex(NAME),
-    /** An EventBridge Scheduler expression, e.g. "cron(0 3 ? * TUE *)". */
-    schedule: z.string().regex(/^(cron|rate|at)\(.{1,240}\)$/, 'must be cron(...), rate(...) or at(...)'),
+    /** An EventBridge Scheduler expression, e.g. "cron(0 3 ? * TUE *)", "rate(1 day)", "at(2026-11-25T03:00:00)". */
+    schedule: z.string().superRefine((expression, ctx) => {
+      const problem = scheduleProblem(expression);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
     /** IANA time zone of the schedule. @default "UTC" */
-    timezone: z.string().regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/).default('UTC'),
+    timezone: z
+      .string()
+      .superRefine((name, ctx) => {
+        const problem = timeZoneProblem(name);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .default('UTC'),
     component: z.enum(['application', 'monitoring']).default('application'),
     onValidationFailure: z.enum(['rollback', 'halt']).optional(),
     requireApproval: z.boolean().optional(),
@@ -268,7 +306,10 @@ export const environmentSchema = z
     region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as "eu-west-1"').optional(),
     /** The AWS account the stack is pinned to (12 digits); without it, the account it is deployed in. */
     account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account ID').optional(),
-    tiers: z.array(z.discriminatedUnion('role', [hostTier.extend({ role: z.enum(['web', 'middle', 'monitoring']) }), databaseTier])).min(1),
+    tiers: z
+      .array(z.discriminatedUnion('role', [hostTier.extend({ role: z.enum(['web', 'middle', 'monitoring']) }), databaseTier]))
+      .min(1)
+      .max(LIMITS.tiers),
     /** Shortest and longest pause between two polls of a long operation. */
     validation: validation.default({
       alarms: [],
@@ -277,7 +318,7 @@ export const environmentSchema = z
       approval: { required: false, timeoutSeconds: 3600 },
       onFailure: 'rollback',
     }),
-    releaseWindows: z.array(releaseWindow).max(10).default([]),
+    releaseWindows: z.array(releaseWindow).max(LIMITS.releaseWindows).default([]),
     polling: z
       .object({
         minSeconds: z.number().int().min(1).max(60).default(2),

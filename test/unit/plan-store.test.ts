@@ -7,6 +7,7 @@ import type { DeployPlan, HostRef, StoredPlan, TierPlan } from '../../lambdas/de
 import { InvalidInputError, PlanExceedsQuotaError } from '../../lambdas/shared/errors';
 import { batchesPerSegment, HISTORY_BUDGET } from '../../lambdas/shared/history-budget';
 import { assertPlanFits, loadPlan, MAX_HOSTS_PER_BATCH, storePlan } from '../../lambdas/shared/plan-store';
+import { describeHosts } from '../../lambdas/shared/polling';
 import { validationPlan, webHost, webTier } from './fixtures';
 
 const dynamoMock = mockClient(DynamoDBClient);
@@ -292,7 +293,8 @@ describe('loadPlan and Load Batch', () => {
     const batch = await loadBatchHandler({ keyPrefix: 'k', index: 3, count: 5 });
 
     // Assess
-    expect(batch).toEqual({ index: 3, count: 5, hosts: [webHost(3)] });
+    expect(batch).toEqual({ index: 3, count: 5, hosts: [webHost(3)], label: describeHosts([webHost(3)]) });
+    expect(batch.label).toBe(`web-3 (${webHost(3).id})`);
     expect(dynamoMock).toHaveReceivedCommandExactlyOnceWith(GetItemCommand, { TableName: 'plan-table', Key: { pk: { S: 'k#3' } }, ConsistentRead: true });
   });
 
