@@ -64,6 +64,7 @@ export class FleetFlowStack extends Stack {
     const fn = (name: string, handler: string, description: string) => new FleetFlowFunction(this, name, { handler, description });
     const f = {
       planRelease: fn('PlanRelease', 'deploy/plan-release.ts', 'Validate input, find hosts by tag, plan batches'),
+      checkCapacity: fn('CheckCapacity', 'deploy/check-capacity.ts', "Wait until the rest of a batch's tier holds its minimum in service"),
       takeOutOfTraffic: fn('TakeOutOfTraffic', 'deploy/take-out-of-traffic.ts', 'Deregister or drain a batch'),
       checkDrained: fn('CheckDrained', 'deploy/check-drained.ts', 'Poll whether a batch has drained'),
       installRelease: fn('InstallRelease', 'deploy/install-release.ts', 'Send the install document to a batch'),
@@ -141,6 +142,7 @@ export class FleetFlowStack extends Stack {
     // The functions each workflow invokes, and so the only ones its role may call (every key, no other).
     const invokedBy = <K extends keyof typeof f>(names: Record<K, true>) => (Object.keys(names) as K[]).map((name) => f[name]);
     const rolloutInvokes = invokedBy<keyof RolloutWorkflowFunctions>({
+      checkCapacity: true,
       takeOutOfTraffic: true,
       checkDrained: true,
       installRelease: true,
@@ -267,10 +269,12 @@ export class FleetFlowStack extends Stack {
 
     f.planRelease.allow({ actions: ['ec2:DescribeInstances', ...describeElb], resources: ['*'], wildcardReason: WHY.describe });
     f.planRollback.allow({ actions: ['ec2:DescribeInstances'], resources: ['*'], wildcardReason: WHY.describe });
-    for (const fun of [f.takeOutOfTraffic, f.checkDrained, f.returnToTraffic, f.checkHealthy]) {
+    for (const fun of [f.checkCapacity, f.takeOutOfTraffic, f.checkDrained, f.returnToTraffic, f.checkHealthy]) {
       fun.allow({ actions: describeElb, resources: ['*'], wildcardReason: WHY.describe });
     }
-    for (const fun of [f.checkDrained, f.checkInstall, f.checkHealthy, f.checkMigration]) {
+    // Tiers no load balancer watches are counted by finding their hosts and running their health command.
+    f.checkCapacity.allow({ actions: ['ec2:DescribeInstances'], resources: ['*'], wildcardReason: WHY.describe });
+    for (const fun of [f.checkCapacity, f.checkDrained, f.checkInstall, f.checkHealthy, f.checkMigration]) {
       fun.allow({ actions: ['ssm:ListCommandInvocations'], resources: ['*'], wildcardReason: WHY.invocations });
     }
     for (const fun of [f.checkDrained, f.checkInstall, f.checkMigration]) {
@@ -300,7 +304,10 @@ export class FleetFlowStack extends Stack {
         sendCommand(f.returnToTraffic, tier, [tier.traffic.undrain]);
       }
       // Only tiers no target group checks run their health command.
-      if (tier.health.command && tier.traffic.kind !== 'target-group') sendCommand(f.checkHealthy, tier, [tier.health.command]);
+      if (tier.health.command && tier.traffic.kind !== 'target-group') {
+        sendCommand(f.checkHealthy, tier, [tier.health.command]);
+        sendCommand(f.checkCapacity, tier, [tier.health.command]);
+      }
       // Host records other than the release: the out-of-traffic marker (set by the task that takes
       // hosts out, removed by the one that puts them back) and the record that an install was sent.
       const marker = (fun: FleetFlowFunction, action: string, tagKey: string) =>

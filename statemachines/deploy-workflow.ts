@@ -15,7 +15,10 @@
  *       rollback: Plan Rollback -> Revert Tiers (same rollout workflow, reverse order) -> bake again -> fail
  *   Unlock -> Notify Succeeded        (on failure: Unlock After Failure -> Notify Failed -> fail)
  *
- * Every wait is a Wait state in a loop whose pause the check task computes.
+ * Every wait is a Wait state in a loop whose pause the check task computes. Every failure is
+ * named (fragments/failures.ts): each state that can fail passes FleetFlow's errors on and
+ * renames anything else UnexpectedTaskError, naming the state; the release record, written
+ * once the release passed, is retried and otherwise fails ReleaseNotRecordedError, saying so.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -25,8 +28,10 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { EnvironmentDefinition } from '../lib/environment/model';
+import { releaseParameterName } from '../lambdas/shared/release-record';
 import { bakeLoop, validationPayload } from './fragments/bake';
 import { lambdaTask, pollLoop } from './fragments/lambda-task';
+import { APPROVAL_TIMEOUT_ERROR, catchNamed, RELEASE_NOT_RECORDED_ERROR } from './fragments/failures';
 import { EnvironmentLock } from './fragments/lock';
 import { notify } from './fragments/notify';
 import { rollTiers } from './fragments/roll-tiers';
@@ -61,23 +66,47 @@ export interface DeployWorkflowProps {
   readonly approvalTopic: sns.ITopic;
   /** ARN pattern of the executions that may hold this environment's lock. */
   readonly lockHolderExecutionArns: string[];
+  /** This workflow's own ARN: a malformed lock is taken over only while no other execution of it runs. */
+  readonly releaseStateMachineArn: string;
 }
 
 export class DeployWorkflow extends Construct {
   readonly definition: sfn.IChainable;
   private readonly props: DeployWorkflowProps;
+  /** Where a step of the release that is not followed by a rollback fails (named) inside Run Release. */
+  private readonly stepFailed: sfn.Fail;
 
   constructor(scope: Construct, id: string, props: DeployWorkflowProps) {
     super(scope, id);
     this.props = props;
     const f = props.functions;
     const environment = props.environment.name;
+    this.stepFailed = new sfn.Fail(this, 'Release Step Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
 
     // ---------- the release itself ----------
     const preflight = lambdaTask(this, 'Preflight', f.preflight, validationPayload(), sfn.JsonPath.DISCARD, { idempotent: true });
     const roll = rollTiers(this, { prefix: '', planPath: '$.plan', rollout: props.rollout, checkAlarms: true, timeout: props.timeout });
     const bake = bakeLoop(this, '', f.checkBake);
     const recordRelease = lambdaTask(this, 'Record Release', f.recordRelease, { 'plan.$': '$.plan' }, '$.recorded', { idempotent: true });
+    // Record Release is retried (idempotent); if it still fails, the release is on every host and
+    // validated, and only its record is missing: that is what the execution fails with, not a rollback.
+    const describeNotRecorded = new sfn.Pass(this, 'Describe Record Failure', {
+      parameters: {
+        Error: RELEASE_NOT_RECORDED_ERROR,
+        Cause: sfn.JsonPath.format(
+          `release {} of ${environment} is on every host of its tiers and nothing failed but its record: Record Release failed with {} after retries, ` +
+            `so ${releaseParameterName(environment, '{}', 'current')} may still name the release before it. Every host is in traffic and none was rolled back; ` +
+            'start the release again to record it (no host needs to move)',
+          sfn.JsonPath.stringAt('$.plan.release'),
+          sfn.JsonPath.stringAt('$.failure.Error'),
+          sfn.JsonPath.stringAt('$.plan.component'),
+        ),
+      },
+      resultPath: '$.failure',
+    });
+    describeNotRecorded.next(new sfn.Fail(this, 'Release Not Recorded', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' }));
+    recordRelease.addCatch(describeNotRecorded, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+    catchNamed(this, preflight, this.stepFailed, { resultPath: '$.failure', context: '; no host was changed' });
 
     const requestApproval = new tasks.SnsPublish(this, 'Request Approval', {
       topic: props.approvalTopic,
@@ -124,15 +153,21 @@ export class DeployWorkflow extends Construct {
     // No answer in time is a rejection, named as such.
     const approvalTimedOut = new sfn.Pass(this, 'Approval Timed Out', {
       parameters: {
-        Error: 'ApprovalTimeoutError',
+        Error: APPROVAL_TIMEOUT_ERROR,
         Cause: `no answer within ${props.environment.validation.approval.timeoutSeconds}s counts as a rejection`,
       },
       resultPath: '$.failure',
     });
     approvalTimedOut.next(failurePolicy);
     requestApproval.addCatch(approvalTimedOut, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
-    for (const state of [roll, ...bake.tasks, requestApproval, confirmAlarms]) {
-      state.addCatch(failurePolicy, { errors: ['States.ALL'], resultPath: '$.failure' });
+    const validating = ' validating the release';
+    for (const [state, context] of [
+      [roll, ' rolling out the tiers'],
+      ...bake.tasks.map((task) => [task, validating] as const),
+      [requestApproval, validating],
+      [confirmAlarms, validating],
+    ] as const) {
+      catchNamed(this, state, failurePolicy, { resultPath: '$.failure', context });
     }
     roll.next(bake.first);
     bake.done(approvalNeeded);
@@ -162,10 +197,16 @@ export class DeployWorkflow extends Construct {
     runRelease.branch(upToDate);
 
     // ---------- the lock around it ----------
-    const lock = new EnvironmentLock(this, { environment, table: props.lockTable, holderExecutionArns: props.lockHolderExecutionArns });
+    const lock = new EnvironmentLock(this, {
+      environment,
+      table: props.lockTable,
+      holderExecutionArns: props.lockHolderExecutionArns,
+      releaseStateMachineArn: props.releaseStateMachineArn,
+    });
     const releaseFailed = new sfn.Fail(this, 'Release Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
     const notifyFailed = notify(this, 'Notify Failed', environment, 'Failed', releaseFailed, { withFailure: true });
-    runRelease.addCatch(lock.release('Unlock After Failure', notifyFailed), { errors: ['States.ALL'], resultPath: '$.failure' });
+    // Every step inside names its failures; this is the backstop for anything the branch did not.
+    catchNamed(this, runRelease, lock.release('Unlock After Failure', notifyFailed), { resultPath: '$.failure' });
 
     const complete = new sfn.Pass(this, 'Release Complete', { outputPath: '$.outcome' });
     const notifySucceeded = notify(this, 'Notify Succeeded', environment, 'Succeeded', complete, { releasePath: '$.outcome.release' });
@@ -182,9 +223,9 @@ export class DeployWorkflow extends Construct {
       { idempotent: true },
     );
     const refused = new sfn.Fail(this, 'Release Refused', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    plan.addCatch(notify(this, 'Notify Refused', environment, 'Failed', refused, { withFailure: true }), {
-      errors: ['States.ALL'],
+    catchNamed(this, plan, notify(this, 'Notify Refused', environment, 'Failed', refused, { withFailure: true }), {
       resultPath: '$.failure',
+      context: '; nothing was changed',
     });
     plan.next(lock.acquire(runRelease));
 
@@ -204,7 +245,16 @@ export class DeployWorkflow extends Construct {
     });
     // The instance must serve before the snapshot and after the migration; transient states
     // (backing-up, modifying, ...) are waited out within a deadline, failed ones fail at once.
-    const databaseReady = (name: string, path: string, then: sfn.IChainable) => {
+    // Before the migration nothing has changed; from it on, the snapshot is the way back.
+    const beforeMigration = (task: sfn.TaskStateBase) =>
+      catchNamed(this, task, this.stepFailed, { resultPath: '$.failure', context: ' before the migration; no host was changed' });
+    const fromMigration = (task: sfn.TaskStateBase) =>
+      catchNamed(this, task, this.stepFailed, {
+        resultPath: '$.failure',
+        context: '; no host was changed, and the migration may have run in part or in full: snapshot {} holds the database from before it',
+        args: ['$.plan.database.snapshotId'],
+      });
+    const databaseReady = (name: string, path: string, then: sfn.IChainable, catching: (task: sfn.TaskStateBase) => void) => {
       const first = lambdaTask(this, name, f.checkDatabase, payload(), path, { idempotent: true });
       const loop = pollLoop(
         this,
@@ -215,9 +265,11 @@ export class DeployWorkflow extends Construct {
         payload(path),
       );
       first.next(loop.choice);
+      catching(first);
+      catching(loop.check);
       return first;
     };
-    const recheck = databaseReady('Recheck Database', '$.databaseAfter', next);
+    const recheck = databaseReady('Recheck Database', '$.databaseAfter', next, fromMigration);
     const migrate = lambdaTask(this, 'Run Migration', f.runMigration, payload(), '$.migration');
     const migrationLoop = pollLoop(
       this,
@@ -228,6 +280,8 @@ export class DeployWorkflow extends Construct {
       payload('$.migration'),
     );
     migrate.next(migrationLoop.choice);
+    fromMigration(migrate);
+    fromMigration(migrationLoop.check);
     const snapshot = lambdaTask(this, 'Create Snapshot', f.createSnapshot, payload(), '$.snapshot', { idempotent: true });
     const snapshotLoop = pollLoop(
       this,
@@ -238,7 +292,9 @@ export class DeployWorkflow extends Construct {
       payload('$.snapshot'),
     );
     snapshot.next(snapshotLoop.choice);
-    return databaseReady('Check Database', '$.databaseBefore', snapshot);
+    beforeMigration(snapshot);
+    beforeMigration(snapshotLoop.check);
+    return databaseReady('Check Database', '$.databaseBefore', snapshot, beforeMigration);
   }
 
   /** After a failed rollout or validation: halt, or revert every host that moved and bake again. */
@@ -275,7 +331,7 @@ export class DeployWorkflow extends Construct {
     revertTiers.next(rebake.first);
     rebake.done(describeRolledBack);
     for (const state of [planRollback, revertTiers, ...rebake.tasks]) {
-      state.addCatch(describeRollbackFailure, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
+      catchNamed(this, state, describeRollbackFailure, { resultPath: '$.rollbackFailure', context: ' rolling the release back' });
     }
 
     return new sfn.Choice(this, 'Failure Policy?')

@@ -13,7 +13,8 @@
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { BatchPipeline, type BatchFunctions } from './fragments/batch-pipeline';
+import { BATCH_HISTORY, BatchPipeline, type BatchFunctions } from './fragments/batch-pipeline';
+import { catchNamed } from './fragments/failures';
 import { lambdaTask } from './fragments/lambda-task';
 
 export interface RolloutWorkflowFunctions extends BatchFunctions {
@@ -61,7 +62,12 @@ export class RolloutWorkflow extends Construct {
       '$.batch',
       { idempotent: true },
     );
-    loadBatch.addCatch(pipeline.refused, { errors: ['States.ALL'], resultPath: '$.failure' });
+    catchNamed(this, loadBatch, pipeline.refused, {
+      resultPath: '$.failure',
+      context: ' loading batch {} of {} of tier {}; nothing was changed',
+      args: ['States.MathAdd($.index, 1)', '$.batchCount', '$.tier.name'],
+      causeIn: BATCH_HISTORY,
+    });
     loadBatch.next(pipeline.start);
 
     // The output is small whatever the batch: the parent only needs to know it ended well.

@@ -182,7 +182,13 @@ export interface BatchState {
   readonly release: string;
   readonly execution: string;
   readonly tier: TierPlan;
-  readonly batch: { readonly index: number; readonly count: number; readonly hosts: HostRef[] };
+  readonly batch: {
+    readonly index: number;
+    readonly count: number;
+    readonly hosts: HostRef[];
+    /** The hosts as causes name them (`describeHosts`: at most 5, then "and N more"); set by Load Batch. */
+    readonly label?: string;
+  };
   readonly drain?: PhaseState;
   readonly install?: PhaseState;
   readonly health?: PhaseState;

@@ -38,6 +38,11 @@ const USAGE = `Usage:
                | alarm:NAME@SECONDS | migration-fail | approval:approve|reject|timeout
                | db-status:STATUS@SECONDS[+DURATION] (the database reports an RDS
                status, e.g. modifying@0+300, storage-full@600)
+               | throttle:SERVICE@SECONDS+DURATION (every call in that window)
+               | down:HOST (its service is down before the release)
+               | stop:HOST@SECONDS | terminate:HOST@SECONDS (the instance goes away)
+               | ssm-status:HOST@Cancelled|TimedOut|Undeliverable|Delayed (its install)
+               | error:STATE[@N] (the Nth run of that task's handler throws)
                (repeatable; SERVICE: ec2, elbv2, ssm, cloudwatch; an approval fault
                implies --require-approval)
       --window start as the environment's release window NAME does (EventBridge

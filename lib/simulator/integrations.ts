@@ -47,6 +47,16 @@ export async function callIntegration(resource: string, input: Record<string, an
       table.delete(key);
       return {};
     }
+    case 'aws-sdk:sfn:listExecutions': {
+      // Executions of that state machine, newest first, as ListExecutions pages them.
+      const prefix = `${String(input.StateMachineArn).replace(':stateMachine:', ':execution:')}:`;
+      const executions = [...account.executions]
+        .filter(([arn, status]) => arn.startsWith(prefix) && (input.StatusFilter === undefined || status === input.StatusFilter))
+        .reverse()
+        .slice(0, input.MaxResults || 100)
+        .map(([arn, status]) => ({ ExecutionArn: arn, StateMachineArn: input.StateMachineArn, Name: arn.slice(prefix.length), Status: status }));
+      return { Executions: executions };
+    }
     case 'aws-sdk:sfn:describeExecution': {
       const status = account.executions.get(input.ExecutionArn);
       if (!status) throw new IntegrationError('Sfn.ExecutionDoesNotExistException', `Execution Does Not Exist: '${input.ExecutionArn}'`);
@@ -80,14 +90,32 @@ function partitionKey(item: AttributeMap | undefined): string {
   return value;
 }
 
-/** The condition expressions FleetFlow writes: attribute_(not_)exists(x) and x = :value. */
+/**
+ * The condition expressions FleetFlow writes: attribute_(not_)exists(x), attribute_type(x, :type),
+ * x = :value (strings), NOT and OR of them.
+ */
 function checkCondition(expression: string | undefined, current: AttributeMap | undefined, values: AttributeMap = {}): void {
   if (!expression) return;
+  if (!conditionHolds(expression.trim(), current, values)) {
+    throw new IntegrationError('DynamoDB.ConditionalCheckFailedException', 'The conditional request failed');
+  }
+}
+
+function conditionHolds(expression: string, current: AttributeMap | undefined, values: AttributeMap): boolean {
+  const alternatives = expression.split(/\s+OR\s+/);
+  if (alternatives.length > 1) return alternatives.some((a) => conditionHolds(a.trim(), current, values));
+  const not = /^NOT\s+(.+)$/.exec(expression);
+  if (not) return !conditionHolds(not[1]!.trim(), current, values);
   const exists = /^attribute_(not_)?exists\((\w+)\)$/.exec(expression);
+  if (exists) return (current?.[exists[2]!] !== undefined) !== Boolean(exists[1]);
+  const type = /^attribute_type\((\w+),\s*(:\w+)\)$/.exec(expression);
+  if (type) {
+    const wanted = values[type[2]!]?.S;
+    if (!wanted) throw new IntegrationError('DynamoDB.ValidationException', `${type[2]} must be a type name (S, N, ...) in ${expression}`);
+    const attribute = current?.[type[1]!];
+    return attribute !== undefined && Object.keys(attribute).length === 1 && wanted in attribute;
+  }
   const equals = /^(\w+) = (:\w+)$/.exec(expression);
-  let holds: boolean;
-  if (exists) holds = (current?.[exists[2]!] !== undefined) !== Boolean(exists[1]);
-  else if (equals) holds = current?.[equals[1]!]?.S !== undefined && current[equals[1]!]!.S === values[equals[2]!]?.S;
-  else throw new IntegrationError('DynamoDB.ValidationException', `the simulator does not support the condition ${expression}`);
-  if (!holds) throw new IntegrationError('DynamoDB.ConditionalCheckFailedException', 'The conditional request failed');
+  if (equals) return current?.[equals[1]!]?.S !== undefined && current[equals[1]!]!.S === values[equals[2]!]?.S;
+  throw new IntegrationError('DynamoDB.ValidationException', `the simulator does not support the condition ${expression}`);
 }

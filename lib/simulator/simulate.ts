@@ -150,7 +150,7 @@ export async function simulateExecutions(options: SimulateOptions & { executions
     const results = await runOnVirtualClock(
       SIMULATION_EPOCH,
       async () => {
-        account = seedFor(options, faults);
+        account = seedFor(options, faults, machine);
         options.prepare?.(account);
         capacity = new CapacityRecorder(account);
         const detach = attachSimulator(allClients, account);
@@ -207,11 +207,12 @@ export async function simulateDefinition(definition: AslDefinition, input: unkno
   return { result, events, figures: figures[0]! };
 }
 
-function seedFor(options: SimulateOptions, faults: readonly string[]): SimulatedAccount {
+function seedFor(options: SimulateOptions, faults: readonly string[], workflows: LocalWorkflows): SimulatedAccount {
   const account = seedAccount(options.environment, noFaults(), options);
-  // Faults name hosts and alarms: they are checked against the fleet before anything runs.
+  // Faults name hosts, alarms and task states: they are checked against the fleet and the workflows before anything runs.
   const hostNames = new Set([...account.hosts.values()].map((h) => h.name));
-  account.useFaults(parseFaults(faults, hostNames, new Set(account.alarms.keys())));
+  const lambdaTasks = new Set([...workflows.byArn.values()].flatMap((m) => [...m.taskHandlers].filter(([, t]) => t.kind === 'lambda').map(([name]) => name)));
+  account.useFaults(parseFaults(faults, hostNames, new Set(account.alarms.keys()), lambdaTasks));
   return account;
 }
 
@@ -311,7 +312,7 @@ async function execute(
       state,
       (payload: unknown) =>
         guard(() => {
-          if (task.kind === 'lambda') return invokeLikeLambda(task.handler, payload, state);
+          if (task.kind === 'lambda') return invokeLikeLambda(task.handler, payload, state, account);
           if (START_EXECUTION_SYNC.test(task.resource)) return startChild(run, payload as ChildRequest, children);
           return callIntegration(task.resource, payload as Record<string, unknown>, { account });
         }),
@@ -435,13 +436,25 @@ async function startChild(run: Run, request: ChildRequest, children: Array<() =>
   throw new IntegrationError('States.TaskFailed', JSON.stringify(description));
 }
 
+/** Per account, how many times each task state's handler was invoked (for `error:STATE@N`). */
+const invocationCounts = new WeakMap<SimulatedAccount, Map<string, number>>();
+
 /**
  * Calls a handler the way Lambda does: the payload crosses a JSON boundary, and an
- * error reaches Step Functions as its name plus a JSON cause.
+ * error reaches Step Functions as its name plus a JSON cause. An `error:STATE[@N]` fault
+ * makes the Nth invocation of that state's handler (counted over the whole simulation)
+ * throw a TypeError instead of running it: a one-off bug, as a handler's own code would raise.
  */
-async function invokeLikeLambda(handler: Handler, payload: unknown, state: string): Promise<unknown> {
+async function invokeLikeLambda(handler: Handler, payload: unknown, state: string, account: SimulatedAccount): Promise<unknown> {
   const event = JSON.parse(JSON.stringify(payload ?? null));
+  const counts = invocationCounts.get(account) ?? new Map<string, number>();
+  invocationCounts.set(account, counts);
+  const invocation = (counts.get(state) ?? 0) + 1;
+  counts.set(state, invocation);
   try {
+    if (account.faults.taskErrors?.get(state)?.has(invocation)) {
+      throw new TypeError(`Cannot read properties of undefined (reading 'hosts') [simulated fault error:${state}@${invocation}]`);
+    }
     const result = await handler(event, { functionName: state, awsRequestId: 'simulated', getRemainingTimeInMillis: () => 60_000 });
     return JSON.parse(JSON.stringify(result ?? null));
   } catch (err) {

@@ -6,6 +6,10 @@
  *   -> [Check Alarms] -> next
  *   on any failure: the batch is rolled back (out, previous release, back in, healthy) and fails
  *
+ * Every failure is named (fragments/failures.ts): an error that is not one of FleetFlow's is
+ * renamed UnexpectedTaskError, naming the state, the tier and the batch's hosts, before the
+ * rollback starts (or, in the rollback, before the batch goes back into traffic).
+ *
  * The state it runs on is a `BatchState` (lambdas/deploy/types.ts) with the batch's hosts
  * already loaded at `$.batch.hosts`.
  */
@@ -13,9 +17,11 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { catchNamed } from './failures';
 import { lambdaTask, pollLoop } from './lambda-task';
 
 export interface BatchFunctions {
+  readonly checkCapacity: lambda.IFunction;
   readonly takeOutOfTraffic: lambda.IFunction;
   readonly checkDrained: lambda.IFunction;
   readonly installRelease: lambda.IFunction;
@@ -78,7 +84,7 @@ export interface BatchPipelineProps {
 }
 
 export class BatchPipeline extends Construct {
-  /** The first state: Take Batch Out. */
+  /** The first state: Check Capacity. */
   readonly start: sfn.IChainable;
   /** Fails the batch without a rollback, when nothing has changed. */
   readonly refused: sfn.Fail;
@@ -88,7 +94,8 @@ export class BatchPipeline extends Construct {
     const f = props.functions;
     this.refused = new sfn.Fail(this, 'Batch Refused', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
     const rollback = this.rollbackPipeline(f);
-    const catchToRollback = (task: sfn.TaskStateBase) => task.addCatch(rollback, { errors: ['States.ALL'], resultPath: '$.failure' });
+    const catchToRollback = (task: sfn.TaskStateBase) =>
+      catchNamed(this, task, rollback, { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY });
 
     // The tier's alarms gate the next batch, except in a revert (the bad release may still be firing them).
     const gate = lambdaTask(this, 'Check Alarms', f.checkAlarms, batchPayload(false), sfn.JsonPath.DISCARD, { idempotent: true });
@@ -102,7 +109,24 @@ export class BatchPipeline extends Construct {
     // Nothing has changed when capacity is short: refuse without a rollback.
     forward.takeOut.addCatch(this.refused, { errors: ['InsufficientCapacityError'], resultPath: '$.failure' });
     catchToRollback(forward.takeOut);
-    this.start = forward.takeOut;
+
+    // Before anything leaves service, the rest of the tier must hold its minimum, live, for
+    // every kind of tier; hosts just restored may still be passing their checks, so it waits
+    // (within the tier's health timeout) before refusing. Nothing has changed either way.
+    const checkCapacity = lambdaTask(this, 'Check Capacity', f.checkCapacity, batchPayload(false), '$.capacity', { idempotent: true });
+    const capacityLoop = pollLoop(
+      this,
+      { choice: 'Capacity Kept?', wait: 'Wait For Capacity', check: 'Check Capacity Again' },
+      f.checkCapacity,
+      '$.capacity',
+      forward.takeOut,
+      batchPayload(false, '$.capacity'),
+    );
+    checkCapacity.next(capacityLoop.choice);
+    for (const task of [checkCapacity, capacityLoop.check]) {
+      catchNamed(this, task, this.refused, { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY });
+    }
+    this.start = checkCapacity;
   }
 
   private rollbackPipeline(f: BatchFunctions): sfn.IChainable {
@@ -121,10 +145,15 @@ export class BatchPipeline extends Construct {
     restoreTraffic.addCatch(describeFailure, { errors: ['States.ALL'], resultPath: '$.restoreFailure' });
     restoreTraffic.next(describeFailure);
 
-    const pipeline = this.pipeline(ROLLBACK, true, f, rolledBack, (task) =>
-      task.addCatch(restoreTraffic, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' }),
-    );
-    pipeline.takeOut.addCatch(restoreTraffic, { errors: ['States.ALL'], resultPath: '$.rollbackFailure' });
+    const catchToRestore = (task: sfn.TaskStateBase) =>
+      catchNamed(this, task, restoreTraffic, {
+        resultPath: '$.rollbackFailure',
+        context: ` while rolling back${BATCH_CONTEXT}`,
+        args: BATCH_CONTEXT_ARGS,
+        causeIn: BATCH_HISTORY,
+      });
+    const pipeline = this.pipeline(ROLLBACK, true, f, rolledBack, catchToRestore);
+    catchToRestore(pipeline.takeOut);
     // Hosts whose install never started still run their previous release: they only go
     // back into traffic (registering a draining target ends its drain).
     return new sfn.Choice(this, 'Install Started?')
@@ -167,6 +196,12 @@ export class BatchPipeline extends Construct {
     return { takeOut, returnToTraffic };
   }
 }
+
+/** Where a batch task failed, in an UnexpectedTaskError's cause: the tier and the batch's hosts (at most 5 named). */
+const BATCH_CONTEXT = ' on tier {} ({})';
+const BATCH_CONTEXT_ARGS = ['$.tier.name', '$.batch.label'];
+/** The batch runs in a child execution of the rollout workflow: its history holds the original cause. */
+export const BATCH_HISTORY = "the history of the tier's rollout execution";
 
 /** What every batch task receives: the batch, its tier, and what the tier's previous batch took. */
 function batchPayload(rollback: boolean, phasePath?: string): Record<string, unknown> {

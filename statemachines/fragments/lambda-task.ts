@@ -8,6 +8,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { FLEETFLOW_ERRORS } from './failures';
 
 /** Error names AWS services and Lambda use for throttling. */
 export const THROTTLING_ERRORS = [
@@ -23,9 +24,11 @@ export const LAMBDA_TASK_TIMEOUT = Duration.minutes(2);
 
 export interface LambdaTaskOptions {
   /**
-   * The task may run twice with the same effect (reads, tags, cancels, health checks): a
-   * timed-out invocation is retried before the batch is failed, since running it again
-   * changes nothing.
+   * The task may run twice with the same effect (reads, tags, cancels, health checks, the
+   * plans, the release record): any error that is not one of FleetFlow's own (a timed-out
+   * or crashed invocation, Lambda.Unknown, an unexpected exception) is retried before it
+   * fails the task, since running it again changes nothing. FleetFlow's errors are answers,
+   * not accidents: they are never retried.
    * @default false
    */
   readonly idempotent?: boolean;
@@ -55,8 +58,10 @@ export function lambdaTask(
     jitterStrategy: sfn.JitterType.FULL,
   });
   if (options.idempotent) {
-    // A hung connection or a cold start past the timeout: asking again is safe.
-    task.addRetry({ errors: ['States.Timeout', 'Lambda.Unknown'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 2 });
+    // Retriers match in order: FleetFlow's errors stop at this one (0 attempts)...
+    task.addRetry({ errors: [...FLEETFLOW_ERRORS], maxAttempts: 0 });
+    // ...and anything else (a hung connection, a cold start past the timeout, a one-off exception) is asked again.
+    task.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 2 });
   }
   return task;
 }

@@ -5,12 +5,15 @@
  *
  * A child that fails reports its error inside the cause of the parent's task
  * (States.TaskFailed, cause = the child's DescribeExecution output as JSON); it is read
- * back here, so the parent fails with the child's own error name and cause.
+ * back here, so the parent fails with the child's own error name and cause when it is one of
+ * FleetFlow's. Anything else (the child ended by its quotas or aborted, the task timed out or
+ * could not start it) is renamed UnexpectedTaskError, naming the tier (fragments/failures.ts).
  */
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { isNamed, UNEXPECTED_TASK_ERROR } from './failures';
 
 export interface RollTiersProps {
   /** State names are prefixed with it (e.g. "Revert "). */
@@ -53,6 +56,32 @@ export function rollTiers(scope: Construct, props: RollTiersProps): sfn.Map {
   });
 
   const failed = new sfn.Fail(scope, n('Segment Failed'), { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+  // The task itself failed otherwise (timed out, could not start the child, or the child ended without an error of its own).
+  const unexpected = new sfn.Pass(scope, n('Roll Out Segment Failed Unexpectedly'), {
+    parameters: {
+      Error: UNEXPECTED_TASK_ERROR,
+      Cause: sfn.JsonPath.format(
+        `${n('Roll Out Segment')} failed unexpectedly with {} rolling out tier {}; the original cause is in the execution history`,
+        sfn.JsonPath.stringAt('$.failure.Error'),
+        sfn.JsonPath.stringAt('$.tier.name'),
+      ),
+    },
+    resultPath: '$.failure',
+  });
+  unexpected.next(failed);
+  // The child failed with an error that is not FleetFlow's (its quotas, say): named here, its cause left in its history.
+  const unnamed = new sfn.Pass(scope, n('Name Segment Failure'), {
+    parameters: {
+      Error: UNEXPECTED_TASK_ERROR,
+      Cause: sfn.JsonPath.format(
+        'the rollout execution of tier {} failed unexpectedly with {}; the original cause is in the history of that execution',
+        sfn.JsonPath.stringAt('$.tier.name'),
+        sfn.JsonPath.stringAt('$.failure.Error'),
+      ),
+    },
+    resultPath: '$.failure',
+  });
+  unnamed.next(failed);
   // The cause is the child's DescribeExecution output; its Error and Cause are the child's failure.
   const parseFailure = new sfn.Pass(scope, n('Parse Segment Failure'), {
     parameters: { 'detail.$': 'States.StringToJson($.failure.Cause)' },
@@ -64,17 +93,17 @@ export function rollTiers(scope: Construct, props: RollTiersProps): sfn.Map {
       new sfn.Pass(scope, n('Take Segment Error'), {
         parameters: { 'Error.$': '$.childFailure.detail.Error', 'Cause.$': '$.childFailure.detail.Cause' },
         resultPath: '$.failure',
-      }).next(failed),
+      }).next(new sfn.Choice(scope, n('Segment Error Named?')).when(isNamed('$.failure.Error'), failed).otherwise(unnamed)),
     )
-    .otherwise(failed);
+    .otherwise(unexpected);
   parseFailure.next(hasChildError);
-  // Only a child's own failure carries its description as JSON; anything else fails as it came.
+  // Only a child's own failure carries its description as JSON; anything else is the task's own failure.
   const isChildFailure = new sfn.Choice(scope, n('Child Failed?'))
     .when(
       sfn.Condition.and(sfn.Condition.stringEquals('$.failure.Error', 'States.TaskFailed'), sfn.Condition.stringMatches('$.failure.Cause', '{*')),
       parseFailure,
     )
-    .otherwise(failed);
+    .otherwise(unexpected);
   rollSegment.addCatch(isChildFailure, { errors: ['States.ALL'], resultPath: '$.failure' });
 
   const rollSegments = new sfn.Map(scope, n('Roll Segments'), {

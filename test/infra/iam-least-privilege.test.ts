@@ -342,7 +342,8 @@ describe('FleetFlow IAM permissions', () => {
           'deploy/install-release.ts',
           'database/run-migration.ts',
           ...(hasDrainCommands ? ['deploy/take-out-of-traffic.ts', 'deploy/return-to-traffic.ts'] : []),
-          ...(HEALTH_CHECKED_TIERS.length > 0 ? ['deploy/check-healthy.ts'] : []),
+          // Tiers no target group checks: the health command, after a batch and, for capacity, before one.
+          ...(HEALTH_CHECKED_TIERS.length > 0 ? ['deploy/check-healthy.ts', 'deploy/check-capacity.ts'] : []),
         ],
       ],
       ['ssm:CancelCommand', ['deploy/check-drained.ts', 'deploy/check-install.ts', 'database/check-migration.ts']],

@@ -6,6 +6,7 @@ import { lambdaFunctions, synthesizeCanonical, type SynthesizedCanonical } from 
 /** One function per kind of workflow task: the rolling release, the database step, validation, rollback and record. */
 const TASK_HANDLERS = [
   'deploy/plan-release.ts',
+  'deploy/check-capacity.ts',
   'deploy/take-out-of-traffic.ts',
   'deploy/check-drained.ts',
   'deploy/install-release.ts',
@@ -41,7 +42,7 @@ describe('FleetFlow Lambda functions', () => {
     const handlers = lambdaFunctions(synth.json).map((f) => f.handler);
 
     // Assess
-    expect(TASK_HANDLERS).toHaveLength(18);
+    expect(TASK_HANDLERS).toHaveLength(19);
     expect([...handlers].sort()).toEqual([...TASK_HANDLERS].sort());
     synth.template.resourceCountIs('AWS::Lambda::Function', TASK_HANDLERS.length);
     expect(new Set(handlers).size).toBe(handlers.length);

@@ -11,6 +11,7 @@
 import aslValidator from 'asl-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOW_TIMEOUT } from '../../lib/fleetflow-stack';
+import { FLEETFLOW_ERRORS } from '../../statemachines/fragments/failures';
 import { forEachState, fromTemplate, type AslDefinition, type AslState, type LocalStateMachine } from '../../lib/simulator/definition';
 import { canonicalEnvironment, lambdaFunctions, onlyResourceOfType, synthesizeCanonical, type SynthesizedCanonical } from './support';
 
@@ -36,6 +37,7 @@ const INTEGRATION_THROTTLING: Record<string, string[]> = {
   'arn:aws:states:::dynamodb:getItem': DYNAMODB_THROTTLING,
   'arn:aws:states:::dynamodb:deleteItem': DYNAMODB_THROTTLING,
   'arn:aws:states:::aws-sdk:sfn:describeExecution': ['Sfn.ThrottlingException'],
+  'arn:aws:states:::aws-sdk:sfn:listExecutions': ['Sfn.ThrottlingException'],
   'arn:aws:states:::events:putEvents': ['EventBridge.FailedEntry'],
   'arn:aws:states:::sns:publish.waitForTaskToken': ['SNS.ThrottledException'],
   // Starting a child past the account's running-executions quota (AWS's own example retries it).
@@ -53,6 +55,8 @@ const DEPLOY_INTEGRATIONS: Record<string, string> = {
   'Read Lock': 'arn:aws:states:::dynamodb:getItem',
   'Take Over Lock': 'arn:aws:states:::dynamodb:putItem',
   'Describe Lock Holder': 'arn:aws:states:::aws-sdk:sfn:describeExecution',
+  'List Running Releases': 'arn:aws:states:::aws-sdk:sfn:listExecutions',
+  'Take Over Malformed Lock': 'arn:aws:states:::dynamodb:putItem',
   Unlock: 'arn:aws:states:::dynamodb:deleteItem',
   'Unlock After Failure': 'arn:aws:states:::dynamodb:deleteItem',
   'Request Approval': 'arn:aws:states:::sns:publish.waitForTaskToken',
@@ -98,8 +102,20 @@ function retries(state: AslState, error: string): boolean {
   );
 }
 
+/**
+ * The catcher every failure of the state ends up at. With a named catch (statemachines/fragments/failures.ts),
+ * FleetFlow's errors go there directly and any other error through a Pass that names it, then there too
+ * (test/infra/named-failures.test.ts checks that): that catcher is the one returned. Otherwise the States.ALL one.
+ */
+function failureCatcher(state: AslState): Catcher | undefined {
+  const catchers = (state.Catch as Catcher[] | undefined) ?? [];
+  const all = catchers.find((c) => c.ErrorEquals.includes('States.ALL'));
+  if (!all) return undefined;
+  return catchers.find((c) => c !== all && FLEETFLOW_ERRORS.every((error) => c.ErrorEquals.includes(error))) ?? all;
+}
+
 function catchAllTarget(state: AslState): string | undefined {
-  return ((state.Catch as Catcher[] | undefined) ?? []).find((c) => c.ErrorEquals.includes('States.ALL'))?.Next;
+  return failureCatcher(state)?.Next;
 }
 
 /** The first Catcher that handles the error, as the Step Functions runtime picks it. */
@@ -402,7 +418,14 @@ describe('FleetFlow workflow definitions', () => {
       expect(module(batchStart)).toBe('deploy/load-batch.ts');
       expect(loop.States[catchAllTarget(loop.States[batchStart]!)!]!.Type).toBe('Fail');
       const forward = reachableFrom(loop.States, batchStart);
-      const forwardTasks = [...forward].filter((name) => loop.States[name]!.Type === 'Task' && name !== batchStart);
+      // Check Capacity runs before anything leaves service: its failures end the batch with no task run (nothing to undo).
+      const capacityTasks = [...forward].filter((name) => loop.States[name]!.Type === 'Task' && module(name) === 'deploy/check-capacity.ts');
+      expect(capacityTasks.length).toBeGreaterThan(0);
+      for (const name of capacityTasks) {
+        const onFailure = reachableFrom(loop.States, catchAllTarget(loop.States[name]!)!);
+        expect([...onFailure].filter((state) => loop.States[state]!.Type === 'Task'), `${name} failure path`).toEqual([]);
+      }
+      const forwardTasks = [...forward].filter((name) => loop.States[name]!.Type === 'Task' && name !== batchStart && !capacityTasks.includes(name));
 
       // Every forward task falls back to one and the same rollback, which starts by asking whether the install started.
       const rollbackStarts = new Set(forwardTasks.map((name) => catchAllTarget(loop.States[name]!)));
@@ -477,7 +500,7 @@ describe('FleetFlow workflow definitions', () => {
       }
 
       // A failure while sending keeps the mark ($.failure, not $.install) and leads to the reinstall.
-      const catcher = catcherFor(loop.States[install]!, 'States.ALL')!;
+      const catcher = failureCatcher(loop.States[install]!)!;
       expect(catcher.ResultPath).toBe('$.failure');
       const { started } = installStartedChoice(loop, catcher.Next);
       expect(modulesOn(loop, started, rolloutModules).has('deploy/install-release.ts'), `a failed ${install} does not reinstall`).toBe(true);
@@ -547,7 +570,7 @@ describe('FleetFlow workflow definitions', () => {
   it.each(ROLLS)("%sRoll Tiers: a failed segment fails the tier with the child's own error, and is never run again", (prefix) => {
     const segment = itemProcessor(definition, `${prefix}Roll Segments`);
     const task = segment.States[`${prefix}Roll Out Segment`]!;
-    const catcher = catcherFor(task, 'States.ALL');
+    const catcher = failureCatcher(task);
 
     // A failed child already rolled its batch back: starting it again would roll the bad release out once more.
     expect(retries(task, 'States.TaskFailed'), 'retries a failed child').toBe(false);
@@ -569,9 +592,14 @@ describe('FleetFlow workflow definitions', () => {
     expect(parse).toHaveLength(1);
     expect(JSON.stringify(unwrap.Choices)).toContain('States.TaskFailed');
     expect((segment.States[parse[0]!]!.Parameters as Record<string, unknown>)['detail.$']).toBe('States.StringToJson($.failure.Cause)');
-    const take = [...afterCatch].filter((name) => segment.States[name]!.ResultPath === '$.failure');
+    const take = [...afterCatch].filter((name) => segment.States[name]!.ResultPath === '$.failure' && 'Error.$' in ((segment.States[name]!.Parameters as Record<string, unknown> | undefined) ?? {}));
     expect(take).toHaveLength(1);
     expect(segment.States[take[0]!]!.Parameters).toEqual({ 'Error.$': '$.childFailure.detail.Error', 'Cause.$': '$.childFailure.detail.Cause' });
+    // The child's own error is kept when it is one of FleetFlow's; anything else (its quotas, say) is named here.
+    const named = segment.States[segment.States[take[0]!]!.Next as string]!;
+    expect(named.Type).toBe('Choice');
+    expect(segment.States[(named.Choices as Array<{ Next: string }>)[0]!.Next]!.Type).toBe('Fail');
+    expect((segment.States[named.Default as string]!.Parameters as Record<string, unknown>).Error).toBe('UnexpectedTaskError');
     // Nothing inside the tier catches it.
     expect(stateNamed(definition, `${prefix}Roll Segments`).Catch, `${prefix}Roll Segments catches a failed segment`).toBeUndefined();
   });
@@ -582,17 +610,17 @@ describe('FleetFlow workflow definitions', () => {
     const revert = scope.States['Revert Roll Tiers']!;
 
     // A failed tier goes to the failure policy, which reverts every tier unless the environment says halt.
-    expect(catcherFor(release, 'States.ALL')?.Next).toBe('Failure Policy?');
-    expect(catcherFor(release, 'States.ALL')?.ResultPath).toBe('$.failure');
+    expect(failureCatcher(release)?.Next).toBe('Failure Policy?');
+    expect(failureCatcher(release)?.ResultPath).toBe('$.failure');
     expect(lambdaModules.get(scope.States['Failure Policy?']!.Default as string)).toBe('deploy/plan-rollback.ts');
     expect(reachableFrom(scope.States, 'Failure Policy?').has('Revert Roll Tiers')).toBe(true);
     // A failed revert ends the release as failed, never as rolled back, nor as released.
-    const afterRevertFailure = reachableFrom(scope.States, catcherFor(revert, 'States.ALL')!.Next);
+    const afterRevertFailure = reachableFrom(scope.States, failureCatcher(revert)!.Next);
     expect(afterRevertFailure.has('Record Release')).toBe(false);
     expect(new Set([...afterRevertFailure].filter((name) => isTerminal(scope.States[name]!)).map((name) => scope.States[name]!.Type))).toEqual(new Set(['Fail']));
     // The release's own failure stays where it was, to be reported with the rollback's.
-    expect(catcherFor(revert, 'States.ALL')?.ResultPath).toEqual(expect.stringMatching(/^\$\./));
-    expect(catcherFor(revert, 'States.ALL')?.ResultPath).not.toBe('$.failure');
+    expect(failureCatcher(revert)?.ResultPath).toEqual(expect.stringMatching(/^\$\./));
+    expect(failureCatcher(revert)?.ResultPath).not.toBe('$.failure');
   });
 
   describe('environment lock', () => {
@@ -636,7 +664,7 @@ describe('FleetFlow workflow definitions', () => {
         .filter(([, state]) => successors(state).includes('Run Release'))
         .map(([name]) => name)
         .sort();
-      expect(intoRelease).toEqual(['Acquire Lock', 'Take Over Lock']);
+      expect(intoRelease).toEqual(['Acquire Lock', 'Take Over Lock', 'Take Over Malformed Lock']);
       for (const name of intoRelease) {
         expect(top[name]!.Next, name).toBe('Run Release');
         expect(catcherFor(top[name]!, 'States.ALL')?.Next, `${name} enters the release on an error`).not.toBe('Run Release');
@@ -667,6 +695,53 @@ describe('FleetFlow workflow definitions', () => {
       expect(whenRunning.has('Take Over Lock')).toBe(false);
       expect(whenRunning.has('Run Release')).toBe(false);
       expect([...whenRunning].filter((name) => isTerminal(top[name]!)).map((name) => top[name]!.Type)).toEqual(['Fail']);
+    });
+
+    // A lock item FleetFlow could not have written must not jam the environment (issue 7, class 5).
+    it("treats a lock item without a holder that is one of this environment's release executions as malformed, never as held", () => {
+      const recorded = top['Lock Holder Recorded?']!;
+      const rules = recorded.Choices as Array<{ Variable: string; IsPresent?: boolean; Next: string }>;
+      // A string holder (DynamoDB S) is needed before anything reads it: no path fails on a missing one.
+      expect(rules.map(({ Next: _next, ...rule }) => rule)).toEqual([{ Variable: '$.lock.Item.holder.S', IsPresent: true }]);
+      const isRelease = top[rules[0]!.Next]!;
+      expect(isRelease.Type).toBe('Choice');
+      const patterns = JSON.stringify(isRelease.Choices);
+      expect(patterns).toContain(`:execution:fleetflow-${canonical.name}-deploy:*`);
+      expect((isRelease.Choices as Array<{ Next: string }>)[0]!.Next).toBe('Describe Lock Holder');
+      // Missing, not a string, or not one of ours: all the same way.
+      expect(recorded.Default).toBe(isRelease.Default);
+      expect(isRelease.Default).toBe('List Running Releases');
+      // A holder that only looks like an execution ARN: DescribeExecution refuses it, and it is malformed too.
+      expect(catcherFor(top['Describe Lock Holder']!, 'Sfn.InvalidArnException')?.Next).toBe('List Running Releases');
+    });
+
+    it('takes a malformed lock over only in the malformed state it read, and only while this is the one release of the environment running', () => {
+      const list = params('List Running Releases');
+      expect(integrations.get('List Running Releases')).toBe('arn:aws:states:::aws-sdk:sfn:listExecutions');
+      expect(list.StateMachineArn).toMatch(new RegExp(`^arn:aws:states:[a-z0-9-]+:\\d{12}:stateMachine:fleetflow-${canonical.name}-deploy$`));
+      expect(list.StatusFilter).toBe('RUNNING');
+      const only = top['Only This Release Running?']!;
+      expect(JSON.stringify(only.Choices)).toContain('"Variable":"$.running.count","NumericEquals":1');
+      expect(JSON.stringify(only.Choices)).toContain('"Variable":"$.running.includesThis","BooleanEquals":true');
+      // Only then: a string holder is replaced while it is that string, a missing or non-string one while there is still no string holder.
+      const takeovers = [...reachableFrom(top, (only.Choices as Array<{ Next: string }>)[0]!.Next)].filter((name) => integrations.get(name) === 'arn:aws:states:::dynamodb:putItem');
+      expect(takeovers.sort()).toEqual(['Take Over Lock', 'Take Over Malformed Lock']);
+      const malformed = params('Take Over Malformed Lock');
+      expect(malformed.ConditionExpression).toBe('attribute_not_exists(holder) OR NOT attribute_type(holder, :text)');
+      expect(malformed.ExpressionAttributeValues).toEqual({ ':text': { S: 'S' } });
+      expect(malformed.Item).toMatchObject({ ...lockKey(), holder: executionId });
+      expect(malformed.TableName).toBe(params('Acquire Lock').TableName);
+      expect(top['Take Over Malformed Lock']!.Next).toBe('Run Release');
+      // Otherwise: LockCorruptError, naming the item to delete, and no write at all.
+      const otherwise = reachableFrom(top, only.Default as string);
+      expect([...otherwise].filter((name) => integrations.has(name))).toEqual([]);
+      expect([...otherwise].filter((name) => isTerminal(top[name]!)).map((name) => top[name]!.Type)).toEqual(['Fail']);
+      const describe = [...otherwise].map((name) => top[name]!).find((state) => state.Type === 'Pass')!;
+      expect((describe.Parameters as Record<string, unknown>).Error).toBe('LockCorruptError');
+      const cause = (describe.Parameters as Record<string, string>)['Cause.$'];
+      expect(cause).toContain('nothing was changed');
+      expect(cause).toContain('delete the item with key environment = {} from the DynamoDB table {}');
+      expect(cause).toContain(`'${canonical.name}', '${params('Acquire Lock').TableName as string}')`);
     });
 
     it.each(['Unlock', 'Unlock After Failure'])('%s deletes the lock only while this execution holds it (holder = :me)', (name) => {
@@ -767,7 +842,7 @@ describe('FleetFlow workflow definitions', () => {
       expect(parameters.phase?.startedAt).toEqual(expect.any(Number));
       expect(parameters.phase?.deadline).toBe(parameters.phase?.startedAt);
       // An alarm in ALARM (or any error) goes to the failure policy, as a failed bake does.
-      const catcher = catcherFor(confirm, 'States.ALL');
+      const catcher = failureCatcher(confirm);
       expect(catcher?.Next).toBe('Failure Policy?');
       expect(catcher?.Next).toBe(catchAllTarget(stateNamed(definition, 'Check Bake')));
       expect(catcher?.ResultPath).toBe('$.failure');

@@ -1,0 +1,99 @@
+/**
+ * Every failure named. An execution of a FleetFlow workflow ends SUCCEEDED, or FAILED with
+ * one of FleetFlow's own error names: never with a raw SDK or runtime name (TypeError,
+ * Lambda.Unknown, States.Timeout, ThrottlingException, ...).
+ *
+ * Each state that can fail is caught twice, in this order: FleetFlow's errors go on as they
+ * are; anything else goes through a Pass of its own, "<state> Failed Unexpectedly", which
+ * renames it `UnexpectedTaskError` with a cause naming the state, the original error and
+ * where it happened (in a batch, the batch's hosts), then goes where the named errors go.
+ * The cause is bounded: it holds the original error's name, never its cause (a raw cause can
+ * be large, and intrinsic functions cannot cut it); that cause stays in the execution history.
+ */
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import * as handlerErrors from '../../lambdas/shared/errors';
+
+/** Something failed that FleetFlow did not expect: the cause names the state and the original error. */
+export const UNEXPECTED_TASK_ERROR = 'UnexpectedTaskError';
+/** The release is on every host but its record could not be written (see the deploy workflow). */
+export const RELEASE_NOT_RECORDED_ERROR = 'ReleaseNotRecordedError';
+/** Another execution holds the environment's lock and is running. */
+export const ENVIRONMENT_LOCKED_ERROR = 'EnvironmentLockedError';
+/** The lock item has no holder FleetFlow could have written, and taking it over was not safe. */
+export const LOCK_CORRUPT_ERROR = 'LockCorruptError';
+/** No answer to the approval request in time: a rejection. */
+export const APPROVAL_TIMEOUT_ERROR = 'ApprovalTimeoutError';
+
+/** The names the workflows give failures themselves (in Pass states), beside the handlers' own. */
+export const WORKFLOW_ERRORS = [
+  UNEXPECTED_TASK_ERROR,
+  RELEASE_NOT_RECORDED_ERROR,
+  ENVIRONMENT_LOCKED_ERROR,
+  LOCK_CORRUPT_ERROR,
+  APPROVAL_TIMEOUT_ERROR,
+] as const;
+
+/**
+ * The name of every error class of lambdas/shared/errors.ts, read from the module itself so
+ * that a class added there is a FleetFlow name here without another list to keep.
+ */
+export const HANDLER_ERRORS: readonly string[] = Object.values(handlerErrors).flatMap((value) =>
+  typeof value === 'function' && value.prototype instanceof Error ? [new (value as new (message: string) => Error)('').name] : [],
+);
+
+/** Every FleetFlow error name: what an execution may fail with. */
+export const FLEETFLOW_ERRORS: readonly string[] = [...new Set([...HANDLER_ERRORS, handlerErrors.APPROVAL_REJECTED_ERROR, ...WORKFLOW_ERRORS])].sort();
+
+export function isFleetFlowError(name: string | undefined): boolean {
+  return name !== undefined && FLEETFLOW_ERRORS.includes(name);
+}
+
+export interface NamedCatchProps {
+  /** Where the error goes in the state (the Catch's ResultPath), named or renamed. */
+  readonly resultPath: string;
+  /**
+   * What the cause says after "<state> failed unexpectedly with <error>": a States.Format
+   * template whose `{}` are filled, in order, from `args`, paths present whenever the state
+   * runs and bounded in size (e.g. ' on tier {} ({})' with the tier's name and the batch's
+   * hosts as `describeHosts` names them).
+   */
+  readonly context?: string;
+  readonly args?: readonly string[];
+  /** Where the original cause can be read. @default 'the execution history' */
+  readonly causeIn?: string;
+}
+
+/**
+ * Catches every error of `state` into `next` at `props.resultPath`: FleetFlow's errors as
+ * they are, anything else renamed `UnexpectedTaskError` by the Pass returned. Add catchers
+ * for particular errors before calling this: the last catcher must be States.ALL.
+ */
+export function catchNamed(
+  scope: Construct,
+  state: sfn.TaskStateBase | sfn.Parallel | sfn.Map,
+  next: sfn.IChainable,
+  props: NamedCatchProps,
+): sfn.Pass {
+  const name = state.stateId;
+  state.addCatch(next, { errors: [...FLEETFLOW_ERRORS], resultPath: props.resultPath });
+  const rename = new sfn.Pass(scope, `${name} Failed Unexpectedly`, {
+    parameters: {
+      Error: UNEXPECTED_TASK_ERROR,
+      Cause: sfn.JsonPath.format(
+        `${name} failed unexpectedly with {}${props.context ?? ''}; the original cause is in ${props.causeIn ?? 'the execution history'}`,
+        sfn.JsonPath.stringAt(`${props.resultPath}.Error`),
+        ...(props.args ?? []).map((path) => sfn.JsonPath.stringAt(path)),
+      ),
+    },
+    resultPath: props.resultPath,
+  });
+  rename.next(next);
+  state.addCatch(rename, { errors: [sfn.Errors.ALL], resultPath: props.resultPath });
+  return rename;
+}
+
+/** A Choice rule that holds when the error at `errorPath` is a FleetFlow name. */
+export function isNamed(errorPath: string): sfn.Condition {
+  return sfn.Condition.or(...FLEETFLOW_ERRORS.map((name) => sfn.Condition.stringEquals(errorPath, name)));
+}
