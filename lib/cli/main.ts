@@ -43,6 +43,7 @@ const USAGE = `Usage:
                | stop:HOST@SECONDS | terminate:HOST@SECONDS (the instance goes away)
                | ssm-status:HOST@Cancelled|TimedOut|Undeliverable|Delayed (its install)
                | error:STATE[@N] (the Nth run of that task's handler throws)
+               | lock:stale|malformed (the lock item left behind by a gone execution, or holderless)
                (repeatable; SERVICE: ec2, elbv2, ssm, cloudwatch; an approval fault
                implies --require-approval)
       --window start as the environment's release window NAME does (EventBridge

@@ -163,6 +163,11 @@ export interface AccountFaults {
   readonly installStatus?: Map<string, 'Cancelled' | 'TimedOut' | 'Undeliverable' | 'Delayed'>;
   /** Task state name -> the invocations of its handler (1 = the first) that throw a TypeError instead (`error:STATE[@N]`). */
   readonly taskErrors?: Map<string, Set<number>>;
+  /**
+   * What the environment's lock item holds before anything runs (`lock:stale`: an execution
+   * that no longer exists; `lock:malformed`: an item with no holder).
+   */
+  readonly lock?: 'stale' | 'malformed';
   /** Alarm name -> virtual milliseconds after the simulation starts. */
   readonly alarmAt: Map<string, number>;
   readonly migrationFail: boolean;

@@ -84,6 +84,13 @@ function targetsOf(environment: EnvironmentDefinition, component: 'application' 
   };
 }
 
+/** The release's Lambda task states, parent and rollout, that `error:` can aim at. */
+const LAMBDA_TASKS = [
+  'Plan Release', 'Preflight', 'Check Database', 'Create Snapshot', 'Check Snapshot', 'Run Migration', 'Check Migration',
+  'Recheck Database', 'Load Batch', 'Check Capacity', 'Take Batch Out', 'Check Drain', 'Install Release', 'Check Install',
+  'Return Batch To Traffic', 'Check Health', 'Check Alarms', 'Start Bake', 'Check Bake', 'Record Release', 'Plan Rollback',
+];
+
 /** One fault of every kind the simulator injects, with a random target and timing. */
 const FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | undefined> = {
   'patch-fail': (r, t) => `patch-fail:${pick(r, t.hosts)}`,
@@ -102,6 +109,9 @@ const FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | unde
   stop: (r, t) => `stop:${pick(r, t.hosts)}@${int(r, 0, 900)}`,
   terminate: (r, t) => `terminate:${pick(r, t.hosts)}@${int(r, 0, 900)}`,
   'ssm-status': (r, t) => `ssm-status:${pick(r, t.hosts)}@${pick(r, ['Cancelled', 'TimedOut', 'Undeliverable', 'Delayed'])}`,
+  // A one-off unexpected exception in any Lambda task, on one of its first invocations.
+  error: (r) => `error:${pick(r, LAMBDA_TASKS)}@${int(r, 1, 3)}`,
+  lock: (r) => `lock:${pick(r, ['stale', 'malformed'])}`,
 };
 
 function pick<T>(r: () => number, items: readonly T[]): T {

@@ -3,7 +3,7 @@
  */
 import type { AccountFaults, DatabaseStatusFault } from './account';
 
-export const FAULT_KINDS = ['patch-fail', 'unhealthy', 'drain-stuck', 'throttle', 'alarm', 'migration-fail', 'approval', 'db-status', 'down', 'stop', 'terminate', 'ssm-status', 'error'] as const;
+export const FAULT_KINDS = ['patch-fail', 'unhealthy', 'drain-stuck', 'throttle', 'alarm', 'migration-fail', 'approval', 'db-status', 'down', 'stop', 'terminate', 'ssm-status', 'error', 'lock'] as const;
 export const THROTTLEABLE_SERVICES = ['ec2', 'elbv2', 'ssm', 'cloudwatch'] as const;
 
 /** Calls a throttled service answers normally before the burst, and the burst's length. */
@@ -106,6 +106,10 @@ export function parseFaults(
         faults.installStatus!.set(name, status);
         break;
       }
+      case 'lock':
+        if (target !== 'stale' && target !== 'malformed') throw new InvalidFaultError(`--fault ${spec}: use lock:stale or lock:malformed`);
+        faults.lock = target;
+        break;
       case 'error': {
         // The Nth invocation (default: the first) of the task's handler throws a TypeError, once.
         const at = /^(.+?)(?:@(\d+))?$/.exec(target);

@@ -14,7 +14,7 @@ import { releaseParameterName } from '../../lambdas/shared/release-record';
 import { batchKey } from '../../lambdas/shared/plan-store';
 import { noFaults, parseFaults } from './faults';
 import { APPROVER_RESPONSE_SECONDS, callIntegration, IntegrationError } from './integrations';
-import { PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
+import { LOCK_TABLE_NAME, PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
 import { attachSimulator } from './intercept';
 import { describeEvent, readableCause, type ExecutionEvent } from './progress';
 import { stopMapIterationsAfterFailure } from './map-semantics';
@@ -212,7 +212,16 @@ function seedFor(options: SimulateOptions, faults: readonly string[], workflows:
   // Faults name hosts, alarms and task states: they are checked against the fleet and the workflows before anything runs.
   const hostNames = new Set([...account.hosts.values()].map((h) => h.name));
   const lambdaTasks = new Set([...workflows.byArn.values()].flatMap((m) => [...m.taskHandlers].filter(([, t]) => t.kind === 'lambda').map(([name]) => name)));
-  account.useFaults(parseFaults(faults, hostNames, new Set(account.alarms.keys()), lambdaTasks));
+  const parsed = parseFaults(faults, hostNames, new Set(account.alarms.keys()), lambdaTasks);
+  account.useFaults(parsed);
+  // A lock left behind: by an execution whose history is gone, or an item with no holder at all.
+  const environment = { S: options.environment.name };
+  if (parsed.lock === 'stale') {
+    const holder = `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT_ID}:execution:fleetflow-${options.environment.name}-deploy:long-gone`;
+    account.table(LOCK_TABLE_NAME).set(options.environment.name, { environment, holder: { S: holder } });
+  } else if (parsed.lock === 'malformed') {
+    account.table(LOCK_TABLE_NAME).set(options.environment.name, { environment });
+  }
   return account;
 }
 
