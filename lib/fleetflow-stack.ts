@@ -166,27 +166,8 @@ export class FleetFlowStack extends Stack {
     });
     // The batches of a tier run in child executions of their own state machine, so no history grows with the fleet.
     const rollout = new RolloutWorkflow(this, 'Rollout', { functions: lambdas });
-    const rolloutLogs = new logs.LogGroup(this, 'RolloutLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
-    this.rolloutStateMachine = new sfn.StateMachine(this, 'RolloutStateMachine', {
-      stateMachineName: `fleetflow-${environment.name}-rollout`,
-      comment: `FleetFlow: a segment of one tier's batches in environment ${environment.name}, started by its workflows`,
-      definitionBody: sfn.DefinitionBody.fromChainable(rollout.definition),
-      timeout: WORKFLOW_TIMEOUT,
-      tracingEnabled: true,
-      logs: { destination: rolloutLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
-    });
-    acknowledgeWildcard(
-      this.rolloutStateMachine.role,
-      '*',
-      `${XRAY_REASON}; CloudWatch Logs delivery (logs:CreateLogDelivery, logs:PutResourcePolicy, logs:Describe*) for execution logging supports no resource-level permissions`,
-    );
-    for (const fun of rolloutInvokes) {
-      acknowledgeWildcard(
-        this.rolloutStateMachine.role,
-        `${fun.function.functionArn}:*`,
-        "the LambdaInvoke grant also covers published versions and aliases of this stack's own function",
-      );
-    }
+    this.rolloutStateMachine = this.workflowStateMachine('Rollout', `fleetflow-${environment.name}-rollout`, rollout.definition, rolloutInvokes,
+      `FleetFlow: a segment of one tier's batches in environment ${environment.name}, started by its workflows`);
 
     const workflow = new DeployWorkflow(this, 'Deploy', {
       environment,
@@ -199,36 +180,9 @@ export class FleetFlowStack extends Stack {
       releaseStateMachineArn: this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     });
 
-    const logGroup = new logs.LogGroup(this, 'DeployLogs', {
-      retention: logs.RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'DeployStateMachine', {
-      stateMachineName,
-      comment: `FleetFlow release of environment ${environment.name}`,
-      definitionBody: sfn.DefinitionBody.fromChainable(workflow.definition),
-      timeout: WORKFLOW_TIMEOUT,
-      tracingEnabled: true,
-      // Every event (states entered and exited, retries, failures, with timestamps) is the audit trail of a
-      // release, so level ALL; but no execution data: Request Approval's parameters carry $$.Task.Token, and
-      // whoever reads the log group could approve with it. Payloads stay in the execution history, behind
-      // states:GetExecutionHistory, where IAM decides who reads them.
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-    });
+    this.stateMachine = this.workflowStateMachine('Deploy', stateMachineName, workflow.definition, deployInvokes, `FleetFlow release of environment ${environment.name}`);
     // Request Approval publishes to the encrypted topic.
     key.grant(this.stateMachine.role, 'kms:Decrypt', 'kms:GenerateDataKey');
-    acknowledgeWildcard(
-      this.stateMachine.role,
-      '*',
-      `${XRAY_REASON}; CloudWatch Logs delivery (logs:CreateLogDelivery, logs:PutResourcePolicy, logs:Describe*) for execution logging supports no resource-level permissions`,
-    );
-    for (const fun of deployInvokes) {
-      acknowledgeWildcard(
-        this.stateMachine.role,
-        `${fun.function.functionArn}:*`,
-        "the LambdaInvoke grant also covers published versions and aliases of this stack's own function",
-      );
-    }
     acknowledgeWildcard(this.stateMachine.role, workflowExecutionsArn(this, environment.name), WHY.executions);
     // startExecution.sync:2 follows its children through their executions (and a managed EventBridge rule,
     // granted by its exact ARN, so there is nothing to acknowledge for it).
@@ -240,6 +194,35 @@ export class FleetFlowStack extends Stack {
     );
     this.addExecutionAlarms(environment);
     this.addReleaseWindows(environment);
+  }
+
+  /**
+   * One workflow's state machine: standard, X-Ray traced, the workflows' timeout, and logs of
+   * every event to a log group it owns. Every event (states entered and exited, retries,
+   * failures, with timestamps) is the audit trail of a release, so level ALL; but no execution
+   * data: Request Approval's parameters carry $$.Task.Token, and whoever reads the log group
+   * could approve with it. Payloads stay in the execution history, behind
+   * states:GetExecutionHistory, where IAM decides who reads them.
+   */
+  private workflowStateMachine(id: string, name: string, definition: sfn.IChainable, invokes: FleetFlowFunction[], comment: string): sfn.StateMachine {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+    const machine = new sfn.StateMachine(this, `${id}StateMachine`, {
+      stateMachineName: name,
+      comment,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: WORKFLOW_TIMEOUT,
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    acknowledgeWildcard(
+      machine.role,
+      '*',
+      `${XRAY_REASON}; CloudWatch Logs delivery (logs:CreateLogDelivery, logs:PutResourcePolicy, logs:Describe*) for execution logging supports no resource-level permissions`,
+    );
+    for (const fun of invokes) {
+      acknowledgeWildcard(machine.role, `${fun.function.functionArn}:*`, "the LambdaInvoke grant also covers published versions and aliases of this stack's own function");
+    }
+    return machine;
   }
 
   /** Each release window starts the release a pipeline queued for it (input `releaseFrom: "next"`). */

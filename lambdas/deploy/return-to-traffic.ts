@@ -7,7 +7,7 @@ import { startPhase } from '../shared/phase';
 import { describeHosts, formatCount } from '../shared/polling';
 import { CommandRefusedError, describeRefusal, sendToHosts } from '../shared/ssm-commands';
 import { register, TargetsRefusedError } from '../shared/target-health';
-import { clearOutOfTraffic } from '../shared/traffic-marker';
+import { clearOutOfTraffic } from '../shared/host-records';
 import type { BatchTaskInput, PhaseState } from './types';
 
 export const handler = async (event: BatchTaskInput): Promise<PhaseState> => returnToTraffic(event);

@@ -8,7 +8,7 @@ import { completePhase, startPhase } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
 import { CommandRefusedError, describeRefusal, sendToHosts } from '../shared/ssm-commands';
 import { deregister, healthyTargets } from '../shared/target-health';
-import { markOutOfTraffic } from '../shared/traffic-marker';
+import { markOutOfTraffic } from '../shared/host-records';
 import type { BatchTaskInput, PhaseState } from './types';
 
 export const handler = async (event: BatchTaskInput): Promise<PhaseState> => takeOutOfTraffic(event);

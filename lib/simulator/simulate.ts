@@ -12,6 +12,7 @@ import { synthesizeLocalWorkflows, type AslDefinition, type LocalStateMachine, t
 import { newFigures, record, type ExecutionFigures, type StateKinds } from './history';
 import { releaseParameterName } from '../../lambdas/shared/release-record';
 import { batchKey } from '../../lambdas/shared/plan-store';
+import { INSTALLING_TAG } from '../../lambdas/shared/release-tag';
 import { noFaults, parseFaults } from './faults';
 import { APPROVER_RESPONSE_SECONDS, callIntegration, IntegrationError } from './integrations';
 import { LOCK_TABLE_NAME, PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
@@ -60,6 +61,8 @@ export interface HostReport {
   readonly recordedVersion: string;
   readonly halfInstalled: boolean;
   readonly inService: boolean;
+  /** The release FleetFlow recorded an install of as sent but never confirmed (tag fleetflow:installing). */
+  readonly installSent?: string;
 }
 
 export interface SimulationReport {
@@ -548,6 +551,7 @@ function buildReport(args: {
     version: h.release,
     recordedVersion: h.tags.get(RELEASE_TAG) ?? '',
     halfInstalled: h.halfInstalled,
+    ...(h.tags.has(INSTALLING_TAG) ? { installSent: h.tags.get(INSTALLING_TAG)! } : {}),
     inService: account.inService(h, end),
   }));
   for (const db of account.databases.values()) {

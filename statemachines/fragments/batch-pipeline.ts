@@ -141,9 +141,20 @@ export class BatchPipeline extends Construct {
     });
     describeFailure.next(rollbackFailed);
     // Whatever went wrong in the rollback, the batch goes back into traffic.
-    const restoreTraffic = lambdaTask(this, 'Restore Traffic After Failed Rollback', f.returnToTraffic, batchPayload(true), sfn.JsonPath.DISCARD);
+    const restoreTraffic = lambdaTask(this, 'Restore Traffic After Failed Rollback', f.returnToTraffic, batchPayload(true), '$.restoreHealth');
     restoreTraffic.addCatch(describeFailure, { errors: ['States.ALL'], resultPath: '$.restoreFailure' });
-    restoreTraffic.next(describeFailure);
+    // The batch fails either way, but only once its hosts pass their health checks again (or
+    // the health timeout says they will not): the execution then ends with them in service.
+    const restoreHealth = pollLoop(
+      this,
+      { choice: 'Restored Batch Healthy?', wait: 'Wait For Restored Health', check: 'Check Restored Health' },
+      f.checkHealthy,
+      '$.restoreHealth',
+      describeFailure,
+      batchPayload(true, '$.restoreHealth'),
+    );
+    restoreHealth.check.addCatch(describeFailure, { errors: ['States.ALL'], resultPath: '$.restoreFailure' });
+    restoreTraffic.next(restoreHealth.choice);
 
     const catchToRestore = (task: sfn.TaskStateBase) =>
       catchNamed(this, task, restoreTraffic, {

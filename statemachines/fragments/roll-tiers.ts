@@ -27,21 +27,23 @@ export interface RollTiersProps {
   readonly timeout: Duration;
 }
 
+/** What a segment carries of its tier: the rollout workflow's input (`RolloutInput`) but the segment. */
+const SEGMENT_OF_TIER = {
+  'release.$': '$.release',
+  'execution.$': '$.execution',
+  'tier.$': '$.tier',
+  'keyPrefix.$': '$.keyPrefix',
+  'batchCount.$': '$.batchCount',
+  'checkAlarms.$': '$.checkAlarms',
+};
+
 export function rollTiers(scope: Construct, props: RollTiersProps): sfn.Map {
   const n = (name: string) => `${props.prefix}${name}`;
   const rollSegment = new tasks.StepFunctionsStartExecution(scope, n('Roll Out Segment'), {
     stateMachine: props.rollout,
     integrationPattern: sfn.IntegrationPattern.RUN_JOB,
     associateWithParent: true,
-    input: sfn.TaskInput.fromObject({
-      'release.$': '$.release',
-      'execution.$': '$.execution',
-      'tier.$': '$.tier',
-      'keyPrefix.$': '$.keyPrefix',
-      'batchCount.$': '$.batchCount',
-      'checkAlarms.$': '$.checkAlarms',
-      'segment.$': '$.segment',
-    }),
+    input: sfn.TaskInput.fromObject({ ...SEGMENT_OF_TIER, 'segment.$': '$.segment' }),
     resultSelector: { 'status.$': '$.Status' },
     resultPath: sfn.JsonPath.DISCARD,
     // Explicit: a Task without one inherits no useful bound.
@@ -109,15 +111,7 @@ export function rollTiers(scope: Construct, props: RollTiersProps): sfn.Map {
   const rollSegments = new sfn.Map(scope, n('Roll Segments'), {
     itemsPath: '$.segments',
     maxConcurrency: 1,
-    itemSelector: {
-      'release.$': '$.release',
-      'execution.$': '$.execution',
-      'tier.$': '$.tier',
-      'keyPrefix.$': '$.keyPrefix',
-      'batchCount.$': '$.batchCount',
-      'checkAlarms.$': '$.checkAlarms',
-      'segment.$': '$$.Map.Item.Value',
-    },
+    itemSelector: { ...SEGMENT_OF_TIER, 'segment.$': '$$.Map.Item.Value' },
     resultPath: sfn.JsonPath.DISCARD,
   });
   rollSegments.itemProcessor(rollSegment);

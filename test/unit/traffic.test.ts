@@ -34,7 +34,7 @@ import {
 
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
 const ssmMock = mockClient(SSMClient);
-/** The out-of-traffic marker (lambdas/shared/traffic-marker.ts) is an EC2 tag. */
+/** The out-of-traffic marker (lambdas/shared/host-records.ts) is an EC2 tag. */
 const ec2Mock = mockClient(EC2Client);
 
 
