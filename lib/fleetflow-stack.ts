@@ -25,7 +25,7 @@ import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefin
 import { parseEnvironment } from './environment/parse';
 import { releaseWindowInput } from './release-windows';
 import { releaseParameterName } from '../lambdas/shared/release-record';
-import { INSTALLING_TAG, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../lambdas/shared/release-tag';
+import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../lambdas/shared/release-tag';
 
 export interface FleetFlowStackProps extends StackProps {
   /** The environment this stack releases onto; validated here, so a bad definition fails synth. */
@@ -293,23 +293,23 @@ export class FleetFlowStack extends Stack {
       }
       // Host records other than the release: the out-of-traffic marker (set by the task that takes
       // hosts out, removed by the one that puts them back) and the record that an install was sent.
-      const marker = (fun: FleetFlowFunction, action: string, tagKey: string) =>
+      const marker = (fun: FleetFlowFunction, action: string, tagKeys: string[]) =>
         fun.allow({
           actions: [action],
           resources: [fun.arn('ec2', 'instance/*')],
           conditions: {
             StringEquals: tagConditions('aws:ResourceTag', tier),
-            'ForAllValues:StringEquals': { 'aws:TagKeys': [tagKey] },
+            'ForAllValues:StringEquals': { 'aws:TagKeys': tagKeys },
           },
           wildcardReason: WHY.instances,
         });
       if (tier.traffic.kind !== 'none') {
-        marker(f.takeOutOfTraffic, 'ec2:CreateTags', OUT_OF_TRAFFIC_TAG);
-        marker(f.returnToTraffic, 'ec2:DeleteTags', OUT_OF_TRAFFIC_TAG);
+        marker(f.takeOutOfTraffic, 'ec2:CreateTags', [OUT_OF_TRAFFIC_TAG]);
+        marker(f.returnToTraffic, 'ec2:DeleteTags', [OUT_OF_TRAFFIC_TAG]);
       }
       // The record that an install was sent: written by Install Release, removed by Check Install.
-      marker(f.installRelease, 'ec2:CreateTags', INSTALLING_TAG);
-      marker(f.checkInstall, 'ec2:DeleteTags', INSTALLING_TAG);
+      marker(f.installRelease, 'ec2:CreateTags', [...INSTALL_SENT_TAGS]);
+      marker(f.checkInstall, 'ec2:DeleteTags', [...INSTALL_SENT_TAGS]);
       // The only other tag FleetFlow writes is the release record, and only on the tier's hosts.
       f.checkInstall.allow({
         actions: ['ec2:CreateTags'],

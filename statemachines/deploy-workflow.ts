@@ -306,7 +306,7 @@ export class DeployWorkflow extends Construct {
     const describeRollbackFailure = new sfn.Pass(this, 'Describe Release Rollback Failure', {
       parameters: {
         Error: 'RollbackFailedError',
-        'Cause.$': "States.Format('rolling the release back failed ({}) after the release failed ({}); every host is in traffic, some may run either release', $.rollbackFailure.Cause, $.failure.Cause)",
+        'Cause.$': "States.Format('rolling the release back failed ({}) after the release failed ({}); hosts of a failed batch were put back into traffic where AWS allowed it, and some may run either release: the fleetflow:release and fleetflow:installing tags of each host say which', $.rollbackFailure.Cause, $.failure.Cause)",
       },
       resultPath: '$.rollbackError',
     });

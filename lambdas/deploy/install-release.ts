@@ -18,7 +18,7 @@ export async function installRelease(event: BatchTaskInput): Promise<PhaseState>
   const groups = [...targetVersions(event)];
   for (const [g, [version, ids]] of groups.entries()) {
     // Recorded before sending: whatever happens next, these hosts may run `version`.
-    await markInstalling(ids, version);
+    await markInstalling(ids, version, event.rollback);
     try {
       const sent = await sendToHosts({
         command: tier.install,

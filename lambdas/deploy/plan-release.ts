@@ -20,7 +20,7 @@ import { InvalidInputError, InventoryError } from '../shared/errors';
 import { describeHosts } from '../shared/polling';
 import { logger } from '../shared/logger';
 import { storePlan } from '../shared/plan-store';
-import { INSTALLING_TAG, OUT_OF_TRAFFIC_TAG, RELEASE_TAG } from '../shared/release-tag';
+import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, RELEASE_TAG } from '../shared/release-tag';
 import { type DatabasePlan, type DeployInput, type DeployPlan, type HostRef, type PlannedTier, type StoredPlan, type TrafficPlan, type ValidationPlan } from './types';
 
 export { RELEASE_TAG };
@@ -237,7 +237,7 @@ async function findHosts(tier: HostTierDefinition): Promise<FoundHost[]> {
         const tag = (key: string) => instance.Tags?.find((t) => t.Key === key)?.Value ?? '';
         const host: FoundHost = { id: instance.InstanceId, name: tag('Name') || instance.InstanceId, previous: tag(RELEASE_TAG) };
         if (tag(OUT_OF_TRAFFIC_TAG)) markedOut.add(host);
-        if (tag(INSTALLING_TAG)) installSent.add(host);
+        if (INSTALL_SENT_TAGS.some((key) => tag(key))) installSent.add(host);
         hosts.push(host);
       }
     }

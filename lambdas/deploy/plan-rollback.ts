@@ -6,7 +6,7 @@
  */
 import { paginateDescribeInstances, type Filter } from '@aws-sdk/client-ec2';
 import { ec2 } from '../shared/aws/ec2';
-import { INSTALLING_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../shared/release-tag';
+import { INSTALL_SENT_TAGS, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../shared/release-tag';
 import { partition } from '../../lib/environment/batch-policy';
 import { PlanExceedsQuotaError } from '../shared/errors';
 import { loadPlan, storePlan } from '../shared/plan-store';
@@ -109,7 +109,7 @@ async function recordedReleases(ids: readonly string[]): Promise<Map<string, str
     for (const instance of instances) {
       // A host with an install sent but not recorded (whichever release it was, forward or
       // back) may run the new release, whatever its release record says: it counts as moved.
-      const installing = instance.Tags?.some((t) => t.Key === INSTALLING_TAG);
+      const installing = instance.Tags?.some((t) => (INSTALL_SENT_TAGS as readonly string[]).includes(t.Key ?? ''));
       const release = installing ? MAY_HAVE_MOVED : instance.Tags?.find((t) => t.Key === RELEASE_TAG)?.Value;
       if (instance.InstanceId && release) releases.set(instance.InstanceId, release);
     }

@@ -9,7 +9,7 @@
  */
 import { CreateTagsCommand, DeleteTagsCommand } from '@aws-sdk/client-ec2';
 import { ec2 } from './aws/ec2';
-import { INSTALLING_TAG, OUT_OF_TRAFFIC_TAG } from './release-tag';
+import { INSTALL_SENT_TAGS, INSTALLING_TAG, OUT_OF_TRAFFIC_TAG, REINSTALLING_TAG } from './release-tag';
 
 /** CreateTags and DeleteTags take at most 1,000 resource IDs per call (EC2 API reference). */
 const MAX_RESOURCES_PER_CALL = 1000;
@@ -20,14 +20,17 @@ async function tag(instanceIds: readonly string[], key: string, value: string): 
   }
 }
 
-async function untag(instanceIds: readonly string[], key: string): Promise<void> {
+async function untag(instanceIds: readonly string[], ...keys: string[]): Promise<void> {
   for (let i = 0; i < instanceIds.length; i += MAX_RESOURCES_PER_CALL) {
     // Without a value, the tag is deleted whatever its value (DeleteTags API reference).
-    await ec2.send(new DeleteTagsCommand({ Resources: instanceIds.slice(i, i + MAX_RESOURCES_PER_CALL), Tags: [{ Key: key }] }));
+    await ec2.send(new DeleteTagsCommand({ Resources: instanceIds.slice(i, i + MAX_RESOURCES_PER_CALL), Tags: keys.map((Key) => ({ Key })) }));
   }
 }
 
-export const markInstalling = (instanceIds: readonly string[], release: string) => tag(instanceIds, INSTALLING_TAG, release);
-export const clearInstalling = (instanceIds: readonly string[]) => untag(instanceIds, INSTALLING_TAG);
+/** Forward installs and a batch's rollback keep separate records, so neither hides the other. */
+export const markInstalling = (instanceIds: readonly string[], release: string, rollback: boolean) =>
+  tag(instanceIds, rollback ? REINSTALLING_TAG : INSTALLING_TAG, release);
+/** Once a release is recorded on the hosts, no install is pending any more. */
+export const clearInstalling = (instanceIds: readonly string[]) => untag(instanceIds, ...INSTALL_SENT_TAGS);
 export const markOutOfTraffic = (instanceIds: readonly string[], execution: string) => tag(instanceIds, OUT_OF_TRAFFIC_TAG, execution);
 export const clearOutOfTraffic = (instanceIds: readonly string[]) => untag(instanceIds, OUT_OF_TRAFFIC_TAG);

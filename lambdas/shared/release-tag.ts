@@ -16,6 +16,15 @@ export const PREVIOUS_RELEASE_TAG = 'fleetflow:previous-release';
 export const INSTALLING_TAG = 'fleetflow:installing';
 
 /**
+ * The same for a batch's rollback (the previous release reinstalled). A separate key, so that
+ * a reinstall sent after an unconfirmed install keeps both possibilities on record.
+ */
+export const REINSTALLING_TAG = 'fleetflow:reinstalling';
+
+/** Every record of an install sent and not confirmed. */
+export const INSTALL_SENT_TAGS = [INSTALLING_TAG, REINSTALLING_TAG] as const;
+
+/**
  * The EC2 tag FleetFlow sets on a host, to the execution's name, before it takes the host
  * out of traffic, and removes once the host is back. A host that carries it and is out of
  * traffic was left there by an execution that stopped (aborted, timed out, failed midway):

@@ -265,8 +265,8 @@ export function checkInvariants(report: SimulationReport, account: SimulatedAcco
   for (const h of ours) {
     if (h.halfInstalled) fail('no half-installed host', `${h.name} is half-installed at the end`);
     // True: the release record says what runs, or an unconfirmed install is recorded and the host runs one of the two.
-    const recordTrue = h.recordedVersion === h.version || (h.installSent !== undefined && (h.version === h.installSent || h.version === h.recordedVersion));
-    if (!recordTrue) fail('record is the truth', `${h.name} runs ${h.version} but is recorded as ${h.recordedVersion}${h.installSent ? ` (install of ${h.installSent} sent)` : ''}`);
+    const recordTrue = h.recordedVersion === h.version || (h.installSent ?? []).includes(h.version);
+    if (!recordTrue) fail('record is the truth', `${h.name} runs ${h.version} but is recorded as ${h.recordedVersion}${h.installSent ? ` (install of ${h.installSent.join(', ')} sent)` : ''}`);
     // A host that was down before the release may still be down: FleetFlow did not take it out.
     if (!h.inService && !faults.includes(`down:${h.name}`)) fail('back in traffic', `${h.name} is out of traffic at the end (${report.status})`);
   }
@@ -277,7 +277,8 @@ export function checkInvariants(report: SimulationReport, account: SimulatedAcco
     if (moved.length > 0) fail('rollback is true', `the cause says every host runs its previous release, but ${moved.map((h) => `${h.name} runs ${h.version}`).join(', ')}`);
   }
   if (/nothing was (changed|migrated|reverted)|no host was (touched|taken out)/.test(cause)) {
-    const moved = ours.filter((h) => h.version !== INITIAL_RELEASE || !h.inService);
+    // A host that was down before the release is out of service, but not because of it.
+    const moved = ours.filter((h) => h.version !== INITIAL_RELEASE || (!h.inService && !faults.includes(`down:${h.name}`)));
     if (moved.length > 0) fail('nothing changed is true', `the cause says nothing changed, but ${moved.map((h) => h.name).join(', ')} did`);
   }
   return violations;

@@ -12,7 +12,7 @@ import { synthesizeLocalWorkflows, type AslDefinition, type LocalStateMachine, t
 import { newFigures, record, type ExecutionFigures, type StateKinds } from './history';
 import { releaseParameterName } from '../../lambdas/shared/release-record';
 import { batchKey } from '../../lambdas/shared/plan-store';
-import { INSTALLING_TAG } from '../../lambdas/shared/release-tag';
+import { INSTALL_SENT_TAGS } from '../../lambdas/shared/release-tag';
 import { noFaults, parseFaults } from './faults';
 import { APPROVER_RESPONSE_SECONDS, callIntegration, IntegrationError } from './integrations';
 import { LOCK_TABLE_NAME, PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
@@ -62,7 +62,7 @@ export interface HostReport {
   readonly halfInstalled: boolean;
   readonly inService: boolean;
   /** The release FleetFlow recorded an install of as sent but never confirmed (tag fleetflow:installing). */
-  readonly installSent?: string;
+  readonly installSent?: string[];
 }
 
 export interface SimulationReport {
@@ -551,7 +551,7 @@ function buildReport(args: {
     version: h.release,
     recordedVersion: h.tags.get(RELEASE_TAG) ?? '',
     halfInstalled: h.halfInstalled,
-    ...(h.tags.has(INSTALLING_TAG) ? { installSent: h.tags.get(INSTALLING_TAG)! } : {}),
+    ...(INSTALL_SENT_TAGS.some((key) => h.tags.has(key)) ? { installSent: INSTALL_SENT_TAGS.filter((key) => h.tags.has(key)).map((key) => h.tags.get(key)!) } : {}),
     inService: account.inService(h, end),
   }));
   for (const db of account.databases.values()) {

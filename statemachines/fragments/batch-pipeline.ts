@@ -141,7 +141,7 @@ export class BatchPipeline extends Construct {
     });
     describeFailure.next(rollbackFailed);
     // Whatever went wrong in the rollback, the batch goes back into traffic.
-    const restoreTraffic = lambdaTask(this, 'Restore Traffic After Failed Rollback', f.returnToTraffic, batchPayload(true), '$.restoreHealth');
+    const restoreTraffic = lambdaTask(this, 'Restore Traffic After Failed Rollback', f.returnToTraffic, batchPayload(true), '$.restoreHealth', { restoring: true });
     restoreTraffic.addCatch(describeFailure, { errors: ['States.ALL'], resultPath: '$.restoreFailure' });
     // The batch fails either way, but only once its hosts pass their health checks again (or
     // the health timeout says they will not): the execution then ends with them in service.
@@ -152,6 +152,7 @@ export class BatchPipeline extends Construct {
       '$.restoreHealth',
       describeFailure,
       batchPayload(true, '$.restoreHealth'),
+      { restoring: true },
     );
     restoreHealth.check.addCatch(describeFailure, { errors: ['States.ALL'], resultPath: '$.restoreFailure' });
     restoreTraffic.next(restoreHealth.choice);
@@ -184,13 +185,13 @@ export class BatchPipeline extends Construct {
       ? { drain: '$.rollbackDrain', install: '$.rollbackInstall', health: '$.rollbackHealth' }
       : { drain: '$.drain', install: '$.install', health: '$.health' };
     const loop = (n: { choice: string; wait: string; check: string }, fn: lambda.IFunction, path: string, next: sfn.IChainable) =>
-      pollLoop(this, n, fn, path, next, batchPayload(rollback, path));
+      pollLoop(this, n, fn, path, next, batchPayload(rollback, path), { restoring: rollback });
 
-    const returnToTraffic = lambdaTask(this, names.returnToTraffic, f.returnToTraffic, batchPayload(rollback), paths.health);
+    const returnToTraffic = lambdaTask(this, names.returnToTraffic, f.returnToTraffic, batchPayload(rollback), paths.health, { restoring: rollback });
     const healthLoop = loop({ choice: names.healthy, wait: names.waitHealth, check: names.checkHealth }, f.checkHealthy, paths.health, onHealthy);
     returnToTraffic.next(healthLoop.choice);
 
-    const install = lambdaTask(this, names.install, f.installRelease, batchPayload(rollback), paths.install);
+    const install = lambdaTask(this, names.install, f.installRelease, batchPayload(rollback), paths.install, { restoring: rollback });
     const installLoop = loop({ choice: names.installed, wait: names.waitInstall, check: names.checkInstall }, f.checkInstall, paths.install, returnToTraffic);
     install.next(installLoop.choice);
 
@@ -199,7 +200,7 @@ export class BatchPipeline extends Construct {
     const startInstall = rollback
       ? install
       : new sfn.Pass(this, 'Mark Install Started', { result: sfn.Result.fromObject({ sending: true }), resultPath: paths.install }).next(install);
-    const takeOut = lambdaTask(this, names.takeOut, f.takeOutOfTraffic, batchPayload(rollback), paths.drain);
+    const takeOut = lambdaTask(this, names.takeOut, f.takeOutOfTraffic, batchPayload(rollback), paths.drain, { restoring: rollback });
     const drainLoop = loop({ choice: names.drained, wait: names.waitDrain, check: names.checkDrain }, f.checkDrained, paths.drain, startInstall);
     takeOut.next(drainLoop.choice);
 

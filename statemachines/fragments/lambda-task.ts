@@ -32,7 +32,17 @@ export interface LambdaTaskOptions {
    * @default false
    */
   readonly idempotent?: boolean;
+  /**
+   * The task puts hosts back where they were (a batch's rollback): it rides out throttling
+   * for up to about a quarter of an hour instead of about two minutes, because giving up
+   * leaves hosts out of traffic or on the wrong release.
+   * @default false
+   */
+  readonly restoring?: boolean;
 }
+
+/** Throttling retries: about two minutes of full-jitter backoff, or about fifteen when restoring. */
+const THROTTLE_ATTEMPTS = { usual: 6, restoring: 20 };
 
 export function lambdaTask(
   scope: Construct,
@@ -53,7 +63,7 @@ export function lambdaTask(
     errors: THROTTLING_ERRORS,
     interval: Duration.seconds(2),
     backoffRate: 2,
-    maxAttempts: 6,
+    maxAttempts: options.restoring ? THROTTLE_ATTEMPTS.restoring : THROTTLE_ATTEMPTS.usual,
     maxDelay: Duration.seconds(60),
     jitterStrategy: sfn.JitterType.FULL,
   });
@@ -74,10 +84,11 @@ export function pollLoop(
   path: string,
   next: sfn.IChainable,
   payload: Record<string, unknown>,
+  options: Pick<LambdaTaskOptions, 'restoring'> = {},
 ): { choice: sfn.Choice; check: tasks.LambdaInvoke } {
   const choice = new sfn.Choice(scope, names.choice);
   const wait = new sfn.Wait(scope, names.wait, { time: sfn.WaitTime.secondsPath(`${path}.waitSeconds`) });
-  const check = lambdaTask(scope, names.check, fn, payload, path, { idempotent: true });
+  const check = lambdaTask(scope, names.check, fn, payload, path, { idempotent: true, ...options });
   choice.when(sfn.Condition.booleanEquals(`${path}.done`, true), next).otherwise(wait);
   wait.next(check);
   check.next(choice);

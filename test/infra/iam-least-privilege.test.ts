@@ -147,7 +147,7 @@ const TRAFFIC_TIERS = hostTiers.filter((t) => t.traffic?.kind !== 'none');
 const RELEASE_RECORD_TAGS = ['fleetflow:previous-release', 'fleetflow:release'];
 const OUT_OF_TRAFFIC_TAG = 'fleetflow:out-of-traffic';
 /** The record that an install was sent (by Install Release), removed once recorded (by Check Install). */
-const INSTALLING_TAG = 'fleetflow:installing';
+const INSTALL_SENT_TAGS = ['fleetflow:installing', 'fleetflow:reinstalling'];
 
 const databaseTier = canonical.tiers.find((t) => t.role === 'data')!;
 const DB_ARN = expectedArn('rds', `db:${databaseTier.database!.instanceIdentifier}`);
@@ -625,9 +625,9 @@ describe('FleetFlow IAM permissions', () => {
       tagGrants('ec2:DeleteTags', 'return-to-traffic', TRAFFIC_TIERS, [OUT_OF_TRAFFIC_TAG]);
     });
 
-    it(`lets only Install Release set, and only Check Install remove, the ${INSTALLING_TAG} record, only on the tier's hosts`, () => {
-      tagGrants('ec2:CreateTags', 'install-release', hostTiers, [INSTALLING_TAG]);
-      tagGrants('ec2:DeleteTags', 'check-install', hostTiers, [INSTALLING_TAG]);
+    it(`lets only Install Release set, and only Check Install remove, the ${INSTALL_SENT_TAGS.join(' and ')} records, only on the tier's hosts`, () => {
+      tagGrants('ec2:CreateTags', 'install-release', hostTiers, INSTALL_SENT_TAGS);
+      tagGrants('ec2:DeleteTags', 'check-install', hostTiers, INSTALL_SENT_TAGS);
     });
 
     it('grants no other tag writes: every ec2:CreateTags and ec2:DeleteTags statement is one of those', () => {

@@ -57,6 +57,18 @@ describe('installRelease', () => {
     expect(ec2Mock.commandCalls(CreateTagsCommand)[0]!.calledBefore(ssmMock.commandCalls(SendCommandCommand)[0]!)).toBe(true);
   });
 
+  it('records a rollback\'s reinstall under its own key, so an unconfirmed install stays on record', async () => {
+    // Prepare
+    const hosts = [webHost(1, '1.0.0')];
+
+    // Act
+    await installRelease(batchInput({ hosts, rollback: true }));
+
+    // Assess
+    expect(ec2Mock).toHaveReceivedCommandWith(CreateTagsCommand, { Resources: [hosts[0]!.id], Tags: [{ Key: 'fleetflow:reinstalling', Value: '1.0.0' }] });
+    expect(ec2Mock).not.toHaveReceivedCommandWith(CreateTagsCommand, { Resources: [hosts[0]!.id], Tags: [{ Key: 'fleetflow:installing', Value: '1.0.0' }] });
+  });
+
   it('sends the new release to every host of the batch in one command', async () => {
     // Prepare
     const hosts = [webHost(1), webHost(2)];
@@ -304,7 +316,10 @@ describe('checkInstall', () => {
     await checkInstall(batchInput({ hosts: batch, phase: phaseAt(60, 840, ['cmd-1']) }));
 
     // Assess
-    expect(ec2Mock).toHaveReceivedCommandWith(DeleteTagsCommand, { Resources: batch.map((h) => h.id), Tags: [{ Key: 'fleetflow:installing' }] });
+    expect(ec2Mock).toHaveReceivedCommandWith(DeleteTagsCommand, {
+      Resources: batch.map((h) => h.id),
+      Tags: [{ Key: 'fleetflow:installing' }, { Key: 'fleetflow:reinstalling' }],
+    });
     expect(ec2Mock.commandCalls(CreateTagsCommand)[0]!.calledBefore(ec2Mock.commandCalls(DeleteTagsCommand)[0]!)).toBe(true);
   });
 
