@@ -22,8 +22,6 @@ export const MAX_FILTER_VALUES_PER_DESCRIBE = 200;
 /** Recently terminated instances are still listed: only running hosts can be reverted. */
 const RUNNING: Filter = { Name: 'instance-state-name', Values: ['running'] };
 export const MAX_IDS_PER_DESCRIBE = MAX_FILTER_VALUES_PER_DESCRIBE - (RUNNING.Values?.length ?? 0);
-/** What a host is recorded as when an install was sent to it and never recorded. */
-const MAY_HAVE_MOVED = Symbol('may have moved').toString();
 
 export const handler = async (event: { plan: StoredPlan; execution: string }): Promise<StoredPlan> => {
   const revert = await planRollback(await loadPlan(event.plan));
@@ -49,7 +47,7 @@ export async function planRollback(plan: DeployPlan): Promise<DeployPlan> {
   for (const tier of [...plan.tiers].reverse()) {
     const moved: HostRef[] = tier.batches
       .flat()
-      .filter((h) => recorded.get(h.id) === plan.release || recorded.get(h.id) === MAY_HAVE_MOVED)
+      .filter((h) => recorded.releases.get(h.id) === plan.release || recorded.installSent.has(h.id))
       .map((h) => ({ id: h.id, name: h.name, previous: plan.release, target: h.previous }));
     // A release started again after one that stopped midway skipped the hosts the first one
     // had already moved: they moved in this release too, and go back to the release they
@@ -96,8 +94,14 @@ async function hostsOnRelease(selector: Record<string, string>, release: string)
   return hosts;
 }
 
-async function recordedReleases(ids: readonly string[]): Promise<Map<string, string>> {
+/**
+ * What the hosts' records say: the release each is recorded on, and which carry an install
+ * sent but never confirmed (whichever release it was, forward or back): those may run the
+ * new release whatever their release record says, and count as moved.
+ */
+async function recordedReleases(ids: readonly string[]): Promise<{ releases: Map<string, string>; installSent: Set<string> }> {
   const releases = new Map<string, string>();
+  const installSent = new Set<string>();
   for (let i = 0; i < ids.length; i += MAX_IDS_PER_DESCRIBE) {
     // A filter, not InstanceIds: a host terminated since the plan is skipped instead of failing the call.
     const pages = paginateDescribeInstances(
@@ -107,12 +111,11 @@ async function recordedReleases(ids: readonly string[]): Promise<Map<string, str
     const instances = [];
     for await (const page of pages) instances.push(...(page.Reservations ?? []).flatMap((r) => r.Instances ?? []));
     for (const instance of instances) {
-      // A host with an install sent but not recorded (whichever release it was, forward or
-      // back) may run the new release, whatever its release record says: it counts as moved.
-      const installing = instance.Tags?.some((t) => (INSTALL_SENT_TAGS as readonly string[]).includes(t.Key ?? ''));
-      const release = installing ? MAY_HAVE_MOVED : instance.Tags?.find((t) => t.Key === RELEASE_TAG)?.Value;
-      if (instance.InstanceId && release) releases.set(instance.InstanceId, release);
+      if (!instance.InstanceId) continue;
+      if (instance.Tags?.some((t) => (INSTALL_SENT_TAGS as readonly string[]).includes(t.Key ?? ''))) installSent.add(instance.InstanceId);
+      const release = instance.Tags?.find((t) => t.Key === RELEASE_TAG)?.Value;
+      if (release) releases.set(instance.InstanceId, release);
     }
   }
-  return releases;
+  return { releases, installSent };
 }

@@ -9,14 +9,6 @@ export interface PollingBounds {
   readonly maxSeconds: number;
 }
 
-export function nextPollSeconds(elapsedMs: number, bounds: PollingBounds, deadlineInMs = Number.POSITIVE_INFINITY): number {
-  const proportional = Math.ceil((elapsedMs / 1000) * 0.05);
-  const seconds = Math.min(bounds.maxSeconds, Math.max(bounds.minSeconds, proportional));
-  // Never sleep far past the deadline: the check after it must report the timeout promptly.
-  const untilDeadline = Math.ceil(deadlineInMs / 1000);
-  return Math.max(1, Math.min(seconds, Math.max(untilDeadline, bounds.minSeconds)));
-}
-
 /** How many hosts, alarms or outcomes an error message names before it only counts the rest. */
 export const MAX_NAMED = 5;
 

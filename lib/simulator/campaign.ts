@@ -137,12 +137,13 @@ export function faultKind(fault: string): string {
 }
 
 /** What the run looked like as it happened, beyond the report. */
-interface Watch {
+export interface Watch {
   initialInService: Map<string, number>;
   halfInstalledInTraffic: string[];
 }
 
-function watch(account: SimulatedAccount, watched: Watch): void {
+/** Records, from the moment the account is seeded, what the invariants need beyond the report. */
+export function watch(account: SimulatedAccount, watched: Watch): void {
   for (const host of account.hosts.values()) {
     watched.initialInService.set(host.tier, (watched.initialInService.get(host.tier) ?? 0) + (account.inService(host) ? 1 : 0));
   }

@@ -4,7 +4,7 @@
  * reading its result does not). Every promise of the fault campaign holds.
  */
 import { describe, expect, it } from 'vitest';
-import { checkInvariants } from '../../lib/simulator/campaign';
+import { checkInvariants, watch, type Watch } from '../../lib/simulator/campaign';
 import { simulateExecutions } from '../../lib/simulator/simulate';
 import { canonical } from './helpers';
 
@@ -12,7 +12,7 @@ describe('the record of what runs where', () => {
   it('stays true, and the cause with it, when SSM is throttled right after an install', async () => {
     // Prepare
     const faults = ['throttle:ssm@200+300'];
-    const watched = { initialInService: new Map<string, number>(), halfInstalledInTraffic: [] as string[] };
+    const watched: Watch = { initialInService: new Map(), halfInstalledInTraffic: [] };
 
     // Act
     const { reports, account } = await simulateExecutions({
@@ -20,9 +20,7 @@ describe('the record of what runs where', () => {
       input: { release: '1.1.0' },
       faults,
       executions: [{ input: { release: '1.1.0' } }],
-      prepare: (a) => {
-        for (const host of a.hosts.values()) watched.initialInService.set(host.tier, (watched.initialInService.get(host.tier) ?? 0) + (a.inService(host) ? 1 : 0));
-      },
+      prepare: (a) => watch(a, watched),
     });
     const report = reports[0]!;
 
