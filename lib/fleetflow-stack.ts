@@ -20,6 +20,12 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DeployWorkflow, NOTIFICATION_SOURCE, type DeployWorkflowFunctions } from '../statemachines/deploy-workflow';
 import { RolloutWorkflow, type RolloutWorkflowFunctions } from '../statemachines/rollout-workflow';
+import { AllocateWorkflow } from '../statemachines/allocate-workflow';
+import { ScaleOutWorkflow } from '../statemachines/scale-out-workflow';
+import { ReplaceWorkflow } from '../statemachines/replace-workflow';
+import type { ComputeFunctions } from '../statemachines/fragments/compute-run';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { grantComputeAccess } from './compute-access';
 import { acknowledgeWildcard, FleetFlowFunction, XRAY_REASON } from './constructs/fleetflow-function';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition, type SsmCommandDefinition } from './environment/model';
 import { parseEnvironment } from './environment/parse';
@@ -54,6 +60,8 @@ export class FleetFlowStack extends Stack {
   readonly rolloutStateMachine: sfn.StateMachine;
   readonly notifications: sns.Topic;
   readonly lockTable: dynamodb.Table;
+  /** allocate, scale-out, replace. */
+  readonly computeStateMachines: Record<string, sfn.StateMachine>;
 
   constructor(scope: Construct, id: string, props: FleetFlowStackProps) {
     super(scope, id, props);
@@ -82,6 +90,26 @@ export class FleetFlowStack extends Stack {
       planRollback: fn('PlanRollback', 'deploy/plan-rollback.ts', 'Plan the revert of every host that moved'),
       recordRelease: fn('RecordRelease', 'deploy/record-release.ts', 'Record the current and previous release'),
       loadBatch: fn('LoadBatch', 'deploy/load-batch.ts', "Read a batch's hosts from the plan table"),
+      setUpHosts: fn('SetUpHosts', 'compute/set-up-hosts.ts', 'Send a setup step (prerequisite, probe) to new hosts'),
+      checkSetUp: fn('CheckSetUp', 'compute/check-set-up.ts', 'Poll a setup step on new hosts'),
+      retireHosts: fn('RetireHosts', 'compute/retire-hosts.ts', 'Tag and stop or terminate replaced hosts'),
+      checkRetired: fn('CheckRetired', 'compute/check-retired.ts', 'Poll until replaced hosts are stopped or terminated'),
+    };
+    const c = {
+      planAllocation: fn('PlanAllocation', 'compute/plan-allocation.ts', 'Plan the hosts each tier launches, and the database'),
+      planScaleOut: fn('PlanScaleOut', 'compute/plan-scale-out.ts', 'Plan new hosts for one tier'),
+      planReplacement: fn('PlanReplacement', 'compute/plan-replacement.ts', 'Plan which hosts are replaced, and where'),
+      launchHosts: fn('LaunchHosts', 'compute/launch-hosts.ts', "Launch a tier's hosts from its launch template (idempotent)"),
+      checkHostsReady: fn('CheckHostsReady', 'compute/check-hosts-ready.ts', 'Poll new hosts: running, status checks, SSM online'),
+      verifyDependencies: fn('VerifyDependencies', 'compute/verify-dependencies.ts', "Check a tier's target groups against its new hosts"),
+      storeNewHosts: fn('StoreNewHosts', 'compute/store-new-hosts.ts', 'Write the new hosts as batches to the plan table'),
+      terminateLaunched: fn('TerminateLaunched', 'compute/terminate-launched.ts', 'Terminate what a failed execution launched'),
+      createDatabase: fn('CreateDatabase', 'compute/create-database.ts', "Create the environment's database instance"),
+      checkDatabaseCreated: fn('CheckDatabaseCreated', 'compute/check-database-created.ts', 'Poll the new database until available'),
+      setUpHosts: f.setUpHosts,
+      checkSetUp: f.checkSetUp,
+      retireHosts: f.retireHosts,
+      checkRetired: f.checkRetired,
     };
     this.grantEnvironmentAccess(environment, tiers, f);
 
@@ -98,6 +126,7 @@ export class FleetFlowStack extends Stack {
     f.planRollback.allow({ actions: ['dynamodb:BatchGetItem'], resources: [planTable.tableArn] });
     f.loadBatch.allow({ actions: ['dynamodb:GetItem'], resources: [planTable.tableArn] });
     for (const fun of [f.planRelease, f.planRollback, f.loadBatch]) fun.function.addEnvironment('PLAN_TABLE', planTable.tableName);
+    grantComputeAccess(environment, c, planTable);
 
     this.lockTable = new dynamodb.Table(this, 'LockTable', {
       partitionKey: { name: 'environment', type: dynamodb.AttributeType.STRING },
@@ -151,6 +180,10 @@ export class FleetFlowStack extends Stack {
       checkHealthy: true,
       checkAlarms: true,
       loadBatch: true,
+      setUpHosts: true,
+      checkSetUp: true,
+      retireHosts: true,
+      checkRetired: true,
     });
     const deployInvokes = invokedBy<keyof DeployWorkflowFunctions>({
       planRelease: true,
@@ -169,6 +202,8 @@ export class FleetFlowStack extends Stack {
     this.rolloutStateMachine = this.workflowStateMachine('Rollout', `fleetflow-${environment.name}-rollout`, rollout.definition, rolloutInvokes,
       `FleetFlow: a segment of one tier's batches in environment ${environment.name}, started by its workflows`);
 
+    // One lock per environment: any of its workflows may hold it.
+    const lockHolders = LOCKING_WORKFLOWS.map((workflow) => workflowExecutionsArn(this, environment.name, workflow));
     const workflow = new DeployWorkflow(this, 'Deploy', {
       environment,
       functions: lambdas,
@@ -176,14 +211,14 @@ export class FleetFlowStack extends Stack {
       timeout: WORKFLOW_TIMEOUT,
       lockTable: this.lockTable,
       approvalTopic: this.notifications,
-      lockHolderExecutionArns: [workflowExecutionsArn(this, environment.name)],
+      lockHolderExecutionArns: lockHolders,
       releaseStateMachineArn: this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     });
 
     this.stateMachine = this.workflowStateMachine('Deploy', stateMachineName, workflow.definition, deployInvokes, `FleetFlow release of environment ${environment.name}`);
     // Request Approval publishes to the encrypted topic.
     key.grant(this.stateMachine.role, 'kms:Decrypt', 'kms:GenerateDataKey');
-    acknowledgeWildcard(this.stateMachine.role, workflowExecutionsArn(this, environment.name), WHY.executions);
+    for (const holder of lockHolders) acknowledgeWildcard(this.stateMachine.role, holder, WHY.executions);
     // startExecution.sync:2 follows its children through their executions (and a managed EventBridge rule,
     // granted by its exact ARN, so there is nothing to acknowledge for it).
     const rolloutName = Fn.select(6, Fn.split(':', this.rolloutStateMachine.stateMachineArn));
@@ -192,8 +227,49 @@ export class FleetFlowStack extends Stack {
       this.formatArn({ service: 'states', resource: 'execution', resourceName: `${rolloutName}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
       WHY.childExecutions,
     );
+    this.computeStateMachines = this.addComputeWorkflows(environment, c, lockHolders);
     this.addExecutionAlarms(environment);
     this.addReleaseWindows(environment);
+  }
+
+  /** Allocate, scale out and replace: one state machine each, on the same rollout child and lock. */
+  private addComputeWorkflows(environment: EnvironmentDefinition, c: Record<string, FleetFlowFunction>, lockHolders: string[]): Record<string, sfn.StateMachine> {
+    const fns = Object.fromEntries(Object.entries(c).map(([name, fun]) => [name, fun.function])) as unknown as ComputeFunctions & {
+      planAllocation: lambda.IFunction;
+      planScaleOut: lambda.IFunction;
+      planReplacement: lambda.IFunction;
+    };
+    const shared = { ...computeInvokes(c) };
+    const machines: Record<string, sfn.StateMachine> = {};
+    const rolloutName = Fn.select(6, Fn.split(':', this.rolloutStateMachine.stateMachineArn));
+    const build = (id: string, workflow: ComputeWorkflowName, definition: (arn: string) => sfn.IChainable, planner: FleetFlowFunction, comment: string) => {
+      const name = `fleetflow-${environment.name}-${workflow}`;
+      const arn = this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+      const machine = this.workflowStateMachine(id, name, definition(arn), [planner, ...shared.invokes], comment);
+      for (const holder of lockHolders) acknowledgeWildcard(machine.role, holder, WHY.executions);
+      acknowledgeWildcard(
+        machine.role,
+        this.formatArn({ service: 'states', resource: 'execution', resourceName: `${rolloutName}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+        WHY.childExecutions,
+      );
+      machines[workflow] = machine;
+    };
+    const common = (stateMachineArn: string) => ({
+      environment,
+      functions: fns,
+      rollout: this.rolloutStateMachine,
+      timeout: WORKFLOW_TIMEOUT,
+      lockTable: this.lockTable,
+      lockHolderExecutionArns: lockHolders,
+      stateMachineArn,
+    });
+    build('Allocate', 'allocate', (arn) => new AllocateWorkflow(this, 'AllocateWorkflow', { ...common(arn), planAllocation: fns.planAllocation }).definition, c.planAllocation!,
+      `FleetFlow: allocate the hosts (and database) of environment ${environment.name}`);
+    build('ScaleOut', 'scale-out', (arn) => new ScaleOutWorkflow(this, 'ScaleOutWorkflow', { ...common(arn), planScaleOut: fns.planScaleOut }).definition, c.planScaleOut!,
+      `FleetFlow: add hosts to a tier of environment ${environment.name}`);
+    build('Replace', 'replace', (arn) => new ReplaceWorkflow(this, 'ReplaceWorkflow', { ...common(arn), planReplacement: fns.planReplacement }).definition, c.planReplacement!,
+      `FleetFlow: replace hosts of environment ${environment.name} without downtime`);
+    return machines;
   }
 
   /**
@@ -349,6 +425,7 @@ export class FleetFlowStack extends Stack {
     const machines: Array<{ idPrefix: string; workflow: string; machine: sfn.StateMachine }> = [
       { idPrefix: '', workflow: 'deploy', machine: this.stateMachine },
       { idPrefix: 'Rollout', workflow: 'rollout', machine: this.rolloutStateMachine },
+      ...Object.entries(this.computeStateMachines).map(([workflow, machine]) => ({ idPrefix: workflow.replace(/(^|-)(\w)/g, (_m, _d, ch: string) => ch.toUpperCase()), workflow, machine })),
     ];
     for (const { idPrefix, workflow, machine } of machines) {
       const metrics: Array<[string, cloudwatch.Metric]> = [
@@ -382,11 +459,21 @@ export class FleetFlowStack extends Stack {
   }
 }
 
-function workflowExecutionsArn(stack: Stack, environment: string): string {
+/** The workflows that take the environment's lock. */
+export const LOCKING_WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'replace'] as const;
+type ComputeWorkflowName = Exclude<(typeof LOCKING_WORKFLOWS)[number], 'deploy'>;
+
+/** The tasks every compute workflow may invoke (besides its own planner). */
+function computeInvokes(c: Record<string, FleetFlowFunction>): { invokes: FleetFlowFunction[] } {
+  const names = ['launchHosts', 'checkHostsReady', 'verifyDependencies', 'storeNewHosts', 'terminateLaunched', 'createDatabase', 'checkDatabaseCreated'];
+  return { invokes: names.map((n) => c[n]!) };
+}
+
+function workflowExecutionsArn(stack: Stack, environment: string, workflow: string): string {
   return stack.formatArn({
     service: 'states',
     resource: 'execution',
-    resourceName: `fleetflow-${environment}-deploy:*`,
+    resourceName: `fleetflow-${environment}-${workflow}:*`,
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
 }

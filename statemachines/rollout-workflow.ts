@@ -16,8 +16,10 @@ import { Construct } from 'constructs';
 import { BATCH_HISTORY, BatchPipeline, type BatchFunctions } from './fragments/batch-pipeline';
 import { catchNamed } from './fragments/failures';
 import { lambdaTask } from './fragments/lambda-task';
+import { ProvisionPipeline, type ProvisionFunctions } from './fragments/provision-pipeline';
+import { RetirePipeline, type RetireFunctions } from './fragments/retire-pipeline';
 
-export interface RolloutWorkflowFunctions extends BatchFunctions {
+export interface RolloutWorkflowFunctions extends BatchFunctions, ProvisionFunctions, RetireFunctions {
   readonly loadBatch: lambda.IFunction;
 }
 
@@ -33,6 +35,9 @@ const CARRIED = {
   'checkAlarms.$': '$.checkAlarms',
   'keyPrefix.$': '$.keyPrefix',
   'batchCount.$': '$.batchCount',
+  'mode.$': '$.mode',
+  'setup.$': '$.setup',
+  'reason.$': '$.reason',
 };
 
 export class RolloutWorkflow extends Construct {
@@ -51,7 +56,22 @@ export class RolloutWorkflow extends Construct {
       },
     });
     nextBatch.next(moreBatches);
+    // A batch of new hosts, or of replaced ones, carries no drain or no install to learn from.
+    const nextNewBatch = new sfn.Pass(this, 'Next New Batch', {
+      parameters: { ...CARRIED, 'last.$': '$.last', 'index.$': 'States.MathAdd($.index, 1)', expected: { 'installSeconds.$': '$.install.tookSeconds' } },
+    });
+    nextNewBatch.next(moreBatches);
+    const nextRetiredBatch = new sfn.Pass(this, 'Next Retired Batch', {
+      parameters: { ...CARRIED, 'last.$': '$.last', 'index.$': 'States.MathAdd($.index, 1)', expected: { 'drainSeconds.$': '$.drain.tookSeconds' } },
+    });
+    nextRetiredBatch.next(moreBatches);
     const pipeline = new BatchPipeline(this, 'Batch', { functions: f, next: nextBatch });
+    const provision = new ProvisionPipeline(this, 'Provision', { functions: f, next: nextNewBatch });
+    const retire = new RetirePipeline(this, 'Retire', { functions: f, next: nextRetiredBatch });
+    const byMode = new sfn.Choice(this, 'Batch Mode?')
+      .when(sfn.Condition.stringEquals('$.mode', 'provision'), provision.start)
+      .when(sfn.Condition.stringEquals('$.mode', 'retire'), retire.start)
+      .otherwise(pipeline.start);
 
     // The batch's hosts come from the plan table; nothing has changed if they cannot be read.
     const loadBatch = lambdaTask(
@@ -68,7 +88,7 @@ export class RolloutWorkflow extends Construct {
       args: ['States.MathAdd($.index, 1)', '$.batchCount', '$.tier.name'],
       causeIn: BATCH_HISTORY,
     });
-    loadBatch.next(pipeline.start);
+    loadBatch.next(byMode);
 
     // The output is small whatever the batch: the parent only needs to know it ended well.
     const done = new sfn.Pass(this, 'Segment Done', { parameters: { 'lastBatch.$': '$.last' } });

@@ -73,6 +73,8 @@ export interface TierPlan {
    */
   readonly rollbackBatchSize?: number;
   readonly polling: { readonly minSeconds: number; readonly maxSeconds: number };
+  /** What retiring a host of this tier does once it is out of traffic (replace, surge). */
+  readonly retire?: 'stop' | 'terminate';
 }
 
 export interface PlannedTier {
@@ -115,6 +117,16 @@ export interface RolloutInput {
   readonly batchCount: number;
   readonly checkAlarms: boolean;
   readonly segment: Segment;
+  /**
+   * What each batch does: "release" (out, install, back, healthy; rolled back on failure),
+   * "provision" (new hosts: set up, install, into traffic, healthy) or "retire" (replaced
+   * hosts: out, drained, stopped or terminated).
+   */
+  readonly mode: 'release' | 'provision' | 'retire';
+  /** Provision: the setup steps every new host runs before the release (compute/types.ts SetupStep). */
+  readonly setup: ReadonlyArray<CommandSpec & { readonly purpose: 'prerequisite' | 'probe' }>;
+  /** Retire: why, tagged on each retired host. */
+  readonly reason: string;
 }
 
 export interface DatabasePlan {

@@ -121,3 +121,40 @@ export const APPROVAL_REJECTED_ERROR = 'ApprovalRejectedError';
 export class PlanExceedsQuotaError extends FleetFlowError {
   override readonly name = 'PlanExceedsQuotaError';
 }
+
+/**
+ * EC2 could not launch a tier's hosts (no capacity in any of its subnets and instance types,
+ * a launch template or subnet it refused), or a new host failed to boot (status checks
+ * impaired, or it stopped or terminated on its own).
+ */
+export class LaunchFailedError extends FleetFlowError {
+  override readonly name = 'LaunchFailedError';
+}
+
+/** A new host never came online in Systems Manager, so no command can reach it. */
+export class InstanceNotManagedError extends FleetFlowError {
+  override readonly name = 'InstanceNotManagedError';
+}
+
+/** A prerequisite document failed (or did not finish in time) on a new host. */
+export class PrerequisiteFailedError extends FleetFlowError {
+  override readonly name = 'PrerequisiteFailedError';
+}
+
+/**
+ * What a tier depends on is not as its definition says: a target group missing, in another
+ * VPC or on another port, or the health check path not answering on a new host.
+ */
+export class DependencyCheckFailedError extends FleetFlowError {
+  override readonly name = 'DependencyCheckFailedError';
+}
+
+/** The environment's database could not be created, or did not become available in time. */
+export class DatabaseCreateFailedError extends FleetFlowError {
+  override readonly name = 'DatabaseCreateFailedError';
+}
+
+/** A replaced host could not be stopped or terminated once out of traffic. */
+export class RetireFailedError extends FleetFlowError {
+  override readonly name = 'RetireFailedError';
+}

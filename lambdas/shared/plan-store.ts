@@ -16,7 +16,7 @@ import {
   worstBatchEvents,
   worstParentEvents,
 } from './history-budget';
-import type { DeployPlan, HostRef, StoredPlan, StoredTier } from '../deploy/types';
+import type { DeployPlan, HostRef, PlannedTier, StoredPlan, StoredTier } from '../deploy/types';
 
 /** BatchWriteItem takes at most 25 put requests; BatchGetItem at most 100 keys (DynamoDB API reference). */
 const MAX_WRITES_PER_CALL = 25;
@@ -96,10 +96,21 @@ export function assertPlanFits(plan: DeployPlan): void {
 /** Writes every batch of the plan; returns the plan with batches by reference, cut into child-execution segments. */
 export async function storePlan(plan: DeployPlan, execution: string, prefix = 'release'): Promise<StoredPlan> {
   assertPlanFits(plan);
+  const tiers = await storeTiers(plan.environment, execution, prefix, plan.tiers);
+  const { alreadyReleased, ...rest } = plan;
+  return { ...rest, tiers, alreadyReleasedCount: alreadyReleased.length, alreadyReleasedSample: alreadyReleased.slice(0, SAMPLE_SIZE) };
+}
+
+/**
+ * Writes each tier's batches under `<environment>#<execution>#<prefix>#<tier>#<index>` and
+ * returns the tiers by reference. Every workflow that runs batches in the rollout workflow
+ * stores them here (a release, its revert, the hosts a compute workflow launched or retires).
+ */
+export async function storeTiers(environment: string, execution: string, prefix: string, planned: readonly PlannedTier[]): Promise<StoredTier[]> {
   const expiresAt = String(Math.floor(Date.now() / 1000) + RETENTION_SECONDS);
   const writes: WriteRequest[] = [];
-  const tiers = plan.tiers.map((tier): StoredTier => {
-    const keyPrefix = `${plan.environment}#${execution}#${prefix}#${tier.spec.name}`;
+  const tiers = planned.map((tier): StoredTier => {
+    const keyPrefix = `${environment}#${execution}#${prefix}#${tier.spec.name}`;
     tier.batches.forEach((hosts, index) => {
       const bytes = Buffer.byteLength(JSON.stringify(hosts));
       if (bytes > MAX_BATCH_HOST_BYTES) {
@@ -119,8 +130,7 @@ export async function storePlan(plan: DeployPlan, execution: string, prefix = 'r
     return { spec: tier.spec, batchCount: tier.batchCount, keyPrefix, segments: segmentsOf(tier.batchCount, batchesPerSegment(tier.spec)) };
   });
   for (let i = 0; i < writes.length; i += MAX_WRITES_PER_CALL) await writeAll(writes.slice(i, i + MAX_WRITES_PER_CALL));
-  const { alreadyReleased, ...rest } = plan;
-  return { ...rest, tiers, alreadyReleasedCount: alreadyReleased.length, alreadyReleasedSample: alreadyReleased.slice(0, SAMPLE_SIZE) };
+  return tiers;
 }
 
 /** BatchWriteItem may leave items unprocessed under load; they are sent again with backoff. */

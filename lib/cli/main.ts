@@ -19,6 +19,7 @@ import { simulateDeploy, type SimulationReport } from '../simulator/simulate';
 import { releaseWindowInput } from '../release-windows';
 import { approve, reject, validateToken } from './approval';
 import { campaignCommand, CampaignUsageError } from './campaign';
+import { COMPUTE_USAGE, computeCommand, ComputeUsageError } from './compute';
 import { formatHumanSummary } from './summary';
 
 const DEFAULT_ENV = fileURLToPath(new URL('../../environments/canonical.json', import.meta.url));
@@ -56,7 +57,7 @@ const USAGE = `Usage:
       A seeded fault campaign: N simulated releases (default 100), each with a random
       combination and timing of faults, checked against FleetFlow's invariants; each
       violation is printed with the faults that replay it. Exit 1 on any violation.
-  fleetflow validate [--env FILE]
+${COMPUTE_USAGE}  fleetflow validate [--env FILE]
       Check an environment definition and print the problems found.
   fleetflow approve --token TOKEN [--approver NAME]
   fleetflow reject --token TOKEN [--approver NAME] [--reason TEXT]
@@ -78,6 +79,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const [command, subcommand, ...rest] = argv;
     if (command === 'simulate' && subcommand === 'deploy') return await simulateCommand(rest);
     if (command === 'simulate' && subcommand === 'campaign') return await campaignCommand(rest);
+    if (command === 'simulate' && (subcommand === 'allocate' || subcommand === 'scale-out' || subcommand === 'replace')) return await computeCommand(subcommand, rest);
     if (command === 'validate') return validateCommand(argv.slice(1));
     if (command === 'approve' || command === 'reject') return await answerCommand(command, argv.slice(1));
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
@@ -92,6 +94,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       err instanceof InvalidFaultError ||
       err instanceof InvalidInputError ||
       err instanceof CampaignUsageError ||
+      err instanceof ComputeUsageError ||
       isParseArgsError(err)
     ) {
       process.stderr.write(`fleetflow: ${boundedMessage((err as Error).message)}\n\n${USAGE}`);

@@ -6,7 +6,8 @@ import { formatElapsed } from '../simulator/progress';
 
 export function formatHumanSummary(report: SimulationReport): string {
   const lines: string[] = [''];
-  lines.push(`Release ${report.release ?? '?'} on ${report.environment}: ${report.status}`);
+  const what = report.workflow === 'deploy' ? `Release ${report.release ?? '?'}` : `${report.workflow[0]!.toUpperCase()}${report.workflow.slice(1)}`;
+  lines.push(`${what} on ${report.environment}: ${report.status}`);
   if (report.error) lines.push(`  ${report.error}: ${report.cause ?? ''}`);
   lines.push('');
   const rows = [['host', 'tier', 'release', 'recorded', 'in service']];
@@ -22,6 +23,11 @@ export function formatHumanSummary(report: SimulationReport): string {
   }
   const ratio = report.lowerBoundSeconds > 0 ? ` (${(report.makespanSeconds / report.lowerBoundSeconds).toFixed(3)} x lower bound ${formatElapsed(report.lowerBoundSeconds * 1000)})` : '';
   lines.push(`  virtual time ${formatElapsed(report.makespanSeconds * 1000)}${ratio}, ${report.stateTransitions} state transitions, simulated in ${(report.realTimeMs / 1000).toFixed(1)} s`);
+  if (report.compute) {
+    const list = (names: readonly string[]) => (names.length ? names.join(', ') : 'none');
+    lines.push(`  launched ${list(report.compute.launched)}; terminated ${list(report.compute.terminated)}; stopped ${list(report.compute.stopped)}`);
+    lines.push(`  orphans: ${list(report.compute.orphans)}`);
+  }
   if (report.throttledCalls > 0) lines.push(`  ${report.throttledCalls} throttled AWS calls were retried`);
   lines.push('');
   return lines.join('\n');

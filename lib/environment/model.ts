@@ -36,6 +36,14 @@ export const LIMITS = {
   releaseWindows: 10,
   /** An environment definition, as JSON (file or object). */
   definitionBytes: 1024 * 1024,
+  /** Subnets of a tier's launch (one per Availability Zone is usual). */
+  launchSubnets: 16,
+  /** Instance types tried in order when EC2 has no capacity for the template's type. */
+  instanceTypeOverrides: 10,
+  /** SSM documents run once on a new host before it gets the release. */
+  prerequisites: 10,
+  /** Hosts one allocate, scale-out or replacement may launch per tier. */
+  launchPerTier: 5_000,
 } as const;
 // CloudWatch alarm names are 1-255 characters with no control characters.
 // eslint-disable-next-line no-control-regex -- the control-character range is the point of this pattern
@@ -107,6 +115,8 @@ const traffic = z.discriminatedUnion('kind', [
       kind: z.literal('target-group'),
       /** ELBv2 target group names; a host leaves and rejoins all of them together. */
       targetGroups: z.array(z.string().regex(TARGET_GROUP_NAME)).min(1).max(5),
+      /** The port the target groups must route to; checked before a new host goes into service. */
+      port: z.number().int().min(1).max(65_535).optional(),
     })
     .strict(),
   z
@@ -171,6 +181,14 @@ const batchPolicy = z
       .min(1, { error: 'must list at least one wave size, such as [1, "10%", "33%"]' })
       .max(20, { error: 'lists at most 20 wave sizes; the last one repeats until every host is done' })
       .optional(),
+    /**
+     * How a batch keeps capacity. "rolling" (the default) takes the batch out, patches it and
+     * puts it back, within the hosts minHealthyPercent leaves free. "surge" never lowers
+     * capacity: each batch launches new hosts on the release, puts them in service, then
+     * stops the batch's old hosts (kept stopped until the release is validated, so a rollback
+     * only starts them again). Needs `launch`.
+     */
+    strategy: z.enum(['rolling', 'surge']).default('rolling'),
     /** How fast a failed release is reverted on this tier. */
     rollback: z
       .object({
@@ -204,6 +222,48 @@ const batchPolicy = z
     }
   });
 
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const AVAILABILITY_ZONE = /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/;
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+/** IAM role names: 1-64 of [\w+=,.@-] (IAM User Guide, IAM name requirements). */
+const IAM_ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+
+/**
+ * How a tier's new hosts are launched: from an EC2 launch template, pinned to a version,
+ * spread evenly over the subnets (one per Availability Zone, usually).
+ */
+const launch = z
+  .object({
+    /** The launch template, by name or by ID (exactly one). */
+    template: z.union([
+      z.object({ name: z.string().regex(/^[a-zA-Z0-9()./_-]{3,128}$/, 'must be a launch template name (3-128 of letters, digits and ( ) . / _ -)') }).strict(),
+      z.object({ id: z.string().regex(/^lt-[0-9a-f]{17}$/, 'must be a launch template ID such as lt-0123456789abcdef0') }).strict(),
+    ]),
+    /**
+     * A version number, or "$Default". Never "$Latest": a template edited after the
+     * definition was reviewed would silently change what replacements boot from.
+     */
+    version: z
+      .string()
+      .regex(/^(\$Default|[1-9][0-9]{0,8})$/, 'must be a version number such as "3" or "$Default"; "$Latest" would launch whatever the template was last edited to'),
+    subnets: z
+      .array(
+        z
+          .object({
+            id: z.string().regex(SUBNET_ID, 'must be a subnet ID such as subnet-0123456789abcdef0'),
+            availabilityZone: z.string().regex(AVAILABILITY_ZONE, 'must be an Availability Zone such as eu-west-1a'),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(LIMITS.launchSubnets),
+    /** Tried in order, in each subnet, when EC2 has no capacity of the template's instance type. */
+    instanceTypes: z.array(z.string().regex(INSTANCE_TYPE, 'must be an EC2 instance type such as m5.large')).max(LIMITS.instanceTypeOverrides).default([]),
+    /** The role of the template's instance profile: the only role FleetFlow may pass to EC2. */
+    instanceRole: z.string().regex(IAM_ROLE_NAME, 'must be an IAM role name'),
+  })
+  .strict();
+
 const hostTier = z
   .object({
     name: z.string().regex(NAME),
@@ -228,6 +288,17 @@ const hostTier = z
     batch: batchPolicy,
     /** CloudWatch alarms (names) checked after every batch of this tier. */
     alarms: z.array(z.string().regex(ALARM_NAME)).max(LIMITS.tierAlarms).default([]),
+    /** Hosts the tier is meant to have: what allocate launches when the input does not say. */
+    count: z.number().int().min(1).max(LIMITS.launchPerTier).optional(),
+    /** Required to allocate, scale out or replace the tier's hosts. */
+    launch: launch.optional(),
+    /**
+     * Run once, in order, on every new host before it gets the release (web server,
+     * runtime, certificates, the SQL client, ...). They must be safe to run twice.
+     */
+    prerequisites: z.array(ssmCommand).max(LIMITS.prerequisites).default([]),
+    /** What a replacement does with the host it replaced, once it is out of traffic. @default "stop" (kept, tagged, for inspection) */
+    retire: z.enum(['stop', 'terminate']).default('stop'),
   })
   .strict();
 
@@ -243,6 +314,28 @@ const databaseTier = z
         migration: ssmCommand.extend({ runnerTier: z.string().regex(NAME) }).strict(),
         /** How long the pre-migration snapshot may take. @default 3600 */
         snapshotTimeoutSeconds: z.number().int().min(60).max(86_400).default(3600),
+        /**
+         * How allocate creates the instance when it does not exist (CreateDBInstance). The
+         * master password is managed by RDS in Secrets Manager: it is never in a definition,
+         * an input or a state.
+         */
+        create: z
+          .object({
+            engine: z.enum(['postgres', 'mysql', 'mariadb']),
+            engineVersion: z.string().regex(/^[0-9][0-9a-z.-]{0,30}$/).optional(),
+            instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'must be a DB instance class such as db.m6g.large'),
+            /** GiB. RDS's minimum for most engines is 20. */
+            allocatedStorage: z.number().int().min(20).max(65_536),
+            subnetGroup: z.string().regex(/^[a-zA-Z0-9 ._-]{1,255}$/),
+            securityGroups: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group ID such as sg-0123456789abcdef0')).min(1).max(5),
+            parameterGroup: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{0,254}$/).optional(),
+            multiAz: z.boolean().default(true),
+            masterUsername: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,15}$/),
+            /** How long creating the instance may take. @default 3600 */
+            timeoutSeconds: z.number().int().min(300).max(14_400).default(3600),
+          })
+          .strict()
+          .optional(),
       })
       .strict(),
   })
@@ -336,7 +429,10 @@ export type HostTierDefinition = Extract<TierDefinition, { role: 'web' | 'middle
 export type DatabaseTierDefinition = Extract<TierDefinition, { role: 'data' }>;
 export type TrafficDefinition = HostTierDefinition['traffic'];
 export type SsmCommandDefinition = HostTierDefinition['install'];
-export type BatchPolicy = HostTierDefinition['batch'];
+/** How batches are sized; the strategy (rolling or surge) does not change their size. */
+export type BatchPolicy = Omit<HostTierDefinition['batch'], 'strategy'>;
+export type LaunchDefinition = NonNullable<HostTierDefinition['launch']>;
+export type DatabaseCreateDefinition = NonNullable<DatabaseTierDefinition['database']['create']>;
 
 export type ValidationDefinition = EnvironmentDefinition['validation'];
 export type ReleaseWindow = EnvironmentDefinition['releaseWindows'][number];

@@ -160,6 +160,12 @@ function semanticProblems(env: EnvironmentDefinition): string[] {
         `tiers[${i}].health.command: a tier with traffic kind "${tier.traffic.kind}" needs a health command, or nothing checks that a patched host is healthy (received missing)`,
       );
     }
+    const subnetIds = tier.launch?.subnets.map((subnet) => subnet.id) ?? [];
+    const repeated = subnetIds.find((id, j) => subnetIds.indexOf(id) !== j);
+    if (repeated) problems.push(`tiers[${i}].launch.subnets: lists subnet ${repeated} twice; hosts are spread evenly over distinct subnets (received "${repeated}")`);
+    if (tier.batch.strategy === 'surge' && !tier.launch) {
+      problems.push(`tiers[${i}].batch.strategy: a surge launches new hosts for each batch and needs tiers[${i}].launch (received "surge")`);
+    }
     if (tier.traffic.kind === 'none' && tier.role !== 'monitoring') {
       problems.push(
         `tiers[${i}].traffic.kind: ${tier.role} tiers serve traffic and need a target group or a drain command (received "none")`,

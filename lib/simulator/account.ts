@@ -7,15 +7,25 @@
  * scheduled effects (an install finishing) are applied in time order before every
  * API call, so jumping the clock forward is exact.
  */
-import { SimulatedServiceError, validation } from './aws-errors';
+import { SIM_ACCOUNT_ID, SimulatedServiceError, validation } from './aws-errors';
+import {
+  ComputeState,
+  DEFAULT_INSTANCE_TYPE,
+  DEFAULT_SUBNET,
+  PREREQUISITE_SECONDS,
+  PROBE_SECONDS,
+  SIM_VPC_ID,
+  agentOnlineAt,
+  hasPrerequisites,
+  knownToSsm,
+  probe,
+  recordPrerequisite,
+  type DatabaseDefinition,
+  type HostState,
+} from './compute';
 
-/** The simulated account's ID (ARNs, and the messages AWS puts it in). */
-export const SIM_ACCOUNT_ID = '123456789012';
-
-/** EC2 instance states the simulator models. */
-export type HostState = 'running' | 'stopped' | 'shutting-down' | 'terminated';
-/** EC2 `InstanceState.Code` of each state (API reference, InstanceState). */
-export const INSTANCE_STATE_CODE: Record<HostState, number> = { running: 16, 'shutting-down': 32, terminated: 48, stopped: 80 };
+export { SIM_ACCOUNT_ID };
+export { INSTANCE_STATE_CODE, type HostState } from './compute';
 
 export interface HostProfile {
   /** Seconds until in-flight requests finish once the host leaves the target group. */
@@ -26,11 +36,31 @@ export interface HostProfile {
 
 export interface SimHost {
   readonly id: string;
+  /** The simulator's name for the host (`web-1`), which faults and reports use; not a tag. */
   readonly name: string;
+  /** The tier whose selector tags it carries; '' for none. */
   readonly tier: string;
   readonly tags: Map<string, string>;
   readonly profile: HostProfile;
   state: HostState;
+  readonly availabilityZone: string;
+  readonly subnetId: string;
+  readonly vpcId: string;
+  readonly instanceType: string;
+  /** LaunchTime (virtual ms): a week before the simulation for seeded hosts. */
+  readonly launchedAt: number;
+  /** When it last reached `running`, and when it first did (status checks and SSM registration count from them). */
+  bootedAt?: number;
+  firstBootedAt?: number;
+  /** The RunInstances client token it was launched with. */
+  readonly launchedBy?: string;
+  readonly launchTemplate?: { readonly id: string; readonly version: string };
+  /** The role of its instance profile. */
+  readonly instanceRole?: string;
+  /** Prerequisite documents that succeeded on it (seeded hosts: all of their tier's). */
+  readonly prerequisitesRun: Set<string>;
+  /** Every prerequisite of its tier has succeeded on it; an install fails until then. */
+  prerequisitesDone: boolean;
   /** What is actually installed (the tag is only FleetFlow's record of it). */
   release: string;
   halfInstalled: boolean;
@@ -52,6 +82,9 @@ export interface SimTargetGroup {
   readonly arn: string;
   readonly name: string;
   readonly tier: string;
+  /** The port targets receive traffic on, and the VPC its targets must be in. */
+  readonly port: number;
+  readonly vpcId: string;
   readonly intervalSeconds: number;
   readonly healthyThreshold: number;
   readonly unhealthyThreshold: number;
@@ -59,7 +92,8 @@ export interface SimTargetGroup {
   readonly targets: Map<string, SimTarget>;
 }
 
-export type DocumentRole = 'install' | 'drain' | 'undrain' | 'migration' | 'health';
+/** `prerequisite`: run once on a new host before its release; `probe`: AWS-RunShellScript, e.g. a curl of the health check path. */
+export type DocumentRole = 'install' | 'drain' | 'undrain' | 'migration' | 'health' | 'prerequisite' | 'probe';
 
 export interface SimInvocation {
   readonly instanceId: string;
@@ -69,6 +103,9 @@ export interface SimInvocation {
   outcome: 'Success' | 'Failed' | 'Cancelled' | 'TimedOut';
   status: string;
   details: string;
+  /** What the document printed to standard error, and its exit code (GetCommandInvocation). */
+  stderr?: string;
+  exitCode?: number;
 }
 
 export interface SimCommand {
@@ -94,6 +131,11 @@ export interface SimSnapshot {
   readonly createdAt: number;
   readonly availableAt: number;
   readonly tags: Record<string, string>;
+  /** @default "manual" */
+  readonly type?: 'manual' | 'automated';
+  /** The schema the instance had when the snapshot was taken, and what the instance was: a restore gets both. */
+  readonly schemaRelease?: string;
+  readonly definition?: DatabaseDefinition;
 }
 
 export interface SimParameter {
@@ -123,6 +165,16 @@ export interface SimDatabase {
    * (see databaseServes): the report's `dbAvailableThroughout`.
    */
   availableThroughout: boolean;
+  /** What it was created as (engine, class, groups, Multi-AZ), to compare against the definition. */
+  readonly definition?: DatabaseDefinition;
+  /** InstanceCreateTime (virtual ms). */
+  readonly createdAt?: number;
+  /** An instance created or restored during the simulation: its status from each instant on, and when it first serves. */
+  readonly lifecycle?: ReadonlyArray<{ readonly at: number; readonly status: string }>;
+  readonly servesFrom?: number;
+  /** The snapshot it was restored from. */
+  readonly restoredFrom?: string;
+  readonly tags?: Record<string, string>;
 }
 
 /** An injected DB instance status: from `atMs` after the simulation starts, for `seconds` (or for good). */
@@ -174,7 +226,27 @@ export interface AccountFaults {
   readonly approval: 'approve' | 'reject' | 'timeout' | undefined;
   /** Statuses the database instance(s) report at given times (`db-status:STATUS@SECONDS[+DURATION]`). */
   readonly databaseStatus: readonly DatabaseStatusFault[];
+  /** A tier's launches find no capacity, in one Availability Zone or in all (`launch-fail:TIER[@AZ]`). */
+  readonly launchFail?: ReadonlyArray<{ readonly tier: string; readonly availabilityZone?: string }>;
+  /** Hosts (by name, launched or to be) whose boots fail their instance status check (`boot-fail:HOST`). */
+  readonly bootFail?: Set<string>;
+  /** Hosts whose SSM Agent never comes online after a boot (`ssm-unmanaged:HOST`). */
+  readonly ssmUnmanaged?: Set<string>;
+  /** Hosts on which every prerequisite document fails (`prerequisite-fail:HOST`). */
+  readonly prerequisiteFail?: Set<string>;
+  /** Tiers whose target groups were never created (`missing-target-group:TIER`). */
+  readonly missingTargetGroups?: Set<string>;
 }
+
+/** What seeding or a launch gives addHost; what it leaves out is a seeded host's. */
+export type NewHost = Pick<SimHost, 'id' | 'name' | 'tier' | 'tags' | 'profile' | 'release'> &
+  Partial<Pick<SimHost, 'availabilityZone' | 'subnetId' | 'vpcId' | 'instanceType' | 'launchedAt' | 'launchedBy' | 'launchTemplate' | 'instanceRole'>> & {
+    /** @default "running" (a seeded host, booted long ago, with its tier's prerequisites) */
+    readonly state?: 'running' | 'pending';
+  };
+
+/** How long before the simulation seeded hosts were launched. */
+const SEEDED_HOST_AGE_MS = 7 * 24 * 3600 * 1000;
 
 interface Effect {
   readonly at: number;
@@ -190,9 +262,9 @@ export const SSM_DELIVERY_SECONDS = 1;
 export const SNAPSHOT_SECONDS = 120;
 /** Seconds the simulated migration document runs. */
 export const MIGRATION_SECONDS = 45;
-/** Seconds a drain, undrain or health document runs. */
 /** Seconds an injected `Delayed` invocation is held before it runs. */
 export const DELAYED_SECONDS = 300;
+/** Seconds a drain, undrain or health document runs. */
 export const QUICK_COMMAND_SECONDS: Record<'drain' | 'undrain' | 'health', number> = { drain: 5, undrain: 5, health: 3 };
 
 export class SimulatedAccount {
@@ -214,6 +286,13 @@ export class SimulatedAccount {
   readonly calls = new Map<string, number>();
   throttledCalls = 0;
   readonly startedAt: number;
+  /** Launch templates, subnets, tiers, reservations, RDS groups (compute.ts). */
+  readonly compute = new ComputeState();
+  /**
+   * The release the environment runs when the simulation begins (its record): a launched
+   * host that installs it is not "on another release" for faults and alarms.
+   */
+  baselineRelease = '';
   private readonly effects: Effect[] = [];
   private seq = 0;
   private commandSeq = 0;
@@ -253,6 +332,9 @@ export class SimulatedAccount {
       const host = [...this.hosts.values()].find((h) => h.name === loss.host);
       if (host) this.schedule(this.startedAt + loss.atMs, () => this.loseHost(host, loss.state));
     }
+    // `missing-target-group:TIER`: the tier's target groups were never created.
+    for (const group of [...this.targetGroups.values()]) if (faults.missingTargetGroups?.has(group.tier)) this.targetGroups.delete(group.arn);
+    this.groupsByTier = undefined;
   }
 
   /**
@@ -260,7 +342,24 @@ export class SimulatedAccount {
    * Command invocations on it end failed (the agent is gone).
    */
   private loseHost(host: SimHost, state: 'stopped' | 'terminated'): void {
+    this.hostLeftRunning(host);
+    this.forceState(host, state);
+  }
+
+  /** Puts a host in a state at once, dropping any transition under way (a boot, a stop). */
+  private forceState(host: SimHost, state: HostState): void {
     host.state = state;
+    this.compute.generations.set(host.id, (this.compute.generations.get(host.id) ?? 0) + 1);
+    this.changed();
+  }
+
+  /**
+   * A host stops running (stopped, terminated, lost): its service goes down, and Run
+   * Command invocations on it end failed (the agent is gone).
+   */
+  hostLeftRunning(host: SimHost): void {
+    // What its service comes back as if it is started again.
+    if (host.state === 'running') this.compute.healthOnStart.set(host.id, host.healthTimeline.at(-1)?.healthy ?? false);
     this.setHealth(host, this.now(), false);
     for (const command of this.commands.values()) {
       const invocation = command.invocations.get(host.id);
@@ -271,20 +370,46 @@ export class SimulatedAccount {
     this.changed();
   }
 
-
   // ---------- seeding ----------
 
-  addHost(host: Omit<SimHost, 'healthTimeline' | 'halfInstalled' | 'drained' | 'state'>): SimHost {
-    const full: SimHost = { ...host, state: 'running', halfInstalled: false, drained: false, healthTimeline: [{ at: 0, healthy: true }] };
+  /**
+   * A seeded host runs its release, healthy, with its tier's prerequisites, booted a week
+   * ago; a launched one (`state: 'pending'`) has nothing installed and is not healthy until
+   * an install succeeds.
+   */
+  addHost(host: NewHost): SimHost {
+    const { state = 'running', ...rest } = host;
+    const seeded = state === 'running';
+    const launchedAt = host.launchedAt ?? this.startedAt - SEEDED_HOST_AGE_MS;
+    const full: SimHost = {
+      availabilityZone: DEFAULT_SUBNET.availabilityZone,
+      subnetId: DEFAULT_SUBNET.id,
+      vpcId: SIM_VPC_ID,
+      instanceType: DEFAULT_INSTANCE_TYPE,
+      ...rest,
+      launchedAt,
+      state,
+      ...(seeded ? { bootedAt: launchedAt, firstBootedAt: launchedAt } : {}),
+      prerequisitesRun: new Set(seeded ? (this.compute.tiers.get(host.tier)?.prerequisites ?? []) : []),
+      prerequisitesDone: false,
+      halfInstalled: false,
+      drained: false,
+      healthTimeline: [seeded ? { at: 0, healthy: true } : { at: launchedAt, healthy: false }],
+    };
+    full.prerequisitesDone = hasPrerequisites(this, full);
     this.hosts.set(host.id, full);
-    this.originalRelease.set(host.id, host.release);
+    this.originalRelease.set(host.id, host.release || this.baselineRelease);
+    this.changed();
     return full;
   }
 
-  addTargetGroup(group: Omit<SimTargetGroup, 'targets'>, members: readonly string[]): SimTargetGroup {
+  /** Adds a target group; none for a tier whose groups a fault says were never created. */
+  addTargetGroup(group: Omit<SimTargetGroup, 'targets'>, members: readonly string[]): SimTargetGroup | undefined {
+    if (this.faults.missingTargetGroups?.has(group.tier)) return undefined;
     const targets = new Map<string, SimTarget>(members.map((id) => [id, { registeredAt: 0 }]));
     const full = { ...group, targets };
     this.targetGroups.set(group.arn, full);
+    this.groupsByTier = undefined;
     return full;
   }
 
@@ -301,7 +426,8 @@ export class SimulatedAccount {
   alarmState(alarm: SimAlarm, at = this.now()): SimAlarm['baseState'] {
     const firesAfter = this.faults.alarmAt.get(alarm.name);
     if (firesAfter === undefined || at < this.startedAt + firesAfter) return alarm.baseState;
-    const watched = [...this.hosts.values()].filter((h) => alarm.tiers.includes(h.tier));
+    // A host with nothing installed yet runs no release at all.
+    const watched = [...this.hosts.values()].filter((h) => alarm.tiers.includes(h.tier) && h.release !== '');
     if (watched.some((h) => h.release !== this.originalRelease.get(h.id))) return 'ALARM';
     // Like a real alarm, it returns to OK only after its evaluation periods without the cause.
     const causeGoneAt = Math.max(0, ...watched.map((h) => h.restoredAt ?? 0));
@@ -346,7 +472,10 @@ export class SimulatedAccount {
   observe(at: number): void {
     if (at === this.lastObserved.at && this.version === this.lastObserved.version) return;
     this.lastObserved = { at, version: this.version };
-    for (const db of this.databases.values()) if (!databaseServes(this.databaseStatus(db, at))) db.availableThroughout = false;
+    for (const db of this.databases.values()) {
+      // An instance created during the run counts from when it first serves.
+      if (at >= (db.servesFrom ?? Number.NEGATIVE_INFINITY) && !databaseServes(this.databaseStatus(db, at))) db.availableThroughout = false;
+    }
     for (const observer of this.observers) observer(at);
   }
 
@@ -355,7 +484,8 @@ export class SimulatedAccount {
     this.version += 1;
   }
 
-  private schedule(at: number, apply: () => void): void {
+  /** Applies `apply` when the clock reaches `at` (before the next API call that finds it due). */
+  schedule(at: number, apply: () => void): void {
     this.effects.push({ at, seq: this.seq++, apply });
   }
 
@@ -379,7 +509,7 @@ export class SimulatedAccount {
     return flip;
   }
 
-  private setHealth(host: SimHost, at: number, healthy: boolean): void {
+  setHealth(host: SimHost, at: number, healthy: boolean): void {
     host.healthTimeline.push({ at, healthy });
   }
 
@@ -407,7 +537,7 @@ export class SimulatedAccount {
     return this.hostHealthyAt(host, at) && !host.drained;
   }
 
-  /** Target groups are fixed once the account is seeded. */
+  /** Target groups are fixed once the account is seeded (and its faults set). */
   groupsOf(tier: string): SimTargetGroup[] {
     if (!this.groupsByTier) {
       this.groupsByTier = new Map();
@@ -450,8 +580,7 @@ export class SimulatedAccount {
    * registered (DescribeTargetHealth: unused, Target.InvalidState) until it is deregistered.
    */
   setHostState(id: string, state: HostState): void {
-    this.requireHost(id).state = state;
-    this.changed();
+    this.forceState(this.requireHost(id), state);
   }
 
   // ---------- ELBv2 ----------
@@ -497,49 +626,81 @@ export class SimulatedAccount {
     if ((role === 'install' || role === 'migration') && !parameters.release?.[0]) {
       throw new SimulatedServiceError('InvalidParameters', 'Parameter "release" is required');
     }
+    if (role === 'probe' && !parameters.commands?.length) throw new SimulatedServiceError('InvalidParameters', 'Parameter "commands" is required');
+    const now = this.now();
     // SSM API reference, InvalidInstanceId: the whole call is refused when a managed node
-    // does not exist (for the caller) or is not in a valid state. Valid: Running, Pending,
-    // Stopped, Stopping; invalid: Shutting-down, Terminated. A stopped host is accepted and
-    // its invocation is not delivered (below). The message's shape is AWS's.
+    // does not exist (for the caller), its "SSM Agent isn't registered with the SSM
+    // endpoint" (a new instance, pending or still booting, or one whose agent never comes
+    // online), or it is not in a valid state. Valid: Running, Pending, Stopped, Stopping;
+    // invalid: Shutting-down, Terminated. A registered host that stopped is accepted and its
+    // invocation is not delivered (below). The message's shape is AWS's.
     const refused = instanceIds.filter((id) => {
       const host = this.hosts.get(id);
-      return !host || host.state === 'shutting-down' || host.state === 'terminated';
+      return !host || host.state === 'shutting-down' || host.state === 'terminated' || !knownToSsm(this, host, now);
     });
     if (refused.length > 0) {
       throw new SimulatedServiceError('InvalidInstanceId', `Instances [[${refused.join(', ')}]] not in a valid state for account ${SIM_ACCOUNT_ID}`);
     }
-    const now = this.now();
     const id = `sim-cmd-${String(++this.commandSeq).padStart(6, '0')}`;
     const command: SimCommand = { id, document, parameters, comment, invocations: new Map() };
     for (const instanceId of instanceIds) {
-      const host = this.hosts.get(instanceId);
-      if (!host || host.state !== 'running') {
+      const host = this.hosts.get(instanceId)!;
+      // The agent must be running to pick the command up: a stopped host's, or one that never comes back online, never does.
+      const onlineAt = agentOnlineAt(this, host);
+      if (onlineAt === undefined) {
         command.invocations.set(instanceId, {
           instanceId, requestedAt: now, startsAt: now, endsAt: now, outcome: 'Failed', status: 'Failed', details: 'Undeliverable',
         });
         continue;
       }
-      command.invocations.set(instanceId, this.invoke(host, role, parameters, now));
+      // A host still coming back online after a start gets it once its agent reconnects.
+      command.invocations.set(instanceId, this.invoke(host, { role, document, parameters }, Math.max(now, onlineAt), now));
     }
     this.commands.set(id, command);
     return command;
   }
 
-  private invoke(host: SimHost, role: DocumentRole, parameters: Record<string, string[]>, now: number): SimInvocation {
-    const startsAt = now + SSM_DELIVERY_SECONDS * 1000;
-    const seconds = role === 'install' ? host.profile.installSeconds : role === 'migration' ? MIGRATION_SECONDS : QUICK_COMMAND_SECONDS[role];
-    const endsAt = startsAt + seconds * 1000;
+  /** Seconds a document of this role runs on the host. */
+  private commandSeconds(host: SimHost, role: DocumentRole): number {
+    switch (role) {
+      case 'install':
+        return host.profile.installSeconds;
+      case 'migration':
+        return MIGRATION_SECONDS;
+      case 'prerequisite':
+        return PREREQUISITE_SECONDS;
+      case 'probe':
+        return PROBE_SECONDS;
+      default:
+        return QUICK_COMMAND_SECONDS[role];
+    }
+  }
+
+  /** `deliverAt`: when the agent can take the command (now, or when it reconnects); `now`: when it was sent. */
+  private invoke(
+    host: SimHost,
+    { role, document, parameters }: { role: DocumentRole; document: string; parameters: Record<string, string[]> },
+    deliverAt: number,
+    now: number,
+  ): SimInvocation {
+    const startsAt = deliverAt + SSM_DELIVERY_SECONDS * 1000;
+    const endsAt = startsAt + this.commandSeconds(host, role) * 1000;
     const release = parameters.release?.[0] ?? '';
     const isNewRelease = release !== this.originalRelease.get(host.id);
     // The document resolves parameter references on the host; a dangling one fails it.
     const unresolved = Object.values(parameters).flat().some((v) => v.startsWith('/') && !this.parameters.has(v));
+    // An install needs what the tier's prerequisites put on the host (its runtime, its web server).
+    const missingPrerequisites = role === 'install' && !host.prerequisitesDone;
     const fails =
       unresolved ||
+      missingPrerequisites ||
       (role === 'install' && isNewRelease && this.faults.patchFail.has(host.name)) ||
-      (role === 'migration' && this.faults.migrationFail);
+      (role === 'migration' && this.faults.migrationFail) ||
+      (role === 'prerequisite' && (this.faults.prerequisiteFail?.has(host.name) ?? false));
     const injected = role === 'install' && isNewRelease ? this.faults.installStatus?.get(host.name) : undefined;
     const invocation: SimInvocation = {
       instanceId: host.id, requestedAt: now, startsAt, endsAt, outcome: fails ? 'Failed' : 'Success', status: 'Pending', details: 'Pending',
+      ...(missingPrerequisites ? { stderr: 'install: the runtime this release needs is not installed (prerequisites have not run on this host)', exitCode: 127 } : {}),
     };
     if (injected === 'Undeliverable') {
       // The agent never picks it up: Failed / Undeliverable once delivery gives up.
@@ -557,13 +718,13 @@ export class SimulatedAccount {
         if (invocation.status === 'Delayed') Object.assign(invocation, { status: 'Pending', details: 'Pending' });
       });
       Object.assign(invocation, { startsAt: startsAt + delayMs, endsAt: endsAt + delayMs });
-      return this.runInvocation(host, role, invocation, release, isNewRelease, fails);
+      return this.runInvocation(host, role, invocation, { release, isNewRelease, fails, parameters, document });
     }
     if (injected === 'Cancelled' || injected === 'TimedOut') {
       // Someone cancels it, or it runs out its time, halfway: the host is left half-installed.
       Object.assign(invocation, { outcome: injected, endsAt: startsAt + Math.round((endsAt - startsAt) / 2) });
     }
-    return this.runInvocation(host, role, invocation, release, isNewRelease, fails || injected !== undefined);
+    return this.runInvocation(host, role, invocation, { release, isNewRelease, fails: fails || injected !== undefined, parameters, document });
   }
 
   /** Schedules an invocation's start (Pending -> InProgress) and its end, and what they do to the host. */
@@ -571,10 +732,9 @@ export class SimulatedAccount {
     host: SimHost,
     role: DocumentRole,
     invocation: SimInvocation,
-    release: string,
-    isNewRelease: boolean,
-    fails: boolean,
+    run: { readonly release: string; readonly isNewRelease: boolean; readonly fails: boolean; readonly parameters: Record<string, string[]>; readonly document: string },
   ): SimInvocation {
+    const { release, isNewRelease, fails } = run;
     const { startsAt, endsAt } = invocation;
     this.schedule(startsAt, () => {
       if (invocation.status !== 'Pending') return;
@@ -587,11 +747,16 @@ export class SimulatedAccount {
     });
     this.schedule(endsAt, () => {
       if (invocation.status !== 'InProgress') return;
-      // A health document reports what it finds on the host when it runs.
+      // A health document or a probe reports what it finds on the host when it runs.
       if (role === 'health' && !this.hostHealthyAt(host, endsAt)) invocation.outcome = 'Failed';
+      if (role === 'probe') {
+        const found = probe(this, host, run.parameters.commands ?? []);
+        Object.assign(invocation, { outcome: found.ok ? 'Success' : 'Failed', stderr: found.stderr, exitCode: found.exitCode });
+      }
       Object.assign(invocation, { status: invocation.outcome, details: invocation.outcome });
       if (role === 'install') {
-        if (release === this.originalRelease.get(host.id) && host.release !== release) host.restoredAt = endsAt;
+        // Back to the release it started with (not a first install): the cause of its alarms is gone.
+        if (release === this.originalRelease.get(host.id) && host.release !== release && host.release !== '') host.restoredAt = endsAt;
         host.release = release;
         host.halfInstalled = fails;
         const brokenRelease = isNewRelease && this.faults.unhealthy.has(host.name);
@@ -601,6 +766,8 @@ export class SimulatedAccount {
         if (!fails) for (const db of this.databases.values()) db.schemaRelease = release;
       } else if (role === 'drain' || role === 'undrain') {
         host.drained = role === 'drain';
+      } else if (role === 'prerequisite' && !fails) {
+        recordPrerequisite(this, host, run.document);
       }
     });
     return invocation;
@@ -636,7 +803,10 @@ export class SimulatedAccount {
       );
     }
     const now = this.now();
-    const snapshot: SimSnapshot = { id, instance, createdAt: now, availableAt: now + SNAPSHOT_SECONDS * 1000, tags };
+    const snapshot: SimSnapshot = {
+      id, instance, createdAt: now, availableAt: now + SNAPSHOT_SECONDS * 1000, tags,
+      type: 'manual', schemaRelease: db.schemaRelease, ...(db.definition ? { definition: db.definition } : {}),
+    };
     this.snapshots.set(id, snapshot);
     this.changed();
     // The instance is backing-up until the snapshot is available: observe that instant.
@@ -648,7 +818,8 @@ export class SimulatedAccount {
    * The status DescribeDBInstances reports at `at`: an injected status window wins (the
    * latest to start); otherwise `backing-up` while a snapshot of the instance is being
    * created (RDS User Guide: a snapshot of a Single-AZ instance; the simulated database is
-   * Single-AZ); otherwise the seeded status.
+   * Single-AZ); otherwise, for an instance being created or restored, the status of its
+   * lifecycle at that instant; otherwise the seeded status.
    */
   databaseStatus(db: SimDatabase, at = this.now()): string {
     const windows = (this.faults.databaseStatus ?? []).filter(
@@ -656,7 +827,8 @@ export class SimulatedAccount {
     );
     if (windows.length > 0) return windows.reduce((a, b) => (b.atMs >= a.atMs ? b : a)).status;
     const backingUp = [...this.snapshots.values()].some((s) => s.instance === db.identifier && at >= s.createdAt && at < s.availableAt);
-    return backingUp ? 'backing-up' : db.status;
+    if (backingUp) return 'backing-up';
+    return db.lifecycle?.findLast((step) => step.at <= at)?.status ?? db.status;
   }
 
   snapshotStatus(snapshot: SimSnapshot, at = this.now()): string {

@@ -28,3 +28,13 @@ export const THROTTLING_ERROR_BY_SERVICE: Record<string, string> = {
   rds: 'Throttling',
   dynamodb: 'ThrottlingException',
 };
+
+/** The simulated account's ID: in ARNs, owner IDs, and the messages AWS puts it in. */
+export const SIM_ACCOUNT_ID = '123456789012';
+
+/** EC2's and RDS's refusal of a parameter value (HTTP 400). */
+export const invalidParameterValue = (message: string) => new SimulatedServiceError('InvalidParameterValue', message);
+/** EC2's and RDS's refusal of parameters that cannot go together (HTTP 400). */
+export const invalidParameterCombination = (message: string) => new SimulatedServiceError('InvalidParameterCombination', message);
+/** A required parameter left out, as EC2 and RDS word it. */
+export const missingParameter = (name: string) => new SimulatedServiceError('MissingParameter', `The request must contain the parameter ${name}`);

@@ -3,7 +3,10 @@
  */
 import type { AccountFaults, DatabaseStatusFault } from './account';
 
-export const FAULT_KINDS = ['patch-fail', 'unhealthy', 'drain-stuck', 'throttle', 'alarm', 'migration-fail', 'approval', 'db-status', 'down', 'stop', 'terminate', 'ssm-status', 'error', 'lock'] as const;
+export const FAULT_KINDS = [
+  'patch-fail', 'unhealthy', 'drain-stuck', 'throttle', 'alarm', 'migration-fail', 'approval', 'db-status', 'down', 'stop', 'terminate', 'ssm-status', 'error', 'lock',
+  'launch-fail', 'boot-fail', 'ssm-unmanaged', 'prerequisite-fail', 'missing-target-group',
+] as const;
 export const THROTTLEABLE_SERVICES = ['ec2', 'elbv2', 'ssm', 'cloudwatch'] as const;
 
 /** Calls a throttled service answers normally before the burst, and the burst's length. */
@@ -14,6 +17,19 @@ export class InvalidFaultError extends Error {
   override readonly name = 'InvalidFaultError';
 }
 
+/**
+ * What faults about provisioning may name beyond the fleet's hosts (fleet.ts `faultScope`):
+ * each host tier, the prefix of its host names (a fault may name a host a launch will
+ * create: `web-7`), the Availability Zones of its launch subnets, and whether target groups
+ * serve it.
+ */
+export interface FaultScope {
+  readonly tiers: ReadonlyMap<string, { readonly prefix: string; readonly availabilityZones: readonly string[]; readonly targetGroups: boolean }>;
+}
+
+/** A host name a launch could give: `<prefix>-<n>`, n ≥ 1. */
+const LAUNCHABLE_NAME = /^([a-z][a-z0-9-]*)-([1-9][0-9]*)$/;
+
 /** An account with nothing injected. */
 export function noFaults(): AccountFaults {
   return parseFaults([], new Set(), new Set());
@@ -22,12 +38,16 @@ export function noFaults(): AccountFaults {
 /**
  * `knownTasks`: the Lambda task states an `error:STATE` fault may name; without it any name
  * is accepted here (the simulation checks it against its workflows before anything runs).
+ * `scope`: the tiers, host name prefixes and Availability Zones provisioning faults may
+ * name; without it their tier and zone names are taken as they are, and a host must be
+ * known or at least look like one (`web-3`).
  */
 export function parseFaults(
   specs: readonly string[],
   knownHosts: ReadonlySet<string>,
   knownAlarms: ReadonlySet<string>,
   knownTasks?: ReadonlySet<string>,
+  scope?: FaultScope,
 ): AccountFaults {
   const databaseStatus: DatabaseStatusFault[] = [];
   const faults: { -readonly [K in keyof AccountFaults]: AccountFaults[K] } = {
@@ -43,7 +63,13 @@ export function parseFaults(
     hostLoss: [],
     installStatus: new Map(),
     taskErrors: new Map(),
+    launchFail: [],
+    bootFail: new Set(),
+    ssmUnmanaged: new Set(),
+    prerequisiteFail: new Set(),
+    missingTargetGroups: new Set(),
   };
+  const provisioning = provisioningTargets(knownHosts, scope);
   for (const spec of specs) {
     if (spec === 'migration-fail') {
       faults.migrationFail = true;
@@ -138,6 +164,27 @@ export function parseFaults(
         }
         faults.approval = target;
         break;
+      case 'launch-fail': {
+        // launch-fail:TIER (every launch of the tier finds no capacity) or launch-fail:TIER@AZ (only in that zone).
+        const [tier, availabilityZone] = target.split('@') as [string, string | undefined];
+        provisioning.tier(spec, tier);
+        if (availabilityZone !== undefined) provisioning.zone(spec, tier, availabilityZone);
+        (faults.launchFail as Array<{ tier: string; availabilityZone?: string }>).push({ tier, ...(availabilityZone !== undefined ? { availabilityZone } : {}) });
+        break;
+      }
+      case 'boot-fail':
+        faults.bootFail!.add(provisioning.host(spec, target));
+        break;
+      case 'ssm-unmanaged':
+        faults.ssmUnmanaged!.add(provisioning.host(spec, target));
+        break;
+      case 'prerequisite-fail':
+        faults.prerequisiteFail!.add(provisioning.host(spec, target));
+        break;
+      case 'missing-target-group':
+        provisioning.tier(spec, target, { withTargetGroups: true });
+        faults.missingTargetGroups!.add(target);
+        break;
       case 'db-status': {
         // The database instance reports STATUS from SECONDS after the start, for DURATION
         // seconds or for good: e.g. db-status:modifying@0+300, db-status:storage-full@600.
@@ -152,4 +199,37 @@ export function parseFaults(
     }
   }
   return faults;
+}
+
+/**
+ * Checks the tier, zone and host names of provisioning faults: against the scope when
+ * there is one; otherwise a host must be known or look like a launched one.
+ */
+function provisioningTargets(knownHosts: ReadonlySet<string>, scope: FaultScope | undefined) {
+  const tierNames = () => [...(scope?.tiers.keys() ?? [])].join(', ');
+  return {
+    tier(spec: string, tier: string, options: { withTargetGroups?: boolean } = {}): void {
+      if (!/^[a-z][a-z0-9-]{0,31}$/.test(tier)) throw new InvalidFaultError(`--fault ${spec}: "${tier}" is not a tier name`);
+      if (!scope) return;
+      const known = scope.tiers.get(tier);
+      if (!known) throw new InvalidFaultError(`--fault ${spec}: no host tier is named "${tier}" (host tiers: ${tierNames()})`);
+      if (options.withTargetGroups && !known.targetGroups) throw new InvalidFaultError(`--fault ${spec}: tier "${tier}" has no target groups`);
+    },
+    zone(spec: string, tier: string, availabilityZone: string): void {
+      if (!/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/.test(availabilityZone)) throw new InvalidFaultError(`--fault ${spec}: use launch-fail:TIER or launch-fail:TIER@AZ, AZ an Availability Zone such as us-east-1a`);
+      const zones = scope?.tiers.get(tier)?.availabilityZones;
+      if (zones && !zones.includes(availabilityZone)) {
+        throw new InvalidFaultError(`--fault ${spec}: tier "${tier}" launches in no subnet of ${availabilityZone} (its zones: ${zones.join(', ') || 'none'})`);
+      }
+    },
+    /** A host that exists, or that a launch of a tier could create (its prefix, any number from 1). */
+    host(spec: string, name: string): string {
+      if (knownHosts.has(name)) return name;
+      const launchable = LAUNCHABLE_NAME.exec(name);
+      const prefixes = scope ? [...scope.tiers.values()].map((t) => t.prefix) : undefined;
+      if (launchable && (!prefixes || prefixes.includes(launchable[1]!))) return name;
+      const expected = prefixes ? `; a host to be launched is PREFIX-N with PREFIX one of ${prefixes.join(', ')}` : '';
+      throw new InvalidFaultError(`--fault ${spec}: no simulated host is named "${name}"${expected}`);
+    },
+  };
 }

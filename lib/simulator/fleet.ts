@@ -1,11 +1,16 @@
 /**
  * Seeds a simulated account from an environment definition: hosts tagged as the
- * environment selects them, registered and healthy in their target groups, running
- * the initial release; the install/drain documents; the alarms; the database.
+ * environment selects them, spread over their tier's launch subnets, registered and
+ * healthy in their target groups, running the initial release, with their tier's
+ * prerequisites; the install, drain, prerequisite and probe documents; the alarms; the
+ * database and its automated snapshots; the launch templates and subnets new hosts are
+ * launched from. Or, `empty`, everything but the instances and the database.
  */
-import { isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../environment/model';
+import { isHostTier, type DatabaseTierDefinition, type EnvironmentDefinition, type HostTierDefinition } from '../environment/model';
 import { releaseParameterName } from '../../lambdas/shared/release-record';
-import { SIM_ACCOUNT_ID, SimulatedAccount, type AccountFaults, type HostProfile } from './account';
+import { SIM_ACCOUNT_ID, SimulatedAccount, type AccountFaults, type HostProfile, type SimDatabase } from './account';
+import { DEFAULT_SUBNET, PROBE_DOCUMENT, SIM_VPC_ID, seedAutomatedSnapshots, type DatabaseDefinition } from './compute';
+import type { FaultScope } from './faults';
 
 export const SIM_REGION = 'us-east-1';
 export { SIM_ACCOUNT_ID };
@@ -19,6 +24,12 @@ export interface FleetOptions {
   readonly initialRelease?: string;
   /** DB instance status of the database(s) when nothing else applies. @default "available" */
   readonly databaseStatus?: string;
+  /**
+   * An account where the environment is yet to be allocated: its target groups (with no
+   * targets), documents, alarms, tables, launch templates, subnets and release record, but
+   * no instance and no database. @default false
+   */
+  readonly empty?: boolean;
 }
 
 export interface TargetGroupProfile {
@@ -64,24 +75,135 @@ export function hostProfile(role: HostTierDefinition['role'], index: number): Ho
   }
 }
 
-export function seedAccount(environment: EnvironmentDefinition, faults: AccountFaults, options: FleetOptions = {}): SimulatedAccount {
-  const account = new SimulatedAccount(faults);
-  const hostsPerTier = options.hostsPerTier ?? 2;
-  const release = options.initialRelease ?? '1.0.0';
+/** Host name prefixes by tier: the role's (web, mid, mon), or the tier's name when two tiers share a role. */
+export function namePrefixes(environment: EnvironmentDefinition): Map<string, string> {
   const hostTiers = environment.tiers.filter(isHostTier);
   const rolesSeen = new Map<string, number>();
   for (const t of hostTiers) rolesSeen.set(t.role, (rolesSeen.get(t.role) ?? 0) + 1);
+  return new Map(hostTiers.map((t) => [t.name, (rolesSeen.get(t.role) ?? 0) > 1 ? t.name : NAME_PREFIX[t.role]]));
+}
+
+/**
+ * What the environment is being given by the concurrent model work (lib/environment/model.ts):
+ * read structurally, so the simulator does not depend on the exact shape of the schema.
+ */
+interface LaunchFields {
+  readonly launch?: { template: { name: string } | { id: string }; version: string; subnets: ReadonlyArray<{ id: string; availabilityZone: string }>; instanceRole: string };
+  readonly prerequisites?: ReadonlyArray<{ document: string; parameters?: Record<string, string[]> }>;
+}
+const launchOf = (tier: HostTierDefinition) => (tier as unknown as LaunchFields).launch;
+const prerequisitesOf = (tier: HostTierDefinition) => (tier as unknown as LaunchFields).prerequisites ?? [];
+const databaseCreateOf = (tier: DatabaseTierDefinition) => (tier.database as unknown as { create?: DatabaseDefinition & { parameterGroup?: string } }).create;
+
+/** The port a tier's target groups route to: the definition's, else 80 for web tiers and 8080 for others. */
+export function trafficPort(tier: HostTierDefinition): number {
+  const port = (tier.traffic as { port?: number }).port;
+  return port ?? (tier.role === 'web' ? 80 : 8080);
+}
+
+/**
+ * What faults may name beyond the fleet's hosts: each host tier's name prefix (a fault may
+ * name a host that a launch will create, `web-7`), the Availability Zones of its launch
+ * subnets, and whether target groups serve it.
+ */
+export function faultScope(environment: EnvironmentDefinition): FaultScope {
+  const prefixes = namePrefixes(environment);
+  return {
+    tiers: new Map(
+      environment.tiers.filter(isHostTier).map((tier) => [
+        tier.name,
+        {
+          prefix: prefixes.get(tier.name)!,
+          availabilityZones: [...new Set((launchOf(tier)?.subnets ?? []).map((s) => s.availabilityZone))],
+          targetGroups: tier.traffic.kind === 'target-group',
+        },
+      ]),
+    ),
+  };
+}
+
+/** The tier as the account's compute knows it: names, selector tags, prerequisites, port, launch template, subnets. */
+function registerComputeTier(account: SimulatedAccount, tier: HostTierDefinition, prefix: string): void {
+  const prerequisites = prerequisitesOf(tier);
+  account.compute.tiers.set(tier.name, {
+    name: tier.name,
+    prefix,
+    tags: tier.hosts.tags,
+    prerequisites: prerequisites.map((p) => p.document),
+    ...(tier.traffic.kind === 'target-group' ? { port: trafficPort(tier) } : {}),
+    profile: (n) => hostProfile(tier.role, n - 1),
+  });
+  for (const prerequisite of prerequisites) {
+    account.documents.set(prerequisite.document, 'prerequisite');
+    seedSecrets(account, prerequisite.parameters ?? {});
+  }
+  const launch = launchOf(tier);
+  if (!launch) return;
+  account.compute.addTemplate(launch.template, tier.name, launch.instanceRole);
+  for (const subnet of launch.subnets) account.compute.addSubnet(subnet.id, subnet.availabilityZone);
+}
+
+/** Where a tier's `i`-th seeded host (1-based) runs: its launch subnets in turn, else the default subnet. */
+function placement(tier: HostTierDefinition, i: number): { availabilityZone: string; subnetId: string } {
+  const subnets = launchOf(tier)?.subnets ?? [];
+  if (subnets.length === 0) return { availabilityZone: DEFAULT_SUBNET.availabilityZone, subnetId: DEFAULT_SUBNET.id };
+  const subnet = subnets[(i - 1) % subnets.length]!;
+  return { availabilityZone: subnet.availabilityZone, subnetId: subnet.id };
+}
+
+/** The data tier's instance, available, with the definition it was created with and two automated snapshots. */
+function seedDatabase(account: SimulatedAccount, tier: DatabaseTierDefinition, name: string, status: string, release: string): void {
+  const create = databaseCreateOf(tier);
+  const db: SimDatabase = {
+    identifier: tier.database.instanceIdentifier,
+    name,
+    status,
+    schemaRelease: release,
+    availableThroughout: true,
+    createdAt: account.startedAt - DATABASE_AGE_MS,
+    ...(create ? { definition: definitionFrom(create) } : {}),
+  };
+  account.databases.set(db.identifier, db);
+  seedAutomatedSnapshots(account, db);
+}
+
+/** The definition's `create` as what the instance was created with. */
+function definitionFrom(create: DatabaseDefinition): DatabaseDefinition {
+  return {
+    engine: create.engine,
+    ...(create.engineVersion !== undefined ? { engineVersion: create.engineVersion } : {}),
+    instanceClass: create.instanceClass,
+    allocatedStorage: create.allocatedStorage,
+    subnetGroup: create.subnetGroup,
+    securityGroups: [...create.securityGroups],
+    ...(create.parameterGroup !== undefined ? { parameterGroup: create.parameterGroup } : {}),
+    multiAz: create.multiAz,
+    masterUsername: create.masterUsername,
+  };
+}
+
+/** How long before the simulation the seeded database was created. */
+const DATABASE_AGE_MS = 90 * 24 * 3600 * 1000;
+
+export function seedAccount(environment: EnvironmentDefinition, faults: AccountFaults, options: FleetOptions = {}): SimulatedAccount {
+  const account = new SimulatedAccount(faults);
+  const hostsPerTier = options.empty ? 0 : (options.hostsPerTier ?? 2);
+  const release = options.initialRelease ?? '1.0.0';
+  account.baselineRelease = release;
+  const hostTiers = environment.tiers.filter(isHostTier);
+  const prefixes = namePrefixes(environment);
   let serial = 0;
   let tgSerial = 0;
 
   for (const tier of hostTiers) {
-    const prefix = (rolesSeen.get(tier.role) ?? 0) > 1 ? tier.name : NAME_PREFIX[tier.role];
+    const prefix = prefixes.get(tier.name)!;
+    registerComputeTier(account, tier, prefix);
     const ids: string[] = [];
     for (let i = 1; i <= hostsPerTier; i += 1) {
       const id = `i-0a${String(++serial).padStart(15, '0')}`;
       const name = `${prefix}-${i}`;
       const tags = new Map([...Object.entries(tier.hosts.tags), ['Name', name], [RELEASE_TAG, release]]);
-      account.addHost({ id, name, tier: tier.name, tags, profile: hostProfile(tier.role, i - 1), release });
+      account.addHost({ id, name, tier: tier.name, tags, profile: hostProfile(tier.role, i - 1), release, ...placement(tier, i) });
       ids.push(id);
     }
     account.documents.set(tier.install.document, 'install');
@@ -89,7 +211,7 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
     if (tier.traffic.kind === 'target-group') {
       for (const name of tier.traffic.targetGroups) {
         const arn = `arn:aws:elasticloadbalancing:${SIM_REGION}:${SIM_ACCOUNT_ID}:targetgroup/${name}/${String(++tgSerial).padStart(16, '0')}`;
-        account.addTargetGroup({ arn, name, tier: tier.name, ...TARGET_GROUP_PROFILE }, ids);
+        account.addTargetGroup({ arn, name, tier: tier.name, port: trafficPort(tier), vpcId: SIM_VPC_ID, ...TARGET_GROUP_PROFILE }, ids);
       }
     } else if (tier.traffic.kind === 'drain-command') {
       account.documents.set(tier.traffic.drain.document, 'drain');
@@ -98,6 +220,8 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
     for (const alarm of tier.alarms) account.addAlarm(alarm, [tier.name]);
     seedSecrets(account, tier.install.parameters);
   }
+  // AWS-managed: every account has it.
+  account.documents.set(PROBE_DOCUMENT, 'probe');
   // Validation alarms watch the whole application.
   const applicationTiers = hostTiers.filter((t) => t.role !== 'monitoring').map((t) => t.name);
   for (const alarm of environment.validation.alarms) account.addAlarm(alarm, applicationTiers);
@@ -110,15 +234,20 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
   let dbSerial = 0;
   for (const tier of environment.tiers) {
     if (isHostTier(tier)) continue;
-    account.databases.set(tier.database.instanceIdentifier, {
-      identifier: tier.database.instanceIdentifier,
-      name: `db-${++dbSerial}`,
-      status: options.databaseStatus ?? 'available',
-      schemaRelease: release,
-      availableThroughout: true,
-    });
+    const create = databaseCreateOf(tier);
+    if (create) {
+      account.compute.dbSubnetGroups.add(create.subnetGroup);
+      if (create.parameterGroup) account.compute.dbParameterGroups.add(create.parameterGroup);
+    }
+    if (!options.empty) seedDatabase(account, tier, `db-${++dbSerial}`, options.databaseStatus ?? 'available', release);
     account.documents.set(tier.database.migration.document, 'migration');
     seedSecrets(account, tier.database.migration.parameters);
+  }
+  // An empty account still has the environment's release record, so that a first allocate installs it.
+  if (options.empty) {
+    for (const component of ['application', 'monitoring'] as const) {
+      account.parameters.set(releaseParameterName(environment.name, component, 'current'), { type: 'String', value: release, version: 1 });
+    }
   }
   return account;
 }

@@ -3,8 +3,24 @@
  * parameter rules and per-call limits of the real services, so a handler that breaks a
  * limit fails here as it would in AWS.
  */
-import { SimulatedServiceError, validation } from './aws-errors';
-import { INSTANCE_STATE_CODE, paginate, type SimulatedAccount } from './account';
+import { SIM_ACCOUNT_ID, SimulatedServiceError, invalidParameterCombination, invalidParameterValue, validation } from './aws-errors';
+import { paginate, type SimHost, type SimSnapshot, type SimulatedAccount } from './account';
+import {
+  INSTANCE_STATE_CODE,
+  SSM_REGISTRATION_SECONDS,
+  createDatabase,
+  describeDatabase,
+  describeInstance,
+  findDatabase,
+  pingStatus,
+  reservationOf,
+  restoreDatabase,
+  runInstances,
+  startInstances,
+  statusChecks,
+  stopInstances,
+  terminateInstances,
+} from './compute';
 
 // Requests arrive as the SDK serializes them: any shape, checked by each operation.
 type Input = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -36,6 +52,45 @@ function checkFilterLimits(filters: ReadonlyArray<{ Name: string; Values?: strin
   }
 }
 
+/** DescribeInstanceStatus: "Maximum 100 explicitly specified instance IDs". */
+export const MAX_STATUS_INSTANCE_IDS = 100;
+
+/** One DescribeInstances filter against a host; a filter EC2 has but the simulator does not is refused, not ignored. */
+function instanceMatches(host: SimHost, f: { Name: string; Values: string[] }): boolean {
+  if (f.Name.startsWith('tag:')) return f.Values.includes(host.tags.get(f.Name.slice(4)) ?? '\u0000');
+  if (f.Name === 'tag-key') return f.Values.some((k) => host.tags.has(k));
+  const value: Record<string, string | undefined> = {
+    'instance-state-name': host.state,
+    'instance-id': host.id,
+    'availability-zone': host.availabilityZone,
+    'subnet-id': host.subnetId,
+    'vpc-id': host.vpcId,
+    'instance-type': host.instanceType,
+    'client-token': host.launchedBy,
+  };
+  if (!(f.Name in value)) throw new SimulatedServiceError('InvalidParameterValue', `The filter '${f.Name}' is invalid`);
+  return value[f.Name] !== undefined && f.Values.includes(value[f.Name]!);
+}
+
+type Checks = ReturnType<typeof statusChecks>;
+
+function statusMatches(host: SimHost, checks: Checks, f: { Name: string; Values: string[] }): boolean {
+  const value: Record<string, string> = {
+    'instance-state-name': host.state,
+    'availability-zone': host.availabilityZone,
+    'instance-status.status': checks.instance,
+    'system-status.status': checks.system,
+  };
+  if (!(f.Name in value)) throw new SimulatedServiceError('InvalidParameterValue', `The filter '${f.Name}' is invalid`);
+  return f.Values.includes(value[f.Name]!);
+}
+
+/** A status check with its reachability detail, as DescribeInstanceStatus reports it. */
+function statusSummary(status: Checks['instance']) {
+  const reachability = { ok: 'passed', impaired: 'failed', initializing: 'initializing', 'not-applicable': undefined }[status];
+  return { Status: status, ...(reachability ? { Details: [{ Name: 'reachability', Status: reachability }] } : {}) };
+}
+
 const ec2: Record<string, Operation> = {
   DescribeInstances(account, input) {
     if (input.InstanceIds && input.MaxResults) throw validation('InstanceIds and MaxResults cannot be combined');
@@ -52,24 +107,56 @@ const ec2: Record<string, Operation> = {
     }
     const matches = [...account.hosts.values()].filter((host) => {
       if (input.InstanceIds && !input.InstanceIds.includes(host.id)) return false;
-      return filters.every((f) => {
-        if (f.Name === 'instance-state-name') return f.Values.includes(host.state);
-        if (f.Name === 'instance-id') return f.Values.includes(host.id);
-        if (f.Name.startsWith('tag:')) return f.Values.includes(host.tags.get(f.Name.slice(4)) ?? '\u0000');
-        if (f.Name === 'tag-key') return f.Values.some((k) => host.tags.has(k));
-        throw new SimulatedServiceError('InvalidParameterValue', `The filter '${f.Name}' is invalid`);
-      });
+      return filters.every((f) => instanceMatches(host, f));
     });
     const { page, next } = paginate(matches, input.NextToken, input.MaxResults ?? matches.length);
     return {
-      Reservations: page.map((host) => ({
-        Instances: [
-          {
-            InstanceId: host.id,
-            State: { Name: host.state, Code: INSTANCE_STATE_CODE[host.state] },
-            Tags: [...host.tags].map(([Key, Value]) => ({ Key, Value })),
-          },
-        ],
+      Reservations: page.map((host) => ({ ReservationId: reservationOf(account, host), OwnerId: SIM_ACCOUNT_ID, Instances: [describeInstance(host)] })),
+      NextToken: next,
+    };
+  },
+  RunInstances(account, input) {
+    return runInstances(account, input);
+  },
+  StopInstances(account, input) {
+    return stopInstances(account, input.InstanceIds);
+  },
+  StartInstances(account, input) {
+    return startInstances(account, input.InstanceIds);
+  },
+  TerminateInstances(account, input) {
+    return terminateInstances(account, input.InstanceIds);
+  },
+  /**
+   * API reference, DescribeInstanceStatus: InstanceIds "Maximum 100 explicitly specified
+   * instance IDs"; MaxResults (5-1000, as DescribeInstances) "You cannot specify this
+   * parameter and the instance IDs parameter in the same request"; "By default, only
+   * running instances are described" (IncludeAllInstances for the others).
+   */
+  DescribeInstanceStatus(account, input) {
+    const ids: string[] | undefined = input.InstanceIds;
+    if (ids && input.MaxResults !== undefined) throw invalidParameterCombination('The parameter instancesSet cannot be used with the parameter maxResults');
+    if (ids && ids.length > MAX_STATUS_INSTANCE_IDS) throw invalidParameterValue(`The request may name at most ${MAX_STATUS_INSTANCE_IDS} instance IDs (received ${ids.length})`);
+    if (input.MaxResults !== undefined && (input.MaxResults < 5 || input.MaxResults > 1000)) {
+      throw invalidParameterValue(`Value ( ${input.MaxResults} ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.`);
+    }
+    const filters: Array<{ Name: string; Values: string[] }> = input.Filters ?? [];
+    checkFilterLimits(filters);
+    const unknown = (ids ?? []).filter((id) => !account.hosts.has(id));
+    if (unknown.length > 0) throw new SimulatedServiceError('InvalidInstanceID.NotFound', `The instance IDs '${unknown.join(', ')}' do not exist`);
+    const now = account.now();
+    const statuses = (ids ? ids.map((id) => account.hosts.get(id)!) : [...account.hosts.values()])
+      .filter((host) => input.IncludeAllInstances === true || host.state === 'running')
+      .map((host) => ({ host, checks: statusChecks(account, host, now) }))
+      .filter(({ host, checks }) => filters.every((f) => statusMatches(host, checks, f)));
+    const { page, next } = paginate(statuses, input.NextToken, input.MaxResults ?? 1000);
+    return {
+      InstanceStatuses: page.map(({ host, checks }) => ({
+        InstanceId: host.id,
+        AvailabilityZone: host.availabilityZone,
+        InstanceState: { Code: INSTANCE_STATE_CODE[host.state], Name: host.state },
+        InstanceStatus: statusSummary(checks.instance),
+        SystemStatus: statusSummary(checks.system),
       })),
       NextToken: next,
     };
@@ -95,6 +182,8 @@ const ec2: Record<string, Operation> = {
 
 const elbv2: Record<string, Operation> = {
   DescribeTargetGroups(account, input) {
+    // PageSize: 1-400 (API reference).
+    checkRange('PageSize', input.PageSize, 1, 400);
     let groups = [...account.targetGroups.values()];
     if (input.Names) {
       const missing = input.Names.filter((n: string) => !groups.some((g) => g.name === n));
@@ -110,6 +199,13 @@ const elbv2: Record<string, Operation> = {
         HealthyThresholdCount: g.healthyThreshold,
         UnhealthyThresholdCount: g.unhealthyThreshold,
         TargetType: 'instance',
+        Protocol: 'HTTP',
+        Port: g.port,
+        VpcId: g.vpcId,
+        HealthCheckProtocol: 'HTTP',
+        HealthCheckPort: 'traffic-port',
+        HealthCheckPath: '/health',
+        LoadBalancerArns: [],
       })),
     };
   },
@@ -149,7 +245,7 @@ const elbv2: Record<string, Operation> = {
           : state === 'initial' ? 'Elb.RegistrationInProgress'
           : state === 'unhealthy' ? 'Target.FailedHealthChecks'
           : undefined;
-        return { Target: { Id: id, Port: 80 }, TargetHealth: { State: state, Reason: reason } };
+        return { Target: { Id: id, Port: group.port }, TargetHealth: { State: state, Reason: reason } };
       }),
     };
   },
@@ -157,8 +253,9 @@ const elbv2: Record<string, Operation> = {
     const group = account.requireTargetGroup(input.TargetGroupArn);
     if (!input.Targets?.length) throw validation('Targets must not be empty');
     const ids: string[] = input.Targets.map((t: { Id: string }) => t.Id);
-    // The call is refused as a whole (nothing registered) when a target is not valid.
-    if (ids.some((id) => !account.hosts.has(id))) {
+    // The call is refused as a whole (nothing registered) when a target is not valid: one
+    // that does not exist, or an instance in another VPC than the target group's.
+    if (ids.some((id) => !account.hosts.has(id) || account.hosts.get(id)!.vpcId !== group.vpcId)) {
       throw new SimulatedServiceError(
         'InvalidTargetException',
         'The specified target does not exist, is not in the same VPC as the target group, or has an unsupported instance type.',
@@ -166,8 +263,8 @@ const elbv2: Record<string, Operation> = {
     }
     const notRunning = ids.filter((id) => account.hosts.get(id)!.state !== 'running');
     if (notRunning.length > 0) {
-      // AWS's message for instances that are not running (RegisterTargets: "it must be in
-      // the running state when you register it").
+      // AWS's message for instances that are not running, a new one still pending included
+      // (RegisterTargets: "it must be in the running state when you register it").
       throw new SimulatedServiceError(
         'InvalidTargetException',
         `The following targets are not in a running state and cannot be registered: ${notRunning.map((id) => `'${id}'`).join(', ')}`,
@@ -183,6 +280,37 @@ const elbv2: Record<string, Operation> = {
     return {};
   },
 };
+
+const SSM_REGISTRATION_MS = SSM_REGISTRATION_SECONDS * 1000;
+/** DescribeInstanceInformation: a filter's values, "min: 1, max: 100". */
+export const MAX_INFORMATION_FILTER_VALUES = 100;
+
+/** Filters (Key, Values) or the legacy InstanceInformationFilterList (key, valueSet), each of 1 to 100 values. */
+function informationFilters(input: Input): Array<{ key: string; values: string[] }> {
+  const filters: Array<{ key: string; values: string[] }> = input.Filters
+    ? input.Filters.map((f: { Key: string; Values?: string[] }) => ({ key: f.Key, values: f.Values ?? [] }))
+    : (input.InstanceInformationFilterList ?? []).map((f: { key: string; valueSet?: string[] }) => ({ key: f.key, values: f.valueSet ?? [] }));
+  for (const f of filters) {
+    if (f.values.length < 1 || f.values.length > MAX_INFORMATION_FILTER_VALUES) {
+      throw validation(`A filter holds 1 to ${MAX_INFORMATION_FILTER_VALUES} values (filter ${f.key}: ${f.values.length})`);
+    }
+  }
+  return filters;
+}
+
+function nodeMatches(host: SimHost, ping: string, f: { key: string; values: string[] }): boolean {
+  if (f.key.startsWith('tag:')) return f.values.includes(host.tags.get(f.key.slice(4)) ?? '\u0000');
+  const value: Record<string, string | undefined> = {
+    InstanceIds: host.id,
+    PingStatus: ping,
+    ResourceType: 'EC2Instance',
+    PlatformTypes: 'Linux',
+    IamRole: host.instanceRole,
+  };
+  if (f.key === 'tag-key') return f.values.some((k) => host.tags.has(k));
+  if (!(f.key in value)) throw new SimulatedServiceError('InvalidFilterKey', `The filter key ${f.key} is not valid`);
+  return value[f.key] !== undefined && f.values.includes(value[f.key]!);
+}
 
 const ssm: Record<string, Operation> = {
   SendCommand(account, input) {
@@ -213,7 +341,60 @@ const ssm: Record<string, Operation> = {
   GetCommandInvocation(account, input) {
     const invocation = account.requireCommand(input.CommandId).invocations.get(input.InstanceId);
     if (!invocation) throw new SimulatedServiceError('InvocationDoesNotExist', 'Invocation does not exist');
-    return { CommandId: input.CommandId, InstanceId: input.InstanceId, Status: invocation.status, StatusDetails: invocation.details };
+    const finished = !['Pending', 'InProgress', 'Delayed'].includes(invocation.status);
+    return {
+      CommandId: input.CommandId,
+      InstanceId: input.InstanceId,
+      Status: invocation.status,
+      StatusDetails: invocation.details,
+      // -1 until the document has run; then its exit code.
+      ResponseCode: finished ? (invocation.exitCode ?? (invocation.status === 'Success' ? 0 : 1)) : -1,
+      StandardOutputContent: '',
+      StandardErrorContent: invocation.stderr ?? '',
+    };
+  },
+  /**
+   * API reference, DescribeInstanceInformation: MaxResults 5-50 (default 10); a filter holds
+   * 1 to 100 values; Filters and the legacy InstanceInformationFilterList cannot be used
+   * together; tag filters cannot be combined with other filter types; an InstanceIds value
+   * that is not an instance of the account is an error (InvalidInstanceId). Stopped and
+   * terminated nodes are not returned; a registered node whose agent is not connected
+   * (stopping, starting again) is ConnectionLost.
+   */
+  DescribeInstanceInformation(account, input) {
+    if (input.Filters && input.InstanceInformationFilterList) {
+      throw validation('InstanceInformationFilterList and Filters cannot be used in the same request');
+    }
+    checkRange('MaxResults', input.MaxResults, 5, 50);
+    const filters = informationFilters(input);
+    const tagFilters = filters.filter((f) => f.key.startsWith('tag:') || f.key === 'tag-key');
+    if (tagFilters.length > 0 && tagFilters.length < filters.length) throw validation('Tag filters cannot be combined with other filter types');
+    const unknown = filters.filter((f) => f.key === 'InstanceIds').flatMap((f) => f.values).filter((id) => !account.hosts.has(id));
+    if (unknown.length > 0) throw new SimulatedServiceError('InvalidInstanceId', `Instances [[${unknown.join(', ')}]] not in a valid state for account ${SIM_ACCOUNT_ID}`);
+    const now = account.now();
+    const nodes = [...account.hosts.values()]
+      .map((host) => ({ host, ping: pingStatus(account, host, now) }))
+      .filter((n): n is { host: SimHost; ping: 'Online' | 'ConnectionLost' } => n.ping !== undefined)
+      .filter(({ host, ping }) => filters.every((f) => nodeMatches(host, ping, f)));
+    const { page, next } = paginate(nodes, input.NextToken, input.MaxResults ?? 10);
+    return {
+      InstanceInformationList: page.map(({ host, ping }) => ({
+        InstanceId: host.id,
+        PingStatus: ping,
+        LastPingDateTime: new Date(now),
+        AgentVersion: '3.3.1142.0',
+        IsLatestVersion: true,
+        PlatformType: 'Linux',
+        PlatformName: 'Amazon Linux',
+        PlatformVersion: '2023',
+        ResourceType: 'EC2Instance',
+        ...(host.instanceRole ? { IamRole: host.instanceRole } : {}),
+        RegistrationDate: new Date(host.firstBootedAt! + SSM_REGISTRATION_MS),
+        SourceId: host.id,
+        SourceType: 'AWS::EC2::Instance',
+      })),
+      NextToken: next,
+    };
   },
   CancelCommand(account, input) {
     account.cancelCommand(input.CommandId);
@@ -261,37 +442,68 @@ const cloudwatch: Record<string, Operation> = {
   },
 };
 
+/** RDS describe calls: MaxRecords "Minimum 20, maximum 100", default 100; RDS refuses others as InvalidParameterValue. */
+const RDS_MAX_RECORDS = { min: 20, max: 100 } as const;
+function checkMaxRecords(value: number | undefined): void {
+  if (value !== undefined && (value < RDS_MAX_RECORDS.min || value > RDS_MAX_RECORDS.max)) {
+    throw invalidParameterValue(`Invalid value ${value} for MaxRecords. Must be between ${RDS_MAX_RECORDS.min} and ${RDS_MAX_RECORDS.max}`);
+  }
+}
+
 const rds: Record<string, Operation> = {
   DescribeDBInstances(account, input) {
-    const all = [...account.databases.values()];
-    const selected = input.DBInstanceIdentifier ? all.filter((d) => d.identifier === input.DBInstanceIdentifier) : all;
-    if (input.DBInstanceIdentifier && selected.length === 0) {
+    checkMaxRecords(input.MaxRecords);
+    const one = input.DBInstanceIdentifier ? findDatabase(account, input.DBInstanceIdentifier) : undefined;
+    if (input.DBInstanceIdentifier && !one) {
       throw new SimulatedServiceError('DBInstanceNotFoundFault', `DBInstance ${input.DBInstanceIdentifier} not found.`, { status: 404 });
     }
-    return { DBInstances: selected.map((d) => ({ DBInstanceIdentifier: d.identifier, DBInstanceStatus: account.databaseStatus(d) })) };
+    const { page, next } = paginate(one ? [one] : [...account.databases.values()], input.Marker, input.MaxRecords ?? RDS_MAX_RECORDS.max);
+    return { DBInstances: page.map((d) => describeDatabase(account, d)), Marker: next };
+  },
+  CreateDBInstance(account, input) {
+    return createDatabase(account, input);
+  },
+  RestoreDBInstanceFromDBSnapshot(account, input) {
+    return restoreDatabase(account, input);
   },
   CreateDBSnapshot(account, input) {
     const tags = Object.fromEntries((input.Tags ?? []).map((t: { Key: string; Value: string }) => [t.Key, t.Value]));
     const snapshot = account.createSnapshot(input.DBInstanceIdentifier, input.DBSnapshotIdentifier, tags);
     return { DBSnapshot: { DBSnapshotIdentifier: snapshot.id, DBInstanceIdentifier: snapshot.instance, Status: 'creating' } };
   },
+  /**
+   * DescribeDBSnapshots: one by identifier (DBSnapshotNotFound if none), or those of an
+   * instance and/or of a type (manual, automated; both when not given), MaxRecords 20-100.
+   */
   DescribeDBSnapshots(account, input) {
+    checkMaxRecords(input.MaxRecords);
     const snapshot = account.snapshots.get(input.DBSnapshotIdentifier);
     if (input.DBSnapshotIdentifier && !snapshot) {
       throw new SimulatedServiceError('DBSnapshotNotFoundFault', `DBSnapshot ${input.DBSnapshotIdentifier} not found.`, { status: 404 });
     }
-    const all = snapshot ? [snapshot] : [...account.snapshots.values()];
-    return {
-      DBSnapshots: all.map((s) => ({
-        DBSnapshotIdentifier: s.id,
-        DBInstanceIdentifier: s.instance,
-        Status: account.snapshotStatus(s),
-        // Whole percent, rounded down, as RDS reports it.
-        PercentProgress: Math.min(100, Math.max(0, Math.floor((100 * (account.now() - s.createdAt)) / Math.max(1, s.availableAt - s.createdAt)))),
-      })),
-    };
+    const all = (snapshot ? [snapshot] : [...account.snapshots.values()]).filter(
+      (s) =>
+        (!input.DBInstanceIdentifier || s.instance.toLowerCase() === String(input.DBInstanceIdentifier).toLowerCase()) &&
+        (!input.SnapshotType || (s.type ?? 'manual') === input.SnapshotType),
+    );
+    const { page, next } = paginate(all, input.Marker, input.MaxRecords ?? RDS_MAX_RECORDS.max);
+    return { DBSnapshots: page.map((s) => describeSnapshot(account, s)), Marker: next };
   },
 };
+
+function describeSnapshot(account: SimulatedAccount, s: SimSnapshot): object {
+  return {
+    DBSnapshotIdentifier: s.id,
+    DBInstanceIdentifier: s.instance,
+    SnapshotType: s.type ?? 'manual',
+    SnapshotCreateTime: new Date(s.createdAt),
+    Status: account.snapshotStatus(s),
+    ...(s.definition ? { Engine: s.definition.engine, AllocatedStorage: s.definition.allocatedStorage } : {}),
+    // Whole percent, rounded down, as RDS reports it.
+    PercentProgress: Math.min(100, Math.max(0, Math.floor((100 * (account.now() - s.createdAt)) / Math.max(1, s.availableAt - s.createdAt)))),
+    TagList: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
+  };
+}
 
 /** DynamoDB's item API, for tables keyed by a string attribute `pk` (the plan table). */
 const MAX_ITEM_BYTES = 400 * 1024;

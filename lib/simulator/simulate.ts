@@ -8,11 +8,12 @@ import type { EnvironmentDefinition } from '../environment/model';
 import type { SimulatedAccount } from './account';
 import { MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS } from './account';
 import { CapacityRecorder } from './capacity';
-import { synthesizeLocalWorkflows, type AslDefinition, type LocalStateMachine, type LocalWorkflows } from './definition';
+import { stateMachineArn, synthesizeLocalWorkflows, type AslDefinition, type LocalStateMachine, type LocalWorkflows } from './definition';
 import { newFigures, record, type ExecutionFigures, type StateKinds } from './history';
 import { releaseParameterName } from '../../lambdas/shared/release-record';
 import { batchKey } from '../../lambdas/shared/plan-store';
 import { INSTALL_SENT_TAGS } from '../../lambdas/shared/release-tag';
+import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/shared/compute-tags';
 import { noFaults, parseFaults } from './faults';
 import { APPROVER_RESPONSE_SECONDS, callIntegration, IntegrationError } from './integrations';
 import { LOCK_TABLE_NAME, PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
@@ -49,6 +50,24 @@ export interface SimulateOptions {
   readonly onProgress?: (line: string) => void;
   /** Changes the seeded account before anything runs (e.g. a stale lock). */
   readonly prepare?: (account: SimulatedAccount) => void;
+  /** Which workflow the executions start. @default "deploy" */
+  readonly workflow?: SimulatedWorkflow;
+  /** Seed no instances and no database (a fresh environment, or one that lost everything). */
+  readonly empty?: boolean;
+}
+
+export const SIMULATED_WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'replace'] as const;
+export type SimulatedWorkflow = (typeof SIMULATED_WORKFLOWS)[number];
+
+/** What a compute workflow did to the account's instances. */
+export interface ComputeReport {
+  /** Hosts this execution launched (tag fleetflow:launched-by). */
+  readonly launched: string[];
+  /** Hosts terminated, or stopped, during the run. */
+  readonly terminated: string[];
+  readonly stopped: string[];
+  /** Launched by this execution, yet neither in service nor terminated or stopped on purpose. Must be empty. */
+  readonly orphans: string[];
 }
 
 export interface HostReport {
@@ -102,6 +121,10 @@ export interface SimulationReport {
   readonly recordedRelease: string | null;
   /** Notifications the execution published, in order. */
   readonly notifications: string[];
+  /** Which workflow ran. */
+  readonly workflow: SimulatedWorkflow;
+  /** Compute workflows (allocate, scale-out, replace): what they launched, retired and left behind. */
+  readonly compute?: ComputeReport;
 }
 
 interface PlanView {
@@ -134,8 +157,12 @@ export interface SimulationResult {
 export async function simulateExecutions(options: SimulateOptions & { executions: ExecutionRequest[] }): Promise<SimulationResult> {
   const realStart = performance.now();
   const key = JSON.stringify(options.environment);
-  const machine = machineCache.get(key) ?? synthesizeLocalWorkflows(options.environment);
-  machineCache.set(key, machine);
+  const synthesized = machineCache.get(key) ?? synthesizeLocalWorkflows(options.environment);
+  machineCache.set(key, synthesized);
+  const workflow = options.workflow ?? 'deploy';
+  const entry = synthesized.byArn.get(stateMachineArn(`fleetflow-${options.environment.name}-${workflow}`));
+  if (!entry) throw new Error(`the synthesized stack has no ${workflow} workflow`);
+  const machine: LocalWorkflows = { entry, byArn: synthesized.byArn };
 
   const restoreEnv = useSimulatedAwsEnvironment();
   const { allClients } = await import(new URL('shared/clients.ts', LAMBDAS_DIR).href);
@@ -149,12 +176,14 @@ export async function simulateExecutions(options: SimulateOptions & { executions
     const names = options.executions.map((e, i) => e.name ?? `sim-${i + 1}-${new Date(SIMULATION_EPOCH).toISOString().replace(/[:.]/g, '-')}`);
     let account!: SimulatedAccount;
     let capacity!: CapacityRecorder;
+    let startStates = new Map<string, string>();
 
     const results = await runOnVirtualClock(
       SIMULATION_EPOCH,
       async () => {
         account = seedFor(options, faults, machine);
         options.prepare?.(account);
+        startStates = new Map([...account.hosts.values()].map((h) => [h.id, h.state]));
         capacity = new CapacityRecorder(account);
         const detach = attachSimulator(allClients, account);
         try {
@@ -174,8 +203,10 @@ export async function simulateExecutions(options: SimulateOptions & { executions
       },
       () => account?.settle(),
     );
+    const hostsAtStart = startStates;
     const reports = results.map((result, i) =>
       buildReport({
+        hostsAtStart,
         options,
         input: options.executions[i]!.input,
         executionName: names[i]!,
@@ -526,6 +557,7 @@ async function warmUpClients(clients: Record<string, { send: (c: never) => Promi
 }
 
 function buildReport(args: {
+  hostsAtStart: ReadonlyMap<string, string>;
   options: SimulateOptions;
   input: unknown;
   executionName: string;
@@ -597,6 +629,22 @@ function buildReport(args: {
     notifications: account.notifications
       .filter((n) => typeof n.detail.execution === 'string' && n.detail.execution.endsWith(`:${args.executionName}`))
       .map((n) => String(n.detail.event)),
+    workflow: args.options.workflow ?? 'deploy',
+    ...(args.options.workflow && args.options.workflow !== 'deploy' ? { compute: computeReport(account, args.executionName, args.hostsAtStart, end) } : {}),
+  };
+}
+
+/** Launched, terminated, stopped and orphaned hosts, read from the simulated instances themselves. */
+function computeReport(account: SimulatedAccount, executionName: string, atStart: ReadonlyMap<string, string>, end: number): ComputeReport {
+  const hosts = [...account.hosts.values()];
+  const changedTo = (state: string) => hosts.filter((h) => h.state === state && atStart.get(h.id) !== state).map((h) => h.name);
+  const launched = hosts.filter((h) => h.tags.get(LAUNCHED_BY_TAG) === executionName);
+  const onPurpose = (h: (typeof hosts)[number]) => h.state === 'terminated' || ((h.state === 'stopped' || h.state === 'stopping' || h.state === 'shutting-down') && h.tags.has(RETIRED_BY_TAG));
+  return {
+    launched: launched.map((h) => h.name),
+    terminated: changedTo('terminated'),
+    stopped: changedTo('stopped'),
+    orphans: launched.filter((h) => !onPurpose(h) && !account.inService(h, end)).map((h) => h.name),
   };
 }
 

@@ -210,13 +210,13 @@ export class BatchPipeline extends Construct {
 }
 
 /** Where a batch task failed, in an UnexpectedTaskError's cause: the tier and the batch's hosts (at most 5 named). */
-const BATCH_CONTEXT = ' on tier {} ({})';
-const BATCH_CONTEXT_ARGS = ['$.tier.name', '$.batch.label'];
+export const BATCH_CONTEXT = ' on tier {} ({})';
+export const BATCH_CONTEXT_ARGS = ['$.tier.name', '$.batch.label'];
 /** The batch runs in a child execution of the rollout workflow: its history holds the original cause. */
 export const BATCH_HISTORY = "the history of the tier's rollout execution";
 
 /** What every batch task receives: the batch, its tier, and what the tier's previous batch took. */
-function batchPayload(rollback: boolean, phasePath?: string): Record<string, unknown> {
+export function batchPayload(rollback: boolean, phasePath?: string): Record<string, unknown> {
   return {
     'release.$': '$.release',
     'execution.$': '$.execution',

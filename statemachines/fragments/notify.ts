@@ -14,6 +14,8 @@ export interface NotifyOptions {
   readonly withFailure?: boolean;
   /** Where the resolved release is, once known (a release window's input only says "next"). */
   readonly releasePath?: string;
+  /** Which workflow the milestone is of, in the event's detail type. @default "Release" */
+  readonly workflow?: string;
 }
 
 export function notify(
@@ -33,7 +35,7 @@ export function notify(
     ...(options.withFailure ? { 'error.$': '$.failure.Error', 'cause.$': '$.failure.Cause' } : {}),
   };
   const put = new tasks.EventBridgePutEvents(scope, name, {
-    entries: [{ source: NOTIFICATION_SOURCE, detailType: `FleetFlow Release ${event}`, detail: sfn.TaskInput.fromObject(detail) }],
+    entries: [{ source: NOTIFICATION_SOURCE, detailType: `FleetFlow ${options.workflow ?? 'Release'} ${event}`, detail: sfn.TaskInput.fromObject(detail) }],
     resultPath: sfn.JsonPath.DISCARD,
   });
   // A throttled or failed entry fails the optimized integration with EventBridge.FailedEntry.

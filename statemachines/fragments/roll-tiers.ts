@@ -25,7 +25,16 @@ export interface RollTiersProps {
   readonly checkAlarms: boolean;
   /** How long a child may run: the workflows' execution timeout. */
   readonly timeout: Duration;
+  /**
+   * What each batch does (the rollout workflow's `mode`): "release" (a release or its revert),
+   * "retire" (take replaced hosts out and stop or terminate them). @default "release"
+   */
+  readonly mode?: 'release' | 'retire';
+  /** Why hosts are retired, tagged on each (mode "retire"). */
+  readonly reason?: string;
 }
+
+export type RollSegmentsProps = Pick<RollTiersProps, 'prefix' | 'rollout' | 'timeout'>;
 
 /** What a segment carries of its tier: the rollout workflow's input (`RolloutInput`) but the segment. */
 const SEGMENT_OF_TIER = {
@@ -35,9 +44,17 @@ const SEGMENT_OF_TIER = {
   'keyPrefix.$': '$.keyPrefix',
   'batchCount.$': '$.batchCount',
   'checkAlarms.$': '$.checkAlarms',
+  'mode.$': '$.mode',
+  'setup.$': '$.setup',
+  'reason.$': '$.reason',
 };
 
-export function rollTiers(scope: Construct, props: RollTiersProps): sfn.Map {
+/**
+ * One tier's segments, each a child execution, one after the other. The state holds the
+ * tier as `RolloutInput` without its segment, plus `segments`: what rollTiers gives each
+ * tier, and what a compute workflow builds for the hosts it launched.
+ */
+export function rollSegments(scope: Construct, props: RollSegmentsProps): sfn.Map {
   const n = (name: string) => `${props.prefix}${name}`;
   const rollSegment = new tasks.StepFunctionsStartExecution(scope, n('Roll Out Segment'), {
     stateMachine: props.rollout,
@@ -108,14 +125,18 @@ export function rollTiers(scope: Construct, props: RollTiersProps): sfn.Map {
     .otherwise(unexpected);
   rollSegment.addCatch(isChildFailure, { errors: ['States.ALL'], resultPath: '$.failure' });
 
-  const rollSegments = new sfn.Map(scope, n('Roll Segments'), {
+  const segments = new sfn.Map(scope, n('Roll Segments'), {
     itemsPath: '$.segments',
     maxConcurrency: 1,
     itemSelector: { ...SEGMENT_OF_TIER, 'segment.$': '$$.Map.Item.Value' },
     resultPath: sfn.JsonPath.DISCARD,
   });
-  rollSegments.itemProcessor(rollSegment);
+  segments.itemProcessor(rollSegment);
+  return segments;
+}
 
+export function rollTiers(scope: Construct, props: RollTiersProps): sfn.Map {
+  const n = (name: string) => `${props.prefix}${name}`;
   const map = new sfn.Map(scope, n('Roll Tiers'), {
     itemsPath: `${props.planPath}.tiers`,
     maxConcurrency: 1,
@@ -127,9 +148,12 @@ export function rollTiers(scope: Construct, props: RollTiersProps): sfn.Map {
       'batchCount.$': '$$.Map.Item.Value.batchCount',
       'segments.$': '$$.Map.Item.Value.segments',
       checkAlarms: props.checkAlarms,
+      mode: props.mode ?? 'release',
+      setup: [],
+      reason: props.reason ?? '',
     },
     resultPath: sfn.JsonPath.DISCARD,
   });
-  map.itemProcessor(rollSegments);
+  map.itemProcessor(rollSegments(scope, props));
   return map;
 }

@@ -1,0 +1,27 @@
+/**
+ * Check Retired: every host of the batch is stopped (or, by the tier's policy, terminated).
+ * Past the timeout: RetireFailedError, naming the hosts (they are out of traffic).
+ */
+import { RetireFailedError } from '../shared/errors';
+import { findInstancesById } from '../shared/instances';
+import { completePhase, continuePhase, requirePhase } from '../shared/phase';
+import { describeHosts } from '../shared/polling';
+import type { BatchTaskInput, PhaseState } from '../deploy/types';
+import { RETIRE_TIMEOUT_SECONDS } from './retire-hosts';
+
+export const handler = async (event: BatchTaskInput): Promise<PhaseState> => checkRetired(event);
+
+export async function checkRetired(event: BatchTaskInput): Promise<PhaseState> {
+  const phase = requirePhase(event);
+  const { tier, batch } = event;
+  const now = Date.now();
+  const wanted = (tier.retire ?? 'stop') === 'stop' ? new Set(['stopped', 'terminated']) : new Set(['terminated']);
+  const hosts = await findInstancesById(batch.hosts.map((h) => h.id));
+  const waiting = hosts.filter((h) => !wanted.has(h.state));
+  if (waiting.length === 0) return completePhase(phase, now);
+  if (now < phase.deadline) return continuePhase(phase, tier.polling, now);
+  throw new RetireFailedError(
+    `tier ${tier.name}: ${describeHosts(waiting)} not ${[...wanted].join(' or ')} ${RETIRE_TIMEOUT_SECONDS}s after being asked; they are out of traffic`,
+  );
+}
+

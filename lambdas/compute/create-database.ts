@@ -1,0 +1,68 @@
+/**
+ * Create Database: the data tier's instance, as the environment defines it, when allocate
+ * found it missing. The master password is managed by RDS in Secrets Manager
+ * (ManageMasterUserPassword), so no secret is in the definition, the input or the state.
+ * Safe to retry: an instance that already exists with this execution's tag is this
+ * execution's own (a retry whose answer was lost) and is simply waited for.
+ */
+import { CreateDBInstanceCommand, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { rds } from '../shared/aws/rds';
+import { DatabaseCreateFailedError } from '../shared/errors';
+import { completePhase, continuePhase, requirePhase, startPhase } from '../shared/phase';
+import type { PhaseState } from '../deploy/types';
+import type { DatabaseCreatePlan } from './types';
+
+export const CREATED_BY_TAG = 'fleetflow:created-by';
+/** What RDS usually takes to create an instance: the first look. */
+const EXPECTED_CREATE_SECONDS = 420;
+/** Statuses RDS passes through on its own while it creates an instance. */
+const CREATING = new Set(['creating', 'backing-up', 'modifying', 'configuring-enhanced-monitoring', 'configuring-log-exports', 'rebooting', 'storage-optimization']);
+
+export interface DatabaseCreateInput {
+  readonly execution: string;
+  readonly database: DatabaseCreatePlan;
+  readonly phase?: PhaseState;
+}
+
+export const handler = async (event: DatabaseCreateInput): Promise<PhaseState> => createDatabase(event);
+
+export async function createDatabase(event: DatabaseCreateInput): Promise<PhaseState> {
+  const { database } = event;
+  const c = database.create;
+  try {
+    await rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: database.instanceIdentifier,
+        Engine: c.engine,
+        ...(c.engineVersion ? { EngineVersion: c.engineVersion } : {}),
+        DBInstanceClass: c.instanceClass,
+        AllocatedStorage: c.allocatedStorage,
+        DBSubnetGroupName: c.subnetGroup,
+        VpcSecurityGroupIds: c.securityGroups,
+        ...(c.parameterGroup ? { DBParameterGroupName: c.parameterGroup } : {}),
+        MultiAZ: c.multiAz,
+        MasterUsername: c.masterUsername,
+        ManageMasterUserPassword: true,
+        StorageEncrypted: true,
+        Tags: [{ Key: CREATED_BY_TAG, Value: event.execution }],
+      }),
+    );
+  } catch (err) {
+    if ((err as Error).name !== 'DBInstanceAlreadyExistsFault') {
+      throw new DatabaseCreateFailedError(`database ${database.instanceIdentifier}: CreateDBInstance refused: ${(err as Error).name}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return startPhase(database.timeoutSeconds, database.polling, undefined, EXPECTED_CREATE_SECONDS);
+}
+
+/** Check Database Created: available, or still on its way, or failed. */
+export async function checkDatabaseCreated(event: DatabaseCreateInput): Promise<PhaseState> {
+  const phase = requirePhase(event);
+  const now = Date.now();
+  const { DBInstances = [] } = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: event.database.instanceIdentifier }));
+  const status = DBInstances[0]?.DBInstanceStatus ?? 'unknown';
+  if (status === 'available') return completePhase(phase, now);
+  if (!CREATING.has(status)) throw new DatabaseCreateFailedError(`database ${event.database.instanceIdentifier} is ${status} while being created`);
+  if (now < phase.deadline) return continuePhase(phase, event.database.polling, now);
+  throw new DatabaseCreateFailedError(`database ${event.database.instanceIdentifier} still ${status} ${event.database.timeoutSeconds}s after it was asked for`);
+}

@@ -1,0 +1,101 @@
+/**
+ * Plan Allocation: how many hosts each tier launches so that it has the count asked for
+ * (the input's, else the environment's declared `count`), spread evenly over its subnets
+ * around the hosts it already has; and whether the data tier's instance must be created.
+ * Read-only: every refusal happens here, before the lock and before anything launches.
+ * A fresh environment launches every host; a partly lost one only what is missing.
+ */
+import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { parseComputeInput } from '../../lib/compute-input';
+import { isHostTier, type EnvironmentDefinition } from '../../lib/environment/model';
+import { rds } from '../shared/aws/rds';
+import { InvalidInputError } from '../shared/errors';
+import { findInstances, tagFilters } from '../shared/instances';
+import { logger } from '../shared/logger';
+import { environmentOf, launchableTier, provisionTier, releaseFor, spreadEvenly } from './provision-plan';
+import type { ComputePlan, DatabaseCreatePlan, ProvisionTier } from './types';
+
+export interface PlanEvent {
+  readonly environment: unknown;
+  readonly input: unknown;
+  readonly execution: string;
+}
+
+/** States of a host that is, or will be, part of its tier. */
+export const LIVE_STATES = ['pending', 'running'] as const;
+
+export const handler = async (event: PlanEvent): Promise<ComputePlan> => {
+  const plan = await planAllocation(event);
+  logger.info('planned allocation', { launch: plan.launchCount, tiers: plan.tiers.map((t) => t.spec.name), database: Boolean(plan.database) });
+  return plan;
+};
+
+export async function planAllocation(event: PlanEvent): Promise<ComputePlan> {
+  const input = parseComputeInput('allocate', event.input);
+  const environment = environmentOf(event.environment);
+  const hostTiers = environment.tiers.filter(isHostTier);
+  for (const name of Object.keys(input.tiers ?? {})) {
+    if (!hostTiers.some((t) => t.name === name)) launchableTier(environment, name, `tiers.${name}`);
+  }
+  const named = input.tiers ? hostTiers.filter((t) => t.name in input.tiers!) : hostTiers;
+  const tiers: ProvisionTier[] = [];
+  for (const definition of named) {
+    const wanted = input.tiers?.[definition.name] ?? definition.count;
+    if (wanted === undefined) {
+      throw new InvalidInputError(`tiers.${definition.name}: the tier declares no count and the input gives none; nothing was changed`);
+    }
+    const tier = launchableTier(environment, definition.name, `tiers.${definition.name}`);
+    const existing = await findInstances(tagFilters(tier.hosts.tags, LIVE_STATES));
+    const missing = wanted - existing.length;
+    if (missing <= 0) continue;
+    const release = await releaseFor(environment, tier, input.release);
+    const perSubnet = balance(missing, wanted, tier.launch.subnets.map((s) => existing.filter((h) => h.subnetId === s.id).length));
+    tiers.push(await provisionTier(environment, tier, { count: missing, perSubnet, release }));
+  }
+  const database = await planDatabase(environment, input.tiers);
+  return {
+    environment: environment.name,
+    workflow: 'allocate',
+    tiers,
+    launchCount: tiers.reduce((n, t) => n + t.spec.hostCount, 0),
+    ...(database ? { database } : {}),
+  };
+}
+
+/**
+ * New hosts per subnet so that the tier ends as evenly spread as it can: each subnet is
+ * filled up to its even share of `wanted`, then any remainder goes round.
+ */
+export function balance(missing: number, wanted: number, existingPerSubnet: readonly number[]): number[] {
+  const share = spreadEvenly(wanted, existingPerSubnet.length);
+  const launch = share.map((s, i) => Math.max(0, s - existingPerSubnet[i]!));
+  let extra = missing - launch.reduce((a, b) => a + b, 0);
+  // More hosts exist in some subnets than their share: trim from the largest.
+  while (extra < 0) {
+    const i = launch.indexOf(Math.max(...launch));
+    launch[i]! -= 1;
+    extra += 1;
+  }
+  for (let i = 0; extra > 0; i = (i + 1) % launch.length, extra -= 1) launch[i]! += 1;
+  return launch;
+}
+
+/** The data tier's instance is created when it does not exist (and the definition says how). */
+async function planDatabase(environment: EnvironmentDefinition, named?: Record<string, number>): Promise<DatabaseCreatePlan | undefined> {
+  const data = environment.tiers.find((t) => !isHostTier(t));
+  if (!data || isHostTier(data)) return undefined;
+  if (named && !(data.name in named)) return undefined;
+  const identifier = data.database.instanceIdentifier;
+  try {
+    await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }));
+    return undefined;
+  } catch (err) {
+    if ((err as Error).name !== 'DBInstanceNotFoundFault') throw err;
+  }
+  if (!data.database.create) {
+    throw new InvalidInputError(
+      `database ${identifier} does not exist and tiers.${data.name}.database.create does not say how to create it; nothing was changed`,
+    );
+  }
+  return { instanceIdentifier: identifier, create: data.database.create, timeoutSeconds: data.database.create.timeoutSeconds, polling: environment.polling };
+}

@@ -1,0 +1,26 @@
+/**
+ * Store New Hosts: the hosts this execution launched for a tier, written to the plan table
+ * as batches for the rollout workflow (provision mode: set up, install, into traffic,
+ * healthy), so the state carries a reference, never the host list.
+ */
+import { findInstances, tagFilters } from '../shared/instances';
+import { storeTiers } from '../shared/plan-store';
+import type { HostRef, StoredTier } from '../deploy/types';
+import { launchedTags } from './launch-hosts';
+import { PROVISION_BATCH_HOSTS } from './provision-plan';
+import type { ProvisionTaskInput } from './types';
+
+export const handler = async (event: ProvisionTaskInput): Promise<StoredTier> => storeNewHosts(event);
+
+export async function storeNewHosts(event: ProvisionTaskInput): Promise<StoredTier> {
+  const { tier, execution } = event;
+  const hosts = await findInstances(tagFilters(launchedTags(execution, tier), ['running']));
+  // A new host has no release to go back to: its "previous" is the release it gets.
+  const refs: HostRef[] = hosts.map((h) => ({ id: h.id, name: h.name, previous: tier.release }));
+  const batches: HostRef[][] = [];
+  for (let i = 0; i < refs.length; i += PROVISION_BATCH_HOSTS) batches.push(refs.slice(i, i + PROVISION_BATCH_HOSTS));
+  const [stored] = await storeTiers(tier.spec.environment, execution, 'provision', [
+    { spec: { ...tier.spec, hostCount: refs.length }, batchCount: batches.length, batches },
+  ]);
+  return stored!;
+}

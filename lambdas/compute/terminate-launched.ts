@@ -1,0 +1,69 @@
+/**
+ * Terminate Launched: after a compute workflow failed, every instance it launched is taken
+ * out of its tier's target groups, tagged with why, and terminated, so nothing is left
+ * running that nobody asked for. Found by the execution's `fleetflow:launched-by` tag, so
+ * it also catches hosts launched by a retry whose answer was lost. Polled until every one is
+ * terminated. Safe to retry: deregistering an unregistered target and terminating a
+ * terminated instance change nothing.
+ */
+import { CreateTagsCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { ec2 } from '../shared/aws/ec2';
+import { LAUNCHED_BY_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG } from '../shared/compute-tags';
+import { ENDED_STATES, findInstances } from '../shared/instances';
+import { completePhase, continuePhase, startPhase } from '../shared/phase';
+import { describeHosts } from '../shared/polling';
+import { deregister } from '../shared/target-health';
+import type { PhaseState } from '../deploy/types';
+import type { ComputePlan } from './types';
+
+const MAX_IDS_PER_CALL = 100;
+const TERMINATE_TIMEOUT_SECONDS = 900;
+
+export interface CleanUpInput {
+  readonly execution: string;
+  readonly plan: Pick<ComputePlan, 'tiers' | 'environment'>;
+  readonly phase?: PhaseState;
+}
+
+export interface CleanUpPhase extends PhaseState {
+  /** Instances this execution launched, and how many are terminated. */
+  readonly launched: number;
+  readonly terminated: number;
+}
+
+export const handler = async (event: CleanUpInput): Promise<CleanUpPhase> => terminateLaunched(event);
+
+export async function terminateLaunched(event: CleanUpInput): Promise<CleanUpPhase> {
+  const now = Date.now();
+  const polling = event.plan.tiers[0]?.spec.polling ?? { minSeconds: 2, maxSeconds: 30 };
+  const phase = event.phase ?? startPhase(TERMINATE_TIMEOUT_SECONDS, polling, undefined, 20);
+  const launched = await findInstances([{ Name: `tag:${LAUNCHED_BY_TAG}`, Values: [event.execution] }]);
+  const live = launched.filter((h) => !ENDED_STATES.has(h.state));
+  for (const tier of event.plan.tiers) {
+    if (tier.spec.traffic.kind !== 'target-group') continue;
+    const selector = Object.entries(tier.spec.hostTags ?? {});
+    const ids = live.filter((h) => selector.every(([k, v]) => h.tags.get(k) === v)).map((h) => h.id);
+    if (ids.length > 0) await deregister(tier.spec.traffic.targetGroupArns, ids);
+  }
+  const ids = live.map((h) => h.id);
+  for (let i = 0; i < ids.length; i += MAX_IDS_PER_CALL) {
+    const chunk = ids.slice(i, i + MAX_IDS_PER_CALL);
+    await ec2.send(
+      new CreateTagsCommand({
+        Resources: chunk,
+        Tags: [
+          { Key: RETIRED_BY_TAG, Value: event.execution },
+          { Key: RETIRED_AT_TAG, Value: new Date(now).toISOString() },
+          { Key: RETIRED_REASON_TAG, Value: 'the execution that launched it failed' },
+        ],
+      }),
+    );
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: chunk }));
+  }
+  const terminated = launched.filter((h) => h.state === 'terminated').length;
+  const counts = { launched: launched.length, terminated };
+  if (terminated === launched.length) return { ...completePhase(phase, now), ...counts };
+  if (now < phase.deadline) return { ...continuePhase(phase, polling, now), ...counts };
+  const stuck = launched.filter((h) => h.state !== 'terminated');
+  throw new Error(`${describeHosts(stuck)} launched by this execution still not terminated after ${TERMINATE_TIMEOUT_SECONDS}s`);
+}

@@ -1,0 +1,120 @@
+/**
+ * `fleetflow simulate allocate | scale-out | replace`: a compute workflow against a
+ * simulated account. Allocate starts from an empty account (no instance, no database)
+ * unless --hosts is given; the others from the usual fleet.
+ */
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { parseComputeInput } from '../compute-input';
+import { showValue } from '../environment/input-guards';
+import { loadEnvironmentFile } from '../environment/parse';
+import { InvalidInputError } from '../../lambdas/shared/errors';
+import { simulateExecutions, type SimulationReport } from '../simulator/simulate';
+import { formatHumanSummary } from './summary';
+
+const DEFAULT_ENV = fileURLToPath(new URL('../../environments/canonical.json', import.meta.url));
+
+export type ComputeCommand = 'allocate' | 'scale-out' | 'replace';
+
+export class ComputeUsageError extends Error {
+  override readonly name = 'ComputeUsageError';
+}
+
+export const COMPUTE_USAGE = `  fleetflow simulate allocate [--env FILE] [--tiers TIER=N,...] [--release VERSION] [--hosts N]
+                             [--fault KIND:TARGET]... [--json]
+      Build the environment's hosts (and database) on an empty simulated account (or,
+      with --hosts, one with N hosts per tier already), each tier to its declared count.
+  fleetflow simulate scale-out --tier TIER --add N [--env FILE] [--hosts N] [--fault ...] [--json]
+  fleetflow simulate replace --targets HOST,...|unhealthy [--tier TIER] [--mode standard|disaster-recovery]
+                             [--env FILE] [--hosts N] [--fault ...] [--json]
+      Compute faults: launch-fail:TIER[@AZ] | boot-fail:HOST | ssm-unmanaged:HOST
+               | prerequisite-fail:HOST | missing-target-group:TIER (HOST may be one the
+               run launches: web-3 is the third web host)
+      --json reports launched, terminated, stopped and orphans besides the usual fields.
+`;
+
+export async function computeCommand(workflow: ComputeCommand, args: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      env: { type: 'string', default: DEFAULT_ENV },
+      hosts: { type: 'string' },
+      fault: { type: 'string', multiple: true, default: [] },
+      json: { type: 'boolean', default: false },
+      tiers: { type: 'string' },
+      release: { type: 'string' },
+      tier: { type: 'string' },
+      add: { type: 'string' },
+      targets: { type: 'string' },
+      mode: { type: 'string' },
+    },
+  });
+  const allowed: Record<ComputeCommand, string[]> = {
+    allocate: ['tiers', 'release'],
+    'scale-out': ['tier', 'add'],
+    replace: ['targets', 'tier', 'mode'],
+  };
+  for (const option of ['tiers', 'release', 'tier', 'add', 'targets', 'mode'] as const) {
+    if (values[option] !== undefined && !allowed[workflow].includes(option)) throw new ComputeUsageError(`--${option} is not an option of simulate ${workflow}`);
+  }
+  const hosts = values.hosts === undefined ? undefined : wholeNumber('--hosts', values.hosts, 1, 20_000);
+  const input = inputOf(workflow, values);
+  try {
+    parseComputeInput(workflow, input);
+  } catch (err) {
+    if (err instanceof InvalidInputError) throw new ComputeUsageError(err.message);
+    throw err;
+  }
+  const environment = loadEnvironmentFile(values.env);
+  const progress = values.json ? process.stderr : process.stdout;
+  const empty = workflow === 'allocate' && hosts === undefined;
+  const { reports } = await simulateExecutions({
+    environment,
+    input,
+    workflow,
+    empty,
+    ...(hosts !== undefined ? { hostsPerTier: hosts } : {}),
+    faults: values.fault,
+    executions: [{ input }],
+    onProgress: (line) => progress.write(`${line}\n`),
+  });
+  const report = reports[0]!;
+  if (values.json) process.stdout.write(`${JSON.stringify(withoutRealTime(report), null, 2)}\n`);
+  else process.stdout.write(formatHumanSummary(report));
+  return report.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+function inputOf(workflow: ComputeCommand, values: Record<string, unknown>): Record<string, unknown> {
+  switch (workflow) {
+    case 'allocate': {
+      const tiers = values.tiers === undefined ? undefined : Object.fromEntries(String(values.tiers).split(',').map((pair) => {
+        const match = /^([a-z][a-z0-9-]{0,31})=(\d{1,5})$/.exec(pair);
+        if (!match) throw new ComputeUsageError(`--tiers must be TIER=N,... such as web=2,middle=2 (received ${showValue(pair)})`);
+        return [match[1]!, Number(match[2])];
+      }));
+      return { ...(tiers ? { tiers } : {}), ...(values.release !== undefined ? { release: values.release } : {}) };
+    }
+    case 'scale-out':
+      if (values.tier === undefined || values.add === undefined) throw new ComputeUsageError('simulate scale-out needs --tier TIER and --add N');
+      return { tier: values.tier, add: wholeNumber('--add', String(values.add), 1, 5_000) };
+    case 'replace': {
+      if (values.targets === undefined) throw new ComputeUsageError('simulate replace needs --targets HOST,... or --targets unhealthy');
+      const targets = values.targets === 'unhealthy' ? 'unhealthy' : String(values.targets).split(',').filter(Boolean);
+      return { targets, ...(values.tier !== undefined ? { tier: values.tier } : {}), ...(values.mode !== undefined ? { mode: values.mode } : {}) };
+    }
+  }
+}
+
+function wholeNumber(option: string, text: string, min: number, max: number): number {
+  if (!/^[1-9][0-9]{0,5}$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw new ComputeUsageError(`${option} must be a whole number from ${min} to ${max}, in decimal digits (received ${showValue(text)})`);
+  }
+  return Number(text);
+}
+
+function withoutRealTime(report: SimulationReport): Omit<SimulationReport, 'realTimeMs'> {
+  const { realTimeMs: _realTime, ...rest } = report;
+  return rest;
+}

@@ -1,0 +1,182 @@
+/**
+ * Least privilege for the compute workflows' tasks (allocate, scale out, replace):
+ * - RunInstances only from the environment's launch templates, into its subnets, and only
+ *   with the tier's tags on the request (aws:RequestTag), tagging only at launch;
+ * - Stop and Terminate only instances carrying a tier's tags (aws:ResourceTag);
+ * - iam:PassRole only for the tiers' instance roles, only to EC2;
+ * - SendCommand only of the tiers' prerequisite documents and the probe, only to the
+ *   tiers' instances; CreateDBInstance only of the environment's own database.
+ * Describe calls support no resource-level permissions; each wildcard says why.
+ */
+import { Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type { FleetFlowFunction } from './constructs/fleetflow-function';
+import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from './environment/model';
+import { releaseParameterName } from '../lambdas/shared/release-record';
+import { LAUNCH_GROUP_TAG, LAUNCHED_BY_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG } from '../lambdas/shared/compute-tags';
+
+export interface ComputeTaskFunctions {
+  readonly planAllocation: FleetFlowFunction;
+  readonly planScaleOut: FleetFlowFunction;
+  readonly planReplacement: FleetFlowFunction;
+  readonly launchHosts: FleetFlowFunction;
+  readonly checkHostsReady: FleetFlowFunction;
+  readonly verifyDependencies: FleetFlowFunction;
+  readonly storeNewHosts: FleetFlowFunction;
+  readonly setUpHosts: FleetFlowFunction;
+  readonly checkSetUp: FleetFlowFunction;
+  readonly retireHosts: FleetFlowFunction;
+  readonly checkRetired: FleetFlowFunction;
+  readonly terminateLaunched: FleetFlowFunction;
+  readonly createDatabase: FleetFlowFunction;
+  readonly checkDatabaseCreated: FleetFlowFunction;
+}
+
+const WHY = {
+  describe: 'ec2:Describe*, ssm:DescribeInstanceInformation and elasticloadbalancing:Describe* support no resource-level permissions',
+  instances: "instances are matched by the tier's tags in the condition, not by ID: they are created by the workflow",
+  launchTemplate: 'a launch template named in the definition has an ARN ending in an ID AWS generates; RunInstances is further limited by the tags it must carry',
+  launchResources: "RunInstances also authorizes the image, volumes, network interfaces and security groups the template names, whose IDs the definition does not hold; the instance itself must carry the tier's tags",
+  invocations: 'ssm:ListCommandInvocations and ssm:CancelCommand act on command IDs, which IAM cannot scope',
+  targetGroups: "a target group ARN ends in an ID AWS generates; the name part pins it to this environment's groups",
+  databaseCreate: 'CreateDBInstance also authorizes the subnet group, security groups and parameter group named in the definition; the instance ARN is exact',
+};
+
+export function grantComputeAccess(environment: EnvironmentDefinition, f: ComputeTaskFunctions, planTable: dynamodb.ITable): void {
+  const tiers = environment.tiers.filter(isHostTier);
+  const launchable = tiers.filter((t) => t.launch);
+  const arn = (service: string, resource: string) => f.launchHosts.arn(service, resource);
+  const describeEc2 = ['ec2:DescribeInstances'];
+  const describeElb = ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'];
+
+  for (const fun of [f.planAllocation, f.planScaleOut, f.planReplacement, f.launchHosts, f.checkHostsReady, f.verifyDependencies, f.storeNewHosts, f.retireHosts, f.checkRetired, f.terminateLaunched]) {
+    fun.allow({ actions: describeEc2, resources: ['*'], wildcardReason: WHY.describe });
+  }
+  for (const fun of [f.planAllocation, f.planScaleOut, f.planReplacement, f.verifyDependencies, f.terminateLaunched]) {
+    fun.allow({ actions: describeElb, resources: ['*'], wildcardReason: WHY.describe });
+  }
+  for (const fun of [f.planReplacement, f.checkHostsReady]) fun.allow({ actions: ['ec2:DescribeInstanceStatus'], resources: ['*'], wildcardReason: WHY.describe });
+  f.checkHostsReady.allow({ actions: ['ssm:DescribeInstanceInformation'], resources: ['*'], wildcardReason: WHY.describe });
+  f.checkSetUp.allow({ actions: ['ssm:ListCommandInvocations', 'ssm:CancelCommand'], resources: ['*'], wildcardReason: WHY.invocations });
+
+  // The recorded release new hosts get.
+  const components = [...new Set(tiers.map((t) => componentOf(t)))];
+  const current = components.map((c) => arn('ssm', `parameter${releaseParameterName(environment.name, c, 'current')}`));
+  for (const fun of [f.planAllocation, f.planScaleOut, f.planReplacement]) fun.allow({ actions: ['ssm:GetParameter'], resources: current });
+  for (const fun of [f.planReplacement, f.storeNewHosts]) {
+    fun.allow({ actions: ['dynamodb:BatchWriteItem'], resources: [planTable.tableArn] });
+    fun.function.addEnvironment('PLAN_TABLE', planTable.tableName);
+  }
+
+  const targetGroupArns = tiers.flatMap((t) => (t.traffic.kind === 'target-group' ? t.traffic.targetGroups.map((name) => arn('elasticloadbalancing', `targetgroup/${name}/*`)) : []));
+  if (targetGroupArns.length > 0) {
+    f.terminateLaunched.allow({ actions: ['elasticloadbalancing:DeregisterTargets'], resources: targetGroupArns, wildcardReason: WHY.targetGroups });
+  }
+
+  for (const tier of launchable) grantLaunch(f, tier);
+  for (const tier of tiers) {
+    const onTierInstances = (fun: FleetFlowFunction, actions: string[], extra: Record<string, Record<string, string | string[]>> = {}) =>
+      fun.allow({
+        actions,
+        resources: [fun.arn('ec2', 'instance/*')],
+        conditions: { StringEquals: tagConditions('aws:ResourceTag', tier), ...extra },
+        wildcardReason: WHY.instances,
+      });
+    const retiredTags = { 'ForAllValues:StringEquals': { 'aws:TagKeys': [RETIRED_BY_TAG, RETIRED_AT_TAG, RETIRED_REASON_TAG] } };
+    onTierInstances(f.retireHosts, ['ec2:CreateTags'], retiredTags);
+    onTierInstances(f.retireHosts, ['ec2:StopInstances', 'ec2:TerminateInstances']);
+    onTierInstances(f.terminateLaunched, ['ec2:CreateTags'], retiredTags);
+    // Cleanup terminates only what this workflow launched: instances of the tier that carry a launched-by tag.
+    f.terminateLaunched.allow({
+      actions: ['ec2:TerminateInstances'],
+      resources: [f.terminateLaunched.arn('ec2', 'instance/*')],
+      conditions: { StringEquals: tagConditions('aws:ResourceTag', tier), Null: { [`aws:ResourceTag/${LAUNCHED_BY_TAG}`]: 'false' } },
+      wildcardReason: WHY.instances,
+    });
+    const documents = [...tier.prerequisites.map((p) => p.document), ...(tier.traffic.kind === 'target-group' ? ['AWS-RunShellScript'] : [])];
+    if (documents.length > 0) {
+      f.setUpHosts.allow({ actions: ['ssm:SendCommand'], resources: documents.map((d) => documentArn(f.setUpHosts, d)) });
+      f.setUpHosts.allow({
+        actions: ['ssm:SendCommand'],
+        resources: [f.setUpHosts.arn('ec2', 'instance/*')],
+        conditions: { StringEquals: tagConditions('ssm:resourceTag', tier) },
+        wildcardReason: WHY.instances,
+      });
+    }
+  }
+
+  // The database: created only as the definition says, and only under its own identifier.
+  for (const data of environment.tiers) {
+    if (isHostTier(data) || !data.database.create) continue;
+    const c = data.database.create;
+    const dbArn = arn('rds', `db:${data.database.instanceIdentifier}`);
+    f.planAllocation.allow({ actions: ['rds:DescribeDBInstances'], resources: [dbArn] });
+    f.checkDatabaseCreated.allow({ actions: ['rds:DescribeDBInstances'], resources: [dbArn] });
+    f.createDatabase.allow({
+      actions: ['rds:CreateDBInstance', 'rds:AddTagsToResource'],
+      resources: [
+        dbArn,
+        arn('rds', `subgrp:${c.subnetGroup}`),
+        ...(c.parameterGroup ? [arn('rds', `pg:${c.parameterGroup}`)] : []),
+        ...c.securityGroups.map((sg) => arn('ec2', `security-group/${sg}`)),
+        arn('rds', 'og:*'),
+        arn('rds', 'secgrp:*'),
+      ],
+      wildcardReason: WHY.databaseCreate,
+    });
+    // ManageMasterUserPassword: RDS creates the secret with the caller's permissions, in secrets named rds!db-*.
+    f.createDatabase.allow({
+      actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'],
+      resources: [arn('secretsmanager', 'secret:rds!db-*')],
+      wildcardReason: 'RDS names the master user secret it manages rds!db-<generated id>',
+    });
+  }
+}
+
+function grantLaunch(f: ComputeTaskFunctions, tier: HostTierDefinition): void {
+  const launch = tier.launch!;
+  const fun = f.launchHosts;
+  const template = 'id' in launch.template ? fun.arn('ec2', `launch-template/${launch.template.id}`) : fun.arn('ec2', 'launch-template/*');
+  fun.allow({
+    actions: ['ec2:RunInstances'],
+    resources: [template],
+    ...('name' in launch.template ? { wildcardReason: WHY.launchTemplate } : {}),
+  });
+  fun.allow({ actions: ['ec2:RunInstances'], resources: launch.subnets.map((s) => fun.arn('ec2', `subnet/${s.id}`)) });
+  fun.allow({
+    actions: ['ec2:RunInstances'],
+    resources: ['volume/*', 'network-interface/*', 'security-group/*', 'key-pair/*'].map((r) => fun.arn('ec2', r)).concat([fun.arn('ec2', 'image/*', '')]),
+    wildcardReason: WHY.launchResources,
+  });
+  // The instance must be launched carrying the tier's tags, and the launch tags only.
+  const requestTags = { ...tier.hosts.tags };
+  fun.allow({
+    actions: ['ec2:RunInstances'],
+    resources: [fun.arn('ec2', 'instance/*')],
+    conditions: {
+      StringEquals: tagConditions('aws:RequestTag', tier),
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [...Object.keys(requestTags), LAUNCHED_BY_TAG, LAUNCH_GROUP_TAG] },
+    },
+    wildcardReason: WHY.instances,
+  });
+  fun.allow({
+    actions: ['ec2:CreateTags'],
+    resources: [fun.arn('ec2', 'instance/*'), fun.arn('ec2', 'volume/*')],
+    conditions: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+    wildcardReason: 'tags are only written as part of RunInstances (ec2:CreateAction), on what it creates',
+  });
+  fun.allow({
+    actions: ['iam:PassRole'],
+    resources: [Stack.of(fun).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: launch.instanceRole })],
+    conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+  });
+}
+
+function documentArn(f: FleetFlowFunction, document: string): string {
+  if (document.startsWith('arn:')) return document;
+  return document.startsWith('AWS-') ? f.arn('ssm', `document/${document}`, '') : f.arn('ssm', `document/${document}`);
+}
+
+function tagConditions(prefix: string, tier: HostTierDefinition): Record<string, string> {
+  return Object.fromEntries(Object.entries(tier.hosts.tags).map(([key, value]) => [`${prefix}/${key}`, value]));
+}

@@ -1,0 +1,75 @@
+/**
+ * The execution inputs of the compute workflows, checked by their planners before anything
+ * changes (and by the CLI before anything runs):
+ *
+ *   allocate   { "tiers"?: { "<tier>": count, ... }, "release"?: "1.2.0" }
+ *   scale-out  { "tier": "<tier>", "add": count }
+ *   replace    { "targets": ["web-1", "i-0123..."] | "unhealthy", "tier"?: "<tier>", "mode"?: "disaster-recovery" }
+ *
+ * Free of side effects (no SDK client, no logger).
+ */
+import { z } from 'zod';
+import { LIMITS } from './environment/model';
+import { formatPath, prototypeKeyPath, showValue } from './environment/input-guards';
+import { RELEASE_PATTERN } from './execution-input';
+import { InvalidInputError } from '../lambdas/shared/errors';
+
+const TIER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+/** Hosts one replacement names: a bounded list, so the input stays small. */
+export const MAX_REPLACE_TARGETS = 500;
+
+const hostCount = (min: number) => z.number().int().min(min).max(LIMITS.launchPerTier);
+
+const allocateInput = z
+  .object({
+    /** Hosts each tier should have once allocate is done; tiers not named use their declared `count`. */
+    tiers: z.record(z.string().regex(TIER_NAME, 'must be a tier name'), hostCount(0)).optional(),
+    /** The release to install when none is recorded yet (a first deployment). */
+    release: z.string().regex(RELEASE_PATTERN, 'must be 1-64 letters, digits, ".", "_", "+" or "-"').optional(),
+  })
+  .strict();
+
+const scaleOutInput = z.object({ tier: z.string().regex(TIER_NAME, 'must be a tier name'), add: hostCount(1) }).strict();
+
+const replaceInput = z
+  .object({
+    targets: z.union([
+      z.literal('unhealthy'),
+      z
+        .array(z.string().regex(/^(i-[0-9a-f]{8,17}|[A-Za-z0-9][A-Za-z0-9._-]{0,254})$/, 'must be a host name or an instance ID'))
+        .min(1)
+        .max(MAX_REPLACE_TARGETS),
+    ]),
+    /** With "unhealthy": only this tier (default: every host tier). With names: every target must be of it. */
+    tier: z.string().regex(TIER_NAME, 'must be a tier name').optional(),
+    /** Replace everything at once; the service may be down meanwhile (disaster recovery). */
+    mode: z.enum(['standard', 'disaster-recovery']).default('standard'),
+  })
+  .strict();
+
+export type AllocateInput = z.infer<typeof allocateInput>;
+export type ScaleOutInput = z.infer<typeof scaleOutInput>;
+export type ReplaceInput = z.infer<typeof replaceInput>;
+
+const SCHEMAS = { allocate: allocateInput, 'scale-out': scaleOutInput, replace: replaceInput } as const;
+export type ComputeInputs = { allocate: AllocateInput; 'scale-out': ScaleOutInput; replace: ReplaceInput };
+
+export function parseComputeInput<W extends keyof typeof SCHEMAS>(workflow: W, input: unknown): ComputeInputs[W] {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new InvalidInputError(`${workflow} input must be a JSON object (received ${showValue(input)})`);
+  }
+  const prototypeKey = prototypeKeyPath(input);
+  if (prototypeKey) {
+    throw new InvalidInputError(`${workflow} input field ${formatPath(prototypeKey)}: that key is not allowed (it would reach the object's prototype)`);
+  }
+  const parsed = SCHEMAS[workflow].safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.slice(0, 3).map((issue) => {
+      const field = issue.path.length ? formatPath(issue.path) : 'input';
+      const received = issue.path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined), input);
+      return `${field}: ${issue.message} (received ${received === undefined ? 'missing' : showValue(received)})`;
+    });
+    throw new InvalidInputError(`${workflow} input: ${problems.join('; ')}; nothing was changed`);
+  }
+  return parsed.data as ComputeInputs[W];
+}

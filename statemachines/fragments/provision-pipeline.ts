@@ -1,0 +1,54 @@
+/**
+ * One batch of new hosts, as the compute workflows and a surge run it (rollout mode
+ * "provision"): the hosts are not in service yet, so nothing is taken out and nothing
+ * can be lost by going fast.
+ *
+ *   Set Up Hosts (step 0) -> [Wait/Check Set Up]* -> More Set Up? -> Set Up Next Step -> ...
+ *   -> Install On New Hosts -> [Wait/Check]* -> Put New Hosts In Service -> [Wait/Check Health]* -> next
+ *   on any failure: the batch fails, named; the workflow that launched the hosts terminates them
+ *
+ * The setup steps are the tier's prerequisites, then a probe of its health check path.
+ */
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload, type BatchFunctions } from './batch-pipeline';
+import { catchNamed } from './failures';
+import { lambdaTask, pollLoop } from './lambda-task';
+
+export interface ProvisionFunctions extends Pick<BatchFunctions, 'installRelease' | 'checkInstall' | 'returnToTraffic' | 'checkHealthy'> {
+  readonly setUpHosts: lambda.IFunction;
+  readonly checkSetUp: lambda.IFunction;
+}
+
+export class ProvisionPipeline extends Construct {
+  readonly start: sfn.IChainable;
+
+  constructor(scope: Construct, id: string, props: { functions: ProvisionFunctions; next: sfn.IChainable }) {
+    super(scope, id);
+    const f = props.functions;
+    const failed = new sfn.Fail(this, 'New Hosts Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    const catching = (task: sfn.TaskStateBase) =>
+      catchNamed(this, task, failed, { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY });
+    const setupPayload = (step: string, phasePath?: string) => ({ ...batchPayload(false, phasePath), 'setup.$': '$.setup', 'step.$': step });
+
+    const returnToTraffic = lambdaTask(this, 'Put New Hosts In Service', f.returnToTraffic, batchPayload(false), '$.health');
+    const health = pollLoop(this, { choice: 'New Hosts Healthy?', wait: 'Wait For New Hosts Health', check: 'Check New Hosts Health' }, f.checkHealthy, '$.health', props.next, batchPayload(false, '$.health'));
+    returnToTraffic.next(health.choice);
+
+    const install = lambdaTask(this, 'Install On New Hosts', f.installRelease, batchPayload(false), '$.install');
+    const installed = pollLoop(this, { choice: 'New Hosts Installed?', wait: 'Wait For New Hosts Install', check: 'Check New Hosts Install' }, f.checkInstall, '$.install', returnToTraffic, batchPayload(false, '$.install'));
+    install.next(installed.choice);
+
+    // Each step runs on every host of the batch before the next is sent.
+    const firstStep = lambdaTask(this, 'Set Up Hosts', f.setUpHosts, setupPayload('$.setupStart.step'), '$.setupPhase');
+    const nextStep = lambdaTask(this, 'Set Up Next Step', f.setUpHosts, setupPayload('States.MathAdd($.setupPhase.step, 1)'), '$.setupPhase');
+    const moreSetUp = new sfn.Choice(this, 'More Set Up?').when(sfn.Condition.booleanEquals('$.setupPhase.more', true), nextStep).otherwise(install);
+    const setUp = pollLoop(this, { choice: 'Set Up Step Done?', wait: 'Wait For Set Up', check: 'Check Set Up' }, f.checkSetUp, '$.setupPhase', moreSetUp, setupPayload('$.setupPhase.step', '$.setupPhase'));
+    firstStep.next(setUp.choice);
+    nextStep.next(setUp.choice);
+
+    for (const task of [firstStep, nextStep, setUp.check, install, installed.check, returnToTraffic, health.check]) catching(task);
+    this.start = new sfn.Pass(this, 'Start Set Up', { parameters: { step: 0 }, resultPath: '$.setupStart' }).next(firstStep);
+  }
+}
