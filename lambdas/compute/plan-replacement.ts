@@ -70,7 +70,7 @@ export async function planReplacement(event: PlanEvent): Promise<ComputePlan> {
     workflow: 'replace',
     tiers: provisions,
     launchCount,
-    retire: { tiers: retireTiers, hostCount: launchCount, first: input.mode === 'disaster-recovery' },
+    retire: { tiers: retireTiers, hostCount: launchCount, first: input.mode === 'disaster-recovery', release: provisions[0]?.release ?? '' },
   };
 }
 

@@ -10,7 +10,9 @@ import { parseEnvironment } from '../../lib/environment/parse';
 import { elbv2 } from '../shared/aws/elbv2';
 import { ssm } from '../shared/aws/ssm';
 import { DependencyCheckFailedError, InvalidInputError } from '../shared/errors';
+import { findInstances, tagFilters } from '../shared/instances';
 import { releaseParameterName } from '../shared/release-record';
+import { RELEASE_TAG } from '../shared/release-tag';
 import type { TierPlan, TrafficPlan } from '../deploy/types';
 import type { ProvisionTier, SetupStep } from './types';
 
@@ -61,7 +63,8 @@ export async function readParameter(name: string): Promise<string | null> {
 export async function releaseFor(environment: EnvironmentDefinition, tier: HostTierDefinition, override?: string): Promise<string> {
   const component = componentOf(tier);
   const name = releaseParameterName(environment.name, component, 'current');
-  const recorded = await readParameter(name);
+  // Nothing recorded yet (the environment was never released by FleetFlow): what the tier's hosts run, if they agree.
+  const recorded = (await readParameter(name)) ?? (await tierRelease(tier));
   if (recorded && override && override !== recorded) {
     throw new InvalidInputError(
       `release: ${component} release ${recorded} is recorded as current (${name}); new hosts get the recorded release, so release them ` +
@@ -70,9 +73,15 @@ export async function releaseFor(environment: EnvironmentDefinition, tier: HostT
   }
   const release = recorded ?? override;
   if (!release) {
-    throw new InvalidInputError(`release: no ${component} release is recorded (${name} does not exist); give the release to install, e.g. {"release": "1.0.0"}; nothing was changed`);
+    throw new InvalidInputError(`release: no ${component} release is recorded (${name} does not exist, and the tier's hosts do not agree on one); give the release to install, e.g. {"release": "1.0.0"}; nothing was changed`);
   }
   return release;
+}
+
+/** The release every running host of the tier is tagged with, when they all agree; null otherwise. */
+async function tierRelease(tier: HostTierDefinition): Promise<string | null> {
+  const releases = new Set((await findInstances(tagFilters(tier.hosts.tags, ['running']))).map((h) => h.tags.get(RELEASE_TAG) ?? ''));
+  return releases.size === 1 && !releases.has('') ? [...releases][0]! : null;
 }
 
 /** `count` hosts spread evenly over the tier's subnets, the first subnets taking the remainder. */

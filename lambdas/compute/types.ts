@@ -67,7 +67,14 @@ export interface ComputePlan {
   /** The data tier's instance, when allocate creates it. */
   readonly database?: DatabaseCreatePlan;
   /** Replace: the hosts replaced, by tier, in the plan table (taken out, drained, retired). */
-  readonly retire?: { readonly tiers: StoredTier[]; readonly hostCount: number; readonly first: boolean };
+  readonly retire?: {
+    readonly tiers: StoredTier[];
+    readonly hostCount: number;
+    /** Disaster recovery: the old hosts go first. */
+    readonly first: boolean;
+    /** What the rollout's batch tasks carry as the release (retiring installs nothing). */
+    readonly release: string;
+  };
 }
 
 /** The state of one tier's provisioning inside the Provision Tiers map. */

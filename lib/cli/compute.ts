@@ -9,6 +9,8 @@ import { parseComputeInput } from '../compute-input';
 import { showValue } from '../environment/input-guards';
 import { loadEnvironmentFile } from '../environment/parse';
 import { InvalidInputError } from '../../lambdas/shared/errors';
+import { noFaults, parseFaults } from '../simulator/faults';
+import { faultScope, seedAccount } from '../simulator/fleet';
 import { simulateExecutions, type SimulationReport } from '../simulator/simulate';
 import { formatHumanSummary } from './summary';
 
@@ -68,6 +70,11 @@ export async function computeCommand(workflow: ComputeCommand, args: readonly st
     throw err;
   }
   const environment = loadEnvironmentFile(values.env);
+  // Faults name hosts (also ones the run will launch), tiers and zones: checked before anything is synthesized.
+  if (values.fault.length > 0) {
+    const fleet = seedAccount(environment, noFaults(), { hostsPerTier: hosts ?? 2, empty: workflow === 'allocate' && hosts === undefined });
+    parseFaults(values.fault, new Set([...fleet.hosts.values()].map((h) => h.name)), new Set(fleet.alarms.keys()), undefined, faultScope(environment));
+  }
   const progress = values.json ? process.stderr : process.stdout;
   const empty = workflow === 'allocate' && hosts === undefined;
   const { reports } = await simulateExecutions({

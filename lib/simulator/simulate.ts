@@ -16,7 +16,7 @@ import { INSTALL_SENT_TAGS } from '../../lambdas/shared/release-tag';
 import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/shared/compute-tags';
 import { noFaults, parseFaults } from './faults';
 import { APPROVER_RESPONSE_SECONDS, callIntegration, IntegrationError } from './integrations';
-import { LOCK_TABLE_NAME, PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
+import { faultScope, LOCK_TABLE_NAME, PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
 import { attachSimulator } from './intercept';
 import { describeEvent, readableCause, type ExecutionEvent } from './progress';
 import { stopMapIterationsAfterFailure } from './map-semantics';
@@ -246,7 +246,7 @@ function seedFor(options: SimulateOptions, faults: readonly string[], workflows:
   // Faults name hosts, alarms and task states: they are checked against the fleet and the workflows before anything runs.
   const hostNames = new Set([...account.hosts.values()].map((h) => h.name));
   const lambdaTasks = new Set([...workflows.byArn.values()].flatMap((m) => [...m.taskHandlers].filter(([, t]) => t.kind === 'lambda').map(([name]) => name)));
-  const parsed = parseFaults(faults, hostNames, new Set(account.alarms.keys()), lambdaTasks);
+  const parsed = parseFaults(faults, hostNames, new Set(account.alarms.keys()), lambdaTasks, faultScope(options.environment));
   account.useFaults(parsed);
   // A lock left behind: by an execution whose history is gone, or an item with no holder at all.
   const environment = { S: options.environment.name };

@@ -1,0 +1,171 @@
+/**
+ * The compute workflows end to end, on the simulated account: allocate a fresh environment,
+ * scale out, replace a host (and every unhealthy one, and everything in disaster recovery),
+ * and what a failure leaves behind (nothing this execution launched, still running).
+ */
+import { describe, expect, it } from 'vitest';
+import { LOCK_TABLE_NAME } from '../../lib/simulator/fleet';
+import { simulateExecutions, type SimulationReport } from '../../lib/simulator/simulate';
+import { RETIRED_BY_TAG, RETIRED_REASON_TAG } from '../../lambdas/shared/compute-tags';
+import { canonical, host } from './helpers';
+
+const run = async (workflow: 'allocate' | 'scale-out' | 'replace', input: unknown, faults: string[] = [], empty = workflow === 'allocate') => {
+  const result = await simulateExecutions({ environment: canonical, input, workflow, empty, faults, executions: [{ input }] });
+  return { ...result, report: result.reports[0]! };
+};
+
+const hostsOf = (report: SimulationReport, tier: string) => report.hosts.filter((h) => h.tier === tier);
+
+describe('allocate', () => {
+  it('builds the canonical environment on an empty account: every tier in service on the recorded release, the database available, nothing orphaned', async () => {
+    const { report, account } = await run('allocate', {});
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    for (const tier of ['web', 'middle', 'monitoring']) {
+      const hosts = hostsOf(report, tier);
+      expect(hosts, tier).toHaveLength(2);
+      for (const h of hosts) {
+        expect(h.inService, `${h.name} in service`).toBe(true);
+        expect(h.version, `${h.name} runs the recorded release`).toBe('1.0.0');
+        expect(h.recordedVersion, `${h.name} records it`).toBe('1.0.0');
+      }
+    }
+    expect([...account.databases.values()].map((d) => account.databaseStatus(d))).toEqual(['available']);
+    expect(report.compute?.launched).toHaveLength(6);
+    expect(report.compute?.orphans).toEqual([]);
+    // Spread evenly over the tier's two subnets (Availability Zones).
+    const zones = [...account.hosts.values()].filter((h) => h.tier === 'web').map((h) => h.availabilityZone).sort();
+    expect(zones).toEqual(['us-east-1a', 'us-east-1b']);
+    expect(report.notifications).toEqual(['Started', 'Succeeded']);
+    expect(account.table(LOCK_TABLE_NAME).size, 'lock released').toBe(0);
+  });
+
+  it('with no capacity for the web tier in any zone: LaunchFailedError, and every host it launched terminated', async () => {
+    const { report, account } = await run('allocate', {}, ['launch-fail:web']);
+
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toBe('LaunchFailedError');
+    expect(report.cause).toMatch(/no capacity .* us-east-1a.*us-east-1b/);
+    expect(report.compute?.orphans).toEqual([]);
+    expect(report.compute?.launched.length).toBeGreaterThan(0);
+    expect([...report.compute!.terminated].sort()).toEqual([...report.compute!.launched].sort());
+    for (const name of report.compute!.launched) expect(host(report, name).inService, name).toBe(false);
+    expect(report.notifications).toEqual(['Started', 'Failed']);
+    expect(account.table(LOCK_TABLE_NAME).size, 'lock released').toBe(0);
+  });
+
+  it('with no capacity in one zone: launches the web tier in the other', async () => {
+    const { report, account } = await run('allocate', { tiers: { web: 2 } }, ['launch-fail:web@us-east-1a']);
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    const zones = [...account.hosts.values()].filter((h) => h.tier === 'web').map((h) => h.availabilityZone);
+    expect(zones).toEqual(['us-east-1b', 'us-east-1b']);
+  });
+
+  for (const [fault, error] of [
+    ['boot-fail:web-2', 'LaunchFailedError'],
+    ['ssm-unmanaged:mid-1', 'InstanceNotManagedError'],
+    ['prerequisite-fail:mon-2', 'PrerequisiteFailedError'],
+  ] as const) {
+    it(`${fault}: fails ${error}, leaving nothing it launched running`, async () => {
+      const { report } = await run('allocate', {}, [fault]);
+
+      expect(report.status).toBe('FAILED');
+      expect(report.error).toBe(error);
+      expect(report.compute?.orphans).toEqual([]);
+      expect([...report.compute!.terminated].sort()).toEqual([...report.compute!.launched].sort());
+    });
+  }
+
+  it('missing-target-group: refused before anything is launched or locked', async () => {
+    const { report } = await run('allocate', {}, ['missing-target-group:web']);
+
+    expect(report.error).toBe('DependencyCheckFailedError');
+    expect(report.cause).toContain('canonical-web');
+    expect(report.compute?.launched).toEqual([]);
+    expect(report.notifications).toEqual(['Failed']);
+  });
+
+  it('launches only what a partly lost environment is missing', async () => {
+    const { report } = await run('allocate', { tiers: { web: 3 } }, [], false);
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    expect(report.compute?.launched).toEqual(['web-3']);
+    expect(hostsOf(report, 'web').every((h) => h.inService)).toBe(true);
+  });
+});
+
+describe('scale out', () => {
+  it('adds hosts on the tier\'s release, in service, without the tier ever dropping', async () => {
+    const { report } = await run('scale-out', { tier: 'web', add: 2 });
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    expect(report.compute?.launched).toEqual(['web-3', 'web-4']);
+    for (const h of hostsOf(report, 'web')) {
+      expect(h.inService, h.name).toBe(true);
+      expect(h.version, h.name).toBe('1.0.0');
+    }
+    expect(report.minInService.web).toBe(2);
+  });
+});
+
+describe('replace', () => {
+  it('replaces web-1 without downtime: the replacement in service first, then web-1 out and stopped, tagged why', async () => {
+    const { report, account } = await run('replace', { targets: ['web-1'] });
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    expect(report.compute?.launched).toEqual(['web-3']);
+    expect(host(report, 'web-3').inService).toBe(true);
+    expect(host(report, 'web-3').version).toBe('1.0.0');
+    expect(host(report, 'web-1').inService).toBe(false);
+    expect(report.compute?.stopped).toEqual(['web-1']);
+    expect(report.compute?.orphans).toEqual([]);
+    // Never below the two web hosts it had before.
+    expect(report.minInService.web).toBe(2);
+    const old = [...account.hosts.values()].find((h) => h.name === 'web-1')!;
+    expect(old.tags.get(RETIRED_BY_TAG)).toBe(report.executionName);
+    expect(old.tags.get(RETIRED_REASON_TAG)).toBe('replaced');
+    // In the same Availability Zone as the host it replaces.
+    expect([...account.hosts.values()].find((h) => h.name === 'web-3')!.availabilityZone).toBe(old.availabilityZone);
+  });
+
+  it('"unhealthy" replaces exactly the hosts the target group reports unhealthy', async () => {
+    const { report } = await run('replace', { targets: 'unhealthy', tier: 'web' }, ['down:web-2']);
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    expect(report.compute?.launched).toEqual(['web-3']);
+    expect(report.compute?.stopped).toEqual(['web-2']);
+    expect(host(report, 'web-1').inService).toBe(true);
+    expect(host(report, 'web-3').inService).toBe(true);
+  });
+
+  it('a replacement that fails its prerequisites is terminated; the host it was to replace stays in service', async () => {
+    const { report } = await run('replace', { targets: ['web-1'] }, ['prerequisite-fail:web-3']);
+
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toBe('PrerequisiteFailedError');
+    expect(report.compute?.terminated).toEqual(['web-3']);
+    expect(report.compute?.orphans).toEqual([]);
+    expect(host(report, 'web-1').inService).toBe(true);
+    expect(report.minInService.web).toBe(2);
+  });
+
+  it('disaster recovery: retires the named hosts first, then brings up their replacements', async () => {
+    const { report } = await run('replace', { targets: ['web-1', 'web-2'], mode: 'disaster-recovery' });
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    expect(report.compute?.launched).toEqual(['web-3', 'web-4']);
+    expect([...report.compute!.stopped].sort()).toEqual(['web-1', 'web-2']);
+    expect(host(report, 'web-3').inService && host(report, 'web-4').inService).toBe(true);
+    // Downtime accepted: the tier went to zero meanwhile.
+    expect(report.minInService.web).toBe(0);
+  });
+
+  it('refuses an unknown host before anything changes', async () => {
+    const { report } = await run('replace', { targets: ['web-9'] });
+
+    expect(report.error).toBe('InventoryError');
+    expect(report.cause).toContain('"web-9"');
+    expect(report.compute?.launched).toEqual([]);
+  });
+});
