@@ -13,7 +13,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from './environment/model';
 import { releaseParameterName } from '../lambdas/shared/release-record';
-import { LAUNCH_GROUP_TAG, LAUNCHED_BY_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG } from '../lambdas/shared/compute-tags';
+import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../lambdas/shared/compute-tags';
 
 export interface ComputeTaskFunctions {
   readonly planAllocation: FleetFlowFunction;
@@ -30,6 +30,12 @@ export interface ComputeTaskFunctions {
   readonly terminateLaunched: FleetFlowFunction;
   readonly createDatabase: FleetFlowFunction;
   readonly checkDatabaseCreated: FleetFlowFunction;
+  readonly launchSurgeHosts: FleetFlowFunction;
+  readonly checkSurgeHostsReady: FleetFlowFunction;
+  readonly loadSurgeBatch: FleetFlowFunction;
+  readonly startHosts: FleetFlowFunction;
+  readonly checkStarted: FleetFlowFunction;
+  readonly terminateSurged: FleetFlowFunction;
 }
 
 const WHY = {
@@ -49,14 +55,19 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
   const describeEc2 = ['ec2:DescribeInstances'];
   const describeElb = ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'];
 
-  for (const fun of [f.planAllocation, f.planScaleOut, f.planReplacement, f.launchHosts, f.checkHostsReady, f.verifyDependencies, f.storeNewHosts, f.retireHosts, f.checkRetired, f.terminateLaunched]) {
+  for (const fun of [
+    f.planAllocation, f.planScaleOut, f.planReplacement, f.launchHosts, f.checkHostsReady, f.verifyDependencies, f.storeNewHosts, f.retireHosts,
+    f.checkRetired, f.terminateLaunched, f.launchSurgeHosts, f.checkSurgeHostsReady, f.loadSurgeBatch, f.startHosts, f.checkStarted, f.terminateSurged,
+  ]) {
     fun.allow({ actions: describeEc2, resources: ['*'], wildcardReason: WHY.describe });
   }
   for (const fun of [f.planAllocation, f.planScaleOut, f.planReplacement, f.verifyDependencies, f.terminateLaunched]) {
     fun.allow({ actions: describeElb, resources: ['*'], wildcardReason: WHY.describe });
   }
-  for (const fun of [f.planReplacement, f.checkHostsReady]) fun.allow({ actions: ['ec2:DescribeInstanceStatus'], resources: ['*'], wildcardReason: WHY.describe });
-  f.checkHostsReady.allow({ actions: ['ssm:DescribeInstanceInformation'], resources: ['*'], wildcardReason: WHY.describe });
+  for (const fun of [f.planReplacement, f.checkHostsReady, f.checkSurgeHostsReady]) fun.allow({ actions: ['ec2:DescribeInstanceStatus'], resources: ['*'], wildcardReason: WHY.describe });
+  for (const fun of [f.checkHostsReady, f.checkSurgeHostsReady, f.checkStarted]) {
+    fun.allow({ actions: ['ssm:DescribeInstanceInformation'], resources: ['*'], wildcardReason: WHY.describe });
+  }
   f.checkSetUp.allow({ actions: ['ssm:ListCommandInvocations', 'ssm:CancelCommand'], resources: ['*'], wildcardReason: WHY.invocations });
 
   // The recorded release new hosts get.
@@ -73,7 +84,10 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
     f.terminateLaunched.allow({ actions: ['elasticloadbalancing:DeregisterTargets'], resources: targetGroupArns, wildcardReason: WHY.targetGroups });
   }
 
-  for (const tier of launchable) grantLaunch(f, tier);
+  for (const tier of launchable) {
+    grantLaunch(f.launchHosts, tier);
+    grantLaunch(f.launchSurgeHosts, tier);
+  }
   for (const tier of tiers) {
     const onTierInstances = (fun: FleetFlowFunction, actions: string[], extra: Record<string, Record<string, string | string[]>> = {}) =>
       fun.allow({
@@ -86,6 +100,12 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
     onTierInstances(f.retireHosts, ['ec2:CreateTags'], retiredTags);
     onTierInstances(f.retireHosts, ['ec2:StopInstances', 'ec2:TerminateInstances']);
     onTierInstances(f.terminateLaunched, ['ec2:CreateTags'], retiredTags);
+    // A surge's rollback: the retired record removed, then the stopped hosts started again.
+    onTierInstances(f.startHosts, ['ec2:DeleteTags'], retiredTags);
+    onTierInstances(f.startHosts, ['ec2:StartInstances']);
+    onTierInstances(f.checkStarted, ['ec2:StartInstances']);
+    // Once a surge release is validated: only the old hosts it stopped, by their retired reason.
+    onTierInstances(f.terminateSurged, ['ec2:TerminateInstances'], { StringEquals: { ...tagConditions('aws:ResourceTag', tier), [`aws:ResourceTag/${RETIRED_REASON_TAG}`]: SURGE_REASON } });
     // Cleanup terminates only what this workflow launched: instances of the tier that carry a launched-by tag.
     f.terminateLaunched.allow({
       actions: ['ec2:TerminateInstances'],
@@ -133,9 +153,8 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
   }
 }
 
-function grantLaunch(f: ComputeTaskFunctions, tier: HostTierDefinition): void {
+function grantLaunch(fun: FleetFlowFunction, tier: HostTierDefinition): void {
   const launch = tier.launch!;
-  const fun = f.launchHosts;
   const template = 'id' in launch.template ? fun.arn('ec2', `launch-template/${launch.template.id}`) : fun.arn('ec2', 'launch-template/*');
   fun.allow({
     actions: ['ec2:RunInstances'],
@@ -155,7 +174,7 @@ function grantLaunch(f: ComputeTaskFunctions, tier: HostTierDefinition): void {
     resources: [fun.arn('ec2', 'instance/*')],
     conditions: {
       StringEquals: tagConditions('aws:RequestTag', tier),
-      'ForAllValues:StringEquals': { 'aws:TagKeys': [...Object.keys(requestTags), LAUNCHED_BY_TAG, LAUNCH_GROUP_TAG] },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [...Object.keys(requestTags), LAUNCHED_BY_TAG, LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG] },
     },
     wildcardReason: WHY.instances,
   });

@@ -94,6 +94,13 @@ export class FleetFlowStack extends Stack {
       checkSetUp: fn('CheckSetUp', 'compute/check-set-up.ts', 'Poll a setup step on new hosts'),
       retireHosts: fn('RetireHosts', 'compute/retire-hosts.ts', 'Tag and stop or terminate replaced hosts'),
       checkRetired: fn('CheckRetired', 'compute/check-retired.ts', 'Poll until replaced hosts are stopped or terminated'),
+      launchSurgeHosts: fn('LaunchSurgeHosts', 'compute/launch-surge-hosts.ts', "Launch a surge batch's new hosts (idempotent)"),
+      checkSurgeHostsReady: fn('CheckSurgeHostsReady', 'compute/check-surge-hosts-ready.ts', "Poll a surge batch's new hosts until ready"),
+      loadSurgeBatch: fn('LoadSurgeBatch', 'compute/load-surge-batch.ts', "Find a surge batch's new hosts"),
+      startHosts: fn('StartHosts', 'compute/start-hosts.ts', 'Start the hosts a surge stopped, to roll it back'),
+      checkStarted: fn('CheckStarted', 'compute/check-started.ts', 'Poll restarted hosts until running and online'),
+      terminateLaunched: fn('TerminateLaunched', 'compute/terminate-launched.ts', 'Terminate what a failed execution (or surge batch) launched'),
+      terminateSurged: fn('TerminateSurged', 'compute/terminate-surged.ts', 'Terminate the old hosts a validated surge stopped'),
     };
     const c = {
       planAllocation: fn('PlanAllocation', 'compute/plan-allocation.ts', 'Plan the hosts each tier launches, and the database'),
@@ -103,13 +110,19 @@ export class FleetFlowStack extends Stack {
       checkHostsReady: fn('CheckHostsReady', 'compute/check-hosts-ready.ts', 'Poll new hosts: running, status checks, SSM online'),
       verifyDependencies: fn('VerifyDependencies', 'compute/verify-dependencies.ts', "Check a tier's target groups against its new hosts"),
       storeNewHosts: fn('StoreNewHosts', 'compute/store-new-hosts.ts', 'Write the new hosts as batches to the plan table'),
-      terminateLaunched: fn('TerminateLaunched', 'compute/terminate-launched.ts', 'Terminate what a failed execution launched'),
+      terminateLaunched: f.terminateLaunched,
       createDatabase: fn('CreateDatabase', 'compute/create-database.ts', "Create the environment's database instance"),
       checkDatabaseCreated: fn('CheckDatabaseCreated', 'compute/check-database-created.ts', 'Poll the new database until available'),
       setUpHosts: f.setUpHosts,
       checkSetUp: f.checkSetUp,
       retireHosts: f.retireHosts,
       checkRetired: f.checkRetired,
+      launchSurgeHosts: f.launchSurgeHosts,
+      checkSurgeHostsReady: f.checkSurgeHostsReady,
+      loadSurgeBatch: f.loadSurgeBatch,
+      startHosts: f.startHosts,
+      checkStarted: f.checkStarted,
+      terminateSurged: f.terminateSurged,
     };
     this.grantEnvironmentAccess(environment, tiers, f);
 
@@ -184,6 +197,12 @@ export class FleetFlowStack extends Stack {
       checkSetUp: true,
       retireHosts: true,
       checkRetired: true,
+      launchSurgeHosts: true,
+      checkSurgeHostsReady: true,
+      loadSurgeBatch: true,
+      terminateLaunched: true,
+      startHosts: true,
+      checkStarted: true,
     });
     const deployInvokes = invokedBy<keyof DeployWorkflowFunctions>({
       planRelease: true,
@@ -196,6 +215,7 @@ export class FleetFlowStack extends Stack {
       checkBake: true,
       planRollback: true,
       recordRelease: true,
+      terminateSurged: true,
     });
     // The batches of a tier run in child executions of their own state machine, so no history grows with the fleet.
     const rollout = new RolloutWorkflow(this, 'Rollout', { functions: lambdas });

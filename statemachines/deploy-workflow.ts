@@ -51,6 +51,7 @@ export interface DeployWorkflowFunctions {
   readonly checkBake: lambda.IFunction;
   readonly planRollback: lambda.IFunction;
   readonly recordRelease: lambda.IFunction;
+  readonly terminateSurged: lambda.IFunction;
 }
 
 export interface DeployWorkflowProps {
@@ -106,6 +107,23 @@ export class DeployWorkflow extends Construct {
     });
     describeNotRecorded.next(new sfn.Fail(this, 'Release Not Recorded', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' }));
     recordRelease.addCatch(describeNotRecorded, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+    // A surge kept each batch's old hosts stopped as the way back; validated and recorded, they go.
+    const terminateSurged = lambdaTask(this, 'Terminate Surged Hosts', f.terminateSurged, { 'execution.$': '$$.Execution.Name' }, sfn.JsonPath.DISCARD, { idempotent: true });
+    recordRelease.next(terminateSurged);
+    const describeSurgeLeft = new sfn.Pass(this, 'Describe Surged Hosts Left', {
+      parameters: {
+        'Error.$': '$.failure.Error',
+        Cause: sfn.JsonPath.format(
+          'release {} is validated, recorded and on every host, but the old hosts its surge stopped could not be terminated ({}): they are stopped, tagged fleetflow:retired-by = {}; terminate them, or start the release again',
+          sfn.JsonPath.stringAt('$.plan.release'),
+          sfn.JsonPath.stringAt('$.failure.Cause'),
+          sfn.JsonPath.stringAt('$$.Execution.Name'),
+        ),
+      },
+      resultPath: '$.failure',
+    });
+    describeSurgeLeft.next(new sfn.Fail(this, 'Surged Hosts Left', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' }));
+    catchNamed(this, terminateSurged, describeSurgeLeft, { resultPath: '$.failure' });
     catchNamed(this, preflight, this.stepFailed, { resultPath: '$.failure', context: '; no host was changed' });
 
     const requestApproval = new tasks.SnsPublish(this, 'Request Approval', {

@@ -23,11 +23,11 @@ export class ReplaceWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: Omit<ComputeRunProps, 'workflow' | 'planner'> & { planReplacement: lambda.IFunction }) {
     super(scope, id);
-    const retire = (prefix: string, reason: string) =>
-      rollTiers(this, { prefix, planPath: '$.plan.retire', rollout: props.rollout, checkAlarms: false, timeout: props.timeout, mode: 'retire', reason });
+    // The stored tiers say mode "retire" and why (Plan Replacement).
+    const retire = (prefix: string) => rollTiers(this, { prefix, planPath: '$.plan.retire', rollout: props.rollout, checkAlarms: false, timeout: props.timeout });
     const run = new ComputeRun(this, 'Run', { ...props, workflow: 'Replace', planner: props.planReplacement }, (r, done) => {
       // Standard: replacements in service first, then the old hosts leave.
-      const retireAfter = r.stage('Retire Replaced', retire('Retire ', 'replaced'), done, {
+      const retireAfter = r.stage('Retire Replaced', retire('Retire '), done, {
         launches: false,
         context: ' retiring the replaced hosts (their replacements are in service)',
       });
@@ -36,7 +36,7 @@ export class ReplaceWorkflow extends Construct {
         .otherwise(retireAfter);
       const provision = r.stage('Provision', r.provision, retireNow, { launches: true, context: ' launching replacements' });
       // Disaster recovery: the old hosts are lost anyway; they go first, all at once, then everything is rebuilt.
-      const retireFirst = r.stage('Retire Lost', retire('Retire Lost ', 'disaster-recovery'), provision, {
+      const retireFirst = r.stage('Retire Lost', retire('Retire Lost '), provision, {
         launches: false,
         context: ' retiring the lost hosts; no replacement was launched',
       });

@@ -16,10 +16,12 @@ import { Construct } from 'constructs';
 import { BATCH_HISTORY, BatchPipeline, type BatchFunctions } from './fragments/batch-pipeline';
 import { catchNamed } from './fragments/failures';
 import { lambdaTask } from './fragments/lambda-task';
-import { ProvisionPipeline, type ProvisionFunctions } from './fragments/provision-pipeline';
-import { RetirePipeline, type RetireFunctions } from './fragments/retire-pipeline';
+import { ProvisionPipeline } from './fragments/provision-pipeline';
+import { RestorePipeline, type RestoreFunctions } from './fragments/restore-pipeline';
+import { RetirePipeline } from './fragments/retire-pipeline';
+import { SurgePipeline, type SurgeFunctions } from './fragments/surge-pipeline';
 
-export interface RolloutWorkflowFunctions extends BatchFunctions, ProvisionFunctions, RetireFunctions {
+export interface RolloutWorkflowFunctions extends BatchFunctions, SurgeFunctions, RestoreFunctions {
   readonly loadBatch: lambda.IFunction;
 }
 
@@ -68,9 +70,17 @@ export class RolloutWorkflow extends Construct {
     const pipeline = new BatchPipeline(this, 'Batch', { functions: f, next: nextBatch });
     const provision = new ProvisionPipeline(this, 'Provision', { functions: f, next: nextNewBatch });
     const retire = new RetirePipeline(this, 'Retire', { functions: f, next: nextRetiredBatch });
+    const surge = new SurgePipeline(this, 'Surge', { functions: f, next: nextBatch });
+    const nextRestoredBatch = new sfn.Pass(this, 'Next Restored Batch', {
+      parameters: { ...CARRIED, 'last.$': '$.last', 'index.$': 'States.MathAdd($.index, 1)', expected: {} },
+    });
+    nextRestoredBatch.next(moreBatches);
+    const restore = new RestorePipeline(this, 'Restore', { functions: f, next: nextRestoredBatch });
     const byMode = new sfn.Choice(this, 'Batch Mode?')
       .when(sfn.Condition.stringEquals('$.mode', 'provision'), provision.start)
       .when(sfn.Condition.stringEquals('$.mode', 'retire'), retire.start)
+      .when(sfn.Condition.stringEquals('$.mode', 'restore'), restore.start)
+      .when(sfn.Condition.isPresent('$.tier.surge'), surge.start)
       .otherwise(pipeline.start);
 
     // The batch's hosts come from the plan table; nothing has changed if they cannot be read.

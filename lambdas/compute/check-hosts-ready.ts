@@ -33,7 +33,7 @@ export async function checkHostsReady(event: ProvisionTaskInput): Promise<PhaseS
   const now = Date.now();
   const phase = event.phase ?? startPhase(tier.readyTimeoutSeconds, tier.spec.polling, undefined, EXPECTED_READY_SECONDS);
   const requested = tier.perSubnet.reduce((a, b) => a + b, 0);
-  const hosts = await findInstances(tagFilters(launchedTags(event.execution, tier)));
+  const hosts = await findInstances(tagFilters(launchedTags(event.execution, tier, event.scope)));
   const atDeadline = now >= phase.deadline;
   const label = `tier ${tier.spec.name}`;
 

@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import { RunInstancesCommand, type _InstanceType, type Tag } from '@aws-sdk/client-ec2';
 import { ec2 } from '../shared/aws/ec2';
-import { LAUNCH_GROUP_TAG, LAUNCHED_BY_TAG } from '../shared/compute-tags';
+import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG } from '../shared/compute-tags';
 import { LaunchFailedError } from '../shared/errors';
 import { findInstances, tagFilters } from '../shared/instances';
 import type { LaunchProgress, ProvisionTaskInput, ProvisionTier } from './types';
@@ -52,8 +52,8 @@ export function launchGroups(perSubnet: readonly number[]): LaunchGroup[] {
 }
 
 /** The tags that find what this execution launched for this tier. */
-export function launchedTags(execution: string, tier: ProvisionTier): Record<string, string> {
-  return { ...(tier.spec.hostTags ?? {}), [LAUNCHED_BY_TAG]: execution };
+export function launchedTags(execution: string, tier: ProvisionTier, scope?: string): Record<string, string> {
+  return { ...(tier.spec.hostTags ?? {}), [LAUNCHED_BY_TAG]: execution, ...(scope ? { [LAUNCH_SCOPE_TAG]: scope } : {}) };
 }
 
 export async function launchHosts(event: ProvisionTaskInput): Promise<LaunchProgress> {
@@ -61,7 +61,7 @@ export async function launchHosts(event: ProvisionTaskInput): Promise<LaunchProg
   const started = Date.now();
   const groups = launchGroups(tier.perSubnet);
   const requested = groups.reduce((n, g) => n + g.count, 0);
-  const existing = await findInstances(tagFilters(launchedTags(execution, tier)));
+  const existing = await findInstances(tagFilters(launchedTags(execution, tier, event.scope)));
   const launchedGroups = new Set(existing.map((i) => i.tags.get(LAUNCH_GROUP_TAG)));
   let launched = existing.length;
   for (const group of groups) {
@@ -75,7 +75,7 @@ export async function launchHosts(event: ProvisionTaskInput): Promise<LaunchProg
 /** One group, trying each subnet and instance type in turn until EC2 has the capacity. */
 async function launchGroup(event: ProvisionTaskInput, group: LaunchGroup): Promise<number> {
   const { tier, execution } = event;
-  const tags: Tag[] = Object.entries({ ...launchedTags(execution, tier), [LAUNCH_GROUP_TAG]: group.key }).map(([Key, Value]) => ({ Key, Value }));
+  const tags: Tag[] = Object.entries({ ...launchedTags(execution, tier, event.scope), [LAUNCH_GROUP_TAG]: group.key }).map(([Key, Value]) => ({ Key, Value }));
   const refusals: string[] = [];
   for (const attempt of attempts(tier, group.subnetIndex)) {
     const subnet = tier.launch.subnets[attempt.subnetIndex]!;
@@ -87,7 +87,7 @@ async function launchGroup(event: ProvisionTaskInput, group: LaunchGroup): Promi
           MaxCount: group.count,
           SubnetId: subnet.id,
           ...(attempt.instanceType ? { InstanceType: attempt.instanceType as _InstanceType } : {}),
-          ClientToken: clientToken(execution, tier.spec.name, group.key, attempt),
+          ClientToken: clientToken(execution, tier.spec.name, event.scope ? `${event.scope}/${group.key}` : group.key, attempt),
           TagSpecifications: [{ ResourceType: 'instance', Tags: tags }],
         }),
       );

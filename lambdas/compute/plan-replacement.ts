@@ -57,6 +57,8 @@ export async function planReplacement(event: PlanEvent): Promise<ComputePlan> {
     const batches: HostRef[][] = [];
     for (let i = 0; i < refs.length; i += PROVISION_BATCH_HOSTS) batches.push(refs.slice(i, i + PROVISION_BATCH_HOSTS));
     retiring.push({
+      mode: 'retire',
+      reason: input.mode === 'disaster-recovery' ? 'disaster-recovery' : 'replaced',
       // Retiring never lowers the tier below what was in service before the replacement.
       spec: { ...provision.spec, retire: tier.retire, hostCount: hosts.length, minHealthy: inServiceBefore, batchSize: Math.min(hosts.length, PROVISION_BATCH_HOSTS) },
       batchCount: batches.length,

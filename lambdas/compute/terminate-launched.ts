@@ -8,7 +8,7 @@
  */
 import { CreateTagsCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { ec2 } from '../shared/aws/ec2';
-import { LAUNCHED_BY_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG } from '../shared/compute-tags';
+import { LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG } from '../shared/compute-tags';
 import { ENDED_STATES, findInstances } from '../shared/instances';
 import { completePhase, continuePhase, startPhase } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
@@ -21,7 +21,9 @@ const TERMINATE_TIMEOUT_SECONDS = 900;
 
 export interface CleanUpInput {
   readonly execution: string;
-  readonly plan: Pick<ComputePlan, 'tiers' | 'environment'>;
+  readonly plan: { readonly tiers: ReadonlyArray<Pick<ComputePlan['tiers'][number], 'spec'>> };
+  /** Only what was launched under this scope (a surge batch's new hosts). */
+  readonly scope?: string;
   readonly phase?: PhaseState;
 }
 
@@ -37,7 +39,10 @@ export async function terminateLaunched(event: CleanUpInput): Promise<CleanUpPha
   const now = Date.now();
   const polling = event.plan.tiers[0]?.spec.polling ?? { minSeconds: 2, maxSeconds: 30 };
   const phase = event.phase ?? startPhase(TERMINATE_TIMEOUT_SECONDS, polling, undefined, 20);
-  const launched = await findInstances([{ Name: `tag:${LAUNCHED_BY_TAG}`, Values: [event.execution] }]);
+  const launched = await findInstances([
+    { Name: `tag:${LAUNCHED_BY_TAG}`, Values: [event.execution] },
+    ...(event.scope ? [{ Name: `tag:${LAUNCH_SCOPE_TAG}`, Values: [event.scope] }] : []),
+  ]);
   const live = launched.filter((h) => !ENDED_STATES.has(h.state));
   for (const tier of event.plan.tiers) {
     if (tier.spec.traffic.kind !== 'target-group') continue;

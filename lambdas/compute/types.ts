@@ -83,4 +83,6 @@ export interface ProvisionTaskInput {
   readonly tier: ProvisionTier;
   readonly phase?: import('../deploy/types').PhaseState;
   readonly launch?: LaunchProgress;
+  /** Set when one execution launches for a tier more than once (a surge, batch by batch): tagged, and part of every token. */
+  readonly scope?: string;
 }

@@ -21,7 +21,8 @@ import { describeHosts } from '../shared/polling';
 import { logger } from '../shared/logger';
 import { storePlan } from '../shared/plan-store';
 import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, RELEASE_TAG } from '../shared/release-tag';
-import { type DatabasePlan, type DeployInput, type DeployPlan, type HostRef, type PlannedTier, type StoredPlan, type TrafficPlan, type ValidationPlan } from './types';
+import { type DatabasePlan, type DeployInput, type DeployPlan, type HostRef, type PlannedTier, type StoredPlan, type SurgePlan, type TrafficPlan, type ValidationPlan } from './types';
+import { launchableTier, provisionTier } from '../compute/provision-plan';
 
 export { RELEASE_TAG };
 
@@ -122,6 +123,7 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
         batchSize,
         rollbackBatchSize,
         polling: environment.polling,
+        ...(tier.batch.strategy === 'surge' ? { retire: 'stop' as const, surge: await surgePlan(environment, tier) } : {}),
       },
       batchCount: batches.length,
       batches,
@@ -144,6 +146,12 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
     batchCount,
     alreadyReleased,
   };
+}
+
+/** How a surge tier's batches launch and set up their new hosts (the tier's launch, prerequisites and probe). */
+async function surgePlan(environment: EnvironmentDefinition, tier: HostTierDefinition): Promise<SurgePlan> {
+  const provision = await provisionTier(environment, launchableTier(environment, tier.name, `tiers.${tier.name}.batch.strategy`), { count: 1, release: 'unused' });
+  return { launch: provision.launch, setup: provision.setup, readyTimeoutSeconds: provision.readyTimeoutSeconds };
 }
 
 function policyFor(tier: HostTierDefinition, hostCount: number) {

@@ -10,6 +10,8 @@ import { INSTALL_SENT_TAGS, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../shared/
 import { partition } from '../../lib/environment/batch-policy';
 import { PlanExceedsQuotaError } from '../shared/errors';
 import { loadPlan, storePlan } from '../shared/plan-store';
+import { LAUNCHED_BY_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../shared/compute-tags';
+import { findInstances, tagFilters } from '../shared/instances';
 import type { DeployPlan, HostRef, PlannedTier, StoredPlan } from './types';
 
 /**
@@ -24,7 +26,7 @@ const RUNNING: Filter = { Name: 'instance-state-name', Values: ['running'] };
 export const MAX_IDS_PER_DESCRIBE = MAX_FILTER_VALUES_PER_DESCRIBE - (RUNNING.Values?.length ?? 0);
 
 export const handler = async (event: { plan: StoredPlan; execution: string }): Promise<StoredPlan> => {
-  const revert = await planRollback(await loadPlan(event.plan));
+  const revert = await planRollback(await loadPlan(event.plan), event.execution);
   try {
     return await storePlan(revert, event.execution, 'revert');
   } catch (err) {
@@ -39,12 +41,16 @@ export const handler = async (event: { plan: StoredPlan; execution: string }): P
   }
 };
 
-export async function planRollback(plan: DeployPlan): Promise<DeployPlan> {
+export async function planRollback(plan: DeployPlan, execution?: string): Promise<DeployPlan> {
   const planned = plan.tiers.flatMap((t) => t.batches.flat());
   const recorded = await recordedReleases(planned.map((h) => h.id));
   const tiers: PlannedTier[] = [];
   const plannedIds = new Set(planned.map((h) => h.id));
   for (const tier of [...plan.tiers].reverse()) {
+    if (tier.spec.surge) {
+      if (execution) tiers.push(...(await surgeRevert(tier, execution)));
+      continue;
+    }
     const moved: HostRef[] = tier.batches
       .flat()
       .filter((h) => recorded.releases.get(h.id) === plan.release || recorded.installSent.has(h.id))
@@ -74,6 +80,36 @@ export async function planRollback(plan: DeployPlan): Promise<DeployPlan> {
     batchCount: tiers.reduce((n, t) => n + t.batchCount, 0),
     alreadyReleased: [],
   };
+}
+
+/**
+ * A surge tier moved no host in place: its batches' old hosts are stopped (retired by this
+ * execution, reason "surge") and new hosts run the release. The revert starts the old ones
+ * and puts them back in service first (mode "restore"), then takes the new ones out, drains
+ * and terminates them (mode "retire"): capacity never drops below what the tier had.
+ */
+async function surgeRevert(tier: PlannedTier, execution: string): Promise<PlannedTier[]> {
+  const selector = tier.spec.hostTags ?? {};
+  const { surge: _surge, ...spec } = tier.spec;
+  const size = Math.max(1, rollbackBatchSizeOf(tier));
+  const old = (await findInstances([...tagFilters(selector, ['stopping', 'stopped', 'pending', 'running']), { Name: `tag:${RETIRED_BY_TAG}`, Values: [execution] }, { Name: `tag:${RETIRED_REASON_TAG}`, Values: [SURGE_REASON] }]))
+    .map((h): HostRef => ({ id: h.id, name: h.name, previous: h.tags.get(RELEASE_TAG) ?? '' }));
+  const added = (await findInstances([...tagFilters(selector, ['pending', 'running']), { Name: `tag:${LAUNCHED_BY_TAG}`, Values: [execution] }]))
+    .map((h): HostRef => ({ id: h.id, name: h.name, previous: h.tags.get(RELEASE_TAG) ?? '' }));
+  const reverts: PlannedTier[] = [];
+  if (old.length > 0) {
+    const batches = partition(old, size);
+    reverts.push({ spec, mode: 'restore', batchCount: batches.length, batches });
+  }
+  if (added.length > 0) {
+    const batches = partition(added, size);
+    reverts.push({ spec: { ...spec, retire: 'terminate' }, mode: 'retire', reason: 'surge rolled back', batchCount: batches.length, batches });
+  }
+  return reverts;
+}
+
+function rollbackBatchSizeOf(tier: PlannedTier): number {
+  return tier.spec.rollbackBatchSize ?? tier.spec.batchSize;
 }
 
 /** Running hosts of a tier (by its selector tags) whose release record says `release`. */

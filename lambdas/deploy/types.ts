@@ -75,10 +75,25 @@ export interface TierPlan {
   readonly polling: { readonly minSeconds: number; readonly maxSeconds: number };
   /** What retiring a host of this tier does once it is out of traffic (replace, surge). */
   readonly retire?: 'stop' | 'terminate';
+  /**
+   * `batch.strategy: "surge"`: each batch launches new hosts on the release (from the tier's
+   * launch template, in the old hosts' subnets), sets them up and puts them in service, then
+   * stops the batch's old hosts (kept until the release is validated).
+   */
+  readonly surge?: SurgePlan;
+}
+
+/** How a surge batch launches and sets up its new hosts (compute/types.ts ProvisionTier, less what the batch knows). */
+export interface SurgePlan {
+  readonly launch: import('../compute/types').LaunchSpec;
+  readonly setup: ReadonlyArray<import('../compute/types').SetupStep>;
+  readonly readyTimeoutSeconds: number;
 }
 
 export interface PlannedTier {
   readonly spec: TierPlan;
+  readonly mode?: RolloutInput['mode'];
+  readonly reason?: string;
   readonly batchCount: number;
   readonly batches: HostRef[][];
 }
@@ -95,6 +110,10 @@ export interface Segment {
  */
 export interface StoredTier {
   readonly spec: TierPlan;
+  /** What the rollout's batches of this tier do (RolloutInput.mode). @default "release" */
+  readonly mode?: RolloutInput['mode'];
+  /** Why hosts are retired (mode "retire"). */
+  readonly reason?: string;
   readonly batchCount: number;
   readonly keyPrefix: string;
   readonly segments: Segment[];
@@ -120,9 +139,10 @@ export interface RolloutInput {
   /**
    * What each batch does: "release" (out, install, back, healthy; rolled back on failure),
    * "provision" (new hosts: set up, install, into traffic, healthy) or "retire" (replaced
-   * hosts: out, drained, stopped or terminated).
+   * hosts: out, drained, stopped or terminated) or "restore" (hosts a surge stopped: started,
+   * back into traffic, healthy).
    */
-  readonly mode: 'release' | 'provision' | 'retire';
+  readonly mode: 'release' | 'provision' | 'retire' | 'restore';
   /** Provision: the setup steps every new host runs before the release (compute/types.ts SetupStep). */
   readonly setup: ReadonlyArray<CommandSpec & { readonly purpose: 'prerequisite' | 'probe' }>;
   /** Retire: why, tagged on each retired host. */

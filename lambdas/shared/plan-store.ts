@@ -110,7 +110,7 @@ export async function storeTiers(environment: string, execution: string, prefix:
   const expiresAt = String(Math.floor(Date.now() / 1000) + RETENTION_SECONDS);
   const writes: WriteRequest[] = [];
   const tiers = planned.map((tier): StoredTier => {
-    const keyPrefix = `${environment}#${execution}#${prefix}#${tier.spec.name}`;
+    const keyPrefix = `${environment}#${execution}#${prefix}#${tier.spec.name}${tier.mode && tier.mode !== 'release' ? `#${tier.mode}` : ''}`;
     tier.batches.forEach((hosts, index) => {
       const bytes = Buffer.byteLength(JSON.stringify(hosts));
       if (bytes > MAX_BATCH_HOST_BYTES) {
@@ -127,7 +127,14 @@ export async function storeTiers(environment: string, execution: string, prefix:
       }
       writes.push({ PutRequest: { Item: { pk: { S: batchKey(keyPrefix, index) }, hosts: { S: JSON.stringify(hosts) }, expiresAt: { N: expiresAt } } } });
     });
-    return { spec: tier.spec, batchCount: tier.batchCount, keyPrefix, segments: segmentsOf(tier.batchCount, batchesPerSegment(tier.spec)) };
+    return {
+      spec: tier.spec,
+      mode: tier.mode ?? 'release',
+      reason: tier.reason ?? '',
+      batchCount: tier.batchCount,
+      keyPrefix,
+      segments: segmentsOf(tier.batchCount, batchesPerSegment(tier.spec)),
+    };
   });
   for (let i = 0; i < writes.length; i += MAX_WRITES_PER_CALL) await writeAll(writes.slice(i, i + MAX_WRITES_PER_CALL));
   return tiers;

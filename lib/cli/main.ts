@@ -14,7 +14,8 @@ import { InvalidEnvironmentError } from '../environment/errors';
 import { showValue } from '../environment/input-guards';
 import { loadEnvironmentFile } from '../environment/parse';
 import { InvalidFaultError, noFaults, parseFaults } from '../simulator/faults';
-import { queueRelease, seedAccount } from '../simulator/fleet';
+import { faultScope, queueRelease, seedAccount } from '../simulator/fleet';
+import { isHostTier } from '../environment/model';
 import { simulateDeploy, type SimulationReport } from '../simulator/simulate';
 import { releaseWindowInput } from '../release-windows';
 import { approve, reject, validateToken } from './approval';
@@ -179,7 +180,9 @@ async function simulateCommand(args: readonly string[]): Promise<number> {
   // Faults name hosts and alarms of the simulated fleet: checked before any state machine is synthesized.
   if (values.fault.length > 0) {
     const fleet = seedAccount(environment, noFaults(), { hostsPerTier: hosts });
-    parseFaults(values.fault, new Set([...fleet.hosts.values()].map((h) => h.name)), new Set(fleet.alarms.keys()));
+    // A surge launches hosts: its faults may name them (web-3), as the compute commands' may.
+    const surges = environment.tiers.some((t) => isHostTier(t) && t.batch.strategy === 'surge');
+    parseFaults(values.fault, new Set([...fleet.hosts.values()].map((h) => h.name)), new Set(fleet.alarms.keys()), undefined, surges ? faultScope(environment) : undefined);
   }
   const report = await simulateDeploy({
     environment,

@@ -66,6 +66,8 @@ export interface SimHost {
   halfInstalled: boolean;
   /** When the host last went back to the release it started with (virtual ms). */
   restoredAt?: number;
+  /** When the host last stopped running (stopped, terminated, lost; virtual ms). */
+  leftRunningAt?: number;
   /** Clustered tiers: drained by command. */
   drained: boolean;
   /** Times at which the host's service became healthy (true) or unhealthy (false). */
@@ -358,6 +360,7 @@ export class SimulatedAccount {
    * Command invocations on it end failed (the agent is gone).
    */
   hostLeftRunning(host: SimHost): void {
+    host.leftRunningAt = this.now();
     // What its service comes back as if it is started again.
     if (host.state === 'running') this.compute.healthOnStart.set(host.id, host.healthTimeline.at(-1)?.healthy ?? false);
     this.setHealth(host, this.now(), false);
@@ -426,11 +429,14 @@ export class SimulatedAccount {
   alarmState(alarm: SimAlarm, at = this.now()): SimAlarm['baseState'] {
     const firesAfter = this.faults.alarmAt.get(alarm.name);
     if (firesAfter === undefined || at < this.startedAt + firesAfter) return alarm.baseState;
-    // A host with nothing installed yet runs no release at all.
-    const watched = [...this.hosts.values()].filter((h) => alarm.tiers.includes(h.tier) && h.release !== '');
+    // A host with nothing installed yet runs no release at all; one stopped or terminated serves nothing.
+    const ran = [...this.hosts.values()].filter((h) => alarm.tiers.includes(h.tier) && h.release !== '');
+    const watched = ran.filter((h) => h.state === 'running');
     if (watched.some((h) => h.release !== this.originalRelease.get(h.id))) return 'ALARM';
-    // Like a real alarm, it returns to OK only after its evaluation periods without the cause.
-    const causeGoneAt = Math.max(0, ...watched.map((h) => h.restoredAt ?? 0));
+    // Like a real alarm, it returns to OK only after its evaluation periods without the cause:
+    // the last host back on its release, or the last one on the new release gone.
+    const gone = ran.filter((h) => h.state !== 'running' && h.release !== this.originalRelease.get(h.id));
+    const causeGoneAt = Math.max(0, ...watched.map((h) => h.restoredAt ?? 0), ...gone.map((h) => h.leftRunningAt ?? 0));
     return at < causeGoneAt + ALARM_RECOVERY_SECONDS * 1000 ? 'ALARM' : alarm.baseState;
   }
 

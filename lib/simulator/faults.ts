@@ -78,7 +78,9 @@ export function parseFaults(
     const match = /^([a-z-]+):(.+)$/.exec(spec);
     if (!match) throw new InvalidFaultError(`--fault must be KIND:TARGET (or migration-fail) with KIND one of ${FAULT_KINDS.join(', ')} (received "${spec}")`);
     const [, kind, target] = match as unknown as [string, string, string];
+    // With the environment's tiers known, a host may also be one a launch will create (a surge's web-3).
     const host = () => {
+      if (scope && !knownHosts.has(target)) return provisioning.host(spec, target);
       if (!knownHosts.has(target)) {
         throw new InvalidFaultError(`--fault ${spec}: no simulated host is named "${target}" (hosts: ${[...knownHosts].join(', ')})`);
       }

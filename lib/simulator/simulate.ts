@@ -68,6 +68,8 @@ export interface ComputeReport {
   readonly stopped: string[];
   /** Launched by this execution, yet neither in service nor terminated or stopped on purpose. Must be empty. */
   readonly orphans: string[];
+  /** Instance-hours beyond running the starting fleet for the run's length (a surge's cost; negative never). */
+  readonly extraInstanceHours: number;
 }
 
 export interface HostReport {
@@ -594,7 +596,7 @@ function buildReport(args: {
       version: db.schemaRelease,
       recordedVersion: db.schemaRelease,
       halfInstalled: false,
-      inService: db.status === 'available',
+      inService: account.databaseStatus(db, end) === 'available',
     });
   }
   const minHealthyRequired = Object.fromEntries((plan?.plan?.tiers ?? []).map((t) => [t.spec.name, t.spec.minHealthy]));
@@ -630,20 +632,23 @@ function buildReport(args: {
       .filter((n) => typeof n.detail.execution === 'string' && n.detail.execution.endsWith(`:${args.executionName}`))
       .map((n) => String(n.detail.event)),
     workflow: args.options.workflow ?? 'deploy',
-    ...(args.options.workflow && args.options.workflow !== 'deploy' ? { compute: computeReport(account, args.executionName, args.hostsAtStart, end) } : {}),
+    ...(args.options.workflow !== undefined && args.options.workflow !== 'deploy') || [...account.hosts.values()].some((h) => h.tags.get(LAUNCHED_BY_TAG) === args.executionName)
+      ? { compute: { ...computeReport(account, args.executionName, args.hostsAtStart, end), extraInstanceHours: Math.round(capacity.extraInstanceHours(end) * 1000) / 1000 } }
+      : {},
   };
 }
 
 /** Launched, terminated, stopped and orphaned hosts, read from the simulated instances themselves. */
-function computeReport(account: SimulatedAccount, executionName: string, atStart: ReadonlyMap<string, string>, end: number): ComputeReport {
+function computeReport(account: SimulatedAccount, executionName: string, atStart: ReadonlyMap<string, string>, end: number): Omit<ComputeReport, 'extraInstanceHours'> {
   const hosts = [...account.hosts.values()];
-  const changedTo = (state: string) => hosts.filter((h) => h.state === state && atStart.get(h.id) !== state).map((h) => h.name);
+  // Terminating and stopping take a few seconds more than the execution may: they count as done, as the API said so.
+  const changedTo = (...states: string[]) => hosts.filter((h) => states.includes(h.state) && !states.includes(atStart.get(h.id) ?? '')).map((h) => h.name);
   const launched = hosts.filter((h) => h.tags.get(LAUNCHED_BY_TAG) === executionName);
   const onPurpose = (h: (typeof hosts)[number]) => h.state === 'terminated' || ((h.state === 'stopped' || h.state === 'stopping' || h.state === 'shutting-down') && h.tags.has(RETIRED_BY_TAG));
   return {
     launched: launched.map((h) => h.name),
-    terminated: changedTo('terminated'),
-    stopped: changedTo('stopped'),
+    terminated: changedTo('terminated', 'shutting-down'),
+    stopped: changedTo('stopped', 'stopping'),
     orphans: launched.filter((h) => !onPurpose(h) && !account.inService(h, end)).map((h) => h.name),
   };
 }

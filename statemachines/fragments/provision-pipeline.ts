@@ -24,31 +24,32 @@ export interface ProvisionFunctions extends Pick<BatchFunctions, 'installRelease
 export class ProvisionPipeline extends Construct {
   readonly start: sfn.IChainable;
 
-  constructor(scope: Construct, id: string, props: { functions: ProvisionFunctions; next: sfn.IChainable }) {
+  constructor(scope: Construct, id: string, props: { functions: ProvisionFunctions; next: sfn.IChainable; prefix?: string; setupPath?: string; onFailure?: sfn.IChainable }) {
     super(scope, id);
+    const n = (name: string) => `${props.prefix ?? ''}${name}`;
     const f = props.functions;
-    const failed = new sfn.Fail(this, 'New Hosts Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    const failed = props.onFailure ?? new sfn.Fail(this, n('New Hosts Failed'), { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
     const catching = (task: sfn.TaskStateBase) =>
       catchNamed(this, task, failed, { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY });
-    const setupPayload = (step: string, phasePath?: string) => ({ ...batchPayload(false, phasePath), 'setup.$': '$.setup', 'step.$': step });
+    const setupPayload = (step: string, phasePath?: string) => ({ ...batchPayload(false, phasePath), 'setup.$': props.setupPath ?? '$.setup', 'step.$': step });
 
-    const returnToTraffic = lambdaTask(this, 'Put New Hosts In Service', f.returnToTraffic, batchPayload(false), '$.health');
-    const health = pollLoop(this, { choice: 'New Hosts Healthy?', wait: 'Wait For New Hosts Health', check: 'Check New Hosts Health' }, f.checkHealthy, '$.health', props.next, batchPayload(false, '$.health'));
+    const returnToTraffic = lambdaTask(this, n('Put New Hosts In Service'), f.returnToTraffic, batchPayload(false), '$.health');
+    const health = pollLoop(this, { choice: n('New Hosts Healthy?'), wait: n('Wait For New Hosts Health'), check: n('Check New Hosts Health') }, f.checkHealthy, '$.health', props.next, batchPayload(false, '$.health'));
     returnToTraffic.next(health.choice);
 
-    const install = lambdaTask(this, 'Install On New Hosts', f.installRelease, batchPayload(false), '$.install');
-    const installed = pollLoop(this, { choice: 'New Hosts Installed?', wait: 'Wait For New Hosts Install', check: 'Check New Hosts Install' }, f.checkInstall, '$.install', returnToTraffic, batchPayload(false, '$.install'));
+    const install = lambdaTask(this, n('Install On New Hosts'), f.installRelease, batchPayload(false), '$.install');
+    const installed = pollLoop(this, { choice: n('New Hosts Installed?'), wait: n('Wait For New Hosts Install'), check: n('Check New Hosts Install') }, f.checkInstall, '$.install', returnToTraffic, batchPayload(false, '$.install'));
     install.next(installed.choice);
 
     // Each step runs on every host of the batch before the next is sent.
-    const firstStep = lambdaTask(this, 'Set Up Hosts', f.setUpHosts, setupPayload('$.setupStart.step'), '$.setupPhase');
-    const nextStep = lambdaTask(this, 'Set Up Next Step', f.setUpHosts, setupPayload('States.MathAdd($.setupPhase.step, 1)'), '$.setupPhase');
-    const moreSetUp = new sfn.Choice(this, 'More Set Up?').when(sfn.Condition.booleanEquals('$.setupPhase.more', true), nextStep).otherwise(install);
-    const setUp = pollLoop(this, { choice: 'Set Up Step Done?', wait: 'Wait For Set Up', check: 'Check Set Up' }, f.checkSetUp, '$.setupPhase', moreSetUp, setupPayload('$.setupPhase.step', '$.setupPhase'));
+    const firstStep = lambdaTask(this, n('Set Up Hosts'), f.setUpHosts, setupPayload('$.setupStart.step'), '$.setupPhase');
+    const nextStep = lambdaTask(this, n('Set Up Next Step'), f.setUpHosts, setupPayload('States.MathAdd($.setupPhase.step, 1)'), '$.setupPhase');
+    const moreSetUp = new sfn.Choice(this, n('More Set Up?')).when(sfn.Condition.booleanEquals('$.setupPhase.more', true), nextStep).otherwise(install);
+    const setUp = pollLoop(this, { choice: n('Set Up Step Done?'), wait: n('Wait For Set Up'), check: n('Check Set Up') }, f.checkSetUp, '$.setupPhase', moreSetUp, setupPayload('$.setupPhase.step', '$.setupPhase'));
     firstStep.next(setUp.choice);
     nextStep.next(setUp.choice);
 
     for (const task of [firstStep, nextStep, setUp.check, install, installed.check, returnToTraffic, health.check]) catching(task);
-    this.start = new sfn.Pass(this, 'Start Set Up', { parameters: { step: 0 }, resultPath: '$.setupStart' }).next(firstStep);
+    this.start = new sfn.Pass(this, n('Start Set Up'), { parameters: { step: 0 }, resultPath: '$.setupStart' }).next(firstStep);
   }
 }

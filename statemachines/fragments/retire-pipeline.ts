@@ -23,31 +23,32 @@ export interface RetireFunctions extends Pick<BatchFunctions, 'checkCapacity' | 
 export class RetirePipeline extends Construct {
   readonly start: sfn.IChainable;
 
-  constructor(scope: Construct, id: string, props: { functions: RetireFunctions; next: sfn.IChainable }) {
+  constructor(scope: Construct, id: string, props: { functions: RetireFunctions; next: sfn.IChainable; prefix?: string; reason?: string }) {
     super(scope, id);
+    const n = (name: string) => `${props.prefix ?? ''}${name}`;
     const f = props.functions;
-    const failed = new sfn.Fail(this, 'Retire Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    const failed = new sfn.Fail(this, n('Retire Failed'), { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
     const named = { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY };
 
     // Out of traffic but not retired: back in, so the tier ends with what it had.
-    const putBack = lambdaTask(this, 'Return Retiring Hosts', f.returnToTraffic, batchPayload(true), sfn.JsonPath.DISCARD, { restoring: true });
+    const putBack = lambdaTask(this, n('Return Retiring Hosts'), f.returnToTraffic, batchPayload(true), sfn.JsonPath.DISCARD, { restoring: true });
     putBack.next(failed);
     putBack.addCatch(failed, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
 
-    const retirePayload = (phasePath?: string) => ({ ...batchPayload(false, phasePath), 'reason.$': '$.reason' });
-    const retire = lambdaTask(this, 'Retire Hosts', f.retireHosts, retirePayload(), '$.retired', { idempotent: true });
-    const retired = pollLoop(this, { choice: 'Hosts Retired?', wait: 'Wait For Retire', check: 'Check Retired' }, f.checkRetired, '$.retired', props.next, retirePayload('$.retired'));
+    const retirePayload = (phasePath?: string) => ({ ...batchPayload(false, phasePath), ...(props.reason ? { reason: props.reason } : { 'reason.$': '$.reason' }) });
+    const retire = lambdaTask(this, n('Retire Hosts'), f.retireHosts, retirePayload(), '$.retired', { idempotent: true });
+    const retired = pollLoop(this, { choice: n('Hosts Retired?'), wait: n('Wait For Retire'), check: n('Check Retired') }, f.checkRetired, '$.retired', props.next, retirePayload('$.retired'));
     retire.next(retired.choice);
     // Once they are asked to stop, putting them back cannot help: the batch fails as it is.
     for (const task of [retire, retired.check]) catchNamed(this, task, failed, named);
 
-    const takeOut = lambdaTask(this, 'Take Retiring Hosts Out', f.takeOutOfTraffic, batchPayload(false), '$.drain');
-    const drained = pollLoop(this, { choice: 'Retiring Hosts Drained?', wait: 'Wait For Retiring Drain', check: 'Check Retiring Drain' }, f.checkDrained, '$.drain', retire, batchPayload(false, '$.drain'));
+    const takeOut = lambdaTask(this, n('Take Retiring Hosts Out'), f.takeOutOfTraffic, batchPayload(false), '$.drain');
+    const drained = pollLoop(this, { choice: n('Retiring Hosts Drained?'), wait: n('Wait For Retiring Drain'), check: n('Check Retiring Drain') }, f.checkDrained, '$.drain', retire, batchPayload(false, '$.drain'));
     takeOut.next(drained.choice);
     for (const task of [takeOut, drained.check] as tasks.LambdaInvoke[]) catchNamed(this, task, putBack, named);
 
-    const capacity = lambdaTask(this, 'Check Retire Capacity', f.checkCapacity, batchPayload(false), '$.capacity', { idempotent: true });
-    const capacityLoop = pollLoop(this, { choice: 'Retire Capacity Kept?', wait: 'Wait For Retire Capacity', check: 'Check Retire Capacity Again' }, f.checkCapacity, '$.capacity', takeOut, batchPayload(false, '$.capacity'));
+    const capacity = lambdaTask(this, n('Check Retire Capacity'), f.checkCapacity, batchPayload(false), '$.capacity', { idempotent: true });
+    const capacityLoop = pollLoop(this, { choice: n('Retire Capacity Kept?'), wait: n('Wait For Retire Capacity'), check: n('Check Retire Capacity Again') }, f.checkCapacity, '$.capacity', takeOut, batchPayload(false, '$.capacity'));
     capacity.next(capacityLoop.choice);
     for (const task of [capacity, capacityLoop.check]) catchNamed(this, task, failed, named);
     this.start = capacity;

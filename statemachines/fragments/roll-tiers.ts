@@ -25,13 +25,6 @@ export interface RollTiersProps {
   readonly checkAlarms: boolean;
   /** How long a child may run: the workflows' execution timeout. */
   readonly timeout: Duration;
-  /**
-   * What each batch does (the rollout workflow's `mode`): "release" (a release or its revert),
-   * "retire" (take replaced hosts out and stop or terminate them). @default "release"
-   */
-  readonly mode?: 'release' | 'retire';
-  /** Why hosts are retired, tagged on each (mode "retire"). */
-  readonly reason?: string;
 }
 
 export type RollSegmentsProps = Pick<RollTiersProps, 'prefix' | 'rollout' | 'timeout'>;
@@ -148,9 +141,10 @@ export function rollTiers(scope: Construct, props: RollTiersProps): sfn.Map {
       'batchCount.$': '$$.Map.Item.Value.batchCount',
       'segments.$': '$$.Map.Item.Value.segments',
       checkAlarms: props.checkAlarms,
-      mode: props.mode ?? 'release',
+      // Each stored tier says what its batches do (a revert may restore one tier and retire another).
+      'mode.$': '$$.Map.Item.Value.mode',
       setup: [],
-      reason: props.reason ?? '',
+      'reason.$': '$$.Map.Item.Value.reason',
     },
     resultPath: sfn.JsonPath.DISCARD,
   });

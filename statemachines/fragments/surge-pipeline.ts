@@ -1,0 +1,70 @@
+/**
+ * One batch of a surge release (batch.strategy "surge"): capacity never drops, because the
+ * batch's replacements are in service before its old hosts leave.
+ *
+ *   Launch Surge Hosts -> [Wait/Launch More]* -> Check Surge Hosts Ready -> [Wait/Check]*
+ *   -> Keep Old Batch -> Load Surge Batch -> (provision pipeline, "Surge ": set up, install the
+ *   release, into traffic, healthy) -> Back To Old Batch -> (retire pipeline, "Surge ":
+ *   capacity, out, drained, stopped and kept, reason "surge") -> next
+ *   a failure before the old hosts leave: the batch's new hosts are terminated, the batch fails
+ *   (the release then rolls back or halts, by policy)
+ */
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { SURGE_REASON } from '../../lambdas/shared/compute-tags';
+import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload } from './batch-pipeline';
+import { catchNamed } from './failures';
+import { lambdaTask, pollLoop } from './lambda-task';
+import { ProvisionPipeline, type ProvisionFunctions } from './provision-pipeline';
+import { RetirePipeline, type RetireFunctions } from './retire-pipeline';
+
+export interface SurgeFunctions extends ProvisionFunctions, RetireFunctions {
+  readonly launchSurgeHosts: lambda.IFunction;
+  readonly checkSurgeHostsReady: lambda.IFunction;
+  readonly loadSurgeBatch: lambda.IFunction;
+  readonly terminateLaunched: lambda.IFunction;
+}
+
+export class SurgePipeline extends Construct {
+  readonly start: sfn.IChainable;
+
+  constructor(scope: Construct, id: string, props: { functions: SurgeFunctions; next: sfn.IChainable }) {
+    super(scope, id);
+    const f = props.functions;
+    const failed = new sfn.Fail(this, 'Surge Batch Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    // Nothing of the old batch has moved: only the new hosts of this batch go.
+    const cleanUpPayload = (phasePath?: string) => ({
+      'execution.$': '$.execution',
+      plan: { 'tiers.$': 'States.Array($.tierOnly)' },
+      'scope.$': "States.Format('surge#{}#{}', $.tier.name, $.batch.index)",
+      ...(phasePath ? { 'phase.$': phasePath } : {}),
+    });
+    const shapeCleanUp = new sfn.Pass(this, 'Surge Batch Cleanup Input', { parameters: { 'spec.$': '$.tier' }, resultPath: '$.tierOnly' });
+    const cleanUp = lambdaTask(this, 'Terminate Surge Hosts', f.terminateLaunched, cleanUpPayload(), '$.surgeCleanUp', { idempotent: true, restoring: true });
+    const cleanUpLoop = pollLoop(this, { choice: 'Surge Hosts Terminated?', wait: 'Wait For Surge Termination', check: 'Check Surge Termination' }, f.terminateLaunched, '$.surgeCleanUp', failed, cleanUpPayload('$.surgeCleanUp'), { restoring: true });
+    shapeCleanUp.next(cleanUp);
+    cleanUp.next(cleanUpLoop.choice);
+    for (const task of [cleanUp, cleanUpLoop.check]) task.addCatch(failed, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+    const named = (task: sfn.TaskStateBase) =>
+      catchNamed(this, task, shapeCleanUp, { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY });
+
+    const retire = new RetirePipeline(this, 'Retire', { functions: f, next: props.next, prefix: 'Surge ', reason: SURGE_REASON });
+    const backToOld = new sfn.Pass(this, 'Back To Old Batch', { inputPath: '$.oldBatch', resultPath: '$.batch' });
+    backToOld.next(retire.start);
+    const provision = new ProvisionPipeline(this, 'Provision', { functions: f, next: backToOld, prefix: 'Surge ', setupPath: '$.tier.surge.setup', onFailure: shapeCleanUp });
+
+    const load = lambdaTask(this, 'Load Surge Batch', f.loadSurgeBatch, batchPayload(false), '$.batch', { idempotent: true });
+    load.next(provision.start);
+    const keepOld = new sfn.Pass(this, 'Keep Old Batch', { inputPath: '$.batch', resultPath: '$.oldBatch' });
+    keepOld.next(load);
+    const ready = lambdaTask(this, 'Check Surge Hosts Ready', f.checkSurgeHostsReady, batchPayload(false), '$.surgeReady', { idempotent: true });
+    const readyLoop = pollLoop(this, { choice: 'Surge Hosts Ready?', wait: 'Wait For Surge Hosts', check: 'Check Surge Hosts Ready Again' }, f.checkSurgeHostsReady, '$.surgeReady', keepOld, batchPayload(false, '$.surgeReady'));
+    ready.next(readyLoop.choice);
+    const launch = lambdaTask(this, 'Launch Surge Hosts', f.launchSurgeHosts, batchPayload(false), '$.surgeLaunch', { idempotent: true });
+    const launchLoop = pollLoop(this, { choice: 'Surge Hosts Launched?', wait: 'Wait To Launch More Surge Hosts', check: 'Launch More Surge Hosts' }, f.launchSurgeHosts, '$.surgeLaunch', ready, batchPayload(false, '$.surgeLaunch'));
+    launch.next(launchLoop.choice);
+    for (const task of [launch, launchLoop.check, ready, readyLoop.check, load]) named(task);
+    this.start = launch;
+  }
+}
