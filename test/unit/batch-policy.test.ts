@@ -225,7 +225,7 @@ describe('batch.waves in an environment definition', () => {
 
     // Assess
     const web = env.tiers[2]!;
-    expect(isHostTier(web) && web.batch).toEqual({ minHealthyPercent: 50, waves: [1, '10%', '100%'] });
+    expect(isHostTier(web) && web.batch).toEqual({ minHealthyPercent: 50, strategy: 'rolling', waves: [1, '10%', '100%'] });
   });
 
   it('accepts waves under a maxUnavailable that some wave is below', () => {

@@ -42,7 +42,7 @@ describe('parseEnvironment', () => {
       timeoutSeconds: 900,
       expectedSeconds: 40,
     });
-    expect(web.batch).toEqual({ maxUnavailable: 1, minHealthyPercent: 50 });
+    expect(web.batch).toEqual({ maxUnavailable: 1, minHealthyPercent: 50, strategy: 'rolling' });
   });
 
   it('refuses an install expected to run longer than its timeout', () => {

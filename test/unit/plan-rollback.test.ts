@@ -440,7 +440,7 @@ describe('plan rollback', () => {
       RequestItems: { 'plan-table': { Keys: [{ pk: { S: 'canonical#exec#release#web#0' } }], ConsistentRead: true } },
     });
     expect(rollback.batchCount).toBe(1);
-    expect(rollback.tiers).toEqual([{ spec: webTier(), batchCount: 1, keyPrefix: 'canonical#exec#revert#web', segments: [{ first: 0, last: 0 }] }]);
+    expect(rollback.tiers).toEqual([{ spec: webTier(), mode: 'release', reason: '', batchCount: 1, keyPrefix: 'canonical#exec#revert#web', segments: [{ first: 0, last: 0 }] }]);
     const written = dynamoMock.commandCalls(BatchWriteItemCommand)[0]!.args[0].input.RequestItems!['plan-table']![0]!.PutRequest!.Item!;
     expect(written.pk!.S).toBe('canonical#exec#revert#web#0');
     expect(JSON.parse(written.hosts!.S!)).toEqual([{ ...web[0], previous: '2.0.0', target: web[0]!.previous }]);

@@ -88,7 +88,7 @@ describe('storePlan', () => {
     const stored = await storePlan(planOf(batches), 'exec');
 
     // Assess: no hosts in the state, and the segments cut the 20 batches in order
-    expect(Object.keys(stored.tiers[0]!).sort()).toEqual(['batchCount', 'keyPrefix', 'segments', 'spec']);
+    expect(Object.keys(stored.tiers[0]!).sort()).toEqual(['batchCount', 'keyPrefix', 'mode', 'reason', 'segments', 'spec']);
     const segments = stored.tiers[0]!.segments;
     expect(segments[0]!.first).toBe(0);
     expect(segments.at(-1)!.last).toBe(19);
