@@ -18,7 +18,7 @@ import type { EnvironmentDefinition } from '../lib/environment/model';
 import { loadEnvironmentFile } from '../lib/environment/parse';
 import type { SimulatedAccount } from '../lib/simulator/account';
 import { runCampaign } from '../lib/simulator/campaign';
-import { simulateDeploy } from '../lib/simulator/simulate';
+import { simulateDeploy, simulateExecutions, type SimulatedWorkflow } from '../lib/simulator/simulate';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../environments/canonical.json', import.meta.url)));
 
@@ -95,6 +95,56 @@ for (const c of cases) {
 printTable('Rolling release, simulated (quotas: 25,000 history events per execution, 262,144-byte payloads)', rows);
 if (notes.length > 0) console.log(`\n${notes.join('\n')}`);
 
+// Compute workflows and surge releases: makespan against boot + prerequisites + install + healthy.
+const surge = loadEnvironmentFile(fileURLToPath(new URL('../environments/surge.json', import.meta.url)));
+const surgeFleet = (batch: Record<string, unknown>): EnvironmentDefinition => ({
+  ...surge,
+  tiers: surge.tiers.map((t) => (t.role === 'web' || t.role === 'middle' ? { ...t, batch: { ...batch, strategy: 'surge' } as Batch } : t)),
+});
+const computeCases: Array<{ name: string; workflow: SimulatedWorkflow; input: unknown; environment?: EnvironmentDefinition; hostsPerTier?: number; empty?: boolean; faults?: string[] }> = [
+  { name: 'allocate canonical (empty account)', workflow: 'allocate', input: {}, empty: true },
+  { name: 'allocate 1,000 app hosts (empty account)', workflow: 'allocate', input: { tiers: { web: 500, middle: 500, monitoring: 2, database: 1 } }, empty: true },
+  { name: 'allocate, no web capacity (fails)', workflow: 'allocate', input: {}, empty: true, faults: ['launch-fail:web'] },
+  { name: 'scale out web +100', workflow: 'scale-out', input: { tier: 'web', add: 100 } },
+  { name: 'replace web-1', workflow: 'replace', input: { targets: ['web-1'] } },
+  { name: 'replace 50 named of 200 web hosts', workflow: 'replace', input: { targets: Array.from({ length: 50 }, (_, i) => `web-${i + 1}`) }, hostsPerTier: 200 },
+  { name: 'replace, disaster recovery (all web)', workflow: 'replace', input: { targets: ['web-1', 'web-2'], mode: 'disaster-recovery' } },
+  { name: 'surge release, canonical sizes', workflow: 'deploy', input: { release: '1.1.0' }, environment: surge },
+  { name: 'surge release, 200 app hosts, 10%', workflow: 'deploy', input: { release: '1.1.0' }, environment: surgeFleet({ maxUnavailable: '10%', minHealthyPercent: 90 }), hostsPerTier: 100 },
+];
+const computeRows: string[][] = [
+  ['case', 'status', 'launched', 'makespan s', 'lower bound s', 'ratio', 'transitions', 'children', 'max events', 'max payload B', 'min web', 'orphans', 'extra inst-h', 'real s'],
+];
+for (const c of computeCases) {
+  const { reports } = await simulateExecutions({
+    environment: c.environment ?? canonical,
+    input: c.input,
+    workflow: c.workflow,
+    empty: c.empty ?? false,
+    ...(c.hostsPerTier ? { hostsPerTier: c.hostsPerTier } : {}),
+    faults: c.faults ?? [],
+    executions: [{ input: c.input }],
+  });
+  const report = reports[0]!;
+  computeRows.push([
+    c.name,
+    report.status === 'SUCCEEDED' ? report.status : `${report.status} ${report.error}`,
+    String(report.compute?.launched.length ?? 0),
+    report.makespanSeconds.toFixed(0),
+    report.lowerBoundSeconds.toFixed(0),
+    report.status === 'SUCCEEDED' && report.lowerBoundSeconds > 0 ? (report.makespanSeconds / report.lowerBoundSeconds).toFixed(3) : '-',
+    String(report.stateTransitions),
+    String(report.childExecutions),
+    String(report.maxHistoryEvents),
+    String(report.largestPayloadBytes),
+    String(report.minInService.web ?? '-'),
+    String(report.compute?.orphans.length ?? 0),
+    (report.compute?.extraInstanceHours ?? 0).toFixed(2),
+    (report.realTimeMs / 1000).toFixed(1),
+  ]);
+}
+printTable('Compute workflows and surge releases, simulated', computeRows);
+
 // The long fault campaign (the tests run a short one): BENCH_CAMPAIGN_RUNS runs, seed 1, in this process.
 const campaignRuns = Number(process.env.BENCH_CAMPAIGN_RUNS ?? 200);
 if (campaignRuns > 0) {
@@ -108,7 +158,7 @@ if (campaignRuns > 0) {
 
 const lambdasDir = fileURLToPath(new URL('../lambdas/', import.meta.url));
 const bundleRows: string[][] = [['handler', 'minified ESM bundle KiB']];
-const handlers = ['deploy', 'database', 'validation'].flatMap((dir) =>
+const handlers = ['deploy', 'database', 'validation', 'compute'].flatMap((dir) =>
   readdirSync(`${lambdasDir}${dir}`)
     .filter((f) => f.endsWith('.ts') && f !== 'types.ts')
     .map((f) => `${dir}/${f}`),

@@ -34,7 +34,13 @@ export async function planAllocation(event: PlanEvent): Promise<ComputePlan> {
   const input = parseComputeInput('allocate', event.input);
   const environment = environmentOf(event.environment);
   const hostTiers = environment.tiers.filter(isHostTier);
-  for (const name of Object.keys(input.tiers ?? {})) {
+  const dataTier = environment.tiers.find((t) => !isHostTier(t));
+  for (const [name, count] of Object.entries(input.tiers ?? {})) {
+    if (name === dataTier?.name) {
+      // The database is one instance: 1 makes sure it exists, 0 leaves it alone.
+      if (count > 1) throw new InvalidInputError(`tiers.${name}: the data tier is one database instance; give 1 (create it if missing) or 0 (received ${count}); nothing was changed`);
+      continue;
+    }
     if (!hostTiers.some((t) => t.name === name)) launchableTier(environment, name, `tiers.${name}`);
   }
   const named = input.tiers ? hostTiers.filter((t) => t.name in input.tiers!) : hostTiers;
@@ -84,7 +90,7 @@ export function balance(missing: number, wanted: number, existingPerSubnet: read
 async function planDatabase(environment: EnvironmentDefinition, named?: Record<string, number>): Promise<DatabaseCreatePlan | undefined> {
   const data = environment.tiers.find((t) => !isHostTier(t));
   if (!data || isHostTier(data)) return undefined;
-  if (named && !(data.name in named)) return undefined;
+  if (named && !named[data.name]) return undefined;
   const identifier = data.database.instanceIdentifier;
   try {
     await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }));

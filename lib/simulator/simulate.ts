@@ -8,6 +8,8 @@ import type { EnvironmentDefinition } from '../environment/model';
 import type { SimulatedAccount } from './account';
 import { MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS } from './account';
 import { CapacityRecorder } from './capacity';
+import { computeLowerBoundSeconds, surgeOverheadSeconds } from './compute-bound';
+import type { ComputePlan } from '../../lambdas/compute/types';
 import { stateMachineArn, synthesizeLocalWorkflows, type AslDefinition, type LocalStateMachine, type LocalWorkflows } from './definition';
 import { newFigures, record, type ExecutionFigures, type StateKinds } from './history';
 import { releaseParameterName } from '../../lambdas/shared/release-record';
@@ -133,7 +135,11 @@ interface PlanView {
   release: string;
   database?: unknown;
   validation?: { bakeSeconds: number; approval: { required: boolean } };
-  tiers: Array<{ spec: { name: string; minHealthy: number; healthyAfterSeconds: number; traffic: { kind: string } }; batchCount: number; keyPrefix: string }>;
+  tiers: Array<{
+    spec: { name: string; minHealthy: number; healthyAfterSeconds: number; traffic: { kind: string }; surge?: { setup: ReadonlyArray<{ purpose: string }> } };
+    batchCount: number;
+    keyPrefix: string;
+  }>;
 }
 
 const machineCache = new Map<string, LocalWorkflows>();
@@ -575,6 +581,8 @@ function buildReport(args: {
   const plan = events.find((e) => e.type === 'StateExited' && e.state?.name === 'Plan Release')?.state?.output as
     | { plan?: PlanView & { component: string; database?: { snapshotId: string } } }
     | undefined;
+  // A compute workflow's plan (Plan Allocate, Plan Scale Out, Plan Replace).
+  const computePlan = (events.find((e) => e.type === 'StateExited' && /^Plan (Allocate|Scale Out|Replace)$/.test(e.state?.name ?? ''))?.state?.output as { plan?: ComputePlan } | undefined)?.plan;
   const component = plan?.plan?.component ?? ((args.input as { component?: string } | null)?.component ?? 'application');
   const start = events[0]?.timestamp ?? account.startedAt;
   const end = events.at(-1)?.timestamp ?? start;
@@ -611,7 +619,7 @@ function buildReport(args: {
     minInService: Object.fromEntries(capacity.minInService),
     minHealthyRequired,
     makespanSeconds: (end - start) / 1000,
-    lowerBoundSeconds: plan?.plan ? lowerBoundSeconds(plan.plan, account) : 0,
+    lowerBoundSeconds: plan?.plan ? lowerBoundSeconds(plan.plan, account) : computePlan ? computeLowerBoundSeconds(computePlan, account, args.executionName) : 0,
     stateTransitions: args.figures.reduce((n, f) => n + f.stateTransitions, 0),
     historyEvents: args.figures[0]?.historyEvents ?? 0,
     maxHistoryEvents: Math.max(0, ...args.figures.map((f) => f.historyEvents)),
@@ -702,6 +710,8 @@ export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): nu
         total += SSM_DELIVERY_SECONDS + QUICK_COMMAND_SECONDS.health;
       }
       total += SSM_DELIVERY_SECONDS + slowest((h) => h.profile.installSeconds);
+      // A surge batch first boots and sets up its new hosts, and stops the old ones last.
+      if (tier.spec.surge) total += surgeOverheadSeconds(tier.spec.surge.setup);
     }
   }
   return total;

@@ -1,0 +1,44 @@
+/**
+ * The unavoidable time of a compute workflow on the simulated account, to measure its
+ * makespan against: the database created (when it is), then, for the slowest tier (tiers
+ * are provisioned side by side), a new host booting and passing its status checks (SSM
+ * registers meanwhile), each setup step delivered and run, the install, and the health
+ * checks a new target must pass; for a replacement, the slowest old host's drain and stop.
+ */
+import { QUICK_COMMAND_SECONDS, SSM_DELIVERY_SECONDS, type SimulatedAccount } from './account';
+import { BOOT_SECONDS, DB_CREATE_SECONDS, DB_FIRST_BACKUP_SECONDS, PREREQUISITE_SECONDS, PROBE_SECONDS, SSM_REGISTRATION_SECONDS, STATUS_CHECK_SECONDS, STOPPING_SECONDS } from './compute';
+import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/shared/compute-tags';
+import type { ComputePlan } from '../../lambdas/compute/types';
+
+/** What a surge batch adds to a rolling one: its new hosts boot and are set up before they install; the old ones stop after draining. */
+export function surgeOverheadSeconds(setup: ReadonlyArray<{ purpose: string }>): number {
+  const ready = BOOT_SECONDS + Math.max(STATUS_CHECK_SECONDS, SSM_REGISTRATION_SECONDS);
+  return ready + setupSeconds(setup) + STOPPING_SECONDS;
+}
+
+function setupSeconds(setup: ReadonlyArray<{ purpose: string }>): number {
+  return setup.reduce((n, step) => n + SSM_DELIVERY_SECONDS + (step.purpose === 'probe' ? PROBE_SECONDS : PREREQUISITE_SECONDS), 0);
+}
+
+export function computeLowerBoundSeconds(plan: ComputePlan, account: SimulatedAccount, execution: string): number {
+  const database = plan.database ? DB_CREATE_SECONDS + DB_FIRST_BACKUP_SECONDS : 0;
+  const ready = BOOT_SECONDS + Math.max(STATUS_CHECK_SECONDS, SSM_REGISTRATION_SECONDS);
+  const hosts = [...account.hosts.values()];
+  let slowestTier = 0;
+  for (const tier of plan.tiers) {
+    const launched = hosts.filter((h) => h.tier === tier.spec.name && h.tags.get(LAUNCHED_BY_TAG) === execution);
+    const setup = setupSeconds(tier.setup);
+    const install = SSM_DELIVERY_SECONDS + Math.max(0, ...launched.map((h) => h.profile.installSeconds));
+    const healthy = tier.spec.traffic.kind === 'target-group' ? tier.spec.healthyAfterSeconds : SSM_DELIVERY_SECONDS + QUICK_COMMAND_SECONDS.health;
+    slowestTier = Math.max(slowestTier, ready + setup + install + healthy);
+  }
+  let retire = 0;
+  for (const tier of plan.retire?.tiers ?? []) {
+    const old = hosts.filter((h) => h.tier === tier.spec.name && h.tags.get(RETIRED_BY_TAG) === execution);
+    const groups = account.groupsOf(tier.spec.name);
+    const delay = Math.min(...groups.map((g) => g.deregistrationDelaySeconds), Number.POSITIVE_INFINITY);
+    const drain = tier.spec.traffic.kind === 'target-group' ? Math.max(0, ...old.map((h) => Math.min(h.profile.drainSeconds, delay))) : 0;
+    retire = Math.max(retire, drain + STOPPING_SECONDS);
+  }
+  return database + slowestTier + retire;
+}
