@@ -347,7 +347,7 @@ export class FleetFlowStack extends Stack {
     const describeElb = ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'];
 
     f.planRelease.allow({ actions: ['ec2:DescribeInstances', ...describeElb], resources: ['*'], wildcardReason: WHY.describe });
-    f.planRollback.allow({ actions: ['ec2:DescribeInstances'], resources: ['*'], wildcardReason: WHY.describe });
+    f.planRollback.allow({ actions: ['ec2:DescribeInstances', 'elasticloadbalancing:DescribeTargetHealth'], resources: ['*'], wildcardReason: WHY.describe });
     for (const fun of [f.checkCapacity, f.takeOutOfTraffic, f.checkDrained, f.returnToTraffic, f.checkHealthy]) {
       fun.allow({ actions: describeElb, resources: ['*'], wildcardReason: WHY.describe });
     }

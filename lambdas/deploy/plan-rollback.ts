@@ -12,6 +12,7 @@ import { PlanExceedsQuotaError } from '../shared/errors';
 import { loadPlan, storePlan } from '../shared/plan-store';
 import { LAUNCHED_BY_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../shared/compute-tags';
 import { findInstances, tagFilters } from '../shared/instances';
+import { healthyTargets } from '../shared/target-health';
 import type { DeployPlan, HostRef, PlannedTier, StoredPlan } from './types';
 
 /**
@@ -102,10 +103,30 @@ async function surgeRevert(tier: PlannedTier, execution: string): Promise<Planne
     reverts.push({ spec, mode: 'restore', batchCount: batches.length, batches });
   }
   if (added.length > 0) {
+    // The new hosts leave only while the old ones hold the tier: those in service now, and those restored first.
+    const keep = Math.min(spec.hostCount, old.length + (await oldInService(spec, selector, execution)));
     const batches = partition(added, size);
-    reverts.push({ spec: { ...spec, retire: 'terminate' }, mode: 'retire', reason: 'surge rolled back', batchCount: batches.length, batches });
+    reverts.push({
+      spec: { ...spec, retire: 'terminate', minHealthy: Math.max(spec.minHealthy, keep) },
+      mode: 'retire',
+      reason: 'surge rolled back',
+      batchCount: batches.length,
+      batches,
+    });
   }
   return reverts;
+}
+
+/** Hosts of the tier this execution did not launch that are healthy in all its target groups now (0 for tiers without one). */
+async function oldInService(spec: PlannedTier['spec'], selector: Record<string, string>, execution: string): Promise<number> {
+  if (spec.traffic.kind !== 'target-group') return 0;
+  const old = (await findInstances(tagFilters(selector, ['running']))).filter((h) => h.tags.get(LAUNCHED_BY_TAG) !== execution).map((h) => h.id);
+  let healthy = new Set(old);
+  for (const arn of spec.traffic.targetGroupArns) {
+    const inGroup = await healthyTargets(arn);
+    healthy = new Set([...healthy].filter((id) => inGroup.has(id)));
+  }
+  return healthy.size;
 }
 
 function rollbackBatchSizeOf(tier: PlannedTier): number {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { EnvironmentDefinition } from '../environment/model';
 import { loadEnvironmentFile } from '../environment/parse';
-import { runCampaign, summarize, type CampaignReport, type CampaignRun } from '../simulator/campaign';
+import { CAMPAIGN_WORKFLOWS, runCampaign, summarize, type CampaignReport, type CampaignRun, type CampaignWorkflow } from '../simulator/campaign';
 
 const DEFAULT_ENV = fileURLToPath(new URL('../../environments/canonical.json', import.meta.url));
 const LAUNCHER = fileURLToPath(new URL('../../bin/fleetflow.mjs', import.meta.url));
@@ -28,6 +28,7 @@ interface CampaignArgs {
   readonly runs: number;
   readonly seed: number;
   readonly component: 'application' | 'monitoring';
+  readonly workflow: CampaignWorkflow;
   readonly workers: number;
   readonly json: boolean;
   /** Set in a worker process: the runs it owns. */
@@ -50,6 +51,7 @@ export function parseCampaignArgs(argv: readonly string[]): CampaignArgs {
       runs: { type: 'string' },
       seed: { type: 'string' },
       component: { type: 'string' },
+      workflow: { type: 'string' },
       workers: { type: 'string' },
       worker: { type: 'string' },
       json: { type: 'boolean' },
@@ -61,6 +63,11 @@ export function parseCampaignArgs(argv: readonly string[]): CampaignArgs {
   if (component !== 'application' && component !== 'monitoring') {
     throw new CampaignUsageError(`--component must be application or monitoring (received ${JSON.stringify(component.slice(0, 40))})`);
   }
+  const workflow = (values.workflow ?? 'deploy') as CampaignWorkflow;
+  if (!CAMPAIGN_WORKFLOWS.includes(workflow)) {
+    throw new CampaignUsageError(`--workflow must be one of ${CAMPAIGN_WORKFLOWS.join(', ')} (received ${JSON.stringify(String(values.workflow).slice(0, 40))})`);
+  }
+  if (workflow !== 'deploy' && values.component !== undefined) throw new CampaignUsageError('--component is for --workflow deploy');
   const workerSpec = values.worker === undefined ? undefined : /^(\d{1,2})\/(\d{1,2})$/.exec(values.worker);
   if (values.worker !== undefined && (!workerSpec || Number(workerSpec[1]) >= Number(workerSpec[2]))) {
     throw new CampaignUsageError('--worker is internal: INDEX/COUNT');
@@ -72,6 +79,7 @@ export function parseCampaignArgs(argv: readonly string[]): CampaignArgs {
     runs: wholeNumber('runs', values.runs, 100, 1, MAX_RUNS),
     seed: wholeNumber('seed', values.seed, 1, 0, 2 ** 31 - 1),
     component,
+    workflow,
     workers: wholeNumber('workers', values.workers, Math.min(2, availableParallelism()), 1, MAX_WORKERS),
     json: values.json ?? false,
     ...(workerSpec ? { worker: { index: Number(workerSpec[1]), of: Number(workerSpec[2]) } } : {}),
@@ -86,7 +94,7 @@ export async function campaignCommand(argv: readonly string[]): Promise<number> 
   const progress = progressPrinter(args.runs);
   const runs = args.workers === 1 ? await inProcess(args, progress) : await inWorkers(args, progress);
   runs.sort((a, b) => a.index - b.index);
-  const report = summarize(runs, args.seed, args.component, (performance.now() - started) / 1000);
+  const report = summarize(runs, args.seed, args.component, (performance.now() - started) / 1000, args.workflow, args.env === DEFAULT_ENV ? undefined : args.env);
   if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else process.stdout.write(humanSummary(report));
   return report.violationCount === 0 ? 0 : 1;
@@ -105,7 +113,7 @@ function progressPrinter(total: number): (run: CampaignRun) => void {
 
 async function inProcess(args: CampaignArgs, onRun: (run: CampaignRun) => void): Promise<CampaignRun[]> {
   const runs: CampaignRun[] = [];
-  await runCampaign({ environment: args.environment, runs: args.runs, seed: args.seed, component: args.component, onRun: (run) => (runs.push(run), onRun(run)) });
+  await runCampaign({ environment: args.environment, runs: args.runs, seed: args.seed, component: args.component, workflow: args.workflow, onRun: (run) => (runs.push(run), onRun(run)) });
   return runs;
 }
 
@@ -118,6 +126,7 @@ async function workerCommand(args: CampaignArgs): Promise<number> {
     runs: args.runs,
     seed: args.seed,
     component: args.component,
+    workflow: args.workflow,
     indexes,
     onRun: (run) => process.stdout.write(`${JSON.stringify(run)}\n`),
   });
@@ -130,7 +139,7 @@ async function inWorkers(args: CampaignArgs, onRun: (run: CampaignRun) => void):
     new Promise<void>((resolve, reject) => {
       const child = spawn(
         process.execPath,
-        [LAUNCHER, 'simulate', 'campaign', '--env', args.env, '--runs', String(args.runs), '--seed', String(args.seed), '--component', args.component, '--worker', `${index}/${args.workers}`],
+        [LAUNCHER, 'simulate', 'campaign', '--env', args.env, '--runs', String(args.runs), '--seed', String(args.seed), ...(args.workflow === 'deploy' ? ['--component', args.component] : []), '--workflow', args.workflow, '--worker', `${index}/${args.workers}`],
         { stdio: ['ignore', 'pipe', 'inherit'] },
       );
       const lines = createInterface({ input: child.stdout });

@@ -8,7 +8,8 @@
 import type { EnvironmentDefinition } from '../environment/model';
 import { isHostTier } from '../environment/model';
 import type { SimulatedAccount } from './account';
-import { LOCK_TABLE_NAME, seedAccount } from './fleet';
+import { LOCK_TABLE_NAME, namePrefixes, seedAccount } from './fleet';
+import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/shared/compute-tags';
 import { noFaults } from './faults';
 import { simulateExecutions, type SimulationReport } from './simulate';
 
@@ -18,6 +19,11 @@ export interface CampaignOptions {
   readonly seed: number;
   /** Which component each release is of. @default "application" */
   readonly component?: 'application' | 'monitoring';
+  /**
+   * Which workflow each run starts: a release (on a surge environment, a surge release), an
+   * allocate of the whole environment on an empty account, or a replacement. @default "deploy"
+   */
+  readonly workflow?: CampaignWorkflow;
   /** Runs with these indexes only (a worker's share). @default all */
   readonly indexes?: readonly number[];
   /** Called after every run. */
@@ -36,6 +42,8 @@ export interface CampaignRun {
   readonly outcome: string;
   readonly cause?: string;
   readonly violations: Violation[];
+  /** The execution input, when it is not the release's (a replacement's targets). */
+  readonly input?: unknown;
 }
 
 export interface CampaignReport {
@@ -49,6 +57,9 @@ export interface CampaignReport {
   readonly byOutcome: Record<string, number>;
   readonly realTimeSeconds: number;
 }
+
+export type CampaignWorkflow = 'deploy' | 'allocate' | 'replace';
+export const CAMPAIGN_WORKFLOWS: readonly CampaignWorkflow[] = ['deploy', 'allocate', 'replace'];
 
 const RELEASE = '1.1.0';
 const INITIAL_RELEASE = '1.0.0';
@@ -68,19 +79,38 @@ export function prng(seed: number): () => number {
 }
 
 /** What the campaign can aim faults at in this environment's simulated account. */
-interface Targets {
+export interface Targets {
   readonly hosts: string[];
   readonly alarms: string[];
+  /** Tiers that can launch hosts, their Availability Zones, and names their new hosts will have. */
+  readonly launchTiers: Array<{ name: string; zones: string[]; targetGroups: boolean }>;
+  readonly newHosts: string[];
+  readonly workflow: CampaignWorkflow;
+  readonly surge: boolean;
 }
 
-function targetsOf(environment: EnvironmentDefinition, component: 'application' | 'monitoring'): Targets {
+function targetsOf(environment: EnvironmentDefinition, component: 'application' | 'monitoring', workflow: CampaignWorkflow): Targets {
   const account = seedAccount(environment, noFaults());
+  const hostTiers = environment.tiers.filter(isHostTier);
+  const launchTiers = hostTiers
+    .filter((t) => t.launch && (workflow !== 'deploy' || t.batch.strategy === 'surge'))
+    .map((t) => ({ name: t.name, zones: [...new Set(t.launch!.subnets.map((s) => s.availabilityZone))], targetGroups: t.traffic.kind === 'target-group' }));
+  const prefixes = namePrefixes(environment);
+  // The hosts a run may launch: numbered after what the account starts with (allocate starts empty).
+  const newHosts = launchTiers.flatMap((t) => {
+    const first = workflow === 'allocate' ? 1 : [...account.hosts.values()].filter((h) => h.tier === t.name).length + 1;
+    return [0, 1].map((k) => `${prefixes.get(t.name)}-${first + k}`);
+  });
   const tiers = new Set(
     environment.tiers.filter(isHostTier).filter((t) => (component === 'monitoring') === (t.role === 'monitoring')).map((t) => t.name),
   );
   return {
     hosts: [...account.hosts.values()].filter((h) => tiers.has(h.tier)).map((h) => h.name),
     alarms: [...account.alarms.keys()],
+    launchTiers,
+    newHosts,
+    workflow,
+    surge: workflow === 'deploy' && launchTiers.length > 0,
   };
 }
 
@@ -91,8 +121,43 @@ const LAMBDA_TASKS = [
   'Return Batch To Traffic', 'Check Health', 'Check Alarms', 'Start Bake', 'Check Bake', 'Record Release', 'Plan Rollback',
 ];
 
+/** The compute workflows' Lambda task states, parent and rollout, that `error:` can aim at. */
+const COMPUTE_TASKS = [
+  'Launch Hosts', 'Launch More Hosts', 'Check Hosts Ready', 'Verify Dependencies', 'Store New Hosts', 'Load Batch', 'Set Up Hosts', 'Check Set Up',
+  'Install On New Hosts', 'Check New Hosts Install', 'Put New Hosts In Service', 'Check New Hosts Health', 'Clean Up Launched', 'Check Termination',
+];
+const REPLACE_TASKS = ['Check Retire Capacity', 'Take Retiring Hosts Out', 'Check Retiring Drain', 'Retire Hosts', 'Check Retired'];
+const SURGE_TASKS = ['Launch Surge Hosts', 'Check Surge Hosts Ready', 'Load Surge Batch', 'Surge Set Up Hosts', 'Surge Install On New Hosts', 'Surge Retire Hosts', 'Terminate Surged Hosts', 'Start Retired Hosts', 'Check Started'];
+
+/** Fault kinds that make sense for each workflow (a release without a surge launches nothing). */
+function kindsFor(t: Targets): string[] {
+  const compute = ['launch-fail', 'boot-fail', 'ssm-unmanaged', 'prerequisite-fail'];
+  switch (t.workflow) {
+    case 'allocate':
+      return [...compute, 'missing-target-group', 'throttle', 'error', 'lock', 'db-status'];
+    case 'replace':
+      return [...compute, 'throttle', 'error', 'lock', 'drain-stuck', 'down', 'stop', 'terminate'];
+    case 'deploy':
+      return [...Object.keys(DEPLOY_FAULT_DRAWS), ...(t.surge ? compute : [])];
+  }
+}
+
+const COMPUTE_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | undefined> = {
+  'launch-fail': (r, t) => {
+    const tier = pick(r, t.launchTiers);
+    return r() < 0.5 ? `launch-fail:${tier.name}` : `launch-fail:${tier.name}@${pick(r, tier.zones)}`;
+  },
+  'boot-fail': (r, t) => `boot-fail:${pick(r, t.newHosts)}`,
+  'ssm-unmanaged': (r, t) => `ssm-unmanaged:${pick(r, t.newHosts)}`,
+  'prerequisite-fail': (r, t) => `prerequisite-fail:${pick(r, t.newHosts)}`,
+  'missing-target-group': (r, t) => {
+    const withGroups = t.launchTiers.filter((x) => x.targetGroups);
+    return withGroups.length > 0 ? `missing-target-group:${pick(r, withGroups).name}` : undefined;
+  },
+};
+
 /** One fault of every kind the simulator injects, with a random target and timing. */
-const FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | undefined> = {
+const DEPLOY_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | undefined> = {
   'patch-fail': (r, t) => `patch-fail:${pick(r, t.hosts)}`,
   unhealthy: (r, t) => `unhealthy:${pick(r, t.hosts)}`,
   'drain-stuck': (r, t) => `drain-stuck:${pick(r, t.hosts)}`,
@@ -110,9 +175,17 @@ const FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | unde
   terminate: (r, t) => `terminate:${pick(r, t.hosts)}@${int(r, 0, 900)}`,
   'ssm-status': (r, t) => `ssm-status:${pick(r, t.hosts)}@${pick(r, ['Cancelled', 'TimedOut', 'Undeliverable', 'Delayed'])}`,
   // A one-off unexpected exception in any Lambda task, on one of its first invocations.
-  error: (r) => `error:${pick(r, LAMBDA_TASKS)}@${int(r, 1, 3)}`,
+  error: (r, t) => `error:${pick(r, tasksFor(t))}@${int(r, 1, 3)}`,
   lock: (r) => `lock:${pick(r, ['stale', 'malformed'])}`,
 };
+
+function tasksFor(t: Targets): string[] {
+  if (t.workflow === 'allocate') return ['Plan Allocate', 'Create Database', 'Check Database Created', ...COMPUTE_TASKS];
+  if (t.workflow === 'replace') return ['Plan Replace', ...COMPUTE_TASKS, ...REPLACE_TASKS];
+  return t.surge ? [...LAMBDA_TASKS, ...SURGE_TASKS] : LAMBDA_TASKS;
+}
+
+const FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | undefined> = { ...DEPLOY_FAULT_DRAWS, ...COMPUTE_FAULT_DRAWS };
 
 function pick<T>(r: () => number, items: readonly T[]): T {
   return items[Math.floor(r() * items.length)]!;
@@ -125,7 +198,7 @@ function int(r: () => number, min: number, max: number): number {
 /** The faults of run `index`: none to three kinds, each once. */
 export function drawFaults(seed: number, index: number, targets: Targets): string[] {
   const r = prng(seed * 1_000_003 + index);
-  const kinds = Object.keys(FAULT_DRAWS);
+  const kinds = kindsFor(targets);
   const count = int(r, 0, 3);
   const chosen = new Set<string>();
   while (chosen.size < count) chosen.add(pick(r, kinds));
@@ -159,7 +232,8 @@ export function watch(account: SimulatedAccount, watched: Watch): void {
 export async function runCampaign(options: CampaignOptions): Promise<CampaignReport> {
   const started = performance.now();
   const component = options.component ?? 'application';
-  const targets = targetsOf(options.environment, component);
+  const workflow = options.workflow ?? 'deploy';
+  const targets = targetsOf(options.environment, component, workflow);
   const indexes = options.indexes ?? Array.from({ length: options.runs }, (_, i) => i);
   const runs: CampaignRun[] = [];
   for (const index of indexes) {
@@ -167,10 +241,18 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     runs.push(run);
     options.onRun?.(run, runs.length);
   }
-  return summarize(runs, options.seed, component, (performance.now() - started) / 1000);
+  return summarize(runs, options.seed, component, (performance.now() - started) / 1000, workflow);
 }
 
-export function summarize(runs: readonly CampaignRun[], seed: number, component: string, realTimeSeconds: number): CampaignReport {
+export function summarize(
+  runs: readonly CampaignRun[],
+  seed: number,
+  component: string,
+  realTimeSeconds: number,
+  workflow: CampaignWorkflow = 'deploy',
+  /** The environment file, when not the default one: the replay names it. */
+  envFile?: string,
+): CampaignReport {
   const byFaultKind: Record<string, number> = {};
   const byOutcome: Record<string, number> = {};
   for (const run of runs) {
@@ -183,32 +265,53 @@ export function summarize(runs: readonly CampaignRun[], seed: number, component:
     seed,
     component,
     violationCount: violated.reduce((n, r) => n + r.violations.length, 0),
-    violations: violated.map((r) => ({ ...r, replay: replayCommand(r.faults, component) })),
+    violations: violated.map((r) => ({ ...r, replay: replayCommand(r.faults, component, workflow, r.input, envFile) })),
     byFaultKind,
     byOutcome,
     realTimeSeconds: Math.round(realTimeSeconds * 10) / 10,
   };
 }
 
-export function replayCommand(faults: readonly string[], component: string): string {
-  return ['npx fleetflow simulate deploy', component === 'monitoring' ? '--component monitoring' : '', ...faults.map((f) => `--fault ${f}`), '--json']
-    .filter(Boolean)
-    .join(' ');
+export function replayCommand(faults: readonly string[], component: string, workflow: CampaignWorkflow = 'deploy', input?: unknown, envFile?: string): string {
+  const options =
+    workflow === 'replace' ? `--targets ${replaceTargetsOption(input)}` : workflow === 'deploy' && component === 'monitoring' ? '--component monitoring' : '';
+  return [`npx fleetflow simulate ${workflow}`, envFile ? `--env ${envFile}` : '', options, ...faults.map((f) => `--fault ${f}`), '--json'].filter(Boolean).join(' ');
+}
+
+function replaceTargetsOption(input: unknown): string {
+  const targets = (input as { targets?: unknown } | undefined)?.targets;
+  return Array.isArray(targets) ? targets.join(',') : 'unhealthy';
+}
+
+/** A replacement of one or two application hosts, or of every unhealthy one. */
+function replaceInput(r: () => number, t: Targets): { targets: string[] | 'unhealthy' } {
+  if (r() < 0.25) return { targets: 'unhealthy' };
+  const first = pick(r, t.hosts);
+  const second = pick(r, t.hosts);
+  return { targets: [...new Set([first, second])] };
 }
 
 async function runOne(environment: EnvironmentDefinition, component: 'application' | 'monitoring', seed: number, index: number, targets: Targets): Promise<CampaignRun> {
   const faults = drawFaults(seed, index, targets);
   const watched: Watch = { initialInService: new Map(), halfInstalledInTraffic: [] };
-  const input = {
-    release: RELEASE,
-    ...(component === 'monitoring' ? { component } : {}),
-    // An approver's answer is only asked for when approval is required.
-    ...(faults.some((f) => f.startsWith('approval:')) ? { requireApproval: true } : {}),
-  };
+  const workflow = targets.workflow;
+  const input =
+    workflow === 'allocate'
+      ? {}
+      : workflow === 'replace'
+        ? replaceInput(prng(seed * 7_919 + index), targets)
+        : {
+            release: RELEASE,
+            ...(component === 'monitoring' ? { component } : {}),
+            // An approver's answer is only asked for when approval is required.
+            ...(faults.some((f) => f.startsWith('approval:')) ? { requireApproval: true } : {}),
+          };
   const { reports, account } = await simulateExecutions({
     environment,
     input,
     faults,
+    workflow,
+    empty: workflow === 'allocate',
     executions: [{ input, name: `campaign-${seed}-${index}` }],
     prepare: (a) => watch(a, watched),
   });
@@ -220,12 +323,65 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
     faults,
     outcome,
     ...(report.cause ? { cause: report.cause.slice(0, 600) } : {}),
-    violations: checkInvariants(report, account, faults, watched),
+    ...(workflow === 'replace' ? { input } : {}),
+    violations:
+      workflow === 'deploy'
+        ? checkInvariants(report, account, faults, watched, new Set(targets.surge ? targets.launchTiers.map((t) => t.name) : []))
+        : checkComputeInvariants(report, account, faults, watched, input),
   };
 }
 
+/**
+ * What a compute workflow (allocate, replace) must keep, whatever was injected: nothing it
+ * launched left running out of service, a named failure with a cause, the lock free; a
+ * replacement never below what each tier had in service (unless a fault took hosts away or
+ * in disaster recovery); on success every launched host in service on its tier's release,
+ * and every replaced host out of service.
+ */
+export function checkComputeInvariants(report: SimulationReport, account: SimulatedAccount, faults: readonly string[], watched: Watch, input: unknown): Violation[] {
+  const violations: Violation[] = [];
+  const fail = (invariant: string, detail: string) => violations.push({ invariant, detail });
+  const compute = report.compute;
+  if (!compute) return [{ invariant: 'compute report', detail: 'the report has no compute section' }];
+  if (compute.orphans.length > 0) fail('no orphan', `launched and left out of service: ${compute.orphans.join(', ')}`);
+  if (report.status !== 'SUCCEEDED') {
+    const name = report.error ?? '';
+    if (report.status !== 'FAILED' || !/^[A-Z][A-Za-z]+Error$/.test(name) || RUNTIME_ERRORS.has(name)) fail('named failure', `ended ${report.status} with "${name}"`);
+    if (!report.cause) fail('named failure', 'no cause');
+  }
+  // Released by this execution: a lock item seeded by a fault (a gone holder) stays if the run was refused before taking it.
+  const held = [...(account.tables.get(LOCK_TABLE_NAME)?.values() ?? [])].filter((item) => item.holder?.S?.endsWith(`:${report.executionName}`));
+  if (held.length > 0) fail('lock released', `the lock is still held by ${report.executionName}`);
+  const takenAway = faults.some((f) => /^(stop|terminate|down):/.test(f));
+  if (report.workflow === 'replace' && !takenAway) {
+    for (const [tier, before] of watched.initialInService) {
+      const seen = report.minInService[tier] ?? 0;
+      if (seen < before) fail('capacity kept', `tier ${tier}: ${seen} in service at the lowest, ${before} before the replacement`);
+    }
+  }
+  if (report.status === 'SUCCEEDED') {
+    for (const name of compute.launched) {
+      const h = report.hosts.find((x) => x.name === name);
+      if (!h?.inService) fail('launched in service', `${name} launched but not in service after success`);
+      else if (h.version === '' || h.version !== h.recordedVersion) fail('launched in service', `${name} runs "${h.version}", recorded "${h.recordedVersion}"`);
+    }
+    const named = (input as { targets?: unknown }).targets;
+    for (const name of Array.isArray(named) ? (named as string[]) : []) {
+      if (report.hosts.find((x) => x.name === name)?.inService) fail('replaced out of service', `${name} still in service after its replacement`);
+    }
+  }
+  return violations;
+}
+
 /** The promises every run must keep, whatever was injected. */
-export function checkInvariants(report: SimulationReport, account: SimulatedAccount, faults: readonly string[], watched: Watch): Violation[] {
+export function checkInvariants(
+  report: SimulationReport,
+  account: SimulatedAccount,
+  faults: readonly string[],
+  watched: Watch,
+  /** Tiers released with a surge: their floor is everything they had in service. */
+  surgeTiers: ReadonlySet<string> = new Set(),
+): Violation[] {
   const violations: Violation[] = [];
   const fail = (invariant: string, detail: string) => violations.push({ invariant, detail });
   // Hosts the faults themselves take away are not FleetFlow's to keep in service.
@@ -235,7 +391,8 @@ export function checkInvariants(report: SimulationReport, account: SimulatedAcco
 
   // 1. The floor of every tier, at every virtual instant (what the tier had at the start, if less).
   for (const [tier, required] of Object.entries(report.minHealthyRequired)) {
-    const floor = Math.min(required, watched.initialInService.get(tier) ?? 0) - (lostByTier.get(tier) ?? 0);
+    const had = watched.initialInService.get(tier) ?? 0;
+    const floor = (surgeTiers.has(tier) ? had : Math.min(required, had)) - (lostByTier.get(tier) ?? 0);
     const seen = report.minInService[tier] ?? 0;
     if (seen < floor) fail('capacity floor', `tier ${tier}: ${seen} in service at the lowest, floor ${floor} (required ${required})`);
   }
@@ -262,7 +419,10 @@ export function checkInvariants(report: SimulationReport, account: SimulatedAcco
   if (report.status !== 'SUCCEEDED' && report.recordedRelease === RELEASE) fail('record on success', `${report.status} but ${RELEASE} was recorded`);
   // 6. Every host that FleetFlow is responsible for is in traffic at the end, whole, and its record is the truth.
   const released = new Set(Object.keys(report.minHealthyRequired));
-  const ours = report.hosts.filter((h) => released.has(h.tier) && !lost.has(h.name));
+  // A surge stops or terminates old hosts, and a rollback terminates new ones, on purpose: they serve no longer.
+  const gone = new Set([...account.hosts.values()].filter((h) => h.state !== 'running' && (h.tags.has(RETIRED_BY_TAG) || h.tags.has(LAUNCHED_BY_TAG))).map((h) => h.name));
+  const ours = report.hosts.filter((h) => released.has(h.tier) && !lost.has(h.name) && !gone.has(h.name));
+  if ((report.compute?.orphans.length ?? 0) > 0) fail('no orphan', `launched and left out of service: ${report.compute!.orphans.join(', ')}`);
   for (const h of ours) {
     if (h.halfInstalled) fail('no half-installed host', `${h.name} is half-installed at the end`);
     // True: the release record says what runs, or an unconfirmed install is recorded and the host runs one of the two.

@@ -15,7 +15,7 @@ import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload, type Ba
 import { catchNamed } from './failures';
 import { lambdaTask, pollLoop } from './lambda-task';
 
-export interface RetireFunctions extends Pick<BatchFunctions, 'checkCapacity' | 'takeOutOfTraffic' | 'checkDrained' | 'returnToTraffic'> {
+export interface RetireFunctions extends Pick<BatchFunctions, 'checkCapacity' | 'takeOutOfTraffic' | 'checkDrained' | 'returnToTraffic' | 'checkHealthy'> {
   readonly retireHosts: lambda.IFunction;
   readonly checkRetired: lambda.IFunction;
 }
@@ -30,10 +30,19 @@ export class RetirePipeline extends Construct {
     const failed = new sfn.Fail(this, n('Retire Failed'), { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
     const named = { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY };
 
-    // Out of traffic but not retired: back in, so the tier ends with what it had.
-    const putBack = lambdaTask(this, n('Return Retiring Hosts'), f.returnToTraffic, batchPayload(true), sfn.JsonPath.DISCARD, { restoring: true });
-    putBack.next(failed);
-    putBack.addCatch(failed, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+    // Out of traffic but not retired: back in, and healthy again, so the tier ends with what it had.
+    const putBack = lambdaTask(this, n('Return Retiring Hosts'), f.returnToTraffic, batchPayload(true), '$.restoreHealth', { restoring: true });
+    const putBackHealthy = pollLoop(
+      this,
+      { choice: n('Returned Hosts Healthy?'), wait: n('Wait For Returned Hosts'), check: n('Check Returned Hosts') },
+      f.checkHealthy,
+      '$.restoreHealth',
+      failed,
+      batchPayload(true, '$.restoreHealth'),
+      { restoring: true },
+    );
+    putBack.next(putBackHealthy.choice);
+    for (const task of [putBack, putBackHealthy.check]) task.addCatch(failed, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
 
     const retirePayload = (phasePath?: string) => ({ ...batchPayload(false, phasePath), ...(props.reason ? { reason: props.reason } : { 'reason.$': '$.reason' }) });
     const retire = lambdaTask(this, n('Retire Hosts'), f.retireHosts, retirePayload(), '$.retired', { idempotent: true });

@@ -11,7 +11,7 @@ import type { SimulationReport } from '../../lib/simulator/simulate';
 import { checkInvariants } from '../../lib/simulator/campaign';
 import { canonical } from './helpers';
 
-const targets = { hosts: ['mid-1', 'mid-2', 'web-1', 'web-2'], alarms: ['canonical-availability'] };
+const targets = { hosts: ['mid-1', 'mid-2', 'web-1', 'web-2'], alarms: ['canonical-availability'], launchTiers: [], newHosts: [], workflow: 'deploy' as const, surge: false };
 
 describe('the fault campaign', () => {
   it('draws the same faults for the same seed and run, and others for another seed', () => {
