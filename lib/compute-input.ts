@@ -33,13 +33,16 @@ const scaleOutInput = z.object({ tier: z.string().regex(TIER_NAME, 'must be a ti
 
 const replaceInput = z
   .object({
-    targets: z.union([
+    targets: z.union(
+      [
       z.literal('unhealthy'),
       z
         .array(z.string().regex(/^(i-[0-9a-f]{8,17}|[A-Za-z0-9][A-Za-z0-9._-]{0,254})$/, 'must be a host name or an instance ID'))
         .min(1)
         .max(MAX_REPLACE_TARGETS),
-    ]),
+      ],
+      { error: `must be "unhealthy" or a list of 1 to ${MAX_REPLACE_TARGETS} host names or instance IDs` },
+    ),
     /** With "unhealthy": only this tier (default: every host tier). With names: every target must be of it. */
     tier: z.string().regex(TIER_NAME, 'must be a tier name').optional(),
     /** Replace everything at once; the service may be down meanwhile (disaster recovery). */
@@ -56,11 +59,19 @@ export type ComputeInputs = { allocate: AllocateInput; 'scale-out': ScaleOutInpu
 
 export function parseComputeInput<W extends keyof typeof SCHEMAS>(workflow: W, input: unknown): ComputeInputs[W] {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new InvalidInputError(`${workflow} input must be a JSON object (received ${showValue(input)})`);
+    throw new InvalidInputError(`${workflow} input must be a JSON object (received ${showValue(input)}); nothing was changed`);
   }
   const prototypeKey = prototypeKeyPath(input);
   if (prototypeKey) {
-    throw new InvalidInputError(`${workflow} input field ${formatPath(prototypeKey)}: that key is not allowed (it would reach the object's prototype)`);
+    throw new InvalidInputError(`${workflow} input field ${formatPath(prototypeKey)}: that key is not allowed (it would reach the object's prototype); nothing was changed`);
+  }
+  // Unknown fields are named here, a few of them and each cut short, whatever the input holds.
+  const allowed = Object.keys(SCHEMAS[workflow].shape);
+  const unknown = Object.keys(input).filter((key) => !allowed.includes(key));
+  if (unknown.length > 0) {
+    const named = unknown.slice(0, 5).map((key) => showValue(key));
+    const more = unknown.length > 5 ? ` and ${unknown.length - 5} more` : '';
+    throw new InvalidInputError(`${workflow} input has unknown field(s) ${named.join(', ')}${more}; allowed: ${allowed.join(', ')}; nothing was changed`);
   }
   const parsed = SCHEMAS[workflow].safeParse(input);
   if (!parsed.success) {

@@ -38,6 +38,8 @@ export interface ExecutionRequest {
   readonly startAfterSeconds?: number;
   /** StopExecution this many virtual seconds after the execution started. */
   readonly stopAfterSeconds?: number;
+  /** Another workflow than the options' (several workflows against one account: the lock they share). */
+  readonly workflow?: SimulatedWorkflow;
 }
 
 export interface SimulateOptions {
@@ -201,7 +203,9 @@ export async function simulateExecutions(options: SimulateOptions & { executions
               const run: Run = { workflows: machine, handlers, account, figures: figures[i]!, childEvents: childEvents[i]!, onProgress: options.onProgress };
               const control: ExecutionControl = {};
               if (request.stopAfterSeconds !== undefined) setTimeout(() => control.stop?.(), request.stopAfterSeconds * 1000);
-              return execute(run, machine.entry, request.input, names[i]!, events[i]!, control);
+              const entryOf = request.workflow ? synthesized.byArn.get(stateMachineArn(`fleetflow-${options.environment.name}-${request.workflow}`)) : machine.entry;
+              if (!entryOf) throw new Error(`the synthesized stack has no ${request.workflow} workflow`);
+              return execute(run, entryOf, request.input, names[i]!, events[i]!, control);
             }),
           );
         } finally {

@@ -58,3 +58,31 @@ describe('fleetflow simulate deploy', () => {
     expect(run.stdout).toBe('');
   });
 });
+
+describe('fleetflow simulate allocate | scale-out | replace', () => {
+  it.each([
+    [['scale-out', '--tier', 'web'], 'simulate scale-out needs --tier TIER and --add N'],
+    [['replace', '--targets', 'web-1', '--add', '2'], '--add is not an option of simulate replace'],
+    [['allocate', '--fault', 'launch-fail:nope'], '--fault launch-fail:nope: no host tier is named "nope" (host tiers: middle, web, monitoring)'],
+    [['allocate', '--tiers', 'web=x'], '--tiers must be TIER=N,... such as web=2,middle=2 (received "web=x")'],
+  ])('rejects simulate %j with exit 2 and a clear message, running nothing', (args, message) => {
+    const run = fleetflow('simulate', ...args);
+
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`fleetflow: ${message}`);
+    expect(run.stderr).not.toContain('execution started');
+    expect(run.stdout).toBe('');
+  });
+
+  it('replaces web-1: one new host launched and in service, web-1 stopped, nothing orphaned, web never below 2', () => {
+    const run = fleetflow('simulate', 'replace', '--targets', 'web-1', '--json');
+
+    expect(run.status, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.compute).toMatchObject({ launched: ['web-3'], stopped: ['web-1'], orphans: [], terminated: [] });
+    expect(report.minInService.web).toBe(2);
+    expect(report.hosts.find((h: { name: string }) => h.name === 'web-3')).toMatchObject({ inService: true });
+    expect(run.stderr).toContain('execution started');
+  });
+});

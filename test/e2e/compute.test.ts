@@ -169,3 +169,23 @@ describe('replace', () => {
     expect(report.compute?.launched).toEqual([]);
   });
 });
+
+describe('one lock per environment', () => {
+  it('a replacement started while a release runs is refused, EnvironmentLockedError, and changes nothing', async () => {
+    const { reports } = await simulateExecutions({
+      environment: canonical,
+      input: { release: '1.1.0' },
+      executions: [
+        { input: { release: '1.1.0' }, name: 'release' },
+        { input: { targets: ['web-1'] }, name: 'replacement', workflow: 'replace', startAfterSeconds: 60 },
+      ],
+    });
+    const [release, replacement] = reports;
+
+    expect(release!.status, `${release!.error}: ${release!.cause}`).toBe('SUCCEEDED');
+    expect(replacement!.status).toBe('FAILED');
+    expect(replacement!.error).toBe('EnvironmentLockedError');
+    expect(replacement!.cause).toContain('fleetflow-canonical-deploy:release');
+    expect(replacement!.compute?.launched ?? []).toEqual([]);
+  });
+});

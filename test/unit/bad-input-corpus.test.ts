@@ -602,3 +602,78 @@ it('has at least 60 cases, and every example of class 6 of issue 7', () => {
     ]),
   );
 });
+
+// ---------------------------------------------------------------------------------------
+// Compute execution inputs (allocate, scale-out, replace)
+// ---------------------------------------------------------------------------------------
+// Each is refused by its planner (Plan Allocate, Plan Scale Out, Plan Replace) with
+// InvalidInputError before any AWS call, and on the command line with exit 2. (Import
+// declarations are hoisted: these load with the ones at the top of the file.)
+
+import { planAllocation } from '../../lambdas/compute/plan-allocation';
+import { planReplacement } from '../../lambdas/compute/plan-replacement';
+import { planScaleOut } from '../../lambdas/compute/plan-scale-out';
+
+interface ComputeInputCase {
+  readonly label: string;
+  readonly workflow: 'allocate' | 'scale-out' | 'replace';
+  readonly input: () => unknown;
+  readonly field: string;
+  readonly hidden?: string;
+}
+
+const COMPUTE_INPUT_CASES: ComputeInputCase[] = [
+  { label: 'scale-out: add 0', workflow: 'scale-out', input: () => ({ tier: 'web', add: 0 }), field: 'add' },
+  { label: 'scale-out: a fractional add', workflow: 'scale-out', input: () => ({ tier: 'web', add: 2.5 }), field: 'add' },
+  { label: 'scale-out: add over 5,000', workflow: 'scale-out', input: () => ({ tier: 'web', add: 5001 }), field: 'add' },
+  { label: 'scale-out: an unknown field', workflow: 'scale-out', input: () => ({ tier: 'web', add: 1, force: true }), field: 'force' },
+  { label: 'allocate: a tier count that is not an integer', workflow: 'allocate', input: () => ({ tiers: { web: 1.5 } }), field: 'tiers.web' },
+  { label: 'allocate: a release with spaces', workflow: 'allocate', input: () => ({ release: '1.0 final' }), field: 'release' },
+  { label: 'allocate: a __proto__ key among the tiers', workflow: 'allocate', input: () => JSON.parse('{"tiers":{"__proto__":{"web":9}}}'), field: 'tiers.__proto__' },
+  { label: 'allocate: a 24 MB release (never echoed whole)', workflow: 'allocate', input: () => ({ release: 'r'.repeat(HUGE) }), field: 'release', hidden: 'r'.repeat(200) },
+  { label: 'replace: an empty target list', workflow: 'replace', input: () => ({ targets: [] }), field: 'targets' },
+  { label: 'replace: 501 targets', workflow: 'replace', input: () => ({ targets: Array.from({ length: 501 }, (_, i) => `web-${i + 1}`) }), field: 'targets' },
+  { label: 'replace: a target that is not a host name', workflow: 'replace', input: () => ({ targets: ['web-1; reboot'] }), field: 'targets[0]' },
+  { label: 'replace: an unknown mode', workflow: 'replace', input: () => ({ targets: ['web-1'], mode: 'everything' }), field: 'mode' },
+  { label: 'replace: a list instead of an object', workflow: 'replace', input: () => [{ targets: ['web-1'] }], field: 'replace input' },
+];
+
+const COMPUTE_PLANNERS = {
+  allocate: (input: unknown) => planAllocation({ environment: canonical, input, execution: 'allocate-1' }),
+  'scale-out': (input: unknown) => planScaleOut({ environment: canonical, input, execution: 'scale-out-1' }),
+  replace: (input: unknown) => planReplacement({ environment: canonical, input, execution: 'replace-1' }),
+};
+
+describe('bad compute execution inputs', () => {
+  it.each(COMPUTE_INPUT_CASES)('refuses $label with InvalidInputError naming the field, before any AWS call', async (c) => {
+    const err = await COMPUTE_PLANNERS[c.workflow](c.input()).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect(err!.message).toContain(c.field);
+    expect(bytes(err!.message)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    if (c.hidden) expect(err!.message).not.toContain(c.hidden);
+    expectNoAwsCall();
+  });
+});
+
+const COMPUTE_CLI_CASES: CliCase[] = [
+  { label: 'simulate scale-out --add 0', argv: () => ['simulate', 'scale-out', '--tier', 'web', '--add', '0'], field: '--add' },
+  { label: 'simulate scale-out --add 1.5', argv: () => ['simulate', 'scale-out', '--tier', 'web', '--add', '1.5'], field: '--add' },
+  { label: 'simulate scale-out without --tier', argv: () => ['simulate', 'scale-out', '--add', '2'], field: '--tier' },
+  { label: 'simulate replace --mode everything', argv: () => ['simulate', 'replace', '--targets', 'web-1', '--mode', 'everything'], field: 'mode' },
+  { label: 'simulate replace --targets with a space', argv: () => ['simulate', 'replace', '--targets', 'web 1'], field: 'targets[0]' },
+  { label: 'simulate allocate --tiers web=1.5', argv: () => ['simulate', 'allocate', '--tiers', 'web=1.5'], field: '--tiers' },
+  { label: 'simulate allocate --release with spaces', argv: () => ['simulate', 'allocate', '--release', '1.0 final'], field: 'release' },
+  { label: 'simulate allocate --tier (an option of scale-out)', argv: () => ['simulate', 'allocate', '--tier', 'web'], field: '--tier' },
+];
+
+describe('bad compute CLI arguments', () => {
+  it.each(COMPUTE_CLI_CASES)('$label exits 2 before anything runs, naming it', async (c) => {
+    const run = await expectCliRefuses(c.argv(), c.field);
+
+    if (c.hidden) expect(run.message).not.toContain(c.hidden);
+  });
+});
