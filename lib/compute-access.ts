@@ -45,7 +45,8 @@ const WHY = {
   launchResources: "RunInstances also authorizes the image, volumes, network interfaces and security groups the template names, whose IDs the definition does not hold; the instance itself must carry the tier's tags",
   invocations: 'ssm:ListCommandInvocations and ssm:CancelCommand act on command IDs, which IAM cannot scope',
   targetGroups: "a target group ARN ends in an ID AWS generates; the name part pins it to this environment's groups",
-  databaseCreate: 'CreateDBInstance also authorizes the subnet group, security groups and parameter group named in the definition; the instance ARN is exact',
+  databaseCreate:
+    "CreateDBInstance and RestoreDBInstanceFromDBSnapshot also authorize the engine's default option group (og:default:<engine>-<version>, named by RDS) and the instance's own snapshots (automated: rds:<instance>-<time>; FleetFlow's: fleetflow-<env>-<release>-<execution>); the instance, subnet group, parameter group and security groups are exact",
 };
 
 export function grantComputeAccess(environment: EnvironmentDefinition, f: ComputeTaskFunctions, planTable: dynamodb.ITable): void {
@@ -133,15 +134,24 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
     f.planAllocation.allow({ actions: ['rds:DescribeDBInstances'], resources: [dbArn] });
     f.checkDatabaseCreated.allow({ actions: ['rds:DescribeDBInstances'], resources: [dbArn] });
     f.createDatabase.allow({
-      actions: ['rds:CreateDBInstance', 'rds:AddTagsToResource'],
+      actions: ['rds:CreateDBInstance', 'rds:RestoreDBInstanceFromDBSnapshot'],
       resources: [
         dbArn,
         arn('rds', `subgrp:${c.subnetGroup}`),
         ...(c.parameterGroup ? [arn('rds', `pg:${c.parameterGroup}`)] : []),
         ...c.securityGroups.map((sg) => arn('ec2', `security-group/${sg}`)),
-        arn('rds', 'og:*'),
-        arn('rds', 'secgrp:*'),
+        arn('rds', 'og:default:*'),
+        // A restore reads the instance's own snapshots (automated ones are named rds:<instance>-<time>).
+        arn('rds', `snapshot:rds:${data.database.instanceIdentifier}-*`),
+        arn('rds', `snapshot:fleetflow-${environment.name}-*`),
       ],
+      wildcardReason: WHY.databaseCreate,
+    });
+    // The tags given at creation, on the new instance only.
+    f.createDatabase.allow({ actions: ['rds:AddTagsToResource'], resources: [dbArn] });
+    f.planAllocation.allow({
+      actions: ['rds:DescribeDBSnapshots'],
+      resources: [dbArn, arn('rds', `snapshot:rds:${data.database.instanceIdentifier}-*`), arn('rds', `snapshot:fleetflow-${environment.name}-*`)],
       wildcardReason: WHY.databaseCreate,
     });
     // ManageMasterUserPassword: RDS creates the secret with the caller's permissions, in secrets named rds!db-*.

@@ -26,6 +26,11 @@ const allocateInput = z
     tiers: z.record(z.string().regex(TIER_NAME, 'must be a tier name'), hostCount(0)).optional(),
     /** The release to install when none is recorded yet (a first deployment). */
     release: z.string().regex(RELEASE_PATTERN, 'must be 1-64 letters, digits, ".", "_", "+" or "-"').optional(),
+    /**
+     * How a missing database comes back: created empty from the definition ("create", the
+     * default), or restored from its newest available snapshot ("latest-snapshot").
+     */
+    database: z.enum(['create', 'latest-snapshot']).default('create'),
   })
   .strict();
 

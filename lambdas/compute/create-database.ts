@@ -1,11 +1,12 @@
 /**
  * Create Database: the data tier's instance, as the environment defines it, when allocate
- * found it missing. The master password is managed by RDS in Secrets Manager
+ * found it missing: created empty, or restored from the snapshot the plan chose. The master password is managed by RDS in Secrets Manager
  * (ManageMasterUserPassword), so no secret is in the definition, the input or the state.
- * Safe to retry: an instance that already exists with this execution's tag is this
- * execution's own (a retry whose answer was lost) and is simply waited for.
+ * Safe to retry: the plan asked for it only because it did not exist, so an instance of that
+ * identifier found now (DBInstanceAlreadyExists) is taken as this execution's own, from a
+ * retry whose answer was lost, and is waited for.
  */
-import { CreateDBInstanceCommand, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { CreateDBInstanceCommand, DescribeDBInstancesCommand, RestoreDBInstanceFromDBSnapshotCommand } from '@aws-sdk/client-rds';
 import { rds } from '../shared/aws/rds';
 import { DatabaseCreateFailedError } from '../shared/errors';
 import { completePhase, continuePhase, requirePhase, startPhase } from '../shared/phase';
@@ -30,26 +31,44 @@ export async function createDatabase(event: DatabaseCreateInput): Promise<PhaseS
   const { database } = event;
   const c = database.create;
   try {
-    await rds.send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: database.instanceIdentifier,
-        Engine: c.engine,
-        ...(c.engineVersion ? { EngineVersion: c.engineVersion } : {}),
-        DBInstanceClass: c.instanceClass,
-        AllocatedStorage: c.allocatedStorage,
-        DBSubnetGroupName: c.subnetGroup,
-        VpcSecurityGroupIds: c.securityGroups,
-        ...(c.parameterGroup ? { DBParameterGroupName: c.parameterGroup } : {}),
-        MultiAZ: c.multiAz,
-        MasterUsername: c.masterUsername,
-        ManageMasterUserPassword: true,
-        StorageEncrypted: true,
-        Tags: [{ Key: CREATED_BY_TAG, Value: event.execution }],
-      }),
-    );
+    // A restore passes the instance's settings explicitly: RDS otherwise restores to the
+    // default subnet group and security group, Single-AZ (RestoreDBInstanceFromDBSnapshot).
+    if (database.fromSnapshot) {
+      await rds.send(
+        new RestoreDBInstanceFromDBSnapshotCommand({
+            DBInstanceIdentifier: database.instanceIdentifier,
+            DBSnapshotIdentifier: database.fromSnapshot.identifier,
+            DBInstanceClass: c.instanceClass,
+            DBSubnetGroupName: c.subnetGroup,
+            VpcSecurityGroupIds: c.securityGroups,
+            ...(c.parameterGroup ? { DBParameterGroupName: c.parameterGroup } : {}),
+            MultiAZ: c.multiAz,
+            Tags: [{ Key: CREATED_BY_TAG, Value: event.execution }],
+          }),
+      );
+    } else {
+      await rds.send(
+        new CreateDBInstanceCommand({
+            DBInstanceIdentifier: database.instanceIdentifier,
+            Engine: c.engine,
+            ...(c.engineVersion ? { EngineVersion: c.engineVersion } : {}),
+            DBInstanceClass: c.instanceClass,
+            AllocatedStorage: c.allocatedStorage,
+            DBSubnetGroupName: c.subnetGroup,
+            VpcSecurityGroupIds: c.securityGroups,
+            ...(c.parameterGroup ? { DBParameterGroupName: c.parameterGroup } : {}),
+            MultiAZ: c.multiAz,
+            MasterUsername: c.masterUsername,
+            ManageMasterUserPassword: true,
+            StorageEncrypted: true,
+            Tags: [{ Key: CREATED_BY_TAG, Value: event.execution }],
+          }),
+      );
+    }
   } catch (err) {
     if ((err as Error).name !== 'DBInstanceAlreadyExistsFault') {
-      throw new DatabaseCreateFailedError(`database ${database.instanceIdentifier}: CreateDBInstance refused: ${(err as Error).name}: ${(err as Error).message}`, { cause: err });
+      const action = database.fromSnapshot ? `RestoreDBInstanceFromDBSnapshot (${database.fromSnapshot.identifier})` : 'CreateDBInstance';
+      throw new DatabaseCreateFailedError(`database ${database.instanceIdentifier}: ${action} refused: ${(err as Error).name}: ${(err as Error).message}`, { cause: err });
     }
   }
   return startPhase(database.timeoutSeconds, database.polling, undefined, EXPECTED_CREATE_SECONDS);

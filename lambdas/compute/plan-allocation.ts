@@ -5,7 +5,7 @@
  * Read-only: every refusal happens here, before the lock and before anything launches.
  * A fresh environment launches every host; a partly lost one only what is missing.
  */
-import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { DescribeDBInstancesCommand, paginateDescribeDBSnapshots } from '@aws-sdk/client-rds';
 import { parseComputeInput } from '../../lib/compute-input';
 import { isHostTier, type EnvironmentDefinition } from '../../lib/environment/model';
 import { rds } from '../shared/aws/rds';
@@ -58,7 +58,7 @@ export async function planAllocation(event: PlanEvent): Promise<ComputePlan> {
     const perSubnet = balance(missing, wanted, tier.launch.subnets.map((s) => existing.filter((h) => h.subnetId === s.id).length));
     tiers.push(await provisionTier(environment, tier, { count: missing, perSubnet, release }));
   }
-  const database = await planDatabase(environment, input.tiers);
+  const database = await planDatabase(environment, input.tiers, input.database);
   return {
     environment: environment.name,
     workflow: 'allocate',
@@ -86,8 +86,25 @@ export function balance(missing: number, wanted: number, existingPerSubnet: read
   return launch;
 }
 
+/**
+ * The newest available snapshot of the instance, manual or automated (DescribeDBSnapshots by
+ * DBInstanceIdentifier, both types, paginated): what "latest-snapshot" restores.
+ */
+async function latestSnapshot(identifier: string): Promise<{ identifier: string; createdAt: string }> {
+  let newest: { identifier: string; createdAt: string } | undefined;
+  for await (const page of paginateDescribeDBSnapshots({ client: rds, pageSize: 100 }, { DBInstanceIdentifier: identifier })) {
+    for (const snapshot of page.DBSnapshots ?? []) {
+      if (snapshot.Status !== 'available' || !snapshot.DBSnapshotIdentifier || !snapshot.SnapshotCreateTime) continue;
+      const createdAt = new Date(snapshot.SnapshotCreateTime).toISOString();
+      if (!newest || createdAt > newest.createdAt) newest = { identifier: snapshot.DBSnapshotIdentifier, createdAt };
+    }
+  }
+  if (!newest) throw new InvalidInputError(`database: no available snapshot of ${identifier} to restore from; give "database": "create" to create it empty; nothing was changed`);
+  return newest;
+}
+
 /** The data tier's instance is created when it does not exist (and the definition says how). */
-async function planDatabase(environment: EnvironmentDefinition, named?: Record<string, number>): Promise<DatabaseCreatePlan | undefined> {
+async function planDatabase(environment: EnvironmentDefinition, named: Record<string, number> | undefined, how: 'create' | 'latest-snapshot'): Promise<DatabaseCreatePlan | undefined> {
   const data = environment.tiers.find((t) => !isHostTier(t));
   if (!data || isHostTier(data)) return undefined;
   if (named && !named[data.name]) return undefined;
@@ -103,5 +120,6 @@ async function planDatabase(environment: EnvironmentDefinition, named?: Record<s
       `database ${identifier} does not exist and tiers.${data.name}.database.create does not say how to create it; nothing was changed`,
     );
   }
-  return { instanceIdentifier: identifier, create: data.database.create, timeoutSeconds: data.database.create.timeoutSeconds, polling: environment.polling };
+  const fromSnapshot = how === 'latest-snapshot' ? await latestSnapshot(identifier) : undefined;
+  return { instanceIdentifier: identifier, create: data.database.create, ...(fromSnapshot ? { fromSnapshot } : {}), timeoutSeconds: data.database.create.timeoutSeconds, polling: environment.polling };
 }

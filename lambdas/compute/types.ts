@@ -53,6 +53,8 @@ export interface LaunchProgress {
 export interface DatabaseCreatePlan {
   readonly instanceIdentifier: string;
   readonly create: import('../../lib/environment/model').DatabaseCreateDefinition;
+  /** Restore from this snapshot (the newest available one of the instance) instead of creating it empty. */
+  readonly fromSnapshot?: { readonly identifier: string; readonly createdAt: string };
   readonly timeoutSeconds: number;
   readonly polling: { readonly minSeconds: number; readonly maxSeconds: number };
 }

@@ -23,9 +23,11 @@ export class ComputeUsageError extends Error {
 }
 
 export const COMPUTE_USAGE = `  fleetflow simulate allocate [--env FILE] [--tiers TIER=N,...] [--release VERSION] [--hosts N]
-                             [--fault KIND:TARGET]... [--json]
+                             [--database create|latest-snapshot] [--fault KIND:TARGET]... [--json]
       Build the environment's hosts (and database) on an empty simulated account (or,
-      with --hosts, one with N hosts per tier already), each tier to its declared count.
+      with --hosts, one with N hosts per tier already), each tier to its declared count;
+      --database latest-snapshot: the account kept the database's snapshots, and the
+      database is restored from the newest one instead of created empty.
   fleetflow simulate scale-out --tier TIER --add N [--env FILE] [--hosts N] [--fault ...] [--json]
   fleetflow simulate replace --targets HOST,...|unhealthy [--tier TIER] [--mode standard|disaster-recovery]
                              [--env FILE] [--hosts N] [--fault ...] [--json]
@@ -51,14 +53,15 @@ export async function computeCommand(workflow: ComputeCommand, args: readonly st
       add: { type: 'string' },
       targets: { type: 'string' },
       mode: { type: 'string' },
+      database: { type: 'string' },
     },
   });
   const allowed: Record<ComputeCommand, string[]> = {
-    allocate: ['tiers', 'release'],
+    allocate: ['tiers', 'release', 'database'],
     'scale-out': ['tier', 'add'],
     replace: ['targets', 'tier', 'mode'],
   };
-  for (const option of ['tiers', 'release', 'tier', 'add', 'targets', 'mode'] as const) {
+  for (const option of ['tiers', 'release', 'tier', 'add', 'targets', 'mode', 'database'] as const) {
     if (values[option] !== undefined && !allowed[workflow].includes(option)) throw new ComputeUsageError(`--${option} is not an option of simulate ${workflow}`);
   }
   const hosts = values.hosts === undefined ? undefined : wholeNumber('--hosts', values.hosts, 1, 20_000);
@@ -82,6 +85,8 @@ export async function computeCommand(workflow: ComputeCommand, args: readonly st
     input,
     workflow,
     empty,
+    // Restoring from a snapshot: the account lost its instances but kept the database's snapshots.
+    keepSnapshots: empty && values.database === 'latest-snapshot',
     ...(hosts !== undefined ? { hostsPerTier: hosts } : {}),
     faults: values.fault,
     executions: [{ input }],
@@ -101,7 +106,11 @@ function inputOf(workflow: ComputeCommand, values: Record<string, unknown>): Rec
         if (!match) throw new ComputeUsageError(`--tiers must be TIER=N,... such as web=2,middle=2 (received ${showValue(pair)})`);
         return [match[1]!, Number(match[2])];
       }));
-      return { ...(tiers ? { tiers } : {}), ...(values.release !== undefined ? { release: values.release } : {}) };
+      return {
+        ...(tiers ? { tiers } : {}),
+        ...(values.release !== undefined ? { release: values.release } : {}),
+        ...(values.database !== undefined ? { database: values.database } : {}),
+      };
     }
     case 'scale-out':
       if (values.tier === undefined || values.add === undefined) throw new ComputeUsageError('simulate scale-out needs --tier TIER and --add N');

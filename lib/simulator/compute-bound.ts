@@ -6,7 +6,7 @@
  * checks a new target must pass; for a replacement, the slowest old host's drain and stop.
  */
 import { QUICK_COMMAND_SECONDS, SSM_DELIVERY_SECONDS, type SimulatedAccount } from './account';
-import { BOOT_SECONDS, DB_CREATE_SECONDS, DB_FIRST_BACKUP_SECONDS, PREREQUISITE_SECONDS, PROBE_SECONDS, SSM_REGISTRATION_SECONDS, STATUS_CHECK_SECONDS, STOPPING_SECONDS } from './compute';
+import { BOOT_SECONDS, DB_CREATE_SECONDS, DB_FIRST_BACKUP_SECONDS, DB_RESTORE_SECONDS, PREREQUISITE_SECONDS, PROBE_SECONDS, SSM_REGISTRATION_SECONDS, STATUS_CHECK_SECONDS, STOPPING_SECONDS } from './compute';
 import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/shared/compute-tags';
 import type { ComputePlan } from '../../lambdas/compute/types';
 
@@ -21,7 +21,7 @@ function setupSeconds(setup: ReadonlyArray<{ purpose: string }>): number {
 }
 
 export function computeLowerBoundSeconds(plan: ComputePlan, account: SimulatedAccount, execution: string): number {
-  const database = plan.database ? DB_CREATE_SECONDS + DB_FIRST_BACKUP_SECONDS : 0;
+  const database = !plan.database ? 0 : plan.database.fromSnapshot ? DB_RESTORE_SECONDS : DB_CREATE_SECONDS + DB_FIRST_BACKUP_SECONDS;
   const ready = BOOT_SECONDS + Math.max(STATUS_CHECK_SECONDS, SSM_REGISTRATION_SECONDS);
   const hosts = [...account.hosts.values()];
   let slowestTier = 0;

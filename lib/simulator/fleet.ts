@@ -30,6 +30,11 @@ export interface FleetOptions {
    * no instance and no database. @default false
    */
   readonly empty?: boolean;
+  /**
+   * With `empty`: the database's automated snapshots survive (an environment that lost every
+   * instance, disaster recovery). @default false
+   */
+  readonly keepSnapshots?: boolean;
 }
 
 export interface TargetGroupProfile {
@@ -240,6 +245,11 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
       if (create.parameterGroup) account.compute.dbParameterGroups.add(create.parameterGroup);
     }
     if (!options.empty) seedDatabase(account, tier, `db-${++dbSerial}`, options.databaseStatus ?? 'available', release);
+    else if (options.keepSnapshots) {
+      // The instance is gone; its automated snapshots are what is left.
+      seedDatabase(account, tier, `db-${++dbSerial}`, 'available', release);
+      account.databases.delete(tier.database.instanceIdentifier);
+    }
     account.documents.set(tier.database.migration.document, 'migration');
     seedSecrets(account, tier.database.migration.parameters);
   }

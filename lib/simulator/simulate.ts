@@ -58,6 +58,8 @@ export interface SimulateOptions {
   readonly workflow?: SimulatedWorkflow;
   /** Seed no instances and no database (a fresh environment, or one that lost everything). */
   readonly empty?: boolean;
+  /** With `empty`: the database's automated snapshots survive. */
+  readonly keepSnapshots?: boolean;
 }
 
 export const SIMULATED_WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'replace'] as const;

@@ -120,6 +120,9 @@ export class ComputeRun extends Construct {
     const ready = new sfn.Pass(this, 'Database Ready');
     const wait = pollLoop(this, { choice: 'Database Created?', wait: 'Wait For Database', check: 'Check Database Created' }, f.checkDatabaseCreated, '$.databaseCreate', ready, payload('$.databaseCreate'));
     create.next(wait.choice);
+    // Named where it fails, as every task is: the stage's own catch would name the stage.
+    const failed = new sfn.Fail(this, 'Database Not Created', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    for (const task of [create, wait.check]) catchNamed(this, task, failed, { resultPath: '$.failure', context: ' creating the database' });
     const stage = this.stage('Create Database Stage', create, next, { launches: true, context: ' creating the database' });
     return new sfn.Choice(this, 'Database Needed?').when(sfn.Condition.isPresent('$.plan.database'), stage).otherwise(next);
   }

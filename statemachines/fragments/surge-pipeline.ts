@@ -5,9 +5,11 @@
  *   Launch Surge Hosts -> [Wait/Launch More]* -> Check Surge Hosts Ready -> [Wait/Check]*
  *   -> Keep Old Batch -> Load Surge Batch -> (provision pipeline, "Surge ": set up, install the
  *   release, into traffic, healthy) -> Back To Old Batch -> (retire pipeline, "Surge ":
- *   capacity, out, drained, stopped and kept, reason "surge") -> next
- *   a failure before the old hosts leave: the batch's new hosts are terminated, the batch fails
- *   (the release then rolls back or halts, by policy)
+ *   capacity, out, drained, stopped and kept, reason "surge") -> [Surge Check Alarms] -> next
+ *   a failure before the new hosts are in service: they are terminated, the batch fails;
+ *   after (taking the old hosts out, the tier's alarms): the new hosts stay in service, the old
+ *   ones go back, and the batch fails. The release then rolls back (restoring the old hosts,
+ *   retiring the new ones) or halts, by policy
  */
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -20,6 +22,7 @@ import { ProvisionPipeline, type ProvisionFunctions } from './provision-pipeline
 import { RetirePipeline, type RetireFunctions } from './retire-pipeline';
 
 export interface SurgeFunctions extends ProvisionFunctions, RetireFunctions {
+  readonly checkAlarms: lambda.IFunction;
   readonly launchSurgeHosts: lambda.IFunction;
   readonly checkSurgeHostsReady: lambda.IFunction;
   readonly loadSurgeBatch: lambda.IFunction;
@@ -49,7 +52,13 @@ export class SurgePipeline extends Construct {
     const named = (task: sfn.TaskStateBase) =>
       catchNamed(this, task, shapeCleanUp, { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY });
 
-    const retire = new RetirePipeline(this, 'Retire', { functions: f, next: props.next, prefix: 'Surge ', reason: SURGE_REASON });
+    // The tier's alarms gate the next batch, as in a rolling release; a surge batch that set them off fails, named.
+    const batchFailed = new sfn.Fail(this, 'Surge Batch Alarmed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    const gate = lambdaTask(this, 'Surge Check Alarms', f.checkAlarms, batchPayload(false), sfn.JsonPath.DISCARD, { idempotent: true });
+    gate.next(props.next);
+    catchNamed(this, gate, batchFailed, { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY });
+    const alarmGate = new sfn.Choice(this, 'Surge Gate On Alarms?').when(sfn.Condition.booleanEquals('$.checkAlarms', true), gate).otherwise(props.next);
+    const retire = new RetirePipeline(this, 'Retire', { functions: f, next: alarmGate, prefix: 'Surge ', reason: SURGE_REASON });
     const backToOld = new sfn.Pass(this, 'Back To Old Batch', { inputPath: '$.oldBatch', resultPath: '$.batch' });
     backToOld.next(retire.start);
     const provision = new ProvisionPipeline(this, 'Provision', { functions: f, next: backToOld, prefix: 'Surge ', setupPath: '$.tier.surge.setup', onFailure: shapeCleanUp });

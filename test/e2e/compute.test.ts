@@ -189,3 +189,29 @@ describe('one lock per environment', () => {
     expect(replacement!.compute?.launched ?? []).toEqual([]);
   });
 });
+
+describe('allocate after losing every instance', () => {
+  it('restores the database from its newest snapshot when asked, with the definition\'s settings, and builds every tier', async () => {
+    const input = { database: 'latest-snapshot' };
+    const { reports, account } = await simulateExecutions({ environment: canonical, input, workflow: 'allocate', empty: true, keepSnapshots: true, executions: [{ input }] });
+    const report = reports[0]!;
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    const db = account.databases.get('canonical-db')!;
+    const newest = [...account.snapshots.values()].filter((s) => s.instance === 'canonical-db').sort((a, b) => b.createdAt - a.createdAt)[0]!;
+    expect(db.restoredFrom).toBe(newest.id);
+    // Passed explicitly, not RDS's restore defaults (default subnet group and security group, Single-AZ).
+    expect(db.definition).toMatchObject({ subnetGroup: 'canonical-db', securityGroups: ['sg-0a1b2c3d4e5f60001'], multiAz: true, instanceClass: 'db.m6g.large' });
+    expect(report.compute?.orphans).toEqual([]);
+    expect(hostsOf(report, 'web').every((h) => h.inService)).toBe(true);
+  });
+
+  it('refuses "latest-snapshot" when no snapshot is left, before anything changes', async () => {
+    const input = { database: 'latest-snapshot' };
+    const { reports } = await simulateExecutions({ environment: canonical, input, workflow: 'allocate', empty: true, executions: [{ input }] });
+
+    expect(reports[0]!.error).toBe('InvalidInputError');
+    expect(reports[0]!.cause).toContain('no available snapshot of canonical-db');
+    expect(reports[0]!.compute?.launched).toEqual([]);
+  });
+});

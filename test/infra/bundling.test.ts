@@ -25,11 +25,12 @@ describe('FleetFlow Lambda bundles', () => {
     return join(synth.outdir, asset.source.path);
   };
 
+  // esbuild runs once per function (every workflow's tasks, some 40 of them): longer than the default hook timeout allows.
   beforeAll(() => {
     synth = synthesizeCanonical({ bundling: true });
     functions = lambdaFunctions(synth.json);
     manifest = JSON.parse(readFileSync(join(synth.outdir, `${STACK_ID}.assets.json`), 'utf8')) as AssetManifest;
-  });
+  }, 600_000);
   afterAll(() => synth?.cleanup());
 
   it('bundles every handler into an ESM index.mjs with a source map', () => {

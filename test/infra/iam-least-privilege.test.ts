@@ -1,8 +1,10 @@
 /**
  * Least privilege of the canonical stack: every mutating call is scoped to the
  * environment's own target groups, documents, tagged hosts, database, release record and
- * lock; each is held by the one task that makes it; secrets stay out of reach of every
+ * lock; each is held by the tasks that make it; secrets stay out of reach of every
  * function; wildcards are kept to actions that AWS offers no resource-level permissions for.
+ * The compute workflows' own grants (launching, stopping, terminating, passing roles,
+ * creating the database) are checked in detail in compute-iam.test.ts.
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,12 +51,27 @@ const MUTATING_ACTIONS = [
   'events:PutRule',
   'events:PutTargets',
   'lambda:InvokeFunction',
+  'dynamodb:BatchWriteItem',
+  'ec2:RunInstances',
+  'ec2:StartInstances',
+  'ec2:StopInstances',
+  'ec2:TerminateInstances',
+  'iam:PassRole',
+  'rds:CreateDBInstance',
+  'secretsmanager:CreateSecret',
+  'secretsmanager:TagResource',
 ];
 
 /** Stand for the state machines' roles (and the release windows' scheduler role) in the grantee lists below. */
 const DEPLOY = 'the deploy state machine';
 const ROLLOUT = 'the rollout state machine';
+const ALLOCATE = 'the allocate state machine';
+const SCALE_OUT = 'the scale-out state machine';
+const REPLACE = 'the replace state machine';
 const SCHEDULER = 'the release window scheduler';
+type Machine = typeof DEPLOY | typeof ROLLOUT | typeof ALLOCATE | typeof SCALE_OUT | typeof REPLACE;
+/** The workflows that take the environment's one lock, start rollout children and notify: all but the rollout child. */
+const LOCKING = [DEPLOY, ALLOCATE, SCALE_OUT, REPLACE] as const;
 
 /**
  * The only actions a FleetFlow function may hold on Resource "*": reads and X-Ray writes that
@@ -64,6 +81,8 @@ const SCHEDULER = 'the release window scheduler';
 const UNSCOPABLE_ACTIONS = new Set([
   'cloudwatch:DescribeAlarms',
   'ec2:DescribeInstances',
+  'ec2:DescribeInstanceStatus',
+  'ssm:DescribeInstanceInformation',
   'elasticloadbalancing:DescribeTargetGroups',
   'elasticloadbalancing:DescribeTargetHealth',
   'ssm:ListCommandInvocations',
@@ -91,15 +110,21 @@ const STATE_MACHINE_UNSCOPABLE_ACTIONS = new Set([
   'xray:PutTraceSegments',
 ]);
 
-/** The only RDS actions granted anywhere: describe, snapshot (and tag the snapshot). */
-const RDS_ALLOWED = ['rds:AddTagsToResource', 'rds:CreateDBSnapshot', 'rds:DescribeDBInstances', 'rds:DescribeDBSnapshots'];
+/** The only RDS actions granted anywhere: describe, snapshot (and tag the snapshot), create the environment's own instance when allocate finds it missing. */
+const RDS_ALLOWED = [
+  'rds:AddTagsToResource',
+  'rds:CreateDBInstance',
+  'rds:CreateDBSnapshot',
+  'rds:DescribeDBInstances',
+  'rds:DescribeDBSnapshots',
+  'rds:RestoreDBInstanceFromDBSnapshot',
+];
 /** The database is never modified, restarted, stopped, deleted or restored by FleetFlow, nor its snapshots deleted. */
 const RDS_FORBIDDEN = [
   'rds:ModifyDBInstance',
   'rds:RebootDBInstance',
   'rds:StopDBInstance',
   'rds:DeleteDBInstance',
-  'rds:RestoreDBInstanceFromDBSnapshot',
   'rds:RestoreDBInstanceToPointInTime',
   'rds:RestoreDBInstanceFromS3',
   'rds:DeleteDBSnapshot',
@@ -116,11 +141,17 @@ const SECRET_READING_ACTIONS = [
 
 const canonical = canonicalEnvironment();
 /** The state machines of the stack, by the names they are deployed under. */
-const MACHINE_NAMES: Record<typeof DEPLOY | typeof ROLLOUT, string> = {
+const MACHINE_NAMES: Record<Machine, string> = {
   [DEPLOY]: `fleetflow-${canonical.name}-deploy`,
   [ROLLOUT]: `fleetflow-${canonical.name}-rollout`,
+  [ALLOCATE]: `fleetflow-${canonical.name}-allocate`,
+  [SCALE_OUT]: `fleetflow-${canonical.name}-scale-out`,
+  [REPLACE]: `fleetflow-${canonical.name}-replace`,
 };
-const MACHINES = [DEPLOY, ROLLOUT] as const;
+const MACHINES = [DEPLOY, ROLLOUT, ALLOCATE, SCALE_OUT, REPLACE] as const;
+const isMachine = (name: string): name is Machine => (MACHINES as readonly string[]).includes(name);
+/** What the lock holder may be: an execution of any locking workflow of the environment. */
+const LOCK_HOLDER_ARNS = LOCKING.map((machine) => expectedArn('states', `execution:${MACHINE_NAMES[machine]}:*`)).sort();
 const hostTiers = canonical.tiers.filter((t) => t.role !== 'data');
 const TARGET_GROUP_ARNS = hostTiers
   .flatMap((t) => t.traffic?.targetGroups ?? [])
@@ -131,12 +162,20 @@ const INSTALL_DOCUMENT_ARNS = [...new Set(hostTiers.map((t) => expectedDocumentA
 /** Host tiers that no target group checks, and so run a health command (environments/canonical.json: monitoring). */
 const HEALTH_CHECKED_TIERS = hostTiers.filter((t) => t.health?.command);
 const HEALTH_DOCUMENT_ARNS = [...new Set(HEALTH_CHECKED_TIERS.map((t) => expectedDocumentArn(t.health!.command!.document)))].sort();
-/** Every SSM document the environment names: installs, drain commands, health commands, migrations. */
+/** The setup steps new hosts run before their first install (Set Up Hosts). */
+const PREREQUISITE_DOCUMENT_ARNS = [...new Set(hostTiers.flatMap((t) => (t.prerequisites ?? []).map((p) => expectedDocumentArn(p.document))))].sort();
+/**
+ * The one document the environment does not name: Set Up Hosts probes a target-group tier's health check path on
+ * new hosts with AWS-RunShellScript (compute-access.ts), and only Set Up Hosts may send it.
+ */
+const PROBE_DOCUMENT_ARN = expectedDocumentArn('AWS-RunShellScript');
+/** Every SSM document the environment names: installs, drain commands, health commands, migrations, prerequisites. */
 const NAMED_DOCUMENT_ARNS = new Set([
   ...INSTALL_DOCUMENT_ARNS,
   ...hostTiers.flatMap((t) => [t.traffic?.drain, t.traffic?.undrain]).flatMap((c) => (c ? [expectedDocumentArn(c.document)] : [])),
   ...HEALTH_DOCUMENT_ARNS,
   ...canonical.tiers.flatMap((t) => (t.database?.migration ? [expectedDocumentArn(t.database.migration.document)] : [])),
+  ...PREREQUISITE_DOCUMENT_ARNS,
 ]);
 /** Each host tier's tag selector, e.g. { "fleetflow:environment": "canonical", "fleetflow:tier": "web" }. */
 const TIER_TAGS = hostTiers.map((t) => t.hosts!.tags);
@@ -148,6 +187,8 @@ const RELEASE_RECORD_TAGS = ['fleetflow:previous-release', 'fleetflow:release'];
 const OUT_OF_TRAFFIC_TAG = 'fleetflow:out-of-traffic';
 /** The record that an install was sent (by Install Release), removed once recorded (by Check Install). */
 const INSTALL_SENT_TAGS = ['fleetflow:installing', 'fleetflow:reinstalling'];
+/** Why a host was retired (by Retire Hosts, or by Terminate Launched cleaning up what a failed execution launched). */
+const RETIRED_TAGS = ['fleetflow:retired-by', 'fleetflow:retired-at', 'fleetflow:retired-reason'];
 
 const databaseTier = canonical.tiers.find((t) => t.role === 'data')!;
 const DB_ARN = expectedArn('rds', `db:${databaseTier.database!.instanceIdentifier}`);
@@ -179,7 +220,7 @@ const CLOUDWATCH_WRITES = [
 const SECRET_NAME = /(secret|password|passwd|token|apikey|credential|privatekey)/i;
 /** Every secret reference in the environment's SSM command parameters, e.g. /canonical/monitoring/collector-api-key. */
 const SECRET_REFERENCES = [
-  ...hostTiers.flatMap((t) => [t.install, t.traffic?.drain, t.traffic?.undrain, t.health?.command]),
+  ...hostTiers.flatMap((t) => [t.install, t.traffic?.drain, t.traffic?.undrain, t.health?.command, ...(t.prerequisites ?? [])]),
   ...canonical.tiers.map((t) => t.database?.migration),
 ]
   .flatMap((command) => Object.entries(command?.parameters ?? {}))
@@ -206,8 +247,8 @@ const describeStatement = (s: PolicyStatement) => `${s.source}: ${s.Action.join(
 describe('FleetFlow IAM permissions', () => {
   let synth: SynthesizedCanonical;
   let statements: PolicyStatement[];
-  const machineRoleId = (machine: (typeof MACHINES)[number]) => stateMachineRoleId(synth.json, MACHINE_NAMES[machine]);
-  const roleOf = (handler: string) => (handler === DEPLOY || handler === ROLLOUT ? machineRoleId(handler) : lambdaByHandler(synth.json, handler).roleLogicalId);
+  const machineRoleId = (machine: Machine) => stateMachineRoleId(synth.json, MACHINE_NAMES[machine]);
+  const roleOf = (handler: string) => (isMachine(handler) ? machineRoleId(handler) : lambdaByHandler(synth.json, handler).roleLogicalId);
   /** Whether the role is one that EventBridge Scheduler assumes (a release window's). */
   const assumedByScheduler = (roleId: string) =>
     JSON.stringify(synth.json.Resources[roleId]?.Properties?.AssumeRolePolicyDocument ?? {}).includes('"scheduler.amazonaws.com"');
@@ -233,10 +274,13 @@ describe('FleetFlow IAM permissions', () => {
   afterAll(() => synth?.cleanup());
 
   describe('target group membership', () => {
-    it("lets only Take Out Of Traffic deregister targets, and only from the environment's target groups", () => {
-      expect(rolesAllowing(synth.json, 'elasticloadbalancing:DeregisterTargets')).toEqual([roleOf('take-out-of-traffic')]);
-      const grants = allowing(statements, 'elasticloadbalancing:DeregisterTargets');
-      expect(grants.flatMap((s) => s.Resource).sort()).toEqual(TARGET_GROUP_ARNS);
+    it("lets only Take Out Of Traffic (and Terminate Launched, before it terminates) deregister targets, and only from the environment's target groups", () => {
+      const deregistering = ['deploy/take-out-of-traffic.ts', 'compute/terminate-launched.ts'];
+      expect(namesOf(rolesAllowing(synth.json, 'elasticloadbalancing:DeregisterTargets'))).toEqual([...deregistering].sort());
+      for (const handler of deregistering) {
+        const grants = allowing(roleStatements(synth.json, roleOf(handler)), 'elasticloadbalancing:DeregisterTargets');
+        expect(grants.flatMap((s) => s.Resource).sort(), handler).toEqual(TARGET_GROUP_ARNS);
+      }
     });
 
     it("lets only Return To Traffic register targets, and only in the environment's target groups", () => {
@@ -269,13 +313,32 @@ describe('FleetFlow IAM permissions', () => {
       expect([...new Set(documents)].sort()).toEqual(INSTALL_DOCUMENT_ARNS);
     });
 
-    it('allows sending only documents the environment names, by exact ARN', () => {
+    it('allows sending only documents the environment names, by exact ARN, and the setup probe (AWS-RunShellScript) only from Set Up Hosts', () => {
       const documents = allowing(statements, 'ssm:SendCommand')
         .flatMap((s) => s.Resource)
         .filter((r) => r.includes(':document/'));
+      const senders = (arn: string) => namesOf(rolesAllowing(synth.json, 'ssm:SendCommand').filter((id) => allowing(roleStatements(synth.json, id), 'ssm:SendCommand').some((s) => s.Resource.some((r) => resourceCovers(r, arn)))));
 
       expect(documents.length).toBeGreaterThan(0);
-      expect(documents.filter((arn) => !NAMED_DOCUMENT_ARNS.has(arn))).toEqual([]);
+      expect(documents.filter((arn) => !NAMED_DOCUMENT_ARNS.has(arn) && arn !== PROBE_DOCUMENT_ARN)).toEqual([]);
+      expect(documents.some((arn) => arn.includes('*')), 'a document pattern').toBe(false);
+      expect(senders(PROBE_DOCUMENT_ARN)).toEqual(['compute/set-up-hosts.ts']);
+    });
+
+    it("lets Set Up Hosts send only the tiers' prerequisites and the probe, and only to hosts with a tier's tags", () => {
+      const grants = allowing(roleStatements(synth.json, roleOf('compute/set-up-hosts.ts')), 'ssm:SendCommand');
+      const toDocuments = grants.filter((s) => s.Resource.every((r) => r.includes(':document/')));
+      const toInstances = grants.filter((s) => !toDocuments.includes(s));
+      const tiersWithSetup = hostTiers.filter((t) => (t.prerequisites ?? []).length > 0 || t.traffic?.kind === 'target-group');
+
+      expect(PREREQUISITE_DOCUMENT_ARNS.length).toBeGreaterThan(0);
+      expect([...new Set(toDocuments.flatMap((s) => s.Resource))].sort()).toEqual([...PREREQUISITE_DOCUMENT_ARNS, PROBE_DOCUMENT_ARN].sort());
+      expect(toInstances).toHaveLength(tiersWithSetup.length);
+      for (const statement of toInstances) {
+        expect(statement.Resource, describeStatement(statement)).toEqual([INSTANCE_ARN]);
+        expect(Object.keys(statement.Condition ?? {}), describeStatement(statement)).toEqual(['StringEquals']);
+      }
+      expect(toInstances.map((s) => s.Condition!.StringEquals)).toEqual(expect.arrayContaining(tiersWithSetup.map((t) => withPrefix('ssm:resourceTag', t.hosts!.tags))));
     });
 
     it("allows sending to instances only when their ssm:resourceTag tags equal one host tier's tags", () => {
@@ -334,7 +397,8 @@ describe('FleetFlow IAM permissions', () => {
   describe('who may change what', () => {
     /** Each mutating action, and exactly the tasks (by handler module) that may call it. */
     const GRANTEES: Array<[string, string[]]> = [
-      ['elasticloadbalancing:DeregisterTargets', ['deploy/take-out-of-traffic.ts']],
+      // Out of traffic for a batch; before terminating what a failed execution launched.
+      ['elasticloadbalancing:DeregisterTargets', ['deploy/take-out-of-traffic.ts', 'compute/terminate-launched.ts']],
       ['elasticloadbalancing:RegisterTargets', ['deploy/return-to-traffic.ts']],
       [
         'ssm:SendCommand',
@@ -344,26 +408,55 @@ describe('FleetFlow IAM permissions', () => {
           ...(hasDrainCommands ? ['deploy/take-out-of-traffic.ts', 'deploy/return-to-traffic.ts'] : []),
           // Tiers no target group checks: the health command, after a batch and, for capacity, before one.
           ...(HEALTH_CHECKED_TIERS.length > 0 ? ['deploy/check-healthy.ts', 'deploy/check-capacity.ts'] : []),
+          // New hosts: the tiers' prerequisites and the probe.
+          'compute/set-up-hosts.ts',
         ],
       ],
-      ['ssm:CancelCommand', ['deploy/check-drained.ts', 'deploy/check-install.ts', 'database/check-migration.ts']],
-      ['ec2:CreateTags', ['deploy/check-install.ts', 'deploy/install-release.ts', ...(TRAFFIC_TIERS.length > 0 ? ['deploy/take-out-of-traffic.ts'] : [])]],
-      ['ec2:DeleteTags', ['deploy/check-install.ts', ...(TRAFFIC_TIERS.length > 0 ? ['deploy/return-to-traffic.ts'] : [])]],
+      ['ssm:CancelCommand', ['deploy/check-drained.ts', 'deploy/check-install.ts', 'database/check-migration.ts', 'compute/check-set-up.ts']],
+      [
+        'ec2:CreateTags',
+        [
+          'deploy/check-install.ts',
+          'deploy/install-release.ts',
+          ...(TRAFFIC_TIERS.length > 0 ? ['deploy/take-out-of-traffic.ts'] : []),
+          // At launch only (ec2:CreateAction RunInstances); why a host was retired; why a launched host was terminated.
+          'compute/launch-hosts.ts',
+          'compute/launch-surge-hosts.ts',
+          'compute/retire-hosts.ts',
+          'compute/terminate-launched.ts',
+        ],
+      ],
+      // The install record; the out-of-traffic marker; the retired record of hosts a surge's rollback brings back.
+      ['ec2:DeleteTags', ['deploy/check-install.ts', ...(TRAFFIC_TIERS.length > 0 ? ['deploy/return-to-traffic.ts'] : []), 'compute/start-hosts.ts']],
+      // New hosts: a compute workflow's, a surge batch's.
+      ['ec2:RunInstances', ['compute/launch-hosts.ts', 'compute/launch-surge-hosts.ts']],
+      ['iam:PassRole', ['compute/launch-hosts.ts', 'compute/launch-surge-hosts.ts']],
+      ['ec2:StopInstances', ['compute/retire-hosts.ts']],
+      // Retired hosts; what a failed execution (or surge batch) launched; the old hosts of a validated surge.
+      ['ec2:TerminateInstances', ['compute/retire-hosts.ts', 'compute/terminate-launched.ts', 'compute/terminate-surged.ts']],
+      // Only a surge's rollback starts hosts: the old ones it stopped.
+      ['ec2:StartInstances', ['compute/start-hosts.ts', 'compute/check-started.ts']],
       ['rds:CreateDBSnapshot', ['database/create-snapshot.ts']],
-      ['rds:AddTagsToResource', ['database/create-snapshot.ts']],
+      ['rds:CreateDBInstance', ['compute/create-database.ts']],
+      // The snapshot's tags; the new instance's tags, given with CreateDBInstance.
+      ['rds:AddTagsToResource', ['database/create-snapshot.ts', 'compute/create-database.ts']],
+      // RDS creates the master user secret it manages (ManageMasterUserPassword) with the caller's permissions.
+      ['secretsmanager:CreateSecret', ['compute/create-database.ts']],
+      ['secretsmanager:TagResource', ['compute/create-database.ts']],
       ['ssm:PutParameter', ['deploy/record-release.ts']],
-      ['dynamodb:PutItem', [DEPLOY]],
-      ['dynamodb:DeleteItem', [DEPLOY]],
+      ['dynamodb:PutItem', [...LOCKING]],
+      ['dynamodb:DeleteItem', [...LOCKING]],
       ['sns:Publish', [DEPLOY]],
-      ['events:PutEvents', [DEPLOY]],
-      ['states:DescribeExecution', [DEPLOY]],
-      // The release window starts a release; a release starts its rollout children, and may stop them.
-      ['states:StartExecution', [DEPLOY, SCHEDULER]],
-      ['states:StopExecution', [DEPLOY]],
+      ['events:PutEvents', [...LOCKING]],
+      ['states:DescribeExecution', [...LOCKING]],
+      ['states:ListExecutions', [...LOCKING]],
+      // The release window starts a release; every locking workflow starts its rollout children, and may stop them.
+      ['states:StartExecution', [...LOCKING, SCHEDULER]],
+      ['states:StopExecution', [...LOCKING]],
       // startExecution.sync:2 follows its children through a rule Step Functions manages in the account.
-      ['events:PutRule', [DEPLOY]],
-      ['events:PutTargets', [DEPLOY]],
-      ['lambda:InvokeFunction', [DEPLOY, ROLLOUT]],
+      ['events:PutRule', [...LOCKING]],
+      ['events:PutTargets', [...LOCKING]],
+      ['lambda:InvokeFunction', [...MACHINES]],
     ];
 
     it.each(GRANTEES)('lets only the expected tasks call %s', (action, grantees) => {
@@ -389,18 +482,33 @@ describe('FleetFlow IAM permissions', () => {
       for (const statement of grants) expect([...statement.Resource].sort(), describeStatement(statement)).toEqual([DB_ARN, SNAPSHOT_ARN].sort());
     });
 
-    it("tags only the environment's snapshots, never the database instance", () => {
-      const grants = allowing(statements, 'rds:AddTagsToResource');
+    // Create Snapshot tags the snapshot it creates; Create Database tags the instance it creates, in the same call
+    // (CreateDBInstance with Tags needs rds:AddTagsToResource on the new instance). Nothing else of RDS is ever tagged:
+    // not an option group, parameter group, subnet group or DB security group.
+    it("tags only the environment's snapshots (Create Snapshot) and its own database instance as Create Database creates it", () => {
+      const tagged = (handler: string) =>
+        allowing(roleStatements(synth.json, roleOf(handler)), 'rds:AddTagsToResource')
+          .flatMap((s) => s.Resource)
+          .sort();
 
-      expect(grants.flatMap((s) => s.Resource)).toEqual([SNAPSHOT_ARN]);
+      expect(tagged('database/create-snapshot.ts')).toEqual([SNAPSHOT_ARN]);
+      expect(tagged('compute/create-database.ts')).toEqual([DB_ARN]);
     });
 
-    it("describes only the environment's database and its snapshots", () => {
+    it("describes only the environment's database and its snapshots (FleetFlow's, and the instance's automated ones)", () => {
+      const automated = SNAPSHOT_ARN.replace(/snapshot:fleetflow-canonical-\*$/, 'snapshot:rds:canonical-db-*');
       for (const action of ['rds:DescribeDBInstances', 'rds:DescribeDBSnapshots']) {
         const resources = allowing(statements, action).flatMap((s) => s.Resource);
         expect(resources.length, action).toBeGreaterThan(0);
-        expect(resources.filter((r) => r !== DB_ARN && r !== SNAPSHOT_ARN), action).toEqual([]);
+        expect(resources.filter((r) => r !== DB_ARN && r !== SNAPSHOT_ARN && r !== automated), action).toEqual([]);
       }
+    });
+
+    it('restores a snapshot only as the missing database of allocate: Create Database alone, onto the environment\'s instance identifier', () => {
+      const restoring = allowing(statements, 'rds:RestoreDBInstanceFromDBSnapshot');
+      expect(restoring.map(describeStatement).every((d) => d.startsWith('CreateDatabaseRole'))).toBe(true);
+      const dbs = restoring.flatMap((s) => s.Resource).filter((r) => /:rds:[^:]*:[^:]*:db:/.test(r));
+      expect(dbs).toEqual([DB_ARN]);
     });
   });
 
@@ -417,11 +525,21 @@ describe('FleetFlow IAM permissions', () => {
       expect(resources.filter((r) => r.includes('*') || r.includes('?')), 'wildcards in the release record grant').toEqual([]);
     });
 
-    it(`lets only Plan Release read parameters (ssm:GetParameter), and only parameter/fleetflow/${canonical.name}/<component>/current and .../next`, () => {
+    it(`lets only the planners read parameters (ssm:GetParameter): Plan Release parameter/fleetflow/${canonical.name}/<component>/current and .../next, the compute planners .../current`, () => {
+      const readers: Record<string, string[]> = {
+        'deploy/plan-release.ts': recordArns('current', 'next'),
+        // The release new hosts get: the recorded one.
+        'compute/plan-allocation.ts': recordArns('current'),
+        'compute/plan-scale-out.ts': recordArns('current'),
+        'compute/plan-replacement.ts': recordArns('current'),
+      };
       const resources = allowing(statements, 'ssm:GetParameter').flatMap((s) => s.Resource);
 
-      expect(namesOf(rolesAllowing(synth.json, 'ssm:GetParameter'))).toEqual(['deploy/plan-release.ts']);
-      expect([...resources].sort()).toEqual(recordArns('current', 'next'));
+      expect(namesOf(rolesAllowing(synth.json, 'ssm:GetParameter'))).toEqual(Object.keys(readers).sort());
+      for (const [handler, arns] of Object.entries(readers)) {
+        const read = allowing(roleStatements(synth.json, roleOf(handler)), 'ssm:GetParameter').flatMap((s) => s.Resource);
+        expect([...read].sort(), handler).toEqual(arns);
+      }
       expect(resources.filter((r) => r.includes('*') || r.includes('?')), 'wildcards in the release record grant').toEqual([]);
     });
 
@@ -460,7 +578,7 @@ describe('FleetFlow IAM permissions', () => {
   describe('state machines', () => {
     let deployStatements: PolicyStatement[];
     /** The handler modules each state machine's definition invokes, by the label of its machine. */
-    let invokedModules: Map<(typeof MACHINES)[number], Set<string>>;
+    let invokedModules: Map<Machine, Set<string>>;
 
     beforeAll(() => {
       deployStatements = roleStatements(synth.json, machineRoleId(DEPLOY));
@@ -473,61 +591,85 @@ describe('FleetFlow IAM permissions', () => {
       invokedModules = new Map(MACHINES.map((machine) => [machine, modulesOf(MACHINE_NAMES[machine])]));
     });
 
-    it('are the deploy and rollout workflows of the environment, each with its own role', () => {
+    it('are the deploy, allocate, scale-out, replace and rollout workflows of the environment, each with its own role', () => {
       const roles = MACHINES.map((machine) => machineRoleId(machine));
 
       expect([...stateMachines(synth.json).keys()].sort()).toEqual(Object.values(MACHINE_NAMES).sort());
       expect(new Set(roles).size).toBe(MACHINES.length);
     });
 
-    it('may PutItem, GetItem and DeleteItem on the lock table, from the deploy state machine only', () => {
+    it('may PutItem, GetItem and DeleteItem on the lock table, from the locking state machines only (deploy, allocate, scale-out, replace)', () => {
       const lockArn = expectedArn('dynamodb', `table/\${${resourceOfType(synth.json, 'AWS::DynamoDB::Table', 'LockTable')}}`);
-      const onLock = statements.filter((s) => s.Action.some((a) => a.toLowerCase().startsWith('dynamodb:')) && s.Resource.includes(lockArn));
+      const onLock = statements.filter((s) => s.Action.some((a) => a.toLowerCase().startsWith('dynamodb:')) && s.Resource.some((r) => r.includes('LockTable')));
 
       expect([...new Set(onLock.flatMap((s) => s.Action))].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
-      expect(namesOf([...new Set(onLock.map((s) => s.source))].flatMap((source) => rolesOfPolicy(source)))).toEqual([DEPLOY]);
+      expect(namesOf([...new Set(onLock.map((s) => s.source))].flatMap((source) => rolesOfPolicy(source)))).toEqual([...LOCKING].sort());
       for (const statement of onLock) expect(statement.Resource, describeStatement(statement)).toEqual([lockArn]);
+      // Each of them holds all three: take the lock, read who holds it, release it.
+      for (const machine of LOCKING) {
+        const own = roleStatements(synth.json, machineRoleId(machine)).filter((s) => s.Resource.includes(lockArn));
+        expect([...new Set(own.flatMap((s) => s.Action))].sort(), machine).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+      }
     });
 
-    it('writes the plan table only from the planners and reads it only to plan a rollback or load a batch', () => {
+    it('writes the plan table only from the planners (and Store New Hosts) and reads it only to plan a rollback or load a batch', () => {
       const planArn = `\${${resourceOfType(synth.json, 'AWS::DynamoDB::Table', 'PlanTable')}.Arn}`;
       const dynamo = statements.filter((s) => s.Action.some((a) => a.toLowerCase().startsWith('dynamodb:')));
       const onPlan = dynamo.filter((s) => !s.Resource.some((r) => r.includes('LockTable')));
 
       for (const statement of onPlan) expect(statement.Resource, describeStatement(statement)).toEqual([planArn]);
-      expect(namesOf(rolesAllowing(synth.json, 'dynamodb:BatchWriteItem')).sort()).toEqual(['deploy/plan-release.ts', 'deploy/plan-rollback.ts']);
+      expect(namesOf(rolesAllowing(synth.json, 'dynamodb:BatchWriteItem')).sort()).toEqual(
+        ['deploy/plan-release.ts', 'deploy/plan-rollback.ts', 'compute/plan-replacement.ts', 'compute/store-new-hosts.ts'].sort(),
+      );
       expect(namesOf(rolesAllowing(synth.json, 'dynamodb:BatchGetItem'))).toEqual(['deploy/plan-rollback.ts']);
-      expect(namesOf(rolesAllowing(synth.json, 'dynamodb:GetItem')).sort()).toEqual(['deploy/load-batch.ts', DEPLOY].sort());
+      // Reading the lock (the state machines) is checked above.
+      expect(namesOf(rolesAllowing(synth.json, 'dynamodb:GetItem')).sort()).toEqual(['deploy/load-batch.ts', ...LOCKING].sort());
       expect([...new Set(dynamo.flatMap((s) => s.Action))].sort()).toEqual(
         ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
       );
     });
 
-    it(`may describe only executions of fleetflow-${canonical.name}-deploy (the lock holder) and of its rollout children, never "*"`, () => {
+    /** The rollout state machine's name, as the template takes it out of its ARN (arn:partition:states:region:account:stateMachine:NAME). */
+    const rolloutChildren = () => {
       const rolloutId = stateMachineId(synth.json, MACHINE_NAMES[ROLLOUT]);
-      // The rollout state machine's name, as the template takes it out of its ARN (arn:partition:states:region:account:stateMachine:NAME).
       const rolloutName = JSON.stringify({ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: rolloutId }] }] });
+      return expectedArn('states', `execution:${rolloutName}*`);
+    };
 
-      expect(namesOf(rolesAllowing(synth.json, 'states:DescribeExecution'))).toEqual([DEPLOY]);
-      expect(
-        allowing(statements, 'states:DescribeExecution')
-          .flatMap((s) => s.Resource)
-          .sort(),
-      ).toEqual([expectedArn('states', `execution:${MACHINE_NAMES[DEPLOY]}:*`), expectedArn('states', `execution:${rolloutName}*`)].sort());
-      // Stopping is for its own children only: never the lock holder, never another workflow.
-      expect(allowing(statements, 'states:StopExecution').flatMap((s) => s.Resource)).toEqual([expectedArn('states', `execution:${rolloutName}*`)]);
+    it.each(LOCKING)(
+      `%s may describe only executions of the environment's four locking workflows (the lock holder) and of its rollout children, never "*"`,
+      (machine) => {
+        const own = roleStatements(synth.json, machineRoleId(machine));
+
+        expect(LOCK_HOLDER_ARNS).toHaveLength(4);
+        expect(
+          allowing(own, 'states:DescribeExecution')
+            .flatMap((s) => s.Resource)
+            .sort(),
+        ).toEqual([...LOCK_HOLDER_ARNS, rolloutChildren()].sort());
+        // Stopping is for its own children only: never the lock holder, never another workflow.
+        expect(allowing(own, 'states:StopExecution').flatMap((s) => s.Resource)).toEqual([rolloutChildren()]);
+      },
+    );
+
+    it('lets no other role describe or stop executions', () => {
+      expect(namesOf(rolesAllowing(synth.json, 'states:DescribeExecution'))).toEqual([...LOCKING].sort());
+      expect(namesOf(rolesAllowing(synth.json, 'states:StopExecution'))).toEqual([...LOCKING].sort());
     });
 
-    it(`may list the executions of fleetflow-${canonical.name}-deploy only (is another release running, before a malformed lock is taken over)`, () => {
-      expect(namesOf(rolesAllowing(synth.json, 'states:ListExecutions'))).toEqual([DEPLOY]);
-      expect(allowing(statements, 'states:ListExecutions').flatMap((s) => s.Resource)).toEqual([expectedArn('states', `stateMachine:${MACHINE_NAMES[DEPLOY]}`)]);
+    it.each(LOCKING)('%s may list the executions of its own state machine only (is another one running, before a malformed lock is taken over)', (machine) => {
+      expect(allowing(roleStatements(synth.json, machineRoleId(machine)), 'states:ListExecutions').flatMap((s) => s.Resource)).toEqual([
+        expectedArn('states', `stateMachine:${MACHINE_NAMES[machine]}`),
+      ]);
+      expect(namesOf(rolesAllowing(synth.json, 'states:ListExecutions'))).toEqual([...LOCKING].sort());
     });
 
-    it('starts only the rollout state machine from a release, and only the deploy state machine from a release window', () => {
+    it('starts only the rollout state machine from a workflow, and only the deploy state machine from a release window', () => {
       const startable = (roleId: string) => allowing(roleStatements(synth.json, roleId), 'states:StartExecution').flatMap((s) => s.Resource);
       const schedulerRoles = rolesAllowing(synth.json, 'states:StartExecution').filter(assumedByScheduler);
 
-      expect(startable(machineRoleId(DEPLOY))).toEqual([`\${${stateMachineId(synth.json, MACHINE_NAMES[ROLLOUT])}}`]);
+      for (const machine of LOCKING) expect(startable(machineRoleId(machine)), machine).toEqual([`\${${stateMachineId(synth.json, MACHINE_NAMES[ROLLOUT])}}`]);
+      expect(startable(machineRoleId(ROLLOUT))).toEqual([]);
       expect(schedulerRoles.length).toBeGreaterThan(0);
       for (const roleId of schedulerRoles) expect(startable(roleId), roleId).toEqual([`\${${stateMachineId(synth.json, MACHINE_NAMES[DEPLOY])}}`]);
     });
@@ -536,7 +678,9 @@ describe('FleetFlow IAM permissions', () => {
       const rule = expectedArn('events', 'rule/StepFunctionsGetEventsForStepFunctionsExecutionRule');
 
       for (const action of ['events:PutRule', 'events:PutTargets', 'events:DescribeRule']) {
-        expect(allowing(statements, action).flatMap((s) => s.Resource), action).toEqual([rule]);
+        const grants = allowing(statements, action);
+        expect(grants.length, action).toBeGreaterThan(0);
+        for (const statement of grants) expect(statement.Resource, `${action}: ${describeStatement(statement)}`).toEqual([rule]);
       }
     });
 
@@ -544,7 +688,9 @@ describe('FleetFlow IAM permissions', () => {
       const topicId = onlyResourceOfType(synth.json, 'AWS::SNS::Topic');
 
       expect(allowing(statements, 'sns:Publish').flatMap((s) => s.Resource)).toEqual([`\${${topicId}}`]);
-      expect(allowing(statements, 'events:PutEvents').flatMap((s) => s.Resource)).toEqual([expectedArn('events', 'event-bus/default')]);
+      const putEvents = allowing(statements, 'events:PutEvents');
+      expect(putEvents).toHaveLength(LOCKING.length);
+      for (const statement of putEvents) expect(statement.Resource, describeStatement(statement)).toEqual([expectedArn('events', 'event-bus/default')]);
     });
 
     // The topic is encrypted with a customer managed key; a publisher needs kms:GenerateDataKey and
@@ -630,11 +776,31 @@ describe('FleetFlow IAM permissions', () => {
       tagGrants('ec2:DeleteTags', 'check-install', hostTiers, INSTALL_SENT_TAGS);
     });
 
+    it(`lets only Retire Hosts and Terminate Launched write why a host was retired (${RETIRED_TAGS.join(', ')}), only on the tier's hosts`, () => {
+      tagGrants('ec2:CreateTags', 'compute/retire-hosts.ts', hostTiers, RETIRED_TAGS);
+      tagGrants('ec2:CreateTags', 'compute/terminate-launched.ts', hostTiers, RETIRED_TAGS);
+    });
+
+    it(`lets Start Hosts remove only the retired record (${RETIRED_TAGS.join(', ')}) of the hosts a surge's rollback brings back, only on the tier's hosts`, () => {
+      tagGrants('ec2:DeleteTags', 'compute/start-hosts.ts', hostTiers, RETIRED_TAGS);
+    });
+
+    it.each(['compute/launch-hosts.ts', 'compute/launch-surge-hosts.ts'])('lets %s tag only as part of RunInstances (ec2:CreateAction), the instances and volumes it launches', (launcher) => {
+      const grants = allowing(roleStatements(synth.json, roleOf(launcher)), 'ec2:CreateTags');
+
+      expect(grants).toHaveLength(1);
+      expect([...grants[0]!.Resource].sort()).toEqual([INSTANCE_ARN, expectedArn('ec2', 'volume/*')].sort());
+      expect(grants[0]!.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances' } });
+    });
+
     it('grants no other tag writes: every ec2:CreateTags and ec2:DeleteTags statement is one of those', () => {
       const writes = (action: string) => allowing(statements, action).length;
 
-      expect(writes('ec2:CreateTags')).toBe(2 * hostTiers.length + TRAFFIC_TIERS.length);
-      expect(writes('ec2:DeleteTags')).toBe(hostTiers.length + TRAFFIC_TIERS.length);
+      // Check Install and Install Release per tier, Take Out Of Traffic per traffic tier, Retire Hosts and Terminate Launched per tier,
+      // Launch Hosts and Launch Surge Hosts once each.
+      expect(writes('ec2:CreateTags')).toBe(4 * hostTiers.length + TRAFFIC_TIERS.length + 2);
+      // Check Install and Start Hosts per tier, Return To Traffic per traffic tier.
+      expect(writes('ec2:DeleteTags')).toBe(2 * hostTiers.length + TRAFFIC_TIERS.length);
     });
   });
 

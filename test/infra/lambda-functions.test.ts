@@ -3,7 +3,11 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaFunctions, synthesizeCanonical, type SynthesizedCanonical } from './support';
 
-/** One function per kind of workflow task: the rolling release, the database step, validation, rollback and record. */
+/**
+ * One function per kind of workflow task: the rolling release, the database step, validation, rollback and record;
+ * the compute workflows' (allocate, scale out, replace): plans, launch, readiness, setup, retirement, cleanup, database
+ * creation; and a surge release's.
+ */
 const TASK_HANDLERS = [
   'deploy/plan-release.ts',
   'deploy/check-capacity.ts',
@@ -24,6 +28,27 @@ const TASK_HANDLERS = [
   'database/check-migration.ts',
   'validation/preflight.ts',
   'validation/check-bake.ts',
+  'compute/plan-allocation.ts',
+  'compute/plan-scale-out.ts',
+  'compute/plan-replacement.ts',
+  'compute/launch-hosts.ts',
+  'compute/check-hosts-ready.ts',
+  'compute/verify-dependencies.ts',
+  'compute/store-new-hosts.ts',
+  'compute/terminate-launched.ts',
+  'compute/create-database.ts',
+  'compute/check-database-created.ts',
+  'compute/set-up-hosts.ts',
+  'compute/check-set-up.ts',
+  'compute/retire-hosts.ts',
+  'compute/check-retired.ts',
+  // Surge releases: a batch's new hosts, its old ones restarted by a rollback, and terminated once the release is recorded.
+  'compute/launch-surge-hosts.ts',
+  'compute/check-surge-hosts-ready.ts',
+  'compute/load-surge-batch.ts',
+  'compute/start-hosts.ts',
+  'compute/check-started.ts',
+  'compute/terminate-surged.ts',
 ];
 
 /** Oldest Node.js Lambda runtime we accept: 24 is the current LTS runtime. */
@@ -42,7 +67,7 @@ describe('FleetFlow Lambda functions', () => {
     const handlers = lambdaFunctions(synth.json).map((f) => f.handler);
 
     // Assess
-    expect(TASK_HANDLERS).toHaveLength(19);
+    expect(TASK_HANDLERS).toHaveLength(39);
     expect([...handlers].sort()).toEqual([...TASK_HANDLERS].sort());
     synth.template.resourceCountIs('AWS::Lambda::Function', TASK_HANDLERS.length);
     expect(new Set(handlers).size).toBe(handlers.length);

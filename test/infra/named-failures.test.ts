@@ -1,5 +1,6 @@
 /**
- * Every failure named (issue 7, class 3): an execution of either workflow ends SUCCEEDED, or
+ * Every failure named (issue 7, class 3): an execution of any workflow of the stack (deploy,
+ * allocate, scale-out, replace, and their rollout child) ends SUCCEEDED, or
  * FAILED with one of FleetFlow's error names, never with a raw SDK or runtime name
  * (TypeError, Lambda.Unknown, States.Timeout, ThrottlingException, ...).
  *
@@ -23,6 +24,13 @@ import { canonicalEnvironment, synthesizeCanonical, type SynthesizedCanonical } 
 const canonical = canonicalEnvironment();
 const DEPLOY = `fleetflow-${canonical.name}-deploy`;
 const ROLLOUT = `fleetflow-${canonical.name}-rollout`;
+const ALLOCATE = `fleetflow-${canonical.name}-allocate`;
+const SCALE_OUT = `fleetflow-${canonical.name}-scale-out`;
+const REPLACE = `fleetflow-${canonical.name}-replace`;
+/** The compute workflows: each provisions tiers (and replace retires hosts) through the rollout child. */
+const COMPUTE = [ALLOCATE, SCALE_OUT, REPLACE];
+/** Every state machine of the stack: each is walked, path by path, to every Fail state. */
+const MACHINES = [DEPLOY, ROLLOUT, ...COMPUTE];
 
 /** The names the workflows themselves give failures (Pass states and the approval's rejection). */
 const WORKFLOW_NAMES = ['ApprovalRejectedError', 'ApprovalTimeoutError', 'EnvironmentLockedError', 'LockCorruptError', 'ReleaseNotRecordedError', 'UnexpectedTaskError'];
@@ -42,16 +50,49 @@ interface Retrier {
   MaxAttempts?: number;
 }
 
-/** Error objects (paths such as $.failure) whose Error may be a raw name. */
-type Raw = ReadonlySet<string>;
-
-function without(raw: Raw, path: string): Set<string> {
-  if (path === '$') return new Set();
-  return new Set([...raw].filter((p) => p !== path && !p.startsWith(`${path}.`)));
+/**
+ * What the walk knows of the error objects in the state on one path: those whose Error may be
+ * a raw name (`raw`), and those whose Error is known to be one of FleetFlow's (`named`: written
+ * by a catcher of FleetFlow's names only, a Pass that sets a FleetFlow name, a Choice rule that
+ * lets only FleetFlow names through, or a copy of such an object). Any other path is neither.
+ */
+interface Flow {
+  readonly raw: ReadonlySet<string>;
+  readonly named: ReadonlySet<string>;
 }
 
-function withRaw(raw: Raw, path: string): Set<string> {
-  return new Set([...raw, path]);
+const EMPTY: Flow = { raw: new Set(), named: new Set() };
+const within = (p: string, path: string) => path === '$' || p === path || p.startsWith(`${path}.`);
+
+/** The state after `path` is written: nothing is known any more of what was there, nor of an object it is part of. */
+function cleared(flow: Flow, path: string): { raw: Set<string>; named: Set<string> } {
+  return {
+    raw: new Set([...flow.raw].filter((p) => !within(p, path))),
+    named: new Set([...flow.named].filter((p) => !within(p, path) && !within(path, p))),
+  };
+}
+
+function withRaw(flow: Flow, path: string): Flow {
+  const out = cleared(flow, path);
+  out.raw.add(path);
+  return out;
+}
+
+function withNamed(flow: Flow, path: string): Flow {
+  const out = cleared(flow, path);
+  out.named.add(path);
+  return out;
+}
+
+/** Whether the error object at `path` (or one that holds it) may be raw. */
+function isRaw(flow: Flow, path: string): boolean {
+  return [...flow.raw].some((p) => p === path || path.startsWith(`${p}.`));
+}
+
+/** The state paths a Pass parameter's value reads (a path, or the paths inside an intrinsic function). */
+function pathsIn(expression: string): string[] {
+  // Not the context object ($$.Execution.Name, ...): only the state itself holds error objects.
+  return expression.match(/(?<!\$)\$(?!\$)(?:\.[A-Za-z0-9_]+)*/g) ?? [];
 }
 
 /** What a Choice rule lets through when it holds: an error object it only lets through named. */
@@ -72,28 +113,52 @@ interface Analysis {
   readonly violations: string[];
   /** What may leave this scope as a raw error (uncaught), for the enclosing Map or Parallel. */
   readonly escapes: string[];
-  /** Every Fail state reached. */
+  /** Every Fail state reached, in this scope or any Map or Parallel nested in it. */
   readonly fails: Set<string>;
 }
 
-/** Follows every path of a `States` scope from its start, with the error objects that may be raw on entry. */
-function analyse(scope: AslDefinition, entry: Raw, where: string): Analysis {
+/** The state after a Pass: what it writes at its ResultPath, named, raw, or neither. */
+function afterPass(state: AslState, flow: Flow): Flow {
+  const resultPath = state.ResultPath === undefined ? '$' : (state.ResultPath as string | null);
+  const value = (state.Parameters ?? state.Result) as Record<string, unknown> | undefined;
+  if (resultPath === null || value === undefined) return flow;
+  let out: Flow = cleared(flow, resultPath);
+  if (typeof value !== 'object' || value === null) return out;
+  const at = (field: string) => (resultPath === '$' ? `$.${field}` : `${resultPath}.${field}`);
+  // Fields first: a copy of an error object keeps what is known of it; anything computed from a raw one may be raw.
+  for (const [field, expression] of Object.entries(value)) {
+    if (!field.endsWith('.$') || typeof expression !== 'string') continue;
+    const target = at(field.slice(0, -2));
+    if (flow.named.has(expression)) out = withNamed(out, target);
+    else if (pathsIn(expression).some((p) => isRaw(flow, p) || [...flow.raw].some((r) => r.startsWith(`${p}.`)))) out = withRaw(out, target);
+  }
+  // The object written itself, when it is an error: named only by a FleetFlow name, or by a copy of a named object's Error.
+  if ('Error' in value) out = NAMES.has(String(value.Error)) ? withNamed(out, resultPath) : withRaw(out, resultPath);
+  if ('Error.$' in value) {
+    const copied = value['Error.$'];
+    const source = typeof copied === 'string' && copied.endsWith('.Error') ? copied.slice(0, -'.Error'.length) : undefined;
+    out = source !== undefined && flow.named.has(source) ? withNamed(out, resultPath) : withRaw(out, resultPath);
+  }
+  return out;
+}
+
+/** Follows every path of a `States` scope from its start, with what is known of the error objects on entry. */
+function analyse(scope: AslDefinition, entry: Flow, where: string): Analysis {
   const violations: string[] = [];
   const escapes: string[] = [];
   const fails = new Set<string>();
   const seen = new Map<string, Set<string>>();
-  const queue: Array<[string, Raw]> = [[scope.StartAt, entry]];
-  const visit = (name: string, raw: Raw) => queue.push([name, raw]);
-  const nested = new Map<string, Analysis[]>();
+  const queue: Array<[string, Flow]> = [[scope.StartAt, entry]];
+  const visit = (name: string, flow: Flow) => queue.push([name, flow]);
 
   while (queue.length > 0) {
-    const [name, raw] = queue.pop()!;
+    const [name, flow] = queue.pop()!;
     const state = scope.States[name];
     if (!state) {
       violations.push(`${where}${name}: no such state`);
       continue;
     }
-    const key = [...raw].sort().join('|');
+    const key = `${[...flow.raw].sort().join('|')}#${[...flow.named].sort().join('|')}`;
     const keys = seen.get(name) ?? new Set<string>();
     if (keys.has(key)) continue;
     keys.add(key);
@@ -106,7 +171,7 @@ function analyse(scope: AslDefinition, entry: Raw, where: string): Analysis {
           if (!NAMES.has(state.Error)) violations.push(`${where}${name}: fails with ${state.Error}`);
         } else if (typeof state.ErrorPath === 'string' && state.ErrorPath.endsWith('.Error')) {
           const object = state.ErrorPath.slice(0, -'.Error'.length);
-          if (raw.has(object)) violations.push(`${where}${name}: fails with ${state.ErrorPath}, which may hold a raw error on some path`);
+          if (isRaw(flow, object)) violations.push(`${where}${name}: fails with ${state.ErrorPath}, which may hold a raw error on some path`);
         } else {
           violations.push(`${where}${name}: fails with no error name it can check (${JSON.stringify(state.ErrorPath)})`);
         }
@@ -115,56 +180,44 @@ function analyse(scope: AslDefinition, entry: Raw, where: string): Analysis {
       case 'Succeed':
         break;
       case 'Wait':
-        if (typeof state.Next === 'string') visit(state.Next, raw);
+        if (typeof state.Next === 'string') visit(state.Next, flow);
         break;
       case 'Choice': {
         for (const rule of (state.Choices as Array<Record<string, unknown> & { Next: string }>) ?? []) {
           const named = namedBy(rule);
-          visit(rule.Next, named ? without(raw, named) : raw);
+          visit(rule.Next, named ? withNamed(flow, named) : flow);
         }
-        if (typeof state.Default === 'string') visit(state.Default, raw);
+        if (typeof state.Default === 'string') visit(state.Default, flow);
         break;
       }
-      case 'Pass': {
-        const resultPath = state.ResultPath === undefined ? '$' : (state.ResultPath as string | null);
-        const value = (state.Parameters ?? state.Result) as Record<string, unknown> | undefined;
-        let out: Set<string> = new Set(raw);
-        if (resultPath !== null && value !== undefined) {
-          out = without(raw, resultPath);
-          if (typeof value === 'object' && value !== null) {
-            if ('Error.$' in value || ('Error' in value && !NAMES.has(String(value.Error)))) out.add(resultPath);
-            // A new state that copies an error object over keeps it raw.
-            for (const [field, path] of Object.entries(value)) {
-              if (field.endsWith('.$') && typeof path === 'string' && raw.has(path)) out.add(`${resultPath === '$' ? '$' : resultPath}.${field.slice(0, -2)}`);
-            }
-          }
-        }
-        if (typeof state.Next === 'string') visit(state.Next, out);
+      case 'Pass':
+        if (typeof state.Next === 'string') visit(state.Next, afterPass(state, flow));
         break;
-      }
       case 'Task':
       case 'Map':
       case 'Parallel': {
         const inner: Analysis[] = [];
         if (state.Type === 'Map') {
           const processor = (state.ItemProcessor ?? state.Iterator) as AslDefinition;
-          inner.push(analyse(processor, state.ItemSelector ? new Set() : raw, `${where}${name} ▸ `));
+          inner.push(analyse(processor, state.ItemSelector ? EMPTY : flow, `${where}${name} ▸ `));
         }
-        for (const branch of state.Branches ?? []) inner.push(analyse(branch, raw, `${where}${name} ▸ `));
-        nested.set(name, inner);
-        for (const analysis of inner) violations.push(...analysis.violations);
+        for (const branch of state.Branches ?? []) inner.push(analyse(branch, flow, `${where}${name} ▸ `));
+        for (const analysis of inner) {
+          violations.push(...analysis.violations);
+          for (const fail of analysis.fails) fails.add(fail);
+        }
 
         const resultPath = state.ResultPath === undefined ? '$' : (state.ResultPath as string | null);
-        if (typeof state.Next === 'string') visit(state.Next, resultPath === null ? raw : without(raw, resultPath));
+        if (typeof state.Next === 'string') visit(state.Next, resultPath === null ? flow : cleared(flow, resultPath));
         const catchers = (state.Catch as Catcher[] | undefined) ?? [];
         for (const catcher of catchers) {
           const path = catcher.ResultPath === undefined ? '$' : catcher.ResultPath;
           if (path === null) {
-            visit(catcher.Next, raw);
+            visit(catcher.Next, flow);
             continue;
           }
           const named = catcher.ErrorEquals.every((error) => NAMES.has(error));
-          visit(catcher.Next, named ? without(raw, path) : withRaw(without(raw, path), path));
+          visit(catcher.Next, named ? withNamed(flow, path) : withRaw(flow, path));
         }
         if (!catchers.some((c) => c.ErrorEquals.includes('States.ALL'))) {
           if (state.Type === 'Task') escapes.push(`${where}${name}: a Task without a States.ALL catcher`);
@@ -216,23 +269,42 @@ describe('every failure named', () => {
     }
   });
 
-  it.each([DEPLOY, ROLLOUT])('%s: every Fail state fails with a FleetFlow name, on every path to it, and no error leaves it uncaught', (name) => {
-    const analysis = analyse(machine(name).definition, new Set(), '');
+  it('walks every state machine of the stack: deploy, allocate, scale-out, replace and the rollout child', () => {
+    expect([...machines.keys()].sort()).toEqual([...MACHINES].sort());
+  });
+
+  it.each(MACHINES)('%s: every Fail state fails with a FleetFlow name, on every path to it, and no error leaves it uncaught', (name) => {
+    const analysis = analyse(machine(name).definition, EMPTY, '');
+    const failStates = allStates(machine(name).definition).filter(({ state: s }) => s.Type === 'Fail').map(({ name: n }) => n);
 
     expect(analysis.violations).toEqual([]);
     expect(analysis.escapes, 'errors that may end the execution as they came').toEqual([]);
     expect(analysis.fails.size).toBeGreaterThan(0);
+    // Every Fail state of the definition, at any depth, is reached by the walk, so none goes unchecked.
+    expect([...analysis.fails].sort()).toEqual([...failStates].sort());
   });
 
-  it("names each failure where it happens: no Map iteration or Parallel branch lets a raw error out (Run Release's own catch is only a backstop)", () => {
-    const nested = [DEPLOY, ROLLOUT].flatMap((m) =>
+  it("names each failure where it happens: no Map iteration or Parallel branch lets a raw error out (Run Release's and the stages' own catches are only a backstop)", () => {
+    const nested = MACHINES.flatMap((m) =>
       allStates(machine(m).definition).flatMap(({ name, state: s }) =>
         [s.ItemProcessor, s.Iterator, ...(s.Branches ?? [])].filter(Boolean).map((scope) => ({ name: `${m}: ${name}`, scope: scope as AslDefinition })),
       ),
     );
 
-    expect(nested.map(({ name }) => name)).toEqual(expect.arrayContaining([`${DEPLOY}: Run Release`, `${DEPLOY}: Roll Tiers`, `${DEPLOY}: Revert Roll Segments`]));
-    for (const { name, scope } of nested) expect(analyse(scope, new Set(), `${name} ▸ `).escapes, name).toEqual([]);
+    expect(nested.map(({ name }) => name)).toEqual(
+      expect.arrayContaining([
+        `${DEPLOY}: Run Release`,
+        `${DEPLOY}: Roll Tiers`,
+        `${DEPLOY}: Revert Roll Segments`,
+        ...COMPUTE.flatMap((m) => [`${m}: Create Database Stage`, `${m}: Provision`, `${m}: Provision Tiers`, `${m}: Provision Roll Segments`]),
+        `${REPLACE}: Retire Replaced`,
+        `${REPLACE}: Retire Roll Tiers`,
+        `${REPLACE}: Retire Lost`,
+        `${REPLACE}: Retire Lost Roll Segments`,
+      ]),
+    );
+    // Every task inside a Map iteration or a Parallel branch catches its own errors: the cause then names the state that failed, not the stage around it.
+    expect(nested.flatMap(({ name, scope }) => analyse(scope, EMPTY, `${name} ▸ `).escapes)).toEqual([]);
   });
 
   it('the check itself sees a raw error: a Fail reached from a States.ALL catch without a naming Pass is a violation', () => {
@@ -243,14 +315,44 @@ describe('every failure named', () => {
         F: { Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' },
       },
     };
-    expect(analyse(definition, new Set(), '').violations).toEqual(['F: fails with $.failure.Error, which may hold a raw error on some path']);
+    expect(analyse(definition, EMPTY, '').violations).toEqual(['F: fails with $.failure.Error, which may hold a raw error on some path']);
     const uncaught: AslDefinition = { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'arn:aws:lambda:x', End: true } } };
-    expect(analyse(uncaught, new Set(), '').escapes).toEqual(['T: a Task without a States.ALL catcher']);
+    expect(analyse(uncaught, EMPTY, '').escapes).toEqual(['T: a Task without a States.ALL catcher']);
+  });
+
+  it("the check itself follows a copied error: a copy of a named error stays named, a copy of a raw one (or of what was parsed out of one) stays raw", () => {
+    const named = [...NAMES];
+    const copying = (catchers: Catcher[], copy: Record<string, unknown>): AslDefinition => ({
+      StartAt: 'T',
+      States: {
+        T: { Type: 'Task', Resource: 'arn:aws:lambda:x', End: true, Catch: catchers },
+        Copy: { Type: 'Pass', Parameters: copy, ResultPath: '$.failure', Next: 'F' },
+        F: { Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' },
+      },
+    });
+    const copyFailure = { 'Error.$': '$.failure.Error', 'Cause.$': "States.Format('{} (and more)', $.failure.Cause)" };
+    // Caught by FleetFlow's names only: named, and so is its copy (the compute workflows' "Describe Clean Up Failure").
+    expect(analyse(copying([{ ErrorEquals: named, ResultPath: '$.failure', Next: 'Copy' }], copyFailure), EMPTY, '').violations).toEqual([]);
+    // Caught by States.ALL: raw, and so is its copy.
+    expect(analyse(copying([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Copy' }], copyFailure), EMPTY, '').violations).toEqual([
+      'F: fails with $.failure.Error, which may hold a raw error on some path',
+    ]);
+    // An error read out of a raw cause (a child's failure) is raw until a Choice lets only FleetFlow's names through.
+    const parsed: AslDefinition = {
+      StartAt: 'T',
+      States: {
+        T: { Type: 'Task', Resource: 'arn:aws:lambda:x', End: true, Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Parse' }] },
+        Parse: { Type: 'Pass', Parameters: { 'detail.$': 'States.StringToJson($.failure.Cause)' }, ResultPath: '$.child', Next: 'Take' },
+        Take: { Type: 'Pass', Parameters: { 'Error.$': '$.child.detail.Error', 'Cause.$': '$.child.detail.Cause' }, ResultPath: '$.failure', Next: 'F' },
+        F: { Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' },
+      },
+    };
+    expect(analyse(parsed, EMPTY, '').violations).toEqual(['F: fails with $.failure.Error, which may hold a raw error on some path']);
   });
 
   it('names the state, the original error and, in a batch, the tier and its hosts when it renames an error, then goes where the named errors go', () => {
     let renames = 0;
-    for (const m of [DEPLOY, ROLLOUT]) {
+    for (const m of MACHINES) {
       for (const { name, state: task, scope } of allStates(machine(m).definition)) {
         const catchers = (task.Catch as Catcher[] | undefined) ?? [];
         const all = catchers.find((c) => c.ErrorEquals.includes('States.ALL'));
@@ -271,9 +373,14 @@ describe('every failure named', () => {
           expect(cause, `${m}: ${name}: the batch's hosts`).toContain('$.batch.label');
           expect(cause, `${m}: ${name}: the tier`).toContain('$.tier.name');
         }
+        // A compute workflow's tier task names the tier it was provisioning.
+        if (COMPUTE.includes(m) && scope !== machine(m).definition && scope.States['Tier Provisioning Failed']) {
+          expect(cause, `${m}: ${name}: the tier`).toContain('provisioning tier {}');
+          expect(cause, `${m}: ${name}: the tier`).toContain('$.tier.spec.name');
+        }
       }
     }
-    expect(renames).toBeGreaterThan(30);
+    expect(renames).toBeGreaterThan(60);
     // Every Lambda task of the rollout names its failures so (it runs nothing else).
     const rolloutTasks = allStates(machine(ROLLOUT).definition).filter(({ state: s }) => s.Type === 'Task');
     for (const { name, state: task, scope } of rolloutTasks) {
@@ -283,12 +390,29 @@ describe('every failure named', () => {
         expect((scope.States[all.Next]!.Parameters as Record<string, unknown>).Error, name).toBe('RollbackFailedError');
         continue;
       }
+      // Putting retiring hosts back into traffic and waiting for their health (on their own or in a surge batch), or terminating a
+      // failed surge batch's new hosts:
+      // whether or not that works, the batch fails with the (named) error that made it do so.
+      const keepsTheError: Record<string, string> = {
+        'Return Retiring Hosts': 'Retire Failed',
+        'Check Returned Hosts': 'Retire Failed',
+        'Surge Return Retiring Hosts': 'Surge Retire Failed',
+        'Surge Check Returned Hosts': 'Surge Retire Failed',
+        'Terminate Surge Hosts': 'Surge Batch Failed',
+        'Check Surge Termination': 'Surge Batch Failed',
+      };
+      if (name in keepsTheError) {
+        const fail = keepsTheError[name]!;
+        expect(task.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: fail, ResultPath: null }]);
+        expect(scope.States[fail], name).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
+        continue;
+      }
       expect((scope.States[all.Next]!.Parameters as Record<string, unknown>).Error, name).toBe('UnexpectedTaskError');
     }
   });
 
   it("retries unexpected errors on idempotent tasks, Record Release and Plan Rollback among them, and never FleetFlow's own", () => {
-    for (const m of [DEPLOY, ROLLOUT]) {
+    for (const m of MACHINES) {
       for (const { name, state: task } of allStates(machine(m).definition)) {
         const retriers = (task.Retry as Retrier[] | undefined) ?? [];
         const all = retriers.findIndex((r) => r.ErrorEquals.includes('States.ALL'));
@@ -306,12 +430,26 @@ describe('every failure named', () => {
       [DEPLOY, 'Plan Rollback'],
       [DEPLOY, 'Plan Release'],
       [ROLLOUT, 'Check Install'],
+      [ROLLOUT, 'Retire Hosts'],
+      [ROLLOUT, 'Check Set Up'],
+      [ROLLOUT, 'Launch Surge Hosts'],
+      [ROLLOUT, 'Start Retired Hosts'],
+      [DEPLOY, 'Terminate Surged Hosts'],
+      ...COMPUTE.flatMap((m) => [
+        [m, 'Launch Hosts'],
+        [m, 'Store New Hosts'],
+        [m, 'Clean Up Launched'],
+        [m, 'Create Database'],
+      ]),
+      [ALLOCATE, 'Plan Allocate'],
+      [SCALE_OUT, 'Plan Scale Out'],
+      [REPLACE, 'Plan Replace'],
     ] as const) {
       const retriers = (state(m, name).state.Retry as Retrier[]) ?? [];
       expect(retriers.some((r) => r.ErrorEquals.includes('States.ALL') && (r.MaxAttempts ?? 3) >= 1), `${name} is not retried on unexpected errors`).toBe(true);
     }
     // Tasks that must not run twice are not retried on unexpected errors (they are caught and named).
-    for (const name of ['Install Release', 'Take Batch Out', 'Return Batch To Traffic']) {
+    for (const name of ['Install Release', 'Take Batch Out', 'Return Batch To Traffic', 'Install On New Hosts', 'Put New Hosts In Service', 'Set Up Hosts', 'Take Retiring Hosts Out']) {
       expect(((state(ROLLOUT, name).state.Retry as Retrier[]) ?? []).some((r) => r.ErrorEquals.includes('States.ALL')), name).toBe(false);
     }
   });

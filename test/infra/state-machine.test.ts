@@ -9,8 +9,12 @@ const DELIVERING_SERVICES = ['cloudwatch.amazonaws.com', 'events.amazonaws.com']
 const DELIVERY_KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey*'];
 
 const canonical = canonicalEnvironment();
-/** The release workflow a person (or a release window) starts, and the child workflow it rolls each segment of batches in. */
-const STATE_MACHINE_NAMES = [`fleetflow-${canonical.name}-deploy`, `fleetflow-${canonical.name}-rollout`];
+/**
+ * The release workflow a person (or a release window) starts, the compute workflows (allocate, scale out, replace),
+ * and the child workflow every one of them rolls each segment of batches in.
+ */
+const WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'replace', 'rollout'] as const;
+const STATE_MACHINE_NAMES = WORKFLOWS.map((workflow) => `fleetflow-${canonical.name}-${workflow}`);
 /** Every execution alarm: each metric of each state machine. */
 const ALARMS = STATE_MACHINE_NAMES.flatMap((machine) => EXECUTION_METRICS.map((metric) => [machine, metric] as const));
 
@@ -40,7 +44,8 @@ describe('FleetFlow state machines', () => {
   });
   afterAll(() => synth?.cleanup());
 
-  it('has two standard state machines named after the environment: the deploy workflow and its rollout child', () => {
+  it('has five standard state machines named after the environment: deploy, allocate, scale-out, replace and their rollout child', () => {
+    expect(STATE_MACHINE_NAMES).toHaveLength(5);
     synth.template.resourceCountIs('AWS::StepFunctions::StateMachine', STATE_MACHINE_NAMES.length);
     for (const name of STATE_MACHINE_NAMES) {
       synth.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
@@ -69,6 +74,7 @@ describe('FleetFlow state machines', () => {
 
   it.each(ALARMS)('alarms on %s %s and notifies the SNS topic', (machine, metricName) => {
     synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${machine}-${metricName}`,
       Namespace: 'AWS/States',
       MetricName: metricName,
       Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machineId(machine) } }],
@@ -78,6 +84,10 @@ describe('FleetFlow state machines', () => {
       TreatMissingData: 'notBreaching',
       AlarmActions: [{ Ref: topicId }],
     });
+  });
+
+  it(`has exactly the ${ALARMS.length} execution alarms, one per metric of each state machine`, () => {
+    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', ALARMS.length);
   });
 
   it('encrypts the notification topic with a customer managed key that rotates', () => {

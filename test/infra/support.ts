@@ -35,10 +35,25 @@ export interface CanonicalEnvironment {
     hosts?: { tags: Record<string, string> };
     traffic?: { kind: string; targetGroups?: string[]; drain?: SsmCommand; undrain?: SsmCommand };
     install?: SsmCommand;
-    database?: { instanceIdentifier?: string; migration?: SsmCommand & { runnerTier?: string }; [key: string]: unknown };
+    database?: {
+      instanceIdentifier?: string;
+      migration?: SsmCommand & { runnerTier?: string };
+      /** How allocate creates the instance when it is missing. */
+      create?: { subnetGroup: string; securityGroups: string[]; parameterGroup?: string; [key: string]: unknown };
+      [key: string]: unknown;
+    };
     batch?: { maxUnavailable: number | string; minHealthyPercent: number };
     alarms?: string[];
     health?: { timeoutSeconds?: number; command?: SsmCommand };
+    /** How the compute workflows launch the tier's hosts. */
+    launch?: {
+      template: { name: string } | { id: string };
+      subnets: Array<{ id: string; availabilityZone?: string }>;
+      instanceRole: string;
+      [key: string]: unknown;
+    };
+    /** Setup steps new hosts run before their first install. */
+    prerequisites?: SsmCommand[];
     [key: string]: unknown;
   }>;
   validation?: {
@@ -323,10 +338,14 @@ export function expectedDocumentArn(document: string): string {
   return expectedArn('ssm', `document/${document}`, document.startsWith('AWS-') ? '' : TEST_ENV.account);
 }
 
-/** Logical IDs of every role in the template that is allowed the action. */
-export function rolesAllowing(template: CfnTemplate, action: string): string[] {
+/** Logical IDs of every IAM role in the template. */
+export function allRoles(template: CfnTemplate): string[] {
   return Object.entries(template.Resources)
     .filter(([, r]) => r.Type === 'AWS::IAM::Role')
-    .map(([id]) => id)
-    .filter((id) => allowing(roleStatements(template, id), action).length > 0);
+    .map(([id]) => id);
+}
+
+/** Logical IDs of every role in the template that is allowed the action. */
+export function rolesAllowing(template: CfnTemplate, action: string): string[] {
+  return allRoles(template).filter((id) => allowing(roleStatements(template, id), action).length > 0);
 }

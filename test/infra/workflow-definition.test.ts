@@ -4,9 +4,13 @@
  * `fromTemplate`, checked for the properties that keep a rolling release safe. The deploy
  * workflow (fleetflow-<env>-deploy): one release per environment (the lock and its release
  * on every exit), tiers rolled segment by segment in child executions whose failure fails
- * the release into its rollback, and an approval that no answer cannot pass. The rollout
- * workflow (fleetflow-<env>-rollout), each such child: its batches one at a time, with a
- * rollback behind every failure.
+ * the release into its rollback, and an approval that no answer cannot pass. The compute
+ * workflows (fleetflow-<env>-allocate, -scale-out, -replace): the same lock, released on every
+ * exit, and the same child. The rollout workflow (fleetflow-<env>-rollout), each such child:
+ * its batches one at a time, each by the pipeline of the segment's mode: a release (or
+ * revert) batch with a rollback behind every failure; a batch of new hosts (provision) that
+ * fails, named, for its parent to terminate them; a batch of retiring hosts (retire) that
+ * goes back into traffic if it fails once it left.
  */
 import aslValidator from 'asl-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,10 +51,27 @@ const INTEGRATION_THROTTLING: Record<string, string[]> = {
 const canonical = canonicalEnvironment();
 const DEPLOY = `fleetflow-${canonical.name}-deploy`;
 const ROLLOUT = `fleetflow-${canonical.name}-rollout`;
-const MACHINES = [DEPLOY, ROLLOUT];
+const ALLOCATE = `fleetflow-${canonical.name}-allocate`;
+const SCALE_OUT = `fleetflow-${canonical.name}-scale-out`;
+const REPLACE = `fleetflow-${canonical.name}-replace`;
+/** The compute workflows: allocate, scale out, replace. */
+const COMPUTE = [ALLOCATE, SCALE_OUT, REPLACE];
+/** The workflows that take the environment's one lock: every workflow a person (or a schedule) starts. */
+const LOCKING = [DEPLOY, ...COMPUTE];
+const MACHINES = [DEPLOY, ROLLOUT, ...COMPUTE];
 
-/** Every Task state of the deploy workflow that is not a FleetFlow Lambda: the direct service integrations, by state name. */
-const DEPLOY_INTEGRATIONS: Record<string, string> = {
+/** Each locking workflow's planner: the one Lambda task it runs before it takes the lock. */
+const PLANNERS: Record<string, { task: string; module: string }> = {
+  [DEPLOY]: { task: 'Plan Release', module: 'deploy/plan-release.ts' },
+  [ALLOCATE]: { task: 'Plan Allocate', module: 'compute/plan-allocation.ts' },
+  [SCALE_OUT]: { task: 'Plan Scale Out', module: 'compute/plan-scale-out.ts' },
+  [REPLACE]: { task: 'Plan Replace', module: 'compute/plan-replacement.ts' },
+};
+
+const START_CHILD = 'arn:aws:states:::states:startExecution.sync:2';
+const PUT_EVENTS = 'arn:aws:states:::events:putEvents';
+/** The lock (fragments/lock.ts) and the milestones every locking workflow notifies. */
+const LOCK_INTEGRATIONS: Record<string, string> = {
   'Acquire Lock': 'arn:aws:states:::dynamodb:putItem',
   'Read Lock': 'arn:aws:states:::dynamodb:getItem',
   'Take Over Lock': 'arn:aws:states:::dynamodb:putItem',
@@ -59,21 +80,50 @@ const DEPLOY_INTEGRATIONS: Record<string, string> = {
   'Take Over Malformed Lock': 'arn:aws:states:::dynamodb:putItem',
   Unlock: 'arn:aws:states:::dynamodb:deleteItem',
   'Unlock After Failure': 'arn:aws:states:::dynamodb:deleteItem',
-  'Request Approval': 'arn:aws:states:::sns:publish.waitForTaskToken',
-  'Notify Started': 'arn:aws:states:::events:putEvents',
-  'Notify Approval Needed': 'arn:aws:states:::events:putEvents',
-  'Notify Rolling Back': 'arn:aws:states:::events:putEvents',
-  'Notify Succeeded': 'arn:aws:states:::events:putEvents',
-  'Notify Failed': 'arn:aws:states:::events:putEvents',
-  'Notify Refused': 'arn:aws:states:::events:putEvents',
-  'Roll Out Segment': 'arn:aws:states:::states:startExecution.sync:2',
-  'Revert Roll Out Segment': 'arn:aws:states:::states:startExecution.sync:2',
+  'Notify Started': PUT_EVENTS,
+  'Notify Succeeded': PUT_EVENTS,
+  'Notify Failed': PUT_EVENTS,
+  'Notify Refused': PUT_EVENTS,
 };
+/** Every Task state of the deploy workflow that is not a FleetFlow Lambda: the direct service integrations, by state name. */
+const DEPLOY_INTEGRATIONS: Record<string, string> = {
+  ...LOCK_INTEGRATIONS,
+  'Request Approval': 'arn:aws:states:::sns:publish.waitForTaskToken',
+  'Notify Approval Needed': PUT_EVENTS,
+  'Notify Rolling Back': PUT_EVENTS,
+  'Roll Out Segment': START_CHILD,
+  'Revert Roll Out Segment': START_CHILD,
+};
+/** The child executions each workflow starts (every one of the rollout workflow), by Task state name. */
+const CHILD_STARTS: Record<string, string[]> = {
+  [DEPLOY]: ['Roll Out Segment', 'Revert Roll Out Segment'],
+  [ALLOCATE]: ['Provision Roll Out Segment'],
+  [SCALE_OUT]: ['Provision Roll Out Segment'],
+  [REPLACE]: ['Provision Roll Out Segment', 'Retire Roll Out Segment', 'Retire Lost Roll Out Segment'],
+  [ROLLOUT]: [],
+};
+const computeIntegrations = (m: string) => ({ ...LOCK_INTEGRATIONS, ...Object.fromEntries(CHILD_STARTS[m]!.map((name) => [name, START_CHILD])) });
 /** The direct integrations of each state machine. The rollout workflow only calls FleetFlow functions. */
-const EXPECTED_INTEGRATIONS: Record<string, Record<string, string>> = { [DEPLOY]: DEPLOY_INTEGRATIONS, [ROLLOUT]: {} };
+const EXPECTED_INTEGRATIONS: Record<string, Record<string, string>> = {
+  [DEPLOY]: DEPLOY_INTEGRATIONS,
+  [ROLLOUT]: {},
+  ...Object.fromEntries(COMPUTE.map((m) => [m, computeIntegrations(m)])),
+};
+/** Each Roll Segments Map (one tier's segments, one child at a time), by the state machine and prefix that name it. */
+const SEGMENT_ROLLS: Array<[string, string]> = [
+  [DEPLOY, ''],
+  [DEPLOY, 'Revert '],
+  ...COMPUTE.map((m) => [m, 'Provision '] as [string, string]),
+  [REPLACE, 'Retire '],
+  [REPLACE, 'Retire Lost '],
+];
 
 /** The prefixes of the two Roll Tiers of the deploy workflow: '' for the release, 'Revert ' for the whole-release revert. */
 const ROLLS = ['', 'Revert '];
+
+/** The rollout workflow's batch pipelines. */
+const PIPELINES = ['release', 'provision', 'retire', 'restore', 'surge'] as const;
+type Pipeline = (typeof PIPELINES)[number];
 
 /** A Standard workflow's execution may not run longer than a year. */
 const ONE_YEAR_SECONDS = 365 * 24 * 60 * 60;
@@ -223,9 +273,8 @@ describe('FleetFlow workflow definitions', () => {
   let lambdaModulesOf: Map<string, Map<string, string>>;
   /** Per state machine: Task state name -> the direct integration's resource (integration tasks only). */
   let integrationsOf: Map<string, Map<string, string>>;
-  /** The deploy workflow's Lambda tasks and direct integrations. */
+  /** The deploy workflow's Lambda tasks. */
   let lambdaModules: Map<string, string>;
-  let integrations: Map<string, string>;
   /** The rollout workflow's Lambda tasks. */
   let rolloutModules: Map<string, string>;
   const machine = (name: string) => {
@@ -258,12 +307,11 @@ describe('FleetFlow workflow definitions', () => {
       [...machines].map(([name, m]) => [name, new Map([...m.taskHandlers].flatMap(([task, t]) => (t.kind === 'integration' ? [[task, t.resource] as const] : [])))]),
     );
     lambdaModules = lambdaModulesOf.get(DEPLOY)!;
-    integrations = integrationsOf.get(DEPLOY)!;
     rolloutModules = lambdaModulesOf.get(ROLLOUT)!;
   });
   afterAll(() => synth?.cleanup());
 
-  it('are the deploy workflow and the rollout workflow it starts', () => {
+  it('are the deploy workflow, the allocate, scale-out and replace workflows, and the rollout workflow they start', () => {
     expect([...machines.keys()].sort()).toEqual([...MACHINES].sort());
   });
 
@@ -302,24 +350,29 @@ describe('FleetFlow workflow definitions', () => {
     expect([...handlers].filter((handler) => !invoked.has(handler)).sort(), 'functions no task invokes').toEqual([]);
   });
 
-  it('starts every child of the deploy workflow from the rollout workflow, and waits for it (startExecution.sync:2)', () => {
+  it('starts every child of every workflow from the rollout workflow, and waits for it (startExecution.sync:2)', () => {
     const starts = tasksOf(integrationsOf).filter(({ state }) => /:states:::states:startExecution/.test(state.Resource ?? ''));
 
-    expect(starts.map(({ machine: m, name }) => `${m}: ${name}`).sort()).toEqual(ROLLS.map((prefix) => `${DEPLOY}: ${prefix}Roll Out Segment`).sort());
+    expect(starts.map(({ machine: m, name }) => `${m}: ${name}`).sort()).toEqual(
+      Object.entries(CHILD_STARTS)
+        .flatMap(([m, names]) => names.map((name) => `${m}: ${name}`))
+        .sort(),
+    );
+    expect(starts.filter(({ machine: m }) => m === ROLLOUT), 'the rollout workflow starts children').toEqual([]);
     for (const { name, state } of starts) {
       expect(state.Resource, name).toBe('arn:aws:states:::states:startExecution.sync:2');
       expect((state.Parameters as { StateMachineArn?: string }).StateMachineArn, name).toBe(rolloutArn);
     }
   });
 
-  it('retries Lambda service errors and AWS throttling on every Lambda Task state of both workflows, including those nested in Maps and the Parallel', () => {
+  it('retries Lambda service errors and AWS throttling on every Lambda Task state of every workflow, including those nested in Maps and Parallels', () => {
     const tasks = tasksOf(lambdaModulesOf);
     const missing = tasks.flatMap(({ machine: m, name, state }) =>
       [...LAMBDA_SERVICE_ERRORS, ...THROTTLING_ERRORS].filter((error) => !retries(state, error)).map((error) => `${m}: ${name}: ${error}`),
     );
 
     expect(tasks.length).toBe(MACHINES.reduce((n, m) => n + lambdaModulesOf.get(m)!.size, 0));
-    expect(tasks.some(({ machine: m }) => m === ROLLOUT)).toBe(true);
+    for (const m of MACHINES) expect(tasks.some(({ machine: mm }) => mm === m), m).toBe(true);
     expect(missing, 'Task states that do not retry these errors').toEqual([]);
   });
 
@@ -347,7 +400,7 @@ describe('FleetFlow workflow definitions', () => {
     expect(missing, 'callback Task states that do not retry these errors').toEqual([]);
   });
 
-  it('times out every Lambda Task state of both workflows no sooner than the function it invokes', () => {
+  it('times out every Lambda Task state of every workflow no sooner than the function it invokes', () => {
     const timeoutByHandler = new Map(lambdaFunctions(synth.json).map((f) => [f.handler, f.properties.Timeout as number]));
     const tasks = tasksOf(lambdaModulesOf);
 
@@ -364,7 +417,9 @@ describe('FleetFlow workflow definitions', () => {
   it('bounds every callback (task token) and child-execution Task state with a TimeoutSeconds, and never retries its timeout', () => {
     const callbacks = tasksOf(integrationsOf).filter(({ state }) => isCallback(state));
 
-    expect(callbacks.map(({ name }) => name).sort()).toEqual(['Request Approval', ...ROLLS.map((prefix) => `${prefix}Roll Out Segment`)].sort());
+    expect(callbacks.map(({ machine: m, name }) => `${m}: ${name}`).sort()).toEqual(
+      [`${DEPLOY}: Request Approval`, ...Object.entries(CHILD_STARTS).flatMap(([m, names]) => names.map((name) => `${m}: ${name}`))].sort(),
+    );
     for (const { name, state } of callbacks) {
       expect(state.TimeoutSeconds, `${name} waits for ever`).toEqual(expect.any(Number));
       expect(state.TimeoutSeconds as number).toBeGreaterThan(0);
@@ -378,7 +433,30 @@ describe('FleetFlow workflow definitions', () => {
     let batchStart: string;
     /** The state the segment's batches loop through between batches. */
     let moreBatches: string;
+    /** The Choice after Load Batch that picks the batch's pipeline by the segment's mode. */
+    let batchMode: string;
+    /**
+     * The first state of each pipeline: release (the Choice's Default: a release batch or its revert), provision (new
+     * hosts), retire (replaced hosts), restore (hosts a surge stopped, brought back by a rollback), surge (a release
+     * batch of a tier whose batches are replaced by new hosts rather than reinstalled).
+     */
+    let starts: Record<Pipeline, string>;
+    /** The states of each pipeline, its failure paths included, up to its step to the next batch (not included). */
+    let own: Record<Pipeline, Set<string>>;
+    /** The Pass states that end a batch and go on to the next. */
+    let nextSteps: Set<string>;
     const module = (name: string) => rolloutModules.get(name);
+    const tasksIn = (names: Iterable<string>) => [...names].filter((name) => rollout.States[name]!.Type === 'Task');
+    /** Where a task's failure goes: the named catcher's target, which the renaming Pass of anything else leads to as well. */
+    const failureGoesTo = (name: string) => {
+      const catcher = failureCatcher(rollout.States[name]!)!;
+      const all = catcherFor(rollout.States[name]!, 'States.ALL')!;
+      // Anything else is renamed first (named-failures.test.ts checks the renaming), then goes the same way.
+      expect(all.Next === catcher.Next || rollout.States[all.Next]!.Next === catcher.Next, `${name}: its unexpected errors go elsewhere`).toBe(true);
+      return catcher.Next;
+    };
+    /** The states of pipelines other than the release's: they have their own semantics, checked on their own. */
+    const notRelease = (name: string) => PIPELINES.some((p) => p !== 'release' && own[p].has(name));
 
     beforeAll(() => {
       const start = rollout.States[rollout.StartAt]!;
@@ -389,6 +467,56 @@ describe('FleetFlow workflow definitions', () => {
       const rules = choice.Choices as Array<{ Next: string }>;
       expect(rules).toHaveLength(1);
       batchStart = rules[0]!.Next;
+      batchMode = rollout.States[batchStart]!.Next as string;
+      const mode = rollout.States[batchMode]!;
+      expect(mode.Type, `${batchMode} is not a Choice`).toBe('Choice');
+      const next = (rule: Record<string, unknown>) =>
+        (mode.Choices as Array<Record<string, unknown> & { Next: string }>).find((r) => JSON.stringify({ ...r, Next: undefined }) === JSON.stringify({ ...rule, Next: undefined }))?.Next;
+      starts = {
+        release: mode.Default as string,
+        provision: next({ Variable: '$.mode', StringEquals: 'provision' })!,
+        retire: next({ Variable: '$.mode', StringEquals: 'retire' })!,
+        restore: next({ Variable: '$.mode', StringEquals: 'restore' })!,
+        surge: next({ Variable: '$.tier.surge', IsPresent: true })!,
+      };
+      nextSteps = new Set(Object.entries(rollout.States).filter(([name, st]) => name !== rollout.StartAt && successors(st).includes(moreBatches)).map(([name]) => name));
+      own = Object.fromEntries(
+        PIPELINES.map((p) => [p, new Set([...reachableAvoiding(rollout.States, starts[p], moreBatches)].filter((name) => !nextSteps.has(name)))]),
+      ) as Record<Pipeline, Set<string>>;
+    });
+
+    it("picks each batch's pipeline after Load Batch ('Batch Mode?'): by the segment's mode, then a surge tier's release, the release pipeline otherwise", () => {
+      expect(batchMode).toBe('Batch Mode?');
+      expect(module(batchStart)).toBe('deploy/load-batch.ts');
+      // The modes first: a provision, retire or restore segment never takes the surge (or release) path.
+      expect(rollout.States[batchMode]!.Choices).toEqual([
+        { Variable: '$.mode', StringEquals: 'provision', Next: 'Start Set Up' },
+        { Variable: '$.mode', StringEquals: 'retire', Next: 'Check Retire Capacity' },
+        { Variable: '$.mode', StringEquals: 'restore', Next: 'Start Retired Hosts' },
+        { Variable: '$.tier.surge', IsPresent: true, Next: 'Launch Surge Hosts' },
+      ]);
+      expect(starts.release).toBe('Check Capacity');
+    });
+
+    it('runs each pipeline on states of its own, and gets back to the loop only through its own step to the next batch', () => {
+      for (const p of PIPELINES) {
+        for (const q of PIPELINES) if (p < q) expect([...own[p]].filter((name) => own[q].has(name)), `${p} and ${q} share`).toEqual([]);
+      }
+      const back = (p: Pipeline) => [...reachableAvoiding(rollout.States, starts[p], moreBatches)].filter((name) => nextSteps.has(name)).sort();
+      expect(Object.fromEntries(PIPELINES.map((p) => [p, back(p)]))).toEqual({
+        release: ['Next Batch'],
+        // A surge batch is a release batch too: what its drain and install took goes to the next batch.
+        surge: ['Next Batch'],
+        provision: ['Next New Batch'],
+        retire: ['Next Retired Batch'],
+        restore: ['Next Restored Batch'],
+      });
+      for (const name of nextSteps) expect(rollout.States[name]!.Type, name).toBe('Pass');
+      // The segment's mode is carried from batch to batch unchanged: a segment never switches pipelines.
+      for (const name of [rollout.StartAt, ...nextSteps]) {
+        expect((rollout.States[name]!.Parameters as Record<string, unknown>)['mode.$'], name).toBe('$.mode');
+        expect((rollout.States[name]!.Parameters as Record<string, unknown>)['tier.$'], name).toBe('$.tier');
+      }
     });
 
     it('loops over its batches one after another, and succeeds only once every batch is through', () => {
@@ -412,12 +540,14 @@ describe('FleetFlow workflow definitions', () => {
       expect(uncaught, 'Task states of the rollout workflow without a States.ALL Catch').toEqual([]);
     });
 
-    it('rolls a batch back when any forward step fails, and restores traffic when the rollback fails', () => {
+    // The release pipeline (a release or its revert): the provision and retire pipelines have their own semantics, checked below.
+    it('rolls a release batch back when any forward step fails, and restores traffic when the rollback fails', () => {
       const loop = rollout;
       // The batch starts by reading its hosts; nothing has changed yet, so a failure there fails the batch as is.
       expect(module(batchStart)).toBe('deploy/load-batch.ts');
       expect(loop.States[catchAllTarget(loop.States[batchStart]!)!]!.Type).toBe('Fail');
-      const forward = reachableFrom(loop.States, batchStart);
+      const forward = new Set([...reachableFrom(loop.States, batchStart)].filter((name) => !notRelease(name)));
+      expect(forward.has(starts.release)).toBe(true);
       // Check Capacity runs before anything leaves service: its failures end the batch with no task run (nothing to undo).
       const capacityTasks = [...forward].filter((name) => loop.States[name]!.Type === 'Task' && module(name) === 'deploy/check-capacity.ts');
       expect(capacityTasks.length).toBeGreaterThan(0);
@@ -469,7 +599,7 @@ describe('FleetFlow workflow definitions', () => {
 
     // Install Release may fail after sending to some hosts: the batch must then count as started, so its
     // rollback reinstalls the previous release instead of returning half-installed hosts to traffic.
-    it('marks the install started ($.install) before Install Release sends anything, and starts every batch without one', () => {
+    it('marks the install started ($.install) before Install Release sends anything in a release batch, and starts every batch without one', () => {
       const loop = rollout;
       const mark = 'Mark Install Started';
       const install = 'Install Release';
@@ -483,8 +613,10 @@ describe('FleetFlow workflow definitions', () => {
       // The mark is the only way into Install Release: no path from the segment's start avoids it.
       expect(reachableAvoiding(loop.States, loop.StartAt, mark).has(install), `a path reaches ${install} without ${mark}`).toBe(false);
       expect(reachableFrom(loop.States, batchStart).has(mark), `${mark} is never reached`).toBe(true);
-      // Nothing before the mark writes $.install, so a failure there still counts as not started.
-      const beforeMark = [...reachableAvoiding(loop.States, loop.StartAt, mark)];
+      // Nothing before the mark writes $.install, so a failure there still counts as not started. (A provision or surge
+      // batch records its new hosts' install at $.install too: neither reinstalls, and the step to the next batch drops it.)
+      const beforeMark = [...reachableAvoiding(loop.States, loop.StartAt, mark)].filter((name) => !notRelease(name));
+      expect(beforeMark).toContain(starts.release);
       expect(beforeMark.filter((name) => /^\$\.install(\.|$)/.test(String(loop.States[name]!.ResultPath))), 'states that write $.install before the mark').toEqual([]);
       // Each batch starts from a state built afresh (the segment's start, and the step to the next batch),
       // so the previous batch's $.install never reaches the next batch.
@@ -507,7 +639,8 @@ describe('FleetFlow workflow definitions', () => {
     });
 
     it("checks the tier's alarms after every batch when asked to ($.checkAlarms), before the next batch", () => {
-      const checkAlarms = [...rolloutModules].filter(([, m]) => m === 'deploy/check-alarms.ts').map(([name]) => name);
+      // The release's gate; a surge batch has its own (Surge Gate On Alarms?), checked below.
+      const checkAlarms = [...rolloutModules].filter(([name, m]) => m === 'deploy/check-alarms.ts' && !name.startsWith('Surge ')).map(([name]) => name);
       expect(checkAlarms).toHaveLength(1);
       const [check] = checkAlarms as [string];
       // The gate is a Choice on $.checkAlarms: true runs the check, anything else goes on.
@@ -520,8 +653,16 @@ describe('FleetFlow workflow definitions', () => {
       const nextBatch = gateState.Default as string;
       expect(rollout.States[check]!.Next).toBe(nextBatch);
       expect(successors(rollout.States[nextBatch]!)).toEqual([moreBatches]);
-      // No batch reaches the next one without passing the gate.
-      expect(reachableAvoiding(rollout.States, batchStart, gateName).has(nextBatch), `a batch reaches ${nextBatch} around ${gateName}`).toBe(false);
+      // No batch of a release (nor of a surge release, which goes on to the same next step) reaches the next one without passing the gate.
+      expect(reachableAvoiding(rollout.States, starts.release, gateName).has(nextBatch), `a release batch reaches ${nextBatch} around ${gateName}`).toBe(false);
+      // A surge batch passes its own gate on the same flag, and an alarm fails it, named, before the next batch.
+      const surgeGate = rollout.States['Surge Gate On Alarms?']!;
+      expect((surgeGate.Choices as Array<Record<string, unknown>>)[0]).toEqual({ Variable: '$.checkAlarms', BooleanEquals: true, Next: 'Surge Check Alarms' });
+      expect(rollout.States['Surge Check Alarms']!.Next).toBe(nextBatch);
+      expect(reachableAvoiding(rollout.States, starts.surge, 'Surge Gate On Alarms?').has(nextBatch), 'a surge batch reaches the next one around its gate').toBe(false);
+      // Every batch that reaches the next one passed a gate: the release's or the surge's.
+      const aroundBothGates = reachableAvoiding({ ...rollout.States, 'Surge Gate On Alarms?': { Type: 'Succeed' } } as typeof rollout.States, batchStart, gateName);
+      expect(aroundBothGates.has(nextBatch), `a batch reaches ${nextBatch} around both gates`).toBe(false);
       // An alarm in ALARM (or any error of the check) rolls the batch back, as a failed health check does.
       expect(catchAllTarget(rollout.States[check]!)).toBe('Install Started?');
       // The flag comes with the segment's input and is carried from batch to batch.
@@ -529,9 +670,188 @@ describe('FleetFlow workflow definitions', () => {
         expect((rollout.States[name]!.Parameters as Record<string, unknown>)['checkAlarms.$'], name).toBe('$.checkAlarms');
       }
     });
+
+    /** The states with a normal transition (not a catch) into the named one. */
+    const into = (name: string) => Object.entries(rollout.States).filter(([, state]) => successors(state).includes(name)).map(([n]) => n);
+    /** Everything that can run once the task's failure is caught, named or renamed. */
+    const afterFailure = (name: string) => reachableFrom(rollout.States, catcherFor(rollout.States[name]!, 'States.ALL')!.Next);
+    const ends = (names: Iterable<string>) => [...names].filter((name) => isTerminal(rollout.States[name]!));
+    const throttleAttempts = (name: string) =>
+      ((rollout.States[name]!.Retry as Retrier[] | undefined) ?? []).find((r) => r.ErrorEquals.includes('ThrottlingException'))?.MaxAttempts ?? 0;
+    const modulesOf = (names: string[]) => Object.fromEntries(names.map((name) => [name, module(name)]));
+    /** The states of a provision or retire pipeline, as the rollout runs it on its own ('') or inside a surge batch ('Surge '). */
+    const pipelineStates = (start: string) => new Set([...reachableAvoiding(rollout.States, start, moreBatches)].filter((name) => !nextSteps.has(name)));
+    const PROVISION_TASKS = {
+      'Set Up Hosts': 'compute/set-up-hosts.ts',
+      'Set Up Next Step': 'compute/set-up-hosts.ts',
+      'Check Set Up': 'compute/check-set-up.ts',
+      'Install On New Hosts': 'deploy/install-release.ts',
+      'Check New Hosts Install': 'deploy/check-install.ts',
+      'Put New Hosts In Service': 'deploy/return-to-traffic.ts',
+      'Check New Hosts Health': 'deploy/check-healthy.ts',
+    };
+    const RETIRE_TASKS = {
+      'Check Retire Capacity': 'deploy/check-capacity.ts',
+      'Check Retire Capacity Again': 'deploy/check-capacity.ts',
+      'Take Retiring Hosts Out': 'deploy/take-out-of-traffic.ts',
+      'Check Retiring Drain': 'deploy/check-drained.ts',
+      'Return Retiring Hosts': 'deploy/return-to-traffic.ts',
+      'Check Returned Hosts': 'deploy/check-healthy.ts',
+      'Retire Hosts': 'compute/retire-hosts.ts',
+      'Check Retired': 'compute/check-retired.ts',
+    };
+    const prefixed = (prefix: string, tasks: Record<string, string>) => Object.fromEntries(Object.entries(tasks).map(([name, m]) => [`${prefix}${name}`, m]));
+
+    // New hosts are not in service yet: nothing is taken out and nothing is rolled back; the workflow that launched them terminates them.
+    it('fails a provision batch, named, on any error of any of its tasks, straight to the Fail: no rollback, no other task', () => {
+      const fail = 'New Hosts Failed';
+      const tasks = tasksIn(own.provision);
+
+      expect(modulesOf(tasks)).toEqual(PROVISION_TASKS);
+      expect(rollout.States[fail]).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
+      expect(ends(own.provision).filter((name) => rollout.States[name]!.Type === 'Fail')).toEqual([fail]);
+      for (const name of tasks) {
+        expect(failureGoesTo(name), name).toBe(fail);
+        expect(failureCatcher(rollout.States[name]!)!.ResultPath, name).toBe('$.failure');
+        expect(tasksIn(afterFailure(name)), `${name}: tasks run after its failure`).toEqual([]);
+        expect(ends(afterFailure(name)), name).toEqual([fail]);
+      }
+    });
+
+    it.each(['', 'Surge '])('%sprovision: sets new hosts up (every step) before the install, and installs before they go into service', (prefix) => {
+      const n = (name: string) => `${prefix}${name}`;
+      const start = prefix ? 'Load Surge Batch' : starts.provision;
+      expect(reachableAvoiding(rollout.States, start, n('Set Up Hosts')).has(n('Install On New Hosts'))).toBe(false);
+      expect(into(n('Install On New Hosts'))).toEqual([n('More Set Up?')]);
+      expect(reachableAvoiding(rollout.States, start, n('Install On New Hosts')).has(n('Put New Hosts In Service'))).toBe(false);
+      // Done only once they are in service and the health loop says they are healthy.
+      const done = prefix ? 'Back To Old Batch' : moreBatches;
+      expect(reachableAvoiding(rollout.States, start, n('Put New Hosts In Service')).has(done)).toBe(false);
+      expect(reachableAvoiding(rollout.States, start, n('New Hosts Healthy?')).has(done)).toBe(false);
+      expect(rollout.States[n('New Hosts Healthy?')]!.Choices).toEqual([{ Variable: '$.health.done', BooleanEquals: true, Next: prefix ? done : 'Next New Batch' }]);
+    });
+
+    it.each(['', 'Surge '])(
+      '%sretire: a batch leaves only once the rest of its tier holds its minimum, out of traffic and drained first; short capacity fails it with nothing changed',
+      (prefix) => {
+        const n = (name: string) => `${prefix}${name}`;
+        const fail = n('Retire Failed');
+        const states = pipelineStates(n('Check Retire Capacity'));
+        const tasks = tasksIn(states);
+
+        expect(prefix ? 'Back To Old Batch' : starts.retire, 'where the pipeline starts').toBe(prefix ? into(n('Check Retire Capacity'))[0] : n('Check Retire Capacity'));
+        expect(modulesOf(tasks)).toEqual({ ...prefixed(prefix, RETIRE_TASKS), ...(prefix ? { 'Surge Check Alarms': 'deploy/check-alarms.ts' } : {}) });
+        expect(rollout.States[fail]).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
+        expect(ends(states).filter((name) => rollout.States[name]!.Type === 'Fail')).toEqual(prefix ? [fail, 'Surge Batch Alarmed'] : [fail]);
+        // Nothing has left service while capacity is checked: its failures run no task.
+        for (const name of [n('Check Retire Capacity'), n('Check Retire Capacity Again')]) {
+          expect(failureGoesTo(name), name).toBe(fail);
+          expect(tasksIn(afterFailure(name)), name).toEqual([]);
+        }
+        // Out of traffic only once capacity is kept; stopped or terminated only once out of traffic and drained.
+        expect(into(n('Take Retiring Hosts Out'))).toEqual([n('Retire Capacity Kept?')]);
+        expect(into(n('Retire Hosts'))).toEqual([n('Retiring Hosts Drained?')]);
+        expect(reachableAvoiding(rollout.States, n('Check Retire Capacity'), n('Take Retiring Hosts Out')).has(n('Retire Hosts'))).toBe(false);
+      },
+    );
+
+    it.each(['', 'Surge '])(
+      "%sretire: returns the hosts to traffic ('Return Retiring Hosts') and waits for their health when any task after 'Take Retiring Hosts Out' fails before 'Retire Hosts', then fails the batch",
+      (prefix) => {
+        const n = (name: string) => `${prefix}${name}`;
+        const putBack = n('Return Retiring Hosts');
+        const healthy = n('Returned Hosts Healthy?');
+        const checkHealth = n('Check Returned Hosts');
+        const fail = n('Retire Failed');
+        // The tasks that run once the batch may be out of traffic, and before it is asked to stop: the take-out itself and the drain.
+        const out = tasksIn(reachableAvoiding(rollout.States, n('Take Retiring Hosts Out'), n('Retire Hosts'))).filter((name) => name !== putBack && name !== checkHealth);
+
+        expect(out.sort()).toEqual([n('Check Retiring Drain'), n('Take Retiring Hosts Out')]);
+        for (const name of out) {
+          expect(failureGoesTo(name), `${name} fails without putting its hosts back`).toBe(putBack);
+          expect(failureCatcher(rollout.States[name]!)!.ResultPath, name).toBe('$.failure');
+          expect(tasksIn(afterFailure(name)).sort(), name).toEqual([checkHealth, putBack].sort());
+          expect(ends(afterFailure(name)), name).toEqual([fail]);
+        }
+        // Back in traffic and healthy again (or past the health timeout), the batch fails with the error that brought it back,
+        // whether or not that worked.
+        const state = rollout.States[putBack]!;
+        expect(module(putBack)).toBe('deploy/return-to-traffic.ts');
+        expect(module(checkHealth)).toBe('deploy/check-healthy.ts');
+        expect(state.Next).toBe(healthy);
+        expect(rollout.States[healthy]!.Choices).toEqual([{ Variable: `${state.ResultPath as string}.done`, BooleanEquals: true, Next: fail }]);
+        for (const name of [putBack, checkHealth]) {
+          expect(rollout.States[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: fail, ResultPath: null }]);
+          expect(rollout.States[name]!.ResultPath, `${name} overwrites the failure`).not.toBe('$.failure');
+        }
+        // It rides out throttling longer than a forward step, as a rollback does: giving up leaves hosts out of traffic.
+        expect(throttleAttempts(putBack)).toBeGreaterThan(throttleAttempts(n('Take Retiring Hosts Out')));
+        // Once the hosts are asked to stop, putting them back cannot help: the batch fails as it is.
+        for (const name of [n('Retire Hosts'), n('Check Retired')]) {
+          expect(failureGoesTo(name), name).toBe(fail);
+          expect(tasksIn(afterFailure(name)), name).toEqual([]);
+        }
+      },
+    );
+
+    // A surge batch's new hosts are in service before its old hosts leave; until they leave, a failure takes only the new hosts away.
+    it("surge: every task before the old hosts leave fails into terminating the batch's new hosts, then the named Fail, keeping the error", () => {
+      const cleanUp = 'Surge Batch Cleanup Input';
+      const fail = 'Surge Batch Failed';
+      const cleanUpTasks = ['Terminate Surge Hosts', 'Check Surge Termination'];
+      const before = tasksIn(reachableAvoiding(rollout.States, starts.surge, 'Back To Old Batch')).filter((name) => !cleanUpTasks.includes(name));
+
+      expect(starts.surge).toBe('Launch Surge Hosts');
+      expect(modulesOf(before)).toEqual({
+        'Launch Surge Hosts': 'compute/launch-surge-hosts.ts',
+        'Launch More Surge Hosts': 'compute/launch-surge-hosts.ts',
+        'Check Surge Hosts Ready': 'compute/check-surge-hosts-ready.ts',
+        'Check Surge Hosts Ready Again': 'compute/check-surge-hosts-ready.ts',
+        'Load Surge Batch': 'compute/load-surge-batch.ts',
+        ...prefixed('Surge ', PROVISION_TASKS),
+      });
+      for (const name of before) {
+        expect(failureGoesTo(name), name).toBe(cleanUp);
+        expect(failureCatcher(rollout.States[name]!)!.ResultPath, name).toBe('$.failure');
+        expect(tasksIn(afterFailure(name)).sort(), name).toEqual([...cleanUpTasks].sort());
+        expect(ends(afterFailure(name)), name).toEqual([fail]);
+      }
+      // The cleanup terminates what this execution launched for this batch; whether or not it works, the batch fails with the error that started it.
+      expect(rollout.States[cleanUp]!.Next).toBe('Terminate Surge Hosts');
+      for (const name of cleanUpTasks) {
+        expect(module(name), name).toBe('compute/terminate-launched.ts');
+        expect(rollout.States[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: fail, ResultPath: null }]);
+        expect((rollout.States[name]!.Parameters as Record<string, unknown>)['scope.$'], `${name}: scoped to the batch`).toEqual(expect.stringContaining('surge#'));
+      }
+      expect(rollout.States[fail]).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
+      // The old batch leaves (the retire pipeline, prefixed) only once the new hosts are healthy in service.
+      expect(into('Back To Old Batch')).toEqual(['Surge New Hosts Healthy?']);
+      expect(rollout.States['Back To Old Batch']!.Next).toBe('Surge Check Retire Capacity');
+    });
+
+    // A surge's rollback brings its stopped hosts back: they still run the previous release, so they only start and rejoin traffic.
+    it('fails a restore batch, named, on any error of any of its tasks, straight to the Fail; the hosts rejoin traffic only once started', () => {
+      const fail = 'Restore Failed';
+      const tasks = tasksIn(own.restore);
+
+      expect(modulesOf(tasks)).toEqual({
+        'Start Retired Hosts': 'compute/start-hosts.ts',
+        'Check Started': 'compute/check-started.ts',
+        'Return Restored Hosts': 'deploy/return-to-traffic.ts',
+        'Check Restored Hosts Health': 'deploy/check-healthy.ts',
+      });
+      expect(rollout.States[fail]).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
+      for (const name of tasks) {
+        expect(failureGoesTo(name), name).toBe(fail);
+        expect(tasksIn(afterFailure(name)), name).toEqual([]);
+      }
+      expect(into('Return Restored Hosts')).toEqual(['Retired Hosts Started?']);
+      expect(reachableAvoiding(rollout.States, starts.restore, 'Restored Hosts Healthy?').has(moreBatches)).toBe(false);
+      expect(rollout.States['Restored Hosts Healthy?']!.Choices).toEqual([{ Variable: '$.health.done', BooleanEquals: true, Next: 'Next Restored Batch' }]);
+    });
   });
 
-  it('waits between polls with a pause computed by the check (SecondsPath), never a fixed sleep, in both workflows', () => {
+  it('waits between polls with a pause computed by the check (SecondsPath), never a fixed sleep, in every workflow', () => {
     const waits = MACHINES.flatMap((m) => allStates(machine(m).definition).filter(({ state }) => state.Type === 'Wait'));
 
     expect(waits.length).toBeGreaterThan(0);
@@ -553,6 +873,45 @@ describe('FleetFlow workflow definitions', () => {
     }
   });
 
+  it.each(COMPUTE)("%s rolls each tier's segments one child at a time (its tiers' new hosts at once), and retires tier by tier", (m) => {
+    const def = machine(m).definition;
+    const maps = allStates(def).filter(({ state }) => state.Type === 'Map');
+    const retires = m === REPLACE ? ['Retire Roll Tiers', 'Retire Roll Segments', 'Retire Lost Roll Tiers', 'Retire Lost Roll Segments'] : [];
+
+    expect(maps.map(({ name }) => name).sort()).toEqual(['Provision Tiers', 'Provision Roll Segments', ...retires].sort());
+    for (const { name, state } of maps) if (name !== 'Provision Tiers') expect(state.MaxConcurrency, name).toBe(1);
+    expect(itemProcessor(def, 'Provision Tiers').StartAt).toBe('Launch Hosts');
+    expect(itemProcessor(def, 'Provision Roll Segments').StartAt).toBe('Provision Roll Out Segment');
+    for (const prefix of m === REPLACE ? ['Retire ', 'Retire Lost '] : []) {
+      expect(itemProcessor(def, `${prefix}Roll Tiers`).StartAt).toBe(`${prefix}Roll Segments`);
+      expect(itemProcessor(def, `${prefix}Roll Segments`).StartAt).toBe(`${prefix}Roll Out Segment`);
+    }
+  });
+
+  // A compute workflow's child must never run a release batch (which would install a release and roll it back) on hosts it launched.
+  it.each(COMPUTE)('%s runs its children in their own modes (new hosts: provision; replaced ones: the mode its plan stored), never gated on alarms', (m) => {
+    const def = machine(m).definition;
+    const toSegments = stateNamed(def, 'New Hosts To Segments');
+    expect(toSegments.Type).toBe('Pass');
+    expect(toSegments.Next).toBe('Provision Roll Segments');
+    expect(toSegments.Parameters).toMatchObject({ mode: 'provision', checkAlarms: false });
+    // Replace's retire stages run each stored tier of its plan ($.plan.retire) in the mode Plan Replacement stored with it.
+    for (const prefix of m === REPLACE ? ['Retire ', 'Retire Lost '] : []) {
+      const tiers = stateNamed(def, `${prefix}Roll Tiers`);
+      expect(tiers.ItemsPath, `${prefix}Roll Tiers`).toBe('$.plan.retire.tiers');
+      expect(tiers.ItemSelector, `${prefix}Roll Tiers`).toMatchObject({ 'mode.$': '$$.Map.Item.Value.mode', checkAlarms: false });
+    }
+    // The mode and the gate go from the tier to each segment and into each child's input as they are.
+    for (const prefix of ['Provision ', ...(m === REPLACE ? ['Retire ', 'Retire Lost '] : [])]) {
+      const segments = stateNamed(def, `${prefix}Roll Segments`).ItemSelector as Record<string, unknown>;
+      const input = (stateNamed(def, `${prefix}Roll Out Segment`).Parameters as { Input: Record<string, unknown> }).Input;
+      for (const key of ['mode.$', 'checkAlarms.$']) {
+        expect(segments[key], `${prefix}Roll Segments ${key}`).toBe(`$.${key.slice(0, -2)}`);
+        expect(input[key], `${prefix}Roll Out Segment ${key}`).toBe(`$.${key.slice(0, -2)}`);
+      }
+    }
+  });
+
   it("gates the release's batches on their tiers' alarms, never the revert's (the bad release may still fire them)", () => {
     for (const [prefix, checkAlarms] of [
       ['', true],
@@ -567,12 +926,14 @@ describe('FleetFlow workflow definitions', () => {
     }
   });
 
-  it.each(ROLLS)("%sRoll Tiers: a failed segment fails the tier with the child's own error, and is never run again", (prefix) => {
-    const segment = itemProcessor(definition, `${prefix}Roll Segments`);
+  it.each(SEGMENT_ROLLS)("%s: %sRoll Segments: a failed segment fails the tier with the child's own error, and is never run again", (m, prefix) => {
+    const def = machine(m).definition;
+    const segment = itemProcessor(def, `${prefix}Roll Segments`);
     const task = segment.States[`${prefix}Roll Out Segment`]!;
     const catcher = failureCatcher(task);
 
-    // A failed child already rolled its batch back: starting it again would roll the bad release out once more.
+    // A failed child already rolled its batch back (or failed its new hosts, for the parent to terminate): starting it again
+    // would roll the bad release out once more, or work on hosts its parent is about to terminate.
     expect(retries(task, 'States.TaskFailed'), 'retries a failed child').toBe(false);
     expect(retries(task, 'States.Timeout'), 'retries a timed-out child').toBe(false);
     expect(catcher?.ResultPath).toBe('$.failure');
@@ -601,7 +962,7 @@ describe('FleetFlow workflow definitions', () => {
     expect(segment.States[(named.Choices as Array<{ Next: string }>)[0]!.Next]!.Type).toBe('Fail');
     expect((segment.States[named.Default as string]!.Parameters as Record<string, unknown>).Error).toBe('UnexpectedTaskError');
     // Nothing inside the tier catches it.
-    expect(stateNamed(definition, `${prefix}Roll Segments`).Catch, `${prefix}Roll Segments catches a failed segment`).toBeUndefined();
+    expect(stateNamed(def, `${prefix}Roll Segments`).Catch, `${prefix}Roll Segments catches a failed segment`).toBeUndefined();
   });
 
   it('rolls the release back when a segment fails, and fails the rollback when a revert segment fails', () => {
@@ -624,17 +985,26 @@ describe('FleetFlow workflow definitions', () => {
   });
 
   describe('environment lock', () => {
-    let top: AslDefinition['States'];
+    /** The top level of a locking workflow's definition: where the lock is taken and released. */
+    const topOf = (m: string) => machine(m).definition.States;
     /** DynamoDB parameters of a lock state, as the direct integration receives them. */
-    const params = (name: string) => stateNamed(definition, name).Parameters as Record<string, unknown>;
+    const paramsOf = (m: string, name: string) => stateNamed(machine(m).definition, name).Parameters as Record<string, unknown>;
     const lockKey = () => ({ environment: { S: canonical.name } });
     const executionId = { 'S.$': '$$.Execution.Id' };
+    /** The state a workflow enters once it holds the lock. */
+    const lockedState = (m: string) => topOf(m)['Acquire Lock']!.Next as string;
 
-    beforeAll(() => {
-      top = definition.States;
+    it('is one lock for the environment: every locking workflow takes the same item of the same table', () => {
+      const tables = new Set(LOCKING.map((m) => paramsOf(m, 'Acquire Lock').TableName));
+      expect(tables.size).toBe(1);
+      for (const m of LOCKING) expect((paramsOf(m, 'Acquire Lock').Item as Record<string, unknown>).environment, m).toEqual(lockKey().environment);
+      // The rollout child never touches the lock: its parent holds it.
+      expect([...integrationsOf.get(ROLLOUT)!.values()]).toEqual([]);
     });
 
-    it('only plans (or refuses) before it takes the lock, and enters Run Release only holding it', () => {
+    it.each(LOCKING)('%s only plans (or refuses) before it takes the lock, and goes on only holding it', (m) => {
+      const top = topOf(m);
+      const planner = PLANNERS[m]!;
       // Before Acquire Lock only states that touch nothing (Pass, Choice, Fail) may run, and two tasks: the
       // plan, which reads the fleet, and the notification that it was refused.
       const before: string[] = [];
@@ -643,48 +1013,54 @@ describe('FleetFlow workflow definitions', () => {
         before.push(name);
         for (const next of exits(top[name]!)) walk(next);
       };
-      walk(definition.StartAt);
+      walk(machine(m).definition.StartAt);
       expect(top['Acquire Lock'], 'no Acquire Lock state at the top level').toBeDefined();
-      expect(before.filter((name) => !['Pass', 'Choice', 'Fail'].includes(top[name]!.Type)).sort(), 'states that run before the lock is taken').toEqual([
-        'Notify Refused',
-        'Plan Release',
-      ]);
-      expect(lambdaModules.get('Plan Release')).toBe('deploy/plan-release.ts');
-      expect(integrations.get('Notify Refused')).toBe('arn:aws:states:::events:putEvents');
-      expect(before).not.toContain('Run Release');
+      expect(before.filter((name) => !['Pass', 'Choice', 'Fail'].includes(top[name]!.Type)).sort(), 'states that run before the lock is taken').toEqual(
+        ['Notify Refused', planner.task].sort(),
+      );
+      expect(lambdaModulesOf.get(m)!.get(planner.task)).toBe(planner.module);
+      expect(integrationsOf.get(m)!.get('Notify Refused')).toBe(PUT_EVENTS);
+      const locked = lockedState(m);
+      expect(before).not.toContain(locked);
       // A plan goes on to the lock; a refused one ends the execution, without ever reaching the lock.
-      expect(top['Plan Release']!.Next).toBe('Acquire Lock');
-      const refused = reachableFrom(top, catchAllTarget(top['Plan Release']!)!);
+      expect(top[planner.task]!.Next).toBe('Acquire Lock');
+      const refused = reachableFrom(top, catchAllTarget(top[planner.task]!)!);
       expect(refused.has('Acquire Lock'), 'a refused plan reaches the lock').toBe(false);
       expect([...refused].filter((name) => isTerminal(top[name]!)).map((name) => top[name]!.Type)).toEqual(['Fail']);
-      expect(top['Run Release']?.Type).toBe('Parallel');
-      expect(top['Run Release']?.Branches).toHaveLength(1);
+      if (m === DEPLOY) {
+        expect(locked).toBe('Run Release');
+        expect(top['Run Release']?.Type).toBe('Parallel');
+        expect(top['Run Release']?.Branches).toHaveLength(1);
+      } else {
+        expect(locked).toBe('Notify Started');
+      }
       // The lock is held after a successful Acquire Lock or Take Over Lock, and only then.
-      const intoRelease = Object.entries(top)
-        .filter(([, state]) => successors(state).includes('Run Release'))
+      const intoLocked = Object.entries(top)
+        .filter(([, state]) => successors(state).includes(locked))
         .map(([name]) => name)
         .sort();
-      expect(intoRelease).toEqual(['Acquire Lock', 'Take Over Lock', 'Take Over Malformed Lock']);
-      for (const name of intoRelease) {
-        expect(top[name]!.Next, name).toBe('Run Release');
-        expect(catcherFor(top[name]!, 'States.ALL')?.Next, `${name} enters the release on an error`).not.toBe('Run Release');
+      expect(intoLocked).toEqual(['Acquire Lock', 'Take Over Lock', 'Take Over Malformed Lock']);
+      for (const name of intoLocked) {
+        expect(top[name]!.Next, name).toBe(locked);
+        expect(catcherFor(top[name]!, 'States.ALL')?.Next, `${name} goes on on an error`).not.toBe(locked);
       }
     });
 
-    it('acquires the lock with a conditional PutItem: attribute_not_exists(environment)', () => {
-      expect(integrations.get('Acquire Lock')).toBe('arn:aws:states:::dynamodb:putItem');
-      const p = params('Acquire Lock');
+    it.each(LOCKING)('%s acquires the lock with a conditional PutItem: attribute_not_exists(environment)', (m) => {
+      expect(integrationsOf.get(m)!.get('Acquire Lock')).toBe('arn:aws:states:::dynamodb:putItem');
+      const p = paramsOf(m, 'Acquire Lock');
       expect(p.TableName).toEqual(expect.any(String));
       expect(p.ConditionExpression).toBe('attribute_not_exists(environment)');
       expect(p.Item).toMatchObject({ ...lockKey(), holder: executionId });
     });
 
-    it('takes over only the stale holder it read (holder = :stale), and only when that execution is not running', () => {
-      const p = params('Take Over Lock');
+    it.each(LOCKING)('%s takes over only the stale holder it read (holder = :stale), and only when that execution is not running', (m) => {
+      const top = topOf(m);
+      const p = paramsOf(m, 'Take Over Lock');
       expect(p.ConditionExpression).toBe('holder = :stale');
       expect(p.ExpressionAttributeValues).toEqual({ ':stale': { 'S.$': '$.lock.Item.holder.S' } });
       expect(p.Item).toMatchObject({ ...lockKey(), holder: executionId });
-      expect(p.TableName).toBe(params('Acquire Lock').TableName);
+      expect(p.TableName).toBe(paramsOf(m, 'Acquire Lock').TableName);
 
       // The holder's status decides: a RUNNING holder ends the execution (locked), without a takeover.
       const running = (top['Lock Holder Running?']!.Choices as Array<{ Variable: string; StringEquals?: string; Next: string }>).find(
@@ -693,21 +1069,29 @@ describe('FleetFlow workflow definitions', () => {
       expect(running, 'no RUNNING rule in "Lock Holder Running?"').toBeDefined();
       const whenRunning = reachableFrom(top, running!.Next);
       expect(whenRunning.has('Take Over Lock')).toBe(false);
-      expect(whenRunning.has('Run Release')).toBe(false);
+      expect(whenRunning.has(lockedState(m))).toBe(false);
       expect([...whenRunning].filter((name) => isTerminal(top[name]!)).map((name) => top[name]!.Type)).toEqual(['Fail']);
     });
 
     // A lock item FleetFlow could not have written must not jam the environment (issue 7, class 5).
-    it("treats a lock item without a holder that is one of this environment's release executions as malformed, never as held", () => {
+    it.each(LOCKING)("%s treats a lock item without a holder that is an execution of one of the environment's locking workflows as malformed, never as held", (m) => {
+      const top = topOf(m);
       const recorded = top['Lock Holder Recorded?']!;
       const rules = recorded.Choices as Array<{ Variable: string; IsPresent?: boolean; Next: string }>;
       // A string holder (DynamoDB S) is needed before anything reads it: no path fails on a missing one.
       expect(rules.map(({ Next: _next, ...rule }) => rule)).toEqual([{ Variable: '$.lock.Item.holder.S', IsPresent: true }]);
       const isRelease = top[rules[0]!.Next]!;
       expect(isRelease.Type).toBe('Choice');
-      const patterns = JSON.stringify(isRelease.Choices);
-      expect(patterns).toContain(`:execution:fleetflow-${canonical.name}-deploy:*`);
-      expect((isRelease.Choices as Array<{ Next: string }>)[0]!.Next).toBe('Describe Lock Holder');
+      // Any of the four workflows may hold the lock, and nothing else: one rule, an Or of exactly their executions.
+      const holderRules = isRelease.Choices as Array<{ Or?: Array<{ Variable: string; StringMatches?: string }>; Next: string }>;
+      expect(holderRules).toHaveLength(1);
+      const patterns = (holderRules[0]!.Or ?? []).map((term) => {
+        expect(term.Variable).toBe('$.lock.Item.holder.S');
+        return term.StringMatches;
+      });
+      expect(patterns.map((pattern) => /:execution:(.+):\*$/.exec(pattern ?? '')?.[1]).sort()).toEqual([...LOCKING].sort());
+      for (const pattern of patterns) expect(pattern).toMatch(new RegExp(`^arn:aws:states:[a-z0-9-]+:\\d{12}:execution:fleetflow-${canonical.name}-[a-z-]+:\\*$`));
+      expect(holderRules[0]!.Next).toBe('Describe Lock Holder');
       // Missing, not a string, or not one of ours: all the same way.
       expect(recorded.Default).toBe(isRelease.Default);
       expect(isRelease.Default).toBe('List Running Releases');
@@ -715,10 +1099,13 @@ describe('FleetFlow workflow definitions', () => {
       expect(catcherFor(top['Describe Lock Holder']!, 'Sfn.InvalidArnException')?.Next).toBe('List Running Releases');
     });
 
-    it('takes a malformed lock over only in the malformed state it read, and only while this is the one release of the environment running', () => {
-      const list = params('List Running Releases');
+    it.each(LOCKING)('%s takes a malformed lock over only in the malformed state it read, and only while it is the one execution of its workflow running', (m) => {
+      const top = topOf(m);
+      const integrations = integrationsOf.get(m)!;
+      const list = paramsOf(m, 'List Running Releases');
       expect(integrations.get('List Running Releases')).toBe('arn:aws:states:::aws-sdk:sfn:listExecutions');
-      expect(list.StateMachineArn).toMatch(new RegExp(`^arn:aws:states:[a-z0-9-]+:\\d{12}:stateMachine:fleetflow-${canonical.name}-deploy$`));
+      // Its own state machine only (a known limit: an execution of another workflow holding a malformed item is not seen).
+      expect(list.StateMachineArn).toMatch(new RegExp(`^arn:aws:states:[a-z0-9-]+:\\d{12}:stateMachine:${m}$`));
       expect(list.StatusFilter).toBe('RUNNING');
       const only = top['Only This Release Running?']!;
       expect(JSON.stringify(only.Choices)).toContain('"Variable":"$.running.count","NumericEquals":1');
@@ -726,12 +1113,12 @@ describe('FleetFlow workflow definitions', () => {
       // Only then: a string holder is replaced while it is that string, a missing or non-string one while there is still no string holder.
       const takeovers = [...reachableFrom(top, (only.Choices as Array<{ Next: string }>)[0]!.Next)].filter((name) => integrations.get(name) === 'arn:aws:states:::dynamodb:putItem');
       expect(takeovers.sort()).toEqual(['Take Over Lock', 'Take Over Malformed Lock']);
-      const malformed = params('Take Over Malformed Lock');
+      const malformed = paramsOf(m, 'Take Over Malformed Lock');
       expect(malformed.ConditionExpression).toBe('attribute_not_exists(holder) OR NOT attribute_type(holder, :text)');
       expect(malformed.ExpressionAttributeValues).toEqual({ ':text': { S: 'S' } });
       expect(malformed.Item).toMatchObject({ ...lockKey(), holder: executionId });
-      expect(malformed.TableName).toBe(params('Acquire Lock').TableName);
-      expect(top['Take Over Malformed Lock']!.Next).toBe('Run Release');
+      expect(malformed.TableName).toBe(paramsOf(m, 'Acquire Lock').TableName);
+      expect(top['Take Over Malformed Lock']!.Next).toBe(lockedState(m));
       // Otherwise: LockCorruptError, naming the item to delete, and no write at all.
       const otherwise = reachableFrom(top, only.Default as string);
       expect([...otherwise].filter((name) => integrations.has(name))).toEqual([]);
@@ -741,19 +1128,20 @@ describe('FleetFlow workflow definitions', () => {
       const cause = (describe.Parameters as Record<string, string>)['Cause.$'];
       expect(cause).toContain('nothing was changed');
       expect(cause).toContain('delete the item with key environment = {} from the DynamoDB table {}');
-      expect(cause).toContain(`'${canonical.name}', '${params('Acquire Lock').TableName as string}')`);
+      expect(cause).toContain(`'${canonical.name}', '${paramsOf(m, 'Acquire Lock').TableName as string}')`);
     });
 
-    it.each(['Unlock', 'Unlock After Failure'])('%s deletes the lock only while this execution holds it (holder = :me)', (name) => {
-      expect(integrations.get(name)).toBe('arn:aws:states:::dynamodb:deleteItem');
-      const p = params(name);
+    it.each(LOCKING.flatMap((m) => ['Unlock', 'Unlock After Failure'].map((name) => [m, name] as const)))('%s: %s deletes the lock only while this execution holds it (holder = :me)', (m, name) => {
+      expect(integrationsOf.get(m)!.get(name)).toBe('arn:aws:states:::dynamodb:deleteItem');
+      const p = paramsOf(m, name);
       expect(p.ConditionExpression).toBe('holder = :me');
       expect(p.ExpressionAttributeValues).toEqual({ ':me': executionId });
       expect(p.Key).toEqual(lockKey());
-      expect(p.TableName).toBe(params('Acquire Lock').TableName);
+      expect(p.TableName).toBe(paramsOf(m, 'Acquire Lock').TableName);
     });
 
-    it("passes through an Unlock state on every path out of 'Run Release', success and failure", () => {
+    it.each(LOCKING)('%s passes through an Unlock state on every path once it holds the lock, success and failure', (m) => {
+      const top = topOf(m);
       const unlocks = new Set(
         Object.entries(top)
           .filter(([, s]) => s.Resource === 'arn:aws:states:::dynamodb:deleteItem' && (s.Parameters as { ConditionExpression?: string })?.ConditionExpression === 'holder = :me')
@@ -761,12 +1149,16 @@ describe('FleetFlow workflow definitions', () => {
       );
       expect([...unlocks].sort()).toEqual(['Unlock', 'Unlock After Failure']);
 
-      const runRelease = top['Run Release']!;
-      // An error the Parallel does not catch would end the execution holding the lock.
-      expect(catchAllTarget(runRelease), 'Run Release has no States.ALL Catch').toBeDefined();
-      expect(runRelease.End, 'Run Release ends the execution').toBeUndefined();
+      const locked = lockedState(m);
+      if (m === DEPLOY) {
+        const runRelease = top['Run Release']!;
+        // An error the Parallel does not catch would end the execution holding the lock.
+        expect(catchAllTarget(runRelease), 'Run Release has no States.ALL Catch').toBeDefined();
+        expect(runRelease.End, 'Run Release ends the execution').toBeUndefined();
+        expect(runRelease.Next, 'success path').toBeDefined();
+      }
 
-      // Walk every path from the Parallel's exits; stop at an Unlock; anything else that ends the execution leaks the lock.
+      // Walk every path from the first state entered holding the lock; stop at an Unlock; anything else that ends the execution leaks the lock.
       const leaks: string[] = [];
       const reached = new Set<string>();
       const walk = (name: string, path: string[]) => {
@@ -783,10 +1175,9 @@ describe('FleetFlow workflow definitions', () => {
         }
         for (const next of exits(state)) walk(next, [...path, name]);
       };
-      for (const next of exits(runRelease)) walk(next, ['Run Release']);
+      walk(locked, []);
 
-      expect(leaks, 'paths out of Run Release that do not unlock').toEqual([]);
-      expect(runRelease.Next, 'success path').toBeDefined();
+      expect(leaks, `paths from ${locked} that do not unlock`).toEqual([]);
       expect(reached).toEqual(new Set(['Unlock', 'Unlock After Failure']));
     });
   });

@@ -26,12 +26,12 @@ function refusal(workflow: Workflow, input: unknown): Error {
 const hostNames = (count: number) => Array.from({ length: count }, (_, i) => `web-${i + 1}`);
 
 describe('parseComputeInput accepts', () => {
-  it('an empty allocate input: every tier to its declared count, the recorded release', () => {
+  it('an empty allocate input: every tier to its declared count, the recorded release, a missing database created empty', () => {
     const input = {};
 
     const parsed = parseComputeInput('allocate', input);
 
-    expect(parsed).toEqual({});
+    expect(parsed).toEqual({ database: 'create' });
   });
 
   it('allocate with tier counts (0 included) and a first release', () => {
@@ -39,7 +39,7 @@ describe('parseComputeInput accepts', () => {
 
     const parsed = parseComputeInput('allocate', input);
 
-    expect(parsed).toEqual({ tiers: { web: 3, middle: 0, 'web-admin': 5000 }, release: '1.2.0+build_7-rc.1' });
+    expect(parsed).toEqual({ tiers: { web: 3, middle: 0, 'web-admin': 5000 }, release: '1.2.0+build_7-rc.1', database: 'create' });
   });
 
   it.each([1, 17, 5000])('scale-out adding %i host(s)', (add) => {

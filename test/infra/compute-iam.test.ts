@@ -1,0 +1,332 @@
+/**
+ * Least privilege of the compute workflows' tasks (lib/compute-access.ts), read from the
+ * synthesized template: hosts are launched (by a compute workflow, or by a surge batch) only
+ * from the environment's definition (its subnets, its tiers' instance roles passed to EC2
+ * only, each instance carrying its tier's tags from the moment it exists, and tagged only as
+ * it is launched); hosts are stopped, started or terminated only by the tasks that retire
+ * them, bring a surge's back, or clean up what a failed execution launched or a validated
+ * surge replaced, and only hosts carrying a tier's tags (and, for the cleanups, their launch
+ * or retirement record); the database is created only under the environment's own
+ * identifier; and no role of the stack can modify, stop, reboot or delete a database instance.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../../lambdas/shared/compute-tags';
+import {
+  allIdentityStatements,
+  allowing,
+  allRoles,
+  canonicalEnvironment,
+  expectedArn,
+  lambdaByHandler,
+  lambdaFunctions,
+  resourceCovers,
+  roleStatements,
+  rolesAllowing,
+  stateMachines,
+  synthesizeCanonical,
+  TEST_ENV,
+  type CfnTemplate,
+  type PolicyStatement,
+  type SynthesizedCanonical,
+} from './support';
+
+const canonical = canonicalEnvironment();
+const hostTiers = canonical.tiers.filter((t) => t.role !== 'data');
+/** The tiers the compute workflows launch hosts for: those with a `launch` section. */
+const launchable = hostTiers.filter((t) => t.launch);
+const databaseTier = canonical.tiers.find((t) => t.role === 'data')!;
+const database = databaseTier.database!;
+const create = database.create!;
+
+const INSTANCE_ARN = expectedArn('ec2', 'instance/*');
+/** An instance FleetFlow knows nothing about, to test what a granted pattern covers. */
+const SOME_INSTANCE = expectedArn('ec2', 'instance/i-0123456789abcdef0');
+const SUBNET_ARNS = [...new Set(launchable.flatMap((t) => t.launch!.subnets.map((s) => expectedArn('ec2', `subnet/${s.id}`))))].sort();
+const FOREIGN_SUBNET = expectedArn('ec2', 'subnet/subnet-0fffffffffffffff0');
+const INSTANCE_ROLE_ARNS = [...new Set(launchable.map((t) => `arn:\${AWS::Partition}:iam::${TEST_ENV.account}:role/${t.launch!.instanceRole}`))].sort();
+const DB_ARN = expectedArn('rds', `db:${database.instanceIdentifier}`);
+const SUBNET_GROUP_ARN = expectedArn('rds', `subgrp:${create.subnetGroup}`);
+const PARAMETER_GROUP_ARNS = create.parameterGroup ? [expectedArn('rds', `pg:${create.parameterGroup}`)] : [];
+const SECURITY_GROUP_ARNS = create.securityGroups.map((sg) => expectedArn('ec2', `security-group/${sg}`)).sort();
+
+/** The tasks that launch hosts: a compute workflow's (Launch Hosts), a surge batch's (Launch Surge Hosts). Both hold the same grants. */
+const LAUNCHERS = ['compute/launch-hosts.ts', 'compute/launch-surge-hosts.ts'];
+
+/** What no role of the stack may ever do to a database instance. */
+const RDS_NEVER = ['rds:ModifyDBInstance', 'rds:DeleteDBInstance', 'rds:StopDBInstance', 'rds:RebootDBInstance'];
+/** The EC2 actions granted anywhere in the stack: reads, the host records (tags), and launching, stopping, terminating. */
+const EC2_GRANTED = [
+  'ec2:CreateTags',
+  'ec2:DeleteTags',
+  'ec2:DescribeInstanceStatus',
+  'ec2:DescribeInstances',
+  'ec2:RunInstances',
+  'ec2:StartInstances',
+  'ec2:StopInstances',
+  'ec2:TerminateInstances',
+];
+
+const withPrefix = (prefix: string, tags: Record<string, string>) => Object.fromEntries(Object.entries(tags).map(([key, value]) => [`${prefix}/${key}`, value]));
+const describeStatement = (s: PolicyStatement) => `${s.source}: ${s.Action.join(',')} on ${s.Resource.join(',')} ${JSON.stringify(s.Condition ?? {})}`;
+const sorted = <T>(values: Iterable<T>) => [...values].sort();
+
+describe('compute workflows: IAM', () => {
+  let synth: SynthesizedCanonical;
+  let statements: PolicyStatement[];
+  const roleOf = (handler: string) => lambdaByHandler(synth.json, handler).roleLogicalId;
+  const statementsOf = (handler: string) => roleStatements(synth.json, roleOf(handler));
+  /** Role logical IDs by what they are: a function's handler module, or a state machine's name. */
+  const namesOf = (roleIds: string[]) =>
+    roleIds
+      .map(
+        (id) =>
+          lambdaFunctions(synth.json).find((f) => f.roleLogicalId === id)?.handler ??
+          [...stateMachines(synth.json)].find(([, m]) => m.roleLogicalId === id)?.[0] ??
+          id,
+      )
+      .sort();
+
+  beforeAll(() => {
+    synth = synthesizeCanonical();
+    statements = allIdentityStatements(synth.json);
+  });
+  afterAll(() => synth?.cleanup());
+
+  it('finds what environments/canonical.json lets the compute workflows launch and create', () => {
+    expect(launchable.map((t) => t.name).sort()).toEqual(['middle', 'monitoring', 'web']);
+    expect(SUBNET_ARNS.length).toBeGreaterThan(0);
+    expect(INSTANCE_ROLE_ARNS).toHaveLength(launchable.length);
+    expect(create.subnetGroup).toEqual(expect.any(String));
+    expect(create.securityGroups.length).toBeGreaterThan(0);
+    expect([LAUNCHED_BY_TAG, LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG]).toEqual(['fleetflow:launched-by', 'fleetflow:launch-group', 'fleetflow:launch-scope']);
+    expect([RETIRED_REASON_TAG, SURGE_REASON]).toEqual(['fleetflow:retired-reason', 'surge']);
+  });
+
+  describe('launching hosts', () => {
+    const runInstances = (launcher: string) => allowing(statementsOf(launcher), 'ec2:RunInstances');
+    /** The RunInstances statements that authorize the instance itself. */
+    const onInstances = (launcher: string) => runInstances(launcher).filter((s) => s.Resource.some((r) => resourceCovers(r, SOME_INSTANCE)));
+
+    it('lets only Launch Hosts and Launch Surge Hosts call ec2:RunInstances', () => {
+      expect(namesOf(rolesAllowing(synth.json, 'ec2:RunInstances'))).toEqual([...LAUNCHERS].sort());
+    });
+
+    it.each(LAUNCHERS)(
+      "%s launches an instance only when the request carries one tier's selector tags (aws:RequestTag), and no tag keys but the tier's and the launch records (ForAllValues aws:TagKeys)",
+      (launcher) => {
+        const grants = onInstances(launcher);
+        const tierOf = (statement: PolicyStatement) =>
+          launchable.find((t) => JSON.stringify(statement.Condition?.StringEquals) === JSON.stringify(withPrefix('aws:RequestTag', t.hosts!.tags)));
+
+        expect(grants).toHaveLength(launchable.length);
+        for (const statement of grants) {
+          const tier = tierOf(statement);
+          expect(tier, `${describeStatement(statement)} names no tier's tags`).toBeDefined();
+          expect(statement.Resource, describeStatement(statement)).toEqual([INSTANCE_ARN]);
+          expect(sorted(Object.keys(statement.Condition ?? {})), describeStatement(statement)).toEqual(['ForAllValues:StringEquals', 'StringEquals']);
+          expect(statement.Condition!.StringEquals, describeStatement(statement)).toEqual(withPrefix('aws:RequestTag', tier!.hosts!.tags));
+          expect(Object.keys(statement.Condition!['ForAllValues:StringEquals']!), describeStatement(statement)).toEqual(['aws:TagKeys']);
+          const keys = statement.Condition!['ForAllValues:StringEquals']!['aws:TagKeys'] as string[];
+          expect(sorted(keys), describeStatement(statement)).toEqual(sorted([...Object.keys(tier!.hosts!.tags), LAUNCHED_BY_TAG, LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG]));
+        }
+        // One statement per tier: every launchable tier, none twice.
+        expect(new Set(grants.map((s) => tierOf(s)!.name)).size).toBe(launchable.length);
+      },
+    );
+
+    it('grants RunInstances on an instance only in those conditioned statements, whichever role', () => {
+      const anyOnInstances = allowing(statements, 'ec2:RunInstances').filter((s) => s.Resource.some((r) => resourceCovers(r, SOME_INSTANCE)));
+
+      expect(anyOnInstances.length).toBe(LAUNCHERS.reduce((n, launcher) => n + onInstances(launcher).length, 0));
+    });
+
+    it("launches only into the environment's subnets, by ID", () => {
+      const subnets = allowing(statements, 'ec2:RunInstances')
+        .flatMap((s) => s.Resource)
+        .filter((r) => r.includes(':subnet/') || resourceCovers(r, FOREIGN_SUBNET));
+
+      expect(subnets.length).toBeGreaterThan(0);
+      expect(sorted(new Set(subnets))).toEqual(SUBNET_ARNS);
+      expect(subnets.filter((r) => r.includes('*')), 'subnet wildcards').toEqual([]);
+      for (const launcher of LAUNCHERS) {
+        const own = runInstances(launcher)
+          .flatMap((s) => s.Resource)
+          .filter((r) => r.includes(':subnet/'));
+        expect(sorted(new Set(own)), launcher).toEqual(SUBNET_ARNS);
+      }
+    });
+
+    it.each(LAUNCHERS)("%s launches only from the tiers' launch templates: by ID when the definition gives one, any template only when it names them", (launcher) => {
+      const templates = [...new Set(runInstances(launcher).flatMap((s) => s.Resource).filter((r) => r.includes(':launch-template/')))].sort();
+      const byId = launchable.flatMap((t) => ('id' in t.launch!.template ? [expectedArn('ec2', `launch-template/${t.launch!.template.id}`)] : []));
+      const byName = launchable.some((t) => 'name' in t.launch!.template);
+
+      expect(templates).toEqual(sorted(new Set([...byId, ...(byName ? [expectedArn('ec2', 'launch-template/*')] : [])])));
+    });
+
+    it.each(LAUNCHERS)('%s writes tags only as part of RunInstances (ec2:CreateAction = RunInstances), on what it launches', (launcher) => {
+      const grants = allowing(statementsOf(launcher), 'ec2:CreateTags');
+
+      expect(grants.length).toBeGreaterThan(0);
+      for (const statement of grants) {
+        expect(statement.Condition, describeStatement(statement)).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances' } });
+        expect(sorted(statement.Resource), describeStatement(statement)).toEqual(sorted([INSTANCE_ARN, expectedArn('ec2', 'volume/*')]));
+      }
+      expect(allowing(statementsOf(launcher), 'ec2:DeleteTags')).toEqual([]);
+    });
+
+    it("passes only the tiers' instance roles (iam:PassRole), only to EC2, and no role of the stack but the launchers may pass a role", () => {
+      expect(namesOf(rolesAllowing(synth.json, 'iam:PassRole'))).toEqual([...LAUNCHERS].sort());
+      for (const launcher of LAUNCHERS) {
+        const grants = allowing(statementsOf(launcher), 'iam:PassRole');
+        expect(sorted(new Set(grants.flatMap((s) => s.Resource))), launcher).toEqual(INSTANCE_ROLE_ARNS);
+        for (const statement of grants) {
+          expect(statement.Condition, describeStatement(statement)).toEqual({ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
+          expect(statement.Resource.filter((r) => r.includes('*') || r.includes('?')), describeStatement(statement)).toEqual([]);
+        }
+      }
+    });
+  });
+
+  describe('stopping, starting and terminating hosts', () => {
+    /** Each statement of the task granting the action: on instances only, and its conditions one per host tier, with `extra` beside the tier's tags. */
+    const onTierInstances = (handler: string, action: string, extra: { StringEquals?: Record<string, string>; Null?: Record<string, string> } = {}) => {
+      const grants = allowing(statementsOf(handler), action);
+
+      expect(grants, `${handler} ${action}`).toHaveLength(hostTiers.length);
+      for (const statement of grants) {
+        expect(statement.Resource, describeStatement(statement)).toEqual([INSTANCE_ARN]);
+        expect(sorted(Object.keys(statement.Condition ?? {})), describeStatement(statement)).toEqual(sorted(['StringEquals', ...(extra.Null ? ['Null'] : [])]));
+        if (extra.Null) expect(statement.Condition!.Null, describeStatement(statement)).toEqual(extra.Null);
+      }
+      expect(sorted(grants.map((s) => JSON.stringify(s.Condition!.StringEquals)))).toEqual(
+        sorted(hostTiers.map((t) => JSON.stringify({ ...withPrefix('aws:ResourceTag', t.hosts!.tags), ...(extra.StringEquals ?? {}) }))),
+      );
+    };
+
+    it('lets only Retire Hosts stop hosts; only Retire Hosts, Terminate Launched and Terminate Surged terminate them; only a surge rollback start them', () => {
+      expect(namesOf(rolesAllowing(synth.json, 'ec2:StopInstances'))).toEqual(['compute/retire-hosts.ts']);
+      expect(namesOf(rolesAllowing(synth.json, 'ec2:TerminateInstances'))).toEqual(['compute/retire-hosts.ts', 'compute/terminate-launched.ts', 'compute/terminate-surged.ts']);
+      expect(namesOf(rolesAllowing(synth.json, 'ec2:StartInstances'))).toEqual(['compute/check-started.ts', 'compute/start-hosts.ts']);
+    });
+
+    it.each(['ec2:StopInstances', 'ec2:TerminateInstances'])("lets Retire Hosts call %s only on instances carrying a tier's tags (aws:ResourceTag)", (action) => {
+      onTierInstances('compute/retire-hosts.ts', action);
+    });
+
+    it(`lets Terminate Launched terminate only instances carrying a tier's tags and a ${LAUNCHED_BY_TAG} tag (what a workflow launched), and stop none`, () => {
+      onTierInstances('compute/terminate-launched.ts', 'ec2:TerminateInstances', { Null: { [`aws:ResourceTag/${LAUNCHED_BY_TAG}`]: 'false' } });
+      expect(allowing(statementsOf('compute/terminate-launched.ts'), 'ec2:StopInstances')).toEqual([]);
+    });
+
+    it(`lets Terminate Surged terminate only instances carrying a tier's tags that a surge retired (${RETIRED_REASON_TAG} = ${SURGE_REASON})`, () => {
+      onTierInstances('compute/terminate-surged.ts', 'ec2:TerminateInstances', { StringEquals: { [`aws:ResourceTag/${RETIRED_REASON_TAG}`]: SURGE_REASON } });
+    });
+
+    it.each(['compute/start-hosts.ts', 'compute/check-started.ts'])("lets %s start only instances carrying a tier's tags", (handler) => {
+      onTierInstances(handler, 'ec2:StartInstances');
+    });
+
+    it("never stops, starts or terminates an instance without a tier's aws:ResourceTag conditions, whichever role", () => {
+      const unconditioned = ['ec2:StopInstances', 'ec2:StartInstances', 'ec2:TerminateInstances'].flatMap((action) =>
+        allowing(statements, action).filter((s) => {
+          const tags = (s.Condition?.StringEquals ?? {}) as Record<string, unknown>;
+          return !hostTiers.some((t) => Object.entries(withPrefix('aws:ResourceTag', t.hosts!.tags)).every(([key, value]) => tags[key] === value));
+        }),
+      );
+
+      expect(unconditioned.map(describeStatement)).toEqual([]);
+    });
+
+    it(`grants no EC2 action but ${EC2_GRANTED.join(', ')}: nothing reboots or modifies an instance, or deletes a volume or template`, () => {
+      const granted = sorted(new Set(statements.flatMap((s) => s.Action).filter((a) => a.toLowerCase().startsWith('ec2:'))));
+
+      expect(granted).toEqual(EC2_GRANTED);
+      for (const action of ['ec2:RebootInstances', 'ec2:ModifyInstanceAttribute', 'ec2:DeleteVolume', 'ec2:CreateLaunchTemplateVersion']) {
+        expect(allowing(statements, action).map(describeStatement), action).toEqual([]);
+      }
+    });
+  });
+
+  describe('the database', () => {
+    let grants: PolicyStatement[];
+    let resources: string[];
+
+    beforeAll(() => {
+      grants = allowing(statements, 'rds:CreateDBInstance');
+      resources = [...new Set(grants.flatMap((s) => s.Resource))];
+    });
+
+    it('lets only Create Database call rds:CreateDBInstance', () => {
+      expect(namesOf(rolesAllowing(synth.json, 'rds:CreateDBInstance'))).toEqual(['compute/create-database.ts']);
+      expect(grants.length).toBeGreaterThan(0);
+    });
+
+    it(`creates only the environment's own instance: db:${database.instanceIdentifier}, and no other instance or cluster`, () => {
+      const instances = resources.filter((r) => /:rds:[^:]*:[^:]*:(db|cluster):/.test(r) || resourceCovers(r, expectedArn('rds', 'db:another-database')));
+
+      expect(instances).toEqual([DB_ARN]);
+      for (const other of ['db:another-database', `db:${database.instanceIdentifier}-copy`, 'cluster:another-cluster']) {
+        expect(resources.filter((r) => resourceCovers(r, expectedArn('rds', other))), other).toEqual([]);
+      }
+    });
+
+    it("creates it only in the environment's subnet group, with its parameter group and security groups, by name", () => {
+      const ofType = (pattern: RegExp) => sorted(resources.filter((r) => pattern.test(r)));
+
+      expect(ofType(/:subgrp:/)).toEqual([SUBNET_GROUP_ARN]);
+      expect(ofType(/:pg:/)).toEqual(PARAMETER_GROUP_ARNS);
+      expect(ofType(/:security-group\//)).toEqual(SECURITY_GROUP_ARNS);
+      // Anything else is what CreateDBInstance and a restore also authorize, which the definition does not name: the engine's
+      // default option group, and the instance's own snapshots (automated, and FleetFlow's).
+      const named = new Set([DB_ARN, SUBNET_GROUP_ARN, ...PARAMETER_GROUP_ARNS, ...SECURITY_GROUP_ARNS]);
+      const others = resources.filter((r) => !named.has(r));
+      expect(others.filter((r) => !/:rds:[^:]*:[^:]*:(og:default:\*|snapshot:rds:canonical-db-\*|snapshot:fleetflow-canonical-\*)$/.test(r))).toEqual([]);
+      // None of it is granted on Resource "*".
+      expect(resources).not.toContain('*');
+    });
+
+    it('lets Create Database create only the master user secret RDS manages (rds!db-*), and no role read a secret value', () => {
+      const secrets = allowing(statementsOf('compute/create-database.ts'), 'secretsmanager:CreateSecret').flatMap((s) => s.Resource);
+
+      expect(secrets).toEqual([expectedArn('secretsmanager', 'secret:rds!db-*')]);
+      for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:DeleteSecret']) {
+        expect(rolesAllowing(synth.json, action), action).toEqual([]);
+      }
+    });
+  });
+
+  describe('no role of the stack can change a database instance', () => {
+    it('reads every role: each function role and each state machine role is among them', () => {
+      const roles = new Set(allRoles(synth.json));
+
+      for (const fn of lambdaFunctions(synth.json)) expect(roles.has(fn.roleLogicalId), fn.handler).toBe(true);
+      for (const [name, machine] of stateMachines(synth.json)) expect(roles.has(machine.roleLogicalId), name).toBe(true);
+      expect(stateMachines(synth.json).size).toBe(5);
+    });
+
+    it.each(RDS_NEVER)('lets no role call %s, on any resource, not even through a wildcard action', (action) => {
+      const holders = allRoles(synth.json).flatMap((id) => allowing(roleStatements(synth.json, id), action).map((s) => `${id}: ${describeStatement(s)}`));
+
+      expect(holders).toEqual([]);
+    });
+
+    it('grants no role a wildcard RDS action (rds:*, rds:Modify*, *), on any resource', () => {
+      const wildcards = allRoles(synth.json).flatMap((id) =>
+        roleStatements(synth.json, id)
+          .filter((s) => s.Action.some((a) => a === '*' || (a.toLowerCase().startsWith('rds:') && /[*?]/.test(a))))
+          .map((s) => `${id}: ${describeStatement(s)}`),
+      );
+
+      expect(wildcards).toEqual([]);
+    });
+
+    it('writes no policy with NotAction or NotResource, which could allow any of it by exclusion', () => {
+      const documents = Object.entries((synth.json as CfnTemplate).Resources).filter(([, r]) => ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Role'].includes(r.Type));
+      const excluding = documents.filter(([, r]) => /"Not(Action|Resource)"/.test(JSON.stringify(r.Properties))).map(([id]) => id);
+
+      expect(documents.length).toBeGreaterThan(0);
+      expect(excluding).toEqual([]);
+    });
+  });
+});
