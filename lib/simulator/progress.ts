@@ -29,10 +29,32 @@ const ENTERED: Record<string, (s: BatchView) => string> = {
   'Reinstall Previous Release': (s) => `reinstalling the previous release on ${hosts(s)}`,
   'Return Batch After Rollback': (s) => `returning ${hosts(s)} to traffic after rollback`,
   'Restore Traffic After Failed Rollback': (s) => `rollback failed: returning ${hosts(s)} to traffic`,
+  // New hosts (allocate, scale out, replace), and a surge's.
+  'Set Up Hosts': (s) => `setting up new hosts ${hosts(s)}`,
+  'Install On New Hosts': (s) => `installing ${s.release} on new hosts ${hosts(s)}`,
+  'Put New Hosts In Service': (s) => `putting ${hosts(s)} into service`,
+  'Take Retiring Hosts Out': (s) => `replacements in service: taking ${hosts(s)} out of traffic`,
+  'Retire Hosts': (s) => `retiring ${hosts(s)}`,
+  'Launch Surge Hosts': (s) => `surge: launching a new host for each of ${hosts(s)}`,
+  'Surge Set Up Hosts': (s) => `surge: setting up new hosts ${hosts(s)}`,
+  'Surge Install On New Hosts': (s) => `surge: installing ${s.release} on new hosts ${hosts(s)}`,
+  'Surge Put New Hosts In Service': (s) => `surge: putting ${hosts(s)} into service`,
+  'Surge Take Retiring Hosts Out': (s) => `surge: new hosts in service, taking ${hosts(s)} out of traffic`,
+  'Surge Retire Hosts': (s) => `surge: stopping ${hosts(s)} (kept until the release is validated)`,
+  'Start Retired Hosts': (s) => `ROLLING BACK: starting ${hosts(s)} again`,
+  'Return Restored Hosts': (s) => `returning ${hosts(s)} to traffic`,
 };
 
-interface MilestoneView {
-  plan?: { release?: string; database?: { snapshotId: string; instanceIdentifier: string; runner: { name: string } }; validation?: { bakeSeconds: number } };
+interface ProvisionView {
+  tier?: { spec?: { name?: string }; perSubnet?: number[]; launch?: { subnets?: Array<{ availabilityZone: string }>; template?: { name?: string; id?: string }; version?: string } };
+}
+
+interface MilestoneView extends ProvisionView {
+  plan?: {
+    release?: string;
+    database?: { snapshotId: string; instanceIdentifier: string; runner: { name: string }; fromSnapshot?: { identifier: string } };
+    validation?: { bakeSeconds: number };
+  };
   failure?: { Error?: string };
 }
 
@@ -48,7 +70,24 @@ const MILESTONES: Record<string, (s: MilestoneView) => string> = {
   'Record Release': (s) => `validation passed: recording ${s.plan?.release} as the current release`,
   'Plan Rollback': (s) => `ROLLING BACK the release after ${s.failure?.Error}`,
   'Revert Start Bake': () => 'rolled back: validating the previous release again',
+  'Create Database': (s) => {
+    const database = s.plan?.database;
+    return `database: ${database?.fromSnapshot ? `restoring ${database.instanceIdentifier} from snapshot ${database.fromSnapshot.identifier}` : `creating ${database?.instanceIdentifier}`}`;
+  },
+  'Launch Hosts': (s) => `${s.tier?.spec?.name}: launching ${launchCount(s)} host(s) from launch template ${s.tier?.launch?.template?.name ?? s.tier?.launch?.template?.id} version ${s.tier?.launch?.version} (${zones(s)})`,
+  'Verify Dependencies': (s) => `${s.tier?.spec?.name}: new hosts running, checked and online in SSM; verifying what the tier depends on`,
+  'Clean Up Launched': (s) => `FAILED (${s.failure?.Error}): terminating every host this execution launched`,
+  'Terminate Surged Hosts': () => 'terminating the old hosts the surge kept stopped',
 };
+
+function launchCount(s: ProvisionView): number {
+  return (s.tier?.perSubnet ?? []).reduce((a, b) => a + b, 0);
+}
+
+function zones(s: ProvisionView): string {
+  const subnets = s.tier?.launch?.subnets ?? [];
+  return (s.tier?.perSubnet ?? []).map((n, i) => `${n} in ${subnets[i]?.availabilityZone}`).filter((x) => !x.startsWith('0 ')).join(', ');
+}
 
 const DONE_WHEN: Record<string, [phase: string, message: (s: BatchView) => string]> = {
   'Check Drain': ['drain', (s) => `${hosts(s)} drained`],
@@ -57,6 +96,11 @@ const DONE_WHEN: Record<string, [phase: string, message: (s: BatchView) => strin
   'Check Rollback Drain': ['rollbackDrain', (s) => `${hosts(s)} drained for rollback`],
   'Check Reinstall': ['rollbackInstall', (s) => `previous release reinstalled on ${hosts(s)}`],
   'Check Rollback Health': ['rollbackHealth', (s) => `${hosts(s)} healthy on the previous release`],
+  'Check New Hosts Health': ['health', (s) => `${hosts(s)} healthy, in service`],
+  'Surge Check New Hosts Health': ['health', (s) => `surge: ${hosts(s)} healthy, in service`],
+  'Check Retired': ['retired', (s) => `${hosts(s)} retired`],
+  'Surge Check Retired': ['retired', (s) => `surge: ${hosts(s)} stopped`],
+  'Check Restored Hosts Health': ['health', (s) => `${hosts(s)} back in service on the previous release`],
 };
 
 function hosts(s: BatchView): string {
@@ -94,6 +138,7 @@ export function describeEvent(event: ExecutionEvent, startedAt: number): string 
       if (!event.state) return undefined;
       const output = event.state.output as BatchView & { plan?: PlanView };
       if (event.state.name === 'Plan Release' && output.plan) return `${stamp} ${describePlan(output.plan)}`;
+      if (/^Plan (Allocate|Scale Out|Replace)$/.test(event.state.name) && output.plan) return `${stamp} ${describeComputePlan(output.plan as unknown as ComputePlanView)}`;
       if (event.state.name === 'Check Alarms') return `${stamp} ${where(output)}: alarms OK`;
       const done = DONE_WHEN[event.state.name];
       if (!done) return undefined;
@@ -116,6 +161,21 @@ interface PlanView {
   hostCount: number;
   batchCount: number;
   tiers: Array<{ spec: { name: string; minHealthy: number; batchSize: number }; batchCount: number }>;
+}
+
+interface ComputePlanView {
+  workflow: string;
+  launchCount: number;
+  tiers: Array<{ spec: { name: string }; release: string; perSubnet: number[] }>;
+  database?: { instanceIdentifier: string };
+  retire?: { hostCount: number; first: boolean };
+}
+
+function describeComputePlan(plan: ComputePlanView): string {
+  const tiers = plan.tiers.map((t) => `${t.spec.name} +${t.perSubnet.reduce((a, b) => a + b, 0)} on ${t.release}`).join(', ');
+  const database = plan.database ? `; database ${plan.database.instanceIdentifier} to bring up` : '';
+  const retire = plan.retire ? `; then ${plan.retire.first ? 'first ' : ''}retire the ${plan.retire.hostCount} replaced host(s)` : '';
+  return `planned ${plan.workflow}: launch ${plan.launchCount} host(s)${tiers ? ` (${tiers})` : ''}${database}${retire}`;
 }
 
 function describePlan(plan: PlanView): string {
