@@ -9,9 +9,12 @@
  * and of the largest execution (quota 25,000), child executions, the largest state payload
  * including caught causes (quota 262,144 bytes), and the real time the simulation took. A
  * plan that cannot fit is refused before the lock: the row says so, with the figures. Then
- * the size of every Lambda bundle.
+ * the compute workflows (allocate, scale out, replace) and surge releases against their
+ * lower bounds (boot, setup, install, healthy), with the lowest web count, orphans and the
+ * extra instance-hours; the fault campaign (BENCH_CAMPAIGN_RUNS, default 200); and the size
+ * of every Lambda bundle.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { EnvironmentDefinition } from '../lib/environment/model';
@@ -160,7 +163,8 @@ const lambdasDir = fileURLToPath(new URL('../lambdas/', import.meta.url));
 const bundleRows: string[][] = [['handler', 'minified ESM bundle KiB']];
 const handlers = ['deploy', 'database', 'validation', 'compute'].flatMap((dir) =>
   readdirSync(`${lambdasDir}${dir}`)
-    .filter((f) => f.endsWith('.ts') && f !== 'types.ts')
+    // Handler modules only (each exports `handler`); shared modules of a workflow's folder are in their bundles.
+    .filter((f) => f.endsWith('.ts') && readFileSync(`${lambdasDir}${dir}/${f}`, 'utf8').includes('export const handler'))
     .map((f) => `${dir}/${f}`),
 );
 for (const file of handlers.sort()) {
