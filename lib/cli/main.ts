@@ -54,10 +54,11 @@ const USAGE = `Usage:
                in decimal digits (default 2)
       --json   print one JSON document on stdout; progress goes to stderr
   fleetflow simulate campaign [--runs N] [--seed S] [--env FILE] [--component application|monitoring]
-                             [--workers W] [--json]
-      A seeded fault campaign: N simulated releases (default 100), each with a random
-      combination and timing of faults, checked against FleetFlow's invariants; each
-      violation is printed with the faults that replay it. Exit 1 on any violation.
+                             [--workflow deploy|allocate|replace] [--workers W] [--json]
+      A seeded fault campaign: N simulated runs (default 100) of the workflow (a release,
+      a surge release on a surge environment, an allocate, a replacement), each with a
+      random combination and timing of faults, checked against FleetFlow's invariants; each
+      violation is printed with the command that replays it. Exit 1 on any violation.
 ${COMPUTE_USAGE}  fleetflow validate [--env FILE]
       Check an environment definition and print the problems found.
   fleetflow approve --token TOKEN [--approver NAME]

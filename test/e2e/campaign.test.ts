@@ -4,13 +4,16 @@
  * invariant (the long one runs in `npm run bench` and `fleetflow simulate campaign`).
  */
 import { describe, expect, it } from 'vitest';
-import { drawFaults, runCampaign } from '../../lib/simulator/campaign';
+import { fileURLToPath } from 'node:url';
+import { checkComputeInvariants, drawFaults, runCampaign } from '../../lib/simulator/campaign';
+import { loadEnvironmentFile } from '../../lib/environment/parse';
 import { noFaults } from '../../lib/simulator/faults';
-import { seedAccount } from '../../lib/simulator/fleet';
+import { LOCK_TABLE_NAME, seedAccount } from '../../lib/simulator/fleet';
 import type { SimulationReport } from '../../lib/simulator/simulate';
 import { checkInvariants } from '../../lib/simulator/campaign';
 import { canonical } from './helpers';
 
+const surge = loadEnvironmentFile(fileURLToPath(new URL('../../environments/surge.json', import.meta.url)));
 const targets = { hosts: ['mid-1', 'mid-2', 'web-1', 'web-2'], alarms: ['canonical-availability'], launchTiers: [], newHosts: [], workflow: 'deploy' as const, surge: false };
 
 describe('the fault campaign', () => {
@@ -71,5 +74,35 @@ describe('the fault campaign', () => {
     expect(report.runs).toBe(6);
     expect(Object.values(report.byOutcome).reduce((n, v) => n + v, 0)).toBe(6);
     expect(report.violations, JSON.stringify(report.violations, null, 1)).toEqual([]);
+  });
+
+  // Short seeded campaigns of the compute workflows and of a surge release (the long ones: `fleetflow simulate campaign --workflow ...`).
+  it.each([
+    ['allocate', canonical, 'allocate'],
+    ['replace', canonical, 'replace'],
+    ['a surge release', surge, 'deploy'],
+  ] as const)('keeps every invariant of %s over a short seeded campaign, drawing compute faults', async (_label, environment, workflow) => {
+    const report = await runCampaign({ environment, runs: 5, seed: 3, workflow });
+
+    expect(report.runs).toBe(5);
+    expect(report.violations, JSON.stringify(report.violations, null, 1)).toEqual([]);
+    expect(Object.keys(report.byFaultKind).some((kind) => ['launch-fail', 'boot-fail', 'ssm-unmanaged', 'prerequisite-fail', 'missing-target-group'].includes(kind))).toBe(true);
+  });
+});
+
+describe('the compute invariants', () => {
+  it('flag an orphan, a lock still held, a replacement below the count before, and a launched host out of service after success', async () => {
+    const account = seedAccount(canonical, noFaults());
+    const report = {
+      status: 'SUCCEEDED', executionName: 'run', workflow: 'replace',
+      hosts: [{ name: 'web-3', tier: 'web', version: '1.0.0', recordedVersion: '1.0.0', inService: false }, { name: 'web-1', tier: 'web', version: '1.0.0', recordedVersion: '1.0.0', inService: true }],
+      minInService: { web: 1 },
+      compute: { launched: ['web-3'], terminated: [], stopped: [], orphans: ['web-3'], extraInstanceHours: 0 },
+    } as unknown as SimulationReport;
+    account.table(LOCK_TABLE_NAME).set('canonical', { environment: { S: 'canonical' }, holder: { S: 'arn:aws:states:us-east-1:123456789012:execution:fleetflow-canonical-replace:run' } });
+
+    const found = checkComputeInvariants(report, account, [], { initialInService: new Map([['web', 2]]), halfInstalledInTraffic: [] }, { targets: ['web-1'] }).map((v) => v.invariant);
+
+    expect(found.sort()).toEqual(['capacity kept', 'launched in service', 'lock released', 'no orphan', 'replaced out of service']);
   });
 });
