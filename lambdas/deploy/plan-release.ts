@@ -21,6 +21,7 @@ import { describeHosts } from '../shared/polling';
 import { logger } from '../shared/logger';
 import { storePlan } from '../shared/plan-store';
 import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, RELEASE_TAG } from '../shared/release-tag';
+import { LAUNCHED_BY_TAG } from '../shared/compute-tags';
 import { type DatabasePlan, type DeployInput, type DeployPlan, type HostRef, type PlannedTier, type StoredPlan, type SurgePlan, type TrafficPlan, type ValidationPlan } from './types';
 import { launchableTier, provisionTier } from '../compute/provision-plan';
 
@@ -231,6 +232,9 @@ function planValidation(environment: EnvironmentDefinition, input: DeployInput):
   };
 }
 
+/** Launched hosts left without a release by an execution that stopped: skipped, and logged. */
+const neverServed: string[] = [];
+
 /** Running instances carrying every tag of the tier's selector, in a stable order. */
 async function findHosts(tier: HostTierDefinition): Promise<FoundHost[]> {
   const filters = [
@@ -243,6 +247,12 @@ async function findHosts(tier: HostTierDefinition): Promise<FoundHost[]> {
       for (const instance of reservation.Instances ?? []) {
         if (!instance.InstanceId) continue;
         const tag = (key: string) => instance.Tags?.find((t) => t.Key === key)?.Value ?? '';
+        // A host a compute workflow or a surge launched and that never got a release (its execution
+        // stopped or failed before) has never served: it is not one of the tier's hosts to release.
+        if (tag(LAUNCHED_BY_TAG) && !tag(RELEASE_TAG) && !INSTALL_SENT_TAGS.some((key) => tag(key))) {
+          neverServed.push(instance.InstanceId);
+          continue;
+        }
         const host: FoundHost = { id: instance.InstanceId, name: tag('Name') || instance.InstanceId, previous: tag(RELEASE_TAG) };
         if (tag(OUT_OF_TRAFFIC_TAG)) markedOut.add(host);
         if (INSTALL_SENT_TAGS.some((key) => tag(key))) installSent.add(host);
@@ -250,6 +260,7 @@ async function findHosts(tier: HostTierDefinition): Promise<FoundHost[]> {
       }
     }
   }
+  if (neverServed.length > 0) logger.warn('launched hosts that never got a release are not part of the tier', { tier: tier.name, instances: neverServed.splice(0).slice(0, 20) });
   return hosts.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }) || a.id.localeCompare(b.id));
 }
 

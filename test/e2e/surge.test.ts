@@ -73,3 +73,22 @@ describe('a surge release', () => {
     expect(report.compute?.orphans).toEqual([]);
   });
 });
+
+describe('a surge release stopped midway, started again', () => {
+  it('ignores the host the stopped run launched and never released, and completes at full capacity', async () => {
+    const input = { release: '1.1.0' };
+    const { reports } = await simulateExecutions({
+      environment: surge,
+      input,
+      executions: [
+        { input, name: 'stopped', stopAfterSeconds: 300 },
+        { input, name: 'resumed', startAfterSeconds: 400 },
+      ],
+    });
+    const [, resumed] = reports;
+
+    expect(resumed!.status, `${resumed!.error}: ${resumed!.cause}`).toBe('SUCCEEDED');
+    expect(resumed!.recordedRelease).toBe('1.1.0');
+    expect(resumed!.compute?.orphans).toEqual([]);
+  });
+});
