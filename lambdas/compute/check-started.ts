@@ -8,7 +8,7 @@ import { DescribeInstanceInformationCommand } from '@aws-sdk/client-ssm';
 import { ec2 } from '../shared/aws/ec2';
 import { ssm } from '../shared/aws/ssm';
 import { RollbackFailedError } from '../shared/errors';
-import { findInstancesById } from '../shared/instances';
+import { ENDED_STATES, findInstancesById } from '../shared/instances';
 import { completePhase, continuePhase, requirePhase } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
 import type { BatchTaskInput, PhaseState } from '../deploy/types';
@@ -21,6 +21,12 @@ export async function checkStarted(event: BatchTaskInput): Promise<PhaseState> {
   const phase = requirePhase(event);
   const now = Date.now();
   const hosts = await findInstancesById(event.batch.hosts.map((h) => h.id));
+  // Gone for good (terminated since the surge stopped it, or no longer listed): waiting cannot help.
+  const stateOf = new Map(hosts.map((h) => [h.id, h.state]));
+  const gone = event.batch.hosts.filter((h) => !stateOf.has(h.id) || ENDED_STATES.has(stateOf.get(h.id)!));
+  if (gone.length > 0) {
+    throw new RollbackFailedError(`tier ${event.tier.name}: ${describeHosts(gone)} terminated since the surge stopped them: they cannot be started again`);
+  }
   const stopped = hosts.filter((h) => h.state === 'stopped').map((h) => h.id);
   if (stopped.length > 0) await ec2.send(new StartInstancesCommand({ InstanceIds: stopped.slice(0, 100) }));
   const running = hosts.filter((h) => h.state === 'running');

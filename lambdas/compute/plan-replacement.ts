@@ -91,7 +91,11 @@ async function resolveTargets(environment: EnvironmentDefinition, input: Replace
     return byTier;
   }
   const unknown: string[] = [];
+  const database = environment.tiers.find((t) => !isHostTier(t));
   for (const target of new Set(input.targets)) {
+    if (database && !isHostTier(database) && target === database.database.instanceIdentifier) {
+      throw new InvalidInputError(`targets: "${target}" is the environment's database, which replace does not touch (it replaces EC2 hosts); nothing was changed`);
+    }
     const found = [...hostsOf].flatMap(([tier, hosts]) => hosts.filter((h) => h.id === target || h.name === target).map((h) => [tier, h] as const));
     if (found.length === 0) {
       unknown.push(target);

@@ -161,6 +161,14 @@ describe('replace', () => {
     expect(report.minInService.web).toBe(0);
   });
 
+  it('refuses the environment\'s database as a target: replace only replaces EC2 hosts', async () => {
+    const { report } = await run('replace', { targets: ['canonical-db'] });
+
+    expect(report.error).toBe('InvalidInputError');
+    expect(report.cause).toContain("is the environment's database");
+    expect(report.compute?.launched).toEqual([]);
+  });
+
   it('refuses an unknown host before anything changes', async () => {
     const { report } = await run('replace', { targets: ['web-9'] });
 
