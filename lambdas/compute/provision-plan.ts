@@ -4,17 +4,20 @@
  * before the lock and before anything is launched.
  */
 import { DescribeTargetGroupsCommand, type TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../../lib/environment/model';
 import { parseEnvironment } from '../../lib/environment/parse';
 import { elbv2 } from '../shared/aws/elbv2';
-import { ssm } from '../shared/aws/ssm';
+import { readParameter } from '../shared/parameters';
+import { tierSpec } from '../shared/tier-spec';
 import { DependencyCheckFailedError, InvalidInputError } from '../shared/errors';
 import { findInstances, tagFilters } from '../shared/instances';
 import { releaseParameterName } from '../shared/release-record';
 import { RELEASE_TAG } from '../shared/release-tag';
-import type { TierPlan, TrafficPlan } from '../deploy/types';
-import type { ProvisionTier, SetupStep } from './types';
+import type { TrafficPlan } from '../deploy/types';
+import type { LaunchSpec, ProvisionTier, SetupStep } from './types';
+
+/** A host tier with a launch definition. */
+export type LaunchableTier = HostTierDefinition & { launch: NonNullable<HostTierDefinition['launch']> };
 
 /** How long a new host may take to run, pass its status checks and come online in SSM. */
 export const READY_TIMEOUT_SECONDS = 900;
@@ -32,7 +35,7 @@ export function environmentOf(raw: unknown): EnvironmentDefinition {
 }
 
 /** A host tier that can be launched: it must exist and have `launch`. */
-export function launchableTier(environment: EnvironmentDefinition, name: string, field: string): HostTierDefinition & { launch: NonNullable<HostTierDefinition['launch']> } {
+export function launchableTier(environment: EnvironmentDefinition, name: string, field: string): LaunchableTier {
   const tier = environment.tiers.find((t) => t.name === name);
   if (!tier) {
     const names = environment.tiers.filter(isHostTier).map((t) => t.name);
@@ -42,18 +45,9 @@ export function launchableTier(environment: EnvironmentDefinition, name: string,
   if (!tier.launch) {
     throw new InvalidInputError(`${field}: tier ${name} has no launch definition (tiers[].launch: template, version, subnets), so FleetFlow cannot launch its hosts; nothing was changed`);
   }
-  return tier as HostTierDefinition & { launch: NonNullable<HostTierDefinition['launch']> };
+  return tier as LaunchableTier;
 }
 
-export async function readParameter(name: string): Promise<string | null> {
-  try {
-    const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name }));
-    return Parameter?.Value ?? null;
-  } catch (err) {
-    if ((err as Error).name === 'ParameterNotFound') return null;
-    throw err;
-  }
-}
 
 /**
  * The release new hosts of a tier get: what the environment records as current for the
@@ -120,48 +114,41 @@ export async function describeTargetGroups(tier: HostTierDefinition): Promise<Ta
 /** What new hosts of `tier` need: how to launch, set up, install and check them. */
 export async function provisionTier(
   environment: EnvironmentDefinition,
-  tier: HostTierDefinition & { launch: NonNullable<HostTierDefinition['launch']> },
+  tier: LaunchableTier,
   args: { count: number; perSubnet?: number[]; release: string },
 ): Promise<ProvisionTier> {
   const groups = await describeTargetGroups(tier);
   const traffic: TrafficPlan =
     tier.traffic.kind === 'target-group' ? { kind: 'target-group', targetGroupArns: groups.map((g) => g.TargetGroupArn!) } : tier.traffic;
   const healthyAfterSeconds = Math.max(0, ...groups.map((g) => (g.HealthCheckIntervalSeconds ?? 30) * (g.HealthyThresholdCount ?? 5)));
-  const prerequisites: SetupStep[] = tier.prerequisites.map((command) => ({ ...command, purpose: 'prerequisite' }));
-  const probe: SetupStep[] = groups.length > 0 ? [probeStep(groups[0]!)] : [];
-  const spec: TierPlan = {
-    environment: environment.name,
-    name: tier.name,
-    role: tier.role,
-    hostTags: tier.hosts.tags,
-    traffic,
-    install: tier.install,
-    drainTimeoutSeconds: tier.drain.timeoutSeconds,
-    healthTimeoutSeconds: tier.health.timeoutSeconds,
-    ...(tier.health.command ? { healthCommand: tier.health.command } : {}),
-    healthyAfterSeconds,
-    alarms: tier.alarms,
-    hostCount: args.count,
-    // New hosts are out of service until they are healthy: no minimum applies while they are installed.
-    minHealthy: 0,
-    batchSize: Math.max(1, Math.min(args.count, PROVISION_BATCH_HOSTS)),
-    polling: environment.polling,
-  };
+  // New hosts are out of service until they are healthy: no minimum applies while they are installed.
+  const spec = tierSpec(environment, tier, { traffic, healthyAfterSeconds }, { hostCount: args.count, minHealthy: 0, batchSize: Math.max(1, Math.min(args.count, PROVISION_BATCH_HOSTS)) });
   return {
     spec,
     release: args.release,
-    launch: {
-      template: 'name' in tier.launch.template ? { name: tier.launch.template.name } : { id: tier.launch.template.id },
-      version: tier.launch.version,
-      subnets: tier.launch.subnets,
-      instanceTypes: tier.launch.instanceTypes,
-    },
+    launch: launchSpecOf(tier),
     perSubnet: args.perSubnet ?? spreadEvenly(args.count, tier.launch.subnets.length),
     targetGroupNames: tier.traffic.kind === 'target-group' ? tier.traffic.targetGroups : [],
     ...(tier.traffic.kind === 'target-group' && tier.traffic.port !== undefined ? { port: tier.traffic.port } : {}),
-    setup: [...prerequisites, ...probe],
+    setup: setupOf(tier, groups),
     readyTimeoutSeconds: READY_TIMEOUT_SECONDS,
   };
+}
+
+/** Where and from what the tier's hosts launch. */
+export function launchSpecOf(tier: LaunchableTier): LaunchSpec {
+  return {
+    template: 'name' in tier.launch.template ? { name: tier.launch.template.name } : { id: tier.launch.template.id },
+    version: tier.launch.version,
+    subnets: tier.launch.subnets,
+    instanceTypes: tier.launch.instanceTypes,
+  };
+}
+
+/** What each new host runs before the release: the prerequisites in order, then a probe of the first target group's health check path. */
+export function setupOf(tier: HostTierDefinition, groups: readonly TargetGroup[]): SetupStep[] {
+  const prerequisites: SetupStep[] = tier.prerequisites.map((command) => ({ ...command, purpose: 'prerequisite' }));
+  return [...prerequisites, ...(groups.length > 0 ? [probeStep(groups[0]!)] : [])];
 }
 
 /**

@@ -7,14 +7,14 @@
 import { paginateDescribeInstances } from '@aws-sdk/client-ec2';
 import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { resolveBatchPolicy, partitionIntoWaves } from '../../lib/environment/batch-policy';
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../../lib/environment/model';
 import { parseEnvironment } from '../../lib/environment/parse';
 import { parseExecutionInput, RELEASE_PATTERN } from '../../lib/execution-input';
 import { readAlarms, unmatched } from '../shared/alarms';
 import { ec2 } from '../shared/aws/ec2';
 import { elbv2 } from '../shared/aws/elbv2';
-import { ssm } from '../shared/aws/ssm';
+import { readParameter } from '../shared/parameters';
+import { tierSpec } from '../shared/tier-spec';
 import { releaseParameterName } from '../shared/release-record';
 import { InvalidInputError, InventoryError } from '../shared/errors';
 import { describeHosts } from '../shared/polling';
@@ -23,7 +23,7 @@ import { storePlan } from '../shared/plan-store';
 import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, RELEASE_TAG } from '../shared/release-tag';
 import { LAUNCHED_BY_TAG } from '../shared/compute-tags';
 import { type DatabasePlan, type DeployInput, type DeployPlan, type HostRef, type PlannedTier, type StoredPlan, type SurgePlan, type TrafficPlan, type ValidationPlan } from './types';
-import { launchableTier, provisionTier } from '../compute/provision-plan';
+import { describeTargetGroups, launchableTier, launchSpecOf, READY_TIMEOUT_SECONDS, setupOf } from '../compute/provision-plan';
 
 export { RELEASE_TAG };
 
@@ -108,22 +108,7 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
     const batches = partitionIntoWaves(toPatch, waves, batchSize);
     tiers.push({
       spec: {
-        environment: environment.name,
-        name: tier.name,
-        role: tier.role,
-        hostTags: tier.hosts.tags,
-        traffic,
-        install: tier.install,
-        drainTimeoutSeconds: tier.drain.timeoutSeconds,
-        healthTimeoutSeconds: tier.health.timeoutSeconds,
-        ...(tier.health.command ? { healthCommand: tier.health.command } : {}),
-        healthyAfterSeconds,
-        alarms: tier.alarms,
-        hostCount: hosts.length,
-        minHealthy,
-        batchSize,
-        rollbackBatchSize,
-        polling: environment.polling,
+        ...tierSpec(environment, tier, { traffic, healthyAfterSeconds }, { hostCount: hosts.length, minHealthy, batchSize, rollbackBatchSize }),
         ...(tier.batch.strategy === 'surge' ? { retire: 'stop' as const, surge: await surgePlan(environment, tier) } : {}),
       },
       batchCount: batches.length,
@@ -151,8 +136,8 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
 
 /** How a surge tier's batches launch and set up their new hosts (the tier's launch, prerequisites and probe). */
 async function surgePlan(environment: EnvironmentDefinition, tier: HostTierDefinition): Promise<SurgePlan> {
-  const provision = await provisionTier(environment, launchableTier(environment, tier.name, `tiers.${tier.name}.batch.strategy`), { count: 1, release: 'unused' });
-  return { launch: provision.launch, setup: provision.setup, readyTimeoutSeconds: provision.readyTimeoutSeconds };
+  const launchable = launchableTier(environment, tier.name, `tiers.${tier.name}.batch.strategy`);
+  return { launch: launchSpecOf(launchable), setup: setupOf(launchable, await describeTargetGroups(launchable)), readyTimeoutSeconds: READY_TIMEOUT_SECONDS };
 }
 
 function policyFor(tier: HostTierDefinition, hostCount: number) {
@@ -176,15 +161,6 @@ async function queuedRelease(environment: string, component: string): Promise<st
   return release;
 }
 
-async function readParameter(name: string): Promise<string | null> {
-  try {
-    const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name }));
-    return Parameter?.Value ?? null;
-  } catch (err) {
-    if ((err as Error).name === 'ParameterNotFound') return null;
-    throw err;
-  }
-}
 
 async function planDatabase(
   environment: EnvironmentDefinition,
