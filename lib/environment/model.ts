@@ -336,6 +336,30 @@ const databaseTier = z
           })
           .strict()
           .optional(),
+        /**
+         * How a restore (restore-data, recover) brings the data back and repoints the hosts.
+         * The hosts of `tiers` find their database through `connectionParameter` (an SSM
+         * String parameter holding "<address>:<port>"): FleetFlow writes the new endpoint
+         * there, then runs `reconfigure` on each host, in rolling batches, so it reconnects.
+         */
+        restore: z
+          .object({
+            /** The SSM parameter the hosts read to find their database. */
+            connectionParameter: z.string().regex(/^\/[a-zA-Z0-9_.\-/]{1,1010}$/, 'must be an SSM parameter name such as "/app/database/endpoint"'),
+            /** The host tiers that use the database, repointed in this order. */
+            tiers: z.array(z.string().regex(NAME)).min(1).max(LIMITS.tiers),
+            /**
+             * Run on one host of `migration.runnerTier` against the restored database before any
+             * host uses it (a connection and a query); FleetFlow adds the parameter `endpoint`.
+             */
+            check: ssmCommand,
+            /** Run on each host of `tiers`: read the connection parameter and reconnect. Must be safe to run twice. */
+            reconfigure: ssmCommand,
+            /** How long the restore itself may take. @default 7200 */
+            timeoutSeconds: z.number().int().min(300).max(43_200).default(7200),
+          })
+          .strict()
+          .optional(),
       })
       .strict(),
   })
@@ -433,6 +457,7 @@ export type SsmCommandDefinition = HostTierDefinition['install'];
 export type BatchPolicy = Omit<HostTierDefinition['batch'], 'strategy'>;
 export type LaunchDefinition = NonNullable<HostTierDefinition['launch']>;
 export type DatabaseCreateDefinition = NonNullable<DatabaseTierDefinition['database']['create']>;
+export type DatabaseRestoreDefinition = NonNullable<DatabaseTierDefinition['database']['restore']>;
 
 export type ValidationDefinition = EnvironmentDefinition['validation'];
 export type ReleaseWindow = EnvironmentDefinition['releaseWindows'][number];

@@ -32,6 +32,8 @@ const COMMANDS = [
   ['tiers', '*', 'traffic', 'undrain'],
   ['tiers', '*', 'health', 'command'],
   ['tiers', '*', 'database', 'migration'],
+  ['tiers', '*', 'database', 'restore', 'check'],
+  ['tiers', '*', 'database', 'restore', 'reconfigure'],
 ];
 
 const SIZES: readonly SizeLimit[] = [
@@ -181,6 +183,15 @@ function semanticProblems(env: EnvironmentDefinition): string[] {
         `tiers[${i}].database.migration.runnerTier: must name a web or middle tier of this environment (received "${tier.database.migration.runnerTier}")`,
       );
     }
+    const restore = tier.database.restore;
+    restore?.tiers.forEach((name, j) => {
+      const used = env.tiers.find((t) => t.name === name);
+      if (!used || !isHostTier(used)) {
+        problems.push(`tiers[${i}].database.restore.tiers[${j}]: must name a host tier of this environment (received "${name}")`);
+      } else if (restore.tiers.indexOf(name) !== j) {
+        problems.push(`tiers[${i}].database.restore.tiers[${j}]: names tier "${name}" twice`);
+      }
+    });
   });
   if (env.polling.minSeconds > env.polling.maxSeconds) {
     problems.push(`polling.minSeconds: must not exceed polling.maxSeconds (received ${env.polling.minSeconds} > ${env.polling.maxSeconds})`);

@@ -20,6 +20,9 @@ import {
   knownToSsm,
   probe,
   recordPrerequisite,
+  databaseAtEndpoint,
+  findDatabase,
+  restoredDuringRun,
   type DatabaseDefinition,
   type HostState,
 } from './compute';
@@ -70,6 +73,12 @@ export interface SimHost {
   leftRunningAt?: number;
   /** Clustered tiers: drained by command. */
   drained: boolean;
+  /**
+   * The DB instance identifier its service is configured for ('' for none yet): seeded
+   * hosts, the environment's database; a launched host, what the connection parameter
+   * pointed to when its first install succeeded; then whatever a reconfigure connected it to.
+   */
+  database: string;
   /** Times at which the host's service became healthy (true) or unhealthy (false). */
   readonly healthTimeline: Array<{ at: number; healthy: boolean }>;
 }
@@ -94,8 +103,13 @@ export interface SimTargetGroup {
   readonly targets: Map<string, SimTarget>;
 }
 
-/** `prerequisite`: run once on a new host before its release; `probe`: AWS-RunShellScript, e.g. a curl of the health check path. */
-export type DocumentRole = 'install' | 'drain' | 'undrain' | 'migration' | 'health' | 'prerequisite' | 'probe';
+/**
+ * `prerequisite`: run once on a new host before its release; `probe`: AWS-RunShellScript,
+ * e.g. a curl of the health check path; `reconfigure`: the host reads the connection
+ * parameter and reconnects its service; `database-check`: a connection and a query
+ * against the database at the `endpoint` parameter.
+ */
+export type DocumentRole = 'install' | 'drain' | 'undrain' | 'migration' | 'health' | 'prerequisite' | 'probe' | 'reconfigure' | 'database-check';
 
 export interface SimInvocation {
   readonly instanceId: string;
@@ -174,9 +188,20 @@ export interface SimDatabase {
   /** An instance created or restored during the simulation: its status from each instant on, and when it first serves. */
   readonly lifecycle?: ReadonlyArray<{ readonly at: number; readonly status: string }>;
   readonly servesFrom?: number;
-  /** The snapshot it was restored from. */
+  /** What it was restored from: a snapshot's identifier, or `<source>@<ISO time>` for a point-in-time restore. */
   readonly restoredFrom?: string;
-  readonly tags?: Record<string, string>;
+  /** Its tags (AddTagsToResource changes them; they are not part of what it was created as). */
+  tags?: Record<string, string>;
+}
+
+/** The environment's database as its hosts find it (fleet.ts). */
+export interface DataTierConfig {
+  /** The data tier's DB instance identifier. */
+  readonly identifier: string;
+  /** The SSM String parameter holding "<address>:<port>" of the database the hosts use (`database.restore`). */
+  readonly connectionParameter?: string;
+  /** The host tiers that use the database (`database.restore.tiers`). */
+  readonly restoreTiers: readonly string[];
 }
 
 /** An injected DB instance status: from `atMs` after the simulation starts, for `seconds` (or for good). */
@@ -238,17 +263,41 @@ export interface AccountFaults {
   readonly prerequisiteFail?: Set<string>;
   /** Tiers whose target groups were never created (`missing-target-group:TIER`). */
   readonly missingTargetGroups?: Set<string>;
+  /** Every restore started during the simulation ends `incompatible-restore` (`restore-fail`). */
+  readonly restoreFail?: boolean;
+  /** The check document fails against any database restored during the simulation (`restored-db-invalid`). */
+  readonly restoredDbInvalid?: boolean;
+  /** Hosts whose reconfigure to another database than their original one fails (`reconfigure-fail:HOST`). */
+  readonly reconfigureFail?: Set<string>;
+  /** The account has no DB snapshot at all, manual or automated, hence no automated backup (`no-snapshot`). */
+  readonly noSnapshot?: boolean;
 }
 
 /** What seeding or a launch gives addHost; what it leaves out is a seeded host's. */
 export type NewHost = Pick<SimHost, 'id' | 'name' | 'tier' | 'tags' | 'profile' | 'release'> &
-  Partial<Pick<SimHost, 'availabilityZone' | 'subnetId' | 'vpcId' | 'instanceType' | 'launchedAt' | 'launchedBy' | 'launchTemplate' | 'instanceRole'>> & {
+  Partial<Pick<SimHost, 'availabilityZone' | 'subnetId' | 'vpcId' | 'instanceType' | 'launchedAt' | 'launchedBy' | 'launchTemplate' | 'instanceRole' | 'database'>> & {
     /** @default "running" (a seeded host, booted long ago, with its tier's prerequisites) */
     readonly state?: 'running' | 'pending';
   };
 
 /** How long before the simulation seeded hosts were launched. */
 const SEEDED_HOST_AGE_MS = 7 * 24 * 3600 * 1000;
+
+/** What runInvocation needs of the request. */
+interface InvocationRun {
+  readonly release: string;
+  readonly isNewRelease: boolean;
+  readonly fails: boolean;
+  readonly parameters: Record<string, string[]>;
+  readonly document: string;
+}
+
+/** What a reconfigure read when it started: the parameter, its value, and the instance at that endpoint. */
+interface Reconnect {
+  readonly name: string;
+  readonly value?: string;
+  readonly db?: SimDatabase;
+}
 
 interface Effect {
   readonly at: number;
@@ -266,6 +315,10 @@ export const SNAPSHOT_SECONDS = 120;
 export const MIGRATION_SECONDS = 45;
 /** Seconds an injected `Delayed` invocation is held before it runs. */
 export const DELAYED_SECONDS = 300;
+/** Seconds the reconfigure document runs (the service is down meanwhile, as it restarts). */
+export const RECONFIGURE_SECONDS = 10;
+/** Seconds the database check document runs (a connection and a query). */
+export const CHECK_SECONDS = 20;
 /** Seconds a drain, undrain or health document runs. */
 export const QUICK_COMMAND_SECONDS: Record<'drain' | 'undrain' | 'health', number> = { drain: 5, undrain: 5, health: 3 };
 
@@ -295,6 +348,8 @@ export class SimulatedAccount {
    * host that installs it is not "on another release" for faults and alarms.
    */
   baselineRelease = '';
+  /** The environment's database and its connection parameter (fleet.ts); undefined without a data tier. */
+  dataTier?: DataTierConfig;
   private readonly effects: Effect[] = [];
   private seq = 0;
   private commandSeq = 0;
@@ -305,6 +360,13 @@ export class SimulatedAccount {
   private groupsByTier?: Map<string, SimTargetGroup[]>;
   /** The release each host had when the simulation began; faults target any other. */
   private readonly originalRelease = new Map<string, string>();
+  /** The database each host was configured for when the simulation began ('' for a launched one): `reconfigure-fail` targets any other. */
+  private readonly originalDatabase = new Map<string, string>();
+  /**
+   * Hosts whose service a reconfigure took down: the health it had before, which a
+   * successful reconfigure gives back (a failed one leaves it down; an install decides anew).
+   */
+  private readonly healthBeforeReconnect = new Map<string, boolean>();
 
   constructor(private currentFaults: AccountFaults) {
     this.startedAt = Date.now();
@@ -336,6 +398,8 @@ export class SimulatedAccount {
     }
     // `missing-target-group:TIER`: the tier's target groups were never created.
     for (const group of [...this.targetGroups.values()]) if (faults.missingTargetGroups?.has(group.tier)) this.targetGroups.delete(group.arn);
+    // `no-snapshot`: none of the snapshots seeded before the start (manual or automated) exists.
+    if (faults.noSnapshot) for (const snapshot of [...this.snapshots.values()]) if (snapshot.createdAt < this.startedAt) this.snapshots.delete(snapshot.id);
     this.groupsByTier = undefined;
   }
 
@@ -397,11 +461,13 @@ export class SimulatedAccount {
       prerequisitesDone: false,
       halfInstalled: false,
       drained: false,
+      database: host.database ?? (seeded ? (this.dataTier?.identifier ?? '') : ''),
       healthTimeline: [seeded ? { at: 0, healthy: true } : { at: launchedAt, healthy: false }],
     };
     full.prerequisitesDone = hasPrerequisites(this, full);
     this.hosts.set(host.id, full);
     this.originalRelease.set(host.id, host.release || this.baselineRelease);
+    this.originalDatabase.set(host.id, full.database);
     this.changed();
     return full;
   }
@@ -633,6 +699,8 @@ export class SimulatedAccount {
       throw new SimulatedServiceError('InvalidParameters', 'Parameter "release" is required');
     }
     if (role === 'probe' && !parameters.commands?.length) throw new SimulatedServiceError('InvalidParameters', 'Parameter "commands" is required');
+    // The check document declares `endpoint` without a default: SSM refuses the command without it.
+    if (role === 'database-check' && !parameters.endpoint?.[0]) throw new SimulatedServiceError('InvalidParameters', 'Parameter "endpoint" is required');
     const now = this.now();
     // SSM API reference, InvalidInstanceId: the whole call is refused when a managed node
     // does not exist (for the caller), its "SSM Agent isn't registered with the SSM
@@ -677,6 +745,10 @@ export class SimulatedAccount {
         return PREREQUISITE_SECONDS;
       case 'probe':
         return PROBE_SECONDS;
+      case 'reconfigure':
+        return RECONFIGURE_SECONDS;
+      case 'database-check':
+        return CHECK_SECONDS;
       default:
         return QUICK_COMMAND_SECONDS[role];
     }
@@ -734,14 +806,11 @@ export class SimulatedAccount {
   }
 
   /** Schedules an invocation's start (Pending -> InProgress) and its end, and what they do to the host. */
-  private runInvocation(
-    host: SimHost,
-    role: DocumentRole,
-    invocation: SimInvocation,
-    run: { readonly release: string; readonly isNewRelease: boolean; readonly fails: boolean; readonly parameters: Record<string, string[]>; readonly document: string },
-  ): SimInvocation {
+  private runInvocation(host: SimHost, role: DocumentRole, invocation: SimInvocation, run: InvocationRun): SimInvocation {
     const { release, isNewRelease, fails } = run;
     const { startsAt, endsAt } = invocation;
+    // What a reconfigure read from the connection parameter when it started.
+    let reconnect: Reconnect | undefined;
     this.schedule(startsAt, () => {
       if (invocation.status !== 'Pending') return;
       Object.assign(invocation, { status: 'InProgress', details: 'InProgress' });
@@ -749,16 +818,13 @@ export class SimulatedAccount {
         // The service stops while its files are replaced: half-installed until the document ends.
         host.halfInstalled = true;
         this.setHealth(host, startsAt, false);
+      } else if (role === 'reconfigure') {
+        reconnect = this.beginReconnect(host, run.parameters, startsAt);
       }
     });
     this.schedule(endsAt, () => {
       if (invocation.status !== 'InProgress') return;
-      // A health document or a probe reports what it finds on the host when it runs.
-      if (role === 'health' && !this.hostHealthyAt(host, endsAt)) invocation.outcome = 'Failed';
-      if (role === 'probe') {
-        const found = probe(this, host, run.parameters.commands ?? []);
-        Object.assign(invocation, { outcome: found.ok ? 'Success' : 'Failed', stderr: found.stderr, exitCode: found.exitCode });
-      }
+      this.judge(host, role, invocation, run, reconnect, endsAt);
       Object.assign(invocation, { status: invocation.outcome, details: invocation.outcome });
       if (role === 'install') {
         // Back to the release it started with (not a first install): the cause of its alarms is gone.
@@ -767,16 +833,121 @@ export class SimulatedAccount {
         host.halfInstalled = fails;
         const brokenRelease = isNewRelease && this.faults.unhealthy.has(host.name);
         this.setHealth(host, endsAt, !fails && !brokenRelease);
+        this.installed(host, !fails);
       } else if (role === 'migration') {
         // Expand-only migrations leave the database up; a failed one leaves the schema as it was.
-        if (!fails) for (const db of this.databases.values()) db.schemaRelease = release;
+        if (invocation.outcome === 'Success') this.migrated(host, release);
       } else if (role === 'drain' || role === 'undrain') {
         host.drained = role === 'drain';
       } else if (role === 'prerequisite' && !fails) {
         recordPrerequisite(this, host, run.document);
+      } else if (role === 'reconfigure') {
+        this.endReconnect(host, invocation.outcome === 'Success' ? reconnect?.db : undefined, endsAt);
       }
     });
     return invocation;
+  }
+
+  /**
+   * Documents whose outcome is what they find when they run: a health document or a probe
+   * (the host), a reconfigure, a database check or a migration (the database). One that
+   * already fails (a dangling parameter reference, an injected fault) stays failed.
+   */
+  private judge(host: SimHost, role: DocumentRole, invocation: SimInvocation, run: InvocationRun, reconnect: Reconnect | undefined, at: number): void {
+    if (role === 'health' && !this.hostHealthyAt(host, at)) invocation.outcome = 'Failed';
+    if (role === 'probe') {
+      const found = probe(this, host, run.parameters.commands ?? []);
+      Object.assign(invocation, { outcome: found.ok ? 'Success' : 'Failed', stderr: found.stderr, exitCode: found.exitCode });
+    }
+    if (invocation.outcome !== 'Success') return;
+    const error =
+      role === 'reconfigure' ? this.reconnectError(host, reconnect ?? { name: '' }, at)
+      : role === 'database-check' ? this.checkError(run.parameters.endpoint?.[0] ?? '', at)
+      : role === 'migration' ? this.migrationError(host)
+      : undefined;
+    // The documents print why to standard error and exit 1.
+    if (error !== undefined) Object.assign(invocation, { outcome: 'Failed', stderr: error, exitCode: 1 });
+  }
+
+  // ---------- the database the hosts use ----------
+
+  /** The identifier the connection parameter points to now ('' when it points at no instance, or there is none). */
+  connectedDatabase(): string {
+    const tier = this.dataTier;
+    if (!tier) return '';
+    // Without a connection parameter the hosts know one database: the environment's.
+    if (tier.connectionParameter === undefined) return findDatabase(this, tier.identifier)?.identifier ?? '';
+    const value = this.parameters.get(tier.connectionParameter)?.value;
+    return (value !== undefined ? databaseAtEndpoint(this, value)?.identifier : undefined) ?? '';
+  }
+
+  /** An install ended: its service restarts, so a reconfigure's outage is over; a first success configures the database. */
+  private installed(host: SimHost, succeeded: boolean): void {
+    this.healthBeforeReconnect.delete(host.id);
+    if (succeeded && host.database === '') host.database = this.connectedDatabase();
+  }
+
+  /**
+   * A reconfigure starts: the service stops to reconnect (down until it ends), and the
+   * host reads the connection parameter the document names (else the environment's).
+   */
+  private beginReconnect(host: SimHost, parameters: Record<string, string[]>, at: number): Reconnect {
+    if (!this.healthBeforeReconnect.has(host.id)) this.healthBeforeReconnect.set(host.id, this.hostHealthyAt(host, at));
+    this.setHealth(host, at, false);
+    const name = parameters.connectionParameter?.[0] ?? this.dataTier?.connectionParameter ?? '';
+    const value = this.parameters.get(name)?.value;
+    return { name, ...(value !== undefined ? { value, db: databaseAtEndpoint(this, value) } : {}) };
+  }
+
+  /**
+   * Why a reconfigure fails, or undefined: the database it read must still exist and serve
+   * when it connects; `reconfigure-fail:HOST` refuses any database but the host's original one.
+   */
+  private reconnectError(host: SimHost, reconnect: Reconnect, at: number): string | undefined {
+    if (reconnect.value === undefined) return `reconnect: parameter ${reconnect.name || '(none)'} not found`;
+    const db = reconnect.db;
+    if (!db || this.databases.get(db.identifier) !== db || !databaseServes(this.databaseStatus(db, at))) return `reconnect: cannot connect to ${reconnect.value}`;
+    if (this.faults.reconfigureFail?.has(host.name) && db.identifier !== this.originalDatabase.get(host.id)) return `reconnect: connection refused by ${db.identifier}`;
+    return undefined;
+  }
+
+  /** A reconfigure ended: connected to `db` and back as it was, or (undefined) still down until a later reconfigure or install. */
+  private endReconnect(host: SimHost, db: SimDatabase | undefined, at: number): void {
+    if (!db) return;
+    host.database = db.identifier;
+    this.setHealth(host, at, this.healthBeforeReconnect.get(host.id) ?? true);
+    this.healthBeforeReconnect.delete(host.id);
+  }
+
+  /**
+   * Why the check document fails against "<address>:<port>", or undefined: a database must
+   * answer there and serve; with `restored-db-invalid`, the query fails on one restored
+   * during the simulation (its data is not what the application expects).
+   */
+  private checkError(endpoint: string, at: number): string | undefined {
+    const db = databaseAtEndpoint(this, endpoint);
+    if (!db || !databaseServes(this.databaseStatus(db, at))) return `check: cannot connect to ${endpoint}`;
+    if (this.faults.restoredDbInvalid && restoredDuringRun(this, db)) return `check: query failed on ${db.identifier}: relation "orders" does not exist`;
+    return undefined;
+  }
+
+  /** The database a migration run on the host changes: the one its service is configured for, else the environment's. */
+  private migrationTarget(host: SimHost): string | undefined {
+    return host.database || this.dataTier?.identifier;
+  }
+
+  /** A migration cannot connect to a database that does not exist. */
+  private migrationError(host: SimHost): string | undefined {
+    const identifier = this.migrationTarget(host);
+    if (identifier === undefined || findDatabase(this, identifier)) return undefined;
+    return `migrate: cannot connect to database ${identifier}: it does not exist`;
+  }
+
+  private migrated(host: SimHost, release: string): void {
+    const identifier = this.migrationTarget(host);
+    // An account that knows no data tier: every database, as a bare account always did.
+    const targets = identifier === undefined ? [...this.databases.values()] : [findDatabase(this, identifier)];
+    for (const db of targets) if (db) db.schemaRelease = release;
   }
 
   cancelCommand(id: string): void {

@@ -6,7 +6,20 @@ import type { AccountFaults, DatabaseStatusFault } from './account';
 export const FAULT_KINDS = [
   'patch-fail', 'unhealthy', 'drain-stuck', 'throttle', 'alarm', 'migration-fail', 'approval', 'db-status', 'down', 'stop', 'terminate', 'ssm-status', 'error', 'lock',
   'launch-fail', 'boot-fail', 'ssm-unmanaged', 'prerequisite-fail', 'missing-target-group',
+  'restore-fail', 'restored-db-invalid', 'reconfigure-fail', 'no-snapshot',
 ] as const;
+
+/** Faults that name nothing: the whole account has them. */
+export const BARE_FAULTS = ['migration-fail', 'restore-fail', 'restored-db-invalid', 'no-snapshot'] as const;
+type BareFault = (typeof BARE_FAULTS)[number];
+
+/** What each kind injects, for help texts (`KIND[:TARGET]` — what it does). */
+export const FAULT_HELP: Readonly<Record<string, string>> = {
+  'restore-fail': 'every DB restore started in the run (snapshot or point in time) ends incompatible-restore, never available',
+  'restored-db-invalid': 'the database check document fails against any DB instance restored in the run',
+  'reconfigure-fail:HOST': "the reconfigure document fails on HOST for any database but the one it used at the start; its service stays down",
+  'no-snapshot': 'the account has no DB snapshot, manual or automated, hence no automated backup to restore a point in time from',
+};
 export const THROTTLEABLE_SERVICES = ['ec2', 'elbv2', 'ssm', 'cloudwatch'] as const;
 
 /** Calls a throttled service answers normally before the burst, and the burst's length. */
@@ -68,16 +81,21 @@ export function parseFaults(
     ssmUnmanaged: new Set(),
     prerequisiteFail: new Set(),
     missingTargetGroups: new Set(),
+    restoreFail: false,
+    restoredDbInvalid: false,
+    reconfigureFail: new Set(),
+    noSnapshot: false,
   };
   const provisioning = provisioningTargets(knownHosts, scope);
   for (const spec of specs) {
-    if (spec === 'migration-fail') {
-      faults.migrationFail = true;
+    if ((BARE_FAULTS as readonly string[]).includes(spec)) {
+      setBareFault(faults, spec as BareFault);
       continue;
     }
     const match = /^([a-z-]+):(.+)$/.exec(spec);
-    if (!match) throw new InvalidFaultError(`--fault must be KIND:TARGET (or migration-fail) with KIND one of ${FAULT_KINDS.join(', ')} (received "${spec}")`);
+    if (!match) throw new InvalidFaultError(`--fault must be KIND:TARGET (or one of ${BARE_FAULTS.join(', ')}) with KIND one of ${FAULT_KINDS.join(', ')} (received "${spec}")`);
     const [, kind, target] = match as unknown as [string, string, string];
+    if ((BARE_FAULTS as readonly string[]).includes(kind)) throw new InvalidFaultError(`--fault ${spec}: ${kind} names nothing; use --fault ${kind}`);
     // With the environment's tiers known, a host may also be one a launch will create (a surge's web-3).
     const host = () => {
       if (scope && !knownHosts.has(target)) return provisioning.host(spec, target);
@@ -187,6 +205,10 @@ export function parseFaults(
         provisioning.tier(spec, target, { withTargetGroups: true });
         faults.missingTargetGroups!.add(target);
         break;
+      case 'reconfigure-fail':
+        // A host that exists, or (with the tiers known) one a launch will create.
+        faults.reconfigureFail!.add(host());
+        break;
       case 'db-status': {
         // The database instance reports STATUS from SECONDS after the start, for DURATION
         // seconds or for good: e.g. db-status:modifying@0+300, db-status:storage-full@600.
@@ -201,6 +223,12 @@ export function parseFaults(
     }
   }
   return faults;
+}
+
+/** Sets a fault that names nothing. */
+function setBareFault(faults: { -readonly [K in keyof AccountFaults]: AccountFaults[K] }, kind: BareFault): void {
+  const field = { 'migration-fail': 'migrationFail', 'restore-fail': 'restoreFail', 'restored-db-invalid': 'restoredDbInvalid', 'no-snapshot': 'noSnapshot' } as const;
+  faults[field[kind]] = true;
 }
 
 /**

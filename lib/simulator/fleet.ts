@@ -3,13 +3,24 @@
  * environment selects them, spread over their tier's launch subnets, registered and
  * healthy in their target groups, running the initial release, with their tier's
  * prerequisites; the install, drain, prerequisite and probe documents; the alarms; the
- * database and its automated snapshots; the launch templates and subnets new hosts are
- * launched from. Or, `empty`, everything but the instances and the database.
+ * database, its automated snapshots and a manual one; the launch templates and subnets new
+ * hosts are launched from; with `database.restore`, its check and reconfigure documents and
+ * the connection parameter holding the database's endpoint. Or, `empty`, everything but the
+ * instances and the database.
  */
 import { isHostTier, type DatabaseTierDefinition, type EnvironmentDefinition, type HostTierDefinition } from '../environment/model';
 import { releaseParameterName } from '../../lambdas/shared/release-record';
 import { SIM_ACCOUNT_ID, SimulatedAccount, type AccountFaults, type HostProfile, type SimDatabase } from './account';
-import { DEFAULT_SUBNET, PROBE_DOCUMENT, SIM_VPC_ID, seedAutomatedSnapshots, type DatabaseDefinition } from './compute';
+import {
+  DEFAULT_SUBNET,
+  PROBE_DOCUMENT,
+  SIM_VPC_ID,
+  endpointOf,
+  loseDatabase,
+  seedAutomatedSnapshots,
+  seedManualSnapshot,
+  type DatabaseDefinition,
+} from './compute';
 import type { FaultScope } from './faults';
 
 export const SIM_REGION = 'us-east-1';
@@ -31,8 +42,8 @@ export interface FleetOptions {
    */
   readonly empty?: boolean;
   /**
-   * With `empty`: the database's automated snapshots survive (an environment that lost every
-   * instance, disaster recovery). @default false
+   * With `empty`: the database's snapshots (automated and manual) survive, its automated
+   * backups retained (an environment that lost every instance, disaster recovery). @default false
    */
   readonly keepSnapshots?: boolean;
 }
@@ -156,8 +167,8 @@ function placement(tier: HostTierDefinition, i: number): { availabilityZone: str
   return { availabilityZone: subnet.availabilityZone, subnetId: subnet.id };
 }
 
-/** The data tier's instance, available, with the definition it was created with and two automated snapshots. */
-function seedDatabase(account: SimulatedAccount, tier: DatabaseTierDefinition, name: string, status: string, release: string): void {
+/** The data tier's instance, available, with the definition it was created with, two automated snapshots and a manual one. */
+function seedDatabase(account: SimulatedAccount, tier: DatabaseTierDefinition, name: string, status: string, release: string): SimDatabase {
   const create = databaseCreateOf(tier);
   const db: SimDatabase = {
     identifier: tier.database.instanceIdentifier,
@@ -170,6 +181,39 @@ function seedDatabase(account: SimulatedAccount, tier: DatabaseTierDefinition, n
   };
   account.databases.set(db.identifier, db);
   seedAutomatedSnapshots(account, db);
+  seedManualSnapshot(account, db);
+  return db;
+}
+
+/** The first data tier's database as the hosts find it: seeded hosts use it; launched ones read the connection parameter. */
+function dataTierOf(environment: EnvironmentDefinition): SimulatedAccount['dataTier'] {
+  const tier = environment.tiers.find((t): t is DatabaseTierDefinition => !isHostTier(t));
+  if (!tier) return undefined;
+  const restore = tier.database.restore;
+  return {
+    identifier: tier.database.instanceIdentifier,
+    ...(restore ? { connectionParameter: restore.connectionParameter } : {}),
+    restoreTiers: restore?.tiers ?? [],
+  };
+}
+
+/**
+ * `database.restore`: the check and reconfigure documents, and the connection parameter
+ * (String) holding "<address>:<port>" of the database, as DescribeDBInstances reports its
+ * endpoint. It is seeded even when the instance is gone (`empty`): the value outlives the
+ * instance and points at nothing.
+ */
+function seedRestore(account: SimulatedAccount, tier: DatabaseTierDefinition): void {
+  const restore = tier.database.restore;
+  if (!restore) return;
+  const create = databaseCreateOf(tier);
+  const endpoint = endpointOf({ identifier: tier.database.instanceIdentifier, ...(create ? { definition: definitionFrom(create) } : {}) });
+  account.parameters.set(restore.connectionParameter, { type: 'String', value: endpoint, version: 1 });
+  account.documents.set(restore.reconfigure.document, 'reconfigure');
+  account.documents.set(restore.check.document, 'database-check');
+  // After the connection parameter, so that a reference to it is not seeded as a secret.
+  seedSecrets(account, restore.reconfigure.parameters);
+  seedSecrets(account, restore.check.parameters);
 }
 
 /** The definition's `create` as what the instance was created with. */
@@ -192,6 +236,8 @@ const DATABASE_AGE_MS = 90 * 24 * 3600 * 1000;
 
 export function seedAccount(environment: EnvironmentDefinition, faults: AccountFaults, options: FleetOptions = {}): SimulatedAccount {
   const account = new SimulatedAccount(faults);
+  // Before the hosts: seeded hosts are configured for the environment's database.
+  account.dataTier = dataTierOf(environment);
   const hostsPerTier = options.empty ? 0 : (options.hostsPerTier ?? 2);
   const release = options.initialRelease ?? '1.0.0';
   account.baselineRelease = release;
@@ -246,12 +292,12 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
     }
     if (!options.empty) seedDatabase(account, tier, `db-${++dbSerial}`, options.databaseStatus ?? 'available', release);
     else if (options.keepSnapshots) {
-      // The instance is gone; its automated snapshots are what is left.
-      seedDatabase(account, tier, `db-${++dbSerial}`, 'available', release);
-      account.databases.delete(tier.database.instanceIdentifier);
+      // The instance was lost before the simulation: its snapshots are left, its automated backups retained.
+      loseDatabase(account, seedDatabase(account, tier, `db-${++dbSerial}`, 'available', release), account.startedAt);
     }
     account.documents.set(tier.database.migration.document, 'migration');
     seedSecrets(account, tier.database.migration.parameters);
+    seedRestore(account, tier);
   }
   // An empty account still has the environment's release record, so that a first allocate installs it.
   if (options.empty) {

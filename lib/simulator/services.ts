@@ -8,7 +8,14 @@ import { paginate, type SimHost, type SimSnapshot, type SimulatedAccount } from 
 import {
   INSTANCE_STATE_CODE,
   SSM_REGISTRATION_SECONDS,
+  addTagsToResource,
+  automatedBackupArn,
+  automatedBackupNotFound,
+  automatedBackups,
   createDatabase,
+  describeAutomatedBackup,
+  listTagsForResource,
+  restoreDatabaseToPointInTime,
   describeDatabase,
   describeInstance,
   findDatabase,
@@ -20,6 +27,7 @@ import {
   statusChecks,
   stopInstances,
   terminateInstances,
+  type AutomatedBackup,
 } from './compute';
 
 // Requests arrive as the SDK serializes them: any shape, checked by each operation.
@@ -466,6 +474,32 @@ const rds: Record<string, Operation> = {
   RestoreDBInstanceFromDBSnapshot(account, input) {
     return restoreDatabase(account, input);
   },
+  RestoreDBInstanceToPointInTime(account, input) {
+    return restoreDatabaseToPointInTime(account, input);
+  },
+  /**
+   * DescribeDBInstanceAutomatedBackups: the automated backups of existing instances
+   * (`active`) and of lost ones (`retained`), by DBInstanceIdentifier, DbiResourceId or
+   * DBInstanceAutomatedBackupsArn, or the `status`, `db-instance-id` and `dbi-resource-id`
+   * filters; MaxRecords 20-100. Naming a backup that does not exist:
+   * DBInstanceAutomatedBackupNotFound (HTTP 404), "No automated backup for this DB instance was found".
+   */
+  DescribeDBInstanceAutomatedBackups(account, input) {
+    checkMaxRecords(input.MaxRecords);
+    const selected = namedBackups(account, input);
+    const filters: Array<{ Name: string; Values?: string[] }> = input.Filters ?? [];
+    const unknown = filters.find((f) => !(f.Name in BACKUP_FILTERS));
+    if (unknown) throw invalidParameterValue(`Unrecognized filter name: ${unknown.Name}`);
+    const matching = selected.filter((b) => filters.every((f) => (f.Values ?? []).includes(BACKUP_FILTERS[f.Name]!(b))));
+    const { page, next } = paginate(matching, input.Marker, input.MaxRecords ?? RDS_MAX_RECORDS.max);
+    return { DBInstanceAutomatedBackups: page.map((b) => describeAutomatedBackup(account, b)), Marker: next };
+  },
+  AddTagsToResource(account, input) {
+    return addTagsToResource(account, input);
+  },
+  ListTagsForResource(account, input) {
+    return listTagsForResource(account, input);
+  },
   CreateDBSnapshot(account, input) {
     const tags = Object.fromEntries((input.Tags ?? []).map((t: { Key: string; Value: string }) => [t.Key, t.Value]));
     const snapshot = account.createSnapshot(input.DBInstanceIdentifier, input.DBSnapshotIdentifier, tags);
@@ -490,6 +524,24 @@ const rds: Record<string, Operation> = {
     return { DBSnapshots: page.map((s) => describeSnapshot(account, s)), Marker: next };
   },
 };
+
+/** DescribeDBInstanceAutomatedBackups filters: by status (active, retained), instance identifier, resource ID. */
+const BACKUP_FILTERS: Record<string, (b: AutomatedBackup) => string> = {
+  status: (b) => b.status,
+  'db-instance-id': (b) => b.identifier,
+  'dbi-resource-id': (b) => b.resourceId,
+};
+
+/** The backups a request names by identifier, resource ID or ARN (all when it names none); naming none that exists is refused. */
+function namedBackups(account: SimulatedAccount, input: Input): AutomatedBackup[] {
+  const same = (a: string, b: unknown) => typeof b !== 'string' || b === '' || a.toLowerCase() === b.toLowerCase();
+  const selected = automatedBackups(account).filter(
+    (b) => same(b.identifier, input.DBInstanceIdentifier) && same(b.resourceId, input.DbiResourceId) && same(automatedBackupArn(b), input.DBInstanceAutomatedBackupsArn),
+  );
+  const name = input.DBInstanceIdentifier || input.DbiResourceId || input.DBInstanceAutomatedBackupsArn;
+  if (name && selected.length === 0) throw automatedBackupNotFound(name);
+  return selected;
+}
 
 function describeSnapshot(account: SimulatedAccount, s: SimSnapshot): object {
   return {

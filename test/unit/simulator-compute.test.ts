@@ -848,7 +848,7 @@ describe('RDS CreateDBInstance and RestoreDBInstanceFromDBSnapshot', () => {
     expect(account.databases.size).toBe(count);
   });
 
-  it('seeds two automated snapshots of the existing instance, a day and an hour old', () => {
+  it('seeds two automated snapshots of the existing instance, a day and an hour old, and a manual one three hours old', () => {
     // Prepare
     const account = seed();
 
@@ -859,7 +859,9 @@ describe('RDS CreateDBInstance and RestoreDBInstanceFromDBSnapshot', () => {
     // Assess
     expect(automated.map((s: { SnapshotCreateTime: Date }) => (NOW - new Date(s.SnapshotCreateTime).getTime()) / 3600_000)).toEqual([24, 1]);
     expect(automated.every((s: { Status: string; DBSnapshotIdentifier: string }) => s.Status === 'available' && s.DBSnapshotIdentifier.startsWith('rds:canonical-db-'))).toBe(true);
-    expect(manual).toEqual([]);
+    expect(manual.map((s: { DBSnapshotIdentifier: string; SnapshotCreateTime: Date }) => [s.DBSnapshotIdentifier, (NOW - new Date(s.SnapshotCreateTime).getTime()) / 3600_000])).toEqual([
+      ['canonical-db-manual-before-release', 3],
+    ]);
   });
 
   it('restores a snapshot to a new instance: creating for DB_RESTORE_SECONDS, then available, with the snapshot\'s schema and RDS\'s defaults', () => {
