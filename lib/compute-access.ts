@@ -10,9 +10,11 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { documentArn, tagConditions } from './iam-scopes';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from './environment/model';
 import { releaseParameterName } from '../lambdas/shared/release-record';
+import { databaseParameterName } from '../lambdas/shared/database-record';
 import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../lambdas/shared/compute-tags';
 
 export interface ComputeTaskFunctions {
@@ -45,6 +47,7 @@ const WHY = {
   launchResources: "RunInstances also authorizes the image, volumes, network interfaces and security groups the template names, whose IDs the definition does not hold; the instance itself must carry the tier's tags",
   invocations: 'ssm:ListCommandInvocations and ssm:CancelCommand act on command IDs, which IAM cannot scope',
   targetGroups: "a target group ARN ends in an ID AWS generates; the name part pins it to this environment's groups",
+  restored: "a restore-data creates a new instance named <database>-<source>-<execution>, which becomes the current one",
   databaseCreate:
     "CreateDBInstance and RestoreDBInstanceFromDBSnapshot also authorize the engine's default option group (og:default:<engine>-<version>, named by RDS) and the instance's own snapshots (automated: rds:<instance>-<time>; FleetFlow's: fleetflow-<env>-<release>-<execution>); the instance, subnet group, parameter group and security groups are exact",
 };
@@ -131,7 +134,9 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
     if (isHostTier(data) || !data.database.create) continue;
     const c = data.database.create;
     const dbArn = arn('rds', `db:${data.database.instanceIdentifier}`);
-    f.planAllocation.allow({ actions: ['rds:DescribeDBInstances'], resources: [dbArn] });
+    f.planAllocation.allow({ actions: ['rds:DescribeDBInstances'], resources: [dbArn, arn('rds', `db:${data.database.instanceIdentifier}-*`)], wildcardReason: WHY.restored });
+    // Which instance is current, after a restore-data.
+    f.planAllocation.allow({ actions: ['ssm:GetParameter'], resources: [arn('ssm', `parameter${databaseParameterName(environment.name)}`)] });
     f.checkDatabaseCreated.allow({ actions: ['rds:DescribeDBInstances'], resources: [dbArn] });
     f.createDatabase.allow({
       actions: ['rds:CreateDBInstance', 'rds:RestoreDBInstanceFromDBSnapshot'],
@@ -199,13 +204,4 @@ function grantLaunch(fun: FleetFlowFunction, tier: HostTierDefinition): void {
     resources: [Stack.of(fun).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: launch.instanceRole })],
     conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
   });
-}
-
-function documentArn(f: FleetFlowFunction, document: string): string {
-  if (document.startsWith('arn:')) return document;
-  return document.startsWith('AWS-') ? f.arn('ssm', `document/${document}`, '') : f.arn('ssm', `document/${document}`);
-}
-
-function tagConditions(prefix: string, tier: HostTierDefinition): Record<string, string> {
-  return Object.fromEntries(Object.entries(tier.hosts.tags).map(([key, value]) => [`${prefix}/${key}`, value]));
 }

@@ -5,12 +5,14 @@
  *   allocate   { "tiers"?: { "<tier>": count, ... }, "release"?: "1.2.0" }
  *   scale-out  { "tier": "<tier>", "add": count }
  *   replace    { "targets": ["web-1", "i-0123..."] | "unhealthy", "tier"?: "<tier>", "mode"?: "disaster-recovery" }
+ *   restore-data { "source": "latest" | "<snapshot id>" | { "pointInTime": "<ISO-8601>" }, "reason"?: "..." }
+ *   recover    { "source"?: (as restore-data; default "latest"), "release"?: "1.2.0" }
  *
  * Free of side effects (no SDK client, no logger).
  */
 import { z } from 'zod';
 import { LIMITS } from './environment/model';
-import { formatPath, prototypeKeyPath, showValue } from './environment/input-guards';
+import { formatPath, prototypeKeyPath, showValue, withoutParentMarker } from './environment/input-guards';
 import { RELEASE_PATTERN } from './execution-input';
 import { InvalidInputError } from '../lambdas/shared/errors';
 
@@ -28,9 +30,10 @@ const allocateInput = z
     release: z.string().regex(RELEASE_PATTERN, 'must be 1-64 letters, digits, ".", "_", "+" or "-"').optional(),
     /**
      * How a missing database comes back: created empty from the definition ("create", the
-     * default), or restored from its newest available snapshot ("latest-snapshot").
+     * default), or restored from its newest available snapshot ("latest-snapshot"), or left
+     * alone ("none": disaster recovery restores it afterwards, into a new instance).
      */
-    database: z.enum(['create', 'latest-snapshot']).default('create'),
+    database: z.enum(['create', 'latest-snapshot', 'none']).default('create'),
   })
   .strict();
 
@@ -55,17 +58,60 @@ const replaceInput = z
   })
   .strict();
 
+/** ISO-8601 with a time zone, e.g. "2026-11-29T10:00:00Z": a point in time RDS can restore to. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+/** RDS DB snapshot identifiers, manual (letters, digits, hyphens) or automated ("rds:" prefix). */
+const SNAPSHOT_ID = /^(rds:)?[A-Za-z][A-Za-z0-9-]{0,254}$/;
+
+/** Where restored data comes from: a snapshot by identifier, the newest snapshot, or a point in time. */
+const restoreSource = z.union(
+  [
+    z.literal('latest'),
+    z.string().regex(SNAPSHOT_ID),
+    z
+      .object({
+        pointInTime: z
+          .string()
+          .regex(ISO_TIME, 'must be an ISO-8601 time with a time zone, such as "2026-11-29T10:00:00Z"')
+          .refine((t) => !Number.isNaN(Date.parse(t)), 'must be a real date and time'),
+      })
+      .strict(),
+  ],
+  { error: 'must be "latest", a DB snapshot identifier, or {"pointInTime": "<ISO-8601 time>"}' },
+);
+
+const restoreDataInput = z
+  .object({
+    source: restoreSource,
+    /** Why the data is restored: tagged on the database it replaces. */
+    // RDS tag values allow only letters, digits, spaces and _ . : / = + - @ (AddTagsToResource, Tag).
+    reason: z.string().regex(/^[\w .:/=+@-]{1,200}$/, 'must be 1-200 letters, digits, spaces or _ . : / = + - @').default('restore-data'),
+  })
+  .strict();
+
+const recoverInput = z
+  .object({
+    source: restoreSource.default('latest'),
+    /** The release to install when none is recorded (an environment that never had one). */
+    release: z.string().regex(RELEASE_PATTERN, 'must be 1-64 letters, digits, ".", "_", "+" or "-"').optional(),
+  })
+  .strict();
+
+export type RestoreSource = z.infer<typeof restoreSource>;
+export type RestoreDataInput = z.infer<typeof restoreDataInput>;
+export type RecoverInput = z.infer<typeof recoverInput>;
 export type AllocateInput = z.infer<typeof allocateInput>;
 export type ScaleOutInput = z.infer<typeof scaleOutInput>;
 export type ReplaceInput = z.infer<typeof replaceInput>;
 
-const SCHEMAS = { allocate: allocateInput, 'scale-out': scaleOutInput, replace: replaceInput } as const;
-export type ComputeInputs = { allocate: AllocateInput; 'scale-out': ScaleOutInput; replace: ReplaceInput };
+const SCHEMAS = { allocate: allocateInput, 'scale-out': scaleOutInput, replace: replaceInput, 'restore-data': restoreDataInput, recover: recoverInput } as const;
+export type ComputeInputs = { allocate: AllocateInput; 'scale-out': ScaleOutInput; replace: ReplaceInput; 'restore-data': RestoreDataInput; recover: RecoverInput };
 
-export function parseComputeInput<W extends keyof typeof SCHEMAS>(workflow: W, input: unknown): ComputeInputs[W] {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new InvalidInputError(`${workflow} input must be a JSON object (received ${showValue(input)}); nothing was changed`);
+export function parseComputeInput<W extends keyof typeof SCHEMAS>(workflow: W, raw: unknown): ComputeInputs[W] {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new InvalidInputError(`${workflow} input must be a JSON object (received ${showValue(raw)}); nothing was changed`);
   }
+  const input = withoutParentMarker(raw);
   const prototypeKey = prototypeKeyPath(input);
   if (prototypeKey) {
     throw new InvalidInputError(`${workflow} input field ${formatPath(prototypeKey)}: that key is not allowed (it would reach the object's prototype); nothing was changed`);

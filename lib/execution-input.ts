@@ -6,7 +6,7 @@
  */
 import { QUEUED_RELEASE, type DeployInput } from '../lambdas/deploy/types';
 import { InvalidInputError } from '../lambdas/shared/errors';
-import { formatPath, prototypeKeyPath, showValue } from './environment/input-guards';
+import { formatPath, prototypeKeyPath, showValue, withoutParentMarker } from './environment/input-guards';
 
 /** A release: 1-64 letters, digits, ".", "_", "+" or "-", starting with a letter or digit. */
 export const RELEASE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
@@ -23,6 +23,7 @@ export function parseExecutionInput(input: unknown): DeployInput {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new InvalidInputError(`execution input must be a JSON object such as {"release": "2.0.0"} (received ${showValue(input)})`);
   }
+  input = withoutParentMarker(input);
   const prototypeKey = prototypeKeyPath(input);
   if (prototypeKey) {
     const key = String(prototypeKey[prototypeKey.length - 1]);

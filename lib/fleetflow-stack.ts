@@ -23,14 +23,19 @@ import { RolloutWorkflow, type RolloutWorkflowFunctions } from '../statemachines
 import { AllocateWorkflow } from '../statemachines/allocate-workflow';
 import { ScaleOutWorkflow } from '../statemachines/scale-out-workflow';
 import { ReplaceWorkflow } from '../statemachines/replace-workflow';
+import { RestoreDataWorkflow, type RestoreDataFunctions } from '../statemachines/restore-data-workflow';
+import { RecoverWorkflow } from '../statemachines/recover-workflow';
+import { grantDataAccess, type DataTaskFunctions } from './data-access';
 import type { ComputeFunctions } from '../statemachines/fragments/compute-run';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { grantComputeAccess } from './compute-access';
+import { documentArn, tagConditions } from './iam-scopes';
 import { acknowledgeWildcard, FleetFlowFunction, XRAY_REASON } from './constructs/fleetflow-function';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition, type SsmCommandDefinition } from './environment/model';
 import { parseEnvironment } from './environment/parse';
 import { releaseWindowInput } from './release-windows';
 import { releaseParameterName } from '../lambdas/shared/release-record';
+import { databaseParameterName } from '../lambdas/shared/database-record';
 import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../lambdas/shared/release-tag';
 
 export interface FleetFlowStackProps extends StackProps {
@@ -46,6 +51,7 @@ const WHY = {
   snapshots: "snapshot names carry the release and execution; the prefix pins them to this environment's snapshots",
   compositeAlarms: 'cloudwatch:DescribeAlarms returns composite alarms only when allowed on "*" (see the DescribeAlarms API reference); it only reads alarm states',
   executions: "the lock holder may be any execution of this environment's release state machine",
+  restored: "a restore creates a new instance named <database>-<source>-<execution>, which becomes the current one; the prefix pins it to this environment's database",
   childExecutions: "a parent follows its child executions of this environment's rollout state machine, whose names Step Functions generates",
 };
 
@@ -62,6 +68,8 @@ export class FleetFlowStack extends Stack {
   readonly lockTable: dynamodb.Table;
   /** allocate, scale-out, replace. */
   readonly computeStateMachines: Record<string, sfn.StateMachine>;
+  /** restore-data and recover, when the data tier defines how to restore. */
+  readonly dataStateMachines: Record<string, sfn.StateMachine>;
 
   constructor(scope: Construct, id: string, props: FleetFlowStackProps) {
     super(scope, id, props);
@@ -101,6 +109,8 @@ export class FleetFlowStack extends Stack {
       checkStarted: fn('CheckStarted', 'compute/check-started.ts', 'Poll restarted hosts until running and online'),
       terminateLaunched: fn('TerminateLaunched', 'compute/terminate-launched.ts', 'Terminate what a failed execution (or surge batch) launched'),
       terminateSurged: fn('TerminateSurged', 'compute/terminate-surged.ts', 'Terminate the old hosts a validated surge stopped'),
+      reconfigureHosts: fn('ReconfigureHosts', 'data/reconfigure-hosts.ts', 'Send the reconfigure document to a batch (repoint)'),
+      checkReconfigured: fn('CheckReconfigured', 'data/check-reconfigured.ts', 'Poll a reconfigure, record the database each host uses'),
     };
     const c = {
       planAllocation: fn('PlanAllocation', 'compute/plan-allocation.ts', 'Plan the hosts each tier launches, and the database'),
@@ -124,6 +134,20 @@ export class FleetFlowStack extends Stack {
       checkStarted: f.checkStarted,
       terminateSurged: f.terminateSurged,
     };
+    const d = {
+      planRestoreData: fn('PlanRestoreData', 'data/plan-restore-data.ts', 'Check the restore source and plan the repoint batches'),
+      restoreDatabase: fn('RestoreDatabase', 'data/restore-database.ts', 'Restore the data into a new DB instance'),
+      checkRestore: fn('CheckRestore', 'data/check-restore.ts', 'Poll the restored instance until available'),
+      validateData: fn('ValidateData', 'data/validate-data.ts', 'Run the check document against the restored instance'),
+      checkValidation: fn('CheckValidation', 'data/check-validation.ts', 'Poll the check document'),
+      writeConnection: fn('WriteConnection', 'data/write-connection.ts', "Write the environment's connection parameter"),
+      planRepointBack: fn('PlanRepointBack', 'data/plan-repoint-back.ts', 'Plan pointing every moved host back'),
+      recordDatabase: fn('RecordDatabase', 'data/record-database.ts', 'Record the current database, tag the replaced one'),
+      planRecover: fn('PlanRecover', 'data/plan-recover.ts', 'Check what a disaster recovery needs before it starts'),
+      reportRecovery: fn('ReportRecovery', 'data/report-recovery.ts', 'Report the recovery point and time'),
+      reconfigureHosts: f.reconfigureHosts,
+      checkReconfigured: f.checkReconfigured,
+    };
     this.grantEnvironmentAccess(environment, tiers, f);
 
     // Each batch's hosts, written by the planners and read per batch; kept a week.
@@ -140,6 +164,7 @@ export class FleetFlowStack extends Stack {
     f.loadBatch.allow({ actions: ['dynamodb:GetItem'], resources: [planTable.tableArn] });
     for (const fun of [f.planRelease, f.planRollback, f.loadBatch]) fun.function.addEnvironment('PLAN_TABLE', planTable.tableName);
     grantComputeAccess(environment, c, planTable);
+    grantDataAccess(environment, d, planTable);
 
     this.lockTable = new dynamodb.Table(this, 'LockTable', {
       partitionKey: { name: 'environment', type: dynamodb.AttributeType.STRING },
@@ -203,6 +228,8 @@ export class FleetFlowStack extends Stack {
       terminateLaunched: true,
       startHosts: true,
       checkStarted: true,
+      reconfigureHosts: true,
+      checkReconfigured: true,
     });
     const deployInvokes = invokedBy<keyof DeployWorkflowFunctions>({
       planRelease: true,
@@ -248,6 +275,7 @@ export class FleetFlowStack extends Stack {
       WHY.childExecutions,
     );
     this.computeStateMachines = this.addComputeWorkflows(environment, c, lockHolders);
+    this.dataStateMachines = this.addDataWorkflows(environment, d, f.checkBake, lockHolders);
     this.addExecutionAlarms(environment);
     this.addReleaseWindows(environment);
   }
@@ -290,6 +318,65 @@ export class FleetFlowStack extends Stack {
     build('Replace', 'replace', (arn) => new ReplaceWorkflow(this, 'ReplaceWorkflow', { ...common(arn), planReplacement: fns.planReplacement }).definition, c.planReplacement!,
       `FleetFlow: replace hosts of environment ${environment.name} without downtime`);
     return machines;
+  }
+
+  /**
+   * Restore data and disaster recovery. Restore-data runs its repoint batches in the rollout
+   * child and takes the lock; recover starts allocate, restore-data and deploy as nested
+   * executions and takes none itself (each part takes it while it runs).
+   */
+  private addDataWorkflows(
+    environment: EnvironmentDefinition,
+    d: DataTaskFunctions,
+    checkBake: FleetFlowFunction,
+    lockHolders: string[],
+  ): Record<string, sfn.StateMachine> {
+    const data = environment.tiers.find((t) => !isHostTier(t));
+    if (!data || isHostTier(data) || !data.database.restore) return {};
+    const fns = Object.fromEntries(Object.entries(d).map(([name, fun]) => [name, fun.function])) as unknown as RestoreDataFunctions & {
+      planRecover: lambda.IFunction;
+      reportRecovery: lambda.IFunction;
+    };
+    const rolloutName = Fn.select(6, Fn.split(':', this.rolloutStateMachine.stateMachineArn));
+    const name = `fleetflow-${environment.name}-restore-data`;
+    const arn = this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const restoreData = new RestoreDataWorkflow(this, 'RestoreDataWorkflow', {
+      environment,
+      functions: { ...fns, checkBake: checkBake.function },
+      rollout: this.rolloutStateMachine,
+      timeout: WORKFLOW_TIMEOUT,
+      lockTable: this.lockTable,
+      lockHolderExecutionArns: lockHolders,
+      stateMachineArn: arn,
+    });
+    const restoreInvokes = [d.planRestoreData, d.restoreDatabase, d.checkRestore, d.validateData, d.checkValidation, d.writeConnection, d.planRepointBack, d.recordDatabase, checkBake];
+    const restoreMachine = this.workflowStateMachine('RestoreData', name, restoreData.definition, restoreInvokes,
+      `FleetFlow: restore the data of environment ${environment.name} into a new database and repoint its hosts`);
+    for (const holder of lockHolders) acknowledgeWildcard(restoreMachine.role, holder, WHY.executions);
+    acknowledgeWildcard(
+      restoreMachine.role,
+      this.formatArn({ service: 'states', resource: 'execution', resourceName: `${rolloutName}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      WHY.childExecutions,
+    );
+
+    const recover = new RecoverWorkflow(this, 'RecoverWorkflow', {
+      environment,
+      functions: fns,
+      allocate: this.computeStateMachines.allocate!,
+      restoreData: restoreMachine,
+      deploy: this.stateMachine,
+      timeout: WORKFLOW_TIMEOUT,
+    });
+    const recoverMachine = this.workflowStateMachine('Recover', `fleetflow-${environment.name}-recover`, recover.definition, [d.planRecover, d.reportRecovery],
+      `FleetFlow: disaster recovery of environment ${environment.name}: allocate, restore data, release`);
+    for (const child of [this.computeStateMachines.allocate!, restoreMachine, this.stateMachine]) {
+      acknowledgeWildcard(
+        recoverMachine.role,
+        this.formatArn({ service: 'states', resource: 'execution', resourceName: `${Fn.select(6, Fn.split(':', child.stateMachineArn))}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+        'recover follows the executions it starts of allocate, restore-data and deploy, whose names Step Functions generates',
+      );
+    }
+    return { 'restore-data': restoreMachine, recover: recoverMachine };
   }
 
   /**
@@ -428,12 +515,15 @@ export class FleetFlowStack extends Stack {
     // The database: described, snapshotted, migrated through a runner host; never modified.
     for (const data of environment.tiers) {
       if (isHostTier(data)) continue;
-      const dbArn = arn('rds', `db:${data.database.instanceIdentifier}`);
+      // The current instance: the defined one, or one a restore created (<identifier>-<source>-<execution>).
+      const dbArns = [arn('rds', `db:${data.database.instanceIdentifier}`), arn('rds', `db:${data.database.instanceIdentifier}-*`)];
       const snapshotArn = arn('rds', `snapshot:fleetflow-${environment.name}-*`);
-      f.checkDatabase.allow({ actions: ['rds:DescribeDBInstances'], resources: [dbArn] });
-      f.createSnapshot.allow({ actions: ['rds:CreateDBSnapshot'], resources: [dbArn, snapshotArn], wildcardReason: WHY.snapshots });
+      f.checkDatabase.allow({ actions: ['rds:DescribeDBInstances'], resources: dbArns, wildcardReason: WHY.restored });
+      f.createSnapshot.allow({ actions: ['rds:CreateDBSnapshot'], resources: [...dbArns, snapshotArn], wildcardReason: WHY.snapshots });
       f.createSnapshot.allow({ actions: ['rds:AddTagsToResource'], resources: [snapshotArn], wildcardReason: WHY.snapshots });
-      f.checkSnapshot.allow({ actions: ['rds:DescribeDBSnapshots'], resources: [dbArn, snapshotArn], wildcardReason: WHY.snapshots });
+      f.checkSnapshot.allow({ actions: ['rds:DescribeDBSnapshots'], resources: [...dbArns, snapshotArn], wildcardReason: WHY.snapshots });
+      // Which instance is current, after a restore.
+      f.planRelease.allow({ actions: ['ssm:GetParameter'], resources: [arn('ssm', `parameter${databaseParameterName(environment.name)}`)] });
       const runner = tiers.find((t) => t.name === data.database.migration.runnerTier);
       if (runner) sendCommand(f.runMigration, runner, [data.database.migration]);
     }
@@ -445,7 +535,7 @@ export class FleetFlowStack extends Stack {
     const machines: Array<{ idPrefix: string; workflow: string; machine: sfn.StateMachine }> = [
       { idPrefix: '', workflow: 'deploy', machine: this.stateMachine },
       { idPrefix: 'Rollout', workflow: 'rollout', machine: this.rolloutStateMachine },
-      ...Object.entries(this.computeStateMachines).map(([workflow, machine]) => ({ idPrefix: workflow.replace(/(^|-)(\w)/g, (_m, _d, ch: string) => ch.toUpperCase()), workflow, machine })),
+      ...Object.entries({ ...this.computeStateMachines, ...this.dataStateMachines }).map(([workflow, machine]) => ({ idPrefix: workflow.replace(/(^|-)(\w)/g, (_m, _d, ch: string) => ch.toUpperCase()), workflow, machine })),
     ];
     for (const { idPrefix, workflow, machine } of machines) {
       const metrics: Array<[string, cloudwatch.Metric]> = [
@@ -480,8 +570,8 @@ export class FleetFlowStack extends Stack {
 }
 
 /** The workflows that take the environment's lock. */
-export const LOCKING_WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'replace'] as const;
-type ComputeWorkflowName = Exclude<(typeof LOCKING_WORKFLOWS)[number], 'deploy'>;
+export const LOCKING_WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'replace', 'restore-data'] as const;
+type ComputeWorkflowName = Exclude<(typeof LOCKING_WORKFLOWS)[number], 'deploy' | 'restore-data'>;
 
 /** The tasks every compute workflow may invoke (besides its own planner). */
 function computeInvokes(c: Record<string, FleetFlowFunction>): { invokes: FleetFlowFunction[] } {
@@ -496,15 +586,4 @@ function workflowExecutionsArn(stack: Stack, environment: string, workflow: stri
     resourceName: `fleetflow-${environment}-${workflow}:*`,
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
-}
-
-function documentArn(f: FleetFlowFunction, document: string): string {
-  if (document.startsWith('arn:')) return document;
-  // Documents owned by AWS live in no account.
-  return document.startsWith('AWS-') ? f.arn('ssm', `document/${document}`, '') : f.arn('ssm', `document/${document}`);
-}
-
-/** One condition entry per tag of the tier's host selector, under the given key prefix. */
-function tagConditions(prefix: string, tier: HostTierDefinition): Record<string, string> {
-  return Object.fromEntries(Object.entries(tier.hosts.tags).map(([key, value]) => [`${prefix}/${key}`, value]));
 }

@@ -18,10 +18,11 @@ import { catchNamed } from './fragments/failures';
 import { lambdaTask } from './fragments/lambda-task';
 import { ProvisionPipeline } from './fragments/provision-pipeline';
 import { RestorePipeline, type RestoreFunctions } from './fragments/restore-pipeline';
+import { RepointPipeline, type RepointFunctions } from './fragments/repoint-pipeline';
 import { RetirePipeline } from './fragments/retire-pipeline';
 import { SurgePipeline, type SurgeFunctions } from './fragments/surge-pipeline';
 
-export interface RolloutWorkflowFunctions extends BatchFunctions, SurgeFunctions, RestoreFunctions {
+export interface RolloutWorkflowFunctions extends BatchFunctions, SurgeFunctions, RestoreFunctions, RepointFunctions {
   readonly loadBatch: lambda.IFunction;
 }
 
@@ -76,7 +77,21 @@ export class RolloutWorkflow extends Construct {
     });
     nextRestoredBatch.next(moreBatches);
     const restore = new RestorePipeline(this, 'Restore', { functions: f, next: nextRestoredBatch });
+    // A repointed batch's reconfigure is what the next one expects of its "install".
+    const nextRepointedBatch = new sfn.Pass(this, 'Next Repointed Batch', {
+      parameters: {
+        ...CARRIED,
+        'last.$': '$.last',
+        'index.$': 'States.MathAdd($.index, 1)',
+        expected: { 'drainSeconds.$': '$.drain.tookSeconds', 'installSeconds.$': '$.reconfigure.tookSeconds' },
+      },
+    });
+    nextRepointedBatch.next(moreBatches);
+    const repoint = new RepointPipeline(this, 'Repoint', { functions: f, next: nextRepointedBatch, back: false });
+    const repointBack = new RepointPipeline(this, 'RepointBack', { functions: f, next: nextRepointedBatch, back: true });
     const byMode = new sfn.Choice(this, 'Batch Mode?')
+      .when(sfn.Condition.stringEquals('$.mode', 'repoint'), repoint.start)
+      .when(sfn.Condition.stringEquals('$.mode', 'repoint-back'), repointBack.start)
       .when(sfn.Condition.stringEquals('$.mode', 'provision'), provision.start)
       .when(sfn.Condition.stringEquals('$.mode', 'retire'), retire.start)
       .when(sfn.Condition.stringEquals('$.mode', 'restore'), restore.start)

@@ -5,10 +5,9 @@
  * Read-only: every refusal happens here, before the lock and before anything launches.
  * A fresh environment launches every host; a partly lost one only what is missing.
  */
-import { DescribeDBInstancesCommand, paginateDescribeDBSnapshots } from '@aws-sdk/client-rds';
 import { parseComputeInput } from '../../lib/compute-input';
 import { isHostTier, type EnvironmentDefinition } from '../../lib/environment/model';
-import { rds } from '../shared/aws/rds';
+import { currentDatabaseIdentifier, dataTierOf, describeDatabase, newestSnapshot } from '../shared/database-record';
 import { InvalidInputError } from '../shared/errors';
 import { findInstances, tagFilters } from '../shared/instances';
 import { logger } from '../shared/logger';
@@ -86,34 +85,24 @@ export function balance(missing: number, wanted: number, existingPerSubnet: read
   return launch;
 }
 
-/**
- * The newest available snapshot of the instance, manual or automated (DescribeDBSnapshots by
- * DBInstanceIdentifier, both types, paginated): what "latest-snapshot" restores.
- */
-async function latestSnapshot(identifier: string): Promise<{ identifier: string; createdAt: string }> {
-  let newest: { identifier: string; createdAt: string } | undefined;
-  for await (const page of paginateDescribeDBSnapshots({ client: rds, pageSize: 100 }, { DBInstanceIdentifier: identifier })) {
-    for (const snapshot of page.DBSnapshots ?? []) {
-      if (snapshot.Status !== 'available' || !snapshot.DBSnapshotIdentifier || !snapshot.SnapshotCreateTime) continue;
-      const createdAt = new Date(snapshot.SnapshotCreateTime).toISOString();
-      if (!newest || createdAt > newest.createdAt) newest = { identifier: snapshot.DBSnapshotIdentifier, createdAt };
-    }
-  }
-  if (!newest) throw new InvalidInputError(`database: no available snapshot of ${identifier} to restore from; give "database": "create" to create it empty; nothing was changed`);
-  return newest;
-}
-
 /** The data tier's instance is created when it does not exist (and the definition says how). */
-async function planDatabase(environment: EnvironmentDefinition, named: Record<string, number> | undefined, how: 'create' | 'latest-snapshot'): Promise<DatabaseCreatePlan | undefined> {
-  const data = environment.tiers.find((t) => !isHostTier(t));
-  if (!data || isHostTier(data)) return undefined;
+async function planDatabase(
+  environment: EnvironmentDefinition,
+  named: Record<string, number> | undefined,
+  how: 'create' | 'latest-snapshot' | 'none',
+): Promise<DatabaseCreatePlan | undefined> {
+  const data = dataTierOf(environment);
+  if (!data || how === 'none') return undefined;
   if (named && !named[data.name]) return undefined;
+  // After a restore-data the current instance is the restored one, not the defined identifier.
+  const current = (await currentDatabaseIdentifier(environment))!;
+  if (await describeDatabase(current)) return undefined;
   const identifier = data.database.instanceIdentifier;
-  try {
-    await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }));
-    return undefined;
-  } catch (err) {
-    if ((err as Error).name !== 'DBInstanceNotFoundFault') throw err;
+  if (current !== identifier) {
+    throw new InvalidInputError(
+      `database ${current} (the environment's current database) does not exist; restore it with restore-data (or recover), ` +
+        `or give "database": "none"; nothing was changed`,
+    );
   }
   if (!data.database.create) {
     throw new InvalidInputError(
@@ -122,4 +111,11 @@ async function planDatabase(environment: EnvironmentDefinition, named: Record<st
   }
   const fromSnapshot = how === 'latest-snapshot' ? await latestSnapshot(identifier) : undefined;
   return { instanceIdentifier: identifier, create: data.database.create, ...(fromSnapshot ? { fromSnapshot } : {}), timeoutSeconds: data.database.create.timeoutSeconds, polling: environment.polling };
+}
+
+/** The newest available snapshot of the instance, manual or automated: what "latest-snapshot" restores. */
+async function latestSnapshot(identifier: string): Promise<{ identifier: string; createdAt: string }> {
+  const newest = await newestSnapshot([identifier]);
+  if (!newest) throw new InvalidInputError(`database: no available snapshot of ${identifier} to restore from; give "database": "create" to create it empty; nothing was changed`);
+  return { identifier: newest.identifier, createdAt: newest.createdAt };
 }

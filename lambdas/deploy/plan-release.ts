@@ -14,6 +14,7 @@ import { readAlarms, unmatched } from '../shared/alarms';
 import { ec2 } from '../shared/aws/ec2';
 import { elbv2 } from '../shared/aws/elbv2';
 import { readParameter } from '../shared/parameters';
+import { currentDatabaseIdentifier } from '../shared/database-record';
 import { tierSpec } from '../shared/tier-spec';
 import { releaseParameterName } from '../shared/release-record';
 import { InvalidInputError, InventoryError } from '../shared/errors';
@@ -140,7 +141,7 @@ async function surgePlan(environment: EnvironmentDefinition, tier: HostTierDefin
   return { launch: launchSpecOf(launchable), setup: setupOf(launchable, await describeTargetGroups(launchable)), readyTimeoutSeconds: READY_TIMEOUT_SECONDS };
 }
 
-function policyFor(tier: HostTierDefinition, hostCount: number) {
+export function policyFor(tier: HostTierDefinition, hostCount: number) {
   try {
     return resolveBatchPolicy(tier.name, tier.batch, hostCount);
   } catch (err) {
@@ -178,7 +179,8 @@ async function planDatabase(
   if (!runner) throw new InventoryError(`database ${data.database.instanceIdentifier}: no running host in tier ${runnerTierName} to run the migration`);
   const { runnerTier: _runnerTier, ...migration } = data.database.migration;
   return {
-    instanceIdentifier: data.database.instanceIdentifier,
+    // After a restore-data, the database is the restored instance the record names.
+    instanceIdentifier: (await currentDatabaseIdentifier(environment)) ?? data.database.instanceIdentifier,
     snapshotId: snapshotIdentifier(environment.name, release, execution),
     snapshotTimeoutSeconds: data.database.snapshotTimeoutSeconds,
     migration,
@@ -212,7 +214,7 @@ function planValidation(environment: EnvironmentDefinition, input: DeployInput):
 const neverServed: string[] = [];
 
 /** Running instances carrying every tag of the tier's selector, in a stable order. */
-async function findHosts(tier: HostTierDefinition): Promise<FoundHost[]> {
+export async function findHosts(tier: HostTierDefinition): Promise<FoundHost[]> {
   const filters = [
     ...Object.entries(tier.hosts.tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
     { Name: 'instance-state-name', Values: ['running'] },
@@ -240,7 +242,7 @@ async function findHosts(tier: HostTierDefinition): Promise<FoundHost[]> {
   return hosts.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }) || a.id.localeCompare(b.id));
 }
 
-async function resolveTraffic(
+export async function resolveTraffic(
   tier: HostTierDefinition,
   hosts: readonly FoundHost[],
 ): Promise<{ traffic: TrafficPlan; healthyAfterSeconds: number; outOfTraffic: Set<string> }> {

@@ -81,6 +81,11 @@ export interface TierPlan {
    * stops the batch's old hosts (kept until the release is validated).
    */
   readonly surge?: SurgePlan;
+  /**
+   * Repoint (restore-data): each batch runs `command` (the environment's reconfigure
+   * document), so its hosts read the connection parameter again and use `database`.
+   */
+  readonly reconfigure?: { readonly command: CommandSpec; readonly database: string };
 }
 
 /** How a surge batch launches and sets up its new hosts (compute/types.ts ProvisionTier, less what the batch knows). */
@@ -140,9 +145,10 @@ export interface RolloutInput {
    * What each batch does: "release" (out, install, back, healthy; rolled back on failure),
    * "provision" (new hosts: set up, install, into traffic, healthy) or "retire" (replaced
    * hosts: out, drained, stopped or terminated) or "restore" (hosts a surge stopped: started,
-   * back into traffic, healthy).
+   * back into traffic, healthy) or "repoint" / "repoint-back" (out, reconfigure for another
+   * database, back, healthy; forward, a failed batch stays out for the repoint back to take first).
    */
-  readonly mode: 'release' | 'provision' | 'retire' | 'restore';
+  readonly mode: 'release' | 'provision' | 'retire' | 'restore' | 'repoint' | 'repoint-back';
   /** Provision: the setup steps every new host runs before the release (compute/types.ts SetupStep). */
   readonly setup: ReadonlyArray<CommandSpec & { readonly purpose: 'prerequisite' | 'probe' }>;
   /** Retire: why, tagged on each retired host. */

@@ -158,3 +158,28 @@ export class DatabaseCreateFailedError extends FleetFlowError {
 export class RetireFailedError extends FleetFlowError {
   override readonly name = 'RetireFailedError';
 }
+
+/** The source of a restore does not exist: no snapshot of the environment's database, or none by that name. */
+export class NoSnapshotError extends FleetFlowError {
+  override readonly name = 'NoSnapshotError';
+}
+
+/** RDS refused the restore, or the restored instance failed or did not become available in time. */
+export class DatabaseRestoreFailedError extends FleetFlowError {
+  override readonly name = 'DatabaseRestoreFailedError';
+}
+
+/** The environment's check document failed against the restored database: no host was repointed. */
+export class RestoredDataInvalidError extends FleetFlowError {
+  override readonly name = 'RestoredDataInvalidError';
+}
+
+/** The reconfigure document failed (or did not finish in time) on a host being repointed. */
+export class ReconfigureFailedError extends FleetFlowError {
+  override readonly name = 'ReconfigureFailedError';
+}
+
+/** Pointing the hosts back to the previous database failed: some hosts may use either database. */
+export class RepointFailedError extends FleetFlowError {
+  override readonly name = 'RepointFailedError';
+}

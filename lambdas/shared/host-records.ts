@@ -5,11 +5,14 @@
  *   host is known even when the execution stops or a later step fails;
  * - that FleetFlow took it out of traffic (OUT_OF_TRAFFIC_TAG, the execution's name),
  *   written before it leaves and removed once it is back, so that a release started after
- *   one that stopped finds and puts it back.
+ *   one that stopped finds and puts it back;
+ * - which database a host uses (DATABASE_TAG), and that a reconfigure for another was sent
+ *   (DATABASE_SENT_TAG), the same way round as a release.
  */
 import { CreateTagsCommand, DeleteTagsCommand } from '@aws-sdk/client-ec2';
 import { ec2 } from './aws/ec2';
 import { INSTALL_SENT_TAGS, INSTALLING_TAG, OUT_OF_TRAFFIC_TAG, REINSTALLING_TAG } from './release-tag';
+import { DATABASE_SENT_TAG, DATABASE_TAG } from '../data/tags';
 
 /** CreateTags and DeleteTags take at most 1,000 resource IDs per call (EC2 API reference). */
 const MAX_RESOURCES_PER_CALL = 1000;
@@ -34,3 +37,10 @@ export const markInstalling = (instanceIds: readonly string[], release: string, 
 export const clearInstalling = (instanceIds: readonly string[]) => untag(instanceIds, ...INSTALL_SENT_TAGS);
 export const markOutOfTraffic = (instanceIds: readonly string[], execution: string) => tag(instanceIds, OUT_OF_TRAFFIC_TAG, execution);
 export const clearOutOfTraffic = (instanceIds: readonly string[]) => untag(instanceIds, OUT_OF_TRAFFIC_TAG);
+/** Written before a reconfigure is sent: the host may use that database from now on, whatever else it says. */
+export const markReconfiguring = (instanceIds: readonly string[], database: string) => tag(instanceIds, DATABASE_SENT_TAG, database);
+/** Once reconfigured, the host records the database it uses, and no reconfigure is pending any more. */
+export async function recordDatabase(instanceIds: readonly string[], database: string): Promise<void> {
+  await tag(instanceIds, DATABASE_TAG, database);
+  await untag(instanceIds, DATABASE_SENT_TAG);
+}

@@ -16,7 +16,7 @@ import { formatHumanSummary } from './summary';
 
 const DEFAULT_ENV = fileURLToPath(new URL('../../environments/canonical.json', import.meta.url));
 
-export type ComputeCommand = 'allocate' | 'scale-out' | 'replace';
+export type ComputeCommand = 'allocate' | 'scale-out' | 'replace' | 'restore-data' | 'recover';
 
 export class ComputeUsageError extends Error {
   override readonly name = 'ComputeUsageError';
@@ -35,6 +35,17 @@ export const COMPUTE_USAGE = `  fleetflow simulate allocate [--env FILE] [--tier
                | prerequisite-fail:HOST | missing-target-group:TIER (HOST may be one the
                run launches: web-3 is the third web host)
       --json reports launched, terminated, stopped and orphans besides the usual fields.
+  fleetflow simulate restore-data --source latest|SNAPSHOT|TIME [--reason TEXT] [--env FILE] [--hosts N]
+                             [--fault ...] [--json]
+      Restore the database into a new instance (from its newest snapshot, a snapshot by
+      identifier, or an ISO-8601 point in time such as 2026-11-29T09:00:00Z), check it from a
+      middle host, repoint every host that uses it in rolling batches, bake, record it.
+  fleetflow simulate recover [--source latest|SNAPSHOT|TIME] [--release VERSION] [--env FILE] [--fault ...] [--json]
+      Disaster recovery on an account that lost every instance and the database but kept its
+      snapshots: allocate, restore the data, release the recorded release.
+      Data faults: restore-fail | restored-db-invalid | reconfigure-fail:HOST | no-snapshot
+      --json adds newDatabase, oldDatabase, hostsOnDatabase (and for recover recoveryPointTime,
+      recoveryTimeSeconds) to the usual fields.
 `;
 
 export async function computeCommand(workflow: ComputeCommand, args: readonly string[]): Promise<number> {
@@ -54,14 +65,18 @@ export async function computeCommand(workflow: ComputeCommand, args: readonly st
       targets: { type: 'string' },
       mode: { type: 'string' },
       database: { type: 'string' },
+      source: { type: 'string' },
+      reason: { type: 'string' },
     },
   });
   const allowed: Record<ComputeCommand, string[]> = {
     allocate: ['tiers', 'release', 'database'],
     'scale-out': ['tier', 'add'],
     replace: ['targets', 'tier', 'mode'],
+    'restore-data': ['source', 'reason'],
+    recover: ['source', 'release'],
   };
-  for (const option of ['tiers', 'release', 'tier', 'add', 'targets', 'mode', 'database'] as const) {
+  for (const option of ['tiers', 'release', 'tier', 'add', 'targets', 'mode', 'database', 'source', 'reason'] as const) {
     if (values[option] !== undefined && !allowed[workflow].includes(option)) throw new ComputeUsageError(`--${option} is not an option of simulate ${workflow}`);
   }
   const hosts = values.hosts === undefined ? undefined : wholeNumber('--hosts', values.hosts, 1, 20_000);
@@ -74,19 +89,20 @@ export async function computeCommand(workflow: ComputeCommand, args: readonly st
   }
   const environment = loadEnvironmentFile(values.env);
   // Faults name hosts (also ones the run will launch), tiers and zones: checked before anything is synthesized.
+  // Allocate and recover start from an account that lost its instances (recover: its database too, not its snapshots).
+  const empty = (workflow === 'allocate' || workflow === 'recover') && hosts === undefined;
   if (values.fault.length > 0) {
-    const fleet = seedAccount(environment, noFaults(), { hostsPerTier: hosts ?? 2, empty: workflow === 'allocate' && hosts === undefined });
+    const fleet = seedAccount(environment, noFaults(), { hostsPerTier: hosts ?? 2, empty });
     parseFaults(values.fault, new Set([...fleet.hosts.values()].map((h) => h.name)), new Set(fleet.alarms.keys()), undefined, faultScope(environment));
   }
   const progress = values.json ? process.stderr : process.stdout;
-  const empty = workflow === 'allocate' && hosts === undefined;
   const { reports } = await simulateExecutions({
     environment,
     input,
     workflow,
     empty,
     // Restoring from a snapshot: the account lost its instances but kept the database's snapshots.
-    keepSnapshots: empty && values.database === 'latest-snapshot',
+    keepSnapshots: empty && (values.database === 'latest-snapshot' || workflow === 'recover'),
     ...(hosts !== undefined ? { hostsPerTier: hosts } : {}),
     faults: values.fault,
     executions: [{ input }],
@@ -120,7 +136,20 @@ function inputOf(workflow: ComputeCommand, values: Record<string, unknown>): Rec
       const targets = values.targets === 'unhealthy' ? 'unhealthy' : String(values.targets).split(',').filter(Boolean);
       return { targets, ...(values.tier !== undefined ? { tier: values.tier } : {}), ...(values.mode !== undefined ? { mode: values.mode } : {}) };
     }
+    case 'restore-data':
+      if (values.source === undefined) throw new ComputeUsageError('simulate restore-data needs --source latest, a snapshot identifier, or an ISO-8601 time');
+      return { source: sourceOf(String(values.source)), ...(values.reason !== undefined ? { reason: values.reason } : {}) };
+    case 'recover':
+      return {
+        ...(values.source !== undefined ? { source: sourceOf(String(values.source)) } : {}),
+        ...(values.release !== undefined ? { release: values.release } : {}),
+      };
   }
+}
+
+/** --source: "latest", a time (it starts with a digit: snapshot identifiers start with a letter), or a snapshot identifier. */
+function sourceOf(text: string): unknown {
+  return /^\d/.test(text) ? { pointInTime: text } : text;
 }
 
 function wholeNumber(option: string, text: string, min: number, max: number): number {

@@ -81,7 +81,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     const [command, subcommand, ...rest] = argv;
     if (command === 'simulate' && subcommand === 'deploy') return await simulateCommand(rest);
     if (command === 'simulate' && subcommand === 'campaign') return await campaignCommand(rest);
-    if (command === 'simulate' && (subcommand === 'allocate' || subcommand === 'scale-out' || subcommand === 'replace')) return await computeCommand(subcommand, rest);
+    if (command === 'simulate' && (subcommand === 'allocate' || subcommand === 'scale-out' || subcommand === 'replace' || subcommand === 'restore-data' || subcommand === 'recover')) {
+      return await computeCommand(subcommand, rest);
+    }
     if (command === 'validate') return validateCommand(argv.slice(1));
     if (command === 'approve' || command === 'reject') return await answerCommand(command, argv.slice(1));
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {

@@ -259,3 +259,15 @@ export function prototypeKeyPath(raw: unknown): PropertyKey[] | undefined {
   }
   return undefined;
 }
+
+/**
+ * Step Functions adds this key to the input of an execution started by another one with
+ * `associateWithParent` (disaster recovery starts allocate, restore-data and deploy so).
+ */
+export const PARENT_EXECUTION_KEY = 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID';
+
+export function withoutParentMarker(input: object): object {
+  if (!Object.hasOwn(input, PARENT_EXECUTION_KEY)) return input;
+  const { [PARENT_EXECUTION_KEY]: _parent, ...rest } = input as Record<string, unknown>;
+  return rest;
+}

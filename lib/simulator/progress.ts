@@ -43,7 +43,18 @@ const ENTERED: Record<string, (s: BatchView) => string> = {
   'Surge Retire Hosts': (s) => `surge: stopping ${hosts(s)} (kept until the release is validated)`,
   'Start Retired Hosts': (s) => `ROLLING BACK: starting ${hosts(s)} again`,
   'Return Restored Hosts': (s) => `returning ${hosts(s)} to traffic`,
+  'Take Repoint Batch Out': (s) => `taking ${hosts(s)} out of traffic, to move to database ${database(s)}`,
+  'Reconfigure Repoint Batch': (s) => `reconfiguring ${hosts(s)} for database ${database(s)}`,
+  'Return Repoint Batch': (s) => `returning ${hosts(s)} to traffic`,
+  'Take Repoint Back Batch Out': (s) => `REPOINTING BACK: taking ${hosts(s)} out of traffic`,
+  'Reconfigure Repoint Back Batch': (s) => `pointing ${hosts(s)} back to database ${database(s)}`,
+  'Return Repoint Back Batch': (s) => `returning ${hosts(s)} to traffic`,
 };
+
+/** The database a repoint batch moves its hosts to. */
+function database(s: BatchView): string {
+  return (s.tier as { reconfigure?: { database?: string } } | undefined)?.reconfigure?.database ?? '?';
+}
 
 interface ProvisionView {
   tier?: { spec?: { name?: string }; perSubnet?: number[]; launch?: { subnets?: Array<{ availabilityZone: string }>; template?: { name?: string; id?: string }; version?: string } };
@@ -56,6 +67,24 @@ interface MilestoneView extends ProvisionView {
     validation?: { bakeSeconds: number };
   };
   failure?: { Error?: string };
+}
+
+interface RestoreView {
+  source?: { kind: string; snapshot?: string; instance?: string };
+  recoveryPointTime?: string;
+  target?: { identifier?: string };
+  current?: { identifier?: string };
+  check?: { runner?: { name?: string } };
+  connectionParameter?: string;
+  validation?: { bakeSeconds?: number };
+}
+
+const restore = (s: MilestoneView) => s.plan as RestoreView | undefined;
+
+function describeSource(s: MilestoneView): string {
+  const plan = restore(s);
+  if (plan?.source?.kind === 'snapshot') return `snapshot ${plan.source.snapshot} (data of ${plan.recoveryPointTime})`;
+  return `${plan?.source?.instance} as it was at ${plan?.recoveryPointTime}`;
 }
 
 /** Release-level steps, announced when they start. */
@@ -78,6 +107,15 @@ const MILESTONES: Record<string, (s: MilestoneView) => string> = {
   'Verify Dependencies': (s) => `${s.tier?.spec?.name}: new hosts running, checked and online in SSM; verifying what the tier depends on`,
   'Clean Up Launched': (s) => `FAILED (${s.failure?.Error}): terminating every host this execution launched`,
   'Terminate Surged Hosts': () => 'terminating the old hosts the surge kept stopped',
+  'Restore Database': (s) => `database: restoring ${describeSource(s)} into a new instance, ${restore(s)?.target?.identifier}`,
+  'Validate Data': (s) => `database: ${restore(s)?.target?.identifier} available; checking it from ${restore(s)?.check?.runner?.name}`,
+  'Write Connection': (s) => `database: check passed; ${restore(s)?.connectionParameter} now names ${restore(s)?.target?.identifier}; repointing the hosts`,
+  'Repoint Start Bake': (s) => `every host uses ${restore(s)?.target?.identifier}: baking for ${restore(s)?.validation?.bakeSeconds}s, watching alarms`,
+  'Record Database': (s) => `validation passed: ${restore(s)?.target?.identifier} is the current database; ${restore(s)?.current?.identifier} is kept, tagged as replaced`,
+  'Write Connection Back': (s) => `REPOINTING BACK after ${s.failure?.Error}: ${restore(s)?.connectionParameter} names ${restore(s)?.current?.identifier} again`,
+  'Allocate Environment': () => 'recover: allocating every tier (an allocate execution)',
+  'Restore Environment Data': () => 'recover: restoring the data (a restore-data execution)',
+  'Release Recorded Release': (s) => `recover: releasing ${(s.plan as { release?: string } | undefined)?.release} (a deploy execution)`,
 };
 
 function launchCount(s: ProvisionView): number {
@@ -101,6 +139,10 @@ const DONE_WHEN: Record<string, [phase: string, message: (s: BatchView) => strin
   'Check Retired': ['retired', (s) => `${hosts(s)} retired`],
   'Surge Check Retired': ['retired', (s) => `surge: ${hosts(s)} stopped`],
   'Check Restored Hosts Health': ['health', (s) => `${hosts(s)} back in service on the previous release`],
+  'Check Repoint Reconfigure': ['reconfigure', (s) => `${hosts(s)} reconnected to database ${database(s)}`],
+  'Check Repoint Health': ['health', (s) => `${hosts(s)} healthy, in service`],
+  'Check Repoint Back Reconfigure': ['reconfigure', (s) => `${hosts(s)} reconnected to database ${database(s)} again`],
+  'Check Repoint Back Health': ['health', (s) => `${hosts(s)} healthy, in service`],
 };
 
 function hosts(s: BatchView): string {

@@ -10,6 +10,7 @@ import { MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVER
 import { CapacityRecorder } from './capacity';
 import { computeLowerBoundSeconds, surgeOverheadSeconds } from './compute-bound';
 import type { ComputePlan } from '../../lambdas/compute/types';
+import { captureDatabases, dataReport, type DataReport, type DatabasesBefore } from './data-report';
 import { stateMachineArn, synthesizeLocalWorkflows, type AslDefinition, type LocalStateMachine, type LocalWorkflows } from './definition';
 import { newFigures, record, type ExecutionFigures, type StateKinds } from './history';
 import { releaseParameterName } from '../../lambdas/shared/release-record';
@@ -62,7 +63,7 @@ export interface SimulateOptions {
   readonly keepSnapshots?: boolean;
 }
 
-export const SIMULATED_WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'replace'] as const;
+export const SIMULATED_WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'replace', 'restore-data', 'recover'] as const;
 export type SimulatedWorkflow = (typeof SIMULATED_WORKFLOWS)[number];
 
 /** What a compute workflow did to the account's instances. */
@@ -133,6 +134,13 @@ export interface SimulationReport {
   readonly workflow: SimulatedWorkflow;
   /** Compute workflows (allocate, scale-out, replace): what they launched, retired and left behind. */
   readonly compute?: ComputeReport;
+  /** Data workflows (restore-data, recover): the new and old databases, and which one each host uses. */
+  readonly newDatabase?: DataReport['newDatabase'];
+  readonly oldDatabase?: DataReport['oldDatabase'];
+  readonly hostsOnDatabase?: DataReport['hostsOnDatabase'];
+  /** Recover: the time of the data restored, and the virtual seconds from start to validated. */
+  readonly recoveryPointTime?: string;
+  readonly recoveryTimeSeconds?: number;
 }
 
 interface PlanView {
@@ -189,6 +197,7 @@ export async function simulateExecutions(options: SimulateOptions & { executions
     let account!: SimulatedAccount;
     let capacity!: CapacityRecorder;
     let startStates = new Map<string, string>();
+    let databasesBefore!: DatabasesBefore;
 
     const results = await runOnVirtualClock(
       SIMULATION_EPOCH,
@@ -196,6 +205,7 @@ export async function simulateExecutions(options: SimulateOptions & { executions
         account = seedFor(options, faults, machine);
         options.prepare?.(account);
         startStates = new Map([...account.hosts.values()].map((h) => [h.id, h.state]));
+        databasesBefore = captureDatabases(account);
         capacity = new CapacityRecorder(account);
         const detach = attachSimulator(allClients, account);
         try {
@@ -221,6 +231,7 @@ export async function simulateExecutions(options: SimulateOptions & { executions
     const reports = results.map((result, i) =>
       buildReport({
         hostsAtStart,
+        databasesBefore,
         options,
         input: options.executions[i]!.input,
         executionName: names[i]!,
@@ -572,6 +583,7 @@ async function warmUpClients(clients: Record<string, { send: (c: never) => Promi
 
 function buildReport(args: {
   hostsAtStart: ReadonlyMap<string, string>;
+  databasesBefore: DatabasesBefore;
   options: SimulateOptions;
   input: unknown;
   executionName: string;
@@ -613,7 +625,9 @@ function buildReport(args: {
       inService: account.databaseStatus(db, end) === 'available',
     });
   }
-  const minHealthyRequired = Object.fromEntries((plan?.plan?.tiers ?? []).map((t) => [t.spec.name, t.spec.minHealthy]));
+  // A restore's repoint batches keep the same minimum as a release's.
+  const restorePlan = (events.find((e) => e.type === 'StateExited' && e.state?.name === 'Plan Restore Data')?.state?.output as { plan?: PlanView } | undefined)?.plan;
+  const minHealthyRequired = Object.fromEntries(((plan?.plan ?? restorePlan)?.tiers ?? []).map((t) => [t.spec.name, t.spec.minHealthy]));
   const apiCalls = [...account.calls].filter(([k]) => !k.includes(':')).reduce((n, [, v]) => n + v, 0);
   return {
     status: result.status,
@@ -649,6 +663,18 @@ function buildReport(args: {
     ...(args.options.workflow !== undefined && args.options.workflow !== 'deploy') || [...account.hosts.values()].some((h) => h.tags.get(LAUNCHED_BY_TAG) === args.executionName)
       ? { compute: { ...computeReport(account, args.executionName, args.hostsAtStart, end), extraInstanceHours: Math.round(capacity.extraInstanceHours(end) * 1000) / 1000 } }
       : {},
+    // Data workflows: what the account's databases and hosts say, not what the workflow reports.
+    ...(args.options.workflow === 'restore-data' || args.options.workflow === 'recover' ? dataFields(account, args.databasesBefore, end, result) : {}),
+  };
+}
+
+/** The data report, and for a recovery its recovery point and time as the execution reported them. */
+function dataFields(account: SimulatedAccount, before: DatabasesBefore, end: number, result: ExecutionResult): DataReport & { recoveryPointTime?: string; recoveryTimeSeconds?: number } {
+  const output = (result.status === 'SUCCEEDED' ? result.output : undefined) as { recoveryPointTime?: string; recoveryTimeSeconds?: number } | undefined;
+  return {
+    ...dataReport(account, before, end),
+    ...(output?.recoveryPointTime !== undefined ? { recoveryPointTime: output.recoveryPointTime } : {}),
+    ...(output?.recoveryTimeSeconds !== undefined ? { recoveryTimeSeconds: output.recoveryTimeSeconds } : {}),
   };
 }
 

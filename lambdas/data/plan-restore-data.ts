@@ -1,0 +1,234 @@
+/**
+ * Plan Restore Data (read-only; every refusal happens here, before the lock): the input's
+ * source resolved to a snapshot or a point in time inside the instance's restorable window,
+ * the new instance's identifier (naming the source and the execution) and settings (the
+ * current instance's, else the definition's), the host that runs the check document, and
+ * the hosts of the tiers that use the database as rolling batches (the release's capacity
+ * rules; hosts a stopped execution left out of traffic first), written to the plan table.
+ */
+import { createHash } from 'node:crypto';
+import { DescribeDBInstanceAutomatedBackupsCommand, DescribeDBSnapshotsCommand, type DBInstance, type DBSnapshot } from '@aws-sdk/client-rds';
+import { parseComputeInput, type RestoreSource } from '../../lib/compute-input';
+import { partition } from '../../lib/environment/batch-policy';
+import type { DatabaseTierDefinition, EnvironmentDefinition, HostTierDefinition } from '../../lib/environment/model';
+import { isHostTier } from '../../lib/environment/model';
+import { rds } from '../shared/aws/rds';
+import { currentDatabaseIdentifier, dataTierOf, describeDatabase, newestSnapshot } from '../shared/database-record';
+import { InvalidInputError, InventoryError, NoSnapshotError } from '../shared/errors';
+import { logger } from '../shared/logger';
+import { readParameter } from '../shared/parameters';
+import { storeTiers } from '../shared/plan-store';
+import { tierSpec } from '../shared/tier-spec';
+import { environmentOf } from '../compute/provision-plan';
+import { findHosts, policyFor, resolveTraffic } from '../deploy/plan-release';
+import type { HostRef, PlannedTier, ValidationPlan } from '../deploy/types';
+import type { InstanceSettings, ResolvedSource, RestorePlan } from './types';
+
+export interface PlanRestoreEvent {
+  readonly environment: unknown;
+  readonly input: unknown;
+  readonly execution: string;
+}
+
+/** RDS DB instance identifiers: at most 63 characters (RDS API reference, CreateDBInstance). */
+const MAX_IDENTIFIER_CHARS = 63;
+
+export const handler = async (event: PlanRestoreEvent): Promise<RestorePlan> => {
+  const plan = await planRestoreData(event);
+  logger.info('planned restore', { source: plan.source, target: plan.target.identifier, hosts: plan.hostCount });
+  return plan;
+};
+
+export async function planRestoreData(event: PlanRestoreEvent): Promise<RestorePlan> {
+  const input = parseComputeInput('restore-data', event.input);
+  const environment = environmentOf(event.environment);
+  const data = dataTierOf(environment);
+  if (!data?.database.restore) {
+    throw new InvalidInputError(`environment ${environment.name} defines no database.restore (connection parameter, check and reconfigure documents); nothing was changed`);
+  }
+  const restore = data.database.restore;
+  const currentId = (await currentDatabaseIdentifier(environment))!;
+  const current = await describeDatabase(currentId);
+  const { source, time } = await resolveSource(data, currentId, current, input.source);
+  const identifier = newIdentifier(data.database.instanceIdentifier, source, time, event.execution);
+  const settings = settingsOf(data, current, currentId);
+
+  const hostTiers = restore.tiers.map((name) => environment.tiers.find((t) => t.name === name)).filter((t): t is HostTierDefinition => !!t && isHostTier(t));
+  const planned: PlannedTier[] = [];
+  const hostsByTier = new Map<string, HostRef[]>();
+  for (const tier of hostTiers) {
+    const hosts = await findHosts(tier);
+    hostsByTier.set(tier.name, hosts);
+    if (hosts.length === 0) continue;
+    planned.push(await repointTier(environment, tier, hosts, identifier, restore.reconfigure, currentId));
+  }
+  const runner = hostsByTier.get(data.database.migration.runnerTier)?.[0] ?? (await runnerOf(environment, data));
+  const tiers = await storeTiers(environment.name, event.execution, 'repoint', planned);
+  return {
+    environment: environment.name,
+    release: identifier,
+    source,
+    recoveryPointTime: time,
+    current: { identifier: currentId, exists: current !== undefined },
+    target: { identifier, settings, timeoutSeconds: restore.timeoutSeconds },
+    connectionParameter: restore.connectionParameter,
+    previousEndpoint: await readParameter(restore.connectionParameter),
+    check: { ...restore.check, runner },
+    reconfigure: restore.reconfigure,
+    tiers,
+    hostCount: planned.reduce((n, t) => n + t.batches.flat().length, 0),
+    validation: validationOf(environment),
+    reason: input.reason,
+    polling: environment.polling,
+  };
+}
+
+/** One tier's hosts as repoint batches: the release's batch size and minimum, hosts left out of traffic first. */
+async function repointTier(
+  environment: EnvironmentDefinition,
+  tier: HostTierDefinition,
+  hosts: HostRef[],
+  database: string,
+  reconfigure: RestorePlan['reconfigure'],
+  currentId: string,
+): Promise<PlannedTier> {
+  const { batchSize, minHealthy, rollbackBatchSize } = policyFor(tier, hosts.length);
+  const { traffic, healthyAfterSeconds, outOfTraffic } = await resolveTraffic(tier, hosts);
+  // `previous` is what the host uses now: what a repoint back returns it to.
+  const refs = hosts.map((h) => ({ id: h.id, name: h.name, previous: currentId }));
+  const ordered = [...refs.filter((h) => outOfTraffic.has(h.id)), ...refs.filter((h) => !outOfTraffic.has(h.id))];
+  const batches = partition(ordered, batchSize);
+  return {
+    mode: 'repoint',
+    spec: {
+      ...tierSpec(environment, tier, { traffic, healthyAfterSeconds }, { hostCount: hosts.length, minHealthy, batchSize, rollbackBatchSize }),
+      reconfigure: { command: reconfigure, database },
+    },
+    batchCount: batches.length,
+    batches,
+  };
+}
+
+/** The check runs on the first running host of the migration's runner tier. */
+async function runnerOf(environment: EnvironmentDefinition, data: DatabaseTierDefinition): Promise<HostRef> {
+  const tier = environment.tiers.find((t) => t.name === data.database.migration.runnerTier);
+  const hosts = tier && isHostTier(tier) ? await findHosts(tier) : [];
+  if (!hosts[0]) {
+    throw new InventoryError(`no running host in tier ${data.database.migration.runnerTier} to check the restored database from; allocate it first; nothing was changed`);
+  }
+  return hosts[0];
+}
+
+/**
+ * The source, checked against RDS: a snapshot that exists, is available and is of this
+ * environment's database; the newest such snapshot; or a time inside the instance's
+ * restorable window (DescribeDBInstanceAutomatedBackups RestoreWindow, whose LatestTime is
+ * the instance's LatestRestorableTime).
+ */
+async function resolveSource(
+  data: DatabaseTierDefinition,
+  currentId: string,
+  current: DBInstance | undefined,
+  source: RestoreSource,
+): Promise<{ source: ResolvedSource; time: string }> {
+  const ours = new Set([currentId, data.database.instanceIdentifier].map((id) => id.toLowerCase()));
+  if (source === 'latest') {
+    const newest = await newestSnapshot([currentId, data.database.instanceIdentifier]);
+    if (!newest) {
+      throw new NoSnapshotError(`no available snapshot of ${[...new Set([currentId, data.database.instanceIdentifier])].join(' or ')}, manual or automated, to restore from; nothing was changed`);
+    }
+    return { source: { kind: 'snapshot', snapshot: newest.identifier, instance: newest.instance, snapshotType: newest.type }, time: newest.createdAt };
+  }
+  if (typeof source === 'string') {
+    let snapshot: DBSnapshot | undefined;
+    try {
+      snapshot = (await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: source }))).DBSnapshots?.[0];
+    } catch (err) {
+      if ((err as Error).name !== 'DBSnapshotNotFoundFault') throw err;
+    }
+    if (!snapshot) throw new NoSnapshotError(`source: snapshot ${source} does not exist; nothing was changed`);
+    const instance = snapshot.DBInstanceIdentifier ?? '';
+    if (!ours.has(instance.toLowerCase()) && !instance.toLowerCase().startsWith(`${data.database.instanceIdentifier.toLowerCase()}-`)) {
+      throw new InvalidInputError(`source: snapshot ${source} is of instance ${instance}, not of this environment's database (${currentId}); nothing was changed`);
+    }
+    if (snapshot.Status !== 'available' || !snapshot.SnapshotCreateTime) {
+      throw new InvalidInputError(`source: snapshot ${source} is ${snapshot.Status ?? 'not available'}, not available; nothing was changed`);
+    }
+    return {
+      source: { kind: 'snapshot', snapshot: source, instance, snapshotType: snapshot.SnapshotType ?? 'manual' },
+      time: new Date(snapshot.SnapshotCreateTime).toISOString(),
+    };
+  }
+  const wanted = new Date(source.pointInTime);
+  if (!current) {
+    throw new InvalidInputError(`source: a point in time restores from ${currentId}'s automated backups, and ${currentId} does not exist; restore a snapshot instead; nothing was changed`);
+  }
+  const { DBInstanceAutomatedBackups = [] } = await rds.send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: currentId }));
+  const window = DBInstanceAutomatedBackups.find((b) => b.RestoreWindow?.EarliestTime && b.RestoreWindow.LatestTime)?.RestoreWindow;
+  const latest = current.LatestRestorableTime ?? window?.LatestTime;
+  if (!window?.EarliestTime || !latest) {
+    throw new InvalidInputError(`source: ${currentId} has no restorable window (no automated backups); restore a snapshot instead; nothing was changed`);
+  }
+  const earliest = new Date(window.EarliestTime);
+  const last = new Date(latest);
+  if (wanted < earliest || wanted > last) {
+    throw new InvalidInputError(
+      `source: ${source.pointInTime} is outside the restorable window of ${currentId}, ${earliest.toISOString()} to ${last.toISOString()}; nothing was changed`,
+    );
+  }
+  return { source: { kind: 'point-in-time', instance: currentId }, time: wanted.toISOString() };
+}
+
+/**
+ * `<defined identifier>-<snap|pitr>-<YYYYMMDDHHMM of the data>-<8 characters of the
+ * execution>`: a new instance every time, whose name says what it holds and who made it
+ * (the full execution name and source are in its tags). At most 63 characters, a letter
+ * first, no two hyphens in a row, none at the end (RDS's identifier rules).
+ */
+export function newIdentifier(base: string, source: ResolvedSource, time: string, execution: string): string {
+  const stamp = time.replace(/[^0-9]/g, '').slice(0, 12);
+  const run = createHash('sha256').update(execution).digest('hex').slice(0, 8);
+  const suffix = `-${source.kind === 'snapshot' ? 'snap' : 'pitr'}-${stamp}-${run}`;
+  const head = base.toLowerCase().replace(/--+/g, '-').slice(0, MAX_IDENTIFIER_CHARS - suffix.length).replace(/-+$/, '');
+  return `${head}${suffix}`;
+}
+
+/** The current instance's settings; when it is gone, the definition's (`database.create`). */
+function settingsOf(data: DatabaseTierDefinition, current: DBInstance | undefined, currentId: string): InstanceSettings {
+  if (current) {
+    const parameterGroup = current.DBParameterGroups?.[0]?.DBParameterGroupName;
+    return {
+      instanceClass: current.DBInstanceClass!,
+      subnetGroup: current.DBSubnetGroup?.DBSubnetGroupName ?? 'default',
+      securityGroups: (current.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId!).filter(Boolean),
+      ...(parameterGroup && !parameterGroup.startsWith('default.') ? { parameterGroup } : {}),
+      multiAz: current.MultiAZ === true,
+    };
+  }
+  const create = data.database.create;
+  if (!create) {
+    throw new InvalidInputError(
+      `database ${currentId} does not exist and tiers.${data.name}.database.create does not give the settings (class, subnet group, security groups) to restore it with; nothing was changed`,
+    );
+  }
+  return {
+    instanceClass: create.instanceClass,
+    subnetGroup: create.subnetGroup,
+    securityGroups: create.securityGroups,
+    ...(create.parameterGroup ? { parameterGroup: create.parameterGroup } : {}),
+    multiAz: create.multiAz,
+  };
+}
+
+/** The bake after the repoint watches the environment's validation alarms; no approval. */
+function validationOf(environment: EnvironmentDefinition): ValidationPlan {
+  const v = environment.validation;
+  return {
+    alarms: v.alarms,
+    alarmPrefixes: v.alarmPrefixes,
+    bakeSeconds: v.bakeSeconds,
+    approval: { required: false, timeoutSeconds: v.approval.timeoutSeconds },
+    onFailure: 'rollback',
+    polling: environment.polling,
+  };
+}

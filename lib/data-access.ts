@@ -1,0 +1,135 @@
+/**
+ * Least privilege for the data workflows' tasks (restore-data, recover):
+ * - restores only INTO new instances named after the environment's database
+ *   (`db:<identifier>-*`), from its own snapshots, with its own subnet group, parameter group
+ *   and security groups; the current instance is only described, read for a point-in-time
+ *   restore, and tagged once replaced. No role of the stack has any action that modifies,
+ *   renames, stops, reboots or deletes a DB instance (test/infra/data-iam.test.ts);
+ * - the connection parameter written only by Write Connection, the current-database record
+ *   only by Record Database;
+ * - SendCommand of the check document only to the runner tier's hosts, of the reconfigure
+ *   document only to the hosts of the tiers that use the database; the host records
+ *   (fleetflow:database, fleetflow:database-sent) only on those hosts.
+ */
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { documentArn, tagConditions } from './iam-scopes';
+import type { FleetFlowFunction } from './constructs/fleetflow-function';
+import { isHostTier, type EnvironmentDefinition, type HostTierDefinition, type SsmCommandDefinition } from './environment/model';
+import { releaseParameterName } from '../lambdas/shared/release-record';
+import { databaseParameterName } from '../lambdas/shared/database-record';
+import { DATABASE_SENT_TAG, DATABASE_TAG } from '../lambdas/data/tags';
+
+export interface DataTaskFunctions {
+  readonly planRestoreData: FleetFlowFunction;
+  readonly restoreDatabase: FleetFlowFunction;
+  readonly checkRestore: FleetFlowFunction;
+  readonly validateData: FleetFlowFunction;
+  readonly checkValidation: FleetFlowFunction;
+  readonly writeConnection: FleetFlowFunction;
+  readonly reconfigureHosts: FleetFlowFunction;
+  readonly checkReconfigured: FleetFlowFunction;
+  readonly planRepointBack: FleetFlowFunction;
+  readonly recordDatabase: FleetFlowFunction;
+  readonly planRecover: FleetFlowFunction;
+  readonly reportRecovery: FleetFlowFunction;
+}
+
+const WHY = {
+  describe: 'ec2:DescribeInstances and elasticloadbalancing:Describe* support no resource-level permissions',
+  instances: "instances are matched by the tier's tags in the condition, not by ID, so hosts can be replaced",
+  invocations: 'ssm:ListCommandInvocations and ssm:CancelCommand act on command IDs, which IAM cannot scope',
+  restored:
+    "a restore creates a new instance named <database>-<source>-<execution> and reads the database's own snapshots (automated rds:<instance>-<time>, manual ones FleetFlow or people took); the prefix pins both to this environment's database",
+  optionGroup: "a restore also authorizes the engine's default option group, which RDS names og:default:<engine>-<version>",
+  backups: "DescribeDBInstanceAutomatedBackups is authorized on the automated backup resource, whose ID RDS generates",
+};
+
+export function grantDataAccess(environment: EnvironmentDefinition, f: DataTaskFunctions, planTable: dynamodb.ITable): void {
+  const data = environment.tiers.find((t) => !isHostTier(t));
+  if (!data || isHostTier(data) || !data.database.restore) return;
+  const restore = data.database.restore;
+  const arn = (service: string, resource: string) => f.planRestoreData.arn(service, resource);
+  const defined = data.database.instanceIdentifier;
+  const current = arn('rds', `db:${defined}`);
+  const restored = arn('rds', `db:${defined}-*`);
+  const snapshots = [arn('rds', `snapshot:rds:${defined}*`), arn('rds', `snapshot:${defined}*`), arn('rds', `snapshot:fleetflow-${environment.name}-*`)];
+  const tiers = environment.tiers.filter(isHostTier);
+  const usesDatabase = tiers.filter((t) => restore.tiers.includes(t.name));
+  const runner = tiers.find((t) => t.name === data.database.migration.runnerTier);
+
+  // Planning reads hosts, target groups, the database, its snapshots and window, and the records.
+  for (const fun of [f.planRestoreData, f.planRepointBack]) fun.allow({ actions: ['ec2:DescribeInstances'], resources: ['*'], wildcardReason: WHY.describe });
+  f.planRestoreData.allow({ actions: ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'], resources: ['*'], wildcardReason: WHY.describe });
+  for (const fun of [f.planRestoreData, f.restoreDatabase, f.checkRestore, f.validateData, f.recordDatabase]) {
+    fun.allow({ actions: ['rds:DescribeDBInstances'], resources: [current, restored], wildcardReason: WHY.restored });
+  }
+  for (const fun of [f.planRestoreData, f.planRecover]) {
+    fun.allow({ actions: ['rds:DescribeDBSnapshots'], resources: [current, restored, ...snapshots], wildcardReason: WHY.restored });
+  }
+  f.planRestoreData.allow({ actions: ['rds:DescribeDBInstanceAutomatedBackups'], resources: [arn('rds', 'auto-backup:*'), current, restored], wildcardReason: WHY.backups });
+  const records = [
+    arn('ssm', `parameter${databaseParameterName(environment.name)}`),
+    arn('ssm', `parameter${restore.connectionParameter}`),
+    arn('ssm', `parameter${releaseParameterName(environment.name, 'application', 'current')}`),
+  ];
+  for (const fun of [f.planRestoreData, f.planRecover]) fun.allow({ actions: ['ssm:GetParameter'], resources: records });
+  for (const fun of [f.planRestoreData, f.planRepointBack]) {
+    fun.allow({ actions: ['dynamodb:BatchWriteItem'], resources: [planTable.tableArn] });
+    fun.function.addEnvironment('PLAN_TABLE', planTable.tableName);
+  }
+
+  // The restore: only into a new instance of the environment's name, with its groups.
+  const settings = data.database.create;
+  f.restoreDatabase.allow({
+    actions: ['rds:RestoreDBInstanceFromDBSnapshot', 'rds:RestoreDBInstanceToPointInTime'],
+    resources: [
+      restored,
+      ...snapshots,
+      // A point-in-time restore reads the current instance's backups; it does not change the instance.
+      current,
+      arn('rds', 'og:default:*'),
+      ...(settings ? [arn('rds', `subgrp:${settings.subnetGroup}`), ...settings.securityGroups.map((sg) => arn('ec2', `security-group/${sg}`))] : [arn('rds', 'subgrp:*')]),
+      ...(settings?.parameterGroup ? [arn('rds', `pg:${settings.parameterGroup}`)] : []),
+    ],
+    wildcardReason: `${WHY.restored}; ${WHY.optionGroup}`,
+  });
+  // Tags at creation, and reading them back to recognise a retry of its own.
+  f.restoreDatabase.allow({ actions: ['rds:AddTagsToResource', 'rds:ListTagsForResource'], resources: [restored], wildcardReason: WHY.restored });
+  // The replaced instance is tagged (when, by whom, why), never modified.
+  f.recordDatabase.allow({ actions: ['rds:AddTagsToResource'], resources: [current, restored], wildcardReason: WHY.restored });
+
+  // Records: the connection parameter, then the current database.
+  f.writeConnection.allow({ actions: ['ssm:PutParameter'], resources: [arn('ssm', `parameter${restore.connectionParameter}`)] });
+  f.recordDatabase.allow({ actions: ['ssm:PutParameter'], resources: [arn('ssm', `parameter${databaseParameterName(environment.name)}`)] });
+
+  // Commands: the check on the runner tier's hosts, the reconfigure on the hosts that use the database.
+  if (runner) sendCommand(f.validateData, runner, [restore.check]);
+  for (const tier of usesDatabase) {
+    sendCommand(f.reconfigureHosts, tier, [restore.reconfigure]);
+    hostRecord(f.reconfigureHosts, tier, 'ec2:CreateTags', [DATABASE_SENT_TAG]);
+    hostRecord(f.checkReconfigured, tier, 'ec2:CreateTags', [DATABASE_TAG]);
+    hostRecord(f.checkReconfigured, tier, 'ec2:DeleteTags', [DATABASE_SENT_TAG]);
+  }
+  for (const fun of [f.checkValidation, f.checkReconfigured]) {
+    fun.allow({ actions: ['ssm:ListCommandInvocations', 'ssm:CancelCommand'], resources: ['*'], wildcardReason: WHY.invocations });
+  }
+}
+
+function sendCommand(fun: FleetFlowFunction, tier: HostTierDefinition, commands: SsmCommandDefinition[]): void {
+  fun.allow({ actions: ['ssm:SendCommand'], resources: commands.map((c) => documentArn(fun, c.document)) });
+  fun.allow({
+    actions: ['ssm:SendCommand'],
+    resources: [fun.arn('ec2', 'instance/*')],
+    conditions: { StringEquals: tagConditions('ssm:resourceTag', tier) },
+    wildcardReason: WHY.instances,
+  });
+}
+
+function hostRecord(fun: FleetFlowFunction, tier: HostTierDefinition, action: string, tagKeys: string[]): void {
+  fun.allow({
+    actions: [action],
+    resources: [fun.arn('ec2', 'instance/*')],
+    conditions: { StringEquals: tagConditions('aws:ResourceTag', tier), 'ForAllValues:StringEquals': { 'aws:TagKeys': tagKeys } },
+    wildcardReason: WHY.instances,
+  });
+}
