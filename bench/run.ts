@@ -9,7 +9,8 @@
  * and of the largest execution (quota 25,000), child executions, the largest state payload
  * including caught causes (quota 262,144 bytes), and the real time the simulation took. A
  * plan that cannot fit is refused before the lock: the row says so, with the figures. Then
- * the compute workflows (allocate, scale out, replace) and surge releases against their
+ * the compute workflows (allocate, scale out, replace), surge releases and data restores
+ * (restore-data, recover) against their
  * lower bounds (boot, setup, install, healthy), with the lowest web count, orphans and the
  * extra instance-hours; the fault campaign (BENCH_CAMPAIGN_RUNS, default 200); and the size
  * of every Lambda bundle.
@@ -104,7 +105,7 @@ const surgeFleet = (batch: Record<string, unknown>): EnvironmentDefinition => ({
   ...surge,
   tiers: surge.tiers.map((t) => (t.role === 'web' || t.role === 'middle' ? { ...t, batch: { ...batch, strategy: 'surge' } as Batch } : t)),
 });
-const computeCases: Array<{ name: string; workflow: SimulatedWorkflow; input: unknown; environment?: EnvironmentDefinition; hostsPerTier?: number; empty?: boolean; faults?: string[] }> = [
+const computeCases: Array<{ name: string; workflow: SimulatedWorkflow; input: unknown; environment?: EnvironmentDefinition; hostsPerTier?: number; empty?: boolean; keepSnapshots?: boolean; faults?: string[] }> = [
   { name: 'allocate canonical (empty account)', workflow: 'allocate', input: {}, empty: true },
   { name: 'allocate 1,000 app hosts (empty account)', workflow: 'allocate', input: { tiers: { web: 500, middle: 500, monitoring: 2, database: 1 } }, empty: true },
   { name: 'allocate, no web capacity (fails)', workflow: 'allocate', input: {}, empty: true, faults: ['launch-fail:web'] },
@@ -113,6 +114,10 @@ const computeCases: Array<{ name: string; workflow: SimulatedWorkflow; input: un
   { name: 'replace 50 named of 200 web hosts', workflow: 'replace', input: { targets: Array.from({ length: 50 }, (_, i) => `web-${i + 1}`) }, hostsPerTier: 200 },
   { name: 'replace, disaster recovery (all web)', workflow: 'replace', input: { targets: ['web-1', 'web-2'], mode: 'disaster-recovery' } },
   { name: 'surge release, canonical sizes', workflow: 'deploy', input: { release: '1.1.0' }, environment: surge },
+  { name: 'restore-data latest, canonical', workflow: 'restore-data', input: { source: 'latest' } },
+  { name: 'restore-data latest, 200 app hosts', workflow: 'restore-data', input: { source: 'latest' }, hostsPerTier: 100 },
+  { name: 'restore-data, reconfigure fails on web-2', workflow: 'restore-data', input: { source: 'latest' }, faults: ['reconfigure-fail:web-2'] },
+  { name: 'recover canonical (lost every instance)', workflow: 'recover', input: {}, empty: true, keepSnapshots: true },
   { name: 'surge release, 200 app hosts, 10%', workflow: 'deploy', input: { release: '1.1.0' }, environment: surgeFleet({ maxUnavailable: '10%', minHealthyPercent: 90 }), hostsPerTier: 100 },
 ];
 const computeRows: string[][] = [
@@ -124,6 +129,7 @@ for (const c of computeCases) {
     input: c.input,
     workflow: c.workflow,
     empty: c.empty ?? false,
+    keepSnapshots: c.keepSnapshots ?? false,
     ...(c.hostsPerTier ? { hostsPerTier: c.hostsPerTier } : {}),
     faults: c.faults ?? [],
     executions: [{ input: c.input }],
@@ -146,7 +152,7 @@ for (const c of computeCases) {
     (report.realTimeMs / 1000).toFixed(1),
   ]);
 }
-printTable('Compute workflows and surge releases, simulated', computeRows);
+printTable('Compute workflows, surge releases and data restores, simulated', computeRows);
 
 // The long fault campaign (the tests run a short one): BENCH_CAMPAIGN_RUNS runs, seed 1, in this process.
 const campaignRuns = Number(process.env.BENCH_CAMPAIGN_RUNS ?? 200);
@@ -161,7 +167,7 @@ if (campaignRuns > 0) {
 
 const lambdasDir = fileURLToPath(new URL('../lambdas/', import.meta.url));
 const bundleRows: string[][] = [['handler', 'minified ESM bundle KiB']];
-const handlers = ['deploy', 'database', 'validation', 'compute'].flatMap((dir) =>
+const handlers = ['deploy', 'database', 'validation', 'compute', 'data'].flatMap((dir) =>
   readdirSync(`${lambdasDir}${dir}`)
     // Handler modules only (each exports `handler`); shared modules of a workflow's folder are in their bundles.
     .filter((f) => f.endsWith('.ts') && readFileSync(`${lambdasDir}${dir}/${f}`, 'utf8').includes('export const handler'))

@@ -58,8 +58,8 @@ export interface CampaignReport {
   readonly realTimeSeconds: number;
 }
 
-export type CampaignWorkflow = 'deploy' | 'allocate' | 'replace';
-export const CAMPAIGN_WORKFLOWS: readonly CampaignWorkflow[] = ['deploy', 'allocate', 'replace'];
+export type CampaignWorkflow = 'deploy' | 'allocate' | 'replace' | 'restore-data';
+export const CAMPAIGN_WORKFLOWS: readonly CampaignWorkflow[] = ['deploy', 'allocate', 'replace', 'restore-data'];
 
 const RELEASE = '1.1.0';
 const INITIAL_RELEASE = '1.0.0';
@@ -127,6 +127,12 @@ const COMPUTE_TASKS = [
   'Install On New Hosts', 'Check New Hosts Install', 'Put New Hosts In Service', 'Check New Hosts Health', 'Clean Up Launched', 'Check Termination',
 ];
 const REPLACE_TASKS = ['Check Retire Capacity', 'Take Retiring Hosts Out', 'Check Retiring Drain', 'Retire Hosts', 'Check Retired'];
+/** The restore's Lambda task states, parent and rollout (repoint batches). */
+const RESTORE_TASKS = [
+  'Plan Restore Data', 'Restore Database', 'Check Restored Database', 'Validate Data', 'Check Data Validation', 'Write Connection', 'Load Batch',
+  'Check Repoint Capacity', 'Take Repoint Batch Out', 'Check Repoint Drain', 'Reconfigure Repoint Batch', 'Check Repoint Reconfigure',
+  'Return Repoint Batch', 'Check Repoint Health', 'Repoint Start Bake', 'Repoint Check Bake', 'Record Database', 'Write Connection Back', 'Plan Repoint Back',
+];
 const SURGE_TASKS = ['Launch Surge Hosts', 'Check Surge Hosts Ready', 'Load Surge Batch', 'Surge Set Up Hosts', 'Surge Install On New Hosts', 'Surge Retire Hosts', 'Terminate Surged Hosts', 'Start Retired Hosts', 'Check Started'];
 
 /** Fault kinds that make sense for each workflow (a release without a surge launches nothing). */
@@ -139,6 +145,8 @@ function kindsFor(t: Targets): string[] {
       return [...compute, 'throttle', 'error', 'lock', 'drain-stuck', 'down', 'stop', 'terminate'];
     case 'deploy':
       return [...Object.keys(DEPLOY_FAULT_DRAWS), ...(t.surge ? compute : [])];
+    case 'restore-data':
+      return [...Object.keys(DATA_FAULT_DRAWS), 'throttle', 'error', 'lock', 'alarm', 'drain-stuck', 'down', 'unhealthy'];
   }
 }
 
@@ -154,6 +162,13 @@ const COMPUTE_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => strin
     const withGroups = t.launchTiers.filter((x) => x.targetGroups);
     return withGroups.length > 0 ? `missing-target-group:${pick(r, withGroups).name}` : undefined;
   },
+};
+
+const DATA_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | undefined> = {
+  'restore-fail': () => 'restore-fail',
+  'restored-db-invalid': () => 'restored-db-invalid',
+  'reconfigure-fail': (r, t) => `reconfigure-fail:${pick(r, t.hosts)}`,
+  'no-snapshot': () => 'no-snapshot',
 };
 
 /** One fault of every kind the simulator injects, with a random target and timing. */
@@ -182,10 +197,11 @@ const DEPLOY_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string
 function tasksFor(t: Targets): string[] {
   if (t.workflow === 'allocate') return ['Plan Allocate', 'Create Database', 'Check Database Created', ...COMPUTE_TASKS];
   if (t.workflow === 'replace') return ['Plan Replace', ...COMPUTE_TASKS, ...REPLACE_TASKS];
+  if (t.workflow === 'restore-data') return RESTORE_TASKS;
   return t.surge ? [...LAMBDA_TASKS, ...SURGE_TASKS] : LAMBDA_TASKS;
 }
 
-const FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | undefined> = { ...DEPLOY_FAULT_DRAWS, ...COMPUTE_FAULT_DRAWS };
+const FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | undefined> = { ...DEPLOY_FAULT_DRAWS, ...COMPUTE_FAULT_DRAWS, ...DATA_FAULT_DRAWS };
 
 function pick<T>(r: () => number, items: readonly T[]): T {
   return items[Math.floor(r() * items.length)]!;
@@ -274,7 +290,13 @@ export function summarize(
 
 export function replayCommand(faults: readonly string[], component: string, workflow: CampaignWorkflow = 'deploy', input?: unknown, envFile?: string): string {
   const options =
-    workflow === 'replace' ? `--targets ${replaceTargetsOption(input)}` : workflow === 'deploy' && component === 'monitoring' ? '--component monitoring' : '';
+    workflow === 'replace'
+      ? `--targets ${replaceTargetsOption(input)}`
+      : workflow === 'restore-data'
+        ? '--source latest'
+        : workflow === 'deploy' && component === 'monitoring'
+          ? '--component monitoring'
+          : '';
   return [`npx fleetflow simulate ${workflow}`, envFile ? `--env ${envFile}` : '', options, ...faults.map((f) => `--fault ${f}`), '--json'].filter(Boolean).join(' ');
 }
 
@@ -298,7 +320,9 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
   const input =
     workflow === 'allocate'
       ? {}
-      : workflow === 'replace'
+      : workflow === 'restore-data'
+        ? { source: 'latest' }
+        : workflow === 'replace'
         ? replaceInput(prng(seed * 7_919 + index), targets)
         : {
             release: RELEASE,
@@ -327,7 +351,9 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
     violations:
       workflow === 'deploy'
         ? checkInvariants(report, account, faults, watched, new Set(targets.surge ? targets.launchTiers.map((t) => t.name) : []))
-        : checkComputeInvariants(report, account, faults, watched, input),
+        : workflow === 'restore-data'
+          ? checkDataInvariants(report, account, faults, watched)
+          : checkComputeInvariants(report, account, faults, watched, input),
   };
 }
 
@@ -369,6 +395,43 @@ export function checkComputeInvariants(report: SimulationReport, account: Simula
     for (const name of Array.isArray(named) ? (named as string[]) : []) {
       if (report.hosts.find((x) => x.name === name)?.inService) fail('replaced out of service', `${name} still in service after its replacement`);
     }
+  }
+  return violations;
+}
+
+/**
+ * What a restore must keep, whatever was injected: the old database unchanged; a named
+ * failure with a cause; the lock free; every tier above its floor throughout; on success every
+ * host of the restore tiers on the new database, recorded as current, the connection parameter
+ * naming it; on any other failure every such host on the old database and in service again
+ * (a failed repoint back, RepointFailedError, says hosts may use either).
+ */
+export function checkDataInvariants(report: SimulationReport, account: SimulatedAccount, faults: readonly string[], watched: Watch): Violation[] {
+  const violations: Violation[] = [];
+  const fail = (invariant: string, detail: string) => violations.push({ invariant, detail });
+  if (report.oldDatabase && !report.oldDatabase.unchanged) fail('old database unchanged', `${report.oldDatabase.identifier} changed`);
+  if (report.status !== 'SUCCEEDED') {
+    const name = report.error ?? '';
+    if (report.status !== 'FAILED' || !/^[A-Z][A-Za-z]+Error$/.test(name) || RUNTIME_ERRORS.has(name)) fail('named failure', `ended ${report.status} with "${name}"`);
+    if (!report.cause) fail('named failure', 'no cause');
+  }
+  const held = [...(account.tables.get(LOCK_TABLE_NAME)?.values() ?? [])].filter((item) => item.holder?.S?.endsWith(`:${report.executionName}`));
+  if (held.length > 0) fail('lock released', `the lock is still held by ${report.executionName}`);
+  const down = new Set(faults.filter((f) => f.startsWith('down:')).map((f) => f.slice('down:'.length)));
+  const lostByTier = new Map<string, number>();
+  for (const host of account.hosts.values()) if (down.has(host.name)) lostByTier.set(host.tier, (lostByTier.get(host.tier) ?? 0) + 1);
+  for (const [tier, required] of Object.entries(report.minHealthyRequired)) {
+    const floor = Math.min(required, watched.initialInService.get(tier) ?? 0) - (lostByTier.get(tier) ?? 0);
+    const seen = report.minInService[tier] ?? 0;
+    if (seen < floor) fail('capacity floor', `tier ${tier}: ${seen} in service at the lowest, floor ${floor} (required ${required})`);
+  }
+  const hostsOn = Object.entries(report.hostsOnDatabase ?? {});
+  const expected = report.status === 'SUCCEEDED' ? report.newDatabase?.identifier : report.oldDatabase?.identifier;
+  if (report.status === 'SUCCEEDED' || report.error !== 'RepointFailedError') {
+    const wrong = hostsOn.filter(([, db]) => db !== expected);
+    if (wrong.length > 0) fail(report.status === 'SUCCEEDED' ? 'every host on the new database' : 'every host back on the old database', wrong.map(([h, db]) => `${h} uses ${db || 'nothing'}`).join(', '));
+    const out = report.hosts.filter((h) => (report.hostsOnDatabase ?? {})[h.name] !== undefined && !h.inService && !down.has(h.name));
+    if (out.length > 0) fail('back in traffic', `${out.map((h) => h.name).join(', ')} out of traffic at the end (${report.status})`);
   }
   return violations;
 }

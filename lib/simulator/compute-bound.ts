@@ -5,7 +5,7 @@
  * registers meanwhile), each setup step delivered and run, the install, and the health
  * checks a new target must pass; for a replacement, the slowest old host's drain and stop.
  */
-import { QUICK_COMMAND_SECONDS, SSM_DELIVERY_SECONDS, type SimulatedAccount } from './account';
+import { CHECK_SECONDS, QUICK_COMMAND_SECONDS, RECONFIGURE_SECONDS, SSM_DELIVERY_SECONDS, type SimulatedAccount } from './account';
 import { BOOT_SECONDS, DB_CREATE_SECONDS, DB_FIRST_BACKUP_SECONDS, DB_RESTORE_SECONDS, PREREQUISITE_SECONDS, PROBE_SECONDS, SSM_REGISTRATION_SECONDS, STATUS_CHECK_SECONDS, STOPPING_SECONDS } from './compute';
 import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/shared/compute-tags';
 import type { ComputePlan } from '../../lambdas/compute/types';
@@ -41,4 +41,27 @@ export function computeLowerBoundSeconds(plan: ComputePlan, account: SimulatedAc
     retire = Math.max(retire, drain + STOPPING_SECONDS);
   }
   return database + slowestTier + retire;
+}
+
+/**
+ * The unavoidable time of a restore-data: the restore, the check delivered and run, then
+ * batch after batch the slowest host's drain, the reconfigure delivered and run, and the
+ * health checks its targets must pass again; then the bake.
+ */
+export function restoreLowerBoundSeconds(
+  plan: { tiers: ReadonlyArray<{ spec: { name: string; traffic: { kind: string }; healthyAfterSeconds: number }; batchCount: number; keyPrefix: string }>; validation: { bakeSeconds: number } },
+  account: SimulatedAccount,
+  batchHosts: (keyPrefix: string, index: number) => string[],
+): number {
+  let total = DB_RESTORE_SECONDS + SSM_DELIVERY_SECONDS + CHECK_SECONDS + plan.validation.bakeSeconds;
+  for (const tier of plan.tiers) {
+    const delay = Math.min(...account.groupsOf(tier.spec.name).map((g) => g.deregistrationDelaySeconds), Number.POSITIVE_INFINITY);
+    for (let index = 0; index < tier.batchCount; index += 1) {
+      const hosts = batchHosts(tier.keyPrefix, index).map((id) => account.requireHost(id));
+      const drain = tier.spec.traffic.kind === 'target-group' ? Math.max(0, ...hosts.map((h) => Math.min(h.profile.drainSeconds, delay))) : 0;
+      const healthy = tier.spec.traffic.kind === 'target-group' ? tier.spec.healthyAfterSeconds : SSM_DELIVERY_SECONDS + QUICK_COMMAND_SECONDS.health;
+      total += drain + SSM_DELIVERY_SECONDS + RECONFIGURE_SECONDS + healthy;
+    }
+  }
+  return total;
 }

@@ -8,7 +8,7 @@ import type { EnvironmentDefinition } from '../environment/model';
 import type { SimulatedAccount } from './account';
 import { MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS } from './account';
 import { CapacityRecorder } from './capacity';
-import { computeLowerBoundSeconds, surgeOverheadSeconds } from './compute-bound';
+import { restoreLowerBoundSeconds, computeLowerBoundSeconds, surgeOverheadSeconds } from './compute-bound';
 import type { ComputePlan } from '../../lambdas/compute/types';
 import { captureDatabases, dataReport, type DataReport, type DatabasesBefore } from './data-report';
 import { stateMachineArn, synthesizeLocalWorkflows, type AslDefinition, type LocalStateMachine, type LocalWorkflows } from './definition';
@@ -639,7 +639,13 @@ function buildReport(args: {
     minInService: Object.fromEntries(capacity.minInService),
     minHealthyRequired,
     makespanSeconds: (end - start) / 1000,
-    lowerBoundSeconds: plan?.plan ? lowerBoundSeconds(plan.plan, account) : computePlan ? computeLowerBoundSeconds(computePlan, account, args.executionName) : 0,
+    lowerBoundSeconds: plan?.plan
+      ? lowerBoundSeconds(plan.plan, account)
+      : computePlan
+        ? computeLowerBoundSeconds(computePlan, account, args.executionName)
+        : restorePlan && args.options.workflow === 'restore-data' && entered(events, 'Record Database')
+          ? restoreLowerBoundSeconds(restorePlan as unknown as Parameters<typeof restoreLowerBoundSeconds>[0], account, (prefix, index) => storedBatch(account, prefix, index))
+          : 0,
     stateTransitions: args.figures.reduce((n, f) => n + f.stateTransitions, 0),
     historyEvents: args.figures[0]?.historyEvents ?? 0,
     maxHistoryEvents: Math.max(0, ...args.figures.map((f) => f.historyEvents)),
@@ -691,6 +697,14 @@ function computeReport(account: SimulatedAccount, executionName: string, atStart
     stopped: changedTo('stopped', 'stopping'),
     orphans: launched.filter((h) => !onPurpose(h) && !account.inService(h, end)).map((h) => h.name),
   };
+}
+
+/** The instance IDs of one batch the plan table holds. */
+function storedBatch(account: SimulatedAccount, keyPrefix: string, index: number): string[] {
+  const key = batchKey(keyPrefix, index);
+  const stored = account.tables.get(PLAN_TABLE_NAME)?.get(key)?.hosts?.S;
+  if (!stored) throw new Error(`batch ${key} is not in the simulated plan table`);
+  return (JSON.parse(stored) as Array<{ id: string }>).map((h) => h.id);
 }
 
 function entered(events: ExecutionEvent[], state: string): boolean {
