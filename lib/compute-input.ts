@@ -63,6 +63,18 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2
 /** RDS DB snapshot identifiers, manual (letters, digits, hyphens) or automated ("rds:" prefix). */
 const SNAPSHOT_ID = /^(rds:)?[A-Za-z][A-Za-z0-9-]{0,254}$/;
 
+/**
+ * A calendar date and a clock time that exist: Date.parse would roll 2026-02-30 over to
+ * 2 March, and restore a time nobody asked for.
+ */
+function isRealTime(text: string): boolean {
+  const parts = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(text);
+  if (!parts) return false;
+  const [, year, month, day, hour, minute, second] = parts.map(Number);
+  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  return month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth && hour! < 24 && minute! < 60 && (Number.isNaN(second!) || second! < 60) && !Number.isNaN(Date.parse(text));
+}
+
 /** Where restored data comes from: a snapshot by identifier, the newest snapshot, or a point in time. */
 const restoreSource = z.union(
   [
@@ -73,7 +85,7 @@ const restoreSource = z.union(
         pointInTime: z
           .string()
           .regex(ISO_TIME, 'must be an ISO-8601 time with a time zone, such as "2026-11-29T10:00:00Z"')
-          .refine((t) => !Number.isNaN(Date.parse(t)), 'must be a real date and time'),
+          .refine(isRealTime, 'must be a real date and time'),
       })
       .strict(),
   ],

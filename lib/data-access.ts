@@ -60,13 +60,15 @@ export function grantDataAccess(environment: EnvironmentDefinition, f: DataTaskF
   // Planning reads hosts, target groups, the database, its snapshots and window, and the records.
   for (const fun of [f.planRestoreData, f.planRepointBack]) fun.allow({ actions: ['ec2:DescribeInstances'], resources: ['*'], wildcardReason: WHY.describe });
   f.planRestoreData.allow({ actions: ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'], resources: ['*'], wildcardReason: WHY.describe });
-  for (const fun of [f.planRestoreData, f.restoreDatabase, f.checkRestore, f.validateData, f.recordDatabase]) {
+  for (const fun of [f.planRestoreData, f.planRecover, f.restoreDatabase, f.checkRestore, f.validateData, f.recordDatabase]) {
     fun.allow({ actions: ['rds:DescribeDBInstances'], resources: [current, restored], wildcardReason: WHY.restored });
   }
   for (const fun of [f.planRestoreData, f.planRecover]) {
     fun.allow({ actions: ['rds:DescribeDBSnapshots'], resources: [current, restored, ...snapshots], wildcardReason: WHY.restored });
   }
-  f.planRestoreData.allow({ actions: ['rds:DescribeDBInstanceAutomatedBackups'], resources: [arn('rds', 'auto-backup:*'), current, restored], wildcardReason: WHY.backups });
+  for (const fun of [f.planRestoreData, f.planRecover]) {
+    fun.allow({ actions: ['rds:DescribeDBInstanceAutomatedBackups'], resources: [arn('rds', 'auto-backup:*'), current, restored], wildcardReason: WHY.backups });
+  }
   const records = [
     arn('ssm', `parameter${databaseParameterName(environment.name)}`),
     arn('ssm', `parameter${restore.connectionParameter}`),

@@ -1,18 +1,18 @@
 /**
  * Plan Recover (read-only): what disaster recovery runs, each part an execution of its own
- * workflow. It checks, before anything starts, what would otherwise fail halfway: a restore
- * source that does not exist, and a release to put back (the recorded one, or the input's when
- * none is recorded).
+ * workflow. It checks, before anything starts, what would otherwise fail halfway: the restore
+ * source (as restore-data resolves it: a snapshot that exists, or a time inside the current
+ * instance's window) and a release to put back (the recorded one, or the input's when none is
+ * recorded).
  */
-import { DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
 import { parseComputeInput } from '../../lib/compute-input';
-import { rds } from '../shared/aws/rds';
-import { currentDatabaseIdentifier, dataTierOf, newestSnapshot } from '../shared/database-record';
-import { InvalidInputError, NoSnapshotError } from '../shared/errors';
+import { currentDatabaseIdentifier, dataTierOf, describeDatabase } from '../shared/database-record';
+import { InvalidInputError } from '../shared/errors';
 import { logger } from '../shared/logger';
 import { readParameter } from '../shared/parameters';
 import { releaseParameterName } from '../shared/release-record';
 import { environmentOf } from '../compute/provision-plan';
+import { resolveSource } from './restore-source';
 
 export interface RecoverPlan {
   /** Epoch ms: where the recovery time is counted from. */
@@ -43,20 +43,9 @@ export async function planRecover(event: { environment: unknown; input: unknown 
   if (!release) {
     throw new InvalidInputError(`no release is recorded for ${environment.name} (${releaseParameterName(environment.name, 'application', 'current')}); give "release"; nothing was changed`);
   }
+  // Every source is checked as restore-data will check it: nothing is launched for a restore that cannot happen.
   const current = (await currentDatabaseIdentifier(environment))!;
-  if (input.source === 'latest') {
-    const instances = [current, data.database.instanceIdentifier];
-    if (!(await newestSnapshot(instances))) {
-      throw new NoSnapshotError(`no available snapshot of ${[...new Set(instances)].join(' or ')} to recover the data from; nothing was changed`);
-    }
-  } else if (typeof input.source === 'string') {
-    try {
-      await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: input.source }));
-    } catch (err) {
-      if ((err as Error).name !== 'DBSnapshotNotFoundFault') throw err;
-      throw new NoSnapshotError(`source: snapshot ${input.source} does not exist; nothing was changed`, { cause: err });
-    }
-  }
+  await resolveSource(data, current, await describeDatabase(current), input.source);
   return {
     startedAt,
     release,

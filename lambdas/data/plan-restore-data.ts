@@ -7,21 +7,23 @@
  * rules; hosts a stopped execution left out of traffic first), written to the plan table.
  */
 import { createHash } from 'node:crypto';
-import { DescribeDBInstanceAutomatedBackupsCommand, DescribeDBSnapshotsCommand, type DBInstance, type DBSnapshot } from '@aws-sdk/client-rds';
-import { parseComputeInput, type RestoreSource } from '../../lib/compute-input';
+import type { DBInstance } from '@aws-sdk/client-rds';
+import { parseComputeInput } from '../../lib/compute-input';
 import { partition } from '../../lib/environment/batch-policy';
 import type { DatabaseTierDefinition, EnvironmentDefinition, HostTierDefinition } from '../../lib/environment/model';
 import { isHostTier } from '../../lib/environment/model';
-import { rds } from '../shared/aws/rds';
-import { currentDatabaseIdentifier, dataTierOf, describeDatabase, newestSnapshot } from '../shared/database-record';
-import { InvalidInputError, InventoryError, NoSnapshotError } from '../shared/errors';
+import { currentDatabaseIdentifier, dataTierOf, describeDatabase } from '../shared/database-record';
+import { InvalidInputError, InventoryError } from '../shared/errors';
 import { logger } from '../shared/logger';
 import { readParameter } from '../shared/parameters';
 import { storeTiers } from '../shared/plan-store';
+import { describeHosts } from '../shared/polling';
+import { healthyTargets } from '../shared/target-health';
 import { tierSpec } from '../shared/tier-spec';
 import { environmentOf } from '../compute/provision-plan';
 import { findHosts, policyFor, resolveTraffic } from '../deploy/plan-release';
-import type { HostRef, PlannedTier, ValidationPlan } from '../deploy/types';
+import type { HostRef, PlannedTier, TrafficPlan, ValidationPlan } from '../deploy/types';
+import { resolveSource } from './restore-source';
 import type { InstanceSettings, ResolvedSource, RestorePlan } from './types';
 
 export interface PlanRestoreEvent {
@@ -94,6 +96,7 @@ async function repointTier(
 ): Promise<PlannedTier> {
   const { batchSize, minHealthy, rollbackBatchSize } = policyFor(tier, hosts.length);
   const { traffic, healthyAfterSeconds, outOfTraffic } = await resolveTraffic(tier, hosts);
+  await assertHealthy(tier, traffic, hosts.filter((h) => !outOfTraffic.has(h.id)));
   // `previous` is what the host uses now: what a repoint back returns it to.
   const refs = hosts.map((h) => ({ id: h.id, name: h.name, previous: currentId }));
   const ordered = [...refs.filter((h) => outOfTraffic.has(h.id)), ...refs.filter((h) => !outOfTraffic.has(h.id))];
@@ -109,6 +112,25 @@ async function repointTier(
   };
 }
 
+/**
+ * Every host in traffic must be healthy before its database changes: a repointed host proves
+ * the new database by passing its health checks again, which one already failing cannot, and
+ * the restore would then be undone after it was done. Refused here, nothing changed.
+ */
+async function assertHealthy(tier: HostTierDefinition, traffic: TrafficPlan, hosts: readonly HostRef[]): Promise<void> {
+  if (traffic.kind !== 'target-group') return;
+  for (const arn of traffic.targetGroupArns) {
+    const healthy = await healthyTargets(arn);
+    const unhealthy = hosts.filter((h) => !healthy.has(h.id));
+    if (unhealthy.length > 0) {
+      throw new InventoryError(
+        `tier ${tier.name}: ${describeHosts(unhealthy)} not healthy in ${arn.split(':').pop()}; a repoint could not tell the new database works on them: ` +
+          'replace them first (replace --targets unhealthy); nothing was changed',
+      );
+    }
+  }
+}
+
 /** The check runs on the first running host of the migration's runner tier. */
 async function runnerOf(environment: EnvironmentDefinition, data: DatabaseTierDefinition): Promise<HostRef> {
   const tier = environment.tiers.find((t) => t.name === data.database.migration.runnerTier);
@@ -117,66 +139,6 @@ async function runnerOf(environment: EnvironmentDefinition, data: DatabaseTierDe
     throw new InventoryError(`no running host in tier ${data.database.migration.runnerTier} to check the restored database from; allocate it first; nothing was changed`);
   }
   return hosts[0];
-}
-
-/**
- * The source, checked against RDS: a snapshot that exists, is available and is of this
- * environment's database; the newest such snapshot; or a time inside the instance's
- * restorable window (DescribeDBInstanceAutomatedBackups RestoreWindow, whose LatestTime is
- * the instance's LatestRestorableTime).
- */
-async function resolveSource(
-  data: DatabaseTierDefinition,
-  currentId: string,
-  current: DBInstance | undefined,
-  source: RestoreSource,
-): Promise<{ source: ResolvedSource; time: string }> {
-  const ours = new Set([currentId, data.database.instanceIdentifier].map((id) => id.toLowerCase()));
-  if (source === 'latest') {
-    const newest = await newestSnapshot([currentId, data.database.instanceIdentifier]);
-    if (!newest) {
-      throw new NoSnapshotError(`no available snapshot of ${[...new Set([currentId, data.database.instanceIdentifier])].join(' or ')}, manual or automated, to restore from; nothing was changed`);
-    }
-    return { source: { kind: 'snapshot', snapshot: newest.identifier, instance: newest.instance, snapshotType: newest.type }, time: newest.createdAt };
-  }
-  if (typeof source === 'string') {
-    let snapshot: DBSnapshot | undefined;
-    try {
-      snapshot = (await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: source }))).DBSnapshots?.[0];
-    } catch (err) {
-      if ((err as Error).name !== 'DBSnapshotNotFoundFault') throw err;
-    }
-    if (!snapshot) throw new NoSnapshotError(`source: snapshot ${source} does not exist; nothing was changed`);
-    const instance = snapshot.DBInstanceIdentifier ?? '';
-    if (!ours.has(instance.toLowerCase()) && !instance.toLowerCase().startsWith(`${data.database.instanceIdentifier.toLowerCase()}-`)) {
-      throw new InvalidInputError(`source: snapshot ${source} is of instance ${instance}, not of this environment's database (${currentId}); nothing was changed`);
-    }
-    if (snapshot.Status !== 'available' || !snapshot.SnapshotCreateTime) {
-      throw new InvalidInputError(`source: snapshot ${source} is ${snapshot.Status ?? 'not available'}, not available; nothing was changed`);
-    }
-    return {
-      source: { kind: 'snapshot', snapshot: source, instance, snapshotType: snapshot.SnapshotType ?? 'manual' },
-      time: new Date(snapshot.SnapshotCreateTime).toISOString(),
-    };
-  }
-  const wanted = new Date(source.pointInTime);
-  if (!current) {
-    throw new InvalidInputError(`source: a point in time restores from ${currentId}'s automated backups, and ${currentId} does not exist; restore a snapshot instead; nothing was changed`);
-  }
-  const { DBInstanceAutomatedBackups = [] } = await rds.send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: currentId }));
-  const window = DBInstanceAutomatedBackups.find((b) => b.RestoreWindow?.EarliestTime && b.RestoreWindow.LatestTime)?.RestoreWindow;
-  const latest = current.LatestRestorableTime ?? window?.LatestTime;
-  if (!window?.EarliestTime || !latest) {
-    throw new InvalidInputError(`source: ${currentId} has no restorable window (no automated backups); restore a snapshot instead; nothing was changed`);
-  }
-  const earliest = new Date(window.EarliestTime);
-  const last = new Date(latest);
-  if (wanted < earliest || wanted > last) {
-    throw new InvalidInputError(
-      `source: ${source.pointInTime} is outside the restorable window of ${currentId}, ${earliest.toISOString()} to ${last.toISOString()}; nothing was changed`,
-    );
-  }
-  return { source: { kind: 'point-in-time', instance: currentId }, time: wanted.toISOString() };
 }
 
 /**

@@ -667,7 +667,7 @@ function buildReport(args: {
       .map((n) => String(n.detail.event)),
     workflow: args.options.workflow ?? 'deploy',
     ...(args.options.workflow !== undefined && args.options.workflow !== 'deploy') || [...account.hosts.values()].some((h) => h.tags.get(LAUNCHED_BY_TAG) === args.executionName)
-      ? { compute: { ...computeReport(account, args.executionName, args.hostsAtStart, end), extraInstanceHours: Math.round(capacity.extraInstanceHours(end) * 1000) / 1000 } }
+      ? { compute: { ...computeReport(account, args.executionName, args.hostsAtStart, end, args.options.workflow === 'recover'), extraInstanceHours: Math.round(capacity.extraInstanceHours(end) * 1000) / 1000 } }
       : {},
     // Data workflows: what the account's databases and hosts say, not what the workflow reports.
     ...(args.options.workflow === 'restore-data' || args.options.workflow === 'recover' ? dataFields(account, args.databasesBefore, end, result) : {}),
@@ -685,11 +685,18 @@ function dataFields(account: SimulatedAccount, before: DatabasesBefore, end: num
 }
 
 /** Launched, terminated, stopped and orphaned hosts, read from the simulated instances themselves. */
-function computeReport(account: SimulatedAccount, executionName: string, atStart: ReadonlyMap<string, string>, end: number): Omit<ComputeReport, 'extraInstanceHours'> {
+function computeReport(
+  account: SimulatedAccount,
+  executionName: string,
+  atStart: ReadonlyMap<string, string>,
+  end: number,
+  byChildren = false,
+): Omit<ComputeReport, 'extraInstanceHours'> {
   const hosts = [...account.hosts.values()];
   // Terminating and stopping take a few seconds more than the execution may: they count as done, as the API said so.
   const changedTo = (...states: string[]) => hosts.filter((h) => states.includes(h.state) && !states.includes(atStart.get(h.id) ?? '')).map((h) => h.name);
-  const launched = hosts.filter((h) => h.tags.get(LAUNCHED_BY_TAG) === executionName);
+  // A recovery launches through its allocate child: every host launched during the run is its own.
+  const launched = hosts.filter((h) => (byChildren ? h.tags.has(LAUNCHED_BY_TAG) && !atStart.has(h.id) : h.tags.get(LAUNCHED_BY_TAG) === executionName));
   const onPurpose = (h: (typeof hosts)[number]) => h.state === 'terminated' || ((h.state === 'stopped' || h.state === 'stopping' || h.state === 'shutting-down') && h.tags.has(RETIRED_BY_TAG));
   return {
     launched: launched.map((h) => h.name),

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { checkComputeInvariants, drawFaults, runCampaign } from '../../lib/simulator/campaign';
+import { checkComputeInvariants, checkDataInvariants, drawFaults, runCampaign } from '../../lib/simulator/campaign';
 import { loadEnvironmentFile } from '../../lib/environment/parse';
 import { noFaults } from '../../lib/simulator/faults';
 import { LOCK_TABLE_NAME, seedAccount } from '../../lib/simulator/fleet';
@@ -87,6 +87,48 @@ describe('the fault campaign', () => {
     expect(report.runs).toBe(5);
     expect(report.violations, JSON.stringify(report.violations, null, 1)).toEqual([]);
     expect(Object.keys(report.byFaultKind).some((kind) => ['launch-fail', 'boot-fail', 'ssm-unmanaged', 'prerequisite-fail', 'missing-target-group'].includes(kind))).toBe(true);
+  });
+
+  it('keeps every invariant of restore-data over a short seeded campaign, drawing data faults', async () => {
+    const report = await runCampaign({ environment: canonical, runs: 5, seed: 2, workflow: 'restore-data' });
+
+    expect(report.runs).toBe(5);
+    expect(report.violations, JSON.stringify(report.violations, null, 1)).toEqual([]);
+    expect(Object.keys(report.byFaultKind).some((kind) => ['restore-fail', 'restored-db-invalid', 'reconfigure-fail', 'no-snapshot'].includes(kind))).toBe(true);
+  });
+});
+
+describe('the restore invariants', () => {
+  const watched = { initialInService: new Map([['web', 2]]), halfInstalledInTraffic: [] };
+  /** A restore-data report over the two web hosts, each on the database named. */
+  const restoreReport = (status: string, onDatabase: [string, string], inService: [boolean, boolean], oldUnchanged: boolean) =>
+    ({
+      status,
+      ...(status === 'SUCCEEDED' ? {} : { error: 'ReconfigureFailedError', cause: 'reconfigure failed' }),
+      executionName: 'run',
+      workflow: 'restore-data',
+      hosts: [{ name: 'web-1', tier: 'web', inService: inService[0] }, { name: 'web-2', tier: 'web', inService: inService[1] }],
+      minInService: { web: 1 },
+      minHealthyRequired: { web: 1 },
+      newDatabase: { identifier: 'canonical-db-snap-1' },
+      oldDatabase: { identifier: 'canonical-db', unchanged: oldUnchanged },
+      hostsOnDatabase: { 'web-1': onDatabase[0], 'web-2': onDatabase[1] },
+    }) as unknown as SimulationReport;
+
+  it('flag a changed old database, a host left on the new database after a failure, one out of traffic, and a lock still held', () => {
+    const account = seedAccount(canonical, noFaults());
+    account.table(LOCK_TABLE_NAME).set('canonical', { environment: { S: 'canonical' }, holder: { S: 'arn:aws:states:us-east-1:123456789012:execution:fleetflow-canonical-restore-data:run' } });
+    const report = restoreReport('FAILED', ['canonical-db-snap-1', 'canonical-db'], [true, false], false);
+
+    const found = checkDataInvariants(report, account, [], watched).map((v) => v.invariant);
+
+    expect(found.sort()).toEqual(['back in traffic', 'every host back on the old database', 'lock released', 'old database unchanged']);
+  });
+
+  it('hold for a successful restore with every host on the new database and the floor kept', () => {
+    const report = restoreReport('SUCCEEDED', ['canonical-db-snap-1', 'canonical-db-snap-1'], [true, true], true);
+
+    expect(checkDataInvariants(report, seedAccount(canonical, noFaults()), [], watched)).toEqual([]);
   });
 });
 

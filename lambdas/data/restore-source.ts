@@ -1,0 +1,71 @@
+/**
+ * Where restored data comes from, checked against RDS before anything changes: by
+ * Plan Restore Data, and by Plan Recover before it launches a single host.
+ */
+import { DescribeDBInstanceAutomatedBackupsCommand, DescribeDBSnapshotsCommand, type DBInstance, type DBSnapshot } from '@aws-sdk/client-rds';
+import type { RestoreSource } from '../../lib/compute-input';
+import type { DatabaseTierDefinition } from '../../lib/environment/model';
+import { rds } from '../shared/aws/rds';
+import { newestSnapshot } from '../shared/database-record';
+import { InvalidInputError, NoSnapshotError } from '../shared/errors';
+import type { ResolvedSource } from './types';
+
+/**
+ * The source, checked against RDS: a snapshot that exists, is available and is of this
+ * environment's database; the newest such snapshot; or a time inside the instance's
+ * restorable window (DescribeDBInstanceAutomatedBackups RestoreWindow, whose LatestTime is
+ * the instance's LatestRestorableTime).
+ */
+export async function resolveSource(
+  data: DatabaseTierDefinition,
+  currentId: string,
+  current: DBInstance | undefined,
+  source: RestoreSource,
+): Promise<{ source: ResolvedSource; time: string }> {
+  const ours = new Set([currentId, data.database.instanceIdentifier].map((id) => id.toLowerCase()));
+  if (source === 'latest') {
+    const newest = await newestSnapshot([currentId, data.database.instanceIdentifier]);
+    if (!newest) {
+      throw new NoSnapshotError(`no available snapshot of ${[...new Set([currentId, data.database.instanceIdentifier])].join(' or ')}, manual or automated, to restore from; nothing was changed`);
+    }
+    return { source: { kind: 'snapshot', snapshot: newest.identifier, instance: newest.instance, snapshotType: newest.type }, time: newest.createdAt };
+  }
+  if (typeof source === 'string') {
+    let snapshot: DBSnapshot | undefined;
+    try {
+      snapshot = (await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: source }))).DBSnapshots?.[0];
+    } catch (err) {
+      if ((err as Error).name !== 'DBSnapshotNotFoundFault') throw err;
+    }
+    if (!snapshot) throw new NoSnapshotError(`source: snapshot ${source} does not exist; nothing was changed`);
+    const instance = snapshot.DBInstanceIdentifier ?? '';
+    if (!ours.has(instance.toLowerCase()) && !instance.toLowerCase().startsWith(`${data.database.instanceIdentifier.toLowerCase()}-`)) {
+      throw new InvalidInputError(`source: snapshot ${source} is of instance ${instance}, not of this environment's database (${currentId}); nothing was changed`);
+    }
+    if (snapshot.Status !== 'available' || !snapshot.SnapshotCreateTime) {
+      throw new InvalidInputError(`source: snapshot ${source} is ${snapshot.Status ?? 'not available'}, not available; nothing was changed`);
+    }
+    return {
+      source: { kind: 'snapshot', snapshot: source, instance, snapshotType: snapshot.SnapshotType ?? 'manual' },
+      time: new Date(snapshot.SnapshotCreateTime).toISOString(),
+    };
+  }
+  const wanted = new Date(source.pointInTime);
+  if (!current) {
+    throw new InvalidInputError(`source: a point in time restores from ${currentId}'s automated backups, and ${currentId} does not exist; restore a snapshot instead; nothing was changed`);
+  }
+  const { DBInstanceAutomatedBackups = [] } = await rds.send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: currentId }));
+  const window = DBInstanceAutomatedBackups.find((b) => b.RestoreWindow?.EarliestTime && b.RestoreWindow.LatestTime)?.RestoreWindow;
+  const latest = current.LatestRestorableTime ?? window?.LatestTime;
+  if (!window?.EarliestTime || !latest) {
+    throw new InvalidInputError(`source: ${currentId} has no restorable window (no automated backups); restore a snapshot instead; nothing was changed`);
+  }
+  const earliest = new Date(window.EarliestTime);
+  const last = new Date(latest);
+  if (wanted < earliest || wanted > last) {
+    throw new InvalidInputError(
+      `source: ${source.pointInTime} is outside the restorable window of ${currentId}, ${earliest.toISOString()} to ${last.toISOString()}; nothing was changed`,
+    );
+  }
+  return { source: { kind: 'point-in-time', instance: currentId }, time: wanted.toISOString() };
+}
