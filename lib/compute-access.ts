@@ -11,6 +11,7 @@
 import { Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { documentArn, tagConditions } from './iam-scopes';
+import { restoredDatabaseArns } from './data-access';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from './environment/model';
 import { releaseParameterName } from '../lambdas/shared/release-record';
@@ -134,7 +135,7 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
     if (isHostTier(data) || !data.database.create) continue;
     const c = data.database.create;
     const dbArn = arn('rds', `db:${data.database.instanceIdentifier}`);
-    f.planAllocation.allow({ actions: ['rds:DescribeDBInstances'], resources: [dbArn, arn('rds', `db:${data.database.instanceIdentifier}-*`)], wildcardReason: WHY.restored });
+    f.planAllocation.allow({ actions: ['rds:DescribeDBInstances'], resources: [dbArn, ...restoredDatabaseArns(f.planAllocation, data.database.instanceIdentifier)], wildcardReason: WHY.restored });
     // Which instance is current, after a restore-data.
     f.planAllocation.allow({ actions: ['ssm:GetParameter'], resources: [arn('ssm', `parameter${databaseParameterName(environment.name)}`)] });
     f.checkDatabaseCreated.allow({ actions: ['rds:DescribeDBInstances'], resources: [dbArn] });

@@ -16,8 +16,8 @@ import { documentArn, tagConditions } from './iam-scopes';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
 import { isHostTier, type EnvironmentDefinition, type HostTierDefinition, type SsmCommandDefinition } from './environment/model';
 import { releaseParameterName } from '../lambdas/shared/release-record';
-import { databaseParameterName } from '../lambdas/shared/database-record';
-import { DATABASE_SENT_TAG, DATABASE_TAG } from '../lambdas/data/tags';
+import { databaseParameterName, restoredPrefix } from '../lambdas/shared/database-record';
+import { DATABASE_SENT_TAG, DATABASE_TAG, REPLACED_AT_TAG, REPLACED_BY_TAG, REPLACED_REASON_TAG } from '../lambdas/data/tags';
 
 export interface DataTaskFunctions {
   readonly planRestoreData: FleetFlowFunction;
@@ -51,8 +51,10 @@ export function grantDataAccess(environment: EnvironmentDefinition, f: DataTaskF
   const arn = (service: string, resource: string) => f.planRestoreData.arn(service, resource);
   const defined = data.database.instanceIdentifier;
   const current = arn('rds', `db:${defined}`);
-  const restored = arn('rds', `db:${defined}-*`);
-  const snapshots = [arn('rds', `snapshot:rds:${defined}*`), arn('rds', `snapshot:${defined}*`), arn('rds', `snapshot:fleetflow-${environment.name}-*`)];
+  // Only instances a restore named: <database>-snap-... and <database>-pitr-..., never another database's.
+  const restoredArns = restoredDatabaseArns(f.planRestoreData, defined);
+  // Its snapshots: automated (rds:<instance>-<time>, also of restored instances), people's (<instance>-...), FleetFlow's.
+  const snapshots = [arn('rds', `snapshot:rds:${defined}-*`), arn('rds', `snapshot:${defined}-*`), arn('rds', `snapshot:fleetflow-${environment.name}-*`)];
   const tiers = environment.tiers.filter(isHostTier);
   const usesDatabase = tiers.filter((t) => restore.tiers.includes(t.name));
   const runner = tiers.find((t) => t.name === data.database.migration.runnerTier);
@@ -60,21 +62,21 @@ export function grantDataAccess(environment: EnvironmentDefinition, f: DataTaskF
   // Planning reads hosts, target groups, the database, its snapshots and window, and the records.
   for (const fun of [f.planRestoreData, f.planRepointBack]) fun.allow({ actions: ['ec2:DescribeInstances'], resources: ['*'], wildcardReason: WHY.describe });
   f.planRestoreData.allow({ actions: ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'], resources: ['*'], wildcardReason: WHY.describe });
-  for (const fun of [f.planRestoreData, f.planRecover, f.restoreDatabase, f.checkRestore, f.validateData, f.recordDatabase]) {
-    fun.allow({ actions: ['rds:DescribeDBInstances'], resources: [current, restored], wildcardReason: WHY.restored });
+  for (const fun of [f.planRestoreData, f.planRecover, f.recordDatabase]) {
+    fun.allow({ actions: ['rds:DescribeDBInstances'], resources: [current, ...restoredArns], wildcardReason: WHY.restored });
+  }
+  // The restored instance only: its status, its endpoint.
+  for (const fun of [f.restoreDatabase, f.checkRestore, f.validateData]) {
+    fun.allow({ actions: ['rds:DescribeDBInstances'], resources: restoredArns, wildcardReason: WHY.restored });
   }
   for (const fun of [f.planRestoreData, f.planRecover]) {
-    fun.allow({ actions: ['rds:DescribeDBSnapshots'], resources: [current, restored, ...snapshots], wildcardReason: WHY.restored });
+    fun.allow({ actions: ['rds:DescribeDBSnapshots'], resources: [current, ...restoredArns, ...snapshots], wildcardReason: WHY.restored });
+    fun.allow({ actions: ['rds:DescribeDBInstanceAutomatedBackups'], resources: [arn('rds', 'auto-backup:*'), current, ...restoredArns], wildcardReason: WHY.backups });
   }
-  for (const fun of [f.planRestoreData, f.planRecover]) {
-    fun.allow({ actions: ['rds:DescribeDBInstanceAutomatedBackups'], resources: [arn('rds', 'auto-backup:*'), current, restored], wildcardReason: WHY.backups });
-  }
-  const records = [
-    arn('ssm', `parameter${databaseParameterName(environment.name)}`),
-    arn('ssm', `parameter${restore.connectionParameter}`),
-    arn('ssm', `parameter${releaseParameterName(environment.name, 'application', 'current')}`),
-  ];
-  for (const fun of [f.planRestoreData, f.planRecover]) fun.allow({ actions: ['ssm:GetParameter'], resources: records });
+  // Each planner reads only what it reads: restore-data the current record and the connection; recover the current record and release.
+  const databaseRecord = arn('ssm', `parameter${databaseParameterName(environment.name)}`);
+  f.planRestoreData.allow({ actions: ['ssm:GetParameter'], resources: [databaseRecord, arn('ssm', `parameter${restore.connectionParameter}`)] });
+  f.planRecover.allow({ actions: ['ssm:GetParameter'], resources: [databaseRecord, arn('ssm', `parameter${releaseParameterName(environment.name, 'application', 'current')}`)] });
   for (const fun of [f.planRestoreData, f.planRepointBack]) {
     fun.allow({ actions: ['dynamodb:BatchWriteItem'], resources: [planTable.tableArn] });
     fun.function.addEnvironment('PLAN_TABLE', planTable.tableName);
@@ -82,23 +84,32 @@ export function grantDataAccess(environment: EnvironmentDefinition, f: DataTaskF
 
   // The restore: only into a new instance of the environment's name, with its groups.
   const settings = data.database.create;
+  const groups = [
+    arn('rds', 'og:default:*'),
+    ...(settings ? [arn('rds', `subgrp:${settings.subnetGroup}`), ...settings.securityGroups.map((sg) => arn('ec2', `security-group/${sg}`))] : [arn('rds', 'subgrp:*')]),
+    ...(settings?.parameterGroup ? [arn('rds', `pg:${settings.parameterGroup}`)] : []),
+  ];
+  // From a snapshot: the only instance is the new one.
   f.restoreDatabase.allow({
-    actions: ['rds:RestoreDBInstanceFromDBSnapshot', 'rds:RestoreDBInstanceToPointInTime'],
-    resources: [
-      restored,
-      ...snapshots,
-      // A point-in-time restore reads the current instance's backups; it does not change the instance.
-      current,
-      arn('rds', 'og:default:*'),
-      ...(settings ? [arn('rds', `subgrp:${settings.subnetGroup}`), ...settings.securityGroups.map((sg) => arn('ec2', `security-group/${sg}`))] : [arn('rds', 'subgrp:*')]),
-      ...(settings?.parameterGroup ? [arn('rds', `pg:${settings.parameterGroup}`)] : []),
-    ],
+    actions: ['rds:RestoreDBInstanceFromDBSnapshot'],
+    resources: [...restoredArns, ...snapshots, ...groups],
+    wildcardReason: `${WHY.restored}; ${WHY.optionGroup}`,
+  });
+  // To a point in time: the source (the current instance, or a restored one that is current now) is read, not changed.
+  f.restoreDatabase.allow({
+    actions: ['rds:RestoreDBInstanceToPointInTime'],
+    resources: [current, ...restoredArns, ...groups],
     wildcardReason: `${WHY.restored}; ${WHY.optionGroup}`,
   });
   // Tags at creation, and reading them back to recognise a retry of its own.
-  f.restoreDatabase.allow({ actions: ['rds:AddTagsToResource', 'rds:ListTagsForResource'], resources: [restored], wildcardReason: WHY.restored });
-  // The replaced instance is tagged (when, by whom, why), never modified.
-  f.recordDatabase.allow({ actions: ['rds:AddTagsToResource'], resources: [current, restored], wildcardReason: WHY.restored });
+  f.restoreDatabase.allow({ actions: ['rds:AddTagsToResource', 'rds:ListTagsForResource'], resources: restoredArns, wildcardReason: WHY.restored });
+  // The replaced instance is tagged (when, by whom, why) with those tags only; it is never modified.
+  f.recordDatabase.allow({
+    actions: ['rds:AddTagsToResource'],
+    resources: [current, ...restoredArns],
+    conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [REPLACED_BY_TAG, REPLACED_AT_TAG, REPLACED_REASON_TAG] } },
+    wildcardReason: WHY.restored,
+  });
 
   // Records: the connection parameter, then the current database.
   f.writeConnection.allow({ actions: ['ssm:PutParameter'], resources: [arn('ssm', `parameter${restore.connectionParameter}`)] });
@@ -134,4 +145,9 @@ function hostRecord(fun: FleetFlowFunction, tier: HostTierDefinition, action: st
     conditions: { StringEquals: tagConditions('aws:ResourceTag', tier), 'ForAllValues:StringEquals': { 'aws:TagKeys': tagKeys } },
     wildcardReason: WHY.instances,
   });
+}
+
+/** The instances a restore of database `defined` may create (and which may then be current): `db:<defined>-snap-*`, `db:<defined>-pitr-*`. */
+export function restoredDatabaseArns(fun: FleetFlowFunction, defined: string): string[] {
+  return (['snapshot', 'point-in-time'] as const).map((kind) => fun.arn('rds', `db:${restoredPrefix(defined, kind)}*`));
 }

@@ -25,7 +25,7 @@ import { ScaleOutWorkflow } from '../statemachines/scale-out-workflow';
 import { ReplaceWorkflow } from '../statemachines/replace-workflow';
 import { RestoreDataWorkflow, type RestoreDataFunctions } from '../statemachines/restore-data-workflow';
 import { RecoverWorkflow } from '../statemachines/recover-workflow';
-import { grantDataAccess, type DataTaskFunctions } from './data-access';
+import { grantDataAccess, restoredDatabaseArns, type DataTaskFunctions } from './data-access';
 import type { ComputeFunctions } from '../statemachines/fragments/compute-run';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { grantComputeAccess } from './compute-access';
@@ -516,7 +516,7 @@ export class FleetFlowStack extends Stack {
     for (const data of environment.tiers) {
       if (isHostTier(data)) continue;
       // The current instance: the defined one, or one a restore created (<identifier>-<source>-<execution>).
-      const dbArns = [arn('rds', `db:${data.database.instanceIdentifier}`), arn('rds', `db:${data.database.instanceIdentifier}-*`)];
+      const dbArns = [arn('rds', `db:${data.database.instanceIdentifier}`), ...restoredDatabaseArns(f.planRelease, data.database.instanceIdentifier)];
       const snapshotArn = arn('rds', `snapshot:fleetflow-${environment.name}-*`);
       f.checkDatabase.allow({ actions: ['rds:DescribeDBInstances'], resources: dbArns, wildcardReason: WHY.restored });
       f.createSnapshot.allow({ actions: ['rds:CreateDBSnapshot'], resources: [...dbArns, snapshotArn], wildcardReason: WHY.snapshots });

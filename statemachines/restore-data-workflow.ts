@@ -124,14 +124,24 @@ export class RestoreDataWorkflow extends Construct {
     planBack.next(rollBack);
     rollBack.next(new sfn.Pass(this, 'Repointed Back'));
     const backStepFailed = new sfn.Fail(this, 'Repoint Back Step Failed', { errorPath: '$.backFailure.Error', causePath: '$.backFailure.Cause' });
-    for (const t of [writeBack, planBack]) t.addCatch(backStepFailed, { errors: ['States.ALL'], resultPath: '$.backFailure' });
+    for (const t of [writeBack, planBack]) catchNamed(this, t, backStepFailed, { resultPath: '$.backFailure', context: ' pointing the hosts back' });
     const repointBack = new sfn.Parallel(this, 'Repoint Back', { resultPath: sfn.JsonPath.DISCARD });
     repointBack.branch(writeBack);
-    repointBack.addCatch(backFailed, { errors: ['States.ALL'], resultPath: '$.backFailure' });
+    catchNamed(this, repointBack, backFailed, { resultPath: '$.backFailure', context: ' pointing the hosts back' });
     repointBack.next(backDone);
+    // Disaster recovery: the old instance is gone (or the hosts never had a connection parameter): nothing to go back to.
+    const noWayBack = new sfn.Pass(this, 'Describe No Way Back', {
+      parameters: {
+        'Error.$': '$.failure.Error',
+        'Cause.$':
+          "States.Format('{}; there is no previous database to point the hosts back to ({} is gone, or the connection parameter is new): it still names {}, hosts that moved use it, and a failed batch may be out of traffic', $.failure.Cause, $.plan.current.identifier, $.plan.target.identifier)",
+      },
+      resultPath: '$.failure',
+    });
+    noWayBack.next(stepFailed);
     const canGoBack = new sfn.Choice(this, 'Old Database To Go Back To?')
       .when(sfn.Condition.and(sfn.Condition.booleanEquals('$.plan.current.exists', true), sfn.Condition.isString('$.plan.previousEndpoint')), repointBack)
-      .otherwise(stepFailed);
+      .otherwise(noWayBack);
     catchNamed(this, repoint, canGoBack, { resultPath: '$.failure', context: ' repointing the hosts' });
 
     const run = new sfn.Parallel(this, 'Run Restore', { resultSelector: { 'outcome.$': '$[0].outcome' }, resultPath: '$.result' });

@@ -12,7 +12,7 @@ import { parseComputeInput } from '../../lib/compute-input';
 import { partition } from '../../lib/environment/batch-policy';
 import type { DatabaseTierDefinition, EnvironmentDefinition, HostTierDefinition } from '../../lib/environment/model';
 import { isHostTier } from '../../lib/environment/model';
-import { currentDatabaseIdentifier, dataTierOf, describeDatabase } from '../shared/database-record';
+import { currentDatabaseIdentifier, dataTierOf, describeDatabase, restoredPrefix } from '../shared/database-record';
 import { InvalidInputError, InventoryError } from '../shared/errors';
 import { logger } from '../shared/logger';
 import { readParameter } from '../shared/parameters';
@@ -32,8 +32,6 @@ export interface PlanRestoreEvent {
   readonly execution: string;
 }
 
-/** RDS DB instance identifiers: at most 63 characters (RDS API reference, CreateDBInstance). */
-const MAX_IDENTIFIER_CHARS = 63;
 
 export const handler = async (event: PlanRestoreEvent): Promise<RestorePlan> => {
   const plan = await planRestoreData(event);
@@ -150,9 +148,7 @@ async function runnerOf(environment: EnvironmentDefinition, data: DatabaseTierDe
 export function newIdentifier(base: string, source: ResolvedSource, time: string, execution: string): string {
   const stamp = time.replace(/[^0-9]/g, '').slice(0, 12);
   const run = createHash('sha256').update(execution).digest('hex').slice(0, 8);
-  const suffix = `-${source.kind === 'snapshot' ? 'snap' : 'pitr'}-${stamp}-${run}`;
-  const head = base.toLowerCase().replace(/--+/g, '-').slice(0, MAX_IDENTIFIER_CHARS - suffix.length).replace(/-+$/, '');
-  return `${head}${suffix}`;
+  return `${restoredPrefix(base, source.kind)}${stamp}-${run}`;
 }
 
 /** The current instance's settings; when it is gone, the definition's (`database.create`). */

@@ -15,6 +15,23 @@ export function databaseParameterName(environment: string): string {
   return `/fleetflow/${environment}/database/current`;
 }
 
+/** RDS DB instance identifiers: at most 63 characters (RDS API reference, CreateDBInstance). */
+const MAX_IDENTIFIER_CHARS = 63;
+/** `-<kind>-YYYYMMDDHHMM-xxxxxxxx`: what a restored instance's name adds to the database's. */
+const RESTORED_SUFFIX_CHARS = 1 + 4 + 1 + 12 + 1 + 8;
+export const RESTORED_KINDS = { snapshot: 'snap', 'point-in-time': 'pitr' } as const;
+
+/**
+ * How every instance restored from the database `base` begins: `<base>-snap-` or
+ * `<base>-pitr-` (the base lowercased, as RDS stores identifiers, and cut so that the whole
+ * identifier fits 63 characters). Restores name their instances with it, and IAM pins the
+ * restore and the release's database grants to it.
+ */
+export function restoredPrefix(base: string, kind: keyof typeof RESTORED_KINDS): string {
+  const head = base.toLowerCase().replace(/--+/g, '-').slice(0, MAX_IDENTIFIER_CHARS - RESTORED_SUFFIX_CHARS).replace(/-+$/, '');
+  return `${head}-${RESTORED_KINDS[kind]}-`;
+}
+
 export function dataTierOf(environment: EnvironmentDefinition): DatabaseTierDefinition | undefined {
   const data = environment.tiers.find((t) => !isHostTier(t));
   return data && !isHostTier(data) ? data : undefined;

@@ -25,7 +25,7 @@ describe('FleetFlow Lambda bundles', () => {
     return join(synth.outdir, asset.source.path);
   };
 
-  // esbuild runs once per function (every workflow's tasks, some 40 of them): longer than the default hook timeout allows.
+  // esbuild runs once per function (every workflow's tasks, some 50 of them): longer than the default hook timeout allows.
   beforeAll(() => {
     synth = synthesizeCanonical({ bundling: true });
     functions = lambdaFunctions(synth.json);

@@ -4,7 +4,9 @@
  * lock; each is held by the tasks that make it; secrets stay out of reach of every
  * function; wildcards are kept to actions that AWS offers no resource-level permissions for.
  * The compute workflows' own grants (launching, stopping, terminating, passing roles,
- * creating the database) are checked in detail in compute-iam.test.ts.
+ * creating the database) are checked in detail in compute-iam.test.ts, the data workflows'
+ * (restoring into a new instance, the connection parameter and database record, the check
+ * and reconfigure documents, what recover may start) in data-iam.test.ts.
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +60,8 @@ const MUTATING_ACTIONS = [
   'ec2:TerminateInstances',
   'iam:PassRole',
   'rds:CreateDBInstance',
+  'rds:RestoreDBInstanceFromDBSnapshot',
+  'rds:RestoreDBInstanceToPointInTime',
   'secretsmanager:CreateSecret',
   'secretsmanager:TagResource',
 ];
@@ -68,10 +72,17 @@ const ROLLOUT = 'the rollout state machine';
 const ALLOCATE = 'the allocate state machine';
 const SCALE_OUT = 'the scale-out state machine';
 const REPLACE = 'the replace state machine';
+const RESTORE_DATA = 'the restore-data state machine';
+const RECOVER = 'the recover state machine';
 const SCHEDULER = 'the release window scheduler';
-type Machine = typeof DEPLOY | typeof ROLLOUT | typeof ALLOCATE | typeof SCALE_OUT | typeof REPLACE;
-/** The workflows that take the environment's one lock, start rollout children and notify: all but the rollout child. */
-const LOCKING = [DEPLOY, ALLOCATE, SCALE_OUT, REPLACE] as const;
+type Machine = typeof DEPLOY | typeof ROLLOUT | typeof ALLOCATE | typeof SCALE_OUT | typeof REPLACE | typeof RESTORE_DATA | typeof RECOVER;
+/** The workflows that take the environment's one lock, start rollout children and notify: all but the rollout child and recover. */
+const LOCKING = [DEPLOY, ALLOCATE, SCALE_OUT, REPLACE, RESTORE_DATA] as const;
+/**
+ * Recover takes no lock and starts no rollout child: it starts allocate, restore-data and deploy as its parts, follows
+ * them (startExecution.sync:2: describe, stop, the EventBridge rule) and notifies.
+ */
+const STARTS_PARTS = [RECOVER] as const;
 
 /**
  * The only actions a FleetFlow function may hold on Resource "*": reads and X-Ray writes that
@@ -110,24 +121,38 @@ const STATE_MACHINE_UNSCOPABLE_ACTIONS = new Set([
   'xray:PutTraceSegments',
 ]);
 
-/** The only RDS actions granted anywhere: describe, snapshot (and tag the snapshot), create the environment's own instance when allocate finds it missing. */
+/**
+ * The only RDS actions granted anywhere: describe (instances, snapshots, the restorable window), snapshot (and tag the
+ * snapshot), create the environment's own instance when allocate finds it missing, restore into a new instance
+ * (restore-data: from a snapshot or to a point in time; tagged as it is created, its tags read back on a retry), and tag
+ * the instance a restore replaced.
+ */
 const RDS_ALLOWED = [
   'rds:AddTagsToResource',
   'rds:CreateDBInstance',
   'rds:CreateDBSnapshot',
+  'rds:DescribeDBInstanceAutomatedBackups',
   'rds:DescribeDBInstances',
   'rds:DescribeDBSnapshots',
+  'rds:ListTagsForResource',
   'rds:RestoreDBInstanceFromDBSnapshot',
+  'rds:RestoreDBInstanceToPointInTime',
 ];
-/** The database is never modified, restarted, stopped, deleted or restored by FleetFlow, nor its snapshots deleted. */
+/**
+ * The database is never modified, restarted, stopped, failed over, promoted or deleted by FleetFlow, nor its snapshots
+ * or automated backups deleted or shared, nor restored from anything but its own snapshots and backups.
+ */
 const RDS_FORBIDDEN = [
   'rds:ModifyDBInstance',
   'rds:RebootDBInstance',
   'rds:StopDBInstance',
   'rds:DeleteDBInstance',
-  'rds:RestoreDBInstanceToPointInTime',
+  'rds:FailoverDBCluster',
+  'rds:PromoteReadReplica',
   'rds:RestoreDBInstanceFromS3',
   'rds:DeleteDBSnapshot',
+  'rds:ModifyDBSnapshotAttribute',
+  'rds:DeleteDBInstanceAutomatedBackup',
 ];
 
 /** Every action that reads an SSM parameter or a secret value. */
@@ -147,8 +172,10 @@ const MACHINE_NAMES: Record<Machine, string> = {
   [ALLOCATE]: `fleetflow-${canonical.name}-allocate`,
   [SCALE_OUT]: `fleetflow-${canonical.name}-scale-out`,
   [REPLACE]: `fleetflow-${canonical.name}-replace`,
+  [RESTORE_DATA]: `fleetflow-${canonical.name}-restore-data`,
+  [RECOVER]: `fleetflow-${canonical.name}-recover`,
 };
-const MACHINES = [DEPLOY, ROLLOUT, ALLOCATE, SCALE_OUT, REPLACE] as const;
+const MACHINES = [DEPLOY, ROLLOUT, ALLOCATE, SCALE_OUT, REPLACE, RESTORE_DATA, RECOVER] as const;
 const isMachine = (name: string): name is Machine => (MACHINES as readonly string[]).includes(name);
 /** What the lock holder may be: an execution of any locking workflow of the environment. */
 const LOCK_HOLDER_ARNS = LOCKING.map((machine) => expectedArn('states', `execution:${MACHINE_NAMES[machine]}:*`)).sort();
@@ -169,13 +196,17 @@ const PREREQUISITE_DOCUMENT_ARNS = [...new Set(hostTiers.flatMap((t) => (t.prere
  * new hosts with AWS-RunShellScript (compute-access.ts), and only Set Up Hosts may send it.
  */
 const PROBE_DOCUMENT_ARN = expectedDocumentArn('AWS-RunShellScript');
-/** Every SSM document the environment names: installs, drain commands, health commands, migrations, prerequisites. */
+/** The data tier's restore: the check document (Validate Data) and the reconfigure document (Reconfigure Hosts). */
+const RESTORE = canonical.tiers.find((t) => t.role === 'data')!.database!.restore!;
+/** Every SSM document the environment names: installs, drain commands, health commands, migrations, prerequisites, the restore's check and reconfigure. */
 const NAMED_DOCUMENT_ARNS = new Set([
   ...INSTALL_DOCUMENT_ARNS,
   ...hostTiers.flatMap((t) => [t.traffic?.drain, t.traffic?.undrain]).flatMap((c) => (c ? [expectedDocumentArn(c.document)] : [])),
   ...HEALTH_DOCUMENT_ARNS,
   ...canonical.tiers.flatMap((t) => (t.database?.migration ? [expectedDocumentArn(t.database.migration.document)] : [])),
   ...PREREQUISITE_DOCUMENT_ARNS,
+  expectedDocumentArn(RESTORE.check.document),
+  expectedDocumentArn(RESTORE.reconfigure.document),
 ]);
 /** Each host tier's tag selector, e.g. { "fleetflow:environment": "canonical", "fleetflow:tier": "web" }. */
 const TIER_TAGS = hostTiers.map((t) => t.hosts!.tags);
@@ -189,10 +220,25 @@ const OUT_OF_TRAFFIC_TAG = 'fleetflow:out-of-traffic';
 const INSTALL_SENT_TAGS = ['fleetflow:installing', 'fleetflow:reinstalling'];
 /** Why a host was retired (by Retire Hosts, or by Terminate Launched cleaning up what a failed execution launched). */
 const RETIRED_TAGS = ['fleetflow:retired-by', 'fleetflow:retired-at', 'fleetflow:retired-reason'];
+/** The database a host was pointed to: sent (by Reconfigure Hosts), then recorded once it succeeded (by Check Reconfigured). */
+const DATABASE_SENT_TAG = 'fleetflow:database-sent';
+const DATABASE_TAG = 'fleetflow:database';
+/** The host tiers that use the database, which a restore repoints (environments/canonical.json: middle and web). */
+const REPOINTED_TIERS = hostTiers.filter((t) => RESTORE.tiers.includes(t.name));
 
 const databaseTier = canonical.tiers.find((t) => t.role === 'data')!;
 const DB_ARN = expectedArn('rds', `db:${databaseTier.database!.instanceIdentifier}`);
+/** The instances restore-data may create, and which may then be current: <identifier>-snap-*, <identifier>-pitr-*. */
+const RESTORED_DB_ARNS = ['snap', 'pitr'].map((kind) => expectedArn('rds', `db:${databaseTier.database!.instanceIdentifier}-${kind}-*`));
 const SNAPSHOT_ARN = expectedArn('rds', `snapshot:fleetflow-${canonical.name}-*`);
+/** RDS's automated snapshots of the instance (and of those restored from it): rds:<instance>-<time>. */
+const AUTOMATED_SNAPSHOT_ARN = expectedArn('rds', `snapshot:rds:${databaseTier.database!.instanceIdentifier}-*`);
+/** Manual snapshots people took of the database, named after it: <identifier>-<anything>. */
+const MANUAL_SNAPSHOT_ARN = expectedArn('rds', `snapshot:${databaseTier.database!.instanceIdentifier}-*`);
+/** The record of which instance is the environment's database (written by Record Database, read by the planners). */
+const DATABASE_RECORD_ARN = expectedArn('ssm', `parameter/fleetflow/${canonical.name}/database/current`);
+/** The connection parameter the hosts that use the database read (written by Write Connection). */
+const CONNECTION_ARN = expectedArn('ssm', `parameter${RESTORE.connectionParameter}`);
 const MIGRATION = databaseTier.database!.migration!;
 const RUNNER_TAGS = hostTiers.find((t) => t.name === MIGRATION.runnerTier)!.hosts!.tags;
 /** The components the environment's host tiers release: monitoring tiers their own, every other tier the application. */
@@ -221,7 +267,7 @@ const SECRET_NAME = /(secret|password|passwd|token|apikey|credential|privatekey)
 /** Every secret reference in the environment's SSM command parameters, e.g. /canonical/monitoring/collector-api-key. */
 const SECRET_REFERENCES = [
   ...hostTiers.flatMap((t) => [t.install, t.traffic?.drain, t.traffic?.undrain, t.health?.command, ...(t.prerequisites ?? [])]),
-  ...canonical.tiers.map((t) => t.database?.migration),
+  ...canonical.tiers.flatMap((t) => [t.database?.migration, t.database?.restore?.check, t.database?.restore?.reconfigure]),
 ]
   .flatMap((command) => Object.entries(command?.parameters ?? {}))
   .filter(([name]) => SECRET_NAME.test(name))
@@ -410,9 +456,15 @@ describe('FleetFlow IAM permissions', () => {
           ...(HEALTH_CHECKED_TIERS.length > 0 ? ['deploy/check-healthy.ts', 'deploy/check-capacity.ts'] : []),
           // New hosts: the tiers' prerequisites and the probe.
           'compute/set-up-hosts.ts',
+          // A restore: the check document against the restored instance; the reconfigure document to the hosts that use it.
+          'data/validate-data.ts',
+          'data/reconfigure-hosts.ts',
         ],
       ],
-      ['ssm:CancelCommand', ['deploy/check-drained.ts', 'deploy/check-install.ts', 'database/check-migration.ts', 'compute/check-set-up.ts']],
+      [
+        'ssm:CancelCommand',
+        ['deploy/check-drained.ts', 'deploy/check-install.ts', 'database/check-migration.ts', 'compute/check-set-up.ts', 'data/check-validation.ts', 'data/check-reconfigured.ts'],
+      ],
       [
         'ec2:CreateTags',
         [
@@ -424,10 +476,16 @@ describe('FleetFlow IAM permissions', () => {
           'compute/launch-surge-hosts.ts',
           'compute/retire-hosts.ts',
           'compute/terminate-launched.ts',
+          // The database a host is pointed to: sent, then recorded.
+          'data/reconfigure-hosts.ts',
+          'data/check-reconfigured.ts',
         ],
       ],
-      // The install record; the out-of-traffic marker; the retired record of hosts a surge's rollback brings back.
-      ['ec2:DeleteTags', ['deploy/check-install.ts', ...(TRAFFIC_TIERS.length > 0 ? ['deploy/return-to-traffic.ts'] : []), 'compute/start-hosts.ts']],
+      // The install record; the out-of-traffic marker; the retired record of hosts a surge's rollback brings back; the reconfigure sent, once recorded.
+      [
+        'ec2:DeleteTags',
+        ['deploy/check-install.ts', ...(TRAFFIC_TIERS.length > 0 ? ['deploy/return-to-traffic.ts'] : []), 'compute/start-hosts.ts', 'data/check-reconfigured.ts'],
+      ],
       // New hosts: a compute workflow's, a surge batch's.
       ['ec2:RunInstances', ['compute/launch-hosts.ts', 'compute/launch-surge-hosts.ts']],
       ['iam:PassRole', ['compute/launch-hosts.ts', 'compute/launch-surge-hosts.ts']],
@@ -438,24 +496,29 @@ describe('FleetFlow IAM permissions', () => {
       ['ec2:StartInstances', ['compute/start-hosts.ts', 'compute/check-started.ts']],
       ['rds:CreateDBSnapshot', ['database/create-snapshot.ts']],
       ['rds:CreateDBInstance', ['compute/create-database.ts']],
-      // The snapshot's tags; the new instance's tags, given with CreateDBInstance.
-      ['rds:AddTagsToResource', ['database/create-snapshot.ts', 'compute/create-database.ts']],
+      // A missing database restored from its newest snapshot (allocate); restore-data's new instance (data-iam.test.ts).
+      ['rds:RestoreDBInstanceFromDBSnapshot', ['compute/create-database.ts', 'data/restore-database.ts']],
+      ['rds:RestoreDBInstanceToPointInTime', ['data/restore-database.ts']],
+      // The snapshot's tags; the new instance's tags, given with CreateDBInstance or the restore; the replaced instance's record.
+      ['rds:AddTagsToResource', ['database/create-snapshot.ts', 'compute/create-database.ts', 'data/restore-database.ts', 'data/record-database.ts']],
       // RDS creates the master user secret it manages (ManageMasterUserPassword) with the caller's permissions.
       ['secretsmanager:CreateSecret', ['compute/create-database.ts']],
       ['secretsmanager:TagResource', ['compute/create-database.ts']],
-      ['ssm:PutParameter', ['deploy/record-release.ts']],
+      // The release record; the connection parameter; the current database record.
+      ['ssm:PutParameter', ['deploy/record-release.ts', 'data/write-connection.ts', 'data/record-database.ts']],
       ['dynamodb:PutItem', [...LOCKING]],
       ['dynamodb:DeleteItem', [...LOCKING]],
       ['sns:Publish', [DEPLOY]],
-      ['events:PutEvents', [...LOCKING]],
-      ['states:DescribeExecution', [...LOCKING]],
+      ['events:PutEvents', [...LOCKING, ...STARTS_PARTS]],
+      // The lock holder (locking workflows); the children each follows (all of them).
+      ['states:DescribeExecution', [...LOCKING, ...STARTS_PARTS]],
       ['states:ListExecutions', [...LOCKING]],
-      // The release window starts a release; every locking workflow starts its rollout children, and may stop them.
-      ['states:StartExecution', [...LOCKING, SCHEDULER]],
-      ['states:StopExecution', [...LOCKING]],
+      // The release window starts a release; every locking workflow starts its rollout children, and may stop them; recover its parts.
+      ['states:StartExecution', [...LOCKING, ...STARTS_PARTS, SCHEDULER]],
+      ['states:StopExecution', [...LOCKING, ...STARTS_PARTS]],
       // startExecution.sync:2 follows its children through a rule Step Functions manages in the account.
-      ['events:PutRule', [...LOCKING]],
-      ['events:PutTargets', [...LOCKING]],
+      ['events:PutRule', [...LOCKING, ...STARTS_PARTS]],
+      ['events:PutTargets', [...LOCKING, ...STARTS_PARTS]],
       ['lambda:InvokeFunction', [...MACHINES]],
     ];
 
@@ -475,17 +538,19 @@ describe('FleetFlow IAM permissions', () => {
       expect(allowing(statements, action).map(describeStatement)).toEqual([]);
     });
 
-    it(`scopes rds:CreateDBSnapshot to the ${databaseTier.database!.instanceIdentifier} instance and snapshots named fleetflow-${canonical.name}-*`, () => {
+    // After a restore-data the environment's database is the restored instance (<identifier>-snap-* or -pitr-*): a release snapshots that one.
+    it(`scopes rds:CreateDBSnapshot to the ${databaseTier.database!.instanceIdentifier} instance (or one restored from it) and snapshots named fleetflow-${canonical.name}-*`, () => {
       const grants = allowing(statements, 'rds:CreateDBSnapshot');
 
       expect(grants.length).toBeGreaterThan(0);
-      for (const statement of grants) expect([...statement.Resource].sort(), describeStatement(statement)).toEqual([DB_ARN, SNAPSHOT_ARN].sort());
+      for (const statement of grants) expect([...statement.Resource].sort(), describeStatement(statement)).toEqual([DB_ARN, ...RESTORED_DB_ARNS, SNAPSHOT_ARN].sort());
     });
 
-    // Create Snapshot tags the snapshot it creates; Create Database tags the instance it creates, in the same call
-    // (CreateDBInstance with Tags needs rds:AddTagsToResource on the new instance). Nothing else of RDS is ever tagged:
+    // Create Snapshot tags the snapshot it creates; Create Database and Restore Database tag the instance they create, in the
+    // same call (CreateDBInstance or a restore with Tags needs rds:AddTagsToResource on the new instance); Record Database
+    // tags the instance a restore replaced (the defined one, or an earlier restore's). Nothing else of RDS is ever tagged:
     // not an option group, parameter group, subnet group or DB security group.
-    it("tags only the environment's snapshots (Create Snapshot) and its own database instance as Create Database creates it", () => {
+    it("tags only the environment's snapshots (Create Snapshot), its own database instance as it is created or restored, and the one a restore replaced", () => {
       const tagged = (handler: string) =>
         allowing(roleStatements(synth.json, roleOf(handler)), 'rds:AddTagsToResource')
           .flatMap((s) => s.Resource)
@@ -493,22 +558,34 @@ describe('FleetFlow IAM permissions', () => {
 
       expect(tagged('database/create-snapshot.ts')).toEqual([SNAPSHOT_ARN]);
       expect(tagged('compute/create-database.ts')).toEqual([DB_ARN]);
+      expect(tagged('data/restore-database.ts')).toEqual([...RESTORED_DB_ARNS].sort());
+      expect(tagged('data/record-database.ts')).toEqual([DB_ARN, ...RESTORED_DB_ARNS].sort());
     });
 
-    it("describes only the environment's database and its snapshots (FleetFlow's, and the instance's automated ones)", () => {
-      const automated = SNAPSHOT_ARN.replace(/snapshot:fleetflow-canonical-\*$/, 'snapshot:rds:canonical-db-*');
+    it("describes only the environment's database (and the instances restored from it) and its snapshots (FleetFlow's, the instances' automated ones, manual ones named after it)", () => {
       for (const action of ['rds:DescribeDBInstances', 'rds:DescribeDBSnapshots']) {
         const resources = allowing(statements, action).flatMap((s) => s.Resource);
         expect(resources.length, action).toBeGreaterThan(0);
-        expect(resources.filter((r) => r !== DB_ARN && r !== SNAPSHOT_ARN && r !== automated), action).toEqual([]);
+        const allowed = new Set([DB_ARN, ...RESTORED_DB_ARNS, SNAPSHOT_ARN, AUTOMATED_SNAPSHOT_ARN, MANUAL_SNAPSHOT_ARN]);
+        expect([...new Set(resources.filter((r) => !allowed.has(r)))], action).toEqual([]);
       }
+      // The restorable window (a point-in-time restore): RDS authorizes it on the instance and on its automated backup, whose ID it generates.
+      // Plan Recover reads it too, so that a recovery whose point in time cannot be restored launches nothing.
+      expect(namesOf(rolesAllowing(synth.json, 'rds:DescribeDBInstanceAutomatedBackups'))).toEqual(['data/plan-recover.ts', 'data/plan-restore-data.ts']);
+      expect([...new Set(allowing(statements, 'rds:DescribeDBInstanceAutomatedBackups').flatMap((s) => s.Resource))].sort()).toEqual(
+        [DB_ARN, ...RESTORED_DB_ARNS, expectedArn('rds', 'auto-backup:*')].sort(),
+      );
     });
 
-    it('restores a snapshot only as the missing database of allocate: Create Database alone, onto the environment\'s instance identifier', () => {
-      const restoring = allowing(statements, 'rds:RestoreDBInstanceFromDBSnapshot');
-      expect(restoring.map(describeStatement).every((d) => d.startsWith('CreateDatabaseRole'))).toBe(true);
-      const dbs = restoring.flatMap((s) => s.Resource).filter((r) => /:rds:[^:]*:[^:]*:db:/.test(r));
+    it("restores only as the missing database of allocate (Create Database, onto the environment's instance identifier) and into restore-data's new instance (Restore Database)", () => {
+      const restoring = [...allowing(statements, 'rds:RestoreDBInstanceFromDBSnapshot'), ...allowing(statements, 'rds:RestoreDBInstanceToPointInTime')];
+      expect(namesOf([...new Set(restoring.flatMap((s) => rolesOfPolicy(s.source)))])).toEqual(['compute/create-database.ts', 'data/restore-database.ts']);
+      const dbs = allowing(roleStatements(synth.json, roleOf('compute/create-database.ts')), 'rds:RestoreDBInstanceFromDBSnapshot')
+        .flatMap((s) => s.Resource)
+        .filter((r) => /:rds:[^:]*:[^:]*:db:/.test(r));
       expect(dbs).toEqual([DB_ARN]);
+      expect(allowing(roleStatements(synth.json, roleOf('compute/create-database.ts')), 'rds:RestoreDBInstanceToPointInTime')).toEqual([]);
+      // Restore Database's resources, source and target, are checked in data-iam.test.ts.
     });
   });
 
@@ -517,30 +594,46 @@ describe('FleetFlow IAM permissions', () => {
       expect(COMPONENTS).toEqual(['application', 'monitoring']);
     });
 
-    it(`lets only Record Release write parameters, and only parameter/fleetflow/${canonical.name}/<component>/current and .../previous`, () => {
+    it(`lets only Record Release write the release record (parameter/fleetflow/${canonical.name}/<component>/current and .../previous), Write Connection the connection parameter, Record Database the database record`, () => {
+      const writers: Record<string, string[]> = {
+        'deploy/record-release.ts': recordArns('current', 'previous'),
+        'data/write-connection.ts': [CONNECTION_ARN],
+        'data/record-database.ts': [DATABASE_RECORD_ARN],
+      };
       const resources = allowing(statements, 'ssm:PutParameter').flatMap((s) => s.Resource);
 
-      expect(namesOf(rolesAllowing(synth.json, 'ssm:PutParameter'))).toEqual(['deploy/record-release.ts']);
-      expect([...resources].sort()).toEqual(recordArns('current', 'previous'));
-      expect(resources.filter((r) => r.includes('*') || r.includes('?')), 'wildcards in the release record grant').toEqual([]);
+      expect(namesOf(rolesAllowing(synth.json, 'ssm:PutParameter'))).toEqual(Object.keys(writers).sort());
+      for (const [handler, arns] of Object.entries(writers)) {
+        const written = allowing(roleStatements(synth.json, roleOf(handler)), 'ssm:PutParameter').flatMap((s) => s.Resource);
+        expect([...written].sort(), handler).toEqual([...arns].sort());
+      }
+      expect(resources.filter((r) => r.includes('*') || r.includes('?')), 'wildcards in the parameter grants').toEqual([]);
     });
 
-    it(`lets only the planners read parameters (ssm:GetParameter): Plan Release parameter/fleetflow/${canonical.name}/<component>/current and .../next, the compute planners .../current`, () => {
+    it(`lets only the planners read parameters (ssm:GetParameter): Plan Release parameter/fleetflow/${canonical.name}/<component>/current and .../next, the compute planners .../current, and each what it reads of the database record and connection parameter`, () => {
+      const applicationCurrent = expectedArn('ssm', `parameter/fleetflow/${canonical.name}/application/current`);
       const readers: Record<string, string[]> = {
-        'deploy/plan-release.ts': recordArns('current', 'next'),
-        // The release new hosts get: the recorded one.
-        'compute/plan-allocation.ts': recordArns('current'),
+        // The release records; which instance is the database (after a restore-data, the restored one).
+        'deploy/plan-release.ts': [...recordArns('current', 'next'), DATABASE_RECORD_ARN].sort(),
+        // The release new hosts get: the recorded one; Plan Allocation also which instance is the database.
+        'compute/plan-allocation.ts': [...recordArns('current'), DATABASE_RECORD_ARN].sort(),
         'compute/plan-scale-out.ts': recordArns('current'),
         'compute/plan-replacement.ts': recordArns('current'),
+        // Which instance is the database, and the endpoint the hosts use now (what a repoint back writes back).
+        'data/plan-restore-data.ts': [DATABASE_RECORD_ARN, CONNECTION_ARN].sort(),
+        // The release to put back, and which instance is the database (whose snapshots it looks for).
+        'data/plan-recover.ts': [applicationCurrent, DATABASE_RECORD_ARN].sort(),
       };
       const resources = allowing(statements, 'ssm:GetParameter').flatMap((s) => s.Resource);
 
       expect(namesOf(rolesAllowing(synth.json, 'ssm:GetParameter'))).toEqual(Object.keys(readers).sort());
-      for (const [handler, arns] of Object.entries(readers)) {
-        const read = allowing(roleStatements(synth.json, roleOf(handler)), 'ssm:GetParameter').flatMap((s) => s.Resource);
-        expect([...read].sort(), handler).toEqual(arns);
-      }
-      expect(resources.filter((r) => r.includes('*') || r.includes('?')), 'wildcards in the release record grant').toEqual([]);
+      // All readers at once, so that the diff shows every one that reads more (or less) than it needs.
+      const read = (handler: string) =>
+        allowing(roleStatements(synth.json, roleOf(handler)), 'ssm:GetParameter')
+          .flatMap((s) => s.Resource)
+          .sort();
+      expect(Object.fromEntries(Object.keys(readers).map((handler) => [handler, read(handler)]))).toEqual(readers);
+      expect(resources.filter((r) => r.includes('*') || r.includes('?')), 'wildcards in the parameter read grants').toEqual([]);
     });
 
     it('lets no role write the queued release (.../next), which only a pipeline sets', () => {
@@ -591,14 +684,14 @@ describe('FleetFlow IAM permissions', () => {
       invokedModules = new Map(MACHINES.map((machine) => [machine, modulesOf(MACHINE_NAMES[machine])]));
     });
 
-    it('are the deploy, allocate, scale-out, replace and rollout workflows of the environment, each with its own role', () => {
+    it('are the deploy, allocate, scale-out, replace, restore-data, recover and rollout workflows of the environment, each with its own role', () => {
       const roles = MACHINES.map((machine) => machineRoleId(machine));
 
       expect([...stateMachines(synth.json).keys()].sort()).toEqual(Object.values(MACHINE_NAMES).sort());
       expect(new Set(roles).size).toBe(MACHINES.length);
     });
 
-    it('may PutItem, GetItem and DeleteItem on the lock table, from the locking state machines only (deploy, allocate, scale-out, replace)', () => {
+    it('may PutItem, GetItem and DeleteItem on the lock table, from the locking state machines only (deploy, allocate, scale-out, replace, restore-data)', () => {
       const lockArn = expectedArn('dynamodb', `table/\${${resourceOfType(synth.json, 'AWS::DynamoDB::Table', 'LockTable')}}`);
       const onLock = statements.filter((s) => s.Action.some((a) => a.toLowerCase().startsWith('dynamodb:')) && s.Resource.some((r) => r.includes('LockTable')));
 
@@ -612,14 +705,14 @@ describe('FleetFlow IAM permissions', () => {
       }
     });
 
-    it('writes the plan table only from the planners (and Store New Hosts) and reads it only to plan a rollback or load a batch', () => {
+    it('writes the plan table only from the planners (Plan Repoint Back and Store New Hosts among them) and reads it only to plan a rollback or load a batch', () => {
       const planArn = `\${${resourceOfType(synth.json, 'AWS::DynamoDB::Table', 'PlanTable')}.Arn}`;
       const dynamo = statements.filter((s) => s.Action.some((a) => a.toLowerCase().startsWith('dynamodb:')));
       const onPlan = dynamo.filter((s) => !s.Resource.some((r) => r.includes('LockTable')));
 
       for (const statement of onPlan) expect(statement.Resource, describeStatement(statement)).toEqual([planArn]);
       expect(namesOf(rolesAllowing(synth.json, 'dynamodb:BatchWriteItem')).sort()).toEqual(
-        ['deploy/plan-release.ts', 'deploy/plan-rollback.ts', 'compute/plan-replacement.ts', 'compute/store-new-hosts.ts'].sort(),
+        ['deploy/plan-release.ts', 'deploy/plan-rollback.ts', 'compute/plan-replacement.ts', 'compute/store-new-hosts.ts', 'data/plan-restore-data.ts', 'data/plan-repoint-back.ts'].sort(),
       );
       expect(namesOf(rolesAllowing(synth.json, 'dynamodb:BatchGetItem'))).toEqual(['deploy/plan-rollback.ts']);
       // Reading the lock (the state machines) is checked above.
@@ -637,11 +730,11 @@ describe('FleetFlow IAM permissions', () => {
     };
 
     it.each(LOCKING)(
-      `%s may describe only executions of the environment's four locking workflows (the lock holder) and of its rollout children, never "*"`,
+      `%s may describe only executions of the environment's five locking workflows (the lock holder) and of its rollout children, never "*"`,
       (machine) => {
         const own = roleStatements(synth.json, machineRoleId(machine));
 
-        expect(LOCK_HOLDER_ARNS).toHaveLength(4);
+        expect(LOCK_HOLDER_ARNS).toHaveLength(5);
         expect(
           allowing(own, 'states:DescribeExecution')
             .flatMap((s) => s.Resource)
@@ -652,9 +745,10 @@ describe('FleetFlow IAM permissions', () => {
       },
     );
 
+    // Recover's own executions (its parts: allocate, restore-data, deploy) are checked in data-iam.test.ts.
     it('lets no other role describe or stop executions', () => {
-      expect(namesOf(rolesAllowing(synth.json, 'states:DescribeExecution'))).toEqual([...LOCKING].sort());
-      expect(namesOf(rolesAllowing(synth.json, 'states:StopExecution'))).toEqual([...LOCKING].sort());
+      expect(namesOf(rolesAllowing(synth.json, 'states:DescribeExecution'))).toEqual([...LOCKING, ...STARTS_PARTS].sort());
+      expect(namesOf(rolesAllowing(synth.json, 'states:StopExecution'))).toEqual([...LOCKING, ...STARTS_PARTS].sort());
     });
 
     it.each(LOCKING)('%s may list the executions of its own state machine only (is another one running, before a malformed lock is taken over)', (machine) => {
@@ -664,11 +758,14 @@ describe('FleetFlow IAM permissions', () => {
       expect(namesOf(rolesAllowing(synth.json, 'states:ListExecutions'))).toEqual([...LOCKING].sort());
     });
 
-    it('starts only the rollout state machine from a workflow, and only the deploy state machine from a release window', () => {
+    it('starts only the rollout state machine from a locking workflow, only allocate, restore-data and deploy from recover, and only the deploy state machine from a release window', () => {
       const startable = (roleId: string) => allowing(roleStatements(synth.json, roleId), 'states:StartExecution').flatMap((s) => s.Resource);
       const schedulerRoles = rolesAllowing(synth.json, 'states:StartExecution').filter(assumedByScheduler);
 
       for (const machine of LOCKING) expect(startable(machineRoleId(machine)), machine).toEqual([`\${${stateMachineId(synth.json, MACHINE_NAMES[ROLLOUT])}}`]);
+      expect([...startable(machineRoleId(RECOVER))].sort()).toEqual(
+        ([ALLOCATE, RESTORE_DATA, DEPLOY] as Machine[]).map((machine) => `\${${stateMachineId(synth.json, MACHINE_NAMES[machine])}}`).sort(),
+      );
       expect(startable(machineRoleId(ROLLOUT))).toEqual([]);
       expect(schedulerRoles.length).toBeGreaterThan(0);
       for (const roleId of schedulerRoles) expect(startable(roleId), roleId).toEqual([`\${${stateMachineId(synth.json, MACHINE_NAMES[DEPLOY])}}`]);
@@ -689,7 +786,7 @@ describe('FleetFlow IAM permissions', () => {
 
       expect(allowing(statements, 'sns:Publish').flatMap((s) => s.Resource)).toEqual([`\${${topicId}}`]);
       const putEvents = allowing(statements, 'events:PutEvents');
-      expect(putEvents).toHaveLength(LOCKING.length);
+      expect(putEvents).toHaveLength(LOCKING.length + STARTS_PARTS.length);
       for (const statement of putEvents) expect(statement.Resource, describeStatement(statement)).toEqual([expectedArn('events', 'event-bus/default')]);
     });
 
@@ -793,14 +890,22 @@ describe('FleetFlow IAM permissions', () => {
       expect(grants[0]!.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances' } });
     });
 
+    it(`lets only Reconfigure Hosts record the database a host is sent to (${DATABASE_SENT_TAG}) and only Check Reconfigured the one it uses (${DATABASE_TAG}) and remove the sent record, only on hosts of the tiers that use the database`, () => {
+      expect(REPOINTED_TIERS.map((t) => t.name).sort()).toEqual(['middle', 'web']);
+      tagGrants('ec2:CreateTags', 'data/reconfigure-hosts.ts', REPOINTED_TIERS, [DATABASE_SENT_TAG]);
+      tagGrants('ec2:CreateTags', 'data/check-reconfigured.ts', REPOINTED_TIERS, [DATABASE_TAG]);
+      tagGrants('ec2:DeleteTags', 'data/check-reconfigured.ts', REPOINTED_TIERS, [DATABASE_SENT_TAG]);
+      expect(allowing(roleStatements(synth.json, roleOf('data/reconfigure-hosts.ts')), 'ec2:DeleteTags')).toEqual([]);
+    });
+
     it('grants no other tag writes: every ec2:CreateTags and ec2:DeleteTags statement is one of those', () => {
       const writes = (action: string) => allowing(statements, action).length;
 
       // Check Install and Install Release per tier, Take Out Of Traffic per traffic tier, Retire Hosts and Terminate Launched per tier,
-      // Launch Hosts and Launch Surge Hosts once each.
-      expect(writes('ec2:CreateTags')).toBe(4 * hostTiers.length + TRAFFIC_TIERS.length + 2);
-      // Check Install and Start Hosts per tier, Return To Traffic per traffic tier.
-      expect(writes('ec2:DeleteTags')).toBe(2 * hostTiers.length + TRAFFIC_TIERS.length);
+      // Launch Hosts and Launch Surge Hosts once each, Reconfigure Hosts and Check Reconfigured per tier that uses the database.
+      expect(writes('ec2:CreateTags')).toBe(4 * hostTiers.length + TRAFFIC_TIERS.length + 2 + 2 * REPOINTED_TIERS.length);
+      // Check Install and Start Hosts per tier, Return To Traffic per traffic tier, Check Reconfigured per tier that uses the database.
+      expect(writes('ec2:DeleteTags')).toBe(2 * hostTiers.length + TRAFFIC_TIERS.length + REPOINTED_TIERS.length);
     });
   });
 

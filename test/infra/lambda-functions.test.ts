@@ -6,7 +6,8 @@ import { lambdaFunctions, synthesizeCanonical, type SynthesizedCanonical } from 
 /**
  * One function per kind of workflow task: the rolling release, the database step, validation, rollback and record;
  * the compute workflows' (allocate, scale out, replace): plans, launch, readiness, setup, retirement, cleanup, database
- * creation; and a surge release's.
+ * creation; a surge release's; and the data workflows' (restore-data, recover): plans, the restore, its check, the
+ * connection parameter, the repoint (and back), the database record, the recovery report.
  */
 const TASK_HANDLERS = [
   'deploy/plan-release.ts',
@@ -49,6 +50,21 @@ const TASK_HANDLERS = [
   'compute/start-hosts.ts',
   'compute/check-started.ts',
   'compute/terminate-surged.ts',
+  // Restore data: the plan, the new instance and its check, the connection parameter, each batch's reconfigure (rollout modes
+  // repoint and repoint-back), the repoint back's plan, the current database's record.
+  'data/plan-restore-data.ts',
+  'data/restore-database.ts',
+  'data/check-restore.ts',
+  'data/validate-data.ts',
+  'data/check-validation.ts',
+  'data/write-connection.ts',
+  'data/reconfigure-hosts.ts',
+  'data/check-reconfigured.ts',
+  'data/plan-repoint-back.ts',
+  'data/record-database.ts',
+  // Disaster recovery: what it needs before it starts, and the recovery point and time once done.
+  'data/plan-recover.ts',
+  'data/report-recovery.ts',
 ];
 
 /** Oldest Node.js Lambda runtime we accept: 24 is the current LTS runtime. */
@@ -67,7 +83,7 @@ describe('FleetFlow Lambda functions', () => {
     const handlers = lambdaFunctions(synth.json).map((f) => f.handler);
 
     // Assess
-    expect(TASK_HANDLERS).toHaveLength(39);
+    expect(TASK_HANDLERS).toHaveLength(51);
     expect([...handlers].sort()).toEqual([...TASK_HANDLERS].sort());
     synth.template.resourceCountIs('AWS::Lambda::Function', TASK_HANDLERS.length);
     expect(new Set(handlers).size).toBe(handlers.length);

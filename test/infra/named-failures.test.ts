@@ -1,6 +1,6 @@
 /**
  * Every failure named (issue 7, class 3): an execution of any workflow of the stack (deploy,
- * allocate, scale-out, replace, and their rollout child) ends SUCCEEDED, or
+ * allocate, scale-out, replace, restore-data, recover, and their rollout child) ends SUCCEEDED, or
  * FAILED with one of FleetFlow's error names, never with a raw SDK or runtime name
  * (TypeError, Lambda.Unknown, States.Timeout, ThrottlingException, ...).
  *
@@ -27,10 +27,14 @@ const ROLLOUT = `fleetflow-${canonical.name}-rollout`;
 const ALLOCATE = `fleetflow-${canonical.name}-allocate`;
 const SCALE_OUT = `fleetflow-${canonical.name}-scale-out`;
 const REPLACE = `fleetflow-${canonical.name}-replace`;
+const RESTORE_DATA = `fleetflow-${canonical.name}-restore-data`;
+const RECOVER = `fleetflow-${canonical.name}-recover`;
 /** The compute workflows: each provisions tiers (and replace retires hosts) through the rollout child. */
 const COMPUTE = [ALLOCATE, SCALE_OUT, REPLACE];
+/** The data workflows: restore-data repoints hosts through the rollout child; recover runs allocate, restore-data and deploy as its parts. */
+const DATA = [RESTORE_DATA, RECOVER];
 /** Every state machine of the stack: each is walked, path by path, to every Fail state. */
-const MACHINES = [DEPLOY, ROLLOUT, ...COMPUTE];
+const MACHINES = [DEPLOY, ROLLOUT, ...COMPUTE, ...DATA];
 
 /** The names the workflows themselves give failures (Pass states and the approval's rejection). */
 const WORKFLOW_NAMES = ['ApprovalRejectedError', 'ApprovalTimeoutError', 'EnvironmentLockedError', 'LockCorruptError', 'ReleaseNotRecordedError', 'UnexpectedTaskError'];
@@ -269,7 +273,7 @@ describe('every failure named', () => {
     }
   });
 
-  it('walks every state machine of the stack: deploy, allocate, scale-out, replace and the rollout child', () => {
+  it('walks every state machine of the stack: deploy, allocate, scale-out, replace, restore-data, recover and the rollout child', () => {
     expect([...machines.keys()].sort()).toEqual([...MACHINES].sort());
   });
 
@@ -301,6 +305,13 @@ describe('every failure named', () => {
         `${REPLACE}: Retire Roll Tiers`,
         `${REPLACE}: Retire Lost`,
         `${REPLACE}: Retire Lost Roll Segments`,
+        `${RESTORE_DATA}: Run Restore`,
+        `${RESTORE_DATA}: Repoint`,
+        `${RESTORE_DATA}: Repoint Roll Tiers`,
+        `${RESTORE_DATA}: Repoint Roll Segments`,
+        `${RESTORE_DATA}: Repoint Back`,
+        `${RESTORE_DATA}: Repoint Back Roll Tiers`,
+        `${RESTORE_DATA}: Repoint Back Roll Segments`,
       ]),
     );
     // Every task inside a Map iteration or a Parallel branch catches its own errors: the cause then names the state that failed, not the stage around it.
@@ -400,6 +411,9 @@ describe('every failure named', () => {
         'Surge Check Returned Hosts': 'Surge Retire Failed',
         'Terminate Surge Hosts': 'Surge Batch Failed',
         'Check Surge Termination': 'Surge Batch Failed',
+        // Pointing a batch back to the old database failed: it returns to traffic, then the segment fails with that error.
+        'Return Batch After Failed Repoint Back': 'Repoint Back Failed',
+        'Check Batch Back': 'Repoint Back Failed',
       };
       if (name in keepsTheError) {
         const fail = keepsTheError[name]!;
@@ -444,12 +458,29 @@ describe('every failure named', () => {
       [ALLOCATE, 'Plan Allocate'],
       [SCALE_OUT, 'Plan Scale Out'],
       [REPLACE, 'Plan Replace'],
+      [RESTORE_DATA, 'Plan Restore Data'],
+      [RESTORE_DATA, 'Restore Database'],
+      [RESTORE_DATA, 'Record Database'],
+      [RESTORE_DATA, 'Plan Repoint Back'],
+      [RECOVER, 'Plan Recover'],
+      [RECOVER, 'Report Recovery'],
     ] as const) {
       const retriers = (state(m, name).state.Retry as Retrier[]) ?? [];
       expect(retriers.some((r) => r.ErrorEquals.includes('States.ALL') && (r.MaxAttempts ?? 3) >= 1), `${name} is not retried on unexpected errors`).toBe(true);
     }
     // Tasks that must not run twice are not retried on unexpected errors (they are caught and named).
-    for (const name of ['Install Release', 'Take Batch Out', 'Return Batch To Traffic', 'Install On New Hosts', 'Put New Hosts In Service', 'Set Up Hosts', 'Take Retiring Hosts Out']) {
+    for (const name of [
+      'Install Release',
+      'Take Batch Out',
+      'Return Batch To Traffic',
+      'Install On New Hosts',
+      'Put New Hosts In Service',
+      'Set Up Hosts',
+      'Take Retiring Hosts Out',
+      'Take Repoint Batch Out',
+      'Reconfigure Repoint Batch',
+      'Return Repoint Batch',
+    ]) {
       expect(((state(ROLLOUT, name).state.Retry as Retrier[]) ?? []).some((r) => r.ErrorEquals.includes('States.ALL')), name).toBe(false);
     }
   });

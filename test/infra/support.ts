@@ -40,6 +40,8 @@ export interface CanonicalEnvironment {
       migration?: SsmCommand & { runnerTier?: string };
       /** How allocate creates the instance when it is missing. */
       create?: { subnetGroup: string; securityGroups: string[]; parameterGroup?: string; [key: string]: unknown };
+      /** How restore-data restores the data into a new instance and repoints the tiers that use it. */
+      restore?: { connectionParameter: string; tiers: string[]; check: SsmCommand; reconfigure: SsmCommand; [key: string]: unknown };
       [key: string]: unknown;
     };
     batch?: { maxUnavailable: number | string; minHealthyPercent: number };

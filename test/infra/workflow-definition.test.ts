@@ -10,7 +10,11 @@
  * its batches one at a time, each by the pipeline of the segment's mode: a release (or
  * revert) batch with a rollback behind every failure; a batch of new hosts (provision) that
  * fails, named, for its parent to terminate them; a batch of retiring hosts (retire) that
- * goes back into traffic if it fails once it left.
+ * goes back into traffic if it fails once it left; a batch of hosts pointed to another database
+ * (repoint, and its undoing, repoint-back). The data workflows: restore-data
+ * (fleetflow-<env>-restore-data) takes the same lock and repoints through the same child;
+ * recover (fleetflow-<env>-recover) takes none and runs allocate, restore-data and deploy as
+ * its parts, one after the other.
  */
 import aslValidator from 'asl-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,11 +58,13 @@ const ROLLOUT = `fleetflow-${canonical.name}-rollout`;
 const ALLOCATE = `fleetflow-${canonical.name}-allocate`;
 const SCALE_OUT = `fleetflow-${canonical.name}-scale-out`;
 const REPLACE = `fleetflow-${canonical.name}-replace`;
+const RESTORE_DATA = `fleetflow-${canonical.name}-restore-data`;
+const RECOVER = `fleetflow-${canonical.name}-recover`;
 /** The compute workflows: allocate, scale out, replace. */
 const COMPUTE = [ALLOCATE, SCALE_OUT, REPLACE];
-/** The workflows that take the environment's one lock: every workflow a person (or a schedule) starts. */
-const LOCKING = [DEPLOY, ...COMPUTE];
-const MACHINES = [DEPLOY, ROLLOUT, ...COMPUTE];
+/** The workflows that take the environment's one lock: every workflow a person (or a schedule) starts but recover, whose parts take it. */
+const LOCKING = [DEPLOY, ...COMPUTE, RESTORE_DATA];
+const MACHINES = [DEPLOY, ROLLOUT, ...COMPUTE, RESTORE_DATA, RECOVER];
 
 /** Each locking workflow's planner: the one Lambda task it runs before it takes the lock. */
 const PLANNERS: Record<string, { task: string; module: string }> = {
@@ -66,6 +72,7 @@ const PLANNERS: Record<string, { task: string; module: string }> = {
   [ALLOCATE]: { task: 'Plan Allocate', module: 'compute/plan-allocation.ts' },
   [SCALE_OUT]: { task: 'Plan Scale Out', module: 'compute/plan-scale-out.ts' },
   [REPLACE]: { task: 'Plan Replace', module: 'compute/plan-replacement.ts' },
+  [RESTORE_DATA]: { task: 'Plan Restore Data', module: 'data/plan-restore-data.ts' },
 };
 
 const START_CHILD = 'arn:aws:states:::states:startExecution.sync:2';
@@ -94,20 +101,35 @@ const DEPLOY_INTEGRATIONS: Record<string, string> = {
   'Roll Out Segment': START_CHILD,
   'Revert Roll Out Segment': START_CHILD,
 };
-/** The child executions each workflow starts (every one of the rollout workflow), by Task state name. */
+/** The child executions of the rollout workflow each workflow starts, by Task state name. */
 const CHILD_STARTS: Record<string, string[]> = {
   [DEPLOY]: ['Roll Out Segment', 'Revert Roll Out Segment'],
   [ALLOCATE]: ['Provision Roll Out Segment'],
   [SCALE_OUT]: ['Provision Roll Out Segment'],
   [REPLACE]: ['Provision Roll Out Segment', 'Retire Roll Out Segment', 'Retire Lost Roll Out Segment'],
+  [RESTORE_DATA]: ['Repoint Roll Out Segment', 'Repoint Back Roll Out Segment'],
+  [RECOVER]: [],
   [ROLLOUT]: [],
 };
+/** Recover's parts: an execution of another workflow of the environment each, in this order, by Task state name. */
+const RECOVER_PARTS: Array<[string, string]> = [
+  ['Allocate Environment', ALLOCATE],
+  ['Restore Environment Data', RESTORE_DATA],
+  ['Release Recorded Release', DEPLOY],
+];
 const computeIntegrations = (m: string) => ({ ...LOCK_INTEGRATIONS, ...Object.fromEntries(CHILD_STARTS[m]!.map((name) => [name, START_CHILD])) });
-/** The direct integrations of each state machine. The rollout workflow only calls FleetFlow functions. */
+/** The direct integrations of each state machine. The rollout workflow only calls FleetFlow functions; recover takes no lock. */
 const EXPECTED_INTEGRATIONS: Record<string, Record<string, string>> = {
   [DEPLOY]: DEPLOY_INTEGRATIONS,
   [ROLLOUT]: {},
-  ...Object.fromEntries(COMPUTE.map((m) => [m, computeIntegrations(m)])),
+  ...Object.fromEntries([...COMPUTE, RESTORE_DATA].map((m) => [m, computeIntegrations(m)])),
+  [RECOVER]: {
+    'Notify Started': PUT_EVENTS,
+    'Notify Succeeded': PUT_EVENTS,
+    'Notify Failed': PUT_EVENTS,
+    'Notify Refused': PUT_EVENTS,
+    ...Object.fromEntries(RECOVER_PARTS.map(([name]) => [name, START_CHILD])),
+  },
 };
 /** Each Roll Segments Map (one tier's segments, one child at a time), by the state machine and prefix that name it. */
 const SEGMENT_ROLLS: Array<[string, string]> = [
@@ -116,13 +138,15 @@ const SEGMENT_ROLLS: Array<[string, string]> = [
   ...COMPUTE.map((m) => [m, 'Provision '] as [string, string]),
   [REPLACE, 'Retire '],
   [REPLACE, 'Retire Lost '],
+  [RESTORE_DATA, 'Repoint '],
+  [RESTORE_DATA, 'Repoint Back '],
 ];
 
 /** The prefixes of the two Roll Tiers of the deploy workflow: '' for the release, 'Revert ' for the whole-release revert. */
 const ROLLS = ['', 'Revert '];
 
 /** The rollout workflow's batch pipelines. */
-const PIPELINES = ['release', 'provision', 'retire', 'restore', 'surge'] as const;
+const PIPELINES = ['release', 'provision', 'retire', 'restore', 'surge', 'repoint', 'repoint-back'] as const;
 type Pipeline = (typeof PIPELINES)[number];
 
 /** A Standard workflow's execution may not run longer than a year. */
@@ -311,7 +335,7 @@ describe('FleetFlow workflow definitions', () => {
   });
   afterAll(() => synth?.cleanup());
 
-  it('are the deploy workflow, the allocate, scale-out and replace workflows, and the rollout workflow they start', () => {
+  it('are the deploy workflow, the allocate, scale-out and replace workflows, the restore-data and recover workflows, and the rollout workflow they start', () => {
     expect([...machines.keys()].sort()).toEqual([...MACHINES].sort());
   });
 
@@ -350,18 +374,21 @@ describe('FleetFlow workflow definitions', () => {
     expect([...handlers].filter((handler) => !invoked.has(handler)).sort(), 'functions no task invokes').toEqual([]);
   });
 
-  it('starts every child of every workflow from the rollout workflow, and waits for it (startExecution.sync:2)', () => {
+  it("starts every child of every workflow but recover from the rollout workflow, recover's parts from allocate, restore-data and deploy, and waits for each (startExecution.sync:2)", () => {
     const starts = tasksOf(integrationsOf).filter(({ state }) => /:states:::states:startExecution/.test(state.Resource ?? ''));
+    const partOf = new Map(RECOVER_PARTS);
 
     expect(starts.map(({ machine: m, name }) => `${m}: ${name}`).sort()).toEqual(
-      Object.entries(CHILD_STARTS)
-        .flatMap(([m, names]) => names.map((name) => `${m}: ${name}`))
-        .sort(),
+      [
+        ...Object.entries(CHILD_STARTS).flatMap(([m, names]) => names.map((name) => `${m}: ${name}`)),
+        ...RECOVER_PARTS.map(([name]) => `${RECOVER}: ${name}`),
+      ].sort(),
     );
     expect(starts.filter(({ machine: m }) => m === ROLLOUT), 'the rollout workflow starts children').toEqual([]);
-    for (const { name, state } of starts) {
+    for (const { machine: m, name, state } of starts) {
       expect(state.Resource, name).toBe('arn:aws:states:::states:startExecution.sync:2');
-      expect((state.Parameters as { StateMachineArn?: string }).StateMachineArn, name).toBe(rolloutArn);
+      const expected = m === RECOVER ? machine(partOf.get(name)!).arn : rolloutArn;
+      expect((state.Parameters as { StateMachineArn?: string }).StateMachineArn, `${m}: ${name}`).toBe(expected);
     }
   });
 
@@ -418,7 +445,11 @@ describe('FleetFlow workflow definitions', () => {
     const callbacks = tasksOf(integrationsOf).filter(({ state }) => isCallback(state));
 
     expect(callbacks.map(({ machine: m, name }) => `${m}: ${name}`).sort()).toEqual(
-      [`${DEPLOY}: Request Approval`, ...Object.entries(CHILD_STARTS).flatMap(([m, names]) => names.map((name) => `${m}: ${name}`))].sort(),
+      [
+        `${DEPLOY}: Request Approval`,
+        ...Object.entries(CHILD_STARTS).flatMap(([m, names]) => names.map((name) => `${m}: ${name}`)),
+        ...RECOVER_PARTS.map(([name]) => `${RECOVER}: ${name}`),
+      ].sort(),
     );
     for (const { name, state } of callbacks) {
       expect(state.TimeoutSeconds, `${name} waits for ever`).toEqual(expect.any(Number));
@@ -438,7 +469,8 @@ describe('FleetFlow workflow definitions', () => {
     /**
      * The first state of each pipeline: release (the Choice's Default: a release batch or its revert), provision (new
      * hosts), retire (replaced hosts), restore (hosts a surge stopped, brought back by a rollback), surge (a release
-     * batch of a tier whose batches are replaced by new hosts rather than reinstalled).
+     * batch of a tier whose batches are replaced by new hosts rather than reinstalled), repoint (hosts pointed to a
+     * restored database) and repoint-back (pointed back to the previous one when a repoint failed).
      */
     let starts: Record<Pipeline, string>;
     /** The states of each pipeline, its failure paths included, up to its step to the next batch (not included). */
@@ -478,6 +510,8 @@ describe('FleetFlow workflow definitions', () => {
         retire: next({ Variable: '$.mode', StringEquals: 'retire' })!,
         restore: next({ Variable: '$.mode', StringEquals: 'restore' })!,
         surge: next({ Variable: '$.tier.surge', IsPresent: true })!,
+        repoint: next({ Variable: '$.mode', StringEquals: 'repoint' })!,
+        'repoint-back': next({ Variable: '$.mode', StringEquals: 'repoint-back' })!,
       };
       nextSteps = new Set(Object.entries(rollout.States).filter(([name, st]) => name !== rollout.StartAt && successors(st).includes(moreBatches)).map(([name]) => name));
       own = Object.fromEntries(
@@ -488,8 +522,10 @@ describe('FleetFlow workflow definitions', () => {
     it("picks each batch's pipeline after Load Batch ('Batch Mode?'): by the segment's mode, then a surge tier's release, the release pipeline otherwise", () => {
       expect(batchMode).toBe('Batch Mode?');
       expect(module(batchStart)).toBe('deploy/load-batch.ts');
-      // The modes first: a provision, retire or restore segment never takes the surge (or release) path.
+      // The modes first: a repoint, repoint-back, provision, retire or restore segment never takes the surge (or release) path.
       expect(rollout.States[batchMode]!.Choices).toEqual([
+        { Variable: '$.mode', StringEquals: 'repoint', Next: 'Check Repoint Capacity' },
+        { Variable: '$.mode', StringEquals: 'repoint-back', Next: 'Check Repoint Back Capacity' },
         { Variable: '$.mode', StringEquals: 'provision', Next: 'Start Set Up' },
         { Variable: '$.mode', StringEquals: 'retire', Next: 'Check Retire Capacity' },
         { Variable: '$.mode', StringEquals: 'restore', Next: 'Start Retired Hosts' },
@@ -510,6 +546,9 @@ describe('FleetFlow workflow definitions', () => {
         provision: ['Next New Batch'],
         retire: ['Next Retired Batch'],
         restore: ['Next Restored Batch'],
+        // What a repointed batch's drain and reconfigure took goes to the next batch, forward or back.
+        repoint: ['Next Repointed Batch'],
+        'repoint-back': ['Next Repointed Batch'],
       });
       for (const name of nextSteps) expect(rollout.States[name]!.Type, name).toBe('Pass');
       // The segment's mode is carried from batch to batch unchanged: a segment never switches pipelines.
@@ -639,8 +678,11 @@ describe('FleetFlow workflow definitions', () => {
     });
 
     it("checks the tier's alarms after every batch when asked to ($.checkAlarms), before the next batch", () => {
-      // The release's gate; a surge batch has its own (Surge Gate On Alarms?), checked below.
-      const checkAlarms = [...rolloutModules].filter(([name, m]) => m === 'deploy/check-alarms.ts' && !name.startsWith('Surge ')).map(([name]) => name);
+      // The release's gate; a surge batch and a repoint batch have their own (Surge Gate On Alarms?, Gate Repoint On Alarms?), checked below.
+      const checkAlarms = [...rolloutModules].filter(([name, m]) => m === 'deploy/check-alarms.ts' && !notRelease(name)).map(([name]) => name);
+      expect([...rolloutModules].filter(([, m]) => m === 'deploy/check-alarms.ts').map(([name]) => name).sort()).toEqual(
+        ['Check Alarms', 'Check Repoint Alarms', 'Surge Check Alarms'].sort(),
+      );
       expect(checkAlarms).toHaveLength(1);
       const [check] = checkAlarms as [string];
       // The gate is a Choice on $.checkAlarms: true runs the check, anything else goes on.
@@ -663,6 +705,14 @@ describe('FleetFlow workflow definitions', () => {
       // Every batch that reaches the next one passed a gate: the release's or the surge's.
       const aroundBothGates = reachableAvoiding({ ...rollout.States, 'Surge Gate On Alarms?': { Type: 'Succeed' } } as typeof rollout.States, batchStart, gateName);
       expect(aroundBothGates.has(nextBatch), `a batch reaches ${nextBatch} around both gates`).toBe(false);
+      // A repointed batch passes its own gate on the same flag before the next repointed batch; pointing back has none
+      // (the failure that sent it back may still fire them), and reaches no alarm check at all.
+      const repointGate = rollout.States['Gate Repoint On Alarms?']!;
+      expect(repointGate.Choices).toEqual([{ Variable: '$.checkAlarms', BooleanEquals: true, Next: 'Check Repoint Alarms' }]);
+      expect(repointGate.Default).toBe('Next Repointed Batch');
+      expect(rollout.States['Check Repoint Alarms']!.Next).toBe('Next Repointed Batch');
+      expect(reachableAvoiding(rollout.States, starts.repoint, 'Gate Repoint On Alarms?').has('Next Repointed Batch'), 'a repoint batch reaches the next one around its gate').toBe(false);
+      expect([...own['repoint-back']].filter((name) => module(name) === 'deploy/check-alarms.ts')).toEqual([]);
       // An alarm in ALARM (or any error of the check) rolls the batch back, as a failed health check does.
       expect(catchAllTarget(rollout.States[check]!)).toBe('Install Started?');
       // The flag comes with the segment's input and is carried from batch to batch.
@@ -849,6 +899,96 @@ describe('FleetFlow workflow definitions', () => {
       expect(reachableAvoiding(rollout.States, starts.restore, 'Restored Hosts Healthy?').has(moreBatches)).toBe(false);
       expect(rollout.States['Restored Hosts Healthy?']!.Choices).toEqual([{ Variable: '$.health.done', BooleanEquals: true, Next: 'Next Restored Batch' }]);
     });
+
+    /** The tasks of a repoint batch, forward ('Repoint') or back ('Repoint Back'), by state name. */
+    const repointTasks = (w: string) => ({
+      [`Check ${w} Capacity`]: 'deploy/check-capacity.ts',
+      [`Check ${w} Capacity Again`]: 'deploy/check-capacity.ts',
+      [`Take ${w} Batch Out`]: 'deploy/take-out-of-traffic.ts',
+      [`Check ${w} Drain`]: 'deploy/check-drained.ts',
+      [`Reconfigure ${w} Batch`]: 'data/reconfigure-hosts.ts',
+      [`Check ${w} Reconfigure`]: 'data/check-reconfigured.ts',
+      [`Return ${w} Batch`]: 'deploy/return-to-traffic.ts',
+      [`Check ${w} Health`]: 'deploy/check-healthy.ts',
+    });
+
+    it.each(['Repoint', 'Repoint Back'])(
+      '%s: a batch leaves traffic only once the rest of its tier holds its minimum, is reconfigured only once drained, and returns only once reconfigured; short capacity fails it with nothing changed',
+      (w) => {
+        const p: Pipeline = w === 'Repoint' ? 'repoint' : 'repoint-back';
+        const fail = `${w} Failed`;
+
+        expect(starts[p]).toBe(`Check ${w} Capacity`);
+        expect(rollout.States[fail]).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
+        // Nothing has left service while capacity is checked: its failures run no task.
+        for (const name of [`Check ${w} Capacity`, `Check ${w} Capacity Again`]) {
+          expect(failureGoesTo(name), name).toBe(fail);
+          expect(tasksIn(afterFailure(name)), name).toEqual([]);
+        }
+        expect(into(`Take ${w} Batch Out`)).toEqual([`${w} Capacity Kept?`]);
+        expect(into(`Reconfigure ${w} Batch`)).toEqual([`${w} Batch Drained?`]);
+        expect(into(`Return ${w} Batch`)).toEqual([`${w} Batch Reconfigured?`]);
+        expect(reachableAvoiding(rollout.States, starts[p], `Take ${w} Batch Out`).has(`Reconfigure ${w} Batch`)).toBe(false);
+        expect(reachableAvoiding(rollout.States, starts[p], `Reconfigure ${w} Batch`).has(`Return ${w} Batch`)).toBe(false);
+        // Done only once the batch is healthy in service.
+        expect(reachableAvoiding(rollout.States, starts[p], `${w} Batch Healthy?`).has('Next Repointed Batch')).toBe(false);
+        // Each batch's hosts, its reconfigure and its tier come from Load Batch; the next batch expects what this one's reconfigure took.
+        expect((rollout.States['Next Repointed Batch']!.Parameters as Record<string, unknown>).expected).toEqual({
+          'drainSeconds.$': '$.drain.tookSeconds',
+          'installSeconds.$': '$.reconfigure.tookSeconds',
+        });
+      },
+    );
+
+    // Forward, a failure once the batch left traffic fails the segment with its hosts still out (and marked): the parent
+    // writes the previous endpoint back and its repoint back takes those hosts first.
+    it('repoint: fails a batch, named, on any error of any of its tasks, straight to the Fail, the alarm gate included', () => {
+      const fail = 'Repoint Failed';
+      const tasks = tasksIn(own.repoint);
+
+      expect(modulesOf(tasks)).toEqual({ ...repointTasks('Repoint'), 'Check Repoint Alarms': 'deploy/check-alarms.ts' });
+      expect(ends(own.repoint).filter((name) => rollout.States[name]!.Type === 'Fail')).toEqual([fail]);
+      for (const name of tasks) {
+        expect(failureGoesTo(name), name).toBe(fail);
+        expect(failureCatcher(rollout.States[name]!)!.ResultPath, name).toBe('$.failure');
+        expect(tasksIn(afterFailure(name)), `${name}: tasks run after its failure`).toEqual([]);
+        expect(ends(afterFailure(name)), name).toEqual([fail]);
+      }
+    });
+
+    // Back, whatever fails once the batch left traffic, the batch returns to traffic (as a release's rollback does) and the
+    // segment fails once it is healthy, or will not be: the execution then ends with every host in service.
+    it("repoint-back: returns the batch to traffic ('Return Batch After Failed Repoint Back') and waits for its health when any task after the capacity check fails, then fails the batch", () => {
+      const fail = 'Repoint Back Failed';
+      const putBack = 'Return Batch After Failed Repoint Back';
+      const checkBack = 'Check Batch Back';
+      const tasks = tasksIn(own['repoint-back']);
+
+      expect(modulesOf(tasks)).toEqual({ ...repointTasks('Repoint Back'), [putBack]: 'deploy/return-to-traffic.ts', [checkBack]: 'deploy/check-healthy.ts' });
+      expect(ends(own['repoint-back']).filter((name) => rollout.States[name]!.Type === 'Fail')).toEqual([fail]);
+      const out = tasks.filter((name) => ![putBack, checkBack, 'Check Repoint Back Capacity', 'Check Repoint Back Capacity Again'].includes(name));
+      expect(out.sort()).toEqual(
+        ['Take Repoint Back Batch Out', 'Check Repoint Back Drain', 'Reconfigure Repoint Back Batch', 'Check Repoint Back Reconfigure', 'Return Repoint Back Batch', 'Check Repoint Back Health'].sort(),
+      );
+      for (const name of out) {
+        expect(failureGoesTo(name), `${name} fails without putting its hosts back`).toBe(putBack);
+        expect(failureCatcher(rollout.States[name]!)!.ResultPath, name).toBe('$.failure');
+        expect(tasksIn(afterFailure(name)).sort(), name).toEqual([checkBack, putBack].sort());
+        expect(ends(afterFailure(name)), name).toEqual([fail]);
+      }
+      // Back in traffic and healthy again (or past the health timeout), the batch fails with the error that brought it back.
+      expect(rollout.States[putBack]!.Next).toBe('Batch Back In Service?');
+      expect(rollout.States['Batch Back In Service?']!.Choices).toEqual([
+        { Variable: `${rollout.States[putBack]!.ResultPath as string}.done`, BooleanEquals: true, Next: fail },
+      ]);
+      for (const name of [putBack, checkBack]) {
+        expect(rollout.States[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: fail, ResultPath: null }]);
+        expect(rollout.States[name]!.ResultPath, `${name} overwrites the failure`).not.toBe('$.failure');
+      }
+      // Pointing back rides out throttling longer than a forward step, as a rollback does: giving up leaves hosts out of traffic.
+      expect(throttleAttempts('Take Repoint Back Batch Out')).toBeGreaterThan(throttleAttempts('Take Repoint Batch Out'));
+      expect(throttleAttempts(putBack)).toBeGreaterThan(throttleAttempts('Take Repoint Batch Out'));
+    });
   });
 
   it('waits between polls with a pause computed by the check (SecondsPath), never a fixed sleep, in every workflow', () => {
@@ -910,6 +1050,121 @@ describe('FleetFlow workflow definitions', () => {
         expect(input[key], `${prefix}Roll Out Segment ${key}`).toBe(`$.${key.slice(0, -2)}`);
       }
     }
+  });
+
+  describe('restore-data', () => {
+    /** The locked part of restore-data: the one branch of Run Restore. */
+    const run = () => {
+      const parallel = stateNamed(machine(RESTORE_DATA).definition, 'Run Restore');
+      expect(parallel.Type).toBe('Parallel');
+      expect(parallel.Branches).toHaveLength(1);
+      return parallel.Branches![0]!;
+    };
+    const modules = () => lambdaModulesOf.get(RESTORE_DATA)!;
+
+    it('restores, then checks the restored data, and only then writes the connection parameter and repoints the hosts (gated on alarms), bakes, and records the database', () => {
+      const branch = run();
+      const states = branch.States;
+      const repoint = states.Repoint!;
+
+      expect(branch.StartAt).toBe('Restore Database');
+      expect(modules().get('Restore Database')).toBe('data/restore-database.ts');
+      expect(modules().get('Check Restored Database')).toBe('data/check-restore.ts');
+      expect(modules().get('Validate Data')).toBe('data/validate-data.ts');
+      expect(modules().get('Check Data Validation')).toBe('data/check-validation.ts');
+      expect(modules().get('Record Database')).toBe('data/record-database.ts');
+      // The restored instance's check passes before anything the hosts use changes.
+      expect(reachableAvoiding(states, 'Restore Database', 'Data Valid?').has('Repoint')).toBe(false);
+      expect(states['Data Valid?']!.Choices).toEqual([{ Variable: '$.validation.done', BooleanEquals: true, Next: 'Repoint' }]);
+      expect(repoint.Type).toBe('Parallel');
+      expect(repoint.Branches).toHaveLength(1);
+      const forward = repoint.Branches![0]!;
+      // Write Connection (the checked instance's endpoint to the connection parameter), then the hosts, batch by batch, then the bake.
+      expect(forward.StartAt).toBe('Write Connection');
+      expect(modules().get('Write Connection')).toBe('data/write-connection.ts');
+      expect(forward.States['Write Connection']!.Parameters).toEqual({ 'parameter.$': '$.plan.connectionParameter', 'endpoint.$': '$.validation.endpoint' });
+      expect(forward.States['Write Connection']!.Next).toBe('Repoint Roll Tiers');
+      const tiers = forward.States['Repoint Roll Tiers']!;
+      expect(tiers.ItemsPath).toBe('$.plan.tiers');
+      expect(tiers.ItemSelector).toMatchObject({ checkAlarms: true, 'mode.$': '$$.Map.Item.Value.mode' });
+      expect(tiers.Next).toBe('Repoint Start Bake');
+      expect(modules().get('Repoint Start Bake')).toBe('validation/check-bake.ts');
+      // Recorded as the environment's database only once every host uses it and the bake passed.
+      expect(repoint.Next).toBe('Record Database');
+      expect(Object.entries(states).filter(([, st]) => successors(st).includes('Record Database')).map(([name]) => name)).toEqual(['Repoint']);
+      // A failure before the repoint changes nothing any host uses: it fails the restore with no other task run.
+      for (const name of ['Restore Database', 'Check Restored Database', 'Validate Data', 'Check Data Validation']) {
+        const after = reachableFrom(states, failureCatcher(states[name]!)!.Next);
+        expect([...after].filter((n) => states[n]!.Type === 'Task'), name).toEqual([]);
+        expect([...after].filter((n) => isTerminal(states[n]!)).map((n) => states[n]!.Type), name).toEqual(['Fail']);
+      }
+    });
+
+    it('points every moved host back after a failed repoint, when the old database is there to go back to, and never records the restored one then', () => {
+      const states = run().States;
+      const repoint = states.Repoint!;
+      const goBack = states[failureCatcher(repoint)!.Next]!;
+
+      expect(failureCatcher(repoint)!.ResultPath).toBe('$.failure');
+      expect(goBack.Type).toBe('Choice');
+      expect(goBack.Choices).toEqual([
+        {
+          And: [
+            { Variable: '$.plan.current.exists', BooleanEquals: true },
+            { Variable: '$.plan.previousEndpoint', IsString: true },
+          ],
+          Next: 'Repoint Back',
+        },
+      ]);
+      const back = states['Repoint Back']!;
+      expect(back.Type).toBe('Parallel');
+      const branch = back.Branches![0]!;
+      // The previous endpoint back first, then the plan of the hosts that may have moved, then those hosts, not gated on alarms.
+      expect(branch.StartAt).toBe('Write Connection Back');
+      expect(modules().get('Write Connection Back')).toBe('data/write-connection.ts');
+      expect(branch.States['Write Connection Back']!.Parameters).toEqual({ 'parameter.$': '$.plan.connectionParameter', 'endpoint.$': '$.plan.previousEndpoint' });
+      expect(branch.States['Write Connection Back']!.Next).toBe('Plan Repoint Back');
+      expect(modules().get('Plan Repoint Back')).toBe('data/plan-repoint-back.ts');
+      expect(branch.States['Plan Repoint Back']!.Next).toBe('Repoint Back Roll Tiers');
+      const tiers = branch.States['Repoint Back Roll Tiers']!;
+      expect(tiers.ItemsPath).toBe('$.back.tiers');
+      expect(tiers.ItemSelector).toMatchObject({ checkAlarms: false, 'mode.$': '$$.Map.Item.Value.mode' });
+      // Back or not, the restore fails: nothing after a failed repoint records the restored instance or succeeds.
+      for (const start of [failureCatcher(repoint)!.Next, ...(back.Catch as Catcher[]).map((c) => c.Next)]) {
+        const after = reachableFrom(states, start);
+        expect(after.has('Record Database'), start).toBe(false);
+        expect([...after].filter((n) => isTerminal(states[n]!)).map((n) => states[n]!.Type), start).toEqual(['Fail']);
+      }
+    });
+  });
+
+  describe('recover', () => {
+    const top = () => machine(RECOVER).definition.States;
+
+    it('takes no lock itself: it plans, notifies, and runs allocate, restore-data and deploy one after the other, each to its end', () => {
+      const states = top();
+      expect([...integrationsOf.get(RECOVER)!.values()].filter((resource) => resource.includes(':dynamodb:'))).toEqual([]);
+      expect(lambdaModulesOf.get(RECOVER)).toEqual(new Map([['Plan Recover', 'data/plan-recover.ts'], ['Report Recovery', 'data/report-recovery.ts']]));
+      expect(states['Plan Recover']!.Next).toBe('Notify Started');
+      expect(states['Notify Started']!.Next).toBe(RECOVER_PARTS[0]![0]);
+      const inputs: Record<string, string> = { 'Allocate Environment': '$.plan.allocate', 'Restore Environment Data': '$.plan.restore', 'Release Recorded Release': '$.plan.deploy' };
+      RECOVER_PARTS.forEach(([name], i) => {
+        const part = states[name]!;
+        expect(part.Next, name).toBe(RECOVER_PARTS[i + 1]?.[0] ?? 'Report Recovery');
+        expect((part.Parameters as Record<string, unknown>)['Input.$'], name).toBe(inputs[name]);
+        // Each part is started once: a failed or timed-out one is never started again.
+        expect(retries(part, 'States.TaskFailed'), `${name} retries a failed part`).toBe(false);
+        expect(retries(part, 'States.Timeout'), `${name} retries a timed-out part`).toBe(false);
+        // A part that fails ends the recovery: no later part runs, and it fails (notified) with the part's error, named.
+        const catcher = catcherFor(part, 'States.ALL')!;
+        expect(catcher.ResultPath, name).toBe('$.failure');
+        const after = reachableFrom(states, catcher.Next);
+        expect([...after].filter((n) => states[n]!.Type === 'Task').sort(), name).toEqual(['Notify Failed']);
+        expect([...after].filter((n) => isTerminal(states[n]!)), name).toEqual(['Recover Failed']);
+        expect(JSON.stringify(states[catcher.Next]!.Choices), name).toContain('States.TaskFailed');
+      });
+      expect(states['Report Recovery']!.Next).toBe('Notify Succeeded');
+    });
   });
 
   it("gates the release's batches on their tiers' alarms, never the revert's (the bad release may still fire them)", () => {
