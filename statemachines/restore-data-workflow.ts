@@ -28,6 +28,7 @@ import { lambdaTask, pollLoop } from './fragments/lambda-task';
 import { EnvironmentLock } from './fragments/lock';
 import { notify } from './fragments/notify';
 import { rollTiers } from './fragments/roll-tiers';
+import { databaseParameterName } from '../lambdas/shared/database-record';
 
 export interface RestoreDataFunctions {
   readonly planRestoreData: lambda.IFunction;
@@ -97,7 +98,7 @@ export class RestoreDataWorkflow extends Construct {
     for (const t of [restore, restoredLoop.check, validate, validated.check]) catchNamed(this, t, stepFailed, { resultPath: '$.failure', context: ' before any host was repointed' });
 
     const record = lambdaTask(this, 'Record Database', f.recordDatabase, { ...task(), 'endpoint.$': '$.validation.endpoint' }, '$.outcome', { idempotent: true });
-    catchNamed(this, record, stepFailed, { resultPath: '$.failure', context: '; every host uses the restored database, but it is not recorded as current: start restore-data again or record it by hand' });
+    catchNamed(this, record, stepFailed, { resultPath: '$.failure', context: `; every host uses the restored database, but it is not recorded as current: write its identifier to ${databaseParameterName(environment)}` });
     repoint.next(record);
 
     // The repoint failed: back to the old database, the same way, when there is one.

@@ -152,6 +152,8 @@ describe('parseEnvironment', () => {
     // Prepare
     const raw = canonicalWith((env) => {
       env.tiers[2].name = 'middle';
+      // The restore names the tiers that use the database: web is gone, so only middle.
+      env.tiers[0].database.restore.tiers = ['middle'];
     });
 
     // Act
@@ -221,6 +223,8 @@ describe('parseEnvironment', () => {
     expect(problems).toEqual([
       'tiers: at least one web, middle or monitoring tier is required',
       'tiers[0].database.migration.runnerTier: must name a web or middle tier of this environment (received "middle")',
+      'tiers[0].database.restore.tiers[0]: must name a host tier of this environment (received "middle")',
+      'tiers[0].database.restore.tiers[1]: must name a host tier of this environment (received "web")',
     ]);
   });
 

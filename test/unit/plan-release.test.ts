@@ -1046,8 +1046,21 @@ describe('recorded release', () => {
     const plan = await planRelease(event({ release: '2.0.0' }));
 
     // Assess
-    expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(GetParameterCommand, { Name: '/fleetflow/canonical/application/current' });
+    expect(ssmMock.commandCalls(GetParameterCommand, { Name: '/fleetflow/canonical/application/current' })).toHaveLength(1);
     expect(plan.recordedRelease).toBe('1.4.2');
+  });
+
+  it('snapshots and migrates the database a restore-data recorded as current, not the defined identifier', async () => {
+    // Prepare
+    const account = canonicalAccount();
+    account.parameters['/fleetflow/canonical/database/current'] = 'canonical-db-snap-202611290300-1a2b3c4d';
+    useAccount(account);
+
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }));
+
+    // Assess
+    expect(plan.database?.instanceIdentifier).toBe('canonical-db-snap-202611290300-1a2b3c4d');
   });
 
   it('records no previous release on a first release, when the parameter does not exist', async () => {
