@@ -25,3 +25,18 @@ new FleetFlowStack(app, `FleetFlow-${definition.name}`, {
   description: 'FleetFlow: rolling releases and recovery of a multi-tier service',
 });
 Validations.of(app).addPlugins(new cdkNag.AwsSolutionsChecks(app, { verbose: true }));
+
+// CloudFormation accepts a template of at most 1,000,000 bytes (uploaded to S3 by cdk deploy);
+// CDK only warns. A stack that could never be created fails here, saying what grows it.
+const MAX_TEMPLATE_BYTES = 1_000_000;
+for (const stack of app.synth().stacks) {
+  const bytes = JSON.stringify(stack.template).length;
+  if (bytes > MAX_TEMPLATE_BYTES) {
+    process.stderr.write(
+      `${stack.stackName}: the template is ${bytes} bytes, over CloudFormation's ${MAX_TEMPLATE_BYTES}; ` +
+        'each host tier adds about 14 KB (its IAM statements, and the definition in every planner task): ' +
+        'fewer tiers per environment would fit\n',
+    );
+    process.exitCode = 1;
+  }
+}

@@ -72,7 +72,8 @@ export class FleetFlowStack extends Stack {
   readonly dataStateMachines: Record<string, sfn.StateMachine>;
 
   constructor(scope: Construct, id: string, props: FleetFlowStackProps) {
-    super(scope, id, props);
+    // CloudFormation takes a template of at most 1,000,000 bytes (from S3); indentation alone is a sixth of it.
+    super(scope, id, { suppressTemplateIndentation: true, ...props });
     const environment = parseEnvironment(props.environment, `environment of stack ${id}`);
     const tiers = environment.tiers.filter(isHostTier);
     const stateMachineName = `fleetflow-${environment.name}-deploy`;

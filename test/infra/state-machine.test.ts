@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalEnvironment, onlyResourceOfType, resourceOfType, stateMachineId, synthesizeCanonical, TEST_ENV, type SynthesizedCanonical } from './support';
@@ -42,6 +43,14 @@ describe('FleetFlow state machines', () => {
   beforeAll(() => {
     synth = synthesizeCanonical();
     [topicId] = Object.keys(synth.template.findResources('AWS::SNS::Topic'));
+  });
+
+  // CloudFormation refuses a template over 1,000,000 bytes; every workflow adds a state machine to it.
+  it('fits the canonical stack in one CloudFormation template as written, with room for more tiers', () => {
+    // The file cdk deploy uploads: written without indentation, which alone is a sixth of it.
+    const written = statSync(synth.app.synth().getStackByName(synth.stack.stackName).templateFullPath).size;
+    expect(written).toBeLessThan(950_000);
+    expect(written).toBeLessThan(JSON.stringify(synth.json, null, 1).length);
   });
   afterAll(() => synth?.cleanup());
 
