@@ -54,7 +54,7 @@ const USAGE = `Usage:
                in decimal digits (default 2)
       --json   print one JSON document on stdout; progress goes to stderr
   fleetflow simulate campaign [--runs N] [--seed S] [--env FILE] [--component application|monitoring]
-                             [--workflow deploy|allocate|replace] [--workers W] [--json]
+                             [--workflow deploy|allocate|replace|restore-data|recover] [--workers W] [--json]
       A seeded fault campaign: N simulated runs (default 100) of the workflow (a release,
       a surge release on a surge environment, an allocate, a replacement), each with a
       random combination and timing of faults, checked against FleetFlow's invariants; each

@@ -58,8 +58,8 @@ export interface CampaignReport {
   readonly realTimeSeconds: number;
 }
 
-export type CampaignWorkflow = 'deploy' | 'allocate' | 'replace' | 'restore-data';
-export const CAMPAIGN_WORKFLOWS: readonly CampaignWorkflow[] = ['deploy', 'allocate', 'replace', 'restore-data'];
+export type CampaignWorkflow = 'deploy' | 'allocate' | 'replace' | 'restore-data' | 'recover';
+export const CAMPAIGN_WORKFLOWS: readonly CampaignWorkflow[] = ['deploy', 'allocate', 'replace', 'restore-data', 'recover'];
 
 const RELEASE = '1.1.0';
 const INITIAL_RELEASE = '1.0.0';
@@ -98,7 +98,7 @@ function targetsOf(environment: EnvironmentDefinition, component: 'application' 
   const prefixes = namePrefixes(environment);
   // The hosts a run may launch: numbered after what the account starts with (allocate starts empty).
   const newHosts = launchTiers.flatMap((t) => {
-    const first = workflow === 'allocate' ? 1 : [...account.hosts.values()].filter((h) => h.tier === t.name).length + 1;
+    const first = workflow === 'allocate' || workflow === 'recover' ? 1 : [...account.hosts.values()].filter((h) => h.tier === t.name).length + 1;
     return [0, 1].map((k) => `${prefixes.get(t.name)}-${first + k}`);
   });
   const tiers = new Set(
@@ -147,6 +147,8 @@ function kindsFor(t: Targets): string[] {
       return [...Object.keys(DEPLOY_FAULT_DRAWS), ...(t.surge ? compute : [])];
     case 'restore-data':
       return [...Object.keys(DATA_FAULT_DRAWS), 'throttle', 'error', 'lock', 'alarm', 'drain-stuck', 'down', 'unhealthy'];
+    case 'recover':
+      return [...Object.keys(DATA_FAULT_DRAWS), ...compute, 'throttle', 'error'];
   }
 }
 
@@ -167,7 +169,7 @@ const COMPUTE_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => strin
 const DATA_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | undefined> = {
   'restore-fail': () => 'restore-fail',
   'restored-db-invalid': () => 'restored-db-invalid',
-  'reconfigure-fail': (r, t) => `reconfigure-fail:${pick(r, t.hosts)}`,
+  'reconfigure-fail': (r, t) => `reconfigure-fail:${pick(r, t.workflow === 'recover' ? t.newHosts : t.hosts)}`,
   'no-snapshot': () => 'no-snapshot',
 };
 
@@ -198,6 +200,7 @@ function tasksFor(t: Targets): string[] {
   if (t.workflow === 'allocate') return ['Plan Allocate', 'Create Database', 'Check Database Created', ...COMPUTE_TASKS];
   if (t.workflow === 'replace') return ['Plan Replace', ...COMPUTE_TASKS, ...REPLACE_TASKS];
   if (t.workflow === 'restore-data') return RESTORE_TASKS;
+  if (t.workflow === 'recover') return ['Plan Recover', 'Report Recovery', 'Plan Allocate', ...COMPUTE_TASKS, ...RESTORE_TASKS];
   return t.surge ? [...LAMBDA_TASKS, ...SURGE_TASKS] : LAMBDA_TASKS;
 }
 
@@ -294,6 +297,8 @@ export function replayCommand(faults: readonly string[], component: string, work
       ? `--targets ${replaceTargetsOption(input)}`
       : workflow === 'restore-data'
         ? '--source latest'
+        : workflow === 'recover'
+          ? ''
         : workflow === 'deploy' && component === 'monitoring'
           ? '--component monitoring'
           : '';
@@ -322,6 +327,8 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
       ? {}
       : workflow === 'restore-data'
         ? { source: 'latest' }
+        : workflow === 'recover'
+          ? {}
         : workflow === 'replace'
         ? replaceInput(prng(seed * 7_919 + index), targets)
         : {
@@ -335,7 +342,9 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
     input,
     faults,
     workflow,
-    empty: workflow === 'allocate',
+    empty: workflow === 'allocate' || workflow === 'recover',
+    // A recovery's account lost every instance and kept the database's snapshots.
+    keepSnapshots: workflow === 'recover',
     executions: [{ input, name: `campaign-${seed}-${index}` }],
     prepare: (a) => watch(a, watched),
   });
@@ -351,7 +360,7 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
     violations:
       workflow === 'deploy'
         ? checkInvariants(report, account, faults, watched, new Set(targets.surge ? targets.launchTiers.map((t) => t.name) : []))
-        : workflow === 'restore-data'
+        : workflow === 'restore-data' || workflow === 'recover'
           ? checkDataInvariants(report, account, faults, watched)
           : checkComputeInvariants(report, account, faults, watched, input),
   };
@@ -425,9 +434,18 @@ export function checkDataInvariants(report: SimulationReport, account: Simulated
     const seen = report.minInService[tier] ?? 0;
     if (seen < floor) fail('capacity floor', `tier ${tier}: ${seen} in service at the lowest, floor ${floor} (required ${required})`);
   }
+  if ((report.compute?.orphans.length ?? 0) > 0) fail('no orphan', `launched and left out of service: ${report.compute!.orphans.join(', ')}`);
   const hostsOn = Object.entries(report.hostsOnDatabase ?? {});
   const expected = report.status === 'SUCCEEDED' ? report.newDatabase?.identifier : report.oldDatabase?.identifier;
-  if (report.status === 'SUCCEEDED' || report.error !== 'RepointFailedError') {
+  // A recovery that fails has no old database to be back on (it was lost): what it launched is in service or gone.
+  const nothingToGoBackTo = report.status !== 'SUCCEEDED' && !report.oldDatabase;
+  if (report.status === 'SUCCEEDED') {
+    for (const name of report.compute?.launched ?? []) {
+      const h = report.hosts.find((x) => x.name === name);
+      if (!h?.inService || h.version === '' || h.version !== h.recordedVersion) fail('launched in service', `${name} not in service on its recorded release after success`);
+    }
+  }
+  if (!nothingToGoBackTo && (report.status === 'SUCCEEDED' || report.error !== 'RepointFailedError')) {
     const wrong = hostsOn.filter(([, db]) => db !== expected);
     if (wrong.length > 0) fail(report.status === 'SUCCEEDED' ? 'every host on the new database' : 'every host back on the old database', wrong.map(([h, db]) => `${h} uses ${db || 'nothing'}`).join(', '));
     const out = report.hosts.filter((h) => (report.hostsOnDatabase ?? {})[h.name] !== undefined && !h.inService && !down.has(h.name));

@@ -89,10 +89,13 @@ describe('the fault campaign', () => {
     expect(Object.keys(report.byFaultKind).some((kind) => ['launch-fail', 'boot-fail', 'ssm-unmanaged', 'prerequisite-fail', 'missing-target-group'].includes(kind))).toBe(true);
   });
 
-  it('keeps every invariant of restore-data over a short seeded campaign, drawing data faults', async () => {
-    const report = await runCampaign({ environment: canonical, runs: 5, seed: 2, workflow: 'restore-data' });
+  it.each([
+    ['restore-data', 5, 2],
+    ['recover', 3, 3],
+  ] as const)('keeps every invariant of %s over a short seeded campaign, drawing data faults', async (workflow, runs, seed) => {
+    const report = await runCampaign({ environment: canonical, runs, seed, workflow });
 
-    expect(report.runs).toBe(5);
+    expect(report.runs).toBe(runs);
     expect(report.violations, JSON.stringify(report.violations, null, 1)).toEqual([]);
     expect(Object.keys(report.byFaultKind).some((kind) => ['restore-fail', 'restored-db-invalid', 'reconfigure-fail', 'no-snapshot'].includes(kind))).toBe(true);
   });
