@@ -128,6 +128,25 @@ describe('the restore invariants', () => {
     expect(found.sort()).toEqual(['back in traffic', 'every host back on the old database', 'lock released', 'old database unchanged']);
   });
 
+  it('accept a recovery host left out of traffic only when it is marked so and the cause names it', () => {
+    const account = seedAccount(canonical, noFaults());
+    const web1 = [...account.hosts.values()].find((h) => h.name === 'web-1')!;
+    const recovery = (cause: string) =>
+      ({
+        ...restoreReport('FAILED', ['canonical-db-snap-1', 'canonical-db-snap-1'], [false, true], true),
+        workflow: 'recover',
+        cause,
+        oldDatabase: null,
+        compute: { launched: ['web-1', 'web-2'], terminated: [], stopped: [], orphans: ['web-1'], extraInstanceHours: 0 },
+      }) as unknown as SimulationReport;
+    const orphanFlagged = (report: SimulationReport) => checkDataInvariants(report, account, [], watched).some((v) => v.invariant === 'no orphan');
+
+    expect(orphanFlagged(recovery(`reconfigure failed on ${web1.id}; a failed batch may be out of traffic`))).toBe(true);
+    web1.tags.set('fleetflow:out-of-traffic', 'run');
+    expect(orphanFlagged(recovery('reconfigure failed on web-2; a failed batch may be out of traffic'))).toBe(true);
+    expect(orphanFlagged(recovery(`reconfigure failed on ${web1.id}; a failed batch may be out of traffic`))).toBe(false);
+  });
+
   it('hold for a successful restore with every host on the new database and the floor kept', () => {
     const report = restoreReport('SUCCEEDED', ['canonical-db-snap-1', 'canonical-db-snap-1'], [true, true], true);
 
