@@ -88,6 +88,8 @@ export function grantDataAccess(environment: EnvironmentDefinition, f: DataTaskF
     arn('rds', 'og:default:*'),
     ...(settings ? [arn('rds', `subgrp:${settings.subnetGroup}`), ...settings.securityGroups.map((sg) => arn('ec2', `security-group/${sg}`))] : [arn('rds', 'subgrp:*')]),
     ...(settings?.parameterGroup ? [arn('rds', `pg:${settings.parameterGroup}`)] : []),
+    // Without database.create the restore copies whatever parameter group the live instance has.
+    ...(settings ? [] : [arn('rds', 'pg:*')]),
   ];
   // From a snapshot: the only instance is the new one.
   f.restoreDatabase.allow({

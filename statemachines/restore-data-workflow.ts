@@ -113,7 +113,7 @@ export class RestoreDataWorkflow extends Construct {
     const backFailed = new sfn.Pass(this, 'Describe Repoint Back Failure', {
       parameters: {
         Error: 'RepointFailedError',
-        'Cause.$': "States.Format('pointing the hosts back to {} failed ({}) after the repoint failed ({}); hosts may use either database: the connection parameter names {}', $.plan.current.identifier, $.backFailure.Cause, $.failure.Cause, $.plan.current.identifier)",
+        'Cause.$': "States.Format('pointing the hosts back to {} failed ({}) after the repoint failed ({}); hosts may use either database, and the connection parameter {} may name either', $.plan.current.identifier, $.backFailure.Cause, $.failure.Cause, $.plan.connectionParameter)",
       },
       resultPath: '$.failure',
     });
@@ -135,7 +135,7 @@ export class RestoreDataWorkflow extends Construct {
       parameters: {
         'Error.$': '$.failure.Error',
         'Cause.$':
-          "States.Format('{}; there is no previous database to point the hosts back to ({} is gone, or the connection parameter is new): it still names {}, hosts that moved use it, and a failed batch may be out of traffic', $.failure.Cause, $.plan.current.identifier, $.plan.target.identifier)",
+          "States.Format('{}; there is no previous database to point the hosts back to ({} is gone, or the connection parameter is new): the parameter may name {}, hosts that moved use it, and a failed batch may be out of traffic', $.failure.Cause, $.plan.current.identifier, $.plan.target.identifier)",
       },
       resultPath: '$.failure',
     });

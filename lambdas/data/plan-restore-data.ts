@@ -153,17 +153,22 @@ export function newIdentifier(base: string, source: ResolvedSource, time: string
 
 /** The current instance's settings; when it is gone, the definition's (`database.create`). */
 function settingsOf(data: DatabaseTierDefinition, current: DBInstance | undefined, currentId: string): InstanceSettings {
+  const create = data.database.create;
   if (current) {
     const parameterGroup = current.DBParameterGroups?.[0]?.DBParameterGroupName;
-    return {
+    const settings: InstanceSettings = {
       instanceClass: current.DBInstanceClass!,
       subnetGroup: current.DBSubnetGroup?.DBSubnetGroupName ?? 'default',
       securityGroups: (current.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId!).filter(Boolean),
       ...(parameterGroup && !parameterGroup.startsWith('default.') ? { parameterGroup } : {}),
       multiAz: current.MultiAZ === true,
+      publiclyAccessible: current.PubliclyAccessible === true,
+      deletionProtection: current.DeletionProtection === true,
+      copyTagsToSnapshot: current.CopyTagsToSnapshot === true,
     };
+    if (create) assertGranted(data, settings, currentId);
+    return settings;
   }
-  const create = data.database.create;
   if (!create) {
     throw new InvalidInputError(
       `database ${currentId} does not exist and tiers.${data.name}.database.create does not give the settings (class, subnet group, security groups) to restore it with; nothing was changed`,
@@ -175,7 +180,30 @@ function settingsOf(data: DatabaseTierDefinition, current: DBInstance | undefine
     securityGroups: create.securityGroups,
     ...(create.parameterGroup ? { parameterGroup: create.parameterGroup } : {}),
     multiAz: create.multiAz,
+    publiclyAccessible: false,
+    deletionProtection: false,
+    copyTagsToSnapshot: false,
   };
+}
+
+/**
+ * The restore copies the live instance's groups, and IAM lets it use only those of
+ * `database.create` (lib/data-access.ts): groups that drifted from the definition are
+ * refused here, by name, rather than by an AccessDenied after the lock.
+ */
+function assertGranted(data: DatabaseTierDefinition, settings: InstanceSettings, currentId: string): void {
+  const create = data.database.create!;
+  const field = `tiers.${data.name}.database.create`;
+  const drift: string[] = [];
+  if (settings.subnetGroup !== create.subnetGroup) drift.push(`subnet group ${settings.subnetGroup} (${field}.subnetGroup: ${create.subnetGroup})`);
+  const extra = settings.securityGroups.filter((g) => !create.securityGroups.includes(g));
+  if (extra.length > 0) drift.push(`security group(s) ${extra.join(', ')} (${field}.securityGroups: ${create.securityGroups.join(', ')})`);
+  if (settings.parameterGroup && settings.parameterGroup !== create.parameterGroup) {
+    drift.push(`parameter group ${settings.parameterGroup} (${field}.parameterGroup: ${create.parameterGroup ?? 'none'})`);
+  }
+  if (drift.length > 0) {
+    throw new InvalidInputError(`database ${currentId} uses ${drift.join('; ')}, which the definition (and so the restore's IAM grant) does not name; update the definition and deploy the stack; nothing was changed`);
+  }
 }
 
 /** The bake after the repoint watches the environment's validation alarms; no approval. */

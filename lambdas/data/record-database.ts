@@ -16,7 +16,7 @@ export const handler = async (event: RestoreTaskInput & { endpoint: string }): P
 
 export async function recordDatabase(event: RestoreTaskInput & { endpoint: string }): Promise<RestoreOutcome> {
   const { plan } = event;
-  await ssm.send(new PutParameterCommand({ Name: databaseParameterName(plan.environment), Value: plan.target.identifier, Type: 'String', Overwrite: true }));
+  // The old instance is tagged first: once the record names the new one, a failure here cannot say it is not recorded.
   const old = await describeDatabase(plan.current.identifier);
   if (old?.DBInstanceArn) {
     await rds.send(
@@ -25,12 +25,13 @@ export async function recordDatabase(event: RestoreTaskInput & { endpoint: strin
         Tags: [
           { Key: REPLACED_BY_TAG, Value: event.execution },
           { Key: REPLACED_AT_TAG, Value: new Date().toISOString() },
-          // RDS tag values: at most 256 Unicode characters.
-          { Key: REPLACED_REASON_TAG, Value: `${plan.reason}: restored into ${plan.target.identifier}`.slice(0, 256) },
+          // RDS tag values: at most 256 characters, and never beginning with "aws:" or "rds:" (the reason might).
+          { Key: REPLACED_REASON_TAG, Value: `restored into ${plan.target.identifier}: ${plan.reason}`.slice(0, 256) },
         ],
       }),
     );
   }
+  await ssm.send(new PutParameterCommand({ Name: databaseParameterName(plan.environment), Value: plan.target.identifier, Type: 'String', Overwrite: true }));
   return {
     environment: plan.environment,
     newDatabase: { identifier: plan.target.identifier, endpoint: event.endpoint },

@@ -16,10 +16,12 @@ import { rds } from '../shared/aws/rds';
 import { describeDatabase } from '../shared/database-record';
 import { DatabaseRestoreFailedError } from '../shared/errors';
 import { completePhase, continuePhase, requirePhase, startPhase } from '../shared/phase';
-import { CREATING } from '../compute/create-database';
 import type { PhaseState } from '../deploy/types';
 import { CREATED_BY_TAG, RESTORED_FROM_TAG } from './tags';
 import type { RestoreTaskInput } from './types';
+
+/** Statuses a restored instance does not come back from on its own (RDS User Guide, DB instance status). */
+const RESTORE_FAILED = new Set(['failed', 'storage-full', 'deleting', 'stopped', 'stopping', 'not found']);
 
 /** What RDS usually takes to restore an instance: the first look. */
 const EXPECTED_RESTORE_SECONDS = 600;
@@ -35,9 +37,13 @@ export async function restoreDatabase(event: RestoreTaskInput): Promise<PhaseSta
     VpcSecurityGroupIds: [...settings.securityGroups],
     ...(settings.parameterGroup ? { DBParameterGroupName: settings.parameterGroup } : {}),
     MultiAZ: settings.multiAz,
+    PubliclyAccessible: settings.publiclyAccessible,
+    DeletionProtection: settings.deletionProtection,
+    CopyTagsToSnapshot: settings.copyTagsToSnapshot,
     Tags: [
       { Key: CREATED_BY_TAG, Value: event.execution },
-      { Key: RESTORED_FROM_TAG, Value: plan.source.kind === 'snapshot' ? plan.source.snapshot : `${plan.source.instance}@${plan.recoveryPointTime}` },
+      // RDS tag values may not begin with "rds:" (RDS API reference, Tag), as automated snapshots' names do.
+      { Key: RESTORED_FROM_TAG, Value: plan.source.kind === 'snapshot' ? `snapshot ${plan.source.snapshot}` : `${plan.source.instance} at ${plan.recoveryPointTime}` },
     ],
   };
   try {
@@ -78,7 +84,10 @@ export async function checkRestore(event: RestoreTaskInput): Promise<PhaseState>
   const status = (await describeDatabase(identifier))?.DBInstanceStatus ?? 'not found';
   if (status === 'available') return completePhase(phase, now);
   const kept = `; the current database ${event.plan.current.identifier} is unchanged and no host was repointed`;
-  if (!CREATING.has(status)) throw new DatabaseRestoreFailedError(`restored database ${identifier} is ${status}${kept}`);
+  // Only terminal statuses fail it: a restore may pass through others (upgrading an old engine version, maintenance, ...).
+  if (RESTORE_FAILED.has(status) || status.startsWith('incompatible-') || status.startsWith('inaccessible-')) {
+    throw new DatabaseRestoreFailedError(`restored database ${identifier} is ${status}${kept}`);
+  }
   if (now < phase.deadline) return continuePhase(phase, event.plan.polling, now);
   throw new DatabaseRestoreFailedError(`restored database ${identifier} still ${status} ${timeoutSeconds}s after the restore was asked for${kept}`);
 }

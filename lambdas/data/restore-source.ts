@@ -6,7 +6,7 @@ import { DescribeDBInstanceAutomatedBackupsCommand, DescribeDBSnapshotsCommand, 
 import type { RestoreSource } from '../../lib/compute-input';
 import type { DatabaseTierDefinition } from '../../lib/environment/model';
 import { rds } from '../shared/aws/rds';
-import { newestSnapshot } from '../shared/database-record';
+import { newestSnapshot, restoredPrefix } from '../shared/database-record';
 import { InvalidInputError, NoSnapshotError } from '../shared/errors';
 import type { ResolvedSource } from './types';
 
@@ -22,12 +22,12 @@ export async function resolveSource(
   current: DBInstance | undefined,
   source: RestoreSource,
 ): Promise<{ source: ResolvedSource; time: string }> {
-  const ours = new Set([currentId, data.database.instanceIdentifier].map((id) => id.toLowerCase()));
+  const defined = data.database.instanceIdentifier;
   if (source === 'latest') {
-    const newest = await newestSnapshot([currentId, data.database.instanceIdentifier]);
-    if (!newest) {
-      throw new NoSnapshotError(`no available snapshot of ${[...new Set([currentId, data.database.instanceIdentifier])].join(' or ')}, manual or automated, to restore from; nothing was changed`);
-    }
+    // Only the current instance's: after a restore the defined instance is kept, unused, and RDS
+    // still snapshots it daily, so its newest snapshot is recent by date and stale by content.
+    const newest = await newestSnapshot([currentId]);
+    if (!newest) throw new NoSnapshotError(`no available snapshot of ${currentId} (the current database), manual or automated, to restore from; nothing was changed`);
     return { source: { kind: 'snapshot', snapshot: newest.identifier, instance: newest.instance, snapshotType: newest.type }, time: newest.createdAt };
   }
   if (typeof source === 'string') {
@@ -39,7 +39,10 @@ export async function resolveSource(
     }
     if (!snapshot) throw new NoSnapshotError(`source: snapshot ${source} does not exist; nothing was changed`);
     const instance = snapshot.DBInstanceIdentifier ?? '';
-    if (!ours.has(instance.toLowerCase()) && !instance.toLowerCase().startsWith(`${data.database.instanceIdentifier.toLowerCase()}-`)) {
+    // Ours: the defined instance, or one a restore of it created (another database may merely share the prefix).
+    const lower = instance.toLowerCase();
+    const ourInstance = lower === defined.toLowerCase() || lower === currentId.toLowerCase() || (['snapshot', 'point-in-time'] as const).some((kind) => lower.startsWith(restoredPrefix(defined, kind)));
+    if (!ourInstance) {
       throw new InvalidInputError(`source: snapshot ${source} is of instance ${instance}, not of this environment's database (${currentId}); nothing was changed`);
     }
     if (snapshot.Status !== 'available' || !snapshot.SnapshotCreateTime) {
@@ -55,7 +58,10 @@ export async function resolveSource(
     throw new InvalidInputError(`source: a point in time restores from ${currentId}'s automated backups, and ${currentId} does not exist; restore a snapshot instead; nothing was changed`);
   }
   const { DBInstanceAutomatedBackups = [] } = await rds.send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: currentId }));
-  const window = DBInstanceAutomatedBackups.find((b) => b.RestoreWindow?.EarliestTime && b.RestoreWindow.LatestTime)?.RestoreWindow;
+  // The current instance's own backups: retained ones of an earlier instance of the same name have another resource ID.
+  const window = DBInstanceAutomatedBackups.find(
+    (b) => b.RestoreWindow?.EarliestTime && b.RestoreWindow.LatestTime && (current.DbiResourceId ? b.DbiResourceId === current.DbiResourceId : b.Status === 'active'),
+  )?.RestoreWindow;
   const latest = current.LatestRestorableTime ?? window?.LatestTime;
   if (!window?.EarliestTime || !latest) {
     throw new InvalidInputError(`source: ${currentId} has no restorable window (no automated backups); restore a snapshot instead; nothing was changed`);

@@ -16,6 +16,10 @@ export interface InstanceSettings {
   readonly securityGroups: readonly string[];
   readonly parameterGroup?: string;
   readonly multiAz: boolean;
+  /** Copied too: RDS would otherwise decide them (a public subnet group makes a restore public by default). */
+  readonly publiclyAccessible: boolean;
+  readonly deletionProtection: boolean;
+  readonly copyTagsToSnapshot: boolean;
 }
 
 export interface RestorePlan {

@@ -744,7 +744,24 @@ function checkMasterPassword(account: SimulatedAccount, request: DatabaseRequest
   if (literal) account.secretValues.add(request.MasterUserPassword as string);
 }
 
-const tagsOf = (request: DatabaseRequest): Record<string, string> =>
+/**
+ * RDS API reference, Tag: a key or a value "can't be prefixed with aws: or rds:"; values are
+ * at most 256 characters. Checked on every request that carries RDS tags (create, restore, AddTagsToResource).
+ */
+function checkRdsTags(request: DatabaseRequest): void {
+  for (const tag of (request.Tags as Tag[] | undefined) ?? []) {
+    for (const [what, text] of [['key', tag.Key ?? ''], ['value', tag.Value ?? '']] as const) {
+      if (/^(aws|rds):/i.test(text)) throw invalidParameterValue(`Tag ${what} ${text.slice(0, 60)} is invalid: tag keys and values can't be prefixed with aws: or rds:`);
+    }
+    if ((tag.Value ?? '').length > 256) throw invalidParameterValue('Tag values must be at most 256 characters');
+  }
+}
+
+const tagsOf = (request: DatabaseRequest): Record<string, string> => {
+  checkRdsTags(request);
+  return tagsFrom(request);
+};
+const tagsFrom = (request: DatabaseRequest): Record<string, string> =>
   Object.fromEntries(((request.Tags as Tag[] | undefined) ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
 
 /**

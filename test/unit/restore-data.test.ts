@@ -220,3 +220,32 @@ describe('the restore-data input', () => {
     }
   });
 });
+
+describe('Plan Restore Data: the source is the current database\'s, and only ours', () => {
+  /** A snapshot as RDS would hold it: available, of `instance`, taken `hoursAgo` before now. */
+  function addSnapshot(id: string, instance: string, hoursAgo: number): void {
+    const createdAt = NOW - hoursAgo * 3600 * 1000;
+    account.snapshots.set(id, { id, instance, createdAt, availableAt: createdAt + 120_000, tags: {}, type: 'manual', schemaRelease: '1.0.0' });
+  }
+
+  it('"latest" after an earlier restore: the newest snapshot of the restored (current) instance, not a newer one of the replaced instance, kept unused', async () => {
+    const restored = 'canonical-db-snap-202601050200-1a2b3c4d';
+    account.parameters.set('/fleetflow/canonical/database/current', { type: 'String', value: restored, version: 1 });
+    addSnapshot(`${restored}-daily`, restored, 6);
+    // RDS keeps snapshotting the old instance: a newer date, stale data.
+    addSnapshot('canonical-db-newer-but-stale', 'canonical-db', 0.5);
+
+    const plan = await planRestoreData({ environment: canonical, input: { source: 'latest' }, execution: 'exec-latest' });
+
+    expect(plan.source).toMatchObject({ kind: 'snapshot', snapshot: `${restored}-daily`, instance: restored });
+    expect(plan.recoveryPointTime).toBe(new Date(NOW - 6 * 3600 * 1000).toISOString());
+  });
+
+  it('refuses a snapshot of another database whose identifier merely begins like ours', async () => {
+    addSnapshot('canonical-db-reports-nightly', 'canonical-db-reports', 2);
+
+    await expect(planRestoreData({ environment: canonical, input: { source: 'canonical-db-reports-nightly' }, execution: 'exec-foreign' })).rejects.toThrow(
+      /is of instance canonical-db-reports, not of this environment's database/,
+    );
+  });
+});
