@@ -10,7 +10,7 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { documentArn, tagConditions } from './iam-scopes';
+import { allowSendCommand, tagConditions } from './iam-scopes';
 import { restoredDatabaseArns } from './data-access';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from './environment/model';
@@ -119,15 +119,7 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
       wildcardReason: WHY.instances,
     });
     const documents = [...tier.prerequisites.map((p) => p.document), ...(tier.traffic.kind === 'target-group' ? ['AWS-RunShellScript'] : [])];
-    if (documents.length > 0) {
-      f.setUpHosts.allow({ actions: ['ssm:SendCommand'], resources: documents.map((d) => documentArn(f.setUpHosts, d)) });
-      f.setUpHosts.allow({
-        actions: ['ssm:SendCommand'],
-        resources: [f.setUpHosts.arn('ec2', 'instance/*')],
-        conditions: { StringEquals: tagConditions('ssm:resourceTag', tier) },
-        wildcardReason: WHY.instances,
-      });
-    }
+    if (documents.length > 0) allowSendCommand(f.setUpHosts, tier, documents, WHY.instances);
   }
 
   // The database: created only as the definition says, and only under its own identifier.

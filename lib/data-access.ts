@@ -12,9 +12,9 @@
  *   (fleetflow:database, fleetflow:database-sent) only on those hosts.
  */
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { documentArn, tagConditions } from './iam-scopes';
+import { allowSendCommand, allowTagKeys } from './iam-scopes';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
-import { isHostTier, type EnvironmentDefinition, type HostTierDefinition, type SsmCommandDefinition } from './environment/model';
+import { isHostTier, type EnvironmentDefinition } from './environment/model';
 import { releaseParameterName } from '../lambdas/shared/release-record';
 import { databaseParameterName, restoredPrefix } from '../lambdas/shared/database-record';
 import { DATABASE_SENT_TAG, DATABASE_TAG, REPLACED_AT_TAG, REPLACED_BY_TAG, REPLACED_REASON_TAG } from '../lambdas/data/tags';
@@ -118,35 +118,16 @@ export function grantDataAccess(environment: EnvironmentDefinition, f: DataTaskF
   f.recordDatabase.allow({ actions: ['ssm:PutParameter'], resources: [arn('ssm', `parameter${databaseParameterName(environment.name)}`)] });
 
   // Commands: the check on the runner tier's hosts, the reconfigure on the hosts that use the database.
-  if (runner) sendCommand(f.validateData, runner, [restore.check]);
+  if (runner) allowSendCommand(f.validateData, runner, [restore.check.document], WHY.instances);
   for (const tier of usesDatabase) {
-    sendCommand(f.reconfigureHosts, tier, [restore.reconfigure]);
-    hostRecord(f.reconfigureHosts, tier, 'ec2:CreateTags', [DATABASE_SENT_TAG]);
-    hostRecord(f.checkReconfigured, tier, 'ec2:CreateTags', [DATABASE_TAG]);
-    hostRecord(f.checkReconfigured, tier, 'ec2:DeleteTags', [DATABASE_SENT_TAG]);
+    allowSendCommand(f.reconfigureHosts, tier, [restore.reconfigure.document], WHY.instances);
+    allowTagKeys(f.reconfigureHosts, tier, 'ec2:CreateTags', [DATABASE_SENT_TAG], WHY.instances);
+    allowTagKeys(f.checkReconfigured, tier, 'ec2:CreateTags', [DATABASE_TAG], WHY.instances);
+    allowTagKeys(f.checkReconfigured, tier, 'ec2:DeleteTags', [DATABASE_SENT_TAG], WHY.instances);
   }
   for (const fun of [f.checkValidation, f.checkReconfigured]) {
     fun.allow({ actions: ['ssm:ListCommandInvocations', 'ssm:CancelCommand'], resources: ['*'], wildcardReason: WHY.invocations });
   }
-}
-
-function sendCommand(fun: FleetFlowFunction, tier: HostTierDefinition, commands: SsmCommandDefinition[]): void {
-  fun.allow({ actions: ['ssm:SendCommand'], resources: commands.map((c) => documentArn(fun, c.document)) });
-  fun.allow({
-    actions: ['ssm:SendCommand'],
-    resources: [fun.arn('ec2', 'instance/*')],
-    conditions: { StringEquals: tagConditions('ssm:resourceTag', tier) },
-    wildcardReason: WHY.instances,
-  });
-}
-
-function hostRecord(fun: FleetFlowFunction, tier: HostTierDefinition, action: string, tagKeys: string[]): void {
-  fun.allow({
-    actions: [action],
-    resources: [fun.arn('ec2', 'instance/*')],
-    conditions: { StringEquals: tagConditions('aws:ResourceTag', tier), 'ForAllValues:StringEquals': { 'aws:TagKeys': tagKeys } },
-    wildcardReason: WHY.instances,
-  });
 }
 
 /** The instances a restore of database `defined` may create (and which may then be current): `db:<defined>-snap-*`, `db:<defined>-pitr-*`. */

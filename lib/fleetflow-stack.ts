@@ -29,7 +29,7 @@ import { grantDataAccess, restoredDatabaseArns, type DataTaskFunctions } from '.
 import type { ComputeFunctions } from '../statemachines/fragments/compute-run';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { grantComputeAccess } from './compute-access';
-import { documentArn, tagConditions } from './iam-scopes';
+import { allowSendCommand, allowTagKeys, tagConditions } from './iam-scopes';
 import { acknowledgeWildcard, FleetFlowFunction, XRAY_REASON } from './constructs/fleetflow-function';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition, type SsmCommandDefinition } from './environment/model';
 import { parseEnvironment } from './environment/parse';
@@ -455,15 +455,8 @@ export class FleetFlowStack extends Stack {
       f.takeOutOfTraffic.allow({ actions: ['elasticloadbalancing:DeregisterTargets'], resources: targetGroupArns, wildcardReason: WHY.targetGroups });
       f.returnToTraffic.allow({ actions: ['elasticloadbalancing:RegisterTargets'], resources: targetGroupArns, wildcardReason: WHY.targetGroups });
     }
-    const sendCommand = (fun: FleetFlowFunction, tier: HostTierDefinition, commands: SsmCommandDefinition[]) => {
-      fun.allow({ actions: ['ssm:SendCommand'], resources: commands.map((c) => documentArn(fun, c.document)) });
-      fun.allow({
-        actions: ['ssm:SendCommand'],
-        resources: [fun.arn('ec2', 'instance/*')],
-        conditions: { StringEquals: tagConditions('ssm:resourceTag', tier) },
-        wildcardReason: WHY.instances,
-      });
-    };
+    const sendCommand = (fun: FleetFlowFunction, tier: HostTierDefinition, commands: SsmCommandDefinition[]) =>
+      allowSendCommand(fun, tier, commands.map((c) => c.document), WHY.instances);
     for (const tier of tiers) {
       sendCommand(f.installRelease, tier, [tier.install]);
       if (tier.traffic.kind === 'drain-command') {
@@ -477,16 +470,7 @@ export class FleetFlowStack extends Stack {
       }
       // Host records other than the release: the out-of-traffic marker (set by the task that takes
       // hosts out, removed by the one that puts them back) and the record that an install was sent.
-      const marker = (fun: FleetFlowFunction, action: string, tagKeys: string[]) =>
-        fun.allow({
-          actions: [action],
-          resources: [fun.arn('ec2', 'instance/*')],
-          conditions: {
-            StringEquals: tagConditions('aws:ResourceTag', tier),
-            'ForAllValues:StringEquals': { 'aws:TagKeys': tagKeys },
-          },
-          wildcardReason: WHY.instances,
-        });
+      const marker = (fun: FleetFlowFunction, action: string, tagKeys: string[]) => allowTagKeys(fun, tier, action, tagKeys, WHY.instances);
       if (tier.traffic.kind !== 'none') {
         marker(f.takeOutOfTraffic, 'ec2:CreateTags', [OUT_OF_TRAFFIC_TAG]);
         marker(f.returnToTraffic, 'ec2:DeleteTags', [OUT_OF_TRAFFIC_TAG]);

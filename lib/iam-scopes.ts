@@ -12,3 +12,24 @@ export function documentArn(f: FleetFlowFunction, document: string): string {
 export function tagConditions(prefix: string, tier: HostTierDefinition): Record<string, string> {
   return Object.fromEntries(Object.entries(tier.hosts.tags).map(([key, value]) => [`${prefix}/${key}`, value]));
 }
+
+/** ssm:SendCommand of these documents, and only to instances carrying every tag of the tier's selector. */
+export function allowSendCommand(fun: FleetFlowFunction, tier: HostTierDefinition, documents: readonly string[], wildcardReason: string): void {
+  fun.allow({ actions: ['ssm:SendCommand'], resources: documents.map((d) => documentArn(fun, d)) });
+  fun.allow({
+    actions: ['ssm:SendCommand'],
+    resources: [fun.arn('ec2', 'instance/*')],
+    conditions: { StringEquals: tagConditions('ssm:resourceTag', tier) },
+    wildcardReason,
+  });
+}
+
+/** A tagging action (ec2:CreateTags, ec2:DeleteTags) on the tier's instances, of these tag keys only. */
+export function allowTagKeys(fun: FleetFlowFunction, tier: HostTierDefinition, action: string, tagKeys: readonly string[], wildcardReason: string): void {
+  fun.allow({
+    actions: [action],
+    resources: [fun.arn('ec2', 'instance/*')],
+    conditions: { StringEquals: tagConditions('aws:ResourceTag', tier), 'ForAllValues:StringEquals': { 'aws:TagKeys': [...tagKeys] } },
+    wildcardReason,
+  });
+}
