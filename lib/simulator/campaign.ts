@@ -367,6 +367,31 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
   };
 }
 
+type Fail = (invariant: string, detail: string) => void;
+
+/** Success, or a failure named by FleetFlow (never a runtime error's name) with a cause. */
+function checkNamedFailure(report: SimulationReport, fail: Fail): void {
+  if (report.status === 'SUCCEEDED') return;
+  const name = report.error ?? '';
+  if (report.status !== 'FAILED' || !/^[A-Z][A-Za-z]+Error$/.test(name) || RUNTIME_ERRORS.has(name)) fail('named failure', `ended ${report.status} with "${name}"`);
+  if (!report.cause) fail('named failure', 'no cause');
+}
+
+/** Released by this execution: a lock item seeded by a fault (a gone holder) stays if the run was refused before taking it. */
+function checkLockReleased(report: SimulationReport, account: SimulatedAccount, fail: Fail): void {
+  const held = [...(account.tables.get(LOCK_TABLE_NAME)?.values() ?? [])].filter((item) => item.holder?.S?.endsWith(`:${report.executionName}`));
+  if (held.length > 0) fail('lock released', `the lock is still held by ${report.executionName}`);
+}
+
+/** After a success, every host the run launched serves, on the release recorded on it. */
+function checkLaunchedInService(report: SimulationReport, launched: readonly string[], fail: Fail): void {
+  for (const name of launched) {
+    const h = report.hosts.find((x) => x.name === name);
+    if (!h?.inService) fail('launched in service', `${name} launched but not in service after success`);
+    else if (h.version === '' || h.version !== h.recordedVersion) fail('launched in service', `${name} runs "${h.version}", recorded "${h.recordedVersion}"`);
+  }
+}
+
 /**
  * What a compute workflow (allocate, replace) must keep, whatever was injected: nothing it
  * launched left running out of service, a named failure with a cause, the lock free; a
@@ -380,14 +405,8 @@ export function checkComputeInvariants(report: SimulationReport, account: Simula
   const compute = report.compute;
   if (!compute) return [{ invariant: 'compute report', detail: 'the report has no compute section' }];
   if (compute.orphans.length > 0) fail('no orphan', `launched and left out of service: ${compute.orphans.join(', ')}`);
-  if (report.status !== 'SUCCEEDED') {
-    const name = report.error ?? '';
-    if (report.status !== 'FAILED' || !/^[A-Z][A-Za-z]+Error$/.test(name) || RUNTIME_ERRORS.has(name)) fail('named failure', `ended ${report.status} with "${name}"`);
-    if (!report.cause) fail('named failure', 'no cause');
-  }
-  // Released by this execution: a lock item seeded by a fault (a gone holder) stays if the run was refused before taking it.
-  const held = [...(account.tables.get(LOCK_TABLE_NAME)?.values() ?? [])].filter((item) => item.holder?.S?.endsWith(`:${report.executionName}`));
-  if (held.length > 0) fail('lock released', `the lock is still held by ${report.executionName}`);
+  checkNamedFailure(report, fail);
+  checkLockReleased(report, account, fail);
   const takenAway = faults.some((f) => /^(stop|terminate|down):/.test(f));
   if (report.workflow === 'replace' && !takenAway) {
     for (const [tier, before] of watched.initialInService) {
@@ -396,11 +415,7 @@ export function checkComputeInvariants(report: SimulationReport, account: Simula
     }
   }
   if (report.status === 'SUCCEEDED') {
-    for (const name of compute.launched) {
-      const h = report.hosts.find((x) => x.name === name);
-      if (!h?.inService) fail('launched in service', `${name} launched but not in service after success`);
-      else if (h.version === '' || h.version !== h.recordedVersion) fail('launched in service', `${name} runs "${h.version}", recorded "${h.recordedVersion}"`);
-    }
+    checkLaunchedInService(report, compute.launched, fail);
     const named = (input as { targets?: unknown }).targets;
     for (const name of Array.isArray(named) ? (named as string[]) : []) {
       if (report.hosts.find((x) => x.name === name)?.inService) fail('replaced out of service', `${name} still in service after its replacement`);
@@ -420,13 +435,8 @@ export function checkDataInvariants(report: SimulationReport, account: Simulated
   const violations: Violation[] = [];
   const fail = (invariant: string, detail: string) => violations.push({ invariant, detail });
   if (report.oldDatabase && !report.oldDatabase.unchanged) fail('old database unchanged', `${report.oldDatabase.identifier} changed`);
-  if (report.status !== 'SUCCEEDED') {
-    const name = report.error ?? '';
-    if (report.status !== 'FAILED' || !/^[A-Z][A-Za-z]+Error$/.test(name) || RUNTIME_ERRORS.has(name)) fail('named failure', `ended ${report.status} with "${name}"`);
-    if (!report.cause) fail('named failure', 'no cause');
-  }
-  const held = [...(account.tables.get(LOCK_TABLE_NAME)?.values() ?? [])].filter((item) => item.holder?.S?.endsWith(`:${report.executionName}`));
-  if (held.length > 0) fail('lock released', `the lock is still held by ${report.executionName}`);
+  checkNamedFailure(report, fail);
+  checkLockReleased(report, account, fail);
   const down = new Set(faults.filter((f) => f.startsWith('down:')).map((f) => f.slice('down:'.length)));
   const lostByTier = new Map<string, number>();
   for (const host of account.hosts.values()) if (down.has(host.name)) lostByTier.set(host.tier, (lostByTier.get(host.tier) ?? 0) + 1);
@@ -448,12 +458,7 @@ export function checkDataInvariants(report: SimulationReport, account: Simulated
   const expected = report.status === 'SUCCEEDED' ? report.newDatabase?.identifier : report.oldDatabase?.identifier;
   // A recovery that fails has no old database to be back on (it was lost): what it launched is in service or gone.
   const nothingToGoBackTo = report.status !== 'SUCCEEDED' && !report.oldDatabase;
-  if (report.status === 'SUCCEEDED') {
-    for (const name of report.compute?.launched ?? []) {
-      const h = report.hosts.find((x) => x.name === name);
-      if (!h?.inService || h.version === '' || h.version !== h.recordedVersion) fail('launched in service', `${name} not in service on its recorded release after success`);
-    }
-  }
+  if (report.status === 'SUCCEEDED') checkLaunchedInService(report, report.compute?.launched ?? [], fail);
   if (!nothingToGoBackTo && (report.status === 'SUCCEEDED' || report.error !== 'RepointFailedError')) {
     const wrong = hostsOn.filter(([, db]) => db !== expected);
     if (wrong.length > 0) fail(report.status === 'SUCCEEDED' ? 'every host on the new database' : 'every host back on the old database', wrong.map(([h, db]) => `${h} uses ${db || 'nothing'}`).join(', '));
@@ -494,13 +499,7 @@ export function checkInvariants(
   // 2. No host serves traffic while half-installed.
   if (watched.halfInstalledInTraffic.length > 0) fail('half-installed in traffic', watched.halfInstalledInTraffic.join(', '));
   // 3. Success, or a failure named by FleetFlow with a cause.
-  if (report.status !== 'SUCCEEDED') {
-    const name = report.error ?? '';
-    if (report.status !== 'FAILED' || !/^[A-Z][A-Za-z]+Error$/.test(name) || RUNTIME_ERRORS.has(name)) {
-      fail('named failure', `ended ${report.status} with "${name}"`);
-    }
-    if (!report.cause) fail('named failure', 'no cause');
-  }
+  checkNamedFailure(report, fail);
   // 4. The lock is free afterwards.
   const lock = account.tables.get(LOCK_TABLE_NAME);
   if (lock && lock.size > 0) fail('lock released', `lock table still holds ${[...lock.keys()].join(', ')}`);
