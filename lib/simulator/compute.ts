@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SIM_ACCOUNT_ID, SimulatedServiceError, invalidParameterCombination, invalidParameterValue, missingParameter } from './aws-errors';
-import type { HostProfile, SimDatabase, SimHost, SimSnapshot, SimulatedAccount } from './account';
+import type { HostProfile, SimDatabase, SimHost, SimulatedAccount } from './account';
 import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/shared/compute-tags';
 
 // ---------- instance states and timings ----------
@@ -987,34 +987,27 @@ function automatedSnapshotId(instance: string, at: number): string {
 export function seedAutomatedSnapshots(account: SimulatedAccount, db: SimDatabase): void {
   for (const hoursAgo of [24, 1]) {
     const createdAt = account.startedAt - hoursAgo * 3600 * 1000;
-    const snapshot: SimSnapshot = {
-      id: automatedSnapshotId(db.identifier, createdAt),
-      instance: db.identifier,
-      createdAt,
-      availableAt: createdAt + 120 * 1000,
-      tags: {},
-      type: 'automated',
-      schemaRelease: db.schemaRelease,
-      definition: definitionOf(db),
-    };
-    account.snapshots.set(snapshot.id, snapshot);
+    seedSnapshot(account, db, automatedSnapshotId(db.identifier, createdAt), createdAt, 'automated');
   }
 }
 
 /** A manual snapshot taken three hours before the simulation, so that "the newest snapshot" must choose among both types. */
 export function seedManualSnapshot(account: SimulatedAccount, db: SimDatabase): void {
-  const createdAt = account.startedAt - 3 * 3600 * 1000;
-  const snapshot: SimSnapshot = {
-    id: `${db.identifier}-manual-before-release`,
+  seedSnapshot(account, db, `${db.identifier}-manual-before-release`, account.startedAt - 3 * 3600 * 1000, 'manual');
+}
+
+/** A snapshot of the instance as it is, taken at `createdAt` and available two minutes later. */
+function seedSnapshot(account: SimulatedAccount, db: SimDatabase, id: string, createdAt: number, type: 'manual' | 'automated'): void {
+  account.snapshots.set(id, {
+    id,
     instance: db.identifier,
     createdAt,
     availableAt: createdAt + 120 * 1000,
     tags: {},
-    type: 'manual',
+    type,
     schemaRelease: db.schemaRelease,
     definition: definitionOf(db),
-  };
-  account.snapshots.set(snapshot.id, snapshot);
+  });
 }
 
 // ---------- RDS: automated backups and point-in-time restore ----------
