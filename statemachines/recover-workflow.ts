@@ -19,7 +19,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { EnvironmentDefinition } from '../lib/environment/model';
-import { catchNamed, isNamed, UNEXPECTED_TASK_ERROR } from './fragments/failures';
+import { catchChildFailure, catchNamed, UNEXPECTED_TASK_ERROR } from './fragments/failures';
 import { lambdaTask } from './fragments/lambda-task';
 import { notify } from './fragments/notify';
 
@@ -103,21 +103,20 @@ export class RecoverWorkflow extends Construct {
       resultPath: '$.failure',
     });
     unexpected.next(onFailure);
-    const parse = new sfn.Pass(this, `Parse ${name} Failure`, { parameters: { 'detail.$': 'States.StringToJson($.failure.Cause)' }, resultPath: '$.childFailure' });
-    const take = new sfn.Pass(this, `Take ${name} Error`, {
-      parameters: { 'Error.$': '$.childFailure.detail.Error', 'Cause.$': "States.Format('" + name.toLowerCase() + ": {}', $.childFailure.detail.Cause)" },
-      resultPath: '$.failure',
+    // A child's error that is not FleetFlow's is renamed as the task's own would be.
+    catchChildFailure(this, run, {
+      names: {
+        childFailed: `${name} Child Failed?`,
+        parse: `Parse ${name} Failure`,
+        reported: `${name} Reported Error?`,
+        take: `Take ${name} Error`,
+        named: `${name} Error Named?`,
+      },
+      onFailure,
+      unnamed: unexpected,
+      unexpected,
+      causePrefix: `${name.toLowerCase()}: `,
     });
-    take.next(new sfn.Choice(this, `${name} Error Named?`).when(isNamed('$.failure.Error'), onFailure).otherwise(unexpected));
-    parse.next(
-      new sfn.Choice(this, `${name} Reported Error?`)
-        .when(sfn.Condition.and(sfn.Condition.isPresent('$.childFailure.detail.Error'), sfn.Condition.isPresent('$.childFailure.detail.Cause')), take)
-        .otherwise(unexpected),
-    );
-    const childFailed = new sfn.Choice(this, `${name} Child Failed?`)
-      .when(sfn.Condition.and(sfn.Condition.stringEquals('$.failure.Error', 'States.TaskFailed'), sfn.Condition.stringMatches('$.failure.Cause', '{*')), parse)
-      .otherwise(unexpected);
-    run.addCatch(childFailed, { errors: ['States.ALL'], resultPath: '$.failure' });
     return run;
   }
 }

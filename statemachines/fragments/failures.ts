@@ -97,3 +97,47 @@ export function catchNamed(
 export function isNamed(errorPath: string): sfn.Condition {
   return sfn.Condition.or(...FLEETFLOW_ERRORS.map((name) => sfn.Condition.stringEquals(errorPath, name)));
 }
+
+/** The states that read a child execution's failure, by name. */
+export interface ChildFailureNames {
+  readonly childFailed: string;
+  readonly parse: string;
+  readonly reported: string;
+  readonly take: string;
+  readonly named: string;
+}
+
+/**
+ * Catches a `startExecution.sync:2` task. A child that fails reaches it as States.TaskFailed
+ * whose cause is the child's DescribeExecution output as JSON: its Error and Cause are read
+ * back, and the parent goes on to `onFailure` with the child's own error when it is one of
+ * FleetFlow's (its cause prefixed by `causePrefix`), to `unnamed` with any other error of the
+ * child, and to `unexpected` when the task itself failed (timed out, could not start it) or
+ * the child said nothing. Both of those rename the failure; the caller words them.
+ */
+export function catchChildFailure(
+  scope: Construct,
+  task: sfn.TaskStateBase,
+  props: { names: ChildFailureNames; onFailure: sfn.IChainable; unnamed: sfn.IChainable; unexpected: sfn.IChainable; causePrefix?: string },
+): void {
+  const { names } = props;
+  const take = new sfn.Pass(scope, names.take, {
+    parameters: {
+      'Error.$': '$.childFailure.detail.Error',
+      'Cause.$': props.causePrefix ? `States.Format('${props.causePrefix}{}', $.childFailure.detail.Cause)` : '$.childFailure.detail.Cause',
+    },
+    resultPath: '$.failure',
+  });
+  take.next(new sfn.Choice(scope, names.named).when(isNamed('$.failure.Error'), props.onFailure).otherwise(props.unnamed));
+  const parse = new sfn.Pass(scope, names.parse, { parameters: { 'detail.$': 'States.StringToJson($.failure.Cause)' }, resultPath: '$.childFailure' });
+  parse.next(
+    new sfn.Choice(scope, names.reported)
+      .when(sfn.Condition.and(sfn.Condition.isPresent('$.childFailure.detail.Error'), sfn.Condition.isPresent('$.childFailure.detail.Cause')), take)
+      .otherwise(props.unexpected),
+  );
+  // Only a child's own failure carries its description as JSON; anything else is the task's own failure.
+  const childFailed = new sfn.Choice(scope, names.childFailed)
+    .when(sfn.Condition.and(sfn.Condition.stringEquals('$.failure.Error', 'States.TaskFailed'), sfn.Condition.stringMatches('$.failure.Cause', '{*')), parse)
+    .otherwise(props.unexpected);
+  task.addCatch(childFailed, { errors: ['States.ALL'], resultPath: '$.failure' });
+}

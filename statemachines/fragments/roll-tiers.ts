@@ -13,7 +13,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { isNamed, UNEXPECTED_TASK_ERROR } from './failures';
+import { catchChildFailure, UNEXPECTED_TASK_ERROR } from './failures';
 
 export interface RollTiersProps {
   /** State names are prefixed with it (e.g. "Revert "). */
@@ -94,29 +94,18 @@ export function rollSegments(scope: Construct, props: RollSegmentsProps): sfn.Ma
     resultPath: '$.failure',
   });
   unnamed.next(failed);
-  // The cause is the child's DescribeExecution output; its Error and Cause are the child's failure.
-  const parseFailure = new sfn.Pass(scope, n('Parse Segment Failure'), {
-    parameters: { 'detail.$': 'States.StringToJson($.failure.Cause)' },
-    resultPath: '$.childFailure',
+  catchChildFailure(scope, rollSegment, {
+    names: {
+      childFailed: n('Child Failed?'),
+      parse: n('Parse Segment Failure'),
+      reported: n('Segment Reported Error?'),
+      take: n('Take Segment Error'),
+      named: n('Segment Error Named?'),
+    },
+    onFailure: failed,
+    unnamed,
+    unexpected,
   });
-  const hasChildError = new sfn.Choice(scope, n('Segment Reported Error?'))
-    .when(
-      sfn.Condition.and(sfn.Condition.isPresent('$.childFailure.detail.Error'), sfn.Condition.isPresent('$.childFailure.detail.Cause')),
-      new sfn.Pass(scope, n('Take Segment Error'), {
-        parameters: { 'Error.$': '$.childFailure.detail.Error', 'Cause.$': '$.childFailure.detail.Cause' },
-        resultPath: '$.failure',
-      }).next(new sfn.Choice(scope, n('Segment Error Named?')).when(isNamed('$.failure.Error'), failed).otherwise(unnamed)),
-    )
-    .otherwise(unexpected);
-  parseFailure.next(hasChildError);
-  // Only a child's own failure carries its description as JSON; anything else is the task's own failure.
-  const isChildFailure = new sfn.Choice(scope, n('Child Failed?'))
-    .when(
-      sfn.Condition.and(sfn.Condition.stringEquals('$.failure.Error', 'States.TaskFailed'), sfn.Condition.stringMatches('$.failure.Cause', '{*')),
-      parseFailure,
-    )
-    .otherwise(unexpected);
-  rollSegment.addCatch(isChildFailure, { errors: ['States.ALL'], resultPath: '$.failure' });
 
   const segments = new sfn.Map(scope, n('Roll Segments'), {
     itemsPath: '$.segments',
