@@ -5,9 +5,9 @@
  * first host leaves traffic.
  */
 import { paginateDescribeInstances } from '@aws-sdk/client-ec2';
-import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeTargetGroupAttributesCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { resolveBatchPolicy, partitionIntoWaves } from '../../lib/environment/batch-policy';
-import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../../lib/environment/model';
+import { componentOf, DRAIN_MARGIN_SECONDS, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../../lib/environment/model';
 import { parseEnvironment } from '../../lib/environment/parse';
 import { parseExecutionInput, RELEASE_PATTERN } from '../../lib/execution-input';
 import { readAlarms, unmatched } from '../shared/alarms';
@@ -260,11 +260,15 @@ export async function resolveTraffic(
     throw new InventoryError(`tier ${tier.name}: target group(s) ${tier.traffic.targetGroups.join(', ')} not found`, { cause: err });
   }
   const arns: string[] = [];
+  const ports = new Set<number>();
   let healthyAfterSeconds = 0;
+  let deregistrationDelaySeconds = 0;
   for (const name of tier.traffic.targetGroups) {
     const group = TargetGroups.find((g) => g.TargetGroupName === name);
     if (!group?.TargetGroupArn) throw new InventoryError(`tier ${tier.name}: target group ${name} does not exist`);
     arns.push(group.TargetGroupArn);
+    if (group.Port !== undefined) ports.add(group.Port);
+    deregistrationDelaySeconds = Math.max(deregistrationDelaySeconds, await assertDrainCovers(tier, name, group.TargetGroupArn));
     healthyAfterSeconds = Math.max(
       healthyAfterSeconds,
       (group.HealthCheckIntervalSeconds ?? 30) * (group.HealthyThresholdCount ?? 5),
@@ -284,7 +288,39 @@ export async function resolveTraffic(
     }
     for (const h of missing) outOfTraffic.add(h.id);
   }
-  return { traffic: { kind: 'target-group', targetGroupArns: arns }, healthyAfterSeconds, outOfTraffic };
+  return {
+    traffic: { kind: 'target-group', targetGroupArns: arns, deregistrationDelaySeconds, ports: [...ports].sort((a, b) => a - b) },
+    healthyAfterSeconds,
+    outOfTraffic,
+  };
+}
+
+/** ELB's default deregistration delay, when a target group does not report the attribute. */
+export const ELB_DEFAULT_DEREGISTRATION_DELAY_SECONDS = 300;
+
+/**
+ * The target group's deregistration delay (DescribeTargetGroupAttributes,
+ * `deregistration_delay.timeout_seconds`), which the tier's drain timeout must cover. The ALB
+ * user guide: "even though target deregistration is complete, the status of the target will be
+ * displayed as draining until the deregistration delay elapses." A drain that cannot outlast
+ * the delay would time out on every batch whose host-side check (if any) fails, so the
+ * release is refused here, before the lock, naming both figures.
+ */
+async function assertDrainCovers(tier: HostTierDefinition, name: string, arn: string): Promise<number> {
+  const { Attributes = [] } = await elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
+  const value = Attributes.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value;
+  const parsed = value === undefined ? Number.NaN : Number(value);
+  const delay = Number.isInteger(parsed) && parsed >= 0 ? parsed : ELB_DEFAULT_DEREGISTRATION_DELAY_SECONDS;
+  const needed = delay + DRAIN_MARGIN_SECONDS;
+  if (tier.drain.timeoutSeconds < needed) {
+    throw new InvalidInputError(
+      `tier ${tier.name}: drain.timeoutSeconds ${tier.drain.timeoutSeconds} cannot cover the deregistration delay of target group ` +
+        `${name}, ${delay}s (deregistration_delay.timeout_seconds): ELB shows a deregistered target draining until the delay ` +
+        `has elapsed, so the drain would time out; set drain.timeoutSeconds to at least ${needed} (the delay and ` +
+        `${DRAIN_MARGIN_SECONDS}s), or lower the target group's delay; nothing was changed`,
+    );
+  }
+  return delay;
 }
 
 async function assertAlarmsExist(tier: HostTierDefinition): Promise<void> {

@@ -29,7 +29,18 @@ export interface CommandSpec {
 }
 
 export type TrafficPlan =
-  | { readonly kind: 'target-group'; readonly targetGroupArns: string[] }
+  | {
+      readonly kind: 'target-group';
+      readonly targetGroupArns: string[];
+      /**
+       * The largest `deregistration_delay.timeout_seconds` of the tier's target groups: ELB shows a
+       * deregistered target `draining` until it has elapsed. The first drain look comes then
+       * (without a host-side check). Absent from plans that did not read it.
+       */
+      readonly deregistrationDelaySeconds?: number;
+      /** The target groups' ports (the service port a host-side drain check watches). */
+      readonly ports?: number[];
+    }
   | { readonly kind: 'drain-command'; readonly drain: CommandSpec; readonly undrain: CommandSpec }
   | { readonly kind: 'none' };
 
@@ -53,6 +64,12 @@ export interface TierPlan {
   readonly traffic: TrafficPlan;
   readonly install: CommandSpec;
   readonly drainTimeoutSeconds: number;
+  /**
+   * Target-group tiers: the host-side drain check (`drain.check`), sent to a batch's hosts once
+   * they are deregistered; a host whose check succeeded counts as drained while ELB still
+   * shows it `draining`.
+   */
+  readonly drainCheck?: CommandSpec;
   readonly healthTimeoutSeconds: number;
   /** Run on each host to check its service, for tiers no target group checks. */
   readonly healthCommand?: CommandSpec;

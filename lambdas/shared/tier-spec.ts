@@ -21,6 +21,7 @@ export function tierSpec(
     traffic: resolved.traffic,
     install: tier.install,
     drainTimeoutSeconds: tier.drain.timeoutSeconds,
+    ...(tier.drain.check && resolved.traffic.kind === 'target-group' ? { drainCheck: tier.drain.check } : {}),
     healthTimeoutSeconds: tier.health.timeoutSeconds,
     ...(tier.health.command ? { healthCommand: tier.health.command } : {}),
     healthyAfterSeconds: resolved.healthyAfterSeconds,

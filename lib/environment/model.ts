@@ -264,6 +264,14 @@ const launch = z
   })
   .strict();
 
+/**
+ * How much longer than a target group's deregistration delay a drain may take: ELB shows the
+ * target `draining` until the delay has elapsed, and the drain is read by polling after that.
+ */
+export const DRAIN_MARGIN_SECONDS = 30;
+/** ELB's default deregistration delay (300 s) and the margin, with room for a look or two. */
+export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 360;
+
 const hostTier = z
   .object({
     name: z.string().regex(NAME),
@@ -273,7 +281,33 @@ const hostTier = z
     hosts: hostSelector,
     traffic,
     install: ssmCommand,
-    drain: z.object({ timeoutSeconds: z.number().int().min(1).max(3600).default(300) }).strict().default({ timeoutSeconds: 300 }),
+    /**
+     * How the tier's hosts leave traffic before their install.
+     *
+     * A target group shows a deregistered target `draining` until its deregistration delay
+     * (`deregistration_delay.timeout_seconds`, ELB's default 300 s) has elapsed, even when its
+     * connections closed earlier; Plan Release reads the delay of every target group of the
+     * tier and refuses a `timeoutSeconds` below the delay plus DRAIN_MARGIN_SECONDS (30 s).
+     */
+    drain: z
+      .object({
+        /** How long a batch may take to leave traffic. @default 360 (ELB's default delay of 300 s, and a margin) */
+        timeoutSeconds: z.number().int().min(1).max(7_200).default(DEFAULT_DRAIN_TIMEOUT_SECONDS),
+        /**
+         * Target-group tiers only: an SSM Command document, run on each host of the batch right
+         * after it is deregistered, that waits until the host has no open connection on the
+         * service port and then succeeds (exit 0), or fails when its `timeoutSeconds` parameter
+         * has passed with connections still open. FleetFlow sends it the parameters `ports`
+         * (the target groups' ports) and `timeoutSeconds` (this command's), besides its own
+         * `parameters`. A host whose check succeeded counts as drained while the load balancer
+         * still shows it `draining`; a host whose check failed, or could not be sent, is
+         * drained when the load balancer says so (at the deregistration delay). The document
+         * must only read (it may run twice). @default none: every host waits out the delay
+         */
+        check: ssmCommand.optional(),
+      })
+      .strict()
+      .default({ timeoutSeconds: DEFAULT_DRAIN_TIMEOUT_SECONDS }),
     health: z
       .object({
         timeoutSeconds: z.number().int().min(1).max(3600).default(300),

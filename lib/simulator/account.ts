@@ -31,7 +31,12 @@ export { SIM_ACCOUNT_ID };
 export { INSTANCE_STATE_CODE, type HostState } from './compute';
 
 export interface HostProfile {
-  /** Seconds until in-flight requests finish once the host leaves the target group. */
+  /**
+   * Seconds until the host's last connection from the load balancer closes once it is
+   * deregistered (its in-flight requests finish): what the host itself observes, and what
+   * a host-side drain check waits for. The load balancer shows the target `draining` for
+   * the whole deregistration delay regardless.
+   */
   readonly drainSeconds: number;
   /** Seconds the install document runs on this host. */
   readonly installSeconds: number;
@@ -74,6 +79,13 @@ export interface SimHost {
   /** Clustered tiers: drained by command. */
   drained: boolean;
   /**
+   * When the host's connections from the load balancer close after it was deregistered
+   * (virtual ms): its drain time, or the deregistration delay when that comes first (ELB
+   * completes the deregistration then); never with the `drain-stuck` fault until the delay.
+   * Undefined while it is registered (it serves traffic) or before it was ever deregistered.
+   */
+  connectionsCloseAt?: number;
+  /**
    * The DB instance identifier its service is configured for ('' for none yet): seeded
    * hosts, the environment's database; a launched host, what the connection parameter
    * pointed to when its first install succeeded; then whatever a reconfigure connected it to.
@@ -86,6 +98,7 @@ export interface SimHost {
 export interface SimTarget {
   registeredAt: number;
   deregisteredAt?: number;
+  /** When the target stops being shown `draining`: its deregistration plus the group's delay. */
   drainEndsAt?: number;
 }
 
@@ -99,7 +112,13 @@ export interface SimTargetGroup {
   readonly intervalSeconds: number;
   readonly healthyThreshold: number;
   readonly unhealthyThreshold: number;
-  readonly deregistrationDelaySeconds: number;
+  /**
+   * `deregistration_delay.timeout_seconds` (DescribeTargetGroupAttributes; ELB's default is
+   * 300): how long a deregistered target is shown `draining`. Mutable, as
+   * ModifyTargetGroupAttributes would change it; a target already draining keeps the delay
+   * it was deregistered with.
+   */
+  deregistrationDelaySeconds: number;
   readonly targets: Map<string, SimTarget>;
 }
 
@@ -107,9 +126,11 @@ export interface SimTargetGroup {
  * `prerequisite`: run once on a new host before its release; `probe`: AWS-RunShellScript,
  * e.g. a curl of the health check path; `reconfigure`: the host reads the connection
  * parameter and reconnects its service; `database-check`: a connection and a query
- * against the database at the `endpoint` parameter.
+ * against the database at the `endpoint` parameter; `drain-check`: the host-side drain
+ * check, which waits (up to its `timeoutSeconds` parameter) until the host has no open
+ * connection on its service port, then succeeds; it fails if they are still open then.
  */
-export type DocumentRole = 'install' | 'drain' | 'undrain' | 'migration' | 'health' | 'prerequisite' | 'probe' | 'reconfigure' | 'database-check';
+export type DocumentRole = 'install' | 'drain' | 'undrain' | 'drain-check' | 'migration' | 'health' | 'prerequisite' | 'probe' | 'reconfigure' | 'database-check';
 
 export interface SimInvocation {
   readonly instanceId: string;
@@ -321,6 +342,37 @@ export const RECONFIGURE_SECONDS = 10;
 export const CHECK_SECONDS = 20;
 /** Seconds a drain, undrain or health document runs. */
 export const QUICK_COMMAND_SECONDS: Record<'drain' | 'undrain' | 'health', number> = { drain: 5, undrain: 5, health: 3 };
+/** Seconds the drain check takes to look at the host's connections once (it then ends, or looks again until they close). */
+export const DRAIN_CHECK_SECONDS = 1;
+/** How long the drain check waits for connections to close when the command does not say (its `timeoutSeconds` parameter). */
+export const DRAIN_CHECK_DEFAULT_TIMEOUT_SECONDS = 120;
+
+/**
+ * The unavoidable drain of one host, in seconds from its deregistration, as a lower bound
+ * counts it. ELB shows the target `draining` for the largest deregistration delay of its
+ * groups; without a host-side drain check, that is when the batch can go on. With one (sent
+ * at the deregistration, when the tier's plan knows the ports to watch), the check ends
+ * when the host's connections close (its drain time; with `drain-stuck`, at the delay), if
+ * that comes within the check's own timeout; otherwise the delay again.
+ */
+/** The host-side drain check a tier's batches run: declared, and the plan knows the ports it watches. */
+export function drainCheckOf(spec: { traffic: { kind: string; ports?: number[] }; drainCheck?: { timeoutSeconds: number } }): { timeoutSeconds: number } | undefined {
+  return spec.traffic.kind === 'target-group' && spec.drainCheck && (spec.traffic.ports?.length ?? 0) > 0 ? spec.drainCheck : undefined;
+}
+
+export function drainBoundSeconds(
+  account: SimulatedAccount,
+  host: SimHost,
+  groups: readonly SimTargetGroup[],
+  check?: { readonly timeoutSeconds: number },
+): number {
+  const delay = Math.max(0, ...groups.map((g) => g.deregistrationDelaySeconds));
+  if (!check) return delay;
+  const close = account.faults.drainStuck.has(host.name) ? delay : Math.min(host.profile.drainSeconds, delay);
+  // Delivered, one look; then it ends when the connections close, unless its own time is up first.
+  const checked = Math.max(SSM_DELIVERY_SECONDS + DRAIN_CHECK_SECONDS, close);
+  return close <= SSM_DELIVERY_SECONDS + check.timeoutSeconds ? Math.min(checked, delay) : delay;
+}
 
 export class SimulatedAccount {
   readonly hosts = new Map<string, SimHost>();
@@ -590,6 +642,9 @@ export class SimulatedAccount {
     const target = group.targets.get(id);
     const host = this.hosts.get(id);
     if (!target || !host) return 'unused';
+    // ALB user guide, deregistration delay: "even though target deregistration is complete,
+    // the status of the target will be displayed as draining until the deregistration delay
+    // elapses" — whether or not the host's connections closed earlier (connectionsCloseAt).
     if (target.deregisteredAt !== undefined) return at < (target.drainEndsAt ?? 0) ? 'draining' : 'unused';
     // A registered instance that is stopped or terminated: unused, reason Target.InvalidState.
     if (host.state !== 'running') return 'unused';
@@ -663,14 +718,24 @@ export class SimulatedAccount {
     return group;
   }
 
+  /**
+   * DeregisterTargets of one target. The load balancer stops routing new requests to it at
+   * once; it is shown `draining` for the group's whole deregistration delay, then `unused`
+   * (and leaves the group). The host's own connections close after its drain time (never
+   * with `drain-stuck`), or at the delay, when ELB completes the deregistration.
+   * API reference: "If the specified target does not exist, the action returns successfully."
+   */
   deregisterTarget(group: SimTargetGroup, id: string): void {
     const target = group.targets.get(id);
     if (!target || target.deregisteredAt !== undefined) return; // AWS: succeeds when not registered
     const host = this.requireHost(id);
     const now = this.now();
+    const delayMs = group.deregistrationDelaySeconds * 1000;
     const drainMs = this.faults.drainStuck.has(host.name) ? Number.POSITIVE_INFINITY : host.profile.drainSeconds * 1000;
     target.deregisteredAt = now;
-    target.drainEndsAt = now + Math.min(drainMs, group.deregistrationDelaySeconds * 1000);
+    target.drainEndsAt = now + delayMs;
+    // A host in several groups keeps connections until the last group's have closed.
+    host.connectionsCloseAt = Math.max(host.connectionsCloseAt ?? 0, now + Math.min(drainMs, delayMs));
     this.changed();
     this.schedule(target.drainEndsAt, () => {
       if (group.targets.get(id) === target && target.deregisteredAt !== undefined) group.targets.delete(id);
@@ -685,9 +750,39 @@ export class SimulatedAccount {
     }
     const target = group.targets.get(id);
     if (target && target.deregisteredAt === undefined) return; // already registered
-    // Registering a draining target cancels the deregistration; health checks start over.
+    // Registering a draining target registers it again: the deregistration is abandoned (it is
+    // no longer shown draining, and the scheduled removal no longer applies) and health checks
+    // start over from `initial`. AWS's API reference does not describe this case; see
+    // docs/aws-behaviour.md for what is known and what is assumed.
     group.targets.set(id, { registeredAt: this.now() });
+    // It serves traffic again: its connections are open.
+    host.connectionsCloseAt = undefined;
     this.changed();
+  }
+
+  /**
+   * Whether the host has open connections from the load balancer at `at`: while it is
+   * registered in any of its tier's target groups, and after its deregistration until its
+   * connections close.
+   */
+  connectionsOpen(host: SimHost, at = this.now()): boolean {
+    const registered = this.groupsOf(host.tier).some((g) => {
+      const target = g.targets.get(host.id);
+      return target !== undefined && target.deregisteredAt === undefined && target.registeredAt <= at;
+    });
+    if (registered) return true;
+    return host.connectionsCloseAt !== undefined && at < host.connectionsCloseAt;
+  }
+
+  /** When a drain check that starts at `startsAt` ends: once the connections are closed, or at its timeout. */
+  private drainCheckEnd(host: SimHost, startsAt: number, parameters: Record<string, string[]>): number {
+    const timeoutSeconds = Number(parameters.timeoutSeconds?.[0] ?? DRAIN_CHECK_DEFAULT_TIMEOUT_SECONDS);
+    const giveUpAt = startsAt + (Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? timeoutSeconds : DRAIN_CHECK_DEFAULT_TIMEOUT_SECONDS) * 1000;
+    const firstLook = startsAt + DRAIN_CHECK_SECONDS * 1000;
+    if (!this.connectionsOpen(host, startsAt)) return firstLook;
+    const registered = this.groupsOf(host.tier).some((g) => g.targets.get(host.id)?.deregisteredAt === undefined && g.targets.has(host.id));
+    const closeAt = registered ? Number.POSITIVE_INFINITY : (host.connectionsCloseAt ?? Number.POSITIVE_INFINITY);
+    return Math.min(Math.max(firstLook, closeAt), giveUpAt);
   }
 
   // ---------- SSM Run Command ----------
@@ -749,6 +844,8 @@ export class SimulatedAccount {
         return RECONFIGURE_SECONDS;
       case 'database-check':
         return CHECK_SECONDS;
+      case 'drain-check':
+        return DRAIN_CHECK_SECONDS;
       default:
         return QUICK_COMMAND_SECONDS[role];
     }
@@ -762,7 +859,7 @@ export class SimulatedAccount {
     now: number,
   ): SimInvocation {
     const startsAt = deliverAt + SSM_DELIVERY_SECONDS * 1000;
-    const endsAt = startsAt + this.commandSeconds(host, role) * 1000;
+    const endsAt = role === 'drain-check' ? this.drainCheckEnd(host, startsAt, parameters) : startsAt + this.commandSeconds(host, role) * 1000;
     const release = parameters.release?.[0] ?? '';
     const isNewRelease = release !== this.originalRelease.get(host.id);
     // The document resolves parameter references on the host; a dangling one fails it.
@@ -855,6 +952,11 @@ export class SimulatedAccount {
    */
   private judge(host: SimHost, role: DocumentRole, invocation: SimInvocation, run: InvocationRun, reconnect: Reconnect | undefined, at: number): void {
     if (role === 'health' && !this.hostHealthyAt(host, at)) invocation.outcome = 'Failed';
+    if (role === 'drain-check' && invocation.outcome === 'Success' && this.connectionsOpen(host, at)) {
+      // The document prints what it found and exits 1 when its time is up.
+      const ports = (run.parameters.ports ?? []).join(', ') || 'the service port';
+      Object.assign(invocation, { outcome: 'Failed', stderr: `drain check: connections still open on ${ports} after ${Math.round((at - invocation.startsAt) / 1000)}s`, exitCode: 1 });
+    }
     if (role === 'probe') {
       const found = probe(this, host, run.parameters.commands ?? []);
       Object.assign(invocation, { outcome: found.ok ? 'Success' : 'Failed', stderr: found.stderr, exitCode: found.exitCode });

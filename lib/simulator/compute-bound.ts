@@ -3,9 +3,9 @@
  * makespan against: the database created (when it is), then, for the slowest tier (tiers
  * are provisioned side by side), a new host booting and passing its status checks (SSM
  * registers meanwhile), each setup step delivered and run, the install, and the health
- * checks a new target must pass; for a replacement, the slowest old host's drain and stop.
+ * checks a new target must pass; for a replacement, the slowest old host's drain (drainBoundSeconds) and stop.
  */
-import { CHECK_SECONDS, QUICK_COMMAND_SECONDS, RECONFIGURE_SECONDS, SSM_DELIVERY_SECONDS, type SimulatedAccount } from './account';
+import { CHECK_SECONDS, QUICK_COMMAND_SECONDS, RECONFIGURE_SECONDS, SSM_DELIVERY_SECONDS, drainBoundSeconds, drainCheckOf, type SimulatedAccount } from './account';
 import { BOOT_SECONDS, DB_CREATE_SECONDS, DB_FIRST_BACKUP_SECONDS, DB_RESTORE_SECONDS, PREREQUISITE_SECONDS, PROBE_SECONDS, SSM_REGISTRATION_SECONDS, STATUS_CHECK_SECONDS, STOPPING_SECONDS } from './compute';
 import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/shared/compute-tags';
 import type { ComputePlan } from '../../lambdas/compute/types';
@@ -36,8 +36,7 @@ export function computeLowerBoundSeconds(plan: ComputePlan, account: SimulatedAc
   for (const tier of plan.retire?.tiers ?? []) {
     const old = hosts.filter((h) => h.tier === tier.spec.name && h.tags.get(RETIRED_BY_TAG) === execution);
     const groups = account.groupsOf(tier.spec.name);
-    const delay = Math.min(...groups.map((g) => g.deregistrationDelaySeconds), Number.POSITIVE_INFINITY);
-    const drain = tier.spec.traffic.kind === 'target-group' ? Math.max(0, ...old.map((h) => Math.min(h.profile.drainSeconds, delay))) : 0;
+    const drain = tier.spec.traffic.kind === 'target-group' ? Math.max(0, ...old.map((h) => drainBoundSeconds(account, h, groups, drainCheckOf(tier.spec)))) : 0;
     retire = Math.max(retire, drain + STOPPING_SECONDS);
   }
   return database + slowestTier + retire;
@@ -49,16 +48,23 @@ export function computeLowerBoundSeconds(plan: ComputePlan, account: SimulatedAc
  * health checks its targets must pass again; then the bake.
  */
 export function restoreLowerBoundSeconds(
-  plan: { tiers: ReadonlyArray<{ spec: { name: string; traffic: { kind: string }; healthyAfterSeconds: number }; batchCount: number; keyPrefix: string }>; validation: { bakeSeconds: number } },
+  plan: {
+    tiers: ReadonlyArray<{
+      spec: { name: string; traffic: { kind: string; ports?: number[] }; drainCheck?: { timeoutSeconds: number }; healthyAfterSeconds: number };
+      batchCount: number;
+      keyPrefix: string;
+    }>;
+    validation: { bakeSeconds: number };
+  },
   account: SimulatedAccount,
   batchHosts: (keyPrefix: string, index: number) => string[],
 ): number {
   let total = DB_RESTORE_SECONDS + SSM_DELIVERY_SECONDS + CHECK_SECONDS + plan.validation.bakeSeconds;
   for (const tier of plan.tiers) {
-    const delay = Math.min(...account.groupsOf(tier.spec.name).map((g) => g.deregistrationDelaySeconds), Number.POSITIVE_INFINITY);
+    const groups = account.groupsOf(tier.spec.name);
     for (let index = 0; index < tier.batchCount; index += 1) {
       const hosts = batchHosts(tier.keyPrefix, index).map((id) => account.requireHost(id));
-      const drain = tier.spec.traffic.kind === 'target-group' ? Math.max(0, ...hosts.map((h) => Math.min(h.profile.drainSeconds, delay))) : 0;
+      const drain = tier.spec.traffic.kind === 'target-group' ? Math.max(0, ...hosts.map((h) => drainBoundSeconds(account, h, groups, drainCheckOf(tier.spec)))) : 0;
       const healthy = tier.spec.traffic.kind === 'target-group' ? tier.spec.healthyAfterSeconds : SSM_DELIVERY_SECONDS + QUICK_COMMAND_SECONDS.health;
       total += drain + SSM_DELIVERY_SECONDS + RECONFIGURE_SECONDS + healthy;
     }

@@ -55,7 +55,7 @@ export interface TargetGroupProfile {
   readonly deregistrationDelaySeconds: number;
 }
 
-/** Health checks as an ALB target group is commonly set: 10 s interval, 3 checks, 300 s delay. */
+/** Health checks as an ALB target group is commonly set (10 s interval, 3 checks) and ELB's default deregistration delay, 300 s. */
 export const TARGET_GROUP_PROFILE: TargetGroupProfile = {
   intervalSeconds: 10,
   healthyThreshold: 3,
@@ -258,6 +258,7 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
       ids.push(id);
     }
     account.documents.set(tier.install.document, 'install');
+    if (tier.drain.check) account.documents.set(tier.drain.check.document, 'drain-check');
     if (tier.health.command) account.documents.set(tier.health.command.document, 'health');
     if (tier.traffic.kind === 'target-group') {
       for (const name of tier.traffic.targetGroups) {

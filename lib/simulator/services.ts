@@ -218,8 +218,21 @@ const elbv2: Record<string, Operation> = {
     };
   },
   DescribeTargetGroupAttributes(account, input) {
+    // What an Application Load Balancer's instance target group answers (ALB user guide,
+    // target group attributes), its defaults but for the deregistration delay: "The range is
+    // 0-3600 seconds. The default value is 300 seconds."
     const group = account.requireTargetGroup(input.TargetGroupArn);
-    return { Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: String(group.deregistrationDelaySeconds) }] };
+    return {
+      Attributes: [
+        { Key: 'deregistration_delay.timeout_seconds', Value: String(group.deregistrationDelaySeconds) },
+        { Key: 'load_balancing.algorithm.type', Value: 'round_robin' },
+        { Key: 'load_balancing.cross_zone.enabled', Value: 'use_load_balancer_configuration' },
+        { Key: 'slow_start.duration_seconds', Value: '0' },
+        { Key: 'stickiness.enabled', Value: 'false' },
+        { Key: 'stickiness.type', Value: 'lb_cookie' },
+        { Key: 'stickiness.lb_cookie.duration_seconds', Value: '86400' },
+      ],
+    };
   },
   DescribeTargetHealth(account, input) {
     const group = account.requireTargetGroup(input.TargetGroupArn);

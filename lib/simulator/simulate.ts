@@ -6,7 +6,7 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { EnvironmentDefinition } from '../environment/model';
 import type { SimulatedAccount } from './account';
-import { MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS } from './account';
+import { MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS, drainBoundSeconds, drainCheckOf } from './account';
 import { CapacityRecorder } from './capacity';
 import { restoreLowerBoundSeconds, computeLowerBoundSeconds, surgeOverheadSeconds } from './compute-bound';
 import type { ComputePlan } from '../../lambdas/compute/types';
@@ -148,7 +148,14 @@ interface PlanView {
   database?: unknown;
   validation?: { bakeSeconds: number; approval: { required: boolean } };
   tiers: Array<{
-    spec: { name: string; minHealthy: number; healthyAfterSeconds: number; traffic: { kind: string }; surge?: { setup: ReadonlyArray<{ purpose: string }> } };
+    spec: {
+      name: string;
+      minHealthy: number;
+      healthyAfterSeconds: number;
+      traffic: { kind: string; ports?: number[] };
+      drainCheck?: { timeoutSeconds: number };
+      surge?: { setup: ReadonlyArray<{ purpose: string }> };
+    };
     batchCount: number;
     keyPrefix: string;
   }>;
@@ -732,7 +739,8 @@ function validationOutcome(events: ExecutionEvent[]): SimulationReport['validati
 
 /**
  * The unavoidable time of the release: the snapshot and the migration, then batch after batch, the slowest host's drain
- * (connections closing, capped by the deregistration delay), the slowest install
+ * (the deregistration delay, during which ELB shows the target draining; with a host-side drain check, the host's
+ * connections closing: drainBoundSeconds), the slowest install
  * (delivery + run), and the health checks a new target must pass; then the bake and,
  * when asked for, the approver's answer.
  */
@@ -752,8 +760,7 @@ export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): nu
       const hosts = (JSON.parse(stored) as Array<{ id: string }>).map((h) => account.requireHost(h.id));
       const slowest = (f: (h: (typeof hosts)[number]) => number) => Math.max(0, ...hosts.map(f));
       if (tier.spec.traffic.kind === 'target-group') {
-        const delay = Math.min(...groups.map((g) => g.deregistrationDelaySeconds));
-        total += slowest((h) => Math.min(h.profile.drainSeconds, delay));
+        total += slowest((h) => drainBoundSeconds(account, h, groups, drainCheckOf(tier.spec)));
         total += tier.spec.healthyAfterSeconds;
       } else {
         // Drained and undrained by command, or not at all; then the health command.
