@@ -62,6 +62,8 @@ export function grantDataAccess(environment: EnvironmentDefinition, f: DataTaskF
   // Planning reads hosts, target groups, the database, its snapshots and window, and the records.
   for (const fun of [f.planRestoreData, f.planRepointBack]) fun.allow({ actions: ['ec2:DescribeInstances'], resources: ['*'], wildcardReason: WHY.describe });
   f.planRestoreData.allow({ actions: ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'], resources: ['*'], wildcardReason: WHY.describe });
+  // The repoint drains too: the plan reads each target group's deregistration delay (resolveTraffic).
+  f.planRestoreData.allow({ actions: ['elasticloadbalancing:DescribeTargetGroupAttributes'], resources: ['*'], wildcardReason: WHY.describe });
   for (const fun of [f.planRestoreData, f.planRecover, f.recordDatabase]) {
     fun.allow({ actions: ['rds:DescribeDBInstances'], resources: [current, ...restoredArns], wildcardReason: WHY.restored });
   }

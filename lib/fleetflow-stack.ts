@@ -435,6 +435,9 @@ export class FleetFlowStack extends Stack {
     const describeElb = ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'];
 
     f.planRelease.allow({ actions: ['ec2:DescribeInstances', ...describeElb], resources: ['*'], wildcardReason: WHY.describe });
+    // Each target group's deregistration delay, which the tier's drain timeout must cover. The
+    // Service Authorization Reference lists no resource type for it, like the other Describe*.
+    f.planRelease.allow({ actions: ['elasticloadbalancing:DescribeTargetGroupAttributes'], resources: ['*'], wildcardReason: WHY.describe });
     f.planRollback.allow({ actions: ['ec2:DescribeInstances', 'elasticloadbalancing:DescribeTargetHealth'], resources: ['*'], wildcardReason: WHY.describe });
     for (const fun of [f.checkCapacity, f.takeOutOfTraffic, f.checkDrained, f.returnToTraffic, f.checkHealthy]) {
       fun.allow({ actions: describeElb, resources: ['*'], wildcardReason: WHY.describe });
@@ -459,6 +462,8 @@ export class FleetFlowStack extends Stack {
       allowSendCommand(fun, tier, commands.map((c) => c.document), WHY.instances);
     for (const tier of tiers) {
       sendCommand(f.installRelease, tier, [tier.install]);
+      // The host-side drain check, sent to a batch's hosts once they are deregistered.
+      if (tier.drain.check && tier.traffic.kind === 'target-group') sendCommand(f.takeOutOfTraffic, tier, [tier.drain.check]);
       if (tier.traffic.kind === 'drain-command') {
         sendCommand(f.takeOutOfTraffic, tier, [tier.traffic.drain]);
         sendCommand(f.returnToTraffic, tier, [tier.traffic.undrain]);

@@ -294,7 +294,7 @@ const hostTier = z
         /** How long a batch may take to leave traffic. @default 360 (ELB's default delay of 300 s, and a margin) */
         timeoutSeconds: z.number().int().min(1).max(7_200).default(DEFAULT_DRAIN_TIMEOUT_SECONDS),
         /**
-         * Target-group tiers only: an SSM Command document, run on each host of the batch right
+         * Used by target-group tiers (ignored by the others): an SSM Command document, run on each host of the batch right
          * after it is deregistered, that waits until the host has no open connection on the
          * service port and then succeeds (exit 0), or fails when its `timeoutSeconds` parameter
          * has passed with connections still open. FleetFlow sends it the parameters `ports`
@@ -302,7 +302,8 @@ const hostTier = z
          * `parameters`. A host whose check succeeded counts as drained while the load balancer
          * still shows it `draining`; a host whose check failed, or could not be sent, is
          * drained when the load balancer says so (at the deregistration delay). The document
-         * must only read (it may run twice). @default none: every host waits out the delay
+         * must only read (it may run twice). Its `timeoutSeconds` may not exceed the drain's.
+         * @default none: every host waits out the delay
          */
         check: ssmCommand.optional(),
       })

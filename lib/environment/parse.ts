@@ -168,12 +168,8 @@ function semanticProblems(env: EnvironmentDefinition): string[] {
     if (tier.batch.strategy === 'surge' && !tier.launch) {
       problems.push(`tiers[${i}].batch.strategy: a surge launches new hosts for each batch and needs tiers[${i}].launch (received "surge")`);
     }
-    const drainCheck = tier.drain.check;
-    if (drainCheck && tier.traffic.kind !== 'target-group') {
-      problems.push(
-        `tiers[${i}].drain.check: a host-side drain check is for tiers behind target groups, whose hosts drain while the load balancer shows them draining (received a check on a tier with traffic kind "${tier.traffic.kind}")`,
-      );
-    }
+    // The host-side drain check is used by target-group tiers only (model.ts); it must end within the drain.
+    const drainCheck = tier.traffic.kind === 'target-group' ? tier.drain.check : undefined;
     if (drainCheck && drainCheck.timeoutSeconds > tier.drain.timeoutSeconds) {
       problems.push(
         `tiers[${i}].drain.check.timeoutSeconds: must not exceed drain.timeoutSeconds, the time the whole drain may take (received ${drainCheck.timeoutSeconds} > ${tier.drain.timeoutSeconds})`,

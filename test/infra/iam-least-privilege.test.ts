@@ -95,6 +95,7 @@ const UNSCOPABLE_ACTIONS = new Set([
   'ec2:DescribeInstanceStatus',
   'ssm:DescribeInstanceInformation',
   'elasticloadbalancing:DescribeTargetGroups',
+  'elasticloadbalancing:DescribeTargetGroupAttributes',
   'elasticloadbalancing:DescribeTargetHealth',
   'ssm:ListCommandInvocations',
   'ssm:CancelCommand',
@@ -199,10 +200,14 @@ const PROBE_DOCUMENT_ARN = expectedDocumentArn('AWS-RunShellScript');
 /** The data tier's restore: the check document (Validate Data) and the reconfigure document (Reconfigure Hosts). */
 const RESTORE = canonical.tiers.find((t) => t.role === 'data')!.database!.restore!;
 /** Every SSM document the environment names: installs, drain commands, health commands, migrations, prerequisites, the restore's check and reconfigure. */
+/** Target-group tiers with a host-side drain check (environments/canonical.json: middle and web), sent by Take Batch Out. */
+const DRAIN_CHECKED_TIERS = hostTiers.filter((t) => t.traffic?.kind === 'target-group' && t.drain?.check);
+const DRAIN_CHECK_DOCUMENT_ARNS = [...new Set(DRAIN_CHECKED_TIERS.map((t) => expectedDocumentArn(t.drain!.check!.document)))].sort();
 const NAMED_DOCUMENT_ARNS = new Set([
   ...INSTALL_DOCUMENT_ARNS,
   ...hostTiers.flatMap((t) => [t.traffic?.drain, t.traffic?.undrain]).flatMap((c) => (c ? [expectedDocumentArn(c.document)] : [])),
   ...HEALTH_DOCUMENT_ARNS,
+  ...DRAIN_CHECK_DOCUMENT_ARNS,
   ...canonical.tiers.flatMap((t) => (t.database?.migration ? [expectedDocumentArn(t.database.migration.document)] : [])),
   ...PREREQUISITE_DOCUMENT_ARNS,
   expectedDocumentArn(RESTORE.check.document),
@@ -419,6 +424,25 @@ describe('FleetFlow IAM permissions', () => {
       expect(toInstances[0]!.Condition).toEqual({ StringEquals: withPrefix('ssm:resourceTag', RUNNER_TAGS) });
     });
 
+    it("lets Take Batch Out send only the drain checks, and only to hosts with a drain-checked tier's tags", () => {
+      const grants = allowing(roleStatements(synth.json, roleOf('take-out-of-traffic')), 'ssm:SendCommand');
+      const toDocuments = grants.filter((s) => s.Resource.every((r) => r.includes(':document/')));
+      const toInstances = grants.filter((s) => !toDocuments.includes(s));
+
+      expect(DRAIN_CHECKED_TIERS.map((t) => [t.name, t.drain!.check!.document])).toEqual([
+        ['middle', 'FleetFlow-CheckConnectionsDrained'],
+        ['web', 'FleetFlow-CheckConnectionsDrained'],
+      ]);
+      expect([...new Set(toDocuments.flatMap((s) => s.Resource))].sort()).toEqual(DRAIN_CHECK_DOCUMENT_ARNS);
+      expect(toInstances.map((s) => s.Condition?.StringEquals)).toEqual(DRAIN_CHECKED_TIERS.map((t) => withPrefix('ssm:resourceTag', t.hosts!.tags)));
+    });
+
+    it('lets Plan Release, and Plan Restore Data whose repoint drains too, read the target groups\' deregistration delay', () => {
+      const readers = namesOf(rolesAllowing(synth.json, 'elasticloadbalancing:DescribeTargetGroupAttributes'));
+
+      expect(readers.sort()).toEqual(['data/plan-restore-data.ts', 'deploy/plan-release.ts']);
+    });
+
     it('finds the health command of environments/canonical.json (monitoring.health.command) to check', () => {
       expect(HEALTH_CHECKED_TIERS.map((t) => [t.name, t.health!.command!.document])).toEqual([['monitoring', 'FleetFlow-CheckHealth']]);
     });
@@ -452,6 +476,8 @@ describe('FleetFlow IAM permissions', () => {
           'deploy/install-release.ts',
           'database/run-migration.ts',
           ...(hasDrainCommands ? ['deploy/take-out-of-traffic.ts', 'deploy/return-to-traffic.ts'] : []),
+          // The host-side drain check, sent once a batch is deregistered.
+          ...(DRAIN_CHECKED_TIERS.length > 0 && !hasDrainCommands ? ['deploy/take-out-of-traffic.ts'] : []),
           // Tiers no target group checks: the health command, after a batch and, for capacity, before one.
           ...(HEALTH_CHECKED_TIERS.length > 0 ? ['deploy/check-healthy.ts', 'deploy/check-capacity.ts'] : []),
           // New hosts: the tiers' prerequisites and the probe.

@@ -47,6 +47,8 @@ export interface CanonicalEnvironment {
     batch?: { maxUnavailable: number | string; minHealthyPercent: number };
     alarms?: string[];
     health?: { timeoutSeconds?: number; command?: SsmCommand };
+    /** How the tier's hosts leave traffic: the drain timeout and the host-side drain check. */
+    drain?: { timeoutSeconds?: number; check?: SsmCommand };
     /** How the compute workflows launch the tier's hosts. */
     launch?: {
       template: { name: string } | { id: string };

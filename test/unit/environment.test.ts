@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import canonical from '../../environments/canonical.json';
 import { partition, resolveBatchPolicy } from '../../lib/environment/batch-policy';
 import { InvalidEnvironmentError } from '../../lib/environment/errors';
-import { isHostTier } from '../../lib/environment/model';
+import { DEFAULT_DRAIN_TIMEOUT_SECONDS, DRAIN_MARGIN_SECONDS, isHostTier } from '../../lib/environment/model';
 import { loadEnvironmentFile, parseEnvironment } from '../../lib/environment/parse';
 
 const CANONICAL_PATH = fileURLToPath(new URL('../../environments/canonical.json', import.meta.url));
@@ -677,5 +677,64 @@ describe('monitoring tier batch policy', () => {
 
     // Assess
     for (const remaining of inService) expect(remaining).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('drain', () => {
+  it('reads the host-side drain check of the canonical target-group tiers', () => {
+    // Act
+    const env = parseEnvironment(canonical);
+
+    // Assess
+    const web = env.tiers[2];
+    expect(web && isHostTier(web) && web.drain).toEqual({
+      timeoutSeconds: 360,
+      check: { document: 'FleetFlow-CheckConnectionsDrained', parameters: {}, timeoutSeconds: 120, expectedSeconds: 5 },
+    });
+  });
+
+  it("defaults the drain timeout to 360 s: ELB's default deregistration delay of 300 s and the 30 s margin fit in it", () => {
+    // Prepare
+    const raw = canonicalWith((env) => {
+      delete env.tiers[2].drain;
+    });
+
+    // Act
+    const env = parseEnvironment(raw);
+
+    // Assess
+    const web = env.tiers[2];
+    expect(web && isHostTier(web) && web.drain).toEqual({ timeoutSeconds: DEFAULT_DRAIN_TIMEOUT_SECONDS });
+    expect(DEFAULT_DRAIN_TIMEOUT_SECONDS).toBeGreaterThanOrEqual(300 + DRAIN_MARGIN_SECONDS);
+  });
+
+  it('refuses a drain check that may run longer than the whole drain, showing both values', () => {
+    // Prepare
+    const raw = canonicalWith((env) => {
+      env.tiers[2].drain.check.timeoutSeconds = 400;
+    });
+
+    // Act
+    const problems = problemsOf(raw);
+
+    // Assess
+    expect(problems).toEqual([
+      'tiers[2].drain.check.timeoutSeconds: must not exceed drain.timeoutSeconds, the time the whole drain may take (received 400 > 360)',
+    ]);
+  });
+
+  it('refuses a drain check with a literal secret, like any command', () => {
+    // Prepare
+    const raw = canonicalWith((env) => {
+      env.tiers[2].drain.check.parameters = { apiPassword: ['hunter2-literal-value'] };
+    });
+
+    // Act
+    const problems = problemsOf(raw);
+
+    // Assess
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^tiers\[2\]\.drain\.check\.parameters\.apiPassword\[0\]: looks like a secret value/);
+    expect(problems[0]).not.toContain('hunter2');
   });
 });

@@ -1,6 +1,7 @@
 import { CloudWatchClient, DescribeAlarmsCommand, type DescribeAlarmsCommandInput } from '@aws-sdk/client-cloudwatch';
 import { DescribeInstancesCommand, EC2Client, type DescribeInstancesCommandInput, type Instance } from '@aws-sdk/client-ec2';
 import {
+  DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
@@ -47,7 +48,8 @@ function instance(id: string, name: string, release: string | undefined): Instan
  */
 interface Account {
   instances: Record<string, Instance[][]>;
-  targetGroups: Record<string, { interval?: number; threshold?: number; members: string[] }>;
+  /** `delay`: deregistration_delay.timeout_seconds, ELB's default 300 when not given. */
+  targetGroups: Record<string, { interval?: number; threshold?: number; delay?: number; port?: number; members: string[] }>;
   alarms: string[];
   parameters: Record<string, string>;
 }
@@ -86,9 +88,19 @@ function useAccount(account: Account): void {
           TargetGroupArn: tgArn(name),
           HealthCheckIntervalSeconds: account.targetGroups[name]!.interval,
           HealthyThresholdCount: account.targetGroups[name]!.threshold,
+          Port: account.targetGroups[name]!.port ?? 80,
         }),
       ),
   }));
+  elbMock.on(DescribeTargetGroupAttributesCommand).callsFake((input: { TargetGroupArn: string }) => {
+    const name = Object.keys(account.targetGroups).find((n) => tgArn(n) === input.TargetGroupArn) ?? '';
+    return {
+      Attributes: [
+        { Key: 'stickiness.enabled', Value: 'false' },
+        { Key: 'deregistration_delay.timeout_seconds', Value: String(account.targetGroups[name]?.delay ?? 300) },
+      ],
+    };
+  });
   elbMock.on(DescribeTargetHealthCommand).callsFake((input: { TargetGroupArn: string }) => {
     const name = Object.keys(account.targetGroups).find((n) => tgArn(n) === input.TargetGroupArn) ?? '';
     return {
@@ -232,9 +244,10 @@ describe('planRelease', () => {
       name: 'web',
       role: 'web',
       hostTags: { 'fleetflow:environment': 'canonical', 'fleetflow:tier': 'web' },
-      traffic: { kind: 'target-group', targetGroupArns: [tgArn('canonical-web')] },
+      traffic: { kind: 'target-group', targetGroupArns: [tgArn('canonical-web')], deregistrationDelaySeconds: 300, ports: [80] },
       install: { document: 'FleetFlow-InstallRelease', parameters: { component: ['storefront'] }, timeoutSeconds: 900, expectedSeconds: 40 },
-      drainTimeoutSeconds: 180,
+      drainTimeoutSeconds: 360,
+      drainCheck: { document: 'FleetFlow-CheckConnectionsDrained', parameters: {}, timeoutSeconds: 120, expectedSeconds: 5 },
       healthTimeoutSeconds: 300,
       healthyAfterSeconds: 30,
       alarms: ['canonical-web-5xx'],
@@ -493,6 +506,8 @@ describe('planRelease', () => {
     expect(plan.tiers[1]?.spec.traffic).toEqual({
       kind: 'target-group',
       targetGroupArns: [tgArn('canonical-web'), tgArn('canonical-web-admin')],
+      deregistrationDelaySeconds: 300,
+      ports: [80],
     });
     expect(elbMock).toHaveReceivedCommandWith(DescribeTargetGroupsCommand, { Names: ['canonical-web', 'canonical-web-admin'] });
   });
@@ -1087,5 +1102,83 @@ describe('recorded release', () => {
     // Assess
     await expect(act).rejects.toBe(error);
     await expect(act).rejects.not.toBeInstanceOf(InvalidInputError);
+  });
+});
+
+describe('the drain and the deregistration delay', () => {
+  /** The canonical environment with this drain timeout on its target-group tiers (and no longer a check than it). */
+  const drainTimeout = (seconds: number) =>
+    environmentWith((env) => {
+      for (const tier of env.tiers) {
+        if (tier.traffic?.kind !== 'target-group') continue;
+        tier.drain = { timeoutSeconds: seconds, check: { ...tier.drain.check, timeoutSeconds: Math.max(30, Math.min(seconds, tier.drain.check.timeoutSeconds)) } };
+      }
+    });
+
+  it("refuses a drain timeout that cannot cover a target group's deregistration delay, naming both figures, before writing anything", async () => {
+    // Prepare: the canonical groups keep ELB's default delay, 300 s
+    const ddbMock = mockClient(DynamoDBClient);
+
+    // Act
+    const act = planRelease(event({ release: '2.0.0' }, drainTimeout(180)));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(act).rejects.toThrow(
+      'tier middle: drain.timeoutSeconds 180 cannot cover the deregistration delay of target group canonical-middle, 300s (deregistration_delay.timeout_seconds)',
+    );
+    await expect(act).rejects.toThrow('set drain.timeoutSeconds to at least 330');
+    expect(ddbMock).not.toHaveReceivedAnyCommand();
+    ddbMock.restore();
+  });
+
+  it('refuses a drain timeout equal to the delay: the target is still shown draining when the delay elapses', async () => {
+    // Act
+    const act = planRelease(event({ release: '2.0.0' }, drainTimeout(300)));
+
+    // Assess
+    await expect(act).rejects.toThrow('drain.timeoutSeconds 300 cannot cover the deregistration delay of target group canonical-middle, 300s');
+  });
+
+  it('reads each target group of the tier and holds the drain to the largest delay', async () => {
+    // Prepare
+    const account = canonicalAccount();
+    account.targetGroups['canonical-web']!.delay = 600;
+
+    useAccount(account);
+
+    // Act
+    const act = planRelease(event({ release: '2.0.0' }, drainTimeout(360)));
+
+    // Assess: the middle tier (300 s) passes; the web tier's group does not
+    await expect(act).rejects.toThrow('tier web: drain.timeoutSeconds 360 cannot cover the deregistration delay of target group canonical-web, 600s');
+    expect(elbMock).toHaveReceivedCommandWith(DescribeTargetGroupAttributesCommand, { TargetGroupArn: tgArn('canonical-web') });
+  });
+
+  it('accepts a shorter drain timeout for groups whose delay was lowered, and plans with the delay and the ports', async () => {
+    // Prepare
+    const account = canonicalAccount();
+    account.targetGroups['canonical-middle']!.delay = 30;
+    account.targetGroups['canonical-middle']!.port = 8080;
+    account.targetGroups['canonical-web']!.delay = 30;
+    useAccount(account);
+
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }, drainTimeout(60)));
+
+    // Assess
+    const middle = plan.tiers.find((t) => t.spec.name === 'middle')!.spec;
+    expect(middle.traffic).toEqual({ kind: 'target-group', targetGroupArns: [tgArn('canonical-middle')], deregistrationDelaySeconds: 30, ports: [8080] });
+    expect(middle.drainTimeoutSeconds).toBe(60);
+  });
+
+  it("carries the tier's host-side drain check into the plan of a target-group tier", async () => {
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }));
+
+    // Assess: environments/canonical.json declares it on middle and web
+    const web = plan.tiers.find((t) => t.spec.name === 'web')!.spec;
+    expect(web.drainCheck).toEqual({ document: 'FleetFlow-CheckConnectionsDrained', parameters: {}, timeoutSeconds: 120, expectedSeconds: 5 });
+    expect(web.traffic).toMatchObject({ deregistrationDelaySeconds: 300, ports: [80] });
   });
 });

@@ -18,6 +18,7 @@ import { takeOutOfTraffic } from '../../lambdas/deploy/take-out-of-traffic';
 import { DrainFailedError, DrainTimeoutError, HostUnhealthyError, InsufficientCapacityError } from '../../lambdas/shared/errors';
 import { MAX_TARGETS_PER_CALL } from '../../lambdas/shared/target-health';
 import { OUT_OF_TRAFFIC_TAG } from '../../lambdas/shared/release-tag';
+import type { CommandSpec, TierPlan } from '../../lambdas/deploy/types';
 import {
   batchInput,
   DRAIN_TRAFFIC,
@@ -581,5 +582,162 @@ describe('returnToTraffic', () => {
     expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 300_000, done: false, waitSeconds: 2 });
     expect(elbMock).not.toHaveReceivedAnyCommand();
     expect(ssmMock).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('the drain as ELB shows it: draining until the deregistration delay, and the host-side drain check', () => {
+  const hosts = [webHost(1), webHost(2)];
+  /** The canonical web tier as Plan Release now plans it: the group's delay and port, with or without a drain check. */
+  const DELAYED: TierPlan['traffic'] = { kind: 'target-group', targetGroupArns: [WEB_TG_ARN], deregistrationDelaySeconds: 300, ports: [80] };
+  const DRAIN_CHECK: CommandSpec = { document: 'FleetFlow-CheckConnectionsDrained', parameters: {}, timeoutSeconds: 120, expectedSeconds: 5 };
+  const checkedTier = (overrides: Partial<TierPlan> = {}) => webTier({ traffic: DELAYED, drainTimeoutSeconds: 360, drainCheck: DRAIN_CHECK, ...overrides });
+
+  describe('takeOutOfTraffic', () => {
+    it('looks first at the deregistration delay when the tier has no drain check, whatever the previous batch took', async () => {
+      // Prepare
+      groupsHold({ [WEB_TG_ARN]: [...hosts, webHost(3), webHost(4)].map((h) => target(h.id, 'healthy')) });
+      const event = { ...batchInput({ tier: webTier({ traffic: DELAYED, drainTimeoutSeconds: 360 }), hosts }), expected: { drainSeconds: 12 } };
+
+      // Act
+      const phase = await takeOutOfTraffic(event);
+
+      // Assess
+      expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 360_000, done: false, waitSeconds: 300, expectedSeconds: 300 });
+      expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand);
+    });
+
+    it('sends the drain check to the batch once it is deregistered, with the ports to watch and its timeout, and looks when it usually ends', async () => {
+      // Prepare
+      groupsHold({ [WEB_TG_ARN]: [...hosts, webHost(3), webHost(4)].map((h) => target(h.id, 'healthy')) });
+      const calls: string[] = [];
+      elbMock.on(DeregisterTargetsCommand).callsFake(() => calls.push('deregister') && {});
+      ssmMock.on(SendCommandCommand).callsFake(() => calls.push('drain check') && { Command: { CommandId: 'cmd-check' } });
+
+      // Act
+      const phase = await takeOutOfTraffic(batchInput({ tier: checkedTier(), hosts }));
+
+      // Assess
+      expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(SendCommandCommand, {
+        DocumentName: 'FleetFlow-CheckConnectionsDrained',
+        InstanceIds: [hosts[0]!.id, hosts[1]!.id],
+        Parameters: { ports: ['80'], timeoutSeconds: ['120'] },
+        Comment: 'fleetflow canonical/web drain check batch 1/2',
+      });
+      expect(calls).toEqual(['deregister', 'drain check']);
+      expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 360_000, done: false, waitSeconds: 5, expectedSeconds: 5, commandIds: ['cmd-check'] });
+    });
+
+    it('sends the drain check in calls of at most 50 instances', async () => {
+      // Prepare: a rollback skips the capacity check
+      const many = Array.from({ length: 120 }, (_, i) => webHost(i + 1));
+      ssmMock.on(SendCommandCommand).callsFake((input: { InstanceIds: string[] }) => ({ Command: { CommandId: `cmd-${input.InstanceIds[0]}` } }));
+
+      // Act
+      const phase = await takeOutOfTraffic(batchInput({ tier: checkedTier({ hostCount: 240, minHealthy: 100 }), hosts: many, rollback: true }));
+
+      // Assess
+      const sizes = ssmMock.commandCalls(SendCommandCommand).map((c) => c.args[0].input.InstanceIds?.length);
+      expect(sizes).toEqual([50, 50, 20]);
+      expect(phase.commandIds).toHaveLength(3);
+    });
+
+    it('still takes the batch out when SSM refuses the drain check: those hosts wait for the delay', async () => {
+      // Prepare
+      groupsHold({ [WEB_TG_ARN]: [...hosts, webHost(3), webHost(4)].map((h) => target(h.id, 'healthy')) });
+      ssmMock.on(SendCommandCommand).rejects(new InvalidInstanceId({ message: `Instances [[${hosts[1]!.id}]] not in a valid state`, $metadata: {} }));
+
+      // Act
+      const phase = await takeOutOfTraffic(batchInput({ tier: checkedTier(), hosts }));
+
+      // Assess
+      expect(elbMock).toHaveReceivedCommand(DeregisterTargetsCommand);
+      expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 360_000, done: false, waitSeconds: 300, expectedSeconds: 300 });
+    });
+  });
+
+  describe('checkDrained', () => {
+    const invocations = (statuses: Array<'Success' | 'Failed' | 'InProgress'>) =>
+      ssmMock.on(ListCommandInvocationsCommand).resolves({
+        CommandInvocations: statuses.map((Status, i) => ({ InstanceId: hosts[i]!.id, Status, StatusDetails: Status })),
+      });
+
+    it('counts the batch drained once every host reports no open connection, while ELB still shows it draining', async () => {
+      // Prepare
+      groupsHold({ [WEB_TG_ARN]: hosts.map((h) => target(h.id, 'draining', 'Target.DeregistrationInProgress')) });
+      invocations(['Success', 'Success']);
+
+      // Act
+      const phase = await checkDrained(batchInput({ tier: checkedTier(), hosts, phase: phaseAt(14, 346, ['cmd-check']) }));
+
+      // Assess
+      expect(phase).toEqual({ ...phaseAt(14, 346, ['cmd-check']), done: true, waitSeconds: 0, tookSeconds: 14 });
+      expect(ssmMock).not.toHaveReceivedCommand(CancelCommandCommand);
+    });
+
+    it('keeps waiting for the load balancer for a host whose drain check failed', async () => {
+      // Prepare
+      groupsHold({ [WEB_TG_ARN]: hosts.map((h) => target(h.id, 'draining', 'Target.DeregistrationInProgress')) });
+      invocations(['Success', 'Failed']);
+
+      // Act
+      const phase = await checkDrained(batchInput({ tier: checkedTier(), hosts, phase: phaseAt(125, 235, ['cmd-check']) }));
+
+      // Assess
+      expect(phase.done).toBe(false);
+    });
+
+    it('keeps waiting without a drain check while ELB shows the target draining, even past the time its connections took', async () => {
+      // Prepare
+      groupsHold({ [WEB_TG_ARN]: hosts.map((h) => target(h.id, 'draining', 'Target.DeregistrationInProgress')) });
+
+      // Act
+      const phase = await checkDrained(batchInput({ tier: webTier({ traffic: DELAYED, drainTimeoutSeconds: 360 }), hosts, phase: phaseAt(299, 61) }));
+
+      // Assess
+      expect(phase.done).toBe(false);
+    });
+
+    it('does not count a host drained whose check succeeded but that is registered again', async () => {
+      // Prepare
+      groupsHold({ [WEB_TG_ARN]: [target(hosts[0]!.id, 'draining'), target(hosts[1]!.id, 'initial', 'Elb.RegistrationInProgress')] });
+      invocations(['Success', 'Success']);
+
+      // Act
+      const phase = await checkDrained(batchInput({ tier: checkedTier(), hosts, phase: phaseAt(14, 346, ['cmd-check']) }));
+
+      // Assess
+      expect(phase.done).toBe(false);
+    });
+
+    it('is done when ELB let go of the host whose check is still running, and cancels the check', async () => {
+      // Prepare
+      groupsHold({ [WEB_TG_ARN]: [target(hosts[0]!.id, 'draining'), target(hosts[1]!.id, 'unused', 'Target.NotRegistered')] });
+      invocations(['Success', 'InProgress']);
+      ssmMock.on(CancelCommandCommand).resolves({});
+
+      // Act
+      const phase = await checkDrained(batchInput({ tier: checkedTier(), hosts, phase: phaseAt(300, 60, ['cmd-check']) }));
+
+      // Assess
+      expect(phase.done).toBe(true);
+      expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(CancelCommandCommand, { CommandId: 'cmd-check' });
+    });
+
+    it('fails with DrainTimeoutError past the deadline, naming the host and the delay, and cancels checks still running', async () => {
+      // Prepare
+      groupsHold({ [WEB_TG_ARN]: hosts.map((h) => target(h.id, 'draining', 'Target.DeregistrationInProgress')) });
+      invocations(['Success', 'InProgress']);
+      ssmMock.on(CancelCommandCommand).resolves({});
+
+      // Act
+      const act = checkDrained(batchInput({ tier: checkedTier(), hosts, phase: phaseAt(361, -1, ['cmd-check']) }));
+
+      // Assess
+      await expect(act).rejects.toBeInstanceOf(DrainTimeoutError);
+      await expect(act).rejects.toThrow(
+        "tier web: web-2 (i-0a000000000000002) still draining after 360s (the target groups' deregistration delay was 300s when the release was planned)",
+      );
+      expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(CancelCommandCommand, { CommandId: 'cmd-check' });
+    });
   });
 });
