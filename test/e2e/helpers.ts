@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import type { EnvironmentDefinition } from '../../lib/environment/model';
 import { loadEnvironmentFile } from '../../lib/environment/parse';
+import type { SimulatedAccount } from '../../lib/simulator/account';
 import type { SimulationReport } from '../../lib/simulator/simulate';
 
 export const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../environments/canonical.json', import.meta.url)));
@@ -40,4 +41,40 @@ export function withBatchPolicy(policy: { maxUnavailable: number | string; minHe
     ...canonical,
     tiers: canonical.tiers.map((t) => (t.role === 'data' ? t : { ...t, batch: policy as (typeof t)['batch'] })),
   };
+}
+
+/** What the load balancer showed for a host when its install was sent, and how long after its deregistration. */
+export interface InstallAfterDrain {
+  readonly host: string;
+  readonly stateAtInstall: string;
+  readonly secondsAfterDeregistration: number;
+}
+
+/**
+ * Watches a simulated account (use from `prepare`): for each install sent to a host of a
+ * target-group tier after it was deregistered, the target's state then and the seconds since.
+ */
+export function watchDrains(account: SimulatedAccount): InstallAfterDrain[] {
+  const seen: InstallAfterDrain[] = [];
+  const deregisteredAt = new Map<string, number>();
+  const deregister = account.deregisterTarget.bind(account);
+  account.deregisterTarget = (group, id) => {
+    const target = group.targets.get(id);
+    if (target && target.deregisteredAt === undefined) deregisteredAt.set(id, account.now());
+    deregister(group, id);
+  };
+  const send = account.sendCommand.bind(account);
+  account.sendCommand = (document, ids, parameters, comment) => {
+    if (account.documents.get(document) === 'install') {
+      for (const id of ids) {
+        const host = account.hosts.get(id);
+        const group = host ? account.groupsOf(host.tier)[0] : undefined;
+        const since = deregisteredAt.get(id);
+        if (!host || !group || since === undefined) continue;
+        seen.push({ host: host.name, stateAtInstall: account.targetState(group, id), secondsAfterDeregistration: (account.now() - since) / 1000 });
+      }
+    }
+    return send(document, ids, parameters, comment);
+  };
+  return seen;
 }

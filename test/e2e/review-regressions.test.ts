@@ -55,6 +55,11 @@ describe('batch rollback', () => {
       environment: canonical,
       input: undefined,
       faults: ['drain-stuck:web-2'],
+      // The web group's delay raised past the drain timeout once the release is planned: web-2 never leaves draining in time.
+      prepare: (account) =>
+        account.schedule(account.now() + 60_000, () => {
+          for (const group of account.groupsOf('web')) group.deregistrationDelaySeconds = 900;
+        }),
       executions: [{ input: { release: '1.1.0', onValidationFailure: 'halt' } }],
     });
     // The batch and its rollback run in a child execution (a rollout segment).

@@ -6,20 +6,32 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadEnvironmentFile } from '../../lib/environment/parse';
+import type { EnvironmentDefinition } from '../../lib/environment/model';
 import { simulateDeploy, simulateExecutions, type SimulationReport } from '../../lib/simulator/simulate';
-import { canonical, expectSafeEnd, host, versions, withBatchPolicy } from './helpers';
+import type { SimulatedAccount } from '../../lib/simulator/account';
+import { canonical, expectSafeEnd, host, versions, watchDrains, withBatchPolicy, type InstallAfterDrain } from './helpers';
 
 const clustered = loadEnvironmentFile(fileURLToPath(new URL('../fixtures/clustered.json', import.meta.url)));
 
-function deploy(faults: string[] = [], input: Record<string, unknown> = {}) {
-  return simulateDeploy({ environment: canonical, input: { release: '1.1.0', ...input }, faults });
+function deploy(faults: string[] = [], input: Record<string, unknown> = {}, prepare?: (account: SimulatedAccount) => void) {
+  return simulateDeploy({ environment: canonical, input: { release: '1.1.0', ...input }, faults, ...(prepare ? { prepare } : {}) });
 }
+
+/** ELB's default deregistration delay, which the canonical environment's target groups keep. */
+const DELAY_SECONDS = 300;
 
 describe('rolling release of the canonical environment', () => {
   it('releases every web and middle host and keeps the minimum in service', async () => {
-    const report = await deploy();
+    let drains: InstallAfterDrain[] = [];
+    const report = await deploy([], {}, (account) => (drains = watchDrains(account)));
 
     expect(report.status).toBe('SUCCEEDED');
+    // The host-side drain check let each batch go on while ELB still showed its targets draining.
+    expect(drains.map((d) => d.host)).toEqual(['mid-1', 'mid-2', 'web-1', 'web-2']);
+    for (const drain of drains) {
+      expect(drain.stateAtInstall, drain.host).toBe('draining');
+      expect(drain.secondsAfterDeregistration, drain.host).toBeLessThan(DELAY_SECONDS);
+    }
     expect(versions(report, 'web')).toEqual({ 'web-1': '1.1.0', 'web-2': '1.1.0' });
     expect(versions(report, 'middle')).toEqual({ 'mid-1': '1.1.0', 'mid-2': '1.1.0' });
     expect(report.minHealthyRequired).toEqual({ middle: 1, web: 1 });
@@ -71,11 +83,30 @@ describe('rolling release of the canonical environment', () => {
     expectSafeEnd(report);
   });
 
-  it('puts a host that does not finish draining back into traffic with DrainTimeoutError', async () => {
-    const report = await deploy(['drain-stuck:web-1']);
+  it('waits out the deregistration delay for a host whose connections never close, then releases it', async () => {
+    let drains: InstallAfterDrain[] = [];
+    const report = await deploy(['drain-stuck:web-1'], {}, (account) => (drains = watchDrains(account)));
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(host(report, 'web-1').version).toBe('1.1.0');
+    // Its drain check gave up; ELB completed the deregistration at the delay, and only then was it patched.
+    const web1 = drains.find((d) => d.host === 'web-1')!;
+    expect(web1.stateAtInstall).toBe('unused');
+    expect(web1.secondsAfterDeregistration).toBeGreaterThanOrEqual(DELAY_SECONDS);
+    expectSafeEnd(report);
+  });
+
+  it('puts the batch back into traffic with DrainTimeoutError when the delay is raised past the drain timeout after planning', async () => {
+    // Someone raises the web target group's delay to 900 s once the release is planned (ModifyTargetGroupAttributes).
+    const raiseDelay = (account: SimulatedAccount) =>
+      account.schedule(account.now() + 60_000, () => {
+        for (const group of account.groupsOf('web')) group.deregistrationDelaySeconds = 900;
+      });
+    const report = await deploy(['drain-stuck:web-1'], {}, raiseDelay);
 
     expect(report.error).toBe('DrainTimeoutError');
     expect(report.cause).toContain('web-1');
+    expect(report.cause).toContain('still draining after 360s');
     expect(host(report, 'web-1').version).toBe('1.0.0');
     expectSafeEnd(report);
   });
@@ -144,5 +175,61 @@ describe('rolling release of a clustered middle tier', () => {
     expect(report.minInService.web).toBe(6);
     for (const h of report.hosts) expect(h.version).toBe('2.0.0');
     for (const h of report.hosts) expect(h.inService).toBe(true);
+  });
+});
+
+/** The canonical environment with each target-group tier's drain changed by `drain`. */
+function withDrain(drain: (current: { timeoutSeconds: number; check?: unknown }) => { timeoutSeconds: number; check?: unknown }): EnvironmentDefinition {
+  return {
+    ...canonical,
+    tiers: canonical.tiers.map((t) => (t.role === 'data' || t.traffic.kind !== 'target-group' ? t : { ...t, drain: drain(t.drain) })),
+  } as EnvironmentDefinition;
+}
+
+/**
+ * The two other ways to a drain that holds on AWS, with target groups that keep ELB's default
+ * delay: without a host-side drain check, every batch waits out the delay; with a drain timeout
+ * that cannot cover it, the release is refused before the lock, naming both figures.
+ */
+describe('the drain with the default 300 s deregistration delay', () => {
+  it('without a host-side drain check, patches no host before ELB has stopped showing it draining', async () => {
+    let drains: InstallAfterDrain[] = [];
+    const { reports } = await simulateExecutions({
+      environment: withDrain(({ timeoutSeconds }) => ({ timeoutSeconds })),
+      input: undefined,
+      prepare: (account) => (drains = watchDrains(account)),
+      executions: [{ input: { release: '1.1.0' } }],
+    });
+    const report = reports[0]!;
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(drains.map((d) => d.host)).toEqual(['mid-1', 'mid-2', 'web-1', 'web-2']);
+    for (const drain of drains) {
+      expect(drain.stateAtInstall, drain.host).toBe('unused');
+      expect(drain.secondsAfterDeregistration, drain.host).toBeGreaterThanOrEqual(300);
+    }
+    // The lower bound counts the delay for every batch.
+    expect(report.lowerBoundSeconds).toBeGreaterThanOrEqual(4 * 300);
+    expectSafeEnd(report);
+  });
+
+  it('refuses, before the lock and before any host leaves traffic, a drain timeout that cannot cover the delay, naming both', async () => {
+    let drains: InstallAfterDrain[] = [];
+    const { reports, events, account } = await simulateExecutions({
+      environment: withDrain(({ check }) => ({ timeoutSeconds: 180, ...(check ? { check: { ...(check as object), timeoutSeconds: 120 } } : {}) })),
+      input: undefined,
+      prepare: (a) => (drains = watchDrains(a)),
+      executions: [{ input: { release: '1.1.0' } }],
+    });
+    const report = reports[0]!;
+    const entered = events[0]!.filter((e) => e.type === 'StateEntered').map((e) => e.state!.name);
+
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toBe('InvalidInputError');
+    expect(report.cause).toContain('drain.timeoutSeconds 180 cannot cover the deregistration delay of target group canonical-middle, 300s');
+    expect(entered).not.toContain('Acquire Lock');
+    expect(drains).toEqual([]);
+    expect([...account.targetGroups.values()].every((g) => [...g.targets.values()].every((t) => t.deregisteredAt === undefined))).toBe(true);
+    expect(versions(report)).toMatchObject({ 'mid-1': '1.0.0', 'web-1': '1.0.0' });
   });
 });
