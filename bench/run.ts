@@ -3,7 +3,8 @@
  * the simulator.
  *
  * Rolling releases of the canonical environment and of fleets up to 10,000 application
- * hosts, with 10% batches, one host at a time and waves, plus a failing 2,000-host batch
+ * hosts, with 10% batches, one host at a time and waves, in both drain modes (the host-side
+ * drain check, and waiting out the 300 s deregistration delay), plus a failing 2,000-host batch
  * whose hosts have 64-character names: makespan against its lower bound, state
  * transitions (parent and children, total and per batch), history events of the parent
  * and of the largest execution (quota 25,000), child executions, the largest state payload
@@ -37,13 +38,28 @@ function longNames(account: SimulatedAccount): void {
   for (const host of account.hosts.values()) host.tags.set('Name', `${host.name}-`.padEnd(64, 'x'));
 }
 
+/**
+ * The same environment without the host-side drain check: every batch waits out the target groups'
+ * deregistration delay (ELB's default, 300 s), during which ELB shows its targets draining.
+ */
+function withoutDrainCheck(environment: EnvironmentDefinition): EnvironmentDefinition {
+  return {
+    ...environment,
+    tiers: environment.tiers.map((t) => (t.role === 'data' || !t.drain.check ? t : { ...t, drain: { timeoutSeconds: t.drain.timeoutSeconds } })),
+  };
+}
+
 // Host counts are the application hosts a release rolls (web + middle); monitoring hosts exist too.
+// Both drain modes: with the host-side drain check (environments/canonical.json), a batch goes on once its
+// hosts report no open connection; without it, once ELB stops showing them draining, at the delay.
 const waves = { waves: [1, '10%', '33%'], maxUnavailable: '50%', minHealthyPercent: 50 };
 const cases: Array<{ name: string; environment: EnvironmentDefinition; hostsPerTier: number; faults?: string[]; prepare?: (a: SimulatedAccount) => void }> = [
   { name: 'canonical (4 app hosts)', environment: canonical, hostsPerTier: 2 },
+  { name: 'canonical, no drain check (300 s delay)', environment: withoutDrainCheck(canonical), hostsPerTier: 2 },
   { name: '100 app hosts, 10% batches', environment: fleet({ maxUnavailable: '10%', minHealthyPercent: 90 }), hostsPerTier: 50 },
   { name: '200 app hosts, 1 at a time', environment: fleet({ maxUnavailable: 1, minHealthyPercent: 50 }), hostsPerTier: 100 },
   { name: '1,000 app hosts, 10% batches', environment: fleet({ maxUnavailable: '10%', minHealthyPercent: 90 }), hostsPerTier: 500 },
+  { name: '1,000 app hosts, 10%, no drain check', environment: withoutDrainCheck(fleet({ maxUnavailable: '10%', minHealthyPercent: 90 })), hostsPerTier: 500 },
   { name: '1,000 app hosts, 1 at a time', environment: fleet({ maxUnavailable: 1, minHealthyPercent: 50 }), hostsPerTier: 500 },
   { name: '1,000 app hosts, waves 1/10%/33%', environment: fleet(waves), hostsPerTier: 500 },
   { name: '10,000 app hosts, 10% batches', environment: fleet({ maxUnavailable: '10%', minHealthyPercent: 90 }), hostsPerTier: 5000 },

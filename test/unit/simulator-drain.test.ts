@@ -136,6 +136,25 @@ describe('ELB target states around a deregistration', () => {
     expect(account.connectionsOpen(web1)).toBe(true);
   });
 
+  it('shows a registered target that starts failing its health checks healthy until the unhealthy threshold, then unhealthy', () => {
+    // Prepare
+    const account = seed();
+    const group = groupOf(account, 'web');
+    const web1 = hostNamed(account, 'web-1');
+    const threshold = group.intervalSeconds * group.unhealthyThreshold;
+
+    // Act
+    account.setHealth(web1, account.now(), false);
+    elapse(threshold - 1);
+    const before = health(account, group, web1.id);
+    elapse(1);
+    const after = health(account, group, web1.id);
+
+    // Assess
+    expect(before).toEqual({ State: 'healthy' });
+    expect(after).toEqual({ State: 'unhealthy', Reason: 'Target.FailedHealthChecks' });
+  });
+
   it('answers DescribeTargetGroupAttributes with deregistration_delay.timeout_seconds and the other attributes of an ALB target group', () => {
     // Prepare
     const account = seed();
