@@ -689,7 +689,7 @@ describe('drain', () => {
     const web = env.tiers[2];
     expect(web && isHostTier(web) && web.drain).toEqual({
       timeoutSeconds: 360,
-      check: { document: 'FleetFlow-CheckConnectionsDrained', parameters: {}, timeoutSeconds: 120, expectedSeconds: 5 },
+      check: { document: 'FleetFlow-CheckConnectionsDrained', parameters: {}, timeoutSeconds: 120, expectedSeconds: 10 },
     });
   });
 

@@ -247,7 +247,7 @@ describe('planRelease', () => {
       traffic: { kind: 'target-group', targetGroupArns: [tgArn('canonical-web')], deregistrationDelaySeconds: 300, ports: [80] },
       install: { document: 'FleetFlow-InstallRelease', parameters: { component: ['storefront'] }, timeoutSeconds: 900, expectedSeconds: 40 },
       drainTimeoutSeconds: 360,
-      drainCheck: { document: 'FleetFlow-CheckConnectionsDrained', parameters: {}, timeoutSeconds: 120, expectedSeconds: 5 },
+      drainCheck: { document: 'FleetFlow-CheckConnectionsDrained', parameters: {}, timeoutSeconds: 120, expectedSeconds: 10 },
       healthTimeoutSeconds: 300,
       healthyAfterSeconds: 30,
       alarms: ['canonical-web-5xx'],
@@ -1178,7 +1178,7 @@ describe('the drain and the deregistration delay', () => {
 
     // Assess: environments/canonical.json declares it on middle and web
     const web = plan.tiers.find((t) => t.spec.name === 'web')!.spec;
-    expect(web.drainCheck).toEqual({ document: 'FleetFlow-CheckConnectionsDrained', parameters: {}, timeoutSeconds: 120, expectedSeconds: 5 });
+    expect(web.drainCheck).toEqual({ document: 'FleetFlow-CheckConnectionsDrained', parameters: {}, timeoutSeconds: 120, expectedSeconds: 10 });
     expect(web.traffic).toMatchObject({ deregistrationDelaySeconds: 300, ports: [80] });
   });
 });
