@@ -83,7 +83,7 @@ interface Seeded {
 let moto: MotoServer;
 let handlers: Handlers;
 let seeded: Seeded;
-let sendCommandBodies: SentCommand[] = [];
+const sendCommandBodies: SentCommand[] = [];
 /** The plan the first test makes; later tests run its batches. */
 let plan: StoredPlan;
 /** The test's own clients, for seeding moto and reading what it then reports. */
