@@ -112,6 +112,25 @@ describe('EC2 CreateTags and DeleteTags: at most 1,000 resource IDs', () => {
   });
 });
 
+describe('EC2 tags: at most 50 per instance', () => {
+  it('refuses a CreateTags that would give an instance a 51st tag, tagging no instance of the call', () => {
+    // Prepare: web-1 already carries 50 tags; web-2 has room.
+    const account = seedAccount(canonical, noFaults());
+    const [web1, web2] = webIds(account);
+    const host1 = account.hosts.get(web1!)!;
+    for (let i = 0; host1.tags.size < 50; i += 1) host1.tags.set(`team:${i}`, 'x');
+
+    // Act
+    const over = refusal(() => call(account, 'ec2', 'CreateTags', { Resources: [web2, web1], Tags: [{ Key: 'fleetflow:out-of-traffic', Value: 'e1' }] }));
+    call(account, 'ec2', 'CreateTags', { Resources: [web1], Tags: [{ Key: 'team:0', Value: 'overwritten' }] });
+
+    // Assess: overwriting an existing key adds no tag.
+    expect(over.name).toBe('TagLimitExceeded');
+    expect(account.hosts.get(web2!)!.tags.has('fleetflow:out-of-traffic')).toBe(false);
+    expect(host1.tags.get('team:0')).toBe('overwritten');
+  });
+});
+
 describe('DynamoDB batch calls: BatchWriteItem 25 requests, BatchGetItem 100 keys', () => {
   const put = (i: number) => ({ PutRequest: { Item: { pk: { S: `canonical#x#release#web#${i}` }, hosts: { S: '[]' } } } });
 
