@@ -7,18 +7,21 @@
  * that FleetFlow and its simulator agree on but AWS does not (the simulator answers with
  * JavaScript objects and reads the command's input, never the wire) fails here.
  *
- * Covered: Plan Release (with the plan table), Load Batch, Take Batch Out, Check Drain,
- * Install Release, the recording half of Check Install, Return Batch To Traffic and Check
- * Health, for every batch of the canonical application release.
- * Not covered, because moto 5.2.1 does not implement the operation (the last describe
- * block pins each gap, so it fails the day moto gains it): Check Install's reading of the
- * invocations (ListCommandInvocations) and its cancel (CancelCommand), hence also the
- * drain-command and health-command tiers' checks. What moto does not model at all
- * (draining, invocations that take time or fail) is listed in docs/aws-behaviour.md.
+ * Covered: Plan Release (with the plan table), Load Batch, Check Capacity, Take Batch Out,
+ * Check Drain, Install Release, the recording half of Check Install, Return Batch To
+ * Traffic, Check Health, Check Alarms, Plan Rollback and Record Release, for every batch of
+ * the canonical application release (its target-group tiers).
+ * Not covered, because moto 5.2.1 does not implement the operation (the last describe block
+ * pins each gap, so it fails the day moto gains it): Check Install's reading of the
+ * invocations (ListCommandInvocations) and its cancel past the deadline (CancelCommand);
+ * hence also Check Drain, Check Health and Check Capacity of drain-command and monitoring
+ * tiers, which read their commands the same way. What moto does not model at all (draining,
+ * health checks over time, invocations that take time or fail, throttling, IAM) is listed in
+ * docs/aws-behaviour.md.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateSubnetCommand,
@@ -34,8 +37,8 @@ import {
   ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetCommandInvocationCommand, ListCommandsCommand, PutParameterCommand, SendCommandCommand, SSMClient, CancelCommandCommand, type Command } from '@aws-sdk/client-ssm';
-import type { BatchTaskInput, HostRef, PhaseState, StoredPlan, StoredTier } from '../../lambdas/deploy/types';
+import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, GetParameterCommand, ListCommandsCommand, PutParameterCommand, SendCommandCommand, SSMClient, CancelCommandCommand, type Command } from '@aws-sdk/client-ssm';
+import type { BatchTaskInput, DeployPlan, HostRef, PhaseState, StoredPlan, StoredTier } from '../../lambdas/deploy/types';
 import { INSTALLING_TAG, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../../lambdas/shared/release-tag';
 import { MOTO_VERSION, startMoto, type MotoServer } from './moto-server';
 
@@ -64,6 +67,10 @@ interface Handlers {
   recordInstalled: typeof import('../../lambdas/deploy/check-install').recordInstalled;
   returnToTraffic: typeof import('../../lambdas/deploy/return-to-traffic').handler;
   checkHealthy: typeof import('../../lambdas/deploy/check-healthy').handler;
+  checkCapacity: typeof import('../../lambdas/deploy/check-capacity').handler;
+  checkAlarms: typeof import('../../lambdas/deploy/check-alarms').handler;
+  planRollback: typeof import('../../lambdas/deploy/plan-rollback').handler;
+  recordRelease: typeof import('../../lambdas/deploy/record-release').handler;
 }
 
 /** SendCommand as the handlers' SSM client put it on the wire (the JSON body moto received). */
@@ -102,7 +109,7 @@ beforeAll(async () => {
   vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/dev/null');
   vi.stubEnv('PLAN_TABLE', PLAN_TABLE);
   vi.resetModules();
-  const [clients, planning, load, out, drained, install, checkInstall, back, healthy] = await Promise.all([
+  const [clients, planning, load, out, drained, install, checkInstall, back, healthy, capacity, alarms, rollback, record] = await Promise.all([
     import('../../lambdas/shared/clients'),
     import('../../lambdas/deploy/plan-release'),
     import('../../lambdas/deploy/load-batch'),
@@ -112,6 +119,10 @@ beforeAll(async () => {
     import('../../lambdas/deploy/check-install'),
     import('../../lambdas/deploy/return-to-traffic'),
     import('../../lambdas/deploy/check-healthy'),
+    import('../../lambdas/deploy/check-capacity'),
+    import('../../lambdas/deploy/check-alarms'),
+    import('../../lambdas/deploy/plan-rollback'),
+    import('../../lambdas/deploy/record-release'),
   ]);
   handlers = {
     planRelease: planning.handler,
@@ -123,6 +134,10 @@ beforeAll(async () => {
     recordInstalled: checkInstall.recordInstalled,
     returnToTraffic: back.handler,
     checkHealthy: healthy.handler,
+    checkCapacity: capacity.handler,
+    checkAlarms: alarms.handler,
+    planRollback: rollback.handler,
+    recordRelease: record.handler,
   };
   // moto lists every instance of the region as a command's InstanceIds (see the last block), so
   // the instances a command was for are read from the request itself, once signed.
@@ -300,6 +315,14 @@ describe('the release tasks against moto', () => {
       expect(batch).toMatchObject({ index: 0, count: 2, hosts: [host()] });
     });
 
+    it('finds the rest of the tier healthy enough to take the batch out', async () => {
+      // Act
+      const capacity = await handlers.checkCapacity(batchTask(middle, batch));
+
+      // Assess
+      expect(capacity.done).toBe(true);
+    });
+
     it('takes the batch out of its target group and marks it out of traffic, leaving the rest of the tier in service', async () => {
       // Act
       drain = await handlers.takeOutOfTraffic(batchTask(middle, batch));
@@ -373,6 +396,20 @@ describe('the release tasks against moto', () => {
       // Assess
       expect(checked.done).toBe(true);
     });
+
+    it('fails the batch\'s alarm gate on the tier alarm CloudWatch reports in ALARM, and passes it once OK', async () => {
+      // Prepare
+      await aws.cloudwatch.send(new SetAlarmStateCommand({ AlarmName: 'canonical-middle-latency', StateValue: 'ALARM', StateReason: 'contract test' }));
+
+      // Act
+      const firing = await handlers.checkAlarms(batchTask(middle, batch)).catch((err: unknown) => err);
+      await aws.cloudwatch.send(new SetAlarmStateCommand({ AlarmName: 'canonical-middle-latency', StateValue: 'OK', StateReason: 'contract test' }));
+      const quiet = await handlers.checkAlarms(batchTask(middle, batch));
+
+      // Assess
+      expect(firing).toMatchObject({ name: 'AlarmFiredError', message: 'tier middle: alarm(s) in ALARM: canonical-middle-latency' });
+      expect(quiet).toEqual({ checked: 2 });
+    });
   });
 
   it('releases every other batch of both tiers, each host ending in service and recorded on the release', async () => {
@@ -404,9 +441,29 @@ describe('the release tasks against moto', () => {
     expect(sent.find((c) => c.CommandId && web1 && c.Parameters?.release?.[0] === RELEASE && c.Parameters?.component?.[0] === 'storefront')).toBeDefined();
   });
 
+  it('plans the revert of every host, from the release tags moto holds, as a failed validation would', async () => {
+    // Act
+    const revert = await handlers.planRollback({ plan, execution: EXECUTION });
+
+    // Assess: tiers in reverse order, each host back to the release it came from, stored for Load Batch.
+    expect(revert.tiers.map((t) => [t.spec.name, t.batchCount])).toEqual([['web', 2], ['middle', 2]]);
+    const hosts = await Promise.all(revert.tiers.flatMap((t) => Array.from({ length: t.batchCount }, (_, index) => handlers.loadBatch({ keyPrefix: t.keyPrefix, index, count: t.batchCount }))));
+    expect(hosts.flatMap((b) => b.hosts).map((h) => [h.name, h.previous, h.target]).sort()).toEqual(
+      ['middle-1', 'middle-2', 'web-1', 'web-2'].map((name) => [name, RELEASE, FROM]),
+    );
+  });
+
+  it('records the release as current and the one before as previous', async () => {
+    // Act
+    const recorded = await handlers.recordRelease({ plan: plan as unknown as DeployPlan });
+
+    // Assess
+    const read = async (which: string) => (await aws.ssm.send(new GetParameterCommand({ Name: `/fleetflow/canonical/application/${which}` }))).Parameter?.Value;
+    expect(recorded).toEqual({ current: RELEASE, previous: FROM });
+    expect([await read('current'), await read('previous')]).toEqual([RELEASE, FROM]);
+  });
+
   it('plans nothing more once every host runs the release', async () => {
-    // Prepare: what Record Release writes once the release is validated.
-    await aws.ssm.send(new PutParameterCommand({ Name: '/fleetflow/canonical/application/current', Value: RELEASE, Type: 'String', Overwrite: true }));
 
     // Act
     const again = await handlers.planRelease({ environment: ENVIRONMENT, input: { release: RELEASE }, execution: `${EXECUTION}-again` });
@@ -442,6 +499,35 @@ describe('what moto does not emulate, as measured with moto 5.2.1', () => {
     expect(cancelled).toMatchObject({ $metadata: { httpStatusCode: 500 } });
     expect(moto.output()).toContain('The list_command_invocations action has not been implemented');
     expect(moto.output()).toContain('The cancel_command action has not been implemented');
+  });
+
+  it('does not implement DescribeInstanceInformation, which the compute workflows\' readiness check calls', async () => {
+    // Act
+    const described = await aws.ssm.send(new DescribeInstanceInformationCommand({})).catch((err: unknown) => err);
+
+    // Assess
+    expect(described).toMatchObject({ $metadata: { httpStatusCode: 500 } });
+    expect(moto.output()).toContain('The describe_instance_information action has not been implemented');
+  });
+
+  it('enforces none of SendCommand\'s request limits: 51 instance IDs, one of them unknown, are accepted', async () => {
+    // Act
+    const sent = await aws.ssm.send(
+      new SendCommandCommand({ DocumentName: 'FleetFlow-InstallRelease', InstanceIds: [...Array.from({ length: 50 }, () => seeded.ids.get('web-1')!), 'i-0ffffffffffffffff'] }),
+    );
+
+    // Assess: AWS refuses more than 50 IDs (ValidationException) and an unknown instance (InvalidInstanceId).
+    expect(sent.Command?.CommandId).toBeTruthy();
+  });
+
+  it('enforces no limit on DescribeInstances filter values: 201 are accepted', async () => {
+    // Act
+    const described = await aws.ec2.send(
+      new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: Array.from({ length: 200 }, (_, i) => `i-${String(i).padStart(17, '0')}`) }, { Name: 'instance-state-name', Values: ['running'] }] }),
+    );
+
+    // Assess: AWS answers FilterLimitExceeded past 200 values in all.
+    expect(described.Reservations).toEqual([]);
   });
 
   it('lists every instance of the region as the InstanceIds of a command sent to one', async () => {
