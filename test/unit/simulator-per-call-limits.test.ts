@@ -204,3 +204,37 @@ describe('EC2 DescribeInstances: MaxResults 5-1000', () => {
     expect(error.name).toBe('ValidationException');
   });
 });
+
+describe('EC2 DescribeInstanceStatus: at most 100 instance IDs', () => {
+  it('reads 100 instance IDs and refuses 101', () => {
+    // Prepare
+    const account = seedAccount(canonical, noFaults(), { hostsPerTier: 101 });
+    const ids = webIds(account);
+
+    // Act
+    const over = refusal(() => call(account, 'ec2', 'DescribeInstanceStatus', { InstanceIds: ids }));
+    const at = call(account, 'ec2', 'DescribeInstanceStatus', { InstanceIds: ids.slice(0, 100) });
+
+    // Assess
+    expect(over.name).toBe('InvalidParameterValue');
+    expect(at.InstanceStatuses).toHaveLength(100);
+  });
+});
+
+describe('SSM DescribeInstanceInformation: a filter of 1 to 100 values, MaxResults 5-50', () => {
+  it('refuses a filter of 101 values and MaxResults 51', () => {
+    // Prepare
+    const account = seedAccount(canonical, noFaults(), { hostsPerTier: 101 });
+    const ids = webIds(account);
+
+    // Act
+    const values = refusal(() => call(account, 'ssm', 'DescribeInstanceInformation', { Filters: [{ Key: 'InstanceIds', Values: ids }] }));
+    const page = refusal(() => call(account, 'ssm', 'DescribeInstanceInformation', { MaxResults: 51 }));
+    const at = call(account, 'ssm', 'DescribeInstanceInformation', { Filters: [{ Key: 'InstanceIds', Values: ids.slice(0, 100) }], MaxResults: 50 });
+
+    // Assess
+    expect(values.name).toBe('ValidationException');
+    expect(page.name).toBe('ValidationException');
+    expect(at.InstanceInformationList.length).toBeGreaterThan(0);
+  });
+});
