@@ -22,6 +22,8 @@ export interface MotoServer {
   readonly endpoint: string;
   /** moto's version, as the running interpreter imported it. */
   readonly version: string;
+  /** The server's process. */
+  readonly pid: number;
   /** What the server has printed so far (the last 64 KiB): moto logs an action it has not implemented there. */
   output(): string;
   /** Stops the server; resolves once the process has exited. Safe to call twice. */
@@ -35,14 +37,37 @@ const INSTALL_HINT = `the contract test needs python3 with moto ${MOTO_VERSION} 
  * (`python3 -m moto.server` does the same) on port 0: the operating system picks a free
  * port and werkzeug prints it ("Running on http://127.0.0.1:<port>"), so no port is
  * guessed and none can be taken between choosing and binding.
+ *
+ * The server also ends when the test process does, however it ends (a crash, SIGKILL, a
+ * worker killed at a timeout), where no exit hook of ours runs: on Linux the kernel sends it
+ * SIGTERM when its parent dies (PR_SET_PDEATHSIG), and everywhere a watchdog thread exits
+ * once its parent process is no longer the one that started it.
  */
 const LAUNCHER = [
-  'import sys',
+  'import os, signal, sys, threading, time',
+  'parent = os.getppid()',
+  'try:',
+  '    import ctypes',
+  '    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG',
+  'except Exception:',
+  '    pass',
+  'def watch():',
+  '    while os.getppid() == parent:',
+  '        time.sleep(0.5)',
+  '    os._exit(0)',
+  'threading.Thread(target=watch, daemon=True).start()',
   'import moto',
   'print("moto-version " + moto.__version__, flush=True)',
   'from moto.server import main',
   'main(["-H", "127.0.0.1", "-p", "0"])',
 ].join('\n');
+
+export interface StartOptions {
+  /** The interpreter to run. @default "python3" */
+  readonly python?: string;
+  /** Arguments before the launcher (tests pass `-S` to run without site-packages). @default [] */
+  readonly pythonArgs?: readonly string[];
+}
 
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -56,9 +81,10 @@ function installExitHook(): void {
   });
 }
 
-export async function startMoto(): Promise<MotoServer> {
+export async function startMoto(options: StartOptions = {}): Promise<MotoServer> {
   installExitHook();
-  const child = spawn('python3', ['-u', '-c', LAUNCHER], {
+  const python = options.python ?? 'python3';
+  const child = spawn(python, [...(options.pythonArgs ?? []), '-u', '-c', LAUNCHER], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
   });
@@ -92,12 +118,12 @@ export async function startMoto(): Promise<MotoServer> {
       child.stderr!.on('data', read);
       child.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(new Error(err.code === 'ENOENT' ? `python3 was not found on PATH: ${INSTALL_HINT}` : `python3 could not be started (${err.message}): ${INSTALL_HINT}`, { cause: err }));
+        reject(new Error(err.code === 'ENOENT' ? `${python} was not found on PATH: ${INSTALL_HINT}` : `${python} could not be started (${err.message}): ${INSTALL_HINT}`, { cause: err }));
       });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
         const missing = /No module named '?(moto|flask|werkzeug)/.exec(output);
-        reject(new Error(missing ? `python3 has no module ${missing[1]}: ${INSTALL_HINT}` : `moto's server exited (${signal ?? `code ${code}`}) before it listened: ${INSTALL_HINT}; its output:\n${output}`));
+        reject(new Error(missing ? `${python} has no module ${missing[1]}: ${INSTALL_HINT}` : `moto's server exited (${signal ?? `code ${code}`}) before it listened: ${INSTALL_HINT}; its output:\n${output}`));
       });
     });
     // Keep reading, so the server never blocks on a full pipe, and keep the end of what it says.
@@ -106,7 +132,7 @@ export async function startMoto(): Promise<MotoServer> {
         output = (output + chunk.toString()).slice(-OUTPUT_BYTES);
       });
     }
-    return { endpoint: `http://127.0.0.1:${port}`, version, stop, output: () => output };
+    return { endpoint: `http://127.0.0.1:${port}`, version, pid: child.pid!, stop, output: () => output };
   } catch (err) {
     await stop();
     throw err;
