@@ -10,7 +10,8 @@
  * Covered: Plan Release (with the plan table), Load Batch, Check Capacity, Take Batch Out,
  * Check Drain, Install Release, the recording half of Check Install, Return Batch To
  * Traffic, Check Health, Check Alarms, Plan Rollback and Record Release, for every batch of
- * the canonical application release (its target-group tiers).
+ * the canonical application release (its target-group tiers); Take Batch Out and Return
+ * Batch To Traffic of a clustered tier too (drain and undrain documents).
  * Not covered, because moto 5.2.1 does not implement the operation (the last describe block
  * pins each gap, so it fails the day moto gains it): Check Install's reading of the
  * invocations (ListCommandInvocations) and its cancel past the deadline (CancelCommand);
@@ -470,6 +471,48 @@ describe('the release tasks against moto', () => {
 
     // Assess: the tags written above are what the planner reads back.
     expect(again).toMatchObject({ upToDate: true, batchCount: 0, alreadyReleasedCount: 4 });
+  });
+});
+
+describe('a clustered tier, drained by command, against moto', () => {
+  /** The canonical middle tier as a clustered one: drained and undrained by SSM documents (test/fixtures/clustered.json). */
+  const clustered = (): StoredTier => {
+    const middle = tierOf(plan, 'middle');
+    return {
+      ...middle,
+      spec: {
+        ...middle.spec,
+        traffic: {
+          kind: 'drain-command',
+          drain: { document: 'FleetFlow-DrainNode', parameters: { mode: ['graceful'] }, timeoutSeconds: 120 },
+          undrain: { document: 'FleetFlow-UndrainNode', parameters: {}, timeoutSeconds: 120 },
+        },
+      },
+    };
+  };
+  const batch = () => ({ index: 1, count: 2, hosts: [{ id: seeded.ids.get('middle-2')!, name: 'middle-2', previous: RELEASE }] });
+  const sentDocuments = async (document: string) => (await commandsSent()).filter((c) => c.DocumentName === document);
+
+  it('marks the batch out of traffic and sends the drain document to it', async () => {
+    // Act
+    const drain = await handlers.takeOutOfTraffic(batchTask(clustered(), batch()));
+
+    // Assess
+    const [sent] = await sentDocuments('FleetFlow-DrainNode');
+    expect(sent).toMatchObject({ CommandId: drain.commandIds![0], Parameters: { mode: ['graceful'] }, TimeoutSeconds: 120, Comment: 'fleetflow canonical/middle drain batch 2/2' });
+    expect(sendCommandBodies.at(-1)).toMatchObject({ DocumentName: 'FleetFlow-DrainNode', InstanceIds: [seeded.ids.get('middle-2')] });
+    expect((await tagsOf('middle-2')).get('middle-2')).toMatchObject({ [OUT_OF_TRAFFIC_TAG]: EXECUTION });
+  });
+
+  it('sends the undrain document and clears the out-of-traffic mark', async () => {
+    // Act
+    const health = await handlers.returnToTraffic(batchTask(clustered(), batch()));
+
+    // Assess
+    const [sent] = await sentDocuments('FleetFlow-UndrainNode');
+    expect(sent).toMatchObject({ CommandId: health.commandIds![0], Parameters: {}, TimeoutSeconds: 120, Comment: 'fleetflow canonical/middle undrain batch 2/2' });
+    expect(sendCommandBodies.at(-1)).toMatchObject({ DocumentName: 'FleetFlow-UndrainNode', InstanceIds: [seeded.ids.get('middle-2')] });
+    expect((await tagsOf('middle-2')).get('middle-2')).not.toHaveProperty(OUT_OF_TRAFFIC_TAG);
   });
 });
 
