@@ -248,4 +248,21 @@ describe('Plan Restore Data: the source is the current database\'s, and only our
       /is of instance canonical-db-reports, not of this environment's database/,
     );
   });
+
+  it('accepts a snapshot of the database by its source instance, whatever its name says after the granted prefix', async () => {
+    addSnapshot('canonical-db-before-upgrade', 'canonical-db', 3);
+
+    const plan = await planRestoreData({ environment: canonical, input: { source: 'canonical-db-before-upgrade' }, execution: 'exec-named' });
+
+    expect(plan.source).toMatchObject({ kind: 'snapshot', snapshot: 'canonical-db-before-upgrade', instance: 'canonical-db' });
+  });
+
+  it('refuses up front, saying why, a snapshot of the database named outside the IAM grant: IAM authorizes a snapshot by name, not by instance', async () => {
+    addSnapshot('before-upgrade', 'canonical-db', 3);
+
+    const refusal = planRestoreData({ environment: canonical, input: { source: 'before-upgrade' }, execution: 'exec-unnamed' });
+
+    await expect(refusal).rejects.toThrow(InvalidInputError);
+    await expect(refusal).rejects.toThrow(/not named as FleetFlow's IAM grant allows \(rds:canonical-db-\*, canonical-db-\*, fleetflow-canonical-\*\).*copy-db-snapshot.*nothing was changed/);
+  });
 });
