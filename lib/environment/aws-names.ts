@@ -8,7 +8,7 @@ import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TA
 import { DATABASE_SENT_TAG, DATABASE_TAG } from '../../lambdas/data/tags';
 
 /**
- * "Each resource can have a maximum of 50 user created tags" (EC2 User Guide, Tag restrictions).
+ * "Maximum number of tags per resource – 50" (EC2 User Guide, Tag your Amazon EC2 resources, Tag restrictions).
  * An instance's tags are the tier's selector, FleetFlow's own and whatever else people put there.
  */
 export const EC2_TAGS_PER_RESOURCE = 50;
