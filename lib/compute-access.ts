@@ -45,7 +45,8 @@ export interface ComputeTaskFunctions {
 const WHY = {
   describe: 'ec2:Describe*, ssm:DescribeInstanceInformation and elasticloadbalancing:Describe* support no resource-level permissions',
   instances: "instances are matched by the tier's tags in the condition, not by ID: they are created by the workflow",
-  launchTemplate: 'a launch template named in the definition has an ARN ending in an ID AWS generates; RunInstances is further limited by the tags it must carry',
+  launchTemplate:
+    'a launch template named in the definition (not given by ID) has an ARN ending in an ID AWS generates, so ec2:LaunchTemplate can only require that a template is used; give the template by ID to pin it. RunInstances is further limited by the tags it must carry and the subnets',
   launchResources: "RunInstances also authorizes the image, volumes, network interfaces and security groups the template names, whose IDs the definition does not hold; the instance itself must carry the tier's tags",
   invocations: 'ssm:ListCommandInvocations and ssm:CancelCommand act on command IDs, which IAM cannot scope',
   targetGroups: "a target group ARN ends in an ID AWS generates; the name part pins it to this environment's groups",
