@@ -221,6 +221,23 @@ describe('the restore-data input', () => {
   });
 });
 
+describe("Plan Restore Data: settings the restore's IAM grant allows, and never public", () => {
+  it('refuses, before the lock, a live instance whose class drifted from database.create (the grant names the declared class)', async () => {
+    const db = account.databases.get('canonical-db')!;
+    (db as { definition?: unknown }).definition = { ...db.definition!, instanceClass: 'db.r6g.16xlarge' };
+
+    await expect(planRestoreData({ environment: canonical, input: { source: 'latest' }, execution: 'exec-drift' })).rejects.toThrow(
+      /class db\.r6g\.16xlarge \(tiers\.database\.database\.create\.instanceClass: db\.m6g\.large\).*nothing was changed/,
+    );
+  });
+
+  it('restores with PubliclyAccessible false, whatever the live instance is', async () => {
+    const plan = await planRestoreData({ environment: canonical, input: { source: 'latest' }, execution: 'exec-private' });
+
+    expect(plan.target.settings.publiclyAccessible).toBe(false);
+  });
+});
+
 describe('Plan Restore Data: the source is the current database\'s, and only ours', () => {
   /** A snapshot as RDS would hold it: available, of `instance`, taken `hoursAgo` before now. */
   function addSnapshot(id: string, instance: string, hoursAgo: number): void {
