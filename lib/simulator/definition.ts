@@ -49,8 +49,9 @@ export function stateMachineArn(name: string): string {
 
 /** The stack's workflows; `workflow` names the entry (deploy, allocate, ...). */
 export function synthesizeLocalWorkflows(environment: EnvironmentDefinition, workflow = 'deploy'): LocalWorkflows {
-  // Bundling is skipped: the simulator runs the handlers' TypeScript in-process.
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  // Bundling is skipped: the simulator runs the handlers' TypeScript in-process. CDK's built-in
+  // CloudFormation validation is off: it is most of a synth's time, and `cdk synth` runs it on the real app.
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
   const stack = new FleetFlowStack(app, `FleetFlow-${environment.name}`, {
     environment,
     env: { account: SIM_ACCOUNT_ID, region: SIM_REGION },
