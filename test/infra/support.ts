@@ -4,7 +4,8 @@
  * temporary cloud assembly, plus small readers for the parts of the template the tests
  * reason about (IAM statements per function, ARNs rendered as text).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,7 +105,8 @@ export function buildCanonicalApp(options: BuildOptions = {}): CanonicalApp {
   const context: Record<string, unknown> = { ...cdkJsonContext() };
   if (!options.bundling) context['aws:cdk:bundling-stacks'] = [];
   const cleanup = () => rmSync(outdir, { recursive: true, force: true });
-  const app = new App({ outdir, context });
+  // CDK's built-in CloudFormation validation only warns, and takes most of a synth's time: `cdk synth` runs it.
+  const app = new App({ outdir, context, builtinCloudFormationValidation: false });
   let stack: FleetFlowStack;
   try {
     stack = new FleetFlowStack(app, STACK_ID, {
@@ -137,6 +139,54 @@ export function synthesizeCanonical(options: BuildOptions = {}): SynthesizedCano
   }
   const template = Template.fromStack(built.stack);
   return { ...built, template, json: template.toJSON() as CfnTemplate };
+}
+
+export interface CanonicalTemplate {
+  readonly template: Template;
+  /** The template as plain JSON, for walks that `Template` matchers cannot express. */
+  readonly json: CfnTemplate;
+  /** The template file as `cdk synth` writes it. */
+  readonly templatePath: string;
+  cleanup(): void;
+}
+
+/** What the canonical template is made from: a change to any of these is a new template. */
+const TEMPLATE_SOURCES = ['lib', 'lambdas', 'statemachines', 'environments', 'cdk.json', 'package-lock.json', 'test/infra/support.ts'];
+
+/**
+ * The canonical stack (default BuildOptions) as synthesized, shared by every test file that
+ * only reads its template: vitest runs each file in a process of its own, so the template is
+ * kept in a file named by a hash of everything it is made from, and a file that finds it
+ * there does not synthesize again.
+ */
+export function sharedCanonical(): CanonicalTemplate {
+  const hash = createHash('sha256');
+  hash.update(readFileSync(join(REPO_ROOT, 'node_modules/aws-cdk-lib/package.json')));
+  for (const source of TEMPLATE_SOURCES) {
+    const path = join(REPO_ROOT, source);
+    const files = statSync(path).isDirectory() ? readdirSync(path, { recursive: true, encoding: 'utf8' }).map((f) => join(source, f)).sort() : [source];
+    for (const file of files) {
+      const full = join(REPO_ROOT, file);
+      if (!statSync(full).isFile()) continue;
+      hash.update(`${file}\0`).update(readFileSync(full)).update('\0');
+    }
+  }
+  const cacheDir = join(tmpdir(), 'fleetflow-infra-templates');
+  const templatePath = join(cacheDir, `${STACK_ID}-${hash.digest('hex').slice(0, 32)}.template.json`);
+  if (!existsSync(templatePath)) {
+    const synth = synthesizeCanonical();
+    try {
+      mkdirSync(cacheDir, { recursive: true });
+      // Written under another name first: a file running in parallel reads a whole template or none.
+      const partial = `${templatePath}.${process.pid}`;
+      writeFileSync(partial, readFileSync(synth.app.synth().getStackByName(synth.stack.stackName).templateFullPath));
+      renameSync(partial, templatePath);
+    } finally {
+      synth.cleanup();
+    }
+  }
+  const json = JSON.parse(readFileSync(templatePath, 'utf8')) as CfnTemplate;
+  return { template: Template.fromJSON(json as unknown as Record<string, unknown>), json, templatePath, cleanup: () => {} };
 }
 
 // --- template readers ---
