@@ -4,8 +4,7 @@
  * temporary cloud assembly, plus small readers for the parts of the template the tests
  * reason about (IAM statements per function, ARNs rendered as text).
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import cdkNag from 'cdk-nag';
 import { HANDLER_METADATA_KEY } from '../../lib/constructs/fleetflow-function';
 import { FleetFlowStack } from '../../lib/fleetflow-stack';
+import { cachedFile, sourceHash, STACK_SOURCES, TEMPLATE_CACHE_ENV } from '../../lib/simulator/template-cache';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -150,41 +150,23 @@ export interface CanonicalTemplate {
   cleanup(): void;
 }
 
-/** What the canonical template is made from: a change to any of these is a new template. */
-const TEMPLATE_SOURCES = ['lib', 'lambdas', 'statemachines', 'environments', 'cdk.json', 'package-lock.json', 'test/infra/support.ts'];
-
 /**
  * The canonical stack (default BuildOptions) as synthesized, shared by every test file that
- * only reads its template: vitest runs each file in a process of its own, so the template is
- * kept in a file named by a hash of everything it is made from, and a file that finds it
- * there does not synthesize again.
+ * only reads its template: vitest runs each file in a process of its own, so the written
+ * template is kept in a file named by a hash of everything it is made from, and a file
+ * that finds it there does not synthesize again.
  */
 export function sharedCanonical(): CanonicalTemplate {
-  const hash = createHash('sha256');
-  hash.update(readFileSync(join(REPO_ROOT, 'node_modules/aws-cdk-lib/package.json')));
-  for (const source of TEMPLATE_SOURCES) {
-    const path = join(REPO_ROOT, source);
-    const files = statSync(path).isDirectory() ? readdirSync(path, { recursive: true, encoding: 'utf8' }).map((f) => join(source, f)).sort() : [source];
-    for (const file of files) {
-      const full = join(REPO_ROOT, file);
-      if (!statSync(full).isFile()) continue;
-      hash.update(`${file}\0`).update(readFileSync(full)).update('\0');
-    }
-  }
-  const cacheDir = join(tmpdir(), 'fleetflow-infra-templates');
-  const templatePath = join(cacheDir, `${STACK_ID}-${hash.digest('hex').slice(0, 32)}.template.json`);
-  if (!existsSync(templatePath)) {
+  const key = sourceHash([...STACK_SOURCES, 'environments', 'cdk.json', 'test/infra/support.ts'], STACK_ID);
+  const cacheDir = process.env[TEMPLATE_CACHE_ENV] ?? join(tmpdir(), 'fleetflow-templates');
+  const templatePath = cachedFile(cacheDir, `${STACK_ID}-${key}.template.json`, () => {
     const synth = synthesizeCanonical();
     try {
-      mkdirSync(cacheDir, { recursive: true });
-      // Written under another name first: a file running in parallel reads a whole template or none.
-      const partial = `${templatePath}.${process.pid}`;
-      writeFileSync(partial, readFileSync(synth.app.synth().getStackByName(synth.stack.stackName).templateFullPath));
-      renameSync(partial, templatePath);
+      return readFileSync(synth.app.synth().getStackByName(synth.stack.stackName).templateFullPath);
     } finally {
       synth.cleanup();
     }
-  }
+  });
   const json = JSON.parse(readFileSync(templatePath, 'utf8')) as CfnTemplate;
   return { template: Template.fromJSON(json as unknown as Record<string, unknown>), json, templatePath, cleanup: () => {} };
 }
