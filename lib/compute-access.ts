@@ -10,13 +10,14 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { allowSendCommand, tagConditions } from './iam-scopes';
-import { restoredDatabaseArns } from './data-access';
+import { allowSendCommand, onlyTagKeys, tagConditions } from './iam-scopes';
+import { databaseSnapshotArns, restoredDatabaseArns } from './data-access';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from './environment/model';
 import { releaseParameterName } from '../lambdas/shared/release-record';
 import { databaseParameterName } from '../lambdas/shared/database-record';
 import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../lambdas/shared/compute-tags';
+import { CREATED_BY_TAG } from '../lambdas/data/tags';
 
 export interface ComputeTaskFunctions {
   readonly planAllocation: FleetFlowFunction;
@@ -44,7 +45,8 @@ export interface ComputeTaskFunctions {
 const WHY = {
   describe: 'ec2:Describe*, ssm:DescribeInstanceInformation and elasticloadbalancing:Describe* support no resource-level permissions',
   instances: "instances are matched by the tier's tags in the condition, not by ID: they are created by the workflow",
-  launchTemplate: 'a launch template named in the definition has an ARN ending in an ID AWS generates; RunInstances is further limited by the tags it must carry',
+  launchTemplate:
+    'a launch template named in the definition (not given by ID) has an ARN ending in an ID AWS generates, so ec2:LaunchTemplate can only require that a template is used; give the template by ID to pin it. RunInstances is further limited by the tags it must carry and the subnets',
   launchResources: "RunInstances also authorizes the image, volumes, network interfaces and security groups the template names, whose IDs the definition does not hold; the instance itself must carry the tier's tags",
   invocations: 'ssm:ListCommandInvocations and ssm:CancelCommand act on command IDs, which IAM cannot scope',
   targetGroups: "a target group ARN ends in an ID AWS generates; the name part pins it to this environment's groups",
@@ -58,7 +60,6 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
   const launchable = tiers.filter((t) => t.launch);
   const arn = (service: string, resource: string) => f.launchHosts.arn(service, resource);
   const describeEc2 = ['ec2:DescribeInstances'];
-  const describeElb = ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'];
 
   for (const fun of [
     f.planAllocation, f.planScaleOut, f.planReplacement, f.launchHosts, f.checkHostsReady, f.verifyDependencies, f.storeNewHosts, f.retireHosts,
@@ -66,9 +67,11 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
   ]) {
     fun.allow({ actions: describeEc2, resources: ['*'], wildcardReason: WHY.describe });
   }
-  for (const fun of [f.planAllocation, f.planScaleOut, f.planReplacement, f.verifyDependencies, f.terminateLaunched]) {
-    fun.allow({ actions: describeElb, resources: ['*'], wildcardReason: WHY.describe });
+  // Each ELB describe only where the handler calls it: the planners and Verify Dependencies find target groups, Plan Replacement reads their health.
+  for (const fun of [f.planAllocation, f.planScaleOut, f.planReplacement, f.verifyDependencies]) {
+    fun.allow({ actions: ['elasticloadbalancing:DescribeTargetGroups'], resources: ['*'], wildcardReason: WHY.describe });
   }
+  f.planReplacement.allow({ actions: ['elasticloadbalancing:DescribeTargetHealth'], resources: ['*'], wildcardReason: WHY.describe });
   for (const fun of [f.planReplacement, f.checkHostsReady, f.checkSurgeHostsReady]) fun.allow({ actions: ['ec2:DescribeInstanceStatus'], resources: ['*'], wildcardReason: WHY.describe });
   for (const fun of [f.checkHostsReady, f.checkSurgeHostsReady, f.checkStarted]) {
     fun.allow({ actions: ['ssm:DescribeInstanceInformation'], resources: ['*'], wildcardReason: WHY.describe });
@@ -101,9 +104,15 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
         conditions: { StringEquals: tagConditions('aws:ResourceTag', tier), ...extra },
         wildcardReason: WHY.instances,
       });
-    const retiredTags = { 'ForAllValues:StringEquals': { 'aws:TagKeys': [RETIRED_BY_TAG, RETIRED_AT_TAG, RETIRED_REASON_TAG] } };
+    const retiredTags = onlyTagKeys([RETIRED_BY_TAG, RETIRED_AT_TAG, RETIRED_REASON_TAG]);
     onTierInstances(f.retireHosts, ['ec2:CreateTags'], retiredTags);
-    onTierInstances(f.retireHosts, ['ec2:StopInstances', 'ec2:TerminateInstances']);
+    // Retirement as the tier's policy says (a replacement's retire-hosts.ts), plus what a surge does: it stops
+    // the old hosts of a batch whatever the policy, and its rollback terminates only the hosts it launched
+    // (they carry the surge's launch scope).
+    const surge = tier.batch.strategy === 'surge';
+    if (tier.retire === 'stop' || surge) onTierInstances(f.retireHosts, ['ec2:StopInstances']);
+    if (tier.retire === 'terminate') onTierInstances(f.retireHosts, ['ec2:TerminateInstances']);
+    else if (surge) onTierInstances(f.retireHosts, ['ec2:TerminateInstances'], { Null: { [`aws:ResourceTag/${LAUNCH_SCOPE_TAG}`]: 'false' } });
     onTierInstances(f.terminateLaunched, ['ec2:CreateTags'], retiredTags);
     // A surge's rollback: the retired record removed, then the stopped hosts started again.
     onTierInstances(f.startHosts, ['ec2:DeleteTags'], retiredTags);
@@ -131,25 +140,32 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
     // Which instance is current, after a restore-data.
     f.planAllocation.allow({ actions: ['ssm:GetParameter'], resources: [arn('ssm', `parameter${databaseParameterName(environment.name)}`)] });
     f.checkDatabaseCreated.allow({ actions: ['rds:DescribeDBInstances'], resources: [dbArn] });
-    f.createDatabase.allow({
-      actions: ['rds:CreateDBInstance', 'rds:RestoreDBInstanceFromDBSnapshot'],
-      resources: [
+    // What the definition declares, as RDS's condition keys carry it (Service Authorization Reference, Amazon RDS):
+    // the engine and storage encryption exist only for CreateDBInstance (a restore takes both from the snapshot).
+    // Public access has no condition key: create-database.ts always sends PubliclyAccessible false, and the
+    // schema has no field that could ask otherwise.
+    const declared = { StringEquals: { 'rds:DatabaseClass': c.instanceClass }, Bool: { 'rds:MultiAz': String(c.multiAz) } };
+    const createResources = [
         dbArn,
         arn('rds', `subgrp:${c.subnetGroup}`),
         ...(c.parameterGroup ? [arn('rds', `pg:${c.parameterGroup}`)] : []),
         ...c.securityGroups.map((sg) => arn('ec2', `security-group/${sg}`)),
         arn('rds', 'og:default:*'),
         // A restore reads the instance's own snapshots (automated ones are named rds:<instance>-<time>).
-        arn('rds', `snapshot:rds:${data.database.instanceIdentifier}-*`),
-        arn('rds', `snapshot:fleetflow-${environment.name}-*`),
-      ],
+        ...databaseSnapshotArns(f.createDatabase, data.database.instanceIdentifier, environment.name),
+    ];
+    f.createDatabase.allow({
+      actions: ['rds:CreateDBInstance'],
+      resources: createResources,
+      conditions: { StringEquals: { ...declared.StringEquals, 'rds:DatabaseEngine': c.engine }, Bool: { ...declared.Bool, 'rds:StorageEncrypted': 'true' } },
       wildcardReason: WHY.databaseCreate,
     });
-    // The tags given at creation, on the new instance only.
-    f.createDatabase.allow({ actions: ['rds:AddTagsToResource'], resources: [dbArn] });
+    f.createDatabase.allow({ actions: ['rds:RestoreDBInstanceFromDBSnapshot'], resources: createResources, conditions: declared, wildcardReason: WHY.databaseCreate });
+    // The tag given at creation (its creator), on the new instance only, and no other key.
+    f.createDatabase.allow({ actions: ['rds:AddTagsToResource'], resources: [dbArn], conditions: onlyTagKeys([CREATED_BY_TAG]) });
     f.planAllocation.allow({
       actions: ['rds:DescribeDBSnapshots'],
-      resources: [dbArn, arn('rds', `snapshot:rds:${data.database.instanceIdentifier}-*`), arn('rds', `snapshot:fleetflow-${environment.name}-*`)],
+      resources: [dbArn, ...databaseSnapshotArns(f.planAllocation, data.database.instanceIdentifier, environment.name)],
       wildcardReason: WHY.databaseCreate,
     });
     // ManageMasterUserPassword: RDS creates the secret with the caller's permissions, in secrets named rds!db-*.
@@ -163,16 +179,28 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
 
 function grantLaunch(fun: FleetFlowFunction, tier: HostTierDefinition): void {
   const launch = tier.launch!;
+  // ec2:LaunchTemplate is the ARN of the template a RunInstances uses, on every resource it authorizes
+  // (Service Authorization Reference, Amazon EC2). A template given by ID is pinned; one given by name has
+  // an ARN ending in an ID AWS generates, so only "from a launch template" can be required of it. No
+  // condition key names the version: launch-hosts.ts sends the definition's, which may not be $Latest.
   const template = 'id' in launch.template ? fun.arn('ec2', `launch-template/${launch.template.id}`) : fun.arn('ec2', 'launch-template/*');
+  const fromTemplate = { ArnLike: { 'ec2:LaunchTemplate': template } };
+  const reason = 'name' in launch.template ? { wildcardReason: WHY.launchTemplate } : {};
+  fun.allow({ actions: ['ec2:RunInstances'], resources: [template], conditions: fromTemplate, ...reason });
+  fun.allow({ actions: ['ec2:RunInstances'], resources: launch.subnets.map((s) => fun.arn('ec2', `subnet/${s.id}`)), conditions: fromTemplate, ...reason });
+  // What the template creates with the instance.
   fun.allow({
     actions: ['ec2:RunInstances'],
-    resources: [template],
-    ...('name' in launch.template ? { wildcardReason: WHY.launchTemplate } : {}),
+    resources: ['volume/*', 'network-interface/*'].map((r) => fun.arn('ec2', r)),
+    conditions: fromTemplate,
+    wildcardReason: WHY.launchResources,
   });
-  fun.allow({ actions: ['ec2:RunInstances'], resources: launch.subnets.map((s) => fun.arn('ec2', `subnet/${s.id}`)) });
+  // What the template names: the image, security groups and key pair, only as the template names them
+  // (ec2:IsLaunchTemplateResource), never overridden by the request.
   fun.allow({
     actions: ['ec2:RunInstances'],
-    resources: ['volume/*', 'network-interface/*', 'security-group/*', 'key-pair/*'].map((r) => fun.arn('ec2', r)).concat([fun.arn('ec2', 'image/*', '')]),
+    resources: ['security-group/*', 'key-pair/*'].map((r) => fun.arn('ec2', r)).concat([fun.arn('ec2', 'image/*', '')]),
+    conditions: { ...fromTemplate, Bool: { 'ec2:IsLaunchTemplateResource': 'true' } },
     wildcardReason: WHY.launchResources,
   });
   // The instance must be launched carrying the tier's tags, and the launch tags only.
@@ -181,8 +209,9 @@ function grantLaunch(fun: FleetFlowFunction, tier: HostTierDefinition): void {
     actions: ['ec2:RunInstances'],
     resources: [fun.arn('ec2', 'instance/*')],
     conditions: {
+      ...fromTemplate,
       StringEquals: tagConditions('aws:RequestTag', tier),
-      'ForAllValues:StringEquals': { 'aws:TagKeys': [...Object.keys(requestTags), LAUNCHED_BY_TAG, LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG] },
+      ...onlyTagKeys([...Object.keys(requestTags), LAUNCHED_BY_TAG, LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG]),
     },
     wildcardReason: WHY.instances,
   });

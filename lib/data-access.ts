@@ -12,12 +12,12 @@
  *   (fleetflow:database, fleetflow:database-sent) only on those hosts.
  */
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { allowSendCommand, allowTagKeys } from './iam-scopes';
+import { allowSendCommand, allowTagKeys, onlyTagKeys } from './iam-scopes';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
 import { isHostTier, type EnvironmentDefinition } from './environment/model';
 import { releaseParameterName } from '../lambdas/shared/release-record';
-import { databaseParameterName, restoredPrefix } from '../lambdas/shared/database-record';
-import { DATABASE_SENT_TAG, DATABASE_TAG, REPLACED_AT_TAG, REPLACED_BY_TAG, REPLACED_REASON_TAG } from '../lambdas/data/tags';
+import { databaseParameterName, restoredPrefix, snapshotNamePatterns } from '../lambdas/shared/database-record';
+import { CREATED_BY_TAG, DATABASE_SENT_TAG, DATABASE_TAG, REPLACED_AT_TAG, REPLACED_BY_TAG, REPLACED_REASON_TAG, RESTORED_FROM_TAG } from '../lambdas/data/tags';
 
 export interface DataTaskFunctions {
   readonly planRestoreData: FleetFlowFunction;
@@ -41,7 +41,8 @@ const WHY = {
   restored:
     "a restore creates a new instance named <database>-<source>-<execution> and reads the database's own snapshots (automated rds:<instance>-<time>, manual ones FleetFlow or people took); the prefix pins both to this environment's database",
   optionGroup: "a restore also authorizes the engine's default option group, which RDS names og:default:<engine>-<version>",
-  backups: "DescribeDBInstanceAutomatedBackups is authorized on the automated backup resource, whose ID RDS generates",
+  backups:
+    "DescribeDBInstanceAutomatedBackups is authorized on the automated backup resource (auto-backup:<ID RDS generates>), whose only condition key is its tags, which an instance created outside FleetFlow does not give it; read-only, and the planners ask only for the current instance's backups",
 };
 
 export function grantDataAccess(environment: EnvironmentDefinition, f: DataTaskFunctions, planTable: dynamodb.ITable): void {
@@ -53,8 +54,9 @@ export function grantDataAccess(environment: EnvironmentDefinition, f: DataTaskF
   const current = arn('rds', `db:${defined}`);
   // Only instances a restore named: <database>-snap-... and <database>-pitr-..., never another database's.
   const restoredArns = restoredDatabaseArns(f.planRestoreData, defined);
-  // Its snapshots: automated (rds:<instance>-<time>, also of restored instances), people's (<instance>-...), FleetFlow's.
-  const snapshots = [arn('rds', `snapshot:rds:${defined}-*`), arn('rds', `snapshot:${defined}-*`), arn('rds', `snapshot:fleetflow-${environment.name}-*`)];
+  // Its snapshots: automated (rds:<instance>-<time>, also of restored instances, whose names may be cut
+  // shorter than the database's), people's (<instance>-...), FleetFlow's. Plan Restore Data refuses others by name.
+  const snapshots = databaseSnapshotArns(f.planRestoreData, defined, environment.name);
   const tiers = environment.tiers.filter(isHostTier);
   const usesDatabase = tiers.filter((t) => restore.tiers.includes(t.name));
   const runner = tiers.find((t) => t.name === data.database.migration.runnerTier);
@@ -91,25 +93,33 @@ export function grantDataAccess(environment: EnvironmentDefinition, f: DataTaskF
     // Without database.create the restore copies whatever parameter group the live instance has.
     ...(settings ? [] : [arn('rds', 'pg:*')]),
   ];
+  // What the definition declares (database.create), as the restores' condition keys carry it: the class and
+  // Multi-AZ (Plan Restore Data refuses a live instance that drifted from them). Engine and storage encryption
+  // come from the snapshot or the source instance, and public access has no condition key: restore-database.ts
+  // always sends PubliclyAccessible false.
+  const declared = settings ? { conditions: { StringEquals: { 'rds:DatabaseClass': settings.instanceClass }, Bool: { 'rds:MultiAz': String(settings.multiAz) } } } : {};
   // From a snapshot: the only instance is the new one.
   f.restoreDatabase.allow({
     actions: ['rds:RestoreDBInstanceFromDBSnapshot'],
     resources: [...restoredArns, ...snapshots, ...groups],
+    ...declared,
     wildcardReason: `${WHY.restored}; ${WHY.optionGroup}`,
   });
   // To a point in time: the source (the current instance, or a restored one that is current now) is read, not changed.
   f.restoreDatabase.allow({
     actions: ['rds:RestoreDBInstanceToPointInTime'],
     resources: [current, ...restoredArns, ...groups],
+    ...declared,
     wildcardReason: `${WHY.restored}; ${WHY.optionGroup}`,
   });
-  // Tags at creation, and reading them back to recognise a retry of its own.
-  f.restoreDatabase.allow({ actions: ['rds:AddTagsToResource', 'rds:ListTagsForResource'], resources: restoredArns, wildcardReason: WHY.restored });
+  // Tags at creation (those keys only), and reading them back to recognise a retry of its own.
+  f.restoreDatabase.allow({ actions: ['rds:AddTagsToResource'], resources: restoredArns, conditions: onlyTagKeys([CREATED_BY_TAG, RESTORED_FROM_TAG]), wildcardReason: WHY.restored });
+  f.restoreDatabase.allow({ actions: ['rds:ListTagsForResource'], resources: restoredArns, wildcardReason: WHY.restored });
   // The replaced instance is tagged (when, by whom, why) with those tags only; it is never modified.
   f.recordDatabase.allow({
     actions: ['rds:AddTagsToResource'],
     resources: [current, ...restoredArns],
-    conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [REPLACED_BY_TAG, REPLACED_AT_TAG, REPLACED_REASON_TAG] } },
+    conditions: onlyTagKeys([REPLACED_BY_TAG, REPLACED_AT_TAG, REPLACED_REASON_TAG]),
     wildcardReason: WHY.restored,
   });
 
@@ -133,4 +143,9 @@ export function grantDataAccess(environment: EnvironmentDefinition, f: DataTaskF
 /** The instances a restore of database `defined` may create (and which may then be current): `db:<defined>-snap-*`, `db:<defined>-pitr-*`. */
 export function restoredDatabaseArns(fun: FleetFlowFunction, defined: string): string[] {
   return (['snapshot', 'point-in-time'] as const).map((kind) => fun.arn('rds', `db:${restoredPrefix(defined, kind)}*`));
+}
+
+/** The snapshots of database `defined` FleetFlow may read and restore (`snapshotNamePatterns`). */
+export function databaseSnapshotArns(fun: FleetFlowFunction, defined: string, environment: string): string[] {
+  return snapshotNamePatterns(defined, environment).map((name) => fun.arn('rds', `snapshot:${name}`));
 }

@@ -29,7 +29,7 @@ import { grantDataAccess, restoredDatabaseArns, type DataTaskFunctions } from '.
 import type { ComputeFunctions } from '../statemachines/fragments/compute-run';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { grantComputeAccess } from './compute-access';
-import { allowSendCommand, allowTagKeys, tagConditions } from './iam-scopes';
+import { allowSendCommand, allowTagKeys, onlyTagKeys } from './iam-scopes';
 import { acknowledgeWildcard, FleetFlowFunction, XRAY_REASON } from './constructs/fleetflow-function';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition, type SsmCommandDefinition } from './environment/model';
 import { parseEnvironment } from './environment/parse';
@@ -434,10 +434,11 @@ export class FleetFlowStack extends Stack {
     );
     const describeElb = ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'];
 
+    // Each ELB describe only where the handler calls it (test/infra/iam-conditions.test.ts reads the bundles).
     f.planRelease.allow({ actions: ['ec2:DescribeInstances', ...describeElb], resources: ['*'], wildcardReason: WHY.describe });
     f.planRollback.allow({ actions: ['ec2:DescribeInstances', 'elasticloadbalancing:DescribeTargetHealth'], resources: ['*'], wildcardReason: WHY.describe });
-    for (const fun of [f.checkCapacity, f.takeOutOfTraffic, f.checkDrained, f.returnToTraffic, f.checkHealthy]) {
-      fun.allow({ actions: describeElb, resources: ['*'], wildcardReason: WHY.describe });
+    for (const fun of [f.checkCapacity, f.takeOutOfTraffic, f.checkDrained, f.checkHealthy]) {
+      fun.allow({ actions: ['elasticloadbalancing:DescribeTargetHealth'], resources: ['*'], wildcardReason: WHY.describe });
     }
     // Tiers no load balancer watches are counted by finding their hosts and running their health command.
     f.checkCapacity.allow({ actions: ['ec2:DescribeInstances'], resources: ['*'], wildcardReason: WHY.describe });
@@ -479,15 +480,7 @@ export class FleetFlowStack extends Stack {
       marker(f.installRelease, 'ec2:CreateTags', [...INSTALL_SENT_TAGS]);
       marker(f.checkInstall, 'ec2:DeleteTags', [...INSTALL_SENT_TAGS]);
       // The only other tag FleetFlow writes is the release record, and only on the tier's hosts.
-      f.checkInstall.allow({
-        actions: ['ec2:CreateTags'],
-        resources: [f.checkInstall.arn('ec2', 'instance/*')],
-        conditions: {
-          StringEquals: tagConditions('aws:ResourceTag', tier),
-          'ForAllValues:StringEquals': { 'aws:TagKeys': [RELEASE_TAG, PREVIOUS_RELEASE_TAG] },
-        },
-        wildcardReason: WHY.instances,
-      });
+      marker(f.checkInstall, 'ec2:CreateTags', [RELEASE_TAG, PREVIOUS_RELEASE_TAG]);
     }
 
     // Release record: the plan reads current and next; only Record Release writes, only current and previous.
@@ -505,7 +498,8 @@ export class FleetFlowStack extends Stack {
       const snapshotArn = arn('rds', `snapshot:fleetflow-${environment.name}-*`);
       f.checkDatabase.allow({ actions: ['rds:DescribeDBInstances'], resources: dbArns, wildcardReason: WHY.restored });
       f.createSnapshot.allow({ actions: ['rds:CreateDBSnapshot'], resources: [...dbArns, snapshotArn], wildcardReason: WHY.snapshots });
-      f.createSnapshot.allow({ actions: ['rds:AddTagsToResource'], resources: [snapshotArn], wildcardReason: WHY.snapshots });
+      // The snapshot's tags at creation (database/create-snapshot.ts), those keys only.
+      f.createSnapshot.allow({ actions: ['rds:AddTagsToResource'], resources: [snapshotArn], conditions: onlyTagKeys(['fleetflow:release', 'fleetflow:execution']), wildcardReason: WHY.snapshots });
       f.checkSnapshot.allow({ actions: ['rds:DescribeDBSnapshots'], resources: [...dbArns, snapshotArn], wildcardReason: WHY.snapshots });
       // Which instance is current, after a restore.
       f.planRelease.allow({ actions: ['ssm:GetParameter'], resources: [arn('ssm', `parameter${databaseParameterName(environment.name)}`)] });

@@ -24,12 +24,22 @@ export function allowSendCommand(fun: FleetFlowFunction, tier: HostTierDefinitio
   });
 }
 
-/** A tagging action (ec2:CreateTags, ec2:DeleteTags) on the tier's instances, of these tag keys only. */
+/**
+ * A request that names tag keys, and only these. `ForAllValues` alone is true of a request that
+ * names none ("If the key is not present in the request context, ForAllValues evaluates to true",
+ * IAM User Guide, multivalued context keys): a DeleteTags without keys would then remove every
+ * tag of the instance, its tier's selector included. `Null: false` makes the keys required.
+ */
+export function onlyTagKeys(tagKeys: readonly string[]): { 'ForAllValues:StringEquals': { 'aws:TagKeys': string[] }; Null: { 'aws:TagKeys': 'false' } } {
+  return { 'ForAllValues:StringEquals': { 'aws:TagKeys': [...tagKeys] }, Null: { 'aws:TagKeys': 'false' } };
+}
+
+/** A tagging action (ec2:CreateTags, ec2:DeleteTags) on the tier's instances, of these tag keys only, naming at least one. */
 export function allowTagKeys(fun: FleetFlowFunction, tier: HostTierDefinition, action: string, tagKeys: readonly string[], wildcardReason: string): void {
   fun.allow({
     actions: [action],
     resources: [fun.arn('ec2', 'instance/*')],
-    conditions: { StringEquals: tagConditions('aws:ResourceTag', tier), 'ForAllValues:StringEquals': { 'aws:TagKeys': [...tagKeys] } },
+    conditions: { StringEquals: tagConditions('aws:ResourceTag', tier), ...onlyTagKeys(tagKeys) },
     wildcardReason,
   });
 }

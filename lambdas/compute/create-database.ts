@@ -43,6 +43,8 @@ export async function createDatabase(event: DatabaseCreateInput): Promise<PhaseS
             VpcSecurityGroupIds: c.securityGroups,
             ...(c.parameterGroup ? { DBParameterGroupName: c.parameterGroup } : {}),
             MultiAZ: c.multiAz,
+            // Never public: RDS would otherwise decide by the subnet group's routes, and IAM has no key to forbid it.
+            PubliclyAccessible: false,
             Tags: [{ Key: CREATED_BY_TAG, Value: event.execution }],
           }),
       );
@@ -61,6 +63,7 @@ export async function createDatabase(event: DatabaseCreateInput): Promise<PhaseS
             MasterUsername: c.masterUsername,
             ManageMasterUserPassword: true,
             StorageEncrypted: true,
+            PubliclyAccessible: false,
             Tags: [{ Key: CREATED_BY_TAG, Value: event.execution }],
           }),
       );

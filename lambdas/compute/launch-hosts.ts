@@ -27,8 +27,12 @@ import type { LaunchProgress, ProvisionTaskInput, ProvisionTier } from './types'
 
 /** Hosts one RunInstances request launches at most. */
 export const LAUNCH_GROUP_SIZE = 50;
-/** Past this, the task returns and is called again, well inside its 2-minute timeout. */
-const TIME_BUDGET_MS = 60_000;
+/**
+ * Past this, the task returns and is called again: well inside the function's timeout
+ * (FUNCTION_TIMEOUT, 100 s, lib/constructs/fleetflow-function.ts), so the group it is
+ * launching when the budget runs out still finishes, SDK retries included.
+ */
+export const TIME_BUDGET_MS = 60_000;
 /** EC2 errors that mean "not here, not now": try another instance type or subnet. */
 const NO_CAPACITY = new Set(['InsufficientInstanceCapacity', 'InsufficientCapacity', 'Unsupported', 'InsufficientHostCapacity']);
 

@@ -45,7 +45,7 @@ export async function planRecover(event: { environment: unknown; input: unknown 
   }
   // Every source is checked as restore-data will check it: nothing is launched for a restore that cannot happen.
   const current = (await currentDatabaseIdentifier(environment))!;
-  await resolveSource(data, current, await describeDatabase(current), input.source);
+  await resolveSource(environment.name, data, current, await describeDatabase(current), input.source);
   return {
     startedAt,
     release,

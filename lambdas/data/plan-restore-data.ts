@@ -49,7 +49,7 @@ export async function planRestoreData(event: PlanRestoreEvent): Promise<RestoreP
   const restore = data.database.restore;
   const currentId = (await currentDatabaseIdentifier(environment))!;
   const current = await describeDatabase(currentId);
-  const { source, time } = await resolveSource(data, currentId, current, input.source);
+  const { source, time } = await resolveSource(environment.name, data, currentId, current, input.source);
   const identifier = newIdentifier(data.database.instanceIdentifier, source, time, event.execution);
   const settings = settingsOf(data, current, currentId);
 
@@ -162,7 +162,8 @@ function settingsOf(data: DatabaseTierDefinition, current: DBInstance | undefine
       securityGroups: (current.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId!).filter(Boolean),
       ...(parameterGroup && !parameterGroup.startsWith('default.') ? { parameterGroup } : {}),
       multiAz: current.MultiAZ === true,
-      publiclyAccessible: current.PubliclyAccessible === true,
+      // Never public, whatever the live instance is: IAM has no condition key for it, so the handler holds the line.
+      publiclyAccessible: false,
       deletionProtection: current.DeletionProtection === true,
       copyTagsToSnapshot: current.CopyTagsToSnapshot === true,
     };
@@ -198,11 +199,13 @@ function assertGranted(data: DatabaseTierDefinition, settings: InstanceSettings,
   if (settings.subnetGroup !== create.subnetGroup) drift.push(`subnet group ${settings.subnetGroup} (${field}.subnetGroup: ${create.subnetGroup})`);
   const extra = settings.securityGroups.filter((g) => !create.securityGroups.includes(g));
   if (extra.length > 0) drift.push(`security group(s) ${extra.join(', ')} (${field}.securityGroups: ${create.securityGroups.join(', ')})`);
+  if (settings.instanceClass !== create.instanceClass) drift.push(`class ${settings.instanceClass} (${field}.instanceClass: ${create.instanceClass})`);
+  if (settings.multiAz !== create.multiAz) drift.push(`Multi-AZ ${settings.multiAz} (${field}.multiAz: ${create.multiAz})`);
   if (settings.parameterGroup && settings.parameterGroup !== create.parameterGroup) {
     drift.push(`parameter group ${settings.parameterGroup} (${field}.parameterGroup: ${create.parameterGroup ?? 'none'})`);
   }
   if (drift.length > 0) {
-    throw new InvalidInputError(`database ${currentId} uses ${drift.join('; ')}, which the definition (and so the restore's IAM grant) does not name; update the definition and deploy the stack; nothing was changed`);
+    throw new InvalidInputError(`database ${currentId} uses ${drift.join('; ')}, which the definition (and so the restore's IAM grant) does not name or allow; update the definition and deploy the stack; nothing was changed`);
   }
 }
 

@@ -37,7 +37,8 @@ export async function restoreDatabase(event: RestoreTaskInput): Promise<PhaseSta
     VpcSecurityGroupIds: [...settings.securityGroups],
     ...(settings.parameterGroup ? { DBParameterGroupName: settings.parameterGroup } : {}),
     MultiAZ: settings.multiAz,
-    PubliclyAccessible: settings.publiclyAccessible,
+    // Never public: IAM has no condition key for it (docs/aws-behaviour.md, IAM), so the handler holds the line.
+    PubliclyAccessible: false,
     DeletionProtection: settings.deletionProtection,
     CopyTagsToSnapshot: settings.copyTagsToSnapshot,
     Tags: [

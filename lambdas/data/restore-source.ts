@@ -6,7 +6,7 @@ import { DescribeDBInstanceAutomatedBackupsCommand, DescribeDBSnapshotsCommand, 
 import type { RestoreSource } from '../../lib/compute-input';
 import type { DatabaseTierDefinition } from '../../lib/environment/model';
 import { rds } from '../shared/aws/rds';
-import { newestSnapshot, restoredPrefix } from '../shared/database-record';
+import { newestSnapshot, restoredPrefix, snapshotNameGranted, snapshotNamePatterns } from '../shared/database-record';
 import { InvalidInputError, NoSnapshotError } from '../shared/errors';
 import type { ResolvedSource } from './types';
 
@@ -17,6 +17,7 @@ import type { ResolvedSource } from './types';
  * the instance's LatestRestorableTime).
  */
 export async function resolveSource(
+  environment: string,
   data: DatabaseTierDefinition,
   currentId: string,
   current: DBInstance | undefined,
@@ -31,6 +32,16 @@ export async function resolveSource(
     return { source: { kind: 'snapshot', snapshot: newest.identifier, instance: newest.instance, snapshotType: newest.type }, time: newest.createdAt };
   }
   if (typeof source === 'string') {
+    // IAM authorizes a snapshot by its name, never by the instance it was taken of: one outside the
+    // granted names would be denied, so it is refused here, before the lock, saying what to do.
+    const granted = snapshotNamePatterns(defined, environment);
+    if (!snapshotNameGranted(source, granted)) {
+      throw new InvalidInputError(
+        `source: snapshot ${source} is not named as FleetFlow's IAM grant allows (${granted.join(', ')}): IAM authorizes a snapshot by its name, ` +
+          `and no condition key says which instance it is of, so a grant of any snapshot of the database would be one of every snapshot in the account; ` +
+          `copy it under such a name (aws rds copy-db-snapshot --source-db-snapshot-identifier ${source} --target-db-snapshot-identifier ${defined}-<name>) and restore the copy; nothing was changed`,
+      );
+    }
     let snapshot: DBSnapshot | undefined;
     try {
       snapshot = (await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: source }))).DBSnapshots?.[0];

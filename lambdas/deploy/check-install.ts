@@ -42,6 +42,16 @@ export async function checkInstall(event: BatchTaskInput): Promise<PhaseState> {
     const failed = describeList([...named, ...progress.failed.slice(MAX_NAMED).map((f) => f.instanceId)], { separator: '; ' });
     throw new PatchFailedError(`tier ${tier.name}: install ${event.rollback ? 'of the previous release ' : ''}failed on ${failed}`);
   }
+  await recordInstalled(event);
+  return completePhase(phase, now);
+}
+
+/**
+ * Every host of the batch succeeded: each records the release it now runs (forward, also the
+ * one it came from), then the record that an install was sent goes.
+ */
+export async function recordInstalled(event: BatchTaskInput): Promise<void> {
+  const { batch } = event;
   for (const [version, ids] of targetVersions(event)) {
     if (event.rollback) {
       await recordRelease(ids, [{ Key: RELEASE_TAG, Value: version }]);
@@ -59,7 +69,6 @@ export async function checkInstall(event: BatchTaskInput): Promise<PhaseState> {
   }
   // The release record now says what runs; the record that an install was sent goes.
   await clearInstalling(batch.hosts.map((h) => h.id));
-  return completePhase(phase, now);
 }
 
 async function recordRelease(instanceIds: readonly string[], tags: Array<{ Key: string; Value: string }>): Promise<void> {

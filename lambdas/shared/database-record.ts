@@ -32,6 +32,26 @@ export function restoredPrefix(base: string, kind: keyof typeof RESTORED_KINDS):
   return `${head}-${RESTORED_KINDS[kind]}-`;
 }
 
+/**
+ * The snapshot names FleetFlow's IAM grants let it read and restore, for the database `defined`
+ * of the environment: automated snapshots of it and of the instances restores made of it
+ * (`rds:<instance>-<time>`), manual ones named after either, and FleetFlow's own
+ * (`fleetflow-<environment>-...`). IAM authorizes a snapshot by its name only (no condition key
+ * says which instance it was taken of), so these names are the grant; the restore also checks
+ * the snapshot's source instance.
+ */
+export function snapshotNamePatterns(defined: string, environment: string): string[] {
+  const heads = [defined.toLowerCase() + '-', ...(Object.keys(RESTORED_KINDS) as Array<keyof typeof RESTORED_KINDS>).map((kind) => restoredPrefix(defined, kind))];
+  // A restored instance's prefix is already covered when the database's full name begins it.
+  const kept = heads.filter((head, i) => !heads.some((other, j) => j !== i && other.length < head.length && head.startsWith(other)));
+  return [...new Set([...kept.map((h) => `rds:${h}*`), ...kept.map((h) => `${h}*`), `fleetflow-${environment}-*`])];
+}
+
+/** Whether a snapshot name is one of `snapshotNamePatterns` (each a prefix and `*`). */
+export function snapshotNameGranted(name: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => name.toLowerCase().startsWith(p.slice(0, -1)));
+}
+
 export function dataTierOf(environment: EnvironmentDefinition): DatabaseTierDefinition | undefined {
   const data = environment.tiers.find((t) => !isHostTier(t));
   return data && !isHostTier(data) ? data : undefined;

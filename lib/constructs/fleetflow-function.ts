@@ -10,15 +10,31 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { LAMBDA_TASK_TIMEOUT } from '../../statemachines/fragments/lambda-task';
 
 export interface FleetFlowFunctionProps {
   /** Handler module, relative to the repository's `lambdas/` folder, e.g. `deploy/plan-release.ts`. */
   readonly handler: string;
   /** What the task does, shown in the Lambda console. */
   readonly description: string;
-  /** @default Duration.minutes(1) */
+  /**
+   * Lambda's timeout for the function: at or below the Step Functions timeout of the tasks that
+   * call it, and well above any time budget its handler keeps (`TIME_BUDGET_MS`).
+   * @default FUNCTION_TIMEOUT
+   */
   readonly timeout?: Duration;
 }
+
+/**
+ * How long a FleetFlow function may run (Lambda: "Timeout is the maximum amount of time in
+ * seconds that a Lambda function can run"). Every task that calls one has Step Functions'
+ * LAMBDA_TASK_TIMEOUT (120 s); the function stops 20 s before it, so that a handler that runs
+ * too long fails as Lambda reports it (Sandbox.Timedout), not as a task that never answered
+ * (States.Timeout), and an invocation's overhead still fits in the task. A handler that keeps
+ * a budget of its own (`TIME_BUDGET_MS`, Launch Hosts' 60 s) stops well before this: at most
+ * two thirds of it (test/infra/lambda-timeouts.test.ts checks both, for every task).
+ */
+export const FUNCTION_TIMEOUT = Duration.seconds(LAMBDA_TASK_TIMEOUT.toSeconds() - 20);
 
 /** Metadata key that ties a synthesized function to its handler module (used by the simulator). */
 export const HANDLER_METADATA_KEY = 'fleetflow:handler';
@@ -49,7 +65,7 @@ export class FleetFlowFunction extends Construct {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
-      timeout: props.timeout ?? Duration.minutes(1),
+      timeout: props.timeout ?? FUNCTION_TIMEOUT,
       role: this.role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,

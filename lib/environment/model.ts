@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { scheduleProblem, timeZoneProblem } from './schedule';
 import { secretValueProblem } from './secrets';
+import { EC2_TAGS_PER_RESOURCE, instanceTagBudgetProblem, rdsInstanceIdentifierProblem } from './aws-names';
 
 const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const SSM_DOCUMENT = /^[a-zA-Z0-9_.:/-]{3,128}$/;
@@ -21,10 +22,11 @@ export const LIMITS = {
   tiers: 20,
   /**
    * Tags of a host selector: EC2 allows 50 tags per resource, so a selector of more
-   * matches no instance; DescribeInstances takes 200 filter values per call (one per tag,
-   * plus the instance state), 255 characters each.
+   * matches no instance (and FleetFlow's own tags lower that further: `aws-names.ts`);
+   * DescribeInstances takes 200 filter values per call (one per tag, plus the instance
+   * state), 255 characters each.
    */
-  selectorTags: 50,
+  selectorTags: EC2_TAGS_PER_RESOURCE,
   tagValueChars: 255,
   /** Alarms of a tier, and of the validation: one DescribeAlarms call takes 100 names. */
   tierAlarms: 100,
@@ -62,9 +64,9 @@ const hostSelector = z
   })
   .strict()
   .refine((s) => Object.keys(s.tags).length > 0, { message: 'must name at least one tag', path: ['tags'] })
-  .refine((s) => Object.keys(s.tags).length <= LIMITS.selectorTags, {
-    message: `must name at most ${LIMITS.selectorTags} tags (EC2 allows ${LIMITS.selectorTags} tags per instance)`,
-    path: ['tags'],
+  .superRefine((s, ctx) => {
+    const problem = instanceTagBudgetProblem(Object.keys(s.tags));
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['tags'] });
   });
 
 const ssmCommand = z
@@ -309,7 +311,11 @@ const databaseTier = z
     order: z.number().int().min(0),
     database: z
       .object({
-        instanceIdentifier: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/),
+        /** The RDS DB instance identifier, as RDS stores it: lowercase (`aws-names.ts`). */
+        instanceIdentifier: z.string().superRefine((identifier, ctx) => {
+          const problem = rdsInstanceIdentifierProblem(identifier);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
         /** The release's schema and data migration, run by SSM on one host of `runnerTier`. */
         migration: ssmCommand.extend({ runnerTier: z.string().regex(NAME) }).strict(),
         /** How long the pre-migration snapshot may take. @default 3600 */

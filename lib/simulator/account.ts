@@ -825,7 +825,8 @@ export class SimulatedAccount {
     this.schedule(endsAt, () => {
       if (invocation.status !== 'InProgress') return;
       this.judge(host, role, invocation, run, reconnect, endsAt);
-      Object.assign(invocation, { status: invocation.outcome, details: invocation.outcome });
+      // StatusDetails spells a timeout with spaces (GetCommandInvocation: "Execution Timed Out"); the others as the status.
+      Object.assign(invocation, { status: invocation.outcome, details: invocation.outcome === 'TimedOut' ? 'Execution Timed Out' : invocation.outcome });
       if (role === 'install') {
         // Back to the release it started with (not a first install): the cause of its alarms is gone.
         if (release === this.originalRelease.get(host.id) && host.release !== release && host.release !== '') host.restoredAt = endsAt;

@@ -375,6 +375,8 @@ function checkNamedFailure(report: SimulationReport, fail: Fail): void {
   const name = report.error ?? '';
   if (report.status !== 'FAILED' || !/^[A-Z][A-Za-z]+Error$/.test(name) || RUNTIME_ERRORS.has(name)) fail('named failure', `ended ${report.status} with "${name}"`);
   if (!report.cause) fail('named failure', 'no cause');
+  // On AWS a handler's error arrives as the runtime's JSON with a stack trace: the workflow must have read its message out.
+  else if (/"errorType"\s*:|"trace"\s*:|\n\s+at \S/.test(report.cause)) fail('cause is a sentence', `the cause carries a Lambda error document or a stack trace: ${report.cause.slice(0, 200)}`);
 }
 
 /** Released by this execution: a lock item seeded by a fault (a gone holder) stays if the run was refused before taking it. */

@@ -11,7 +11,14 @@ import type { EnvironmentDefinition } from '../environment/model';
 import { LOCK_TABLE_NAME, SIM_ACCOUNT_ID, SIM_REGION } from './fleet';
 import { cachedFile, sourceHash, STACK_SOURCES, TEMPLATE_CACHE_ENV } from './template-cache';
 
-export type TaskTarget = { readonly kind: 'lambda'; readonly module: string } | { readonly kind: 'integration'; readonly resource: string };
+export type TaskTarget =
+  | {
+      readonly kind: 'lambda';
+      readonly module: string;
+      /** The function's Timeout as configured (CloudFormation's default: 3 s): the simulator stops the handler there. */
+      readonly timeoutSeconds: number;
+    }
+  | { readonly kind: 'integration'; readonly resource: string };
 
 export interface LocalStateMachine {
   /** The state machine's name, e.g. fleetflow-canonical-deploy. */
@@ -42,6 +49,9 @@ export interface AslState {
   Branches?: AslDefinition[];
   [key: string]: unknown;
 }
+
+/** AWS::Lambda::Function Timeout when the template leaves it out ("The default is 3 seconds"). */
+const LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3;
 
 type CfnTemplate = { Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }> };
 
@@ -95,10 +105,13 @@ function fromResource(properties: Record<string, unknown>, template: CfnTemplate
   if (typeof name !== 'string') throw new Error('every FleetFlow state machine has a fixed name');
   const definition = JSON.parse(resolveIntrinsics(properties.DefinitionString, template)) as AslDefinition;
 
-  const handlerByArn = new Map<string, string>();
+  const handlerByArn = new Map<string, { module: string; timeoutSeconds: number }>();
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     const handler = resource.Metadata?.[HANDLER_METADATA_KEY];
-    if (resource.Type === 'AWS::Lambda::Function' && typeof handler === 'string') handlerByArn.set(functionArn(logicalId), handler);
+    const timeout = resource.Properties?.Timeout;
+    if (resource.Type === 'AWS::Lambda::Function' && typeof handler === 'string') {
+      handlerByArn.set(functionArn(logicalId), { module: handler, timeoutSeconds: typeof timeout === 'number' ? timeout : LAMBDA_DEFAULT_TIMEOUT_SECONDS });
+    }
   }
   const taskHandlers = new Map<string, TaskTarget>();
   forEachState(definition, (name, state) => {
@@ -109,7 +122,7 @@ function fromResource(properties: Record<string, unknown>, template: CfnTemplate
     }
     const handler = state.Resource ? handlerByArn.get(state.Resource) : undefined;
     if (!handler) throw new Error(`task state "${name}" invokes ${state.Resource}, which is not a FleetFlow function`);
-    taskHandlers.set(name, { kind: 'lambda', module: handler });
+    taskHandlers.set(name, { kind: 'lambda', ...handler });
   });
   return { name, arn: stateMachineArn(name), definition, taskHandlers };
 }

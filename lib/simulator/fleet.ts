@@ -171,7 +171,7 @@ function placement(tier: HostTierDefinition, i: number): { availabilityZone: str
 function seedDatabase(account: SimulatedAccount, tier: DatabaseTierDefinition, name: string, status: string, release: string): SimDatabase {
   const create = databaseCreateOf(tier);
   const db: SimDatabase = {
-    identifier: tier.database.instanceIdentifier,
+    identifier: tier.database.instanceIdentifier.toLowerCase(),
     name,
     status,
     schemaRelease: release,

@@ -192,7 +192,8 @@ export function describeEvent(event: ExecutionEvent, startedAt: number): string 
     case 'ExecutionSucceeded':
       return `${stamp} execution SUCCEEDED`;
     case 'ExecutionFailed':
-      return `${stamp} execution FAILED: ${event.Error}: ${readableCause(event.Cause)}`;
+      // The cause as Step Functions reports it: the workflow itself reads the message out of a Lambda error's JSON.
+      return `${stamp} execution FAILED: ${event.Error}: ${String(event.Cause ?? '')}`;
     default:
       return undefined;
   }
@@ -225,16 +226,4 @@ function describePlan(plan: PlanView): string {
     .map((t) => `${t.spec.name}: ${t.batchCount} batch(es) of up to ${t.spec.batchSize}, min ${t.spec.minHealthy} in service`)
     .join('; ');
   return `planned ${plan.release}: ${plan.hostCount} hosts in ${plan.batchCount} batches (${tiers})`;
-}
-
-/**
- * Lambda failures carry a JSON cause ({"errorType", "errorMessage", "trace"}), and
- * composed causes embed them; show each one's message.
- */
-export function readableCause(cause: unknown): string {
-  if (typeof cause !== 'string') return String(cause ?? '');
-  // The trace is the stack, a list of JSON strings that may hold brackets (`at Object.handler [as handler]`).
-  return cause.replace(/\{"errorType":"[^"]*","errorMessage":("(?:[^"\\]|\\.)*"),"trace":\[(?:"(?:[^"\\]|\\.)*"(?:,"(?:[^"\\]|\\.)*")*)?\]\}/g, (_, message: string) =>
-    JSON.parse(message) as string,
-  );
 }

@@ -7,6 +7,7 @@ import { SIM_ACCOUNT_ID, SimulatedServiceError, invalidParameterCombination, inv
 import { paginate, type SimHost, type SimSnapshot, type SimulatedAccount } from './account';
 import {
   INSTANCE_STATE_CODE,
+  MAX_TAGS_PER_RESOURCE,
   SSM_REGISTRATION_SECONDS,
   addTagsToResource,
   automatedBackupArn,
@@ -173,6 +174,13 @@ const ec2: Record<string, Operation> = {
     const resources: string[] = input.Resources ?? [];
     if (resources.length === 0 || resources.length > 1000) throw validation(`Resources must hold 1 to 1000 IDs (received ${resources.length})`);
     const hosts = resources.map((id) => account.requireHost(id));
+    // "Each resource can have a maximum of 50 tags" (CreateTags): a call that would take one
+    // instance past it changes none. New keys count, an existing key is overwritten, and
+    // AWS's own `aws:` tags (the launch template's) do not count.
+    const keys: string[] = (input.Tags ?? []).map((t: { Key: string }) => t.Key);
+    const userTags = (host: SimHost) => [...new Set([...host.tags.keys(), ...keys])].filter((k) => !k.toLowerCase().startsWith('aws:')).length;
+    const over = hosts.find((host) => userTags(host) > MAX_TAGS_PER_RESOURCE);
+    if (over) throw new SimulatedServiceError('TagLimitExceeded', `The maximum number of tags per resource is ${MAX_TAGS_PER_RESOURCE} (${over.id} would have ${userTags(over)})`);
     for (const host of hosts) for (const tag of input.Tags ?? []) host.tags.set(tag.Key, tag.Value ?? '');
     return {};
   },

@@ -21,7 +21,8 @@ import { noFaults, parseFaults } from './faults';
 import { APPROVER_RESPONSE_SECONDS, callIntegration, IntegrationError } from './integrations';
 import { faultScope, LOCK_TABLE_NAME, PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
 import { attachSimulator } from './intercept';
-import { describeEvent, readableCause, type ExecutionEvent } from './progress';
+import { runWithTimeout } from './lambda-runtime';
+import { describeEvent, type ExecutionEvent } from './progress';
 import { stopMapIterationsAfterFailure } from './map-semantics';
 import { runOnVirtualClock } from './virtual-clock';
 
@@ -285,7 +286,7 @@ function seedFor(options: SimulateOptions, faults: readonly string[], workflows:
 }
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
-type LocalTask = { kind: 'lambda'; handler: Handler } | { kind: 'integration'; resource: string };
+type LocalTask = { kind: 'lambda'; handler: Handler; timeoutSeconds: number } | { kind: 'integration'; resource: string };
 
 async function loadHandlers(workflows: LocalWorkflows): Promise<Map<string, Map<string, LocalTask>>> {
   const all = new Map<string, Map<string, LocalTask>>();
@@ -301,7 +302,7 @@ async function loadMachineHandlers(machine: LocalStateMachine): Promise<Map<stri
       continue;
     }
     const loaded = (await import(new URL(target.module, LAMBDAS_DIR).href)) as { handler: Handler };
-    handlers.set(state, { kind: 'lambda', handler: loaded.handler });
+    handlers.set(state, { kind: 'lambda', handler: loaded.handler, timeoutSeconds: target.timeoutSeconds });
   }
   return handlers;
 }
@@ -311,9 +312,9 @@ interface ExecutionResult {
   readonly executionArn: string;
   readonly output?: unknown;
   readonly error?: string;
-  /** Readable: a Lambda error's JSON cause reduced to its message. */
+  /** As Step Functions reports it (the workflows read a Lambda error's message out of its JSON themselves). */
   readonly cause?: string;
-  /** As Step Functions reports it. */
+  /** The same: what a parent reads back of a child execution's failure. */
   readonly rawCause?: string;
 }
 
@@ -380,7 +381,7 @@ async function execute(
       state,
       (payload: unknown) =>
         guard(() => {
-          if (task.kind === 'lambda') return invokeLikeLambda(task.handler, payload, state, account);
+          if (task.kind === 'lambda') return invokeLikeLambda(task, payload, state, account);
           if (START_EXECUTION_SYNC.test(task.resource)) return startChild(run, payload as ChildRequest, children);
           return callIntegration(task.resource, payload as Record<string, unknown>, { account });
         }),
@@ -458,7 +459,7 @@ async function execute(
     const failed = events.find((e) => e.type === 'ExecutionFailed');
     const error = failed?.Error ?? (err as Error).name;
     const rawCause = typeof failed?.Cause === 'string' ? failed.Cause : (err as Error).message;
-    return { status: 'FAILED', error, cause: readableCause(failed?.Cause ?? (err as Error).message), rawCause, executionArn };
+    return { status: 'FAILED', error, cause: rawCause, rawCause, executionArn };
   }
 }
 
@@ -525,31 +526,34 @@ async function startChild(run: Run, request: ChildRequest, children: Array<() =>
 const invocationCounts = new WeakMap<SimulatedAccount, Map<string, number>>();
 
 /**
- * Calls a handler the way Lambda does: the payload crosses a JSON boundary, and an
- * error reaches Step Functions as its name plus a JSON cause. An `error:STATE[@N]` fault
- * makes the Nth invocation of that state's handler (counted over the whole simulation)
- * throw a TypeError instead of running it: a one-off bug, as a handler's own code would raise.
+ * Calls a handler the way Lambda does: the payload crosses a JSON boundary, an error reaches
+ * Step Functions as Lambda delivers it (Error = the errorType, Cause = the runtime's JSON with
+ * its trace), and a handler still running at its function's timeout is stopped there and fails
+ * Sandbox.Timedout (lambda-runtime.ts). An `error:STATE[@N]` fault makes the Nth invocation of
+ * that state's handler (counted over the whole simulation) throw a TypeError instead of running
+ * it: a one-off bug, as a handler's own code would raise.
  */
-async function invokeLikeLambda(handler: Handler, payload: unknown, state: string, account: SimulatedAccount): Promise<unknown> {
+export async function invokeLikeLambda(
+  task: { readonly handler: Handler; readonly timeoutSeconds: number },
+  payload: unknown,
+  state: string,
+  account: SimulatedAccount,
+): Promise<unknown> {
   const event = JSON.parse(JSON.stringify(payload ?? null));
   const counts = invocationCounts.get(account) ?? new Map<string, number>();
   invocationCounts.set(account, counts);
   const invocation = (counts.get(state) ?? 0) + 1;
   counts.set(state, invocation);
-  try {
-    if (account.faults.taskErrors?.get(state)?.has(invocation)) {
-      throw new TypeError(`Cannot read properties of undefined (reading 'hosts') [simulated fault error:${state}@${invocation}]`);
-    }
-    const result = await handler(event, { functionName: state, awsRequestId: 'simulated', getRemainingTimeInMillis: () => 60_000 });
-    return JSON.parse(JSON.stringify(result ?? null));
-  } catch (err) {
-    const error = err as Error;
-    // As the Node.js runtime reports it: the trace is the stack, line by line (its first line repeats the message).
-    const trace = typeof error.stack === 'string' ? error.stack.split('\n') : [];
-    const lambdaError = new Error(JSON.stringify({ errorType: error.name, errorMessage: error.message, trace }));
-    lambdaError.name = error.name;
-    throw lambdaError;
-  }
+  const result = await runWithTimeout(
+    async (context) => {
+      if (account.faults.taskErrors?.get(state)?.has(invocation)) {
+        throw new TypeError(`Cannot read properties of undefined (reading 'hosts') [simulated fault error:${state}@${invocation}]`);
+      }
+      return task.handler(event, context);
+    },
+    { functionName: state, requestId: `simulated-${String(invocation).padStart(4, '0')}`, timeoutSeconds: task.timeoutSeconds },
+  );
+  return JSON.parse(JSON.stringify(result ?? null));
 }
 
 /** Fake credentials and a region so the real SDK clients can sign; nothing leaves the process. */
@@ -741,7 +745,8 @@ function validationOutcome(events: ExecutionEvent[]): SimulationReport['validati
     (e) => e.type === 'StateFailed' && ['Start Bake', 'Check Bake', 'Request Approval'].includes(e.state?.name ?? ''),
   );
   if (failed) {
-    const reason = failed.Error === 'States.Timeout' ? 'no answer before the approval timeout' : readableCause(failed.Cause);
+    // The state's own failure, as its TaskFailed event carries it (a Lambda error: the runtime's JSON).
+    const reason = failed.Error === 'States.Timeout' ? 'no answer before the approval timeout' : String(failed.Cause ?? '');
     return { status: 'FAILED', reason: `${failed.Error === 'States.Timeout' ? 'ApprovalTimeoutError' : failed.Error}: ${reason}` };
   }
   return entered(events, 'Record Release') ? { status: 'PASSED' } : { status: 'NOT_RUN' };

@@ -17,7 +17,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { catchNamed } from './failures';
+import { catchNamed, lambdaMessage } from './failures';
 import { lambdaTask, pollLoop } from './lambda-task';
 
 export interface BatchFunctions {
@@ -107,7 +107,7 @@ export class BatchPipeline extends Construct {
 
     const forward = this.pipeline(FORWARD, false, f, alarmGate, catchToRollback);
     // Nothing has changed when capacity is short: refuse without a rollback.
-    forward.takeOut.addCatch(this.refused, { errors: ['InsufficientCapacityError'], resultPath: '$.failure' });
+    forward.takeOut.addCatch(lambdaMessage(this, this.refused, '$.failure'), { errors: ['InsufficientCapacityError'], resultPath: '$.failure' });
     catchToRollback(forward.takeOut);
 
     // Before anything leaves service, the rest of the tier must hold its minimum, live, for

@@ -9,8 +9,15 @@
  * where it happened (in a batch, the batch's hosts), then goes where the named errors go.
  * The cause is bounded: it holds the original error's name, never its cause (a raw cause can
  * be large, and intrinsic functions cannot cut it); that cause stays in the execution history.
+ *
+ * A FleetFlow error a handler throws reaches the workflow as Lambda delivers it: the Cause is
+ * the runtime's JSON, `{"errorType", "errorMessage", "trace": [stack lines with the bundle's
+ * paths]}`. Once per failure path (`lambdaMessage`), the workflow keeps only `errorMessage`,
+ * so that what a Fail state, a composed cause or the Failed event carries is the sentence,
+ * never a stack trace. Any other cause passes through as it is.
  */
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import * as handlerErrors from '../../lambdas/shared/errors';
 
@@ -76,7 +83,9 @@ export function catchNamed(
   props: NamedCatchProps,
 ): sfn.Pass {
   const name = state.stateId;
-  state.addCatch(next, { errors: [...FLEETFLOW_ERRORS], resultPath: props.resultPath });
+  // A Lambda task's own error carries the runtime's JSON; a Map's or a Parallel's was read already, inside.
+  const named = state instanceof tasks.LambdaInvoke ? lambdaMessage(scope, next, props.resultPath) : next;
+  state.addCatch(named, { errors: [...FLEETFLOW_ERRORS], resultPath: props.resultPath });
   const rename = new sfn.Pass(scope, `${name} Failed Unexpectedly`, {
     parameters: {
       Error: UNEXPECTED_TASK_ERROR,
@@ -91,6 +100,44 @@ export function catchNamed(
   rename.next(next);
   state.addCatch(rename, { errors: [sfn.Errors.ALL], resultPath: props.resultPath });
   return rename;
+}
+
+/**
+ * What a Lambda function error's Cause looks like as Step Functions receives it: the runtime's
+ * JSON (Node.js: errorType, errorMessage, trace; a function timeout: errorType
+ * `Sandbox.Timedout` and errorMessage only). Matched whole (`}` last), so a cut or composed
+ * cause is never parsed.
+ */
+export const LAMBDA_CAUSE_PATTERN = '{"errorType":*"errorMessage":*}';
+
+/** Per target state and error path: the one chain that reads a Lambda cause's message before it. */
+const messageChains = new WeakMap<sfn.State, Map<string, sfn.IChainable>>();
+
+/**
+ * The states before `next` that replace the Cause of the error at `errorPath` with its
+ * `errorMessage` when the Cause is a Lambda runtime's JSON, and leave any other cause
+ * (States.Timeout's, a Fail state's own, a renamed error's) as it is: a Choice guards the
+ * parse, so no States.Runtime can arise. Built once per target and path, whatever the number
+ * of tasks that fail there: one per failure path, not one per state.
+ */
+export function lambdaMessage(scope: Construct, next: sfn.IChainable, errorPath: string): sfn.IChainable {
+  const target = next.startState;
+  const chains = messageChains.get(target) ?? new Map<string, sfn.IChainable>();
+  messageChains.set(target, chains);
+  const existing = chains.get(errorPath);
+  if (existing) return existing;
+  const of = `${target.stateId}${errorPath === '$.failure' ? '' : ` (${errorPath.slice(2)})`}`;
+  // The runtime's JSON, parsed in place of the cause; then the message alone takes its place.
+  const parse = new sfn.Pass(scope, `Parse Cause Of ${of}`, {
+    parameters: { 'json.$': `States.StringToJson(${errorPath}.Cause)` },
+    resultPath: `${errorPath}.Cause`,
+  });
+  const message = new sfn.Pass(scope, `Message Of ${of}`, { inputPath: `${errorPath}.Cause.json.errorMessage`, resultPath: `${errorPath}.Cause` });
+  parse.next(message);
+  message.next(next);
+  const chain = new sfn.Choice(scope, `Cause Of ${of}?`).when(sfn.Condition.stringMatches(`${errorPath}.Cause`, LAMBDA_CAUSE_PATTERN), parse).otherwise(next);
+  chains.set(errorPath, chain);
+  return chain;
 }
 
 /** A Choice rule that holds when the error at `errorPath` is a FleetFlow name. */

@@ -1,7 +1,7 @@
 /**
  * The one way a workflow calls a FleetFlow Lambda: payload in, result at a path, the
- * standard Lambda retry (CDK default: Lambda service errors) plus full-jitter backoff
- * on AWS throttling, and a static task timeout.
+ * standard Lambda retry (Lambda service errors, as CDK's default lists them) and AWS
+ * throttling retried with full-jitter backoff, and a static task timeout.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -17,6 +17,20 @@ export const THROTTLING_ERRORS = [
   'RequestLimitExceeded',
   'TooManyRequestsException',
   'Lambda.TooManyRequestsException',
+];
+
+/**
+ * The errors the Lambda service itself raises for a transient failure of an invocation
+ * (AWS, "Handle transient Lambda service exceptions": retry them, from 2 s, backing off), the
+ * same list CDK's LambdaInvoke retries by default. FleetFlow retries them with its throttling
+ * retrier, one retrier for both (the same backoff, with full jitter), which keeps every
+ * Lambda task of the template a retrier shorter.
+ */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
 ];
 
 /** How long one invocation may take before Step Functions fails the task with States.Timeout. */
@@ -58,9 +72,10 @@ export function lambdaTask(
     payloadResponseOnly: true,
     resultPath,
     taskTimeout: sfn.Timeout.duration(LAMBDA_TASK_TIMEOUT),
+    retryOnServiceExceptions: false,
   });
   task.addRetry({
-    errors: THROTTLING_ERRORS,
+    errors: [...LAMBDA_SERVICE_ERRORS, ...THROTTLING_ERRORS],
     interval: Duration.seconds(2),
     backoffRate: 2,
     maxAttempts: options.restoring ? THROTTLE_ATTEMPTS.restoring : THROTTLE_ATTEMPTS.usual,

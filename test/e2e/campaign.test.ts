@@ -55,6 +55,11 @@ describe('the fault campaign', () => {
     it('a raw runtime error name', () => {
       expect(invariants({ ...clean(), error: 'TypeError' })).toEqual(['named failure']);
     });
+    it("a cause that is a Lambda error's JSON, or carries its stack trace, instead of its sentence", () => {
+      const document = JSON.stringify({ errorType: 'PatchFailedError', errorMessage: 'tier web: install failed on web-1', trace: ['PatchFailedError: x', '    at checkInstall (/var/task/index.mjs:1:2)'] });
+      expect(invariants({ ...clean(), cause: document })).toEqual(['cause is a sentence']);
+      expect(invariants({ ...clean(), cause: `tier web: install failed (${document}) (the release was rolled back)` })).toEqual(['cause is a sentence']);
+    });
     it('a host out of traffic, half-installed, or recorded wrongly at the end', () => {
       const report = { ...clean(), hosts: [host('mid-1', 'middle', { inService: false }), host('web-1', 'web', { halfInstalled: true, version: '1.1.0' })] };
       expect(invariants(report)).toEqual(['back in traffic', 'no half-installed host', 'record is the truth']);

@@ -123,7 +123,8 @@ describe('compute workflows: IAM', () => {
           const tier = tierOf(statement);
           expect(tier, `${describeStatement(statement)} names no tier's tags`).toBeDefined();
           expect(statement.Resource, describeStatement(statement)).toEqual([INSTANCE_ARN]);
-          expect(sorted(Object.keys(statement.Condition ?? {})), describeStatement(statement)).toEqual(['ForAllValues:StringEquals', 'StringEquals']);
+          expect(sorted(Object.keys(statement.Condition ?? {})), describeStatement(statement)).toEqual(['ArnLike', 'ForAllValues:StringEquals', 'Null', 'StringEquals']);
+          expect(statement.Condition!.Null, describeStatement(statement)).toEqual({ 'aws:TagKeys': 'false' });
           expect(statement.Condition!.StringEquals, describeStatement(statement)).toEqual(withPrefix('aws:RequestTag', tier!.hosts!.tags));
           expect(Object.keys(statement.Condition!['ForAllValues:StringEquals']!), describeStatement(statement)).toEqual(['aws:TagKeys']);
           const keys = statement.Condition!['ForAllValues:StringEquals']!['aws:TagKeys'] as string[];
@@ -204,13 +205,15 @@ describe('compute workflows: IAM', () => {
       );
     };
 
-    it('lets only Retire Hosts stop hosts; only Retire Hosts, Terminate Launched and Terminate Surged terminate them; only a surge rollback start them', () => {
+    // The canonical tiers retire by stopping (the default) and roll without surge: Retire Hosts may not terminate
+    // (test/infra/iam-conditions.test.ts evaluates the terminate and surge policies).
+    it('lets only Retire Hosts stop hosts; only Terminate Launched and Terminate Surged terminate the canonical tiers\' hosts; only a surge rollback start them', () => {
       expect(namesOf(rolesAllowing(synth.json, 'ec2:StopInstances'))).toEqual(['compute/retire-hosts.ts']);
-      expect(namesOf(rolesAllowing(synth.json, 'ec2:TerminateInstances'))).toEqual(['compute/retire-hosts.ts', 'compute/terminate-launched.ts', 'compute/terminate-surged.ts']);
+      expect(namesOf(rolesAllowing(synth.json, 'ec2:TerminateInstances'))).toEqual(['compute/terminate-launched.ts', 'compute/terminate-surged.ts']);
       expect(namesOf(rolesAllowing(synth.json, 'ec2:StartInstances'))).toEqual(['compute/check-started.ts', 'compute/start-hosts.ts']);
     });
 
-    it.each(['ec2:StopInstances', 'ec2:TerminateInstances'])("lets Retire Hosts call %s only on instances carrying a tier's tags (aws:ResourceTag)", (action) => {
+    it.each(['ec2:StopInstances'])("lets Retire Hosts call %s only on instances carrying a tier's tags (aws:ResourceTag)", (action) => {
       onTierInstances('compute/retire-hosts.ts', action);
     });
 
@@ -281,7 +284,7 @@ describe('compute workflows: IAM', () => {
       // default option group, and the instance's own snapshots (automated, and FleetFlow's).
       const named = new Set([DB_ARN, SUBNET_GROUP_ARN, ...PARAMETER_GROUP_ARNS, ...SECURITY_GROUP_ARNS]);
       const others = resources.filter((r) => !named.has(r));
-      expect(others.filter((r) => !/:rds:[^:]*:[^:]*:(og:default:\*|snapshot:rds:canonical-db-\*|snapshot:fleetflow-canonical-\*)$/.test(r))).toEqual([]);
+      expect(others.filter((r) => !/:rds:[^:]*:[^:]*:(og:default:\*|snapshot:rds:canonical-db-\*|snapshot:canonical-db-\*|snapshot:fleetflow-canonical-\*)$/.test(r))).toEqual([]);
       // None of it is granted on Resource "*".
       expect(resources).not.toContain('*');
     });

@@ -490,8 +490,9 @@ describe('FleetFlow IAM permissions', () => {
       ['ec2:RunInstances', ['compute/launch-hosts.ts', 'compute/launch-surge-hosts.ts']],
       ['iam:PassRole', ['compute/launch-hosts.ts', 'compute/launch-surge-hosts.ts']],
       ['ec2:StopInstances', ['compute/retire-hosts.ts']],
-      // Retired hosts; what a failed execution (or surge batch) launched; the old hosts of a validated surge.
-      ['ec2:TerminateInstances', ['compute/retire-hosts.ts', 'compute/terminate-launched.ts', 'compute/terminate-surged.ts']],
+      // What a failed execution (or surge batch) launched; the old hosts of a validated surge. The canonical tiers
+      // retire by stopping, so Retire Hosts terminates none of their hosts.
+      ['ec2:TerminateInstances', ['compute/terminate-launched.ts', 'compute/terminate-surged.ts']],
       // Only a surge's rollback starts hosts: the old ones it stopped.
       ['ec2:StartInstances', ['compute/start-hosts.ts', 'compute/check-started.ts']],
       ['rds:CreateDBSnapshot', ['database/create-snapshot.ts']],
@@ -842,7 +843,9 @@ describe('FleetFlow IAM permissions', () => {
       expect(grants, `${handler} ${action}`).toHaveLength(tiers.length);
       for (const statement of grants) {
         expect(statement.Resource, describeStatement(statement)).toEqual([INSTANCE_ARN]);
-        expect(Object.keys(statement.Condition ?? {}).sort(), describeStatement(statement)).toEqual(['ForAllValues:StringEquals', 'StringEquals']);
+        // Null aws:TagKeys false: a request naming no keys would satisfy ForAllValues alone.
+        expect(Object.keys(statement.Condition ?? {}).sort(), describeStatement(statement)).toEqual(['ForAllValues:StringEquals', 'Null', 'StringEquals']);
+        expect(statement.Condition!.Null, describeStatement(statement)).toEqual({ 'aws:TagKeys': 'false' });
         const keys = statement.Condition!['ForAllValues:StringEquals']!['aws:TagKeys'] as string[];
         expect([...keys].sort(), describeStatement(statement)).toEqual([...tagKeys].sort());
       }

@@ -18,7 +18,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as handlerErrors from '../../lambdas/shared/errors';
 import { fromTemplate, type AslDefinition, type AslState, type LocalStateMachine } from '../../lib/simulator/definition';
-import { FLEETFLOW_ERRORS } from '../../statemachines/fragments/failures';
+import { FLEETFLOW_ERRORS, LAMBDA_CAUSE_PATTERN } from '../../statemachines/fragments/failures';
 import { canonicalEnvironment, sharedCanonical, type CanonicalTemplate } from './support';
 
 const canonical = canonicalEnvironment();
@@ -68,11 +68,14 @@ interface Flow {
 const EMPTY: Flow = { raw: new Set(), named: new Set() };
 const within = (p: string, path: string) => path === '$' || p === path || p.startsWith(`${path}.`);
 
-/** The state after `path` is written: nothing is known any more of what was there, nor of an object it is part of. */
+/**
+ * The state after `path` is written: nothing is known any more of what was there, nor of an
+ * object whose Error it writes (an error object whose Cause alone is rewritten keeps its name).
+ */
 function cleared(flow: Flow, path: string): { raw: Set<string>; named: Set<string> } {
   return {
     raw: new Set([...flow.raw].filter((p) => !within(p, path))),
-    named: new Set([...flow.named].filter((p) => !within(p, path) && !within(path, p))),
+    named: new Set([...flow.named].filter((p) => !within(p, path) && !within(path, `${p}.Error`))),
   };
 }
 
@@ -378,7 +381,10 @@ describe('every failure named', () => {
         expect(rename.ResultPath).toBe(all.ResultPath);
         // The renamed error goes where FleetFlow's own go.
         const named = catchers.find((c) => c !== all && [...NAMES].every((error) => c.ErrorEquals.includes(error)));
-        expect(named?.Next, `${m}: ${name}: no catcher of FleetFlow's names before States.ALL`).toBe(rename.Next);
+        expect(named, `${m}: ${name}: no catcher of FleetFlow's names before States.ALL`).toBeDefined();
+        // A Lambda task's own errors first have their message read out of the runtime's JSON cause.
+        const reader = scope.States[named!.Next]!;
+        expect(reader.Type === 'Choice' && (reader.Choices as Array<{ StringMatches?: string }>)[0]?.StringMatches === LAMBDA_CAUSE_PATTERN ? reader.Default : named!.Next, `${m}: ${name}`).toBe(rename.Next);
         expect(named?.ResultPath).toBe(all.ResultPath);
         if (m === ROLLOUT && name !== 'Load Batch') {
           expect(cause, `${m}: ${name}: the batch's hosts`).toContain('$.batch.label');

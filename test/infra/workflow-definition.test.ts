@@ -19,7 +19,7 @@
 import aslValidator from 'asl-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOW_TIMEOUT } from '../../lib/fleetflow-stack';
-import { FLEETFLOW_ERRORS } from '../../statemachines/fragments/failures';
+import { FLEETFLOW_ERRORS, LAMBDA_CAUSE_PATTERN } from '../../statemachines/fragments/failures';
 import { forEachState, fromTemplate, type AslDefinition, type AslState, type LocalStateMachine } from '../../lib/simulator/definition';
 import { canonicalEnvironment, lambdaFunctions, onlyResourceOfType, sharedCanonical, type CanonicalTemplate } from './support';
 
@@ -185,8 +185,13 @@ function failureCatcher(state: AslState): Catcher | undefined {
   const catchers = (state.Catch as Catcher[] | undefined) ?? [];
   const all = catchers.find((c) => c.ErrorEquals.includes('States.ALL'));
   if (!all) return undefined;
-  return catchers.find((c) => c !== all && FLEETFLOW_ERRORS.every((error) => c.ErrorEquals.includes(error))) ?? all;
+  const named = catchers.find((c) => c !== all && FLEETFLOW_ERRORS.every((error) => c.ErrorEquals.includes(error)));
+  // A Lambda task's own errors pass the Choice that reads the message out of the runtime's JSON cause, then go on there.
+  return named ? { ...named, Next: messageReaders.get(named.Next) ?? named.Next } : all;
 }
+
+/** The Choices that read a Lambda cause's message before a failure path (failures.ts `lambdaMessage`), by name: where they lead. */
+const messageReaders = new Map<string, string>();
 
 function catchAllTarget(state: AslState): string | undefined {
   return failureCatcher(state)?.Next;
@@ -321,6 +326,12 @@ describe('FleetFlow workflow definitions', () => {
     synth = sharedCanonical();
     const workflows = fromTemplate(synth.json, DEPLOY);
     machines = new Map([...workflows.byArn.values()].map((m) => [m.name, m]));
+    for (const m of machines.values()) {
+      forEachState(m.definition, (name, state) => {
+        const rules = (state.Choices as Array<{ StringMatches?: string }> | undefined) ?? [];
+        if (rules.length === 1 && rules[0]!.StringMatches === LAMBDA_CAUSE_PATTERN) messageReaders.set(name, state.Default as string);
+      });
+    }
     definition = workflows.entry.definition;
     rollout = machine(ROLLOUT).definition;
     rolloutArn = machine(ROLLOUT).arn;

@@ -13,7 +13,6 @@ import { checkDrained } from '../../lambdas/deploy/check-drained';
 import { checkHealthy } from '../../lambdas/deploy/check-healthy';
 import { checkInstall } from '../../lambdas/deploy/check-install';
 import { DrainTimeoutError, HostUnhealthyError, MAX_MESSAGE_BYTES, PatchFailedError, ValidationFailedError } from '../../lambdas/shared/errors';
-import { readableCause } from '../../lib/simulator/progress';
 import { batchInput, NOW, phaseAt, webHost } from './fixtures';
 
 const ssmMock = mockClient(SSMClient);
@@ -172,20 +171,5 @@ describe('FleetFlow errors', () => {
 
     // Assess
     expect(error.message).toBe(message);
-  });
-});
-
-describe('the simulator', () => {
-  it('reads the message out of a Lambda cause that carries the stack as its trace, brackets and all', () => {
-    // Prepare: a composed cause, as the workflow's States.Format builds it, around a real Lambda error payload.
-    const error = new PatchFailedError('tier web: install failed on web-2 (i-0a000000000000002): Failed');
-    const trace = [`${error.name}: ${error.message}`, '    at Object.handler [as handler] (file:///var/task/index.mjs:1:2)', '    at "quoted" \\ path'];
-    const cause = JSON.stringify({ errorType: error.name, errorMessage: error.message, trace });
-
-    // Act
-    const text = readableCause(`rollback of the batch failed (${cause}) after the release failed (${lambdaCause(error)})`);
-
-    // Assess
-    expect(text).toBe(`rollback of the batch failed (${error.message}) after the release failed (${error.message})`);
   });
 });

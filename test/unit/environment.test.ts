@@ -679,3 +679,35 @@ describe('monitoring tier batch policy', () => {
     for (const remaining of inService) expect(remaining).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe("AWS's naming rules for what FleetFlow passes to an API", () => {
+  const withIdentifier = (id: string) => canonicalWith((env) => (env.tiers[0].database.instanceIdentifier = id));
+
+  it.each([
+    ['Canonical-DB', /instanceIdentifier: must be lowercase: RDS stores DB instance identifiers as lowercase strings.*write "canonical-db"/],
+    ['canonical--db-', /instanceIdentifier: must not contain two consecutive hyphens \(RDS DB instance identifier rules/],
+    ['canonical-db-', /instanceIdentifier: must not end with a hyphen \(RDS DB instance identifier rules/],
+    ['1canonical', /instanceIdentifier: must begin with a letter/],
+    ['canonical_db', /instanceIdentifier: must contain only letters, digits and hyphens/],
+    [`c${'a'.repeat(63)}`, /instanceIdentifier: must be 1-63 characters/],
+  ])('refuses the RDS identifier %s, naming the rule', (id, rule) => {
+    expect(problemsOf(withIdentifier(id)).join('\n')).toMatch(rule);
+  });
+
+  it('accepts an identifier at the limits: 63 characters, digits and single hyphens', () => {
+    expect(() => parseEnvironment(withIdentifier(`c${'a1-b'.repeat(15)}a2`))).not.toThrow();
+  });
+
+  it("refuses a tier whose selector tags plus FleetFlow's own exceed EC2's 50 tags per instance, and accepts one at the budget", () => {
+    const withSelector = (count: number) =>
+      canonicalWith((env) => {
+        const tags = env.tiers.find((t: { name: string }) => t.name === 'web').hosts.tags;
+        for (let i = Object.keys(tags).length; i < count; i += 1) tags[`team:key-${i}`] = 'v';
+      });
+
+    expect(problemsOf(withSelector(38)).join('\n')).toMatch(
+      /hosts\.tags: names 38 tags, and FleetFlow writes up to 13 of its own on an instance at launch and at release .*: 51, over EC2's 50 tags per instance; name at most 37/,
+    );
+    expect(() => parseEnvironment(withSelector(37))).not.toThrow();
+  });
+});

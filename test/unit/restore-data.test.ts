@@ -221,6 +221,23 @@ describe('the restore-data input', () => {
   });
 });
 
+describe("Plan Restore Data: settings the restore's IAM grant allows, and never public", () => {
+  it('refuses, before the lock, a live instance whose class drifted from database.create (the grant names the declared class)', async () => {
+    const db = account.databases.get('canonical-db')!;
+    (db as { definition?: unknown }).definition = { ...db.definition!, instanceClass: 'db.r6g.16xlarge' };
+
+    await expect(planRestoreData({ environment: canonical, input: { source: 'latest' }, execution: 'exec-drift' })).rejects.toThrow(
+      /class db\.r6g\.16xlarge \(tiers\.database\.database\.create\.instanceClass: db\.m6g\.large\).*nothing was changed/,
+    );
+  });
+
+  it('restores with PubliclyAccessible false, whatever the live instance is', async () => {
+    const plan = await planRestoreData({ environment: canonical, input: { source: 'latest' }, execution: 'exec-private' });
+
+    expect(plan.target.settings.publiclyAccessible).toBe(false);
+  });
+});
+
 describe('Plan Restore Data: the source is the current database\'s, and only ours', () => {
   /** A snapshot as RDS would hold it: available, of `instance`, taken `hoursAgo` before now. */
   function addSnapshot(id: string, instance: string, hoursAgo: number): void {
@@ -247,5 +264,22 @@ describe('Plan Restore Data: the source is the current database\'s, and only our
     await expect(planRestoreData({ environment: canonical, input: { source: 'canonical-db-reports-nightly' }, execution: 'exec-foreign' })).rejects.toThrow(
       /is of instance canonical-db-reports, not of this environment's database/,
     );
+  });
+
+  it('accepts a snapshot of the database by its source instance, whatever its name says after the granted prefix', async () => {
+    addSnapshot('canonical-db-before-upgrade', 'canonical-db', 3);
+
+    const plan = await planRestoreData({ environment: canonical, input: { source: 'canonical-db-before-upgrade' }, execution: 'exec-named' });
+
+    expect(plan.source).toMatchObject({ kind: 'snapshot', snapshot: 'canonical-db-before-upgrade', instance: 'canonical-db' });
+  });
+
+  it('refuses up front, saying why, a snapshot of the database named outside the IAM grant: IAM authorizes a snapshot by name, not by instance', async () => {
+    addSnapshot('before-upgrade', 'canonical-db', 3);
+
+    const refusal = planRestoreData({ environment: canonical, input: { source: 'before-upgrade' }, execution: 'exec-unnamed' });
+
+    await expect(refusal).rejects.toThrow(InvalidInputError);
+    await expect(refusal).rejects.toThrow(/not named as FleetFlow's IAM grant allows \(rds:canonical-db-\*, canonical-db-\*, fleetflow-canonical-\*\).*copy-db-snapshot.*nothing was changed/);
   });
 });

@@ -4,7 +4,7 @@
  * timeout kills the task, which then counts as a task failure rather than an SDK error
  * the retry strategy could have retried.
  *
- * Budget: a FleetFlow function runs for at most 1 minute (lib/constructs/fleetflow-function.ts)
+ * Budget: a FleetFlow function runs for at most 100 s (FUNCTION_TIMEOUT, lib/constructs/fleetflow-function.ts)
  * and the state machine gives each Lambda task 2 minutes. With the SDK's standard retry
  * strategy (3 attempts; 4 for DynamoDB; the backoff before a retry is under a second at
  * these attempt numbers), a call that hangs on every attempt gives up after about
