@@ -3,11 +3,13 @@
  * exactly as synthesized (CloudFormation intrinsics resolved with the simulated
  * account's IDs), and for every Lambda task state the handler module it invokes.
  */
+import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { HANDLER_METADATA_KEY } from '../constructs/fleetflow-function';
 import { FleetFlowStack } from '../fleetflow-stack';
 import type { EnvironmentDefinition } from '../environment/model';
 import { LOCK_TABLE_NAME, SIM_ACCOUNT_ID, SIM_REGION } from './fleet';
+import { cachedFile, sourceHash, STACK_SOURCES, TEMPLATE_CACHE_ENV } from './template-cache';
 
 export type TaskTarget =
   | {
@@ -59,17 +61,25 @@ export function stateMachineArn(name: string): string {
 
 /** The stack's workflows; `workflow` names the entry (deploy, allocate, ...). */
 export function synthesizeLocalWorkflows(environment: EnvironmentDefinition, workflow = 'deploy'): LocalWorkflows {
-  // Bundling is skipped: the simulator runs the handlers' TypeScript in-process.
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new FleetFlowStack(app, `FleetFlow-${environment.name}`, {
-    environment,
-    env: { account: SIM_ACCOUNT_ID, region: SIM_REGION },
-  });
-  const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
+  const cacheDir = process.env[TEMPLATE_CACHE_ENV];
+  const template = cacheDir
+    ? (JSON.parse(readFileSync(cachedFile(cacheDir, `simulated-${sourceHash(STACK_SOURCES, JSON.stringify(environment))}.json`, () => JSON.stringify(synthesize(environment))), 'utf8')) as CfnTemplate)
+    : synthesize(environment);
   const byArn = stateMachinesOf(template);
   const entry = byArn.get(stateMachineArn(`fleetflow-${environment.name}-${workflow}`));
   if (!entry) throw new Error(`the stack has no ${workflow} workflow`);
   return { entry, byArn };
+}
+
+function synthesize(environment: EnvironmentDefinition): CfnTemplate {
+  // Bundling is skipped: the simulator runs the handlers' TypeScript in-process. CDK's built-in
+  // CloudFormation validation is off: it is most of a synth's time, and `cdk synth` runs it on the real app.
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
+  const stack = new FleetFlowStack(app, `FleetFlow-${environment.name}`, {
+    environment,
+    env: { account: SIM_ACCOUNT_ID, region: SIM_REGION },
+  });
+  return app.synth().getStackByName(stack.stackName).template as CfnTemplate;
 }
 
 /** The workflows of an already synthesized template; `entryName` is the entry's state machine name. */

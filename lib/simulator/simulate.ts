@@ -357,7 +357,7 @@ async function execute(
 ): Promise<ExecutionResult> {
   const { account } = run;
   stopMapIterationsAfterFailure();
-  const stateMachine = new StateMachine(machine.definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
+  const stateMachine = engineFor(machine.definition);
   const executionArn = `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT_ID}:execution:${machine.name}:${executionName}`;
   const figures = newFigures(executionArn, machine.name);
   run.figures.push(figures);
@@ -468,6 +468,23 @@ async function execute(
     const rawCause = typeof failed?.Cause === 'string' ? failed.Cause : (err as Error).message;
     return { status: 'FAILED', error, cause: rawCause, rawCause, executionArn };
   }
+}
+
+/** Definitions the engine has checked (asl-validator); see `engineFor`. */
+const checkedDefinitions = new WeakSet<AslDefinition>();
+
+/**
+ * The engine's state machine for one execution of a definition. Building one checks the
+ * definition with asl-validator, which compiles its JSON schema every time: that runs once
+ * per definition, and every execution gets a StateMachine of its own without the check
+ * (cheap), since `stopMapIterationsAfterFailure` marks an instance stopped once a run of it fails.
+ */
+function engineFor(definition: AslDefinition): StateMachine {
+  if (!checkedDefinitions.has(definition)) {
+    new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
+    checkedDefinitions.add(definition);
+  }
+  return new StateMachine(definition as never, { validationOptions: { noValidate: true } });
 }
 
 interface ChildRequest {

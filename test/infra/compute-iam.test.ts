@@ -23,11 +23,11 @@ import {
   roleStatements,
   rolesAllowing,
   stateMachines,
-  synthesizeCanonical,
+  sharedCanonical,
   TEST_ENV,
   type CfnTemplate,
   type PolicyStatement,
-  type SynthesizedCanonical,
+  type CanonicalTemplate,
 } from './support';
 
 const canonical = canonicalEnvironment();
@@ -71,7 +71,7 @@ const describeStatement = (s: PolicyStatement) => `${s.source}: ${s.Action.join(
 const sorted = <T>(values: Iterable<T>) => [...values].sort();
 
 describe('compute workflows: IAM', () => {
-  let synth: SynthesizedCanonical;
+  let synth: CanonicalTemplate;
   let statements: PolicyStatement[];
   const roleOf = (handler: string) => lambdaByHandler(synth.json, handler).roleLogicalId;
   const statementsOf = (handler: string) => roleStatements(synth.json, roleOf(handler));
@@ -87,7 +87,7 @@ describe('compute workflows: IAM', () => {
       .sort();
 
   beforeAll(() => {
-    synth = synthesizeCanonical();
+    synth = sharedCanonical();
     statements = allIdentityStatements(synth.json);
   });
   afterAll(() => synth?.cleanup());

@@ -32,11 +32,11 @@ import {
   stateMachineId,
   stateMachineRoleId,
   stateMachines,
-  synthesizeCanonical,
+  sharedCanonical,
   type CanonicalEnvironment,
   type CfnTemplate,
   type PolicyStatement,
-  type SynthesizedCanonical,
+  type CanonicalTemplate,
 } from './support';
 
 const canonical = canonicalEnvironment();
@@ -217,7 +217,7 @@ function withStatement(template: CfnTemplate, roleId: string, statement: Record<
 }
 
 describe('data workflows: IAM', () => {
-  let synth: SynthesizedCanonical;
+  let synth: CanonicalTemplate;
   let template: CfnTemplate;
   const roleOf = (handler: string) => lambdaByHandler(template, handler).roleLogicalId;
   const machineRole = (workflow: string) => stateMachineRoleId(template, MACHINE(workflow));
@@ -227,7 +227,7 @@ describe('data workflows: IAM', () => {
     expectedArn('states', `execution:${JSON.stringify({ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: stateMachineId(template, MACHINE(workflow)) }] }] })}*`);
 
   beforeAll(() => {
-    synth = synthesizeCanonical();
+    synth = sharedCanonical();
     template = synth.json;
   });
   afterAll(() => synth?.cleanup());

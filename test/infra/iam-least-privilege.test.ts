@@ -23,10 +23,10 @@ import {
   resourceCovers,
   rolesAllowing,
   stateMachineRoleId,
-  synthesizeCanonical,
+  sharedCanonical,
   TEST_ENV,
   type PolicyStatement,
-  type SynthesizedCanonical,
+  type CanonicalTemplate,
   resourceOfType,
   stateMachineId,
   stateMachines,
@@ -296,7 +296,7 @@ const withPrefix = (prefix: string, tags: Record<string, string>) =>
 const describeStatement = (s: PolicyStatement) => `${s.source}: ${s.Action.join(',')} on ${s.Resource.join(',')}`;
 
 describe('FleetFlow IAM permissions', () => {
-  let synth: SynthesizedCanonical;
+  let synth: CanonicalTemplate;
   let statements: PolicyStatement[];
   const machineRoleId = (machine: Machine) => stateMachineRoleId(synth.json, MACHINE_NAMES[machine]);
   const roleOf = (handler: string) => (isMachine(handler) ? machineRoleId(handler) : lambdaByHandler(synth.json, handler).roleLogicalId);
@@ -319,7 +319,7 @@ describe('FleetFlow IAM permissions', () => {
       .sort();
 
   beforeAll(() => {
-    synth = synthesizeCanonical();
+    synth = sharedCanonical();
     statements = allIdentityStatements(synth.json);
   });
   afterAll(() => synth?.cleanup());

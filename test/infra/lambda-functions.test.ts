@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lambdaFunctions, synthesizeCanonical, type SynthesizedCanonical } from './support';
+import { lambdaFunctions, sharedCanonical, type CanonicalTemplate } from './support';
 
 /**
  * One function per kind of workflow task: the rolling release, the database step, validation, rollback and record;
@@ -71,10 +71,10 @@ const TASK_HANDLERS = [
 const MIN_NODE_RUNTIME = 24;
 
 describe('FleetFlow Lambda functions', () => {
-  let synth: SynthesizedCanonical;
+  let synth: CanonicalTemplate;
 
   beforeAll(() => {
-    synth = synthesizeCanonical();
+    synth = sharedCanonical();
   });
   afterAll(() => synth?.cleanup());
 

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HANDLER_METADATA_KEY } from '../../lib/constructs/fleetflow-function';
 import { forEachState, fromTemplate } from '../../lib/simulator/definition';
-import { canonicalEnvironment, synthesizeCanonical, type CfnTemplate, type SynthesizedCanonical } from './support';
+import { canonicalEnvironment, sharedCanonical, type CanonicalTemplate, type CfnTemplate } from './support';
 
 const DEPLOY = `fleetflow-${canonicalEnvironment().name}-deploy`;
 /** "Well below": a handler's own budget is at most two thirds of its function's timeout, the rest for the work in flight when it runs out. */
@@ -74,11 +74,11 @@ function withFunctionTimeout(template: CfnTemplate, module: string, seconds: num
 }
 
 describe('Lambda timeouts', () => {
-  let synth: SynthesizedCanonical;
+  let synth: CanonicalTemplate;
   let budgets: Map<string, number>;
 
   beforeAll(async () => {
-    synth = synthesizeCanonical();
+    synth = sharedCanonical();
     budgets = await handlerBudgets(pairings(synth.json).map((p) => p.module));
   });
   afterAll(() => synth?.cleanup());

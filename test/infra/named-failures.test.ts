@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as handlerErrors from '../../lambdas/shared/errors';
 import { fromTemplate, type AslDefinition, type AslState, type LocalStateMachine } from '../../lib/simulator/definition';
 import { FLEETFLOW_ERRORS, LAMBDA_CAUSE_PATTERN } from '../../statemachines/fragments/failures';
-import { canonicalEnvironment, synthesizeCanonical, type SynthesizedCanonical } from './support';
+import { canonicalEnvironment, sharedCanonical, type CanonicalTemplate } from './support';
 
 const canonical = canonicalEnvironment();
 const DEPLOY = `fleetflow-${canonical.name}-deploy`;
@@ -252,7 +252,7 @@ function allStates(definition: AslDefinition): Array<{ name: string; state: AslS
 }
 
 describe('every failure named', () => {
-  let synth: SynthesizedCanonical;
+  let synth: CanonicalTemplate;
   let machines: Map<string, LocalStateMachine>;
   const machine = (name: string) => machines.get(name)!;
   const state = (m: string, name: string) => {
@@ -262,7 +262,7 @@ describe('every failure named', () => {
   };
 
   beforeAll(() => {
-    synth = synthesizeCanonical();
+    synth = sharedCanonical();
     machines = new Map([...fromTemplate(synth.json, DEPLOY).byArn.values()].map((m) => [m.name, m]));
   });
   afterAll(() => synth?.cleanup());

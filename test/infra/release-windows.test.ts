@@ -13,7 +13,7 @@ const canonical = JSON.parse(readFileSync(fileURLToPath(new URL('../../environme
 let template: Template;
 
 beforeAll(() => {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
   const stack = new FleetFlowStack(app, 'FleetFlow-canonical', { environment: canonical, env: { account: '111122223333', region: 'eu-west-1' } });
   template = Template.fromStack(stack as Stack);
 });
@@ -39,7 +39,7 @@ describe('release windows', () => {
   });
 
   it('creates no schedule for an environment without windows', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
     const stack = new FleetFlowStack(app, 'NoWindows', { environment: { ...canonical, releaseWindows: [] } });
     Template.fromStack(stack).resourceCountIs('AWS::Scheduler::Schedule', 0);
   });

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalEnvironment, onlyResourceOfType, resourceOfType, stateMachineId, synthesizeCanonical, TEST_ENV, type SynthesizedCanonical } from './support';
+import { canonicalEnvironment, onlyResourceOfType, resourceOfType, stateMachineId, sharedCanonical, TEST_ENV, type CanonicalTemplate } from './support';
 
 const EXECUTION_METRICS = ['ExecutionsFailed', 'ExecutionsAborted', 'ExecutionsTimedOut', 'ExecutionThrottled'];
 /** The services that deliver to the encrypted topic: alarm actions and the EventBridge rule. */
@@ -31,7 +31,7 @@ const asList = <T>(value: T | T[] | undefined): T[] => (value === undefined ? []
 const servicesOf = (s: KeyPolicyStatement) => (typeof s.Principal === 'object' ? asList(s.Principal.Service) : []);
 
 describe('FleetFlow state machines', () => {
-  let synth: SynthesizedCanonical;
+  let synth: CanonicalTemplate;
   let topicId: string;
   const machineId = (name: string) => stateMachineId(synth.json, name);
 
@@ -41,14 +41,14 @@ describe('FleetFlow state machines', () => {
   };
 
   beforeAll(() => {
-    synth = synthesizeCanonical();
+    synth = sharedCanonical();
     [topicId] = Object.keys(synth.template.findResources('AWS::SNS::Topic'));
   });
 
   // CloudFormation refuses a template over 1,000,000 bytes; every workflow adds a state machine to it.
   it('fits the canonical stack in one CloudFormation template as written, with room for more tiers', () => {
     // The file cdk deploy uploads: written without indentation, which alone is a sixth of it.
-    const written = statSync(synth.app.synth().getStackByName(synth.stack.stackName).templateFullPath).size;
+    const written = statSync(synth.templatePath).size;
     expect(written).toBeLessThan(950_000);
     expect(written).toBeLessThan(JSON.stringify(synth.json, null, 1).length);
   });

@@ -13,6 +13,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import cdkNag from 'cdk-nag';
 import { HANDLER_METADATA_KEY } from '../../lib/constructs/fleetflow-function';
 import { FleetFlowStack } from '../../lib/fleetflow-stack';
+import { cachedFile, sourceHash, STACK_SOURCES, TEMPLATE_CACHE_ENV } from '../../lib/simulator/template-cache';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -106,7 +107,8 @@ export function buildCanonicalApp(options: BuildOptions = {}): CanonicalApp {
   const context: Record<string, unknown> = { ...cdkJsonContext() };
   if (!options.bundling) context['aws:cdk:bundling-stacks'] = [];
   const cleanup = () => rmSync(outdir, { recursive: true, force: true });
-  const app = new App({ outdir, context });
+  // CDK's built-in CloudFormation validation only warns, and takes most of a synth's time: `cdk synth` runs it.
+  const app = new App({ outdir, context, builtinCloudFormationValidation: false });
   let stack: FleetFlowStack;
   try {
     stack = new FleetFlowStack(app, STACK_ID, {
@@ -139,6 +141,36 @@ export function synthesizeCanonical(options: BuildOptions = {}): SynthesizedCano
   }
   const template = Template.fromStack(built.stack);
   return { ...built, template, json: template.toJSON() as CfnTemplate };
+}
+
+export interface CanonicalTemplate {
+  readonly template: Template;
+  /** The template as plain JSON, for walks that `Template` matchers cannot express. */
+  readonly json: CfnTemplate;
+  /** The template file as `cdk synth` writes it. */
+  readonly templatePath: string;
+  cleanup(): void;
+}
+
+/**
+ * The canonical stack (default BuildOptions) as synthesized, shared by every test file that
+ * only reads its template: vitest runs each file in a process of its own, so the written
+ * template is kept in a file named by a hash of everything it is made from, and a file
+ * that finds it there does not synthesize again.
+ */
+export function sharedCanonical(): CanonicalTemplate {
+  const key = sourceHash([...STACK_SOURCES, 'environments', 'cdk.json', 'test/infra/support.ts'], STACK_ID);
+  const cacheDir = process.env[TEMPLATE_CACHE_ENV] ?? join(tmpdir(), 'fleetflow-templates');
+  const templatePath = cachedFile(cacheDir, `${STACK_ID}-${key}.template.json`, () => {
+    const synth = synthesizeCanonical();
+    try {
+      return readFileSync(synth.app.synth().getStackByName(synth.stack.stackName).templateFullPath);
+    } finally {
+      synth.cleanup();
+    }
+  });
+  const json = JSON.parse(readFileSync(templatePath, 'utf8')) as CfnTemplate;
+  return { template: Template.fromJSON(json as unknown as Record<string, unknown>), json, templatePath, cleanup: () => {} };
 }
 
 // --- template readers ---

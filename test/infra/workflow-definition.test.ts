@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOW_TIMEOUT } from '../../lib/fleetflow-stack';
 import { FLEETFLOW_ERRORS, LAMBDA_CAUSE_PATTERN } from '../../statemachines/fragments/failures';
 import { forEachState, fromTemplate, type AslDefinition, type AslState, type LocalStateMachine } from '../../lib/simulator/definition';
-import { canonicalEnvironment, lambdaFunctions, onlyResourceOfType, synthesizeCanonical, type SynthesizedCanonical } from './support';
+import { canonicalEnvironment, lambdaFunctions, onlyResourceOfType, sharedCanonical, type CanonicalTemplate } from './support';
 
 /** The errors the Lambda service raises for transient failures of an invocation. */
 const LAMBDA_SERVICE_ERRORS = [
@@ -289,7 +289,7 @@ function installStartedChoice(loop: AslDefinition, name: string): { started: str
 const isCallback = (state: AslState) => /\.waitForTaskToken$|\.sync(:\d+)?$/.test(state.Resource ?? '');
 
 describe('FleetFlow workflow definitions', () => {
-  let synth: SynthesizedCanonical;
+  let synth: CanonicalTemplate;
   /** Every state machine of the stack, by name. */
   let machines: Map<string, LocalStateMachine>;
   /** The deploy workflow's definition (the entry a person starts). */
@@ -323,7 +323,7 @@ describe('FleetFlow workflow definitions', () => {
     new Set([...reachableFrom(loop.States, start)].flatMap((name) => modules.get(name) ?? []));
 
   beforeAll(() => {
-    synth = synthesizeCanonical();
+    synth = sharedCanonical();
     const workflows = fromTemplate(synth.json, DEPLOY);
     machines = new Map([...workflows.byArn.values()].map((m) => [m.name, m]));
     for (const m of machines.values()) {
