@@ -14,6 +14,7 @@ import { completePhase, continuePhase, startPhase } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
 import { deregister } from '../shared/target-health';
 import type { PhaseState } from '../deploy/types';
+import { terminateLeftovers, type LeftoversInput, type LeftoversOutcome } from './leftovers';
 import type { ComputePlan } from './types';
 
 const MAX_IDS_PER_CALL = 100;
@@ -33,7 +34,9 @@ export interface CleanUpPhase extends PhaseState {
   readonly terminated: number;
 }
 
-export const handler = async (event: CleanUpInput): Promise<CleanUpPhase> => terminateLaunched(event);
+/** Also Terminate Leftovers (leftovers.ts), at the start of a run: the same grants, on what stopped runs left. */
+export const handler = async (event: CleanUpInput | LeftoversInput): Promise<CleanUpPhase | LeftoversOutcome> =>
+  'leftovers' in event ? terminateLeftovers(event) : terminateLaunched(event);
 
 export async function terminateLaunched(event: CleanUpInput): Promise<CleanUpPhase> {
   const now = Date.now();
