@@ -20,7 +20,7 @@ export const FAULT_HELP: Readonly<Record<string, string>> = {
   'reconfigure-fail:HOST': "the reconfigure document fails on HOST for any database but the one it used at the start; its service stays down",
   'no-snapshot': 'the account has no DB snapshot, manual or automated, hence no automated backup to restore a point in time from',
 };
-export const THROTTLEABLE_SERVICES = ['ec2', 'elbv2', 'ssm', 'cloudwatch'] as const;
+export const THROTTLEABLE_SERVICES = ['ec2', 'elbv2', 'ssm', 'cloudwatch', 'rds'] as const;
 
 /** Calls a throttled service answers normally before the burst, and the burst's length. */
 const THROTTLE_AFTER_CALLS = 2;
