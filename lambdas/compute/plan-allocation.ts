@@ -101,8 +101,13 @@ async function planDatabase(
   if (named && !named[data.name]) return undefined;
   // After a restore-data the current instance is the restored one, not the defined identifier.
   const current = (await currentDatabaseIdentifier(environment))!;
-  if (await describeDatabase(current)) return undefined;
   const identifier = data.database.instanceIdentifier;
+  const existing = await describeDatabase(current);
+  if (existing) {
+    // Still being created (an allocate stopped while it waited): waited for again, as this run's own (Create Database takes an existing instance as created).
+    const stillCreating = existing.DBInstanceStatus === 'creating' && current === identifier && data.database.create;
+    return stillCreating ? { instanceIdentifier: identifier, create: data.database.create!, timeoutSeconds: data.database.create!.timeoutSeconds, polling: environment.polling } : undefined;
+  }
   if (current !== identifier) {
     throw new InvalidInputError(
       `database ${current} (the environment's current database) does not exist; restore it with restore-data (or recover), ` +
