@@ -57,9 +57,10 @@ export function completePhase(phase: PhaseState, now = Date.now()): PhaseState {
  * run out. Throttling is not an answer about the operation: a restore throttled for five
  * minutes may still finish inside its hour.
  *
- * The pause follows AWS's advice for throttled clients ("Retry with backoff" in the AWS
- * SDKs and Tools reference guide; "Timeouts, retries, and backoff with jitter" in the
- * Amazon Builders' Library): capped exponential backoff with jitter, here never shorter
+ * The pause follows AWS's advice (Well-Architected Reliability Pillar, REL05-BP03 "Control
+ * and limit retry calls": "Use exponential backoff to retry requests at progressively longer
+ * intervals between each retry. Introduce jitter between retries to randomize retry
+ * intervals."): capped exponential backoff with jitter, here never shorter
  * than the phase's usual schedule (so the history budget, planned from that schedule,
  * still holds) and never past the deadline. The jitter is derived from the phase and the
  * look, not drawn at random, so a simulated run replays exactly. At or past the deadline

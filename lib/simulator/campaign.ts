@@ -203,12 +203,14 @@ const DEPLOY_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string
  * `restart:SECONDS` stops the run (StopExecution) and starts it again with the same input
  * (simulate.ts): an allocate's database is created until about 490 s and its hosts are
  * provisioned until about 720 s, a replacement launches at once and retires by about 400 s.
- * `throttle:rds@SECONDS+DURATION` throttles every RDS call for one to five minutes, while a
- * database is created, restored or polled: far shorter than those phases' own timeouts.
+ * `throttle:rds@SECONDS+DURATION` throttles every RDS call for one to five minutes, around
+ * the time a database being created or restored is first polled: far shorter than those
+ * phases' own timeouts, longer than a task's retries.
  */
 const RESUME_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | undefined> = {
   restart: (r, t) => `restart:${t.workflow === 'allocate' ? int(r, 30, 800) : int(r, 10, 450)}`,
-  'rds-throttle': (r) => `throttle:rds@${int(r, 0, 900)}+${int(r, 60, 300)}`,
+  // Around the first looks at the database: a restore takes 600 s, a creation about 490 s.
+  'rds-throttle': (r, t) => `throttle:rds@${t.workflow === 'allocate' ? int(r, 200, 500) : int(r, 300, 700)}+${int(r, 60, 300)}`,
 };
 
 /** The kinds above, for the workflows they apply to. */
