@@ -12,6 +12,7 @@ import { isHostTier, type EnvironmentDefinition } from '../../lib/environment/mo
 import { currentDatabaseIdentifier, dataTierOf, describeDatabase, newestSnapshot } from '../shared/database-record';
 import { InvalidInputError } from '../shared/errors';
 import { logger } from '../shared/logger';
+import { CREATING } from './create-database';
 import { leftoverTier, liveHosts } from './leftovers';
 import { environmentOf, launchableTier, provisionTier, releaseFor, spreadEvenly } from './provision-plan';
 import type { ComputePlan, DatabaseCreatePlan, LeftoverTier, ProvisionTier } from './types';
@@ -104,8 +105,9 @@ async function planDatabase(
   const identifier = data.database.instanceIdentifier;
   const existing = await describeDatabase(current);
   if (existing) {
-    // Still being created (an allocate stopped while it waited): waited for again, as this run's own (Create Database takes an existing instance as created).
-    const stillCreating = existing.DBInstanceStatus === 'creating' && current === identifier && data.database.create;
+    // Not available yet, on its way there (an allocate stopped while it waited for it): waited for again, as
+    // this run's own (Create Database takes an existing instance of the identifier as created).
+    const stillCreating = CREATING.has(existing.DBInstanceStatus ?? '') && current === identifier && data.database.create;
     return stillCreating ? { instanceIdentifier: identifier, create: data.database.create!, timeoutSeconds: data.database.create!.timeoutSeconds, polling: environment.polling } : undefined;
   }
   if (current !== identifier) {
