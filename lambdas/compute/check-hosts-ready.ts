@@ -27,12 +27,17 @@ const MAX_INFORMATION_IDS = 50;
 const EXPECTED_READY_SECONDS = 90;
 
 // A throttled look learned nothing: look again later, until the phase's deadline.
-export const handler = lookAgainWhenThrottled(checkHostsReady, (event: ProvisionTaskInput) => event.tier.spec.polling);
+export const handler = lookAgainWhenThrottled(checkHostsReady, (event: ProvisionTaskInput) => event.tier.spec.polling, readyPhase);
+
+/** The phase Check Hosts Ready starts at its first look. */
+export function readyPhase(event: ProvisionTaskInput): PhaseState {
+  return startPhase(event.tier.readyTimeoutSeconds, event.tier.spec.polling, undefined, EXPECTED_READY_SECONDS);
+}
 
 export async function checkHostsReady(event: ProvisionTaskInput): Promise<PhaseState> {
   const { tier } = event;
   const now = Date.now();
-  const phase = event.phase ?? startPhase(tier.readyTimeoutSeconds, tier.spec.polling, undefined, EXPECTED_READY_SECONDS);
+  const phase = event.phase ?? readyPhase(event);
   const requested = tier.perSubnet.reduce((a, b) => a + b, 0);
   const hosts = await findInstances(tagFilters(launchedTags(event.execution, tier, event.scope)));
   const atDeadline = now >= phase.deadline;

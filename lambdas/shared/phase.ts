@@ -66,18 +66,20 @@ export function completePhase(phase: PhaseState, now = Date.now()): PhaseState {
  * look, not drawn at random, so a simulated run replays exactly. At or past the deadline
  * the throttling error is thrown as it is: the task's retries, then its catch, decide.
  *
- * Only for looks that are safe to repeat (every check a poll loop calls is), and only once
- * the phase exists: a first look without one is retried by the task.
+ * Only for looks that are safe to repeat (every check a poll loop calls is). A first look
+ * without a phase is retried by the task, unless the check starts its own phase (`firstPhase`:
+ * the phase it would have started, e.g. Check Hosts Ready's).
  */
 export function lookAgainWhenThrottled<E extends { readonly phase?: PhaseState }, R extends PhaseState>(
   look: (event: E) => Promise<R>,
   pollingOf: (event: E) => PollingBounds,
+  firstPhase?: (event: E) => PhaseState,
 ): (event: E) => Promise<R> {
   return async (event: E) => {
     try {
       return await look(event);
     } catch (err) {
-      const phase = event.phase;
+      const phase = event.phase ?? (isThrottling(err) ? firstPhase?.(event) : undefined);
       const now = Date.now();
       if (!phase || !isThrottling(err) || now >= phase.deadline) throw err;
       const next = throttledLook(phase, pollingOf(event), now);

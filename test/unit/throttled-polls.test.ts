@@ -3,9 +3,12 @@
  * later, backing off, until its phase's own deadline, and only then lets the throttling
  * error reach the task's retries and catch (lambdas/shared/phase.ts `lookAgainWhenThrottled`).
  */
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { handler as checkHostsReadyHandler } from '../../lambdas/compute/check-hosts-ready';
+import type { ProvisionTaskInput } from '../../lambdas/compute/types';
 import { handler as checkRestoreHandler } from '../../lambdas/data/check-restore';
 import type { RestoreTaskInput } from '../../lambdas/data/types';
 import type { PhaseState } from '../../lambdas/deploy/types';
@@ -13,6 +16,7 @@ import { lookAgainWhenThrottled, THROTTLED_LOOK_MAX_SECONDS } from '../../lambda
 import { NOW, phaseAt } from './fixtures';
 
 const rdsMock = mockClient(RDSClient);
+const ec2Mock = mockClient(EC2Client);
 const POLLING = { minSeconds: 2, maxSeconds: 30 };
 
 /** An error as the SDK throws it after its own retries, with AWS's throttling code. */
@@ -27,6 +31,7 @@ const failingLook = (err: Error) => lookAgainWhenThrottled(async (_event: { phas
 
 beforeEach(() => {
   rdsMock.reset();
+  ec2Mock.reset();
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(NOW);
 });
@@ -128,5 +133,19 @@ describe('Check Restore under RDS throttling', () => {
 
     // Assess
     expect(next.done).toBe(true);
+  });
+});
+
+describe('Check Hosts Ready under EC2 throttling', () => {
+  it('starts its phase at a first look that EC2 throttled, and looks again within the ready timeout', async () => {
+    // Prepare
+    ec2Mock.on(DescribeInstancesCommand).rejects(throttled('RequestLimitExceeded'));
+    const event = { execution: 'allocate-1', tier: { spec: { name: 'web', polling: POLLING }, perSubnet: [1, 1], readyTimeoutSeconds: 900 } } as unknown as ProvisionTaskInput;
+
+    // Act
+    const phase = await checkHostsReadyHandler(event);
+
+    // Assess
+    expect(phase).toMatchObject({ startedAt: NOW, deadline: NOW + 900_000, done: false, throttledLooks: 1 });
   });
 });
