@@ -73,7 +73,7 @@ export function completePhase(phase: PhaseState, now = Date.now()): PhaseState {
 export function lookAgainWhenThrottled<E extends { readonly phase?: PhaseState }, R extends PhaseState>(
   look: (event: E) => Promise<R>,
   pollingOf: (event: E) => PollingBounds,
-  firstPhase?: (event: E) => PhaseState,
+  firstPhase?: (event: E) => PhaseState | undefined,
 ): (event: E) => Promise<R> {
   return async (event: E) => {
     try {

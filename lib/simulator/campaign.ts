@@ -575,7 +575,8 @@ const THROTTLED = /(ThrottlingException|Throttling|RequestLimitExceeded)\b/;
  * What a run stopped and started again (`restart:`), and RDS throttled for minutes
  * (`throttle:rds@`), must still end with:
  * - no leftover: no host any execution of the run launched is left running out of
- *   service (what the stopped execution launched is finished, or terminated);
+ *   service (what the stopped execution launched is finished, or terminated), once the
+ *   execution started again got past its plan and the lock;
  * - allocated in service: an allocate that succeeded has every host tier at its declared
  *   count of hosts set up, on the release recorded on them, and in service, and its database
  *   available;
@@ -592,7 +593,9 @@ export function checkResumeInvariants(
   const fail = (invariant: string, detail: string) => violations.push({ invariant, detail });
   const report = reports.at(-1)!;
   if (report.workflow === 'allocate' || report.workflow === 'replace' || report.workflow === 'scale-out') {
-    const executions = new Set(reports.map((r) => r.executionName));
+    // A run refused before the lock (Plan failed: nothing was changed) cannot finish what a stopped one left: only its own count then.
+    const locked = report.notifications.includes('Started');
+    const executions = new Set((locked ? reports : [report]).map((r) => r.executionName));
     const out = [...account.hosts.values()].filter(
       (h) => executions.has(h.tags.get(LAUNCHED_BY_TAG) ?? '') && (h.state === 'running' || h.state === 'pending') && !report.hosts.find((x) => x.id === h.id)?.inService,
     );

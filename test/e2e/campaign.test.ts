@@ -174,7 +174,7 @@ describe('the compute invariants', () => {
 describe('the invariants of a run stopped and started again, and of RDS throttling', () => {
   const allocateReport = (over: Partial<SimulationReport> = {}): SimulationReport =>
     ({
-      status: 'SUCCEEDED', executionName: 'run-again', workflow: 'allocate',
+      status: 'SUCCEEDED', executionName: 'run-again', workflow: 'allocate', notifications: ['Started', 'Succeeded'],
       hosts: ['web', 'middle', 'monitoring'].flatMap((tier) =>
         [1, 2].map((n) => ({ name: `${tier}-${n}`, id: `i-${tier}-${n}`, tier, version: '1.0.0', recordedVersion: '1.0.0', inService: true, halfInstalled: false })),
       ).concat([{ name: 'db-1', id: 'canonical-db', tier: 'database', version: '1.0.0', recordedVersion: '1.0.0', inService: true, halfInstalled: false }]),
@@ -200,7 +200,10 @@ describe('the invariants of a run stopped and started again, and of RDS throttli
     web1.tags.set('fleetflow:launched-by', 'run');
     const report = allocateReport({ hosts: allocateReport().hosts.map((h) => (h.name === 'web-1' ? { ...h, id: web1.id, inService: false } : h)) });
 
-    expect(resume({ ...report, status: 'FAILED', error: 'LaunchFailedError', cause: 'no capacity' }, ['restart:560'], account, { ...report, executionName: 'run', status: 'ABORTED' })).toEqual(['no leftover']);
+    const stopped = { ...report, executionName: 'run', status: 'ABORTED' } as SimulationReport;
+    expect(resume({ ...report, status: 'FAILED', error: 'LaunchFailedError', cause: 'no capacity' }, ['restart:560'], account, stopped)).toEqual(['no leftover']);
+    // Started again but refused before the lock (nothing was changed): what the stopped run left is the next run's to finish.
+    expect(resume({ ...report, status: 'FAILED', error: 'InvalidInputError', cause: 'nothing was changed', notifications: ['Failed'] }, ['restart:560'], account, stopped)).toEqual([]);
   });
 
   it('flag an RDS poll that failed the run for throttling, only when RDS was throttled', () => {
