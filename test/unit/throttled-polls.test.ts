@@ -8,6 +8,7 @@ import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as checkHostsReadyHandler } from '../../lambdas/compute/check-hosts-ready';
+import { handler as cleanUpHandler } from '../../lambdas/compute/terminate-launched';
 import type { ProvisionTaskInput } from '../../lambdas/compute/types';
 import { handler as checkRestoreHandler } from '../../lambdas/data/check-restore';
 import type { RestoreTaskInput } from '../../lambdas/data/types';
@@ -147,5 +148,24 @@ describe('Check Hosts Ready under EC2 throttling', () => {
 
     // Assess
     expect(phase).toMatchObject({ startedAt: NOW, deadline: NOW + 900_000, done: false, throttledLooks: 1 });
+  });
+});
+
+describe('Clean Up Launched under EC2 throttling', () => {
+  it('keeps cleaning up from a throttled first look, within its deadline, instead of leaving what it launched running', async () => {
+    // Prepare
+    ec2Mock.on(DescribeInstancesCommand).rejects(throttled('RequestLimitExceeded'));
+
+    // Act
+    const phase = await cleanUpHandler({ execution: 'allocate-1', plan: { tiers: [] } });
+
+    // Assess
+    expect(phase).toMatchObject({ startedAt: NOW, deadline: NOW + 900_000, done: false, throttledLooks: 1 });
+  });
+
+  it('does not hide throttling from Terminate Leftovers, which the task retries', async () => {
+    ec2Mock.on(DescribeInstancesCommand).rejects(throttled('RequestLimitExceeded'));
+
+    await expect(cleanUpHandler({ execution: 'allocate-2', leftovers: [{ tier: 'web', hostTags: { 'fleetflow:tier': 'web' }, count: 1, sample: 'web-2' }] })).rejects.toMatchObject({ name: 'RequestLimitExceeded' });
   });
 });
