@@ -1,5 +1,6 @@
 /** Check Database Created: polls the instance Create Database asked for until it is available. */
 import { checkDatabaseCreated, type DatabaseCreateInput } from './create-database';
-import type { PhaseState } from '../deploy/types';
+import { lookAgainWhenThrottled } from '../shared/phase';
 
-export const handler = async (event: DatabaseCreateInput): Promise<PhaseState> => checkDatabaseCreated(event);
+// A throttled look learned nothing: look again later, until the phase's deadline.
+export const handler = lookAgainWhenThrottled(checkDatabaseCreated, (event: DatabaseCreateInput) => event.database.polling);

@@ -13,7 +13,7 @@ import { ec2 } from '../shared/aws/ec2';
 import { ssm } from '../shared/aws/ssm';
 import { InstanceNotManagedError, LaunchFailedError } from '../shared/errors';
 import { findInstances, tagFilters, type InstanceFacts } from '../shared/instances';
-import { completePhase, continuePhase, startPhase } from '../shared/phase';
+import { completePhase, continuePhase, startPhase, lookAgainWhenThrottled } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
 import { launchedTags } from './launch-hosts';
 import type { PhaseState } from '../deploy/types';
@@ -26,12 +26,18 @@ const MAX_INFORMATION_IDS = 50;
 /** What a host usually takes to boot, pass its status checks and register with SSM: the first look. */
 const EXPECTED_READY_SECONDS = 90;
 
-export const handler = async (event: ProvisionTaskInput): Promise<PhaseState> => checkHostsReady(event);
+// A throttled look learned nothing: look again later, until the phase's deadline.
+export const handler = lookAgainWhenThrottled(checkHostsReady, (event: ProvisionTaskInput) => event.tier.spec.polling, readyPhase);
+
+/** The phase Check Hosts Ready starts at its first look. */
+export function readyPhase(event: ProvisionTaskInput): PhaseState {
+  return startPhase(event.tier.readyTimeoutSeconds, event.tier.spec.polling, undefined, EXPECTED_READY_SECONDS);
+}
 
 export async function checkHostsReady(event: ProvisionTaskInput): Promise<PhaseState> {
   const { tier } = event;
   const now = Date.now();
-  const phase = event.phase ?? startPhase(tier.readyTimeoutSeconds, tier.spec.polling, undefined, EXPECTED_READY_SECONDS);
+  const phase = event.phase ?? readyPhase(event);
   const requested = tier.perSubnet.reduce((a, b) => a + b, 0);
   const hosts = await findInstances(tagFilters(launchedTags(event.execution, tier, event.scope)));
   const atDeadline = now >= phase.deadline;

@@ -4,12 +4,13 @@
  */
 import { RetireFailedError } from '../shared/errors';
 import { findInstancesById } from '../shared/instances';
-import { completePhase, continuePhase, requirePhase } from '../shared/phase';
+import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
 import type { BatchTaskInput, PhaseState } from '../deploy/types';
 import { RETIRE_TIMEOUT_SECONDS } from './retire-hosts';
 
-export const handler = async (event: BatchTaskInput): Promise<PhaseState> => checkRetired(event);
+// A throttled look learned nothing: look again later, until the phase's deadline.
+export const handler = lookAgainWhenThrottled(checkRetired, (event: BatchTaskInput) => event.tier.polling);
 
 export async function checkRetired(event: BatchTaskInput): Promise<PhaseState> {
   const phase = requirePhase(event);

@@ -4,12 +4,13 @@
  * failed, or the step ran past its timeout: PrerequisiteFailedError (a prerequisite) or
  * DependencyCheckFailedError (the health check path did not answer), naming the hosts.
  */
-import { completePhase, continuePhase, requirePhase } from '../shared/phase';
+import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
 import { describeHosts, describeList, MAX_NAMED } from '../shared/polling';
 import { cancelCommands, readProgress } from '../shared/ssm-commands';
 import { describeStep, setupFailure, type SetupPhase, type SetupTaskInput } from './set-up-hosts';
 
-export const handler = async (event: SetupTaskInput & { phase: SetupPhase }): Promise<SetupPhase> => checkSetUp(event);
+// A throttled look learned nothing: look again later, until the phase's deadline.
+export const handler = lookAgainWhenThrottled(checkSetUp, (event: SetupTaskInput & { phase: SetupPhase }) => event.tier.polling);
 
 export async function checkSetUp(event: SetupTaskInput & { phase: SetupPhase }): Promise<SetupPhase> {
   const phase = requirePhase(event) as SetupPhase;

@@ -9,13 +9,14 @@ import { ec2 } from '../shared/aws/ec2';
 import { ssm } from '../shared/aws/ssm';
 import { RollbackFailedError } from '../shared/errors';
 import { ENDED_STATES, findInstancesById } from '../shared/instances';
-import { completePhase, continuePhase, requirePhase } from '../shared/phase';
+import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
 import type { BatchTaskInput, PhaseState } from '../deploy/types';
 
 const MAX_INFORMATION_IDS = 50;
 
-export const handler = async (event: BatchTaskInput): Promise<PhaseState> => checkStarted(event);
+// A throttled look learned nothing: look again later, until the phase's deadline.
+export const handler = lookAgainWhenThrottled(checkStarted, (event: BatchTaskInput) => event.tier.polling);
 
 export async function checkStarted(event: BatchTaskInput): Promise<PhaseState> {
   const phase = requirePhase(event);

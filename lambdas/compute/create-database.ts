@@ -17,7 +17,7 @@ export const CREATED_BY_TAG = 'fleetflow:created-by';
 /** What RDS usually takes to create an instance: the first look. */
 const EXPECTED_CREATE_SECONDS = 420;
 /** Statuses RDS passes through on its own while it creates an instance. */
-const CREATING = new Set(['creating', 'backing-up', 'modifying', 'configuring-enhanced-monitoring', 'configuring-log-exports', 'rebooting', 'storage-optimization']);
+export const CREATING: ReadonlySet<string> = new Set(['creating', 'backing-up', 'modifying', 'configuring-enhanced-monitoring', 'configuring-log-exports', 'rebooting', 'storage-optimization']);
 
 export interface DatabaseCreateInput {
   readonly execution: string;

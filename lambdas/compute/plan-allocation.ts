@@ -3,16 +3,19 @@
  * (the input's, else the environment's declared `count`), spread evenly over its subnets
  * around the hosts it already has; and whether the data tier's instance must be created.
  * Read-only: every refusal happens here, before the lock and before anything launches.
- * A fresh environment launches every host; a partly lost one only what is missing.
+ * A fresh environment launches every host; a partly lost one only what is missing. Hosts
+ * a stopped run launched and never set up do not count (leftovers.ts): started again, an
+ * allocate launches what the tier still misses and terminates them.
  */
 import { parseComputeInput } from '../../lib/compute-input';
 import { isHostTier, type EnvironmentDefinition } from '../../lib/environment/model';
 import { currentDatabaseIdentifier, dataTierOf, describeDatabase, newestSnapshot } from '../shared/database-record';
 import { InvalidInputError } from '../shared/errors';
-import { findInstances, tagFilters } from '../shared/instances';
 import { logger } from '../shared/logger';
+import { CREATING } from './create-database';
+import { leftoverTier, liveHosts } from './leftovers';
 import { environmentOf, launchableTier, provisionTier, releaseFor, spreadEvenly } from './provision-plan';
-import type { ComputePlan, DatabaseCreatePlan, ProvisionTier } from './types';
+import type { ComputePlan, DatabaseCreatePlan, LeftoverTier, ProvisionTier } from './types';
 
 export interface PlanEvent {
   readonly environment: unknown;
@@ -20,8 +23,7 @@ export interface PlanEvent {
   readonly execution: string;
 }
 
-/** States of a host that is, or will be, part of its tier. */
-export const LIVE_STATES = ['pending', 'running'] as const;
+export { LIVE_STATES } from './leftovers';
 
 export const handler = async (event: PlanEvent): Promise<ComputePlan> => {
   const plan = await planAllocation(event);
@@ -44,13 +46,16 @@ export async function planAllocation(event: PlanEvent): Promise<ComputePlan> {
   }
   const named = input.tiers ? hostTiers.filter((t) => t.name in input.tiers!) : hostTiers;
   const tiers: ProvisionTier[] = [];
+  const leftovers: LeftoverTier[] = [];
   for (const definition of named) {
     const wanted = input.tiers?.[definition.name] ?? definition.count;
     if (wanted === undefined) {
       throw new InvalidInputError(`tiers.${definition.name}: the tier declares no count and the input gives none; nothing was changed`);
     }
     const tier = launchableTier(environment, definition.name, `tiers.${definition.name}`);
-    const existing = await findInstances(tagFilters(tier.hosts.tags, LIVE_STATES));
+    // Hosts a stopped run launched and never set up are not the tier's: they are terminated, and replaced.
+    const { counted: existing, leftovers: left } = await liveHosts(tier.hosts.tags, event.execution);
+    if (left.length > 0) leftovers.push(leftoverTier(tier.name, tier.hosts.tags, left));
     const missing = wanted - existing.length;
     if (missing <= 0) continue;
     const release = await releaseFor(environment, tier, input.release);
@@ -64,6 +69,7 @@ export async function planAllocation(event: PlanEvent): Promise<ComputePlan> {
     tiers,
     launchCount: tiers.reduce((n, t) => n + t.spec.hostCount, 0),
     ...(database ? { database } : {}),
+    ...(leftovers.length > 0 ? { leftovers } : {}),
   };
 }
 
@@ -96,8 +102,14 @@ async function planDatabase(
   if (named && !named[data.name]) return undefined;
   // After a restore-data the current instance is the restored one, not the defined identifier.
   const current = (await currentDatabaseIdentifier(environment))!;
-  if (await describeDatabase(current)) return undefined;
   const identifier = data.database.instanceIdentifier;
+  const existing = await describeDatabase(current);
+  if (existing) {
+    // Not available yet, on its way there (an allocate stopped while it waited for it): waited for again, as
+    // this run's own (Create Database takes an existing instance of the identifier as created).
+    const stillCreating = CREATING.has(existing.DBInstanceStatus ?? '') && current === identifier && data.database.create;
+    return stillCreating ? { instanceIdentifier: identifier, create: data.database.create!, timeoutSeconds: data.database.create!.timeoutSeconds, polling: environment.polling } : undefined;
+  }
   if (current !== identifier) {
     throw new InvalidInputError(
       `database ${current} (the environment's current database) does not exist; restore it with restore-data (or recover), ` +

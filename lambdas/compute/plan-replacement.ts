@@ -23,7 +23,8 @@ import { healthyTargets, targetStates } from '../shared/target-health';
 import type { HostRef, PlannedTier } from '../deploy/types';
 import type { PlanEvent } from './plan-allocation';
 import { describeTargetGroups, environmentOf, launchableTier, PROVISION_BATCH_HOSTS, provisionTier, releaseFor } from './provision-plan';
-import type { ComputePlan, ProvisionTier } from './types';
+import { isLeftover, leftoverTier } from './leftovers';
+import type { ComputePlan, LeftoverTier, ProvisionTier } from './types';
 
 /** Hosts that can be replaced: anything not already gone. */
 const REPLACEABLE_STATES = ['pending', 'running', 'stopping', 'stopped'] as const;
@@ -39,7 +40,7 @@ export const handler = async (event: PlanEvent): Promise<ComputePlan> => {
 export async function planReplacement(event: PlanEvent): Promise<ComputePlan> {
   const input = parseComputeInput('replace', event.input);
   const environment = environmentOf(event.environment);
-  const targets = await resolveTargets(environment, input);
+  const { byTier: targets, leftovers } = await resolveTargets(environment, input, event.execution);
   const provisions: ProvisionTier[] = [];
   const retiring: PlannedTier[] = [];
   for (const [tierName, hosts] of targets) {
@@ -52,7 +53,7 @@ export async function planReplacement(event: PlanEvent): Promise<ComputePlan> {
     for (let i = 0; i < elsewhere; i += 1) perSubnet[perSubnet.indexOf(Math.min(...perSubnet))]! += 1;
     const provision = await provisionTier(environment, tier, { count: hosts.length, perSubnet, release });
     provisions.push(provision);
-    const inServiceBefore = input.mode === 'disaster-recovery' ? 0 : await inServiceCount(tier, provision);
+    const inServiceBefore = input.mode === 'disaster-recovery' ? 0 : await inServiceCount(tier, provision, event.execution);
     const refs: HostRef[] = hosts.map((h) => ({ id: h.id, name: h.name, previous: h.tags.get(RELEASE_TAG) ?? '' }));
     const batches: HostRef[][] = [];
     for (let i = 0; i < refs.length; i += PROVISION_BATCH_HOSTS) batches.push(refs.slice(i, i + PROVISION_BATCH_HOSTS));
@@ -72,23 +73,33 @@ export async function planReplacement(event: PlanEvent): Promise<ComputePlan> {
     workflow: 'replace',
     tiers: provisions,
     launchCount,
+    ...(leftovers.length > 0 ? { leftovers } : {}),
     retire: { tiers: retireTiers, hostCount: launchCount, first: input.mode === 'disaster-recovery', release: provisions[0]?.release ?? '' },
   };
 }
 
-/** The hosts to replace, by tier. */
-async function resolveTargets(environment: EnvironmentDefinition, input: ReplaceInput): Promise<Map<string, InstanceFacts[]>> {
+/** The hosts to replace, by tier; and the leftovers of stopped runs, which are neither targets nor replaced (they are terminated). */
+async function resolveTargets(
+  environment: EnvironmentDefinition,
+  input: ReplaceInput,
+  execution: string,
+): Promise<{ byTier: Map<string, InstanceFacts[]>; leftovers: LeftoverTier[] }> {
   const tiers = environment.tiers.filter(isHostTier).filter((t) => !input.tier || t.name === input.tier);
   if (input.tier && tiers.length === 0) launchableTier(environment, input.tier, 'tier');
   const byTier = new Map<string, InstanceFacts[]>();
   const hostsOf = new Map<string, InstanceFacts[]>();
-  // A host an earlier replacement retired (stopped, kept for inspection) is no longer part of its tier.
+  const leftovers: LeftoverTier[] = [];
+  // A host an earlier replacement retired (stopped, kept for inspection) is no longer part of its tier,
+  // nor is one a stopped run launched and never set up (leftovers.ts).
   for (const tier of tiers) {
-    hostsOf.set(tier.name, (await findInstances(tagFilters(tier.hosts.tags, REPLACEABLE_STATES))).filter((h) => !h.tags.has(RETIRED_BY_TAG)));
+    const hosts = await findInstances(tagFilters(tier.hosts.tags, REPLACEABLE_STATES));
+    hostsOf.set(tier.name, hosts.filter((h) => !h.tags.has(RETIRED_BY_TAG) && !isLeftover(h, execution)));
+    const left = hosts.filter((h) => isLeftover(h, execution));
+    if (left.length > 0) leftovers.push(leftoverTier(tier.name, tier.hosts.tags, left));
   }
   if (input.targets === 'unhealthy') {
     for (const tier of tiers) byTier.set(tier.name, await unhealthyHosts(tier, hostsOf.get(tier.name)!));
-    return byTier;
+    return { byTier, leftovers };
   }
   const unknown: string[] = [];
   const database = environment.tiers.find((t) => !isHostTier(t));
@@ -111,7 +122,7 @@ async function resolveTargets(environment: EnvironmentDefinition, input: Replace
         `${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}; nothing was changed`,
     );
   }
-  return byTier;
+  return { byTier, leftovers };
 }
 
 /** Hosts a target group of the tier reports unhealthy, or whose EC2 status checks fail (impaired), or that are stopped. */
@@ -131,12 +142,12 @@ async function unhealthyHosts(tier: HostTierDefinition, hosts: readonly Instance
   return hosts.filter((h) => bad.has(h.id));
 }
 
-/** Hosts of the tier in service now: healthy in its first target group, or running (tiers without one). */
-async function inServiceCount(tier: HostTierDefinition, provision: ProvisionTier): Promise<number> {
+/** Hosts of the tier in service now: healthy in its target groups, or running and not a leftover (tiers without one). */
+async function inServiceCount(tier: HostTierDefinition, provision: ProvisionTier, execution: string): Promise<number> {
   if (provision.spec.traffic.kind === 'target-group') {
     let least = Number.POSITIVE_INFINITY;
     for (const arn of provision.spec.traffic.targetGroupArns) least = Math.min(least, (await healthyTargets(arn)).size);
     return least;
   }
-  return (await findInstances(tagFilters(tier.hosts.tags, ['running']))).length;
+  return (await findInstances(tagFilters(tier.hosts.tags, ['running']))).filter((h) => !isLeftover(h, execution)).length;
 }

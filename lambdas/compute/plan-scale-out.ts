@@ -1,11 +1,13 @@
 /**
  * Plan Scale Out: `add` new hosts for one tier, on the tier's recorded release, placed so
- * that the tier ends as evenly spread over its subnets as it can. Read-only.
+ * that the tier ends as evenly spread over its subnets as it can. Read-only. Started again
+ * after a stop, it adds `add` hosts to the hosts that serve; what the stopped run launched
+ * and never set up is terminated (leftovers.ts).
  */
 import { parseComputeInput } from '../../lib/compute-input';
-import { findInstances, tagFilters } from '../shared/instances';
 import { logger } from '../shared/logger';
-import { balance, LIVE_STATES, type PlanEvent } from './plan-allocation';
+import { leftoverTier, liveHosts } from './leftovers';
+import { balance, type PlanEvent } from './plan-allocation';
 import { environmentOf, launchableTier, provisionTier, releaseFor } from './provision-plan';
 import type { ComputePlan } from './types';
 
@@ -19,7 +21,8 @@ export async function planScaleOut(event: PlanEvent): Promise<ComputePlan> {
   const input = parseComputeInput('scale-out', event.input);
   const environment = environmentOf(event.environment);
   const tier = launchableTier(environment, input.tier, 'tier');
-  const existing = await findInstances(tagFilters(tier.hosts.tags, LIVE_STATES));
+  // Hosts a stopped run launched and never set up are not the tier's: they are terminated, and neither counted nor balanced around.
+  const { counted: existing, leftovers } = await liveHosts(tier.hosts.tags, event.execution);
   const release = await releaseFor(environment, tier);
   const perSubnet = balance(
     input.add,
@@ -27,5 +30,11 @@ export async function planScaleOut(event: PlanEvent): Promise<ComputePlan> {
     tier.launch.subnets.map((s) => existing.filter((h) => h.subnetId === s.id).length),
   );
   const provision = await provisionTier(environment, tier, { count: input.add, perSubnet, release });
-  return { environment: environment.name, workflow: 'scale-out', tiers: [provision], launchCount: input.add };
+  return {
+    environment: environment.name,
+    workflow: 'scale-out',
+    tiers: [provision],
+    launchCount: input.add,
+    ...(leftovers.length > 0 ? { leftovers: [leftoverTier(tier.name, tier.hosts.tags, leftovers)] } : {}),
+  };
 }

@@ -12,6 +12,7 @@ import { tierSpec } from '../shared/tier-spec';
 import { DependencyCheckFailedError, InvalidInputError } from '../shared/errors';
 import { findInstances, tagFilters } from '../shared/instances';
 import { releaseParameterName } from '../shared/release-record';
+import { LAUNCHED_BY_TAG } from '../shared/compute-tags';
 import { RELEASE_TAG } from '../shared/release-tag';
 import type { TrafficPlan } from '../deploy/types';
 import type { LaunchSpec, ProvisionTier, SetupStep } from './types';
@@ -72,9 +73,13 @@ export async function releaseFor(environment: EnvironmentDefinition, tier: HostT
   return release;
 }
 
-/** The release every running host of the tier is tagged with, when they all agree; null otherwise. */
+/**
+ * The release every running host of the tier is tagged with, when they all agree; null
+ * otherwise. Hosts a stopped run launched and never set up have none and are not asked.
+ */
 async function tierRelease(tier: HostTierDefinition): Promise<string | null> {
-  const releases = new Set((await findInstances(tagFilters(tier.hosts.tags, ['running']))).map((h) => h.tags.get(RELEASE_TAG) ?? ''));
+  const hosts = (await findInstances(tagFilters(tier.hosts.tags, ['running']))).filter((h) => !(h.tags.has(LAUNCHED_BY_TAG) && !h.tags.has(RELEASE_TAG)));
+  const releases = new Set(hosts.map((h) => h.tags.get(RELEASE_TAG) ?? ''));
   return releases.size === 1 && !releases.has('') ? [...releases][0]! : null;
 }
 

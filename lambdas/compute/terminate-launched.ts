@@ -10,14 +10,17 @@ import { CreateTagsCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec
 import { ec2 } from '../shared/aws/ec2';
 import { LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG } from '../shared/compute-tags';
 import { ENDED_STATES, findInstances } from '../shared/instances';
-import { completePhase, continuePhase, startPhase } from '../shared/phase';
+import { completePhase, continuePhase, lookAgainWhenThrottled, startPhase } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
 import { deregister } from '../shared/target-health';
 import type { PhaseState } from '../deploy/types';
+import { terminateLeftovers, type LeftoversInput, type LeftoversOutcome } from './leftovers';
 import type { ComputePlan } from './types';
 
 const MAX_IDS_PER_CALL = 100;
 const TERMINATE_TIMEOUT_SECONDS = 900;
+/** What terminating usually takes: the first look. */
+const EXPECTED_TERMINATE_SECONDS = 20;
 
 export interface CleanUpInput {
   readonly execution: string;
@@ -33,12 +36,24 @@ export interface CleanUpPhase extends PhaseState {
   readonly terminated: number;
 }
 
-export const handler = async (event: CleanUpInput): Promise<CleanUpPhase> => terminateLaunched(event);
+/**
+ * Also Terminate Leftovers (leftovers.ts), at the start of a run: the same grants, on what
+ * stopped runs left. The clean-up rides out throttling until its deadline (a throttled
+ * look, even the first, learned nothing): giving up would leave what it launched running.
+ */
+export const handler = async (event: CleanUpInput | LeftoversInput): Promise<CleanUpPhase | LeftoversOutcome> =>
+  'leftovers' in event ? terminateLeftovers(event) : cleanUp(event);
+
+const cleanUp = lookAgainWhenThrottled(terminateLaunched, pollingOf, (event) => startPhase(TERMINATE_TIMEOUT_SECONDS, pollingOf(event), undefined, EXPECTED_TERMINATE_SECONDS));
+
+function pollingOf(event: CleanUpInput): { minSeconds: number; maxSeconds: number } {
+  return event.plan.tiers[0]?.spec.polling ?? { minSeconds: 2, maxSeconds: 30 };
+}
 
 export async function terminateLaunched(event: CleanUpInput): Promise<CleanUpPhase> {
   const now = Date.now();
-  const polling = event.plan.tiers[0]?.spec.polling ?? { minSeconds: 2, maxSeconds: 30 };
-  const phase = event.phase ?? startPhase(TERMINATE_TIMEOUT_SECONDS, polling, undefined, 20);
+  const polling = pollingOf(event);
+  const phase = event.phase ?? startPhase(TERMINATE_TIMEOUT_SECONDS, polling, undefined, EXPECTED_TERMINATE_SECONDS);
   const launched = await findInstances([
     { Name: `tag:${LAUNCHED_BY_TAG}`, Values: [event.execution] },
     ...(event.scope ? [{ Name: `tag:${LAUNCH_SCOPE_TAG}`, Values: [event.scope] }] : []),

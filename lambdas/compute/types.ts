@@ -68,6 +68,11 @@ export interface ComputePlan {
   readonly launchCount: number;
   /** The data tier's instance, when allocate creates it. */
   readonly database?: DatabaseCreatePlan;
+  /**
+   * Hosts of the planned tiers that a stopped run launched and never set up (leftovers.ts):
+   * not counted as the tier's, and terminated once the run holds the lock. Absent when none.
+   */
+  readonly leftovers?: LeftoverTier[];
   /** Replace: the hosts replaced, by tier, in the plan table (taken out, drained, retired). */
   readonly retire?: {
     readonly tiers: StoredTier[];
@@ -77,6 +82,16 @@ export interface ComputePlan {
     /** What the rollout's batch tasks carry as the release (retiring installs nothing). */
     readonly release: string;
   };
+}
+
+/** A tier's leftovers of stopped runs, as the plan carries them: how to find them again, and how many there were. */
+export interface LeftoverTier {
+  readonly tier: string;
+  /** The tier's selector tags. */
+  readonly hostTags: Record<string, string>;
+  readonly count: number;
+  /** The first few, by name and ID, for people. */
+  readonly sample: string;
 }
 
 /** The state of one tier's provisioning inside the Provision Tiers map. */

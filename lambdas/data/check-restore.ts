@@ -1,6 +1,7 @@
 /** Check Restore: polls the instance Restore Database asked for until it is available. */
 import { checkRestore } from './restore-database';
-import type { PhaseState } from '../deploy/types';
 import type { RestoreTaskInput } from './types';
+import { lookAgainWhenThrottled } from '../shared/phase';
 
-export const handler = async (event: RestoreTaskInput): Promise<PhaseState> => checkRestore(event);
+// A throttled look learned nothing: look again later, until the phase's deadline.
+export const handler = lookAgainWhenThrottled(checkRestore, (event: RestoreTaskInput) => event.plan.polling);

@@ -14,7 +14,7 @@
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { rds } from '../shared/aws/rds';
 import { DatabaseUnavailableError } from '../shared/errors';
-import { continuePhase } from '../shared/phase';
+import { continuePhase, lookAgainWhenThrottled } from '../shared/phase';
 import type { PhaseState } from '../deploy/types';
 import type { DatabaseTaskInput } from './types';
 
@@ -67,7 +67,8 @@ export interface DatabaseCheck extends PhaseState {
  * DatabaseUnavailableError, naming the status, for a status that does not end by itself,
  * for a transient one still there at the deadline, and for an instance that does not exist.
  */
-export const handler = async (event: DatabaseTaskInput): Promise<DatabaseCheck> => checkDatabase(event);
+// A throttled look learned nothing: look again later, until the phase's deadline.
+export const handler = lookAgainWhenThrottled(checkDatabase, (event: DatabaseTaskInput) => event.database.polling);
 
 export async function checkDatabase(event: DatabaseTaskInput): Promise<DatabaseCheck> {
   const { database } = event;

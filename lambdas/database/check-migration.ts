@@ -4,12 +4,13 @@
  */
 import { MigrationFailedError } from '../shared/errors';
 import { describeHosts } from '../shared/polling';
-import { completePhase, continuePhase, requirePhase } from '../shared/phase';
+import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
 import { cancelCommands, readProgress } from '../shared/ssm-commands';
 import type { PhaseState } from '../deploy/types';
 import type { DatabaseTaskInput } from './types';
 
-export const handler = async (event: DatabaseTaskInput): Promise<PhaseState> => checkMigration(event);
+// A throttled look learned nothing: look again later, until the phase's deadline.
+export const handler = lookAgainWhenThrottled(checkMigration, (event: DatabaseTaskInput) => event.database.polling);
 
 export async function checkMigration(event: DatabaseTaskInput): Promise<PhaseState> {
   const { database } = event;

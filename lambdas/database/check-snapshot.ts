@@ -4,13 +4,14 @@
 import { DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
 import { rds } from '../shared/aws/rds';
 import { SnapshotFailedError } from '../shared/errors';
-import { completePhase, continuePhase, requirePhase } from '../shared/phase';
+import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
 import type { PhaseState } from '../deploy/types';
 import type { DatabaseTaskInput } from './types';
 
 const FAILED_STATUSES = new Set(['failed', 'deleted', 'deleting', 'incompatible-restore']);
 
-export const handler = async (event: DatabaseTaskInput): Promise<PhaseState> => checkSnapshot(event);
+// A throttled look learned nothing: look again later, until the phase's deadline.
+export const handler = lookAgainWhenThrottled(checkSnapshot, (event: DatabaseTaskInput) => event.database.polling);
 
 export async function checkSnapshot(event: DatabaseTaskInput): Promise<PhaseState> {
   const { database } = event;

@@ -12,14 +12,15 @@
 import { paginateDescribeInstances } from '@aws-sdk/client-ec2';
 import { ec2 } from '../shared/aws/ec2';
 import { InsufficientCapacityError } from '../shared/errors';
-import { completePhase, continuePhase, startPhase } from '../shared/phase';
+import { completePhase, continuePhase, startPhase, lookAgainWhenThrottled } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
 import { OUT_OF_TRAFFIC_TAG } from '../shared/release-tag';
 import { readProgress, sendToHosts } from '../shared/ssm-commands';
 import { healthyTargets } from '../shared/target-health';
 import type { BatchTaskInput, PhaseState } from './types';
 
-export const handler = async (event: BatchTaskInput): Promise<PhaseState> => checkCapacity(event);
+// A throttled look learned nothing: look again later, until the phase's deadline.
+export const handler = lookAgainWhenThrottled(checkCapacity, (event: BatchTaskInput) => event.tier.polling);
 
 export async function checkCapacity(event: BatchTaskInput): Promise<PhaseState> {
   const { tier, batch } = event;

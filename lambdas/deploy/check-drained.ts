@@ -12,11 +12,12 @@
 import { DrainFailedError, DrainTimeoutError } from '../shared/errors';
 import { describeHosts } from '../shared/polling';
 import { cancelCommands, readProgress } from '../shared/ssm-commands';
-import { completePhase, continuePhase, requirePhase } from '../shared/phase';
+import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
 import { describeGone, GONE_STATES, targetStates, type TargetState } from '../shared/target-health';
 import type { BatchTaskInput, HostRef, PhaseState } from './types';
 
-export const handler = async (event: BatchTaskInput): Promise<PhaseState> => checkDrained(event);
+// A throttled look learned nothing: look again later, until the phase's deadline.
+export const handler = lookAgainWhenThrottled(checkDrained, (event: BatchTaskInput) => event.tier.polling);
 
 export async function checkDrained(event: BatchTaskInput): Promise<PhaseState> {
   const phase = requirePhase(event);

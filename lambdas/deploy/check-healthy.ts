@@ -6,13 +6,14 @@
  * with the hosts named.
  */
 import { DrainFailedError, HostUnhealthyError } from '../shared/errors';
-import { completePhase, continuePhase, requirePhase } from '../shared/phase';
+import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
 import { describeHosts, describeList, MAX_NAMED } from '../shared/polling';
 import { CommandRefusedError, describeRefusal, readProgress, sendToHosts } from '../shared/ssm-commands';
 import { describeGone, GONE_STATES, targetStates, type TargetState } from '../shared/target-health';
 import type { BatchTaskInput, PhaseState } from './types';
 
-export const handler = async (event: BatchTaskInput): Promise<PhaseState> => checkHealthy(event);
+// A throttled look learned nothing: look again later, until the phase's deadline.
+export const handler = lookAgainWhenThrottled(checkHealthy, (event: BatchTaskInput) => event.tier.polling);
 
 export async function checkHealthy(event: BatchTaskInput): Promise<PhaseState> {
   const phase = requirePhase(event);

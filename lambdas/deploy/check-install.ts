@@ -8,7 +8,7 @@ import { ec2 } from '../shared/aws/ec2';
 import { PatchFailedError } from '../shared/errors';
 import { describeHosts, describeList, MAX_NAMED } from '../shared/polling';
 import { cancelCommands, readProgress } from '../shared/ssm-commands';
-import { completePhase, continuePhase, requirePhase } from '../shared/phase';
+import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
 import { targetVersions } from './install-release';
 import { PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../shared/release-tag';
 import { clearInstalling } from '../shared/host-records';
@@ -17,7 +17,8 @@ import type { BatchTaskInput, PhaseState } from './types';
 /** CreateTags accepts up to 1000 resource IDs; AWS recommends smaller batches. */
 const MAX_RESOURCES_PER_CREATE_TAGS = 500;
 
-export const handler = async (event: BatchTaskInput): Promise<PhaseState> => checkInstall(event);
+// A throttled look learned nothing: look again later, until the phase's deadline.
+export const handler = lookAgainWhenThrottled(checkInstall, (event: BatchTaskInput) => event.tier.polling);
 
 export async function checkInstall(event: BatchTaskInput): Promise<PhaseState> {
   const phase = requirePhase(event);

@@ -225,6 +225,8 @@ export interface PhaseState {
   readonly commandIds?: string[];
   /** The health command currently checking the batch (tiers without a target group). */
   readonly healthCommandIds?: string[];
+  /** Looks of this phase that AWS throttled (they learned nothing; lambdas/shared/phase.ts `lookAgainWhenThrottled`). */
+  readonly throttledLooks?: number;
 }
 
 export interface StateError {

@@ -34,6 +34,8 @@ export const COMPUTE_USAGE = `  fleetflow simulate allocate [--env FILE] [--tier
       Compute faults: launch-fail:TIER[@AZ] | boot-fail:HOST | ssm-unmanaged:HOST
                | prerequisite-fail:HOST | missing-target-group:TIER (HOST may be one the
                run launches: web-3 is the third web host)
+               | restart:SECONDS (StopExecution at SECONDS, then the same input started again)
+               | throttle:rds@SECONDS+DURATION (every RDS call in that window)
       --json reports launched, terminated, stopped and orphans besides the usual fields.
   fleetflow simulate restore-data --source latest|SNAPSHOT|TIME [--reason TEXT] [--env FILE] [--hosts N]
                              [--fault ...] [--json]
@@ -108,7 +110,8 @@ export async function computeCommand(workflow: ComputeCommand, args: readonly st
     executions: [{ input }],
     onProgress: (line) => progress.write(`${line}\n`),
   });
-  const report = reports[0]!;
+  // With restart:SECONDS the execution started again is the one that tells how it ended.
+  const report = reports.at(-1)!;
   if (values.json) process.stdout.write(`${JSON.stringify(withoutRealTime(report), null, 2)}\n`);
   else process.stdout.write(formatHumanSummary(report));
   return report.status === 'SUCCEEDED' ? 0 : 1;

@@ -197,6 +197,37 @@ const DEPLOY_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string
   lock: (r) => `lock:${pick(r, ['stale', 'malformed'])}`,
 };
 
+// ---------- A run stopped and started again; RDS throttled for minutes (issue 14: every fault ends true) ----------
+
+/**
+ * `restart:SECONDS` stops the run (StopExecution) and starts it again with the same input
+ * (simulate.ts): an allocate's database is created until about 490 s and its hosts are
+ * provisioned until about 720 s, a replacement launches at once and retires by about 400 s.
+ * `throttle:rds@SECONDS+DURATION` throttles every RDS call for one to five minutes, around
+ * the time a database being created or restored is first polled: far shorter than those
+ * phases' own timeouts, longer than a task's retries.
+ */
+const RESUME_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | undefined> = {
+  restart: (r, t) => `restart:${t.workflow === 'allocate' ? int(r, 30, 800) : int(r, 10, 450)}`,
+  // Around the first looks at the database: a restore takes 600 s, a creation about 490 s.
+  'rds-throttle': (r, t) => `throttle:rds@${t.workflow === 'allocate' ? int(r, 200, 500) : int(r, 300, 700)}+${int(r, 60, 300)}`,
+};
+
+/** The kinds above, for the workflows they apply to. */
+function resumeKindsFor(t: Targets): string[] {
+  switch (t.workflow) {
+    case 'allocate':
+      return ['restart', 'rds-throttle'];
+    case 'replace':
+      return ['restart'];
+    case 'restore-data':
+    case 'recover':
+      return ['rds-throttle'];
+    default:
+      return [];
+  }
+}
+
 function tasksFor(t: Targets): string[] {
   if (t.workflow === 'allocate') return ['Plan Allocate', 'Create Database', 'Check Database Created', ...COMPUTE_TASKS];
   if (t.workflow === 'replace') return ['Plan Replace', ...COMPUTE_TASKS, ...REPLACE_TASKS];
@@ -205,7 +236,7 @@ function tasksFor(t: Targets): string[] {
   return t.surge ? [...LAMBDA_TASKS, ...SURGE_TASKS] : LAMBDA_TASKS;
 }
 
-const FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | undefined> = { ...DEPLOY_FAULT_DRAWS, ...COMPUTE_FAULT_DRAWS, ...DATA_FAULT_DRAWS };
+const FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | undefined> = { ...DEPLOY_FAULT_DRAWS, ...COMPUTE_FAULT_DRAWS, ...DATA_FAULT_DRAWS, ...RESUME_FAULT_DRAWS };
 
 function pick<T>(r: () => number, items: readonly T[]): T {
   return items[Math.floor(r() * items.length)]!;
@@ -218,7 +249,7 @@ function int(r: () => number, min: number, max: number): number {
 /** The faults of run `index`: none to three kinds, each once. */
 export function drawFaults(seed: number, index: number, targets: Targets): string[] {
   const r = prng(seed * 1_000_003 + index);
-  const kinds = kindsFor(targets);
+  const kinds = [...kindsFor(targets), ...resumeKindsFor(targets)];
   const count = int(r, 0, 3);
   const chosen = new Set<string>();
   while (chosen.size < count) chosen.add(pick(r, kinds));
@@ -349,7 +380,8 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
     executions: [{ input, name: `campaign-${seed}-${index}` }],
     prepare: (a) => watch(a, watched),
   });
-  const report = reports[0]!;
+  // With restart:SECONDS the run is two executions: the one started again tells how it ended.
+  const report = reports.at(-1)!;
   const outcome = report.status === 'SUCCEEDED' ? 'SUCCEEDED' : `${report.status} ${report.error ?? ''}`.trim();
   return {
     index,
@@ -358,12 +390,13 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
     outcome,
     ...(report.cause ? { cause: report.cause.slice(0, 600) } : {}),
     ...(workflow === 'replace' ? { input } : {}),
-    violations:
+    violations: (
       workflow === 'deploy'
         ? checkInvariants(report, account, faults, watched, new Set(targets.surge ? targets.launchTiers.map((t) => t.name) : []))
         : workflow === 'restore-data' || workflow === 'recover'
           ? checkDataInvariants(report, account, faults, watched)
-          : checkComputeInvariants(report, account, faults, watched, input),
+          : checkComputeInvariants(report, account, faults, watched, input)
+    ).concat(checkResumeInvariants(reports, account, environment, faults)),
   };
 }
 
@@ -532,6 +565,59 @@ export function checkInvariants(
     // A host that was down before the release is out of service, but not because of it.
     const moved = ours.filter((h) => h.version !== INITIAL_RELEASE || (!h.inService && !faults.includes(`down:${h.name}`)));
     if (moved.length > 0) fail('nothing changed is true', `the cause says nothing changed, but ${moved.map((h) => h.name).join(', ')} did`);
+  }
+  return violations;
+}
+
+/** The restore's and the database workflows' RDS polls: each phase lasts far longer than a drawn RDS throttling window. */
+const RDS_POLLS = ['Check Restored Database', 'Check Database Created', 'Check Snapshot', 'Check Database', 'Recheck Database'];
+const THROTTLED = /(ThrottlingException|Throttling|RequestLimitExceeded)\b/;
+
+/**
+ * What a run stopped and started again (`restart:`), and RDS throttled for minutes
+ * (`throttle:rds@`), must still end with:
+ * - no leftover: no host any execution of the run launched is left running out of
+ *   service (what the stopped execution launched is finished, or terminated), once the
+ *   execution started again got past its plan and the lock;
+ * - allocated in service: an allocate that succeeded has every host tier at its declared
+ *   count of hosts set up, on the release recorded on them, and in service, and its database
+ *   available;
+ * - throttled polls ride it out: no RDS poll fails the run for throttling shorter than its
+ *   phase (a throttled look learned nothing, and the phase had time left).
+ */
+export function checkResumeInvariants(
+  reports: readonly SimulationReport[],
+  account: SimulatedAccount,
+  environment: EnvironmentDefinition,
+  faults: readonly string[],
+): Violation[] {
+  const violations: Violation[] = [];
+  const fail = (invariant: string, detail: string) => violations.push({ invariant, detail });
+  const report = reports.at(-1)!;
+  if (report.workflow === 'allocate' || report.workflow === 'replace' || report.workflow === 'scale-out') {
+    // A run refused before the lock (Plan failed: nothing was changed) cannot finish what a stopped one left: only its own count then.
+    const locked = report.notifications.includes('Started');
+    const executions = new Set((locked ? reports : [report]).map((r) => r.executionName));
+    const out = [...account.hosts.values()].filter(
+      (h) => executions.has(h.tags.get(LAUNCHED_BY_TAG) ?? '') && (h.state === 'running' || h.state === 'pending') && !report.hosts.find((x) => x.id === h.id)?.inService,
+    );
+    if (out.length > 0) fail('no leftover', `launched by ${[...executions].join(' or ')} and left running out of service: ${out.map((h) => h.name).join(', ')} (${report.status})`);
+  }
+  if (report.workflow === 'allocate' && report.status === 'SUCCEEDED') {
+    for (const tier of environment.tiers.filter(isHostTier)) {
+      if (!tier.launch || tier.count === undefined) continue;
+      const ready = report.hosts.filter((h) => h.tier === tier.name && h.inService && h.version !== '' && h.version === h.recordedVersion);
+      if (ready.length < tier.count) {
+        fail('allocated in service', `tier ${tier.name}: ${ready.length} of ${tier.count} hosts set up, on their release and in service after success`);
+      }
+    }
+    const databases = report.hosts.filter((h) => h.tier === 'database');
+    if (environment.tiers.some((t) => !isHostTier(t)) && !databases.some((d) => d.inService)) fail('allocated in service', 'no database available after success');
+  }
+  if (faults.some((f) => f.startsWith('throttle:rds@')) && report.status === 'FAILED') {
+    const cause = report.cause ?? '';
+    const poll = RDS_POLLS.find((state) => cause.includes(`${state} failed unexpectedly`));
+    if (poll && THROTTLED.test(cause)) fail('throttled polls ride it out', `${poll} failed for throttling: ${cause.slice(0, 200)}`);
   }
   return violations;
 }

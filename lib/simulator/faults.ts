@@ -7,6 +7,7 @@ export const FAULT_KINDS = [
   'patch-fail', 'unhealthy', 'drain-stuck', 'throttle', 'alarm', 'migration-fail', 'approval', 'db-status', 'down', 'stop', 'terminate', 'ssm-status', 'error', 'lock',
   'launch-fail', 'boot-fail', 'ssm-unmanaged', 'prerequisite-fail', 'missing-target-group',
   'restore-fail', 'restored-db-invalid', 'reconfigure-fail', 'no-snapshot',
+  'restart',
 ] as const;
 
 /** Faults that name nothing: the whole account has them. */
@@ -19,8 +20,25 @@ export const FAULT_HELP: Readonly<Record<string, string>> = {
   'restored-db-invalid': 'the database check document fails against any DB instance restored in the run',
   'reconfigure-fail:HOST': "the reconfigure document fails on HOST for any database but the one it used at the start; its service stays down",
   'no-snapshot': 'the account has no DB snapshot, manual or automated, hence no automated backup to restore a point in time from',
+  'restart:SECONDS': 'the execution is stopped (StopExecution) SECONDS after it started, and started again with the same input 60 s later',
 };
-export const THROTTLEABLE_SERVICES = ['ec2', 'elbv2', 'ssm', 'cloudwatch'] as const;
+
+/** Seconds between a stopped execution and its start again (`restart:SECONDS`). */
+export const RESTART_GAP_SECONDS = 60;
+
+/**
+ * `restart:SECONDS`: when to stop the execution (StopExecution), which is then started again
+ * with the same input RESTART_GAP_SECONDS later; undefined without the fault. The runner,
+ * not the account, carries it out (simulate.ts).
+ */
+export function restartOf(specs: readonly string[]): number | undefined {
+  const spec = specs.find((s) => s.startsWith('restart:'));
+  if (spec === undefined) return undefined;
+  const seconds = /^restart:(\d{1,6})$/.exec(spec)?.[1];
+  if (seconds === undefined) throw new InvalidFaultError(`--fault ${spec}: use restart:SECONDS, e.g. restart:600 (stop the execution 600 s after it started, and start it again)`);
+  return Number(seconds);
+}
+export const THROTTLEABLE_SERVICES = ['ec2', 'elbv2', 'ssm', 'cloudwatch', 'rds'] as const;
 
 /** Calls a throttled service answers normally before the burst, and the burst's length. */
 const THROTTLE_AFTER_CALLS = 2;
@@ -208,6 +226,11 @@ export function parseFaults(
       case 'reconfigure-fail':
         // A host that exists, or (with the tiers known) one a launch will create.
         faults.reconfigureFail!.add(host());
+        break;
+      case 'restart':
+        // The runner stops the execution and starts it again (simulate.ts); here it is only checked.
+        restartOf([spec]);
+        if (specs.filter((other) => other.startsWith('restart:')).length > 1) throw new InvalidFaultError(`--fault ${spec}: give restart once`);
         break;
       case 'db-status': {
         // The database instance reports STATUS from SECONDS after the start, for DURATION

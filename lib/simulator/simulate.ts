@@ -17,7 +17,7 @@ import { releaseParameterName } from '../../lambdas/shared/release-record';
 import { batchKey } from '../../lambdas/shared/plan-store';
 import { INSTALL_SENT_TAGS } from '../../lambdas/shared/release-tag';
 import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/shared/compute-tags';
-import { noFaults, parseFaults } from './faults';
+import { noFaults, parseFaults, RESTART_GAP_SECONDS, restartOf } from './faults';
 import { APPROVER_RESPONSE_SECONDS, callIntegration, IntegrationError } from './integrations';
 import { faultScope, LOCK_TABLE_NAME, PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
 import { attachSimulator } from './intercept';
@@ -166,7 +166,25 @@ const machineCache = new Map<string, LocalWorkflows>();
 
 export async function simulateDeploy(options: SimulateOptions): Promise<SimulationReport> {
   const { reports } = await simulateExecutions({ ...options, executions: [{ input: options.input, name: options.executionName }] });
-  return reports[0]!;
+  // With restart:SECONDS, the execution started again is the one that tells how it ended.
+  return reports.at(-1)!;
+}
+
+/**
+ * `restart:SECONDS` on a simulation of one execution: it is stopped (StopExecution) at
+ * SECONDS and started again, with the same input, RESTART_GAP_SECONDS later (named
+ * `<name>-again`): what an operator does after stopping a run. Several executions are
+ * left as they are (the fault is for one execution).
+ */
+function withRestart(executions: readonly ExecutionRequest[], faults: readonly string[]): ExecutionRequest[] {
+  const stopAt = restartOf(faults);
+  if (stopAt === undefined || executions.length !== 1) return [...executions];
+  const [first] = executions as [ExecutionRequest];
+  const name = first.name ?? 'sim-1';
+  return [
+    { ...first, name, stopAfterSeconds: stopAt },
+    { ...first, name: `${name}-again`, startAfterSeconds: (first.startAfterSeconds ?? 0) + stopAt + RESTART_GAP_SECONDS, stopAfterSeconds: undefined },
+  ];
 }
 
 export interface SimulationResult {
@@ -182,7 +200,8 @@ export interface SimulationResult {
 }
 
 /** Runs several executions of the same state machine against one simulated account. */
-export async function simulateExecutions(options: SimulateOptions & { executions: ExecutionRequest[] }): Promise<SimulationResult> {
+export async function simulateExecutions(given: SimulateOptions & { executions: ExecutionRequest[] }): Promise<SimulationResult> {
+  const options = { ...given, executions: withRestart(given.executions, given.faults ?? []) };
   const realStart = performance.now();
   const key = JSON.stringify(options.environment);
   const synthesized = machineCache.get(key) ?? synthesizeLocalWorkflows(options.environment);

@@ -3,7 +3,8 @@
  * stages the workflow gives:
  *
  *   Start -> Plan <Workflow> (read-only; refusals here change nothing) -> Acquire Lock
- *   -> Notify Started -> [Create Database -> Wait/Check]* -> stages... -> Unlock -> Notify Succeeded
+ *   -> Notify Started -> [Terminate Leftovers] -> [Create Database -> Wait/Check]* -> stages...
+ *   -> Unlock -> Notify Succeeded
  *   on failure in a stage that launches: Clean Up Launched (deregister, terminate everything
  *   this execution launched, wait until terminated) -> Unlock After Failure -> Notify Failed -> fail
  *
@@ -90,7 +91,7 @@ export class ComputeRun extends Construct {
     });
     const notifySucceeded = notify(this, 'Notify Succeeded', environment, 'Succeeded', complete, { workflow: label });
     const body = stages(this, lock.release('Unlock', notifySucceeded));
-    const started = notify(this, 'Notify Started', environment, 'Started', this.databaseStep(body), { workflow: label });
+    const started = notify(this, 'Notify Started', environment, 'Started', this.leftoversStep(this.databaseStep(body)), { workflow: label });
 
     const plan = lambdaTask(this, `Plan ${label}`, props.planner, { environment: props.environment, 'input.$': '$.input', 'execution.$': '$$.Execution.Name' }, '$.plan', { idempotent: true });
     const refused = new sfn.Fail(this, `${label} Refused`, { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
@@ -110,6 +111,25 @@ export class ComputeRun extends Construct {
     catchNamed(this, stage, options.launches ? this.cleanUp : this.keepAndFail, { resultPath: '$.failure', context: options.context });
     stage.next(next);
     return stage;
+  }
+
+  /**
+   * Hosts a stopped run launched and never set up (the plan's `leftovers`) are terminated
+   * first, now that no other run of the environment can be launching; the plan did not
+   * count them, so the stages launch what they replace. Nothing this run launched exists yet.
+   */
+  private leftoversStep(next: sfn.IChainable): sfn.IChainable {
+    const terminate = lambdaTask(
+      this,
+      'Terminate Leftovers',
+      this.props.functions.terminateLaunched,
+      { 'execution.$': '$$.Execution.Name', 'leftovers.$': '$.plan.leftovers' },
+      sfn.JsonPath.DISCARD,
+      { idempotent: true },
+    );
+    catchNamed(this, terminate, this.keepAndFail, { resultPath: '$.failure', context: ' terminating hosts a stopped run left' });
+    terminate.next(next);
+    return new sfn.Choice(this, 'Leftovers?').when(sfn.Condition.isPresent('$.plan.leftovers'), terminate).otherwise(next);
   }
 
   /** Create the data tier's instance when the plan says, and wait until it is available. */

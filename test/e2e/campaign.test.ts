@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { checkComputeInvariants, checkDataInvariants, drawFaults, runCampaign } from '../../lib/simulator/campaign';
+import { checkComputeInvariants, checkDataInvariants, checkResumeInvariants, drawFaults, runCampaign } from '../../lib/simulator/campaign';
 import { loadEnvironmentFile } from '../../lib/environment/parse';
 import { noFaults } from '../../lib/simulator/faults';
 import { LOCK_TABLE_NAME, seedAccount } from '../../lib/simulator/fleet';
@@ -173,5 +173,48 @@ describe('the compute invariants', () => {
     const found = checkComputeInvariants(report, account, [], { initialInService: new Map([['web', 2]]), halfInstalledInTraffic: [] }, { targets: ['web-1'] }).map((v) => v.invariant);
 
     expect(found.sort()).toEqual(['capacity kept', 'launched in service', 'lock released', 'no orphan', 'replaced out of service']);
+  });
+});
+
+describe('the invariants of a run stopped and started again, and of RDS throttling', () => {
+  const allocateReport = (over: Partial<SimulationReport> = {}): SimulationReport =>
+    ({
+      status: 'SUCCEEDED', executionName: 'run-again', workflow: 'allocate', notifications: ['Started', 'Succeeded'],
+      hosts: ['web', 'middle', 'monitoring'].flatMap((tier) =>
+        [1, 2].map((n) => ({ name: `${tier}-${n}`, id: `i-${tier}-${n}`, tier, version: '1.0.0', recordedVersion: '1.0.0', inService: true, halfInstalled: false })),
+      ).concat([{ name: 'db-1', id: 'canonical-db', tier: 'database', version: '1.0.0', recordedVersion: '1.0.0', inService: true, halfInstalled: false }]),
+      ...over,
+    }) as unknown as SimulationReport;
+  const resume = (report: SimulationReport, faults: string[] = [], account = seedAccount(canonical, noFaults()), first?: SimulationReport) =>
+    checkResumeInvariants(first ? [first, report] : [report], account, canonical, faults).map((v) => v.invariant);
+
+  it('pass an allocate that brought every tier into service', () => {
+    expect(resume(allocateReport())).toEqual([]);
+  });
+
+  it('flag an allocate that succeeded with a tier short of its count or a host that never got its release', () => {
+    const report = allocateReport();
+    const hosts = report.hosts.map((h) => (h.name === 'web-1' ? { ...h, version: '', recordedVersion: '', inService: false } : h));
+
+    expect(resume({ ...report, hosts })).toEqual(['allocated in service']);
+  });
+
+  it('flag a host the stopped execution launched and left running out of service', () => {
+    const account = seedAccount(canonical, noFaults());
+    const web1 = [...account.hosts.values()].find((h) => h.name === 'web-1')!;
+    web1.tags.set('fleetflow:launched-by', 'run');
+    const report = allocateReport({ hosts: allocateReport().hosts.map((h) => (h.name === 'web-1' ? { ...h, id: web1.id, inService: false } : h)) });
+
+    const stopped = { ...report, executionName: 'run', status: 'ABORTED' } as SimulationReport;
+    expect(resume({ ...report, status: 'FAILED', error: 'LaunchFailedError', cause: 'no capacity' }, ['restart:560'], account, stopped)).toEqual(['no leftover']);
+    // Started again but refused before the lock (nothing was changed): what the stopped run left is the next run's to finish.
+    expect(resume({ ...report, status: 'FAILED', error: 'InvalidInputError', cause: 'nothing was changed', notifications: ['Failed'] }, ['restart:560'], account, stopped)).toEqual([]);
+  });
+
+  it('flag an RDS poll that failed the run for throttling, only when RDS was throttled', () => {
+    const failed = allocateReport({ status: 'FAILED', error: 'UnexpectedTaskError', cause: 'Check Restored Database failed unexpectedly with Throttling before any host was repointed' });
+
+    expect(resume({ ...failed, workflow: 'restore-data' }, ['throttle:rds@590+150'])).toEqual(['throttled polls ride it out']);
+    expect(resume({ ...failed, workflow: 'restore-data' }, ['throttle:elbv2@590+150'])).toEqual([]);
   });
 });

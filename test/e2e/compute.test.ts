@@ -223,3 +223,39 @@ describe('allocate after losing every instance', () => {
     expect(reports[0]!.compute?.launched).toEqual([]);
   });
 });
+
+describe('a compute run stopped after its hosts launched, then started again', () => {
+  it('allocate: the run started again terminates the hosts the stopped one never set up, and brings every tier into service', async () => {
+    // Act: the web and middle tiers, stopped at 60 s (the hosts launched and booting), started again 60 s later.
+    const input = { tiers: { web: 2, middle: 2 }, database: 'none' };
+    const { reports, account } = await simulateExecutions({ environment: canonical, input, workflow: 'allocate', empty: true, faults: ['restart:60'], executions: [{ input, name: 'stopped' }] });
+    const [stopped, again] = reports;
+
+    // Assess: the stopped run's four hosts are terminated, tagged why; the re-run's own four serve, on the release.
+    expect(stopped!.status).toBe('ABORTED');
+    expect(stopped!.compute?.launched).toHaveLength(4);
+    expect(again!.status, `${again!.error}: ${again!.cause}`).toBe('SUCCEEDED');
+    expect([...again!.compute!.terminated].sort()).toEqual([...stopped!.compute!.launched].sort());
+    for (const name of stopped!.compute!.launched) {
+      const h = [...account.hosts.values()].find((x) => x.name === name)!;
+      expect(h.tags.get(RETIRED_BY_TAG), name).toBe('stopped-again');
+    }
+    for (const tier of ['web', 'middle']) {
+      const serving = hostsOf(again!, tier).filter((h) => h.inService && h.version === '1.0.0' && h.recordedVersion === '1.0.0');
+      expect(serving, tier).toHaveLength(2);
+    }
+    expect(again!.compute?.orphans).toEqual([]);
+    expect(account.table(LOCK_TABLE_NAME).size, 'lock released').toBe(0);
+  });
+
+  it('scale-out: adds exactly the hosts asked for, the stopped run\'s never-set-up ones terminated', async () => {
+    const input = { tier: 'web', add: 2 };
+
+    const { reports } = await simulateExecutions({ environment: canonical, input, workflow: 'scale-out', faults: ['restart:60'], executions: [{ input, name: 'stopped' }] });
+    const again = reports[1]!;
+
+    expect(again.status, `${again.error}: ${again.cause}`).toBe('SUCCEEDED');
+    expect([...again.compute!.terminated].sort()).toEqual([...reports[0]!.compute!.launched].sort());
+    expect(hostsOf(again, 'web').filter((h) => h.inService && h.version === '1.0.0')).toHaveLength(4);
+  });
+});

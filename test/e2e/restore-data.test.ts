@@ -400,6 +400,18 @@ describe('restore-data: restore-fail', () => {
   });
 });
 
+describe('restore-data: RDS throttled while the restore is polled', () => {
+  it('rides out two and a half minutes of throttling inside the restore\'s timeout, and succeeds', async () => {
+    // Every RDS call from 590 s to 740 s is throttled: the first look at the restore (600 s) and the next ones.
+    const r = await run('restore-data', { source: 'latest' }, ['throttle:rds@590+150']);
+
+    expect(r.report.status, `${r.report.error}: ${r.report.cause}`).toBe('SUCCEEDED');
+    expect(r.account.calls.get('rds:DescribeDBInstances') ?? 0).toBeGreaterThan(0);
+    expect(r.report.throttledCalls, 'the looks were throttled, not missed').toBeGreaterThan(6);
+    expectCapacityKept(r.report);
+  });
+});
+
 describe('recover on an account that lost everything but its snapshots', () => {
   let r: Run;
   beforeAll(async () => {

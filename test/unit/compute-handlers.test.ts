@@ -56,6 +56,7 @@ import { planReplacement } from '../../lambdas/compute/plan-replacement';
 import { retireHosts } from '../../lambdas/compute/retire-hosts';
 import { setUpHosts, type SetupPhase, type SetupTaskInput } from '../../lambdas/compute/set-up-hosts';
 import { terminateLaunched, type CleanUpInput } from '../../lambdas/compute/terminate-launched';
+import { LEFTOVER_REASON, terminateLeftovers } from '../../lambdas/compute/leftovers';
 import { terminateSurged } from '../../lambdas/compute/terminate-surged';
 import type { ProvisionTier, SetupStep } from '../../lambdas/compute/types';
 import type { HostRef, PhaseState, TierPlan } from '../../lambdas/deploy/types';
@@ -1047,5 +1048,71 @@ describe('planAllocation: tier counts', () => {
     await expect(act).rejects.toBeInstanceOf(InvalidInputError);
     await expect(act).rejects.toThrow(message);
     expectNoAwsCall();
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Leftovers of a stopped run: not counted by the planners, terminated by the run started again
+// ---------------------------------------------------------------------------------------
+
+describe('a stopped run\'s leftovers', () => {
+  /** Web host n launched by the stopped execution `stopped-1`, with `extra` tags (none: never set up). */
+  const leftover = (n: number, extra: Record<string, string> = {}) => ({ ...tierHost('web', n, 'running', { [LAUNCHED_BY_TAG]: 'stopped-1', ...extra }) });
+  const withoutRelease = (h: FakeHost): FakeHost => ({ ...h, tags: Object.fromEntries(Object.entries(h.tags ?? {}).filter(([k]) => k !== RELEASE_TAG)) });
+
+  it('Plan Allocate does not count hosts a stopped run launched and never set up: it launches what the tier misses and names them as leftovers', async () => {
+    // Prepare: web-1 serves; web-2 and web-3 were launched by a stopped allocate and never got a release.
+    useAccount([tierHost('web', 1), withoutRelease(leftover(2)), withoutRelease(leftover(3))], { 'canonical-web': { [webHost(1).id]: 'healthy' } });
+
+    // Act
+    const plan = await planAllocation({ environment: canonical, input: { tiers: { web: 2 } }, execution: 'allocate-2' });
+
+    // Assess
+    expect(plan.launchCount).toBe(1);
+    expect(plan.tiers.map((t) => t.perSubnet)).toEqual([[0, 1]]);
+    expect(plan.leftovers).toEqual([{ tier: 'web', hostTags: WEB_TAGS, count: 2, sample: `web-2 (${webHost(2).id}), web-3 (${webHost(3).id})` }]);
+  });
+
+  it('counts hosts another run launched and set up (they carry a release), and its own', async () => {
+    useAccount([leftover(1), leftover(2), withoutRelease(tierHost('web', 3, 'running', { [LAUNCHED_BY_TAG]: 'allocate-2' }))]);
+
+    const plan = await planAllocation({ environment: canonical, input: { tiers: { web: 3 } }, execution: 'allocate-2' });
+
+    expect(plan.launchCount).toBe(0);
+    expect(plan.leftovers).toBeUndefined();
+  });
+
+  it('Plan Replace neither targets nor counts them, and names them as leftovers', async () => {
+    const hosts = [tierHost('web', 1), tierHost('web', 2), withoutRelease(leftover(3))];
+    useAccount(hosts, { 'canonical-web': { [hosts[0]!.id]: 'healthy', [hosts[1]!.id]: 'healthy' } });
+
+    const act = replace({ targets: ['web-3'] });
+
+    await expect(act).rejects.toBeInstanceOf(InventoryError);
+    useAccount(hosts, { 'canonical-web': { [hosts[0]!.id]: 'healthy', [hosts[1]!.id]: 'healthy' } });
+    const plan = await replace({ targets: ['web-1'] });
+    expect(plan.leftovers?.map((t) => t.count)).toEqual([1]);
+    expect(retiredInPlan()).toEqual(['web-1']);
+  });
+
+  it('Terminate Leftovers tags and terminates exactly the leftovers, also those a retry already tagged', async () => {
+    // Prepare: web-2 never set up; web-3 tagged by a first try of this task whose TerminateInstances was lost;
+    // web-1 serves (launched by the stopped run, but set up); web-4 is this run's own.
+    useFleet([
+      leftover(1),
+      withoutRelease(leftover(2)),
+      withoutRelease(leftover(3, { [RETIRED_BY_TAG]: 'allocate-2', [RETIRED_REASON_TAG]: LEFTOVER_REASON })),
+      withoutRelease(tierHost('web', 4, 'running', { [LAUNCHED_BY_TAG]: 'allocate-2' })),
+    ]);
+
+    // Act
+    const outcome = await terminateLeftovers({ execution: 'allocate-2', leftovers: [{ tier: 'web', hostTags: WEB_TAGS, count: 1, sample: 'web-2' }] });
+
+    // Assess
+    expect(outcome).toEqual({ terminated: 2 });
+    expect(callLog).toEqual([`CreateTags ${webHost(2).id},${webHost(3).id}`, `TerminateInstances ${webHost(2).id},${webHost(3).id}`]);
+    expect(ec2Mock).toHaveReceivedCommandWith(CreateTagsCommand, {
+      Tags: expect.arrayContaining([{ Key: RETIRED_BY_TAG, Value: 'allocate-2' }, { Key: RETIRED_REASON_TAG, Value: LEFTOVER_REASON }]),
+    });
   });
 });
