@@ -129,6 +129,20 @@ describe('a release of the canonical environment', () => {
     expect(host(report, 'db-1').version).toBe('1.1.0');
     expectSafeEnd(report);
   });
+
+  it('reverts the release without waiting on capacity when a batch rollback left its host out of service', async () => {
+    // web-2's install fails and its batch rollback fails too: web-2 is back in its target
+    // group, half-installed and unhealthy, and web-1 is the web tier's one host in service.
+    const failedRollback = [1, 2, 3].map((n) => `error:Take Batch Out For Rollback@${n}`);
+    const report = await simulateDeploy({ environment: canonical, input: release(), faults: ['patch-fail:web-2', ...failedRollback] });
+
+    // The revert puts web-2 back first, then web-1 can go: the release is rolled back, and says so.
+    expect(report.error).toBe('RollbackFailedError');
+    expect(report.rolledBack).toBe(true);
+    expect(report.cause).toContain('the release was rolled back');
+    expect(versions(report, 'web')).toEqual({ 'web-1': '1.0.0', 'web-2': '1.0.0' });
+    expectSafeEnd(report);
+  });
 });
 
 describe('monitoring', () => {
