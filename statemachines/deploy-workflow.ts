@@ -228,7 +228,8 @@ export class DeployWorkflow extends Construct {
 
     const complete = new sfn.Pass(this, 'Release Complete', { outputPath: '$.outcome' });
     const notifySucceeded = notify(this, 'Notify Succeeded', environment, 'Succeeded', complete, { releasePath: '$.outcome.release' });
-    runRelease.next(lock.release('Unlock', notifySucceeded));
+    // A lock that cannot be released fails the release, saying so, rather than succeed holding it.
+    runRelease.next(lock.release('Unlock', notifySucceeded, notifyFailed));
 
     // Planning only reads the fleet (and writes its own plan items): bad input, and a plan
     // that could not fit Step Functions' quotas, are refused before the lock is taken.

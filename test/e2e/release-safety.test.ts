@@ -259,6 +259,36 @@ describe('one release per environment at a time', () => {
     expect(account.tables.get(LOCK_TABLE_NAME)!.size).toBe(0);
   });
 
+  it('never ends SUCCEEDED holding the lock: an unlock throttled past its retries fails the release, saying so', async () => {
+    // DynamoDB throttles the first 30 DeleteItem calls on the lock table: more than Unlock's retries.
+    // The release asked for is the one recorded: the run only takes the lock, records and unlocks.
+    const { reports, account } = await simulateExecutions({
+      environment: canonical,
+      input: undefined,
+      faults: ['unlock-throttle:30'],
+      executions: [{ input: release({ release: '1.0.0' }) }],
+    });
+
+    const report = reports[0]!;
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toBe('LockNotReleasedError');
+    expect(report.cause).toContain('every step of this execution succeeded, but the lock of environment canonical could not be released');
+    // True: the lock item still names this execution.
+    expect([...account.tables.get(LOCK_TABLE_NAME)!.values()].map((item) => item.holder?.S)).toEqual([expect.stringContaining(report.executionName)]);
+  });
+
+  it('releases the lock once throttling clears within its retries', async () => {
+    const { reports, account } = await simulateExecutions({
+      environment: canonical,
+      input: undefined,
+      faults: ['unlock-throttle:10'],
+      executions: [{ input: release({ release: '1.0.0' }) }],
+    });
+
+    expect(reports[0]!.status).toBe('SUCCEEDED');
+    expect(account.tables.get(LOCK_TABLE_NAME)!.size).toBe(0);
+  });
+
   it.each([
     ['an aborted execution', 'ABORTED' as const],
     ['an execution that no longer exists', undefined],
