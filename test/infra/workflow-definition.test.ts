@@ -1395,6 +1395,35 @@ describe('FleetFlow workflow definitions', () => {
       expect(p.TableName).toBe(paramsOf(m, 'Acquire Lock').TableName);
     });
 
+    it.each(LOCKING)('%s never ends SUCCEEDED holding the lock: Unlock rides out throttling, then fails LockNotReleasedError, saying so', (m) => {
+      const top = topOf(m);
+      for (const name of ['Unlock', 'Unlock After Failure']) {
+        const unlock = top[name]!;
+        const retry = (unlock.Retry as Array<{ ErrorEquals: string[]; MaxAttempts: number; MaxDelaySeconds?: number }>)[0]!;
+        expect(retry.ErrorEquals, name).toContain('DynamoDB.ProvisionedThroughputExceededException');
+        expect(retry.MaxAttempts, name).toBe(20);
+        expect(retry.MaxDelaySeconds, name).toBe(60);
+        // Only a lock taken over by another execution is left alone without a word.
+        const catches = unlock.Catch as Array<{ ErrorEquals: string[]; Next: string }>;
+        expect(catches.map((c) => c.ErrorEquals), name).toEqual([['DynamoDB.ConditionalCheckFailedException'], ['States.ALL']]);
+        expect(catches[0]!.Next, name).toBe(unlock.Next);
+        const describe = top[catches[1]!.Next]!;
+        expect(describe.Type, name).toBe('Pass');
+        expect(describe.ResultPath, name).toBe('$.failure');
+        const parameters = describe.Parameters as Record<string, string>;
+        expect(parameters['Cause.$'], name).toContain('could not be released');
+        if (name === 'Unlock') {
+          // After a success: a named failure, through the workflow's Notify Failed, to a Fail state.
+          expect(parameters.Error).toBe('LockNotReleasedError');
+          expect(describe.Next).not.toBe(unlock.Next);
+        } else {
+          // After a failure: the original error, its cause saying the lock is still held.
+          expect(parameters['Error.$']).toBe('$.failure.Error');
+          expect(describe.Next).toBe(unlock.Next);
+        }
+      }
+    });
+
     it.each(LOCKING)('%s passes through an Unlock state on every path once it holds the lock, success and failure', (m) => {
       const top = topOf(m);
       const unlocks = new Set(
