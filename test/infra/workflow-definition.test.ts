@@ -920,9 +920,12 @@ describe('FleetFlow workflow definitions', () => {
 
         expect(starts[p]).toBe(`Check ${w} Capacity`);
         expect(rollout.States[fail]).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
-        // Nothing has left service while capacity is checked: its failures run no task.
+        // Nothing has left service while capacity is checked: its failures run no task. Back, the first batch holds the
+        // hosts the failed repoint left out of traffic: the cause names the batch first (Describe Batch Left Out).
         for (const name of [`Check ${w} Capacity`, `Check ${w} Capacity Again`]) {
-          expect(failureGoesTo(name), name).toBe(fail);
+          const describeFirst = w === 'Repoint Back' ? 'Describe Batch Left Out' : fail;
+          expect(failureGoesTo(name), name).toBe(describeFirst);
+          if (w === 'Repoint Back') expect(rollout.States[describeFirst]!.Next, name).toBe(fail);
           expect(tasksIn(afterFailure(name)), name).toEqual([]);
         }
         expect(into(`Take ${w} Batch Out`)).toEqual([`${w} Capacity Kept?`]);
@@ -981,8 +984,10 @@ describe('FleetFlow workflow definitions', () => {
       expect(rollout.States['Batch Back In Service?']!.Choices).toEqual([
         { Variable: `${rollout.States[putBack]!.ResultPath as string}.done`, BooleanEquals: true, Next: fail },
       ]);
+      // Not back in service: the failure's cause names the batch as possibly out of traffic, then the batch fails.
+      expect(rollout.States['Describe Batch Left Out']).toMatchObject({ Type: 'Pass', ResultPath: '$.failure', Next: fail });
       for (const name of [putBack, checkBack]) {
-        expect(rollout.States[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: fail, ResultPath: null }]);
+        expect(rollout.States[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Describe Batch Left Out', ResultPath: null }]);
         expect(rollout.States[name]!.ResultPath, `${name} overwrites the failure`).not.toBe('$.failure');
       }
       // Pointing back rides out throttling longer than a forward step, as a rollback does: giving up leaves hosts out of traffic.
