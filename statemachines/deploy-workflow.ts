@@ -108,7 +108,9 @@ export class DeployWorkflow extends Construct {
     describeNotRecorded.next(new sfn.Fail(this, 'Release Not Recorded', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' }));
     recordRelease.addCatch(describeNotRecorded, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
     // A surge kept each batch's old hosts stopped as the way back; validated and recorded, they go.
-    const terminateSurged = lambdaTask(this, 'Terminate Surged Hosts', f.terminateSurged, { 'execution.$': '$$.Execution.Name' }, sfn.JsonPath.DISCARD, { idempotent: true });
+    // It runs after the record on every release (it finds nothing to do without a surge): it rides out
+    // EC2 throttling as long as a rollback's tasks do, since giving up fails a release that is done.
+    const terminateSurged = lambdaTask(this, 'Terminate Surged Hosts', f.terminateSurged, { 'execution.$': '$$.Execution.Name' }, sfn.JsonPath.DISCARD, { idempotent: true, restoring: true });
     recordRelease.next(terminateSurged);
     const describeSurgeLeft = new sfn.Pass(this, 'Describe Surged Hosts Left', {
       parameters: {
