@@ -108,7 +108,9 @@ export class DeployWorkflow extends Construct {
     describeNotRecorded.next(new sfn.Fail(this, 'Release Not Recorded', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' }));
     recordRelease.addCatch(describeNotRecorded, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
     // A surge kept each batch's old hosts stopped as the way back; validated and recorded, they go.
-    const terminateSurged = lambdaTask(this, 'Terminate Surged Hosts', f.terminateSurged, { 'execution.$': '$$.Execution.Name' }, sfn.JsonPath.DISCARD, { idempotent: true });
+    // It runs after the record on every release (it finds nothing to do without a surge): it rides out
+    // EC2 throttling as long as a rollback's tasks do, since giving up fails a release that is done.
+    const terminateSurged = lambdaTask(this, 'Terminate Surged Hosts', f.terminateSurged, { 'execution.$': '$$.Execution.Name' }, sfn.JsonPath.DISCARD, { idempotent: true, restoring: true });
     recordRelease.next(terminateSurged);
     const describeSurgeLeft = new sfn.Pass(this, 'Describe Surged Hosts Left', {
       parameters: {
@@ -228,7 +230,8 @@ export class DeployWorkflow extends Construct {
 
     const complete = new sfn.Pass(this, 'Release Complete', { outputPath: '$.outcome' });
     const notifySucceeded = notify(this, 'Notify Succeeded', environment, 'Succeeded', complete, { releasePath: '$.outcome.release' });
-    runRelease.next(lock.release('Unlock', notifySucceeded));
+    // A lock that cannot be released fails the release, saying so, rather than succeed holding it.
+    runRelease.next(lock.release('Unlock', notifySucceeded, notifyFailed));
 
     // Planning only reads the fleet (and writes its own plan items): bad input, and a plan
     // that could not fit Step Functions' quotas, are refused before the lock is taken.

@@ -70,7 +70,8 @@ export class RestoreDataWorkflow extends Construct {
       releaseStateMachineArn: props.stateMachineArn,
     });
     const failedState = new sfn.Fail(this, 'Restore Data Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    const unlockAfterFailure = lock.release('Unlock After Failure', notify(this, 'Notify Failed', environment, 'Failed', failedState, { withFailure: true, workflow: WORKFLOW }));
+    const notifyFailed = notify(this, 'Notify Failed', environment, 'Failed', failedState, { withFailure: true, workflow: WORKFLOW });
+    const unlockAfterFailure = lock.release('Unlock After Failure', notifyFailed);
     const stepFailed = new sfn.Fail(this, 'Restore Step Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
 
     // ---------- restore, wait, validate: nothing any host uses has changed yet ----------
@@ -149,7 +150,7 @@ export class RestoreDataWorkflow extends Construct {
     run.branch(restore);
     catchNamed(this, run, unlockAfterFailure, { resultPath: '$.failure' });
     const complete = new sfn.Pass(this, 'Restore Data Complete', { outputPath: '$.result.outcome' });
-    run.next(lock.release('Unlock', notify(this, 'Notify Succeeded', environment, 'Succeeded', complete, { workflow: WORKFLOW })));
+    run.next(lock.release('Unlock', notify(this, 'Notify Succeeded', environment, 'Succeeded', complete, { workflow: WORKFLOW }), notifyFailed));
     const started = notify(this, 'Notify Started', environment, 'Started', run, { workflow: WORKFLOW });
 
     const plan = lambdaTask(this, 'Plan Restore Data', f.planRestoreData, { environment: props.environment, 'input.$': '$.input', 'execution.$': '$$.Execution.Name' }, '$.plan', { idempotent: true });

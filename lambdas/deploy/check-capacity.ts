@@ -4,7 +4,10 @@
  * - target-group tiers: healthy in every target group (DescribeTargetHealth);
  * - drain-command and monitoring tiers, which no load balancer watches: the tier's health
  *   command, run on every other running host of the tier, must pass on enough of them (a
- *   host FleetFlow has drained, with the out-of-traffic mark, counts as out).
+ *   host FleetFlow has drained, with the out-of-traffic mark, counts as out). The health
+ *   command says whether a node serves, so a node someone drained by hand fails it and
+ *   counts as out too (the contract of `health.command` in lib/environment/model.ts); the
+ *   refusal names the hosts that did not pass it.
  * Short of the minimum, the batch waits (hosts just restored may still be passing their
  * health checks) and fails with InsufficientCapacityError once the tier's health timeout
  * has passed, having changed nothing.
@@ -48,7 +51,12 @@ export async function checkCapacity(event: BatchTaskInput): Promise<PhaseState> 
     const progress = await readProgress(phase.healthCommandIds, candidates.map((h) => h.id));
     if (progress.succeeded.length >= tier.minHealthy) return completePhase(phase, now);
     if (progress.pending.length > 0 && progress.succeeded.length + progress.pending.length >= tier.minHealthy) return continuePhase(phase, tier.polling, now);
-    if (now >= phase.deadline) return waitOrRefuse(event, phase, now, `${progress.succeeded.length} host(s) passing the health command`);
+    if (now >= phase.deadline) {
+      const failing = candidates.filter((h) => progress.failed.some((f) => f.instanceId === h.id));
+      const why = tier.traffic.kind === 'drain-command' ? 'drained or unhealthy' : 'unhealthy';
+      const notServing = failing.length > 0 ? ` (not serving, ${why}: ${describeHosts(failing)})` : '';
+      return waitOrRefuse(event, phase, now, `${progress.succeeded.length} host(s) passing the health command${notServing}`);
+    }
   }
   if (!tier.healthCommand) throw new TypeError(`tier ${tier.name} has no health command to count its hosts in service`);
   const healthCommandIds = await sendToHosts({
@@ -69,15 +77,17 @@ function waitOrRefuse(event: BatchTaskInput, phase: PhaseState, now: number, fou
 }
 
 /** The tier's running hosts (by its selector tags), and whether FleetFlow has them drained. */
-async function tierHosts(selector: Record<string, string>): Promise<Array<{ id: string; drained: boolean }>> {
+async function tierHosts(selector: Record<string, string>): Promise<Array<{ id: string; name: string; drained: boolean }>> {
   const filters = [
     ...Object.entries(selector).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
     { Name: 'instance-state-name', Values: ['running'] },
   ];
-  const hosts: Array<{ id: string; drained: boolean }> = [];
+  const hosts: Array<{ id: string; name: string; drained: boolean }> = [];
   for await (const page of paginateDescribeInstances({ client: ec2, pageSize: 1000 }, { Filters: filters })) {
     for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
-      if (instance.InstanceId) hosts.push({ id: instance.InstanceId, drained: instance.Tags?.some((t) => t.Key === OUT_OF_TRAFFIC_TAG) ?? false });
+      if (!instance.InstanceId) continue;
+      const name = instance.Tags?.find((t) => t.Key === 'Name')?.Value ?? instance.InstanceId;
+      hosts.push({ id: instance.InstanceId, name, drained: instance.Tags?.some((t) => t.Key === OUT_OF_TRAFFIC_TAG) ?? false });
     }
   }
   return hosts;

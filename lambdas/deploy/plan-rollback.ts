@@ -2,11 +2,15 @@
  * Plan Rollback: after a failed release, every host that moved to the new release goes
  * back to the release it had, through the same rolling machinery and capacity rules.
  * Which hosts moved is read from the record on the hosts (the fleetflow:release tag),
- * not assumed; tiers roll back in reverse order (web before middle).
+ * not assumed; tiers roll back in reverse order (web before middle). Within a tier, hosts
+ * that are not serving now (out of traffic, unhealthy, or with an install sent and never
+ * confirmed) go first: taking them out costs no capacity, and putting them back restores
+ * the capacity the later batches' Check Capacity needs. In plan order, a revert could wait
+ * for capacity only it would restore.
  */
 import { paginateDescribeInstances, type Filter } from '@aws-sdk/client-ec2';
 import { ec2 } from '../shared/aws/ec2';
-import { INSTALL_SENT_TAGS, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../shared/release-tag';
+import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../shared/release-tag';
 import { partition } from '../../lib/environment/batch-policy';
 import { PlanExceedsQuotaError } from '../shared/errors';
 import { loadPlan, storePlan } from '../shared/plan-store';
@@ -63,10 +67,13 @@ export async function planRollback(plan: DeployPlan, execution?: string): Promis
       for (const h of await hostsOnRelease(tier.spec.hostTags, plan.release)) {
         const target = h.previous ?? plan.recordedRelease;
         if (plannedIds.has(h.id) || !target || target === plan.release) continue;
+        if (h.outOfTraffic) recorded.outOfTraffic.add(h.id);
         moved.push({ id: h.id, name: h.name, previous: plan.release, target });
       }
     }
     if (moved.length === 0) continue;
+    const notServing = await notServingNow(tier.spec, moved, recorded);
+    moved.sort((a, b) => Number(notServing.has(b.id)) - Number(notServing.has(a.id)));
     // The revert returns hosts to a known release: no waves, batches of the tier's rollback
     // size (plans made before it existed: the rollout's batch size), never more than the
     // hosts the tier's minimum leaves free.
@@ -133,19 +140,40 @@ function rollbackBatchSizeOf(tier: PlannedTier): number {
   return tier.spec.rollbackBatchSize ?? tier.spec.batchSize;
 }
 
+/**
+ * The moved hosts that serve no traffic now, whatever the reason: FleetFlow's out-of-traffic
+ * mark (a batch rollback that could not put them back), an install sent and never confirmed
+ * (likely half-installed), or, on a target-group tier, not healthy in every target group.
+ */
+async function notServingNow(spec: PlannedTier['spec'], moved: readonly HostRef[], recorded: HostRecords): Promise<Set<string>> {
+  const out = new Set(moved.filter((h) => recorded.outOfTraffic.has(h.id) || recorded.installSent.has(h.id)).map((h) => h.id));
+  if (spec.traffic.kind === 'target-group') {
+    for (const arn of spec.traffic.targetGroupArns) {
+      const healthy = await healthyTargets(arn);
+      for (const h of moved) if (!healthy.has(h.id)) out.add(h.id);
+    }
+  }
+  return out;
+}
+
 /** Running hosts of a tier (by its selector tags) whose release record says `release`. */
-async function hostsOnRelease(selector: Record<string, string>, release: string): Promise<Array<{ id: string; name: string; previous?: string }>> {
+async function hostsOnRelease(selector: Record<string, string>, release: string): Promise<Array<{ id: string; name: string; previous?: string; outOfTraffic: boolean }>> {
   const filters: Filter[] = [
     ...Object.entries(selector).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
     { Name: `tag:${RELEASE_TAG}`, Values: [release] },
     RUNNING,
   ];
-  const hosts: Array<{ id: string; name: string; previous?: string }> = [];
+  const hosts: Array<{ id: string; name: string; previous?: string; outOfTraffic: boolean }> = [];
   for await (const page of paginateDescribeInstances({ client: ec2, pageSize: 1000 }, { Filters: filters })) {
     for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
       if (!instance.InstanceId) continue;
       const tag = (key: string) => instance.Tags?.find((t) => t.Key === key)?.Value;
-      hosts.push({ id: instance.InstanceId, name: tag('Name') ?? instance.InstanceId, ...(tag(PREVIOUS_RELEASE_TAG) ? { previous: tag(PREVIOUS_RELEASE_TAG) } : {}) });
+      hosts.push({
+        id: instance.InstanceId,
+        name: tag('Name') ?? instance.InstanceId,
+        ...(tag(PREVIOUS_RELEASE_TAG) ? { previous: tag(PREVIOUS_RELEASE_TAG) } : {}),
+        outOfTraffic: tag(OUT_OF_TRAFFIC_TAG) !== undefined,
+      });
     }
   }
   return hosts;
@@ -156,9 +184,17 @@ async function hostsOnRelease(selector: Record<string, string>, release: string)
  * sent but never confirmed (whichever release it was, forward or back): those may run the
  * new release whatever their release record says, and count as moved.
  */
-async function recordedReleases(ids: readonly string[]): Promise<{ releases: Map<string, string>; installSent: Set<string> }> {
+interface HostRecords {
+  readonly releases: Map<string, string>;
+  readonly installSent: Set<string>;
+  /** Hosts carrying FleetFlow's out-of-traffic mark. */
+  readonly outOfTraffic: Set<string>;
+}
+
+async function recordedReleases(ids: readonly string[]): Promise<HostRecords> {
   const releases = new Map<string, string>();
   const installSent = new Set<string>();
+  const outOfTraffic = new Set<string>();
   for (let i = 0; i < ids.length; i += MAX_IDS_PER_DESCRIBE) {
     // A filter, not InstanceIds: a host terminated since the plan is skipped instead of failing the call.
     const pages = paginateDescribeInstances(
@@ -170,9 +206,10 @@ async function recordedReleases(ids: readonly string[]): Promise<{ releases: Map
     for (const instance of instances) {
       if (!instance.InstanceId) continue;
       if (instance.Tags?.some((t) => (INSTALL_SENT_TAGS as readonly string[]).includes(t.Key ?? ''))) installSent.add(instance.InstanceId);
+      if (instance.Tags?.some((t) => t.Key === OUT_OF_TRAFFIC_TAG)) outOfTraffic.add(instance.InstanceId);
       const release = instance.Tags?.find((t) => t.Key === RELEASE_TAG)?.Value;
       if (release) releases.set(instance.InstanceId, release);
     }
   }
-  return { releases, installSent };
+  return { releases, installSent, outOfTraffic };
 }

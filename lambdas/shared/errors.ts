@@ -183,3 +183,13 @@ export class ReconfigureFailedError extends FleetFlowError {
 export class RepointFailedError extends FleetFlowError {
   override readonly name = 'RepointFailedError';
 }
+
+/**
+ * Every step of the execution succeeded, but its lock could not be released (DynamoDB
+ * refused the DeleteItem past its retries): the execution fails rather than end SUCCEEDED
+ * holding the lock. Named by the workflows' Unlock (statemachines/fragments/lock.ts), not
+ * thrown by a handler.
+ */
+export class LockNotReleasedError extends FleetFlowError {
+  override readonly name = 'LockNotReleasedError';
+}

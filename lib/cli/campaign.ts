@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { EnvironmentDefinition } from '../environment/model';
 import { loadEnvironmentFile } from '../environment/parse';
-import { CAMPAIGN_WORKFLOWS, runCampaign, summarize, type CampaignReport, type CampaignRun, type CampaignWorkflow } from '../simulator/campaign';
+import { CAMPAIGN_WORKFLOWS, campaignHostsPerTier, runCampaign, summarize, type CampaignReport, type CampaignRun, type CampaignWorkflow } from '../simulator/campaign';
 
 const DEFAULT_ENV = fileURLToPath(new URL('../../environments/canonical.json', import.meta.url));
 const LAUNCHER = fileURLToPath(new URL('../../bin/fleetflow.mjs', import.meta.url));
@@ -94,7 +94,7 @@ export async function campaignCommand(argv: readonly string[]): Promise<number> 
   const progress = progressPrinter(args.runs);
   const runs = args.workers === 1 ? await inProcess(args, progress) : await inWorkers(args, progress);
   runs.sort((a, b) => a.index - b.index);
-  const report = summarize(runs, args.seed, args.component, (performance.now() - started) / 1000, args.workflow, args.env === DEFAULT_ENV ? undefined : args.env);
+  const report = summarize(runs, args.seed, args.component, (performance.now() - started) / 1000, args.workflow, args.env === DEFAULT_ENV ? undefined : args.env, campaignHostsPerTier(args.environment));
   if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else process.stdout.write(humanSummary(report));
   return report.violationCount === 0 ? 0 : 1;

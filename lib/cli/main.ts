@@ -46,6 +46,8 @@ const USAGE = `Usage:
                | ssm-status:HOST@Cancelled|TimedOut|Undeliverable|Delayed (its install)
                | error:STATE[@N] (the Nth run of that task's handler throws)
                | lock:stale|malformed (the lock item left behind by a gone execution, or holderless)
+               | drained:HOST (a clustered node drained by hand before the release)
+               | unlock-throttle:N (the lock table's first N DeleteItem calls throttled)
                (repeatable; SERVICE: ec2, elbv2, ssm, cloudwatch; an approval fault
                implies --require-approval)
       --window start as the environment's release window NAME does (EventBridge

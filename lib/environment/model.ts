@@ -315,8 +315,11 @@ const hostTier = z
       .object({
         timeoutSeconds: z.number().int().min(1).max(3600).default(300),
         /**
-         * An SSM document that succeeds only when the host's service is healthy. Required when
-         * no target group checks the host (clustered and monitoring tiers).
+         * An SSM document that succeeds only when the host serves: its service is healthy and,
+         * on a drain-command tier, the node is not drained (a node drained by the tier's drain
+         * document, by FleetFlow or by hand, must fail it). FleetFlow counts a tier's capacity
+         * with it (Check Capacity) and checks a batch with it once undrained (Check Health).
+         * Required when no target group checks the host (clustered and monitoring tiers).
          */
         command: ssmCommand.optional(),
       })

@@ -292,6 +292,10 @@ export interface AccountFaults {
   readonly reconfigureFail?: Set<string>;
   /** The account has no DB snapshot at all, manual or automated, hence no automated backup (`no-snapshot`). */
   readonly noSnapshot?: boolean;
+  /** Nodes of drain-command tiers drained by hand before the run, without FleetFlow's mark (`drained:HOST`). */
+  readonly drained?: Set<string>;
+  /** The first N DeleteItem calls on the lock table are throttled (`unlock-throttle:N`). */
+  readonly unlockThrottle?: number;
 }
 
 /** What seeding or a launch gives addHost; what it leaves out is a seeded host's. */
@@ -443,6 +447,8 @@ export class SimulatedAccount {
     for (const host of this.hosts.values()) {
       // Down since long before the release: every health check has failed.
       if (faults.down?.has(host.name)) host.healthTimeline.splice(0, host.healthTimeline.length, { at: 0, healthy: false });
+      // Drained by hand with the tier's drain document: out of the cluster, no FleetFlow mark.
+      if (faults.drained?.has(host.name)) host.drained = true;
     }
     for (const loss of faults.hostLoss ?? []) {
       const host = [...this.hosts.values()].find((h) => h.name === loss.host);
@@ -952,7 +958,9 @@ export class SimulatedAccount {
    * already fails (a dangling parameter reference, an injected fault) stays failed.
    */
   private judge(host: SimHost, role: DocumentRole, invocation: SimInvocation, run: InvocationRun, reconnect: Reconnect | undefined, at: number): void {
-    if (role === 'health' && !this.hostHealthyAt(host, at)) invocation.outcome = 'Failed';
+    // The health command of a drain-command tier reports whether the node serves: a drained
+    // node fails it, as an unhealthy one does (the contract in lib/environment/model.ts).
+    if (role === 'health' && (!this.hostHealthyAt(host, at) || host.drained)) invocation.outcome = 'Failed';
     if (role === 'drain-check' && invocation.outcome === 'Success' && this.connectionsOpen(host, at)) {
       // The document prints what it found and exits 1 when its time is up.
       const ports = (run.parameters.ports ?? []).join(', ') || 'the service port';

@@ -12,6 +12,7 @@ import { LOCK_TABLE_NAME, namePrefixes, seedAccount } from './fleet';
 import { OUT_OF_TRAFFIC_TAG } from '../../lambdas/shared/release-tag';
 import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/shared/compute-tags';
 import { noFaults } from './faults';
+import { resolveBatchPolicy } from '../environment/batch-policy';
 import { simulateExecutions, type SimulationReport } from './simulate';
 
 export interface CampaignOptions {
@@ -88,10 +89,12 @@ export interface Targets {
   readonly newHosts: string[];
   readonly workflow: CampaignWorkflow;
   readonly surge: boolean;
+  /** Hosts of the released tiers that a drain command takes out of traffic (clustered tiers). */
+  readonly drainCommandHosts?: string[];
 }
 
 function targetsOf(environment: EnvironmentDefinition, component: 'application' | 'monitoring', workflow: CampaignWorkflow): Targets {
-  const account = seedAccount(environment, noFaults());
+  const account = seedAccount(environment, noFaults(), { hostsPerTier: campaignHostsPerTier(environment) });
   const hostTiers = environment.tiers.filter(isHostTier);
   const launchTiers = hostTiers
     .filter((t) => t.launch && (workflow !== 'deploy' || t.batch.strategy === 'surge'))
@@ -112,6 +115,7 @@ function targetsOf(environment: EnvironmentDefinition, component: 'application' 
     newHosts,
     workflow,
     surge: workflow === 'deploy' && launchTiers.length > 0,
+    drainCommandHosts: drainCommandHostsOf(environment, account, tiers),
   };
 }
 
@@ -236,7 +240,109 @@ function tasksFor(t: Targets): string[] {
   return t.surge ? [...LAMBDA_TASKS, ...SURGE_TASKS] : LAMBDA_TASKS;
 }
 
-const FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | undefined> = { ...DEPLOY_FAULT_DRAWS, ...COMPUTE_FAULT_DRAWS, ...DATA_FAULT_DRAWS, ...RESUME_FAULT_DRAWS };
+// ---------- faults and invariants for true endings: the release, its rollback, capacity, the lock, repoint causes ----------
+
+/**
+ * Faults every workflow's ending must stay true under: a clustered node drained by hand
+ * before the run (`drained:HOST`, no FleetFlow mark: the health command fails on it), and the
+ * lock table's DeleteItem throttled for a number of calls, below or past Unlock's retries
+ * (`unlock-throttle:N`; Unlock retries 20 times).
+ */
+const TRUTH_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | undefined> = {
+  drained: (r, t) => ((t.drainCommandHosts ?? []).length > 0 ? `drained:${pick(r, t.drainCommandHosts!)}` : undefined),
+  'unlock-throttle': (r) => `unlock-throttle:${int(r, 1, 40)}`,
+};
+
+function truthKindsFor(t: Targets): string[] {
+  const hostTiersChange = t.workflow === 'deploy' || t.workflow === 'restore-data' || t.workflow === 'replace';
+  return ['unlock-throttle', ...(hostTiersChange && (t.drainCommandHosts ?? []).length > 0 ? ['drained'] : [])];
+}
+
+/**
+ * Hosts per tier the campaign seeds: 2 (the canonical environment's), or the fewest that
+ * leave every host tier's batch policy a host to patch (test/fixtures/clustered.json's 75%
+ * needs 4), so that any environment can be campaigned.
+ */
+export function campaignHostsPerTier(environment: EnvironmentDefinition): number {
+  const fits = (n: number) =>
+    environment.tiers.filter(isHostTier).every((t) => {
+      try {
+        resolveBatchPolicy(t.name, t.batch, n);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  for (let n = 2; n <= 10; n += 1) if (fits(n)) return n;
+  return 2;
+}
+
+function drainCommandHostsOf(environment: EnvironmentDefinition, account: SimulatedAccount, tiers: ReadonlySet<string>): string[] {
+  const clustered = new Set(environment.tiers.filter(isHostTier).filter((t) => t.traffic.kind === 'drain-command' && tiers.has(t.name)).map((t) => t.name));
+  return [...account.hosts.values()].filter((h) => clustered.has(h.tier)).map((h) => h.name);
+}
+
+/** The tiers whose hosts the workflow takes out of traffic: a release's, a restore's (compute workflows: none here). */
+function changedTiers(report: SimulationReport, workflow: CampaignWorkflow): Set<string> {
+  if (workflow === 'deploy') return new Set(Object.keys(report.minHealthyRequired));
+  if (workflow === 'restore-data' || workflow === 'recover') {
+    const restored = new Set(Object.keys(report.hostsOnDatabase ?? {}));
+    return new Set(report.hosts.filter((h) => restored.has(h.name)).map((h) => h.tier));
+  }
+  return new Set();
+}
+
+/** Hosts out of service at the end that the faults themselves took out: not FleetFlow's to put back. */
+function excusedOut(faults: readonly string[]): Set<string> {
+  return new Set(faults.filter((f) => /^(stop|terminate|down|drained):/.test(f)).map((f) => f.slice(f.indexOf(':') + 1).split('@')[0]!));
+}
+
+/** The cause of a run that failed with the lock still held says so. */
+function saysLockHeld(report: SimulationReport): boolean {
+  return report.status === 'FAILED' && /the lock of environment \S+ could not be released/.test(report.cause ?? '');
+}
+
+/**
+ * What every ending must keep true, on top of each workflow's own invariants:
+ * - a failed run's cause names (up to its cap, then "and K more") every host of the
+ *   changed tiers it leaves out of service, and says they are out of traffic;
+ * - a revert (a release's rollback, a repoint back) never fails for capacity on a tier
+ *   where it leaves a host out of service that it was to put back: it should have put
+ *   that host back first.
+ * (The lock free after any ending, unless the run failed saying so, is checkLockReleased;
+ * the capacity floor on serving hosts is each workflow's floor, measured with inService.)
+ */
+export function checkTruthInvariants(report: SimulationReport, account: SimulatedAccount, faults: readonly string[], tiers: ReadonlySet<string>): Violation[] {
+  const violations: Violation[] = [];
+  if (report.status === 'SUCCEEDED') return violations;
+  const cause = report.cause ?? '';
+  const excused = excusedOut(faults);
+  // Hosts stopped or terminated on purpose (a retirement, a clean-up) serve no longer: not left out.
+  const running = new Set([...account.hosts.values()].filter((h) => h.state === 'running').map((h) => h.name));
+  const out = report.hosts.filter((h) => tiers.has(h.tier) && !h.inService && !excused.has(h.name) && running.has(h.name));
+  const counted = /and \d+ more/.test(cause);
+  const unnamed = out.filter((h) => !cause.includes(h.name) && !cause.includes(h.id));
+  if (out.length > 0 && ((unnamed.length > 0 && !counted) || !/out of (traffic|service)/.test(cause))) {
+    violations.push({ invariant: 'cause names hosts left out', detail: `${out.map((h) => h.name).join(', ')} out of service at the end; the cause ${unnamed.length > 0 ? `does not name ${unnamed.map((h) => h.name).join(', ')}` : 'does not say they are out of traffic'}` });
+  }
+  const revert = /(rolling the release back|pointing the hosts back to \S+) failed \(tier (\S+): taking out .* would leave/.exec(cause);
+  if (revert) {
+    const tier = revert[2]!;
+    const stranded = out.filter((h) => h.tier === tier);
+    if (stranded.length > 0) {
+      violations.push({ invariant: 'revert never waits on capacity it could restore', detail: `the revert of tier ${tier} failed for capacity while ${stranded.map((h) => h.name).join(', ')}, out of service, waited to be put back` });
+    }
+  }
+  return violations;
+}
+
+const FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | undefined> = {
+  ...DEPLOY_FAULT_DRAWS,
+  ...COMPUTE_FAULT_DRAWS,
+  ...DATA_FAULT_DRAWS,
+  ...RESUME_FAULT_DRAWS,
+  ...TRUTH_FAULT_DRAWS,
+};
 
 function pick<T>(r: () => number, items: readonly T[]): T {
   return items[Math.floor(r() * items.length)]!;
@@ -249,7 +355,7 @@ function int(r: () => number, min: number, max: number): number {
 /** The faults of run `index`: none to three kinds, each once. */
 export function drawFaults(seed: number, index: number, targets: Targets): string[] {
   const r = prng(seed * 1_000_003 + index);
-  const kinds = [...kindsFor(targets), ...resumeKindsFor(targets)];
+  const kinds = [...kindsFor(targets), ...resumeKindsFor(targets), ...truthKindsFor(targets)];
   const count = int(r, 0, 3);
   const chosen = new Set<string>();
   while (chosen.size < count) chosen.add(pick(r, kinds));
@@ -292,7 +398,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     runs.push(run);
     options.onRun?.(run, runs.length);
   }
-  return summarize(runs, options.seed, component, (performance.now() - started) / 1000, workflow);
+  return summarize(runs, options.seed, component, (performance.now() - started) / 1000, workflow, undefined, campaignHostsPerTier(options.environment));
 }
 
 export function summarize(
@@ -303,6 +409,8 @@ export function summarize(
   workflow: CampaignWorkflow = 'deploy',
   /** The environment file, when not the default one: the replay names it. */
   envFile?: string,
+  /** Hosts per tier the runs had, when not 2: the replay says so. */
+  hostsPerTier = 2,
 ): CampaignReport {
   const byFaultKind: Record<string, number> = {};
   const byOutcome: Record<string, number> = {};
@@ -316,14 +424,14 @@ export function summarize(
     seed,
     component,
     violationCount: violated.reduce((n, r) => n + r.violations.length, 0),
-    violations: violated.map((r) => ({ ...r, replay: replayCommand(r.faults, component, workflow, r.input, envFile) })),
+    violations: violated.map((r) => ({ ...r, replay: replayCommand(r.faults, component, workflow, r.input, envFile, hostsPerTier) })),
     byFaultKind,
     byOutcome,
     realTimeSeconds: Math.round(realTimeSeconds * 10) / 10,
   };
 }
 
-export function replayCommand(faults: readonly string[], component: string, workflow: CampaignWorkflow = 'deploy', input?: unknown, envFile?: string): string {
+export function replayCommand(faults: readonly string[], component: string, workflow: CampaignWorkflow = 'deploy', input?: unknown, envFile?: string, hostsPerTier = 2): string {
   const options =
     workflow === 'replace'
       ? `--targets ${replaceTargetsOption(input)}`
@@ -334,7 +442,8 @@ export function replayCommand(faults: readonly string[], component: string, work
         : workflow === 'deploy' && component === 'monitoring'
           ? '--component monitoring'
           : '';
-  return [`npx fleetflow simulate ${workflow}`, envFile ? `--env ${envFile}` : '', options, ...faults.map((f) => `--fault ${f}`), '--json'].filter(Boolean).join(' ');
+  const hosts = hostsPerTier !== 2 && workflow !== 'recover' ? `--hosts ${hostsPerTier}` : '';
+  return [`npx fleetflow simulate ${workflow}`, envFile ? `--env ${envFile}` : '', hosts, options, ...faults.map((f) => `--fault ${f}`), '--json'].filter(Boolean).join(' ');
 }
 
 function replaceTargetsOption(input: unknown): string {
@@ -374,6 +483,7 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
     input,
     faults,
     workflow,
+    hostsPerTier: campaignHostsPerTier(environment),
     empty: workflow === 'allocate' || workflow === 'recover',
     // A recovery's account lost every instance and kept the database's snapshots.
     keepSnapshots: workflow === 'recover',
@@ -390,13 +500,15 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
     outcome,
     ...(report.cause ? { cause: report.cause.slice(0, 600) } : {}),
     ...(workflow === 'replace' ? { input } : {}),
-    violations: (
-      workflow === 'deploy'
+    violations: [
+      ...(workflow === 'deploy'
         ? checkInvariants(report, account, faults, watched, new Set(targets.surge ? targets.launchTiers.map((t) => t.name) : []))
         : workflow === 'restore-data' || workflow === 'recover'
           ? checkDataInvariants(report, account, faults, watched)
-          : checkComputeInvariants(report, account, faults, watched, input)
-    ).concat(checkResumeInvariants(reports, account, environment, faults)),
+          : checkComputeInvariants(report, account, faults, watched, input)),
+      ...checkTruthInvariants(report, account, faults, changedTiers(report, workflow)),
+      ...checkResumeInvariants(reports, account, environment, faults),
+    ],
   };
 }
 
@@ -415,7 +527,8 @@ function checkNamedFailure(report: SimulationReport, fail: Fail): void {
 /** Released by this execution: a lock item seeded by a fault (a gone holder) stays if the run was refused before taking it. */
 function checkLockReleased(report: SimulationReport, account: SimulatedAccount, fail: Fail): void {
   const held = [...(account.tables.get(LOCK_TABLE_NAME)?.values() ?? [])].filter((item) => item.holder?.S?.endsWith(`:${report.executionName}`));
-  if (held.length > 0) fail('lock released', `the lock is still held by ${report.executionName}`);
+  // Never after a success; after a failure only when its cause says the lock is still held.
+  if (held.length > 0 && !saysLockHeld(report)) fail('lock released', `the lock is still held by ${report.executionName} (${report.status})`);
 }
 
 /** After a success, every host the run launched serves, on the release recorded on it. */
@@ -535,12 +648,14 @@ export function checkInvariants(
   if (watched.halfInstalledInTraffic.length > 0) fail('half-installed in traffic', watched.halfInstalledInTraffic.join(', '));
   // 3. Success, or a failure named by FleetFlow with a cause.
   checkNamedFailure(report, fail);
-  // 4. The lock is free afterwards.
+  // 4. The lock is free afterwards (or the run failed saying it is not).
   const lock = account.tables.get(LOCK_TABLE_NAME);
-  if (lock && lock.size > 0) fail('lock released', `lock table still holds ${[...lock.keys()].join(', ')}`);
+  if (lock && lock.size > 0 && !saysLockHeld(report)) fail('lock released', `lock table still holds ${[...lock.keys()].join(', ')} (${report.status})`);
   // 5. Recorded only on success.
   if (report.status === 'SUCCEEDED' && report.recordedRelease !== report.release) fail('record on success', `succeeded but recorded ${report.recordedRelease}`);
-  if (report.status !== 'SUCCEEDED' && report.recordedRelease === RELEASE) fail('record on success', `${report.status} but ${RELEASE} was recorded`);
+  // A release whose every step succeeded but whose lock could not be released fails saying so, recorded.
+  const doneButLocked = report.error === 'LockNotReleasedError';
+  if (report.status !== 'SUCCEEDED' && !doneButLocked && report.recordedRelease === RELEASE) fail('record on success', `${report.status} but ${RELEASE} was recorded`);
   // 6. Every host that FleetFlow is responsible for is in traffic at the end, whole, and its record is the truth.
   const released = new Set(Object.keys(report.minHealthyRequired));
   // A surge stops or terminates old hosts, and a rollback terminates new ones, on purpose: they serve no longer.
@@ -552,8 +667,8 @@ export function checkInvariants(
     // True: the release record says what runs, or an unconfirmed install is recorded and the host runs one of the two.
     const recordTrue = h.recordedVersion === h.version || (h.installSent ?? []).includes(h.version);
     if (!recordTrue) fail('record is the truth', `${h.name} runs ${h.version} but is recorded as ${h.recordedVersion}${h.installSent ? ` (install of ${h.installSent.join(', ')} sent)` : ''}`);
-    // A host that was down before the release may still be down: FleetFlow did not take it out.
-    if (!h.inService && !faults.includes(`down:${h.name}`)) fail('back in traffic', `${h.name} is out of traffic at the end (${report.status})`);
+    // A host that was down (or drained by hand) before the release may still be: FleetFlow did not take it out.
+    if (!h.inService && !faults.includes(`down:${h.name}`) && !faults.includes(`drained:${h.name}`)) fail('back in traffic', `${h.name} is out of traffic at the end (${report.status})`);
   }
   // 7. A cause says only what is true.
   const cause = report.cause ?? '';
@@ -563,7 +678,7 @@ export function checkInvariants(
   }
   if (/nothing was (changed|migrated|reverted)|no host was (touched|taken out)/.test(cause)) {
     // A host that was down before the release is out of service, but not because of it.
-    const moved = ours.filter((h) => h.version !== INITIAL_RELEASE || (!h.inService && !faults.includes(`down:${h.name}`)));
+    const moved = ours.filter((h) => h.version !== INITIAL_RELEASE || (!h.inService && !faults.includes(`down:${h.name}`) && !faults.includes(`drained:${h.name}`)));
     if (moved.length > 0) fail('nothing changed is true', `the cause says nothing changed, but ${moved.map((h) => h.name).join(', ')} did`);
   }
   return violations;

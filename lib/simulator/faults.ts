@@ -8,6 +8,7 @@ export const FAULT_KINDS = [
   'launch-fail', 'boot-fail', 'ssm-unmanaged', 'prerequisite-fail', 'missing-target-group',
   'restore-fail', 'restored-db-invalid', 'reconfigure-fail', 'no-snapshot',
   'restart',
+  'drained', 'unlock-throttle',
 ] as const;
 
 /** Faults that name nothing: the whole account has them. */
@@ -21,6 +22,8 @@ export const FAULT_HELP: Readonly<Record<string, string>> = {
   'reconfigure-fail:HOST': "the reconfigure document fails on HOST for any database but the one it used at the start; its service stays down",
   'no-snapshot': 'the account has no DB snapshot, manual or automated, hence no automated backup to restore a point in time from',
   'restart:SECONDS': 'the execution is stopped (StopExecution) SECONDS after it started, and started again with the same input 60 s later',
+  'drained:HOST': 'HOST, a node of a drain-command tier, was drained by hand before the run (no FleetFlow mark): it serves nothing and fails its health command',
+  'unlock-throttle:CALLS': "DynamoDB throttles the first CALLS DeleteItem calls on the lock table (ProvisionedThroughputExceededException)",
 };
 
 /** Seconds between a stopped execution and its start again (`restart:SECONDS`). */
@@ -241,11 +244,32 @@ export function parseFaults(
         databaseStatus.push({ status, atMs: Number(at) * 1000, ...(seconds === undefined ? {} : { seconds: Number(seconds) }) });
         break;
       }
+      case 'drained':
+      case 'unlock-throttle':
+        parseReleaseFault(faults, spec, kind, target, host);
+        break;
       default:
         throw new InvalidFaultError(`--fault ${spec}: unknown kind "${kind}"; use one of ${FAULT_KINDS.join(', ')}`);
     }
   }
   return faults;
+}
+
+/** The release's own faults: a node drained by hand before the run, the lock's release throttled. */
+function parseReleaseFault(
+  faults: { -readonly [K in keyof AccountFaults]: AccountFaults[K] },
+  spec: string,
+  kind: 'drained' | 'unlock-throttle',
+  target: string,
+  host: () => string,
+): void {
+  if (kind === 'drained') {
+    faults.drained = new Set([...(faults.drained ?? []), host()]);
+    return;
+  }
+  const calls = /^\d{1,4}$/.test(target) ? Number(target) : 0;
+  if (calls < 1) throw new InvalidFaultError(`--fault ${spec}: use unlock-throttle:CALLS, CALLS the number of DeleteItem calls throttled (1-9999)`);
+  faults.unlockThrottle = calls;
 }
 
 /** Sets a fault that names nothing. */

@@ -16,6 +16,7 @@ export class IntegrationError extends Error {
 }
 
 import { APPROVAL_REJECTED_ERROR } from '../../lambdas/shared/errors';
+import { LOCK_TABLE_NAME } from './fleet';
 
 /** How the simulated approver answers a task-token request, in virtual seconds. */
 export const APPROVER_RESPONSE_SECONDS = 120;
@@ -41,6 +42,7 @@ export async function callIntegration(resource: string, input: Record<string, an
       return item ? { Item: structuredClone(item) } : {};
     }
     case 'dynamodb:deleteItem': {
+      throttleUnlock(account, input.TableName);
       const table = account.table(input.TableName);
       const key = partitionKey(input.Key);
       checkCondition(input.ConditionExpression, table.get(key), input.ExpressionAttributeValues);
@@ -73,6 +75,18 @@ export async function callIntegration(resource: string, input: Record<string, an
     default:
       throw new IntegrationError('States.Runtime', `the simulator does not implement the integration ${action}`);
   }
+}
+
+/** Deletes on the lock table answered with throttling (`unlock-throttle:N`: the first N). */
+const unlockThrottled = new WeakMap<SimulatedAccount, number>();
+
+function throttleUnlock(account: SimulatedAccount, tableName: string): void {
+  const limit = account.faults.unlockThrottle ?? 0;
+  if (tableName !== LOCK_TABLE_NAME || limit === 0) return;
+  const seen = unlockThrottled.get(account) ?? 0;
+  if (seen >= limit) return;
+  unlockThrottled.set(account, seen + 1);
+  throw new IntegrationError('DynamoDB.ProvisionedThroughputExceededException', 'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.');
 }
 
 /** The approver answers after a while; a timeout is an answer that never comes. */

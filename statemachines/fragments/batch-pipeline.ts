@@ -140,9 +140,19 @@ export class BatchPipeline extends Construct {
       resultPath: '$.rollbackError',
     });
     describeFailure.next(rollbackFailed);
+    // The batch could not be put back in service: the cause names its hosts as out of traffic.
+    const describeLeftOut = new sfn.Pass(this, 'Describe Rollback Left Out', {
+      parameters: {
+        Error: 'RollbackFailedError',
+        'Cause.$':
+          "States.Format('rollback of the batch failed ({}) after the release failed ({}); on tier {}, {} could not be put back in service and may be out of traffic', $.rollbackFailure.Cause, $.failure.Cause, $.tier.name, $.batch.label)",
+      },
+      resultPath: '$.rollbackError',
+    });
+    describeLeftOut.next(rollbackFailed);
     // Whatever went wrong in the rollback, the batch goes back into traffic.
     const restoreTraffic = lambdaTask(this, 'Restore Traffic After Failed Rollback', f.returnToTraffic, batchPayload(true), '$.restoreHealth', { restoring: true });
-    restoreTraffic.addCatch(describeFailure, { errors: ['States.ALL'], resultPath: '$.restoreFailure' });
+    restoreTraffic.addCatch(describeLeftOut, { errors: ['States.ALL'], resultPath: '$.restoreFailure' });
     // The batch fails either way, but only once its hosts pass their health checks again (or
     // the health timeout says they will not): the execution then ends with them in service.
     const restoreHealth = pollLoop(
@@ -154,7 +164,7 @@ export class BatchPipeline extends Construct {
       batchPayload(true, '$.restoreHealth'),
       { restoring: true },
     );
-    restoreHealth.check.addCatch(describeFailure, { errors: ['States.ALL'], resultPath: '$.restoreFailure' });
+    restoreHealth.check.addCatch(describeLeftOut, { errors: ['States.ALL'], resultPath: '$.restoreFailure' });
     restoreTraffic.next(restoreHealth.choice);
 
     const catchToRestore = (task: sfn.TaskStateBase) =>

@@ -90,7 +90,7 @@ export class ComputeRun extends Construct {
       parameters: { 'environment.$': '$.plan.environment', 'workflow.$': '$.plan.workflow', 'launched.$': '$.plan.launchCount' },
     });
     const notifySucceeded = notify(this, 'Notify Succeeded', environment, 'Succeeded', complete, { workflow: label });
-    const body = stages(this, lock.release('Unlock', notifySucceeded));
+    const body = stages(this, lock.release('Unlock', notifySucceeded, notifyFailed));
     const started = notify(this, 'Notify Started', environment, 'Started', this.leftoversStep(this.databaseStep(body)), { workflow: label });
 
     const plan = lambdaTask(this, `Plan ${label}`, props.planner, { environment: props.environment, 'input.$': '$.input', 'execution.$': '$$.Execution.Name' }, '$.plan', { idempotent: true });

@@ -14,6 +14,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { LockNotReleasedError } from '../../lambdas/shared/errors';
 import { catchNamed, ENVIRONMENT_LOCKED_ERROR, LOCK_CORRUPT_ERROR } from './failures';
 
 /** Error names of the DynamoDB direct integration when DynamoDB throttles. */
@@ -25,6 +26,21 @@ export const DYNAMODB_THROTTLING_ERRORS = [
 
 /** How every DynamoDB task of the lock rides out DynamoDB throttling. */
 const DYNAMODB_RETRY: sfn.RetryProps = { errors: DYNAMODB_THROTTLING_ERRORS, interval: Duration.seconds(1), maxAttempts: 6, backoffRate: 2 };
+
+/**
+ * Releasing the lock rides out throttling, and any other error DynamoDB may clear, for about
+ * a quarter of an hour (1, 2, 4 ... 32 s, then every minute): giving up leaves the lock held.
+ */
+export const UNLOCK_RETRY: sfn.RetryProps = {
+  errors: [...DYNAMODB_THROTTLING_ERRORS, 'DynamoDB.InternalServerErrorException'],
+  interval: Duration.seconds(1),
+  maxAttempts: 20,
+  backoffRate: 2,
+  maxDelay: Duration.seconds(60),
+};
+
+/** The name an execution fails with when every step succeeded but its lock could not be released. */
+export const LOCK_NOT_RELEASED_ERROR = new LockNotReleasedError('').name;
 
 export interface EnvironmentLockProps {
   readonly environment: string;
@@ -195,18 +211,61 @@ export class EnvironmentLock {
     return { start: listRunning, takeOver: takeOverMalformed, states: [listRunning, takeOverMalformed] };
   }
 
-  /** Deletes the lock if this execution still holds it, then goes on to `next` either way. */
-  release(name: string, next: sfn.IChainable): tasks.DynamoDeleteItem {
-    const state = new tasks.DynamoDeleteItem(this.scope, name, {
-      table: this.props.table,
+  /**
+   * Deletes the lock if this execution still holds it (a lock taken over is someone else's
+   * now: left alone), then goes on to `next`. DeleteItem is retried for about a quarter of an
+   * hour; if it still fails, the execution does not end as if the lock were free:
+   * - after a success (`notReleased` given): `$.failure` becomes LockNotReleasedError with a
+   *   cause saying the work is done and the lock is still held, and the execution goes on to
+   *   `notReleased` (the workflow's Notify Failed and Fail);
+   * - after a failure (`$.failure` holds it): the original error is kept and its cause says
+   *   the lock is still held; then `next`.
+   */
+  release(name: string, next: sfn.IChainable, notReleased?: sfn.IChainable): tasks.DynamoDeleteItem {
+    const { scope, props } = this;
+    const state = new tasks.DynamoDeleteItem(scope, name, {
+      table: props.table,
       key: this.key,
       conditionExpression: 'holder = :me',
       expressionAttributeValues: { ':me': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.executionId) },
       resultPath: sfn.JsonPath.DISCARD,
     });
-    state.addRetry(DYNAMODB_RETRY);
+    state.addRetry(UNLOCK_RETRY);
     // A lock that was taken over is someone else's now: leave it.
-    state.addCatch(next, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+    state.addCatch(next, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
+    const stillHeld =
+      'the lock of environment {} could not be released: DeleteItem on the lock table failed with {} after its retries, so the item still names this execution. ' +
+      'Once this execution has ended, the next FleetFlow execution of the environment takes the lock over; to free it now, delete the item with key environment = {} from the DynamoDB table {}';
+    const describe = notReleased
+      ? new sfn.Pass(scope, `Describe ${name} Failure`, {
+          parameters: {
+            Error: LOCK_NOT_RELEASED_ERROR,
+            Cause: sfn.JsonPath.format(
+              `every step of this execution succeeded, but ${stillHeld}`,
+              props.environment,
+              sfn.JsonPath.stringAt('$.unlockFailure.Error'),
+              props.environment,
+              props.table.tableName,
+            ),
+          },
+          resultPath: '$.failure',
+        })
+      : new sfn.Pass(scope, `Describe ${name} Failure`, {
+          parameters: {
+            'Error.$': '$.failure.Error',
+            Cause: sfn.JsonPath.format(
+              `{}; and ${stillHeld}`,
+              sfn.JsonPath.stringAt('$.failure.Cause'),
+              props.environment,
+              sfn.JsonPath.stringAt('$.unlockFailure.Error'),
+              props.environment,
+              props.table.tableName,
+            ),
+          },
+          resultPath: '$.failure',
+        });
+    describe.next(notReleased ?? next);
+    state.addCatch(describe, { errors: ['States.ALL'], resultPath: '$.unlockFailure' });
     state.next(next);
     return state;
   }

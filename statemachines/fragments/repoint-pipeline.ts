@@ -44,11 +44,23 @@ export class RepointPipeline extends Construct {
 
     // Back: whatever failed, the batch returns to traffic and the segment fails once it is healthy (or will not be).
     let onFailure: sfn.IChainable = failed;
+    // Back: a batch that could not be put back in service is named in the cause, as out of traffic
+    // (its hosts may be deregistered, drained, or registered and unhealthy).
+    let leftOut: sfn.IChainable = failed;
     if (props.back) {
+      const describeLeftOut = new sfn.Pass(this, 'Describe Batch Left Out', {
+        parameters: {
+          'Error.$': '$.failure.Error',
+          'Cause.$': "States.Format('{}; on tier {}, {} could not be put back in service and may be out of traffic', $.failure.Cause, $.tier.name, $.batch.label)",
+        },
+        resultPath: '$.failure',
+      });
+      describeLeftOut.next(failed);
+      leftOut = describeLeftOut;
       const restore = lambdaTask(this, 'Return Batch After Failed Repoint Back', f.returnToTraffic, batchPayload(true), '$.restoreHealth', { restoring: true });
       const restored = loop({ choice: 'Batch Back In Service?', wait: 'Wait For Batch Back', check: 'Check Batch Back' }, f.checkHealthy, '$.restoreHealth', failed);
       restore.next(restored.choice);
-      for (const task of [restore, restored.check]) task.addCatch(failed, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+      for (const task of [restore, restored.check]) task.addCatch(leftOut, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
       onFailure = restore;
     }
 
@@ -77,7 +89,8 @@ export class RepointPipeline extends Construct {
     const capacity = lambdaTask(this, `Check ${w} Capacity`, f.checkCapacity, batchPayload(props.back), '$.capacity', { idempotent: true });
     const capacityLoop = loop({ choice: `${w} Capacity Kept?`, wait: `Wait For ${w} Capacity`, check: `Check ${w} Capacity Again` }, f.checkCapacity, '$.capacity', takeOut);
     capacity.next(capacityLoop.choice);
-    for (const task of [capacity, capacityLoop.check]) catchNamed(this, task, failed, named);
+    // Back, the first batch holds the hosts the failed repoint left out of traffic: a refusal leaves them out, and says so.
+    for (const task of [capacity, capacityLoop.check]) catchNamed(this, task, props.back ? leftOut : failed, named);
     this.start = capacity;
   }
 }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { checkComputeInvariants, checkDataInvariants, checkResumeInvariants, drawFaults, runCampaign } from '../../lib/simulator/campaign';
+import { campaignHostsPerTier, checkComputeInvariants, checkDataInvariants, checkResumeInvariants, checkTruthInvariants, drawFaults, runCampaign } from '../../lib/simulator/campaign';
 import { loadEnvironmentFile } from '../../lib/environment/parse';
 import { noFaults } from '../../lib/simulator/faults';
 import { LOCK_TABLE_NAME, seedAccount } from '../../lib/simulator/fleet';
@@ -17,6 +17,21 @@ const surge = loadEnvironmentFile(fileURLToPath(new URL('../../environments/surg
 const targets = { hosts: ['mid-1', 'mid-2', 'web-1', 'web-2'], alarms: ['canonical-availability'], launchTiers: [], newHosts: [], workflow: 'deploy' as const, surge: false };
 
 describe('the fault campaign', () => {
+  it('draws a drained-by-hand fault only on hosts of drain-command tiers, and an unlock throttle', () => {
+    const clustered = { ...targets, drainCommandHosts: ['mid-1', 'mid-2'] };
+    const drawn = Array.from({ length: 200 }, (_, i) => drawFaults(7, i, clustered)).flat();
+    expect(drawn.filter((f) => f.startsWith('drained:')).length).toBeGreaterThan(0);
+    expect(drawn.filter((f) => f.startsWith('drained:')).every((f) => ['drained:mid-1', 'drained:mid-2'].includes(f))).toBe(true);
+    expect(drawn.some((f) => /^unlock-throttle:\d+$/.test(f))).toBe(true);
+    expect(Array.from({ length: 200 }, (_, i) => drawFaults(7, i, targets)).flat().some((f) => f.startsWith('drained:'))).toBe(false);
+  });
+
+  it('seeds enough hosts per tier for every batch policy to release', () => {
+    const clustered = loadEnvironmentFile(fileURLToPath(new URL('../fixtures/clustered.json', import.meta.url)));
+    expect(campaignHostsPerTier(canonical)).toBe(2);
+    expect(campaignHostsPerTier(clustered)).toBe(4);
+  });
+
   it('draws the same faults for the same seed and run, and others for another seed', () => {
     const first = Array.from({ length: 20 }, (_, i) => drawFaults(7, i, targets));
     expect(Array.from({ length: 20 }, (_, i) => drawFaults(7, i, targets))).toEqual(first);
@@ -70,6 +85,32 @@ describe('the fault campaign', () => {
     });
     it('a release recorded although it failed', () => {
       expect(invariants({ ...clean(), recordedRelease: '1.1.0' })).toEqual(['record on success']);
+    });
+    it('a lock still held after a success, but not after a failure whose cause says so', () => {
+      const locked = seedAccount(canonical, noFaults());
+      locked.tables.get(LOCK_TABLE_NAME)!.set('canonical', { environment: { S: 'canonical' }, holder: { S: 'arn:aws:states:::execution:fleetflow-canonical-deploy:sim-1' } });
+      const succeeded = { ...clean(), status: 'SUCCEEDED', error: undefined, cause: undefined, recordedRelease: '1.1.0', hosts: [] } as unknown as SimulationReport;
+      expect(checkInvariants(succeeded, locked, [], watched()).map((v) => v.invariant)).toEqual(['lock released']);
+      const saysSo = { ...succeeded, status: 'FAILED', error: 'LockNotReleasedError', cause: 'every step of this execution succeeded, but the lock of environment canonical could not be released: ...' } as unknown as SimulationReport;
+      expect(checkInvariants(saysSo, locked, [], watched()).map((v) => v.invariant)).toEqual([]);
+    });
+    const truth = (report: SimulationReport, faults: string[] = []) => checkTruthInvariants(report, account, faults, new Set(['middle', 'web'])).map((v) => v.invariant);
+    it('a failure that leaves a host out of service without naming it as out of traffic', () => {
+      const leftOut = { ...clean(), error: 'RepointFailedError', hosts: [host('mid-1', 'middle', { inService: false }), host('web-1', 'web')] };
+      expect(truth({ ...leftOut, cause: 'pointing the hosts back failed; hosts may use either database' })).toEqual(['cause names hosts left out']);
+      expect(truth({ ...leftOut, cause: 'reconfigure failed on mid-1 (i-mid-1); hosts may use either database' })).toEqual(['cause names hosts left out']);
+      expect(truth({ ...leftOut, cause: 'on tier middle, mid-1 (i-mid-1) could not be put back in service and may be out of traffic' })).toEqual([]);
+      // A host a fault took out (down, drained by hand) is not the run's to name.
+      expect(truth({ ...leftOut, cause: 'pointing the hosts back failed' }, ['drained:mid-1'])).toEqual([]);
+    });
+    it('a revert that fails for capacity while a host it was to put back is out of service', () => {
+      const report = {
+        ...clean(),
+        error: 'RollbackFailedError',
+        cause: 'rolling the release back failed (tier web: taking out web-1 (i-web-1) would leave 0 healthy host(s) in canonical-web, below the minimum of 1 in service (waited 300s); the batch was not taken out of traffic) after the release failed (install failed on web-2 (i-web-2))',
+        hosts: [host('web-1', 'web'), host('web-2', 'web', { inService: false })],
+      };
+      expect(truth(report)).toEqual(['revert never waits on capacity it could restore']);
     });
   });
 

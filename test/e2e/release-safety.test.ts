@@ -129,6 +129,20 @@ describe('a release of the canonical environment', () => {
     expect(host(report, 'db-1').version).toBe('1.1.0');
     expectSafeEnd(report);
   });
+
+  it('reverts the release without waiting on capacity when a batch rollback left its host out of service', async () => {
+    // web-2's install fails and its batch rollback fails too: web-2 is back in its target
+    // group, half-installed and unhealthy, and web-1 is the web tier's one host in service.
+    const failedRollback = [1, 2, 3].map((n) => `error:Take Batch Out For Rollback@${n}`);
+    const report = await simulateDeploy({ environment: canonical, input: release(), faults: ['patch-fail:web-2', ...failedRollback] });
+
+    // The revert puts web-2 back first, then web-1 can go: the release is rolled back, and says so.
+    expect(report.error).toBe('RollbackFailedError');
+    expect(report.rolledBack).toBe(true);
+    expect(report.cause).toContain('the release was rolled back');
+    expect(versions(report, 'web')).toEqual({ 'web-1': '1.0.0', 'web-2': '1.0.0' });
+    expectSafeEnd(report);
+  });
 });
 
 describe('monitoring', () => {
@@ -242,6 +256,36 @@ describe('one release per environment at a time', () => {
     });
 
     expect(reports[0]!.error).toBe('MigrationFailedError');
+    expect(account.tables.get(LOCK_TABLE_NAME)!.size).toBe(0);
+  });
+
+  it('never ends SUCCEEDED holding the lock: an unlock throttled past its retries fails the release, saying so', async () => {
+    // DynamoDB throttles the first 30 DeleteItem calls on the lock table: more than Unlock's retries.
+    // The release asked for is the one recorded: the run only takes the lock, records and unlocks.
+    const { reports, account } = await simulateExecutions({
+      environment: canonical,
+      input: undefined,
+      faults: ['unlock-throttle:30'],
+      executions: [{ input: release({ release: '1.0.0' }) }],
+    });
+
+    const report = reports[0]!;
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toBe('LockNotReleasedError');
+    expect(report.cause).toContain('every step of this execution succeeded, but the lock of environment canonical could not be released');
+    // True: the lock item still names this execution.
+    expect([...account.tables.get(LOCK_TABLE_NAME)!.values()].map((item) => item.holder?.S)).toEqual([expect.stringContaining(report.executionName)]);
+  });
+
+  it('releases the lock once throttling clears within its retries', async () => {
+    const { reports, account } = await simulateExecutions({
+      environment: canonical,
+      input: undefined,
+      faults: ['unlock-throttle:10'],
+      executions: [{ input: release({ release: '1.0.0' }) }],
+    });
+
+    expect(reports[0]!.status).toBe('SUCCEEDED');
     expect(account.tables.get(LOCK_TABLE_NAME)!.size).toBe(0);
   });
 

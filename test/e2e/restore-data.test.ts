@@ -20,7 +20,7 @@ import { noFaults } from '../../lib/simulator/faults';
 import { LOCK_TABLE_NAME, seedAccount } from '../../lib/simulator/fleet';
 import type { ExecutionEvent } from '../../lib/simulator/progress';
 import { simulateExecutions, SIMULATION_EPOCH, type SimulationReport } from '../../lib/simulator/simulate';
-import { canonical } from './helpers';
+import { canonical, host } from './helpers';
 
 const RESTORE = canonical.tiers.find((t) => !isHostTier(t) && t.database.restore);
 if (!RESTORE || isHostTier(RESTORE) || !RESTORE.database.restore) throw new Error('the canonical environment defines no database.restore');
@@ -329,6 +329,23 @@ describe('restore-data: reconfigure-fail:web-2', () => {
   it('never drops a tier below its minimum in service, through the repoint and the repoint back', () => {
     expectCapacityKept(r.report);
     expect(r.report.dbAvailableThroughout).toBe(true);
+  });
+});
+
+describe('restore-data: the point back fails on a host the repoint left out of traffic', () => {
+  let r: Run;
+  beforeAll(async () => {
+    // mid-1's reconfigure for the new database fails (its service stays down), then pointing it back fails too.
+    r = await run('restore-data', { source: 'latest' }, ['reconfigure-fail:mid-1', 'error:Reconfigure Repoint Back Batch@1']);
+  });
+
+  it('fails RepointFailedError, its cause naming mid-1 as possibly out of traffic', () => {
+    const { report } = r;
+
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toBe('RepointFailedError');
+    expect(host(report, 'mid-1').inService).toBe(false);
+    expect(report.cause).toMatch(/on tier middle, mid-1 \(i-[0-9a-f]+\) could not be put back in service and may be out of traffic/);
   });
 });
 

@@ -417,10 +417,17 @@ describe('every failure named', () => {
         'Surge Check Returned Hosts': 'Surge Retire Failed',
         'Terminate Surge Hosts': 'Surge Batch Failed',
         'Check Surge Termination': 'Surge Batch Failed',
-        // Pointing a batch back to the old database failed: it returns to traffic, then the segment fails with that error.
-        'Return Batch After Failed Repoint Back': 'Repoint Back Failed',
-        'Check Batch Back': 'Repoint Back Failed',
       };
+      // Pointing a batch back to the old database failed: it returns to traffic; if that fails too, the segment fails
+      // with that error, its cause naming the batch's hosts as possibly out of traffic.
+      if (name === 'Return Batch After Failed Repoint Back' || name === 'Check Batch Back') {
+        expect(task.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Describe Batch Left Out', ResultPath: null }]);
+        const describe = scope.States['Describe Batch Left Out']!;
+        expect(describe, name).toMatchObject({ Type: 'Pass', Next: 'Repoint Back Failed', ResultPath: '$.failure', Parameters: { 'Error.$': '$.failure.Error' } });
+        expect((describe.Parameters as Record<string, string>)['Cause.$'], name).toContain('$.batch.label');
+        expect(scope.States['Repoint Back Failed'], name).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
+        continue;
+      }
       if (name in keepsTheError) {
         const fail = keepsTheError[name]!;
         expect(task.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: fail, ResultPath: null }]);

@@ -931,9 +931,12 @@ describe('FleetFlow workflow definitions', () => {
 
         expect(starts[p]).toBe(`Check ${w} Capacity`);
         expect(rollout.States[fail]).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
-        // Nothing has left service while capacity is checked: its failures run no task.
+        // Nothing has left service while capacity is checked: its failures run no task. Back, the first batch holds the
+        // hosts the failed repoint left out of traffic: the cause names the batch first (Describe Batch Left Out).
         for (const name of [`Check ${w} Capacity`, `Check ${w} Capacity Again`]) {
-          expect(failureGoesTo(name), name).toBe(fail);
+          const describeFirst = w === 'Repoint Back' ? 'Describe Batch Left Out' : fail;
+          expect(failureGoesTo(name), name).toBe(describeFirst);
+          if (w === 'Repoint Back') expect(rollout.States[describeFirst]!.Next, name).toBe(fail);
           expect(tasksIn(afterFailure(name)), name).toEqual([]);
         }
         expect(into(`Take ${w} Batch Out`)).toEqual([`${w} Capacity Kept?`]);
@@ -992,8 +995,10 @@ describe('FleetFlow workflow definitions', () => {
       expect(rollout.States['Batch Back In Service?']!.Choices).toEqual([
         { Variable: `${rollout.States[putBack]!.ResultPath as string}.done`, BooleanEquals: true, Next: fail },
       ]);
+      // Not back in service: the failure's cause names the batch as possibly out of traffic, then the batch fails.
+      expect(rollout.States['Describe Batch Left Out']).toMatchObject({ Type: 'Pass', ResultPath: '$.failure', Next: fail });
       for (const name of [putBack, checkBack]) {
-        expect(rollout.States[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: fail, ResultPath: null }]);
+        expect(rollout.States[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Describe Batch Left Out', ResultPath: null }]);
         expect(rollout.States[name]!.ResultPath, `${name} overwrites the failure`).not.toBe('$.failure');
       }
       // Pointing back rides out throttling longer than a forward step, as a rollback does: giving up leaves hosts out of traffic.
@@ -1404,6 +1409,35 @@ describe('FleetFlow workflow definitions', () => {
       expect(p.ExpressionAttributeValues).toEqual({ ':me': executionId });
       expect(p.Key).toEqual(lockKey());
       expect(p.TableName).toBe(paramsOf(m, 'Acquire Lock').TableName);
+    });
+
+    it.each(LOCKING)('%s never ends SUCCEEDED holding the lock: Unlock rides out throttling, then fails LockNotReleasedError, saying so', (m) => {
+      const top = topOf(m);
+      for (const name of ['Unlock', 'Unlock After Failure']) {
+        const unlock = top[name]!;
+        const retry = (unlock.Retry as Array<{ ErrorEquals: string[]; MaxAttempts: number; MaxDelaySeconds?: number }>)[0]!;
+        expect(retry.ErrorEquals, name).toContain('DynamoDB.ProvisionedThroughputExceededException');
+        expect(retry.MaxAttempts, name).toBe(20);
+        expect(retry.MaxDelaySeconds, name).toBe(60);
+        // Only a lock taken over by another execution is left alone without a word.
+        const catches = unlock.Catch as Array<{ ErrorEquals: string[]; Next: string }>;
+        expect(catches.map((c) => c.ErrorEquals), name).toEqual([['DynamoDB.ConditionalCheckFailedException'], ['States.ALL']]);
+        expect(catches[0]!.Next, name).toBe(unlock.Next);
+        const describe = top[catches[1]!.Next]!;
+        expect(describe.Type, name).toBe('Pass');
+        expect(describe.ResultPath, name).toBe('$.failure');
+        const parameters = describe.Parameters as Record<string, string>;
+        expect(parameters['Cause.$'], name).toContain('could not be released');
+        if (name === 'Unlock') {
+          // After a success: a named failure, through the workflow's Notify Failed, to a Fail state.
+          expect(parameters.Error).toBe('LockNotReleasedError');
+          expect(describe.Next).not.toBe(unlock.Next);
+        } else {
+          // After a failure: the original error, its cause saying the lock is still held.
+          expect(parameters['Error.$']).toBe('$.failure.Error');
+          expect(describe.Next).toBe(unlock.Next);
+        }
+      }
     });
 
     it.each(LOCKING)('%s passes through an Unlock state on every path once it holds the lock, success and failure', (m) => {

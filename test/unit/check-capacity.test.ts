@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { checkCapacity } from '../../lambdas/deploy/check-capacity';
 import { InsufficientCapacityError } from '../../lambdas/shared/errors';
 import { OUT_OF_TRAFFIC_TAG } from '../../lambdas/shared/release-tag';
-import { batchInput, HEALTH_COMMAND, NO_TRAFFIC, NOW, phaseAt, WEB_TG_ARN, webHost, webTier } from './fixtures';
+import { batchInput, DRAIN_TRAFFIC, HEALTH_COMMAND, NO_TRAFFIC, NOW, phaseAt, WEB_TG_ARN, webHost, webTier } from './fixtures';
 
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
 const ec2Mock = mockClient(EC2Client);
@@ -110,6 +110,27 @@ describe('checkCapacity, tiers no load balancer watches', () => {
     const act = checkCapacity(batchInput({ tier, hosts: [pair[0]!], phase: { ...phaseAt(300, 0), healthCommandIds: ['cmd-health'] } }));
 
     await expect(act).rejects.toBeInstanceOf(InsufficientCapacityError);
-    await expect(act).rejects.toThrow('tier monitoring: taking out web-1 (i-0a000000000000001) would leave 0 host(s) passing the health command, below the minimum of 1');
+    await expect(act).rejects.toThrow('tier monitoring: taking out web-1 (i-0a000000000000001) would leave 0 host(s) passing the health command (not serving, unhealthy: i-0a000000000000002), below the minimum of 1');
+  });
+
+  it('counts a clustered node drained by hand as out: it fails the health command, and the refusal names it', async () => {
+    // Prepare: web-4 was drained by hand (no FleetFlow mark): as the health command's contract
+    // says, it fails it. web-2 and web-3 pass; taking web-1 out would leave 2 of the 3 needed.
+    ec2Mock.on(DescribeInstancesCommand).resolves({
+      Reservations: [{ Instances: hosts.map((h) => ({ InstanceId: h.id, Tags: [{ Key: 'Name', Value: h.name }] })) }],
+    });
+    ssmMock.on(ListCommandInvocationsCommand).resolves({
+      CommandInvocations: hosts.slice(1).map((h, i) => ({ InstanceId: h.id, Status: i < 2 ? 'Success' : 'Failed', StatusDetails: i < 2 ? 'Success' : 'Failed' })),
+    });
+    const clustered = webTier({ name: 'middle', role: 'middle', traffic: DRAIN_TRAFFIC, healthCommand: HEALTH_COMMAND, hostTags: { 'fleetflow:tier': 'middle' }, minHealthy: 3, hostCount: 4 });
+
+    // Act
+    const act = checkCapacity(batchInput({ tier: clustered, hosts: [hosts[0]!], phase: { ...phaseAt(300, 0), healthCommandIds: ['cmd-health'] } }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(InsufficientCapacityError);
+    await expect(act).rejects.toThrow(
+      'tier middle: taking out web-1 (i-0a000000000000001) would leave 2 host(s) passing the health command (not serving, drained or unhealthy: web-4 (i-0a000000000000004)), below the minimum of 3',
+    );
   });
 });

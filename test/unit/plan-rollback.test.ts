@@ -1,5 +1,6 @@
 import { DescribeInstancesCommand, EC2Client, type DescribeInstancesCommandInput } from '@aws-sdk/client-ec2';
 import { BatchGetItemCommand, BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { partition, partitionIntoWaves } from '../../lib/environment/batch-polic
 import { middleHost, validationPlan, webHost, webTier } from './fixtures';
 
 const ec2Mock = mockClient(EC2Client);
+const elbMock = mockClient(ElasticLoadBalancingV2Client);
 
 /** The fleetflow:release tag of each instance as EC2 reports it now; absent means untagged. */
 let releaseTags: Map<string, string>;
@@ -19,6 +21,10 @@ let terminated: Set<string>;
 let installing: Map<string, string>;
 /** Instances per DescribeInstances page. */
 let pageSize: number;
+/** Hosts carrying FleetFlow's out-of-traffic mark. */
+let markedOut: Set<string>;
+/** Hosts the target group does not report healthy (every other planned host is). */
+let unhealthy: Set<string>;
 
 function tagged(hosts: readonly HostRef[], release: string): void {
   for (const host of hosts) releaseTags.set(host.id, release);
@@ -74,6 +80,13 @@ beforeEach(() => {
   terminated = new Set();
   installing = new Map();
   pageSize = Number.POSITIVE_INFINITY;
+  markedOut = new Set();
+  unhealthy = new Set();
+  elbMock.reset();
+  // Every instance the test knows of is a healthy target, unless it is in `unhealthy`.
+  elbMock.on(DescribeTargetHealthCommand).callsFake(() => ({
+    TargetHealthDescriptions: [...releaseTags.keys(), ...installing.keys()].map((Id) => ({ Target: { Id }, TargetHealth: { State: unhealthy.has(Id) ? 'unhealthy' : 'healthy' } })),
+  }));
   // As EC2 answers these filters: the instances still running, a page at a time.
   ec2Mock.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => {
     const found = filteredIds(input).filter((id) => !terminated.has(id));
@@ -88,6 +101,7 @@ beforeEach(() => {
               { Key: 'Name', Value: id },
               ...(releaseTags.has(id) ? [{ Key: 'fleetflow:release', Value: releaseTags.get(id)! }] : []),
               ...(installing.has(id) ? [{ Key: 'fleetflow:installing', Value: installing.get(id)! }] : []),
+              ...(markedOut.has(id) ? [{ Key: 'fleetflow:out-of-traffic', Value: 'sim-1' }] : []),
             ],
           })),
         },
@@ -141,6 +155,36 @@ describe('plan rollback', () => {
       { id: web[0]!.id, name: 'web-1', previous: '2.0.0', target: '1.0.0' },
       { id: web[1]!.id, name: 'web-2', previous: '2.0.0', target: '1.1.0' },
     ]);
+  });
+
+  it('reverts first the hosts that serve no traffic now, so no batch waits on capacity the revert would restore', async () => {
+    // Prepare: web-3's batch rollback put it back unhealthy (half-installed), web-4 is still
+    // marked out of traffic, middle-2 has an install sent and never confirmed.
+    const middle = [middleHost(1), middleHost(2)];
+    const web = [webHost(1), webHost(2), webHost(3), webHost(4)];
+    tagged([...middle, ...web], '2.0.0');
+    unhealthy.add(web[2]!.id);
+    markedOut.add(web[3]!.id);
+    installing.set(middle[1]!.id, '2.0.0');
+
+    // Act
+    const rollback = await planRollback(releasePlan(middle, web));
+
+    // Assess: within each tier, the hosts out of service lead, the rest keep plan order
+    expect(names(rollback.tiers[0])).toEqual([['web-3', 'web-4'], ['web-1', 'web-2']]);
+    expect(names(rollback.tiers[1])).toEqual([['middle-2'], ['middle-1']]);
+  });
+
+  it('keeps plan order when every moved host is in service', async () => {
+    // Prepare
+    const web = [webHost(1), webHost(2), webHost(3)];
+    tagged(web, '2.0.0');
+
+    // Act
+    const rollback = await planRollback(releasePlan([], web));
+
+    // Assess
+    expect(names(rollback.tiers[0])).toEqual([['web-1'], ['web-2'], ['web-3']]);
   });
 
   it('rolls the tiers back in reverse order: web before middle', async () => {
