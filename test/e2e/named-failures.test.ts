@@ -128,11 +128,26 @@ describe('every failure named', () => {
     });
 
     it.each([
-      // SSM throttled for 150 s from just after mid-1's install was sent: Check Install exhausts its retries.
-      ['ssm', 'throttle:ssm@200+150', 'Check Install failed unexpectedly with ThrottlingException on tier middle (mid-1 (i-'],
-      // Elastic Load Balancing throttled for 100 s while mid-1 should become healthy: Check Health exhausts its retries.
-      ['elbv2', 'throttle:elbv2@250+100', 'Check Health failed unexpectedly with Throttling on tier middle (mid-1 (i-'],
-    ])('on %s mid-batch ends in UnexpectedTaskError naming the state, the throttling error and the batch, rolled back, every host in traffic', async (_, fault, cause) => {
+      // SSM throttled for 150 s from just after mid-1's install was sent, then ELB for 100 s while mid-1
+      // should become healthy: both inside their phase's deadline, so the polls look again and the release goes on.
+      ['ssm', 'throttle:ssm@200+150'],
+      ['elbv2', 'throttle:elbv2@250+100'],
+    ])('on %s mid-batch, shorter than the phase deadline, is ridden out by the read-only polls and the release succeeds', async (_, fault) => {
+      const report = await simulateDeploy({ environment: canonical, input: release, faults: [fault] });
+
+      expect(report.status).toBe('SUCCEEDED');
+      expect(report.throttledCalls).toBeGreaterThan(6);
+      expect(applicationVersions(report)).toEqual(RELEASED);
+      expectNamedAndSafe(report);
+    });
+
+    it.each([
+      // SSM throttled for 1,000 s from just after mid-1's install was sent, past the install's 900 s timeout:
+      // Check Install gives up at its deadline and exhausts its retries.
+      ['ssm', 'throttle:ssm@200+1000', 'Check Install failed unexpectedly with ThrottlingException on tier middle (mid-1 (i-'],
+      // Elastic Load Balancing throttled for 400 s while mid-1 should become healthy, past the 300 s health timeout.
+      ['elbv2', 'throttle:elbv2@250+400', 'Check Health failed unexpectedly with Throttling on tier middle (mid-1 (i-'],
+    ])('on %s mid-batch past the phase deadline ends in UnexpectedTaskError naming the state, the throttling error and the batch, rolled back, every host in traffic', async (_, fault, cause) => {
       const report = await simulateDeploy({ environment: canonical, input: release, faults: [fault] });
 
       // Before: the raw ThrottlingException / Throttling, naming no host.
