@@ -48,7 +48,7 @@ const USAGE = `Usage:
                | lock:stale|malformed (the lock item left behind by a gone execution, or holderless)
                | drained:HOST (a clustered node drained by hand before the release)
                | unlock-throttle:N (the lock table's first N DeleteItem calls throttled)
-               (repeatable; SERVICE: ec2, elbv2, ssm, cloudwatch; an approval fault
+               (repeatable; SERVICE: ec2, elbv2, ssm, cloudwatch, rds; an approval fault
                implies --require-approval)
       --window start as the environment's release window NAME does (EventBridge
                Scheduler): --release is queued as the window's next release first

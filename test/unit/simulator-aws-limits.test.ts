@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { planRollback } from '../../lambdas/deploy/plan-rollback';
 import { ec2 } from '../../lambdas/shared/aws/ec2';
+import { elbv2 } from '../../lambdas/shared/aws/elbv2';
 import type { DeployPlan, HostRef } from '../../lambdas/deploy/types';
 import { loadEnvironmentFile } from '../../lib/environment/parse';
 import { SNAPSHOT_SECONDS, type SimulatedAccount } from '../../lib/simulator/account';
@@ -138,7 +139,12 @@ describe('EC2 DescribeInstances filter limits', () => {
     const account = seed({ hostsPerTier: 225 });
     for (const host of account.hosts.values()) host.tags.set(RELEASE_TAG, '2.0.0');
     const refs = (tier: string): HostRef[] => hostsOf(account, tier).map((h) => ({ id: h.id, name: h.name, previous: '1.0.0' }));
-    const tiers = ['middle', 'web'].map((name) => ({ spec: webTier({ name, batchSize: 25 }), batchCount: 9, batches: [refs(name)] }));
+    const groupOf = (tier: string) => [...account.targetGroups.values()].filter((g) => g.tier === tier).map((g) => g.arn);
+    const tiers = ['middle', 'web'].map((name) => ({
+      spec: webTier({ name, batchSize: 25, traffic: { kind: 'target-group', targetGroupArns: groupOf(name) } }),
+      batchCount: 9,
+      batches: [refs(name)],
+    }));
     const plan: DeployPlan = {
       environment: 'canonical', component: 'application', release: '2.0.0', recordedRelease: '1.0.0', validation: validationPlan(),
       tiers, hostCount: 450, batchCount: 18, alreadyReleased: [], upToDate: false,
@@ -146,7 +152,8 @@ describe('EC2 DescribeInstances filter limits', () => {
     const env = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'ASIASIMULATED', AWS_SECRET_ACCESS_KEY: 'simulated' };
     const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
     Object.assign(process.env, env);
-    const detach = attachSimulator({ ec2: ec2 as never }, account);
+    // Plan Rollback also reads target health, to put hosts that serve nothing back first.
+    const detach = attachSimulator({ ec2: ec2 as never, elbv2: elbv2 as never }, account);
 
     try {
       // Act
