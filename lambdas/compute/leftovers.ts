@@ -14,10 +14,8 @@
  * them), and the run terminates them once it holds the lock (Terminate Leftovers): a re-run
  * finishes what its stopped run left, and never counts a host that was never set up as done.
  */
-import { CreateTagsCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { ec2 } from '../shared/aws/ec2';
-import { LAUNCHED_BY_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG } from '../shared/compute-tags';
-import { findInstances, tagFilters, type InstanceFacts } from '../shared/instances';
+import { LAUNCHED_BY_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG } from '../shared/compute-tags';
+import { findInstances, tagFilters, tagRetiredAndTerminate, type InstanceFacts } from '../shared/instances';
 import { describeHosts } from '../shared/polling';
 import { RELEASE_TAG } from '../shared/release-tag';
 import type { LeftoverTier } from './types';
@@ -28,8 +26,6 @@ export const LIVE_STATES = ['pending', 'running'] as const;
 const NOT_ENDED_STATES = [...LIVE_STATES, 'stopping', 'stopped'] as const;
 /** The retired reason of a leftover: why it was terminated. */
 export const LEFTOVER_REASON = 'launched by an execution that stopped before it was set up';
-/** TerminateInstances and CreateTags: at most this many instances per call here. */
-const MAX_IDS_PER_CALL = 100;
 
 /** A host another execution launched and that never got a release: never set up, never in service. */
 export function isLeftover(host: InstanceFacts, execution: string): boolean {
@@ -76,21 +72,7 @@ export async function terminateLeftovers(event: LeftoversInput): Promise<Leftove
     const taggedByUs = (h: InstanceFacts) => h.tags.get(RETIRED_BY_TAG) === event.execution && h.tags.get(RETIRED_REASON_TAG) === LEFTOVER_REASON;
     const ids = live.filter((h) => isLeftover(h, event.execution) || taggedByUs(h)).map((h) => h.id);
     terminated += ids.length;
-    if (ids.length === 0) continue;
-    for (let i = 0; i < ids.length; i += MAX_IDS_PER_CALL) {
-      const chunk = ids.slice(i, i + MAX_IDS_PER_CALL);
-      await ec2.send(
-        new CreateTagsCommand({
-          Resources: chunk,
-          Tags: [
-            { Key: RETIRED_BY_TAG, Value: event.execution },
-            { Key: RETIRED_AT_TAG, Value: new Date().toISOString() },
-            { Key: RETIRED_REASON_TAG, Value: LEFTOVER_REASON },
-          ],
-        }),
-      );
-      await ec2.send(new TerminateInstancesCommand({ InstanceIds: chunk }));
-    }
+    if (ids.length > 0) await tagRetiredAndTerminate(ids, { execution: event.execution, at: new Date(), reason: LEFTOVER_REASON });
   }
   return { terminated };
 }

@@ -6,10 +6,8 @@
  * terminated. Safe to retry: deregistering an unregistered target and terminating a
  * terminated instance change nothing.
  */
-import { CreateTagsCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { ec2 } from '../shared/aws/ec2';
-import { LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG } from '../shared/compute-tags';
-import { ENDED_STATES, findInstances } from '../shared/instances';
+import { LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG } from '../shared/compute-tags';
+import { ENDED_STATES, findInstances, tagRetiredAndTerminate } from '../shared/instances';
 import { completePhase, continuePhase, lookAgainWhenThrottled, startPhase } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
 import { deregister } from '../shared/target-health';
@@ -17,7 +15,6 @@ import type { PhaseState } from '../deploy/types';
 import { terminateLeftovers, type LeftoversInput, type LeftoversOutcome } from './leftovers';
 import type { ComputePlan } from './types';
 
-const MAX_IDS_PER_CALL = 100;
 const TERMINATE_TIMEOUT_SECONDS = 900;
 /** What terminating usually takes: the first look. */
 const EXPECTED_TERMINATE_SECONDS = 20;
@@ -65,21 +62,7 @@ export async function terminateLaunched(event: CleanUpInput): Promise<CleanUpPha
     const ids = live.filter((h) => selector.every(([k, v]) => h.tags.get(k) === v)).map((h) => h.id);
     if (ids.length > 0) await deregister(tier.spec.traffic.targetGroupArns, ids);
   }
-  const ids = live.map((h) => h.id);
-  for (let i = 0; i < ids.length; i += MAX_IDS_PER_CALL) {
-    const chunk = ids.slice(i, i + MAX_IDS_PER_CALL);
-    await ec2.send(
-      new CreateTagsCommand({
-        Resources: chunk,
-        Tags: [
-          { Key: RETIRED_BY_TAG, Value: event.execution },
-          { Key: RETIRED_AT_TAG, Value: new Date(now).toISOString() },
-          { Key: RETIRED_REASON_TAG, Value: 'the execution that launched it failed' },
-        ],
-      }),
-    );
-    await ec2.send(new TerminateInstancesCommand({ InstanceIds: chunk }));
-  }
+  await tagRetiredAndTerminate(live.map((h) => h.id), { execution: event.execution, at: new Date(now), reason: 'the execution that launched it failed' });
   const terminated = launched.filter((h) => h.state === 'terminated').length;
   const counts = { launched: launched.length, terminated };
   if (terminated === launched.length) return { ...completePhase(phase, now), ...counts };

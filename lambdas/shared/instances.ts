@@ -2,8 +2,9 @@
  * EC2 instances as the compute workflows see them: found by tags (DescribeInstances,
  * paginated, 1,000 per page), with where they run and what state they are in.
  */
-import { paginateDescribeInstances, type Filter, type Instance } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, paginateDescribeInstances, TerminateInstancesCommand, type Filter, type Instance } from '@aws-sdk/client-ec2';
 import { ec2 } from './aws/ec2';
+import { RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG } from './compute-tags';
 
 export interface InstanceFacts {
   readonly id: string;
@@ -59,4 +60,29 @@ export async function findInstancesById(ids: readonly string[]): Promise<Instanc
   const found: InstanceFacts[] = [];
   for (let i = 0; i < ids.length; i += MAX_IDS_PER_FILTER) found.push(...(await findInstances([{ Name: 'instance-id', Values: ids.slice(i, i + MAX_IDS_PER_FILTER) }])));
   return found;
+}
+
+/** Instance IDs per CreateTags / TerminateInstances call that FleetFlow sends (EC2 allows up to 1,000 per CreateTags). */
+const RETIRE_IDS_PER_CALL = 100;
+
+/**
+ * Tags instances as retired by `execution` for `reason`, then terminates them, in chunks:
+ * the tags go first, so a retry that finds them knows the instances were FleetFlow's to
+ * terminate even if TerminateInstances' answer was lost.
+ */
+export async function tagRetiredAndTerminate(ids: readonly string[], retired: { execution: string; at: Date; reason: string }): Promise<void> {
+  for (let i = 0; i < ids.length; i += RETIRE_IDS_PER_CALL) {
+    const chunk = ids.slice(i, i + RETIRE_IDS_PER_CALL);
+    await ec2.send(
+      new CreateTagsCommand({
+        Resources: chunk,
+        Tags: [
+          { Key: RETIRED_BY_TAG, Value: retired.execution },
+          { Key: RETIRED_AT_TAG, Value: retired.at.toISOString() },
+          { Key: RETIRED_REASON_TAG, Value: retired.reason },
+        ],
+      }),
+    );
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: chunk }));
+  }
 }
