@@ -603,13 +603,15 @@ export function checkDataInvariants(report: SimulationReport, account: Simulated
   const orphans = (report.compute?.orphans ?? []).filter((name) => report.status === 'SUCCEEDED' || !leftOut(name));
   if (orphans.length > 0) fail('no orphan', `launched and left out of service: ${orphans.join(', ')}`);
   const hostsOn = Object.entries(report.hostsOnDatabase ?? {});
-  const expected = report.status === 'SUCCEEDED' ? report.newDatabase?.identifier : report.oldDatabase?.identifier;
+  // Every step done, but the lock could not be released (LockNotReleasedError): the restore stands.
+  const done = report.status === 'SUCCEEDED' || report.error === 'LockNotReleasedError';
+  const expected = done ? report.newDatabase?.identifier : report.oldDatabase?.identifier;
   // A recovery that fails has no old database to be back on (it was lost): what it launched is in service or gone.
-  const nothingToGoBackTo = report.status !== 'SUCCEEDED' && !report.oldDatabase;
-  if (report.status === 'SUCCEEDED') checkLaunchedInService(report, report.compute?.launched ?? [], fail);
-  if (!nothingToGoBackTo && (report.status === 'SUCCEEDED' || report.error !== 'RepointFailedError')) {
+  const nothingToGoBackTo = !done && !report.oldDatabase;
+  if (done) checkLaunchedInService(report, report.compute?.launched ?? [], fail);
+  if (!nothingToGoBackTo && (done || report.error !== 'RepointFailedError')) {
     const wrong = hostsOn.filter(([, db]) => db !== expected);
-    if (wrong.length > 0) fail(report.status === 'SUCCEEDED' ? 'every host on the new database' : 'every host back on the old database', wrong.map(([h, db]) => `${h} uses ${db || 'nothing'}`).join(', '));
+    if (wrong.length > 0) fail(done ? 'every host on the new database' : 'every host back on the old database', wrong.map(([h, db]) => `${h} uses ${db || 'nothing'}`).join(', '));
     const out = report.hosts.filter((h) => (report.hostsOnDatabase ?? {})[h.name] !== undefined && !h.inService && !down.has(h.name));
     if (out.length > 0) fail('back in traffic', `${out.map((h) => h.name).join(', ')} out of traffic at the end (${report.status})`);
   }

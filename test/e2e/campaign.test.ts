@@ -198,6 +198,21 @@ describe('the restore invariants', () => {
 
     expect(checkDataInvariants(report, seedAccount(canonical, noFaults()), [], watched)).toEqual([]);
   });
+
+  it('hold the hosts to the new database when every step succeeded but the lock could not be released, and to the old one otherwise', () => {
+    const account = seedAccount(canonical, noFaults());
+    account.table(LOCK_TABLE_NAME).set('canonical', { environment: { S: 'canonical' }, holder: { S: 'arn:aws:states:us-east-1:123456789012:execution:fleetflow-canonical-restore-data:run' } });
+    const lockHeld = (onDatabase: [string, string]) =>
+      ({
+        ...restoreReport('FAILED', onDatabase, [true, true], true),
+        error: 'LockNotReleasedError',
+        cause: 'every step of this execution succeeded, but the lock of environment canonical could not be released: DeleteItem failed after its retries',
+      }) as unknown as SimulationReport;
+    const found = (report: SimulationReport) => checkDataInvariants(report, account, [], watched).map((v) => v.invariant);
+
+    expect(found(lockHeld(['canonical-db-snap-1', 'canonical-db-snap-1']))).toEqual([]);
+    expect(found(lockHeld(['canonical-db', 'canonical-db']))).toEqual(['every host on the new database']);
+  });
 });
 
 describe('the compute invariants', () => {
