@@ -15,7 +15,7 @@ import { SNAPSHOT_SECONDS, type SimulatedAccount } from '../../lib/simulator/acc
 import { InvalidFaultError, noFaults, parseFaults } from '../../lib/simulator/faults';
 import { RELEASE_TAG, seedAccount, type FleetOptions } from '../../lib/simulator/fleet';
 import { attachSimulator } from '../../lib/simulator/intercept';
-import { callService } from '../../lib/simulator/services';
+import { call, refusal } from './simulated-calls';
 import { NOW, validationPlan, webTier } from './fixtures';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../environments/canonical.json', import.meta.url)));
@@ -24,19 +24,6 @@ function seed(options: FleetOptions = {}, faults: readonly string[] = []): Simul
   const account = seedAccount(canonical, noFaults(), options);
   account.useFaults(parseFaults(faults, new Set([...account.hosts.values()].map((h) => h.name)), new Set(account.alarms.keys())));
   return account;
-}
-
-const call = (account: SimulatedAccount, service: string, operation: string, input: Record<string, any>): any =>
-  callService(account, service, operation, input, 'Throttling');
-
-/** What a call throws, for asserting its name and message. */
-function refusal(act: () => unknown): Error {
-  try {
-    act();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('the call was not refused');
 }
 
 const hostsOf = (account: SimulatedAccount, tier: string) => [...account.hosts.values()].filter((h) => h.tier === tier);

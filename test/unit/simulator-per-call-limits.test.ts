@@ -11,25 +11,11 @@ import { loadEnvironmentFile } from '../../lib/environment/parse';
 import type { SimulatedAccount } from '../../lib/simulator/account';
 import { noFaults } from '../../lib/simulator/faults';
 import { PLAN_TABLE_NAME as PLAN_TABLE, seedAccount } from '../../lib/simulator/fleet';
-import { callService } from '../../lib/simulator/services';
+import { call, refusal } from './simulated-calls';
 import { MAX_INSTANCES_PER_COMMAND } from '../../lambdas/shared/ssm-commands';
 import { NOW } from './fixtures';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../environments/canonical.json', import.meta.url)));
-
-// Requests arrive as the SDK's command input: any shape.
-const call = (account: SimulatedAccount, service: string, operation: string, input: Record<string, any>): any =>
-  callService(account, service, operation, input, 'Throttling');
-
-/** What a call throws, for asserting its name and message. */
-function refusal(act: () => unknown): Error {
-  try {
-    act();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('the call was not refused');
-}
 
 const webIds = (account: SimulatedAccount) => [...account.hosts.values()].filter((h) => h.tier === 'web').map((h) => h.id);
 const times = <T>(n: number, make: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => make(i));
