@@ -140,10 +140,12 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
     // Which instance is current, after a restore-data.
     f.planAllocation.allow({ actions: ['ssm:GetParameter'], resources: [arn('ssm', `parameter${databaseParameterName(environment.name)}`)] });
     f.checkDatabaseCreated.allow({ actions: ['rds:DescribeDBInstances'], resources: [dbArn] });
-    // What the definition declares, as RDS's condition keys carry it (Service Authorization Reference, Amazon RDS):
-    // the engine and storage encryption exist only for CreateDBInstance (a restore takes both from the snapshot).
-    // Public access has no condition key: create-database.ts always sends PubliclyAccessible false, and the
-    // schema has no field that could ask otherwise.
+    // What the definition declares, as RDS's condition keys for a DB instance carry it on CreateDBInstance (the
+    // RDS user guide's identity-based policy examples condition CreateDBInstance on rds:DatabaseEngine and
+    // rds:DatabaseClass). Public access has no condition key: create-database.ts always sends PubliclyAccessible
+    // false, and the schema has no field that could ask otherwise. The restore carries no such condition: the
+    // Service Authorization Reference lists only rds:BackupTarget and the tag keys for RestoreDBInstanceFromDBSnapshot,
+    // and a condition on a key the request does not carry would deny every restore; the handler sends the declared class.
     const declared = { StringEquals: { 'rds:DatabaseClass': c.instanceClass }, Bool: { 'rds:MultiAz': String(c.multiAz) } };
     const createResources = [
         dbArn,
@@ -160,7 +162,7 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
       conditions: { StringEquals: { ...declared.StringEquals, 'rds:DatabaseEngine': c.engine }, Bool: { ...declared.Bool, 'rds:StorageEncrypted': 'true' } },
       wildcardReason: WHY.databaseCreate,
     });
-    f.createDatabase.allow({ actions: ['rds:RestoreDBInstanceFromDBSnapshot'], resources: createResources, conditions: declared, wildcardReason: WHY.databaseCreate });
+    f.createDatabase.allow({ actions: ['rds:RestoreDBInstanceFromDBSnapshot'], resources: createResources, wildcardReason: WHY.databaseCreate });
     // The tag given at creation (its creator), on the new instance only, and no other key.
     f.createDatabase.allow({ actions: ['rds:AddTagsToResource'], resources: [dbArn], conditions: onlyTagKeys([CREATED_BY_TAG]) });
     f.planAllocation.allow({

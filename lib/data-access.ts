@@ -95,23 +95,20 @@ export function grantDataAccess(environment: EnvironmentDefinition, f: DataTaskF
     // Without database.create the restore copies whatever parameter group the live instance has.
     ...(settings ? [] : [arn('rds', 'pg:*')]),
   ];
-  // What the definition declares (database.create), as the restores' condition keys carry it: the class and
-  // Multi-AZ (Plan Restore Data refuses a live instance that drifted from them). Engine and storage encryption
-  // come from the snapshot or the source instance, and public access has no condition key: restore-database.ts
-  // always sends PubliclyAccessible false.
-  const declared = settings ? { conditions: { StringEquals: { 'rds:DatabaseClass': settings.instanceClass }, Bool: { 'rds:MultiAz': String(settings.multiAz) } } } : {};
+  // No condition on the class, Multi-AZ, engine or encryption: the Service Authorization Reference lists only
+  // rds:BackupTarget and the tag keys for the two restore actions, and a condition on a key the request does
+  // not carry would deny every restore. Plan Restore Data refuses a live instance that drifted from the
+  // definition and restore-database.ts sends the declared class and Multi-AZ, and PubliclyAccessible false.
   // From a snapshot: the only instance is the new one.
   f.restoreDatabase.allow({
     actions: ['rds:RestoreDBInstanceFromDBSnapshot'],
     resources: [...restoredArns, ...snapshots, ...groups],
-    ...declared,
     wildcardReason: `${WHY.restored}; ${WHY.optionGroup}`,
   });
   // To a point in time: the source (the current instance, or a restored one that is current now) is read, not changed.
   f.restoreDatabase.allow({
     actions: ['rds:RestoreDBInstanceToPointInTime'],
     resources: [current, ...restoredArns, ...groups],
-    ...declared,
     wildcardReason: `${WHY.restored}; ${WHY.optionGroup}`,
   });
   // Tags at creation (those keys only), and reading them back to recognise a retry of its own.

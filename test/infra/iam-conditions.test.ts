@@ -221,19 +221,24 @@ describe('grants evaluated against the synthesized policies', () => {
       expect(isAllowed(broadened(statementsOf('compute/create-database.ts'), 'Bool', 'rds:StorageEncrypted'), createDb({ ...declared, 'rds:StorageEncrypted': 'false' }))).toBe(true);
     });
 
-    it('restores only into the declared class and Multi-AZ (restore-data and allocate)', () => {
+    it('conditions no restore on a key the restore actions do not carry, so AWS would not deny every restore (restore-data and allocate)', () => {
+      // Service Authorization Reference, Amazon RDS: RestoreDBInstanceFromDBSnapshot and RestoreDBInstanceToPointInTime
+      // list rds:BackupTarget, aws:RequestTag, aws:TagKeys and rds:req-tag only.
+      const supported = /^(rds:BackupTarget|aws:RequestTag\/.+|aws:TagKeys|rds:req-tag\/.+)$/;
       const restored = expectedArn('rds', `db:${restoredPrefix(LONG_IDENTIFIER, 'snapshot')}202612010300-1a2b3c4d`);
       const snapshot = expectedArn('rds', `snapshot:fleetflow-${env.name}-1.2.3-abc`);
-      const restore = (resource: string, cls: string): IamRequest => ({
-        action: 'rds:RestoreDBInstanceFromDBSnapshot',
-        resource,
-        context: { 'rds:DatabaseClass': cls, 'rds:MultiAz': declared['rds:MultiAz'] },
-      });
+      const restore = (resource: string): IamRequest => ({ action: 'rds:RestoreDBInstanceFromDBSnapshot', resource });
 
       for (const [handler, target] of [['data/restore-database.ts', restored], ['compute/create-database.ts', dbArn]] as const) {
-        expect(isAllowed(statementsOf(handler), restore(target, create.instanceClass as string)), handler).toBe(true);
-        expect(isAllowed(statementsOf(handler), restore(snapshot, create.instanceClass as string)), handler).toBe(true);
-        expect(isAllowed(statementsOf(handler), restore(target, 'db.r6g.16xlarge')), handler).toBe(false);
+        const restores = statementsOf(handler).filter((st) => [st.Action].flat().some((a) => String(a).startsWith('rds:Restore')));
+        expect(restores.length, handler).toBeGreaterThan(0);
+        for (const st of restores) {
+          const keys = Object.values((st.Condition ?? {}) as Record<string, Record<string, unknown>>).flatMap((byKey) => Object.keys(byKey));
+          expect(keys.filter((k) => !supported.test(k)), handler).toEqual([]);
+        }
+        expect(isAllowed(statementsOf(handler), restore(target)), handler).toBe(true);
+        expect(isAllowed(statementsOf(handler), restore(snapshot)), handler).toBe(true);
+        expect(isAllowed(statementsOf(handler), restore(expectedArn('rds', 'db:another-database'))), handler).toBe(false);
       }
     });
 
@@ -307,7 +312,6 @@ describe('grants evaluated against the synthesized policies', () => {
       const restore: IamRequest = {
         action: 'rds:RestoreDBInstanceFromDBSnapshot',
         resource: automated,
-        context: { 'rds:DatabaseClass': create.instanceClass as string, 'rds:MultiAz': 'true' },
       };
 
       expect(isAllowed(statementsOf('data/plan-restore-data.ts'), read)).toBe(true);
