@@ -1,9 +1,22 @@
 /**
- * Calling the simulated account's services directly, as the SDK middleware would, and
+ * Seeding the canonical simulated account, calling its services directly, as the SDK middleware would, and
  * reading what a refused call threw: shared by the simulator's limit tests.
  */
+import { fileURLToPath } from 'node:url';
+import { loadEnvironmentFile } from '../../lib/environment/parse';
 import type { SimulatedAccount } from '../../lib/simulator/account';
+import { noFaults, parseFaults } from '../../lib/simulator/faults';
+import { seedAccount, type FleetOptions } from '../../lib/simulator/fleet';
 import { callService } from '../../lib/simulator/services';
+
+const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../environments/canonical.json', import.meta.url)));
+
+/** The canonical environment's simulated account, with the faults given (as `--fault` spells them). */
+export function seedWithFaults(faults: readonly string[] = [], options: FleetOptions = {}): SimulatedAccount {
+  const account = seedAccount(canonical, noFaults(), options);
+  account.useFaults(parseFaults(faults, new Set([...account.hosts.values()].map((h) => h.name)), new Set(account.alarms.keys())));
+  return account;
+}
 
 // Requests arrive as the SDK's command input: any shape.
 export const call = (account: SimulatedAccount, service: string, operation: string, input: Record<string, any>): any =>

@@ -12,19 +12,15 @@ import { elbv2 } from '../../lambdas/shared/aws/elbv2';
 import type { DeployPlan, HostRef } from '../../lambdas/deploy/types';
 import { loadEnvironmentFile } from '../../lib/environment/parse';
 import { SNAPSHOT_SECONDS, type SimulatedAccount } from '../../lib/simulator/account';
-import { InvalidFaultError, noFaults, parseFaults } from '../../lib/simulator/faults';
-import { RELEASE_TAG, seedAccount, type FleetOptions } from '../../lib/simulator/fleet';
+import { InvalidFaultError, parseFaults } from '../../lib/simulator/faults';
+import { RELEASE_TAG, type FleetOptions } from '../../lib/simulator/fleet';
 import { attachSimulator } from '../../lib/simulator/intercept';
-import { call, refusal } from './simulated-calls';
+import { call, refusal, seedWithFaults } from './simulated-calls';
 import { NOW, validationPlan, webTier } from './fixtures';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../environments/canonical.json', import.meta.url)));
 
-function seed(options: FleetOptions = {}, faults: readonly string[] = []): SimulatedAccount {
-  const account = seedAccount(canonical, noFaults(), options);
-  account.useFaults(parseFaults(faults, new Set([...account.hosts.values()].map((h) => h.name)), new Set(account.alarms.keys())));
-  return account;
-}
+const seed = (options: FleetOptions = {}, faults: readonly string[] = []): SimulatedAccount => seedWithFaults(faults, options);
 
 const hostsOf = (account: SimulatedAccount, tier: string) => [...account.hosts.values()].filter((h) => h.tier === tier);
 const elapse = (seconds: number) => vi.setSystemTime(Date.now() + seconds * 1000);

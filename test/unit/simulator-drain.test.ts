@@ -8,22 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadEnvironmentFile } from '../../lib/environment/parse';
 import { drainBoundSeconds, type SimTargetGroup, type SimulatedAccount } from '../../lib/simulator/account';
-import { noFaults, parseFaults } from '../../lib/simulator/faults';
-import { seedAccount } from '../../lib/simulator/fleet';
-import { callService } from '../../lib/simulator/services';
+import { call, seedWithFaults as seed } from './simulated-calls';
 import { NOW } from './fixtures';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../environments/canonical.json', import.meta.url)));
 const DRAIN_CHECK = canonical.tiers.flatMap((t) => (t.role !== 'data' && t.drain.check ? [t.drain.check.document] : []))[0]!;
 
-function seed(faults: readonly string[] = []): SimulatedAccount {
-  const account = seedAccount(canonical, noFaults());
-  account.useFaults(parseFaults(faults, new Set([...account.hosts.values()].map((h) => h.name)), new Set(account.alarms.keys())));
-  return account;
-}
-
-const call = (account: SimulatedAccount, service: string, operation: string, input: Record<string, any>): any =>
-  callService(account, service, operation, input, 'Throttling');
 const elapse = (seconds: number) => vi.setSystemTime(Date.now() + seconds * 1000);
 const groupOf = (account: SimulatedAccount, tier: string): SimTargetGroup => [...account.targetGroups.values()].find((g) => g.tier === tier)!;
 const hostNamed = (account: SimulatedAccount, name: string) => [...account.hosts.values()].find((h) => h.name === name)!;

@@ -5,27 +5,12 @@
  * details Undeliverable when it can never be delivered; Delayed while SSM holds it. These
  * are what Check Install, Check Drain and Check Health read (lambdas/shared/ssm-commands.ts).
  */
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { loadEnvironmentFile } from '../../lib/environment/parse';
 import { DELAYED_SECONDS, SSM_DELIVERY_SECONDS, type SimHost, type SimulatedAccount } from '../../lib/simulator/account';
-import { noFaults, parseFaults } from '../../lib/simulator/faults';
-import { seedAccount } from '../../lib/simulator/fleet';
-import { callService } from '../../lib/simulator/services';
+import { call, seedWithFaults as seed } from './simulated-calls';
 import { NOW } from './fixtures';
 
-const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../environments/canonical.json', import.meta.url)));
 const INSTALL = 'FleetFlow-InstallRelease';
-
-// Requests arrive as the SDK's command input: any shape.
-const call = (account: SimulatedAccount, service: string, operation: string, input: Record<string, any>): any =>
-  callService(account, service, operation, input, 'Throttling');
-
-function seed(faults: readonly string[] = []): SimulatedAccount {
-  const account = seedAccount(canonical, noFaults());
-  account.useFaults(parseFaults(faults, new Set([...account.hosts.values()].map((h) => h.name)), new Set(account.alarms.keys())));
-  return account;
-}
 
 const web1 = (account: SimulatedAccount): SimHost => [...account.hosts.values()].find((h) => h.name === 'web-1')!;
 const elapse = (seconds: number) => vi.setSystemTime(Date.now() + seconds * 1000);
