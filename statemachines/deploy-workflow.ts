@@ -36,7 +36,7 @@ import { EnvironmentLock } from './fragments/lock';
 import { notify } from './fragments/notify';
 import { rollTiers } from './fragments/roll-tiers';
 
-export { THROTTLING_ERRORS } from './fragments/lambda-task';
+export { THROTTLING_ERRORS } from '../lambdas/shared/throttling';
 export { DYNAMODB_THROTTLING_ERRORS } from './fragments/lock';
 export { NOTIFICATION_SOURCE } from './fragments/notify';
 

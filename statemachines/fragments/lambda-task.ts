@@ -8,16 +8,9 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+// Throttling by name: the handlers' own list (lambdas/shared/throttling.ts), so both sides agree.
+import { THROTTLING_ERRORS } from '../../lambdas/shared/throttling';
 import { FLEETFLOW_ERRORS } from './failures';
-
-/** Error names AWS services and Lambda use for throttling. */
-export const THROTTLING_ERRORS = [
-  'ThrottlingException',
-  'Throttling',
-  'RequestLimitExceeded',
-  'TooManyRequestsException',
-  'Lambda.TooManyRequestsException',
-];
 
 /**
  * The errors the Lambda service itself raises for a transient failure of an invocation
