@@ -10,7 +10,7 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { allowSendCommand, onlyTagKeys, tagConditions } from './iam-scopes';
+import { allowOnTierHosts, allowSendCommand, onlyTagKeys } from './iam-scopes';
 import { databaseSnapshotArns, restoredDatabaseArns } from './data-access';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from './environment/model';
@@ -98,12 +98,7 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
   }
   for (const tier of tiers) {
     const onTierInstances = (fun: FleetFlowFunction, actions: string[], extra: Record<string, Record<string, string | string[]>> = {}) =>
-      fun.allow({
-        actions,
-        resources: [fun.arn('ec2', 'instance/*')],
-        conditions: { StringEquals: tagConditions('aws:ResourceTag', tier), ...extra },
-        wildcardReason: WHY.instances,
-      });
+      allowOnTierHosts(fun, tier, { actions, resources: [fun.arn('ec2', 'instance/*')], tagPrefix: 'aws:ResourceTag', conditions: extra, wildcardReason: WHY.instances });
     const retiredTags = onlyTagKeys([RETIRED_BY_TAG, RETIRED_AT_TAG, RETIRED_REASON_TAG]);
     onTierInstances(f.retireHosts, ['ec2:CreateTags'], retiredTags);
     // Retirement as the tier's policy says (a replacement's retire-hosts.ts), plus what a surge does: it stops
@@ -119,14 +114,9 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
     onTierInstances(f.startHosts, ['ec2:StartInstances']);
     onTierInstances(f.checkStarted, ['ec2:StartInstances']);
     // Once a surge release is validated: only the old hosts it stopped, by their retired reason.
-    onTierInstances(f.terminateSurged, ['ec2:TerminateInstances'], { StringEquals: { ...tagConditions('aws:ResourceTag', tier), [`aws:ResourceTag/${RETIRED_REASON_TAG}`]: SURGE_REASON } });
+    onTierInstances(f.terminateSurged, ['ec2:TerminateInstances'], { StringEquals: { [`aws:ResourceTag/${RETIRED_REASON_TAG}`]: SURGE_REASON } });
     // Cleanup terminates only what this workflow launched: instances of the tier that carry a launched-by tag.
-    f.terminateLaunched.allow({
-      actions: ['ec2:TerminateInstances'],
-      resources: [f.terminateLaunched.arn('ec2', 'instance/*')],
-      conditions: { StringEquals: tagConditions('aws:ResourceTag', tier), Null: { [`aws:ResourceTag/${LAUNCHED_BY_TAG}`]: 'false' } },
-      wildcardReason: WHY.instances,
-    });
+    onTierInstances(f.terminateLaunched, ['ec2:TerminateInstances'], { Null: { [`aws:ResourceTag/${LAUNCHED_BY_TAG}`]: 'false' } });
     const documents = [...tier.prerequisites.map((p) => p.document), ...(tier.traffic.kind === 'target-group' ? ['AWS-RunShellScript'] : [])];
     if (documents.length > 0) allowSendCommand(f.setUpHosts, tier, documents, WHY.instances);
   }
@@ -206,15 +196,11 @@ function grantLaunch(fun: FleetFlowFunction, tier: HostTierDefinition): void {
     wildcardReason: WHY.launchResources,
   });
   // The instance must be launched carrying the tier's tags, and the launch tags only.
-  const requestTags = { ...tier.hosts.tags };
-  fun.allow({
+  allowOnTierHosts(fun, tier, {
     actions: ['ec2:RunInstances'],
     resources: [fun.arn('ec2', 'instance/*')],
-    conditions: {
-      ...fromTemplate,
-      StringEquals: tagConditions('aws:RequestTag', tier),
-      ...onlyTagKeys([...Object.keys(requestTags), LAUNCHED_BY_TAG, LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG]),
-    },
+    tagPrefix: 'aws:RequestTag',
+    conditions: { ...fromTemplate, ...onlyTagKeys([...Object.keys(tier.hosts.tags), LAUNCHED_BY_TAG, LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG]) },
     wildcardReason: WHY.instances,
   });
   fun.allow({

@@ -218,13 +218,32 @@ const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [
 
 function normalizeStatements(document: unknown, source: string): PolicyStatement[] {
   const statements = asArray((document as { Statement?: unknown } | undefined)?.Statement) as Array<Record<string, unknown>>;
-  return statements.map((s) => ({
-    Effect: s.Effect as 'Allow' | 'Deny',
-    Action: asArray(s.Action as string | string[]),
-    Resource: asArray(s.Resource).map(renderValue),
-    ...(s.Condition ? { Condition: s.Condition as Record<string, Record<string, unknown>> } : {}),
-    source,
-  }));
+  return statements.flatMap((s) =>
+    bySingleValue(s.Condition as Record<string, Record<string, unknown>> | undefined).map((condition) => ({
+      Effect: s.Effect as 'Allow' | 'Deny',
+      Action: asArray(s.Action as string | string[]),
+      Resource: asArray(s.Resource).map(renderValue),
+      ...(condition ? { Condition: condition } : {}),
+      source,
+    })),
+  );
+}
+
+/**
+ * A statement whose StringEquals gives a key several values, read as the statements it stands
+ * for, one per value: IAM evaluates several values of one key in one operator with a logical
+ * OR ("Creating a condition with multiple context keys or values", IAM User Guide). The stack
+ * writes a grant on the hosts of several tiers that way (lib/iam-scopes.ts `allowOnTierHosts`);
+ * the tests read it per tier, as the grant was written before.
+ */
+function bySingleValue(condition: Record<string, Record<string, unknown>> | undefined): Array<Record<string, Record<string, unknown>> | undefined> {
+  const equals = condition?.StringEquals;
+  const listed = equals ? Object.entries(equals).filter(([, value]) => Array.isArray(value)) : [];
+  if (!condition || !equals || listed.length === 0) return [condition];
+  return listed.reduce<Array<Record<string, unknown>>>(
+    (variants, [key, values]) => variants.flatMap((variant) => (values as unknown[]).map((value) => ({ ...variant, [key]: value }))),
+    [equals],
+  ).map((single) => ({ ...condition, StringEquals: single }));
 }
 
 const logicalIdOf = (value: unknown): string | undefined => {
