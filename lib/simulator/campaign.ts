@@ -14,6 +14,7 @@ import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/shared/compute-ta
 import { noFaults } from './faults';
 import { resolveBatchPolicy } from '../environment/batch-policy';
 import { simulateExecutions, type SimulationReport } from './simulate';
+import type { ExecutionEvent } from './progress';
 
 export interface CampaignOptions {
   readonly environment: EnvironmentDefinition;
@@ -478,7 +479,7 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
             // An approver's answer is only asked for when approval is required.
             ...(faults.some((f) => f.startsWith('approval:')) ? { requireApproval: true } : {}),
           };
-  const { reports, account } = await simulateExecutions({
+  const { reports, account, events, childEvents } = await simulateExecutions({
     environment,
     input,
     faults,
@@ -507,7 +508,7 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
           ? checkDataInvariants(report, account, faults, watched)
           : checkComputeInvariants(report, account, faults, watched, input)),
       ...checkTruthInvariants(report, account, faults, changedTiers(report, workflow)),
-      ...checkResumeInvariants(reports, account, environment, faults),
+      ...checkResumeInvariants(reports, account, environment, faults, failedStates(events.at(-1) ?? [], childEvents.at(-1) ?? [])),
     ],
   };
 }
@@ -686,6 +687,23 @@ export function checkInvariants(
   return violations;
 }
 
+/** A state that failed in an execution (its retries spent), and the error it failed with, as the history records it. */
+export interface FailedState {
+  readonly state: string;
+  readonly error?: string;
+}
+
+/**
+ * The states that failed in an execution and the child executions it led to, read from their
+ * histories: a cause that renames an unexpected error says where it happened, not which state
+ * failed (statemachines/fragments/failures.ts), and the history is where the state is.
+ */
+export function failedStates(events: readonly ExecutionEvent[], childEvents: readonly (readonly ExecutionEvent[])[] = []): FailedState[] {
+  return [events, ...childEvents].flatMap((history) =>
+    history.filter((e) => e.type === 'StateFailed' && e.state).map((e) => ({ state: e.state!.name, ...(e.Error === undefined ? {} : { error: e.Error }) })),
+  );
+}
+
 /** The restore's and the database workflows' RDS polls: each phase lasts far longer than a drawn RDS throttling window. */
 const RDS_POLLS = ['Check Restored Database', 'Check Database Created', 'Check Snapshot', 'Check Database', 'Recheck Database'];
 const THROTTLED = /(ThrottlingException|Throttling|RequestLimitExceeded)\b/;
@@ -707,6 +725,7 @@ export function checkResumeInvariants(
   account: SimulatedAccount,
   environment: EnvironmentDefinition,
   faults: readonly string[],
+  failed: readonly FailedState[] = [],
 ): Violation[] {
   const violations: Violation[] = [];
   const fail = (invariant: string, detail: string) => violations.push({ invariant, detail });
@@ -733,8 +752,8 @@ export function checkResumeInvariants(
   }
   if (faults.some((f) => f.startsWith('throttle:rds@')) && report.status === 'FAILED') {
     const cause = report.cause ?? '';
-    const poll = RDS_POLLS.find((state) => cause.includes(`${state} failed unexpectedly`));
-    if (poll && THROTTLED.test(cause)) fail('throttled polls ride it out', `${poll} failed for throttling: ${cause.slice(0, 200)}`);
+    const poll = failed.find((f) => RDS_POLLS.includes(f.state) && THROTTLED.test(f.error ?? ''));
+    if (poll) fail('throttled polls ride it out', `${poll.state} failed for throttling (${poll.error}): ${cause.slice(0, 200)}`);
   }
   return violations;
 }

@@ -3,12 +3,16 @@
  * one of FleetFlow's own error names: never with a raw SDK or runtime name (TypeError,
  * Lambda.Unknown, States.Timeout, ThrottlingException, ...).
  *
- * Each state that can fail is caught twice, in this order: FleetFlow's errors go on as they
- * are; anything else goes through a Pass of its own, "<state> Failed Unexpectedly", which
- * renames it `UnexpectedTaskError` with a cause naming the state, the original error and
- * where it happened (in a batch, the batch's hosts), then goes where the named errors go.
- * The cause is bounded: it holds the original error's name, never its cause (a raw cause can
- * be large, and intrinsic functions cannot cut it); that cause stays in the execution history.
+ * Each state that can fail is caught once, by a States.ALL catcher, into a chain shared by
+ * every state that fails to the same target (`catchNamed`): one "named?" check, then
+ * FleetFlow's errors go on as they are, and anything else is renamed `UnexpectedTaskError`
+ * with a cause naming the original error and where it happened (in a batch, the tier and the
+ * batch's hosts), then goes where the named errors go. Failure naming is written once per
+ * scope, not once per state: a template that named it per state carried the list of names
+ * hundreds of times. The failed state is the one the execution history shows failing just
+ * before the chain. The cause is bounded: it holds the original error's name, never its cause
+ * (a raw cause can be large, and intrinsic functions cannot cut it); that cause stays in the
+ * execution history.
  *
  * A FleetFlow error a handler throws reaches the workflow as Lambda delivers it: the Cause is
  * the runtime's JSON, `{"errorType", "errorMessage", "trace": [stack lines with the bundle's
@@ -16,12 +20,13 @@
  * so that what a Fail state, a composed cause or the Failed event carries is the sentence,
  * never a stack trace. Any other cause passes through as it is.
  */
+import { Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import * as handlerErrors from '../../lambdas/shared/errors';
 
-/** Something failed that FleetFlow did not expect: the cause names the state and the original error. */
+/** Something failed that FleetFlow did not expect: the cause names the original error and where it happened. */
 export const UNEXPECTED_TASK_ERROR = 'UnexpectedTaskError';
 /** The release is on every host but its record could not be written (see the deploy workflow). */
 export const RELEASE_NOT_RECORDED_ERROR = 'ReleaseNotRecordedError';
@@ -60,46 +65,131 @@ export interface NamedCatchProps {
   /** Where the error goes in the state (the Catch's ResultPath), named or renamed. */
   readonly resultPath: string;
   /**
-   * What the cause says after "<state> failed unexpectedly with <error>": a States.Format
-   * template whose `{}` are filled, in order, from `args`, paths present whenever the state
-   * runs and bounded in size (e.g. ' on tier {} ({})' with the tier's name and the batch's
-   * hosts as `describeHosts` names them).
+   * What the cause says after "a state failed unexpectedly with <error>": a States.Format template
+   * whose `{}` are filled, in order, from `args`, paths present whenever the state runs and
+   * bounded in size (e.g. ' on tier {} ({})' with the tier's name and the batch's hosts as
+   * `describeHosts` names them).
    */
   readonly context?: string;
   readonly args?: readonly string[];
-  /** Where the original cause can be read. @default 'the execution history' */
+  /** Where the failed state and the original cause can be read. @default 'the execution history' */
   readonly causeIn?: string;
 }
 
 /**
- * Catches every error of `state` into `next` at `props.resultPath`: FleetFlow's errors as
- * they are, anything else renamed `UnexpectedTaskError` by the Pass returned. Add catchers
- * for particular errors before calling this: the last catcher must be States.ALL.
+ * Whether the error at `errorPath` is a FleetFlow name, as one intrinsic: the names are
+ * written once per failure path, not once per state (an `Or` of 33 StringEquals rules is about
+ * twice the size). Step Functions' States.ArrayContains and States.Array: "Intrinsic functions
+ * for JSONPath", Step Functions Developer Guide.
+ */
+function namedExpression(errorPath: string): string {
+  return `States.ArrayContains(States.Array(${FLEETFLOW_ERRORS.map((name) => `'${name}'`).join(',')}), ${errorPath}.Error)`;
+}
+
+/** Per target state: the failure paths built before it, by what they say (path, context, kind of state). */
+const namingChains = new WeakMap<sfn.State, Map<string, sfn.IChainable>>();
+/** Per target state, error path and kind of state: the one state that drops the "named?" flag before the target. */
+const keepChains = new WeakMap<sfn.State, Map<string, sfn.IChainable>>();
+
+/**
+ * Catches every error of `state` into `next` at `props.resultPath`, through a chain shared by
+ * every state that fails to the same target saying the same: FleetFlow's errors go on as they
+ * are (a Lambda task's with its message read out of the runtime's JSON), anything else is
+ * renamed `UnexpectedTaskError` with a cause that names the error and the scope (`context`)
+ * and says where the failed state and the original cause are. Add catchers for particular
+ * errors before calling this: the catcher added here is States.ALL, which must be the last.
+ *
+ * The chain: a Pass that notes whether the error is named (`namedExpression`), a Choice, then
+ * either the target (after a Pass that puts the error back as it was, Error and Cause only) or
+ * the rename. One chain per target, context and kind of state, never one per state: the
+ * failed state is the one whose TaskFailed/ExecutionFailed event precedes the chain in the
+ * execution history.
  */
 export function catchNamed(
   scope: Construct,
   state: sfn.TaskStateBase | sfn.Parallel | sfn.Map,
   next: sfn.IChainable,
   props: NamedCatchProps,
-): sfn.Pass {
-  const name = state.stateId;
+): sfn.IChainable {
   // A Lambda task's own error carries the runtime's JSON; a Map's or a Parallel's was read already, inside.
-  const named = state instanceof tasks.LambdaInvoke ? lambdaMessage(scope, next, props.resultPath) : next;
-  state.addCatch(named, { errors: [...FLEETFLOW_ERRORS], resultPath: props.resultPath });
-  const rename = new sfn.Pass(scope, `${name} Failed Unexpectedly`, {
+  const chain = namingChain(scope, next, props, state instanceof tasks.LambdaInvoke);
+  state.addCatch(chain, { errors: [sfn.Errors.ALL], resultPath: props.resultPath });
+  return chain;
+}
+
+function namingChain(scope: Construct, next: sfn.IChainable, props: NamedCatchProps, fromLambda: boolean): sfn.IChainable {
+  const target = next.startState;
+  const errorPath = props.resultPath;
+  const causeIn = props.causeIn ?? 'the execution history';
+  const chains = namingChains.get(target) ?? new Map<string, sfn.IChainable>();
+  namingChains.set(target, chains);
+  const key = JSON.stringify([errorPath, props.context ?? '', props.args ?? [], causeIn, fromLambda]);
+  const existing = chains.get(key);
+  if (existing) return existing;
+  // State names are unique in a state machine: the first chain before a target is named for it, others numbered.
+  const of = `${pathLabel(target, errorPath)}${chains.size === 0 ? '' : ` ${chains.size + 1}`}`;
+  const check = new sfn.Pass(scope, stateName(scope, 'Check Failure For', of), {
+    parameters: { 'Error.$': `${errorPath}.Error`, 'Cause.$': `${errorPath}.Cause`, 'named.$': namedExpression(errorPath) },
+    resultPath: errorPath,
+  });
+  const rename = new sfn.Pass(scope, stateName(scope, 'Name Failure For', of), {
     parameters: {
       Error: UNEXPECTED_TASK_ERROR,
       Cause: sfn.JsonPath.format(
-        `${name} failed unexpectedly with {}${props.context ?? ''}; the original cause is in ${props.causeIn ?? 'the execution history'}`,
-        sfn.JsonPath.stringAt(`${props.resultPath}.Error`),
+        `a state failed unexpectedly with {}${props.context ?? ''}; the failed state and the original cause are in ${causeIn}`,
+        sfn.JsonPath.stringAt(`${errorPath}.Error`),
         ...(props.args ?? []).map((path) => sfn.JsonPath.stringAt(path)),
       ),
     },
-    resultPath: props.resultPath,
+    resultPath: errorPath,
   });
   rename.next(next);
-  state.addCatch(rename, { errors: [sfn.Errors.ALL], resultPath: props.resultPath });
-  return rename;
+  const named = keepFailure(scope, next, errorPath, fromLambda);
+  check.next(new sfn.Choice(scope, stateName(scope, 'Failure Named For', of, '?')).when(sfn.Condition.booleanEquals(`${errorPath}.named`, true), named).otherwise(rename));
+  chains.set(key, check);
+  return check;
+}
+
+/** A target state and the error path failures reach it on, as state names say it: "Notify Failed", "Roll Back Batch (rollbackFailure)". */
+function pathLabel(target: sfn.State, errorPath: string): string {
+  return `${target.stateId}${errorPath === '$.failure' ? '' : ` (${errorPath.slice(2)})`}`;
+}
+
+/** Step Functions: "The name of the state ... must be 80 characters or fewer" (Amazon States Language, States). */
+const MAX_STATE_NAME = 80;
+/** Per stack, how many names were shortened: the number keeps a shortened name unique. */
+const shortened = new WeakMap<Stack, { count: number }>();
+
+/** `<prefix> <label><suffix>`, the label cut (and numbered) when the name would pass Step Functions' limit. */
+function stateName(scope: Construct, prefix: string, label: string, suffix = ''): string {
+  const name = `${prefix} ${label}${suffix}`;
+  if (name.length <= MAX_STATE_NAME) return name;
+  const counter = shortened.get(Stack.of(scope)) ?? { count: 0 };
+  shortened.set(Stack.of(scope), counter);
+  counter.count += 1;
+  const mark = ` #${counter.count}${suffix}`;
+  return `${prefix} ${label.slice(0, MAX_STATE_NAME - prefix.length - 1 - mark.length).trimEnd()}${mark}`;
+}
+
+/**
+ * The error at `errorPath` as it was caught (Error and Cause), the "named?" flag dropped, then
+ * on to `next` (a Lambda task's through the chain that reads its message): one per target,
+ * path and kind of state.
+ */
+function keepFailure(scope: Construct, next: sfn.IChainable, errorPath: string, fromLambda: boolean): sfn.IChainable {
+  const target = next.startState;
+  const chains = keepChains.get(target) ?? new Map<string, sfn.IChainable>();
+  keepChains.set(target, chains);
+  const key = `${errorPath}|${fromLambda}`;
+  const existing = chains.get(key);
+  if (existing) return existing;
+  const keep = new sfn.Pass(scope, stateName(scope, fromLambda ? 'Keep Task Failure For' : 'Keep Failure For', pathLabel(target, errorPath)), {
+    parameters: { 'Error.$': `${errorPath}.Error`, 'Cause.$': `${errorPath}.Cause` },
+    resultPath: errorPath,
+  });
+  keep.next(fromLambda ? lambdaMessage(scope, next, errorPath) : next);
+  chains.set(key, keep);
+  return keep;
 }
 
 /**

@@ -10,7 +10,8 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 // Throttling by name: the handlers' own list (lambdas/shared/throttling.ts), so both sides agree.
 import { THROTTLING_ERRORS } from '../../lambdas/shared/throttling';
-import { FLEETFLOW_ERRORS } from './failures';
+// A failed invocation worth asking again, by name: the handlers' shared module beside it.
+import { TRANSIENT_ERRORS } from '../../lambdas/shared/transient';
 
 /**
  * The errors the Lambda service itself raises for a transient failure of an invocation
@@ -32,10 +33,11 @@ export const LAMBDA_TASK_TIMEOUT = Duration.minutes(2);
 export interface LambdaTaskOptions {
   /**
    * The task may run twice with the same effect (reads, tags, cancels, health checks, the
-   * plans, the release record): any error that is not one of FleetFlow's own (a timed-out
-   * or crashed invocation, Lambda.Unknown, an unexpected exception) is retried before it
-   * fails the task, since running it again changes nothing. FleetFlow's errors are answers,
-   * not accidents: they are never retried.
+   * plans, the release record): a transient failure (a timed-out or crashed invocation,
+   * Lambda.Unknown, a one-off exception of the runtime, an AWS 5xx the SDK gave up on; the
+   * names of lambdas/shared/transient.ts) is retried before it fails the task, since running
+   * it again changes nothing. FleetFlow's errors are answers, not accidents: they are never
+   * retried (none of them is in that list).
    * @default false
    */
   readonly idempotent?: boolean;
@@ -76,10 +78,9 @@ export function lambdaTask(
     jitterStrategy: sfn.JitterType.FULL,
   });
   if (options.idempotent) {
-    // Retriers match in order: FleetFlow's errors stop at this one (0 attempts)...
-    task.addRetry({ errors: [...FLEETFLOW_ERRORS], maxAttempts: 0 });
-    // ...and anything else (a hung connection, a cold start past the timeout, a one-off exception) is asked again.
-    task.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 2 });
+    // A hung connection, a cold start past the timeout, a one-off exception: asked again, twice.
+    // By name, not States.ALL: a States.ALL retrier would need FleetFlow's 33 names before it to stop them.
+    task.addRetry({ errors: [...TRANSIENT_ERRORS], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 2 });
   }
   return task;
 }

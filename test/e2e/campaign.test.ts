@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { campaignHostsPerTier, checkComputeInvariants, checkDataInvariants, checkResumeInvariants, checkTruthInvariants, drawFaults, runCampaign } from '../../lib/simulator/campaign';
+import { campaignHostsPerTier, checkComputeInvariants, checkDataInvariants, checkResumeInvariants, checkTruthInvariants, drawFaults, failedStates, runCampaign, type FailedState } from '../../lib/simulator/campaign';
 import { loadEnvironmentFile } from '../../lib/environment/parse';
 import { noFaults } from '../../lib/simulator/faults';
 import { LOCK_TABLE_NAME, seedAccount } from '../../lib/simulator/fleet';
@@ -241,8 +241,8 @@ describe('the invariants of a run stopped and started again, and of RDS throttli
       ).concat([{ name: 'db-1', id: 'canonical-db', tier: 'database', version: '1.0.0', recordedVersion: '1.0.0', inService: true, halfInstalled: false }]),
       ...over,
     }) as unknown as SimulationReport;
-  const resume = (report: SimulationReport, faults: string[] = [], account = seedAccount(canonical, noFaults()), first?: SimulationReport) =>
-    checkResumeInvariants(first ? [first, report] : [report], account, canonical, faults).map((v) => v.invariant);
+  const resume = (report: SimulationReport, faults: string[] = [], account = seedAccount(canonical, noFaults()), first?: SimulationReport, failed: FailedState[] = []) =>
+    checkResumeInvariants(first ? [first, report] : [report], account, canonical, faults, failed).map((v) => v.invariant);
 
   it('pass an allocate that brought every tier into service', () => {
     expect(resume(allocateReport())).toEqual([]);
@@ -268,9 +268,16 @@ describe('the invariants of a run stopped and started again, and of RDS throttli
   });
 
   it('flag an RDS poll that failed the run for throttling, only when RDS was throttled', () => {
-    const failed = allocateReport({ status: 'FAILED', error: 'UnexpectedTaskError', cause: 'Check Restored Database failed unexpectedly with Throttling before any host was repointed' });
+    const failed = allocateReport({ status: 'FAILED', error: 'UnexpectedTaskError', cause: 'a state failed unexpectedly with Throttling before any host was repointed' });
+    // Which state failed is in the history (the cause names the error and the scope).
+    const history = failedStates([
+      { type: 'StateFailed', timestamp: 0, state: { name: 'Check Restored Database', type: 'Task', input: {} }, Error: 'Throttling' },
+      { type: 'StateFailed', timestamp: 1, state: { name: 'Run Restore', type: 'Parallel', input: {} }, Error: 'UnexpectedTaskError' },
+    ]);
 
-    expect(resume({ ...failed, workflow: 'restore-data' }, ['throttle:rds@590+150'])).toEqual(['throttled polls ride it out']);
-    expect(resume({ ...failed, workflow: 'restore-data' }, ['throttle:elbv2@590+150'])).toEqual([]);
+    expect(resume({ ...failed, workflow: 'restore-data' }, ['throttle:rds@590+150'], undefined, undefined, history)).toEqual(['throttled polls ride it out']);
+    expect(resume({ ...failed, workflow: 'restore-data' }, ['throttle:elbv2@590+150'], undefined, undefined, history)).toEqual([]);
+    // Another state failing for throttling is not a poll's failure.
+    expect(resume({ ...failed, workflow: 'restore-data' }, ['throttle:rds@590+150'], undefined, undefined, failedStates([{ type: 'StateFailed', timestamp: 0, state: { name: 'Restore Database', type: 'Task', input: {} }, Error: 'Throttling' }]))).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@
  * are not a Lambda error's JSON pass through as they are.
  */
 import { describe, expect, it } from 'vitest';
+import { failedStates } from '../../lib/simulator/campaign';
 import { simulateExecutions, type SimulationResult } from '../../lib/simulator/simulate';
 import type { ExecutionEvent } from '../../lib/simulator/progress';
 import { canonical, expectSafeEnd } from './helpers';
@@ -89,7 +90,9 @@ describe("a handler's error, as Lambda delivers it, in the execution's cause and
 
     // Assess
     expect(report!.error).toBe('UnexpectedTaskError');
-    expect(report!.cause).toMatch(/^Check Install failed unexpectedly with TypeError on tier middle \(mid-1 \(i-.*the release was rolled back/);
+    expect(report!.cause).toMatch(/^a state failed unexpectedly with TypeError on tier middle \(mid-1 \(i-.*the release was rolled back/);
+    // The state that failed is in the rollout child's history, as the cause says.
+    expect(failedStates(result.events[0]!, result.childEvents[0])).toContainEqual({ state: 'Check Install', error: 'TypeError' });
     expectSentence(report!.cause);
     expect(failedEvent(result)).toMatchObject({ error: 'UnexpectedTaskError', cause: report!.cause });
   });

@@ -4,14 +4,15 @@
  * Class 3: a one-off exception in a task (`--fault error:STATE[@N]`, the Nth invocation of
  * that task's handler throws a TypeError), an exception that retries do not clear, and a
  * throttling window longer than the retry budget each end in success after a retry or in a
- * FleetFlow error naming the state, the original error and the batch's hosts, with every
- * host in traffic. A release whose bake passed is never left unrecorded without saying so.
+ * FleetFlow error naming the original error and the batch's hosts (the state that failed is
+ * in the execution history), with every host in traffic. A release whose bake passed is never left unrecorded without saying so.
  *
  * Class 5: a lock item FleetFlow could not have written is taken over when this execution is
  * the one release of the environment running, and otherwise fails LockCorruptError, changing
  * nothing, naming the item to delete. Before, every later execution failed with States.Runtime.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { failedStates } from '../../lib/simulator/campaign';
 import { LOCK_TABLE_NAME } from '../../lib/simulator/fleet';
 import { simulateDeploy, simulateExecutions, type SimulationReport } from '../../lib/simulator/simulate';
 import { isFleetFlowError } from '../../statemachines/fragments/failures';
@@ -43,13 +44,16 @@ describe('every failure named', () => {
     expectNamedAndSafe(report);
   });
 
-  it('names a TypeError in Check Install that retries do not clear: the state, the error, the tier and the batch, then rolls the release back', async () => {
-    const report = await simulateDeploy({ environment: canonical, input: release, faults: always('Check Install') });
+  it('names a TypeError in Check Install that retries do not clear: the error, the tier and the batch, the state in the history, then rolls the release back', async () => {
+    const { reports, events, childEvents } = await simulateExecutions({ environment: canonical, input: undefined, faults: always('Check Install'), executions: [{ input: release }] });
+    const [report] = reports as [SimulationReport];
 
     // Before: the execution failed with TypeError itself, naming no host.
     expect(report.status).toBe('FAILED');
     expect(report.error).toBe('UnexpectedTaskError');
-    expect(report.cause).toContain('Check Install failed unexpectedly with TypeError on tier middle (mid-1 (i-');
+    expect(report.cause).toContain('a state failed unexpectedly with TypeError on tier middle (mid-1 (i-');
+    expect(report.cause).toContain("the failed state and the original cause are in the history of the tier's rollout execution");
+    expect(failedStates(events[0]!, childEvents[0])).toContainEqual({ state: 'Check Install', error: 'TypeError' });
     expect(report.cause).toContain('the release was rolled back');
     expect(report.rolledBack).toBe(true);
     expect(applicationVersions(report)).toEqual(HOSTS);
@@ -144,11 +148,14 @@ describe('every failure named', () => {
     it.each([
       // SSM throttled for 1,000 s from just after mid-1's install was sent, past the install's 900 s timeout:
       // Check Install gives up at its deadline and exhausts its retries.
-      ['ssm', 'throttle:ssm@200+1000', 'Check Install failed unexpectedly with ThrottlingException on tier middle (mid-1 (i-'],
+      ['ssm', 'throttle:ssm@200+1000', 'Check Install', 'ThrottlingException'],
       // Elastic Load Balancing throttled for 400 s while mid-1 should become healthy, past the 300 s health timeout.
-      ['elbv2', 'throttle:elbv2@250+400', 'Check Health failed unexpectedly with Throttling on tier middle (mid-1 (i-'],
-    ])('on %s mid-batch past the phase deadline ends in UnexpectedTaskError naming the state, the throttling error and the batch, rolled back, every host in traffic', async (_, fault, cause) => {
-      const report = await simulateDeploy({ environment: canonical, input: release, faults: [fault] });
+      ['elbv2', 'throttle:elbv2@250+400', 'Check Health', 'Throttling'],
+    ])('on %s mid-batch past the phase deadline ends in UnexpectedTaskError naming the throttling error and the batch, the state in the history, rolled back, every host in traffic', async (_, fault, state, error) => {
+      const { reports, events, childEvents } = await simulateExecutions({ environment: canonical, input: undefined, faults: [fault], executions: [{ input: release }] });
+      const [report] = reports as [SimulationReport];
+      const cause = `a state failed unexpectedly with ${error} on tier middle (mid-1 (i-`;
+      expect(failedStates(events[0]!, childEvents[0])).toContainEqual({ state, error });
 
       // Before: the raw ThrottlingException / Throttling, naming no host.
       expect(report.status).toBe('FAILED');
@@ -160,12 +167,12 @@ describe('every failure named', () => {
       expectNamedAndSafe(report);
     });
 
-    it('on EC2 while the release is planned ends in UnexpectedTaskError naming Plan Release and RequestLimitExceeded, nothing changed', async () => {
+    it('on EC2 while the release is planned ends in UnexpectedTaskError naming RequestLimitExceeded, nothing changed', async () => {
       const report = await simulateDeploy({ environment: canonical, input: release, faults: ['throttle:ec2@0+600'] });
 
       expect(report.status).toBe('FAILED');
       expect(report.error).toBe('UnexpectedTaskError');
-      expect(report.cause).toBe('Plan Release failed unexpectedly with RequestLimitExceeded; nothing was changed; the original cause is in the execution history');
+      expect(report.cause).toBe('a state failed unexpectedly with RequestLimitExceeded; nothing was changed; the failed state and the original cause are in the execution history');
       expect(report.childExecutions).toBe(0);
       expect(applicationVersions(report)).toEqual(HOSTS);
       expectNamedAndSafe(report);

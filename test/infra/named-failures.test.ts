@@ -8,7 +8,8 @@
  * in the state ($.failure, $.rollbackFailure, ...), whether its Error may be a raw name: a
  * Catch of FleetFlow names only writes a named one, any other Catch a raw one; a Pass that
  * sets Error to a FleetFlow name names it; a Choice rule that lets only FleetFlow names
- * through names it on that branch. Every Fail state must then fail with a FleetFlow name or
+ * through names it on that branch, whether it compares the Error itself or a flag a Pass set
+ * to whether the Error is in a list of FleetFlow names only (failures.ts `catchNamed`). Every Fail state must then fail with a FleetFlow name or
  * from an error object that is named on every path to it, and no error may leave a
  * workflow uncaught (a Task, Map or Parallel without a States.ALL catcher).
  *
@@ -18,6 +19,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as handlerErrors from '../../lambdas/shared/errors';
 import { fromTemplate, type AslDefinition, type AslState, type LocalStateMachine } from '../../lib/simulator/definition';
+import { TRANSIENT_ERRORS } from '../../lambdas/shared/transient';
 import { FLEETFLOW_ERRORS, LAMBDA_CAUSE_PATTERN } from '../../statemachines/fragments/failures';
 import { canonicalEnvironment, sharedCanonical, type CanonicalTemplate } from './support';
 
@@ -63,20 +65,32 @@ interface Retrier {
 interface Flow {
   readonly raw: ReadonlySet<string>;
   readonly named: ReadonlySet<string>;
+  /** Boolean flags a Pass set to whether an error object's Error is a FleetFlow name: flag path -> the object. */
+  readonly flags: ReadonlyMap<string, string>;
 }
 
-const EMPTY: Flow = { raw: new Set(), named: new Set() };
+const EMPTY: Flow = { raw: new Set(), named: new Set(), flags: new Map() };
 const within = (p: string, path: string) => path === '$' || p === path || p.startsWith(`${path}.`);
 
 /**
  * The state after `path` is written: nothing is known any more of what was there, nor of an
  * object whose Error it writes (an error object whose Cause alone is rewritten keeps its name).
  */
-function cleared(flow: Flow, path: string): { raw: Set<string>; named: Set<string> } {
+function cleared(flow: Flow, path: string): { raw: Set<string>; named: Set<string>; flags: Map<string, string> } {
   return {
     raw: new Set([...flow.raw].filter((p) => !within(p, path))),
     named: new Set([...flow.named].filter((p) => !within(p, path) && !within(path, `${p}.Error`))),
+    // A flag holds while neither it nor the Error it was computed from is written again.
+    flags: new Map([...flow.flags].filter(([flag, object]) => !within(flag, path) && !within(object, path) && !within(path, `${object}.Error`))),
   };
+}
+
+/** `States.ArrayContains(States.Array('<name>', ...), <object>.Error)` with FleetFlow names only: the object it checks. */
+function checkedByNames(expression: string): string | undefined {
+  const match = /^States\.ArrayContains\(States\.Array\(((?:'[A-Za-z]+',?\s*)+)\), (\$(?:\.[A-Za-z0-9_]+)*)\.Error\)$/.exec(expression);
+  if (!match) return undefined;
+  const names = [...match[1]!.matchAll(/'([A-Za-z]+)'/g)].map((m) => m[1]!);
+  return names.every((name) => NAMES.has(name)) ? match[2] : undefined;
 }
 
 function withRaw(flow: Flow, path: string): Flow {
@@ -103,7 +117,8 @@ function pathsIn(expression: string): string[] {
 }
 
 /** What a Choice rule lets through when it holds: an error object it only lets through named. */
-function namedBy(rule: Record<string, unknown>): string | undefined {
+function namedBy(rule: Record<string, unknown>, flow: Flow): string | undefined {
+  if (typeof rule.Variable === 'string' && rule.BooleanEquals === true && flow.flags.has(rule.Variable)) return flow.flags.get(rule.Variable);
   const terms = (rule.Or as Array<Record<string, unknown>> | undefined) ?? [rule];
   const variables = new Set(terms.map((t) => t.Variable));
   if (variables.size !== 1) return undefined;
@@ -145,6 +160,11 @@ function afterPass(state: AslState, flow: Flow): Flow {
     const copied = value['Error.$'];
     const source = typeof copied === 'string' && copied.endsWith('.Error') ? copied.slice(0, -'.Error'.length) : undefined;
     out = source !== undefined && flow.named.has(source) ? withNamed(out, resultPath) : withRaw(out, resultPath);
+    // A flag of whether the copied Error is one of FleetFlow's names: true names the copy.
+    for (const [field, expression] of Object.entries(value)) {
+      if (source === undefined || !field.endsWith('.$') || typeof expression !== 'string' || checkedByNames(expression) !== source) continue;
+      out = { ...out, flags: new Map([...out.flags, [at(field.slice(0, -2)), resultPath]]) };
+    }
   }
   return out;
 }
@@ -165,7 +185,7 @@ function analyse(scope: AslDefinition, entry: Flow, where: string): Analysis {
       violations.push(`${where}${name}: no such state`);
       continue;
     }
-    const key = `${[...flow.raw].sort().join('|')}#${[...flow.named].sort().join('|')}`;
+    const key = `${[...flow.raw].sort().join('|')}#${[...flow.named].sort().join('|')}#${[...flow.flags].sort().join('|')}`;
     const keys = seen.get(name) ?? new Set<string>();
     if (keys.has(key)) continue;
     keys.add(key);
@@ -191,7 +211,7 @@ function analyse(scope: AslDefinition, entry: Flow, where: string): Analysis {
         break;
       case 'Choice': {
         for (const rule of (state.Choices as Array<Record<string, unknown> & { Next: string }>) ?? []) {
-          const named = namedBy(rule);
+          const named = namedBy(rule, flow);
           visit(rule.Next, named ? withNamed(flow, named) : flow);
         }
         if (typeof state.Default === 'string') visit(state.Default, flow);
@@ -364,28 +384,67 @@ describe('every failure named', () => {
     expect(analyse(parsed, EMPTY, '').violations).toEqual(['F: fails with $.failure.Error, which may hold a raw error on some path']);
   });
 
-  it('names the state, the original error and, in a batch, the tier and its hosts when it renames an error, then goes where the named errors go', () => {
+  it('the check itself trusts a "named?" flag only when its list holds FleetFlow names only and the Error it checked is the one that goes on', () => {
+    const flagged = (names: string[], between: AslState[] = []): AslDefinition => ({
+      StartAt: 'T',
+      States: {
+        T: { Type: 'Task', Resource: 'arn:aws:lambda:x', End: true, Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Check' }] },
+        Check: {
+          Type: 'Pass',
+          Parameters: { 'Error.$': '$.failure.Error', 'Cause.$': '$.failure.Cause', 'named.$': `States.ArrayContains(States.Array(${names.map((n) => `'${n}'`).join(',')}), $.failure.Error)` },
+          ResultPath: '$.failure',
+          Next: between.length > 0 ? 'Between' : 'Named?',
+        },
+        ...(between.length > 0 ? { Between: { ...between[0]!, Next: 'Named?' } } : {}),
+        'Named?': { Type: 'Choice', Choices: [{ Variable: '$.failure.named', BooleanEquals: true, Next: 'F' }], Default: 'Rename' },
+        Rename: { Type: 'Pass', Parameters: { Error: 'UnexpectedTaskError', Cause: 'renamed' }, ResultPath: '$.failure', Next: 'F' },
+        F: { Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' },
+      },
+    });
+    expect(analyse(flagged(['PatchFailedError', 'DrainFailedError']), EMPTY, '').violations).toEqual([]);
+    // A raw name in the list: the flag names nothing.
+    expect(analyse(flagged(['PatchFailedError', 'TypeError']), EMPTY, '').violations).toEqual(['F: fails with $.failure.Error, which may hold a raw error on some path']);
+    // The Error rewritten after the check: the flag says nothing of the new one.
+    const overwrite = { Type: 'Pass', Parameters: { 'Error.$': '$.other' }, ResultPath: '$.failure' } as AslState;
+    expect(analyse(flagged(['PatchFailedError'], [overwrite]), EMPTY, '').violations).toEqual(['F: fails with $.failure.Error, which may hold a raw error on some path']);
+  });
+
+  it('names the original error and, in a batch, the tier and its hosts when it renames an error, in one chain per failure path, then goes where the named errors go', () => {
     let renames = 0;
+    const chains = new Set<string>();
     for (const m of MACHINES) {
       for (const { name, state: task, scope } of allStates(machine(m).definition)) {
         const catchers = (task.Catch as Catcher[] | undefined) ?? [];
         const all = catchers.find((c) => c.ErrorEquals.includes('States.ALL'));
-        const rename = all && scope.States[all.Next];
-        if (!rename || (rename.Parameters as Record<string, unknown> | undefined)?.Error !== 'UnexpectedTaskError' || !rename.Next) continue;
+        const check = all && scope.States[all.Next];
+        const named = (check?.Parameters as Record<string, string> | undefined)?.['named.$'];
+        if (!check || !named) continue;
         renames += 1;
+        chains.add(`${m}: ${all.Next}`);
+        // The chain tells FleetFlow's errors from others, so no state lists the names itself (a catcher of one particular error may come first).
+        expect(catchers.filter((c) => [...NAMES].every((error) => c.ErrorEquals.includes(error))), `${m}: ${name}`).toEqual([]);
+        expect(named).toBe(`States.ArrayContains(States.Array(${[...FLEETFLOW_ERRORS].map((n) => `'${n}'`).join(',')}), ${all.ResultPath}.Error)`);
+        expect(check.ResultPath).toBe(all.ResultPath);
+        const choice = scope.States[check.Next as string]!;
+        expect(choice.Choices, `${m}: ${name}`).toEqual([{ Variable: `${all.ResultPath}.named`, BooleanEquals: true, Next: expect.any(String) }]);
+        const rename = scope.States[choice.Default as string]!;
+        expect((rename.Parameters as Record<string, unknown>).Error, `${m}: ${name}`).toBe('UnexpectedTaskError');
         const cause = (rename.Parameters as Record<string, string>)['Cause.$'];
-        expect(cause, `${m}: ${name}`).toMatch(new RegExp(`^States\\.Format\\('${name.replace(/[?]/g, '\\?')} failed unexpectedly with \\{\\}`));
+        expect(cause, `${m}: ${name}`).toMatch(/^States\.Format\('a state failed unexpectedly with \{\}/);
         expect(cause, `${m}: ${name}: the original error`).toContain(`${all.ResultPath}.Error`);
+        expect(cause, `${m}: ${name}: where the failed state is`).toMatch(/; the failed state and the original cause are in (the execution history|the history of the tier\\'s rollout execution)'/);
         // Bounded: the original cause (possibly large) is never copied in.
         expect(cause, `${m}: ${name}: copies a raw cause`).not.toContain('.Cause');
         expect(rename.ResultPath).toBe(all.ResultPath);
-        // The renamed error goes where FleetFlow's own go.
-        const named = catchers.find((c) => c !== all && [...NAMES].every((error) => c.ErrorEquals.includes(error)));
-        expect(named, `${m}: ${name}: no catcher of FleetFlow's names before States.ALL`).toBeDefined();
-        // A Lambda task's own errors first have their message read out of the runtime's JSON cause.
-        const reader = scope.States[named!.Next]!;
-        expect(reader.Type === 'Choice' && (reader.Choices as Array<{ StringMatches?: string }>)[0]?.StringMatches === LAMBDA_CAUSE_PATTERN ? reader.Default : named!.Next, `${m}: ${name}`).toBe(rename.Next);
-        expect(named?.ResultPath).toBe(all.ResultPath);
+        // The named error goes on as it was caught (Error and Cause: the flag dropped), a Lambda task's with its message read
+        // out of the runtime's JSON cause first, to where the renamed one goes.
+        const keep = scope.States[(choice.Choices as Array<{ Next: string }>)[0]!.Next]!;
+        expect(keep, `${m}: ${name}`).toMatchObject({ Type: 'Pass', ResultPath: all.ResultPath, Parameters: { 'Error.$': `${all.ResultPath}.Error`, 'Cause.$': `${all.ResultPath}.Cause` } });
+        const reader = scope.States[keep.Next as string]!;
+        const lambdaTask = typeof task.Resource === 'string' && !task.Resource.includes(':states:::');
+        const readsMessage = reader.Type === 'Choice' && (reader.Choices as Array<{ StringMatches?: string }>)[0]?.StringMatches === LAMBDA_CAUSE_PATTERN;
+        expect(readsMessage, `${m}: ${name}: reads a Lambda message`).toBe(lambdaTask);
+        expect(readsMessage ? reader.Default : keep.Next, `${m}: ${name}`).toBe(rename.Next);
         if (m === ROLLOUT && name !== 'Load Batch') {
           expect(cause, `${m}: ${name}: the batch's hosts`).toContain('$.batch.label');
           expect(cause, `${m}: ${name}: the tier`).toContain('$.tier.name');
@@ -397,6 +456,8 @@ describe('every failure named', () => {
         }
       }
     }
+    // Named once per failure path, not per state: far fewer chains than states that fail into them.
+    expect(chains.size).toBeLessThan(renames / 2);
     expect(renames).toBeGreaterThan(60);
     // Every Lambda task of the rollout names its failures so (it runs nothing else).
     const rolloutTasks = allStates(machine(ROLLOUT).definition).filter(({ state: s }) => s.Type === 'Task');
@@ -434,22 +495,20 @@ describe('every failure named', () => {
         expect(scope.States[fail], name).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
         continue;
       }
-      expect((scope.States[all.Next]!.Parameters as Record<string, unknown>).Error, name).toBe('UnexpectedTaskError');
+      expect((scope.States[all.Next]!.Parameters as Record<string, unknown>)['named.$'], name).toBeDefined();
     }
   });
 
-  it("retries unexpected errors on idempotent tasks, Record Release and Plan Rollback among them, and never FleetFlow's own", () => {
+  it("retries transient errors on idempotent tasks, Record Release and Plan Rollback among them, and never FleetFlow's own", () => {
     for (const m of MACHINES) {
       for (const { name, state: task } of allStates(machine(m).definition)) {
         const retriers = (task.Retry as Retrier[] | undefined) ?? [];
-        const all = retriers.findIndex((r) => r.ErrorEquals.includes('States.ALL'));
-        if (all < 0) continue;
-        // Retriers match in order: FleetFlow's errors stop before the States.ALL one, with no attempt.
-        const named = retriers.findIndex((r) => [...NAMES].every((error) => r.ErrorEquals.includes(error)));
-        expect(named, `${m}: ${name}: FleetFlow errors would be retried`).toBeGreaterThanOrEqual(0);
-        expect(named).toBeLessThan(all);
-        expect(retriers[named]!.MaxAttempts, `${m}: ${name}`).toBe(0);
-        expect(retriers[all]!.MaxAttempts ?? 3, `${m}: ${name}`).toBeGreaterThanOrEqual(1);
+        // No retrier of a Lambda task retries everything, nor any FleetFlow name: those are answers, not accidents.
+        if (typeof task.Resource === 'string' && task.Resource.includes(':states:::')) continue;
+        for (const retrier of retriers) {
+          expect(retrier.ErrorEquals, `${m}: ${name}`).not.toContain('States.ALL');
+          expect(retrier.ErrorEquals.filter((error) => NAMES.has(error)), `${m}: ${name}`).toEqual([]);
+        }
       }
     }
     for (const [m, name] of [
@@ -479,9 +538,10 @@ describe('every failure named', () => {
       [RECOVER, 'Report Recovery'],
     ] as const) {
       const retriers = (state(m, name).state.Retry as Retrier[]) ?? [];
-      expect(retriers.some((r) => r.ErrorEquals.includes('States.ALL') && (r.MaxAttempts ?? 3) >= 1), `${name} is not retried on unexpected errors`).toBe(true);
+      const transient = retriers.find((r) => TRANSIENT_ERRORS.every((error) => r.ErrorEquals.includes(error)));
+      expect((transient?.MaxAttempts ?? 0) >= 1, `${name} is not retried on transient errors`).toBe(true);
     }
-    // Tasks that must not run twice are not retried on unexpected errors (they are caught and named).
+    // Tasks that must not run twice are not retried on transient errors (they are caught and named).
     for (const name of [
       'Install Release',
       'Take Batch Out',
@@ -494,7 +554,7 @@ describe('every failure named', () => {
       'Reconfigure Repoint Batch',
       'Return Repoint Batch',
     ]) {
-      expect(((state(ROLLOUT, name).state.Retry as Retrier[]) ?? []).some((r) => r.ErrorEquals.includes('States.ALL')), name).toBe(false);
+      expect(((state(ROLLOUT, name).state.Retry as Retrier[]) ?? []).some((r) => r.ErrorEquals.some((error) => TRANSIENT_ERRORS.includes(error))), name).toBe(false);
     }
   });
 
