@@ -35,6 +35,7 @@ import { APPROVAL_TIMEOUT_ERROR, catchNamed, RELEASE_NOT_RECORDED_ERROR } from '
 import { EnvironmentLock } from './fragments/lock';
 import { notify } from './fragments/notify';
 import { rollTiers } from './fragments/roll-tiers';
+import { storedEnvironment } from './fragments/stored-environment';
 
 export { THROTTLING_ERRORS } from '../lambdas/shared/throttling';
 export { DYNAMODB_THROTTLING_ERRORS } from './fragments/lock';
@@ -239,7 +240,7 @@ export class DeployWorkflow extends Construct {
       this,
       'Plan Release',
       f.planRelease,
-      { environment: props.environment, 'input.$': '$.input', 'execution.$': '$$.Execution.Name' },
+      { environment: storedEnvironment(this, props.environment), 'input.$': '$.input', 'execution.$': '$$.Execution.Name' },
       '$.plan',
       { idempotent: true },
     );

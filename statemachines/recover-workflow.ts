@@ -22,6 +22,7 @@ import type { EnvironmentDefinition } from '../lib/environment/model';
 import { catchChildFailure, catchNamed, UNEXPECTED_TASK_ERROR } from './fragments/failures';
 import { lambdaTask } from './fragments/lambda-task';
 import { notify } from './fragments/notify';
+import { storedEnvironment } from './fragments/stored-environment';
 
 export interface RecoverWorkflowProps {
   readonly environment: EnvironmentDefinition;
@@ -63,7 +64,7 @@ export class RecoverWorkflow extends Construct {
     allocate.next(restore);
     const started = notify(this, 'Notify Started', environment, 'Started', allocate, { workflow: WORKFLOW });
 
-    const plan = lambdaTask(this, 'Plan Recover', props.functions.planRecover, { environment: props.environment, 'input.$': '$.input', 'execution.$': '$$.Execution.Name' }, '$.plan', { idempotent: true });
+    const plan = lambdaTask(this, 'Plan Recover', props.functions.planRecover, { environment: storedEnvironment(this, props.environment), 'input.$': '$.input', 'execution.$': '$$.Execution.Name' }, '$.plan', { idempotent: true });
     const refused = new sfn.Fail(this, 'Recover Refused', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
     catchNamed(this, plan, notify(this, 'Notify Refused', environment, 'Failed', refused, { withFailure: true, workflow: WORKFLOW }), {
       resultPath: '$.failure',

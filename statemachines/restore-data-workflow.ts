@@ -29,6 +29,7 @@ import { EnvironmentLock } from './fragments/lock';
 import { notify } from './fragments/notify';
 import { rollTiers } from './fragments/roll-tiers';
 import { databaseParameterName } from '../lambdas/shared/database-record';
+import { storedEnvironment } from './fragments/stored-environment';
 
 export interface RestoreDataFunctions {
   readonly planRestoreData: lambda.IFunction;
@@ -153,7 +154,7 @@ export class RestoreDataWorkflow extends Construct {
     run.next(lock.release('Unlock', notify(this, 'Notify Succeeded', environment, 'Succeeded', complete, { workflow: WORKFLOW }), notifyFailed));
     const started = notify(this, 'Notify Started', environment, 'Started', run, { workflow: WORKFLOW });
 
-    const plan = lambdaTask(this, 'Plan Restore Data', f.planRestoreData, { environment: props.environment, 'input.$': '$.input', 'execution.$': '$$.Execution.Name' }, '$.plan', { idempotent: true });
+    const plan = lambdaTask(this, 'Plan Restore Data', f.planRestoreData, { environment: storedEnvironment(this, props.environment), 'input.$': '$.input', 'execution.$': '$$.Execution.Name' }, '$.plan', { idempotent: true });
     const refused = new sfn.Fail(this, 'Restore Data Refused', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
     catchNamed(this, plan, notify(this, 'Notify Refused', environment, 'Failed', refused, { withFailure: true, workflow: WORKFLOW }), {
       resultPath: '$.failure',

@@ -53,7 +53,10 @@ export interface AslState {
 /** AWS::Lambda::Function Timeout when the template leaves it out ("The default is 3 seconds"). */
 const LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3;
 
-type CfnTemplate = { Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }> };
+type CfnTemplate = {
+  Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }>;
+  Mappings?: Record<string, Record<string, Record<string, unknown>>>;
+};
 
 export function stateMachineArn(name: string): string {
   return `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT_ID}:stateMachine:${name}`;
@@ -145,6 +148,13 @@ function resolveIntrinsics(value: unknown, template: CfnTemplate): string {
   if ('Fn::Join' in v) {
     const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
     return parts.map((p) => resolveIntrinsics(p, template)).join(separator);
+  }
+  if ('Fn::FindInMap' in v) {
+    // The environment definition is stored once, in the template's Mappings (statemachines/fragments/stored-environment.ts).
+    const [map, key, attribute] = v['Fn::FindInMap'] as [string, string, string];
+    const value = template.Mappings?.[map]?.[key]?.[attribute];
+    if (typeof value !== 'string') throw new Error(`cannot resolve Fn::FindInMap ${map}.${key}.${attribute} locally`);
+    return value;
   }
   if ('Fn::GetAtt' in v) {
     const [logicalId, attribute] = v['Fn::GetAtt'] as [string, string];

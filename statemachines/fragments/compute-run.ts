@@ -21,6 +21,7 @@ import { lambdaTask, pollLoop } from './lambda-task';
 import { EnvironmentLock } from './lock';
 import { notify } from './notify';
 import { provisionTiers, type ProvisionTiersFunctions } from './provision-tiers';
+import { storedEnvironment } from './stored-environment';
 
 export interface ComputeFunctions extends ProvisionTiersFunctions {
   readonly terminateLaunched: lambda.IFunction;
@@ -93,7 +94,7 @@ export class ComputeRun extends Construct {
     const body = stages(this, lock.release('Unlock', notifySucceeded, notifyFailed));
     const started = notify(this, 'Notify Started', environment, 'Started', this.leftoversStep(this.databaseStep(body)), { workflow: label });
 
-    const plan = lambdaTask(this, `Plan ${label}`, props.planner, { environment: props.environment, 'input.$': '$.input', 'execution.$': '$$.Execution.Name' }, '$.plan', { idempotent: true });
+    const plan = lambdaTask(this, `Plan ${label}`, props.planner, { environment: storedEnvironment(this, props.environment), 'input.$': '$.input', 'execution.$': '$$.Execution.Name' }, '$.plan', { idempotent: true });
     const refused = new sfn.Fail(this, `${label} Refused`, { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
     catchNamed(this, plan, notify(this, 'Notify Refused', environment, 'Failed', refused, { withFailure: true, workflow: label }), {
       resultPath: '$.failure',
