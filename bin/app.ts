@@ -11,6 +11,7 @@ import cdkNag from 'cdk-nag';
 import { parseEnvironment, readEnvironmentFile } from '../lib/environment/parse';
 import { FleetFlowStack } from '../lib/fleetflow-stack';
 import { stackEnv } from '../lib/stack-env';
+import { FLEETFLOW_STACK_DESCRIPTION, templateBytes, templateSizeProblem } from '../lib/cli/template-size';
 
 const app = new App();
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -22,21 +23,17 @@ const definition = parseEnvironment(environment, environmentFile);
 new FleetFlowStack(app, `FleetFlow-${definition.name}`, {
   environment,
   env: stackEnv(definition),
-  description: 'FleetFlow: rolling releases and recovery of a multi-tier service',
+  description: FLEETFLOW_STACK_DESCRIPTION,
 });
 Validations.of(app).addPlugins(new cdkNag.AwsSolutionsChecks(app, { verbose: true }));
 
 // CloudFormation accepts a template of at most 1,000,000 bytes (uploaded to S3 by cdk deploy);
-// CDK only warns. A stack that could never be created fails here, saying what grows it.
-const MAX_TEMPLATE_BYTES = 1_000_000;
+// CDK only warns. A stack that could never be created fails here, saying so (`fleetflow validate`
+// measures the same figure before a synth, lib/cli/template-size.ts).
 for (const stack of app.synth().stacks) {
-  const bytes = JSON.stringify(stack.template).length;
-  if (bytes > MAX_TEMPLATE_BYTES) {
-    process.stderr.write(
-      `${stack.stackName}: the template is ${bytes} bytes, over CloudFormation's ${MAX_TEMPLATE_BYTES}; ` +
-        'each host tier adds about 14 KB (its IAM statements, and the definition in every planner task): ' +
-        'fewer tiers per environment would fit\n',
-    );
+  const problem = templateSizeProblem(stack.stackName, templateBytes(stack.template));
+  if (problem) {
+    process.stderr.write(`${problem}\n`);
     process.exitCode = 1;
   }
 }

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseExecutionInput } from '../execution-input';
 import { boundedMessage, InvalidInputError } from '../../lambdas/shared/errors';
 import { InvalidEnvironmentError } from '../environment/errors';
+import { MAX_TEMPLATE_BYTES, measureTemplate, templateSizeProblem } from './template-size';
 import { showValue } from '../environment/input-guards';
 import { loadEnvironmentFile } from '../environment/parse';
 import { InvalidFaultError, noFaults, parseFaults } from '../simulator/faults';
@@ -206,7 +207,13 @@ async function simulateCommand(args: readonly string[]): Promise<number> {
 function validateCommand(args: readonly string[]): number {
   const values = parseOptions(args, { env: { type: 'string', default: DEFAULT_ENV } });
   const environment = loadEnvironmentFile(values.env);
-  process.stdout.write(`${values.env}: environment "${environment.name}" is valid (${environment.tiers.length} tiers)\n`);
+  // The stack synthesized as `cdk synth` would: a definition whose template CloudFormation would refuse is refused here.
+  const { stackName, bytes } = measureTemplate(environment);
+  const tooLarge = templateSizeProblem(stackName, bytes);
+  if (tooLarge) throw new InvalidEnvironmentError(`${values.env}: ${tooLarge}`);
+  process.stdout.write(
+    `${values.env}: environment "${environment.name}" is valid (${environment.tiers.length} tiers; template ${bytes.toLocaleString('en-US')} bytes of CloudFormation's ${MAX_TEMPLATE_BYTES.toLocaleString('en-US')})\n`,
+  );
   return 0;
 }
 

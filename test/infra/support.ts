@@ -14,6 +14,8 @@ import cdkNag from 'cdk-nag';
 import { HANDLER_METADATA_KEY } from '../../lib/constructs/fleetflow-function';
 import { FleetFlowStack } from '../../lib/fleetflow-stack';
 import { cachedFile, sourceHash, STACK_SOURCES, TEMPLATE_CACHE_ENV } from '../../lib/simulator/template-cache';
+import { measureTemplate } from '../../lib/cli/template-size';
+import { parseEnvironment } from '../../lib/environment/parse';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -171,6 +173,19 @@ export function sharedCanonical(): CanonicalTemplate {
   });
   const json = JSON.parse(readFileSync(templatePath, 'utf8')) as CfnTemplate;
   return { template: Template.fromJSON(json as unknown as Record<string, unknown>), json, templatePath, cleanup: () => {} };
+}
+
+/**
+ * The bytes of the template `cdk synth` writes for an environment (lib/cli/template-size.ts
+ * `measureTemplate`, as `fleetflow validate` measures it), kept in the template cache under a
+ * name made from the sources and the environment, so that a test run synthesizes each
+ * environment once.
+ */
+export function measuredTemplateBytes(environment: unknown): number {
+  const key = sourceHash([...STACK_SOURCES, 'cdk.json', 'bin'], JSON.stringify(environment));
+  const cacheDir = process.env[TEMPLATE_CACHE_ENV] ?? join(tmpdir(), 'fleetflow-templates');
+  const path = cachedFile(cacheDir, `bytes-${key}.json`, () => JSON.stringify(measureTemplate(parseEnvironment(environment, 'a test environment')).bytes));
+  return JSON.parse(readFileSync(path, 'utf8')) as number;
 }
 
 // --- template readers ---

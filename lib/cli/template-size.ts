@@ -1,0 +1,87 @@
+/**
+ * The size of the template `cdk synth` writes for an environment, measured by synthesizing it
+ * as bin/app.ts does, so that `fleetflow validate` refuses, naming the figure, a definition
+ * CloudFormation would refuse.
+ *
+ * CloudFormation accepts a template of at most 1,000,000 bytes ("Template body size in an
+ * Amazon S3 object", CloudFormation quotas; cdk deploy uploads it to S3). The stack writes its
+ * template without indentation (`suppressTemplateIndentation`), so the figure is the UTF-8
+ * length of its JSON. What differs between this synth and `cdk synth` changes no byte count:
+ * bundling is skipped (an asset's key is a hash of the same length either way, and its
+ * metadata is counted as a bundled asset's, `asBundled`) and CDK's own CloudFormation
+ * validation is off (it writes nothing); the metadata the CDK CLI asks for (construct paths,
+ * asset metadata, the version-reporting resource) is asked for here too, and cdk-nag is
+ * attached as bin/app.ts attaches it. test/infra/template-size.test.ts checks the figure
+ * against the stack as the infra tests synthesize it.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { App, Validations } from 'aws-cdk-lib';
+import cdkNag from 'cdk-nag';
+import type { EnvironmentDefinition } from '../environment/model';
+import { FleetFlowStack } from '../fleetflow-stack';
+import { stackEnv } from '../stack-env';
+
+/** The stack's description, as bin/app.ts gives it. */
+export const FLEETFLOW_STACK_DESCRIPTION = 'FleetFlow: rolling releases and recovery of a multi-tier service';
+
+/** CloudFormation's limit on a template's body, in bytes. */
+export const MAX_TEMPLATE_BYTES = 1_000_000;
+
+/** The bytes of a template as the stack writes it (one line of JSON). */
+export function templateBytes(template: unknown): number {
+  return Buffer.byteLength(JSON.stringify(template), 'utf8');
+}
+
+/** What `fleetflow validate` and bin/app.ts say of a template over the limit; undefined when it fits. */
+export function templateSizeProblem(stackName: string, bytes: number): string | undefined {
+  if (bytes <= MAX_TEMPLATE_BYTES) return undefined;
+  return (
+    `${stackName}: the template is ${bytes.toLocaleString('en-US')} bytes, over CloudFormation's ${MAX_TEMPLATE_BYTES.toLocaleString('en-US')}: ` +
+    'CloudFormation would refuse the stack. Fewer tiers, or shorter lists in them (alarms, target groups, commands and their parameters), would fit'
+  );
+}
+
+/** The context the CDK CLI gives an app it synthesizes, beside cdk.json's own (feature flags). */
+const CLI_CONTEXT = {
+  'aws:cdk:enable-path-metadata': true,
+  'aws:cdk:enable-asset-metadata': true,
+  'aws:cdk:version-reporting': true,
+};
+
+/** Synthesizes the environment's stack as `cdk synth` would, and measures its template. */
+export function measureTemplate(environment: EnvironmentDefinition): { stackName: string; bytes: number } {
+  const cdkJson = JSON.parse(readFileSync(fileURLToPath(new URL('../../cdk.json', import.meta.url)), 'utf8')) as { context?: Record<string, unknown> };
+  const app = new App({
+    context: { ...cdkJson.context, ...CLI_CONTEXT, 'aws:cdk:bundling-stacks': [] },
+    builtinCloudFormationValidation: false,
+  });
+  const stack = new FleetFlowStack(app, `FleetFlow-${environment.name}`, {
+    environment,
+    env: stackEnv(environment),
+    description: FLEETFLOW_STACK_DESCRIPTION,
+  });
+  // As bin/app.ts: the checks' presence is counted in the version-reporting resource's construct list.
+  Validations.of(app).addPlugins(new cdkNag.AwsSolutionsChecks(app, { verbose: true }));
+  return { stackName: stack.stackName, bytes: templateBytes(asBundled(app.synth().getStackByName(stack.stackName).template as CfnTemplate)) };
+}
+
+type CfnTemplate = { Resources?: Record<string, { Metadata?: Record<string, unknown> }> };
+
+/** The staged directory a bundled asset's metadata names: `asset.` and the asset's SHA-256, in hex. */
+const BUNDLED_ASSET_PATH = `asset.${'0'.repeat(64)}`;
+
+/**
+ * The template as `cdk synth` writes it with its assets bundled: an unbundled asset's
+ * `aws:asset:path` metadata names the source directory (as long as the checkout's path),
+ * a bundled one its staged directory, `asset.<sha256>`.
+ */
+function asBundled(template: CfnTemplate): CfnTemplate {
+  const resources = Object.fromEntries(
+    Object.entries(template.Resources ?? {}).map(([id, resource]) => [
+      id,
+      resource.Metadata?.['aws:asset:path'] === undefined ? resource : { ...resource, Metadata: { ...resource.Metadata, 'aws:asset:path': BUNDLED_ASSET_PATH } },
+    ]),
+  );
+  return { ...template, Resources: resources };
+}
