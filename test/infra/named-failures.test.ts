@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as handlerErrors from '../../lambdas/shared/errors';
 import { fromTemplate, type AslDefinition, type AslState, type LocalStateMachine } from '../../lib/simulator/definition';
 import { TRANSIENT_ERRORS } from '../../lambdas/shared/transient';
+import { LAMBDA_TIMEOUT_ERROR } from '../../lib/simulator/lambda-runtime';
 import { FLEETFLOW_ERRORS, LAMBDA_CAUSE_PATTERN } from '../../statemachines/fragments/failures';
 import { canonicalEnvironment, sharedCanonical, type CanonicalTemplate } from './support';
 
@@ -294,6 +295,13 @@ describe('every failure named', () => {
       expect(name, 'a raw-looking name').toMatch(/^[A-Z][A-Za-z]+Error$/);
       expect(['TypeError', 'RangeError', 'SyntaxError', 'ReferenceError', 'Error']).not.toContain(name);
     }
+  });
+
+  it("retries what the simulator injects as a one-off failure and never one of FleetFlow's names", () => {
+    // The campaigns' error:STATE fault throws a TypeError; a handler past its function timeout fails Sandbox.Timedout (lambda-runtime.ts).
+    expect(TRANSIENT_ERRORS).toEqual(expect.arrayContaining(['TypeError', LAMBDA_TIMEOUT_ERROR, 'States.Timeout', 'Lambda.Unknown']));
+    expect(TRANSIENT_ERRORS.filter((name) => NAMES.has(name))).toEqual([]);
+    expect(new Set(TRANSIENT_ERRORS).size).toBe(TRANSIENT_ERRORS.length);
   });
 
   it('walks every state machine of the stack: deploy, allocate, scale-out, replace, restore-data, recover and the rollout child', () => {
