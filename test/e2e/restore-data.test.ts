@@ -15,6 +15,7 @@ import { databaseParameterName } from '../../lambdas/shared/database-record';
 import { releaseParameterName } from '../../lambdas/shared/release-record';
 import { isHostTier } from '../../lib/environment/model';
 import type { SimulatedAccount } from '../../lib/simulator/account';
+import { failedStates } from '../../lib/simulator/campaign';
 import { automatedBackups, databaseAtEndpoint, endpointOf } from '../../lib/simulator/compute';
 import { noFaults } from '../../lib/simulator/faults';
 import { LOCK_TABLE_NAME, seedAccount } from '../../lib/simulator/fleet';
@@ -47,6 +48,8 @@ interface Run {
   readonly report: SimulationReport;
   readonly account: SimulatedAccount;
   readonly events: ExecutionEvent[];
+  /** The child executions' histories (rollout segments). */
+  readonly childEvents: ExecutionEvent[][];
   readonly before: Before;
 }
 
@@ -74,7 +77,7 @@ async function run(workflow: 'restore-data' | 'recover', input: unknown, faults:
       };
     },
   });
-  return { report: result.reports[0]!, account: result.account, events: result.events[0]!, before };
+  return { report: result.reports[0]!, account: result.account, events: result.events[0]!, childEvents: result.childEvents[0] ?? [], before };
 }
 
 const restoreHosts = (report: SimulationReport) => report.hosts.filter((h) => RESTORE_TIERS.includes(h.tier));
@@ -135,7 +138,7 @@ function expectRefusedBeforeAnything({ report, account, events, before }: Run) {
   expect(account.calls.get('ssm:SendCommand') ?? 0, 'no command sent to any host').toBe(0);
   expect(report.notifications).toEqual(['Failed']);
   expect(report.cause).toContain('nothing was changed');
-  expectNothingRepointed({ report, account, events, before });
+  expectNothingRepointed({ report, account, events, childEvents: [], before });
 }
 
 describe('restore-data --source latest', () => {
@@ -360,7 +363,9 @@ describe('restore-data: a failure once every host has moved (during the bake)', 
     const { report, account } = r;
 
     expect(report.status).toBe('FAILED');
-    expect(report.cause).toContain('Repoint Check Bake');
+    // The cause names the error and the scope; the state that failed is in the history.
+    expect(report.cause).toContain('a state failed unexpectedly with TypeError repointing the hosts');
+    expect(failedStates(r.events, r.childEvents)).toContainEqual({ state: 'Repoint Check Bake', error: 'TypeError' });
     expect(report.cause).toContain(`pointed back to ${report.oldDatabase!.identifier}`);
     // Every host had moved: one reconfigure per host to the new instance, then one back.
     const reconfigured = [...account.commands.values()].filter((c) => c.document === DATA.restore!.reconfigure.document).flatMap((c) => [...c.invocations.keys()]);
