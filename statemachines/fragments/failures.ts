@@ -88,8 +88,6 @@ function namedExpression(errorPath: string): string {
 
 /** Per target state: the failure paths built before it, by what they say (path, context, kind of state). */
 const namingChains = new WeakMap<sfn.State, Map<string, sfn.IChainable>>();
-/** Per target state, error path and kind of state: the one state that drops the "named?" flag before the target. */
-const keepChains = new WeakMap<sfn.State, Map<string, sfn.IChainable>>();
 
 /**
  * Catches every error of `state` into `next` at `props.resultPath`, through a chain shared by
@@ -99,9 +97,9 @@ const keepChains = new WeakMap<sfn.State, Map<string, sfn.IChainable>>();
  * and says where the failed state and the original cause are. Add catchers for particular
  * errors before calling this: the catcher added here is States.ALL, which must be the last.
  *
- * The chain: a Pass that notes whether the error is named (`namedExpression`), a Choice, then
- * either the target (after a Pass that puts the error back as it was, Error and Cause only) or
- * the rename. One chain per target, context and kind of state, never one per state: the
+ * The chain: a Pass that notes whether the error is named (`namedExpression`, as `named`
+ * beside its Error and Cause, which no state reads but the Choice), a Choice, then either the
+ * target or the rename (which writes Error and Cause only). One chain per target, context and kind of state, never one per state: the
  * failed state is the one whose TaskFailed/ExecutionFailed event precedes the chain in the
  * execution history.
  */
@@ -144,7 +142,7 @@ function namingChain(scope: Construct, next: sfn.IChainable, props: NamedCatchPr
     resultPath: errorPath,
   });
   rename.next(next);
-  const named = keepFailure(scope, next, errorPath, fromLambda);
+  const named = fromLambda ? lambdaMessage(scope, next, errorPath) : next;
   check.next(new sfn.Choice(scope, stateName(scope, 'Failure Named For', of, '?')).when(sfn.Condition.booleanEquals(`${errorPath}.named`, true), named).otherwise(rename));
   chains.set(key, check);
   return check;
@@ -169,27 +167,6 @@ function stateName(scope: Construct, prefix: string, label: string, suffix = '')
   counter.count += 1;
   const mark = ` #${counter.count}${suffix}`;
   return `${prefix} ${label.slice(0, MAX_STATE_NAME - prefix.length - 1 - mark.length).trimEnd()}${mark}`;
-}
-
-/**
- * The error at `errorPath` as it was caught (Error and Cause), the "named?" flag dropped, then
- * on to `next` (a Lambda task's through the chain that reads its message): one per target,
- * path and kind of state.
- */
-function keepFailure(scope: Construct, next: sfn.IChainable, errorPath: string, fromLambda: boolean): sfn.IChainable {
-  const target = next.startState;
-  const chains = keepChains.get(target) ?? new Map<string, sfn.IChainable>();
-  keepChains.set(target, chains);
-  const key = `${errorPath}|${fromLambda}`;
-  const existing = chains.get(key);
-  if (existing) return existing;
-  const keep = new sfn.Pass(scope, stateName(scope, fromLambda ? 'Keep Task Failure For' : 'Keep Failure For', pathLabel(target, errorPath)), {
-    parameters: { 'Error.$': `${errorPath}.Error`, 'Cause.$': `${errorPath}.Cause` },
-    resultPath: errorPath,
-  });
-  keep.next(fromLambda ? lambdaMessage(scope, next, errorPath) : next);
-  chains.set(key, keep);
-  return keep;
 }
 
 /**
@@ -230,11 +207,6 @@ export function lambdaMessage(scope: Construct, next: sfn.IChainable, errorPath:
   return chain;
 }
 
-/** A Choice rule that holds when the error at `errorPath` is a FleetFlow name. */
-export function isNamed(errorPath: string): sfn.Condition {
-  return sfn.Condition.or(...FLEETFLOW_ERRORS.map((name) => sfn.Condition.stringEquals(errorPath, name)));
-}
-
 /** The states that read a child execution's failure, by name. */
 export interface ChildFailureNames {
   readonly childFailed: string;
@@ -262,10 +234,12 @@ export function catchChildFailure(
     parameters: {
       'Error.$': '$.childFailure.detail.Error',
       'Cause.$': props.causePrefix ? `States.Format('${props.causePrefix}{}', $.childFailure.detail.Cause)` : '$.childFailure.detail.Cause',
+      // Whether the child's error is one of FleetFlow's, as catchNamed's chains tell it.
+      'named.$': namedExpression('$.childFailure.detail'),
     },
     resultPath: '$.failure',
   });
-  take.next(new sfn.Choice(scope, names.named).when(isNamed('$.failure.Error'), props.onFailure).otherwise(props.unnamed));
+  take.next(new sfn.Choice(scope, names.named).when(sfn.Condition.booleanEquals('$.failure.named', true), props.onFailure).otherwise(props.unnamed));
   const parse = new sfn.Pass(scope, names.parse, { parameters: { 'detail.$': 'States.StringToJson($.failure.Cause)' }, resultPath: '$.childFailure' });
   parse.next(
     new sfn.Choice(scope, names.reported)

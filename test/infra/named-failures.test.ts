@@ -444,15 +444,14 @@ describe('every failure named', () => {
         // Bounded: the original cause (possibly large) is never copied in.
         expect(cause, `${m}: ${name}: copies a raw cause`).not.toContain('.Cause');
         expect(rename.ResultPath).toBe(all.ResultPath);
-        // The named error goes on as it was caught (Error and Cause: the flag dropped), a Lambda task's with its message read
-        // out of the runtime's JSON cause first, to where the renamed one goes.
-        const keep = scope.States[(choice.Choices as Array<{ Next: string }>)[0]!.Next]!;
-        expect(keep, `${m}: ${name}`).toMatchObject({ Type: 'Pass', ResultPath: all.ResultPath, Parameters: { 'Error.$': `${all.ResultPath}.Error`, 'Cause.$': `${all.ResultPath}.Cause` } });
-        const reader = scope.States[keep.Next as string]!;
+        // The named error goes on as it was caught, a Lambda task's with its message read out of the runtime's JSON cause
+        // first, to where the renamed one goes.
+        const namedNext = (choice.Choices as Array<{ Next: string }>)[0]!.Next;
+        const reader = scope.States[namedNext]!;
         const lambdaTask = typeof task.Resource === 'string' && !task.Resource.includes(':states:::');
         const readsMessage = reader.Type === 'Choice' && (reader.Choices as Array<{ StringMatches?: string }>)[0]?.StringMatches === LAMBDA_CAUSE_PATTERN;
         expect(readsMessage, `${m}: ${name}: reads a Lambda message`).toBe(lambdaTask);
-        expect(readsMessage ? reader.Default : keep.Next, `${m}: ${name}`).toBe(rename.Next);
+        expect(readsMessage ? reader.Default : namedNext, `${m}: ${name}`).toBe(rename.Next);
         if (m === ROLLOUT && name !== 'Load Batch') {
           expect(cause, `${m}: ${name}: the batch's hosts`).toContain('$.batch.label');
           expect(cause, `${m}: ${name}: the tier`).toContain('$.tier.name');

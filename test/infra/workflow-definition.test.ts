@@ -336,13 +336,11 @@ describe('FleetFlow workflow definitions', () => {
         const rules = (state.Choices as Array<{ StringMatches?: string }> | undefined) ?? [];
         if (rules.length === 1 && rules[0]!.StringMatches === LAMBDA_CAUSE_PATTERN) messageReaders.set(name, state.Default as string);
       });
-      // A check: Pass (named.$) -> Choice (named? -> a Pass that keeps Error and Cause -> on).
+      // A check: Pass (named.$) -> Choice (named? -> on).
       forEachState(m.definition, (name, state) => {
         if (state.Type !== 'Pass' || typeof (state.Parameters as Record<string, unknown> | undefined)?.['named.$'] !== 'string') return;
-        const scope = scopeOf(m.definition, name);
-        const choice = scope.States[state.Next as string]!;
-        const keep = scope.States[(choice.Choices as Array<{ Next: string }>)[0]!.Next]!;
-        namingChecks.set(name, keep.Next as string);
+        const choice = scopeOf(m.definition, name).States[state.Next as string]!;
+        namingChecks.set(name, (choice.Choices as Array<{ Next: string }>)[0]!.Next);
       });
     }
     definition = workflows.entry.definition;
@@ -1234,7 +1232,12 @@ describe('FleetFlow workflow definitions', () => {
     expect((segment.States[parse[0]!]!.Parameters as Record<string, unknown>)['detail.$']).toBe('States.StringToJson($.failure.Cause)');
     const take = [...afterCatch].filter((name) => segment.States[name]!.ResultPath === '$.failure' && 'Error.$' in ((segment.States[name]!.Parameters as Record<string, unknown> | undefined) ?? {}));
     expect(take).toHaveLength(1);
-    expect(segment.States[take[0]!]!.Parameters).toEqual({ 'Error.$': '$.childFailure.detail.Error', 'Cause.$': '$.childFailure.detail.Cause' });
+    // Beside the child's Error and Cause, whether the Error is one of FleetFlow's (named-failures.test.ts checks the list).
+    expect(segment.States[take[0]!]!.Parameters).toEqual({
+      'Error.$': '$.childFailure.detail.Error',
+      'Cause.$': '$.childFailure.detail.Cause',
+      'named.$': expect.stringMatching(/^States\.ArrayContains\(States\.Array\(.*\), \$\.childFailure\.detail\.Error\)$/),
+    });
     // The child's own error is kept when it is one of FleetFlow's; anything else (its quotas, say) is named here.
     const named = segment.States[segment.States[take[0]!]!.Next as string]!;
     expect(named.Type).toBe('Choice');
