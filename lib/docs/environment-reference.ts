@@ -25,7 +25,7 @@ export interface JsonSchema {
   $schema?: string;
   title?: string;
   description?: string;
-  type?: string;
+  type?: string | string[];
   properties?: Record<string, JsonSchema>;
   required?: string[];
   additionalProperties?: boolean | JsonSchema;
@@ -107,8 +107,10 @@ interface Row {
 interface Section {
   title: string;
   schema: JsonSchema;
-  /** Descriptions the schema carries where it is an array's items or a union's member (its own). */
+  /** The description the schema carries where it is an array's items or a union's member (its own). */
   intro?: string;
+  /** The descriptions it carries where it is a field (the field's own, when it has one). */
+  fieldDescriptions: Set<string | undefined>;
   usedBy: string[];
 }
 
@@ -141,11 +143,12 @@ class ReferenceWriter {
     const title = schema.title!;
     let section = this.sections.get(title);
     if (!section) {
-      section = { title, schema, usedBy: [] };
+      section = { title, schema, fieldDescriptions: new Set(), usedBy: [] };
       this.sections.set(title, section);
       this.order.push(title);
     }
     if (ownDescription && schema.description && section.intro === undefined) section.intro = schema.description;
+    if (!ownDescription) section.fieldDescriptions.add(schema.description);
     if (!section.usedBy.includes(where)) section.usedBy.push(where);
     return `[${title}](#${anchor(title)})`;
   }
@@ -154,14 +157,25 @@ class ReferenceWriter {
   private typeOf(schema: JsonSchema, where: string, ownDescription = false): string {
     if (schema.title && schema.type === 'object') return this.link(schema, where, ownDescription);
     if (schema.oneOf) return `one of ${schema.oneOf.map((member) => this.typeOf(member, where, true)).join(', ')}`;
-    if (schema.anyOf) return schema.anyOf.map((member) => `${this.typeOf(member, where, true)}${describeConstraints(member) ? ` (${describeConstraints(member)})` : ''}`).join(', or ');
+    if (schema.anyOf) {
+      return schema.anyOf
+        .map((member) => {
+          // An untitled object in a union (a launch template by name or by ID): its fields inline, their constraints beside the union.
+          if (member.type === 'object' && !member.title && member.properties) {
+            return code(`{${Object.entries(member.properties).map(([name, field]) => `"${name}": ${typeName(field.type)}`).join(', ')}}`);
+          }
+          const constraints = describeConstraints(member);
+          return `${this.typeOf(member, where, true)}${constraints ? ` (${constraints})` : ''}`;
+        })
+        .join(', or ');
+    }
     if (schema.type === 'array') return `array of ${this.typeOf(schema.items ?? {}, `${where}[]`, true)}`;
     if (schema.type === 'object' && typeof schema.additionalProperties === 'object') {
       return `map of ${this.typeOf(schema.additionalProperties, `${where}.*`, true)}`;
     }
     if (schema.const !== undefined) return code(schema.const);
     if (schema.enum) return schema.enum.map(code).join(' | ');
-    return schema.type ?? 'any';
+    return typeName(schema.type);
   }
 
   /** The rows of an object's fields; untitled nested objects (and arrays of them) are flattened under their parent. */
@@ -199,11 +213,20 @@ class ReferenceWriter {
       const section = this.sections.get(this.order[i]!)!;
       const rows = this.rows(section.schema, '');
       out.push(`## ${section.title}`, '');
-      if (section.intro) out.push(section.intro, '');
+      // Its own description; else the one every field that uses it shares.
+      const shared = section.fieldDescriptions.size === 1 ? [...section.fieldDescriptions][0] : undefined;
+      const intro = section.intro ?? shared;
+      if (intro) out.push(intro, '');
       out.push(`Used by: ${section.usedBy.map(code).join(', ')}.`, '', this.table(rows), '');
     }
     return out.join('\n');
   }
+}
+
+/** `["number", "string"]` reads "number or string". */
+function typeName(type: string | string[] | undefined): string {
+  if (type === undefined) return 'any';
+  return Array.isArray(type) ? type.join(' or ') : type;
 }
 
 /** Bounds, lengths, patterns: what the schema checks besides the type. */
@@ -216,6 +239,14 @@ function describeConstraints(schema: JsonSchema): string {
   if (schema.minItems !== undefined || schema.maxItems !== undefined) parts.push(`${schema.minItems ?? 0} to ${schema.maxItems ?? '∞'} entries`);
   if (schema.pattern) parts.push(`matches ${code(schema.pattern)}`);
   if (schema.propertyNames?.pattern) parts.push(`keys match ${code(schema.propertyNames.pattern)}`);
+  // The members of a union of untitled objects, field by field.
+  for (const member of schema.anyOf ?? []) {
+    if (member.type !== 'object' || member.title) continue;
+    for (const [name, field] of Object.entries(member.properties ?? {})) {
+      const constraints = describeConstraints(field);
+      if (constraints) parts.push(`${name}: ${constraints}`);
+    }
+  }
   // The constraints of an array's entries or a map's values, when they are plain values (objects have their own rows).
   const inner = schema.type === 'array' ? schema.items : typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined;
   if (inner && inner.type !== 'object' && inner.type !== 'array') {

@@ -273,7 +273,11 @@ const launch = z
     instanceRole: z.string().regex(IAM_ROLE_NAME, 'must be an IAM role name').describe('The role of the template\'s instance profile: the only role FleetFlow may pass to EC2.'),
   })
   .strict()
-  .meta({ title: 'Launch', description: 'How the tier\'s new hosts are launched: from an EC2 launch template pinned to a version, spread evenly over the subnets.' });
+  .meta({
+    title: 'Launch',
+    description:
+      'How the tier\'s new hosts are launched: from an EC2 launch template pinned to a version, spread evenly over the subnets. Required to allocate, scale out, replace or surge the tier\'s hosts.',
+  });
 
 /**
  * How much longer than a target group's deregistration delay a drain may take: ELB shows the
@@ -347,7 +351,7 @@ const hostTier = z
       .max(LIMITS.launchPerTier)
       .optional()
       .describe('Hosts the tier is meant to have: what allocate brings it to when the input does not say.'),
-    launch: launch.optional().describe('Required to allocate, scale out, replace or surge the tier\'s hosts.'),
+    launch: launch.optional(),
     prerequisites: z
       .array(ssmCommand)
       .max(LIMITS.prerequisites)
