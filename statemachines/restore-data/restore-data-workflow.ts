@@ -21,14 +21,14 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { EnvironmentDefinition } from '../lib/environment/model';
-import { bakeLoop } from './fragments/bake';
-import { catchNamed } from './fragments/failures';
-import { lambdaTask, pollLoop } from './fragments/lambda-task';
-import { EnvironmentLock } from './fragments/lock';
-import { notify } from './fragments/notify';
-import { rollTiers } from './fragments/roll-tiers';
-import { databaseParameterName } from '../lambdas/shared/database-record';
+import type { EnvironmentDefinition } from '../../lib/environment/model';
+import { bakeLoop } from '../constructs/bake';
+import { catchNamed } from '../constructs/failures';
+import { lambdaTask, pollLoop } from '../constructs/lambda-task';
+import { EnvironmentLock } from '../constructs/lock';
+import { notify } from '../constructs/notify';
+import { rollTiers } from '../constructs/roll-tiers';
+import { databaseParameterName } from '../../lambdas/shared/database-record';
 
 export interface RestoreDataFunctions {
   readonly planRestoreData: lambda.IFunction;

@@ -15,8 +15,8 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { ComputeRun, type ComputeRunProps } from './fragments/compute-run';
-import { rollTiers } from './fragments/roll-tiers';
+import { ComputeRun, type ComputeRunProps } from '../constructs/compute-run';
+import { rollTiers } from '../constructs/roll-tiers';
 
 export class ReplaceWorkflow extends Construct {
   readonly definition;

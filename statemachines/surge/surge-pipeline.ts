@@ -15,11 +15,11 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { SURGE_REASON } from '../../lambdas/shared/compute-tags';
-import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload } from './batch-pipeline';
-import { catchNamed } from './failures';
-import { lambdaTask, pollLoop } from './lambda-task';
-import { ProvisionPipeline, type ProvisionFunctions } from './provision-pipeline';
-import { RetirePipeline, type RetireFunctions } from './retire-pipeline';
+import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload } from '../rollout/batch-pipeline';
+import { catchNamed } from '../constructs/failures';
+import { lambdaTask, pollLoop } from '../constructs/lambda-task';
+import { ProvisionPipeline, type ProvisionFunctions } from '../constructs/provision-pipeline';
+import { RetirePipeline, type RetireFunctions } from '../replace/retire-pipeline';
 
 export interface SurgeFunctions extends ProvisionFunctions, RetireFunctions {
   readonly checkAlarms: lambda.IFunction;

@@ -13,16 +13,16 @@
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { BATCH_HISTORY, BatchPipeline, type BatchFunctions } from './fragments/batch-pipeline';
-import { catchNamed } from './fragments/failures';
-import { lambdaTask } from './fragments/lambda-task';
-import { ProvisionPipeline } from './fragments/provision-pipeline';
-import { RestorePipeline, type RestoreFunctions } from './fragments/restore-pipeline';
-import { RepointPipeline, type RepointFunctions } from './fragments/repoint-pipeline';
-import { RetirePipeline } from './fragments/retire-pipeline';
-import { SurgePipeline, type SurgeFunctions } from './fragments/surge-pipeline';
+import { BATCH_HISTORY, BatchPipeline, type BatchFunctions } from './batch-pipeline';
+import { catchNamed } from '../constructs/failures';
+import { lambdaTask } from '../constructs/lambda-task';
+import { ProvisionPipeline } from '../constructs/provision-pipeline';
+import { SurgeRollbackPipeline, type SurgeRollbackFunctions } from '../surge/surge-rollback-pipeline';
+import { RepointPipeline, type RepointFunctions } from '../restore-data/repoint-pipeline';
+import { RetirePipeline } from '../replace/retire-pipeline';
+import { SurgePipeline, type SurgeFunctions } from '../surge/surge-pipeline';
 
-export interface RolloutWorkflowFunctions extends BatchFunctions, SurgeFunctions, RestoreFunctions, RepointFunctions {
+export interface RolloutWorkflowFunctions extends BatchFunctions, SurgeFunctions, SurgeRollbackFunctions, RepointFunctions {
   readonly loadBatch: lambda.IFunction;
 }
 
@@ -76,7 +76,7 @@ export class RolloutWorkflow extends Construct {
       parameters: { ...CARRIED, 'last.$': '$.last', 'index.$': 'States.MathAdd($.index, 1)', expected: {} },
     });
     nextRestoredBatch.next(moreBatches);
-    const restore = new RestorePipeline(this, 'Restore', { functions: f, next: nextRestoredBatch });
+    const restore = new SurgeRollbackPipeline(this, 'Restore', { functions: f, next: nextRestoredBatch });
     // A repointed batch's reconfigure is what the next one expects of its "install".
     const nextRepointedBatch = new sfn.Pass(this, 'Next Repointed Batch', {
       parameters: {

@@ -9,7 +9,7 @@
  */
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { ComputeRun, type ComputeRunProps } from './fragments/compute-run';
+import { ComputeRun, type ComputeRunProps } from '../constructs/compute-run';
 
 export class AllocateWorkflow extends Construct {
   readonly definition;

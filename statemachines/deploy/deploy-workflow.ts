@@ -1,13 +1,13 @@
 /**
- * The release workflow (`fleetflow-<env>-deploy`), composed from the shared fragments:
+ * The release workflow (`fleetflow-<env>-deploy`), composed from the shared constructs (statemachines/constructs/):
  *
  *   Start (the execution input is kept at $.input)
  *   Plan Release (read-only: a plan that cannot fit Step Functions' quotas is refused here, before the lock)
- *   Acquire Lock (fragments/lock.ts)
+ *   Acquire Lock (constructs/lock.ts)
  *   Run Release (one branch, so that every exit below passes through Unlock)
  *     Up To Date? -> Notify Started -> Preflight
  *     [database] Check Database -> Create Snapshot -> [Wait/Check]* -> Run Migration -> [Wait/Check]* -> Recheck Database
- *     Roll Tiers (fragments/roll-tiers.ts): per tier, per segment, a child execution of the rollout workflow
+ *     Roll Tiers (constructs/roll-tiers.ts): per tier, per segment, a child execution of the rollout workflow
  *     Start Bake -> [Wait For Bake -> Check Bake]* -> [approval] Request Approval (task token) -> Confirm Alarms
  *     Record Release
  *     on a failed rollout or validation, by policy:
@@ -16,7 +16,7 @@
  *   Unlock -> Notify Succeeded        (on failure: Unlock After Failure -> Notify Failed -> fail)
  *
  * Every wait is a Wait state in a loop whose pause the check task computes. Every failure is
- * named (fragments/failures.ts): each state that can fail passes FleetFlow's errors on and
+ * named (constructs/failures.ts): each state that can fail passes FleetFlow's errors on and
  * renames anything else UnexpectedTaskError, naming the state; the release record, written
  * once the release passed, is retried and otherwise fails ReleaseNotRecordedError, saying so.
  */
@@ -27,18 +27,18 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { EnvironmentDefinition } from '../lib/environment/model';
-import { releaseParameterName } from '../lambdas/shared/release-record';
-import { bakeLoop, validationPayload } from './fragments/bake';
-import { lambdaTask, pollLoop } from './fragments/lambda-task';
-import { APPROVAL_TIMEOUT_ERROR, catchNamed, RELEASE_NOT_RECORDED_ERROR } from './fragments/failures';
-import { EnvironmentLock } from './fragments/lock';
-import { notify } from './fragments/notify';
-import { rollTiers } from './fragments/roll-tiers';
+import type { EnvironmentDefinition } from '../../lib/environment/model';
+import { releaseParameterName } from '../../lambdas/shared/release-record';
+import { bakeLoop, validationPayload } from '../constructs/bake';
+import { lambdaTask, pollLoop } from '../constructs/lambda-task';
+import { APPROVAL_TIMEOUT_ERROR, catchNamed, RELEASE_NOT_RECORDED_ERROR } from '../constructs/failures';
+import { EnvironmentLock } from '../constructs/lock';
+import { notify } from '../constructs/notify';
+import { rollTiers } from '../constructs/roll-tiers';
 
-export { THROTTLING_ERRORS } from '../lambdas/shared/throttling';
-export { DYNAMODB_THROTTLING_ERRORS } from './fragments/lock';
-export { NOTIFICATION_SOURCE } from './fragments/notify';
+export { THROTTLING_ERRORS } from '../../lambdas/shared/throttling';
+export { DYNAMODB_THROTTLING_ERRORS } from '../constructs/lock';
+export { NOTIFICATION_SOURCE } from '../constructs/notify';
 
 export interface DeployWorkflowFunctions {
   readonly planRelease: lambda.IFunction;

@@ -9,19 +9,19 @@
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload, type BatchFunctions } from './batch-pipeline';
-import { catchNamed } from './failures';
-import { lambdaTask, pollLoop } from './lambda-task';
+import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload, type BatchFunctions } from '../rollout/batch-pipeline';
+import { catchNamed } from '../constructs/failures';
+import { lambdaTask, pollLoop } from '../constructs/lambda-task';
 
-export interface RestoreFunctions extends Pick<BatchFunctions, 'returnToTraffic' | 'checkHealthy'> {
+export interface SurgeRollbackFunctions extends Pick<BatchFunctions, 'returnToTraffic' | 'checkHealthy'> {
   readonly startHosts: lambda.IFunction;
   readonly checkStarted: lambda.IFunction;
 }
 
-export class RestorePipeline extends Construct {
+export class SurgeRollbackPipeline extends Construct {
   readonly start: sfn.IChainable;
 
-  constructor(scope: Construct, id: string, props: { functions: RestoreFunctions; next: sfn.IChainable }) {
+  constructor(scope: Construct, id: string, props: { functions: SurgeRollbackFunctions; next: sfn.IChainable }) {
     super(scope, id);
     const f = props.functions;
     const failed = new sfn.Fail(this, 'Restore Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });

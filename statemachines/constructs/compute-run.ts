@@ -8,7 +8,7 @@
  *   on failure in a stage that launches: Clean Up Launched (deregister, terminate everything
  *   this execution launched, wait until terminated) -> Unlock After Failure -> Notify Failed -> fail
  *
- * One lock per environment (fragments/lock.ts): a replacement and a release never run at once.
+ * One lock per environment (constructs/lock.ts): a replacement and a release never run at once.
  */
 import type { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';

@@ -14,9 +14,9 @@
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload, type BatchFunctions } from './batch-pipeline';
-import { catchNamed } from './failures';
-import { lambdaTask, pollLoop } from './lambda-task';
+import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload, type BatchFunctions } from '../rollout/batch-pipeline';
+import { catchNamed } from '../constructs/failures';
+import { lambdaTask, pollLoop } from '../constructs/lambda-task';
 
 export interface RepointFunctions extends Pick<BatchFunctions, 'checkCapacity' | 'takeOutOfTraffic' | 'checkDrained' | 'returnToTraffic' | 'checkHealthy' | 'checkAlarms'> {
   readonly reconfigureHosts: lambda.IFunction;

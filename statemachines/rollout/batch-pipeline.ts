@@ -6,7 +6,7 @@
  *   -> [Check Alarms] -> next
  *   on any failure: the batch is rolled back (out, previous release, back in, healthy) and fails
  *
- * Every failure is named (fragments/failures.ts): an error that is not one of FleetFlow's is
+ * Every failure is named (constructs/failures.ts): an error that is not one of FleetFlow's is
  * renamed UnexpectedTaskError, naming the state, the tier and the batch's hosts, before the
  * rollback starts (or, in the rollback, before the batch goes back into traffic).
  *
@@ -17,8 +17,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { catchNamed, lambdaMessage } from './failures';
-import { lambdaTask, pollLoop } from './lambda-task';
+import { catchNamed, lambdaMessage } from '../constructs/failures';
+import { lambdaTask, pollLoop } from '../constructs/lambda-task';
 
 export interface BatchFunctions {
   readonly checkCapacity: lambda.IFunction;
