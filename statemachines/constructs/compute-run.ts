@@ -17,7 +17,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { EnvironmentDefinition } from '../../lib/environment/model';
 import { catchNamed } from './failures';
-import { lambdaTask, pollLoop } from './lambda-task';
+import { lambdaTask } from './lambda-task';
+import { LongOperation } from './long-operation';
 import { EnvironmentLock } from './lock';
 import { notify } from './notify';
 import { provisionTiers, type ProvisionTiersFunctions } from './provision-tiers';
@@ -72,9 +73,15 @@ export class ComputeRun extends Construct {
 
     // Whatever failed, nothing this execution launched is left running unasked.
     const cleanUpPayload = (phasePath?: string) => ({ 'execution.$': '$$.Execution.Name', 'plan.$': '$.plan', ...(phasePath ? { 'phase.$': phasePath } : {}) });
-    const cleanUp = lambdaTask(this, 'Clean Up Launched', props.functions.terminateLaunched, cleanUpPayload(), '$.cleanUp', { idempotent: true, restoring: true });
-    const cleanUpLoop = pollLoop(this, { choice: 'Launched Terminated?', wait: 'Wait For Termination', check: 'Check Termination' }, props.functions.terminateLaunched, '$.cleanUp', unlockAfterFailure, cleanUpPayload('$.cleanUp'), { restoring: true });
-    cleanUp.next(cleanUpLoop.choice);
+    const cleanUp = new LongOperation(this, 'Clean Up Launched', {
+      resultPath: '$.cleanUp',
+      start: { name: 'Clean Up Launched', handler: props.functions.terminateLaunched, payload: cleanUpPayload(), options: { idempotent: true, restoring: true } },
+      check: { name: 'Check Termination', handler: props.functions.terminateLaunched, payload: cleanUpPayload('$.cleanUp') },
+      choice: 'Launched Terminated?',
+      wait: 'Wait For Termination',
+      restoring: true,
+    });
+    cleanUp.next(unlockAfterFailure);
     const describeCleanUpFailure = new sfn.Pass(this, 'Describe Clean Up Failure', {
       parameters: {
         'Error.$': '$.failure.Error',
@@ -83,7 +90,7 @@ export class ComputeRun extends Construct {
       resultPath: '$.failure',
     });
     describeCleanUpFailure.next(unlockAfterFailure);
-    for (const task of [cleanUp, cleanUpLoop.check]) task.addCatch(describeCleanUpFailure, { errors: ['States.ALL'], resultPath: '$.cleanUpFailure' });
+    for (const task of cleanUp.tasks) task.addCatch(describeCleanUpFailure, { errors: ['States.ALL'], resultPath: '$.cleanUpFailure' });
     this.cleanUp = cleanUp;
 
     const complete = new sfn.Pass(this, `${label} Complete`, {
@@ -136,13 +143,17 @@ export class ComputeRun extends Construct {
   private databaseStep(next: sfn.IChainable): sfn.IChainable {
     const f = this.props.functions;
     const payload = (phasePath?: string) => ({ 'execution.$': '$$.Execution.Name', 'database.$': '$.plan.database', ...(phasePath ? { 'phase.$': phasePath } : {}) });
-    const create = lambdaTask(this, 'Create Database', f.createDatabase, payload(), '$.databaseCreate', { idempotent: true });
-    const ready = new sfn.Pass(this, 'Database Ready');
-    const wait = pollLoop(this, { choice: 'Database Created?', wait: 'Wait For Database', check: 'Check Database Created' }, f.checkDatabaseCreated, '$.databaseCreate', ready, payload('$.databaseCreate'));
-    create.next(wait.choice);
+    const create = new LongOperation(this, 'Create Database', {
+      resultPath: '$.databaseCreate',
+      start: { name: 'Create Database', handler: f.createDatabase, payload: payload(), options: { idempotent: true } },
+      check: { name: 'Check Database Created', handler: f.checkDatabaseCreated, payload: payload('$.databaseCreate') },
+      choice: 'Database Created?',
+      wait: 'Wait For Database',
+    });
+    create.next(new sfn.Pass(this, 'Database Ready'));
     // Named where it fails, as every task is: the stage's own catch would name the stage.
     const failed = new sfn.Fail(this, 'Database Not Created', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    for (const task of [create, wait.check]) catchNamed(this, task, failed, { resultPath: '$.failure', context: ' creating the database' });
+    for (const task of create.tasks) catchNamed(this, task, failed, { resultPath: '$.failure', context: ' creating the database' });
     const stage = this.stage('Create Database Stage', create, next, { launches: true, context: ' creating the database' });
     return new sfn.Choice(this, 'Database Needed?').when(sfn.Condition.isPresent('$.plan.database'), stage).otherwise(next);
   }

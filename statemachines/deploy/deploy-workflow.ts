@@ -30,7 +30,8 @@ import { Construct } from 'constructs';
 import type { EnvironmentDefinition } from '../../lib/environment/model';
 import { releaseParameterName } from '../../lambdas/shared/release-record';
 import { bakeLoop, validationPayload } from '../constructs/bake';
-import { lambdaTask, pollLoop } from '../constructs/lambda-task';
+import { lambdaTask } from '../constructs/lambda-task';
+import { LongOperation } from '../constructs/long-operation';
 import { APPROVAL_TIMEOUT_ERROR, catchNamed, RELEASE_NOT_RECORDED_ERROR } from '../constructs/failures';
 import { EnvironmentLock } from '../constructs/lock';
 import { notify } from '../constructs/notify';
@@ -189,8 +190,8 @@ export class DeployWorkflow extends Construct {
     ] as const) {
       catchNamed(this, state, failurePolicy, { resultPath: '$.failure', context });
     }
-    roll.next(bake.first);
-    bake.done(approvalNeeded);
+    roll.next(bake);
+    bake.next(approvalNeeded);
 
     const databaseStep = new sfn.Choice(this, 'Database Step?')
       .when(sfn.Condition.isPresent('$.plan.database'), this.databaseChain(roll))
@@ -276,45 +277,36 @@ export class DeployWorkflow extends Construct {
         args: ['$.plan.database.snapshotId'],
       });
     const databaseReady = (name: string, path: string, then: sfn.IChainable, catching: (task: sfn.TaskStateBase) => void) => {
-      const first = lambdaTask(this, name, f.checkDatabase, payload(), path, { idempotent: true });
-      const loop = pollLoop(
-        this,
-        { choice: `${name} Done?`, wait: `Wait Before ${name}`, check: `${name} Again` },
-        f.checkDatabase,
-        path,
-        then,
-        payload(path),
-      );
-      first.next(loop.choice);
-      catching(first);
-      catching(loop.check);
-      return first;
+      const ready = new LongOperation(this, name, {
+        resultPath: path,
+        start: { name, handler: f.checkDatabase, payload: payload(), options: { idempotent: true } },
+        check: { name: `${name} Again`, handler: f.checkDatabase, payload: payload(path) },
+        choice: `${name} Done?`,
+        wait: `Wait Before ${name}`,
+      });
+      ready.tasks.forEach(catching);
+      ready.next(then);
+      return ready;
     };
     const recheck = databaseReady('Recheck Database', '$.databaseAfter', next, fromMigration);
-    const migrate = lambdaTask(this, 'Run Migration', f.runMigration, payload(), '$.migration');
-    const migrationLoop = pollLoop(
-      this,
-      { choice: 'Migration Done?', wait: 'Wait For Migration', check: 'Check Migration' },
-      f.checkMigration,
-      '$.migration',
-      recheck,
-      payload('$.migration'),
-    );
-    migrate.next(migrationLoop.choice);
-    fromMigration(migrate);
-    fromMigration(migrationLoop.check);
-    const snapshot = lambdaTask(this, 'Create Snapshot', f.createSnapshot, payload(), '$.snapshot', { idempotent: true });
-    const snapshotLoop = pollLoop(
-      this,
-      { choice: 'Snapshot Ready?', wait: 'Wait For Snapshot', check: 'Check Snapshot' },
-      f.checkSnapshot,
-      '$.snapshot',
-      migrate,
-      payload('$.snapshot'),
-    );
-    snapshot.next(snapshotLoop.choice);
-    beforeMigration(snapshot);
-    beforeMigration(snapshotLoop.check);
+    const migration = new LongOperation(this, 'Migration', {
+      resultPath: '$.migration',
+      start: { name: 'Run Migration', handler: f.runMigration, payload: payload() },
+      check: { name: 'Check Migration', handler: f.checkMigration, payload: payload('$.migration') },
+      choice: 'Migration Done?',
+      wait: 'Wait For Migration',
+    });
+    migration.tasks.forEach(fromMigration);
+    migration.next(recheck);
+    const snapshot = new LongOperation(this, 'Snapshot', {
+      resultPath: '$.snapshot',
+      start: { name: 'Create Snapshot', handler: f.createSnapshot, payload: payload(), options: { idempotent: true } },
+      check: { name: 'Check Snapshot', handler: f.checkSnapshot, payload: payload('$.snapshot') },
+      choice: 'Snapshot Ready?',
+      wait: 'Wait For Snapshot',
+    });
+    snapshot.tasks.forEach(beforeMigration);
+    snapshot.next(migration);
     return databaseReady('Check Database', '$.databaseBefore', snapshot, beforeMigration);
   }
 
@@ -349,8 +341,8 @@ export class DeployWorkflow extends Construct {
     // Alarms need their evaluation periods to return to OK after the revert.
     const rebake = bakeLoop(this, 'Revert ', f.checkBake, true);
     planRollback.next(notify(this, 'Notify Rolling Back', this.props.environment.name, 'Rolling Back', revertTiers, { withFailure: true, releasePath: '$.plan.release' }));
-    revertTiers.next(rebake.first);
-    rebake.done(describeRolledBack);
+    revertTiers.next(rebake);
+    rebake.next(describeRolledBack);
     for (const state of [planRollback, revertTiers, ...rebake.tasks]) {
       catchNamed(this, state, describeRollbackFailure, { resultPath: '$.rollbackFailure', context: ' rolling the release back' });
     }

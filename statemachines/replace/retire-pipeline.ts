@@ -9,11 +9,9 @@
  */
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload, type BatchFunctions } from '../rollout/batch-pipeline';
-import { catchNamed } from '../constructs/failures';
-import { lambdaTask, pollLoop } from '../constructs/lambda-task';
+import { LongOperation } from '../constructs/long-operation';
 
 export interface RetireFunctions extends Pick<BatchFunctions, 'checkCapacity' | 'takeOutOfTraffic' | 'checkDrained' | 'returnToTraffic' | 'checkHealthy'> {
   readonly retireHosts: lambda.IFunction;
@@ -31,35 +29,48 @@ export class RetirePipeline extends Construct {
     const named = { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY };
 
     // Out of traffic but not retired: back in, and healthy again, so the tier ends with what it had.
-    const putBack = lambdaTask(this, n('Return Retiring Hosts'), f.returnToTraffic, batchPayload(true), '$.restoreHealth', { restoring: true });
-    const putBackHealthy = pollLoop(
-      this,
-      { choice: n('Returned Hosts Healthy?'), wait: n('Wait For Returned Hosts'), check: n('Check Returned Hosts') },
-      f.checkHealthy,
-      '$.restoreHealth',
-      failed,
-      batchPayload(true, '$.restoreHealth'),
-      { restoring: true },
-    );
-    putBack.next(putBackHealthy.choice);
-    for (const task of [putBack, putBackHealthy.check]) task.addCatch(failed, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+    const putBack = new LongOperation(this, n('Return Retiring Hosts'), {
+      resultPath: '$.restoreHealth',
+      start: { name: n('Return Retiring Hosts'), handler: f.returnToTraffic, payload: batchPayload(true), options: { restoring: true } },
+      check: { name: n('Check Returned Hosts'), handler: f.checkHealthy, payload: batchPayload(true, '$.restoreHealth') },
+      choice: n('Returned Hosts Healthy?'),
+      wait: n('Wait For Returned Hosts'),
+      restoring: true,
+    });
+    putBack.next(failed);
+    for (const task of putBack.tasks) task.addCatch(failed, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
 
     const retirePayload = (phasePath?: string) => ({ ...batchPayload(false, phasePath), ...(props.reason ? { reason: props.reason } : { 'reason.$': '$.reason' }) });
-    const retire = lambdaTask(this, n('Retire Hosts'), f.retireHosts, retirePayload(), '$.retired', { idempotent: true });
-    const retired = pollLoop(this, { choice: n('Hosts Retired?'), wait: n('Wait For Retire'), check: n('Check Retired') }, f.checkRetired, '$.retired', props.next, retirePayload('$.retired'));
-    retire.next(retired.choice);
-    // Once they are asked to stop, putting them back cannot help: the batch fails as it is.
-    for (const task of [retire, retired.check]) catchNamed(this, task, failed, named);
+    const retire = new LongOperation(this, n('Retire Hosts'), {
+      resultPath: '$.retired',
+      start: { name: n('Retire Hosts'), handler: f.retireHosts, payload: retirePayload(), options: { idempotent: true } },
+      check: { name: n('Check Retired'), handler: f.checkRetired, payload: retirePayload('$.retired') },
+      choice: n('Hosts Retired?'),
+      wait: n('Wait For Retire'),
+      // Once they are asked to stop, putting them back cannot help: the batch fails as it is.
+      catch: { handler: failed, ...named },
+    });
+    retire.next(props.next);
 
-    const takeOut = lambdaTask(this, n('Take Retiring Hosts Out'), f.takeOutOfTraffic, batchPayload(false), '$.drain');
-    const drained = pollLoop(this, { choice: n('Retiring Hosts Drained?'), wait: n('Wait For Retiring Drain'), check: n('Check Retiring Drain') }, f.checkDrained, '$.drain', retire, batchPayload(false, '$.drain'));
-    takeOut.next(drained.choice);
-    for (const task of [takeOut, drained.check] as tasks.LambdaInvoke[]) catchNamed(this, task, putBack, named);
+    const takeOut = new LongOperation(this, n('Take Retiring Hosts Out'), {
+      resultPath: '$.drain',
+      start: { name: n('Take Retiring Hosts Out'), handler: f.takeOutOfTraffic, payload: batchPayload(false) },
+      check: { name: n('Check Retiring Drain'), handler: f.checkDrained, payload: batchPayload(false, '$.drain') },
+      choice: n('Retiring Hosts Drained?'),
+      wait: n('Wait For Retiring Drain'),
+      catch: { handler: putBack, ...named },
+    });
+    takeOut.next(retire);
 
-    const capacity = lambdaTask(this, n('Check Retire Capacity'), f.checkCapacity, batchPayload(false), '$.capacity', { idempotent: true });
-    const capacityLoop = pollLoop(this, { choice: n('Retire Capacity Kept?'), wait: n('Wait For Retire Capacity'), check: n('Check Retire Capacity Again') }, f.checkCapacity, '$.capacity', takeOut, batchPayload(false, '$.capacity'));
-    capacity.next(capacityLoop.choice);
-    for (const task of [capacity, capacityLoop.check]) catchNamed(this, task, failed, named);
+    const capacity = new LongOperation(this, n('Check Retire Capacity'), {
+      resultPath: '$.capacity',
+      start: { name: n('Check Retire Capacity'), handler: f.checkCapacity, payload: batchPayload(false), options: { idempotent: true } },
+      check: { name: n('Check Retire Capacity Again'), handler: f.checkCapacity, payload: batchPayload(false, '$.capacity') },
+      choice: n('Retire Capacity Kept?'),
+      wait: n('Wait For Retire Capacity'),
+      catch: { handler: failed, ...named },
+    });
+    capacity.next(takeOut);
     this.start = capacity;
   }
 }

@@ -24,7 +24,8 @@ import { Construct } from 'constructs';
 import type { EnvironmentDefinition } from '../../lib/environment/model';
 import { bakeLoop } from '../constructs/bake';
 import { catchNamed } from '../constructs/failures';
-import { lambdaTask, pollLoop } from '../constructs/lambda-task';
+import { lambdaTask } from '../constructs/lambda-task';
+import { LongOperation } from '../constructs/long-operation';
 import { EnvironmentLock } from '../constructs/lock';
 import { notify } from '../constructs/notify';
 import { rollTiers } from '../constructs/roll-tiers';
@@ -75,10 +76,21 @@ export class RestoreDataWorkflow extends Construct {
     const stepFailed = new sfn.Fail(this, 'Restore Step Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
 
     // ---------- restore, wait, validate: nothing any host uses has changed yet ----------
-    const restore = lambdaTask(this, 'Restore Database', f.restoreDatabase, task(), '$.restore', { idempotent: true });
-    const validate = lambdaTask(this, 'Validate Data', f.validateData, task(), '$.validation', { idempotent: true });
-    const restoredLoop = pollLoop(this, { choice: 'Restore Available?', wait: 'Wait For Restored Database', check: 'Check Restored Database' }, f.checkRestore, '$.restore', validate, task('$.restore'));
-    restore.next(restoredLoop.choice);
+    const restore = new LongOperation(this, 'Restore Database', {
+      resultPath: '$.restore',
+      start: { name: 'Restore Database', handler: f.restoreDatabase, payload: task(), options: { idempotent: true } },
+      check: { name: 'Check Restored Database', handler: f.checkRestore, payload: task('$.restore') },
+      choice: 'Restore Available?',
+      wait: 'Wait For Restored Database',
+    });
+    const validate = new LongOperation(this, 'Validate Data', {
+      resultPath: '$.validation',
+      start: { name: 'Validate Data', handler: f.validateData, payload: task(), options: { idempotent: true } },
+      check: { name: 'Check Data Validation', handler: f.checkValidation, payload: task('$.validation') },
+      choice: 'Data Valid?',
+      wait: 'Wait For Data Validation',
+    });
+    restore.next(validate);
 
     // ---------- repoint, bake; undone on failure ----------
     const repoint = new sfn.Parallel(this, 'Repoint', { resultPath: sfn.JsonPath.DISCARD });
@@ -86,17 +98,16 @@ export class RestoreDataWorkflow extends Construct {
     const roll = rollTiers(this, { prefix: 'Repoint ', planPath: '$.plan', rollout: props.rollout, checkAlarms: true, timeout: props.timeout });
     const bake = bakeLoop(this, 'Repoint ', f.checkBake);
     write.next(roll);
-    roll.next(bake.first);
+    roll.next(bake);
     const baked = new sfn.Pass(this, 'Repoint Baked');
-    bake.done(baked);
+    bake.next(baked);
     // Inside the Repoint branch: its failure is caught on the branch, which points the hosts back.
     const repointStepFailed = new sfn.Fail(this, 'Repoint Step Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
     for (const t of [write, ...bake.tasks]) catchNamed(this, t, repointStepFailed, { resultPath: '$.failure', context: ' repointing the hosts' });
     repoint.branch(write);
 
-    const validated = pollLoop(this, { choice: 'Data Valid?', wait: 'Wait For Data Validation', check: 'Check Data Validation' }, f.checkValidation, '$.validation', repoint, task('$.validation'));
-    validate.next(validated.choice);
-    for (const t of [restore, restoredLoop.check, validate, validated.check]) catchNamed(this, t, stepFailed, { resultPath: '$.failure', context: ' before any host was repointed' });
+    validate.next(repoint);
+    for (const t of [...restore.tasks, ...validate.tasks]) catchNamed(this, t, stepFailed, { resultPath: '$.failure', context: ' before any host was repointed' });
 
     const record = lambdaTask(this, 'Record Database', f.recordDatabase, { ...task(), 'endpoint.$': '$.validation.endpoint' }, '$.outcome', { idempotent: true });
     catchNamed(this, record, stepFailed, { resultPath: '$.failure', context: `; every host uses the restored database, but it is not recorded as current: write its identifier to ${databaseParameterName(environment)}` });

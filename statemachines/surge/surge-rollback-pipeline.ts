@@ -11,7 +11,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload, type BatchFunctions } from '../rollout/batch-pipeline';
 import { catchNamed } from '../constructs/failures';
-import { lambdaTask, pollLoop } from '../constructs/lambda-task';
+import { LongOperation } from '../constructs/long-operation';
 
 export interface SurgeRollbackFunctions extends Pick<BatchFunctions, 'returnToTraffic' | 'checkHealthy'> {
   readonly startHosts: lambda.IFunction;
@@ -28,13 +28,25 @@ export class SurgeRollbackPipeline extends Construct {
     const named = (task: sfn.TaskStateBase) =>
       catchNamed(this, task, failed, { resultPath: '$.failure', context: ` restoring${BATCH_CONTEXT}`, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY });
 
-    const back = lambdaTask(this, 'Return Restored Hosts', f.returnToTraffic, batchPayload(true), '$.health', { restoring: true });
-    const healthy = pollLoop(this, { choice: 'Restored Hosts Healthy?', wait: 'Wait For Restored Hosts Health', check: 'Check Restored Hosts Health' }, f.checkHealthy, '$.health', props.next, batchPayload(true, '$.health'), { restoring: true });
-    back.next(healthy.choice);
-    const start = lambdaTask(this, 'Start Retired Hosts', f.startHosts, batchPayload(true), '$.started', { idempotent: true, restoring: true });
-    const started = pollLoop(this, { choice: 'Retired Hosts Started?', wait: 'Wait For Retired Hosts', check: 'Check Started' }, f.checkStarted, '$.started', back, batchPayload(true, '$.started'), { restoring: true });
-    start.next(started.choice);
-    for (const task of [start, started.check, back, healthy.check]) named(task);
+    const back = new LongOperation(this, 'Return Restored Hosts', {
+      resultPath: '$.health',
+      start: { name: 'Return Restored Hosts', handler: f.returnToTraffic, payload: batchPayload(true), options: { restoring: true } },
+      check: { name: 'Check Restored Hosts Health', handler: f.checkHealthy, payload: batchPayload(true, '$.health') },
+      choice: 'Restored Hosts Healthy?',
+      wait: 'Wait For Restored Hosts Health',
+      restoring: true,
+    });
+    back.next(props.next);
+    const start = new LongOperation(this, 'Start Retired Hosts', {
+      resultPath: '$.started',
+      start: { name: 'Start Retired Hosts', handler: f.startHosts, payload: batchPayload(true), options: { idempotent: true, restoring: true } },
+      check: { name: 'Check Started', handler: f.checkStarted, payload: batchPayload(true, '$.started') },
+      choice: 'Retired Hosts Started?',
+      wait: 'Wait For Retired Hosts',
+      restoring: true,
+    });
+    start.next(back);
+    for (const task of [...start.tasks, ...back.tasks]) named(task);
     this.start = start;
   }
 }
