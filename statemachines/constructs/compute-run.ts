@@ -19,8 +19,7 @@ import type { EnvironmentDefinition } from '../../lib/environment/model';
 import { catchNamed } from './failures';
 import { lambdaTask } from './lambda-task';
 import { LongOperation } from './long-operation';
-import { EnvironmentLock } from './lock';
-import { notify } from './notify';
+import { LockedWorkflow } from './locked-workflow';
 import { provisionTiers, type ProvisionTiersFunctions } from './provision-tiers';
 
 export interface ComputeFunctions extends ProvisionTiersFunctions {
@@ -56,19 +55,17 @@ export class ComputeRun extends Construct {
   constructor(scope: Construct, id: string, props: ComputeRunProps, stages: (run: ComputeRun, done: sfn.IChainable) => sfn.IChainable) {
     super(scope, id);
     this.props = props;
-    const environment = props.environment.name;
-    const label = props.workflow;
     this.provision = provisionTiers(this, { functions: props.functions, rollout: props.rollout, timeout: props.timeout });
-
-    const lock = new EnvironmentLock(this, {
-      environment,
-      table: props.lockTable,
-      holderExecutionArns: props.lockHolderExecutionArns,
-      releaseStateMachineArn: props.stateMachineArn,
+    const frame = new LockedWorkflow(this, 'Frame', {
+      environment: props.environment,
+      label: props.workflow,
+      planner: props.planner,
+      complete: { parameters: { 'environment.$': '$.plan.environment', 'workflow.$': '$.plan.workflow', 'launched.$': '$.plan.launchCount' } },
+      lockTable: props.lockTable,
+      lockHolderExecutionArns: props.lockHolderExecutionArns,
+      stateMachineArn: props.stateMachineArn,
     });
-    const failedState = new sfn.Fail(this, `${label} Failed`, { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    const notifyFailed = notify(this, 'Notify Failed', environment, 'Failed', failedState, { withFailure: true, workflow: label });
-    const unlockAfterFailure = lock.release('Unlock After Failure', notifyFailed);
+    const unlockAfterFailure = frame.unlockAfterFailure;
     this.keepAndFail = unlockAfterFailure;
 
     // Whatever failed, nothing this execution launched is left running unasked.
@@ -93,22 +90,8 @@ export class ComputeRun extends Construct {
     for (const task of cleanUp.tasks) task.addCatch(describeCleanUpFailure, { errors: ['States.ALL'], resultPath: '$.cleanUpFailure' });
     this.cleanUp = cleanUp;
 
-    const complete = new sfn.Pass(this, `${label} Complete`, {
-      parameters: { 'environment.$': '$.plan.environment', 'workflow.$': '$.plan.workflow', 'launched.$': '$.plan.launchCount' },
-    });
-    const notifySucceeded = notify(this, 'Notify Succeeded', environment, 'Succeeded', complete, { workflow: label });
-    const body = stages(this, lock.release('Unlock', notifySucceeded, notifyFailed));
-    const started = notify(this, 'Notify Started', environment, 'Started', this.leftoversStep(this.databaseStep(body)), { workflow: label });
-
-    const plan = lambdaTask(this, `Plan ${label}`, props.planner, { environment: props.environment, 'input.$': '$.input', 'execution.$': '$$.Execution.Name' }, '$.plan', { idempotent: true });
-    const refused = new sfn.Fail(this, `${label} Refused`, { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    catchNamed(this, plan, notify(this, 'Notify Refused', environment, 'Failed', refused, { withFailure: true, workflow: label }), {
-      resultPath: '$.failure',
-      context: '; nothing was changed',
-    });
-    plan.next(lock.acquire(started));
-    const start = new sfn.Pass(this, 'Start', { parameters: { 'input.$': '$$.Execution.Input' } });
-    this.definition = start.next(plan);
+    const body = stages(this, frame.done);
+    this.definition = frame.whileLocked(frame.notifyStarted(this.leftoversStep(this.databaseStep(body))));
   }
 
   /** A stage whose failure terminates what this execution launched (`launches`), or only fails, keeping everything. */

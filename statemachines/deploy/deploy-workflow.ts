@@ -33,7 +33,7 @@ import { bakeLoop, validationPayload } from '../constructs/bake';
 import { lambdaTask } from '../constructs/lambda-task';
 import { LongOperation } from '../constructs/long-operation';
 import { APPROVAL_TIMEOUT_ERROR, catchNamed, RELEASE_NOT_RECORDED_ERROR } from '../constructs/failures';
-import { EnvironmentLock } from '../constructs/lock';
+import { LockedWorkflow } from '../constructs/locked-workflow';
 import { notify } from '../constructs/notify';
 import { rollTiers } from '../constructs/roll-tiers';
 
@@ -198,9 +198,19 @@ export class DeployWorkflow extends Construct {
       .otherwise(roll);
 
     // A release window with nothing new queued: record and finish without touching anything.
+    const frame = new LockedWorkflow(this, 'Frame', {
+      environment: props.environment,
+      label: 'Release',
+      planner: f.planRelease,
+      complete: { outputPath: '$.outcome' },
+      lockTable: props.lockTable,
+      lockHolderExecutionArns: props.lockHolderExecutionArns,
+      stateMachineArn: props.releaseStateMachineArn,
+      releasePaths: { started: '$.plan.release', succeeded: '$.outcome.release' },
+    });
     const upToDate = new sfn.Choice(this, 'Up To Date?')
       .when(sfn.Condition.booleanEquals('$.plan.upToDate', true), recordRelease)
-      .otherwise(notify(this, 'Notify Started', environment, 'Started', preflight, { releasePath: '$.plan.release' }));
+      .otherwise(frame.notifyStarted(preflight));
     preflight.next(databaseStep);
 
     const runRelease = new sfn.Parallel(this, 'Run Release', {
@@ -217,43 +227,11 @@ export class DeployWorkflow extends Construct {
     });
     runRelease.branch(upToDate);
 
-    // ---------- the lock around it ----------
-    const lock = new EnvironmentLock(this, {
-      environment,
-      table: props.lockTable,
-      holderExecutionArns: props.lockHolderExecutionArns,
-      releaseStateMachineArn: props.releaseStateMachineArn,
-    });
-    const releaseFailed = new sfn.Fail(this, 'Release Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    const notifyFailed = notify(this, 'Notify Failed', environment, 'Failed', releaseFailed, { withFailure: true });
+    // ---------- the frame around it: plan, lock, unlock, notify ----------
     // Every step inside names its failures; this is the backstop for anything the branch did not.
-    catchNamed(this, runRelease, lock.release('Unlock After Failure', notifyFailed), { resultPath: '$.failure' });
-
-    const complete = new sfn.Pass(this, 'Release Complete', { outputPath: '$.outcome' });
-    const notifySucceeded = notify(this, 'Notify Succeeded', environment, 'Succeeded', complete, { releasePath: '$.outcome.release' });
-    // A lock that cannot be released fails the release, saying so, rather than succeed holding it.
-    runRelease.next(lock.release('Unlock', notifySucceeded, notifyFailed));
-
-    // Planning only reads the fleet (and writes its own plan items): bad input, and a plan
-    // that could not fit Step Functions' quotas, are refused before the lock is taken.
-    const plan = lambdaTask(
-      this,
-      'Plan Release',
-      f.planRelease,
-      { environment: props.environment, 'input.$': '$.input', 'execution.$': '$$.Execution.Name' },
-      '$.plan',
-      { idempotent: true },
-    );
-    const refused = new sfn.Fail(this, 'Release Refused', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    catchNamed(this, plan, notify(this, 'Notify Refused', environment, 'Failed', refused, { withFailure: true }), {
-      resultPath: '$.failure',
-      context: '; nothing was changed',
-    });
-    plan.next(lock.acquire(runRelease));
-
-    // The state carries the execution input from here on; nothing below reads $$.Execution.Input.
-    const start = new sfn.Pass(this, 'Start', { parameters: { 'input.$': '$$.Execution.Input' } });
-    this.definition = start.next(plan);
+    catchNamed(this, runRelease, frame.unlockAfterFailure, { resultPath: '$.failure' });
+    runRelease.next(frame.done);
+    this.definition = frame.whileLocked(runRelease);
   }
 
   /** Snapshot, migrate, check: all before any host is touched. */

@@ -26,8 +26,7 @@ import { bakeLoop } from '../constructs/bake';
 import { catchNamed } from '../constructs/failures';
 import { lambdaTask } from '../constructs/lambda-task';
 import { LongOperation } from '../constructs/long-operation';
-import { EnvironmentLock } from '../constructs/lock';
-import { notify } from '../constructs/notify';
+import { LockedWorkflow } from '../constructs/locked-workflow';
 import { rollTiers } from '../constructs/roll-tiers';
 import { databaseParameterName } from '../../lambdas/shared/database-record';
 
@@ -53,8 +52,6 @@ export interface RestoreDataWorkflowProps {
   readonly stateMachineArn: string;
 }
 
-const WORKFLOW = 'Restore Data';
-
 export class RestoreDataWorkflow extends Construct {
   readonly definition: sfn.IChainable;
 
@@ -64,15 +61,15 @@ export class RestoreDataWorkflow extends Construct {
     const environment = props.environment.name;
     const task = (phasePath?: string) => ({ 'execution.$': '$$.Execution.Name', 'plan.$': '$.plan', ...(phasePath ? { 'phase.$': phasePath } : {}) });
 
-    const lock = new EnvironmentLock(this, {
-      environment,
-      table: props.lockTable,
-      holderExecutionArns: props.lockHolderExecutionArns,
-      releaseStateMachineArn: props.stateMachineArn,
+    const frame = new LockedWorkflow(this, 'Frame', {
+      environment: props.environment,
+      label: 'Restore Data',
+      planner: f.planRestoreData,
+      complete: { outputPath: '$.result.outcome' },
+      lockTable: props.lockTable,
+      lockHolderExecutionArns: props.lockHolderExecutionArns,
+      stateMachineArn: props.stateMachineArn,
     });
-    const failedState = new sfn.Fail(this, 'Restore Data Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    const notifyFailed = notify(this, 'Notify Failed', environment, 'Failed', failedState, { withFailure: true, workflow: WORKFLOW });
-    const unlockAfterFailure = lock.release('Unlock After Failure', notifyFailed);
     const stepFailed = new sfn.Fail(this, 'Restore Step Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
 
     // ---------- restore, wait, validate: nothing any host uses has changed yet ----------
@@ -159,19 +156,8 @@ export class RestoreDataWorkflow extends Construct {
 
     const run = new sfn.Parallel(this, 'Run Restore', { resultSelector: { 'outcome.$': '$[0].outcome' }, resultPath: '$.result' });
     run.branch(restore);
-    catchNamed(this, run, unlockAfterFailure, { resultPath: '$.failure' });
-    const complete = new sfn.Pass(this, 'Restore Data Complete', { outputPath: '$.result.outcome' });
-    run.next(lock.release('Unlock', notify(this, 'Notify Succeeded', environment, 'Succeeded', complete, { workflow: WORKFLOW }), notifyFailed));
-    const started = notify(this, 'Notify Started', environment, 'Started', run, { workflow: WORKFLOW });
-
-    const plan = lambdaTask(this, 'Plan Restore Data', f.planRestoreData, { environment: props.environment, 'input.$': '$.input', 'execution.$': '$$.Execution.Name' }, '$.plan', { idempotent: true });
-    const refused = new sfn.Fail(this, 'Restore Data Refused', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    catchNamed(this, plan, notify(this, 'Notify Refused', environment, 'Failed', refused, { withFailure: true, workflow: WORKFLOW }), {
-      resultPath: '$.failure',
-      context: '; nothing was changed',
-    });
-    plan.next(lock.acquire(started));
-    const start = new sfn.Pass(this, 'Start', { parameters: { 'input.$': '$$.Execution.Input' } });
-    this.definition = start.next(plan);
+    catchNamed(this, run, frame.unlockAfterFailure, { resultPath: '$.failure' });
+    run.next(frame.done);
+    this.definition = frame.whileLocked(frame.notifyStarted(run));
   }
 }
