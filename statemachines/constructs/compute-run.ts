@@ -10,17 +10,19 @@
  *
  * One lock per environment (constructs/lock.ts): a replacement and a release never run at once.
  */
-import type { Duration } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { EnvironmentDefinition } from '../../lib/environment/model';
+import { lambdasOf, type FunctionSpec, type FunctionSpecs } from '../../lib/constructs/function-catalog';
+import { FleetFlowStateMachine, WORKFLOW_TIMEOUT } from '../../lib/constructs/fleetflow-state-machine';
+import type { FleetFlowFunction } from '../../lib/constructs/fleetflow-function';
+import { COMPUTE_FUNCTION_SPECS } from './compute-functions';
 import { catchNamed } from './failures';
 import { lambdaTask } from './lambda-task';
 import { LongOperation } from './long-operation';
 import { LockedWorkflow } from './locked-workflow';
 import { provisionTiers, type ProvisionTiersFunctions } from './provision-tiers';
+import { acknowledgeLocking, workflowStateMachineArn, workflowStateMachineName, type LockingWorkflowProps } from './workflow';
 
 export interface ComputeFunctions extends ProvisionTiersFunctions {
   readonly terminateLaunched: lambda.IFunction;
@@ -28,17 +30,24 @@ export interface ComputeFunctions extends ProvisionTiersFunctions {
   readonly checkDatabaseCreated: lambda.IFunction;
 }
 
-export interface ComputeRunProps {
-  readonly environment: EnvironmentDefinition;
+/** What every compute workflow invokes besides its planner. */
+const COMPUTE_RUN_INVOKES = {
+  launchHosts: COMPUTE_FUNCTION_SPECS.launchHosts,
+  checkHostsReady: COMPUTE_FUNCTION_SPECS.checkHostsReady,
+  verifyDependencies: COMPUTE_FUNCTION_SPECS.verifyDependencies,
+  storeNewHosts: COMPUTE_FUNCTION_SPECS.storeNewHosts,
+  terminateLaunched: COMPUTE_FUNCTION_SPECS.terminateLaunched,
+  createDatabase: COMPUTE_FUNCTION_SPECS.createDatabase,
+  checkDatabaseCreated: COMPUTE_FUNCTION_SPECS.checkDatabaseCreated,
+} as const satisfies FunctionSpecs;
+
+export interface ComputeRunProps extends LockingWorkflowProps {
+  /** The workflow's name in its state machine's: "allocate", "scale-out", "replace". */
+  readonly workflow: 'allocate' | 'scale-out' | 'replace';
   /** As people read it: "Allocate", "Scale Out", "Replace". */
-  readonly workflow: string;
-  readonly planner: lambda.IFunction;
-  readonly functions: ComputeFunctions;
-  readonly rollout: sfn.IStateMachine;
-  readonly timeout: Duration;
-  readonly lockTable: dynamodb.ITable;
-  readonly lockHolderExecutionArns: string[];
-  readonly stateMachineArn: string;
+  readonly label: string;
+  /** The workflow's read-only planner. */
+  readonly planner: FunctionSpec;
 }
 
 /** A stage of the run: a one-branch Parallel, so its failure is caught in one place. */
@@ -48,22 +57,30 @@ export class ComputeRun extends Construct {
   readonly definition: sfn.IChainable;
   /** Provisions every tier of the plan (launch, set up, install, into service). */
   readonly provision: sfn.Map;
+  /** The functions the run invokes, its planner first. */
+  readonly invokes: FleetFlowFunction[];
   private readonly props: ComputeRunProps;
+  private readonly f: ComputeFunctions;
   private readonly cleanUp: sfn.IChainable;
   private readonly keepAndFail: sfn.IChainable;
 
   constructor(scope: Construct, id: string, props: ComputeRunProps, stages: (run: ComputeRun, done: sfn.IChainable) => sfn.IChainable) {
     super(scope, id);
     this.props = props;
-    this.provision = provisionTiers(this, { functions: props.functions, rollout: props.rollout, timeout: props.timeout });
+    const planner = props.functions.function(props.planner);
+    const functions = props.functions.functions(COMPUTE_RUN_INVOKES);
+    this.invokes = [planner, ...Object.values(functions)];
+    this.f = lambdasOf(functions);
+    this.provision = provisionTiers(this, { functions: this.f, rollout: props.rollout, timeout: WORKFLOW_TIMEOUT });
     const frame = new LockedWorkflow(this, 'Frame', {
       environment: props.environment,
-      label: props.workflow,
-      planner: props.planner,
+      label: props.label,
+      planner: planner.function,
       complete: { parameters: { 'environment.$': '$.plan.environment', 'workflow.$': '$.plan.workflow', 'launched.$': '$.plan.launchCount' } },
       lockTable: props.lockTable,
       lockHolderExecutionArns: props.lockHolderExecutionArns,
-      stateMachineArn: props.stateMachineArn,
+      ...(props.eventBus ? { eventBus: props.eventBus } : {}),
+      stateMachineArn: workflowStateMachineArn(this, props.environment.name, props.workflow),
     });
     const unlockAfterFailure = frame.unlockAfterFailure;
     this.keepAndFail = unlockAfterFailure;
@@ -72,8 +89,8 @@ export class ComputeRun extends Construct {
     const cleanUpPayload = (phasePath?: string) => ({ 'execution.$': '$$.Execution.Name', 'plan.$': '$.plan', ...(phasePath ? { 'phase.$': phasePath } : {}) });
     const cleanUp = new LongOperation(this, 'Clean Up Launched', {
       resultPath: '$.cleanUp',
-      start: { name: 'Clean Up Launched', handler: props.functions.terminateLaunched, payload: cleanUpPayload(), options: { idempotent: true, restoring: true } },
-      check: { name: 'Check Termination', handler: props.functions.terminateLaunched, payload: cleanUpPayload('$.cleanUp') },
+      start: { name: 'Clean Up Launched', handler: this.f.terminateLaunched, payload: cleanUpPayload(), options: { idempotent: true, restoring: true } },
+      check: { name: 'Check Termination', handler: this.f.terminateLaunched, payload: cleanUpPayload('$.cleanUp') },
       choice: 'Launched Terminated?',
       wait: 'Wait For Termination',
       restoring: true,
@@ -94,6 +111,19 @@ export class ComputeRun extends Construct {
     this.definition = frame.whileLocked(frame.notifyStarted(this.leftoversStep(this.databaseStep(body))));
   }
 
+  /** The workflow's state machine, in `scope` (the workflow construct that owns it). */
+  stateMachine(scope: Construct, comment: string): FleetFlowStateMachine {
+    const machine = new FleetFlowStateMachine(scope, 'StateMachine', {
+      stateMachineName: workflowStateMachineName(this.props.environment.name, this.props.workflow),
+      comment,
+      definition: this.definition,
+      invokes: this.invokes,
+      alarmTopic: this.props.alarmTopic,
+    });
+    acknowledgeLocking(machine, this.props);
+    return machine;
+  }
+
   /** A stage whose failure terminates what this execution launched (`launches`), or only fails, keeping everything. */
   stage(name: string, body: sfn.IChainable, next: sfn.IChainable, options: { launches: boolean; context: string }): sfn.Parallel {
     const stage = new sfn.Parallel(this, name, { resultPath: sfn.JsonPath.DISCARD });
@@ -112,7 +142,7 @@ export class ComputeRun extends Construct {
     const terminate = lambdaTask(
       this,
       'Terminate Leftovers',
-      this.props.functions.terminateLaunched,
+      this.f.terminateLaunched,
       { 'execution.$': '$$.Execution.Name', 'leftovers.$': '$.plan.leftovers' },
       sfn.JsonPath.DISCARD,
       { idempotent: true },
@@ -124,7 +154,7 @@ export class ComputeRun extends Construct {
 
   /** Create the data tier's instance when the plan says, and wait until it is available. */
   private databaseStep(next: sfn.IChainable): sfn.IChainable {
-    const f = this.props.functions;
+    const f = this.f;
     const payload = (phasePath?: string) => ({ 'execution.$': '$$.Execution.Name', 'database.$': '$.plan.database', ...(phasePath ? { 'phase.$': phasePath } : {}) });
     const create = new LongOperation(this, 'Create Database', {
       resultPath: '$.databaseCreate',

@@ -9,6 +9,7 @@
  *   on a failure of the run: Unlock After Failure -> Notify Failed -> <Label> Failed
  *   a lock that cannot be released after a success: Notify Failed -> <Label> Failed (LockNotReleasedError)
  */
+import type * as events from 'aws-cdk-lib/aws-events';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -43,6 +44,8 @@ export interface LockedWorkflowProps {
    * @default the notifications name no release
    */
   readonly releasePaths?: { readonly started?: string; readonly succeeded?: string };
+  /** Where the notifications go. @default the account's default event bus */
+  readonly eventBus?: events.IEventBus;
 }
 
 /**
@@ -73,12 +76,12 @@ export class LockedWorkflow extends sfn.StateMachineFragment {
       releaseStateMachineArn: props.stateMachineArn,
     });
     const failed = new sfn.Fail(this, `${label} Failed`, { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    const notifyFailed = notify(this, 'Notify Failed', environment, 'Failed', failed, { withFailure: true, workflow: label });
+    const notifyFailed = notify(this, 'Notify Failed', environment, 'Failed', failed, { withFailure: true, workflow: label, eventBus: props.eventBus });
     this.unlockAfterFailure = this.lock.release('Unlock After Failure', notifyFailed);
 
     const complete = new sfn.Pass(this, `${label} Complete`, props.complete);
     const notifySucceeded = notify(this, 'Notify Succeeded', environment, 'Succeeded', complete, {
-      workflow: label,
+      workflow: label, eventBus: props.eventBus,
       ...(props.releasePaths?.succeeded ? { releasePath: props.releasePaths.succeeded } : {}),
     });
     // A lock that cannot be released fails the workflow, saying so, rather than succeed holding it.
@@ -90,7 +93,7 @@ export class LockedWorkflow extends sfn.StateMachineFragment {
       idempotent: true,
     });
     const refused = new sfn.Fail(this, `${label} Refused`, { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    catchNamed(this, this.plan, notify(this, 'Notify Refused', environment, 'Failed', refused, { withFailure: true, workflow: label }), {
+    catchNamed(this, this.plan, notify(this, 'Notify Refused', environment, 'Failed', refused, { withFailure: true, workflow: label, eventBus: props.eventBus }), {
       resultPath: '$.failure',
       context: '; nothing was changed',
     });
@@ -105,6 +108,7 @@ export class LockedWorkflow extends sfn.StateMachineFragment {
   notifyStarted(next: sfn.IChainable): sfn.IChainable {
     return notify(this, 'Notify Started', this.props.environment.name, 'Started', next, {
       workflow: this.props.label,
+      eventBus: this.props.eventBus,
       ...(this.props.releasePaths?.started ? { releasePath: this.props.releasePaths.started } : {}),
     });
   }

@@ -21,13 +21,13 @@
  * once the release passed, is retried and otherwise fails ReleaseNotRecordedError, saying so.
  */
 import { Duration } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { EnvironmentDefinition } from '../../lib/environment/model';
+import { lambdasOf, type FunctionSpecs } from '../../lib/constructs/function-catalog';
+import { FleetFlowStateMachine, WORKFLOW_TIMEOUT } from '../../lib/constructs/fleetflow-state-machine';
 import { releaseParameterName } from '../../lambdas/shared/release-record';
 import { bakeLoop, validationPayload } from '../constructs/bake';
 import { lambdaTask } from '../constructs/lambda-task';
@@ -36,58 +36,43 @@ import { APPROVAL_TIMEOUT_ERROR, catchNamed, RELEASE_NOT_RECORDED_ERROR } from '
 import { LockedWorkflow } from '../constructs/locked-workflow';
 import { notify } from '../constructs/notify';
 import { rollTiers } from '../constructs/roll-tiers';
+import { acknowledgeLocking, workflowStateMachineArn, workflowStateMachineName, type LockingWorkflowProps } from '../constructs/workflow';
+import { SURGE_FUNCTION_SPECS } from '../surge/functions';
+import { DEPLOY_FUNCTION_SPECS } from './functions';
 
 export { THROTTLING_ERRORS } from '../../lambdas/shared/throttling';
 export { DYNAMODB_THROTTLING_ERRORS } from '../constructs/lock';
 export { NOTIFICATION_SOURCE } from '../constructs/notify';
 
-export interface DeployWorkflowFunctions {
-  readonly planRelease: lambda.IFunction;
-  readonly checkDatabase: lambda.IFunction;
-  readonly createSnapshot: lambda.IFunction;
-  readonly checkSnapshot: lambda.IFunction;
-  readonly runMigration: lambda.IFunction;
-  readonly checkMigration: lambda.IFunction;
-  readonly preflight: lambda.IFunction;
-  readonly checkBake: lambda.IFunction;
-  readonly planRollback: lambda.IFunction;
-  readonly recordRelease: lambda.IFunction;
-  readonly terminateSurged: lambda.IFunction;
-}
+/** The functions the release workflow invokes: its own, and the end of a surge. */
+export const DEPLOY_INVOKES = { ...DEPLOY_FUNCTION_SPECS, terminateSurged: SURGE_FUNCTION_SPECS.terminateSurged } as const satisfies FunctionSpecs;
 
-export interface DeployWorkflowProps {
-  readonly environment: EnvironmentDefinition;
-  readonly functions: DeployWorkflowFunctions;
-  /** The child workflow that rolls a segment of a tier's batches. */
-  readonly rollout: sfn.IStateMachine;
-  /** The execution timeout of the workflows, which bounds each child too. */
-  readonly timeout: Duration;
-  /** One item per environment: who is changing it. */
-  readonly lockTable: dynamodb.ITable;
+export interface DeployWorkflowProps extends LockingWorkflowProps {
   /** Where approvers are asked (the message carries the task token). */
   readonly approvalTopic: sns.ITopic;
-  /** ARN pattern of the executions that may hold this environment's lock. */
-  readonly lockHolderExecutionArns: string[];
-  /** This workflow's own ARN: a malformed lock is taken over only while no other execution of it runs. */
-  readonly releaseStateMachineArn: string;
 }
 
+/** The release workflow: its definition, its functions and its state machine, `fleetflow-<environment>-deploy`. */
 export class DeployWorkflow extends Construct {
   readonly definition: sfn.IChainable;
-  private readonly props: DeployWorkflowProps;
+  readonly stateMachine: FleetFlowStateMachine;
+  private readonly props: DeployWorkflowProps & { readonly timeout: Duration };
+  private readonly f: { readonly [name in keyof typeof DEPLOY_INVOKES]: lambda.IFunction };
   /** Where a step of the release that is not followed by a rollback fails (named) inside Run Release. */
   private readonly stepFailed: sfn.Fail;
 
   constructor(scope: Construct, id: string, props: DeployWorkflowProps) {
     super(scope, id);
-    this.props = props;
-    const f = props.functions;
+    this.props = { ...props, timeout: WORKFLOW_TIMEOUT };
+    const functions = props.functions.functions(DEPLOY_INVOKES);
+    const f = lambdasOf(functions);
+    this.f = f;
     const environment = props.environment.name;
     this.stepFailed = new sfn.Fail(this, 'Release Step Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
 
     // ---------- the release itself ----------
     const preflight = lambdaTask(this, 'Preflight', f.preflight, validationPayload(), sfn.JsonPath.DISCARD, { idempotent: true });
-    const roll = rollTiers(this, { prefix: '', planPath: '$.plan', rollout: props.rollout, checkAlarms: true, timeout: props.timeout });
+    const roll = rollTiers(this, { prefix: '', planPath: '$.plan', rollout: props.rollout, checkAlarms: true, timeout: WORKFLOW_TIMEOUT });
     const bake = bakeLoop(this, '', f.checkBake);
     const recordRelease = lambdaTask(this, 'Record Release', f.recordRelease, { 'plan.$': '$.plan' }, '$.recorded', { idempotent: true });
     // Record Release is retried (idempotent); if it still fails, the release is on every host and
@@ -149,7 +134,7 @@ export class DeployWorkflow extends Construct {
     const approvalNeeded = new sfn.Choice(this, 'Approval Required?')
       .when(
         sfn.Condition.booleanEquals('$.plan.validation.approval.required', true),
-        notify(this, 'Notify Approval Needed', environment, 'Approval Needed', requestApproval, { releasePath: '$.plan.release' }),
+        notify(this, 'Notify Approval Needed', environment, 'Approval Needed', requestApproval, { releasePath: '$.plan.release', eventBus: props.eventBus }),
       )
       .otherwise(recordRelease);
     requestApproval.addRetry({
@@ -205,7 +190,8 @@ export class DeployWorkflow extends Construct {
       complete: { outputPath: '$.outcome' },
       lockTable: props.lockTable,
       lockHolderExecutionArns: props.lockHolderExecutionArns,
-      stateMachineArn: props.releaseStateMachineArn,
+      ...(props.eventBus ? { eventBus: props.eventBus } : {}),
+      stateMachineArn: workflowStateMachineArn(this, environment, 'deploy'),
       releasePaths: { started: '$.plan.release', succeeded: '$.outcome.release' },
     });
     const upToDate = new sfn.Choice(this, 'Up To Date?')
@@ -232,11 +218,19 @@ export class DeployWorkflow extends Construct {
     catchNamed(this, runRelease, frame.unlockAfterFailure, { resultPath: '$.failure' });
     runRelease.next(frame.done);
     this.definition = frame.whileLocked(runRelease);
+    this.stateMachine = new FleetFlowStateMachine(this, 'StateMachine', {
+      stateMachineName: workflowStateMachineName(environment, 'deploy'),
+      comment: `FleetFlow release of environment ${environment}`,
+      definition: this.definition,
+      invokes: Object.values(functions),
+      alarmTopic: props.alarmTopic,
+    });
+    acknowledgeLocking(this.stateMachine, props);
   }
 
   /** Snapshot, migrate, check: all before any host is touched. */
   private databaseChain(next: sfn.IChainable): sfn.IChainable {
-    const f = this.props.functions;
+    const f = this.f;
     const payload = (phasePath?: string) => ({
       'release.$': '$.plan.release',
       'execution.$': '$$.Execution.Name',
@@ -290,7 +284,7 @@ export class DeployWorkflow extends Construct {
 
   /** After a failed rollout or validation: halt, or revert every host that moved and bake again. */
   private failurePolicy(): sfn.IChainable {
-    const f = this.props.functions;
+    const f = this.f;
     const halted = new sfn.Fail(this, 'Release Halted', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
 
     const rollbackFailed = new sfn.Fail(this, 'Release Rollback Failed', { errorPath: '$.rollbackError.Error', causePath: '$.rollbackError.Cause' });
@@ -318,7 +312,7 @@ export class DeployWorkflow extends Construct {
     const revertTiers = rollTiers(this, { prefix: 'Revert ', planPath: '$.rollbackPlan', rollout: this.props.rollout, checkAlarms: false, timeout: this.props.timeout });
     // Alarms need their evaluation periods to return to OK after the revert.
     const rebake = bakeLoop(this, 'Revert ', f.checkBake, true);
-    planRollback.next(notify(this, 'Notify Rolling Back', this.props.environment.name, 'Rolling Back', revertTiers, { withFailure: true, releasePath: '$.plan.release' }));
+    planRollback.next(notify(this, 'Notify Rolling Back', this.props.environment.name, 'Rolling Back', revertTiers, { withFailure: true, releasePath: '$.plan.release', eventBus: this.props.eventBus }));
     revertTiers.next(rebake);
     rebake.next(describeRolledBack);
     for (const state of [planRollback, revertTiers, ...rebake.tasks]) {

@@ -16,12 +16,13 @@
  * The current instance is only read (and tagged once replaced): no role of the stack may
  * modify, stop or delete a database. A restored instance that fails is kept for inspection.
  */
-import type { Duration } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { EnvironmentDefinition } from '../../lib/environment/model';
+import { lambdasOf, type FunctionSpecs } from '../../lib/constructs/function-catalog';
+import { FleetFlowStateMachine, WORKFLOW_TIMEOUT } from '../../lib/constructs/fleetflow-state-machine';
+import { acknowledgeLocking, workflowStateMachineArn, workflowStateMachineName, type LockingWorkflowProps } from '../constructs/workflow';
+import { DEPLOY_FUNCTION_SPECS } from '../deploy/functions';
+import { RESTORE_DATA_FUNCTION_SPECS } from './functions';
 import { bakeLoop } from '../constructs/bake';
 import { catchNamed } from '../constructs/failures';
 import { lambdaTask } from '../constructs/lambda-task';
@@ -30,34 +31,30 @@ import { LockedWorkflow } from '../constructs/locked-workflow';
 import { rollTiers } from '../constructs/roll-tiers';
 import { databaseParameterName } from '../../lambdas/shared/database-record';
 
-export interface RestoreDataFunctions {
-  readonly planRestoreData: lambda.IFunction;
-  readonly restoreDatabase: lambda.IFunction;
-  readonly checkRestore: lambda.IFunction;
-  readonly validateData: lambda.IFunction;
-  readonly checkValidation: lambda.IFunction;
-  readonly writeConnection: lambda.IFunction;
-  readonly planRepointBack: lambda.IFunction;
-  readonly recordDatabase: lambda.IFunction;
-  readonly checkBake: lambda.IFunction;
-}
+/** The functions restore-data invokes (the repoint batches' run in the rollout child). */
+export const RESTORE_DATA_INVOKES = {
+  planRestoreData: RESTORE_DATA_FUNCTION_SPECS.planRestoreData,
+  restoreDatabase: RESTORE_DATA_FUNCTION_SPECS.restoreDatabase,
+  checkRestore: RESTORE_DATA_FUNCTION_SPECS.checkRestore,
+  validateData: RESTORE_DATA_FUNCTION_SPECS.validateData,
+  checkValidation: RESTORE_DATA_FUNCTION_SPECS.checkValidation,
+  writeConnection: RESTORE_DATA_FUNCTION_SPECS.writeConnection,
+  planRepointBack: RESTORE_DATA_FUNCTION_SPECS.planRepointBack,
+  recordDatabase: RESTORE_DATA_FUNCTION_SPECS.recordDatabase,
+  checkBake: DEPLOY_FUNCTION_SPECS.checkBake,
+} as const satisfies FunctionSpecs;
 
-export interface RestoreDataWorkflowProps {
-  readonly environment: EnvironmentDefinition;
-  readonly functions: RestoreDataFunctions;
-  readonly rollout: sfn.IStateMachine;
-  readonly timeout: Duration;
-  readonly lockTable: dynamodb.ITable;
-  readonly lockHolderExecutionArns: string[];
-  readonly stateMachineArn: string;
-}
+export type RestoreDataWorkflowProps = LockingWorkflowProps;
 
+/** The restore-data workflow: its definition, its functions and its state machine, `fleetflow-<environment>-restore-data`. */
 export class RestoreDataWorkflow extends Construct {
   readonly definition: sfn.IChainable;
+  readonly stateMachine: FleetFlowStateMachine;
 
   constructor(scope: Construct, id: string, props: RestoreDataWorkflowProps) {
     super(scope, id);
-    const f = props.functions;
+    const functions = props.functions.functions(RESTORE_DATA_INVOKES);
+    const f = lambdasOf(functions);
     const environment = props.environment.name;
     const task = (phasePath?: string) => ({ 'execution.$': '$$.Execution.Name', 'plan.$': '$.plan', ...(phasePath ? { 'phase.$': phasePath } : {}) });
 
@@ -68,7 +65,8 @@ export class RestoreDataWorkflow extends Construct {
       complete: { outputPath: '$.result.outcome' },
       lockTable: props.lockTable,
       lockHolderExecutionArns: props.lockHolderExecutionArns,
-      stateMachineArn: props.stateMachineArn,
+      ...(props.eventBus ? { eventBus: props.eventBus } : {}),
+      stateMachineArn: workflowStateMachineArn(this, environment, 'restore-data'),
     });
     const stepFailed = new sfn.Fail(this, 'Restore Step Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
 
@@ -92,7 +90,7 @@ export class RestoreDataWorkflow extends Construct {
     // ---------- repoint, bake; undone on failure ----------
     const repoint = new sfn.Parallel(this, 'Repoint', { resultPath: sfn.JsonPath.DISCARD });
     const write = lambdaTask(this, 'Write Connection', f.writeConnection, { 'parameter.$': '$.plan.connectionParameter', 'endpoint.$': '$.validation.endpoint' }, sfn.JsonPath.DISCARD, { idempotent: true });
-    const roll = rollTiers(this, { prefix: 'Repoint ', planPath: '$.plan', rollout: props.rollout, checkAlarms: true, timeout: props.timeout });
+    const roll = rollTiers(this, { prefix: 'Repoint ', planPath: '$.plan', rollout: props.rollout, checkAlarms: true, timeout: WORKFLOW_TIMEOUT });
     const bake = bakeLoop(this, 'Repoint ', f.checkBake);
     write.next(roll);
     roll.next(bake);
@@ -129,7 +127,7 @@ export class RestoreDataWorkflow extends Construct {
     backFailed.next(stepFailed);
     const writeBack = lambdaTask(this, 'Write Connection Back', f.writeConnection, { 'parameter.$': '$.plan.connectionParameter', 'endpoint.$': '$.plan.previousEndpoint' }, sfn.JsonPath.DISCARD, { idempotent: true, restoring: true });
     const planBack = lambdaTask(this, 'Plan Repoint Back', f.planRepointBack, task(), '$.back', { idempotent: true, restoring: true });
-    const rollBack = rollTiers(this, { prefix: 'Repoint Back ', planPath: '$.back', rollout: props.rollout, checkAlarms: false, timeout: props.timeout });
+    const rollBack = rollTiers(this, { prefix: 'Repoint Back ', planPath: '$.back', rollout: props.rollout, checkAlarms: false, timeout: WORKFLOW_TIMEOUT });
     writeBack.next(planBack);
     planBack.next(rollBack);
     rollBack.next(new sfn.Pass(this, 'Repointed Back'));
@@ -159,5 +157,13 @@ export class RestoreDataWorkflow extends Construct {
     catchNamed(this, run, frame.unlockAfterFailure, { resultPath: '$.failure' });
     run.next(frame.done);
     this.definition = frame.whileLocked(frame.notifyStarted(run));
+    this.stateMachine = new FleetFlowStateMachine(this, 'StateMachine', {
+      stateMachineName: workflowStateMachineName(environment, 'restore-data'),
+      comment: `FleetFlow: restore the data of environment ${environment} into a new database and repoint its hosts`,
+      definition: this.definition,
+      invokes: Object.values(functions),
+      alarmTopic: props.alarmTopic,
+    });
+    acknowledgeLocking(this.stateMachine, props);
   }
 }
