@@ -158,9 +158,14 @@ export class FleetFlow extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    const owned = props.notificationTopic ? undefined : this.ownTopic(environment);
-    this.notifications = props.notificationTopic ?? owned!.topic;
-    this.notificationsKey = owned?.key;
+    let owned: { topic: sns.Topic; key: kms.Key } | undefined;
+    if (props.notificationTopic) {
+      this.notifications = props.notificationTopic;
+    } else {
+      owned = this.ownTopic(environment);
+      this.notifications = owned.topic;
+      this.notificationsKey = owned.key;
+    }
     const rule = new events.Rule(this, 'NotificationsRule', {
       description: `FleetFlow release events of ${environment.name} to the notifications topic`,
       eventPattern: { source: [NOTIFICATION_SOURCE], detail: { environment: [environment.name] } },

@@ -72,8 +72,67 @@ export class DeployWorkflow extends Construct {
 
     // ---------- the release itself ----------
     const preflight = lambdaTask(this, 'Preflight', f.preflight, validationPayload(), sfn.JsonPath.DISCARD, { idempotent: true });
+    catchNamed(this, preflight, this.stepFailed, { resultPath: '$.failure', context: '; no host was changed' });
     const roll = rollTiers(this, { prefix: '', planPath: '$.plan', rollout: props.rollout, checkAlarms: true, timeout: WORKFLOW_TIMEOUT });
-    const bake = bakeLoop(this, '', f.checkBake);
+    const recordRelease = this.recordStep();
+    const failurePolicy = this.failurePolicy();
+    catchNamed(this, roll, failurePolicy, { resultPath: '$.failure', context: ' rolling out the tiers' });
+    roll.next(this.validationStep(recordRelease, failurePolicy));
+
+    const databaseStep = new sfn.Choice(this, 'Database Step?')
+      .when(sfn.Condition.isPresent('$.plan.database'), this.databaseChain(roll))
+      .otherwise(roll);
+
+    const frame = new LockedWorkflow(this, 'Frame', {
+      environment: props.environment,
+      label: 'Release',
+      planner: f.planRelease,
+      complete: { outputPath: '$.outcome' },
+      lockTable: props.lockTable,
+      lockHolderExecutionArns: props.lockHolderExecutionArns,
+      ...(props.eventBus ? { eventBus: props.eventBus } : {}),
+      stateMachineArn: workflowStateMachineArn(this, environment, 'deploy'),
+      releasePaths: { started: '$.plan.release', succeeded: '$.outcome.release' },
+    });
+    // A release window with nothing new queued: record and finish without touching anything.
+    const upToDate = new sfn.Choice(this, 'Up To Date?')
+      .when(sfn.Condition.booleanEquals('$.plan.upToDate', true), recordRelease)
+      .otherwise(frame.notifyStarted(preflight));
+    preflight.next(databaseStep);
+
+    const runRelease = new sfn.Parallel(this, 'Run Release', {
+      resultSelector: {
+        'environment.$': '$[0].plan.environment',
+        'component.$': '$[0].plan.component',
+        'release.$': '$[0].plan.release',
+        'previous.$': '$[0].recorded.previous',
+        'hosts.$': '$[0].plan.hostCount',
+        'batches.$': '$[0].plan.batchCount',
+        'alreadyReleased.$': '$[0].plan.alreadyReleasedCount',
+      },
+      resultPath: '$.outcome',
+    });
+    runRelease.branch(upToDate);
+
+    // ---------- the frame around it: plan, lock, unlock, notify ----------
+    // Every step inside names its failures; this is the backstop for anything the branch did not.
+    catchNamed(this, runRelease, frame.unlockAfterFailure, { resultPath: '$.failure' });
+    runRelease.next(frame.done);
+    this.definition = frame.whileLocked(runRelease);
+    this.stateMachine = new FleetFlowStateMachine(this, 'StateMachine', {
+      stateMachineName: workflowStateMachineName(environment, 'deploy'),
+      comment: `FleetFlow release of environment ${environment}`,
+      definition: this.definition,
+      invokes: Object.values(functions),
+      alarmTopic: props.alarmTopic,
+    });
+    acknowledgeLocking(this.stateMachine, props);
+  }
+
+  /** Record Release, then Terminate Surged Hosts: each failure named for what it leaves behind. */
+  private recordStep(): sfn.TaskStateBase {
+    const f = this.f;
+    const environment = this.props.environment.name;
     const recordRelease = lambdaTask(this, 'Record Release', f.recordRelease, { 'plan.$': '$.plan' }, '$.recorded', { idempotent: true });
     // Record Release is retried (idempotent); if it still fails, the release is on every host and
     // validated, and only its record is missing: that is what the execution fails with, not a rollback.
@@ -112,8 +171,15 @@ export class DeployWorkflow extends Construct {
     });
     describeSurgeLeft.next(new sfn.Fail(this, 'Surged Hosts Left', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' }));
     catchNamed(this, terminateSurged, describeSurgeLeft, { resultPath: '$.failure' });
-    catchNamed(this, preflight, this.stepFailed, { resultPath: '$.failure', context: '; no host was changed' });
+    return recordRelease;
+  }
 
+  /** The bake, then (when the plan asks) an approval and a last look at the alarms, then `recordRelease`; failures go to the policy. */
+  private validationStep(recordRelease: sfn.IChainable, failurePolicy: sfn.IChainable): sfn.IChainable {
+    const f = this.f;
+    const props = this.props;
+    const environment = props.environment.name;
+    const bake = bakeLoop(this, '', f.checkBake);
     const requestApproval = new tasks.SnsPublish(this, 'Request Approval', {
       topic: props.approvalTopic,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
@@ -155,7 +221,6 @@ export class DeployWorkflow extends Construct {
     requestApproval.next(confirmAlarms);
     confirmAlarms.next(recordRelease);
 
-    const failurePolicy = this.failurePolicy();
     // No answer in time is a rejection, named as such.
     const approvalTimedOut = new sfn.Pass(this, 'Approval Timed Out', {
       parameters: {
@@ -168,64 +233,14 @@ export class DeployWorkflow extends Construct {
     requestApproval.addCatch(approvalTimedOut, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
     const validating = ' validating the release';
     for (const [state, context] of [
-      [roll, ' rolling out the tiers'],
       ...bake.tasks.map((task) => [task, validating] as const),
       [requestApproval, validating],
       [confirmAlarms, validating],
     ] as const) {
       catchNamed(this, state, failurePolicy, { resultPath: '$.failure', context });
     }
-    roll.next(bake);
     bake.next(approvalNeeded);
-
-    const databaseStep = new sfn.Choice(this, 'Database Step?')
-      .when(sfn.Condition.isPresent('$.plan.database'), this.databaseChain(roll))
-      .otherwise(roll);
-
-    // A release window with nothing new queued: record and finish without touching anything.
-    const frame = new LockedWorkflow(this, 'Frame', {
-      environment: props.environment,
-      label: 'Release',
-      planner: f.planRelease,
-      complete: { outputPath: '$.outcome' },
-      lockTable: props.lockTable,
-      lockHolderExecutionArns: props.lockHolderExecutionArns,
-      ...(props.eventBus ? { eventBus: props.eventBus } : {}),
-      stateMachineArn: workflowStateMachineArn(this, environment, 'deploy'),
-      releasePaths: { started: '$.plan.release', succeeded: '$.outcome.release' },
-    });
-    const upToDate = new sfn.Choice(this, 'Up To Date?')
-      .when(sfn.Condition.booleanEquals('$.plan.upToDate', true), recordRelease)
-      .otherwise(frame.notifyStarted(preflight));
-    preflight.next(databaseStep);
-
-    const runRelease = new sfn.Parallel(this, 'Run Release', {
-      resultSelector: {
-        'environment.$': '$[0].plan.environment',
-        'component.$': '$[0].plan.component',
-        'release.$': '$[0].plan.release',
-        'previous.$': '$[0].recorded.previous',
-        'hosts.$': '$[0].plan.hostCount',
-        'batches.$': '$[0].plan.batchCount',
-        'alreadyReleased.$': '$[0].plan.alreadyReleasedCount',
-      },
-      resultPath: '$.outcome',
-    });
-    runRelease.branch(upToDate);
-
-    // ---------- the frame around it: plan, lock, unlock, notify ----------
-    // Every step inside names its failures; this is the backstop for anything the branch did not.
-    catchNamed(this, runRelease, frame.unlockAfterFailure, { resultPath: '$.failure' });
-    runRelease.next(frame.done);
-    this.definition = frame.whileLocked(runRelease);
-    this.stateMachine = new FleetFlowStateMachine(this, 'StateMachine', {
-      stateMachineName: workflowStateMachineName(environment, 'deploy'),
-      comment: `FleetFlow release of environment ${environment}`,
-      definition: this.definition,
-      invokes: Object.values(functions),
-      alarmTopic: props.alarmTopic,
-    });
-    acknowledgeLocking(this.stateMachine, props);
+    return bake;
   }
 
   /** Snapshot, migrate, check: all before any host is touched. */
