@@ -99,10 +99,15 @@ export class FleetFlow extends Construct {
   readonly planTable: dynamodb.Table;
   /** Every FleetFlow function, each created once. */
   readonly functions: FunctionCatalog;
+  /** The child workflow that rolls a segment of a tier's batches; the others start it. */
   readonly rollout: RolloutWorkflow;
+  /** The release workflow (`fleetflow-<environment>-deploy`): what people, release windows and pipelines start. */
   readonly deploy: DeployWorkflow;
+  /** Hosts for every tier (and the database), on a fresh or partly lost environment. */
   readonly allocate: AllocateWorkflow;
+  /** New hosts for one tier. */
   readonly scaleOut: ScaleOutWorkflow;
+  /** New hosts for given or unhealthy ones, without downtime. */
   readonly replace: ReplaceWorkflow;
   /** Only when the data tier defines `restore`. */
   readonly restoreData?: RestoreDataWorkflow;
