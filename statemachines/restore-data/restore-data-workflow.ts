@@ -16,6 +16,7 @@
  * The current instance is only read (and tagged once replaced): no role of the stack may
  * modify, stop or delete a database. A restored instance that fails is kept for inspection.
  */
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { lambdasOf, type FunctionSpecs } from '../../lib/constructs/function-catalog';
@@ -109,6 +110,31 @@ export class RestoreDataWorkflow extends Construct {
     repoint.next(record);
 
     // The repoint failed: back to the old database, the same way, when there is one.
+    const canGoBack = this.pointBack(f, props.rollout, stepFailed);
+    catchNamed(this, repoint, canGoBack, { resultPath: '$.failure', context: ' repointing the hosts' });
+
+    const run = new sfn.Parallel(this, 'Run Restore', { resultSelector: { 'outcome.$': '$[0].outcome' }, resultPath: '$.result' });
+    run.branch(restore);
+    catchNamed(this, run, frame.unlockAfterFailure, { resultPath: '$.failure' });
+    run.next(frame.done);
+    this.definition = frame.whileLocked(frame.notifyStarted(run));
+    this.stateMachine = new FleetFlowStateMachine(this, 'StateMachine', {
+      stateMachineName: workflowStateMachineName(environment, 'restore-data'),
+      comment: `FleetFlow: restore the data of environment ${environment} into a new database and repoint its hosts`,
+      definition: this.definition,
+      invokes: Object.values(functions),
+      alarmTopic: props.alarmTopic,
+    });
+    acknowledgeLocking(this.stateMachine, props);
+  }
+
+  /**
+   * After a failed repoint: Write Connection Back -> Plan Repoint Back -> Repoint Back Roll Tiers,
+   * when there is an old database to go back to; the original error is kept either way, its cause
+   * saying where the hosts are.
+   */
+  private pointBack(f: { readonly writeConnection: lambda.IFunction; readonly planRepointBack: lambda.IFunction }, rollout: sfn.IStateMachine, stepFailed: sfn.IChainable): sfn.IChainable {
+    const planPayload = () => ({ 'execution.$': '$$.Execution.Name', 'plan.$': '$.plan' });
     const backDone = new sfn.Pass(this, 'Describe Repointed Back', {
       parameters: {
         'Error.$': '$.failure.Error',
@@ -126,8 +152,8 @@ export class RestoreDataWorkflow extends Construct {
     });
     backFailed.next(stepFailed);
     const writeBack = lambdaTask(this, 'Write Connection Back', f.writeConnection, { 'parameter.$': '$.plan.connectionParameter', 'endpoint.$': '$.plan.previousEndpoint' }, sfn.JsonPath.DISCARD, { idempotent: true, restoring: true });
-    const planBack = lambdaTask(this, 'Plan Repoint Back', f.planRepointBack, task(), '$.back', { idempotent: true, restoring: true });
-    const rollBack = rollTiers(this, { prefix: 'Repoint Back ', planPath: '$.back', rollout: props.rollout, checkAlarms: false, timeout: WORKFLOW_TIMEOUT });
+    const planBack = lambdaTask(this, 'Plan Repoint Back', f.planRepointBack, planPayload(), '$.back', { idempotent: true, restoring: true });
+    const rollBack = rollTiers(this, { prefix: 'Repoint Back ', planPath: '$.back', rollout, checkAlarms: false, timeout: WORKFLOW_TIMEOUT });
     writeBack.next(planBack);
     planBack.next(rollBack);
     rollBack.next(new sfn.Pass(this, 'Repointed Back'));
@@ -150,20 +176,6 @@ export class RestoreDataWorkflow extends Construct {
     const canGoBack = new sfn.Choice(this, 'Old Database To Go Back To?')
       .when(sfn.Condition.and(sfn.Condition.booleanEquals('$.plan.current.exists', true), sfn.Condition.isString('$.plan.previousEndpoint')), repointBack)
       .otherwise(noWayBack);
-    catchNamed(this, repoint, canGoBack, { resultPath: '$.failure', context: ' repointing the hosts' });
-
-    const run = new sfn.Parallel(this, 'Run Restore', { resultSelector: { 'outcome.$': '$[0].outcome' }, resultPath: '$.result' });
-    run.branch(restore);
-    catchNamed(this, run, frame.unlockAfterFailure, { resultPath: '$.failure' });
-    run.next(frame.done);
-    this.definition = frame.whileLocked(frame.notifyStarted(run));
-    this.stateMachine = new FleetFlowStateMachine(this, 'StateMachine', {
-      stateMachineName: workflowStateMachineName(environment, 'restore-data'),
-      comment: `FleetFlow: restore the data of environment ${environment} into a new database and repoint its hosts`,
-      definition: this.definition,
-      invokes: Object.values(functions),
-      alarmTopic: props.alarmTopic,
-    });
-    acknowledgeLocking(this.stateMachine, props);
+    return canGoBack;
   }
 }
