@@ -120,13 +120,8 @@ export class FleetFlow extends Construct {
     super(scope, id);
     const environment = parseEnvironment(props.environment, `environment of ${this.node.path || 'FleetFlow'}`);
     this.environment = environment;
-    const tiers = environment.tiers.filter(isHostTier);
 
-    // The grants that depend on the environment: per function, only what its task does here.
     this.functions = new FunctionCatalog(this, 'Functions');
-    const f = this.functions.functions({ ...DEPLOY_INVOKES, ...ROLLOUT_INVOKES });
-    grantEnvironmentAccess(environment, tiers, f);
-
     this.planTable = new dynamodb.Table(this, 'PlanTable', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -135,25 +130,9 @@ export class FleetFlow extends Construct {
       timeToLiveAttribute: 'expiresAt',
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    for (const fun of [f.planRelease, f.planRollback]) fun.allow({ actions: ['dynamodb:BatchWriteItem'], resources: [this.planTable.tableArn] });
-    f.planRollback.allow({ actions: ['dynamodb:BatchGetItem'], resources: [this.planTable.tableArn] });
-    f.loadBatch.allow({ actions: ['dynamodb:GetItem'], resources: [this.planTable.tableArn] });
-    for (const fun of [f.planRelease, f.planRollback, f.loadBatch]) fun.function.addEnvironment('PLAN_TABLE', this.planTable.tableName);
-    grantComputeAccess(
-      environment,
-      this.functions.functions({
-        ...COMPUTE_FUNCTION_SPECS,
-        ...ALLOCATE_FUNCTION_SPECS,
-        ...SCALE_OUT_FUNCTION_SPECS,
-        ...REPLACE_FUNCTION_SPECS,
-        ...SURGE_FUNCTION_SPECS,
-      }),
-      this.planTable,
-    );
     const data = environment.tiers.find((t) => !isHostTier(t));
     const restores = data !== undefined && !isHostTier(data) && data.database.restore !== undefined;
-    // The data workflows' functions exist only with the workflows that invoke them.
-    if (restores) grantDataAccess(environment, this.functions.functions({ ...RESTORE_DATA_FUNCTION_SPECS, ...RECOVER_FUNCTION_SPECS }), this.planTable);
+    this.grantFunctionAccess(restores);
 
     this.lockTable = new dynamodb.Table(this, 'LockTable', {
       partitionKey: { name: 'environment', type: dynamodb.AttributeType.STRING },
@@ -266,6 +245,21 @@ export class FleetFlow extends Construct {
       ['recover', this.recover?.stateMachine],
     ];
     return entries.flatMap(([workflow, machine]) => (machine ? [[workflow, machine] as [FleetFlowWorkflow, FleetFlowStateMachine]] : []));
+  }
+
+  /** What each function may do in this environment: only what its task does here. */
+  private grantFunctionAccess(restores: boolean): void {
+    const environment = this.environment;
+    const release = this.functions.functions({ ...DEPLOY_INVOKES, ...ROLLOUT_INVOKES });
+    grantEnvironmentAccess(environment, environment.tiers.filter(isHostTier), release);
+    for (const fun of [release.planRelease, release.planRollback]) fun.allow({ actions: ['dynamodb:BatchWriteItem'], resources: [this.planTable.tableArn] });
+    release.planRollback.allow({ actions: ['dynamodb:BatchGetItem'], resources: [this.planTable.tableArn] });
+    release.loadBatch.allow({ actions: ['dynamodb:GetItem'], resources: [this.planTable.tableArn] });
+    for (const fun of [release.planRelease, release.planRollback, release.loadBatch]) fun.function.addEnvironment('PLAN_TABLE', this.planTable.tableName);
+    const compute = this.functions.functions({ ...COMPUTE_FUNCTION_SPECS, ...ALLOCATE_FUNCTION_SPECS, ...SCALE_OUT_FUNCTION_SPECS, ...REPLACE_FUNCTION_SPECS, ...SURGE_FUNCTION_SPECS });
+    grantComputeAccess(environment, compute, this.planTable);
+    // The data workflows' functions exist only with the workflows that invoke them.
+    if (restores) grantDataAccess(environment, this.functions.functions({ ...RESTORE_DATA_FUNCTION_SPECS, ...RECOVER_FUNCTION_SPECS }), this.planTable);
   }
 
   /** A topic encrypted with a key of its own, which CloudWatch alarms and EventBridge of this account may use. */
