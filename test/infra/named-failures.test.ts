@@ -18,7 +18,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as handlerErrors from '../../lambdas/shared/errors';
 import { fromTemplate, type AslDefinition, type AslState, type LocalStateMachine } from '../../lib/simulator/definition';
-import { FLEETFLOW_ERRORS, LAMBDA_CAUSE_PATTERN } from '../../statemachines/fragments/failures';
+import { FLEETFLOW_ERRORS, LAMBDA_CAUSE_PATTERN } from '../../statemachines/constructs/failures';
 import { canonicalEnvironment, sharedCanonical, type CanonicalTemplate } from './support';
 
 const canonical = canonicalEnvironment();

@@ -14,9 +14,10 @@
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload, type BatchFunctions } from './batch-pipeline';
-import { catchNamed } from './failures';
-import { lambdaTask, pollLoop } from './lambda-task';
+import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload, type BatchFunctions } from '../rollout/batch-pipeline';
+import { catchNamed } from '../constructs/failures';
+import { lambdaTask, type LambdaTaskOptions } from '../constructs/lambda-task';
+import { LongOperation } from '../constructs/long-operation';
 
 export interface RepointFunctions extends Pick<BatchFunctions, 'checkCapacity' | 'takeOutOfTraffic' | 'checkDrained' | 'returnToTraffic' | 'checkHealthy' | 'checkAlarms'> {
   readonly reconfigureHosts: lambda.IFunction;
@@ -39,8 +40,16 @@ export class RepointPipeline extends Construct {
     const w = props.back ? 'Repoint Back' : 'Repoint';
     const failed = new sfn.Fail(this, `${w} Failed`, { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
     const named = { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY };
-    const loop = (names: { choice: string; wait: string; check: string }, fn: lambda.IFunction, path: string, next: sfn.IChainable) =>
-      pollLoop(this, names, fn, path, next, batchPayload(props.back, path), { restoring: props.back });
+    // Each step a long operation: the start task, then its check until done.
+    const operation = (start: { name: string; handler: lambda.IFunction; options?: LambdaTaskOptions }, names: { choice: string; wait: string; check: string }, check: lambda.IFunction, path: string) =>
+      new LongOperation(this, start.name, {
+        resultPath: path,
+        start: { ...start, payload: batchPayload(props.back) },
+        check: { name: names.check, handler: check, payload: batchPayload(props.back, path) },
+        choice: names.choice,
+        wait: names.wait,
+        restoring: props.back,
+      });
 
     // Back: whatever failed, the batch returns to traffic and the segment fails once it is healthy (or will not be).
     let onFailure: sfn.IChainable = failed;
@@ -57,10 +66,14 @@ export class RepointPipeline extends Construct {
       });
       describeLeftOut.next(failed);
       leftOut = describeLeftOut;
-      const restore = lambdaTask(this, 'Return Batch After Failed Repoint Back', f.returnToTraffic, batchPayload(true), '$.restoreHealth', { restoring: true });
-      const restored = loop({ choice: 'Batch Back In Service?', wait: 'Wait For Batch Back', check: 'Check Batch Back' }, f.checkHealthy, '$.restoreHealth', failed);
-      restore.next(restored.choice);
-      for (const task of [restore, restored.check]) task.addCatch(leftOut, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+      const restore = operation(
+        { name: 'Return Batch After Failed Repoint Back', handler: f.returnToTraffic, options: { restoring: true } },
+        { choice: 'Batch Back In Service?', wait: 'Wait For Batch Back', check: 'Check Batch Back' },
+        f.checkHealthy,
+        '$.restoreHealth',
+      );
+      restore.next(failed);
+      for (const task of restore.tasks) task.addCatch(leftOut, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
       onFailure = restore;
     }
 
@@ -72,25 +85,41 @@ export class RepointPipeline extends Construct {
       done = new sfn.Choice(this, 'Gate Repoint On Alarms?').when(sfn.Condition.booleanEquals('$.checkAlarms', true), gate).otherwise(props.next);
     }
 
-    const returnBatch = lambdaTask(this, `Return ${w} Batch`, f.returnToTraffic, batchPayload(props.back), '$.health', { restoring: props.back });
-    const healthy = loop({ choice: `${w} Batch Healthy?`, wait: `Wait For ${w} Health`, check: `Check ${w} Health` }, f.checkHealthy, '$.health', done);
-    returnBatch.next(healthy.choice);
+    const returnBatch = operation(
+      { name: `Return ${w} Batch`, handler: f.returnToTraffic, options: { restoring: props.back } },
+      { choice: `${w} Batch Healthy?`, wait: `Wait For ${w} Health`, check: `Check ${w} Health` },
+      f.checkHealthy,
+      '$.health',
+    );
+    returnBatch.next(done);
 
-    const reconfigure = lambdaTask(this, `Reconfigure ${w} Batch`, f.reconfigureHosts, batchPayload(props.back), '$.reconfigure', { restoring: props.back });
-    const reconfigured = loop({ choice: `${w} Batch Reconfigured?`, wait: `Wait For ${w} Reconfigure`, check: `Check ${w} Reconfigure` }, f.checkReconfigured, '$.reconfigure', returnBatch);
-    reconfigure.next(reconfigured.choice);
+    const reconfigure = operation(
+      { name: `Reconfigure ${w} Batch`, handler: f.reconfigureHosts, options: { restoring: props.back } },
+      { choice: `${w} Batch Reconfigured?`, wait: `Wait For ${w} Reconfigure`, check: `Check ${w} Reconfigure` },
+      f.checkReconfigured,
+      '$.reconfigure',
+    );
+    reconfigure.next(returnBatch);
 
-    const takeOut = lambdaTask(this, `Take ${w} Batch Out`, f.takeOutOfTraffic, batchPayload(props.back), '$.drain', { restoring: props.back });
-    const drained = loop({ choice: `${w} Batch Drained?`, wait: `Wait For ${w} Drain`, check: `Check ${w} Drain` }, f.checkDrained, '$.drain', reconfigure);
-    takeOut.next(drained.choice);
-    for (const task of [takeOut, drained.check, reconfigure, reconfigured.check, returnBatch, healthy.check]) catchNamed(this, task, onFailure, named);
+    const takeOut = operation(
+      { name: `Take ${w} Batch Out`, handler: f.takeOutOfTraffic, options: { restoring: props.back } },
+      { choice: `${w} Batch Drained?`, wait: `Wait For ${w} Drain`, check: `Check ${w} Drain` },
+      f.checkDrained,
+      '$.drain',
+    );
+    takeOut.next(reconfigure);
+    for (const task of [...takeOut.tasks, ...reconfigure.tasks, ...returnBatch.tasks]) catchNamed(this, task, onFailure, named);
 
     // Before anything leaves service, the rest of the tier holds its minimum, live; nothing has changed if not.
-    const capacity = lambdaTask(this, `Check ${w} Capacity`, f.checkCapacity, batchPayload(props.back), '$.capacity', { idempotent: true });
-    const capacityLoop = loop({ choice: `${w} Capacity Kept?`, wait: `Wait For ${w} Capacity`, check: `Check ${w} Capacity Again` }, f.checkCapacity, '$.capacity', takeOut);
-    capacity.next(capacityLoop.choice);
+    const capacity = operation(
+      { name: `Check ${w} Capacity`, handler: f.checkCapacity, options: { idempotent: true } },
+      { choice: `${w} Capacity Kept?`, wait: `Wait For ${w} Capacity`, check: `Check ${w} Capacity Again` },
+      f.checkCapacity,
+      '$.capacity',
+    );
+    capacity.next(takeOut);
     // Back, the first batch holds the hosts the failed repoint left out of traffic: a refusal leaves them out, and says so.
-    for (const task of [capacity, capacityLoop.check]) catchNamed(this, task, props.back ? leftOut : failed, named);
+    for (const task of capacity.tasks) catchNamed(this, task, props.back ? leftOut : failed, named);
     this.start = capacity;
   }
 }

@@ -1,13 +1,13 @@
 /**
- * The release workflow (`fleetflow-<env>-deploy`), composed from the shared fragments:
+ * The release workflow (`fleetflow-<env>-deploy`), composed from the shared constructs (statemachines/constructs/):
  *
  *   Start (the execution input is kept at $.input)
  *   Plan Release (read-only: a plan that cannot fit Step Functions' quotas is refused here, before the lock)
- *   Acquire Lock (fragments/lock.ts)
+ *   Acquire Lock (constructs/lock.ts)
  *   Run Release (one branch, so that every exit below passes through Unlock)
  *     Up To Date? -> Notify Started -> Preflight
  *     [database] Check Database -> Create Snapshot -> [Wait/Check]* -> Run Migration -> [Wait/Check]* -> Recheck Database
- *     Roll Tiers (fragments/roll-tiers.ts): per tier, per segment, a child execution of the rollout workflow
+ *     Roll Tiers (constructs/roll-tiers.ts): per tier, per segment, a child execution of the rollout workflow
  *     Start Bake -> [Wait For Bake -> Check Bake]* -> [approval] Request Approval (task token) -> Confirm Alarms
  *     Record Release
  *     on a failed rollout or validation, by policy:
@@ -16,78 +16,123 @@
  *   Unlock -> Notify Succeeded        (on failure: Unlock After Failure -> Notify Failed -> fail)
  *
  * Every wait is a Wait state in a loop whose pause the check task computes. Every failure is
- * named (fragments/failures.ts): each state that can fail passes FleetFlow's errors on and
+ * named (constructs/failures.ts): each state that can fail passes FleetFlow's errors on and
  * renames anything else UnexpectedTaskError, naming the state; the release record, written
  * once the release passed, is retried and otherwise fails ReleaseNotRecordedError, saying so.
  */
 import { Duration } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { EnvironmentDefinition } from '../lib/environment/model';
-import { releaseParameterName } from '../lambdas/shared/release-record';
-import { bakeLoop, validationPayload } from './fragments/bake';
-import { lambdaTask, pollLoop } from './fragments/lambda-task';
-import { APPROVAL_TIMEOUT_ERROR, catchNamed, RELEASE_NOT_RECORDED_ERROR } from './fragments/failures';
-import { EnvironmentLock } from './fragments/lock';
-import { notify } from './fragments/notify';
-import { rollTiers } from './fragments/roll-tiers';
+import { lambdasOf, type FunctionSpecs } from '../../lib/constructs/function-catalog';
+import { FleetFlowStateMachine, WORKFLOW_TIMEOUT } from '../../lib/constructs/fleetflow-state-machine';
+import { releaseParameterName } from '../../lambdas/shared/release-record';
+import { bakeLoop, validationPayload } from '../constructs/bake';
+import { lambdaTask } from '../constructs/lambda-task';
+import { LongOperation } from '../constructs/long-operation';
+import { APPROVAL_TIMEOUT_ERROR, catchNamed, RELEASE_NOT_RECORDED_ERROR } from '../constructs/failures';
+import { LockedWorkflow } from '../constructs/locked-workflow';
+import { notify } from '../constructs/notify';
+import { rollTiers } from '../constructs/roll-tiers';
+import { acknowledgeLocking, workflowStateMachineArn, workflowStateMachineName, type LockingWorkflowProps } from '../constructs/workflow';
+import { SURGE_FUNCTION_SPECS } from '../surge/functions';
+import { DEPLOY_FUNCTION_SPECS } from './functions';
 
-export { THROTTLING_ERRORS } from '../lambdas/shared/throttling';
-export { DYNAMODB_THROTTLING_ERRORS } from './fragments/lock';
-export { NOTIFICATION_SOURCE } from './fragments/notify';
+export { THROTTLING_ERRORS } from '../../lambdas/shared/throttling';
+export { DYNAMODB_THROTTLING_ERRORS } from '../constructs/lock';
+export { NOTIFICATION_SOURCE } from '../constructs/notify';
 
-export interface DeployWorkflowFunctions {
-  readonly planRelease: lambda.IFunction;
-  readonly checkDatabase: lambda.IFunction;
-  readonly createSnapshot: lambda.IFunction;
-  readonly checkSnapshot: lambda.IFunction;
-  readonly runMigration: lambda.IFunction;
-  readonly checkMigration: lambda.IFunction;
-  readonly preflight: lambda.IFunction;
-  readonly checkBake: lambda.IFunction;
-  readonly planRollback: lambda.IFunction;
-  readonly recordRelease: lambda.IFunction;
-  readonly terminateSurged: lambda.IFunction;
-}
+/** The functions the release workflow invokes: its own, and the end of a surge. */
+export const DEPLOY_INVOKES = { ...DEPLOY_FUNCTION_SPECS, terminateSurged: SURGE_FUNCTION_SPECS.terminateSurged } as const satisfies FunctionSpecs;
 
-export interface DeployWorkflowProps {
-  readonly environment: EnvironmentDefinition;
-  readonly functions: DeployWorkflowFunctions;
-  /** The child workflow that rolls a segment of a tier's batches. */
-  readonly rollout: sfn.IStateMachine;
-  /** The execution timeout of the workflows, which bounds each child too. */
-  readonly timeout: Duration;
-  /** One item per environment: who is changing it. */
-  readonly lockTable: dynamodb.ITable;
+export interface DeployWorkflowProps extends LockingWorkflowProps {
   /** Where approvers are asked (the message carries the task token). */
   readonly approvalTopic: sns.ITopic;
-  /** ARN pattern of the executions that may hold this environment's lock. */
-  readonly lockHolderExecutionArns: string[];
-  /** This workflow's own ARN: a malformed lock is taken over only while no other execution of it runs. */
-  readonly releaseStateMachineArn: string;
 }
 
+/** The release workflow: its definition, its functions and its state machine, `fleetflow-<environment>-deploy`. */
 export class DeployWorkflow extends Construct {
   readonly definition: sfn.IChainable;
-  private readonly props: DeployWorkflowProps;
+  readonly stateMachine: FleetFlowStateMachine;
+  private readonly props: DeployWorkflowProps & { readonly timeout: Duration };
+  private readonly f: { readonly [name in keyof typeof DEPLOY_INVOKES]: lambda.IFunction };
   /** Where a step of the release that is not followed by a rollback fails (named) inside Run Release. */
   private readonly stepFailed: sfn.Fail;
 
   constructor(scope: Construct, id: string, props: DeployWorkflowProps) {
     super(scope, id);
-    this.props = props;
-    const f = props.functions;
+    this.props = { ...props, timeout: WORKFLOW_TIMEOUT };
+    const functions = props.functions.functions(DEPLOY_INVOKES);
+    const f = lambdasOf(functions);
+    this.f = f;
     const environment = props.environment.name;
     this.stepFailed = new sfn.Fail(this, 'Release Step Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
 
     // ---------- the release itself ----------
     const preflight = lambdaTask(this, 'Preflight', f.preflight, validationPayload(), sfn.JsonPath.DISCARD, { idempotent: true });
-    const roll = rollTiers(this, { prefix: '', planPath: '$.plan', rollout: props.rollout, checkAlarms: true, timeout: props.timeout });
-    const bake = bakeLoop(this, '', f.checkBake);
+    catchNamed(this, preflight, this.stepFailed, { resultPath: '$.failure', context: '; no host was changed' });
+    const roll = rollTiers(this, { prefix: '', planPath: '$.plan', rollout: props.rollout, checkAlarms: true, timeout: WORKFLOW_TIMEOUT });
+    const recordRelease = this.recordStep();
+    const failurePolicy = this.failurePolicy();
+    catchNamed(this, roll, failurePolicy, { resultPath: '$.failure', context: ' rolling out the tiers' });
+    roll.next(this.validationStep(recordRelease, failurePolicy));
+
+    const databaseStep = new sfn.Choice(this, 'Database Step?')
+      .when(sfn.Condition.isPresent('$.plan.database'), this.databaseChain(roll))
+      .otherwise(roll);
+
+    const frame = new LockedWorkflow(this, 'Frame', {
+      environment: props.environment,
+      label: 'Release',
+      planner: f.planRelease,
+      complete: { outputPath: '$.outcome' },
+      lockTable: props.lockTable,
+      lockHolderExecutionArns: props.lockHolderExecutionArns,
+      ...(props.eventBus ? { eventBus: props.eventBus } : {}),
+      stateMachineArn: workflowStateMachineArn(this, environment, 'deploy'),
+      releasePaths: { started: '$.plan.release', succeeded: '$.outcome.release' },
+    });
+    // A release window with nothing new queued: record and finish without touching anything.
+    const upToDate = new sfn.Choice(this, 'Up To Date?')
+      .when(sfn.Condition.booleanEquals('$.plan.upToDate', true), recordRelease)
+      .otherwise(frame.notifyStarted(preflight));
+    preflight.next(databaseStep);
+
+    const runRelease = new sfn.Parallel(this, 'Run Release', {
+      resultSelector: {
+        'environment.$': '$[0].plan.environment',
+        'component.$': '$[0].plan.component',
+        'release.$': '$[0].plan.release',
+        'previous.$': '$[0].recorded.previous',
+        'hosts.$': '$[0].plan.hostCount',
+        'batches.$': '$[0].plan.batchCount',
+        'alreadyReleased.$': '$[0].plan.alreadyReleasedCount',
+      },
+      resultPath: '$.outcome',
+    });
+    runRelease.branch(upToDate);
+
+    // ---------- the frame around it: plan, lock, unlock, notify ----------
+    // Every step inside names its failures; this is the backstop for anything the branch did not.
+    catchNamed(this, runRelease, frame.unlockAfterFailure, { resultPath: '$.failure' });
+    runRelease.next(frame.done);
+    this.definition = frame.whileLocked(runRelease);
+    this.stateMachine = new FleetFlowStateMachine(this, 'StateMachine', {
+      stateMachineName: workflowStateMachineName(environment, 'deploy'),
+      comment: `FleetFlow release of environment ${environment}`,
+      definition: this.definition,
+      invokes: Object.values(functions),
+      alarmTopic: props.alarmTopic,
+    });
+    acknowledgeLocking(this.stateMachine, props);
+  }
+
+  /** Record Release, then Terminate Surged Hosts: each failure named for what it leaves behind. */
+  private recordStep(): sfn.TaskStateBase {
+    const f = this.f;
+    const environment = this.props.environment.name;
     const recordRelease = lambdaTask(this, 'Record Release', f.recordRelease, { 'plan.$': '$.plan' }, '$.recorded', { idempotent: true });
     // Record Release is retried (idempotent); if it still fails, the release is on every host and
     // validated, and only its record is missing: that is what the execution fails with, not a rollback.
@@ -126,8 +171,15 @@ export class DeployWorkflow extends Construct {
     });
     describeSurgeLeft.next(new sfn.Fail(this, 'Surged Hosts Left', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' }));
     catchNamed(this, terminateSurged, describeSurgeLeft, { resultPath: '$.failure' });
-    catchNamed(this, preflight, this.stepFailed, { resultPath: '$.failure', context: '; no host was changed' });
+    return recordRelease;
+  }
 
+  /** The bake, then (when the plan asks) an approval and a last look at the alarms, then `recordRelease`; failures go to the policy. */
+  private validationStep(recordRelease: sfn.IChainable, failurePolicy: sfn.IChainable): sfn.IChainable {
+    const f = this.f;
+    const props = this.props;
+    const environment = props.environment.name;
+    const bake = bakeLoop(this, '', f.checkBake);
     const requestApproval = new tasks.SnsPublish(this, 'Request Approval', {
       topic: props.approvalTopic,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
@@ -148,7 +200,7 @@ export class DeployWorkflow extends Construct {
     const approvalNeeded = new sfn.Choice(this, 'Approval Required?')
       .when(
         sfn.Condition.booleanEquals('$.plan.validation.approval.required', true),
-        notify(this, 'Notify Approval Needed', environment, 'Approval Needed', requestApproval, { releasePath: '$.plan.release' }),
+        notify(this, 'Notify Approval Needed', environment, 'Approval Needed', requestApproval, { releasePath: '$.plan.release', eventBus: props.eventBus }),
       )
       .otherwise(recordRelease);
     requestApproval.addRetry({
@@ -169,7 +221,6 @@ export class DeployWorkflow extends Construct {
     requestApproval.next(confirmAlarms);
     confirmAlarms.next(recordRelease);
 
-    const failurePolicy = this.failurePolicy();
     // No answer in time is a rejection, named as such.
     const approvalTimedOut = new sfn.Pass(this, 'Approval Timed Out', {
       parameters: {
@@ -182,82 +233,19 @@ export class DeployWorkflow extends Construct {
     requestApproval.addCatch(approvalTimedOut, { errors: ['States.Timeout'], resultPath: sfn.JsonPath.DISCARD });
     const validating = ' validating the release';
     for (const [state, context] of [
-      [roll, ' rolling out the tiers'],
       ...bake.tasks.map((task) => [task, validating] as const),
       [requestApproval, validating],
       [confirmAlarms, validating],
     ] as const) {
       catchNamed(this, state, failurePolicy, { resultPath: '$.failure', context });
     }
-    roll.next(bake.first);
-    bake.done(approvalNeeded);
-
-    const databaseStep = new sfn.Choice(this, 'Database Step?')
-      .when(sfn.Condition.isPresent('$.plan.database'), this.databaseChain(roll))
-      .otherwise(roll);
-
-    // A release window with nothing new queued: record and finish without touching anything.
-    const upToDate = new sfn.Choice(this, 'Up To Date?')
-      .when(sfn.Condition.booleanEquals('$.plan.upToDate', true), recordRelease)
-      .otherwise(notify(this, 'Notify Started', environment, 'Started', preflight, { releasePath: '$.plan.release' }));
-    preflight.next(databaseStep);
-
-    const runRelease = new sfn.Parallel(this, 'Run Release', {
-      resultSelector: {
-        'environment.$': '$[0].plan.environment',
-        'component.$': '$[0].plan.component',
-        'release.$': '$[0].plan.release',
-        'previous.$': '$[0].recorded.previous',
-        'hosts.$': '$[0].plan.hostCount',
-        'batches.$': '$[0].plan.batchCount',
-        'alreadyReleased.$': '$[0].plan.alreadyReleasedCount',
-      },
-      resultPath: '$.outcome',
-    });
-    runRelease.branch(upToDate);
-
-    // ---------- the lock around it ----------
-    const lock = new EnvironmentLock(this, {
-      environment,
-      table: props.lockTable,
-      holderExecutionArns: props.lockHolderExecutionArns,
-      releaseStateMachineArn: props.releaseStateMachineArn,
-    });
-    const releaseFailed = new sfn.Fail(this, 'Release Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    const notifyFailed = notify(this, 'Notify Failed', environment, 'Failed', releaseFailed, { withFailure: true });
-    // Every step inside names its failures; this is the backstop for anything the branch did not.
-    catchNamed(this, runRelease, lock.release('Unlock After Failure', notifyFailed), { resultPath: '$.failure' });
-
-    const complete = new sfn.Pass(this, 'Release Complete', { outputPath: '$.outcome' });
-    const notifySucceeded = notify(this, 'Notify Succeeded', environment, 'Succeeded', complete, { releasePath: '$.outcome.release' });
-    // A lock that cannot be released fails the release, saying so, rather than succeed holding it.
-    runRelease.next(lock.release('Unlock', notifySucceeded, notifyFailed));
-
-    // Planning only reads the fleet (and writes its own plan items): bad input, and a plan
-    // that could not fit Step Functions' quotas, are refused before the lock is taken.
-    const plan = lambdaTask(
-      this,
-      'Plan Release',
-      f.planRelease,
-      { environment: props.environment, 'input.$': '$.input', 'execution.$': '$$.Execution.Name' },
-      '$.plan',
-      { idempotent: true },
-    );
-    const refused = new sfn.Fail(this, 'Release Refused', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    catchNamed(this, plan, notify(this, 'Notify Refused', environment, 'Failed', refused, { withFailure: true }), {
-      resultPath: '$.failure',
-      context: '; nothing was changed',
-    });
-    plan.next(lock.acquire(runRelease));
-
-    // The state carries the execution input from here on; nothing below reads $$.Execution.Input.
-    const start = new sfn.Pass(this, 'Start', { parameters: { 'input.$': '$$.Execution.Input' } });
-    this.definition = start.next(plan);
+    bake.next(approvalNeeded);
+    return bake;
   }
 
   /** Snapshot, migrate, check: all before any host is touched. */
   private databaseChain(next: sfn.IChainable): sfn.IChainable {
-    const f = this.props.functions;
+    const f = this.f;
     const payload = (phasePath?: string) => ({
       'release.$': '$.plan.release',
       'execution.$': '$$.Execution.Name',
@@ -276,51 +264,42 @@ export class DeployWorkflow extends Construct {
         args: ['$.plan.database.snapshotId'],
       });
     const databaseReady = (name: string, path: string, then: sfn.IChainable, catching: (task: sfn.TaskStateBase) => void) => {
-      const first = lambdaTask(this, name, f.checkDatabase, payload(), path, { idempotent: true });
-      const loop = pollLoop(
-        this,
-        { choice: `${name} Done?`, wait: `Wait Before ${name}`, check: `${name} Again` },
-        f.checkDatabase,
-        path,
-        then,
-        payload(path),
-      );
-      first.next(loop.choice);
-      catching(first);
-      catching(loop.check);
-      return first;
+      const ready = new LongOperation(this, name, {
+        resultPath: path,
+        start: { name, handler: f.checkDatabase, payload: payload(), options: { idempotent: true } },
+        check: { name: `${name} Again`, handler: f.checkDatabase, payload: payload(path) },
+        choice: `${name} Done?`,
+        wait: `Wait Before ${name}`,
+      });
+      ready.tasks.forEach(catching);
+      ready.next(then);
+      return ready;
     };
     const recheck = databaseReady('Recheck Database', '$.databaseAfter', next, fromMigration);
-    const migrate = lambdaTask(this, 'Run Migration', f.runMigration, payload(), '$.migration');
-    const migrationLoop = pollLoop(
-      this,
-      { choice: 'Migration Done?', wait: 'Wait For Migration', check: 'Check Migration' },
-      f.checkMigration,
-      '$.migration',
-      recheck,
-      payload('$.migration'),
-    );
-    migrate.next(migrationLoop.choice);
-    fromMigration(migrate);
-    fromMigration(migrationLoop.check);
-    const snapshot = lambdaTask(this, 'Create Snapshot', f.createSnapshot, payload(), '$.snapshot', { idempotent: true });
-    const snapshotLoop = pollLoop(
-      this,
-      { choice: 'Snapshot Ready?', wait: 'Wait For Snapshot', check: 'Check Snapshot' },
-      f.checkSnapshot,
-      '$.snapshot',
-      migrate,
-      payload('$.snapshot'),
-    );
-    snapshot.next(snapshotLoop.choice);
-    beforeMigration(snapshot);
-    beforeMigration(snapshotLoop.check);
+    const migration = new LongOperation(this, 'Migration', {
+      resultPath: '$.migration',
+      start: { name: 'Run Migration', handler: f.runMigration, payload: payload() },
+      check: { name: 'Check Migration', handler: f.checkMigration, payload: payload('$.migration') },
+      choice: 'Migration Done?',
+      wait: 'Wait For Migration',
+    });
+    migration.tasks.forEach(fromMigration);
+    migration.next(recheck);
+    const snapshot = new LongOperation(this, 'Snapshot', {
+      resultPath: '$.snapshot',
+      start: { name: 'Create Snapshot', handler: f.createSnapshot, payload: payload(), options: { idempotent: true } },
+      check: { name: 'Check Snapshot', handler: f.checkSnapshot, payload: payload('$.snapshot') },
+      choice: 'Snapshot Ready?',
+      wait: 'Wait For Snapshot',
+    });
+    snapshot.tasks.forEach(beforeMigration);
+    snapshot.next(migration);
     return databaseReady('Check Database', '$.databaseBefore', snapshot, beforeMigration);
   }
 
   /** After a failed rollout or validation: halt, or revert every host that moved and bake again. */
   private failurePolicy(): sfn.IChainable {
-    const f = this.props.functions;
+    const f = this.f;
     const halted = new sfn.Fail(this, 'Release Halted', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
 
     const rollbackFailed = new sfn.Fail(this, 'Release Rollback Failed', { errorPath: '$.rollbackError.Error', causePath: '$.rollbackError.Cause' });
@@ -348,9 +327,9 @@ export class DeployWorkflow extends Construct {
     const revertTiers = rollTiers(this, { prefix: 'Revert ', planPath: '$.rollbackPlan', rollout: this.props.rollout, checkAlarms: false, timeout: this.props.timeout });
     // Alarms need their evaluation periods to return to OK after the revert.
     const rebake = bakeLoop(this, 'Revert ', f.checkBake, true);
-    planRollback.next(notify(this, 'Notify Rolling Back', this.props.environment.name, 'Rolling Back', revertTiers, { withFailure: true, releasePath: '$.plan.release' }));
-    revertTiers.next(rebake.first);
-    rebake.done(describeRolledBack);
+    planRollback.next(notify(this, 'Notify Rolling Back', this.props.environment.name, 'Rolling Back', revertTiers, { withFailure: true, releasePath: '$.plan.release', eventBus: this.props.eventBus }));
+    revertTiers.next(rebake);
+    rebake.next(describeRolledBack);
     for (const state of [planRollback, revertTiers, ...rebake.tasks]) {
       catchNamed(this, state, describeRollbackFailure, { resultPath: '$.rollbackFailure', context: ' rolling the release back' });
     }

@@ -6,7 +6,7 @@
  *   -> [Check Alarms] -> next
  *   on any failure: the batch is rolled back (out, previous release, back in, healthy) and fails
  *
- * Every failure is named (fragments/failures.ts): an error that is not one of FleetFlow's is
+ * Every failure is named (constructs/failures.ts): an error that is not one of FleetFlow's is
  * renamed UnexpectedTaskError, naming the state, the tier and the batch's hosts, before the
  * rollback starts (or, in the rollback, before the batch goes back into traffic).
  *
@@ -15,10 +15,10 @@
  */
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { catchNamed, lambdaMessage } from './failures';
-import { lambdaTask, pollLoop } from './lambda-task';
+import { catchNamed, lambdaMessage } from '../constructs/failures';
+import { lambdaTask } from '../constructs/lambda-task';
+import { LongOperation } from '../constructs/long-operation';
 
 export interface BatchFunctions {
   readonly checkCapacity: lambda.IFunction;
@@ -107,25 +107,21 @@ export class BatchPipeline extends Construct {
 
     const forward = this.pipeline(FORWARD, false, f, alarmGate, catchToRollback);
     // Nothing has changed when capacity is short: refuse without a rollback.
-    forward.takeOut.addCatch(lambdaMessage(this, this.refused, '$.failure'), { errors: ['InsufficientCapacityError'], resultPath: '$.failure' });
-    catchToRollback(forward.takeOut);
+    forward.takeOut.firstTask.addCatch(lambdaMessage(this, this.refused, '$.failure'), { errors: ['InsufficientCapacityError'], resultPath: '$.failure' });
+    catchToRollback(forward.takeOut.firstTask);
 
     // Before anything leaves service, the rest of the tier must hold its minimum, live, for
     // every kind of tier; hosts just restored may still be passing their checks, so it waits
     // (within the tier's health timeout) before refusing. Nothing has changed either way.
-    const checkCapacity = lambdaTask(this, 'Check Capacity', f.checkCapacity, batchPayload(false), '$.capacity', { idempotent: true });
-    const capacityLoop = pollLoop(
-      this,
-      { choice: 'Capacity Kept?', wait: 'Wait For Capacity', check: 'Check Capacity Again' },
-      f.checkCapacity,
-      '$.capacity',
-      forward.takeOut,
-      batchPayload(false, '$.capacity'),
-    );
-    checkCapacity.next(capacityLoop.choice);
-    for (const task of [checkCapacity, capacityLoop.check]) {
-      catchNamed(this, task, this.refused, { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY });
-    }
+    const checkCapacity = new LongOperation(this, 'Check Capacity', {
+      resultPath: '$.capacity',
+      start: { name: 'Check Capacity', handler: f.checkCapacity, payload: batchPayload(false), options: { idempotent: true } },
+      check: { name: 'Check Capacity Again', handler: f.checkCapacity, payload: batchPayload(false, '$.capacity') },
+      choice: 'Capacity Kept?',
+      wait: 'Wait For Capacity',
+      catch: { handler: this.refused, resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY },
+    });
+    checkCapacity.next(forward.takeOut);
     this.start = checkCapacity;
   }
 
@@ -151,21 +147,18 @@ export class BatchPipeline extends Construct {
     });
     describeLeftOut.next(rollbackFailed);
     // Whatever went wrong in the rollback, the batch goes back into traffic.
-    const restoreTraffic = lambdaTask(this, 'Restore Traffic After Failed Rollback', f.returnToTraffic, batchPayload(true), '$.restoreHealth', { restoring: true });
-    restoreTraffic.addCatch(describeLeftOut, { errors: ['States.ALL'], resultPath: '$.restoreFailure' });
     // The batch fails either way, but only once its hosts pass their health checks again (or
     // the health timeout says they will not): the execution then ends with them in service.
-    const restoreHealth = pollLoop(
-      this,
-      { choice: 'Restored Batch Healthy?', wait: 'Wait For Restored Health', check: 'Check Restored Health' },
-      f.checkHealthy,
-      '$.restoreHealth',
-      describeFailure,
-      batchPayload(true, '$.restoreHealth'),
-      { restoring: true },
-    );
-    restoreHealth.check.addCatch(describeLeftOut, { errors: ['States.ALL'], resultPath: '$.restoreFailure' });
-    restoreTraffic.next(restoreHealth.choice);
+    const restoreTraffic = new LongOperation(this, 'Restore Traffic After Failed Rollback', {
+      resultPath: '$.restoreHealth',
+      start: { name: 'Restore Traffic After Failed Rollback', handler: f.returnToTraffic, payload: batchPayload(true), options: { restoring: true } },
+      check: { name: 'Check Restored Health', handler: f.checkHealthy, payload: batchPayload(true, '$.restoreHealth') },
+      choice: 'Restored Batch Healthy?',
+      wait: 'Wait For Restored Health',
+      restoring: true,
+    });
+    for (const task of restoreTraffic.tasks) task.addCatch(describeLeftOut, { errors: ['States.ALL'], resultPath: '$.restoreFailure' });
+    restoreTraffic.next(describeFailure);
 
     const catchToRestore = (task: sfn.TaskStateBase) =>
       catchNamed(this, task, restoreTraffic, {
@@ -175,7 +168,7 @@ export class BatchPipeline extends Construct {
         causeIn: BATCH_HISTORY,
       });
     const pipeline = this.pipeline(ROLLBACK, true, f, rolledBack, catchToRestore);
-    catchToRestore(pipeline.takeOut);
+    catchToRestore(pipeline.takeOut.firstTask);
     // Hosts whose install never started still run their previous release: they only go
     // back into traffic (registering a draining target ends its drain).
     return new sfn.Choice(this, 'Install Started?')
@@ -190,31 +183,37 @@ export class BatchPipeline extends Construct {
     f: BatchFunctions,
     onHealthy: sfn.IChainable,
     catching: (task: sfn.TaskStateBase) => void,
-  ): { takeOut: tasks.LambdaInvoke; returnToTraffic: tasks.LambdaInvoke } {
+  ): { takeOut: LongOperation; returnToTraffic: LongOperation } {
     const paths = rollback
       ? { drain: '$.rollbackDrain', install: '$.rollbackInstall', health: '$.rollbackHealth' }
       : { drain: '$.drain', install: '$.install', health: '$.health' };
-    const loop = (n: { choice: string; wait: string; check: string }, fn: lambda.IFunction, path: string, next: sfn.IChainable) =>
-      pollLoop(this, n, fn, path, next, batchPayload(rollback, path), { restoring: rollback });
+    // Each step a long operation: the start task (a rollback's rides out throttling longer), then its check until done.
+    const operation = (name: string, start: lambda.IFunction, n: { choice: string; wait: string; check: string }, check: lambda.IFunction, path: string) =>
+      new LongOperation(this, name, {
+        resultPath: path,
+        start: { name, handler: start, payload: batchPayload(rollback), options: { restoring: rollback } },
+        check: { name: n.check, handler: check, payload: batchPayload(rollback, path) },
+        choice: n.choice,
+        wait: n.wait,
+        restoring: rollback,
+      });
 
-    const returnToTraffic = lambdaTask(this, names.returnToTraffic, f.returnToTraffic, batchPayload(rollback), paths.health, { restoring: rollback });
-    const healthLoop = loop({ choice: names.healthy, wait: names.waitHealth, check: names.checkHealth }, f.checkHealthy, paths.health, onHealthy);
-    returnToTraffic.next(healthLoop.choice);
+    const returnToTraffic = operation(names.returnToTraffic, f.returnToTraffic, { choice: names.healthy, wait: names.waitHealth, check: names.checkHealth }, f.checkHealthy, paths.health);
+    returnToTraffic.next(onHealthy);
 
-    const install = lambdaTask(this, names.install, f.installRelease, batchPayload(rollback), paths.install, { restoring: rollback });
-    const installLoop = loop({ choice: names.installed, wait: names.waitInstall, check: names.checkInstall }, f.checkInstall, paths.install, returnToTraffic);
-    install.next(installLoop.choice);
+    const install = operation(names.install, f.installRelease, { choice: names.installed, wait: names.waitInstall, check: names.checkInstall }, f.checkInstall, paths.install);
+    install.next(returnToTraffic);
 
     // Marked before the first SendCommand, so that a failure while sending still reinstalls
     // the previous release on every host of the batch.
     const startInstall = rollback
       ? install
       : new sfn.Pass(this, 'Mark Install Started', { result: sfn.Result.fromObject({ sending: true }), resultPath: paths.install }).next(install);
-    const takeOut = lambdaTask(this, names.takeOut, f.takeOutOfTraffic, batchPayload(rollback), paths.drain, { restoring: rollback });
-    const drainLoop = loop({ choice: names.drained, wait: names.waitDrain, check: names.checkDrain }, f.checkDrained, paths.drain, startInstall);
-    takeOut.next(drainLoop.choice);
+    const takeOut = operation(names.takeOut, f.takeOutOfTraffic, { choice: names.drained, wait: names.waitDrain, check: names.checkDrain }, f.checkDrained, paths.drain);
+    takeOut.next(startInstall);
 
-    for (const task of [returnToTraffic, healthLoop.check, install, installLoop.check, drainLoop.check]) catching(task);
+    // The take-out task's own catchers are the caller's (a refusal may come first).
+    for (const task of [...returnToTraffic.tasks, ...install.tasks, takeOut.check]) catching(task);
     return { takeOut, returnToTraffic };
   }
 }

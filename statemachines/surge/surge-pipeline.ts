@@ -15,11 +15,12 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { SURGE_REASON } from '../../lambdas/shared/compute-tags';
-import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload } from './batch-pipeline';
-import { catchNamed } from './failures';
-import { lambdaTask, pollLoop } from './lambda-task';
-import { ProvisionPipeline, type ProvisionFunctions } from './provision-pipeline';
-import { RetirePipeline, type RetireFunctions } from './retire-pipeline';
+import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload } from '../rollout/batch-pipeline';
+import { catchNamed } from '../constructs/failures';
+import { lambdaTask } from '../constructs/lambda-task';
+import { LongOperation } from '../constructs/long-operation';
+import { ProvisionPipeline, type ProvisionFunctions } from '../constructs/provision-pipeline';
+import { RetirePipeline, type RetireFunctions } from '../replace/retire-pipeline';
 
 export interface SurgeFunctions extends ProvisionFunctions, RetireFunctions {
   readonly checkAlarms: lambda.IFunction;
@@ -44,11 +45,17 @@ export class SurgePipeline extends Construct {
       ...(phasePath ? { 'phase.$': phasePath } : {}),
     });
     const shapeCleanUp = new sfn.Pass(this, 'Surge Batch Cleanup Input', { parameters: { 'spec.$': '$.tier' }, resultPath: '$.tierOnly' });
-    const cleanUp = lambdaTask(this, 'Terminate Surge Hosts', f.terminateLaunched, cleanUpPayload(), '$.surgeCleanUp', { idempotent: true, restoring: true });
-    const cleanUpLoop = pollLoop(this, { choice: 'Surge Hosts Terminated?', wait: 'Wait For Surge Termination', check: 'Check Surge Termination' }, f.terminateLaunched, '$.surgeCleanUp', failed, cleanUpPayload('$.surgeCleanUp'), { restoring: true });
+    const cleanUp = new LongOperation(this, 'Terminate Surge Hosts', {
+      resultPath: '$.surgeCleanUp',
+      start: { name: 'Terminate Surge Hosts', handler: f.terminateLaunched, payload: cleanUpPayload(), options: { idempotent: true, restoring: true } },
+      check: { name: 'Check Surge Termination', handler: f.terminateLaunched, payload: cleanUpPayload('$.surgeCleanUp') },
+      choice: 'Surge Hosts Terminated?',
+      wait: 'Wait For Surge Termination',
+      restoring: true,
+    });
     shapeCleanUp.next(cleanUp);
-    cleanUp.next(cleanUpLoop.choice);
-    for (const task of [cleanUp, cleanUpLoop.check]) task.addCatch(failed, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+    cleanUp.next(failed);
+    for (const task of cleanUp.tasks) task.addCatch(failed, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
     const named = (task: sfn.TaskStateBase) =>
       catchNamed(this, task, shapeCleanUp, { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY });
 
@@ -67,13 +74,23 @@ export class SurgePipeline extends Construct {
     load.next(provision.start);
     const keepOld = new sfn.Pass(this, 'Keep Old Batch', { inputPath: '$.batch', resultPath: '$.oldBatch' });
     keepOld.next(load);
-    const ready = lambdaTask(this, 'Check Surge Hosts Ready', f.checkSurgeHostsReady, batchPayload(false), '$.surgeReady', { idempotent: true });
-    const readyLoop = pollLoop(this, { choice: 'Surge Hosts Ready?', wait: 'Wait For Surge Hosts', check: 'Check Surge Hosts Ready Again' }, f.checkSurgeHostsReady, '$.surgeReady', keepOld, batchPayload(false, '$.surgeReady'));
-    ready.next(readyLoop.choice);
-    const launch = lambdaTask(this, 'Launch Surge Hosts', f.launchSurgeHosts, batchPayload(false), '$.surgeLaunch', { idempotent: true });
-    const launchLoop = pollLoop(this, { choice: 'Surge Hosts Launched?', wait: 'Wait To Launch More Surge Hosts', check: 'Launch More Surge Hosts' }, f.launchSurgeHosts, '$.surgeLaunch', ready, batchPayload(false, '$.surgeLaunch'));
-    launch.next(launchLoop.choice);
-    for (const task of [launch, launchLoop.check, ready, readyLoop.check, load]) named(task);
+    const ready = new LongOperation(this, 'Check Surge Hosts Ready', {
+      resultPath: '$.surgeReady',
+      start: { name: 'Check Surge Hosts Ready', handler: f.checkSurgeHostsReady, payload: batchPayload(false), options: { idempotent: true } },
+      check: { name: 'Check Surge Hosts Ready Again', handler: f.checkSurgeHostsReady, payload: batchPayload(false, '$.surgeReady') },
+      choice: 'Surge Hosts Ready?',
+      wait: 'Wait For Surge Hosts',
+    });
+    ready.next(keepOld);
+    const launch = new LongOperation(this, 'Launch Surge Hosts', {
+      resultPath: '$.surgeLaunch',
+      start: { name: 'Launch Surge Hosts', handler: f.launchSurgeHosts, payload: batchPayload(false), options: { idempotent: true } },
+      check: { name: 'Launch More Surge Hosts', handler: f.launchSurgeHosts, payload: batchPayload(false, '$.surgeLaunch') },
+      choice: 'Surge Hosts Launched?',
+      wait: 'Wait To Launch More Surge Hosts',
+    });
+    launch.next(ready);
+    for (const task of [...launch.tasks, ...ready.tasks, load]) named(task);
     this.start = launch;
   }
 }

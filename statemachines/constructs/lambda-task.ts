@@ -83,22 +83,3 @@ export function lambdaTask(
   }
   return task;
 }
-
-/** Choice "done?" -> Wait (pause chosen by the check) -> Check -> Choice. */
-export function pollLoop(
-  scope: Construct,
-  names: { readonly choice: string; readonly wait: string; readonly check: string },
-  fn: lambda.IFunction,
-  path: string,
-  next: sfn.IChainable,
-  payload: Record<string, unknown>,
-  options: Pick<LambdaTaskOptions, 'restoring'> = {},
-): { choice: sfn.Choice; check: tasks.LambdaInvoke } {
-  const choice = new sfn.Choice(scope, names.choice);
-  const wait = new sfn.Wait(scope, names.wait, { time: sfn.WaitTime.secondsPath(`${path}.waitSeconds`) });
-  const check = lambdaTask(scope, names.check, fn, payload, path, { idempotent: true, ...options });
-  choice.when(sfn.Condition.booleanEquals(`${path}.done`, true), next).otherwise(wait);
-  wait.next(check);
-  check.next(choice);
-  return { choice, check };
-}

@@ -7,7 +7,7 @@
  * (States.TaskFailed, cause = the child's DescribeExecution output as JSON); it is read
  * back here, so the parent fails with the child's own error name and cause when it is one of
  * FleetFlow's. Anything else (the child ended by its quotas or aborted, the task timed out or
- * could not start it) is renamed UnexpectedTaskError, naming the tier (fragments/failures.ts).
+ * could not start it) is renamed UnexpectedTaskError, naming the tier (constructs/failures.ts).
  */
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';

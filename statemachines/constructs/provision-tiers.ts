@@ -15,7 +15,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { catchNamed } from './failures';
-import { lambdaTask, pollLoop } from './lambda-task';
+import { lambdaTask } from './lambda-task';
+import { LongOperation } from './long-operation';
 import { rollSegments } from './roll-tiers';
 
 export interface ProvisionTiersFunctions {
@@ -56,14 +57,24 @@ export function provisionTiers(
   store.next(toSegments);
   const verify = lambdaTask(scope, 'Verify Dependencies', f.verifyDependencies, payload(), sfn.JsonPath.DISCARD, { idempotent: true });
   verify.next(store);
-  const ready = lambdaTask(scope, 'Check Hosts Ready', f.checkHostsReady, payload(), '$.ready', { idempotent: true });
-  const readyLoop = pollLoop(scope, { choice: 'Hosts Ready?', wait: 'Wait For Hosts', check: 'Check Hosts Ready Again' }, f.checkHostsReady, '$.ready', verify, payload('$.ready'));
-  ready.next(readyLoop.choice);
+  const ready = new LongOperation(scope, 'Check Hosts Ready', {
+    resultPath: '$.ready',
+    start: { name: 'Check Hosts Ready', handler: f.checkHostsReady, payload: payload(), options: { idempotent: true } },
+    check: { name: 'Check Hosts Ready Again', handler: f.checkHostsReady, payload: payload('$.ready') },
+    choice: 'Hosts Ready?',
+    wait: 'Wait For Hosts',
+  });
+  ready.next(verify);
   // Launching is safe to repeat (tags and client tokens): every call is retried like a check.
-  const launch = lambdaTask(scope, 'Launch Hosts', f.launchHosts, payload(), '$.launch', { idempotent: true });
-  const launchLoop = pollLoop(scope, { choice: 'Hosts Launched?', wait: 'Wait To Launch More', check: 'Launch More Hosts' }, f.launchHosts, '$.launch', ready, payload('$.launch'));
-  launch.next(launchLoop.choice);
-  for (const task of [launch, launchLoop.check, ready, readyLoop.check, verify, store]) named(task);
+  const launch = new LongOperation(scope, 'Launch Hosts', {
+    resultPath: '$.launch',
+    start: { name: 'Launch Hosts', handler: f.launchHosts, payload: payload(), options: { idempotent: true } },
+    check: { name: 'Launch More Hosts', handler: f.launchHosts, payload: payload('$.launch') },
+    choice: 'Hosts Launched?',
+    wait: 'Wait To Launch More',
+  });
+  launch.next(ready);
+  for (const task of [...launch.tasks, ...ready.tasks, verify, store]) named(task);
   // A child's failure reaches here with its own FleetFlow name (rollSegments reads it back).
 
   const map = new sfn.Map(scope, 'Provision Tiers', {

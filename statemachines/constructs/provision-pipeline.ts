@@ -12,9 +12,10 @@
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload, type BatchFunctions } from './batch-pipeline';
+import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload, type BatchFunctions } from '../rollout/batch-pipeline';
 import { catchNamed } from './failures';
-import { lambdaTask, pollLoop } from './lambda-task';
+import { lambdaTask } from './lambda-task';
+import { LongOperation } from './long-operation';
 
 export interface ProvisionFunctions extends Pick<BatchFunctions, 'installRelease' | 'checkInstall' | 'returnToTraffic' | 'checkHealthy'> {
   readonly setUpHosts: lambda.IFunction;
@@ -33,23 +34,40 @@ export class ProvisionPipeline extends Construct {
       catchNamed(this, task, failed, { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY });
     const setupPayload = (step: string, phasePath?: string) => ({ ...batchPayload(false, phasePath), 'setup.$': props.setupPath ?? '$.setup', 'step.$': step });
 
-    const returnToTraffic = lambdaTask(this, n('Put New Hosts In Service'), f.returnToTraffic, batchPayload(false), '$.health');
-    const health = pollLoop(this, { choice: n('New Hosts Healthy?'), wait: n('Wait For New Hosts Health'), check: n('Check New Hosts Health') }, f.checkHealthy, '$.health', props.next, batchPayload(false, '$.health'));
-    returnToTraffic.next(health.choice);
+    const returnToTraffic = new LongOperation(this, n('Put New Hosts In Service'), {
+      resultPath: '$.health',
+      start: { name: n('Put New Hosts In Service'), handler: f.returnToTraffic, payload: batchPayload(false) },
+      check: { name: n('Check New Hosts Health'), handler: f.checkHealthy, payload: batchPayload(false, '$.health') },
+      choice: n('New Hosts Healthy?'),
+      wait: n('Wait For New Hosts Health'),
+    });
+    returnToTraffic.next(props.next);
 
-    const install = lambdaTask(this, n('Install On New Hosts'), f.installRelease, batchPayload(false), '$.install');
-    const installed = pollLoop(this, { choice: n('New Hosts Installed?'), wait: n('Wait For New Hosts Install'), check: n('Check New Hosts Install') }, f.checkInstall, '$.install', returnToTraffic, batchPayload(false, '$.install'));
-    install.next(installed.choice);
+    const install = new LongOperation(this, n('Install On New Hosts'), {
+      resultPath: '$.install',
+      start: { name: n('Install On New Hosts'), handler: f.installRelease, payload: batchPayload(false) },
+      check: { name: n('Check New Hosts Install'), handler: f.checkInstall, payload: batchPayload(false, '$.install') },
+      choice: n('New Hosts Installed?'),
+      wait: n('Wait For New Hosts Install'),
+    });
+    install.next(returnToTraffic);
 
     // Each step runs on every host of the batch before the next is sent.
     const firstStep = lambdaTask(this, n('Set Up Hosts'), f.setUpHosts, setupPayload('$.setupStart.step'), '$.setupPhase');
     const nextStep = lambdaTask(this, n('Set Up Next Step'), f.setUpHosts, setupPayload('States.MathAdd($.setupPhase.step, 1)'), '$.setupPhase');
     const moreSetUp = new sfn.Choice(this, n('More Set Up?')).when(sfn.Condition.booleanEquals('$.setupPhase.more', true), nextStep).otherwise(install);
-    const setUp = pollLoop(this, { choice: n('Set Up Step Done?'), wait: n('Wait For Set Up'), check: n('Check Set Up') }, f.checkSetUp, '$.setupPhase', moreSetUp, setupPayload('$.setupPhase.step', '$.setupPhase'));
-    firstStep.next(setUp.choice);
-    nextStep.next(setUp.choice);
+    // Two tasks start a step: the loop starts at its Choice.
+    const setUp = new LongOperation(this, n('Set Up Step'), {
+      resultPath: '$.setupPhase',
+      check: { name: n('Check Set Up'), handler: f.checkSetUp, payload: setupPayload('$.setupPhase.step', '$.setupPhase') },
+      choice: n('Set Up Step Done?'),
+      wait: n('Wait For Set Up'),
+    });
+    setUp.next(moreSetUp);
+    firstStep.next(setUp);
+    nextStep.next(setUp);
 
-    for (const task of [firstStep, nextStep, setUp.check, install, installed.check, returnToTraffic, health.check]) catching(task);
+    for (const task of [firstStep, nextStep, setUp.check, ...install.tasks, ...returnToTraffic.tasks]) catching(task);
     this.start = new sfn.Pass(this, n('Start Set Up'), { parameters: { step: 0 }, resultPath: '$.setupStart' }).next(firstStep);
   }
 }

@@ -14,64 +14,80 @@
  * It takes no lock itself: each part takes the environment's lock while it runs.
  */
 import { Duration } from 'aws-cdk-lib';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { EnvironmentDefinition } from '../lib/environment/model';
-import { catchChildFailure, catchNamed, UNEXPECTED_TASK_ERROR } from './fragments/failures';
-import { lambdaTask } from './fragments/lambda-task';
-import { notify } from './fragments/notify';
+import { lambdasOf } from '../../lib/constructs/function-catalog';
+import { FleetFlowStateMachine, WORKFLOW_TIMEOUT } from '../../lib/constructs/fleetflow-state-machine';
+import { childExecutionsArn, workflowStateMachineName, type FleetFlowWorkflowProps } from '../constructs/workflow';
+import { RECOVER_FUNCTION_SPECS } from './functions';
+import { catchChildFailure, catchNamed, UNEXPECTED_TASK_ERROR } from '../constructs/failures';
+import { lambdaTask } from '../constructs/lambda-task';
+import { notify } from '../constructs/notify';
 
-export interface RecoverWorkflowProps {
-  readonly environment: EnvironmentDefinition;
-  readonly functions: { readonly planRecover: lambda.IFunction; readonly reportRecovery: lambda.IFunction };
+export interface RecoverWorkflowProps extends FleetFlowWorkflowProps {
   readonly allocate: sfn.IStateMachine;
   readonly restoreData: sfn.IStateMachine;
   readonly deploy: sfn.IStateMachine;
-  readonly timeout: Duration;
 }
 
 const WORKFLOW = 'Recover';
 
+/** The disaster recovery workflow: its definition, its functions and its state machine, `fleetflow-<environment>-recover`. */
 export class RecoverWorkflow extends Construct {
   readonly definition: sfn.IChainable;
+  readonly stateMachine: FleetFlowStateMachine;
 
   constructor(scope: Construct, id: string, props: RecoverWorkflowProps) {
     super(scope, id);
+    const functions = props.functions.functions(RECOVER_FUNCTION_SPECS);
+    const f = lambdasOf(functions);
     const environment = props.environment.name;
     const failed = new sfn.Fail(this, 'Recover Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    const notifyFailed = notify(this, 'Notify Failed', environment, 'Failed', failed, { withFailure: true, workflow: WORKFLOW });
+    const notifyFailed = notify(this, 'Notify Failed', environment, 'Failed', failed, { withFailure: true, workflow: WORKFLOW, eventBus: props.eventBus });
 
     const report = lambdaTask(
       this,
       'Report Recovery',
-      props.functions.reportRecovery,
+      f.reportRecovery,
       { 'startedAt.$': '$.plan.startedAt', 'release.$': '$.plan.release', 'restored.$': '$.restored.output' },
       '$.report',
       { idempotent: true },
     );
     catchNamed(this, report, notifyFailed, { resultPath: '$.failure', context: '; the environment was recovered' });
     const complete = new sfn.Pass(this, 'Recover Complete', { outputPath: '$.report' });
-    report.next(notify(this, 'Notify Succeeded', environment, 'Succeeded', complete, { workflow: WORKFLOW }));
+    report.next(notify(this, 'Notify Succeeded', environment, 'Succeeded', complete, { workflow: WORKFLOW, eventBus: props.eventBus }));
 
-    const release = this.part('Release Recorded Release', props.deploy, '$.plan.deploy', sfn.JsonPath.DISCARD, props.timeout, notifyFailed);
+    const release = this.part('Release Recorded Release', props.deploy, '$.plan.deploy', sfn.JsonPath.DISCARD, WORKFLOW_TIMEOUT, notifyFailed);
     release.next(report);
-    const restore = this.part('Restore Environment Data', props.restoreData, '$.plan.restore', '$.restored', props.timeout, notifyFailed);
+    const restore = this.part('Restore Environment Data', props.restoreData, '$.plan.restore', '$.restored', WORKFLOW_TIMEOUT, notifyFailed);
     restore.next(release);
-    const allocate = this.part('Allocate Environment', props.allocate, '$.plan.allocate', sfn.JsonPath.DISCARD, props.timeout, notifyFailed);
+    const allocate = this.part('Allocate Environment', props.allocate, '$.plan.allocate', sfn.JsonPath.DISCARD, WORKFLOW_TIMEOUT, notifyFailed);
     allocate.next(restore);
-    const started = notify(this, 'Notify Started', environment, 'Started', allocate, { workflow: WORKFLOW });
+    const started = notify(this, 'Notify Started', environment, 'Started', allocate, { workflow: WORKFLOW, eventBus: props.eventBus });
 
-    const plan = lambdaTask(this, 'Plan Recover', props.functions.planRecover, { environment: props.environment, 'input.$': '$.input', 'execution.$': '$$.Execution.Name' }, '$.plan', { idempotent: true });
+    const plan = lambdaTask(this, 'Plan Recover', f.planRecover, { environment: props.environment, 'input.$': '$.input', 'execution.$': '$$.Execution.Name' }, '$.plan', { idempotent: true });
     const refused = new sfn.Fail(this, 'Recover Refused', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    catchNamed(this, plan, notify(this, 'Notify Refused', environment, 'Failed', refused, { withFailure: true, workflow: WORKFLOW }), {
+    catchNamed(this, plan, notify(this, 'Notify Refused', environment, 'Failed', refused, { withFailure: true, workflow: WORKFLOW, eventBus: props.eventBus }), {
       resultPath: '$.failure',
       context: '; nothing was changed',
     });
     plan.next(started);
     const start = new sfn.Pass(this, 'Start', { parameters: { 'input.$': '$$.Execution.Input' } });
     this.definition = start.next(plan);
+    this.stateMachine = new FleetFlowStateMachine(this, 'StateMachine', {
+      stateMachineName: workflowStateMachineName(environment, 'recover'),
+      comment: `FleetFlow: disaster recovery of environment ${environment}: allocate, restore data, release`,
+      definition: this.definition,
+      invokes: Object.values(functions),
+      alarmTopic: props.alarmTopic,
+    });
+    for (const child of [props.allocate, props.restoreData, props.deploy]) {
+      this.stateMachine.acknowledgeWildcard(
+        childExecutionsArn(this, child),
+        'recover follows the executions it starts of allocate, restore-data and deploy, whose names Step Functions generates',
+      );
+    }
   }
 
   /**

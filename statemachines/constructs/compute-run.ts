@@ -8,19 +8,21 @@
  *   on failure in a stage that launches: Clean Up Launched (deregister, terminate everything
  *   this execution launched, wait until terminated) -> Unlock After Failure -> Notify Failed -> fail
  *
- * One lock per environment (fragments/lock.ts): a replacement and a release never run at once.
+ * One lock per environment (constructs/lock.ts): a replacement and a release never run at once.
  */
-import type { Duration } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { EnvironmentDefinition } from '../../lib/environment/model';
+import { lambdasOf, type FunctionSpec, type FunctionSpecs } from '../../lib/constructs/function-catalog';
+import { FleetFlowStateMachine, WORKFLOW_TIMEOUT } from '../../lib/constructs/fleetflow-state-machine';
+import type { FleetFlowFunction } from '../../lib/constructs/fleetflow-function';
+import { COMPUTE_FUNCTION_SPECS } from './compute-functions';
 import { catchNamed } from './failures';
-import { lambdaTask, pollLoop } from './lambda-task';
-import { EnvironmentLock } from './lock';
-import { notify } from './notify';
+import { lambdaTask } from './lambda-task';
+import { LongOperation } from './long-operation';
+import { LockedWorkflow } from './locked-workflow';
 import { provisionTiers, type ProvisionTiersFunctions } from './provision-tiers';
+import { acknowledgeLocking, workflowStateMachineArn, workflowStateMachineName, type LockingWorkflowProps } from './workflow';
 
 export interface ComputeFunctions extends ProvisionTiersFunctions {
   readonly terminateLaunched: lambda.IFunction;
@@ -28,17 +30,24 @@ export interface ComputeFunctions extends ProvisionTiersFunctions {
   readonly checkDatabaseCreated: lambda.IFunction;
 }
 
-export interface ComputeRunProps {
-  readonly environment: EnvironmentDefinition;
+/** What every compute workflow invokes besides its planner. */
+const COMPUTE_RUN_INVOKES = {
+  launchHosts: COMPUTE_FUNCTION_SPECS.launchHosts,
+  checkHostsReady: COMPUTE_FUNCTION_SPECS.checkHostsReady,
+  verifyDependencies: COMPUTE_FUNCTION_SPECS.verifyDependencies,
+  storeNewHosts: COMPUTE_FUNCTION_SPECS.storeNewHosts,
+  terminateLaunched: COMPUTE_FUNCTION_SPECS.terminateLaunched,
+  createDatabase: COMPUTE_FUNCTION_SPECS.createDatabase,
+  checkDatabaseCreated: COMPUTE_FUNCTION_SPECS.checkDatabaseCreated,
+} as const satisfies FunctionSpecs;
+
+export interface ComputeRunProps extends LockingWorkflowProps {
+  /** The workflow's name in its state machine's: "allocate", "scale-out", "replace". */
+  readonly workflow: 'allocate' | 'scale-out' | 'replace';
   /** As people read it: "Allocate", "Scale Out", "Replace". */
-  readonly workflow: string;
-  readonly planner: lambda.IFunction;
-  readonly functions: ComputeFunctions;
-  readonly rollout: sfn.IStateMachine;
-  readonly timeout: Duration;
-  readonly lockTable: dynamodb.ITable;
-  readonly lockHolderExecutionArns: string[];
-  readonly stateMachineArn: string;
+  readonly label: string;
+  /** The workflow's read-only planner. */
+  readonly planner: FunctionSpec;
 }
 
 /** A stage of the run: a one-branch Parallel, so its failure is caught in one place. */
@@ -48,33 +57,45 @@ export class ComputeRun extends Construct {
   readonly definition: sfn.IChainable;
   /** Provisions every tier of the plan (launch, set up, install, into service). */
   readonly provision: sfn.Map;
+  /** The functions the run invokes, its planner first. */
+  readonly invokes: FleetFlowFunction[];
   private readonly props: ComputeRunProps;
+  private readonly f: ComputeFunctions;
   private readonly cleanUp: sfn.IChainable;
   private readonly keepAndFail: sfn.IChainable;
 
   constructor(scope: Construct, id: string, props: ComputeRunProps, stages: (run: ComputeRun, done: sfn.IChainable) => sfn.IChainable) {
     super(scope, id);
     this.props = props;
-    const environment = props.environment.name;
-    const label = props.workflow;
-    this.provision = provisionTiers(this, { functions: props.functions, rollout: props.rollout, timeout: props.timeout });
-
-    const lock = new EnvironmentLock(this, {
-      environment,
-      table: props.lockTable,
-      holderExecutionArns: props.lockHolderExecutionArns,
-      releaseStateMachineArn: props.stateMachineArn,
+    const planner = props.functions.function(props.planner);
+    const functions = props.functions.functions(COMPUTE_RUN_INVOKES);
+    this.invokes = [planner, ...Object.values(functions)];
+    this.f = lambdasOf(functions);
+    this.provision = provisionTiers(this, { functions: this.f, rollout: props.rollout, timeout: WORKFLOW_TIMEOUT });
+    const frame = new LockedWorkflow(this, 'Frame', {
+      environment: props.environment,
+      label: props.label,
+      planner: planner.function,
+      complete: { parameters: { 'environment.$': '$.plan.environment', 'workflow.$': '$.plan.workflow', 'launched.$': '$.plan.launchCount' } },
+      lockTable: props.lockTable,
+      lockHolderExecutionArns: props.lockHolderExecutionArns,
+      ...(props.eventBus ? { eventBus: props.eventBus } : {}),
+      stateMachineArn: workflowStateMachineArn(this, props.environment.name, props.workflow),
     });
-    const failedState = new sfn.Fail(this, `${label} Failed`, { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    const notifyFailed = notify(this, 'Notify Failed', environment, 'Failed', failedState, { withFailure: true, workflow: label });
-    const unlockAfterFailure = lock.release('Unlock After Failure', notifyFailed);
+    const unlockAfterFailure = frame.unlockAfterFailure;
     this.keepAndFail = unlockAfterFailure;
 
     // Whatever failed, nothing this execution launched is left running unasked.
     const cleanUpPayload = (phasePath?: string) => ({ 'execution.$': '$$.Execution.Name', 'plan.$': '$.plan', ...(phasePath ? { 'phase.$': phasePath } : {}) });
-    const cleanUp = lambdaTask(this, 'Clean Up Launched', props.functions.terminateLaunched, cleanUpPayload(), '$.cleanUp', { idempotent: true, restoring: true });
-    const cleanUpLoop = pollLoop(this, { choice: 'Launched Terminated?', wait: 'Wait For Termination', check: 'Check Termination' }, props.functions.terminateLaunched, '$.cleanUp', unlockAfterFailure, cleanUpPayload('$.cleanUp'), { restoring: true });
-    cleanUp.next(cleanUpLoop.choice);
+    const cleanUp = new LongOperation(this, 'Clean Up Launched', {
+      resultPath: '$.cleanUp',
+      start: { name: 'Clean Up Launched', handler: this.f.terminateLaunched, payload: cleanUpPayload(), options: { idempotent: true, restoring: true } },
+      check: { name: 'Check Termination', handler: this.f.terminateLaunched, payload: cleanUpPayload('$.cleanUp') },
+      choice: 'Launched Terminated?',
+      wait: 'Wait For Termination',
+      restoring: true,
+    });
+    cleanUp.next(unlockAfterFailure);
     const describeCleanUpFailure = new sfn.Pass(this, 'Describe Clean Up Failure', {
       parameters: {
         'Error.$': '$.failure.Error',
@@ -83,25 +104,24 @@ export class ComputeRun extends Construct {
       resultPath: '$.failure',
     });
     describeCleanUpFailure.next(unlockAfterFailure);
-    for (const task of [cleanUp, cleanUpLoop.check]) task.addCatch(describeCleanUpFailure, { errors: ['States.ALL'], resultPath: '$.cleanUpFailure' });
+    for (const task of cleanUp.tasks) task.addCatch(describeCleanUpFailure, { errors: ['States.ALL'], resultPath: '$.cleanUpFailure' });
     this.cleanUp = cleanUp;
 
-    const complete = new sfn.Pass(this, `${label} Complete`, {
-      parameters: { 'environment.$': '$.plan.environment', 'workflow.$': '$.plan.workflow', 'launched.$': '$.plan.launchCount' },
-    });
-    const notifySucceeded = notify(this, 'Notify Succeeded', environment, 'Succeeded', complete, { workflow: label });
-    const body = stages(this, lock.release('Unlock', notifySucceeded, notifyFailed));
-    const started = notify(this, 'Notify Started', environment, 'Started', this.leftoversStep(this.databaseStep(body)), { workflow: label });
+    const body = stages(this, frame.done);
+    this.definition = frame.whileLocked(frame.notifyStarted(this.leftoversStep(this.databaseStep(body))));
+  }
 
-    const plan = lambdaTask(this, `Plan ${label}`, props.planner, { environment: props.environment, 'input.$': '$.input', 'execution.$': '$$.Execution.Name' }, '$.plan', { idempotent: true });
-    const refused = new sfn.Fail(this, `${label} Refused`, { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    catchNamed(this, plan, notify(this, 'Notify Refused', environment, 'Failed', refused, { withFailure: true, workflow: label }), {
-      resultPath: '$.failure',
-      context: '; nothing was changed',
+  /** The workflow's state machine, in `scope` (the workflow construct that owns it). */
+  stateMachine(scope: Construct, comment: string): FleetFlowStateMachine {
+    const machine = new FleetFlowStateMachine(scope, 'StateMachine', {
+      stateMachineName: workflowStateMachineName(this.props.environment.name, this.props.workflow),
+      comment,
+      definition: this.definition,
+      invokes: this.invokes,
+      alarmTopic: this.props.alarmTopic,
     });
-    plan.next(lock.acquire(started));
-    const start = new sfn.Pass(this, 'Start', { parameters: { 'input.$': '$$.Execution.Input' } });
-    this.definition = start.next(plan);
+    acknowledgeLocking(machine, this.props);
+    return machine;
   }
 
   /** A stage whose failure terminates what this execution launched (`launches`), or only fails, keeping everything. */
@@ -122,7 +142,7 @@ export class ComputeRun extends Construct {
     const terminate = lambdaTask(
       this,
       'Terminate Leftovers',
-      this.props.functions.terminateLaunched,
+      this.f.terminateLaunched,
       { 'execution.$': '$$.Execution.Name', 'leftovers.$': '$.plan.leftovers' },
       sfn.JsonPath.DISCARD,
       { idempotent: true },
@@ -134,15 +154,19 @@ export class ComputeRun extends Construct {
 
   /** Create the data tier's instance when the plan says, and wait until it is available. */
   private databaseStep(next: sfn.IChainable): sfn.IChainable {
-    const f = this.props.functions;
+    const f = this.f;
     const payload = (phasePath?: string) => ({ 'execution.$': '$$.Execution.Name', 'database.$': '$.plan.database', ...(phasePath ? { 'phase.$': phasePath } : {}) });
-    const create = lambdaTask(this, 'Create Database', f.createDatabase, payload(), '$.databaseCreate', { idempotent: true });
-    const ready = new sfn.Pass(this, 'Database Ready');
-    const wait = pollLoop(this, { choice: 'Database Created?', wait: 'Wait For Database', check: 'Check Database Created' }, f.checkDatabaseCreated, '$.databaseCreate', ready, payload('$.databaseCreate'));
-    create.next(wait.choice);
+    const create = new LongOperation(this, 'Create Database', {
+      resultPath: '$.databaseCreate',
+      start: { name: 'Create Database', handler: f.createDatabase, payload: payload(), options: { idempotent: true } },
+      check: { name: 'Check Database Created', handler: f.checkDatabaseCreated, payload: payload('$.databaseCreate') },
+      choice: 'Database Created?',
+      wait: 'Wait For Database',
+    });
+    create.next(new sfn.Pass(this, 'Database Ready'));
     // Named where it fails, as every task is: the stage's own catch would name the stage.
     const failed = new sfn.Fail(this, 'Database Not Created', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    for (const task of [create, wait.check]) catchNamed(this, task, failed, { resultPath: '$.failure', context: ' creating the database' });
+    for (const task of create.tasks) catchNamed(this, task, failed, { resultPath: '$.failure', context: ' creating the database' });
     const stage = this.stage('Create Database Stage', create, next, { launches: true, context: ' creating the database' });
     return new sfn.Choice(this, 'Database Needed?').when(sfn.Condition.isPresent('$.plan.database'), stage).otherwise(next);
   }

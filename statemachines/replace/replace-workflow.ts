@@ -13,19 +13,22 @@
  * then provisions.
  */
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { ComputeRun, type ComputeRunProps } from './fragments/compute-run';
-import { rollTiers } from './fragments/roll-tiers';
+import { WORKFLOW_TIMEOUT, type FleetFlowStateMachine } from '../../lib/constructs/fleetflow-state-machine';
+import { ComputeRun } from '../constructs/compute-run';
+import { rollTiers } from '../constructs/roll-tiers';
+import type { LockingWorkflowProps } from '../constructs/workflow';
+import { REPLACE_FUNCTION_SPECS } from './functions';
 
 export class ReplaceWorkflow extends Construct {
   readonly definition;
+  readonly stateMachine: FleetFlowStateMachine;
 
-  constructor(scope: Construct, id: string, props: Omit<ComputeRunProps, 'workflow' | 'planner'> & { planReplacement: lambda.IFunction }) {
+  constructor(scope: Construct, id: string, props: LockingWorkflowProps) {
     super(scope, id);
     // The stored tiers say mode "retire" and why (Plan Replacement).
-    const retire = (prefix: string) => rollTiers(this, { prefix, planPath: '$.plan.retire', rollout: props.rollout, checkAlarms: false, timeout: props.timeout });
-    const run = new ComputeRun(this, 'Run', { ...props, workflow: 'Replace', planner: props.planReplacement }, (r, done) => {
+    const retire = (prefix: string) => rollTiers(this, { prefix, planPath: '$.plan.retire', rollout: props.rollout, checkAlarms: false, timeout: WORKFLOW_TIMEOUT });
+    const run = new ComputeRun(this, 'Run', { ...props, workflow: 'replace', label: 'Replace', planner: REPLACE_FUNCTION_SPECS.planReplacement }, (r, done) => {
       // Standard: replacements in service first, then the old hosts leave.
       const retireAfter = r.stage('Retire Replaced', retire('Retire '), done, {
         launches: false,
@@ -43,5 +46,6 @@ export class ReplaceWorkflow extends Construct {
       return new sfn.Choice(this, 'Disaster Recovery?').when(sfn.Condition.booleanEquals('$.plan.retire.first', true), retireFirst).otherwise(provision);
     });
     this.definition = run.definition;
+    this.stateMachine = run.stateMachine(this, `FleetFlow: replace hosts of environment ${props.environment.name} without downtime`);
   }
 }

@@ -13,22 +13,45 @@
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { BATCH_HISTORY, BatchPipeline, type BatchFunctions } from './fragments/batch-pipeline';
-import { catchNamed } from './fragments/failures';
-import { lambdaTask } from './fragments/lambda-task';
-import { ProvisionPipeline } from './fragments/provision-pipeline';
-import { RestorePipeline, type RestoreFunctions } from './fragments/restore-pipeline';
-import { RepointPipeline, type RepointFunctions } from './fragments/repoint-pipeline';
-import { RetirePipeline } from './fragments/retire-pipeline';
-import { SurgePipeline, type SurgeFunctions } from './fragments/surge-pipeline';
+import { BATCH_HISTORY, BatchPipeline, type BatchFunctions } from './batch-pipeline';
+import { catchNamed } from '../constructs/failures';
+import { lambdaTask } from '../constructs/lambda-task';
+import { ProvisionPipeline } from '../constructs/provision-pipeline';
+import { SurgeRollbackPipeline, type SurgeRollbackFunctions } from '../surge/surge-rollback-pipeline';
+import { RepointPipeline, type RepointFunctions } from '../restore-data/repoint-pipeline';
+import { RetirePipeline } from '../replace/retire-pipeline';
+import { SurgePipeline, type SurgeFunctions } from '../surge/surge-pipeline';
+import { lambdasOf, type FunctionSpecs } from '../../lib/constructs/function-catalog';
+import { FleetFlowStateMachine } from '../../lib/constructs/fleetflow-state-machine';
+import { COMPUTE_FUNCTION_SPECS } from '../constructs/compute-functions';
+import { workflowStateMachineName, type FleetFlowWorkflowProps } from '../constructs/workflow';
+import { REPLACE_FUNCTION_SPECS } from '../replace/functions';
+import { RESTORE_DATA_FUNCTION_SPECS } from '../restore-data/functions';
+import { SURGE_FUNCTION_SPECS } from '../surge/functions';
+import { BATCH_FUNCTION_SPECS } from './functions';
 
-export interface RolloutWorkflowFunctions extends BatchFunctions, SurgeFunctions, RestoreFunctions, RepointFunctions {
+export interface RolloutWorkflowFunctions extends BatchFunctions, SurgeFunctions, SurgeRollbackFunctions, RepointFunctions {
   readonly loadBatch: lambda.IFunction;
 }
 
-export interface RolloutWorkflowProps {
-  readonly functions: RolloutWorkflowFunctions;
-}
+/** The functions the rollout child invokes, one batch pipeline per mode. */
+export const ROLLOUT_INVOKES = {
+  ...BATCH_FUNCTION_SPECS,
+  setUpHosts: COMPUTE_FUNCTION_SPECS.setUpHosts,
+  checkSetUp: COMPUTE_FUNCTION_SPECS.checkSetUp,
+  retireHosts: REPLACE_FUNCTION_SPECS.retireHosts,
+  checkRetired: REPLACE_FUNCTION_SPECS.checkRetired,
+  launchSurgeHosts: SURGE_FUNCTION_SPECS.launchSurgeHosts,
+  checkSurgeHostsReady: SURGE_FUNCTION_SPECS.checkSurgeHostsReady,
+  loadSurgeBatch: SURGE_FUNCTION_SPECS.loadSurgeBatch,
+  terminateLaunched: COMPUTE_FUNCTION_SPECS.terminateLaunched,
+  startHosts: SURGE_FUNCTION_SPECS.startHosts,
+  checkStarted: SURGE_FUNCTION_SPECS.checkStarted,
+  reconfigureHosts: RESTORE_DATA_FUNCTION_SPECS.reconfigureHosts,
+  checkReconfigured: RESTORE_DATA_FUNCTION_SPECS.checkReconfigured,
+} as const satisfies FunctionSpecs;
+
+export type RolloutWorkflowProps = FleetFlowWorkflowProps;
 
 /** What every batch of the segment carries from one to the next. */
 const CARRIED = {
@@ -43,12 +66,18 @@ const CARRIED = {
   'reason.$': '$.reason',
 };
 
+/**
+ * The rollout child: its definition, its functions and its state machine,
+ * `fleetflow-<environment>-rollout`, which the other workflows start per segment.
+ */
 export class RolloutWorkflow extends Construct {
   readonly definition: sfn.IChainable;
+  readonly stateMachine: FleetFlowStateMachine;
 
   constructor(scope: Construct, id: string, props: RolloutWorkflowProps) {
     super(scope, id);
-    const f = props.functions;
+    const functions = props.functions.functions(ROLLOUT_INVOKES);
+    const f: RolloutWorkflowFunctions = lambdasOf(functions);
     const moreBatches = new sfn.Choice(this, 'More Batches?');
     const nextBatch = new sfn.Pass(this, 'Next Batch', {
       parameters: {
@@ -76,7 +105,7 @@ export class RolloutWorkflow extends Construct {
       parameters: { ...CARRIED, 'last.$': '$.last', 'index.$': 'States.MathAdd($.index, 1)', expected: {} },
     });
     nextRestoredBatch.next(moreBatches);
-    const restore = new RestorePipeline(this, 'Restore', { functions: f, next: nextRestoredBatch });
+    const restore = new SurgeRollbackPipeline(this, 'Restore', { functions: f, next: nextRestoredBatch });
     // A repointed batch's reconfigure is what the next one expects of its "install".
     const nextRepointedBatch = new sfn.Pass(this, 'Next Repointed Batch', {
       parameters: {
@@ -123,5 +152,13 @@ export class RolloutWorkflow extends Construct {
       parameters: { ...CARRIED, 'last.$': '$.segment.last', 'index.$': '$.segment.first', expected: {} },
     });
     this.definition = start.next(moreBatches);
+    const environment = props.environment.name;
+    this.stateMachine = new FleetFlowStateMachine(this, 'StateMachine', {
+      stateMachineName: workflowStateMachineName(environment, 'rollout'),
+      comment: `FleetFlow: a segment of one tier's batches in environment ${environment}, started by its workflows`,
+      definition: this.definition,
+      invokes: Object.values(functions),
+      alarmTopic: props.alarmTopic,
+    });
   }
 }

@@ -3,6 +3,7 @@
  * topic. Notifying is best-effort: whether it works or not, the workflow goes on.
  */
 import { Duration } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
@@ -16,6 +17,8 @@ export interface NotifyOptions {
   readonly releasePath?: string;
   /** Which workflow the milestone is of, in the event's detail type. @default "Release" */
   readonly workflow?: string;
+  /** Where the event is put. @default the account's default event bus */
+  readonly eventBus?: events.IEventBus;
 }
 
 export function notify(
@@ -35,7 +38,14 @@ export function notify(
     ...(options.withFailure ? { 'error.$': '$.failure.Error', 'cause.$': '$.failure.Cause' } : {}),
   };
   const put = new tasks.EventBridgePutEvents(scope, name, {
-    entries: [{ source: NOTIFICATION_SOURCE, detailType: `FleetFlow ${options.workflow ?? 'Release'} ${event}`, detail: sfn.TaskInput.fromObject(detail) }],
+    entries: [
+      {
+        source: NOTIFICATION_SOURCE,
+        detailType: `FleetFlow ${options.workflow ?? 'Release'} ${event}`,
+        detail: sfn.TaskInput.fromObject(detail),
+        ...(options.eventBus ? { eventBus: options.eventBus } : {}),
+      },
+    ],
     resultPath: sfn.JsonPath.DISCARD,
   });
   // A throttled or failed entry fails the optimized integration with EventBridge.FailedEntry.

@@ -16,93 +16,125 @@
  * The current instance is only read (and tagged once replaced): no role of the stack may
  * modify, stop or delete a database. A restored instance that fails is kept for inspection.
  */
-import type { Duration } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { EnvironmentDefinition } from '../lib/environment/model';
-import { bakeLoop } from './fragments/bake';
-import { catchNamed } from './fragments/failures';
-import { lambdaTask, pollLoop } from './fragments/lambda-task';
-import { EnvironmentLock } from './fragments/lock';
-import { notify } from './fragments/notify';
-import { rollTiers } from './fragments/roll-tiers';
-import { databaseParameterName } from '../lambdas/shared/database-record';
+import { lambdasOf, type FunctionSpecs } from '../../lib/constructs/function-catalog';
+import { FleetFlowStateMachine, WORKFLOW_TIMEOUT } from '../../lib/constructs/fleetflow-state-machine';
+import { acknowledgeLocking, workflowStateMachineArn, workflowStateMachineName, type LockingWorkflowProps } from '../constructs/workflow';
+import { DEPLOY_FUNCTION_SPECS } from '../deploy/functions';
+import { RESTORE_DATA_FUNCTION_SPECS } from './functions';
+import { bakeLoop } from '../constructs/bake';
+import { catchNamed } from '../constructs/failures';
+import { lambdaTask } from '../constructs/lambda-task';
+import { LongOperation } from '../constructs/long-operation';
+import { LockedWorkflow } from '../constructs/locked-workflow';
+import { rollTiers } from '../constructs/roll-tiers';
+import { databaseParameterName } from '../../lambdas/shared/database-record';
 
-export interface RestoreDataFunctions {
-  readonly planRestoreData: lambda.IFunction;
-  readonly restoreDatabase: lambda.IFunction;
-  readonly checkRestore: lambda.IFunction;
-  readonly validateData: lambda.IFunction;
-  readonly checkValidation: lambda.IFunction;
-  readonly writeConnection: lambda.IFunction;
-  readonly planRepointBack: lambda.IFunction;
-  readonly recordDatabase: lambda.IFunction;
-  readonly checkBake: lambda.IFunction;
-}
+/** The functions restore-data invokes (the repoint batches' run in the rollout child). */
+export const RESTORE_DATA_INVOKES = {
+  planRestoreData: RESTORE_DATA_FUNCTION_SPECS.planRestoreData,
+  restoreDatabase: RESTORE_DATA_FUNCTION_SPECS.restoreDatabase,
+  checkRestore: RESTORE_DATA_FUNCTION_SPECS.checkRestore,
+  validateData: RESTORE_DATA_FUNCTION_SPECS.validateData,
+  checkValidation: RESTORE_DATA_FUNCTION_SPECS.checkValidation,
+  writeConnection: RESTORE_DATA_FUNCTION_SPECS.writeConnection,
+  planRepointBack: RESTORE_DATA_FUNCTION_SPECS.planRepointBack,
+  recordDatabase: RESTORE_DATA_FUNCTION_SPECS.recordDatabase,
+  checkBake: DEPLOY_FUNCTION_SPECS.checkBake,
+} as const satisfies FunctionSpecs;
 
-export interface RestoreDataWorkflowProps {
-  readonly environment: EnvironmentDefinition;
-  readonly functions: RestoreDataFunctions;
-  readonly rollout: sfn.IStateMachine;
-  readonly timeout: Duration;
-  readonly lockTable: dynamodb.ITable;
-  readonly lockHolderExecutionArns: string[];
-  readonly stateMachineArn: string;
-}
+export type RestoreDataWorkflowProps = LockingWorkflowProps;
 
-const WORKFLOW = 'Restore Data';
-
+/** The restore-data workflow: its definition, its functions and its state machine, `fleetflow-<environment>-restore-data`. */
 export class RestoreDataWorkflow extends Construct {
   readonly definition: sfn.IChainable;
+  readonly stateMachine: FleetFlowStateMachine;
 
   constructor(scope: Construct, id: string, props: RestoreDataWorkflowProps) {
     super(scope, id);
-    const f = props.functions;
+    const functions = props.functions.functions(RESTORE_DATA_INVOKES);
+    const f = lambdasOf(functions);
     const environment = props.environment.name;
     const task = (phasePath?: string) => ({ 'execution.$': '$$.Execution.Name', 'plan.$': '$.plan', ...(phasePath ? { 'phase.$': phasePath } : {}) });
 
-    const lock = new EnvironmentLock(this, {
-      environment,
-      table: props.lockTable,
-      holderExecutionArns: props.lockHolderExecutionArns,
-      releaseStateMachineArn: props.stateMachineArn,
+    const frame = new LockedWorkflow(this, 'Frame', {
+      environment: props.environment,
+      label: 'Restore Data',
+      planner: f.planRestoreData,
+      complete: { outputPath: '$.result.outcome' },
+      lockTable: props.lockTable,
+      lockHolderExecutionArns: props.lockHolderExecutionArns,
+      ...(props.eventBus ? { eventBus: props.eventBus } : {}),
+      stateMachineArn: workflowStateMachineArn(this, environment, 'restore-data'),
     });
-    const failedState = new sfn.Fail(this, 'Restore Data Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    const notifyFailed = notify(this, 'Notify Failed', environment, 'Failed', failedState, { withFailure: true, workflow: WORKFLOW });
-    const unlockAfterFailure = lock.release('Unlock After Failure', notifyFailed);
     const stepFailed = new sfn.Fail(this, 'Restore Step Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
 
     // ---------- restore, wait, validate: nothing any host uses has changed yet ----------
-    const restore = lambdaTask(this, 'Restore Database', f.restoreDatabase, task(), '$.restore', { idempotent: true });
-    const validate = lambdaTask(this, 'Validate Data', f.validateData, task(), '$.validation', { idempotent: true });
-    const restoredLoop = pollLoop(this, { choice: 'Restore Available?', wait: 'Wait For Restored Database', check: 'Check Restored Database' }, f.checkRestore, '$.restore', validate, task('$.restore'));
-    restore.next(restoredLoop.choice);
+    const restore = new LongOperation(this, 'Restore Database', {
+      resultPath: '$.restore',
+      start: { name: 'Restore Database', handler: f.restoreDatabase, payload: task(), options: { idempotent: true } },
+      check: { name: 'Check Restored Database', handler: f.checkRestore, payload: task('$.restore') },
+      choice: 'Restore Available?',
+      wait: 'Wait For Restored Database',
+    });
+    const validate = new LongOperation(this, 'Validate Data', {
+      resultPath: '$.validation',
+      start: { name: 'Validate Data', handler: f.validateData, payload: task(), options: { idempotent: true } },
+      check: { name: 'Check Data Validation', handler: f.checkValidation, payload: task('$.validation') },
+      choice: 'Data Valid?',
+      wait: 'Wait For Data Validation',
+    });
+    restore.next(validate);
 
     // ---------- repoint, bake; undone on failure ----------
     const repoint = new sfn.Parallel(this, 'Repoint', { resultPath: sfn.JsonPath.DISCARD });
     const write = lambdaTask(this, 'Write Connection', f.writeConnection, { 'parameter.$': '$.plan.connectionParameter', 'endpoint.$': '$.validation.endpoint' }, sfn.JsonPath.DISCARD, { idempotent: true });
-    const roll = rollTiers(this, { prefix: 'Repoint ', planPath: '$.plan', rollout: props.rollout, checkAlarms: true, timeout: props.timeout });
+    const roll = rollTiers(this, { prefix: 'Repoint ', planPath: '$.plan', rollout: props.rollout, checkAlarms: true, timeout: WORKFLOW_TIMEOUT });
     const bake = bakeLoop(this, 'Repoint ', f.checkBake);
     write.next(roll);
-    roll.next(bake.first);
+    roll.next(bake);
     const baked = new sfn.Pass(this, 'Repoint Baked');
-    bake.done(baked);
+    bake.next(baked);
     // Inside the Repoint branch: its failure is caught on the branch, which points the hosts back.
     const repointStepFailed = new sfn.Fail(this, 'Repoint Step Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
     for (const t of [write, ...bake.tasks]) catchNamed(this, t, repointStepFailed, { resultPath: '$.failure', context: ' repointing the hosts' });
     repoint.branch(write);
 
-    const validated = pollLoop(this, { choice: 'Data Valid?', wait: 'Wait For Data Validation', check: 'Check Data Validation' }, f.checkValidation, '$.validation', repoint, task('$.validation'));
-    validate.next(validated.choice);
-    for (const t of [restore, restoredLoop.check, validate, validated.check]) catchNamed(this, t, stepFailed, { resultPath: '$.failure', context: ' before any host was repointed' });
+    validate.next(repoint);
+    for (const t of [...restore.tasks, ...validate.tasks]) catchNamed(this, t, stepFailed, { resultPath: '$.failure', context: ' before any host was repointed' });
 
     const record = lambdaTask(this, 'Record Database', f.recordDatabase, { ...task(), 'endpoint.$': '$.validation.endpoint' }, '$.outcome', { idempotent: true });
     catchNamed(this, record, stepFailed, { resultPath: '$.failure', context: `; every host uses the restored database, but it is not recorded as current: write its identifier to ${databaseParameterName(environment)}` });
     repoint.next(record);
 
     // The repoint failed: back to the old database, the same way, when there is one.
+    const canGoBack = this.pointBack(f, props.rollout, stepFailed);
+    catchNamed(this, repoint, canGoBack, { resultPath: '$.failure', context: ' repointing the hosts' });
+
+    const run = new sfn.Parallel(this, 'Run Restore', { resultSelector: { 'outcome.$': '$[0].outcome' }, resultPath: '$.result' });
+    run.branch(restore);
+    catchNamed(this, run, frame.unlockAfterFailure, { resultPath: '$.failure' });
+    run.next(frame.done);
+    this.definition = frame.whileLocked(frame.notifyStarted(run));
+    this.stateMachine = new FleetFlowStateMachine(this, 'StateMachine', {
+      stateMachineName: workflowStateMachineName(environment, 'restore-data'),
+      comment: `FleetFlow: restore the data of environment ${environment} into a new database and repoint its hosts`,
+      definition: this.definition,
+      invokes: Object.values(functions),
+      alarmTopic: props.alarmTopic,
+    });
+    acknowledgeLocking(this.stateMachine, props);
+  }
+
+  /**
+   * After a failed repoint: Write Connection Back -> Plan Repoint Back -> Repoint Back Roll Tiers,
+   * when there is an old database to go back to; the original error is kept either way, its cause
+   * saying where the hosts are.
+   */
+  private pointBack(f: { readonly writeConnection: lambda.IFunction; readonly planRepointBack: lambda.IFunction }, rollout: sfn.IStateMachine, stepFailed: sfn.IChainable): sfn.IChainable {
+    const planPayload = () => ({ 'execution.$': '$$.Execution.Name', 'plan.$': '$.plan' });
     const backDone = new sfn.Pass(this, 'Describe Repointed Back', {
       parameters: {
         'Error.$': '$.failure.Error',
@@ -120,8 +152,8 @@ export class RestoreDataWorkflow extends Construct {
     });
     backFailed.next(stepFailed);
     const writeBack = lambdaTask(this, 'Write Connection Back', f.writeConnection, { 'parameter.$': '$.plan.connectionParameter', 'endpoint.$': '$.plan.previousEndpoint' }, sfn.JsonPath.DISCARD, { idempotent: true, restoring: true });
-    const planBack = lambdaTask(this, 'Plan Repoint Back', f.planRepointBack, task(), '$.back', { idempotent: true, restoring: true });
-    const rollBack = rollTiers(this, { prefix: 'Repoint Back ', planPath: '$.back', rollout: props.rollout, checkAlarms: false, timeout: props.timeout });
+    const planBack = lambdaTask(this, 'Plan Repoint Back', f.planRepointBack, planPayload(), '$.back', { idempotent: true, restoring: true });
+    const rollBack = rollTiers(this, { prefix: 'Repoint Back ', planPath: '$.back', rollout, checkAlarms: false, timeout: WORKFLOW_TIMEOUT });
     writeBack.next(planBack);
     planBack.next(rollBack);
     rollBack.next(new sfn.Pass(this, 'Repointed Back'));
@@ -144,23 +176,6 @@ export class RestoreDataWorkflow extends Construct {
     const canGoBack = new sfn.Choice(this, 'Old Database To Go Back To?')
       .when(sfn.Condition.and(sfn.Condition.booleanEquals('$.plan.current.exists', true), sfn.Condition.isString('$.plan.previousEndpoint')), repointBack)
       .otherwise(noWayBack);
-    catchNamed(this, repoint, canGoBack, { resultPath: '$.failure', context: ' repointing the hosts' });
-
-    const run = new sfn.Parallel(this, 'Run Restore', { resultSelector: { 'outcome.$': '$[0].outcome' }, resultPath: '$.result' });
-    run.branch(restore);
-    catchNamed(this, run, unlockAfterFailure, { resultPath: '$.failure' });
-    const complete = new sfn.Pass(this, 'Restore Data Complete', { outputPath: '$.result.outcome' });
-    run.next(lock.release('Unlock', notify(this, 'Notify Succeeded', environment, 'Succeeded', complete, { workflow: WORKFLOW }), notifyFailed));
-    const started = notify(this, 'Notify Started', environment, 'Started', run, { workflow: WORKFLOW });
-
-    const plan = lambdaTask(this, 'Plan Restore Data', f.planRestoreData, { environment: props.environment, 'input.$': '$.input', 'execution.$': '$$.Execution.Name' }, '$.plan', { idempotent: true });
-    const refused = new sfn.Fail(this, 'Restore Data Refused', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    catchNamed(this, plan, notify(this, 'Notify Refused', environment, 'Failed', refused, { withFailure: true, workflow: WORKFLOW }), {
-      resultPath: '$.failure',
-      context: '; nothing was changed',
-    });
-    plan.next(lock.acquire(started));
-    const start = new sfn.Pass(this, 'Start', { parameters: { 'input.$': '$$.Execution.Input' } });
-    this.definition = start.next(plan);
+    return canGoBack;
   }
 }
