@@ -1,6 +1,6 @@
 /**
  * AWS's answer "too many requests, slow down", by error name and by the SDK's own
- * classification. The state machines retry the same names (statemachines/fragments/lambda-task.ts
+ * classification. The state machines retry the same names (statemachines/constructs/lambda-task.ts
  * imports this list): EC2 RequestLimitExceeded, ELB, CloudWatch and RDS
  * Throttling, SSM and DynamoDB ThrottlingException, Lambda TooManyRequestsException.
  */

@@ -1,6 +1,6 @@
 /**
  * Failures of an invocation that say nothing about the request: asking again may succeed.
- * The state machines retry an idempotent task on these names (statemachines/fragments/lambda-task.ts),
+ * The state machines retry an idempotent task on these names (statemachines/constructs/lambda-task.ts),
  * beside the throttling names of ./throttling.ts and Lambda's own service errors, and never
  * on FleetFlow's own errors, which are answers, not accidents (a test keeps the lists apart).
  */

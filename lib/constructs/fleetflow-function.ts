@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { LAMBDA_TASK_TIMEOUT } from '../../statemachines/fragments/lambda-task';
+import { LAMBDA_TASK_TIMEOUT } from '../../statemachines/constructs/lambda-task';
 
 export interface FleetFlowFunctionProps {
   /** Handler module, relative to the repository's `lambdas/` folder, e.g. `deploy/plan-release.ts`. */

@@ -74,9 +74,11 @@ export function parseEnvironment(raw: unknown, source = 'environment'): Environm
     if (parsed.error.issues.length > MAX_PROBLEMS) problems.push(`… and ${parsed.error.issues.length - MAX_PROBLEMS} more problems`);
     throw invalid(source, problems);
   }
-  const problems = semanticProblems(parsed.data);
+  // `$schema` names the JSON Schema an editor checks the file with (model.ts); FleetFlow ignores it.
+  const { $schema: _schema, ...definition } = parsed.data;
+  const problems = semanticProblems(definition);
   if (problems.length > 0) throw invalid(source, problems);
-  return parsed.data;
+  return definition;
 }
 
 /**

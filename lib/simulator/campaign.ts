@@ -696,7 +696,7 @@ export interface FailedState {
 /**
  * The states that failed in an execution and the child executions it led to, read from their
  * histories: a cause that renames an unexpected error says where it happened, not which state
- * failed (statemachines/fragments/failures.ts), and the history is where the state is.
+ * failed (statemachines/constructs/failures.ts), and the history is where the state is.
  */
 export function failedStates(events: readonly ExecutionEvent[], childEvents: readonly (readonly ExecutionEvent[])[] = []): FailedState[] {
   return [events, ...childEvents].flatMap((history) =>

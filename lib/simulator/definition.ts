@@ -150,7 +150,7 @@ function resolveIntrinsics(value: unknown, template: CfnTemplate): string {
     return parts.map((p) => resolveIntrinsics(p, template)).join(separator);
   }
   if ('Fn::FindInMap' in v) {
-    // The environment definition is stored once, in the template's Mappings (statemachines/fragments/stored-environment.ts).
+    // The environment definition is stored once, in the template's Mappings (statemachines/constructs/stored-environment.ts).
     const [map, key, attribute] = v['Fn::FindInMap'] as [string, string, string];
     const value = template.Mappings?.[map]?.[key]?.[attribute];
     if (typeof value !== 'string') throw new Error(`cannot resolve Fn::FindInMap ${map}.${key}.${attribute} locally`);

@@ -15,7 +15,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { failedStates } from '../../lib/simulator/campaign';
 import { LOCK_TABLE_NAME } from '../../lib/simulator/fleet';
 import { simulateDeploy, simulateExecutions, type SimulationReport } from '../../lib/simulator/simulate';
-import { isFleetFlowError } from '../../statemachines/fragments/failures';
+import { isFleetFlowError } from '../../statemachines/constructs/failures';
 import { canonical, expectSafeEnd, versions } from './helpers';
 
 const release = { release: '1.1.0' };

@@ -67,7 +67,8 @@ const MACHINE = (workflow: string) => `fleetflow-${canonical.name}-${workflow}`;
 
 /** The other environments of the repository: none of their databases may be a restore's target or source. */
 const OTHER_ENVIRONMENTS = readdirSync(new URL('../../environments/', import.meta.url))
-  .filter((file) => file.endsWith('.json'))
+  // environment.schema.json beside them is the JSON Schema they name, not an environment.
+  .filter((file) => file.endsWith('.json') && !file.endsWith('.schema.json'))
   .map((file) => JSON.parse(readFileSync(new URL(`../../environments/${file}`, import.meta.url), 'utf8')) as CanonicalEnvironment)
   .filter((environment) => environment.name !== canonical.name);
 /** Their instances (as defined, and as a restore of theirs names them) and their snapshots, plus an instance whose identifier merely starts like ours. */

@@ -21,7 +21,7 @@ import * as handlerErrors from '../../lambdas/shared/errors';
 import { fromTemplate, type AslDefinition, type AslState, type LocalStateMachine } from '../../lib/simulator/definition';
 import { TRANSIENT_ERRORS } from '../../lambdas/shared/transient';
 import { LAMBDA_TIMEOUT_ERROR } from '../../lib/simulator/lambda-runtime';
-import { FLEETFLOW_ERRORS, LAMBDA_CAUSE_PATTERN } from '../../statemachines/fragments/failures';
+import { FLEETFLOW_ERRORS, LAMBDA_CAUSE_PATTERN } from '../../statemachines/constructs/failures';
 import { canonicalEnvironment, sharedCanonical, type CanonicalTemplate } from './support';
 
 const canonical = canonicalEnvironment();

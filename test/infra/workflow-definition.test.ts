@@ -19,7 +19,7 @@
 import aslValidator from 'asl-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOW_TIMEOUT } from '../../lib/fleetflow-stack';
-import { LAMBDA_CAUSE_PATTERN } from '../../statemachines/fragments/failures';
+import { LAMBDA_CAUSE_PATTERN } from '../../statemachines/constructs/failures';
 import { forEachState, fromTemplate, type AslDefinition, type AslState, type LocalStateMachine } from '../../lib/simulator/definition';
 import { canonicalEnvironment, lambdaFunctions, onlyResourceOfType, sharedCanonical, type CanonicalTemplate } from './support';
 
@@ -77,7 +77,7 @@ const PLANNERS: Record<string, { task: string; module: string }> = {
 
 const START_CHILD = 'arn:aws:states:::states:startExecution.sync:2';
 const PUT_EVENTS = 'arn:aws:states:::events:putEvents';
-/** The lock (fragments/lock.ts) and the milestones every locking workflow notifies. */
+/** The lock (constructs/lock.ts) and the milestones every locking workflow notifies. */
 const LOCK_INTEGRATIONS: Record<string, string> = {
   'Acquire Lock': 'arn:aws:states:::dynamodb:putItem',
   'Read Lock': 'arn:aws:states:::dynamodb:getItem',
@@ -177,7 +177,7 @@ function retries(state: AslState, error: string): boolean {
 }
 
 /**
- * The catcher every failure of the state ends up at. With a named catch (statemachines/fragments/failures.ts),
+ * The catcher every failure of the state ends up at. With a named catch (statemachines/constructs/failures.ts),
  * FleetFlow's errors go there directly and any other error through a Pass that names it, then there too
  * (test/infra/named-failures.test.ts checks that): that catcher is the one returned. Otherwise the States.ALL one.
  */

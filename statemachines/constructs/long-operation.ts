@@ -1,0 +1,120 @@
+/**
+ * A long operation (an SSM command, a snapshot, a drain, a bake): started by one task, then
+ * watched by a loop of Wait -> Check -> Choice, never by a Lambda that sleeps.
+ *
+ *   [Start] -> <Done?> --done--> next
+ *                 ^   \--not yet--> <Wait> (the pause the last look chose) -> <Check> --/
+ *
+ * The deadline is the check's: the start task (or the first check) records it in the phase at
+ * `resultPath`, every check receives that phase back (`phase.$`) and fails with the
+ * operation's named timeout error once the deadline has passed, so the loop needs no state of
+ * its own to end. Each look decides the next pause (`waitSeconds`), so looks come when they
+ * can succeed.
+ */
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import { catchNamed, type NamedCatchProps } from './failures';
+import { lambdaTask, type LambdaTaskOptions } from './lambda-task';
+
+/** One Lambda task of a long operation. */
+export interface LongOperationTask {
+  /** The state's name, as a person reads it in the console graph ("Create Snapshot"). */
+  readonly name: string;
+  /** The function the task invokes. */
+  readonly handler: lambda.IFunction;
+  /** The task's payload (Step Functions `Parameters`). */
+  readonly payload: Record<string, unknown>;
+}
+
+export interface LongOperationStart extends LongOperationTask {
+  /**
+   * How the start task is retried.
+   * @default {} (Lambda service errors and throttling only: starting may not be safe to repeat)
+   */
+  readonly options?: LambdaTaskOptions;
+}
+
+export interface LongOperationProps {
+  /**
+   * Where the operation's phase lives in the state (`$.snapshot`): each task's result goes
+   * there, and the check reports `done` and `waitSeconds` in it.
+   */
+  readonly resultPath: string;
+  /**
+   * The task that starts the operation, and whose result is the first phase.
+   * @default none: the operation starts at the Choice, with a phase some earlier state wrote
+   */
+  readonly start?: LongOperationStart;
+  /** The task that looks again. It may run twice with the same effect, and is retried so (`idempotent`). */
+  readonly check: LongOperationTask;
+  /** The Choice "done?" ("Snapshot Ready?"). */
+  readonly choice: string;
+  /** The Wait before each check ("Wait For Snapshot"). */
+  readonly wait: string;
+  /**
+   * The operation puts hosts back where they were: its check rides out throttling as long as a
+   * rollback's tasks do (`LambdaTaskOptions.restoring`).
+   * @default false
+   */
+  readonly restoring?: boolean;
+  /**
+   * Where a failure of the start or the check goes, named (`catchNamed`). Leave it out to
+   * catch `tasks` one by one, for example with a catcher for a particular error first.
+   * @default no catch
+   */
+  readonly catch?: { readonly handler: sfn.IChainable } & NamedCatchProps;
+}
+
+/**
+ * Start, wait, check, with the deadline kept by the check and a catch on both tasks. Chain
+ * it like a state: `op.next(state)` is where the operation goes once done.
+ */
+export class LongOperation extends sfn.StateMachineFragment {
+  readonly startState: sfn.State;
+  /** None: the operation ends at its Choice, which `next` adds a branch to. */
+  readonly endStates: sfn.INextable[] = [];
+  /** The Choice "done?": where a start outside this fragment continues. */
+  readonly choice: sfn.Choice;
+  /** The check task. */
+  readonly check: tasks.LambdaInvoke;
+  /** The start task, if any. */
+  readonly starter?: tasks.LambdaInvoke;
+  /** The first task that runs: the start task, or else the check. */
+  readonly firstTask: tasks.LambdaInvoke;
+  /** Every task of the operation (start first), for catchers of their own. */
+  readonly tasks: tasks.LambdaInvoke[];
+  private readonly resultPath: string;
+
+  constructor(scope: Construct, id: string, props: LongOperationProps) {
+    super(scope, id);
+    this.resultPath = props.resultPath;
+    this.choice = new sfn.Choice(this, props.choice);
+    const wait = new sfn.Wait(this, props.wait, { time: sfn.WaitTime.secondsPath(`${props.resultPath}.waitSeconds`) });
+    this.check = lambdaTask(this, props.check.name, props.check.handler, props.check.payload, props.resultPath, {
+      idempotent: true,
+      ...(props.restoring ? { restoring: true } : {}),
+    });
+    this.choice.otherwise(wait);
+    wait.next(this.check);
+    this.check.next(this.choice);
+    if (props.start) {
+      this.starter = lambdaTask(this, props.start.name, props.start.handler, props.start.payload, props.resultPath, props.start.options);
+      this.starter.next(this.choice);
+    }
+    this.startState = this.starter ?? this.choice;
+    this.firstTask = this.starter ?? this.check;
+    this.tasks = this.starter ? [this.starter, this.check] : [this.check];
+    if (props.catch) {
+      const { handler, ...catchProps } = props.catch;
+      for (const task of this.tasks) catchNamed(this, task, handler, catchProps);
+    }
+  }
+
+  /** Where the operation goes once the check reports `done`. */
+  override next(next: sfn.IChainable): sfn.Chain {
+    this.choice.when(sfn.Condition.booleanEquals(`${this.resultPath}.done`, true), next);
+    return sfn.Chain.custom(this.startState, sfn.Chain.start(next).endStates, next);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * One batch of replaced hosts (rollout mode "retire"): only once their replacements are
+ * in service does a batch leave, and never below the tier's minimum (Check Capacity, live):
+ *
+ *   Check Capacity -> Take Retiring Hosts Out -> [Wait/Check Drain]* -> Retire Hosts
+ *   -> [Wait/Check Retired]* -> next
+ *   a failure before they leave: the batch fails, nothing changed;
+ *   after: they go back into traffic (if they still run), then the batch fails, named
+ */
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload, type BatchFunctions } from '../rollout/batch-pipeline';
+import { LongOperation } from '../constructs/long-operation';
+
+export interface RetireFunctions extends Pick<BatchFunctions, 'checkCapacity' | 'takeOutOfTraffic' | 'checkDrained' | 'returnToTraffic' | 'checkHealthy'> {
+  readonly retireHosts: lambda.IFunction;
+  readonly checkRetired: lambda.IFunction;
+}
+
+export class RetirePipeline extends Construct {
+  readonly start: sfn.IChainable;
+
+  constructor(scope: Construct, id: string, props: { functions: RetireFunctions; next: sfn.IChainable; prefix?: string; reason?: string }) {
+    super(scope, id);
+    const n = (name: string) => `${props.prefix ?? ''}${name}`;
+    const f = props.functions;
+    const failed = new sfn.Fail(this, n('Retire Failed'), { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    const named = { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY };
+
+    // Out of traffic but not retired: back in, and healthy again, so the tier ends with what it had.
+    const putBack = new LongOperation(this, n('Return Retiring Hosts'), {
+      resultPath: '$.restoreHealth',
+      start: { name: n('Return Retiring Hosts'), handler: f.returnToTraffic, payload: batchPayload(true), options: { restoring: true } },
+      check: { name: n('Check Returned Hosts'), handler: f.checkHealthy, payload: batchPayload(true, '$.restoreHealth') },
+      choice: n('Returned Hosts Healthy?'),
+      wait: n('Wait For Returned Hosts'),
+      restoring: true,
+    });
+    putBack.next(failed);
+    for (const task of putBack.tasks) task.addCatch(failed, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+
+    const retirePayload = (phasePath?: string) => ({ ...batchPayload(false, phasePath), ...(props.reason ? { reason: props.reason } : { 'reason.$': '$.reason' }) });
+    const retire = new LongOperation(this, n('Retire Hosts'), {
+      resultPath: '$.retired',
+      start: { name: n('Retire Hosts'), handler: f.retireHosts, payload: retirePayload(), options: { idempotent: true } },
+      check: { name: n('Check Retired'), handler: f.checkRetired, payload: retirePayload('$.retired') },
+      choice: n('Hosts Retired?'),
+      wait: n('Wait For Retire'),
+      // Once they are asked to stop, putting them back cannot help: the batch fails as it is.
+      catch: { handler: failed, ...named },
+    });
+    retire.next(props.next);
+
+    const takeOut = new LongOperation(this, n('Take Retiring Hosts Out'), {
+      resultPath: '$.drain',
+      start: { name: n('Take Retiring Hosts Out'), handler: f.takeOutOfTraffic, payload: batchPayload(false) },
+      check: { name: n('Check Retiring Drain'), handler: f.checkDrained, payload: batchPayload(false, '$.drain') },
+      choice: n('Retiring Hosts Drained?'),
+      wait: n('Wait For Retiring Drain'),
+      catch: { handler: putBack, ...named },
+    });
+    takeOut.next(retire);
+
+    const capacity = new LongOperation(this, n('Check Retire Capacity'), {
+      resultPath: '$.capacity',
+      start: { name: n('Check Retire Capacity'), handler: f.checkCapacity, payload: batchPayload(false), options: { idempotent: true } },
+      check: { name: n('Check Retire Capacity Again'), handler: f.checkCapacity, payload: batchPayload(false, '$.capacity') },
+      choice: n('Retire Capacity Kept?'),
+      wait: n('Wait For Retire Capacity'),
+      catch: { handler: failed, ...named },
+    });
+    capacity.next(takeOut);
+    this.start = capacity;
+  }
+}

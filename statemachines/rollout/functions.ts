@@ -1,0 +1,17 @@
+/**
+ * The batch pipeline of the rollout child (rollout/batch-pipeline.ts) and the batch loader.
+ * Handler paths are relative to `lambdas/`; the function catalog creates each once.
+ */
+import type { FunctionSpecs } from '../../lib/constructs/function-catalog';
+
+export const BATCH_FUNCTION_SPECS = {
+  checkCapacity: { id: 'CheckCapacity', handler: 'deploy/check-capacity.ts', description: "Wait until the rest of a batch's tier holds its minimum in service" },
+  takeOutOfTraffic: { id: 'TakeOutOfTraffic', handler: 'deploy/take-out-of-traffic.ts', description: 'Deregister or drain a batch' },
+  checkDrained: { id: 'CheckDrained', handler: 'deploy/check-drained.ts', description: 'Poll whether a batch has drained' },
+  installRelease: { id: 'InstallRelease', handler: 'deploy/install-release.ts', description: 'Send the install document to a batch' },
+  checkInstall: { id: 'CheckInstall', handler: 'deploy/check-install.ts', description: 'Poll install invocations, record the release on hosts' },
+  returnToTraffic: { id: 'ReturnToTraffic', handler: 'deploy/return-to-traffic.ts', description: 'Register or undrain a batch' },
+  checkHealthy: { id: 'CheckHealthy', handler: 'deploy/check-healthy.ts', description: 'Poll whether a batch is healthy' },
+  checkAlarms: { id: 'CheckAlarms', handler: 'deploy/check-alarms.ts', description: 'Fail the batch if a tier alarm is in ALARM' },
+  loadBatch: { id: 'LoadBatch', handler: 'deploy/load-batch.ts', description: "Read a batch's hosts from the plan table" },
+} as const satisfies FunctionSpecs;

@@ -1,0 +1,209 @@
+/**
+ * The FleetFlow construct in an app that is not ours: a fresh App and Stack, an SNS topic
+ * that already exists (and an event bus), and cdk-nag attached. Also: FleetFlowStack keeps
+ * the logical IDs of its earlier, flat layout, resource for resource.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import cdkNag from 'cdk-nag';
+import { Construct } from 'constructs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FleetFlow } from '../../lib/index';
+import { legacyPath, makeUniqueId } from '../../lib/constructs/legacy-logical-ids';
+import { canonicalEnvironment, renderValue, sharedCanonical, TEST_ENV, type CfnTemplate } from './support';
+
+const TOPIC_ARN = `arn:aws:sns:${TEST_ENV.region}:${TEST_ENV.account}:platform-alerts`;
+
+interface Built {
+  readonly fleetflow: FleetFlow;
+  readonly template: Template;
+  readonly json: CfnTemplate;
+  readonly outdir: string;
+  readonly synthError: unknown;
+}
+
+/** A team's own app: their stack, their topic, optionally their bus and a role of theirs to grant. */
+function buildPlatformApp(options: { eventBus?: boolean } = {}): Built {
+  const outdir = mkdtempSync(join(tmpdir(), 'fleetflow-construct-'));
+  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
+  const stack = new Stack(app, 'PlatformReleases', { env: TEST_ENV });
+  const topic = sns.Topic.fromTopicArn(stack, 'Alerts', TOPIC_ARN);
+  const fleetflow = new FleetFlow(stack, 'FleetFlow', {
+    environment: canonicalEnvironment(),
+    notificationTopic: topic,
+    ...(options.eventBus ? { eventBus: events.EventBus.fromEventBusName(stack, 'Bus', 'platform-events') } : {}),
+  });
+  const pipeline = new iam.Role(stack, 'ReleasePipeline', { assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com') });
+  fleetflow.grantStartExecution(pipeline, 'deploy');
+  const operators = new iam.Role(stack, 'Operators', { assumedBy: new iam.AccountRootPrincipal() });
+  fleetflow.grantStartExecution(operators);
+  Validations.of(app).addPlugins(new cdkNag.AwsSolutionsChecks(app, { verbose: true }));
+  let synthError: unknown;
+  try {
+    app.synth();
+  } catch (err) {
+    synthError = err;
+  }
+  const json = JSON.parse(readFileSync(join(outdir, 'PlatformReleases.template.json'), 'utf8')) as CfnTemplate;
+  return { fleetflow, template: Template.fromJSON(json as unknown as Record<string, unknown>), json, outdir, synthError };
+}
+
+const resourcesOf = (json: CfnTemplate, type: string) => Object.entries(json.Resources).filter(([, r]) => r.Type === type);
+
+describe('FleetFlow in a fresh app with an existing SNS topic', () => {
+  let built: Built;
+  beforeAll(() => {
+    built = buildPlatformApp();
+  });
+  afterAll(() => rmSync(built.outdir, { recursive: true, force: true }));
+
+  it('synthesizes with no cdk-nag finding left unacknowledged', () => {
+    // Under vitest the app synthesizes in memory, so an unacknowledged error-level finding throws.
+    expect(built.synthError).toBeUndefined();
+    const report = JSON.parse(readFileSync(join(built.outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string }> }>;
+    };
+    const awsSolutions = report.pluginReports.find((p) => p.pluginName === 'AwsSolutions');
+    expect(awsSolutions?.violations.map((v) => v.ruleName)).toEqual([]);
+  });
+
+  it('creates no topic, no key and no topic policy of its own', () => {
+    built.template.resourceCountIs('AWS::SNS::Topic', 0);
+    built.template.resourceCountIs('AWS::SNS::TopicPolicy', 0);
+    built.template.resourceCountIs('AWS::KMS::Key', 0);
+    expect(built.fleetflow.notifications.topicArn).toBe(TOPIC_ARN);
+    expect(built.fleetflow.notificationsKey).toBeUndefined();
+  });
+
+  it('forwards the workflows’ events to the given topic, on the default bus', () => {
+    const rules = resourcesOf(built.json, 'AWS::Events::Rule');
+    expect(rules).toHaveLength(1);
+    const props = rules[0]![1].Properties!;
+    expect(props['Targets']).toEqual([{ Arn: TOPIC_ARN, Id: 'Target0' }]);
+    expect(props['EventBusName']).toBeUndefined();
+    expect(props['EventPattern']).toEqual({ source: ['fleetflow'], detail: { environment: ['canonical'] } });
+  });
+
+  it('alarms on failed, aborted, timed-out and throttled executions of every workflow, to the given topic', () => {
+    const alarms = resourcesOf(built.json, 'AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(7 * 4);
+    for (const [, alarm] of alarms) expect(alarm.Properties!['AlarmActions']).toEqual([TOPIC_ARN]);
+    const names = alarms.map(([, a]) => String(a.Properties!['AlarmName'])).sort();
+    expect(names).toContain('fleetflow-canonical-deploy-ExecutionsFailed');
+    expect(names).toContain('fleetflow-canonical-recover-ExecutionThrottled');
+  });
+
+  it('creates the seven state machines, each exposed by workflow', () => {
+    const names = resourcesOf(built.json, 'AWS::StepFunctions::StateMachine').map(([, m]) => m.Properties!['StateMachineName']);
+    const workflows = ['deploy', 'rollout', 'allocate', 'scale-out', 'replace', 'restore-data', 'recover'] as const;
+    expect(names.sort()).toEqual(workflows.map((w) => `fleetflow-canonical-${w}`).sort());
+    for (const workflow of workflows) {
+      expect(built.json.Resources[Stack.of(built.fleetflow).getLogicalId(built.fleetflow.stateMachine(workflow).node.defaultChild as CfnResource)]?.Properties?.['StateMachineName']).toBe(
+        `fleetflow-canonical-${workflow}`,
+      );
+    }
+  });
+
+  it('grants StartExecution on the workflow asked for, or on every workflow a person starts', () => {
+    const startGrants = (roleName: string) =>
+      resourcesOf(built.json, 'AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties!['Roles']).includes(roleName))
+        .flatMap(([, p]) => (p.Properties!['PolicyDocument'] as { Statement: Array<{ Action: unknown; Resource: unknown }> }).Statement)
+        .filter((s) => s.Action === 'states:StartExecution')
+        .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).map(renderValue));
+    const logicalId = (workflow: Parameters<FleetFlow['stateMachine']>[0]) =>
+      Stack.of(built.fleetflow).getLogicalId(built.fleetflow.stateMachine(workflow).node.defaultChild as CfnResource);
+    expect(startGrants('ReleasePipeline')).toEqual([`\${${logicalId('deploy')}}`]);
+    const operators = startGrants('Operators');
+    expect(operators).toHaveLength(6);
+    expect(operators).not.toContain(`\${${logicalId('rollout')}}`);
+  });
+});
+
+describe('FleetFlow with an event bus of its user', () => {
+  let built: Built;
+  beforeAll(() => {
+    built = buildPlatformApp({ eventBus: true });
+  });
+  afterAll(() => rmSync(built.outdir, { recursive: true, force: true }));
+
+  it('listens on that bus and puts every notification on it', () => {
+    built.template.hasResourceProperties('AWS::Events::Rule', { EventBusName: 'platform-events' });
+    for (const [name, machine] of resourcesOf(built.json, 'AWS::StepFunctions::StateMachine')) {
+      const definition = renderValue(machine.Properties!['DefinitionString']);
+      const putEvents = definition.match(/"Resource":"arn:[^"]*:states:::events:putEvents"/g) ?? [];
+      const onBus = definition.match(/"EventBusName":"arn:[^"]*:event-bus\/platform-events"/g) ?? [];
+      // Rollout notifies nothing; every other workflow's every notification names the bus.
+      if (!name.startsWith('FleetFlowRollout')) expect(putEvents.length, name).toBeGreaterThan(0);
+      expect(onBus.length, name).toBe(putEvents.length);
+    }
+    built.template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'events:PutEvents' })]) },
+    });
+  });
+});
+
+describe('FleetFlow refuses a bad environment', () => {
+  it('fails the synth, naming the field', () => {
+    const stack = new Stack(new App());
+    const environment = { ...canonicalEnvironment(), tiers: [] };
+    expect(() => new FleetFlow(stack, 'FleetFlow', { environment })).toThrow(/tiers/);
+  });
+});
+
+describe('FleetFlowStack keeps the logical IDs of its flat layout', () => {
+  it('names every fixed-name resource as the flat layout did', () => {
+    const { json } = sharedCanonical();
+    const ids = (type: string) => resourcesOf(json, type).map(([id]) => id).sort();
+    // The flat layout's IDs, from the template synthesized before the FleetFlow construct (main at 3011c9a).
+    expect(ids('AWS::StepFunctions::StateMachine')).toEqual(
+      [
+        'AllocateStateMachineC7F3ACB7',
+        'DeployStateMachine357A3963',
+        'RecoverStateMachine5F6BF5D9',
+        'ReplaceStateMachineB0FEF644',
+        'RestoreDataStateMachine32EE2D14',
+        'RolloutStateMachine0C2C302A',
+        'ScaleOutStateMachine56D6C27A',
+      ].sort(),
+    );
+    const alarms = ids('AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(28);
+    // The release workflow's alarms had no prefix; the others, their workflow's.
+    expect(alarms.filter((id) => /^Execution/.test(id))).toHaveLength(4);
+    for (const prefix of ['Rollout', 'Allocate', 'ScaleOut', 'Replace', 'RestoreData', 'Recover']) {
+      expect(alarms.filter((id) => id.startsWith(`${prefix}Execution`)), prefix).toHaveLength(4);
+    }
+    const logGroups = ids('AWS::Logs::LogGroup');
+    for (const workflow of ['Deploy', 'Rollout', 'Allocate', 'ScaleOut', 'Replace', 'RestoreData', 'Recover']) {
+      expect(logGroups.filter((id) => new RegExp(`^${workflow}Logs[0-9A-F]{8}$`).test(id)), workflow).toHaveLength(1);
+    }
+    expect(json.Resources['PlanReleaseFunctionD3CCBEFA']?.Type).toBe('AWS::Lambda::Function');
+  });
+
+  it('maps the construct paths back to the flat ones', () => {
+    expect(legacyPath(['Functions', 'PlanRelease', 'Role', 'Resource'])).toEqual(['PlanRelease', 'Role', 'Resource']);
+    expect(legacyPath(['Deploy', 'StateMachine', 'Default', 'Resource'])).toEqual(['DeployStateMachine', 'Resource']);
+    expect(legacyPath(['Deploy', 'StateMachine', 'Logs', 'Resource'])).toEqual(['DeployLogs', 'Resource']);
+    expect(legacyPath(['Deploy', 'StateMachine', 'ExecutionsFailedAlarm', 'Resource'])).toEqual(['ExecutionsFailedAlarm', 'Resource']);
+    expect(legacyPath(['Rollout', 'StateMachine', 'ExecutionsFailedAlarm', 'Resource'])).toEqual(['RolloutExecutionsFailedAlarm', 'Resource']);
+    expect(legacyPath(['PlanTable', 'Resource'])).toBeUndefined();
+  });
+
+  it('computes logical IDs exactly as CDK does', () => {
+    const stack = new Stack(new App(), 'Ids');
+    const paths = [['Deploy', 'StateMachine', 'Resource'], ['Release-Window x', 'Resource'], ['PlanRelease', 'PlanReleaseRole', 'Resource'], ['Single'], ['A'.repeat(300), 'Resource']];
+    for (const path of paths) {
+      let scope: Construct = stack;
+      for (const id of path.slice(0, -1)) scope = new Construct(scope, id);
+      const resource = new CfnResource(scope, path[path.length - 1]!, { type: 'Test::Resource' });
+      expect(makeUniqueId(path), path.join('/')).toBe(stack.getLogicalId(resource));
+    }
+  });
+});
