@@ -7,6 +7,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
+import { TRANSIENT_ERRORS } from '../../lambdas/shared/transient';
 import { FunctionCatalog } from '../../lib/constructs/function-catalog';
 import { parseEnvironment } from '../../lib/environment/parse';
 import { LockedWorkflow } from '../../statemachines/constructs/locked-workflow';
@@ -21,6 +22,7 @@ interface AslState {
   Choices?: Array<{ Variable: string; BooleanEquals?: boolean; Next: string }>;
   SecondsPath?: string;
   ResultPath?: string;
+  Parameters?: Record<string, unknown>;
   Retry?: Array<{ ErrorEquals: string[]; MaxAttempts?: number }>;
   Catch?: Array<{ ErrorEquals: string[]; Next: string }>;
 }
@@ -67,9 +69,10 @@ describe('LongOperation', () => {
 
   it('retries the check as a task safe to repeat, and the start only against service errors and throttling', () => {
     const asl = build(true, false);
-    const anyError = (state: AslState) => (state.Retry ?? []).some((r) => r.ErrorEquals.includes('States.ALL'));
-    expect(anyError(asl.States['Check Snapshot']!)).toBe(true);
-    expect(anyError(asl.States['Create Snapshot']!)).toBe(false);
+    // A task safe to repeat is retried on transient errors (lambdas/shared/transient.ts), a one-off TypeError among them.
+    const transient = (state: AslState) => (state.Retry ?? []).some((r) => TRANSIENT_ERRORS.every((error) => r.ErrorEquals.includes(error)));
+    expect(transient(asl.States['Check Snapshot']!)).toBe(true);
+    expect(transient(asl.States['Create Snapshot']!)).toBe(false);
   });
 
   it('without a start task, begins at its Choice', () => {
@@ -83,8 +86,14 @@ describe('LongOperation', () => {
     for (const name of ['Create Snapshot', 'Check Snapshot']) {
       const catchers = asl.States[name]!.Catch ?? [];
       expect(catchers.at(-1)?.ErrorEquals, name).toEqual(['States.ALL']);
-      // The last catcher renames anything that is not FleetFlow's, and goes on to the handler.
-      expect(asl.States[catchers.at(-1)!.Next]!.Next, name).toBe('Snapshot Failed');
+      // The last catcher goes to the "named?" check of the failure path: FleetFlow's errors on to the handler (after the
+      // Lambda message is read), anything else renamed, then on to the handler.
+      const check = asl.States[catchers.at(-1)!.Next]!;
+      expect(check.Parameters?.['named.$'], name).toBeDefined();
+      const choice = asl.States[check.Next!]!;
+      const reader = asl.States[choice.Choices![0]!.Next]!;
+      expect(reader.Default, name).toBe('Snapshot Failed');
+      expect(asl.States[choice.Default!]!.Next, name).toBe('Snapshot Failed');
     }
   });
 });
