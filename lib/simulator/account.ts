@@ -410,6 +410,7 @@ export class SimulatedAccount {
   private seq = 0;
   private commandSeq = 0;
   private readonly observers: Array<(at: number) => void> = [];
+  private readonly hostListeners: Array<(host: SimHost) => void> = [];
   /** Bumped by every change that can move a host in or out of service. */
   private version = 0;
   private lastObserved = { at: Number.NaN, version: -1 };
@@ -459,6 +460,8 @@ export class SimulatedAccount {
     // `no-snapshot`: none of the snapshots seeded before the start (manual or automated) exists.
     if (faults.noSnapshot) for (const snapshot of [...this.snapshots.values()]) if (snapshot.createdAt < this.startedAt) this.snapshots.delete(snapshot.id);
     this.groupsByTier = undefined;
+    // Health, drains and target groups may all have changed.
+    for (const host of this.hosts.values()) this.hostChanged(host);
   }
 
   /**
@@ -474,7 +477,7 @@ export class SimulatedAccount {
   private forceState(host: SimHost, state: HostState): void {
     host.state = state;
     this.compute.generations.set(host.id, (this.compute.generations.get(host.id) ?? 0) + 1);
-    this.changed();
+    this.hostChanged(host);
   }
 
   /**
@@ -526,7 +529,7 @@ export class SimulatedAccount {
     this.hosts.set(host.id, full);
     this.originalRelease.set(host.id, host.release || this.baselineRelease);
     this.originalDatabase.set(host.id, full.database);
-    this.changed();
+    this.hostChanged(full);
     return full;
   }
 
@@ -537,6 +540,7 @@ export class SimulatedAccount {
     const full = { ...group, targets };
     this.targetGroups.set(group.arn, full);
     this.groupsByTier = undefined;
+    for (const host of this.hosts.values()) if (host.tier === group.tier || targets.has(host.id)) this.hostChanged(host);
     return full;
   }
 
@@ -614,6 +618,20 @@ export class SimulatedAccount {
     this.version += 1;
   }
 
+  /**
+   * Marks a change to what decides whether this host serves (its state, health, drain, target
+   * registrations): listeners (capacity.ts) look at it again instead of at every host.
+   */
+  hostChanged(host: SimHost): void {
+    this.version += 1;
+    for (const listener of this.hostListeners) listener(host);
+  }
+
+  /** Called with each host `hostChanged` is told of. */
+  onHostChanged(listener: (host: SimHost) => void): void {
+    this.hostListeners.push(listener);
+  }
+
   /** Applies `apply` when the clock reaches `at` (before the next API call that finds it due). */
   schedule(at: number, apply: () => void): void {
     this.effects.push({ at, seq: this.seq++, apply });
@@ -641,6 +659,13 @@ export class SimulatedAccount {
 
   setHealth(host: SimHost, at: number, healthy: boolean): void {
     host.healthTimeline.push({ at, healthy });
+    this.hostChanged(host);
+  }
+
+  /** Sets a clustered node drained (out of the cluster) or back in. */
+  setDrained(host: SimHost, drained: boolean): void {
+    host.drained = drained;
+    this.hostChanged(host);
   }
 
   /** ELBv2 target state of a host in a group at `at`, as DescribeTargetHealth would report it. */
@@ -668,6 +693,27 @@ export class SimulatedAccount {
     const groups = this.groupsOf(host.tier);
     if (groups.length > 0) return groups.every((g) => this.targetState(g, host.id, at) === 'healthy');
     return this.hostHealthyAt(host, at) && !host.drained;
+  }
+
+  /**
+   * The next instant after `at` at which `inService(host)` may change with nothing else
+   * happening to the host (a health check threshold passed, a drain's delay over, a health
+   * change already on its timeline); +Infinity when only a change to the host can change it.
+   */
+  serviceChangesAt(host: SimHost, at: number): number {
+    let next = host.healthTimeline.find((entry) => entry.at > at)?.at ?? Number.POSITIVE_INFINITY;
+    for (const group of this.groupsOf(host.tier)) next = Math.min(next, this.targetStateChangesAt(group, host, at));
+    return next;
+  }
+
+  /** When `targetState` of the host in the group changes by time alone after `at` (the rules of `targetState`). */
+  private targetStateChangesAt(group: SimTargetGroup, host: SimHost, at: number): number {
+    const target = group.targets.get(host.id);
+    if (!target || host.state !== 'running') return Number.POSITIVE_INFINITY;
+    if (target.deregisteredAt !== undefined) return at < (target.drainEndsAt ?? 0) ? target.drainEndsAt! : Number.POSITIVE_INFINITY;
+    const since = Math.max(target.registeredAt, this.lastFlip(host, at));
+    const threshold = (this.hostHealthyAt(host, at) ? group.healthyThreshold : group.unhealthyThreshold) * group.intervalSeconds * 1000;
+    return at - since < threshold ? since + threshold : Number.POSITIVE_INFINITY;
   }
 
   /** Target groups are fixed once the account is seeded (and its faults set). */
@@ -742,9 +788,12 @@ export class SimulatedAccount {
     target.drainEndsAt = now + delayMs;
     // A host in several groups keeps connections until the last group's have closed.
     host.connectionsCloseAt = Math.max(host.connectionsCloseAt ?? 0, now + Math.min(drainMs, delayMs));
-    this.changed();
+    this.hostChanged(host);
     this.schedule(target.drainEndsAt, () => {
-      if (group.targets.get(id) === target && target.deregisteredAt !== undefined) group.targets.delete(id);
+      if (group.targets.get(id) === target && target.deregisteredAt !== undefined) {
+        group.targets.delete(id);
+        this.hostChanged(host);
+      }
     });
   }
 
@@ -763,7 +812,7 @@ export class SimulatedAccount {
     group.targets.set(id, { registeredAt: this.now() });
     // It serves traffic again: its connections are open.
     host.connectionsCloseAt = undefined;
-    this.changed();
+    this.hostChanged(host);
   }
 
   /**
@@ -942,7 +991,7 @@ export class SimulatedAccount {
         // Expand-only migrations leave the database up; a failed one leaves the schema as it was.
         if (invocation.outcome === 'Success') this.migrated(host, release);
       } else if (role === 'drain' || role === 'undrain') {
-        host.drained = role === 'drain';
+        this.setDrained(host, role === 'drain');
       } else if (role === 'prerequisite' && !fails) {
         recordPrerequisite(this, host, run.document);
       } else if (role === 'reconfigure') {

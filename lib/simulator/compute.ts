@@ -231,7 +231,7 @@ function enter(account: SimulatedAccount, host: SimHost, state: HostState): numb
   host.state = state;
   const generation = (account.compute.generations.get(host.id) ?? 0) + 1;
   account.compute.generations.set(host.id, generation);
-  account.changed();
+  account.hostChanged(host);
   return generation;
 }
 
