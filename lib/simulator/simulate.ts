@@ -5,8 +5,7 @@
  */
 import type { StateMachine } from 'aws-local-stepfunctions';
 import type { EnvironmentDefinition } from '../environment/model';
-import type { SimulatedAccount } from './account';
-import { MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS, drainBoundSeconds, drainCheckOf } from './account';
+import { type SimulatedAccount, MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS, drainBoundSeconds, drainCheckOf } from './account';
 import { CapacityRecorder } from './capacity';
 import { restoreLowerBoundSeconds, computeLowerBoundSeconds, surgeOverheadSeconds } from './compute-bound';
 import type { ComputePlan } from '../../lambdas/compute/types';
