@@ -205,7 +205,7 @@ export async function simulateExecutions(given: SimulateOptions & { executions: 
   const options = { ...given, executions: withRestart(given.executions, given.faults ?? []) };
   const realStart = performance.now();
   const key = JSON.stringify(options.environment);
-  const synthesized = machineCache.get(key) ?? synthesizeLocalWorkflows(options.environment);
+  const synthesized = machineCache.get(key) ?? (await synthesizeLocalWorkflows(options.environment));
   machineCache.set(key, synthesized);
   const workflow = options.workflow ?? 'deploy';
   const entry = synthesized.byArn.get(stateMachineArn(`fleetflow-${options.environment.name}-${workflow}`));

@@ -8,6 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { HANDLER_METADATA_KEY as FUNCTION_HANDLER_KEY } from '../../lib/constructs/fleetflow-function';
+import { HANDLER_METADATA_KEY } from '../../lib/simulator/definition';
 import { SERVICES } from '../../lib/simulator/services/index';
 
 const SIMULATOR = fileURLToPath(new URL('../../lib/simulator/', import.meta.url));
@@ -80,5 +82,28 @@ describe('the simulator layout', () => {
     const rds = readFileSync(join(SIMULATOR, 'services/rds.ts'), 'utf8');
     expect(rds).toMatch(/RestoreDBInstanceFromDBSnapshot\(/);
     expect(rds).toMatch(/RestoreDBInstanceToPointInTime\(/);
+  });
+
+  it('reads handler modules from templates under the key the functions write them with', () => {
+    expect(HANDLER_METADATA_KEY).toBe(FUNCTION_HANDLER_KEY);
+  });
+
+  it('loads no CDK to run a simulation whose template is cached (definition.ts imports it only to synthesize)', () => {
+    // The packages simulate.ts loads at run time: its static, non-type imports, followed through the repository's modules.
+    const packages = new Set<string>();
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const source = readFileSync(file, 'utf8');
+      for (const [, specifier] of source.matchAll(/^import\s+(?!type\s)[^;]*?from\s+'([^']+)'/gms)) {
+        if (!specifier!.startsWith('.')) packages.add(specifier!);
+        else visit(resolve(dirname(file), specifier!.endsWith('.ts') ? specifier! : `${specifier}.ts`));
+      }
+    };
+    visit(join(SIMULATOR, 'simulate.ts'));
+
+    expect(seen.has(join(SIMULATOR, 'definition.ts'))).toBe(true);
+    expect([...packages].filter((p) => p.startsWith('aws-cdk-lib') || p === 'constructs' || p === 'cdk-nag')).toEqual([]);
   });
 });
