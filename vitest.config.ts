@@ -39,7 +39,6 @@ class SlowestFirst extends BaseSequencer {
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Synthesizing the stack and running simulated executions take seconds, not milliseconds.
     testTimeout: 120_000,
     hookTimeout: 120_000,
@@ -61,7 +60,8 @@ export default defineConfig({
           isolate: false,
         },
       },
-      { extends: true, test: { name: 'isolated', exclude: SIMULATED } },
+      // Each project names its own files: arrays a project extends are merged with the root's, not replaced.
+      { extends: true, test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: SIMULATED } },
     ],
   },
 });
