@@ -10,17 +10,8 @@
  */
 import { isHostTier, type DatabaseTierDefinition, type EnvironmentDefinition, type HostTierDefinition } from '../environment/model';
 import { releaseParameterName } from '../../lambdas/shared/release-record';
-import { SIM_ACCOUNT_ID, SimulatedAccount, type AccountFaults, type HostProfile, type SimDatabase } from './account';
-import {
-  DEFAULT_SUBNET,
-  PROBE_DOCUMENT,
-  SIM_VPC_ID,
-  endpointOf,
-  loseDatabase,
-  seedAutomatedSnapshots,
-  seedManualSnapshot,
-  type DatabaseDefinition,
-} from './compute';
+import { SIM_ACCOUNT_ID, SimulatedAccount, type AccountFaults, type HostProfile, type SimDatabase, DEFAULT_SUBNET, PROBE_DOCUMENT, SIM_VPC_ID, endpointOf, type DatabaseDefinition } from './account';
+import { loseDatabase, seedAutomatedSnapshots, seedManualSnapshot } from './services/rds';
 import type { FaultScope } from './faults';
 
 export const SIM_REGION = 'us-east-1';

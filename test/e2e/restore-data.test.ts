@@ -14,8 +14,8 @@ import { DATABASE_SENT_TAG, DATABASE_TAG, REPLACED_AT_TAG, REPLACED_BY_TAG, REPL
 import { databaseParameterName } from '../../lambdas/shared/database-record';
 import { releaseParameterName } from '../../lambdas/shared/release-record';
 import { isHostTier } from '../../lib/environment/model';
-import type { SimulatedAccount } from '../../lib/simulator/account';
-import { automatedBackups, databaseAtEndpoint, endpointOf } from '../../lib/simulator/compute';
+import { type SimulatedAccount, databaseAtEndpoint, endpointOf } from '../../lib/simulator/account';
+import { automatedBackups } from '../../lib/simulator/services/rds';
 import { noFaults } from '../../lib/simulator/faults';
 import { LOCK_TABLE_NAME, seedAccount } from '../../lib/simulator/fleet';
 import type { ExecutionEvent } from '../../lib/simulator/progress';

@@ -16,7 +16,7 @@ import { DatabaseRestoreFailedError, InvalidInputError } from '../../lambdas/sha
 import { parseComputeInput } from '../../lib/compute-input';
 import { loadEnvironmentFile } from '../../lib/environment/parse';
 import type { SimulatedAccount } from '../../lib/simulator/account';
-import { DB_RESTORE_SECONDS } from '../../lib/simulator/compute';
+import { DB_RESTORE_SECONDS } from '../../lib/simulator/services/rds';
 import { noFaults } from '../../lib/simulator/faults';
 import { PLAN_TABLE_NAME, seedAccount } from '../../lib/simulator/fleet';
 import { attachSimulator } from '../../lib/simulator/intercept';

@@ -7,7 +7,7 @@ import { loadEnvironmentFile } from '../../lib/environment/parse';
 import type { SimulatedAccount } from '../../lib/simulator/account';
 import { noFaults, parseFaults } from '../../lib/simulator/faults';
 import { seedAccount, type FleetOptions } from '../../lib/simulator/fleet';
-import { callService } from '../../lib/simulator/services';
+import { callService } from '../../lib/simulator/services/index';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../environments/canonical.json', import.meta.url)));
 
