@@ -13,9 +13,9 @@ const SLOWEST_FIRST = [
   'test/infra/bundling.test.ts',
   'test/e2e/cli.test.ts',
   'test/e2e/campaign.test.ts',
-  'test/e2e/release-safety.test.ts',
+  'test/e2e/deploy/release-safety.test.ts',
   'test/e2e/named-failures.test.ts',
-  'test/e2e/rolling-release.test.ts',
+  'test/e2e/deploy/rolling-release.test.ts',
 ];
 
 class SlowestFirst extends BaseSequencer {

@@ -19,8 +19,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { EnvironmentDefinition } from '../lib/environment/model';
-import { loadEnvironmentFile } from '../lib/environment/parse';
+import type { EnvironmentDefinition } from '../lambdas/domain/environment/model';
+import { loadEnvironmentFile } from '../lambdas/domain/environment/parse';
 import type { SimulatedAccount } from '../lib/simulator/account';
 import { runCampaign } from '../lib/simulator/campaign';
 import { simulateDeploy, simulateExecutions, type SimulatedWorkflow } from '../lib/simulator/simulate';

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import cdkNag from 'cdk-nag';
-import { parseEnvironment, readEnvironmentFile } from '../lib/environment/parse';
+import { parseEnvironment, readEnvironmentFile } from '../lambdas/domain/environment/parse';
 import { FleetFlowStack } from '../lib/fleetflow-stack';
 import { stackEnv } from '../lib/stack-env';
 

@@ -31,12 +31,12 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { grantComputeAccess } from './compute-access';
 import { allowSendCommand, allowTagKeys, onlyTagKeys } from './iam-scopes';
 import { acknowledgeWildcard, FleetFlowFunction, XRAY_REASON } from './constructs/fleetflow-function';
-import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition, type SsmCommandDefinition } from './environment/model';
-import { parseEnvironment } from './environment/parse';
-import { releaseWindowInput } from './release-windows';
+import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition, type SsmCommandDefinition } from '../lambdas/domain/environment/model';
+import { parseEnvironment } from '../lambdas/domain/environment/parse';
+import { releaseWindowInput } from '../lambdas/domain/release-windows';
 import { releaseParameterName } from '../lambdas/shared/release-record';
 import { databaseParameterName } from '../lambdas/shared/database-record';
-import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../lambdas/shared/release-tag';
+import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../lambdas/domain/contract/tags';
 
 export interface FleetFlowStackProps extends StackProps {
   /** The environment this stack releases onto; validated here, so a bad definition fails synth. */
@@ -81,37 +81,37 @@ export class FleetFlowStack extends Stack {
     const fn = (name: string, handler: string, description: string) => new FleetFlowFunction(this, name, { handler, description });
     const f = {
       planRelease: fn('PlanRelease', 'deploy/plan-release.ts', 'Validate input, find hosts by tag, plan batches'),
-      checkCapacity: fn('CheckCapacity', 'deploy/check-capacity.ts', "Wait until the rest of a batch's tier holds its minimum in service"),
-      takeOutOfTraffic: fn('TakeOutOfTraffic', 'deploy/take-out-of-traffic.ts', 'Deregister or drain a batch'),
-      checkDrained: fn('CheckDrained', 'deploy/check-drained.ts', 'Poll whether a batch has drained'),
-      installRelease: fn('InstallRelease', 'deploy/install-release.ts', 'Send the install document to a batch'),
-      checkInstall: fn('CheckInstall', 'deploy/check-install.ts', 'Poll install invocations, record the release on hosts'),
-      returnToTraffic: fn('ReturnToTraffic', 'deploy/return-to-traffic.ts', 'Register or undrain a batch'),
-      checkHealthy: fn('CheckHealthy', 'deploy/check-healthy.ts', 'Poll whether a batch is healthy'),
-      checkAlarms: fn('CheckAlarms', 'deploy/check-alarms.ts', 'Fail the batch if a tier alarm is in ALARM'),
+      checkCapacity: fn('CheckCapacity', 'rollout/check-capacity.ts', "Wait until the rest of a batch's tier holds its minimum in service"),
+      takeOutOfTraffic: fn('TakeOutOfTraffic', 'rollout/take-out-of-traffic.ts', 'Deregister or drain a batch'),
+      checkDrained: fn('CheckDrained', 'rollout/check-drained.ts', 'Poll whether a batch has drained'),
+      installRelease: fn('InstallRelease', 'rollout/install-release.ts', 'Send the install document to a batch'),
+      checkInstall: fn('CheckInstall', 'rollout/check-install.ts', 'Poll install invocations, record the release on hosts'),
+      returnToTraffic: fn('ReturnToTraffic', 'rollout/return-to-traffic.ts', 'Register or undrain a batch'),
+      checkHealthy: fn('CheckHealthy', 'rollout/check-healthy.ts', 'Poll whether a batch is healthy'),
+      checkAlarms: fn('CheckAlarms', 'rollout/check-alarms.ts', 'Fail the batch if a tier alarm is in ALARM'),
       checkDatabase: fn('CheckDatabase', 'database/check-database.ts', 'Refuse unless the database is available'),
       createSnapshot: fn('CreateSnapshot', 'database/create-snapshot.ts', 'Snapshot the database before migrating'),
       checkSnapshot: fn('CheckSnapshot', 'database/check-snapshot.ts', 'Poll the snapshot until available'),
       runMigration: fn('RunMigration', 'database/run-migration.ts', 'Send the migration document to the runner host'),
       checkMigration: fn('CheckMigration', 'database/check-migration.ts', 'Poll the migration command'),
-      preflight: fn('Preflight', 'validation/preflight.ts', 'Refuse to start while monitoring is broken or alarming'),
-      checkBake: fn('CheckBake', 'validation/check-bake.ts', 'Watch the validation alarms for the bake period'),
+      preflight: fn('Preflight', 'deploy/preflight.ts', 'Refuse to start while monitoring is broken or alarming'),
+      checkBake: fn('CheckBake', 'deploy/check-bake.ts', 'Watch the validation alarms for the bake period'),
       planRollback: fn('PlanRollback', 'deploy/plan-rollback.ts', 'Plan the revert of every host that moved'),
       recordRelease: fn('RecordRelease', 'deploy/record-release.ts', 'Record the current and previous release'),
-      loadBatch: fn('LoadBatch', 'deploy/load-batch.ts', "Read a batch's hosts from the plan table"),
+      loadBatch: fn('LoadBatch', 'rollout/load-batch.ts', "Read a batch's hosts from the plan table"),
       setUpHosts: fn('SetUpHosts', 'compute/set-up-hosts.ts', 'Send a setup step (prerequisite, probe) to new hosts'),
       checkSetUp: fn('CheckSetUp', 'compute/check-set-up.ts', 'Poll a setup step on new hosts'),
       retireHosts: fn('RetireHosts', 'compute/retire-hosts.ts', 'Tag and stop or terminate replaced hosts'),
       checkRetired: fn('CheckRetired', 'compute/check-retired.ts', 'Poll until replaced hosts are stopped or terminated'),
-      launchSurgeHosts: fn('LaunchSurgeHosts', 'compute/launch-surge-hosts.ts', "Launch a surge batch's new hosts (idempotent)"),
-      checkSurgeHostsReady: fn('CheckSurgeHostsReady', 'compute/check-surge-hosts-ready.ts', "Poll a surge batch's new hosts until ready"),
-      loadSurgeBatch: fn('LoadSurgeBatch', 'compute/load-surge-batch.ts', "Find a surge batch's new hosts"),
-      startHosts: fn('StartHosts', 'compute/start-hosts.ts', 'Start the hosts a surge stopped, to roll it back'),
-      checkStarted: fn('CheckStarted', 'compute/check-started.ts', 'Poll restarted hosts until running and online'),
+      launchSurgeHosts: fn('LaunchSurgeHosts', 'surge/launch-surge-hosts.ts', "Launch a surge batch's new hosts (idempotent)"),
+      checkSurgeHostsReady: fn('CheckSurgeHostsReady', 'surge/check-surge-hosts-ready.ts', "Poll a surge batch's new hosts until ready"),
+      loadSurgeBatch: fn('LoadSurgeBatch', 'surge/load-surge-batch.ts', "Find a surge batch's new hosts"),
+      startHosts: fn('StartHosts', 'surge/start-hosts.ts', 'Start the hosts a surge stopped, to roll it back'),
+      checkStarted: fn('CheckStarted', 'surge/check-started.ts', 'Poll restarted hosts until running and online'),
       terminateLaunched: fn('TerminateLaunched', 'compute/terminate-launched.ts', 'Terminate what a failed execution (or surge batch) launched'),
-      terminateSurged: fn('TerminateSurged', 'compute/terminate-surged.ts', 'Terminate the old hosts a validated surge stopped'),
-      reconfigureHosts: fn('ReconfigureHosts', 'data/reconfigure-hosts.ts', 'Send the reconfigure document to a batch (repoint)'),
-      checkReconfigured: fn('CheckReconfigured', 'data/check-reconfigured.ts', 'Poll a reconfigure, record the database each host uses'),
+      terminateSurged: fn('TerminateSurged', 'surge/terminate-surged.ts', 'Terminate the old hosts a validated surge stopped'),
+      reconfigureHosts: fn('ReconfigureHosts', 'restore-data/reconfigure-hosts.ts', 'Send the reconfigure document to a batch (repoint)'),
+      checkReconfigured: fn('CheckReconfigured', 'restore-data/check-reconfigured.ts', 'Poll a reconfigure, record the database each host uses'),
     };
     const c = {
       planAllocation: fn('PlanAllocation', 'compute/plan-allocation.ts', 'Plan the hosts each tier launches, and the database'),
@@ -136,16 +136,16 @@ export class FleetFlowStack extends Stack {
       terminateSurged: f.terminateSurged,
     };
     const d = {
-      planRestoreData: fn('PlanRestoreData', 'data/plan-restore-data.ts', 'Check the restore source and plan the repoint batches'),
-      restoreDatabase: fn('RestoreDatabase', 'data/restore-database.ts', 'Restore the data into a new DB instance'),
-      checkRestore: fn('CheckRestore', 'data/check-restore.ts', 'Poll the restored instance until available'),
-      validateData: fn('ValidateData', 'data/validate-data.ts', 'Run the check document against the restored instance'),
-      checkValidation: fn('CheckValidation', 'data/check-validation.ts', 'Poll the check document'),
-      writeConnection: fn('WriteConnection', 'data/write-connection.ts', "Write the environment's connection parameter"),
-      planRepointBack: fn('PlanRepointBack', 'data/plan-repoint-back.ts', 'Plan pointing every moved host back'),
-      recordDatabase: fn('RecordDatabase', 'data/record-database.ts', 'Record the current database, tag the replaced one'),
-      planRecover: fn('PlanRecover', 'data/plan-recover.ts', 'Check what a disaster recovery needs before it starts'),
-      reportRecovery: fn('ReportRecovery', 'data/report-recovery.ts', 'Report the recovery point and time'),
+      planRestoreData: fn('PlanRestoreData', 'restore-data/plan-restore-data.ts', 'Check the restore source and plan the repoint batches'),
+      restoreDatabase: fn('RestoreDatabase', 'restore-data/restore-database.ts', 'Restore the data into a new DB instance'),
+      checkRestore: fn('CheckRestore', 'restore-data/check-restore.ts', 'Poll the restored instance until available'),
+      validateData: fn('ValidateData', 'restore-data/validate-data.ts', 'Run the check document against the restored instance'),
+      checkValidation: fn('CheckValidation', 'restore-data/check-validation.ts', 'Poll the check document'),
+      writeConnection: fn('WriteConnection', 'restore-data/write-connection.ts', "Write the environment's connection parameter"),
+      planRepointBack: fn('PlanRepointBack', 'restore-data/plan-repoint-back.ts', 'Plan pointing every moved host back'),
+      recordDatabase: fn('RecordDatabase', 'restore-data/record-database.ts', 'Record the current database, tag the replaced one'),
+      planRecover: fn('PlanRecover', 'recover/plan-recover.ts', 'Check what a disaster recovery needs before it starts'),
+      reportRecovery: fn('ReportRecovery', 'recover/report-recovery.ts', 'Report the recovery point and time'),
       reconfigureHosts: f.reconfigureHosts,
       checkReconfigured: f.checkReconfigured,
     };

@@ -27,7 +27,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { EnvironmentDefinition } from '../lib/environment/model';
+import type { EnvironmentDefinition } from '../lambdas/domain/environment/model';
 import { releaseParameterName } from '../lambdas/shared/release-record';
 import { bakeLoop, validationPayload } from './fragments/bake';
 import { lambdaTask, pollLoop } from './fragments/lambda-task';

@@ -18,7 +18,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { EnvironmentDefinition } from '../lib/environment/model';
+import type { EnvironmentDefinition } from '../lambdas/domain/environment/model';
 import { catchChildFailure, catchNamed, UNEXPECTED_TASK_ERROR } from './fragments/failures';
 import { lambdaTask } from './fragments/lambda-task';
 import { notify } from './fragments/notify';

@@ -21,7 +21,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { EnvironmentDefinition } from '../lib/environment/model';
+import type { EnvironmentDefinition } from '../lambdas/domain/environment/model';
 import { bakeLoop } from './fragments/bake';
 import { catchNamed } from './fragments/failures';
 import { lambdaTask, pollLoop } from './fragments/lambda-task';

@@ -11,12 +11,12 @@ import { DescribeInstanceStatusCommand } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand } from '@aws-sdk/client-ssm';
 import { ec2 } from '../shared/aws/ec2';
 import { ssm } from '../shared/aws/ssm';
-import { InstanceNotManagedError, LaunchFailedError } from '../shared/errors';
+import { InstanceNotManagedError, LaunchFailedError } from '../domain/contract/errors';
 import { findInstances, tagFilters, type InstanceFacts } from '../shared/instances';
 import { completePhase, continuePhase, startPhase, lookAgainWhenThrottled } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
 import { launchedTags } from './launch-hosts';
-import type { PhaseState } from '../deploy/types';
+import type { PhaseState } from '../domain/contract/payloads';
 import type { ProvisionTaskInput } from './types';
 
 /** DescribeInstanceStatus: at most 100 instance IDs per call. */

@@ -8,9 +8,9 @@
  */
 import { CreateDBInstanceCommand, DescribeDBInstancesCommand, RestoreDBInstanceFromDBSnapshotCommand } from '@aws-sdk/client-rds';
 import { rds } from '../shared/aws/rds';
-import { DatabaseCreateFailedError } from '../shared/errors';
+import { DatabaseCreateFailedError } from '../domain/contract/errors';
 import { completePhase, continuePhase, requirePhase, startPhase } from '../shared/phase';
-import type { PhaseState } from '../deploy/types';
+import type { PhaseState } from '../domain/contract/payloads';
 import type { DatabaseCreatePlan } from './types';
 
 export const CREATED_BY_TAG = 'fleetflow:created-by';

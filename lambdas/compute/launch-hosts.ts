@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { RunInstancesCommand, type _InstanceType, type Tag } from '@aws-sdk/client-ec2';
 import { ec2 } from '../shared/aws/ec2';
 import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG } from '../shared/compute-tags';
-import { LaunchFailedError } from '../shared/errors';
+import { LaunchFailedError } from '../domain/contract/errors';
 import { findInstances, tagFilters } from '../shared/instances';
 import type { LaunchProgress, ProvisionTaskInput, ProvisionTier } from './types';
 

@@ -17,7 +17,7 @@
 import { LAUNCHED_BY_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG } from '../shared/compute-tags';
 import { findInstances, tagFilters, tagRetiredAndTerminate, type InstanceFacts } from '../shared/instances';
 import { describeHosts } from '../shared/polling';
-import { RELEASE_TAG } from '../shared/release-tag';
+import { RELEASE_TAG } from '../domain/contract/tags';
 import type { LeftoverTier } from './types';
 
 /** States of a host that is, or will be, part of its tier. */

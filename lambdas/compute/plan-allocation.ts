@@ -7,14 +7,14 @@
  * a stopped run launched and never set up do not count (leftovers.ts): started again, an
  * allocate launches what the tier still misses and terminates them.
  */
-import { parseComputeInput } from '../../lib/compute-input';
-import { isHostTier, type EnvironmentDefinition } from '../../lib/environment/model';
+import { parseComputeInput } from '../domain/compute-input';
+import { isHostTier, type EnvironmentDefinition } from '../domain/environment/model';
 import { currentDatabaseIdentifier, dataTierOf, describeDatabase, newestSnapshot } from '../shared/database-record';
-import { InvalidInputError } from '../shared/errors';
+import { InvalidInputError } from '../domain/contract/errors';
 import { logger } from '../shared/logger';
 import { CREATING } from './create-database';
 import { leftoverTier, liveHosts } from './leftovers';
-import { environmentOf, launchableTier, provisionTier, releaseFor, spreadEvenly } from './provision-plan';
+import { environmentOf, launchableTier, provisionTier, releaseFor, spreadEvenly } from '../shared/provision-plan';
 import type { ComputePlan, DatabaseCreatePlan, LeftoverTier, ProvisionTier } from './types';
 
 export interface PlanEvent {

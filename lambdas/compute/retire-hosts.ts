@@ -10,7 +10,7 @@ import { ec2 } from '../shared/aws/ec2';
 import { RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG } from '../shared/compute-tags';
 import { ENDED_STATES, findInstancesById } from '../shared/instances';
 import { startPhase } from '../shared/phase';
-import type { BatchTaskInput, PhaseState } from '../deploy/types';
+import type { BatchTaskInput, PhaseState } from '../domain/contract/payloads';
 
 /** Stop/TerminateInstances: we send at most this many IDs per call (CreateTags takes 1,000). */
 const MAX_IDS_PER_CALL = 100;

@@ -5,10 +5,10 @@
  * task; like the install document, they must be safe to run twice (a SendCommand throttled
  * midway through a batch of more than 50 hosts is sent again when the task is retried).
  */
-import { DependencyCheckFailedError, PrerequisiteFailedError } from '../shared/errors';
+import { DependencyCheckFailedError, PrerequisiteFailedError } from '../domain/contract/errors';
 import { startPhase } from '../shared/phase';
 import { CommandRefusedError, describeRefusal, sendToHosts } from '../shared/ssm-commands';
-import type { BatchTaskInput, PhaseState } from '../deploy/types';
+import type { BatchTaskInput, PhaseState } from '../domain/contract/payloads';
 import type { SetupStep } from './types';
 
 export interface SetupTaskInput extends BatchTaskInput {

@@ -11,7 +11,7 @@ import { ENDED_STATES, findInstances, tagRetiredAndTerminate } from '../shared/i
 import { completePhase, continuePhase, lookAgainWhenThrottled, startPhase } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
 import { deregister } from '../shared/target-health';
-import type { PhaseState } from '../deploy/types';
+import type { PhaseState } from '../domain/contract/payloads';
 import { terminateLeftovers, type LeftoversInput, type LeftoversOutcome } from './leftovers';
 import type { ComputePlan } from './types';
 

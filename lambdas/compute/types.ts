@@ -4,7 +4,7 @@
  * references, never host lists: the hosts an execution launched are found by their
  * `fleetflow:launched-by` tag, and the batches that install them are in the plan table.
  */
-import type { CommandSpec, StoredTier, TierPlan } from '../deploy/types';
+import type { CommandSpec, StoredTier, TierPlan } from '../domain/contract/payloads';
 
 export type ComputeWorkflow = 'allocate' | 'scale-out' | 'replace';
 
@@ -52,7 +52,7 @@ export interface LaunchProgress {
 
 export interface DatabaseCreatePlan {
   readonly instanceIdentifier: string;
-  readonly create: import('../../lib/environment/model').DatabaseCreateDefinition;
+  readonly create: import('../domain/environment/model').DatabaseCreateDefinition;
   /** Restore from this snapshot (the newest available one of the instance) instead of creating it empty. */
   readonly fromSnapshot?: { readonly identifier: string; readonly createdAt: string };
   readonly timeoutSeconds: number;
@@ -98,7 +98,7 @@ export interface LeftoverTier {
 export interface ProvisionTaskInput {
   readonly execution: string;
   readonly tier: ProvisionTier;
-  readonly phase?: import('../deploy/types').PhaseState;
+  readonly phase?: import('../domain/contract/payloads').PhaseState;
   readonly launch?: LaunchProgress;
   /** Set when one execution launches for a tier more than once (a surge, batch by batch): tagged, and part of every token. */
   readonly scope?: string;

@@ -2,7 +2,7 @@
  * The payload of the data workflows (restore-data, recover). Like the release's, the state
  * carries the plan's tiers by reference (their hosts are in the plan table), never host lists.
  */
-import type { CommandSpec, HostRef, StoredTier, ValidationPlan, PhaseState } from '../deploy/types';
+import type { CommandSpec, HostRef, StoredTier, ValidationPlan, PhaseState } from '../domain/contract/payloads';
 
 /** Where the restored data comes from, resolved by Plan Restore Data before anything changes. */
 export type ResolvedSource =

@@ -13,9 +13,9 @@
  */
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { rds } from '../shared/aws/rds';
-import { DatabaseUnavailableError } from '../shared/errors';
+import { DatabaseUnavailableError } from '../domain/contract/errors';
 import { continuePhase, lookAgainWhenThrottled } from '../shared/phase';
-import type { PhaseState } from '../deploy/types';
+import type { PhaseState } from '../domain/contract/payloads';
 import type { DatabaseTaskInput } from './types';
 
 export { DATABASE_WAIT_SECONDS } from '../shared/poll-schedule';

@@ -2,11 +2,11 @@
  * Check Migration: polls the migration command. A failure names the snapshot taken
  * before it, which is what an operator restores from.
  */
-import { MigrationFailedError } from '../shared/errors';
+import { MigrationFailedError } from '../domain/contract/errors';
 import { describeHosts } from '../shared/polling';
 import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
 import { cancelCommands, readProgress } from '../shared/ssm-commands';
-import type { PhaseState } from '../deploy/types';
+import type { PhaseState } from '../domain/contract/payloads';
 import type { DatabaseTaskInput } from './types';
 
 // A throttled look learned nothing: look again later, until the phase's deadline.

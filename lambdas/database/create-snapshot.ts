@@ -5,9 +5,9 @@
  */
 import { CreateDBSnapshotCommand } from '@aws-sdk/client-rds';
 import { rds } from '../shared/aws/rds';
-import { DatabaseUnavailableError } from '../shared/errors';
+import { DatabaseUnavailableError } from '../domain/contract/errors';
 import { startPhase } from '../shared/phase';
-import type { PhaseState } from '../deploy/types';
+import type { PhaseState } from '../domain/contract/payloads';
 import type { DatabaseTaskInput } from './types';
 
 export const handler = async (event: DatabaseTaskInput): Promise<PhaseState> => createSnapshot(event);

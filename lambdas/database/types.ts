@@ -1,4 +1,4 @@
-import type { DatabasePlan, PhaseState } from '../deploy/types';
+import type { DatabasePlan, PhaseState } from '../domain/contract/payloads';
 
 /** Input of every database task: the plan's database section and, for checks, the phase polled. */
 export interface DatabaseTaskInput {

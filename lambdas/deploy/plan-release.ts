@@ -6,10 +6,10 @@
  */
 import { paginateDescribeInstances } from '@aws-sdk/client-ec2';
 import { DescribeTargetGroupAttributesCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { resolveBatchPolicy, partitionIntoWaves } from '../../lib/environment/batch-policy';
-import { componentOf, DRAIN_MARGIN_SECONDS, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../../lib/environment/model';
-import { parseEnvironment } from '../../lib/environment/parse';
-import { parseExecutionInput, RELEASE_PATTERN } from '../../lib/execution-input';
+import { resolveBatchPolicy, partitionIntoWaves } from '../domain/environment/batch-policy';
+import { componentOf, DRAIN_MARGIN_SECONDS, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../domain/environment/model';
+import { parseEnvironment } from '../domain/environment/parse';
+import { parseExecutionInput, RELEASE_PATTERN } from '../domain/execution-input';
 import { readAlarms, unmatched } from '../shared/alarms';
 import { ec2 } from '../shared/aws/ec2';
 import { elbv2 } from '../shared/aws/elbv2';
@@ -17,14 +17,14 @@ import { readParameter } from '../shared/parameters';
 import { currentDatabaseIdentifier } from '../shared/database-record';
 import { tierSpec } from '../shared/tier-spec';
 import { releaseParameterName } from '../shared/release-record';
-import { InvalidInputError, InventoryError } from '../shared/errors';
+import { InvalidInputError, InventoryError } from '../domain/contract/errors';
 import { describeHosts } from '../shared/polling';
 import { logger } from '../shared/logger';
 import { storePlan } from '../shared/plan-store';
-import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, RELEASE_TAG } from '../shared/release-tag';
+import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, RELEASE_TAG } from '../domain/contract/tags';
 import { LAUNCHED_BY_TAG } from '../shared/compute-tags';
-import { type DatabasePlan, type DeployInput, type DeployPlan, type HostRef, type PlannedTier, type StoredPlan, type SurgePlan, type TrafficPlan, type ValidationPlan } from './types';
-import { describeTargetGroups, launchableTier, launchSpecOf, READY_TIMEOUT_SECONDS, setupOf } from '../compute/provision-plan';
+import { type DatabasePlan, type DeployInput, type DeployPlan, type HostRef, type PlannedTier, type StoredPlan, type SurgePlan, type TrafficPlan, type ValidationPlan } from '../domain/contract/payloads';
+import { describeTargetGroups, launchableTier, launchSpecOf, READY_TIMEOUT_SECONDS, setupOf } from '../shared/provision-plan';
 
 export { RELEASE_TAG };
 
@@ -48,7 +48,7 @@ export const handler = async (event: PlanReleaseEvent): Promise<StoredPlan> => {
 };
 
 /**
- * The execution input, checked before anything else happens (lib/execution-input.ts, which
+ * The execution input, checked before anything else happens (lambdas/domain/execution-input.ts, which
  * the CLI applies to its options too): prototype keys are refused anywhere in it, and
  * every value a message shows back is cut to its start.
  */

@@ -6,8 +6,8 @@
  * database (a release's snapshot and migration, allocate, restore-data) asks here.
  */
 import { DescribeDBInstancesCommand, paginateDescribeDBSnapshots, type DBInstance } from '@aws-sdk/client-rds';
-import type { DatabaseTierDefinition, EnvironmentDefinition } from '../../lib/environment/model';
-import { isHostTier } from '../../lib/environment/model';
+import type { DatabaseTierDefinition, EnvironmentDefinition } from '../domain/environment/model';
+import { isHostTier } from '../domain/environment/model';
 import { rds } from './aws/rds';
 import { readParameter } from './parameters';
 

@@ -1,4 +1,4 @@
-import type { PhaseState, ValidationPlan } from '../deploy/types';
+import type { PhaseState, ValidationPlan } from '../domain/contract/payloads';
 
 export interface ValidationTaskInput {
   readonly release: string;

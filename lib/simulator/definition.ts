@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { HANDLER_METADATA_KEY } from '../constructs/fleetflow-function';
 import { FleetFlowStack } from '../fleetflow-stack';
-import type { EnvironmentDefinition } from '../environment/model';
+import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { LOCK_TABLE_NAME, SIM_ACCOUNT_ID, SIM_REGION } from './fleet';
 import { cachedFile, sourceHash, STACK_SOURCES, TEMPLATE_CACHE_ENV } from './template-cache';
 

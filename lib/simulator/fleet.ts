@@ -8,7 +8,7 @@
  * the connection parameter holding the database's endpoint. Or, `empty`, everything but the
  * instances and the database.
  */
-import { isHostTier, type DatabaseTierDefinition, type EnvironmentDefinition, type HostTierDefinition } from '../environment/model';
+import { isHostTier, type DatabaseTierDefinition, type EnvironmentDefinition, type HostTierDefinition } from '../../lambdas/domain/environment/model';
 import { releaseParameterName } from '../../lambdas/shared/release-record';
 import { SIM_ACCOUNT_ID, SimulatedAccount, type AccountFaults, type HostProfile, type SimDatabase } from './account';
 import {
@@ -25,8 +25,8 @@ import type { FaultScope } from './faults';
 
 export const SIM_REGION = 'us-east-1';
 export { SIM_ACCOUNT_ID };
-export { RELEASE_TAG } from '../../lambdas/shared/release-tag';
-import { RELEASE_TAG } from '../../lambdas/shared/release-tag';
+export { RELEASE_TAG } from '../../lambdas/domain/contract/tags';
+import { RELEASE_TAG } from '../../lambdas/domain/contract/tags';
 
 export interface FleetOptions {
   /** Hosts per web/middle/monitoring tier. @default 2 */
@@ -100,7 +100,7 @@ export function namePrefixes(environment: EnvironmentDefinition): Map<string, st
 }
 
 /**
- * What the environment is being given by the concurrent model work (lib/environment/model.ts):
+ * What the environment is being given by the concurrent model work (lambdas/domain/environment/model.ts):
  * read structurally, so the simulator does not depend on the exact shape of the schema.
  */
 interface LaunchFields {

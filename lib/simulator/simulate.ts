@@ -4,7 +4,7 @@
  * answered by a simulated account, and all of it runs on a virtual clock.
  */
 import { StateMachine } from 'aws-local-stepfunctions';
-import type { EnvironmentDefinition } from '../environment/model';
+import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import type { SimulatedAccount } from './account';
 import { MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS, drainBoundSeconds, drainCheckOf } from './account';
 import { CapacityRecorder } from './capacity';
@@ -15,7 +15,7 @@ import { stateMachineArn, synthesizeLocalWorkflows, type AslDefinition, type Loc
 import { newFigures, record, type ExecutionFigures, type StateKinds } from './history';
 import { releaseParameterName } from '../../lambdas/shared/release-record';
 import { batchKey } from '../../lambdas/shared/plan-store';
-import { INSTALL_SENT_TAGS } from '../../lambdas/shared/release-tag';
+import { INSTALL_SENT_TAGS } from '../../lambdas/domain/contract/tags';
 import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/shared/compute-tags';
 import { noFaults, parseFaults, RESTART_GAP_SECONDS, restartOf } from './faults';
 import { APPROVER_RESPONSE_SECONDS, callIntegration, IntegrationError } from './integrations';

@@ -98,7 +98,7 @@ describe('Lambda timeouts', () => {
 
   it('fails a function that may run longer than its task waits for it', () => {
     // Act: the task's 120 s would run out while Lambda still runs the function.
-    const violations = timeoutViolations(withFunctionTimeout(synth.json, 'deploy/check-install.ts', 121), budgets);
+    const violations = timeoutViolations(withFunctionTimeout(synth.json, 'rollout/check-install.ts', 121), budgets);
 
     // Assess
     expect(violations.length).toBeGreaterThan(0);

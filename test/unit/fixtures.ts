@@ -4,7 +4,7 @@
  * database and validation sections of a plan.
  */
 import type { DatabaseTaskInput } from '../../lambdas/database/types';
-import type { BatchTaskInput, CommandSpec, DatabasePlan, HostRef, PhaseState, TierPlan, ValidationPlan } from '../../lambdas/deploy/types';
+import type { BatchTaskInput, CommandSpec, DatabasePlan, HostRef, PhaseState, TierPlan, ValidationPlan } from '../../lambdas/domain/contract/payloads';
 import type { ValidationTaskInput } from '../../lambdas/validation/types';
 
 /** A fixed "now" for handlers that compute deadlines from Date.now(). */

@@ -6,8 +6,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { isHostTier, type EnvironmentDefinition } from '../../lib/environment/model';
-import { loadEnvironmentFile } from '../../lib/environment/parse';
+import { isHostTier, type EnvironmentDefinition } from '../../lambdas/domain/environment/model';
+import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import type { SimHost, SimulatedAccount } from '../../lib/simulator/account';
 import {
   BOOT_SECONDS,
