@@ -183,7 +183,7 @@ if (campaignRuns > 0) {
 
 const lambdasDir = fileURLToPath(new URL('../lambdas/', import.meta.url));
 const bundleRows: string[][] = [['handler', 'minified ESM bundle KiB']];
-const handlers = ['deploy', 'database', 'validation', 'compute', 'data'].flatMap((dir) =>
+const handlers = ['rollout', 'deploy', 'database', 'compute', 'surge', 'restore-data', 'recover'].flatMap((dir) =>
   readdirSync(`${lambdasDir}${dir}`)
     // Handler modules only (each exports `handler`); shared modules of a workflow's folder are in their bundles.
     .filter((f) => f.endsWith('.ts') && readFileSync(`${lambdasDir}${dir}/${f}`, 'utf8').includes('export const handler'))

@@ -7,7 +7,7 @@ import { findInstancesById } from '../shared/instances';
 import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
 import type { BatchTaskInput, PhaseState } from '../domain/contract/payloads';
-import { RETIRE_TIMEOUT_SECONDS } from './retire-hosts';
+import { RETIRE_TIMEOUT_SECONDS } from './retiring';
 
 // A throttled look learned nothing: look again later, until the phase's deadline.
 export const handler = lookAgainWhenThrottled(checkRetired, (event: BatchTaskInput) => event.tier.polling);

@@ -7,9 +7,9 @@
 import { parseComputeInput } from '../domain/compute-input';
 import { logger } from '../shared/logger';
 import { leftoverTier, liveHosts } from './leftovers';
-import { balance, type PlanEvent } from './plan-allocation';
+import { balance, type PlanEvent } from './allocation';
 import { environmentOf, launchableTier, provisionTier, releaseFor } from '../shared/provision-plan';
-import type { ComputePlan } from './types';
+import type { ComputePlan } from '../domain/contract/payloads';
 
 export const handler = async (event: PlanEvent): Promise<ComputePlan> => {
   const plan = await planScaleOut(event);

@@ -5,10 +5,9 @@
  */
 import { findInstances, tagFilters } from '../shared/instances';
 import { storeTiers } from '../shared/plan-store';
-import type { HostRef, StoredTier } from '../domain/contract/payloads';
-import { launchedTags } from './launch-hosts';
+import type { HostRef, StoredTier, ProvisionTaskInput } from '../domain/contract/payloads';
+import { launchedTags } from './launching';
 import { PROVISION_BATCH_HOSTS } from '../shared/provision-plan';
-import type { ProvisionTaskInput } from './types';
 
 export const handler = async (event: ProvisionTaskInput): Promise<StoredTier> => storeNewHosts(event);
 

@@ -8,9 +8,9 @@
 import { DependencyCheckFailedError } from '../domain/contract/errors';
 import { findInstances, tagFilters } from '../shared/instances';
 import { describeHosts } from '../shared/polling';
-import { launchedTags } from './launch-hosts';
+import { launchedTags } from './launching';
 import { describeTargetGroups } from '../shared/provision-plan';
-import type { ProvisionTaskInput } from './types';
+import type { ProvisionTaskInput } from '../domain/contract/payloads';
 
 export const handler = async (event: ProvisionTaskInput): Promise<{ verified: number }> => verifyDependencies(event);
 

@@ -6,8 +6,7 @@ import { MigrationFailedError } from '../domain/contract/errors';
 import { describeHosts } from '../shared/polling';
 import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
 import { cancelCommands, readProgress } from '../shared/ssm-commands';
-import type { PhaseState } from '../domain/contract/payloads';
-import type { DatabaseTaskInput } from './types';
+import type { PhaseState, DatabaseTaskInput } from '../domain/contract/payloads';
 
 // A throttled look learned nothing: look again later, until the phase's deadline.
 export const handler = lookAgainWhenThrottled(checkMigration, (event: DatabaseTaskInput) => event.database.polling);

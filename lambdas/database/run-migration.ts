@@ -6,8 +6,7 @@
 import { MigrationFailedError } from '../domain/contract/errors';
 import { startPhase } from '../shared/phase';
 import { CommandRefusedError, describeRefusal, sendToHosts } from '../shared/ssm-commands';
-import type { PhaseState } from '../domain/contract/payloads';
-import type { DatabaseTaskInput } from './types';
+import type { PhaseState, DatabaseTaskInput } from '../domain/contract/payloads';
 
 export const handler = async (event: DatabaseTaskInput): Promise<PhaseState> => runMigration(event);
 

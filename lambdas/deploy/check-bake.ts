@@ -8,8 +8,7 @@ import { alarmsIn, readAlarms, unmatched } from '../shared/alarms';
 import { ValidationFailedError } from '../domain/contract/errors';
 import { describeList } from '../shared/polling';
 import { BAKE_CHECK_SECONDS } from '../shared/poll-schedule';
-import type { PhaseState } from '../domain/contract/payloads';
-import type { ValidationTaskInput } from '../validation/types';
+import type { PhaseState, ValidationTaskInput } from '../domain/contract/payloads';
 
 export const handler = async (event: ValidationTaskInput): Promise<PhaseState> => checkBake(event);
 

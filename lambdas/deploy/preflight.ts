@@ -6,7 +6,7 @@
 import { alarmsIn, readAlarms, unmatched } from '../shared/alarms';
 import { PreflightFailedError } from '../domain/contract/errors';
 import { describeList } from '../shared/polling';
-import type { ValidationTaskInput } from '../validation/types';
+import type { ValidationTaskInput } from '../domain/contract/payloads';
 
 export const handler = async (event: ValidationTaskInput): Promise<{ alarms: number }> => preflight(event);
 

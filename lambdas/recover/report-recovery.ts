@@ -3,7 +3,7 @@
  * (from the start of the recovery until the release was validated), for people and for
  * whoever measures RPO and RTO.
  */
-import type { RestoreOutcome } from '../data/types';
+import type { RestoreOutcome } from '../domain/contract/payloads';
 
 export interface RecoveryReport {
   readonly environment: string;

@@ -1,5 +1,5 @@
 /** Check Reconfigure: polls the reconfigure document on a batch and records the database each host uses. */
-import { checkReconfigured } from './reconfigure-hosts';
+import { checkReconfigured } from './reconfigure';
 import type { BatchTaskInput } from '../domain/contract/payloads';
 import { lookAgainWhenThrottled } from '../shared/phase';
 

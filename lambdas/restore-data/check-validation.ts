@@ -1,6 +1,6 @@
 /** Check Data Validation: polls the check document Validate Data sent. */
-import { checkValidation } from './validate-data';
-import type { RestoreTaskInput, ValidationPhase } from '../data/types';
+import { checkValidation } from './validation';
+import type { RestoreTaskInput, ValidationPhase } from '../domain/contract/payloads';
 import { lookAgainWhenThrottled } from '../shared/phase';
 
 // A throttled look learned nothing: look again later, until the phase's deadline.

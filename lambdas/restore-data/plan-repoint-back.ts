@@ -8,11 +8,9 @@
  */
 import { storeTiers } from '../shared/plan-store';
 import { findInstances, tagFilters } from '../shared/instances';
-import { OUT_OF_TRAFFIC_TAG } from '../domain/contract/tags';
+import { OUT_OF_TRAFFIC_TAG, DATABASE_SENT_TAG, DATABASE_TAG } from '../domain/contract/tags';
 import { partition } from '../domain/environment/batch-policy';
-import type { HostRef, PlannedTier, StoredTier } from '../domain/contract/payloads';
-import { DATABASE_SENT_TAG, DATABASE_TAG } from '../data/tags';
-import type { RestorePlan } from '../data/types';
+import type { HostRef, PlannedTier, StoredTier, RestorePlan } from '../domain/contract/payloads';
 
 export interface PlanRepointBackInput {
   readonly execution: string;

@@ -21,10 +21,9 @@ import { describeHosts } from '../shared/polling';
 import { healthyTargets } from '../shared/target-health';
 import { tierSpec } from '../shared/tier-spec';
 import { environmentOf } from '../shared/provision-plan';
-import { findHosts, policyFor, resolveTraffic } from '../deploy/plan-release';
-import type { HostRef, PlannedTier, TrafficPlan, ValidationPlan } from '../domain/contract/payloads';
+import { findHosts, policyFor, resolveTraffic } from '../shared/tier-hosts';
+import type { HostRef, PlannedTier, TrafficPlan, ValidationPlan, InstanceSettings, ResolvedSource, RestorePlan } from '../domain/contract/payloads';
 import { resolveSource } from './restore-source';
-import type { InstanceSettings, ResolvedSource, RestorePlan } from '../data/types';
 
 export interface PlanRestoreEvent {
   readonly environment: unknown;

@@ -9,8 +9,8 @@ import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { rds } from '../shared/aws/rds';
 import { ssm } from '../shared/aws/ssm';
 import { databaseParameterName, describeDatabase } from '../shared/database-record';
-import { REPLACED_AT_TAG, REPLACED_BY_TAG, REPLACED_REASON_TAG } from '../data/tags';
-import type { RestoreOutcome, RestoreTaskInput } from '../data/types';
+import { REPLACED_AT_TAG, REPLACED_BY_TAG, REPLACED_REASON_TAG } from '../domain/contract/tags';
+import type { RestoreOutcome, RestoreTaskInput } from '../domain/contract/payloads';
 
 export const handler = async (event: RestoreTaskInput & { endpoint: string }): Promise<RestoreOutcome> => recordDatabase(event);
 

@@ -8,7 +8,7 @@ import type { DatabaseTierDefinition } from '../domain/environment/model';
 import { rds } from '../shared/aws/rds';
 import { newestSnapshot, restoredPrefix, snapshotNameGranted, snapshotNamePatterns } from '../shared/database-record';
 import { InvalidInputError, NoSnapshotError } from '../domain/contract/errors';
-import type { ResolvedSource } from '../data/types';
+import type { ResolvedSource } from '../domain/contract/payloads';
 
 /**
  * The source, checked against RDS: a snapshot that exists, is available and is of this

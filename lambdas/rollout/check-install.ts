@@ -9,7 +9,7 @@ import { PatchFailedError } from '../domain/contract/errors';
 import { describeHosts, describeList, MAX_NAMED } from '../shared/polling';
 import { cancelCommands, readProgress } from '../shared/ssm-commands';
 import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
-import { targetVersions } from './install-release';
+import { targetVersions } from './install';
 import { PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../domain/contract/tags';
 import { clearInstalling } from '../shared/host-records';
 import type { BatchTaskInput, PhaseState } from '../domain/contract/payloads';

@@ -12,10 +12,8 @@ import { tierSpec } from './tier-spec';
 import { DependencyCheckFailedError, InvalidInputError } from '../domain/contract/errors';
 import { findInstances, tagFilters } from './instances';
 import { releaseParameterName } from './release-record';
-import { LAUNCHED_BY_TAG } from './compute-tags';
-import { RELEASE_TAG } from '../domain/contract/tags';
-import type { TrafficPlan } from '../domain/contract/payloads';
-import type { LaunchSpec, ProvisionTier, SetupStep } from '../compute/types';
+import { LAUNCHED_BY_TAG, RELEASE_TAG } from '../domain/contract/tags';
+import type { TrafficPlan, LaunchSpec, ProvisionTier, SetupStep } from '../domain/contract/payloads';
 
 /** A host tier with a launch definition. */
 export type LaunchableTier = HostTierDefinition & { launch: NonNullable<HostTierDefinition['launch']> };

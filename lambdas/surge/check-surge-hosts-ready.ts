@@ -1,6 +1,6 @@
 /** Check Surge Hosts Ready: a surge batch's new hosts running, checked and online in SSM (Check Hosts Ready, scoped). */
 import type { BatchTaskInput } from '../domain/contract/payloads';
-import { checkHostsReady } from '../compute/check-hosts-ready';
+import { checkHostsReady } from '../compute/hosts-ready';
 import { surgeProvision } from './surge-hosts';
 import { lookAgainWhenThrottled } from '../shared/phase';
 

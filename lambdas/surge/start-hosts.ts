@@ -7,7 +7,7 @@
  */
 import { DeleteTagsCommand, StartInstancesCommand } from '@aws-sdk/client-ec2';
 import { ec2 } from '../shared/aws/ec2';
-import { RETIRED_TAGS } from '../shared/compute-tags';
+import { RETIRED_TAGS } from '../domain/contract/tags';
 import { findInstancesById } from '../shared/instances';
 import { startPhase } from '../shared/phase';
 import type { BatchTaskInput, PhaseState } from '../domain/contract/payloads';

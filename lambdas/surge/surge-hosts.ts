@@ -3,10 +3,9 @@
  * same subnets, on the release being rolled out. What Launch Surge Hosts, Check Surge Hosts
  * Ready and Load Surge Batch share: the batch's ProvisionTier and its launch scope.
  */
-import type { BatchTaskInput, HostRef } from '../domain/contract/payloads';
+import type { BatchTaskInput, HostRef, ProvisionTaskInput, ProvisionTier } from '../domain/contract/payloads';
 import { findInstances, findInstancesById, tagFilters } from '../shared/instances';
-import { launchedTags } from '../compute/launch-hosts';
-import type { ProvisionTaskInput, ProvisionTier } from '../compute/types';
+import { launchedTags } from '../compute/launching';
 
 /** The scope tag of a batch's new hosts: unique per tier and batch within the execution. */
 export function surgeScope(event: BatchTaskInput): string {

@@ -6,7 +6,7 @@
  */
 import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { ec2 } from '../shared/aws/ec2';
-import { RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../shared/compute-tags';
+import { RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../domain/contract/tags';
 import { ENDED_STATES, findInstances } from '../shared/instances';
 
 const MAX_IDS_PER_CALL = 100;

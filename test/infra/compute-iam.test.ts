@@ -10,7 +10,7 @@
  * identifier; and no role of the stack can modify, stop, reboot or delete a database instance.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../../lambdas/shared/compute-tags';
+import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../../lambdas/domain/contract/tags';
 import {
   allIdentityStatements,
   allowing,

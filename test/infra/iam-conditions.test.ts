@@ -17,12 +17,10 @@ import { CreateDBInstanceCommand, RDSClient, RestoreDBInstanceFromDBSnapshotComm
 import { mockClient } from 'aws-sdk-client-mock';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase } from '../../lambdas/compute/create-database';
+import { createDatabase } from '../../lambdas/compute/database-creation';
 import { newIdentifier } from '../../lambdas/restore-data/plan-restore-data';
-import { CREATED_BY_TAG, DATABASE_SENT_TAG } from '../../lambdas/data/tags';
-import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_TAGS } from '../../lambdas/shared/compute-tags';
+import { CREATED_BY_TAG, DATABASE_SENT_TAG, LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_TAGS, OUT_OF_TRAFFIC_TAG } from '../../lambdas/domain/contract/tags';
 import { restoredPrefix, snapshotNameGranted, snapshotNamePatterns } from '../../lambdas/shared/database-record';
-import { OUT_OF_TRAFFIC_TAG } from '../../lambdas/domain/contract/tags';
 import { FLEETFLOW_INSTANCE_TAG_KEYS } from '../../lambdas/domain/environment/aws-names';
 import { parseEnvironment } from '../../lambdas/domain/environment/parse';
 import { broadened, evaluate, isAllowed, type IamRequest } from './iam-evaluator';

@@ -610,7 +610,7 @@ it('has at least 60 cases, and every example of class 6 of issue 7', () => {
 // InvalidInputError before any AWS call, and on the command line with exit 2. (Import
 // declarations are hoisted: these load with the ones at the top of the file.)
 
-import { planAllocation } from '../../lambdas/compute/plan-allocation';
+import { planAllocation } from '../../lambdas/compute/allocation';
 import { planReplacement } from '../../lambdas/compute/plan-replacement';
 import { planScaleOut } from '../../lambdas/compute/plan-scale-out';
 

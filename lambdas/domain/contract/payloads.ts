@@ -1,7 +1,13 @@
 /**
- * The payload that flows between the states of the deploy workflow. It stays small:
- * IDs, names, counts and timestamps, never whole API responses.
+ * The payload that flows between the states of every workflow: one contract, so that a
+ * handler, the state machines, the simulator and the CLI agree on it without importing one
+ * another. It stays small: IDs, names, counts and timestamps, never whole API responses.
+ *
+ * Sections: the release (deploy and its rollout), the database and validation tasks, the
+ * compute workflows (allocate, scale out, replace, and a surge's launches), the data
+ * workflows (restore-data, recover).
  */
+import type { DatabaseCreateDefinition } from '../environment/model';
 
 /** Execution input, as typed into the console or sent by StartExecution. */
 export interface DeployInput {
@@ -107,8 +113,8 @@ export interface TierPlan {
 
 /** How a surge batch launches and sets up its new hosts (compute/types.ts ProvisionTier, less what the batch knows). */
 export interface SurgePlan {
-  readonly launch: import('../../compute/types').LaunchSpec;
-  readonly setup: ReadonlyArray<import('../../compute/types').SetupStep>;
+  readonly launch: LaunchSpec;
+  readonly setup: ReadonlyArray<SetupStep>;
   readonly readyTimeoutSeconds: number;
 }
 
@@ -264,4 +270,204 @@ export interface BatchTaskInput {
   readonly phase?: PhaseState;
   /** What the tier's previous batch took, so the first look of each phase is when it can be done. */
   readonly expected?: { readonly drainSeconds?: number; readonly installSeconds?: number };
+}
+
+// ---- The database tasks of a release ----
+
+/** Input of every database task: the plan's database section and, for checks, the phase polled. */
+export interface DatabaseTaskInput {
+  readonly release: string;
+  readonly execution: string;
+  readonly database: DatabasePlan;
+  readonly phase?: PhaseState;
+}
+
+// ---- The validation tasks of a release (preflight, bake) ----
+
+export interface ValidationTaskInput {
+  readonly release: string;
+  readonly validation: ValidationPlan;
+  /** The bake being polled; absent on the first check, which starts it. */
+  readonly phase?: PhaseState;
+  /**
+   * After a rollback, alarms need their evaluation periods to return to OK: only the
+   * state at the end of the bake counts.
+   */
+  readonly recovering?: boolean;
+}
+
+/*
+ * ---- The compute workflows ----
+ *
+ * The payload of the compute workflows (allocate, scale out, replace): what each tier
+ * launches and how, and what the state carries. Like the release's, it holds counts and
+ * references, never host lists: the hosts an execution launched are found by their
+ * `fleetflow:launched-by` tag, and the batches that install them are in the plan table.
+ */
+
+export type ComputeWorkflow = 'allocate' | 'scale-out' | 'replace';
+
+/** Where and from what a tier's hosts are launched. */
+export interface LaunchSpec {
+  readonly template: { readonly name: string } | { readonly id: string };
+  readonly version: string;
+  readonly subnets: ReadonlyArray<{ readonly id: string; readonly availabilityZone: string }>;
+  /** Tried in order after the template's own type, in each subnet, when EC2 has no capacity. */
+  readonly instanceTypes: readonly string[];
+}
+
+/** What one tier launches, sets up and puts into service. */
+export interface ProvisionTier {
+  /** The tier as the release's batch tasks know it (install, traffic, health). */
+  readonly spec: TierPlan;
+  /** The release the new hosts get: the component's recorded release. */
+  readonly release: string;
+  readonly launch: LaunchSpec;
+  /** Hosts launched into each subnet, in the order of `launch.subnets`. */
+  readonly perSubnet: readonly number[];
+  /** The tier's target groups by name, checked before any new host goes into service. */
+  readonly targetGroupNames: readonly string[];
+  /** The port those target groups must use, when the definition says. */
+  readonly port?: number;
+  /** Run on each new host, in order, before the release: the prerequisites, then a probe of the health check path. */
+  readonly setup: readonly SetupStep[];
+  /** How long a new host may take to run, pass its status checks and come online in SSM. */
+  readonly readyTimeoutSeconds: number;
+}
+
+export interface SetupStep extends CommandSpec {
+  /** Prerequisite documents fail PrerequisiteFailedError; the probe fails DependencyCheckFailedError. */
+  readonly purpose: 'prerequisite' | 'probe';
+}
+
+/** A tier's hosts being launched (Launch Hosts, called until done). */
+export interface LaunchProgress {
+  readonly done: boolean;
+  readonly waitSeconds: number;
+  /** Hosts of the tier this execution has launched so far (found by tag). */
+  readonly launched: number;
+  readonly requested: number;
+}
+
+export interface DatabaseCreatePlan {
+  readonly instanceIdentifier: string;
+  readonly create: DatabaseCreateDefinition;
+  /** Restore from this snapshot (the newest available one of the instance) instead of creating it empty. */
+  readonly fromSnapshot?: { readonly identifier: string; readonly createdAt: string };
+  readonly timeoutSeconds: number;
+  readonly polling: { readonly minSeconds: number; readonly maxSeconds: number };
+}
+
+/** A compute workflow's plan, as the state carries it. */
+export interface ComputePlan {
+  readonly environment: string;
+  readonly workflow: ComputeWorkflow;
+  readonly tiers: ProvisionTier[];
+  /** Hosts launched in all, for people and the summary. */
+  readonly launchCount: number;
+  /** The data tier's instance, when allocate creates it. */
+  readonly database?: DatabaseCreatePlan;
+  /**
+   * Hosts of the planned tiers that a stopped run launched and never set up (leftovers.ts):
+   * not counted as the tier's, and terminated once the run holds the lock. Absent when none.
+   */
+  readonly leftovers?: LeftoverTier[];
+  /** Replace: the hosts replaced, by tier, in the plan table (taken out, drained, retired). */
+  readonly retire?: {
+    readonly tiers: StoredTier[];
+    readonly hostCount: number;
+    /** Disaster recovery: the old hosts go first. */
+    readonly first: boolean;
+    /** What the rollout's batch tasks carry as the release (retiring installs nothing). */
+    readonly release: string;
+  };
+}
+
+/** A tier's leftovers of stopped runs, as the plan carries them: how to find them again, and how many there were. */
+export interface LeftoverTier {
+  readonly tier: string;
+  /** The tier's selector tags. */
+  readonly hostTags: Record<string, string>;
+  readonly count: number;
+  /** The first few, by name and ID, for people. */
+  readonly sample: string;
+}
+
+/** The state of one tier's provisioning inside the Provision Tiers map. */
+export interface ProvisionTaskInput {
+  readonly execution: string;
+  readonly tier: ProvisionTier;
+  readonly phase?: PhaseState;
+  readonly launch?: LaunchProgress;
+  /** Set when one execution launches for a tier more than once (a surge, batch by batch): tagged, and part of every token. */
+  readonly scope?: string;
+}
+
+/*
+ * ---- The data workflows ----
+ *
+ * The payload of the data workflows (restore-data, recover). Like the release's, the state
+ * carries the plan's tiers by reference (their hosts are in the plan table), never host lists.
+ */
+
+/** Where the restored data comes from, resolved by Plan Restore Data before anything changes. */
+export type ResolvedSource =
+  | { readonly kind: 'snapshot'; readonly snapshot: string; readonly instance: string; readonly snapshotType: string }
+  | { readonly kind: 'point-in-time'; readonly instance: string };
+
+/** The settings a restored instance gets, passed explicitly (RDS defaults a restore to Single-AZ and the default groups). */
+export interface InstanceSettings {
+  readonly instanceClass: string;
+  readonly subnetGroup: string;
+  readonly securityGroups: readonly string[];
+  readonly parameterGroup?: string;
+  readonly multiAz: boolean;
+  /** Copied too: RDS would otherwise decide them (a public subnet group makes a restore public by default). */
+  readonly publiclyAccessible: boolean;
+  readonly deletionProtection: boolean;
+  readonly copyTagsToSnapshot: boolean;
+}
+
+export interface RestorePlan {
+  readonly environment: string;
+  /** What the rollout's batch tasks carry as the release: the database the hosts move to. */
+  readonly release: string;
+  readonly source: ResolvedSource;
+  /** The time of the data restored (ISO-8601): the snapshot's creation time, or the point in time. */
+  readonly recoveryPointTime: string;
+  /** The instance the hosts use now, and whether it still exists (disaster recovery: it may not). */
+  readonly current: { readonly identifier: string; readonly exists: boolean };
+  readonly target: { readonly identifier: string; readonly settings: InstanceSettings; readonly timeoutSeconds: number };
+  readonly connectionParameter: string;
+  /** The connection parameter's value before (null when it did not exist): what a repoint back writes. */
+  readonly previousEndpoint: string | null;
+  /** The environment's check document, run on `runner` against the restored instance. */
+  readonly check: CommandSpec & { readonly runner: HostRef };
+  readonly reconfigure: CommandSpec;
+  /** The hosts to repoint, by tier, in the plan table (mode "repoint"). */
+  readonly tiers: StoredTier[];
+  readonly hostCount: number;
+  readonly validation: ValidationPlan;
+  readonly reason: string;
+  readonly polling: { readonly minSeconds: number; readonly maxSeconds: number };
+}
+
+/** Input of the tasks that act on the restored instance. */
+export interface RestoreTaskInput {
+  readonly execution: string;
+  readonly plan: RestorePlan;
+  readonly phase?: PhaseState;
+}
+
+/** The validation phase also carries the endpoint of the restored instance, once it is available. */
+export type ValidationPhase = PhaseState & { readonly endpoint: string };
+
+/** What a restore reports. */
+export interface RestoreOutcome {
+  readonly environment: string;
+  readonly newDatabase: { readonly identifier: string; readonly endpoint: string };
+  readonly oldDatabase: { readonly identifier: string; readonly exists: boolean };
+  readonly source: ResolvedSource;
+  readonly recoveryPointTime: string;
+  readonly hostCount: number;
 }

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { LOCK_TABLE_NAME } from '../../../lib/simulator/fleet';
 import { simulateExecutions, type SimulationReport } from '../../../lib/simulator/simulate';
-import { RETIRED_BY_TAG, RETIRED_REASON_TAG } from '../../../lambdas/shared/compute-tags';
+import { RETIRED_BY_TAG, RETIRED_REASON_TAG } from '../../../lambdas/domain/contract/tags';
 import { canonical, host } from '../helpers';
 
 const run = async (workflow: 'allocate' | 'scale-out' | 'replace', input: unknown, faults: string[] = [], empty = workflow === 'allocate') => {

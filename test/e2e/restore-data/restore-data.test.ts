@@ -10,7 +10,7 @@
  * hosts, the lock table) or from the report the simulator derives from it.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DATABASE_SENT_TAG, DATABASE_TAG, REPLACED_AT_TAG, REPLACED_BY_TAG, REPLACED_REASON_TAG } from '../../../lambdas/data/tags';
+import { DATABASE_SENT_TAG, DATABASE_TAG, REPLACED_AT_TAG, REPLACED_BY_TAG, REPLACED_REASON_TAG } from '../../../lambdas/domain/contract/tags';
 import { databaseParameterName } from '../../../lambdas/shared/database-record';
 import { releaseParameterName } from '../../../lambdas/shared/release-record';
 import { isHostTier } from '../../../lambdas/domain/environment/model';

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { RETIRED_BY_TAG } from '../../../lambdas/shared/compute-tags';
+import { RETIRED_BY_TAG } from '../../../lambdas/domain/contract/tags';
 import { loadEnvironmentFile } from '../../../lambdas/domain/environment/parse';
 import { simulateExecutions } from '../../../lib/simulator/simulate';
 import { host } from '../helpers';

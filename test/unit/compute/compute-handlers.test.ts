@@ -48,19 +48,18 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import canonical from '../../../environments/canonical.json';
-import { checkHostsReady } from '../../../lambdas/compute/check-hosts-ready';
+import { checkHostsReady } from '../../../lambdas/compute/hosts-ready';
 import { checkRetired } from '../../../lambdas/compute/check-retired';
 import { checkSetUp } from '../../../lambdas/compute/check-set-up';
-import { balance, planAllocation } from '../../../lambdas/compute/plan-allocation';
+import { balance, planAllocation } from '../../../lambdas/compute/allocation';
 import { planReplacement } from '../../../lambdas/compute/plan-replacement';
-import { retireHosts } from '../../../lambdas/compute/retire-hosts';
-import { setUpHosts, type SetupPhase, type SetupTaskInput } from '../../../lambdas/compute/set-up-hosts';
+import { retireHosts } from '../../../lambdas/compute/retiring';
+import { setUpHosts, type SetupPhase, type SetupTaskInput } from '../../../lambdas/compute/setup';
 import { terminateLaunched, type CleanUpInput } from '../../../lambdas/compute/terminate-launched';
 import { LEFTOVER_REASON, terminateLeftovers } from '../../../lambdas/compute/leftovers';
 import { terminateSurged } from '../../../lambdas/surge/terminate-surged';
-import type { ProvisionTier, SetupStep } from '../../../lambdas/compute/types';
-import type { HostRef, PhaseState, TierPlan } from '../../../lambdas/domain/contract/payloads';
-import { LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../../../lambdas/shared/compute-tags';
+import type { ProvisionTier, SetupStep, HostRef, PhaseState, TierPlan } from '../../../lambdas/domain/contract/payloads';
+import { LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON, RELEASE_TAG } from '../../../lambdas/domain/contract/tags';
 import {
   DependencyCheckFailedError,
   InstanceNotManagedError,
@@ -70,7 +69,6 @@ import {
   PrerequisiteFailedError,
   RetireFailedError,
 } from '../../../lambdas/domain/contract/errors';
-import { RELEASE_TAG } from '../../../lambdas/domain/contract/tags';
 import { batchInput, NOW, phaseAt, WEB_ADMIN_TG_ARN, WEB_TG_ARN, webHost, webTier } from '../fixtures';
 
 const ec2Mock = mockClient(EC2Client);

@@ -5,14 +5,14 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { clientToken, launchGroups, launchHosts, LAUNCH_GROUP_SIZE } from '../../../lambdas/compute/launch-hosts';
-import { planAllocation, balance } from '../../../lambdas/compute/plan-allocation';
-import type { ProvisionTier } from '../../../lambdas/compute/types';
+import { clientToken, launchGroups, launchHosts, LAUNCH_GROUP_SIZE } from '../../../lambdas/compute/launching';
+import { planAllocation, balance } from '../../../lambdas/compute/allocation';
+import type { ProvisionTier } from '../../../lambdas/domain/contract/payloads';
 import { ec2 } from '../../../lambdas/shared/aws/ec2';
 import { elbv2 } from '../../../lambdas/shared/aws/elbv2';
 import { rds } from '../../../lambdas/shared/aws/rds';
 import { ssm } from '../../../lambdas/shared/aws/ssm';
-import { LAUNCH_GROUP_TAG, LAUNCHED_BY_TAG } from '../../../lambdas/shared/compute-tags';
+import { LAUNCH_GROUP_TAG, LAUNCHED_BY_TAG } from '../../../lambdas/domain/contract/tags';
 import { LaunchFailedError } from '../../../lambdas/domain/contract/errors';
 import { loadEnvironmentFile } from '../../../lambdas/domain/environment/parse';
 import type { SimulatedAccount } from '../../../lib/simulator/account';

@@ -7,10 +7,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { checkRestore, restoreDatabase } from '../../../lambdas/restore-data/restore-database';
+import { checkRestore, restoreDatabase } from '../../../lambdas/restore-data/restore';
 import { newIdentifier, planRestoreData } from '../../../lambdas/restore-data/plan-restore-data';
-import { CREATED_BY_TAG } from '../../../lambdas/data/tags';
-import type { ResolvedSource, RestorePlan } from '../../../lambdas/data/types';
+import { CREATED_BY_TAG } from '../../../lambdas/domain/contract/tags';
+import type { ResolvedSource, RestorePlan } from '../../../lambdas/domain/contract/payloads';
 import { allClients } from '../../../lambdas/shared/clients';
 import { DatabaseRestoreFailedError, InvalidInputError } from '../../../lambdas/domain/contract/errors';
 import { parseComputeInput } from '../../../lambdas/domain/compute-input';

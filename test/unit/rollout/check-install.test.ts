@@ -11,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { checkInstall } from '../../../lambdas/rollout/check-install';
-import { installRelease } from '../../../lambdas/rollout/install-release';
+import { installRelease } from '../../../lambdas/rollout/install';
 import { PatchFailedError } from '../../../lambdas/domain/contract/errors';
 import { batchInput, NOW, phaseAt, webHost, webTier } from '../fixtures';
 

@@ -9,10 +9,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as checkHostsReadyHandler } from '../../../lambdas/compute/check-hosts-ready';
 import { handler as cleanUpHandler } from '../../../lambdas/compute/terminate-launched';
-import type { ProvisionTaskInput } from '../../../lambdas/compute/types';
+import type { ProvisionTaskInput, RestoreTaskInput, PhaseState } from '../../../lambdas/domain/contract/payloads';
 import { handler as checkRestoreHandler } from '../../../lambdas/restore-data/check-restore';
-import type { RestoreTaskInput } from '../../../lambdas/data/types';
-import type { PhaseState } from '../../../lambdas/domain/contract/payloads';
 import { lookAgainWhenThrottled, THROTTLED_LOOK_MAX_SECONDS } from '../../../lambdas/shared/phase';
 import { NOW, phaseAt } from '../fixtures';
 
