@@ -9,8 +9,7 @@ import type { EnvironmentDefinition } from '../../lambdas/domain/environment/mod
 import { isHostTier } from '../../lambdas/domain/environment/model';
 import type { SimulatedAccount } from './account';
 import { LOCK_TABLE_NAME, namePrefixes, seedAccount } from './fleet';
-import { OUT_OF_TRAFFIC_TAG } from '../../lambdas/domain/contract/tags';
-import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/shared/compute-tags';
+import { OUT_OF_TRAFFIC_TAG, LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
 import { noFaults } from './faults';
 import { resolveBatchPolicy } from '../../lambdas/domain/environment/batch-policy';
 import { simulateExecutions, type SimulationReport } from './simulate';

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { SIM_ACCOUNT_ID, SimulatedServiceError, invalidParameterCombination, invalidParameterValue, missingParameter } from './aws-errors';
 import type { HostProfile, SimDatabase, SimHost, SimulatedAccount } from './account';
-import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/shared/compute-tags';
+import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
 
 // ---------- instance states and timings ----------
 
