@@ -145,14 +145,14 @@ describe('the import rules of the layout', () => {
   });
 
   it('refuses shared/ importing a workflow folder, and allows it the domain', () => {
-    expect(check({ 'lambdas/shared/phase.ts': ['lambdas/deploy/types.ts', 'lambdas/domain/contract/payloads.ts'] })).toEqual([
-      'shared imports a workflow folder: lambdas/shared/phase.ts -> lambdas/deploy/types.ts',
+    expect(check({ 'lambdas/shared/phase.ts': ['lambdas/rollout/batch-state.ts', 'lambdas/domain/contract/payloads.ts'] })).toEqual([
+      'shared imports a workflow folder: lambdas/shared/phase.ts -> lambdas/rollout/batch-state.ts',
     ]);
   });
 
   it('refuses lambdas importing lib/ or statemachines/', () => {
-    expect(check({ 'lambdas/deploy/plan-release.ts': ['lib/execution-input.ts', 'statemachines/fragments/failures.ts'] })).toEqual([
-      'lambdas imports upward: lambdas/deploy/plan-release.ts -> lib/execution-input.ts',
+    expect(check({ 'lambdas/deploy/plan-release.ts': ['lib/cli/options.ts', 'statemachines/fragments/failures.ts'] })).toEqual([
+      'lambdas imports upward: lambdas/deploy/plan-release.ts -> lib/cli/options.ts',
       'lambdas imports upward: lambdas/deploy/plan-release.ts -> statemachines/fragments/failures.ts',
     ]);
   });
