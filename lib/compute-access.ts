@@ -14,8 +14,7 @@ import { allowSendCommand, onlyTagKeys, tagConditions } from './iam-scopes';
 import { databaseSnapshotArns, restoredDatabaseArns } from './data-access';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../lambdas/domain/environment/model';
-import { releaseParameterName } from '../lambdas/shared/release-record';
-import { databaseParameterName } from '../lambdas/shared/database-record';
+import { releaseParameterName, databaseParameterName } from '../lambdas/domain/contract/records';
 import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON, CREATED_BY_TAG } from '../lambdas/domain/contract/tags';
 
 export interface ComputeTaskFunctions {

@@ -34,8 +34,7 @@ import { acknowledgeWildcard, FleetFlowFunction, XRAY_REASON } from './construct
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition, type SsmCommandDefinition } from '../lambdas/domain/environment/model';
 import { parseEnvironment } from '../lambdas/domain/environment/parse';
 import { releaseWindowInput } from '../lambdas/domain/release-windows';
-import { releaseParameterName } from '../lambdas/shared/release-record';
-import { databaseParameterName } from '../lambdas/shared/database-record';
+import { releaseParameterName, databaseParameterName } from '../lambdas/domain/contract/records';
 import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../lambdas/domain/contract/tags';
 
 export interface FleetFlowStackProps extends StackProps {

@@ -28,7 +28,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { EnvironmentDefinition } from '../lambdas/domain/environment/model';
-import { releaseParameterName } from '../lambdas/shared/release-record';
+import { releaseParameterName } from '../lambdas/domain/contract/records';
 import { bakeLoop, validationPayload } from './fragments/bake';
 import { lambdaTask, pollLoop } from './fragments/lambda-task';
 import { APPROVAL_TIMEOUT_ERROR, catchNamed, RELEASE_NOT_RECORDED_ERROR } from './fragments/failures';

@@ -28,7 +28,7 @@ import { lambdaTask, pollLoop } from './fragments/lambda-task';
 import { EnvironmentLock } from './fragments/lock';
 import { notify } from './fragments/notify';
 import { rollTiers } from './fragments/roll-tiers';
-import { databaseParameterName } from '../lambdas/shared/database-record';
+import { databaseParameterName } from '../lambdas/domain/contract/records';
 
 export interface RestoreDataFunctions {
   readonly planRestoreData: lambda.IFunction;

@@ -12,7 +12,7 @@ import { readAlarms, unmatched } from '../shared/alarms';
 import { readParameter } from '../shared/parameters';
 import { currentDatabaseIdentifier } from '../shared/database-record';
 import { tierSpec } from '../shared/tier-spec';
-import { releaseParameterName } from '../shared/release-record';
+import { releaseParameterName } from '../domain/contract/records';
 import { InvalidInputError, InventoryError } from '../domain/contract/errors';
 import { describeHosts } from '../shared/polling';
 import { logger } from '../shared/logger';

@@ -5,7 +5,7 @@
  */
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { ssm } from '../shared/aws/ssm';
-import { releaseParameterName } from '../shared/release-record';
+import { releaseParameterName } from '../domain/contract/records';
 import type { DeployPlan } from '../domain/contract/payloads';
 
 export const handler = async (event: { plan: DeployPlan }) => recordRelease(event.plan);

@@ -10,7 +10,7 @@ import { currentDatabaseIdentifier, dataTierOf, describeDatabase } from '../shar
 import { InvalidInputError } from '../domain/contract/errors';
 import { logger } from '../shared/logger';
 import { readParameter } from '../shared/parameters';
-import { releaseParameterName } from '../shared/release-record';
+import { releaseParameterName } from '../domain/contract/records';
 import { environmentOf } from '../shared/provision-plan';
 import { resolveSource } from '../restore-data/restore-source';
 

@@ -8,7 +8,8 @@ import { AddTagsToResourceCommand } from '@aws-sdk/client-rds';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { rds } from '../shared/aws/rds';
 import { ssm } from '../shared/aws/ssm';
-import { databaseParameterName, describeDatabase } from '../shared/database-record';
+import { describeDatabase } from '../shared/database-record';
+import { databaseParameterName } from '../domain/contract/records';
 import { REPLACED_AT_TAG, REPLACED_BY_TAG, REPLACED_REASON_TAG } from '../domain/contract/tags';
 import type { RestoreOutcome, RestoreTaskInput } from '../domain/contract/payloads';
 

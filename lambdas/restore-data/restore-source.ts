@@ -6,7 +6,8 @@ import { DescribeDBInstanceAutomatedBackupsCommand, DescribeDBSnapshotsCommand, 
 import type { RestoreSource } from '../domain/compute-input';
 import type { DatabaseTierDefinition } from '../domain/environment/model';
 import { rds } from '../shared/aws/rds';
-import { newestSnapshot, restoredPrefix, snapshotNameGranted, snapshotNamePatterns } from '../shared/database-record';
+import { newestSnapshot } from '../shared/database-record';
+import { restoredPrefix, snapshotNameGranted, snapshotNamePatterns } from '../domain/contract/records';
 import { InvalidInputError, NoSnapshotError } from '../domain/contract/errors';
 import type { ResolvedSource } from '../domain/contract/payloads';
 

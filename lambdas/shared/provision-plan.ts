@@ -11,7 +11,7 @@ import { readParameter } from './parameters';
 import { tierSpec } from './tier-spec';
 import { DependencyCheckFailedError, InvalidInputError } from '../domain/contract/errors';
 import { findInstances, tagFilters } from './instances';
-import { releaseParameterName } from './release-record';
+import { releaseParameterName } from '../domain/contract/records';
 import { LAUNCHED_BY_TAG, RELEASE_TAG } from '../domain/contract/tags';
 import type { TrafficPlan, LaunchSpec, ProvisionTier, SetupStep } from '../domain/contract/payloads';
 

@@ -9,7 +9,7 @@
  * instances and the database.
  */
 import { isHostTier, type DatabaseTierDefinition, type EnvironmentDefinition, type HostTierDefinition } from '../../lambdas/domain/environment/model';
-import { releaseParameterName } from '../../lambdas/shared/release-record';
+import { releaseParameterName } from '../../lambdas/domain/contract/records';
 import { SIM_ACCOUNT_ID, SimulatedAccount, type AccountFaults, type HostProfile, type SimDatabase } from './account';
 import {
   DEFAULT_SUBNET,

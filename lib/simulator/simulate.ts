@@ -13,7 +13,7 @@ import type { ComputePlan } from '../../lambdas/domain/contract/payloads';
 import { captureDatabases, dataReport, type DataReport, type DatabasesBefore } from './data-report';
 import { stateMachineArn, synthesizeLocalWorkflows, type AslDefinition, type LocalStateMachine, type LocalWorkflows } from './definition';
 import { newFigures, record, type ExecutionFigures, type StateKinds } from './history';
-import { releaseParameterName } from '../../lambdas/shared/release-record';
+import { releaseParameterName } from '../../lambdas/domain/contract/records';
 import { batchKey } from '../../lambdas/shared/plan-store';
 import { INSTALL_SENT_TAGS, LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
 import { noFaults, parseFaults, RESTART_GAP_SECONDS, restartOf } from './faults';

@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../../lambdas/compute/database-creation';
 import { newIdentifier } from '../../lambdas/restore-data/plan-restore-data';
 import { CREATED_BY_TAG, DATABASE_SENT_TAG, LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_TAGS, OUT_OF_TRAFFIC_TAG } from '../../lambdas/domain/contract/tags';
-import { restoredPrefix, snapshotNameGranted, snapshotNamePatterns } from '../../lambdas/shared/database-record';
+import { restoredPrefix, snapshotNameGranted, snapshotNamePatterns } from '../../lambdas/domain/contract/records';
 import { FLEETFLOW_INSTANCE_TAG_KEYS } from '../../lambdas/domain/environment/aws-names';
 import { parseEnvironment } from '../../lambdas/domain/environment/parse';
 import { broadened, evaluate, isAllowed, type IamRequest } from './iam-evaluator';

@@ -25,7 +25,7 @@ import {
 import { InvalidFaultError, noFaults, parseFaults } from '../../lib/simulator/faults';
 import { faultScope, seedAccount, type FleetOptions } from '../../lib/simulator/fleet';
 import { callService } from '../../lib/simulator/services';
-import { releaseParameterName } from '../../lambdas/shared/release-record';
+import { releaseParameterName } from '../../lambdas/domain/contract/records';
 import { NOW } from './fixtures';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../environments/canonical.json', import.meta.url)));

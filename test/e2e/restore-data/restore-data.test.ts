@@ -11,8 +11,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_SENT_TAG, DATABASE_TAG, REPLACED_AT_TAG, REPLACED_BY_TAG, REPLACED_REASON_TAG } from '../../../lambdas/domain/contract/tags';
-import { databaseParameterName } from '../../../lambdas/shared/database-record';
-import { releaseParameterName } from '../../../lambdas/shared/release-record';
+import { databaseParameterName, releaseParameterName } from '../../../lambdas/domain/contract/records';
 import { isHostTier } from '../../../lambdas/domain/environment/model';
 import type { SimulatedAccount } from '../../../lib/simulator/account';
 import { automatedBackups, databaseAtEndpoint, endpointOf } from '../../../lib/simulator/compute';
