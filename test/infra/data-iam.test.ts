@@ -275,7 +275,7 @@ describe('data workflows: IAM', () => {
     });
 
     it('lets the data tasks touch the instances only to describe them, restore into a new one, read its tags and tag them', () => {
-      const dataHandlers = lambdaFunctions(template).filter((f) => f.handler.startsWith('data/'));
+      const dataHandlers = lambdaFunctions(template).filter((f) => /^(restore-data|recover)\//.test(f.handler));
       expect(dataHandlers).toHaveLength(12);
       const rdsActions = new Set(dataHandlers.flatMap((f) => roleStatements(template, f.roleLogicalId).flatMap((s) => s.Action).filter((a) => a.toLowerCase().startsWith('rds:'))));
       expect([...rdsActions].sort()).toEqual([

@@ -253,7 +253,7 @@ const recordArns = (...which: Array<'current' | 'previous' | 'next'>) =>
   COMPONENTS.flatMap((component) => which.map((w) => expectedArn('ssm', `parameter/fleetflow/${canonical.name}/${component}/${w}`))).sort();
 
 /** The tasks that read alarm states: the plan, the batch alarm gate, the preflight and the bake. */
-const ALARM_READERS = ['rollout/check-alarms.ts', 'deploy/plan-release.ts', 'deploy/check-bake.ts', 'deploy/preflight.ts'];
+const ALARM_READERS = ['deploy/check-bake.ts', 'deploy/plan-release.ts', 'deploy/preflight.ts', 'rollout/check-alarms.ts'];
 /** CloudWatch actions that change alarms, their actions, dashboards or metrics. */
 const CLOUDWATCH_WRITES = [
   'cloudwatch:PutMetricAlarm',
@@ -440,7 +440,7 @@ describe('FleetFlow IAM permissions', () => {
     it('lets Plan Release, and Plan Restore Data whose repoint drains too, read the target groups\' deregistration delay', () => {
       const readers = namesOf(rolesAllowing(synth.json, 'elasticloadbalancing:DescribeTargetGroupAttributes'));
 
-      expect(readers.sort()).toEqual(['restore-data/plan-restore-data.ts', 'deploy/plan-release.ts']);
+      expect(readers.sort()).toEqual(['deploy/plan-release.ts', 'restore-data/plan-restore-data.ts']);
     });
 
     it('finds the health command of environments/canonical.json (monitoring.health.command) to check', () => {

@@ -102,7 +102,7 @@ describe('Lambda timeouts', () => {
 
     // Assess
     expect(violations.length).toBeGreaterThan(0);
-    expect(violations.every((v) => v.includes('(deploy/check-install.ts): the function may run 121 s, the task waits 120 s'))).toBe(true);
+    expect(violations.every((v) => v.includes('(rollout/check-install.ts): the function may run 121 s, the task waits 120 s'))).toBe(true);
   });
 
   it("fails a function whose timeout is not well above its handler's own budget", () => {

@@ -1516,7 +1516,7 @@ describe('FleetFlow workflow definitions', () => {
     });
 
     // An approval may take hours: the alarms are read once more before the release counts as good.
-    it("confirms the alarms after the approval: a zero-length bake check (validation/check-bake.ts) before 'Record Release'", () => {
+    it("confirms the alarms after the approval: a zero-length bake check (deploy/check-bake.ts) before 'Record Release'", () => {
       const confirm = stateNamed(definition, 'Confirm Alarms');
       const parameters = confirm.Parameters as { phase?: { startedAt?: unknown; deadline?: unknown }; [key: string]: unknown };
 

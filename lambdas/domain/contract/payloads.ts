@@ -111,7 +111,7 @@ export interface TierPlan {
   readonly reconfigure?: { readonly command: CommandSpec; readonly database: string };
 }
 
-/** How a surge batch launches and sets up its new hosts (compute/types.ts ProvisionTier, less what the batch knows). */
+/** How a surge batch launches and sets up its new hosts (a ProvisionTier, less what the batch knows). */
 export interface SurgePlan {
   readonly launch: LaunchSpec;
   readonly setup: ReadonlyArray<SetupStep>;
@@ -172,7 +172,7 @@ export interface RolloutInput {
    * database, back, healthy; forward, a failed batch stays out for the repoint back to take first).
    */
   readonly mode: 'release' | 'provision' | 'retire' | 'restore' | 'repoint' | 'repoint-back';
-  /** Provision: the setup steps every new host runs before the release (compute/types.ts SetupStep). */
+  /** Provision: the setup steps every new host runs before the release (SetupStep, below). */
   readonly setup: ReadonlyArray<CommandSpec & { readonly purpose: 'prerequisite' | 'probe' }>;
   /** Retire: why, tagged on each retired host. */
   readonly reason: string;
