@@ -15,7 +15,7 @@ import { stackEnv } from '../lib/stack-env';
 const app = new App();
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const environmentFile = resolve(repoRoot, String(app.node.tryGetContext('fleetflow:environmentFile') ?? 'environments/canonical.json'));
-// At most 1 MiB, refused before it is read; then every rule of lib/environment.
+// At most 1 MiB, refused before it is read; then every rule of lambdas/domain/environment.
 const environment: unknown = readEnvironmentFile(environmentFile);
 const definition = parseEnvironment(environment, environmentFile);
 
