@@ -11,16 +11,16 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  */
 const SLOWEST_FIRST = [
   'test/infra/bundling.test.ts',
-  'test/e2e/rolling-release.test.ts',
+  'test/e2e/deploy/rolling-release.test.ts',
   'test/e2e/cli.test.ts',
   'test/e2e/campaign.test.ts',
-  'test/e2e/surge.test.ts',
+  'test/e2e/surge/surge.test.ts',
   'test/e2e/review-regressions.test.ts',
   'test/infra/iam-conditions.test.ts',
   'test/e2e/named-failures.test.ts',
-  'test/e2e/compute.test.ts',
+  'test/e2e/compute/compute.test.ts',
   'test/infra/workflow-definition.test.ts',
-  'test/e2e/release-safety.test.ts',
+  'test/e2e/deploy/release-safety.test.ts',
 ];
 
 /** The end-to-end simulations: no file mocks a module or stubs a client (one spy on Math.random, restored after each test). */

@@ -22,8 +22,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { EnvironmentDefinition } from '../lib/environment/model';
-import { loadEnvironmentFile } from '../lib/environment/parse';
+import type { EnvironmentDefinition } from '../lambdas/domain/environment/model';
+import { loadEnvironmentFile } from '../lambdas/domain/environment/parse';
 import type { SimulatedAccount } from '../lib/simulator/account';
 import { runCampaign } from '../lib/simulator/campaign';
 import { simulateDeploy, simulateExecutions, type SimulatedWorkflow } from '../lib/simulator/simulate';
@@ -190,7 +190,7 @@ if (campaignRuns > 0 && selected('campaign')) {
 
 const lambdasDir = fileURLToPath(new URL('../lambdas/', import.meta.url));
 const bundleRows: string[][] = [['handler', 'minified ESM bundle KiB']];
-const handlers = ['deploy', 'database', 'validation', 'compute', 'data'].flatMap((dir) =>
+const handlers = ['rollout', 'deploy', 'database', 'compute', 'surge', 'restore-data', 'recover'].flatMap((dir) =>
   readdirSync(`${lambdasDir}${dir}`)
     // Handler modules only (each exports `handler`); shared modules of a workflow's folder are in their bundles.
     .filter((f) => f.endsWith('.ts') && readFileSync(`${lambdasDir}${dir}/${f}`, 'utf8').includes('export const handler'))

@@ -1,6 +1,6 @@
 /** How FleetFlow's IAM grants name SSM documents and match a tier's instances, for every workflow's tasks. */
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
-import type { HostTierDefinition } from './environment/model';
+import type { HostTierDefinition } from '../lambdas/domain/environment/model';
 
 /** An SSM document's ARN: as given, or in this account, or (AWS-owned documents) in no account. */
 export function documentArn(f: FleetFlowFunction, document: string): string {

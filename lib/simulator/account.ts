@@ -994,7 +994,7 @@ export class SimulatedAccount {
    */
   private judge(host: SimHost, role: DocumentRole, invocation: SimInvocation, run: InvocationRun, reconnect: Reconnect | undefined, at: number): void {
     // The health command of a drain-command tier reports whether the node serves: a drained
-    // node fails it, as an unhealthy one does (the contract in lib/environment/model.ts).
+    // node fails it, as an unhealthy one does (the contract in lambdas/domain/environment/model.ts).
     if (role === 'health' && (!this.hostHealthyAt(host, at) || host.drained)) invocation.outcome = 'Failed';
     if (role === 'drain-check' && invocation.outcome === 'Success' && this.connectionsOpen(host, at)) {
       // The document prints what it found and exits 1 when its time is up.

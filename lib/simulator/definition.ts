@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EnvironmentDefinition } from '../environment/model';
+import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { LOCK_TABLE_NAME, SIM_ACCOUNT_ID, SIM_REGION } from './fleet';
 import { cachedFile, sourceHash, STACK_SOURCES, TEMPLATE_CACHE_ENV } from './template-cache';
 

@@ -4,18 +4,17 @@
  * answered by a simulated account, and all of it runs on a virtual clock.
  */
 import type { StateMachine } from 'aws-local-stepfunctions';
-import type { EnvironmentDefinition } from '../environment/model';
+import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { type SimulatedAccount, MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS, drainBoundSeconds, drainCheckOf } from './account';
 import { CapacityRecorder } from './capacity';
 import { restoreLowerBoundSeconds, computeLowerBoundSeconds, surgeOverheadSeconds } from './compute-bound';
-import type { ComputePlan } from '../../lambdas/compute/types';
+import type { ComputePlan } from '../../lambdas/domain/contract/payloads';
 import { captureDatabases, dataReport, type DataReport, type DatabasesBefore } from './data-report';
 import { stateMachineArn, synthesizeLocalWorkflows, type AslDefinition, type LocalStateMachine, type LocalWorkflows } from './definition';
 import { newFigures, record, type ExecutionFigures, type StateKinds } from './history';
-import { releaseParameterName } from '../../lambdas/shared/release-record';
+import { releaseParameterName } from '../../lambdas/domain/contract/records';
 import { batchKey } from '../../lambdas/shared/plan-store';
-import { INSTALL_SENT_TAGS } from '../../lambdas/shared/release-tag';
-import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/shared/compute-tags';
+import { INSTALL_SENT_TAGS, LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
 import { noFaults, parseFaults, RESTART_GAP_SECONDS, restartOf } from './faults';
 import { APPROVER_RESPONSE_SECONDS, callIntegration, IntegrationError } from './integrations';
 import { faultScope, LOCK_TABLE_NAME, PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';

@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadEnvironmentFile } from '../../lib/environment/parse';
+import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import { simulateExecutions, type SimulateOptions } from '../../lib/simulator/simulate';
 
 const environment = (file: string) => loadEnvironmentFile(fileURLToPath(new URL(file, import.meta.url)));

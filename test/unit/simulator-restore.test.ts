@@ -7,7 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { loadEnvironmentFile } from '../../lib/environment/parse';
+import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import { CHECK_SECONDS, MIGRATION_SECONDS, RECONFIGURE_SECONDS, SSM_DELIVERY_SECONDS, type SimHost, type SimulatedAccount, PREREQUISITE_SECONDS, SSM_REGISTRATION_SECONDS, databaseAtEndpoint, endpointOf } from '../../lib/simulator/account';
 import { BOOT_SECONDS } from '../../lib/simulator/services/ec2';
 import { DB_RESTORE_SECONDS, seedAutomatedSnapshots } from '../../lib/simulator/services/rds';

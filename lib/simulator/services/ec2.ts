@@ -6,7 +6,7 @@
  * semantics.
  */
 import { type ComputeTier, DEFAULT_VPC, type HostState, INSTANCE_STATE_CODE, type SimHost, type SimLaunchTemplate, type SimReservation, type SimSubnet, type SimulatedAccount, bootFails } from '../account';
-import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../../lambdas/shared/compute-tags';
+import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../../lambdas/domain/contract/tags';
 import { type Operation, checkRange, paginate } from './common';
 import { SIM_ACCOUNT_ID, SimulatedServiceError, invalidParameterCombination, invalidParameterValue, missingParameter, validation } from '../aws-errors';
 
