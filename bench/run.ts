@@ -15,12 +15,15 @@
  * lower bounds (boot, setup, install, healthy), with the lowest web count, orphans and the
  * extra instance-hours; the fault campaign (BENCH_CAMPAIGN_RUNS, default 200); and the size
  * of every Lambda bundle.
+ *
+ * BENCH_ONLY=text runs only the rows whose name contains it (case-insensitive; "campaign" and
+ * "bundles" name those sections), e.g. `BENCH_ONLY='1,000 app hosts, 1 at a time' npm run bench`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { EnvironmentDefinition } from '../lib/environment/model';
-import { loadEnvironmentFile } from '../lib/environment/parse';
+import type { EnvironmentDefinition } from '../lambdas/domain/environment/model';
+import { loadEnvironmentFile } from '../lambdas/domain/environment/parse';
 import type { SimulatedAccount } from '../lib/simulator/account';
 import { runCampaign } from '../lib/simulator/campaign';
 import { simulateDeploy, simulateExecutions, type SimulatedWorkflow } from '../lib/simulator/simulate';
@@ -81,11 +84,15 @@ const cases: Array<{ name: string; environment: EnvironmentDefinition; hostsPerT
   },
 ];
 
+const only = process.env.BENCH_ONLY?.toLowerCase();
+/** Whether a row (or section) named `name` runs under BENCH_ONLY. */
+const selected = (name: string): boolean => only === undefined || name.toLowerCase().includes(only);
+
 const rows: string[][] = [
   ['case', 'status', 'batches', 'makespan s', 'lower bound s', 'ratio', 'transitions', 'per batch', 'children', 'parent events', 'max events', 'max payload B', 'real s'],
 ];
 const notes: string[] = [];
-for (const c of cases) {
+for (const c of cases.filter((c) => selected(c.name))) {
   const report = await simulateDeploy({
     environment: c.environment,
     input: { release: '1.1.0' },
@@ -112,7 +119,7 @@ for (const c of cases) {
     (report.realTimeMs / 1000).toFixed(1),
   ]);
 }
-printTable('Rolling release, simulated (quotas: 25,000 history events per execution, 262,144-byte payloads)', rows);
+if (rows.length > 1) printTable('Rolling release, simulated (quotas: 25,000 history events per execution, 262,144-byte payloads)', rows);
 if (notes.length > 0) console.log(`\n${notes.join('\n')}`);
 
 // Compute workflows and surge releases: makespan against boot + prerequisites + install + healthy.
@@ -139,7 +146,7 @@ const computeCases: Array<{ name: string; workflow: SimulatedWorkflow; input: un
 const computeRows: string[][] = [
   ['case', 'status', 'launched', 'makespan s', 'lower bound s', 'ratio', 'transitions', 'children', 'max events', 'max payload B', 'min web', 'orphans', 'extra inst-h', 'real s'],
 ];
-for (const c of computeCases) {
+for (const c of computeCases.filter((c) => selected(c.name))) {
   const { reports } = await simulateExecutions({
     environment: c.environment ?? canonical,
     input: c.input,
@@ -168,11 +175,11 @@ for (const c of computeCases) {
     (report.realTimeMs / 1000).toFixed(1),
   ]);
 }
-printTable('Compute workflows, surge releases and data restores, simulated', computeRows);
+if (computeRows.length > 1) printTable('Compute workflows, surge releases and data restores, simulated', computeRows);
 
 // The long fault campaign (the tests run a short one): BENCH_CAMPAIGN_RUNS runs, seed 1, in this process.
 const campaignRuns = Number(process.env.BENCH_CAMPAIGN_RUNS ?? 200);
-if (campaignRuns > 0) {
+if (campaignRuns > 0 && selected('campaign')) {
   const campaign = await runCampaign({ environment: canonical, runs: campaignRuns, seed: 1 });
   printTable(`Fault campaign, canonical, seed 1 (${campaign.realTimeSeconds} s)`, [
     ['runs', 'violations', 'outcomes'],
@@ -183,13 +190,13 @@ if (campaignRuns > 0) {
 
 const lambdasDir = fileURLToPath(new URL('../lambdas/', import.meta.url));
 const bundleRows: string[][] = [['handler', 'minified ESM bundle KiB']];
-const handlers = ['deploy', 'database', 'validation', 'compute', 'data'].flatMap((dir) =>
+const handlers = ['rollout', 'deploy', 'database', 'compute', 'surge', 'restore-data', 'recover'].flatMap((dir) =>
   readdirSync(`${lambdasDir}${dir}`)
     // Handler modules only (each exports `handler`); shared modules of a workflow's folder are in their bundles.
     .filter((f) => f.endsWith('.ts') && readFileSync(`${lambdasDir}${dir}/${f}`, 'utf8').includes('export const handler'))
     .map((f) => `${dir}/${f}`),
 );
-for (const file of handlers.sort()) {
+for (const file of selected('bundles') ? handlers.sort() : []) {
   const result = await build({
     entryPoints: [`${lambdasDir}${file}`],
     bundle: true,
@@ -203,7 +210,7 @@ for (const file of handlers.sort()) {
   });
   bundleRows.push([file, (result.outputFiles[0]!.contents.byteLength / 1024).toFixed(0)]);
 }
-printTable('Lambda bundles (same esbuild settings as the CDK stack)', bundleRows);
+if (bundleRows.length > 1) printTable('Lambda bundles (same esbuild settings as the CDK stack)', bundleRows);
 
 function printTable(title: string, table: string[][]): void {
   const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));

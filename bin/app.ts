@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import cdkNag from 'cdk-nag';
-import { parseEnvironment, readEnvironmentFile } from '../lib/environment/parse';
+import { parseEnvironment, readEnvironmentFile } from '../lambdas/domain/environment/parse';
 import { FleetFlowStack } from '../lib/fleetflow-stack';
 import { stackEnv } from '../lib/stack-env';
 import { FLEETFLOW_STACK_DESCRIPTION, templateBytes, templateSizeProblem } from '../lib/cli/template-size';
@@ -16,7 +16,7 @@ import { FLEETFLOW_STACK_DESCRIPTION, templateBytes, templateSizeProblem } from 
 const app = new App();
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const environmentFile = resolve(repoRoot, String(app.node.tryGetContext('fleetflow:environmentFile') ?? 'environments/canonical.json'));
-// At most 1 MiB, refused before it is read; then every rule of lib/environment.
+// At most 1 MiB, refused before it is read; then every rule of lambdas/domain/environment.
 const environment: unknown = readEnvironmentFile(environmentFile);
 const definition = parseEnvironment(environment, environmentFile);
 

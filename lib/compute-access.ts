@@ -13,11 +13,9 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { allowOnTierHosts, allowSendCommand, onlyTagKeys } from './iam-scopes';
 import { databaseSnapshotArns, restoredDatabaseArns } from './data-access';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
-import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from './environment/model';
-import { releaseParameterName } from '../lambdas/shared/release-record';
-import { databaseParameterName } from '../lambdas/shared/database-record';
-import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../lambdas/shared/compute-tags';
-import { CREATED_BY_TAG } from '../lambdas/data/tags';
+import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../lambdas/domain/environment/model';
+import { releaseParameterName, databaseParameterName } from '../lambdas/domain/contract/records';
+import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON, CREATED_BY_TAG } from '../lambdas/domain/contract/tags';
 
 export interface ComputeTaskFunctions {
   readonly planAllocation: FleetFlowFunction;

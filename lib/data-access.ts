@@ -14,10 +14,9 @@
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { allowSendCommand, allowTagKeys, onlyTagKeys } from './iam-scopes';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
-import { isHostTier, type EnvironmentDefinition } from './environment/model';
-import { releaseParameterName } from '../lambdas/shared/release-record';
-import { databaseParameterName, restoredPrefix, snapshotNamePatterns } from '../lambdas/shared/database-record';
-import { CREATED_BY_TAG, DATABASE_SENT_TAG, DATABASE_TAG, REPLACED_AT_TAG, REPLACED_BY_TAG, REPLACED_REASON_TAG, RESTORED_FROM_TAG } from '../lambdas/data/tags';
+import { isHostTier, type EnvironmentDefinition } from '../lambdas/domain/environment/model';
+import { releaseParameterName, databaseParameterName, restoredPrefix, snapshotNamePatterns } from '../lambdas/domain/contract/records';
+import { CREATED_BY_TAG, DATABASE_SENT_TAG, DATABASE_TAG, REPLACED_AT_TAG, REPLACED_BY_TAG, REPLACED_REASON_TAG, RESTORED_FROM_TAG } from '../lambdas/domain/contract/tags';
 
 export interface DataTaskFunctions {
   readonly planRestoreData: FleetFlowFunction;

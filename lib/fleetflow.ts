@@ -35,18 +35,17 @@ import { RECOVER_FUNCTION_SPECS } from '../statemachines/recover/functions';
 import { REPLACE_FUNCTION_SPECS } from '../statemachines/replace/functions';
 import { SCALE_OUT_FUNCTION_SPECS } from '../statemachines/scale-out/functions';
 import { SURGE_FUNCTION_SPECS } from '../statemachines/surge/functions';
-import { releaseParameterName } from '../lambdas/shared/release-record';
-import { databaseParameterName } from '../lambdas/shared/database-record';
-import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../lambdas/shared/release-tag';
+import { releaseParameterName, databaseParameterName } from '../lambdas/domain/contract/records';
+import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../lambdas/domain/contract/tags';
 import { grantComputeAccess } from './compute-access';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
 import { FunctionCatalog, type FleetFlowFunctions } from './constructs/function-catalog';
 import type { FleetFlowStateMachine } from './constructs/fleetflow-state-machine';
 import { grantDataAccess, restoredDatabaseArns } from './data-access';
-import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition, type SsmCommandDefinition } from './environment/model';
-import { parseEnvironment } from './environment/parse';
+import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition, type SsmCommandDefinition } from '../lambdas/domain/environment/model';
+import { parseEnvironment } from '../lambdas/domain/environment/parse';
 import { allowSendCommand, allowTagKeys, onlyTagKeys } from './iam-scopes';
-import { releaseWindowInput } from './release-windows';
+import { releaseWindowInput } from '../lambdas/domain/release-windows';
 
 /** A FleetFlow workflow, by the last part of its state machine's name (`fleetflow-<environment>-<workflow>`). */
 export type FleetFlowWorkflow = 'deploy' | 'rollout' | 'allocate' | 'scale-out' | 'replace' | 'restore-data' | 'recover';

@@ -16,7 +16,7 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
-import type { HostTierDefinition } from './environment/model';
+import type { HostTierDefinition } from '../lambdas/domain/environment/model';
 
 /** An SSM document's ARN: as given, or in this account, or (AWS-owned documents) in no account. */
 export function documentArn(f: FleetFlowFunction, document: string): string {

@@ -7,5 +7,5 @@ export { FleetFlowStack, type FleetFlowStackProps } from './fleetflow-stack';
 export { FleetFlowStateMachine, WORKFLOW_TIMEOUT, type FleetFlowStateMachineProps } from './constructs/fleetflow-state-machine';
 export { FleetFlowFunction, type FleetFlowFunctionProps } from './constructs/fleetflow-function';
 export { FunctionCatalog, type FunctionSpec, type FunctionSpecs } from './constructs/function-catalog';
-export type { EnvironmentDefinition } from './environment/model';
-export { parseEnvironment, readEnvironmentFile } from './environment/parse';
+export type { EnvironmentDefinition } from '../lambdas/domain/environment/model';
+export { parseEnvironment, readEnvironmentFile } from '../lambdas/domain/environment/parse';

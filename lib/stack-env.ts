@@ -6,7 +6,7 @@
  * deployed. The machine that synthesizes never decides (no CDK_DEFAULT_REGION).
  */
 import type { Environment } from 'aws-cdk-lib';
-import type { EnvironmentDefinition } from './environment/model';
+import type { EnvironmentDefinition } from '../lambdas/domain/environment/model';
 
 export function stackEnv(environment: Pick<EnvironmentDefinition, 'region' | 'account'>): Environment | undefined {
   const { region, account } = environment;

@@ -2,12 +2,12 @@
  * Check Retired: every host of the batch is stopped (or, by the tier's policy, terminated).
  * Past the timeout: RetireFailedError, naming the hosts (they are out of traffic).
  */
-import { RetireFailedError } from '../shared/errors';
+import { RetireFailedError } from '../domain/contract/errors';
 import { findInstancesById } from '../shared/instances';
 import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
-import type { BatchTaskInput, PhaseState } from '../deploy/types';
-import { RETIRE_TIMEOUT_SECONDS } from './retire-hosts';
+import type { BatchTaskInput, PhaseState } from '../domain/contract/payloads';
+import { RETIRE_TIMEOUT_SECONDS } from './retiring';
 
 // A throttled look learned nothing: look again later, until the phase's deadline.
 export const handler = lookAgainWhenThrottled(checkRetired, (event: BatchTaskInput) => event.tier.polling);

@@ -7,7 +7,7 @@
 import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
 import { describeHosts, describeList, MAX_NAMED } from '../shared/polling';
 import { cancelCommands, readProgress } from '../shared/ssm-commands';
-import { describeStep, setupFailure, type SetupPhase, type SetupTaskInput } from './set-up-hosts';
+import { describeStep, setupFailure, type SetupPhase, type SetupTaskInput } from './setup';
 
 // A throttled look learned nothing: look again later, until the phase's deadline.
 export const handler = lookAgainWhenThrottled(checkSetUp, (event: SetupTaskInput & { phase: SetupPhase }) => event.tier.polling);

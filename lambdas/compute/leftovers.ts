@@ -14,11 +14,10 @@
  * them), and the run terminates them once it holds the lock (Terminate Leftovers): a re-run
  * finishes what its stopped run left, and never counts a host that was never set up as done.
  */
-import { LAUNCHED_BY_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG } from '../shared/compute-tags';
+import { LAUNCHED_BY_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, RELEASE_TAG } from '../domain/contract/tags';
 import { findInstances, tagFilters, tagRetiredAndTerminate, type InstanceFacts } from '../shared/instances';
 import { describeHosts } from '../shared/polling';
-import { RELEASE_TAG } from '../shared/release-tag';
-import type { LeftoverTier } from './types';
+import type { LeftoverTier } from '../domain/contract/payloads';
 
 /** States of a host that is, or will be, part of its tier. */
 export const LIVE_STATES = ['pending', 'running'] as const;

@@ -9,22 +9,20 @@
  * once (the service may be down meanwhile). Read-only.
  */
 import { DescribeInstanceStatusCommand } from '@aws-sdk/client-ec2';
-import { parseComputeInput, type ReplaceInput } from '../../lib/compute-input';
-import { isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../../lib/environment/model';
+import { parseComputeInput, type ReplaceInput } from '../domain/compute-input';
+import { isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../domain/environment/model';
 import { ec2 } from '../shared/aws/ec2';
-import { RETIRED_BY_TAG } from '../shared/compute-tags';
-import { InvalidInputError, InventoryError } from '../shared/errors';
+import { RETIRED_BY_TAG, RELEASE_TAG } from '../domain/contract/tags';
+import { InvalidInputError, InventoryError } from '../domain/contract/errors';
 import { findInstances, tagFilters, type InstanceFacts } from '../shared/instances';
 import { logger } from '../shared/logger';
 import { storeTiers } from '../shared/plan-store';
 import { describeHosts } from '../shared/polling';
-import { RELEASE_TAG } from '../shared/release-tag';
 import { healthyTargets, targetStates } from '../shared/target-health';
-import type { HostRef, PlannedTier } from '../deploy/types';
-import type { PlanEvent } from './plan-allocation';
-import { describeTargetGroups, environmentOf, launchableTier, PROVISION_BATCH_HOSTS, provisionTier, releaseFor } from './provision-plan';
+import type { HostRef, PlannedTier, ComputePlan, LeftoverTier, ProvisionTier } from '../domain/contract/payloads';
+import type { PlanEvent } from './allocation';
+import { describeTargetGroups, environmentOf, launchableTier, PROVISION_BATCH_HOSTS, provisionTier, releaseFor } from '../shared/provision-plan';
 import { isLeftover, leftoverTier } from './leftovers';
-import type { ComputePlan, LeftoverTier, ProvisionTier } from './types';
 
 /** Hosts that can be replaced: anything not already gone. */
 const REPLACEABLE_STATES = ['pending', 'running', 'stopping', 'stopped'] as const;

@@ -4,12 +4,12 @@
  * after a stop, it adds `add` hosts to the hosts that serve; what the stopped run launched
  * and never set up is terminated (leftovers.ts).
  */
-import { parseComputeInput } from '../../lib/compute-input';
+import { parseComputeInput } from '../domain/compute-input';
 import { logger } from '../shared/logger';
 import { leftoverTier, liveHosts } from './leftovers';
-import { balance, type PlanEvent } from './plan-allocation';
-import { environmentOf, launchableTier, provisionTier, releaseFor } from './provision-plan';
-import type { ComputePlan } from './types';
+import { balance, type PlanEvent } from './allocation';
+import { environmentOf, launchableTier, provisionTier, releaseFor } from '../shared/provision-plan';
+import type { ComputePlan } from '../domain/contract/payloads';
 
 export const handler = async (event: PlanEvent): Promise<ComputePlan> => {
   const plan = await planScaleOut(event);

@@ -1,47 +1,5 @@
-/**
- * Retire Hosts: a batch of replaced hosts, already out of traffic and drained, is stopped
- * (kept for inspection) or terminated, by the tier's `retire` policy. Why, when and by which
- * execution are tagged first, so a host found stopped is never a mystery, and a retired
- * host is never mistaken for one of the tier's (planners skip it). Safe to retry: a host
- * already stopping, stopped or terminated is not asked again.
- */
-import { CreateTagsCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { ec2 } from '../shared/aws/ec2';
-import { RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG } from '../shared/compute-tags';
-import { ENDED_STATES, findInstancesById } from '../shared/instances';
-import { startPhase } from '../shared/phase';
-import type { BatchTaskInput, PhaseState } from '../deploy/types';
-
-/** Stop/TerminateInstances: we send at most this many IDs per call (CreateTags takes 1,000). */
-const MAX_IDS_PER_CALL = 100;
-/** How long stopping or terminating may take before the batch fails. */
-export const RETIRE_TIMEOUT_SECONDS = 600;
-
-export interface RetireInput extends BatchTaskInput {
-  readonly reason: string;
-}
+/** Retire Hosts: tags replaced hosts as retired, then stops or terminates them; the work is in retiring.ts, with the timeout Check Retired polls to. */
+import type { PhaseState } from '../domain/contract/payloads';
+import { retireHosts, type RetireInput } from './retiring';
 
 export const handler = async (event: RetireInput): Promise<PhaseState> => retireHosts(event);
-
-export async function retireHosts(event: RetireInput): Promise<PhaseState> {
-  const { tier, batch } = event;
-  const action = tier.retire ?? 'stop';
-  const ids = batch.hosts.map((h) => h.id);
-  const hosts = await findInstancesById(ids);
-  await tagAll(ids, [
-    { Key: RETIRED_BY_TAG, Value: event.execution },
-    { Key: RETIRED_AT_TAG, Value: new Date().toISOString() },
-    { Key: RETIRED_REASON_TAG, Value: event.reason.slice(0, 255) },
-  ]);
-  const settled = action === 'stop' ? new Set(['stopping', 'stopped', ...ENDED_STATES]) : ENDED_STATES;
-  const toAct = hosts.filter((h) => !settled.has(h.state)).map((h) => h.id);
-  for (let i = 0; i < toAct.length; i += MAX_IDS_PER_CALL) {
-    const chunk = toAct.slice(i, i + MAX_IDS_PER_CALL);
-    await ec2.send(action === 'stop' ? new StopInstancesCommand({ InstanceIds: chunk }) : new TerminateInstancesCommand({ InstanceIds: chunk }));
-  }
-  return startPhase(RETIRE_TIMEOUT_SECONDS, tier.polling, undefined, 20);
-}
-
-async function tagAll(ids: readonly string[], tags: Array<{ Key: string; Value: string }>): Promise<void> {
-  for (let i = 0; i < ids.length; i += 1000) await ec2.send(new CreateTagsCommand({ Resources: ids.slice(i, i + 1000), Tags: tags }));
-}

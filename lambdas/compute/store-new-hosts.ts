@@ -5,10 +5,9 @@
  */
 import { findInstances, tagFilters } from '../shared/instances';
 import { storeTiers } from '../shared/plan-store';
-import type { HostRef, StoredTier } from '../deploy/types';
-import { launchedTags } from './launch-hosts';
-import { PROVISION_BATCH_HOSTS } from './provision-plan';
-import type { ProvisionTaskInput } from './types';
+import type { HostRef, StoredTier, ProvisionTaskInput } from '../domain/contract/payloads';
+import { launchedTags } from './launching';
+import { PROVISION_BATCH_HOSTS } from '../shared/provision-plan';
 
 export const handler = async (event: ProvisionTaskInput): Promise<StoredTier> => storeNewHosts(event);
 

@@ -6,14 +6,13 @@
  * terminated. Safe to retry: deregistering an unregistered target and terminating a
  * terminated instance change nothing.
  */
-import { LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG } from '../shared/compute-tags';
+import { LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG } from '../domain/contract/tags';
 import { ENDED_STATES, findInstances, tagRetiredAndTerminate } from '../shared/instances';
 import { completePhase, continuePhase, lookAgainWhenThrottled, startPhase } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
 import { deregister } from '../shared/target-health';
-import type { PhaseState } from '../deploy/types';
+import type { PhaseState, ComputePlan } from '../domain/contract/payloads';
 import { terminateLeftovers, type LeftoversInput, type LeftoversOutcome } from './leftovers';
-import type { ComputePlan } from './types';
 
 const TERMINATE_TIMEOUT_SECONDS = 900;
 /** What terminating usually takes: the first look. */

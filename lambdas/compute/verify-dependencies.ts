@@ -5,12 +5,12 @@
  * The health check path itself is probed on each host after its prerequisites
  * (the setup's last step).
  */
-import { DependencyCheckFailedError } from '../shared/errors';
+import { DependencyCheckFailedError } from '../domain/contract/errors';
 import { findInstances, tagFilters } from '../shared/instances';
 import { describeHosts } from '../shared/polling';
-import { launchedTags } from './launch-hosts';
-import { describeTargetGroups } from './provision-plan';
-import type { ProvisionTaskInput } from './types';
+import { launchedTags } from './launching';
+import { describeTargetGroups } from '../shared/provision-plan';
+import type { ProvisionTaskInput } from '../domain/contract/payloads';
 
 export const handler = async (event: ProvisionTaskInput): Promise<{ verified: number }> => verifyDependencies(event);
 

@@ -13,44 +13,14 @@
  */
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { rds } from '../shared/aws/rds';
-import { DatabaseUnavailableError } from '../shared/errors';
+import { DatabaseUnavailableError } from '../domain/contract/errors';
 import { continuePhase, lookAgainWhenThrottled } from '../shared/phase';
-import type { PhaseState } from '../deploy/types';
-import type { DatabaseTaskInput } from './types';
+import type { PhaseState, DatabaseTaskInput } from '../domain/contract/payloads';
+import { isTransient } from '../domain/contract/rds-status';
 
 export { DATABASE_WAIT_SECONDS } from '../shared/poll-schedule';
+export { TRANSIENT_STATUSES, isTransient } from '../domain/contract/rds-status';
 import { DATABASE_WAIT_SECONDS } from '../shared/poll-schedule';
-
-/** Statuses that end without anyone acting: worth waiting for. */
-export const TRANSIENT_STATUSES: ReadonlySet<string> = new Set([
-  'backing-up',
-  'modifying',
-  'storage-optimization',
-  'configuring-enhanced-monitoring',
-  'configuring-iam-database-auth',
-  'configuring-log-exports',
-  'configuring-activity-stream',
-  'upgrading',
-  'maintenance',
-  'rebooting',
-  'renaming',
-  'resetting-master-credentials',
-  'starting',
-  'creating',
-  'converting-to-vpc',
-  'moving-to-vpc',
-]);
-
-/**
- * Whether RDS ends this status by itself. Everything else (`failed`, `incompatible-network`,
- * `incompatible-option-group`, `incompatible-parameters`, `incompatible-restore`,
- * `inaccessible-encryption-credentials[-recoverable]`, `insufficient-capacity`,
- * `storage-full`, `stopped`, `stopping`, `deleting`, `restore-error`, and any status this
- * list does not know) fails the check at once.
- */
-export function isTransient(status: string): boolean {
-  return TRANSIENT_STATUSES.has(status);
-}
 
 /** The phase of the check, with the status it found. */
 export interface DatabaseCheck extends PhaseState {

@@ -2,12 +2,11 @@
  * Check Migration: polls the migration command. A failure names the snapshot taken
  * before it, which is what an operator restores from.
  */
-import { MigrationFailedError } from '../shared/errors';
+import { MigrationFailedError } from '../domain/contract/errors';
 import { describeHosts } from '../shared/polling';
 import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
 import { cancelCommands, readProgress } from '../shared/ssm-commands';
-import type { PhaseState } from '../deploy/types';
-import type { DatabaseTaskInput } from './types';
+import type { PhaseState, DatabaseTaskInput } from '../domain/contract/payloads';
 
 // A throttled look learned nothing: look again later, until the phase's deadline.
 export const handler = lookAgainWhenThrottled(checkMigration, (event: DatabaseTaskInput) => event.database.polling);

@@ -3,10 +3,9 @@
  */
 import { DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
 import { rds } from '../shared/aws/rds';
-import { SnapshotFailedError } from '../shared/errors';
+import { SnapshotFailedError } from '../domain/contract/errors';
 import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
-import type { PhaseState } from '../deploy/types';
-import type { DatabaseTaskInput } from './types';
+import type { PhaseState, DatabaseTaskInput } from '../domain/contract/payloads';
 
 const FAILED_STATUSES = new Set(['failed', 'deleted', 'deleting', 'incompatible-restore']);
 

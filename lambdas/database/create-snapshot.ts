@@ -5,10 +5,9 @@
  */
 import { CreateDBSnapshotCommand } from '@aws-sdk/client-rds';
 import { rds } from '../shared/aws/rds';
-import { DatabaseUnavailableError } from '../shared/errors';
+import { DatabaseUnavailableError } from '../domain/contract/errors';
 import { startPhase } from '../shared/phase';
-import type { PhaseState } from '../deploy/types';
-import type { DatabaseTaskInput } from './types';
+import type { PhaseState, DatabaseTaskInput } from '../domain/contract/payloads';
 
 export const handler = async (event: DatabaseTaskInput): Promise<PhaseState> => createSnapshot(event);
 

@@ -3,11 +3,10 @@
  * Command to one runner host. The document receives the release and the snapshot name;
  * credentials are resolved on the host from the parameters' references.
  */
-import { MigrationFailedError } from '../shared/errors';
+import { MigrationFailedError } from '../domain/contract/errors';
 import { startPhase } from '../shared/phase';
 import { CommandRefusedError, describeRefusal, sendToHosts } from '../shared/ssm-commands';
-import type { PhaseState } from '../deploy/types';
-import type { DatabaseTaskInput } from './types';
+import type { PhaseState, DatabaseTaskInput } from '../domain/contract/payloads';
 
 export const handler = async (event: DatabaseTaskInput): Promise<PhaseState> => runMigration(event);
 

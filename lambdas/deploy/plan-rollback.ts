@@ -10,14 +10,13 @@
  */
 import { paginateDescribeInstances, type Filter } from '@aws-sdk/client-ec2';
 import { ec2 } from '../shared/aws/ec2';
-import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../shared/release-tag';
-import { partition } from '../../lib/environment/batch-policy';
-import { PlanExceedsQuotaError } from '../shared/errors';
+import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG, LAUNCHED_BY_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../domain/contract/tags';
+import { partition } from '../domain/environment/batch-policy';
+import { PlanExceedsQuotaError } from '../domain/contract/errors';
 import { loadPlan, storePlan } from '../shared/plan-store';
-import { LAUNCHED_BY_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../shared/compute-tags';
 import { findInstances, tagFilters } from '../shared/instances';
 import { healthyTargets } from '../shared/target-health';
-import type { DeployPlan, HostRef, PlannedTier, StoredPlan } from './types';
+import type { DeployPlan, HostRef, PlannedTier, StoredPlan } from '../domain/contract/payloads';
 
 /**
  * EC2 refuses a DescribeInstances call whose filters hold more than 200 values in all

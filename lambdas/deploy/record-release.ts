@@ -5,8 +5,8 @@
  */
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { ssm } from '../shared/aws/ssm';
-import { releaseParameterName } from '../shared/release-record';
-import type { DeployPlan } from './types';
+import { releaseParameterName } from '../domain/contract/records';
+import type { DeployPlan } from '../domain/contract/payloads';
 
 export const handler = async (event: { plan: DeployPlan }) => recordRelease(event.plan);
 

@@ -12,7 +12,7 @@
  * TaskScheduled, TaskStarted, TaskSubmitted, TaskSucceeded, TaskStateExited) plus the two
  * Map iteration events around it.
  */
-import type { TierPlan, ValidationPlan } from '../deploy/types';
+import type { TierPlan, ValidationPlan } from '../domain/contract/payloads';
 import { BAKE_CHECK_SECONDS, DATABASE_WAIT_SECONDS, maxChecksWithin } from './poll-schedule';
 
 /** Step Functions' hard quota on one execution's history. */

@@ -11,8 +11,7 @@
  */
 import { CreateTagsCommand, DeleteTagsCommand } from '@aws-sdk/client-ec2';
 import { ec2 } from './aws/ec2';
-import { INSTALL_SENT_TAGS, INSTALLING_TAG, OUT_OF_TRAFFIC_TAG, REINSTALLING_TAG } from './release-tag';
-import { DATABASE_SENT_TAG, DATABASE_TAG } from '../data/tags';
+import { INSTALL_SENT_TAGS, INSTALLING_TAG, OUT_OF_TRAFFIC_TAG, REINSTALLING_TAG, DATABASE_SENT_TAG, DATABASE_TAG } from '../domain/contract/tags';
 
 /** CreateTags and DeleteTags take at most 1,000 resource IDs per call (EC2 API reference). */
 const MAX_RESOURCES_PER_CALL = 1000;

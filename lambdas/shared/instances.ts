@@ -4,7 +4,7 @@
  */
 import { CreateTagsCommand, paginateDescribeInstances, TerminateInstancesCommand, type Filter, type Instance } from '@aws-sdk/client-ec2';
 import { ec2 } from './aws/ec2';
-import { RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG } from './compute-tags';
+import { RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG } from '../domain/contract/tags';
 
 export interface InstanceFacts {
   readonly id: string;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PhaseState } from '../deploy/types';
+import type { PhaseState } from '../domain/contract/payloads';
 import { logger } from './logger';
 import type { PollingBounds } from './polling';
 import { nextWaitSeconds } from './poll-schedule';

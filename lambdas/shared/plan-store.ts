@@ -6,7 +6,7 @@
  */
 import { BatchGetItemCommand, BatchWriteItemCommand, GetItemCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { dynamodb } from './aws/dynamodb';
-import { InvalidInputError, PlanExceedsQuotaError } from './errors';
+import { InvalidInputError, PlanExceedsQuotaError } from '../domain/contract/errors';
 import {
   batchesPerSegment,
   fastestBatchSeconds,
@@ -16,7 +16,7 @@ import {
   worstBatchEvents,
   worstParentEvents,
 } from './history-budget';
-import type { DeployPlan, HostRef, PlannedTier, StoredPlan, StoredTier } from '../deploy/types';
+import type { DeployPlan, HostRef, PlannedTier, StoredPlan, StoredTier } from '../domain/contract/payloads';
 
 /** BatchWriteItem takes at most 25 put requests; BatchGetItem at most 100 keys (DynamoDB API reference). */
 const MAX_WRITES_PER_CALL = 25;

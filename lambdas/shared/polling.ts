@@ -15,7 +15,7 @@ export const MAX_NAMED = 5;
 /**
  * The first hosts by Name tag and instance ID, then how many more: `web-1 (i-0…),
  * web-2 (i-0…) and 1,998 more`. A message never lists a whole batch: it becomes the
- * failure's cause, which the state carries (see lambdas/shared/errors.ts).
+ * failure's cause, which the state carries (see lambdas/domain/contract/errors.ts).
  */
 export function describeHosts(hosts: readonly { id: string; name: string }[], max = MAX_NAMED): string {
   return describeList(

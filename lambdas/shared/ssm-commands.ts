@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { ssm } from './aws/ssm';
 import { describeHosts, describeList, formatCount } from './polling';
-import type { CommandSpec, HostRef } from '../deploy/types';
+import type { CommandSpec, HostRef } from '../domain/contract/payloads';
 
 /** SendCommand's documented limit on InstanceIds. */
 export const MAX_INSTANCES_PER_COMMAND = 50;

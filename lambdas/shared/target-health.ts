@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { elbv2 } from './aws/elbv2';
 import { describeHosts } from './polling';
-import type { HostRef } from '../deploy/types';
+import type { HostRef } from '../domain/contract/payloads';
 
 /**
  * ELBv2 documents no per-call cap on Targets; we send at most this many per call so a

@@ -2,8 +2,8 @@
  * What every plan knows of a host tier from its definition, in the shape the batch tasks read
  * (TierPlan): the release's plan and the compute plans add the counts they decide.
  */
-import type { EnvironmentDefinition, HostTierDefinition } from '../../lib/environment/model';
-import type { TierPlan, TrafficPlan } from '../deploy/types';
+import type { EnvironmentDefinition, HostTierDefinition } from '../domain/environment/model';
+import type { TierPlan, TrafficPlan } from '../domain/contract/payloads';
 
 export type TierCounts = Pick<TierPlan, 'hostCount' | 'minHealthy' | 'batchSize'> & Partial<Pick<TierPlan, 'rollbackBatchSize'>>;
 

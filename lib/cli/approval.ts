@@ -5,7 +5,7 @@
  */
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 
-import { APPROVAL_REJECTED_ERROR } from '../../lambdas/shared/errors';
+import { APPROVAL_REJECTED_ERROR } from '../../lambdas/domain/contract/errors';
 
 const sfn = new SFNClient({});
 

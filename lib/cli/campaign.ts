@@ -9,8 +9,8 @@ import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { EnvironmentDefinition } from '../environment/model';
-import { loadEnvironmentFile } from '../environment/parse';
+import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
+import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import { CAMPAIGN_WORKFLOWS, campaignHostsPerTier, runCampaign, summarize, type CampaignReport, type CampaignRun, type CampaignWorkflow } from '../simulator/campaign';
 
 const DEFAULT_ENV = fileURLToPath(new URL('../../environments/canonical.json', import.meta.url));

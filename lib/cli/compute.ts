@@ -5,10 +5,10 @@
  */
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { parseComputeInput } from '../compute-input';
-import { showValue } from '../environment/input-guards';
-import { loadEnvironmentFile } from '../environment/parse';
-import { InvalidInputError } from '../../lambdas/shared/errors';
+import { parseComputeInput } from '../../lambdas/domain/compute-input';
+import { showValue } from '../../lambdas/domain/environment/input-guards';
+import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
+import { InvalidInputError } from '../../lambdas/domain/contract/errors';
 import { noFaults, parseFaults } from '../simulator/faults';
 import { faultScope, seedAccount } from '../simulator/fleet';
 import { simulateExecutions, type SimulationReport } from '../simulator/simulate';

@@ -8,17 +8,17 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { parseExecutionInput } from '../execution-input';
-import { boundedMessage, InvalidInputError } from '../../lambdas/shared/errors';
-import { InvalidEnvironmentError } from '../environment/errors';
+import { parseExecutionInput } from '../../lambdas/domain/execution-input';
+import { boundedMessage, InvalidInputError } from '../../lambdas/domain/contract/errors';
+import { InvalidEnvironmentError } from '../../lambdas/domain/environment/errors';
 import { MAX_TEMPLATE_BYTES, measureTemplate, templateSizeProblem } from './template-size';
-import { showValue } from '../environment/input-guards';
-import { loadEnvironmentFile } from '../environment/parse';
+import { showValue } from '../../lambdas/domain/environment/input-guards';
+import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import { InvalidFaultError, noFaults, parseFaults } from '../simulator/faults';
 import { faultScope, queueRelease, seedAccount } from '../simulator/fleet';
-import { isHostTier } from '../environment/model';
+import { isHostTier } from '../../lambdas/domain/environment/model';
 import { simulateDeploy, type SimulationReport } from '../simulator/simulate';
-import { releaseWindowInput } from '../release-windows';
+import { releaseWindowInput } from '../../lambdas/domain/release-windows';
 import { approve, reject, validateToken } from './approval';
 import { campaignCommand, CampaignUsageError } from './campaign';
 import { COMPUTE_USAGE, computeCommand, ComputeUsageError } from './compute';

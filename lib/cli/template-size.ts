@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import cdkNag from 'cdk-nag';
-import type { EnvironmentDefinition } from '../environment/model';
+import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { FleetFlowStack } from '../fleetflow-stack';
 import { stackEnv } from '../stack-env';
 

@@ -14,8 +14,8 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { environmentSchema, type EnvironmentInput } from '../environment/model';
-import { parseEnvironment } from '../environment/parse';
+import { environmentSchema, type EnvironmentInput } from '../../lambdas/domain/environment/model';
+import { parseEnvironment } from '../../lambdas/domain/environment/parse';
 
 export const SCHEMA_FILE = fileURLToPath(new URL('../../environments/environment.schema.json', import.meta.url));
 export const REFERENCE_FILE = fileURLToPath(new URL('../../docs/environment.md', import.meta.url));

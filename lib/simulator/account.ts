@@ -6,29 +6,15 @@
  * passing its health checks) is computed from timestamps when it is observed, and
  * scheduled effects (an install finishing) are applied in time order before every
  * API call, so jumping the clock forward is exact.
+ *
+ * This module is the account's state and its clock; each service's API (its requests,
+ * limits and errors) is a module of its own under services/, which imports the account and
+ * never the other way round. The rules the clock itself needs (when an SSM agent is online,
+ * what a probe finds, which database answers at an endpoint) are at the end of this file.
  */
-import { SIM_ACCOUNT_ID, SimulatedServiceError, validation } from './aws-errors';
-import {
-  ComputeState,
-  DEFAULT_INSTANCE_TYPE,
-  DEFAULT_SUBNET,
-  PREREQUISITE_SECONDS,
-  PROBE_SECONDS,
-  SIM_VPC_ID,
-  agentOnlineAt,
-  hasPrerequisites,
-  knownToSsm,
-  probe,
-  recordPrerequisite,
-  databaseAtEndpoint,
-  findDatabase,
-  restoredDuringRun,
-  type DatabaseDefinition,
-  type HostState,
-} from './compute';
+import { SIM_ACCOUNT_ID, SimulatedServiceError } from './aws-errors';
 
 export { SIM_ACCOUNT_ID };
-export { INSTANCE_STATE_CODE, type HostState } from './compute';
 
 export interface HostProfile {
   /**
@@ -397,7 +383,7 @@ export class SimulatedAccount {
   readonly calls = new Map<string, number>();
   throttledCalls = 0;
   readonly startedAt: number;
-  /** Launch templates, subnets, tiers, reservations, RDS groups (compute.ts). */
+  /** Launch templates, subnets, tiers, reservations, RDS groups (their rules: services/ec2.ts, services/rds.ts). */
   readonly compute = new ComputeState();
   /**
    * The release the environment runs when the simulation begins (its record): a launched
@@ -410,6 +396,7 @@ export class SimulatedAccount {
   private seq = 0;
   private commandSeq = 0;
   private readonly observers: Array<(at: number) => void> = [];
+  private readonly hostListeners: Array<(host: SimHost) => void> = [];
   /** Bumped by every change that can move a host in or out of service. */
   private version = 0;
   private lastObserved = { at: Number.NaN, version: -1 };
@@ -459,6 +446,8 @@ export class SimulatedAccount {
     // `no-snapshot`: none of the snapshots seeded before the start (manual or automated) exists.
     if (faults.noSnapshot) for (const snapshot of [...this.snapshots.values()]) if (snapshot.createdAt < this.startedAt) this.snapshots.delete(snapshot.id);
     this.groupsByTier = undefined;
+    // Health, drains and target groups may all have changed.
+    for (const host of this.hosts.values()) this.hostChanged(host);
   }
 
   /**
@@ -474,7 +463,7 @@ export class SimulatedAccount {
   private forceState(host: SimHost, state: HostState): void {
     host.state = state;
     this.compute.generations.set(host.id, (this.compute.generations.get(host.id) ?? 0) + 1);
-    this.changed();
+    this.hostChanged(host);
   }
 
   /**
@@ -526,7 +515,7 @@ export class SimulatedAccount {
     this.hosts.set(host.id, full);
     this.originalRelease.set(host.id, host.release || this.baselineRelease);
     this.originalDatabase.set(host.id, full.database);
-    this.changed();
+    this.hostChanged(full);
     return full;
   }
 
@@ -537,6 +526,7 @@ export class SimulatedAccount {
     const full = { ...group, targets };
     this.targetGroups.set(group.arn, full);
     this.groupsByTier = undefined;
+    for (const host of this.hosts.values()) if (host.tier === group.tier || targets.has(host.id)) this.hostChanged(host);
     return full;
   }
 
@@ -614,6 +604,20 @@ export class SimulatedAccount {
     this.version += 1;
   }
 
+  /**
+   * Marks a change to what decides whether this host serves (its state, health, drain, target
+   * registrations): listeners (capacity.ts) look at it again instead of at every host.
+   */
+  hostChanged(host: SimHost): void {
+    this.version += 1;
+    for (const listener of this.hostListeners) listener(host);
+  }
+
+  /** Called with each host `hostChanged` is told of. */
+  onHostChanged(listener: (host: SimHost) => void): void {
+    this.hostListeners.push(listener);
+  }
+
   /** Applies `apply` when the clock reaches `at` (before the next API call that finds it due). */
   schedule(at: number, apply: () => void): void {
     this.effects.push({ at, seq: this.seq++, apply });
@@ -641,6 +645,13 @@ export class SimulatedAccount {
 
   setHealth(host: SimHost, at: number, healthy: boolean): void {
     host.healthTimeline.push({ at, healthy });
+    this.hostChanged(host);
+  }
+
+  /** Sets a clustered node drained (out of the cluster) or back in. */
+  setDrained(host: SimHost, drained: boolean): void {
+    host.drained = drained;
+    this.hostChanged(host);
   }
 
   /** ELBv2 target state of a host in a group at `at`, as DescribeTargetHealth would report it. */
@@ -668,6 +679,27 @@ export class SimulatedAccount {
     const groups = this.groupsOf(host.tier);
     if (groups.length > 0) return groups.every((g) => this.targetState(g, host.id, at) === 'healthy');
     return this.hostHealthyAt(host, at) && !host.drained;
+  }
+
+  /**
+   * The next instant after `at` at which `inService(host)` may change with nothing else
+   * happening to the host (a health check threshold passed, a drain's delay over, a health
+   * change already on its timeline); +Infinity when only a change to the host can change it.
+   */
+  serviceChangesAt(host: SimHost, at: number): number {
+    let next = host.healthTimeline.find((entry) => entry.at > at)?.at ?? Number.POSITIVE_INFINITY;
+    for (const group of this.groupsOf(host.tier)) next = Math.min(next, this.targetStateChangesAt(group, host, at));
+    return next;
+  }
+
+  /** When `targetState` of the host in the group changes by time alone after `at` (the rules of `targetState`). */
+  private targetStateChangesAt(group: SimTargetGroup, host: SimHost, at: number): number {
+    const target = group.targets.get(host.id);
+    if (!target || host.state !== 'running') return Number.POSITIVE_INFINITY;
+    if (target.deregisteredAt !== undefined) return at < (target.drainEndsAt ?? 0) ? target.drainEndsAt! : Number.POSITIVE_INFINITY;
+    const since = Math.max(target.registeredAt, this.lastFlip(host, at));
+    const threshold = (this.hostHealthyAt(host, at) ? group.healthyThreshold : group.unhealthyThreshold) * group.intervalSeconds * 1000;
+    return at - since < threshold ? since + threshold : Number.POSITIVE_INFINITY;
   }
 
   /** Target groups are fixed once the account is seeded (and its faults set). */
@@ -742,13 +774,16 @@ export class SimulatedAccount {
     target.drainEndsAt = now + delayMs;
     // A host in several groups keeps connections until the last group's have closed.
     host.connectionsCloseAt = Math.max(host.connectionsCloseAt ?? 0, now + Math.min(drainMs, delayMs));
-    this.changed();
+    this.hostChanged(host);
     this.schedule(target.drainEndsAt, () => {
-      if (group.targets.get(id) === target && target.deregisteredAt !== undefined) group.targets.delete(id);
+      if (group.targets.get(id) === target && target.deregisteredAt !== undefined) {
+        group.targets.delete(id);
+        this.hostChanged(host);
+      }
     });
   }
 
-  /** Registers one target; RegisterTargets checks every target of the call first (services.ts). */
+  /** Registers one target; RegisterTargets checks every target of the call first (services/elbv2.ts). */
   registerTarget(group: SimTargetGroup, id: string): void {
     const host = this.requireHost(id);
     if (host.state !== 'running') {
@@ -763,7 +798,7 @@ export class SimulatedAccount {
     group.targets.set(id, { registeredAt: this.now() });
     // It serves traffic again: its connections are open.
     host.connectionsCloseAt = undefined;
-    this.changed();
+    this.hostChanged(host);
   }
 
   /**
@@ -942,7 +977,7 @@ export class SimulatedAccount {
         // Expand-only migrations leave the database up; a failed one leaves the schema as it was.
         if (invocation.outcome === 'Success') this.migrated(host, release);
       } else if (role === 'drain' || role === 'undrain') {
-        host.drained = role === 'drain';
+        this.setDrained(host, role === 'drain');
       } else if (role === 'prerequisite' && !fails) {
         recordPrerequisite(this, host, run.document);
       } else if (role === 'reconfigure') {
@@ -959,7 +994,7 @@ export class SimulatedAccount {
    */
   private judge(host: SimHost, role: DocumentRole, invocation: SimInvocation, run: InvocationRun, reconnect: Reconnect | undefined, at: number): void {
     // The health command of a drain-command tier reports whether the node serves: a drained
-    // node fails it, as an unhealthy one does (the contract in lib/environment/model.ts).
+    // node fails it, as an unhealthy one does (the contract in lambdas/domain/environment/model.ts).
     if (role === 'health' && (!this.hostHealthyAt(host, at) || host.drained)) invocation.outcome = 'Failed';
     if (role === 'drain-check' && invocation.outcome === 'Success' && this.connectionsOpen(host, at)) {
       // The document prints what it found and exits 1 when its time is up.
@@ -1138,9 +1173,273 @@ export class SimulatedAccount {
   }
 }
 
-export function paginate<T>(items: readonly T[], token: string | undefined, pageSize: number): { page: T[]; next?: string } {
-  const start = token ? Number.parseInt(token, 10) : 0;
-  if (!Number.isInteger(start) || start < 0) throw validation('The NextToken is invalid');
-  const end = start + pageSize;
-  return { page: items.slice(start, end), next: end < items.length ? String(end) : undefined };
+// ---------- what the account's own clock needs of EC2, SSM and RDS (their APIs: services/) ----------
+
+/** EC2 instance states (API reference, InstanceState). */
+export type HostState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
+
+/** EC2 `InstanceState.Code` of each state: 0 pending, 16 running, 32 shutting-down, 48 terminated, 64 stopping, 80 stopped. */
+export const INSTANCE_STATE_CODE: Record<HostState, number> = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 };
+
+/** Seconds after reaching `running` until the SSM Agent registers and pings `Online`. */
+export const SSM_REGISTRATION_SECONDS = 45;
+
+/** Seconds a prerequisite document runs. */
+export const PREREQUISITE_SECONDS = 20;
+
+/** Seconds AWS-RunShellScript runs a probe. */
+export const PROBE_SECONDS = 2;
+
+/** The environment's VPC: every subnet of a tier's launch, and every target group, is in it. */
+export const SIM_VPC_ID = 'vpc-0sim00000000001';
+
+/** Where seeded hosts of a tier without `launch` run. */
+export const DEFAULT_SUBNET = { id: 'subnet-0sim00000000001', availabilityZone: 'us-east-1a' } as const;
+
+/**
+ * The account's default VPC and its default subnet: where RunInstances puts an instance
+ * when neither the request nor the launch template names a subnet. It is not the
+ * environment's VPC, so such an instance cannot be registered with its target groups.
+ */
+export const DEFAULT_VPC = { vpcId: 'vpc-0default00000001', subnetId: 'subnet-0default00000001', availabilityZone: 'us-east-1a' } as const;
+
+/** The instance type of every seeded launch template version. */
+export const DEFAULT_INSTANCE_TYPE = 'm5.large';
+
+/** The AWS-managed shell document; FleetFlow probes a new host's health check path with it. */
+export const PROBE_DOCUMENT = 'AWS-RunShellScript';
+
+/** What the account knows of one host tier of the environment. */
+export interface ComputeTier {
+  readonly name: string;
+  /** Host names are `<prefix>-<n>`: web, mid, mon, or the tier's name when roles repeat. */
+  readonly prefix: string;
+  /** The tags that make an instance a host of the tier. */
+  readonly tags: Readonly<Record<string, string>>;
+  /** Documents every host of the tier must have run before an install can succeed. */
+  readonly prerequisites: readonly string[];
+  /** The port the tier's target groups route to; undefined when no target group serves it. */
+  readonly port?: number;
+  /** Drain and install times of its `n`-th host (1-based). */
+  readonly profile: (n: number) => HostProfile;
+}
+
+export interface SimSubnet {
+  readonly id: string;
+  readonly availabilityZone: string;
+  readonly vpcId: string;
+}
+
+interface TemplateVersion {
+  readonly instanceType: string;
+  /** The role of the version's instance profile. */
+  readonly instanceRole: string;
+}
+
+export interface SimLaunchTemplate {
+  readonly id: string;
+  readonly name: string;
+  readonly versions: ReadonlyMap<string, TemplateVersion>;
+  readonly defaultVersion: string;
+  readonly latestVersion: string;
+  /** The tier whose launch names it first: what a launch from it counts against. */
+  readonly tier: string;
+}
+
+export interface SimReservation {
+  readonly id: string;
+  readonly clientToken?: string;
+  /** The request without its client token, to recognise a retry (same parameters) from a reuse. */
+  readonly fingerprint: string;
+  readonly instanceIds: readonly string[];
+}
+
+export class ComputeState {
+  readonly tiers = new Map<string, ComputeTier>();
+  readonly subnets = new Map<string, SimSubnet>([[DEFAULT_VPC.subnetId, { id: DEFAULT_VPC.subnetId, availabilityZone: DEFAULT_VPC.availabilityZone, vpcId: DEFAULT_VPC.vpcId }]]);
+  /** Launch templates by ID. */
+  readonly templates = new Map<string, SimLaunchTemplate>();
+  /** Successful launches by client token (a failed launch does not use its token up). */
+  readonly reservationsByToken = new Map<string, SimReservation>();
+  readonly reservations = new Map<string, SimReservation>();
+  /** RDS DB subnet groups and DB parameter groups that exist. */
+  readonly dbSubnetGroups = new Set<string>(['default']);
+  readonly dbParameterGroups = new Set<string>();
+  /** Bumped by every state change of a host, so a transition scheduled before it is dropped. */
+  readonly generations = new Map<string, number>();
+  /** The service's health when a host last left `running`: what it comes back with on a start. */
+  readonly healthOnStart = new Map<string, boolean>();
+  /** DB instances that were lost (deleted, their automated backups retained), by resource ID. */
+  readonly lostDatabases = new Map<string, LostDatabase>();
+  private serial = 0;
+
+  nextSerial(): number {
+    return ++this.serial;
+  }
+
+  templateNamed(name: string): SimLaunchTemplate | undefined {
+    return [...this.templates.values()].find((t) => t.name === name);
+  }
+
+  /**
+   * Adds a launch template with versions "1" to "3" ($Default = "1", $Latest = "3"), each
+   * launching `m5.large` with the tier's role as instance profile; `template` names it by
+   * name or by ID, as the environment does.
+   */
+  addTemplate(template: { name: string } | { id: string }, tier: string, instanceRole: string): SimLaunchTemplate {
+    const existing = 'name' in template ? this.templateNamed(template.name) : this.templates.get(template.id);
+    if (existing) return existing;
+    const serial = this.nextSerial();
+    const id = 'id' in template ? template.id : `lt-0${serial.toString(16).padStart(16, '0')}`;
+    const name = 'name' in template ? template.name : `fleetflow-sim-template-${serial}`;
+    const version: TemplateVersion = { instanceType: DEFAULT_INSTANCE_TYPE, instanceRole };
+    const created: SimLaunchTemplate = { id, name, versions: new Map(['1', '2', '3'].map((v) => [v, version])), defaultVersion: '1', latestVersion: '3', tier };
+    this.templates.set(id, created);
+    return created;
+  }
+
+  addSubnet(id: string, availabilityZone: string): void {
+    if (!this.subnets.has(id)) this.subnets.set(id, { id, availabilityZone, vpcId: SIM_VPC_ID });
+  }
+
+  /** Availability Zones of the environment's subnets, in the order they were added. */
+  environmentZones(): string[] {
+    return [...new Set([...this.subnets.values()].filter((s) => s.vpcId === SIM_VPC_ID).map((s) => s.availabilityZone))];
+  }
+}
+
+const ms = (seconds: number) => seconds * 1000;
+
+/** Whether the host booted during the simulation (a launch or a start), not before it. */
+function bootedDuringRun(account: SimulatedAccount, host: SimHost): boolean {
+  return host.bootedAt !== undefined && host.bootedAt >= account.startedAt;
+}
+
+/** `boot-fail:HOST`: a boot during the simulation never passes the instance status check. */
+export function bootFails(account: SimulatedAccount, host: SimHost): boolean {
+  return bootedDuringRun(account, host) && (account.faults.bootFail?.has(host.name) ?? false);
+}
+
+/** When the agent pings Online after the host's latest boot; undefined if it never does (or the host is not running). */
+export function agentOnlineAt(account: SimulatedAccount, host: SimHost): number | undefined {
+  if (host.state !== 'running' || host.bootedAt === undefined) return undefined;
+  if (bootFails(account, host) || (bootedDuringRun(account, host) && account.faults.ssmUnmanaged?.has(host.name))) return undefined;
+  return host.bootedAt + ms(SSM_REGISTRATION_SECONDS);
+}
+
+/**
+ * Whether Systems Manager knows the host as a managed node at `at`: its agent registered
+ * once, after its first boot. A node it knows stays known when it stops (SendCommand then
+ * accepts it and the invocation is not delivered); one it never knew is refused.
+ */
+export function knownToSsm(account: SimulatedAccount, host: SimHost, at = account.now()): boolean {
+  if (host.firstBootedAt === undefined) return false;
+  const firstBootDuringRun = host.firstBootedAt >= account.startedAt;
+  const neverRegisters = firstBootDuringRun && (account.faults.ssmUnmanaged?.has(host.name) || account.faults.bootFail?.has(host.name));
+  return !neverRegisters && at >= host.firstBootedAt + ms(SSM_REGISTRATION_SECONDS);
+}
+
+/** Every prerequisite document of the host's tier has succeeded on it. */
+export function hasPrerequisites(account: SimulatedAccount, host: SimHost): boolean {
+  return (account.compute.tiers.get(host.tier)?.prerequisites ?? []).every((document) => host.prerequisitesRun.has(document));
+}
+
+/** Records a prerequisite that succeeded on the host. */
+export function recordPrerequisite(account: SimulatedAccount, host: SimHost, document: string): void {
+  host.prerequisitesRun.add(document);
+  host.prerequisitesDone = hasPrerequisites(account, host);
+}
+
+/**
+ * What `curl ... http://localhost:PORT/PATH` finds on the host: something answers when
+ * the host runs, has its tier's prerequisites (the web server or runtime), booted, is not
+ * down (`down:HOST`) and is not in the middle of an install; and, for a tier behind target
+ * groups, only on the port they route to. Commands that are not such a curl succeed.
+ */
+export function probe(account: SimulatedAccount, host: SimHost, commands: readonly string[]): { ok: boolean; stderr: string; exitCode: number } {
+  const serving = host.state === 'running' && hasPrerequisites(account, host) && !bootFails(account, host) && !account.faults.down?.has(host.name) && !host.halfInstalled;
+  const expectedPort = account.compute.tiers.get(host.tier)?.port;
+  for (const command of commands) {
+    const url = /\bcurl\b.*?\b(https?):\/\/(?:localhost|127\.0\.0\.1)(?::(\d+))?/.exec(command);
+    if (!url) continue;
+    const port = Number(url[2] ?? (url[1] === 'https' ? 443 : 80));
+    if (!serving || (expectedPort !== undefined && port !== expectedPort)) {
+      return { ok: false, exitCode: 7, stderr: `curl: (7) Failed to connect to localhost port ${port} after 0 ms: Couldn't connect to server` };
+    }
+  }
+  return { ok: true, exitCode: 0, stderr: '' };
+}
+
+/** What an instance was created as: what a later check compares to say it is unchanged. */
+export interface DatabaseDefinition {
+  readonly engine: string;
+  readonly engineVersion?: string;
+  readonly instanceClass: string;
+  readonly allocatedStorage: number;
+  readonly subnetGroup: string;
+  readonly securityGroups: readonly string[];
+  readonly parameterGroup?: string;
+  readonly multiAz: boolean;
+  readonly masterUsername: string;
+}
+
+const ENDPOINT_DOMAIN = 'c0sim0example.us-east-1.rds.amazonaws.com';
+
+/** The default VPC security group, which RDS uses when a request names none. */
+export const DEFAULT_DB_SECURITY_GROUP = 'sg-0default00000001';
+
+/** The DB instance of that identifier (identifiers are not case-sensitive). */
+export function findDatabase(account: SimulatedAccount, identifier: string): SimDatabase | undefined {
+  return account.databases.get(identifier) ?? [...account.databases.values()].find((d) => d.identifier.toLowerCase() === identifier.toLowerCase());
+}
+
+/** Restored (either restore API) during the simulation, not before it. */
+export function restoredDuringRun(account: SimulatedAccount, db: SimDatabase): boolean {
+  return db.restoredFrom !== undefined && (db.createdAt ?? Number.NEGATIVE_INFINITY) >= account.startedAt;
+}
+
+/** A database seeded without a definition is described as a Single-AZ PostgreSQL instance in the default groups. */
+export function definitionOf(db: Pick<SimDatabase, 'definition'> | undefined): DatabaseDefinition {
+  return (
+    db?.definition ?? {
+      engine: 'postgres',
+      instanceClass: 'db.m6g.large',
+      allocatedStorage: 100,
+      subnetGroup: 'default',
+      securityGroups: [DEFAULT_DB_SECURITY_GROUP],
+      multiAz: false,
+      masterUsername: 'fleetflow',
+    }
+  );
+}
+
+/** The endpoint DescribeDBInstances reports: `<identifier>.<domain>`, port 5432 for PostgreSQL, else 3306. */
+export function endpointParts(db: Pick<SimDatabase, 'identifier' | 'definition'>): { Address: string; Port: number } {
+  return { Address: `${db.identifier}.${ENDPOINT_DOMAIN}`, Port: definitionOf(db).engine === 'postgres' ? 5432 : 3306 };
+}
+
+/**
+ * "<address>:<port>" of an instance, exactly as DescribeDBInstances reports Endpoint: what
+ * the connection parameter and the check document's `endpoint` hold.
+ */
+export function endpointOf(db: Pick<SimDatabase, 'identifier' | 'definition'>): string {
+  const { Address, Port } = endpointParts(db);
+  return `${Address}:${Port}`;
+}
+
+/** The instance that answers at "<address>:<port>" (DNS names are not case-sensitive); undefined when none does. */
+export function databaseAtEndpoint(account: SimulatedAccount, value: string): SimDatabase | undefined {
+  const wanted = value.trim().toLowerCase();
+  return [...account.databases.values()].find((db) => endpointOf(db).toLowerCase() === wanted);
+}
+
+/** An instance that was lost: deleted with its automated backups retained (disaster recovery). */
+export interface LostDatabase {
+  readonly identifier: string;
+  readonly resourceId: string;
+  readonly createdAt: number;
+  readonly lostAt: number;
+  readonly definition: DatabaseDefinition;
+  /** Its data when it was lost (its schema release). */
+  readonly schemaRelease: string;
 }

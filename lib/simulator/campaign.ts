@@ -5,14 +5,13 @@
  * reported with the run's seed and faults, which `fleetflow simulate deploy --fault ...`
  * replays exactly (runs are deterministic on the virtual clock).
  */
-import type { EnvironmentDefinition } from '../environment/model';
-import { isHostTier } from '../environment/model';
+import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
+import { isHostTier } from '../../lambdas/domain/environment/model';
 import type { SimulatedAccount } from './account';
 import { LOCK_TABLE_NAME, namePrefixes, seedAccount } from './fleet';
-import { OUT_OF_TRAFFIC_TAG } from '../../lambdas/shared/release-tag';
-import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/shared/compute-tags';
+import { OUT_OF_TRAFFIC_TAG, LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
 import { noFaults } from './faults';
-import { resolveBatchPolicy } from '../environment/batch-policy';
+import { resolveBatchPolicy } from '../../lambdas/domain/environment/batch-policy';
 import { simulateExecutions, type SimulationReport } from './simulate';
 import type { ExecutionEvent } from './progress';
 

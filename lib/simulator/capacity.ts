@@ -2,8 +2,25 @@
  * Records, at every instant the simulated account is observed or changed, how many
  * hosts of each tier are in service, and keeps the lowest count seen; and integrates the
  * instances running over time (what EC2 bills), for the extra instance-hours of a surge.
+ *
+ * The counts are kept up to date incrementally: a host is looked at again only when the
+ * account says something about it changed (`hostChanged`: its state, health, drain or
+ * target registrations) or when the time it could change by itself has come
+ * (`serviceChangesAt`: a health check threshold, the end of a deregistration delay). A
+ * 1,000-host release is observed at every API call; looking at every host each time was most
+ * of a simulation's time.
  */
-import type { SimulatedAccount } from './account';
+import type { SimHost, SimulatedAccount } from './account';
+
+/** EC2 bills an instance in these states (running, and until it has stopped or terminated). */
+const BILLED_STATES = new Set(['running', 'stopping', 'shutting-down']);
+
+interface HostView {
+  inService: boolean;
+  running: boolean;
+  /** The instant from which `inService` must be computed again though nothing happened to the host. */
+  until: number;
+}
 
 export class CapacityRecorder {
   readonly minInService = new Map<string, number>();
@@ -16,13 +33,32 @@ export class CapacityRecorder {
   instanceSeconds = 0;
   private lastAt: number;
   private lastRunning: number;
+  private readonly views = new Map<string, HostView>();
+  private readonly inServiceByTier = new Map<string, number>();
+  private running = 0;
+  /** Hosts changed since the last sample. */
+  private readonly changed = new Set<SimHost>();
+  /** Hosts whose `inService` will change by time alone (finite `until`). */
+  private readonly timed = new Set<SimHost>();
 
-  constructor(private readonly account: SimulatedAccount) {
+  /** With `verify`: every sample at which the kept counts differed from counting every host. */
+  readonly mismatches: string[] = [];
+
+  /**
+   * @param verify After every sample, also count every host the slow way and record any
+   *   difference in `mismatches` (the tests' check that no change escapes `hostChanged`).
+   */
+  constructor(
+    private readonly account: SimulatedAccount,
+    private readonly verify = false,
+  ) {
     for (const host of account.hosts.values()) this.minInService.set(host.tier, Number.POSITIVE_INFINITY);
     this.startedAt = account.now();
     this.lastAt = this.startedAt;
-    this.runningAtStart = this.running();
+    for (const host of account.hosts.values()) this.look(host, this.startedAt);
+    this.runningAtStart = this.running;
     this.lastRunning = this.runningAtStart;
+    account.onHostChanged((host) => this.changed.add(host));
     account.onObserve((at) => this.sample(at));
   }
 
@@ -32,26 +68,45 @@ export class CapacityRecorder {
     return Math.max(0, total - this.runningAtStart * ((end - this.startedAt) / 1000)) / 3600;
   }
 
-  private running(): number {
-    return [...this.account.hosts.values()].filter((h) => h.state === 'running' || h.state === 'stopping' || h.state === 'shutting-down').length;
-  }
-
   sample(at: number): void {
     this.samples += 1;
     if (at > this.lastAt) {
       this.instanceSeconds += this.lastRunning * ((at - this.lastAt) / 1000);
       this.lastAt = at;
     }
-    this.lastRunning = this.running();
-    const counts = new Map<string, number>();
-    for (const host of this.account.hosts.values()) {
-      counts.set(host.tier, (counts.get(host.tier) ?? 0) + (this.account.inService(host, at) ? 1 : 0));
-    }
-    for (const [tier, count] of counts) {
+    for (const host of this.changed) this.look(host, at);
+    this.changed.clear();
+    for (const host of this.timed) if (this.views.get(host.id)!.until <= at) this.look(host, at);
+    this.lastRunning = this.running;
+    if (this.verify) this.check(at);
+    for (const [tier, count] of this.inServiceByTier) {
       if (count < (this.minInService.get(tier) ?? Number.POSITIVE_INFINITY)) {
         this.minInService.set(tier, count);
         this.minAt.set(tier, at);
       }
     }
+  }
+
+  /** Computes whether the host serves at `at` and until when that holds, and moves the counts. */
+  private look(host: SimHost, at: number): void {
+    const before = this.views.get(host.id);
+    const view: HostView = { inService: this.account.inService(host, at), running: BILLED_STATES.has(host.state), until: this.account.serviceChangesAt(host, at) };
+    this.views.set(host.id, view);
+    const moved = Number(view.inService) - Number(before?.inService ?? false);
+    this.inServiceByTier.set(host.tier, (this.inServiceByTier.get(host.tier) ?? 0) + moved);
+    this.running += Number(view.running) - Number(before?.running ?? false);
+    if (Number.isFinite(view.until)) this.timed.add(host);
+    else this.timed.delete(host);
+  }
+
+  /** The counts as sampling every host gives them. */
+  private check(at: number): void {
+    const counts = new Map<string, number>();
+    for (const host of this.account.hosts.values()) counts.set(host.tier, (counts.get(host.tier) ?? 0) + (this.account.inService(host, at) ? 1 : 0));
+    const running = [...this.account.hosts.values()].filter((h) => BILLED_STATES.has(h.state)).length;
+    for (const [tier, count] of counts) {
+      if ((this.inServiceByTier.get(tier) ?? 0) !== count) this.mismatches.push(`${tier} in service at ${new Date(at).toISOString()}: ${this.inServiceByTier.get(tier)} kept, ${count} counted`);
+    }
+    if (running !== this.running) this.mismatches.push(`running instances at ${new Date(at).toISOString()}: ${this.running} kept, ${running} counted`);
   }
 }

@@ -5,10 +5,11 @@
  * registers meanwhile), each setup step delivered and run, the install, and the health
  * checks a new target must pass; for a replacement, the slowest old host's drain (drainBoundSeconds) and stop.
  */
-import { CHECK_SECONDS, QUICK_COMMAND_SECONDS, RECONFIGURE_SECONDS, SSM_DELIVERY_SECONDS, drainBoundSeconds, drainCheckOf, type SimulatedAccount } from './account';
-import { BOOT_SECONDS, DB_CREATE_SECONDS, DB_FIRST_BACKUP_SECONDS, DB_RESTORE_SECONDS, PREREQUISITE_SECONDS, PROBE_SECONDS, SSM_REGISTRATION_SECONDS, STATUS_CHECK_SECONDS, STOPPING_SECONDS } from './compute';
-import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/shared/compute-tags';
-import type { ComputePlan } from '../../lambdas/compute/types';
+import { CHECK_SECONDS, QUICK_COMMAND_SECONDS, RECONFIGURE_SECONDS, SSM_DELIVERY_SECONDS, drainBoundSeconds, drainCheckOf, type SimulatedAccount, PREREQUISITE_SECONDS, PROBE_SECONDS, SSM_REGISTRATION_SECONDS } from './account';
+import { BOOT_SECONDS, STATUS_CHECK_SECONDS, STOPPING_SECONDS } from './services/ec2';
+import { DB_CREATE_SECONDS, DB_FIRST_BACKUP_SECONDS, DB_RESTORE_SECONDS } from './services/rds';
+import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
+import type { ComputePlan } from '../../lambdas/domain/contract/payloads';
 
 /** What a surge batch adds to a rolling one: its new hosts boot and are set up before they install; the old ones stop after draining. */
 export function surgeOverheadSeconds(setup: ReadonlyArray<{ purpose: string }>): number {

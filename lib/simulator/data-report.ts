@@ -4,8 +4,8 @@
  * during the run, what became of the one the hosts used before, and which database each
  * host of the restore tiers is configured for at the end.
  */
-import type { SimulatedAccount } from './account';
-import { databaseAtEndpoint, definitionOf, parameterGroupOf } from './compute';
+import { type SimulatedAccount, databaseAtEndpoint, definitionOf } from './account';
+import { parameterGroupOf } from './services/rds';
 
 /** One DB instance before the run. */
 export interface DatabaseBefore {

@@ -3,11 +3,9 @@
  * exactly as synthesized (CloudFormation intrinsics resolved with the simulated
  * account's IDs), and for every Lambda task state the handler module it invokes.
  */
-import { readFileSync } from 'node:fs';
-import { App } from 'aws-cdk-lib';
-import { HANDLER_METADATA_KEY } from '../constructs/fleetflow-function';
-import { FleetFlowStack } from '../fleetflow-stack';
-import type { EnvironmentDefinition } from '../environment/model';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { LOCK_TABLE_NAME, SIM_ACCOUNT_ID, SIM_REGION } from './fleet';
 import { cachedFile, sourceHash, STACK_SOURCES, TEMPLATE_CACHE_ENV } from './template-cache';
 
@@ -50,6 +48,14 @@ export interface AslState {
   [key: string]: unknown;
 }
 
+/**
+ * The metadata key FleetFlowFunction ties a synthesized function to its handler module with
+ * (its HANDLER_METADATA_KEY; test/unit/simulator-layout.test.ts checks they agree). Spelled
+ * here so that reading a cached template loads no CDK: importing aws-cdk-lib and the stack
+ * takes a test process about 2.5 s, and most simulations find their template cached.
+ */
+export const HANDLER_METADATA_KEY = 'fleetflow:handler';
+
 /** AWS::Lambda::Function Timeout when the template leaves it out ("The default is 3 seconds"). */
 const LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3;
 
@@ -63,18 +69,28 @@ export function stateMachineArn(name: string): string {
 }
 
 /** The stack's workflows; `workflow` names the entry (deploy, allocate, ...). */
-export function synthesizeLocalWorkflows(environment: EnvironmentDefinition, workflow = 'deploy'): LocalWorkflows {
+export async function synthesizeLocalWorkflows(environment: EnvironmentDefinition, workflow = 'deploy'): Promise<LocalWorkflows> {
   const cacheDir = process.env[TEMPLATE_CACHE_ENV];
-  const template = cacheDir
-    ? (JSON.parse(readFileSync(cachedFile(cacheDir, `simulated-${sourceHash(STACK_SOURCES, JSON.stringify(environment))}.json`, () => JSON.stringify(synthesize(environment))), 'utf8')) as CfnTemplate)
-    : synthesize(environment);
+  let template: CfnTemplate;
+  if (cacheDir) {
+    const name = `simulated-${sourceHash(STACK_SOURCES, JSON.stringify(environment))}.json`;
+    // Synthesized only when the cache does not hold it yet.
+    if (!existsSync(join(cacheDir, name))) {
+      const text = JSON.stringify(await synthesize(environment));
+      cachedFile(cacheDir, name, () => text);
+    }
+    template = JSON.parse(readFileSync(join(cacheDir, name), 'utf8')) as CfnTemplate;
+  } else {
+    template = await synthesize(environment);
+  }
   const byArn = stateMachinesOf(template);
   const entry = byArn.get(stateMachineArn(`fleetflow-${environment.name}-${workflow}`));
   if (!entry) throw new Error(`the stack has no ${workflow} workflow`);
   return { entry, byArn };
 }
 
-function synthesize(environment: EnvironmentDefinition): CfnTemplate {
+async function synthesize(environment: EnvironmentDefinition): Promise<CfnTemplate> {
+  const [{ App }, { FleetFlowStack }] = await Promise.all([import('aws-cdk-lib'), import('../fleetflow-stack')]);
   // Bundling is skipped: the simulator runs the handlers' TypeScript in-process. CDK's built-in
   // CloudFormation validation is off: it is most of a synth's time, and `cdk synth` runs it on the real app.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });

@@ -8,25 +8,16 @@
  * the connection parameter holding the database's endpoint. Or, `empty`, everything but the
  * instances and the database.
  */
-import { isHostTier, type DatabaseTierDefinition, type EnvironmentDefinition, type HostTierDefinition } from '../environment/model';
-import { releaseParameterName } from '../../lambdas/shared/release-record';
-import { SIM_ACCOUNT_ID, SimulatedAccount, type AccountFaults, type HostProfile, type SimDatabase } from './account';
-import {
-  DEFAULT_SUBNET,
-  PROBE_DOCUMENT,
-  SIM_VPC_ID,
-  endpointOf,
-  loseDatabase,
-  seedAutomatedSnapshots,
-  seedManualSnapshot,
-  type DatabaseDefinition,
-} from './compute';
+import { isHostTier, type DatabaseTierDefinition, type EnvironmentDefinition, type HostTierDefinition } from '../../lambdas/domain/environment/model';
+import { releaseParameterName } from '../../lambdas/domain/contract/records';
+import { SIM_ACCOUNT_ID, SimulatedAccount, type AccountFaults, type HostProfile, type SimDatabase, DEFAULT_SUBNET, PROBE_DOCUMENT, SIM_VPC_ID, endpointOf, type DatabaseDefinition } from './account';
+import { loseDatabase, seedAutomatedSnapshots, seedManualSnapshot } from './services/rds';
 import type { FaultScope } from './faults';
 
 export const SIM_REGION = 'us-east-1';
 export { SIM_ACCOUNT_ID };
-export { RELEASE_TAG } from '../../lambdas/shared/release-tag';
-import { RELEASE_TAG } from '../../lambdas/shared/release-tag';
+export { RELEASE_TAG } from '../../lambdas/domain/contract/tags';
+import { RELEASE_TAG } from '../../lambdas/domain/contract/tags';
 
 export interface FleetOptions {
   /** Hosts per web/middle/monitoring tier. @default 2 */

@@ -15,7 +15,7 @@ export class IntegrationError extends Error {
   }
 }
 
-import { APPROVAL_REJECTED_ERROR } from '../../lambdas/shared/errors';
+import { APPROVAL_REJECTED_ERROR } from '../../lambdas/domain/contract/errors';
 import { LOCK_TABLE_NAME } from './fleet';
 
 /** How the simulated approver answers a task-token request, in virtual seconds. */

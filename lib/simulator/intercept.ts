@@ -8,7 +8,7 @@
 import type { SimulatedAccount } from './account';
 import { THROTTLING_ERROR_BY_SERVICE } from './aws-errors';
 import { isStopped } from './lambda-runtime';
-import { callService } from './services';
+import { callService } from './services/index';
 
 interface MiddlewareClient {
   middlewareStack: {

@@ -3,27 +3,25 @@
  * each Lambda task calls the real handler in-process, the handlers' SDK clients are
  * answered by a simulated account, and all of it runs on a virtual clock.
  */
-import { StateMachine } from 'aws-local-stepfunctions';
-import type { EnvironmentDefinition } from '../environment/model';
-import type { SimulatedAccount } from './account';
-import { MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS, drainBoundSeconds, drainCheckOf } from './account';
+import type { StateMachine } from 'aws-local-stepfunctions';
+import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
+import { type SimulatedAccount, MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS, drainBoundSeconds, drainCheckOf } from './account';
 import { CapacityRecorder } from './capacity';
 import { restoreLowerBoundSeconds, computeLowerBoundSeconds, surgeOverheadSeconds } from './compute-bound';
-import type { ComputePlan } from '../../lambdas/compute/types';
+import type { ComputePlan } from '../../lambdas/domain/contract/payloads';
 import { captureDatabases, dataReport, type DataReport, type DatabasesBefore } from './data-report';
 import { stateMachineArn, synthesizeLocalWorkflows, type AslDefinition, type LocalStateMachine, type LocalWorkflows } from './definition';
 import { newFigures, record, type ExecutionFigures, type StateKinds } from './history';
-import { releaseParameterName } from '../../lambdas/shared/release-record';
+import { releaseParameterName } from '../../lambdas/domain/contract/records';
 import { batchKey } from '../../lambdas/shared/plan-store';
-import { INSTALL_SENT_TAGS } from '../../lambdas/shared/release-tag';
-import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/shared/compute-tags';
+import { INSTALL_SENT_TAGS, LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
 import { noFaults, parseFaults, RESTART_GAP_SECONDS, restartOf } from './faults';
 import { APPROVER_RESPONSE_SECONDS, callIntegration, IntegrationError } from './integrations';
 import { faultScope, LOCK_TABLE_NAME, PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
 import { attachSimulator } from './intercept';
 import { runWithTimeout } from './lambda-runtime';
 import { describeEvent, type ExecutionEvent } from './progress';
-import { stopMapIterationsAfterFailure } from './map-semantics';
+import { sharedStateMachine } from './map-semantics';
 import { runOnVirtualClock } from './virtual-clock';
 
 /** Microtask turns the event log needs to deliver what the engine dispatched. */
@@ -62,6 +60,8 @@ export interface SimulateOptions {
   readonly empty?: boolean;
   /** With `empty`: the database's automated snapshots survive. */
   readonly keepSnapshots?: boolean;
+  /** Count every host's capacity the slow way too, at every observation, and fail on a difference (tests of capacity.ts). */
+  readonly verifyCapacity?: boolean;
 }
 
 export const SIMULATED_WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'replace', 'restore-data', 'recover'] as const;
@@ -204,7 +204,7 @@ export async function simulateExecutions(given: SimulateOptions & { executions: 
   const options = { ...given, executions: withRestart(given.executions, given.faults ?? []) };
   const realStart = performance.now();
   const key = JSON.stringify(options.environment);
-  const synthesized = machineCache.get(key) ?? synthesizeLocalWorkflows(options.environment);
+  const synthesized = machineCache.get(key) ?? (await synthesizeLocalWorkflows(options.environment));
   machineCache.set(key, synthesized);
   const workflow = options.workflow ?? 'deploy';
   const entry = synthesized.byArn.get(stateMachineArn(`fleetflow-${options.environment.name}-${workflow}`));
@@ -233,7 +233,7 @@ export async function simulateExecutions(given: SimulateOptions & { executions: 
         options.prepare?.(account);
         startStates = new Map([...account.hosts.values()].map((h) => [h.id, h.state]));
         databasesBefore = captureDatabases(account);
-        capacity = new CapacityRecorder(account);
+        capacity = new CapacityRecorder(account, options.verifyCapacity);
         const detach = attachSimulator(allClients, account);
         try {
           return await Promise.all(
@@ -254,6 +254,7 @@ export async function simulateExecutions(given: SimulateOptions & { executions: 
       },
       () => account?.settle(),
     );
+    if (capacity.mismatches.length > 0) throw new Error(`incremental capacity differs from counting every host:\n${capacity.mismatches.slice(0, 5).join('\n')}`);
     const hostsAtStart = startStates;
     const reports = results.map((result, i) =>
       buildReport({
@@ -375,7 +376,6 @@ async function execute(
   control: ExecutionControl = {},
 ): Promise<ExecutionResult> {
   const { account } = run;
-  stopMapIterationsAfterFailure();
   const stateMachine = engineFor(machine.definition);
   const executionArn = `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT_ID}:execution:${machine.name}:${executionName}`;
   const figures = newFigures(executionArn, machine.name);
@@ -466,6 +466,8 @@ async function execute(
     const output = await Promise.race([execution.result, quotaReached.then(() => atQuota)]);
     if (output === atQuota) throw new Error('quota');
     await logging;
+    // The engine may settle before its event log has delivered the event that broke a quota.
+    if (quotaBroken) throw new Error('quota');
     account.executions.set(executionArn, 'SUCCEEDED');
     return { status: 'SUCCEEDED', output, executionArn };
   } catch (err) {
@@ -489,21 +491,23 @@ async function execute(
   }
 }
 
-/** Definitions the engine has checked (asl-validator); see `engineFor`. */
-const checkedDefinitions = new WeakSet<AslDefinition>();
+/** The engine's state machine of each definition, checked once and shared by every execution of it. */
+const engines = new WeakMap<AslDefinition, StateMachine>();
 
 /**
- * The engine's state machine for one execution of a definition. Building one checks the
- * definition with asl-validator, which compiles its JSON schema every time: that runs once
- * per definition, and every execution gets a StateMachine of its own without the check
- * (cheap), since `stopMapIterationsAfterFailure` marks an instance stopped once a run of it fails.
+ * The engine's state machine for a definition. Building one checks the definition with
+ * asl-validator, which compiles its JSON schema every time: it is built once per definition,
+ * and every execution (a release's 144 rollout segments, say) runs on it. A run keeps its
+ * own state (`run` starts from the definition each time); the Map-failure correction marks
+ * the iterator the engine builds for each run of a Map, never this shared instance (map-semantics.ts).
  */
 function engineFor(definition: AslDefinition): StateMachine {
-  if (!checkedDefinitions.has(definition)) {
-    new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
-    checkedDefinitions.add(definition);
+  let engine = engines.get(definition);
+  if (!engine) {
+    engine = sharedStateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
+    engines.set(definition, engine);
   }
-  return new StateMachine(definition as never, { validationOptions: { noValidate: true } });
+  return engine;
 }
 
 interface ChildRequest {

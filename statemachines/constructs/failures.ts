@@ -24,7 +24,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import * as handlerErrors from '../../lambdas/shared/errors';
+import * as handlerErrors from '../../lambdas/domain/contract/errors';
 
 /** Something failed that FleetFlow did not expect: the cause names the original error and where it happened. */
 export const UNEXPECTED_TASK_ERROR = 'UnexpectedTaskError';
@@ -47,7 +47,7 @@ export const WORKFLOW_ERRORS = [
 ] as const;
 
 /**
- * The name of every error class of lambdas/shared/errors.ts, read from the module itself so
+ * The name of every error class of lambdas/domain/contract/errors.ts, read from the module itself so
  * that a class added there is a FleetFlow name here without another list to keep.
  */
 export const HANDLER_ERRORS: readonly string[] = Object.values(handlerErrors).flatMap((value) =>

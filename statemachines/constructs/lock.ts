@@ -14,7 +14,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { LockNotReleasedError } from '../../lambdas/shared/errors';
+import { LockNotReleasedError } from '../../lambdas/domain/contract/errors';
 import { catchNamed, ENVIRONMENT_LOCKED_ERROR, LOCK_CORRUPT_ERROR } from './failures';
 
 /** Error names of the DynamoDB direct integration when DynamoDB throttles. */

@@ -14,7 +14,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import type { EnvironmentDefinition } from '../../lib/environment/model';
+import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { catchNamed } from './failures';
 import { lambdaTask } from './lambda-task';
 import { EnvironmentLock } from './lock';

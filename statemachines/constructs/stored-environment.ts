@@ -15,7 +15,7 @@
 import { Aspects, CfnMapping, Stack, type IAspect } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct, IConstruct } from 'constructs';
-import type { EnvironmentDefinition } from '../../lib/environment/model';
+import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 
 /** The mapping's logical ID (the first of a stack), and the keys under which the definition's JSON is kept. */
 export const ENVIRONMENT_MAPPING = 'FleetFlowEnvironment';

@@ -8,7 +8,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import type { EnvironmentDefinition } from '../../lib/environment/model';
+import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import type { FunctionCatalog } from '../../lib/constructs/function-catalog';
 import type { FleetFlowStateMachine } from '../../lib/constructs/fleetflow-state-machine';
 

@@ -28,7 +28,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { lambdasOf, type FunctionSpecs } from '../../lib/constructs/function-catalog';
 import { FleetFlowStateMachine, WORKFLOW_TIMEOUT } from '../../lib/constructs/fleetflow-state-machine';
-import { releaseParameterName } from '../../lambdas/shared/release-record';
+import { releaseParameterName } from '../../lambdas/domain/contract/records';
 import { bakeLoop, validationPayload } from '../constructs/bake';
 import { lambdaTask } from '../constructs/lambda-task';
 import { LongOperation } from '../constructs/long-operation';

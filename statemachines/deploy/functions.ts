@@ -11,8 +11,8 @@ export const DEPLOY_FUNCTION_SPECS = {
   checkSnapshot: { id: 'CheckSnapshot', handler: 'database/check-snapshot.ts', description: 'Poll the snapshot until available' },
   runMigration: { id: 'RunMigration', handler: 'database/run-migration.ts', description: 'Send the migration document to the runner host' },
   checkMigration: { id: 'CheckMigration', handler: 'database/check-migration.ts', description: 'Poll the migration command' },
-  preflight: { id: 'Preflight', handler: 'validation/preflight.ts', description: 'Refuse to start while monitoring is broken or alarming' },
-  checkBake: { id: 'CheckBake', handler: 'validation/check-bake.ts', description: 'Watch the validation alarms for the bake period' },
+  preflight: { id: 'Preflight', handler: 'deploy/preflight.ts', description: 'Refuse to start while monitoring is broken or alarming' },
+  checkBake: { id: 'CheckBake', handler: 'deploy/check-bake.ts', description: 'Watch the validation alarms for the bake period' },
   planRollback: { id: 'PlanRollback', handler: 'deploy/plan-rollback.ts', description: 'Plan the revert of every host that moved' },
   recordRelease: { id: 'RecordRelease', handler: 'deploy/record-release.ts', description: 'Record the current and previous release' },
 } as const satisfies FunctionSpecs;

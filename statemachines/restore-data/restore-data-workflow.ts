@@ -30,7 +30,7 @@ import { lambdaTask } from '../constructs/lambda-task';
 import { LongOperation } from '../constructs/long-operation';
 import { LockedWorkflow } from '../constructs/locked-workflow';
 import { rollTiers } from '../constructs/roll-tiers';
-import { databaseParameterName } from '../../lambdas/shared/database-record';
+import { databaseParameterName } from '../../lambdas/domain/contract/records';
 
 /** The functions restore-data invokes (the repoint batches' run in the rollout child). */
 export const RESTORE_DATA_INVOKES = {

@@ -10,7 +10,7 @@
  * renamed UnexpectedTaskError, naming the state, the tier and the batch's hosts, before the
  * rollback starts (or, in the rollback, before the batch goes back into traffic).
  *
- * The state it runs on is a `BatchState` (lambdas/deploy/types.ts) with the batch's hosts
+ * The state it runs on is a `BatchState` (lambdas/domain/contract/payloads.ts) with the batch's hosts
  * already loaded at `$.batch.hosts`.
  */
 import type * as lambda from 'aws-cdk-lib/aws-lambda';

@@ -7,7 +7,7 @@
  *   Start Segment -> More Batches? -> Load Batch -> [batch pipeline] -> Next Batch -> More Batches?
  *                                  -> Segment Done
  *
- * Input: `RolloutInput` (lambdas/deploy/types.ts). Each batch starts from what the tier's
+ * Input: `RolloutInput` (lambdas/domain/contract/payloads.ts). Each batch starts from what the tier's
  * previous batch took to drain and install, so its first looks come when they can succeed.
  */
 import type * as lambda from 'aws-cdk-lib/aws-lambda';

@@ -39,8 +39,8 @@ import {
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, GetParameterCommand, ListCommandsCommand, PutParameterCommand, SendCommandCommand, SSMClient, CancelCommandCommand, type Command } from '@aws-sdk/client-ssm';
-import type { BatchTaskInput, DeployPlan, HostRef, PhaseState, StoredPlan, StoredTier } from '../../lambdas/deploy/types';
-import { INSTALLING_TAG, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../../lambdas/shared/release-tag';
+import type { BatchTaskInput, DeployPlan, HostRef, PhaseState, StoredPlan, StoredTier } from '../../lambdas/domain/contract/payloads';
+import { INSTALLING_TAG, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../../lambdas/domain/contract/tags';
 import { MOTO_VERSION, startMoto, type MotoServer } from './moto-server';
 
 const REGION = 'us-east-1';
@@ -72,16 +72,16 @@ const HEALTHY_THRESHOLD = 3;
 /** The handlers, imported once AWS_ENDPOINT_URL names the server. */
 interface Handlers {
   planRelease: typeof import('../../lambdas/deploy/plan-release').handler;
-  loadBatch: typeof import('../../lambdas/deploy/load-batch').handler;
-  takeOutOfTraffic: typeof import('../../lambdas/deploy/take-out-of-traffic').handler;
-  checkDrained: typeof import('../../lambdas/deploy/check-drained').handler;
-  installRelease: typeof import('../../lambdas/deploy/install-release').handler;
-  checkInstall: typeof import('../../lambdas/deploy/check-install').handler;
-  recordInstalled: typeof import('../../lambdas/deploy/check-install').recordInstalled;
-  returnToTraffic: typeof import('../../lambdas/deploy/return-to-traffic').handler;
-  checkHealthy: typeof import('../../lambdas/deploy/check-healthy').handler;
-  checkCapacity: typeof import('../../lambdas/deploy/check-capacity').handler;
-  checkAlarms: typeof import('../../lambdas/deploy/check-alarms').handler;
+  loadBatch: typeof import('../../lambdas/rollout/load-batch').handler;
+  takeOutOfTraffic: typeof import('../../lambdas/rollout/take-out-of-traffic').handler;
+  checkDrained: typeof import('../../lambdas/rollout/check-drained').handler;
+  installRelease: typeof import('../../lambdas/rollout/install-release').handler;
+  checkInstall: typeof import('../../lambdas/rollout/check-install').handler;
+  recordInstalled: typeof import('../../lambdas/rollout/check-install').recordInstalled;
+  returnToTraffic: typeof import('../../lambdas/rollout/return-to-traffic').handler;
+  checkHealthy: typeof import('../../lambdas/rollout/check-healthy').handler;
+  checkCapacity: typeof import('../../lambdas/rollout/check-capacity').handler;
+  checkAlarms: typeof import('../../lambdas/rollout/check-alarms').handler;
   planRollback: typeof import('../../lambdas/deploy/plan-rollback').handler;
   recordRelease: typeof import('../../lambdas/deploy/record-release').handler;
 }
@@ -125,15 +125,15 @@ beforeAll(async () => {
   const [clients, planning, load, out, drained, install, checkInstall, back, healthy, capacity, alarms, rollback, record] = await Promise.all([
     import('../../lambdas/shared/clients'),
     import('../../lambdas/deploy/plan-release'),
-    import('../../lambdas/deploy/load-batch'),
-    import('../../lambdas/deploy/take-out-of-traffic'),
-    import('../../lambdas/deploy/check-drained'),
-    import('../../lambdas/deploy/install-release'),
-    import('../../lambdas/deploy/check-install'),
-    import('../../lambdas/deploy/return-to-traffic'),
-    import('../../lambdas/deploy/check-healthy'),
-    import('../../lambdas/deploy/check-capacity'),
-    import('../../lambdas/deploy/check-alarms'),
+    import('../../lambdas/rollout/load-batch'),
+    import('../../lambdas/rollout/take-out-of-traffic'),
+    import('../../lambdas/rollout/check-drained'),
+    import('../../lambdas/rollout/install-release'),
+    import('../../lambdas/rollout/check-install'),
+    import('../../lambdas/rollout/return-to-traffic'),
+    import('../../lambdas/rollout/check-healthy'),
+    import('../../lambdas/rollout/check-capacity'),
+    import('../../lambdas/rollout/check-alarms'),
     import('../../lambdas/deploy/plan-rollback'),
     import('../../lambdas/deploy/record-release'),
   ]);

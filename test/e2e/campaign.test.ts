@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { campaignHostsPerTier, checkComputeInvariants, checkDataInvariants, checkResumeInvariants, checkTruthInvariants, drawFaults, failedStates, runCampaign, type FailedState } from '../../lib/simulator/campaign';
-import { loadEnvironmentFile } from '../../lib/environment/parse';
+import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import { noFaults } from '../../lib/simulator/faults';
 import { LOCK_TABLE_NAME, seedAccount } from '../../lib/simulator/fleet';
 import type { SimulationReport } from '../../lib/simulator/simulate';

@@ -4,8 +4,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import type { EnvironmentDefinition } from '../../lib/environment/model';
-import { loadEnvironmentFile } from '../../lib/environment/parse';
+import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
+import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import type { SimulatedAccount } from '../../lib/simulator/account';
 import type { SimulationReport } from '../../lib/simulator/simulate';
 

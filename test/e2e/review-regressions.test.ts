@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadEnvironmentFile } from '../../lib/environment/parse';
+import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import { simulateDeploy, simulateExecutions } from '../../lib/simulator/simulate';
 import { canonical, expectSafeEnd, versions } from './helpers';
 

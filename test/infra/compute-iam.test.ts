@@ -10,7 +10,7 @@
  * identifier; and no role of the stack can modify, stop, reboot or delete a database instance.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../../lambdas/shared/compute-tags';
+import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../../lambdas/domain/contract/tags';
 import {
   allIdentityStatements,
   allowing,
@@ -50,7 +50,7 @@ const PARAMETER_GROUP_ARNS = create.parameterGroup ? [expectedArn('rds', `pg:${c
 const SECURITY_GROUP_ARNS = create.securityGroups.map((sg) => expectedArn('ec2', `security-group/${sg}`)).sort();
 
 /** The tasks that launch hosts: a compute workflow's (Launch Hosts), a surge batch's (Launch Surge Hosts). Both hold the same grants. */
-const LAUNCHERS = ['compute/launch-hosts.ts', 'compute/launch-surge-hosts.ts'];
+const LAUNCHERS = ['compute/launch-hosts.ts', 'surge/launch-surge-hosts.ts'];
 
 /** What no role of the stack may ever do to a database instance. */
 const RDS_NEVER = ['rds:ModifyDBInstance', 'rds:DeleteDBInstance', 'rds:StopDBInstance', 'rds:RebootDBInstance'];
@@ -209,8 +209,8 @@ describe('compute workflows: IAM', () => {
     // (test/infra/iam-conditions.test.ts evaluates the terminate and surge policies).
     it('lets only Retire Hosts stop hosts; only Terminate Launched and Terminate Surged terminate the canonical tiers\' hosts; only a surge rollback start them', () => {
       expect(namesOf(rolesAllowing(synth.json, 'ec2:StopInstances'))).toEqual(['compute/retire-hosts.ts']);
-      expect(namesOf(rolesAllowing(synth.json, 'ec2:TerminateInstances'))).toEqual(['compute/terminate-launched.ts', 'compute/terminate-surged.ts']);
-      expect(namesOf(rolesAllowing(synth.json, 'ec2:StartInstances'))).toEqual(['compute/check-started.ts', 'compute/start-hosts.ts']);
+      expect(namesOf(rolesAllowing(synth.json, 'ec2:TerminateInstances'))).toEqual(['compute/terminate-launched.ts', 'surge/terminate-surged.ts']);
+      expect(namesOf(rolesAllowing(synth.json, 'ec2:StartInstances'))).toEqual(['surge/check-started.ts', 'surge/start-hosts.ts']);
     });
 
     it.each(['ec2:StopInstances'])("lets Retire Hosts call %s only on instances carrying a tier's tags (aws:ResourceTag)", (action) => {
@@ -223,10 +223,10 @@ describe('compute workflows: IAM', () => {
     });
 
     it(`lets Terminate Surged terminate only instances carrying a tier's tags that a surge retired (${RETIRED_REASON_TAG} = ${SURGE_REASON})`, () => {
-      onTierInstances('compute/terminate-surged.ts', 'ec2:TerminateInstances', { StringEquals: { [`aws:ResourceTag/${RETIRED_REASON_TAG}`]: SURGE_REASON } });
+      onTierInstances('surge/terminate-surged.ts', 'ec2:TerminateInstances', { StringEquals: { [`aws:ResourceTag/${RETIRED_REASON_TAG}`]: SURGE_REASON } });
     });
 
-    it.each(['compute/start-hosts.ts', 'compute/check-started.ts'])("lets %s start only instances carrying a tier's tags", (handler) => {
+    it.each(['surge/start-hosts.ts', 'surge/check-started.ts'])("lets %s start only instances carrying a tier's tags", (handler) => {
       onTierInstances(handler, 'ec2:StartInstances');
     });
 

@@ -9,7 +9,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { TRANSIENT_ERRORS } from '../../lambdas/shared/transient';
 import { FunctionCatalog } from '../../lib/constructs/function-catalog';
-import { parseEnvironment } from '../../lib/environment/parse';
+import { parseEnvironment } from '../../lambdas/domain/environment/parse';
 import { LockedWorkflow } from '../../statemachines/constructs/locked-workflow';
 import { LongOperation } from '../../statemachines/constructs/long-operation';
 import { canonicalEnvironment } from './support';
@@ -135,7 +135,7 @@ describe('LockedWorkflow', () => {
 describe('FunctionCatalog', () => {
   // No esbuild: the functions' code is not what these tests are about.
   const unbundled = () => new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }));
-  const spec = { id: 'CheckBake', handler: 'validation/check-bake.ts', description: 'Watch the validation alarms for the bake period' };
+  const spec = { id: 'CheckBake', handler: 'deploy/check-bake.ts', description: 'Watch the validation alarms for the bake period' };
 
   it('creates a function once, whichever workflow asks first', () => {
     const catalog = new FunctionCatalog(unbundled(), 'Functions');
@@ -148,6 +148,6 @@ describe('FunctionCatalog', () => {
   it('refuses one ID declared with two handlers', () => {
     const catalog = new FunctionCatalog(unbundled(), 'Functions');
     catalog.function(spec);
-    expect(() => catalog.function({ ...spec, handler: 'validation/preflight.ts' })).toThrow(/CheckBake.*one ID, one handler/);
+    expect(() => catalog.function({ ...spec, handler: 'deploy/preflight.ts' })).toThrow(/CheckBake.*one ID, one handler/);
   });
 });

@@ -276,7 +276,7 @@ describe('data workflows: IAM', () => {
     });
 
     it('lets the data tasks touch the instances only to describe them, restore into a new one, read its tags and tag them', () => {
-      const dataHandlers = lambdaFunctions(template).filter((f) => f.handler.startsWith('data/'));
+      const dataHandlers = lambdaFunctions(template).filter((f) => /^(restore-data|recover)\//.test(f.handler));
       expect(dataHandlers).toHaveLength(12);
       const rdsActions = new Set(dataHandlers.flatMap((f) => roleStatements(template, f.roleLogicalId).flatMap((s) => s.Action).filter((a) => a.toLowerCase().startsWith('rds:'))));
       expect([...rdsActions].sort()).toEqual([
@@ -293,8 +293,8 @@ describe('data workflows: IAM', () => {
 
   describe('restores', () => {
     it('lets only Create Database (allocate) and Restore Database restore from a snapshot, and only Restore Database to a point in time', () => {
-      expect(grantees(template, 'rds:RestoreDBInstanceFromDBSnapshot')).toEqual(['compute/create-database.ts', 'data/restore-database.ts']);
-      expect(grantees(template, 'rds:RestoreDBInstanceToPointInTime')).toEqual(['data/restore-database.ts']);
+      expect(grantees(template, 'rds:RestoreDBInstanceFromDBSnapshot')).toEqual(['compute/create-database.ts', 'restore-data/restore-database.ts']);
+      expect(grantees(template, 'rds:RestoreDBInstanceToPointInTime')).toEqual(['restore-data/restore-database.ts']);
     });
 
     it(`lets Create Database restore only onto the environment's own identifier (db:${IDENTIFIER}), as the missing database`, () => {
@@ -304,18 +304,18 @@ describe('data workflows: IAM', () => {
     // RestoreDBInstanceFromDBSnapshot is authorized on the target instance (db) and the source snapshot: its only db
     // resource is the instance it creates, which restore-data always names <identifier>-<source>-<execution>.
     it(`lets Restore Database restore a snapshot only into a new instance, db:${IDENTIFIER}-snap-* or -pitr-*`, () => {
-      expect(resourcesOf(template, roleOf('data/restore-database.ts'), 'rds:RestoreDBInstanceFromDBSnapshot', 'db')).toEqual(RESTORED_DB_ARNS);
+      expect(resourcesOf(template, roleOf('restore-data/restore-database.ts'), 'rds:RestoreDBInstanceFromDBSnapshot', 'db')).toEqual(RESTORED_DB_ARNS);
     });
 
     // RestoreDBInstanceToPointInTime is authorized on the source instance and the target instance, both db: the current
     // instance (db:canonical-db, or an earlier restore's db:canonical-db-*) is the source, db:canonical-db-snap-* or -pitr-* the target.
     it(`lets Restore Database restore to a point in time only from the environment's database into db:${IDENTIFIER}-snap-* or -pitr-*`, () => {
-      expect(resourcesOf(template, roleOf('data/restore-database.ts'), 'rds:RestoreDBInstanceToPointInTime', 'db')).toEqual([DB_ARN, ...RESTORED_DB_ARNS].sort());
+      expect(resourcesOf(template, roleOf('restore-data/restore-database.ts'), 'rds:RestoreDBInstanceToPointInTime', 'db')).toEqual([DB_ARN, ...RESTORED_DB_ARNS].sort());
     });
 
     it("never lets a restore create or read another environment's instance, nor any instance by wildcard", () => {
       for (const action of ['rds:RestoreDBInstanceFromDBSnapshot', 'rds:RestoreDBInstanceToPointInTime']) {
-        const resources = allowing(roleStatements(template, roleOf('data/restore-database.ts')), action).flatMap((s) => s.Resource);
+        const resources = allowing(roleStatements(template, roleOf('restore-data/restore-database.ts')), action).flatMap((s) => s.Resource);
         expect(resources, action).not.toContain('*');
         for (const foreign of FOREIGN_INSTANCES) expect(resources.filter((r) => resourceCovers(r, foreign)), `${action} covers ${foreign}`).toEqual([]);
         expect(resources.filter((r) => resourceCovers(r, A_RESTORED_DB)), action).toEqual([expectedArn('rds', `db:${IDENTIFIER}-snap-*`)]);
@@ -323,7 +323,7 @@ describe('data workflows: IAM', () => {
     });
 
     it(`lets Restore Database restore only from the environment's own snapshots (${OWN_SNAPSHOT_ARNS.map((a) => a.replace(/^.*:snapshot:/, '')).join(', ')})`, () => {
-      const resources = resourcesOf(template, roleOf('data/restore-database.ts'), 'rds:RestoreDBInstanceFromDBSnapshot', 'snapshot');
+      const resources = resourcesOf(template, roleOf('restore-data/restore-database.ts'), 'rds:RestoreDBInstanceFromDBSnapshot', 'snapshot');
       const foreignCovered = FOREIGN_SNAPSHOTS.flatMap((foreign) => resources.filter((r) => resourceCovers(r, foreign)).map((r) => `${foreign} by ${r}`));
       expect(foreignCovered, "other databases' snapshots a restore may read").toEqual([]);
       expect(resources).toEqual(OWN_SNAPSHOT_ARNS);
@@ -331,7 +331,7 @@ describe('data workflows: IAM', () => {
 
     it("lets Restore Database use only the database's subnet group, parameter group and security groups, and the engine's default option group", () => {
       const create = database.create!;
-      const resources = allowing(roleStatements(template, roleOf('data/restore-database.ts')), 'rds:RestoreDBInstanceFromDBSnapshot').flatMap((s) => s.Resource);
+      const resources = allowing(roleStatements(template, roleOf('restore-data/restore-database.ts')), 'rds:RestoreDBInstanceFromDBSnapshot').flatMap((s) => s.Resource);
       const others = [...new Set(resources.filter((r) => !/:rds:[^:]*:[^:]*:(db|snapshot):/.test(r)))].sort();
       expect(others).toEqual(
         [
@@ -344,37 +344,37 @@ describe('data workflows: IAM', () => {
     });
 
     it('tags only what it created (Restore Database: the new instance) and what a restore replaced (Record Database), and nothing else tags an instance a restore created', () => {
-      expect(resourcesOf(template, roleOf('data/restore-database.ts'), 'rds:AddTagsToResource')).toEqual(RESTORED_DB_ARNS);
-      expect(resourcesOf(template, roleOf('data/restore-database.ts'), 'rds:ListTagsForResource')).toEqual(RESTORED_DB_ARNS);
-      expect(resourcesOf(template, roleOf('data/record-database.ts'), 'rds:AddTagsToResource')).toEqual([DB_ARN, ...RESTORED_DB_ARNS].sort());
-      expect(allowedOn(template, 'rds:AddTagsToResource', A_RESTORED_DB)).toEqual(['data/record-database.ts', 'data/restore-database.ts']);
+      expect(resourcesOf(template, roleOf('restore-data/restore-database.ts'), 'rds:AddTagsToResource')).toEqual(RESTORED_DB_ARNS);
+      expect(resourcesOf(template, roleOf('restore-data/restore-database.ts'), 'rds:ListTagsForResource')).toEqual(RESTORED_DB_ARNS);
+      expect(resourcesOf(template, roleOf('restore-data/record-database.ts'), 'rds:AddTagsToResource')).toEqual([DB_ARN, ...RESTORED_DB_ARNS].sort());
+      expect(allowedOn(template, 'rds:AddTagsToResource', A_RESTORED_DB)).toEqual(['restore-data/record-database.ts', 'restore-data/restore-database.ts']);
     });
   });
 
   describe('records', () => {
     it(`lets only Write Connection write the connection parameter (${restore.connectionParameter}), and it nothing else`, () => {
-      expect(allowedOn(template, 'ssm:PutParameter', CONNECTION_ARN)).toEqual(['data/write-connection.ts']);
-      expect(resourcesOf(template, roleOf('data/write-connection.ts'), 'ssm:PutParameter')).toEqual([CONNECTION_ARN]);
+      expect(allowedOn(template, 'ssm:PutParameter', CONNECTION_ARN)).toEqual(['restore-data/write-connection.ts']);
+      expect(resourcesOf(template, roleOf('restore-data/write-connection.ts'), 'ssm:PutParameter')).toEqual([CONNECTION_ARN]);
     });
 
     it(`lets only Record Database write the current-database record (/fleetflow/${canonical.name}/database/current), and it nothing else`, () => {
-      expect(allowedOn(template, 'ssm:PutParameter', DATABASE_RECORD_ARN)).toEqual(['data/record-database.ts']);
-      expect(resourcesOf(template, roleOf('data/record-database.ts'), 'ssm:PutParameter')).toEqual([DATABASE_RECORD_ARN]);
+      expect(allowedOn(template, 'ssm:PutParameter', DATABASE_RECORD_ARN)).toEqual(['restore-data/record-database.ts']);
+      expect(resourcesOf(template, roleOf('restore-data/record-database.ts'), 'ssm:PutParameter')).toEqual([DATABASE_RECORD_ARN]);
     });
   });
 
   describe('commands', () => {
     it(`lets only Reconfigure Hosts send ${restore.reconfigure.document}, and only to the hosts of the tiers that use the database (${restore.tiers.join(', ')})`, () => {
-      expect(allowedOn(template, 'ssm:SendCommand', RECONNECT_DOCUMENT_ARN)).toEqual(['data/reconfigure-hosts.ts']);
-      const grants = sendCommandGrants(template, roleOf('data/reconfigure-hosts.ts'));
+      expect(allowedOn(template, 'ssm:SendCommand', RECONNECT_DOCUMENT_ARN)).toEqual(['restore-data/reconfigure-hosts.ts']);
+      const grants = sendCommandGrants(template, roleOf('restore-data/reconfigure-hosts.ts'));
       expect(grants.other).toEqual([]);
       expect(grants.documents).toEqual([RECONNECT_DOCUMENT_ARN]);
       expect(byJson(grants.instances)).toEqual(byJson(['middle', 'web'].map(sentTo)));
     });
 
     it(`lets only Validate Data send ${restore.check.document}, and only to the ${database.migration!.runnerTier} tier's hosts`, () => {
-      expect(allowedOn(template, 'ssm:SendCommand', CHECK_DOCUMENT_ARN)).toEqual(['data/validate-data.ts']);
-      const grants = sendCommandGrants(template, roleOf('data/validate-data.ts'));
+      expect(allowedOn(template, 'ssm:SendCommand', CHECK_DOCUMENT_ARN)).toEqual(['restore-data/validate-data.ts']);
+      const grants = sendCommandGrants(template, roleOf('restore-data/validate-data.ts'));
       expect(grants.other).toEqual([]);
       expect(grants.documents).toEqual([CHECK_DOCUMENT_ARN]);
       expect(byJson(grants.instances)).toEqual(byJson([sentTo('middle')]));
@@ -411,7 +411,7 @@ describe('data workflows: IAM', () => {
       expect(own.flatMap((s) => s.Action).filter((a) => a.toLowerCase().startsWith('dynamodb:'))).toEqual([]);
       const handlerById = new Map(lambdaFunctions(template).map((f) => [f.logicalId, f.handler]));
       const invoked = allowing(own, 'lambda:InvokeFunction').flatMap((s) => s.Resource.map((r) => handlerById.get(/^\$\{(\w+)\.Arn\}(:\*)?$/.exec(r)?.[1] ?? '') ?? r));
-      expect([...new Set(invoked)].sort()).toEqual(['data/plan-recover.ts', 'data/report-recovery.ts']);
+      expect([...new Set(invoked)].sort()).toEqual(['recover/plan-recover.ts', 'recover/report-recovery.ts']);
     });
   });
 
@@ -421,10 +421,10 @@ describe('data workflows: IAM', () => {
     const roleNamed = (who: string) => (who.includes('/') ? roleOf(who) : machineRole(who));
 
     it.each([
-      ['rds:*', 'data/record-database.ts', [DB_ARN]],
-      ['rds:Modify*', 'data/restore-database.ts', RESTORED_DB_ARNS],
-      ['rds:StopDBInstance', 'data/check-restore.ts', [DB_ARN]],
-      ['*', 'data/plan-recover.ts', ['*']],
+      ['rds:*', 'restore-data/record-database.ts', [DB_ARN]],
+      ['rds:Modify*', 'restore-data/restore-database.ts', RESTORED_DB_ARNS],
+      ['rds:StopDBInstance', 'restore-data/check-restore.ts', [DB_ARN]],
+      ['*', 'recover/plan-recover.ts', ['*']],
       ['rds:RebootDBInstance', 'recover', ['*']],
       ['rds:Delete*', 'restore-data', [A_RESTORED_DB]],
     ] as const)('%s granted to %s is reported as changing an instance', (action, who, resources) => {
@@ -439,7 +439,7 @@ describe('data workflows: IAM', () => {
     });
 
     it('a restore granted onto any instance, from any snapshot, or to another task, is reported', () => {
-      const restoreDatabase = roleOf('data/restore-database.ts');
+      const restoreDatabase = roleOf('restore-data/restore-database.ts');
       const targets = broadened((t) => resourcesOf(t, restoreDatabase, 'rds:RestoreDBInstanceFromDBSnapshot', 'db'), restoreDatabase, {
         Action: 'rds:RestoreDBInstanceFromDBSnapshot',
         Resource: [expectedArn('rds', 'db:*')],
@@ -451,30 +451,30 @@ describe('data workflows: IAM', () => {
         Resource: [expectedArn('rds', 'snapshot:*')],
       });
       expect(sources.after).toContain(expectedArn('rds', 'snapshot:*'));
-      const restorers = broadened((t) => grantees(t, 'rds:RestoreDBInstanceToPointInTime'), roleOf('data/validate-data.ts'), { Action: 'rds:Restore*', Resource: RESTORED_DB_ARNS });
-      expect(restorers.before).toEqual(['data/restore-database.ts']);
-      expect(restorers.after).toEqual(['data/restore-database.ts', 'data/validate-data.ts']);
+      const restorers = broadened((t) => grantees(t, 'rds:RestoreDBInstanceToPointInTime'), roleOf('restore-data/validate-data.ts'), { Action: 'rds:Restore*', Resource: RESTORED_DB_ARNS });
+      expect(restorers.before).toEqual(['restore-data/restore-database.ts']);
+      expect(restorers.after).toEqual(['restore-data/restore-database.ts', 'restore-data/validate-data.ts']);
     });
 
     it('a parameter write granted more widely, or to another task, is reported', () => {
-      const writeConnection = roleOf('data/write-connection.ts');
+      const writeConnection = roleOf('restore-data/write-connection.ts');
       const recordWriters = broadened((t) => allowedOn(t, 'ssm:PutParameter', DATABASE_RECORD_ARN), writeConnection, {
         Action: 'ssm:PutParameter',
         Resource: [expectedArn('ssm', 'parameter/fleetflow/*')],
       });
-      expect(recordWriters.before).toEqual(['data/record-database.ts']);
-      expect(recordWriters.after).toEqual(['data/record-database.ts', 'data/write-connection.ts']);
+      expect(recordWriters.before).toEqual(['restore-data/record-database.ts']);
+      expect(recordWriters.after).toEqual(['restore-data/record-database.ts', 'restore-data/write-connection.ts']);
       const written = broadened((t) => resourcesOf(t, writeConnection, 'ssm:PutParameter'), writeConnection, { Action: 'ssm:PutParameter', Resource: [expectedArn('ssm', 'parameter/*')] });
       expect(written.before).toEqual([CONNECTION_ARN]);
       expect(written.after).toContain(expectedArn('ssm', 'parameter/*'));
-      const connectionWriters = broadened((t) => allowedOn(t, 'ssm:PutParameter', CONNECTION_ARN), roleOf('data/plan-restore-data.ts'), { Action: 'ssm:Put*', Resource: [CONNECTION_ARN] });
-      expect(connectionWriters.before).toEqual(['data/write-connection.ts']);
-      expect(connectionWriters.after).toEqual(['data/plan-restore-data.ts', 'data/write-connection.ts']);
+      const connectionWriters = broadened((t) => allowedOn(t, 'ssm:PutParameter', CONNECTION_ARN), roleOf('restore-data/plan-restore-data.ts'), { Action: 'ssm:Put*', Resource: [CONNECTION_ARN] });
+      expect(connectionWriters.before).toEqual(['restore-data/write-connection.ts']);
+      expect(connectionWriters.after).toEqual(['restore-data/plan-restore-data.ts', 'restore-data/write-connection.ts']);
     });
 
     it('a command sent to more hosts, or by another task, is reported', () => {
-      const reconfigure = roleOf('data/reconfigure-hosts.ts');
-      const validate = roleOf('data/validate-data.ts');
+      const reconfigure = roleOf('restore-data/reconfigure-hosts.ts');
+      const validate = roleOf('restore-data/validate-data.ts');
       const anyHost = broadened((t) => byJson(sendCommandGrants(t, reconfigure).instances), reconfigure, { Action: 'ssm:SendCommand', Resource: [INSTANCE_ARN] });
       expect(anyHost.before).toEqual(byJson(['middle', 'web'].map(sentTo)));
       expect(anyHost.after).toEqual(byJson([undefined, ...['middle', 'web'].map(sentTo)]));
@@ -484,12 +484,12 @@ describe('data workflows: IAM', () => {
       const anything = broadened((t) => sendCommandGrants(t, validate).other, validate, { Action: 'ssm:*', Resource: ['*'] });
       expect(anything.before).toEqual([]);
       expect(anything.after).toHaveLength(1);
-      const senders = broadened((t) => allowedOn(t, 'ssm:SendCommand', RECONNECT_DOCUMENT_ARN), roleOf('deploy/install-release.ts'), {
+      const senders = broadened((t) => allowedOn(t, 'ssm:SendCommand', RECONNECT_DOCUMENT_ARN), roleOf('rollout/install-release.ts'), {
         Action: 'ssm:SendCommand',
         Resource: [expectedArn('ssm', 'document/FleetFlow-*')],
       });
-      expect(senders.before).toEqual(['data/reconfigure-hosts.ts']);
-      expect(senders.after).toEqual(['data/reconfigure-hosts.ts', 'deploy/install-release.ts']);
+      expect(senders.before).toEqual(['restore-data/reconfigure-hosts.ts']);
+      expect(senders.after).toEqual(['restore-data/reconfigure-hosts.ts', 'rollout/install-release.ts']);
     });
 
     it('recover starting anything else is reported', () => {

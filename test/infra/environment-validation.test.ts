@@ -4,7 +4,7 @@
  * so these tests build the app without synthesizing it.
  */
 import { describe, expect, it } from 'vitest';
-import { InvalidEnvironmentError } from '../../lib/environment/errors';
+import { InvalidEnvironmentError } from '../../lambdas/domain/environment/errors';
 import { buildCanonicalApp, canonicalEnvironment, type CanonicalEnvironment } from './support';
 
 function withTierBatch(tierName: string, batch: Partial<{ maxUnavailable: number | string; minHealthyPercent: number }>): { environment: CanonicalEnvironment; index: number } {

@@ -17,14 +17,12 @@ import { CreateDBInstanceCommand, RDSClient, RestoreDBInstanceFromDBSnapshotComm
 import { mockClient } from 'aws-sdk-client-mock';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase } from '../../lambdas/compute/create-database';
-import { newIdentifier } from '../../lambdas/data/plan-restore-data';
-import { CREATED_BY_TAG, DATABASE_SENT_TAG } from '../../lambdas/data/tags';
-import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_TAGS } from '../../lambdas/shared/compute-tags';
-import { restoredPrefix, snapshotNameGranted, snapshotNamePatterns } from '../../lambdas/shared/database-record';
-import { OUT_OF_TRAFFIC_TAG } from '../../lambdas/shared/release-tag';
-import { FLEETFLOW_INSTANCE_TAG_KEYS } from '../../lib/environment/aws-names';
-import { parseEnvironment } from '../../lib/environment/parse';
+import { createDatabase } from '../../lambdas/compute/database-creation';
+import { newIdentifier } from '../../lambdas/restore-data/plan-restore-data';
+import { CREATED_BY_TAG, DATABASE_SENT_TAG, LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_TAGS, OUT_OF_TRAFFIC_TAG } from '../../lambdas/domain/contract/tags';
+import { restoredPrefix, snapshotNameGranted, snapshotNamePatterns } from '../../lambdas/domain/contract/records';
+import { FLEETFLOW_INSTANCE_TAG_KEYS } from '../../lambdas/domain/environment/aws-names';
+import { parseEnvironment } from '../../lambdas/domain/environment/parse';
 import { broadened, evaluate, isAllowed, type IamRequest } from './iam-evaluator';
 import {
   allIdentityStatements,
@@ -143,19 +141,19 @@ describe('grants evaluated against the synthesized policies', () => {
     });
 
     it('allows the DeleteTags each task sends, of its own keys, and no other key', () => {
-      const returnToTraffic = statementsOf('deploy/return-to-traffic.ts');
-      const checkReconfigured = statementsOf('data/check-reconfigured.ts');
+      const returnToTraffic = statementsOf('rollout/return-to-traffic.ts');
+      const checkReconfigured = statementsOf('restore-data/check-reconfigured.ts');
       const remove = (keys: string[]): IamRequest => ({ action: 'ec2:DeleteTags', resource: INSTANCE, context: { ...tierTags('middle'), 'aws:TagKeys': keys } });
 
       expect(isAllowed(returnToTraffic, remove([OUT_OF_TRAFFIC_TAG]))).toBe(true);
       expect(isAllowed(returnToTraffic, remove([OUT_OF_TRAFFIC_TAG, 'fleetflow:tier']))).toBe(false);
       expect(isAllowed(checkReconfigured, remove([DATABASE_SENT_TAG]))).toBe(true);
-      expect(isAllowed(statementsOf('compute/start-hosts.ts'), remove([...RETIRED_TAGS]))).toBe(true);
+      expect(isAllowed(statementsOf('surge/start-hosts.ts'), remove([...RETIRED_TAGS]))).toBe(true);
     });
 
     it('is what stops it: without Null aws:TagKeys, the DeleteTags naming no keys would be allowed', () => {
-      expect(isAllowed(broadened(statementsOf('deploy/return-to-traffic.ts'), 'Null'), deleteNoKeys('middle'))).toBe(true);
-      expect(isAllowed(broadened(statementsOf('deploy/check-install.ts'), 'Null'), deleteNoKeys('web'))).toBe(true);
+      expect(isAllowed(broadened(statementsOf('rollout/return-to-traffic.ts'), 'Null'), deleteNoKeys('middle'))).toBe(true);
+      expect(isAllowed(broadened(statementsOf('rollout/check-install.ts'), 'Null'), deleteNoKeys('web'))).toBe(true);
     });
   });
 
@@ -171,7 +169,7 @@ describe('grants evaluated against the synthesized policies', () => {
     const image = expectedArn('ec2', 'image/ami-0123456789abcdef0', '');
     const subnet = expectedArn('ec2', `subnet/${env.tiers.find((t) => t.name === 'middle')!.launch!.subnets[0]!.id}`);
 
-    it.each(['compute/launch-hosts.ts', 'compute/launch-surge-hosts.ts'])('%s launches the middle tier from its template (by ID), and from no other', (handler) => {
+    it.each(['compute/launch-hosts.ts', 'surge/launch-surge-hosts.ts'])('%s launches the middle tier from its template (by ID), and from no other', (handler) => {
       const grants = statementsOf(handler);
 
       for (const [what, resource] of [['template', template(MIDDLE_TEMPLATE)], ['subnet', subnet], ['instance', INSTANCE]] as const) {
@@ -229,7 +227,7 @@ describe('grants evaluated against the synthesized policies', () => {
       const snapshot = expectedArn('rds', `snapshot:fleetflow-${env.name}-1.2.3-abc`);
       const restore = (resource: string): IamRequest => ({ action: 'rds:RestoreDBInstanceFromDBSnapshot', resource });
 
-      for (const [handler, target] of [['data/restore-database.ts', restored], ['compute/create-database.ts', dbArn]] as const) {
+      for (const [handler, target] of [['restore-data/restore-database.ts', restored], ['compute/create-database.ts', dbArn]] as const) {
         const restores = statementsOf(handler).filter((st) => [st.Action].flat().some((a) => String(a).startsWith('rds:Restore')));
         expect(restores.length, handler).toBeGreaterThan(0);
         for (const st of restores) {
@@ -314,9 +312,9 @@ describe('grants evaluated against the synthesized policies', () => {
         resource: automated,
       };
 
-      expect(isAllowed(statementsOf('data/plan-restore-data.ts'), read)).toBe(true);
-      expect(isAllowed(statementsOf('data/restore-database.ts'), restore)).toBe(true);
-      expect(isAllowed(statementsOf('data/restore-database.ts'), { ...restore, resource: expectedArn('rds', 'snapshot:rds:another-database-2026-12-02-03-10') })).toBe(false);
+      expect(isAllowed(statementsOf('restore-data/plan-restore-data.ts'), read)).toBe(true);
+      expect(isAllowed(statementsOf('restore-data/restore-database.ts'), restore)).toBe(true);
+      expect(isAllowed(statementsOf('restore-data/restore-database.ts'), { ...restore, resource: expectedArn('rds', 'snapshot:rds:another-database-2026-12-02-03-10') })).toBe(false);
     });
 
     it('names every restored instance under the grants, for every identifier length from 1 to 63', () => {
@@ -368,7 +366,7 @@ describe('grants evaluated against the synthesized policies', () => {
     });
 
     it('reads the handlers it checks: every handler module of lambdas/ with a function', () => {
-      const modules = ['compute', 'data', 'database', 'deploy', 'validation'].flatMap((dir) =>
+      const modules = ['rollout', 'deploy', 'database', 'compute', 'surge', 'restore-data', 'recover'].flatMap((dir) =>
         readdirSync(fileURLToPath(new URL(`../../lambdas/${dir}/`, import.meta.url))).map((f) => `${dir}/${f}`),
       );
       for (const fn of lambdaFunctions(synth.json)) expect(modules).toContain(fn.handler);

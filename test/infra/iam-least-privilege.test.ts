@@ -253,7 +253,7 @@ const recordArns = (...which: Array<'current' | 'previous' | 'next'>) =>
   COMPONENTS.flatMap((component) => which.map((w) => expectedArn('ssm', `parameter/fleetflow/${canonical.name}/${component}/${w}`))).sort();
 
 /** The tasks that read alarm states: the plan, the batch alarm gate, the preflight and the bake. */
-const ALARM_READERS = ['deploy/check-alarms.ts', 'deploy/plan-release.ts', 'validation/check-bake.ts', 'validation/preflight.ts'];
+const ALARM_READERS = ['deploy/check-bake.ts', 'deploy/plan-release.ts', 'deploy/preflight.ts', 'rollout/check-alarms.ts'];
 /** CloudWatch actions that change alarms, their actions, dashboards or metrics. */
 const CLOUDWATCH_WRITES = [
   'cloudwatch:PutMetricAlarm',
@@ -326,7 +326,7 @@ describe('FleetFlow IAM permissions', () => {
 
   describe('target group membership', () => {
     it("lets only Take Out Of Traffic (and Terminate Launched, before it terminates) deregister targets, and only from the environment's target groups", () => {
-      const deregistering = ['deploy/take-out-of-traffic.ts', 'compute/terminate-launched.ts'];
+      const deregistering = ['rollout/take-out-of-traffic.ts', 'compute/terminate-launched.ts'];
       expect(namesOf(rolesAllowing(synth.json, 'elasticloadbalancing:DeregisterTargets'))).toEqual([...deregistering].sort());
       for (const handler of deregistering) {
         const grants = allowing(roleStatements(synth.json, roleOf(handler)), 'elasticloadbalancing:DeregisterTargets');
@@ -440,7 +440,7 @@ describe('FleetFlow IAM permissions', () => {
     it('lets Plan Release, and Plan Restore Data whose repoint drains too, read the target groups\' deregistration delay', () => {
       const readers = namesOf(rolesAllowing(synth.json, 'elasticloadbalancing:DescribeTargetGroupAttributes'));
 
-      expect(readers.sort()).toEqual(['data/plan-restore-data.ts', 'deploy/plan-release.ts']);
+      expect(readers.sort()).toEqual(['deploy/plan-release.ts', 'restore-data/plan-restore-data.ts']);
     });
 
     it('finds the health command of environments/canonical.json (monitoring.health.command) to check', () => {
@@ -468,71 +468,71 @@ describe('FleetFlow IAM permissions', () => {
     /** Each mutating action, and exactly the tasks (by handler module) that may call it. */
     const GRANTEES: Array<[string, string[]]> = [
       // Out of traffic for a batch; before terminating what a failed execution launched.
-      ['elasticloadbalancing:DeregisterTargets', ['deploy/take-out-of-traffic.ts', 'compute/terminate-launched.ts']],
-      ['elasticloadbalancing:RegisterTargets', ['deploy/return-to-traffic.ts']],
+      ['elasticloadbalancing:DeregisterTargets', ['rollout/take-out-of-traffic.ts', 'compute/terminate-launched.ts']],
+      ['elasticloadbalancing:RegisterTargets', ['rollout/return-to-traffic.ts']],
       [
         'ssm:SendCommand',
         [
-          'deploy/install-release.ts',
+          'rollout/install-release.ts',
           'database/run-migration.ts',
-          ...(hasDrainCommands ? ['deploy/take-out-of-traffic.ts', 'deploy/return-to-traffic.ts'] : []),
+          ...(hasDrainCommands ? ['rollout/take-out-of-traffic.ts', 'rollout/return-to-traffic.ts'] : []),
           // The host-side drain check, sent once a batch is deregistered.
-          ...(DRAIN_CHECKED_TIERS.length > 0 && !hasDrainCommands ? ['deploy/take-out-of-traffic.ts'] : []),
+          ...(DRAIN_CHECKED_TIERS.length > 0 && !hasDrainCommands ? ['rollout/take-out-of-traffic.ts'] : []),
           // Tiers no target group checks: the health command, after a batch and, for capacity, before one.
-          ...(HEALTH_CHECKED_TIERS.length > 0 ? ['deploy/check-healthy.ts', 'deploy/check-capacity.ts'] : []),
+          ...(HEALTH_CHECKED_TIERS.length > 0 ? ['rollout/check-healthy.ts', 'rollout/check-capacity.ts'] : []),
           // New hosts: the tiers' prerequisites and the probe.
           'compute/set-up-hosts.ts',
           // A restore: the check document against the restored instance; the reconfigure document to the hosts that use it.
-          'data/validate-data.ts',
-          'data/reconfigure-hosts.ts',
+          'restore-data/validate-data.ts',
+          'restore-data/reconfigure-hosts.ts',
         ],
       ],
       [
         'ssm:CancelCommand',
-        ['deploy/check-drained.ts', 'deploy/check-install.ts', 'database/check-migration.ts', 'compute/check-set-up.ts', 'data/check-validation.ts', 'data/check-reconfigured.ts'],
+        ['rollout/check-drained.ts', 'rollout/check-install.ts', 'database/check-migration.ts', 'compute/check-set-up.ts', 'restore-data/check-validation.ts', 'restore-data/check-reconfigured.ts'],
       ],
       [
         'ec2:CreateTags',
         [
-          'deploy/check-install.ts',
-          'deploy/install-release.ts',
-          ...(TRAFFIC_TIERS.length > 0 ? ['deploy/take-out-of-traffic.ts'] : []),
+          'rollout/check-install.ts',
+          'rollout/install-release.ts',
+          ...(TRAFFIC_TIERS.length > 0 ? ['rollout/take-out-of-traffic.ts'] : []),
           // At launch only (ec2:CreateAction RunInstances); why a host was retired; why a launched host was terminated.
           'compute/launch-hosts.ts',
-          'compute/launch-surge-hosts.ts',
+          'surge/launch-surge-hosts.ts',
           'compute/retire-hosts.ts',
           'compute/terminate-launched.ts',
           // The database a host is pointed to: sent, then recorded.
-          'data/reconfigure-hosts.ts',
-          'data/check-reconfigured.ts',
+          'restore-data/reconfigure-hosts.ts',
+          'restore-data/check-reconfigured.ts',
         ],
       ],
       // The install record; the out-of-traffic marker; the retired record of hosts a surge's rollback brings back; the reconfigure sent, once recorded.
       [
         'ec2:DeleteTags',
-        ['deploy/check-install.ts', ...(TRAFFIC_TIERS.length > 0 ? ['deploy/return-to-traffic.ts'] : []), 'compute/start-hosts.ts', 'data/check-reconfigured.ts'],
+        ['rollout/check-install.ts', ...(TRAFFIC_TIERS.length > 0 ? ['rollout/return-to-traffic.ts'] : []), 'surge/start-hosts.ts', 'restore-data/check-reconfigured.ts'],
       ],
       // New hosts: a compute workflow's, a surge batch's.
-      ['ec2:RunInstances', ['compute/launch-hosts.ts', 'compute/launch-surge-hosts.ts']],
-      ['iam:PassRole', ['compute/launch-hosts.ts', 'compute/launch-surge-hosts.ts']],
+      ['ec2:RunInstances', ['compute/launch-hosts.ts', 'surge/launch-surge-hosts.ts']],
+      ['iam:PassRole', ['compute/launch-hosts.ts', 'surge/launch-surge-hosts.ts']],
       ['ec2:StopInstances', ['compute/retire-hosts.ts']],
       // What a failed execution (or surge batch) launched; the old hosts of a validated surge. The canonical tiers
       // retire by stopping, so Retire Hosts terminates none of their hosts.
-      ['ec2:TerminateInstances', ['compute/terminate-launched.ts', 'compute/terminate-surged.ts']],
+      ['ec2:TerminateInstances', ['compute/terminate-launched.ts', 'surge/terminate-surged.ts']],
       // Only a surge's rollback starts hosts: the old ones it stopped.
-      ['ec2:StartInstances', ['compute/start-hosts.ts', 'compute/check-started.ts']],
+      ['ec2:StartInstances', ['surge/start-hosts.ts', 'surge/check-started.ts']],
       ['rds:CreateDBSnapshot', ['database/create-snapshot.ts']],
       ['rds:CreateDBInstance', ['compute/create-database.ts']],
       // A missing database restored from its newest snapshot (allocate); restore-data's new instance (data-iam.test.ts).
-      ['rds:RestoreDBInstanceFromDBSnapshot', ['compute/create-database.ts', 'data/restore-database.ts']],
-      ['rds:RestoreDBInstanceToPointInTime', ['data/restore-database.ts']],
+      ['rds:RestoreDBInstanceFromDBSnapshot', ['compute/create-database.ts', 'restore-data/restore-database.ts']],
+      ['rds:RestoreDBInstanceToPointInTime', ['restore-data/restore-database.ts']],
       // The snapshot's tags; the new instance's tags, given with CreateDBInstance or the restore; the replaced instance's record.
-      ['rds:AddTagsToResource', ['database/create-snapshot.ts', 'compute/create-database.ts', 'data/restore-database.ts', 'data/record-database.ts']],
+      ['rds:AddTagsToResource', ['database/create-snapshot.ts', 'compute/create-database.ts', 'restore-data/restore-database.ts', 'restore-data/record-database.ts']],
       // RDS creates the master user secret it manages (ManageMasterUserPassword) with the caller's permissions.
       ['secretsmanager:CreateSecret', ['compute/create-database.ts']],
       ['secretsmanager:TagResource', ['compute/create-database.ts']],
       // The release record; the connection parameter; the current database record.
-      ['ssm:PutParameter', ['deploy/record-release.ts', 'data/write-connection.ts', 'data/record-database.ts']],
+      ['ssm:PutParameter', ['deploy/record-release.ts', 'restore-data/write-connection.ts', 'restore-data/record-database.ts']],
       ['dynamodb:PutItem', [...LOCKING]],
       ['dynamodb:DeleteItem', [...LOCKING]],
       ['sns:Publish', [DEPLOY]],
@@ -585,8 +585,8 @@ describe('FleetFlow IAM permissions', () => {
 
       expect(tagged('database/create-snapshot.ts')).toEqual([SNAPSHOT_ARN]);
       expect(tagged('compute/create-database.ts')).toEqual([DB_ARN]);
-      expect(tagged('data/restore-database.ts')).toEqual([...RESTORED_DB_ARNS].sort());
-      expect(tagged('data/record-database.ts')).toEqual([DB_ARN, ...RESTORED_DB_ARNS].sort());
+      expect(tagged('restore-data/restore-database.ts')).toEqual([...RESTORED_DB_ARNS].sort());
+      expect(tagged('restore-data/record-database.ts')).toEqual([DB_ARN, ...RESTORED_DB_ARNS].sort());
     });
 
     it("describes only the environment's database (and the instances restored from it) and its snapshots (FleetFlow's, the instances' automated ones, manual ones named after it)", () => {
@@ -598,7 +598,7 @@ describe('FleetFlow IAM permissions', () => {
       }
       // The restorable window (a point-in-time restore): RDS authorizes it on the instance and on its automated backup, whose ID it generates.
       // Plan Recover reads it too, so that a recovery whose point in time cannot be restored launches nothing.
-      expect(namesOf(rolesAllowing(synth.json, 'rds:DescribeDBInstanceAutomatedBackups'))).toEqual(['data/plan-recover.ts', 'data/plan-restore-data.ts']);
+      expect(namesOf(rolesAllowing(synth.json, 'rds:DescribeDBInstanceAutomatedBackups'))).toEqual(['recover/plan-recover.ts', 'restore-data/plan-restore-data.ts']);
       expect([...new Set(allowing(statements, 'rds:DescribeDBInstanceAutomatedBackups').flatMap((s) => s.Resource))].sort()).toEqual(
         [DB_ARN, ...RESTORED_DB_ARNS, expectedArn('rds', 'auto-backup:*')].sort(),
       );
@@ -606,7 +606,7 @@ describe('FleetFlow IAM permissions', () => {
 
     it("restores only as the missing database of allocate (Create Database, onto the environment's instance identifier) and into restore-data's new instance (Restore Database)", () => {
       const restoring = [...allowing(statements, 'rds:RestoreDBInstanceFromDBSnapshot'), ...allowing(statements, 'rds:RestoreDBInstanceToPointInTime')];
-      expect(namesOf([...new Set(restoring.flatMap((s) => rolesOfPolicy(s.source)))])).toEqual(['compute/create-database.ts', 'data/restore-database.ts']);
+      expect(namesOf([...new Set(restoring.flatMap((s) => rolesOfPolicy(s.source)))])).toEqual(['compute/create-database.ts', 'restore-data/restore-database.ts']);
       const dbs = allowing(roleStatements(synth.json, roleOf('compute/create-database.ts')), 'rds:RestoreDBInstanceFromDBSnapshot')
         .flatMap((s) => s.Resource)
         .filter((r) => /:rds:[^:]*:[^:]*:db:/.test(r));
@@ -624,8 +624,8 @@ describe('FleetFlow IAM permissions', () => {
     it(`lets only Record Release write the release record (parameter/fleetflow/${canonical.name}/<component>/current and .../previous), Write Connection the connection parameter, Record Database the database record`, () => {
       const writers: Record<string, string[]> = {
         'deploy/record-release.ts': recordArns('current', 'previous'),
-        'data/write-connection.ts': [CONNECTION_ARN],
-        'data/record-database.ts': [DATABASE_RECORD_ARN],
+        'restore-data/write-connection.ts': [CONNECTION_ARN],
+        'restore-data/record-database.ts': [DATABASE_RECORD_ARN],
       };
       const resources = allowing(statements, 'ssm:PutParameter').flatMap((s) => s.Resource);
 
@@ -647,9 +647,9 @@ describe('FleetFlow IAM permissions', () => {
         'compute/plan-scale-out.ts': recordArns('current'),
         'compute/plan-replacement.ts': recordArns('current'),
         // Which instance is the database, and the endpoint the hosts use now (what a repoint back writes back).
-        'data/plan-restore-data.ts': [DATABASE_RECORD_ARN, CONNECTION_ARN].sort(),
+        'restore-data/plan-restore-data.ts': [DATABASE_RECORD_ARN, CONNECTION_ARN].sort(),
         // The release to put back, and which instance is the database (whose snapshots it looks for).
-        'data/plan-recover.ts': [applicationCurrent, DATABASE_RECORD_ARN].sort(),
+        'recover/plan-recover.ts': [applicationCurrent, DATABASE_RECORD_ARN].sort(),
       };
       const resources = allowing(statements, 'ssm:GetParameter').flatMap((s) => s.Resource);
 
@@ -739,11 +739,11 @@ describe('FleetFlow IAM permissions', () => {
 
       for (const statement of onPlan) expect(statement.Resource, describeStatement(statement)).toEqual([planArn]);
       expect(namesOf(rolesAllowing(synth.json, 'dynamodb:BatchWriteItem')).sort()).toEqual(
-        ['deploy/plan-release.ts', 'deploy/plan-rollback.ts', 'compute/plan-replacement.ts', 'compute/store-new-hosts.ts', 'data/plan-restore-data.ts', 'data/plan-repoint-back.ts'].sort(),
+        ['deploy/plan-release.ts', 'deploy/plan-rollback.ts', 'compute/plan-replacement.ts', 'compute/store-new-hosts.ts', 'restore-data/plan-restore-data.ts', 'restore-data/plan-repoint-back.ts'].sort(),
       );
       expect(namesOf(rolesAllowing(synth.json, 'dynamodb:BatchGetItem'))).toEqual(['deploy/plan-rollback.ts']);
       // Reading the lock (the state machines) is checked above.
-      expect(namesOf(rolesAllowing(synth.json, 'dynamodb:GetItem')).sort()).toEqual(['deploy/load-batch.ts', ...LOCKING].sort());
+      expect(namesOf(rolesAllowing(synth.json, 'dynamodb:GetItem')).sort()).toEqual(['rollout/load-batch.ts', ...LOCKING].sort());
       expect([...new Set(dynamo.flatMap((s) => s.Action))].sort()).toEqual(
         ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
       );
@@ -908,10 +908,10 @@ describe('FleetFlow IAM permissions', () => {
     });
 
     it(`lets Start Hosts remove only the retired record (${RETIRED_TAGS.join(', ')}) of the hosts a surge's rollback brings back, only on the tier's hosts`, () => {
-      tagGrants('ec2:DeleteTags', 'compute/start-hosts.ts', hostTiers, RETIRED_TAGS);
+      tagGrants('ec2:DeleteTags', 'surge/start-hosts.ts', hostTiers, RETIRED_TAGS);
     });
 
-    it.each(['compute/launch-hosts.ts', 'compute/launch-surge-hosts.ts'])('lets %s tag only as part of RunInstances (ec2:CreateAction), the instances and volumes it launches', (launcher) => {
+    it.each(['compute/launch-hosts.ts', 'surge/launch-surge-hosts.ts'])('lets %s tag only as part of RunInstances (ec2:CreateAction), the instances and volumes it launches', (launcher) => {
       const grants = allowing(roleStatements(synth.json, roleOf(launcher)), 'ec2:CreateTags');
 
       expect(grants).toHaveLength(1);
@@ -921,10 +921,10 @@ describe('FleetFlow IAM permissions', () => {
 
     it(`lets only Reconfigure Hosts record the database a host is sent to (${DATABASE_SENT_TAG}) and only Check Reconfigured the one it uses (${DATABASE_TAG}) and remove the sent record, only on hosts of the tiers that use the database`, () => {
       expect(REPOINTED_TIERS.map((t) => t.name).sort()).toEqual(['middle', 'web']);
-      tagGrants('ec2:CreateTags', 'data/reconfigure-hosts.ts', REPOINTED_TIERS, [DATABASE_SENT_TAG]);
-      tagGrants('ec2:CreateTags', 'data/check-reconfigured.ts', REPOINTED_TIERS, [DATABASE_TAG]);
-      tagGrants('ec2:DeleteTags', 'data/check-reconfigured.ts', REPOINTED_TIERS, [DATABASE_SENT_TAG]);
-      expect(allowing(roleStatements(synth.json, roleOf('data/reconfigure-hosts.ts')), 'ec2:DeleteTags')).toEqual([]);
+      tagGrants('ec2:CreateTags', 'restore-data/reconfigure-hosts.ts', REPOINTED_TIERS, [DATABASE_SENT_TAG]);
+      tagGrants('ec2:CreateTags', 'restore-data/check-reconfigured.ts', REPOINTED_TIERS, [DATABASE_TAG]);
+      tagGrants('ec2:DeleteTags', 'restore-data/check-reconfigured.ts', REPOINTED_TIERS, [DATABASE_SENT_TAG]);
+      expect(allowing(roleStatements(synth.json, roleOf('restore-data/reconfigure-hosts.ts')), 'ec2:DeleteTags')).toEqual([]);
     });
 
     it('grants no other tag writes: every ec2:CreateTags and ec2:DeleteTags statement is one of those', () => {

@@ -98,11 +98,11 @@ describe('Lambda timeouts', () => {
 
   it('fails a function that may run longer than its task waits for it', () => {
     // Act: the task's 120 s would run out while Lambda still runs the function.
-    const violations = timeoutViolations(withFunctionTimeout(synth.json, 'deploy/check-install.ts', 121), budgets);
+    const violations = timeoutViolations(withFunctionTimeout(synth.json, 'rollout/check-install.ts', 121), budgets);
 
     // Assess
     expect(violations.length).toBeGreaterThan(0);
-    expect(violations.every((v) => v.includes('(deploy/check-install.ts): the function may run 121 s, the task waits 120 s'))).toBe(true);
+    expect(violations.every((v) => v.includes('(rollout/check-install.ts): the function may run 121 s, the task waits 120 s'))).toBe(true);
   });
 
   it("fails a function whose timeout is not well above its handler's own budget", () => {

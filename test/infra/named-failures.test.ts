@@ -17,7 +17,7 @@
  * the simulator: they are the one exception, bounded by the plan instead; see history-budget.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as handlerErrors from '../../lambdas/shared/errors';
+import * as handlerErrors from '../../lambdas/domain/contract/errors';
 import { fromTemplate, type AslDefinition, type AslState, type LocalStateMachine } from '../../lib/simulator/definition';
 import { TRANSIENT_ERRORS } from '../../lambdas/shared/transient';
 import { LAMBDA_TIMEOUT_ERROR } from '../../lib/simulator/lambda-runtime';
@@ -41,7 +41,7 @@ const MACHINES = [DEPLOY, ROLLOUT, ...COMPUTE, ...DATA];
 
 /** The names the workflows themselves give failures (Pass states and the approval's rejection). */
 const WORKFLOW_NAMES = ['ApprovalRejectedError', 'ApprovalTimeoutError', 'EnvironmentLockedError', 'LockCorruptError', 'ReleaseNotRecordedError', 'UnexpectedTaskError'];
-/** Every error class of lambdas/shared/errors.ts, by the name it fails with. */
+/** Every error class of lambdas/domain/contract/errors.ts, by the name it fails with. */
 const HANDLER_NAMES = Object.values(handlerErrors).flatMap((value) =>
   typeof value === 'function' && value.prototype instanceof Error ? [new (value as new (message: string) => Error)('').name] : [],
 );
@@ -288,7 +288,7 @@ describe('every failure named', () => {
   });
   afterAll(() => synth?.cleanup());
 
-  it("knows FleetFlow's names: every class of lambdas/shared/errors.ts and the workflows' own, none a raw SDK or runtime name", () => {
+  it("knows FleetFlow's names: every class of lambdas/domain/contract/errors.ts and the workflows' own, none a raw SDK or runtime name", () => {
     expect([...FLEETFLOW_ERRORS].sort()).toEqual([...NAMES].sort());
     expect(HANDLER_NAMES).toEqual(expect.arrayContaining(['PatchFailedError', 'RollbackFailedError', 'ValidationFailedError', 'PlanExceedsQuotaError']));
     for (const name of NAMES) {

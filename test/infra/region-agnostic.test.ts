@@ -5,7 +5,7 @@
  */
 import { Token } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEnvironment } from '../../lib/environment/parse';
+import { parseEnvironment } from '../../lambdas/domain/environment/parse';
 import { stackEnv } from '../../lib/stack-env';
 import { canonicalEnvironment, synthesizeCanonical, type SynthesizedCanonical } from './support';
 

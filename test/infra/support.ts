@@ -15,7 +15,7 @@ import { HANDLER_METADATA_KEY } from '../../lib/constructs/fleetflow-function';
 import { FleetFlowStack } from '../../lib/fleetflow-stack';
 import { cachedFile, sourceHash, STACK_SOURCES, TEMPLATE_CACHE_ENV } from '../../lib/simulator/template-cache';
 import { measureTemplate } from '../../lib/cli/template-size';
-import { parseEnvironment } from '../../lib/environment/parse';
+import { parseEnvironment } from '../../lambdas/domain/environment/parse';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -319,13 +319,13 @@ export function lambdaFunctions(template: CfnTemplate): LambdaFunctionInfo[] {
 
 /**
  * The function whose handler module is `name`: a module path relative to `lambdas/`
- * (`database/run-migration.ts`), or a bare name for `deploy/<name>.ts`.
+ * (`database/run-migration.ts`), or a bare name (`install-release`) that one workflow
+ * folder's handler has.
  */
 export function lambdaByHandler(template: CfnTemplate, name: string): LambdaFunctionInfo {
-  const module = name.includes('/') ? name : `deploy/${name}.ts`;
-  const fn = lambdaFunctions(template).find((f) => f.handler === module);
-  if (!fn) throw new Error(`no Lambda function with handler ${module}`);
-  return fn;
+  const matches = lambdaFunctions(template).filter((f) => (name.includes('/') ? f.handler === name : f.handler.endsWith(`/${name}.ts`)));
+  if (matches.length !== 1) throw new Error(`${matches.length} Lambda functions with handler ${name}: ${matches.map((f) => f.handler).join(', ')}`);
+  return matches[0]!;
 }
 
 /** Logical ID of the one resource of the type; throws unless there is exactly one. */

@@ -72,7 +72,7 @@ const PLANNERS: Record<string, { task: string; module: string }> = {
   [ALLOCATE]: { task: 'Plan Allocate', module: 'compute/plan-allocation.ts' },
   [SCALE_OUT]: { task: 'Plan Scale Out', module: 'compute/plan-scale-out.ts' },
   [REPLACE]: { task: 'Plan Replace', module: 'compute/plan-replacement.ts' },
-  [RESTORE_DATA]: { task: 'Plan Restore Data', module: 'data/plan-restore-data.ts' },
+  [RESTORE_DATA]: { task: 'Plan Restore Data', module: 'restore-data/plan-restore-data.ts' },
 };
 
 const START_CHILD = 'arn:aws:states:::states:startExecution.sync:2';
@@ -538,7 +538,7 @@ describe('FleetFlow workflow definitions', () => {
 
     it("picks each batch's pipeline after Load Batch ('Batch Mode?'): by the segment's mode, then a surge tier's release, the release pipeline otherwise", () => {
       expect(batchMode).toBe('Batch Mode?');
-      expect(module(batchStart)).toBe('deploy/load-batch.ts');
+      expect(module(batchStart)).toBe('rollout/load-batch.ts');
       // The modes first: a repoint, repoint-back, provision, retire or restore segment never takes the surge (or release) path.
       expect(rollout.States[batchMode]!.Choices).toEqual([
         { Variable: '$.mode', StringEquals: 'repoint', Next: 'Check Repoint Capacity' },
@@ -600,12 +600,12 @@ describe('FleetFlow workflow definitions', () => {
     it('rolls a release batch back when any forward step fails, and restores traffic when the rollback fails', () => {
       const loop = rollout;
       // The batch starts by reading its hosts; nothing has changed yet, so a failure there fails the batch as is.
-      expect(module(batchStart)).toBe('deploy/load-batch.ts');
+      expect(module(batchStart)).toBe('rollout/load-batch.ts');
       expect(loop.States[catchAllTarget(loop.States[batchStart]!)!]!.Type).toBe('Fail');
       const forward = new Set([...reachableFrom(loop.States, batchStart)].filter((name) => !notRelease(name)));
       expect(forward.has(starts.release)).toBe(true);
       // Check Capacity runs before anything leaves service: its failures end the batch with no task run (nothing to undo).
-      const capacityTasks = [...forward].filter((name) => loop.States[name]!.Type === 'Task' && module(name) === 'deploy/check-capacity.ts');
+      const capacityTasks = [...forward].filter((name) => loop.States[name]!.Type === 'Task' && module(name) === 'rollout/check-capacity.ts');
       expect(capacityTasks.length).toBeGreaterThan(0);
       for (const name of capacityTasks) {
         const onFailure = reachableFrom(loop.States, catchAllTarget(loop.States[name]!)!);
@@ -622,19 +622,19 @@ describe('FleetFlow workflow definitions', () => {
       expect(rollbackStart).toBe('Install Started?');
 
       // Install started: take the batch out, drain it, reinstall the previous release, return it, check its health.
-      expect(module(started)).toBe('deploy/take-out-of-traffic.ts');
+      expect(module(started)).toBe('rollout/take-out-of-traffic.ts');
       const reinstall = modulesOn(loop, started, rolloutModules);
-      for (const step of ['deploy/check-drained.ts', 'deploy/install-release.ts', 'deploy/check-install.ts', 'deploy/return-to-traffic.ts', 'deploy/check-healthy.ts']) {
+      for (const step of ['rollout/check-drained.ts', 'rollout/install-release.ts', 'rollout/check-install.ts', 'rollout/return-to-traffic.ts', 'rollout/check-healthy.ts']) {
         expect(reinstall.has(step), `${started} never reaches ${step}`).toBe(true);
       }
       // Not started: the hosts still run the previous release; they only go back into traffic, by the same return step.
       expect(notStarted).toBe('Return Batch After Rollback');
-      expect(module(notStarted)).toBe('deploy/return-to-traffic.ts');
+      expect(module(notStarted)).toBe('rollout/return-to-traffic.ts');
       expect(reachableFrom(loop.States, started).has(notStarted), `${notStarted} is not the return step of the reinstall`).toBe(true);
       const onlyReturn = modulesOn(loop, notStarted, rolloutModules);
-      expect(onlyReturn.has('deploy/install-release.ts'), `${notStarted} reinstalls hosts whose install never started`).toBe(false);
-      expect(onlyReturn.has('deploy/take-out-of-traffic.ts')).toBe(false);
-      expect(onlyReturn.has('deploy/check-healthy.ts'), `${notStarted} never checks the health of the returned batch`).toBe(true);
+      expect(onlyReturn.has('rollout/install-release.ts'), `${notStarted} reinstalls hosts whose install never started`).toBe(false);
+      expect(onlyReturn.has('rollout/take-out-of-traffic.ts')).toBe(false);
+      expect(onlyReturn.has('rollout/check-healthy.ts'), `${notStarted} never checks the health of the returned batch`).toBe(true);
 
       // Every rollback task falls back to putting the batch back into traffic.
       const rollback = reachableFrom(loop.States, rollbackStart);
@@ -643,7 +643,7 @@ describe('FleetFlow workflow definitions', () => {
       expect(restores.size).toBe(1);
       const [restore] = [...restores] as [string];
       expect(rollback.has(restore)).toBe(false);
-      expect(module(restore)).toBe('deploy/return-to-traffic.ts');
+      expect(module(restore)).toBe('rollout/return-to-traffic.ts');
 
       // A rolled-back batch, or a failed rollback, fails the execution: no path ends in success, nor goes on to another batch.
       const terminal = (names: Iterable<string>) =>
@@ -661,7 +661,7 @@ describe('FleetFlow workflow definitions', () => {
       const install = 'Install Release';
       const markState = loop.States[mark];
 
-      expect(module(install)).toBe('deploy/install-release.ts');
+      expect(module(install)).toBe('rollout/install-release.ts');
       expect(markState?.Type, `${mark} is not a Pass`).toBe('Pass');
       expect(markState!.ResultPath).toBe('$.install');
       expect(markState!.Result, `${mark} writes no value to $.install`).toEqual(expect.any(Object));
@@ -691,13 +691,13 @@ describe('FleetFlow workflow definitions', () => {
       const catcher = failureCatcher(loop.States[install]!)!;
       expect(catcher.ResultPath).toBe('$.failure');
       const { started } = installStartedChoice(loop, catcher.Next);
-      expect(modulesOn(loop, started, rolloutModules).has('deploy/install-release.ts'), `a failed ${install} does not reinstall`).toBe(true);
+      expect(modulesOn(loop, started, rolloutModules).has('rollout/install-release.ts'), `a failed ${install} does not reinstall`).toBe(true);
     });
 
     it("checks the tier's alarms after every batch when asked to ($.checkAlarms), before the next batch", () => {
       // The release's gate; a surge batch and a repoint batch have their own (Surge Gate On Alarms?, Gate Repoint On Alarms?), checked below.
-      const checkAlarms = [...rolloutModules].filter(([name, m]) => m === 'deploy/check-alarms.ts' && !notRelease(name)).map(([name]) => name);
-      expect([...rolloutModules].filter(([, m]) => m === 'deploy/check-alarms.ts').map(([name]) => name).sort()).toEqual(
+      const checkAlarms = [...rolloutModules].filter(([name, m]) => m === 'rollout/check-alarms.ts' && !notRelease(name)).map(([name]) => name);
+      expect([...rolloutModules].filter(([, m]) => m === 'rollout/check-alarms.ts').map(([name]) => name).sort()).toEqual(
         ['Check Alarms', 'Check Repoint Alarms', 'Surge Check Alarms'].sort(),
       );
       expect(checkAlarms).toHaveLength(1);
@@ -729,7 +729,7 @@ describe('FleetFlow workflow definitions', () => {
       expect(repointGate.Default).toBe('Next Repointed Batch');
       expect(rollout.States['Check Repoint Alarms']!.Next).toBe('Next Repointed Batch');
       expect(reachableAvoiding(rollout.States, starts.repoint, 'Gate Repoint On Alarms?').has('Next Repointed Batch'), 'a repoint batch reaches the next one around its gate').toBe(false);
-      expect([...own['repoint-back']].filter((name) => module(name) === 'deploy/check-alarms.ts')).toEqual([]);
+      expect([...own['repoint-back']].filter((name) => module(name) === 'rollout/check-alarms.ts')).toEqual([]);
       // An alarm in ALARM (or any error of the check) rolls the batch back, as a failed health check does.
       expect(catchAllTarget(rollout.States[check]!)).toBe('Install Started?');
       // The flag comes with the segment's input and is carried from batch to batch.
@@ -752,18 +752,18 @@ describe('FleetFlow workflow definitions', () => {
       'Set Up Hosts': 'compute/set-up-hosts.ts',
       'Set Up Next Step': 'compute/set-up-hosts.ts',
       'Check Set Up': 'compute/check-set-up.ts',
-      'Install On New Hosts': 'deploy/install-release.ts',
-      'Check New Hosts Install': 'deploy/check-install.ts',
-      'Put New Hosts In Service': 'deploy/return-to-traffic.ts',
-      'Check New Hosts Health': 'deploy/check-healthy.ts',
+      'Install On New Hosts': 'rollout/install-release.ts',
+      'Check New Hosts Install': 'rollout/check-install.ts',
+      'Put New Hosts In Service': 'rollout/return-to-traffic.ts',
+      'Check New Hosts Health': 'rollout/check-healthy.ts',
     };
     const RETIRE_TASKS = {
-      'Check Retire Capacity': 'deploy/check-capacity.ts',
-      'Check Retire Capacity Again': 'deploy/check-capacity.ts',
-      'Take Retiring Hosts Out': 'deploy/take-out-of-traffic.ts',
-      'Check Retiring Drain': 'deploy/check-drained.ts',
-      'Return Retiring Hosts': 'deploy/return-to-traffic.ts',
-      'Check Returned Hosts': 'deploy/check-healthy.ts',
+      'Check Retire Capacity': 'rollout/check-capacity.ts',
+      'Check Retire Capacity Again': 'rollout/check-capacity.ts',
+      'Take Retiring Hosts Out': 'rollout/take-out-of-traffic.ts',
+      'Check Retiring Drain': 'rollout/check-drained.ts',
+      'Return Retiring Hosts': 'rollout/return-to-traffic.ts',
+      'Check Returned Hosts': 'rollout/check-healthy.ts',
       'Retire Hosts': 'compute/retire-hosts.ts',
       'Check Retired': 'compute/check-retired.ts',
     };
@@ -807,7 +807,7 @@ describe('FleetFlow workflow definitions', () => {
         const tasks = tasksIn(states);
 
         expect(prefix ? 'Back To Old Batch' : starts.retire, 'where the pipeline starts').toBe(prefix ? into(n('Check Retire Capacity'))[0] : n('Check Retire Capacity'));
-        expect(modulesOf(tasks)).toEqual({ ...prefixed(prefix, RETIRE_TASKS), ...(prefix ? { 'Surge Check Alarms': 'deploy/check-alarms.ts' } : {}) });
+        expect(modulesOf(tasks)).toEqual({ ...prefixed(prefix, RETIRE_TASKS), ...(prefix ? { 'Surge Check Alarms': 'rollout/check-alarms.ts' } : {}) });
         expect(rollout.States[fail]).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
         expect(ends(states).filter((name) => rollout.States[name]!.Type === 'Fail')).toEqual(prefix ? [fail, 'Surge Batch Alarmed'] : [fail]);
         // Nothing has left service while capacity is checked: its failures run no task.
@@ -843,8 +843,8 @@ describe('FleetFlow workflow definitions', () => {
         // Back in traffic and healthy again (or past the health timeout), the batch fails with the error that brought it back,
         // whether or not that worked.
         const state = rollout.States[putBack]!;
-        expect(module(putBack)).toBe('deploy/return-to-traffic.ts');
-        expect(module(checkHealth)).toBe('deploy/check-healthy.ts');
+        expect(module(putBack)).toBe('rollout/return-to-traffic.ts');
+        expect(module(checkHealth)).toBe('rollout/check-healthy.ts');
         expect(state.Next).toBe(healthy);
         expect(rollout.States[healthy]!.Choices).toEqual([{ Variable: `${state.ResultPath as string}.done`, BooleanEquals: true, Next: fail }]);
         for (const name of [putBack, checkHealth]) {
@@ -870,11 +870,11 @@ describe('FleetFlow workflow definitions', () => {
 
       expect(starts.surge).toBe('Launch Surge Hosts');
       expect(modulesOf(before)).toEqual({
-        'Launch Surge Hosts': 'compute/launch-surge-hosts.ts',
-        'Launch More Surge Hosts': 'compute/launch-surge-hosts.ts',
-        'Check Surge Hosts Ready': 'compute/check-surge-hosts-ready.ts',
-        'Check Surge Hosts Ready Again': 'compute/check-surge-hosts-ready.ts',
-        'Load Surge Batch': 'compute/load-surge-batch.ts',
+        'Launch Surge Hosts': 'surge/launch-surge-hosts.ts',
+        'Launch More Surge Hosts': 'surge/launch-surge-hosts.ts',
+        'Check Surge Hosts Ready': 'surge/check-surge-hosts-ready.ts',
+        'Check Surge Hosts Ready Again': 'surge/check-surge-hosts-ready.ts',
+        'Load Surge Batch': 'surge/load-surge-batch.ts',
         ...prefixed('Surge ', PROVISION_TASKS),
       });
       for (const name of before) {
@@ -902,10 +902,10 @@ describe('FleetFlow workflow definitions', () => {
       const tasks = tasksIn(own.restore);
 
       expect(modulesOf(tasks)).toEqual({
-        'Start Retired Hosts': 'compute/start-hosts.ts',
-        'Check Started': 'compute/check-started.ts',
-        'Return Restored Hosts': 'deploy/return-to-traffic.ts',
-        'Check Restored Hosts Health': 'deploy/check-healthy.ts',
+        'Start Retired Hosts': 'surge/start-hosts.ts',
+        'Check Started': 'surge/check-started.ts',
+        'Return Restored Hosts': 'rollout/return-to-traffic.ts',
+        'Check Restored Hosts Health': 'rollout/check-healthy.ts',
       });
       expect(rollout.States[fail]).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
       for (const name of tasks) {
@@ -919,14 +919,14 @@ describe('FleetFlow workflow definitions', () => {
 
     /** The tasks of a repoint batch, forward ('Repoint') or back ('Repoint Back'), by state name. */
     const repointTasks = (w: string) => ({
-      [`Check ${w} Capacity`]: 'deploy/check-capacity.ts',
-      [`Check ${w} Capacity Again`]: 'deploy/check-capacity.ts',
-      [`Take ${w} Batch Out`]: 'deploy/take-out-of-traffic.ts',
-      [`Check ${w} Drain`]: 'deploy/check-drained.ts',
-      [`Reconfigure ${w} Batch`]: 'data/reconfigure-hosts.ts',
-      [`Check ${w} Reconfigure`]: 'data/check-reconfigured.ts',
-      [`Return ${w} Batch`]: 'deploy/return-to-traffic.ts',
-      [`Check ${w} Health`]: 'deploy/check-healthy.ts',
+      [`Check ${w} Capacity`]: 'rollout/check-capacity.ts',
+      [`Check ${w} Capacity Again`]: 'rollout/check-capacity.ts',
+      [`Take ${w} Batch Out`]: 'rollout/take-out-of-traffic.ts',
+      [`Check ${w} Drain`]: 'rollout/check-drained.ts',
+      [`Reconfigure ${w} Batch`]: 'restore-data/reconfigure-hosts.ts',
+      [`Check ${w} Reconfigure`]: 'restore-data/check-reconfigured.ts',
+      [`Return ${w} Batch`]: 'rollout/return-to-traffic.ts',
+      [`Check ${w} Health`]: 'rollout/check-healthy.ts',
     });
 
     it.each(['Repoint', 'Repoint Back'])(
@@ -966,7 +966,7 @@ describe('FleetFlow workflow definitions', () => {
       const fail = 'Repoint Failed';
       const tasks = tasksIn(own.repoint);
 
-      expect(modulesOf(tasks)).toEqual({ ...repointTasks('Repoint'), 'Check Repoint Alarms': 'deploy/check-alarms.ts' });
+      expect(modulesOf(tasks)).toEqual({ ...repointTasks('Repoint'), 'Check Repoint Alarms': 'rollout/check-alarms.ts' });
       expect(ends(own.repoint).filter((name) => rollout.States[name]!.Type === 'Fail')).toEqual([fail]);
       for (const name of tasks) {
         expect(failureGoesTo(name), name).toBe(fail);
@@ -984,7 +984,7 @@ describe('FleetFlow workflow definitions', () => {
       const checkBack = 'Check Batch Back';
       const tasks = tasksIn(own['repoint-back']);
 
-      expect(modulesOf(tasks)).toEqual({ ...repointTasks('Repoint Back'), [putBack]: 'deploy/return-to-traffic.ts', [checkBack]: 'deploy/check-healthy.ts' });
+      expect(modulesOf(tasks)).toEqual({ ...repointTasks('Repoint Back'), [putBack]: 'rollout/return-to-traffic.ts', [checkBack]: 'rollout/check-healthy.ts' });
       expect(ends(own['repoint-back']).filter((name) => rollout.States[name]!.Type === 'Fail')).toEqual([fail]);
       const out = tasks.filter((name) => ![putBack, checkBack, 'Check Repoint Back Capacity', 'Check Repoint Back Capacity Again'].includes(name));
       expect(out.sort()).toEqual(
@@ -1090,11 +1090,11 @@ describe('FleetFlow workflow definitions', () => {
       const repoint = states.Repoint!;
 
       expect(branch.StartAt).toBe('Restore Database');
-      expect(modules().get('Restore Database')).toBe('data/restore-database.ts');
-      expect(modules().get('Check Restored Database')).toBe('data/check-restore.ts');
-      expect(modules().get('Validate Data')).toBe('data/validate-data.ts');
-      expect(modules().get('Check Data Validation')).toBe('data/check-validation.ts');
-      expect(modules().get('Record Database')).toBe('data/record-database.ts');
+      expect(modules().get('Restore Database')).toBe('restore-data/restore-database.ts');
+      expect(modules().get('Check Restored Database')).toBe('restore-data/check-restore.ts');
+      expect(modules().get('Validate Data')).toBe('restore-data/validate-data.ts');
+      expect(modules().get('Check Data Validation')).toBe('restore-data/check-validation.ts');
+      expect(modules().get('Record Database')).toBe('restore-data/record-database.ts');
       // The restored instance's check passes before anything the hosts use changes.
       expect(reachableAvoiding(states, 'Restore Database', 'Data Valid?').has('Repoint')).toBe(false);
       expect(states['Data Valid?']!.Choices).toEqual([{ Variable: '$.validation.done', BooleanEquals: true, Next: 'Repoint' }]);
@@ -1103,14 +1103,14 @@ describe('FleetFlow workflow definitions', () => {
       const forward = repoint.Branches![0]!;
       // Write Connection (the checked instance's endpoint to the connection parameter), then the hosts, batch by batch, then the bake.
       expect(forward.StartAt).toBe('Write Connection');
-      expect(modules().get('Write Connection')).toBe('data/write-connection.ts');
+      expect(modules().get('Write Connection')).toBe('restore-data/write-connection.ts');
       expect(forward.States['Write Connection']!.Parameters).toEqual({ 'parameter.$': '$.plan.connectionParameter', 'endpoint.$': '$.validation.endpoint' });
       expect(forward.States['Write Connection']!.Next).toBe('Repoint Roll Tiers');
       const tiers = forward.States['Repoint Roll Tiers']!;
       expect(tiers.ItemsPath).toBe('$.plan.tiers');
       expect(tiers.ItemSelector).toMatchObject({ checkAlarms: true, 'mode.$': '$$.Map.Item.Value.mode' });
       expect(tiers.Next).toBe('Repoint Start Bake');
-      expect(modules().get('Repoint Start Bake')).toBe('validation/check-bake.ts');
+      expect(modules().get('Repoint Start Bake')).toBe('deploy/check-bake.ts');
       // Recorded as the environment's database only once every host uses it and the bake passed.
       expect(repoint.Next).toBe('Record Database');
       expect(Object.entries(states).filter(([, st]) => successors(st).includes('Record Database')).map(([name]) => name)).toEqual(['Repoint']);
@@ -1143,10 +1143,10 @@ describe('FleetFlow workflow definitions', () => {
       const branch = back.Branches![0]!;
       // The previous endpoint back first, then the plan of the hosts that may have moved, then those hosts, not gated on alarms.
       expect(branch.StartAt).toBe('Write Connection Back');
-      expect(modules().get('Write Connection Back')).toBe('data/write-connection.ts');
+      expect(modules().get('Write Connection Back')).toBe('restore-data/write-connection.ts');
       expect(branch.States['Write Connection Back']!.Parameters).toEqual({ 'parameter.$': '$.plan.connectionParameter', 'endpoint.$': '$.plan.previousEndpoint' });
       expect(branch.States['Write Connection Back']!.Next).toBe('Plan Repoint Back');
-      expect(modules().get('Plan Repoint Back')).toBe('data/plan-repoint-back.ts');
+      expect(modules().get('Plan Repoint Back')).toBe('restore-data/plan-repoint-back.ts');
       expect(branch.States['Plan Repoint Back']!.Next).toBe('Repoint Back Roll Tiers');
       const tiers = branch.States['Repoint Back Roll Tiers']!;
       expect(tiers.ItemsPath).toBe('$.back.tiers');
@@ -1166,7 +1166,7 @@ describe('FleetFlow workflow definitions', () => {
     it('takes no lock itself: it plans, notifies, and runs allocate, restore-data and deploy one after the other, each to its end', () => {
       const states = top();
       expect([...integrationsOf.get(RECOVER)!.values()].filter((resource) => resource.includes(':dynamodb:'))).toEqual([]);
-      expect(lambdaModulesOf.get(RECOVER)).toEqual(new Map([['Plan Recover', 'data/plan-recover.ts'], ['Report Recovery', 'data/report-recovery.ts']]));
+      expect(lambdaModulesOf.get(RECOVER)).toEqual(new Map([['Plan Recover', 'recover/plan-recover.ts'], ['Report Recovery', 'recover/report-recovery.ts']]));
       expect(states['Plan Recover']!.Next).toBe('Notify Started');
       expect(states['Notify Started']!.Next).toBe(RECOVER_PARTS[0]![0]);
       const inputs: Record<string, string> = { 'Allocate Environment': '$.plan.allocate', 'Restore Environment Data': '$.plan.restore', 'Release Recorded Release': '$.plan.deploy' };
@@ -1527,13 +1527,13 @@ describe('FleetFlow workflow definitions', () => {
     });
 
     // An approval may take hours: the alarms are read once more before the release counts as good.
-    it("confirms the alarms after the approval: a zero-length bake check (validation/check-bake.ts) before 'Record Release'", () => {
+    it("confirms the alarms after the approval: a zero-length bake check (deploy/check-bake.ts) before 'Record Release'", () => {
       const confirm = stateNamed(definition, 'Confirm Alarms');
       const parameters = confirm.Parameters as { phase?: { startedAt?: unknown; deadline?: unknown }; [key: string]: unknown };
 
       expect(approval().Next).toBe('Confirm Alarms');
       expect(confirm.Type).toBe('Task');
-      expect(lambdaModules.get('Confirm Alarms')).toBe('validation/check-bake.ts');
+      expect(lambdaModules.get('Confirm Alarms')).toBe('deploy/check-bake.ts');
       expect(confirm.Next).toBe('Record Release');
       // The environment's own validation alarms, of this release.
       const bakeParameters = stateNamed(definition, 'Check Bake').Parameters as Record<string, unknown>;

@@ -27,10 +27,10 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import canonical from '../../environments/canonical.json';
 import { planRelease } from '../../lambdas/deploy/plan-release';
-import { InvalidInputError } from '../../lambdas/shared/errors';
+import { InvalidInputError } from '../../lambdas/domain/contract/errors';
 import { main } from '../../lib/cli/main';
-import { InvalidEnvironmentError } from '../../lib/environment/errors';
-import { parseEnvironment, readEnvironmentFile } from '../../lib/environment/parse';
+import { InvalidEnvironmentError } from '../../lambdas/domain/environment/errors';
+import { parseEnvironment, readEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import { FleetFlowStack } from '../../lib/fleetflow-stack';
 import { simulateDeploy } from '../../lib/simulator/simulate';
 
@@ -610,7 +610,7 @@ it('has at least 60 cases, and every example of class 6 of issue 7', () => {
 // InvalidInputError before any AWS call, and on the command line with exit 2. (Import
 // declarations are hoisted: these load with the ones at the top of the file.)
 
-import { planAllocation } from '../../lambdas/compute/plan-allocation';
+import { planAllocation } from '../../lambdas/compute/allocation';
 import { planReplacement } from '../../lambdas/compute/plan-replacement';
 import { planScaleOut } from '../../lambdas/compute/plan-scale-out';
 

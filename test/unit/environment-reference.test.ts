@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE, REFERENCE_FILE, renderJsonSchema, renderReference, SCHEMA_FILE } from '../../lib/docs/environment-reference';
-import { InvalidEnvironmentError } from '../../lib/environment/errors';
-import { parseEnvironment } from '../../lib/environment/parse';
+import { InvalidEnvironmentError } from '../../lambdas/domain/environment/errors';
+import { parseEnvironment } from '../../lambdas/domain/environment/parse';
 
 const ENVIRONMENTS_DIR = fileURLToPath(new URL('../../environments/', import.meta.url));
 const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/', import.meta.url));

@@ -3,9 +3,7 @@
  * one Plan Release produces for the canonical web tier, batches of named hosts, and the
  * database and validation sections of a plan.
  */
-import type { DatabaseTaskInput } from '../../lambdas/database/types';
-import type { BatchTaskInput, CommandSpec, DatabasePlan, HostRef, PhaseState, TierPlan, ValidationPlan } from '../../lambdas/deploy/types';
-import type { ValidationTaskInput } from '../../lambdas/validation/types';
+import type { DatabaseTaskInput, BatchTaskInput, CommandSpec, DatabasePlan, HostRef, PhaseState, TierPlan, ValidationPlan, ValidationTaskInput } from '../../lambdas/domain/contract/payloads';
 
 /** A fixed "now" for handlers that compute deadlines from Date.now(). */
 export const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);

@@ -3,11 +3,11 @@
  * reading what a refused call threw: shared by the simulator's limit tests.
  */
 import { fileURLToPath } from 'node:url';
-import { loadEnvironmentFile } from '../../lib/environment/parse';
+import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import type { SimulatedAccount } from '../../lib/simulator/account';
 import { noFaults, parseFaults } from '../../lib/simulator/faults';
 import { seedAccount, type FleetOptions } from '../../lib/simulator/fleet';
-import { callService } from '../../lib/simulator/services';
+import { callService } from '../../lib/simulator/services/index';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../environments/canonical.json', import.meta.url)));
 

@@ -6,26 +6,15 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { isHostTier, type EnvironmentDefinition } from '../../lib/environment/model';
-import { loadEnvironmentFile } from '../../lib/environment/parse';
-import type { SimHost, SimulatedAccount } from '../../lib/simulator/account';
-import {
-  BOOT_SECONDS,
-  DB_CREATE_SECONDS,
-  DB_FIRST_BACKUP_SECONDS,
-  DB_RESTORE_SECONDS,
-  PREREQUISITE_SECONDS,
-  SHUTTING_DOWN_SECONDS,
-  SIM_VPC_ID,
-  SSM_REGISTRATION_SECONDS,
-  STATUS_CHECK_SECONDS,
-  STOPPING_SECONDS,
-  launchedInstances,
-} from '../../lib/simulator/compute';
+import { isHostTier, type EnvironmentDefinition } from '../../lambdas/domain/environment/model';
+import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
+import { type SimHost, type SimulatedAccount, PREREQUISITE_SECONDS, SIM_VPC_ID, SSM_REGISTRATION_SECONDS } from '../../lib/simulator/account';
+import { BOOT_SECONDS, SHUTTING_DOWN_SECONDS, STATUS_CHECK_SECONDS, STOPPING_SECONDS, launchedInstances } from '../../lib/simulator/services/ec2';
+import { DB_CREATE_SECONDS, DB_FIRST_BACKUP_SECONDS, DB_RESTORE_SECONDS } from '../../lib/simulator/services/rds';
 import { InvalidFaultError, noFaults, parseFaults } from '../../lib/simulator/faults';
 import { faultScope, seedAccount, type FleetOptions } from '../../lib/simulator/fleet';
-import { callService } from '../../lib/simulator/services';
-import { releaseParameterName } from '../../lambdas/shared/release-record';
+import { callService } from '../../lib/simulator/services/index';
+import { releaseParameterName } from '../../lambdas/domain/contract/records';
 import { NOW } from './fixtures';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../environments/canonical.json', import.meta.url)));

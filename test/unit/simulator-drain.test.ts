@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { loadEnvironmentFile } from '../../lib/environment/parse';
+import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import { drainBoundSeconds, type SimTargetGroup, type SimulatedAccount } from '../../lib/simulator/account';
 import { call, seedWithFaults as seed } from './simulated-calls';
 import { NOW } from './fixtures';

@@ -8,13 +8,13 @@
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadEnvironmentFile } from '../../lib/environment/parse';
+import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import { noFaults } from '../../lib/simulator/faults';
 import { seedAccount } from '../../lib/simulator/fleet';
 import { attachSimulator } from '../../lib/simulator/intercept';
 import { invokeLikeLambda, SIMULATION_EPOCH } from '../../lib/simulator/simulate';
 import { runOnVirtualClock } from '../../lib/simulator/virtual-clock';
-import { PatchFailedError } from '../../lambdas/shared/errors';
+import { PatchFailedError } from '../../lambdas/domain/contract/errors';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../environments/canonical.json', import.meta.url)));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -7,7 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { loadEnvironmentFile } from '../../lib/environment/parse';
+import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import type { SimulatedAccount } from '../../lib/simulator/account';
 import { noFaults } from '../../lib/simulator/faults';
 import { PLAN_TABLE_NAME as PLAN_TABLE, seedAccount } from '../../lib/simulator/fleet';

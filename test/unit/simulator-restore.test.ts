@@ -7,21 +7,14 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { loadEnvironmentFile } from '../../lib/environment/parse';
-import { CHECK_SECONDS, MIGRATION_SECONDS, RECONFIGURE_SECONDS, SSM_DELIVERY_SECONDS, type SimHost, type SimulatedAccount } from '../../lib/simulator/account';
-import {
-  BOOT_SECONDS,
-  DB_RESTORE_SECONDS,
-  PREREQUISITE_SECONDS,
-  SSM_REGISTRATION_SECONDS,
-  databaseAtEndpoint,
-  endpointOf,
-  seedAutomatedSnapshots,
-} from '../../lib/simulator/compute';
+import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
+import { CHECK_SECONDS, MIGRATION_SECONDS, RECONFIGURE_SECONDS, SSM_DELIVERY_SECONDS, type SimHost, type SimulatedAccount, PREREQUISITE_SECONDS, SSM_REGISTRATION_SECONDS, databaseAtEndpoint, endpointOf } from '../../lib/simulator/account';
+import { BOOT_SECONDS } from '../../lib/simulator/services/ec2';
+import { DB_RESTORE_SECONDS, seedAutomatedSnapshots } from '../../lib/simulator/services/rds';
 import { captureDatabases, dataReport } from '../../lib/simulator/data-report';
 import { InvalidFaultError, noFaults, parseFaults } from '../../lib/simulator/faults';
 import { faultScope, seedAccount, type FleetOptions } from '../../lib/simulator/fleet';
-import { callService } from '../../lib/simulator/services';
+import { callService } from '../../lib/simulator/services/index';
 import { NOW } from './fixtures';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../environments/canonical.json', import.meta.url)));

@@ -1,7 +1,0 @@
-/** Check Reconfigure: polls the reconfigure document on a batch and records the database each host uses. */
-import { checkReconfigured } from './reconfigure-hosts';
-import type { BatchTaskInput } from '../deploy/types';
-import { lookAgainWhenThrottled } from '../shared/phase';
-
-// A throttled look learned nothing: look again later, until the phase's deadline.
-export const handler = lookAgainWhenThrottled(checkReconfigured, (event: BatchTaskInput) => event.tier.polling);

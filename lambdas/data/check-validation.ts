@@ -1,7 +1,0 @@
-/** Check Data Validation: polls the check document Validate Data sent. */
-import { checkValidation } from './validate-data';
-import type { RestoreTaskInput, ValidationPhase } from './types';
-import { lookAgainWhenThrottled } from '../shared/phase';
-
-// A throttled look learned nothing: look again later, until the phase's deadline.
-export const handler = lookAgainWhenThrottled(checkValidation, (event: RestoreTaskInput & { phase?: ValidationPhase }) => event.plan.polling);

@@ -1,0 +1,149 @@
+/**
+ * The execution inputs of the compute workflows, checked by their planners before anything
+ * changes (and by the CLI before anything runs):
+ *
+ *   allocate   { "tiers"?: { "<tier>": count, ... }, "release"?: "1.2.0" }
+ *   scale-out  { "tier": "<tier>", "add": count }
+ *   replace    { "targets": ["web-1", "i-0123..."] | "unhealthy", "tier"?: "<tier>", "mode"?: "disaster-recovery" }
+ *   restore-data { "source": "latest" | "<snapshot id>" | { "pointInTime": "<ISO-8601>" }, "reason"?: "..." }
+ *   recover    { "source"?: (as restore-data; default "latest"), "release"?: "1.2.0" }
+ *
+ * Free of side effects (no SDK client, no logger).
+ */
+import { z } from 'zod';
+import { LIMITS } from './environment/model';
+import { formatPath, prototypeKeyPath, showValue, withoutParentMarker } from './environment/input-guards';
+import { RELEASE_PATTERN } from './execution-input';
+import { InvalidInputError } from './contract/errors';
+
+const TIER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+/** Hosts one replacement names: a bounded list, so the input stays small. */
+export const MAX_REPLACE_TARGETS = 500;
+
+const hostCount = (min: number) => z.number().int().min(min).max(LIMITS.launchPerTier);
+
+const allocateInput = z
+  .object({
+    /** Hosts each tier should have once allocate is done; tiers not named use their declared `count`. */
+    tiers: z.record(z.string().regex(TIER_NAME, 'must be a tier name'), hostCount(0)).optional(),
+    /** The release to install when none is recorded yet (a first deployment). */
+    release: z.string().regex(RELEASE_PATTERN, 'must be 1-64 letters, digits, ".", "_", "+" or "-"').optional(),
+    /**
+     * How a missing database comes back: created empty from the definition ("create", the
+     * default), or restored from its newest available snapshot ("latest-snapshot"), or left
+     * alone ("none": disaster recovery restores it afterwards, into a new instance).
+     */
+    database: z.enum(['create', 'latest-snapshot', 'none']).default('create'),
+  })
+  .strict();
+
+const scaleOutInput = z.object({ tier: z.string().regex(TIER_NAME, 'must be a tier name'), add: hostCount(1) }).strict();
+
+const replaceInput = z
+  .object({
+    targets: z.union(
+      [
+      z.literal('unhealthy'),
+      z
+        .array(z.string().regex(/^(i-[0-9a-f]{8,17}|[A-Za-z0-9][A-Za-z0-9._-]{0,254})$/, 'must be a host name or an instance ID'))
+        .min(1)
+        .max(MAX_REPLACE_TARGETS),
+      ],
+      { error: `must be "unhealthy" or a list of 1 to ${MAX_REPLACE_TARGETS} host names or instance IDs` },
+    ),
+    /** With "unhealthy": only this tier (default: every host tier). With names: every target must be of it. */
+    tier: z.string().regex(TIER_NAME, 'must be a tier name').optional(),
+    /** Replace everything at once; the service may be down meanwhile (disaster recovery). */
+    mode: z.enum(['standard', 'disaster-recovery']).default('standard'),
+  })
+  .strict();
+
+/** ISO-8601 with a time zone, e.g. "2026-11-29T10:00:00Z": a point in time RDS can restore to. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+/** RDS DB snapshot identifiers, manual (letters, digits, hyphens) or automated ("rds:" prefix). */
+const SNAPSHOT_ID = /^(rds:)?[A-Za-z][A-Za-z0-9-]{0,254}$/;
+
+/**
+ * A calendar date and a clock time that exist: Date.parse would roll 2026-02-30 over to
+ * 2 March, and restore a time nobody asked for.
+ */
+function isRealTime(text: string): boolean {
+  const parts = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(text);
+  if (!parts) return false;
+  const [, year, month, day, hour, minute, second] = parts.map(Number);
+  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  return month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth && hour! < 24 && minute! < 60 && (Number.isNaN(second!) || second! < 60) && !Number.isNaN(Date.parse(text));
+}
+
+/** Where restored data comes from: a snapshot by identifier, the newest snapshot, or a point in time. */
+const restoreSource = z.union(
+  [
+    z.literal('latest'),
+    z.string().regex(SNAPSHOT_ID),
+    z
+      .object({
+        pointInTime: z
+          .string()
+          .regex(ISO_TIME, 'must be an ISO-8601 time with a time zone, such as "2026-11-29T10:00:00Z"')
+          .refine(isRealTime, 'must be a real date and time'),
+      })
+      .strict(),
+  ],
+  { error: 'must be "latest", a DB snapshot identifier, or {"pointInTime": "<ISO-8601 time>"}' },
+);
+
+const restoreDataInput = z
+  .object({
+    source: restoreSource,
+    /** Why the data is restored: tagged on the database it replaces. */
+    // RDS tag values allow only letters, digits, spaces and _ . : / = + - @ (AddTagsToResource, Tag).
+    reason: z.string().regex(/^[\w .:/=+@-]{1,200}$/, 'must be 1-200 letters, digits, spaces or _ . : / = + - @').default('restore-data'),
+  })
+  .strict();
+
+const recoverInput = z
+  .object({
+    source: restoreSource.default('latest'),
+    /** The release to install when none is recorded (an environment that never had one). */
+    release: z.string().regex(RELEASE_PATTERN, 'must be 1-64 letters, digits, ".", "_", "+" or "-"').optional(),
+  })
+  .strict();
+
+export type RestoreSource = z.infer<typeof restoreSource>;
+export type RestoreDataInput = z.infer<typeof restoreDataInput>;
+export type RecoverInput = z.infer<typeof recoverInput>;
+export type AllocateInput = z.infer<typeof allocateInput>;
+export type ScaleOutInput = z.infer<typeof scaleOutInput>;
+export type ReplaceInput = z.infer<typeof replaceInput>;
+
+const SCHEMAS = { allocate: allocateInput, 'scale-out': scaleOutInput, replace: replaceInput, 'restore-data': restoreDataInput, recover: recoverInput } as const;
+export type ComputeInputs = { allocate: AllocateInput; 'scale-out': ScaleOutInput; replace: ReplaceInput; 'restore-data': RestoreDataInput; recover: RecoverInput };
+
+export function parseComputeInput<W extends keyof typeof SCHEMAS>(workflow: W, raw: unknown): ComputeInputs[W] {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new InvalidInputError(`${workflow} input must be a JSON object (received ${showValue(raw)}); nothing was changed`);
+  }
+  const input = withoutParentMarker(raw);
+  const prototypeKey = prototypeKeyPath(input);
+  if (prototypeKey) {
+    throw new InvalidInputError(`${workflow} input field ${formatPath(prototypeKey)}: that key is not allowed (it would reach the object's prototype); nothing was changed`);
+  }
+  // Unknown fields are named here, a few of them and each cut short, whatever the input holds.
+  const allowed = Object.keys(SCHEMAS[workflow].shape);
+  const unknown = Object.keys(input).filter((key) => !allowed.includes(key));
+  if (unknown.length > 0) {
+    const named = unknown.slice(0, 5).map((key) => showValue(key));
+    const more = unknown.length > 5 ? ` and ${unknown.length - 5} more` : '';
+    throw new InvalidInputError(`${workflow} input has unknown field(s) ${named.join(', ')}${more}; allowed: ${allowed.join(', ')}; nothing was changed`);
+  }
+  const parsed = SCHEMAS[workflow].safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.slice(0, 3).map((issue) => {
+      const field = issue.path.length ? formatPath(issue.path) : 'input';
+      const received = issue.path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined), input);
+      return `${field}: ${issue.message} (received ${received === undefined ? 'missing' : showValue(received)})`;
+    });
+    throw new InvalidInputError(`${workflow} input: ${problems.join('; ')}; nothing was changed`);
+  }
+  return parsed.data as ComputeInputs[W];
+}

@@ -1,0 +1,55 @@
+/**
+ * Validate Data: the environment's check document (a connection and a query), sent by SSM
+ * Run Command to one host of the migration's runner tier, against the restored instance's
+ * endpoint (document parameter `endpoint`). No host uses the restored instance yet: a
+ * failure here changes nothing but leaves the restored instance for inspection.
+ */
+import { describeDatabase, endpointOf } from '../shared/database-record';
+import { RestoredDataInvalidError } from '../domain/contract/errors';
+import { completePhase, continuePhase, requirePhase, startPhase } from '../shared/phase';
+import { describeHosts } from '../shared/polling';
+import { cancelCommands, CommandRefusedError, describeRefusal, readProgress, sendToHosts } from '../shared/ssm-commands';
+import type { RestoreTaskInput, ValidationPhase } from '../domain/contract/payloads';
+
+const unchanged = (event: RestoreTaskInput) =>
+  `no host was repointed; ${event.plan.current.identifier} is still the current database and ${event.plan.target.identifier} is kept for inspection`;
+
+export async function validateData(event: RestoreTaskInput): Promise<ValidationPhase> {
+  const { plan } = event;
+  const instance = await describeDatabase(plan.target.identifier);
+  const endpoint = instance && endpointOf(instance);
+  if (!endpoint) throw new RestoredDataInvalidError(`restored database ${plan.target.identifier} has no endpoint (${instance?.DBInstanceStatus ?? 'not found'}); ${unchanged(event)}`);
+  const { runner, ...command } = plan.check;
+  try {
+    const commandIds = await sendToHosts({
+      command,
+      instanceIds: [runner.id],
+      parameters: { endpoint: [endpoint] },
+      comment: `fleetflow check restored database ${plan.target.identifier}`,
+    });
+    return { ...startPhase(command.timeoutSeconds, plan.polling, commandIds, command.expectedSeconds), endpoint };
+  } catch (err) {
+    if (!(err instanceof CommandRefusedError)) throw err;
+    throw new RestoredDataInvalidError(`check of ${plan.target.identifier}: ${describeRefusal('check', [runner], err)}; ${unchanged(event)}`, { cause: err });
+  }
+}
+
+/** Check Data Validation: the check document's outcome on the runner. */
+export async function checkValidation(event: RestoreTaskInput & { phase?: ValidationPhase }): Promise<ValidationPhase> {
+  const phase = requirePhase(event) as ValidationPhase;
+  const { plan } = event;
+  const now = Date.now();
+  const progress = await readProgress(phase.commandIds ?? [], [plan.check.runner.id]);
+  if (progress.failed.length > 0) {
+    throw new RestoredDataInvalidError(
+      `the check document ${plan.check.document} failed on ${describeHosts([plan.check.runner])} against ${plan.target.identifier} ` +
+        `(${progress.failed[0]!.details}); ${unchanged(event)}`,
+    );
+  }
+  if (progress.pending.length === 0) return { ...completePhase(phase, now), endpoint: phase.endpoint };
+  if (now >= phase.deadline) {
+    await cancelCommands(phase.commandIds ?? []);
+    throw new RestoredDataInvalidError(`the check of ${plan.target.identifier} did not finish within ${plan.check.timeoutSeconds}s; ${unchanged(event)}`);
+  }
+  return { ...continuePhase(phase, plan.polling, now), endpoint: phase.endpoint };
+}

@@ -1,0 +1,94 @@
+/**
+ * Check Capacity: before a batch leaves service, the rest of its tier must hold the tier's
+ * minimum in service, live, whatever kind of tier it is:
+ * - target-group tiers: healthy in every target group (DescribeTargetHealth);
+ * - drain-command and monitoring tiers, which no load balancer watches: the tier's health
+ *   command, run on every other running host of the tier, must pass on enough of them (a
+ *   host FleetFlow has drained, with the out-of-traffic mark, counts as out). The health
+ *   command says whether a node serves, so a node someone drained by hand fails it and
+ *   counts as out too (the contract of `health.command` in lambdas/domain/environment/model.ts); the
+ *   refusal names the hosts that did not pass it.
+ * Short of the minimum, the batch waits (hosts just restored may still be passing their
+ * health checks) and fails with InsufficientCapacityError once the tier's health timeout
+ * has passed, having changed nothing.
+ */
+import { paginateDescribeInstances } from '@aws-sdk/client-ec2';
+import { ec2 } from '../shared/aws/ec2';
+import { InsufficientCapacityError } from '../domain/contract/errors';
+import { completePhase, continuePhase, startPhase, lookAgainWhenThrottled } from '../shared/phase';
+import { describeHosts } from '../shared/polling';
+import { OUT_OF_TRAFFIC_TAG } from '../domain/contract/tags';
+import { readProgress, sendToHosts } from '../shared/ssm-commands';
+import { healthyTargets } from '../shared/target-health';
+import type { BatchTaskInput, PhaseState } from '../domain/contract/payloads';
+
+// A throttled look learned nothing: look again later, until the phase's deadline.
+export const handler = lookAgainWhenThrottled(checkCapacity, (event: BatchTaskInput) => event.tier.polling);
+
+export async function checkCapacity(event: BatchTaskInput): Promise<PhaseState> {
+  const { tier, batch } = event;
+  const now = Date.now();
+  const phase = event.phase ?? startPhase(tier.healthTimeoutSeconds, tier.polling);
+  const batchIds = new Set(batch.hosts.map((h) => h.id));
+
+  if (tier.traffic.kind === 'target-group') {
+    let short: { remaining: number; group: string } | undefined;
+    for (const arn of tier.traffic.targetGroupArns) {
+      const remaining = [...(await healthyTargets(arn))].filter((id) => !batchIds.has(id)).length;
+      if (remaining < tier.minHealthy) short = { remaining, group: arn.split(':').pop() ?? arn };
+    }
+    if (!short) return completePhase(phase, now);
+    return waitOrRefuse(event, phase, now, `${short.remaining} healthy host(s) in ${short.group}`);
+  }
+
+  // No load balancer watches this tier: ask the other hosts themselves.
+  const others = (await tierHosts(tier.hostTags ?? {})).filter((h) => !batchIds.has(h.id));
+  const candidates = others.filter((h) => !h.drained);
+  if (candidates.length < tier.minHealthy) {
+    return waitOrRefuse(event, phase, now, `${candidates.length} other running, undrained host(s)`);
+  }
+  if (phase.healthCommandIds) {
+    const progress = await readProgress(phase.healthCommandIds, candidates.map((h) => h.id));
+    if (progress.succeeded.length >= tier.minHealthy) return completePhase(phase, now);
+    if (progress.pending.length > 0 && progress.succeeded.length + progress.pending.length >= tier.minHealthy) return continuePhase(phase, tier.polling, now);
+    if (now >= phase.deadline) {
+      const failing = candidates.filter((h) => progress.failed.some((f) => f.instanceId === h.id));
+      const why = tier.traffic.kind === 'drain-command' ? 'drained or unhealthy' : 'unhealthy';
+      const notServing = failing.length > 0 ? ` (not serving, ${why}: ${describeHosts(failing)})` : '';
+      return waitOrRefuse(event, phase, now, `${progress.succeeded.length} host(s) passing the health command${notServing}`);
+    }
+  }
+  if (!tier.healthCommand) throw new TypeError(`tier ${tier.name} has no health command to count its hosts in service`);
+  const healthCommandIds = await sendToHosts({
+    command: tier.healthCommand,
+    instanceIds: candidates.map((h) => h.id),
+    comment: `fleetflow ${tier.environment}/${tier.name} capacity before batch ${batch.index + 1}/${batch.count}`,
+  });
+  return continuePhase({ ...phase, healthCommandIds }, tier.polling, now);
+}
+
+/** Short of the minimum: look again until the deadline, then refuse, naming what was found. */
+function waitOrRefuse(event: BatchTaskInput, phase: PhaseState, now: number, found: string): PhaseState {
+  if (now < phase.deadline) return continuePhase(phase, event.tier.polling, now);
+  throw new InsufficientCapacityError(
+    `tier ${event.tier.name}: taking out ${describeHosts(event.batch.hosts)} would leave ${found}, below the minimum of ` +
+      `${event.tier.minHealthy} in service (waited ${Math.round((now - phase.startedAt) / 1000)}s); the batch was not taken out of traffic`,
+  );
+}
+
+/** The tier's running hosts (by its selector tags), and whether FleetFlow has them drained. */
+async function tierHosts(selector: Record<string, string>): Promise<Array<{ id: string; name: string; drained: boolean }>> {
+  const filters = [
+    ...Object.entries(selector).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
+    { Name: 'instance-state-name', Values: ['running'] },
+  ];
+  const hosts: Array<{ id: string; name: string; drained: boolean }> = [];
+  for await (const page of paginateDescribeInstances({ client: ec2, pageSize: 1000 }, { Filters: filters })) {
+    for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+      if (!instance.InstanceId) continue;
+      const name = instance.Tags?.find((t) => t.Key === 'Name')?.Value ?? instance.InstanceId;
+      hosts.push({ id: instance.InstanceId, name, drained: instance.Tags?.some((t) => t.Key === OUT_OF_TRAFFIC_TAG) ?? false });
+    }
+  }
+  return hosts;
+}

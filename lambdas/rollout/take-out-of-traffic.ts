@@ -1,0 +1,97 @@
+/**
+ * Take Batch Out: removes the batch's hosts from traffic (ELB deregistration, or the
+ * tier's drain command) after checking that the rest of the tier still holds the
+ * minimum healthy capacity. Draining is then polled by Check Drain.
+ *
+ * A deregistered target is shown `draining` until its group's deregistration delay has
+ * elapsed (ALB user guide), so without a host-side drain check the first look comes at the
+ * delay. With one (`drain.check`), the check is sent to the batch's hosts as soon as they are
+ * deregistered, and the first look comes when the tier's previous batch drained (or the
+ * check's `expectedSeconds`).
+ */
+import { DrainFailedError, InsufficientCapacityError } from '../domain/contract/errors';
+import { completePhase, startPhase } from '../shared/phase';
+import { describeHosts } from '../shared/polling';
+import { logger } from '../shared/logger';
+import { CommandRefusedError, describeRefusal, sendToHosts } from '../shared/ssm-commands';
+import { deregister, healthyTargets } from '../shared/target-health';
+import { markOutOfTraffic } from '../shared/host-records';
+import type { BatchTaskInput, PhaseState } from '../domain/contract/payloads';
+
+export const handler = async (event: BatchTaskInput): Promise<PhaseState> => takeOutOfTraffic(event);
+
+export async function takeOutOfTraffic(event: BatchTaskInput): Promise<PhaseState> {
+  const { tier, batch } = event;
+  const ids = batch.hosts.map((h) => h.id);
+
+  switch (tier.traffic.kind) {
+    case 'target-group': {
+      // A rollback restores the previous release even when capacity is already short.
+      if (!event.rollback) await assertCapacityWithout(event, tier.traffic.targetGroupArns);
+      // Recorded before the hosts leave, so a release started after this one stops finds them.
+      await markOutOfTraffic(ids, event.execution);
+      await deregister(tier.traffic.targetGroupArns, ids);
+      const commandIds = await sendDrainCheck(event, tier.traffic.ports ?? []);
+      const delay = tier.traffic.deregistrationDelaySeconds;
+      const expected = commandIds ? (event.expected?.drainSeconds ?? tier.drainCheck?.expectedSeconds) : (delay ?? event.expected?.drainSeconds);
+      return startPhase(tier.drainTimeoutSeconds, tier.polling, commandIds, expected);
+    }
+    case 'drain-command': {
+      await markOutOfTraffic(ids, event.execution);
+      const commandIds = await sendToHosts({
+        command: tier.traffic.drain,
+        instanceIds: ids,
+        comment: `fleetflow ${tier.environment}/${tier.name} drain batch ${batch.index + 1}/${batch.count}`,
+      }).catch((err: unknown) => {
+        if (!(err instanceof CommandRefusedError)) throw err;
+        throw new DrainFailedError(`tier ${tier.name}: ${describeRefusal('drain command', batch.hosts, err)}`, { cause: err });
+      });
+      return startPhase(tier.drainTimeoutSeconds, tier.polling, commandIds, event.expected?.drainSeconds);
+    }
+    case 'none':
+      return completePhase(startPhase(tier.drainTimeoutSeconds, tier.polling));
+  }
+}
+
+/**
+ * Sends the tier's host-side drain check to the batch (at most 50 instances per SendCommand),
+ * with the ports it watches and how long it may wait. The check only reads, and the hosts'
+ * out-of-traffic record was written before they were deregistered, so a retried task that
+ * sends it again changes nothing. Hosts SSM refuses (InvalidInstanceId) are drained by the
+ * load balancer's word instead, at the deregistration delay. Undefined: no check was sent.
+ */
+async function sendDrainCheck(event: BatchTaskInput, ports: readonly number[]): Promise<string[] | undefined> {
+  const { tier, batch } = event;
+  const check = tier.drainCheck;
+  if (!check || ports.length === 0) return undefined;
+  try {
+    return await sendToHosts({
+      command: check,
+      instanceIds: batch.hosts.map((h) => h.id),
+      parameters: { ports: ports.map(String), timeoutSeconds: [String(check.timeoutSeconds)] },
+      comment: `fleetflow ${tier.environment}/${tier.name} drain check batch ${batch.index + 1}/${batch.count}`,
+    });
+  } catch (err) {
+    if (!(err instanceof CommandRefusedError)) throw err;
+    logger.warn('drain check not sent to every host; those hosts wait for the deregistration delay', {
+      tier: tier.name,
+      refusal: describeRefusal('drain check', batch.hosts, err),
+    });
+    return err.sentCommandIds.length > 0 ? [...err.sentCommandIds] : undefined;
+  }
+}
+
+/** The tier must keep `minHealthy` hosts in service in every target group without this batch. */
+async function assertCapacityWithout(event: BatchTaskInput, targetGroupArns: readonly string[]): Promise<void> {
+  const batchIds = new Set(event.batch.hosts.map((h) => h.id));
+  for (const arn of targetGroupArns) {
+    const healthy = await healthyTargets(arn);
+    const remaining = [...healthy].filter((id) => !batchIds.has(id)).length;
+    if (remaining < event.tier.minHealthy) {
+      throw new InsufficientCapacityError(
+        `tier ${event.tier.name}: taking out ${describeHosts(event.batch.hosts)} would leave ${remaining} healthy host(s) in ` +
+          `${arn.split(':').pop()}, below the minimum of ${event.tier.minHealthy}; the batch was not taken out of traffic`,
+      );
+    }
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * A tier's hosts as a release or a repoint finds them, before anything changes: the running
+ * hosts its tags select, whether each is in traffic (target groups, or the out-of-traffic
+ * marker of an execution that stopped), and the batch policy for their count. Shared by Plan
+ * Release (deploy) and Plan Restore Data (restore-data), which roll the same tiers.
+ */
+import { paginateDescribeInstances } from '@aws-sdk/client-ec2';
+import { DescribeTargetGroupAttributesCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { InvalidInputError, InventoryError } from '../domain/contract/errors';
+import type { HostRef, TrafficPlan } from '../domain/contract/payloads';
+import { INSTALL_SENT_TAGS, LAUNCHED_BY_TAG, OUT_OF_TRAFFIC_TAG, RELEASE_TAG } from '../domain/contract/tags';
+import { resolveBatchPolicy } from '../domain/environment/batch-policy';
+import { DRAIN_MARGIN_SECONDS, type HostTierDefinition } from '../domain/environment/model';
+import { ec2 } from './aws/ec2';
+import { elbv2 } from './aws/elbv2';
+import { logger } from './logger';
+import { describeHosts } from './polling';
+
+/** A host as found by its tier's tags. */
+export type FoundHost = HostRef;
+/** Hosts that carry the out-of-traffic marker of an execution that stopped before putting them back. */
+const markedOut = new WeakSet<FoundHost>();
+const sent = new WeakSet<FoundHost>();
+/** Whether an install was sent to the host and never recorded (INSTALLING_TAG): it may not run what its release tag says. */
+export const installSent: Pick<WeakSet<FoundHost>, 'has'> = sent;
+
+export function policyFor(tier: HostTierDefinition, hostCount: number) {
+  try {
+    return resolveBatchPolicy(tier.name, tier.batch, hostCount);
+  } catch (err) {
+    throw new InvalidInputError((err as Error).message, { cause: err });
+  }
+}
+
+/** Launched hosts left without a release by an execution that stopped: skipped, and logged. */
+const neverServed: string[] = [];
+
+/** Running instances carrying every tag of the tier's selector, in a stable order. */
+export async function findHosts(tier: HostTierDefinition): Promise<FoundHost[]> {
+  const filters = [
+    ...Object.entries(tier.hosts.tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
+    { Name: 'instance-state-name', Values: ['running'] },
+  ];
+  const hosts: FoundHost[] = [];
+  for await (const page of paginateDescribeInstances({ client: ec2, pageSize: 1000 }, { Filters: filters })) {
+    for (const reservation of page.Reservations ?? []) {
+      for (const instance of reservation.Instances ?? []) {
+        if (!instance.InstanceId) continue;
+        const tag = (key: string) => instance.Tags?.find((t) => t.Key === key)?.Value ?? '';
+        // A host a compute workflow or a surge launched and that never got a release (its execution
+        // stopped or failed before) has never served: it is not one of the tier's hosts to release.
+        if (tag(LAUNCHED_BY_TAG) && !tag(RELEASE_TAG) && !INSTALL_SENT_TAGS.some((key) => tag(key))) {
+          neverServed.push(instance.InstanceId);
+          continue;
+        }
+        const host: FoundHost = { id: instance.InstanceId, name: tag('Name') || instance.InstanceId, previous: tag(RELEASE_TAG) };
+        if (tag(OUT_OF_TRAFFIC_TAG)) markedOut.add(host);
+        if (INSTALL_SENT_TAGS.some((key) => tag(key))) sent.add(host);
+        hosts.push(host);
+      }
+    }
+  }
+  if (neverServed.length > 0) logger.warn('launched hosts that never got a release are not part of the tier', { tier: tier.name, instances: neverServed.splice(0).slice(0, 20) });
+  return hosts.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }) || a.id.localeCompare(b.id));
+}
+
+export async function resolveTraffic(
+  tier: HostTierDefinition,
+  hosts: readonly FoundHost[],
+): Promise<{ traffic: TrafficPlan; healthyAfterSeconds: number; outOfTraffic: Set<string> }> {
+  // Tiers without target groups: what a stopped execution drained is known by its marker only.
+  if (tier.traffic.kind !== 'target-group') {
+    return { traffic: tier.traffic, healthyAfterSeconds: 0, outOfTraffic: new Set(hosts.filter((h) => markedOut.has(h)).map((h) => h.id)) };
+  }
+  const outOfTraffic = new Set<string>();
+  let TargetGroups;
+  try {
+    ({ TargetGroups = [] } = await elbv2.send(new DescribeTargetGroupsCommand({ Names: tier.traffic.targetGroups })));
+  } catch (err) {
+    // AWS answers an unknown name with TargetGroupNotFound for the whole call.
+    if ((err as Error).name !== 'TargetGroupNotFoundException') throw err;
+    throw new InventoryError(`tier ${tier.name}: target group(s) ${tier.traffic.targetGroups.join(', ')} not found`, { cause: err });
+  }
+  const arns: string[] = [];
+  const ports = new Set<number>();
+  let healthyAfterSeconds = 0;
+  let deregistrationDelaySeconds = 0;
+  for (const name of tier.traffic.targetGroups) {
+    const group = TargetGroups.find((g) => g.TargetGroupName === name);
+    if (!group?.TargetGroupArn) throw new InventoryError(`tier ${tier.name}: target group ${name} does not exist`);
+    arns.push(group.TargetGroupArn);
+    if (group.Port !== undefined) ports.add(group.Port);
+    deregistrationDelaySeconds = Math.max(deregistrationDelaySeconds, await assertDrainCovers(tier, name, group.TargetGroupArn));
+    healthyAfterSeconds = Math.max(
+      healthyAfterSeconds,
+      (group.HealthCheckIntervalSeconds ?? 30) * (group.HealthyThresholdCount ?? 5),
+    );
+    // Only hosts already in service are rolled; registering a host that was out on
+    // purpose would change the service, not release onto it.
+    const { TargetHealthDescriptions = [] } = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: group.TargetGroupArn }));
+    // A draining target is on its way out: not in traffic.
+    const registered = new Set(TargetHealthDescriptions.filter((d) => d.TargetHealth?.State !== 'draining').map((d) => d.Target?.Id));
+    const missing = hosts.filter((h) => !registered.has(h.id));
+    const unmarked = missing.filter((h) => !markedOut.has(h));
+    if (unmarked.length > 0) {
+      throw new InventoryError(
+        `tier ${tier.name}: ${describeHosts(unmarked)} not registered in target group ${name}, and not left out by FleetFlow ` +
+          `(no ${OUT_OF_TRAFFIC_TAG} tag): register them, or take them out of the tier's tags; nothing was changed`,
+      );
+    }
+    for (const h of missing) outOfTraffic.add(h.id);
+  }
+  return {
+    traffic: { kind: 'target-group', targetGroupArns: arns, deregistrationDelaySeconds, ports: [...ports].sort((a, b) => a - b) },
+    healthyAfterSeconds,
+    outOfTraffic,
+  };
+}
+
+/** ELB's default deregistration delay, when a target group does not report the attribute. */
+export const ELB_DEFAULT_DEREGISTRATION_DELAY_SECONDS = 300;
+
+/**
+ * The target group's deregistration delay (DescribeTargetGroupAttributes,
+ * `deregistration_delay.timeout_seconds`), which the tier's drain timeout must cover. The ALB
+ * user guide: "even though target deregistration is complete, the status of the target will be
+ * displayed as draining until the deregistration delay elapses." A drain that cannot outlast
+ * the delay would time out on every batch whose host-side check (if any) fails, so the
+ * release is refused here, before the lock, naming both figures.
+ */
+async function assertDrainCovers(tier: HostTierDefinition, name: string, arn: string): Promise<number> {
+  const { Attributes = [] } = await elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
+  const value = Attributes.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value;
+  const parsed = value === undefined ? Number.NaN : Number(value);
+  const delay = Number.isInteger(parsed) && parsed >= 0 ? parsed : ELB_DEFAULT_DEREGISTRATION_DELAY_SECONDS;
+  const needed = delay + DRAIN_MARGIN_SECONDS;
+  if (tier.drain.timeoutSeconds < needed) {
+    throw new InvalidInputError(
+      `tier ${tier.name}: drain.timeoutSeconds ${tier.drain.timeoutSeconds} cannot cover the deregistration delay of target group ` +
+        `${name}, ${delay}s (deregistration_delay.timeout_seconds): ELB shows a deregistered target draining until the delay ` +
+        `has elapsed, so the drain would time out; set drain.timeoutSeconds to at least ${needed} (the delay and ` +
+        `${DRAIN_MARGIN_SECONDS}s), or lower the target group's delay; nothing was changed`,
+    );
+  }
+  return delay;
+}

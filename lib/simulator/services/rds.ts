@@ -1,0 +1,629 @@
+/**
+ * RDS in the simulated account: DB instances created, or restored from a snapshot or to a
+ * point in time, with their status lifecycle; snapshots and automated backups; tags. Whatever
+ * RDS would refuse or fail, this refuses or fails the same way.
+ */
+import { DEFAULT_DB_SECURITY_GROUP, type DatabaseDefinition, type LostDatabase, SIM_VPC_ID, type SimDatabase, type SimSnapshot, type SimulatedAccount, definitionOf, endpointParts, findDatabase } from '../account';
+import { type Input, type Operation, paginate } from './common';
+import { SIM_ACCOUNT_ID, SimulatedServiceError, invalidParameterCombination, invalidParameterValue, missingParameter } from '../aws-errors';
+import { createHash } from 'node:crypto';
+
+const ms = (seconds: number) => seconds * 1000;
+
+/** Seconds a new DB instance is `creating`, then `backing-up` (its first automated backup). */
+export const DB_CREATE_SECONDS = 420;
+
+export const DB_FIRST_BACKUP_SECONDS = 60;
+
+/** Seconds a DB instance restored from a snapshot is `creating`. */
+export const DB_RESTORE_SECONDS = 600;
+
+type DatabaseRequest = Record<string, unknown>;
+
+export type Tag = { Key?: string; Value?: string };
+
+const DB_IDENTIFIER = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,62}$/;
+
+/** The Region of the simulated account's RDS resources (their ARNs and endpoints). */
+const RDS_REGION = 'us-east-1';
+
+/**
+ * DBInstanceIdentifier (CreateDBInstance, RestoreDBInstanceFromDBSnapshot), and
+ * TargetDBInstanceIdentifier (RestoreDBInstanceToPointInTime): 1 to 63 letters, digits or
+ * hyphens, a letter first, no trailing hyphen nor two consecutive ones; "stored as a
+ * lowercase string".
+ */
+function checkIdentifier(value: unknown, parameter = 'DBInstanceIdentifier'): string {
+  if (typeof value !== 'string' || value === '') throw missingParameter(parameter);
+  if (!DB_IDENTIFIER.test(value) || value.endsWith('-')) {
+    throw invalidParameterValue(
+      `The parameter ${parameter} is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.`,
+    );
+  }
+  return value.toLowerCase();
+}
+
+function requireNew(account: SimulatedAccount, identifier: string): void {
+  if (findDatabase(account, identifier)) throw new SimulatedServiceError('DBInstanceAlreadyExistsFault', 'DB instance already exists');
+}
+
+function requireText(request: DatabaseRequest, name: string): string {
+  const value = request[name];
+  if (typeof value !== 'string' || value === '') throw missingParameter(name);
+  return value;
+}
+
+/** DB subnet groups and parameter groups must exist ("Must match the name of an existing DB subnet group"). */
+function checkGroups(account: SimulatedAccount, definition: DatabaseDefinition): void {
+  if (!account.compute.dbSubnetGroups.has(definition.subnetGroup)) {
+    throw new SimulatedServiceError('DBSubnetGroupNotFoundFault', `DBSubnetGroup '${definition.subnetGroup}' not found.`, { status: 404 });
+  }
+  const group = definition.parameterGroup;
+  if (group !== undefined && !group.startsWith('default.') && !account.compute.dbParameterGroups.has(group)) {
+    throw new SimulatedServiceError('DBParameterGroupNotFoundFault', `DBParameterGroup not found: ${group}`, { status: 404 });
+  }
+}
+
+/**
+ * The master password (CreateDBInstance): MasterUserPassword "Can't be specified if
+ * ManageMasterUserPassword is turned on", and ManageMasterUserPassword cannot be used "if
+ * MasterUserPassword is specified"; with neither, RDS has no password to set. A literal
+ * password is a secret: the simulator watches that it never reaches an execution's history.
+ */
+function checkMasterPassword(account: SimulatedAccount, request: DatabaseRequest): void {
+  const managed = request.ManageMasterUserPassword === true;
+  const literal = typeof request.MasterUserPassword === 'string' && request.MasterUserPassword !== '';
+  if (managed && literal) throw invalidParameterCombination('MasterUserPassword cannot be specified when ManageMasterUserPassword is turned on.');
+  if (!managed && !literal) throw invalidParameterValue('The parameter MasterUserPassword must be provided and must not be blank.');
+  if (literal) account.secretValues.add(request.MasterUserPassword as string);
+}
+
+/**
+ * RDS API reference, Tag: a key or a value "can't be prefixed with aws: or rds:"; values are
+ * at most 256 characters. Checked on every request that carries RDS tags (create, restore, AddTagsToResource).
+ */
+function checkRdsTags(request: DatabaseRequest): void {
+  for (const tag of (request.Tags as Tag[] | undefined) ?? []) {
+    for (const [what, text] of [['key', tag.Key ?? ''], ['value', tag.Value ?? '']] as const) {
+      if (/^(aws|rds):/i.test(text)) throw invalidParameterValue(`Tag ${what} ${text.slice(0, 60)} is invalid: tag keys and values can't be prefixed with aws: or rds:`);
+    }
+    if ((tag.Value ?? '').length > 256) throw invalidParameterValue('Tag values must be at most 256 characters');
+  }
+}
+
+const tagsOf = (request: DatabaseRequest): Record<string, string> => {
+  checkRdsTags(request);
+  return tagsFrom(request);
+};
+
+const tagsFrom = (request: DatabaseRequest): Record<string, string> =>
+  Object.fromEntries(((request.Tags as Tag[] | undefined) ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+
+/**
+ * Adds an instance that goes through `steps` (status from each instant on), then stays
+ * `final`; it serves from its first backup or from `available`, never if it ends otherwise.
+ */
+function addDatabase(
+  account: SimulatedAccount,
+  fields: Pick<SimDatabase, 'identifier' | 'schemaRelease' | 'definition' | 'tags' | 'restoredFrom'>,
+  steps: ReadonlyArray<{ readonly seconds: number; readonly status: string }>,
+  final: 'available' | 'incompatible-restore' = 'available',
+): SimDatabase {
+  const now = account.now();
+  let at = now;
+  const lifecycle = steps.map((step) => {
+    const entry = { at, status: step.status };
+    at += ms(step.seconds);
+    return entry;
+  });
+  const db: SimDatabase = {
+    ...fields,
+    name: `db-${account.databases.size + 1}`,
+    status: final,
+    availableThroughout: true,
+    createdAt: now,
+    lifecycle: [...lifecycle, { at, status: final }],
+    servesFrom: final === 'available' ? (lifecycle.find((l) => l.status === 'backing-up')?.at ?? at) : Number.POSITIVE_INFINITY,
+  };
+  account.databases.set(db.identifier, db);
+  // Observe the instant each status begins, so a report sees every one of them.
+  for (const entry of db.lifecycle!) account.schedule(entry.at, () => undefined);
+  account.changed();
+  return db;
+}
+
+/**
+ * CreateDBInstance: `creating` for DB_CREATE_SECONDS, `backing-up` (its first automated
+ * backup) for DB_FIRST_BACKUP_SECONDS, then `available`. Refused: an identifier in use
+ * (DBInstanceAlreadyExists), a subnet or parameter group that does not exist, the master
+ * password rules above, missing required parameters.
+ */
+export function createDatabase(account: SimulatedAccount, request: DatabaseRequest): object {
+  const identifier = checkIdentifier(request.DBInstanceIdentifier);
+  requireNew(account, identifier);
+  const engine = requireText(request, 'Engine');
+  const instanceClass = requireText(request, 'DBInstanceClass');
+  const storage = request.AllocatedStorage;
+  if (typeof storage !== 'number' || !Number.isInteger(storage) || storage < 1) {
+    throw invalidParameterValue(`Invalid storage size for engine name ${engine} and storage type gp2: ${String(storage)}`);
+  }
+  if (typeof request.MasterUsername !== 'string' || request.MasterUsername === '') {
+    throw invalidParameterValue('The parameter MasterUsername must be provided and must not be blank.');
+  }
+  checkMasterPassword(account, request);
+  const definition: DatabaseDefinition = {
+    engine,
+    ...(typeof request.EngineVersion === 'string' ? { engineVersion: request.EngineVersion } : {}),
+    instanceClass,
+    allocatedStorage: storage,
+    subnetGroup: (request.DBSubnetGroupName as string | undefined) ?? 'default',
+    securityGroups: (request.VpcSecurityGroupIds as string[] | undefined) ?? [DEFAULT_DB_SECURITY_GROUP],
+    ...(typeof request.DBParameterGroupName === 'string' ? { parameterGroup: request.DBParameterGroupName } : {}),
+    multiAz: request.MultiAZ === true,
+    masterUsername: request.MasterUsername,
+  };
+  checkGroups(account, definition);
+  const db = addDatabase(account, { identifier, schemaRelease: '', definition, tags: tagsOf(request) }, [
+    { seconds: DB_CREATE_SECONDS, status: 'creating' },
+    { seconds: DB_FIRST_BACKUP_SECONDS, status: 'backing-up' },
+  ]);
+  return { DBInstance: describeDatabase(account, db) };
+}
+
+/**
+ * RestoreDBInstanceFromDBSnapshot: a new instance with the snapshot's engine and data (its
+ * schema release), restored as restoreInstance says. Refused: an identifier in use, a
+ * snapshot that does not exist (DBSnapshotNotFound) or is not available (InvalidDBSnapshotState).
+ */
+export function restoreDatabase(account: SimulatedAccount, request: DatabaseRequest): object {
+  const identifier = checkIdentifier(request.DBInstanceIdentifier);
+  const snapshotId = requireText(request, 'DBSnapshotIdentifier');
+  requireNew(account, identifier);
+  const snapshot = account.snapshots.get(snapshotId);
+  if (!snapshot) throw new SimulatedServiceError('DBSnapshotNotFoundFault', `DBSnapshot ${snapshotId} not found.`, { status: 404 });
+  if (account.snapshotStatus(snapshot) !== 'available') {
+    throw new SimulatedServiceError('InvalidDBSnapshotStateFault', `Snapshot ${snapshotId} is not in the available state.`);
+  }
+  const source = snapshot.definition ?? definitionOf(findDatabase(account, snapshot.instance));
+  return restoreInstance(account, request, { identifier, source, schemaRelease: snapshot.schemaRelease ?? '', restoredFrom: snapshot.id });
+}
+
+/**
+ * A new instance from a backup (a snapshot, or a point in time), `creating` for
+ * DB_RESTORE_SECONDS, then `available`. What the request leaves out is RDS's default, not
+ * the original's (API reference, both restores: "the default security group, the default
+ * subnet group, and the default DB parameter group", Single-AZ); only the instance class
+ * and the engine come from the source. With `restore-fail` it ends `incompatible-restore`
+ * instead (RDS User Guide, DB instance status: "Amazon RDS can't do a point-in-time
+ * restore"), and never serves.
+ */
+function restoreInstance(
+  account: SimulatedAccount,
+  request: DatabaseRequest,
+  restore: { readonly identifier: string; readonly source: DatabaseDefinition; readonly schemaRelease: string; readonly restoredFrom: string },
+): object {
+  const { source } = restore;
+  const definition: DatabaseDefinition = {
+    engine: source.engine,
+    ...(source.engineVersion !== undefined ? { engineVersion: source.engineVersion } : {}),
+    instanceClass: (request.DBInstanceClass as string | undefined) ?? source.instanceClass,
+    allocatedStorage: source.allocatedStorage,
+    subnetGroup: (request.DBSubnetGroupName as string | undefined) ?? 'default',
+    securityGroups: (request.VpcSecurityGroupIds as string[] | undefined) ?? [DEFAULT_DB_SECURITY_GROUP],
+    ...(typeof request.DBParameterGroupName === 'string' ? { parameterGroup: request.DBParameterGroupName } : {}),
+    multiAz: request.MultiAZ === true,
+    masterUsername: source.masterUsername,
+  };
+  checkGroups(account, definition);
+  const db = addDatabase(
+    account,
+    { identifier: restore.identifier, schemaRelease: restore.schemaRelease, definition, tags: tagsOf(request), restoredFrom: restore.restoredFrom },
+    [{ seconds: DB_RESTORE_SECONDS, status: 'creating' }],
+    account.faults.restoreFail ? 'incompatible-restore' : 'available',
+  );
+  return { DBInstance: describeDatabase(account, db) };
+}
+
+/** The DB parameter group an instance uses: its own, else the engine's default (`default.<engine>`). */
+export function parameterGroupOf(definition: DatabaseDefinition): string {
+  return definition.parameterGroup ?? `default.${definition.engine}`;
+}
+
+/** `arn:aws:rds:<region>:<account>:db:<identifier>`, as DBInstanceArn. */
+export function databaseArn(identifier: string): string {
+  return `arn:aws:rds:${RDS_REGION}:${SIM_ACCOUNT_ID}:db:${identifier}`;
+}
+
+/**
+ * DbiResourceId: "db-" and 26 base-32 characters, unique to one instance for its life (a
+ * new instance under a lost one's identifier gets another). Derived from the identifier
+ * and the creation time so that it is stable across runs.
+ */
+export function resourceIdOf(identifier: string, createdAt: number): string {
+  const digest = createHash('sha256').update(`${identifier}@${createdAt}`).digest();
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  return `db-${Array.from(digest.subarray(0, 26), (byte) => alphabet[byte % 32]).join('')}`;
+}
+
+/** An instance as DescribeDBInstances reports it: no endpoint nor creation time while it is being created. */
+export function describeDatabase(account: SimulatedAccount, db: SimDatabase, at = account.now()): object {
+  const status = account.databaseStatus(db, at);
+  const definition = definitionOf(db);
+  const created = status !== 'creating';
+  return {
+    DBInstanceIdentifier: db.identifier,
+    DBInstanceStatus: status,
+    Engine: definition.engine,
+    ...(definition.engineVersion !== undefined ? { EngineVersion: definition.engineVersion } : {}),
+    DBInstanceClass: definition.instanceClass,
+    AllocatedStorage: definition.allocatedStorage,
+    MultiAZ: definition.multiAz,
+    MasterUsername: definition.masterUsername,
+    DBSubnetGroup: { DBSubnetGroupName: definition.subnetGroup, VpcId: SIM_VPC_ID, SubnetGroupStatus: 'Complete' },
+    VpcSecurityGroups: definition.securityGroups.map((id) => ({ VpcSecurityGroupId: id, Status: 'active' })),
+    DBParameterGroups: [{ DBParameterGroupName: parameterGroupOf(definition), ParameterApplyStatus: 'in-sync' }],
+    DBInstanceArn: databaseArn(db.identifier),
+    DbiResourceId: resourceIdOf(db.identifier, db.createdAt ?? account.startedAt),
+    BackupRetentionPeriod: backupRetentionPeriod(account),
+    ...(created ? { Endpoint: endpointParts(db), InstanceCreateTime: new Date(db.createdAt ?? account.startedAt) } : {}),
+    // Point-in-time restore reaches to about five minutes ago once the first backup exists (and backups are on).
+    ...(created && status !== 'backing-up' && backupRetentionPeriod(account) > 0 ? { LatestRestorableTime: new Date(at - RESTORABLE_LAG_MS) } : {}),
+    TagList: Object.entries(db.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+  };
+}
+
+/** `rds:<instance>-YYYY-MM-DD-HH-MM`, the name RDS gives an automated snapshot. */
+function automatedSnapshotId(instance: string, at: number): string {
+  const iso = new Date(at).toISOString();
+  return `rds:${instance}-${iso.slice(0, 10)}-${iso.slice(11, 13)}-${iso.slice(14, 16)}`;
+}
+
+/** Two automated snapshots of a database that existed before the simulation: a day and an hour old. */
+export function seedAutomatedSnapshots(account: SimulatedAccount, db: SimDatabase): void {
+  for (const hoursAgo of [24, 1]) {
+    const createdAt = account.startedAt - hoursAgo * 3600 * 1000;
+    seedSnapshot(account, db, automatedSnapshotId(db.identifier, createdAt), createdAt, 'automated');
+  }
+}
+
+/** A manual snapshot taken three hours before the simulation, so that "the newest snapshot" must choose among both types. */
+export function seedManualSnapshot(account: SimulatedAccount, db: SimDatabase): void {
+  seedSnapshot(account, db, `${db.identifier}-manual-before-release`, account.startedAt - 3 * 3600 * 1000, 'manual');
+}
+
+/** A snapshot of the instance as it is, taken at `createdAt` and available two minutes later. */
+function seedSnapshot(account: SimulatedAccount, db: SimDatabase, id: string, createdAt: number, type: 'manual' | 'automated'): void {
+  account.snapshots.set(id, {
+    id,
+    instance: db.identifier,
+    createdAt,
+    availableAt: createdAt + 120 * 1000,
+    tags: {},
+    type,
+    schemaRelease: db.schemaRelease,
+    definition: definitionOf(db),
+  });
+}
+
+/** Days of automated backups the simulated instances keep. */
+export const BACKUP_RETENTION_DAYS = 7;
+
+/** LatestRestorableTime trails the present by about five minutes (transaction logs are uploaded every five minutes). */
+export const RESTORABLE_LAG_MS = 5 * 60 * 1000;
+
+/** BackupRetentionPeriod: 0 (backups off) under `no-snapshot`, where the account has no automated backup at all. */
+export function backupRetentionPeriod(account: SimulatedAccount): number {
+  return account.faults.noSnapshot ? 0 : BACKUP_RETENTION_DAYS;
+}
+
+/** The instance is gone; its snapshots and automated backups stay (retained). */
+export function loseDatabase(account: SimulatedAccount, db: SimDatabase, at = account.now()): void {
+  const createdAt = db.createdAt ?? account.startedAt;
+  const resourceId = resourceIdOf(db.identifier, createdAt);
+  account.databases.delete(db.identifier);
+  account.compute.lostDatabases.set(resourceId, { identifier: db.identifier, resourceId, createdAt, lostAt: at, definition: definitionOf(db), schemaRelease: db.schemaRelease });
+  account.changed();
+}
+
+/** An instance's automated backups: what DescribeDBInstanceAutomatedBackups lists and a point-in-time restore reads. */
+export interface AutomatedBackup {
+  readonly identifier: string;
+  readonly resourceId: string;
+  readonly status: 'active' | 'retained';
+  /** The restorable window (virtual ms). */
+  readonly earliest: number;
+  readonly latest: number;
+  readonly createdAt: number;
+  readonly definition: DatabaseDefinition;
+  readonly schemaRelease: string;
+}
+
+/**
+ * When the automated snapshots of one instance were taken: those of its identifier from
+ * its creation until `until` (an instance of the same name created later is another one).
+ */
+function automatedSnapshotTimes(account: SimulatedAccount, identifier: string, from: number, until: number): number[] {
+  return [...account.snapshots.values()]
+    .filter((s) => s.type === 'automated' && s.instance.toLowerCase() === identifier.toLowerCase() && s.createdAt >= from && s.createdAt <= until)
+    .map((s) => s.createdAt);
+}
+
+/**
+ * The automated backup of an instance that exists: restorable from its oldest automated
+ * snapshot to LatestRestorableTime (now − 5 min). None without automated snapshots.
+ */
+export function activeBackup(account: SimulatedAccount, db: SimDatabase, at = account.now()): AutomatedBackup | undefined {
+  const createdAt = db.createdAt ?? account.startedAt;
+  const times = automatedSnapshotTimes(account, db.identifier, createdAt, at);
+  if (times.length === 0) return undefined;
+  const [identifier, definition] = [db.identifier, definitionOf(db)];
+  return {
+    identifier, resourceId: resourceIdOf(identifier, createdAt), status: 'active', earliest: Math.min(...times), latest: at - RESTORABLE_LAG_MS,
+    createdAt, definition, schemaRelease: db.schemaRelease,
+  };
+}
+
+/**
+ * The retained backup of a lost instance. Its window ends when the instance was lost (for
+ * an instance lost before the simulation, `empty` + `keepSnapshots`: the simulation start):
+ * RDS keeps the transaction logs up to the deletion, so the simulator takes that instant.
+ */
+function retainedBackup(account: SimulatedAccount, lost: LostDatabase): AutomatedBackup | undefined {
+  const times = automatedSnapshotTimes(account, lost.identifier, lost.createdAt, lost.lostAt);
+  if (times.length === 0) return undefined;
+  const { identifier, resourceId, createdAt, definition, schemaRelease } = lost;
+  return { identifier, resourceId, status: 'retained', earliest: Math.min(...times), latest: lost.lostAt, createdAt, definition, schemaRelease };
+}
+
+/** Every automated backup in the account: of existing instances (active), then of lost ones (retained). */
+export function automatedBackups(account: SimulatedAccount, at = account.now()): AutomatedBackup[] {
+  const active = [...account.databases.values()].map((db) => activeBackup(account, db, at));
+  const retained = [...account.compute.lostDatabases.values()].map((lost) => retainedBackup(account, lost));
+  return [...active, ...retained].filter((b): b is AutomatedBackup => b !== undefined);
+}
+
+/** `arn:aws:rds:<region>:<account>:auto-backup:ab-<id>`, as DBInstanceAutomatedBackupsArn. */
+export function automatedBackupArn(backup: AutomatedBackup): string {
+  return `arn:aws:rds:${RDS_REGION}:${SIM_ACCOUNT_ID}:auto-backup:ab-${backup.resourceId.slice(3)}`;
+}
+
+/** A backup as DescribeDBInstanceAutomatedBackups reports it. */
+export function describeAutomatedBackup(account: SimulatedAccount, backup: AutomatedBackup): object {
+  const { definition } = backup;
+  return {
+    DBInstanceArn: databaseArn(backup.identifier),
+    DbiResourceId: backup.resourceId,
+    DBInstanceAutomatedBackupsArn: automatedBackupArn(backup),
+    Region: RDS_REGION,
+    DBInstanceIdentifier: backup.identifier,
+    RestoreWindow: { EarliestTime: new Date(backup.earliest), LatestTime: new Date(backup.latest) },
+    Status: backup.status,
+    Engine: definition.engine,
+    ...(definition.engineVersion !== undefined ? { EngineVersion: definition.engineVersion } : {}),
+    AllocatedStorage: definition.allocatedStorage,
+    Port: endpointParts({ identifier: backup.identifier, definition }).Port,
+    MasterUsername: definition.masterUsername,
+    InstanceCreateTime: new Date(backup.createdAt),
+    VpcId: SIM_VPC_ID,
+    BackupRetentionPeriod: backupRetentionPeriod(account),
+  };
+}
+
+/** DBInstanceAutomatedBackupNotFound (HTTP 404): "No automated backup for this DB instance was found". */
+export const automatedBackupNotFound = (name: string) =>
+  new SimulatedServiceError('DBInstanceAutomatedBackupNotFoundFault', `No automated backup for this DB instance was found: ${name}`, { status: 404 });
+
+/**
+ * The backup a point-in-time restore reads, named by exactly one of
+ * SourceDBInstanceIdentifier ("Must match the identifier of an existing DB instance": a lost
+ * instance is refused, DBInstanceNotFound), SourceDbiResourceId or
+ * SourceDBInstanceAutomatedBackupsArn (these two also reach a lost instance's retained
+ * backup). An existing instance without automated backups: PointInTimeRestoreNotEnabled.
+ */
+function pointInTimeSource(account: SimulatedAccount, request: DatabaseRequest): AutomatedBackup {
+  const names = ['SourceDBInstanceIdentifier', 'SourceDbiResourceId', 'SourceDBInstanceAutomatedBackupsArn'] as const;
+  const given = names.filter((n) => typeof request[n] === 'string' && request[n] !== '');
+  if (given.length !== 1) throw invalidParameterCombination(`Exactly one of ${names.join(', ')} must be specified`);
+  const value = request[given[0]!] as string;
+  if (given[0] === 'SourceDBInstanceIdentifier') {
+    const db = findDatabase(account, value);
+    if (!db) throw new SimulatedServiceError('DBInstanceNotFoundFault', `DBInstance ${value} not found.`, { status: 404 });
+    const backup = activeBackup(account, db);
+    // The documented cause is a BackupRetentionPeriod of 0; the exact message was not confirmed.
+    if (!backup) throw new SimulatedServiceError('PointInTimeRestoreNotEnabledFault', `Point-in-time restore is not enabled for DB instance ${db.identifier}: it has no automated backups.`);
+    return backup;
+  }
+  const wanted = value.toLowerCase();
+  const found = automatedBackups(account).find((b) => (given[0] === 'SourceDbiResourceId' ? b.resourceId : automatedBackupArn(b)).toLowerCase() === wanted);
+  if (!found) throw automatedBackupNotFound(value);
+  return found;
+}
+
+/** RestoreTime or UseLatestRestorableTime: exactly one ("Can't be specified if the RestoreTime parameter is provided"). */
+function requestedTime(request: DatabaseRequest): number | 'latest' {
+  const latest = request.UseLatestRestorableTime === true;
+  const asked = request.RestoreTime;
+  if (latest === (asked !== undefined && asked !== null)) throw invalidParameterCombination('Exactly one of RestoreTime or UseLatestRestorableTime must be specified');
+  if (latest) return 'latest';
+  const time = new Date(asked as string | number | Date).getTime();
+  if (Number.isNaN(time)) throw invalidParameterValue(`The parameter RestoreTime is not a valid timestamp: ${String(asked)}`);
+  return time;
+}
+
+/** A time within the backup's window ("Must be before the latest restorable time"), else InvalidRestoreFault. */
+function restoreTimeWithin(backup: AutomatedBackup, time: number | 'latest'): number {
+  if (time === 'latest') return backup.latest;
+  if (time < backup.earliest || time > backup.latest) {
+    // InvalidRestoreFault is RDS's error for this; the exact message was not confirmed.
+    const iso = (t: number) => new Date(t).toISOString();
+    throw new SimulatedServiceError(
+      'InvalidRestoreFault',
+      `The restore time ${iso(time)} is not within the restorable window of ${backup.identifier} (${iso(backup.earliest)} to ${iso(backup.latest)})`,
+    );
+  }
+  return time;
+}
+
+/**
+ * RestoreDBInstanceToPointInTime: a new instance (TargetDBInstanceIdentifier) with the
+ * source's data at a time within its restorable window, restored as restoreInstance says.
+ * Its data is the source's schema release: the simulator does not model the history of a
+ * schema, only its current release. Recorded as restored from `<source>@<ISO time>`.
+ */
+export function restoreDatabaseToPointInTime(account: SimulatedAccount, request: DatabaseRequest): object {
+  const identifier = checkIdentifier(request.TargetDBInstanceIdentifier, 'TargetDBInstanceIdentifier');
+  const time = requestedTime(request);
+  const backup = pointInTimeSource(account, request);
+  const at = restoreTimeWithin(backup, time);
+  requireNew(account, identifier);
+  const restoredFrom = `${backup.identifier}@${new Date(at).toISOString()}`;
+  return restoreInstance(account, request, { identifier, source: backup.definition, schemaRelease: backup.schemaRelease, restoredFrom });
+}
+
+const RDS_ARN = /^arn:aws:rds:([a-z0-9-]+):(\d{12}):([a-z-]+):(.+)$/;
+
+/**
+ * The tags of the resource an ARN names (AddTagsToResource, ListTagsForResource): a DB
+ * instance or a DB snapshot of the account; one that does not exist: its NotFound fault
+ * (HTTP 404); anything else: InvalidParameterValue (the exact message was not confirmed).
+ */
+function taggedResource(account: SimulatedAccount, arn: unknown): { readonly tags: Record<string, string>; readonly add: (tags: Record<string, string>) => void } {
+  if (typeof arn !== 'string' || arn === '') throw missingParameter('ResourceName');
+  const match = RDS_ARN.exec(arn);
+  const [, region, owner, type, name] = match ?? [];
+  if (!match || (type !== 'db' && type !== 'snapshot')) throw invalidParameterValue(`The specified resource name does not match an RDS resource in this region: ${arn}`);
+  const ours = region === RDS_REGION && owner === SIM_ACCOUNT_ID;
+  if (type === 'db') {
+    const db = ours ? findDatabase(account, name!) : undefined;
+    if (!db) throw new SimulatedServiceError('DBInstanceNotFoundFault', `DBInstance ${name} not found.`, { status: 404 });
+    return { tags: db.tags ?? {}, add: (tags) => (db.tags = { ...db.tags, ...tags }) };
+  }
+  const snapshot = ours ? account.snapshots.get(name!) : undefined;
+  if (!snapshot) throw new SimulatedServiceError('DBSnapshotNotFoundFault', `DBSnapshot ${name} not found.`, { status: 404 });
+  return { tags: snapshot.tags, add: (tags) => Object.assign(snapshot.tags, tags) };
+}
+
+/** AddTagsToResource: adds or overwrites tags; keys may not start with `aws:` (reserved). */
+export function addTagsToResource(account: SimulatedAccount, request: DatabaseRequest): object {
+  const resource = taggedResource(account, request.ResourceName);
+  const tags = (request.Tags as Tag[] | undefined) ?? [];
+  if (tags.length === 0) throw missingParameter('Tags');
+  if (tags.some((t) => !t.Key)) throw invalidParameterValue('A tag key must not be empty.');
+  if (tags.some((t) => t.Key!.toLowerCase().startsWith('aws:'))) throw invalidParameterValue("Tag keys starting with 'aws:' are reserved for internal use");
+  resource.add(tagsOf(request));
+  account.changed();
+  return {};
+}
+
+/** ListTagsForResource: the resource's tags as a TagList. */
+export function listTagsForResource(account: SimulatedAccount, request: DatabaseRequest): object {
+  return { TagList: Object.entries(taggedResource(account, request.ResourceName).tags).map(([Key, Value]) => ({ Key, Value })) };
+}
+
+/** RDS describe calls: MaxRecords "Minimum 20, maximum 100", default 100; RDS refuses others as InvalidParameterValue. */
+const RDS_MAX_RECORDS = { min: 20, max: 100 } as const;
+
+function checkMaxRecords(value: number | undefined): void {
+  if (value !== undefined && (value < RDS_MAX_RECORDS.min || value > RDS_MAX_RECORDS.max)) {
+    throw invalidParameterValue(`Invalid value ${value} for MaxRecords. Must be between ${RDS_MAX_RECORDS.min} and ${RDS_MAX_RECORDS.max}`);
+  }
+}
+
+export const rds: Record<string, Operation> = {
+  DescribeDBInstances(account, input) {
+    checkMaxRecords(input.MaxRecords);
+    const one = input.DBInstanceIdentifier ? findDatabase(account, input.DBInstanceIdentifier) : undefined;
+    if (input.DBInstanceIdentifier && !one) {
+      throw new SimulatedServiceError('DBInstanceNotFoundFault', `DBInstance ${input.DBInstanceIdentifier} not found.`, { status: 404 });
+    }
+    const { page, next } = paginate(one ? [one] : [...account.databases.values()], input.Marker, input.MaxRecords ?? RDS_MAX_RECORDS.max);
+    return { DBInstances: page.map((d) => describeDatabase(account, d)), Marker: next };
+  },
+  CreateDBInstance(account, input) {
+    return createDatabase(account, input);
+  },
+  RestoreDBInstanceFromDBSnapshot(account, input) {
+    return restoreDatabase(account, input);
+  },
+  RestoreDBInstanceToPointInTime(account, input) {
+    return restoreDatabaseToPointInTime(account, input);
+  },
+  /**
+   * DescribeDBInstanceAutomatedBackups: the automated backups of existing instances
+   * (`active`) and of lost ones (`retained`), by DBInstanceIdentifier, DbiResourceId or
+   * DBInstanceAutomatedBackupsArn, or the `status`, `db-instance-id` and `dbi-resource-id`
+   * filters; MaxRecords 20-100. Naming a backup that does not exist:
+   * DBInstanceAutomatedBackupNotFound (HTTP 404), "No automated backup for this DB instance was found".
+   */
+  DescribeDBInstanceAutomatedBackups(account, input) {
+    checkMaxRecords(input.MaxRecords);
+    const selected = namedBackups(account, input);
+    const filters: Array<{ Name: string; Values?: string[] }> = input.Filters ?? [];
+    const unknown = filters.find((f) => !(f.Name in BACKUP_FILTERS));
+    if (unknown) throw invalidParameterValue(`Unrecognized filter name: ${unknown.Name}`);
+    const matching = selected.filter((b) => filters.every((f) => (f.Values ?? []).includes(BACKUP_FILTERS[f.Name]!(b))));
+    const { page, next } = paginate(matching, input.Marker, input.MaxRecords ?? RDS_MAX_RECORDS.max);
+    return { DBInstanceAutomatedBackups: page.map((b) => describeAutomatedBackup(account, b)), Marker: next };
+  },
+  AddTagsToResource(account, input) {
+    return addTagsToResource(account, input);
+  },
+  ListTagsForResource(account, input) {
+    return listTagsForResource(account, input);
+  },
+  CreateDBSnapshot(account, input) {
+    const tags = Object.fromEntries((input.Tags ?? []).map((t: { Key: string; Value: string }) => [t.Key, t.Value]));
+    const snapshot = account.createSnapshot(input.DBInstanceIdentifier, input.DBSnapshotIdentifier, tags);
+    return { DBSnapshot: { DBSnapshotIdentifier: snapshot.id, DBInstanceIdentifier: snapshot.instance, Status: 'creating' } };
+  },
+  /**
+   * DescribeDBSnapshots: one by identifier (DBSnapshotNotFound if none), or those of an
+   * instance and/or of a type (manual, automated; both when not given), MaxRecords 20-100.
+   */
+  DescribeDBSnapshots(account, input) {
+    checkMaxRecords(input.MaxRecords);
+    const snapshot = account.snapshots.get(input.DBSnapshotIdentifier);
+    if (input.DBSnapshotIdentifier && !snapshot) {
+      throw new SimulatedServiceError('DBSnapshotNotFoundFault', `DBSnapshot ${input.DBSnapshotIdentifier} not found.`, { status: 404 });
+    }
+    const all = (snapshot ? [snapshot] : [...account.snapshots.values()]).filter(
+      (s) =>
+        (!input.DBInstanceIdentifier || s.instance.toLowerCase() === String(input.DBInstanceIdentifier).toLowerCase()) &&
+        (!input.SnapshotType || (s.type ?? 'manual') === input.SnapshotType),
+    );
+    const { page, next } = paginate(all, input.Marker, input.MaxRecords ?? RDS_MAX_RECORDS.max);
+    return { DBSnapshots: page.map((s) => describeSnapshot(account, s)), Marker: next };
+  },
+};
+
+/** DescribeDBInstanceAutomatedBackups filters: by status (active, retained), instance identifier, resource ID. */
+const BACKUP_FILTERS: Record<string, (b: AutomatedBackup) => string> = {
+  status: (b) => b.status,
+  'db-instance-id': (b) => b.identifier,
+  'dbi-resource-id': (b) => b.resourceId,
+};
+
+/** The backups a request names by identifier, resource ID or ARN (all when it names none); naming none that exists is refused. */
+function namedBackups(account: SimulatedAccount, input: Input): AutomatedBackup[] {
+  const same = (a: string, b: unknown) => typeof b !== 'string' || b === '' || a.toLowerCase() === b.toLowerCase();
+  const selected = automatedBackups(account).filter(
+    (b) => same(b.identifier, input.DBInstanceIdentifier) && same(b.resourceId, input.DbiResourceId) && same(automatedBackupArn(b), input.DBInstanceAutomatedBackupsArn),
+  );
+  const name = input.DBInstanceIdentifier || input.DbiResourceId || input.DBInstanceAutomatedBackupsArn;
+  if (name && selected.length === 0) throw automatedBackupNotFound(name);
+  return selected;
+}
+
+function describeSnapshot(account: SimulatedAccount, s: SimSnapshot): object {
+  return {
+    DBSnapshotIdentifier: s.id,
+    DBInstanceIdentifier: s.instance,
+    SnapshotType: s.type ?? 'manual',
+    SnapshotCreateTime: new Date(s.createdAt),
+    Status: account.snapshotStatus(s),
+    ...(s.definition ? { Engine: s.definition.engine, AllocatedStorage: s.definition.allocatedStorage } : {}),
+    // Whole percent, rounded down, as RDS reports it.
+    PercentProgress: Math.min(100, Math.max(0, Math.floor((100 * (account.now() - s.createdAt)) / Math.max(1, s.availableAt - s.createdAt)))),
+    TagList: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
+  };
+}

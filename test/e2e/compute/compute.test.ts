@@ -1,0 +1,261 @@
+/**
+ * The compute workflows end to end, on the simulated account: allocate a fresh environment,
+ * scale out, replace a host (and every unhealthy one, and everything in disaster recovery),
+ * and what a failure leaves behind (nothing this execution launched, still running).
+ */
+import { describe, expect, it } from 'vitest';
+import { LOCK_TABLE_NAME } from '../../../lib/simulator/fleet';
+import { simulateExecutions, type SimulationReport } from '../../../lib/simulator/simulate';
+import { RETIRED_BY_TAG, RETIRED_REASON_TAG } from '../../../lambdas/domain/contract/tags';
+import { canonical, host } from '../helpers';
+
+const run = async (workflow: 'allocate' | 'scale-out' | 'replace', input: unknown, faults: string[] = [], empty = workflow === 'allocate') => {
+  const result = await simulateExecutions({ environment: canonical, input, workflow, empty, faults, executions: [{ input }] });
+  return { ...result, report: result.reports[0]! };
+};
+
+const hostsOf = (report: SimulationReport, tier: string) => report.hosts.filter((h) => h.tier === tier);
+
+describe('allocate', () => {
+  it('builds the canonical environment on an empty account: every tier in service on the recorded release, the database available, nothing orphaned', async () => {
+    const { report, account } = await run('allocate', {});
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    for (const tier of ['web', 'middle', 'monitoring']) {
+      const hosts = hostsOf(report, tier);
+      expect(hosts, tier).toHaveLength(2);
+      for (const h of hosts) {
+        expect(h.inService, `${h.name} in service`).toBe(true);
+        expect(h.version, `${h.name} runs the recorded release`).toBe('1.0.0');
+        expect(h.recordedVersion, `${h.name} records it`).toBe('1.0.0');
+      }
+    }
+    expect([...account.databases.values()].map((d) => account.databaseStatus(d))).toEqual(['available']);
+    expect(report.compute?.launched).toHaveLength(6);
+    expect(report.compute?.orphans).toEqual([]);
+    // Spread evenly over the tier's two subnets (Availability Zones).
+    const zones = [...account.hosts.values()].filter((h) => h.tier === 'web').map((h) => h.availabilityZone).sort();
+    expect(zones).toEqual(['us-east-1a', 'us-east-1b']);
+    expect(report.notifications).toEqual(['Started', 'Succeeded']);
+    expect(account.table(LOCK_TABLE_NAME).size, 'lock released').toBe(0);
+  });
+
+  it('with no capacity for the web tier in any zone: LaunchFailedError, and every host it launched terminated', async () => {
+    const { report, account } = await run('allocate', {}, ['launch-fail:web']);
+
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toBe('LaunchFailedError');
+    expect(report.cause).toMatch(/no capacity .* us-east-1a.*us-east-1b/);
+    expect(report.compute?.orphans).toEqual([]);
+    expect(report.compute?.launched.length).toBeGreaterThan(0);
+    expect([...report.compute!.terminated].sort()).toEqual([...report.compute!.launched].sort());
+    for (const name of report.compute!.launched) expect(host(report, name).inService, name).toBe(false);
+    expect(report.notifications).toEqual(['Started', 'Failed']);
+    expect(account.table(LOCK_TABLE_NAME).size, 'lock released').toBe(0);
+  });
+
+  it('with no capacity in one zone: launches the web tier in the other', async () => {
+    const { report, account } = await run('allocate', { tiers: { web: 2 } }, ['launch-fail:web@us-east-1a']);
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    const zones = [...account.hosts.values()].filter((h) => h.tier === 'web').map((h) => h.availabilityZone);
+    expect(zones).toEqual(['us-east-1b', 'us-east-1b']);
+  });
+
+  for (const [fault, error] of [
+    ['boot-fail:web-2', 'LaunchFailedError'],
+    ['ssm-unmanaged:mid-1', 'InstanceNotManagedError'],
+    ['prerequisite-fail:mon-2', 'PrerequisiteFailedError'],
+  ] as const) {
+    it(`${fault}: fails ${error}, leaving nothing it launched running`, async () => {
+      const { report } = await run('allocate', {}, [fault]);
+
+      expect(report.status).toBe('FAILED');
+      expect(report.error).toBe(error);
+      expect(report.compute?.orphans).toEqual([]);
+      expect([...report.compute!.terminated].sort()).toEqual([...report.compute!.launched].sort());
+    });
+  }
+
+  it('missing-target-group: refused before anything is launched or locked', async () => {
+    const { report } = await run('allocate', {}, ['missing-target-group:web']);
+
+    expect(report.error).toBe('DependencyCheckFailedError');
+    expect(report.cause).toContain('canonical-web');
+    expect(report.compute?.launched).toEqual([]);
+    expect(report.notifications).toEqual(['Failed']);
+  });
+
+  it('launches only what a partly lost environment is missing', async () => {
+    const { report } = await run('allocate', { tiers: { web: 3 } }, [], false);
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    expect(report.compute?.launched).toEqual(['web-3']);
+    expect(hostsOf(report, 'web').every((h) => h.inService)).toBe(true);
+  });
+});
+
+describe('scale out', () => {
+  it('adds hosts on the tier\'s release, in service, without the tier ever dropping', async () => {
+    const { report } = await run('scale-out', { tier: 'web', add: 2 });
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    expect(report.compute?.launched).toEqual(['web-3', 'web-4']);
+    for (const h of hostsOf(report, 'web')) {
+      expect(h.inService, h.name).toBe(true);
+      expect(h.version, h.name).toBe('1.0.0');
+    }
+    expect(report.minInService.web).toBe(2);
+  });
+});
+
+describe('replace', () => {
+  it('replaces web-1 without downtime: the replacement in service first, then web-1 out and stopped, tagged why', async () => {
+    const { report, account } = await run('replace', { targets: ['web-1'] });
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    expect(report.compute?.launched).toEqual(['web-3']);
+    expect(host(report, 'web-3').inService).toBe(true);
+    expect(host(report, 'web-3').version).toBe('1.0.0');
+    expect(host(report, 'web-1').inService).toBe(false);
+    expect(report.compute?.stopped).toEqual(['web-1']);
+    expect(report.compute?.orphans).toEqual([]);
+    // Never below the two web hosts it had before.
+    expect(report.minInService.web).toBe(2);
+    const old = [...account.hosts.values()].find((h) => h.name === 'web-1')!;
+    expect(old.tags.get(RETIRED_BY_TAG)).toBe(report.executionName);
+    expect(old.tags.get(RETIRED_REASON_TAG)).toBe('replaced');
+    // In the same Availability Zone as the host it replaces.
+    expect([...account.hosts.values()].find((h) => h.name === 'web-3')!.availabilityZone).toBe(old.availabilityZone);
+  });
+
+  it('"unhealthy" replaces exactly the hosts the target group reports unhealthy', async () => {
+    const { report } = await run('replace', { targets: 'unhealthy', tier: 'web' }, ['down:web-2']);
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    expect(report.compute?.launched).toEqual(['web-3']);
+    expect(report.compute?.stopped).toEqual(['web-2']);
+    expect(host(report, 'web-1').inService).toBe(true);
+    expect(host(report, 'web-3').inService).toBe(true);
+  });
+
+  it('a replacement that fails its prerequisites is terminated; the host it was to replace stays in service', async () => {
+    const { report } = await run('replace', { targets: ['web-1'] }, ['prerequisite-fail:web-3']);
+
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toBe('PrerequisiteFailedError');
+    expect(report.compute?.terminated).toEqual(['web-3']);
+    expect(report.compute?.orphans).toEqual([]);
+    expect(host(report, 'web-1').inService).toBe(true);
+    expect(report.minInService.web).toBe(2);
+  });
+
+  it('disaster recovery: retires the named hosts first, then brings up their replacements', async () => {
+    const { report } = await run('replace', { targets: ['web-1', 'web-2'], mode: 'disaster-recovery' });
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    expect(report.compute?.launched).toEqual(['web-3', 'web-4']);
+    expect([...report.compute!.stopped].sort()).toEqual(['web-1', 'web-2']);
+    expect(host(report, 'web-3').inService && host(report, 'web-4').inService).toBe(true);
+    // Downtime accepted: the tier went to zero meanwhile.
+    expect(report.minInService.web).toBe(0);
+  });
+
+  it('refuses the environment\'s database as a target: replace only replaces EC2 hosts', async () => {
+    const { report } = await run('replace', { targets: ['canonical-db'] });
+
+    expect(report.error).toBe('InvalidInputError');
+    expect(report.cause).toContain("is the environment's database");
+    expect(report.compute?.launched).toEqual([]);
+  });
+
+  it('refuses an unknown host before anything changes', async () => {
+    const { report } = await run('replace', { targets: ['web-9'] });
+
+    expect(report.error).toBe('InventoryError');
+    expect(report.cause).toContain('"web-9"');
+    expect(report.compute?.launched).toEqual([]);
+  });
+});
+
+describe('one lock per environment', () => {
+  it('a replacement started while a release runs is refused, EnvironmentLockedError, and changes nothing', async () => {
+    const { reports } = await simulateExecutions({
+      environment: canonical,
+      input: { release: '1.1.0' },
+      executions: [
+        { input: { release: '1.1.0' }, name: 'release' },
+        { input: { targets: ['web-1'] }, name: 'replacement', workflow: 'replace', startAfterSeconds: 60 },
+      ],
+    });
+    const [release, replacement] = reports;
+
+    expect(release!.status, `${release!.error}: ${release!.cause}`).toBe('SUCCEEDED');
+    expect(replacement!.status).toBe('FAILED');
+    expect(replacement!.error).toBe('EnvironmentLockedError');
+    expect(replacement!.cause).toContain('fleetflow-canonical-deploy:release');
+    expect(replacement!.compute?.launched ?? []).toEqual([]);
+  });
+});
+
+describe('allocate after losing every instance', () => {
+  it('restores the database from its newest snapshot when asked, with the definition\'s settings, and builds every tier', async () => {
+    const input = { database: 'latest-snapshot' };
+    const { reports, account } = await simulateExecutions({ environment: canonical, input, workflow: 'allocate', empty: true, keepSnapshots: true, executions: [{ input }] });
+    const report = reports[0]!;
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    const db = account.databases.get('canonical-db')!;
+    const newest = [...account.snapshots.values()].filter((s) => s.instance === 'canonical-db').sort((a, b) => b.createdAt - a.createdAt)[0]!;
+    expect(db.restoredFrom).toBe(newest.id);
+    // Passed explicitly, not RDS's restore defaults (default subnet group and security group, Single-AZ).
+    expect(db.definition).toMatchObject({ subnetGroup: 'canonical-db', securityGroups: ['sg-0a1b2c3d4e5f60001'], multiAz: true, instanceClass: 'db.m6g.large' });
+    expect(report.compute?.orphans).toEqual([]);
+    expect(hostsOf(report, 'web').every((h) => h.inService)).toBe(true);
+  });
+
+  it('refuses "latest-snapshot" when no snapshot is left, before anything changes', async () => {
+    const input = { database: 'latest-snapshot' };
+    const { reports } = await simulateExecutions({ environment: canonical, input, workflow: 'allocate', empty: true, executions: [{ input }] });
+
+    expect(reports[0]!.error).toBe('InvalidInputError');
+    expect(reports[0]!.cause).toContain('no available snapshot of canonical-db');
+    expect(reports[0]!.compute?.launched).toEqual([]);
+  });
+});
+
+describe('a compute run stopped after its hosts launched, then started again', () => {
+  it('allocate: the run started again terminates the hosts the stopped one never set up, and brings every tier into service', async () => {
+    // Act: the web and middle tiers, stopped at 60 s (the hosts launched and booting), started again 60 s later.
+    const input = { tiers: { web: 2, middle: 2 }, database: 'none' };
+    const { reports, account } = await simulateExecutions({ environment: canonical, input, workflow: 'allocate', empty: true, faults: ['restart:60'], executions: [{ input, name: 'stopped' }] });
+    const [stopped, again] = reports;
+
+    // Assess: the stopped run's four hosts are terminated, tagged why; the re-run's own four serve, on the release.
+    expect(stopped!.status).toBe('ABORTED');
+    expect(stopped!.compute?.launched).toHaveLength(4);
+    expect(again!.status, `${again!.error}: ${again!.cause}`).toBe('SUCCEEDED');
+    expect([...again!.compute!.terminated].sort()).toEqual([...stopped!.compute!.launched].sort());
+    for (const name of stopped!.compute!.launched) {
+      const h = [...account.hosts.values()].find((x) => x.name === name)!;
+      expect(h.tags.get(RETIRED_BY_TAG), name).toBe('stopped-again');
+    }
+    for (const tier of ['web', 'middle']) {
+      const serving = hostsOf(again!, tier).filter((h) => h.inService && h.version === '1.0.0' && h.recordedVersion === '1.0.0');
+      expect(serving, tier).toHaveLength(2);
+    }
+    expect(again!.compute?.orphans).toEqual([]);
+    expect(account.table(LOCK_TABLE_NAME).size, 'lock released').toBe(0);
+  });
+
+  it('scale-out: adds exactly the hosts asked for, the stopped run\'s never-set-up ones terminated', async () => {
+    const input = { tier: 'web', add: 2 };
+
+    const { reports } = await simulateExecutions({ environment: canonical, input, workflow: 'scale-out', faults: ['restart:60'], executions: [{ input, name: 'stopped' }] });
+    const again = reports[1]!;
+
+    expect(again.status, `${again.error}: ${again.cause}`).toBe('SUCCEEDED');
+    expect([...again.compute!.terminated].sort()).toEqual([...reports[0]!.compute!.launched].sort());
+    expect(hostsOf(again, 'web').filter((h) => h.inService && h.version === '1.0.0')).toHaveLength(4);
+  });
+});

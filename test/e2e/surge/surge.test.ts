@@ -1,0 +1,94 @@
+/**
+ * Surge releases (batch.strategy "surge", environments/surge.json): capacity never drops
+ * below the whole tier, the old hosts are stopped until the release is validated, and a
+ * rollback starts them again and removes the new ones.
+ */
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { RETIRED_BY_TAG } from '../../../lambdas/domain/contract/tags';
+import { loadEnvironmentFile } from '../../../lambdas/domain/environment/parse';
+import { simulateExecutions } from '../../../lib/simulator/simulate';
+import { host } from '../helpers';
+
+const surge = loadEnvironmentFile(fileURLToPath(new URL('../../../environments/surge.json', import.meta.url)));
+
+async function release(faults: string[] = []) {
+  const input = { release: '1.1.0' };
+  const { reports, account } = await simulateExecutions({ environment: surge, input, faults, executions: [{ input }] });
+  return { report: reports[0]!, account };
+}
+
+describe('a surge release', () => {
+  it('keeps every tier at its full count throughout, then terminates the old hosts once validated', async () => {
+    const { report, account } = await release();
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    expect(report.minInService).toEqual({ middle: 2, web: 2, monitoring: 2 });
+    expect(report.recordedRelease).toBe('1.1.0');
+    expect(report.compute?.launched).toEqual(['mid-3', 'mid-4', 'web-3', 'web-4']);
+    for (const name of report.compute!.launched) {
+      expect(host(report, name).inService, name).toBe(true);
+      expect(host(report, name).version, name).toBe('1.1.0');
+    }
+    // The old hosts: out of service, kept stopped during the release, terminated after it.
+    expect([...report.compute!.terminated].sort()).toEqual(['mid-1', 'mid-2', 'web-1', 'web-2']);
+    for (const name of ['mid-1', 'web-2']) expect([...account.hosts.values()].find((h) => h.name === name)!.tags.get(RETIRED_BY_TAG)).toBe(report.executionName);
+    expect(report.compute?.orphans).toEqual([]);
+    // The surge's cost: new and old hosts ran side by side for a while.
+    expect(report.compute!.extraInstanceHours).toBeGreaterThan(0);
+  });
+
+  it('rolled back after a failed validation: the stopped hosts run again, in service, and the new ones are gone', async () => {
+    const { report } = await release(['alarm:surge-availability@1300']);
+
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toBe('ValidationFailedError');
+    expect(report.rolledBack).toBe(true);
+    expect(report.minInService).toEqual({ middle: 2, web: 2, monitoring: 2 });
+    for (const name of ['mid-1', 'mid-2', 'web-1', 'web-2']) {
+      expect(host(report, name).inService, name).toBe(true);
+      expect(host(report, name).version, name).toBe('1.0.0');
+    }
+    expect([...report.compute!.terminated].sort()).toEqual(['mid-3', 'mid-4', 'web-3', 'web-4']);
+    expect(report.compute?.orphans).toEqual([]);
+  });
+
+  it('a new host that never gets healthy: its batch\'s new hosts terminated, the release rolled back, nothing below the full count', async () => {
+    const { report } = await release(['unhealthy:web-4']);
+
+    expect(report.error).toBe('HostUnhealthyError');
+    expect(report.rolledBack).toBe(true);
+    expect(report.minInService).toEqual({ middle: 2, web: 2, monitoring: 2 });
+    expect(host(report, 'web-1').inService && host(report, 'web-2').inService).toBe(true);
+    expect(report.compute?.orphans).toEqual([]);
+  });
+
+  it('no capacity to surge the web tier: LaunchFailedError, rolled back, the middle tier\'s old hosts back', async () => {
+    const { report } = await release(['launch-fail:web']);
+
+    expect(report.error).toBe('LaunchFailedError');
+    expect(report.rolledBack).toBe(true);
+    expect(host(report, 'mid-1').version).toBe('1.0.0');
+    expect(host(report, 'mid-1').inService && host(report, 'mid-2').inService).toBe(true);
+    expect(report.compute?.orphans).toEqual([]);
+  });
+});
+
+describe('a surge release stopped midway, started again', () => {
+  it('ignores the host the stopped run launched and never released, and completes at full capacity', async () => {
+    const input = { release: '1.1.0' };
+    const { reports } = await simulateExecutions({
+      environment: surge,
+      input,
+      executions: [
+        { input, name: 'stopped', stopAfterSeconds: 300 },
+        { input, name: 'resumed', startAfterSeconds: 400 },
+      ],
+    });
+    const [, resumed] = reports;
+
+    expect(resumed!.status, `${resumed!.error}: ${resumed!.cause}`).toBe('SUCCEEDED');
+    expect(resumed!.recordedRelease).toBe('1.1.0');
+    expect(resumed!.compute?.orphans).toEqual([]);
+  });
+});

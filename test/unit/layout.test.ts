@@ -1,0 +1,176 @@
+/**
+ * The layout's import rules (issue 15, step 3), read from the sources' own import graph:
+ * - no import circle anywhere in lambdas/, lib/, statemachines/, bin/;
+ * - no handler module (a module of a workflow folder that exports `handler`) imports another;
+ * - lambdas/shared/ imports nothing from a workflow folder (only shared/ and domain/);
+ * - nothing in lambdas/ imports lib/, statemachines/ or bin/ (what a Lambda bundles stays in lambdas/);
+ * - lambdas/domain/ (the environment model, the input parsers, the contract) imports only
+ *   itself, node: and zod: no SDK, no CDK, so the stack, the CLI, the simulator and the
+ *   handlers can all stand on it.
+ *
+ * The graph comes from TypeScript's own scanner (`ts.preProcessFile`: static imports,
+ * re-exports, `import()` and `import('…')` types), so an import inside a string is not one.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, normalize, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SOURCE_DIRS = ['lambdas', 'lib', 'statemachines', 'bin'];
+
+/** Module → the repository modules it imports (paths from the root, with their extension). */
+type Graph = Map<string, string[]>;
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir)).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(join(ROOT, path)).isDirectory()) return sourceFiles(path);
+    return /\.(ts|mts)$/.test(name) && !name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+function resolveImport(from: string, specifier: string): string | undefined {
+  if (!specifier.startsWith('.')) return specifier; // a package: kept by name, for the domain rule
+  const base = normalize(join(dirname(from), specifier));
+  for (const candidate of [base, `${base}.ts`, `${base}.mts`, join(base, 'index.ts'), base.replace(/\.js$/, '.ts')]) {
+    try {
+      if (statSync(join(ROOT, candidate)).isFile()) return relative(ROOT, join(ROOT, candidate));
+    } catch {
+      // not this candidate
+    }
+  }
+  return undefined;
+}
+
+function repositoryGraph(): Graph {
+  const graph: Graph = new Map();
+  for (const file of SOURCE_DIRS.flatMap(sourceFiles)) {
+    const { importedFiles } = ts.preProcessFile(readFileSync(join(ROOT, file), 'utf8'), true, true);
+    graph.set(file, [...new Set(importedFiles.map((i) => resolveImport(file, i.fileName)).filter((p): p is string => p !== undefined))]);
+  }
+  return graph;
+}
+
+const isHandlerModule = (file: string) =>
+  /^lambdas\/(?!shared\/|domain\/)[^/]+\/[^/]+\.ts$/.test(file) && /^export const handler\b/m.test(readFileSync(join(ROOT, file), 'utf8'));
+
+/** Every circle of the graph, each as the modules on it (Tarjan's strongly connected components). */
+function circles(graph: Graph): string[][] {
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const found: string[][] = [];
+  const visit = (v: string) => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue;
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1 || (graph.get(v) ?? []).includes(v)) found.push(component.sort());
+    }
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  return found;
+}
+
+/** Every import that breaks a rule, as "rule: from -> to". */
+function layoutViolations(graph: Graph, isHandler: (file: string) => boolean): string[] {
+  const violations: string[] = [];
+  for (const [from, imports] of graph) {
+    for (const to of imports) {
+      const edge = `${from} -> ${to}`;
+      if (isHandler(from) && isHandler(to)) violations.push(`handler imports handler: ${edge}`);
+      if (from.startsWith('lambdas/shared/') && to.startsWith('lambdas/') && !/^lambdas\/(shared|domain)\//.test(to)) {
+        violations.push(`shared imports a workflow folder: ${edge}`);
+      }
+      if (from.startsWith('lambdas/') && /^(lib|statemachines|bin)\//.test(to)) violations.push(`lambdas imports upward: ${edge}`);
+      if (from.startsWith('lambdas/domain/') && !to.startsWith('lambdas/domain/') && !to.startsWith('node:') && to !== 'zod') {
+        violations.push(`domain imports outside itself, node: and zod: ${edge}`);
+      }
+    }
+  }
+  for (const circle of circles(graph)) violations.push(`import circle: ${circle.join(' <-> ')}`);
+  return violations;
+}
+
+/**
+ * The one circle main still has, in the simulator, which the change that lays the simulator
+ * out one module per AWS service removes (another part of issue 15): tolerated while present,
+ * and only this one. Delete the entry once that change is merged.
+ */
+describe('the import rules of the layout', () => {
+  it('holds in the repository: no circle, no handler importing a handler, nothing importing upward', () => {
+    const violations = layoutViolations(repositoryGraph(), isHandlerModule);
+    expect(violations).toEqual([]);
+  });
+
+  it('reads the real graph: handlers import shared/ and the domain, the stack imports the domain', () => {
+    const graph = repositoryGraph();
+    expect(graph.get('lambdas/deploy/plan-release.ts')).toEqual(
+      expect.arrayContaining(['lambdas/domain/execution-input.ts', 'lambdas/shared/tier-hosts.ts', 'lambdas/domain/contract/payloads.ts']),
+    );
+    expect(graph.get('lib/fleetflow-stack.ts')).toContain('lambdas/domain/environment/parse.ts');
+    expect(isHandlerModule('lambdas/deploy/plan-release.ts')).toBe(true);
+    expect(isHandlerModule('lambdas/compute/launching.ts')).toBe(false);
+  });
+
+  const handlers = new Set(['lambdas/rollout/check-install.ts', 'lambdas/rollout/install-release.ts']);
+  const isHandler = (file: string) => handlers.has(file);
+  const check = (edges: Record<string, string[]>) => layoutViolations(new Map(Object.entries(edges)), isHandler);
+
+  it('refuses a handler that imports another handler', () => {
+    expect(check({ 'lambdas/rollout/check-install.ts': ['lambdas/rollout/install-release.ts'], 'lambdas/rollout/install-release.ts': [] })).toEqual([
+      'handler imports handler: lambdas/rollout/check-install.ts -> lambdas/rollout/install-release.ts',
+    ]);
+  });
+
+  it('refuses shared/ importing a workflow folder, and allows it the domain', () => {
+    expect(check({ 'lambdas/shared/phase.ts': ['lambdas/rollout/batch-state.ts', 'lambdas/domain/contract/payloads.ts'] })).toEqual([
+      'shared imports a workflow folder: lambdas/shared/phase.ts -> lambdas/rollout/batch-state.ts',
+    ]);
+  });
+
+  it('refuses lambdas importing lib/ or statemachines/', () => {
+    expect(check({ 'lambdas/deploy/plan-release.ts': ['lib/cli/options.ts', 'statemachines/fragments/failures.ts'] })).toEqual([
+      'lambdas imports upward: lambdas/deploy/plan-release.ts -> lib/cli/options.ts',
+      'lambdas imports upward: lambdas/deploy/plan-release.ts -> statemachines/fragments/failures.ts',
+    ]);
+  });
+
+  it('refuses the domain importing an SDK, the CDK or shared/', () => {
+    expect(check({ 'lambdas/domain/environment/model.ts': ['zod', 'node:fs', '@aws-sdk/client-ec2', 'aws-cdk-lib', 'lambdas/shared/phase.ts'] })).toEqual([
+      'domain imports outside itself, node: and zod: lambdas/domain/environment/model.ts -> @aws-sdk/client-ec2',
+      'domain imports outside itself, node: and zod: lambdas/domain/environment/model.ts -> aws-cdk-lib',
+      'domain imports outside itself, node: and zod: lambdas/domain/environment/model.ts -> lambdas/shared/phase.ts',
+    ]);
+  });
+
+  it('refuses an import circle, however long', () => {
+    expect(
+      check({
+        'lambdas/domain/contract/payloads.ts': ['lambdas/domain/contract/tags.ts'],
+        'lambdas/domain/contract/tags.ts': ['lambdas/domain/contract/errors.ts'],
+        'lambdas/domain/contract/errors.ts': ['lambdas/domain/contract/payloads.ts'],
+        'lib/cli/main.ts': ['lambdas/domain/contract/payloads.ts'],
+      }),
+    ).toEqual(['import circle: lambdas/domain/contract/errors.ts <-> lambdas/domain/contract/payloads.ts <-> lambdas/domain/contract/tags.ts']);
+  });
+});
