@@ -111,11 +111,6 @@ function layoutViolations(graph: Graph, isHandler: (file: string) => boolean): s
   return violations;
 }
 
-/**
- * The one circle main still has, in the simulator, which the change that lays the simulator
- * out one module per AWS service removes (another part of issue 15): tolerated while present,
- * and only this one. Delete the entry once that change is merged.
- */
 describe('the import rules of the layout', () => {
   it('holds in the repository: no circle, no handler importing a handler, nothing importing upward', () => {
     const violations = layoutViolations(repositoryGraph(), isHandlerModule);
@@ -127,7 +122,7 @@ describe('the import rules of the layout', () => {
     expect(graph.get('lambdas/deploy/plan-release.ts')).toEqual(
       expect.arrayContaining(['lambdas/domain/execution-input.ts', 'lambdas/shared/tier-hosts.ts', 'lambdas/domain/contract/payloads.ts']),
     );
-    expect(graph.get('lib/fleetflow-stack.ts')).toContain('lambdas/domain/environment/parse.ts');
+    expect(graph.get('lib/fleetflow.ts')).toContain('lambdas/domain/environment/parse.ts');
     expect(isHandlerModule('lambdas/deploy/plan-release.ts')).toBe(true);
     expect(isHandlerModule('lambdas/compute/launching.ts')).toBe(false);
   });
