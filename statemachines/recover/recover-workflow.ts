@@ -5,7 +5,8 @@
  * its own and keeps its own lock, history and rollback:
  *
  *   Plan Recover (read-only: the source exists, a release to put back) -> Notify Started
- *   -> Allocate Environment (allocate: every tier, the database left alone)
+ *   -> Allocate Environment (allocate: every tier, the database left alone; one that did every
+ *      step but could not release its lock has done its part: the restore takes the lock over)
  *   -> Restore Environment Data (restore-data: a new instance, checked, every host repointed, baked)
  *   -> Release Recorded Release (deploy: the recorded release, validated)
  *   -> Report Recovery (recovery point, recovery time) -> Notify Succeeded
@@ -23,6 +24,7 @@ import { childExecutionsArn, workflowStateMachineName, type FleetFlowWorkflowPro
 import { RECOVER_FUNCTION_SPECS } from './functions';
 import { catchChildFailure, catchNamed, UNEXPECTED_TASK_ERROR } from '../constructs/failures';
 import { lambdaTask } from '../constructs/lambda-task';
+import { LOCK_NOT_RELEASED_ERROR } from '../constructs/lock';
 import { notify } from '../constructs/notify';
 import { storedEnvironment } from '../constructs/stored-environment';
 
@@ -63,7 +65,12 @@ export class RecoverWorkflow extends Construct {
     release.next(report);
     const restore = this.part('Restore Environment Data', props.restoreData, '$.plan.restore', '$.restored', WORKFLOW_TIMEOUT, notifyFailed);
     restore.next(release);
-    const allocate = this.part('Allocate Environment', props.allocate, '$.plan.allocate', sfn.JsonPath.DISCARD, WORKFLOW_TIMEOUT, notifyFailed);
+    // An allocate whose every step succeeded but whose lock could not be released has done its part:
+    // the restore goes on, and takes the lock over, since its holder (the allocate execution) has ended.
+    const allocateDone = new sfn.Choice(this, 'Allocate Done But Locked?')
+      .when(sfn.Condition.stringEquals('$.failure.Error', LOCK_NOT_RELEASED_ERROR), restore)
+      .otherwise(notifyFailed);
+    const allocate = this.part('Allocate Environment', props.allocate, '$.plan.allocate', sfn.JsonPath.DISCARD, WORKFLOW_TIMEOUT, allocateDone);
     allocate.next(restore);
     const started = notify(this, 'Notify Started', environment, 'Started', allocate, { workflow: WORKFLOW, eventBus: props.eventBus });
 

@@ -496,6 +496,19 @@ describe('recover with no snapshot', () => {
   });
 });
 
+describe("recover when the allocate's lock cannot be released (unlock-throttle:26)", () => {
+  it('goes on: the allocate did its part, the restore takes the lock over, and the recovery succeeds with every host on the new database', async () => {
+    const { report, account, events } = await run('recover', {}, ['unlock-throttle:26'], { empty: true, keepSnapshots: true });
+
+    expect(entered(events, 'Allocate Done But Locked?'), "the allocate part ended LockNotReleasedError").toBe(true);
+    expect(report.status).toBe('SUCCEEDED');
+    const restored = report.newDatabase!.identifier;
+    expect(Object.values(report.hostsOnDatabase ?? {}).length).toBeGreaterThan(0);
+    expect(Object.entries(report.hostsOnDatabase ?? {}).filter(([, db]) => db !== restored)).toEqual([]);
+    expect(account.tables.get(LOCK_TABLE_NAME)?.size ?? 0, 'the lock is free at the end').toBe(0);
+  });
+});
+
 describe('recover from a point in time after the instance was lost', () => {
   it('either restores it or is refused before anything is launched: never a half-built environment said to be unchanged', async () => {
     // The instance is gone: RDS restores its retained automated backup only by resource ID or backup ARN,
