@@ -14,7 +14,9 @@
  * attached as bin/app.ts attaches it. test/infra/template-size.test.ts checks the figure
  * against the stack as the infra tests synthesize it.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import cdkNag from 'cdk-nag';
@@ -52,7 +54,10 @@ const CLI_CONTEXT = {
 /** Synthesizes the environment's stack as `cdk synth` would, and measures its template. */
 export function measureTemplate(environment: EnvironmentDefinition): { stackName: string; bytes: number } {
   const cdkJson = JSON.parse(readFileSync(fileURLToPath(new URL('../../cdk.json', import.meta.url)), 'utf8')) as { context?: Record<string, unknown> };
+  // An App with no outdir writes its assembly to a new temporary directory and leaves it there.
+  const outdir = mkdtempSync(join(tmpdir(), 'fleetflow-validate-'));
   const app = new App({
+    outdir,
     context: { ...cdkJson.context, ...CLI_CONTEXT, 'aws:cdk:bundling-stacks': [] },
     builtinCloudFormationValidation: false,
   });
@@ -63,7 +68,11 @@ export function measureTemplate(environment: EnvironmentDefinition): { stackName
   });
   // As bin/app.ts: the checks' presence is counted in the version-reporting resource's construct list.
   Validations.of(app).addPlugins(new cdkNag.AwsSolutionsChecks(app, { verbose: true }));
-  return { stackName: stack.stackName, bytes: templateBytes(asBundled(app.synth().getStackByName(stack.stackName).template as CfnTemplate)) };
+  try {
+    return { stackName: stack.stackName, bytes: templateBytes(asBundled(app.synth().getStackByName(stack.stackName).template as CfnTemplate)) };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
 }
 
 type CfnTemplate = { Resources?: Record<string, { Metadata?: Record<string, unknown> }> };

@@ -3,7 +3,8 @@
  * exactly as synthesized (CloudFormation intrinsics resolved with the simulated
  * account's IDs), and for every Lambda task state the handler module it invokes.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { LOCK_TABLE_NAME, SIM_ACCOUNT_ID, SIM_REGION } from './fleet';
@@ -93,12 +94,18 @@ async function synthesize(environment: EnvironmentDefinition): Promise<CfnTempla
   const [{ App }, { FleetFlowStack }] = await Promise.all([import('aws-cdk-lib'), import('../fleetflow-stack')]);
   // Bundling is skipped: the simulator runs the handlers' TypeScript in-process. CDK's built-in
   // CloudFormation validation is off: it is most of a synth's time, and `cdk synth` runs it on the real app.
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
-  const stack = new FleetFlowStack(app, `FleetFlow-${environment.name}`, {
-    environment,
-    env: { account: SIM_ACCOUNT_ID, region: SIM_REGION },
-  });
-  return app.synth().getStackByName(stack.stackName).template as CfnTemplate;
+  // An App with no outdir writes its assembly to a new temporary directory and leaves it there: one per synth.
+  const outdir = mkdtempSync(join(tmpdir(), 'fleetflow-sim-'));
+  try {
+    const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
+    const stack = new FleetFlowStack(app, `FleetFlow-${environment.name}`, {
+      environment,
+      env: { account: SIM_ACCOUNT_ID, region: SIM_REGION },
+    });
+    return app.synth().getStackByName(stack.stackName).template as CfnTemplate;
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
 }
 
 /** The workflows of an already synthesized template; `entryName` is the entry's state machine name. */
