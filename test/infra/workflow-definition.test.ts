@@ -1178,9 +1178,14 @@ describe('FleetFlow workflow definitions', () => {
         expect(retries(part, 'States.TaskFailed'), `${name} retries a failed part`).toBe(false);
         expect(retries(part, 'States.Timeout'), `${name} retries a timed-out part`).toBe(false);
         // A part that fails ends the recovery: no later part runs, and it fails (notified) with the part's error, named.
+        // Except an allocate that did every step but could not release its lock: the restore goes on (and takes the lock over).
         const catcher = catcherFor(part, 'States.ALL')!;
         expect(catcher.ResultPath, name).toBe('$.failure');
-        const after = reachableFrom(states, catcher.Next);
+        const lockLeft = states['Allocate Done But Locked?']!;
+        expect(lockLeft.Choices).toEqual([{ Variable: '$.failure.Error', StringEquals: 'LockNotReleasedError', Next: 'Restore Environment Data' }]);
+        expect(reachableFrom(states, catcher.Next).has('Allocate Done But Locked?'), name).toBe(name === 'Allocate Environment');
+        const withoutGoingOn = { ...states, 'Allocate Done But Locked?': { ...lockLeft, Choices: [] } };
+        const after = reachableFrom(withoutGoingOn, catcher.Next);
         expect([...after].filter((n) => states[n]!.Type === 'Task').sort(), name).toEqual(['Notify Failed']);
         expect([...after].filter((n) => isTerminal(states[n]!)), name).toEqual(['Recover Failed']);
         expect(JSON.stringify(states[catcher.Next]!.Choices), name).toContain('States.TaskFailed');
