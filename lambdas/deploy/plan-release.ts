@@ -6,7 +6,7 @@
  */
 import { partitionIntoWaves } from '../domain/environment/batch-policy';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../domain/environment/model';
-import { parseEnvironment } from '../domain/environment/parse';
+import { parseEnvironmentPayload } from '../domain/environment/parse';
 import { parseExecutionInput, RELEASE_PATTERN } from '../domain/execution-input';
 import { readAlarms, unmatched } from '../shared/alarms';
 import { readParameter } from '../shared/parameters';
@@ -49,7 +49,7 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
   const parsed = parseDeployInput(event.input);
   let environment: EnvironmentDefinition;
   try {
-    environment = parseEnvironment(event.environment);
+    environment = parseEnvironmentPayload(event.environment);
   } catch (err) {
     throw new InvalidInputError((err as Error).message, { cause: err });
   }

@@ -5,7 +5,7 @@
  */
 import { DescribeTargetGroupsCommand, type TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../domain/environment/model';
-import { parseEnvironment } from '../domain/environment/parse';
+import { parseEnvironmentPayload } from '../domain/environment/parse';
 import { elbv2 } from './aws/elbv2';
 import { readParameter } from './parameters';
 import { tierSpec } from './tier-spec';
@@ -27,7 +27,7 @@ export const PROVISION_BATCH_HOSTS = 2000;
 
 export function environmentOf(raw: unknown): EnvironmentDefinition {
   try {
-    return parseEnvironment(raw);
+    return parseEnvironmentPayload(raw);
   } catch (err) {
     throw new InvalidInputError((err as Error).message, { cause: err });
   }

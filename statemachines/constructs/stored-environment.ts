@@ -6,76 +6,43 @@
  * of what a tier added to the template. It is kept once instead, in the template's Mappings
  * (`FleetFlowEnvironment`), and each definition names it with Fn::FindInMap, which
  * CloudFormation resolves inside the Fn::Join of a DefinitionString ("Fn::Join: supported
- * functions", CloudFormation User Guide). The payload a planner receives is unchanged: the
- * definition as an object, exactly as before.
+ * functions", CloudFormation User Guide; mapping values "can be of type String or List").
  *
- * CDK renders a string token in a definition between quotes; an Aspect takes the quotes
- * around this one away, so the mapped text (the definition as JSON) is the object itself.
+ * The mapped value is the definition's JSON text escaped as the inside of a JSON string, so
+ * the task's payload holds it as a string and the planner parses it (lambdas/domain/environment/
+ * parse.ts, `parseEnvironmentPayload`). The definition is left exactly as CDK renders it: an
+ * earlier version took the quotes away in an Aspect, which resolved the definition before CDK
+ * turned cross-stack references (a topic or bus of another stack) into imports, and so left
+ * references to resources the template does not have.
  */
-import { Aspects, CfnMapping, Stack, type IAspect } from 'aws-cdk-lib';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import type { Construct, IConstruct } from 'constructs';
+import { CfnMapping, Stack } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
 import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 
 /** The mapping's logical ID (the first of a stack), and the keys under which the definition's JSON is kept. */
 export const ENVIRONMENT_MAPPING = 'FleetFlowEnvironment';
 export const ENVIRONMENT_MAPPING_KEYS = ['environment', 'definition'] as const;
 
-/** Per stack, the definitions stored (by their JSON) and the mappings that hold them. */
-const stored = new WeakMap<Stack, { readonly values: Map<string, string>; readonly mappings: Set<string> }>();
+/** Per stack, the definitions stored (by their JSON) and how many mappings hold them. */
+const stored = new WeakMap<Stack, Map<string, string>>();
 
 /**
- * The value to put in a task's payload where the environment definition goes: the same JSON
- * object at run time, stored once per stack and definition (a stack with two FleetFlow
- * environments holds two mappings, `FleetFlowEnvironment` and `FleetFlowEnvironment2`).
+ * The value to put in a task's payload where the environment definition goes: at run time a
+ * string holding the definition's JSON, stored once per stack and definition (a stack with two
+ * FleetFlow environments holds two mappings, `FleetFlowEnvironment` and `FleetFlowEnvironment2`).
  */
-export function storedEnvironment(scope: Construct, environment: EnvironmentDefinition): unknown {
+export function storedEnvironment(scope: Construct, environment: EnvironmentDefinition): string {
   const stack = Stack.of(scope);
   const json = JSON.stringify(environment);
-  const inStack = stored.get(stack) ?? { values: new Map<string, string>(), mappings: new Set<string>() };
-  if (!stored.has(stack)) {
-    stored.set(stack, inStack);
-    Aspects.of(stack).add(new UnquoteStoredEnvironment(inStack.mappings));
-  }
-  const existing = inStack.values.get(json);
+  const inStack = stored.get(stack) ?? new Map<string, string>();
+  stored.set(stack, inStack);
+  const existing = inStack.get(json);
   if (existing) return existing;
-  const id = `${ENVIRONMENT_MAPPING}${inStack.mappings.size === 0 ? '' : inStack.mappings.size + 1}`;
-  const mapping = new CfnMapping(stack, id, { mapping: { [ENVIRONMENT_MAPPING_KEYS[0]]: { [ENVIRONMENT_MAPPING_KEYS[1]]: json } } });
+  const id = `${ENVIRONMENT_MAPPING}${inStack.size === 0 ? '' : inStack.size + 1}`;
+  // CDK renders a string token in the definition between quotes: the text goes in as a JSON string's inside.
+  const escaped = JSON.stringify(json).slice(1, -1);
+  const mapping = new CfnMapping(stack, id, { mapping: { [ENVIRONMENT_MAPPING_KEYS[0]]: { [ENVIRONMENT_MAPPING_KEYS[1]]: escaped } } });
   const value = mapping.findInMap(...ENVIRONMENT_MAPPING_KEYS);
-  inStack.mappings.add(stack.resolve(mapping.logicalId) as string);
-  inStack.values.set(json, value);
+  inStack.set(json, value);
   return value;
-}
-
-/** Whether a resolved value is an Fn::FindInMap of one of the stack's stored definitions. */
-function isStoredReference(part: unknown, mappings: ReadonlySet<string>): boolean {
-  const args = (part as { 'Fn::FindInMap'?: unknown[] } | null)?.['Fn::FindInMap'];
-  return Array.isArray(args) && mappings.has(String(args[0])) && args[1] === ENVIRONMENT_MAPPING_KEYS[0] && args[2] === ENVIRONMENT_MAPPING_KEYS[1];
-}
-
-/**
- * In every state machine's DefinitionString, the quotes CDK put around the stored definition
- * are taken away: `"environment":"` + FindInMap + `"` becomes `"environment":` + FindInMap.
- */
-class UnquoteStoredEnvironment implements IAspect {
-  constructor(private readonly mappings: ReadonlySet<string>) {}
-
-  visit(node: IConstruct): void {
-    if (!(node instanceof sfn.CfnStateMachine) || node.definitionString === undefined) return;
-    const resolved = Stack.of(node).resolve(node.definitionString) as unknown;
-    const join = (resolved as { 'Fn::Join'?: [string, unknown[]] } | null)?.['Fn::Join'];
-    if (!join || join[0] !== '' || !join[1].some((part) => isStoredReference(part, this.mappings))) return;
-    const parts = [...join[1]];
-    parts.forEach((part, i) => {
-      if (!isStoredReference(part, this.mappings)) return;
-      const before = parts[i - 1];
-      const after = parts[i + 1];
-      if (typeof before !== 'string' || !before.endsWith('"') || typeof after !== 'string' || !after.startsWith('"')) {
-        throw new Error(`${node.node.path}: the stored environment definition is not a whole JSON value in the definition`);
-      }
-      parts[i - 1] = before.slice(0, -1);
-      parts[i + 1] = after.slice(1);
-    });
-    node.addPropertyOverride('DefinitionString', { 'Fn::Join': ['', parts] });
-  }
 }

@@ -149,6 +149,32 @@ describe('FleetFlow with an event bus of its user', () => {
   });
 });
 
+describe('FleetFlow with a topic and a bus of another stack of the app', () => {
+  it('references them through imports: every Ref and GetAtt of a state machine names a resource of its own template', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'fleetflow-cross-stack-'));
+    try {
+      const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
+      const shared = new Stack(app, 'Shared', { env: TEST_ENV });
+      const stack = new Stack(app, 'Releases', { env: TEST_ENV });
+      new FleetFlow(stack, 'FleetFlow', { environment: canonicalEnvironment(), notificationTopic: new sns.Topic(shared, 'OpsTopic'), eventBus: new events.EventBus(shared, 'OpsBus') });
+      app.synth();
+      const json = JSON.parse(readFileSync(join(outdir, 'Releases.template.json'), 'utf8')) as CfnTemplate;
+
+      const machines = Object.values(json.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+      expect(machines).toHaveLength(7);
+      for (const machine of machines) {
+        const text = JSON.stringify(machine.Properties!.DefinitionString);
+        const named = [...text.matchAll(/\{"(?:Ref|Fn::GetAtt)":\[?"([A-Za-z0-9:]+)"/g)].map((m) => m[1]!).filter((id) => !id.startsWith('AWS::'));
+        expect(named.filter((id) => !(id in json.Resources))).toEqual([]);
+      }
+      // The topic (Request Approval publishes to it) and the bus (the notifications) come in as imports.
+      expect(machines.some((m) => JSON.stringify(m.Properties!.DefinitionString).includes('Fn::ImportValue'))).toBe(true);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('FleetFlow refuses a bad environment', () => {
   it('fails the synth, naming the field', () => {
     const stack = new Stack(new App());

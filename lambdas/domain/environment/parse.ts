@@ -54,6 +54,23 @@ const SIZES: readonly SizeLimit[] = [
   ]),
 ];
 
+/**
+ * The definition as a planner task receives it: the JSON text the template stores once
+ * (statemachines/constructs/stored-environment.ts), or the object itself (the tests, and any
+ * caller that passes one). Text longer than a definition may be is refused before it is parsed.
+ */
+export function parseEnvironmentPayload(raw: unknown, source = 'environment'): EnvironmentDefinition {
+  if (typeof raw !== 'string') return parseEnvironment(raw, source);
+  if (raw.length > LIMITS.definitionBytes) throw new Error(`${source}: the definition is ${raw.length} characters, more than ${LIMITS.definitionBytes}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new Error(`${source}: not a JSON definition (${(err as Error).message})`, { cause: err });
+  }
+  return parseEnvironment(parsed, source);
+}
+
 export function parseEnvironment(raw: unknown, source = 'environment'): EnvironmentDefinition {
   const early = rawInputProblems(raw, {
     maxTotalChars: LIMITS.definitionBytes,

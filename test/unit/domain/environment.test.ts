@@ -4,7 +4,7 @@ import canonical from '../../../environments/canonical.json';
 import { partition, resolveBatchPolicy } from '../../../lambdas/domain/environment/batch-policy';
 import { InvalidEnvironmentError } from '../../../lambdas/domain/environment/errors';
 import { DEFAULT_DRAIN_TIMEOUT_SECONDS, DRAIN_MARGIN_SECONDS, isHostTier } from '../../../lambdas/domain/environment/model';
-import { loadEnvironmentFile, parseEnvironment } from '../../../lambdas/domain/environment/parse';
+import { loadEnvironmentFile, parseEnvironment, parseEnvironmentPayload } from '../../../lambdas/domain/environment/parse';
 
 const CANONICAL_PATH = fileURLToPath(new URL('../../../environments/canonical.json', import.meta.url));
 
@@ -768,5 +768,17 @@ describe("AWS's naming rules for what FleetFlow passes to an API", () => {
       /hosts\.tags: names 38 tags, and FleetFlow writes up to 13 of its own on an instance at launch and at release .*: 51, over EC2's 50 tags per instance; name at most 37/,
     );
     expect(() => parseEnvironment(withSelector(37))).not.toThrow();
+  });
+});
+
+describe('parseEnvironmentPayload: the definition as a planner task receives it', () => {
+  it('reads the JSON text the template stores as it reads the object', () => {
+    expect(parseEnvironmentPayload(JSON.stringify(canonical))).toEqual(parseEnvironment(canonical));
+    expect(parseEnvironmentPayload(canonical)).toEqual(parseEnvironment(canonical));
+  });
+
+  it('refuses text that is not JSON, or longer than a definition may be, naming why', () => {
+    expect(() => parseEnvironmentPayload('{"name": ')).toThrow(/environment: not a JSON definition/);
+    expect(() => parseEnvironmentPayload(' '.repeat(2_000_000))).toThrow(/characters, more than/);
   });
 });
