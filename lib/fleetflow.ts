@@ -64,7 +64,9 @@ export interface FleetFlowProps {
    * Where notifications (start, success, failure, rollback, approval requests) and the
    * execution alarms go. A topic of your own must let `events.amazonaws.com` and
    * `cloudwatch.amazonaws.com` publish (and, if encrypted, use its key); FleetFlow cannot
-   * change the policy of a topic it did not create.
+   * change the policy of a topic it did not create. If it is encrypted, the release workflow's
+   * role is granted its key when the topic carries it (`masterKey`, a topic of the same app);
+   * for a topic imported by ARN, the key's policy must let that role use it.
    * @default a new topic, encrypted with a new KMS key, that only this FleetFlow's rule and alarms may publish to
    */
   readonly notificationTopic?: sns.ITopic;
@@ -177,8 +179,9 @@ export class FleetFlow extends Construct {
       lockHolderExecutionArns: LOCKING_WORKFLOWS.map((workflow) => workflowExecutionsArn(this, environment.name, workflow)),
     };
     this.deploy = new DeployWorkflow(this, 'Deploy', { ...locking, approvalTopic: this.notifications });
-    // Request Approval publishes to the encrypted topic.
-    owned?.key.grant(this.deploy.stateMachine.role, 'kms:Decrypt', 'kms:GenerateDataKey');
+    // Request Approval publishes to the topic: an encrypted one's key must let it (SNS encrypts with the
+    // publisher's kms:GenerateDataKey). FleetFlow's own key, or a given topic's when the app knows it.
+    (owned?.key ?? props.notificationTopic?.masterKey)?.grant(this.deploy.stateMachine.role, 'kms:Decrypt', 'kms:GenerateDataKey');
     this.allocate = new AllocateWorkflow(this, 'Allocate', locking);
     this.scaleOut = new ScaleOutWorkflow(this, 'ScaleOut', locking);
     this.replace = new ReplaceWorkflow(this, 'Replace', locking);

@@ -10,6 +10,7 @@ import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import cdkNag from 'cdk-nag';
 import { Construct } from 'constructs';
@@ -156,7 +157,8 @@ describe('FleetFlow with a topic and a bus of another stack of the app', () => {
       const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
       const shared = new Stack(app, 'Shared', { env: TEST_ENV });
       const stack = new Stack(app, 'Releases', { env: TEST_ENV });
-      new FleetFlow(stack, 'FleetFlow', { environment: canonicalEnvironment(), notificationTopic: new sns.Topic(shared, 'OpsTopic'), eventBus: new events.EventBus(shared, 'OpsBus') });
+      const key = new kms.Key(shared, 'OpsKey');
+      new FleetFlow(stack, 'FleetFlow', { environment: canonicalEnvironment(), notificationTopic: new sns.Topic(shared, 'OpsTopic', { masterKey: key }), eventBus: new events.EventBus(shared, 'OpsBus') });
       app.synth();
       const json = JSON.parse(readFileSync(join(outdir, 'Releases.template.json'), 'utf8')) as CfnTemplate;
 
@@ -169,6 +171,10 @@ describe('FleetFlow with a topic and a bus of another stack of the app', () => {
       }
       // The topic (Request Approval publishes to it) and the bus (the notifications) come in as imports.
       expect(machines.some((m) => JSON.stringify(m.Properties!.DefinitionString).includes('Fn::ImportValue'))).toBe(true);
+      // Request Approval may use the topic's key: the release workflow's role is granted it, and only that role.
+      const usesKey = Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Policy' && /kms:GenerateDataKey/.test(JSON.stringify(r.Properties)));
+      expect(usesKey.map(([id]) => id)).toEqual([expect.stringMatching(/^FleetFlowDeployStateMachineRole/)]);
+      expect(JSON.stringify(usesKey[0]![1].Properties)).toContain('Fn::ImportValue');
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }
