@@ -193,7 +193,7 @@ export function lambdaMessage(scope: Construct, next: sfn.IChainable, errorPath:
   messageChains.set(target, chains);
   const existing = chains.get(errorPath);
   if (existing) return existing;
-  const of = `${target.stateId}${errorPath === '$.failure' ? '' : ` (${errorPath.slice(2)})`}`;
+  const of = pathLabel(target, errorPath);
   // The runtime's JSON, parsed in place of the cause; then the message alone takes its place.
   const parse = new sfn.Pass(scope, `Parse Cause Of ${of}`, {
     parameters: { 'json.$': `States.StringToJson(${errorPath}.Cause)` },
