@@ -6,7 +6,6 @@
  */
 import { partitionIntoWaves } from '../domain/environment/batch-policy';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../domain/environment/model';
-import { parseEnvironmentPayload } from '../domain/environment/parse';
 import { parseExecutionInput, RELEASE_PATTERN } from '../domain/execution-input';
 import { readAlarms, unmatched } from '../shared/alarms';
 import { readParameter } from '../shared/parameters';
@@ -19,7 +18,7 @@ import { logger } from '../shared/logger';
 import { storePlan } from '../shared/plan-store';
 import { RELEASE_TAG } from '../domain/contract/tags';
 import { type DatabasePlan, type DeployInput, type DeployPlan, type HostRef, type PlannedTier, type StoredPlan, type SurgePlan, type ValidationPlan } from '../domain/contract/payloads';
-import { describeTargetGroups, launchableTier, launchSpecOf, READY_TIMEOUT_SECONDS, setupOf } from '../shared/provision-plan';
+import { describeTargetGroups, environmentOf, launchableTier, launchSpecOf, READY_TIMEOUT_SECONDS, setupOf } from '../shared/provision-plan';
 import { findHosts, installSent, policyFor, resolveTraffic, type FoundHost } from '../shared/tier-hosts';
 
 export { RELEASE_TAG };
@@ -47,12 +46,7 @@ export function parseDeployInput(input: unknown): DeployInput {
 
 export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> {
   const parsed = parseDeployInput(event.input);
-  let environment: EnvironmentDefinition;
-  try {
-    environment = parseEnvironmentPayload(event.environment);
-  } catch (err) {
-    throw new InvalidInputError((err as Error).message, { cause: err });
-  }
+  const environment = environmentOf(event.environment);
   const input = parsed.releaseFrom ? { ...parsed, release: await queuedRelease(environment.name, parsed.component) } : parsed;
   const { release, component } = input;
   const hostTiers = environment.tiers
