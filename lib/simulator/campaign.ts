@@ -55,9 +55,23 @@ export interface CampaignReport {
   readonly violationCount: number;
   /** Every run with at least one violation, with what replays it. */
   readonly violations: Array<CampaignRun & { readonly replay: string }>;
+  /**
+   * Every run that did not succeed, violation or not, with what replays it: a named failure
+   * the invariants accept (a rollback that could not finish, say) is still worth a look.
+   * One entry per failed run, so it grows with --runs, never with the fleet.
+   */
+  readonly failedRuns: FailedRun[];
   readonly byFaultKind: Record<string, number>;
   readonly byOutcome: Record<string, number>;
   readonly realTimeSeconds: number;
+}
+
+export interface FailedRun {
+  readonly index: number;
+  readonly seed: number;
+  readonly outcome: string;
+  readonly cause?: string;
+  readonly replay: string;
 }
 
 export type CampaignWorkflow = 'deploy' | 'allocate' | 'replace' | 'restore-data' | 'recover';
@@ -419,12 +433,16 @@ export function summarize(
     byOutcome[run.outcome] = (byOutcome[run.outcome] ?? 0) + 1;
   }
   const violated = runs.filter((r) => r.violations.length > 0);
+  const replay = (r: CampaignRun) => replayCommand(r.faults, component, workflow, r.input, envFile, hostsPerTier);
   return {
     runs: runs.length,
     seed,
     component,
     violationCount: violated.reduce((n, r) => n + r.violations.length, 0),
-    violations: violated.map((r) => ({ ...r, replay: replayCommand(r.faults, component, workflow, r.input, envFile, hostsPerTier) })),
+    violations: violated.map((r) => ({ ...r, replay: replay(r) })),
+    failedRuns: runs
+      .filter((r) => r.outcome !== 'SUCCEEDED')
+      .map((r) => ({ index: r.index, seed: r.seed, outcome: r.outcome, ...(r.cause ? { cause: r.cause } : {}), replay: replay(r) })),
     byFaultKind,
     byOutcome,
     realTimeSeconds: Math.round(realTimeSeconds * 10) / 10,
@@ -443,7 +461,12 @@ export function replayCommand(faults: readonly string[], component: string, work
           ? '--component monitoring'
           : '';
   const hosts = hostsPerTier !== 2 && workflow !== 'recover' ? `--hosts ${hostsPerTier}` : '';
-  return [`npx fleetflow simulate ${workflow}`, envFile ? `--env ${envFile}` : '', hosts, options, ...faults.map((f) => `--fault ${f}`), '--json'].filter(Boolean).join(' ');
+  return [`npx fleetflow simulate ${workflow}`, envFile ? `--env ${shellWord(envFile)}` : '', hosts, options, ...faults.map((f) => `--fault ${shellWord(f)}`), '--json'].filter(Boolean).join(' ');
+}
+
+/** A value as one shell word: a fault like `error:Plan Rollback@1` names a state with spaces. */
+export function shellWord(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 function replaceTargetsOption(input: unknown): string {

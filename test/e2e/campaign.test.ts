@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { campaignHostsPerTier, checkComputeInvariants, checkDataInvariants, checkResumeInvariants, checkTruthInvariants, drawFaults, failedStates, runCampaign, type FailedState } from '../../lib/simulator/campaign';
+import { execFileSync } from 'node:child_process';
+import { campaignHostsPerTier, checkComputeInvariants, checkDataInvariants, checkResumeInvariants, checkTruthInvariants, drawFaults, failedStates, replayCommand, runCampaign, type FailedState } from '../../lib/simulator/campaign';
 import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import { noFaults } from '../../lib/simulator/faults';
 import { LOCK_TABLE_NAME, seedAccount } from '../../lib/simulator/fleet';
@@ -120,6 +121,14 @@ describe('the fault campaign', () => {
     expect(report.runs).toBe(6);
     expect(Object.values(report.byOutcome).reduce((n, v) => n + v, 0)).toBe(6);
     expect(report.violations, JSON.stringify(report.violations, null, 1)).toEqual([]);
+    // Every run that did not succeed has its replay, violation or not.
+    const failed = Object.entries(report.byOutcome).filter(([outcome]) => outcome !== 'SUCCEEDED').reduce((n, [, count]) => n + count, 0);
+    expect(failed).toBeGreaterThan(0);
+    expect(report.failedRuns).toHaveLength(failed);
+    for (const run of report.failedRuns) {
+      expect(run.outcome).not.toBe('SUCCEEDED');
+      expect(run.replay).toMatch(/^npx fleetflow simulate deploy .*--json$/);
+    }
   });
 
   // Short seeded campaigns of the compute workflows and of a surge release (the long ones: `fleetflow simulate campaign --workflow ...`).
@@ -144,6 +153,18 @@ describe('the fault campaign', () => {
     expect(report.runs).toBe(runs);
     expect(report.violations, JSON.stringify(report.violations, null, 1)).toEqual([]);
     expect(Object.keys(report.byFaultKind).some((kind) => ['restore-fail', 'restored-db-invalid', 'reconfigure-fail', 'no-snapshot'].includes(kind))).toBe(true);
+  });
+});
+
+describe('a replay command', () => {
+  it('is read by a shell as the faults the run had, spaces and quotes included', () => {
+    const faults = ['error:Plan Rollback@1', "error:It's Odd@2", 'patch-fail:web-2', 'alarm:canonical-middle-latency@716'];
+    const replay = replayCommand(faults, 'application', 'deploy', undefined, '/tmp/my envs/prod.json');
+    const words = execFileSync('bash', ['-c', `set -- ${replay}; printf '%s\\n' "$@"`], { encoding: 'utf8' }).trimEnd().split('\n');
+
+    expect(words.slice(0, 3)).toEqual(['npx', 'fleetflow', 'simulate']);
+    expect(words[words.indexOf('--env') + 1]).toBe('/tmp/my envs/prod.json');
+    expect(words.flatMap((w, i) => (words[i - 1] === '--fault' ? [w] : []))).toEqual(faults);
   });
 });
 
