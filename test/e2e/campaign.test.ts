@@ -135,6 +135,7 @@ describe('the fault campaign', () => {
   it.each([
     ['allocate', canonical, 'allocate'],
     ['replace', canonical, 'replace'],
+    ['scale-out', canonical, 'scale-out'],
     ['a surge release', surge, 'deploy'],
   ] as const)('keeps every invariant of %s over a short seeded campaign, drawing compute faults', async (_label, environment, workflow) => {
     const report = await runCampaign({ environment, runs: 5, seed: 3, workflow });
@@ -165,6 +166,12 @@ describe('a replay command', () => {
     expect(words.slice(0, 3)).toEqual(['npx', 'fleetflow', 'simulate']);
     expect(words[words.indexOf('--env') + 1]).toBe('/tmp/my envs/prod.json');
     expect(words.flatMap((w, i) => (words[i - 1] === '--fault' ? [w] : []))).toEqual(faults);
+  });
+
+  it('of a scale-out names the tier and the count the run asked for', () => {
+    expect(replayCommand(['launch-fail:web'], 'application', 'scale-out', { tier: 'web', add: 2 })).toBe(
+      'npx fleetflow simulate scale-out --tier web --add 2 --fault launch-fail:web --json',
+    );
   });
 });
 
@@ -250,6 +257,23 @@ describe('the compute invariants', () => {
     const found = checkComputeInvariants(report, account, [], { initialInService: new Map([['web', 2]]), halfInstalledInTraffic: [] }, { targets: ['web-1'] }).map((v) => v.invariant);
 
     expect(found.sort()).toEqual(['capacity kept', 'launched in service', 'lock released', 'no orphan', 'replaced out of service']);
+  });
+
+  it('flag a scale-out that ends with other than the count before plus what it added (twice only after a restart)', () => {
+    const account = seedAccount(canonical, noFaults());
+    const serving = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `web-${i + 1}`, tier: 'web', version: '1.0.0', recordedVersion: '1.0.0', inService: true }));
+    const report = (n: number) => ({
+      status: 'SUCCEEDED', executionName: 'run', workflow: 'scale-out', hosts: serving(n), minInService: { web: 2 },
+      compute: { launched: serving(n).slice(2).map((h) => h.name), terminated: [], stopped: [], orphans: [], extraInstanceHours: 0 },
+    }) as unknown as SimulationReport;
+    const check = (n: number, faults: string[]) =>
+      checkComputeInvariants(report(n), account, faults, { initialInService: new Map([['web', 2]]), halfInstalledInTraffic: [] }, { tier: 'web', add: 2 }).map((v) => v.invariant);
+
+    expect(check(4, [])).toEqual([]);
+    expect(check(3, [])).toEqual(['scaled out']);
+    expect(check(6, [])).toEqual(['scaled out']);
+    expect(check(6, ['restart:300'])).toEqual([]);
+    expect(check(5, ['restart:300'])).toEqual(['scaled out']);
   });
 });
 
