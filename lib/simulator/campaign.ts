@@ -460,7 +460,7 @@ export function replayCommand(faults: readonly string[], component: string, work
       : workflow === 'scale-out'
         ? scaleOutOption(input)
       : workflow === 'restore-data'
-        ? '--source latest'
+        ? `--source ${(input as { source?: string } | undefined)?.source ?? 'latest'}`
         : workflow === 'recover'
           ? ''
         : workflow === 'deploy' && component === 'monitoring'
@@ -506,7 +506,7 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
     workflow === 'allocate'
       ? {}
       : workflow === 'restore-data'
-        ? { source: 'latest' }
+        ? { source: prng(seed * 7_919 + index)() < 0.5 ? 'latest' : 'latest-snapshot' }
         : workflow === 'recover'
           ? {}
         : workflow === 'replace'
@@ -540,7 +540,7 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
     faults,
     outcome,
     ...(report.cause ? { cause: report.cause.slice(0, 600) } : {}),
-    ...(workflow === 'replace' || workflow === 'scale-out' ? { input } : {}),
+    ...(workflow === 'replace' || workflow === 'scale-out' || workflow === 'restore-data' ? { input } : {}),
     violations: [
       ...(workflow === 'deploy'
         ? checkInvariants(report, account, faults, watched, new Set(targets.surge ? targets.launchTiers.map((t) => t.name) : []))
