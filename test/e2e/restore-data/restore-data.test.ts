@@ -14,7 +14,7 @@ import { DATABASE_SENT_TAG, DATABASE_TAG, REPLACED_AT_TAG, REPLACED_BY_TAG, REPL
 import { databaseParameterName, releaseParameterName } from '../../../lambdas/domain/contract/records';
 import { isHostTier } from '../../../lambdas/domain/environment/model';
 import { type SimulatedAccount, databaseAtEndpoint, endpointOf } from '../../../lib/simulator/account';
-import { automatedBackups } from '../../../lib/simulator/services/rds';
+import { automatedBackups, DB_RESTORE_SECONDS } from '../../../lib/simulator/services/rds';
 import { failedStates } from '../../../lib/simulator/campaign';
 import { noFaults } from '../../../lib/simulator/faults';
 import { LOCK_TABLE_NAME, seedAccount } from '../../../lib/simulator/fleet';
@@ -494,6 +494,14 @@ describe('recover on an account that lost everything but its snapshots', () => {
     expect(report.recoveryPointTime).toBe(iso(snapshot!.createdAt));
     expect(report.recoveryTimeSeconds).toBeGreaterThan(0);
     expect(Math.abs(report.recoveryTimeSeconds! - report.makespanSeconds)).toBeLessThanOrEqual(1);
+  });
+
+  it('reports its lower bound: its parts in sequence, at least the restore and its bake, never more than it took', () => {
+    const { report } = r;
+    const restoreAndBake = DB_RESTORE_SECONDS + canonical.validation.bakeSeconds;
+
+    expect(report.lowerBoundSeconds).toBeGreaterThan(restoreAndBake);
+    expect(report.lowerBoundSeconds).toBeLessThanOrEqual(report.makespanSeconds);
   });
 });
 
