@@ -9,7 +9,7 @@
  * its own). Never the whole usage.
  */
 import { CommanderError, type Command } from 'commander';
-import { boundedMessage, InvalidInputError } from '../../lambdas/domain/contract/errors';
+import { boundedMessage, InvalidInputError, MAX_MESSAGE_BYTES } from '../../lambdas/domain/contract/errors';
 import { InvalidEnvironmentError } from '../../lambdas/domain/environment/errors';
 import { InvalidFaultError } from '../simulator/faults';
 import { EXIT } from './commands/action';
@@ -40,7 +40,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     const refused = refusal(err);
     if (refused === undefined) throw err;
     const command = err instanceof UsageRefusal ? err.command : (parsing.command ?? program);
-    process.stderr.write(`fleetflow: ${refused} (see: ${path(command)} --help)\n`);
+    const hint = ` (see: ${path(command)} --help)`;
+    // The whole refusal, hint included, fits in MAX_MESSAGE_BYTES.
+    process.stderr.write(`fleetflow: ${boundedMessage(refused, MAX_MESSAGE_BYTES - Buffer.byteLength(`fleetflow: ${hint}\n`))}${hint}\n`);
     return EXIT.usage;
   } finally {
     process.exitCode = before;

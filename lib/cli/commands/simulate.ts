@@ -39,9 +39,11 @@ const ONE_RUN: (() => Option)[] = [
   () => repeatable(new Option('--fault <KIND:TARGET>', 'inject a fault (repeatable; docs/faults.md)')),
 ];
 
-function hostsOption(description: string, defaultValue?: string): Option {
-  const option = new Option('--hosts <N>', `${description}, 1-${MAX_HOSTS} in decimal digits`);
-  return defaultValue === undefined ? option : option.default(defaultValue);
+/** `--hosts`, its meaning and default told by each command (`defaultValue`: set, else only described). */
+function hostsOption(description: string, shownDefault: string, defaultValue?: string): Option {
+  // commander shows a default only when there is a value: an unset one is told in the description.
+  if (defaultValue !== undefined) return new Option('--hosts <N>', `${description}, 1-${MAX_HOSTS} in decimal digits`).default(defaultValue, shownDefault);
+  return new Option('--hosts <N>', `${description}, 1-${MAX_HOSTS} in decimal digits (default: ${shownDefault})`);
 }
 
 /** A simulate subcommand with the options it shares with the others. */
@@ -91,20 +93,20 @@ export function registerSimulateCommands(program: Command): void {
 
   simulation(simulate, 'deploy', 'run a release of the environment (default: the canonical one) against a simulated AWS account')
     .option('--release <VERSION>', 'the release to install', DEFAULT_RELEASE)
-    .addOption(new Option('--component <COMPONENT>', 'what the release installs').choices(['application', 'monitoring']).default(undefined, 'application'))
-    .addOption(new Option('--on-failure <POLICY>', 'when validation fails: roll back, or halt where it is').choices(['rollback', 'halt']).default(undefined, 'the environment\'s'))
+    .addOption(new Option('--component <COMPONENT>', 'what the release installs (default: application)').choices(['application', 'monitoring']))
+    .addOption(new Option('--on-failure <POLICY>', "when validation fails: roll back, or halt where it is (default: the environment's validation.onFailure)").choices(['rollback', 'halt']))
     .option('--require-approval', 'wait for a person to approve after the bake')
     .option('--window <NAME>', "start as the environment's release window NAME does (EventBridge Scheduler): --release is queued as the window's next release first")
-    .addOption(hostsOption('hosts per web/middle/monitoring tier in the simulated account', '2'))
+    .addOption(hostsOption('hosts per web/middle/monitoring tier in the simulated account', '2', '2'))
     .addHelpText('after', DEPLOY_FAULTS)
     .action(action((values) => deployCommand(values)));
 
   simulation(simulate, 'campaign', 'a seeded fault campaign: N simulated runs, each checked against FleetFlow\'s invariants', false)
-    .addOption(new Option('--runs <N>', 'simulated runs').default(undefined, '100'))
-    .addOption(new Option('--seed <S>', 'the seed the faults are drawn from').default(undefined, '1'))
-    .addOption(new Option('--component <COMPONENT>', 'what each release installs (--workflow deploy)').default(undefined, 'application'))
-    .addOption(new Option('--workflow <WORKFLOW>', 'deploy, allocate, replace, restore-data or recover').default(undefined, 'deploy'))
-    .addOption(new Option('--workers <W>', 'worker processes sharing the runs, 1-16').default(undefined, 'min(2, CPUs)'))
+    .option('--runs <N>', 'simulated runs, 1-100000 (default: 100)')
+    .option('--seed <S>', 'the seed the faults are drawn from (default: 1)')
+    .option('--component <COMPONENT>', 'what each release installs, application or monitoring (--workflow deploy; default: application)')
+    .option('--workflow <WORKFLOW>', 'deploy, allocate, replace, restore-data or recover (default: deploy)')
+    .option('--workers <W>', 'worker processes sharing the runs, 1-16 (default: 2, or 1 on one CPU)')
     .addOption(new Option('--worker <INDEX/COUNT>', 'internal: the runs of one worker process').hideHelp())
     .addHelpText('after', '\nEach violation is printed with the command that replays it. Exit 1 on any violation.\n')
     .action(action((values) => campaignCommand(values as CampaignValues)));
@@ -113,32 +115,32 @@ export function registerSimulateCommands(program: Command): void {
     .option('--tiers <TIER=N,...>', 'the count of some tiers instead of the declared one, such as web=2,middle=2')
     .option('--release <VERSION>', 'the release the new hosts get (default: the recorded one)')
     .option('--database <HOW>', 'create, or latest-snapshot: the account kept the database\'s snapshots, and the database is restored from the newest one')
-    .addOption(hostsOption('hosts each tier already has (default none: an empty account)'))
+    .addOption(hostsOption('hosts each tier already has', 'none: an empty account'))
     .addHelpText('after', COMPUTE_FAULTS);
 
   compute(simulate, 'scale-out', 'add hosts to one tier')
     .option('--tier <TIER>', 'the host tier to grow (required)')
     .option('--add <N>', 'hosts to add, 1-5000 (required)')
-    .addOption(hostsOption('hosts per web/middle/monitoring tier in the simulated account (default 2)'))
+    .addOption(hostsOption('hosts per web/middle/monitoring tier in the simulated account', '2'))
     .addHelpText('after', COMPUTE_FAULTS);
 
   compute(simulate, 'replace', 'replace hosts: new ones launched and in service, the old ones stopped')
     .option('--targets <HOST,...|unhealthy>', 'the hosts to replace, or every unhealthy one (required)')
     .option('--tier <TIER>', 'only in this tier')
     .option('--mode <MODE>', 'standard or disaster-recovery')
-    .addOption(hostsOption('hosts per web/middle/monitoring tier in the simulated account (default 2)'))
+    .addOption(hostsOption('hosts per web/middle/monitoring tier in the simulated account', '2'))
     .addHelpText('after', COMPUTE_FAULTS);
 
   compute(simulate, 'restore-data', 'restore the database into a new instance, check it from a middle host, repoint every host that uses it in rolling batches, bake, record it')
     .option('--source <latest|SNAPSHOT|TIME>', 'its newest snapshot, a snapshot by identifier, or an ISO-8601 point in time such as 2026-11-29T09:00:00Z inside the restorable window (required)')
     .option('--reason <TEXT>', 'why, recorded with the restore')
-    .addOption(hostsOption('hosts per web/middle/monitoring tier in the simulated account (default 2)'))
+    .addOption(hostsOption('hosts per web/middle/monitoring tier in the simulated account', '2'))
     .addHelpText('after', DATA_FAULTS);
 
   compute(simulate, 'recover', 'disaster recovery on an account that lost every instance and the database but kept its snapshots: allocate, restore the data, release the recorded release')
     .option('--source <latest|SNAPSHOT|TIME>', 'where the data comes from (default latest)')
     .option('--release <VERSION>', 'the release to install (default: the recorded one)')
-    .addOption(hostsOption('hosts each tier already has (default none)'))
+    .addOption(hostsOption('hosts each tier already has', 'none: an account that lost them'))
     .addHelpText('after', DATA_FAULTS);
 }
 
