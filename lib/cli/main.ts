@@ -40,7 +40,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     const refused = refusal(err);
     if (refused === undefined) throw err;
     const command = err instanceof UsageRefusal ? err.command : (parsing.command ?? program);
-    const hint = ` (see: ${path(command)} --help)`;
+    // A list of problems (an invalid environment) gets the hint on a line of its own, not after its last problem.
+    const hint = `${refused.includes('\n') ? '\n ' : ''} (see: ${path(command)} --help)`;
     // The whole refusal, hint included, fits in MAX_MESSAGE_BYTES.
     process.stderr.write(`fleetflow: ${boundedMessage(refused, MAX_MESSAGE_BYTES - Buffer.byteLength(`fleetflow: ${hint}\n`))}${hint}\n`);
     return EXIT.usage;
