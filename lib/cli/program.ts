@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { showValue } from '../../lambdas/domain/environment/input-guards';
 import { registerAwsCommands } from './aws/commands';
-import { isRepeatable } from './commands/options';
+import { isRepeatable, showsArguments } from './commands/options';
 import { registerSimulateCommands } from './commands/simulate';
 import { registerValidateCommand } from './commands/validate';
 
@@ -70,7 +70,10 @@ function applyRules(command: Command, parsing: { command?: Command }): void {
     })
     .hook('preAction', (_self, acting) => {
       const stray = acting.args.slice(acting.registeredArguments.length);
-      if (stray.length > 0) throw new UsageRefusal(`unexpected argument ${showValue(stray[0])}: ${path(acting)} takes options only`, acting);
+      if (stray.length > 0) {
+        const shown = showsArguments(acting) ? ` ${showValue(stray[0])}` : ' (not shown: it may be a secret)';
+        throw new UsageRefusal(`unexpected argument${shown}: ${path(acting)} takes options only`, acting);
+      }
     });
   parsing.command ??= command;
   // Each occurrence of an option emits `option:NAME`: a second one of a non-repeatable option is refused.

@@ -192,6 +192,15 @@ describe('refusals: one line of at most 300 characters, exit 2, nothing run', ()
     );
   });
 
+  it('a task token pasted without --token is refused without being quoted back', async () => {
+    const token = `AAAAKgAAAAIAAAAAAAAAA${'t'.repeat(300)}`;
+
+    const run = await fleetflow('approve', token);
+
+    expectRefusal(run, 'unexpected argument (not shown: it may be a secret)', 'approve');
+    expect(run.stderr).not.toContain(token.slice(0, 8));
+  });
+
   it('a value quoted back (an unknown option of 100,000 characters) is cut, and a newline in it cannot start a second line', async () => {
     const long = await fleetflow('simulate', 'deploy', `--${'b'.repeat(100_000)}`);
     expectRefusal(long, "unknown option '--bbbb", 'simulate deploy');

@@ -12,23 +12,23 @@
  * - options are declared on the command (commander); a repeatable one through
  *   `repeatable(...)` (lib/cli/commands/options.ts): any other given twice is refused, as
  *   are unknown options and stray arguments, for every command alike;
- * - nothing prints a task token or a secret.
+ * - nothing prints a task token or a secret: a command that takes one is wrapped in
+ *   `unshownArguments(...)`, so a token pasted without its option is not quoted back.
  */
 import { type Command, Option } from 'commander';
 import { InvalidInputError } from '../../../lambdas/domain/contract/errors';
 import { approve, reject, validateToken } from '../approval';
 import { action, EXIT, type Values } from '../commands/action';
+import { unshownArguments } from '../commands/options';
 
 export function registerAwsCommands(program: Command): void {
-  program
-    .command('approve')
+  unshownArguments(program.command('approve'))
     .description('approve a release waiting for approval on AWS (the token is in the approval notification)')
     .option('--token <TOKEN>', 'the task token from the approval notification (required)')
     .addOption(approverOption())
     .action(action((values) => answer('approve', values)));
 
-  program
-    .command('reject')
+  unshownArguments(program.command('reject'))
     .description('reject a release waiting for approval on AWS (the token is in the approval notification)')
     .option('--token <TOKEN>', 'the task token from the approval notification (required)')
     .addOption(approverOption())

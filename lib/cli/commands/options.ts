@@ -4,7 +4,7 @@
  * repeatable here; unknown options and stray arguments are refused.
  */
 import { fileURLToPath } from 'node:url';
-import type { Option } from 'commander';
+import type { Command, Option } from 'commander';
 
 /** `--env`'s default: the canonical environment. */
 export const DEFAULT_ENV = fileURLToPath(new URL('../../../environments/canonical.json', import.meta.url));
@@ -19,4 +19,19 @@ export function repeatable(option: Option): Option {
 
 export function isRepeatable(option: Option): boolean {
   return REPEATABLE.has(option);
+}
+
+const UNSHOWN = new WeakSet<Command>();
+
+/**
+ * A command whose stray arguments are never quoted back in a refusal: a task token pasted
+ * without its `--token` must not end up in a terminal's scrollback or a CI log.
+ */
+export function unshownArguments(command: Command): Command {
+  UNSHOWN.add(command);
+  return command;
+}
+
+export function showsArguments(command: Command): boolean {
+  return !UNSHOWN.has(command);
 }
