@@ -28,8 +28,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   // Actions report their status in process.exitCode (lib/cli/commands/action.ts); the process's own is kept.
   const before = process.exitCode;
   process.exitCode = undefined;
+  // `fleetflow help simulate deploy`: commander's help command reads one word; any depth is `… --help`.
+  const args = argv[0] === 'help' && argv.length > 2 ? [...argv.slice(1), '--help'] : [...argv];
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(args, { from: 'user' });
     return Number(process.exitCode ?? EXIT.ok);
   } catch (err) {
     if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || (err.code === 'commander.help' && err.exitCode === 0))) {

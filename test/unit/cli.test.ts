@@ -116,6 +116,14 @@ describe('help and version', () => {
     }
   });
 
+  it('fleetflow help simulate deploy prints the help of simulate deploy, as simulate deploy --help does', async () => {
+    const run = await fleetflow('help', 'simulate', 'deploy');
+
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe((await fleetflow('simulate', 'deploy', '--help')).stdout);
+    expect(run.stdout).toMatch(/^Usage: fleetflow simulate deploy \[options\]\n/);
+  });
+
   it('fleetflow simulate alone lists its subcommands (on stderr: no command was given) and exits 2', async () => {
     const run = await fleetflow('simulate');
 
