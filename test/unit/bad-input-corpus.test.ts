@@ -70,7 +70,7 @@ function expectNoAwsCall(): void {
 
 interface CliRun {
   status: number;
-  /** The error message: stderr after "fleetflow: " and before the usage text. */
+  /** The refusal: stderr after "fleetflow: ", its hint to the command's --help included. */
   message: string;
   stdout: string;
 }
@@ -89,8 +89,7 @@ async function fleetflow(...argv: string[]): Promise<CliRun> {
   try {
     const status = await main(argv);
     const start = stderr.startsWith('fleetflow: ') ? 'fleetflow: '.length : 0;
-    const end = stderr.indexOf('\n\nUsage:');
-    return { status, message: stderr.slice(start, end === -1 ? undefined : end), stdout };
+    return { status, message: stderr.slice(start).replace(/\n$/, ''), stdout };
   } finally {
     err.mockRestore();
     out.mockRestore();
@@ -103,6 +102,9 @@ async function expectCliRefuses(argv: string[], field: string): Promise<CliRun> 
   expect(run.message.length).toBeGreaterThan(0);
   expect(bytes(run.message)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
   expect(run.message).toContain(field);
+  // Never the whole usage: the refusal, then where to read more.
+  expect(run.message).toMatch(/ \(see: fleetflow( [a-z-]+)* --help\)$/);
+  expect(run.message).not.toContain('Usage:');
   expect(run.stdout).toBe('');
   expect(simulateDeploy).not.toHaveBeenCalled();
   return run;
@@ -559,7 +561,7 @@ const CLI_CASES: CliCase[] = [
   { label: 'approve without --token', argv: () => ['approve'], field: '--token' },
   { label: 'reject with --token missing its value', argv: () => ['reject', '--token'], field: '--token' },
   { label: 'approve with a reason', argv: () => ['approve', '--token', 'AAAA', '--reason', 'why not'], field: '--reason' },
-  { label: 'an unknown command', argv: () => ['simulate', 'campaing'], field: 'simulate campaing' },
+  { label: 'an unknown command', argv: () => ['simulate', 'campaing'], field: "unknown command 'campaing' (did you mean campaign?) (see: fleetflow simulate --help)" },
   { label: 'an unknown command of 1 MB (echoed cut)', argv: () => ['x'.repeat(MIB)], field: 'unknown command', hidden: 'x'.repeat(200) },
 ];
 
