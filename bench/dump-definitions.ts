@@ -7,15 +7,19 @@
  *   (change the code, synth to /tmp/after, dump to /tmp/dump-after)
  *   diff -r /tmp/dump-before /tmp/dump-after
  *
- * A definition is a `Fn::Join` of JSON text and CloudFormation references. Each reference is
+ * A definition is a `Definition` object whose `${key}` placeholders its `DefinitionSubstitutions`
+ * fill (in templates written before, a `DefinitionString`: a `Fn::Join` of JSON text and
+ * CloudFormation references), read as lib/simulator/definition.ts reads it. Each reference is
  * replaced by a stable name that does not depend on how the construct tree is laid out: a Lambda
  * function by its handler module (its `fleetflow:handler` metadata), a state machine by its
  * name, anything else by its type and logical ID without CDK's hash suffix, pseudo parameters by
  * their name. The text is then parsed and printed with two-space indentation, keys in their
- * synthesized order (the order is part of the JSON CloudFormation receives).
+ * synthesized order, so that the two shapes of one definition dump alike (CloudFormation sorts a
+ * `Definition`'s keys before Step Functions sees it; the simulator does too).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { definitionText } from '../lib/simulator/definition';
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
 export type CfnTemplate = { Resources: Record<string, Resource>; Mappings?: Record<string, Record<string, Record<string, unknown>>> };
@@ -71,7 +75,10 @@ export function normalizedDefinitions(template: CfnTemplate): Map<string, string
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
     const name = String(resource.Properties?.['StateMachineName'] ?? logicalId);
-    const text = render(template, resource.Properties?.['DefinitionString']);
+    const properties = resource.Properties ?? {};
+    const substitutions = Object.entries((properties['DefinitionSubstitutions'] ?? {}) as Record<string, unknown>).map(([key, value]) => [key, render(template, value)] as const);
+    // Keys in their synthesized order, so that a dump of a DefinitionString and one of the same Definition compare equal.
+    const text = definitionText(properties, substitutions, (value) => render(template, value), { sortKeys: false });
     // JSON.parse fails loudly if a substitution broke the text, which the diff alone would not show.
     out.set(name, `${JSON.stringify(JSON.parse(text), null, 2)}\n`);
   }

@@ -12,6 +12,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledgeWildcard, XRAY_REASON, type FleetFlowFunction } from './fleetflow-function';
+import { SubstitutedDefinitionBody } from './substituted-definition';
 
 /**
  * How long any workflow may run. A plan whose fastest possible run, with a revert of
@@ -57,15 +58,18 @@ export class FleetFlowStateMachine extends Construct {
   constructor(scope: Construct, id: string, props: FleetFlowStateMachineProps) {
     super(scope, id);
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+    // The definition as a JSON object with its references substituted, not as escaped JSON text (substituted-definition.ts).
+    const definitionBody = new SubstitutedDefinitionBody(props.definition);
     // `Default`: CDK leaves it out of logical IDs, so the state machine is named by this construct alone.
     this.stateMachine = new sfn.StateMachine(this, 'Default', {
       stateMachineName: props.stateMachineName,
       comment: props.comment,
-      definitionBody: sfn.DefinitionBody.fromChainable(props.definition),
+      definitionBody,
       timeout: props.timeout ?? WORKFLOW_TIMEOUT,
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
+    (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).definitionSubstitutions = definitionBody.substitutions();
     acknowledgeWildcard(
       this.stateMachine.role,
       '*',
