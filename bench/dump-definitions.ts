@@ -7,15 +7,14 @@
  *   (change the code, synth to /tmp/after, dump to /tmp/dump-after)
  *   diff -r /tmp/dump-before /tmp/dump-after
  *
- * A definition is a `Definition` object whose `${key}` placeholders its `DefinitionSubstitutions`
- * fill (in templates written before, a `DefinitionString`: a `Fn::Join` of JSON text and
- * CloudFormation references), read as lib/simulator/definition.ts reads it. Each reference is
+ * A definition is `DefinitionString` text whose `${key}` placeholders its `DefinitionSubstitutions`
+ * fill (in templates written before, a `Fn::Join` of JSON text and CloudFormation references),
+ * read as lib/simulator/definition.ts reads it. Each reference is
  * replaced by a stable name that does not depend on how the construct tree is laid out: a Lambda
  * function by its handler module (its `fleetflow:handler` metadata), a state machine by its
  * name, anything else by its type and logical ID without CDK's hash suffix, pseudo parameters by
  * their name. The text is then parsed and printed with two-space indentation, keys in their
- * synthesized order, so that the two shapes of one definition dump alike (CloudFormation sorts a
- * `Definition`'s keys before Step Functions sees it; the simulator does too).
+ * synthesized order (the order is part of the JSON CloudFormation receives).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -77,8 +76,7 @@ export function normalizedDefinitions(template: CfnTemplate): Map<string, string
     const name = String(resource.Properties?.['StateMachineName'] ?? logicalId);
     const properties = resource.Properties ?? {};
     const substitutions = Object.entries((properties['DefinitionSubstitutions'] ?? {}) as Record<string, unknown>).map(([key, value]) => [key, render(template, value)] as const);
-    // Keys in their synthesized order, so that a dump of a DefinitionString and one of the same Definition compare equal.
-    const text = definitionText(properties, substitutions, (value) => render(template, value), { sortKeys: false });
+    const text = definitionText(properties, substitutions, (value) => render(template, value));
     // JSON.parse fails loudly if a substitution broke the text, which the diff alone would not show.
     out.set(name, `${JSON.stringify(JSON.parse(text), null, 2)}\n`);
   }

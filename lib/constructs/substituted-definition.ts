@@ -1,24 +1,27 @@
 /**
- * A state machine's definition written as CloudFormation's `Definition` (the Amazon States
- * Language as a JSON object) plus `DefinitionSubstitutions`, instead of CDK's `DefinitionString`
- * (the same JSON as text, a `Fn::Join` of escaped pieces and references).
+ * A state machine's definition written as literal JSON text with `${key}` placeholders plus
+ * CloudFormation's `DefinitionSubstitutions`, instead of CDK's `Fn::Join` of text pieces and
+ * references.
  *
- * CloudFormation's AWS::StepFunctions::StateMachine takes `Definition`, "The Amazon States
- * Language definition of the state machine. The state machine definition must be in JSON or
- * YAML", and `DefinitionSubstitutions`, "A map (string to string) that specifies the mappings
- * for placeholder variables in the state machine definition. This enables the customer to
- * inject values obtained at runtime, for example from intrinsic functions, in the state machine
- * definition" (CloudFormation Template Reference, AWS::StepFunctions::StateMachine). The
- * resource's handler serializes `Definition` to JSON text and then replaces each `${key}` with
- * its value, as text (aws-cloudformation-resource-providers-stepfunctions,
+ * CloudFormation's AWS::StepFunctions::StateMachine takes `DefinitionSubstitutions`, "A map
+ * (string to string) that specifies the mappings for placeholder variables in the state machine
+ * definition. This enables the customer to inject values obtained at runtime, for example from
+ * intrinsic functions, in the state machine definition" (CloudFormation Template Reference,
+ * AWS::StepFunctions::StateMachine). The resource's handler replaces each `${key}` of the
+ * definition's text with its value, as text (aws-cloudformation-resource-providers-stepfunctions,
  * DefinitionProcessor.processDefinition and transformDefinition); lib/simulator/definition.ts
- * does the same to run it.
+ * does the same to run it. So each reference (a function's ARN, the lock table, the partition,
+ * the stored environment) is written once per state machine, in the substitutions, and the text
+ * is one JSON string instead of a list of pieces.
  *
- * So each reference (a function's ARN, the lock table, the partition, the stored environment)
- * is written once per state machine, in the substitutions, and the definition, written as JSON
- * rather than as text inside a JSON string, is not escaped. The state machine CloudFormation
- * creates holds the same definition as before, keys aside: the handler writes the object's keys
- * in sorted order, which the Amazon States Language gives no meaning to.
+ * Why `DefinitionString` and not the `Definition` object (which would save the escaping of the
+ * text, about 42 KB of the canonical template): FleetFlow's definitions hold 174 `null`s
+ * (`"ResultPath": null`, which discards a task's result), and CloudFormation refuses a template
+ * with a null anywhere in it, a Json property included ("'null' values are not allowed in
+ * templates", reported for a state machine's `Definition` ResultPath in
+ * aws/serverless-application-model#1618 and for an EventPattern in
+ * aws-cloudformation/cloudformation-coverage-roadmap#1378). A placeholder stands between the
+ * quotes of a JSON string, so no substitution can write a null either.
  */
 import { Lazy, Token, type IResolvable, type IResolveContext } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -107,7 +110,7 @@ function isListOrNumberIntrinsic(value: Intrinsic): boolean {
 }
 
 /**
- * CDK's definition of a chain, written as `Definition` plus `DefinitionSubstitutions`. A
+ * CDK's definition of a chain, written as literal `DefinitionString` text plus `DefinitionSubstitutions`. A
  * `ChainDefinitionBody`, so the state machine still collects the tasks' policy statements from the
  * graph. The definition is resolved when the template is written, with the context CloudFormation
  * references are resolved in: a reference to another stack's resource is its import there.
@@ -120,7 +123,8 @@ export class SubstitutedDefinitionBody extends sfn.ChainDefinitionBody {
     // As ChainDefinitionBody renders it: the graph, the state machine's comment and query language.
     this.graphJson = { ...graph.toGraphJson(sfnProps.queryLanguage), Comment: sfnProps.comment, QueryLanguage: sfnProps.queryLanguage };
     refuseNonStringTokens(this.graphJson, '$');
-    return { definition: Lazy.uncachedAny({ produce: (context) => this.render(context).definition }) };
+    // Resolved when the template is written: the text holds no token, only placeholders.
+    return { definitionString: Lazy.uncachedString({ produce: (context) => JSON.stringify(this.render(context).definition) }) };
   }
 
   /** The substitutions, for the state machine's `DefinitionSubstitutions`. */

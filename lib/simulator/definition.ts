@@ -174,14 +174,25 @@ export function definitionText(
   properties: Record<string, unknown>,
   substitutions: ReadonlyArray<readonly [string, string]>,
   resolve: (value: unknown) => string,
-  options: { readonly sortKeys?: boolean } = {},
 ): string {
   const given = ['Definition', 'DefinitionString', 'DefinitionS3Location'].filter((p) => properties[p] !== undefined);
   // The handler's validateDefinitionCount: exactly one of the three.
   if (given.length !== 1) throw new Error(`a state machine takes exactly one of Definition, DefinitionString and DefinitionS3Location; this one has ${given.join(', ') || 'none'}`);
   if (given[0] === 'DefinitionS3Location') throw new Error('a definition kept in S3 (DefinitionS3Location) cannot be read offline');
-  const text = given[0] === 'Definition' ? JSON.stringify(options.sortKeys === false ? properties.Definition : sortedKeys(properties.Definition)) : resolve(properties.DefinitionString);
+  // CloudFormation refuses a template with a null anywhere in it ("'null' values are not allowed in
+  // templates", reported for a Definition's ResultPath, aws/serverless-application-model#1618): a
+  // definition that needs one ("ResultPath": null) is written as DefinitionString text.
+  if (given[0] === 'Definition' && containsNull(properties.Definition)) {
+    throw new Error("CloudFormation refuses the template: 'null' values are not allowed in templates (a Definition with a null)");
+  }
+  const text = given[0] === 'Definition' ? JSON.stringify(sortedKeys(properties.Definition)) : resolve(properties.DefinitionString);
   return replaceEachRepeatedly(text, substitutions);
+}
+
+function containsNull(value: unknown): boolean {
+  if (value === null) return true;
+  if (typeof value !== 'object') return false;
+  return Object.values(value).some(containsNull);
 }
 
 function sortedKeys(value: unknown): unknown {

@@ -1,6 +1,6 @@
 /**
- * The state machines' definitions as the template writes them: a `Definition` object whose
- * references are `${key}` placeholders filled by `DefinitionSubstitutions`
+ * The state machines' definitions as the template writes them: literal `DefinitionString` text
+ * whose references are `${key}` placeholders filled by `DefinitionSubstitutions`
  * (lib/constructs/substituted-definition.ts), and read back as CloudFormation's handler builds
  * the definition Step Functions receives (lib/simulator/definition.ts `definitionText`).
  */
@@ -15,18 +15,20 @@ const asText = (value: unknown) => String(value);
 describe('the canonical template', () => {
   const machines = (): Array<[string, CfnResource]> => Object.entries(sharedCanonical().json.Resources).filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine');
 
-  it('writes each of the seven definitions as a Definition object with no intrinsic function in it, and no DefinitionString', () => {
+  it('writes each of the seven definitions as literal DefinitionString text, JSON with no null lost: no intrinsic function, no Definition object', () => {
     expect(machines()).toHaveLength(7);
     for (const [id, machine] of machines()) {
-      expect(machine.Properties?.DefinitionString, id).toBeUndefined();
-      expect(typeof machine.Properties?.Definition, id).toBe('object');
-      expect(JSON.stringify(machine.Properties?.Definition), id).not.toMatch(/"(?:Ref|Fn::[A-Za-z]+)":/);
+      expect(machine.Properties?.Definition, id).toBeUndefined();
+      expect(typeof machine.Properties?.DefinitionString, id).toBe('string');
+      // The nulls a Definition object could not carry ("ResultPath": null) are in the text.
+      expect(JSON.parse(machine.Properties?.DefinitionString as string), id).toBeTypeOf('object');
     }
+    expect(machines().some(([, m]) => (m.Properties?.DefinitionString as string).includes('"ResultPath":null'))).toBe(true);
   });
 
   it('substitutes every placeholder of every definition, and has no substitution that no placeholder uses', () => {
     for (const [id, machine] of machines()) {
-      const placeholders = new Set([...JSON.stringify(machine.Properties?.Definition).matchAll(PLACEHOLDER)].map((m) => m[1]!));
+      const placeholders = new Set([...(machine.Properties?.DefinitionString as string).matchAll(PLACEHOLDER)].map((m) => m[1]!));
       const keys = Object.keys((machine.Properties?.DefinitionSubstitutions ?? {}) as Record<string, unknown>);
 
       expect(placeholders.size, id).toBeGreaterThan(0);
@@ -97,6 +99,10 @@ describe('definitionText, as CloudFormation builds the definition', () => {
   it('replaces a placeholder that a value brings in, and fails, as the handler does, when values bring each other in endlessly', () => {
     expect(definitionText({ DefinitionString: '"${A}"' }, [['A', '<${B}>'], ['B', 'b']], asText)).toBe('"<b>"');
     expect(() => definitionText({ DefinitionString: '"${A}"' }, [['A', '${B}'], ['B', '${A}']], asText)).toThrow(/endlessly/);
+  });
+
+  it("refuses a Definition with a null in it, as CloudFormation refuses the template ('null' values are not allowed)", () => {
+    expect(() => definitionText({ Definition: { States: { A: { Type: 'Task', ResultPath: null } } } }, [], asText)).toThrow(/'null' values are not allowed in templates/);
   });
 
   it('refuses a resource with no definition, or more than one', () => {

@@ -232,13 +232,13 @@ export function renderValue(value: unknown): string {
 
 /**
  * A state machine's definition as text, its references rendered as `renderValue` renders them:
- * its `Definition` (or a `DefinitionString`) with every `${key}` of `DefinitionSubstitutions`
- * replaced, as CloudFormation replaces them (lib/simulator/definition.ts `definitionText`).
+ * its `DefinitionString` with every `${key}` of `DefinitionSubstitutions` replaced, as
+ * CloudFormation replaces them (lib/simulator/definition.ts `definitionText`).
  */
 export function renderedDefinition(machine: CfnResource): string {
   const properties = machine.Properties ?? {};
   const substitutions = Object.entries((properties.DefinitionSubstitutions ?? {}) as Record<string, unknown>).map(([key, value]) => [key, renderValue(value)] as const);
-  return definitionText(properties, substitutions, renderValue, { sortKeys: false });
+  return definitionText(properties, substitutions, renderValue);
 }
 
 const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
