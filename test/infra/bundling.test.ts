@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lambdaFunctions, STACK_ID, type CfnTemplate, type LambdaFunctionInfo } from './support';
+import { canonicalEnvironment, lambdaFunctions, measuredTemplateBytes, STACK_ID, type CfnTemplate, type LambdaFunctionInfo } from './support';
 
 interface AssetManifest {
   readonly files: Record<string, { source: { path: string }; destinations: Record<string, { objectKey: string }> }>;
@@ -49,6 +49,17 @@ describe('cdk synth of the app, and its Lambda bundles', () => {
     expect(synth.status, synth.stderr).toBe(0);
     expect(synth.stderr).not.toMatch(/Template size is approaching limit/);
     expect(synth.stderr).not.toMatch(/\[Error at /);
+  });
+
+  it('writes the template `fleetflow validate` measures, to the byte, and leaves out the metadata cdk.json turns off', () => {
+    const written = readFileSync(join(outdir, `${STACK_ID}.template.json`));
+    const template = JSON.parse(written.toString('utf8')) as CfnTemplate;
+
+    expect(written.length).toBe(measuredTemplateBytes(canonicalEnvironment()));
+    // cdk.json: pathMetadata, assetMetadata and versionReporting false (lib/cli/template-size.ts cliContext).
+    const metadataKeys = new Set(Object.values(template.Resources).flatMap((r) => Object.keys(r.Metadata ?? {})));
+    expect([...metadataKeys]).toEqual(['fleetflow:handler']);
+    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::CDK::Metadata')).toEqual([]);
   });
 
   it('bundles every handler into an ESM index.mjs with a source map', () => {
