@@ -19,7 +19,7 @@
 import aslValidator from 'asl-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOW_TIMEOUT } from '../../lib/fleetflow-stack';
-import { LAMBDA_CAUSE_PATTERN } from '../../statemachines/constructs/failures';
+import { ERROR_NAMES_MAPPING, ERROR_NAMES_MAPPING_KEYS, FLEETFLOW_ERRORS, LAMBDA_CAUSE_PATTERN } from '../../statemachines/constructs/failures';
 import { forEachState, fromTemplate, type AslDefinition, type AslState, type LocalStateMachine } from '../../lib/simulator/definition';
 import { canonicalEnvironment, lambdaFunctions, onlyResourceOfType, sharedCanonical, type CanonicalTemplate } from './support';
 
@@ -376,6 +376,25 @@ describe('FleetFlow workflow definitions', () => {
     expect(timeout as number).toBeGreaterThan(0);
     expect(timeout as number).toBeLessThanOrEqual(ONE_YEAR_SECONDS);
     expect(timeout).toBe(WORKFLOW_TIMEOUT.toSeconds());
+  });
+
+  it("holds FleetFlow's error names once in the template, and every named? check and child-failure check resolves to all of them", () => {
+    // The list, as States.Array's arguments, is a Mapping value; the raw template holds it nowhere else.
+    const list = FLEETFLOW_ERRORS.map((name) => `'${name}'`).join(',');
+    const [key, attribute] = ERROR_NAMES_MAPPING_KEYS;
+    const mappings = (synth.json as { Mappings?: Record<string, Record<string, Record<string, unknown>>> }).Mappings;
+    expect(mappings?.[ERROR_NAMES_MAPPING]?.[key]?.[attribute]).toBe(list);
+    const raw = JSON.stringify(synth.json);
+    expect(raw.split(list).length - 1).toBe(1);
+    // Resolved as CloudFormation resolves it, each check names every FleetFlow error: none lost, none added.
+    const checks = MACHINES.flatMap((m) =>
+      allStates(machine(m).definition).flatMap(({ name, state }) => {
+        const named = (state.Parameters as Record<string, unknown> | undefined)?.['named.$'];
+        return typeof named === 'string' ? [{ name, named }] : [];
+      }),
+    );
+    expect(checks.length).toBeGreaterThan(70);
+    for (const { name, named } of checks) expect(named, name).toMatch(new RegExp(`^States\\.ArrayContains\\(States\\.Array\\(${list}\\), \\$[.A-Za-z]*\\.Error\\)$`));
   });
 
   it('invokes a FleetFlow function or one of the known direct integrations from every Task state of every state machine', () => {
