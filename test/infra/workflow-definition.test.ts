@@ -444,6 +444,15 @@ describe('FleetFlow workflow definitions', () => {
     expect(missing, 'Task states that do not retry these errors').toEqual([]);
   });
 
+  it('backs off exponentially on every Lambda Task retrier: its pause doubles after each attempt (BackoffRate 2, written or left to the default)', () => {
+    // Step Functions: "BackoffRate (Optional) The multiplier by which the retry interval increases during each attempt (2.0 by default)".
+    const retriers = tasksOf(lambdaModulesOf).flatMap(({ machine: m, name, state }) =>
+      ((state.Retry as Array<{ ErrorEquals: string[]; BackoffRate?: number }> | undefined) ?? []).map((r) => ({ at: `${m}: ${name}`, rate: r.BackoffRate ?? 2 })),
+    );
+    expect(retriers.length).toBeGreaterThan(150);
+    expect(retriers.filter(({ rate }) => rate !== 2).map(({ at }) => at)).toEqual([]);
+  });
+
   it("retries its service's throttling on every request-response integration Task state (lock, lock holder, notifications)", () => {
     const tasks = tasksOf(integrationsOf).filter(({ state }) => !isCallback(state));
     const missing = tasks.flatMap(({ name, state }) => {
