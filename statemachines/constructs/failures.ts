@@ -98,7 +98,9 @@ function errorNamesText(scope: Construct): string {
   const existing = storedNames.get(stack);
   if (existing) return existing;
   const text = FLEETFLOW_ERRORS.map((name) => `'${name}'`).join(',');
-  const mapping = new CfnMapping(stack, ERROR_NAMES_MAPPING, { mapping: { [ERROR_NAMES_MAPPING_KEYS[0]]: { [ERROR_NAMES_MAPPING_KEYS[1]]: text } } });
+  // Not lazy, said so: a lazy mapping would write the list back into every definition (its keys are
+  // known), and leaving `lazy` unset makes cdk synth print an INFO suggesting it.
+  const mapping = new CfnMapping(stack, ERROR_NAMES_MAPPING, { mapping: { [ERROR_NAMES_MAPPING_KEYS[0]]: { [ERROR_NAMES_MAPPING_KEYS[1]]: text } }, lazy: false });
   const value = mapping.findInMap(...ERROR_NAMES_MAPPING_KEYS);
   storedNames.set(stack, value);
   return value;
