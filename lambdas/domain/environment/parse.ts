@@ -197,7 +197,7 @@ function semanticProblems(env: EnvironmentDefinition): string[] {
     // A middle tier of queue consumers (workers) takes no traffic to move: patched in place, judged by its health command.
     if (tier.traffic.kind === 'none' && tier.role === 'web') {
       problems.push(
-        `tiers[${i}].traffic.kind: web tiers serve traffic and need a target group or a drain command (received "none"; "none" is for monitoring tiers and middle tiers of workers)`,
+        `tiers[${i}].traffic.kind: web tiers serve traffic and need a target group or a drain command; "none" is for monitoring tiers and middle tiers of workers (received "none")`,
       );
     }
   });
