@@ -20,7 +20,7 @@ import { APPROVER_RESPONSE_SECONDS, callIntegration, IntegrationError } from './
 import { faultScope, LOCK_TABLE_NAME, PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
 import { attachSimulator } from './intercept';
 import { runWithTimeout } from './lambda-runtime';
-import { describeEvent, type ExecutionEvent } from './progress';
+import { describeEvent, type ExecutionEvent, type ProgressContext } from './progress';
 import { sharedStateMachine } from './map-semantics';
 import { runOnVirtualClock } from './virtual-clock';
 
@@ -457,7 +457,7 @@ async function execute(
       }
       // Children's lines are stamped from the top-level start, so one run reads as one timeline.
       // A child's own start and end are not news: its batches are, and the parent reports the outcome.
-      const line = run.onProgress && !(isChild && event.type.startsWith('Execution')) && describeEvent(event, run.startedAt ?? startedAt);
+      const line = run.onProgress && !(isChild && event.type.startsWith('Execution')) && describeEvent(event, run.startedAt ?? startedAt, progressContext(account));
       if (line) run.onProgress!(line);
     }
   })();
@@ -489,6 +489,21 @@ async function execute(
     const rawCause = typeof failed?.Cause === 'string' ? failed.Cause : (err as Error).message;
     return { status: 'FAILED', error, cause: rawCause, rawCause, executionArn };
   }
+}
+
+/** What progress lines need of the account: new hosts' names, and the plan's lower bound for the expected duration. */
+function progressContext(account: SimulatedAccount): ProgressContext {
+  return {
+    nameOf: (id) => account.hosts.get(id)?.name,
+    expectedSeconds: (plan) => {
+      try {
+        return lowerBoundSeconds(plan as PlanView, account);
+      } catch {
+        // A plan whose batches are not in the plan table (none stored): no expectation to give.
+        return undefined;
+      }
+    },
+  };
 }
 
 /** The engine's state machine of each definition, checked once and shared by every execution of it. */
