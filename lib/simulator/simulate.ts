@@ -21,6 +21,7 @@ import { faultScope, LOCK_TABLE_NAME, PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_
 import { attachSimulator } from './intercept';
 import { runWithTimeout } from './lambda-runtime';
 import { describeEvent, type ExecutionEvent, type ProgressContext } from './progress';
+import { buildTimeline, type Timeline } from './timeline';
 import { sharedStateMachine } from './map-semantics';
 import { runOnVirtualClock } from './virtual-clock';
 
@@ -142,6 +143,8 @@ export interface SimulationReport {
   /** Recover: the time of the data restored, and the virtual seconds from start to validated. */
   readonly recoveryPointTime?: string;
   readonly recoveryTimeSeconds?: number;
+  /** Each batch's phases, the workflow's steps and each tier's in-service count over time (bounded: timeline.ts). */
+  readonly timeline: Timeline;
 }
 
 interface PlanView {
@@ -264,6 +267,7 @@ export async function simulateExecutions(given: SimulateOptions & { executions: 
         input: options.executions[i]!.input,
         executionName: names[i]!,
         events: events[i]!,
+        childEvents: childEvents[i]!,
         figures: figures[i]!,
         account,
         capacity,
@@ -654,6 +658,7 @@ function buildReport(args: {
   input: unknown;
   executionName: string;
   events: ExecutionEvent[];
+  childEvents: ExecutionEvent[][];
   figures: ExecutionFigures[];
   account: SimulatedAccount;
   capacity: CapacityRecorder;
@@ -737,6 +742,7 @@ function buildReport(args: {
       : {},
     // Data workflows: what the account's databases and hosts say, not what the workflow reports.
     ...(args.options.workflow === 'restore-data' || args.options.workflow === 'recover' ? dataFields(account, args.databasesBefore, end, result) : {}),
+    timeline: buildTimeline({ events, childEvents: args.childEvents, start, inService: capacity.inServiceChanges, floors: minHealthyRequired, nameOf: (id) => account.hosts.get(id)?.name }),
   };
 }
 
