@@ -13,6 +13,7 @@ import { noFaults, parseFaults } from '../simulator/faults';
 import { faultScope, seedAccount } from '../simulator/fleet';
 import { simulateExecutions, type SimulationReport } from '../simulator/simulate';
 import { formatHumanSummary } from './summary';
+import { reportFileProblem, writeRunReport } from '../report/index';
 
 const DEFAULT_ENV = fileURLToPath(new URL('../../environments/canonical.json', import.meta.url));
 
@@ -37,6 +38,7 @@ export const COMPUTE_USAGE = `  fleetflow simulate allocate [--env FILE] [--tier
                | restart:SECONDS (StopExecution at SECONDS, then the same input started again)
                | throttle:rds@SECONDS+DURATION (every RDS call in that window)
       --json reports launched, terminated, stopped and orphans besides the usual fields.
+      --report FILE (every command): one self-contained HTML page of the run.
   fleetflow simulate restore-data --source latest|SNAPSHOT|TIME [--reason TEXT] [--env FILE] [--hosts N]
                              [--fault ...] [--json]
       Restore the database into a new instance (from its newest snapshot, a snapshot by
@@ -69,8 +71,11 @@ export async function computeCommand(workflow: ComputeCommand, args: readonly st
       database: { type: 'string' },
       source: { type: 'string' },
       reason: { type: 'string' },
+      report: { type: 'string' },
     },
   });
+  const reportProblem = values.report === undefined ? undefined : reportFileProblem(values.report);
+  if (reportProblem) throw new ComputeUsageError(reportProblem);
   const allowed: Record<ComputeCommand, string[]> = {
     allocate: ['tiers', 'release', 'database'],
     'scale-out': ['tier', 'add'],
@@ -112,6 +117,7 @@ export async function computeCommand(workflow: ComputeCommand, args: readonly st
   });
   // With restart:SECONDS the execution started again is the one that tells how it ended.
   const report = reports.at(-1)!;
+  if (values.report !== undefined) writeRunReport(report, values.report);
   if (values.json) process.stdout.write(`${JSON.stringify(withoutRealTime(report), null, 2)}\n`);
   else process.stdout.write(formatHumanSummary(report));
   return report.status === 'SUCCEEDED' ? 0 : 1;

@@ -23,6 +23,7 @@ import { approve, reject, validateToken } from './approval';
 import { campaignCommand, CampaignUsageError } from './campaign';
 import { COMPUTE_USAGE, computeCommand, ComputeUsageError } from './compute';
 import { formatHumanSummary } from './summary';
+import { reportFileProblem, writeRunReport } from '../report/index';
 
 const DEFAULT_ENV = fileURLToPath(new URL('../../environments/canonical.json', import.meta.url));
 const DEFAULT_RELEASE = '1.1.0';
@@ -34,7 +35,7 @@ const MAX_FAULT_CHARS = 256;
 const USAGE = `Usage:
   fleetflow simulate deploy [--env FILE] [--release VERSION] [--component application|monitoring]
                            [--on-failure rollback|halt] [--require-approval] [--window NAME]
-                           [--fault KIND:TARGET]... [--hosts N] [--json]
+                           [--fault KIND:TARGET]... [--hosts N] [--json] [--report FILE]
       Run a release of the environment (default: the canonical one) against a
       simulated AWS account on a virtual clock.
       --fault  patch-fail:HOST | unhealthy:HOST | drain-stuck:HOST | throttle:SERVICE
@@ -56,6 +57,7 @@ const USAGE = `Usage:
       --hosts  hosts per web/middle/monitoring tier in the simulated account, 1-20000
                in decimal digits (default 2)
       --json   print one JSON document on stdout; progress goes to stderr
+      --report write one self-contained HTML page of the run to FILE (every simulate command)
   fleetflow simulate campaign [--runs N] [--seed S] [--env FILE] [--component application|monitoring]
                              [--workflow deploy|allocate|replace|restore-data|recover] [--workers W] [--json]
       A seeded fault campaign: N simulated runs (default 100) of the workflow (a release,
@@ -157,7 +159,10 @@ async function simulateCommand(args: readonly string[]): Promise<number> {
     'require-approval': { type: 'boolean', default: false },
     window: { type: 'string' },
     json: { type: 'boolean', default: false },
+    report: { type: 'string' },
   });
+  const reportProblem = values.report === undefined ? undefined : reportFileProblem(values.report);
+  if (reportProblem) throw new UsageError(reportProblem);
   const hosts = parseHosts(values.hosts);
   const long = values.fault.find((f) => f.length > MAX_FAULT_CHARS);
   if (long !== undefined) throw new UsageError(`--fault must be at most ${MAX_FAULT_CHARS} characters (received ${showValue(long)})`);
@@ -199,6 +204,7 @@ async function simulateCommand(args: readonly string[]): Promise<number> {
     hostsPerTier: hosts,
     onProgress: (line) => progress.write(`${line}\n`),
   });
+  if (values.report !== undefined) writeRunReport(report, values.report);
   if (values.json) process.stdout.write(`${JSON.stringify(publicReport(report), null, 2)}\n`);
   else process.stdout.write(formatHumanSummary(report));
   return report.status === 'SUCCEEDED' ? 0 : 1;

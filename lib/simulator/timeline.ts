@@ -23,6 +23,8 @@ export interface TimelinePhase {
   readonly batch: number;
   readonly batches: number;
   readonly direction: Direction;
+  /** The batch is one of the rollback's (Plan Rollback's revert plan), not of the release. */
+  readonly revert: boolean;
   /** What the hosts go through: out, install, back, set up, retire, ... (PHASES below). */
   readonly phase: string;
   /** Virtual seconds since the run started. */
@@ -183,6 +185,7 @@ function phasesOf(executions: readonly ExecutionEvent[][], start: number, nameOf
           batch: input.batch.index + 1,
           batches: input.batch.count ?? 0,
           direction: revert || starts[1] ? 'rollback' : 'forward',
+          revert,
           // A revert batch's install puts the previous release back.
           phase: revert && starts[0] === 'install' ? 'reinstall' : starts[0],
           start: (event.timestamp - start) / 1000,
