@@ -26,9 +26,9 @@ interface Row {
 }
 
 function stepColour(step: TimelineStep): string {
-  if (step.failure) return COLOURS.failure;
+  if (step.failure) return COLOURS.failedStep;
   if (/^bake/.test(step.name)) return COLOURS.bake;
-  if (/rollback|repoint back/.test(step.name)) return COLOURS.rollback;
+  if (/rollback|repoint back/.test(step.name)) return COLOURS.rollbackStep;
   return COLOURS.step;
 }
 

@@ -14,9 +14,9 @@ import { renderSteps } from './steps';
 const CSS = `
 body{font-family:system-ui,sans-serif;margin:16px;color:${COLOURS.text}}
 h1{font-size:20px;margin:0 0 6px}h2{font-size:16px;margin:18px 0 6px}
-.outcome.failed{color:${COLOURS.failure}}.outcome.succeeded{color:${COLOURS.inService}}
+.outcome.failed{color:${COLOURS.failedText}}.outcome.succeeded{color:${COLOURS.inService}}
 .cause{font-family:ui-monospace,monospace;font-size:12px}
-p.cause{background:#fee2e2;padding:6px;border-left:4px solid ${COLOURS.failure}}
+p.cause{background:#fee2e2;padding:6px;border-left:4px solid ${COLOURS.failedText}}
 table.steps{border-collapse:collapse;font-size:13px}table.steps td,table.steps th{padding:2px 8px;text-align:left;border-bottom:1px solid ${COLOURS.grid}}
 tr.step.failed{background:#fee2e2}tr.level-1 td.name{padding-left:24px}
 .legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:12px;font-size:12px}
@@ -32,6 +32,8 @@ function legend(): string {
     [COLOURS.rollback, 'rollback (revert)'],
     [COLOURS.failure, 'failed'],
     [COLOURS.step, 'other workflow steps'],
+    [COLOURS.rollbackStep, 'rollback step'],
+    [COLOURS.failedStep, 'failed step'],
   ];
   return `<ul class="legend">${items.map(([c, t]) => `<li><span class="swatch" style="background:${c}"></span>${escapeHtml(t)}</li>`).join('')}</ul>`;
 }

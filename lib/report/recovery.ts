@@ -21,7 +21,7 @@ export function renderRecovery(report: SimulationReport): string {
   let offset = 0;
   const bars = steps.map((s, i) => {
     const width = ((s.end - s.start) / span) * WIDTH;
-    const colour = s.failure ? COLOURS.failure : PALETTE[i % PALETTE.length]!;
+    const colour = s.failure ? COLOURS.failedStep : PALETTE[i % PALETTE.length]!;
     const bar = `<rect x="${coordinate(offset)}" y="0" width="${coordinate(Math.max(1, width))}" height="24" fill="${colour}"><title>${escapeHtml(`${s.name}: ${formatElapsed((s.end - s.start) * 1000)}`)}</title></rect>`;
     offset += width;
     return { bar, colour, step: s };
