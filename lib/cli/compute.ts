@@ -38,7 +38,7 @@ export const COMPUTE_USAGE = `  fleetflow simulate allocate [--env FILE] [--tier
                | restart:SECONDS (StopExecution at SECONDS, then the same input started again)
                | throttle:rds@SECONDS+DURATION (every RDS call in that window)
       --json reports launched, terminated, stopped and orphans besides the usual fields.
-      --report FILE (every command): one self-contained HTML page of the run.
+      --report FILE (each command above): one self-contained HTML page of the run.
   fleetflow simulate restore-data --source latest|SNAPSHOT|TIME [--reason TEXT] [--env FILE] [--hosts N]
                              [--fault ...] [--json]
       Restore the database into a new instance (from its newest snapshot, a snapshot by

@@ -57,7 +57,8 @@ const USAGE = `Usage:
       --hosts  hosts per web/middle/monitoring tier in the simulated account, 1-20000
                in decimal digits (default 2)
       --json   print one JSON document on stdout; progress goes to stderr
-      --report write one self-contained HTML page of the run to FILE (every simulate command)
+      --report write one self-contained HTML page of the run to FILE (every simulate
+               command but campaign)
   fleetflow simulate campaign [--runs N] [--seed S] [--env FILE] [--component application|monitoring]
                              [--workflow deploy|allocate|replace|restore-data|recover] [--workers W] [--json]
       A seeded fault campaign: N simulated runs (default 100) of the workflow (a release,
