@@ -11,7 +11,7 @@ import { COLOURS } from './colours';
 import { coordinate, escapeHtml } from './escape';
 
 export const MAX_BATCH_ROWS = 60;
-const LABEL_WIDTH = 260;
+const LABEL_WIDTH = 330;
 const CHART_WIDTH = 900;
 const ROW_HEIGHT = 22;
 const BAR_HEIGHT = 16;
@@ -112,7 +112,7 @@ export function renderGantt(timeline: Timeline, span: number): string {
     const classes = ['gantt-row', row.direction, ...(row.failed ? ['failed'] : [])].join(' ');
     parts.push(`<g class="${classes}" data-label="${escapeHtml(row.label)}" data-hosts="${escapeHtml(row.hosts)}" data-direction="${row.direction}">`);
     if (row.failed) parts.push(`<rect x="0" y="${y}" width="${LABEL_WIDTH - 6}" height="${ROW_HEIGHT - 2}" fill="#fee2e2"/>`);
-    parts.push(`<text x="4" y="${y + 15}" font-size="12" fill="${COLOURS.text}"${row.failed ? ' font-weight="bold"' : ''}>${escapeHtml(row.label.length > 40 ? `${row.label.slice(0, 39)}…` : row.label)}</text>`);
+    parts.push(`<text x="4" y="${y + 15}" font-size="12" fill="${COLOURS.text}"${row.failed ? ' font-weight="bold"' : ''}>${escapeHtml(row.label.length > 50 ? `${row.label.slice(0, 49)}…` : row.label)}</text>`);
     for (const bar of row.bars) {
       const width = Math.max(2, x(bar.end) - x(bar.start));
       parts.push(
