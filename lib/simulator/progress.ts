@@ -301,7 +301,7 @@ function describe(event: ExecutionEvent, startedAt: number): string | undefined 
 }
 
 /**
- * ", expected to take at least 00:13:48, ending 03:13:48 UTC at the earliest": the plan's
+ * ", expected 00:13:48 or more, ending 03:13:48 UTC or later": the plan's
  * lower bound (the unavoidable drains, installs, health checks, bake), from the plan's end on
  * the run's (virtual) clock.
  */
@@ -309,7 +309,7 @@ function expected(plan: PlanView, at: number): string {
   const seconds = context.expectedSeconds?.(plan);
   if (seconds === undefined || !(seconds > 0)) return '';
   const end = new Date(at + seconds * 1000).toISOString().slice(11, 19);
-  return `, expected to take at least ${formatElapsed(seconds * 1000)}, ending ${end} UTC at the earliest`;
+  return `, expected ${formatElapsed(seconds * 1000)} or more, ending ${end} UTC or later`;
 }
 
 interface PlanView {
@@ -336,8 +336,6 @@ function describeComputePlan(plan: ComputePlanView): string {
 
 /** The expectation comes before the tiers: with many tiers, the line is cut at MAX_LINE_CHARS. */
 function describePlan(plan: PlanView, expectation: string): string {
-  const tiers = plan.tiers
-    .map((t) => `${t.spec.name}: ${t.batchCount} batch(es) of up to ${t.spec.batchSize}, min ${t.spec.minHealthy} in service`)
-    .join('; ');
+  const tiers = plan.tiers.map((t) => `${t.spec.name}: ${t.batchCount} ${t.batchCount === 1 ? 'batch' : 'batches'} of up to ${t.spec.batchSize}, floor ${t.spec.minHealthy}`).join('; ');
   return `planned ${plan.release}: ${plan.hostCount} hosts in ${plan.batchCount} batches${expectation} (${tiers})`;
 }
