@@ -3,15 +3,16 @@
  * events) and the capacity recorder: each batch's phases with start and end, the
  * workflow-level steps, and each tier's in-service count at its change points.
  *
- * Bounded: phases are at most MAX_TIMELINE_PHASES (a plan's batches are already bounded by
- * the history budget; a phase is one of a batch's few steps), steps at most MAX_TIMELINE_STEPS,
+ * Bounded: phases are at most MAX_TIMELINE_PHASES (about 370 KB of JSON; a 1,500-host tier
+ * released one host at a time has 4,500), the phases of a batch that failed always among them
+ * and then the earliest; steps at most MAX_TIMELINE_STEPS,
  * and each tier's in-service series at most MAX_CAPACITY_POINTS points: past that, the series
  * is cut into equal time buckets, each keeping its lowest count (so a dip below the floor is
  * never smoothed away), and `downsampled` says so. What was left out is counted.
  */
 import type { ExecutionEvent } from './progress';
 
-export const MAX_TIMELINE_PHASES = 5_000;
+export const MAX_TIMELINE_PHASES = 2_000;
 export const MAX_TIMELINE_STEPS = 500;
 export const MAX_CAPACITY_POINTS = 500;
 
@@ -231,6 +232,20 @@ export function boundSeries(points: ReadonlyArray<readonly [number, number]>, ma
   return [...buckets.values()];
 }
 
+/** At most `max` phases: every phase of a batch that failed (what a person looks for), then the earliest, in time order. */
+export function keepPhases(phases: readonly TimelinePhase[], max: number): TimelinePhase[] {
+  if (phases.length <= max) return [...phases];
+  const batchOf = (p: TimelinePhase) => `${p.tier}|${p.revert}|${p.batch}|${p.batches}`;
+  const failed = new Set(phases.filter((p) => p.failure).map(batchOf));
+  const first = phases.filter((p) => failed.has(batchOf(p))).slice(0, max);
+  const kept = new Set(first);
+  for (const p of phases) {
+    if (kept.size >= max) break;
+    kept.add(p);
+  }
+  return phases.filter((p) => kept.has(p));
+}
+
 export interface TimelineInput {
   /** The events of the execution started. */
   readonly events: ExecutionEvent[];
@@ -256,7 +271,7 @@ export function buildTimeline(input: TimelineInput): Timeline {
     return { tier, ...(input.floors[tier] !== undefined ? { floor: input.floors[tier] } : {}), points, changePoints: inRun.length, downsampled: points.length < inRun.length };
   });
   return {
-    phases: allPhases.slice(0, MAX_TIMELINE_PHASES),
+    phases: keepPhases(allPhases, MAX_TIMELINE_PHASES),
     steps: allSteps.slice(0, MAX_TIMELINE_STEPS),
     inService,
     bounds: {

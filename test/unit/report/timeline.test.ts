@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ExecutionEvent } from '../../../lib/simulator/progress';
-import { boundSeries, buildTimeline, MAX_CAPACITY_POINTS } from '../../../lib/simulator/timeline';
+import { boundSeries, buildTimeline, keepPhases, MAX_CAPACITY_POINTS, MAX_TIMELINE_PHASES, type TimelinePhase } from '../../../lib/simulator/timeline';
 
 const T0 = Date.UTC(2026, 0, 6, 3);
 const at = (seconds: number) => T0 + seconds * 1000;
@@ -103,5 +103,23 @@ describe('boundSeries', () => {
     const points: Array<[number, number]> = [[0, 2], [5, 1], [9, 2]];
 
     expect(boundSeries(points, MAX_CAPACITY_POINTS)).toEqual(points);
+  });
+});
+
+describe('keepPhases', () => {
+  const phase = (batch: number, failed = false): TimelinePhase => ({
+    tier: 'web', batch, batches: 10_000, direction: 'forward', revert: false, phase: 'install', start: batch, end: batch + 1, hosts: 1, hostNames: `web-${batch}`,
+    ...(failed ? { failure: { error: 'PatchFailedError', cause: `install failed on web-${batch}` } } : {}),
+  });
+
+  it("keeps at most the bound, a failed batch's phases among them even when late, in time order", () => {
+    const phases = Array.from({ length: 10_000 }, (_, i) => phase(i, i === 9_000));
+
+    const kept = keepPhases(phases, MAX_TIMELINE_PHASES);
+
+    expect(kept).toHaveLength(MAX_TIMELINE_PHASES);
+    expect(kept.some((p) => p.failure && p.batch === 9_000)).toBe(true);
+    expect(kept.every((p, i) => i === 0 || p.start >= kept[i - 1]!.start)).toBe(true);
+    expect(kept[0]!.batch).toBe(0);
   });
 });
