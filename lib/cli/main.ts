@@ -19,7 +19,8 @@ import { faultScope, queueRelease, seedAccount } from '../simulator/fleet';
 import { isHostTier } from '../../lambdas/domain/environment/model';
 import { simulateDeploy, type SimulationReport } from '../simulator/simulate';
 import { releaseWindowInput } from '../../lambdas/domain/release-windows';
-import { approve, reject, validateToken } from './approval';
+import { Command, CommanderError } from 'commander';
+import { registerAwsCommands } from './aws/commands';
 import { campaignCommand, CampaignUsageError } from './campaign';
 import { COMPUTE_USAGE, computeCommand, ComputeUsageError } from './compute';
 import { formatHumanSummary } from './summary';
@@ -64,9 +65,8 @@ const USAGE = `Usage:
       violation is printed with the command that replays it. Exit 1 on any violation.
 ${COMPUTE_USAGE}  fleetflow validate [--env FILE]
       Check an environment definition and print the problems found.
-  fleetflow approve --token TOKEN [--approver NAME]
-  fleetflow reject --token TOKEN [--approver NAME] [--reason TEXT]
-      Answer a release waiting for approval on AWS (the token is in the notification).
+  fleetflow start|status|watch|history|rollback|approve|reject ... (on AWS; see fleetflow COMMAND --help)
+      Exit status: 0 ok, 1 the workflow failed, 2 bad input, 3 AWS cannot be reached.
 `;
 
 class UsageError extends Error {
@@ -88,7 +88,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return await computeCommand(subcommand, rest);
     }
     if (command === 'validate') return validateCommand(argv.slice(1));
-    if (command === 'approve' || command === 'reject') return await answerCommand(command, argv.slice(1));
+    if (command !== undefined && AWS_COMMANDS.has(command)) return await awsCommand(argv);
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;
@@ -217,25 +217,36 @@ function validateCommand(args: readonly string[]): number {
   return 0;
 }
 
-async function answerCommand(answer: 'approve' | 'reject', args: readonly string[]): Promise<number> {
-  const values = parseOptions(args, {
-    token: { type: 'string' },
-    approver: { type: 'string', default: process.env.USER ?? 'unknown' },
-    reason: { type: 'string', default: 'no reason given' },
-  });
-  if (answer === 'approve' && args.some((a) => a === '--reason' || a.startsWith('--reason='))) {
-    throw new UsageError('--reason is for fleetflow reject; an approval takes no reason');
-  }
-  let token: string;
+/** The AWS commands (lib/cli/aws/commands.ts), on commander. */
+const AWS_COMMANDS = new Set(['start', 'status', 'watch', 'history', 'rollback', 'approve', 'reject']);
+
+/**
+ * Bridge until the whole CLI is on commander (branch `cli`): runs one AWS command and returns
+ * the exit status its action set. A refusal (commander's or an InvalidInputError) is one line, exit 2.
+ */
+async function awsCommand(argv: readonly string[]): Promise<number> {
+  const program = new Command('fleetflow').exitOverride().configureOutput({ outputError: () => undefined });
+  registerAwsCommands(program);
+  for (const sub of program.commands) sub.exitOverride().configureOutput({ outputError: () => undefined });
+  const previous = process.exitCode;
+  process.exitCode = undefined;
   try {
-    token = validateToken(values.token);
+    await program.parseAsync([...argv], { from: 'user' });
+    return Number(process.exitCode ?? 0);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') return 0;
+      process.stderr.write(`fleetflow: ${boundedMessage(err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' '))} (see fleetflow ${argv[0]} --help)\n`);
+      return 2;
+    }
+    if (err instanceof InvalidInputError) {
+      process.stderr.write(`fleetflow: ${boundedMessage(err.message)}\n`);
+      return 2;
+    }
+    throw err;
+  } finally {
+    process.exitCode = previous;
   }
-  if (answer === 'approve') await approve(token, values.approver);
-  else await reject(token, values.approver, values.reason);
-  process.stdout.write(`${answer === 'approve' ? 'approved' : 'rejected'}\n`);
-  return 0;
 }
 
 /** The JSON document of `simulate deploy --json` (real time is left out: it is not reproducible). */
