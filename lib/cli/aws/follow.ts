@@ -43,7 +43,11 @@ export async function followExecution(context: AwsContext, executionArn: string)
   for (;;) {
     // Described before the history is read: once it says closed, the history read next holds the end.
     const execution = await context.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    for (const item of tracked.filter((t) => !t.closed)) {
+    // One look at every open execution (children found on the way included), printed in time order.
+    const lines: Array<{ at: number; seq: number; text: string }> = [];
+    for (let i = 0; i < tracked.length; i++) {
+      const item = tracked[i]!;
+      if (item.closed) continue;
       for (const event of await newEvents(context, item)) {
         const child = childStarted(event);
         if (child) {
@@ -51,9 +55,11 @@ export async function followExecution(context: AwsContext, executionArn: string)
           tracked.push({ arn: child, label: `${item.currentState ?? 'child'} #${children}`, lastEventId: 0, closed: false });
         }
         const line = describeEvent(item, event, executionArn);
-        if (line !== undefined) context.out(bounded(`${clock(event.timestamp)}  ${item.label}  ${line}`));
+        if (line !== undefined) lines.push({ at: event.timestamp?.getTime() ?? 0, seq: lines.length, text: bounded(`${clock(event.timestamp)}  ${item.label}  ${line}`) });
       }
     }
+    lines.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    for (const line of lines) context.out(line.text);
     if (execution.status !== 'RUNNING' && execution.status !== 'PENDING_REDRIVE') return { exitCode: outcome(context, execution), execution };
     await context.sleep(context.pollMs);
   }
