@@ -56,7 +56,7 @@ function fake(end: Partial<HistoryEvent>, closed: { status: string; error?: stri
     [CHILD, CHILD_EVENTS.map((e, i) => ({ ...e, id: i + 1, timestamp: at(CHILD_SECONDS[i]!) }) as HistoryEvent)],
   ]);
   // How many events of each history are visible after the nth description of the root.
-  const visible = [
+  const visible: Array<Record<string, number>> = [
     { [ROOT]: 4, [CHILD]: 0 },
     { [ROOT]: 8, [CHILD]: 3 },
     { [ROOT]: 11, [CHILD]: 4 },
