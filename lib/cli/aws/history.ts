@@ -15,6 +15,8 @@ import { resolveStateMachine, startWorkflow, type Started } from './start';
 
 /** The most executions `history` lists (`--limit`). */
 export const MAX_HISTORY = 100;
+/** DescribeExecution calls in flight at once: a bounded fan-out, well inside the account's API throttling. */
+const DESCRIBE_CONCURRENCY = 5;
 
 /** The release an execution was started for, read from its input (`release`, or `releaseFrom`). */
 export function releaseOf(input: string | undefined): string {
@@ -88,8 +90,13 @@ export async function showHistory(context: AwsContext, environment: string, limi
     context.out(`no executions of ${stateMachineName(environment, '*')}`);
     return EXIT_OK;
   }
-  // The release is in the input, which only DescribeExecution returns: one call per row shown.
-  const described = await Promise.all(shown.map((row) => context.sfn.send(new DescribeExecutionCommand({ executionArn: row.item.executionArn! }))));
+  // The release is in the input, which only DescribeExecution returns: one call per row shown,
+  // DESCRIBE_CONCURRENCY at a time.
+  const described: DescribeExecutionCommandOutput[] = [];
+  for (let i = 0; i < shown.length; i += DESCRIBE_CONCURRENCY) {
+    const chunk = shown.slice(i, i + DESCRIBE_CONCURRENCY);
+    described.push(...(await Promise.all(chunk.map((row) => context.sfn.send(new DescribeExecutionCommand({ executionArn: row.item.executionArn! }))))));
+  }
   const table = shown.map((row, i) => [
     row.item.startDate?.toISOString().replace('.000Z', 'Z') ?? '-',
     row.workflow,
