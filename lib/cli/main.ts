@@ -65,8 +65,9 @@ const USAGE = `Usage:
       violation is printed with the command that replays it. Exit 1 on any violation.
 ${COMPUTE_USAGE}  fleetflow validate [--env FILE]
       Check an environment definition and print the problems found.
-  fleetflow start|status|watch|history|rollback|approve|reject ... (on AWS; see fleetflow COMMAND --help)
-      Exit status: 0 ok, 1 the workflow failed, 2 bad input, 3 AWS cannot be reached.
+  fleetflow approve --token TOKEN [--approver NAME]
+  fleetflow reject --token TOKEN [--approver NAME] [--reason TEXT]
+      Answer a release waiting for approval on AWS (the token is in the notification).
 `;
 
 class UsageError extends Error {
