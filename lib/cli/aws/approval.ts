@@ -13,50 +13,77 @@
  * `FleetFlow.grantApprove` grants exactly what an approver needs: GetExecutionHistory and
  * DescribeExecution on the deploy workflow's executions, SendTaskSuccess and SendTaskFailure
  * on the deploy state machine. The token is never printed.
+ *
+ * Safe to retry: an approval already answered the same way is reported, not refused.
  */
-import { DescribeExecutionCommand, paginateGetExecutionHistory } from '@aws-sdk/client-sfn';
-import { InvalidInputError } from '../../../lambdas/domain/contract/errors';
+import { DescribeExecutionCommand, paginateGetExecutionHistory, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { APPROVAL_REJECTED_ERROR, InvalidInputError } from '../../../lambdas/domain/contract/errors';
 import type { AwsContext } from './context';
 
 /** History events per page: the pending approval is among the last few events of a waiting execution. */
-const PAGE_SIZE = 50;
+const PAGE_SIZE = 100;
+/** How far back an answered approval is looked for: the release's last steps after it are a few dozen events. */
+const MAX_EVENTS_BACK = 1_000;
 /** Events that close a task: met before (newest first) its TaskScheduled, the approval was answered. */
-const TASK_CLOSED = new Set(['TaskSucceeded', 'TaskFailed', 'TaskTimedOut', 'TaskStateExited', 'TaskStateAborted']);
+const TASK_CLOSED = new Set(['TaskSucceeded', 'TaskFailed', 'TaskTimedOut', 'TaskStateAborted']);
 
-export interface PendingApproval {
-  readonly token: string;
-  /** The release waiting, from the message. */
-  readonly summary?: string;
-}
+export type ApprovalState =
+  | { readonly state: 'pending'; readonly token: string }
+  | { readonly state: 'approved' | 'rejected' | 'timed out'; readonly by?: string };
 
-/** The task token of the execution's pending approval; refuses an execution that is not waiting for one. */
-export async function findPendingApproval(context: AwsContext, executionArn: string): Promise<PendingApproval> {
+/**
+ * The execution's latest approval: pending (with its token), or how it was answered, so a
+ * retried `approve` of an approved release is told so instead of failing. Refuses an execution
+ * that never asked for one (within its latest events).
+ */
+export async function findApproval(context: AwsContext, executionArn: string): Promise<ApprovalState & { readonly name: string; readonly status: string }> {
   const execution = await context.sfn.send(new DescribeExecutionCommand({ executionArn }));
-  if (execution.status !== 'RUNNING') {
-    throw new InvalidInputError(`${execution.name ?? executionArn} is ${execution.status}: no approval is pending`);
-  }
+  const name = execution.name ?? executionArn;
+  const status = execution.status ?? 'UNKNOWN';
+  let closing: HistoryEvent | undefined;
+  let read = 0;
   const pages = paginateGetExecutionHistory({ client: context.sfn, pageSize: PAGE_SIZE }, { executionArn, reverseOrder: true, includeExecutionData: true });
   for await (const page of pages) {
     for (const event of page.events ?? []) {
-      if (TASK_CLOSED.has(event.type ?? '')) break;
       const details = event.taskScheduledEventDetails;
-      if (event.type !== 'TaskScheduled' || !details?.resource?.endsWith('.waitForTaskToken')) continue;
-      const found = tokenIn(details.parameters);
-      if (found) return found;
+      if (event.type === 'TaskScheduled' && details?.resource?.endsWith('.waitForTaskToken')) {
+        if (closing) return { name, status, ...answerOf(closing) };
+        const token = tokenIn(details.parameters);
+        if (token && status === 'RUNNING') return { name, status, state: 'pending', token };
+        if (token) throw new InvalidInputError(`${name} is ${status}: no approval is pending`);
+      }
+      // The newest task closing seen so far; a later-read (older) TaskScheduled is the task it closed.
+      if (TASK_CLOSED.has(event.type ?? '')) closing = event;
+      else if (event.type === 'TaskScheduled') closing = undefined;
     }
-    // Only the newest events can hold a pending approval: the first page decides.
-    break;
+    read += page.events?.length ?? 0;
+    if (read >= MAX_EVENTS_BACK) break;
   }
-  throw new InvalidInputError(`${execution.name ?? executionArn} is not waiting for an approval (no pending Request Approval in its latest events)`);
+  throw new InvalidInputError(`${name} (${status}) has no approval in its latest ${Math.min(read, MAX_EVENTS_BACK)} events: nothing to answer`);
+}
+
+function answerOf(closing: HistoryEvent): ApprovalState {
+  if (closing.type === 'TaskSucceeded') {
+    try {
+      const by = (JSON.parse(closing.taskSucceededEventDetails?.output ?? '{}') as { approvedBy?: unknown }).approvedBy;
+      return { state: 'approved', ...(typeof by === 'string' ? { by } : {}) };
+    } catch {
+      return { state: 'approved' };
+    }
+  }
+  if (closing.type === 'TaskFailed' && closing.taskFailedEventDetails?.error === APPROVAL_REJECTED_ERROR) {
+    const by = /^rejected by (.*?): /.exec(closing.taskFailedEventDetails.cause ?? '')?.[1];
+    return { state: 'rejected', ...(by ? { by } : {}) };
+  }
+  return { state: 'timed out' };
 }
 
 /** The token in Request Approval's parameters: `Message` is the notification, as an object or as its JSON text. */
-function tokenIn(parameters: string | undefined): PendingApproval | undefined {
+function tokenIn(parameters: string | undefined): string | undefined {
   try {
     const params = JSON.parse(parameters ?? '{}') as { Message?: unknown };
-    const message = (typeof params.Message === 'string' ? JSON.parse(params.Message) : params.Message) as { token?: unknown; summary?: unknown } | undefined;
-    if (typeof message?.token !== 'string' || message.token.length === 0) return undefined;
-    return { token: message.token, ...(typeof message.summary === 'string' ? { summary: message.summary } : {}) };
+    const message = (typeof params.Message === 'string' ? JSON.parse(params.Message) : params.Message) as { token?: unknown } | undefined;
+    return typeof message?.token === 'string' && message.token.length > 0 ? message.token : undefined;
   } catch {
     return undefined;
   }

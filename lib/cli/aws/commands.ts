@@ -11,7 +11,7 @@ import { type Command, Option } from 'commander';
 import { InvalidInputError } from '../../../lambdas/domain/contract/errors';
 import { showValue } from '../../../lambdas/domain/environment/input-guards';
 import { approve, reject, validateToken } from '../approval';
-import { findPendingApproval } from './approval';
+import { findApproval } from './approval';
 import { defaultContext, type AwsContext } from './context';
 import { EXIT_OK, EXIT_UNREACHABLE, refusalOf } from './errors';
 import { followExecution, outcome } from './follow';
@@ -135,9 +135,20 @@ async function answerApproval(c: AwsContext, answer: 'approve' | 'reject', value
   }
   // Who answers is the caller's AWS identity unless named: what IAM and CloudTrail know them by.
   const who = approver ?? (await c.caller()).arn;
-  const pending = execution !== undefined ? await findPendingApproval(c, execution) : { token: token! };
-  if (answer === 'approve') await approve(pending.token, who, c.sfn);
-  else await reject(pending.token, who, reason ?? 'no reason given', c.sfn);
+  let answering = token;
+  if (execution !== undefined) {
+    const found = await findApproval(c, execution);
+    const wanted = answer === 'approve' ? 'approved' : 'rejected';
+    if (found.state === wanted) {
+      // A retried answer: the release already has it.
+      c.out(`already ${wanted}${found.by ? ` by ${found.by}` : ''}: ${execution}`);
+      return EXIT_OK;
+    }
+    if (found.state !== 'pending') throw new InvalidInputError(`${found.name} (${found.status}): its approval was already ${found.state}${found.by ? ` by ${found.by}` : ''}; it cannot be ${wanted} now`);
+    answering = found.token;
+  }
+  if (answer === 'approve') await approve(answering!, who, c.sfn);
+  else await reject(answering!, who, reason ?? 'no reason given', c.sfn);
   c.out(`${answer === 'approve' ? 'approved' : 'rejected'} by ${who}${execution ? `: ${execution}` : ''}`);
   return EXIT_OK;
 }

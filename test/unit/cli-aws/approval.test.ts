@@ -107,16 +107,53 @@ describe('approve --execution', () => {
     });
   });
 
-  it('refuses an execution whose approval was already answered, sending nothing', async () => {
+  it('retried after the approval was answered, reports it (exit 0) and sends nothing', async () => {
+    // Prepare: Request Approval closed by SendTaskSuccess, then the release went on.
+    history([
+      ...waiting,
+      { id: 44, timestamp: new Date(), type: 'TaskSucceeded', taskSucceededEventDetails: { resourceType: 'sns', resource: 'publish.waitForTaskToken', output: '{"approvedBy":"arn:aws:sts::123456789012:assumed-role/Releasers/bob"}' } },
+      { id: 45, timestamp: new Date(), type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Confirm Alarms' } },
+      { id: 46, timestamp: new Date(), type: 'TaskScheduled', taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke', region: REGION, parameters: '{}' } },
+      { id: 47, timestamp: new Date(), type: 'TaskSucceeded', taskSucceededEventDetails: { resourceType: 'lambda', resource: 'invoke', output: '{}' } },
+    ]);
+
+    // Act
+    const approved = await runAws(['approve', '--execution', EXECUTION]);
+    const rejected = await runAws(['reject', '--execution', EXECUTION]);
+
+    // Assess
+    expect(approved.exitCode).toBe(0);
+    expect(approved.out).toEqual([`already approved by arn:aws:sts::123456789012:assumed-role/Releasers/bob: ${EXECUTION}`]);
+    expect(rejected.thrown).toBeInstanceOf(InvalidInputError);
+    expect(rejected.thrown!.message).toBe('1_2_3-abc (RUNNING): its approval was already approved by arn:aws:sts::123456789012:assumed-role/Releasers/bob; it cannot be rejected now');
+    expect(sfnMock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+    expect(sfnMock).not.toHaveReceivedCommand(SendTaskFailureCommand);
+  });
+
+  it('reports a rejection retried, naming who rejected', async () => {
     // Prepare
-    history([...waiting, { id: 44, timestamp: new Date(), type: 'TaskSucceeded', taskSucceededEventDetails: { resourceType: 'sns', resource: 'publish.waitForTaskToken', output: '{}' } }]);
+    history([
+      ...waiting,
+      { id: 44, timestamp: new Date(), type: 'TaskFailed', taskFailedEventDetails: { resourceType: 'sns', resource: 'publish.waitForTaskToken', error: 'ApprovalRejectedError', cause: 'rejected by carol: too risky' } },
+    ], 'FAILED');
+
+    // Act
+    const run = await runAws(['reject', '--execution', EXECUTION]);
+
+    // Assess
+    expect(run.exitCode).toBe(0);
+    expect(run.out).toEqual([`already rejected by carol: ${EXECUTION}`]);
+  });
+
+  it('refuses an execution that never asked for an approval', async () => {
+    // Prepare
+    history([{ id: 1, timestamp: new Date(), type: 'ExecutionStarted' }, { id: 2, timestamp: new Date(), type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Plan Release' } }]);
 
     // Act
     const run = await runAws(['approve', '--execution', EXECUTION]);
 
     // Assess
-    expect(run.thrown).toBeInstanceOf(InvalidInputError);
-    expect(run.thrown!.message).toBe('1_2_3-abc is not waiting for an approval (no pending Request Approval in its latest events)');
+    expect(run.thrown!.message).toBe('1_2_3-abc (RUNNING) has no approval in its latest 2 events: nothing to answer');
     expect(sfnMock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
   });
 
