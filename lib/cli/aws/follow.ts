@@ -13,8 +13,10 @@ import { DescribeExecutionCommand, paginateGetExecutionHistory, type DescribeExe
 import type { AwsContext } from './context';
 import { EXIT_OK, EXIT_WORKFLOW_FAILED } from './errors';
 
-/** No progress line is longer than this (a person's terminal, a CI log). */
+/** No progress line is longer than this (a person's terminal, a CI log), but the approval's command, which holds an ARN. */
 export const MAX_LINE_CHARS = 200;
+/** How the line that says how to answer a pending approval begins. */
+const APPROVAL_LINE = 'waiting for approval:';
 /** History events per GetExecutionHistory page (the API's maximum is 1,000). */
 const PAGE_SIZE = 200;
 
@@ -54,8 +56,11 @@ export async function followExecution(context: AwsContext, executionArn: string)
           children += 1;
           tracked.push({ arn: child, label: `${item.currentState ?? 'child'} #${children}`, lastEventId: 0, closed: false });
         }
-        const line = describeEvent(item, event, executionArn);
-        if (line !== undefined) lines.push({ at: event.timestamp?.getTime() ?? 0, seq: lines.length, text: bounded(`${clock(event.timestamp)}  ${item.label}  ${line}`) });
+        const line = describeEvent(item, event);
+        if (line === undefined) continue;
+        // The answer's command is printed whole: an ARN cut short cannot be pasted.
+        const text = line.startsWith(APPROVAL_LINE) ? `${clock(event.timestamp)}  ${line}` : bounded(`${clock(event.timestamp)}  ${item.label}  ${line}`);
+        lines.push({ at: event.timestamp?.getTime() ?? 0, seq: lines.length, text });
       }
     }
     lines.sort((a, b) => a.at - b.at || a.seq - b.seq);
@@ -105,7 +110,7 @@ function childStarted(event: HistoryEvent): string | undefined {
 }
 
 /** The line for one event, or undefined for the events a person need not see. */
-function describeEvent(item: Tracked, event: HistoryEvent, rootArn: string): string | undefined {
+function describeEvent(item: Tracked, event: HistoryEvent): string | undefined {
   switch (event.type) {
     case 'ExecutionStarted':
       return 'started';
@@ -121,9 +126,10 @@ function describeEvent(item: Tracked, event: HistoryEvent, rootArn: string): str
     case 'FailStateEntered':
       return `failing at ${event.stateEnteredEventDetails?.name ?? 'a Fail state'}`;
     case 'TaskScheduled':
-      // Request Approval: the person is told how to answer, without the token (it stays in the history).
+      // Request Approval: the person is told how to answer the execution that waits (recover's is
+      // its deploy child), without the token (it stays in the history).
       if (event.taskScheduledEventDetails?.resource?.endsWith('.waitForTaskToken')) {
-        return `waiting for approval: fleetflow approve --execution ${rootArn} (or reject)`;
+        return `${APPROVAL_LINE} fleetflow approve --execution ${item.arn} (or reject)`;
       }
       return undefined;
     case 'TaskFailed':

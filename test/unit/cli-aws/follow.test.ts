@@ -217,4 +217,30 @@ describe('fleetflow watch and status', () => {
     expect(run.thrown?.message).toContain('EXECUTION_ARN must be an execution ARN');
     expect(sfnMock.calls()).toHaveLength(0);
   });
+
+  it('says which execution waits for approval and how to answer it, whole and without the token', async () => {
+    // Prepare
+    const token = 'AQCEAAAAKgAAAAMAAAAAAAAAAcOk0xJ2lAx1aJcu6sq8Rl0xRkAIXNg0example';
+    const long = `arn:aws:states:${REGION}:${ACCOUNT}:execution:fleetflow-a-very-long-environment-name-deploy:${'r'.repeat(80)}`;
+    sfnMock.on(DescribeExecutionCommand).resolves({ executionArn: long, name: 'r'.repeat(80), status: 'SUCCEEDED' });
+    const events: Array<Partial<HistoryEvent>> = [
+      { type: 'ExecutionStarted' },
+      entered('Request Approval'),
+      {
+        type: 'TaskScheduled',
+        taskScheduledEventDetails: { resourceType: 'sns', resource: 'publish.waitForTaskToken', region: REGION, parameters: JSON.stringify({ Message: { token } }) },
+      },
+      { type: 'TaskSucceeded', taskSucceededEventDetails: { resourceType: 'sns', resource: 'publish.waitForTaskToken', output: '{"approvedBy":"bob"}' } },
+      { type: 'ExecutionSucceeded' },
+    ];
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events: events.map((e, i) => ({ ...e, id: i + 1, timestamp: at(i) }) as HistoryEvent).reverse() });
+
+    // Act
+    const run = await runAws(['watch', long]);
+
+    // Assess
+    expect(run.exitCode).toBe(0);
+    expect(run.out).toContain(`09:00:02  waiting for approval: fleetflow approve --execution ${long} (or reject)`);
+    expect(run.out.join('\n')).not.toContain(token);
+  });
 });
