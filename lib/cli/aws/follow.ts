@@ -22,7 +22,8 @@ const PAGE_SIZE = 200;
 
 interface Tracked {
   readonly arn: string;
-  readonly label: string;
+  /** What the lines call it: a rollout child is named by its tier and batches once its input is read. */
+  label: string;
   /** The last event already read: the next look reads only newer ones. */
   lastEventId: number;
   /** The last state whose entry was printed: a poll loop's repeated entries are printed once. */
@@ -113,6 +114,7 @@ function childStarted(event: HistoryEvent): string | undefined {
 function describeEvent(item: Tracked, event: HistoryEvent): string | undefined {
   switch (event.type) {
     case 'ExecutionStarted':
+      item.label = segmentLabel(event.executionStartedEventDetails?.input) ?? item.label;
       return 'started';
     case 'TaskStateEntered':
     case 'ParallelStateEntered':
@@ -152,6 +154,22 @@ function describeEvent(item: Tracked, event: HistoryEvent): string | undefined {
       return 'timed out';
     default:
       return undefined;
+  }
+}
+
+/**
+ * A rollout child's name for people: `web: batches 1-4 of 12`, read from its input (the
+ * tier, its batch count and the segment, 0-based and inclusive: statemachines/constructs/roll-tiers.ts);
+ * the mode when it is not a release (provision, retire, restore, repoint, repoint-back).
+ */
+function segmentLabel(input: string | undefined): string | undefined {
+  try {
+    const { tier, segment, batchCount, mode } = JSON.parse(input ?? '{}') as { tier?: { name?: unknown }; segment?: { first?: unknown; last?: unknown }; batchCount?: unknown; mode?: unknown };
+    if (typeof tier?.name !== 'string' || typeof segment?.first !== 'number' || typeof segment.last !== 'number' || typeof batchCount !== 'number') return undefined;
+    const batches = segment.first === segment.last ? `batch ${segment.first + 1}` : `batches ${segment.first + 1}-${segment.last + 1}`;
+    return `${tier.name}${typeof mode === 'string' && mode !== 'release' ? ` ${mode}` : ''}: ${batches} of ${batchCount}`;
+  } catch {
+    return undefined;
   }
 }
 

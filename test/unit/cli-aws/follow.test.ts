@@ -47,7 +47,14 @@ function rootEvents(end: Partial<HistoryEvent>): Array<Partial<HistoryEvent>> {
   ];
 }
 
-const CHILD_EVENTS: Array<Partial<HistoryEvent>> = [{ type: 'ExecutionStarted' }, entered('Take Batch Out'), entered('Install Release'), { type: 'ExecutionSucceeded' }];
+/** The rollout child of web's first segment: batches 1-4 of 12 (the segment is 0-based, inclusive). */
+const CHILD_INPUT = { release: '1.2.3', tier: { name: 'web' }, batchCount: 12, segment: { first: 0, last: 3 }, mode: 'release' };
+const CHILD_EVENTS: Array<Partial<HistoryEvent>> = [
+  { type: 'ExecutionStarted', executionStartedEventDetails: { input: JSON.stringify(CHILD_INPUT) } },
+  entered('Take Batch Out'),
+  entered('Install Release'),
+  { type: 'ExecutionSucceeded' },
+];
 
 /** The fake: each DescribeExecution of the root reveals more of both histories; the last shows it closed. */
 function fake(end: Partial<HistoryEvent>, closed: { status: string; error?: string; cause?: string }): void {
@@ -106,10 +113,10 @@ describe('fleetflow start --wait', () => {
       'fleetflow-canonical-deploy/1_2_3-abc  Acquire Lock',
       'fleetflow-canonical-deploy/1_2_3-abc  Run Release',
       'fleetflow-canonical-deploy/1_2_3-abc  Roll Tier web',
-      'Roll Tier web #1  started',
-      'Roll Tier web #1  Take Batch Out',
-      'Roll Tier web #1  Install Release',
-      'Roll Tier web #1  succeeded',
+      'web: batches 1-4 of 12  started',
+      'web: batches 1-4 of 12  Take Batch Out',
+      'web: batches 1-4 of 12  Install Release',
+      'web: batches 1-4 of 12  succeeded',
       // The poll loop's second entry of Check Bake is not printed again.
       'fleetflow-canonical-deploy/1_2_3-abc  Check Bake',
       'fleetflow-canonical-deploy/1_2_3-abc  succeeded',
