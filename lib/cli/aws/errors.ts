@@ -34,8 +34,13 @@ const CREDENTIAL_ERRORS = new Set([
 ]);
 const ACCESS_ERRORS = new Set(['AccessDeniedException', 'AccessDenied', 'UnauthorizedOperation', 'NotAuthorized']);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
-/** Names that say the thing named does not exist: the person typed it, so it is bad input. */
-const NOT_FOUND_ERRORS = new Set(['StateMachineDoesNotExist', 'ExecutionDoesNotExist', 'InvalidArn', 'ParameterNotFound']);
+/**
+ * Names that refuse what the person typed: a state machine, execution or parameter that does not
+ * exist, or a task token that is invalid, expired or already answered (SendTaskSuccess: InvalidToken,
+ * TaskTimedOut "the task token has either expired or the task associated with the token has already
+ * been closed", TaskDoesNotExist). Bad input, exit 2.
+ */
+const INPUT_ERRORS = new Set(['StateMachineDoesNotExist', 'ExecutionDoesNotExist', 'InvalidArn', 'ParameterNotFound', 'InvalidToken', 'TaskTimedOut', 'TaskDoesNotExist', 'InvalidName', 'InvalidExecutionInput']);
 
 /**
  * The one-line refusal for an error thrown by an AWS call, or undefined when it is not one of
@@ -59,7 +64,7 @@ export function refusalOf(err: unknown): InvalidInputError | AwsUnreachableError
   if (NETWORK_CODES.has(code) || name === 'TimeoutError') {
     return new AwsUnreachableError(`cannot reach AWS (${code || name}): check the network, AWS_REGION and AWS_ENDPOINT_URL`);
   }
-  if (NOT_FOUND_ERRORS.has(name)) return new InvalidInputError(`${name}: ${message}`);
+  if (INPUT_ERRORS.has(name)) return new InvalidInputError(`${name}: ${message}`);
   // Any other answer of an AWS service (it has $metadata): AWS was reached and refused the call.
   if ((err as { $metadata?: unknown }).$metadata !== undefined) return new AwsUnreachableError(`AWS refused the call (${name}): ${message}`);
   return undefined;

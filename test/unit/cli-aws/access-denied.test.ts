@@ -2,7 +2,8 @@
  * Access denied by IAM is one line and exit 3, as AWS names it (AccessDeniedException, from
  * Step Functions' JSON protocol), and an unexpected error is not turned into one.
  */
-import { SFNClient, SFNServiceException, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SendTaskSuccessCommand, SFNClient, SFNServiceException, StartExecutionCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
+import { InvalidInputError } from '../../../lambdas/domain/contract/errors';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runAws } from './harness';
@@ -36,5 +37,17 @@ describe('access denied', () => {
 
     // Assess
     expect(run.thrown).toBeInstanceOf(TypeError);
+  });
+
+  it('an expired or already answered token is bad input (exit 2), not an unreachable AWS', async () => {
+    // Prepare
+    sfnMock.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: { httpStatusCode: 400 } }));
+
+    // Act
+    const run = await runAws(['approve', '--token', 'AQCEAAAAKgAAAAMAAAAA', '--approver', 'alice']);
+
+    // Assess
+    expect(run.thrown).toBeInstanceOf(InvalidInputError);
+    expect(run.thrown!.message).toBe('TaskTimedOut: Task Timed Out');
   });
 });
