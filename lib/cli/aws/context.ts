@@ -29,7 +29,8 @@ const POLL_MS = 5_000;
 
 /** The standard AWS configuration (AWS_REGION, AWS_PROFILE, credentials, AWS_ENDPOINT_URL). */
 export function defaultContext(): AwsContext {
-  const sfn = new SFNClient({});
+  // A --wait runs for hours: a throttled look is retried (the SDK's backoff) rather than ending the watch.
+  const sfn = new SFNClient({ maxAttempts: 8 });
   const ssm = new SSMClient({});
   let identity: Promise<CallerIdentity> | undefined;
   return {
