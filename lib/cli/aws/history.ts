@@ -98,7 +98,7 @@ export async function showHistory(context: AwsContext, environment: string, limi
     described.push(...(await Promise.all(chunk.map((row) => context.sfn.send(new DescribeExecutionCommand({ executionArn: row.item.executionArn! }))))));
   }
   const table = shown.map((row, i) => [
-    row.item.startDate?.toISOString().replace('.000Z', 'Z') ?? '-',
+    row.item.startDate ? `${row.item.startDate.toISOString().slice(0, 19)}Z` : '-',
     row.workflow,
     row.item.status ?? '-',
     releaseOf(described[i]!.input),

@@ -33,7 +33,7 @@ describe('fleetflow history', () => {
   beforeEach(() => {
     const listed: Record<string, Array<{ name: string; status: string; start: string; stop?: string }>> = {
       deploy: [
-        { name: 'd2', status: 'RUNNING', start: '2026-12-07T09:50:00Z' },
+        { name: 'd2', status: 'RUNNING', start: '2026-12-07T09:50:00.250Z' },
         { name: 'd1', status: 'FAILED', start: '2026-12-06T10:00:00Z', stop: '2026-12-06T10:42:05Z' },
       ],
       allocate: [{ name: 'a1', status: 'SUCCEEDED', start: '2026-12-07T08:00:00Z', stop: '2026-12-07T08:20:00Z' }],
@@ -65,6 +65,7 @@ describe('fleetflow history', () => {
     expect(run.exitCode).toBe(0);
     expect(run.out).toEqual([
       'STARTED               WORKFLOW  STATUS     RELEASE  DURATION  EXECUTION',
+      // Whole seconds: a start's milliseconds are left out.
       '2026-12-07T09:50:00Z  deploy    RUNNING    1.3.0    10m 00s   d2',
       '2026-12-07T08:00:00Z  allocate  SUCCEEDED  -        20m 00s   a1',
       '2026-12-06T10:00:00Z  deploy    FAILED     1.2.9    42m 05s   d1',
