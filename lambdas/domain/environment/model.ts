@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { scheduleProblem, timeZoneProblem } from './schedule';
 import { secretValueProblem } from './secrets';
 import { EC2_TAGS_PER_RESOURCE, FLEETFLOW_INSTANCE_TAG_KEYS, instanceTagBudgetProblem, rdsInstanceIdentifierProblem } from './aws-names';
+import { DRAIN_MARGIN_SECONDS } from './tiers';
 
 const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const SSM_DOCUMENT = /^[a-zA-Z0-9_.:/-]{3,128}$/;
@@ -279,11 +280,6 @@ const launch = z
       'How the tier\'s new hosts are launched: from an EC2 launch template pinned to a version, spread evenly over the subnets. Required to allocate, scale out, replace or surge the tier\'s hosts.',
   });
 
-/**
- * How much longer than a target group's deregistration delay a drain may take: ELB shows the
- * target `draining` until the delay has elapsed, and the drain is read by polling after that.
- */
-export const DRAIN_MARGIN_SECONDS = 30;
 /** ELB's default deregistration delay (300 s) and the margin, with room for a look or two. */
 export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 360;
 
@@ -571,11 +567,5 @@ export type ValidationDefinition = EnvironmentDefinition['validation'];
 export type ReleaseWindow = EnvironmentDefinition['releaseWindows'][number];
 export type Component = 'application' | 'monitoring';
 
-/** Monitoring tiers form the monitoring component; everything else is the application. */
-export function componentOf(tier: TierDefinition): Component {
-  return tier.role === 'monitoring' ? 'monitoring' : 'application';
-}
-
-export function isHostTier(tier: TierDefinition): tier is HostTierDefinition {
-  return tier.role !== 'data';
-}
+// Kept zod-free in tiers.ts so that a Lambda can use them without bundling the schema.
+export { componentOf, DRAIN_MARGIN_SECONDS, isHostTier } from './tiers';
