@@ -10,8 +10,8 @@
  *
  * Free of side effects (no SDK client, no logger).
  */
-import { z } from 'zod';
-import { LIMITS } from './environment/model';
+import * as z from 'zod';
+import { LIMITS } from './environment/limits';
 import { formatPath, prototypeKeyPath, showValue, withoutParentMarker } from './environment/input-guards';
 import { RELEASE_PATTERN } from './execution-input';
 import { InvalidInputError } from './contract/errors';

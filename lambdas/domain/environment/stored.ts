@@ -9,10 +9,11 @@
  * something truncated: the fields synth always fills in (its defaults included) are there, with
  * their types. Anything else fails at once, naming what is wrong, before anything is read or changed.
  */
+import { LIMITS } from './limits';
 import type { EnvironmentDefinition } from './model';
 
-/** An environment definition as JSON is at most 1 MiB (LIMITS.definitionBytes): a longer text is not one synth wrote. */
-const MAX_DEFINITION_CHARS = 1024 * 1024;
+/** A definition is at most 1 MiB of JSON: a longer text is not one synth wrote. */
+const MAX_DEFINITION_CHARS = LIMITS.definitionBytes;
 const HOST_ROLES = ['web', 'middle', 'monitoring'];
 
 /**
