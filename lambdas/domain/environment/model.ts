@@ -534,7 +534,7 @@ export type DatabaseRestoreDefinition = NonNullable<DatabaseTierDefinition['data
 
 export type ValidationDefinition = EnvironmentDefinition['validation'];
 export type ReleaseWindow = EnvironmentDefinition['releaseWindows'][number];
-export type Component = 'application' | 'monitoring';
+export type { Component } from './tiers';
 
 // Kept zod-free in tiers.ts so that a Lambda can use them without bundling the schema.
 export { componentOf, DRAIN_MARGIN_SECONDS, isHostTier } from './tiers';
