@@ -12,10 +12,10 @@ import { FleetFlowFunction, FUNCTION_MEMORY_MB } from './fleetflow-function';
  * proportion to the amount of memory configured ... At 1,769 MB, a function has the equivalent of
  * one vCPU" (Lambda Developer Guide, Configure Lambda function memory), so 256 MB is about 0.14 vCPU.
  * A planner runs once per execution, so nearly always cold, and its cold import is the largest:
- * 93-104 ms of CPU on the bench machine for the five that read the environment, 67 ms for the two
- * that plan a way back (`npm run bench`, "Lambda bundles"; every other task 60-77 ms). At 256 MB
- * that is 0.45-0.72 s of init; at 1,024 MB 0.12-0.18 s, and the plan's own work over thousands of
- * hosts runs four times faster too. Beyond 1,024 MB the init would save under 0.08 s more. The
+ * 78-92 ms of CPU on the bench machine for the six that read the environment, 65-68 ms for the two
+ * that plan a way back (`npm run bench`, "Lambda bundles"; every other task 57-70 ms). At 256 MB
+ * that is 0.45-0.64 s of init; at 1,024 MB 0.11-0.16 s, and the plan's own work over thousands of
+ * hosts runs four times faster too. Beyond 1,024 MB the init would save under 0.07 s more. The
  * price is about 1 GB-second per planner run, a small fraction of what the execution's Step
  * Functions transitions cost.
  */
