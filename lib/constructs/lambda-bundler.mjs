@@ -6,7 +6,8 @@
  * no TypeScript loader (its types: lambda-bundler.d.mts).
  *
  * Why not NodejsFunction's own esbuild call: it runs the esbuild CLI, which takes no plugins, and
- * the plugin below is what lets esbuild tree-shake the SDK's schemas (542 KiB of EC2's 550 KiB).
+ * the plugin below is what lets esbuild tree-shake the SDK's schemas (EC2's schema module was 540 KiB of
+ * every EC2 bundle; 21-37 KiB with the plugin).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
