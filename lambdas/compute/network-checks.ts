@@ -30,7 +30,8 @@ import { describeTargetGroups } from '../shared/provision-plan';
 
 /**
  * DescribeLoadBalancers: "You can specify up to 20 load balancers in a single call."
- * DescribeListeners and DescribeRules: PageSize "Minimum value of 1. Maximum value of 400."
+ * DescribeListeners and DescribeRules: PageSize "Minimum value of 1. Maximum value of 400." The
+ * SDK's ELBv2 paginators follow NextMarker but do not set PageSize, so each request names it.
  */
 export const LOAD_BALANCERS_PER_CALL = 20;
 export const ELB_PAGE_SIZE = 400;
@@ -95,7 +96,7 @@ async function describeLoadBalancers(arns: readonly string[]): Promise<Map<strin
   for (let i = 0; i < arns.length; i += LOAD_BALANCERS_PER_CALL) {
     const chunk = arns.slice(i, i + LOAD_BALANCERS_PER_CALL);
     try {
-      for await (const page of paginateDescribeLoadBalancers({ client: elbv2, pageSize: ELB_PAGE_SIZE }, { LoadBalancerArns: chunk })) {
+      for await (const page of paginateDescribeLoadBalancers({ client: elbv2 }, { LoadBalancerArns: chunk, PageSize: ELB_PAGE_SIZE })) {
         for (const lb of page.LoadBalancers ?? []) if (lb.LoadBalancerArn) found.set(lb.LoadBalancerArn, lb);
       }
     } catch (err) {
@@ -109,7 +110,7 @@ async function describeLoadBalancers(arns: readonly string[]): Promise<Map<strin
 
 async function describeListeners(loadBalancerArn: string): Promise<Listener[]> {
   const listeners: Listener[] = [];
-  for await (const page of paginateDescribeListeners({ client: elbv2, pageSize: ELB_PAGE_SIZE }, { LoadBalancerArn: loadBalancerArn })) {
+  for await (const page of paginateDescribeListeners({ client: elbv2 }, { LoadBalancerArn: loadBalancerArn, PageSize: ELB_PAGE_SIZE })) {
     listeners.push(...(page.Listeners ?? []));
   }
   return listeners;
@@ -126,7 +127,7 @@ async function forwardingListener(listeners: readonly Listener[], targetGroupArn
   const byDefault = listeners.find((l) => forwardsTo(l.DefaultActions, targetGroupArn));
   if (byDefault) return byDefault;
   for (const listener of listeners) {
-    for await (const page of paginateDescribeRules({ client: elbv2, pageSize: ELB_PAGE_SIZE }, { ListenerArn: listener.ListenerArn })) {
+    for await (const page of paginateDescribeRules({ client: elbv2 }, { ListenerArn: listener.ListenerArn, PageSize: ELB_PAGE_SIZE })) {
       if ((page.Rules ?? []).some((rule) => forwardsTo(rule.Actions, targetGroupArn))) return listener;
     }
   }

@@ -70,6 +70,7 @@ import {
   RetireFailedError,
 } from '../../../lambdas/domain/contract/errors';
 import { batchInput, NOW, phaseAt, WEB_ADMIN_TG_ARN, WEB_TG_ARN, webHost, webTier } from '../fixtures';
+import { lbArnFor, mockWorkingNetwork } from './network-fixture';
 
 const ec2Mock = mockClient(EC2Client);
 const ssmMock = mockClient(SSMClient);
@@ -830,8 +831,11 @@ function useAccount(hosts: FakeHost[], health: Record<string, Record<string, Tar
       HealthCheckPath: '/health',
       HealthCheckIntervalSeconds: 10,
       HealthyThresholdCount: 3,
+      LoadBalancerArns: [lbArnFor(tgArn(name))],
     })),
   }));
+  // Listeners and security groups that let the planners' network checks pass.
+  mockWorkingNetwork(elbMock, ec2Mock);
   elbMock.on(DescribeTargetHealthCommand).callsFake((input: DescribeTargetHealthCommandInput) => {
     const group = Object.keys(targetHealth).find((name) => tgArn(name) === input.TargetGroupArn);
     const members = Object.entries(group ? targetHealth[group]! : {});
