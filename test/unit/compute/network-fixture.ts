@@ -14,7 +14,6 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsStub } from 'aws-sdk-client-mock';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Stub = AwsStub<any, any, any>;
 
 export const VPC_ID = 'vpc-0a1b2c3d4e5f60001';
