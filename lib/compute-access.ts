@@ -76,14 +76,13 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
   // is read, DescribeSecurityGroups only where a tier declares the hosts' groups.
   const networkChecked = tiers.some((t) => t.launch && t.traffic.kind === 'target-group');
   const securityGroupsChecked = tiers.some((t) => t.launch && t.traffic.kind === 'target-group' && t.traffic.hostSecurityGroups);
-  for (const fun of networkChecked ? [f.planAllocation, f.planScaleOut] : []) {
-    fun.allow({
-      actions: ['elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules'],
-      resources: ['*'],
-      wildcardReason: WHY.describe,
-    });
-    if (securityGroupsChecked) fun.allow({ actions: ['ec2:DescribeSecurityGroups', 'ec2:DescribeVpcs'], resources: ['*'], wildcardReason: WHY.describe });
-  }
+  const networkReads = [
+    'elasticloadbalancing:DescribeLoadBalancers',
+    'elasticloadbalancing:DescribeListeners',
+    'elasticloadbalancing:DescribeRules',
+    ...(securityGroupsChecked ? ['ec2:DescribeSecurityGroups', 'ec2:DescribeVpcs'] : []),
+  ];
+  for (const fun of networkChecked ? [f.planAllocation, f.planScaleOut] : []) fun.allow({ actions: networkReads, resources: ['*'], wildcardReason: WHY.describe });
   for (const fun of [f.planReplacement, f.checkHostsReady, f.checkSurgeHostsReady]) fun.allow({ actions: ['ec2:DescribeInstanceStatus'], resources: ['*'], wildcardReason: WHY.describe });
   for (const fun of [f.checkHostsReady, f.checkSurgeHostsReady, f.checkStarted]) {
     fun.allow({ actions: ['ssm:DescribeInstanceInformation'], resources: ['*'], wildcardReason: WHY.describe });
