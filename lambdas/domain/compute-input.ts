@@ -75,10 +75,16 @@ function isRealTime(text: string): boolean {
   return month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth && hour! < 24 && minute! < 60 && (Number.isNaN(second!) || second! < 60) && !Number.isNaN(Date.parse(text));
 }
 
-/** Where restored data comes from: a snapshot by identifier, the newest snapshot, or a point in time. */
+/**
+ * Where restored data comes from: `latest` (the newest data there is: the latest restorable
+ * time of the current instance's automated backups, else its newest snapshot),
+ * `latest-snapshot` (its newest snapshot, manual or automated), a snapshot by identifier, or
+ * a point in time.
+ */
 const restoreSource = z.union(
   [
     z.literal('latest'),
+    z.literal('latest-snapshot'),
     z.string().regex(SNAPSHOT_ID),
     z
       .object({
@@ -89,7 +95,7 @@ const restoreSource = z.union(
       })
       .strict(),
   ],
-  { error: 'must be "latest", a DB snapshot identifier, or {"pointInTime": "<ISO-8601 time>"}' },
+  { error: 'must be "latest", "latest-snapshot", a DB snapshot identifier, or {"pointInTime": "<ISO-8601 time>"}' },
 );
 
 const restoreDataInput = z

@@ -69,6 +69,7 @@ export async function planRestoreData(event: PlanRestoreEvent): Promise<RestoreP
     release: identifier,
     source,
     recoveryPointTime: time,
+    dataLossSeconds: Math.max(0, Math.round((Date.now() - Date.parse(time)) / 1000)),
     current: { identifier: currentId, exists: current !== undefined },
     target: { identifier, settings, timeoutSeconds: restore.timeoutSeconds },
     connectionParameter: restore.connectionParameter,

@@ -2,7 +2,7 @@
  * Where restored data comes from, checked against RDS before anything changes: by
  * Plan Restore Data, and by Plan Recover before it launches a single host.
  */
-import { DescribeDBInstanceAutomatedBackupsCommand, DescribeDBSnapshotsCommand, type DBInstance, type DBSnapshot } from '@aws-sdk/client-rds';
+import { DescribeDBInstanceAutomatedBackupsCommand, DescribeDBSnapshotsCommand, type DBInstance, type DBInstanceAutomatedBackup, type DBSnapshot } from '@aws-sdk/client-rds';
 import type { RestoreSource } from '../domain/compute-input';
 import type { DatabaseTierDefinition } from '../domain/environment/model';
 import { rds } from '../shared/aws/rds';
@@ -16,6 +16,13 @@ import type { ResolvedSource } from '../domain/contract/payloads';
  * environment's database; the newest such snapshot; or a time inside the instance's
  * restorable window (DescribeDBInstanceAutomatedBackups RestoreWindow, whose LatestTime is
  * the instance's LatestRestorableTime).
+ *
+ * `latest` is the newest data there is. With automated backups that is the latest restorable
+ * time ("LatestRestorableTime: the latest time to which a database in this DB instance can be
+ * restored with point-in-time restore", DBInstance, RDS API Reference), typically minutes
+ * old, where the newest snapshot may be most of a day old: restoring that snapshot would lose
+ * every write in between. Without automated backups (retention 0, or the instance is gone) it
+ * is the newest snapshot, and the plan says so. `latest-snapshot` asks for the snapshot.
  */
 export async function resolveSource(
   environment: string,
@@ -26,10 +33,17 @@ export async function resolveSource(
 ): Promise<{ source: ResolvedSource; time: string }> {
   const defined = data.database.instanceIdentifier;
   if (source === 'latest') {
+    const window = current ? await restorableWindow(currentId, current) : undefined;
+    if (window) return { source: { kind: 'point-in-time', instance: currentId }, time: window.latest.toISOString() };
+  }
+  if (source === 'latest' || source === 'latest-snapshot') {
     // Only the current instance's: after a restore the defined instance is kept, unused, and RDS
     // still snapshots it daily, so its newest snapshot is recent by date and stale by content.
     const newest = await newestSnapshot([currentId]);
-    if (!newest) throw new NoSnapshotError(`no available snapshot of ${currentId} (the current database), manual or automated, to restore from; nothing was changed`);
+    if (!newest) {
+      const backups = source === 'latest' ? 'no automated backups to restore a point in time from, and ' : '';
+      throw new NoSnapshotError(`${backups}no available snapshot of ${currentId} (the current database), manual or automated, to restore from; nothing was changed`);
+    }
     return { source: { kind: 'snapshot', snapshot: newest.identifier, instance: newest.instance, snapshotType: newest.type }, time: newest.createdAt };
   }
   if (typeof source === 'string') {
@@ -69,21 +83,35 @@ export async function resolveSource(
   if (!current) {
     throw new InvalidInputError(`source: a point in time restores from ${currentId}'s automated backups, and ${currentId} does not exist; restore a snapshot instead; nothing was changed`);
   }
-  const { DBInstanceAutomatedBackups = [] } = await rds.send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: currentId }));
-  // The current instance's own backups: retained ones of an earlier instance of the same name have another resource ID.
-  const window = DBInstanceAutomatedBackups.find(
-    (b) => b.RestoreWindow?.EarliestTime && b.RestoreWindow.LatestTime && (current.DbiResourceId ? b.DbiResourceId === current.DbiResourceId : b.Status === 'active'),
-  )?.RestoreWindow;
-  const latest = current.LatestRestorableTime ?? window?.LatestTime;
-  if (!window?.EarliestTime || !latest) {
+  const window = await restorableWindow(currentId, current);
+  if (!window) {
     throw new InvalidInputError(`source: ${currentId} has no restorable window (no automated backups); restore a snapshot instead; nothing was changed`);
   }
-  const earliest = new Date(window.EarliestTime);
-  const last = new Date(latest);
+  const { earliest, latest: last } = window;
   if (wanted < earliest || wanted > last) {
     throw new InvalidInputError(
       `source: ${source.pointInTime} is outside the restorable window of ${currentId}, ${earliest.toISOString()} to ${last.toISOString()}; nothing was changed`,
     );
   }
   return { source: { kind: 'point-in-time', instance: currentId }, time: wanted.toISOString() };
+}
+
+/** The current instance's point-in-time window, or undefined without automated backups. */
+async function restorableWindow(currentId: string, current: DBInstance): Promise<{ earliest: Date; latest: Date } | undefined> {
+  // Backups off (retention 0): no window, and RDS would answer DBInstanceAutomatedBackupNotFound.
+  if (current.BackupRetentionPeriod === 0) return undefined;
+  let DBInstanceAutomatedBackups: DBInstanceAutomatedBackup[] = [];
+  try {
+    ({ DBInstanceAutomatedBackups = [] } = await rds.send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: currentId })));
+  } catch (err) {
+    // "DBInstanceAutomatedBackupNotFound: No automated backup for this DB instance was found" (HTTP 404).
+    if ((err as Error).name !== 'DBInstanceAutomatedBackupNotFoundFault') throw err;
+  }
+  // The current instance's own backups: retained ones of an earlier instance of the same name have another resource ID.
+  const window = DBInstanceAutomatedBackups.find(
+    (b) => b.RestoreWindow?.EarliestTime && b.RestoreWindow.LatestTime && (current.DbiResourceId ? b.DbiResourceId === current.DbiResourceId : b.Status === 'active'),
+  )?.RestoreWindow;
+  const latest = current.LatestRestorableTime ?? window?.LatestTime;
+  if (!window?.EarliestTime || !latest) return undefined;
+  return { earliest: new Date(window.EarliestTime), latest: new Date(latest) };
 }

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
-import { CAMPAIGN_WORKFLOWS, campaignHostsPerTier, runCampaign, summarize, type CampaignReport, type CampaignRun, type CampaignWorkflow } from '../simulator/campaign';
+import { CAMPAIGN_WORKFLOWS, campaignHostsPerTier, runCampaign, summarize, type CampaignReport, type CampaignRun, type CampaignWorkflow, type FailedRun } from '../simulator/campaign';
 
 const DEFAULT_ENV = fileURLToPath(new URL('../../environments/canonical.json', import.meta.url));
 const LAUNCHER = fileURLToPath(new URL('../../bin/fleetflow.mjs', import.meta.url));
@@ -162,6 +162,7 @@ function humanSummary(report: CampaignReport): string {
     `  outcomes: ${Object.entries(report.byOutcome).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `  faults drawn: ${Object.entries(report.byFaultKind).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `  violations: ${report.violationCount}`,
+    ...failedOutcomeLines(report),
     ...report.violations.flatMap((v) => [
       `  run ${v.index} (seed ${v.seed}): ${v.outcome}`,
       ...v.violations.map((x) => `    ${x.invariant}: ${x.detail}`),
@@ -169,4 +170,23 @@ function humanSummary(report: CampaignReport): string {
     ]),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * One line per way the runs failed: how many, which runs (the first few), and the replay of
+ * the first, so a person can look at any outcome without reading the JSON. Every failed
+ * run's replay is in `--json` under failedRuns.
+ */
+function failedOutcomeLines(report: CampaignReport): string[] {
+  const byOutcome = new Map<string, FailedRun[]>();
+  for (const run of report.failedRuns) byOutcome.set(run.outcome, [...(byOutcome.get(run.outcome) ?? []), run]);
+  if (byOutcome.size === 0) return [];
+  const SHOWN = 5;
+  return [
+    '  failed runs, by outcome (each run\'s replay is in --json, failedRuns):',
+    ...[...byOutcome].flatMap(([outcome, runs]) => {
+      const indexes = runs.slice(0, SHOWN).map((r) => r.index).join(', ') + (runs.length > SHOWN ? ', …' : '');
+      return [`    ${outcome}: ${runs.length} run${runs.length === 1 ? '' : 's'} (${indexes})`, `      replay run ${runs[0]!.index}: ${runs[0]!.replay}`];
+    }),
+  ];
 }

@@ -39,12 +39,12 @@ export const COMPUTE_USAGE = `  fleetflow simulate allocate [--env FILE] [--tier
                | restart:SECONDS (StopExecution at SECONDS, then the same input started again)
                | throttle:rds@SECONDS+DURATION (every RDS call in that window)
       --json reports launched, terminated, stopped and orphans besides the usual fields.
-  fleetflow simulate restore-data --source latest|SNAPSHOT|TIME [--reason TEXT] [--env FILE] [--hosts N]
+  fleetflow simulate restore-data --source latest|latest-snapshot|SNAPSHOT|TIME [--reason TEXT] [--env FILE] [--hosts N]
                              [--fault ...] [--json]
-      Restore the database into a new instance (from its newest snapshot, a snapshot by
+      Restore the database into a new instance (from its latest restorable time or newest snapshot, a snapshot by
       identifier, or an ISO-8601 point in time such as 2026-11-29T09:00:00Z), check it from a
       middle host, repoint every host that uses it in rolling batches, bake, record it.
-  fleetflow simulate recover [--source latest|SNAPSHOT|TIME] [--release VERSION] [--env FILE] [--fault ...] [--json]
+  fleetflow simulate recover [--source latest|latest-snapshot|SNAPSHOT|TIME] [--release VERSION] [--env FILE] [--fault ...] [--json]
       Disaster recovery on an account that lost every instance and the database but kept its
       snapshots: allocate, restore the data, release the recorded release.
       Data faults: restore-fail | restored-db-invalid | reconfigure-fail:HOST | no-snapshot
@@ -142,7 +142,7 @@ function inputOf(workflow: ComputeCommand, values: Record<string, unknown>): Rec
       return { targets, ...(values.tier !== undefined ? { tier: values.tier } : {}), ...(values.mode !== undefined ? { mode: values.mode } : {}) };
     }
     case 'restore-data':
-      if (values.source === undefined) throw new ComputeUsageError('simulate restore-data needs --source latest, a snapshot identifier, or an ISO-8601 time');
+      if (values.source === undefined) throw new ComputeUsageError('simulate restore-data needs --source latest, latest-snapshot, a snapshot identifier, or an ISO-8601 time');
       return { source: sourceOf(String(values.source)), ...(values.reason !== undefined ? { reason: values.reason } : {}) };
     case 'recover':
       return {

@@ -55,13 +55,27 @@ export interface CampaignReport {
   readonly violationCount: number;
   /** Every run with at least one violation, with what replays it. */
   readonly violations: Array<CampaignRun & { readonly replay: string }>;
+  /**
+   * Every run that did not succeed, violation or not, with what replays it: a named failure
+   * the invariants accept (a rollback that could not finish, say) is still worth a look.
+   * One entry per failed run, so it grows with --runs, never with the fleet.
+   */
+  readonly failedRuns: FailedRun[];
   readonly byFaultKind: Record<string, number>;
   readonly byOutcome: Record<string, number>;
   readonly realTimeSeconds: number;
 }
 
-export type CampaignWorkflow = 'deploy' | 'allocate' | 'replace' | 'restore-data' | 'recover';
-export const CAMPAIGN_WORKFLOWS: readonly CampaignWorkflow[] = ['deploy', 'allocate', 'replace', 'restore-data', 'recover'];
+export interface FailedRun {
+  readonly index: number;
+  readonly seed: number;
+  readonly outcome: string;
+  readonly cause?: string;
+  readonly replay: string;
+}
+
+export type CampaignWorkflow = 'deploy' | 'allocate' | 'scale-out' | 'replace' | 'restore-data' | 'recover';
+export const CAMPAIGN_WORKFLOWS: readonly CampaignWorkflow[] = ['deploy', 'allocate', 'scale-out', 'replace', 'restore-data', 'recover'];
 
 const RELEASE = '1.1.0';
 const INITIAL_RELEASE = '1.0.0';
@@ -151,6 +165,8 @@ function kindsFor(t: Targets): string[] {
   switch (t.workflow) {
     case 'allocate':
       return [...compute, 'missing-target-group', 'listener-missing', 'sg-blocked', 'throttle', 'error', 'lock', 'db-status'];
+    case 'scale-out':
+      return [...compute, 'missing-target-group', 'listener-missing', 'sg-blocked', 'throttle', 'error', 'lock', 'down', 'stop', 'terminate'];
     case 'replace':
       return [...compute, 'throttle', 'error', 'lock', 'drain-stuck', 'down', 'stop', 'terminate'];
     case 'deploy':
@@ -235,6 +251,7 @@ function resumeKindsFor(t: Targets): string[] {
   switch (t.workflow) {
     case 'allocate':
       return ['restart', 'rds-throttle'];
+    case 'scale-out':
     case 'replace':
       return ['restart'];
     case 'restore-data':
@@ -248,6 +265,7 @@ function resumeKindsFor(t: Targets): string[] {
 function tasksFor(t: Targets): string[] {
   if (t.workflow === 'allocate') return ['Plan Allocate', 'Create Database', 'Check Database Created', ...COMPUTE_TASKS];
   if (t.workflow === 'replace') return ['Plan Replace', ...COMPUTE_TASKS, ...REPLACE_TASKS];
+  if (t.workflow === 'scale-out') return ['Plan Scale Out', ...COMPUTE_TASKS];
   if (t.workflow === 'restore-data') return RESTORE_TASKS;
   if (t.workflow === 'recover') return ['Plan Recover', 'Report Recovery', 'Plan Allocate', ...COMPUTE_TASKS, ...RESTORE_TASKS];
   return t.surge ? [...LAMBDA_TASKS, ...SURGE_TASKS] : LAMBDA_TASKS;
@@ -432,12 +450,16 @@ export function summarize(
     byOutcome[run.outcome] = (byOutcome[run.outcome] ?? 0) + 1;
   }
   const violated = runs.filter((r) => r.violations.length > 0);
+  const replay = (r: CampaignRun) => replayCommand(r.faults, component, workflow, r.input, envFile, hostsPerTier);
   return {
     runs: runs.length,
     seed,
     component,
     violationCount: violated.reduce((n, r) => n + r.violations.length, 0),
-    violations: violated.map((r) => ({ ...r, replay: replayCommand(r.faults, component, workflow, r.input, envFile, hostsPerTier) })),
+    violations: violated.map((r) => ({ ...r, replay: replay(r) })),
+    failedRuns: runs
+      .filter((r) => r.outcome !== 'SUCCEEDED')
+      .map((r) => ({ index: r.index, seed: r.seed, outcome: r.outcome, ...(r.cause ? { cause: r.cause } : {}), replay: replay(r) })),
     byFaultKind,
     byOutcome,
     realTimeSeconds: Math.round(realTimeSeconds * 10) / 10,
@@ -448,20 +470,37 @@ export function replayCommand(faults: readonly string[], component: string, work
   const options =
     workflow === 'replace'
       ? `--targets ${replaceTargetsOption(input)}`
+      : workflow === 'scale-out'
+        ? scaleOutOption(input)
       : workflow === 'restore-data'
-        ? '--source latest'
+        ? `--source ${(input as { source?: string } | undefined)?.source ?? 'latest'}`
         : workflow === 'recover'
           ? ''
         : workflow === 'deploy' && component === 'monitoring'
           ? '--component monitoring'
           : '';
   const hosts = hostsPerTier !== 2 && workflow !== 'recover' ? `--hosts ${hostsPerTier}` : '';
-  return [`npx fleetflow simulate ${workflow}`, envFile ? `--env ${envFile}` : '', hosts, options, ...faults.map((f) => `--fault ${f}`), '--json'].filter(Boolean).join(' ');
+  return [`npx fleetflow simulate ${workflow}`, envFile ? `--env ${shellWord(envFile)}` : '', hosts, options, ...faults.map((f) => `--fault ${shellWord(f)}`), '--json'].filter(Boolean).join(' ');
+}
+
+/** A value as one shell word: a fault like `error:Plan Rollback@1` names a state with spaces. */
+export function shellWord(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 function replaceTargetsOption(input: unknown): string {
   const targets = (input as { targets?: unknown } | undefined)?.targets;
   return Array.isArray(targets) ? targets.join(',') : 'unhealthy';
+}
+
+/** One or two hosts more on a tier that launches, the most the campaign's new host names cover. */
+function scaleOutInput(r: () => number, t: Targets): { tier: string; add: number } {
+  return { tier: pick(r, t.launchTiers).name, add: int(r, 1, 2) };
+}
+
+function scaleOutOption(input: unknown): string {
+  const { tier, add } = (input ?? {}) as { tier?: unknown; add?: unknown };
+  return `--tier ${shellWord(String(tier))} --add ${Number(add)}`;
 }
 
 /** A replacement of one or two application hosts, or of every unhealthy one. */
@@ -480,11 +519,13 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
     workflow === 'allocate'
       ? {}
       : workflow === 'restore-data'
-        ? { source: 'latest' }
+        ? { source: prng(seed * 7_919 + index)() < 0.5 ? 'latest' : 'latest-snapshot' }
         : workflow === 'recover'
           ? {}
         : workflow === 'replace'
         ? replaceInput(prng(seed * 7_919 + index), targets)
+        : workflow === 'scale-out'
+        ? scaleOutInput(prng(seed * 7_919 + index), targets)
         : {
             release: RELEASE,
             ...(component === 'monitoring' ? { component } : {}),
@@ -512,7 +553,7 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
     faults,
     outcome,
     ...(report.cause ? { cause: report.cause.slice(0, 600) } : {}),
-    ...(workflow === 'replace' ? { input } : {}),
+    ...(workflow === 'replace' || workflow === 'scale-out' || workflow === 'restore-data' ? { input } : {}),
     violations: [
       ...(workflow === 'deploy'
         ? checkInvariants(report, account, faults, watched, new Set(targets.surge ? targets.launchTiers.map((t) => t.name) : []))
@@ -554,7 +595,7 @@ function checkLaunchedInService(report: SimulationReport, launched: readonly str
 }
 
 /**
- * What a compute workflow (allocate, replace) must keep, whatever was injected: nothing it
+ * What a compute workflow (allocate, scale-out, replace) must keep, whatever was injected: nothing it
  * launched left running out of service, a named failure with a cause, the lock free; a
  * replacement never below what each tier had in service (unless a fault took hosts away or
  * in disaster recovery); on success every launched host in service on its tier's release,
@@ -569,14 +610,24 @@ export function checkComputeInvariants(report: SimulationReport, account: Simula
   checkNamedFailure(report, fail);
   checkLockReleased(report, account, fail);
   const takenAway = faults.some((f) => /^(stop|terminate|down):/.test(f));
-  if (report.workflow === 'replace' && !takenAway) {
+  // A replacement keeps each tier's capacity, and a scale-out only ever adds to it.
+  if ((report.workflow === 'replace' || report.workflow === 'scale-out') && !takenAway) {
     for (const [tier, before] of watched.initialInService) {
       const seen = report.minInService[tier] ?? 0;
-      if (seen < before) fail('capacity kept', `tier ${tier}: ${seen} in service at the lowest, ${before} before the replacement`);
+      if (seen < before) fail('capacity kept', `tier ${tier}: ${seen} in service at the lowest, ${before} before the ${report.workflow === 'replace' ? 'replacement' : 'scale-out'}`);
     }
   }
   if (report.status === 'SUCCEEDED') {
     checkLaunchedInService(report, compute.launched, fail);
+    const { tier, add } = input as { tier?: string; add?: number };
+    if (report.workflow === 'scale-out' && tier !== undefined && add !== undefined && !takenAway) {
+      const serving = report.hosts.filter((h) => h.tier === tier && h.inService).length;
+      const before = watched.initialInService.get(tier) ?? 0;
+      // `add` is relative: a run stopped after its hosts entered service and started again adds again
+      // (docs/workflows/scale-out.md); stopped before, its leftovers are terminated and it adds once.
+      const allowed = faults.some((f) => f.startsWith('restart:')) ? [before + add, before + 2 * add] : [before + add];
+      if (!allowed.includes(serving)) fail('scaled out', `tier ${tier}: ${serving} in service after success, ${before} before plus ${add} asked for`);
+    }
     const named = (input as { targets?: unknown }).targets;
     for (const name of Array.isArray(named) ? (named as string[]) : []) {
       if (report.hosts.find((x) => x.name === name)?.inService) fail('replaced out of service', `${name} still in service after its replacement`);

@@ -72,6 +72,7 @@ interface MilestoneView extends ProvisionView {
 interface RestoreView {
   source?: { kind: string; snapshot?: string; instance?: string };
   recoveryPointTime?: string;
+  dataLossSeconds?: number;
   target?: { identifier?: string };
   current?: { identifier?: string };
   check?: { runner?: { name?: string } };
@@ -84,7 +85,19 @@ const restore = (s: MilestoneView) => s.plan as RestoreView | undefined;
 function describeSource(s: MilestoneView): string {
   const plan = restore(s);
   if (plan?.source?.kind === 'snapshot') return `snapshot ${plan.source.snapshot} (data of ${plan.recoveryPointTime})`;
-  return `${plan?.source?.instance} as it was at ${plan?.recoveryPointTime}`;
+  return `${plan?.source?.instance} as of ${plan?.recoveryPointTime}`;
+}
+
+/** What the restored database will not have: said before the restore starts. */
+function describeLoss(s: MilestoneView): string {
+  const seconds = restore(s)?.dataLossSeconds;
+  return seconds === undefined ? '' : ` (loses the last ${lossSpan(seconds)} of writes, and any until the repoint)`;
+}
+
+function lossSpan(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7_200) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds / 360) / 10} h`;
 }
 
 /** Release-level steps, announced when they start. */
@@ -107,7 +120,7 @@ const MILESTONES: Record<string, (s: MilestoneView) => string> = {
   'Verify Dependencies': (s) => `${s.tier?.spec?.name}: new hosts running, checked and online in SSM; verifying what the tier depends on`,
   'Clean Up Launched': (s) => `FAILED (${s.failure?.Error}): terminating every host this execution launched`,
   'Terminate Surged Hosts': () => 'terminating the old hosts the surge kept stopped',
-  'Restore Database': (s) => `database: restoring ${describeSource(s)} into a new instance, ${restore(s)?.target?.identifier}`,
+  'Restore Database': (s) => `database: restoring ${describeSource(s)} into new instance ${restore(s)?.target?.identifier}${describeLoss(s)}`,
   'Validate Data': (s) => `database: ${restore(s)?.target?.identifier} available; checking it from ${restore(s)?.check?.runner?.name}`,
   'Write Connection': (s) => `database: check passed; ${restore(s)?.connectionParameter} now names ${restore(s)?.target?.identifier}; repointing the hosts`,
   'Repoint Start Bake': (s) => `every host uses ${restore(s)?.target?.identifier}: baking for ${restore(s)?.validation?.bakeSeconds}s, watching alarms`,

@@ -146,6 +146,8 @@ export interface SimulationReport {
 
 interface PlanView {
   release: string;
+  /** A release window with nothing new queued: recorded, nothing else done. */
+  upToDate?: boolean;
   database?: unknown;
   validation?: { bakeSeconds: number; approval: { required: boolean } };
   tiers: Array<{
@@ -264,6 +266,7 @@ export async function simulateExecutions(given: SimulateOptions & { executions: 
         input: options.executions[i]!.input,
         executionName: names[i]!,
         events: events[i]!,
+        childEvents: childEvents[i]!,
         figures: figures[i]!,
         account,
         capacity,
@@ -639,6 +642,8 @@ function buildReport(args: {
   input: unknown;
   executionName: string;
   events: ExecutionEvent[];
+  /** Every execution this one started, and theirs (recover's parts). */
+  childEvents: ExecutionEvent[][];
   figures: ExecutionFigures[];
   account: SimulatedAccount;
   capacity: CapacityRecorder;
@@ -696,7 +701,9 @@ function buildReport(args: {
         ? computeLowerBoundSeconds(computePlan, account, args.executionName)
         : restorePlan && args.options.workflow === 'restore-data' && entered(events, 'Record Database')
           ? restoreLowerBoundSeconds(restorePlan as unknown as Parameters<typeof restoreLowerBoundSeconds>[0], account, (prefix, index) => storedBatch(account, prefix, index))
-          : 0,
+          : args.options.workflow === 'recover'
+            ? recoverLowerBoundSeconds(args.childEvents, account)
+            : 0,
     stateTransitions: args.figures.reduce((n, f) => n + f.stateTransitions, 0),
     historyEvents: args.figures[0]?.historyEvents ?? 0,
     maxHistoryEvents: Math.max(0, ...args.figures.map((f) => f.historyEvents)),
@@ -783,6 +790,31 @@ function validationOutcome(events: ExecutionEvent[]): SimulationReport['validati
 }
 
 /**
+ * The unavoidable time of a recovery, as it runs its parts one after another: the sum of the
+ * bounds of the parts it ran (allocate, restore-data, the release), each read from its own
+ * execution's plan. A part that did not finish adds nothing.
+ */
+export function recoverLowerBoundSeconds(childEvents: readonly ExecutionEvent[][], account: SimulatedAccount): number {
+  let total = 0;
+  for (const events of childEvents) {
+    const exited = (name: string) => events.find((e) => e.type === 'StateExited' && e.state?.name === name)?.state;
+    const allocate = exited('Plan Allocate');
+    if (allocate && entered(events, 'Unlock')) {
+      const { plan } = allocate.output as { plan: ComputePlan };
+      total += computeLowerBoundSeconds(plan, account, (allocate.input as { execution: string }).execution);
+    }
+    const restore = exited('Plan Restore Data');
+    if (restore && entered(events, 'Record Database')) {
+      const { plan } = restore.output as { plan: Parameters<typeof restoreLowerBoundSeconds>[0] };
+      total += restoreLowerBoundSeconds(plan, account, (prefix, index) => storedBatch(account, prefix, index));
+    }
+    const release = exited('Plan Release');
+    if (release && entered(events, 'Record Release')) total += lowerBoundSeconds((release.output as { plan: PlanView }).plan, account);
+  }
+  return total;
+}
+
+/**
  * The unavoidable time of the release: the snapshot and the migration, then batch after batch, the slowest host's drain
  * (the deregistration delay, during which ELB shows the target draining; with a host-side drain check, the host's
  * connections closing: drainBoundSeconds), the slowest install
@@ -790,6 +822,7 @@ function validationOutcome(events: ExecutionEvent[]): SimulationReport['validati
  * when asked for, the approver's answer.
  */
 export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): number {
+  if (plan.upToDate) return 0;
   let total = 0;
   if (plan.database) total += SNAPSHOT_SECONDS + SSM_DELIVERY_SECONDS + MIGRATION_SECONDS;
   if (plan.validation) {

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { campaignHostsPerTier, checkComputeInvariants, checkDataInvariants, checkResumeInvariants, checkTruthInvariants, drawFaults, failedStates, runCampaign, type FailedState } from '../../lib/simulator/campaign';
+import { execFileSync } from 'node:child_process';
+import { campaignHostsPerTier, checkComputeInvariants, checkDataInvariants, checkResumeInvariants, checkTruthInvariants, drawFaults, failedStates, replayCommand, runCampaign, type FailedState } from '../../lib/simulator/campaign';
 import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import { noFaults } from '../../lib/simulator/faults';
 import { LOCK_TABLE_NAME, seedAccount } from '../../lib/simulator/fleet';
@@ -120,12 +121,21 @@ describe('the fault campaign', () => {
     expect(report.runs).toBe(6);
     expect(Object.values(report.byOutcome).reduce((n, v) => n + v, 0)).toBe(6);
     expect(report.violations, JSON.stringify(report.violations, null, 1)).toEqual([]);
+    // Every run that did not succeed has its replay, violation or not.
+    const failed = Object.entries(report.byOutcome).filter(([outcome]) => outcome !== 'SUCCEEDED').reduce((n, [, count]) => n + count, 0);
+    expect(failed).toBeGreaterThan(0);
+    expect(report.failedRuns).toHaveLength(failed);
+    for (const run of report.failedRuns) {
+      expect(run.outcome).not.toBe('SUCCEEDED');
+      expect(run.replay).toMatch(/^npx fleetflow simulate deploy .*--json$/);
+    }
   });
 
   // Short seeded campaigns of the compute workflows and of a surge release (the long ones: `fleetflow simulate campaign --workflow ...`).
   it.each([
     ['allocate', canonical, 'allocate'],
     ['replace', canonical, 'replace'],
+    ['scale-out', canonical, 'scale-out'],
     ['a surge release', surge, 'deploy'],
   ] as const)('keeps every invariant of %s over a short seeded campaign, drawing compute faults', async (_label, environment, workflow) => {
     const report = await runCampaign({ environment, runs: 5, seed: 3, workflow });
@@ -144,6 +154,24 @@ describe('the fault campaign', () => {
     expect(report.runs).toBe(runs);
     expect(report.violations, JSON.stringify(report.violations, null, 1)).toEqual([]);
     expect(Object.keys(report.byFaultKind).some((kind) => ['restore-fail', 'restored-db-invalid', 'reconfigure-fail', 'no-snapshot'].includes(kind))).toBe(true);
+  });
+});
+
+describe('a replay command', () => {
+  it('is read by a shell as the faults the run had, spaces and quotes included', () => {
+    const faults = ['error:Plan Rollback@1', "error:It's Odd@2", 'patch-fail:web-2', 'alarm:canonical-middle-latency@716'];
+    const replay = replayCommand(faults, 'application', 'deploy', undefined, '/tmp/my envs/prod.json');
+    const words = execFileSync('bash', ['-c', `set -- ${replay}; printf '%s\\n' "$@"`], { encoding: 'utf8' }).trimEnd().split('\n');
+
+    expect(words.slice(0, 3)).toEqual(['npx', 'fleetflow', 'simulate']);
+    expect(words[words.indexOf('--env') + 1]).toBe('/tmp/my envs/prod.json');
+    expect(words.flatMap((w, i) => (words[i - 1] === '--fault' ? [w] : []))).toEqual(faults);
+  });
+
+  it('of a scale-out names the tier and the count the run asked for', () => {
+    expect(replayCommand(['launch-fail:web'], 'application', 'scale-out', { tier: 'web', add: 2 })).toBe(
+      'npx fleetflow simulate scale-out --tier web --add 2 --fault launch-fail:web --json',
+    );
   });
 });
 
@@ -229,6 +257,23 @@ describe('the compute invariants', () => {
     const found = checkComputeInvariants(report, account, [], { initialInService: new Map([['web', 2]]), halfInstalledInTraffic: [] }, { targets: ['web-1'] }).map((v) => v.invariant);
 
     expect(found.sort()).toEqual(['capacity kept', 'launched in service', 'lock released', 'no orphan', 'replaced out of service']);
+  });
+
+  it('flag a scale-out that ends with other than the count before plus what it added (twice only after a restart)', () => {
+    const account = seedAccount(canonical, noFaults());
+    const serving = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `web-${i + 1}`, tier: 'web', version: '1.0.0', recordedVersion: '1.0.0', inService: true }));
+    const report = (n: number) => ({
+      status: 'SUCCEEDED', executionName: 'run', workflow: 'scale-out', hosts: serving(n), minInService: { web: 2 },
+      compute: { launched: serving(n).slice(2).map((h) => h.name), terminated: [], stopped: [], orphans: [], extraInstanceHours: 0 },
+    }) as unknown as SimulationReport;
+    const check = (n: number, faults: string[]) =>
+      checkComputeInvariants(report(n), account, faults, { initialInService: new Map([['web', 2]]), halfInstalledInTraffic: [] }, { tier: 'web', add: 2 }).map((v) => v.invariant);
+
+    expect(check(4, [])).toEqual([]);
+    expect(check(3, [])).toEqual(['scaled out']);
+    expect(check(6, [])).toEqual(['scaled out']);
+    expect(check(6, ['restart:300'])).toEqual([]);
+    expect(check(5, ['restart:300'])).toEqual(['scaled out']);
   });
 });
 

@@ -435,6 +435,11 @@ export interface RestorePlan {
   readonly source: ResolvedSource;
   /** The time of the data restored (ISO-8601): the snapshot's creation time, or the point in time. */
   readonly recoveryPointTime: string;
+  /**
+   * Seconds from the recovery point to the plan: writes in that span are not in the restored
+   * database (nor any the current one takes until its hosts are repointed), said before anything starts.
+   */
+  readonly dataLossSeconds: number;
   /** The instance the hosts use now, and whether it still exists (disaster recovery: it may not). */
   readonly current: { readonly identifier: string; readonly exists: boolean };
   readonly target: { readonly identifier: string; readonly settings: InstanceSettings; readonly timeoutSeconds: number };

@@ -149,7 +149,11 @@ const traffic = z.discriminatedUnion('kind', [
   z
     .object({ kind: z.literal('none') })
     .strict()
-    .meta({ title: 'none', description: 'No traffic to move: monitoring tiers only. Needs health.command.' }),
+    .meta({
+      title: 'none',
+      description:
+        'No traffic to move: monitoring tiers, and middle tiers of workers (queue consumers) patched in place while their health command judges them. Needs health.command. Workers that can pause consuming: use drain-command, with the pause as `drain` and the resume as `undrain`.',
+    }),
 ]).describe('How a host of the tier leaves and rejoins traffic, by `kind`.');
 
 const WAVE_SIZE_MESSAGE = 'a wave is a count of hosts such as 1 or a percentage of the tier\'s hosts such as "10%"';
@@ -534,7 +538,7 @@ export const environmentSchema = z
           hostTier.extend({ role: z.enum(['web', 'middle', 'monitoring']).describe('"web", "middle" or "monitoring" (the monitoring component).') }).meta({
             title: 'Host tier',
             description:
-              'A web, middle or monitoring tier: EC2 hosts found by tag, released in batches through SSM Run Command. Needs a health.command unless its traffic is a target group; "none" traffic is for monitoring tiers only.',
+              'A web, middle or monitoring tier: EC2 hosts found by tag, released in batches through SSM Run Command. Needs a health.command unless its traffic is a target group; "none" traffic is for monitoring tiers and middle tiers of workers.',
           }),
           databaseTier.meta({ title: 'Data tier', description: 'The database: one RDS instance, snapshotted and migrated by a release, restored by restore-data and recover. At most one per environment.' }),
         ]),

@@ -194,9 +194,10 @@ function semanticProblems(env: EnvironmentDefinition): string[] {
         `tiers[${i}].drain.check.timeoutSeconds: must not exceed drain.timeoutSeconds, the time the whole drain may take (received ${drainCheck.timeoutSeconds} > ${tier.drain.timeoutSeconds})`,
       );
     }
-    if (tier.traffic.kind === 'none' && tier.role !== 'monitoring') {
+    // A middle tier of queue consumers (workers) takes no traffic to move: patched in place, judged by its health command.
+    if (tier.traffic.kind === 'none' && tier.role === 'web') {
       problems.push(
-        `tiers[${i}].traffic.kind: ${tier.role} tiers serve traffic and need a target group or a drain command (received "none")`,
+        `tiers[${i}].traffic.kind: web tiers serve traffic and need a target group or a drain command (received "none"; "none" is for monitoring tiers and middle tiers of workers)`,
       );
     }
   });

@@ -14,7 +14,7 @@ import { DATABASE_SENT_TAG, DATABASE_TAG, REPLACED_AT_TAG, REPLACED_BY_TAG, REPL
 import { databaseParameterName, releaseParameterName } from '../../../lambdas/domain/contract/records';
 import { isHostTier } from '../../../lambdas/domain/environment/model';
 import { type SimulatedAccount, databaseAtEndpoint, endpointOf } from '../../../lib/simulator/account';
-import { automatedBackups } from '../../../lib/simulator/services/rds';
+import { automatedBackups, DB_RESTORE_SECONDS } from '../../../lib/simulator/services/rds';
 import { failedStates } from '../../../lib/simulator/campaign';
 import { noFaults } from '../../../lib/simulator/faults';
 import { LOCK_TABLE_NAME, seedAccount } from '../../../lib/simulator/fleet';
@@ -140,10 +140,10 @@ function expectRefusedBeforeAnything({ report, account, events, before }: Run) {
   expectNothingRepointed({ report, account, events, childEvents: [], before });
 }
 
-describe('restore-data --source latest', () => {
+describe('restore-data --source latest-snapshot', () => {
   let r: Run;
   beforeAll(async () => {
-    r = await run('restore-data', { source: 'latest' });
+    r = await run('restore-data', { source: 'latest-snapshot' });
   });
 
   it('succeeds, restoring the newest snapshot (automated or manual) into a new, available instance', () => {
@@ -281,6 +281,22 @@ describe('restore-data to a point in time inside the restorable window', () => {
   });
 });
 
+describe('restore-data --source latest, with automated backups', () => {
+  it('restores the latest restorable time, not the hour-older newest snapshot, and says what it loses before it starts', async () => {
+    const r = await run('restore-data', { source: 'latest' });
+    const { report, account, before } = r;
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    expect(account.calls.get('rds:RestoreDBInstanceToPointInTime')).toBe(1);
+    expect(account.calls.get('rds:RestoreDBInstanceFromDBSnapshot') ?? 0).toBe(0);
+    // The end of the restorable window when the restore was planned: newer than any snapshot.
+    expect(report.recoveryPointTime).toBe(iso(before.window!.latest));
+    expect(before.window!.latest).toBeGreaterThan(before.snapshots[0]!.createdAt);
+    expect(report.newDatabase!.restoredFrom).toBe(`${DATA.instanceIdentifier}@${iso(before.window!.latest)}`);
+    expectEveryHostOn(report, report.newDatabase!.identifier);
+  });
+});
+
 describe('restore-data: restored-db-invalid', () => {
   let r: Run;
   beforeAll(async () => {
@@ -390,12 +406,13 @@ describe('restore-data refusals', () => {
     expectRefusedBeforeAnything(r);
   });
 
-  it('no-snapshot with source latest: NoSnapshotError, before anything changed', async () => {
+  it('no-snapshot with source latest (no automated backups either): NoSnapshotError, before anything changed', async () => {
     const r = await run('restore-data', { source: 'latest' }, ['no-snapshot']);
 
     expect(r.report.status).toBe('FAILED');
     expect(r.report.error).toBe('NoSnapshotError');
     expect(r.report.cause).toContain(DATA.instanceIdentifier);
+    expect(r.report.cause).toContain('no automated backups');
     expectRefusedBeforeAnything(r);
   });
 
@@ -477,6 +494,14 @@ describe('recover on an account that lost everything but its snapshots', () => {
     expect(report.recoveryPointTime).toBe(iso(snapshot!.createdAt));
     expect(report.recoveryTimeSeconds).toBeGreaterThan(0);
     expect(Math.abs(report.recoveryTimeSeconds! - report.makespanSeconds)).toBeLessThanOrEqual(1);
+  });
+
+  it('reports its lower bound: its parts in sequence, at least the restore and its bake, never more than it took', () => {
+    const { report } = r;
+    const restoreAndBake = DB_RESTORE_SECONDS + canonical.validation.bakeSeconds;
+
+    expect(report.lowerBoundSeconds).toBeGreaterThan(restoreAndBake);
+    expect(report.lowerBoundSeconds).toBeLessThanOrEqual(report.makespanSeconds);
   });
 });
 

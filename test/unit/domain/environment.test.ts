@@ -175,8 +175,17 @@ describe('parseEnvironment', () => {
 
     // Assess
     expect(problems).toEqual([
-      'tiers[2].traffic.kind: web tiers serve traffic and need a target group or a drain command (received "none")',
+      'tiers[2].traffic.kind: web tiers serve traffic and need a target group or a drain command (received "none"; "none" is for monitoring tiers and middle tiers of workers)',
     ]);
+  });
+
+  it('accepts a middle tier of workers that takes no traffic, judged by its health command', () => {
+    const raw = canonicalWith((env) => {
+      env.tiers[1].traffic = { kind: 'none' };
+      env.tiers[1].health.command = { document: 'FleetFlow-CheckHealth' };
+    });
+
+    expect(parseEnvironment(raw).tiers[1]).toMatchObject({ role: 'middle', traffic: { kind: 'none' } });
   });
 
   it('accepts a monitoring tier that takes no traffic', () => {
@@ -206,7 +215,7 @@ describe('parseEnvironment', () => {
     // Assess
     expect(problems).toEqual([
       'tiers[2].health.command: a tier with traffic kind "none" needs a health command, or nothing checks that a patched host is healthy (received missing)',
-      'tiers[2].traffic.kind: web tiers serve traffic and need a target group or a drain command (received "none")',
+      'tiers[2].traffic.kind: web tiers serve traffic and need a target group or a drain command (received "none"; "none" is for monitoring tiers and middle tiers of workers)',
     ]);
   });
 

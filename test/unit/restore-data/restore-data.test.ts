@@ -21,6 +21,8 @@ import { noFaults } from '../../../lib/simulator/faults';
 import { PLAN_TABLE_NAME, seedAccount } from '../../../lib/simulator/fleet';
 import { attachSimulator } from '../../../lib/simulator/intercept';
 import { NOW } from '../fixtures';
+import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { rds } from '../../../lambdas/shared/aws/rds';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../../environments/canonical.json', import.meta.url)));
 const AWS_ENV = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'ASIASIMULATED', AWS_SECRET_ACCESS_KEY: 'simulated', PLAN_TABLE: PLAN_TABLE_NAME };
@@ -52,7 +54,7 @@ const databasesExisting = () => new Set(account.databases.keys());
 const createdSince = (before: ReadonlySet<string>) => [...account.databases.values()].filter((db) => !before.has(db.identifier));
 
 describe('Restore Database: safe to retry, never adopting another execution\'s instance', () => {
-  async function plan(execution: string, source: unknown = 'latest'): Promise<RestorePlan> {
+  async function plan(execution: string, source: unknown = 'latest-snapshot'): Promise<RestorePlan> {
     return planRestoreData({ environment: canonical, input: { source }, execution });
   }
 
@@ -245,14 +247,34 @@ describe('Plan Restore Data: the source is the current database\'s, and only our
     account.snapshots.set(id, { id, instance, createdAt, availableAt: createdAt + 120_000, tags: {}, type: 'manual', schemaRelease: '1.0.0' });
   }
 
-  it('"latest" after an earlier restore: the newest snapshot of the restored (current) instance, not a newer one of the replaced instance, kept unused', async () => {
+  it('"latest" with automated backups: a point-in-time restore to the latest restorable time, saying the writes it will not have', async () => {
+    const latestRestorable = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'canonical-db' }))).DBInstances![0]!.LatestRestorableTime!;
+
+    const plan = await planRestoreData({ environment: canonical, input: { source: 'latest' }, execution: 'exec-latest-pitr' });
+
+    expect(plan.source).toEqual({ kind: 'point-in-time', instance: 'canonical-db' });
+    expect(plan.recoveryPointTime).toBe(new Date(latestRestorable).toISOString());
+    // The newest snapshot is an hour older: restoring it would lose 55 minutes more.
+    expect(plan.dataLossSeconds).toBe(Math.round((NOW - new Date(latestRestorable).getTime()) / 1000));
+    expect(plan.dataLossSeconds).toBeLessThan(600);
+  });
+
+  it('"latest-snapshot": the newest snapshot, even with automated backups, and the hour of writes it will not have', async () => {
+    const plan = await planRestoreData({ environment: canonical, input: { source: 'latest-snapshot' }, execution: 'exec-latest-snapshot' });
+
+    expect(plan.source).toMatchObject({ kind: 'snapshot', instance: 'canonical-db' });
+    expect(plan.dataLossSeconds).toBe(Math.round((NOW - Date.parse(plan.recoveryPointTime)) / 1000));
+    expect(plan.dataLossSeconds).toBeGreaterThan(3_000);
+  });
+
+  it('"latest-snapshot" after an earlier restore: the newest snapshot of the restored (current) instance, not a newer one of the replaced instance, kept unused', async () => {
     const restored = 'canonical-db-snap-202601050200-1a2b3c4d';
     account.parameters.set('/fleetflow/canonical/database/current', { type: 'String', value: restored, version: 1 });
     addSnapshot(`${restored}-daily`, restored, 6);
     // RDS keeps snapshotting the old instance: a newer date, stale data.
     addSnapshot('canonical-db-newer-but-stale', 'canonical-db', 0.5);
 
-    const plan = await planRestoreData({ environment: canonical, input: { source: 'latest' }, execution: 'exec-latest' });
+    const plan = await planRestoreData({ environment: canonical, input: { source: 'latest-snapshot' }, execution: 'exec-latest' });
 
     expect(plan.source).toMatchObject({ kind: 'snapshot', snapshot: `${restored}-daily`, instance: restored });
     expect(plan.recoveryPointTime).toBe(new Date(NOW - 6 * 3600 * 1000).toISOString());
