@@ -83,6 +83,9 @@ const ssmCommand = z
   })
   .meta({ title: 'SSM command', description: 'An SSM Command document that FleetFlow runs with Run Command, and how long it may take.' });
 
+/** An EC2 security group ID, as the data tier's `securityGroups` accept it. */
+const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
+
 const traffic = z.discriminatedUnion('kind', [
   z
     .object({
@@ -93,6 +96,15 @@ const traffic = z.discriminatedUnion('kind', [
         .max(5)
         .describe('ELBv2 target group names (1-32 letters, digits and hyphens); a host leaves and rejoins all of them together.'),
       port: z.number().int().min(1).max(65_535).optional().describe('The port the target groups must route to; checked before a new host goes into service.'),
+      hostSecurityGroups: z
+        .array(z.string().regex(SECURITY_GROUP_ID, 'must be a security group ID such as sg-0123456789abcdef0'))
+        .min(1)
+        .max(5)
+        .refine((ids) => new Set(ids).size === ids.length, 'must name each security group once')
+        .optional()
+        .describe(
+          "The security groups the tier's hosts run in (its launch template's). With them, allocate and scale-out check before launching that the load balancer's security groups may reach one of them on the target group's port; without them, that check is skipped.",
+        ),
     })
     .strict()
     .meta({ title: 'target-group', description: 'Hosts behind ELBv2 target groups: deregistered, drained and registered again.' }),
@@ -362,7 +374,7 @@ const databaseTier = z
             allocatedStorage: z.number().int().min(20).max(65_536).describe('Storage in GiB. RDS\'s minimum for most engines is 20.'),
             subnetGroup: z.string().regex(/^[a-zA-Z0-9 ._-]{1,255}$/).describe('The DB subnet group\'s name.'),
             securityGroups: z
-              .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group ID such as sg-0123456789abcdef0'))
+              .array(z.string().regex(SECURITY_GROUP_ID, 'must be a security group ID such as sg-0123456789abcdef0'))
               .min(1)
               .max(5)
               .describe('VPC security group IDs of the instance.'),

@@ -78,6 +78,8 @@ Compute faults (--fault, repeatable; docs/faults.md), besides the release's:
   launch-fail:TIER[@AZ] | boot-fail:HOST | ssm-unmanaged:HOST
   | prerequisite-fail:HOST | missing-target-group:TIER (HOST may be one the
     run launches: web-3 is the third web host)
+  | listener-missing:TIER | sg-blocked:TIER (nothing forwards to the tier's target
+    groups; its load balancer may not reach the hosts: allocate, scale-out)
   | restart:SECONDS (StopExecution at SECONDS, then the same input started again)
   | throttle:rds@SECONDS+DURATION (every RDS call in that window)
 --json reports launched, terminated, stopped and orphans besides the usual fields.

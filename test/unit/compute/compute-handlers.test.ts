@@ -71,6 +71,7 @@ import {
   RetireFailedError,
 } from '../../../lambdas/domain/contract/errors';
 import { batchInput, NOW, phaseAt, WEB_ADMIN_TG_ARN, WEB_TG_ARN, webHost, webTier } from '../fixtures';
+import { lbArnFor, mockWorkingNetwork } from './network-fixture';
 
 /** The canonical environment as synth stores it for the planners: validated, defaults filled in. */
 const canonical = parseEnvironment(canonicalFile);
@@ -834,8 +835,11 @@ function useAccount(hosts: FakeHost[], health: Record<string, Record<string, Tar
       HealthCheckPath: '/health',
       HealthCheckIntervalSeconds: 10,
       HealthyThresholdCount: 3,
+      LoadBalancerArns: [lbArnFor(tgArn(name))],
     })),
   }));
+  // Listeners and security groups that let the planners' network checks pass.
+  mockWorkingNetwork(elbMock, ec2Mock);
   elbMock.on(DescribeTargetHealthCommand).callsFake((input: DescribeTargetHealthCommandInput) => {
     const group = Object.keys(targetHealth).find((name) => tgArn(name) === input.TargetGroupArn);
     const members = Object.entries(group ? targetHealth[group]! : {});
