@@ -1,10 +1,46 @@
 /**
  * AWS's answer "too many requests, slow down", by error name and by the SDK's own
- * classification. The state machines retry the same names (statemachines/constructs/lambda-task.ts
- * imports this list): EC2 RequestLimitExceeded, ELB, CloudWatch and RDS
- * Throttling, SSM and DynamoDB ThrottlingException, Lambda TooManyRequestsException.
+ * classification, for each AWS service FleetFlow's handlers call. A Lambda task's throttling
+ * retrier lists the names of the services its handler calls and no others
+ * (statemachines/constructs/lambda-task.ts, statemachines/constructs/handler-services.ts).
  */
-export const THROTTLING_ERRORS: readonly string[] = ['ThrottlingException', 'Throttling', 'RequestLimitExceeded', 'TooManyRequestsException', 'Lambda.TooManyRequestsException'];
+
+/**
+ * The AWS services FleetFlow's handlers call: one SDK client each, created in
+ * lambdas/shared/aws/<service>.ts (test/unit/handler-services.test.ts holds this list to those modules).
+ */
+export const AWS_SERVICES = ['cloudwatch', 'dynamodb', 'ec2', 'elbv2', 'rds', 'ssm'] as const;
+export type AwsService = (typeof AWS_SERVICES)[number];
+
+/**
+ * The names each service's throttling reaches a handler as. The SDK for JavaScript v3 names a
+ * service error after the code in the response (its modeled exceptions' `name`, e.g.
+ * @aws-sdk/client-ssm's and client-dynamodb's errors.d.ts: `readonly name: "ThrottlingException"`),
+ * and once its own retries are spent throws it, which fails the invocation with that errorType.
+ * - EC2: "RequestLimitExceeded: The maximum request rate permitted by the Amazon EC2 APIs has been
+ *   exceeded for your account" (Amazon EC2 API Reference, "Error codes": common client errors).
+ * - ELBv2, CloudWatch, RDS (query APIs): `Throttling`, the code they return (the simulator's, and the
+ *   SDK's THROTTLING_ERROR_CODES), and `ThrottlingException`, which their API references list under
+ *   "Common Errors" ("ThrottlingException: The request was denied due to request throttling") and
+ *   the RDS guide quotes ("An error occurred (ThrottlingException) when calling the API_name
+ *   operation: Rate exceeded", Amazon RDS User Guide, "Request throttling for the Amazon RDS API").
+ * - SSM: `ThrottlingException` (modeled, @aws-sdk/client-ssm).
+ * - DynamoDB: `ThrottlingException`, `RequestLimitExceeded` and `ProvisionedThroughputExceededException`
+ *   (all three modeled, @aws-sdk/client-dynamodb): "ProvisionedThroughputExceededException: The
+ *   request was denied due to request throttling ... Reduce the frequency of requests and use
+ *   exponential backoff" (DynamoDB API Reference).
+ */
+export const THROTTLING_ERRORS_BY_SERVICE: Readonly<Record<AwsService, readonly string[]>> = {
+  cloudwatch: ['Throttling', 'ThrottlingException'],
+  dynamodb: ['ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded'],
+  ec2: ['RequestLimitExceeded'],
+  elbv2: ['Throttling', 'ThrottlingException'],
+  rds: ['Throttling', 'ThrottlingException'],
+  ssm: ['ThrottlingException'],
+};
+
+/** Every throttling name a handler may see: the services' names, and Lambda's TooManyRequestsException. */
+export const THROTTLING_ERRORS: readonly string[] = [...new Set([...Object.values(THROTTLING_ERRORS_BY_SERVICE).flat(), 'TooManyRequestsException'])];
 const THROTTLING_NAMES: ReadonlySet<string> = new Set(THROTTLING_ERRORS);
 
 /** An AWS SDK error that is throttling (its name, or the SDK's `$retryable.throttling`). */

@@ -1,9 +1,14 @@
 /**
  * Failures of an invocation that say nothing about the request: asking again may succeed.
- * The state machines retry an idempotent task on these names (statemachines/constructs/lambda-task.ts),
- * beside the throttling names of ./throttling.ts and Lambda's own service errors, and never
- * on FleetFlow's own errors, which are answers, not accidents (a test keeps the lists apart).
+ * The state machines retry an idempotent task on these names (statemachines/constructs/lambda-task.ts):
+ * TRANSIENT_ERRORS always, and the AWS SDK's transient names only for the services its handler
+ * calls (statemachines/constructs/handler-services.ts), beside the throttling names of
+ * ./throttling.ts and Lambda's own service errors. Never on FleetFlow's own errors, which are
+ * answers, not accidents (a test keeps the lists apart).
  */
+import type { AwsService } from './throttling';
+
+/** What every idempotent Lambda task retries, whatever its handler calls. */
 export const TRANSIENT_ERRORS: readonly string[] = [
   // The invocation did not answer or did not finish. States.Timeout: the task's TimeoutSeconds
   // passed (Step Functions Developer Guide, "Error names"). Lambda.Unknown: "Unhandled errors in
@@ -22,19 +27,32 @@ export const TRANSIENT_ERRORS: readonly string[] = [
   'RangeError',
   'ReferenceError',
   'SyntaxError',
-  // What the AWS SDK for JavaScript v3 retries itself as transient and throws once its attempts
-  // are spent (@smithy/core service-error-classification: TRANSIENT_ERROR_CODES, and the 500,
-  // 502, 503 and 504 statuses): the timeouts by name, and the 5xx names of the services FleetFlow
-  // calls (EC2 InternalError and Unavailable, the query APIs' InternalFailure and
-  // ServiceUnavailable, DynamoDB's and SSM's InternalServerError).
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'InternalError',
-  'InternalFailure',
-  'InternalServerError',
-  'InternalServerException',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'Unavailable',
 ];
+
+/**
+ * What the AWS SDK for JavaScript v3 retries itself as transient, whatever the service, and throws
+ * once its attempts are spent (@smithy/core service-error-classification: `TRANSIENT_ERROR_CODES =
+ * ["TimeoutError", "RequestTimeout", "RequestTimeoutException"]`): a task whose handler calls any
+ * AWS service retries them.
+ */
+export const SDK_TRANSIENT_ERRORS: readonly string[] = ['TimeoutError', 'RequestTimeout', 'RequestTimeoutException'];
+
+/**
+ * Each service's 5xx names (the SDK retries the 500, 502, 503 and 504 statuses, TRANSIENT_ERROR_STATUS_CODES,
+ * then throws the error by the code of the response).
+ * - EC2: "InternalError: An internal error has occurred" and "Unavailable: The server is overloaded
+ *   and can't handle the request" (Amazon EC2 API Reference, "Error codes": server error codes).
+ * - ELBv2, RDS, CloudWatch, SSM, DynamoDB: "InternalFailure: The request processing has failed because
+ *   of an unknown error, exception or failure. HTTP Status Code: 500" and "ServiceUnavailable: The
+ *   request has failed due to a temporary failure of the server. HTTP Status Code: 503" (each API
+ *   reference's "Common Errors"); SSM's and DynamoDB's modeled `InternalServerError` and CloudWatch's
+ *   `InternalServiceFault` (@aws-sdk/client-ssm, client-dynamodb, client-cloudwatch errors.d.ts).
+ */
+export const TRANSIENT_ERRORS_BY_SERVICE: Readonly<Record<AwsService, readonly string[]>> = {
+  cloudwatch: ['InternalFailure', 'ServiceUnavailable', 'InternalServiceFault'],
+  dynamodb: ['InternalFailure', 'ServiceUnavailable', 'InternalServerError'],
+  ec2: ['InternalError', 'Unavailable'],
+  elbv2: ['InternalFailure', 'ServiceUnavailable'],
+  rds: ['InternalFailure', 'ServiceUnavailable'],
+  ssm: ['InternalFailure', 'ServiceUnavailable', 'InternalServerError'],
+};

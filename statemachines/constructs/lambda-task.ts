@@ -1,17 +1,19 @@
 /**
  * The one way a workflow calls a FleetFlow Lambda: payload in, result at a path, the
- * standard Lambda retry (Lambda service errors, as CDK's default lists them) and AWS
- * throttling retried with full-jitter backoff, and a static task timeout.
+ * standard Lambda retry (Lambda service errors, as CDK's default lists them) and the AWS
+ * throttling of the services its handler calls retried with full-jitter backoff, and a static
+ * task timeout.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-// Throttling by name: the handlers' own list (lambdas/shared/throttling.ts), so both sides agree.
-import { THROTTLING_ERRORS } from '../../lambdas/shared/throttling';
+// Throttling by name, per service: the handlers' own table (lambdas/shared/throttling.ts), so both sides agree.
+import { THROTTLING_ERRORS_BY_SERVICE } from '../../lambdas/shared/throttling';
 // A failed invocation worth asking again, by name: the handlers' shared module beside it.
-import { TRANSIENT_ERRORS } from '../../lambdas/shared/transient';
+import { SDK_TRANSIENT_ERRORS, TRANSIENT_ERRORS, TRANSIENT_ERRORS_BY_SERVICE } from '../../lambdas/shared/transient';
+import { servicesOfFunction } from './handler-services';
 
 /**
  * The errors the Lambda service itself raises for a transient failure of an invocation
@@ -26,6 +28,9 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
 ];
+
+/** Step Functions' name for an invocation Lambda throttled (the function's or the account's concurrency). */
+export const LAMBDA_THROTTLING_ERROR = 'Lambda.TooManyRequestsException';
 
 /** How long one invocation may take before Step Functions fails the task with States.Timeout. */
 export const LAMBDA_TASK_TIMEOUT = Duration.minutes(2);
@@ -69,12 +74,16 @@ export function lambdaTask(
     taskTimeout: sfn.Timeout.duration(LAMBDA_TASK_TIMEOUT),
     retryOnServiceExceptions: false,
   });
+  // Only the names this task can raise: those of the services its handler calls, read from its import
+  // graph (./handler-services.ts). A name no call of the task can produce would only lengthen the template.
+  const services = servicesOfFunction(fn);
+  const throttling = new Set([LAMBDA_THROTTLING_ERROR, ...services.flatMap((s) => THROTTLING_ERRORS_BY_SERVICE[s])]);
   // Both retriers double their pause after each attempt, Step Functions' own default, so their
   // BackoffRate is left out of every Lambda task (4,752 bytes of the canonical template): "BackoffRate
   // (Optional) The multiplier by which the retry interval increases during each attempt (2.0 by
   // default)" (Step Functions Developer Guide, "Handling errors in Step Functions workflows").
   task.addRetry({
-    errors: [...LAMBDA_SERVICE_ERRORS, ...THROTTLING_ERRORS],
+    errors: [...LAMBDA_SERVICE_ERRORS, ...throttling],
     interval: Duration.seconds(2),
     maxAttempts: options.restoring ? THROTTLE_ATTEMPTS.restoring : THROTTLE_ATTEMPTS.usual,
     maxDelay: Duration.seconds(60),
@@ -83,7 +92,8 @@ export function lambdaTask(
   if (options.idempotent) {
     // A hung connection, a cold start past the timeout, a one-off exception: asked again, twice.
     // By name, not States.ALL: a States.ALL retrier would need FleetFlow's 33 names before it to stop them.
-    task.addRetry({ errors: [...TRANSIENT_ERRORS], interval: Duration.seconds(5), maxAttempts: 2 });
+    const transient = new Set([...TRANSIENT_ERRORS, ...(services.length > 0 ? SDK_TRANSIENT_ERRORS : []), ...services.flatMap((s) => TRANSIENT_ERRORS_BY_SERVICE[s])]);
+    task.addRetry({ errors: [...transient], interval: Duration.seconds(5), maxAttempts: 2 });
   }
   return task;
 }

@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOW_TIMEOUT } from '../../lib/fleetflow-stack';
 import { ERROR_NAMES_MAPPING, ERROR_NAMES_MAPPING_KEYS, FLEETFLOW_ERRORS, LAMBDA_CAUSE_PATTERN } from '../../statemachines/constructs/failures';
 import { forEachState, fromTemplate, type AslDefinition, type AslState, type LocalStateMachine } from '../../lib/simulator/definition';
+import { repositoryGraph } from '../unit/import-graph';
 import { canonicalEnvironment, lambdaFunctions, onlyResourceOfType, sharedCanonical, type CanonicalTemplate } from './support';
 
 /** The errors the Lambda service raises for transient failures of an invocation. */
@@ -30,8 +31,37 @@ const LAMBDA_SERVICE_ERRORS = [
   'Lambda.SdkClientException',
   'Lambda.ClientExecutionTimeoutException',
 ];
-/** The error names AWS APIs (and Lambda itself) use when they throttle calls. */
-const THROTTLING_ERRORS = ['ThrottlingException', 'Throttling', 'RequestLimitExceeded', 'Lambda.TooManyRequestsException'];
+/** The error name Step Functions gives an invocation Lambda throttled. */
+const LAMBDA_THROTTLING = 'Lambda.TooManyRequestsException';
+/**
+ * The names each service throttles with, as the handlers meet them (the SDK v3 names: EC2's RequestLimitExceeded,
+ * the query APIs' Throttling and the ThrottlingException of their Common Errors, the JSON APIs' ThrottlingException, DynamoDB's three), written out here, not imported,
+ * so that a name dropped from lambdas/shared/throttling.ts fails this test.
+ */
+const SERVICE_THROTTLING: Record<string, string[]> = {
+  cloudwatch: ['Throttling', 'ThrottlingException'],
+  dynamodb: ['ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded'],
+  ec2: ['RequestLimitExceeded'],
+  elbv2: ['Throttling', 'ThrottlingException'],
+  rds: ['Throttling', 'ThrottlingException'],
+  ssm: ['ThrottlingException'],
+};
+/** Every throttling name any service raises: a task retries one only if a service its handler calls raises it. */
+const ANY_SERVICE_THROTTLING = new Set(Object.values(SERVICE_THROTTLING).flat());
+
+/** The services whose client modules (lambdas/shared/aws/<service>.ts) a handler module reaches in TypeScript's import graph. */
+function servicesReached(graph: Map<string, string[]>, handler: string): string[] {
+  const seen = new Set([`lambdas/${handler}`]);
+  const queue = [...seen];
+  for (let m = queue.shift(); m !== undefined; m = queue.shift()) {
+    for (const next of graph.get(m) ?? []) {
+      if (seen.has(next)) continue;
+      seen.add(next);
+      queue.push(next);
+    }
+  }
+  return Object.keys(SERVICE_THROTTLING).filter((s) => seen.has(`lambdas/shared/aws/${s}.ts`));
+}
 
 /**
  * The error names a direct integration raises when its service throttles, by the integration's
@@ -433,15 +463,30 @@ describe('FleetFlow workflow definitions', () => {
     }
   });
 
-  it('retries Lambda service errors and AWS throttling on every Lambda Task state of every workflow, including those nested in Maps and Parallels', () => {
+  it("retries Lambda service errors and the throttling of every service its handler calls on every Lambda Task state of every workflow, including those nested in Maps and Parallels", () => {
+    const graph = repositoryGraph();
     const tasks = tasksOf(lambdaModulesOf);
+    const servicesOf = (m: string, name: string) => servicesReached(graph, lambdaModulesOf.get(m)!.get(name)!);
     const missing = tasks.flatMap(({ machine: m, name, state }) =>
-      [...LAMBDA_SERVICE_ERRORS, ...THROTTLING_ERRORS].filter((error) => !retries(state, error)).map((error) => `${m}: ${name}: ${error}`),
+      [...LAMBDA_SERVICE_ERRORS, LAMBDA_THROTTLING, ...servicesOf(m, name).flatMap((s) => SERVICE_THROTTLING[s]!)]
+        .filter((error) => !retries(state, error))
+        .map((error) => `${m}: ${name}: ${error}`),
     );
+    // The other way round: a service's throttling name on a task whose handler calls no service that raises it is template weight for nothing.
+    const extra = tasks.flatMap(({ machine: m, name, state }) => {
+      const own = new Set(servicesOf(m, name).flatMap((s) => SERVICE_THROTTLING[s]!));
+      const listed = ((state.Retry as Retrier[] | undefined) ?? []).flatMap((r) => r.ErrorEquals);
+      return listed.filter((error) => ANY_SERVICE_THROTTLING.has(error) && !own.has(error)).map((error) => `${m}: ${name}: ${error}`);
+    });
 
     expect(tasks.length).toBe(MACHINES.reduce((n, m) => n + lambdaModulesOf.get(m)!.size, 0));
     for (const m of MACHINES) expect(tasks.some(({ machine: mm }) => mm === m), m).toBe(true);
+    // Not vacuous: tasks whose handlers call EC2, SSM, RDS, ELBv2, CloudWatch and DynamoDB, and some that call none.
+    const called = new Set(tasks.flatMap(({ machine: m, name }) => servicesOf(m, name)));
+    expect([...called].sort()).toEqual(Object.keys(SERVICE_THROTTLING).sort());
+    expect(tasks.some(({ machine: m, name }) => servicesOf(m, name).length === 0)).toBe(true);
     expect(missing, 'Task states that do not retry these errors').toEqual([]);
+    expect(extra, "Task states that retry a throttling name none of their handler's services raises").toEqual([]);
   });
 
   it('backs off exponentially on every Lambda Task retrier: its pause doubles after each attempt (BackoffRate 2, written or left to the default)', () => {
