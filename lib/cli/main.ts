@@ -64,6 +64,10 @@ const USAGE = `Usage:
       violation is printed with the command that replays it. Exit 1 on any violation.
 ${COMPUTE_USAGE}  fleetflow validate [--env FILE]
       Check an environment definition and print the problems found.
+  fleetflow plan --release VERSION [--env FILE] [--component application|monitoring] [--simulated [--hosts N]] [--json]
+      The release a deploy would run, by its own planning code, read-only: hosts and batches per
+      tier, the database step, validation, expected duration, transitions and cost. Against AWS
+      (standard credentials), or the simulated account with --simulated.
   fleetflow approve --token TOKEN [--approver NAME]
   fleetflow reject --token TOKEN [--approver NAME] [--reason TEXT]
       Answer a release waiting for approval on AWS (the token is in the notification).
@@ -88,6 +92,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return await computeCommand(subcommand, rest);
     }
     if (command === 'validate') return validateCommand(argv.slice(1));
+    if (command === 'plan') return await planCommandLine(argv.slice(1));
     if (command === 'approve' || command === 'reject') return await answerCommand(command, argv.slice(1));
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       process.stdout.write(USAGE);
@@ -202,6 +207,25 @@ async function simulateCommand(args: readonly string[]): Promise<number> {
   if (values.json) process.stdout.write(`${JSON.stringify(publicReport(report), null, 2)}\n`);
   else process.stdout.write(formatHumanSummary(report));
   return report.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+async function planCommandLine(args: readonly string[]): Promise<number> {
+  const values = parseOptions(args, {
+    env: { type: 'string', default: DEFAULT_ENV },
+    release: { type: 'string' },
+    component: { type: 'string' },
+    simulated: { type: 'boolean', default: false },
+    hosts: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  if (values.release === undefined) throw new UsageError('plan needs --release VERSION');
+  if (values.hosts !== undefined && !values.simulated) throw new UsageError('--hosts sizes the simulated account: give it with --simulated');
+  const input = { release: values.release, ...(values.component === undefined ? {} : { component: values.component }) };
+  checkInput(input, (field) => OPTION_OF_FIELD[field] ?? 'execution input');
+  const environment = loadEnvironmentFile(values.env);
+  // Loaded on demand: the planner's modules (and their logger) must not load before the simulator sets their environment.
+  const { planCommand } = await import('./plan');
+  return planCommand({ environment, input, json: values.json, ...(values.simulated ? { simulatedHostsPerTier: parseHosts(values.hosts ?? '2') } : {}) });
 }
 
 function validateCommand(args: readonly string[]): number {

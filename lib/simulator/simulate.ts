@@ -590,7 +590,7 @@ export async function invokeLikeLambda(
 }
 
 /** Fake credentials and a region so the real SDK clients can sign; nothing leaves the process. */
-function useSimulatedAwsEnvironment(): () => void {
+export function useSimulatedAwsEnvironment(): () => void {
   const overrides: Record<string, string> = {
     AWS_REGION: SIM_REGION,
     AWS_ACCESS_KEY_ID: 'ASIASIMULATEDFLEETFLOW',

@@ -1,0 +1,112 @@
+/**
+ * What a release plan will take, before it starts: its duration and its state transitions
+ * (Step Functions bills standard workflows per transition), from the plan itself and the
+ * environment's declared durations. A model, not a measurement: each polled phase is
+ * assumed to take what the environment declares (`expectedSeconds`, the deregistration
+ * delay, the health-check threshold) and to be seen done on its first or second look; a phase with no
+ * declared duration is counted at its first look only, and the figures say so
+ * (`undeclared`). Held to the simulator by test/unit/plan/release-estimate.test.ts.
+ */
+import type { CommandSpec, DeployPlan, TierPlan } from '../../lambdas/domain/contract/payloads';
+import { BAKE_CHECK_SECONDS } from '../../lambdas/shared/poll-schedule';
+import { batchesPerSegment, segmentsOf } from '../../lambdas/shared/history-budget';
+
+/**
+ * Seconds from SendCommand to the command running on the host. Run Command delivers through
+ * the SSM Agent's long poll; a few seconds is typical, and the figure only shifts the estimate.
+ */
+const DELIVERY_SECONDS = 2;
+/**
+ * An RDS snapshot's duration is not known in advance (the first is a full copy, later ones
+ * incremental, "the first snapshot of a DB instance contains the data for the full DB
+ * instance. Subsequent snapshots of the same DB instance are incremental": RDS User Guide,
+ * Creating a DB snapshot). Counted at two minutes, and the plan says so.
+ */
+const SNAPSHOT_ASSUMED_SECONDS = 120;
+/**
+ * Looks a polled phase takes when its hosts end around the declared duration: the first look,
+ * at the expectation, finds it done about half the time; the next, a small step later, does.
+ */
+const LOOKS_PER_PHASE = 1.5;
+/** Each look is a Choice, a Wait and a check task (lambdas/shared/poll-schedule.ts). */
+const TRANSITIONS_PER_LOOK = 3;
+/**
+ * The states a batch passes through outside its looks (statemachines/rollout): More Batches?,
+ * Load Batch, Batch Mode?, Check Capacity, Capacity Kept?, Take Batch Out, the drain's first
+ * choice, Mark Install Started, Install Release, the install's first choice, Return Batch To
+ * Traffic, the health's first choice, Gate On Alarms?, Check Alarms, Next Batch.
+ */
+const TRANSITIONS_PER_BATCH = 15;
+/** A segment's child execution: Start Segment, the last More Batches?, Segment Done; in the parent, its Map iteration and task. */
+const TRANSITIONS_PER_SEGMENT = 3 + 2;
+/**
+ * The release's own states (statemachines/deploy): Start, Plan Release, Acquire Lock, Run
+ * Release, Up To Date?, Notify Started, Preflight, Database Step?, Roll Tiers, Start Bake,
+ * Approval Required?, Record Release, Terminate Surged Hosts, Unlock, Notify Succeeded,
+ * Release Complete.
+ */
+const TRANSITIONS_PER_RELEASE = 16;
+/** Check Database and its choice, Create Snapshot, Run Migration, Recheck Database and its choice, and the two loops' first choices. */
+const TRANSITIONS_PER_DATABASE_STEP = 8;
+/** Step Functions standard workflows, us-east-1: USD 0.025 per 1,000 state transitions (AWS Step Functions pricing). */
+const USD_PER_TRANSITION = 0.025 / 1000;
+
+export interface ReleaseEstimate {
+  /** Seconds from start to the release recorded, if every phase takes what is declared. */
+  readonly expectedSeconds: number;
+  readonly stateTransitions: number;
+  readonly costUsd: number;
+  /** Child executions (segments) the rollout runs, and the most batches one holds within the history budget. */
+  readonly segments: number;
+  /** Phases whose duration nothing declares: the estimate counts them as instant, or as it says. */
+  readonly undeclared: string[];
+}
+
+export function estimateRelease(plan: DeployPlan): ReleaseEstimate {
+  if (plan.upToDate) return { expectedSeconds: 0, stateTransitions: TRANSITIONS_PER_RELEASE, costUsd: TRANSITIONS_PER_RELEASE * USD_PER_TRANSITION, segments: 0, undeclared: [] };
+  const undeclared: string[] = [];
+  let seconds = 0;
+  let transitions = TRANSITIONS_PER_RELEASE;
+  if (plan.database) {
+    transitions += TRANSITIONS_PER_DATABASE_STEP + 2 * LOOKS_PER_PHASE * TRANSITIONS_PER_LOOK;
+    seconds += SNAPSHOT_ASSUMED_SECONDS + DELIVERY_SECONDS + declared(plan.database.migration, 'the migration', undeclared);
+    undeclared.push(`the database snapshot, counted as ${SNAPSHOT_ASSUMED_SECONDS / 60} min (RDS: the first is a full copy, later ones incremental)`);
+  }
+  seconds += plan.validation.bakeSeconds;
+  transitions += 1 + Math.ceil(plan.validation.bakeSeconds / BAKE_CHECK_SECONDS) * TRANSITIONS_PER_LOOK;
+  if (plan.validation.approval.required) undeclared.push('the approver\'s answer');
+  let segments = 0;
+  for (const tier of plan.tiers) {
+    const batch = batchSeconds(tier.spec, undeclared);
+    seconds += tier.batchCount * batch.seconds;
+    transitions += tier.batchCount * (TRANSITIONS_PER_BATCH + batch.looks * TRANSITIONS_PER_LOOK);
+    const tierSegments = segmentsOf(tier.batchCount, batchesPerSegment(tier.spec)).length;
+    segments += tierSegments;
+    transitions += tierSegments * TRANSITIONS_PER_SEGMENT;
+  }
+  return { expectedSeconds: Math.round(seconds), stateTransitions: Math.round(transitions), costUsd: Math.round(transitions) * USD_PER_TRANSITION, segments, undeclared: [...new Set(undeclared)] };
+}
+
+/** One batch of the tier: out of traffic, installed, back and healthy. */
+function batchSeconds(tier: TierPlan, undeclared: string[]): { seconds: number; looks: number } {
+  let seconds = DELIVERY_SECONDS + declared(tier.install, `${tier.name}'s install`, undeclared);
+  let looks = LOOKS_PER_PHASE; // the install
+  switch (tier.traffic.kind) {
+    case 'target-group':
+      // Drained once the host-side check says its connections closed, else when ELB stops showing it draining.
+      seconds += tier.drainCheck ? DELIVERY_SECONDS + declared(tier.drainCheck, `${tier.name}'s drain check`, undeclared) : (tier.traffic.deregistrationDelaySeconds ?? 300);
+      seconds += tier.healthyAfterSeconds;
+      looks += 2 * LOOKS_PER_PHASE;
+      break;
+    default:
+      if (tier.healthCommand) seconds += DELIVERY_SECONDS + declared(tier.healthCommand, `${tier.name}'s health command`, undeclared);
+      looks += LOOKS_PER_PHASE;
+  }
+  if (tier.surge) undeclared.push(`${tier.name}'s surge hosts booting and being set up`);
+  return { seconds, looks };
+}
+
+function declared(command: CommandSpec, what: string, undeclared: string[]): number {
+  if (command.expectedSeconds === undefined) undeclared.push(`${what} (${command.document}: no expectedSeconds)`);
+  return command.expectedSeconds ?? 0;
+}
