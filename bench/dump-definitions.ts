@@ -7,7 +7,9 @@
  *   (change the code, synth to /tmp/after, dump to /tmp/dump-after)
  *   diff -r /tmp/dump-before /tmp/dump-after
  *
- * A definition is a `Fn::Join` of JSON text and CloudFormation references. Each reference is
+ * A definition is `DefinitionString` text whose `${key}` placeholders its `DefinitionSubstitutions`
+ * fill (in templates written before, a `Fn::Join` of JSON text and CloudFormation references),
+ * read as lib/simulator/definition.ts reads it. Each reference is
  * replaced by a stable name that does not depend on how the construct tree is laid out: a Lambda
  * function by its handler module (its `fleetflow:handler` metadata), a state machine by its
  * name, anything else by its type and logical ID without CDK's hash suffix, pseudo parameters by
@@ -16,6 +18,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { definitionText } from '../lib/simulator/definition';
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
 export type CfnTemplate = { Resources: Record<string, Resource>; Mappings?: Record<string, Record<string, Record<string, unknown>>> };
@@ -71,7 +74,9 @@ export function normalizedDefinitions(template: CfnTemplate): Map<string, string
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
     const name = String(resource.Properties?.['StateMachineName'] ?? logicalId);
-    const text = render(template, resource.Properties?.['DefinitionString']);
+    const properties = resource.Properties ?? {};
+    const substitutions = Object.entries((properties['DefinitionSubstitutions'] ?? {}) as Record<string, unknown>).map(([key, value]) => [key, render(template, value)] as const);
+    const text = definitionText(properties, substitutions, (value) => render(template, value));
     // JSON.parse fails loudly if a substitution broke the text, which the diff alone would not show.
     out.set(name, `${JSON.stringify(JSON.parse(text), null, 2)}\n`);
   }

@@ -8,7 +8,8 @@
  * allocate launches what the tier still misses and terminates them.
  */
 import { parseComputeInput } from '../domain/compute-input';
-import { isHostTier, type EnvironmentDefinition } from '../domain/environment/model';
+import type { EnvironmentDefinition } from '../domain/environment/model';
+import { isHostTier } from '../domain/environment/tiers';
 import { currentDatabaseIdentifier, dataTierOf, describeDatabase, newestSnapshot } from '../shared/database-record';
 import { InvalidInputError } from '../domain/contract/errors';
 import { CREATING } from '../domain/contract/rds-status';

@@ -1,5 +1,6 @@
 /**
- * `fleetflow simulate campaign --runs N --seed S [--env FILE] [--component C] [--workers W] [--json]`:
+ * `fleetflow simulate campaign --runs N --seed S [--env FILE] [--component C] [--workers W] [--json]`
+ * (options declared in lib/cli/commands/simulate.ts):
  * a seeded fault campaign against the real workflow (lib/simulator/campaign.ts). The runs
  * are shared among W worker processes (each simulation fakes the clock of its own
  * process); progress goes to stderr, and the result to stdout.
@@ -8,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { InvalidInputError } from '../../lambdas/domain/contract/errors';
 import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import { CAMPAIGN_WORKFLOWS, campaignHostsPerTier, runCampaign, summarize, type CampaignReport, type CampaignRun, type CampaignWorkflow, type FailedRun } from '../simulator/campaign';
@@ -17,10 +18,6 @@ const DEFAULT_ENV = fileURLToPath(new URL('../../environments/canonical.json', i
 const LAUNCHER = fileURLToPath(new URL('../../bin/fleetflow.mjs', import.meta.url));
 const MAX_RUNS = 100_000;
 const MAX_WORKERS = 16;
-
-export class CampaignUsageError extends Error {
-  override readonly name = 'CampaignUsageError';
-}
 
 interface CampaignArgs {
   readonly env: string;
@@ -38,39 +35,38 @@ interface CampaignArgs {
 function wholeNumber(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (!/^\d{1,9}$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new CampaignUsageError(`--${name} must be a whole number from ${min} to ${max} in decimal digits (received ${JSON.stringify(value.slice(0, 40))})`);
+    throw new InvalidInputError(`--${name} must be a whole number from ${min} to ${max} in decimal digits (received ${JSON.stringify(value.slice(0, 40))})`);
   }
   return Number(value);
 }
 
-export function parseCampaignArgs(argv: readonly string[]): CampaignArgs {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      env: { type: 'string' },
-      runs: { type: 'string' },
-      seed: { type: 'string' },
-      component: { type: 'string' },
-      workflow: { type: 'string' },
-      workers: { type: 'string' },
-      worker: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
+/** The options of `simulate campaign`, as lib/cli/commands/simulate.ts declares them. */
+export interface CampaignValues {
+  readonly env?: string;
+  readonly runs?: string;
+  readonly seed?: string;
+  readonly component?: string;
+  readonly workflow?: string;
+  readonly workers?: string;
+  /** Internal: set by the campaign on the worker processes it starts. */
+  readonly worker?: string;
+  readonly json?: boolean;
+}
+
+/** The campaign's options checked; every refusal is an InvalidInputError naming the option. */
+export function campaignArgs(values: CampaignValues): CampaignArgs {
   const component = values.component ?? 'application';
   if (component !== 'application' && component !== 'monitoring') {
-    throw new CampaignUsageError(`--component must be application or monitoring (received ${JSON.stringify(component.slice(0, 40))})`);
+    throw new InvalidInputError(`--component must be application or monitoring (received ${JSON.stringify(component.slice(0, 40))})`);
   }
   const workflow = (values.workflow ?? 'deploy') as CampaignWorkflow;
   if (!CAMPAIGN_WORKFLOWS.includes(workflow)) {
-    throw new CampaignUsageError(`--workflow must be one of ${CAMPAIGN_WORKFLOWS.join(', ')} (received ${JSON.stringify(String(values.workflow).slice(0, 40))})`);
+    throw new InvalidInputError(`--workflow must be one of ${CAMPAIGN_WORKFLOWS.join(', ')} (received ${JSON.stringify(String(values.workflow).slice(0, 40))})`);
   }
-  if (workflow !== 'deploy' && values.component !== undefined) throw new CampaignUsageError('--component is for --workflow deploy');
+  if (workflow !== 'deploy' && values.component !== undefined) throw new InvalidInputError('--component is for --workflow deploy');
   const workerSpec = values.worker === undefined ? undefined : /^(\d{1,2})\/(\d{1,2})$/.exec(values.worker);
   if (values.worker !== undefined && (!workerSpec || Number(workerSpec[1]) >= Number(workerSpec[2]))) {
-    throw new CampaignUsageError('--worker is internal: INDEX/COUNT');
+    throw new InvalidInputError('--worker is internal: INDEX/COUNT');
   }
   const env = values.env ?? DEFAULT_ENV;
   return {
@@ -87,8 +83,8 @@ export function parseCampaignArgs(argv: readonly string[]): CampaignArgs {
 }
 
 /** Runs the campaign; returns the exit status (0: no violation, 1: violations). */
-export async function campaignCommand(argv: readonly string[]): Promise<number> {
-  const args = parseCampaignArgs(argv);
+export async function campaignCommand(values: CampaignValues): Promise<number> {
+  const args = campaignArgs(values);
   if (args.worker) return workerCommand(args);
   const started = performance.now();
   const progress = progressPrinter(args.runs);

@@ -9,9 +9,9 @@
  * length of its JSON. What differs between this synth and `cdk synth` changes no byte count:
  * bundling is skipped (an asset's key is a hash of the same length either way, and its
  * metadata is counted as a bundled asset's, `asBundled`) and CDK's own CloudFormation
- * validation is off (it writes nothing); the metadata the CDK CLI asks for (construct paths,
- * asset metadata, the version-reporting resource) is asked for here too, and cdk-nag is
- * attached as bin/app.ts attaches it. test/infra/template-size.test.ts checks the figure
+ * validation is off (it writes nothing); the metadata the CDK CLI asks for by cdk.json's settings
+ * (construct paths, asset metadata, the version-reporting resource: all off) is asked for here
+ * the same way, and cdk-nag is attached as bin/app.ts attaches it. test/infra/template-size.test.ts checks the figure
  * against the stack as the infra tests synthesize it.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -44,21 +44,39 @@ export function templateSizeProblem(stackName: string, bytes: number): string | 
   );
 }
 
-/** The context the CDK CLI gives an app it synthesizes, beside cdk.json's own (feature flags). */
-const CLI_CONTEXT = {
-  'aws:cdk:enable-path-metadata': true,
-  'aws:cdk:enable-asset-metadata': true,
-  'aws:cdk:version-reporting': true,
-};
+/** cdk.json: the app's context (feature flags) and the CLI's settings that decide what it writes into templates. */
+interface CdkJson {
+  readonly context?: Record<string, unknown>;
+  readonly pathMetadata?: boolean;
+  readonly assetMetadata?: boolean;
+  readonly versionReporting?: boolean;
+}
+
+/**
+ * The context the CDK CLI gives an app it synthesizes, beside cdk.json's own, from cdk.json's
+ * settings: as the CLI's contextFromSettings (@aws-cdk/toolkit-lib) computes it, each on unless
+ * the setting is false. cdk.json turns all three off: construct paths (`aws:cdk:path`), asset
+ * metadata (`aws:asset:*`, read by the SAM CLI) and the version-reporting resource (CDKMetadata and
+ * its condition) were 39 KB of the canonical template, and FleetFlow reads none of them (it reads
+ * its own `fleetflow:handler`).
+ */
+export function cliContext(cdkJson: CdkJson): Record<string, unknown> {
+  const context: Record<string, unknown> = {};
+  if (cdkJson.pathMetadata ?? true) context['aws:cdk:enable-path-metadata'] = true;
+  if (cdkJson.assetMetadata ?? true) context['aws:cdk:enable-asset-metadata'] = true;
+  if (cdkJson.versionReporting ?? true) context['aws:cdk:version-reporting'] = true;
+  else context['aws:cdk:disable-version-reporting'] = true;
+  return context;
+}
 
 /** Synthesizes the environment's stack as `cdk synth` would, and measures its template. */
 export function measureTemplate(environment: EnvironmentDefinition): { stackName: string; bytes: number } {
-  const cdkJson = JSON.parse(readFileSync(fileURLToPath(new URL('../../cdk.json', import.meta.url)), 'utf8')) as { context?: Record<string, unknown> };
+  const cdkJson = JSON.parse(readFileSync(fileURLToPath(new URL('../../cdk.json', import.meta.url)), 'utf8')) as CdkJson;
   // An App with no outdir writes its assembly to a new temporary directory and leaves it there.
   const outdir = mkdtempSync(join(tmpdir(), 'fleetflow-validate-'));
   const app = new App({
     outdir,
-    context: { ...cdkJson.context, ...CLI_CONTEXT, 'aws:cdk:bundling-stacks': [] },
+    context: { ...cdkJson.context, ...cliContext(cdkJson), 'aws:cdk:bundling-stacks': [] },
     builtinCloudFormationValidation: false,
   });
   const stack = new FleetFlowStack(app, `FleetFlow-${environment.name}`, {

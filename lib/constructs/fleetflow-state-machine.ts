@@ -6,12 +6,13 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledgeWildcard, XRAY_REASON, type FleetFlowFunction } from './fleetflow-function';
+import { SubstitutedDefinitionBody } from './substituted-definition';
 
 /**
  * How long any workflow may run. A plan whose fastest possible run, with a revert of
@@ -29,7 +30,10 @@ export interface FleetFlowStateMachineProps {
   readonly comment: string;
   /** The workflow's definition. */
   readonly definition: sfn.IChainable;
-  /** The FleetFlow functions the definition's tasks invoke: their `:*` grants (versions, aliases) are acknowledged. */
+  /**
+   * The FleetFlow functions the definition's tasks invoke. Each task grants the role its function's
+   * unqualified ARN; nothing is read from this list since that grant holds no wildcard to acknowledge.
+   */
   readonly invokes: readonly FleetFlowFunction[];
   /** Where the execution alarms notify. */
   readonly alarmTopic: sns.ITopic;
@@ -38,6 +42,32 @@ export interface FleetFlowStateMachineProps {
    * @default WORKFLOW_TIMEOUT (7 days)
    */
   readonly timeout?: Duration;
+}
+
+/**
+ * A state machine whose role may invoke its functions by their unqualified ARNs only. CDK's
+ * LambdaInvoke grants `lambda:InvokeFunction` on the function's ARN and on `<ARN>:*` (its versions
+ * and aliases); every FleetFlow Lambda task invokes the function's own ARN (payloadResponseOnly:
+ * its Resource is the function's Arn), which the simulator checks (lib/simulator/definition.ts
+ * refuses a task whose Resource is no FleetFlow function's ARN) and
+ * test/infra/iam-least-privilege.test.ts too. Invoke without a qualifier "uses the unqualified
+ * function ARN which results in invocation of the $LATEST version" (Lambda API Reference, Invoke),
+ * and "Actions that operate on a function can be restricted to a specific function by function,
+ * version, or alias ARN" (Lambda Developer Guide, "Fine-tuning the Resources and Conditions
+ * sections of policies"): the `:*` grant, 5 KB of the canonical template, allowed nothing FleetFlow does.
+ */
+class UnqualifiedInvokeStateMachine extends sfn.StateMachine {
+  override addToRolePolicy(statement: iam.PolicyStatement): void {
+    super.addToRolePolicy(withoutQualifiedInvokes(statement));
+  }
+}
+
+/** The statement without the `<function ARN>:*` resources of a `lambda:InvokeFunction` grant. */
+function withoutQualifiedInvokes(statement: iam.PolicyStatement): iam.PolicyStatement {
+  if (statement.actions.length !== 1 || statement.actions[0] !== 'lambda:InvokeFunction') return statement;
+  const resources = statement.resources.filter((resource) => !resource.endsWith(':*'));
+  if (resources.length === statement.resources.length) return statement;
+  return new iam.PolicyStatement({ effect: statement.effect, actions: statement.actions, resources, conditions: statement.conditions });
 }
 
 /**
@@ -57,23 +87,23 @@ export class FleetFlowStateMachine extends Construct {
   constructor(scope: Construct, id: string, props: FleetFlowStateMachineProps) {
     super(scope, id);
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+    // The definition as literal text with each reference once, in DefinitionSubstitutions, not a Fn::Join of pieces (substituted-definition.ts).
+    const definitionBody = new SubstitutedDefinitionBody(props.definition);
     // `Default`: CDK leaves it out of logical IDs, so the state machine is named by this construct alone.
-    this.stateMachine = new sfn.StateMachine(this, 'Default', {
+    this.stateMachine = new UnqualifiedInvokeStateMachine(this, 'Default', {
       stateMachineName: props.stateMachineName,
       comment: props.comment,
-      definitionBody: sfn.DefinitionBody.fromChainable(props.definition),
+      definitionBody,
       timeout: props.timeout ?? WORKFLOW_TIMEOUT,
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
+    (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).definitionSubstitutions = definitionBody.substitutions();
     acknowledgeWildcard(
       this.stateMachine.role,
       '*',
       `${XRAY_REASON}; CloudWatch Logs delivery (logs:CreateLogDelivery, logs:PutResourcePolicy, logs:Describe*) for execution logging supports no resource-level permissions`,
     );
-    for (const fun of props.invokes) {
-      acknowledgeWildcard(this.stateMachine.role, `${fun.function.functionArn}:*`, "the LambdaInvoke grant also covers published versions and aliases of this stack's own function");
-    }
 
     // A child workflow that fails, is aborted, times out or is throttled is a workflow in trouble too.
     const metrics: Record<(typeof EXECUTION_ALARMS)[number], cloudwatch.Metric> = {

@@ -129,7 +129,10 @@ function stateMachinesOf(template: CfnTemplate): Map<string, LocalStateMachine> 
 function fromResource(properties: Record<string, unknown>, template: CfnTemplate): LocalStateMachine {
   const name = properties.StateMachineName;
   if (typeof name !== 'string') throw new Error('every FleetFlow state machine has a fixed name');
-  const definition = JSON.parse(resolveIntrinsics(properties.DefinitionString, template)) as AslDefinition;
+  const substitutions = Object.entries((properties.DefinitionSubstitutions ?? {}) as Record<string, unknown>).map(
+    ([key, value]) => [key, resolveIntrinsics(value, template)] as const,
+  );
+  const definition = JSON.parse(definitionText(properties, substitutions, (value) => resolveIntrinsics(value, template))) as AslDefinition;
 
   const handlerByArn = new Map<string, { module: string; timeoutSeconds: number }>();
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
@@ -151,6 +154,70 @@ function fromResource(properties: Record<string, unknown>, template: CfnTemplate
     taskHandlers.set(name, { kind: 'lambda', ...handler });
   });
   return { name, arn: stateMachineArn(name), definition, taskHandlers };
+}
+
+/**
+ * The definition's JSON text as CloudFormation hands it to Step Functions: `DefinitionString`
+ * with its intrinsics resolved (`resolve`), or `Definition` written as JSON with its keys in
+ * sorted order, and then every `${key}` of `DefinitionSubstitutions` replaced by its value.
+ *
+ * "DefinitionSubstitutions: A map (string to string) that specifies the mappings for placeholder
+ * variables in the state machine definition. This enables the customer to inject values obtained
+ * at runtime, for example from intrinsic functions, in the state machine definition" (CloudFormation
+ * Template Reference, AWS::StepFunctions::StateMachine). How: the resource's handler writes
+ * `Definition` with Jackson's ORDER_MAP_ENTRIES_BY_KEYS, then replaces the placeholders as text
+ * with StringUtils.replaceEachRepeatedly, which also replaces placeholders that a value brings in,
+ * and fails past as many rounds as there are keys (aws-cloudformation-resource-providers-stepfunctions,
+ * DefinitionProcessor.processDefinition and transformDefinition).
+ */
+export function definitionText(
+  properties: Record<string, unknown>,
+  substitutions: ReadonlyArray<readonly [string, string]>,
+  resolve: (value: unknown) => string,
+): string {
+  const given = ['Definition', 'DefinitionString', 'DefinitionS3Location'].filter((p) => properties[p] !== undefined);
+  // The handler's validateDefinitionCount: exactly one of the three.
+  if (given.length !== 1) throw new Error(`a state machine takes exactly one of Definition, DefinitionString and DefinitionS3Location; this one has ${given.join(', ') || 'none'}`);
+  if (given[0] === 'DefinitionS3Location') throw new Error('a definition kept in S3 (DefinitionS3Location) cannot be read offline');
+  // CloudFormation refuses a template with a null anywhere in it ("'null' values are not allowed in
+  // templates", reported for a Definition's ResultPath, aws/serverless-application-model#1618): a
+  // definition that needs one ("ResultPath": null) is written as DefinitionString text.
+  if (given[0] === 'Definition' && containsNull(properties.Definition)) {
+    throw new Error("CloudFormation refuses the template: 'null' values are not allowed in templates (a Definition with a null)");
+  }
+  const text = given[0] === 'Definition' ? JSON.stringify(sortedKeys(properties.Definition)) : resolve(properties.DefinitionString);
+  return replaceEachRepeatedly(text, substitutions);
+}
+
+function containsNull(value: unknown): boolean {
+  if (value === null) return true;
+  if (typeof value !== 'object') return false;
+  return Object.values(value).some(containsNull);
+}
+
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value === null || typeof value !== 'object') return value;
+  // Sorted as Java sorts the strings (UTF-16 code units), as JavaScript's default sort does.
+  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortedKeys((value as Record<string, unknown>)[key])]));
+}
+
+/** Apache Commons' StringUtils.replaceEachRepeatedly, for `${key}` placeholders (see `definitionText`). */
+function replaceEachRepeatedly(text: string, substitutions: ReadonlyArray<readonly [string, string]>): string {
+  if (substitutions.length === 0) return text;
+  const values = new Map(substitutions.map(([key, value]) => [`\${${key}}`, value]));
+  const pattern = new RegExp([...values.keys()].map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  let current = text;
+  // One round, then as many more as there are placeholders; one more would be the handler's IllegalStateException.
+  for (let round = 0; round <= substitutions.length; round++) {
+    let replaced = false;
+    current = current.replace(pattern, (placeholder) => {
+      replaced = true;
+      return values.get(placeholder)!;
+    });
+    if (!replaced) return current;
+  }
+  throw new Error('the definition substitutions replace each other endlessly: CloudFormation would fail to create the state machine');
 }
 
 export function forEachState(definition: AslDefinition, visit: (name: string, state: AslState) => void): void {

@@ -20,7 +20,7 @@
  * so that what a Fail state, a composed cause or the Failed event carries is the sentence,
  * never a stack trace. Any other cause passes through as it is.
  */
-import { Stack } from 'aws-cdk-lib';
+import { CfnMapping, Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
@@ -76,14 +76,44 @@ export interface NamedCatchProps {
   readonly causeIn?: string;
 }
 
+/** The template Mapping that holds FleetFlow's error names once per stack, and the keys of the list. */
+export const ERROR_NAMES_MAPPING = 'FleetFlowErrorNames';
+export const ERROR_NAMES_MAPPING_KEYS = ['errors', 'names'] as const;
+
+/** Per stack, the mapped list of names as a token (one mapping per stack, whatever the number of FleetFlows in it). */
+const storedNames = new WeakMap<Stack, string>();
+
+/**
+ * FleetFlow's error names as the arguments of States.Array (`'AlarmFiredError','ApprovalRejectedError',...`),
+ * written once per template instead of once per failure path. The text is kept in the template's
+ * Mappings and each definition names it with Fn::FindInMap, which CloudFormation resolves inside
+ * the Fn::Join of a DefinitionString ("Fn::Join: supported functions", CloudFormation User
+ * Guide; mapping values "can be of type String or List"), as statemachines/constructs/stored-environment.ts
+ * does for the environment. Step Functions receives exactly the definition it received before:
+ * only the template stops repeating the 600-character list 80 times. The text holds no `"` and
+ * no `\`, so it needs no escaping inside the definition's JSON string.
+ */
+function errorNamesText(scope: Construct): string {
+  const stack = Stack.of(scope);
+  const existing = storedNames.get(stack);
+  if (existing) return existing;
+  const text = FLEETFLOW_ERRORS.map((name) => `'${name}'`).join(',');
+  // Not lazy, said so: a lazy mapping would write the list back into every definition (its keys are
+  // known), and leaving `lazy` unset makes cdk synth print an INFO suggesting it.
+  const mapping = new CfnMapping(stack, ERROR_NAMES_MAPPING, { mapping: { [ERROR_NAMES_MAPPING_KEYS[0]]: { [ERROR_NAMES_MAPPING_KEYS[1]]: text } }, lazy: false });
+  const value = mapping.findInMap(...ERROR_NAMES_MAPPING_KEYS);
+  storedNames.set(stack, value);
+  return value;
+}
+
 /**
  * Whether the error at `errorPath` is a FleetFlow name, as one intrinsic: the names are
  * written once per failure path, not once per state (an `Or` of 33 StringEquals rules is about
- * twice the size). Step Functions' States.ArrayContains and States.Array: "Intrinsic functions
- * for JSONPath", Step Functions Developer Guide.
+ * twice the size), and in the template once in all (`errorNamesText`). Step Functions'
+ * States.ArrayContains and States.Array: "Intrinsic functions for JSONPath", Step Functions Developer Guide.
  */
-function namedExpression(errorPath: string): string {
-  return `States.ArrayContains(States.Array(${FLEETFLOW_ERRORS.map((name) => `'${name}'`).join(',')}), ${errorPath}.Error)`;
+function namedExpression(scope: Construct, errorPath: string): string {
+  return `States.ArrayContains(States.Array(${errorNamesText(scope)}), ${errorPath}.Error)`;
 }
 
 /** Per target state: the failure paths built before it, by what they say (path, context, kind of state). */
@@ -127,7 +157,7 @@ function namingChain(scope: Construct, next: sfn.IChainable, props: NamedCatchPr
   // State names are unique in a state machine: the first chain before a target is named for it, others numbered.
   const of = `${pathLabel(target, errorPath)}${chains.size === 0 ? '' : ` ${chains.size + 1}`}`;
   const check = new sfn.Pass(scope, stateName(scope, 'Check Failure For', of), {
-    parameters: { 'Error.$': `${errorPath}.Error`, 'Cause.$': `${errorPath}.Cause`, 'named.$': namedExpression(errorPath) },
+    parameters: { 'Error.$': `${errorPath}.Error`, 'Cause.$': `${errorPath}.Cause`, 'named.$': namedExpression(scope, errorPath) },
     resultPath: errorPath,
   });
   const rename = new sfn.Pass(scope, stateName(scope, 'Name Failure For', of), {
@@ -235,7 +265,7 @@ export function catchChildFailure(
       'Error.$': '$.childFailure.detail.Error',
       'Cause.$': props.causePrefix ? `States.Format('${props.causePrefix}{}', $.childFailure.detail.Cause)` : '$.childFailure.detail.Cause',
       // Whether the child's error is one of FleetFlow's, as catchNamed's chains tell it.
-      'named.$': namedExpression('$.childFailure.detail'),
+      'named.$': namedExpression(scope, '$.childFailure.detail'),
     },
     resultPath: '$.failure',
   });

@@ -4,11 +4,12 @@
  * Each workflow's planner receives the whole definition in its payload. Written into each
  * definition, it was one copy per state machine (six), about 1.4 KB per host tier each: most
  * of what a tier added to the template. It is kept once instead, in the template's Mappings
- * (`FleetFlowEnvironment`), and each definition names it with Fn::FindInMap, which
- * CloudFormation resolves inside the Fn::Join of a DefinitionString ("Fn::Join: supported
- * functions", CloudFormation User Guide; mapping values "can be of type String or List").
+ * (`FleetFlowEnvironment`), and each definition names it with Fn::FindInMap (mapping values
+ * "can be of type String or List", CloudFormation User Guide), as one of its
+ * DefinitionSubstitutions (lib/constructs/substituted-definition.ts).
  *
- * The mapped value is the definition's JSON text escaped as the inside of a JSON string, so
+ * The mapped value is the definition's JSON text escaped as the inside of a JSON string: the
+ * substitution replaces its placeholder, between the quotes of a JSON string, as text. So
  * the task's payload holds it as a string and the planner parses it (lambdas/domain/environment/
  * parse.ts, `parseEnvironmentPayload`). The definition is left exactly as CDK renders it: an
  * earlier version took the quotes away in an Aspect, which resolved the definition before CDK

@@ -49,7 +49,7 @@ describe('fleetflow simulate deploy', () => {
     [['--fault', 'explode:web-1'], 'unknown kind "explode"'],
     [['--hosts', '0'], '--hosts must be a whole number'],
     [['--env', '/nonexistent.json'], 'cannot read environment file'],
-    [['--bogus'], 'Unknown option'],
+    [['--bogus'], "unknown option '--bogus' (see: fleetflow simulate deploy --help)"],
   ])('rejects %j with exit 2 and a clear message', (args, message) => {
     const run = fleetflow('simulate', 'deploy', ...args);
 
@@ -57,14 +57,33 @@ describe('fleetflow simulate deploy', () => {
     expect(run.stderr).toContain(message);
     expect(run.stdout).toBe('');
   });
+
+  it("refuses --release '' in one line of at most 300 characters, exit 2 (issue 16: 4,788 characters of usage)", () => {
+    const run = fleetflow('simulate', 'deploy', '--release', '');
+
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.length).toBeLessThanOrEqual(300);
+    expect(run.stderr).toMatch(/^fleetflow: --release: .* \(see: fleetflow simulate deploy --help\)\n$/);
+  });
+
+  it('prints its own help with --help and exits 0 through the launcher', () => {
+    const run = fleetflow('simulate', 'deploy', '--help');
+
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: fleetflow simulate deploy \[options\]\n/);
+    expect(run.stderr).toBe('');
+  });
 });
 
 describe('fleetflow simulate allocate | scale-out | replace', () => {
   it.each([
     [['scale-out', '--tier', 'web'], 'simulate scale-out needs --tier TIER and --add N'],
-    [['replace', '--targets', 'web-1', '--add', '2'], '--add is not an option of simulate replace'],
+    [['replace', '--targets', 'web-1', '--add', '2'], "unknown option '--add'"],
     [['allocate', '--fault', 'launch-fail:nope'], '--fault launch-fail:nope: no host tier is named "nope" (host tiers: middle, web, monitoring)'],
     [['allocate', '--tiers', 'web=x'], '--tiers must be TIER=N,... such as web=2,middle=2 (received "web=x")'],
+    [['scale-out', '--tier', 'web', '--add', '1', '--add', '2'], '--add is given more than once'],
+    [['restore-data', '--source', '2020-01-01T00:00:00Z'], 'source: 2020-01-01T00:00:00Z is outside the restorable window of canonical-db'],
   ])('rejects simulate %j with exit 2 and a clear message, running nothing', (args, message) => {
     const run = fleetflow('simulate', ...args);
 

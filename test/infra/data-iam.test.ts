@@ -410,7 +410,7 @@ describe('data workflows: IAM', () => {
       const own = roleStatements(template, machineRole('recover'));
       expect(own.flatMap((s) => s.Action).filter((a) => a.toLowerCase().startsWith('dynamodb:'))).toEqual([]);
       const handlerById = new Map(lambdaFunctions(template).map((f) => [f.logicalId, f.handler]));
-      const invoked = allowing(own, 'lambda:InvokeFunction').flatMap((s) => s.Resource.map((r) => handlerById.get(/^\$\{(\w+)\.Arn\}(:\*)?$/.exec(r)?.[1] ?? '') ?? r));
+      const invoked = allowing(own, 'lambda:InvokeFunction').flatMap((s) => s.Resource.map((r) => handlerById.get(/^\$\{(\w+)\.Arn\}$/.exec(r)?.[1] ?? '') ?? r));
       expect([...new Set(invoked)].sort()).toEqual(['recover/plan-recover.ts', 'recover/report-recovery.ts']);
     });
   });

@@ -17,7 +17,7 @@ import { Construct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetFlow } from '../../lib/index';
 import { legacyPath, makeUniqueId } from '../../lib/constructs/legacy-logical-ids';
-import { canonicalEnvironment, renderValue, sharedCanonical, TEST_ENV, type CfnTemplate } from './support';
+import { canonicalEnvironment, renderedDefinition, renderValue, sharedCanonical, TEST_ENV, type CfnTemplate } from './support';
 
 const TOPIC_ARN = `arn:aws:sns:${TEST_ENV.region}:${TEST_ENV.account}:platform-alerts`;
 
@@ -137,7 +137,7 @@ describe('FleetFlow with an event bus of its user', () => {
   it('listens on that bus and puts every notification on it', () => {
     built.template.hasResourceProperties('AWS::Events::Rule', { EventBusName: 'platform-events' });
     for (const [name, machine] of resourcesOf(built.json, 'AWS::StepFunctions::StateMachine')) {
-      const definition = renderValue(machine.Properties!['DefinitionString']);
+      const definition = renderedDefinition(machine);
       const putEvents = definition.match(/"Resource":"arn:[^"]*:states:::events:putEvents"/g) ?? [];
       const onBus = definition.match(/"EventBusName":"arn:[^"]*:event-bus\/platform-events"/g) ?? [];
       // Rollout notifies nothing; every other workflow's every notification names the bus.
@@ -165,12 +165,15 @@ describe('FleetFlow with a topic and a bus of another stack of the app', () => {
       const machines = Object.values(json.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
       expect(machines).toHaveLength(7);
       for (const machine of machines) {
-        const text = JSON.stringify(machine.Properties!.DefinitionString);
+        // Every reference is a substitution; the definition itself is literal text.
+        expect(typeof machine.Properties!.DefinitionString).toBe('string');
+        const text = JSON.stringify(machine.Properties!.DefinitionSubstitutions);
         const named = [...text.matchAll(/\{"(?:Ref|Fn::GetAtt)":\[?"([A-Za-z0-9:]+)"/g)].map((m) => m[1]!).filter((id) => !id.startsWith('AWS::'));
+        expect(named.length).toBeGreaterThan(0);
         expect(named.filter((id) => !(id in json.Resources))).toEqual([]);
       }
       // The topic (Request Approval publishes to it) and the bus (the notifications) come in as imports.
-      expect(machines.some((m) => JSON.stringify(m.Properties!.DefinitionString).includes('Fn::ImportValue'))).toBe(true);
+      expect(machines.some((m) => JSON.stringify(m.Properties!.DefinitionSubstitutions).includes('Fn::ImportValue'))).toBe(true);
       // Request Approval may use the topic's key: the release workflow's role is granted it, and only that role.
       const usesKey = Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Policy' && /kms:GenerateDataKey/.test(JSON.stringify(r.Properties)));
       expect(usesKey.map(([id]) => id)).toEqual([expect.stringMatching(/^FleetFlowDeployStateMachineRole/)]);

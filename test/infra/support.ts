@@ -15,6 +15,7 @@ import { HANDLER_METADATA_KEY } from '../../lib/constructs/fleetflow-function';
 import { FleetFlowStack } from '../../lib/fleetflow-stack';
 import { cachedFile, sourceHash, STACK_SOURCES, TEMPLATE_CACHE_ENV } from '../../lib/simulator/template-cache';
 import { measureTemplate } from '../../lib/cli/template-size';
+import { definitionText } from '../../lib/simulator/definition';
 import { parseEnvironment } from '../../lambdas/domain/environment/parse';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -227,6 +228,17 @@ export function renderValue(value: unknown): string {
     }
   }
   return JSON.stringify(value);
+}
+
+/**
+ * A state machine's definition as text, its references rendered as `renderValue` renders them:
+ * its `DefinitionString` with every `${key}` of `DefinitionSubstitutions` replaced, as
+ * CloudFormation replaces them (lib/simulator/definition.ts `definitionText`).
+ */
+export function renderedDefinition(machine: CfnResource): string {
+  const properties = machine.Properties ?? {};
+  const substitutions = Object.entries((properties.DefinitionSubstitutions ?? {}) as Record<string, unknown>).map(([key, value]) => [key, renderValue(value)] as const);
+  return definitionText(properties, substitutions, renderValue);
 }
 
 const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);

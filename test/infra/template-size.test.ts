@@ -18,11 +18,13 @@ import { MAX_TEMPLATE_BYTES } from '../../lib/cli/template-size';
 import { canonicalEnvironment, measuredTemplateBytes, type CanonicalEnvironment } from './support';
 
 /**
- * The canonical template's budget. Issue 15 asks for 500,000; what is left above it is the
- * workflows' own states (their names, transitions, payloads, the throttling retrier every
- * Lambda task carries), not anything that grows with tiers. Lower it as they slim.
+ * The canonical template's budget: 664,261 bytes measured, plus 1%. Issue 15 asks for 500,000;
+ * what is left above it is the workflows' own states (their names, transitions, payloads, the
+ * throttling retrier every Lambda task carries), not anything that grows with tiers, nor how the
+ * template writes them (definitions as literal text plus DefinitionSubstitutions, no CDK metadata).
+ * Lower it as they slim.
  */
-const CANONICAL_BUDGET = 720_000;
+const CANONICAL_BUDGET = 670_900;
 /** CDK warns "Template size is approaching limit" above 80% of CloudFormation's limit. */
 const CDK_WARNS_ABOVE = 800_000;
 const PER_HOST_TIER_BUDGET = 3_000;

@@ -19,7 +19,7 @@
 import aslValidator from 'asl-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOW_TIMEOUT } from '../../lib/fleetflow-stack';
-import { LAMBDA_CAUSE_PATTERN } from '../../statemachines/constructs/failures';
+import { ERROR_NAMES_MAPPING, ERROR_NAMES_MAPPING_KEYS, FLEETFLOW_ERRORS, LAMBDA_CAUSE_PATTERN } from '../../statemachines/constructs/failures';
 import { forEachState, fromTemplate, type AslDefinition, type AslState, type LocalStateMachine } from '../../lib/simulator/definition';
 import { canonicalEnvironment, lambdaFunctions, onlyResourceOfType, sharedCanonical, type CanonicalTemplate } from './support';
 
@@ -378,6 +378,25 @@ describe('FleetFlow workflow definitions', () => {
     expect(timeout).toBe(WORKFLOW_TIMEOUT.toSeconds());
   });
 
+  it("holds FleetFlow's error names once in the template, and every named? check and child-failure check resolves to all of them", () => {
+    // The list, as States.Array's arguments, is a Mapping value; the raw template holds it nowhere else.
+    const list = FLEETFLOW_ERRORS.map((name) => `'${name}'`).join(',');
+    const [key, attribute] = ERROR_NAMES_MAPPING_KEYS;
+    const mappings = (synth.json as { Mappings?: Record<string, Record<string, Record<string, unknown>>> }).Mappings;
+    expect(mappings?.[ERROR_NAMES_MAPPING]?.[key]?.[attribute]).toBe(list);
+    const raw = JSON.stringify(synth.json);
+    expect(raw.split(list).length - 1).toBe(1);
+    // Resolved as CloudFormation resolves it, each check names every FleetFlow error: none lost, none added.
+    const checks = MACHINES.flatMap((m) =>
+      allStates(machine(m).definition).flatMap(({ name, state }) => {
+        const named = (state.Parameters as Record<string, unknown> | undefined)?.['named.$'];
+        return typeof named === 'string' ? [{ name, named }] : [];
+      }),
+    );
+    expect(checks.length).toBeGreaterThan(70);
+    for (const { name, named } of checks) expect(named, name).toMatch(new RegExp(`^States\\.ArrayContains\\(States\\.Array\\(${list}\\), \\$[.A-Za-z]*\\.Error\\)$`));
+  });
+
   it('invokes a FleetFlow function or one of the known direct integrations from every Task state of every state machine', () => {
     const handlers = new Set(lambdaFunctions(synth.json).map((f) => f.handler));
     const invoked = new Set(MACHINES.flatMap((m) => [...lambdaModulesOf.get(m)!.values()]));
@@ -423,6 +442,15 @@ describe('FleetFlow workflow definitions', () => {
     expect(tasks.length).toBe(MACHINES.reduce((n, m) => n + lambdaModulesOf.get(m)!.size, 0));
     for (const m of MACHINES) expect(tasks.some(({ machine: mm }) => mm === m), m).toBe(true);
     expect(missing, 'Task states that do not retry these errors').toEqual([]);
+  });
+
+  it('backs off exponentially on every Lambda Task retrier: its pause doubles after each attempt (BackoffRate 2, written or left to the default)', () => {
+    // Step Functions: "BackoffRate (Optional) The multiplier by which the retry interval increases during each attempt (2.0 by default)".
+    const retriers = tasksOf(lambdaModulesOf).flatMap(({ machine: m, name, state }) =>
+      ((state.Retry as Array<{ ErrorEquals: string[]; BackoffRate?: number }> | undefined) ?? []).map((r) => ({ at: `${m}: ${name}`, rate: r.BackoffRate ?? 2 })),
+    );
+    expect(retriers.length).toBeGreaterThan(150);
+    expect(retriers.filter(({ rate }) => rate !== 2).map(({ at }) => at)).toEqual([]);
   });
 
   it("retries its service's throttling on every request-response integration Task state (lock, lock holder, notifications)", () => {

@@ -42,6 +42,9 @@ vi.mock('../../lib/simulator/simulate', () => ({
   }),
 }));
 
+/** The canonical definition as synth stores it for the planners: validated, as JSON text. */
+const storedCanonical = JSON.stringify(parseEnvironment(canonical));
+
 const MAX_MESSAGE_BYTES = 1024;
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 const MIB = 1024 * 1024;
@@ -70,7 +73,7 @@ function expectNoAwsCall(): void {
 
 interface CliRun {
   status: number;
-  /** The error message: stderr after "fleetflow: " and before the usage text. */
+  /** The refusal: stderr after "fleetflow: ", its hint to the command's --help included. */
   message: string;
   stdout: string;
 }
@@ -89,8 +92,7 @@ async function fleetflow(...argv: string[]): Promise<CliRun> {
   try {
     const status = await main(argv);
     const start = stderr.startsWith('fleetflow: ') ? 'fleetflow: '.length : 0;
-    const end = stderr.indexOf('\n\nUsage:');
-    return { status, message: stderr.slice(start, end === -1 ? undefined : end), stdout };
+    return { status, message: stderr.slice(start).replace(/\n$/, ''), stdout };
   } finally {
     err.mockRestore();
     out.mockRestore();
@@ -103,6 +105,9 @@ async function expectCliRefuses(argv: string[], field: string): Promise<CliRun> 
   expect(run.message.length).toBeGreaterThan(0);
   expect(bytes(run.message)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
   expect(run.message).toContain(field);
+  // Never the whole usage: the refusal, then where to read more.
+  expect(run.message).toMatch(/ \(see: fleetflow( [a-z-]+)* --help\)$/);
+  expect(run.message).not.toContain('Usage:');
   expect(run.stdout).toBe('');
   expect(simulateDeploy).not.toHaveBeenCalled();
   return run;
@@ -403,8 +408,9 @@ describe('bad environment definitions', () => {
       expectBounded(run.message, c);
     });
 
-    // A file-only case (a file over 1 MiB) never reaches Plan Release, which receives a parsed definition.
-    if (!c.fileOnly) it('Plan Release refuses it with InvalidInputError before any AWS call', async () => {
+    // Plan Release reads only the definition synth validated and stored (synth refuses this one, below); handed the
+    // file as it is, it refuses it as not what synth writes, before any AWS call. A file-only case (over 1 MiB) is not JSON Plan Release could get.
+    if (!c.fileOnly) it('Plan Release refuses the file as it is, as not the stored definition, before any AWS call', async () => {
       const act = planRelease({ environment: raw, input: { release: '2.0.0' }, execution: 'deploy-2-0-0' });
 
       const err = await act.then(
@@ -412,7 +418,7 @@ describe('bad environment definitions', () => {
         (e: unknown) => e as Error,
       );
       expect(err).toBeInstanceOf(InvalidInputError);
-      expect(err!.message).toContain(c.field);
+      expect(err!.message).toContain('the stored definition is not what synth writes');
       expectBounded(err!.message, c);
       expectNoAwsCall();
     });
@@ -491,7 +497,7 @@ const INPUT_CASES: InputCase[] = [
 
 describe('bad execution inputs', () => {
   it.each(INPUT_CASES)('refuses $label with InvalidInputError naming the field, before any AWS call', async (c) => {
-    const err = await planRelease({ environment: canonical, input: c.input(), execution: 'deploy-2-0-0' }).then(
+    const err = await planRelease({ environment: storedCanonical, input: c.input(), execution: 'deploy-2-0-0' }).then(
       () => undefined,
       (e: unknown) => e as Error,
     );
@@ -559,7 +565,7 @@ const CLI_CASES: CliCase[] = [
   { label: 'approve without --token', argv: () => ['approve'], field: '--token' },
   { label: 'reject with --token missing its value', argv: () => ['reject', '--token'], field: '--token' },
   { label: 'approve with a reason', argv: () => ['approve', '--token', 'AAAA', '--reason', 'why not'], field: '--reason' },
-  { label: 'an unknown command', argv: () => ['simulate', 'campaing'], field: 'simulate campaing' },
+  { label: 'an unknown command', argv: () => ['simulate', 'campaing'], field: "unknown command 'campaing' (did you mean campaign?) (see: fleetflow simulate --help)" },
   { label: 'an unknown command of 1 MB (echoed cut)', argv: () => ['x'.repeat(MIB)], field: 'unknown command', hidden: 'x'.repeat(200) },
 ];
 
@@ -639,9 +645,9 @@ const COMPUTE_INPUT_CASES: ComputeInputCase[] = [
 ];
 
 const COMPUTE_PLANNERS = {
-  allocate: (input: unknown) => planAllocation({ environment: canonical, input, execution: 'allocate-1' }),
-  'scale-out': (input: unknown) => planScaleOut({ environment: canonical, input, execution: 'scale-out-1' }),
-  replace: (input: unknown) => planReplacement({ environment: canonical, input, execution: 'replace-1' }),
+  allocate: (input: unknown) => planAllocation({ environment: storedCanonical, input, execution: 'allocate-1' }),
+  'scale-out': (input: unknown) => planScaleOut({ environment: storedCanonical, input, execution: 'scale-out-1' }),
+  replace: (input: unknown) => planReplacement({ environment: storedCanonical, input, execution: 'replace-1' }),
 };
 
 describe('bad compute execution inputs', () => {

@@ -1,10 +1,12 @@
 /**
  * The hand-written references stay true to the code they describe: docs/cli.md carries the
- * usage the CLI prints, and docs/faults.md names every fault kind the simulator parses.
+ * help of every command as the CLI prints it, and docs/faults.md names every fault kind the simulator parses.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Command } from 'commander';
 import { main } from '../../lib/cli/main';
+import { buildProgram, path } from '../../lib/cli/program';
 import { FAULT_KINDS } from '../../lib/simulator/faults';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
@@ -12,19 +14,26 @@ const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta
 describe('docs/cli.md', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('shows the usage exactly as `fleetflow help` prints it', async () => {
+  /** The program, each command group and each command, as a person types it after `fleetflow`. */
+  const commands = (command: Command = buildProgram()): string[] => [path(command).split(' ').slice(1).join(' '), ...command.commands.flatMap((c) => commands(c))];
+
+  it('shows every command', () => {
+    expect(commands()).toHaveLength(1 + 1 + 16);
+  });
+
+  it.each(commands())('shows the help of `fleetflow %s --help` exactly as it prints it', async (command) => {
     // Prepare
     const printed: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (printed.push(String(chunk)), true));
 
     // Act
-    const status = await main(['help']);
+    const status = await main([...(command ? command.split(' ') : []), '--help']);
 
     // Assess
     expect(status).toBe(0);
-    const usage = printed.join('');
-    expect(usage).toMatch(/^Usage:\n/);
-    expect(read('docs/cli.md')).toContain(`\`\`\`text\n${usage}\`\`\``);
+    const help = printed.join('');
+    expect(help).toMatch(/^Usage: fleetflow /);
+    expect(read('docs/cli.md')).toContain(`\`\`\`text\n$ npx fleetflow ${command ? `${command} ` : ''}--help\n${help}\`\`\``);
   });
 });
 

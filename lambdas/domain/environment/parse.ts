@@ -55,9 +55,9 @@ const SIZES: readonly SizeLimit[] = [
 ];
 
 /**
- * The definition as a planner task receives it: the JSON text the template stores once
- * (statemachines/constructs/stored-environment.ts), or the object itself (the tests, and any
- * caller that passes one). Text longer than a definition may be is refused before it is parsed.
+ * A definition given as JSON text (or the object itself), validated in full. Text longer than a
+ * definition may be is refused before it is parsed. The planners do not use it: they read the
+ * definition synth stored, already validated, with stored.ts's reader, which needs no zod.
  */
 export function parseEnvironmentPayload(raw: unknown, source = 'environment'): EnvironmentDefinition {
   if (typeof raw !== 'string') return parseEnvironment(raw, source);
@@ -197,7 +197,7 @@ function semanticProblems(env: EnvironmentDefinition): string[] {
     // A middle tier of queue consumers (workers) takes no traffic to move: patched in place, judged by its health command.
     if (tier.traffic.kind === 'none' && tier.role === 'web') {
       problems.push(
-        `tiers[${i}].traffic.kind: web tiers serve traffic and need a target group or a drain command (received "none"; "none" is for monitoring tiers and middle tiers of workers)`,
+        `tiers[${i}].traffic.kind: web tiers serve traffic and need a target group or a drain command; "none" is for monitoring tiers and middle tiers of workers (received "none")`,
       );
     }
   });

@@ -47,7 +47,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import canonical from '../../../environments/canonical.json';
+import canonicalFile from '../../../environments/canonical.json';
+import { parseEnvironment } from '../../../lambdas/domain/environment/parse';
 import { checkHostsReady } from '../../../lambdas/compute/hosts-ready';
 import { checkRetired } from '../../../lambdas/compute/check-retired';
 import { checkSetUp } from '../../../lambdas/compute/check-set-up';
@@ -71,6 +72,9 @@ import {
 } from '../../../lambdas/domain/contract/errors';
 import { batchInput, NOW, phaseAt, WEB_ADMIN_TG_ARN, WEB_TG_ARN, webHost, webTier } from '../fixtures';
 import { lbArnFor, mockWorkingNetwork } from './network-fixture';
+
+/** The canonical environment as synth stores it for the planners: validated, defaults filled in. */
+const canonical = parseEnvironment(canonicalFile);
 
 const ec2Mock = mockClient(EC2Client);
 const ssmMock = mockClient(SSMClient);

@@ -175,7 +175,7 @@ describe('parseEnvironment', () => {
 
     // Assess
     expect(problems).toEqual([
-      'tiers[2].traffic.kind: web tiers serve traffic and need a target group or a drain command (received "none"; "none" is for monitoring tiers and middle tiers of workers)',
+      'tiers[2].traffic.kind: web tiers serve traffic and need a target group or a drain command; "none" is for monitoring tiers and middle tiers of workers (received "none")',
     ]);
   });
 
@@ -215,7 +215,7 @@ describe('parseEnvironment', () => {
     // Assess
     expect(problems).toEqual([
       'tiers[2].health.command: a tier with traffic kind "none" needs a health command, or nothing checks that a patched host is healthy (received missing)',
-      'tiers[2].traffic.kind: web tiers serve traffic and need a target group or a drain command (received "none"; "none" is for monitoring tiers and middle tiers of workers)',
+      'tiers[2].traffic.kind: web tiers serve traffic and need a target group or a drain command; "none" is for monitoring tiers and middle tiers of workers (received "none")',
     ]);
   });
 

@@ -1,0 +1,28 @@
+/** `fleetflow validate`: an environment definition checked as `cdk synth` and every execution check it. */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { InvalidEnvironmentError } from '../../../lambdas/domain/environment/errors';
+import { loadEnvironmentFile } from '../../../lambdas/domain/environment/parse';
+import { MAX_TEMPLATE_BYTES, measureTemplate, templateSizeProblem } from '../template-size';
+import { action } from './action';
+import { DEFAULT_ENV } from './options';
+
+export function registerValidateCommand(program: Command): void {
+  program
+    .command('validate')
+    .description('check an environment definition and print the problems found')
+    .addOption(new Option('--env <FILE>', 'the environment definition').default(DEFAULT_ENV, 'environments/canonical.json'))
+    .action(action((values) => validate(String(values.env))));
+}
+
+function validate(file: string): number {
+  const environment = loadEnvironmentFile(file);
+  // The stack synthesized as `cdk synth` would: a definition whose template CloudFormation would refuse is refused here.
+  const { stackName, bytes } = measureTemplate(environment);
+  const tooLarge = templateSizeProblem(stackName, bytes);
+  if (tooLarge) throw new InvalidEnvironmentError(`${file}: ${tooLarge}`);
+  process.stdout.write(
+    `${file}: environment "${environment.name}" is valid (${environment.tiers.length} tiers; template ${bytes.toLocaleString('en-US')} bytes of CloudFormation's ${MAX_TEMPLATE_BYTES.toLocaleString('en-US')})\n`,
+  );
+  return 0;
+}
