@@ -33,7 +33,8 @@ import { DescribeCertificateCommand, type CertificateDetail } from '@aws-sdk/cli
 import { ListResourceRecordSetsCommand, type ListResourceRecordSetsCommandOutput, type ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { paginateDescribeSecurityGroups, paginateDescribeVpcs, type IpPermission, type SecurityGroup } from '@aws-sdk/client-ec2';
 import { DependencyCheckFailedError } from '../domain/contract/errors';
-import { DEFAULT_CERTIFICATE_MIN_DAYS, type HostTierDefinition } from '../domain/environment/model';
+import { DEFAULT_CERTIFICATE_MIN_DAYS } from '../domain/environment/limits';
+import type { HostTierDefinition } from '../domain/environment/model';
 import { acm } from '../shared/aws/acm';
 import { ec2 } from '../shared/aws/ec2';
 import { elbv2 } from '../shared/aws/elbv2';

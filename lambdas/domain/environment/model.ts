@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { scheduleProblem, timeZoneProblem } from './schedule';
 import { secretValueProblem } from './secrets';
 import { EC2_TAGS_PER_RESOURCE, FLEETFLOW_INSTANCE_TAG_KEYS, instanceTagBudgetProblem, rdsInstanceIdentifierProblem } from './aws-names';
-import { LIMITS } from './limits';
+import { DEFAULT_CERTIFICATE_MIN_DAYS, LIMITS } from './limits';
 import { DRAIN_MARGIN_SECONDS } from './tiers';
 
 const NAME = /^[a-z][a-z0-9-]{0,31}$/;
@@ -16,7 +16,7 @@ const TAG_KEY = /^[\w.:/=+@ -]{1,128}$/;
 const TARGET_GROUP_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$/;
 
 // Kept zod-free in limits.ts so that a Lambda can use them without bundling the schema.
-export { LIMITS } from './limits';
+export { DEFAULT_CERTIFICATE_MIN_DAYS, LIMITS } from './limits';
 // CloudWatch alarm names are 1-255 characters with no control characters.
 // eslint-disable-next-line no-control-regex -- the control-character range is the point of this pattern
 const ALARM_NAME = /^[^\u0000-\u001f]{1,255}$/;
@@ -99,8 +99,6 @@ const hostNames = z
   .refine((names) => new Set(names.map((n) => n.toLowerCase())).size === names.length, 'must name each domain once');
 /** A Route 53 hosted zone ID as ListHostedZones answers it, without the "/hostedzone/" prefix. */
 const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
-/** How many days a listener's certificate must still be valid when no `domain` says otherwise. */
-export const DEFAULT_CERTIFICATE_MIN_DAYS = 30;
 
 const domain = z
   .object({
