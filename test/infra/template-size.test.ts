@@ -98,11 +98,12 @@ describe('template size', () => {
   });
 
   it('refuses in `fleetflow validate`, naming the figure, a definition whose template CloudFormation would refuse', async () => {
-    // The 20 tiers, each install sending its component 16 long configuration values (the schema allows 50 parameters of
+    // The 20 tiers, each install sending its component two parameters of 16 long configuration values (the schema allows 50 parameters of
     // 16 values of 1,024 characters): a valid definition, under its 1 MiB, whose template is not.
     const heavy = JSON.parse(JSON.stringify(TWENTY_TIERS)) as CanonicalEnvironment;
     for (const tier of heavy.tiers.filter((t) => t.install)) {
-      tier.install!.parameters = { ...tier.install!.parameters, featureFlags: Array.from({ length: 16 }, (_, i) => `${tier.name}-flag-${i}-`.padEnd(1_000, 'x')) };
+      const values = (name: string) => Array.from({ length: 16 }, (_, i) => `${tier.name}-${name}-${i}-`.padEnd(1_000, 'x'));
+      tier.install!.parameters = { ...tier.install!.parameters, featureFlags: values('flag'), routes: values('route') };
     }
     const bytes = measuredTemplateBytes(heavy);
     expect(bytes).toBeGreaterThan(MAX_TEMPLATE_BYTES);
