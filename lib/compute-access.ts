@@ -48,6 +48,7 @@ const WHY = {
   launchResources: "RunInstances also authorizes the image, volumes, network interfaces and security groups the template names, whose IDs the definition does not hold; the instance itself must carry the tier's tags",
   invocations: 'ssm:ListCommandInvocations and ssm:CancelCommand act on command IDs, which IAM cannot scope',
   targetGroups: "a target group ARN ends in an ID AWS generates; the name part pins it to this environment's groups",
+  certificates: "a listener's certificates are whatever is attached to it (an ID ACM generates each), read from the listener: this account's and region's only",
   restored: "a restore-data creates a new instance named <database>-<source>-<execution>, which becomes the current one",
   databaseCreate:
     "CreateDBInstance and RestoreDBInstanceFromDBSnapshot also authorize the engine's default option group (og:default:<engine>-<version>, named by RDS) and the instance's own snapshots (automated: rds:<instance>-<time>; FleetFlow's: fleetflow-<env>-<release>-<execution>); the instance, subnet group, parameter group and security groups are exact",
@@ -82,7 +83,21 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
     'elasticloadbalancing:DescribeRules',
     ...(securityGroupsChecked ? ['ec2:DescribeSecurityGroups', 'ec2:DescribeVpcs'] : []),
   ];
-  for (const fun of networkChecked ? [f.planAllocation, f.planScaleOut] : []) fun.allow({ actions: networkReads, resources: ['*'], wildcardReason: WHY.describe });
+  for (const fun of networkChecked ? [f.planAllocation, f.planScaleOut] : []) {
+    // DescribeListenerCertificates: the certificates of an HTTPS or TLS listener, which only AWS knows the listeners of.
+    fun.allow({ actions: [...networkReads, 'elasticloadbalancing:DescribeListenerCertificates'], resources: ['*'], wildcardReason: WHY.describe });
+    // The Service Authorization Reference lists acm:DescribeCertificate on the certificate resource type
+    // (arn:${Partition}:acm:${Region}:${Account}:certificate/${CertificateId}): the listeners' certificates
+    // are whatever was attached to them, so only this account's and region's can be named.
+    fun.allow({ actions: ['acm:DescribeCertificate'], resources: [fun.arn('acm', 'certificate/*')], wildcardReason: WHY.certificates });
+  }
+  // route53:ListResourceRecordSets on the hostedzone resource type (arn:${Partition}:route53:::hostedzone/${Id}):
+  // exactly the declared zones, nothing else.
+  const zones = [...new Set(tiers.flatMap((t) => (t.launch && t.traffic.kind === 'target-group' && t.traffic.domain?.hostedZoneId ? [t.traffic.domain.hostedZoneId] : [])))];
+  if (zones.length > 0) {
+    const zoneArns = zones.map((id) => `arn:${Stack.of(f.planAllocation).partition}:route53:::hostedzone/${id}`);
+    for (const fun of [f.planAllocation, f.planScaleOut]) fun.allow({ actions: ['route53:ListResourceRecordSets'], resources: zoneArns });
+  }
   for (const fun of [f.planReplacement, f.checkHostsReady, f.checkSurgeHostsReady]) fun.allow({ actions: ['ec2:DescribeInstanceStatus'], resources: ['*'], wildcardReason: WHY.describe });
   for (const fun of [f.checkHostsReady, f.checkSurgeHostsReady, f.checkStarted]) {
     fun.allow({ actions: ['ssm:DescribeInstanceInformation'], resources: ['*'], wildcardReason: WHY.describe });

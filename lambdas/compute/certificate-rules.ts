@@ -4,11 +4,9 @@
  * the declared domain names and does not expire too soon, and whether a record aliases the
  * load balancer.
  *
- * NOT WIRED YET: @aws-sdk/client-acm and @aws-sdk/client-route-53 are not installed, so no
- * handler can read certificates or records; network-checks.ts checks listeners and security
- * groups only. These rules are kept, with their AWS sources and tests, for the step that adds
- * the two clients (the shapes below are the fields of ACM's CertificateDetail and Route 53's
- * ResourceRecordSet that the rules read).
+ * Pure functions: network-checks.ts (checkCertificates, checkRecords) reads the certificates
+ * and records and applies them before allocate and scale-out launch anything. The shapes below
+ * are the fields of ACM's CertificateDetail and Route 53's ResourceRecordSet that they read.
  */
 
 /** ACM CertificateDetail, the fields read (DescribeCertificate). */

@@ -9,10 +9,18 @@
  *   from one of the load balancer's groups (or from a CIDR covering the load balancer's VPC),
  *   and an outbound rule on one of the load balancer's groups to them.
  *
+ * - where a listener that forwards to the tier is HTTPS or TLS, each of its ACM certificates
+ *   is ISSUED and valid for `traffic.domain.minCertificateDays` more days (30 without
+ *   `domain`), and together they cover `traffic.domain.names` (certificate-rules.ts);
+ * - with `traffic.domain.hostedZoneId`, each record (`records`, else `names`) is an A or AAAA
+ *   alias of one of the load balancers that forward to the tier.
+ *
  * Every failure is DependencyCheckFailedError naming the target group, load balancer,
- * listener or security group. Only Describe calls: the check is safe to repeat.
+ * listener, certificate, record or security group. Only Describe and List calls: the check is
+ * safe to repeat.
  */
 import {
+  paginateDescribeListenerCertificates,
   paginateDescribeListeners,
   paginateDescribeLoadBalancers,
   paginateDescribeRules,
@@ -21,11 +29,17 @@ import {
   type LoadBalancer,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeCertificateCommand, type CertificateDetail } from '@aws-sdk/client-acm';
+import { ListResourceRecordSetsCommand, type ListResourceRecordSetsCommandOutput, type ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { paginateDescribeSecurityGroups, paginateDescribeVpcs, type IpPermission, type SecurityGroup } from '@aws-sdk/client-ec2';
 import { DependencyCheckFailedError } from '../domain/contract/errors';
+import { DEFAULT_CERTIFICATE_MIN_DAYS } from '../domain/environment/limits';
 import type { HostTierDefinition } from '../domain/environment/model';
+import { acm } from '../shared/aws/acm';
 import { ec2 } from '../shared/aws/ec2';
 import { elbv2 } from '../shared/aws/elbv2';
+import { route53 } from '../shared/aws/route53';
+import { aliasMatches, certificateProblem, dnsName, nameCovers } from './certificate-rules';
 import { describeTargetGroups } from '../shared/provision-plan';
 
 /**
@@ -40,6 +54,9 @@ export const ELB_PAGE_SIZE = 400;
 export interface NetworkCheck {
   readonly listeners: number;
   readonly securityGroups: number;
+  /** ACM certificates checked (each once), and DNS records found aliasing the load balancer. */
+  readonly certificates?: number;
+  readonly records?: number;
 }
 
 const NOTHING_LAUNCHED = 'nothing was launched';
@@ -66,6 +83,7 @@ export async function checkNetwork(tier: HostTierDefinition, groups: readonly Ta
   let forwarding = 0;
   // Per target group: the load balancers one of whose listeners forwards to it.
   const reaching = new Map<TargetGroup, LoadBalancer[]>();
+  const serving = new Map<string, Listener>();
   for (const group of groups) {
     const through: LoadBalancer[] = [];
     for (const arn of group.LoadBalancerArns ?? []) {
@@ -73,6 +91,7 @@ export async function checkNetwork(tier: HostTierDefinition, groups: readonly Ta
       if (found) {
         forwarding += 1;
         through.push(balancers.get(arn)!);
+        serving.set(found.ListenerArn ?? listenerLabel(found), found);
       }
     }
     if (through.length === 0) {
@@ -85,10 +104,150 @@ export async function checkNetwork(tier: HostTierDefinition, groups: readonly Ta
     reaching.set(group, through);
   }
 
+  const certificates = await checkCertificates(tier, [...serving.values()]);
+  const records = await checkRecords(tier, [...new Set([...reaching.values()].flat())]);
   const hostGroups = tier.traffic.hostSecurityGroups;
-  if (!hostGroups) return { listeners: forwarding, securityGroups: 0 };
+  if (!hostGroups) return { listeners: forwarding, securityGroups: 0, certificates, records };
   const checked = await checkSecurityGroups(tier, hostGroups, reaching);
-  return { listeners: forwarding, securityGroups: checked };
+  return { listeners: forwarding, securityGroups: checked, certificates, records };
+}
+
+/**
+ * The certificates of each HTTPS or TLS listener that forwards to the tier. DescribeListeners
+ * answers only the default certificate ("Certificates: [HTTPS or TLS listener] The default
+ * certificate for the listener"); DescribeListenerCertificates "Describes the default
+ * certificate and the certificate list for the specified HTTPS or TLS listener. If the
+ * default certificate is also in the certificate list, it appears twice in the results", so
+ * ARNs are taken once. Each ACM certificate must be ISSUED and valid for the declared days (a
+ * client may be given any of them by SNI); together they must cover the declared names.
+ * Certificates from IAM (arn:aws:iam::...:server-certificate/...) are not ACM's and cannot be
+ * described by it: they count towards no name.
+ */
+async function checkCertificates(tier: HostTierDefinition, serving: readonly Listener[]): Promise<number> {
+  if (tier.traffic.kind !== 'target-group') return 0;
+  const domain = tier.traffic.domain;
+  const minDays = domain?.minCertificateDays ?? DEFAULT_CERTIFICATE_MIN_DAYS;
+  const secure = serving.filter((l) => l.Protocol === 'HTTPS' || l.Protocol === 'TLS');
+  if (domain && secure.length === 0) {
+    throw new DependencyCheckFailedError(
+      `tier ${tier.name}: traffic.domain names ${domain.names.join(', ')} but no HTTPS or TLS listener forwards to its target groups (listeners: ${serving.map(listenerLabel).join(', ')}); ${NOTHING_LAUNCHED}`,
+    );
+  }
+  const described = new Map<string, CertificateDetail>();
+  const now = new Date();
+  for (const listener of secure) {
+    const arns = await listenerCertificateArns(listener);
+    const fromAcm = arns.filter((arn) => /^arn:[\w-]+:acm:/.test(arn));
+    for (const arn of fromAcm) {
+      if (!described.has(arn)) described.set(arn, await describeCertificate(tier, listener, arn));
+      const problem = certificateProblem(toFacts(described.get(arn)!, arn), [], minDays, now);
+      if (problem) throw new DependencyCheckFailedError(`tier ${tier.name}: listener ${listenerLabel(listener)}: ${problem}; ${NOTHING_LAUNCHED}`);
+    }
+    const uncovered = (domain?.names ?? []).filter((name) => !fromAcm.some((arn) => certificateNames(described.get(arn)!).some((n) => nameCovers(n, name))));
+    if (uncovered.length > 0) {
+      const others = arns.filter((arn) => !fromAcm.includes(arn));
+      throw new DependencyCheckFailedError(
+        `tier ${tier.name}: listener ${listenerLabel(listener)}: no certificate covers ${uncovered.join(', ')} ` +
+          `(certificate ${fromAcm.map((arn) => `${arn}: ${certificateNames(described.get(arn)!).join(', ') || 'no names'}`).join('; ') || 'none from ACM'}` +
+          `${others.length > 0 ? `; not from ACM, unchecked: ${others.join(', ')}` : ''}); ${NOTHING_LAUNCHED}`,
+      );
+    }
+  }
+  return described.size;
+}
+
+async function listenerCertificateArns(listener: Listener): Promise<string[]> {
+  const arns = (listener.Certificates ?? []).map((c) => c.CertificateArn).filter((a): a is string => a !== undefined);
+  for await (const page of paginateDescribeListenerCertificates({ client: elbv2 }, { ListenerArn: listener.ListenerArn, PageSize: ELB_PAGE_SIZE })) {
+    for (const c of page.Certificates ?? []) if (c.CertificateArn) arns.push(c.CertificateArn);
+  }
+  return [...new Set(arns)];
+}
+
+/**
+ * ACM DescribeCertificate. Its API reference: ResourceNotFoundException, "The specified
+ * certificate cannot be found in the caller's account or the caller's account cannot be
+ * found"; InvalidArnException, "The requested Amazon Resource Name (ARN) does not refer to an
+ * existing resource." Either means the listener serves a certificate no one can renew here.
+ */
+async function describeCertificate(tier: HostTierDefinition, listener: Listener, arn: string): Promise<CertificateDetail> {
+  try {
+    const { Certificate } = await acm.send(new DescribeCertificateCommand({ CertificateArn: arn }));
+    return Certificate ?? {};
+  } catch (err) {
+    const name = (err as Error).name;
+    if (name !== 'ResourceNotFoundException' && name !== 'InvalidArnException') throw err;
+    throw new DependencyCheckFailedError(`tier ${tier.name}: listener ${listenerLabel(listener)}: certificate ${arn} not found in ACM (${(err as Error).message}); ${NOTHING_LAUNCHED}`, { cause: err });
+  }
+}
+
+function toFacts(detail: CertificateDetail, arn: string) {
+  return { CertificateArn: arn, Status: detail.Status, NotAfter: detail.NotAfter, DomainName: detail.DomainName, SubjectAlternativeNames: detail.SubjectAlternativeNames };
+}
+
+function certificateNames(detail: CertificateDetail): string[] {
+  return [...new Set([detail.DomainName, ...(detail.SubjectAlternativeNames ?? [])].filter((n): n is string => n !== undefined))];
+}
+
+/**
+ * Route 53 ListResourceRecordSets has no NextToken (so no SDK paginator): "If the response
+ * includes more than maxitems resource record sets, the value of the IsTruncated element in
+ * the response is true, and the values of the NextRecordName and NextRecordType elements in
+ * the response identify the first resource record set in the next group" (API reference,
+ * MaxItems). Records are listed "in ASCII order, beginning at a position specified by the name
+ * and type elements", so starting at (record, A) answers its A and then AAAA records first;
+ * the listing goes on only while the next record still has the record's name (weighted or
+ * latency sets of one name, NextRecordIdentifier).
+ */
+export const RECORDS_PER_CALL = 10;
+/** Guards the by-name walk against a zone answering the same page forever. */
+const MAX_RECORD_PAGES = 20;
+
+async function checkRecords(tier: HostTierDefinition, balancers: readonly LoadBalancer[]): Promise<number> {
+  if (tier.traffic.kind !== 'target-group') return 0;
+  const domain = tier.traffic.domain;
+  if (!domain?.hostedZoneId) return 0;
+  const zone = domain.hostedZoneId;
+  const names = domain.records ?? domain.names;
+  const dnsNames = balancers.map((lb) => lb.DNSName).filter((n): n is string => n !== undefined);
+  for (const name of names) {
+    const records = await recordsNamed(tier, zone, name);
+    const aliases = records.filter((r) => (r.Type === 'A' || r.Type === 'AAAA') && dnsName(r.Name ?? '') === dnsName(name));
+    if (aliases.length === 0) {
+      throw new DependencyCheckFailedError(`tier ${tier.name}: record ${name} (A or AAAA) not found in hosted zone ${zone}, so the name reaches no load balancer; ${NOTHING_LAUNCHED}`);
+    }
+    if (!aliases.some((r) => dnsNames.some((lb) => aliasMatches(r, lb)))) {
+      const targets = aliases.map((r) => `${r.Type} ${r.AliasTarget?.DNSName ?? `not an alias (${(r.ResourceRecords ?? []).map((v) => v.Value).join(', ')})`}`);
+      throw new DependencyCheckFailedError(
+        `tier ${tier.name}: record ${name} in hosted zone ${zone} does not alias load balancer ${balancers.map((lb) => `${balancerLabel(lb.LoadBalancerArn ?? '')} (${lb.DNSName ?? '?'})`).join(', ')}: ` +
+          `it points to ${targets.join('; ')}; ${NOTHING_LAUNCHED}`,
+      );
+    }
+  }
+  return names.length;
+}
+
+async function recordsNamed(tier: HostTierDefinition, zone: string, name: string): Promise<ResourceRecordSet[]> {
+  const found: ResourceRecordSet[] = [];
+  let start: { StartRecordName: string; StartRecordType: 'A' | 'AAAA'; StartRecordIdentifier?: string } | undefined = { StartRecordName: name, StartRecordType: 'A' };
+  for (let page = 0; start && page < MAX_RECORD_PAGES; page += 1) {
+    let answer: ListResourceRecordSetsCommandOutput;
+    try {
+      answer = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone, MaxItems: RECORDS_PER_CALL, ...start }));
+    } catch (err) {
+      // API reference: NoSuchHostedZone, "No hosted zone exists with the ID that you specified."
+      if ((err as Error).name !== 'NoSuchHostedZone') throw err;
+      throw new DependencyCheckFailedError(`tier ${tier.name}: hosted zone ${zone} not found (${(err as Error).message}); record ${name} cannot be checked; ${NOTHING_LAUNCHED}`, { cause: err });
+    }
+    const sets = answer.ResourceRecordSets ?? [];
+    found.push(...sets);
+    const next = answer.NextRecordName;
+    const more = answer.IsTruncated === true && next !== undefined && dnsName(next) === dnsName(name) && (answer.NextRecordType === 'A' || answer.NextRecordType === 'AAAA');
+    start = more ? { StartRecordName: next, StartRecordType: answer.NextRecordType as 'A' | 'AAAA', ...(answer.NextRecordIdentifier ? { StartRecordIdentifier: answer.NextRecordIdentifier } : {}) } : undefined;
+    // Past the name (or past its A and AAAA records): nothing further can be the record.
+    if (sets.some((r) => dnsName(r.Name ?? '') !== dnsName(name) || (r.Type !== 'A' && r.Type !== 'AAAA'))) start = undefined;
+  }
+  return found;
 }
 
 async function describeLoadBalancers(arns: readonly string[]): Promise<Map<string, LoadBalancer>> {

@@ -3,11 +3,13 @@
  * need (lambdas/shared/aws/*), so each bundle carries only its own clients; this index
  * is for the simulator, which attaches itself to these same instances.
  */
+import { acm } from './aws/acm';
 import { cloudwatch } from './aws/cloudwatch';
 import { dynamodb } from './aws/dynamodb';
 import { ec2 } from './aws/ec2';
 import { elbv2 } from './aws/elbv2';
 import { rds } from './aws/rds';
+import { route53 } from './aws/route53';
 import { ssm } from './aws/ssm';
 
-export const allClients = { ec2, elbv2, ssm, cloudwatch, rds, dynamodb } as const;
+export const allClients = { ec2, elbv2, ssm, cloudwatch, rds, dynamodb, acm, route53 } as const;

@@ -282,9 +282,12 @@ export interface AccountFaults {
   readonly drained?: Set<string>;
   /** The first N DeleteItem calls on the lock table are throttled (`unlock-throttle:N`). */
   readonly unlockThrottle?: number;
-  /** Tier -> what is wrong with its network (`listener-missing:TIER`, `sg-blocked:TIER`; services/network.ts). */
-  readonly network?: Map<string, Set<'listener-missing' | 'sg-blocked'>>;
+  /** Tier -> what is wrong with its network (`listener-missing:TIER`, `sg-blocked:TIER`, `certificate-expiring:TIER`, ...; services/network.ts). */
+  readonly network?: Map<string, Set<NetworkFault>>;
 }
+
+/** What a network fault breaks in front of a tier (services/network.ts). */
+export type NetworkFault = 'listener-missing' | 'sg-blocked' | 'certificate-expiring' | 'certificate-pending' | 'record-missing';
 
 /** What seeding or a launch gives addHost; what it leaves out is a seeded host's. */
 export type NewHost = Pick<SimHost, 'id' | 'name' | 'tier' | 'tags' | 'profile' | 'release'> &

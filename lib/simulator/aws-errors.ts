@@ -27,6 +27,8 @@ export const THROTTLING_ERROR_BY_SERVICE: Record<string, string> = {
   cloudwatch: 'Throttling',
   rds: 'Throttling',
   dynamodb: 'ThrottlingException',
+  acm: 'ThrottlingException',
+  route53: 'Throttling',
 };
 
 /** The simulated account's ID: in ARNs, owner IDs, and the messages AWS puts it in. */

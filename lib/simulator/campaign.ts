@@ -99,7 +99,7 @@ export interface Targets {
   readonly hosts: string[];
   readonly alarms: string[];
   /** Tiers that can launch hosts, their Availability Zones, and names their new hosts will have. */
-  readonly launchTiers: Array<{ name: string; zones: string[]; targetGroups: boolean; securityGroups: boolean }>;
+  readonly launchTiers: Array<{ name: string; zones: string[]; targetGroups: boolean; securityGroups: boolean; certificates: boolean; records: boolean }>;
   readonly newHosts: string[];
   readonly workflow: CampaignWorkflow;
   readonly surge: boolean;
@@ -117,6 +117,9 @@ function targetsOf(environment: EnvironmentDefinition, component: 'application' 
       zones: [...new Set(t.launch!.subnets.map((s) => s.availabilityZone))],
       targetGroups: t.traffic.kind === 'target-group',
       securityGroups: t.traffic.kind === 'target-group' && t.traffic.hostSecurityGroups !== undefined,
+      // As the simulated account seeds them (fleet.ts): an HTTPS listener for web tiers and declared domains.
+      certificates: t.traffic.kind === 'target-group' && (t.role === 'web' || t.traffic.domain !== undefined),
+      records: t.traffic.kind === 'target-group' && t.traffic.domain?.hostedZoneId !== undefined,
     }));
   const prefixes = namePrefixes(environment);
   // The hosts a run may launch: numbered after what the account starts with (allocate starts empty).
@@ -159,14 +162,17 @@ const RESTORE_TASKS = [
 ];
 const SURGE_TASKS = ['Launch Surge Hosts', 'Check Surge Hosts Ready', 'Load Surge Batch', 'Surge Set Up Hosts', 'Surge Install On New Hosts', 'Surge Retire Hosts', 'Terminate Surged Hosts', 'Start Retired Hosts', 'Check Started'];
 
+/** What allocate and scale-out check before launching (lambdas/compute/network-checks.ts). */
+const NETWORK_KINDS = ['missing-target-group', 'listener-missing', 'sg-blocked', 'certificate-expiring', 'certificate-pending', 'record-missing'];
+
 /** Fault kinds that make sense for each workflow (a release without a surge launches nothing). */
 function kindsFor(t: Targets): string[] {
   const compute = ['launch-fail', 'boot-fail', 'ssm-unmanaged', 'prerequisite-fail'];
   switch (t.workflow) {
     case 'allocate':
-      return [...compute, 'missing-target-group', 'listener-missing', 'sg-blocked', 'throttle', 'error', 'lock', 'db-status'];
+      return [...compute, ...NETWORK_KINDS, 'throttle', 'error', 'lock', 'db-status'];
     case 'scale-out':
-      return [...compute, 'missing-target-group', 'listener-missing', 'sg-blocked', 'throttle', 'error', 'lock', 'down', 'stop', 'terminate'];
+      return [...compute, ...NETWORK_KINDS, 'throttle', 'error', 'lock', 'down', 'stop', 'terminate'];
     case 'replace':
       return [...compute, 'throttle', 'error', 'lock', 'drain-stuck', 'down', 'stop', 'terminate'];
     case 'deploy':
@@ -197,6 +203,18 @@ const COMPUTE_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => strin
   'sg-blocked': (r, t) => {
     const declared = t.launchTiers.filter((x) => x.securityGroups);
     return declared.length > 0 ? `sg-blocked:${pick(r, declared).name}` : undefined;
+  },
+  'certificate-expiring': (r, t) => {
+    const secure = t.launchTiers.filter((x) => x.certificates);
+    return secure.length > 0 ? `certificate-expiring:${pick(r, secure).name}` : undefined;
+  },
+  'certificate-pending': (r, t) => {
+    const secure = t.launchTiers.filter((x) => x.certificates);
+    return secure.length > 0 ? `certificate-pending:${pick(r, secure).name}` : undefined;
+  },
+  'record-missing': (r, t) => {
+    const declared = t.launchTiers.filter((x) => x.records);
+    return declared.length > 0 ? `record-missing:${pick(r, declared).name}` : undefined;
   },
 };
 

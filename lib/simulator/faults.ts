@@ -9,7 +9,7 @@ export const FAULT_KINDS = [
   'restore-fail', 'restored-db-invalid', 'reconfigure-fail', 'no-snapshot',
   'restart',
   'drained', 'unlock-throttle',
-  'listener-missing', 'sg-blocked',
+  'listener-missing', 'sg-blocked', 'certificate-expiring', 'certificate-pending', 'record-missing',
 ] as const;
 
 /** Faults that name nothing: the whole account has them. */
@@ -27,6 +27,9 @@ export const FAULT_HELP: Readonly<Record<string, string>> = {
   'unlock-throttle:CALLS': "DynamoDB throttles the first CALLS DeleteItem calls on the lock table (ProvisionedThroughputExceededException)",
   'listener-missing:TIER': "the tier's load balancer has no listener, so nothing forwards to its target groups",
   'sg-blocked:TIER': "the hosts' security groups (traffic.hostSecurityGroups) have no inbound rule from the tier's load balancer's security group",
+  'certificate-expiring:TIER': "the ACM certificate of the tier's HTTPS listener expires 12 hours from when it is read, within any declared minCertificateDays",
+  'certificate-pending:TIER': "the ACM certificate of the tier's HTTPS listener is PENDING_VALIDATION, not ISSUED",
+  'record-missing:TIER': "the tier's records (traffic.domain.records, else names) are absent from its declared hosted zone",
 };
 
 /** Seconds between a stopped execution and its start again (`restart:SECONDS`). */
@@ -63,7 +66,15 @@ export class InvalidFaultError extends Error {
 export interface FaultScope {
   readonly tiers: ReadonlyMap<
     string,
-    { readonly prefix: string; readonly availabilityZones: readonly string[]; readonly targetGroups: boolean; readonly securityGroups?: boolean }
+    {
+      readonly prefix: string;
+      readonly availabilityZones: readonly string[];
+      readonly targetGroups: boolean;
+      readonly securityGroups?: boolean;
+      /** Whether its listener is HTTPS with an ACM certificate, and whether it declares a hosted zone. */
+      readonly certificates?: boolean;
+      readonly records?: boolean;
+    }
   >;
 }
 
@@ -233,8 +244,16 @@ export function parseFaults(
         faults.missingTargetGroups!.add(target);
         break;
       case 'listener-missing':
-      case 'sg-blocked': {
-        provisioning.tier(spec, target, { withTargetGroups: true, withSecurityGroups: kind === 'sg-blocked' });
+      case 'sg-blocked':
+      case 'certificate-expiring':
+      case 'certificate-pending':
+      case 'record-missing': {
+        provisioning.tier(spec, target, {
+          withTargetGroups: true,
+          withSecurityGroups: kind === 'sg-blocked',
+          withCertificates: kind === 'certificate-expiring' || kind === 'certificate-pending',
+          withRecords: kind === 'record-missing',
+        });
         const network = (faults.network ??= new Map());
         network.set(target, new Set([...(network.get(target) ?? []), kind]));
         break;
@@ -298,7 +317,7 @@ function setBareFault(faults: { -readonly [K in keyof AccountFaults]: AccountFau
 function provisioningTargets(knownHosts: ReadonlySet<string>, scope: FaultScope | undefined) {
   const tierNames = () => [...(scope?.tiers.keys() ?? [])].join(', ');
   return {
-    tier(spec: string, tier: string, options: { withTargetGroups?: boolean; withSecurityGroups?: boolean } = {}): void {
+    tier(spec: string, tier: string, options: { withTargetGroups?: boolean; withSecurityGroups?: boolean; withCertificates?: boolean; withRecords?: boolean } = {}): void {
       if (!/^[a-z][a-z0-9-]{0,31}$/.test(tier)) throw new InvalidFaultError(`--fault ${spec}: "${tier}" is not a tier name`);
       if (!scope) return;
       const known = scope.tiers.get(tier);
@@ -306,6 +325,8 @@ function provisioningTargets(knownHosts: ReadonlySet<string>, scope: FaultScope 
       if (options.withTargetGroups && !known.targetGroups) throw new InvalidFaultError(`--fault ${spec}: tier "${tier}" has no target groups`);
       // Without declared host security groups nothing checks them: the fault could not show.
       if (options.withSecurityGroups && !known.securityGroups) throw new InvalidFaultError(`--fault ${spec}: tier "${tier}" declares no traffic.hostSecurityGroups`);
+      if (options.withCertificates && !known.certificates) throw new InvalidFaultError(`--fault ${spec}: tier "${tier}" has no HTTPS listener (a web tier, or one declaring traffic.domain)`);
+      if (options.withRecords && !known.records) throw new InvalidFaultError(`--fault ${spec}: tier "${tier}" declares no traffic.domain.hostedZoneId`);
     },
     zone(spec: string, tier: string, availabilityZone: string): void {
       if (!/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/.test(availabilityZone)) throw new InvalidFaultError(`--fault ${spec}: use launch-fail:TIER or launch-fail:TIER@AZ, AZ an Availability Zone such as us-east-1a`);

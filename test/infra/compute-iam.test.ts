@@ -237,11 +237,36 @@ describe('compute workflows: IAM', () => {
         'elasticloadbalancing:DescribeLoadBalancers',
         'elasticloadbalancing:DescribeListeners',
         'elasticloadbalancing:DescribeRules',
+        'elasticloadbalancing:DescribeListenerCertificates',
         'ec2:DescribeSecurityGroups',
         'ec2:DescribeVpcs',
+        'acm:DescribeCertificate',
+        'route53:ListResourceRecordSets',
       ]) {
         expect(namesOf(rolesAllowing(synth.json, action)), action).toEqual(['compute/plan-allocation.ts', 'compute/plan-scale-out.ts']);
       }
+    });
+
+    it("lets the planners describe only this account's and region's ACM certificates, and list records only in the declared hosted zones", () => {
+      const zones = launchable.flatMap((t) => {
+        const domain = (t.traffic as { domain?: { hostedZoneId?: string } }).domain;
+        return domain?.hostedZoneId ? [domain.hostedZoneId] : [];
+      });
+      // canonical.json declares a zone for its web tier: without one there would be nothing to scope.
+      expect(zones.length).toBeGreaterThan(0);
+      for (const handler of ['compute/plan-allocation.ts', 'compute/plan-scale-out.ts']) {
+        const own = statementsOf(handler);
+        expect(sorted(new Set(allowing(own, 'acm:DescribeCertificate').flatMap((st) => st.Resource))), handler).toEqual([expectedArn('acm', 'certificate/*')]);
+        expect(sorted(new Set(allowing(own, 'route53:ListResourceRecordSets').flatMap((st) => st.Resource))), handler).toEqual(
+          sorted(new Set(zones.map((id) => `arn:\${AWS::Partition}:route53:::hostedzone/${id}`))),
+        );
+        // Reads only: nothing that changes a record or a certificate.
+        for (const action of ['route53:ChangeResourceRecordSets', 'acm:DeleteCertificate', 'acm:ImportCertificate']) {
+          expect(allowing(own, action).map(describeStatement), `${handler} ${action}`).toEqual([]);
+        }
+      }
+      const zoneGrants = allowing(statements, 'route53:ListResourceRecordSets').flatMap((st) => st.Resource);
+      expect(zoneGrants.some((granted) => resourceCovers(granted, `arn:\${AWS::Partition}:route53:::hostedzone/ZOTHERZONE0000`))).toBe(false);
     });
 
     it("never stops, starts or terminates an instance without a tier's aws:ResourceTag conditions, whichever role", () => {

@@ -100,6 +100,7 @@ const UNSCOPABLE_ACTIONS = new Set([
   'elasticloadbalancing:DescribeLoadBalancers',
   'elasticloadbalancing:DescribeListeners',
   'elasticloadbalancing:DescribeRules',
+  'elasticloadbalancing:DescribeListenerCertificates',
   'ec2:DescribeSecurityGroups',
   'ec2:DescribeVpcs',
   'ssm:ListCommandInvocations',

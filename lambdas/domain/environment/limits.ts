@@ -39,3 +39,6 @@ export const LIMITS = {
   /** Hosts one allocate, scale-out or replacement may launch per tier. */
   launchPerTier: 5_000,
 } as const;
+
+/** How many days a listener's certificate must still be valid when no `traffic.domain.minCertificateDays` says otherwise. */
+export const DEFAULT_CERTIFICATE_MIN_DAYS = 30;

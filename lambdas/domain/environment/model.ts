@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { scheduleProblem, timeZoneProblem } from './schedule';
 import { secretValueProblem } from './secrets';
 import { EC2_TAGS_PER_RESOURCE, FLEETFLOW_INSTANCE_TAG_KEYS, instanceTagBudgetProblem, rdsInstanceIdentifierProblem } from './aws-names';
-import { LIMITS } from './limits';
+import { DEFAULT_CERTIFICATE_MIN_DAYS, LIMITS } from './limits';
 import { DRAIN_MARGIN_SECONDS } from './tiers';
 
 const NAME = /^[a-z][a-z0-9-]{0,31}$/;
@@ -16,7 +16,7 @@ const TAG_KEY = /^[\w.:/=+@ -]{1,128}$/;
 const TARGET_GROUP_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$/;
 
 // Kept zod-free in limits.ts so that a Lambda can use them without bundling the schema.
-export { LIMITS } from './limits';
+export { DEFAULT_CERTIFICATE_MIN_DAYS, LIMITS } from './limits';
 // CloudWatch alarm names are 1-255 characters with no control characters.
 // eslint-disable-next-line no-control-regex -- the control-character range is the point of this pattern
 const ALARM_NAME = /^[^\u0000-\u001f]{1,255}$/;
@@ -86,6 +86,45 @@ const ssmCommand = z
 /** An EC2 security group ID, as the data tier's `securityGroups` accept it. */
 const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
 
+/**
+ * A DNS host name as Route 53 and ACM take it: labels of letters, digits and hyphens (not at
+ * either end) of at most 63 characters, at least two labels, at most 253 characters, no
+ * wildcard (a name the listener serves, not a certificate's pattern) and no trailing dot.
+ */
+const HOST_NAME = /^(?=.{1,253}$)(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
+const hostNames = z
+  .array(z.string().regex(HOST_NAME, 'must be a DNS host name such as www.example.com (no wildcard, no trailing dot)'))
+  .min(1)
+  .max(10)
+  .refine((names) => new Set(names.map((n) => n.toLowerCase())).size === names.length, 'must name each domain once');
+/** A Route 53 hosted zone ID as ListHostedZones answers it, without the "/hostedzone/" prefix. */
+const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+
+const domain = z
+  .object({
+    names: hostNames.describe(
+      "The domain names the tier's HTTPS (or TLS) listener must serve: before launching, allocate and scale-out check that its ACM certificates cover each (by name or one-label wildcard) and that a listener forwarding to the tier is HTTPS or TLS.",
+    ),
+    minCertificateDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(365)
+      .default(DEFAULT_CERTIFICATE_MIN_DAYS)
+      .describe('How many days each certificate of the listener must still be valid (its NotAfter) when hosts are allocated; 30 when absent, as without `domain`.'),
+    hostedZoneId: z
+      .string()
+      .regex(HOSTED_ZONE_ID, 'must be a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ (without /hostedzone/)')
+      .optional()
+      .describe("The Route 53 hosted zone holding the tier's records. With it, allocate and scale-out check that each record is an alias (A or AAAA) of the tier's load balancer."),
+    records: hostNames
+      .optional()
+      .describe('The record names in hostedZoneId to check; `names` when absent. Needs hostedZoneId.'),
+  })
+  .strict()
+  .refine((d) => d.records === undefined || d.hostedZoneId !== undefined, { message: 'records needs hostedZoneId', path: ['records'] })
+  .meta({ title: 'domain', description: "The tier's public names: its listener's certificates and, with a hosted zone, its DNS records." });
+
 const traffic = z.discriminatedUnion('kind', [
   z
     .object({
@@ -104,6 +143,11 @@ const traffic = z.discriminatedUnion('kind', [
         .optional()
         .describe(
           "The security groups the tier's hosts run in (its launch template's). With them, allocate and scale-out check before launching that the load balancer's security groups may reach one of them on the target group's port; without them, that check is skipped.",
+        ),
+      domain: domain
+        .optional()
+        .describe(
+          "The names the tier serves. Without it, an HTTPS or TLS listener's certificates are still checked to be ISSUED and valid for 30 more days; with it, also that they cover these names and, with a hosted zone, that the records alias the load balancer.",
         ),
     })
     .strict()

@@ -80,6 +80,9 @@ Compute faults (--fault, repeatable; docs/faults.md), besides the release's:
     run launches: web-3 is the third web host)
   | listener-missing:TIER | sg-blocked:TIER (nothing forwards to the tier's target
     groups; its load balancer may not reach the hosts: allocate, scale-out)
+  | certificate-expiring:TIER | certificate-pending:TIER | record-missing:TIER (its
+    HTTPS listener's ACM certificate expires in hours or awaits validation; its
+    declared records are gone from the hosted zone: allocate, scale-out)
   | restart:SECONDS (StopExecution at SECONDS, then the same input started again)
   | throttle:rds@SECONDS+DURATION (every RDS call in that window)
 --json reports launched, terminated, stopped and orphans besides the usual fields.

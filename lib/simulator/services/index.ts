@@ -6,14 +6,16 @@
 import type { Input, Operation } from './common';
 import type { SimulatedAccount } from '../account';
 import { SimulatedServiceError } from '../aws-errors';
+import { acm } from './acm';
 import { cloudwatch } from './cloudwatch';
 import { dynamodb } from './dynamodb';
 import { ec2 } from './ec2';
 import { elbv2 } from './elbv2';
 import { rds } from './rds';
+import { route53 } from './route53';
 import { ssm } from './ssm';
 
-export const SERVICES: Record<string, Record<string, Operation>> = { ec2, elbv2, ssm, cloudwatch, rds, dynamodb };
+export const SERVICES: Record<string, Record<string, Operation>> = { ec2, elbv2, ssm, cloudwatch, rds, dynamodb, acm, route53 };
 
 /** Runs one API call against the account, after applying every effect due by now. */
 export function callService(account: SimulatedAccount, service: string, operation: string, input: Input, throttleCode: string): object {

@@ -5,8 +5,13 @@
  * target groups are forwarded to and the hosts reachable, as a working environment has them.
  *
  * Faults act when the state is read, as `missing-target-group` does: `listener-missing:TIER`
- * (the tier's load balancer has no listener) and `sg-blocked:TIER` (the hosts' security
- * group has no inbound rule from the load balancer's).
+ * (the tier's load balancer has no listener), `sg-blocked:TIER` (the hosts' security
+ * group has no inbound rule from the load balancer's), `certificate-expiring:TIER` and
+ * `certificate-pending:TIER` (its listener's ACM certificate expires within hours, or awaits
+ * validation), `record-missing:TIER` (its declared records are absent from the hosted zone).
+ *
+ * Also the ACM certificates of the HTTPS listeners (acm.ts) and the Route 53 hosted zones of
+ * the tiers that declare one (route53.ts).
  */
 import type { SimulatedAccount } from '../account';
 
@@ -59,8 +64,39 @@ export interface SimSecurityGroup {
   readonly egress: SimPermission[];
 }
 
+/** An ACM certificate as DescribeCertificate answers it (CertificateDetail). */
+export interface SimCertificate {
+  readonly arn: string;
+  readonly tier: string;
+  readonly domainName: string;
+  readonly subjectAlternativeNames: readonly string[];
+  readonly notBefore: number;
+  readonly notAfter: number;
+  readonly inUseBy: readonly string[];
+}
+
+/** A Route 53 record set; `name` fully qualified, with its trailing dot, as Route 53 answers it. */
+export interface SimRecord {
+  readonly name: string;
+  readonly type: string;
+  /** The tier whose declared record it is, which `record-missing` names. */
+  readonly tier?: string;
+  readonly aliasTarget?: { readonly hostedZoneId: string; readonly dnsName: string; readonly evaluateTargetHealth: boolean };
+  readonly ttl?: number;
+  readonly values?: readonly string[];
+}
+
+export interface SimHostedZone {
+  readonly id: string;
+  /** The zone's apex, fully qualified. */
+  readonly name: string;
+  readonly records: SimRecord[];
+}
+
 export interface SimNetwork {
   readonly loadBalancers: Map<string, SimLoadBalancer>;
+  readonly certificates: Map<string, SimCertificate>;
+  readonly hostedZones: Map<string, SimHostedZone>;
   readonly listeners: Map<string, SimListener>;
   readonly securityGroups: Map<string, SimSecurityGroup>;
   /** VPC ID -> its IPv4 CIDR blocks. */
@@ -74,7 +110,7 @@ const networks = new WeakMap<SimulatedAccount, SimNetwork>();
 export function networkOf(account: SimulatedAccount): SimNetwork {
   let network = networks.get(account);
   if (!network) {
-    network = { loadBalancers: new Map(), listeners: new Map(), securityGroups: new Map(), vpcs: new Map(), attachments: new Map() };
+    network = { loadBalancers: new Map(), certificates: new Map(), hostedZones: new Map(), listeners: new Map(), securityGroups: new Map(), vpcs: new Map(), attachments: new Map() };
     networks.set(account, network);
   }
   return network;
@@ -96,6 +132,30 @@ export function ingressOf(account: SimulatedAccount, group: SimSecurityGroup): S
   return group.ingress.filter((p) => !(p.groups ?? []).some((g) => balancerGroups.has(g)));
 }
 
+/** How long before its NotAfter a `certificate-expiring` certificate is read: within any declared minimum (at least 1 day). */
+export const EXPIRING_SOON_MS = 12 * 3600 * 1000;
+
+/**
+ * A certificate as ACM describes it now, with the tier's faults: `certificate-pending` reads as
+ * a certificate requested but not yet validated (PENDING_VALIDATION, no validity dates yet, as
+ * RequestCertificate leaves it), `certificate-expiring` as one whose NotAfter is hours away.
+ */
+export function certificateNow(account: SimulatedAccount, certificate: SimCertificate): { status: string; notBefore?: number; notAfter?: number } {
+  const faults = account.faults.network?.get(certificate.tier);
+  if (faults?.has('certificate-pending')) return { status: 'PENDING_VALIDATION' };
+  if (faults?.has('certificate-expiring')) return { status: 'ISSUED', notBefore: certificate.notBefore, notAfter: account.now() + EXPIRING_SOON_MS };
+  // ACM statuses (CertificateDetail.Status): an ISSUED certificate past its NotAfter is EXPIRED.
+  return { status: certificate.notAfter <= account.now() ? 'EXPIRED' : 'ISSUED', notBefore: certificate.notBefore, notAfter: certificate.notAfter };
+}
+
+/** A hosted zone's records, without the declared ones of a tier that `record-missing` removed. */
+export function recordsOf(account: SimulatedAccount, zone: SimHostedZone): SimRecord[] {
+  return zone.records.filter((r) => !(r.tier !== undefined && account.faults.network?.get(r.tier)?.has('record-missing')));
+}
+
+/** The canonical hosted zone ID Route 53 gives an Application Load Balancer's alias target in us-east-1 (ELB endpoints and quotas). */
+export const ALB_CANONICAL_ZONE_ID = 'Z35SXDOTRQ7X7K';
+
 /** The VPC's CIDR in the simulated account (the load balancers' and hosts' subnets are in it). */
 export const SIM_VPC_CIDR = '10.0.0.0/16';
 
@@ -110,14 +170,23 @@ const ALL_OUTBOUND: SimPermission = { protocol: '-1', cidrs: ['0.0.0.0/0'] };
  */
 export function seedTierNetwork(
   account: SimulatedAccount,
-  tier: { name: string; role: string; environment: string; hostSecurityGroups: readonly string[]; port: number; subnets: ReadonlyArray<{ id: string; availabilityZone: string }> },
+  tier: {
+    name: string;
+    role: string;
+    environment: string;
+    hostSecurityGroups: readonly string[];
+    port: number;
+    subnets: ReadonlyArray<{ id: string; availabilityZone: string }>;
+    domain?: { readonly names: readonly string[]; readonly hostedZoneId?: string; readonly records?: readonly string[] };
+  },
   targetGroupArns: readonly string[],
   ids: { region: string; account: string; vpcId: string; serial: number },
 ): void {
   const network = networkOf(account);
   if (!network.vpcs.has(ids.vpcId)) network.vpcs.set(ids.vpcId, [SIM_VPC_CIDR]);
   const serial = String(ids.serial).padStart(16, '0');
-  const external = tier.role === 'web';
+  // A web tier's listener, or one serving declared names, is HTTPS.
+  const external = tier.role === 'web' || tier.domain !== undefined;
   const name = `${tier.environment}-${tier.name}`.slice(0, 32);
   const arn = `arn:aws:elasticloadbalancing:${ids.region}:${ids.account}:loadbalancer/app/${name}/${serial}`;
   const lbGroup = `sg-0b${serial.slice(1)}`;
@@ -143,12 +212,28 @@ export function seedTierNetwork(
   });
   const listenerArn = `arn:aws:elasticloadbalancing:${ids.region}:${ids.account}:listener/app/${name}/${serial}/${serial.split('').reverse().join('')}`;
   const [first, ...rest] = targetGroupArns;
+  const certificateArn = `arn:aws:acm:${ids.region}:${ids.account}:certificate/00000000-0000-4000-8000-${serial.slice(4)}`;
+  if (external) {
+    // Issued 30 days ago, valid for two years from then: a simulation choice well outside any declared minimum (at most 365 days).
+    const names = tier.domain?.names ?? [`${tier.name}.${tier.environment}.example.com`];
+    const issued = account.now() - 30 * 24 * 3600 * 1000;
+    network.certificates.set(certificateArn, {
+      arn: certificateArn,
+      tier: tier.name,
+      domainName: names[0]!,
+      subjectAlternativeNames: [...names],
+      notBefore: issued,
+      notAfter: issued + 2 * 365 * 24 * 3600 * 1000,
+      inUseBy: [arn],
+    });
+  }
+  if (tier.domain?.hostedZoneId) seedRecords(network, tier.name, tier.domain.hostedZoneId, tier.domain.records ?? tier.domain.names, network.loadBalancers.get(arn)!.dnsName);
   network.listeners.set(listenerArn, {
     arn: listenerArn,
     loadBalancerArn: arn,
     port: listenerPort,
     protocol: external ? 'HTTPS' : 'HTTP',
-    certificates: external ? [{ arn: `arn:aws:acm:${ids.region}:${ids.account}:certificate/00000000-0000-4000-8000-${serial.slice(4)}` }] : [],
+    certificates: external ? [{ arn: certificateArn }] : [],
     defaultActions: first ? [{ Type: 'forward', Order: 1, TargetGroupArn: first }] : [{ Type: 'fixed-response', Order: 1, FixedResponseConfig: { StatusCode: '404' } }],
     rules: rest.map((tg, i) => ({
       arn: `arn:aws:elasticloadbalancing:${ids.region}:${ids.account}:listener-rule/app/${name}/${serial}/${serial.split('').reverse().join('')}/${String(i + 1).padStart(16, '0')}`,
@@ -165,5 +250,30 @@ export function seedTierNetwork(
     group.tiers.push(tier.name);
     group.ingress.push({ protocol: 'tcp', fromPort: tier.port, toPort: tier.port, groups: [lbGroup] });
     network.securityGroups.set(id, group);
+  }
+}
+
+/**
+ * The zone (created on first use, named after the first record's parent domain, with its SOA and
+ * NS records as CreateHostedZone makes them) and an A alias of the load balancer per record, written
+ * as the console writes an ELB alias: "dualstack." before its DNS name, fully qualified.
+ */
+function seedRecords(network: SimNetwork, tier: string, zoneId: string, records: readonly string[], loadBalancerDnsName: string): void {
+  const fqdn = (n: string) => `${n.toLowerCase().replace(/\.$/, '')}.`;
+  let zone = network.hostedZones.get(zoneId);
+  if (!zone) {
+    const apex = fqdn(records[0]!.split('.').slice(1).join('.'));
+    zone = {
+      id: zoneId,
+      name: apex,
+      records: [
+        { name: apex, type: 'NS', ttl: 172800, values: ['ns-1.awsdns-01.org.', 'ns-2.awsdns-02.co.uk.', 'ns-3.awsdns-03.com.', 'ns-4.awsdns-04.net.'] },
+        { name: apex, type: 'SOA', ttl: 900, values: ['ns-1.awsdns-01.org. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400'] },
+      ],
+    };
+    network.hostedZones.set(zoneId, zone);
+  }
+  for (const name of records) {
+    zone.records.push({ name: fqdn(name), type: 'A', tier, aliasTarget: { hostedZoneId: ALB_CANONICAL_ZONE_ID, dnsName: `dualstack.${fqdn(loadBalancerDnsName)}`, evaluateTargetHealth: true } });
   }
 }

@@ -90,6 +90,9 @@ describe('allocate', () => {
   for (const [fault, named] of [
     ['sg-blocked:web', /security group sg-0a1b2c3d4e5f60003 \(the hosts'\) allows no inbound tcp 80 from load balancer app\/canonical-web\/\d+'s security group sg-\w+/],
     ['listener-missing:web', /no listener forwards to target group canonical-web \(load balancer app\/canonical-web\/\d+; listeners: none\)/],
+    ['certificate-expiring:web', /listener HTTPS:443 \(arn:aws:elasticloadbalancing:[^)]+\): certificate arn:aws:acm:us-east-1:\d+:certificate\/[0-9a-f-]+ expires [^,]+, in 0 day\(s\), within the 30/],
+    ['certificate-pending:web', /certificate arn:aws:acm:us-east-1:\d+:certificate\/[0-9a-f-]+ is PENDING_VALIDATION, not ISSUED/],
+    ['record-missing:web', /record shop\.example\.com \(A or AAAA\) not found in hosted zone Z0123456789CANONICAL/],
   ] as const) {
     it(`${fault}: DependencyCheckFailedError naming what is wrong, 0 instances launched, the lock never taken`, async () => {
       const { report, account } = await run('allocate', {}, [fault]);
@@ -135,6 +138,21 @@ describe('scale out', () => {
     expect(report.compute?.launched).toEqual([]);
     expect([...account.hosts.values()].filter((h) => h.tier === 'web')).toHaveLength(2);
   });
+
+  for (const [fault, named] of [
+    ['certificate-expiring:web', /certificate arn:aws:acm:\S+ expires/],
+    ['record-missing:web', /record shop\.example\.com \(A or AAAA\) not found in hosted zone/],
+  ] as const) {
+    it(`${fault}: refused before anything is launched; the tier keeps its hosts`, async () => {
+      const { report, account } = await run('scale-out', { tier: 'web', add: 2 }, [fault]);
+
+      expect(report.status).toBe('FAILED');
+      expect(report.error).toBe('DependencyCheckFailedError');
+      expect(report.cause).toMatch(named);
+      expect(report.compute?.launched).toEqual([]);
+      expect([...account.hosts.values()].filter((h) => h.tier === 'web')).toHaveLength(2);
+    });
+  }
 });
 
 describe('replace', () => {

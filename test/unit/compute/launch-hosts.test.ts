@@ -8,9 +8,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clientToken, launchGroups, launchHosts, LAUNCH_GROUP_SIZE } from '../../../lambdas/compute/launching';
 import { planAllocation, balance } from '../../../lambdas/compute/allocation';
 import type { ProvisionTier } from '../../../lambdas/domain/contract/payloads';
+import { acm } from '../../../lambdas/shared/aws/acm';
 import { ec2 } from '../../../lambdas/shared/aws/ec2';
 import { elbv2 } from '../../../lambdas/shared/aws/elbv2';
 import { rds } from '../../../lambdas/shared/aws/rds';
+import { route53 } from '../../../lambdas/shared/aws/route53';
 import { ssm } from '../../../lambdas/shared/aws/ssm';
 import { LAUNCH_GROUP_TAG, LAUNCHED_BY_TAG } from '../../../lambdas/domain/contract/tags';
 import { LaunchFailedError } from '../../../lambdas/domain/contract/errors';
@@ -31,7 +33,7 @@ let savedEnv: Record<string, string | undefined>;
 function useAccount(faults: string[] = []): void {
   account = seedAccount(canonical, noFaults(), { empty: true });
   account.useFaults(parseFaults(faults, new Set(), new Set(account.alarms.keys()), undefined, faultScope(canonical)));
-  detach = attachSimulator({ ec2, elbv2, ssm, rds } as never, account);
+  detach = attachSimulator({ ec2, elbv2, ssm, rds, acm, route53 } as never, account);
 }
 
 async function webTier(count = 2): Promise<ProvisionTier> {

@@ -7,7 +7,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import { DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client, type IpPermission } from '@aws-sdk/client-ec2';
+import { DescribeCertificateCommand } from '@aws-sdk/client-acm';
+import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import {
+  DescribeListenerCertificatesCommand,
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
   DescribeRulesCommand,
@@ -20,11 +23,11 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { allows, checkNetwork, checkTierNetwork, cidrCovers, LOAD_BALANCERS_PER_CALL } from '../../../lambdas/compute/network-checks';
+import { allows, checkNetwork, checkTierNetwork, cidrCovers, LOAD_BALANCERS_PER_CALL, RECORDS_PER_CALL } from '../../../lambdas/compute/network-checks';
 import { DependencyCheckFailedError } from '../../../lambdas/domain/contract/errors';
 import { isHostTier, type HostTierDefinition } from '../../../lambdas/domain/environment/model';
 import { loadEnvironmentFile } from '../../../lambdas/domain/environment/parse';
-import { LB_SECURITY_GROUP, lbArnFor, mockWorkingNetwork, VPC_ID } from './network-fixture';
+import { acmMock, certificateArnFor, CERTIFICATE_NAMES, LB_SECURITY_GROUP, lbArnFor, lbDnsFor, mockWorkingNetwork, route53Mock, VPC_ID } from './network-fixture';
 
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
 const ec2Mock = mockClient(EC2Client);
@@ -65,7 +68,7 @@ beforeEach(() => {
 
 describe('listeners', () => {
   it('passes a target group a listener forwards to by default (TargetGroupArn), without reading rules', async () => {
-    await expect(checkNetwork(web, [group()])).resolves.toEqual({ listeners: 1, securityGroups: 2 });
+    await expect(checkNetwork(web, [group()])).resolves.toEqual({ listeners: 1, securityGroups: 2, certificates: 1, records: 2 });
     expect(elbMock.commandCalls(DescribeRulesCommand)).toHaveLength(0);
     expect(elbMock.commandCalls(DescribeListenersCommand)[0]!.args[0].input).toMatchObject({ LoadBalancerArn: LB_ARN, PageSize: 400 });
   });
@@ -77,7 +80,7 @@ describe('listeners', () => {
         ? { Rules: [{ RuleArn: 'R2', Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG_ARN, Weight: 1 }] } }] }] }
         : { Rules: [{ RuleArn: 'R1', Actions: [{ Type: 'forward', TargetGroupArn: 'arn:other' }] }], NextMarker: 'm2' },
     );
-    await expect(checkNetwork(withoutHostGroups, [group()])).resolves.toEqual({ listeners: 1, securityGroups: 0 });
+    await expect(checkNetwork(withoutHostGroups, [group()])).resolves.toEqual({ listeners: 1, securityGroups: 0, certificates: 1, records: 0 });
     expect(elbMock.commandCalls(DescribeRulesCommand)).toHaveLength(2);
   });
 
@@ -178,7 +181,7 @@ describe('security groups', () => {
   });
 
   it('skips a load balancer with no security group (a Network Load Balancer created without one)', async () => {
-    elbMock.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: [{ LoadBalancerArn: LB_ARN, VpcId: VPC_ID, Type: 'network', SecurityGroups: [] }] });
+    elbMock.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: [{ LoadBalancerArn: LB_ARN, VpcId: VPC_ID, Type: 'network', SecurityGroups: [], DNSName: lbDnsFor(LB_ARN) }] });
     hostRules([]);
     await expect(checkNetwork(web, [group()])).resolves.toMatchObject({ listeners: 1 });
   });
@@ -219,5 +222,186 @@ describe('rules, one at a time', () => {
     expect(cidrCovers('192.168.1.0/24', '192.168.0.0/24')).toBe(false);
     expect(cidrCovers('10.0.0.0/33', '10.0.0.0/16')).toBe(false);
     expect(cidrCovers('256.0.0.0/8', '10.0.0.0/16')).toBe(false);
+  });
+});
+
+describe('certificates of the HTTPS listener', () => {
+  const DOMAIN = (web.traffic as { domain: { names: string[]; hostedZoneId: string; minCertificateDays: number } }).domain;
+  const LISTENER_ARN = `${LB_ARN}/listener`;
+  const CERT = certificateArnFor(LISTENER_ARN);
+  const DAY = 24 * 3600 * 1000;
+  const tierWith = (domain: object | undefined): HostTierDefinition => ({ ...web, traffic: { ...(web.traffic as object), domain } as HostTierDefinition['traffic'] });
+  const certificate = (extra: object) =>
+    acmMock.on(DescribeCertificateCommand).callsFake((input: { CertificateArn: string }) => ({
+      Certificate: { CertificateArn: input.CertificateArn, Status: 'ISSUED', DomainName: 'shop.example.com', SubjectAlternativeNames: CERTIFICATE_NAMES, NotAfter: new Date(Date.now() + 200 * DAY), ...extra },
+    }));
+
+  it('reads the listener certificates (PageSize 400) and describes each certificate, canonical web declaring its names', async () => {
+    expect(DOMAIN.names.length).toBeGreaterThan(0);
+    await expect(checkNetwork(web, [group()])).resolves.toMatchObject({ certificates: 1 });
+    expect(elbMock.commandCalls(DescribeListenerCertificatesCommand)[0]!.args[0].input).toEqual({ ListenerArn: LISTENER_ARN, PageSize: 400 });
+    expect(acmMock.commandCalls(DescribeCertificateCommand).map((c) => c.args[0].input.CertificateArn)).toEqual([CERT]);
+  });
+
+  it('describes a certificate once though it is the default, in the certificate list and on a later page', async () => {
+    elbMock.on(DescribeListenersCommand).resolves({
+      Listeners: [{ ListenerArn: LISTENER_ARN, Port: 443, Protocol: 'HTTPS', Certificates: [{ CertificateArn: CERT }], DefaultActions: [{ Type: 'forward', TargetGroupArn: TG_ARN }] }],
+    });
+    elbMock
+      .on(DescribeListenerCertificatesCommand)
+      .resolvesOnce({ Certificates: [{ CertificateArn: CERT, IsDefault: true }], NextMarker: 'c2' })
+      .resolvesOnce({ Certificates: [{ CertificateArn: CERT, IsDefault: false }] });
+    await expect(checkNetwork(web, [group()])).resolves.toMatchObject({ certificates: 1 });
+    expect(elbMock.commandCalls(DescribeListenerCertificatesCommand)[1]!.args[0].input).toMatchObject({ Marker: 'c2' });
+    expect(acmMock.commandCalls(DescribeCertificateCommand)).toHaveLength(1);
+  });
+
+  it.each(['PENDING_VALIDATION', 'EXPIRED', 'REVOKED', 'INACTIVE'])('refuses a certificate %s, naming it and the listener, before reading security groups', async (status) => {
+    certificate({ Status: status });
+    const err = await refusal(checkNetwork(web, [group()]));
+    expect(err.message).toContain(`certificate ${CERT} is ${status}, not ISSUED`);
+    expect(err.message).toContain(`listener HTTPS:443 (${LISTENER_ARN})`);
+    expect(err.message).toContain('nothing was launched');
+    expect(ec2Mock.commandCalls(DescribeSecurityGroupsCommand)).toHaveLength(0);
+  });
+
+  it('refuses a certificate expiring within the declared days, and passes it when fewer are declared', async () => {
+    certificate({ NotAfter: new Date(Date.now() + 10 * DAY) });
+    const err = await refusal(checkNetwork(web, [group()]));
+    expect(err.message).toContain(`certificate ${CERT} expires`);
+    expect(err.message).toContain('within the 30');
+    await expect(checkNetwork(tierWith({ ...DOMAIN, minCertificateDays: 9 }), [group()])).resolves.toMatchObject({ certificates: 1 });
+  });
+
+  it('checks the 30 days of the default without a declared domain, and names no domain', async () => {
+    certificate({ NotAfter: new Date(Date.now() + 29 * DAY), SubjectAlternativeNames: ['other.example.org'], DomainName: 'other.example.org' });
+    expect((await refusal(checkNetwork(tierWith(undefined), [group()]))).message).toContain('within the 30');
+    certificate({ NotAfter: new Date(Date.now() + 31 * DAY), SubjectAlternativeNames: ['other.example.org'], DomainName: 'other.example.org' });
+    await expect(checkNetwork(tierWith(undefined), [group()])).resolves.toMatchObject({ certificates: 1, records: 0 });
+    expect(route53Mock.commandCalls(ListResourceRecordSetsCommand)).toHaveLength(0);
+  });
+
+  it('refuses certificates that do not cover a declared name, listing their names', async () => {
+    certificate({ DomainName: 'shop.example.com', SubjectAlternativeNames: ['shop.example.com'] });
+    const err = await refusal(checkNetwork(web, [group()]));
+    expect(err.message).toContain('no certificate covers www.shop.example.com');
+    expect(err.message).toContain(`${CERT}: shop.example.com`);
+  });
+
+  it('passes names covered between two certificates of the listener (served by SNI)', async () => {
+    const second = CERT.replace(/1$/, '2');
+    elbMock.on(DescribeListenerCertificatesCommand).resolves({ Certificates: [{ CertificateArn: CERT, IsDefault: true }, { CertificateArn: second, IsDefault: false }] });
+    acmMock.on(DescribeCertificateCommand).callsFake((input: { CertificateArn: string }) => {
+      const name = input.CertificateArn === CERT ? 'shop.example.com' : 'www.shop.example.com';
+      return { Certificate: { CertificateArn: input.CertificateArn, Status: 'ISSUED', DomainName: name, SubjectAlternativeNames: [name], NotAfter: new Date(Date.now() + 90 * DAY) } };
+    });
+    await expect(checkNetwork(web, [group()])).resolves.toMatchObject({ certificates: 2 });
+  });
+
+  it('refuses when a certificate covering a name is not from ACM (IAM server certificate): it cannot be checked', async () => {
+    const iam = 'arn:aws:iam::111122223333:server-certificate/www';
+    elbMock.on(DescribeListenerCertificatesCommand).resolves({ Certificates: [{ CertificateArn: iam, IsDefault: true }] });
+    const err = await refusal(checkNetwork(web, [group()]));
+    expect(err.message).toContain(`not from ACM, unchecked: ${iam}`);
+    expect(acmMock.commandCalls(DescribeCertificateCommand)).toHaveLength(0);
+  });
+
+  it.each(['ResourceNotFoundException', 'InvalidArnException'])('turns ACM %s into DependencyCheckFailedError naming the certificate', async (name) => {
+    acmMock.on(DescribeCertificateCommand).rejects(Object.assign(new Error('Could not find certificate'), { name }));
+    expect((await refusal(checkNetwork(web, [group()]))).message).toContain(`certificate ${CERT} not found in ACM`);
+  });
+
+  it('lets any other ACM error through as it is (the task retries it)', async () => {
+    acmMock.on(DescribeCertificateCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(checkNetwork(web, [group()])).rejects.toMatchObject({ name: 'ThrottlingException' });
+  });
+
+  it('refuses declared names when only an HTTP listener forwards to the tier; without names, reads no certificate', async () => {
+    elbMock.on(DescribeListenersCommand).resolves({ Listeners: [{ ListenerArn: 'L80', Port: 80, Protocol: 'HTTP', DefaultActions: [{ Type: 'forward', TargetGroupArn: TG_ARN }] }] });
+    expect((await refusal(checkNetwork(web, [group()]))).message).toContain('no HTTPS or TLS listener forwards to its target groups (listeners: HTTP:80 (L80))');
+    await expect(checkNetwork(withoutHostGroups, [group()])).resolves.toMatchObject({ certificates: 0 });
+    expect(elbMock.commandCalls(DescribeListenerCertificatesCommand)).toHaveLength(0);
+    expect(acmMock.commandCalls(DescribeCertificateCommand)).toHaveLength(0);
+  });
+});
+
+describe('records in the declared hosted zone', () => {
+  const DOMAIN = (web.traffic as { domain: { names: string[]; hostedZoneId: string } }).domain;
+  const ZONE = DOMAIN.hostedZoneId;
+  const tierWith = (domain: object): HostTierDefinition => ({ ...web, traffic: { ...(web.traffic as object), domain } as HostTierDefinition['traffic'] });
+  const alias = (name: string, dns: string, type = 'A') => ({ Name: `${name}.`, Type: type, AliasTarget: { HostedZoneId: 'Z35SXDOTRQ7X7K', DNSName: dns, EvaluateTargetHealth: true } });
+
+  it('asks for each record from its name and type A, MaxItems RECORDS_PER_CALL, in the declared zone', async () => {
+    await expect(checkNetwork(web, [group()])).resolves.toMatchObject({ records: DOMAIN.names.length });
+    expect(route53Mock.commandCalls(ListResourceRecordSetsCommand).map((c) => c.args[0].input)).toEqual(
+      DOMAIN.names.map((name) => ({ HostedZoneId: ZONE, StartRecordName: name, StartRecordType: 'A', MaxItems: RECORDS_PER_CALL })),
+    );
+  });
+
+  it('checks `records` instead of the names when declared', async () => {
+    await checkNetwork(tierWith({ ...DOMAIN, records: ['api.shop.example.com'] }), [group()]);
+    expect(route53Mock.commandCalls(ListResourceRecordSetsCommand).map((c) => c.args[0].input.StartRecordName)).toEqual(['api.shop.example.com']);
+  });
+
+  it('refuses a record absent from the zone (the listing starts at the next name), naming record and zone', async () => {
+    route53Mock.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [{ Name: 'zzz.shop.example.com.', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '192.0.2.1' }] }], IsTruncated: false, MaxItems: 10 });
+    const err = await refusal(checkNetwork(web, [group()]));
+    expect(err.message).toContain(`record ${DOMAIN.names[0]} (A or AAAA) not found in hosted zone ${ZONE}`);
+    expect(err.message).toContain('nothing was launched');
+  });
+
+  it('refuses a record that aliases another load balancer, or is no alias, naming the record and the load balancer', async () => {
+    route53Mock.on(ListResourceRecordSetsCommand).callsFake((input: { StartRecordName: string }) => ({
+      ResourceRecordSets: [alias(input.StartRecordName, 'dualstack.other-lb-123.us-east-1.elb.amazonaws.com.')],
+      IsTruncated: false,
+    }));
+    const err = await refusal(checkNetwork(web, [group()]));
+    expect(err.message).toContain(`record ${DOMAIN.names[0]} in hosted zone ${ZONE} does not alias load balancer`);
+    expect(err.message).toContain(lbDnsFor(LB_ARN));
+    expect(err.message).toContain('dualstack.other-lb-123');
+
+    route53Mock.on(ListResourceRecordSetsCommand).callsFake((input: { StartRecordName: string }) => ({
+      ResourceRecordSets: [{ Name: `${input.StartRecordName}.`, Type: 'A', TTL: 300, ResourceRecords: [{ Value: '198.51.100.7' }] }],
+      IsTruncated: false,
+    }));
+    expect((await refusal(checkNetwork(web, [group()]))).message).toContain('not an alias (198.51.100.7)');
+  });
+
+  it('passes an AAAA alias written in capitals without dualstack. or trailing dot', async () => {
+    route53Mock.on(ListResourceRecordSetsCommand).callsFake((input: { StartRecordName: string }) => ({
+      ResourceRecordSets: [alias(input.StartRecordName, lbDnsFor(LB_ARN).toUpperCase(), 'AAAA')],
+      IsTruncated: false,
+    }));
+    await expect(checkNetwork(web, [group()])).resolves.toMatchObject({ records: DOMAIN.names.length });
+  });
+
+  it('follows NextRecordName/NextRecordIdentifier while the next record has the same name (weighted records)', async () => {
+    const name = DOMAIN.names[0]!;
+    route53Mock.on(ListResourceRecordSetsCommand).callsFake((input: { StartRecordIdentifier?: string; StartRecordName: string }) =>
+      input.StartRecordIdentifier === 'blue'
+        ? { ResourceRecordSets: [{ ...alias(name, `dualstack.${lbDnsFor(LB_ARN)}.`), SetIdentifier: 'blue', Weight: 1 }], IsTruncated: false }
+        : input.StartRecordName === name
+          ? { ResourceRecordSets: [{ ...alias(name, 'dualstack.old-lb.us-east-1.elb.amazonaws.com.'), SetIdentifier: 'green', Weight: 1 }], IsTruncated: true, NextRecordName: `${name}.`, NextRecordType: 'A', NextRecordIdentifier: 'blue' }
+          : { ResourceRecordSets: [alias(input.StartRecordName, `dualstack.${lbDnsFor(LB_ARN)}.`)], IsTruncated: false },
+    );
+    await expect(checkNetwork(web, [group()])).resolves.toMatchObject({ records: DOMAIN.names.length });
+    const calls = route53Mock.commandCalls(ListResourceRecordSetsCommand).map((c) => c.args[0].input);
+    expect(calls[1]).toMatchObject({ StartRecordName: `${name}.`, StartRecordType: 'A', StartRecordIdentifier: 'blue' });
+  });
+
+  it('stops at a truncated page whose next record has another name', async () => {
+    route53Mock.on(ListResourceRecordSetsCommand).callsFake((input: { StartRecordName: string }) => ({
+      ResourceRecordSets: [alias(input.StartRecordName, `dualstack.${lbDnsFor(LB_ARN)}.`)],
+      IsTruncated: true,
+      NextRecordName: 'zzz.shop.example.com.',
+      NextRecordType: 'A',
+    }));
+    await checkNetwork(web, [group()]);
+    expect(route53Mock.commandCalls(ListResourceRecordSetsCommand)).toHaveLength(DOMAIN.names.length);
+  });
+
+  it('turns NoSuchHostedZone into DependencyCheckFailedError naming the zone', async () => {
+    route53Mock.on(ListResourceRecordSetsCommand).rejects(Object.assign(new Error(`No hosted zone found with ID: ${ZONE}`), { name: 'NoSuchHostedZone' }));
+    expect((await refusal(checkNetwork(web, [group()]))).message).toContain(`hosted zone ${ZONE} not found`);
   });
 });

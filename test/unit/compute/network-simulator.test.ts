@@ -1,7 +1,8 @@
 /**
  * The simulated network (lib/simulator/services/network.ts, elbv2.ts, ec2.ts): seeded so
  * that the canonical environment's checks pass, refusing what ELBv2 and EC2 refuse, and its
- * faults (`listener-missing:TIER`, `sg-blocked:TIER`) failing the planners' checks through
+ * faults (`listener-missing:TIER`, `sg-blocked:TIER`, `certificate-expiring:TIER`,
+ * `certificate-pending:TIER`, `record-missing:TIER`) failing the planners' checks through
  * the handlers' own SDK clients, before anything is launched.
  */
 import { fileURLToPath } from 'node:url';
@@ -10,16 +11,21 @@ import { planAllocation } from '../../../lambdas/compute/allocation';
 import { planScaleOut } from '../../../lambdas/compute/plan-scale-out';
 import { DependencyCheckFailedError } from '../../../lambdas/domain/contract/errors';
 import { loadEnvironmentFile } from '../../../lambdas/domain/environment/parse';
+import { acm } from '../../../lambdas/shared/aws/acm';
 import { ec2 } from '../../../lambdas/shared/aws/ec2';
 import { elbv2 } from '../../../lambdas/shared/aws/elbv2';
 import { rds } from '../../../lambdas/shared/aws/rds';
+import { route53 } from '../../../lambdas/shared/aws/route53';
 import { ssm } from '../../../lambdas/shared/aws/ssm';
 import type { SimulatedAccount } from '../../../lib/simulator/account';
 import { InvalidFaultError, noFaults, parseFaults } from '../../../lib/simulator/faults';
 import { faultScope, seedAccount } from '../../../lib/simulator/fleet';
 import { attachSimulator } from '../../../lib/simulator/intercept';
 import { ec2 as ec2Api } from '../../../lib/simulator/services/ec2';
+import { acm as acmApi } from '../../../lib/simulator/services/acm';
 import { elbv2 as elbApi } from '../../../lib/simulator/services/elbv2';
+import { networkOf } from '../../../lib/simulator/services/network';
+import { route53 as route53Api } from '../../../lib/simulator/services/route53';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../../environments/canonical.json', import.meta.url)));
 const AWS_ENV = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'ASIASIMULATED', AWS_SECRET_ACCESS_KEY: 'simulated' };
@@ -31,7 +37,7 @@ let savedEnv: Record<string, string | undefined>;
 function useAccount(faults: string[] = [], options: { empty?: boolean } = { empty: true }): void {
   account = seedAccount(canonical, noFaults(), options);
   account.useFaults(parseFaults(faults, new Set(), new Set(account.alarms.keys()), undefined, faultScope(canonical)));
-  detach = attachSimulator({ ec2, elbv2, ssm, rds } as never, account);
+  detach = attachSimulator({ ec2, elbv2, ssm, rds, acm, route53 } as never, account);
 }
 
 /** What a simulated call throws: its error name and message. */
@@ -138,5 +144,77 @@ describe('faults', () => {
     expect(() => parseFaults(['sg-blocked:monitoring'], new Set(), new Set(), undefined, scope)).toThrow(InvalidFaultError);
     expect(() => parseFaults(['listener-missing:monitoring'], new Set(), new Set(), undefined, scope)).toThrow(/has no target groups/);
     expect(() => parseFaults(['listener-missing:nope'], new Set(), new Set(), undefined, scope)).toThrow(/no host tier is named "nope"/);
+  });
+});
+
+describe('ACM and Route 53, as their API references describe them', () => {
+  beforeEach(() => useAccount());
+  const webCertificate = () => {
+    const lb = [...networkOf(account).loadBalancers.values()].find((l) => l.tier === 'web')!;
+    const listener = [...networkOf(account).listeners.values()].find((l) => l.loadBalancerArn === lb.arn)!;
+    return { lb, listener, arn: listener.certificates[0]!.arn };
+  };
+  const zone = ((canonical.tiers.find((t) => t.name === 'web') as { traffic: unknown }).traffic as { domain: { hostedZoneId: string; names: string[] } }).domain;
+
+  it('DescribeCertificate: the web listener\'s certificate ISSUED for the declared names, valid beyond any declared minimum', () => {
+    const { arn, lb } = webCertificate();
+    const { Certificate } = acmApi.DescribeCertificate!(account, { CertificateArn: arn }) as { Certificate: { Status: string; SubjectAlternativeNames: string[]; NotAfter: Date; InUseBy: string[] } };
+    expect(Certificate.Status).toBe('ISSUED');
+    expect(Certificate.SubjectAlternativeNames).toEqual(zone.names);
+    expect(Certificate.NotAfter.getTime() - account.now()).toBeGreaterThan(365 * 24 * 3600 * 1000);
+    expect(Certificate.InUseBy).toEqual([lb.arn]);
+  });
+
+  it('DescribeCertificate: an unknown certificate (ResourceNotFoundException), a malformed ARN (InvalidArnException), none (ValidationException)', () => {
+    const { arn } = webCertificate();
+    expect(refusedBy(() => acmApi.DescribeCertificate!(account, { CertificateArn: arn.replace(/.$/, 'f') })).name).toBe('ResourceNotFoundException');
+    expect(refusedBy(() => acmApi.DescribeCertificate!(account, { CertificateArn: 'arn:aws:s3:::not-a-certificate' })).name).toBe('InvalidArnException');
+    expect(refusedBy(() => acmApi.DescribeCertificate!(account, {})).name).toBe('ValidationException');
+  });
+
+  it('ListResourceRecordSets: in reversed-label order from StartRecordName and type, MaxItems per page with NextRecordName/NextRecordType', () => {
+    const all = route53Api.ListResourceRecordSets!(account, { HostedZoneId: zone.hostedZoneId }) as { ResourceRecordSets: Array<{ Name: string; Type: string }>; IsTruncated: boolean };
+    // The apex (NS, SOA) sorts before its subdomains: com.example < com.example.shop < com.example.shop.www.
+    expect(all.ResourceRecordSets.map((r) => `${r.Name} ${r.Type}`)).toEqual(['example.com. NS', 'example.com. SOA', 'shop.example.com. A', 'www.shop.example.com. A']);
+    expect(all.IsTruncated).toBe(false);
+    const first = route53Api.ListResourceRecordSets!(account, { HostedZoneId: zone.hostedZoneId, StartRecordName: 'shop.example.com', StartRecordType: 'A', MaxItems: 1 }) as Record<string, unknown>;
+    expect(first).toMatchObject({ IsTruncated: true, NextRecordName: 'www.shop.example.com.', NextRecordType: 'A', MaxItems: 1 });
+    expect((first.ResourceRecordSets as Array<{ Name: string }>).map((r) => r.Name)).toEqual(['shop.example.com.']);
+    const absent = route53Api.ListResourceRecordSets!(account, { HostedZoneId: zone.hostedZoneId, StartRecordName: 'api.shop.example.com', StartRecordType: 'A' }) as { ResourceRecordSets: Array<{ Name: string }> };
+    // "the results begin with the first resource record set that has a name greater than the value of name"
+    expect(absent.ResourceRecordSets[0]!.Name).toBe('www.shop.example.com.');
+  });
+
+  it('ListResourceRecordSets: an unknown zone (NoSuchHostedZone, 404), a type without a name or MaxItems 0 (InvalidInput)', () => {
+    expect(refusedBy(() => route53Api.ListResourceRecordSets!(account, { HostedZoneId: 'ZNOSUCHZONE000' })).name).toBe('NoSuchHostedZone');
+    expect(refusedBy(() => route53Api.ListResourceRecordSets!(account, { HostedZoneId: zone.hostedZoneId, StartRecordType: 'A' })).name).toBe('InvalidInput');
+    expect(refusedBy(() => route53Api.ListResourceRecordSets!(account, { HostedZoneId: zone.hostedZoneId, MaxItems: 0 })).name).toBe('InvalidInput');
+  });
+});
+
+describe('certificate and record faults', () => {
+  it.each([
+    ['certificate-expiring:web', /^tier web: listener HTTPS:443 \(.*\): certificate arn:aws:acm:.* expires .*, in 0 day\(s\), within the 30/],
+    ['certificate-pending:web', /^tier web: listener HTTPS:443 \(.*\): certificate arn:aws:acm:.* is PENDING_VALIDATION, not ISSUED/],
+    ['record-missing:web', /^tier web: record shop\.example\.com \(A or AAAA\) not found in hosted zone Z0123456789CANONICAL/],
+  ])('%s: allocate refuses the web tier, naming what is wrong; nothing launched', async (fault, message) => {
+    useAccount([fault]);
+    const err = await planAllocation({ environment: canonical, input: {}, execution: 'allocate-1' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DependencyCheckFailedError);
+    expect((err as Error).message).toMatch(message);
+    expect(account.hosts.size).toBe(0);
+  });
+
+  it('certificate-expiring:web: scale-out of web refuses; middle (HTTP, no domain) still plans', async () => {
+    useAccount(['certificate-expiring:web'], {});
+    await expect(planScaleOut({ environment: canonical, input: { tier: 'web', add: 1 }, execution: 'scale-out-1' })).rejects.toBeInstanceOf(DependencyCheckFailedError);
+    await expect(planScaleOut({ environment: canonical, input: { tier: 'middle', add: 1 }, execution: 'scale-out-2' })).resolves.toMatchObject({ launchCount: 1 });
+  });
+
+  it('refuses a certificate fault on a tier without an HTTPS listener, a record fault on one without a hosted zone', () => {
+    const scope = faultScope(canonical);
+    expect(() => parseFaults(['certificate-expiring:middle'], new Set(), new Set(), undefined, scope)).toThrow(/has no HTTPS listener/);
+    expect(() => parseFaults(['record-missing:middle'], new Set(), new Set(), undefined, scope)).toThrow(/declares no traffic.domain.hostedZoneId/);
+    expect(() => parseFaults(['certificate-pending:monitoring'], new Set(), new Set(), undefined, scope)).toThrow(/has no target groups/);
   });
 });

@@ -11,11 +11,13 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ListCertificatesCommand } from '@aws-sdk/client-acm';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { ListHostedZonesCommand } from '@aws-sdk/client-route-53';
 import { ListCommandInvocationsCommand } from '@aws-sdk/client-ssm';
 import { CONNECTION_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from '../../../lambdas/shared/aws/http';
 
@@ -31,6 +33,8 @@ const COMMANDS = {
   cloudwatch: () => new DescribeAlarmsCommand({}),
   rds: () => new DescribeDBInstancesCommand({}),
   dynamodb: () => new ListTablesCommand({}),
+  acm: () => new ListCertificatesCommand({}),
+  route53: () => new ListHostedZonesCommand({}),
 } as const;
 type ClientName = keyof typeof COMMANDS;
 
