@@ -143,7 +143,11 @@ export class SubstitutedDefinitionBody extends sfn.ChainDefinitionBody {
     // Resolved when the template is written: the file holds no token, only placeholders. The
     // resource's properties are rendered (bucket -> Bucket) after they are resolved, so the
     // lazy value is written as CDK's S3LocationProperty.
-    const location = Lazy.uncachedAny({ produce: (context) => definitionAsset(stack, JSON.stringify(this.render(context).definition)) });
+    const location = Lazy.uncachedAny({
+      // While CDK prepares the app it resolves with a resolver of its own, to find cross-stack references, and
+      // renders a joined string as "[object Object]": no file is written from that, and the location is not read.
+      produce: (context) => (context.preparing ? { bucket: 'preparing', key: 'preparing' } : definitionAsset(stack, JSON.stringify(this.render(context).definition))),
+    });
     return { definitionS3Location: location as unknown as sfn.CfnStateMachine.S3LocationProperty };
   }
 

@@ -168,6 +168,10 @@ describe('FleetFlow with a topic and a bus of another stack of the app', () => {
       // The definition files are assets of the stack that holds the state machines, published with its template.
       const definitions = definitionObjects(json, outdir, 'Releases');
       expect(definitions.size).toBe(7);
+      // And no other file: a definition resolved while CDK prepares the app (its references not yet final) is not shipped.
+      const manifest = JSON.parse(readFileSync(join(outdir, 'Releases.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string } }> };
+      const jsonFiles = Object.values(manifest.files).map((f) => f.source.path).filter((path) => path.startsWith('asset.') && path.endsWith('.json'));
+      expect(jsonFiles).toHaveLength(7);
       for (const machine of machines) {
         // Every reference is a substitution; the definition itself is literal JSON text in S3, with placeholders only.
         expect(machine.Properties!.DefinitionString).toBeUndefined();
