@@ -20,7 +20,10 @@ function validate(file: string): number {
   // The stack synthesized as `cdk synth` would: a definition whose template CloudFormation would refuse, or one of
   // whose state machine definitions Step Functions would refuse, is refused here, naming the figure.
   const { stackName, bytes, definitions } = measureTemplate(environment);
-  const tooLarge = templateSizeProblem(stackName, bytes) ?? definitionSizeProblems(definitions)[0];
+  const overLimit = definitionSizeProblems(definitions);
+  // One line: the first definition over the limit, and how many more are.
+  const definitionProblem = overLimit.length === 0 ? undefined : `${overLimit[0]}${overLimit.length > 1 ? ` (and ${overLimit.length - 1} more state machine definitions over it)` : ''}`;
+  const tooLarge = templateSizeProblem(stackName, bytes) ?? definitionProblem;
   if (tooLarge) throw new InvalidEnvironmentError(`${file}: ${tooLarge}`);
   const largest = definitions.reduce((a, b) => (b.bytes > a.bytes ? b : a));
   process.stdout.write(
