@@ -13,20 +13,24 @@
  * the compute workflows (allocate, scale out, replace), surge releases and data restores
  * (restore-data, recover) against their
  * lower bounds (boot, setup, install, healthy), with the lowest web count, orphans and the
- * extra instance-hours; the fault campaign (BENCH_CAMPAIGN_RUNS, default 200); and the size
- * of every Lambda bundle.
+ * extra instance-hours; the fault campaign (BENCH_CAMPAIGN_RUNS, default 200); and every
+ * Lambda bundle: its size, the packages that take its bytes, its memory and its cold import time
+ * (bench/bundles.ts).
  *
  * BENCH_ONLY=text runs only the rows whose name contains it (case-insensitive; "campaign" and
  * "bundles" name those sections), e.g. `BENCH_ONLY='1,000 app hosts, 1 at a time' npm run bench`.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import type { EnvironmentDefinition } from '../lambdas/domain/environment/model';
 import { loadEnvironmentFile } from '../lambdas/domain/environment/parse';
 import type { SimulatedAccount } from '../lib/simulator/account';
 import { runCampaign } from '../lib/simulator/campaign';
 import { simulateDeploy, simulateExecutions, type SimulatedWorkflow } from '../lib/simulator/simulate';
+import { memoryFor } from '../lib/constructs/function-catalog';
+import { buildBundle, coldImportCpuMs, handlerModules } from './bundles';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../environments/canonical.json', import.meta.url)));
 
@@ -188,29 +192,30 @@ if (campaignRuns > 0 && selected('campaign')) {
   for (const v of campaign.violations) console.log(`  run ${v.index}: ${v.violations.map((x) => `${x.invariant}: ${x.detail}`).join('; ')}\n    replay: ${v.replay}`);
 }
 
-const lambdasDir = fileURLToPath(new URL('../lambdas/', import.meta.url));
-const bundleRows: string[][] = [['handler', 'minified ESM bundle KiB']];
-const handlers = ['rollout', 'deploy', 'database', 'compute', 'surge', 'restore-data', 'recover'].flatMap((dir) =>
-  readdirSync(`${lambdasDir}${dir}`)
-    // Handler modules only (each exports `handler`); shared modules of a workflow's folder are in their bundles.
-    .filter((f) => f.endsWith('.ts') && readFileSync(`${lambdasDir}${dir}/${f}`, 'utf8').includes('export const handler'))
-    .map((f) => `${dir}/${f}`),
-);
-for (const file of selected('bundles') ? handlers.sort() : []) {
-  const result = await build({
-    entryPoints: [`${lambdasDir}${file}`],
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node24',
-    mainFields: ['module', 'main'],
-    write: false,
-    logLevel: 'silent',
-  });
-  bundleRows.push([file, (result.outputFiles[0]!.contents.byteLength / 1024).toFixed(0)]);
+// Every handler's bundle, built by the stack's own bundler: its size, what takes the bytes, and its cold import.
+if (selected('bundles')) {
+  const outdir = mkdtempSync(join(tmpdir(), 'fleetflow-bundles-'));
+  const bundleRows: string[][] = [['handler', 'KiB', 'memory MB', 'cold import CPU ms', 'init at memory s', 'largest parts (KiB)']];
+  try {
+    for (const handler of handlerModules()) {
+      const bundle = await buildBundle(handler, outdir);
+      const cpuMs = coldImportCpuMs(bundle.file);
+      const memory = memoryFor(handler);
+      bundleRows.push([
+        handler,
+        (bundle.bytes / 1024).toFixed(0),
+        String(memory),
+        cpuMs.toFixed(0),
+        // Lambda gives one vCPU at 1,769 MB, in proportion below it (lib/constructs/function-catalog.ts).
+        ((cpuMs / 1000) * (1769 / memory)).toFixed(2),
+        bundle.parts.slice(0, 3).map((p) => `${p.name} ${(p.bytes / 1024).toFixed(0)}`).join(', '),
+      ]);
+    }
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+  printTable('Lambda bundles (the stack\'s bundler; cold import: CPU of a fresh node importing the bundle, median of 5)', bundleRows);
 }
-if (bundleRows.length > 1) printTable('Lambda bundles (same esbuild settings as the CDK stack)', bundleRows);
 
 function printTable(title: string, table: string[][]): void {
   const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));

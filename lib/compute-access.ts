@@ -70,6 +70,19 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
     fun.allow({ actions: ['elasticloadbalancing:DescribeTargetGroups'], resources: ['*'], wildcardReason: WHY.describe });
   }
   f.planReplacement.allow({ actions: ['elasticloadbalancing:DescribeTargetHealth'], resources: ['*'], wildcardReason: WHY.describe });
+  // The network checks of allocate and scale-out (lambdas/compute/network-checks.ts), in their planners only. The
+  // Service Authorization Reference lists no resource type for these Describe actions ("If there is no value for
+  // this column, you must specify all resources ("*")"), hence WHY.describe. DescribeVpcs only where a CIDR rule
+  // is read, DescribeSecurityGroups only where a tier declares the hosts' groups.
+  const networkChecked = tiers.some((t) => t.launch && t.traffic.kind === 'target-group');
+  const securityGroupsChecked = tiers.some((t) => t.launch && t.traffic.kind === 'target-group' && t.traffic.hostSecurityGroups);
+  const networkReads = [
+    'elasticloadbalancing:DescribeLoadBalancers',
+    'elasticloadbalancing:DescribeListeners',
+    'elasticloadbalancing:DescribeRules',
+    ...(securityGroupsChecked ? ['ec2:DescribeSecurityGroups', 'ec2:DescribeVpcs'] : []),
+  ];
+  for (const fun of networkChecked ? [f.planAllocation, f.planScaleOut] : []) fun.allow({ actions: networkReads, resources: ['*'], wildcardReason: WHY.describe });
   for (const fun of [f.planReplacement, f.checkHostsReady, f.checkSurgeHostsReady]) fun.allow({ actions: ['ec2:DescribeInstanceStatus'], resources: ['*'], wildcardReason: WHY.describe });
   for (const fun of [f.checkHostsReady, f.checkSurgeHostsReady, f.checkStarted]) {
     fun.allow({ actions: ['ssm:DescribeInstanceInformation'], resources: ['*'], wildcardReason: WHY.describe });

@@ -9,7 +9,7 @@
  * fleetflow.grantStartExecution(pipelineRole, 'deploy');
  * ```
  */
-import { RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -206,6 +206,7 @@ export class FleetFlow extends Construct {
       }),
     );
     this.addReleaseWindows();
+    this.addOutputs(props.eventBus);
   }
 
   /** Every state machine, by workflow: restore-data and recover only when the data tier defines `restore`. */
@@ -229,6 +230,38 @@ export class FleetFlow extends Construct {
   grantStartExecution(grantee: iam.IGrantable, workflow?: FleetFlowWorkflow): iam.Grant {
     const machines = workflow ? [this.stateMachine(workflow)] : STARTABLE_WORKFLOWS.flatMap((w) => this.stateMachines[w] ?? []);
     return iam.Grant.addToPrincipal({ grantee, actions: ['states:StartExecution'], resourceArns: machines.map((m) => m.stateMachineArn) });
+  }
+
+  /**
+   * Lets `grantee` answer the release's approvals, by execution (`fleetflow approve --execution`)
+   * or by token. The pending task token is in Request Approval's parameters, which the deploy
+   * execution's history records (lib/cli/aws/approval.ts): reading that history is reading the
+   * token, so it is granted here with the answer and on the deploy workflow's executions only.
+   * SendTaskSuccess/SendTaskFailure are scoped to the deploy state machine, as CDK's own
+   * `grantTaskResponse` scopes them (without SendTaskHeartbeat: an approval sends none).
+   */
+  grantApprove(grantee: iam.IGrantable): iam.Grant {
+    const deploy = this.deploy.stateMachine.stateMachine;
+    const read = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+      resourceArns: [workflowExecutionsArn(this, this.environment.name, 'deploy')],
+    });
+    return read.combine(iam.Grant.addToPrincipal({ grantee, actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resourceArns: [deploy.stateMachineArn] }));
+  }
+
+  /**
+   * Stack Outputs a pipeline reads instead of building ARNs: each state machine's ARN, the
+   * notification topic's and the event bus's. Short IDs, no descriptions or exports: every
+   * byte counts against the template budget (test/infra/template-size.test.ts).
+   */
+  private addOutputs(eventBus: events.IEventBus | undefined): void {
+    for (const [workflow, machine] of this.workflowEntries()) {
+      new CfnOutput(this, `${workflow.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}Arn`, { value: machine.stateMachine.stateMachineArn });
+    }
+    new CfnOutput(this, 'TopicArn', { value: this.notifications.topicArn });
+    const bus = eventBus?.eventBusArn ?? Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' });
+    new CfnOutput(this, 'EventBusArn', { value: bus });
   }
 
   /** The workflows' state machine constructs, deploy first: the order of the topic policy's alarms. */

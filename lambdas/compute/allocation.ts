@@ -8,11 +8,13 @@
  * allocate launches what the tier still misses and terminates them.
  */
 import { parseComputeInput } from '../domain/compute-input';
-import { isHostTier, type EnvironmentDefinition } from '../domain/environment/model';
+import type { EnvironmentDefinition } from '../domain/environment/model';
+import { isHostTier } from '../domain/environment/tiers';
 import { currentDatabaseIdentifier, dataTierOf, describeDatabase, newestSnapshot } from '../shared/database-record';
 import { InvalidInputError } from '../domain/contract/errors';
 import { CREATING } from '../domain/contract/rds-status';
 import { leftoverTier, liveHosts } from './leftovers';
+import { checkTierNetwork } from './network-checks';
 import { environmentOf, launchableTier, provisionTier, releaseFor, spreadEvenly } from '../shared/provision-plan';
 import type { ComputePlan, DatabaseCreatePlan, LeftoverTier, ProvisionTier } from '../domain/contract/payloads';
 
@@ -53,6 +55,8 @@ export async function planAllocation(event: PlanEvent): Promise<ComputePlan> {
     if (missing <= 0) continue;
     const release = await releaseFor(environment, tier, input.release);
     const perSubnet = balance(missing, wanted, tier.launch.subnets.map((s) => existing.filter((h) => h.subnetId === s.id).length));
+    // Listeners and security groups, before the lock and before anything is launched.
+    await checkTierNetwork(tier);
     tiers.push(await provisionTier(environment, tier, { count: missing, perSubnet, release }));
   }
   const database = await planDatabase(environment, input.tiers, input.database);

@@ -10,7 +10,8 @@
  */
 import { DescribeInstanceStatusCommand } from '@aws-sdk/client-ec2';
 import { parseComputeInput, type ReplaceInput } from '../domain/compute-input';
-import { isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../domain/environment/model';
+import type { EnvironmentDefinition, HostTierDefinition } from '../domain/environment/model';
+import { isHostTier } from '../domain/environment/tiers';
 import { ec2 } from '../shared/aws/ec2';
 import { RETIRED_BY_TAG, RELEASE_TAG } from '../domain/contract/tags';
 import { InvalidInputError, InventoryError } from '../domain/contract/errors';

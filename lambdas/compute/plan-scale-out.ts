@@ -8,6 +8,7 @@ import { parseComputeInput } from '../domain/compute-input';
 import { logger } from '../shared/logger';
 import { leftoverTier, liveHosts } from './leftovers';
 import { balance, type PlanEvent } from './allocation';
+import { checkTierNetwork } from './network-checks';
 import { environmentOf, launchableTier, provisionTier, releaseFor } from '../shared/provision-plan';
 import type { ComputePlan } from '../domain/contract/payloads';
 
@@ -29,6 +30,8 @@ export async function planScaleOut(event: PlanEvent): Promise<ComputePlan> {
     existing.length + input.add,
     tier.launch.subnets.map((s) => existing.filter((h) => h.subnetId === s.id).length),
   );
+  // Listeners and security groups, before the lock and before anything is launched.
+  await checkTierNetwork(tier);
   const provision = await provisionTier(environment, tier, { count: input.add, perSubnet, release });
   return {
     environment: environment.name,

@@ -3,7 +3,8 @@
  * as the definition says: the tier's target groups still exist, route to the expected port,
  * and are in the VPC the new hosts run in (a target in another VPC can never be registered).
  * The health check path itself is probed on each host after its prerequisites
- * (the setup's last step).
+ * (the setup's last step). The listeners and security groups in front of the tier are
+ * checked earlier, by the planners, before anything is launched (network-checks.ts).
  */
 import { DependencyCheckFailedError } from '../domain/contract/errors';
 import { findInstances, tagFilters } from '../shared/instances';

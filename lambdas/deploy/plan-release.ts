@@ -5,7 +5,8 @@
  * first host leaves traffic.
  */
 import { partitionIntoWaves } from '../domain/environment/batch-policy';
-import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../domain/environment/model';
+import type { EnvironmentDefinition, HostTierDefinition } from '../domain/environment/model';
+import { componentOf, isHostTier } from '../domain/environment/tiers';
 import { parseExecutionInput, RELEASE_PATTERN } from '../domain/execution-input';
 import { readAlarms, unmatched } from '../shared/alarms';
 import { readParameter } from '../shared/parameters';

@@ -11,7 +11,7 @@ import type { DBInstance } from '@aws-sdk/client-rds';
 import { parseComputeInput } from '../domain/compute-input';
 import { partition } from '../domain/environment/batch-policy';
 import type { DatabaseTierDefinition, EnvironmentDefinition, HostTierDefinition } from '../domain/environment/model';
-import { isHostTier } from '../domain/environment/model';
+import { isHostTier } from '../domain/environment/tiers';
 import { currentDatabaseIdentifier, dataTierOf, describeDatabase } from '../shared/database-record';
 import { restoredPrefix } from '../domain/contract/records';
 import { InvalidInputError, InventoryError } from '../domain/contract/errors';

@@ -7,7 +7,7 @@
  */
 import { DescribeDBInstancesCommand, paginateDescribeDBSnapshots, type DBInstance } from '@aws-sdk/client-rds';
 import type { DatabaseTierDefinition, EnvironmentDefinition } from '../domain/environment/model';
-import { isHostTier } from '../domain/environment/model';
+import { isHostTier } from '../domain/environment/tiers';
 import { rds } from './aws/rds';
 import { readParameter } from './parameters';
 import { databaseParameterName } from '../domain/contract/records';

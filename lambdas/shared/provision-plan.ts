@@ -4,8 +4,9 @@
  * before the lock and before anything is launched.
  */
 import { DescribeTargetGroupsCommand, type TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../domain/environment/model';
-import { parseEnvironmentPayload } from '../domain/environment/parse';
+import type { EnvironmentDefinition, HostTierDefinition } from '../domain/environment/model';
+import { componentOf, isHostTier } from '../domain/environment/tiers';
+import { readStoredEnvironment } from '../domain/environment/stored';
 import { elbv2 } from './aws/elbv2';
 import { readParameter } from './parameters';
 import { tierSpec } from './tier-spec';
@@ -25,9 +26,14 @@ const PROBE_TIMEOUT_SECONDS = 60;
 /** The largest batch a new tier is installed in (the rollout's batch cap, lambdas/shared/plan-store.ts). */
 export const PROVISION_BATCH_HOSTS = 2000;
 
+/**
+ * The environment of a planner's payload: the definition synth validated and stored in the
+ * template, read without validating it again (domain/environment/stored.ts says why); a document
+ * that is not what synth writes is refused as InvalidInputError before anything is read.
+ */
 export function environmentOf(raw: unknown): EnvironmentDefinition {
   try {
-    return parseEnvironmentPayload(raw);
+    return readStoredEnvironment(raw);
   } catch (err) {
     throw new InvalidInputError((err as Error).message, { cause: err });
   }

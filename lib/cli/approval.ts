@@ -1,19 +1,20 @@
 /**
  * `fleetflow approve` / `fleetflow reject`: answer a release waiting in Request Approval.
- * The token comes from the approval notification. Uses the standard AWS configuration
- * (region, credentials, AWS_ENDPOINT_URL).
+ * The token comes from the approval notification (`--token`) or from the execution's history
+ * (`--execution`, lib/cli/aws/approval.ts). Uses the standard AWS configuration (region,
+ * credentials, AWS_ENDPOINT_URL) unless given a client.
  */
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 
 import { APPROVAL_REJECTED_ERROR } from '../../lambdas/domain/contract/errors';
 
-const sfn = new SFNClient({});
+const defaultClient = new SFNClient({});
 
-export async function approve(token: string, approver: string): Promise<void> {
+export async function approve(token: string, approver: string, sfn: SFNClient = defaultClient): Promise<void> {
   await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approvedBy: approver }) }));
 }
 
-export async function reject(token: string, approver: string, reason: string): Promise<void> {
+export async function reject(token: string, approver: string, reason: string, sfn: SFNClient = defaultClient): Promise<void> {
   await sfn.send(
     new SendTaskFailureCommand({
       taskToken: token,

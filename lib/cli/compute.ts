@@ -12,6 +12,8 @@ import { faultScope, seedAccount } from '../simulator/fleet';
 import { simulateExecutions, type SimulationReport } from '../simulator/simulate';
 import { formatHumanSummary } from './summary';
 import { checkPointInTime, simulatedRestoreWindow } from './commands/restore-window';
+import { checkReportFile } from './commands/report-file';
+import { writeRunReport } from '../report/index';
 
 export type ComputeCommand = 'allocate' | 'scale-out' | 'replace' | 'restore-data' | 'recover';
 
@@ -30,6 +32,7 @@ export interface ComputeValues {
   readonly database?: string;
   readonly source?: string;
   readonly reason?: string;
+  readonly report?: string;
 }
 
 /**
@@ -40,6 +43,7 @@ export async function computeCommand(workflow: ComputeCommand, values: ComputeVa
   const hosts = values.hosts === undefined ? undefined : wholeNumber('--hosts', values.hosts, 1, 20_000);
   const input = inputOf(workflow, values);
   parseComputeInput(workflow, input);
+  checkReportFile(values.report);
   const environment = loadEnvironmentFile(values.env);
   // Faults name hosts (also ones the run will launch), tiers and zones: checked before anything is synthesized.
   // Allocate and recover start from an account that lost its instances (recover: its database too, not its snapshots).
@@ -70,6 +74,7 @@ export async function computeCommand(workflow: ComputeCommand, values: ComputeVa
   });
   // With restart:SECONDS the execution started again is the one that tells how it ended.
   const report = reports.at(-1)!;
+  if (values.report !== undefined) writeRunReport(report, values.report);
   if (values.json) process.stdout.write(`${JSON.stringify(withoutRealTime(report), null, 2)}\n`);
   else process.stdout.write(formatHumanSummary(report));
   return report.status === 'SUCCEEDED' ? 0 : 1;

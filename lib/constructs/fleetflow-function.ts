@@ -1,13 +1,13 @@
 /**
- * The one place that fixes every FleetFlow Lambda's defaults: runtime, architecture,
+ * The one place that fixes every FleetFlow Lambda's defaults: runtime, architecture, memory,
  * bundling, JSON logs into an owned log group, tracing, timeout. Each function gets
  * its own role with no managed policy; callers grant exactly what the task needs.
  */
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Stack, Validations, type ILocalBundling } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LAMBDA_TASK_TIMEOUT } from '../../statemachines/constructs/lambda-task';
@@ -23,7 +23,16 @@ export interface FleetFlowFunctionProps {
    * @default FUNCTION_TIMEOUT
    */
   readonly timeout?: Duration;
+  /**
+   * Memory, in MB, for a function whose cold start needs more CPU than the default gives
+   * (Lambda allocates CPU in proportion to memory).
+   * @default FUNCTION_MEMORY_MB
+   */
+  readonly memorySize?: number;
 }
+
+/** Memory of a FleetFlow function unless its spec says otherwise: see PLANNER_MEMORY_MB for the planners. */
+export const FUNCTION_MEMORY_MB = 256;
 
 /**
  * How long a FleetFlow function may run (Lambda: "Timeout is the maximum amount of time in
@@ -42,9 +51,28 @@ export const HANDLER_METADATA_KEY = 'fleetflow:handler';
 export const XRAY_REASON = 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions';
 
 const LAMBDAS_DIR = fileURLToPath(new URL('../../lambdas/', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The bundler every function is built with (lambda-bundler.mjs: esbuild, with the settings the bench measures). */
+const BUNDLER = fileURLToPath(new URL('./lambda-bundler.mjs', import.meta.url));
+
+/**
+ * CDK context key that ships source maps, for debugging: `npx cdk deploy -c fleetflow:sourceMaps=true`
+ * bundles each function with its `index.mjs.map` and sets `NODE_OPTIONS=--enable-source-maps`, so
+ * stack traces name the TypeScript files. Off by default: with source maps enabled Node reads and
+ * parses a module's map when it loads the module, CPU that every cold start would pay for a stack
+ * trace it rarely prints (and the maps were 180 MiB, 4.4 times the bundles' bytes).
+ */
+export const SOURCE_MAPS_CONTEXT = 'fleetflow:sourceMaps';
+
+/** The source-maps context's value: `true` or `false` (a boolean, or the text `-c` gives); anything else is refused. */
+export function sourceMapsEnabled(value: unknown): boolean {
+  if (value === undefined || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw new Error(`context ${SOURCE_MAPS_CONTEXT}: must be true or false (received ${String(JSON.stringify(value)).slice(0, 80)})`);
+}
 
 export class FleetFlowFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
   private readonly wildcardReasons = new Map<string, string[]>();
 
@@ -57,29 +85,29 @@ export class FleetFlowFunction extends Construct {
     // No description of its own: the function's, on the function, says what its role is for (the role's
     // name carries the function's construct ID); repeated on 51 roles it was 4 KB of the template.
     this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: `${LAMBDAS_DIR}${props.handler}`,
-      handler: 'handler',
+    const sourceMaps = sourceMapsEnabled(this.node.tryGetContext(SOURCE_MAPS_CONTEXT));
+    const entry = `${LAMBDAS_DIR}${props.handler}`;
+    this.function = new lambda.Function(this, 'Function', {
+      code: lambda.Code.fromAsset(REPO_ROOT, {
+        // The bundle's own bytes name the asset, as NodejsFunction does: a change anywhere in what it imports changes it.
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Never run: the local bundling below either writes the bundle or throws.
+          image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs24.x'),
+          local: new LocalBundling(entry, sourceMaps),
+        },
+      }),
+      handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
+      memorySize: props.memorySize ?? FUNCTION_MEMORY_MB,
       timeout: props.timeout ?? FUNCTION_TIMEOUT,
       role: this.role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: lambda.Tracing.ACTIVE,
-      environment: { POWERTOOLS_SERVICE_NAME: 'fleetflow', NODE_OPTIONS: '--enable-source-maps' },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        format: OutputFormat.ESM,
-        target: 'node24',
-        // Bundle the SDK: per-client imports keep each bundle small and pin the version we tested.
-        externalModules: [],
-        mainFields: ['module', 'main'],
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-      },
+      environment: { POWERTOOLS_SERVICE_NAME: 'fleetflow', ...(sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}) },
     });
     logGroup.grantWrite(this.role);
     this.wildcardReasons.set('*', [XRAY_REASON]);
@@ -110,6 +138,24 @@ export class FleetFlowFunction extends Construct {
   arn(service: string, resource: string, account = Stack.of(this).account): string {
     const stack = Stack.of(this);
     return `arn:${stack.partition}:${service}:${stack.region}:${account}:${resource}`;
+  }
+}
+
+/**
+ * Bundles one handler with lambda-bundler.mjs, in a Node process of its own (esbuild's plugins
+ * need its asynchronous API; CDK asks for the bundle synchronously). `entry` and `sourceMaps` are
+ * fields because CDK keys its asset cache by the bundling options as JSON: two functions must differ.
+ */
+class LocalBundling implements ILocalBundling {
+  constructor(
+    readonly entry: string,
+    readonly sourceMaps: boolean,
+  ) {}
+
+  tryBundle(outputDir: string): boolean {
+    const flags = this.sourceMaps ? ['--source-maps'] : [];
+    execFileSync(process.execPath, [BUNDLER, this.entry, outputDir, ...flags], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    return true;
   }
 }
 

@@ -5,7 +5,26 @@
  * (statemachines/<workflow>/functions.ts), with its handler path written out.
  */
 import { Construct } from 'constructs';
-import { FleetFlowFunction } from './fleetflow-function';
+import { FleetFlowFunction, FUNCTION_MEMORY_MB } from './fleetflow-function';
+
+/**
+ * Memory of the planners (every handler module named `plan-*.ts`). "Lambda allocates CPU power in
+ * proportion to the amount of memory configured ... At 1,769 MB, a function has the equivalent of
+ * one vCPU" (Lambda Developer Guide, Configure Lambda function memory), so 256 MB is about 0.14 vCPU.
+ * A planner runs once per execution, so nearly always cold, and its cold import is the largest:
+ * 78-92 ms of CPU on the bench machine for the six that read the environment, 65-68 ms for the two
+ * that plan a way back (`npm run bench`, "Lambda bundles"; every other task 57-70 ms). At 256 MB
+ * that is 0.45-0.64 s of init; at 1,024 MB 0.11-0.16 s, and the plan's own work over thousands of
+ * hosts runs four times faster too. Beyond 1,024 MB the init would save under 0.07 s more. The
+ * price is about 1 GB-second per planner run, a small fraction of what the execution's Step
+ * Functions transitions cost.
+ */
+export const PLANNER_MEMORY_MB = 1024;
+
+/** The memory a handler's function gets: the planners', or FleetFlow's default. */
+export function memoryFor(handler: string): number {
+  return /(^|\/)plan-[^/]+\.ts$/.test(handler) ? PLANNER_MEMORY_MB : FUNCTION_MEMORY_MB;
+}
 
 /** One Lambda task's function, as a workflow declares it. */
 export interface FunctionSpec {
@@ -38,7 +57,7 @@ export class FunctionCatalog extends Construct {
       }
       return known.fn;
     }
-    const fn = new FleetFlowFunction(this, spec.id, { handler: spec.handler, description: spec.description });
+    const fn = new FleetFlowFunction(this, spec.id, { handler: spec.handler, description: spec.description, memorySize: memoryFor(spec.handler) });
     this.created.set(spec.id, { spec, fn });
     return fn;
   }

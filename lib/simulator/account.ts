@@ -282,6 +282,8 @@ export interface AccountFaults {
   readonly drained?: Set<string>;
   /** The first N DeleteItem calls on the lock table are throttled (`unlock-throttle:N`). */
   readonly unlockThrottle?: number;
+  /** Tier -> what is wrong with its network (`listener-missing:TIER`, `sg-blocked:TIER`; services/network.ts). */
+  readonly network?: Map<string, Set<'listener-missing' | 'sg-blocked'>>;
 }
 
 /** What seeding or a launch gives addHost; what it leaves out is a seeded host's. */

@@ -99,7 +99,7 @@ export interface Targets {
   readonly hosts: string[];
   readonly alarms: string[];
   /** Tiers that can launch hosts, their Availability Zones, and names their new hosts will have. */
-  readonly launchTiers: Array<{ name: string; zones: string[]; targetGroups: boolean }>;
+  readonly launchTiers: Array<{ name: string; zones: string[]; targetGroups: boolean; securityGroups: boolean }>;
   readonly newHosts: string[];
   readonly workflow: CampaignWorkflow;
   readonly surge: boolean;
@@ -112,7 +112,12 @@ function targetsOf(environment: EnvironmentDefinition, component: 'application' 
   const hostTiers = environment.tiers.filter(isHostTier);
   const launchTiers = hostTiers
     .filter((t) => t.launch && (workflow !== 'deploy' || t.batch.strategy === 'surge'))
-    .map((t) => ({ name: t.name, zones: [...new Set(t.launch!.subnets.map((s) => s.availabilityZone))], targetGroups: t.traffic.kind === 'target-group' }));
+    .map((t) => ({
+      name: t.name,
+      zones: [...new Set(t.launch!.subnets.map((s) => s.availabilityZone))],
+      targetGroups: t.traffic.kind === 'target-group',
+      securityGroups: t.traffic.kind === 'target-group' && t.traffic.hostSecurityGroups !== undefined,
+    }));
   const prefixes = namePrefixes(environment);
   // The hosts a run may launch: numbered after what the account starts with (allocate starts empty).
   const newHosts = launchTiers.flatMap((t) => {
@@ -159,9 +164,9 @@ function kindsFor(t: Targets): string[] {
   const compute = ['launch-fail', 'boot-fail', 'ssm-unmanaged', 'prerequisite-fail'];
   switch (t.workflow) {
     case 'allocate':
-      return [...compute, 'missing-target-group', 'throttle', 'error', 'lock', 'db-status'];
+      return [...compute, 'missing-target-group', 'listener-missing', 'sg-blocked', 'throttle', 'error', 'lock', 'db-status'];
     case 'scale-out':
-      return [...compute, 'missing-target-group', 'throttle', 'error', 'lock', 'down', 'stop', 'terminate'];
+      return [...compute, 'missing-target-group', 'listener-missing', 'sg-blocked', 'throttle', 'error', 'lock', 'down', 'stop', 'terminate'];
     case 'replace':
       return [...compute, 'throttle', 'error', 'lock', 'drain-stuck', 'down', 'stop', 'terminate'];
     case 'deploy':
@@ -184,6 +189,14 @@ const COMPUTE_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => strin
   'missing-target-group': (r, t) => {
     const withGroups = t.launchTiers.filter((x) => x.targetGroups);
     return withGroups.length > 0 ? `missing-target-group:${pick(r, withGroups).name}` : undefined;
+  },
+  'listener-missing': (r, t) => {
+    const withGroups = t.launchTiers.filter((x) => x.targetGroups);
+    return withGroups.length > 0 ? `listener-missing:${pick(r, withGroups).name}` : undefined;
+  },
+  'sg-blocked': (r, t) => {
+    const declared = t.launchTiers.filter((x) => x.securityGroups);
+    return declared.length > 0 ? `sg-blocked:${pick(r, declared).name}` : undefined;
   },
 };
 

@@ -27,6 +27,13 @@ export class CapacityRecorder {
   /** Virtual time at which each tier's minimum was first reached. */
   readonly minAt = new Map<string, number>();
   samples = 0;
+  /**
+   * Per tier, [virtual ms, hosts in service] at the start and at every sample where the count
+   * changed: change points only, so it grows with what happens to hosts (about two points per
+   * host taken out and put back), not with how often the account is observed. The timeline
+   * (timeline.ts) bounds what it reports.
+   */
+  readonly inServiceChanges = new Map<string, Array<[number, number]>>();
   /** Instances running when recording started, and instance-seconds of running since. */
   readonly runningAtStart: number;
   readonly startedAt: number;
@@ -56,6 +63,7 @@ export class CapacityRecorder {
     this.startedAt = account.now();
     this.lastAt = this.startedAt;
     for (const host of account.hosts.values()) this.look(host, this.startedAt);
+    for (const [tier, count] of this.inServiceByTier) this.inServiceChanges.set(tier, [[this.startedAt, count]]);
     this.runningAtStart = this.running;
     this.lastRunning = this.runningAtStart;
     account.onHostChanged((host) => this.changed.add(host));
@@ -80,11 +88,27 @@ export class CapacityRecorder {
     this.lastRunning = this.running;
     if (this.verify) this.check(at);
     for (const [tier, count] of this.inServiceByTier) {
+      this.recordChange(tier, count, at);
       if (count < (this.minInService.get(tier) ?? Number.POSITIVE_INFINITY)) {
         this.minInService.set(tier, count);
         this.minAt.set(tier, at);
       }
     }
+  }
+
+  /** A change point when the tier's count moved since its last one (several samples at one instant: the last count wins). */
+  private recordChange(tier: string, count: number, at: number): void {
+    const series = this.inServiceChanges.get(tier) ?? [];
+    this.inServiceChanges.set(tier, series);
+    const last = series.at(-1);
+    if (last?.[1] === count) return;
+    if (last?.[0] === at) {
+      last[1] = count;
+      // Back to the count before this instant: the instant's change cancelled out.
+      if (series.at(-2)?.[1] === count) series.pop();
+      return;
+    }
+    series.push([at, count]);
   }
 
   /** Computes whether the host serves at `at` and until when that holds, and moves the counts. */

@@ -9,6 +9,7 @@ export const FAULT_KINDS = [
   'restore-fail', 'restored-db-invalid', 'reconfigure-fail', 'no-snapshot',
   'restart',
   'drained', 'unlock-throttle',
+  'listener-missing', 'sg-blocked',
 ] as const;
 
 /** Faults that name nothing: the whole account has them. */
@@ -24,6 +25,8 @@ export const FAULT_HELP: Readonly<Record<string, string>> = {
   'restart:SECONDS': 'the execution is stopped (StopExecution) SECONDS after it started, and started again with the same input 60 s later',
   'drained:HOST': 'HOST, a node of a drain-command tier, was drained by hand before the run (no FleetFlow mark): it serves nothing and fails its health command',
   'unlock-throttle:CALLS': "DynamoDB throttles the first CALLS DeleteItem calls on the lock table (ProvisionedThroughputExceededException)",
+  'listener-missing:TIER': "the tier's load balancer has no listener, so nothing forwards to its target groups",
+  'sg-blocked:TIER': "the hosts' security groups (traffic.hostSecurityGroups) have no inbound rule from the tier's load balancer's security group",
 };
 
 /** Seconds between a stopped execution and its start again (`restart:SECONDS`). */
@@ -58,7 +61,10 @@ export class InvalidFaultError extends Error {
  * serve it.
  */
 export interface FaultScope {
-  readonly tiers: ReadonlyMap<string, { readonly prefix: string; readonly availabilityZones: readonly string[]; readonly targetGroups: boolean }>;
+  readonly tiers: ReadonlyMap<
+    string,
+    { readonly prefix: string; readonly availabilityZones: readonly string[]; readonly targetGroups: boolean; readonly securityGroups?: boolean }
+  >;
 }
 
 /** A host name a launch could give: `<prefix>-<n>`, n ≥ 1. */
@@ -226,6 +232,13 @@ export function parseFaults(
         provisioning.tier(spec, target, { withTargetGroups: true });
         faults.missingTargetGroups!.add(target);
         break;
+      case 'listener-missing':
+      case 'sg-blocked': {
+        provisioning.tier(spec, target, { withTargetGroups: true, withSecurityGroups: kind === 'sg-blocked' });
+        const network = (faults.network ??= new Map());
+        network.set(target, new Set([...(network.get(target) ?? []), kind]));
+        break;
+      }
       case 'reconfigure-fail':
         // A host that exists, or (with the tiers known) one a launch will create.
         faults.reconfigureFail!.add(host());
@@ -285,12 +298,14 @@ function setBareFault(faults: { -readonly [K in keyof AccountFaults]: AccountFau
 function provisioningTargets(knownHosts: ReadonlySet<string>, scope: FaultScope | undefined) {
   const tierNames = () => [...(scope?.tiers.keys() ?? [])].join(', ');
   return {
-    tier(spec: string, tier: string, options: { withTargetGroups?: boolean } = {}): void {
+    tier(spec: string, tier: string, options: { withTargetGroups?: boolean; withSecurityGroups?: boolean } = {}): void {
       if (!/^[a-z][a-z0-9-]{0,31}$/.test(tier)) throw new InvalidFaultError(`--fault ${spec}: "${tier}" is not a tier name`);
       if (!scope) return;
       const known = scope.tiers.get(tier);
       if (!known) throw new InvalidFaultError(`--fault ${spec}: no host tier is named "${tier}" (host tiers: ${tierNames()})`);
       if (options.withTargetGroups && !known.targetGroups) throw new InvalidFaultError(`--fault ${spec}: tier "${tier}" has no target groups`);
+      // Without declared host security groups nothing checks them: the fault could not show.
+      if (options.withSecurityGroups && !known.securityGroups) throw new InvalidFaultError(`--fault ${spec}: tier "${tier}" declares no traffic.hostSecurityGroups`);
     },
     zone(spec: string, tier: string, availabilityZone: string): void {
       if (!/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/.test(availabilityZone)) throw new InvalidFaultError(`--fault ${spec}: use launch-fail:TIER or launch-fail:TIER@AZ, AZ an Availability Zone such as us-east-1a`);

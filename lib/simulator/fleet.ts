@@ -12,6 +12,7 @@ import { isHostTier, type DatabaseTierDefinition, type EnvironmentDefinition, ty
 import { releaseParameterName } from '../../lambdas/domain/contract/records';
 import { SIM_ACCOUNT_ID, SimulatedAccount, type AccountFaults, type HostProfile, type SimDatabase, DEFAULT_SUBNET, PROBE_DOCUMENT, SIM_VPC_ID, endpointOf, type DatabaseDefinition } from './account';
 import { loseDatabase, seedAutomatedSnapshots, seedManualSnapshot } from './services/rds';
+import { seedTierNetwork } from './services/network';
 import type { FaultScope } from './faults';
 
 export const SIM_REGION = 'us-east-1';
@@ -123,6 +124,7 @@ export function faultScope(environment: EnvironmentDefinition): FaultScope {
           prefix: prefixes.get(tier.name)!,
           availabilityZones: [...new Set((launchOf(tier)?.subnets ?? []).map((s) => s.availabilityZone))],
           targetGroups: tier.traffic.kind === 'target-group',
+          securityGroups: tier.traffic.kind === 'target-group' && (tier.traffic.hostSecurityGroups ?? []).length > 0,
         },
       ]),
     ),
@@ -236,6 +238,7 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
   const prefixes = namePrefixes(environment);
   let serial = 0;
   let tgSerial = 0;
+  let lbSerial = 0;
 
   for (const tier of hostTiers) {
     const prefix = prefixes.get(tier.name)!;
@@ -252,10 +255,26 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
     if (tier.drain.check) account.documents.set(tier.drain.check.document, 'drain-check');
     if (tier.health.command) account.documents.set(tier.health.command.document, 'health');
     if (tier.traffic.kind === 'target-group') {
+      const arns: string[] = [];
       for (const name of tier.traffic.targetGroups) {
         const arn = `arn:aws:elasticloadbalancing:${SIM_REGION}:${SIM_ACCOUNT_ID}:targetgroup/${name}/${String(++tgSerial).padStart(16, '0')}`;
         account.addTargetGroup({ arn, name, tier: tier.name, port: trafficPort(tier), vpcId: SIM_VPC_ID, ...TARGET_GROUP_PROFILE }, ids);
+        arns.push(arn);
       }
+      // Its load balancer, listener and security groups, as a working environment has them.
+      seedTierNetwork(
+        account,
+        {
+          name: tier.name,
+          role: tier.role,
+          environment: environment.name,
+          hostSecurityGroups: tier.traffic.hostSecurityGroups ?? [],
+          port: trafficPort(tier),
+          subnets: launchOf(tier)?.subnets ?? [DEFAULT_SUBNET],
+        },
+        arns,
+        { region: SIM_REGION, account: SIM_ACCOUNT_ID, vpcId: SIM_VPC_ID, serial: ++lbSerial },
+      );
     } else if (tier.traffic.kind === 'drain-command') {
       account.documents.set(tier.traffic.drain.document, 'drain');
       account.documents.set(tier.traffic.undrain.document, 'undrain');

@@ -16,18 +16,45 @@ export interface ExecutionEvent {
 
 interface BatchView {
   tier?: { name?: string };
-  batch?: { index?: number; count?: number; hosts?: Array<{ name: string }> };
+  batch?: { index?: number; count?: number; hosts?: HostView[] };
   release?: string;
+  /** The plan table's prefix of the rollout's batches: `#revert#` in it marks a release's rollback. */
+  keyPrefix?: string;
   [phase: string]: unknown;
 }
 
+interface HostView {
+  readonly id?: string;
+  readonly name: string;
+  /** The release the host had when planned (what an in-batch rollback reinstalls). */
+  readonly previous?: string;
+  /** A revert batch's host: the release it goes back to. */
+  readonly target?: string;
+}
+
+/** What the describer may ask of the run beyond the event itself. */
+export interface ProgressContext {
+  /** A host's Name tag, for new hosts the plan knows only by instance ID. */
+  readonly nameOf?: (instanceId: string) => string | undefined;
+  /** The plan's lower bound in seconds (Plan Release's output), for the expected duration and end. */
+  readonly expectedSeconds?: (plan: unknown) => number | undefined;
+}
+
+/** No progress line is longer than this, at any fleet size (issue 16). */
+export const MAX_LINE_CHARS = 200;
+/** Host lists longer than this are collapsed to a count and the first and last names. */
+export const MAX_LISTED_HOSTS = 4;
+
+/** The context of the event being described (one describer call at a time: the engine's log is read in order). */
+let context: ProgressContext = {};
+
 const ENTERED: Record<string, (s: BatchView) => string> = {
   'Take Batch Out': (s) => `taking ${hosts(s)} out of traffic`,
-  'Install Release': (s) => `installing ${s.release} on ${hosts(s)}`,
+  'Install Release': (s) => (isRevert(s) ? `reinstalling ${byTarget(s, 'target')}` : `installing ${s.release} on ${hosts(s)}`),
   'Return Batch To Traffic': (s) => `returning ${hosts(s)} to traffic`,
-  'Take Batch Out For Rollback': (s) => `ROLLING BACK: taking ${hosts(s)} out of traffic`,
-  'Reinstall Previous Release': (s) => `reinstalling the previous release on ${hosts(s)}`,
-  'Return Batch After Rollback': (s) => `returning ${hosts(s)} to traffic after rollback`,
+  'Take Batch Out For Rollback': (s) => `rollback: taking ${hosts(s)} out of traffic`,
+  'Reinstall Previous Release': (s) => `rollback: reinstalling ${byTarget(s, 'previous')}`,
+  'Return Batch After Rollback': (s) => `rollback: returning ${hosts(s)} to traffic`,
   'Restore Traffic After Failed Rollback': (s) => `rollback failed: returning ${hosts(s)} to traffic`,
   // New hosts (allocate, scale out, replace), and a surge's.
   'Set Up Hosts': (s) => `setting up new hosts ${hosts(s)}`,
@@ -41,7 +68,7 @@ const ENTERED: Record<string, (s: BatchView) => string> = {
   'Surge Put New Hosts In Service': (s) => `surge: putting ${hosts(s)} into service`,
   'Surge Take Retiring Hosts Out': (s) => `surge: new hosts in service, taking ${hosts(s)} out of traffic`,
   'Surge Retire Hosts': (s) => `surge: stopping ${hosts(s)} (kept until the release is validated)`,
-  'Start Retired Hosts': (s) => `ROLLING BACK: starting ${hosts(s)} again`,
+  'Start Retired Hosts': (s) => `starting ${hosts(s)} again`,
   'Return Restored Hosts': (s) => `returning ${hosts(s)} to traffic`,
   'Take Repoint Batch Out': (s) => `taking ${hosts(s)} out of traffic, to move to database ${database(s)}`,
   'Reconfigure Repoint Batch': (s) => `reconfiguring ${hosts(s)} for database ${database(s)}`,
@@ -65,9 +92,27 @@ interface MilestoneView extends ProvisionView {
     release?: string;
     database?: { snapshotId: string; instanceIdentifier: string; runner: { name: string }; fromSnapshot?: { identifier: string } };
     validation?: { bakeSeconds: number };
+    tiers?: Array<{ spec?: { surge?: unknown } }>;
   };
   failure?: { Error?: string };
 }
+
+/**
+ * Steps announced when they end, because only their output says what they did (Record
+ * Database: whether the old instance still existed to be tagged; Clean Up Launched: how many
+ * hosts the failed execution had launched).
+ */
+const FINISHED: Record<string, (s: MilestoneView & { outcome?: { oldDatabase?: { identifier?: string; exists?: boolean } }; cleanUp?: { launched?: number; done?: boolean } }) => string | undefined> = {
+  'Record Database': (s) => {
+    const old = s.outcome?.oldDatabase;
+    const kept = old?.exists ? `; ${old.identifier} is kept, tagged as replaced` : old?.identifier ? `; the instance it replaces, ${old.identifier}, no longer exists` : '';
+    return `validation passed: ${restore(s)?.target?.identifier} is the current database${kept}`;
+  },
+  'Clean Up Launched': (s) =>
+    s.cleanUp?.launched
+      ? `FAILED (${s.failure?.Error}): terminating the ${s.cleanUp.launched} host(s) this execution launched`
+      : `FAILED (${s.failure?.Error}): this execution launched no host, nothing to terminate`,
+};
 
 interface RestoreView {
   source?: { kind: string; snapshot?: string; instance?: string };
@@ -101,7 +146,7 @@ function lossSpan(seconds: number): string {
 }
 
 /** Release-level steps, announced when they start. */
-const MILESTONES: Record<string, (s: MilestoneView) => string> = {
+const MILESTONES: Record<string, (s: MilestoneView) => string | undefined> = {
   'Acquire Lock': () => 'taking the environment lock',
   'Preflight': () => 'preflight: checking that monitoring works and nothing is alarming',
   'Create Snapshot': (s) => `database: snapshot ${s.plan?.database?.snapshotId} of ${s.plan?.database?.instanceIdentifier}`,
@@ -118,13 +163,12 @@ const MILESTONES: Record<string, (s: MilestoneView) => string> = {
   },
   'Launch Hosts': (s) => `${s.tier?.spec?.name}: launching ${launchCount(s)} host(s) from launch template ${s.tier?.launch?.template?.name ?? s.tier?.launch?.template?.id} version ${s.tier?.launch?.version} (${zones(s)})`,
   'Verify Dependencies': (s) => `${s.tier?.spec?.name}: new hosts running, checked and online in SSM; verifying what the tier depends on`,
-  'Clean Up Launched': (s) => `FAILED (${s.failure?.Error}): terminating every host this execution launched`,
-  'Terminate Surged Hosts': () => 'terminating the old hosts the surge kept stopped',
+  // Only a release with a surge tier kept old hosts stopped; the step runs after every release.
+  'Terminate Surged Hosts': (s) => (s.plan?.tiers?.some((t) => t.spec?.surge) ? 'terminating the old hosts the surge kept stopped' : undefined),
   'Restore Database': (s) => `database: restoring ${describeSource(s)} into new instance ${restore(s)?.target?.identifier}${describeLoss(s)}`,
   'Validate Data': (s) => `database: ${restore(s)?.target?.identifier} available; checking it from ${restore(s)?.check?.runner?.name}`,
   'Write Connection': (s) => `database: check passed; ${restore(s)?.connectionParameter} now names ${restore(s)?.target?.identifier}; repointing the hosts`,
   'Repoint Start Bake': (s) => `every host uses ${restore(s)?.target?.identifier}: baking for ${restore(s)?.validation?.bakeSeconds}s, watching alarms`,
-  'Record Database': (s) => `validation passed: ${restore(s)?.target?.identifier} is the current database; ${restore(s)?.current?.identifier} is kept, tagged as replaced`,
   'Write Connection Back': (s) => `REPOINTING BACK after ${s.failure?.Error}: ${restore(s)?.connectionParameter} names ${restore(s)?.current?.identifier} again`,
   'Allocate Environment': () => 'recover: allocating every tier (an allocate execution)',
   'Restore Environment Data': () => 'recover: restoring the data (a restore-data execution)',
@@ -142,11 +186,11 @@ function zones(s: ProvisionView): string {
 
 const DONE_WHEN: Record<string, [phase: string, message: (s: BatchView) => string]> = {
   'Check Drain': ['drain', (s) => `${hosts(s)} drained`],
-  'Check Install': ['install', (s) => `${s.release} installed on ${hosts(s)}`],
+  'Check Install': ['install', (s) => (isRevert(s) ? byTarget(s, 'target', ' reinstalled') : `${s.release} installed on ${hosts(s)}`)],
   'Check Health': ['health', (s) => `${hosts(s)} healthy`],
-  'Check Rollback Drain': ['rollbackDrain', (s) => `${hosts(s)} drained for rollback`],
-  'Check Reinstall': ['rollbackInstall', (s) => `previous release reinstalled on ${hosts(s)}`],
-  'Check Rollback Health': ['rollbackHealth', (s) => `${hosts(s)} healthy on the previous release`],
+  'Check Rollback Drain': ['rollbackDrain', (s) => `rollback: ${hosts(s)} drained`],
+  'Check Reinstall': ['rollbackInstall', (s) => `rollback: ${byTarget(s, 'previous', ' reinstalled')}`],
+  'Check Rollback Health': ['rollbackHealth', (s) => `rollback: ${hosts(s)} healthy on ${releasesOf(s, 'previous')}`],
   'Check New Hosts Health': ['health', (s) => `${hosts(s)} healthy, in service`],
   'Surge Check New Hosts Health': ['health', (s) => `surge: ${hosts(s)} healthy, in service`],
   'Check Retired': ['retired', (s) => `${hosts(s)} retired`],
@@ -158,13 +202,52 @@ const DONE_WHEN: Record<string, [phase: string, message: (s: BatchView) => strin
   'Check Repoint Back Health': ['health', (s) => `${hosts(s)} healthy, in service`],
 };
 
+/** The batch's hosts by name (a new host the plan names by its ID: its Name tag), collapsed when long. */
 function hosts(s: BatchView): string {
-  return (s.batch?.hosts ?? []).map((h) => h.name).join(', ');
+  return listHosts((s.batch?.hosts ?? []).map(nameOf));
 }
 
+function nameOf(h: HostView): string {
+  return h.id !== undefined && h.name === h.id ? (context.nameOf?.(h.id) ?? h.name) : h.name;
+}
+
+/** "web-1, web-2", or past MAX_LISTED_HOSTS "125 hosts: web-1 … web-125" (first and last as planned). */
+export function listHosts(names: readonly string[]): string {
+  if (names.length <= MAX_LISTED_HOSTS) return names.join(', ');
+  return `${names.length} hosts: ${names[0]} … ${names.at(-1)}`;
+}
+
+/** "1.0.0 on web-1, web-2" (with `done`: "1.0.0 reinstalled on …"), grouped by the release each host goes back to. */
+function byTarget(s: BatchView, field: 'target' | 'previous', done = ''): string {
+  const groups = new Map<string, string[]>();
+  for (const h of s.batch?.hosts ?? []) {
+    const release = h[field] ?? 'the previous release';
+    const names = groups.get(release);
+    if (names) names.push(nameOf(h));
+    else groups.set(release, [nameOf(h)]);
+  }
+  return [...groups].map(([release, names]) => `${release}${done} on ${listHosts(names)}`).join('; ');
+}
+
+/** The releases the batch's hosts go back to ("1.0.0", or "1.0.0, 0.9.0"). */
+function releasesOf(s: BatchView, field: 'target' | 'previous'): string {
+  return [...new Set((s.batch?.hosts ?? []).map((h) => h[field] ?? 'the previous release'))].join(', ');
+}
+
+/** A batch of a release's rollback (Plan Rollback's revert plan), not a forward one. */
+function isRevert(s: BatchView): boolean {
+  return typeof s.keyPrefix === 'string' && s.keyPrefix.includes('#revert#');
+}
+
+/** "web batch 2/5" forward; "web rollback 1/2" for a revert batch, numbered within the rollback. */
 function where(s: BatchView): string {
   const b = s.batch;
-  return `${s.tier?.name ?? '?'} batch ${(b?.index ?? 0) + 1}/${b?.count ?? '?'}`;
+  return `${s.tier?.name ?? '?'} ${isRevert(s) ? 'rollback' : 'batch'} ${(b?.index ?? 0) + 1}/${b?.count ?? '?'}`;
+}
+
+/** Cuts a line to MAX_LINE_CHARS (a cause can be 1 KB; the summary and --json keep it whole). */
+function bounded(line: string): string {
+  return line.length <= MAX_LINE_CHARS ? line : `${line.slice(0, MAX_LINE_CHARS - 1)}…`;
 }
 
 export function formatElapsed(ms: number): string {
@@ -175,8 +258,18 @@ export function formatElapsed(ms: number): string {
   return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
 }
 
-/** A progress line for the event, or undefined when the event is not worth a line. */
-export function describeEvent(event: ExecutionEvent, startedAt: number): string | undefined {
+/** A progress line for the event, or undefined when the event is not worth a line; at most MAX_LINE_CHARS. */
+export function describeEvent(event: ExecutionEvent, startedAt: number, given: ProgressContext = {}): string | undefined {
+  context = given;
+  try {
+    const line = describe(event, startedAt);
+    return line === undefined ? undefined : bounded(line);
+  } finally {
+    context = {};
+  }
+}
+
+function describe(event: ExecutionEvent, startedAt: number): string | undefined {
   const stamp = `[${formatElapsed(event.timestamp - startedAt)}]`;
   switch (event.type) {
     case 'ExecutionStarted':
@@ -184,7 +277,10 @@ export function describeEvent(event: ExecutionEvent, startedAt: number): string 
     case 'StateEntered': {
       if (!event.state) return undefined;
       const milestone = MILESTONES[event.state.name];
-      if (milestone) return `${stamp} ${milestone(event.state.input as MilestoneView)}`;
+      if (milestone) {
+        const text = milestone(event.state.input as MilestoneView);
+        return text === undefined ? undefined : `${stamp} ${text}`;
+      }
       const describe = ENTERED[event.state.name];
       const view = event.state.input as BatchView;
       return describe ? `${stamp} ${where(view)}: ${describe(view)}` : undefined;
@@ -192,9 +288,14 @@ export function describeEvent(event: ExecutionEvent, startedAt: number): string 
     case 'StateExited': {
       if (!event.state) return undefined;
       const output = event.state.output as BatchView & { plan?: PlanView };
-      if (event.state.name === 'Plan Release' && output.plan) return `${stamp} ${describePlan(output.plan)}`;
+      if (event.state.name === 'Plan Release' && output.plan) return `${stamp} ${describePlan(output.plan, expected(output.plan, event.timestamp))}`;
       if (/^Plan (Allocate|Scale Out|Replace)$/.test(event.state.name) && output.plan) return `${stamp} ${describeComputePlan(output.plan as unknown as ComputePlanView)}`;
       if (event.state.name === 'Check Alarms') return `${stamp} ${where(output)}: alarms OK`;
+      const finished = FINISHED[event.state.name];
+      if (finished) {
+        const text = finished(output as never);
+        return text === undefined ? undefined : `${stamp} ${text}`;
+      }
       const done = DONE_WHEN[event.state.name];
       if (!done) return undefined;
       const phase = output[done[0]] as { done?: boolean } | undefined;
@@ -210,6 +311,18 @@ export function describeEvent(event: ExecutionEvent, startedAt: number): string 
     default:
       return undefined;
   }
+}
+
+/**
+ * ", expected 00:13:48 or more, ending 03:13:48 UTC or later": the plan's
+ * lower bound (the unavoidable drains, installs, health checks, bake), from the plan's end on
+ * the run's (virtual) clock.
+ */
+function expected(plan: PlanView, at: number): string {
+  const seconds = context.expectedSeconds?.(plan);
+  if (seconds === undefined || !(seconds > 0)) return '';
+  const end = new Date(at + seconds * 1000).toISOString().slice(11, 19);
+  return `, expected ${formatElapsed(seconds * 1000)} or more, ending ${end} UTC or later`;
 }
 
 interface PlanView {
@@ -234,9 +347,8 @@ function describeComputePlan(plan: ComputePlanView): string {
   return `planned ${plan.workflow}: launch ${plan.launchCount} host(s)${tiers ? ` (${tiers})` : ''}${database}${retire}`;
 }
 
-function describePlan(plan: PlanView): string {
-  const tiers = plan.tiers
-    .map((t) => `${t.spec.name}: ${t.batchCount} batch(es) of up to ${t.spec.batchSize}, min ${t.spec.minHealthy} in service`)
-    .join('; ');
-  return `planned ${plan.release}: ${plan.hostCount} hosts in ${plan.batchCount} batches (${tiers})`;
+/** The expectation comes before the tiers: with many tiers, the line is cut at MAX_LINE_CHARS. */
+function describePlan(plan: PlanView, expectation: string): string {
+  const tiers = plan.tiers.map((t) => `${t.spec.name}: ${t.batchCount} ${t.batchCount === 1 ? 'batch' : 'batches'} of up to ${t.spec.batchSize}, floor ${t.spec.minHealthy}`).join('; ');
+  return `planned ${plan.release}: ${plan.hostCount} hosts in ${plan.batchCount} batches${expectation} (${tiers})`;
 }

@@ -20,7 +20,8 @@ import { APPROVER_RESPONSE_SECONDS, callIntegration, IntegrationError } from './
 import { faultScope, LOCK_TABLE_NAME, PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
 import { attachSimulator } from './intercept';
 import { runWithTimeout } from './lambda-runtime';
-import { describeEvent, type ExecutionEvent } from './progress';
+import { describeEvent, type ExecutionEvent, type ProgressContext } from './progress';
+import { buildTimeline, type Timeline } from './timeline';
 import { sharedStateMachine } from './map-semantics';
 import { runOnVirtualClock } from './virtual-clock';
 
@@ -142,6 +143,8 @@ export interface SimulationReport {
   /** Recover: the time of the data restored, and the virtual seconds from start to validated. */
   readonly recoveryPointTime?: string;
   readonly recoveryTimeSeconds?: number;
+  /** Each batch's phases, the workflow's steps and each tier's in-service count over time (bounded: timeline.ts). */
+  readonly timeline: Timeline;
 }
 
 interface PlanView {
@@ -460,7 +463,7 @@ async function execute(
       }
       // Children's lines are stamped from the top-level start, so one run reads as one timeline.
       // A child's own start and end are not news: its batches are, and the parent reports the outcome.
-      const line = run.onProgress && !(isChild && event.type.startsWith('Execution')) && describeEvent(event, run.startedAt ?? startedAt);
+      const line = run.onProgress && !(isChild && event.type.startsWith('Execution')) && describeEvent(event, run.startedAt ?? startedAt, progressContext(account));
       if (line) run.onProgress!(line);
     }
   })();
@@ -492,6 +495,21 @@ async function execute(
     const rawCause = typeof failed?.Cause === 'string' ? failed.Cause : (err as Error).message;
     return { status: 'FAILED', error, cause: rawCause, rawCause, executionArn };
   }
+}
+
+/** What progress lines need of the account: new hosts' names, and the plan's lower bound for the expected duration. */
+function progressContext(account: SimulatedAccount): ProgressContext {
+  return {
+    nameOf: (id) => account.hosts.get(id)?.name,
+    expectedSeconds: (plan) => {
+      try {
+        return lowerBoundSeconds(plan as PlanView, account);
+      } catch {
+        // A plan whose batches are not in the plan table (none stored): no expectation to give.
+        return undefined;
+      }
+    },
+  };
 }
 
 /** The engine's state machine of each definition, checked once and shared by every execution of it. */
@@ -729,6 +747,7 @@ function buildReport(args: {
       : {},
     // Data workflows: what the account's databases and hosts say, not what the workflow reports.
     ...(args.options.workflow === 'restore-data' || args.options.workflow === 'recover' ? dataFields(account, args.databasesBefore, end, result) : {}),
+    timeline: buildTimeline({ events, childEvents: args.childEvents, start, inService: capacity.inServiceChanges, floors: minHealthyRequired, nameOf: (id) => account.hosts.get(id)?.name }),
   };
 }
 

@@ -42,6 +42,7 @@ import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, GetPar
 import type { BatchTaskInput, DeployPlan, HostRef, PhaseState, StoredPlan, StoredTier } from '../../lambdas/domain/contract/payloads';
 import { INSTALLING_TAG, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../../lambdas/domain/contract/tags';
 import { MOTO_VERSION, startMoto, type MotoServer } from './moto-server';
+import { parseEnvironment } from '../../lambdas/domain/environment/parse';
 
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'AKIACONTRACTTEST0000', secretAccessKey: 'contract-test' };
@@ -56,7 +57,8 @@ const RELEASE = '2026.11.25-1';
  * (the check's path rests on the simulator: docs/aws-behaviour.md).
  */
 const ENVIRONMENT = withoutDrainChecks(
-  JSON.parse(readFileSync(new URL('../../environments/canonical.json', import.meta.url), 'utf8')) as {
+  // Validated as synth does before it stores the definition: Plan Release reads only that stored form.
+  parseEnvironment(JSON.parse(readFileSync(new URL('../../environments/canonical.json', import.meta.url), 'utf8'))) as unknown as {
     tiers: Array<{ name: string; alarms?: string[]; drain?: { check?: unknown }; install?: { document: string; parameters: Record<string, string[]>; timeoutSeconds: number } }>;
   },
 );

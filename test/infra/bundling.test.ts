@@ -2,9 +2,11 @@
  * The one synth that runs esbuild, and the real one: `cdk synth` of the app (bin/app.ts, the
  * canonical environment, cdk-nag), exactly as `npm run synth` and a deployment run it. It
  * proves the CLI reads the assembly, that cdk-nag and the template-size check pass with no
- * size warning, that the state machine definitions are file assets beside the template, that every handler bundles into a loadable ESM module with a source map, and
- * that each function ships the bundle of its own handler. (`npm test` once ran `cdk synth` again
- * after the tests: a second bundling of every function.)
+ * size warning, that the state machine definitions are file assets beside the template, that
+ * every handler bundles into a loadable ESM module of at most 900 KiB with no
+ * source map, and that each function ships the bundle of its own handler. (`npm test` once ran
+ * `cdk synth` again after the tests: a second bundling of every function.) Then one function
+ * bundled with `-c fleetflow:sourceMaps=true`, the way to get source maps for debugging.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -12,8 +14,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { App, Stack } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FleetFlowFunction, SOURCE_MAPS_CONTEXT } from '../../lib/constructs/fleetflow-function';
 import { canonicalEnvironment, lambdaFunctions, measuredTemplateBytes, STACK_ID, type CfnTemplate, type LambdaFunctionInfo } from './support';
+
+/** The largest bundle a function may ship (issue 17): the planners were 1.4-1.6 MiB with zod and every EC2 schema. */
+const MAX_BUNDLE_BYTES = 900 * 1024;
 
 interface AssetManifest {
   readonly files: Record<string, { source: { path: string }; destinations: Record<string, { objectKey: string }> }>;
@@ -84,15 +91,25 @@ describe('cdk synth of the app, and its Lambda bundles', () => {
     }
   });
 
-  it('bundles every handler into an ESM index.mjs with a source map', () => {
+  it('bundles every handler into an ESM index.mjs alone: no source map ships by default', () => {
     expect(functions.length).toBeGreaterThan(0);
     for (const fn of functions) {
       const dir = assetDir(fn);
       expect(existsSync(dir), `${fn.handler}: no asset at ${dir}`).toBe(true);
-      expect(readdirSync(dir).sort(), fn.handler).toEqual(['index.mjs', 'index.mjs.map']);
+      expect(readdirSync(dir), fn.handler).toEqual(['index.mjs']);
+      expect(readFileSync(join(dir, 'index.mjs'), 'utf8'), `${fn.handler} names a source map`).not.toMatch(/sourceMappingURL/);
       expect(statSync(join(dir, 'index.mjs')).size, fn.handler).toBeGreaterThan(0);
       expect(fn.properties.Handler, fn.handler).toBe('index.handler');
+      const variables = (fn.properties.Environment as { Variables?: Record<string, string> } | undefined)?.Variables ?? {};
+      expect(variables.NODE_OPTIONS ?? '', fn.handler).not.toMatch(/--enable-source-maps/);
     }
+  });
+
+  it(`keeps every bundle within ${MAX_BUNDLE_BYTES / 1024} KiB`, () => {
+    const sizes = Object.fromEntries(functions.map((fn) => [fn.handler, statSync(join(assetDir(fn), 'index.mjs')).size]));
+    const over = Object.entries(sizes).filter(([, bytes]) => bytes > MAX_BUNDLE_BYTES);
+
+    expect(over, 'bundles over the limit (bench/bundles.ts says which packages take the bytes)').toEqual([]);
   });
 
   it('builds a distinct bundle for every handler', () => {
@@ -109,11 +126,43 @@ describe('cdk synth of the app, and its Lambda bundles', () => {
       console.log(JSON.stringify(types));`;
     const bundles = functions.map((fn) => [fn.handler, pathToFileURL(join(assetDir(fn), 'index.mjs')).href]);
 
-    const output = execFileSync(process.execPath, ['--input-type=module', '--enable-source-maps', '-e', script, JSON.stringify(bundles)], {
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(bundles)], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', POWERTOOLS_SERVICE_NAME: 'fleetflow' },
     });
 
     expect(JSON.parse(output)).toEqual(Object.fromEntries(functions.map((fn) => [fn.handler, 'function'])));
+  });
+});
+
+describe('source maps for debugging: -c fleetflow:sourceMaps=true', () => {
+  let outdir: string;
+  beforeAll(() => {
+    outdir = mkdtempSync(join(tmpdir(), 'fleetflow-sourcemaps-'));
+  });
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+  /** One function (Check Bake: a small bundle) synthesized, and bundled, with the context `value`. */
+  const functionWith = (value: unknown) => {
+    const app = new App({ outdir, context: { [SOURCE_MAPS_CONTEXT]: value }, builtinCloudFormationValidation: false });
+    const stack = new Stack(app, 'SourceMaps');
+    const fn = new FleetFlowFunction(stack, 'CheckBake', { handler: 'deploy/check-bake.ts', description: 'Check Bake, with source maps' });
+    return { app, fn };
+  };
+
+  it('ships index.mjs.map beside the bundle and sets --enable-source-maps', () => {
+    const { app, fn } = functionWith('true');
+    const assembly = app.synth();
+
+    const template = assembly.getStackByName('SourceMaps').template as CfnTemplate;
+    const [info] = lambdaFunctions(template);
+    const variables = (info!.properties.Environment as { Variables: Record<string, string> }).Variables;
+    expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
+    const staged = join(outdir, (fn.function.node.findChild('Code') as unknown as { assetPath: string }).assetPath);
+    expect(readdirSync(staged).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+  }, 120_000);
+
+  it('refuses a value other than true or false, in one line, before anything is bundled', () => {
+    expect(() => functionWith('yes')).toThrow(/^context fleetflow:sourceMaps: must be true or false \(received "yes"\)$/);
   });
 });

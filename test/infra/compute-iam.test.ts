@@ -60,6 +60,8 @@ const EC2_GRANTED = [
   'ec2:DeleteTags',
   'ec2:DescribeInstanceStatus',
   'ec2:DescribeInstances',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeVpcs',
   'ec2:RunInstances',
   'ec2:StartInstances',
   'ec2:StopInstances',
@@ -228,6 +230,18 @@ describe('compute workflows: IAM', () => {
 
     it.each(['surge/start-hosts.ts', 'surge/check-started.ts'])("lets %s start only instances carrying a tier's tags", (handler) => {
       onTierInstances(handler, 'ec2:StartInstances');
+    });
+
+    it('lets only the allocate and scale-out planners read load balancers, listeners, rules, security groups and VPCs (the network checks)', () => {
+      for (const action of [
+        'elasticloadbalancing:DescribeLoadBalancers',
+        'elasticloadbalancing:DescribeListeners',
+        'elasticloadbalancing:DescribeRules',
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeVpcs',
+      ]) {
+        expect(namesOf(rolesAllowing(synth.json, action)), action).toEqual(['compute/plan-allocation.ts', 'compute/plan-scale-out.ts']);
+      }
     });
 
     it("never stops, starts or terminates an instance without a tier's aws:ResourceTag conditions, whichever role", () => {

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
+import { FUNCTION_MEMORY_MB } from '../../lib/constructs/fleetflow-function';
+import { PLANNER_MEMORY_MB } from '../../lib/constructs/function-catalog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaFunctions, sharedCanonical, type CanonicalTemplate } from './support';
 
@@ -141,9 +143,28 @@ describe('FleetFlow Lambda functions', () => {
     }
   });
 
-  it('enables source maps so stack traces point at the TypeScript handlers', () => {
-    synth.template.allResourcesProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ NODE_OPTIONS: Match.stringLikeRegexp('--enable-source-maps') }) },
-    });
+  it('loads no source map at run time by default: no function sets NODE_OPTIONS (--enable-source-maps)', () => {
+    for (const fn of lambdaFunctions(synth.json)) {
+      const variables = (fn.properties.Environment as { Variables?: Record<string, string> } | undefined)?.Variables ?? {};
+      expect(variables, fn.handler).not.toHaveProperty('NODE_OPTIONS');
+    }
+  });
+
+  it(`gives the planners (plan-*.ts) ${PLANNER_MEMORY_MB} MB, for a short cold start, and every other function ${FUNCTION_MEMORY_MB} MB`, () => {
+    const memory = Object.fromEntries(lambdaFunctions(synth.json).map((f) => [f.handler, f.properties.MemorySize]));
+    const planners = Object.keys(memory).filter((handler) => /\/plan-[^/]+\.ts$/.test(handler));
+
+    // Every workflow's planner, the two that plan a way back included.
+    expect(planners.sort()).toEqual([
+      'compute/plan-allocation.ts',
+      'compute/plan-replacement.ts',
+      'compute/plan-scale-out.ts',
+      'deploy/plan-release.ts',
+      'deploy/plan-rollback.ts',
+      'recover/plan-recover.ts',
+      'restore-data/plan-repoint-back.ts',
+      'restore-data/plan-restore-data.ts',
+    ]);
+    for (const [handler, mb] of Object.entries(memory)) expect(mb, handler).toBe(planners.includes(handler) ? PLANNER_MEMORY_MB : FUNCTION_MEMORY_MB);
   });
 });

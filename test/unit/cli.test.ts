@@ -76,9 +76,9 @@ function expectRefusal(run: { status: number; stdout: string; stderr: string }, 
 }
 
 describe('help and version', () => {
-  it('knows the eleven commands', () => {
+  it('knows the sixteen commands', () => {
     expect(LEAVES.map((c) => words(c).join(' ')).sort()).toEqual(
-      ['approve', 'plan', 'reject', 'simulate allocate', 'simulate campaign', 'simulate deploy', 'simulate recover', 'simulate replace', 'simulate restore-data', 'simulate scale-out', 'validate'].sort(),
+      ['approve', 'history', 'plan', 'reject', 'rollback', 'simulate allocate', 'simulate campaign', 'simulate deploy', 'simulate recover', 'simulate replace', 'simulate restore-data', 'simulate scale-out', 'start', 'status', 'validate', 'watch'].sort(),
     );
   });
 
@@ -87,7 +87,7 @@ describe('help and version', () => {
 
     expect(run.status).toBe(0);
     expect(run.stderr).toBe('');
-    expect(run.stdout).toMatch(new RegExp(`^Usage: fleetflow ${name} \\[options\\]\\n`));
+    expect(run.stdout).toMatch(new RegExp(`^Usage: fleetflow ${name} \\[options\\]( <[a-z-]+>)?\\n`));
     expect(run.stdout).toContain('--help');
     expect(ran()).toEqual([]);
   });

@@ -7,46 +7,16 @@ import { z } from 'zod';
 import { scheduleProblem, timeZoneProblem } from './schedule';
 import { secretValueProblem } from './secrets';
 import { EC2_TAGS_PER_RESOURCE, FLEETFLOW_INSTANCE_TAG_KEYS, instanceTagBudgetProblem, rdsInstanceIdentifierProblem } from './aws-names';
+import { LIMITS } from './limits';
+import { DRAIN_MARGIN_SECONDS } from './tiers';
 
 const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const SSM_DOCUMENT = /^[a-zA-Z0-9_.:/-]{3,128}$/;
 const TAG_KEY = /^[\w.:/=+@ -]{1,128}$/;
 const TARGET_GROUP_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$/;
 
-/**
- * Sizes FleetFlow bounds, so that every call it makes fits AWS's per-call limits and
- * nothing it does grows faster than the definition.
- */
-export const LIMITS = {
-  /** Tiers of an environment. */
-  tiers: 20,
-  /**
-   * Tags of a host selector: EC2 allows 50 tags per resource, so a selector of more
-   * matches no instance (and FleetFlow's own tags lower that further: `aws-names.ts`);
-   * DescribeInstances takes 200 filter values per call (one per tag, plus the instance
-   * state), 255 characters each.
-   */
-  selectorTags: EC2_TAGS_PER_RESOURCE,
-  tagValueChars: 255,
-  /** Alarms of a tier, and of the validation: one DescribeAlarms call takes 100 names. */
-  tierAlarms: 100,
-  validationAlarms: 100,
-  alarmPrefixes: 10,
-  /** Parameters of one SSM command, and values of one parameter. */
-  commandParameters: 50,
-  parameterValues: 16,
-  releaseWindows: 10,
-  /** An environment definition, as JSON (file or object). */
-  definitionBytes: 1024 * 1024,
-  /** Subnets of a tier's launch (one per Availability Zone is usual). */
-  launchSubnets: 16,
-  /** Instance types tried in order when EC2 has no capacity for the template's type. */
-  instanceTypeOverrides: 10,
-  /** SSM documents run once on a new host before it gets the release. */
-  prerequisites: 10,
-  /** Hosts one allocate, scale-out or replacement may launch per tier. */
-  launchPerTier: 5_000,
-} as const;
+// Kept zod-free in limits.ts so that a Lambda can use them without bundling the schema.
+export { LIMITS } from './limits';
 // CloudWatch alarm names are 1-255 characters with no control characters.
 // eslint-disable-next-line no-control-regex -- the control-character range is the point of this pattern
 const ALARM_NAME = /^[^\u0000-\u001f]{1,255}$/;
@@ -113,6 +83,9 @@ const ssmCommand = z
   })
   .meta({ title: 'SSM command', description: 'An SSM Command document that FleetFlow runs with Run Command, and how long it may take.' });
 
+/** An EC2 security group ID, as the data tier's `securityGroups` accept it. */
+const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
+
 const traffic = z.discriminatedUnion('kind', [
   z
     .object({
@@ -123,6 +96,15 @@ const traffic = z.discriminatedUnion('kind', [
         .max(5)
         .describe('ELBv2 target group names (1-32 letters, digits and hyphens); a host leaves and rejoins all of them together.'),
       port: z.number().int().min(1).max(65_535).optional().describe('The port the target groups must route to; checked before a new host goes into service.'),
+      hostSecurityGroups: z
+        .array(z.string().regex(SECURITY_GROUP_ID, 'must be a security group ID such as sg-0123456789abcdef0'))
+        .min(1)
+        .max(5)
+        .refine((ids) => new Set(ids).size === ids.length, 'must name each security group once')
+        .optional()
+        .describe(
+          "The security groups the tier's hosts run in (its launch template's). With them, allocate and scale-out check before launching that the load balancer's security groups may reach one of them on the target group's port; without them, that check is skipped.",
+        ),
     })
     .strict()
     .meta({ title: 'target-group', description: 'Hosts behind ELBv2 target groups: deregistered, drained and registered again.' }),
@@ -283,11 +265,6 @@ const launch = z
       'How the tier\'s new hosts are launched: from an EC2 launch template pinned to a version, spread evenly over the subnets. Required to allocate, scale out, replace or surge the tier\'s hosts.',
   });
 
-/**
- * How much longer than a target group's deregistration delay a drain may take: ELB shows the
- * target `draining` until the delay has elapsed, and the drain is read by polling after that.
- */
-export const DRAIN_MARGIN_SECONDS = 30;
 /** ELB's default deregistration delay (300 s) and the margin, with room for a look or two. */
 export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 360;
 
@@ -397,7 +374,7 @@ const databaseTier = z
             allocatedStorage: z.number().int().min(20).max(65_536).describe('Storage in GiB. RDS\'s minimum for most engines is 20.'),
             subnetGroup: z.string().regex(/^[a-zA-Z0-9 ._-]{1,255}$/).describe('The DB subnet group\'s name.'),
             securityGroups: z
-              .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group ID such as sg-0123456789abcdef0'))
+              .array(z.string().regex(SECURITY_GROUP_ID, 'must be a security group ID such as sg-0123456789abcdef0'))
               .min(1)
               .max(5)
               .describe('VPC security group IDs of the instance.'),
@@ -573,13 +550,7 @@ export type DatabaseRestoreDefinition = NonNullable<DatabaseTierDefinition['data
 
 export type ValidationDefinition = EnvironmentDefinition['validation'];
 export type ReleaseWindow = EnvironmentDefinition['releaseWindows'][number];
-export type Component = 'application' | 'monitoring';
+export type { Component } from './tiers';
 
-/** Monitoring tiers form the monitoring component; everything else is the application. */
-export function componentOf(tier: TierDefinition): Component {
-  return tier.role === 'monitoring' ? 'monitoring' : 'application';
-}
-
-export function isHostTier(tier: TierDefinition): tier is HostTierDefinition {
-  return tier.role !== 'data';
-}
+// Kept zod-free in tiers.ts so that a Lambda can use them without bundling the schema.
+export { componentOf, DRAIN_MARGIN_SECONDS, isHostTier } from './tiers';

@@ -55,9 +55,9 @@ const SIZES: readonly SizeLimit[] = [
 ];
 
 /**
- * The definition as a planner task receives it: the JSON text the template stores once
- * (statemachines/constructs/stored-environment.ts), or the object itself (the tests, and any
- * caller that passes one). Text longer than a definition may be is refused before it is parsed.
+ * A definition given as JSON text (or the object itself), validated in full. Text longer than a
+ * definition may be is refused before it is parsed. The planners do not use it: they read the
+ * definition synth stored, already validated, with stored.ts's reader, which needs no zod.
  */
 export function parseEnvironmentPayload(raw: unknown, source = 'environment'): EnvironmentDefinition {
   if (typeof raw !== 'string') return parseEnvironment(raw, source);

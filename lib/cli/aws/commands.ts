@@ -1,55 +1,198 @@
 /**
- * The commands that act on AWS: for now `approve` and `reject` (branch `cli`); branch
- * `awsops` replaces this file with start, status, watch, history, rollback and
- * approve --execution. lib/cli/program.ts calls `registerAwsCommands(program)`.
+ * The commands that act on AWS: start, status, watch, history, rollback, approve and reject.
  *
- * The convention every command follows (lib/cli/commands/action.ts):
- * - an action returns its exit status through `action(...)`, which sets `process.exitCode`:
- *   EXIT.ok 0, EXIT.failed 1 (the workflow failed), EXIT.unreachable 3 (no region,
- *   credentials or permission: say so in one line on stderr, never a stack);
- * - a refusal of input throws InvalidInputError (lambdas/domain/contract/errors.ts) before
- *   any AWS call; main prints it as one line with a hint to the command's --help, exit 2;
- * - options are declared on the command (commander); a repeatable one through
- *   `repeatable(...)` (lib/cli/commands/options.ts): any other given twice is refused, as
- *   are unknown options and stray arguments, for every command alike;
- * - nothing prints a task token or a secret: a command that takes one is wrapped in
- *   `unshownArguments(...)`, so a token pasted without its option is not quoted back.
+ * Convention shared with the rest of the CLI: an action sets `process.exitCode`; a refusal of
+ * input throws InvalidInputError before any AWS call (main prints it as one line, exit 2);
+ * AWS that cannot be reached (no region, no credentials, access denied, no network) is one
+ * line on stderr and exit 3, never a stack trace. Exit codes: lib/cli/aws/errors.ts.
+ * No command prints a task token.
  */
 import { type Command, Option } from 'commander';
 import { InvalidInputError } from '../../../lambdas/domain/contract/errors';
+import { showValue } from '../../../lambdas/domain/environment/input-guards';
 import { approve, reject, validateToken } from '../approval';
-import { action, EXIT, type Values } from '../commands/action';
+import { findApproval } from './approval';
+import { defaultContext, type AwsContext } from './context';
+import { EXIT_OK, EXIT_UNREACHABLE, refusalOf } from './errors';
+import { followExecution, outcome } from './follow';
+import { MAX_HISTORY, rollback, showHistory, showStatus } from './history';
+import { AWS_WORKFLOWS, checkEnvironmentName, checkExecutionArn, checkRunId, checkWorkflow } from './names';
+import { startWorkflow, type Started } from './start';
 import { unshownArguments } from '../commands/options';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 
-export function registerAwsCommands(program: Command): void {
-  unshownArguments(program.command('approve'))
-    .description('approve a release waiting for approval on AWS (the token is in the approval notification)')
-    .option('--token <TOKEN>', 'the task token from the approval notification (required)')
-    .addOption(approverOption())
-    .action(action((values) => answer('approve', values)));
+/** Characters of `--approver`: it goes into the task's output and the execution's history. */
+const MAX_APPROVER_CHARS = 256;
+/** Characters of `--reason`: it becomes part of the execution's cause. */
+const MAX_REASON_CHARS = 1_000;
 
-  unshownArguments(program.command('reject'))
-    .description('reject a release waiting for approval on AWS (the token is in the approval notification)')
-    .option('--token <TOKEN>', 'the task token from the approval notification (required)')
-    .addOption(approverOption())
-    .addOption(new Option('--reason <TEXT>', 'why, recorded in the execution\'s cause').default('no reason given'))
-    .action(action((values) => answer('reject', values)));
+type Values = Record<string, unknown>;
+
+/**
+ * Registers the AWS commands on `program`. `context` is for tests: the SDK clients, identity,
+ * clock and output the commands use (default: the standard AWS configuration, stdout, stderr).
+ */
+export function registerAwsCommands(program: Command, context?: () => AwsContext): void {
+  let cached: AwsContext | undefined;
+  const ctx = context ?? (() => (cached ??= defaultContext()));
+
+  program
+    .command('start')
+    .description('start a workflow of an environment on AWS; a retried start finds the first execution instead of starting a second')
+    .argument('<workflow>', AWS_WORKFLOWS.join(' | '))
+    .requiredOption('--env <NAME>', 'the environment (state machine fleetflow-NAME-WORKFLOW)')
+    .option('--release <VERSION>', 'the release (deploy, allocate, recover)')
+    .option('--input <JSON>', 'further fields of the execution input, e.g. \'{"tier":"web","add":2}\'')
+    .option('--run-id <ID>', 'the execution name: a CI run id; the same id is the same execution (1-80 of A-Z a-z 0-9 - _)')
+    .option('--state-machine-arn <ARN>', 'the state machine, instead of fleetflow-NAME-WORKFLOW in the caller\'s account and region')
+    .option('--wait', 'follow the execution and its children until it ends; exit 0 on success, 1 otherwise')
+    .action(run(ctx, async (c, values, workflowText) => {
+      const workflow = checkWorkflow(String(workflowText));
+      const environment = checkEnvironmentName(values.env as string);
+      if (values.runId !== undefined) checkRunId(values.runId as string);
+      const started = await startWorkflow(c, {
+        workflow,
+        environment,
+        ...(values.release === undefined ? {} : { release: values.release as string }),
+        ...(values.input === undefined ? {} : { input: values.input as string }),
+        ...(values.runId === undefined ? {} : { runId: values.runId as string }),
+        ...(values.stateMachineArn === undefined ? {} : { stateMachineArn: values.stateMachineArn as string }),
+      });
+      return reportStart(c, started, values.wait === true);
+    }));
+
+  program
+    .command('status')
+    .description('show one execution: status, release, start, duration, and the error and cause when it failed')
+    .argument('<execution-arn>', 'the execution')
+    .action(run(ctx, async (c, _values, arn) => {
+      checkExecutionArn(String(arn), 'EXECUTION_ARN');
+      return showStatus(c, String(arn));
+    }));
+
+  program
+    .command('watch')
+    .description('follow a running execution and its children until it ends; exit 0 on success, 1 otherwise')
+    .argument('<execution-arn>', 'the execution')
+    .action(run(ctx, async (c, _values, arn) => {
+      checkExecutionArn(String(arn), 'EXECUTION_ARN');
+      return (await followExecution(c, String(arn))).exitCode;
+    }));
+
+  program
+    .command('history')
+    .description('the latest executions of every workflow of an environment, with status, release, start and duration')
+    .requiredOption('--env <NAME>', 'the environment')
+    .option('--limit <N>', `how many executions, 1-${MAX_HISTORY}`, '20')
+    .action(run(ctx, async (c, values) => {
+      const environment = checkEnvironmentName(values.env as string);
+      const text = String(values.limit);
+      if (!/^[1-9][0-9]{0,2}$/.test(text) || Number(text) > MAX_HISTORY) {
+        throw new InvalidInputError(`--limit must be a whole number from 1 to ${MAX_HISTORY} (received ${showValue(text)})`);
+      }
+      return showHistory(c, environment, Number(text));
+    }));
+
+  program
+    .command('rollback')
+    .description('start a release of the environment\'s previous release, as FleetFlow recorded it')
+    .requiredOption('--env <NAME>', 'the environment')
+    .addOption(new Option('--component <NAME>', 'which release record').choices(['application', 'monitoring']).default('application'))
+    .option('--run-id <ID>', 'the execution name (default: derived from the current and previous releases)')
+    .option('--wait', 'follow the release until it ends; exit 0 on success, 1 otherwise')
+    .action(run(ctx, async (c, values) => {
+      const environment = checkEnvironmentName(values.env as string);
+      const runId = values.runId === undefined ? undefined : checkRunId(values.runId as string);
+      const { started, from, to } = await rollback(c, environment, values.component as string, runId);
+      c.out(`rolling ${environment} back from ${from} to ${to}`);
+      return reportStart(c, started, values.wait === true);
+    }));
+
+  for (const answer of ['approve', 'reject'] as const) {
+    const command = program
+      .command(answer)
+      .description(`${answer} a release waiting for approval on AWS: by its execution, or by the token from the notification`)
+      .option('--execution <ARN>', 'the deploy execution waiting for approval (its pending task token is read from its history)')
+      .option('--token <TOKEN>', 'the task token from the approval notification, instead of --execution')
+      .option('--approver <NAME>', 'who answers (default: the caller\'s AWS identity, from STS GetCallerIdentity)');
+    if (answer === 'reject') command.option('--reason <TEXT>', 'why, recorded in the execution\'s cause', 'no reason given');
+    // A token pasted without --token must never be quoted back in a refusal (lib/cli/commands/options.ts).
+    unshownArguments(command);
+    command.action(run(ctx, async (c, values) => answerApproval(c, answer, values)));
+  }
 }
 
-function approverOption(): Option {
-  return new Option('--approver <NAME>', 'who answers').default(process.env.USER ?? 'unknown', '$USER');
+async function answerApproval(c: AwsContext, answer: 'approve' | 'reject', values: Values): Promise<number> {
+  const execution = values.execution as string | undefined;
+  const token = values.token as string | undefined;
+  if ((execution === undefined) === (token === undefined)) throw new InvalidInputError('give --execution ARN (the waiting execution) or --token TOKEN, one of them');
+  if (execution !== undefined) checkExecutionArn(execution, '--execution');
+  else validateTokenOrRefuse(token);
+  const approver = values.approver as string | undefined;
+  if (approver !== undefined && (approver.length === 0 || approver.length > MAX_APPROVER_CHARS || /[\p{Cc}]/u.test(approver))) {
+    throw new InvalidInputError(`--approver must be 1-${MAX_APPROVER_CHARS} characters without control characters (received ${showValue(approver)})`);
+  }
+  const reason = values.reason as string | undefined;
+  if (reason !== undefined && (reason.length === 0 || reason.length > MAX_REASON_CHARS)) {
+    throw new InvalidInputError(`--reason must be 1-${MAX_REASON_CHARS} characters (received ${showValue(reason)})`);
+  }
+  // Who answers is the caller's AWS identity unless named: what IAM and CloudTrail know them by.
+  const who = approver ?? (await c.caller()).arn;
+  let answering = token;
+  if (execution !== undefined) {
+    const found = await findApproval(c, execution);
+    const wanted = answer === 'approve' ? 'approved' : 'rejected';
+    if (found.state === wanted) {
+      // A retried answer: the release already has it.
+      c.out(`already ${wanted}${found.by ? ` by ${found.by}` : ''}: ${execution}`);
+      return EXIT_OK;
+    }
+    if (found.state !== 'pending') throw new InvalidInputError(`${found.name} (${found.status}): its approval was already ${found.state}${found.by ? ` by ${found.by}` : ''}; it cannot be ${wanted} now`);
+    answering = found.token;
+  }
+  if (answer === 'approve') await approve(answering!, who, c.sfn);
+  else await reject(answering!, who, reason ?? 'no reason given', c.sfn);
+  c.out(`${answer === 'approve' ? 'approved' : 'rejected'} by ${who}${execution ? `: ${execution}` : ''}`);
+  return EXIT_OK;
 }
 
-async function answer(kind: 'approve' | 'reject', values: Values): Promise<number> {
-  let token: string;
+function validateTokenOrRefuse(token: string | undefined): void {
   try {
-    token = validateToken(values.token as string | undefined);
+    validateToken(token);
   } catch (err) {
     throw new InvalidInputError((err as Error).message);
   }
-  const approver = String(values.approver);
-  if (kind === 'approve') await approve(token, approver);
-  else await reject(token, approver, String(values.reason));
-  process.stdout.write(`${kind === 'approve' ? 'approved' : 'rejected'}\n`);
-  return EXIT.ok;
+}
+
+/** Prints what a start did; with `--wait`, follows the execution (or reports the closed one it found). */
+async function reportStart(c: AwsContext, started: Started, wait: boolean): Promise<number> {
+  if (started.created) c.out(`started ${started.executionArn}`);
+  else c.out(`already started by an earlier identical start, ${started.status}: ${started.executionArn}`);
+  if (!wait) return EXIT_OK;
+  if (started.status !== 'RUNNING') {
+    return outcome(c, await c.sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn })));
+  }
+  return (await followExecution(c, started.executionArn)).exitCode;
+}
+
+/**
+ * A commander action: runs `body` with the context, the options and the arguments, and sets
+ * `process.exitCode`. A refusal of input is thrown on (main: one line, exit 2); AWS that
+ * cannot be reached is one line on stderr and exit 3.
+ */
+function run(context: () => AwsContext, body: (c: AwsContext, values: Values, ...args: unknown[]) => Promise<number>): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    // commander passes the declared arguments, then the options, then the command itself.
+    const command = args.at(-1) as Command;
+    const c = context();
+    try {
+      process.exitCode = await body(c, command.opts(), ...args.slice(0, -2));
+    } catch (err) {
+      const refusal = refusalOf(err);
+      if (refusal instanceof InvalidInputError) throw refusal;
+      if (!refusal) throw err;
+      c.err(`fleetflow: ${refusal.message}`);
+      process.exitCode = EXIT_UNREACHABLE;
+    }
+  };
 }

@@ -19,6 +19,8 @@ import { simulateDeploy, type SimulationReport } from '../../simulator/simulate'
 import { campaignCommand, type CampaignValues } from '../campaign';
 import { computeCommand, type ComputeCommand, type ComputeValues } from '../compute';
 import { formatHumanSummary } from '../summary';
+import { writeRunReport } from '../../report/index';
+import { checkReportFile } from './report-file';
 import { action, type Values } from './action';
 import { DEFAULT_ENV, repeatable } from './options';
 
@@ -37,6 +39,7 @@ const EVERY_SIMULATION: (() => Option)[] = [
 /** Options of every simulate command that runs one workflow (all but the campaign). */
 const ONE_RUN: (() => Option)[] = [
   () => repeatable(new Option('--fault <KIND:TARGET>', 'inject a fault (repeatable; docs/faults.md)')),
+  () => new Option('--report <FILE>', 'write one self-contained HTML page of the run to FILE'),
 ];
 
 /** `--hosts`, its meaning and default told by each command (`defaultValue`: set, else only described). */
@@ -75,6 +78,8 @@ Compute faults (--fault, repeatable; docs/faults.md), besides the release's:
   launch-fail:TIER[@AZ] | boot-fail:HOST | ssm-unmanaged:HOST
   | prerequisite-fail:HOST | missing-target-group:TIER (HOST may be one the
     run launches: web-3 is the third web host)
+  | listener-missing:TIER | sg-blocked:TIER (nothing forwards to the tier's target
+    groups; its load balancer may not reach the hosts: allocate, scale-out)
   | restart:SECONDS (StopExecution at SECONDS, then the same input started again)
   | throttle:rds@SECONDS+DURATION (every RDS call in that window)
 --json reports launched, terminated, stopped and orphans besides the usual fields.
@@ -182,11 +187,13 @@ interface DeployValues {
   readonly requireApproval?: boolean;
   readonly window?: string;
   readonly json?: boolean;
+  readonly report?: string;
 }
 
 async function deployCommand(given: Values): Promise<number> {
   const values = given as unknown as DeployValues;
   const hosts = parseHosts(values.hosts);
+  checkReportFile(values.report);
   const long = values.fault.find((f) => f.length > MAX_FAULT_CHARS);
   if (long !== undefined) throw new InvalidInputError(`--fault must be at most ${MAX_FAULT_CHARS} characters (received ${showValue(long)})`);
   const environment = loadEnvironmentFile(values.env);
@@ -227,6 +234,7 @@ async function deployCommand(given: Values): Promise<number> {
     hostsPerTier: hosts,
     onProgress: (line) => progress.write(`${line}\n`),
   });
+  if (values.report !== undefined) writeRunReport(report, values.report);
   if (values.json) process.stdout.write(`${JSON.stringify(publicReport(report), null, 2)}\n`);
   else process.stdout.write(formatHumanSummary(report));
   return report.status === 'SUCCEEDED' ? 0 : 1;

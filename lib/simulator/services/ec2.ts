@@ -8,6 +8,7 @@
 import { type ComputeTier, DEFAULT_VPC, type HostState, INSTANCE_STATE_CODE, type SimHost, type SimLaunchTemplate, type SimReservation, type SimSubnet, type SimulatedAccount, bootFails } from '../account';
 import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../../lambdas/domain/contract/tags';
 import { type Operation, checkRange, paginate } from './common';
+import { ingressOf, networkOf, type SimPermission } from './network';
 import { SIM_ACCOUNT_ID, SimulatedServiceError, invalidParameterCombination, invalidParameterValue, missingParameter, validation } from '../aws-errors';
 
 const ms = (seconds: number) => seconds * 1000;
@@ -511,7 +512,62 @@ function statusSummary(status: Checks['instance']) {
   return { Status: status, ...(reachability ? { Details: [{ Name: 'reachability', Status: reachability }] } : {}) };
 }
 
+/** A rule as DescribeSecurityGroups answers it (IpPermission); ports are absent for protocol -1. */
+function ipPermission(p: SimPermission) {
+  return {
+    IpProtocol: p.protocol,
+    ...(p.protocol !== '-1' ? { FromPort: p.fromPort, ToPort: p.toPort } : {}),
+    UserIdGroupPairs: (p.groups ?? []).map((GroupId) => ({ GroupId, UserId: SIM_ACCOUNT_ID })),
+    IpRanges: (p.cidrs ?? []).map((CidrIp) => ({ CidrIp })),
+    Ipv6Ranges: [],
+    PrefixListIds: [],
+  };
+}
+
 export const ec2: Record<string, Operation> = {
+  DescribeSecurityGroups(account, input) {
+    // MaxResults: "This value can be between 5 and 1000."
+    checkRange('MaxResults', input.MaxResults, 5, 1000);
+    const groups = networkOf(account).securityGroups;
+    const ids: string[] | undefined = input.GroupIds;
+    // EC2 error codes: InvalidGroup.NotFound, "The specified security group does not exist."
+    const unknown = (ids ?? []).filter((id) => !groups.has(id));
+    if (unknown.length > 0) throw new SimulatedServiceError('InvalidGroup.NotFound', `The security group '${unknown[0]}' does not exist`);
+    const selected = ids ? [...groups.values()].filter((g) => ids.includes(g.id)) : [...groups.values()];
+    const { page, next } = paginate(selected, input.NextToken, input.MaxResults ?? selected.length);
+    return {
+      SecurityGroups: page.map((g) => ({
+        GroupId: g.id,
+        GroupName: g.name,
+        Description: g.name,
+        OwnerId: SIM_ACCOUNT_ID,
+        VpcId: g.vpcId,
+        IpPermissions: ingressOf(account, g).map(ipPermission),
+        IpPermissionsEgress: g.egress.map(ipPermission),
+      })),
+      ...(next !== undefined ? { NextToken: next } : {}),
+    };
+  },
+  DescribeVpcs(account, input) {
+    checkRange('MaxResults', input.MaxResults, 5, 1000);
+    const vpcs = networkOf(account).vpcs;
+    const ids: string[] | undefined = input.VpcIds;
+    // EC2 error codes: InvalidVpcID.NotFound, "The specified VPC does not exist."
+    const unknown = (ids ?? []).filter((id) => !vpcs.has(id));
+    if (unknown.length > 0) throw new SimulatedServiceError('InvalidVpcID.NotFound', `The vpc ID '${unknown[0]}' does not exist`);
+    const selected = [...vpcs.entries()].filter(([id]) => !ids || ids.includes(id));
+    const { page, next } = paginate(selected, input.NextToken, input.MaxResults ?? selected.length);
+    return {
+      Vpcs: page.map(([id, cidrs]) => ({
+        VpcId: id,
+        CidrBlock: cidrs[0],
+        State: 'available',
+        OwnerId: SIM_ACCOUNT_ID,
+        CidrBlockAssociationSet: cidrs.map((CidrBlock, i) => ({ AssociationId: `vpc-cidr-assoc-${i}`, CidrBlock, CidrBlockState: { State: 'associated' } })),
+      })),
+      ...(next !== undefined ? { NextToken: next } : {}),
+    };
+  },
   DescribeInstances(account, input) {
     if (input.InstanceIds && input.MaxResults) throw validation('InstanceIds and MaxResults cannot be combined');
     checkRange('MaxResults', input.MaxResults, 5, 1000);

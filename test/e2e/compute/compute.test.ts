@@ -86,6 +86,24 @@ describe('allocate', () => {
     expect(report.notifications).toEqual(['Failed']);
   });
 
+  // The network checks (lambdas/compute/network-checks.ts) run in Plan Allocation: before the lock and any launch.
+  for (const [fault, named] of [
+    ['sg-blocked:web', /security group sg-0a1b2c3d4e5f60003 \(the hosts'\) allows no inbound tcp 80 from load balancer app\/canonical-web\/\d+'s security group sg-\w+/],
+    ['listener-missing:web', /no listener forwards to target group canonical-web \(load balancer app\/canonical-web\/\d+; listeners: none\)/],
+  ] as const) {
+    it(`${fault}: DependencyCheckFailedError naming what is wrong, 0 instances launched, the lock never taken`, async () => {
+      const { report, account } = await run('allocate', {}, [fault]);
+
+      expect(report.status).toBe('FAILED');
+      expect(report.error).toBe('DependencyCheckFailedError');
+      expect(report.cause).toMatch(named);
+      expect(report.compute?.launched).toEqual([]);
+      expect(account.hosts.size).toBe(0);
+      expect(report.notifications).toEqual(['Failed']);
+      expect(account.table(LOCK_TABLE_NAME).size).toBe(0);
+    });
+  }
+
   it('launches only what a partly lost environment is missing', async () => {
     const { report } = await run('allocate', { tiers: { web: 3 } }, [], false);
 
@@ -106,6 +124,16 @@ describe('scale out', () => {
       expect(h.version, h.name).toBe('1.0.0');
     }
     expect(report.minInService.web).toBe(2);
+  });
+
+  it('sg-blocked:web: refused before anything is launched; the tier keeps its hosts', async () => {
+    const { report, account } = await run('scale-out', { tier: 'web', add: 2 }, ['sg-blocked:web']);
+
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toBe('DependencyCheckFailedError');
+    expect(report.cause).toContain("security group sg-0a1b2c3d4e5f60003 (the hosts')");
+    expect(report.compute?.launched).toEqual([]);
+    expect([...account.hosts.values()].filter((h) => h.tier === 'web')).toHaveLength(2);
   });
 });
 

@@ -47,7 +47,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import canonical from '../../../environments/canonical.json';
+import canonicalFile from '../../../environments/canonical.json';
+import { parseEnvironment } from '../../../lambdas/domain/environment/parse';
 import { checkHostsReady } from '../../../lambdas/compute/hosts-ready';
 import { checkRetired } from '../../../lambdas/compute/check-retired';
 import { checkSetUp } from '../../../lambdas/compute/check-set-up';
@@ -70,6 +71,10 @@ import {
   RetireFailedError,
 } from '../../../lambdas/domain/contract/errors';
 import { batchInput, NOW, phaseAt, WEB_ADMIN_TG_ARN, WEB_TG_ARN, webHost, webTier } from '../fixtures';
+import { lbArnFor, mockWorkingNetwork } from './network-fixture';
+
+/** The canonical environment as synth stores it for the planners: validated, defaults filled in. */
+const canonical = parseEnvironment(canonicalFile);
 
 const ec2Mock = mockClient(EC2Client);
 const ssmMock = mockClient(SSMClient);
@@ -830,8 +835,11 @@ function useAccount(hosts: FakeHost[], health: Record<string, Record<string, Tar
       HealthCheckPath: '/health',
       HealthCheckIntervalSeconds: 10,
       HealthyThresholdCount: 3,
+      LoadBalancerArns: [lbArnFor(tgArn(name))],
     })),
   }));
+  // Listeners and security groups that let the planners' network checks pass.
+  mockWorkingNetwork(elbMock, ec2Mock);
   elbMock.on(DescribeTargetHealthCommand).callsFake((input: DescribeTargetHealthCommandInput) => {
     const group = Object.keys(targetHealth).find((name) => tgArn(name) === input.TargetGroupArn);
     const members = Object.entries(group ? targetHealth[group]! : {});

@@ -22,6 +22,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import canonical from '../../../environments/canonical.json';
+import { parseEnvironment } from '../../../lambdas/domain/environment/parse';
 import { handler, parseDeployInput, planRelease, RELEASE_TAG, snapshotIdentifier } from '../../../lambdas/deploy/plan-release';
 import { OUT_OF_TRAFFIC_TAG } from '../../../lambdas/domain/contract/tags';
 import { InvalidInputError, InventoryError } from '../../../lambdas/domain/contract/errors';
@@ -127,7 +128,10 @@ function environmentWith(edit: (env: any) => void = () => {}): unknown {
   return env;
 }
 
-const event = (input: unknown, environment: unknown = canonical, execution = 'deploy-2-0-0') => ({ environment, input, execution });
+/** The definition as the template stores it for Plan Release: synth's validated definition, as JSON text. */
+const stored = (environment: unknown): string => JSON.stringify(parseEnvironment(environment));
+
+const event = (input: unknown, environment: unknown = canonical, execution = 'deploy-2-0-0') => ({ environment: stored(environment), input, execution });
 
 function expectNoAwsCall(): void {
   expect(ec2Mock).not.toHaveReceivedAnyCommand();
@@ -195,19 +199,18 @@ describe('execution input', () => {
     expect(parsed).toEqual({ release: '2026.11.25-1_rc+build7', component: 'application' });
   });
 
-  it('rejects an invalid environment as InvalidInputError naming the field and value, before any AWS call', async () => {
-    // Prepare
+  it('refuses, before any AWS call, a definition that is not the one synth stores: an environment file as it is', async () => {
+    // Prepare: synth validates the file and stores the result (defaults filled in, `$schema` dropped); the file itself is not that
     const environment = environmentWith((env) => {
       env.tiers[2].batch.minHealthyPercent = 0;
     });
 
     // Act
-    const act = planRelease(event({ release: '2.0.0' }, environment));
+    const act = planRelease({ environment, input: { release: '2.0.0' }, execution: 'deploy-2-0-0' });
 
-    // Assess
+    // Assess: an invalid definition never reaches Plan Release (synth refuses it: bad-input-corpus.test.ts)
     await expect(act).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(act).rejects.toThrow(/tiers\[2\]\.batch\.minHealthyPercent: .*\(received 0\)/);
-    await expect(act).rejects.toSatisfy((err: Error) => (err.cause as Error)?.name === 'InvalidEnvironmentError');
+    await expect(act).rejects.toThrow('environment: the stored definition is not what synth writes ($schema is present, as in an environment file)');
     expectNoAwsCall();
   });
 });
@@ -709,14 +712,12 @@ describe('batch waves and the rollback batch size', () => {
     expect(plan.tiers[1]!.spec).toMatchObject({ batchSize: 3, rollbackBatchSize: 3 });
   });
 
-  it('refuses waves that maxUnavailable 1 makes useless as InvalidInputError naming the field, before any AWS call', async () => {
-    // Act
-    const act = planRelease(event({ release: '2.0.0' }, webBatch({ maxUnavailable: 1, minHealthyPercent: 50, waves: [1, '50%'] })));
+  it('never receives waves that maxUnavailable 1 makes useless: synth refuses them, naming the field', () => {
+    // Act: what synth does with the definition before it stores it for Plan Release
+    const act = () => stored(webBatch({ maxUnavailable: 1, minHealthyPercent: 50, waves: [1, '50%'] }));
 
     // Assess
-    await expect(act).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(act).rejects.toThrow(/tiers\[2\]\.batch\.waves: maxUnavailable 1 caps every batch, .*\(received \[1,"50%"\]\)/);
-    expectNoAwsCall();
+    expect(act).toThrow(/tiers\[2\]\.batch\.waves: maxUnavailable 1 caps every batch, .*\(received \[1,"50%"\]\)/);
   });
 });
 
