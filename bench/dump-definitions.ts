@@ -7,9 +7,10 @@
  *   (change the code, synth to /tmp/after, dump to /tmp/dump-after)
  *   diff -r /tmp/dump-before /tmp/dump-after
  *
- * A definition is `DefinitionString` text whose `${key}` placeholders its `DefinitionSubstitutions`
- * fill (in templates written before, a `Fn::Join` of JSON text and CloudFormation references),
- * read as lib/simulator/definition.ts reads it. Each reference is
+ * A definition is the text of the S3 file its `DefinitionS3Location` names (an asset of the cloud
+ * assembly, found through `<stack>.assets.json` beside the template), or `DefinitionString` text in
+ * templates written before (before that, a `Fn::Join` of JSON text and CloudFormation references),
+ * whose `${key}` placeholders its `DefinitionSubstitutions` fill, read as lib/simulator/definition.ts reads it. Each reference is
  * replaced by a stable name that does not depend on how the construct tree is laid out: a Lambda
  * function by its handler module (its `fleetflow:handler` metadata), a state machine by its
  * name, anything else by its type and logical ID without CDK's hash suffix, pseudo parameters by
@@ -17,8 +18,8 @@
  * synthesized order (the order is part of the JSON CloudFormation receives).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { definitionText } from '../lib/simulator/definition';
+import { basename, dirname, join } from 'node:path';
+import { definitionObjects, definitionText, type DefinitionObjects } from '../lib/simulator/definition';
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
 export type CfnTemplate = { Resources: Record<string, Resource>; Mappings?: Record<string, Record<string, Record<string, unknown>>> };
@@ -69,14 +70,14 @@ function render(template: CfnTemplate, part: unknown): string {
 }
 
 /** State machine name -> its definition, normalized and pretty-printed. */
-export function normalizedDefinitions(template: CfnTemplate): Map<string, string> {
+export function normalizedDefinitions(template: CfnTemplate, definitions: DefinitionObjects): Map<string, string> {
   const out = new Map<string, string>();
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
     const name = String(resource.Properties?.['StateMachineName'] ?? logicalId);
     const properties = resource.Properties ?? {};
     const substitutions = Object.entries((properties['DefinitionSubstitutions'] ?? {}) as Record<string, unknown>).map(([key, value]) => [key, render(template, value)] as const);
-    const text = definitionText(properties, substitutions, (value) => render(template, value));
+    const text = definitionText(properties, substitutions, (value) => render(template, value), definitions);
     // JSON.parse fails loudly if a substitution broke the text, which the diff alone would not show.
     out.set(name, `${JSON.stringify(JSON.parse(text), null, 2)}\n`);
   }
@@ -99,7 +100,8 @@ function main(): void {
   }
   const template = JSON.parse(readFileSync(templateFile, 'utf8')) as CfnTemplate;
   mkdirSync(outDir, { recursive: true });
-  const definitions = normalizedDefinitions(template);
+  // The definition files are assets of the assembly the template is in, listed in <stack>.assets.json.
+  const definitions = normalizedDefinitions(template, definitionObjects(template, dirname(templateFile), basename(templateFile, '.template.json')));
   for (const [name, text] of definitions) writeFileSync(join(outDir, `${name}.json`), text);
   const ids = logicalIds(template);
   writeFileSync(join(outDir, 'logical-ids.txt'), `${ids.join('\n')}\n`);

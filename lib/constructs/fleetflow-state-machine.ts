@@ -87,7 +87,7 @@ export class FleetFlowStateMachine extends Construct {
   constructor(scope: Construct, id: string, props: FleetFlowStateMachineProps) {
     super(scope, id);
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
-    // The definition as literal text with each reference once, in DefinitionSubstitutions, not a Fn::Join of pieces (substituted-definition.ts).
+    // The definition as literal text in an S3 file asset, each reference once in DefinitionSubstitutions (substituted-definition.ts).
     const definitionBody = new SubstitutedDefinitionBody(props.definition);
     // `Default`: CDK leaves it out of logical IDs, so the state machine is named by this construct alone.
     this.stateMachine = new UnqualifiedInvokeStateMachine(this, 'Default', {

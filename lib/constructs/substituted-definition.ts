@@ -12,10 +12,10 @@
  * DefinitionProcessor.processDefinition and transformDefinition); lib/simulator/definition.ts
  * does the same to run it. So each reference (a function's ARN, the lock table, the partition,
  * the stored environment) is written once per state machine, in the substitutions, and the text
- * is one JSON string instead of a list of pieces.
+ * is one JSON string instead of a list of pieces. The text is shipped as a file in S3
+ * (`DefinitionS3Location`, see `SubstitutedDefinitionBody`), the substitutions stay in the template.
  *
- * Why `DefinitionString` and not the `Definition` object (which would save the escaping of the
- * text, about 42 KB of the canonical template): FleetFlow's definitions hold 174 `null`s
+ * Why JSON text and not the template's `Definition` object: FleetFlow's definitions hold 174 `null`s
  * (`"ResultPath": null`, which discards a task's result), and CloudFormation refuses a template
  * with a null anywhere in it, a Json property included ("'null' values are not allowed in
  * templates", reported for a state machine's `Definition` ResultPath in
@@ -23,7 +23,10 @@
  * aws-cloudformation/cloudformation-coverage-roadmap#1378). A placeholder stands between the
  * quotes of a JSON string, so no substitution can write a null either.
  */
-import { Lazy, Token, type IResolvable, type IResolveContext } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FileAssetPackaging, Lazy, Stack, Stage, Token, type IResolvable, type IResolveContext } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -110,10 +113,23 @@ function isListOrNumberIntrinsic(value: Intrinsic): boolean {
 }
 
 /**
- * CDK's definition of a chain, written as literal `DefinitionString` text plus `DefinitionSubstitutions`. A
+ * CDK's definition of a chain, written as literal JSON text with `${key}` placeholders, shipped as a
+ * file asset to S3 (`DefinitionS3Location`), plus `DefinitionSubstitutions` in the template. A
  * `ChainDefinitionBody`, so the state machine still collects the tasks' policy statements from the
  * graph. The definition is resolved when the template is written, with the context CloudFormation
- * references are resolved in: a reference to another stack's resource is its import there.
+ * references are resolved in: a reference to another stack's resource is its import there, and
+ * the text itself (placeholders only) is the same in any context.
+ *
+ * Why S3: the seven definitions were most of the canonical template (CloudFormation's limit is on
+ * the template's body). AWS::StepFunctions::StateMachine takes `DefinitionS3Location`, "The name
+ * of the S3 bucket where the state machine definition JSON or YAML file is stored" (Bucket) and
+ * "The name of the state machine definition file (Amazon S3 object name)" (Key), and
+ * `DefinitionSubstitutions` applies to it as to `DefinitionString` ("A map (string to string) that
+ * specifies the mappings for placeholder variables in the state machine definition", CloudFormation
+ * Template Reference, AWS::StepFunctions::StateMachine and its S3Location). The file goes to the
+ * stack synthesizer's file-asset bucket, where the Lambda code goes (CDK's own
+ * `DefinitionBody.fromFile` does the same through an `aws-s3-assets` Asset); its key is the
+ * SHA-256 of its text, so a changed definition is a new object and an update never reads a stale one.
  */
 export class SubstitutedDefinitionBody extends sfn.ChainDefinitionBody {
   private graphJson?: Record<string, unknown>;
@@ -123,8 +139,16 @@ export class SubstitutedDefinitionBody extends sfn.ChainDefinitionBody {
     // As ChainDefinitionBody renders it: the graph, the state machine's comment and query language.
     this.graphJson = { ...graph.toGraphJson(sfnProps.queryLanguage), Comment: sfnProps.comment, QueryLanguage: sfnProps.queryLanguage };
     refuseNonStringTokens(this.graphJson, '$');
-    // Resolved when the template is written: the text holds no token, only placeholders.
-    return { definitionString: Lazy.uncachedString({ produce: (context) => JSON.stringify(this.render(context).definition) }) };
+    const stack = Stack.of(scope);
+    // Resolved when the template is written: the file holds no token, only placeholders. The
+    // resource's properties are rendered (bucket -> Bucket) after they are resolved, so the
+    // lazy value is written as CDK's S3LocationProperty.
+    const location = Lazy.uncachedAny({
+      // While CDK prepares the app it resolves with a resolver of its own, to find cross-stack references, and
+      // renders a joined string as "[object Object]": no file is written from that, and the location is not read.
+      produce: (context) => (context.preparing ? { bucket: 'preparing', key: 'preparing' } : definitionAsset(stack, JSON.stringify(this.render(context).definition))),
+    });
+    return { definitionS3Location: location as unknown as sfn.CfnStateMachine.S3LocationProperty };
   }
 
   /** The substitutions, for the state machine's `DefinitionSubstitutions`. */
@@ -136,6 +160,21 @@ export class SubstitutedDefinitionBody extends sfn.ChainDefinitionBody {
     if (!this.graphJson) throw new Error('the definition is rendered after it is bound');
     return substitute(context.resolve(this.graphJson) as Record<string, unknown>);
   }
+}
+
+/**
+ * Writes the definition's text into the stack's cloud assembly, as `asset.<sha256>.json`, and adds
+ * it to the stack's file assets (once per text: the synthesizer keeps one entry per hash).
+ */
+function definitionAsset(stack: Stack, text: string): sfn.CfnStateMachine.S3LocationProperty {
+  const hash = createHash('sha256').update(text).digest('hex');
+  const fileName = `asset.${hash}.json`;
+  const stage = Stage.of(stack);
+  if (!stage) throw new Error(`${stack.node.path}: a stack's definitions are written into its stage's cloud assembly`);
+  const path = join(stage.outdir, fileName);
+  if (!existsSync(path)) writeFileSync(path, text);
+  const location = stack.synthesizer.addFileAsset({ fileName, packaging: FileAssetPackaging.FILE, sourceHash: hash });
+  return { bucket: location.bucketName, key: location.objectKey };
 }
 
 /** Refuses a number or list token in the graph: only text can be substituted (`substitute`). */

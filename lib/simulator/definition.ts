@@ -65,6 +65,55 @@ type CfnTemplate = {
   Mappings?: Record<string, Record<string, Record<string, unknown>>>;
 };
 
+/**
+ * The texts of the definitions a template keeps in S3 (`DefinitionS3Location`), by their object key:
+ * the file assets the cloud assembly ships beside the template (lib/constructs/substituted-definition.ts).
+ */
+export type DefinitionObjects = ReadonlyMap<string, string>;
+
+/** A template with the definition files it names, as one synth wrote them. */
+export interface SynthesizedTemplate {
+  readonly template: CfnTemplate;
+  readonly definitions: DefinitionObjects;
+}
+
+/** What `<stack>.assets.json` says of a file asset: where it is in the assembly and the object keys it is published to. */
+interface AssetManifest {
+  readonly files?: Record<string, { source: { path?: string }; destinations: Record<string, { objectKey: string }> }>;
+}
+
+/**
+ * The definition files of a synthesized stack, read through its asset manifest
+ * (`<assemblyDir>/<artifactId>.assets.json`, which the CDK CLI publishes to the bootstrap bucket):
+ * each state machine's `DefinitionS3Location` Key, and the text of the file published under it.
+ * Throws when a state machine names an object the assembly does not publish: CloudFormation's
+ * GetObject would fail the same way.
+ */
+export function definitionObjects(template: CfnTemplate, assemblyDir: string, artifactId: string): Map<string, string> {
+  const keys = Object.values(template.Resources)
+    .filter((r) => r.Type === 'AWS::StepFunctions::StateMachine')
+    .map((r) => (r.Properties?.DefinitionS3Location as { Key?: unknown } | undefined)?.Key)
+    .filter((key): key is string => typeof key === 'string');
+  const objects = new Map<string, string>();
+  if (keys.length === 0) return objects;
+  const manifest = JSON.parse(readFileSync(join(assemblyDir, `${artifactId}.assets.json`), 'utf8')) as AssetManifest;
+  const sources = new Map<string, string>();
+  for (const file of Object.values(manifest.files ?? {})) {
+    for (const destination of Object.values(file.destinations)) if (file.source.path) sources.set(destination.objectKey, file.source.path);
+  }
+  for (const key of keys) {
+    const source = sources.get(key);
+    if (!source) throw new Error(`the state machine definition s3 object ${key} is not an asset of ${artifactId}: CloudFormation could not read it`);
+    objects.set(key, readFileSync(join(assemblyDir, source), 'utf8'));
+  }
+  return objects;
+}
+
+/** A synthesized stack's template with its definition files (see `definitionObjects`). */
+export function synthesizedTemplate(assemblyDir: string, artifactId: string, template: CfnTemplate): SynthesizedTemplate {
+  return { template, definitions: definitionObjects(template, assemblyDir, artifactId) };
+}
+
 export function stateMachineArn(name: string): string {
   return `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT_ID}:stateMachine:${name}`;
 }
@@ -72,25 +121,28 @@ export function stateMachineArn(name: string): string {
 /** The stack's workflows; `workflow` names the entry (deploy, allocate, ...). */
 export async function synthesizeLocalWorkflows(environment: EnvironmentDefinition, workflow = 'deploy'): Promise<LocalWorkflows> {
   const cacheDir = process.env[TEMPLATE_CACHE_ENV];
-  let template: CfnTemplate;
+  let synthesized: SynthesizedTemplate;
   if (cacheDir) {
     const name = `simulated-${sourceHash(STACK_SOURCES, JSON.stringify(environment))}.json`;
-    // Synthesized only when the cache does not hold it yet.
+    // Synthesized only when the cache does not hold it yet. The cached file holds the template and the
+    // texts of the definition files it names (the assembly they were in is gone): one file, written whole.
     if (!existsSync(join(cacheDir, name))) {
-      const text = JSON.stringify(await synthesize(environment));
+      const fresh = await synthesize(environment);
+      const text = JSON.stringify({ template: fresh.template, definitions: Object.fromEntries(fresh.definitions) });
       cachedFile(cacheDir, name, () => text);
     }
-    template = JSON.parse(readFileSync(join(cacheDir, name), 'utf8')) as CfnTemplate;
+    const cached = JSON.parse(readFileSync(join(cacheDir, name), 'utf8')) as { template: CfnTemplate; definitions: Record<string, string> };
+    synthesized = { template: cached.template, definitions: new Map(Object.entries(cached.definitions)) };
   } else {
-    template = await synthesize(environment);
+    synthesized = await synthesize(environment);
   }
-  const byArn = stateMachinesOf(template);
+  const byArn = stateMachinesOf(synthesized.template, synthesized.definitions);
   const entry = byArn.get(stateMachineArn(`fleetflow-${environment.name}-${workflow}`));
   if (!entry) throw new Error(`the stack has no ${workflow} workflow`);
   return { entry, byArn };
 }
 
-async function synthesize(environment: EnvironmentDefinition): Promise<CfnTemplate> {
+async function synthesize(environment: EnvironmentDefinition): Promise<SynthesizedTemplate> {
   const [{ App }, { FleetFlowStack }] = await Promise.all([import('aws-cdk-lib'), import('../fleetflow-stack')]);
   // Bundling is skipped: the simulator runs the handlers' TypeScript in-process. CDK's built-in
   // CloudFormation validation is off: it is most of a synth's time, and `cdk synth` runs it on the real app.
@@ -102,37 +154,63 @@ async function synthesize(environment: EnvironmentDefinition): Promise<CfnTempla
       environment,
       env: { account: SIM_ACCOUNT_ID, region: SIM_REGION },
     });
-    return app.synth().getStackByName(stack.stackName).template as CfnTemplate;
+    const artifact = app.synth().getStackByName(stack.stackName);
+    // Read before the assembly is removed: the definitions are files beside the template.
+    return synthesizedTemplate(outdir, artifact.id, artifact.template as CfnTemplate);
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
 }
 
-/** The workflows of an already synthesized template; `entryName` is the entry's state machine name. */
-export function fromTemplate(template: CfnTemplate, entryName: string): LocalWorkflows {
-  const byArn = stateMachinesOf(template);
+/**
+ * The workflows of an already synthesized template; `entryName` is the entry's state machine name,
+ * `definitions` the definition files it names (`definitionObjects`).
+ */
+export function fromTemplate(template: CfnTemplate, entryName: string, definitions: DefinitionObjects): LocalWorkflows {
+  const byArn = stateMachinesOf(template, definitions);
   const entry = byArn.get(stateMachineArn(entryName));
   if (!entry) throw new Error(`the template has no state machine named ${entryName}`);
   return { entry, byArn };
 }
 
-function stateMachinesOf(template: CfnTemplate): Map<string, LocalStateMachine> {
+function stateMachinesOf(template: CfnTemplate, definitions: DefinitionObjects): Map<string, LocalStateMachine> {
   const byArn = new Map<string, LocalStateMachine>();
   for (const resource of Object.values(template.Resources)) {
     if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
-    const machine = fromResource(resource.Properties!, template);
+    const machine = fromResource(resource.Properties!, template, definitions);
     byArn.set(machine.arn, machine);
   }
   return byArn;
 }
 
-function fromResource(properties: Record<string, unknown>, template: CfnTemplate): LocalStateMachine {
-  const name = properties.StateMachineName;
-  if (typeof name !== 'string') throw new Error('every FleetFlow state machine has a fixed name');
+/**
+ * Each state machine's definition as Step Functions receives it, by state machine name: the text
+ * (`definitionText`) with the template's references resolved as the simulator resolves them (the
+ * simulated account's IDs and ARNs, as long as real ones), so its length is the one Step Functions measures.
+ */
+export function renderedDefinitions(template: CfnTemplate, definitions: DefinitionObjects): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
+    const properties = resource.Properties ?? {};
+    const name = typeof properties.StateMachineName === 'string' ? properties.StateMachineName : logicalId;
+    out.set(name, renderedDefinitionText(properties, template, definitions));
+  }
+  return out;
+}
+
+/** One state machine's definition as `renderedDefinitions` renders it, from the resource's properties. */
+export function renderedDefinitionText(properties: Record<string, unknown>, template: CfnTemplate, definitions: DefinitionObjects): string {
   const substitutions = Object.entries((properties.DefinitionSubstitutions ?? {}) as Record<string, unknown>).map(
     ([key, value]) => [key, resolveIntrinsics(value, template)] as const,
   );
-  const definition = JSON.parse(definitionText(properties, substitutions, (value) => resolveIntrinsics(value, template))) as AslDefinition;
+  return definitionText(properties, substitutions, (value) => resolveIntrinsics(value, template), definitions);
+}
+
+function fromResource(properties: Record<string, unknown>, template: CfnTemplate, definitions: DefinitionObjects): LocalStateMachine {
+  const name = properties.StateMachineName;
+  if (typeof name !== 'string') throw new Error('every FleetFlow state machine has a fixed name');
+  const definition = JSON.parse(renderedDefinitionText(properties, template, definitions)) as AslDefinition;
 
   const handlerByArn = new Map<string, { module: string; timeoutSeconds: number }>();
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
@@ -158,8 +236,10 @@ function fromResource(properties: Record<string, unknown>, template: CfnTemplate
 
 /**
  * The definition's JSON text as CloudFormation hands it to Step Functions: `DefinitionString`
- * with its intrinsics resolved (`resolve`), or `Definition` written as JSON with its keys in
- * sorted order, and then every `${key}` of `DefinitionSubstitutions` replaced by its value.
+ * with its intrinsics resolved (`resolve`), the text of the S3 object `DefinitionS3Location`
+ * names (from `objects`, by its Key; the handler reads it with GetObject and refuses one over
+ * 1,048,576 bytes, "State Machine definition file cannot exceed 1MB."), or `Definition` written as
+ * JSON with its keys in sorted order, and then every `${key}` of `DefinitionSubstitutions` replaced by its value.
  *
  * "DefinitionSubstitutions: A map (string to string) that specifies the mappings for placeholder
  * variables in the state machine definition. This enables the customer to inject values obtained
@@ -174,11 +254,12 @@ export function definitionText(
   properties: Record<string, unknown>,
   substitutions: ReadonlyArray<readonly [string, string]>,
   resolve: (value: unknown) => string,
+  objects: DefinitionObjects = new Map(),
 ): string {
   const given = ['Definition', 'DefinitionString', 'DefinitionS3Location'].filter((p) => properties[p] !== undefined);
   // The handler's validateDefinitionCount: exactly one of the three.
   if (given.length !== 1) throw new Error(`a state machine takes exactly one of Definition, DefinitionString and DefinitionS3Location; this one has ${given.join(', ') || 'none'}`);
-  if (given[0] === 'DefinitionS3Location') throw new Error('a definition kept in S3 (DefinitionS3Location) cannot be read offline');
+  if (given[0] === 'DefinitionS3Location') return replaceEachRepeatedly(s3DefinitionText(properties.DefinitionS3Location, objects, resolve), substitutions);
   // CloudFormation refuses a template with a null anywhere in it ("'null' values are not allowed in
   // templates", reported for a Definition's ResultPath, aws/serverless-application-model#1618): a
   // definition that needs one ("ResultPath": null) is written as DefinitionString text.
@@ -188,6 +269,30 @@ export function definitionText(
   const text = given[0] === 'Definition' ? JSON.stringify(sortedKeys(properties.Definition)) : resolve(properties.DefinitionString);
   return replaceEachRepeatedly(text, substitutions);
 }
+
+/**
+ * The S3 object's text, as the resource handler's fetchS3Definition reads it (GetObject of Bucket,
+ * Key and Version; over MAX_DEFINITION_FILE_BYTES refused; lines joined with "\n"). The handler
+ * then parses the substituted text as JSON, or else as YAML; FleetFlow writes JSON, and the
+ * simulator reads JSON only (a YAML file would fail its JSON.parse, where AWS would convert it).
+ */
+function s3DefinitionText(location: unknown, objects: DefinitionObjects, resolve: (value: unknown) => string): string {
+  const { Bucket, Key } = (location ?? {}) as { Bucket?: unknown; Key?: unknown };
+  if (Bucket === undefined || Key === undefined) throw new Error('a DefinitionS3Location takes a Bucket and a Key');
+  const key = resolve(Key);
+  const text = objects.get(key);
+  if (text === undefined) throw new Error(`the state machine definition s3 object ${key} is not among the assembly's definition files`);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_DEFINITION_FILE_BYTES) throw new Error(`State Machine definition file cannot exceed 1MB. (${key} is ${bytes.toLocaleString('en-US')} bytes)`);
+  return text.split(/\r?\n/).join('\n');
+}
+
+/**
+ * The most a definition file in S3 may hold, in bytes: the resource handler's MAX_DEFINITION_SIZE
+ * (1048576), checked against the object's Content-Length (aws-cloudformation-resource-providers-stepfunctions,
+ * Constants and DefinitionProcessor.fetchS3Definition).
+ */
+export const MAX_DEFINITION_FILE_BYTES = 1_048_576;
 
 function containsNull(value: unknown): boolean {
   if (value === null) return true;

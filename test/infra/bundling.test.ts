@@ -2,12 +2,14 @@
  * The one synth that runs esbuild, and the real one: `cdk synth` of the app (bin/app.ts, the
  * canonical environment, cdk-nag), exactly as `npm run synth` and a deployment run it. It
  * proves the CLI reads the assembly, that cdk-nag and the template-size check pass with no
- * size warning, that every handler bundles into a loadable ESM module of at most 900 KiB with no
+ * size warning, that the state machine definitions are file assets beside the template, that
+ * every handler bundles into a loadable ESM module of at most 900 KiB with no
  * source map, and that each function ships the bundle of its own handler. (`npm test` once ran
  * `cdk synth` again after the tests: a second bundling of every function.) Then one function
  * bundled with `-c fleetflow:sourceMaps=true`, the way to get source maps for debugging.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +68,27 @@ describe('cdk synth of the app, and its Lambda bundles', () => {
     const metadataKeys = new Set(Object.values(template.Resources).flatMap((r) => Object.keys(r.Metadata ?? {})));
     expect([...metadataKeys]).toEqual(['fleetflow:handler']);
     expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::CDK::Metadata')).toEqual([]);
+  });
+
+  it('ships each state machine definition as a file asset in the bucket the Lambda code goes to, its placeholders filled by the template', () => {
+    const template = JSON.parse(readFileSync(join(outdir, `${STACK_ID}.template.json`), 'utf8')) as CfnTemplate;
+    const machines = Object.values(template.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+    const codeBucket = (functions[0]!.properties.Code as { S3Bucket?: unknown }).S3Bucket;
+
+    expect(machines).toHaveLength(7);
+    // One file per state machine, nothing else shipped as a definition (none resolved while CDK prepares the app).
+    expect(Object.values(manifest.files).filter((f) => /^asset\.[0-9a-f]{64}\.json$/.test(f.source.path))).toHaveLength(7);
+    for (const machine of machines) {
+      const location = machine.Properties!.DefinitionS3Location as { Bucket: unknown; Key: string };
+      const asset = Object.values(manifest.files).find((f) => Object.values(f.destinations).some((d) => d.objectKey === location.Key));
+      expect(asset, location.Key).toBeDefined();
+      expect(location.Bucket).toEqual(codeBucket);
+      // What cdk deploy uploads: the JSON text whose placeholders DefinitionSubstitutions fill, named by its hash.
+      const text = readFileSync(join(outdir, asset!.source.path), 'utf8');
+      expect(JSON.parse(text)).toHaveProperty('StartAt');
+      expect(location.Key).toBe(`${createHash('sha256').update(text).digest('hex')}.json`);
+      for (const [, key] of text.matchAll(/\$\{([^}]+)\}/g)) expect(machine.Properties!.DefinitionSubstitutions, key).toHaveProperty(key!);
+    }
   });
 
   it('bundles every handler into an ESM index.mjs alone: no source map ships by default', () => {

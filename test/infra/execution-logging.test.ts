@@ -31,7 +31,7 @@ describe('state machine execution logs', () => {
     // Assess
     const machines = stateMachines(synth);
     expect(machines.length).toBeGreaterThanOrEqual(1);
-    expect(machines.some(([, r]) => renderedDefinition(r).includes('$$.Task.Token'))).toBe(true);
+    expect(machines.some(([, r]) => renderedDefinition(r, synth.definitions).includes('$$.Task.Token'))).toBe(true);
   });
 
   it('every state machine logs to a destination without execution data', () => {

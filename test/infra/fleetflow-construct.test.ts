@@ -17,6 +17,7 @@ import { Construct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetFlow } from '../../lib/index';
 import { legacyPath, makeUniqueId } from '../../lib/constructs/legacy-logical-ids';
+import { definitionObjects } from '../../lib/simulator/definition';
 import { canonicalEnvironment, renderedDefinition, renderValue, sharedCanonical, TEST_ENV, type CfnTemplate } from './support';
 
 const TOPIC_ARN = `arn:aws:sns:${TEST_ENV.region}:${TEST_ENV.account}:platform-alerts`;
@@ -137,7 +138,7 @@ describe('FleetFlow with an event bus of its user', () => {
   it('listens on that bus and puts every notification on it', () => {
     built.template.hasResourceProperties('AWS::Events::Rule', { EventBusName: 'platform-events' });
     for (const [name, machine] of resourcesOf(built.json, 'AWS::StepFunctions::StateMachine')) {
-      const definition = renderedDefinition(machine);
+      const definition = renderedDefinition(machine, definitionObjects(built.json, built.outdir, 'PlatformReleases'));
       const putEvents = definition.match(/"Resource":"arn:[^"]*:states:::events:putEvents"/g) ?? [];
       const onBus = definition.match(/"EventBusName":"arn:[^"]*:event-bus\/platform-events"/g) ?? [];
       // Rollout notifies nothing; every other workflow's every notification names the bus.
@@ -164,9 +165,17 @@ describe('FleetFlow with a topic and a bus of another stack of the app', () => {
 
       const machines = Object.values(json.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
       expect(machines).toHaveLength(7);
+      // The definition files are assets of the stack that holds the state machines, published with its template.
+      const definitions = definitionObjects(json, outdir, 'Releases');
+      expect(definitions.size).toBe(7);
+      // And no other file: a definition resolved while CDK prepares the app (its references not yet final) is not shipped.
+      const manifest = JSON.parse(readFileSync(join(outdir, 'Releases.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string } }> };
+      const jsonFiles = Object.values(manifest.files).map((f) => f.source.path).filter((path) => path.startsWith('asset.') && path.endsWith('.json'));
+      expect(jsonFiles).toHaveLength(7);
       for (const machine of machines) {
-        // Every reference is a substitution; the definition itself is literal text.
-        expect(typeof machine.Properties!.DefinitionString).toBe('string');
+        // Every reference is a substitution; the definition itself is literal JSON text in S3, with placeholders only.
+        expect(machine.Properties!.DefinitionString).toBeUndefined();
+        expect(JSON.parse(definitions.get((machine.Properties!.DefinitionS3Location as { Key: string }).Key)!)).toBeTypeOf('object');
         const text = JSON.stringify(machine.Properties!.DefinitionSubstitutions);
         const named = [...text.matchAll(/\{"(?:Ref|Fn::GetAtt)":\[?"([A-Za-z0-9:]+)"/g)].map((m) => m[1]!).filter((id) => !id.startsWith('AWS::'));
         expect(named.length).toBeGreaterThan(0);

@@ -708,7 +708,7 @@ describe('FleetFlow IAM permissions', () => {
 
     beforeAll(() => {
       deployStatements = roleStatements(synth.json, machineRoleId(DEPLOY));
-      const { byArn } = fromTemplate(synth.json, MACHINE_NAMES[DEPLOY]);
+      const { byArn } = fromTemplate(synth.json, MACHINE_NAMES[DEPLOY], synth.definitions);
       const modulesOf = (name: string) => {
         const machine = [...byArn.values()].find((m) => m.name === name);
         if (!machine) throw new Error(`no state machine named ${name}`);

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HANDLER_METADATA_KEY } from '../../lib/constructs/fleetflow-function';
-import { forEachState, fromTemplate } from '../../lib/simulator/definition';
+import { forEachState, fromTemplate, type DefinitionObjects } from '../../lib/simulator/definition';
 import { canonicalEnvironment, sharedCanonical, type CanonicalTemplate, type CfnTemplate } from './support';
 
 const DEPLOY = `fleetflow-${canonicalEnvironment().name}-deploy`;
@@ -24,9 +24,9 @@ interface Pairing {
 }
 
 /** Every Lambda task state of every state machine of the template, with its function's timeout. */
-function pairings(template: CfnTemplate): Pairing[] {
+function pairings(template: CfnTemplate, definitions: DefinitionObjects): Pairing[] {
   const found: Pairing[] = [];
-  for (const machine of fromTemplate(template as never, DEPLOY).byArn.values()) {
+  for (const machine of fromTemplate(template as never, DEPLOY, definitions).byArn.values()) {
     forEachState(machine.definition, (state, asl) => {
       const target = machine.taskHandlers.get(state);
       if (asl.Type !== 'Task' || target?.kind !== 'lambda') return;
@@ -38,8 +38,8 @@ function pairings(template: CfnTemplate): Pairing[] {
 }
 
 /** What breaks the rule, one line per task state; `budgets` is each handler module's own budget in ms, when it keeps one. */
-function timeoutViolations(template: CfnTemplate, budgets: ReadonlyMap<string, number>): string[] {
-  return pairings(template).flatMap((p) => {
+function timeoutViolations(template: CfnTemplate, definitions: DefinitionObjects, budgets: ReadonlyMap<string, number>): string[] {
+  return pairings(template, definitions).flatMap((p) => {
     const where = `${p.machine}: ${p.state} (${p.module})`;
     const budget = budgets.get(p.module);
     return [
@@ -79,12 +79,12 @@ describe('Lambda timeouts', () => {
 
   beforeAll(async () => {
     synth = sharedCanonical();
-    budgets = await handlerBudgets(pairings(synth.json).map((p) => p.module));
+    budgets = await handlerBudgets(pairings(synth.json, synth.definitions).map((p) => p.module));
   });
   afterAll(() => synth?.cleanup());
 
   it('checks every function of the template, through the task states that invoke it, and finds the budgets handlers keep', () => {
-    const checked = new Set(pairings(synth.json).map((p) => p.module));
+    const checked = new Set(pairings(synth.json, synth.definitions).map((p) => p.module));
     const functions = Object.values(synth.json.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && typeof r.Metadata?.[HANDLER_METADATA_KEY] === 'string');
 
     expect(functions.length).toBeGreaterThan(40);
@@ -93,12 +93,12 @@ describe('Lambda timeouts', () => {
   });
 
   it("gives every Lambda task's function a timeout at or below the task's, and well above its handler's own budget", () => {
-    expect(timeoutViolations(synth.json, budgets)).toEqual([]);
+    expect(timeoutViolations(synth.json, synth.definitions, budgets)).toEqual([]);
   });
 
   it('fails a function that may run longer than its task waits for it', () => {
     // Act: the task's 120 s would run out while Lambda still runs the function.
-    const violations = timeoutViolations(withFunctionTimeout(synth.json, 'rollout/check-install.ts', 121), budgets);
+    const violations = timeoutViolations(withFunctionTimeout(synth.json, 'rollout/check-install.ts', 121), synth.definitions, budgets);
 
     // Assess
     expect(violations.length).toBeGreaterThan(0);
@@ -107,7 +107,7 @@ describe('Lambda timeouts', () => {
 
   it("fails a function whose timeout is not well above its handler's own budget", () => {
     // Act: Launch Hosts stops launching after 60 s; Lambda would stop it at 80 s, mid-launch.
-    const violations = timeoutViolations(withFunctionTimeout(synth.json, 'compute/launch-hosts.ts', 80), budgets);
+    const violations = timeoutViolations(withFunctionTimeout(synth.json, 'compute/launch-hosts.ts', 80), synth.definitions, budgets);
 
     // Assess: every task that runs it, in every compute workflow.
     expect(violations).toEqual(

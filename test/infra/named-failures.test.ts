@@ -284,7 +284,7 @@ describe('every failure named', () => {
 
   beforeAll(() => {
     synth = sharedCanonical();
-    machines = new Map([...fromTemplate(synth.json, DEPLOY).byArn.values()].map((m) => [m.name, m]));
+    machines = new Map([...fromTemplate(synth.json, DEPLOY, synth.definitions).byArn.values()].map((m) => [m.name, m]));
   });
   afterAll(() => synth?.cleanup());
 

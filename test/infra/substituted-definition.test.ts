@@ -1,12 +1,13 @@
 /**
- * The state machines' definitions as the template writes them: literal `DefinitionString` text
- * whose references are `${key}` placeholders filled by `DefinitionSubstitutions`
- * (lib/constructs/substituted-definition.ts), and read back as CloudFormation's handler builds
- * the definition Step Functions receives (lib/simulator/definition.ts `definitionText`).
+ * The state machines' definitions as the stack writes them: literal JSON text in an S3 file asset
+ * (`DefinitionS3Location`) whose references are `${key}` placeholders filled by the template's
+ * `DefinitionSubstitutions` (lib/constructs/substituted-definition.ts), and read back as
+ * CloudFormation's handler builds the definition Step Functions receives (lib/simulator/definition.ts `definitionText`).
  */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { substitute } from '../../lib/constructs/substituted-definition';
-import { definitionText } from '../../lib/simulator/definition';
+import { definitionText, MAX_DEFINITION_FILE_BYTES } from '../../lib/simulator/definition';
 import { sharedCanonical, type CfnResource } from './support';
 
 const PLACEHOLDER = /\$\{([^}]*)\}/g;
@@ -14,21 +15,37 @@ const asText = (value: unknown) => String(value);
 
 describe('the canonical template', () => {
   const machines = (): Array<[string, CfnResource]> => Object.entries(sharedCanonical().json.Resources).filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine');
+  /** The text of the definition file the state machine names. */
+  const fileText = (machine: CfnResource): string => {
+    const key = (machine.Properties?.DefinitionS3Location as { Key: string }).Key;
+    const text = sharedCanonical().definitions.get(key);
+    if (text === undefined) throw new Error(`no definition file ${key}`);
+    return text;
+  };
 
-  it('writes each of the seven definitions as literal DefinitionString text, JSON with no null lost: no intrinsic function, no Definition object', () => {
+  it('keeps each of the seven definitions in S3 as literal JSON text with no null lost: no intrinsic function, no Definition object or string in the template', () => {
     expect(machines()).toHaveLength(7);
     for (const [id, machine] of machines()) {
       expect(machine.Properties?.Definition, id).toBeUndefined();
-      expect(typeof machine.Properties?.DefinitionString, id).toBe('string');
+      expect(machine.Properties?.DefinitionString, id).toBeUndefined();
+      // In the bootstrap bucket, as the Lambda code (the account and region are the stack's, TEST_ENV).
+      expect((machine.Properties?.DefinitionS3Location as { Bucket: unknown }).Bucket, id).toBe('cdk-hnb659fds-assets-123456789012-eu-west-1');
       // The nulls a Definition object could not carry ("ResultPath": null) are in the text.
-      expect(JSON.parse(machine.Properties?.DefinitionString as string), id).toBeTypeOf('object');
+      expect(JSON.parse(fileText(machine)), id).toBeTypeOf('object');
     }
-    expect(machines().some(([, m]) => (m.Properties?.DefinitionString as string).includes('"ResultPath":null'))).toBe(true);
+    expect(machines().some(([, m]) => fileText(m).includes('"ResultPath":null'))).toBe(true);
+  });
+
+  it('names each file by the SHA-256 of its text, so a changed definition is a new object', () => {
+    for (const [id, machine] of machines()) {
+      const key = (machine.Properties?.DefinitionS3Location as { Key: string }).Key;
+      expect(key, id).toBe(`${createHash('sha256').update(fileText(machine)).digest('hex')}.json`);
+    }
   });
 
   it('substitutes every placeholder of every definition, and has no substitution that no placeholder uses', () => {
     for (const [id, machine] of machines()) {
-      const placeholders = new Set([...(machine.Properties?.DefinitionString as string).matchAll(PLACEHOLDER)].map((m) => m[1]!));
+      const placeholders = new Set([...fileText(machine).matchAll(PLACEHOLDER)].map((m) => m[1]!));
       const keys = Object.keys((machine.Properties?.DefinitionSubstitutions ?? {}) as Record<string, unknown>);
 
       expect(placeholders.size, id).toBeGreaterThan(0);
@@ -103,6 +120,22 @@ describe('definitionText, as CloudFormation builds the definition', () => {
 
   it("refuses a Definition with a null in it, as CloudFormation refuses the template ('null' values are not allowed)", () => {
     expect(() => definitionText({ Definition: { States: { A: { Type: 'Task', ResultPath: null } } } }, [], asText)).toThrow(/'null' values are not allowed in templates/);
+  });
+
+  it('reads a DefinitionS3Location from the assembly\'s definition files by its Key, and fills its placeholders', () => {
+    const location = { Bucket: { 'Fn::Sub': 'cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}' }, Key: 'abc.json' };
+    expect(definitionText({ DefinitionS3Location: location }, [['S0', 'x']], asText, new Map([['abc.json', '{"a":"${S0}"}']]))).toBe('{"a":"x"}');
+    // GetObject of a key nobody published fails the stack's creation.
+    expect(() => definitionText({ DefinitionS3Location: location }, [], asText, new Map())).toThrow(/abc\.json is not among the assembly's definition files/);
+  });
+
+  it('refuses a definition file over 1,048,576 bytes, as the resource handler does, whatever it would be substituted to', () => {
+    const location = { Bucket: 'b', Key: 'big.json' };
+    const fits = `{"a":"${'x'.repeat(MAX_DEFINITION_FILE_BYTES - 8)}"}`;
+    expect(Buffer.byteLength(fits)).toBe(MAX_DEFINITION_FILE_BYTES);
+    expect(definitionText({ DefinitionS3Location: location }, [], asText, new Map([['big.json', fits]]))).toBe(fits);
+    const over = `{"a":"${'x'.repeat(MAX_DEFINITION_FILE_BYTES - 7)}"}`;
+    expect(() => definitionText({ DefinitionS3Location: location }, [], asText, new Map([['big.json', over]]))).toThrow(/State Machine definition file cannot exceed 1MB\. \(big\.json is 1,048,577 bytes\)/);
   });
 
   it('refuses a resource with no definition, or more than one', () => {

@@ -15,7 +15,7 @@ import { HANDLER_METADATA_KEY } from '../../lib/constructs/fleetflow-function';
 import { FleetFlowStack } from '../../lib/fleetflow-stack';
 import { cachedFile, sourceHash, STACK_SOURCES, TEMPLATE_CACHE_ENV } from '../../lib/simulator/template-cache';
 import { measureTemplate } from '../../lib/cli/template-size';
-import { definitionText } from '../../lib/simulator/definition';
+import { definitionObjects, definitionText, type DefinitionObjects } from '../../lib/simulator/definition';
 import { parseEnvironment } from '../../lambdas/domain/environment/parse';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -131,6 +131,8 @@ export interface SynthesizedCanonical extends CanonicalApp {
   readonly template: Template;
   /** The template as plain JSON, for walks that `Template` matchers cannot express. */
   readonly json: CfnTemplate;
+  /** The definition files the template's state machines name (DefinitionS3Location), by object key. */
+  readonly definitions: DefinitionObjects;
 }
 
 /** Builds and synthesizes once; `Template.fromStack` then reuses the synthesized assembly. */
@@ -143,7 +145,9 @@ export function synthesizeCanonical(options: BuildOptions = {}): SynthesizedCano
     throw err;
   }
   const template = Template.fromStack(built.stack);
-  return { ...built, template, json: template.toJSON() as CfnTemplate };
+  const json = template.toJSON() as CfnTemplate;
+  const definitions = definitionObjects(json, built.outdir, built.app.synth().getStackByName(built.stack.stackName).id);
+  return { ...built, template, json, definitions };
 }
 
 export interface CanonicalTemplate {
@@ -152,6 +156,8 @@ export interface CanonicalTemplate {
   readonly json: CfnTemplate;
   /** The template file as `cdk synth` writes it. */
   readonly templatePath: string;
+  /** The definition files the template's state machines name (DefinitionS3Location), by object key. */
+  readonly definitions: DefinitionObjects;
   cleanup(): void;
 }
 
@@ -164,16 +170,25 @@ export interface CanonicalTemplate {
 export function sharedCanonical(): CanonicalTemplate {
   const key = sourceHash([...STACK_SOURCES, 'environments', 'cdk.json', 'test/infra/support.ts'], STACK_ID);
   const cacheDir = process.env[TEMPLATE_CACHE_ENV] ?? join(tmpdir(), 'fleetflow-templates');
-  const templatePath = cachedFile(cacheDir, `${STACK_ID}-${key}.template.json`, () => {
+  // The definition files are kept beside the template (written first, so a template found in the cache has them).
+  const definitionsFile = `${STACK_ID}-${key}.definitions.json`;
+  const synthesizeBoth = (): { template: Buffer; definitions: string } => {
     const synth = synthesizeCanonical();
     try {
-      return readFileSync(synth.app.synth().getStackByName(synth.stack.stackName).templateFullPath);
+      return { template: readFileSync(synth.app.synth().getStackByName(synth.stack.stackName).templateFullPath), definitions: JSON.stringify(Object.fromEntries(synth.definitions)) };
     } finally {
       synth.cleanup();
     }
+  };
+  const templatePath = cachedFile(cacheDir, `${STACK_ID}-${key}.template.json`, () => {
+    const both = synthesizeBoth();
+    cachedFile(cacheDir, definitionsFile, () => both.definitions);
+    return both.template;
   });
+  const definitionsPath = cachedFile(cacheDir, definitionsFile, () => synthesizeBoth().definitions);
   const json = JSON.parse(readFileSync(templatePath, 'utf8')) as CfnTemplate;
-  return { template: Template.fromJSON(json as unknown as Record<string, unknown>), json, templatePath, cleanup: () => {} };
+  const definitions = new Map(Object.entries(JSON.parse(readFileSync(definitionsPath, 'utf8')) as Record<string, string>));
+  return { template: Template.fromJSON(json as unknown as Record<string, unknown>), json, templatePath, definitions, cleanup: () => {} };
 }
 
 /**
@@ -232,13 +247,14 @@ export function renderValue(value: unknown): string {
 
 /**
  * A state machine's definition as text, its references rendered as `renderValue` renders them:
- * its `DefinitionString` with every `${key}` of `DefinitionSubstitutions` replaced, as
- * CloudFormation replaces them (lib/simulator/definition.ts `definitionText`).
+ * the definition file its `DefinitionS3Location` names (from `definitions`, the synth's
+ * `definitions`) with every `${key}` of `DefinitionSubstitutions` replaced, as CloudFormation
+ * replaces them (lib/simulator/definition.ts `definitionText`).
  */
-export function renderedDefinition(machine: CfnResource): string {
+export function renderedDefinition(machine: CfnResource, definitions: DefinitionObjects): string {
   const properties = machine.Properties ?? {};
   const substitutions = Object.entries((properties.DefinitionSubstitutions ?? {}) as Record<string, unknown>).map(([key, value]) => [key, renderValue(value)] as const);
-  return definitionText(properties, substitutions, renderValue);
+  return definitionText(properties, substitutions, renderValue, definitions);
 }
 
 const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);

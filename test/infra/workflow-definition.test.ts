@@ -359,7 +359,7 @@ describe('FleetFlow workflow definitions', () => {
 
   beforeAll(() => {
     synth = sharedCanonical();
-    const workflows = fromTemplate(synth.json, DEPLOY);
+    const workflows = fromTemplate(synth.json, DEPLOY, synth.definitions);
     machines = new Map([...workflows.byArn.values()].map((m) => [m.name, m]));
     for (const m of machines.values()) {
       forEachState(m.definition, (name, state) => {
