@@ -118,8 +118,10 @@ export async function checkNetwork(tier: HostTierDefinition, groups: readonly Ta
  * certificate for the listener"); DescribeListenerCertificates "Describes the default
  * certificate and the certificate list for the specified HTTPS or TLS listener. If the
  * default certificate is also in the certificate list, it appears twice in the results", so
- * ARNs are taken once. Each ACM certificate must be ISSUED and valid for the declared days (a
- * client may be given any of them by SNI); together they must cover the declared names.
+ * ARNs are taken once. Each ACM certificate that covers a declared name (without a declared
+ * domain: the listener's default) must be ISSUED and valid for the declared days (a client may
+ * be given any of them by SNI); together they must cover the declared names. Certificates of
+ * the listener for other names are not judged.
  * Certificates from IAM (arn:aws:iam::...:server-certificate/...) are not ACM's and cannot be
  * described by it: they count towards no name.
  */
@@ -136,10 +138,15 @@ async function checkCertificates(tier: HostTierDefinition, serving: readonly Lis
   const described = new Map<string, CertificateDetail>();
   const now = new Date();
   for (const listener of secure) {
-    const arns = await listenerCertificateArns(listener);
+    const { arns, defaults } = await listenerCertificateArns(listener);
     const fromAcm = arns.filter((arn) => /^arn:[\w-]+:acm:/.test(arn));
     for (const arn of fromAcm) {
       if (!described.has(arn)) described.set(arn, await describeCertificate(tier, listener, arn));
+      // Judged: what serves this tier's names (or, with none declared, the listener's default). A shared
+      // listener's certificate for another service's names is that service's to renew, not a reason to
+      // refuse launching hosts here (recover launches through this check too).
+      const serves = domain ? certificateNames(described.get(arn)!).some((n) => domain.names.some((name) => nameCovers(n, name))) : defaults.has(arn);
+      if (!serves) continue;
       const problem = certificateProblem(toFacts(described.get(arn)!, arn), [], minDays, now);
       if (problem) throw new DependencyCheckFailedError(`tier ${tier.name}: listener ${listenerLabel(listener)}: ${problem}; ${NOTHING_LAUNCHED}`);
     }
@@ -156,12 +163,18 @@ async function checkCertificates(tier: HostTierDefinition, serving: readonly Lis
   return described.size;
 }
 
-async function listenerCertificateArns(listener: Listener): Promise<string[]> {
+/** The listener's certificates, each once, and which of them is its default (DescribeListeners' Certificates, or IsDefault). */
+async function listenerCertificateArns(listener: Listener): Promise<{ arns: string[]; defaults: Set<string> }> {
   const arns = (listener.Certificates ?? []).map((c) => c.CertificateArn).filter((a): a is string => a !== undefined);
+  const defaults = new Set(arns);
   for await (const page of paginateDescribeListenerCertificates({ client: elbv2 }, { ListenerArn: listener.ListenerArn, PageSize: ELB_PAGE_SIZE })) {
-    for (const c of page.Certificates ?? []) if (c.CertificateArn) arns.push(c.CertificateArn);
+    for (const c of page.Certificates ?? []) {
+      if (!c.CertificateArn) continue;
+      arns.push(c.CertificateArn);
+      if (c.IsDefault) defaults.add(c.CertificateArn);
+    }
   }
-  return [...new Set(arns)];
+  return { arns: [...new Set(arns)], defaults };
 }
 
 /**

@@ -93,6 +93,32 @@ export function assertPlanFits(plan: DeployPlan): void {
   }
 }
 
+/**
+ * Every refusal storePlan makes, without writing anything: what `fleetflow plan` checks so
+ * that it refuses exactly what a deploy's Plan Release would.
+ */
+export function assertReleasePlanFits(plan: DeployPlan): void {
+  assertPlanFits(plan);
+  for (const tier of plan.tiers) for (const hosts of tier.batches) assertBatchFits(tier, hosts);
+}
+
+/** One batch's hosts travel in the execution's state: within a share of Step Functions' payload quota, and a count the tasks handle. */
+function assertBatchFits(tier: PlannedTier, hosts: readonly HostRef[]): void {
+  const bytes = Buffer.byteLength(JSON.stringify(hosts));
+  if (bytes > MAX_BATCH_HOST_BYTES) {
+    const fitting = Math.max(1, Math.floor((hosts.length * MAX_BATCH_HOST_BYTES) / bytes));
+    throw new PlanExceedsQuotaError(
+      `tiers.${tier.spec.name}: a batch of ${hosts.length} hosts takes ${bytes} bytes of execution state, over the ${MAX_BATCH_HOST_BYTES} ` +
+        `a batch may use of Step Functions' 262,144; nothing was changed. Lower batch.maxUnavailable to at most ${fitting}`,
+    );
+  }
+  if (hosts.length > MAX_HOSTS_PER_BATCH) {
+    throw new InvalidInputError(
+      `tiers.${tier.spec.name}.batch.maxUnavailable lets ${hosts.length} hosts leave at once; at most ${MAX_HOSTS_PER_BATCH} per batch are supported`,
+    );
+  }
+}
+
 /** Writes every batch of the plan; returns the plan with batches by reference, cut into child-execution segments. */
 export async function storePlan(plan: DeployPlan, execution: string, prefix = 'release'): Promise<StoredPlan> {
   assertPlanFits(plan);
@@ -112,19 +138,7 @@ export async function storeTiers(environment: string, execution: string, prefix:
   const tiers = planned.map((tier): StoredTier => {
     const keyPrefix = `${environment}#${execution}#${prefix}#${tier.spec.name}${tier.mode && tier.mode !== 'release' ? `#${tier.mode}` : ''}`;
     tier.batches.forEach((hosts, index) => {
-      const bytes = Buffer.byteLength(JSON.stringify(hosts));
-      if (bytes > MAX_BATCH_HOST_BYTES) {
-        const fitting = Math.max(1, Math.floor((hosts.length * MAX_BATCH_HOST_BYTES) / bytes));
-        throw new PlanExceedsQuotaError(
-          `tiers.${tier.spec.name}: a batch of ${hosts.length} hosts takes ${bytes} bytes of execution state, over the ${MAX_BATCH_HOST_BYTES} ` +
-            `a batch may use of Step Functions' 262,144; nothing was changed. Lower batch.maxUnavailable to at most ${fitting}`,
-        );
-      }
-      if (hosts.length > MAX_HOSTS_PER_BATCH) {
-        throw new InvalidInputError(
-          `tiers.${tier.spec.name}.batch.maxUnavailable lets ${hosts.length} hosts leave at once; at most ${MAX_HOSTS_PER_BATCH} per batch are supported`,
-        );
-      }
+      assertBatchFits(tier, hosts);
       writes.push({ PutRequest: { Item: { pk: { S: batchKey(keyPrefix, index) }, hosts: { S: JSON.stringify(hosts) }, expiresAt: { N: expiresAt } } } });
     });
     return {

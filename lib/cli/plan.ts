@@ -1,11 +1,11 @@
 /**
  * `fleetflow plan --release V [--env FILE] [--component C] [--simulated [--hosts N]] [--json]`:
  * the release a deploy would run (lib/plan/plan-deploy.ts), printed for a person or as JSON.
- * Exit 0 with a plan; 1 when the workflow itself would refuse (its error name and message);
+ * Exit 0 with a plan; 1 when the workflow itself would refuse (its FleetFlow error name and message);
  * 2 for bad input; 3 when AWS cannot be reached (no region or credentials).
  */
 import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
-import { InvalidInputError } from '../../lambdas/domain/contract/errors';
+import { FleetFlowError } from '../../lambdas/domain/contract/errors';
 import { formatPlan } from '../plan/format-plan';
 import { planDeploy } from '../plan/plan-deploy';
 
@@ -22,14 +22,14 @@ export async function planCommand(options: PlanCommandOptions): Promise<number> 
   try {
     report = await planDeploy({ environment: options.environment, input: options.input, simulatedHostsPerTier: options.simulatedHostsPerTier });
   } catch (err) {
-    if (err instanceof InvalidInputError) throw err;
     const { name, message } = err as Error;
     if (unreachable(err)) {
       process.stderr.write(`fleetflow: cannot reach AWS: ${name}: ${message.split('\n')[0]} (set AWS_REGION and credentials, or plan with --simulated)\n`);
       return 3;
     }
-    // A refusal of the workflow's own planning code: what a deploy would fail with, before the lock.
-    if (/^[A-Z]\w*Error$/.test(name) && name !== 'Error') {
+    // A refusal of the workflow's own planning code (the command line was checked before): what a
+    // deploy would fail with, before the lock. Any other error is a defect and is not dressed as one.
+    if (err instanceof FleetFlowError) {
       process.stderr.write(`fleetflow: a deploy would be refused: ${name}: ${message}\n`);
       return 1;
     }

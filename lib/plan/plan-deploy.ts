@@ -66,7 +66,13 @@ export async function planDeploy(options: PlanDeployOptions): Promise<DeployPlan
   process.env.POWERTOOLS_LOG_LEVEL ??= process.env.FLEETFLOW_LAMBDA_LOG_LEVEL ?? 'SILENT';
   const { planRelease } = await import('../../lambdas/deploy/plan-release');
   const { allClients } = await import('../../lambdas/shared/clients');
-  const release = () => planRelease({ environment: options.environment, input: options.input, execution: 'fleetflow-plan' });
+  const { assertReleasePlanFits } = await import('../../lambdas/shared/plan-store');
+  // Plan Release's handler stores the plan, refusing one that cannot fit Step Functions' quotas: the same refusals here.
+  const release = async () => {
+    const plan = await planRelease({ environment: options.environment, input: options.input, execution: 'fleetflow-plan' });
+    assertReleasePlanFits(plan);
+    return plan;
+  };
   const plan =
     options.simulatedHostsPerTier === undefined ? await readOnly(allClients, release) : await simulated(allClients, options.environment, options.simulatedHostsPerTier, release);
   const releasesByTier: Record<string, Record<string, number>> = {};

@@ -98,6 +98,13 @@ function batchSeconds(tier: TierPlan, undeclared: string[]): { seconds: number; 
       seconds += tier.healthyAfterSeconds;
       looks += 2 * LOOKS_PER_PHASE;
       break;
+    case 'drain-command':
+      // Drained and undrained by their documents, each polled to its end.
+      seconds += 2 * DELIVERY_SECONDS + declared(tier.traffic.drain, `${tier.name}'s drain`, undeclared) + declared(tier.traffic.undrain, `${tier.name}'s undrain`, undeclared);
+      looks += 2 * LOOKS_PER_PHASE;
+      if (tier.healthCommand) seconds += DELIVERY_SECONDS + declared(tier.healthCommand, `${tier.name}'s health command`, undeclared);
+      looks += LOOKS_PER_PHASE;
+      break;
     default:
       if (tier.healthCommand) seconds += DELIVERY_SECONDS + declared(tier.healthCommand, `${tier.name}'s health command`, undeclared);
       looks += LOOKS_PER_PHASE;

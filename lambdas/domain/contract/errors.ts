@@ -12,7 +12,7 @@
  */
 export const MAX_MESSAGE_BYTES = 1024;
 
-abstract class FleetFlowError extends Error {
+export abstract class FleetFlowError extends Error {
   abstract override readonly name: string;
   constructor(message: string, options?: ErrorOptions) {
     super(boundedMessage(message), options);

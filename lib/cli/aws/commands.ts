@@ -167,7 +167,13 @@ function validateTokenOrRefuse(token: string | undefined): void {
 /** Prints what a start did; with `--wait`, follows the execution (or reports the closed one it found). */
 async function reportStart(c: AwsContext, started: Started, wait: boolean): Promise<number> {
   if (started.created) c.out(`started ${started.executionArn}`);
-  else c.out(`already started by an earlier identical start, ${started.status}: ${started.executionArn}`);
+  else if (started.status === 'SUCCEEDED') {
+    c.out(`nothing started: an earlier identical start already ran and SUCCEEDED (${started.executionArn}); to run it again, give a new --run-id`);
+  } else c.out(`already started by an earlier identical start, ${started.status}: ${started.executionArn}`);
+  // A retried start that finds the first execution ended badly is not a green step.
+  if (!started.created && started.status !== 'RUNNING' && started.status !== 'SUCCEEDED') {
+    return outcome(c, await c.sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn })));
+  }
   if (!wait) return EXIT_OK;
   if (started.status !== 'RUNNING') {
     return outcome(c, await c.sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn })));

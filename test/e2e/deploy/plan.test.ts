@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { allClients } from '../../../lambdas/shared/clients';
-import { InvalidInputError } from '../../../lambdas/domain/contract/errors';
+import { InvalidInputError, PlanExceedsQuotaError } from '../../../lambdas/domain/contract/errors';
 import { planRelease } from '../../../lambdas/deploy/plan-release';
 import { noFaults } from '../../../lib/simulator/faults';
 import { seedAccount } from '../../../lib/simulator/fleet';
@@ -34,6 +34,10 @@ describe('fleetflow plan', () => {
 
     await expect(planDeploy({ environment: canonical, input, simulatedHostsPerTier: 2 })).rejects.toThrow(InvalidInputError);
     await expect(planDeploy({ environment: canonical, input, simulatedHostsPerTier: 2 })).rejects.toThrow((workflow as Error).message);
+  });
+
+  it('refuses, as the deploy\'s Plan Release would when it stores the plan, a plan that cannot fit Step Functions\' quotas', async () => {
+    await expect(planDeploy({ environment: canonical, input: { release: '1.2.0' }, simulatedHostsPerTier: 5_000 })).rejects.toThrow(PlanExceedsQuotaError);
   });
 
   it('lets reads through and refuses, before sending, any call that would change the account', async () => {

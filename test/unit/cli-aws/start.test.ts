@@ -67,7 +67,7 @@ describe('fleetflow start', () => {
     expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: DEPLOY_MACHINE, input: '{"release":"1.2.3"}' });
   });
 
-  it('run again after the first execution closed, reports that execution instead of starting another', async () => {
+  it('run again after the first execution failed, reports that execution instead of starting another, and exits 1', async () => {
     // Prepare
     await runAws(['start', 'deploy', '--env', 'canonical', '--release', '1.2.3']);
     const first = [...executions.values()][0]!;
@@ -78,8 +78,20 @@ describe('fleetflow start', () => {
 
     // Assess
     expect(created).toBe(1);
+    expect(again.exitCode).toBe(1);
+    expect(again.out[0]).toBe(`already started by an earlier identical start, FAILED: ${first.arn}`);
+  });
+
+  it('run again after the first execution succeeded, says nothing was started and how to run it again', async () => {
+    await runAws(['start', 'deploy', '--env', 'canonical', '--release', '1.2.3']);
+    const first = [...executions.values()][0]!;
+    first.status = 'SUCCEEDED';
+
+    const again = await runAws(['start', 'deploy', '--env', 'canonical', '--release', '1.2.3']);
+
+    expect(created).toBe(1);
     expect(again.exitCode).toBe(0);
-    expect(again.out).toEqual([`already started by an earlier identical start, FAILED: ${first.arn}`]);
+    expect(again.out).toEqual([`nothing started: an earlier identical start already ran and SUCCEEDED (${first.arn}); to run it again, give a new --run-id`]);
   });
 
   it('refuses a run id already used for another input, exit 2, naming the execution', async () => {

@@ -281,6 +281,19 @@ describe('certificates of the HTTPS listener', () => {
     expect(route53Mock.commandCalls(ListResourceRecordSetsCommand)).toHaveLength(0);
   });
 
+  it('does not judge a certificate the shared listener serves for other names: its expiry is not this tier\'s', async () => {
+    const other = CERT.replace(/1$/, '3');
+    elbMock.on(DescribeListenerCertificatesCommand).resolves({ Certificates: [{ CertificateArn: CERT, IsDefault: true }, { CertificateArn: other, IsDefault: false }] });
+    acmMock.on(DescribeCertificateCommand).callsFake((input: { CertificateArn: string }) =>
+      input.CertificateArn === CERT
+        ? { Certificate: { CertificateArn: CERT, Status: 'ISSUED', DomainName: 'shop.example.com', SubjectAlternativeNames: ['shop.example.com', 'www.shop.example.com'], NotAfter: new Date(Date.now() + 90 * DAY) } }
+        : { Certificate: { CertificateArn: other, Status: 'ISSUED', DomainName: 'reports.example.org', SubjectAlternativeNames: ['reports.example.org'], NotAfter: new Date(Date.now() + 2 * DAY) } },
+    );
+    await expect(checkNetwork(web, [group()])).resolves.toMatchObject({ certificates: 2 });
+    // Without a declared domain, only the listener's default is judged.
+    await expect(checkNetwork(tierWith(undefined), [group()])).resolves.toMatchObject({ certificates: 2 });
+  });
+
   it('refuses certificates that do not cover a declared name, listing their names', async () => {
     certificate({ DomainName: 'shop.example.com', SubjectAlternativeNames: ['shop.example.com'] });
     const err = await refusal(checkNetwork(web, [group()]));
