@@ -9,7 +9,7 @@
  * The AWS services FleetFlow's handlers call: one SDK client each, created in
  * lambdas/shared/aws/<service>.ts (test/unit/handler-services.test.ts holds this list to those modules).
  */
-export const AWS_SERVICES = ['cloudwatch', 'dynamodb', 'ec2', 'elbv2', 'rds', 'ssm'] as const;
+export const AWS_SERVICES = ['acm', 'cloudwatch', 'dynamodb', 'ec2', 'elbv2', 'rds', 'route53', 'ssm'] as const;
 export type AwsService = (typeof AWS_SERVICES)[number];
 
 /**
@@ -31,6 +31,11 @@ export type AwsService = (typeof AWS_SERVICES)[number];
  *   exponential backoff" (DynamoDB API Reference).
  */
 export const THROTTLING_ERRORS_BY_SERVICE: Readonly<Record<AwsService, readonly string[]>> = {
+  // ACM: the modeled ThrottlingException of @aws-sdk/client-acm (errors.d.ts), the code the simulator raises for it.
+  acm: ['ThrottlingException'],
+  // Route 53: "Throttling" (Rate exceeded, HTTP 400), the modeled ThrottlingException, and PriorRequestNotComplete,
+  // "If Route 53 returns this error repeatedly for the same request, we recommend that you wait, in intervals of increasing duration, before you try the request again."
+  route53: ['Throttling', 'ThrottlingException', 'PriorRequestNotComplete'],
   cloudwatch: ['Throttling', 'ThrottlingException'],
   dynamodb: ['ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded'],
   ec2: ['RequestLimitExceeded'],

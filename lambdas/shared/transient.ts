@@ -49,6 +49,9 @@ export const SDK_TRANSIENT_ERRORS: readonly string[] = ['TimeoutError', 'Request
  *   `InternalServiceFault` (@aws-sdk/client-ssm, client-dynamodb, client-cloudwatch errors.d.ts).
  */
 export const TRANSIENT_ERRORS_BY_SERVICE: Readonly<Record<AwsService, readonly string[]>> = {
+  // client-acm and client-route-53 model no 5xx exception: the SDK's generic names for a 5xx.
+  acm: ['InternalFailure', 'ServiceUnavailable'],
+  route53: ['InternalFailure', 'ServiceUnavailable'],
   cloudwatch: ['InternalFailure', 'ServiceUnavailable', 'InternalServiceFault'],
   dynamodb: ['InternalFailure', 'ServiceUnavailable', 'InternalServerError'],
   ec2: ['InternalError', 'Unavailable'],

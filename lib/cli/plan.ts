@@ -5,7 +5,7 @@
  * 2 for bad input; 3 when AWS cannot be reached (no region or credentials).
  */
 import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
-import { FleetFlowError } from '../../lambdas/domain/contract/errors';
+import { isFleetFlowRefusal } from '../../lambdas/domain/contract/errors';
 import { formatPlan } from '../plan/format-plan';
 import { planDeploy } from '../plan/plan-deploy';
 
@@ -29,7 +29,7 @@ export async function planCommand(options: PlanCommandOptions): Promise<number> 
     }
     // A refusal of the workflow's own planning code (the command line was checked before): what a
     // deploy would fail with, before the lock. Any other error is a defect and is not dressed as one.
-    if (err instanceof FleetFlowError) {
+    if (isFleetFlowRefusal(err)) {
       process.stderr.write(`fleetflow: a deploy would be refused: ${name}: ${message}\n`);
       return 1;
     }

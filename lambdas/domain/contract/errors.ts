@@ -12,7 +12,7 @@
  */
 export const MAX_MESSAGE_BYTES = 1024;
 
-export abstract class FleetFlowError extends Error {
+abstract class FleetFlowError extends Error {
   abstract override readonly name: string;
   constructor(message: string, options?: ErrorOptions) {
     super(boundedMessage(message), options);
@@ -192,4 +192,9 @@ export class RepointFailedError extends FleetFlowError {
  */
 export class LockNotReleasedError extends FleetFlowError {
   override readonly name = 'LockNotReleasedError';
+}
+
+/** An error of FleetFlow's own (a named refusal or failure), as opposed to a defect or an AWS error. */
+export function isFleetFlowRefusal(err: unknown): err is Error {
+  return err instanceof FleetFlowError;
 }
