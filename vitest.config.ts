@@ -11,8 +11,11 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  */
 const SLOWEST_FIRST = [
   'test/infra/bundling.test.ts',
-  'test/e2e/deploy/rolling-release.test.ts',
   'test/e2e/cli.test.ts',
+  'test/e2e/progress.test.ts',
+  'test/e2e/deploy/rolling-release.test.ts',
+  'test/unit/report/report-in-chromium.test.ts',
+  'test/unit/report/report-file.test.ts',
   'test/e2e/campaign.test.ts',
   'test/e2e/surge/surge.test.ts',
   'test/e2e/review-regressions.test.ts',
