@@ -25,7 +25,11 @@ export function formatHumanSummary(report: SimulationReport): string {
     const required = report.minHealthyRequired[tier];
     lines.push(`  ${tier}: at least ${min} in service throughout${required === undefined ? '' : ` (required ${required})`}`);
   }
-  const ratio = report.lowerBoundSeconds > 0 ? ` (${(report.makespanSeconds / report.lowerBoundSeconds).toFixed(3)} x lower bound ${formatElapsed(report.lowerBoundSeconds * 1000)})` : '';
+  // The bound is of the whole workflow: against a run that stopped early, the ratio would mean nothing.
+  const ratio =
+    report.lowerBoundSeconds > 0 && report.status === 'SUCCEEDED'
+      ? ` (${(report.makespanSeconds / report.lowerBoundSeconds).toFixed(3)} x lower bound ${formatElapsed(report.lowerBoundSeconds * 1000)})`
+      : '';
   lines.push(`  virtual time ${formatElapsed(report.makespanSeconds * 1000)}${ratio}, ${report.stateTransitions} state transitions, simulated in ${(report.realTimeMs / 1000).toFixed(1)} s`);
   if (report.compute) {
     const list = (names: readonly string[]) => (names.length ? listHosts(names) : 'none');
