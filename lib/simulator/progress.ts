@@ -129,14 +129,16 @@ const restore = (s: MilestoneView) => s.plan as RestoreView | undefined;
 
 function describeSource(s: MilestoneView): string {
   const plan = restore(s);
-  if (plan?.source?.kind === 'snapshot') return `snapshot ${plan.source.snapshot} (data of ${plan.recoveryPointTime})`;
-  return `${plan?.source?.instance} as of ${plan?.recoveryPointTime}`;
+  // To the second: the milliseconds of a recovery point say nothing a person acts on.
+  const point = plan?.recoveryPointTime?.replace(/\.\d{3}Z$/, 'Z');
+  if (plan?.source?.kind === 'snapshot') return `snapshot ${plan.source.snapshot} (data of ${point})`;
+  return `${plan?.source?.instance} as of ${point}`;
 }
 
 /** What the restored database will not have: said before the restore starts. */
 function describeLoss(s: MilestoneView): string {
   const seconds = restore(s)?.dataLossSeconds;
-  return seconds === undefined ? '' : ` (loses the last ${lossSpan(seconds)} of writes, and any until the repoint)`;
+  return seconds === undefined ? '' : ` (loses ${lossSpan(seconds)} of writes and any until the repoint)`;
 }
 
 function lossSpan(seconds: number): string {
@@ -165,7 +167,7 @@ const MILESTONES: Record<string, (s: MilestoneView) => string | undefined> = {
   'Verify Dependencies': (s) => `${s.tier?.spec?.name}: new hosts running, checked and online in SSM; verifying what the tier depends on`,
   // Only a release with a surge tier kept old hosts stopped; the step runs after every release.
   'Terminate Surged Hosts': (s) => (s.plan?.tiers?.some((t) => t.spec?.surge) ? 'terminating the old hosts the surge kept stopped' : undefined),
-  'Restore Database': (s) => `database: restoring ${describeSource(s)} into new instance ${restore(s)?.target?.identifier}${describeLoss(s)}`,
+  'Restore Database': (s) => `database: restoring ${describeSource(s)} into ${restore(s)?.target?.identifier}${describeLoss(s)}`,
   'Validate Data': (s) => `database: ${restore(s)?.target?.identifier} available; checking it from ${restore(s)?.check?.runner?.name}`,
   'Write Connection': (s) => `database: check passed; ${restore(s)?.connectionParameter} now names ${restore(s)?.target?.identifier}; repointing the hosts`,
   'Repoint Start Bake': (s) => `every host uses ${restore(s)?.target?.identifier}: baking for ${restore(s)?.validation?.bakeSeconds}s, watching alarms`,

@@ -52,7 +52,12 @@ interface Run {
   readonly before: Before;
 }
 
-async function run(workflow: 'restore-data' | 'recover', input: unknown, faults: string[] = [], options: { empty?: boolean; keepSnapshots?: boolean } = {}): Promise<Run> {
+async function run(
+  workflow: 'restore-data' | 'recover',
+  input: unknown,
+  faults: string[] = [],
+  options: { empty?: boolean; keepSnapshots?: boolean; onProgress?: (line: string) => void } = {},
+): Promise<Run> {
   let before!: Before;
   const result = await simulateExecutions({
     environment: canonical,
@@ -283,8 +288,14 @@ describe('restore-data to a point in time inside the restorable window', () => {
 
 describe('restore-data --source latest, with automated backups', () => {
   it('restores the latest restorable time, not the hour-older newest snapshot, and says what it loses before it starts', async () => {
-    const r = await run('restore-data', { source: 'latest' });
+    const lines: string[] = [];
+    const r = await run('restore-data', { source: 'latest' }, [], { onProgress: (line) => lines.push(line) });
     const { report, account, before } = r;
+    // Said when the restore starts: the recovery point and the writes after it (five minutes: LatestRestorableTime's lag).
+    const restoring = lines.find((l) => l.includes('database: restoring'));
+    expect(restoring).toContain(`${DATA.instanceIdentifier} as of ${iso(before.window!.latest).replace('.000Z', 'Z')}`);
+    expect(restoring).toMatch(/\(loses 5 min of writes and any until the repoint\)$/);
+    expect(lines.indexOf(restoring!)).toBeLessThan(lines.findIndex((l) => l.includes('available; checking it')));
 
     expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
     expect(account.calls.get('rds:RestoreDBInstanceToPointInTime')).toBe(1);
