@@ -32,9 +32,12 @@ type Values = Record<string, unknown>;
  * Registers the AWS commands on `program`. `context` is for tests: the SDK clients, identity,
  * clock and output the commands use (default: the standard AWS configuration, stdout, stderr).
  */
-export function registerAwsCommands(program: Command, context?: () => AwsContext): void {
-  let cached: AwsContext | undefined;
-  const ctx = context ?? (() => (cached ??= defaultContext()));
+export function registerAwsCommands(program: Command, context?: (region?: string) => AwsContext): void {
+  const cached = new Map<string, AwsContext>();
+  // A command about one execution calls the region its ARN names; the others the configured one.
+  const ctx = context ?? ((region?: string) => cached.get(region ?? '') ?? cached.set(region ?? '', defaultContext(region)).get(region ?? '')!);
+  const regionOfArgument = (_values: Values, arn: unknown) => checkExecutionArn(String(arn), 'EXECUTION_ARN').region;
+  const regionOfExecution = (values: Values) => (values.execution === undefined ? undefined : checkExecutionArn(String(values.execution), '--execution').region);
 
   program
     .command('start')
@@ -68,7 +71,7 @@ export function registerAwsCommands(program: Command, context?: () => AwsContext
     .action(run(ctx, async (c, _values, arn) => {
       checkExecutionArn(String(arn), 'EXECUTION_ARN');
       return showStatus(c, String(arn));
-    }));
+    }, regionOfArgument));
 
   program
     .command('watch')
@@ -77,7 +80,7 @@ export function registerAwsCommands(program: Command, context?: () => AwsContext
     .action(run(ctx, async (c, _values, arn) => {
       checkExecutionArn(String(arn), 'EXECUTION_ARN');
       return (await followExecution(c, String(arn))).exitCode;
-    }));
+    }, regionOfArgument));
 
   program
     .command('history')
@@ -118,7 +121,7 @@ export function registerAwsCommands(program: Command, context?: () => AwsContext
     if (answer === 'reject') command.option('--reason <TEXT>', 'why, recorded in the execution\'s cause', 'no reason given');
     // A token pasted without --token must never be quoted back in a refusal (lib/cli/commands/options.ts).
     unshownArguments(command);
-    command.action(run(ctx, async (c, values) => answerApproval(c, answer, values)));
+    command.action(run(ctx, async (c, values) => answerApproval(c, answer, values), regionOfExecution));
   }
 }
 
@@ -186,11 +189,16 @@ async function reportStart(c: AwsContext, started: Started, wait: boolean): Prom
  * `process.exitCode`. A refusal of input is thrown on (main: one line, exit 2); AWS that
  * cannot be reached is one line on stderr and exit 3.
  */
-function run(context: () => AwsContext, body: (c: AwsContext, values: Values, ...args: unknown[]) => Promise<number>): (...args: unknown[]) => Promise<void> {
+function run(
+  context: (region?: string) => AwsContext,
+  body: (c: AwsContext, values: Values, ...args: unknown[]) => Promise<number>,
+  /** The region the command's own input names (an execution ARN), checked before any AWS call. */
+  regionOf?: (values: Values, ...args: unknown[]) => string | undefined,
+): (...args: unknown[]) => Promise<void> {
   return async (...args: unknown[]) => {
     // commander passes the declared arguments, then the options, then the command itself.
     const command = args.at(-1) as Command;
-    const c = context();
+    const c = context(regionOf?.(command.opts(), ...args.slice(0, -2)));
     try {
       process.exitCode = await body(c, command.opts(), ...args.slice(0, -2));
     } catch (err) {

@@ -27,11 +27,15 @@ export interface AwsContext {
 /** Between two looks at a running execution: a release takes minutes to hours, and every look is a few API calls counted against the account's Step Functions throttling. */
 const POLL_MS = 5_000;
 
-/** The standard AWS configuration (AWS_REGION, AWS_PROFILE, credentials, AWS_ENDPOINT_URL). */
-export function defaultContext(): AwsContext {
+/**
+ * The standard AWS configuration (AWS_REGION, AWS_PROFILE, credentials, AWS_ENDPOINT_URL); in
+ * `region` when the command's input names one (an execution's ARN).
+ */
+export function defaultContext(region?: string): AwsContext {
+  const inRegion = region === undefined ? {} : { region };
   // A --wait runs for hours: a throttled look is retried (the SDK's backoff) rather than ending the watch.
-  const sfn = new SFNClient({ maxAttempts: 8 });
-  const ssm = new SSMClient({});
+  const sfn = new SFNClient({ maxAttempts: 8, ...inRegion });
+  const ssm = new SSMClient({ ...inRegion });
   let identity: Promise<CallerIdentity> | undefined;
   return {
     sfn,

@@ -215,6 +215,17 @@ describe('fleetflow watch and status', () => {
     expect(run.out).toContain('duration   1h 30m 00s');
   });
 
+  it('asks for the region the execution ARN names, whatever region is configured', async () => {
+    const elsewhere = 'arn:aws:states:ap-southeast-2:123456789012:execution:fleetflow-canonical-deploy:abc';
+    sfnMock.on(DescribeExecutionCommand).resolves({ executionArn: elsewhere, status: 'SUCCEEDED', input: '{"release":"1.2.3"}', startDate: new Date('2026-12-07T08:30:00Z'), stopDate: new Date('2026-12-07T08:40:00Z') });
+
+    const status = await runAws(['status', elsewhere]);
+    const start = await runAws(['approve', '--execution', elsewhere]);
+
+    expect(status.regions).toEqual(['ap-southeast-2']);
+    expect(start.regions).toEqual(['ap-southeast-2']);
+  });
+
   it.each(['fleetflow-canonical-deploy', 'arn:aws:states:eu-west-1:123456789012:stateMachine:fleetflow-canonical-deploy'])('refuses %s as an execution ARN before any call', async (arn) => {
     // Act
     const run = await runAws(['status', arn]);

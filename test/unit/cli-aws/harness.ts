@@ -22,6 +22,8 @@ export interface Run {
   readonly thrown?: Error;
   /** How many times the command slept between two looks. */
   readonly sleeps: number;
+  /** The region each AWS context was asked for (undefined: the configured one). */
+  readonly regions: Array<string | undefined>;
 }
 
 export async function runAws(args: readonly string[]): Promise<Run> {
@@ -44,15 +46,16 @@ export async function runAws(args: readonly string[]): Promise<Run> {
     pollMs: 0,
   };
   const program = new Command('fleetflow').exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
-  registerAwsCommands(program, () => context);
+  const regions: Array<string | undefined> = [];
+  registerAwsCommands(program, (region) => (regions.push(region), context));
   for (const sub of program.commands) sub.exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
   const previous = process.exitCode;
   process.exitCode = undefined;
   try {
     await program.parseAsync([...args], { from: 'user' });
-    return { exitCode: Number(process.exitCode ?? 0), out, err, sleeps };
+    return { exitCode: Number(process.exitCode ?? 0), out, err, sleeps, regions };
   } catch (thrown) {
-    return { exitCode: -1, out, err, thrown: thrown as Error, sleeps };
+    return { exitCode: -1, out, err, thrown: thrown as Error, sleeps, regions };
   } finally {
     process.exitCode = previous;
   }

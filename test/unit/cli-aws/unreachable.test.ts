@@ -53,8 +53,6 @@ afterEach(() => {
 describe('no region', () => {
   it.each([
     ['start', 'deploy', '--env', 'canonical', '--release', '1.2.3', '--wait'],
-    ['approve', '--execution', EXECUTION],
-    ['status', EXECUTION],
     ['history', '--env', 'canonical'],
   ])('%s: one line naming AWS_REGION, exit 3', async (...argv) => {
     // Act
@@ -63,6 +61,19 @@ describe('no region', () => {
     // Assess
     expect(code).toBe(3);
     expect(stderr).toBe('fleetflow: no AWS region: set AWS_REGION (or a region in your AWS profile)\n');
+    expect(stdout).toBe('');
+  });
+});
+
+describe('no region configured, but an execution ARN that names one', () => {
+  it.each([
+    ['approve', '--execution', EXECUTION],
+    ['status', EXECUTION],
+  ])('%s: calls the ARN\'s region, and says what is missing next (the credentials), exit 3', async (...argv) => {
+    const code = await main(argv);
+
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/^fleetflow: no usable AWS credentials \(CredentialsProviderError\): [^\n]+\n$/);
     expect(stdout).toBe('');
   });
 });
