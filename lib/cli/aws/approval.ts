@@ -20,10 +20,13 @@ import { DescribeExecutionCommand, paginateGetExecutionHistory, type HistoryEven
 import { APPROVAL_REJECTED_ERROR, InvalidInputError } from '../../../lambdas/domain/contract/errors';
 import type { AwsContext } from './context';
 
-/** History events per page: the pending approval is among the last few events of a waiting execution. */
+/**
+ * History events per page: a pending approval is among the last few events of a waiting
+ * execution, so the first page usually answers. An answered one may lie further back (a
+ * rejected release's revert follows it); the whole history is read if need be, which Step
+ * Functions bounds ("Maximum execution history size: 25,000 events", Step Functions quotas).
+ */
 const PAGE_SIZE = 100;
-/** How far back an answered approval is looked for: the release's last steps after it are a few dozen events. */
-const MAX_EVENTS_BACK = 1_000;
 /** Events that close a task: met before (newest first) its TaskScheduled, the approval was answered. */
 const TASK_CLOSED = new Set(['TaskSucceeded', 'TaskFailed', 'TaskTimedOut', 'TaskStateAborted']);
 
@@ -34,7 +37,7 @@ export type ApprovalState =
 /**
  * The execution's latest approval: pending (with its token), or how it was answered, so a
  * retried `approve` of an approved release is told so instead of failing. Refuses an execution
- * that never asked for one (within its latest events).
+ * that never asked for one.
  */
 export async function findApproval(context: AwsContext, executionArn: string): Promise<ApprovalState & { readonly name: string; readonly status: string }> {
   const execution = await context.sfn.send(new DescribeExecutionCommand({ executionArn }));
@@ -57,9 +60,8 @@ export async function findApproval(context: AwsContext, executionArn: string): P
       else if (event.type === 'TaskScheduled') closing = undefined;
     }
     read += page.events?.length ?? 0;
-    if (read >= MAX_EVENTS_BACK) break;
   }
-  throw new InvalidInputError(`${name} (${status}) has no approval in its latest ${Math.min(read, MAX_EVENTS_BACK)} events: nothing to answer`);
+  throw new InvalidInputError(`${name} (${status}) has no approval in its ${read} history events: nothing to answer`);
 }
 
 function answerOf(closing: HistoryEvent): ApprovalState {

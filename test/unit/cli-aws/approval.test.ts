@@ -145,6 +145,30 @@ describe('approve --execution', () => {
     expect(run.out).toEqual([`already rejected by carol: ${EXECUTION}`]);
   });
 
+  it('finds a rejection however far back a long revert pushed it, reading the history page by page', async () => {
+    // Prepare: the rejection, then 2,500 events of the revert after it; pages of the size asked for, newest first.
+    const after: HistoryEvent[] = Array.from({ length: 2_500 }, (_, i) => ({ id: 45 + i, timestamp: new Date(), type: 'PassStateEntered' }));
+    const newestFirst = [
+      ...waiting,
+      { id: 44, timestamp: new Date(), type: 'TaskFailed', taskFailedEventDetails: { resourceType: 'sns', resource: 'publish.waitForTaskToken', error: 'ApprovalRejectedError', cause: 'rejected by carol: too risky' } },
+      ...after,
+    ].reverse() as HistoryEvent[];
+    sfnMock.on(DescribeExecutionCommand).resolves({ executionArn: EXECUTION, name: '1_2_3-abc', status: 'FAILED' });
+    sfnMock.on(GetExecutionHistoryCommand).callsFake((input: { maxResults?: number; nextToken?: string }) => {
+      const from = Number(input.nextToken ?? 0);
+      const to = from + (input.maxResults ?? 1_000);
+      return { events: newestFirst.slice(from, to), ...(to < newestFirst.length ? { nextToken: String(to) } : {}) };
+    });
+
+    // Act
+    const run = await runAws(['reject', '--execution', EXECUTION]);
+
+    // Assess
+    expect(run.exitCode).toBe(0);
+    expect(run.out).toEqual([`already rejected by carol: ${EXECUTION}`]);
+    expect(sfnMock.commandCalls(GetExecutionHistoryCommand).length).toBeGreaterThan(10);
+  });
+
   it('refuses an execution that never asked for an approval', async () => {
     // Prepare
     history([{ id: 1, timestamp: new Date(), type: 'ExecutionStarted' }, { id: 2, timestamp: new Date(), type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Plan Release' } }]);
@@ -153,7 +177,7 @@ describe('approve --execution', () => {
     const run = await runAws(['approve', '--execution', EXECUTION]);
 
     // Assess
-    expect(run.thrown!.message).toBe('1_2_3-abc (RUNNING) has no approval in its latest 2 events: nothing to answer');
+    expect(run.thrown!.message).toBe('1_2_3-abc (RUNNING) has no approval in its 2 history events: nothing to answer');
     expect(sfnMock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
   });
 
