@@ -120,7 +120,7 @@ interface RestoreView {
   dataLossSeconds?: number;
   target?: { identifier?: string };
   current?: { identifier?: string };
-  check?: { runner?: { name?: string } };
+  check?: { runner?: { id?: string; name?: string } };
   connectionParameter?: string;
   validation?: { bakeSeconds?: number };
 }
@@ -168,7 +168,7 @@ const MILESTONES: Record<string, (s: MilestoneView) => string | undefined> = {
   // Only a release with a surge tier kept old hosts stopped; the step runs after every release.
   'Terminate Surged Hosts': (s) => (s.plan?.tiers?.some((t) => t.spec?.surge) ? 'terminating the old hosts the surge kept stopped' : undefined),
   'Restore Database': (s) => `database: restoring ${describeSource(s)} into ${restore(s)?.target?.identifier}${describeLoss(s)}`,
-  'Validate Data': (s) => `database: ${restore(s)?.target?.identifier} available; checking it from ${restore(s)?.check?.runner?.name}`,
+  'Validate Data': (s) => `database: ${restore(s)?.target?.identifier} available; checking it from ${runnerName(restore(s)?.check?.runner)}`,
   'Write Connection': (s) => `database: check passed; ${restore(s)?.connectionParameter} now names ${restore(s)?.target?.identifier}; repointing the hosts`,
   'Repoint Start Bake': (s) => `every host uses ${restore(s)?.target?.identifier}: baking for ${restore(s)?.validation?.bakeSeconds}s, watching alarms`,
   'Write Connection Back': (s) => `REPOINTING BACK after ${s.failure?.Error}: ${restore(s)?.connectionParameter} names ${restore(s)?.current?.identifier} again`,
@@ -207,6 +207,11 @@ const DONE_WHEN: Record<string, [phase: string, message: (s: BatchView) => strin
 /** The batch's hosts by name (a new host the plan names by its ID: its Name tag), collapsed when long. */
 function hosts(s: BatchView): string {
   return listHosts((s.batch?.hosts ?? []).map(nameOf));
+}
+
+/** The check's runner: a host recover just launched is known to the plan by its instance ID only. */
+function runnerName(runner: { id?: string; name?: string } | undefined): string | undefined {
+  return runner?.name !== undefined ? nameOf({ id: runner.id, name: runner.name }) : undefined;
 }
 
 function nameOf(h: HostView): string {

@@ -97,6 +97,9 @@ describe('milestone lines only when the step did something', () => {
     expect(recover.report.oldDatabase).toBeNull();
     expect(recover.lines.some((l) => l.includes('tagged as replaced'))).toBe(false);
     expect(recover.lines.some((l) => l.includes('the instance it replaces, canonical-db, no longer exists'))).toBe(true);
+    // The restored database is checked from a host recover just launched: named, not by its instance ID.
+    expect(recover.lines.some((l) => /available; checking it from mid-1$/.test(l))).toBe(true);
+    expect(recover.lines.filter((l) => /\bi-[0-9a-f]{8,}/.test(l))).toEqual([]);
   }, 120_000);
 
   it('names new hosts by name, never by instance ID', () => {
