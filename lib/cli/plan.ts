@@ -6,6 +6,7 @@
  */
 import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { isFleetFlowRefusal } from '../../lambdas/domain/contract/errors';
+import { AwsUnreachableError, refusalOf } from './aws/errors';
 import { formatPlan } from '../plan/format-plan';
 import { planDeploy } from '../plan/plan-deploy';
 
@@ -22,17 +23,19 @@ export async function planCommand(options: PlanCommandOptions): Promise<number> 
   try {
     report = await planDeploy({ environment: options.environment, input: options.input, simulatedHostsPerTier: options.simulatedHostsPerTier });
   } catch (err) {
-    const { name, message } = err as Error;
-    if (unreachable(err)) {
-      process.stderr.write(`fleetflow: cannot reach AWS: ${name}: ${message.split('\n')[0]} (set AWS_REGION and credentials, or plan with --simulated)\n`);
-      return 3;
-    }
     // A refusal of the workflow's own planning code (the command line was checked before): what a
-    // deploy would fail with, before the lock. Any other error is a defect and is not dressed as one.
+    // deploy would fail with, before the lock.
     if (isFleetFlowRefusal(err)) {
-      process.stderr.write(`fleetflow: a deploy would be refused: ${name}: ${message}\n`);
+      process.stderr.write(`fleetflow: a deploy would be refused: ${err.name}: ${err.message}\n`);
       return 1;
     }
+    // AWS not reached (no region, credentials, permission or network): one line, as every AWS command says it.
+    const refusal = refusalOf(err);
+    if (refusal instanceof AwsUnreachableError) {
+      process.stderr.write(`fleetflow: ${refusal.message} (or plan with --simulated)\n`);
+      return 3;
+    }
+    // Any other error is a defect and is not dressed as a refusal.
     throw err;
   }
   if (options.json) {
@@ -61,11 +64,3 @@ export async function planCommand(options: PlanCommandOptions): Promise<number> 
   return 0;
 }
 
-/** No region, no or bad credentials, no permission, or no connection: the plan never reached the account. */
-const UNREACHABLE_NAMES = new Set(['CredentialsProviderError', 'AccessDeniedException', 'AccessDenied', 'UnauthorizedOperation', 'UnrecognizedClientException', 'InvalidClientTokenId', 'ExpiredTokenException', 'ExpiredToken', 'TimeoutError']);
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN']);
-
-function unreachable(err: unknown): boolean {
-  const { name, message, code } = err as { name?: string; message?: string; code?: string };
-  return UNREACHABLE_NAMES.has(name ?? '') || UNREACHABLE_CODES.has(code ?? '') || /Region is missing/i.test(message ?? '');
-}

@@ -6,15 +6,15 @@
  */
 import type { DeployPlan, HostRef } from '../../lambdas/domain/contract/payloads';
 import type { DeployPlanReport } from './plan-deploy';
+import { listHosts } from '../simulator/progress';
 
 const BATCHES_SHOWN = 3;
-const HOSTS_SHOWN = 3;
 
 export function formatPlan(report: DeployPlanReport, now = new Date()): string {
   const { plan, estimate } = report;
   const lines = [`Plan: release ${plan.release} of ${plan.environment} (${plan.component}), recorded now: ${plan.recordedRelease ?? 'none'}`];
   if (plan.upToDate) return `${[...lines, '  up to date: every host runs it and it is recorded; a deploy would change nothing'].join('\n')}\n`;
-  if (plan.alreadyReleased.length > 0) lines.push(`  already on ${plan.release}, left alone: ${hostList(plan.alreadyReleased)}`);
+  if (plan.alreadyReleased.length > 0) lines.push(`  already on ${plan.release}, left alone: ${listHosts(plan.alreadyReleased)}`);
   if (plan.database) {
     lines.push(`  database: snapshot ${plan.database.snapshotId} of ${plan.database.instanceIdentifier}, then the migration (${plan.database.migration.document}) on ${plan.database.runner.name}`);
   }
@@ -41,15 +41,9 @@ function tierLines(tier: DeployPlan['tiers'][number], releases: Record<string, n
   shown.forEach((index, k) => {
     if (k === BATCHES_SHOWN && index !== BATCHES_SHOWN) lines.push(`    … ${index - BATCHES_SHOWN} more batch(es) alike`);
     const batch = batches[index]!;
-    lines.push(`    batch ${index + 1}/${batches.length}: ${hostList(batch.map((h: HostRef) => h.name))} out of traffic, ${spec.hostCount - batch.length} of ${spec.hostCount} stay in service`);
+    lines.push(`    batch ${index + 1}/${batches.length}: ${listHosts(batch.map((h: HostRef) => h.name))} out of traffic, ${spec.hostCount - batch.length} of ${spec.hostCount} stay in service`);
   });
   return lines;
-}
-
-/** "web-1, web-2" or "125 hosts: web-1 … web-125". */
-export function hostList(names: readonly string[]): string {
-  if (names.length <= HOSTS_SHOWN) return names.join(', ');
-  return `${names.length} hosts: ${names[0]} … ${names.at(-1)}`;
 }
 
 function duration(seconds: number): string {
