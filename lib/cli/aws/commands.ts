@@ -3,8 +3,9 @@
  *
  * Convention shared with the rest of the CLI: an action sets `process.exitCode`; a refusal of
  * input throws InvalidInputError before any AWS call (main prints it as one line, exit 2);
- * AWS that cannot be reached (no region, no credentials, access denied, no network) is one
- * line on stderr and exit 3, never a stack trace. Exit codes: lib/cli/aws/errors.ts.
+ * no AWS region or no usable credentials is one line on stderr and exit 2 (the person's
+ * configuration); AWS that cannot do it (access denied, no network, throttled, a service
+ * error) is one line on stderr and exit 3, never a stack trace. Exit codes: lib/cli/aws/errors.ts.
  * No command prints a task token.
  */
 import { type Command, Option } from 'commander';
@@ -13,7 +14,7 @@ import { showValue } from '../../../lambdas/domain/environment/input-guards';
 import { approve, reject, validateToken } from '../approval';
 import { findApproval } from './approval';
 import { defaultContext, type AwsContext } from './context';
-import { EXIT_OK, EXIT_UNREACHABLE, refusalOf } from './errors';
+import { EXIT_OK, exitCodeOf, refusalOf } from './errors';
 import { followExecution, outcome } from './follow';
 import { MAX_HISTORY, rollback, showHistory, showStatus } from './history';
 import { AWS_WORKFLOWS, checkEnvironmentName, checkExecutionArn, checkRunId, checkWorkflow } from './names';
@@ -186,8 +187,8 @@ async function reportStart(c: AwsContext, started: Started, wait: boolean): Prom
 
 /**
  * A commander action: runs `body` with the context, the options and the arguments, and sets
- * `process.exitCode`. A refusal of input is thrown on (main: one line, exit 2); AWS that
- * cannot be reached is one line on stderr and exit 3.
+ * `process.exitCode`. A refusal of input is thrown on (main: one line, exit 2); a missing
+ * region or credentials is one line on stderr and exit 2; AWS that cannot do it, exit 3.
  */
 function run(
   context: (region?: string) => AwsContext,
@@ -206,7 +207,7 @@ function run(
       if (refusal instanceof InvalidInputError) throw refusal;
       if (!refusal) throw err;
       c.err(`fleetflow: ${refusal.message}`);
-      process.exitCode = EXIT_UNREACHABLE;
+      process.exitCode = exitCodeOf(refusal);
     }
   };
 }
