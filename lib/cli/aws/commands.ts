@@ -15,11 +15,13 @@ import { approve, reject, validateToken } from '../approval';
 import { findApproval } from './approval';
 import { defaultContext, type AwsContext } from './context';
 import { EXIT_OK, exitCodeOf, refusalOf } from './errors';
-import { followExecution, outcome } from './follow';
+import { ExecutionReader, followExecution, outcome } from './follow';
 import { MAX_HISTORY, rollback, showHistory, showStatus } from './history';
 import { AWS_WORKFLOWS, checkEnvironmentName, checkExecutionArn, checkRunId, checkWorkflow } from './names';
 import { startWorkflow, type Started } from './start';
 import { unshownArguments } from '../commands/options';
+import { checkReportFile } from '../commands/report-file';
+import { writeHistoryReport } from './run-report';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 
 /** Characters of `--approver`: it goes into the task's output and the execution's history. */
@@ -69,18 +71,31 @@ export function registerAwsCommands(program: Command, context?: (region?: string
     .command('status')
     .description('show one execution: status, release, start, duration, and the error and cause when it failed')
     .argument('<execution-arn>', 'the execution')
-    .action(run(ctx, async (c, _values, arn) => {
+    .option('--report <FILE>', 'also write one self-contained HTML page of the execution so far, from its histories')
+    .action(run(ctx, async (c, values, arn) => {
       checkExecutionArn(String(arn), 'EXECUTION_ARN');
-      return showStatus(c, String(arn));
+      const report = values.report as string | undefined;
+      checkReportFile(report);
+      const code = await showStatus(c, String(arn));
+      if (report !== undefined) await reportNow(c, String(arn), report);
+      return code;
     }, regionOfArgument));
 
   program
     .command('watch')
     .description('follow a running execution and its children until it ends; exit 0 on success, 1 otherwise')
     .argument('<execution-arn>', 'the execution')
-    .action(run(ctx, async (c, _values, arn) => {
+    .option('--report <FILE>', 'when it ends, write one self-contained HTML page of the run, from its histories')
+    .action(run(ctx, async (c, values, arn) => {
       checkExecutionArn(String(arn), 'EXECUTION_ARN');
-      return (await followExecution(c, String(arn))).exitCode;
+      const report = values.report as string | undefined;
+      checkReportFile(report);
+      const followed = await followExecution(c, String(arn), report !== undefined);
+      if (report !== undefined) {
+        writeHistoryReport(report, followed.execution, followed.reader.run(followed.execution.startDate), c.now());
+        c.out(`report written to ${report}`);
+      }
+      return followed.exitCode;
     }, regionOfArgument));
 
   program
@@ -183,6 +198,16 @@ async function reportStart(c: AwsContext, started: Started, wait: boolean): Prom
     return outcome(c, await c.sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn })));
   }
   return (await followExecution(c, started.executionArn)).exitCode;
+}
+
+/** `status --report`: one read of the execution's and its children's histories, drawn as the page (no line printed). */
+async function reportNow(c: AwsContext, executionArn: string, file: string): Promise<void> {
+  const reader = new ExecutionReader(c, executionArn, true);
+  // Described first: what the page says of its status is never newer than the histories read after.
+  const execution = await c.sfn.send(new DescribeExecutionCommand({ executionArn }));
+  await reader.look();
+  writeHistoryReport(file, execution, reader.run(execution.startDate), c.now());
+  c.out(`report written to ${file}`);
 }
 
 /**
