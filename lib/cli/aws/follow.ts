@@ -89,8 +89,9 @@ export class ExecutionReader {
       const item = this.open[i]!;
       await this.read(item, (event) => this.take(item, event, lines));
     }
-    // A closed execution has nothing more to read: it leaves the list (its ARN stays known, so it is never followed again).
-    for (let i = this.open.length - 1; i >= 0; i--) if (this.open[i]!.closed) this.open.splice(i, 1);
+    // A closed child has nothing more to read: it leaves the list (its ARN stays known, so it is
+    // never followed again). The root stays: a redriven execution's history goes on after its end.
+    for (let i = this.open.length - 1; i >= 1; i--) if (this.open[i]!.closed) this.open.splice(i, 1);
     return lines.sort((a, b) => compareKeys(a.key, b.key)).map((line) => line.text);
   }
 

@@ -15,6 +15,8 @@ import type { ExecutionEvent } from '../../../lib/simulator/progress';
 export interface HistoryOptions {
   /** The child execution a Task state's entry starts (a `states:startExecution.sync:2` task), if any. */
   readonly childOf?: (event: ExecutionEvent) => string | undefined;
+  /** The resource of a Task state that is neither a child's start nor a Lambda function (an SNS publish waiting for a task token, say). */
+  readonly resourceOf?: (event: ExecutionEvent) => { resourceType: string; resource: string } | undefined;
 }
 
 export function toAwsHistory(events: readonly ExecutionEvent[], options: HistoryOptions = {}): HistoryEvent[] {
@@ -37,7 +39,7 @@ export function toAwsHistory(events: readonly ExecutionEvent[], options: History
       case 'StateEntered': {
         const entered = push(e, { type: `${state!.type}StateEntered` as HistoryEvent['type'], stateEnteredEventDetails: { name: state!.name, input: json(state!.input) } });
         const child = state!.type === 'Task' ? options.childOf?.(e) : undefined;
-        const resource = child ? { resourceType: 'states', resource: 'startExecution.sync:2' } : { resourceType: 'lambda', resource: 'invoke' };
+        const resource = child ? { resourceType: 'states', resource: 'startExecution.sync:2' } : (options.resourceOf?.(e) ?? { resourceType: 'lambda', resource: 'invoke' });
         let last = entered;
         if (state!.type === 'Task') {
           last = push(e, { type: 'TaskScheduled', taskScheduledEventDetails: { ...resource, region: 'eu-west-1', parameters: '{}' } }, last);

@@ -212,6 +212,59 @@ describe('--report from the histories', () => {
   });
 });
 
+describe('nested executions', () => {
+  it('follows recover\'s deploy and its rollout child, and names the deploy as the execution to approve', async () => {
+    // Prepare: recover starts a deploy (startExecution.sync:2), which starts a rollout segment, then waits for approval.
+    const RECOVER = 'arn:aws:states:us-east-1:123456789012:execution:fleetflow-canonical-recover:r1';
+    const DEPLOY = 'arn:aws:states:us-east-1:123456789012:execution:fleetflow-canonical-deploy:r1-release';
+    const ROLLOUT = 'arn:aws:states:us-east-1:123456789012:execution:fleetflow-canonical-rollout:r1-web-0';
+    const s = (seconds: number) => start + seconds * 1000;
+    const batch = { release: '1.2.0', tier: { name: 'web' }, keyPrefix: 'canonical#r1#release#web', batch: { index: 0, count: 2, hosts: [{ id: 'i-1', name: 'web-1' }] } };
+    const task = (name: string, input: unknown, from: number, to: number): ExecutionEvent[] => [
+      { type: 'StateEntered', timestamp: s(from), state: { name, type: 'Task', input } },
+      { type: 'StateExited', timestamp: s(to), state: { name, type: 'Task', input, output: input } },
+    ];
+    const recover: ExecutionEvent[] = [{ type: 'ExecutionStarted', timestamp: s(0) }, ...task('Release Recorded Release', { plan: { release: '1.2.0' } }, 1, 50), { type: 'ExecutionSucceeded', timestamp: s(51) }];
+    const deploy: ExecutionEvent[] = [
+      { type: 'ExecutionStarted', timestamp: s(2) },
+      ...task('Roll Out Segment', { tier: { name: 'web' } }, 3, 20),
+      ...task('Request Approval', { plan: { release: '1.2.0' } }, 21, 40),
+      { type: 'ExecutionSucceeded', timestamp: s(45) },
+    ];
+    const rollout: ExecutionEvent[] = [
+      { type: 'ExecutionStarted', timestamp: s(3) },
+      { type: 'StateEntered', timestamp: s(4), state: { name: 'Take Batch Out', type: 'Task', input: batch } },
+      { type: 'StateEntered', timestamp: s(5), state: { name: 'Install Release', type: 'Task', input: batch } },
+      { type: 'ExecutionSucceeded', timestamp: s(19) },
+    ];
+    const nested = new Map<string, HistoryEvent[]>([
+      [RECOVER, toAwsHistory(recover, { childOf: (e) => (e.state?.name === 'Release Recorded Release' ? DEPLOY : undefined) })],
+      [DEPLOY, toAwsHistory(deploy, { childOf: (e) => (e.state?.name === 'Roll Out Segment' ? ROLLOUT : undefined), resourceOf: (e) => (e.state?.name === 'Request Approval' ? { resourceType: 'sns', resource: 'publish.waitForTaskToken' } : undefined) })],
+      [ROLLOUT, toAwsHistory(rollout)],
+    ]);
+    sfnMock.on(DescribeExecutionCommand).resolves({ executionArn: RECOVER, name: 'r1', status: 'SUCCEEDED', startDate: new Date(s(0)), stopDate: new Date(s(51)) });
+    sfnMock.on(GetExecutionHistoryCommand).callsFake((input: GetExecutionHistoryCommandInput) => ({ events: nested.get(input.executionArn!)! }));
+
+    // Act
+    const run = await runAws(['watch', RECOVER]);
+
+    // Assess: progress.ts's lines for the three executions' events, in time order, the children's own start and end left out.
+    const described = [...recover, ...deploy.filter((e) => !e.type.startsWith('Execution')), ...rollout.filter((e) => !e.type.startsWith('Execution'))]
+      .sort((a, b) => a.timestamp - b.timestamp)
+      .map((e) => describeEvent(e, start))
+      .filter((line) => line !== undefined);
+    expect(described).toContain('[00:00:04] web batch 1/2: taking web-1 out of traffic');
+    expect(described).toContain('[00:00:21] validation: waiting for a person to approve');
+    expect(run.out).toEqual([
+      ...described.slice(0, -1),
+      `[00:00:21] waiting for approval: fleetflow approve --execution ${DEPLOY} (or reject)`,
+      described.at(-1),
+      'r1 SUCCEEDED',
+    ]);
+    expect(run.exitCode).toBe(0);
+  });
+});
+
 /** A batch polled until its install is done: 9 history events a poll (Choice, Wait, and a Task's five). */
 function pollingRun(polls: number): ExecutionEvent[] {
   const input = { tier: { name: 'web' }, release: '1.1.0', keyPrefix: 'canonical#r#release#web', batch: { index: 0, count: 2, hosts: [{ id: 'i-1', name: 'web-1' }] } };
