@@ -184,6 +184,21 @@ describe('--report from the histories', () => {
     expect(readFileSync(status, 'utf8')).toBe(readFileSync(watched, 'utf8'));
   });
 
+  it('status --report draws a running execution as it stands, up to now', async () => {
+    fake({ looks: 6 });
+    const file = join(dir, 'running.html');
+
+    const run = await runAws(['status', ROOT, '--report', file]);
+
+    expect(run.exitCode).toBe(0);
+    const page = readFileSync(file, 'utf8');
+    expect(page).toContain('<h1 class="outcome running">FleetFlow release 1.1.0 on canonical: RUNNING</h1>');
+    // Read at the second look (a third of the run, 00:06:35): web's first batch had begun, its second had not.
+    expect(page).toContain('<td class="name">roll out</td>');
+    expect(page).toContain('data-label="web batch 1/2: web-1"');
+    expect(page).not.toContain('web batch 2/2');
+  });
+
   it('builds the timeline the simulator builds from its own events', async () => {
     // Prepare
     fake({ looks: 1 });
@@ -331,6 +346,19 @@ describe('long histories', () => {
     }
     expect(most).toBe(1);
     expect(mapper.openStates).toBe(0);
+  });
+
+  it('forgets each state when it exits, a Map or Parallel too (whose end points into its branches)', () => {
+    for (const [arn, events] of [
+      [ROOT, rootEvents],
+      [CHILD, childEvents],
+    ] as const) {
+      const mapper = new HistoryMapper();
+      for (const event of histories.get(arn)!) mapper.map(event);
+      // What the engine entered and never exited (a Fail state, a Map whose failure was not caught).
+      const count = (type: string) => events.filter((e) => e.type === type).length;
+      expect(mapper.openStates).toBe(count('StateEntered') - count('StateExited'));
+    }
   });
 
   it('drops the oldest past MAX_OPEN_STATES states that never exit', () => {
