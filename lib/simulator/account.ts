@@ -395,6 +395,8 @@ export class SimulatedAccount {
   readonly notifications: SimNotification[] = [];
   /** Every event put on a bus, in order. */
   readonly events: SimEvent[] = [];
+  /** Told of each event put by the handlers, as it is put (the CLI's live block). */
+  onEvent?: (event: SimEvent) => void;
   /** Secret values referenced by documents; they must never appear in execution history. */
   readonly secretValues = new Set<string>();
   readonly calls = new Map<string, number>();

@@ -63,7 +63,9 @@ export const events: Record<string, Operation> = {
         return refused;
       }
       const id = `sim-event-${account.events.length + 1}`;
-      account.events.push({ at: account.now(), id, bus: e.EventBusName ?? 'default', source: e.Source!, detailType: e.DetailType!, detail: JSON.parse(e.Detail!) as Record<string, unknown> });
+      const event = { at: account.now(), id, bus: e.EventBusName ?? 'default', source: e.Source!, detailType: e.DetailType!, detail: JSON.parse(e.Detail!) as Record<string, unknown> };
+      account.events.push(event);
+      account.onEvent?.(event);
       return { EventId: id };
     });
     return { FailedEntryCount: failed, Entries: results };
