@@ -6,8 +6,8 @@
 /** The events' source: not the notifications' `fleetflow`, so the rule that mails those to the topic never matches these. */
 export const BATCH_EVENT_SOURCE = 'fleetflow.batch';
 export const BATCH_EVENT_DETAIL_TYPE = 'FleetFlow Batch Progress';
-/** The function's environment variable naming the bus (set by lib/fleetflow.ts); without it no event is put. */
-export const EVENT_BUS_ENV = 'FLEETFLOW_EVENT_BUS';
+/** The function's environment variable naming the bus (set by lib/fleetflow.ts; short, like PLAN_TABLE: template bytes); without it no event is put. */
+export const EVENT_BUS_ENV = 'EVENT_BUS';
 /**
  * - `out-of-traffic`: the batch was deregistered (or drained by command); draining has begun.
  * - `installed`: every host of the batch runs the release (a rollback's: its previous one).
