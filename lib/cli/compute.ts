@@ -3,6 +3,7 @@
  * data workflow against a simulated account (options declared in lib/cli/commands/simulate.ts). Allocate starts from an empty account (no instance, no database)
  * unless --hosts is given; the others from the usual fleet.
  */
+import { progressOutput } from './live-block';
 import { parseComputeInput } from '../../lambdas/domain/compute-input';
 import { showValue } from '../../lambdas/domain/environment/input-guards';
 import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
@@ -60,6 +61,8 @@ export async function computeCommand(workflow: ComputeCommand, values: ComputeVa
     if (window) checkPointInTime(String(source.pointInTime), window);
   }
   const progress = values.json ? process.stderr : process.stdout;
+  // On a terminal, a live block of the tiers below the lines; elsewhere the lines alone.
+  const output = progressOutput(progress, values.json === true);
   const { reports } = await simulateExecutions({
     environment,
     input,
@@ -70,8 +73,9 @@ export async function computeCommand(workflow: ComputeCommand, values: ComputeVa
     ...(hosts !== undefined ? { hostsPerTier: hosts } : {}),
     faults: [...values.fault],
     executions: [{ input }],
-    onProgress: (line) => progress.write(`${line}\n`),
-  });
+    prepare: output.watch,
+    onProgress: output.onProgress,
+  }).finally(output.finish);
   // With restart:SECONDS the execution started again is the one that tells how it ended.
   const report = reports.at(-1)!;
   if (values.report !== undefined) writeRunReport(report, values.report);

@@ -6,6 +6,7 @@
  * An option every simulate command takes is one line in EVERY_SIMULATION below; one every
  * command that simulates a single run takes (not the campaign), one line in ONE_RUN.
  */
+import { progressOutput } from '../live-block';
 import { type Command, Option } from 'commander';
 import { boundedMessage, InvalidInputError } from '../../../lambdas/domain/contract/errors';
 import { parseExecutionInput } from '../../../lambdas/domain/execution-input';
@@ -228,15 +229,20 @@ async function deployCommand(given: Values): Promise<number> {
     const surges = environment.tiers.some((t) => isHostTier(t) && t.batch.strategy === 'surge');
     parseFaults(values.fault, new Set([...fleet.hosts.values()].map((h) => h.name)), new Set(fleet.alarms.keys()), undefined, surges ? faultScope(environment) : undefined);
   }
+  // On a terminal, a live block of the tiers below the lines; elsewhere the lines alone.
+  const output = progressOutput(progress, values.json === true);
   const report = await simulateDeploy({
     environment,
     input,
-    // A pipeline queued the release for the window.
-    ...(window ? { prepare: (account) => queueRelease(account, environment.name, window.component, values.release) } : {}),
+    prepare: (account) => {
+      // A pipeline queued the release for the window.
+      if (window) queueRelease(account, environment.name, window.component, values.release);
+      output.watch(account);
+    },
     faults: [...values.fault],
     hostsPerTier: hosts,
-    onProgress: (line) => progress.write(`${line}\n`),
-  });
+    onProgress: output.onProgress,
+  }).finally(output.finish);
   if (values.report !== undefined) writeRunReport(report, values.report);
   if (values.json) process.stdout.write(`${JSON.stringify(publicReport(report), null, 2)}\n`);
   else process.stdout.write(formatHumanSummary(report));
