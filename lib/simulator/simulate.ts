@@ -17,6 +17,7 @@ import { batchKey } from '../../lambdas/shared/plan-store';
 import { INSTALL_SENT_TAGS, LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
 import { noFaults, parseFaults, RESTART_GAP_SECONDS, restartOf } from './faults';
 import { APPROVER_RESPONSE_SECONDS, callIntegration, IntegrationError } from './integrations';
+import type { FleetFile } from '../capture/fleet-file';
 import { faultScope, LOCK_TABLE_NAME, PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
 import { attachSimulator } from './intercept';
 import { runWithTimeout } from './lambda-runtime';
@@ -61,6 +62,8 @@ export interface SimulateOptions {
   readonly empty?: boolean;
   /** With `empty`: the database's automated snapshots survive. */
   readonly keepSnapshots?: boolean;
+  /** Seed the account from a captured fleet (`--fleet`; fleet.ts) instead of generating one. */
+  readonly fleet?: FleetFile;
   /** Count every host's capacity the slow way too, at every observation, and fail on a difference (tests of capacity.ts). */
   readonly verifyCapacity?: boolean;
 }

@@ -10,6 +10,7 @@ import { databaseParameterName } from '../../../lambdas/domain/contract/records'
 import type { DatabaseTierDefinition, EnvironmentDefinition } from '../../../lambdas/domain/environment/model';
 import { isHostTier } from '../../../lambdas/domain/environment/model';
 import type { AccountFaults } from '../../simulator/account';
+import type { FleetFile } from '../../capture/fleet-file';
 import { noFaults } from '../../simulator/faults';
 import { seedAccount } from '../../simulator/fleet';
 import { activeBackup } from '../../simulator/services/rds';
@@ -30,11 +31,11 @@ export interface RestoreWindow {
  * none). The execution's plan runs a few virtual seconds later, when LatestRestorableTime
  * has moved on by as much: a time this accepts, the workflow accepts too.
  */
-export async function simulatedRestoreWindow(environment: EnvironmentDefinition, faults: AccountFaults = noFaults(), hostsPerTier?: number): Promise<RestoreWindow | undefined> {
+export async function simulatedRestoreWindow(environment: EnvironmentDefinition, faults: AccountFaults = noFaults(), hostsPerTier?: number, fleet?: FleetFile): Promise<RestoreWindow | undefined> {
   const data = environment.tiers.find((t): t is DatabaseTierDefinition => !isHostTier(t));
   if (!data) return undefined;
   return runOnVirtualClock(SIMULATION_EPOCH, async () => {
-    const account = seedAccount(environment, noFaults(), hostsPerTier === undefined ? {} : { hostsPerTier });
+    const account = seedAccount(environment, noFaults(), { ...(hostsPerTier === undefined ? {} : { hostsPerTier }), ...(fleet ? { fleet } : {}) });
     account.useFaults(faults);
     const recorded = account.parameters.get(databaseParameterName(environment.name))?.value;
     const instance = recorded ?? data.database.instanceIdentifier;
