@@ -235,7 +235,8 @@ describe('the fleet file', () => {
   it('refuses, exit 2 before anything runs, a --fleet that is not JSON, malformed, or of another environment', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleet-'));
     const fleet = await captured();
-    const files = { notJson: join(dir, 'not.json'), malformed: join(dir, 'malformed.json'), other: join(dir, 'other.json') };
+    const files = { notJson: join(dir, 'not.json'), malformed: join(dir, 'malformed.json'), other: join(dir, 'other.json'), good: join(dir, 'good.json') };
+    writeFileSync(files.good, JSON.stringify(fleet));
     writeFileSync(files.notJson, '{ "version": 1,');
     writeFileSync(files.malformed, JSON.stringify({ ...fleet, capturedAt: 'yesterday' }));
     writeFileSync(files.other, JSON.stringify({ ...fleet, tiers: fleet.tiers.slice(0, 2) }));
@@ -247,10 +248,14 @@ describe('the fleet file', () => {
       expect(await main(['simulate', 'deploy', '--fleet', files.malformed])).toBe(2);
       expect(await main(['simulate', 'replace', '--targets', 'web-1', '--fleet', files.other])).toBe(2);
       expect(await main(['simulate', 'deploy', '--fleet', files.malformed, '--hosts', '3'])).toBe(2);
+      // Faults name the captured fleet's hosts: the generated fleet's web-2 is not one of them.
+      expect(await main(['simulate', 'deploy', '--fleet', files.good, '--fault', 'patch-fail:web-2'])).toBe(2);
     } finally {
       process.stderr.write = write;
     }
-    expect(errors).toHaveLength(4);
+    expect(errors).toHaveLength(5);
+    expect(errors[4]).toMatch(/web-2/);
+    expect(errors[4]).toMatch(/storefront-b/);
     for (const line of errors) expect(line.trimEnd().split('\n')).toHaveLength(1);
     expect(errors[0]).toMatch(/^fleetflow: --fleet ".*not\.json" is not JSON \(/);
     expect(errors[1]!.trimEnd()).toMatch(/^fleetflow: --fleet ".*malformed\.json": capturedAt: .* \(received "yesterday"\) \(see: fleetflow simulate deploy --help\)$/);
