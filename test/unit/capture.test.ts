@@ -186,7 +186,7 @@ describe('capture from a mocked account', () => {
         ['web', ['web-1', 'web-2']],
         ['monitoring', ['mon-1', 'mon-2']],
       ]);
-      expect(errors).toEqual([expect.stringMatching(/^captured canonical at .*: 6 hosts in 3 tiers, 2 target groups, 4 alarms, 1 databases with 3 snapshots\n$/)]);
+      expect(errors).toEqual([expect.stringMatching(/^captured canonical at .*: 6 hosts in 3 tiers, 2 target groups, 4 alarms, 1 database with 3 snapshots\n$/)]);
       // Nothing was changed: every call was a read.
       const operations = [...account.calls.keys()].filter((call) => call.includes(':'));
       expect(operations.length).toBeGreaterThan(5);

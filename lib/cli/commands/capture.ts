@@ -72,7 +72,8 @@ export function summaryOf(fleet: FleetFile): string {
   const hosts = fleet.tiers.reduce((n, t) => n + t.hosts.length, 0);
   const groups = fleet.tiers.reduce((n, t) => n + t.targetGroups.length, 0);
   const snapshots = fleet.databases.reduce((n, d) => n + d.snapshots.length, 0);
-  return `captured ${fleet.environment} at ${fleet.capturedAt}: ${hosts} hosts in ${fleet.tiers.length} tiers, ${groups} target groups, ${fleet.alarms.length} alarms, ${fleet.databases.length} databases with ${snapshots} snapshots`;
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  return `captured ${fleet.environment} at ${fleet.capturedAt}: ${count(hosts, 'host')} in ${count(fleet.tiers.length, 'tier')}, ${count(groups, 'target group')}, ${count(fleet.alarms.length, 'alarm')}, ${count(fleet.databases.length, 'database')} with ${count(snapshots, 'snapshot')}`;
 }
 
 /** `--out`: a file name in a directory that exists, not a directory itself; checked before any call. */
