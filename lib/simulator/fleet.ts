@@ -331,7 +331,7 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
       if (create.parameterGroup) account.compute.dbParameterGroups.add(create.parameterGroup);
     }
     const capturedDatabase = fleet?.databases.find((d) => d.tier === tier.name);
-    if (capturedDatabase && fleet) seedCapturedDatabase(account, capturedDatabase, `db-${++dbSerial}`, release, capturedClock(account, fleet));
+    if (capturedDatabase && fleet) seedCapturedDatabase(account, tier, capturedDatabase, `db-${++dbSerial}`, release, capturedClock(account, fleet));
     else if (!options.empty) seedDatabase(account, tier, `db-${++dbSerial}`, options.databaseStatus ?? 'available', release);
     else if (options.keepSnapshots) {
       // The instance was lost before the simulation: its snapshots are left, its automated backups retained.
@@ -429,10 +429,12 @@ function seedCapturedTargetGroup(account: SimulatedAccount, tier: HostTierDefini
 }
 
 /**
- * The captured database: the instance as it was described (none when the capture found it
- * gone), and its snapshots at their times, each holding the environment's release's schema.
+ * The captured database: the instance as it was described, and its snapshots at their times,
+ * each holding the environment's release's schema. An instance the capture found gone, but
+ * whose automated backups were retained (it found a restorable window), is a lost instance:
+ * lost at the window's end, its definition the environment's `create` (else the default).
  */
-function seedCapturedDatabase(account: SimulatedAccount, captured: CapturedDatabase, name: string, release: string, at: (iso: string) => number): void {
+function seedCapturedDatabase(account: SimulatedAccount, tier: DatabaseTierDefinition, captured: CapturedDatabase, name: string, release: string, at: (iso: string) => number): void {
   const identifier = captured.identifier.toLowerCase();
   const instance = captured.instance;
   const fallback = definitionOf(undefined);
@@ -474,6 +476,15 @@ function seedCapturedDatabase(account: SimulatedAccount, captured: CapturedDatab
       schemaRelease: release,
       definition: definitionOf({ ...(definition ? { definition } : {}) }),
     });
+  }
+  const window = captured.restorableWindow;
+  if (!instance && window) {
+    const create = databaseCreateOf(tier);
+    // Created no later than its oldest snapshot, so that its retained backup covers them all.
+    const createdAt = Math.min(at(window.earliest), ...captured.snapshots.map((snapshot) => at(snapshot.createdAt))) - 1000;
+    const lost: SimDatabase = { identifier, name, status: 'available', schemaRelease: release, availableThroughout: true, createdAt, ...(create ? { definition: definitionFrom(create) } : {}) };
+    account.databases.set(identifier, lost);
+    loseDatabase(account, lost, at(window.latest));
   }
 }
 

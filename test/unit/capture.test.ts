@@ -6,7 +6,7 @@ import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTagsCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
+import { DBInstanceNotFoundFault, DescribeDBInstanceAutomatedBackupsCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import 'aws-sdk-client-mock-vitest/extend';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ import { PlanWouldWriteError } from '../../lib/plan/plan-deploy';
 import { noFaults } from '../../lib/simulator/faults';
 import { seedAccount } from '../../lib/simulator/fleet';
 import { attachSimulator } from '../../lib/simulator/intercept';
+import { automatedBackups } from '../../lib/simulator/services/rds';
 import { useSimulatedAwsEnvironment } from '../../lib/simulator/simulate';
 import { allClients } from '../../lambdas/shared/clients';
 import { CAPTURED_AT, HOSTS, mockedAccount, TARGET_GROUPS } from './capture-account';
@@ -129,6 +130,25 @@ describe('capture from a mocked account', () => {
     expect(db!.instance).toMatchObject({ status: 'available', engine: 'postgres', multiAz: true, backupRetentionPeriod: 7, tags: { team: 'orders' } });
     expect(db!.snapshots.map((s) => `${s.type} ${s.id}`)).toEqual(['manual before-1-0-0', 'automated rds:canonical-db-2026-12-06-02-00', 'automated rds:canonical-db-2026-12-07-02-00']);
     expect(db!.restorableWindow).toEqual({ earliest: '2026-11-30T02:00:00.000Z', latest: '2026-12-07T09:55:00.000Z' });
+  });
+
+  it('reads a lost instance\'s snapshots by filter and its retained backup\'s window', async () => {
+    // Prepare: DescribeDBInstances no longer finds the instance; its automated backup was retained.
+    const account = mockedAccount();
+    account.rds.on(DescribeDBInstancesCommand).rejects(new DBInstanceNotFoundFault({ message: 'DBInstance canonical-db not found.', $metadata: {} }));
+    account.rds.on(DescribeDBInstanceAutomatedBackupsCommand).resolves({
+      DBInstanceAutomatedBackups: [
+        { DBInstanceIdentifier: 'canonical-db', Status: 'retained', RestoreWindow: { EarliestTime: new Date('2026-11-30T02:00:00Z'), LatestTime: new Date('2026-12-07T08:12:00Z') } },
+      ],
+    });
+
+    // Act
+    const fleet = await captureFleet({ environment: canonical, clients: account.clients, now: () => CAPTURED_AT });
+
+    // Assess: DescribeDBSnapshots' DBInstanceIdentifier "must match the identifier of an existing DBInstance", so the filter.
+    expect(account.rds).toHaveReceivedCommandWith(DescribeDBSnapshotsCommand, { Filters: [{ Name: 'db-instance-id', Values: ['canonical-db'] }] });
+    expect(fleet.databases[0]).toMatchObject({ instance: null, restorableWindow: { earliest: '2026-11-30T02:00:00.000Z', latest: '2026-12-07T08:12:00.000Z' } });
+    expect(fleet.databases[0]!.snapshots).toHaveLength(3);
   });
 
   it('cannot change the account: while it captures, any call that is not a read is refused before it is sent', async () => {
@@ -302,5 +322,23 @@ describe('the simulated account seeded from a captured fleet', () => {
     expect([...account.snapshots.values()].map((s) => [s.id, s.type, account.startedAt - s.createdAt])).toEqual(
       fleet.databases[0]!.snapshots.map((s) => [s.id, s.type, CAPTURED_AT.getTime() - Date.parse(s.createdAt)]),
     );
+  });
+
+  it('holds a database the capture found gone, with retained backups, as a lost instance a recovery can restore', async () => {
+    const fleet = await captured();
+    const [db] = fleet.databases;
+    // DescribeDBInstances found no instance; its retained backup's window ended an hour before the capture.
+    fleet.databases[0] = { ...db!, instance: null, restorableWindow: { earliest: '2026-12-06T02:00:00.000Z', latest: '2026-12-07T09:00:00.000Z' } };
+
+    const account = seedAccount(canonical, noFaults(), { fleet });
+
+    expect(account.databases.size).toBe(0);
+    const backups = automatedBackups(account);
+    expect(backups.map((b) => [b.identifier, b.status, account.startedAt - b.latest])).toEqual([['canonical-db', 'retained', 3600 * 1000]]);
+    // Without a window (no automated backup retained), only the snapshots are left.
+    fleet.databases[0] = { ...fleet.databases[0]!, restorableWindow: null };
+    const bare = seedAccount(canonical, noFaults(), { fleet });
+    expect(automatedBackups(bare)).toEqual([]);
+    expect(bare.snapshots.size).toBe(3);
   });
 });
