@@ -8,9 +8,10 @@
  * (`checkFleetMatches`), because seeding it would simulate another fleet than the one the
  * workflow would meet.
  *
- * Times are ISO-8601 instants of the account's clock at `capturedAt`. The simulation starts
- * at its own fixed instant, so every time is moved by the same amount: a host launched a
- * week before the capture was launched a week before the simulation starts.
+ * Times are ISO-8601 instants of the account's clock. A simulation of a captured fleet starts
+ * at `capturedAt` (lib/simulator/simulate.ts `simulationEpoch`), so they are the simulation's
+ * times too: a snapshot taken an hour before the capture is an hour old when the run starts,
+ * and a point in time of the captured restorable window can be restored to.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';

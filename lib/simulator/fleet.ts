@@ -363,8 +363,9 @@ function capturedBaseline(fleet: FleetFile, fallback: string): string {
 }
 
 /**
- * A captured instant on the simulation's clock: the simulation starts at the capture's
- * instant, so a host launched a week before the capture was launched a week before the start.
+ * A captured instant on the account's clock, as far before its start as it was before the
+ * capture: the same instant when the simulation starts at the capture's (simulate.ts
+ * `simulationEpoch`); a seeding outside a run (checking faults) keeps the distances.
  */
 function capturedClock(account: SimulatedAccount, fleet: FleetFile): (iso: string) => number {
   const capturedAt = Date.parse(fleet.capturedAt);

@@ -32,6 +32,11 @@ const LAMBDAS_DIR = new URL('../../lambdas/', import.meta.url);
 /** Tuesday 2026-01-06 03:00 UTC: a release window. Fixed, so every run is reproducible. */
 export const SIMULATION_EPOCH = Date.UTC(2026, 0, 6, 3, 0, 0);
 
+/** When the simulation starts: a captured fleet's capture instant (its times are the account's), else SIMULATION_EPOCH. */
+export function simulationEpoch(options: { readonly fleet?: FleetFile }): number {
+  return options.fleet ? Date.parse(options.fleet.capturedAt) : SIMULATION_EPOCH;
+}
+
 export interface ExecutionRequest {
   /** Execution input; normally `{ release }`. */
   readonly input: unknown;
@@ -228,14 +233,15 @@ export async function simulateExecutions(given: SimulateOptions & { executions: 
     const events: ExecutionEvent[][] = options.executions.map(() => []);
     const childEvents: ExecutionEvent[][][] = options.executions.map(() => []);
     const figures: ExecutionFigures[][] = options.executions.map(() => []);
-    const names = options.executions.map((e, i) => e.name ?? `sim-${i + 1}-${new Date(SIMULATION_EPOCH).toISOString().replace(/[:.]/g, '-')}`);
+    const epoch = simulationEpoch(options);
+    const names = options.executions.map((e, i) => e.name ?? `sim-${i + 1}-${new Date(epoch).toISOString().replace(/[:.]/g, '-')}`);
     let account!: SimulatedAccount;
     let capacity!: CapacityRecorder;
     let startStates = new Map<string, string>();
     let databasesBefore!: DatabasesBefore;
 
     const results = await runOnVirtualClock(
-      SIMULATION_EPOCH,
+      epoch,
       async () => {
         account = seedFor(options, faults, machine);
         options.prepare?.(account);

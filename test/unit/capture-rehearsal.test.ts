@@ -38,6 +38,9 @@ describe('a release rehearsed on a captured fleet', () => {
     // Assess: the release ran on the team's hosts, by their IDs and names, and released the application tiers.
     const [report] = reports;
     expect(report!.status).toBe('SUCCEEDED');
+    // The run starts at the capture's instant: the captured times are the simulation's.
+    expect(report!.executionName).toBe('sim-1-2026-12-07T10-00-00-000Z');
+    expect(new Date(simulated.hosts.get(HOSTS.web![0]![0])!.launchedAt).toISOString()).toBe('2026-11-20T08:00:00.000Z');
     expect(report!.hosts.filter((h) => h.tier !== 'database').map((h) => [h.tier, h.id, h.name, h.version])).toEqual(
       Object.entries(HOSTS).flatMap(([tier, hosts]) => hosts.map(([id, name]) => [tier, id, name, tier === 'monitoring' ? '1.0.0' : '1.1.0'])),
     );

@@ -18,6 +18,7 @@ import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import { captureFleet } from '../../lib/capture/capture';
 import { checkFleetMatches, loadFleetFile, parseFleetFile, type FleetFile } from '../../lib/capture/fleet-file';
 import { main } from '../../lib/cli/main';
+import { checkPointInTime, simulatedRestoreWindow } from '../../lib/cli/commands/restore-window';
 import { PlanWouldWriteError } from '../../lib/plan/plan-deploy';
 import { noFaults } from '../../lib/simulator/faults';
 import { seedAccount } from '../../lib/simulator/fleet';
@@ -322,6 +323,17 @@ describe('the simulated account seeded from a captured fleet', () => {
     expect([...account.snapshots.values()].map((s) => [s.id, s.type, account.startedAt - s.createdAt])).toEqual(
       fleet.databases[0]!.snapshots.map((s) => [s.id, s.type, CAPTURED_AT.getTime() - Date.parse(s.createdAt)]),
     );
+  });
+
+  it("gives restore-data's point-in-time check the captured window's times: the run starts at the capture's instant", async () => {
+    const fleet = await captured();
+
+    const window = await simulatedRestoreWindow(canonical, noFaults(), undefined, fleet);
+
+    // From the oldest captured automated snapshot to LatestRestorableTime, five minutes before the capture.
+    expect(window).toEqual({ instance: 'canonical-db', earliest: Date.parse('2026-12-06T02:00:00.000Z'), latest: CAPTURED_AT.getTime() - 5 * 60 * 1000 });
+    expect(() => checkPointInTime('2026-12-07T09:00:00Z', window!)).not.toThrow();
+    expect(() => checkPointInTime('2026-12-07T09:58:00Z', window!)).toThrow(/outside the restorable window of canonical-db/);
   });
 
   it('holds a database the capture found gone, with retained backups, as a lost instance a recovery can restore', async () => {
