@@ -42,7 +42,7 @@ export function buildProgram(parsing: { command?: Command } = {}): Command {
     .description('Rolling deployment and recovery of multi-tier services on AWS with Step Functions, and its offline simulator.')
     .version(PACKAGE.version, '--version', 'print the version')
     .helpCommand('help [COMMAND]', 'print the help of a command')
-    .addHelpText('after', '\nExit status: 0 success, 1 the workflow failed, 2 bad input or usage (nothing ran), 3 AWS could not be reached.\nSee: fleetflow COMMAND --help');
+    .addHelpText('after', '\nExit status: 0 success, 1 the workflow failed, 2 bad input, usage, or no AWS region or credentials (nothing ran), 3 AWS could not do it.\nSee: fleetflow COMMAND --help');
   registerSimulateCommands(program);
   registerValidateCommand(program);
   registerPlanCommand(program);

@@ -36,7 +36,7 @@ async function captured(): Promise<FleetFile> {
 
 describe('capture from a mocked account', () => {
   // First in the file: the CLI's SDK clients are module-level and keep the region they first resolve.
-  it('says, in one line, that AWS cannot be reached (no region), exits 3 and writes no file', async () => {
+  it('says, in one line, that no AWS region is configured, exits 2 and writes no file', async () => {
     // No region anywhere: the SDK says "Region is missing"; capture prints one line and exits 3.
     const saved = { region: process.env.AWS_REGION, defaultRegion: process.env.AWS_DEFAULT_REGION, config: process.env.AWS_CONFIG_FILE, profile: process.env.AWS_PROFILE };
     delete process.env.AWS_REGION;
@@ -49,7 +49,7 @@ describe('capture from a mocked account', () => {
     try {
       const file = join(mkdtempSync(join(tmpdir(), 'capture-')), 'never-written.json');
       const status = await main(['capture', '--out', file]);
-      expect(status).toBe(3);
+      expect(status).toBe(2);
       expect(existsSync(file)).toBe(false);
       expect(errors).toEqual(['fleetflow: no AWS region: set AWS_REGION (or a region in your AWS profile)\n']);
     } finally {

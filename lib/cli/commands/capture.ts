@@ -2,7 +2,8 @@
  * `fleetflow capture [--env FILE] [--out FILE]`: the environment's fleet as the account holds
  * it, read-only (lib/capture/), written as a fleet file for `simulate … --fleet FILE`.
  * Exit 0 with the file written (stdout without --out); 1 when the account does not hold what
- * the environment names (a target group); 2 for bad input; 3 when AWS cannot be reached.
+ * the environment names (a target group); 2 for bad input or no AWS region or credentials; 3 when
+ * AWS could not do it (permission, network), as every AWS command (lib/cli/aws/errors.ts).
  */
 import { existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -30,7 +31,7 @@ async function capture(values: Values): Promise<number> {
   if (out !== undefined) checkOutFile(out);
   const environment = loadEnvironmentFile(String(values.env));
   // Loaded on demand: the SDK clients and the guard load after the command line is checked.
-  const [{ captureFleet }, { refusalOf, AwsUnreachableError }, { ec2 }, { elbv2 }, { cloudwatch }, { rds }] = await Promise.all([
+  const [{ captureFleet }, { refusalOf, exitCodeOf, AwsConfigurationError, AwsUnreachableError }, { ec2 }, { elbv2 }, { cloudwatch }, { rds }] = await Promise.all([
     import('../../capture/capture'),
     import('../aws/errors'),
     import('../../../lambdas/shared/aws/ec2'),
@@ -48,9 +49,9 @@ async function capture(values: Values): Promise<number> {
       return EXIT.failed;
     }
     const refusal = refusalOf(err);
-    if (refusal instanceof AwsUnreachableError) {
+    if (refusal instanceof AwsUnreachableError || refusal instanceof AwsConfigurationError) {
       process.stderr.write(`fleetflow: ${refusal.message}\n`);
-      return EXIT.unreachable;
+      return exitCodeOf(refusal);
     }
     if (refusal) throw refusal;
     throw err;
