@@ -4,9 +4,10 @@
  */
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTagsCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client, TargetGroupNotFoundException } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DBInstanceNotFoundFault, DescribeDBInstanceAutomatedBackupsCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,8 @@ import { attachSimulator } from '../../lib/simulator/intercept';
 import { automatedBackups } from '../../lib/simulator/services/rds';
 import { useSimulatedAwsEnvironment } from '../../lib/simulator/simulate';
 import { allClients } from '../../lambdas/shared/clients';
+import { ec2 as sharedEc2 } from '../../lambdas/shared/aws/ec2';
+import { elbv2 as sharedElbv2 } from '../../lambdas/shared/aws/elbv2';
 import { CAPTURED_AT, HOSTS, mockedAccount, TARGET_GROUPS } from './capture-account';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../environments/canonical.json', import.meta.url)));
@@ -219,6 +222,33 @@ describe('capture from a mocked account', () => {
     }
   });
 
+});
+
+describe('capture of an account that lacks what the environment names', () => {
+  it('exits 1, in one line, when a target group the environment names does not exist', async () => {
+    // Prepare: the CLI's own clients answer as AWS does for a name it does not know.
+    const ec2 = mockClient(sharedEc2);
+    const elbv2 = mockClient(sharedElbv2);
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    elbv2.on(DescribeTargetGroupsCommand).rejects(new TargetGroupNotFoundException({ message: 'One or more target groups not found', $metadata: {} }));
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => (errors.push(String(chunk)), true)) as typeof process.stderr.write;
+    const file = join(mkdtempSync(join(tmpdir(), 'capture-')), 'fleet.json');
+    try {
+      // Act
+      const status = await main(['capture', '--out', file]);
+
+      // Assess
+      expect(status).toBe(1);
+      expect(errors).toEqual(["fleetflow: capture: the account does not hold environment canonical's target groups (\"One or more target groups not found\")\n"]);
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      process.stderr.write = write;
+      ec2.restore();
+      elbv2.restore();
+    }
+  });
 });
 
 describe('the fleet file', () => {
