@@ -15,6 +15,8 @@ import { formatHumanSummary } from './summary';
 import { checkPointInTime, simulatedRestoreWindow } from './commands/restore-window';
 import { checkReportFile } from './commands/report-file';
 import { writeRunReport } from '../report/index';
+import type { Command } from 'commander';
+import { capturedFleet } from './commands/fleet-option';
 
 export type ComputeCommand = 'allocate' | 'scale-out' | 'replace' | 'restore-data' | 'recover';
 
@@ -34,30 +36,33 @@ export interface ComputeValues {
   readonly source?: string;
   readonly reason?: string;
   readonly report?: string;
+  readonly fleet?: string;
 }
 
 /**
  * Runs a compute or data workflow; returns the exit status. Every refusal (InvalidInputError,
  * InvalidEnvironmentError, InvalidFaultError) is thrown before anything is synthesized or run.
  */
-export async function computeCommand(workflow: ComputeCommand, values: ComputeValues): Promise<number> {
+export async function computeCommand(workflow: ComputeCommand, values: ComputeValues, command?: Command): Promise<number> {
   const hosts = values.hosts === undefined ? undefined : wholeNumber('--hosts', values.hosts, 1, 20_000);
   const input = inputOf(workflow, values);
   parseComputeInput(workflow, input);
   checkReportFile(values.report);
   const environment = loadEnvironmentFile(values.env);
+  // --fleet: the account as a capture found it (it may have lost hosts or its database, or not).
+  const fleet = capturedFleet(values.fleet, environment, command);
   // Faults name hosts (also ones the run will launch), tiers and zones: checked before anything is synthesized.
   // Allocate and recover start from an account that lost its instances (recover: its database too, not its snapshots).
-  const empty = (workflow === 'allocate' || workflow === 'recover') && hosts === undefined;
+  const empty = (workflow === 'allocate' || workflow === 'recover') && hosts === undefined && fleet === undefined;
   let faults = noFaults();
   if (values.fault.length > 0) {
-    const fleet = seedAccount(environment, noFaults(), { hostsPerTier: hosts ?? 2, empty });
-    faults = parseFaults(values.fault, new Set([...fleet.hosts.values()].map((h) => h.name)), new Set(fleet.alarms.keys()), undefined, faultScope(environment));
+    const seeded = seedAccount(environment, noFaults(), { hostsPerTier: hosts ?? 2, empty, ...(fleet ? { fleet } : {}) });
+    faults = parseFaults(values.fault, new Set([...seeded.hosts.values()].map((h) => h.name)), new Set(seeded.alarms.keys()), undefined, faultScope(environment));
   }
   // A point in time outside the restorable window is refused here, as Plan Restore Data would, before an execution starts.
   const source = input.source;
   if (workflow === 'restore-data' && typeof source === 'object' && source !== null && 'pointInTime' in source) {
-    const window = await simulatedRestoreWindow(environment, faults, hosts);
+    const window = await simulatedRestoreWindow(environment, faults, hosts, fleet);
     if (window) checkPointInTime(String(source.pointInTime), window);
   }
   const progress = values.json ? process.stderr : process.stdout;
@@ -71,6 +76,7 @@ export async function computeCommand(workflow: ComputeCommand, values: ComputeVa
     // Restoring from a snapshot: the account lost its instances but kept the database's snapshots.
     keepSnapshots: empty && (values.database === 'latest-snapshot' || workflow === 'recover'),
     ...(hosts !== undefined ? { hostsPerTier: hosts } : {}),
+    ...(fleet ? { fleet } : {}),
     faults: [...values.fault],
     executions: [{ input }],
     prepare: output.watch,

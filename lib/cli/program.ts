@@ -19,6 +19,7 @@ import { isRepeatable, showsArguments } from './commands/options';
 import { registerSimulateCommands } from './commands/simulate';
 import { registerValidateCommand } from './commands/validate';
 import { registerPlanCommand } from './commands/plan';
+import { registerCaptureCommand } from './commands/capture';
 
 const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 /** The width help is wrapped to: the terminal's, up to 100 columns; 100 when not a terminal (docs/cli.md shows it so). */
@@ -45,6 +46,7 @@ export function buildProgram(parsing: { command?: Command } = {}): Command {
   registerSimulateCommands(program);
   registerValidateCommand(program);
   registerPlanCommand(program);
+  registerCaptureCommand(program);
   registerAwsCommands(program);
   applyRules(program, parsing);
   return program;

@@ -18,6 +18,7 @@ import { EVENT_BUS_ENV } from '../../lambdas/domain/contract/batch-events';
 import { INSTALL_SENT_TAGS, LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
 import { noFaults, parseFaults, RESTART_GAP_SECONDS, restartOf } from './faults';
 import { APPROVER_RESPONSE_SECONDS, callIntegration, IntegrationError } from './integrations';
+import type { FleetFile } from '../capture/fleet-file';
 import { faultScope, LOCK_TABLE_NAME, PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
 import { attachSimulator } from './intercept';
 import { runWithTimeout } from './lambda-runtime';
@@ -31,6 +32,11 @@ const EVENT_LOG_CATCH_UP_TICKS = 64;
 const LAMBDAS_DIR = new URL('../../lambdas/', import.meta.url);
 /** Tuesday 2026-01-06 03:00 UTC: a release window. Fixed, so every run is reproducible. */
 export const SIMULATION_EPOCH = Date.UTC(2026, 0, 6, 3, 0, 0);
+
+/** When the simulation starts: a captured fleet's capture instant (its times are the account's), else SIMULATION_EPOCH. */
+export function simulationEpoch(options: { readonly fleet?: FleetFile }): number {
+  return options.fleet ? Date.parse(options.fleet.capturedAt) : SIMULATION_EPOCH;
+}
 
 export interface ExecutionRequest {
   /** Execution input; normally `{ release }`. */
@@ -62,6 +68,8 @@ export interface SimulateOptions {
   readonly empty?: boolean;
   /** With `empty`: the database's automated snapshots survive. */
   readonly keepSnapshots?: boolean;
+  /** Seed the account from a captured fleet (`--fleet`; fleet.ts) instead of generating one. */
+  readonly fleet?: FleetFile;
   /** Count every host's capacity the slow way too, at every observation, and fail on a difference (tests of capacity.ts). */
   readonly verifyCapacity?: boolean;
 }
@@ -228,14 +236,15 @@ export async function simulateExecutions(given: SimulateOptions & { executions: 
     const events: ExecutionEvent[][] = options.executions.map(() => []);
     const childEvents: ExecutionEvent[][][] = options.executions.map(() => []);
     const figures: ExecutionFigures[][] = options.executions.map(() => []);
-    const names = options.executions.map((e, i) => e.name ?? `sim-${i + 1}-${new Date(SIMULATION_EPOCH).toISOString().replace(/[:.]/g, '-')}`);
+    const epoch = simulationEpoch(options);
+    const names = options.executions.map((e, i) => e.name ?? `sim-${i + 1}-${new Date(epoch).toISOString().replace(/[:.]/g, '-')}`);
     let account!: SimulatedAccount;
     let capacity!: CapacityRecorder;
     let startStates = new Map<string, string>();
     let databasesBefore!: DatabasesBefore;
 
     const results = await runOnVirtualClock(
-      SIMULATION_EPOCH,
+      epoch,
       async () => {
         account = seedFor(options, faults, machine);
         options.prepare?.(account);
