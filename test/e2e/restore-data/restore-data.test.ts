@@ -14,7 +14,7 @@ import { DATABASE_SENT_TAG, DATABASE_TAG, REPLACED_AT_TAG, REPLACED_BY_TAG, REPL
 import { databaseParameterName, releaseParameterName } from '../../../lambdas/domain/contract/records';
 import { isHostTier } from '../../../lambdas/domain/environment/model';
 import { type SimulatedAccount, databaseAtEndpoint, endpointOf } from '../../../lib/simulator/account';
-import { automatedBackups, DB_RESTORE_SECONDS } from '../../../lib/simulator/services/rds';
+import { automatedBackups, DB_RESTORE_SECONDS, loseDatabase } from '../../../lib/simulator/services/rds';
 import { failedStates } from '../../../lib/simulator/campaign';
 import { noFaults } from '../../../lib/simulator/faults';
 import { LOCK_TABLE_NAME, seedAccount } from '../../../lib/simulator/fleet';
@@ -531,6 +531,28 @@ describe('recover on an account that lost everything but its snapshots', () => {
     expect(report.lowerBoundSeconds).toBeGreaterThan(DB_RESTORE_SECONDS);
     expect(report.lowerBoundSeconds).toBeLessThanOrEqual(report.makespanSeconds);
     expect(report.makespanSeconds).toBeLessThanOrEqual(1.02 * report.lowerBoundSeconds);
+  });
+});
+
+describe('recover when the database was lost but the hosts that use it remain', () => {
+  it('keeps them serving: allocate leaves the database alone, then restore-data repoints every host in rolling batches', async () => {
+    // The seeded account records no release; the hosts run 1.0.0.
+    const input = { release: '1.0.0' };
+    const { reports, events, account } = await simulateExecutions({
+      environment: canonical,
+      input,
+      workflow: 'recover',
+      executions: [{ input }],
+      prepare: (a) => loseDatabase(a, a.databases.get(DATA.instanceIdentifier)!, a.startedAt),
+    });
+    const report = reports[0]!;
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    expect(entered(events[0]!, 'Restore Environment Data'), 'the restore-data part ran').toBe(true);
+    expect(entered(events[0]!, 'Restored By Allocate')).toBe(false);
+    expect(report.compute?.launched, 'every tier had its count').toEqual([]);
+    expectEveryHostOn(report, report.newDatabase!.identifier);
+    expect(account.parameters.get(RECORD)?.value).toBe(report.newDatabase!.identifier);
   });
 });
 
