@@ -172,7 +172,7 @@ async function planRestore(environment: EnvironmentDefinition, input: AllocateIn
   }
   return {
     ...target,
-    check: { ...target.check, ...(present ? { runner: { id: present.id, name: present.name, previous: '' } } : {}) },
+    check: { ...target.check, runnerTier: data.database.migration.runnerTier, ...(present ? { runner: { id: present.id, name: present.name, previous: '' } } : {}) },
     tiers: [],
     hostCount: tiers.filter((t) => restore.tiers.includes(t.spec.name)).reduce((n, t) => n + t.spec.hostCount, 0),
   };

@@ -121,7 +121,7 @@ interface RestoreView {
   dataLossSeconds?: number;
   target?: { identifier?: string };
   current?: { identifier?: string };
-  check?: { runner?: { id?: string; name?: string } };
+  check?: { runner?: { id?: string; name?: string }; runnerTier?: string };
   connectionParameter?: string;
   validation?: { bakeSeconds?: number };
 }
@@ -172,7 +172,7 @@ const MILESTONES: Record<string, (s: MilestoneView) => string | undefined> = {
   // Only a release with a surge tier kept old hosts stopped; the step runs after every release.
   'Terminate Surged Hosts': (s) => (s.plan?.tiers?.some((t) => t.spec?.surge) ? 'terminating the old hosts the surge kept stopped' : undefined),
   'Restore Database': (s) => `database: restoring ${describeSource(s)} into ${restore(s)?.target?.identifier}${describeLoss(s)}`,
-  'Validate Data': (s) => `database: ${restore(s)?.target?.identifier} available; checking it from ${restore(s)?.check?.runner ? runnerName(restore(s)?.check?.runner) : 'the first new host of its runner tier'}`,
+  'Validate Data': (s) => `database: ${restore(s)?.target?.identifier} available; checking it from ${runnerName(restore(s)?.check?.runner ?? firstNewHost(s, restore(s)?.check?.runnerTier))}`,
   'Write Connection': (s) =>
     `database: check passed; ${restore(s)?.connectionParameter} now names ${restore(s)?.target?.identifier}; ${forNewHosts(s) ? 'setting up the new hosts on it' : 'repointing the hosts'}`,
   'Repoint Start Bake': (s) => `every host uses ${restore(s)?.target?.identifier}: baking for ${restore(s)?.validation?.bakeSeconds}s, watching alarms`,
@@ -215,6 +215,12 @@ function hosts(s: BatchView): string {
 }
 
 /** The check's runner: a host recover just launched is known to the plan by its instance ID only. */
+/** Allocate's check runs on the runner tier's first new host, which its Prepare Tiers map found. */
+function firstNewHost(s: MilestoneView, tier: string | undefined): { id?: string; name?: string } | undefined {
+  const prepared = (s as { prepare?: { hosts?: { tiers?: Array<{ tierName?: string; first?: { id?: string; name?: string } | null }> } } }).prepare;
+  return prepared?.hosts?.tiers?.find((t) => t.tierName === tier)?.first ?? undefined;
+}
+
 function runnerName(runner: { id?: string; name?: string } | undefined): string | undefined {
   return runner?.name !== undefined ? nameOf({ id: runner.id, name: runner.name }) : undefined;
 }

@@ -453,7 +453,7 @@ export interface RestorePlan {
    * `runner` (allocate restoring for hosts it launches), on the first host it launched in the
    * runner tier, which the task is given as `runners`.
    */
-  readonly check: CommandSpec & { readonly runner?: HostRef };
+  readonly check: CommandSpec & { readonly runner?: HostRef; readonly runnerTier?: string };
   readonly reconfigure: CommandSpec;
   /** The hosts to repoint, by tier, in the plan table (mode "repoint"). */
   readonly tiers: StoredTier[];
