@@ -15,7 +15,7 @@ import { batchesPerSegment, segmentsOf } from '../../lambdas/shared/history-budg
  * Seconds from SendCommand to the command running on the host. Run Command delivers through
  * the SSM Agent's long poll; a few seconds is typical, and the figure only shifts the estimate.
  */
-const DELIVERY_SECONDS = 2;
+export const DELIVERY_SECONDS = 2;
 /**
  * An RDS snapshot's duration is not known in advance (the first is a full copy, later ones
  * incremental, "the first snapshot of a DB instance contains the data for the full DB
@@ -49,7 +49,7 @@ const TRANSITIONS_PER_RELEASE = 16;
 /** Check Database and its choice, Create Snapshot, Run Migration, Recheck Database and its choice, and the two loops' first choices. */
 const TRANSITIONS_PER_DATABASE_STEP = 8;
 /** Step Functions standard workflows, us-east-1: USD 0.025 per 1,000 state transitions (AWS Step Functions pricing). */
-const USD_PER_TRANSITION = 0.025 / 1000;
+export const USD_PER_TRANSITION = 0.025 / 1000;
 
 export interface ReleaseEstimate {
   /** Seconds from start to the release recorded, if every phase takes what is declared. */
