@@ -13,7 +13,7 @@ import { noFaults, parseFaults } from '../simulator/faults';
 import { faultScope, seedAccount, type FleetOptions } from '../simulator/fleet';
 import { attachSimulator } from '../simulator/intercept';
 import { SIMULATION_EPOCH, useSimulatedAwsEnvironment } from '../simulator/simulate';
-import { runOnVirtualClock } from '../simulator/virtual-clock';
+import FakeTimers from '@sinonjs/fake-timers';
 
 const READ_ONLY_MIDDLEWARE = 'fleetflowPlanReadOnly';
 const READ_OPERATION = /^(Describe|Get|List|BatchGet|Query|Scan)[A-Z]/;
@@ -84,8 +84,9 @@ export interface SimulatedAccountOptions extends FleetOptions {
 
 /**
  * Runs `work` behind the read-only guard: against AWS when `simulated` is undefined, else
- * against the simulated account, on the simulator's virtual clock at its epoch (so a
- * recovery point and the data lost read as a simulated run's plan reads them).
+ * against the simulated account with the date at the simulator's epoch (so a recovery point
+ * and the data lost read as a simulated run's plan reads them). Only the date is set: a plan
+ * happens at one instant, and the SDK clients keep their own timers.
  */
 export async function withPlanContext<T>(environment: EnvironmentDefinition, simulated: SimulatedAccountOptions | undefined, work: (kept: KeptBatches) => Promise<T>): Promise<T> {
   // The handlers' logger writes JSON lines to stdout: silent unless asked for, so --json stays one document.
@@ -108,7 +109,8 @@ export async function withPlanContext<T>(environment: EnvironmentDefinition, sim
   process.env.PLAN_TABLE = PLAN_TABLE_UNSENT;
   const release = guardReadOnly(allClients, 'plan', kept);
   try {
-    return await runOnVirtualClock(SIMULATION_EPOCH, async () => {
+    const clock = FakeTimers.install({ now: SIMULATION_EPOCH, toFake: ['Date'] });
+    try {
       const account = seedAccount(environment, noFaults(), simulated);
       if (simulated.faults && simulated.faults.length > 0) {
         const names = new Set([...account.hosts.values()].map((h) => h.name));
@@ -120,7 +122,9 @@ export async function withPlanContext<T>(environment: EnvironmentDefinition, sim
       } finally {
         detach();
       }
-    });
+    } finally {
+      clock.uninstall();
+    }
   } finally {
     release();
     restoreEnvironment();

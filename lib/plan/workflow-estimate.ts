@@ -6,7 +6,7 @@
  * the environment declares (`expectedSeconds`, the health-check threshold), and what nothing
  * declares (a host booting, RDS creating or restoring an instance, ELB's deregistration delay)
  * is counted at what the handler's first look expects, and listed in `undeclared`.
- * Held to the simulator by test/unit/plan/workflow-plans.test.ts.
+ * Held to the simulator by test/e2e/compute/plan.test.ts and test/e2e/restore-data/plan.test.ts.
  *
  * The transition counts follow the state machines (statemachines/constructs/compute-run.ts,
  * provision-tiers.ts, statemachines/rollout/, statemachines/restore-data/, statemachines/recover/):
