@@ -30,6 +30,11 @@ export function formatPlan(report: DeployPlanReport, now = new Date()): string {
     `  expected: ${duration(estimate.expectedSeconds)} (ends about ${ends.toISOString().slice(11, 16)} UTC if started now), ` +
       `${estimate.stateTransitions.toLocaleString('en-US')} state transitions (about $${estimate.costUsd.toFixed(4)}), ${estimate.segments} rollout execution(s)`,
   );
+  const h = estimate.history;
+  lines.push(
+    `  history: the release execution could need ${h.worstParentEvents.toLocaleString('en-US')} and its fullest rollout execution ${h.worstChildEvents.toLocaleString('en-US')} ` +
+      `of the ${h.budget.toLocaleString('en-US')} events one execution is planned with`,
+  );
   if (estimate.undeclared.length > 0) lines.push(`  not declared, so assumed: ${estimate.undeclared.join('; ')}`);
   return `${lines.join('\n')}\n`;
 }

@@ -279,16 +279,18 @@ async function recoverReport(environment: EnvironmentDefinition, input: unknown)
     steps.push({ tier: name, action: 'repoint', hosts, minInService: minHealthy, batches: Array.from({ length: batchCount }, (_, i) => ({ hosts: [], stayInService: hosts - Math.min(batchSize, hosts - i * batchSize) })) });
   }
   const target = `a new instance of ${data.database.instanceIdentifier}`;
+  const validation = { ...environment.validation, approval: { required: false, timeoutSeconds: 0 }, onFailure: 'rollback' as const, polling: environment.polling };
   const restoreEstimate = estimateRestore({
     target: { identifier: target, settings: undefined as never, timeoutSeconds: restore.timeoutSeconds },
     check: { ...restore.check, runner: { id: '', name: data.database.migration.runnerTier, previous: '' } },
     reconfigure: restore.reconfigure,
-    validation: { ...environment.validation, approval: { required: false, timeoutSeconds: 0 }, onFailure: 'rollback', polling: environment.polling },
+    validation,
     polling: environment.polling,
     tiers: repoint,
   });
   // The recorded release, put back on hosts that were launched on it: up to date, its own states only.
-  const release = estimateRelease({ upToDate: true } as never);
+  // (Only `upToDate` and `validation` are read of an up-to-date plan.)
+  const release = estimateRelease({ upToDate: true, validation } as unknown as Parameters<typeof estimateRelease>[0]);
   const estimate = estimateRecover({ allocate: allocation.estimate, restore: restoreEstimate, release });
   const recoverySource = resolved.kind === 'snapshot' ? `snapshot ${resolved.snapshot} of ${resolved.instance}` : `${resolved.instance} as of ${time}`;
   return {

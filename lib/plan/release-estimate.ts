@@ -9,7 +9,7 @@
  */
 import type { CommandSpec, DeployPlan, TierPlan } from '../../lambdas/domain/contract/payloads';
 import { BAKE_CHECK_SECONDS } from '../../lambdas/shared/poll-schedule';
-import { batchesPerSegment, segmentsOf } from '../../lambdas/shared/history-budget';
+import { batchesPerSegment, HISTORY_BUDGET, segmentsOf, worstBatchEvents, worstParentEvents } from '../../lambdas/shared/history-budget';
 
 /**
  * Seconds from SendCommand to the command running on the host. Run Command delivers through
@@ -60,10 +60,22 @@ export interface ReleaseEstimate {
   readonly segments: number;
   /** Phases whose duration nothing declares: the estimate counts them as instant, or as it says. */
   readonly undeclared: string[];
+  /**
+   * History budget: the most events the release execution and its fullest child could need
+   * (every phase polled to its timeout, then reverted: what the plan's segments are cut by),
+   * against what one execution is planned with.
+   */
+  readonly history: { readonly worstParentEvents: number; readonly worstChildEvents: number; readonly budget: number };
 }
 
+/** A child execution's events outside its batches (lambdas/shared/history-budget.ts plans with the same). */
+const CHILD_OVERHEAD_EVENTS = 12;
+
 export function estimateRelease(plan: DeployPlan): ReleaseEstimate {
-  if (plan.upToDate) return { expectedSeconds: 0, stateTransitions: TRANSITIONS_PER_RELEASE, costUsd: TRANSITIONS_PER_RELEASE * USD_PER_TRANSITION, segments: 0, undeclared: [] };
+  if (plan.upToDate) {
+    const history = { worstParentEvents: worstParentEvents({ segments: 0, validation: plan.validation }), worstChildEvents: 0, budget: HISTORY_BUDGET };
+    return { expectedSeconds: 0, stateTransitions: TRANSITIONS_PER_RELEASE, costUsd: TRANSITIONS_PER_RELEASE * USD_PER_TRANSITION, segments: 0, undeclared: [], history };
+  }
   const undeclared: string[] = [];
   let seconds = 0;
   let transitions = TRANSITIONS_PER_RELEASE;
@@ -76,15 +88,22 @@ export function estimateRelease(plan: DeployPlan): ReleaseEstimate {
   transitions += 1 + Math.ceil(plan.validation.bakeSeconds / BAKE_CHECK_SECONDS) * TRANSITIONS_PER_LOOK;
   if (plan.validation.approval.required) undeclared.push('the approver\'s answer');
   let segments = 0;
+  let worstChildEvents = 0;
   for (const tier of plan.tiers) {
     const batch = batchSeconds(tier.spec, undeclared);
     seconds += tier.batchCount * batch.seconds;
     transitions += tier.batchCount * (TRANSITIONS_PER_BATCH + batch.looks * TRANSITIONS_PER_LOOK);
-    const tierSegments = segmentsOf(tier.batchCount, batchesPerSegment(tier.spec)).length;
+    const perSegment = Math.max(1, batchesPerSegment(tier.spec));
+    const tierSegments = segmentsOf(tier.batchCount, perSegment).length;
+    worstChildEvents = Math.max(worstChildEvents, CHILD_OVERHEAD_EVENTS + Math.min(tier.batchCount, perSegment) * worstBatchEvents(tier.spec));
     segments += tierSegments;
     transitions += tierSegments * TRANSITIONS_PER_SEGMENT;
   }
-  return { expectedSeconds: Math.round(seconds), stateTransitions: Math.round(transitions), costUsd: Math.round(transitions) * USD_PER_TRANSITION, segments, undeclared: [...new Set(undeclared)] };
+  const database = plan.database
+    ? { snapshotTimeoutSeconds: plan.database.snapshotTimeoutSeconds, migrationTimeoutSeconds: plan.database.migration.timeoutSeconds, polling: plan.database.polling }
+    : undefined;
+  const history = { worstParentEvents: worstParentEvents({ segments, validation: plan.validation, database }), worstChildEvents, budget: HISTORY_BUDGET };
+  return { expectedSeconds: Math.round(seconds), stateTransitions: Math.round(transitions), costUsd: Math.round(transitions) * USD_PER_TRANSITION, segments, undeclared: [...new Set(undeclared)], history };
 }
 
 /** One batch of the tier: out of traffic, installed, back and healthy. */

@@ -206,7 +206,7 @@ export function estimateRestore(plan: Pick<RestorePlan, 'target' | 'check' | 're
   const tally = new Tally();
   tally.transitions += RESTORE_STATES;
   const restore = seenDone(EXPECTED_RESTORE_SECONDS, EXPECTED_RESTORE_SECONDS, plan.polling);
-  tally.undeclared.push(`RDS restoring the new instance ${plan.target.identifier}, counted as ${EXPECTED_RESTORE_SECONDS / 60} min (it grows with the data)`);
+  tally.undeclared.push(`RDS restoring ${plan.target.identifier}, counted as ${EXPECTED_RESTORE_SECONDS / 60} min (it grows with the data)`);
   const check = command(plan.check, plan.polling, 'the database check', tally.undeclared);
   tally.seconds += restore.seconds + check.seconds;
   tally.transitions += 3 * restore.looks + 1 + 3 * check.looks + 1;
