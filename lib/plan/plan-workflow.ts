@@ -154,7 +154,7 @@ async function computeReport(environment: EnvironmentDefinition, plan: ComputePl
   const database = db
     ? db.fromSnapshot
       ? `restore ${db.instanceIdentifier} from snapshot ${db.fromSnapshot.identifier} (data of ${db.fromSnapshot.createdAt}), before any host launches`
-      : `create ${db.instanceIdentifier} (${db.create.engine} ${db.create.engineVersion ?? ''}, ${db.create.instanceClass}), before any host launches`.replace(' ,', ',')
+      : `create ${db.instanceIdentifier} (${[db.create.engine, db.create.engineVersion].filter(Boolean).join(' ')}, ${db.create.instanceClass}), before any host launches`
     : null;
   const launched = plan.tiers.map((t) => `${t.spec.name} +${t.spec.hostCount} on ${t.release}`).join(', ');
   const retired = plan.retire ? `; ${plan.retire.hostCount} host(s) replaced${plan.retire.first ? ', retired first (disaster recovery)' : ', retired once their replacements serve'}` : '';

@@ -22,17 +22,18 @@ import { EXPECTED_RESTORE_SECONDS } from '../../lambdas/restore-data/restore';
 import { DELIVERY_SECONDS, USD_PER_TRANSITION } from './release-estimate';
 
 /**
- * A new instance's first automated backup, which RDS takes before the instance is available
- * ("backing-up" after "creating": RDS User Guide, Viewing Amazon RDS DB instance status).
- * Its length depends on the data; a new, empty instance's is counted at a minute.
+ * A new instance with automated backups is backed up before it is first available ("backing-up:
+ * The DB instance is currently being backed up": RDS User Guide, Viewing Amazon RDS DB instance
+ * status). How long depends on the data; a new, empty instance's is assumed to take a minute.
  */
 const FIRST_BACKUP_ASSUMED_SECONDS = 60;
 /** The probe of the health check path (curl with a 5 s limit, lambdas/shared/provision-plan.ts): counted at 2 s. */
 const PROBE_ASSUMED_SECONDS = 2;
 /**
- * A deregistered target drains for the target group's deregistration delay, "The default value
- * is 300 seconds" (Elastic Load Balancing, Target groups for your Application Load Balancers,
- * Deregistration delay); the compute planners do not read it, so a replaced host's drain is counted at it.
+ * A deregistered target drains for the target group's deregistration delay: "The range is
+ * 0-3600 seconds. The default value is 300 seconds." (Elastic Load Balancing API reference,
+ * TargetGroupAttribute deregistration_delay.timeout_seconds). The compute planners do not read
+ * it, so a replaced host's drain is counted at the default.
  */
 const DEREGISTRATION_DELAY_ASSUMED_SECONDS = 300;
 /** Stopping or terminating a replaced host: what Retire Hosts' first look expects (lambdas/compute/retiring.ts). */
