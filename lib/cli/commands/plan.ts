@@ -12,8 +12,11 @@ import { action, type Values } from './action';
 import { DEFAULT_ENV } from './options';
 import { checkInput, OPTION_OF_FIELD, parseHosts } from './simulate';
 
-/** The workflows plan knows (lib/plan/plan-workflow.ts PLANNED_WORKFLOWS, kept here so the help loads no planner). */
-const WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'replace', 'restore-data', 'recover'] as const;
+/**
+ * The workflows plan knows: lib/plan/plan-workflow.ts PLANNED_WORKFLOWS, written again here so the
+ * help loads no planner (test/unit/plan/plan-cli.test.ts holds the two lists equal).
+ */
+export const WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'replace', 'restore-data', 'recover'] as const;
 type Workflow = (typeof WORKFLOWS)[number];
 
 /** Each workflow's own options (commander's attribute names), as its simulate command declares them. */

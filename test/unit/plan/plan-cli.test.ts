@@ -10,6 +10,8 @@ import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { allClients } from '../../../lambdas/shared/clients';
 import { main } from '../../../lib/cli/main';
+import { WORKFLOWS } from '../../../lib/cli/commands/plan';
+import { PLANNED_WORKFLOWS } from '../../../lib/plan/plan-workflow';
 import { guardReadOnly, PLAN_TABLE_UNSENT, PlanWouldWriteError, type KeptBatches } from '../../../lib/plan/plan-context';
 import { noFaults } from '../../../lib/simulator/faults';
 import { seedAccount } from '../../../lib/simulator/fleet';
@@ -33,6 +35,10 @@ async function fleetflow(...argv: string[]): Promise<{ status: number; stdout: s
 }
 
 describe('fleetflow plan --workflow', () => {
+  it('offers every workflow the planner table plans, and no other', () => {
+    expect([...WORKFLOWS].sort()).toEqual([...PLANNED_WORKFLOWS].sort());
+  });
+
   it('prints one JSON document of the workflow\'s plan, with its inputs by simulate\'s option names', async () => {
     const run = await fleetflow('plan', '--simulated', '--workflow', 'scale-out', '--tier', 'web', '--add', '3', '--json');
 
