@@ -47,7 +47,8 @@ export function formatWorkflowPlan(report: WorkflowPlanReport, now = new Date())
   if (report.recovery) {
     lines.push(`  recovery point: ${report.recovery.recoveryPointTime} (${report.recovery.source}); loses ${lossSpan(report.recovery.dataLossSeconds)} of writes before now, and any until the repoint`);
   }
-  if (report.database) lines.push(`  database: ${report.database}`);
+  // One clause a line: a database step names instances and parameters of up to 63 and 2,048 characters.
+  if (report.database) lines.push(...report.database.split('; ').map((clause, i) => (i === 0 ? `  database: ${clause}` : `    ${clause}`)));
   for (const step of report.steps) lines.push(...stepLines(step));
   for (const n of report.network) {
     lines.push(`  ${n.tier}: network checked: ${n.listeners} listener(s), ${n.securityGroups} security group(s), ${n.certificates} certificate(s), ${n.records} DNS record(s)`);
@@ -60,14 +61,18 @@ export function formatWorkflowPlan(report: WorkflowPlanReport, now = new Date())
       `${estimate.stateTransitions.toLocaleString('en-US')} state transitions (about $${estimate.costUsd.toFixed(4)}), ${estimate.childExecutions} child execution(s)`,
   );
   lines.push(`  history: the fullest child execution could need ${estimate.history.worstChildEvents.toLocaleString('en-US')} of the ${estimate.history.budget.toLocaleString('en-US')} events one execution is planned with`);
-  if (estimate.undeclared.length > 0) lines.push(`  not declared, so assumed: ${estimate.undeclared.join('; ')}`);
+  // One assumption a line: there is one per kind of phase, whatever the fleet's size.
+  if (estimate.undeclared.length > 0) lines.push('  not declared, so assumed:', ...estimate.undeclared.map((u) => `    ${u}`));
   return `${lines.join('\n')}\n`;
 }
 
 function stepLines(step: TierStep): string[] {
   if (step.action === 'launch') {
     const zones = Object.entries(step.perZone ?? {}).map(([zone, n]) => `${n} in ${zone}`).join(', ');
-    return [`  ${step.tier}: launch ${step.hosts} host(s) on ${step.release} (${zones}); set up: ${(step.setup ?? []).join(', ') || 'nothing'}; then install and into service`];
+    return [
+      `  ${step.tier}: launch ${step.hosts} host(s) on ${step.release} (${zones}), set up, install and put into service`,
+      `    set up: ${(step.setup ?? []).join(', ') || 'nothing'}`,
+    ];
   }
   const verb = step.action === 'retire' ? 'retire' : 'repoint';
   const lines = [`  ${step.tier}: ${verb} ${step.hosts} host(s) in ${step.batches.length} batch(es), at least ${step.minInService} in service`];

@@ -156,7 +156,9 @@ async function computeReport(environment: EnvironmentDefinition, plan: ComputePl
       ? `restore ${db.instanceIdentifier} from snapshot ${db.fromSnapshot.identifier} (data of ${db.fromSnapshot.createdAt}), before any host launches`
       : `create ${db.instanceIdentifier} (${[db.create.engine, db.create.engineVersion].filter(Boolean).join(' ')}, ${db.create.instanceClass}), before any host launches`
     : null;
-  const launched = plan.tiers.map((t) => `${t.spec.name} +${t.spec.hostCount} on ${t.release}`).join(', ');
+  // A few tiers by name, the rest counted: the summary stays one readable line at any number of tiers.
+  const named = plan.tiers.slice(0, 3).map((t) => `${t.spec.name} +${t.spec.hostCount} on ${t.release}`);
+  const launched = [...named, ...(plan.tiers.length > 3 ? [`${plan.tiers.length - 3} more tier(s)`] : [])].join(', ');
   const retired = plan.retire ? `; ${plan.retire.hostCount} host(s) replaced${plan.retire.first ? ', retired first (disaster recovery)' : ', retired once their replacements serve'}` : '';
   return {
     workflow: plan.workflow,
@@ -226,8 +228,8 @@ function restoreReport(plan: RestorePlan, kept: KeptBatches): WorkflowPlanReport
     summary: `restore ${describeSource(plan)} into ${plan.target.identifier}, check it from ${plan.check.runner.name}, repoint ${plan.hostCount} host(s), bake`,
     steps,
     database:
-      `restore into new instance ${plan.target.identifier} (${plan.target.settings.instanceClass}${plan.target.settings.multiAz ? ', Multi-AZ' : ''}), ` +
-      `check it with ${plan.check.document} on ${plan.check.runner.name}, then write its endpoint to ${plan.connectionParameter}; ` +
+      `restore into new instance ${plan.target.identifier} (${plan.target.settings.instanceClass}${plan.target.settings.multiAz ? ', Multi-AZ' : ''}); ` +
+      `check it with ${plan.check.document} on ${plan.check.runner.name}; then write its endpoint to ${plan.connectionParameter}; ` +
       `${plan.current.identifier} ${plan.current.exists ? 'is kept, tagged as replaced' : 'no longer exists'}`,
     recovery: { source: describeSource(plan), recoveryPointTime: plan.recoveryPointTime, dataLossSeconds: plan.dataLossSeconds },
     network: [],
@@ -296,9 +298,9 @@ async function recoverReport(environment: EnvironmentDefinition, input: unknown)
   return {
     workflow: 'recover',
     environment: environment.name,
-    summary: `allocate (${allocation.summary}), restore ${recoverySource}, then release ${plan.release} (the recorded release)`,
+    summary: `allocate ${allocation.steps.reduce((n, t) => n + t.hosts, 0)} host(s), restore ${recoverySource}, then release ${plan.release} (the recorded release)`,
     steps,
-    database: `allocate leaves it alone; restore-data restores ${recoverySource} into a new instance, checks it from a ${data.database.migration.runnerTier} host, writes ${restore.connectionParameter}`,
+    database: `allocate leaves it alone; restore-data restores ${recoverySource} into a new instance; checks it from a ${data.database.migration.runnerTier} host; then writes its endpoint to ${restore.connectionParameter}`,
     recovery: { source: recoverySource, recoveryPointTime: time, dataLossSeconds },
     network: allocation.network,
     validation: { bakeSeconds: environment.validation.bakeSeconds, alarms: environment.validation.alarms.length + environment.validation.alarmPrefixes.length },

@@ -81,7 +81,7 @@ export interface WorkflowEstimate {
 }
 
 /** A polled phase: when it is seen done, and with how many looks, if it takes `seconds` and the handler expects `expected`. */
-export function seenDone(seconds: number, expected: number | undefined, bounds: PollingBounds): { seconds: number; looks: number } {
+export function seenDone(seconds: number, expected: number | undefined, bounds: PollingBounds): Seen {
   let elapsed = 0;
   let looks = 0;
   // A phase is looked at at least once (a LongOperation's first Wait), however short.
@@ -89,11 +89,18 @@ export function seenDone(seconds: number, expected: number | undefined, bounds: 
     elapsed += nextWaitSeconds({ elapsedMs: elapsed * 1000, untilDeadlineMs: Number.MAX_SAFE_INTEGER, bounds, expectedSeconds: expected });
     looks += 1;
   } while (elapsed < seconds);
-  return { seconds: elapsed, looks };
+  return { seconds: elapsed, looks, took: seconds };
+}
+
+/** When a polled phase is seen done, with how many looks, and what it took. */
+interface Seen {
+  readonly seconds: number;
+  readonly looks: number;
+  readonly took: number;
 }
 
 /** A Run Command phase: delivered, then run for what it declares. */
-function command(spec: CommandSpec, bounds: PollingBounds, what: string, undeclared: string[]): { seconds: number; looks: number } {
+function command(spec: CommandSpec, bounds: PollingBounds, what: string, undeclared: string[]): Seen {
   if (spec.expectedSeconds === undefined) undeclared.push(`${what} (${spec.document}: no expectedSeconds)`);
   return seenDone(DELIVERY_SECONDS + (spec.expectedSeconds ?? 0), spec.expectedSeconds, bounds);
 }
@@ -135,8 +142,8 @@ export function estimateCompute(plan: ComputePlan): WorkflowEstimate {
   tally.transitions += COMPUTE_RUN_STATES;
   if (plan.database) {
     const assumed = plan.database.fromSnapshot ? EXPECTED_RESTORE_SECONDS : EXPECTED_CREATE_SECONDS + FIRST_BACKUP_ASSUMED_SECONDS;
-    const expected = plan.database.fromSnapshot ? EXPECTED_RESTORE_SECONDS : EXPECTED_CREATE_SECONDS;
-    const seen = seenDone(assumed, expected, plan.database.polling);
+    // Create Database looks first when a creation usually ends, restoring from a snapshot too (lambdas/compute/database-creation.ts).
+    const seen = seenDone(assumed, EXPECTED_CREATE_SECONDS, plan.database.polling);
     tally.seconds += seen.seconds;
     tally.transitions += DATABASE_STAGE_STATES + phaseTransitions(seen.looks) - 1;
     tally.undeclared.push(
@@ -147,13 +154,13 @@ export function estimateCompute(plan: ComputePlan): WorkflowEstimate {
   }
   let slowestTier = 0;
   for (const tier of plan.tiers) slowestTier = Math.max(slowestTier, provision(tier, tally));
-  let slowestRetire = 0;
+  let retiring = 0;
   if (plan.retire) {
     tally.transitions += REPLACE_STATES;
-    for (const tier of plan.retire.tiers) slowestRetire = Math.max(slowestRetire, retire(tier, tally));
+    for (const tier of plan.retire.tiers) retiring += retire(tier, tally);
   }
-  // Tiers are provisioned side by side, and retired side by side, one after the other.
-  tally.seconds += slowestTier + slowestRetire;
+  // Tiers are provisioned side by side (Provision Tiers), retired one at a time (Roll Tiers: statemachines/constructs/roll-tiers.ts).
+  tally.seconds += slowestTier + retiring;
   return tally.result();
 }
 
@@ -184,7 +191,7 @@ function provision(tier: ProvisionTier, tally: Tally): number {
 }
 
 /** A target passes its health checks (interval x healthy threshold); other tiers run their health command, or none. */
-function healthOf(spec: TierPlan, undeclared: string[]): { seconds: number; looks: number } {
+function healthOf(spec: TierPlan, undeclared: string[]): Seen {
   if (spec.traffic.kind === 'target-group') return seenDone(spec.healthyAfterSeconds, spec.healthyAfterSeconds, spec.polling);
   if (spec.healthCommand) return command(spec.healthCommand, spec.polling, `${spec.name}'s health command`, undeclared);
   return seenDone(0, undefined, spec.polling);
@@ -211,14 +218,19 @@ export function estimateRestore(plan: Pick<RestorePlan, 'target' | 'check' | 're
   const check = command(plan.check, plan.polling, 'the database check', tally.undeclared);
   tally.seconds += restore.seconds + check.seconds;
   tally.transitions += 3 * restore.looks + 1 + 3 * check.looks + 1;
+  // One tier at a time (Roll Tiers). The first batch of a tier looks when the environment says each
+  // phase ends; the next ones when the batch before took (the rollout passes it on as `expected`):
+  // seen at their first look.
   for (const tier of plan.tiers) {
     const { spec } = tier;
     tally.transitions += 1; // Repoint Roll Segments
     const drain = drainOf(spec, tally.undeclared);
     const reconfigure = command(plan.reconfigure, spec.polling, 'the reconfigure', tally.undeclared);
     const health = healthOf(spec, tally.undeclared);
-    tally.seconds += tier.batchCount * (drain.seconds + reconfigure.seconds + health.seconds);
-    tally.transitions += tier.batchCount * (REPOINT_BATCH_STATES + 3 * (drain.looks + reconfigure.looks + health.looks) + 3);
+    const first = drain.seconds + reconfigure.seconds + health.seconds;
+    const next = drain.took + reconfigure.took + health.took;
+    tally.seconds += first + (tier.batchCount - 1) * next;
+    tally.transitions += tier.batchCount * (REPOINT_BATCH_STATES + 3) + 3 * (drain.looks + reconfigure.looks + health.looks) + (tier.batchCount - 1) * 3 * 3;
     tally.segments(tier);
   }
   const bakeLooks = Math.ceil(plan.validation.bakeSeconds / BAKE_CHECK_SECONDS);
@@ -234,7 +246,7 @@ export interface RepointTier {
 }
 
 /** Out of traffic: the host-side drain check when declared, else the deregistration delay (release-estimate.ts does the same). */
-function drainOf(spec: TierPlan, undeclared: string[]): { seconds: number; looks: number } {
+function drainOf(spec: TierPlan, undeclared: string[]): Seen {
   if (spec.traffic.kind !== 'target-group') return seenDone(0, undefined, spec.polling);
   if (spec.drainCheck) return command(spec.drainCheck, spec.polling, `${spec.name}'s drain check`, undeclared);
   const delay = spec.traffic.deregistrationDelaySeconds ?? DEREGISTRATION_DELAY_ASSUMED_SECONDS;

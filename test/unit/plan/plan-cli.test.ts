@@ -64,6 +64,18 @@ describe('fleetflow plan --workflow', () => {
     expect(run.stderr).toContain(message);
   });
 
+  it('prints a bounded plan at any fleet size: a tier\'s batches summarised, no line over 200 characters', async () => {
+    const run = await fleetflow('plan', '--simulated', '--hosts', '300', '--workflow', 'restore-data', '--source', 'latest');
+    const lines = run.stdout.trimEnd().split('\n');
+
+    expect(run.status, run.stderr).toBe(0);
+    expect(lines.length).toBeLessThanOrEqual(25);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(200);
+    expect(lines).toContain('    batch 300/300: web-300 out of traffic, 299 stay in service');
+    expect(lines).toContain('    … 296 more batch(es) alike');
+    expect(run.stdout).toMatch(/recovery point: 2026-01-06T02:55:00.000Z .*; loses 5 min of writes before now/);
+  });
+
   it('exits 1 with the workflow\'s error name and message when its planner refuses', async () => {
     const run = await fleetflow('plan', '--simulated', '--workflow', 'scale-out', '--tier', 'database', '--add', '1');
 
