@@ -283,8 +283,8 @@ async function recoverReport(environment: EnvironmentDefinition, input: unknown)
   const target = `a new instance of ${data.database.instanceIdentifier}`;
   const validation = { ...environment.validation, approval: { required: false, timeoutSeconds: 0 }, onFailure: 'rollback' as const, polling: environment.polling };
   const restoreEstimate = estimateRestore({
-    target: { identifier: target, settings: undefined as never, timeoutSeconds: restore.timeoutSeconds },
-    check: { ...restore.check, runner: { id: '', name: data.database.migration.runnerTier, previous: '' } },
+    target: { identifier: target },
+    check: restore.check,
     reconfigure: restore.reconfigure,
     validation,
     polling: environment.polling,

@@ -210,7 +210,14 @@ function retire(tier: StoredTier, tally: Tally): number {
 }
 
 /** Restore-data: the restore, the check from a middle host, the hosts repointed tier by tier in batches, the bake. */
-export function estimateRestore(plan: Pick<RestorePlan, 'target' | 'check' | 'reconfigure' | 'validation' | 'polling'> & { tiers: ReadonlyArray<RepointTier> }): WorkflowEstimate {
+export function estimateRestore(plan: {
+  readonly target: { readonly identifier: string };
+  readonly check: CommandSpec;
+  readonly reconfigure: CommandSpec;
+  readonly validation: { readonly bakeSeconds: number };
+  readonly polling: RestorePlan['polling'];
+  readonly tiers: ReadonlyArray<RepointTier>;
+}): WorkflowEstimate {
   const tally = new Tally();
   tally.transitions += RESTORE_STATES;
   const restore = seenDone(EXPECTED_RESTORE_SECONDS, EXPECTED_RESTORE_SECONDS, plan.polling);
