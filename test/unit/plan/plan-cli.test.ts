@@ -91,7 +91,7 @@ describe('the plan guard', () => {
     const account = seedAccount(canonical, noFaults());
     const detach = attachSimulator(allClients as never, account);
     const kept: KeptBatches = new Map();
-    const release = guardReadOnly(allClients, kept);
+    const release = guardReadOnly(allClients, 'plan', kept);
     const hosts = [{ id: 'i-1', name: 'web-1', previous: '1.0.0' }];
     const put = (table: string) =>
       allClients.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [table]: [{ PutRequest: { Item: { pk: { S: 'k#0' }, hosts: { S: JSON.stringify(hosts) } } } }] } }));
