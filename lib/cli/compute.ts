@@ -1,5 +1,5 @@
 /**
- * `fleetflow simulate allocate | scale-out | replace | restore-data | recover`: a compute or
+ * `fleetflow simulate allocate | scale-out | scale-in | replace | restore-data | recover`: a compute or
  * data workflow against a simulated account (options declared in lib/cli/commands/simulate.ts). Allocate starts from an empty account (no instance, no database)
  * unless --hosts is given; the others from the usual fleet.
  */
@@ -15,7 +15,7 @@ import { checkPointInTime, simulatedRestoreWindow } from './commands/restore-win
 import { checkReportFile } from './commands/report-file';
 import { writeRunReport } from '../report/index';
 
-export type ComputeCommand = 'allocate' | 'scale-out' | 'replace' | 'restore-data' | 'recover';
+export type ComputeCommand = 'allocate' | 'scale-out' | 'scale-in' | 'replace' | 'restore-data' | 'recover';
 
 /** The options of a compute command, as lib/cli/commands/simulate.ts declares them (each command only its own). */
 export interface ComputeValues {
@@ -27,6 +27,7 @@ export interface ComputeValues {
   readonly release?: string;
   readonly tier?: string;
   readonly add?: string;
+  readonly remove?: string;
   readonly targets?: string;
   readonly mode?: string;
   readonly database?: string;
@@ -97,6 +98,9 @@ function inputOf(workflow: ComputeCommand, values: ComputeValues): Record<string
     case 'scale-out':
       if (values.tier === undefined || values.add === undefined) throw new InvalidInputError('simulate scale-out needs --tier TIER and --add N');
       return { tier: values.tier, add: wholeNumber('--add', String(values.add), 1, 5_000) };
+    case 'scale-in':
+      if (values.tier === undefined || values.remove === undefined) throw new InvalidInputError('simulate scale-in needs --tier TIER and --remove N');
+      return { tier: values.tier, remove: wholeNumber('--remove', String(values.remove), 1, 5_000) };
     case 'replace': {
       if (values.targets === undefined) throw new InvalidInputError('simulate replace needs --targets HOST,... or --targets unhealthy');
       const targets = values.targets === 'unhealthy' ? 'unhealthy' : String(values.targets).split(',').filter(Boolean);
