@@ -15,7 +15,8 @@
 import { parseComputeInput } from '../domain/compute-input';
 import { InsufficientCapacityError, InvalidInputError } from '../domain/contract/errors';
 import { RELEASE_TAG, RETIRED_BY_TAG } from '../domain/contract/tags';
-import { isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../domain/environment/model';
+import type { EnvironmentDefinition, HostTierDefinition } from '../domain/environment/model';
+import { isHostTier } from '../domain/environment/tiers';
 import { findInstances, tagFilters } from '../shared/instances';
 import { logger } from '../shared/logger';
 import { storeTiers } from '../shared/plan-store';

@@ -71,13 +71,14 @@ const DEPLOY = 'the deploy state machine';
 const ROLLOUT = 'the rollout state machine';
 const ALLOCATE = 'the allocate state machine';
 const SCALE_OUT = 'the scale-out state machine';
+const SCALE_IN = 'the scale-in state machine';
 const REPLACE = 'the replace state machine';
 const RESTORE_DATA = 'the restore-data state machine';
 const RECOVER = 'the recover state machine';
 const SCHEDULER = 'the release window scheduler';
-type Machine = typeof DEPLOY | typeof ROLLOUT | typeof ALLOCATE | typeof SCALE_OUT | typeof REPLACE | typeof RESTORE_DATA | typeof RECOVER;
+type Machine = typeof DEPLOY | typeof ROLLOUT | typeof ALLOCATE | typeof SCALE_OUT | typeof SCALE_IN | typeof REPLACE | typeof RESTORE_DATA | typeof RECOVER;
 /** The workflows that take the environment's one lock, start rollout children and notify: all but the rollout child and recover. */
-const LOCKING = [DEPLOY, ALLOCATE, SCALE_OUT, REPLACE, RESTORE_DATA] as const;
+const LOCKING = [DEPLOY, ALLOCATE, SCALE_OUT, SCALE_IN, REPLACE, RESTORE_DATA] as const;
 /**
  * Recover takes no lock and starts no rollout child: it starts allocate, restore-data and deploy as its parts, follows
  * them (startExecution.sync:2: describe, stop, the EventBridge rule) and notifies.
@@ -178,11 +179,12 @@ const MACHINE_NAMES: Record<Machine, string> = {
   [ROLLOUT]: `fleetflow-${canonical.name}-rollout`,
   [ALLOCATE]: `fleetflow-${canonical.name}-allocate`,
   [SCALE_OUT]: `fleetflow-${canonical.name}-scale-out`,
+  [SCALE_IN]: `fleetflow-${canonical.name}-scale-in`,
   [REPLACE]: `fleetflow-${canonical.name}-replace`,
   [RESTORE_DATA]: `fleetflow-${canonical.name}-restore-data`,
   [RECOVER]: `fleetflow-${canonical.name}-recover`,
 };
-const MACHINES = [DEPLOY, ROLLOUT, ALLOCATE, SCALE_OUT, REPLACE, RESTORE_DATA, RECOVER] as const;
+const MACHINES = [DEPLOY, ROLLOUT, ALLOCATE, SCALE_OUT, SCALE_IN, REPLACE, RESTORE_DATA, RECOVER] as const;
 const isMachine = (name: string): name is Machine => (MACHINES as readonly string[]).includes(name);
 /** What the lock holder may be: an execution of any locking workflow of the environment. */
 const LOCK_HOLDER_ARNS = LOCKING.map((machine) => expectedArn('states', `execution:${MACHINE_NAMES[machine]}:*`)).sort();
