@@ -8,13 +8,14 @@
  * `retire` policy, tagging why first.
  *
  * Counted: the tier's pending and running hosts, not retired ones, nor the leftovers of a
- * stopped run (never set up: a scale-out or allocate run terminates them). `remove` is
+ * stopped run (never set up: a scale-out or allocate run terminates them). Hosts a stopped or
+ * failed run left out of traffic (fleetflow:out-of-traffic) are chosen first. `remove` is
  * relative, as scale-out's `add` is: a run stopped after its hosts were retired and started
  * again removes again (redrive it instead; docs/workflows/scale-in.md).
  */
 import { parseComputeInput } from '../domain/compute-input';
 import { InsufficientCapacityError, InvalidInputError } from '../domain/contract/errors';
-import { RELEASE_TAG, RETIRED_BY_TAG } from '../domain/contract/tags';
+import { OUT_OF_TRAFFIC_TAG, RELEASE_TAG, RETIRED_BY_TAG } from '../domain/contract/tags';
 import type { EnvironmentDefinition, HostTierDefinition } from '../domain/environment/model';
 import { isHostTier } from '../domain/environment/tiers';
 import { findInstances, tagFilters } from '../shared/instances';
@@ -47,7 +48,7 @@ export async function planScaleIn(event: PlanEvent): Promise<ComputePlan> {
   if (refusal) throw new InsufficientCapacityError(`${refusal}; nothing was changed`);
 
   // A host EC2 gave no launch time is taken as the oldest: it has been there at least as long as any.
-  const candidates = hosts.map((h) => ({ ...h, zone: h.availabilityZone ?? '', launchedAt: h.launchedAt ?? 0 }));
+  const candidates = hosts.map((h) => ({ ...h, zone: h.availabilityZone ?? '', launchedAt: h.launchedAt ?? 0, outOfTraffic: h.tags.has(OUT_OF_TRAFFIC_TAG) }));
   const chosen = chooseHostsToRemove(candidates, input.remove);
   const refs: HostRef[] = chosen.map((h) => ({ id: h.id, name: h.name, previous: h.tags.get(RELEASE_TAG) ?? '' }));
   const batches: HostRef[][] = [];

@@ -7,6 +7,9 @@
  *   zones move towards even.
  * - Oldest first: within that zone, the host launched first (ties: the zone whose oldest host
  *   is older, then by zone name; within a zone, by name and ID, so the choice is reproducible).
+ * - Hosts FleetFlow already took out of traffic (marked so by a run that stopped or failed after taking
+ *   them out) go first, oldest first: they serve nothing, and a scale-in started again after a stop
+ *   finishes what the stopped one began instead of leaving them out and taking others.
  * - Never below the tier's floors: what is left must hold the capacity floor (the tier's
  *   `minHealthyPercent` of the hosts it has now, rounded up, as every batch of a release keeps)
  *   and its declared `count`.
@@ -19,6 +22,8 @@ export interface ScaleInCandidate {
   readonly zone: string;
   /** LaunchTime, epoch milliseconds. */
   readonly launchedAt: number;
+  /** Marked out of traffic by FleetFlow (fleetflow:out-of-traffic). */
+  readonly outOfTraffic?: boolean;
 }
 
 /** The oldest first; equal launch times by name (numerically: web-2 before web-10), then ID. */
@@ -29,10 +34,11 @@ function olderFirst(a: ScaleInCandidate, b: ScaleInCandidate): number {
 /** `remove` hosts of `hosts`, in the order they are chosen. `remove` must not exceed the hosts given. */
 export function chooseHostsToRemove<T extends ScaleInCandidate>(hosts: readonly T[], remove: number): T[] {
   if (!Number.isInteger(remove) || remove < 0 || remove > hosts.length) throw new RangeError(`cannot remove ${remove} of ${hosts.length} hosts`);
+  // Hosts already out of traffic first; the zones are levelled among the others.
+  const chosen: T[] = hosts.filter((h) => h.outOfTraffic).sort(olderFirst).slice(0, remove);
   const zones = new Map<string, T[]>();
-  for (const host of hosts) zones.set(host.zone, [...(zones.get(host.zone) ?? []), host]);
+  for (const host of hosts) if (!chosen.includes(host)) zones.set(host.zone, [...(zones.get(host.zone) ?? []), host]);
   for (const list of zones.values()) list.sort(olderFirst);
-  const chosen: T[] = [];
   while (chosen.length < remove) {
     let pick: [string, T[]] | undefined;
     for (const entry of zones) {

@@ -32,9 +32,13 @@ export interface ScaleInWatch {
   readonly retiredServing: string[];
 }
 
-/** A tier of the environment's hosts, and how many to remove: 1 to 3 (3 breaks canonical's floor and is refused). */
+/** Of the drawn scale-ins, the share that asks for MAX_DRAWN_REMOVE hosts: refused by the plan on canonical's tiers (floor 3 of 5). */
+const REFUSED_SHARE = 0.15;
+
+/** A tier of the environment's hosts, and how many to remove: mostly 1 or 2, sometimes 3 (which breaks canonical's floor and is refused). */
 export function drawScaleInInput(r: () => number, tiers: readonly string[]): { tier: string; remove: number } {
-  return { tier: tiers[Math.floor(r() * tiers.length)]!, remove: 1 + Math.floor(r() * MAX_DRAWN_REMOVE) };
+  const tier = tiers[Math.floor(r() * tiers.length)]!;
+  return { tier, remove: r() < REFUSED_SHARE ? MAX_DRAWN_REMOVE : 1 + Math.floor(r() * (MAX_DRAWN_REMOVE - 1)) };
 }
 
 /** Before the run: the hosts each tier has, and from then on any host FleetFlow retires while it serves or drains. */

@@ -726,7 +726,7 @@ describe('FleetFlow IAM permissions', () => {
       expect(new Set(roles).size).toBe(MACHINES.length);
     });
 
-    it('may PutItem, GetItem and DeleteItem on the lock table, from the locking state machines only (deploy, allocate, scale-out, replace, restore-data)', () => {
+    it('may PutItem, GetItem and DeleteItem on the lock table, from the locking state machines only (deploy, allocate, scale-out, scale-in, replace, restore-data)', () => {
       const lockArn = expectedArn('dynamodb', `table/\${${resourceOfType(synth.json, 'AWS::DynamoDB::Table', 'LockTable')}}`);
       const onLock = statements.filter((s) => s.Action.some((a) => a.toLowerCase().startsWith('dynamodb:')) && s.Resource.some((r) => r.includes('LockTable')));
 
@@ -747,7 +747,7 @@ describe('FleetFlow IAM permissions', () => {
 
       for (const statement of onPlan) expect(statement.Resource, describeStatement(statement)).toEqual([planArn]);
       expect(namesOf(rolesAllowing(synth.json, 'dynamodb:BatchWriteItem')).sort()).toEqual(
-        ['deploy/plan-release.ts', 'deploy/plan-rollback.ts', 'compute/plan-replacement.ts', 'compute/store-new-hosts.ts', 'restore-data/plan-restore-data.ts', 'restore-data/plan-repoint-back.ts'].sort(),
+        ['deploy/plan-release.ts', 'deploy/plan-rollback.ts', 'compute/plan-replacement.ts', 'compute/plan-scale-in.ts', 'compute/store-new-hosts.ts', 'restore-data/plan-restore-data.ts', 'restore-data/plan-repoint-back.ts'].sort(),
       );
       expect(namesOf(rolesAllowing(synth.json, 'dynamodb:BatchGetItem'))).toEqual(['deploy/plan-rollback.ts']);
       // Reading the lock (the state machines) is checked above.
@@ -765,11 +765,11 @@ describe('FleetFlow IAM permissions', () => {
     };
 
     it.each(LOCKING)(
-      `%s may describe only executions of the environment's five locking workflows (the lock holder) and of its rollout children, never "*"`,
+      `%s may describe only executions of the environment's six locking workflows (the lock holder) and of its rollout children, never "*"`,
       (machine) => {
         const own = roleStatements(synth.json, machineRoleId(machine));
 
-        expect(LOCK_HOLDER_ARNS).toHaveLength(5);
+        expect(LOCK_HOLDER_ARNS).toHaveLength(6);
         expect(
           allowing(own, 'states:DescribeExecution')
             .flatMap((s) => s.Resource)

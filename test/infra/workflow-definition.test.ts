@@ -138,6 +138,7 @@ const CHILD_STARTS: Record<string, string[]> = {
   [DEPLOY]: ['Roll Out Segment', 'Revert Roll Out Segment'],
   [ALLOCATE]: ['Provision Roll Out Segment'],
   [SCALE_OUT]: ['Provision Roll Out Segment'],
+  [SCALE_IN]: ['Remove Roll Out Segment'],
   [REPLACE]: ['Provision Roll Out Segment', 'Retire Roll Out Segment', 'Retire Lost Roll Out Segment'],
   [RESTORE_DATA]: ['Repoint Roll Out Segment', 'Repoint Back Roll Out Segment'],
   [RECOVER]: [],
@@ -154,7 +155,7 @@ const computeIntegrations = (m: string) => ({ ...LOCK_INTEGRATIONS, ...Object.fr
 const EXPECTED_INTEGRATIONS: Record<string, Record<string, string>> = {
   [DEPLOY]: DEPLOY_INTEGRATIONS,
   [ROLLOUT]: {},
-  ...Object.fromEntries([...COMPUTE, RESTORE_DATA].map((m) => [m, computeIntegrations(m)])),
+  ...Object.fromEntries([...COMPUTE, SCALE_IN, RESTORE_DATA].map((m) => [m, computeIntegrations(m)])),
   [RECOVER]: {
     'Notify Started': PUT_EVENTS,
     'Notify Succeeded': PUT_EVENTS,
@@ -170,6 +171,7 @@ const SEGMENT_ROLLS: Array<[string, string]> = [
   ...COMPUTE.map((m) => [m, 'Provision '] as [string, string]),
   [REPLACE, 'Retire '],
   [REPLACE, 'Retire Lost '],
+  [SCALE_IN, 'Remove '],
   [RESTORE_DATA, 'Repoint '],
   [RESTORE_DATA, 'Repoint Back '],
 ];

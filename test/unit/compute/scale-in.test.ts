@@ -52,6 +52,19 @@ describe('choosing the hosts a scale-in removes', () => {
     expect(names(chooseHostsToRemove(hosts, 2))).toEqual(['web-2', 'web-9']);
   });
 
+  it('takes first the hosts a stopped run left out of traffic, then levels the zones among the others', () => {
+    const hosts = [
+      candidate('a-1', 'a', 90),
+      { ...candidate('a-2', 'a', 1), outOfTraffic: true },
+      candidate('b-1', 'b', 80),
+      candidate('b-2', 'b', 70),
+    ];
+
+    expect(names(chooseHostsToRemove(hosts, 1))).toEqual(['a-2']);
+    // Then zone b holds more of the others: its oldest leaves.
+    expect(names(chooseHostsToRemove(hosts, 2))).toEqual(['a-2', 'b-1']);
+  });
+
   it('refuses to choose more hosts than there are', () => {
     expect(() => chooseHostsToRemove([candidate('web-1', 'a', 1)], 2)).toThrow(RangeError);
   });
