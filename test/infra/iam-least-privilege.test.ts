@@ -66,6 +66,9 @@ const MUTATING_ACTIONS = [
   'secretsmanager:TagResource',
 ];
 
+/** The batch tasks that put the per-batch progress events (lambdas/shared/batch-events.ts; test/infra/batch-events-access.test.ts). */
+const BATCH_EVENT_TASKS = ['rollout/check-healthy.ts', 'rollout/check-install.ts', 'rollout/take-out-of-traffic.ts'];
+
 /** Stand for the state machines' roles (and the release windows' scheduler role) in the grantee lists below. */
 const DEPLOY = 'the deploy state machine';
 const ROLLOUT = 'the rollout state machine';
@@ -544,7 +547,8 @@ describe('FleetFlow IAM permissions', () => {
       ['dynamodb:PutItem', [...LOCKING]],
       ['dynamodb:DeleteItem', [...LOCKING]],
       ['sns:Publish', [DEPLOY]],
-      ['events:PutEvents', [...LOCKING, ...STARTS_PARTS]],
+      // The notifications (state machines); the batch progress events, by the tasks that end a batch's phases.
+      ['events:PutEvents', [...LOCKING, ...STARTS_PARTS, ...BATCH_EVENT_TASKS]],
       // The lock holder (locking workflows); the children each follows (all of them).
       ['states:DescribeExecution', [...LOCKING, ...STARTS_PARTS]],
       ['states:ListExecutions', [...LOCKING]],
@@ -821,7 +825,7 @@ describe('FleetFlow IAM permissions', () => {
 
       expect(allowing(statements, 'sns:Publish').flatMap((s) => s.Resource)).toEqual([`\${${topicId}}`]);
       const putEvents = allowing(statements, 'events:PutEvents');
-      expect(putEvents).toHaveLength(LOCKING.length + STARTS_PARTS.length);
+      expect(putEvents).toHaveLength(LOCKING.length + STARTS_PARTS.length + BATCH_EVENT_TASKS.length);
       for (const statement of putEvents) expect(statement.Resource, describeStatement(statement)).toEqual([expectedArn('events', 'event-bus/default')]);
     });
 
