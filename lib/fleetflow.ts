@@ -303,7 +303,7 @@ export class FleetFlow extends Construct {
     grantComputeAccess(environment, compute, this.planTable);
     grantScaleInAccess(this.functions.functions(SCALE_IN_FUNCTION_SPECS).planScaleIn, this.planTable);
     // The data workflows' functions exist only with the workflows that invoke them.
-    if (restores) grantDataAccess(environment, this.functions.functions({ ...RESTORE_DATA_FUNCTION_SPECS, ...RECOVER_FUNCTION_SPECS }), this.planTable);
+    if (restores) grantDataAccess(environment, this.functions.functions({ ...RESTORE_DATA_FUNCTION_SPECS, ...RECOVER_FUNCTION_SPECS, ...ALLOCATE_FUNCTION_SPECS }), this.planTable);
   }
 
   /**
