@@ -137,6 +137,8 @@ export async function planWorkflow(options: PlanWorkflowOptions): Promise<PlanRe
 
 /** A compute plan (allocate, scale-out, replace) as a person reads it. */
 async function computeReport(environment: EnvironmentDefinition, plan: ComputePlan, kept: KeptBatches): Promise<WorkflowPlanReport> {
+  // Scale-in plans through its own planner, which PLANNERS does not list yet: never a compute plan here.
+  if (plan.workflow === 'scale-in') throw new Error('plan: scale-in has no plan report yet');
   const steps: TierStep[] = plan.tiers.map(launchStep);
   if (plan.retire) for (const tier of plan.retire.tiers) steps.push(retireStep(tier, plan, kept));
   const network = [];
