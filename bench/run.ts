@@ -5,7 +5,8 @@
  * Rolling releases of the canonical environment and of fleets up to 10,000 application
  * hosts, with 10% batches, one host at a time and waves, in both drain modes (the host-side
  * drain check, and waiting out the 300 s deregistration delay), plus a failing 2,000-host batch
- * whose hosts have 64-character names: makespan against its lower bound, state
+ * whose hosts have 64-character names: makespan against its lower bound, the Lambda GB-seconds and
+ * what they and the transitions cost, state
  * transitions (parent and children, total and per batch), history events of the parent
  * and of the largest execution (quota 25,000), child executions, the largest state payload
  * including caught causes (quota 262,144 bytes), and the real time the simulation took. A
@@ -28,7 +29,7 @@ import type { EnvironmentDefinition } from '../lambdas/domain/environment/model'
 import { loadEnvironmentFile } from '../lambdas/domain/environment/parse';
 import type { SimulatedAccount } from '../lib/simulator/account';
 import { runCampaign } from '../lib/simulator/campaign';
-import { simulateDeploy, simulateExecutions, type SimulatedWorkflow } from '../lib/simulator/simulate';
+import { ASSUMED_INVOCATION_MS, simulateDeploy, simulateExecutions, type SimulatedWorkflow } from '../lib/simulator/simulate';
 import { memoryFor } from '../lib/constructs/function-catalog';
 import { buildBundle, coldImportCpuMs, handlerModules } from './bundles';
 
@@ -96,8 +97,17 @@ const only = process.env.BENCH_ONLY?.toLowerCase().split('|').filter((s) => s.le
 /** Whether a row (or section) named `name` runs under BENCH_ONLY. */
 const selected = (name: string): boolean => only === undefined || only.some((s) => name.toLowerCase().includes(s));
 
+/** Step Functions standard workflows, us-east-1: USD 0.025 per 1,000 state transitions (AWS Step Functions pricing). */
+const USD_PER_TRANSITION = 0.025 / 1000;
+/** Lambda on arm64, us-east-1: USD 0.0000133334 per GB-second, and USD 0.20 per million requests (AWS Lambda pricing). */
+const USD_PER_LAMBDA_GB_SECOND = 0.0000133334;
+/** What a run's transitions and its Lambda time cost, side by side: the trade a check that watches makes. */
+function costColumns(report: { stateTransitions: number; lambdaGbSeconds: number }): string[] {
+  return [report.lambdaGbSeconds.toFixed(0), `${(report.stateTransitions * USD_PER_TRANSITION).toFixed(4)} + ${(report.lambdaGbSeconds * USD_PER_LAMBDA_GB_SECOND).toFixed(4)}`];
+}
+
 const rows: string[][] = [
-  ['case', 'status', 'batches', 'makespan s', 'lower bound s', 'ratio', 'transitions', 'per batch', 'children', 'parent events', 'max events', 'max payload B', 'real s'],
+  ['case', 'status', 'batches', 'makespan s', 'lower bound s', 'ratio', 'transitions', 'per batch', 'lambda GB-s', 'USD sfn + lambda', 'children', 'parent events', 'max events', 'max payload B', 'real s'],
 ];
 const notes: string[] = [];
 for (const c of cases.filter((c) => selected(c.name))) {
@@ -120,6 +130,7 @@ for (const c of cases.filter((c) => selected(c.name))) {
     report.status === 'SUCCEEDED' ? (report.makespanSeconds / report.lowerBoundSeconds).toFixed(3) : '-',
     String(report.stateTransitions),
     batches ? (report.stateTransitions / batches).toFixed(1) : '-',
+    ...costColumns(report),
     String(report.childExecutions),
     String(report.historyEvents),
     String(report.maxHistoryEvents),
@@ -127,7 +138,10 @@ for (const c of cases.filter((c) => selected(c.name))) {
     (report.realTimeMs / 1000).toFixed(1),
   ]);
 }
-if (rows.length > 1) printTable('Rolling release, simulated (quotas: 25,000 history events per execution, 262,144-byte payloads)', rows);
+if (rows.length > 1) {
+  printTable('Rolling release, simulated (quotas: 25,000 history events per execution, 262,144-byte payloads)', rows);
+  console.log(`(lambda GB-s: each invocation's virtual time, a watching check's sleeps included, plus ${ASSUMED_INVOCATION_MS} ms assumed for its own work, times its memory)`);
+}
 if (notes.length > 0) console.log(`\n${notes.join('\n')}`);
 
 // Compute workflows and surge releases: makespan against boot + prerequisites + install + healthy.
@@ -152,7 +166,7 @@ const computeCases: Array<{ name: string; workflow: SimulatedWorkflow; input: un
   { name: 'surge release, 200 app hosts, 10%', workflow: 'deploy', input: { release: '1.1.0' }, environment: surgeFleet({ maxUnavailable: '10%', minHealthyPercent: 90 }), hostsPerTier: 100 },
 ];
 const computeRows: string[][] = [
-  ['case', 'status', 'launched', 'makespan s', 'lower bound s', 'ratio', 'transitions', 'children', 'max events', 'max payload B', 'min web', 'orphans', 'extra inst-h', 'real s'],
+  ['case', 'status', 'launched', 'makespan s', 'lower bound s', 'ratio', 'transitions', 'lambda GB-s', 'USD sfn + lambda', 'children', 'max events', 'max payload B', 'min web', 'orphans', 'extra inst-h', 'real s'],
 ];
 for (const c of computeCases.filter((c) => selected(c.name))) {
   const { reports } = await simulateExecutions({
@@ -174,6 +188,7 @@ for (const c of computeCases.filter((c) => selected(c.name))) {
     report.lowerBoundSeconds.toFixed(0),
     report.status === 'SUCCEEDED' && report.lowerBoundSeconds > 0 ? (report.makespanSeconds / report.lowerBoundSeconds).toFixed(3) : '-',
     String(report.stateTransitions),
+    ...costColumns(report),
     String(report.childExecutions),
     String(report.maxHistoryEvents),
     String(report.largestPayloadBytes),
