@@ -100,10 +100,7 @@ export class LongOperation extends sfn.StateMachineFragment {
       idempotent: true,
       ...(props.restoring ? { restoring: true } : {}),
     });
-    // A pause of 0: the check watches again at once, without a Wait's transition.
-    // (A done phase pauses 0 too: the rule names both, so the order of the Choice's rules does not matter.)
-    const watchNow = sfn.Condition.and(sfn.Condition.booleanEquals(`${props.resultPath}.done`, false), sfn.Condition.numberEquals(`${props.resultPath}.waitSeconds`, 0));
-    this.choice.when(watchNow, this.check).otherwise(wait);
+    this.choice.otherwise(wait);
     wait.next(this.check);
     this.check.next(this.choice);
     if (props.start) {
@@ -122,6 +119,10 @@ export class LongOperation extends sfn.StateMachineFragment {
   /** Where the operation goes once the check reports `done`. */
   override next(next: sfn.IChainable): sfn.Chain {
     this.choice.when(sfn.Condition.booleanEquals(`${this.resultPath}.done`, true), next);
+    // A pause of 0: the check watches again at once, without a Wait's transition. (A done phase
+    // pauses 0 too: the rule names both, so it does not depend on coming after the rule above.)
+    const watchNow = sfn.Condition.and(sfn.Condition.booleanEquals(`${this.resultPath}.done`, false), sfn.Condition.numberEquals(`${this.resultPath}.waitSeconds`, 0));
+    this.choice.when(watchNow, this.check);
     return sfn.Chain.custom(this.startState, sfn.Chain.start(next).endStates, next);
   }
 }
