@@ -133,6 +133,8 @@ export function watchPhase<E extends { readonly phase?: PhaseState }, R extends 
         return throttled as R;
       }
       if (next.done || next.waitSeconds > 0) return next;
+      // A check that cannot watch (no Lambda context) must not ask to run again at once: it would loop without a pause.
+      if (!context) return { ...next, waitSeconds: 1 };
       const now = Date.now();
       const pause = Math.min(watchIntervalMs(next), Math.max(0, next.deadline - now));
       if (now + pause > budgetEnd) return next;

@@ -101,13 +101,13 @@ describe('a check that watches', () => {
     expect(phase.waitSeconds).toBeGreaterThanOrEqual(59);
   });
 
-  it('looks once when called without Lambda context: only Lambda says how long it may run', async () => {
+  it('looks once when called without Lambda context (only Lambda says how long it may run), and asks for a Wait, not for a loop', async () => {
     const { looks, check } = operation(Number.POSITIVE_INFINITY);
 
     const phase = await runOnVirtualClock(T0, () => check({ phase: unknownPhase() }));
 
     expect(looks).toEqual([0]);
-    expect(phase).toMatchObject({ done: false, waitSeconds: 0 });
+    expect(phase).toMatchObject({ done: false, waitSeconds: 1 });
   });
 
   it('is still stopped by Lambda at the function timeout when a watch would overrun it', async () => {
