@@ -65,7 +65,7 @@ describe('check database', () => {
   });
 
   it.each(['backing-up', 'modifying', 'storage-optimization', 'configuring-enhanced-monitoring', 'configuring-iam-database-auth', 'configuring-log-exports', 'upgrading', 'maintenance', 'rebooting'])(
-    'waits while the database is %s: not done, with the shortest poll at the first look',
+    'waits while the database is %s: not done, watching from the first look',
     async (status) => {
       // Prepare
       instanceIs(status);
@@ -324,7 +324,7 @@ describe('check snapshot', () => {
     expect(late.waitSeconds).toBe(60);
   });
 
-  it('steps in 5% of the time spent once the expectation is reached', async () => {
+  it('watches once the expectation is reached', async () => {
     // Prepare: 99% after 400 s: ceil(400 * 100 / 100) = 400 s expected, reached now
     rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ Status: 'creating', PercentProgress: 99 }] });
     const phase = phaseAt(400, 3200);
@@ -332,7 +332,7 @@ describe('check snapshot', () => {
     // Act
     const result = await checkSnapshot(databaseInput({ phase }));
 
-    // Assess: 5% of 400 s
+    // Assess: a pause of 0: the check watches
     expect(result).toEqual({ ...phase, done: false, waitSeconds: 0, expectedSeconds: 400 });
   });
 
@@ -541,7 +541,7 @@ describe('check migration', () => {
     expect(ssmMock).not.toHaveReceivedCommand(CancelCommandCommand);
   });
 
-  it('past its declared duration, looks again in small steps, then backs off', async () => {
+  it('past its declared duration, watches for two minutes more, then backs off', async () => {
     // Prepare
     invocation('InProgress');
     const near = { ...phaseAt(310, 1490, ['cmd-migrate']), expectedSeconds: 300 };
@@ -551,7 +551,7 @@ describe('check migration', () => {
     const nearResult = await checkMigration(databaseInput({ phase: near }));
     const beyondResult = await checkMigration(databaseInput({ phase: beyond }));
 
-    // Assess: 5% of 310 s = 15.5 s, rounded up; past 1.5 x 300 s, 20% of 460 s = 92 s, capped at 30 s
+    // Assess: 310 s is within 300 + 120 s: watch; 460 s is past it: 20% of 460 s = 92 s, capped at 30 s
     expect(nearResult).toEqual({ ...near, done: false, waitSeconds: 0 });
     expect(beyondResult).toEqual({ ...beyond, done: false, waitSeconds: 30 });
   });

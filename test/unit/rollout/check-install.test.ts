@@ -86,7 +86,7 @@ describe('installRelease', () => {
     expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 900_000, done: false, waitSeconds: 0, commandIds: ['cmd-1'] });
   });
 
-  it('looks first when the previous batch of the tier was done installing', async () => {
+  it('pauses until shortly before the previous batch of the tier was done installing', async () => {
     // Act
     const phase = await installRelease({ ...batchInput(), expected: { installSeconds: 240 } });
 
@@ -94,7 +94,7 @@ describe('installRelease', () => {
     expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 900_000, done: false, waitSeconds: 192, expectedSeconds: 240, commandIds: ['cmd-1'] });
   });
 
-  it('for the first batch, looks first after the duration the environment declares for the install', async () => {
+  it('for the first batch, pauses until shortly before the duration the environment declares for the install', async () => {
     // Prepare
     const tier = webTier({ install: { ...webTier().install, expectedSeconds: 120 } });
 
@@ -382,7 +382,7 @@ describe('checkInstall', () => {
     expect(ssmMock).not.toHaveReceivedCommand(CancelCommandCommand);
   });
 
-  it('just past the duration the batch expected, looks again in small steps', async () => {
+  it('just past the duration the batch expected, watches (a pause of 0)', async () => {
     // Prepare
     invocations([
       { InstanceId: hosts[0]!.id, Status: 'Success' },
@@ -393,7 +393,7 @@ describe('checkInstall', () => {
     // Act
     const result = await checkInstall(batchInput({ hosts, phase }));
 
-    // Assess: within 1.5 x 240 s, 5% of the 250 s spent (12.5 s, rounded up)
+    // Assess: within 240 + 120 s: the check watches
     expect(result).toEqual({ ...phase, done: false, waitSeconds: 0 });
   });
 

@@ -118,7 +118,7 @@ describe('takeOutOfTraffic', () => {
     expect(ec2Mock).not.toHaveReceivedCommand(CreateTagsCommand);
   });
 
-  it('starts the drain phase with the tier\'s drain timeout and the shortest poll', async () => {
+  it('starts the drain phase with the tier\'s drain timeout, watching at once', async () => {
     // Prepare
     groupsHold({ [WEB_TG_ARN]: allHealthy });
 
@@ -129,7 +129,7 @@ describe('takeOutOfTraffic', () => {
     expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 180_000, done: false, waitSeconds: 0 });
   });
 
-  it('looks first at the drain when the previous batch of the tier was drained', async () => {
+  it('pauses until shortly before the previous batch of the tier was drained', async () => {
     // Prepare
     groupsHold({ [WEB_TG_ARN]: allHealthy });
 
@@ -232,7 +232,7 @@ describe('takeOutOfTraffic', () => {
       Comment: 'fleetflow canonical/middle drain batch 1/2',
     });
     expect(elbMock).not.toHaveReceivedAnyCommand();
-    // The first look is when the previous batch's drain was done.
+    // The watch starts shortly before the previous batch's drain was done.
     expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 180_000, done: false, waitSeconds: 20, expectedSeconds: 25, commandIds: ['cmd-drain'] });
   });
 
@@ -596,7 +596,7 @@ describe('the drain as ELB shows it: draining until the deregistration delay, an
   const checkedTier = (overrides: Partial<TierPlan> = {}) => webTier({ traffic: DELAYED, drainTimeoutSeconds: 360, drainCheck: DRAIN_CHECK, ...overrides });
 
   describe('takeOutOfTraffic', () => {
-    it('looks first at the deregistration delay when the tier has no drain check, whatever the previous batch took', async () => {
+    it('pauses until shortly before the deregistration delay when the tier has no drain check, whatever the previous batch took', async () => {
       // Prepare
       groupsHold({ [WEB_TG_ARN]: [...hosts, webHost(3), webHost(4)].map((h) => target(h.id, 'healthy')) });
       const event = { ...batchInput({ tier: webTier({ traffic: DELAYED, drainTimeoutSeconds: 360 }), hosts }), expected: { drainSeconds: 12 } };
