@@ -92,6 +92,14 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * as it was, with the phase the previous look returned, so a watch is exactly the loop of
  * Wait/Check/Choice states it replaces, without their transitions.
  *
+ * Why a watch rather than SSM's status-change events resuming a task token: Systems Manager's
+ * EventBridge events "are produced on a best effort basis" (Systems Manager user guide, "Reference:
+ * Amazon EventBridge event patterns and types for Systems Manager"), so a token would still need
+ * this poll behind it (a heartbeat or timeout) for the lost event; the events cover Run Command
+ * only, not a drain or a target's health (ELB emits no target-health events), and they would add
+ * a rule, a function, a token store and a token in flight per batch. One mechanism serves every
+ * phase, and the simulator runs it as it is.
+ *
  * A throttled look learned nothing: the phase goes on and is looked at again later, until its
  * own deadline, instead of failing the task once Step Functions' retries (about two minutes)
  * run out. Throttling is not an answer about the operation: a restore throttled for five
