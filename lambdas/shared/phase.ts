@@ -96,7 +96,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * EventBridge events "are produced on a best effort basis" (Systems Manager user guide, "Reference:
  * Amazon EventBridge event patterns and types for Systems Manager"), so a token would still need
  * this poll behind it (a heartbeat or timeout) for the lost event; the events cover Run Command
- * only, not a drain or a target's health (ELB emits no target-health events), and they would add
+ * only, not a drain or a target's health (read from ELB's DescribeTargetHealth), and they would add
  * a rule, a function, a token store and a token in flight per batch. One mechanism serves every
  * phase, and the simulator runs it as it is.
  *
