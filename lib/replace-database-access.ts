@@ -4,7 +4,7 @@
  *   named it), only tagged with this environment (aws:RequestTag), its green only under the
  *   names RDS gives greens (`<source>-green-<random>`);
  * - SwitchoverBlueGreenDeployment only on a deployment tagged with this environment
- *   (aws:ResourceTag), and on the environment's instances; no role holds any rds:Delete*
+ *   (aws:ResourceTag); no role holds any rds:Delete*
  *   action (no DeleteBlueGreenDeployment, no DeleteDBInstance), so neither the old (blue)
  *   instance nor a green is ever deleted by FleetFlow (test/infra/replace-database-iam.test.ts);
  * - the old instance (`<source>-old<n>`) only tagged, with the kept/replaced keys only;
@@ -66,14 +66,12 @@ export function grantReplaceDatabaseAccess(environment: EnvironmentDefinition, f
   f.createGreen.allow({ actions: ['rds:CreateBlueGreenDeployment'], resources: [...current, ...greens], wildcardReason: WHY.names });
   f.createGreen.allow({ actions: ['rds:AddTagsToResource'], resources: [deployments], conditions: onlyTagKeys([CREATED_BY_TAG, ENVIRONMENT_TAG]), wildcardReason: WHY.deployments });
 
-  // The switchover: only of this environment's deployment, between its instances.
+  // The switchover: only of a deployment tagged with this environment (which only Create Green tags so).
   f.switchOver.allow({ actions: ['rds:SwitchoverBlueGreenDeployment'], resources: [deployments], conditions: ofEnvironment('aws:ResourceTag'), wildcardReason: WHY.deployments });
-  f.switchOver.allow({ actions: ['rds:SwitchoverBlueGreenDeployment'], resources: [...current, ...greens], wildcardReason: WHY.names });
 
   // The lag, the check, the record.
   f.checkReplicaLag.allow({ actions: ['cloudwatch:GetMetricStatistics'], resources: ['*'], wildcardReason: WHY.describe });
   if (runner) allowSendCommand(f.checkGreenDatabase, runner, [data.database.restore.check.document], WHY.instances);
   f.checkGreenDatabase.allow({ actions: ['ssm:ListCommandInvocations', 'ssm:CancelCommand'], resources: ['*'], wildcardReason: WHY.invocations });
   f.recordReplacement.allow({ actions: ['rds:AddTagsToResource'], resources: olds, conditions: onlyTagKeys([KEPT_TAG, REPLACED_BY_TAG, REPLACED_AT_TAG, REPLACED_REASON_TAG]), wildcardReason: WHY.names });
-  f.recordReplacement.allow({ actions: ['ssm:PutParameter'], resources: [arn('ssm', `parameter${databaseParameterName(environment.name)}`)] });
 }

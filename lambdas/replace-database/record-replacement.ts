@@ -2,15 +2,12 @@
  * Record Replacement: after the switchover, the old (blue) instance, which RDS renamed
  * `<identifier>-old<n>` (the deployment's SwitchoverDetails name it as its source member), is
  * tagged kept, replaced by this execution, when and why (AddTagsToResource: tags only; it is
- * never modified, stopped or deleted). The environment's record keeps its identifier: the
- * green took it over, with its endpoint.
+ * never modified, stopped or deleted). The environment's record (/fleetflow/<env>/database/current)
+ * is left as it is: the green took the blue's identifier over, with its endpoint.
  */
 import { AddTagsToResourceCommand } from '@aws-sdk/client-rds';
-import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { databaseParameterName } from '../domain/contract/records';
 import { KEPT_TAG, REPLACED_AT_TAG, REPLACED_BY_TAG, REPLACED_REASON_TAG } from '../domain/contract/tags';
 import { rds } from '../shared/aws/rds';
-import { ssm } from '../shared/aws/ssm';
 import { describeDatabase, endpointOf } from '../shared/database-record';
 import { deploymentById } from './green';
 import type { ReplaceOutcome, ReplaceTaskInput } from './types';
@@ -40,7 +37,6 @@ export async function recordReplacement(event: RecordEvent): Promise<ReplaceOutc
   }
   const current = await describeDatabase(plan.current.identifier);
   const endpoint = (current && endpointOf(current)) ?? '';
-  await ssm.send(new PutParameterCommand({ Name: databaseParameterName(plan.environment), Value: plan.current.identifier, Type: 'String', Overwrite: true }));
   return {
     environment: plan.environment,
     deploymentId: event.deploymentId,
