@@ -1,5 +1,5 @@
 /**
- * `fleetflow simulate …`: the seven simulate commands, their options and help. Each
+ * `fleetflow simulate …`: the eight simulate commands, their options and help. Each
  * command declares only its own options (commander refuses any other, with a did-you-mean),
  * and its action checks the values before anything is synthesized or run.
  *
