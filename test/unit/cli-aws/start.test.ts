@@ -151,6 +151,7 @@ describe('fleetflow start', () => {
     { args: ['start', 'deploy', '--env', 'canonical'], message: 'deploy input: release must be 1-64' },
     { args: ['start', 'scale-out', '--env', 'canonical', '--input', '{"tier":"web"}'], message: 'scale-out input' },
     { args: ['start', 'scale-out', '--env', 'canonical', '--release', '1.0'], message: '--release is not an input of scale-out' },
+    { args: ['start', 'replace-database', '--env', 'canonical', '--input', '{"switchoverTimeoutSeconds":10}'], message: 'switchoverTimeoutSeconds: Too small' },
     { args: ['start', 'deploy', '--env', 'canonical', '--release', '1', '--run-id', 'has space'], message: '--run-id must be 1-80 letters' },
     { args: ['start', 'deploy', '--env', 'canonical', '--release', '1', '--run-id', 'x'.repeat(81)], message: '--run-id must be 1-80 letters' },
     { args: ['start', 'deploy', '--env', 'canonical', '--input', '[1]'], message: '--input must be a JSON object' },
