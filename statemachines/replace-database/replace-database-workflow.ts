@@ -21,7 +21,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { lambdasOf, type FunctionSpecs } from '../../lib/constructs/function-catalog';
 import { FleetFlowStateMachine } from '../../lib/constructs/fleetflow-state-machine';
-import { acknowledgeLocking, workflowStateMachineArn, workflowStateMachineName, type LockingWorkflowProps } from '../constructs/workflow';
+import { workflowStateMachineArn, workflowStateMachineName, type LockingWorkflowProps } from '../constructs/workflow';
 import { catchNamed } from '../constructs/failures';
 import { lambdaTask } from '../constructs/lambda-task';
 import { LongOperation } from '../constructs/long-operation';
@@ -109,6 +109,9 @@ export class ReplaceDatabaseWorkflow extends Construct {
       invokes: Object.values(functions),
       alarmTopic: props.alarmTopic,
     });
-    acknowledgeLocking(this.stateMachine, props);
+    // The lock holder may be any execution of the environment's locking workflows; this one starts no rollout child.
+    for (const holder of props.lockHolderExecutionArns) {
+      this.stateMachine.acknowledgeWildcard(holder, "the lock holder may be any execution of this environment's locking state machines");
+    }
   }
 }
