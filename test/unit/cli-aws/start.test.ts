@@ -145,7 +145,7 @@ describe('fleetflow start', () => {
   });
 
   it.each([
-    { args: ['start', 'ship', '--env', 'canonical'], message: 'workflow must be one of deploy, allocate, scale-out, replace, restore-data, recover' },
+    { args: ['start', 'ship', '--env', 'canonical'], message: 'workflow must be one of deploy, allocate, scale-out, replace, restore-data, recover, replace-database' },
     { args: ['start', 'deploy', '--env', 'Canonical', '--release', '1'], message: '--env must be an environment name' },
     { args: ['start', 'deploy', '--env', 'canonical', '--release', ''], message: 'deploy input: release must be 1-64' },
     { args: ['start', 'deploy', '--env', 'canonical'], message: 'deploy input: release must be 1-64' },
