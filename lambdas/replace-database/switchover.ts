@@ -53,7 +53,7 @@ export async function checkSwitchover(event: SwitchoverEvent): Promise<Switchove
   if (status !== 'SWITCHOVER_IN_PROGRESS') {
     const details = deployment?.StatusDetails ? ` (${deployment.StatusDetails})` : '';
     throw new SwitchoverFailedError(
-      `the switchover of ${phase.deploymentId} ended ${status}${details} within its ${event.plan.switchoverTimeoutSeconds}s timeout or past it: RDS rolled it back; ${blueServes(event)}; the green is kept`,
+      `the switchover of ${phase.deploymentId} (SwitchoverTimeout ${event.plan.switchoverTimeoutSeconds}s) ended ${status}${details}: RDS rolled it back, changing neither environment; ${blueServes(event)}; the green is kept`,
     );
   }
   if (now >= phase.deadline) {
