@@ -38,6 +38,7 @@ import { REPLACE_FUNCTION_SPECS } from '../statemachines/replace/functions';
 import { SCALE_OUT_FUNCTION_SPECS } from '../statemachines/scale-out/functions';
 import { SURGE_FUNCTION_SPECS } from '../statemachines/surge/functions';
 import { releaseParameterName, databaseParameterName } from '../lambdas/domain/contract/records';
+import { BATCH_EVENT_SOURCE, EVENT_BUS_ENV } from '../lambdas/domain/contract/batch-events';
 import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../lambdas/domain/contract/tags';
 import { grantComputeAccess } from './compute-access';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
@@ -139,6 +140,7 @@ export class FleetFlow extends Construct {
     const data = environment.tiers.find((t) => !isHostTier(t));
     const restores = data !== undefined && !isHostTier(data) && data.database.restore !== undefined;
     this.grantFunctionAccess(restores);
+    this.grantBatchEvents(props.eventBus);
 
     this.lockTable = new dynamodb.Table(this, 'LockTable', {
       partitionKey: { name: 'environment', type: dynamodb.AttributeType.STRING },
@@ -303,6 +305,20 @@ export class FleetFlow extends Construct {
     // The data workflows' functions exist only with the workflows that invoke them.
     if (restores) grantDataAccess(environment, this.functions.functions({ ...RESTORE_DATA_FUNCTION_SPECS, ...RECOVER_FUNCTION_SPECS }), this.planTable);
     if (restores) grantReplaceDatabaseAccess(environment, this.functions.functions(REPLACE_DATABASE_FUNCTION_SPECS));
+  }
+
+  /**
+   * The batch tasks that end a phase (out of traffic, installed, back in service) put a progress
+   * event on the environment's bus (lambdas/shared/batch-events.ts): events:PutEvents on that bus
+   * only, restricted to the batch events' source, and the bus's name in their environment.
+   */
+  private grantBatchEvents(eventBus: events.IEventBus | undefined): void {
+    const bus = eventBus?.eventBusArn ?? Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' });
+    const emitting = this.functions.functions({ takeOutOfTraffic: ROLLOUT_INVOKES.takeOutOfTraffic, checkInstall: ROLLOUT_INVOKES.checkInstall, checkHealthy: ROLLOUT_INVOKES.checkHealthy });
+    for (const fun of Object.values(emitting)) {
+      fun.allow({ actions: ['events:PutEvents'], resources: [bus], conditions: { StringEquals: { 'events:source': BATCH_EVENT_SOURCE } } });
+      fun.function.addEnvironment(EVENT_BUS_ENV, eventBus?.eventBusName ?? 'default');
+    }
   }
 
   /** A topic encrypted with a key of its own, which CloudWatch alarms and EventBridge of this account may use. */

@@ -9,7 +9,9 @@ import { DrainFailedError, HostUnhealthyError } from '../domain/contract/errors'
 import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
 import { describeHosts, describeList, MAX_NAMED } from '../shared/polling';
 import { CommandRefusedError, describeRefusal, readProgress, sendToHosts } from '../shared/ssm-commands';
-import { describeGone, GONE_STATES, targetStates, type TargetState } from '../shared/target-health';
+import { describeGone, GONE_STATES, healthyTargets, targetStates, type TargetState } from '../shared/target-health';
+import { batchEventsEnabled, putBatchProgress } from '../shared/batch-events';
+import { logger } from '../shared/logger';
 import type { BatchTaskInput, PhaseState } from '../domain/contract/payloads';
 
 // A throttled look learned nothing: look again later, until the phase's deadline.
@@ -48,7 +50,11 @@ export async function checkHealthy(event: BatchTaskInput): Promise<PhaseState> {
     if (notReady.size === 0) ({ next } = await runHealthCommand(event, phase, notReady));
   }
 
-  if (notReady.size === 0) return completePhase(next, now);
+  if (notReady.size === 0) {
+    // The last call, on the look that finds the batch healthy (one per batch).
+    await putBatchProgress(event, event.rollback ? 'reverted' : 'returned', await inServiceBestEffort(event));
+    return completePhase(next, now);
+  }
   if (now >= phase.deadline) {
     // A few hosts with their state, then a count: the message becomes the batch's cause.
     const unhealthy = batch.hosts.filter((h) => notReady.has(h.id));
@@ -84,4 +90,22 @@ async function runHealthCommand(event: BatchTaskInput, phase: PhaseState, notRea
     throw new HostUnhealthyError(`tier ${tier.name}: ${describeRefusal('health command', batch.hosts, err)}`, { cause: err });
   });
   return { next: { ...phase, healthCommandIds } };
+}
+
+/**
+ * Hosts of the tier in service now, for the batch's progress event: the fewest healthy of its
+ * target groups (one DescribeTargetHealth each, once per batch). Null for tiers no target group
+ * counts, or when the look fails: the event is best effort and must not fail the batch.
+ */
+async function inServiceBestEffort(event: BatchTaskInput): Promise<number | null> {
+  const { traffic } = event.tier;
+  if (traffic.kind !== 'target-group' || !batchEventsEnabled()) return null;
+  try {
+    let fewest: number | null = null;
+    for (const arn of traffic.targetGroupArns) fewest = Math.min(fewest ?? Infinity, (await healthyTargets(arn)).size);
+    return fewest;
+  } catch (err) {
+    logger.warn('in-service count for the batch event not read', { tier: event.tier.name, error: err instanceof Error ? err.name : String(err) });
+    return null;
+  }
 }

@@ -12,6 +12,7 @@ import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } fr
 import { targetVersions } from './install';
 import { PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../domain/contract/tags';
 import { clearInstalling } from '../shared/host-records';
+import { putBatchProgress } from '../shared/batch-events';
 import type { BatchTaskInput, PhaseState } from '../domain/contract/payloads';
 
 /** CreateTags accepts up to 1000 resource IDs; AWS recommends smaller batches. */
@@ -44,6 +45,9 @@ export async function checkInstall(event: BatchTaskInput): Promise<PhaseState> {
     throw new PatchFailedError(`tier ${tier.name}: install ${event.rollback ? 'of the previous release ' : ''}failed on ${failed}`);
   }
   await recordInstalled(event);
+  // The last call, once per batch: the look that finds the install done. The hosts are out of
+  // traffic, so nothing in service changed since they left: no count is read for it.
+  await putBatchProgress(event, 'installed', null);
   return completePhase(phase, now);
 }
 

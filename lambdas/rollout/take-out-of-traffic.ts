@@ -16,6 +16,7 @@ import { logger } from '../shared/logger';
 import { CommandRefusedError, describeRefusal, sendToHosts } from '../shared/ssm-commands';
 import { deregister, healthyTargets } from '../shared/target-health';
 import { markOutOfTraffic } from '../shared/host-records';
+import { batchEventsEnabled, putBatchProgress } from '../shared/batch-events';
 import type { BatchTaskInput, PhaseState } from '../domain/contract/payloads';
 
 export const handler = async (event: BatchTaskInput): Promise<PhaseState> => takeOutOfTraffic(event);
@@ -27,13 +28,16 @@ export async function takeOutOfTraffic(event: BatchTaskInput): Promise<PhaseStat
   switch (tier.traffic.kind) {
     case 'target-group': {
       // A rollback restores the previous release even when capacity is already short.
-      if (!event.rollback) await assertCapacityWithout(event, tier.traffic.targetGroupArns);
+      const inService = !event.rollback ? await assertCapacityWithout(event, tier.traffic.targetGroupArns)
+        : batchEventsEnabled() ? await countWithoutBestEffort(event, tier.traffic.targetGroupArns) : null;
       // Recorded before the hosts leave, so a release started after this one stops finds them.
       await markOutOfTraffic(ids, event.execution);
       await deregister(tier.traffic.targetGroupArns, ids);
       const commandIds = await sendDrainCheck(event, tier.traffic.ports ?? []);
       const delay = tier.traffic.deregistrationDelaySeconds;
       const expected = commandIds ? (event.expected?.drainSeconds ?? tier.drainCheck?.expectedSeconds) : (delay ?? event.expected?.drainSeconds);
+      // The last call: a retry of this task re-puts the event only if the invocation failed after it.
+      await putBatchProgress(event, 'out-of-traffic', inService);
       return startPhase(tier.drainTimeoutSeconds, tier.polling, commandIds, expected);
     }
     case 'drain-command': {
@@ -46,9 +50,11 @@ export async function takeOutOfTraffic(event: BatchTaskInput): Promise<PhaseStat
         if (!(err instanceof CommandRefusedError)) throw err;
         throw new DrainFailedError(`tier ${tier.name}: ${describeRefusal('drain command', batch.hosts, err)}`, { cause: err });
       });
+      await putBatchProgress(event, 'out-of-traffic', null);
       return startPhase(tier.drainTimeoutSeconds, tier.polling, commandIds, event.expected?.drainSeconds);
     }
     case 'none':
+      await putBatchProgress(event, 'out-of-traffic', null);
       return completePhase(startPhase(tier.drainTimeoutSeconds, tier.polling));
   }
 }
@@ -81,9 +87,13 @@ async function sendDrainCheck(event: BatchTaskInput, ports: readonly number[]): 
   }
 }
 
-/** The tier must keep `minHealthy` hosts in service in every target group without this batch. */
-async function assertCapacityWithout(event: BatchTaskInput, targetGroupArns: readonly string[]): Promise<void> {
+/**
+ * The tier must keep `minHealthy` hosts in service in every target group without this batch.
+ * Returns the fewest that any group keeps: what the batch's progress event reports in service.
+ */
+async function assertCapacityWithout(event: BatchTaskInput, targetGroupArns: readonly string[]): Promise<number | null> {
   const batchIds = new Set(event.batch.hosts.map((h) => h.id));
+  let fewest: number | null = null;
   for (const arn of targetGroupArns) {
     const healthy = await healthyTargets(arn);
     const remaining = [...healthy].filter((id) => !batchIds.has(id)).length;
@@ -93,5 +103,23 @@ async function assertCapacityWithout(event: BatchTaskInput, targetGroupArns: rea
           `${arn.split(':').pop()}, below the minimum of ${event.tier.minHealthy}; the batch was not taken out of traffic`,
       );
     }
+    fewest = Math.min(fewest ?? remaining, remaining);
+  }
+  return fewest;
+}
+
+/** A rollback's count for its progress event only: it must not fail the rollback, so a refused look counts nothing. */
+async function countWithoutBestEffort(event: BatchTaskInput, targetGroupArns: readonly string[]): Promise<number | null> {
+  const batchIds = new Set(event.batch.hosts.map((h) => h.id));
+  try {
+    let fewest: number | null = null;
+    for (const arn of targetGroupArns) {
+      const remaining = [...(await healthyTargets(arn))].filter((id) => !batchIds.has(id)).length;
+      fewest = Math.min(fewest ?? remaining, remaining);
+    }
+    return fewest;
+  } catch (err) {
+    logger.warn('in-service count for the batch event not read', { tier: event.tier.name, error: err instanceof Error ? err.name : String(err) });
+    return null;
   }
 }

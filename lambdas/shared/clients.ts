@@ -8,8 +8,9 @@ import { cloudwatch } from './aws/cloudwatch';
 import { dynamodb } from './aws/dynamodb';
 import { ec2 } from './aws/ec2';
 import { elbv2 } from './aws/elbv2';
+import { events } from './aws/events';
 import { rds } from './aws/rds';
 import { route53 } from './aws/route53';
 import { ssm } from './aws/ssm';
 
-export const allClients = { ec2, elbv2, ssm, cloudwatch, rds, dynamodb, acm, route53 } as const;
+export const allClients = { ec2, elbv2, ssm, cloudwatch, rds, dynamodb, acm, route53, events } as const;

@@ -9,7 +9,7 @@
  * The AWS services FleetFlow's handlers call: one SDK client each, created in
  * lambdas/shared/aws/<service>.ts (test/unit/handler-services.test.ts holds this list to those modules).
  */
-export const AWS_SERVICES = ['acm', 'cloudwatch', 'dynamodb', 'ec2', 'elbv2', 'rds', 'route53', 'ssm'] as const;
+export const AWS_SERVICES = ['acm', 'cloudwatch', 'dynamodb', 'ec2', 'elbv2', 'events', 'rds', 'route53', 'ssm'] as const;
 export type AwsService = (typeof AWS_SERVICES)[number];
 
 /**
@@ -40,6 +40,10 @@ export const THROTTLING_ERRORS_BY_SERVICE: Readonly<Record<AwsService, readonly 
   dynamodb: ['ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded'],
   ec2: ['RequestLimitExceeded'],
   elbv2: ['Throttling', 'ThrottlingException'],
+  // EventBridge: "ThrottlingException: The request was denied due to request throttling" (PutEvents' common
+  // errors). The batch events never fail a task (../shared/batch-events.ts catches them); every task that puts
+  // them also calls SSM or ELB, whose lists hold this name already, so listing it adds no retrier byte.
+  events: ['ThrottlingException'],
   rds: ['Throttling', 'ThrottlingException'],
   ssm: ['ThrottlingException'],
 };

@@ -56,6 +56,8 @@ export const TRANSIENT_ERRORS_BY_SERVICE: Readonly<Record<AwsService, readonly s
   dynamodb: ['InternalFailure', 'ServiceUnavailable', 'InternalServerError'],
   ec2: ['InternalError', 'Unavailable'],
   elbv2: ['InternalFailure', 'ServiceUnavailable'],
+  // EventBridge's common errors, as ELB's; caught by the batch events, and already listed for every task that puts them.
+  events: ['InternalFailure', 'ServiceUnavailable'],
   rds: ['InternalFailure', 'ServiceUnavailable'],
   ssm: ['InternalFailure', 'ServiceUnavailable', 'InternalServerError'],
 };

@@ -3,6 +3,7 @@
  * data workflow against a simulated account (options declared in lib/cli/commands/simulate.ts). Allocate starts from an empty account (no instance, no database)
  * unless --hosts is given; the others from the usual fleet.
  */
+import { progressOutput } from './live-block';
 import { parseComputeInput } from '../../lambdas/domain/compute-input';
 import { parseReplaceDatabaseInput } from '../../lambdas/domain/replace-database-input';
 import { showValue } from '../../lambdas/domain/environment/input-guards';
@@ -15,6 +16,8 @@ import { formatHumanSummary } from './summary';
 import { checkPointInTime, simulatedRestoreWindow } from './commands/restore-window';
 import { checkReportFile } from './commands/report-file';
 import { writeRunReport } from '../report/index';
+import type { Command } from 'commander';
+import { capturedFleet } from './commands/fleet-option';
 
 export type ComputeCommand = 'allocate' | 'scale-out' | 'replace' | 'restore-data' | 'recover' | 'replace-database';
 
@@ -39,13 +42,14 @@ export interface ComputeValues {
   readonly engineVersion?: string;
   readonly switchoverTimeout?: string;
   readonly maxLag?: string;
+  readonly fleet?: string;
 }
 
 /**
  * Runs a compute or data workflow; returns the exit status. Every refusal (InvalidInputError,
  * InvalidEnvironmentError, InvalidFaultError) is thrown before anything is synthesized or run.
  */
-export async function computeCommand(workflow: ComputeCommand, values: ComputeValues): Promise<number> {
+export async function computeCommand(workflow: ComputeCommand, values: ComputeValues, command?: Command): Promise<number> {
   const hosts = values.hosts === undefined ? undefined : wholeNumber('--hosts', values.hosts, 1, 20_000);
   const input = inputOf(workflow, values);
   // The input is checked as the workflow's planner checks it, so a bad option runs nothing.
@@ -53,21 +57,25 @@ export async function computeCommand(workflow: ComputeCommand, values: ComputeVa
   else parseComputeInput(workflow, input);
   checkReportFile(values.report);
   const environment = loadEnvironmentFile(values.env);
+  // --fleet: the account as a capture found it (it may have lost hosts or its database, or not).
+  const fleet = capturedFleet(values.fleet, environment, command);
   // Faults name hosts (also ones the run will launch), tiers and zones: checked before anything is synthesized.
   // Allocate and recover start from an account that lost its instances (recover: its database too, not its snapshots).
-  const empty = (workflow === 'allocate' || workflow === 'recover') && hosts === undefined;
+  const empty = (workflow === 'allocate' || workflow === 'recover') && hosts === undefined && fleet === undefined;
   let faults = noFaults();
   if (values.fault.length > 0) {
-    const fleet = seedAccount(environment, noFaults(), { hostsPerTier: hosts ?? 2, empty });
-    faults = parseFaults(values.fault, new Set([...fleet.hosts.values()].map((h) => h.name)), new Set(fleet.alarms.keys()), undefined, faultScope(environment));
+    const seeded = seedAccount(environment, noFaults(), { hostsPerTier: hosts ?? 2, empty, ...(fleet ? { fleet } : {}) });
+    faults = parseFaults(values.fault, new Set([...seeded.hosts.values()].map((h) => h.name)), new Set(seeded.alarms.keys()), undefined, faultScope(environment));
   }
   // A point in time outside the restorable window is refused here, as Plan Restore Data would, before an execution starts.
   const source = input.source;
   if (workflow === 'restore-data' && typeof source === 'object' && source !== null && 'pointInTime' in source) {
-    const window = await simulatedRestoreWindow(environment, faults, hosts);
+    const window = await simulatedRestoreWindow(environment, faults, hosts, fleet);
     if (window) checkPointInTime(String(source.pointInTime), window);
   }
   const progress = values.json ? process.stderr : process.stdout;
+  // On a terminal, a live block of the tiers below the lines; elsewhere the lines alone.
+  const output = progressOutput(progress, values.json === true);
   const { reports } = await simulateExecutions({
     environment,
     input,
@@ -76,10 +84,12 @@ export async function computeCommand(workflow: ComputeCommand, values: ComputeVa
     // Restoring from a snapshot: the account lost its instances but kept the database's snapshots.
     keepSnapshots: empty && (values.database === 'latest-snapshot' || workflow === 'recover'),
     ...(hosts !== undefined ? { hostsPerTier: hosts } : {}),
+    ...(fleet ? { fleet } : {}),
     faults: [...values.fault],
     executions: [{ input }],
-    onProgress: (line) => progress.write(`${line}\n`),
-  });
+    prepare: output.watch,
+    onProgress: output.onProgress,
+  }).finally(output.finish);
   // With restart:SECONDS the execution started again is the one that tells how it ended.
   const report = reports.at(-1)!;
   if (values.report !== undefined) writeRunReport(report, values.report);

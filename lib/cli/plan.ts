@@ -2,11 +2,11 @@
  * `fleetflow plan --release V [--env FILE] [--component C] [--simulated [--hosts N]] [--json]`:
  * the release a deploy would run (lib/plan/plan-deploy.ts), printed for a person or as JSON.
  * Exit 0 with a plan; 1 when the workflow itself would refuse (its FleetFlow error name and message);
- * 2 for bad input; 3 when AWS cannot be reached (no region or credentials).
+ * 2 for bad input or no AWS region or credentials; 3 when AWS cannot be reached (permission, network).
  */
 import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { isFleetFlowRefusal } from '../../lambdas/domain/contract/errors';
-import { AwsUnreachableError, refusalOf } from './aws/errors';
+import { AwsConfigurationError, AwsUnreachableError, exitCodeOf, refusalOf } from './aws/errors';
 import { formatPlan } from '../plan/format-plan';
 import { planDeploy } from '../plan/plan-deploy';
 
@@ -31,9 +31,9 @@ export async function planCommand(options: PlanCommandOptions): Promise<number> 
     }
     // AWS not reached (no region, credentials, permission or network): one line, as every AWS command says it.
     const refusal = refusalOf(err);
-    if (refusal instanceof AwsUnreachableError) {
+    if (refusal instanceof AwsUnreachableError || refusal instanceof AwsConfigurationError) {
       process.stderr.write(`fleetflow: ${refusal.message} (or plan with --simulated)\n`);
-      return 3;
+      return exitCodeOf(refusal);
     }
     // Any other error is a defect and is not dressed as a refusal.
     throw err;

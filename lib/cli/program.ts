@@ -19,6 +19,7 @@ import { isRepeatable, showsArguments } from './commands/options';
 import { registerSimulateCommands } from './commands/simulate';
 import { registerValidateCommand } from './commands/validate';
 import { registerPlanCommand } from './commands/plan';
+import { registerCaptureCommand } from './commands/capture';
 
 const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 /** The width help is wrapped to: the terminal's, up to 100 columns; 100 when not a terminal (docs/cli.md shows it so). */
@@ -41,10 +42,11 @@ export function buildProgram(parsing: { command?: Command } = {}): Command {
     .description('Rolling deployment and recovery of multi-tier services on AWS with Step Functions, and its offline simulator.')
     .version(PACKAGE.version, '--version', 'print the version')
     .helpCommand('help [COMMAND]', 'print the help of a command')
-    .addHelpText('after', '\nExit status: 0 success, 1 the workflow failed, 2 bad input or usage (nothing ran), 3 AWS could not be reached.\nSee: fleetflow COMMAND --help');
+    .addHelpText('after', '\nExit status: 0 success, 1 the workflow failed, 2 bad input, usage, or no AWS region or credentials (nothing ran), 3 AWS could not do it.\nSee: fleetflow COMMAND --help');
   registerSimulateCommands(program);
   registerValidateCommand(program);
   registerPlanCommand(program);
+  registerCaptureCommand(program);
   registerAwsCommands(program);
   applyRules(program, parsing);
   return program;

@@ -5,3 +5,4 @@ export declare const LAMBDA_ESBUILD: Readonly<BuildOptions & { mainFields: reado
 export declare function literalSchemaKeys(source: string): string;
 export declare const literalSchemaKeysPlugin: Plugin;
 export declare function bundleLambda(options: { entry: string; outdir: string; sourceMaps?: boolean }): Promise<Metafile>;
+export declare function bundleLambdas(options: { entries: Record<string, string>; outdir: string }): Promise<void>;

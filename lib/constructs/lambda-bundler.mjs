@@ -74,13 +74,42 @@ export async function bundleLambda({ entry, outdir, sourceMaps = false }) {
   return result.metafile;
 }
 
-// Run as a program by the CDK construct: node lambda-bundler.mjs <entry> <outdir> [--source-maps]
+/**
+ * Bundles several handlers in one esbuild run: `entries` maps an output directory (relative to
+ * `outdir`) to its handler module, and each gets `outdir/<dir>/index.mjs`, byte for byte what
+ * `bundleLambda` writes for it alone (no code splitting: every bundle stands alone). Why: one run
+ * loads and transforms each shared module (the SDK's, the schema plugin's work) once, where a run
+ * per function repeated it some fifty times; a synth spent most of its time there.
+ * No source maps: a map names its sources relative to where it is written, so maps are bundled
+ * one function at a time, where they are written.
+ */
+export async function bundleLambdas({ entries, outdir }) {
+  await build({
+    ...LAMBDA_ESBUILD,
+    mainFields: [...LAMBDA_ESBUILD.mainFields],
+    entryPoints: Object.entries(entries).map(([dir, entry]) => ({ in: entry, out: join(dir, 'index') })),
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    plugins: [literalSchemaKeysPlugin],
+  });
+}
+
+// Run as a program by the CDK construct:
+//   node lambda-bundler.mjs <entry> <outdir> [--source-maps]   one handler
+//   node lambda-bundler.mjs --many <outdir> <dir>=<entry>...   several (bundleLambdas)
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [entry, outdir, ...flags] = process.argv.slice(2);
-  const unknown = flags.filter((flag) => flag !== '--source-maps');
-  if (!entry || !outdir || unknown.length > 0) {
-    process.stderr.write(`usage: node ${fileURLToPath(import.meta.url)} <entry> <outdir> [--source-maps]\n`);
+  const args = process.argv.slice(2);
+  const usage = () => {
+    process.stderr.write(`usage: node ${fileURLToPath(import.meta.url)} <entry> <outdir> [--source-maps] | --many <outdir> <dir>=<entry>...\n`);
     process.exit(2);
+  };
+  if (args[0] === '--many') {
+    const [, outdir, ...pairs] = args;
+    if (!outdir || pairs.length === 0 || pairs.some((pair) => !/^[^=]+=.+$/.test(pair))) usage();
+    await bundleLambdas({ entries: Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])), outdir });
+  } else {
+    const [entry, outdir, ...flags] = args;
+    if (!entry || !outdir || flags.some((flag) => flag !== '--source-maps')) usage();
+    await bundleLambda({ entry, outdir, sourceMaps: flags.includes('--source-maps') });
   }
-  await bundleLambda({ entry, outdir, sourceMaps: flags.includes('--source-maps') });
 }

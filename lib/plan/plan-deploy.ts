@@ -28,14 +28,14 @@ interface MiddlewareClient {
   };
 }
 
-/** Refuses, before it is sent, any call of the clients that is not a read. */
-export function guardReadOnly(clients: Record<string, unknown>): () => void {
+/** Refuses, before it is sent, any call of the clients that is not a read; `what` names the command in the refusal (capture uses it too). */
+export function guardReadOnly(clients: Record<string, unknown>, what = 'plan'): () => void {
   for (const [service, client] of Object.entries(clients) as Array<[string, MiddlewareClient]>) {
     client.middlewareStack.remove(READ_ONLY_MIDDLEWARE);
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const operation = (context.commandName ?? '').replace(/Command$/, '');
-        if (!READ_OPERATION.test(operation)) throw new PlanWouldWriteError(`plan is read-only and refused ${service}:${operation}`);
+        if (!READ_OPERATION.test(operation)) throw new PlanWouldWriteError(`${what} is read-only and refused ${service}:${operation}`);
         return next(args);
       },
       { step: 'initialize', priority: 'high', name: READ_ONLY_MIDDLEWARE },

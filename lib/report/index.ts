@@ -1,16 +1,17 @@
 /**
- * The picture of a run: `--report FILE` on every `simulate` command writes one
- * self-contained HTML page (page.ts) from the run's report.
+ * The picture of a run: `--report FILE` on every `simulate` command, and on `watch` and
+ * `status` on AWS, writes one self-contained HTML page (page.ts) from the run's report (run.ts).
  */
 import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { SimulationReport } from '../simulator/simulate';
 import { renderPage } from './page';
+import type { RunReport } from './run';
 
 export { renderPage } from './page';
+export type { RunReport } from './run';
 
 /** Writes the page to `file` (replacing it: writing it again gives the same page). */
-export function writeRunReport(report: SimulationReport, file: string): void {
+export function writeRunReport(report: RunReport, file: string): void {
   writeFileSync(file, renderPage(report), 'utf8');
 }
 

@@ -2,13 +2,13 @@
  * The whole page: one self-contained HTML document (inline CSS and SVG, no script, nothing
  * fetched when it is opened: a CSP that forbids every fetch says so to the browser too).
  */
-import type { SimulationReport } from '../simulator/simulate';
 import { formatElapsed } from '../simulator/progress';
 import { COLOURS } from './colours';
 import { escapeHtml } from './escape';
 import { renderGantt } from './gantt';
 import { renderInService } from './in-service';
 import { renderRecovery } from './recovery';
+import type { RunReport } from './run';
 import { renderSteps } from './steps';
 
 const CSS = `
@@ -21,6 +21,7 @@ table.steps{border-collapse:collapse;font-size:13px}table.steps td,table.steps t
 tr.step.failed{background:#fee2e2}tr.level-1 td.name{padding-left:24px}
 .legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:12px;font-size:12px}
 .swatch{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
+.omitted{font-size:13px;color:#555}
 .capacity{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0}figcaption{font-size:12px}
 `;
 
@@ -38,11 +39,15 @@ function legend(): string {
   return `<ul class="legend">${items.map(([c, t]) => `<li><span class="swatch" style="background:${c}"></span>${escapeHtml(t)}</li>`).join('')}</ul>`;
 }
 
-export function renderPage(report: SimulationReport): string {
+export function renderPage(report: RunReport): string {
   const what = report.workflow === 'deploy' ? `release ${report.release ?? '?'}` : report.workflow;
   const title = `FleetFlow ${what} on ${report.environment}: ${report.status}`;
   const failure = report.error ? `<p class="cause"><strong>${escapeHtml(report.error)}</strong>: ${escapeHtml(report.cause ?? '')}</p>` : '';
-  const bound = report.lowerBoundSeconds > 0 ? `, lower bound ${formatElapsed(report.lowerBoundSeconds * 1000)}` : '';
+  const bound = (report.lowerBoundSeconds ?? 0) > 0 ? `, lower bound ${formatElapsed(report.lowerBoundSeconds! * 1000)}` : '';
+  const clock = report.source === 'aws' ? 'time' : 'virtual time';
+  const transitions = report.stateTransitions === undefined ? '' : `; ${report.stateTransitions} state transitions`;
+  // What the source could not give is said, not drawn from a guess.
+  const omittedFigures = (report.omitted ?? []).map((text) => `<p class="omitted">${escapeHtml(text)}</p>`).join('');
   const omitted = report.timeline.bounds.phasesOmitted > 0 ? `<p>${report.timeline.bounds.phasesOmitted} later phases are not drawn (at most ${report.timeline.bounds.maxPhases}).</p>` : '';
   const span = report.makespanSeconds;
   return [
@@ -51,15 +56,16 @@ export function renderPage(report: SimulationReport): string {
     // Nothing may be fetched at view time: no script, no style sheet, no image, no font from anywhere.
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
     `<title>${escapeHtml(title)}</title><style>${CSS}</style></head><body>`,
-    `<h1 class="outcome ${report.status === 'SUCCEEDED' ? 'succeeded' : 'failed'}">${escapeHtml(title)}</h1>`,
+    `<h1 class="outcome ${report.status === 'SUCCEEDED' ? 'succeeded' : report.status === 'RUNNING' ? 'running' : 'failed'}">${escapeHtml(title)}</h1>`,
     failure,
-    `<p>execution ${escapeHtml(report.executionName)}; virtual time ${formatElapsed(span * 1000)}${bound}; ${report.stateTransitions} state transitions${report.rolledBack ? '; the release was rolled back' : ''}</p>`,
+    `<p>execution ${escapeHtml(report.executionName)}; ${clock} ${formatElapsed(span * 1000)}${bound}${transitions}${report.rolledBack ? '; the release was rolled back' : ''}</p>`,
+    omittedFigures,
     '<h2>Batches per tier</h2>',
     legend(),
     renderGantt(report.timeline, span),
     omitted,
     '<h2>In service per tier</h2>',
-    `<div class="capacity">${report.timeline.inService.map((s) => renderInService(s, span)).join('')}</div>`,
+    report.timeline.inService.length === 0 ? '<p class="omitted">Not measured for this run.</p>' : `<div class="capacity">${report.timeline.inService.map((s) => renderInService(s, span)).join('')}</div>`,
     renderRecovery(report),
     '<h2>Steps</h2>',
     renderSteps(report.timeline.steps),

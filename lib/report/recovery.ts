@@ -4,7 +4,7 @@
  * list of the steps with their durations. Recover's steps are those of the executions it
  * started (allocate, restore the data, release); restore-data's are its own.
  */
-import type { SimulationReport } from '../simulator/simulate';
+import type { RunReport } from './run';
 import { formatElapsed } from '../simulator/progress';
 import { COLOURS } from './colours';
 import { coordinate, escapeHtml } from './escape';
@@ -12,7 +12,7 @@ import { coordinate, escapeHtml } from './escape';
 const WIDTH = 900;
 const PALETTE = ['#4299e1', '#48bb78', '#ed8936', '#9f7aea', '#38b2ac', '#ecc94b', '#f56565', '#a0aec0'];
 
-export function renderRecovery(report: SimulationReport): string {
+export function renderRecovery(report: RunReport): string {
   if (report.workflow !== 'restore-data' && report.workflow !== 'recover') return '';
   const level = report.workflow === 'recover' ? 1 : 0;
   const steps = report.timeline.steps.filter((s) => s.level === level && s.end > s.start);
@@ -30,6 +30,12 @@ export function renderRecovery(report: SimulationReport): string {
     .map(({ colour, step }) => `<li><span class="swatch" style="background:${colour}"></span>${escapeHtml(step.name)}: ${formatElapsed((step.end - step.start) * 1000)}${step.failure ? ` <strong>FAILED</strong> ${escapeHtml(step.failure.error)}` : ''}</li>`)
     .join('');
   const point = report.recoveryPointTime ? `; data as of ${escapeHtml(report.recoveryPointTime)}` : '';
-  const headline = report.recoveryTimeSeconds !== undefined ? `recovery time ${formatElapsed(report.recoveryTimeSeconds * 1000)}${point}` : `not recovered (${escapeHtml(report.status)}) after ${formatElapsed(report.makespanSeconds * 1000)}`;
+  const headline =
+    report.recoveryTimeSeconds !== undefined
+      ? `recovery time ${formatElapsed(report.recoveryTimeSeconds * 1000)}${point}`
+      : report.status === 'SUCCEEDED' || report.status === 'RUNNING'
+        ? // Read from AWS: the steps below are measured, the recovery time as the simulator defines it is not.
+          `${escapeHtml(report.status)} after ${formatElapsed(report.makespanSeconds * 1000)}`
+        : `not recovered (${escapeHtml(report.status)}) after ${formatElapsed(report.makespanSeconds * 1000)}`;
   return `<section class="recovery"><h2>Recovery time</h2><p>${headline}</p><svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="24" role="img" aria-label="recovery phases">${bars.map((b) => b.bar).join('')}</svg><ul class="legend">${items}</ul></section>`;
 }

@@ -174,6 +174,16 @@ export interface SimNotification {
   readonly detail: Record<string, unknown>;
 }
 
+/** An event EventBridge accepted onto a bus: from the handlers' PutEvents (services/events.ts) or the workflows' (integrations.ts). */
+export interface SimEvent {
+  readonly at: number;
+  readonly id: string;
+  readonly bus: string;
+  readonly source: string;
+  readonly detailType: string;
+  readonly detail: Record<string, unknown>;
+}
+
 export interface SimDatabase {
   /** Mutable: a blue/green switchover renames both instances (services/rds.ts). */
   identifier: string;
@@ -417,6 +427,10 @@ export class SimulatedAccount {
   /** Step Functions executions known to the account, by ARN. */
   readonly executions = new Map<string, 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT'>();
   readonly notifications: SimNotification[] = [];
+  /** Every event put on a bus, in order. */
+  readonly events: SimEvent[] = [];
+  /** Told of each event put by the handlers, as it is put (the CLI's live block). */
+  onEvent?: (event: SimEvent) => void;
   /** Secret values referenced by documents; they must never appear in execution history. */
   readonly secretValues = new Set<string>();
   readonly calls = new Map<string, number>();

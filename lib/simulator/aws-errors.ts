@@ -29,6 +29,7 @@ export const THROTTLING_ERROR_BY_SERVICE: Record<string, string> = {
   dynamodb: 'ThrottlingException',
   acm: 'ThrottlingException',
   route53: 'Throttling',
+  events: 'ThrottlingException',
 };
 
 /** The simulated account's ID: in ARNs, owner IDs, and the messages AWS puts it in. */

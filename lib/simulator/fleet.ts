@@ -6,14 +6,16 @@
  * database, its automated snapshots and a manual one; the launch templates and subnets new
  * hosts are launched from; with `database.restore`, its check and reconfigure documents and
  * the connection parameter holding the database's endpoint. Or, `empty`, everything but the
- * instances and the database.
+ * instances and the database. Or, `fleet`, the hosts, target groups, alarms, database and
+ * snapshots a capture read from the account (lib/capture/), with everything else as above.
  */
 import { isHostTier, type DatabaseTierDefinition, type EnvironmentDefinition, type HostTierDefinition } from '../../lambdas/domain/environment/model';
 import { releaseParameterName } from '../../lambdas/domain/contract/records';
-import { SIM_ACCOUNT_ID, SimulatedAccount, type AccountFaults, type HostProfile, type SimDatabase, DEFAULT_SUBNET, PROBE_DOCUMENT, SIM_VPC_ID, endpointOf, type DatabaseDefinition } from './account';
+import { SIM_ACCOUNT_ID, SimulatedAccount, type AccountFaults, type HostProfile, type SimDatabase, DEFAULT_SUBNET, PROBE_DOCUMENT, SIM_VPC_ID, definitionOf, endpointOf, type DatabaseDefinition } from './account';
 import { loseDatabase, seedAutomatedSnapshots, seedManualSnapshot } from './services/rds';
 import { seedTierNetwork } from './services/network';
 import type { FaultScope } from './faults';
+import type { CapturedDatabase, CapturedTier, FleetFile } from '../capture/fleet-file';
 
 export const SIM_REGION = 'us-east-1';
 export { SIM_ACCOUNT_ID };
@@ -38,6 +40,13 @@ export interface FleetOptions {
    * backups retained (an environment that lost every instance, disaster recovery). @default false
    */
   readonly keepSnapshots?: boolean;
+  /**
+   * A captured fleet (`simulate … --fleet FILE`): its hosts, target groups, alarms, database
+   * and snapshots instead of the generated ones; `hostsPerTier`, `empty`, `keepSnapshots` and
+   * `databaseStatus` then do not apply. The caller checked it matches the environment
+   * (lib/capture/fleet-file.ts `checkFleetMatches`).
+   */
+  readonly fleet?: FleetFile;
 }
 
 export interface TargetGroupProfile {
@@ -233,9 +242,18 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
   const account = new SimulatedAccount(faults);
   // Before the hosts: seeded hosts are configured for the environment's database.
   account.dataTier = dataTierOf(environment);
+  const fleet = options.fleet;
   const hostsPerTier = options.empty ? 0 : (options.hostsPerTier ?? 2);
-  const release = options.initialRelease ?? '1.0.0';
+  const release = fleet ? capturedBaseline(fleet, options.initialRelease ?? '1.0.0') : (options.initialRelease ?? '1.0.0');
   account.baselineRelease = release;
+  // A captured fleet's alarms: those the capture found, in the state it found them; no other.
+  const addAlarm = (name: string, tiers: readonly string[]) => {
+    if (!fleet) return account.addAlarm(name, tiers);
+    const captured = fleet.alarms.find((a) => a.name === name);
+    if (!captured) return;
+    account.addAlarm(name, tiers, captured.type);
+    account.alarms.get(name)!.baseState = captured.state;
+  };
   const hostTiers = environment.tiers.filter(isHostTier);
   const prefixes = namePrefixes(environment);
   let serial = 0;
@@ -245,13 +263,17 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
   for (const tier of hostTiers) {
     const prefix = prefixes.get(tier.name)!;
     registerComputeTier(account, tier, prefix);
+    const captured = fleet?.tiers.find((t) => t.name === tier.name);
     const ids: string[] = [];
-    for (let i = 1; i <= hostsPerTier; i += 1) {
-      const id = `i-0a${String(++serial).padStart(15, '0')}`;
-      const name = `${prefix}-${i}`;
-      const tags = new Map([...Object.entries(tier.hosts.tags), ['Name', name], [RELEASE_TAG, release]]);
-      account.addHost({ id, name, tier: tier.name, tags, profile: hostProfile(tier.role, i - 1), release, ...placement(tier, i) });
-      ids.push(id);
+    if (captured && fleet) ids.push(...seedCapturedHosts(account, tier, captured, capturedClock(account, fleet), release));
+    else {
+      for (let i = 1; i <= hostsPerTier; i += 1) {
+        const id = `i-0a${String(++serial).padStart(15, '0')}`;
+        const name = `${prefix}-${i}`;
+        const tags = new Map([...Object.entries(tier.hosts.tags), ['Name', name], [RELEASE_TAG, release]]);
+        account.addHost({ id, name, tier: tier.name, tags, profile: hostProfile(tier.role, i - 1), release, ...placement(tier, i) });
+        ids.push(id);
+      }
     }
     account.documents.set(tier.install.document, 'install');
     if (tier.drain.check) account.documents.set(tier.drain.check.document, 'drain-check');
@@ -260,7 +282,9 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
       const arns: string[] = [];
       for (const name of tier.traffic.targetGroups) {
         const arn = `arn:aws:elasticloadbalancing:${SIM_REGION}:${SIM_ACCOUNT_ID}:targetgroup/${name}/${String(++tgSerial).padStart(16, '0')}`;
-        account.addTargetGroup({ arn, name, tier: tier.name, port: trafficPort(tier), vpcId: SIM_VPC_ID, ...TARGET_GROUP_PROFILE }, ids);
+        const group = captured?.targetGroups.find((g) => g.name === name);
+        if (group) seedCapturedTargetGroup(account, tier, group, arn);
+        else account.addTargetGroup({ arn, name, tier: tier.name, port: trafficPort(tier), vpcId: SIM_VPC_ID, ...TARGET_GROUP_PROFILE }, ids);
         arns.push(arn);
       }
       // Its load balancer, listener and security groups, as a working environment has them.
@@ -282,17 +306,19 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
       account.documents.set(tier.traffic.drain.document, 'drain');
       account.documents.set(tier.traffic.undrain.document, 'undrain');
     }
-    for (const alarm of tier.alarms) account.addAlarm(alarm, [tier.name]);
+    for (const alarm of tier.alarms) addAlarm(alarm, [tier.name]);
     seedSecrets(account, tier.install.parameters);
   }
   // AWS-managed: every account has it.
   account.documents.set(PROBE_DOCUMENT, 'probe');
   // Validation alarms watch the whole application.
   const applicationTiers = hostTiers.filter((t) => t.role !== 'monitoring').map((t) => t.name);
-  for (const alarm of environment.validation.alarms) account.addAlarm(alarm, applicationTiers);
+  for (const alarm of environment.validation.alarms) addAlarm(alarm, applicationTiers);
   for (const prefix of environment.validation.alarmPrefixes) {
     const tiers = hostTiers.filter((t) => t.alarms.some((a) => a.startsWith(prefix))).map((t) => t.name);
-    if (![...account.alarms.keys()].some((a) => a.startsWith(prefix))) account.addAlarm(`${prefix}errors`, tiers.length ? tiers : applicationTiers);
+    if (fleet) {
+      for (const alarm of fleet.alarms) if (alarm.name.startsWith(prefix) && !account.alarms.has(alarm.name)) addAlarm(alarm.name, tiers.length ? tiers : applicationTiers);
+    } else if (![...account.alarms.keys()].some((a) => a.startsWith(prefix))) account.addAlarm(`${prefix}errors`, tiers.length ? tiers : applicationTiers);
   }
   account.tables.set(LOCK_TABLE_NAME, new Map());
   account.tables.set(PLAN_TABLE_NAME, new Map());
@@ -304,7 +330,9 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
       account.compute.dbSubnetGroups.add(create.subnetGroup);
       if (create.parameterGroup) account.compute.dbParameterGroups.add(create.parameterGroup);
     }
-    if (!options.empty) seedDatabase(account, tier, `db-${++dbSerial}`, options.databaseStatus ?? 'available', release);
+    const capturedDatabase = fleet?.databases.find((d) => d.tier === tier.name);
+    if (capturedDatabase && fleet) seedCapturedDatabase(account, tier, capturedDatabase, `db-${++dbSerial}`, release, capturedClock(account, fleet));
+    else if (!options.empty) seedDatabase(account, tier, `db-${++dbSerial}`, options.databaseStatus ?? 'available', release);
     else if (options.keepSnapshots) {
       // The instance was lost before the simulation: its snapshots are left, its automated backups retained.
       loseDatabase(account, seedDatabase(account, tier, `db-${++dbSerial}`, 'available', release), account.startedAt);
@@ -314,12 +342,151 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
     seedRestore(account, tier);
   }
   // An empty account still has the environment's release record, so that a first allocate installs it.
-  if (options.empty) {
+  if (options.empty && !fleet) {
     for (const component of ['application', 'monitoring'] as const) {
       account.parameters.set(releaseParameterName(environment.name, component, 'current'), { type: 'String', value: release, version: 1 });
     }
   }
   return account;
+}
+
+// ---------- a captured fleet (lib/capture/) ----------
+
+/**
+ * The release the environment runs: the one most of the captured hosts' `fleetflow:release`
+ * tags name (the tag is FleetFlow's record of what was installed), else `fallback`.
+ */
+function capturedBaseline(fleet: FleetFile, fallback: string): string {
+  const counts = new Map<string, number>();
+  for (const host of fleet.tiers.flatMap((t) => t.hosts)) if (host.release) counts.set(host.release, (counts.get(host.release) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? fallback;
+}
+
+/**
+ * A captured instant on the account's clock, as far before its start as it was before the
+ * capture: the same instant when the simulation starts at the capture's (simulate.ts
+ * `simulationEpoch`); a seeding outside a run (checking faults) keeps the distances.
+ */
+function capturedClock(account: SimulatedAccount, fleet: FleetFile): (iso: string) => number {
+  const capturedAt = Date.parse(fleet.capturedAt);
+  return (iso) => account.startedAt + (Date.parse(iso) - capturedAt);
+}
+
+/**
+ * The tier's captured hosts, with their IDs, names, tags, zones and launch times. A host runs
+ * the release its tag records (one with no tag, the environment's); a stopped (or stopping)
+ * one is stopped, a pending one running (its boot is over by the time a workflow looks).
+ */
+function seedCapturedHosts(account: SimulatedAccount, tier: HostTierDefinition, captured: CapturedTier, at: (iso: string) => number, baseline: string): string[] {
+  return captured.hosts.map((h, i) => {
+    const host = account.addHost({
+      id: h.id,
+      name: h.name,
+      tier: tier.name,
+      tags: new Map(Object.entries(h.tags)),
+      profile: hostProfile(tier.role, i),
+      release: h.release || baseline,
+      availabilityZone: h.availabilityZone,
+      subnetId: h.subnetId ?? DEFAULT_SUBNET.id,
+      ...(h.instanceType ? { instanceType: h.instanceType } : {}),
+      launchedAt: at(h.launchTime),
+    });
+    if (h.state === 'stopped' || h.state === 'stopping') {
+      account.hostLeftRunning(host);
+      account.setHostState(h.id, 'stopped');
+    }
+    return h.id;
+  });
+}
+
+/**
+ * A captured target group: its port, health check counts and deregistration delay; its
+ * targets those registered when captured (not `draining`, not `unused` for want of a
+ * registration), of the hosts captured; a target found `unhealthy` is a host whose service
+ * is down (every health check has failed since before the start).
+ */
+function seedCapturedTargetGroup(account: SimulatedAccount, tier: HostTierDefinition, group: CapturedTier['targetGroups'][number], arn: string): void {
+  const registered = group.targets.filter((t) => account.hosts.has(t.id) && t.state !== 'draining' && !(t.state === 'unused' && t.reason !== 'Target.InvalidState'));
+  account.addTargetGroup(
+    {
+      arn,
+      name: group.name,
+      tier: tier.name,
+      port: group.port,
+      vpcId: SIM_VPC_ID,
+      intervalSeconds: group.healthCheck.intervalSeconds,
+      healthyThreshold: group.healthCheck.healthyThreshold,
+      unhealthyThreshold: group.healthCheck.unhealthyThreshold,
+      deregistrationDelaySeconds: group.deregistrationDelaySeconds,
+    },
+    registered.map((t) => t.id),
+  );
+  for (const target of registered) {
+    const host = account.hosts.get(target.id)!;
+    if (target.state !== 'unhealthy' || host.state !== 'running') continue;
+    host.healthTimeline.splice(0, host.healthTimeline.length, { at: 0, healthy: false });
+    account.hostChanged(host);
+  }
+}
+
+/**
+ * The captured database: the instance as it was described, and its snapshots at their times,
+ * each holding the environment's release's schema. An instance the capture found gone, but
+ * whose automated backups were retained (it found a restorable window), is a lost instance:
+ * lost at the window's end, its definition the environment's `create` (else the default).
+ */
+function seedCapturedDatabase(account: SimulatedAccount, tier: DatabaseTierDefinition, captured: CapturedDatabase, name: string, release: string, at: (iso: string) => number): void {
+  const identifier = captured.identifier.toLowerCase();
+  const instance = captured.instance;
+  const fallback = definitionOf(undefined);
+  const definition: DatabaseDefinition | undefined = instance
+    ? {
+        engine: instance.engine,
+        ...(instance.engineVersion !== undefined ? { engineVersion: instance.engineVersion } : {}),
+        instanceClass: instance.instanceClass,
+        allocatedStorage: instance.allocatedStorage,
+        subnetGroup: instance.subnetGroup ?? fallback.subnetGroup,
+        securityGroups: instance.securityGroups,
+        ...(instance.parameterGroup !== undefined ? { parameterGroup: instance.parameterGroup } : {}),
+        multiAz: instance.multiAz,
+        masterUsername: instance.masterUsername ?? fallback.masterUsername,
+      }
+    : undefined;
+  if (instance) {
+    account.databases.set(identifier, {
+      identifier,
+      name,
+      status: instance.status,
+      schemaRelease: release,
+      availableThroughout: true,
+      createdAt: instance.createdAt ? at(instance.createdAt) : account.startedAt - DATABASE_AGE_MS,
+      ...(definition ? { definition } : {}),
+      tags: { ...instance.tags },
+    });
+  }
+  for (const snapshot of captured.snapshots) {
+    const createdAt = at(snapshot.createdAt);
+    account.snapshots.set(snapshot.id, {
+      id: snapshot.id,
+      instance: identifier,
+      createdAt,
+      // One available when captured is available from the start; one still being created, two minutes later.
+      availableAt: snapshot.status === 'available' ? Math.min(createdAt, account.startedAt) : Math.max(createdAt, account.startedAt) + 120 * 1000,
+      tags: {},
+      type: snapshot.type,
+      schemaRelease: release,
+      definition: definitionOf({ ...(definition ? { definition } : {}) }),
+    });
+  }
+  const window = captured.restorableWindow;
+  if (!instance && window) {
+    const create = databaseCreateOf(tier);
+    // Created no later than its oldest snapshot, so that its retained backup covers them all.
+    const createdAt = Math.min(at(window.earliest), ...captured.snapshots.map((snapshot) => at(snapshot.createdAt))) - 1000;
+    const lost: SimDatabase = { identifier, name, status: 'available', schemaRelease: release, availableThroughout: true, createdAt, ...(create ? { definition: definitionFrom(create) } : {}) };
+    account.databases.set(identifier, lost);
+    loseDatabase(account, lost, at(window.latest));
+  }
 }
 
 /** What a release pipeline does before a window: queue the release it built. */

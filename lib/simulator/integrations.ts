@@ -67,6 +67,8 @@ export async function callIntegration(resource: string, input: Record<string, an
     case 'events:putEvents': {
       for (const entry of input.Entries ?? []) {
         account.notifications.push({ at: account.now(), detailType: entry.DetailType, detail: JSON.parse(JSON.stringify(entry.Detail)) });
+        // The same bus as the handlers' events: a report counts both per detail type.
+        account.events.push({ at: account.now(), id: `sim-event-${account.events.length + 1}`, bus: entry.EventBusName ?? 'default', source: entry.Source, detailType: entry.DetailType, detail: JSON.parse(JSON.stringify(entry.Detail)) });
       }
       return { FailedEntryCount: 0, Entries: (input.Entries ?? []).map((_: unknown, i: number) => ({ EventId: `sim-event-${i}` })) };
     }

@@ -15,9 +15,11 @@ import { stateMachineArn, synthesizeLocalWorkflows, type AslDefinition, type Loc
 import { newFigures, record, type ExecutionFigures, type StateKinds } from './history';
 import { releaseParameterName } from '../../lambdas/domain/contract/records';
 import { batchKey } from '../../lambdas/shared/plan-store';
+import { EVENT_BUS_ENV } from '../../lambdas/domain/contract/batch-events';
 import { INSTALL_SENT_TAGS, LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
 import { noFaults, parseFaults, RESTART_GAP_SECONDS, restartOf } from './faults';
 import { APPROVER_RESPONSE_SECONDS, callIntegration, IntegrationError } from './integrations';
+import type { FleetFile } from '../capture/fleet-file';
 import { faultScope, LOCK_TABLE_NAME, PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
 import { attachSimulator } from './intercept';
 import { runWithTimeout } from './lambda-runtime';
@@ -31,6 +33,11 @@ const EVENT_LOG_CATCH_UP_TICKS = 64;
 const LAMBDAS_DIR = new URL('../../lambdas/', import.meta.url);
 /** Tuesday 2026-01-06 03:00 UTC: a release window. Fixed, so every run is reproducible. */
 export const SIMULATION_EPOCH = Date.UTC(2026, 0, 6, 3, 0, 0);
+
+/** When the simulation starts: a captured fleet's capture instant (its times are the account's), else SIMULATION_EPOCH. */
+export function simulationEpoch(options: { readonly fleet?: FleetFile }): number {
+  return options.fleet ? Date.parse(options.fleet.capturedAt) : SIMULATION_EPOCH;
+}
 
 export interface ExecutionRequest {
   /** Execution input; normally `{ release }`. */
@@ -62,6 +69,8 @@ export interface SimulateOptions {
   readonly empty?: boolean;
   /** With `empty`: the database's automated snapshots survive. */
   readonly keepSnapshots?: boolean;
+  /** Seed the account from a captured fleet (`--fleet`; fleet.ts) instead of generating one. */
+  readonly fleet?: FleetFile;
   /** Count every host's capacity the slow way too, at every observation, and fail on a difference (tests of capacity.ts). */
   readonly verifyCapacity?: boolean;
 }
@@ -133,6 +142,8 @@ export interface SimulationReport {
   readonly recordedRelease: string | null;
   /** Notifications the execution published, in order. */
   readonly notifications: string[];
+  /** Events put on the bus for this execution (its notifications and its batches' progress), counted per detail type. */
+  readonly events: Record<string, number>;
   /** Which workflow ran. */
   readonly workflow: SimulatedWorkflow;
   /** Compute workflows (allocate, scale-out, replace): what they launched, retired and left behind. */
@@ -228,14 +239,15 @@ export async function simulateExecutions(given: SimulateOptions & { executions: 
     const events: ExecutionEvent[][] = options.executions.map(() => []);
     const childEvents: ExecutionEvent[][][] = options.executions.map(() => []);
     const figures: ExecutionFigures[][] = options.executions.map(() => []);
-    const names = options.executions.map((e, i) => e.name ?? `sim-${i + 1}-${new Date(SIMULATION_EPOCH).toISOString().replace(/[:.]/g, '-')}`);
+    const epoch = simulationEpoch(options);
+    const names = options.executions.map((e, i) => e.name ?? `sim-${i + 1}-${new Date(epoch).toISOString().replace(/[:.]/g, '-')}`);
     let account!: SimulatedAccount;
     let capacity!: CapacityRecorder;
     let startStates = new Map<string, string>();
     let databasesBefore!: DatabasesBefore;
 
     const results = await runOnVirtualClock(
-      SIMULATION_EPOCH,
+      epoch,
       async () => {
         account = seedFor(options, faults, machine);
         options.prepare?.(account);
@@ -620,6 +632,8 @@ export function useSimulatedAwsEnvironment(): () => void {
     POWERTOOLS_LOG_LEVEL: process.env.FLEETFLOW_LAMBDA_LOG_LEVEL ?? 'SILENT',
     // The stack sets it on the functions that read or write the plan table.
     PLAN_TABLE: PLAN_TABLE_NAME,
+    // The stack sets it on the functions that put batch progress events (lib/fleetflow.ts): the default bus.
+    [EVENT_BUS_ENV]: 'default',
   };
   const saved = Object.fromEntries(Object.keys(overrides).map((k) => [k, process.env[k]]));
   Object.assign(process.env, overrides);
@@ -643,6 +657,7 @@ async function warmUpClients(clients: Record<string, { send: (c: never) => Promi
   const { DescribeAlarmsCommand } = await import('@aws-sdk/client-cloudwatch');
   const { GetCommandInvocationCommand } = await import('@aws-sdk/client-ssm');
   const { GetItemCommand } = await import('@aws-sdk/client-dynamodb');
+  const { PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
   try {
     await Promise.allSettled([
       clients.ec2!.send(new DescribeInstancesCommand({}) as never),
@@ -650,6 +665,7 @@ async function warmUpClients(clients: Record<string, { send: (c: never) => Promi
       clients.cloudwatch!.send(new DescribeAlarmsCommand({}) as never),
       clients.ssm!.send(new GetCommandInvocationCommand({ CommandId: 'warm-up', InstanceId: 'i-0' }) as never),
       clients.dynamodb!.send(new GetItemCommand({ TableName: PLAN_TABLE_NAME, Key: { pk: { S: 'warm-up' } } }) as never),
+      clients.events!.send(new PutEventsCommand({ Entries: [{ Source: 'warm-up', DetailType: 'warm-up', Detail: '{}' }] }) as never),
     ]);
   } finally {
     detach();
@@ -744,6 +760,7 @@ function buildReport(args: {
     notifications: account.notifications
       .filter((n) => typeof n.detail.execution === 'string' && n.detail.execution.endsWith(`:${args.executionName}`))
       .map((n) => String(n.detail.event)),
+    events: eventCounts(account, args.executionName),
     workflow: args.options.workflow ?? 'deploy',
     ...(args.options.workflow !== undefined && args.options.workflow !== 'deploy') || [...account.hosts.values()].some((h) => h.tags.get(LAUNCHED_BY_TAG) === args.executionName)
       ? { compute: { ...computeReport(account, args.executionName, args.hostsAtStart, end, args.options.workflow === 'recover'), extraInstanceHours: Math.round(capacity.extraInstanceHours(end) * 1000) / 1000 } }
@@ -882,4 +899,15 @@ export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): nu
     }
   }
   return total;
+}
+
+/** The bus's events of one execution, per detail type: notifications name it by ARN, batch events by name. */
+function eventCounts(account: SimulatedAccount, executionName: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const e of account.events) {
+    const execution = e.detail.execution;
+    if (typeof execution !== 'string' || (execution !== executionName && !execution.endsWith(`:${executionName}`))) continue;
+    counts[e.detailType] = (counts[e.detailType] ?? 0) + 1;
+  }
+  return counts;
 }

@@ -41,7 +41,7 @@ describe('cdk synth of the app, and its Lambda bundles', () => {
     return join(outdir, asset.source.path);
   };
 
-  // esbuild runs once per function (every workflow's tasks, some 50 of them): longer than the default hook timeout allows.
+  // One esbuild run bundles every handler, then cdk-nag checks the stack: longer than the default hook timeout allows.
   beforeAll(() => {
     outdir = mkdtempSync(join(tmpdir(), 'fleetflow-synth-'));
     const run = spawnSync('npx', ['--no-install', 'cdk', 'synth', '--quiet', '--output', outdir], { cwd: REPO_ROOT, encoding: 'utf8' });

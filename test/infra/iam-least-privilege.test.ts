@@ -66,6 +66,9 @@ const MUTATING_ACTIONS = [
   'secretsmanager:TagResource',
 ];
 
+/** The batch tasks that put the per-batch progress events (lambdas/shared/batch-events.ts; test/infra/batch-events-access.test.ts). */
+const BATCH_EVENT_TASKS = ['rollout/check-healthy.ts', 'rollout/check-install.ts', 'rollout/take-out-of-traffic.ts'];
+
 /** Stand for the state machines' roles (and the release windows' scheduler role) in the grantee lists below. */
 const DEPLOY = 'the deploy state machine';
 const ROLLOUT = 'the rollout state machine';
@@ -555,7 +558,8 @@ describe('FleetFlow IAM permissions', () => {
       ['dynamodb:PutItem', [...LOCK_HOLDERS]],
       ['dynamodb:DeleteItem', [...LOCK_HOLDERS]],
       ['sns:Publish', [DEPLOY]],
-      ['events:PutEvents', [...LOCK_HOLDERS, ...STARTS_PARTS]],
+      // The notifications (state machines); the batch progress events, by the tasks that end a batch's phases.
+      ['events:PutEvents', [...LOCK_HOLDERS, ...STARTS_PARTS, ...BATCH_EVENT_TASKS]],
       // The lock holder (locking workflows); the children each follows (all of them).
       ['states:DescribeExecution', [...LOCK_HOLDERS, ...STARTS_PARTS]],
       ['states:ListExecutions', [...LOCK_HOLDERS]],
@@ -836,7 +840,7 @@ describe('FleetFlow IAM permissions', () => {
 
       expect(allowing(statements, 'sns:Publish').flatMap((s) => s.Resource)).toEqual([`\${${topicId}}`]);
       const putEvents = allowing(statements, 'events:PutEvents');
-      expect(putEvents).toHaveLength(LOCK_HOLDERS.length + STARTS_PARTS.length);
+      expect(putEvents).toHaveLength(LOCK_HOLDERS.length + STARTS_PARTS.length + BATCH_EVENT_TASKS.length);
       for (const statement of putEvents) expect(statement.Resource, describeStatement(statement)).toEqual([expectedArn('events', 'event-bus/default')]);
     });
 

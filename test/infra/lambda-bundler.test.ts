@@ -3,13 +3,13 @@
  * their computed keys written as literals, so that esbuild drops the schemas a handler does not use,
  * and meaning exactly what they meant. Sizes are bytes, not timing.
  */
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAMBDA_ESBUILD, literalSchemaKeys, literalSchemaKeysPlugin } from '../../lib/constructs/lambda-bundler.mjs';
+import { bundleLambda, bundleLambdas, LAMBDA_ESBUILD, literalSchemaKeys, literalSchemaKeysPlugin } from '../../lib/constructs/lambda-bundler.mjs';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -91,3 +91,22 @@ function resolved(value: unknown, seen = new Map<unknown, number>()): unknown {
   if (Array.isArray(value)) return value.map((v) => resolved(v, seen));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolved(v, seen)]));
 }
+
+describe('bundling several handlers in one run', () => {
+  it('writes each handler exactly the bytes it gets bundled alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetflow-many-'));
+    try {
+      // Two handlers sharing the SDK's EC2 client and the shared modules: what one run loads once for both.
+      const entries = { 'rollout/install-release': 'lambdas/rollout/install-release.ts', 'compute/launch-hosts': 'lambdas/compute/launch-hosts.ts' };
+      await bundleLambdas({ entries: Object.fromEntries(Object.entries(entries).map(([out, entry]) => [out, join(REPO_ROOT, entry)])), outdir: join(dir, 'many') });
+      for (const [out, entry] of Object.entries(entries)) {
+        await bundleLambda({ entry: join(REPO_ROOT, entry), outdir: join(dir, 'alone', out) });
+        const together = readFileSync(join(dir, 'many', out, 'index.mjs'));
+        expect(together.length, out).toBeGreaterThan(10_000);
+        expect(together.equals(readFileSync(join(dir, 'alone', out, 'index.mjs'))), out).toBe(true);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

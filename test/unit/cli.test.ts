@@ -76,9 +76,9 @@ function expectRefusal(run: { status: number; stdout: string; stderr: string }, 
 }
 
 describe('help and version', () => {
-  it('knows the seventeen commands', () => {
+  it('knows the eighteen commands', () => {
     expect(LEAVES.map((c) => words(c).join(' ')).sort()).toEqual(
-      ['approve', 'history', 'plan', 'reject', 'rollback', 'simulate allocate', 'simulate campaign', 'simulate deploy', 'simulate recover', 'simulate replace', 'simulate replace-database', 'simulate restore-data', 'simulate scale-out', 'start', 'status', 'validate', 'watch'].sort(),
+      ['approve', 'capture', 'history', 'plan', 'reject', 'rollback', 'simulate allocate', 'simulate campaign', 'simulate deploy', 'simulate recover', 'simulate replace', 'simulate replace-database', 'simulate restore-data', 'simulate scale-out', 'start', 'status', 'validate', 'watch'].sort(),
     );
   });
 

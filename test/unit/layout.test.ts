@@ -39,14 +39,32 @@ function layoutViolations(graph: Graph, isHandler: (file: string) => boolean): s
   return violations;
 }
 
+/** Scanned once for the tests that read the repository (a scan is a few hundred ms on CI's cores). */
+let scanned: Graph | undefined;
+const theGraph = () => (scanned ??= repositoryGraph());
+
 describe('the import rules of the layout', () => {
   it('holds in the repository: no circle, no handler importing a handler, nothing importing upward', () => {
-    const violations = layoutViolations(repositoryGraph(), isHandlerModule);
+    const violations = layoutViolations(theGraph(), isHandlerModule);
     expect(violations).toEqual([]);
   });
 
+  it('keeps the AWS commands off the simulator\'s engine: they read progress lines and the timeline, not simulate.ts, even for a type', () => {
+    const graph = theGraph();
+    const reached = new Set<string>();
+    const visit = (file: string) => {
+      if (reached.has(file)) return;
+      reached.add(file);
+      for (const next of graph.get(file) ?? []) visit(next);
+    };
+    visit('lib/cli/aws/commands.ts');
+    expect(reached).toContain('lib/simulator/progress.ts');
+    expect(reached).toContain('lib/simulator/timeline.ts');
+    expect([...reached].filter((file) => file === 'lib/simulator/simulate.ts' || file.startsWith('lib/simulator/services/'))).toEqual([]);
+  });
+
   it('reads the real graph: handlers import shared/ and the domain, the stack imports the domain', () => {
-    const graph = repositoryGraph();
+    const graph = theGraph();
     expect(graph.get('lambdas/deploy/plan-release.ts')).toEqual(
       expect.arrayContaining(['lambdas/domain/execution-input.ts', 'lambdas/shared/tier-hosts.ts', 'lambdas/domain/contract/payloads.ts']),
     );

@@ -3,8 +3,9 @@
  *
  * Convention shared with the rest of the CLI: an action sets `process.exitCode`; a refusal of
  * input throws InvalidInputError before any AWS call (main prints it as one line, exit 2);
- * AWS that cannot be reached (no region, no credentials, access denied, no network) is one
- * line on stderr and exit 3, never a stack trace. Exit codes: lib/cli/aws/errors.ts.
+ * no AWS region or no usable credentials is one line on stderr and exit 2 (the person's
+ * configuration); AWS that cannot do it (access denied, no network, throttled, a service
+ * error) is one line on stderr and exit 3, never a stack trace. Exit codes: lib/cli/aws/errors.ts.
  * No command prints a task token.
  */
 import { type Command, Option } from 'commander';
@@ -13,12 +14,14 @@ import { showValue } from '../../../lambdas/domain/environment/input-guards';
 import { approve, reject, validateToken } from '../approval';
 import { findApproval } from './approval';
 import { defaultContext, type AwsContext } from './context';
-import { EXIT_OK, EXIT_UNREACHABLE, refusalOf } from './errors';
-import { followExecution, outcome } from './follow';
+import { EXIT_OK, exitCodeOf, refusalOf } from './errors';
+import { ExecutionReader, followExecution, outcome } from './follow';
 import { MAX_HISTORY, rollback, showHistory, showStatus } from './history';
 import { AWS_WORKFLOWS, checkEnvironmentName, checkExecutionArn, checkRunId, checkWorkflow } from './names';
 import { startWorkflow, type Started } from './start';
 import { unshownArguments } from '../commands/options';
+import { checkReportFile } from '../commands/report-file';
+import { writeHistoryReport } from './run-report';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 
 /** Characters of `--approver`: it goes into the task's output and the execution's history. */
@@ -68,18 +71,31 @@ export function registerAwsCommands(program: Command, context?: (region?: string
     .command('status')
     .description('show one execution: status, release, start, duration, and the error and cause when it failed')
     .argument('<execution-arn>', 'the execution')
-    .action(run(ctx, async (c, _values, arn) => {
+    .option('--report <FILE>', 'also write one self-contained HTML page of the execution so far, from its histories')
+    .action(run(ctx, async (c, values, arn) => {
       checkExecutionArn(String(arn), 'EXECUTION_ARN');
-      return showStatus(c, String(arn));
+      const report = values.report as string | undefined;
+      checkReportFile(report);
+      const code = await showStatus(c, String(arn));
+      if (report !== undefined) await reportNow(c, String(arn), report);
+      return code;
     }, regionOfArgument));
 
   program
     .command('watch')
     .description('follow a running execution and its children until it ends; exit 0 on success, 1 otherwise')
     .argument('<execution-arn>', 'the execution')
-    .action(run(ctx, async (c, _values, arn) => {
+    .option('--report <FILE>', 'when it ends, write one self-contained HTML page of the run, from its histories')
+    .action(run(ctx, async (c, values, arn) => {
       checkExecutionArn(String(arn), 'EXECUTION_ARN');
-      return (await followExecution(c, String(arn))).exitCode;
+      const report = values.report as string | undefined;
+      checkReportFile(report);
+      const followed = await followExecution(c, String(arn), report !== undefined);
+      if (report !== undefined) {
+        writeHistoryReport(report, followed.execution, followed.reader.run(followed.execution.startDate), c.now());
+        c.out(`report written to ${report}`);
+      }
+      return followed.exitCode;
     }, regionOfArgument));
 
   program
@@ -184,10 +200,20 @@ async function reportStart(c: AwsContext, started: Started, wait: boolean): Prom
   return (await followExecution(c, started.executionArn)).exitCode;
 }
 
+/** `status --report`: one read of the execution's and its children's histories, drawn as the page (no line printed). */
+async function reportNow(c: AwsContext, executionArn: string, file: string): Promise<void> {
+  const reader = new ExecutionReader(c, executionArn, true);
+  // Described first: what the page says of its status is never newer than the histories read after.
+  const execution = await c.sfn.send(new DescribeExecutionCommand({ executionArn }));
+  await reader.look();
+  writeHistoryReport(file, execution, reader.run(execution.startDate), c.now());
+  c.out(`report written to ${file}`);
+}
+
 /**
  * A commander action: runs `body` with the context, the options and the arguments, and sets
- * `process.exitCode`. A refusal of input is thrown on (main: one line, exit 2); AWS that
- * cannot be reached is one line on stderr and exit 3.
+ * `process.exitCode`. A refusal of input is thrown on (main: one line, exit 2); a missing
+ * region or credentials is one line on stderr and exit 2; AWS that cannot do it, exit 3.
  */
 function run(
   context: (region?: string) => AwsContext,
@@ -206,7 +232,7 @@ function run(
       if (refusal instanceof InvalidInputError) throw refusal;
       if (!refusal) throw err;
       c.err(`fleetflow: ${refusal.message}`);
-      process.exitCode = EXIT_UNREACHABLE;
+      process.exitCode = exitCodeOf(refusal);
     }
   };
 }

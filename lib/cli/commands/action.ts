@@ -18,7 +18,7 @@ export const EXIT = {
   failed: 1,
   /** Bad input or usage: nothing ran. */
   usage: 2,
-  /** AWS could not be reached: no region, no credentials, or no permission. */
+  /** AWS could not do it: no permission, no network, throttled (no region or credentials is `usage`: lib/cli/aws/errors.ts). */
   unreachable: 3,
 } as const;
 

@@ -10,10 +10,11 @@ import { databaseParameterName } from '../../../lambdas/domain/contract/records'
 import type { DatabaseTierDefinition, EnvironmentDefinition } from '../../../lambdas/domain/environment/model';
 import { isHostTier } from '../../../lambdas/domain/environment/model';
 import type { AccountFaults } from '../../simulator/account';
+import type { FleetFile } from '../../capture/fleet-file';
 import { noFaults } from '../../simulator/faults';
 import { seedAccount } from '../../simulator/fleet';
 import { activeBackup } from '../../simulator/services/rds';
-import { SIMULATION_EPOCH } from '../../simulator/simulate';
+import { simulationEpoch } from '../../simulator/simulate';
 import { runOnVirtualClock } from '../../simulator/virtual-clock';
 
 export interface RestoreWindow {
@@ -26,15 +27,15 @@ export interface RestoreWindow {
 
 /**
  * The restorable window of the environment's current database in the account the
- * simulation starts from (at SIMULATION_EPOCH, with the run's faults: `no-snapshot` leaves
+ * simulation starts from (at SIMULATION_EPOCH, or a captured fleet's capture instant, with the run's faults: `no-snapshot` leaves
  * none). The execution's plan runs a few virtual seconds later, when LatestRestorableTime
  * has moved on by as much: a time this accepts, the workflow accepts too.
  */
-export async function simulatedRestoreWindow(environment: EnvironmentDefinition, faults: AccountFaults = noFaults(), hostsPerTier?: number): Promise<RestoreWindow | undefined> {
+export async function simulatedRestoreWindow(environment: EnvironmentDefinition, faults: AccountFaults = noFaults(), hostsPerTier?: number, fleet?: FleetFile): Promise<RestoreWindow | undefined> {
   const data = environment.tiers.find((t): t is DatabaseTierDefinition => !isHostTier(t));
   if (!data) return undefined;
-  return runOnVirtualClock(SIMULATION_EPOCH, async () => {
-    const account = seedAccount(environment, noFaults(), hostsPerTier === undefined ? {} : { hostsPerTier });
+  return runOnVirtualClock(simulationEpoch({ ...(fleet ? { fleet } : {}) }), async () => {
+    const account = seedAccount(environment, noFaults(), { ...(hostsPerTier === undefined ? {} : { hostsPerTier }), ...(fleet ? { fleet } : {}) });
     account.useFaults(faults);
     const recorded = account.parameters.get(databaseParameterName(environment.name))?.value;
     const instance = recorded ?? data.database.instanceIdentifier;

@@ -6,6 +6,7 @@
  * An option every simulate command takes is one line in EVERY_SIMULATION below; one every
  * command that simulates a single run takes (not the campaign), one line in ONE_RUN.
  */
+import { progressOutput } from '../live-block';
 import { type Command, Option } from 'commander';
 import { boundedMessage, InvalidInputError } from '../../../lambdas/domain/contract/errors';
 import { parseExecutionInput } from '../../../lambdas/domain/execution-input';
@@ -23,6 +24,7 @@ import { writeRunReport } from '../../report/index';
 import { checkReportFile } from './report-file';
 import { action, type Values } from './action';
 import { DEFAULT_ENV, repeatable } from './options';
+import { capturedFleet, fleetOption } from './fleet-option';
 
 const DEFAULT_RELEASE = '1.1.0';
 /** Hosts per tier the simulated account can hold (`--hosts`). */
@@ -40,6 +42,7 @@ const EVERY_SIMULATION: (() => Option)[] = [
 const ONE_RUN: (() => Option)[] = [
   () => repeatable(new Option('--fault <KIND:TARGET>', 'inject a fault (repeatable; docs/faults.md)')),
   () => new Option('--report <FILE>', 'write one self-contained HTML page of the run to FILE'),
+  fleetOption,
 ];
 
 /** `--hosts`, its meaning and default told by each command (`defaultValue`: set, else only described). */
@@ -114,7 +117,7 @@ export function registerSimulateCommands(program: Command): void {
     .option('--window <NAME>', "start as the environment's release window NAME does (EventBridge Scheduler): --release is queued as the window's next release first")
     .addOption(hostsOption('hosts per web/middle/monitoring tier in the simulated account', '2', '2'))
     .addHelpText('after', DEPLOY_FAULTS)
-    .action(action((values) => deployCommand(values)));
+    .action(action((values, command) => deployCommand(values, command)));
 
   simulation(simulate, 'campaign', 'a seeded fault campaign: N simulated runs, each checked against FleetFlow\'s invariants', false)
     .option('--runs <N>', 'simulated runs, 1-100000 (default: 100)')
@@ -172,7 +175,7 @@ export function registerSimulateCommands(program: Command): void {
 }
 
 function compute(simulate: Command, workflow: ComputeCommand, summary: string): Command {
-  return simulation(simulate, workflow, summary).action(action((values) => computeCommand(workflow, values as unknown as ComputeValues)));
+  return simulation(simulate, workflow, summary).action(action((values, command) => computeCommand(workflow, values as unknown as ComputeValues, command)));
 }
 
 /** `--hosts`: a plain positive decimal integer (no sign, exponent, fraction, hex or leading zero) up to MAX_HOSTS. */
@@ -207,15 +210,17 @@ interface DeployValues {
   readonly window?: string;
   readonly json?: boolean;
   readonly report?: string;
+  readonly fleet?: string;
 }
 
-async function deployCommand(given: Values): Promise<number> {
+async function deployCommand(given: Values, command?: Command): Promise<number> {
   const values = given as unknown as DeployValues;
   const hosts = parseHosts(values.hosts);
   checkReportFile(values.report);
   const long = values.fault.find((f) => f.length > MAX_FAULT_CHARS);
   if (long !== undefined) throw new InvalidInputError(`--fault must be at most ${MAX_FAULT_CHARS} characters (received ${showValue(long)})`);
   const environment = loadEnvironmentFile(values.env);
+  const fleet = capturedFleet(values.fleet, environment, command);
   const progress = values.json ? process.stderr : process.stdout;
   const requireApproval = values.requireApproval === true || values.fault.some((f) => f.startsWith('approval:'));
   const window = values.window === undefined ? undefined : environment.releaseWindows.find((w) => w.name === values.window);
@@ -239,20 +244,26 @@ async function deployCommand(given: Values): Promise<number> {
   checkInput(input, (field) => OPTION_OF_FIELD[field] ?? 'execution input');
   // Faults name hosts and alarms of the simulated fleet: checked before any state machine is synthesized.
   if (values.fault.length > 0) {
-    const fleet = seedAccount(environment, noFaults(), { hostsPerTier: hosts });
+    const seeded = seedAccount(environment, noFaults(), { hostsPerTier: hosts, ...(fleet ? { fleet } : {}) });
     // A surge launches hosts: its faults may name them (web-3), as the compute commands' may.
     const surges = environment.tiers.some((t) => isHostTier(t) && t.batch.strategy === 'surge');
-    parseFaults(values.fault, new Set([...fleet.hosts.values()].map((h) => h.name)), new Set(fleet.alarms.keys()), undefined, surges ? faultScope(environment) : undefined);
+    parseFaults(values.fault, new Set([...seeded.hosts.values()].map((h) => h.name)), new Set(seeded.alarms.keys()), undefined, surges ? faultScope(environment) : undefined);
   }
+  // On a terminal, a live block of the tiers below the lines; elsewhere the lines alone.
+  const output = progressOutput(progress, values.json === true);
   const report = await simulateDeploy({
     environment,
     input,
-    // A pipeline queued the release for the window.
-    ...(window ? { prepare: (account) => queueRelease(account, environment.name, window.component, values.release) } : {}),
+    prepare: (account) => {
+      // A pipeline queued the release for the window.
+      if (window) queueRelease(account, environment.name, window.component, values.release);
+      output.watch(account);
+    },
     faults: [...values.fault],
     hostsPerTier: hosts,
-    onProgress: (line) => progress.write(`${line}\n`),
-  });
+    ...(fleet ? { fleet } : {}),
+    onProgress: output.onProgress,
+  }).finally(output.finish);
   if (values.report !== undefined) writeRunReport(report, values.report);
   if (values.json) process.stdout.write(`${JSON.stringify(publicReport(report), null, 2)}\n`);
   else process.stdout.write(formatHumanSummary(report));

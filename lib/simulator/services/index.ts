@@ -11,11 +11,12 @@ import { cloudwatch } from './cloudwatch';
 import { dynamodb } from './dynamodb';
 import { ec2 } from './ec2';
 import { elbv2 } from './elbv2';
+import { events } from './events';
 import { rds } from './rds';
 import { route53 } from './route53';
 import { ssm } from './ssm';
 
-export const SERVICES: Record<string, Record<string, Operation>> = { ec2, elbv2, ssm, cloudwatch, rds, dynamodb, acm, route53 };
+export const SERVICES: Record<string, Record<string, Operation>> = { ec2, elbv2, ssm, cloudwatch, rds, dynamodb, acm, route53, events };
 
 /** Runs one API call against the account, after applying every effect due by now. */
 export function callService(account: SimulatedAccount, service: string, operation: string, input: Input, throttleCode: string): object {

@@ -21,6 +21,8 @@ describe('a release of the canonical environment', () => {
     expect(report.recordedRelease).toBe('1.1.0');
     expect(report.rolledBack).toBe(false);
     expect(report.notifications).toEqual(['Started', 'Succeeded']);
+    // Per batch (middle 2, web 2): out of traffic, installed, returned; beside the two notifications.
+    expect(report.events).toEqual({ 'FleetFlow Release Started': 1, 'FleetFlow Batch Progress': 12, 'FleetFlow Release Succeeded': 1 });
     expect(versions(report, 'monitoring')).toEqual({ 'mon-1': '1.0.0', 'mon-2': '1.0.0' });
     expect(report.minInService.monitoring).toBe(2);
     expectSafeEnd(report);
@@ -39,6 +41,8 @@ describe('a release of the canonical environment', () => {
     expect(versions(report, 'middle')).toEqual({ 'mid-1': '1.0.0', 'mid-2': '1.0.0' });
     expect(report.recordedRelease).toBeNull();
     expect(report.notifications).toEqual(['Started', 'Rolling Back', 'Failed']);
+    // The four batches forward and the four reverts, three phases each.
+    expect(report.events['FleetFlow Batch Progress']).toBe(24);
     expectSafeEnd(report);
   });
 

@@ -28,6 +28,21 @@ describe('access denied', () => {
     expect(run.out).toEqual([]);
   });
 
+  it.each([
+    // Keys AWS does not know, or a signature that does not match: the person's credentials, exit 2.
+    ['UnrecognizedClientException', 'The security token included in the request is invalid.', 2, /^fleetflow: no usable AWS credentials \(UnrecognizedClientException\): /],
+    // Throttled past the SDK's retries: AWS could not do it now, exit 3.
+    ['ThrottlingException', 'Rate exceeded', 3, /^fleetflow: AWS refused the call \(ThrottlingException\): Rate exceeded$/],
+  ])('%s is one line, exit %i', async (name, message, code, line) => {
+    sfnMock.on(StartExecutionCommand).rejects(new SFNServiceException({ name, $fault: 'client', message, $metadata: { httpStatusCode: 400 } }));
+
+    const run = await runAws(['start', 'deploy', '--env', 'canonical', '--release', '1.2.3']);
+
+    expect(run.exitCode).toBe(code);
+    expect(run.err).toHaveLength(1);
+    expect(run.err[0]).toMatch(line);
+  });
+
   it('lets a bug be a bug: an error that is not AWS\'s is thrown on', async () => {
     // Prepare
     sfnMock.on(StartExecutionCommand).rejects(new TypeError('cannot read properties of undefined'));

@@ -25,42 +25,46 @@ const ROOT = `arn:aws:states:${REGION}:${ACCOUNT}:execution:fleetflow-canonical-
 const CHILD = `arn:aws:states:${REGION}:${ACCOUNT}:execution:fleetflow-canonical-rollout:5f1c2a`;
 const PAGE = 3;
 
-/** When each event happened, in seconds after 09:00: the child runs between the root's Roll Tier web and Check Bake. */
+/** When each event happened, in seconds after 09:00: the child runs between the root's Roll Segment and Start Bake. */
 const ROOT_SECONDS = [0, 1, 2, 3, 4, 5, 6, 20, 21, 22, 23];
 const CHILD_SECONDS = [7, 8, 9, 19];
 const at = (second: number) => new Date(Date.UTC(2026, 11, 7, 9, 0, second));
-const entered = (name: string, type = 'TaskStateEntered'): Partial<HistoryEvent> => ({ type: type as HistoryEvent['type'], stateEnteredEventDetails: { name } });
+const entered = (name: string, input: unknown = {}, type = 'TaskStateEntered'): Partial<HistoryEvent> => ({
+  type: type as HistoryEvent['type'],
+  stateEnteredEventDetails: { name, input: JSON.stringify(input) },
+});
+const PLAN = { release: '1.2.3', validation: { bakeSeconds: 300 } };
 
 function rootEvents(end: Partial<HistoryEvent>): Array<Partial<HistoryEvent>> {
   return [
-    { type: 'ExecutionStarted' },
+    { type: 'ExecutionStarted', executionStartedEventDetails: { input: '{"release":"1.2.3"}' } },
     entered('Plan Release'),
-    entered('Acquire Lock'),
-    entered('Run Release', 'ParallelStateEntered'),
-    entered('Roll Tier web'),
+    entered('Acquire Lock', { plan: PLAN }),
+    entered('Roll Tiers', { plan: PLAN }, 'MapStateEntered'),
+    entered('Roll Out Segment', { tier: { name: 'web' } }),
     { type: 'TaskScheduled', taskScheduledEventDetails: { resourceType: 'states', resource: 'startExecution.sync:2', region: REGION, parameters: '{}' } },
     { type: 'TaskSubmitted', taskSubmittedEventDetails: { resourceType: 'states', resource: 'startExecution.sync:2', output: JSON.stringify({ ExecutionArn: CHILD, StartDate: '2026-12-07T09:00:05Z' }) } },
     { type: 'TaskSucceeded', taskSucceededEventDetails: { resourceType: 'states', resource: 'startExecution.sync:2', output: '{}' } },
-    entered('Check Bake'),
-    entered('Check Bake'),
+    entered('Start Bake', { plan: PLAN }),
+    entered('Check Bake', { plan: PLAN }),
     end,
   ];
 }
 
-/** The rollout child of web's first segment: batches 1-4 of 12 (the segment is 0-based, inclusive). */
-const CHILD_INPUT = { release: '1.2.3', tier: { name: 'web' }, batchCount: 12, segment: { first: 0, last: 3 }, mode: 'release' };
+/** The rollout child of web's first segment: batch 1 of 12, web-1. */
+const BATCH = { release: '1.2.3', tier: { name: 'web' }, keyPrefix: 'canonical#1_2_3-abc#release#web', batch: { index: 0, count: 12, hosts: [{ id: 'i-1', name: 'web-1' }] } };
 const CHILD_EVENTS: Array<Partial<HistoryEvent>> = [
-  { type: 'ExecutionStarted', executionStartedEventDetails: { input: JSON.stringify(CHILD_INPUT) } },
-  entered('Take Batch Out'),
-  entered('Install Release'),
+  { type: 'ExecutionStarted', executionStartedEventDetails: { input: JSON.stringify({ release: '1.2.3', tier: { name: 'web' }, batchCount: 12, segment: { first: 0, last: 3 } }) } },
+  entered('Take Batch Out', BATCH),
+  entered('Install Release', BATCH),
   { type: 'ExecutionSucceeded' },
 ];
 
 /** The fake: each DescribeExecution of the root reveals more of both histories; the last shows it closed. */
 function fake(end: Partial<HistoryEvent>, closed: { status: string; error?: string; cause?: string }): void {
   const histories = new Map<string, HistoryEvent[]>([
-    [ROOT, rootEvents(end).map((e, i) => ({ ...e, id: i + 1, timestamp: at(ROOT_SECONDS[i]!) }) as HistoryEvent)],
-    [CHILD, CHILD_EVENTS.map((e, i) => ({ ...e, id: i + 1, timestamp: at(CHILD_SECONDS[i]!) }) as HistoryEvent)],
+    [ROOT, rootEvents(end).map((e, i) => ({ ...e, id: i + 1, previousEventId: i, timestamp: at(ROOT_SECONDS[i]!) }) as HistoryEvent)],
+    [CHILD, CHILD_EVENTS.map((e, i) => ({ ...e, id: i + 1, previousEventId: i, timestamp: at(CHILD_SECONDS[i]!) }) as HistoryEvent)],
   ]);
   // How many events of each history are visible after the nth description of the root.
   const visible: Array<Record<string, number>> = [
@@ -78,6 +82,7 @@ function fake(end: Partial<HistoryEvent>, closed: { status: string; error?: stri
       status: done ? closed.status : 'RUNNING',
       ...(done && closed.error ? { error: closed.error, cause: closed.cause } : {}),
       input: '{"release":"1.2.3"}',
+      startDate: at(0),
     };
   });
   sfnMock.on(GetExecutionHistoryCommand).callsFake((input: GetExecutionHistoryCommandInput) => {
@@ -105,27 +110,21 @@ describe('fleetflow start --wait', () => {
 
     // Assess
     expect(run.exitCode).toBe(0);
-    const text = run.out.map((line) => line.replace(/^\d\d:\d\d:\d\d {2}/, ''));
-    expect(text).toEqual([
+    // simulate's lines (lib/simulator/progress.ts), stamped from the root's start; the child's own start and end are not printed.
+    expect(run.out).toEqual([
       `started ${ROOT}`,
-      'fleetflow-canonical-deploy/1_2_3-abc  started',
-      'fleetflow-canonical-deploy/1_2_3-abc  Plan Release',
-      'fleetflow-canonical-deploy/1_2_3-abc  Acquire Lock',
-      'fleetflow-canonical-deploy/1_2_3-abc  Run Release',
-      'fleetflow-canonical-deploy/1_2_3-abc  Roll Tier web',
-      'web: batches 1-4 of 12  started',
-      'web: batches 1-4 of 12  Take Batch Out',
-      'web: batches 1-4 of 12  Install Release',
-      'web: batches 1-4 of 12  succeeded',
-      // The poll loop's second entry of Check Bake is not printed again.
-      'fleetflow-canonical-deploy/1_2_3-abc  Check Bake',
-      'fleetflow-canonical-deploy/1_2_3-abc  succeeded',
+      '[00:00:00] execution started',
+      '[00:00:02] taking the environment lock',
+      '[00:00:08] web batch 1/12: taking web-1 out of traffic',
+      '[00:00:09] web batch 1/12: installing 1.2.3 on web-1',
+      '[00:00:21] validation: baking for 300s, watching alarms',
+      '[00:00:23] execution SUCCEEDED',
       '1_2_3-abc SUCCEEDED',
     ]);
     expect(run.err).toEqual([]);
     expect(run.sleeps).toBe(2);
     // Newest first, paged: each look reads only what is new.
-    expect(sfnMock).toHaveReceivedCommandWith(GetExecutionHistoryCommand, { executionArn: ROOT, reverseOrder: true, nextToken: '3' });
+    expect(sfnMock).toHaveReceivedCommandWith(GetExecutionHistoryCommand, { executionArn: ROOT, reverseOrder: true });
   });
 
   it('exits 1 with the error name and the cause when the execution fails', async () => {
@@ -140,7 +139,7 @@ describe('fleetflow start --wait', () => {
 
     // Assess
     expect(run.exitCode).toBe(1);
-    expect(run.out.at(-1)).toMatch(/1_2_3-abc {2}failed: PatchFailedError$/);
+    expect(run.out.at(-1)).toBe('[00:00:23] execution FAILED: PatchFailedError: install failed on web-2');
     expect(run.err).toEqual(['1_2_3-abc FAILED: PatchFailedError: install failed on web-2 (exit 1); web-1 and web-2 were rolled back to 1.0.0']);
   });
 
@@ -251,14 +250,20 @@ describe('fleetflow watch and status', () => {
       { type: 'TaskSucceeded', taskSucceededEventDetails: { resourceType: 'sns', resource: 'publish.waitForTaskToken', output: '{"approvedBy":"bob"}' } },
       { type: 'ExecutionSucceeded' },
     ];
-    sfnMock.on(GetExecutionHistoryCommand).resolves({ events: events.map((e, i) => ({ ...e, id: i + 1, timestamp: at(i) }) as HistoryEvent).reverse() });
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events: events.map((e, i) => ({ ...e, id: i + 1, previousEventId: i, timestamp: at(i) }) as HistoryEvent) });
 
     // Act
     const run = await runAws(['watch', long]);
 
     // Assess
     expect(run.exitCode).toBe(0);
-    expect(run.out).toContain(`09:00:02  waiting for approval: fleetflow approve --execution ${long} (or reject)`);
+    expect(run.out).toEqual([
+      '[00:00:00] execution started',
+      '[00:00:01] validation: waiting for a person to approve',
+      `[00:00:02] waiting for approval: fleetflow approve --execution ${long} (or reject)`,
+      '[00:00:04] execution SUCCEEDED',
+      `${'r'.repeat(80)} SUCCEEDED`,
+    ]);
     expect(run.out.join('\n')).not.toContain(token);
   });
 });

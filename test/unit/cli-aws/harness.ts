@@ -26,7 +26,8 @@ export interface Run {
   readonly regions: Array<string | undefined>;
 }
 
-export async function runAws(args: readonly string[]): Promise<Run> {
+/** A context whose clients aws-sdk-client-mock answers (set up by each test), a fixed caller and clock, and a sleep that counts. */
+export function fakeContext(): { context: AwsContext; out: string[]; err: string[]; sleeps: () => number } {
   const out: string[] = [];
   const err: string[] = [];
   let sleeps = 0;
@@ -45,6 +46,11 @@ export async function runAws(args: readonly string[]): Promise<Run> {
     err: (line) => err.push(line),
     pollMs: 0,
   };
+  return { context, out, err, sleeps: () => sleeps };
+}
+
+export async function runAws(args: readonly string[]): Promise<Run> {
+  const { context, out, err, sleeps: slept } = fakeContext();
   const program = new Command('fleetflow').exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
   const regions: Array<string | undefined> = [];
   registerAwsCommands(program, (region) => (regions.push(region), context));
@@ -53,9 +59,9 @@ export async function runAws(args: readonly string[]): Promise<Run> {
   process.exitCode = undefined;
   try {
     await program.parseAsync([...args], { from: 'user' });
-    return { exitCode: Number(process.exitCode ?? 0), out, err, sleeps, regions };
+    return { exitCode: Number(process.exitCode ?? 0), out, err, sleeps: slept(), regions };
   } catch (thrown) {
-    return { exitCode: -1, out, err, thrown: thrown as Error, sleeps, regions };
+    return { exitCode: -1, out, err, thrown: thrown as Error, sleeps: slept(), regions };
   } finally {
     process.exitCode = previous;
   }

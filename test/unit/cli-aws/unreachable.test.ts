@@ -1,8 +1,10 @@
 /**
- * AWS that cannot be reached is one line and exit 3, never a stack trace: the real SDK
- * clients and credential chain (no mock in this file), through the CLI's entry point, with
- * no region, then no credentials, configured anywhere the SDK looks (environment, profile
- * files, the instance metadata service).
+ * No AWS region or no credentials is one line and exit 2 (issue 16: "With no region or
+ * credentials, it prints one line and exits 2": a configuration the person must fix, as bad
+ * input is), never a stack trace: the real SDK clients and credential chain (no mock in this
+ * file), through the CLI's entry point, with no region, then no credentials, configured
+ * anywhere the SDK looks (environment, profile files, the instance metadata service).
+ * Exit 3 stays for AWS that cannot do it (access-denied.test.ts).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../lib/cli/main';
@@ -54,12 +56,12 @@ describe('no region', () => {
   it.each([
     ['start', 'deploy', '--env', 'canonical', '--release', '1.2.3', '--wait'],
     ['history', '--env', 'canonical'],
-  ])('%s: one line naming AWS_REGION, exit 3', async (...argv) => {
+  ])('%s: one line naming AWS_REGION, exit 2', async (...argv) => {
     // Act
     const code = await main(argv);
 
     // Assess
-    expect(code).toBe(3);
+    expect(code).toBe(2);
     expect(stderr).toBe('fleetflow: no AWS region: set AWS_REGION (or a region in your AWS profile)\n');
     expect(stdout).toBe('');
   });
@@ -69,10 +71,10 @@ describe('no region configured, but an execution ARN that names one', () => {
   it.each([
     ['approve', '--execution', EXECUTION],
     ['status', EXECUTION],
-  ])('%s: calls the ARN\'s region, and says what is missing next (the credentials), exit 3', async (...argv) => {
+  ])('%s: calls the ARN\'s region, and says what is missing next (the credentials), exit 2', async (...argv) => {
     const code = await main(argv);
 
-    expect(code).toBe(3);
+    expect(code).toBe(2);
     expect(stderr).toMatch(/^fleetflow: no usable AWS credentials \(CredentialsProviderError\): [^\n]+\n$/);
     expect(stdout).toBe('');
   });
@@ -83,7 +85,7 @@ describe('no credentials', () => {
     ['start', 'deploy', '--env', 'canonical', '--release', '1.2.3'],
     ['approve', '--execution', EXECUTION],
     ['reject', '--token', 'AQCEAAAAKgAAAAMAAAAA', '--approver', 'alice'],
-  ])('%s: one line saying so, exit 3', async (...argv) => {
+  ])('%s: one line saying so, exit 2', async (...argv) => {
     // Prepare
     process.env.AWS_REGION = 'eu-west-1';
 
@@ -91,7 +93,7 @@ describe('no credentials', () => {
     const code = await main(argv);
 
     // Assess
-    expect(code).toBe(3);
+    expect(code).toBe(2);
     expect(stderr).toMatch(/^fleetflow: no usable AWS credentials \(CredentialsProviderError\): [^\n]+\n$/);
     expect(stdout).toBe('');
   });

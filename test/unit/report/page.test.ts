@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { escapeHtml } from '../../../lib/report/escape';
-import { renderPage } from '../../../lib/report/index';
+import { renderPage, type RunReport } from '../../../lib/report/index';
 import type { SimulationReport } from '../../../lib/simulator/simulate';
 
 const HOSTILE = '<script>alert("x")</script>&\'';
@@ -61,5 +61,18 @@ describe('renderPage', () => {
     expect(restore).toContain('recovery time 00:01:30');
     expect(restore).toMatch(/restore database: 00:00:30/);
     expect(release).not.toContain('Recovery time');
+  });
+
+  it('draws a run read from AWS without the figures it lacks, and says so', () => {
+    const fromAws = { ...report({ workflow: 'restore-data', status: 'SUCCEEDED' } as Partial<SimulationReport>), source: 'aws', lowerBoundSeconds: undefined, stateTransitions: undefined, timeline: { ...report().timeline, inService: [] }, omitted: ['no in-service counts in a history'] };
+
+    const html = renderPage(fromAws as RunReport);
+
+    expect(html).toContain('<p>execution sim-1; time 00:01:40</p>');
+    expect(html).not.toMatch(/virtual time|state transitions|lower bound|undefined/);
+    expect(html).toContain('<p class="omitted">no in-service counts in a history</p>');
+    expect(html).toContain('<p class="omitted">Not measured for this run.</p>');
+    // Succeeded, with no recovery time measured: not called "not recovered".
+    expect(html).toContain('<p>SUCCEEDED after 00:01:40</p>');
   });
 });
