@@ -132,6 +132,11 @@ const surgeFleet = (batch: Record<string, unknown>): EnvironmentDefinition => ({
   ...surge,
   tiers: surge.tiers.map((t) => (t.role === 'web' || t.role === 'middle' ? { ...t, batch: { ...batch, strategy: 'surge' } as Batch } : t)),
 });
+/** Canonical with each named tier's declared count changed (what allocate and recover build). */
+const counted = (counts: Record<string, number>): EnvironmentDefinition => ({
+  ...canonical,
+  tiers: canonical.tiers.map((t) => (t.name in counts ? { ...t, count: counts[t.name] } : t)) as EnvironmentDefinition['tiers'],
+});
 const computeCases: Array<{ name: string; workflow: SimulatedWorkflow; input: unknown; environment?: EnvironmentDefinition; hostsPerTier?: number; empty?: boolean; keepSnapshots?: boolean; faults?: string[] }> = [
   { name: 'allocate canonical (empty account)', workflow: 'allocate', input: {}, empty: true },
   { name: 'allocate 1,000 app hosts (empty account)', workflow: 'allocate', input: { tiers: { web: 500, middle: 500, monitoring: 2, database: 1 } }, empty: true },
@@ -145,6 +150,8 @@ const computeCases: Array<{ name: string; workflow: SimulatedWorkflow; input: un
   { name: 'restore-data latest, 200 app hosts', workflow: 'restore-data', input: { source: 'latest' }, hostsPerTier: 100 },
   { name: 'restore-data, reconfigure fails on web-2', workflow: 'restore-data', input: { source: 'latest' }, faults: ['reconfigure-fail:web-2'] },
   { name: 'recover canonical (lost every instance)', workflow: 'recover', input: {}, empty: true, keepSnapshots: true },
+  // Issue 17's recovery-time figure: 3 host tiers, 40 hosts (3,149 s before the restore overlapped the launch).
+  { name: 'recover 3 tiers, 40 hosts (lost every instance)', workflow: 'recover', input: {}, environment: counted({ web: 20, middle: 16, monitoring: 4 }), empty: true, keepSnapshots: true },
   { name: 'surge release, 200 app hosts, 10%', workflow: 'deploy', input: { release: '1.1.0' }, environment: surgeFleet({ maxUnavailable: '10%', minHealthyPercent: 90 }), hostsPerTier: 100 },
 ];
 const computeRows: string[][] = [

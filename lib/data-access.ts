@@ -31,6 +31,8 @@ export interface DataTaskFunctions {
   readonly recordDatabase: FleetFlowFunction;
   readonly planRecover: FleetFlowFunction;
   readonly reportRecovery: FleetFlowFunction;
+  /** Allocate plans a restore for the hosts it launches ("database": "restore", what recover sends when nothing serves). */
+  readonly planAllocation: FleetFlowFunction;
 }
 
 const WHY = {
@@ -61,7 +63,8 @@ export function grantDataAccess(environment: EnvironmentDefinition, f: DataTaskF
   const runner = tiers.find((t) => t.name === data.database.migration.runnerTier);
 
   // Planning reads hosts, target groups, the database, its snapshots and window, and the records.
-  for (const fun of [f.planRestoreData, f.planRepointBack]) fun.allow({ actions: ['ec2:DescribeInstances'], resources: ['*'], wildcardReason: WHY.describe });
+  // Plan Recover counts the hosts that use the database: none serving, allocate restores while it launches.
+  for (const fun of [f.planRestoreData, f.planRepointBack, f.planRecover]) fun.allow({ actions: ['ec2:DescribeInstances'], resources: ['*'], wildcardReason: WHY.describe });
   f.planRestoreData.allow({ actions: ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'], resources: ['*'], wildcardReason: WHY.describe });
   // The repoint drains too: the plan reads each target group's deregistration delay (resolveTraffic).
   f.planRestoreData.allow({ actions: ['elasticloadbalancing:DescribeTargetGroupAttributes'], resources: ['*'], wildcardReason: WHY.describe });
@@ -80,6 +83,11 @@ export function grantDataAccess(environment: EnvironmentDefinition, f: DataTaskF
   const databaseRecord = arn('ssm', `parameter${databaseParameterName(environment.name)}`);
   f.planRestoreData.allow({ actions: ['ssm:GetParameter'], resources: [databaseRecord, arn('ssm', `parameter${restore.connectionParameter}`)] });
   f.planRecover.allow({ actions: ['ssm:GetParameter'], resources: [databaseRecord, arn('ssm', `parameter${releaseParameterName(environment.name, 'application', 'current')}`)] });
+  // Allocate's restore ("database": "restore", only once the current instance is gone: no restorable window to
+  // read) reads the snapshots of the instances a restore made, and the connection parameter's value before;
+  // the defined instance's snapshots and the current record it reads anyway (compute-access.ts).
+  f.planAllocation.allow({ actions: ['rds:DescribeDBSnapshots'], resources: restoredArns, wildcardReason: WHY.restored });
+  f.planAllocation.allow({ actions: ['ssm:GetParameter'], resources: [arn('ssm', `parameter${restore.connectionParameter}`)] });
   for (const fun of [f.planRestoreData, f.planRepointBack]) {
     fun.allow({ actions: ['dynamodb:BatchWriteItem'], resources: [planTable.tableArn] });
     fun.function.addEnvironment('PLAN_TABLE', planTable.tableName);

@@ -303,7 +303,7 @@ export class FleetFlow extends Construct {
     const compute = this.functions.functions({ ...COMPUTE_FUNCTION_SPECS, ...ALLOCATE_FUNCTION_SPECS, ...SCALE_OUT_FUNCTION_SPECS, ...REPLACE_FUNCTION_SPECS, ...SURGE_FUNCTION_SPECS });
     grantComputeAccess(environment, compute, this.planTable);
     // The data workflows' functions exist only with the workflows that invoke them.
-    if (restores) grantDataAccess(environment, this.functions.functions({ ...RESTORE_DATA_FUNCTION_SPECS, ...RECOVER_FUNCTION_SPECS }), this.planTable);
+    if (restores) grantDataAccess(environment, this.functions.functions({ ...RESTORE_DATA_FUNCTION_SPECS, ...RECOVER_FUNCTION_SPECS, ...ALLOCATE_FUNCTION_SPECS }), this.planTable);
     if (restores) grantReplaceDatabaseAccess(environment, this.functions.functions(REPLACE_DATABASE_FUNCTION_SPECS));
   }
 

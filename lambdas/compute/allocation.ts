@@ -7,16 +7,18 @@
  * a stopped run launched and never set up do not count (leftovers.ts): started again, an
  * allocate launches what the tier still misses and terminates them.
  */
-import { parseComputeInput } from '../domain/compute-input';
+import { parseComputeInput, type AllocateInput } from '../domain/compute-input';
 import type { EnvironmentDefinition } from '../domain/environment/model';
 import { isHostTier } from '../domain/environment/tiers';
 import { currentDatabaseIdentifier, dataTierOf, describeDatabase, newestSnapshot } from '../shared/database-record';
 import { InvalidInputError } from '../domain/contract/errors';
 import { CREATING } from '../domain/contract/rds-status';
 import { leftoverTier, liveHosts } from './leftovers';
+import { describeHosts } from '../shared/polling';
+import { planRestoreTarget } from '../restore-data/restore-target';
 import { checkTierNetwork } from './network-checks';
 import { environmentOf, launchableTier, provisionTier, releaseFor, spreadEvenly } from '../shared/provision-plan';
-import type { ComputePlan, DatabaseCreatePlan, LeftoverTier, ProvisionTier } from '../domain/contract/payloads';
+import type { ComputePlan, DatabaseCreatePlan, LeftoverTier, ProvisionTier, RestorePlan } from '../domain/contract/payloads';
 
 export interface PlanEvent {
   readonly environment: unknown;
@@ -28,6 +30,9 @@ export { LIVE_STATES } from './leftovers';
 
 export async function planAllocation(event: PlanEvent): Promise<ComputePlan> {
   const input = parseComputeInput('allocate', event.input);
+  if (input.database !== 'restore' && (input.source !== undefined || input.reason !== undefined)) {
+    throw new InvalidInputError(`allocate input: "source" and "reason" go with "database": "restore" (received "database": "${input.database}"); nothing was changed`);
+  }
   const environment = environmentOf(event.environment);
   const hostTiers = environment.tiers.filter(isHostTier);
   const dataTier = environment.tiers.find((t) => !isHostTier(t));
@@ -59,13 +64,15 @@ export async function planAllocation(event: PlanEvent): Promise<ComputePlan> {
     await checkTierNetwork(tier);
     tiers.push(await provisionTier(environment, tier, { count: missing, perSubnet, release }));
   }
-  const database = await planDatabase(environment, input.tiers, input.database);
+  const database = input.database === 'restore' ? undefined : await planDatabase(environment, input.tiers, input.database);
+  const restore = input.database === 'restore' ? await planRestore(environment, input, tiers, event.execution) : undefined;
   return {
     environment: environment.name,
     workflow: 'allocate',
     tiers,
     launchCount: tiers.reduce((n, t) => n + t.spec.hostCount, 0),
     ...(database ? { database } : {}),
+    ...(restore ? { restore } : {}),
     ...(leftovers.length > 0 ? { leftovers } : {}),
   };
 }
@@ -120,6 +127,55 @@ async function planDatabase(
   }
   const fromSnapshot = how === 'latest-snapshot' ? await latestSnapshot(identifier) : undefined;
   return { instanceIdentifier: identifier, create: data.database.create, ...(fromSnapshot ? { fromSnapshot } : {}), timeoutSeconds: data.database.create.timeoutSeconds, polling: environment.polling };
+}
+
+/**
+ * `"database": "restore"` (disaster recovery): the data restored into a new instance while
+ * the hosts launch, checked from a new host of the runner tier, and the connection parameter
+ * written before any host is set up, so that every host this run launches first serves on
+ * the restored data. Only when the current instance is gone and no live host of a tier that
+ * uses the database exists: those would keep the old database, and restore-data repoints
+ * them in rolling batches instead.
+ */
+async function planRestore(environment: EnvironmentDefinition, input: AllocateInput, tiers: readonly ProvisionTier[], execution: string): Promise<RestorePlan> {
+  const data = dataTierOf(environment);
+  if (!data?.database.restore) {
+    throw new InvalidInputError(`"database": "restore": environment ${environment.name} defines no database.restore; nothing was changed`);
+  }
+  if (input.tiers && input.tiers[data.name] === 0) {
+    throw new InvalidInputError(`tiers.${data.name}: 0 leaves the database alone, but "database": "restore" restores it; nothing was changed`);
+  }
+  const restore = data.database.restore;
+  const users = environment.tiers.filter(isHostTier).filter((t) => restore.tiers.includes(t.name));
+  for (const tier of users) {
+    const { counted } = await liveHosts(tier.hosts.tags, execution);
+    if (counted.length > 0) {
+      throw new InvalidInputError(
+        `"database": "restore": tier ${tier.name} has ${describeHosts(counted)}, which use the current database and would stay on it; ` +
+          'restore the data with restore-data (it repoints them), or recover, which does so when hosts remain; nothing was changed',
+      );
+    }
+  }
+  // Only a lost database: one still there has a restorable window and its own backups, which restore-data reads.
+  const currentId = (await currentDatabaseIdentifier(environment))!;
+  if (await describeDatabase(currentId)) {
+    throw new InvalidInputError(`"database": "restore": database ${currentId} still exists; restore its data with restore-data; nothing was changed`);
+  }
+  const target = await planRestoreTarget(environment, data, { source: input.source ?? 'latest', reason: input.reason ?? 'allocate' }, execution);
+  // The check runs on a host of the runner tier: one that is there now, else the first this run launches there.
+  const runnerTier = environment.tiers.filter(isHostTier).find((t) => t.name === data.database.migration.runnerTier);
+  const present = runnerTier ? (await liveHosts(runnerTier.hosts.tags, execution)).counted[0] : undefined;
+  if (!present && !tiers.some((t) => t.spec.name === data.database.migration.runnerTier)) {
+    throw new InvalidInputError(
+      `"database": "restore": no host of tier ${data.database.migration.runnerTier} (database.migration.runnerTier) is there or launched by this allocate to check the restored data from; nothing was changed`,
+    );
+  }
+  return {
+    ...target,
+    check: { ...target.check, runnerTier: data.database.migration.runnerTier, ...(present ? { runner: { id: present.id, name: present.name, previous: '' } } : {}) },
+    tiers: [],
+    hostCount: tiers.filter((t) => restore.tiers.includes(t.spec.name)).reduce((n, t) => n + t.spec.hostCount, 0),
+  };
 }
 
 /** The newest available snapshot of the instance, manual or automated: what "latest-snapshot" restores. */

@@ -15,7 +15,7 @@ import { CREATING } from '../domain/contract/rds-status';
 import { CREATED_BY_TAG } from '../domain/contract/tags';
 
 /** What RDS usually takes to create an instance: the first look. */
-const EXPECTED_CREATE_SECONDS = 420;
+export const EXPECTED_CREATE_SECONDS = 420;
 
 export interface DatabaseCreateInput {
   readonly execution: string;

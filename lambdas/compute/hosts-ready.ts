@@ -23,7 +23,7 @@ const MAX_STATUS_IDS = 100;
 /** DescribeInstanceInformation: the InstanceIds filter takes at most 50 values, MaxResults 5-50. */
 const MAX_INFORMATION_IDS = 50;
 /** What a host usually takes to boot, pass its status checks and register with SSM: the first look. */
-const EXPECTED_READY_SECONDS = 90;
+export const EXPECTED_READY_SECONDS = 90;
 
 // A throttled look learned nothing: look again later, until the phase's deadline.
 

@@ -9,9 +9,12 @@ import type { HostRef, StoredTier, ProvisionTaskInput } from '../domain/contract
 import { launchedTags } from './launching';
 import { PROVISION_BATCH_HOSTS } from '../shared/provision-plan';
 
-export const handler = async (event: ProvisionTaskInput): Promise<StoredTier> => storeNewHosts(event);
+/** The tier as stored, and its first new host: where a restored database is checked from when this is the runner tier. */
+export type StoredNewHosts = StoredTier & { readonly first: HostRef | null };
 
-export async function storeNewHosts(event: ProvisionTaskInput): Promise<StoredTier> {
+export const handler = async (event: ProvisionTaskInput): Promise<StoredNewHosts> => storeNewHosts(event);
+
+export async function storeNewHosts(event: ProvisionTaskInput): Promise<StoredNewHosts> {
   const { tier, execution } = event;
   const hosts = await findInstances(tagFilters(launchedTags(execution, tier), ['running']));
   // A new host has no release to go back to: its "previous" is the release it gets.
@@ -21,5 +24,5 @@ export async function storeNewHosts(event: ProvisionTaskInput): Promise<StoredTi
   const [stored] = await storeTiers(tier.spec.environment, execution, 'provision', [
     { spec: { ...tier.spec, hostCount: refs.length }, batchCount: batches.length, batches },
   ]);
-  return stored!;
+  return { ...stored!, first: refs[0] ?? null };
 }

@@ -2,7 +2,7 @@
  * The execution inputs of the compute workflows, checked by their planners before anything
  * changes (and by the CLI before anything runs):
  *
- *   allocate   { "tiers"?: { "<tier>": count, ... }, "release"?: "1.2.0" }
+ *   allocate   { "tiers"?: { "<tier>": count, ... }, "release"?: "1.2.0", "database"?: "create" | "latest-snapshot" | "none" | "restore", "source"?, "reason"? }
  *   scale-out  { "tier": "<tier>", "add": count }
  *   replace    { "targets": ["web-1", "i-0123..."] | "unhealthy", "tier"?: "<tier>", "mode"?: "disaster-recovery" }
  *   restore-data { "source": "latest" | "<snapshot id>" | { "pointInTime": "<ISO-8601>" }, "reason"?: "..." }
@@ -26,19 +26,6 @@ export const MAX_REPLACE_TARGETS = 500;
 z.config(en());
 
 const hostCount = (min: number) => z.int().check(z.minimum(min), z.maximum(LIMITS.launchPerTier));
-
-const allocateInput = z.strictObject({
-    /** Hosts each tier should have once allocate is done; tiers not named use their declared `count`. */
-    tiers: z.optional(z.record(z.string().check(z.regex(TIER_NAME, 'must be a tier name')), hostCount(0))),
-    /** The release to install when none is recorded yet (a first deployment). */
-    release: z.optional(z.string().check(z.regex(RELEASE_PATTERN, 'must be 1-64 letters, digits, ".", "_", "+" or "-"'))),
-    /**
-     * How a missing database comes back: created empty from the definition ("create", the
-     * default), or restored from its newest available snapshot ("latest-snapshot"), or left
-     * alone ("none": disaster recovery restores it afterwards, into a new instance).
-     */
-    database: z._default(z.enum(['create', 'latest-snapshot', 'none']), 'create'),
-  });
 
 const scaleOutInput = z.strictObject({ tier: z.string().check(z.regex(TIER_NAME, 'must be a tier name')), add: hostCount(1) });
 
@@ -95,12 +82,35 @@ const restoreSource = z.union(
   { error: 'must be "latest", "latest-snapshot", a DB snapshot identifier, or {"pointInTime": "<ISO-8601 time>"}' },
 );
 
+// RDS tag values allow only letters, digits, spaces and _ . : / = + - @ (AddTagsToResource, Tag).
+const restoreReason = z.string().check(z.regex(/^[\w .:/=+@-]{1,200}$/, 'must be 1-200 letters, digits, spaces or _ . : / = + - @'));
+
 const restoreDataInput = z.strictObject({
     source: restoreSource,
     /** Why the data is restored: tagged on the database it replaces. */
-    // RDS tag values allow only letters, digits, spaces and _ . : / = + - @ (AddTagsToResource, Tag).
-    reason: z._default(z.string().check(z.regex(/^[\w .:/=+@-]{1,200}$/, 'must be 1-200 letters, digits, spaces or _ . : / = + - @')), 'restore-data'),
+    reason: z._default(restoreReason, 'restore-data'),
   });
+
+const allocateInput = z.strictObject({
+    /** Hosts each tier should have once allocate is done; tiers not named use their declared `count`. */
+    tiers: z.optional(z.record(z.string().check(z.regex(TIER_NAME, 'must be a tier name')), hostCount(0))),
+    /** The release to install when none is recorded yet (a first deployment). */
+    release: z.optional(z.string().check(z.regex(RELEASE_PATTERN, 'must be 1-64 letters, digits, ".", "_", "+" or "-"'))),
+    /**
+     * How a missing database comes back: created empty from the definition ("create", the
+     * default), or restored from its newest available snapshot ("latest-snapshot"), or left
+     * alone ("none"), or restored into a new instance for the hosts it launches ("restore", what
+     * disaster recovery sends when no host uses the database: with `source`, default "latest").
+     */
+    database: z._default(z.enum(['create', 'latest-snapshot', 'none', 'restore']), 'create'),
+    /** With "database": "restore": where the data comes from, as restore-data's `source`. */
+    source: z.optional(restoreSource),
+    /** With "database": "restore": why, tagged on the instance it replaces (when that still exists). */
+    reason: z.optional(restoreReason),
+  });
+
+
+
 
 const recoverInput = z.strictObject({
     source: z._default(restoreSource, 'latest'),

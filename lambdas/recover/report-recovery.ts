@@ -10,19 +10,30 @@ export interface RecoveryReport {
   readonly release: string;
   readonly recoveryPointTime: string;
   readonly recoveryTimeSeconds: number;
-  readonly newDatabase: RestoreOutcome['newDatabase'];
-  readonly oldDatabase: RestoreOutcome['oldDatabase'];
+  /** Absent when the part that restored could not report it (its lock not released): its execution's history has it. */
+  readonly newDatabase?: RestoreOutcome['newDatabase'];
+  readonly oldDatabase?: RestoreOutcome['oldDatabase'];
 }
 
-export const handler = async (event: { startedAt: number; release: string; restored: RestoreOutcome }): Promise<RecoveryReport> => reportRecovery(event);
+export interface ReportRecoveryInput {
+  readonly environment: string;
+  readonly startedAt: number;
+  readonly release: string;
+  /** The recovery point Plan Recover resolved: what the report says when the restore's own outcome is missing. */
+  readonly recoveryPointTime: string;
+  /** The restore's outcome (`output`), from restore-data or from allocate ("database": "restore"); none when that part reported none. */
+  readonly restored: { readonly output?: RestoreOutcome };
+}
 
-export function reportRecovery(event: { startedAt: number; release: string; restored: RestoreOutcome }): RecoveryReport {
+export const handler = async (event: ReportRecoveryInput): Promise<RecoveryReport> => reportRecovery(event);
+
+export function reportRecovery(event: ReportRecoveryInput): RecoveryReport {
+  const restored = event.restored.output;
   return {
-    environment: event.restored.environment,
+    environment: restored?.environment ?? event.environment,
     release: event.release,
-    recoveryPointTime: event.restored.recoveryPointTime,
+    recoveryPointTime: restored?.recoveryPointTime ?? event.recoveryPointTime,
     recoveryTimeSeconds: Math.round((Date.now() - event.startedAt) / 1000),
-    newDatabase: event.restored.newDatabase,
-    oldDatabase: event.restored.oldDatabase,
+    ...(restored ? { newDatabase: restored.newDatabase, oldDatabase: restored.oldDatabase } : {}),
   };
 }

@@ -23,7 +23,7 @@ import { CREATED_BY_TAG, RESTORED_FROM_TAG } from '../domain/contract/tags';
 const RESTORE_FAILED = new Set(['failed', 'storage-full', 'deleting', 'stopped', 'stopping', 'not found']);
 
 /** What RDS usually takes to restore an instance: the first look. */
-const EXPECTED_RESTORE_SECONDS = 600;
+export const EXPECTED_RESTORE_SECONDS = 600;
 
 export async function restoreDatabase(event: RestoreTaskInput): Promise<PhaseState> {
   const { plan } = event;

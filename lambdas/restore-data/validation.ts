@@ -19,7 +19,8 @@ export async function validateData(event: RestoreTaskInput): Promise<ValidationP
   const instance = await describeDatabase(plan.target.identifier);
   const endpoint = instance && endpointOf(instance);
   if (!endpoint) throw new RestoredDataInvalidError(`restored database ${plan.target.identifier} has no endpoint (${instance?.DBInstanceStatus ?? 'not found'}); ${unchanged(event)}`);
-  const { runner, ...command } = plan.check;
+  const { runner: _planned, ...command } = plan.check;
+  const runner = runnerOf(event);
   try {
     const commandIds = await sendToHosts({
       command,
@@ -34,15 +35,23 @@ export async function validateData(event: RestoreTaskInput): Promise<ValidationP
   }
 }
 
+/** The host the check runs on: the plan's, else the first the allocate launched in the runner tier. */
+function runnerOf(event: RestoreTaskInput) {
+  const runner = event.plan.check.runner ?? event.runners?.[0];
+  if (!runner) throw new RestoredDataInvalidError(`no host of the check's runner tier to check ${event.plan.target.identifier} from; ${unchanged(event)}`);
+  return runner;
+}
+
 /** Check Data Validation: the check document's outcome on the runner. */
 export async function checkValidation(event: RestoreTaskInput & { phase?: ValidationPhase }): Promise<ValidationPhase> {
   const phase = requirePhase(event) as ValidationPhase;
   const { plan } = event;
   const now = Date.now();
-  const progress = await readProgress(phase.commandIds ?? [], [plan.check.runner.id]);
+  const runner = runnerOf(event);
+  const progress = await readProgress(phase.commandIds ?? [], [runner.id]);
   if (progress.failed.length > 0) {
     throw new RestoredDataInvalidError(
-      `the check document ${plan.check.document} failed on ${describeHosts([plan.check.runner])} against ${plan.target.identifier} ` +
+      `the check document ${plan.check.document} failed on ${describeHosts([runner])} against ${plan.target.identifier} ` +
         `(${progress.failed[0]!.details}); ${unchanged(event)}`,
     );
   }

@@ -98,7 +98,8 @@ export async function computeCommand(workflow: ComputeCommand, values: ComputeVa
   return report.status === 'SUCCEEDED' ? 0 : 1;
 }
 
-function inputOf(workflow: ComputeCommand, values: ComputeValues): Record<string, unknown> {
+/** The execution input of a compute or data workflow from its options (also `plan --workflow`'s: `command` names who asks). */
+export function inputOf(workflow: ComputeCommand, values: Omit<ComputeValues, 'env' | 'fault'>, command = `simulate ${workflow}`): Record<string, unknown> {
   switch (workflow) {
     case 'allocate': {
       const tiers = values.tiers === undefined ? undefined : Object.fromEntries(String(values.tiers).split(',').map((pair) => {
@@ -113,15 +114,15 @@ function inputOf(workflow: ComputeCommand, values: ComputeValues): Record<string
       };
     }
     case 'scale-out':
-      if (values.tier === undefined || values.add === undefined) throw new InvalidInputError('simulate scale-out needs --tier TIER and --add N');
+      if (values.tier === undefined || values.add === undefined) throw new InvalidInputError(`${command} needs --tier TIER and --add N`);
       return { tier: values.tier, add: wholeNumber('--add', String(values.add), 1, 5_000) };
     case 'replace': {
-      if (values.targets === undefined) throw new InvalidInputError('simulate replace needs --targets HOST,... or --targets unhealthy');
+      if (values.targets === undefined) throw new InvalidInputError(`${command} needs --targets HOST,... or --targets unhealthy`);
       const targets = values.targets === 'unhealthy' ? 'unhealthy' : String(values.targets).split(',').filter(Boolean);
       return { targets, ...(values.tier !== undefined ? { tier: values.tier } : {}), ...(values.mode !== undefined ? { mode: values.mode } : {}) };
     }
     case 'restore-data':
-      if (values.source === undefined) throw new InvalidInputError('simulate restore-data needs --source latest, latest-snapshot, a snapshot identifier, or an ISO-8601 time');
+      if (values.source === undefined) throw new InvalidInputError(`${command} needs --source latest, latest-snapshot, a snapshot identifier, or an ISO-8601 time`);
       return { source: sourceOf(String(values.source)), ...(values.reason !== undefined ? { reason: values.reason } : {}) };
     case 'recover':
       return {

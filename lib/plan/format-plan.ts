@@ -6,6 +6,7 @@
  */
 import type { DeployPlan, HostRef } from '../../lambdas/domain/contract/payloads';
 import type { DeployPlanReport } from './plan-deploy';
+import type { TierStep, WorkflowPlanReport } from './plan-workflow';
 import { listHosts } from '../simulator/progress';
 
 const BATCHES_SHOWN = 3;
@@ -29,8 +30,68 @@ export function formatPlan(report: DeployPlanReport, now = new Date()): string {
     `  expected: ${duration(estimate.expectedSeconds)} (ends about ${ends.toISOString().slice(11, 16)} UTC if started now), ` +
       `${estimate.stateTransitions.toLocaleString('en-US')} state transitions (about $${estimate.costUsd.toFixed(4)}), ${estimate.segments} rollout execution(s)`,
   );
+  const h = estimate.history;
+  lines.push(
+    `  history: the release execution could need ${h.worstParentEvents.toLocaleString('en-US')} and its fullest rollout execution ${h.worstChildEvents.toLocaleString('en-US')} ` +
+      `of the ${h.budget.toLocaleString('en-US')} events one execution is planned with`,
+  );
   if (estimate.undeclared.length > 0) lines.push(`  not declared, so assumed: ${estimate.undeclared.join('; ')}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Any other workflow's plan (plan-workflow.ts): its tiers' steps, the database and recovery point, the checks, the estimate. */
+export function formatWorkflowPlan(report: WorkflowPlanReport, now = new Date()): string {
+  const { estimate } = report;
+  const lines = [`Plan: ${report.workflow} of ${report.environment}: ${report.summary}`];
+  if (report.leftovers > 0) lines.push(`  first: terminate ${report.leftovers} host(s) a stopped run launched and never set up`);
+  if (report.recovery) {
+    lines.push(`  recovery point: ${report.recovery.recoveryPointTime} (${report.recovery.source}); loses ${lossSpan(report.recovery.dataLossSeconds)} of writes before now, and any until the repoint`);
+  }
+  // One clause a line: a database step names instances and parameters of up to 63 and 2,048 characters.
+  if (report.database) lines.push(...report.database.split('; ').map((clause, i) => (i === 0 ? `  database: ${clause}` : `    ${clause}`)));
+  for (const step of report.steps) lines.push(...stepLines(step));
+  for (const n of report.network) {
+    lines.push(`  ${n.tier}: network checked: ${n.listeners} listener(s), ${n.securityGroups} security group(s), ${n.certificates} certificate(s), ${n.records} DNS record(s)`);
+  }
+  if (report.validation) lines.push(`  validation: bake ${report.validation.bakeSeconds} s watching ${report.validation.alarms} alarm(s) and prefix(es); on failure: repoint back`);
+  for (const part of report.parts ?? []) lines.push(`  part: ${part.workflow} ${JSON.stringify(part.input)}, about ${duration(part.expectedSeconds)}, ${part.stateTransitions} transitions`);
+  const ends = new Date(now.getTime() + estimate.expectedSeconds * 1000);
+  lines.push(
+    `  expected: ${duration(estimate.expectedSeconds)} (ends about ${ends.toISOString().slice(11, 16)} UTC if started now), ` +
+      `${estimate.stateTransitions.toLocaleString('en-US')} state transitions (about $${estimate.costUsd.toFixed(4)}), ${estimate.childExecutions} child execution(s)`,
+  );
+  lines.push(`  history: the fullest child execution could need ${estimate.history.worstChildEvents.toLocaleString('en-US')} of the ${estimate.history.budget.toLocaleString('en-US')} events one execution is planned with`);
+  // One assumption a line: there is one per kind of phase, whatever the fleet's size.
+  if (estimate.undeclared.length > 0) lines.push('  not declared, so assumed:', ...estimate.undeclared.map((u) => `    ${u}`));
+  return `${lines.join('\n')}\n`;
+}
+
+function stepLines(step: TierStep): string[] {
+  if (step.action === 'launch') {
+    const zones = Object.entries(step.perZone ?? {}).map(([zone, n]) => `${n} in ${zone}`).join(', ');
+    return [
+      `  ${step.tier}: launch ${step.hosts} host(s) on ${step.release} (${zones}), set up, install and put into service`,
+      `    set up: ${(step.setup ?? []).join(', ') || 'nothing'}`,
+    ];
+  }
+  const verb = step.action === 'retire' ? 'retire' : 'repoint';
+  const lines = [`  ${step.tier}: ${verb} ${step.hosts} host(s) in ${step.batches.length} batch(es), at least ${step.minInService} in service`];
+  const { batches } = step;
+  const shown = batches.length <= BATCHES_SHOWN + 1 ? batches.map((_, i) => i) : [...Array.from({ length: BATCHES_SHOWN }, (_, i) => i), batches.length - 1];
+  shown.forEach((index, k) => {
+    if (k === BATCHES_SHOWN && index !== BATCHES_SHOWN) lines.push(`    … ${index - BATCHES_SHOWN} more batch(es) alike`);
+    const batch = batches[index]!;
+    const who = batch.hosts.length > 0 ? listHosts(batch.hosts) : 'its hosts once launched';
+    const stay = batch.stayInService === null ? 'the tier may be out of service meanwhile' : `${batch.stayInService} stay in service`;
+    lines.push(`    batch ${index + 1}/${batches.length}: ${who} out of traffic, ${stay}`);
+  });
+  return lines;
+}
+
+function lossSpan(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7_200) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds / 360) / 10} h`;
 }
 
 function tierLines(tier: DeployPlan['tiers'][number], releases: Record<string, number>): string[] {

@@ -8,43 +8,10 @@
  */
 import type { DeployPlan } from '../../lambdas/domain/contract/payloads';
 import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
-import { noFaults } from '../simulator/faults';
-import { seedAccount } from '../simulator/fleet';
-import { attachSimulator } from '../simulator/intercept';
-import { useSimulatedAwsEnvironment } from '../simulator/simulate';
+import { withPlanContext } from './plan-context';
 import { estimateRelease, type ReleaseEstimate } from './release-estimate';
 
-const READ_ONLY_MIDDLEWARE = 'fleetflowPlanReadOnly';
-const READ_OPERATION = /^(Describe|Get|List|BatchGet|Query|Scan)[A-Z]/;
-
-export class PlanWouldWriteError extends Error {
-  override readonly name = 'PlanWouldWriteError';
-}
-
-interface MiddlewareClient {
-  middlewareStack: {
-    add: (middleware: (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => Promise<unknown>, options: object) => void;
-    remove: (name: string) => boolean;
-  };
-}
-
-/** Refuses, before it is sent, any call of the clients that is not a read; `what` names the command in the refusal (capture uses it too). */
-export function guardReadOnly(clients: Record<string, unknown>, what = 'plan'): () => void {
-  for (const [service, client] of Object.entries(clients) as Array<[string, MiddlewareClient]>) {
-    client.middlewareStack.remove(READ_ONLY_MIDDLEWARE);
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const operation = (context.commandName ?? '').replace(/Command$/, '');
-        if (!READ_OPERATION.test(operation)) throw new PlanWouldWriteError(`${what} is read-only and refused ${service}:${operation}`);
-        return next(args);
-      },
-      { step: 'initialize', priority: 'high', name: READ_ONLY_MIDDLEWARE },
-    );
-  }
-  return () => {
-    for (const client of Object.values(clients) as MiddlewareClient[]) client.middlewareStack.remove(READ_ONLY_MIDDLEWARE);
-  };
-}
+export { guardReadOnly, PlanWouldWriteError } from './plan-context';
 
 export interface DeployPlanReport {
   readonly plan: DeployPlan;
@@ -62,10 +29,7 @@ export interface PlanDeployOptions {
 }
 
 export async function planDeploy(options: PlanDeployOptions): Promise<DeployPlanReport> {
-  // The handlers' logger writes JSON lines to stdout: silent unless asked for, so --json stays one document.
-  process.env.POWERTOOLS_LOG_LEVEL ??= process.env.FLEETFLOW_LAMBDA_LOG_LEVEL ?? 'SILENT';
   const { planRelease } = await import('../../lambdas/deploy/plan-release');
-  const { allClients } = await import('../../lambdas/shared/clients');
   const { assertReleasePlanFits } = await import('../../lambdas/shared/plan-store');
   // Plan Release's handler stores the plan, refusing one that cannot fit Step Functions' quotas: the same refusals here.
   const release = async () => {
@@ -73,8 +37,8 @@ export async function planDeploy(options: PlanDeployOptions): Promise<DeployPlan
     assertReleasePlanFits(plan);
     return plan;
   };
-  const plan =
-    options.simulatedHostsPerTier === undefined ? await readOnly(allClients, release) : await simulated(allClients, options.environment, options.simulatedHostsPerTier, release);
+  const simulated = options.simulatedHostsPerTier === undefined ? undefined : { hostsPerTier: options.simulatedHostsPerTier };
+  const plan = await withPlanContext(options.environment, simulated, release);
   const releasesByTier: Record<string, Record<string, number>> = {};
   for (const tier of plan.tiers) {
     const counts: Record<string, number> = {};
@@ -82,27 +46,4 @@ export async function planDeploy(options: PlanDeployOptions): Promise<DeployPlan
     releasesByTier[tier.spec.name] = counts;
   }
   return { plan, estimate: estimateRelease(plan), releasesByTier };
-}
-
-async function readOnly<T>(allClients: Record<string, unknown>, work: () => Promise<T>): Promise<T> {
-  const release = guardReadOnly(allClients);
-  try {
-    return await work();
-  } finally {
-    release();
-  }
-}
-
-async function simulated<T>(allClients: Record<string, unknown>, environment: EnvironmentDefinition, hostsPerTier: number, work: () => Promise<T>): Promise<T> {
-  const restoreEnvironment = useSimulatedAwsEnvironment();
-  const account = seedAccount(environment, noFaults(), { hostsPerTier });
-  const detach = attachSimulator(allClients as never, account);
-  const release = guardReadOnly(allClients);
-  try {
-    return await work();
-  } finally {
-    release();
-    detach();
-    restoreEnvironment();
-  }
 }

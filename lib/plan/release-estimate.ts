@@ -9,13 +9,13 @@
  */
 import type { CommandSpec, DeployPlan, TierPlan } from '../../lambdas/domain/contract/payloads';
 import { BAKE_CHECK_SECONDS } from '../../lambdas/shared/poll-schedule';
-import { batchesPerSegment, segmentsOf } from '../../lambdas/shared/history-budget';
+import { batchesPerSegment, HISTORY_BUDGET, segmentsOf, worstBatchEvents, worstParentEvents } from '../../lambdas/shared/history-budget';
 
 /**
  * Seconds from SendCommand to the command running on the host. Run Command delivers through
  * the SSM Agent's long poll; a few seconds is typical, and the figure only shifts the estimate.
  */
-const DELIVERY_SECONDS = 2;
+export const DELIVERY_SECONDS = 2;
 /**
  * An RDS snapshot's duration is not known in advance (the first is a full copy, later ones
  * incremental, "the first snapshot of a DB instance contains the data for the full DB
@@ -49,7 +49,7 @@ const TRANSITIONS_PER_RELEASE = 16;
 /** Check Database and its choice, Create Snapshot, Run Migration, Recheck Database and its choice, and the two loops' first choices. */
 const TRANSITIONS_PER_DATABASE_STEP = 8;
 /** Step Functions standard workflows, us-east-1: USD 0.025 per 1,000 state transitions (AWS Step Functions pricing). */
-const USD_PER_TRANSITION = 0.025 / 1000;
+export const USD_PER_TRANSITION = 0.025 / 1000;
 
 export interface ReleaseEstimate {
   /** Seconds from start to the release recorded, if every phase takes what is declared. */
@@ -60,10 +60,22 @@ export interface ReleaseEstimate {
   readonly segments: number;
   /** Phases whose duration nothing declares: the estimate counts them as instant, or as it says. */
   readonly undeclared: string[];
+  /**
+   * History budget: the most events the release execution and its fullest child could need
+   * (every phase polled to its timeout, then reverted: what the plan's segments are cut by),
+   * against what one execution is planned with.
+   */
+  readonly history: { readonly worstParentEvents: number; readonly worstChildEvents: number; readonly budget: number };
 }
 
+/** A child execution's events outside its batches (lambdas/shared/history-budget.ts plans with the same). */
+const CHILD_OVERHEAD_EVENTS = 12;
+
 export function estimateRelease(plan: DeployPlan): ReleaseEstimate {
-  if (plan.upToDate) return { expectedSeconds: 0, stateTransitions: TRANSITIONS_PER_RELEASE, costUsd: TRANSITIONS_PER_RELEASE * USD_PER_TRANSITION, segments: 0, undeclared: [] };
+  if (plan.upToDate) {
+    const history = { worstParentEvents: worstParentEvents({ segments: 0, validation: plan.validation }), worstChildEvents: 0, budget: HISTORY_BUDGET };
+    return { expectedSeconds: 0, stateTransitions: TRANSITIONS_PER_RELEASE, costUsd: TRANSITIONS_PER_RELEASE * USD_PER_TRANSITION, segments: 0, undeclared: [], history };
+  }
   const undeclared: string[] = [];
   let seconds = 0;
   let transitions = TRANSITIONS_PER_RELEASE;
@@ -76,15 +88,22 @@ export function estimateRelease(plan: DeployPlan): ReleaseEstimate {
   transitions += 1 + Math.ceil(plan.validation.bakeSeconds / BAKE_CHECK_SECONDS) * TRANSITIONS_PER_LOOK;
   if (plan.validation.approval.required) undeclared.push('the approver\'s answer');
   let segments = 0;
+  let worstChildEvents = 0;
   for (const tier of plan.tiers) {
     const batch = batchSeconds(tier.spec, undeclared);
     seconds += tier.batchCount * batch.seconds;
     transitions += tier.batchCount * (TRANSITIONS_PER_BATCH + batch.looks * TRANSITIONS_PER_LOOK);
-    const tierSegments = segmentsOf(tier.batchCount, batchesPerSegment(tier.spec)).length;
+    const perSegment = Math.max(1, batchesPerSegment(tier.spec));
+    const tierSegments = segmentsOf(tier.batchCount, perSegment).length;
+    worstChildEvents = Math.max(worstChildEvents, CHILD_OVERHEAD_EVENTS + Math.min(tier.batchCount, perSegment) * worstBatchEvents(tier.spec));
     segments += tierSegments;
     transitions += tierSegments * TRANSITIONS_PER_SEGMENT;
   }
-  return { expectedSeconds: Math.round(seconds), stateTransitions: Math.round(transitions), costUsd: Math.round(transitions) * USD_PER_TRANSITION, segments, undeclared: [...new Set(undeclared)] };
+  const database = plan.database
+    ? { snapshotTimeoutSeconds: plan.database.snapshotTimeoutSeconds, migrationTimeoutSeconds: plan.database.migration.timeoutSeconds, polling: plan.database.polling }
+    : undefined;
+  const history = { worstParentEvents: worstParentEvents({ segments, validation: plan.validation, database }), worstChildEvents, budget: HISTORY_BUDGET };
+  return { expectedSeconds: Math.round(seconds), stateTransitions: Math.round(transitions), costUsd: Math.round(transitions) * USD_PER_TRANSITION, segments, undeclared: [...new Set(undeclared)], history };
 }
 
 /** One batch of the tier: out of traffic, installed, back and healthy. */

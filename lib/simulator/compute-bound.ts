@@ -1,9 +1,10 @@
 /**
  * The unavoidable time of a compute workflow on the simulated account, to measure its
- * makespan against: the database created (when it is), then, for the slowest tier (tiers
- * are provisioned side by side), a new host booting and passing its status checks (SSM
- * registers meanwhile), each setup step delivered and run, the install, and the health
- * checks a new target must pass; for a replacement, the slowest old host's drain (drainBoundSeconds) and stop.
+ * makespan against: a new host booting and passing its status checks (SSM registers
+ * meanwhile) while the database is created or restored (allocate overlaps the two; the
+ * longer counts), a restored one's check, then, for the slowest tier (tiers are provisioned
+ * side by side), each setup step delivered and run, the install, and the health checks a new
+ * target must pass; for a replacement, the slowest old host's drain (drainBoundSeconds) and stop.
  */
 import { CHECK_SECONDS, QUICK_COMMAND_SECONDS, RECONFIGURE_SECONDS, SSM_DELIVERY_SECONDS, drainBoundSeconds, drainCheckOf, type SimulatedAccount, PREREQUISITE_SECONDS, PROBE_SECONDS, SSM_REGISTRATION_SECONDS } from './account';
 import { BOOT_SECONDS, STATUS_CHECK_SECONDS, STOPPING_SECONDS } from './services/ec2';
@@ -22,8 +23,13 @@ function setupSeconds(setup: ReadonlyArray<{ purpose: string }>): number {
 }
 
 export function computeLowerBoundSeconds(plan: ComputePlan, account: SimulatedAccount, execution: string): number {
-  const database = !plan.database ? 0 : plan.database.fromSnapshot ? DB_RESTORE_SECONDS : DB_CREATE_SECONDS + DB_FIRST_BACKUP_SECONDS;
   const ready = BOOT_SECONDS + Math.max(STATUS_CHECK_SECONDS, SSM_REGISTRATION_SECONDS);
+  // Allocate launches while the database is created or restored, and sets hosts up once it is available
+  // (and, restored, checked from a new host: the check document delivered and run).
+  const database = plan.restore
+    ? DB_RESTORE_SECONDS
+    : !plan.database ? 0 : plan.database.fromSnapshot ? DB_RESTORE_SECONDS : DB_CREATE_SECONDS + DB_FIRST_BACKUP_SECONDS;
+  const check = plan.restore ? SSM_DELIVERY_SECONDS + CHECK_SECONDS : 0;
   const hosts = [...account.hosts.values()];
   let slowestTier = 0;
   for (const tier of plan.tiers) {
@@ -31,8 +37,9 @@ export function computeLowerBoundSeconds(plan: ComputePlan, account: SimulatedAc
     const setup = setupSeconds(tier.setup);
     const install = SSM_DELIVERY_SECONDS + Math.max(0, ...launched.map((h) => h.profile.installSeconds));
     const healthy = tier.spec.traffic.kind === 'target-group' ? tier.spec.healthyAfterSeconds : SSM_DELIVERY_SECONDS + QUICK_COMMAND_SECONDS.health;
-    slowestTier = Math.max(slowestTier, ready + setup + install + healthy);
+    slowestTier = Math.max(slowestTier, setup + install + healthy);
   }
+  const provisioned = plan.tiers.length > 0 ? Math.max(database, ready) + check + slowestTier : database + check;
   let retire = 0;
   for (const tier of plan.retire?.tiers ?? []) {
     const old = hosts.filter((h) => h.tier === tier.spec.name && h.tags.get(RETIRED_BY_TAG) === execution);
@@ -40,7 +47,7 @@ export function computeLowerBoundSeconds(plan: ComputePlan, account: SimulatedAc
     const drain = tier.spec.traffic.kind === 'target-group' ? Math.max(0, ...old.map((h) => drainBoundSeconds(account, h, groups, drainCheckOf(tier.spec)))) : 0;
     retire = Math.max(retire, drain + STOPPING_SECONDS);
   }
-  return database + slowestTier + retire;
+  return provisioned + retire;
 }
 
 /**

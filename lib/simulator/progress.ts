@@ -102,9 +102,10 @@ interface MilestoneView extends ProvisionView {
  * Database: whether the old instance still existed to be tagged; Clean Up Launched: how many
  * hosts the failed execution had launched).
  */
-const FINISHED: Record<string, (s: MilestoneView & { outcome?: { oldDatabase?: { identifier?: string; exists?: boolean } }; cleanUp?: { launched?: number; done?: boolean } }) => string | undefined> = {
+type Outcome = { oldDatabase?: { identifier?: string; exists?: boolean } };
+const FINISHED: Record<string, (s: MilestoneView & { outcome?: Outcome; restored?: Outcome; cleanUp?: { launched?: number; done?: boolean } }) => string | undefined> = {
   'Record Database': (s) => {
-    const old = s.outcome?.oldDatabase;
+    const old = (s.outcome ?? s.restored)?.oldDatabase;
     const kept = old?.exists ? `; ${old.identifier} is kept, tagged as replaced` : old?.identifier ? `; the instance it replaces, ${old.identifier}, no longer exists` : '';
     return `validation passed: ${restore(s)?.target?.identifier} is the current database${kept}`;
   },
@@ -120,12 +121,15 @@ interface RestoreView {
   dataLossSeconds?: number;
   target?: { identifier?: string };
   current?: { identifier?: string };
-  check?: { runner?: { id?: string; name?: string } };
+  check?: { runner?: { id?: string; name?: string }; runnerTier?: string };
   connectionParameter?: string;
   validation?: { bakeSeconds?: number };
 }
 
-const restore = (s: MilestoneView) => s.plan as RestoreView | undefined;
+/** restore-data's plan, or allocate's restore ("database": "restore", recover when nothing serves). */
+const restore = (s: MilestoneView) => ((s.plan as { restore?: RestoreView } | undefined)?.restore ?? s.plan) as RestoreView | undefined;
+/** Whether the state is allocate's: it restores for the hosts it launched, which are not serving yet. */
+const forNewHosts = (s: MilestoneView) => (s.plan as { restore?: unknown } | undefined)?.restore !== undefined;
 
 function describeSource(s: MilestoneView): string {
   const plan = restore(s);
@@ -168,8 +172,9 @@ const MILESTONES: Record<string, (s: MilestoneView) => string | undefined> = {
   // Only a release with a surge tier kept old hosts stopped; the step runs after every release.
   'Terminate Surged Hosts': (s) => (s.plan?.tiers?.some((t) => t.spec?.surge) ? 'terminating the old hosts the surge kept stopped' : undefined),
   'Restore Database': (s) => `database: restoring ${describeSource(s)} into ${restore(s)?.target?.identifier}${describeLoss(s)}`,
-  'Validate Data': (s) => `database: ${restore(s)?.target?.identifier} available; checking it from ${runnerName(restore(s)?.check?.runner)}`,
-  'Write Connection': (s) => `database: check passed; ${restore(s)?.connectionParameter} now names ${restore(s)?.target?.identifier}; repointing the hosts`,
+  'Validate Data': (s) => `database: ${restore(s)?.target?.identifier} available; checking it from ${runnerName(restore(s)?.check?.runner ?? firstNewHost(s, restore(s)?.check?.runnerTier))}`,
+  'Write Connection': (s) =>
+    `database: check passed; ${restore(s)?.connectionParameter} now names ${restore(s)?.target?.identifier}; ${forNewHosts(s) ? 'setting up the new hosts on it' : 'repointing the hosts'}`,
   'Repoint Start Bake': (s) => `every host uses ${restore(s)?.target?.identifier}: baking for ${restore(s)?.validation?.bakeSeconds}s, watching alarms`,
   'Write Connection Back': (s) => `REPOINTING BACK after ${s.failure?.Error}: ${restore(s)?.connectionParameter} names ${restore(s)?.current?.identifier} again`,
   'Create Green': (s) => `database: creating a blue/green deployment of ${replacing(s)?.current?.identifier}${describeTarget(replacing(s)?.target)}; it serves on meanwhile`,
@@ -231,6 +236,12 @@ function hosts(s: BatchView): string {
 }
 
 /** The check's runner: a host recover just launched is known to the plan by its instance ID only. */
+/** Allocate's check runs on the runner tier's first new host, which its Prepare Tiers map found. */
+function firstNewHost(s: MilestoneView, tier: string | undefined): { id?: string; name?: string } | undefined {
+  const prepared = (s as { prepare?: { hosts?: { tiers?: Array<{ tierName?: string; first?: { id?: string; name?: string } | null }> } } }).prepare;
+  return prepared?.hosts?.tiers?.find((t) => t.tierName === tier)?.first ?? undefined;
+}
+
 function runnerName(runner: { id?: string; name?: string } | undefined): string | undefined {
   return runner?.name !== undefined ? nameOf({ id: runner.id, name: runner.name }) : undefined;
 }

@@ -836,9 +836,12 @@ function validationOutcome(events: ExecutionEvent[]): SimulationReport['validati
 }
 
 /**
- * The unavoidable time of a recovery, as it runs its parts one after another: the sum of the
- * bounds of the parts it ran (allocate, restore-data, the release), each read from its own
- * execution's plan. A part that did not finish adds nothing.
+ * The unavoidable time of a recovery: the sum over its critical path. Its parts run one after
+ * another, so that is the sum of the bounds of the parts it ran, each read from its own
+ * execution's plan: allocate (which, when nothing serves, restores the data while it launches:
+ * the longer of the restore and a host's boot, the check, then the slowest tier's setup,
+ * install and health checks), restore-data when hosts remained to repoint, the release. A part
+ * that did not finish adds nothing.
  */
 export function recoverLowerBoundSeconds(childEvents: readonly ExecutionEvent[][], account: SimulatedAccount): number {
   let total = 0;
@@ -847,7 +850,9 @@ export function recoverLowerBoundSeconds(childEvents: readonly ExecutionEvent[][
     const allocate = exited('Plan Allocate');
     if (allocate && entered(events, 'Unlock')) {
       const { plan } = allocate.output as { plan: ComputePlan };
-      total += computeLowerBoundSeconds(plan, account, (allocate.input as { execution: string }).execution);
+      // The child's own name, which its hosts' launched-by tag carries: each tier's launch is given it.
+      const launch = events.find((e) => e.type === 'StateEntered' && e.state?.name === 'Launch Hosts')?.state?.input as { execution?: string } | undefined;
+      total += computeLowerBoundSeconds(plan, account, launch?.execution ?? '');
     }
     const restore = exited('Plan Restore Data');
     if (restore && entered(events, 'Record Database')) {

@@ -3,8 +3,10 @@
  * partly lost environment is missing. Input `{ "tiers": { "web": 2 } }`, each tier's
  * declared `count` by default; `"release"` only when none is recorded yet.
  *
- *   Plan Allocation -> Acquire Lock -> Notify Started -> [Create Database]
- *   -> Provision (every tier at once: launch, ready, verify, set up, install, into service)
+ *   Plan Allocation -> Acquire Lock -> Notify Started
+ *   -> Prepare: [Create Database | Restore Database] while every tier launches (ready, verified, stored)
+ *   -> Provision (every tier at once: [restore: check the data, write the connection] set up, install,
+ *      into service) -> [restore: Record Database]
  *   -> Unlock -> Notify Succeeded;  on failure: terminate what was launched, unlock, fail
  */
 import { Construct } from 'constructs';
@@ -19,9 +21,7 @@ export class AllocateWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: LockingWorkflowProps) {
     super(scope, id);
-    const run = new ComputeRun(this, 'Run', { ...props, workflow: 'allocate', label: 'Allocate', planner: ALLOCATE_FUNCTION_SPECS.planAllocation }, (r, done) =>
-      r.stage('Provision', r.provision, done, { launches: true, context: ' allocating the environment' }),
-    );
+    const run = new ComputeRun(this, 'Run', { ...props, workflow: 'allocate', label: 'Allocate', planner: ALLOCATE_FUNCTION_SPECS.planAllocation }, (r, done) => r.allocateStages(done));
     this.definition = run.definition;
     this.stateMachine = run.stateMachine(this, `FleetFlow: allocate the hosts (and database) of environment ${props.environment.name}`);
   }

@@ -4,10 +4,15 @@
  * workflows as nested executions (`startExecution.sync:2`), so each part stays startable on
  * its own and keeps its own lock, history and rollback:
  *
- *   Plan Recover (read-only: the source exists, a release to put back) -> Notify Started
- *   -> Allocate Environment (allocate: every tier, the database left alone; one that did every
- *      step but could not release its lock has done its part: the restore takes the lock over)
- *   -> Restore Environment Data (restore-data: a new instance, checked, every host repointed, baked)
+ *   Plan Recover (read-only: the source exists, a release to put back, whether any host serves)
+ *   -> Notify Started
+ *   -> Allocate Environment (allocate: every tier missing hosts; one that did every step but could
+ *      not release its lock has done its part: the next part takes the lock over)
+ *      - nothing serves (no host of a tier that uses the database): with "database": "restore",
+ *        the data restored into a new instance WHILE the hosts launch, checked from a new host,
+ *        the connection parameter written before any host is set up: each first serves on it
+ *      - hosts remain: the database left alone, then
+ *        Restore Environment Data (restore-data: a new instance, checked, every host repointed, baked)
  *   -> Release Recorded Release (deploy: the recorded release, validated)
  *   -> Report Recovery (recovery point, recovery time) -> Notify Succeeded
  *   on a part's failure: Notify Failed -> fail with that part's own error
@@ -53,7 +58,13 @@ export class RecoverWorkflow extends Construct {
       this,
       'Report Recovery',
       f.reportRecovery,
-      { 'startedAt.$': '$.plan.startedAt', 'release.$': '$.plan.release', 'restored.$': '$.restored.output' },
+      {
+        environment,
+        'startedAt.$': '$.plan.startedAt',
+        'release.$': '$.plan.release',
+        'recoveryPointTime.$': '$.plan.recoveryPointTime',
+        'restored.$': '$.restored',
+      },
       '$.report',
       { idempotent: true },
     );
@@ -65,13 +76,21 @@ export class RecoverWorkflow extends Construct {
     release.next(report);
     const restore = this.part('Restore Environment Data', props.restoreData, '$.plan.restore', '$.restored', WORKFLOW_TIMEOUT, notifyFailed);
     restore.next(release);
+    // Nothing served: allocate restored the data while it launched, and reports the restore as its own.
+    const restoredByAllocate = new sfn.Pass(this, 'Restored By Allocate', { parameters: { 'output.$': '$.allocated.output.restored' }, resultPath: '$.restored' });
+    restoredByAllocate.next(release);
+    const restoreAfter = new sfn.Choice(this, 'Hosts To Repoint?').when(sfn.Condition.isPresent('$.plan.restore'), restore).otherwise(restoredByAllocate);
     // An allocate whose every step succeeded but whose lock could not be released has done its part:
-    // the restore goes on, and takes the lock over, since its holder (the allocate execution) has ended.
+    // the next part goes on, and takes the lock over, since its holder (the allocate execution) has ended.
+    // Its outcome is lost with its output: the report says the recovery point the plan resolved.
+    const unreported = new sfn.Pass(this, 'Restore Not Reported', { parameters: { reported: false }, resultPath: '$.restored' });
+    unreported.next(release);
+    const lockedNext = new sfn.Choice(this, 'Restore After Allocate?').when(sfn.Condition.isPresent('$.plan.restore'), restore).otherwise(unreported);
     const allocateDone = new sfn.Choice(this, 'Allocate Done But Locked?')
-      .when(sfn.Condition.stringEquals('$.failure.Error', LOCK_NOT_RELEASED_ERROR), restore)
+      .when(sfn.Condition.stringEquals('$.failure.Error', LOCK_NOT_RELEASED_ERROR), lockedNext)
       .otherwise(notifyFailed);
-    const allocate = this.part('Allocate Environment', props.allocate, '$.plan.allocate', sfn.JsonPath.DISCARD, WORKFLOW_TIMEOUT, allocateDone);
-    allocate.next(restore);
+    const allocate = this.part('Allocate Environment', props.allocate, '$.plan.allocate', '$.allocated', WORKFLOW_TIMEOUT, allocateDone);
+    allocate.next(restoreAfter);
     const started = notify(this, 'Notify Started', environment, 'Started', allocate, { workflow: WORKFLOW, eventBus: props.eventBus });
 
     const plan = lambdaTask(this, 'Plan Recover', f.planRecover, { environment: storedEnvironment(this, props.environment), 'input.$': '$.input', 'execution.$': '$$.Execution.Name' }, '$.plan', { idempotent: true });

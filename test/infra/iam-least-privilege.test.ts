@@ -667,8 +667,9 @@ describe('FleetFlow IAM permissions', () => {
       const readers: Record<string, string[]> = {
         // The release records; which instance is the database (after a restore-data, the restored one).
         'deploy/plan-release.ts': [...recordArns('current', 'next'), DATABASE_RECORD_ARN].sort(),
-        // The release new hosts get: the recorded one; Plan Allocation also which instance is the database.
-        'compute/plan-allocation.ts': [...recordArns('current'), DATABASE_RECORD_ARN].sort(),
+        // The release new hosts get: the recorded one; Plan Allocation also which instance is the database, and, for
+        // "database": "restore", the endpoint the connection parameter held (its restore plan carries it, as restore-data's).
+        'compute/plan-allocation.ts': [...recordArns('current'), DATABASE_RECORD_ARN, CONNECTION_ARN].sort(),
         'compute/plan-scale-out.ts': recordArns('current'),
         'compute/plan-replacement.ts': recordArns('current'),
         // Which instance is the database, and the endpoint the hosts use now (what a repoint back writes back).

@@ -20,7 +20,8 @@ import { definitionSizeProblems, MAX_DEFINITION_BYTES, MAX_TEMPLATE_BYTES } from
 import { canonicalEnvironment, measuredTemplateBytes, sharedCanonical, type CanonicalEnvironment } from './support';
 
 /**
- * The canonical template's budget: 191,896 bytes measured, plus 1%. Issue 15 asks for 500,000. The
+ * The canonical template's budget: 194,391 bytes measured (with the batch events' grants and
+ * allocate's parallel restore), plus 1%. Issue 15 asks for 500,000. The
  * seven state machine definitions (about 373 KB of text with placeholders) are S3 files beside it
  * (lib/constructs/substituted-definition.ts); what is left is the stack's other resources (IAM
  * policies, functions, alarms), the definitions' substitutions and the stored environment.
@@ -29,7 +30,7 @@ import { canonicalEnvironment, measuredTemplateBytes, sharedCanonical, type Cano
  * every locking workflow); the budget grew by exactly that. On main at 329bb16 (per-batch events
  * merged, 194,391 bytes) it measures 216,844 (+22,453), within this budget.
  */
-const CANONICAL_BUDGET = 216_913;
+const CANONICAL_BUDGET = 218_753;
 /** CDK warns "Template size is approaching limit" above 80% of CloudFormation's limit. */
 const CDK_WARNS_ABOVE = 800_000;
 const PER_HOST_TIER_BUDGET = 3_000;

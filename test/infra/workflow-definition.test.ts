@@ -1117,9 +1117,13 @@ describe('FleetFlow workflow definitions', () => {
     const maps = allStates(def).filter(({ state }) => state.Type === 'Map');
     const retires = m === REPLACE ? ['Retire Roll Tiers', 'Retire Roll Segments', 'Retire Lost Roll Tiers', 'Retire Lost Roll Segments'] : [];
 
-    expect(maps.map(({ name }) => name).sort()).toEqual(['Provision Tiers', 'Provision Roll Segments', ...retires].sort());
-    for (const { name, state } of maps) if (name !== 'Provision Tiers') expect(state.MaxConcurrency, name).toBe(1);
-    expect(itemProcessor(def, 'Provision Tiers').StartAt).toBe('Launch Hosts');
+    // Allocate prepares every tier's hosts (Prepare Tiers) while its database is created, then provisions them.
+    const prepares = m === ALLOCATE ? ['Prepare Tiers'] : [];
+
+    expect(maps.map(({ name }) => name).sort()).toEqual(['Provision Tiers', 'Provision Roll Segments', ...prepares, ...retires].sort());
+    for (const { name, state } of maps) if (name !== 'Provision Tiers' && name !== 'Prepare Tiers') expect(state.MaxConcurrency, name).toBe(1);
+    expect(itemProcessor(def, m === ALLOCATE ? 'Prepare Tiers' : 'Provision Tiers').StartAt).toBe('Launch Hosts');
+    if (m === ALLOCATE) expect(itemProcessor(def, 'Provision Tiers').StartAt).toBe('Provision Roll Segments');
     expect(itemProcessor(def, 'Provision Roll Segments').StartAt).toBe('Provision Roll Out Segment');
     for (const prefix of m === REPLACE ? ['Retire ', 'Retire Lost '] : []) {
       expect(itemProcessor(def, `${prefix}Roll Tiers`).StartAt).toBe(`${prefix}Roll Segments`);
@@ -1132,7 +1136,8 @@ describe('FleetFlow workflow definitions', () => {
     const def = machine(m).definition;
     const toSegments = stateNamed(def, 'New Hosts To Segments');
     expect(toSegments.Type).toBe('Pass');
-    expect(toSegments.Next).toBe('Provision Roll Segments');
+    // Allocate's ends its Prepare Tiers item: the tier's segments, rolled once the database is ready.
+    expect(toSegments.Next).toBe(m === ALLOCATE ? undefined : 'Provision Roll Segments');
     expect(toSegments.Parameters).toMatchObject({ mode: 'provision', checkAlarms: false });
     // Replace's retire stages run each stored tier of its plan ($.plan.retire) in the mode Plan Replacement stored with it.
     for (const prefix of m === REPLACE ? ['Retire ', 'Retire Lost '] : []) {
@@ -1240,26 +1245,32 @@ describe('FleetFlow workflow definitions', () => {
   describe('recover', () => {
     const top = () => machine(RECOVER).definition.States;
 
-    it('takes no lock itself: it plans, notifies, and runs allocate, restore-data and deploy one after the other, each to its end', () => {
+    it('takes no lock itself: it plans, notifies, and runs allocate, restore-data (when hosts remain) and deploy one after the other, each to its end', () => {
       const states = top();
       expect([...integrationsOf.get(RECOVER)!.values()].filter((resource) => resource.includes(':dynamodb:'))).toEqual([]);
       expect(lambdaModulesOf.get(RECOVER)).toEqual(new Map([['Plan Recover', 'recover/plan-recover.ts'], ['Report Recovery', 'recover/report-recovery.ts']]));
       expect(states['Plan Recover']!.Next).toBe('Notify Started');
       expect(states['Notify Started']!.Next).toBe(RECOVER_PARTS[0]![0]);
       const inputs: Record<string, string> = { 'Allocate Environment': '$.plan.allocate', 'Restore Environment Data': '$.plan.restore', 'Release Recorded Release': '$.plan.deploy' };
+      // After allocate: restore-data when hosts remain to repoint (the plan's `restore`), else allocate restored the data.
+      expect(states['Hosts To Repoint?']!.Choices).toEqual([{ Variable: '$.plan.restore', IsPresent: true, Next: 'Restore Environment Data' }]);
+      expect(states['Hosts To Repoint?']!.Default).toBe('Restored By Allocate');
+      expect(states['Restored By Allocate']!.Next).toBe('Release Recorded Release');
       RECOVER_PARTS.forEach(([name], i) => {
         const part = states[name]!;
-        expect(part.Next, name).toBe(RECOVER_PARTS[i + 1]?.[0] ?? 'Report Recovery');
+        expect(part.Next, name).toBe(name === 'Allocate Environment' ? 'Hosts To Repoint?' : (RECOVER_PARTS[i + 1]?.[0] ?? 'Report Recovery'));
         expect((part.Parameters as Record<string, unknown>)['Input.$'], name).toBe(inputs[name]);
         // Each part is started once: a failed or timed-out one is never started again.
         expect(retries(part, 'States.TaskFailed'), `${name} retries a failed part`).toBe(false);
         expect(retries(part, 'States.Timeout'), `${name} retries a timed-out part`).toBe(false);
         // A part that fails ends the recovery: no later part runs, and it fails (notified) with the part's error, named.
-        // Except an allocate that did every step but could not release its lock: the restore goes on (and takes the lock over).
+        // Except an allocate that did every step but could not release its lock: the next part goes on (and takes the lock over).
         const catcher = catcherFor(part, 'States.ALL')!;
         expect(catcher.ResultPath, name).toBe('$.failure');
         const lockLeft = states['Allocate Done But Locked?']!;
-        expect(lockLeft.Choices).toEqual([{ Variable: '$.failure.Error', StringEquals: 'LockNotReleasedError', Next: 'Restore Environment Data' }]);
+        expect(lockLeft.Choices).toEqual([{ Variable: '$.failure.Error', StringEquals: 'LockNotReleasedError', Next: 'Restore After Allocate?' }]);
+        expect(states['Restore After Allocate?']!.Choices).toEqual([{ Variable: '$.plan.restore', IsPresent: true, Next: 'Restore Environment Data' }]);
+        expect(states['Restore After Allocate?']!.Default).toBe('Restore Not Reported');
         expect(reachableFrom(states, catcher.Next).has('Allocate Done But Locked?'), name).toBe(name === 'Allocate Environment');
         const withoutGoingOn = { ...states, 'Allocate Done But Locked?': { ...lockLeft, Choices: [] } };
         const after = reachableFrom(withoutGoingOn, catcher.Next);

@@ -367,6 +367,8 @@ export interface ComputePlan {
   readonly launchCount: number;
   /** The data tier's instance, when allocate creates it. */
   readonly database?: DatabaseCreatePlan;
+  /** Allocate with `"database": "restore"`: the data restored into a new instance the launched hosts first serve on. */
+  readonly restore?: RestorePlan;
   /**
    * Hosts of the planned tiers that a stopped run launched and never set up (leftovers.ts):
    * not counted as the tier's, and terminated once the run holds the lock. Absent when none.
@@ -446,8 +448,12 @@ export interface RestorePlan {
   readonly connectionParameter: string;
   /** The connection parameter's value before (null when it did not exist): what a repoint back writes. */
   readonly previousEndpoint: string | null;
-  /** The environment's check document, run on `runner` against the restored instance. */
-  readonly check: CommandSpec & { readonly runner: HostRef };
+  /**
+   * The environment's check document, run on `runner` against the restored instance. Without
+   * `runner` (allocate restoring for hosts it launches), on the first host it launched in the
+   * runner tier, which the task is given as `runners`.
+   */
+  readonly check: CommandSpec & { readonly runner?: HostRef; readonly runnerTier?: string };
   readonly reconfigure: CommandSpec;
   /** The hosts to repoint, by tier, in the plan table (mode "repoint"). */
   readonly tiers: StoredTier[];
@@ -462,6 +468,8 @@ export interface RestoreTaskInput {
   readonly execution: string;
   readonly plan: RestorePlan;
   readonly phase?: PhaseState;
+  /** Hosts that may run the check when the plan names no runner: the ones allocate launched in the runner tier. */
+  readonly runners?: readonly HostRef[];
 }
 
 /** The validation phase also carries the endpoint of the restored instance, once it is available. */

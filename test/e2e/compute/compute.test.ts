@@ -31,6 +31,12 @@ describe('allocate', () => {
       }
     }
     expect([...account.databases.values()].map((d) => account.databaseStatus(d))).toEqual(['available']);
+    // The hosts launched while the database was created, and none served before it did.
+    const serves = [...account.databases.values()][0]!.servesFrom!;
+    for (const h of [...account.hosts.values()]) {
+      expect(h.launchedAt, `${h.name} launched while the database was created`).toBeLessThan(serves);
+      expect(h.healthTimeline.find((t) => t.healthy)?.at, `${h.name} served only once the database did`).toBeGreaterThanOrEqual(serves);
+    }
     expect(report.compute?.launched).toHaveLength(6);
     expect(report.compute?.orphans).toEqual([]);
     // Spread evenly over the tier's two subnets (Availability Zones).
@@ -46,11 +52,25 @@ describe('allocate', () => {
     expect(report.status).toBe('FAILED');
     expect(report.error).toBe('LaunchFailedError');
     expect(report.cause).toMatch(/no capacity .* us-east-1a.*us-east-1b/);
+    // The database it was creating meanwhile was waited for, not left unobserved: available, and kept.
+    expect([...account.databases.values()].map((d) => account.databaseStatus(d))).toEqual(['available']);
     expect(report.compute?.orphans).toEqual([]);
     expect(report.compute?.launched.length).toBeGreaterThan(0);
     expect([...report.compute!.terminated].sort()).toEqual([...report.compute!.launched].sort());
     for (const name of report.compute!.launched) expect(host(report, name).inService, name).toBe(false);
     expect(report.notifications).toEqual(['Started', 'Failed']);
+    expect(account.table(LOCK_TABLE_NAME).size, 'lock released').toBe(0);
+  });
+
+  it('when the database fails while the hosts launch: DatabaseCreateFailedError, the instance kept, and every host launched meanwhile terminated', async () => {
+    const { report, account } = await run('allocate', {}, ['db-status:storage-full@270+314']);
+
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toBe('DatabaseCreateFailedError');
+    expect(account.databases.size, 'the instance is kept').toBe(1);
+    expect(report.compute?.launched).toHaveLength(6);
+    expect([...report.compute!.terminated].sort()).toEqual([...report.compute!.launched].sort());
+    expect(report.compute?.orphans).toEqual([]);
     expect(account.table(LOCK_TABLE_NAME).size, 'lock released').toBe(0);
   });
 

@@ -14,7 +14,7 @@ import { DATABASE_SENT_TAG, DATABASE_TAG, REPLACED_AT_TAG, REPLACED_BY_TAG, REPL
 import { databaseParameterName, releaseParameterName } from '../../../lambdas/domain/contract/records';
 import { isHostTier } from '../../../lambdas/domain/environment/model';
 import { type SimulatedAccount, databaseAtEndpoint, endpointOf } from '../../../lib/simulator/account';
-import { automatedBackups, DB_RESTORE_SECONDS } from '../../../lib/simulator/services/rds';
+import { automatedBackups, DB_RESTORE_SECONDS, loseDatabase } from '../../../lib/simulator/services/rds';
 import { failedStates } from '../../../lib/simulator/campaign';
 import { noFaults } from '../../../lib/simulator/faults';
 import { LOCK_TABLE_NAME, seedAccount } from '../../../lib/simulator/fleet';
@@ -507,12 +507,52 @@ describe('recover on an account that lost everything but its snapshots', () => {
     expect(Math.abs(report.recoveryTimeSeconds! - report.makespanSeconds)).toBeLessThanOrEqual(1);
   });
 
-  it('reports its lower bound: its parts in sequence, at least the restore and its bake, never more than it took', () => {
-    const { report } = r;
-    const restoreAndBake = DB_RESTORE_SECONDS + canonical.validation.bakeSeconds;
+  it('restores while the hosts launch, and points them at the restored instance before they first serve: no repoint, no restore-data part', () => {
+    const { report, account, events } = r;
+    const restored = account.databases.get(report.newDatabase!.identifier)!;
+    const serves = restored.servesFrom!;
 
-    expect(report.lowerBoundSeconds).toBeGreaterThan(restoreAndBake);
+    expect(serves, 'the restored instance serves from some instant').toBeGreaterThan(0);
+    expect(entered(events, 'Restored By Allocate'), 'allocate restored the data').toBe(true);
+    expect(entered(events, 'Restore Environment Data'), 'no restore-data part repointed anything').toBe(false);
+    for (const h of [...account.hosts.values()].filter((x) => x.tier === 'web' || x.tier === 'middle')) {
+      // Launched before the restored instance was available: the two overlapped.
+      expect(h.launchedAt, `${h.name} launched while the data was restored`).toBeLessThan(serves);
+      // Its service was configured for the restored instance at its first install, before it ever served.
+      const firstHealthy = h.healthTimeline.find((t) => t.healthy)?.at;
+      expect(firstHealthy, `${h.name} served only once the restored instance did`).toBeGreaterThanOrEqual(serves);
+      expect(h.database).toBe(restored.identifier);
+    }
+  });
+
+  it('reports its lower bound, the sum over its critical path (the restore, the check, the slowest tier set up and in service), within 1.02 of what it took', () => {
+    const { report } = r;
+
+    expect(report.lowerBoundSeconds).toBeGreaterThan(DB_RESTORE_SECONDS);
     expect(report.lowerBoundSeconds).toBeLessThanOrEqual(report.makespanSeconds);
+    expect(report.makespanSeconds).toBeLessThanOrEqual(1.02 * report.lowerBoundSeconds);
+  });
+});
+
+describe('recover when the database was lost but the hosts that use it remain', () => {
+  it('keeps them serving: allocate leaves the database alone, then restore-data repoints every host in rolling batches', async () => {
+    // The seeded account records no release; the hosts run 1.0.0.
+    const input = { release: '1.0.0' };
+    const { reports, events, account } = await simulateExecutions({
+      environment: canonical,
+      input,
+      workflow: 'recover',
+      executions: [{ input }],
+      prepare: (a) => loseDatabase(a, a.databases.get(DATA.instanceIdentifier)!, a.startedAt),
+    });
+    const report = reports[0]!;
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    expect(entered(events[0]!, 'Restore Environment Data'), 'the restore-data part ran').toBe(true);
+    expect(entered(events[0]!, 'Restored By Allocate')).toBe(false);
+    expect(report.compute?.launched, 'every tier had its count').toEqual([]);
+    expectEveryHostOn(report, report.newDatabase!.identifier);
+    expect(account.parameters.get(RECORD)?.value).toBe(report.newDatabase!.identifier);
   });
 });
 
@@ -533,7 +573,7 @@ describe('recover with no snapshot', () => {
 });
 
 describe("recover when the allocate's lock cannot be released (unlock-throttle:26)", () => {
-  it('goes on: the allocate did its part, the restore takes the lock over, and the recovery succeeds with every host on the new database', async () => {
+  it('goes on: the allocate did its part (its hosts on the restored data), the release takes the lock over, and the recovery succeeds with every host on the new database', async () => {
     const { report, account, events } = await run('recover', {}, ['unlock-throttle:26'], { empty: true, keepSnapshots: true });
 
     expect(entered(events, 'Allocate Done But Locked?'), "the allocate part ended LockNotReleasedError").toBe(true);

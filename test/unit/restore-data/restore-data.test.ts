@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { checkRestore, restoreDatabase } from '../../../lambdas/restore-data/restore';
 import { newIdentifier, planRestoreData } from '../../../lambdas/restore-data/plan-restore-data';
+import { planRecover } from '../../../lambdas/recover/plan-recover';
+import { planAllocation } from '../../../lambdas/compute/allocation';
 import { CREATED_BY_TAG } from '../../../lambdas/domain/contract/tags';
 import type { ResolvedSource, RestorePlan } from '../../../lambdas/domain/contract/payloads';
 import { allClients } from '../../../lambdas/shared/clients';
@@ -303,5 +305,48 @@ describe('Plan Restore Data: the source is the current database\'s, and only our
 
     await expect(refusal).rejects.toThrow(InvalidInputError);
     await expect(refusal).rejects.toThrow(/not named as FleetFlow's IAM grant allows \(rds:canonical-db-\*, canonical-db-\*, fleetflow-canonical-\*\).*copy-db-snapshot.*nothing was changed/);
+  });
+});
+
+describe('disaster recovery when nothing serves: allocate restores while it launches ("database": "restore")', () => {
+  const lost = () => {
+    account = seedAccount(canonical, noFaults(), { empty: true, keepSnapshots: true });
+    detach?.();
+    detach = attachSimulator(allClients as never, account);
+  };
+
+  it('Plan Recover sends allocate "database": "restore" (no restore-data part) once the database and every host using it are gone', async () => {
+    lost();
+    const plan = await planRecover({ environment: canonical, input: {} });
+
+    expect(plan.restore, 'no restore-data part: nothing to repoint').toBeUndefined();
+    expect(plan.allocate).toMatchObject({ database: 'restore', source: 'latest', reason: 'disaster-recovery' });
+    expect(plan.recoveryPointTime).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+  });
+
+  it('Plan Recover keeps the restore-data part (a repoint in rolling batches) while the database or hosts using it remain', async () => {
+    const plan = await planRecover({ environment: canonical, input: { release: '1.0.0' } });
+
+    expect(plan.allocate).toMatchObject({ database: 'none' });
+    expect(plan.restore).toMatchObject({ source: 'latest', reason: 'disaster-recovery' });
+  });
+
+  it('Plan Allocation plans the restore into a new instance, checked from the runner tier\'s first new host (no runner yet), with the hosts it launches', async () => {
+    lost();
+    const plan = await planAllocation({ environment: canonical, input: { database: 'restore' }, execution: 'allocate-1' });
+
+    expect(plan.database, 'nothing created').toBeUndefined();
+    expect(plan.restore!.target.identifier).toMatch(/^canonical-db-snap-\d{12}-[0-9a-f]{8}$/);
+    expect(plan.restore!.check.runner, 'the runner is one of the hosts this run launches').toBeUndefined();
+    expect(plan.restore!.connectionParameter).toBe(canonical.tiers.find((t) => t.role === 'data')!.database!.restore!.connectionParameter);
+    expect(plan.tiers.map((t) => t.spec.name).sort()).toEqual(['middle', 'monitoring', 'web']);
+  });
+
+  it('Plan Allocation refuses "database": "restore" while a host that uses the database is there, or the database itself, and "source" without it', async () => {
+    await expect(planAllocation({ environment: canonical, input: { database: 'restore' }, execution: 'allocate-1' })).rejects.toThrow(/tier (middle|web) has .* which use the current database/);
+    // Every host lost, the database not.
+    for (const host of account.hosts.values()) host.state = 'terminated';
+    await expect(planAllocation({ environment: canonical, input: { database: 'restore', release: '1.0.0' }, execution: 'allocate-1' })).rejects.toThrow(/still exists; restore its data with restore-data/);
+    await expect(planAllocation({ environment: canonical, input: { source: 'latest' }, execution: 'allocate-1' })).rejects.toThrow(/"source" and "reason" go with "database": "restore"/);
   });
 });

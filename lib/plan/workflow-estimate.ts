@@ -1,0 +1,275 @@
+/**
+ * What a compute or data workflow's plan will take, before it starts: its duration and its
+ * state transitions, from the plan itself, the environment's declared durations and the
+ * polling schedule the handlers use (lambdas/shared/poll-schedule.ts). Like the release's
+ * (release-estimate.ts) it is a model, not a measurement: each phase is assumed to take what
+ * the environment declares (`expectedSeconds`, the health-check threshold), and what nothing
+ * declares (a host booting, RDS creating or restoring an instance, ELB's deregistration delay)
+ * is counted at what the handler's first look expects, and listed in `undeclared`.
+ * Held to the simulator by test/e2e/compute/plan.test.ts and test/e2e/restore-data/plan.test.ts.
+ *
+ * The transition counts follow the state machines (statemachines/constructs/compute-run.ts,
+ * provision-tiers.ts, statemachines/rollout/, statemachines/restore-data/, statemachines/recover/):
+ * a polled phase is its start task, one Choice + Wait + check task per look, and the last Choice.
+ */
+import type { CommandSpec, ComputePlan, ProvisionTier, RestorePlan, StoredTier, TierPlan } from '../../lambdas/domain/contract/payloads';
+import type { PollingBounds } from '../../lambdas/shared/polling';
+import { BAKE_CHECK_SECONDS, nextWaitSeconds } from '../../lambdas/shared/poll-schedule';
+import { batchesPerSegment, HISTORY_BUDGET, worstBatchEvents } from '../../lambdas/shared/history-budget';
+import { EXPECTED_READY_SECONDS } from '../../lambdas/compute/hosts-ready';
+import { EXPECTED_CREATE_SECONDS } from '../../lambdas/compute/database-creation';
+import { EXPECTED_RESTORE_SECONDS } from '../../lambdas/restore-data/restore';
+import { DELIVERY_SECONDS, USD_PER_TRANSITION } from './release-estimate';
+
+/**
+ * A new instance with automated backups is backed up before it is first available ("backing-up:
+ * The DB instance is currently being backed up": RDS User Guide, Viewing Amazon RDS DB instance
+ * status). How long depends on the data; a new, empty instance's is assumed to take a minute.
+ */
+const FIRST_BACKUP_ASSUMED_SECONDS = 60;
+/** The probe of the health check path (curl with a 5 s limit, lambdas/shared/provision-plan.ts): counted at 2 s. */
+const PROBE_ASSUMED_SECONDS = 2;
+/**
+ * A deregistered target drains for the target group's deregistration delay: "The range is
+ * 0-3600 seconds. The default value is 300 seconds." (Elastic Load Balancing API reference,
+ * TargetGroupAttribute deregistration_delay.timeout_seconds). The compute planners do not read
+ * it, so a replaced host's drain is counted at the default.
+ */
+const DEREGISTRATION_DELAY_ASSUMED_SECONDS = 300;
+/** Stopping or terminating a replaced host: what Retire Hosts' first look expects (lambdas/compute/retiring.ts). */
+const RETIRE_ASSUMED_SECONDS = 20;
+
+/** The release's own states, outside its tiers (statemachines/constructs/compute-run.ts): Start, Plan, Acquire Lock, Notify Started, Leftovers?, Database Needed?, Provision, Provision Tiers, Unlock, Notify Succeeded, Complete. */
+const COMPUTE_RUN_STATES = 11;
+/** Create Database Stage, Create Database, Database Ready (its looks counted apart). */
+const DATABASE_STAGE_STATES = 3;
+/** Per provisioned tier: Launch Hosts, Hosts Launched?, Verify Dependencies, Store New Hosts, New Hosts To Segments, Provision Roll Segments (the ready looks and the segments apart). */
+const PROVISION_TIER_STATES = 6;
+/** Per segment, in the parent (its Map iteration's task) and the child: Start Segment, the last More Batches?, Segment Done. */
+const SEGMENT_STATES = 1 + 3;
+/** Per new-host batch: More Batches?, Load Batch, Batch Mode?, Start Set Up, Install On New Hosts, Put New Hosts In Service, Next New Batch. */
+const PROVISION_BATCH_STATES = 7;
+/** Per setup step, besides its looks: its start (Set Up Hosts, then Set Up Next Step), its last Choice, More Set Up?. */
+const SETUP_STEP_STATES = 3;
+/** A child execution's events outside its batches (lambdas/shared/history-budget.ts plans with the same). */
+const CHILD_OVERHEAD_EVENTS = 12;
+/** Replace: Disaster Recovery?, Old Hosts Still In Place?, Retire Replaced, Retire Roll Tiers. */
+const REPLACE_STATES = 4;
+/** Per retire batch: More Batches?, Load Batch, Batch Mode?, Check Retire Capacity, Retire Capacity Kept?, Take Retiring Hosts Out, Retire Hosts, Next Retired Batch. */
+const RETIRE_BATCH_STATES = 8;
+/** Restore-data: Start, Plan, Acquire Lock, Notify Started, Run Restore, Restore Database, Validate Data, Repoint, Write Connection, Repoint Roll Tiers, Repoint Start Bake, Repoint Baked, Record Database, Unlock, Notify Succeeded, Complete. */
+const RESTORE_STATES = 16;
+/** Per repoint batch: More Batches?, Load Batch, Batch Mode?, Check Repoint Capacity, Repoint Capacity Kept?, Take Repoint Batch Out, Reconfigure, Return, Gate On Alarms?, Check Alarms, Next Repointed Batch. */
+const REPOINT_BATCH_STATES = 11;
+/** Recover's own states: Start, Plan Recover, Notify Started, its three parts' tasks, Report Recovery, Notify Succeeded, Complete. */
+const RECOVER_STATES = 9;
+
+export interface WorkflowEstimate {
+  /** Seconds from start to the end, if every phase takes what is declared or assumed. */
+  readonly expectedSeconds: number;
+  readonly stateTransitions: number;
+  readonly costUsd: number;
+  /** Child executions (rollout segments) the run starts. */
+  readonly childExecutions: number;
+  /**
+   * History budget: the most events the fullest child execution could need (every phase polled
+   * to its timeout, as the plan's segments are cut), against what one execution is planned with.
+   */
+  readonly history: { readonly worstChildEvents: number; readonly budget: number };
+  /** What nothing declares, and what it is counted as. */
+  readonly undeclared: string[];
+}
+
+/** A polled phase: when it is seen done, and with how many looks, if it takes `seconds` and the handler expects `expected`. */
+export function seenDone(seconds: number, expected: number | undefined, bounds: PollingBounds): Seen {
+  let elapsed = 0;
+  let looks = 0;
+  // A phase is looked at at least once (a LongOperation's first Wait), however short.
+  do {
+    elapsed += nextWaitSeconds({ elapsedMs: elapsed * 1000, untilDeadlineMs: Number.MAX_SAFE_INTEGER, bounds, expectedSeconds: expected });
+    looks += 1;
+  } while (elapsed < seconds);
+  return { seconds: elapsed, looks, took: seconds };
+}
+
+/** When a polled phase is seen done, with how many looks, and what it took. */
+interface Seen {
+  readonly seconds: number;
+  readonly looks: number;
+  readonly took: number;
+}
+
+/** A Run Command phase: delivered, then run for what it declares. */
+function command(spec: CommandSpec, bounds: PollingBounds, what: string, undeclared: string[]): Seen {
+  if (spec.expectedSeconds === undefined) undeclared.push(`${what} (${spec.document}: no expectedSeconds)`);
+  return seenDone(DELIVERY_SECONDS + (spec.expectedSeconds ?? 0), spec.expectedSeconds, bounds);
+}
+
+/** Each look is a Choice, a Wait and a check; the phase also has its start and its last Choice. */
+const phaseTransitions = (looks: number) => 1 + 3 * looks + 1;
+
+class Tally {
+  seconds = 0;
+  transitions = 0;
+  children = 0;
+  worstChild = 0;
+  readonly undeclared: string[] = [];
+
+  segments(tier: { spec: TierPlan; batchCount: number }): void {
+    const perSegment = Math.max(1, batchesPerSegment(tier.spec));
+    const count = Math.ceil(tier.batchCount / perSegment);
+    this.children += count;
+    this.transitions += count * SEGMENT_STATES;
+    this.worstChild = Math.max(this.worstChild, CHILD_OVERHEAD_EVENTS + Math.min(tier.batchCount, perSegment) * worstBatchEvents(tier.spec));
+  }
+
+  result(): WorkflowEstimate {
+    const transitions = Math.round(this.transitions);
+    return {
+      expectedSeconds: Math.round(this.seconds),
+      stateTransitions: transitions,
+      costUsd: transitions * USD_PER_TRANSITION,
+      childExecutions: this.children,
+      history: { worstChildEvents: this.worstChild, budget: HISTORY_BUDGET },
+      undeclared: [...new Set(this.undeclared)],
+    };
+  }
+}
+
+/** Allocate, scale-out, replace: the database, then each tier's new hosts side by side, then (replace) the old ones retired; disaster recovery retires first. */
+export function estimateCompute(plan: ComputePlan): WorkflowEstimate {
+  const tally = new Tally();
+  tally.transitions += COMPUTE_RUN_STATES;
+  if (plan.database) {
+    const assumed = plan.database.fromSnapshot ? EXPECTED_RESTORE_SECONDS : EXPECTED_CREATE_SECONDS + FIRST_BACKUP_ASSUMED_SECONDS;
+    // Create Database looks first when a creation usually ends, restoring from a snapshot too (lambdas/compute/database-creation.ts).
+    const seen = seenDone(assumed, EXPECTED_CREATE_SECONDS, plan.database.polling);
+    tally.seconds += seen.seconds;
+    tally.transitions += DATABASE_STAGE_STATES + phaseTransitions(seen.looks) - 1;
+    tally.undeclared.push(
+      plan.database.fromSnapshot
+        ? `restoring ${plan.database.instanceIdentifier} from its snapshot, counted as ${assumed / 60} min`
+        : `creating ${plan.database.instanceIdentifier} and its first backup, counted as ${assumed / 60} min`,
+    );
+  }
+  let slowestTier = 0;
+  for (const tier of plan.tiers) slowestTier = Math.max(slowestTier, provision(tier, tally));
+  let retiring = 0;
+  if (plan.retire) {
+    tally.transitions += REPLACE_STATES;
+    for (const tier of plan.retire.tiers) retiring += retire(tier, tally);
+  }
+  // Tiers are provisioned side by side (Provision Tiers), retired one at a time (Roll Tiers: statemachines/constructs/roll-tiers.ts).
+  tally.seconds += slowestTier + retiring;
+  return tally.result();
+}
+
+/** One tier's new hosts: ready, set up, installed, healthy in service (batches of up to 2,000, one after another). */
+function provision(tier: ProvisionTier, tally: Tally): number {
+  const { spec } = tier;
+  const bounds = spec.polling;
+  const ready = seenDone(EXPECTED_READY_SECONDS, EXPECTED_READY_SECONDS, bounds);
+  tally.undeclared.push(`a new host booting, passing its status checks and coming online in SSM, counted as ${EXPECTED_READY_SECONDS / 60} min`);
+  tally.transitions += PROVISION_TIER_STATES + phaseTransitions(ready.looks);
+  let batch = 0;
+  let batchTransitions = PROVISION_BATCH_STATES;
+  for (const step of tier.setup) {
+    const seen =
+      step.purpose === 'probe'
+        ? seenDone(DELIVERY_SECONDS + PROBE_ASSUMED_SECONDS, undefined, bounds)
+        : command(step, bounds, `${spec.name}'s prerequisite`, tally.undeclared);
+    batch += seen.seconds;
+    batchTransitions += 3 * seen.looks + SETUP_STEP_STATES;
+  }
+  const install = command(spec.install, bounds, `${spec.name}'s install`, tally.undeclared);
+  const health = healthOf(spec, tally.undeclared);
+  batch += install.seconds + health.seconds;
+  batchTransitions += 3 * install.looks + 1 + 3 * health.looks + 1;
+  tally.transitions += spec.hostCount === 0 ? 0 : Math.ceil(spec.hostCount / spec.batchSize) * batchTransitions;
+  tally.segments({ spec, batchCount: Math.ceil(spec.hostCount / spec.batchSize) });
+  return ready.seconds + Math.ceil(spec.hostCount / spec.batchSize) * batch;
+}
+
+/** A target passes its health checks (interval x healthy threshold); other tiers run their health command, or none. */
+function healthOf(spec: TierPlan, undeclared: string[]): Seen {
+  if (spec.traffic.kind === 'target-group') return seenDone(spec.healthyAfterSeconds, spec.healthyAfterSeconds, spec.polling);
+  if (spec.healthCommand) return command(spec.healthCommand, spec.polling, `${spec.name}'s health command`, undeclared);
+  return seenDone(0, undefined, spec.polling);
+}
+
+/** A tier's replaced hosts: taken out, drained for the deregistration delay, stopped or terminated. */
+function retire(tier: StoredTier, tally: Tally): number {
+  const { spec } = tier;
+  const drain = spec.traffic.kind === 'target-group' ? seenDone(DEREGISTRATION_DELAY_ASSUMED_SECONDS, undefined, spec.polling) : seenDone(0, undefined, spec.polling);
+  if (spec.traffic.kind === 'target-group') tally.undeclared.push(`a replaced host's drain, counted as ELB's default deregistration delay (${DEREGISTRATION_DELAY_ASSUMED_SECONDS} s)`);
+  const stop = seenDone(RETIRE_ASSUMED_SECONDS, RETIRE_ASSUMED_SECONDS, spec.polling);
+  tally.transitions += 1; // Retire Roll Segments
+  tally.transitions += tier.batchCount * (RETIRE_BATCH_STATES + 3 * drain.looks + 1 + 3 * stop.looks + 1);
+  tally.segments(tier);
+  return tier.batchCount * (drain.seconds + stop.seconds);
+}
+
+/** Restore-data: the restore, the check from a middle host, the hosts repointed tier by tier in batches, the bake. */
+export function estimateRestore(plan: {
+  readonly target: { readonly identifier: string };
+  readonly check: CommandSpec;
+  readonly reconfigure: CommandSpec;
+  readonly validation: { readonly bakeSeconds: number };
+  readonly polling: RestorePlan['polling'];
+  readonly tiers: ReadonlyArray<RepointTier>;
+}): WorkflowEstimate {
+  const tally = new Tally();
+  tally.transitions += RESTORE_STATES;
+  const restore = seenDone(EXPECTED_RESTORE_SECONDS, EXPECTED_RESTORE_SECONDS, plan.polling);
+  tally.undeclared.push(`RDS restoring ${plan.target.identifier}, counted as ${EXPECTED_RESTORE_SECONDS / 60} min (it grows with the data)`);
+  const check = command(plan.check, plan.polling, 'the database check', tally.undeclared);
+  tally.seconds += restore.seconds + check.seconds;
+  tally.transitions += 3 * restore.looks + 1 + 3 * check.looks + 1;
+  // One tier at a time (Roll Tiers). The first batch of a tier looks when the environment says each
+  // phase ends; the next ones when the batch before took (the rollout passes it on as `expected`):
+  // seen at their first look.
+  for (const tier of plan.tiers) {
+    const { spec } = tier;
+    tally.transitions += 1; // Repoint Roll Segments
+    const drain = drainOf(spec, tally.undeclared);
+    const reconfigure = command(plan.reconfigure, spec.polling, 'the reconfigure', tally.undeclared);
+    const health = healthOf(spec, tally.undeclared);
+    const first = drain.seconds + reconfigure.seconds + health.seconds;
+    const next = drain.took + reconfigure.took + health.took;
+    tally.seconds += first + (tier.batchCount - 1) * next;
+    tally.transitions += tier.batchCount * (REPOINT_BATCH_STATES + 3) + 3 * (drain.looks + reconfigure.looks + health.looks) + (tier.batchCount - 1) * 3 * 3;
+    tally.segments(tier);
+  }
+  const bakeLooks = Math.ceil(plan.validation.bakeSeconds / BAKE_CHECK_SECONDS);
+  tally.seconds += plan.validation.bakeSeconds;
+  tally.transitions += 3 * bakeLooks + 1;
+  return tally.result();
+}
+
+/** A tier whose hosts are repointed, by batch (stored, or as they will be once launched). */
+export interface RepointTier {
+  readonly spec: TierPlan;
+  readonly batchCount: number;
+}
+
+/** Out of traffic: the host-side drain check when declared, else the deregistration delay (release-estimate.ts does the same). */
+function drainOf(spec: TierPlan, undeclared: string[]): Seen {
+  if (spec.traffic.kind !== 'target-group') return seenDone(0, undefined, spec.polling);
+  if (spec.drainCheck) return command(spec.drainCheck, spec.polling, `${spec.name}'s drain check`, undeclared);
+  const delay = spec.traffic.deregistrationDelaySeconds ?? DEREGISTRATION_DELAY_ASSUMED_SECONDS;
+  return seenDone(delay, delay, spec.polling);
+}
+
+/** Recover: allocate, then restore-data, then a release of the recorded release (up to date when the new hosts got it), one after another. */
+export function estimateRecover(parts: { allocate: WorkflowEstimate; restore: WorkflowEstimate; release: { expectedSeconds: number; stateTransitions: number; segments: number; undeclared: string[] } }): WorkflowEstimate {
+  const transitions = RECOVER_STATES + parts.allocate.stateTransitions + parts.restore.stateTransitions + parts.release.stateTransitions;
+  return {
+    expectedSeconds: parts.allocate.expectedSeconds + parts.restore.expectedSeconds + parts.release.expectedSeconds,
+    stateTransitions: transitions,
+    costUsd: transitions * USD_PER_TRANSITION,
+    childExecutions: 3 + parts.allocate.childExecutions + parts.restore.childExecutions + parts.release.segments,
+    history: { worstChildEvents: Math.max(parts.allocate.history.worstChildEvents, parts.restore.history.worstChildEvents), budget: HISTORY_BUDGET },
+    undeclared: [...new Set([...parts.allocate.undeclared, ...parts.restore.undeclared, ...parts.release.undeclared])],
+  };
+}
+

@@ -1,0 +1,75 @@
+/**
+ * `fleetflow plan --workflow allocate|scale-out|replace`: each workflow's own Plan handler,
+ * read-only, and an estimate held to what the simulated run then takes (within 10%). A
+ * refusal is the workflow's own, word for word: the plan and the execution fail alike.
+ * Small fleets (simulate's defaults); the synthesized template comes from the cache.
+ */
+import { describe, expect, it } from 'vitest';
+import { isFleetFlowRefusal } from '../../../lambdas/domain/contract/errors';
+import { simulateExecutions, type SimulatedWorkflow, type SimulationReport } from '../../../lib/simulator/simulate';
+import { planWorkflow, type WorkflowPlanReport } from '../../../lib/plan/plan-workflow';
+import { canonical } from '../helpers';
+
+type Compute = 'allocate' | 'scale-out' | 'replace';
+
+async function plan(workflow: Compute, input: unknown, faults: string[] = []): Promise<WorkflowPlanReport> {
+  const planned = await planWorkflow({ workflow, environment: canonical, input, simulated: { faults } });
+  if (planned.workflow === 'deploy') throw new Error('planned a deploy');
+  return planned.report;
+}
+
+/** One run as `simulate <workflow>` runs it (allocate: on an account that lost its instances). */
+async function simulate(workflow: SimulatedWorkflow, input: unknown, faults: string[] = []): Promise<SimulationReport> {
+  const { reports } = await simulateExecutions({ environment: canonical, input, workflow, empty: workflow === 'allocate', faults, executions: [{ input }] });
+  return reports[0]!;
+}
+
+const within = (expected: number, actual: number) => Math.abs(expected - actual) / actual;
+
+describe('fleetflow plan --workflow (compute)', () => {
+  it.each<[Compute, unknown, boolean]>([
+    ['allocate', {}, true],
+    // Scale-out's installs run longer than declared on the simulated hosts: its looks are not held to 10%.
+    ['scale-out', { tier: 'web', add: 2 }, false],
+    ['replace', { targets: ['web-1'] }, true],
+  ])('%s: expects the duration (and transitions) of the run it plans within 10%', async (workflow, input, transitions) => {
+    const planned = await plan(workflow, input);
+    const run = await simulate(workflow, input);
+
+    expect(run.status).toBe('SUCCEEDED');
+    expect(planned.steps.filter((s) => s.action === 'launch').reduce((n, s) => n + s.hosts, 0)).toBe(run.compute!.launched.length);
+    expect(within(planned.estimate.expectedSeconds, run.makespanSeconds)).toBeLessThanOrEqual(0.1);
+    if (transitions) expect(within(planned.estimate.stateTransitions, run.stateTransitions)).toBeLessThanOrEqual(0.1);
+    expect(planned.estimate.childExecutions).toBe(run.childExecutions);
+  });
+
+  it('replace names the hosts it retires, batch by batch, with what stays in service', async () => {
+    const planned = await plan('replace', { targets: ['web-1', 'mid-2'] });
+
+    expect(planned.steps.filter((s) => s.action === 'retire').map((s) => [s.tier, s.batches.map((b) => b.hosts)])).toEqual(
+      expect.arrayContaining([
+        ['web', [['web-1']]],
+        ['middle', [['mid-2']]],
+      ]),
+    );
+    // Both of each tier's hosts serve before; the replacement serves before the old host goes.
+    expect(planned.steps.find((s) => s.action === 'retire' && s.tier === 'web')!.batches[0]!.stayInService).toBe(2);
+  });
+
+  it.each<[Compute, unknown, string[]]>([
+    ['allocate', {}, ['sg-blocked:web']],
+    ['scale-out', { tier: 'web', add: 1 }, ['listener-missing:web']],
+    ['replace', { targets: ['web-9'] }, []],
+  ])('%s refuses what the workflow refuses, with its message (%j, faults %j)', async (workflow, input, faults) => {
+    const refusal = await plan(workflow, input, faults).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    const run = await simulate(workflow, input, faults);
+
+    expect(isFleetFlowRefusal(refusal)).toBe(true);
+    expect(run.status).toBe('FAILED');
+    expect({ error: (refusal as Error).name, cause: (refusal as Error).message }).toEqual({ error: run.error, cause: run.cause });
+    expect(run.compute!.launched).toEqual([]);
+  });
+});
