@@ -213,6 +213,11 @@ function describeSource(plan: Pick<RestorePlan, 'source' | 'recoveryPointTime'>)
   return plan.source.kind === 'snapshot' ? `snapshot ${plan.source.snapshot} of ${plan.source.instance}` : `${plan.source.instance} as of ${plan.recoveryPointTime}`;
 }
 
+/** Where the restored instance is checked: the plan's runner, or (allocate restoring for the hosts it launches) the runner tier's first new host. */
+function runnerName(plan: RestorePlan): string {
+  return plan.check.runner?.name ?? `the first new ${plan.check.runnerTier ?? 'runner'} host`;
+}
+
 /** A restore-data plan as a person reads it. */
 function restoreReport(plan: RestorePlan, kept: KeptBatches): WorkflowPlanReport {
   const steps: TierStep[] = plan.tiers.map((tier) => ({
@@ -225,11 +230,11 @@ function restoreReport(plan: RestorePlan, kept: KeptBatches): WorkflowPlanReport
   return {
     workflow: 'restore-data',
     environment: plan.environment,
-    summary: `restore ${describeSource(plan)} into ${plan.target.identifier}, check it from ${plan.check.runner.name}, repoint ${plan.hostCount} host(s), bake`,
+    summary: `restore ${describeSource(plan)} into ${plan.target.identifier}, check it from ${runnerName(plan)}, repoint ${plan.hostCount} host(s), bake`,
     steps,
     database:
       `restore into new instance ${plan.target.identifier} (${plan.target.settings.instanceClass}${plan.target.settings.multiAz ? ', Multi-AZ' : ''}); ` +
-      `check it with ${plan.check.document} on ${plan.check.runner.name}; then write its endpoint to ${plan.connectionParameter}; ` +
+      `check it with ${plan.check.document} on ${runnerName(plan)}; then write its endpoint to ${plan.connectionParameter}; ` +
       `${plan.current.identifier} ${plan.current.exists ? 'is kept, tagged as replaced' : 'no longer exists'}`,
     recovery: { source: describeSource(plan), recoveryPointTime: plan.recoveryPointTime, dataLossSeconds: plan.dataLossSeconds },
     network: [],
