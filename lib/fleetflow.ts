@@ -27,6 +27,8 @@ import { RecoverWorkflow } from '../statemachines/recover/recover-workflow';
 import { ReplaceWorkflow } from '../statemachines/replace/replace-workflow';
 import { RESTORE_DATA_FUNCTION_SPECS } from '../statemachines/restore-data/functions';
 import { RestoreDataWorkflow } from '../statemachines/restore-data/restore-data-workflow';
+import { REPLACE_DATABASE_FUNCTION_SPECS } from '../statemachines/replace-database/functions';
+import { ReplaceDatabaseWorkflow } from '../statemachines/replace-database/replace-database-workflow';
 import { ROLLOUT_INVOKES, RolloutWorkflow } from '../statemachines/rollout/rollout-workflow';
 import { ScaleOutWorkflow } from '../statemachines/scale-out/scale-out-workflow';
 import { ScaleInWorkflow } from '../statemachines/scale-in/scale-in-workflow';
@@ -46,16 +48,17 @@ import type { FleetFlowFunction } from './constructs/fleetflow-function';
 import { FunctionCatalog, type FleetFlowFunctions } from './constructs/function-catalog';
 import type { FleetFlowStateMachine } from './constructs/fleetflow-state-machine';
 import { grantDataAccess, restoredDatabaseArns } from './data-access';
+import { grantReplaceDatabaseAccess } from './replace-database-access';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition, type SsmCommandDefinition } from '../lambdas/domain/environment/model';
 import { parseEnvironment } from '../lambdas/domain/environment/parse';
 import { allowSendCommand, allowTagKeys, onlyTagKeys } from './iam-scopes';
 import { releaseWindowInput } from '../lambdas/domain/release-windows';
 
 /** A FleetFlow workflow, by the last part of its state machine's name (`fleetflow-<environment>-<workflow>`). */
-export type FleetFlowWorkflow = 'deploy' | 'rollout' | 'allocate' | 'scale-out' | 'scale-in' | 'replace' | 'restore-data' | 'recover';
+export type FleetFlowWorkflow = 'deploy' | 'rollout' | 'allocate' | 'scale-out' | 'scale-in' | 'replace' | 'restore-data' | 'recover' | 'replace-database';
 
 /** The workflows a person, a schedule or a pipeline starts; rollout is started by the others, per segment of a tier. */
-export const STARTABLE_WORKFLOWS: readonly FleetFlowWorkflow[] = ['deploy', 'allocate', 'scale-out', 'scale-in', 'replace', 'restore-data', 'recover'];
+export const STARTABLE_WORKFLOWS: readonly FleetFlowWorkflow[] = ['deploy', 'allocate', 'scale-out', 'scale-in', 'replace', 'restore-data', 'recover', 'replace-database'];
 
 export interface FleetFlowProps {
   /**
@@ -119,6 +122,8 @@ export class FleetFlow extends Construct {
   readonly restoreData?: RestoreDataWorkflow;
   /** Only when the data tier defines `restore`. */
   readonly recover?: RecoverWorkflow;
+  /** Only when the data tier defines `restore` (its check document runs against the green). */
+  readonly replaceDatabase?: ReplaceDatabaseWorkflow;
   /** The KMS key of the notification topic, when FleetFlow created the topic. */
   readonly notificationsKey?: kms.IKey;
 
@@ -202,6 +207,7 @@ export class FleetFlow extends Construct {
         restoreData: this.restoreData.stateMachine.stateMachine,
         deploy: this.deploy.stateMachine.stateMachine,
       });
+      this.replaceDatabase = new ReplaceDatabaseWorkflow(this, 'ReplaceDatabase', locking);
     }
     // A topic with its own policy must let CloudWatch publish, and only for these alarms.
     owned?.topic.addToResourcePolicy(
@@ -286,6 +292,7 @@ export class FleetFlow extends Construct {
       ['replace', this.replace.stateMachine],
       ['restore-data', this.restoreData?.stateMachine],
       ['recover', this.recover?.stateMachine],
+      ['replace-database', this.replaceDatabase?.stateMachine],
     ];
     return entries.flatMap(([workflow, machine]) => (machine ? [[workflow, machine] as [FleetFlowWorkflow, FleetFlowStateMachine]] : []));
   }
@@ -304,6 +311,7 @@ export class FleetFlow extends Construct {
     grantScaleInAccess(this.functions.functions(SCALE_IN_FUNCTION_SPECS).planScaleIn, this.planTable);
     // The data workflows' functions exist only with the workflows that invoke them.
     if (restores) grantDataAccess(environment, this.functions.functions({ ...RESTORE_DATA_FUNCTION_SPECS, ...RECOVER_FUNCTION_SPECS, ...ALLOCATE_FUNCTION_SPECS }), this.planTable);
+    if (restores) grantReplaceDatabaseAccess(environment, this.functions.functions(REPLACE_DATABASE_FUNCTION_SPECS));
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import { progressOutput } from './live-block';
 import { parseComputeInput } from '../../lambdas/domain/compute-input';
+import { parseReplaceDatabaseInput } from '../../lambdas/domain/replace-database-input';
 import { showValue } from '../../lambdas/domain/environment/input-guards';
 import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import { InvalidInputError } from '../../lambdas/domain/contract/errors';
@@ -18,7 +19,7 @@ import { writeRunReport } from '../report/index';
 import type { Command } from 'commander';
 import { capturedFleet } from './commands/fleet-option';
 
-export type ComputeCommand = 'allocate' | 'scale-out' | 'scale-in' | 'replace' | 'restore-data' | 'recover';
+export type ComputeCommand = 'allocate' | 'scale-out' | 'scale-in' | 'replace' | 'restore-data' | 'recover' | 'replace-database';
 
 /** The options of a compute command, as lib/cli/commands/simulate.ts declares them (each command only its own). */
 export interface ComputeValues {
@@ -37,6 +38,11 @@ export interface ComputeValues {
   readonly source?: string;
   readonly reason?: string;
   readonly report?: string;
+  readonly instanceClass?: string;
+  readonly allocatedStorage?: string;
+  readonly engineVersion?: string;
+  readonly switchoverTimeout?: string;
+  readonly maxLag?: string;
   readonly fleet?: string;
 }
 
@@ -47,7 +53,9 @@ export interface ComputeValues {
 export async function computeCommand(workflow: ComputeCommand, values: ComputeValues, command?: Command): Promise<number> {
   const hosts = values.hosts === undefined ? undefined : wholeNumber('--hosts', values.hosts, 1, 20_000);
   const input = inputOf(workflow, values);
-  parseComputeInput(workflow, input);
+  // The input is checked as the workflow's planner checks it, so a bad option runs nothing.
+  if (workflow === 'replace-database') parseReplaceDatabaseInput(input);
+  else parseComputeInput(workflow, input);
   checkReportFile(values.report);
   const environment = loadEnvironmentFile(values.env);
   // --fleet: the account as a capture found it (it may have lost hosts or its database, or not).
@@ -125,12 +133,26 @@ export function inputOf(workflow: ComputeCommand, values: Omit<ComputeValues, 'e
         ...(values.source !== undefined ? { source: sourceOf(String(values.source)) } : {}),
         ...(values.release !== undefined ? { release: values.release } : {}),
       };
+    case 'replace-database':
+      return {
+        ...(values.instanceClass !== undefined ? { instanceClass: values.instanceClass } : {}),
+        ...(values.allocatedStorage !== undefined ? { allocatedStorage: wholeNumber('--allocated-storage', String(values.allocatedStorage), 20, 65_536) } : {}),
+        ...(values.engineVersion !== undefined ? { engineVersion: values.engineVersion } : {}),
+        ...(values.switchoverTimeout !== undefined ? { switchoverTimeoutSeconds: wholeNumber('--switchover-timeout', String(values.switchoverTimeout), 30, 3600) } : {}),
+        ...(values.maxLag !== undefined ? { maxLagSeconds: lagSeconds(String(values.maxLag)) } : {}),
+      };
   }
 }
 
 /** --source: "latest", "latest-snapshot", a time (it starts with a digit: snapshot identifiers start with a letter), or a snapshot identifier. */
 function sourceOf(text: string): unknown {
   return /^\d/.test(text) ? { pointInTime: text } : text;
+}
+
+/** --max-lag: 0-600 seconds, in decimal digits (0 allowed: the green must have fully caught up). */
+function lagSeconds(text: string): number {
+  if (!/^(0|[1-9][0-9]{0,2})$/.test(text) || Number(text) > 600) throw new InvalidInputError(`--max-lag must be a whole number of seconds from 0 to 600 (received ${showValue(text)})`);
+  return Number(text);
 }
 
 function wholeNumber(option: string, text: string, min: number, max: number): number {

@@ -185,7 +185,8 @@ export interface SimEvent {
 }
 
 export interface SimDatabase {
-  readonly identifier: string;
+  /** Mutable: a blue/green switchover renames both instances (services/rds.ts). */
+  identifier: string;
   readonly name: string;
   /**
    * The status when nothing else applies; DescribeDBInstances reports `databaseStatus()`,
@@ -209,6 +210,33 @@ export interface SimDatabase {
   readonly restoredFrom?: string;
   /** Its tags (AddTagsToResource changes them; they are not part of what it was created as). */
   tags?: Record<string, string>;
+  /**
+   * The application's writes it holds: `count` as of `since`, and, while it is the writer
+   * (`since` not null), one more each WRITES_PER_SECOND. Absent: a database seeded before the
+   * run is the writer from the start; any other holds none of its own (see writesOf).
+   */
+  writes?: { count: number; since: number | null };
+  /** A blue/green deployment's green: it replicates `source`, `lagSecondsAt` behind (services/rds.ts). */
+  replica?: { readonly source: SimDatabase; readonly deployment: string; readonly lagSecondsAt: (at: number) => number };
+}
+
+/** The application's write rate against the database it uses (writes per second), to count what a switchover keeps. */
+export const WRITES_PER_SECOND = 1;
+
+/** An RDS blue/green deployment (services/rds.ts keeps its rules; the account only holds it). */
+export interface SimBlueGreenDeployment {
+  readonly id: string;
+  readonly name: string;
+  /** The blue and the green instances (the objects: a switchover renames them). */
+  readonly blue: SimDatabase;
+  readonly green: SimDatabase;
+  readonly createdAt: number;
+  readonly availableAt: number;
+  readonly tags: Record<string, string>;
+  /** Asked for at `at`, with its timeout; it completes at `endsAt`, or fails there (`failed`). */
+  switchover?: { readonly at: number; readonly timeoutSeconds: number; readonly endsAt: number; readonly failed?: string };
+  /** The instance names before and after the switchover, once it completed. */
+  renamed?: { readonly blueFrom: string; readonly blueTo: string };
 }
 
 /** The environment's database as its hosts find it (fleet.ts). */
@@ -286,6 +314,12 @@ export interface AccountFaults {
   readonly restoredDbInvalid?: boolean;
   /** Hosts whose reconfigure to another database than their original one fails (`reconfigure-fail:HOST`). */
   readonly reconfigureFail?: Set<string>;
+  /** A blue/green switchover takes longer than its SwitchoverTimeout, and RDS rolls it back (`switchover-timeout`). */
+  readonly switchoverTimeout?: boolean;
+  /** The check document fails against a blue/green deployment's green (`green-check-fail`). */
+  readonly greenCheckFail?: boolean;
+  /** A green's ReplicaLag never comes down from where it starts (`lag-never-settles`). */
+  readonly lagNeverSettles?: boolean;
   /** The account has no DB snapshot at all, manual or automated, hence no automated backup (`no-snapshot`). */
   readonly noSnapshot?: boolean;
   /** Nodes of drain-command tiers drained by hand before the run, without FleetFlow's mark (`drained:HOST`). */
@@ -1093,6 +1127,7 @@ export class SimulatedAccount {
     const db = databaseAtEndpoint(this, endpoint);
     if (!db || !databaseServes(this.databaseStatus(db, at))) return `check: cannot connect to ${endpoint}`;
     if (this.faults.restoredDbInvalid && restoredDuringRun(this, db)) return `check: query failed on ${db.identifier}: relation "orders" does not exist`;
+    if (this.faults.greenCheckFail && db.replica) return `check: query failed on ${db.identifier}: permission denied for table orders`;
     return undefined;
   }
 
@@ -1171,6 +1206,20 @@ export class SimulatedAccount {
     const backingUp = [...this.snapshots.values()].some((s) => s.instance === db.identifier && at >= s.createdAt && at < s.availableAt);
     if (backingUp) return 'backing-up';
     return db.lifecycle?.findLast((step) => step.at <= at)?.status ?? db.status;
+  }
+
+  /**
+   * The application's writes `db` holds at `at`: its own (see SimDatabase.writes), or, for a
+   * green, its source's as of `lagSecondsAt(at)` ago (what replication has brought over).
+   */
+  writesOf(db: SimDatabase, at = this.now()): number {
+    if (db.replica) {
+      const behind = Math.max(db.createdAt ?? at, at - db.replica.lagSecondsAt(at) * 1000);
+      return this.writesOf(db.replica.source, behind);
+    }
+    const writes = db.writes ?? ((db.createdAt ?? this.startedAt) < this.startedAt ? { count: 0, since: this.startedAt } : { count: 0, since: null });
+    const running = writes.since !== null && at > writes.since ? Math.floor(((at - writes.since) / 1000) * WRITES_PER_SECOND) : 0;
+    return writes.count + running;
   }
 
   snapshotStatus(snapshot: SimSnapshot, at = this.now()): string {
@@ -1290,6 +1339,8 @@ export class ComputeState {
   readonly healthOnStart = new Map<string, boolean>();
   /** DB instances that were lost (deleted, their automated backups retained), by resource ID. */
   readonly lostDatabases = new Map<string, LostDatabase>();
+  /** RDS blue/green deployments by ID (services/rds.ts). */
+  readonly blueGreenDeployments = new Map<string, SimBlueGreenDeployment>();
   private serial = 0;
 
   nextSerial(): number {

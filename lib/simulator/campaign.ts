@@ -7,7 +7,7 @@
  */
 import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { isHostTier } from '../../lambdas/domain/environment/model';
-import type { SimulatedAccount } from './account';
+import { databaseAtEndpoint, type SimulatedAccount } from './account';
 import { LOCK_TABLE_NAME, namePrefixes, seedAccount } from './fleet';
 import { OUT_OF_TRAFFIC_TAG, LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
 import { noFaults } from './faults';
@@ -75,8 +75,8 @@ export interface FailedRun {
   readonly replay: string;
 }
 
-export type CampaignWorkflow = 'deploy' | 'allocate' | 'scale-out' | 'scale-in' | 'replace' | 'restore-data' | 'recover';
-export const CAMPAIGN_WORKFLOWS: readonly CampaignWorkflow[] = ['deploy', 'allocate', 'scale-out', 'scale-in', 'replace', 'restore-data', 'recover'];
+export type CampaignWorkflow = 'deploy' | 'allocate' | 'scale-out' | 'scale-in' | 'replace' | 'restore-data' | 'recover' | 'replace-database';
+export const CAMPAIGN_WORKFLOWS: readonly CampaignWorkflow[] = ['deploy', 'allocate', 'scale-out', 'scale-in', 'replace', 'restore-data', 'recover', 'replace-database'];
 
 const RELEASE = '1.1.0';
 const INITIAL_RELEASE = '1.0.0';
@@ -164,6 +164,11 @@ const RESTORE_TASKS = [
   'Check Repoint Capacity', 'Take Repoint Batch Out', 'Check Repoint Drain', 'Reconfigure Repoint Batch', 'Check Repoint Reconfigure',
   'Return Repoint Batch', 'Check Repoint Health', 'Repoint Start Bake', 'Repoint Check Bake', 'Record Database', 'Write Connection Back', 'Plan Repoint Back',
 ];
+/** Replace-database's Lambda task states. */
+const REPLACE_DATABASE_TASKS = [
+  'Plan Replace Database', 'Create Green', 'Check Green', 'Send Green Check', 'Check Green Database', 'Measure Replica Lag', 'Check Replica Lag',
+  'Switch Over', 'Check Switchover', 'Record Replacement',
+];
 const SURGE_TASKS = ['Launch Surge Hosts', 'Check Surge Hosts Ready', 'Load Surge Batch', 'Surge Set Up Hosts', 'Surge Install On New Hosts', 'Surge Retire Hosts', 'Terminate Surged Hosts', 'Start Retired Hosts', 'Check Started'];
 
 /** What allocate and scale-out check before launching (lambdas/compute/network-checks.ts). */
@@ -187,6 +192,8 @@ function kindsFor(t: Targets): string[] {
       return [...Object.keys(DATA_FAULT_DRAWS), 'throttle', 'error', 'lock', 'alarm', 'drain-stuck', 'down', 'unhealthy'];
     case 'recover':
       return [...Object.keys(DATA_FAULT_DRAWS), ...compute, 'throttle', 'error'];
+    case 'replace-database':
+      return [...Object.keys(REPLACE_DATABASE_FAULT_DRAWS), 'throttle', 'error', 'lock'];
   }
 }
 
@@ -229,6 +236,12 @@ const DATA_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string |
   'restored-db-invalid': () => 'restored-db-invalid',
   'reconfigure-fail': (r, t) => `reconfigure-fail:${pick(r, t.workflow === 'recover' ? t.newHosts : t.hosts)}`,
   'no-snapshot': () => 'no-snapshot',
+};
+
+const REPLACE_DATABASE_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | undefined> = {
+  'switchover-timeout': () => 'switchover-timeout',
+  'green-check-fail': () => 'green-check-fail',
+  'lag-never-settles': () => 'lag-never-settles',
 };
 
 /** One fault of every kind the simulator injects, with a random target and timing. */
@@ -281,6 +294,7 @@ function resumeKindsFor(t: Targets): string[] {
       return ['restart'];
     case 'restore-data':
     case 'recover':
+    case 'replace-database':
       return ['rds-throttle'];
     default:
       return [];
@@ -294,6 +308,7 @@ function tasksFor(t: Targets): string[] {
   if (t.workflow === 'scale-in') return ['Plan Scale In', 'Load Batch', ...REPLACE_TASKS];
   if (t.workflow === 'restore-data') return RESTORE_TASKS;
   if (t.workflow === 'recover') return ['Plan Recover', 'Report Recovery', 'Plan Allocate', ...COMPUTE_TASKS, ...RESTORE_TASKS];
+  if (t.workflow === 'replace-database') return REPLACE_DATABASE_TASKS;
   return t.surge ? [...LAMBDA_TASKS, ...SURGE_TASKS] : LAMBDA_TASKS;
 }
 
@@ -401,6 +416,7 @@ const FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | unde
   ...DEPLOY_FAULT_DRAWS,
   ...COMPUTE_FAULT_DRAWS,
   ...DATA_FAULT_DRAWS,
+  ...REPLACE_DATABASE_FAULT_DRAWS,
   ...RESUME_FAULT_DRAWS,
   ...TRUTH_FAULT_DRAWS,
 };
@@ -431,12 +447,27 @@ export function faultKind(fault: string): string {
 export interface Watch {
   initialInService: Map<string, number>;
   halfInstalledInTraffic: string[];
+  /** Replace-database: instants at which the endpoint the hosts use answered from another instance than the blue before its switchover completed, or from none. */
+  endpointNotBlue?: string[];
 }
 
 /** Records, from the moment the account is seeded, what the invariants need beyond the report. */
-export function watch(account: SimulatedAccount, watched: Watch): void {
+export function watch(account: SimulatedAccount, watched: Watch, watchEndpoint = false): void {
   for (const host of account.hosts.values()) {
     watched.initialInService.set(host.tier, (watched.initialInService.get(host.tier) ?? 0) + (account.inService(host) ? 1 : 0));
+  }
+  // Replace-database: the blue answers at the hosts' endpoint until a switchover completes, then the green.
+  const connection = account.dataTier?.connectionParameter;
+  const endpoint = connection !== undefined ? account.parameters.get(connection)?.value : undefined;
+  const blue = endpoint !== undefined ? databaseAtEndpoint(account, endpoint) : undefined;
+  if (watchEndpoint && endpoint !== undefined && blue) {
+    watched.endpointNotBlue = [];
+    account.onObserve((at) => {
+      const serving = databaseAtEndpoint(account, endpoint);
+      const switched = [...account.compute.blueGreenDeployments.values()].find((d) => d.blue === blue && d.renamed);
+      const expected = switched ? switched.green : blue;
+      if (serving !== expected && watched.endpointNotBlue!.length < 5) watched.endpointNotBlue!.push(`${new Date(at).toISOString()}: ${serving?.identifier ?? 'nothing'} answered, not ${expected.identifier}`);
+    });
   }
   account.onObserve((at) => {
     for (const host of account.hosts.values()) {
@@ -506,7 +537,7 @@ export function replayCommand(faults: readonly string[], component: string, work
         ? scaleInOption(input)
       : workflow === 'restore-data'
         ? `--source ${(input as { source?: string } | undefined)?.source ?? 'latest'}`
-        : workflow === 'recover'
+        : workflow === 'recover' || workflow === 'replace-database'
           ? ''
         : workflow === 'deploy' && component === 'monitoring'
           ? '--component monitoring'
@@ -558,7 +589,7 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
       ? {}
       : workflow === 'restore-data'
         ? { source: prng(seed * 7_919 + index)() < 0.5 ? 'latest' : 'latest-snapshot' }
-        : workflow === 'recover'
+        : workflow === 'recover' || workflow === 'replace-database'
           ? {}
         : workflow === 'replace'
         ? replaceInput(prng(seed * 7_919 + index), targets)
@@ -583,7 +614,7 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
     keepSnapshots: workflow === 'recover',
     executions: [{ input, name: `campaign-${seed}-${index}` }],
     prepare: (a) => {
-      watch(a, watched);
+      watch(a, watched, workflow === 'replace-database');
       if (workflow === 'scale-in') prepareScaleIn(a, environment, scaleIn);
     },
   });
@@ -604,7 +635,9 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
           ? checkDataInvariants(report, account, faults, watched)
           : workflow === 'scale-in'
             ? scaleInViolations(report, account, environment, faults, watched, scaleIn, input as { tier: string; remove: number })
-          : checkComputeInvariants(report, account, faults, watched, input)),
+          : workflow === 'replace-database'
+            ? checkReplaceDatabaseInvariants(report, account, watched)
+            : checkComputeInvariants(report, account, faults, watched, input)),
       ...checkTruthInvariants(report, account, faults, changedTiers(report, workflow)),
       ...checkResumeInvariants(reports, account, environment, faults, failedStates(events.at(-1) ?? [], childEvents.at(-1) ?? [])),
     ],
@@ -741,6 +774,39 @@ export function checkDataInvariants(report: SimulationReport, account: Simulated
     if (wrong.length > 0) fail(done ? 'every host on the new database' : 'every host back on the old database', wrong.map(([h, db]) => `${h} uses ${db || 'nothing'}`).join(', '));
     const out = report.hosts.filter((h) => (report.hostsOnDatabase ?? {})[h.name] !== undefined && !h.inService && !down.has(h.name));
     if (out.length > 0) fail('back in traffic', `${out.map((h) => h.name).join(', ')} out of traffic at the end (${report.status})`);
+  }
+  return violations;
+}
+
+/**
+ * What replace-database must keep, whatever was injected: the blue answers at the hosts'
+ * endpoint until the switchover completes (then the green, never nothing); nothing written
+ * is lost; the old instance exists, unchanged, and once replaced is tagged kept; no host is
+ * repointed; a named failure with a cause; the lock free. After a success: switched over,
+ * the endpoint unchanged, the downtime the modelled switchover's.
+ */
+export function checkReplaceDatabaseInvariants(report: SimulationReport, account: SimulatedAccount, watched: Watch): Violation[] {
+  const violations: Violation[] = [];
+  const fail = (invariant: string, detail: string) => violations.push({ invariant, detail });
+  checkNamedFailure(report, fail);
+  checkLockReleased(report, account, fail);
+  for (const instant of watched.endpointNotBlue ?? []) fail('blue serves until switchover', instant);
+  const replaced = report.replaceDatabase;
+  const old = report.oldDatabase as (typeof report.oldDatabase & { kept?: boolean }) | null | undefined;
+  if (!replaced || !old) {
+    fail('report', 'no replace-database report or no old database');
+    return violations;
+  }
+  if (replaced.writes.lost > 0) fail('nothing lost', `${replaced.writes.lost} write(s) held by the blue at the switchover are not on the serving instance`);
+  if (!old.unchanged) fail('old instance kept unchanged', `${old.identifier} is gone or changed`);
+  if (old.kept !== true) fail('old instance kept', `${old.identifier} is not tagged kept after the switchover`);
+  if (replaced.hostsRepointed.length > 0) fail('no host repointed', replaced.hostsRepointed.join(', '));
+  const switched = replaced.deploymentStatus === 'SWITCHOVER_COMPLETED';
+  if (!switched && !replaced.blueServes) fail('blue serves until switchover', `the switchover did not complete (${replaced.deploymentStatus}) and the blue does not serve`);
+  if (report.status === 'SUCCEEDED') {
+    if (!switched) fail('switched over', `SUCCEEDED with the deployment ${replaced.deploymentStatus}`);
+    if (!replaced.endpointUnchanged) fail('endpoint unchanged', 'the connection parameter or the instance at it changed');
+    if (replaced.downtimeSeconds !== replaced.modelledSwitchoverSeconds) fail('downtime', `${replaced.downtimeSeconds}s reported, ${replaced.modelledSwitchoverSeconds}s modelled`);
   }
   return violations;
 }

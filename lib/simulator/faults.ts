@@ -7,13 +7,14 @@ export const FAULT_KINDS = [
   'patch-fail', 'unhealthy', 'drain-stuck', 'throttle', 'alarm', 'migration-fail', 'approval', 'db-status', 'down', 'stop', 'terminate', 'ssm-status', 'error', 'lock',
   'launch-fail', 'boot-fail', 'ssm-unmanaged', 'prerequisite-fail', 'missing-target-group',
   'restore-fail', 'restored-db-invalid', 'reconfigure-fail', 'no-snapshot',
+  'switchover-timeout', 'green-check-fail', 'lag-never-settles',
   'restart',
   'drained', 'unlock-throttle',
   'listener-missing', 'sg-blocked', 'certificate-expiring', 'certificate-pending', 'record-missing',
 ] as const;
 
 /** Faults that name nothing: the whole account has them. */
-export const BARE_FAULTS = ['migration-fail', 'restore-fail', 'restored-db-invalid', 'no-snapshot'] as const;
+export const BARE_FAULTS = ['migration-fail', 'restore-fail', 'restored-db-invalid', 'no-snapshot', 'switchover-timeout', 'green-check-fail', 'lag-never-settles'] as const;
 type BareFault = (typeof BARE_FAULTS)[number];
 
 /** What each kind injects, for help texts (`KIND[:TARGET]` — what it does). */
@@ -22,6 +23,9 @@ export const FAULT_HELP: Readonly<Record<string, string>> = {
   'restored-db-invalid': 'the database check document fails against any DB instance restored in the run',
   'reconfigure-fail:HOST': "the reconfigure document fails on HOST for any database but the one it used at the start; its service stays down",
   'no-snapshot': 'the account has no DB snapshot, manual or automated, hence no automated backup to restore a point in time from',
+  'switchover-timeout': 'a blue/green switchover takes longer than its SwitchoverTimeout: RDS rolls it back (SWITCHOVER_FAILED), the blue serves on',
+  'green-check-fail': "the database check document fails against a blue/green deployment's green",
+  'lag-never-settles': "a blue/green deployment's green keeps its ReplicaLag where it starts (90 s), never under the threshold",
   'restart:SECONDS': 'the execution is stopped (StopExecution) SECONDS after it started, and started again with the same input 60 s later',
   'drained:HOST': 'HOST, a node of a drain-command tier, was drained by hand before the run (no FleetFlow mark): it serves nothing and fails its health command',
   'unlock-throttle:CALLS': "DynamoDB throttles the first CALLS DeleteItem calls on the lock table (ProvisionedThroughputExceededException)",
@@ -306,7 +310,10 @@ function parseReleaseFault(
 
 /** Sets a fault that names nothing. */
 function setBareFault(faults: { -readonly [K in keyof AccountFaults]: AccountFaults[K] }, kind: BareFault): void {
-  const field = { 'migration-fail': 'migrationFail', 'restore-fail': 'restoreFail', 'restored-db-invalid': 'restoredDbInvalid', 'no-snapshot': 'noSnapshot' } as const;
+  const field = {
+    'migration-fail': 'migrationFail', 'restore-fail': 'restoreFail', 'restored-db-invalid': 'restoredDbInvalid', 'no-snapshot': 'noSnapshot',
+    'switchover-timeout': 'switchoverTimeout', 'green-check-fail': 'greenCheckFail', 'lag-never-settles': 'lagNeverSettles',
+  } as const;
   faults[field[kind]] = true;
 }
 

@@ -178,10 +178,31 @@ const MILESTONES: Record<string, (s: MilestoneView) => string | undefined> = {
     `database: check passed; ${restore(s)?.connectionParameter} now names ${restore(s)?.target?.identifier}; ${forNewHosts(s) ? 'setting up the new hosts on it' : 'repointing the hosts'}`,
   'Repoint Start Bake': (s) => `every host uses ${restore(s)?.target?.identifier}: baking for ${restore(s)?.validation?.bakeSeconds}s, watching alarms`,
   'Write Connection Back': (s) => `REPOINTING BACK after ${s.failure?.Error}: ${restore(s)?.connectionParameter} names ${restore(s)?.current?.identifier} again`,
+  'Create Green': (s) => `database: creating a blue/green deployment of ${replacing(s)?.current?.identifier}${describeTarget(replacing(s)?.target)}; it serves on meanwhile`,
+  'Send Green Check': (s) => `database: green ${greenOf(s)?.greenIdentifier} available; checking it from ${runnerName(replacing(s)?.check?.runner)}`,
+  'Measure Replica Lag': (s) => `database: green checked; waiting for its replica lag to be at most ${replacing(s)?.maxLagSeconds}s`,
+  'Switch Over': (s) => `database: switching over (timeout ${replacing(s)?.switchoverTimeoutSeconds}s): writes pause, the endpoint stays`,
+  'Record Replacement': (s) => `database: switched over; ${replacing(s)?.current?.identifier} answers from the green, the old instance is kept`,
   'Allocate Environment': () => 'recover: allocating every tier (an allocate execution)',
   'Restore Environment Data': () => 'recover: restoring the data (a restore-data execution)',
   'Release Recorded Release': (s) => `recover: releasing ${(s.plan as { release?: string } | undefined)?.release} (a deploy execution)`,
 };
+
+/** Replace-database's plan and green, read loosely from the state (lambdas/replace-database/types.ts). */
+interface ReplacingView {
+  current?: { identifier?: string };
+  target?: { instanceClass?: string; allocatedStorage?: number; engineVersion?: string };
+  check?: { runner?: { name?: string } };
+  maxLagSeconds?: number;
+  switchoverTimeoutSeconds?: number;
+}
+const replacing = (s: MilestoneView) => s.plan as ReplacingView | undefined;
+const greenOf = (s: MilestoneView) => (s as { green?: { greenIdentifier?: string } }).green;
+
+function describeTarget(target: ReplacingView['target']): string {
+  const changes = [target?.instanceClass, target?.allocatedStorage !== undefined ? `${target.allocatedStorage} GiB` : undefined, target?.engineVersion && `engine ${target.engineVersion}`].filter(Boolean);
+  return changes.length > 0 ? ` (green: ${changes.join(', ')})` : '';
+}
 
 function launchCount(s: ProvisionView): number {
   return (s.tier?.perSubnet ?? []).reduce((a, b) => a + b, 0);

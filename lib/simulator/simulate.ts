@@ -10,6 +10,7 @@ import { CapacityRecorder } from './capacity';
 import { restoreLowerBoundSeconds, computeLowerBoundSeconds, surgeOverheadSeconds } from './compute-bound';
 import type { ComputePlan } from '../../lambdas/domain/contract/payloads';
 import { captureDatabases, dataReport, type DataReport, type DatabasesBefore } from './data-report';
+import { replaceDatabaseFields, type ReplaceDatabaseReport, type ReplacedOldDatabase } from './replace-database-report';
 import { stateMachineArn, synthesizeLocalWorkflows, type AslDefinition, type LocalStateMachine, type LocalWorkflows } from './definition';
 import { newFigures, record, type ExecutionFigures, type StateKinds } from './history';
 import { releaseParameterName } from '../../lambdas/domain/contract/records';
@@ -74,7 +75,7 @@ export interface SimulateOptions {
   readonly verifyCapacity?: boolean;
 }
 
-export const SIMULATED_WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'scale-in', 'replace', 'restore-data', 'recover'] as const;
+export const SIMULATED_WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'scale-in', 'replace', 'restore-data', 'recover', 'replace-database'] as const;
 export type SimulatedWorkflow = (typeof SIMULATED_WORKFLOWS)[number];
 
 /** What a compute workflow did to the account's instances. */
@@ -151,11 +152,13 @@ export interface SimulationReport {
   readonly compute?: ComputeReport;
   /** Data workflows (restore-data, recover): the new and old databases, and which one each host uses. */
   readonly newDatabase?: DataReport['newDatabase'];
-  readonly oldDatabase?: DataReport['oldDatabase'];
+  readonly oldDatabase?: DataReport['oldDatabase'] | ReplacedOldDatabase;
   readonly hostsOnDatabase?: DataReport['hostsOnDatabase'];
   /** Recover: the time of the data restored, and the virtual seconds from start to validated. */
   readonly recoveryPointTime?: string;
   readonly recoveryTimeSeconds?: number;
+  /** replace-database: what the switchover did (replace-database-report.ts). */
+  readonly replaceDatabase?: ReplaceDatabaseReport;
   /** Each batch's phases, the workflow's steps and each tier's in-service count over time (bounded: timeline.ts). */
   readonly timeline: Timeline;
 }
@@ -791,8 +794,15 @@ function buildReport(args: {
       : {},
     // Data workflows: what the account's databases and hosts say, not what the workflow reports.
     ...(args.options.workflow === 'restore-data' || args.options.workflow === 'recover' ? dataFields(account, args.databasesBefore, end, result) : {}),
+    ...(args.options.workflow === 'replace-database' ? replaceDatabaseFields(account, args.databasesBefore, end, reconfigureDocumentOf(args.options.environment)) : {}),
     timeline: buildTimeline({ events, childEvents: args.childEvents, start, inService: capacity.inServiceChanges, floors: minHealthyRequired, nameOf: (id) => account.hosts.get(id)?.name }),
   };
+}
+
+/** The environment's reconfigure document (`database.restore.reconfigure`): what a repoint would send. */
+function reconfigureDocumentOf(environment: EnvironmentDefinition): string | undefined {
+  for (const tier of environment.tiers) if ('database' in tier && tier.database.restore) return tier.database.restore.reconfigure.document;
+  return undefined;
 }
 
 /** The data report, and for a recovery its recovery point and time as the execution reported them. */

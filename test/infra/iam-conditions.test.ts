@@ -404,7 +404,7 @@ describe('grants evaluated against the synthesized policies', () => {
     });
 
     it('reads the handlers it checks: every handler module of lambdas/ with a function', () => {
-      const modules = ['rollout', 'deploy', 'database', 'compute', 'surge', 'restore-data', 'recover'].flatMap((dir) =>
+      const modules = ['rollout', 'deploy', 'database', 'compute', 'surge', 'restore-data', 'recover', 'replace-database'].flatMap((dir) =>
         readdirSync(fileURLToPath(new URL(`../../lambdas/${dir}/`, import.meta.url))).map((f) => `${dir}/${f}`),
       );
       for (const fn of lambdaFunctions(synth.json)) expect(modules).toContain(fn.handler);

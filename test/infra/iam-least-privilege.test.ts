@@ -78,8 +78,9 @@ const SCALE_IN = 'the scale-in state machine';
 const REPLACE = 'the replace state machine';
 const RESTORE_DATA = 'the restore-data state machine';
 const RECOVER = 'the recover state machine';
+const REPLACE_DATABASE = 'the replace-database state machine';
 const SCHEDULER = 'the release window scheduler';
-type Machine = typeof DEPLOY | typeof ROLLOUT | typeof ALLOCATE | typeof SCALE_OUT | typeof SCALE_IN | typeof REPLACE | typeof RESTORE_DATA | typeof RECOVER;
+type Machine = typeof DEPLOY | typeof ROLLOUT | typeof ALLOCATE | typeof SCALE_OUT | typeof SCALE_IN | typeof REPLACE | typeof RESTORE_DATA | typeof RECOVER | typeof REPLACE_DATABASE;
 /** The workflows that take the environment's one lock, start rollout children and notify: all but the rollout child and recover. */
 const LOCKING = [DEPLOY, ALLOCATE, SCALE_OUT, SCALE_IN, REPLACE, RESTORE_DATA] as const;
 /**
@@ -87,6 +88,8 @@ const LOCKING = [DEPLOY, ALLOCATE, SCALE_OUT, SCALE_IN, REPLACE, RESTORE_DATA] a
  * them (startExecution.sync:2: describe, stop, the EventBridge rule) and notifies.
  */
 const STARTS_PARTS = [RECOVER] as const;
+/** Every workflow that takes the lock: the above, and replace-database, which starts no child (RDS switches the database over). */
+const LOCK_HOLDERS = [...LOCKING, REPLACE_DATABASE] as const;
 
 /**
  * The only actions a FleetFlow function may hold on Resource "*": reads and X-Ray writes that
@@ -109,6 +112,8 @@ const UNSCOPABLE_ACTIONS = new Set([
   'ec2:DescribeVpcs',
   'ssm:ListCommandInvocations',
   'ssm:CancelCommand',
+  // Replace-database reads the green's ReplicaLag: GetMetricStatistics has no resource-level permissions.
+  'cloudwatch:GetMetricStatistics',
   'xray:PutTraceSegments',
   'xray:PutTelemetryRecords',
 ]);
@@ -140,14 +145,18 @@ const STATE_MACHINE_UNSCOPABLE_ACTIONS = new Set([
  */
 const RDS_ALLOWED = [
   'rds:AddTagsToResource',
+  // Replace-database: its blue/green deployment (test/infra/replace-database-iam.test.ts holds each to the environment).
+  'rds:CreateBlueGreenDeployment',
   'rds:CreateDBInstance',
   'rds:CreateDBSnapshot',
+  'rds:DescribeBlueGreenDeployments',
   'rds:DescribeDBInstanceAutomatedBackups',
   'rds:DescribeDBInstances',
   'rds:DescribeDBSnapshots',
   'rds:ListTagsForResource',
   'rds:RestoreDBInstanceFromDBSnapshot',
   'rds:RestoreDBInstanceToPointInTime',
+  'rds:SwitchoverBlueGreenDeployment',
 ];
 /**
  * The database is never modified, restarted, stopped, failed over, promoted or deleted by FleetFlow, nor its snapshots
@@ -186,11 +195,12 @@ const MACHINE_NAMES: Record<Machine, string> = {
   [REPLACE]: `fleetflow-${canonical.name}-replace`,
   [RESTORE_DATA]: `fleetflow-${canonical.name}-restore-data`,
   [RECOVER]: `fleetflow-${canonical.name}-recover`,
+  [REPLACE_DATABASE]: `fleetflow-${canonical.name}-replace-database`,
 };
-const MACHINES = [DEPLOY, ROLLOUT, ALLOCATE, SCALE_OUT, SCALE_IN, REPLACE, RESTORE_DATA, RECOVER] as const;
+const MACHINES = [DEPLOY, ROLLOUT, ALLOCATE, SCALE_OUT, SCALE_IN, REPLACE, RESTORE_DATA, RECOVER, REPLACE_DATABASE] as const;
 const isMachine = (name: string): name is Machine => (MACHINES as readonly string[]).includes(name);
 /** What the lock holder may be: an execution of any locking workflow of the environment. */
-const LOCK_HOLDER_ARNS = LOCKING.map((machine) => expectedArn('states', `execution:${MACHINE_NAMES[machine]}:*`)).sort();
+const LOCK_HOLDER_ARNS = LOCK_HOLDERS.map((machine) => expectedArn('states', `execution:${MACHINE_NAMES[machine]}:*`)).sort();
 const hostTiers = canonical.tiers.filter((t) => t.role !== 'data');
 const TARGET_GROUP_ARNS = hostTiers
   .flatMap((t) => t.traffic?.targetGroups ?? [])
@@ -496,11 +506,13 @@ describe('FleetFlow IAM permissions', () => {
           // A restore: the check document against the restored instance; the reconfigure document to the hosts that use it.
           'restore-data/validate-data.ts',
           'restore-data/reconfigure-hosts.ts',
+          // Replace-database: the check document against the green.
+          'replace-database/check-green-database.ts',
         ],
       ],
       [
         'ssm:CancelCommand',
-        ['rollout/check-drained.ts', 'rollout/check-install.ts', 'database/check-migration.ts', 'compute/check-set-up.ts', 'restore-data/check-validation.ts', 'restore-data/check-reconfigured.ts'],
+        ['rollout/check-drained.ts', 'rollout/check-install.ts', 'database/check-migration.ts', 'compute/check-set-up.ts', 'restore-data/check-validation.ts', 'restore-data/check-reconfigured.ts', 'replace-database/check-green-database.ts'],
       ],
       [
         'ec2:CreateTags',
@@ -538,20 +550,21 @@ describe('FleetFlow IAM permissions', () => {
       ['rds:RestoreDBInstanceFromDBSnapshot', ['compute/create-database.ts', 'restore-data/restore-database.ts']],
       ['rds:RestoreDBInstanceToPointInTime', ['restore-data/restore-database.ts']],
       // The snapshot's tags; the new instance's tags, given with CreateDBInstance or the restore; the replaced instance's record.
-      ['rds:AddTagsToResource', ['database/create-snapshot.ts', 'compute/create-database.ts', 'restore-data/restore-database.ts', 'restore-data/record-database.ts']],
+      // Replace-database: its blue/green deployment's tags at creation; the old instance kept (replace-database-iam.test.ts).
+      ['rds:AddTagsToResource', ['database/create-snapshot.ts', 'compute/create-database.ts', 'restore-data/restore-database.ts', 'restore-data/record-database.ts', 'replace-database/create-green.ts', 'replace-database/record-replacement.ts']],
       // RDS creates the master user secret it manages (ManageMasterUserPassword) with the caller's permissions.
       ['secretsmanager:CreateSecret', ['compute/create-database.ts']],
       ['secretsmanager:TagResource', ['compute/create-database.ts']],
       // The release record; the connection parameter; the current database record.
       ['ssm:PutParameter', ['deploy/record-release.ts', 'restore-data/write-connection.ts', 'restore-data/record-database.ts']],
-      ['dynamodb:PutItem', [...LOCKING]],
-      ['dynamodb:DeleteItem', [...LOCKING]],
+      ['dynamodb:PutItem', [...LOCK_HOLDERS]],
+      ['dynamodb:DeleteItem', [...LOCK_HOLDERS]],
       ['sns:Publish', [DEPLOY]],
       // The notifications (state machines); the batch progress events, by the tasks that end a batch's phases.
-      ['events:PutEvents', [...LOCKING, ...STARTS_PARTS, ...BATCH_EVENT_TASKS]],
+      ['events:PutEvents', [...LOCK_HOLDERS, ...STARTS_PARTS, ...BATCH_EVENT_TASKS]],
       // The lock holder (locking workflows); the children each follows (all of them).
-      ['states:DescribeExecution', [...LOCKING, ...STARTS_PARTS]],
-      ['states:ListExecutions', [...LOCKING]],
+      ['states:DescribeExecution', [...LOCK_HOLDERS, ...STARTS_PARTS]],
+      ['states:ListExecutions', [...LOCK_HOLDERS]],
       // The release window starts a release; every locking workflow starts its rollout children, and may stop them; recover its parts.
       ['states:StartExecution', [...LOCKING, ...STARTS_PARTS, SCHEDULER]],
       ['states:StopExecution', [...LOCKING, ...STARTS_PARTS]],
@@ -605,7 +618,9 @@ describe('FleetFlow IAM permissions', () => {
       for (const action of ['rds:DescribeDBInstances', 'rds:DescribeDBSnapshots']) {
         const resources = allowing(statements, action).flatMap((s) => s.Resource);
         expect(resources.length, action).toBeGreaterThan(0);
-        const allowed = new Set([DB_ARN, ...RESTORED_DB_ARNS, SNAPSHOT_ARN, AUTOMATED_SNAPSHOT_ARN, MANUAL_SNAPSHOT_ARN]);
+        // Replace-database also reads its green (<identifier>-green-*) and, once switched over, the old instance (<identifier>-old<n>).
+        const blueGreen = [expectedArn('rds', `db:${databaseTier.database!.instanceIdentifier}-green-*`), expectedArn('rds', `db:${databaseTier.database!.instanceIdentifier}-old*`)];
+        const allowed = new Set([DB_ARN, ...RESTORED_DB_ARNS, SNAPSHOT_ARN, AUTOMATED_SNAPSHOT_ARN, MANUAL_SNAPSHOT_ARN, ...blueGreen]);
         expect([...new Set(resources.filter((r) => !allowed.has(r)))], action).toEqual([]);
       }
       // The restorable window (a point-in-time restore): RDS authorizes it on the instance and on its automated backup, whose ID it generates.
@@ -663,6 +678,8 @@ describe('FleetFlow IAM permissions', () => {
         'restore-data/plan-restore-data.ts': [DATABASE_RECORD_ARN, CONNECTION_ARN].sort(),
         // The release to put back, and which instance is the database (whose snapshots it looks for).
         'recover/plan-recover.ts': [applicationCurrent, DATABASE_RECORD_ARN].sort(),
+        // Which instance is the database (the blue of the blue/green deployment).
+        'replace-database/plan-replace-database.ts': [DATABASE_RECORD_ARN],
       };
       const resources = allowing(statements, 'ssm:GetParameter').flatMap((s) => s.Resource);
 
@@ -724,22 +741,22 @@ describe('FleetFlow IAM permissions', () => {
       invokedModules = new Map(MACHINES.map((machine) => [machine, modulesOf(MACHINE_NAMES[machine])]));
     });
 
-    it('are the deploy, allocate, scale-out, replace, restore-data, recover and rollout workflows of the environment, each with its own role', () => {
+    it('are the deploy, allocate, scale-out, replace, restore-data, recover, replace-database and rollout workflows of the environment, each with its own role', () => {
       const roles = MACHINES.map((machine) => machineRoleId(machine));
 
       expect([...stateMachines(synth.json).keys()].sort()).toEqual(Object.values(MACHINE_NAMES).sort());
       expect(new Set(roles).size).toBe(MACHINES.length);
     });
 
-    it('may PutItem, GetItem and DeleteItem on the lock table, from the locking state machines only (deploy, allocate, scale-out, scale-in, replace, restore-data)', () => {
+    it('may PutItem, GetItem and DeleteItem on the lock table, from the locking state machines only (deploy, allocate, scale-out, scale-in, replace, restore-data, replace-database)', () => {
       const lockArn = expectedArn('dynamodb', `table/\${${resourceOfType(synth.json, 'AWS::DynamoDB::Table', 'LockTable')}}`);
       const onLock = statements.filter((s) => s.Action.some((a) => a.toLowerCase().startsWith('dynamodb:')) && s.Resource.some((r) => r.includes('LockTable')));
 
       expect([...new Set(onLock.flatMap((s) => s.Action))].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
-      expect(namesOf([...new Set(onLock.map((s) => s.source))].flatMap((source) => rolesOfPolicy(source)))).toEqual([...LOCKING].sort());
+      expect(namesOf([...new Set(onLock.map((s) => s.source))].flatMap((source) => rolesOfPolicy(source)))).toEqual([...LOCK_HOLDERS].sort());
       for (const statement of onLock) expect(statement.Resource, describeStatement(statement)).toEqual([lockArn]);
       // Each of them holds all three: take the lock, read who holds it, release it.
-      for (const machine of LOCKING) {
+      for (const machine of LOCK_HOLDERS) {
         const own = roleStatements(synth.json, machineRoleId(machine)).filter((s) => s.Resource.includes(lockArn));
         expect([...new Set(own.flatMap((s) => s.Action))].sort(), machine).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
       }
@@ -756,7 +773,7 @@ describe('FleetFlow IAM permissions', () => {
       );
       expect(namesOf(rolesAllowing(synth.json, 'dynamodb:BatchGetItem'))).toEqual(['deploy/plan-rollback.ts']);
       // Reading the lock (the state machines) is checked above.
-      expect(namesOf(rolesAllowing(synth.json, 'dynamodb:GetItem')).sort()).toEqual(['rollout/load-batch.ts', ...LOCKING].sort());
+      expect(namesOf(rolesAllowing(synth.json, 'dynamodb:GetItem')).sort()).toEqual(['rollout/load-batch.ts', ...LOCK_HOLDERS].sort());
       expect([...new Set(dynamo.flatMap((s) => s.Action))].sort()).toEqual(
         ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
       );
@@ -787,15 +804,15 @@ describe('FleetFlow IAM permissions', () => {
 
     // Recover's own executions (its parts: allocate, restore-data, deploy) are checked in data-iam.test.ts.
     it('lets no other role describe or stop executions', () => {
-      expect(namesOf(rolesAllowing(synth.json, 'states:DescribeExecution'))).toEqual([...LOCKING, ...STARTS_PARTS].sort());
+      expect(namesOf(rolesAllowing(synth.json, 'states:DescribeExecution'))).toEqual([...LOCK_HOLDERS, ...STARTS_PARTS].sort());
       expect(namesOf(rolesAllowing(synth.json, 'states:StopExecution'))).toEqual([...LOCKING, ...STARTS_PARTS].sort());
     });
 
-    it.each(LOCKING)('%s may list the executions of its own state machine only (is another one running, before a malformed lock is taken over)', (machine) => {
+    it.each(LOCK_HOLDERS)('%s may list the executions of its own state machine only (is another one running, before a malformed lock is taken over)', (machine) => {
       expect(allowing(roleStatements(synth.json, machineRoleId(machine)), 'states:ListExecutions').flatMap((s) => s.Resource)).toEqual([
         expectedArn('states', `stateMachine:${MACHINE_NAMES[machine]}`),
       ]);
-      expect(namesOf(rolesAllowing(synth.json, 'states:ListExecutions'))).toEqual([...LOCKING].sort());
+      expect(namesOf(rolesAllowing(synth.json, 'states:ListExecutions'))).toEqual([...LOCK_HOLDERS].sort());
     });
 
     it('starts only the rollout state machine from a locking workflow, only allocate, restore-data and deploy from recover, and only the deploy state machine from a release window', () => {
@@ -826,7 +843,7 @@ describe('FleetFlow IAM permissions', () => {
 
       expect(allowing(statements, 'sns:Publish').flatMap((s) => s.Resource)).toEqual([`\${${topicId}}`]);
       const putEvents = allowing(statements, 'events:PutEvents');
-      expect(putEvents).toHaveLength(LOCKING.length + STARTS_PARTS.length + BATCH_EVENT_TASKS.length);
+      expect(putEvents).toHaveLength(LOCK_HOLDERS.length + STARTS_PARTS.length + BATCH_EVENT_TASKS.length);
       for (const statement of putEvents) expect(statement.Resource, describeStatement(statement)).toEqual([expectedArn('events', 'event-bus/default')]);
     });
 
@@ -978,7 +995,7 @@ describe('FleetFlow IAM permissions', () => {
       expect(namesOf(rolesAllowing(synth.json, 'cloudwatch:DescribeAlarms'))).toEqual(ALARM_READERS);
     });
 
-    it('grants the functions no CloudWatch action but cloudwatch:DescribeAlarms, which only reads alarm states', () => {
+    it('grants the functions no CloudWatch action but cloudwatch:DescribeAlarms and cloudwatch:GetMetricStatistics, which only read', () => {
       const granted = new Set<string>();
       for (const fn of lambdaFunctions(synth.json)) {
         const fnStatements = roleStatements(synth.json, fn.roleLogicalId);
@@ -987,8 +1004,8 @@ describe('FleetFlow IAM permissions', () => {
         const changes = CLOUDWATCH_WRITES.flatMap((action) => allowing(fnStatements, action).map((s) => `${action} via ${describeStatement(s)}`));
         expect(changes, fn.handler).toEqual([]);
       }
-      // A Describe call: it reads, it changes nothing.
-      expect([...granted]).toEqual(['cloudwatch:DescribeAlarms']);
+      // A Describe and a Get (replace-database's ReplicaLag): they read, they change nothing.
+      expect([...granted].sort()).toEqual(['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricStatistics']);
     });
 
     it("lets the state machines invoke only this stack's FleetFlow functions", () => {

@@ -68,6 +68,13 @@ const TASK_HANDLERS = [
   // Disaster recovery: what it needs before it starts, and the recovery point and time once done.
   'recover/plan-recover.ts',
   'recover/report-recovery.ts',
+  // Replace-database: the plan, then one function per long operation (start and check), the record.
+  'replace-database/plan-replace-database.ts',
+  'replace-database/create-green.ts',
+  'replace-database/check-green-database.ts',
+  'replace-database/check-replica-lag.ts',
+  'replace-database/switch-over.ts',
+  'replace-database/record-replacement.ts',
 ];
 
 /** Oldest Node.js Lambda runtime we accept: 24 is the current LTS runtime. */
@@ -86,7 +93,7 @@ describe('FleetFlow Lambda functions', () => {
     const handlers = lambdaFunctions(synth.json).map((f) => f.handler);
 
     // Assess
-    expect(TASK_HANDLERS).toHaveLength(52);
+    expect(TASK_HANDLERS).toHaveLength(58);
     expect([...handlers].sort()).toEqual([...TASK_HANDLERS].sort());
     synth.template.resourceCountIs('AWS::Lambda::Function', TASK_HANDLERS.length);
     expect(new Set(handlers).size).toBe(handlers.length);
@@ -164,6 +171,7 @@ describe('FleetFlow Lambda functions', () => {
       'deploy/plan-release.ts',
       'deploy/plan-rollback.ts',
       'recover/plan-recover.ts',
+      'replace-database/plan-replace-database.ts',
       'restore-data/plan-repoint-back.ts',
       'restore-data/plan-restore-data.ts',
     ]);

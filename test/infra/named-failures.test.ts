@@ -33,10 +33,11 @@ const SCALE_IN = `fleetflow-${canonical.name}-scale-in`;
 const REPLACE = `fleetflow-${canonical.name}-replace`;
 const RESTORE_DATA = `fleetflow-${canonical.name}-restore-data`;
 const RECOVER = `fleetflow-${canonical.name}-recover`;
+const REPLACE_DATABASE = `fleetflow-${canonical.name}-replace-database`;
 /** The compute workflows: each provisions tiers (and replace retires hosts) through the rollout child. */
 const COMPUTE = [ALLOCATE, SCALE_OUT, REPLACE];
-/** The data workflows: restore-data repoints hosts through the rollout child; recover runs allocate, restore-data and deploy as its parts. */
-const DATA = [RESTORE_DATA, RECOVER];
+/** The data workflows: restore-data repoints hosts through the rollout child; recover runs allocate, restore-data and deploy as its parts; replace-database switches a blue/green deployment over. */
+const DATA = [RESTORE_DATA, RECOVER, REPLACE_DATABASE];
 /** Every state machine of the stack: each is walked, path by path, to every Fail state. */
 const MACHINES = [DEPLOY, ROLLOUT, ...COMPUTE, SCALE_IN, ...DATA];
 

@@ -41,6 +41,7 @@ describe('Stack Outputs', () => {
     ['ScaleInArn', 'fleetflow-canonical-scale-in'],
     ['ReplaceArn', 'fleetflow-canonical-replace'],
     ['RestoreDataArn', 'fleetflow-canonical-restore-data'],
+    ['ReplaceDatabaseArn', 'fleetflow-canonical-replace-database'],
     ['RecoverArn', 'fleetflow-canonical-recover'],
   ])('%s is the ARN of %s', (output, name) => {
     // Assess: Ref of a state machine is its ARN.
@@ -55,7 +56,7 @@ describe('Stack Outputs', () => {
     expect(json.Outputs?.TopicArn?.Value).toEqual({ Ref: topic });
     expect(renderValue(json.Outputs?.EventBusArn?.Value)).toBe(expectedArn('events', 'event-bus/default'));
     expect(Object.keys(json.Outputs ?? {}).filter((k) => !k.startsWith('CDK')).sort()).toEqual(
-      ['AllocateArn', 'DeployArn', 'EventBusArn', 'RecoverArn', 'ReplaceArn', 'RestoreDataArn', 'RolloutArn', 'ScaleInArn', 'ScaleOutArn', 'TopicArn'],
+      ['AllocateArn', 'DeployArn', 'EventBusArn', 'RecoverArn', 'ReplaceArn', 'ReplaceDatabaseArn', 'RestoreDataArn', 'RolloutArn', 'ScaleInArn', 'ScaleOutArn', 'TopicArn'],
     );
   });
 

@@ -91,11 +91,12 @@ const SCALE_IN = `fleetflow-${canonical.name}-scale-in`;
 const REPLACE = `fleetflow-${canonical.name}-replace`;
 const RESTORE_DATA = `fleetflow-${canonical.name}-restore-data`;
 const RECOVER = `fleetflow-${canonical.name}-recover`;
+const REPLACE_DATABASE = `fleetflow-${canonical.name}-replace-database`;
 /** The compute workflows: allocate, scale out, replace. */
 const COMPUTE = [ALLOCATE, SCALE_OUT, REPLACE];
 /** The workflows that take the environment's one lock: every workflow a person (or a schedule) starts but recover, whose parts take it. */
-const LOCKING = [DEPLOY, ...COMPUTE, SCALE_IN, RESTORE_DATA];
-const MACHINES = [DEPLOY, ROLLOUT, ...COMPUTE, SCALE_IN, RESTORE_DATA, RECOVER];
+const LOCKING = [DEPLOY, ...COMPUTE, SCALE_IN, RESTORE_DATA, REPLACE_DATABASE];
+const MACHINES = [DEPLOY, ROLLOUT, ...COMPUTE, SCALE_IN, RESTORE_DATA, RECOVER, REPLACE_DATABASE];
 
 /** Each locking workflow's planner: the one Lambda task it runs before it takes the lock. */
 const PLANNERS: Record<string, { task: string; module: string }> = {
@@ -105,6 +106,7 @@ const PLANNERS: Record<string, { task: string; module: string }> = {
   [SCALE_IN]: { task: 'Plan Scale In', module: 'compute/plan-scale-in.ts' },
   [REPLACE]: { task: 'Plan Replace', module: 'compute/plan-replacement.ts' },
   [RESTORE_DATA]: { task: 'Plan Restore Data', module: 'restore-data/plan-restore-data.ts' },
+  [REPLACE_DATABASE]: { task: 'Plan Replace Database', module: 'replace-database/plan-replace-database.ts' },
 };
 
 const START_CHILD = 'arn:aws:states:::states:startExecution.sync:2';
@@ -143,6 +145,8 @@ const CHILD_STARTS: Record<string, string[]> = {
   [RESTORE_DATA]: ['Repoint Roll Out Segment', 'Repoint Back Roll Out Segment'],
   [RECOVER]: [],
   [ROLLOUT]: [],
+  // Replace-database changes no host: RDS switches the endpoint over.
+  [REPLACE_DATABASE]: [],
 };
 /** Recover's parts: an execution of another workflow of the environment each, in this order, by Task state name. */
 const RECOVER_PARTS: Array<[string, string]> = [
@@ -155,7 +159,7 @@ const computeIntegrations = (m: string) => ({ ...LOCK_INTEGRATIONS, ...Object.fr
 const EXPECTED_INTEGRATIONS: Record<string, Record<string, string>> = {
   [DEPLOY]: DEPLOY_INTEGRATIONS,
   [ROLLOUT]: {},
-  ...Object.fromEntries([...COMPUTE, SCALE_IN, RESTORE_DATA].map((m) => [m, computeIntegrations(m)])),
+  ...Object.fromEntries([...COMPUTE, SCALE_IN, RESTORE_DATA, REPLACE_DATABASE].map((m) => [m, computeIntegrations(m)])),
   [RECOVER]: {
     'Notify Started': PUT_EVENTS,
     'Notify Succeeded': PUT_EVENTS,

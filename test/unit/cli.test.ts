@@ -76,9 +76,9 @@ function expectRefusal(run: { status: number; stdout: string; stderr: string }, 
 }
 
 describe('help and version', () => {
-  it('knows the eighteen commands', () => {
+  it('knows the nineteen commands', () => {
     expect(LEAVES.map((c) => words(c).join(' ')).sort()).toEqual(
-      ['approve', 'capture', 'history', 'plan', 'reject', 'rollback', 'simulate allocate', 'simulate campaign', 'simulate deploy', 'simulate recover', 'simulate replace', 'simulate restore-data', 'simulate scale-in', 'simulate scale-out', 'start', 'status', 'validate', 'watch'].sort(),
+      ['approve', 'capture', 'history', 'plan', 'reject', 'rollback', 'simulate allocate', 'simulate campaign', 'simulate deploy', 'simulate recover', 'simulate replace', 'simulate replace-database', 'simulate restore-data', 'simulate scale-in', 'simulate scale-out', 'start', 'status', 'validate', 'watch'].sort(),
     );
   });
 
@@ -108,11 +108,11 @@ describe('help and version', () => {
     for (const command of ['simulate', 'validate', 'approve', 'reject']) expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
   });
 
-  it('fleetflow help simulate and fleetflow simulate --help list the eight simulate commands', async () => {
+  it('fleetflow help simulate and fleetflow simulate --help list the nine simulate commands', async () => {
     for (const argv of [['help', 'simulate'], ['simulate', '--help']]) {
       const run = await fleetflow(...argv);
       expect(run.status).toBe(0);
-      for (const sub of ['deploy', 'campaign', 'allocate', 'scale-out', 'scale-in', 'replace', 'restore-data', 'recover']) expect(run.stdout).toMatch(new RegExp(`^  ${sub} \\[options\\]`, 'm'));
+      for (const sub of ['deploy', 'campaign', 'allocate', 'scale-out', 'scale-in', 'replace', 'restore-data', 'recover', 'replace-database']) expect(run.stdout).toMatch(new RegExp(`^  ${sub} \\[options\\]`, 'm'));
     }
   });
 

@@ -185,6 +185,30 @@ export class RepointFailedError extends FleetFlowError {
 }
 
 /**
+ * The environment's database cannot be replaced by an RDS blue/green deployment (its engine or
+ * configuration is one AWS documents as unsupported, or the input asks for what a green cannot
+ * be): refused by the plan, nothing changed; restore-data moves the data into a new instance instead.
+ */
+export class BlueGreenUnsupportedError extends FleetFlowError {
+  override readonly name = 'BlueGreenUnsupportedError';
+}
+
+/** The green environment failed: RDS could not create it, or it failed the environment's check document. The blue still serves. */
+export class GreenDatabaseFailedError extends FleetFlowError {
+  override readonly name = 'GreenDatabaseFailedError';
+}
+
+/** The green instance's replica lag did not come down to the input's threshold in time: no switchover was asked for. */
+export class ReplicaLagTooHighError extends FleetFlowError {
+  override readonly name = 'ReplicaLagTooHighError';
+}
+
+/** The switchover failed or timed out; RDS rolled it back ("no changes are made to either environment"): the blue still serves. */
+export class SwitchoverFailedError extends FleetFlowError {
+  override readonly name = 'SwitchoverFailedError';
+}
+
+/**
  * Every step of the execution succeeded, but its lock could not be released (DynamoDB
  * refused the DeleteItem past its retries): the execution fails rather than end SUCCEEDED
  * holding the lock. Named by the workflows' Unlock (statemachines/fragments/lock.ts), not

@@ -82,3 +82,12 @@ export const RESTORED_FROM_TAG = 'fleetflow:restored-from';
 export const REPLACED_BY_TAG = 'fleetflow:replaced-by';
 export const REPLACED_AT_TAG = 'fleetflow:replaced-at';
 export const REPLACED_REASON_TAG = 'fleetflow:replaced-reason';
+
+/**
+ * On the blue/green deployment replace-database creates: the environment it belongs to (its
+ * role may switch over only deployments carrying its own environment's value) and, with
+ * CREATED_BY_TAG, the execution that created it, so a retried task finds it.
+ */
+export const ENVIRONMENT_TAG = 'fleetflow:environment';
+/** On the instance a blue/green switchover replaced (renamed `<identifier>-old<n>` by RDS): kept on purpose, never deleted. */
+export const KEPT_TAG = 'fleetflow:kept';

@@ -13,6 +13,7 @@
 import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { InvalidInputError } from '../../../lambdas/domain/contract/errors';
 import { parseExecutionInput } from '../../../lambdas/domain/execution-input';
+import { parseReplaceDatabaseInput } from '../../../lambdas/domain/replace-database-input';
 import { parseComputeInput } from '../../../lambdas/domain/compute-input';
 import { showValue } from '../../../lambdas/domain/environment/input-guards';
 import type { AwsContext } from './context';
@@ -63,6 +64,7 @@ export function buildInput(workflow: AwsWorkflow, release: string | undefined, j
   }
   try {
     if (workflow === 'deploy') parseExecutionInput(fields);
+    else if (workflow === 'replace-database') parseReplaceDatabaseInput(fields);
     else parseComputeInput(workflow, fields);
   } catch (err) {
     if (err instanceof InvalidInputError) throw new InvalidInputError(`${workflow} input: ${err.message}`);

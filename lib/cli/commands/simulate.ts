@@ -104,7 +104,14 @@ Data faults (--fault, repeatable; docs/faults.md), besides the release's and com
 recoveryPointTime, recoveryTimeSeconds) to the usual fields.
 `;
 
-/** Adds `simulate` and its eight subcommands to the program. */
+const REPLACE_DATABASE_FAULTS = `
+Replace-database faults (--fault, repeatable; docs/faults.md), besides the release's:
+  switchover-timeout | green-check-fail | lag-never-settles
+--json adds oldDatabase (unchanged, kept) and replaceDatabase (newDatabase,
+hostsRepointed, endpointUnchanged, writes, downtimeSeconds) to the usual fields.
+`;
+
+/** Adds `simulate` and its subcommands to the program. */
 export function registerSimulateCommands(program: Command): void {
   const simulate = program.command('simulate').description('run a workflow offline, against a simulated AWS account on a virtual clock');
 
@@ -122,7 +129,7 @@ export function registerSimulateCommands(program: Command): void {
     .option('--runs <N>', 'simulated runs, 1-100000 (default: 100)')
     .option('--seed <S>', 'the seed the faults are drawn from (default: 1)')
     .option('--component <COMPONENT>', 'what each release installs, application or monitoring (--workflow deploy; default: application)')
-    .option('--workflow <WORKFLOW>', 'deploy, allocate, scale-out, scale-in, replace, restore-data or recover (default: deploy)')
+    .option('--workflow <WORKFLOW>', 'deploy, allocate, scale-out, scale-in, replace, restore-data, recover or replace-database (default: deploy)')
     .option('--workers <W>', 'worker processes sharing the runs, 1-16 (default: 2, or 1 on one CPU)')
     .addOption(new Option('--worker <INDEX/COUNT>', 'internal: the runs of one worker process').hideHelp())
     .addHelpText('after', '\nEach violation is printed with the command that replays it. Exit 1 on any violation.\n')
@@ -162,6 +169,15 @@ export function registerSimulateCommands(program: Command): void {
     .option('--reason <TEXT>', 'why, recorded with the restore')
     .addOption(hostsOption('hosts per web/middle/monitoring tier in the simulated account', '2'))
     .addHelpText('after', DATA_FAULTS);
+
+  compute(simulate, 'replace-database', 'replace the database instance through an RDS blue/green deployment: green created, checked, caught up, switched over; the old instance kept')
+    .option('--instance-class <CLASS>', "the new instance's class, such as db.m6g.xlarge (default: the current one's)")
+    .option('--allocated-storage <GIB>', "the new instance's storage in GiB, 20-65536, not less than the current (default: the current one's)")
+    .option('--engine-version <VERSION>', "the new instance's engine version, not lower than the current (default: the current one's)")
+    .option('--switchover-timeout <SECONDS>', 'SwitchoverTimeout, 30-3600 (default: 300)')
+    .option('--max-lag <SECONDS>', 'switch over once the green\'s ReplicaLag is at most this, 0-600 (default: 5)')
+    .addOption(hostsOption('hosts per web/middle/monitoring tier in the simulated account', '2'))
+    .addHelpText('after', REPLACE_DATABASE_FAULTS);
 
   compute(simulate, 'recover', 'disaster recovery on an account that lost every instance and the database but kept its snapshots: allocate, restore the data, release the recorded release')
     .option('--source <latest|latest-snapshot|SNAPSHOT|TIME>', 'where the data comes from, as for restore-data (default latest)')

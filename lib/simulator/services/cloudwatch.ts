@@ -4,6 +4,7 @@
  */
 import { type Operation, checkRange, paginate } from './common';
 import { validation } from '../aws-errors';
+import { replicaLagDatapoints } from './rds';
 
 export const cloudwatch: Record<string, Operation> = {
   DescribeAlarms(account, input) {
@@ -27,6 +28,28 @@ export const cloudwatch: Record<string, Operation> = {
       MetricAlarms: page.filter((a) => a.type === 'MetricAlarm').map(shape),
       CompositeAlarms: page.filter((a) => a.type === 'CompositeAlarm').map(shape),
       NextToken: next,
+    };
+  },
+  /**
+   * GetMetricStatistics: only what FleetFlow reads, AWS/RDS ReplicaLag by DBInstanceIdentifier
+   * (a blue/green deployment's green; services/rds.ts), in seconds. Period a multiple of 60;
+   * one or more Statistics; StartTime before EndTime; at most 1,440 datapoints per call (API
+   * reference, GetMetricStatistics). Any other metric has no datapoints.
+   */
+  GetMetricStatistics(account, input) {
+    const start = new Date(input.StartTime).getTime();
+    const end = new Date(input.EndTime).getTime();
+    if (Number.isNaN(start) || Number.isNaN(end) || start >= end) throw validation('The parameter StartTime must be less than the parameter EndTime.');
+    const period = input.Period;
+    if (typeof period !== 'number' || period < 1 || (period >= 60 && period % 60 !== 0)) throw validation('The parameter Period must be a multiple of 60 (or 1, 5, 10, 30 for high resolution).');
+    const statistics: string[] = input.Statistics ?? [];
+    if (statistics.length === 0 && !input.ExtendedStatistics) throw validation('Either Statistics or ExtendedStatistics must be specified.');
+    if ((end - start) / (period * 1000) > 1440) throw validation('You have requested up to 1,440 datapoints, which exceeds the limit of 1,440.');
+    const identifier = (input.Dimensions ?? []).find((d: { Name: string; Value: string }) => d.Name === 'DBInstanceIdentifier')?.Value;
+    const points = input.Namespace === 'AWS/RDS' && input.MetricName === 'ReplicaLag' && identifier ? replicaLagDatapoints(account, identifier, start, end, period) : [];
+    return {
+      Label: input.MetricName,
+      Datapoints: points.map((p) => ({ Timestamp: new Date(p.at), Unit: 'Seconds', ...Object.fromEntries(statistics.map((s) => [s, p.seconds])) })),
     };
   },
 };

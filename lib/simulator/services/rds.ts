@@ -3,7 +3,7 @@
  * point in time, with their status lifecycle; snapshots and automated backups; tags. Whatever
  * RDS would refuse or fail, this refuses or fails the same way.
  */
-import { DEFAULT_DB_SECURITY_GROUP, type DatabaseDefinition, type LostDatabase, SIM_VPC_ID, type SimDatabase, type SimSnapshot, type SimulatedAccount, definitionOf, endpointParts, findDatabase } from '../account';
+import { DEFAULT_DB_SECURITY_GROUP, type DatabaseDefinition, type LostDatabase, SIM_VPC_ID, type SimBlueGreenDeployment, type SimDatabase, type SimSnapshot, type SimulatedAccount, definitionOf, endpointParts, findDatabase } from '../account';
 import { type Input, type Operation, paginate } from './common';
 import { SIM_ACCOUNT_ID, SimulatedServiceError, invalidParameterCombination, invalidParameterValue, missingParameter } from '../aws-errors';
 import { createHash } from 'node:crypto';
@@ -576,6 +576,15 @@ export const rds: Record<string, Operation> = {
     const snapshot = account.createSnapshot(input.DBInstanceIdentifier, input.DBSnapshotIdentifier, tags);
     return { DBSnapshot: { DBSnapshotIdentifier: snapshot.id, DBInstanceIdentifier: snapshot.instance, Status: 'creating' } };
   },
+  CreateBlueGreenDeployment(account, input) {
+    return createBlueGreenDeployment(account, input);
+  },
+  DescribeBlueGreenDeployments(account, input) {
+    return describeBlueGreenDeployments(account, input);
+  },
+  SwitchoverBlueGreenDeployment(account, input) {
+    return switchoverBlueGreenDeployment(account, input);
+  },
   /**
    * DescribeDBSnapshots: one by identifier (DBSnapshotNotFound if none), or those of an
    * instance and/or of a type (manual, automated; both when not given), MaxRecords 20-100.
@@ -626,4 +635,238 @@ function describeSnapshot(account: SimulatedAccount, s: SimSnapshot): object {
     PercentProgress: Math.min(100, Math.max(0, Math.floor((100 * (account.now() - s.createdAt)) / Math.max(1, s.availableAt - s.createdAt)))),
     TagList: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
   };
+}
+
+// ---------- Blue/Green Deployments ----------
+//
+// RDS User Guide, "Using Amazon RDS Blue/Green Deployments for database updates" and its pages;
+// API reference, CreateBlueGreenDeployment, DescribeBlueGreenDeployments, SwitchoverBlueGreenDeployment,
+// BlueGreenDeployment. Where an exact error message was not found in the documentation, the
+// error's name is RDS's and the message is the simulator's.
+
+/** Seconds the green takes to be created (status PROVISIONING, its instance `creating`). */
+export const BLUE_GREEN_PROVISION_SECONDS = 1200;
+/** The green's ReplicaLag when it becomes AVAILABLE, and the seconds it takes to come down to LAG_FLOOR_SECONDS. */
+export const INITIAL_REPLICA_LAG_SECONDS = 90;
+export const LAG_SETTLE_SECONDS = 240;
+export const LAG_FLOOR_SECONDS = 1;
+/**
+ * Seconds a switchover takes, writes blocked throughout: "The switchover typically takes under a
+ * minute with no data loss and no need for application changes" (User Guide, overview).
+ */
+export const SWITCHOVER_SECONDS = 45;
+/** SwitchoverTimeout: "between 30 seconds and 3,600 seconds (one hour)", default 300 (User Guide, Switchover timeout). */
+const SWITCHOVER_TIMEOUT_RANGE = { min: 30, max: 3600, default: 300 } as const;
+/** "Currently, Blue/Green Deployments are supported for RDS for MariaDB, RDS for MySQL, and RDS for PostgreSQL only." */
+const BLUE_GREEN_ENGINES = ['postgres', 'mysql', 'mariadb'];
+/** BlueGreenDeploymentName: 1-60 characters, pattern [a-zA-Z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)* (API reference). */
+const DEPLOYMENT_NAME = /^[a-zA-Z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*$/;
+
+const deploymentNotFound = (id: string) => new SimulatedServiceError('BlueGreenDeploymentNotFoundFault', `BlueGreenDeployment ${id} not found.`, { status: 404 });
+
+/**
+ * The deployment's status at `at` (BlueGreenDeployment, Status): PROVISIONING ("Resources are
+ * being created in the green environment") until the green exists, AVAILABLE, then once a
+ * switchover is asked for SWITCHOVER_IN_PROGRESS until it ends SWITCHOVER_COMPLETED, or
+ * SWITCHOVER_FAILED ("Switchover was attempted but failed"): past its SwitchoverTimeout "any
+ * changes are rolled back, and no changes are made to the environments".
+ */
+export function blueGreenStatus(d: SimBlueGreenDeployment, at: number): string {
+  if (at < d.availableAt) return 'PROVISIONING';
+  if (!d.switchover || at < d.switchover.at) return 'AVAILABLE';
+  if (at < d.switchover.endsAt) return 'SWITCHOVER_IN_PROGRESS';
+  return d.switchover.failed ? 'SWITCHOVER_FAILED' : 'SWITCHOVER_COMPLETED';
+}
+
+/**
+ * The green's ReplicaLag (seconds) at `at`: INITIAL_REPLICA_LAG_SECONDS once it exists, down
+ * to LAG_FLOOR_SECONDS over LAG_SETTLE_SECONDS (`lag-never-settles`: it stays up); 0 once the
+ * blue stops taking writes for a switchover and replication has drained.
+ */
+function lagSecondsAt(account: SimulatedAccount, d: SimBlueGreenDeployment, at: number): number {
+  if (d.switchover && at >= d.switchover.at && !d.switchover.failed) return 0;
+  if (account.faults.lagNeverSettles) return INITIAL_REPLICA_LAG_SECONDS;
+  const settled = Math.min(1, Math.max(0, (at - d.availableAt) / (LAG_SETTLE_SECONDS * 1000)));
+  return Math.max(LAG_FLOOR_SECONDS, Math.round(INITIAL_REPLICA_LAG_SECONDS * (1 - settled)));
+}
+
+/** The instance an RDS ARN names (`arn:aws:rds:<region>:<account>:db:<identifier>`), if it is the account's. */
+function databaseByArn(account: SimulatedAccount, arn: unknown): SimDatabase | undefined {
+  const match = typeof arn === 'string' ? RDS_ARN.exec(arn) : null;
+  if (!match || match[3] !== 'db' || match[1] !== RDS_REGION || match[2] !== SIM_ACCOUNT_ID) return undefined;
+  return findDatabase(account, match[4]!);
+}
+
+/**
+ * CreateBlueGreenDeployment: a green copy of the source (`<source>-green-<6 characters>`, as RDS
+ * names greens), with the asked TargetEngineVersion, TargetDBInstanceClass, TargetAllocatedStorage,
+ * replicating the blue. Refused: a name in use (BlueGreenDeploymentAlreadyExists); a source that
+ * is no instance of the account (SourceDatabaseNotFound); an engine Blue/Green does not support
+ * (SourceDatabaseNotSupported); a source already in a deployment not switched over
+ * (InvalidDBInstanceState); a source not available (InvalidDBInstanceState); a lower engine version
+ * or smaller storage than the blue's (InvalidParameterCombination).
+ */
+export function createBlueGreenDeployment(account: SimulatedAccount, request: DatabaseRequest): object {
+  const name = requireText(request, 'BlueGreenDeploymentName');
+  if (name.length > 60 || !DEPLOYMENT_NAME.test(name)) throw invalidParameterValue(`The parameter BlueGreenDeploymentName is not valid: ${name.slice(0, 80)}`);
+  const sourceArn = requireText(request, 'Source');
+  checkRdsTags(request);
+  const deployments = [...account.compute.blueGreenDeployments.values()];
+  if (deployments.some((d) => d.name.toLowerCase() === name.toLowerCase())) {
+    throw new SimulatedServiceError('BlueGreenDeploymentAlreadyExistsFault', `A blue/green deployment with the name ${name} already exists.`);
+  }
+  const blue = databaseByArn(account, sourceArn);
+  if (!blue) throw new SimulatedServiceError('SourceDatabaseNotFoundFault', `The source DB instance ${sourceArn} isn't found.`, { status: 404 });
+  const definition = definitionOf(blue);
+  if (!BLUE_GREEN_ENGINES.includes(definition.engine)) {
+    throw new SimulatedServiceError('SourceDatabaseNotSupportedFault', `The source DB instance ${blue.identifier} (engine ${definition.engine}) isn't supported for a blue/green deployment.`);
+  }
+  const now = account.now();
+  if (deployments.some((d) => d.blue === blue && !['SWITCHOVER_COMPLETED'].includes(blueGreenStatus(d, now)))) {
+    throw new SimulatedServiceError('InvalidDBInstanceStateFault', `DB instance ${blue.identifier} is already the source of a blue/green deployment.`);
+  }
+  if (account.databaseStatus(blue) !== 'available') throw new SimulatedServiceError('InvalidDBInstanceStateFault', `DB instance ${blue.identifier} is not in the available state.`);
+  const engineVersion = typeof request.TargetEngineVersion === 'string' ? request.TargetEngineVersion : definition.engineVersion;
+  if (engineVersion !== undefined && definition.engineVersion !== undefined && engineVersion.localeCompare(definition.engineVersion, undefined, { numeric: true }) < 0) {
+    throw invalidParameterCombination(`The target engine version ${engineVersion} is lower than the source's ${definition.engineVersion}.`);
+  }
+  const storage = typeof request.TargetAllocatedStorage === 'number' ? request.TargetAllocatedStorage : definition.allocatedStorage;
+  if (storage < definition.allocatedStorage) throw invalidParameterCombination(`The target allocated storage ${storage} is less than the source's ${definition.allocatedStorage}.`);
+  const id = `bgd-${createHash('sha256').update(`${name}@${now}`).digest('hex').slice(0, 16)}`;
+  const suffix = createHash('sha256').update(id).digest('hex').slice(0, 6);
+  const greenDefinition: DatabaseDefinition = {
+    ...definition,
+    ...(engineVersion !== undefined ? { engineVersion } : {}),
+    instanceClass: typeof request.TargetDBInstanceClass === 'string' ? request.TargetDBInstanceClass : definition.instanceClass,
+    allocatedStorage: storage,
+  };
+  const green = addDatabase(
+    account,
+    { identifier: `${blue.identifier.slice(0, 63 - 13)}-green-${suffix}`, schemaRelease: blue.schemaRelease, definition: greenDefinition, tags: {} },
+    [{ seconds: BLUE_GREEN_PROVISION_SECONDS, status: 'creating' }],
+  );
+  const deployment: SimBlueGreenDeployment = { id, name, blue, green, createdAt: now, availableAt: now + BLUE_GREEN_PROVISION_SECONDS * 1000, tags: tagsFrom(request) };
+  green.replica = { source: blue, deployment: id, lagSecondsAt: (at) => lagSecondsAt(account, deployment, at) };
+  account.compute.blueGreenDeployments.set(id, deployment);
+  account.schedule(deployment.availableAt, () => undefined);
+  account.changed();
+  return { BlueGreenDeployment: describeBlueGreen(account, deployment) };
+}
+
+/** A deployment as DescribeBlueGreenDeployments reports it. */
+function describeBlueGreen(account: SimulatedAccount, d: SimBlueGreenDeployment, at = account.now()): object {
+  const status = blueGreenStatus(d, at);
+  const member = status === 'PROVISIONING' ? 'PROVISIONING' : status;
+  return {
+    BlueGreenDeploymentIdentifier: d.id,
+    BlueGreenDeploymentName: d.name,
+    Source: databaseArn(d.blue.identifier),
+    Target: databaseArn(d.green.identifier),
+    SwitchoverDetails: [{ SourceMember: databaseArn(d.blue.identifier), TargetMember: databaseArn(d.green.identifier), Status: member }],
+    Status: status,
+    ...(d.switchover?.failed && status === 'SWITCHOVER_FAILED' ? { StatusDetails: d.switchover.failed } : {}),
+    CreateTime: new Date(d.createdAt),
+    TagList: Object.entries(d.tags).map(([Key, Value]) => ({ Key, Value })),
+  };
+}
+
+/** DescribeBlueGreenDeployments filters (API reference): by identifier, name, source or target ARN. */
+const BLUE_GREEN_FILTERS: Record<string, (d: SimBlueGreenDeployment) => string> = {
+  'blue-green-deployment-identifier': (d) => d.id,
+  'blue-green-deployment-name': (d) => d.name,
+  source: (d) => databaseArn(d.blue.identifier),
+  target: (d) => databaseArn(d.green.identifier),
+};
+
+/** DescribeBlueGreenDeployments: one by identifier (BlueGreenDeploymentNotFound if none), or those the filters select; MaxRecords 20-100. */
+export function describeBlueGreenDeployments(account: SimulatedAccount, input: Input): object {
+  checkMaxRecords(input.MaxRecords);
+  const id = input.BlueGreenDeploymentIdentifier as string | undefined;
+  const one = id ? account.compute.blueGreenDeployments.get(id) : undefined;
+  if (id && !one) throw deploymentNotFound(id);
+  const filters: Array<{ Name: string; Values?: string[] }> = input.Filters ?? [];
+  const unknown = filters.find((f) => !(f.Name in BLUE_GREEN_FILTERS));
+  if (unknown) throw invalidParameterValue(`Unrecognized filter name: ${unknown.Name}`);
+  const all = (one ? [one] : [...account.compute.blueGreenDeployments.values()]).filter((d) => filters.every((f) => (f.Values ?? []).includes(BLUE_GREEN_FILTERS[f.Name]!(d))));
+  const { page, next } = paginate(all, input.Marker, input.MaxRecords ?? RDS_MAX_RECORDS.max);
+  return { BlueGreenDeployments: page.map((d) => describeBlueGreen(account, d)), Marker: next };
+}
+
+/**
+ * SwitchoverBlueGreenDeployment: only from AVAILABLE (else InvalidBlueGreenDeploymentState:
+ * "The blue/green deployment can't be switched over or deleted because there is an invalid
+ * configuration in the green environment"); SwitchoverTimeout 30-3600, default 300.
+ *
+ * From the request on, the blue takes no writes (both environments' writes stop and their
+ * connections drop, User Guide, Switchover actions) and replication drains. It completes after
+ * SWITCHOVER_SECONDS: "RDS renames the DB instances in the blue environment by appending -old<n>
+ * to the current name, where n is a number", the green takes the blue's name, hence its endpoint,
+ * and takes the writes from there. With `switchover-timeout` it takes longer than its timeout:
+ * at the timeout RDS rolls it back, "no changes are made to either environment", and the blue
+ * takes writes again.
+ */
+export function switchoverBlueGreenDeployment(account: SimulatedAccount, request: DatabaseRequest): object {
+  const id = requireText(request, 'BlueGreenDeploymentIdentifier');
+  const d = account.compute.blueGreenDeployments.get(id);
+  if (!d) throw deploymentNotFound(id);
+  const timeout = request.SwitchoverTimeout === undefined ? SWITCHOVER_TIMEOUT_RANGE.default : request.SwitchoverTimeout;
+  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < SWITCHOVER_TIMEOUT_RANGE.min || timeout > SWITCHOVER_TIMEOUT_RANGE.max) {
+    throw invalidParameterValue(`SwitchoverTimeout must be between ${SWITCHOVER_TIMEOUT_RANGE.min} and ${SWITCHOVER_TIMEOUT_RANGE.max} seconds (received ${String(timeout)})`);
+  }
+  const now = account.now();
+  const status = blueGreenStatus(d, now);
+  if (status !== 'AVAILABLE') {
+    throw new SimulatedServiceError('InvalidBlueGreenDeploymentStateFault', `The blue/green deployment ${id} can't be switched over in its current state (${status}).`);
+  }
+  const takes = account.faults.switchoverTimeout ? timeout + 60 : SWITCHOVER_SECONDS;
+  const fails = takes > timeout;
+  const endsAt = now + Math.min(takes, timeout) * 1000;
+  d.switchover = { at: now, timeoutSeconds: timeout, endsAt, ...(fails ? { failed: `Switchover timed out after ${timeout} seconds; the changes were rolled back` } : {}) };
+  // Writes stop on the blue now; what it holds is what the green must hold at the end.
+  d.blue.writes = { count: account.writesOf(d.blue, now), since: null };
+  account.schedule(endsAt, () => (fails ? rollBack(account, d, endsAt) : completeSwitchover(account, d, endsAt)));
+  account.changed();
+  return { BlueGreenDeployment: describeBlueGreen(account, d) };
+}
+
+/** The switchover did not complete in time: nothing changed, and the blue takes writes again. */
+function rollBack(account: SimulatedAccount, d: SimBlueGreenDeployment, at: number): void {
+  d.blue.writes = { count: account.writesOf(d.blue, at), since: at };
+  account.changed();
+}
+
+/** The switchover completed: the blue renamed `<name>-old<n>`, the green under the blue's name and endpoint, taking the writes. */
+function completeSwitchover(account: SimulatedAccount, d: SimBlueGreenDeployment, at: number): void {
+  const { blue, green } = d;
+  const name = blue.identifier;
+  let n = 1;
+  while (findDatabase(account, `${name}-old${n}`)) n += 1;
+  const held = account.writesOf(blue, at);
+  account.databases.delete(blue.identifier);
+  account.databases.delete(green.identifier);
+  blue.identifier = `${name}-old${n}`;
+  green.identifier = name;
+  green.replica = undefined;
+  green.writes = { count: held, since: at };
+  account.databases.set(blue.identifier, blue);
+  account.databases.set(green.identifier, green);
+  d.renamed = { blueFrom: name, blueTo: blue.identifier };
+  account.changed();
+}
+
+/**
+ * CloudWatch GetMetricStatistics of AWS/RDS ReplicaLag for a green (services/cloudwatch.ts asks
+ * here): one datapoint per period whose start lies in [start, end), from when the green is
+ * AVAILABLE until the switchover; none for any other instance.
+ */
+export function replicaLagDatapoints(account: SimulatedAccount, identifier: string, start: number, end: number, periodSeconds: number): Array<{ at: number; seconds: number }> {
+  const db = findDatabase(account, identifier);
+  const d = db?.replica ? account.compute.blueGreenDeployments.get(db.replica.deployment) : undefined;
+  if (!d) return [];
+  const period = periodSeconds * 1000;
+  const points: Array<{ at: number; seconds: number }> = [];
+  for (let at = Math.ceil(start / period) * period; at < end; at += period) {
+    if (at >= d.availableAt && at <= account.now()) points.push({ at, seconds: lagSecondsAt(account, d, at) });
+  }
+  return points;
 }

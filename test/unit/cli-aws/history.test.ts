@@ -70,7 +70,7 @@ describe('fleetflow history', () => {
       '2026-12-07T08:00:00Z  allocate  SUCCEEDED  -        20m 00s   a1',
       '2026-12-06T10:00:00Z  deploy    FAILED     1.2.9    42m 05s   d1',
     ]);
-    for (const workflow of ['deploy', 'allocate', 'scale-out', 'replace', 'restore-data', 'recover']) {
+    for (const workflow of ['deploy', 'allocate', 'scale-out', 'replace', 'restore-data', 'recover', 'replace-database']) {
       expect(sfnMock).toHaveReceivedCommandWith(ListExecutionsCommand, { stateMachineArn: machine(workflow), maxResults: 20 });
     }
   });

@@ -1,0 +1,151 @@
+/**
+ * Plan Replace Database (read-only; every refusal happens here, before the lock): the input
+ * checked, the current instance read and checked against what RDS Blue/Green Deployments
+ * support, the green's changes checked against the instance, no other blue/green deployment of
+ * it in progress, the host that runs the check document.
+ *
+ * The limitations modelled are the documented ones that can apply to an environment's single
+ * RDS instance (RDS User Guide, "Limitations and considerations for Amazon RDS blue/green
+ * deployments", and "Using Amazon RDS Blue/Green Deployments for database updates"):
+ * - "Currently, Blue/Green Deployments are supported for RDS for MariaDB, RDS for MySQL, and
+ *   RDS for PostgreSQL only."
+ * - "Blue/green deployments don't support managing master user passwords with AWS Secrets Manager."
+ * - Not supported with "Multi-AZ DB cluster deployments" (a Multi-AZ DB instance is supported),
+ *   "Cross-Region read replicas", "Cascading read replicas": an instance that is itself a replica,
+ *   or belongs to a cluster, is refused.
+ * - "You can't change the blue DB instance to a higher engine version than its corresponding
+ *   green DB instance": the green's version may not be lower than the blue's.
+ * - "You can't change an unencrypted DB instance into an encrypted DB instance": FleetFlow never
+ *   asks for it (the input has no such field).
+ * RDS cannot shrink allocated storage either, so a smaller `allocatedStorage` is refused.
+ */
+import { createHash } from 'node:crypto';
+import { DescribeBlueGreenDeploymentsCommand, type DBInstance } from '@aws-sdk/client-rds';
+import { parseReplaceDatabaseInput, type ReplaceDatabaseInput } from '../domain/replace-database-input';
+import type { DatabaseTierDefinition, EnvironmentDefinition } from '../domain/environment/model';
+import { isHostTier } from '../domain/environment/tiers';
+import { BlueGreenUnsupportedError, InvalidInputError, InventoryError } from '../domain/contract/errors';
+import type { HostRef } from '../domain/contract/payloads';
+import { rds } from '../shared/aws/rds';
+import { currentDatabaseIdentifier, dataTierOf, describeDatabase, endpointOf } from '../shared/database-record';
+import { environmentOf } from '../shared/provision-plan';
+import { findHosts } from '../shared/tier-hosts';
+import type { ReplaceDatabasePlan } from './types';
+
+export interface PlanReplaceEvent {
+  readonly environment: unknown;
+  readonly input: unknown;
+  readonly execution: string;
+}
+
+/** Engines RDS Blue/Green Deployments support for DB instances. */
+export const BLUE_GREEN_ENGINES = ['postgres', 'mysql', 'mariadb'] as const;
+/** How long the green may take to become AVAILABLE (a copy of the whole instance), and its lag to settle after. */
+export const PROVISION_TIMEOUT_SECONDS = 4 * 3600;
+export const LAG_TIMEOUT_SECONDS = 1800;
+/** Blue/green deployments that are over: a source may be in a new one. */
+const FINISHED = new Set(['SWITCHOVER_COMPLETED', 'DELETING']);
+
+const toRestoreData = 'use restore-data instead (it restores a snapshot or a point in time into a new instance: writes since are lost); nothing was changed';
+
+export async function planReplaceDatabase(event: PlanReplaceEvent): Promise<ReplaceDatabasePlan> {
+  const input = parseReplaceDatabaseInput(event.input);
+  const environment = environmentOf(event.environment);
+  const data = dataTierOf(environment);
+  if (!data?.database.restore) {
+    throw new InvalidInputError(`environment ${environment.name} defines no database.restore (its check document runs against the green); nothing was changed`);
+  }
+  const identifier = (await currentDatabaseIdentifier(environment))!;
+  const blue = await describeDatabase(identifier);
+  if (!blue) throw new InventoryError(`database ${identifier} does not exist: there is nothing to replace; recover or restore-data bring the data back; nothing was changed`);
+  const reason = unsupported(blue, input);
+  if (reason) throw new BlueGreenUnsupportedError(`database ${identifier}: ${reason}, so RDS Blue/Green Deployments cannot replace it; ${toRestoreData}`);
+  if (blue.DBInstanceStatus !== 'available') {
+    throw new InventoryError(`database ${identifier} is ${blue.DBInstanceStatus}, not available: a blue/green deployment starts from an available instance; try again once it is; nothing was changed`);
+  }
+  await refuseDeploymentInProgress(blue);
+  const endpoint = endpointOf(blue);
+  if (!endpoint || !blue.DBInstanceArn) throw new InventoryError(`database ${identifier} reports no endpoint or ARN; nothing was changed`);
+  const restore = data.database.restore;
+  return {
+    environment: environment.name,
+    current: {
+      identifier,
+      arn: blue.DBInstanceArn,
+      endpoint,
+      engine: blue.Engine!,
+      engineVersion: blue.EngineVersion ?? '',
+      instanceClass: blue.DBInstanceClass!,
+      allocatedStorage: blue.AllocatedStorage ?? 0,
+    },
+    deploymentName: deploymentName(environment.name, input.runId ?? event.execution),
+    target: {
+      ...(input.instanceClass !== undefined ? { instanceClass: input.instanceClass } : {}),
+      ...(input.allocatedStorage !== undefined ? { allocatedStorage: input.allocatedStorage } : {}),
+      ...(input.engineVersion !== undefined ? { engineVersion: input.engineVersion } : {}),
+    },
+    switchoverTimeoutSeconds: input.switchoverTimeoutSeconds,
+    maxLagSeconds: input.maxLagSeconds,
+    provisionTimeoutSeconds: PROVISION_TIMEOUT_SECONDS,
+    lagTimeoutSeconds: LAG_TIMEOUT_SECONDS,
+    check: { ...restore.check, runner: await runnerOf(environment, data) },
+    polling: environment.polling,
+  };
+}
+
+/** Why the instance (or the change asked for) is not one Blue/Green Deployments support, or undefined. */
+export function unsupported(blue: DBInstance, input: Pick<ReplaceDatabaseInput, 'engineVersion' | 'allocatedStorage'>): string | undefined {
+  const engine = blue.Engine ?? 'unknown';
+  if (!(BLUE_GREEN_ENGINES as readonly string[]).includes(engine)) return `its engine is ${engine} (Blue/Green Deployments support RDS for MariaDB, MySQL and PostgreSQL only)`;
+  if (blue.MasterUserSecret) return 'its master user password is managed in AWS Secrets Manager, which blue/green deployments do not support';
+  if (blue.DBClusterIdentifier) return `it belongs to DB cluster ${blue.DBClusterIdentifier} (Multi-AZ DB cluster deployments are not supported)`;
+  if (blue.ReadReplicaSourceDBInstanceIdentifier) return `it is a read replica of ${blue.ReadReplicaSourceDBInstanceIdentifier} (cascading and cross-Region read replicas are not supported)`;
+  if (input.engineVersion !== undefined && blue.EngineVersion && compareVersions(input.engineVersion, blue.EngineVersion) < 0) {
+    return `engineVersion ${input.engineVersion} is lower than its ${blue.EngineVersion} (the green may not run a lower engine version than the blue)`;
+  }
+  if (input.allocatedStorage !== undefined && blue.AllocatedStorage !== undefined && input.allocatedStorage < blue.AllocatedStorage) {
+    return `allocatedStorage ${input.allocatedStorage} GiB is less than its ${blue.AllocatedStorage} GiB (RDS cannot shrink storage)`;
+  }
+  return undefined;
+}
+
+/** Dotted versions compared number by number ("16.10" > "16.4"); a non-numeric part compares as text. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.');
+  const pb = b.split('.');
+  for (let i = 0; i < Math.max(pa.length, pb.length); i += 1) {
+    const [x = '0', y = '0'] = [pa[i], pb[i]];
+    const [nx, ny] = [Number(x), Number(y)];
+    const diff = Number.isNaN(nx) || Number.isNaN(ny) ? x.localeCompare(y) : nx - ny;
+    if (diff !== 0) return Math.sign(diff);
+  }
+  return 0;
+}
+
+/** Another blue/green deployment of this instance, not over: a person's, or a failed run's, left to inspect. */
+async function refuseDeploymentInProgress(blue: DBInstance): Promise<void> {
+  const { BlueGreenDeployments = [] } = await rds.send(new DescribeBlueGreenDeploymentsCommand({ Filters: [{ Name: 'source', Values: [blue.DBInstanceArn!] }] }));
+  const open = BlueGreenDeployments.find((d) => !FINISHED.has(d.Status ?? ''));
+  if (open) {
+    throw new InventoryError(
+      `database ${blue.DBInstanceIdentifier} is already the source of blue/green deployment ${open.BlueGreenDeploymentIdentifier} (${open.BlueGreenDeploymentName}, ${open.Status}): ` +
+        'switch it over or delete it (aws rds delete-blue-green-deployment, --delete-target to remove its green) first; nothing was changed',
+    );
+  }
+}
+
+/** The check runs on the first running host of the migration's runner tier. */
+async function runnerOf(environment: EnvironmentDefinition, data: DatabaseTierDefinition): Promise<HostRef> {
+  const tier = environment.tiers.find((t) => t.name === data.database.migration.runnerTier);
+  const hosts = tier && isHostTier(tier) ? await findHosts(tier) : [];
+  if (!hosts[0]) throw new InventoryError(`no running host in tier ${data.database.migration.runnerTier} to check the green database from; allocate it first; nothing was changed`);
+  return hosts[0];
+}
+
+/**
+ * `fleetflow-<environment>-<12 hex of the run>`: at most 60 characters, a letter first, letters,
+ * digits and single hyphens (CreateBlueGreenDeployment, BlueGreenDeploymentName).
+ */
+export function deploymentName(environment: string, run: string): string {
+  return `fleetflow-${environment.slice(0, 36)}-${createHash('sha256').update(run).digest('hex').slice(0, 12)}`.replace(/--+/g, '-');
+}

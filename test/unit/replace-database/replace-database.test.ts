@@ -1,0 +1,192 @@
+/**
+ * Replace-database at task level, against the simulated account: the input refused field by
+ * field; the plan refusing, before anything changes, what RDS Blue/Green Deployments do not
+ * support (pointing to restore-data); Create Green safe to retry and never adopting another
+ * execution's deployment; the simulated switchover renaming the instances, or rolled back past
+ * its timeout with the blue serving on.
+ */
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseReplaceDatabaseInput } from '../../../lambdas/domain/replace-database-input';
+import { BlueGreenUnsupportedError, InvalidInputError, InventoryError, SwitchoverFailedError } from '../../../lambdas/domain/contract/errors';
+import { loadEnvironmentFile } from '../../../lambdas/domain/environment/parse';
+import { allClients } from '../../../lambdas/shared/clients';
+import { compareVersions, planReplaceDatabase } from '../../../lambdas/replace-database/plan';
+import { checkGreen, createGreen } from '../../../lambdas/replace-database/green';
+import { checkSwitchover, startSwitchover } from '../../../lambdas/replace-database/switchover';
+import { checkReplicaLag } from '../../../lambdas/replace-database/replica-lag';
+import type { ReplaceDatabasePlan } from '../../../lambdas/replace-database/types';
+import { definitionOf, findDatabase, type SimulatedAccount } from '../../../lib/simulator/account';
+import { BLUE_GREEN_PROVISION_SECONDS, INITIAL_REPLICA_LAG_SECONDS, LAG_SETTLE_SECONDS, SWITCHOVER_SECONDS } from '../../../lib/simulator/services/rds';
+import { noFaults, parseFaults } from '../../../lib/simulator/faults';
+import { PLAN_TABLE_NAME, seedAccount } from '../../../lib/simulator/fleet';
+import { attachSimulator } from '../../../lib/simulator/intercept';
+import { NOW } from '../fixtures';
+
+const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../../environments/canonical.json', import.meta.url)));
+const AWS_ENV = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'ASIASIMULATED', AWS_SECRET_ACCESS_KEY: 'simulated', PLAN_TABLE: PLAN_TABLE_NAME };
+
+let account: SimulatedAccount;
+let detach: (() => void) | undefined;
+let savedEnv: Record<string, string | undefined>;
+
+function useAccount(faults = noFaults()): void {
+  detach?.();
+  account = seedAccount(canonical, noFaults());
+  account.useFaults(faults);
+  detach = attachSimulator(allClients as never, account);
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(NOW);
+  savedEnv = Object.fromEntries(Object.keys(AWS_ENV).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, AWS_ENV);
+  useAccount();
+});
+
+afterEach(() => {
+  detach?.();
+  detach = undefined;
+  vi.useRealTimers();
+  for (const [k, v] of Object.entries(savedEnv)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+});
+
+const plan = (execution: string, input: unknown = {}): Promise<ReplaceDatabasePlan> => planReplaceDatabase({ environment: canonical, input, execution });
+const advance = (seconds: number) => vi.setSystemTime(Date.now() + seconds * 1000);
+
+describe('the replace-database input', () => {
+  it('takes nothing (every field defaults: SwitchoverTimeout 300 s as RDS, lag 5 s)', () => {
+    expect(parseReplaceDatabaseInput({})).toEqual({ switchoverTimeoutSeconds: 300, maxLagSeconds: 5 });
+  });
+
+  it.each([
+    [{ switchoverTimeoutSeconds: 29 }, 'switchoverTimeoutSeconds'],
+    [{ switchoverTimeoutSeconds: 3601 }, 'switchoverTimeoutSeconds'],
+    [{ instanceClass: 'm6g.large' }, 'instanceClass'],
+    [{ allocatedStorage: 10 }, 'allocatedStorage'],
+    [{ engineVersion: 'latest' }, 'engineVersion'],
+    [{ maxLagSeconds: -1 }, 'maxLagSeconds'],
+    [{ runId: 'a b' }, 'runId'],
+    [{ deleteOld: true }, 'unknown field'],
+  ])('refuses %j, naming %s, before anything changes', (input, named) => {
+    expect(() => parseReplaceDatabaseInput(input)).toThrow(InvalidInputError);
+    expect(() => parseReplaceDatabaseInput(input)).toThrow(new RegExp(`${named}[\\s\\S]*nothing was changed`));
+  });
+});
+
+describe('Plan Replace Database: what Blue/Green does not support is refused, pointing to restore-data', () => {
+  const withDefinition = (change: Partial<ReturnType<typeof definitionOf>>) => {
+    const db = findDatabase(account, 'canonical-db')!;
+    Object.assign(db, { definition: { ...definitionOf(db), ...change } });
+  };
+
+  it('plans the canonical database: its ARN, endpoint, the runner of the check, one deployment name per run', async () => {
+    const planned = await plan('exec-1', { instanceClass: 'db.m6g.xlarge' });
+    expect(planned.current).toMatchObject({ identifier: 'canonical-db', engine: 'postgres', endpoint: 'canonical-db.c0sim0example.us-east-1.rds.amazonaws.com:5432' });
+    expect(planned.target).toEqual({ instanceClass: 'db.m6g.xlarge' });
+    expect(planned.check.runner.name).toMatch(/^mid/);
+    expect((await plan('exec-2')).deploymentName).not.toBe(planned.deploymentName);
+    expect(planned.deploymentName).toMatch(/^[a-zA-Z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*$/);
+  });
+
+  it.each([
+    ['an engine Blue/Green does not support', { engine: 'oracle-ee' }, {}, /engine is oracle-ee/],
+    ['a lower engine version', {}, { engineVersion: '15.8' }, /engineVersion 15\.8 is lower than its 16\.4/],
+    ['less storage', {}, { allocatedStorage: 50 }, /cannot shrink storage/],
+  ])('refuses %s with BlueGreenUnsupportedError naming restore-data; no deployment is created', async (_what, definition, input, reason) => {
+    withDefinition(definition);
+    const refusal = plan('exec-1', input);
+    await expect(refusal).rejects.toThrow(BlueGreenUnsupportedError);
+    await expect(plan('exec-1', input)).rejects.toThrow(reason);
+    await expect(plan('exec-1', input)).rejects.toThrow(/use restore-data instead[\s\S]*nothing was changed/);
+    expect(account.compute.blueGreenDeployments.size).toBe(0);
+  });
+
+  it('compares engine versions number by number (16.10 is above 16.4)', () => {
+    expect(compareVersions('16.10', '16.4')).toBe(1);
+    expect(compareVersions('16.4', '16.4')).toBe(0);
+    expect(compareVersions('15.8', '16.4')).toBe(-1);
+  });
+
+  it("refuses while another blue/green deployment of the database is in progress (a failed run's, kept for inspection)", async () => {
+    await createGreen({ execution: 'exec-1', plan: await plan('exec-1') });
+    await expect(plan('exec-2')).rejects.toThrow(InventoryError);
+    await expect(plan('exec-2')).rejects.toThrow(/already the source of blue\/green deployment bgd-/);
+  });
+});
+
+describe('Create Green: safe to retry, never adopting another execution\'s deployment', () => {
+  it('called twice by the same execution: one deployment, found by its name and created-by tag', async () => {
+    const planned = await plan('exec-1');
+    const first = await createGreen({ execution: 'exec-1', plan: planned });
+    const retried = await createGreen({ execution: 'exec-1', plan: planned });
+    expect(retried.deploymentId).toBe(first.deploymentId);
+    expect(account.compute.blueGreenDeployments.size).toBe(1);
+    expect(account.calls.get('rds:CreateBlueGreenDeployment')).toBe(1);
+  });
+
+  it("refuses a deployment of the plan's name that another execution created", async () => {
+    const planned = await plan('exec-1', { runId: 'same' });
+    await createGreen({ execution: 'exec-1', plan: planned });
+    await expect(createGreen({ execution: 'exec-2', plan: planned })).rejects.toThrow(/is not this execution's/);
+    expect(account.compute.blueGreenDeployments.size).toBe(1);
+  });
+});
+
+describe('the simulated blue/green deployment, through the tasks', () => {
+  async function greenAvailable(execution: string) {
+    const planned = await plan(execution);
+    const started = await createGreen({ execution, plan: planned });
+    advance(BLUE_GREEN_PROVISION_SECONDS);
+    const green = await checkGreen({ execution, plan: planned, phase: started });
+    return { planned, green };
+  }
+
+  it('PROVISIONING, then AVAILABLE with a green named <source>-green-<id>; its lag comes down under the threshold', async () => {
+    const { planned, green } = await greenAvailable('exec-1');
+    expect(green).toMatchObject({ done: true, greenIdentifier: expect.stringMatching(/^canonical-db-green-[0-9a-f]{6}$/) });
+    const early = await checkReplicaLag({ execution: 'exec-1', plan: planned, greenIdentifier: green.greenIdentifier! });
+    expect(early.done).toBe(false);
+    advance(LAG_SETTLE_SECONDS + 60);
+    const settled = await checkReplicaLag({ execution: 'exec-1', plan: planned, greenIdentifier: green.greenIdentifier!, phase: early });
+    expect(settled).toMatchObject({ done: true, lagSeconds: 1 });
+    expect(INITIAL_REPLICA_LAG_SECONDS).toBeGreaterThan(planned.maxLagSeconds);
+  });
+
+  it('switches over: the blue renamed canonical-db-old1, the green under canonical-db with its endpoint, every write kept', async () => {
+    const { planned, green } = await greenAvailable('exec-1');
+    const blue = findDatabase(account, 'canonical-db')!;
+    const greenDb = findDatabase(account, green.greenIdentifier!)!;
+    const phase = await startSwitchover({ execution: 'exec-1', plan: planned, deploymentId: green.deploymentId });
+    const written = account.writesOf(blue);
+    advance(SWITCHOVER_SECONDS);
+    expect(await checkSwitchover({ execution: 'exec-1', plan: planned, deploymentId: green.deploymentId, phase })).toMatchObject({ done: true });
+    expect(findDatabase(account, 'canonical-db')).toBe(greenDb);
+    expect(findDatabase(account, 'canonical-db-old1')).toBe(blue);
+    expect(account.writesOf(greenDb)).toBeGreaterThanOrEqual(written);
+    expect(account.writesOf(blue)).toBe(written);
+  });
+
+  it('past its SwitchoverTimeout (switchover-timeout): SWITCHOVER_FAILED, SwitchoverFailedError, nothing renamed, the blue takes writes again', async () => {
+    useAccount(parseFaults(['switchover-timeout'], new Set(), new Set()));
+    const { planned, green } = await greenAvailable('exec-1');
+    const blue = findDatabase(account, 'canonical-db')!;
+    const phase = await startSwitchover({ execution: 'exec-1', plan: planned, deploymentId: green.deploymentId });
+    advance(planned.switchoverTimeoutSeconds);
+    await expect(checkSwitchover({ execution: 'exec-1', plan: planned, deploymentId: green.deploymentId, phase })).rejects.toThrow(SwitchoverFailedError);
+    expect(findDatabase(account, 'canonical-db')).toBe(blue);
+    const after = account.writesOf(blue);
+    advance(60);
+    expect(account.writesOf(blue)).toBeGreaterThan(after);
+  });
+
+  it('refuses a switchover before the green is AVAILABLE (InvalidBlueGreenDeploymentState), naming it', async () => {
+    const planned = await plan('exec-1');
+    const started = await createGreen({ execution: 'exec-1', plan: planned });
+    await expect(startSwitchover({ execution: 'exec-1', plan: planned, deploymentId: started.deploymentId })).rejects.toThrow(/InvalidBlueGreenDeploymentStateFault/);
+  });
+});
