@@ -254,7 +254,7 @@ const batchPolicy = z
       ctx.addIssue({
         code: 'custom',
         path: ['maxSurge'],
-        message: `only a surge launches hosts beyond the tier: set strategy "surge" or leave maxSurge out (received ${JSON.stringify(policy.maxSurge)})`,
+        message: 'only a surge launches hosts beyond the tier: set strategy "surge" or leave maxSurge out',
       });
     }
     if (policy.maxUnavailable !== undefined && policy.waves !== undefined && wavesNeverApply(policy.maxUnavailable, policy.waves)) {
