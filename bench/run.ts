@@ -148,7 +148,7 @@ if (notes.length > 0) console.log(`\n${notes.join('\n')}`);
 const surge = loadEnvironmentFile(fileURLToPath(new URL('../environments/surge.json', import.meta.url)));
 const surgeFleet = (batch: Record<string, unknown>): EnvironmentDefinition => ({
   ...surge,
-  tiers: surge.tiers.map((t) => (t.role === 'web' || t.role === 'middle' ? { ...t, batch: { ...batch, strategy: 'surge' } as Batch } : t)),
+  tiers: surge.tiers.map((t) => (t.role === 'web' || t.role === 'middle' ? { ...t, batch: { strategy: 'surge', ...batch } as Batch } : t)),
 });
 /** Canonical with each named tier's declared count changed (what allocate and recover build). */
 const counted = (counts: Record<string, number>): EnvironmentDefinition => ({
@@ -172,6 +172,9 @@ const computeCases: Array<{ name: string; workflow: SimulatedWorkflow; input: un
   // Issue 17's recovery-time figure: 3 host tiers, 40 hosts (3,149 s before the restore overlapped the launch).
   { name: 'recover 3 tiers, 40 hosts (lost every instance)', workflow: 'recover', input: {}, environment: counted({ web: 20, middle: 16, monitoring: 4 }), empty: true, keepSnapshots: true },
   { name: 'surge release, 200 app hosts, 10%', workflow: 'deploy', input: { release: '1.1.0' }, environment: surgeFleet({ maxUnavailable: '10%', minHealthyPercent: 90 }), hostsPerTier: 100 },
+  // batch.maxSurge of two batches: each batch's new hosts launch while the one before installs (issue 17: ≤ 1.5× the rolling release).
+  { name: 'surge release, 200 app hosts, 10%, maxSurge 20%', workflow: 'deploy', input: { release: '1.1.0' }, environment: surgeFleet({ maxUnavailable: '10%', minHealthyPercent: 90, maxSurge: '20%' }), hostsPerTier: 100 },
+  { name: 'rolling release, 200 app hosts, 10% (the surge rows\' yardstick)', workflow: 'deploy', input: { release: '1.1.0' }, environment: surgeFleet({ maxUnavailable: '10%', minHealthyPercent: 90, strategy: 'rolling' }), hostsPerTier: 100 },
 ];
 const computeRows: string[][] = [
   ['case', 'status', 'launched', 'makespan s', 'lower bound s', 'ratio', 'transitions', 'lambda GB-s', 'USD sfn + lambda', 'children', 'max events', 'max payload B', 'min web', 'orphans', 'extra inst-h', 'real s'],

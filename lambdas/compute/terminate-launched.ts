@@ -21,8 +21,8 @@ const EXPECTED_TERMINATE_SECONDS = 20;
 export interface CleanUpInput {
   readonly execution: string;
   readonly plan: { readonly tiers: ReadonlyArray<Pick<ComputePlan['tiers'][number], 'spec'>> };
-  /** Only what was launched under this scope (a surge batch's new hosts). */
-  readonly scope?: string;
+  /** Only what was launched under this scope, or these (a surge batch's new hosts, and the next batch's it prepared). */
+  readonly scope?: string | readonly string[];
   readonly phase?: PhaseState;
 }
 
@@ -54,7 +54,8 @@ export async function terminateLaunched(event: CleanUpInput): Promise<CleanUpPha
   const phase = event.phase ?? startPhase(TERMINATE_TIMEOUT_SECONDS, polling, undefined, EXPECTED_TERMINATE_SECONDS);
   const launched = await findInstances([
     { Name: `tag:${LAUNCHED_BY_TAG}`, Values: [event.execution] },
-    ...(event.scope ? [{ Name: `tag:${LAUNCH_SCOPE_TAG}`, Values: [event.scope] }] : []),
+    // EC2 filters: "If you specify multiple values for a filter, the values are joined with an OR".
+    ...(event.scope ? [{ Name: `tag:${LAUNCH_SCOPE_TAG}`, Values: [event.scope].flat() }] : []),
   ]);
   const live = launched.filter((h) => !ENDED_STATES.has(h.state));
   for (const tier of event.plan.tiers) {

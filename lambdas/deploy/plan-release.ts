@@ -4,7 +4,7 @@
  * healthy capacity. Nothing is changed; every refusal happens here, before the
  * first host leaves traffic.
  */
-import { partitionIntoWaves } from '../domain/environment/batch-policy';
+import { partitionIntoWaves, resolveSurgeLimits } from '../domain/environment/batch-policy';
 import type { EnvironmentDefinition, HostTierDefinition } from '../domain/environment/model';
 import { componentOf, isHostTier } from '../domain/environment/tiers';
 import { parseExecutionInput, RELEASE_PATTERN } from '../domain/execution-input';
@@ -74,7 +74,11 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
           'rolled back; tag each host with the release it runs',
       );
     }
-    const { batchSize, minHealthy, waves, rollbackBatchSize } = policyFor(tier, hosts.length);
+    const policy = policyFor(tier, hosts.length);
+    const { minHealthy, waves, rollbackBatchSize } = policy;
+    // A surge's batches are capped by the new hosts it may add at once (batch.maxSurge).
+    const surgeLimits = tier.batch.strategy === 'surge' ? resolveSurgeLimits(tier.batch.maxSurge, hosts.length, policy.batchSize) : undefined;
+    const batchSize = surgeLimits?.batchSize ?? policy.batchSize;
     const { traffic, healthyAfterSeconds, outOfTraffic } = await resolveTraffic(tier, hosts);
     await assertAlarmsExist(tier);
 
@@ -94,7 +98,7 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
     tiers.push({
       spec: {
         ...tierSpec(environment, tier, { traffic, healthyAfterSeconds }, { hostCount: hosts.length, minHealthy, batchSize, rollbackBatchSize }),
-        ...(tier.batch.strategy === 'surge' ? { retire: 'stop' as const, surge: await surgePlan(environment, tier) } : {}),
+        ...(surgeLimits ? { retire: 'stop' as const, surge: { ...(await surgePlan(environment, tier)), maxSurge: surgeLimits.maxSurge, pipeline: surgeLimits.pipeline } } : {}),
       },
       batchCount: batches.length,
       batches,
@@ -120,7 +124,7 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
 }
 
 /** How a surge tier's batches launch and set up their new hosts (the tier's launch, prerequisites and probe). */
-async function surgePlan(environment: EnvironmentDefinition, tier: HostTierDefinition): Promise<SurgePlan> {
+async function surgePlan(environment: EnvironmentDefinition, tier: HostTierDefinition): Promise<Omit<SurgePlan, 'maxSurge' | 'pipeline'>> {
   const launchable = launchableTier(environment, tier.name, `tiers.${tier.name}.batch.strategy`);
   return { launch: launchSpecOf(launchable), setup: setupOf(launchable, await describeTargetGroups(launchable)), readyTimeoutSeconds: READY_TIMEOUT_SECONDS };
 }

@@ -9,9 +9,9 @@ import type { EnvironmentDefinition } from '../../lambdas/domain/environment/mod
 import { isHostTier } from '../../lambdas/domain/environment/model';
 import { databaseAtEndpoint, type SimulatedAccount } from './account';
 import { LOCK_TABLE_NAME, namePrefixes, seedAccount } from './fleet';
-import { OUT_OF_TRAFFIC_TAG, LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
+import { OUT_OF_TRAFFIC_TAG, LAUNCHED_BY_TAG, LAUNCH_SCOPE_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../../lambdas/domain/contract/tags';
 import { noFaults } from './faults';
-import { resolveBatchPolicy } from '../../lambdas/domain/environment/batch-policy';
+import { resolveBatchPolicy, resolveSurgeLimits } from '../../lambdas/domain/environment/batch-policy';
 import { simulateExecutions, type SimulationReport } from './simulate';
 import type { ExecutionEvent } from './progress';
 import { checkScaleInInvariants, drawScaleInInput, prepareScaleIn, SCALE_IN_HOSTS_PER_TIER, type ScaleInWatch } from './scale-in-campaign';
@@ -169,7 +169,7 @@ const REPLACE_DATABASE_TASKS = [
   'Plan Replace Database', 'Create Green', 'Check Green', 'Send Green Check', 'Check Green Database', 'Measure Replica Lag', 'Check Replica Lag',
   'Switch Over', 'Check Switchover', 'Record Replacement',
 ];
-const SURGE_TASKS = ['Launch Surge Hosts', 'Check Surge Hosts Ready', 'Load Surge Batch', 'Surge Set Up Hosts', 'Surge Install On New Hosts', 'Surge Retire Hosts', 'Terminate Surged Hosts', 'Start Retired Hosts', 'Check Started'];
+const SURGE_TASKS = ['Launch Surge Hosts', 'Check Surge Hosts Ready', 'Load Next Surge Batch', 'Launch Next Surge Hosts', 'Terminate Prepared Surge Hosts', 'Load Surge Batch', 'Surge Set Up Hosts', 'Surge Install On New Hosts', 'Surge Retire Hosts', 'Terminate Surged Hosts', 'Start Retired Hosts', 'Check Started'];
 
 /** What allocate and scale-out check before launching (lambdas/compute/network-checks.ts). */
 const NETWORK_KINDS = ['missing-target-group', 'listener-missing', 'sg-blocked', 'certificate-expiring', 'certificate-pending', 'record-missing'];
@@ -449,10 +449,14 @@ export interface Watch {
   halfInstalledInTraffic: string[];
   /** Replace-database: instants at which the endpoint the hosts use answered from another instance than the blue before its switchover completed, or from none. */
   endpointNotBlue?: string[];
+  /** Per surge tier: its resolved batch.maxSurge, and the most surged hosts seen at once while it moved forward. */
+  surged?: Map<string, { limit: number; most: number; rolledBack: boolean }>;
 }
 
+const LIVE = new Set(['pending', 'running', 'stopping']);
+
 /** Records, from the moment the account is seeded, what the invariants need beyond the report. */
-export function watch(account: SimulatedAccount, watched: Watch, watchEndpoint = false): void {
+export function watch(account: SimulatedAccount, watched: Watch, environment?: EnvironmentDefinition, watchEndpoint = false): void {
   for (const host of account.hosts.values()) {
     watched.initialInService.set(host.tier, (watched.initialInService.get(host.tier) ?? 0) + (account.inService(host) ? 1 : 0));
   }
@@ -469,13 +473,52 @@ export function watch(account: SimulatedAccount, watched: Watch, watchEndpoint =
       if (serving !== expected && watched.endpointNotBlue!.length < 5) watched.endpointNotBlue!.push(`${new Date(at).toISOString()}: ${serving?.identifier ?? 'nothing'} answered, not ${expected.identifier}`);
     });
   }
+  // A surge tier's limit, resolved as Plan Release resolves it for the hosts the tier has.
+  const surgeTiers = (environment?.tiers.filter(isHostTier) ?? []).filter((t) => t.batch.strategy === 'surge');
+  const retiredBySurge = new Map<string, Set<string>>();
+  for (const tier of surgeTiers) {
+    const count = [...account.hosts.values()].filter((h) => h.tier === tier.name && LIVE.has(h.state)).length;
+    if (count === 0) continue;
+    const { batchSize } = resolveBatchPolicy(tier.name, tier.batch, count);
+    watched.surged ??= new Map();
+    watched.surged.set(tier.name, { limit: resolveSurgeLimits(tier.batch.maxSurge, count, batchSize).maxSurge, most: 0, rolledBack: false });
+    retiredBySurge.set(tier.name, new Set());
+  }
   account.onObserve((at) => {
     for (const host of account.hosts.values()) {
       if (host.halfInstalled && account.inService(host, at) && !watched.halfInstalledInTraffic.includes(host.name)) {
         watched.halfInstalledInTraffic.push(host.name);
       }
     }
+    // Surged: new hosts a surge launched, still running, less the old hosts they took the place of (stopped by the surge).
+    // Once a rollback starts an old host again (its retired record removed first) the surge is over: no new host launches.
+    for (const [tier, seen] of retiredBySurge) {
+      const entry = watched.surged!.get(tier)!;
+      if (entry.rolledBack) continue;
+      let launched = 0;
+      let replaced = 0;
+      let restoring = false;
+      for (const h of account.hosts.values()) {
+        if (h.tier !== tier) continue;
+        if (h.tags.get(LAUNCH_SCOPE_TAG)?.startsWith('surge#') && LIVE.has(h.state)) launched += 1;
+        if (h.tags.get(RETIRED_REASON_TAG) === SURGE_REASON) {
+          seen.add(h.name);
+          if (!LIVE.has(h.state)) replaced += 1;
+        } else if (seen.has(h.name)) restoring = true;
+      }
+      if (restoring) entry.rolledBack = true;
+      else entry.most = Math.max(entry.most, launched - replaced);
+    }
   });
+}
+
+/** No more surged hosts at once than the tier's batch.maxSurge. */
+export function checkSurgeLimit(watched: Watch): Violation[] {
+  const violations: Violation[] = [];
+  for (const [tier, { limit, most }] of watched.surged ?? []) {
+    if (most > limit) violations.push({ invariant: 'surge within maxSurge', detail: `tier ${tier}: ${most} surged hosts at once, maxSurge ${limit}` });
+  }
+  return violations;
 }
 
 export async function runCampaign(options: CampaignOptions): Promise<CampaignReport> {
@@ -614,7 +657,7 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
     keepSnapshots: workflow === 'recover',
     executions: [{ input, name: `campaign-${seed}-${index}` }],
     prepare: (a) => {
-      watch(a, watched, workflow === 'replace-database');
+      watch(a, watched, environment, workflow === 'replace-database');
       if (workflow === 'scale-in') prepareScaleIn(a, environment, scaleIn);
     },
   });
@@ -630,7 +673,7 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
     ...(workflow === 'replace' || workflow === 'scale-out' || workflow === 'scale-in' || workflow === 'restore-data' ? { input } : {}),
     violations: [
       ...(workflow === 'deploy'
-        ? checkInvariants(report, account, faults, watched, new Set(targets.surge ? targets.launchTiers.map((t) => t.name) : []))
+        ? [...checkInvariants(report, account, faults, watched, new Set(targets.surge ? targets.launchTiers.map((t) => t.name) : [])), ...checkSurgeLimit(watched)]
         : workflow === 'restore-data' || workflow === 'recover'
           ? checkDataInvariants(report, account, faults, watched)
           : workflow === 'scale-in'

@@ -12,10 +12,18 @@ import { DB_CREATE_SECONDS, DB_FIRST_BACKUP_SECONDS, DB_RESTORE_SECONDS } from '
 import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
 import type { ComputePlan } from '../../lambdas/domain/contract/payloads';
 
-/** What a surge batch adds to a rolling one: its new hosts boot and are set up before they install; the old ones stop after draining. */
-export function surgeOverheadSeconds(setup: ReadonlyArray<{ purpose: string }>): number {
-  const ready = BOOT_SECONDS + Math.max(STATUS_CHECK_SECONDS, SSM_REGISTRATION_SECONDS);
-  return ready + setupSeconds(setup) + STOPPING_SECONDS;
+/** A launched host booted, past its status checks and registered with SSM. */
+export function readySeconds(): number {
+  return BOOT_SECONDS + Math.max(STATUS_CHECK_SECONDS, SSM_REGISTRATION_SECONDS);
+}
+
+/**
+ * What a surge batch adds to a rolling one: its new hosts boot and are set up before they
+ * install; the old ones stop after draining. Hosts the previous batch prepared (a pipelined
+ * surge) booted during `overlapSeconds` of that batch's work: only the rest of the boot counts.
+ */
+export function surgeOverheadSeconds(setup: ReadonlyArray<{ purpose: string }>, overlapSeconds = 0): number {
+  return Math.max(0, readySeconds() - overlapSeconds) + setupSeconds(setup) + STOPPING_SECONDS;
 }
 
 function setupSeconds(setup: ReadonlyArray<{ purpose: string }>): number {

@@ -7,7 +7,7 @@ import type { StateMachine } from 'aws-local-stepfunctions';
 import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { type SimulatedAccount, MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS, drainBoundSeconds, drainCheckOf } from './account';
 import { CapacityRecorder } from './capacity';
-import { restoreLowerBoundSeconds, computeLowerBoundSeconds, surgeOverheadSeconds } from './compute-bound';
+import { restoreLowerBoundSeconds, computeLowerBoundSeconds, readySeconds, surgeOverheadSeconds } from './compute-bound';
 import type { ComputePlan } from '../../lambdas/domain/contract/payloads';
 import { captureDatabases, dataReport, type DataReport, type DatabasesBefore } from './data-report';
 import { replaceDatabaseFields, type ReplaceDatabaseReport, type ReplacedOldDatabase } from './replace-database-report';
@@ -176,10 +176,12 @@ interface PlanView {
       healthyAfterSeconds: number;
       traffic: { kind: string; ports?: number[] };
       drainCheck?: { timeoutSeconds: number };
-      surge?: { setup: ReadonlyArray<{ purpose: string }> };
+      surge?: { setup: ReadonlyArray<{ purpose: string }>; pipeline?: boolean };
     };
     batchCount: number;
     keyPrefix: string;
+    /** The rollout children's runs of batches: a pipelined surge prepares a batch only from the one before it in its segment. */
+    segments?: ReadonlyArray<{ first: number; last: number }>;
   }>;
 }
 
@@ -909,7 +911,11 @@ export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): nu
   }
   for (const tier of plan.tiers) {
     const groups = account.groupsOf(tier.spec.name);
+    const firstOfSegment = new Set((tier.segments ?? [{ first: 0, last: tier.batchCount - 1 }]).map((s) => s.first));
+    // What the previous batch did after its new hosts were ready: the time a prepared batch's hosts boot in.
+    let previousAfterReady = 0;
     for (let index = 0; index < tier.batchCount; index += 1) {
+      const before = total;
       const key = batchKey(tier.keyPrefix, index);
       const stored = account.tables.get(PLAN_TABLE_NAME)?.get(key)?.hosts?.S;
       if (!stored) throw new Error(`batch ${key} is not in the simulated plan table`);
@@ -926,8 +932,13 @@ export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): nu
         total += SSM_DELIVERY_SECONDS + QUICK_COMMAND_SECONDS.health;
       }
       total += SSM_DELIVERY_SECONDS + slowest((h) => h.profile.installSeconds);
-      // A surge batch first boots and sets up its new hosts, and stops the old ones last.
-      if (tier.spec.surge) total += surgeOverheadSeconds(tier.spec.surge.setup);
+      // A surge batch first boots and sets up its new hosts, and stops the old ones last; pipelined, the
+      // boot overlaps what the previous batch of its segment did once its own hosts were ready.
+      if (tier.spec.surge) {
+        const prepared = tier.spec.surge.pipeline === true && !firstOfSegment.has(index);
+        total += surgeOverheadSeconds(tier.spec.surge.setup, prepared ? previousAfterReady : 0);
+        previousAfterReady = total - before - (prepared ? Math.max(0, readySeconds() - previousAfterReady) : readySeconds());
+      }
     }
   }
   return total;

@@ -23,11 +23,12 @@ export interface RetireFunctions extends Pick<BatchFunctions, 'checkCapacity' | 
 export class RetirePipeline extends Construct {
   readonly start: sfn.IChainable;
 
-  constructor(scope: Construct, id: string, props: { functions: RetireFunctions; next: sfn.IChainable; prefix?: string; reason?: string }) {
+  constructor(scope: Construct, id: string, props: { functions: RetireFunctions; next: sfn.IChainable; prefix?: string; reason?: string; onFailure?: sfn.IChainable }) {
     super(scope, id);
     const n = (name: string) => `${props.prefix ?? ''}${name}`;
     const f = props.functions;
-    const failed = new sfn.Fail(this, n('Retire Failed'), { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    // A surge also cleans up what it prepared for its next batch before failing (surge-pipeline.ts).
+    const failed = props.onFailure ?? new sfn.Fail(this, n('Retire Failed'), { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
     const named = { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY };
 
     // Out of traffic but not retired: back in, and healthy again, so the tier ends with what it had.

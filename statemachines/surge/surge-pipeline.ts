@@ -10,6 +10,17 @@
  *   after (taking the old hosts out, the tier's alarms): the new hosts stay in service, the old
  *   ones go back, and the batch fails. The release then rolls back (restoring the old hosts,
  *   retiring the new ones) or halts, by policy
+ *
+ * Pipelined (the plan's `tier.surge.pipeline`: batch.maxSurge holds two batches), once this
+ * batch's hosts are ready and before Keep Old Batch, a batch that is not its segment's last
+ * prepares the next one: Load Next Surge Batch -> Launch Next Surge Hosts (one call of the
+ * same idempotent launch, same scope and tokens as the next batch's own). Those hosts boot
+ * and pass their checks while this batch sets up, installs and swaps; the next batch's own
+ * Launch Surge Hosts then finds them launched, and its Check Surge Hosts Ready finds them
+ * ready. Never more than two batches' new hosts exist before the older batch's old hosts
+ * stop. Preparing may fail without harm: the next batch launches for itself, as unpipelined.
+ * Every failure of this batch also terminates the next batch's prepared hosts (scope
+ * `surge#<tier>#<index + 1>`), so a halt or rollback finds what it found before.
  */
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -24,6 +35,7 @@ import { RetirePipeline, type RetireFunctions } from '../replace/retire-pipeline
 
 export interface SurgeFunctions extends ProvisionFunctions, RetireFunctions {
   readonly checkAlarms: lambda.IFunction;
+  readonly loadBatch: lambda.IFunction;
   readonly launchSurgeHosts: lambda.IFunction;
   readonly checkSurgeHostsReady: lambda.IFunction;
   readonly loadSurgeBatch: lambda.IFunction;
@@ -37,18 +49,22 @@ export class SurgePipeline extends Construct {
     super(scope, id);
     const f = props.functions;
     const failed = new sfn.Fail(this, 'Surge Batch Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    // Nothing of the old batch has moved: only the new hosts of this batch go.
-    const cleanUpPayload = (phasePath?: string) => ({
+    // Nothing of the old batch has moved: only the new hosts of this batch go, and the next
+    // batch's when this one prepared them (none otherwise: nothing launched under its scope).
+    const thisScope = "States.Format('surge#{}#{}', $.tier.name, $.batch.index)";
+    const nextScope = "States.Format('surge#{}#{}', $.tier.name, States.MathAdd($.batch.index, 1))";
+    const cleanUpPayload = (scope: string, phasePath?: string) => ({
       'execution.$': '$.execution',
       plan: { 'tiers.$': 'States.Array($.tierOnly)' },
-      'scope.$': "States.Format('surge#{}#{}', $.tier.name, $.batch.index)",
+      'scope.$': scope,
       ...(phasePath ? { 'phase.$': phasePath } : {}),
     });
+    const bothScopes = `States.Array(${thisScope}, ${nextScope})`;
     const shapeCleanUp = new sfn.Pass(this, 'Surge Batch Cleanup Input', { parameters: { 'spec.$': '$.tier' }, resultPath: '$.tierOnly' });
     const cleanUp = new LongOperation(this, 'Terminate Surge Hosts', {
       resultPath: '$.surgeCleanUp',
-      start: { name: 'Terminate Surge Hosts', handler: f.terminateLaunched, payload: cleanUpPayload(), options: { idempotent: true, restoring: true } },
-      check: { name: 'Check Surge Termination', handler: f.terminateLaunched, payload: cleanUpPayload('$.surgeCleanUp') },
+      start: { name: 'Terminate Surge Hosts', handler: f.terminateLaunched, payload: cleanUpPayload(bothScopes), options: { idempotent: true, restoring: true } },
+      check: { name: 'Check Surge Termination', handler: f.terminateLaunched, payload: cleanUpPayload(bothScopes, '$.surgeCleanUp') },
       choice: 'Surge Hosts Terminated?',
       wait: 'Wait For Surge Termination',
       restoring: true,
@@ -59,13 +75,39 @@ export class SurgePipeline extends Construct {
     const named = (task: sfn.TaskStateBase) =>
       catchNamed(this, task, shapeCleanUp, { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY });
 
+    // Once this batch's new hosts are in service they stay (a halt keeps them, a rollback retires
+    // them); only the next batch's prepared hosts, in no service yet, are terminated before it fails.
+    const inServiceFailed = new sfn.Fail(this, 'Surge Batch Failed In Service', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    const shapePreparedCleanUp = new sfn.Pass(this, 'Prepared Cleanup Input', { parameters: { 'spec.$': '$.tier' }, resultPath: '$.tierOnly' });
+    const preparedCleanUp = new LongOperation(this, 'Terminate Prepared Surge Hosts', {
+      resultPath: '$.surgeCleanUp',
+      start: { name: 'Terminate Prepared Surge Hosts', handler: f.terminateLaunched, payload: cleanUpPayload(nextScope), options: { idempotent: true, restoring: true } },
+      check: { name: 'Check Prepared Termination', handler: f.terminateLaunched, payload: cleanUpPayload(nextScope, '$.surgeCleanUp') },
+      choice: 'Prepared Surge Hosts Terminated?',
+      wait: 'Wait For Prepared Termination',
+      restoring: true,
+    });
+    shapePreparedCleanUp.next(preparedCleanUp);
+    preparedCleanUp.next(inServiceFailed);
+    for (const task of preparedCleanUp.tasks) task.addCatch(inServiceFailed, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+    // Unpipelined, each failure ends where it always did.
+    const prepared = sfn.Condition.isPresent('$.prepared');
+    const afterService = (name: string, failed: sfn.IChainable) => new sfn.Choice(this, name).when(prepared, shapePreparedCleanUp).otherwise(failed);
+
     // The tier's alarms gate the next batch, as in a rolling release; a surge batch that set them off fails, named.
     const batchFailed = new sfn.Fail(this, 'Surge Batch Alarmed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
     const gate = lambdaTask(this, 'Surge Check Alarms', f.checkAlarms, batchPayload(false), sfn.JsonPath.DISCARD, { idempotent: true });
     gate.next(props.next);
-    catchNamed(this, gate, batchFailed, { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY });
+    catchNamed(this, gate, afterService('Surge Alarmed With Prepared Hosts?', batchFailed), { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY });
     const alarmGate = new sfn.Choice(this, 'Surge Gate On Alarms?').when(sfn.Condition.booleanEquals('$.checkAlarms', true), gate).otherwise(props.next);
-    const retire = new RetirePipeline(this, 'Retire', { functions: f, next: alarmGate, prefix: 'Surge ', reason: SURGE_REASON });
+    const retireFailed = new sfn.Fail(this, 'Surge Retire Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    const retire = new RetirePipeline(this, 'Retire', {
+      functions: f,
+      next: alarmGate,
+      prefix: 'Surge ',
+      reason: SURGE_REASON,
+      onFailure: afterService('Surge Retire Failed With Prepared Hosts?', retireFailed),
+    });
     const backToOld = new sfn.Pass(this, 'Back To Old Batch', { inputPath: '$.oldBatch', resultPath: '$.batch' });
     backToOld.next(retire.start);
     const provision = new ProvisionPipeline(this, 'Provision', { functions: f, next: backToOld, prefix: 'Surge ', setupPath: '$.tier.surge.setup', onFailure: shapeCleanUp });
@@ -74,6 +116,33 @@ export class SurgePipeline extends Construct {
     load.next(provision.start);
     const keepOld = new sfn.Pass(this, 'Keep Old Batch', { inputPath: '$.batch', resultPath: '$.oldBatch' });
     keepOld.next(load);
+
+    // The next batch's old hosts (for their subnets), then one launch call for their new hosts. Its
+    // answer overwrites the batch it loaded, so the state carries a LaunchProgress, not a batch more.
+    const loadNext = lambdaTask(
+      this,
+      'Load Next Surge Batch',
+      f.loadBatch,
+      { 'keyPrefix.$': '$.keyPrefix', 'index.$': 'States.MathAdd($.index, 1)', 'count.$': '$.batchCount' },
+      '$.prepared',
+      { idempotent: true },
+    );
+    const launchNext = lambdaTask(this, 'Launch Next Surge Hosts', f.launchSurgeHosts, { ...batchPayload(false), 'batch.$': '$.prepared' }, '$.prepared', { idempotent: true });
+    loadNext.next(launchNext);
+    launchNext.next(keepOld);
+    // Not prepared is only slower: the next batch launches its own hosts, failing as it always did.
+    // '$.prepared' stays present, so this batch's failures still look for what may have launched.
+    for (const task of [loadNext, launchNext]) task.addCatch(keepOld, { errors: ['States.ALL'], resultPath: '$.prepared' });
+    const prepareNext = new sfn.Choice(this, 'Prepare Next Surge Batch?')
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.tier.surge.pipeline'),
+          sfn.Condition.booleanEquals('$.tier.surge.pipeline', true),
+          sfn.Condition.numberLessThanJsonPath('$.index', '$.last'),
+        ),
+        loadNext,
+      )
+      .otherwise(keepOld);
     const ready = new LongOperation(this, 'Check Surge Hosts Ready', {
       resultPath: '$.surgeReady',
       start: { name: 'Check Surge Hosts Ready', handler: f.checkSurgeHostsReady, payload: batchPayload(false), options: { idempotent: true } },
@@ -81,7 +150,7 @@ export class SurgePipeline extends Construct {
       choice: 'Surge Hosts Ready?',
       wait: 'Wait For Surge Hosts',
     });
-    ready.next(keepOld);
+    ready.next(prepareNext);
     const launch = new LongOperation(this, 'Launch Surge Hosts', {
       resultPath: '$.surgeLaunch',
       start: { name: 'Launch Surge Hosts', handler: f.launchSurgeHosts, payload: batchPayload(false), options: { idempotent: true } },

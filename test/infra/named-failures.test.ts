@@ -488,7 +488,22 @@ describe('every failure named', () => {
       const keepsTheError: Record<string, string> = {
         'Terminate Surge Hosts': 'Surge Batch Failed',
         'Check Surge Termination': 'Surge Batch Failed',
+        'Terminate Prepared Surge Hosts': 'Surge Batch Failed In Service',
+        'Check Prepared Termination': 'Surge Batch Failed In Service',
       };
+      // In a surge batch, by way of terminating the next batch's hosts when this one prepared them (surge-pipeline.ts).
+      if (name === 'Surge Return Retiring Hosts' || name === 'Surge Check Returned Hosts') {
+        const choice = 'Surge Retire Failed With Prepared Hosts?';
+        expect(task.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: choice, ResultPath: null }]);
+        expect(scope.States[choice], name).toMatchObject({ Type: 'Choice', Default: 'Surge Retire Failed' });
+        expect(scope.States['Surge Retire Failed'], name).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
+        continue;
+      }
+      // Preparing the next surge batch is no failure of this one: it goes on, and the next batch launches for itself.
+      if (name === 'Load Next Surge Batch' || name === 'Launch Next Surge Hosts') {
+        expect(task.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Keep Old Batch', ResultPath: '$.prepared' }]);
+        continue;
+      }
       // Pointing a batch back to the old database failed: it returns to traffic; if that fails too, the segment fails
       // with that error, its cause naming the batch's hosts as possibly out of traffic.
       if (name === 'Return Batch After Failed Repoint Back' || name === 'Check Batch Back') {

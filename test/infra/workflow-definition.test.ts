@@ -844,6 +844,8 @@ describe('FleetFlow workflow definitions', () => {
       'Put New Hosts In Service': 'rollout/return-to-traffic.ts',
       'Check New Hosts Health': 'rollout/check-healthy.ts',
     };
+    /** What a failed surge batch terminates of the next batch's hosts it prepared (surge-pipeline.ts). */
+    const PREPARED_CLEANUP = { 'Terminate Prepared Surge Hosts': 'compute/terminate-launched.ts', 'Check Prepared Termination': 'compute/terminate-launched.ts' };
     const RETIRE_TASKS = {
       'Check Retire Capacity': 'rollout/check-capacity.ts',
       'Check Retire Capacity Again': 'rollout/check-capacity.ts',
@@ -890,17 +892,22 @@ describe('FleetFlow workflow definitions', () => {
       (prefix) => {
         const n = (name: string) => `${prefix}${name}`;
         const fail = n('Retire Failed');
+        // A surge's failures first terminate the next batch's hosts, when this batch prepared them (surge-pipeline.ts).
+        const failTo = prefix ? 'Surge Retire Failed With Prepared Hosts?' : fail;
         const states = pipelineStates(n('Check Retire Capacity'));
         const tasks = tasksIn(states);
 
         expect(prefix ? 'Back To Old Batch' : starts.retire, 'where the pipeline starts').toBe(prefix ? into(n('Check Retire Capacity'))[0] : n('Check Retire Capacity'));
-        expect(modulesOf(tasks)).toEqual({ ...prefixed(prefix, RETIRE_TASKS), ...(prefix ? { 'Surge Check Alarms': 'rollout/check-alarms.ts' } : {}) });
+        expect(modulesOf(tasks)).toEqual({
+          ...prefixed(prefix, RETIRE_TASKS),
+          ...(prefix ? { 'Surge Check Alarms': 'rollout/check-alarms.ts', ...PREPARED_CLEANUP } : {}),
+        });
         expect(rollout.States[fail]).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
-        expect(ends(states).filter((name) => rollout.States[name]!.Type === 'Fail')).toEqual(prefix ? [fail, 'Surge Batch Alarmed'] : [fail]);
-        // Nothing has left service while capacity is checked: its failures run no task.
+        expect(ends(states).filter((name) => rollout.States[name]!.Type === 'Fail').sort()).toEqual(prefix ? [fail, 'Surge Batch Alarmed', 'Surge Batch Failed In Service'].sort() : [fail]);
+        // Nothing has left service while capacity is checked: its failures run no task (but a surge's prepared cleanup).
         for (const name of [n('Check Retire Capacity'), n('Check Retire Capacity Again')]) {
-          expect(failureGoesTo(name), name).toBe(fail);
-          expect(tasksIn(afterFailure(name)), name).toEqual([]);
+          expect(failureGoesTo(name), name).toBe(failTo);
+          expect(tasksIn(afterFailure(name)).sort(), name).toEqual(prefix ? Object.keys(PREPARED_CLEANUP).sort() : []);
         }
         // Out of traffic only once capacity is kept; stopped or terminated only once out of traffic and drained.
         expect(into(n('Take Retiring Hosts Out'))).toEqual([n('Retire Capacity Kept?')]);
@@ -917,15 +924,20 @@ describe('FleetFlow workflow definitions', () => {
         const healthy = n('Returned Hosts Healthy?');
         const checkHealth = n('Check Returned Hosts');
         const fail = n('Retire Failed');
+        const failTo = prefix ? 'Surge Retire Failed With Prepared Hosts?' : fail;
+        const prepared = prefix ? Object.keys(PREPARED_CLEANUP) : [];
+        const failEnds = prefix ? [fail, 'Surge Batch Failed In Service'].sort() : [fail];
         // The tasks that run once the batch may be out of traffic, and before it is asked to stop: the take-out itself and the drain.
-        const out = tasksIn(reachableAvoiding(rollout.States, n('Take Retiring Hosts Out'), n('Retire Hosts'))).filter((name) => name !== putBack && name !== checkHealth);
+        const out = tasksIn(reachableAvoiding(rollout.States, n('Take Retiring Hosts Out'), n('Retire Hosts'))).filter(
+          (name) => name !== putBack && name !== checkHealth && !prepared.includes(name),
+        );
 
         expect(out.sort()).toEqual([n('Check Retiring Drain'), n('Take Retiring Hosts Out')]);
         for (const name of out) {
           expect(failureGoesTo(name), `${name} fails without putting its hosts back`).toBe(putBack);
           expect(failureCatcher(rollout.States[name]!)!.ResultPath, name).toBe('$.failure');
-          expect(tasksIn(afterFailure(name)).sort(), name).toEqual([checkHealth, putBack].sort());
-          expect(ends(afterFailure(name)), name).toEqual([fail]);
+          expect(tasksIn(afterFailure(name)).sort(), name).toEqual([checkHealth, putBack, ...prepared].sort());
+          expect(ends(afterFailure(name)).sort(), name).toEqual(failEnds);
         }
         // Back in traffic and healthy again (or past the health timeout), the batch fails with the error that brought it back,
         // whether or not that worked.
@@ -933,9 +945,9 @@ describe('FleetFlow workflow definitions', () => {
         expect(module(putBack)).toBe('rollout/return-to-traffic.ts');
         expect(module(checkHealth)).toBe('rollout/check-healthy.ts');
         expect(state.Next).toBe(healthy);
-        expect((rollout.States[healthy]!.Choices as AslChoiceRule[]).filter(notWatchNow)).toEqual([{ Variable: `${state.ResultPath as string}.done`, BooleanEquals: true, Next: fail }]);
+        expect((rollout.States[healthy]!.Choices as AslChoiceRule[]).filter(notWatchNow)).toEqual([{ Variable: `${state.ResultPath as string}.done`, BooleanEquals: true, Next: failTo }]);
         // If putting them back fails too, the cause says which hosts may be out of traffic, then the batch fails.
-        expect(rollout.States[n('Describe Return Failure')]!.Next).toBe(fail);
+        expect(rollout.States[n('Describe Return Failure')]!.Next).toBe(failTo);
         for (const name of [putBack, checkHealth]) {
           expect(rollout.States[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: n('Describe Return Failure'), ResultPath: null }]);
           expect(rollout.States[name]!.ResultPath, `${name} overwrites the failure`).not.toBe('$.failure');
@@ -944,8 +956,8 @@ describe('FleetFlow workflow definitions', () => {
         expect(throttleAttempts(putBack)).toBeGreaterThan(throttleAttempts(n('Take Retiring Hosts Out')));
         // Once the hosts are asked to stop, putting them back cannot help: the batch fails as it is.
         for (const name of [n('Retire Hosts'), n('Check Retired')]) {
-          expect(failureGoesTo(name), name).toBe(fail);
-          expect(tasksIn(afterFailure(name)), name).toEqual([]);
+          expect(failureGoesTo(name), name).toBe(failTo);
+          expect(tasksIn(afterFailure(name)).sort(), name).toEqual([...prepared].sort());
         }
       },
     );
@@ -955,7 +967,9 @@ describe('FleetFlow workflow definitions', () => {
       const cleanUp = 'Surge Batch Cleanup Input';
       const fail = 'Surge Batch Failed';
       const cleanUpTasks = ['Terminate Surge Hosts', 'Check Surge Termination'];
-      const before = tasksIn(reachableAvoiding(rollout.States, starts.surge, 'Back To Old Batch')).filter((name) => !cleanUpTasks.includes(name));
+      // Preparing the next batch may fail without failing this one: it goes on, the next batch launching for itself.
+      const preparing = ['Load Next Surge Batch', 'Launch Next Surge Hosts'];
+      const before = tasksIn(reachableAvoiding(rollout.States, starts.surge, 'Back To Old Batch')).filter((name) => !cleanUpTasks.includes(name) && !preparing.includes(name));
 
       expect(starts.surge).toBe('Launch Surge Hosts');
       expect(modulesOf(before)).toEqual({
@@ -966,6 +980,14 @@ describe('FleetFlow workflow definitions', () => {
         'Load Surge Batch': 'surge/load-surge-batch.ts',
         ...prefixed('Surge ', PROVISION_TASKS),
       });
+      expect(modulesOf(preparing)).toEqual({ 'Load Next Surge Batch': 'rollout/load-batch.ts', 'Launch Next Surge Hosts': 'surge/launch-surge-hosts.ts' });
+      for (const name of preparing) {
+        expect(rollout.States[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Keep Old Batch', ResultPath: '$.prepared' }]);
+      }
+      // Only once this batch's hosts are ready, only with the plan's pipeline, and never past the segment's last batch.
+      expect((rollout.States['Surge Hosts Ready?']!.Choices as Array<{ Next: string }>).map((c) => c.Next)).toEqual(['Prepare Next Surge Batch?']);
+      expect(JSON.stringify(rollout.States['Prepare Next Surge Batch?']!.Choices)).toContain('"NumericLessThanPath":"$.last"');
+      expect(rollout.States['Prepare Next Surge Batch?']!.Default).toBe('Keep Old Batch');
       for (const name of before) {
         expect(failureGoesTo(name), name).toBe(cleanUp);
         expect(failureCatcher(rollout.States[name]!)!.ResultPath, name).toBe('$.failure');
@@ -977,7 +999,15 @@ describe('FleetFlow workflow definitions', () => {
       for (const name of cleanUpTasks) {
         expect(module(name), name).toBe('compute/terminate-launched.ts');
         expect(rollout.States[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: fail, ResultPath: null }]);
-        expect((rollout.States[name]!.Parameters as Record<string, unknown>)['scope.$'], `${name}: scoped to the batch`).toEqual(expect.stringContaining('surge#'));
+        // This batch's scope and the next one's, which holds hosts only if this batch prepared them.
+        expect((rollout.States[name]!.Parameters as Record<string, unknown>)['scope.$'], `${name}: scoped to the batch`).toEqual(
+          "States.Array(States.Format('surge#{}#{}', $.tier.name, $.batch.index), States.Format('surge#{}#{}', $.tier.name, States.MathAdd($.batch.index, 1)))",
+        );
+      }
+      for (const name of Object.keys(PREPARED_CLEANUP)) {
+        expect((rollout.States[name]!.Parameters as Record<string, unknown>)['scope.$'], `${name}: the next batch only`).toBe(
+          "States.Format('surge#{}#{}', $.tier.name, States.MathAdd($.batch.index, 1))",
+        );
       }
       expect(rollout.States[fail]).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
       // The old batch leaves (the retire pipeline, prefixed) only once the new hosts are healthy in service.

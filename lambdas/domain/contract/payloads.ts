@@ -116,6 +116,10 @@ export interface SurgePlan {
   readonly launch: LaunchSpec;
   readonly setup: ReadonlyArray<SetupStep>;
   readonly readyTimeoutSeconds: number;
+  /** `batch.maxSurge` in hosts: new hosts that may exist at once beyond the tier. Absent from plans made before it. */
+  readonly maxSurge?: number;
+  /** Two batches fit in maxSurge: each batch launches the next one's hosts once its own are ready. */
+  readonly pipeline?: boolean;
 }
 
 export interface PlannedTier {

@@ -48,6 +48,27 @@ export function resolveBatchPolicy(tierName: string, policy: BatchPolicy, hostCo
   return { batchSize, minHealthy, waves, rollbackBatchSize };
 }
 
+/** How a surge tier's batches may overlap (plan-release.ts; the campaign's invariant). */
+export interface SurgeLimits {
+  /** New hosts that may exist at once beyond the tier (launched, not yet in place of stopped old ones). */
+  readonly maxSurge: number;
+  /** Every batch is at most this: a surge batch launches one new host per old host. */
+  readonly batchSize: number;
+  /** Whether the next batch's hosts may launch while this one installs: two batches fit in maxSurge. */
+  readonly pipeline: boolean;
+}
+
+/**
+ * `batch.maxSurge` for the hosts the tier has: a count, or a percentage of `hostCount`
+ * (rounded down to at least 1); without it, one batch's worth, so batches run one after
+ * another as they always did. Batches above it shrink to it.
+ */
+export function resolveSurgeLimits(maxSurge: number | string | undefined, hostCount: number, batchSize: number): SurgeLimits {
+  const limit = maxSurge === undefined ? batchSize : hostsOf(maxSurge, hostCount);
+  const size = Math.min(batchSize, limit);
+  return { maxSurge: limit, batchSize: size, pipeline: limit >= 2 * size };
+}
+
 /** Splits hosts into consecutive batches of at most `batchSize`. */
 export function partition<T>(items: readonly T[], batchSize: number): T[][] {
   const batches: T[][] = [];

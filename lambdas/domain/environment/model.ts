@@ -226,6 +226,11 @@ const batchPolicy = z
       .describe(
         'How a batch keeps capacity. "rolling" takes the batch out, patches it and puts it back, within the hosts minHealthyPercent leaves free. "surge" never lowers capacity: each batch launches new hosts on the release, puts them in service, then stops the batch\'s old hosts (kept stopped until the release is validated, so a rollback only starts them again). "surge" needs the tier\'s `launch`.',
       ),
+    maxSurge: countOrPercent
+      .optional()
+      .describe(
+        'With strategy "surge": new hosts that may exist at once beyond the tier, launched and not yet in the place of stopped old ones; a percentage counts the tier\'s running hosts. Every batch is capped by it. Default: one batch\'s worth (batches run one after another). At two batches\' worth or more, the next batch\'s hosts launch and boot while the current batch installs. At most the tier\'s `count` when that is declared.',
+      ),
     rollback: z
       .object({
         maxUnavailable: countOrPercent.describe(
@@ -243,6 +248,13 @@ const batchPolicy = z
         code: 'custom',
         path: ['maxUnavailable'],
         message: 'is required unless waves are given: a count such as 2 or a percentage such as "25%"',
+      });
+    }
+    if (policy.maxSurge !== undefined && policy.strategy !== 'surge') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxSurge'],
+        message: 'only a surge launches hosts beyond the tier: set strategy "surge" or leave maxSurge out',
       });
     }
     if (policy.maxUnavailable !== undefined && policy.waves !== undefined && wavesNeverApply(policy.maxUnavailable, policy.waves)) {

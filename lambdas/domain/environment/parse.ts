@@ -184,6 +184,11 @@ function semanticProblems(env: EnvironmentDefinition): string[] {
     const subnetIds = tier.launch?.subnets.map((subnet) => subnet.id) ?? [];
     const repeated = subnetIds.find((id, j) => subnetIds.indexOf(id) !== j);
     if (repeated) problems.push(`tiers[${i}].launch.subnets: lists subnet ${repeated} twice; hosts are spread evenly over distinct subnets (received "${repeated}")`);
+    // More extra hosts than the tier has could never be launched by a surge, whose batches replace the tier's own hosts.
+    const maxSurge = tier.batch.maxSurge;
+    if (typeof maxSurge === 'number' && tier.count !== undefined && maxSurge > tier.count) {
+      problems.push(`tiers[${i}].batch.maxSurge: at most the tier's count of ${tier.count} hosts, the most a surge ever replaces at once (received ${maxSurge})`);
+    }
     if (tier.batch.strategy === 'surge' && !tier.launch) {
       problems.push(`tiers[${i}].batch.strategy: a surge launches new hosts for each batch and needs tiers[${i}].launch (received "surge")`);
     }

@@ -654,6 +654,29 @@ describe('batch waves and the rollback batch size', () => {
     expect(plan.batchCount).toBe(2 + 5);
   });
 
+  it.each([
+    // Two batches' worth: the next batch's hosts launch while this one installs.
+    ['20%', [10, 10, 10, 10, 10, 10, 10, 10, 10, 10], { maxSurge: 20, pipeline: true }],
+    // Less than a batch: every batch shrinks to it, one after another.
+    ['4%', [4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4], { maxSurge: 4, pipeline: false }],
+    // Unset: one batch's worth, as before maxSurge existed.
+    [undefined, [10, 10, 10, 10, 10, 10, 10, 10, 10, 10], { maxSurge: 10, pipeline: false }],
+  ])('plans a surge of 100 web hosts in 10%% batches with maxSurge %s', async (maxSurge, sizes, surge) => {
+    // Prepare
+    useWebHosts(100);
+
+    // Act
+    const plan = await planRelease(
+      event({ release: '2.0.0' }, webBatch({ maxUnavailable: '10%', minHealthyPercent: 50, strategy: 'surge', ...(maxSurge ? { maxSurge } : {}) })),
+    );
+
+    // Assess
+    const web = plan.tiers[1]!;
+    expect(web.batches.map((b) => b.length)).toEqual(sizes);
+    expect(web.spec.batchSize).toBe(sizes[0]);
+    expect(web.spec.surge).toMatchObject(surge);
+  });
+
   it('sizes the waves on the tier\'s host count, not on the hosts left, when some already have the release', async () => {
     // Prepare
     useWebHosts(100, 30);

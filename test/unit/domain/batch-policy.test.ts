@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import canonical from '../../../environments/canonical.json';
-import { partition, partitionIntoWaves, resolveBatchPolicy } from '../../../lambdas/domain/environment/batch-policy';
+import { partition, partitionIntoWaves, resolveBatchPolicy, resolveSurgeLimits } from '../../../lambdas/domain/environment/batch-policy';
 import { InvalidEnvironmentError } from '../../../lambdas/domain/environment/errors';
 import { isHostTier, type BatchPolicy } from '../../../lambdas/domain/environment/model';
 import { loadEnvironmentFile, parseEnvironment } from '../../../lambdas/domain/environment/parse';
@@ -368,5 +368,45 @@ describe('environments/waves.json', () => {
       { tier: 'middle', batches: [1, 10, 25, 25, 25, 14], rollbackBatchSize: 50 },
       { tier: 'web', batches: [1, 10, 25, 25, 25, 14], rollbackBatchSize: 50 },
     ]);
+  });
+});
+
+describe('batch.maxSurge', () => {
+  it('is refused on a rolling tier, which never launches hosts beyond the tier', () => {
+    expect(problemsOf(canonicalWithWebBatch({ maxUnavailable: 1, minHealthyPercent: 50, maxSurge: 2 }))).toEqual([
+      'tiers[2].batch.maxSurge: only a surge launches hosts beyond the tier: set strategy "surge" or leave maxSurge out (received 2)',
+    ]);
+  });
+
+  it("is refused above the tier's declared count, and as zero or a non-percentage", () => {
+    expect(problemsOf(canonicalWithWebBatch({ maxUnavailable: 1, minHealthyPercent: 50, strategy: 'surge', maxSurge: 3 }))).toEqual([
+      "tiers[2].batch.maxSurge: at most the tier's count of 2 hosts, the most a surge ever replaces at once (received 3)",
+    ]);
+    expect(problemsOf(canonicalWithWebBatch({ maxUnavailable: 1, minHealthyPercent: 50, strategy: 'surge', maxSurge: 0 })).join('\n')).toContain('maxSurge');
+    expect(problemsOf(canonicalWithWebBatch({ maxUnavailable: 1, minHealthyPercent: 50, strategy: 'surge', maxSurge: '0%' })).join('\n')).toContain('maxSurge');
+  });
+
+  it("is accepted on a surge tier as a count up to the tier's or a percentage", () => {
+    for (const maxSurge of [1, 2, '20%', '100%']) {
+      const env = parseEnvironment(canonicalWithWebBatch({ maxUnavailable: 1, minHealthyPercent: 50, strategy: 'surge', maxSurge }));
+      const web = env.tiers.find((t) => t.name === 'web');
+      expect(web && isHostTier(web) ? web.batch.maxSurge : undefined).toBe(maxSurge);
+    }
+  });
+
+  it("defaults to one batch's worth: batches one after another, as before maxSurge", () => {
+    expect(resolveSurgeLimits(undefined, 100, 10)).toEqual({ maxSurge: 10, batchSize: 10, pipeline: false });
+  });
+
+  it("pipelines from two batches' worth, a count or a percentage of the tier's hosts", () => {
+    expect(resolveSurgeLimits(2, 2, 1)).toEqual({ maxSurge: 2, batchSize: 1, pipeline: true });
+    expect(resolveSurgeLimits('20%', 100, 10)).toEqual({ maxSurge: 20, batchSize: 10, pipeline: true });
+    expect(resolveSurgeLimits('19%', 100, 10)).toEqual({ maxSurge: 19, batchSize: 10, pipeline: false });
+  });
+
+  it('shrinks every batch to it when it is smaller than a batch', () => {
+    expect(resolveSurgeLimits(4, 100, 10)).toEqual({ maxSurge: 4, batchSize: 4, pipeline: false });
+    // A percentage rounds down to at least one host.
+    expect(resolveSurgeLimits('1%', 50, 5)).toEqual({ maxSurge: 1, batchSize: 1, pipeline: false });
   });
 });

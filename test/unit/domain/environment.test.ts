@@ -136,7 +136,8 @@ describe('parseEnvironment', () => {
   it('rejects a field the model does not know', () => {
     // Prepare
     const raw = canonicalWith((env) => {
-      env.tiers[2].batch.maxSurge = 1;
+      // maxSurge is a field now (a surge's limit): a near miss of it is not.
+      env.tiers[2].batch.maxSurges = 1;
     });
 
     // Act
@@ -145,7 +146,7 @@ describe('parseEnvironment', () => {
     // Assess
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^tiers\[2\]\.batch: /);
-    expect(problems[0]).toContain('maxSurge');
+    expect(problems[0]).toContain('maxSurges');
   });
 
   it('rejects two tiers with the same name', () => {
