@@ -64,6 +64,11 @@ export class CapacityRecorder {
     this.lastAt = this.startedAt;
     for (const host of account.hosts.values()) this.look(host, this.startedAt);
     for (const [tier, count] of this.inServiceByTier) this.inServiceChanges.set(tier, [[this.startedAt, count]]);
+    // The start is an instant of the run too: a run refused before any call still reports what was in service.
+    for (const tier of this.minInService.keys()) {
+      this.minInService.set(tier, this.inServiceByTier.get(tier) ?? 0);
+      this.minAt.set(tier, this.startedAt);
+    }
     this.runningAtStart = this.running;
     this.lastRunning = this.runningAtStart;
     account.onHostChanged((host) => this.changed.add(host));

@@ -21,6 +21,17 @@ async function run(options: Omit<SimulateOptions, 'verifyCapacity'>) {
   return reports[0]!;
 }
 
+describe('the fewest in service', () => {
+  it('of a run refused before it calls AWS is what served at its start, not infinity', async () => {
+    // Scale-in below the declared count is refused by its plan, at the start's instant.
+    const report = await run({ environment: canonical, workflow: 'scale-in', input: { tier: 'web', remove: 1 } });
+
+    expect(report.status).toBe('FAILED');
+    expect(report.makespanSeconds).toBe(0);
+    expect(report.minInService).toEqual({ middle: 2, web: 2, monitoring: 2 });
+  });
+});
+
 describe('capacity kept incrementally equals counting every host', () => {
   it('through a release whose batch fails, is rolled back and validated again', async () => {
     const report = await run({ environment: canonical, input: { release: '1.1.0' }, faults: ['patch-fail:web-2', 'drain-stuck:web-1'] });
