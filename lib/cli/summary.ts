@@ -36,6 +36,16 @@ export function formatHumanSummary(report: SimulationReport): string {
     lines.push(`  launched ${list(report.compute.launched)}; terminated ${list(report.compute.terminated)}; stopped ${list(report.compute.stopped)}`);
     lines.push(`  orphans: ${list(report.compute.orphans)}`);
   }
+  if (report.replaceDatabase) {
+    const r = report.replaceDatabase;
+    lines.push(`  database: ${r.newDatabase?.identifier ?? '?'} ${r.blueServes ? 'still served by the blue instance' : 'served by the green instance'} (${r.deploymentStatus ?? 'no deployment'}); endpoint ${r.endpointUnchanged ? 'unchanged' : 'CHANGED'}; hosts repointed: ${r.hostsRepointed.length}`);
+    lines.push(`  writes: ${r.writes.beforeSwitchover} before the switchover, ${r.writes.lost} lost; writes paused ${r.downtimeSeconds} s`);
+  }
+  // The old instance is the blue only once the green took its name; before, the blue is simply the database.
+  if (report.oldDatabase && report.workflow === 'replace-database' && report.replaceDatabase?.blueServes === false) {
+    const old = report.oldDatabase;
+    lines.push(`  old instance: ${old.identifier}${'kept' in old && old.kept ? ', kept' : ''}${old.unchanged ? ', unchanged' : ''}`);
+  }
   if (report.throttledCalls > 0) lines.push(`  ${report.throttledCalls} throttled AWS calls were retried`);
   lines.push('');
   lines.push(`${what} on ${report.environment}: ${report.status}`);

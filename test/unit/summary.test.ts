@@ -30,4 +30,30 @@ describe('the summary of a simulated run', () => {
     expect(summary).toContain('virtual time 00:01:50, 40 state transitions');
     expect(summary).not.toContain('lower bound');
   });
+
+  it('says, for replace-database, which instance serves, the writes and the pause, and names the kept old instance only once switched over', () => {
+    const replaced = (blueServes: boolean) =>
+      ({
+        ...run(blueServes ? 'FAILED' : 'SUCCEEDED'),
+        workflow: 'replace-database',
+        oldDatabase: { identifier: blueServes ? 'db' : 'db-old1', unchanged: true, kept: true },
+        replaceDatabase: {
+          newDatabase: { identifier: 'db' },
+          blueServes,
+          deploymentStatus: blueServes ? 'SWITCHOVER_FAILED' : 'SWITCHOVER_COMPLETED',
+          hostsRepointed: [],
+          endpointUnchanged: true,
+          writes: { beforeSwitchover: 12, onServingInstance: 12, lost: 0 },
+          downtimeSeconds: 45,
+        },
+      }) as unknown as SimulationReport;
+
+    const switched = formatHumanSummary(replaced(false));
+    expect(switched).toContain('db served by the green instance (SWITCHOVER_COMPLETED); endpoint unchanged; hosts repointed: 0');
+    expect(switched).toContain('writes: 12 before the switchover, 0 lost; writes paused 45 s');
+    expect(switched).toContain('old instance: db-old1, kept, unchanged');
+    const failed = formatHumanSummary(replaced(true));
+    expect(failed).toContain('db still served by the blue instance (SWITCHOVER_FAILED)');
+    expect(failed).not.toContain('old instance');
+  });
 });
