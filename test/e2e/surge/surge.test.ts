@@ -39,7 +39,8 @@ describe('a surge release', () => {
   });
 
   it('rolled back after a failed validation: the stopped hosts run again, in service, and the new ones are gone', async () => {
-    const { report } = await release(['alarm:surge-availability@1300']);
+    // Inside the bake (00:16:04 to 00:21:04 of the pipelined surge on environments/surge.json).
+    const { report } = await release(['alarm:surge-availability@1100']);
 
     expect(report.status).toBe('FAILED');
     expect(report.error).toBe('ValidationFailedError');
