@@ -94,7 +94,7 @@ describe('FleetFlow in a fresh app with an existing SNS topic', () => {
 
   it('alarms on failed, aborted, timed-out and throttled executions of every workflow, to the given topic', () => {
     const alarms = resourcesOf(built.json, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(8 * 4);
+    expect(alarms).toHaveLength(9 * 4);
     for (const [, alarm] of alarms) expect(alarm.Properties!['AlarmActions']).toEqual([TOPIC_ARN]);
     const names = alarms.map(([, a]) => String(a.Properties!['AlarmName'])).sort();
     expect(names).toContain('fleetflow-canonical-deploy-ExecutionsFailed');
@@ -123,7 +123,7 @@ describe('FleetFlow in a fresh app with an existing SNS topic', () => {
       Stack.of(built.fleetflow).getLogicalId(built.fleetflow.stateMachine(workflow).node.defaultChild as CfnResource);
     expect(startGrants('ReleasePipeline')).toEqual([`\${${logicalId('deploy')}}`]);
     const operators = startGrants('Operators');
-    expect(operators).toHaveLength(7);
+    expect(operators).toHaveLength(8);
     expect(operators).not.toContain(`\${${logicalId('rollout')}}`);
   });
 });
@@ -167,7 +167,7 @@ describe('FleetFlow with a topic and a bus of another stack of the app', () => {
       expect(machines).toHaveLength(9);
       // The definition files are assets of the stack that holds the state machines, published with its template.
       const definitions = definitionObjects(json, outdir, 'Releases');
-      expect(definitions.size).toBe(8);
+      expect(definitions.size).toBe(9);
       // And no other file: a definition resolved while CDK prepares the app (its references not yet final) is not shipped.
       const manifest = JSON.parse(readFileSync(join(outdir, 'Releases.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string } }> };
       const jsonFiles = Object.values(manifest.files).map((f) => f.source.path).filter((path) => path.startsWith('asset.') && path.endsWith('.json'));

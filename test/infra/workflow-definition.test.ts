@@ -985,7 +985,7 @@ describe('FleetFlow workflow definitions', () => {
         expect(rollout.States[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Keep Old Batch', ResultPath: '$.prepared' }]);
       }
       // Only once this batch's hosts are ready, only with the plan's pipeline, and never past the segment's last batch.
-      expect((rollout.States['Surge Hosts Ready?']!.Choices as Array<{ Next: string }>).map((c) => c.Next)).toEqual(['Prepare Next Surge Batch?']);
+      expect((rollout.States['Surge Hosts Ready?']!.Choices as AslChoiceRule[]).filter(notWatchNow).map((c) => c.Next)).toEqual(['Prepare Next Surge Batch?']);
       expect(JSON.stringify(rollout.States['Prepare Next Surge Batch?']!.Choices)).toContain('"NumericLessThanPath":"$.last"');
       expect(rollout.States['Prepare Next Surge Batch?']!.Default).toBe('Keep Old Batch');
       for (const name of before) {
