@@ -41,6 +41,7 @@ import {
 import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, GetParameterCommand, ListCommandsCommand, PutParameterCommand, SendCommandCommand, SSMClient, CancelCommandCommand, type Command } from '@aws-sdk/client-ssm';
 import type { BatchTaskInput, DeployPlan, HostRef, PhaseState, StoredPlan, StoredTier } from '../../lambdas/domain/contract/payloads';
 import { INSTALLING_TAG, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../../lambdas/domain/contract/tags';
+import { watchWindow } from '../../lambdas/shared/poll-schedule';
 import { MOTO_VERSION, startMoto, type MotoServer } from './moto-server';
 import { parseEnvironment } from '../../lambdas/domain/environment/parse';
 
@@ -400,8 +401,8 @@ describe('the release tasks against moto', () => {
       // Assess
       expect(await targetsOf('canonical-middle')).toEqual({ 'middle-1': 'healthy', 'middle-2': 'healthy' });
       expect((await tagsOf('middle-1')).get('middle-1')).not.toHaveProperty(OUT_OF_TRAFFIC_TAG);
-      // The first health look is when a target can first pass: interval × healthy threshold.
-      expect(health.waitSeconds).toBe(INTERVAL_SECONDS * HEALTHY_THRESHOLD);
+      // The check starts watching a little before a target can first pass (interval × healthy threshold).
+      expect(health.waitSeconds).toBe(watchWindow(INTERVAL_SECONDS * HEALTHY_THRESHOLD).from);
     });
 
     it('sees the batch healthy in its target group', async () => {
