@@ -345,7 +345,7 @@ describe('compute workflows: IAM', () => {
       for (const fn of lambdaFunctions(synth.json)) expect(roles.has(fn.roleLogicalId), fn.handler).toBe(true);
       for (const [name, machine] of stateMachines(synth.json)) expect(roles.has(machine.roleLogicalId), name).toBe(true);
       // deploy, rollout, allocate, scale-out, scale-in, replace, restore-data, recover, replace-database.
-      expect(stateMachines(synth.json).size).toBe(8);
+      expect(stateMachines(synth.json).size).toBe(9);
     });
 
     it.each(RDS_NEVER)('lets no role call %s, on any resource, not even through a wildcard action', (action) => {

@@ -787,11 +787,11 @@ describe('FleetFlow IAM permissions', () => {
     };
 
     it.each(LOCKING)(
-      `%s may describe only executions of the environment's six locking workflows (the lock holder) and of its rollout children, never "*"`,
+      `%s may describe only executions of the environment's seven locking workflows (the lock holder) and of its rollout children, never "*"`,
       (machine) => {
         const own = roleStatements(synth.json, machineRoleId(machine));
 
-        expect(LOCK_HOLDER_ARNS).toHaveLength(6);
+        expect(LOCK_HOLDER_ARNS).toHaveLength(7);
         expect(
           allowing(own, 'states:DescribeExecution')
             .flatMap((s) => s.Resource)
