@@ -494,7 +494,9 @@ describe('every failure named', () => {
       // In a surge batch, by way of terminating the next batch's hosts when this one prepared them (surge-pipeline.ts).
       if (name === 'Surge Return Retiring Hosts' || name === 'Surge Check Returned Hosts') {
         const choice = 'Surge Retire Failed With Prepared Hosts?';
-        expect(task.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: choice, ResultPath: null }]);
+        // By way of the cause that says which hosts may be left out of traffic (retire-pipeline.ts).
+        expect(task.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Surge Describe Return Failure', ResultPath: null }]);
+        expect(scope.States['Surge Describe Return Failure'], name).toMatchObject({ Type: 'Pass', ResultPath: '$.failure', Next: choice });
         expect(scope.States[choice], name).toMatchObject({ Type: 'Choice', Default: 'Surge Retire Failed' });
         expect(scope.States['Surge Retire Failed'], name).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
         continue;

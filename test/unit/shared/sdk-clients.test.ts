@@ -16,6 +16,7 @@ import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ListEventBusesCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { ListHostedZonesCommand } from '@aws-sdk/client-route-53';
 import { ListCommandInvocationsCommand } from '@aws-sdk/client-ssm';
@@ -35,6 +36,7 @@ const COMMANDS = {
   dynamodb: () => new ListTablesCommand({}),
   acm: () => new ListCertificatesCommand({}),
   route53: () => new ListHostedZonesCommand({}),
+  events: () => new ListEventBusesCommand({}),
 } as const;
 type ClientName = keyof typeof COMMANDS;
 
