@@ -39,10 +39,19 @@ const DEREGISTRATION_DELAY_ASSUMED_SECONDS = 300;
 /** Stopping or terminating a replaced host: what Retire Hosts' first look expects (lambdas/compute/retiring.ts). */
 const RETIRE_ASSUMED_SECONDS = 20;
 
-/** The release's own states, outside its tiers (statemachines/constructs/compute-run.ts): Start, Plan, Acquire Lock, Notify Started, Leftovers?, Database Needed?, Provision, Provision Tiers, Unlock, Notify Succeeded, Complete. */
+/** Scale-out's and replace's own states, outside their tiers (statemachines/constructs/compute-run.ts): Start, Plan, Acquire Lock, Notify Started, Leftovers?, Database Needed?, Provision, Provision Tiers, Unlock, Notify Succeeded, Complete. */
 const COMPUTE_RUN_STATES = 11;
-/** Create Database Stage, Create Database, Database Ready (its looks counted apart). */
-const DATABASE_STAGE_STATES = 3;
+/**
+ * Allocate's own states (compute-run.ts allocateStages): Start, Plan Allocate, Acquire Lock,
+ * Notify Started, Leftovers?, Prepare, Database Needed?, Prepare Tiers, Hosts Prepared,
+ * Database Ready, Prepared, Prepared?, Both Prepared, Restore To Check?, Provision, Provision
+ * Tiers, Restored?, Nothing Restored (or Record Database), Unlock, Notify Succeeded, Complete.
+ * (Restore To Check? exists only where the environment defines database.restore: one transition
+ * more than the run of one that does not.)
+ */
+const ALLOCATE_RUN_STATES = 21;
+/** Allocate restoring for the hosts it launches, after the join and besides the check's looks: Point At Restored, Write Connection. */
+const POINT_AT_RESTORED_STATES = 2;
 /** Per provisioned tier: Launch Hosts, Hosts Launched?, Verify Dependencies, Store New Hosts, New Hosts To Segments, Provision Roll Segments (the ready looks and the segments apart). */
 const PROVISION_TIER_STATES = 6;
 /** Per segment, in the parent (its Map iteration's task) and the child: Start Segment, the last More Batches?, Segment Done. */
@@ -61,8 +70,13 @@ const RETIRE_BATCH_STATES = 8;
 const RESTORE_STATES = 16;
 /** Per repoint batch: More Batches?, Load Batch, Batch Mode?, Check Repoint Capacity, Repoint Capacity Kept?, Take Repoint Batch Out, Reconfigure, Return, Gate On Alarms?, Check Alarms, Next Repointed Batch. */
 const REPOINT_BATCH_STATES = 11;
-/** Recover's own states: Start, Plan Recover, Notify Started, its three parts' tasks, Report Recovery, Notify Succeeded, Complete. */
-const RECOVER_STATES = 9;
+/**
+ * Recover's own states (statemachines/recover/recover-workflow.ts): Start, Plan Recover, Notify
+ * Started, Allocate Environment, Hosts To Repoint?, Restore Environment Data (or, when allocate
+ * restored, Restored By Allocate), Release Recorded Release, Report Recovery, Notify Succeeded,
+ * Complete.
+ */
+const RECOVER_STATES = 10;
 
 export interface WorkflowEstimate {
   /** Seconds from start to the end, if every phase takes what is declared or assumed. */
@@ -136,36 +150,63 @@ class Tally {
   }
 }
 
-/** Allocate, scale-out, replace: the database, then each tier's new hosts side by side, then (replace) the old ones retired; disaster recovery retires first. */
+/**
+ * Allocate, scale-out, replace. Scale-out and replace: each tier's new hosts side by side, then
+ * (replace) the old ones retired; disaster recovery retires first. Allocate (compute-run.ts
+ * allocateStages): the database branch (created, restored, or nothing) and every tier's launch,
+ * readiness and checks are the two branches of one Parallel, so that part takes the slower of
+ * the two; after the join, a restore's check and the connection written, then every tier's
+ * batches set up, installed and put into service side by side.
+ */
 export function estimateCompute(plan: ComputePlan): WorkflowEstimate {
   const tally = new Tally();
-  tally.transitions += COMPUTE_RUN_STATES;
+  const allocate = plan.workflow === 'allocate';
+  tally.transitions += allocate ? ALLOCATE_RUN_STATES : COMPUTE_RUN_STATES;
+  let database = 0;
+  let afterJoin = 0;
   if (plan.database) {
     const assumed = plan.database.fromSnapshot ? EXPECTED_RESTORE_SECONDS : EXPECTED_CREATE_SECONDS + FIRST_BACKUP_ASSUMED_SECONDS;
     // Create Database looks first when a creation usually ends, restoring from a snapshot too (lambdas/compute/database-creation.ts).
     const seen = seenDone(assumed, EXPECTED_CREATE_SECONDS, plan.database.polling);
-    tally.seconds += seen.seconds;
-    tally.transitions += DATABASE_STAGE_STATES + phaseTransitions(seen.looks) - 1;
+    database = seen.seconds;
+    tally.transitions += phaseTransitions(seen.looks);
     tally.undeclared.push(
       plan.database.fromSnapshot
         ? `restoring ${plan.database.instanceIdentifier} from its snapshot, counted as ${assumed / 60} min`
         : `creating ${plan.database.instanceIdentifier} and its first backup, counted as ${assumed / 60} min`,
     );
   }
-  let slowestTier = 0;
-  for (const tier of plan.tiers) slowestTier = Math.max(slowestTier, provision(tier, tally));
+  if (plan.restore) {
+    // Restore Database looks first when a restore usually ends (lambdas/restore-data/restore.ts), as restore-data's does.
+    const restore = seenDone(EXPECTED_RESTORE_SECONDS, EXPECTED_RESTORE_SECONDS, plan.restore.polling);
+    tally.undeclared.push(`RDS restoring ${plan.restore.target.identifier}, counted as ${EXPECTED_RESTORE_SECONDS / 60} min (it grows with the data)`);
+    database = restore.seconds;
+    tally.transitions += phaseTransitions(restore.looks);
+    // After the join, on the runner tier's first new host: the check, then Write Connection.
+    const check = command(plan.restore.check, plan.restore.polling, 'the database check', tally.undeclared);
+    afterJoin = check.seconds;
+    tally.transitions += POINT_AT_RESTORED_STATES + phaseTransitions(check.looks);
+  }
+  const provisioned = plan.tiers.map((tier) => provision(tier, tally));
   let retiring = 0;
   if (plan.retire) {
     tally.transitions += REPLACE_STATES;
     for (const tier of plan.retire.tiers) retiring += retire(tier, tally);
   }
-  // Tiers are provisioned side by side (Provision Tiers), retired one at a time (Roll Tiers: statemachines/constructs/roll-tiers.ts).
-  tally.seconds += slowestTier + retiring;
+  if (allocate) {
+    // Prepare: [database] || [every tier launched and ready]; then the batches of every tier at once.
+    const launched = Math.max(0, ...provisioned.map((p) => p.ready));
+    const rolled = Math.max(0, ...provisioned.map((p) => p.batches));
+    tally.seconds += Math.max(database, launched) + afterJoin + rolled;
+  } else {
+    // Tiers are provisioned side by side (Provision Tiers), retired one at a time (Roll Tiers: statemachines/constructs/roll-tiers.ts).
+    tally.seconds += database + Math.max(0, ...provisioned.map((p) => p.ready + p.batches)) + retiring;
+  }
   return tally.result();
 }
 
-/** One tier's new hosts: ready, set up, installed, healthy in service (batches of up to 2,000, one after another). */
-function provision(tier: ProvisionTier, tally: Tally): number {
+/** One tier's new hosts: ready, then set up, installed, healthy in service (batches of up to 2,000, one after another). */
+function provision(tier: ProvisionTier, tally: Tally): { ready: number; batches: number } {
   const { spec } = tier;
   const bounds = spec.polling;
   const ready = seenDone(EXPECTED_READY_SECONDS, EXPECTED_READY_SECONDS, bounds);
@@ -185,9 +226,10 @@ function provision(tier: ProvisionTier, tally: Tally): number {
   const health = healthOf(spec, tally.undeclared);
   batch += install.seconds + health.seconds;
   batchTransitions += 3 * install.looks + 1 + 3 * health.looks + 1;
-  tally.transitions += spec.hostCount === 0 ? 0 : Math.ceil(spec.hostCount / spec.batchSize) * batchTransitions;
-  tally.segments({ spec, batchCount: Math.ceil(spec.hostCount / spec.batchSize) });
-  return ready.seconds + Math.ceil(spec.hostCount / spec.batchSize) * batch;
+  const batchCount = Math.ceil(spec.hostCount / spec.batchSize);
+  tally.transitions += spec.hostCount === 0 ? 0 : batchCount * batchTransitions;
+  tally.segments({ spec, batchCount });
+  return { ready: ready.seconds, batches: batchCount * batch };
 }
 
 /** A target passes its health checks (interval x healthy threshold); other tiers run their health command, or none. */
@@ -260,16 +302,21 @@ function drainOf(spec: TierPlan, undeclared: string[]): Seen {
   return seenDone(delay, delay, spec.polling);
 }
 
-/** Recover: allocate, then restore-data, then a release of the recorded release (up to date when the new hosts got it), one after another. */
-export function estimateRecover(parts: { allocate: WorkflowEstimate; restore: WorkflowEstimate; release: { expectedSeconds: number; stateTransitions: number; segments: number; undeclared: string[] } }): WorkflowEstimate {
-  const transitions = RECOVER_STATES + parts.allocate.stateTransitions + parts.restore.stateTransitions + parts.release.stateTransitions;
+/**
+ * Recover: allocate, then (when hosts remained to repoint) restore-data, then a release of the
+ * recorded release (up to date when the new hosts got it), one after another. Without a
+ * restore-data part, allocate restored the data while its hosts launched (its own estimate).
+ */
+export function estimateRecover(parts: { allocate: WorkflowEstimate; restore?: WorkflowEstimate; release: { expectedSeconds: number; stateTransitions: number; segments: number; undeclared: string[] } }): WorkflowEstimate {
+  const { allocate, restore, release } = parts;
+  const transitions = RECOVER_STATES + allocate.stateTransitions + (restore?.stateTransitions ?? 0) + release.stateTransitions;
   return {
-    expectedSeconds: parts.allocate.expectedSeconds + parts.restore.expectedSeconds + parts.release.expectedSeconds,
+    expectedSeconds: allocate.expectedSeconds + (restore?.expectedSeconds ?? 0) + release.expectedSeconds,
     stateTransitions: transitions,
     costUsd: transitions * USD_PER_TRANSITION,
-    childExecutions: 3 + parts.allocate.childExecutions + parts.restore.childExecutions + parts.release.segments,
-    history: { worstChildEvents: Math.max(parts.allocate.history.worstChildEvents, parts.restore.history.worstChildEvents), budget: HISTORY_BUDGET },
-    undeclared: [...new Set([...parts.allocate.undeclared, ...parts.restore.undeclared, ...parts.release.undeclared])],
+    // Each part is a child execution of its own, besides the segments they start.
+    childExecutions: (restore ? 3 : 2) + allocate.childExecutions + (restore?.childExecutions ?? 0) + release.segments,
+    history: { worstChildEvents: Math.max(allocate.history.worstChildEvents, restore?.history.worstChildEvents ?? 0), budget: HISTORY_BUDGET },
+    undeclared: [...new Set([...allocate.undeclared, ...(restore?.undeclared ?? []), ...release.undeclared])],
   };
 }
-

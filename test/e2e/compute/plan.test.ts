@@ -41,6 +41,8 @@ describe('fleetflow plan --workflow (compute)', () => {
     expect(within(planned.estimate.expectedSeconds, run.makespanSeconds)).toBeLessThanOrEqual(0.1);
     if (transitions) expect(within(planned.estimate.stateTransitions, run.stateTransitions)).toBeLessThanOrEqual(0.1);
     expect(planned.estimate.childExecutions).toBe(run.childExecutions);
+    // Allocate creates the database while the hosts launch (one Parallel), and says so.
+    if (workflow === 'allocate') expect(planned.database).toMatch(/^create canonical-db .* while the hosts launch, which are set up once it is available$/);
   });
 
   it('replace names the hosts it retires, batch by batch, with what stays in service', async () => {
