@@ -142,6 +142,7 @@ const computeCases: Array<{ name: string; workflow: SimulatedWorkflow; input: un
   { name: 'allocate 1,000 app hosts (empty account)', workflow: 'allocate', input: { tiers: { web: 500, middle: 500, monitoring: 2, database: 1 } }, empty: true },
   { name: 'allocate, no web capacity (fails)', workflow: 'allocate', input: {}, empty: true, faults: ['launch-fail:web'] },
   { name: 'scale out web +100', workflow: 'scale-out', input: { tier: 'web', add: 100 } },
+  { name: 'scale in web -100 of 300', workflow: 'scale-in', input: { tier: 'web', remove: 100 }, hostsPerTier: 300 },
   { name: 'replace web-1', workflow: 'replace', input: { targets: ['web-1'] } },
   { name: 'replace 50 named of 200 web hosts', workflow: 'replace', input: { targets: Array.from({ length: 50 }, (_, i) => `web-${i + 1}`) }, hostsPerTier: 200 },
   { name: 'replace, disaster recovery (all web)', workflow: 'replace', input: { targets: ['web-1', 'web-2'], mode: 'disaster-recovery' } },

@@ -29,6 +29,8 @@ import { RESTORE_DATA_FUNCTION_SPECS } from '../statemachines/restore-data/funct
 import { RestoreDataWorkflow } from '../statemachines/restore-data/restore-data-workflow';
 import { ROLLOUT_INVOKES, RolloutWorkflow } from '../statemachines/rollout/rollout-workflow';
 import { ScaleOutWorkflow } from '../statemachines/scale-out/scale-out-workflow';
+import { ScaleInWorkflow } from '../statemachines/scale-in/scale-in-workflow';
+import { SCALE_IN_FUNCTION_SPECS } from '../statemachines/scale-in/functions';
 import { ALLOCATE_FUNCTION_SPECS } from '../statemachines/allocate/functions';
 import { COMPUTE_FUNCTION_SPECS } from '../statemachines/constructs/compute-functions';
 import { RECOVER_FUNCTION_SPECS } from '../statemachines/recover/functions';
@@ -39,6 +41,7 @@ import { releaseParameterName, databaseParameterName } from '../lambdas/domain/c
 import { BATCH_EVENT_SOURCE, EVENT_BUS_ENV } from '../lambdas/domain/contract/batch-events';
 import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../lambdas/domain/contract/tags';
 import { grantComputeAccess } from './compute-access';
+import { grantScaleInAccess } from './scale-in-access';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
 import { FunctionCatalog, type FleetFlowFunctions } from './constructs/function-catalog';
 import type { FleetFlowStateMachine } from './constructs/fleetflow-state-machine';
@@ -49,10 +52,10 @@ import { allowSendCommand, allowTagKeys, onlyTagKeys } from './iam-scopes';
 import { releaseWindowInput } from '../lambdas/domain/release-windows';
 
 /** A FleetFlow workflow, by the last part of its state machine's name (`fleetflow-<environment>-<workflow>`). */
-export type FleetFlowWorkflow = 'deploy' | 'rollout' | 'allocate' | 'scale-out' | 'replace' | 'restore-data' | 'recover';
+export type FleetFlowWorkflow = 'deploy' | 'rollout' | 'allocate' | 'scale-out' | 'scale-in' | 'replace' | 'restore-data' | 'recover';
 
 /** The workflows a person, a schedule or a pipeline starts; rollout is started by the others, per segment of a tier. */
-export const STARTABLE_WORKFLOWS: readonly FleetFlowWorkflow[] = ['deploy', 'allocate', 'scale-out', 'replace', 'restore-data', 'recover'];
+export const STARTABLE_WORKFLOWS: readonly FleetFlowWorkflow[] = ['deploy', 'allocate', 'scale-out', 'scale-in', 'replace', 'restore-data', 'recover'];
 
 export interface FleetFlowProps {
   /**
@@ -109,6 +112,7 @@ export class FleetFlow extends Construct {
   readonly allocate: AllocateWorkflow;
   /** New hosts for one tier. */
   readonly scaleOut: ScaleOutWorkflow;
+  readonly scaleIn: ScaleInWorkflow;
   /** New hosts for given or unhealthy ones, without downtime. */
   readonly replace: ReplaceWorkflow;
   /** Only when the data tier defines `restore`. */
@@ -186,6 +190,7 @@ export class FleetFlow extends Construct {
     (owned?.key ?? props.notificationTopic?.masterKey)?.grant(this.deploy.stateMachine.role, 'kms:Decrypt', 'kms:GenerateDataKey');
     this.allocate = new AllocateWorkflow(this, 'Allocate', locking);
     this.scaleOut = new ScaleOutWorkflow(this, 'ScaleOut', locking);
+    this.scaleIn = new ScaleInWorkflow(this, 'ScaleIn', locking);
     this.replace = new ReplaceWorkflow(this, 'Replace', locking);
     if (restores) {
       // Restore-data runs its repoint batches in the rollout child and takes the lock; recover starts
@@ -277,6 +282,7 @@ export class FleetFlow extends Construct {
       ['rollout', this.rollout.stateMachine],
       ['allocate', this.allocate.stateMachine],
       ['scale-out', this.scaleOut.stateMachine],
+      ['scale-in', this.scaleIn.stateMachine],
       ['replace', this.replace.stateMachine],
       ['restore-data', this.restoreData?.stateMachine],
       ['recover', this.recover?.stateMachine],
@@ -295,6 +301,7 @@ export class FleetFlow extends Construct {
     for (const fun of [release.planRelease, release.planRollback, release.loadBatch]) fun.function.addEnvironment('PLAN_TABLE', this.planTable.tableName);
     const compute = this.functions.functions({ ...COMPUTE_FUNCTION_SPECS, ...ALLOCATE_FUNCTION_SPECS, ...SCALE_OUT_FUNCTION_SPECS, ...REPLACE_FUNCTION_SPECS, ...SURGE_FUNCTION_SPECS });
     grantComputeAccess(environment, compute, this.planTable);
+    grantScaleInAccess(this.functions.functions(SCALE_IN_FUNCTION_SPECS).planScaleIn, this.planTable);
     // The data workflows' functions exist only with the workflows that invoke them.
     if (restores) grantDataAccess(environment, this.functions.functions({ ...RESTORE_DATA_FUNCTION_SPECS, ...RECOVER_FUNCTION_SPECS, ...ALLOCATE_FUNCTION_SPECS }), this.planTable);
   }

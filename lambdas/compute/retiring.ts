@@ -31,6 +31,10 @@ export async function retireHosts(event: RetireInput): Promise<PhaseState> {
     { Key: RETIRED_AT_TAG, Value: new Date().toISOString() },
     { Key: RETIRED_REASON_TAG, Value: event.reason.slice(0, 255) },
   ]);
+  // A retry (or a redrive) sends no second stop or terminate: "When you terminate an instance, it enters the
+  // shutting-down state and then the terminated state" (EC2 User Guide, state change events), so a host
+  // that got one is settled here. TerminateInstances is idempotent anyway ("if you terminate an instance more
+  // than once, each call succeeds", EC2 API Reference), should a lost answer leave one unseen.
   const settled = action === 'stop' ? new Set(['stopping', 'stopped', ...ENDED_STATES]) : ENDED_STATES;
   const toAct = hosts.filter((h) => !settled.has(h.state)).map((h) => h.id);
   for (let i = 0; i < toAct.length; i += MAX_IDS_PER_CALL) {

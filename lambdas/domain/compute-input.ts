@@ -4,6 +4,7 @@
  *
  *   allocate   { "tiers"?: { "<tier>": count, ... }, "release"?: "1.2.0", "database"?: "create" | "latest-snapshot" | "none" | "restore", "source"?, "reason"? }
  *   scale-out  { "tier": "<tier>", "add": count }
+ *   scale-in   { "tier": "<tier>", "remove": count, "runId"?: "<name>" }
  *   replace    { "targets": ["web-1", "i-0123..."] | "unhealthy", "tier"?: "<tier>", "mode"?: "disaster-recovery" }
  *   restore-data { "source": "latest" | "<snapshot id>" | { "pointInTime": "<ISO-8601>" }, "reason"?: "..." }
  *   recover    { "source"?: (as restore-data; default "latest"), "release"?: "1.2.0" }
@@ -28,6 +29,13 @@ z.config(en());
 const hostCount = (min: number) => z.int().check(z.minimum(min), z.maximum(LIMITS.launchPerTier));
 
 const scaleOutInput = z.strictObject({ tier: z.string().check(z.regex(TIER_NAME, 'must be a tier name')), add: hostCount(1) });
+
+const scaleInInput = z.strictObject({
+    tier: z.string().check(z.regex(TIER_NAME, 'must be a tier name')),
+    remove: hostCount(1),
+    /** Names the run: tagged on the hosts it retires (their retired reason), so two scale-ins of the same size are told apart. */
+    runId: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1-80 letters, digits, "-" or "_"'))),
+  });
 
 const replaceInput = z.strictObject({
     targets: z.union(
@@ -124,9 +132,17 @@ export type RecoverInput = z.infer<typeof recoverInput>;
 export type AllocateInput = z.infer<typeof allocateInput>;
 export type ScaleOutInput = z.infer<typeof scaleOutInput>;
 export type ReplaceInput = z.infer<typeof replaceInput>;
+export type ScaleInInput = z.infer<typeof scaleInInput>;
 
-const SCHEMAS = { allocate: allocateInput, 'scale-out': scaleOutInput, replace: replaceInput, 'restore-data': restoreDataInput, recover: recoverInput } as const;
-export type ComputeInputs = { allocate: AllocateInput; 'scale-out': ScaleOutInput; replace: ReplaceInput; 'restore-data': RestoreDataInput; recover: RecoverInput };
+const SCHEMAS = { allocate: allocateInput, 'scale-out': scaleOutInput, 'scale-in': scaleInInput, replace: replaceInput, 'restore-data': restoreDataInput, recover: recoverInput } as const;
+export type ComputeInputs = {
+  allocate: AllocateInput;
+  'scale-out': ScaleOutInput;
+  'scale-in': ScaleInInput;
+  replace: ReplaceInput;
+  'restore-data': RestoreDataInput;
+  recover: RecoverInput;
+};
 
 export function parseComputeInput<W extends keyof typeof SCHEMAS>(workflow: W, raw: unknown): ComputeInputs[W] {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {

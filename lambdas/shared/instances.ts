@@ -14,6 +14,8 @@ export interface InstanceFacts {
   readonly availabilityZone?: string;
   readonly subnetId?: string;
   readonly vpcId?: string;
+  /** LaunchTime, epoch milliseconds (scale-in removes the oldest first). */
+  readonly launchedAt?: number;
   readonly tags: ReadonlyMap<string, string>;
 }
 
@@ -45,6 +47,7 @@ function facts(instance: Instance): InstanceFacts {
     availabilityZone: instance.Placement?.AvailabilityZone,
     subnetId: instance.SubnetId,
     vpcId: instance.VpcId,
+    ...(instance.LaunchTime ? { launchedAt: new Date(instance.LaunchTime).getTime() } : {}),
     tags,
   };
 }

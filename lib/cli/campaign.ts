@@ -90,7 +90,7 @@ export async function campaignCommand(values: CampaignValues): Promise<number> {
   const progress = progressPrinter(args.runs);
   const runs = args.workers === 1 ? await inProcess(args, progress) : await inWorkers(args, progress);
   runs.sort((a, b) => a.index - b.index);
-  const report = summarize(runs, args.seed, args.component, (performance.now() - started) / 1000, args.workflow, args.env === DEFAULT_ENV ? undefined : args.env, campaignHostsPerTier(args.environment));
+  const report = summarize(runs, args.seed, args.component, (performance.now() - started) / 1000, args.workflow, args.env === DEFAULT_ENV ? undefined : args.env, campaignHostsPerTier(args.environment, args.workflow));
   if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else process.stdout.write(humanSummary(report));
   return report.violationCount === 0 ? 0 : 1;

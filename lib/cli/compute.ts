@@ -1,5 +1,5 @@
 /**
- * `fleetflow simulate allocate | scale-out | replace | restore-data | recover`: a compute or
+ * `fleetflow simulate allocate | scale-out | scale-in | replace | restore-data | recover`: a compute or
  * data workflow against a simulated account (options declared in lib/cli/commands/simulate.ts). Allocate starts from an empty account (no instance, no database)
  * unless --hosts is given; the others from the usual fleet.
  */
@@ -18,7 +18,7 @@ import { writeRunReport } from '../report/index';
 import type { Command } from 'commander';
 import { capturedFleet } from './commands/fleet-option';
 
-export type ComputeCommand = 'allocate' | 'scale-out' | 'replace' | 'restore-data' | 'recover';
+export type ComputeCommand = 'allocate' | 'scale-out' | 'scale-in' | 'replace' | 'restore-data' | 'recover';
 
 /** The options of a compute command, as lib/cli/commands/simulate.ts declares them (each command only its own). */
 export interface ComputeValues {
@@ -30,6 +30,7 @@ export interface ComputeValues {
   readonly release?: string;
   readonly tier?: string;
   readonly add?: string;
+  readonly remove?: string;
   readonly targets?: string;
   readonly mode?: string;
   readonly database?: string;
@@ -108,6 +109,9 @@ export function inputOf(workflow: ComputeCommand, values: Omit<ComputeValues, 'e
     case 'scale-out':
       if (values.tier === undefined || values.add === undefined) throw new InvalidInputError(`${command} needs --tier TIER and --add N`);
       return { tier: values.tier, add: wholeNumber('--add', String(values.add), 1, 5_000) };
+    case 'scale-in':
+      if (values.tier === undefined || values.remove === undefined) throw new InvalidInputError('simulate scale-in needs --tier TIER and --remove N');
+      return { tier: values.tier, remove: wholeNumber('--remove', String(values.remove), 1, 5_000) };
     case 'replace': {
       if (values.targets === undefined) throw new InvalidInputError(`${command} needs --targets HOST,... or --targets unhealthy`);
       const targets = values.targets === 'unhealthy' ? 'unhealthy' : String(values.targets).split(',').filter(Boolean);

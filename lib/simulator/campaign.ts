@@ -14,6 +14,7 @@ import { noFaults } from './faults';
 import { resolveBatchPolicy } from '../../lambdas/domain/environment/batch-policy';
 import { simulateExecutions, type SimulationReport } from './simulate';
 import type { ExecutionEvent } from './progress';
+import { checkScaleInInvariants, drawScaleInInput, prepareScaleIn, SCALE_IN_HOSTS_PER_TIER, type ScaleInWatch } from './scale-in-campaign';
 
 export interface CampaignOptions {
   readonly environment: EnvironmentDefinition;
@@ -74,8 +75,8 @@ export interface FailedRun {
   readonly replay: string;
 }
 
-export type CampaignWorkflow = 'deploy' | 'allocate' | 'scale-out' | 'replace' | 'restore-data' | 'recover';
-export const CAMPAIGN_WORKFLOWS: readonly CampaignWorkflow[] = ['deploy', 'allocate', 'scale-out', 'replace', 'restore-data', 'recover'];
+export type CampaignWorkflow = 'deploy' | 'allocate' | 'scale-out' | 'scale-in' | 'replace' | 'restore-data' | 'recover';
+export const CAMPAIGN_WORKFLOWS: readonly CampaignWorkflow[] = ['deploy', 'allocate', 'scale-out', 'scale-in', 'replace', 'restore-data', 'recover'];
 
 const RELEASE = '1.1.0';
 const INITIAL_RELEASE = '1.0.0';
@@ -105,10 +106,12 @@ export interface Targets {
   readonly surge: boolean;
   /** Hosts of the released tiers that a drain command takes out of traffic (clustered tiers). */
   readonly drainCommandHosts?: string[];
+  /** The host tiers a scale-in may shrink. */
+  readonly hostTiers?: string[];
 }
 
 function targetsOf(environment: EnvironmentDefinition, component: 'application' | 'monitoring', workflow: CampaignWorkflow): Targets {
-  const account = seedAccount(environment, noFaults(), { hostsPerTier: campaignHostsPerTier(environment) });
+  const account = seedAccount(environment, noFaults(), { hostsPerTier: campaignHostsPerTier(environment, workflow) });
   const hostTiers = environment.tiers.filter(isHostTier);
   const launchTiers = hostTiers
     .filter((t) => t.launch && (workflow !== 'deploy' || t.batch.strategy === 'surge'))
@@ -138,6 +141,7 @@ function targetsOf(environment: EnvironmentDefinition, component: 'application' 
     workflow,
     surge: workflow === 'deploy' && launchTiers.length > 0,
     drainCommandHosts: drainCommandHostsOf(environment, account, tiers),
+    hostTiers: hostTiers.map((t) => t.name),
   };
 }
 
@@ -175,6 +179,8 @@ function kindsFor(t: Targets): string[] {
       return [...compute, ...NETWORK_KINDS, 'throttle', 'error', 'lock', 'down', 'stop', 'terminate'];
     case 'replace':
       return [...compute, 'throttle', 'error', 'lock', 'drain-stuck', 'down', 'stop', 'terminate'];
+    case 'scale-in':
+      return ['throttle', 'error', 'lock', 'drain-stuck', 'down', 'stop', 'terminate'];
     case 'deploy':
       return [...Object.keys(DEPLOY_FAULT_DRAWS), ...(t.surge ? compute : [])];
     case 'restore-data':
@@ -270,6 +276,7 @@ function resumeKindsFor(t: Targets): string[] {
     case 'allocate':
       return ['restart', 'rds-throttle'];
     case 'scale-out':
+    case 'scale-in':
     case 'replace':
       return ['restart'];
     case 'restore-data':
@@ -284,6 +291,7 @@ function tasksFor(t: Targets): string[] {
   if (t.workflow === 'allocate') return ['Plan Allocate', 'Create Database', 'Check Database Created', ...COMPUTE_TASKS];
   if (t.workflow === 'replace') return ['Plan Replace', ...COMPUTE_TASKS, ...REPLACE_TASKS];
   if (t.workflow === 'scale-out') return ['Plan Scale Out', ...COMPUTE_TASKS];
+  if (t.workflow === 'scale-in') return ['Plan Scale In', 'Load Batch', ...REPLACE_TASKS];
   if (t.workflow === 'restore-data') return RESTORE_TASKS;
   if (t.workflow === 'recover') return ['Plan Recover', 'Report Recovery', 'Plan Allocate', ...COMPUTE_TASKS, ...RESTORE_TASKS];
   return t.surge ? [...LAMBDA_TASKS, ...SURGE_TASKS] : LAMBDA_TASKS;
@@ -303,7 +311,7 @@ const TRUTH_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string 
 };
 
 function truthKindsFor(t: Targets): string[] {
-  const hostTiersChange = t.workflow === 'deploy' || t.workflow === 'restore-data' || t.workflow === 'replace';
+  const hostTiersChange = t.workflow === 'deploy' || t.workflow === 'restore-data' || t.workflow === 'replace' || t.workflow === 'scale-in';
   return ['unlock-throttle', ...(hostTiersChange && (t.drainCommandHosts ?? []).length > 0 ? ['drained'] : [])];
 }
 
@@ -312,7 +320,9 @@ function truthKindsFor(t: Targets): string[] {
  * leave every host tier's batch policy a host to patch (test/fixtures/clustered.json's 75%
  * needs 4), so that any environment can be campaigned.
  */
-export function campaignHostsPerTier(environment: EnvironmentDefinition): number {
+export function campaignHostsPerTier(environment: EnvironmentDefinition, workflow: CampaignWorkflow = 'deploy'): number {
+  // A scale-in needs hosts above the floors to remove (scale-in-campaign.ts).
+  if (workflow === 'scale-in') return Math.max(SCALE_IN_HOSTS_PER_TIER, campaignHostsPerTier(environment));
   const fits = (n: number) =>
     environment.tiers.filter(isHostTier).every((t) => {
       try {
@@ -334,6 +344,8 @@ function drainCommandHostsOf(environment: EnvironmentDefinition, account: Simula
 /** The tiers whose hosts the workflow takes out of traffic: a release's, a restore's (compute workflows: none here). */
 function changedTiers(report: SimulationReport, workflow: CampaignWorkflow): Set<string> {
   if (workflow === 'deploy') return new Set(Object.keys(report.minHealthyRequired));
+  // A scale-in takes hosts of its tier out of traffic: one the run leaves out must be named.
+  if (workflow === 'scale-in') return new Set(Object.keys(report.minHealthyRequired));
   if (workflow === 'restore-data' || workflow === 'recover') {
     const restored = new Set(Object.keys(report.hostsOnDatabase ?? {}));
     return new Set(report.hosts.filter((h) => restored.has(h.name)).map((h) => h.tier));
@@ -447,7 +459,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     runs.push(run);
     options.onRun?.(run, runs.length);
   }
-  return summarize(runs, options.seed, component, (performance.now() - started) / 1000, workflow, undefined, campaignHostsPerTier(options.environment));
+  return summarize(runs, options.seed, component, (performance.now() - started) / 1000, workflow, undefined, campaignHostsPerTier(options.environment, workflow));
 }
 
 export function summarize(
@@ -490,6 +502,8 @@ export function replayCommand(faults: readonly string[], component: string, work
       ? `--targets ${replaceTargetsOption(input)}`
       : workflow === 'scale-out'
         ? scaleOutOption(input)
+      : workflow === 'scale-in'
+        ? scaleInOption(input)
       : workflow === 'restore-data'
         ? `--source ${(input as { source?: string } | undefined)?.source ?? 'latest'}`
         : workflow === 'recover'
@@ -521,6 +535,11 @@ function scaleOutOption(input: unknown): string {
   return `--tier ${shellWord(String(tier))} --add ${Number(add)}`;
 }
 
+function scaleInOption(input: unknown): string {
+  const { tier, remove } = (input ?? {}) as { tier?: unknown; remove?: unknown };
+  return `--tier ${shellWord(String(tier))} --remove ${Number(remove)}`;
+}
+
 /** A replacement of one or two application hosts, or of every unhealthy one. */
 function replaceInput(r: () => number, t: Targets): { targets: string[] | 'unhealthy' } {
   if (r() < 0.25) return { targets: 'unhealthy' };
@@ -532,6 +551,7 @@ function replaceInput(r: () => number, t: Targets): { targets: string[] | 'unhea
 async function runOne(environment: EnvironmentDefinition, component: 'application' | 'monitoring', seed: number, index: number, targets: Targets): Promise<CampaignRun> {
   const faults = drawFaults(seed, index, targets);
   const watched: Watch = { initialInService: new Map(), halfInstalledInTraffic: [] };
+  const scaleIn: ScaleInWatch = { before: new Map(), retiredServing: [] };
   const workflow = targets.workflow;
   const input =
     workflow === 'allocate'
@@ -544,6 +564,8 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
         ? replaceInput(prng(seed * 7_919 + index), targets)
         : workflow === 'scale-out'
         ? scaleOutInput(prng(seed * 7_919 + index), targets)
+        : workflow === 'scale-in'
+        ? drawScaleInInput(prng(seed * 7_919 + index), targets.hostTiers ?? [])
         : {
             release: RELEASE,
             ...(component === 'monitoring' ? { component } : {}),
@@ -555,12 +577,15 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
     input,
     faults,
     workflow,
-    hostsPerTier: campaignHostsPerTier(environment),
+    hostsPerTier: campaignHostsPerTier(environment, workflow),
     empty: workflow === 'allocate' || workflow === 'recover',
     // A recovery's account lost every instance and kept the database's snapshots.
     keepSnapshots: workflow === 'recover',
     executions: [{ input, name: `campaign-${seed}-${index}` }],
-    prepare: (a) => watch(a, watched),
+    prepare: (a) => {
+      watch(a, watched);
+      if (workflow === 'scale-in') prepareScaleIn(a, environment, scaleIn);
+    },
   });
   // With restart:SECONDS the run is two executions: the one started again tells how it ended.
   const report = reports.at(-1)!;
@@ -571,12 +596,14 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
     faults,
     outcome,
     ...(report.cause ? { cause: report.cause.slice(0, 600) } : {}),
-    ...(workflow === 'replace' || workflow === 'scale-out' || workflow === 'restore-data' ? { input } : {}),
+    ...(workflow === 'replace' || workflow === 'scale-out' || workflow === 'scale-in' || workflow === 'restore-data' ? { input } : {}),
     violations: [
       ...(workflow === 'deploy'
         ? checkInvariants(report, account, faults, watched, new Set(targets.surge ? targets.launchTiers.map((t) => t.name) : []))
         : workflow === 'restore-data' || workflow === 'recover'
           ? checkDataInvariants(report, account, faults, watched)
+          : workflow === 'scale-in'
+            ? scaleInViolations(report, account, environment, faults, watched, scaleIn, input as { tier: string; remove: number })
           : checkComputeInvariants(report, account, faults, watched, input)),
       ...checkTruthInvariants(report, account, faults, changedTiers(report, workflow)),
       ...checkResumeInvariants(reports, account, environment, faults, failedStates(events.at(-1) ?? [], childEvents.at(-1) ?? [])),
@@ -585,6 +612,24 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
 }
 
 type Fail = (invariant: string, detail: string) => void;
+
+/** A scale-in's promises (scale-in-campaign.ts), and every workflow's: a named failure, the lock released. */
+export function scaleInViolations(
+  report: SimulationReport,
+  account: SimulatedAccount,
+  environment: EnvironmentDefinition,
+  faults: readonly string[],
+  watched: Watch,
+  scaleIn: ScaleInWatch,
+  input: { tier: string; remove: number },
+): Violation[] {
+  const violations: Violation[] = [];
+  const fail: Fail = (invariant, detail) => violations.push({ invariant, detail });
+  checkNamedFailure(report, fail);
+  checkLockReleased(report, account, fail);
+  checkScaleInInvariants(report, account, environment, faults, watched.initialInService, scaleIn, input, fail);
+  return violations;
+}
 
 /** Success, or a failure named by FleetFlow (never a runtime error's name) with a cause. */
 function checkNamedFailure(report: SimulationReport, fail: Fail): void {

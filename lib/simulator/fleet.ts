@@ -235,6 +235,16 @@ function definitionFrom(create: DatabaseDefinition): DatabaseDefinition {
   };
 }
 
+/**
+ * A seeded host's LaunchTime: a week before the simulation and up to 30 days more, a whole
+ * number of hours set by its serial (337 is prime to 720, so the first 720 hosts all differ),
+ * so launch order is not name order and a scale-in's "oldest first" is tested, not a tie-break.
+ * The same fleet always gets the same times: a campaign's replay command reproduces its run.
+ */
+function seededLaunchTime(account: SimulatedAccount, serial: number): number {
+  return account.startedAt - (7 * 24 + ((serial * 337) % 720)) * 3600_000;
+}
+
 /** How long before the simulation the seeded database was created. */
 const DATABASE_AGE_MS = 90 * 24 * 3600 * 1000;
 
@@ -271,7 +281,7 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
         const id = `i-0a${String(++serial).padStart(15, '0')}`;
         const name = `${prefix}-${i}`;
         const tags = new Map([...Object.entries(tier.hosts.tags), ['Name', name], [RELEASE_TAG, release]]);
-        account.addHost({ id, name, tier: tier.name, tags, profile: hostProfile(tier.role, i - 1), release, ...placement(tier, i) });
+        account.addHost({ id, name, tier: tier.name, tags, profile: hostProfile(tier.role, i - 1), release, ...placement(tier, i), launchedAt: seededLaunchTime(account, serial) });
         ids.push(id);
       }
     }

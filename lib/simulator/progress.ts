@@ -60,7 +60,8 @@ const ENTERED: Record<string, (s: BatchView) => string> = {
   'Set Up Hosts': (s) => `setting up new hosts ${hosts(s)}`,
   'Install On New Hosts': (s) => `installing ${s.release} on new hosts ${hosts(s)}`,
   'Put New Hosts In Service': (s) => `putting ${hosts(s)} into service`,
-  'Take Retiring Hosts Out': (s) => `replacements in service: taking ${hosts(s)} out of traffic`,
+  // A scale-in's retired reason starts "scale-in"; a replacement's hosts leave once their replacements serve.
+  'Take Retiring Hosts Out': (s) => `${String(s.reason ?? '').startsWith('scale-in') ? 'scaling in' : 'replacements in service'}: taking ${hosts(s)} out of traffic`,
   'Retire Hosts': (s) => `retiring ${hosts(s)}`,
   'Launch Surge Hosts': (s) => `surge: launching a new host for each of ${hosts(s)}`,
   'Surge Set Up Hosts': (s) => `surge: setting up new hosts ${hosts(s)}`,

@@ -74,7 +74,7 @@ export interface SimulateOptions {
   readonly verifyCapacity?: boolean;
 }
 
-export const SIMULATED_WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'replace', 'restore-data', 'recover'] as const;
+export const SIMULATED_WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'scale-in', 'replace', 'restore-data', 'recover'] as const;
 export type SimulatedWorkflow = (typeof SIMULATED_WORKFLOWS)[number];
 
 /** What a compute workflow did to the account's instances. */
@@ -689,8 +689,8 @@ function buildReport(args: {
   const plan = events.find((e) => e.type === 'StateExited' && e.state?.name === 'Plan Release')?.state?.output as
     | { plan?: PlanView & { component: string; database?: { snapshotId: string } } }
     | undefined;
-  // A compute workflow's plan (Plan Allocate, Plan Scale Out, Plan Replace).
-  const computePlan = (events.find((e) => e.type === 'StateExited' && /^Plan (Allocate|Scale Out|Replace)$/.test(e.state?.name ?? ''))?.state?.output as { plan?: ComputePlan } | undefined)?.plan;
+  // A compute workflow's plan (Plan Allocate, Plan Scale Out, Plan Scale In, Plan Replace).
+  const computePlan = (events.find((e) => e.type === 'StateExited' && /^Plan (Allocate|Scale Out|Scale In|Replace)$/.test(e.state?.name ?? ''))?.state?.output as { plan?: ComputePlan } | undefined)?.plan;
   const component = plan?.plan?.component ?? ((args.input as { component?: string } | null)?.component ?? 'application');
   const start = events[0]?.timestamp ?? account.startedAt;
   const end = events.at(-1)?.timestamp ?? start;
@@ -717,7 +717,9 @@ function buildReport(args: {
   }
   // A restore's repoint batches keep the same minimum as a release's.
   const restorePlan = (events.find((e) => e.type === 'StateExited' && e.state?.name === 'Plan Restore Data')?.state?.output as { plan?: PlanView } | undefined)?.plan;
-  const minHealthyRequired = Object.fromEntries(((plan?.plan ?? restorePlan)?.tiers ?? []).map((t) => [t.spec.name, t.spec.minHealthy]));
+  // A scale-in's retire batches keep the minimum its plan set (the tier's capacity floor or declared count).
+  const scaleInTiers = args.options.workflow === 'scale-in' ? computePlan?.retire?.tiers : undefined;
+  const minHealthyRequired = Object.fromEntries(((plan?.plan ?? restorePlan)?.tiers ?? scaleInTiers ?? []).map((t) => [t.spec.name, t.spec.minHealthy]));
   const apiCalls = [...account.calls].filter(([k]) => !k.includes(':')).reduce((n, [, v]) => n + v, 0);
   return {
     status: result.status,

@@ -33,7 +33,7 @@ export interface LockingWorkflowProps extends FleetFlowWorkflowProps {
 }
 
 /** The workflows that take the environment's lock. */
-export const LOCKING_WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'replace', 'restore-data'] as const;
+export const LOCKING_WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'scale-in', 'replace', 'restore-data'] as const;
 
 /** The state machine name of `workflow` in `environment`: fixed, so people and other workflows find it. */
 export function workflowStateMachineName(environment: string, workflow: string): string {

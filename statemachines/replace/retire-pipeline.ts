@@ -5,7 +5,9 @@
  *   Check Capacity -> Take Retiring Hosts Out -> [Wait/Check Drain]* -> Retire Hosts
  *   -> [Wait/Check Retired]* -> next
  *   a failure before they leave: the batch fails, nothing changed;
- *   after: they go back into traffic (if they still run), then the batch fails, named
+ *   after: they go back into traffic (if they still run), then the batch fails, named; if
+ *   putting them back fails too (one was terminated meanwhile, EC2 throttled), the cause says
+ *   the batch's hosts may be out of traffic
  */
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -38,7 +40,16 @@ export class RetirePipeline extends Construct {
       restoring: true,
     });
     putBack.next(failed);
-    for (const task of putBack.tasks) task.addCatch(failed, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+    // The batch's failure stays the one named; its cause then says which hosts may be left out of traffic.
+    const returnFailed = new sfn.Pass(this, n('Describe Return Failure'), {
+      parameters: {
+        'Error.$': '$.failure.Error',
+        'Cause.$': "States.Format('{}; putting the batch back into traffic failed too: on tier {}, {} may be out of traffic', $.failure.Cause, $.tier.name, $.batch.label)",
+      },
+      resultPath: '$.failure',
+    });
+    returnFailed.next(failed);
+    for (const task of putBack.tasks) task.addCatch(returnFailed, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
 
     const retirePayload = (phasePath?: string) => ({ ...batchPayload(false, phasePath), ...(props.reason ? { reason: props.reason } : { 'reason.$': '$.reason' }) });
     const retire = new LongOperation(this, n('Retire Hosts'), {
@@ -47,8 +58,8 @@ export class RetirePipeline extends Construct {
       check: { name: n('Check Retired'), handler: f.checkRetired, payload: retirePayload('$.retired') },
       choice: n('Hosts Retired?'),
       wait: n('Wait For Retire'),
-      // Once they are asked to stop, putting them back cannot help: the batch fails as it is.
-      catch: { handler: failed, ...named },
+      // Once they are asked to stop, putting them back cannot help: the batch fails as it is, its cause saying they are out.
+      catch: { handler: failed, ...named, context: `${BATCH_CONTEXT}, taken out of traffic` },
     });
     retire.next(props.next);
 

@@ -1,12 +1,16 @@
 /**
  * The seeded fault campaign: the same seed draws the same faults, the invariant checker
- * catches what it must, and a short campaign against the real workflow keeps every
+ * catches what it must (the scale-in's too: oldest first, zone-balanced, never retired while
+ * serving), and a short campaign against the real workflow keeps every
  * invariant (the long one runs in `npm run bench` and `fleetflow simulate campaign`).
  */
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { campaignHostsPerTier, checkComputeInvariants, checkDataInvariants, checkResumeInvariants, checkTruthInvariants, drawFaults, failedStates, replayCommand, runCampaign, type FailedState } from '../../lib/simulator/campaign';
+import { campaignHostsPerTier, checkComputeInvariants, checkDataInvariants, checkResumeInvariants, checkTruthInvariants, drawFaults, failedStates, replayCommand, runCampaign, scaleInViolations, type FailedState } from '../../lib/simulator/campaign';
+import { RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
+import { prepareScaleIn, type ScaleInWatch } from '../../lib/simulator/scale-in-campaign';
+import { stopInstances } from '../../lib/simulator/services/ec2';
 import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import { noFaults } from '../../lib/simulator/faults';
 import { LOCK_TABLE_NAME, seedAccount } from '../../lib/simulator/fleet';
@@ -31,6 +35,9 @@ describe('the fault campaign', () => {
     const clustered = loadEnvironmentFile(fileURLToPath(new URL('../fixtures/clustered.json', import.meta.url)));
     expect(campaignHostsPerTier(canonical)).toBe(2);
     expect(campaignHostsPerTier(clustered)).toBe(4);
+    // A scale-in needs hosts above canonical's count (2) and floor to remove.
+    expect(campaignHostsPerTier(canonical, 'scale-in')).toBe(5);
+    expect(campaignHostsPerTier(clustered, 'scale-in')).toBe(5);
   });
 
   it('draws the same faults for the same seed and run, and others for another seed', () => {
@@ -145,6 +152,15 @@ describe('the fault campaign', () => {
     expect(Object.keys(report.byFaultKind).some((kind) => ['launch-fail', 'boot-fail', 'ssm-unmanaged', 'prerequisite-fail', 'missing-target-group'].includes(kind))).toBe(true);
   });
 
+  it('keeps every invariant of scale-in over a short seeded campaign', async () => {
+    const report = await runCampaign({ environment: canonical, runs: 4, seed: 3, workflow: 'scale-in' });
+
+    expect(report.runs).toBe(4);
+    expect(report.violations, JSON.stringify(report.violations, null, 1)).toEqual([]);
+    expect(report.byOutcome.SUCCEEDED).toBeGreaterThan(0);
+    for (const run of report.failedRuns) expect(run.replay).toMatch(/^npx fleetflow simulate scale-in --hosts 5 --tier \S+ --remove \d .*--json$/);
+  });
+
   it.each([
     ['restore-data', 5, 2],
     ['recover', 3, 3],
@@ -166,6 +182,12 @@ describe('a replay command', () => {
     expect(words.slice(0, 3)).toEqual(['npx', 'fleetflow', 'simulate']);
     expect(words[words.indexOf('--env') + 1]).toBe('/tmp/my envs/prod.json');
     expect(words.flatMap((w, i) => (words[i - 1] === '--fault' ? [w] : []))).toEqual(faults);
+  });
+
+  it('of a scale-in names the tier, the count removed and the hosts the campaign seeds', () => {
+    expect(replayCommand(['drain-stuck:web-1'], 'application', 'scale-in', { tier: 'web', remove: 2 }, undefined, 5)).toBe(
+      'npx fleetflow simulate scale-in --hosts 5 --tier web --remove 2 --fault drain-stuck:web-1 --json',
+    );
   });
 
   it('of a scale-out names the tier and the count the run asked for', () => {
@@ -324,5 +346,41 @@ describe('the invariants of a run stopped and started again, and of RDS throttli
     expect(resume({ ...failed, workflow: 'restore-data' }, ['throttle:elbv2@590+150'], undefined, undefined, history)).toEqual([]);
     // Another state failing for throttling is not a poll's failure.
     expect(resume({ ...failed, workflow: 'restore-data' }, ['throttle:rds@590+150'], undefined, undefined, failedStates([{ type: 'StateFailed', timestamp: 0, state: { name: 'Restore Database', type: 'Task', input: {} }, Error: 'Throttling' }]))).toEqual([]);
+  });
+});
+
+describe("the scale-in campaign's checks", () => {
+  const input = { tier: 'web', remove: 1 };
+  const setUp = () => {
+    const account = seedAccount(canonical, noFaults(), { hostsPerTier: 5 });
+    const watched: ScaleInWatch = { before: new Map(), retiredServing: [] };
+    prepareScaleIn(account, canonical, watched);
+    return { account, watched };
+  };
+  const report = (over: Partial<SimulationReport> = {}): SimulationReport =>
+    ({ status: 'SUCCEEDED', executionName: 'shrink', minInService: { web: 4 }, minHealthyRequired: { web: 3 }, hosts: [], ...over }) as unknown as SimulationReport;
+  const retire = (account: ReturnType<typeof setUp>['account'], name: string) => {
+    const h = [...account.hosts.values()].find((x) => x.name === name)!;
+    h.tags.set(RETIRED_BY_TAG, 'shrink');
+    return h;
+  };
+  const check = (r: SimulationReport, { account, watched }: ReturnType<typeof setUp>, faults: string[] = []) =>
+    scaleInViolations(r, account, canonical, faults, { initialInService: new Map([['web', 5]]), halfInstalledInTraffic: [] }, watched, input).map((v) => v.invariant);
+
+  it('passes the oldest host of the fuller zone, retired once out of traffic', () => {
+    const setup = setUp();
+    const web1 = retire(setup.account, 'web-1');
+    for (const group of setup.account.groupsOf('web')) group.targets.delete(web1.id);
+    stopInstances(setup.account, [web1.id]);
+
+    expect(check(report(), setup)).toEqual([]);
+  });
+
+  it('catches a host stopped while still registered, a younger host chosen, and the floor broken', () => {
+    const setup = setUp();
+    // web-5 is zone a's youngest, and still in its target group when stopped.
+    stopInstances(setup.account, [retire(setup.account, 'web-5').id]);
+
+    expect(check(report({ minInService: { web: 2 } }), setup)).toEqual(['capacity floor', 'retired only once drained', 'oldest first']);
   });
 });

@@ -75,9 +75,9 @@ describe('cdk synth of the app, and its Lambda bundles', () => {
     const machines = Object.values(template.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
     const codeBucket = (functions[0]!.properties.Code as { S3Bucket?: unknown }).S3Bucket;
 
-    expect(machines).toHaveLength(7);
+    expect(machines).toHaveLength(8);
     // One file per state machine, nothing else shipped as a definition (none resolved while CDK prepares the app).
-    expect(Object.values(manifest.files).filter((f) => /^asset\.[0-9a-f]{64}\.json$/.test(f.source.path))).toHaveLength(7);
+    expect(Object.values(manifest.files).filter((f) => /^asset\.[0-9a-f]{64}\.json$/.test(f.source.path))).toHaveLength(8);
     for (const machine of machines) {
       const location = machine.Properties!.DefinitionS3Location as { Bucket: unknown; Key: string };
       const asset = Object.values(manifest.files).find((f) => Object.values(f.destinations).some((d) => d.objectKey === location.Key));

@@ -344,8 +344,8 @@ describe('compute workflows: IAM', () => {
 
       for (const fn of lambdaFunctions(synth.json)) expect(roles.has(fn.roleLogicalId), fn.handler).toBe(true);
       for (const [name, machine] of stateMachines(synth.json)) expect(roles.has(machine.roleLogicalId), name).toBe(true);
-      // deploy, rollout, allocate, scale-out, replace, restore-data, recover.
-      expect(stateMachines(synth.json).size).toBe(7);
+      // deploy, rollout, allocate, scale-out, scale-in, replace, restore-data, recover.
+      expect(stateMachines(synth.json).size).toBe(8);
     });
 
     it.each(RDS_NEVER)('lets no role call %s, on any resource, not even through a wildcard action', (action) => {

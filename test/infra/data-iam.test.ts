@@ -257,7 +257,7 @@ describe('data workflows: IAM', () => {
       const roles = new Set(allRoles(template));
       for (const fn of lambdaFunctions(template)) expect(roles.has(fn.roleLogicalId), fn.handler).toBe(true);
       for (const [name, machine] of stateMachines(template)) expect(roles.has(machine.roleLogicalId), name).toBe(true);
-      expect(stateMachines(template).size).toBe(7);
+      expect(stateMachines(template).size).toBe(8);
       // roleStatements reads Action (not NotAction) of the roles' own policies: anything else would escape the check.
       for (const roleId of roles) expect(template.Resources[roleId]!.Properties?.ManagedPolicyArns ?? [], roleId).toEqual([]);
       const documents = Object.entries(template.Resources).filter(([, r]) => ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Role'].includes(r.Type));

@@ -94,16 +94,16 @@ describe('FleetFlow in a fresh app with an existing SNS topic', () => {
 
   it('alarms on failed, aborted, timed-out and throttled executions of every workflow, to the given topic', () => {
     const alarms = resourcesOf(built.json, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(7 * 4);
+    expect(alarms).toHaveLength(8 * 4);
     for (const [, alarm] of alarms) expect(alarm.Properties!['AlarmActions']).toEqual([TOPIC_ARN]);
     const names = alarms.map(([, a]) => String(a.Properties!['AlarmName'])).sort();
     expect(names).toContain('fleetflow-canonical-deploy-ExecutionsFailed');
     expect(names).toContain('fleetflow-canonical-recover-ExecutionThrottled');
   });
 
-  it('creates the seven state machines, each exposed by workflow', () => {
+  it('creates the eight state machines, each exposed by workflow', () => {
     const names = resourcesOf(built.json, 'AWS::StepFunctions::StateMachine').map(([, m]) => m.Properties!['StateMachineName']);
-    const workflows = ['deploy', 'rollout', 'allocate', 'scale-out', 'replace', 'restore-data', 'recover'] as const;
+    const workflows = ['deploy', 'rollout', 'allocate', 'scale-out', 'scale-in', 'replace', 'restore-data', 'recover'] as const;
     expect(names.sort()).toEqual(workflows.map((w) => `fleetflow-canonical-${w}`).sort());
     for (const workflow of workflows) {
       expect(built.json.Resources[Stack.of(built.fleetflow).getLogicalId(built.fleetflow.stateMachine(workflow).node.defaultChild as CfnResource)]?.Properties?.['StateMachineName']).toBe(
@@ -123,7 +123,7 @@ describe('FleetFlow in a fresh app with an existing SNS topic', () => {
       Stack.of(built.fleetflow).getLogicalId(built.fleetflow.stateMachine(workflow).node.defaultChild as CfnResource);
     expect(startGrants('ReleasePipeline')).toEqual([`\${${logicalId('deploy')}}`]);
     const operators = startGrants('Operators');
-    expect(operators).toHaveLength(6);
+    expect(operators).toHaveLength(7);
     expect(operators).not.toContain(`\${${logicalId('rollout')}}`);
   });
 });
@@ -164,14 +164,14 @@ describe('FleetFlow with a topic and a bus of another stack of the app', () => {
       const json = JSON.parse(readFileSync(join(outdir, 'Releases.template.json'), 'utf8')) as CfnTemplate;
 
       const machines = Object.values(json.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
-      expect(machines).toHaveLength(7);
+      expect(machines).toHaveLength(8);
       // The definition files are assets of the stack that holds the state machines, published with its template.
       const definitions = definitionObjects(json, outdir, 'Releases');
-      expect(definitions.size).toBe(7);
+      expect(definitions.size).toBe(8);
       // And no other file: a definition resolved while CDK prepares the app (its references not yet final) is not shipped.
       const manifest = JSON.parse(readFileSync(join(outdir, 'Releases.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string } }> };
       const jsonFiles = Object.values(manifest.files).map((f) => f.source.path).filter((path) => path.startsWith('asset.') && path.endsWith('.json'));
-      expect(jsonFiles).toHaveLength(7);
+      expect(jsonFiles).toHaveLength(8);
       for (const machine of machines) {
         // Every reference is a substitution; the definition itself is literal JSON text in S3, with placeholders only.
         expect(machine.Properties!.DefinitionString).toBeUndefined();
@@ -214,13 +214,16 @@ describe('FleetFlowStack keeps the logical IDs of its flat layout', () => {
         'ReplaceStateMachineB0FEF644',
         'RestoreDataStateMachine32EE2D14',
         'RolloutStateMachine0C2C302A',
+        // Added after the flat layout: a construct path of its own.
+        'ScaleInStateMachine97910219',
         'ScaleOutStateMachine56D6C27A',
       ].sort(),
     );
     const alarms = ids('AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(28);
+    expect(alarms).toHaveLength(32);
     // The release workflow's alarms had no prefix; the others, their workflow's.
     expect(alarms.filter((id) => /^Execution/.test(id))).toHaveLength(4);
+    // Scale-in came after the flat layout: its alarms and log group keep the construct's own IDs.
     for (const prefix of ['Rollout', 'Allocate', 'ScaleOut', 'Replace', 'RestoreData', 'Recover']) {
       expect(alarms.filter((id) => id.startsWith(`${prefix}Execution`)), prefix).toHaveLength(4);
     }

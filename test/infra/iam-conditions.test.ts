@@ -32,6 +32,7 @@ import {
   lambdaByHandler,
   lambdaFunctions,
   roleStatements,
+  stateMachines,
   synthesizeCanonical,
   type PolicyStatement,
   type SynthesizedCanonical,
@@ -298,6 +299,43 @@ describe('grants evaluated against the synthesized policies', () => {
       expect(isAllowed(grants, act('ec2:TerminateInstances', 'web', { [`aws:ResourceTag/${LAUNCH_SCOPE_TAG}`]: 'web/1' }))).toBe(true);
       expect(isAllowed(grants, act('ec2:TerminateInstances', 'web'))).toBe(false);
       expect(isAllowed(broadened(grants, 'Null'), act('ec2:TerminateInstances', 'web'))).toBe(true);
+    });
+  });
+
+  // Scale in (lib/scale-in-access.ts): the planner only reads; the hosts leave through the rollout's Retire Hosts.
+  describe('scale-in: hosts retired only by Retire Hosts, only carrying a tier\'s tags, by the tier\'s policy', () => {
+    const host = (action: string, tags: Record<string, string>): IamRequest => ({ action, resource: INSTANCE, context: tags });
+
+    it('lets Plan Scale In describe instances and target groups and write its plan items, and nothing else', () => {
+      const grants = statementsOf('compute/plan-scale-in.ts');
+
+      expect(isAllowed(grants, { action: 'ec2:DescribeInstances', resource: '*' })).toBe(true);
+      expect(isAllowed(grants, { action: 'elasticloadbalancing:DescribeTargetGroups', resource: '*' })).toBe(true);
+      for (const action of ['ec2:TerminateInstances', 'ec2:StopInstances', 'ec2:CreateTags', 'elasticloadbalancing:DeregisterTargets']) {
+        for (const tier of ['middle', 'web', 'monitoring']) expect(isAllowed(grants, host(action, tierTags(tier))), `${action} ${tier}`).toBe(false);
+      }
+      const granted = new Set(grants.filter((g) => g.Effect === 'Allow').flatMap((g) => g.Action));
+      expect([...granted].filter((a) => !/^(logs|xray):/.test(a)).sort()).toEqual(['dynamodb:BatchWriteItem', 'ec2:DescribeInstances', 'elasticloadbalancing:DescribeTargetGroups']);
+    });
+
+    it("lets Retire Hosts terminate a host of a terminating tier only when it carries that tier's tags of this environment", () => {
+      const grants = statementsOf('compute/retire-hosts.ts');
+
+      expect(isAllowed(grants, host('ec2:TerminateInstances', tierTags('middle')))).toBe(true);
+      expect(isAllowed(grants, host('ec2:TerminateInstances', { ...tierTags('middle'), 'aws:ResourceTag/fleetflow:environment': 'staging' }))).toBe(false);
+      expect(isAllowed(grants, host('ec2:TerminateInstances', {}))).toBe(false);
+      // A tier that retires by stopping is never terminated, whatever asks.
+      expect(isAllowed(grants, host('ec2:TerminateInstances', tierTags('monitoring')))).toBe(false);
+    });
+
+    it('lets the scale-in state machine invoke only its planner and call EC2 not at all', () => {
+      const machine = stateMachines(synth.json).get(`fleetflow-${env.name}-scale-in`)!;
+      const grants = roleStatements(synth.json, machine.roleLogicalId);
+
+      expect(grants.flatMap((g) => g.Action).filter((a) => a.startsWith('ec2:'))).toEqual([]);
+      const invoked = grants.filter((g) => g.Action.includes('lambda:InvokeFunction')).flatMap((g) => g.Resource.map((r) => JSON.stringify(r)));
+      expect(invoked.length).toBeGreaterThan(0);
+      expect(invoked.filter((r) => !r.includes('PlanScaleIn'))).toEqual([]);
     });
   });
 

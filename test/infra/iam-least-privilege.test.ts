@@ -74,13 +74,14 @@ const DEPLOY = 'the deploy state machine';
 const ROLLOUT = 'the rollout state machine';
 const ALLOCATE = 'the allocate state machine';
 const SCALE_OUT = 'the scale-out state machine';
+const SCALE_IN = 'the scale-in state machine';
 const REPLACE = 'the replace state machine';
 const RESTORE_DATA = 'the restore-data state machine';
 const RECOVER = 'the recover state machine';
 const SCHEDULER = 'the release window scheduler';
-type Machine = typeof DEPLOY | typeof ROLLOUT | typeof ALLOCATE | typeof SCALE_OUT | typeof REPLACE | typeof RESTORE_DATA | typeof RECOVER;
+type Machine = typeof DEPLOY | typeof ROLLOUT | typeof ALLOCATE | typeof SCALE_OUT | typeof SCALE_IN | typeof REPLACE | typeof RESTORE_DATA | typeof RECOVER;
 /** The workflows that take the environment's one lock, start rollout children and notify: all but the rollout child and recover. */
-const LOCKING = [DEPLOY, ALLOCATE, SCALE_OUT, REPLACE, RESTORE_DATA] as const;
+const LOCKING = [DEPLOY, ALLOCATE, SCALE_OUT, SCALE_IN, REPLACE, RESTORE_DATA] as const;
 /**
  * Recover takes no lock and starts no rollout child: it starts allocate, restore-data and deploy as its parts, follows
  * them (startExecution.sync:2: describe, stop, the EventBridge rule) and notifies.
@@ -181,11 +182,12 @@ const MACHINE_NAMES: Record<Machine, string> = {
   [ROLLOUT]: `fleetflow-${canonical.name}-rollout`,
   [ALLOCATE]: `fleetflow-${canonical.name}-allocate`,
   [SCALE_OUT]: `fleetflow-${canonical.name}-scale-out`,
+  [SCALE_IN]: `fleetflow-${canonical.name}-scale-in`,
   [REPLACE]: `fleetflow-${canonical.name}-replace`,
   [RESTORE_DATA]: `fleetflow-${canonical.name}-restore-data`,
   [RECOVER]: `fleetflow-${canonical.name}-recover`,
 };
-const MACHINES = [DEPLOY, ROLLOUT, ALLOCATE, SCALE_OUT, REPLACE, RESTORE_DATA, RECOVER] as const;
+const MACHINES = [DEPLOY, ROLLOUT, ALLOCATE, SCALE_OUT, SCALE_IN, REPLACE, RESTORE_DATA, RECOVER] as const;
 const isMachine = (name: string): name is Machine => (MACHINES as readonly string[]).includes(name);
 /** What the lock holder may be: an execution of any locking workflow of the environment. */
 const LOCK_HOLDER_ARNS = LOCKING.map((machine) => expectedArn('states', `execution:${MACHINE_NAMES[machine]}:*`)).sort();
@@ -729,7 +731,7 @@ describe('FleetFlow IAM permissions', () => {
       expect(new Set(roles).size).toBe(MACHINES.length);
     });
 
-    it('may PutItem, GetItem and DeleteItem on the lock table, from the locking state machines only (deploy, allocate, scale-out, replace, restore-data)', () => {
+    it('may PutItem, GetItem and DeleteItem on the lock table, from the locking state machines only (deploy, allocate, scale-out, scale-in, replace, restore-data)', () => {
       const lockArn = expectedArn('dynamodb', `table/\${${resourceOfType(synth.json, 'AWS::DynamoDB::Table', 'LockTable')}}`);
       const onLock = statements.filter((s) => s.Action.some((a) => a.toLowerCase().startsWith('dynamodb:')) && s.Resource.some((r) => r.includes('LockTable')));
 
@@ -750,7 +752,7 @@ describe('FleetFlow IAM permissions', () => {
 
       for (const statement of onPlan) expect(statement.Resource, describeStatement(statement)).toEqual([planArn]);
       expect(namesOf(rolesAllowing(synth.json, 'dynamodb:BatchWriteItem')).sort()).toEqual(
-        ['deploy/plan-release.ts', 'deploy/plan-rollback.ts', 'compute/plan-replacement.ts', 'compute/store-new-hosts.ts', 'restore-data/plan-restore-data.ts', 'restore-data/plan-repoint-back.ts'].sort(),
+        ['deploy/plan-release.ts', 'deploy/plan-rollback.ts', 'compute/plan-replacement.ts', 'compute/plan-scale-in.ts', 'compute/store-new-hosts.ts', 'restore-data/plan-restore-data.ts', 'restore-data/plan-repoint-back.ts'].sort(),
       );
       expect(namesOf(rolesAllowing(synth.json, 'dynamodb:BatchGetItem'))).toEqual(['deploy/plan-rollback.ts']);
       // Reading the lock (the state machines) is checked above.
@@ -768,11 +770,11 @@ describe('FleetFlow IAM permissions', () => {
     };
 
     it.each(LOCKING)(
-      `%s may describe only executions of the environment's five locking workflows (the lock holder) and of its rollout children, never "*"`,
+      `%s may describe only executions of the environment's six locking workflows (the lock holder) and of its rollout children, never "*"`,
       (machine) => {
         const own = roleStatements(synth.json, machineRoleId(machine));
 
-        expect(LOCK_HOLDER_ARNS).toHaveLength(5);
+        expect(LOCK_HOLDER_ARNS).toHaveLength(6);
         expect(
           allowing(own, 'states:DescribeExecution')
             .flatMap((s) => s.Resource)

@@ -33,6 +33,7 @@ const TASK_HANDLERS = [
   'deploy/check-bake.ts',
   'compute/plan-allocation.ts',
   'compute/plan-scale-out.ts',
+  'compute/plan-scale-in.ts',
   'compute/plan-replacement.ts',
   'compute/launch-hosts.ts',
   'compute/check-hosts-ready.ts',
@@ -85,7 +86,7 @@ describe('FleetFlow Lambda functions', () => {
     const handlers = lambdaFunctions(synth.json).map((f) => f.handler);
 
     // Assess
-    expect(TASK_HANDLERS).toHaveLength(51);
+    expect(TASK_HANDLERS).toHaveLength(52);
     expect([...handlers].sort()).toEqual([...TASK_HANDLERS].sort());
     synth.template.resourceCountIs('AWS::Lambda::Function', TASK_HANDLERS.length);
     expect(new Set(handlers).size).toBe(handlers.length);
@@ -158,6 +159,7 @@ describe('FleetFlow Lambda functions', () => {
     expect(planners.sort()).toEqual([
       'compute/plan-allocation.ts',
       'compute/plan-replacement.ts',
+      'compute/plan-scale-in.ts',
       'compute/plan-scale-out.ts',
       'deploy/plan-release.ts',
       'deploy/plan-rollback.ts',

@@ -29,6 +29,7 @@ const DEPLOY = `fleetflow-${canonical.name}-deploy`;
 const ROLLOUT = `fleetflow-${canonical.name}-rollout`;
 const ALLOCATE = `fleetflow-${canonical.name}-allocate`;
 const SCALE_OUT = `fleetflow-${canonical.name}-scale-out`;
+const SCALE_IN = `fleetflow-${canonical.name}-scale-in`;
 const REPLACE = `fleetflow-${canonical.name}-replace`;
 const RESTORE_DATA = `fleetflow-${canonical.name}-restore-data`;
 const RECOVER = `fleetflow-${canonical.name}-recover`;
@@ -37,7 +38,7 @@ const COMPUTE = [ALLOCATE, SCALE_OUT, REPLACE];
 /** The data workflows: restore-data repoints hosts through the rollout child; recover runs allocate, restore-data and deploy as its parts. */
 const DATA = [RESTORE_DATA, RECOVER];
 /** Every state machine of the stack: each is walked, path by path, to every Fail state. */
-const MACHINES = [DEPLOY, ROLLOUT, ...COMPUTE, ...DATA];
+const MACHINES = [DEPLOY, ROLLOUT, ...COMPUTE, SCALE_IN, ...DATA];
 
 /** The names the workflows themselves give failures (Pass states and the approval's rejection). */
 const WORKFLOW_NAMES = ['ApprovalRejectedError', 'ApprovalTimeoutError', 'EnvironmentLockedError', 'LockCorruptError', 'ReleaseNotRecordedError', 'UnexpectedTaskError'];
@@ -304,7 +305,7 @@ describe('every failure named', () => {
     expect(new Set(TRANSIENT_ERRORS).size).toBe(TRANSIENT_ERRORS.length);
   });
 
-  it('walks every state machine of the stack: deploy, allocate, scale-out, replace, restore-data, recover and the rollout child', () => {
+  it('walks every state machine of the stack: deploy, allocate, scale-out, scale-in, replace, restore-data, recover and the rollout child', () => {
     expect([...machines.keys()].sort()).toEqual([...MACHINES].sort());
   });
 
@@ -484,10 +485,6 @@ describe('every failure named', () => {
       // failed surge batch's new hosts:
       // whether or not that works, the batch fails with the (named) error that made it do so.
       const keepsTheError: Record<string, string> = {
-        'Return Retiring Hosts': 'Retire Failed',
-        'Check Returned Hosts': 'Retire Failed',
-        'Surge Return Retiring Hosts': 'Surge Retire Failed',
-        'Surge Check Returned Hosts': 'Surge Retire Failed',
         'Terminate Surge Hosts': 'Surge Batch Failed',
         'Check Surge Termination': 'Surge Batch Failed',
       };
@@ -499,6 +496,18 @@ describe('every failure named', () => {
         expect(describe, name).toMatchObject({ Type: 'Pass', Next: 'Repoint Back Failed', ResultPath: '$.failure', Parameters: { 'Error.$': '$.failure.Error' } });
         expect((describe.Parameters as Record<string, string>)['Cause.$'], name).toContain('$.batch.label');
         expect(scope.States['Repoint Back Failed'], name).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
+        continue;
+      }
+      // Putting a retire batch back failed: the batch fails with the error that brought it back, its cause naming
+      // the batch's hosts as possibly out of traffic.
+      const putBack = /^(Surge )?(Return Retiring Hosts|Check Returned Hosts)$/.exec(name);
+      if (putBack) {
+        const prefix = putBack[1] ?? '';
+        expect(task.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: `${prefix}Describe Return Failure`, ResultPath: null }]);
+        const describe = scope.States[`${prefix}Describe Return Failure`]!;
+        expect(describe, name).toMatchObject({ Type: 'Pass', Next: `${prefix}Retire Failed`, ResultPath: '$.failure', Parameters: { 'Error.$': '$.failure.Error' } });
+        expect((describe.Parameters as Record<string, string>)['Cause.$'], name).toContain('$.batch.label');
+        expect(scope.States[`${prefix}Retire Failed`], name).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
         continue;
       }
       if (name in keepsTheError) {
@@ -544,6 +553,7 @@ describe('every failure named', () => {
       [ALLOCATE, 'Record Database'],
       [ALLOCATE, 'Plan Allocate'],
       [SCALE_OUT, 'Plan Scale Out'],
+      [SCALE_IN, 'Plan Scale In'],
       [REPLACE, 'Plan Replace'],
       [RESTORE_DATA, 'Plan Restore Data'],
       [RESTORE_DATA, 'Restore Database'],

@@ -38,6 +38,7 @@ describe('Stack Outputs', () => {
     ['RolloutArn', 'fleetflow-canonical-rollout'],
     ['AllocateArn', 'fleetflow-canonical-allocate'],
     ['ScaleOutArn', 'fleetflow-canonical-scale-out'],
+    ['ScaleInArn', 'fleetflow-canonical-scale-in'],
     ['ReplaceArn', 'fleetflow-canonical-replace'],
     ['RestoreDataArn', 'fleetflow-canonical-restore-data'],
     ['RecoverArn', 'fleetflow-canonical-recover'],
@@ -54,7 +55,7 @@ describe('Stack Outputs', () => {
     expect(json.Outputs?.TopicArn?.Value).toEqual({ Ref: topic });
     expect(renderValue(json.Outputs?.EventBusArn?.Value)).toBe(expectedArn('events', 'event-bus/default'));
     expect(Object.keys(json.Outputs ?? {}).filter((k) => !k.startsWith('CDK')).sort()).toEqual(
-      ['AllocateArn', 'DeployArn', 'EventBusArn', 'RecoverArn', 'ReplaceArn', 'RestoreDataArn', 'RolloutArn', 'ScaleOutArn', 'TopicArn'],
+      ['AllocateArn', 'DeployArn', 'EventBusArn', 'RecoverArn', 'ReplaceArn', 'RestoreDataArn', 'RolloutArn', 'ScaleInArn', 'ScaleOutArn', 'TopicArn'],
     );
   });
 

@@ -15,7 +15,7 @@ const canonical = canonicalEnvironment();
  * the data workflows (restore-data, and recover, which runs allocate, restore-data and deploy as its parts), and the
  * child workflow every one of them but recover rolls each segment of batches in.
  */
-const WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'replace', 'restore-data', 'recover', 'rollout'] as const;
+const WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'scale-in', 'replace', 'restore-data', 'recover', 'rollout'] as const;
 const STATE_MACHINE_NAMES = WORKFLOWS.map((workflow) => `fleetflow-${canonical.name}-${workflow}`);
 /** Every execution alarm: each metric of each state machine. */
 const ALARMS = STATE_MACHINE_NAMES.flatMap((machine) => EXECUTION_METRICS.map((metric) => [machine, metric] as const));
@@ -54,8 +54,8 @@ describe('FleetFlow state machines', () => {
   });
   afterAll(() => synth?.cleanup());
 
-  it('has seven standard state machines named after the environment: deploy, allocate, scale-out, replace, restore-data, recover and their rollout child', () => {
-    expect(STATE_MACHINE_NAMES).toHaveLength(7);
+  it('has eight standard state machines named after the environment: deploy, allocate, scale-out, scale-in, replace, restore-data, recover and their rollout child', () => {
+    expect(STATE_MACHINE_NAMES).toHaveLength(8);
     synth.template.resourceCountIs('AWS::StepFunctions::StateMachine', STATE_MACHINE_NAMES.length);
     for (const name of STATE_MACHINE_NAMES) {
       synth.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {

@@ -23,8 +23,8 @@ describe('the canonical template', () => {
     return text;
   };
 
-  it('keeps each of the seven definitions in S3 as literal JSON text with no null lost: no intrinsic function, no Definition object or string in the template', () => {
-    expect(machines()).toHaveLength(7);
+  it('keeps each of the eight definitions in S3 as literal JSON text with no null lost: no intrinsic function, no Definition object or string in the template', () => {
+    expect(machines()).toHaveLength(8);
     for (const [id, machine] of machines()) {
       expect(machine.Properties?.Definition, id).toBeUndefined();
       expect(machine.Properties?.DefinitionString, id).toBeUndefined();

@@ -21,12 +21,14 @@ import { canonicalEnvironment, measuredTemplateBytes, sharedCanonical, type Cano
 
 /**
  * The canonical template's budget: 194,391 bytes measured (with the batch events' grants and
- * allocate's parallel restore), plus 1%. Issue 15 asks for 500,000. The
+ * allocate's parallel restore), plus 1%; plus the scale-in workflow's 9,932 (measured without and with
+ * it: its state machine, role, log group and alarms, its planner, and one more lock-holder ARN in each
+ * locking role). Issue 15 asks for 500,000. The
  * seven state machine definitions (about 373 KB of text with placeholders) are S3 files beside it
  * (lib/constructs/substituted-definition.ts); what is left is the stack's other resources (IAM
  * policies, functions, alarms), the definitions' substitutions and the stored environment.
  */
-const CANONICAL_BUDGET = 196_300;
+const CANONICAL_BUDGET = 206_232;
 /** CDK warns "Template size is approaching limit" above 80% of CloudFormation's limit. */
 const CDK_WARNS_ABOVE = 800_000;
 const PER_HOST_TIER_BUDGET = 3_000;

@@ -87,20 +87,22 @@ const DEPLOY = `fleetflow-${canonical.name}-deploy`;
 const ROLLOUT = `fleetflow-${canonical.name}-rollout`;
 const ALLOCATE = `fleetflow-${canonical.name}-allocate`;
 const SCALE_OUT = `fleetflow-${canonical.name}-scale-out`;
+const SCALE_IN = `fleetflow-${canonical.name}-scale-in`;
 const REPLACE = `fleetflow-${canonical.name}-replace`;
 const RESTORE_DATA = `fleetflow-${canonical.name}-restore-data`;
 const RECOVER = `fleetflow-${canonical.name}-recover`;
 /** The compute workflows: allocate, scale out, replace. */
 const COMPUTE = [ALLOCATE, SCALE_OUT, REPLACE];
 /** The workflows that take the environment's one lock: every workflow a person (or a schedule) starts but recover, whose parts take it. */
-const LOCKING = [DEPLOY, ...COMPUTE, RESTORE_DATA];
-const MACHINES = [DEPLOY, ROLLOUT, ...COMPUTE, RESTORE_DATA, RECOVER];
+const LOCKING = [DEPLOY, ...COMPUTE, SCALE_IN, RESTORE_DATA];
+const MACHINES = [DEPLOY, ROLLOUT, ...COMPUTE, SCALE_IN, RESTORE_DATA, RECOVER];
 
 /** Each locking workflow's planner: the one Lambda task it runs before it takes the lock. */
 const PLANNERS: Record<string, { task: string; module: string }> = {
   [DEPLOY]: { task: 'Plan Release', module: 'deploy/plan-release.ts' },
   [ALLOCATE]: { task: 'Plan Allocate', module: 'compute/plan-allocation.ts' },
   [SCALE_OUT]: { task: 'Plan Scale Out', module: 'compute/plan-scale-out.ts' },
+  [SCALE_IN]: { task: 'Plan Scale In', module: 'compute/plan-scale-in.ts' },
   [REPLACE]: { task: 'Plan Replace', module: 'compute/plan-replacement.ts' },
   [RESTORE_DATA]: { task: 'Plan Restore Data', module: 'restore-data/plan-restore-data.ts' },
 };
@@ -136,6 +138,7 @@ const CHILD_STARTS: Record<string, string[]> = {
   [DEPLOY]: ['Roll Out Segment', 'Revert Roll Out Segment'],
   [ALLOCATE]: ['Provision Roll Out Segment'],
   [SCALE_OUT]: ['Provision Roll Out Segment'],
+  [SCALE_IN]: ['Remove Roll Out Segment'],
   [REPLACE]: ['Provision Roll Out Segment', 'Retire Roll Out Segment', 'Retire Lost Roll Out Segment'],
   [RESTORE_DATA]: ['Repoint Roll Out Segment', 'Repoint Back Roll Out Segment'],
   [RECOVER]: [],
@@ -152,7 +155,7 @@ const computeIntegrations = (m: string) => ({ ...LOCK_INTEGRATIONS, ...Object.fr
 const EXPECTED_INTEGRATIONS: Record<string, Record<string, string>> = {
   [DEPLOY]: DEPLOY_INTEGRATIONS,
   [ROLLOUT]: {},
-  ...Object.fromEntries([...COMPUTE, RESTORE_DATA].map((m) => [m, computeIntegrations(m)])),
+  ...Object.fromEntries([...COMPUTE, SCALE_IN, RESTORE_DATA].map((m) => [m, computeIntegrations(m)])),
   [RECOVER]: {
     'Notify Started': PUT_EVENTS,
     'Notify Succeeded': PUT_EVENTS,
@@ -168,6 +171,7 @@ const SEGMENT_ROLLS: Array<[string, string]> = [
   ...COMPUTE.map((m) => [m, 'Provision '] as [string, string]),
   [REPLACE, 'Retire '],
   [REPLACE, 'Retire Lost '],
+  [SCALE_IN, 'Remove '],
   [RESTORE_DATA, 'Repoint '],
   [RESTORE_DATA, 'Repoint Back '],
 ];
@@ -920,8 +924,10 @@ describe('FleetFlow workflow definitions', () => {
         expect(module(checkHealth)).toBe('rollout/check-healthy.ts');
         expect(state.Next).toBe(healthy);
         expect(rollout.States[healthy]!.Choices).toEqual([{ Variable: `${state.ResultPath as string}.done`, BooleanEquals: true, Next: fail }]);
+        // If putting them back fails too, the cause says which hosts may be out of traffic, then the batch fails.
+        expect(rollout.States[n('Describe Return Failure')]!.Next).toBe(fail);
         for (const name of [putBack, checkHealth]) {
-          expect(rollout.States[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: fail, ResultPath: null }]);
+          expect(rollout.States[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: n('Describe Return Failure'), ResultPath: null }]);
           expect(rollout.States[name]!.ResultPath, `${name} overwrites the failure`).not.toBe('$.failure');
         }
         // It rides out throttling longer than a forward step, as a rollback does: giving up leaves hosts out of traffic.

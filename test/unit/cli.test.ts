@@ -76,9 +76,9 @@ function expectRefusal(run: { status: number; stdout: string; stderr: string }, 
 }
 
 describe('help and version', () => {
-  it('knows the seventeen commands', () => {
+  it('knows the eighteen commands', () => {
     expect(LEAVES.map((c) => words(c).join(' ')).sort()).toEqual(
-      ['approve', 'capture', 'history', 'plan', 'reject', 'rollback', 'simulate allocate', 'simulate campaign', 'simulate deploy', 'simulate recover', 'simulate replace', 'simulate restore-data', 'simulate scale-out', 'start', 'status', 'validate', 'watch'].sort(),
+      ['approve', 'capture', 'history', 'plan', 'reject', 'rollback', 'simulate allocate', 'simulate campaign', 'simulate deploy', 'simulate recover', 'simulate replace', 'simulate restore-data', 'simulate scale-in', 'simulate scale-out', 'start', 'status', 'validate', 'watch'].sort(),
     );
   });
 
@@ -108,11 +108,11 @@ describe('help and version', () => {
     for (const command of ['simulate', 'validate', 'approve', 'reject']) expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
   });
 
-  it('fleetflow help simulate and fleetflow simulate --help list the seven simulate commands', async () => {
+  it('fleetflow help simulate and fleetflow simulate --help list the eight simulate commands', async () => {
     for (const argv of [['help', 'simulate'], ['simulate', '--help']]) {
       const run = await fleetflow(...argv);
       expect(run.status).toBe(0);
-      for (const sub of ['deploy', 'campaign', 'allocate', 'scale-out', 'replace', 'restore-data', 'recover']) expect(run.stdout).toMatch(new RegExp(`^  ${sub} \\[options\\]`, 'm'));
+      for (const sub of ['deploy', 'campaign', 'allocate', 'scale-out', 'scale-in', 'replace', 'restore-data', 'recover']) expect(run.stdout).toMatch(new RegExp(`^  ${sub} \\[options\\]`, 'm'));
     }
   });
 
@@ -173,6 +173,8 @@ describe('refusals: one line of at most 300 characters, exit 2, nothing run', ()
     [['simulate', 'deploy', 'extra'], 'unexpected argument "extra"', 'simulate deploy'],
     [['simulate', 'scale-out', '--tier', 'web', '--add', '0'], '--add', 'simulate scale-out'],
     [['simulate', 'scale-out', '--add', '2'], '--tier', 'simulate scale-out'],
+    [['simulate', 'scale-in', '--tier', 'web', '--remove', '0'], '--remove', 'simulate scale-in'],
+    [['simulate', 'scale-in', '--tier', 'web'], '--remove', 'simulate scale-in'],
     [['simulate', 'allocate', '--tiers', 'web=x'], '--tiers', 'simulate allocate'],
     [['simulate', 'replace', '--targets', 'web-1', '--add', '2'], "unknown option '--add'", 'simulate replace'],
     [['simulate', 'restore-data'], '--source', 'simulate restore-data'],

@@ -305,7 +305,7 @@ export interface ValidationTaskInput {
  * `fleetflow:launched-by` tag, and the batches that install them are in the plan table.
  */
 
-export type ComputeWorkflow = 'allocate' | 'scale-out' | 'replace';
+export type ComputeWorkflow = 'allocate' | 'scale-out' | 'scale-in' | 'replace';
 
 /** Where and from what a tier's hosts are launched. */
 export interface LaunchSpec {

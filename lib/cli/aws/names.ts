@@ -8,7 +8,7 @@ import { InvalidInputError } from '../../../lambdas/domain/contract/errors';
 import { showValue } from '../../../lambdas/domain/environment/input-guards';
 
 /** The workflows a person or a pipeline starts (rollout is only started by them). */
-export const AWS_WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'replace', 'restore-data', 'recover'] as const;
+export const AWS_WORKFLOWS = ['deploy', 'allocate', 'scale-out', 'scale-in', 'replace', 'restore-data', 'recover'] as const;
 export type AwsWorkflow = (typeof AWS_WORKFLOWS)[number];
 
 /** An environment's name, as the environment model allows it (lowercase, a letter first, at most 32). */

@@ -1,5 +1,5 @@
 /**
- * `fleetflow simulate …`: the seven simulate commands, their options and help. Each
+ * `fleetflow simulate …`: the eight simulate commands, their options and help. Each
  * command declares only its own options (commander refuses any other, with a did-you-mean),
  * and its action checks the values before anything is synthesized or run.
  *
@@ -91,6 +91,12 @@ Compute faults (--fault, repeatable; docs/faults.md), besides the release's:
 --json reports launched, terminated, stopped and orphans besides the usual fields.
 `;
 
+const SCALE_IN_FAULTS = `
+Faults (--fault, repeatable; docs/faults.md): the release's (drain-stuck:HOST,
+down:HOST, stop:HOST@SECONDS, throttle:SERVICE, error:STATE[@N], lock:...) and
+restart:SECONDS. --json reports terminated and stopped besides the usual fields.
+`;
+
 const DATA_FAULTS = `
 Data faults (--fault, repeatable; docs/faults.md), besides the release's and compute's:
   restore-fail | restored-db-invalid | reconfigure-fail:HOST | no-snapshot
@@ -98,7 +104,7 @@ Data faults (--fault, repeatable; docs/faults.md), besides the release's and com
 recoveryPointTime, recoveryTimeSeconds) to the usual fields.
 `;
 
-/** Adds `simulate` and its seven subcommands to the program. */
+/** Adds `simulate` and its eight subcommands to the program. */
 export function registerSimulateCommands(program: Command): void {
   const simulate = program.command('simulate').description('run a workflow offline, against a simulated AWS account on a virtual clock');
 
@@ -116,7 +122,7 @@ export function registerSimulateCommands(program: Command): void {
     .option('--runs <N>', 'simulated runs, 1-100000 (default: 100)')
     .option('--seed <S>', 'the seed the faults are drawn from (default: 1)')
     .option('--component <COMPONENT>', 'what each release installs, application or monitoring (--workflow deploy; default: application)')
-    .option('--workflow <WORKFLOW>', 'deploy, allocate, scale-out, replace, restore-data or recover (default: deploy)')
+    .option('--workflow <WORKFLOW>', 'deploy, allocate, scale-out, scale-in, replace, restore-data or recover (default: deploy)')
     .option('--workers <W>', 'worker processes sharing the runs, 1-16 (default: 2, or 1 on one CPU)')
     .addOption(new Option('--worker <INDEX/COUNT>', 'internal: the runs of one worker process').hideHelp())
     .addHelpText('after', '\nEach violation is printed with the command that replays it. Exit 1 on any violation.\n')
@@ -134,6 +140,12 @@ export function registerSimulateCommands(program: Command): void {
     .option('--add <N>', 'hosts to add, 1-5000 (required)')
     .addOption(hostsOption('hosts per web/middle/monitoring tier in the simulated account', '2'))
     .addHelpText('after', COMPUTE_FAULTS);
+
+  compute(simulate, 'scale-in', 'remove hosts from one tier: the oldest first, balanced across zones, drained, then stopped or terminated by the tier\'s retire policy')
+    .option('--tier <TIER>', 'the host tier to shrink (required)')
+    .option('--remove <N>', "hosts to remove, 1-5000 (required); never below the tier's capacity floor or declared count")
+    .addOption(hostsOption('hosts per web/middle/monitoring tier in the simulated account', '2'))
+    .addHelpText('after', SCALE_IN_FAULTS);
 
   compute(simulate, 'replace', 'replace hosts: new ones launched and in service, the old ones stopped')
     .option('--targets <HOST,...|unhealthy>', 'the hosts to replace, or every unhealthy one (required)')

@@ -1,7 +1,8 @@
 /**
  * The compute workflows end to end, on the simulated account: allocate a fresh environment,
  * scale out, replace a host (and every unhealthy one, and everything in disaster recovery),
- * and what a failure leaves behind (nothing this execution launched, still running).
+ * scale in (the oldest hosts, zone-balanced, drained first), and what a failure leaves behind
+ * (nothing this execution launched, still running).
  */
 import { describe, expect, it } from 'vitest';
 import { LOCK_TABLE_NAME } from '../../../lib/simulator/fleet';
@@ -324,4 +325,40 @@ describe('a compute run stopped after its hosts launched, then started again', (
     expect([...again.compute!.terminated].sort()).toEqual([...reports[0]!.compute!.launched].sort());
     expect(hostsOf(again, 'web').filter((h) => h.inService && h.version === '1.0.0')).toHaveLength(4);
   });
+});
+
+describe('scale-in', () => {
+  it('removes the oldest web hosts, zone-balanced, drained first, never below the floor, holding the lock a replacement then finds taken', async () => {
+    const input = { tier: 'web', remove: 2 };
+    const { reports, account } = await simulateExecutions({
+      environment: canonical,
+      input,
+      workflow: 'scale-in',
+      hostsPerTier: 5,
+      executions: [
+        { input, name: 'shrink' },
+        { input: { targets: ['web-2'] }, name: 'replacement', workflow: 'replace', startAfterSeconds: 60 },
+      ],
+    });
+    const [scaleIn, replacement] = reports as [SimulationReport, SimulationReport];
+
+    expect(scaleIn.status, `${scaleIn.error}: ${scaleIn.cause}`).toBe('SUCCEEDED');
+    expect(scaleIn.output).toEqual({ environment: 'canonical', workflow: 'scale-in', removed: 2 });
+    // Seeded launch times (fleet.ts): zone a holds web-1, web-3, web-5 (oldest first), zone b web-2, web-4.
+    // Zone a is the fuller: web-1 leaves; then the zones are even and zone a's next (web-3) is older than zone b's oldest (web-2).
+    expect(scaleIn.compute?.stopped).toEqual(['web-1', 'web-3']);
+    for (const name of ['web-1', 'web-3']) {
+      const h = [...account.hosts.values()].find((x) => x.name === name)!;
+      expect(h.tags.get(RETIRED_BY_TAG)).toBe('shrink');
+      expect(h.tags.get(RETIRED_REASON_TAG)).toBe('scale-in');
+    }
+    expect(scaleIn.hosts.filter((h) => h.tier === 'web' && h.inService).map((h) => h.name)).toEqual(['web-2', 'web-4', 'web-5']);
+    // ceil(50% of 5) = 3: the two leave together, with three in service throughout.
+    expect(scaleIn.minHealthyRequired).toEqual({ web: 3 });
+    expect(scaleIn.minInService.web).toBe(3);
+    expect(scaleIn.notifications).toEqual(['Started', 'Succeeded']);
+    expect(replacement.error).toBe('EnvironmentLockedError');
+    expect(account.table(LOCK_TABLE_NAME).size, 'lock released').toBe(0);
+  });
+
 });

@@ -144,13 +144,26 @@ describe('fleetflow start', () => {
     });
   });
 
+  it('starts a scale-in on fleetflow-<env>-scale-in, with its --input', async () => {
+    // Act
+    const run = await runAws(['start', 'scale-in', '--env', 'canonical', '--input', '{"tier":"web","remove":2,"runId":"shrink-1"}']);
+
+    // Assess
+    expect(run.exitCode).toBe(0);
+    expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
+      stateMachineArn: DEPLOY_MACHINE.replace('-deploy', '-scale-in'),
+      input: '{"remove":2,"runId":"shrink-1","tier":"web"}',
+    });
+  });
+
   it.each([
-    { args: ['start', 'ship', '--env', 'canonical'], message: 'workflow must be one of deploy, allocate, scale-out, replace, restore-data, recover' },
+    { args: ['start', 'ship', '--env', 'canonical'], message: 'workflow must be one of deploy, allocate, scale-out, scale-in, replace, restore-data, recover' },
     { args: ['start', 'deploy', '--env', 'Canonical', '--release', '1'], message: '--env must be an environment name' },
     { args: ['start', 'deploy', '--env', 'canonical', '--release', ''], message: 'deploy input: release must be 1-64' },
     { args: ['start', 'deploy', '--env', 'canonical'], message: 'deploy input: release must be 1-64' },
     { args: ['start', 'scale-out', '--env', 'canonical', '--input', '{"tier":"web"}'], message: 'scale-out input' },
     { args: ['start', 'scale-out', '--env', 'canonical', '--release', '1.0'], message: '--release is not an input of scale-out' },
+    { args: ['start', 'scale-in', '--env', 'canonical', '--input', '{"tier":"web","remove":0}'], message: 'scale-in input: scale-in input: remove' },
     { args: ['start', 'deploy', '--env', 'canonical', '--release', '1', '--run-id', 'has space'], message: '--run-id must be 1-80 letters' },
     { args: ['start', 'deploy', '--env', 'canonical', '--release', '1', '--run-id', 'x'.repeat(81)], message: '--run-id must be 1-80 letters' },
     { args: ['start', 'deploy', '--env', 'canonical', '--input', '[1]'], message: '--input must be a JSON object' },
