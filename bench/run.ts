@@ -5,7 +5,8 @@
  * Rolling releases of the canonical environment and of fleets up to 10,000 application
  * hosts, with 10% batches, one host at a time and waves, in both drain modes (the host-side
  * drain check, and waiting out the 300 s deregistration delay), plus a failing 2,000-host batch
- * whose hosts have 64-character names: makespan against its lower bound, state
+ * whose hosts have 64-character names: makespan against its lower bound, the Lambda GB-seconds and
+ * what they and the transitions cost, state
  * transitions (parent and children, total and per batch), history events of the parent
  * and of the largest execution (quota 25,000), child executions, the largest state payload
  * including caught causes (quota 262,144 bytes), and the real time the simulation took. A
@@ -28,11 +29,13 @@ import type { EnvironmentDefinition } from '../lambdas/domain/environment/model'
 import { loadEnvironmentFile } from '../lambdas/domain/environment/parse';
 import type { SimulatedAccount } from '../lib/simulator/account';
 import { runCampaign } from '../lib/simulator/campaign';
-import { simulateDeploy, simulateExecutions, type SimulatedWorkflow } from '../lib/simulator/simulate';
+import { ASSUMED_INVOCATION_MS, simulateDeploy, simulateExecutions, type SimulatedWorkflow } from '../lib/simulator/simulate';
 import { memoryFor } from '../lib/constructs/function-catalog';
 import { buildBundle, coldImportCpuMs, handlerModules } from './bundles';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../environments/canonical.json', import.meta.url)));
+/** waves.json: waves 1/10%/25%, and no duration hints for its installs (the first looks are guesses). */
+const wavesFile = loadEnvironmentFile(fileURLToPath(new URL('../environments/waves.json', import.meta.url)));
 
 type Batch = EnvironmentDefinition['tiers'][number] extends infer T ? (T extends { batch: infer B } ? B : never) : never;
 
@@ -62,6 +65,7 @@ function withoutDrainCheck(environment: EnvironmentDefinition): EnvironmentDefin
 const waves = { waves: [1, '10%', '33%'], maxUnavailable: '50%', minHealthyPercent: 50 };
 const cases: Array<{ name: string; environment: EnvironmentDefinition; hostsPerTier: number; faults?: string[]; prepare?: (a: SimulatedAccount) => void }> = [
   { name: 'canonical (4 app hosts)', environment: canonical, hostsPerTier: 2 },
+  { name: 'waves.json (no duration hints)', environment: wavesFile, hostsPerTier: 2 },
   { name: 'canonical, no drain check (300 s delay)', environment: withoutDrainCheck(canonical), hostsPerTier: 2 },
   { name: '100 app hosts, 10% batches', environment: fleet({ maxUnavailable: '10%', minHealthyPercent: 90 }), hostsPerTier: 50 },
   { name: '200 app hosts, 1 at a time', environment: fleet({ maxUnavailable: 1, minHealthyPercent: 50 }), hostsPerTier: 100 },
@@ -88,12 +92,22 @@ const cases: Array<{ name: string; environment: EnvironmentDefinition; hostsPerT
   },
 ];
 
-const only = process.env.BENCH_ONLY?.toLowerCase();
+/** BENCH_ONLY's substrings: `|` separates several, e.g. `canonical (4|replace web-1`. */
+const only = process.env.BENCH_ONLY?.toLowerCase().split('|').filter((s) => s.length > 0);
 /** Whether a row (or section) named `name` runs under BENCH_ONLY. */
-const selected = (name: string): boolean => only === undefined || name.toLowerCase().includes(only);
+const selected = (name: string): boolean => only === undefined || only.some((s) => name.toLowerCase().includes(s));
+
+/** Step Functions standard workflows, us-east-1: USD 0.025 per 1,000 state transitions (AWS Step Functions pricing). */
+const USD_PER_TRANSITION = 0.025 / 1000;
+/** Lambda on arm64, us-east-1: USD 0.0000133334 per GB-second, and USD 0.20 per million requests (AWS Lambda pricing). */
+const USD_PER_LAMBDA_GB_SECOND = 0.0000133334;
+/** What a run's transitions and its Lambda time cost, side by side: the trade a check that watches makes. */
+function costColumns(report: { stateTransitions: number; lambdaGbSeconds: number }): string[] {
+  return [report.lambdaGbSeconds.toFixed(0), `${(report.stateTransitions * USD_PER_TRANSITION).toFixed(4)} + ${(report.lambdaGbSeconds * USD_PER_LAMBDA_GB_SECOND).toFixed(4)}`];
+}
 
 const rows: string[][] = [
-  ['case', 'status', 'batches', 'makespan s', 'lower bound s', 'ratio', 'transitions', 'per batch', 'children', 'parent events', 'max events', 'max payload B', 'real s'],
+  ['case', 'status', 'batches', 'makespan s', 'lower bound s', 'ratio', 'transitions', 'per batch', 'lambda GB-s', 'USD sfn + lambda', 'children', 'parent events', 'max events', 'max payload B', 'real s'],
 ];
 const notes: string[] = [];
 for (const c of cases.filter((c) => selected(c.name))) {
@@ -116,6 +130,7 @@ for (const c of cases.filter((c) => selected(c.name))) {
     report.status === 'SUCCEEDED' ? (report.makespanSeconds / report.lowerBoundSeconds).toFixed(3) : '-',
     String(report.stateTransitions),
     batches ? (report.stateTransitions / batches).toFixed(1) : '-',
+    ...costColumns(report),
     String(report.childExecutions),
     String(report.historyEvents),
     String(report.maxHistoryEvents),
@@ -123,7 +138,10 @@ for (const c of cases.filter((c) => selected(c.name))) {
     (report.realTimeMs / 1000).toFixed(1),
   ]);
 }
-if (rows.length > 1) printTable('Rolling release, simulated (quotas: 25,000 history events per execution, 262,144-byte payloads)', rows);
+if (rows.length > 1) {
+  printTable('Rolling release, simulated (quotas: 25,000 history events per execution, 262,144-byte payloads)', rows);
+  console.log(`(lambda GB-s: each invocation's virtual time, a watching check's sleeps included, plus ${ASSUMED_INVOCATION_MS} ms assumed for its own work, times its memory)`);
+}
 if (notes.length > 0) console.log(`\n${notes.join('\n')}`);
 
 // Compute workflows and surge releases: makespan against boot + prerequisites + install + healthy.
@@ -156,7 +174,7 @@ const computeCases: Array<{ name: string; workflow: SimulatedWorkflow; input: un
   { name: 'surge release, 200 app hosts, 10%', workflow: 'deploy', input: { release: '1.1.0' }, environment: surgeFleet({ maxUnavailable: '10%', minHealthyPercent: 90 }), hostsPerTier: 100 },
 ];
 const computeRows: string[][] = [
-  ['case', 'status', 'launched', 'makespan s', 'lower bound s', 'ratio', 'transitions', 'children', 'max events', 'max payload B', 'min web', 'orphans', 'extra inst-h', 'real s'],
+  ['case', 'status', 'launched', 'makespan s', 'lower bound s', 'ratio', 'transitions', 'lambda GB-s', 'USD sfn + lambda', 'children', 'max events', 'max payload B', 'min web', 'orphans', 'extra inst-h', 'real s'],
 ];
 for (const c of computeCases.filter((c) => selected(c.name))) {
   const { reports } = await simulateExecutions({
@@ -178,6 +196,7 @@ for (const c of computeCases.filter((c) => selected(c.name))) {
     report.lowerBoundSeconds.toFixed(0),
     report.status === 'SUCCEEDED' && report.lowerBoundSeconds > 0 ? (report.makespanSeconds / report.lowerBoundSeconds).toFixed(3) : '-',
     String(report.stateTransitions),
+    ...costColumns(report),
     String(report.childExecutions),
     String(report.maxHistoryEvents),
     String(report.largestPayloadBytes),

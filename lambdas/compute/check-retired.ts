@@ -4,13 +4,15 @@
  */
 import { RetireFailedError } from '../domain/contract/errors';
 import { findInstancesById } from '../shared/instances';
-import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
+import { completePhase, continuePhase, requirePhase, watchPhase } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
 import type { BatchTaskInput, PhaseState } from '../domain/contract/payloads';
 import { RETIRE_TIMEOUT_SECONDS } from './retiring';
 
-// A throttled look learned nothing: look again later, until the phase's deadline.
-export const handler = lookAgainWhenThrottled(checkRetired, (event: BatchTaskInput) => event.tier.polling);
+// Watches while the end is near (shared/phase.ts); a throttled look learned nothing: look again later, within the phase.
+export const handler = watchPhase(checkRetired, (event: BatchTaskInput) => event.tier.polling);
+/** The watch's own budget, well inside the function's timeout (test/infra/lambda-timeouts.test.ts). */
+export { TIME_BUDGET_MS } from '../shared/phase';
 
 export async function checkRetired(event: BatchTaskInput): Promise<PhaseState> {
   const phase = requirePhase(event);

@@ -4,13 +4,15 @@
  * failed, or the step ran past its timeout: PrerequisiteFailedError (a prerequisite) or
  * DependencyCheckFailedError (the health check path did not answer), naming the hosts.
  */
-import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
+import { completePhase, continuePhase, requirePhase, watchPhase } from '../shared/phase';
 import { describeHosts, describeList, MAX_NAMED } from '../shared/polling';
 import { cancelCommands, readProgress } from '../shared/ssm-commands';
 import { describeStep, setupFailure, type SetupPhase, type SetupTaskInput } from './setup';
 
-// A throttled look learned nothing: look again later, until the phase's deadline.
-export const handler = lookAgainWhenThrottled(checkSetUp, (event: SetupTaskInput & { phase: SetupPhase }) => event.tier.polling);
+// Watches while the end is near (shared/phase.ts); a throttled look learned nothing: look again later, within the phase.
+export const handler = watchPhase(checkSetUp, (event: SetupTaskInput & { phase: SetupPhase }) => event.tier.polling);
+/** The watch's own budget, well inside the function's timeout (test/infra/lambda-timeouts.test.ts). */
+export { TIME_BUDGET_MS } from '../shared/phase';
 
 export async function checkSetUp(event: SetupTaskInput & { phase: SetupPhase }): Promise<SetupPhase> {
   const phase = requirePhase(event) as SetupPhase;

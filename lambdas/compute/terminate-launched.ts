@@ -8,7 +8,7 @@
  */
 import { LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG } from '../domain/contract/tags';
 import { ENDED_STATES, findInstances, tagRetiredAndTerminate } from '../shared/instances';
-import { completePhase, continuePhase, lookAgainWhenThrottled, startPhase } from '../shared/phase';
+import { completePhase, continuePhase, watchPhase, startPhase, type WatchContext } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
 import { deregister } from '../shared/target-health';
 import type { PhaseState, ComputePlan } from '../domain/contract/payloads';
@@ -37,10 +37,12 @@ export interface CleanUpPhase extends PhaseState {
  * stopped runs left. The clean-up rides out throttling until its deadline (a throttled
  * look, even the first, learned nothing): giving up would leave what it launched running.
  */
-export const handler = async (event: CleanUpInput | LeftoversInput): Promise<CleanUpPhase | LeftoversOutcome> =>
-  'leftovers' in event ? terminateLeftovers(event) : cleanUp(event);
+export const handler = async (event: CleanUpInput | LeftoversInput, context?: WatchContext): Promise<CleanUpPhase | LeftoversOutcome> =>
+  'leftovers' in event ? terminateLeftovers(event) : cleanUp(event, context);
 
-const cleanUp = lookAgainWhenThrottled(terminateLaunched, pollingOf, (event) => startPhase(TERMINATE_TIMEOUT_SECONDS, pollingOf(event), undefined, EXPECTED_TERMINATE_SECONDS));
+const cleanUp = watchPhase(terminateLaunched, pollingOf, (event) => startPhase(TERMINATE_TIMEOUT_SECONDS, pollingOf(event), undefined, EXPECTED_TERMINATE_SECONDS));
+/** The watch's own budget, well inside the function's timeout (test/infra/lambda-timeouts.test.ts). */
+export { TIME_BUDGET_MS } from '../shared/phase';
 
 function pollingOf(event: CleanUpInput): { minSeconds: number; maxSeconds: number } {
   return event.plan.tiers[0]?.spec.polling ?? { minSeconds: 2, maxSeconds: 30 };

@@ -14,7 +14,7 @@
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { rds } from '../shared/aws/rds';
 import { DatabaseUnavailableError } from '../domain/contract/errors';
-import { continuePhase, lookAgainWhenThrottled } from '../shared/phase';
+import { continuePhase, watchPhase } from '../shared/phase';
 import type { PhaseState, DatabaseTaskInput } from '../domain/contract/payloads';
 import { isTransient } from '../domain/contract/rds-status';
 
@@ -37,8 +37,10 @@ export interface DatabaseCheck extends PhaseState {
  * DatabaseUnavailableError, naming the status, for a status that does not end by itself,
  * for a transient one still there at the deadline, and for an instance that does not exist.
  */
-// A throttled look learned nothing: look again later, until the phase's deadline.
-export const handler = lookAgainWhenThrottled(checkDatabase, (event: DatabaseTaskInput) => event.database.polling);
+// Watches while the end is near (shared/phase.ts); a throttled look learned nothing: look again later, within the phase.
+export const handler = watchPhase(checkDatabase, (event: DatabaseTaskInput) => event.database.polling);
+/** The watch's own budget, well inside the function's timeout (test/infra/lambda-timeouts.test.ts). */
+export { TIME_BUDGET_MS } from '../shared/phase';
 
 export async function checkDatabase(event: DatabaseTaskInput): Promise<DatabaseCheck> {
   const { database } = event;

@@ -4,12 +4,14 @@
  */
 import { MigrationFailedError } from '../domain/contract/errors';
 import { describeHosts } from '../shared/polling';
-import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
+import { completePhase, continuePhase, requirePhase, watchPhase } from '../shared/phase';
 import { cancelCommands, readProgress } from '../shared/ssm-commands';
 import type { PhaseState, DatabaseTaskInput } from '../domain/contract/payloads';
 
-// A throttled look learned nothing: look again later, until the phase's deadline.
-export const handler = lookAgainWhenThrottled(checkMigration, (event: DatabaseTaskInput) => event.database.polling);
+// Watches while the end is near (shared/phase.ts); a throttled look learned nothing: look again later, within the phase.
+export const handler = watchPhase(checkMigration, (event: DatabaseTaskInput) => event.database.polling);
+/** The watch's own budget, well inside the function's timeout (test/infra/lambda-timeouts.test.ts). */
+export { TIME_BUDGET_MS } from '../shared/phase';
 
 export async function checkMigration(event: DatabaseTaskInput): Promise<PhaseState> {
   const { database } = event;

@@ -4,13 +4,15 @@
 import { DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
 import { rds } from '../shared/aws/rds';
 import { SnapshotFailedError } from '../domain/contract/errors';
-import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
+import { completePhase, continuePhase, requirePhase, watchPhase } from '../shared/phase';
 import type { PhaseState, DatabaseTaskInput } from '../domain/contract/payloads';
 
 const FAILED_STATUSES = new Set(['failed', 'deleted', 'deleting', 'incompatible-restore']);
 
-// A throttled look learned nothing: look again later, until the phase's deadline.
-export const handler = lookAgainWhenThrottled(checkSnapshot, (event: DatabaseTaskInput) => event.database.polling);
+// Watches while the end is near (shared/phase.ts); a throttled look learned nothing: look again later, within the phase.
+export const handler = watchPhase(checkSnapshot, (event: DatabaseTaskInput) => event.database.polling);
+/** The watch's own budget, well inside the function's timeout (test/infra/lambda-timeouts.test.ts). */
+export { TIME_BUDGET_MS } from '../shared/phase';
 
 export async function checkSnapshot(event: DatabaseTaskInput): Promise<PhaseState> {
   const { database } = event;

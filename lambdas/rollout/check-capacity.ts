@@ -15,15 +15,17 @@
 import { paginateDescribeInstances } from '@aws-sdk/client-ec2';
 import { ec2 } from '../shared/aws/ec2';
 import { InsufficientCapacityError } from '../domain/contract/errors';
-import { completePhase, continuePhase, startPhase, lookAgainWhenThrottled } from '../shared/phase';
+import { completePhase, continuePhase, startPhase, watchPhase } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
 import { OUT_OF_TRAFFIC_TAG } from '../domain/contract/tags';
 import { readProgress, sendToHosts } from '../shared/ssm-commands';
 import { healthyTargets } from '../shared/target-health';
 import type { BatchTaskInput, PhaseState } from '../domain/contract/payloads';
 
-// A throttled look learned nothing: look again later, until the phase's deadline.
-export const handler = lookAgainWhenThrottled(checkCapacity, (event: BatchTaskInput) => event.tier.polling);
+// Watches while the end is near (shared/phase.ts); a throttled look learned nothing: look again later, within the phase.
+export const handler = watchPhase(checkCapacity, (event: BatchTaskInput) => event.tier.polling);
+/** The watch's own budget, well inside the function's timeout (test/infra/lambda-timeouts.test.ts). */
+export { TIME_BUDGET_MS } from '../shared/phase';
 
 export async function checkCapacity(event: BatchTaskInput): Promise<PhaseState> {
   const { tier, batch } = event;

@@ -12,12 +12,14 @@
 import { DrainFailedError, DrainTimeoutError } from '../domain/contract/errors';
 import { describeHosts } from '../shared/polling';
 import { cancelCommands, readProgress } from '../shared/ssm-commands';
-import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
+import { completePhase, continuePhase, requirePhase, watchPhase } from '../shared/phase';
 import { describeGone, GONE_STATES, targetStates, type TargetState } from '../shared/target-health';
 import type { BatchTaskInput, HostRef, PhaseState } from '../domain/contract/payloads';
 
-// A throttled look learned nothing: look again later, until the phase's deadline.
-export const handler = lookAgainWhenThrottled(checkDrained, (event: BatchTaskInput) => event.tier.polling);
+// Watches while the end is near (shared/phase.ts); a throttled look learned nothing: look again later, within the phase.
+export const handler = watchPhase(checkDrained, (event: BatchTaskInput) => event.tier.polling);
+/** The watch's own budget, well inside the function's timeout (test/infra/lambda-timeouts.test.ts). */
+export { TIME_BUDGET_MS } from '../shared/phase';
 
 export async function checkDrained(event: BatchTaskInput): Promise<PhaseState> {
   const phase = requirePhase(event);

@@ -6,7 +6,7 @@
  * with the hosts named.
  */
 import { DrainFailedError, HostUnhealthyError } from '../domain/contract/errors';
-import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
+import { completePhase, continuePhase, requirePhase, watchPhase } from '../shared/phase';
 import { describeHosts, describeList, MAX_NAMED } from '../shared/polling';
 import { CommandRefusedError, describeRefusal, readProgress, sendToHosts } from '../shared/ssm-commands';
 import { describeGone, GONE_STATES, healthyTargets, targetStates, type TargetState } from '../shared/target-health';
@@ -14,8 +14,10 @@ import { batchEventsEnabled, putBatchProgress } from '../shared/batch-events';
 import { logger } from '../shared/logger';
 import type { BatchTaskInput, PhaseState } from '../domain/contract/payloads';
 
-// A throttled look learned nothing: look again later, until the phase's deadline.
-export const handler = lookAgainWhenThrottled(checkHealthy, (event: BatchTaskInput) => event.tier.polling);
+// Watches while the end is near (shared/phase.ts); a throttled look learned nothing: look again later, within the phase.
+export const handler = watchPhase(checkHealthy, (event: BatchTaskInput) => event.tier.polling);
+/** The watch's own budget, well inside the function's timeout (test/infra/lambda-timeouts.test.ts). */
+export { TIME_BUDGET_MS } from '../shared/phase';
 
 export async function checkHealthy(event: BatchTaskInput): Promise<PhaseState> {
   const phase = requirePhase(event);

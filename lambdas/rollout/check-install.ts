@@ -8,7 +8,7 @@ import { ec2 } from '../shared/aws/ec2';
 import { PatchFailedError } from '../domain/contract/errors';
 import { describeHosts, describeList, MAX_NAMED } from '../shared/polling';
 import { cancelCommands, readProgress } from '../shared/ssm-commands';
-import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
+import { completePhase, continuePhase, requirePhase, watchPhase } from '../shared/phase';
 import { targetVersions } from './install';
 import { PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../domain/contract/tags';
 import { clearInstalling } from '../shared/host-records';
@@ -18,8 +18,10 @@ import type { BatchTaskInput, PhaseState } from '../domain/contract/payloads';
 /** CreateTags accepts up to 1000 resource IDs; AWS recommends smaller batches. */
 const MAX_RESOURCES_PER_CREATE_TAGS = 500;
 
-// A throttled look learned nothing: look again later, until the phase's deadline.
-export const handler = lookAgainWhenThrottled(checkInstall, (event: BatchTaskInput) => event.tier.polling);
+// Watches while the end is near (shared/phase.ts); a throttled look learned nothing: look again later, within the phase.
+export const handler = watchPhase(checkInstall, (event: BatchTaskInput) => event.tier.polling);
+/** The watch's own budget, well inside the function's timeout (test/infra/lambda-timeouts.test.ts). */
+export { TIME_BUDGET_MS } from '../shared/phase';
 
 export async function checkInstall(event: BatchTaskInput): Promise<PhaseState> {
   const phase = requirePhase(event);

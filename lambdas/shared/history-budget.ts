@@ -3,7 +3,10 @@
  * the refusal of a plan that cannot fit. Standard workflows fail, with no Catch run, once
  * an execution's history reaches 25,000 events (Step Functions quotas: "Maximum execution
  * history size"); FleetFlow plans each child execution to the worst case of its batches,
- * where every phase polls until its timeout and the batch is rolled back.
+ * where every phase polls until its timeout and the batch is rolled back. A check that
+ * watches (shared/phase.ts `watchPhase`) covers a minute of it in one invocation, so
+ * `maxChecksWithin` counts one check per watch, and each check as a full loop (Choice, Wait,
+ * task) though a watch that asks for no Wait skips the Wait's two events.
  *
  * Event counts follow Step Functions' history model: a Lambda task is 5 events
  * (TaskStateEntered, LambdaFunctionScheduled, LambdaFunctionStarted, LambdaFunction

@@ -1,7 +1,7 @@
 /**
- * How long a Wait state pauses between two checks of a long operation. Short polls at
- * first keep the makespan close to the unavoidable time; the pause then grows with the
- * time already spent (5% of it), so a long operation costs a few dozen state
+ * The bounds of a Wait state's pause between two checks of a long operation once the check
+ * has stopped watching (poll-schedule.ts): the pause grows with the time already spent
+ * (20% of it), so an operation that overruns every expectation costs a few dozen state
  * transitions, not one per few seconds.
  */
 export interface PollingBounds {

@@ -9,14 +9,16 @@ import { ec2 } from '../shared/aws/ec2';
 import { ssm } from '../shared/aws/ssm';
 import { RollbackFailedError } from '../domain/contract/errors';
 import { ENDED_STATES, findInstancesById } from '../shared/instances';
-import { completePhase, continuePhase, requirePhase, lookAgainWhenThrottled } from '../shared/phase';
+import { completePhase, continuePhase, requirePhase, watchPhase } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
 import type { BatchTaskInput, PhaseState } from '../domain/contract/payloads';
 
 const MAX_INFORMATION_IDS = 50;
 
-// A throttled look learned nothing: look again later, until the phase's deadline.
-export const handler = lookAgainWhenThrottled(checkStarted, (event: BatchTaskInput) => event.tier.polling);
+// Watches while the end is near (shared/phase.ts); a throttled look learned nothing: look again later, within the phase.
+export const handler = watchPhase(checkStarted, (event: BatchTaskInput) => event.tier.polling);
+/** The watch's own budget, well inside the function's timeout (test/infra/lambda-timeouts.test.ts). */
+export { TIME_BUDGET_MS } from '../shared/phase';
 
 export async function checkStarted(event: BatchTaskInput): Promise<PhaseState> {
   const phase = requirePhase(event);

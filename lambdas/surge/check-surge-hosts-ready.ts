@@ -2,7 +2,9 @@
 import type { BatchTaskInput } from '../domain/contract/payloads';
 import { checkHostsReady } from '../compute/hosts-ready';
 import { surgeProvision } from './surge-hosts';
-import { lookAgainWhenThrottled } from '../shared/phase';
+import { watchPhase } from '../shared/phase';
 
-// A throttled look learned nothing: look again later, until the phase's deadline.
-export const handler = lookAgainWhenThrottled(async (event: BatchTaskInput) => checkHostsReady(await surgeProvision(event)), (event) => event.tier.polling);
+// Watches while the end is near (shared/phase.ts); a throttled look learned nothing: look again later, within the phase.
+export const handler = watchPhase(async (event: BatchTaskInput) => checkHostsReady(await surgeProvision(event)), (event) => event.tier.polling);
+/** The watch's own budget, well inside the function's timeout (test/infra/lambda-timeouts.test.ts). */
+export { TIME_BUDGET_MS } from '../shared/phase';

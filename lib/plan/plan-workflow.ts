@@ -137,9 +137,8 @@ export async function planWorkflow(options: PlanWorkflowOptions): Promise<PlanRe
 
 /** A compute plan (allocate, scale-out, replace) as a person reads it. */
 async function computeReport(environment: EnvironmentDefinition, plan: ComputePlan, kept: KeptBatches): Promise<WorkflowPlanReport> {
-  const { workflow } = plan;
-  // Scale-in's plan is a ComputePlan too, but no row of PLANNERS plans it yet (its estimate would need its own model).
-  if (workflow === 'scale-in') throw new Error('plan --workflow does not plan scale-in');
+  // Scale-in plans through its own planner, which PLANNERS does not list yet: never a compute plan here.
+  if (plan.workflow === 'scale-in') throw new Error('plan: scale-in has no plan report yet');
   const steps: TierStep[] = plan.tiers.map(launchStep);
   if (plan.retire) for (const tier of plan.retire.tiers) steps.push(retireStep(tier, plan, kept));
   const network = [];
@@ -171,7 +170,7 @@ async function computeReport(environment: EnvironmentDefinition, plan: ComputePl
   const launched = [...named, ...(plan.tiers.length > 3 ? [`${plan.tiers.length - 3} more tier(s)`] : [])].join(', ');
   const retired = plan.retire ? `; ${plan.retire.hostCount} host(s) replaced${plan.retire.first ? ', retired first (disaster recovery)' : ', retired once their replacements serve'}` : '';
   return {
-    workflow,
+    workflow: plan.workflow,
     environment: plan.environment,
     summary:
       plan.launchCount === 0 && !db && !restore

@@ -24,10 +24,10 @@ export const DELIVERY_SECONDS = 2;
  */
 const SNAPSHOT_ASSUMED_SECONDS = 120;
 /**
- * Looks a polled phase takes when its hosts end around the declared duration: the first look,
- * at the expectation, finds it done about half the time; the next, a small step later, does.
+ * Looks a polled phase takes when its hosts end around the declared duration: a Wait until
+ * shortly before it, then one check that watches to the end (lambdas/shared/poll-schedule.ts).
  */
-const LOOKS_PER_PHASE = 1.5;
+const LOOKS_PER_PHASE = 1;
 /** Each look is a Choice, a Wait and a check task (lambdas/shared/poll-schedule.ts). */
 const TRANSITIONS_PER_LOOK = 3;
 /**

@@ -16,6 +16,8 @@ export type TaskTarget =
       readonly module: string;
       /** The function's Timeout as configured (CloudFormation's default: 3 s): the simulator stops the handler there. */
       readonly timeoutSeconds: number;
+      /** The function's MemorySize (Lambda's default: 128 MB): what its invocations are billed by. */
+      readonly memoryMb: number;
     }
   | { readonly kind: 'integration'; readonly resource: string };
 
@@ -57,6 +59,8 @@ export interface AslState {
  */
 export const HANDLER_METADATA_KEY = 'fleetflow:handler';
 
+/** Lambda's default MemorySize when a function sets none. */
+const LAMBDA_DEFAULT_MEMORY_MB = 128;
 /** AWS::Lambda::Function Timeout when the template leaves it out ("The default is 3 seconds"). */
 const LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3;
 
@@ -212,12 +216,17 @@ function fromResource(properties: Record<string, unknown>, template: CfnTemplate
   if (typeof name !== 'string') throw new Error('every FleetFlow state machine has a fixed name');
   const definition = JSON.parse(renderedDefinitionText(properties, template, definitions)) as AslDefinition;
 
-  const handlerByArn = new Map<string, { module: string; timeoutSeconds: number }>();
+  const handlerByArn = new Map<string, { module: string; timeoutSeconds: number; memoryMb: number }>();
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     const handler = resource.Metadata?.[HANDLER_METADATA_KEY];
     const timeout = resource.Properties?.Timeout;
+    const memory = resource.Properties?.MemorySize;
     if (resource.Type === 'AWS::Lambda::Function' && typeof handler === 'string') {
-      handlerByArn.set(functionArn(logicalId), { module: handler, timeoutSeconds: typeof timeout === 'number' ? timeout : LAMBDA_DEFAULT_TIMEOUT_SECONDS });
+      handlerByArn.set(functionArn(logicalId), {
+        module: handler,
+        timeoutSeconds: typeof timeout === 'number' ? timeout : LAMBDA_DEFAULT_TIMEOUT_SECONDS,
+        memoryMb: typeof memory === 'number' ? memory : LAMBDA_DEFAULT_MEMORY_MB,
+      });
     }
   }
   const taskHandlers = new Map<string, TaskTarget>();

@@ -118,6 +118,8 @@ export interface SimulationReport {
   readonly lowerBoundSeconds: number;
   /** State transitions of the execution and every child execution it started. */
   readonly stateTransitions: number;
+  /** Lambda GB-seconds of the run's handlers (every execution against the account; `lambdaUseOf`). */
+  readonly lambdaGbSeconds: number;
   /** History events of the execution started (the parent). */
   readonly historyEvents: number;
   /** The largest history of any execution of the run, parent or child (quota 25,000). */
@@ -331,7 +333,7 @@ function seedFor(options: SimulateOptions, faults: readonly string[], workflows:
 }
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
-type LocalTask = { kind: 'lambda'; handler: Handler; timeoutSeconds: number } | { kind: 'integration'; resource: string };
+type LocalTask = { kind: 'lambda'; handler: Handler; timeoutSeconds: number; memoryMb: number } | { kind: 'integration'; resource: string };
 
 async function loadHandlers(workflows: LocalWorkflows): Promise<Map<string, Map<string, LocalTask>>> {
   const all = new Map<string, Map<string, LocalTask>>();
@@ -347,7 +349,7 @@ async function loadMachineHandlers(machine: LocalStateMachine): Promise<Map<stri
       continue;
     }
     const loaded = (await import(new URL(target.module, LAMBDAS_DIR).href)) as { handler: Handler };
-    handlers.set(state, { kind: 'lambda', handler: loaded.handler, timeoutSeconds: target.timeoutSeconds });
+    handlers.set(state, { kind: 'lambda', handler: loaded.handler, timeoutSeconds: target.timeoutSeconds, memoryMb: target.memoryMb });
   }
   return handlers;
 }
@@ -589,6 +591,22 @@ async function startChild(run: Run, request: ChildRequest, children: Array<() =>
 const invocationCounts = new WeakMap<SimulatedAccount, Map<string, number>>();
 
 /**
+ * Per account, the Lambda compute its invocations used, in GB-seconds: each invocation's
+ * virtual duration (a check that watches sleeps between its looks) plus ASSUMED_INVOCATION_MS
+ * for what the simulator answers at once but AWS does not (the handler's own work and its API
+ * calls' latency), times its function's memory. Lambda bills "the time it takes for your code
+ * to execute ... rounded up to the nearest 1 ms", by the memory configured (AWS Lambda pricing).
+ */
+const lambdaUse = new WeakMap<SimulatedAccount, { gbSeconds: number; invocations: number }>();
+/** A model, not a measurement: a look's few API calls at tens of milliseconds each. */
+export const ASSUMED_INVOCATION_MS = 100;
+
+/** Lambda GB-seconds and invocations of the handlers run against `account`. */
+export function lambdaUseOf(account: SimulatedAccount): { gbSeconds: number; invocations: number } {
+  return lambdaUse.get(account) ?? { gbSeconds: 0, invocations: 0 };
+}
+
+/**
  * Calls a handler the way Lambda does: the payload crosses a JSON boundary, an error reaches
  * Step Functions as Lambda delivers it (Error = the errorType, Cause = the runtime's JSON with
  * its trace), and a handler still running at its function's timeout is stopped there and fails
@@ -597,7 +615,7 @@ const invocationCounts = new WeakMap<SimulatedAccount, Map<string, number>>();
  * it: a one-off bug, as a handler's own code would raise.
  */
 export async function invokeLikeLambda(
-  task: { readonly handler: Handler; readonly timeoutSeconds: number },
+  task: { readonly handler: Handler; readonly timeoutSeconds: number; readonly memoryMb?: number },
   payload: unknown,
   state: string,
   account: SimulatedAccount,
@@ -607,6 +625,12 @@ export async function invokeLikeLambda(
   invocationCounts.set(account, counts);
   const invocation = (counts.get(state) ?? 0) + 1;
   counts.set(state, invocation);
+  const startedAt = Date.now();
+  const billed = () => {
+    const use = lambdaUseOf(account);
+    const ms = Math.ceil(Date.now() - startedAt) + ASSUMED_INVOCATION_MS;
+    lambdaUse.set(account, { gbSeconds: use.gbSeconds + ((task.memoryMb ?? 128) / 1024) * (ms / 1000), invocations: use.invocations + 1 });
+  };
   const result = await runWithTimeout(
     async (context) => {
       if (account.faults.taskErrors?.get(state)?.has(invocation)) {
@@ -615,7 +639,7 @@ export async function invokeLikeLambda(
       return task.handler(event, context);
     },
     { functionName: state, requestId: `simulated-${String(invocation).padStart(4, '0')}`, timeoutSeconds: task.timeoutSeconds },
-  );
+  ).finally(billed);
   return JSON.parse(JSON.stringify(result ?? null));
 }
 
@@ -741,6 +765,7 @@ function buildReport(args: {
             ? recoverLowerBoundSeconds(args.childEvents, account)
             : 0,
     stateTransitions: args.figures.reduce((n, f) => n + f.stateTransitions, 0),
+    lambdaGbSeconds: lambdaUseOf(account).gbSeconds,
     historyEvents: args.figures[0]?.historyEvents ?? 0,
     maxHistoryEvents: Math.max(0, ...args.figures.map((f) => f.historyEvents)),
     childExecutions: Math.max(0, args.figures.length - 1),

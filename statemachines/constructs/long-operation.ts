@@ -1,9 +1,13 @@
 /**
  * A long operation (an SSM command, a snapshot, a drain, a bake): started by one task, then
- * watched by a loop of Wait -> Check -> Choice, never by a Lambda that sleeps.
+ * watched by a loop of Wait -> Check -> Choice. The Wait covers the quiet part of the operation;
+ * near its end the check itself keeps looking, every second or two for up to a minute
+ * (lambdas/shared/phase.ts `watchPhase`), and asks for no Wait (a pause of 0) while it should
+ * go on doing so: the Choice then runs it again straight away.
  *
  *   [Start] -> <Done?> --done--> next
- *                 ^   \--not yet--> <Wait> (the pause the last look chose) -> <Check> --/
+ *                 ^   |--watch now (pause 0)------------------------------> <Check> --/
+ *                 |   \--not yet--> <Wait> (the pause the last look chose) -> <Check> --/
  *
  * The deadline is the check's: the start task (or the first check) records it in the phase at
  * `resultPath`, every check receives that phase back (`phase.$`) and fails with the
@@ -115,6 +119,10 @@ export class LongOperation extends sfn.StateMachineFragment {
   /** Where the operation goes once the check reports `done`. */
   override next(next: sfn.IChainable): sfn.Chain {
     this.choice.when(sfn.Condition.booleanEquals(`${this.resultPath}.done`, true), next);
+    // A pause of 0: the check watches again at once, without a Wait's transition. (A done phase
+    // pauses 0 too: the rule names both, so it does not depend on coming after the rule above.)
+    const watchNow = sfn.Condition.and(sfn.Condition.booleanEquals(`${this.resultPath}.done`, false), sfn.Condition.numberEquals(`${this.resultPath}.waitSeconds`, 0));
+    this.choice.when(watchNow, this.check);
     return sfn.Chain.custom(this.startState, sfn.Chain.start(next).endStates, next);
   }
 }

@@ -140,7 +140,9 @@ describe('every failure named', () => {
       const report = await simulateDeploy({ environment: canonical, input: release, faults: [fault] });
 
       expect(report.status).toBe('SUCCEEDED');
-      expect(report.throttledCalls).toBeGreaterThan(6);
+      // At least two looks throttled through all of the SDK's three attempts: the window outlasts one look's retries.
+      // (A throttled watch pauses for the rest of its minute, so a 100 s window throttles two looks, not more.)
+      expect(report.throttledCalls).toBeGreaterThanOrEqual(6);
       expect(applicationVersions(report)).toEqual(RELEASED);
       expectNamedAndSafe(report);
     });

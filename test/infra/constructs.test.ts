@@ -55,13 +55,17 @@ describe('LongOperation', () => {
       return op;
     });
 
-  it('starts, then loops Choice -> Wait (the pause the check chose) -> Check until the check reports done', () => {
+  it('starts, then loops Choice -> Wait (the pause the check chose) or straight to Check (a pause of 0) until the check reports done', () => {
     const asl = build(true, false);
     expect(asl.StartAt).toBe('Create Snapshot');
     expect(asl.States['Create Snapshot']!.Next).toBe('Snapshot Ready?');
     expect(asl.States['Create Snapshot']!.ResultPath).toBe('$.snapshot');
     const choice = asl.States['Snapshot Ready?']!;
-    expect(choice.Choices).toEqual([{ Variable: '$.snapshot.done', BooleanEquals: true, Next: 'Migrate' }]);
+    expect(choice.Choices).toEqual([
+      { Variable: '$.snapshot.done', BooleanEquals: true, Next: 'Migrate' },
+      // A pause of 0: the check watches again at once, without the Wait.
+      { And: [{ Variable: '$.snapshot.done', BooleanEquals: false }, { Variable: '$.snapshot.waitSeconds', NumericEquals: 0 }], Next: 'Check Snapshot' },
+    ]);
     expect(choice.Default).toBe('Wait For Snapshot');
     expect(asl.States['Wait For Snapshot']).toMatchObject({ SecondsPath: '$.snapshot.waitSeconds', Next: 'Check Snapshot' });
     expect(asl.States['Check Snapshot']).toMatchObject({ Next: 'Snapshot Ready?', ResultPath: '$.snapshot' });

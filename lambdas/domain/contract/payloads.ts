@@ -231,7 +231,7 @@ export interface PhaseState {
   readonly commandIds?: string[];
   /** The health command currently checking the batch (tiers without a target group). */
   readonly healthCommandIds?: string[];
-  /** Looks of this phase that AWS throttled (they learned nothing; lambdas/shared/phase.ts `lookAgainWhenThrottled`). */
+  /** Looks of this phase that AWS throttled (they learned nothing; lambdas/shared/phase.ts `watchPhase`). */
   readonly throttledLooks?: number;
 }
 

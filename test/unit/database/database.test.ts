@@ -65,7 +65,7 @@ describe('check database', () => {
   });
 
   it.each(['backing-up', 'modifying', 'storage-optimization', 'configuring-enhanced-monitoring', 'configuring-iam-database-auth', 'configuring-log-exports', 'upgrading', 'maintenance', 'rebooting'])(
-    'waits while the database is %s: not done, with the shortest poll at the first look',
+    'waits while the database is %s: not done, watching from the first look',
     async (status) => {
       // Prepare
       instanceIs(status);
@@ -74,7 +74,7 @@ describe('check database', () => {
       const result = await checkDatabase(databaseInput());
 
       // Assess
-      expect(result).toEqual({ startedAt: NOW, deadline: NOW + 1_800_000, done: false, waitSeconds: 2, status });
+      expect(result).toEqual({ startedAt: NOW, deadline: NOW + 1_800_000, done: false, waitSeconds: 0, status });
     },
   );
 
@@ -208,7 +208,7 @@ describe('create snapshot', () => {
         { Key: 'fleetflow:execution', Value: 'deploy-2-0-0' },
       ],
     });
-    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 3_600_000, done: false, waitSeconds: 2 });
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 3_600_000, done: false, waitSeconds: 0 });
   });
 
   it('gives the snapshot the plan\'s snapshot timeout', async () => {
@@ -232,7 +232,7 @@ describe('create snapshot', () => {
     const phase = await createSnapshot(databaseInput());
 
     // Assess
-    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 3_600_000, done: false, waitSeconds: 2 });
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 3_600_000, done: false, waitSeconds: 0 });
   });
 
   it('fails with the RDS error itself for any other refusal', async () => {
@@ -302,7 +302,7 @@ describe('check snapshot', () => {
     const result = await checkSnapshot(databaseInput({ phase }));
 
     // Assess: 400 s for 49% (counted as 50%): ceil(400 * 100 / 50) = 800 s in all, so 400 s from now
-    expect(result).toEqual({ ...phase, done: false, waitSeconds: 400, expectedSeconds: 800 });
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 340, expectedSeconds: 800 });
   });
 
   it('rounds the expectation up and never looks past the deadline', async () => {
@@ -315,7 +315,7 @@ describe('check snapshot', () => {
 
     // Assess: ceil(100 * 100 / 3) = 3334 s in all; 3234 s from now, within the 3500 s left
     expect(result.expectedSeconds).toBe(3334);
-    expect(result.waitSeconds).toBe(3234);
+    expect(result.waitSeconds).toBe(3174);
 
     // Act: the same pace with 60 s left
     const late = await checkSnapshot(databaseInput({ phase: phaseAt(100, 60) }));
@@ -324,7 +324,7 @@ describe('check snapshot', () => {
     expect(late.waitSeconds).toBe(60);
   });
 
-  it('steps in 5% of the time spent once the expectation is reached', async () => {
+  it('watches once the expectation is reached', async () => {
     // Prepare: 99% after 400 s: ceil(400 * 100 / 100) = 400 s expected, reached now
     rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ Status: 'creating', PercentProgress: 99 }] });
     const phase = phaseAt(400, 3200);
@@ -332,8 +332,8 @@ describe('check snapshot', () => {
     // Act
     const result = await checkSnapshot(databaseInput({ phase }));
 
-    // Assess: 5% of 400 s
-    expect(result).toEqual({ ...phase, done: false, waitSeconds: 20, expectedSeconds: 400 });
+    // Assess: a pause of 0: the check watches
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 0, expectedSeconds: 400 });
   });
 
   it.each([0, 100])('keeps the expectation it had when RDS reports %i percent', async (percent) => {
@@ -345,7 +345,7 @@ describe('check snapshot', () => {
     const result = await checkSnapshot(databaseInput({ phase }));
 
     // Assess: 500 - 400 s
-    expect(result).toEqual({ ...phase, done: false, waitSeconds: 100 });
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 40 });
   });
 
   it('does not wait past the deadline for a snapshot still being created', async () => {
@@ -444,7 +444,7 @@ describe('run migration', () => {
       TimeoutSeconds: 1800,
       Comment: 'fleetflow migrate canonical-db to 2.0.0',
     });
-    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 1_800_000, done: false, waitSeconds: 2, commandIds: ['cmd-migrate'] });
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 1_800_000, done: false, waitSeconds: 0, commandIds: ['cmd-migrate'] });
   });
 
   it('looks first after the duration the environment declares for the migration', async () => {
@@ -459,7 +459,7 @@ describe('run migration', () => {
       startedAt: NOW,
       deadline: NOW + 1_800_000,
       done: false,
-      waitSeconds: 300,
+      waitSeconds: 240,
       expectedSeconds: 300,
       commandIds: ['cmd-migrate'],
     });
@@ -537,11 +537,11 @@ describe('check migration', () => {
     const result = await checkMigration(databaseInput({ phase }));
 
     // Assess: 20% of the 100 s spent
-    expect(result).toEqual({ ...phase, done: false, waitSeconds: 20 });
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 0 });
     expect(ssmMock).not.toHaveReceivedCommand(CancelCommandCommand);
   });
 
-  it('past its declared duration, looks again in small steps, then backs off', async () => {
+  it('past its declared duration, watches for two minutes more, then backs off', async () => {
     // Prepare
     invocation('InProgress');
     const near = { ...phaseAt(310, 1490, ['cmd-migrate']), expectedSeconds: 300 };
@@ -551,8 +551,8 @@ describe('check migration', () => {
     const nearResult = await checkMigration(databaseInput({ phase: near }));
     const beyondResult = await checkMigration(databaseInput({ phase: beyond }));
 
-    // Assess: 5% of 310 s = 15.5 s, rounded up; past 1.5 x 300 s, 20% of 460 s = 92 s, capped at 30 s
-    expect(nearResult).toEqual({ ...near, done: false, waitSeconds: 16 });
+    // Assess: 310 s is within 300 + 120 s: watch; 460 s is past it: 20% of 460 s = 92 s, capped at 30 s
+    expect(nearResult).toEqual({ ...near, done: false, waitSeconds: 0 });
     expect(beyondResult).toEqual({ ...beyond, done: false, waitSeconds: 30 });
   });
 

@@ -61,7 +61,7 @@ describe('checkCapacity, target-group tiers', () => {
     const phase = await checkCapacity(batchInput({ hosts: hosts.slice(0, 2) }));
 
     expect(phase).toMatchObject({ done: false, startedAt: NOW, deadline: NOW + 300_000 });
-    expect(phase.waitSeconds).toBeGreaterThan(0);
+    expect(phase.waitSeconds).toBe(0); // the end may be near: the check watches again at once (poll-schedule.ts)
   });
 
   it('refuses with InsufficientCapacityError once the health timeout has passed', async () => {

@@ -105,7 +105,7 @@ describe('checkHealthy', () => {
 
     // Assess: nothing expected, so 20% of the 40 s spent
     expect(result.done).toBe(false);
-    expect(result.waitSeconds).toBe(8);
+    expect(result.waitSeconds).toBe(0);
   });
 
   it('treats a host that is not registered as not healthy', async () => {
@@ -144,12 +144,12 @@ describe('checkHealthy', () => {
     const nearDeadline = await checkHealthy(batchInput({ hosts, phase: phaseAt(290, 6.2) }));
 
     // Assess: 20% of 10 s is 2 s (the minimum); 20% of 1000 s is capped at 30 s; 20% of 290 s is 58 s, cut to the deadline
-    expect(early.waitSeconds).toBe(2);
+    expect(early.waitSeconds).toBe(0);
     expect(late.waitSeconds).toBe(30);
     expect(nearDeadline.waitSeconds).toBe(7);
   });
 
-  it('looks first when the hosts can pass, then in small steps up to 1.5x that, then backs off', async () => {
+  it('waits until shortly before the hosts can pass, watches from there up to two minutes past it, then backs off', async () => {
     // Prepare: Return To Traffic expects the hosts healthy 30 s after they rejoin
     states({ [WEB_TG_ARN]: ['initial', 'initial'] });
     const expecting = (elapsed: number): PhaseState => ({ ...phaseAt(elapsed, 300 - elapsed), expectedSeconds: 30 });
@@ -157,12 +157,15 @@ describe('checkHealthy', () => {
     // Act
     const before = await checkHealthy(batchInput({ hosts, phase: expecting(20) }));
     const near = await checkHealthy(batchInput({ hosts, phase: expecting(44) }));
-    const past = await checkHealthy(batchInput({ hosts, phase: expecting(50) }));
+    const stillNear = await checkHealthy(batchInput({ hosts, phase: expecting(140) }));
+    const past = await checkHealthy(batchInput({ hosts, phase: expecting(150) }));
 
-    // Assess: 30 - 20 = 10 s; 5% of 44 s = 2.2, rounded up to 3 s; 20% of 50 s = 10 s
-    expect(before.waitSeconds).toBe(10);
-    expect(near.waitSeconds).toBe(3);
-    expect(past.waitSeconds).toBe(10);
+    // Assess: the watch starts 20% (at least 5 s) before 30 s, at 24 s: 4 s from 20 s; it lasts up to
+    // 30 s + 120 s = 150 s (a pause of 0: watch now); past it, 20% of 150 s = 30 s, the maximum.
+    expect(before.waitSeconds).toBe(4);
+    expect(near.waitSeconds).toBe(0);
+    expect(stillNear.waitSeconds).toBe(0);
+    expect(past.waitSeconds).toBe(30);
     expect(past.expectedSeconds).toBe(30);
   });
 
@@ -175,7 +178,7 @@ describe('checkHealthy', () => {
     const result = await checkHealthy(batchInput({ tier: clusteredTier(), hosts, phase }));
 
     // Assess
-    expect(result).toEqual({ ...phase, done: false, waitSeconds: 2 });
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 0 });
     expect(ssmMock).toHaveReceivedCommandWith(ListCommandInvocationsCommand, { CommandId: 'cmd-undrain' });
     expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand);
     expect(elbMock).not.toHaveReceivedAnyCommand();
@@ -190,7 +193,7 @@ describe('checkHealthy', () => {
     const result = await checkHealthy(batchInput({ tier: clusteredTier(), hosts, phase }));
 
     // Assess
-    expect(result).toEqual({ ...phase, done: false, waitSeconds: 2, healthCommandIds: ['cmd-health-1'] });
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 0, healthCommandIds: ['cmd-health-1'] });
     expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(SendCommandCommand, {
       DocumentName: 'FleetFlow-CheckHealth',
       InstanceIds: [hosts[0]!.id, hosts[1]!.id],
@@ -210,7 +213,7 @@ describe('checkHealthy', () => {
     const result = await checkHealthy(batchInput({ tier: clusteredTier(), hosts, phase }));
 
     // Assess: 20% of the 20 s spent
-    expect(result).toEqual({ ...phase, done: false, waitSeconds: 4 });
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 0 });
     expect(ssmMock).toHaveReceivedCommandWith(ListCommandInvocationsCommand, { CommandId: 'cmd-health-0' });
     expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand);
   });
@@ -224,7 +227,7 @@ describe('checkHealthy', () => {
     const result = await checkHealthy(batchInput({ tier: clusteredTier(), hosts, phase }));
 
     // Assess: 20% of the 60 s spent
-    expect(result).toEqual({ ...phase, done: false, waitSeconds: 12, healthCommandIds: ['cmd-health-1'] });
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 0, healthCommandIds: ['cmd-health-1'] });
     expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(SendCommandCommand, {
       DocumentName: 'FleetFlow-CheckHealth',
       InstanceIds: [hosts[0]!.id, hosts[1]!.id],
@@ -326,7 +329,7 @@ describe('checkHealthy', () => {
     const result = await checkHealthy(batchInput({ tier: noTrafficTier(), hosts, phase }));
 
     // Assess
-    expect(result).toEqual({ ...phase, done: false, waitSeconds: 2, healthCommandIds: ['cmd-health-1'] });
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 0, healthCommandIds: ['cmd-health-1'] });
     expect(ssmMock).toHaveReceivedCommandExactlyOnceWith(SendCommandCommand, {
       DocumentName: 'FleetFlow-CheckHealth',
       InstanceIds: [hosts[0]!.id, hosts[1]!.id],

@@ -118,7 +118,7 @@ describe('takeOutOfTraffic', () => {
     expect(ec2Mock).not.toHaveReceivedCommand(CreateTagsCommand);
   });
 
-  it('starts the drain phase with the tier\'s drain timeout and the shortest poll', async () => {
+  it('starts the drain phase with the tier\'s drain timeout, watching at once', async () => {
     // Prepare
     groupsHold({ [WEB_TG_ARN]: allHealthy });
 
@@ -126,10 +126,10 @@ describe('takeOutOfTraffic', () => {
     const phase = await takeOutOfTraffic(batchInput({ hosts: hosts.slice(0, 2) }));
 
     // Assess
-    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 180_000, done: false, waitSeconds: 2 });
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 180_000, done: false, waitSeconds: 0 });
   });
 
-  it('looks first at the drain when the previous batch of the tier was drained', async () => {
+  it('pauses until shortly before the previous batch of the tier was drained', async () => {
     // Prepare
     groupsHold({ [WEB_TG_ARN]: allHealthy });
 
@@ -137,7 +137,7 @@ describe('takeOutOfTraffic', () => {
     const phase = await takeOutOfTraffic({ ...batchInput({ hosts: hosts.slice(0, 2) }), expected: { drainSeconds: 40 } });
 
     // Assess
-    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 180_000, done: false, waitSeconds: 40, expectedSeconds: 40 });
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 180_000, done: false, waitSeconds: 32, expectedSeconds: 40 });
   });
 
   it('refuses without deregistering anything when the rest of the tier is below its minimum', async () => {
@@ -232,8 +232,8 @@ describe('takeOutOfTraffic', () => {
       Comment: 'fleetflow canonical/middle drain batch 1/2',
     });
     expect(elbMock).not.toHaveReceivedAnyCommand();
-    // The first look is when the previous batch's drain was done.
-    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 180_000, done: false, waitSeconds: 25, expectedSeconds: 25, commandIds: ['cmd-drain'] });
+    // The watch starts shortly before the previous batch's drain was done.
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 180_000, done: false, waitSeconds: 20, expectedSeconds: 25, commandIds: ['cmd-drain'] });
   });
 
   it('fails with DrainFailedError naming the host SSM refuses the drain command for; sent to none of the batch', async () => {
@@ -314,7 +314,7 @@ describe('checkDrained', () => {
 
     // Assess: 20% of the 100 s spent
     expect(phase.done).toBe(false);
-    expect(phase.waitSeconds).toBe(20);
+    expect(phase.waitSeconds).toBe(0);
   });
 
   it('fails at once with DrainFailedError for a registered target that is stopped or terminated (Target.InvalidState), not counting it drained', async () => {
@@ -392,9 +392,11 @@ describe('checkDrained', () => {
 
   it.each([
     // Nothing expected: 20% of the time spent, within [2, 30] s and no later than the deadline.
-    { elapsed: 0, remaining: 180, expected: 2 },
-    { elapsed: 12, remaining: 168, expected: 3 },
-    { elapsed: 100, remaining: 80, expected: 20 },
+    // Nothing expected: the check watches for the first two minutes (a pause of 0), then backs off.
+    { elapsed: 0, remaining: 180, expected: 0 },
+    { elapsed: 12, remaining: 168, expected: 0 },
+    { elapsed: 100, remaining: 80, expected: 0 },
+    { elapsed: 150, remaining: 80, expected: 30 },
     { elapsed: 3000, remaining: 600, expected: 30 },
     { elapsed: 170, remaining: 3.5, expected: 4 },
   ])('waits $expected s after $elapsed s with $remaining s left', async ({ elapsed, remaining, expected }) => {
@@ -407,7 +409,8 @@ describe('checkDrained', () => {
 
     // Assess
     expect(phase.waitSeconds).toBe(expected);
-    expect(phase.waitSeconds).toBeGreaterThanOrEqual(event.tier.polling.minSeconds);
+    // A pause of 0 watches at once; a Wait keeps within the polling bounds.
+    if (expected > 0) expect(phase.waitSeconds).toBeGreaterThanOrEqual(event.tier.polling.minSeconds);
     expect(phase.waitSeconds).toBeLessThanOrEqual(event.tier.polling.maxSeconds);
   });
 
@@ -542,7 +545,7 @@ describe('returnToTraffic', () => {
     const phase = await returnToTraffic(batchInput({ tier: webTier({ healthyAfterSeconds: 45 }), hosts: batch }));
 
     // Assess
-    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 300_000, done: false, waitSeconds: 45, expectedSeconds: 45 });
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 300_000, done: false, waitSeconds: 36, expectedSeconds: 45 });
   });
 
   it('never schedules the first health check sooner than the minimum poll', async () => {
@@ -550,7 +553,7 @@ describe('returnToTraffic', () => {
     const phase = await returnToTraffic(batchInput({ tier: webTier({ healthyAfterSeconds: 0, polling: { minSeconds: 5, maxSeconds: 30 } }), hosts: batch }));
 
     // Assess
-    expect(phase.waitSeconds).toBe(5);
+    expect(phase.waitSeconds).toBe(0);
   });
 
   it('sends the undrain document to a clustered tier', async () => {
@@ -579,7 +582,7 @@ describe('returnToTraffic', () => {
     const phase = await returnToTraffic(batchInput({ tier, hosts: batch }));
 
     // Assess
-    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 300_000, done: false, waitSeconds: 2 });
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 300_000, done: false, waitSeconds: 0 });
     expect(elbMock).not.toHaveReceivedAnyCommand();
     expect(ssmMock).not.toHaveReceivedAnyCommand();
   });
@@ -593,7 +596,7 @@ describe('the drain as ELB shows it: draining until the deregistration delay, an
   const checkedTier = (overrides: Partial<TierPlan> = {}) => webTier({ traffic: DELAYED, drainTimeoutSeconds: 360, drainCheck: DRAIN_CHECK, ...overrides });
 
   describe('takeOutOfTraffic', () => {
-    it('looks first at the deregistration delay when the tier has no drain check, whatever the previous batch took', async () => {
+    it('pauses until shortly before the deregistration delay when the tier has no drain check, whatever the previous batch took', async () => {
       // Prepare
       groupsHold({ [WEB_TG_ARN]: [...hosts, webHost(3), webHost(4)].map((h) => target(h.id, 'healthy')) });
       const event = { ...batchInput({ tier: webTier({ traffic: DELAYED, drainTimeoutSeconds: 360 }), hosts }), expected: { drainSeconds: 12 } };
@@ -602,7 +605,7 @@ describe('the drain as ELB shows it: draining until the deregistration delay, an
       const phase = await takeOutOfTraffic(event);
 
       // Assess
-      expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 360_000, done: false, waitSeconds: 300, expectedSeconds: 300 });
+      expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 360_000, done: false, waitSeconds: 240, expectedSeconds: 300 });
       expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand);
     });
 
@@ -624,7 +627,7 @@ describe('the drain as ELB shows it: draining until the deregistration delay, an
         Comment: 'fleetflow canonical/web drain check batch 1/2',
       });
       expect(calls).toEqual(['deregister', 'drain check']);
-      expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 360_000, done: false, waitSeconds: 5, expectedSeconds: 5, commandIds: ['cmd-check'] });
+      expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 360_000, done: false, waitSeconds: 0, expectedSeconds: 5, commandIds: ['cmd-check'] });
     });
 
     it('sends the drain check in calls of at most 50 instances', async () => {
@@ -651,7 +654,7 @@ describe('the drain as ELB shows it: draining until the deregistration delay, an
 
       // Assess
       expect(elbMock).toHaveReceivedCommand(DeregisterTargetsCommand);
-      expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 360_000, done: false, waitSeconds: 300, expectedSeconds: 300 });
+      expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 360_000, done: false, waitSeconds: 240, expectedSeconds: 300 });
     });
   });
 

@@ -35,6 +35,12 @@ function tierOf(hostCount: number, maxUnavailable: number, overrides: Partial<Ti
   return planOf(batches, { spec: webTier({ hostCount, minHealthy: Math.ceil(hostCount / 2), batchSize: maxUnavailable, ...overrides }) });
 }
 
+/**
+ * A tier whose hosts may take 15 minutes to pass their health checks: its batches' worst case is long
+ * enough that 10,000 of them one at a time cannot fit (the default fixture's, watched, now can: 667 segments).
+ */
+const SLOW: Partial<TierPlan> = { healthTimeoutSeconds: 900 };
+
 /** The plan table as DynamoDB would keep it: every item written, by key. */
 function tableBacked(): Map<string, string> {
   const items = new Map<string, string>();
@@ -166,7 +172,7 @@ describe('storePlan', () => {
 
   it('refuses a plan over the quotas before writing anything', async () => {
     // Act
-    const act = storePlan(tierOf(10_000, 1), 'exec');
+    const act = storePlan(tierOf(10_000, 1, SLOW), 'exec');
 
     // Assess
     await expect(act).rejects.toBeInstanceOf(PlanExceedsQuotaError);
@@ -184,9 +190,9 @@ describe('assertPlanFits', () => {
     expect(() => assertPlanFits(planOf([[webHost(1), webHost(2)], [webHost(3), webHost(4)]]))).not.toThrow();
   });
 
-  it('refuses a 10,000-host tier with maxUnavailable 1, naming the figures and a maxUnavailable that would fit', () => {
+  it('refuses a 10,000-host tier with maxUnavailable 1 and a 15-minute health timeout, naming the figures and a maxUnavailable that would fit', () => {
     // Act
-    const act = () => assertPlanFits(tierOf(10_000, 1));
+    const act = () => assertPlanFits(tierOf(10_000, 1, SLOW));
 
     // Assess
     expect(act).toThrow(PlanExceedsQuotaError);
@@ -194,7 +200,7 @@ describe('assertPlanFits', () => {
     expect(act).toThrow(`history events in the release execution, over its budget of ${HISTORY_BUDGET} (quota 25,000); nothing was changed`);
     expect(act).toThrow('Fewer, larger batches would fit, e.g. tiers.web.batch.maxUnavailable >= 4');
     // The advice holds: batches of 4 fit.
-    expect(() => assertPlanFits(tierOf(10_000, 4))).not.toThrow();
+    expect(() => assertPlanFits(tierOf(10_000, 4, SLOW))).not.toThrow();
   });
 
   it('refuses a plan whose reverted batches could not all pass their health checks within the execution timeout', () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { completePhase, continuePhase, startPhase } from '../../../lambdas/shared/phase';
-import { BAKE_CHECK_SECONDS, maxChecksWithin, nextWaitSeconds } from '../../../lambdas/shared/poll-schedule';
+import { BAKE_CHECK_SECONDS, maxChecksWithin, nextWaitSeconds, UNKNOWN_WATCH_SECONDS, WATCH_SECONDS, watchWindow } from '../../../lambdas/shared/poll-schedule';
 import { NOW } from '../fixtures';
 
 const bounds = { minSeconds: 2, maxSeconds: 30 };
@@ -12,37 +12,47 @@ function wait(elapsed: number, untilDeadline: number, expectedSeconds?: number, 
 
 describe('nextWaitSeconds', () => {
   it.each([
-    // Nothing expected: 20% of the time spent, rounded up, within [2, 30] s.
-    { elapsed: 0, left: 300, expected: undefined, wait: 2, why: 'the minimum right at the start' },
-    { elapsed: 12, left: 300, expected: undefined, wait: 3, why: '20% of 12 s = 2.4 s, rounded up' },
-    { elapsed: 100, left: 300, expected: undefined, wait: 20, why: '20% of 100 s' },
+    // Nothing expected: watch (a pause of 0) for the first two minutes, then 20% of the time spent within [2, 30] s.
+    { elapsed: 0, left: 300, expected: undefined, wait: 0, why: 'watched from the start' },
+    { elapsed: 119, left: 300, expected: undefined, wait: 0, why: 'still inside the first two minutes' },
+    { elapsed: 120, left: 300, expected: undefined, wait: 24, why: '20% of 120 s' },
     { elapsed: 1000, left: 3000, expected: undefined, wait: 30, why: '20% of 1000 s = 200 s, capped at the maximum' },
-    // Expected: the first look is when the operation should be done, bounds or not.
-    { elapsed: 0, left: 900, expected: 45, wait: 45, why: 'the whole expectation, above the 30 s maximum' },
-    { elapsed: 30, left: 900, expected: 45, wait: 15, why: 'the rest of the expectation' },
-    { elapsed: 44.5, left: 900, expected: 45, wait: 1, why: 'half a second left, rounded up, below the minimum' },
-    // Within 1.5 x the expectation: 5% of the time spent.
-    { elapsed: 45, left: 900, expected: 45, wait: 3, why: '5% of 45 s = 2.25 s, rounded up' },
-    { elapsed: 60, left: 900, expected: 45, wait: 3, why: '5% of 60 s' },
-    { elapsed: 10, left: 900, expected: 10, wait: 2, why: '5% of 10 s = 0.5 s, raised to the minimum' },
-    { elapsed: 5000, left: 9000, expected: 4000, wait: 30, why: '5% of 5000 s = 250 s, capped at the maximum' },
-    // Past 1.5 x the expectation: back to 20%.
-    { elapsed: 68, left: 900, expected: 45, wait: 14, why: '20% of 68 s = 13.6 s (68 s is past 67.5 s)' },
+    // Expected: a Wait until 20% (at least 5 s) before it, bounds or not, then watch.
+    { elapsed: 0, left: 900, expected: 45, wait: 36, why: 'the watch starts at 45 - 9 = 36 s, above the 30 s maximum' },
+    { elapsed: 30, left: 900, expected: 45, wait: 6, why: 'the rest of the 36 s' },
+    { elapsed: 34, left: 900, expected: 45, wait: 0, why: 'two seconds are not worth a Wait: watch now' },
+    { elapsed: 0, left: 900, expected: 10, wait: 5, why: 'at least 5 s ahead: the watch starts at 5 s' },
+    { elapsed: 0, left: 900, expected: 6, wait: 0, why: 'a 1 s Wait is not worth it' },
+    // Watched up to two minutes past the expectation.
+    { elapsed: 45, left: 900, expected: 45, wait: 0, why: 'at the expectation' },
+    { elapsed: 164, left: 900, expected: 45, wait: 0, why: 'inside 45 + 120 = 165 s' },
+    { elapsed: 0, left: 9000, expected: 3600, wait: 3540, why: 'never more than a minute ahead of a long expectation' },
+    // Past the watch: back to 20%.
+    { elapsed: 165, left: 900, expected: 45, wait: 30, why: '20% of 165 s = 33 s, capped at the maximum' },
+    { elapsed: 130, left: 900, expected: 5, wait: 26, why: '20% of 130 s (past 5 + 120 s)' },
     // A zero expectation is no expectation.
-    { elapsed: 100, left: 300, expected: 0, wait: 20, why: '20% of 100 s' },
-    // Never past the deadline, never less than a second.
-    { elapsed: 100, left: 50, expected: 1000, wait: 50, why: 'the deadline comes before the expectation' },
-    { elapsed: 100, left: 7.2, expected: undefined, wait: 8, why: 'the first whole second at or after the deadline' },
-    { elapsed: 100, left: 0.3, expected: undefined, wait: 1, why: 'at least one second' },
-    { elapsed: 100, left: -5, expected: undefined, wait: 1, why: 'one second past a deadline already gone' },
+    { elapsed: 100, left: 300, expected: 0, wait: 0, why: 'watched like an unknown one' },
+    // A Wait never goes past the deadline, and lasts at least a second.
+    { elapsed: 0, left: 50, expected: 1000, wait: 50, why: 'the deadline comes before the watch' },
+    { elapsed: 200, left: 7.2, expected: undefined, wait: 8, why: 'the first whole second at or after the deadline' },
+    { elapsed: 200, left: 0.3, expected: undefined, wait: 1, why: 'at least one second' },
+    { elapsed: 200, left: -5, expected: undefined, wait: 1, why: 'one second past a deadline already gone' },
   ])('waits $wait s after $elapsed s with $left s left expecting $expected s: $why', ({ elapsed, left, expected, wait: seconds }) => {
     expect(wait(elapsed, left, expected)).toBe(seconds);
   });
 
+  it('watches from shortly before the expectation to two minutes past it: at most three watches', () => {
+    expect(watchWindow(100)).toEqual({ from: 80, until: 100 + 2 * WATCH_SECONDS });
+    expect(watchWindow(10)).toEqual({ from: 5, until: 10 + 2 * WATCH_SECONDS });
+    expect(watchWindow(3)).toEqual({ from: 0, until: 3 + 2 * WATCH_SECONDS });
+    expect(watchWindow(3600)).toEqual({ from: 3600 - WATCH_SECONDS, until: 3600 + 2 * WATCH_SECONDS });
+    expect(watchWindow(undefined)).toEqual({ from: 0, until: UNKNOWN_WATCH_SECONDS });
+  });
+
   it('honours other polling bounds', () => {
-    // 20% of 100 s = 20 s, capped at 10 s; 20% of 10 s = 2 s, raised to 7 s.
-    expect(wait(100, 300, undefined, { minSeconds: 1, maxSeconds: 10 })).toBe(10);
-    expect(wait(10, 300, undefined, { minSeconds: 7, maxSeconds: 30 })).toBe(7);
+    // Past the watch: 20% of 200 s = 40 s, capped at 10 s; with an expectation of 1 s, 20% of 130 s = 26 s, raised to 28 s.
+    expect(wait(200, 300, undefined, { minSeconds: 1, maxSeconds: 10 })).toBe(10);
+    expect(wait(130, 300, 1, { minSeconds: 28, maxSeconds: 30 })).toBe(28);
   });
 
   it('reads alarms once a minute during a bake', () => {
@@ -87,7 +97,8 @@ describe('maxChecksWithin', () => {
       let elapsed = 0;
       let looks = 0;
       while (elapsed < timeout) {
-        elapsed += wait(elapsed, timeout - elapsed, expected);
+        // A Wait and a look, or a watch: one check invocation that covers WATCH_SECONDS.
+        elapsed += wait(elapsed, timeout - elapsed, expected) || WATCH_SECONDS;
         looks += 1;
       }
       expect(maxChecksWithin(timeout, bounds)).toBeGreaterThanOrEqual(looks);
@@ -102,24 +113,24 @@ describe('phases', () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  it('starts a phase without an expectation at the shortest poll', () => {
-    expect(startPhase(300, bounds)).toEqual({ startedAt: NOW, deadline: NOW + 300_000, done: false, waitSeconds: 2 });
+  it('starts a phase without an expectation watching (a pause of 0)', () => {
+    expect(startPhase(300, bounds)).toEqual({ startedAt: NOW, deadline: NOW + 300_000, done: false, waitSeconds: 0 });
   });
 
-  it('starts a phase with its commands and an expectation, first looking then', () => {
+  it('starts a phase with its commands and an expectation, pausing until shortly before it', () => {
     expect(startPhase(300, bounds, ['cmd-1'], 45)).toEqual({
       startedAt: NOW,
       deadline: NOW + 300_000,
       done: false,
-      waitSeconds: 45,
+      waitSeconds: 36,
       expectedSeconds: 45,
       commandIds: ['cmd-1'],
     });
   });
 
   it('never expects a phase to outlast its timeout, and ignores a zero expectation', () => {
-    expect(startPhase(300, bounds, undefined, 1000)).toMatchObject({ waitSeconds: 300, expectedSeconds: 300 });
-    expect(startPhase(300, bounds, undefined, 0)).toEqual({ startedAt: NOW, deadline: NOW + 300_000, done: false, waitSeconds: 2 });
+    expect(startPhase(300, bounds, undefined, 1000)).toMatchObject({ waitSeconds: 240, expectedSeconds: 300 });
+    expect(startPhase(300, bounds, undefined, 0)).toEqual({ startedAt: NOW, deadline: NOW + 300_000, done: false, waitSeconds: 0 });
   });
 
   it('continues a phase by the schedule, keeping everything else', () => {
@@ -129,8 +140,8 @@ describe('phases', () => {
     // Act
     const next = continuePhase(phase, bounds, NOW);
 
-    // Assess: 5% of 50 s = 2.5 s, rounded up
-    expect(next).toEqual({ ...phase, waitSeconds: 3 });
+    // Assess: 50 s is past the 45 s expected: watch
+    expect(next).toEqual({ ...phase, waitSeconds: 0 });
   });
 
   it('completes a phase with how long it took, rounded up to the second', () => {

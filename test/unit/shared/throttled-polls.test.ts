@@ -1,7 +1,7 @@
 /**
  * A poll whose look AWS throttled learned nothing about the operation: it looks again
  * later, backing off, until its phase's own deadline, and only then lets the throttling
- * error reach the task's retries and catch (lambdas/shared/phase.ts `lookAgainWhenThrottled`).
+ * error reach the task's retries and catch (lambdas/shared/phase.ts `watchPhase`).
  */
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
@@ -11,7 +11,7 @@ import { handler as checkHostsReadyHandler } from '../../../lambdas/compute/chec
 import { handler as cleanUpHandler } from '../../../lambdas/compute/terminate-launched';
 import type { ProvisionTaskInput, RestoreTaskInput, PhaseState } from '../../../lambdas/domain/contract/payloads';
 import { handler as checkRestoreHandler } from '../../../lambdas/restore-data/check-restore';
-import { lookAgainWhenThrottled, THROTTLED_LOOK_MAX_SECONDS } from '../../../lambdas/shared/phase';
+import { watchPhase, THROTTLED_LOOK_MAX_SECONDS } from '../../../lambdas/shared/phase';
 import { NOW, phaseAt } from '../fixtures';
 
 const rdsMock = mockClient(RDSClient);
@@ -26,7 +26,7 @@ function throttled(name = 'Throttling'): Error {
 }
 
 /** A look that always fails with `err`. */
-const failingLook = (err: Error) => lookAgainWhenThrottled(async (_event: { phase?: PhaseState }): Promise<PhaseState> => { throw err; }, () => POLLING);
+const failingLook = (err: Error) => watchPhase(async (_event: { phase?: PhaseState }): Promise<PhaseState> => { throw err; }, () => POLLING);
 
 beforeEach(() => {
   rdsMock.reset();
