@@ -45,7 +45,9 @@ export function formatWorkflowPlan(report: WorkflowPlanReport, now = new Date())
   const lines = [`Plan: ${report.workflow} of ${report.environment}: ${report.summary}`];
   if (report.leftovers > 0) lines.push(`  first: terminate ${report.leftovers} host(s) a stopped run launched and never set up`);
   if (report.recovery) {
-    lines.push(`  recovery point: ${report.recovery.recoveryPointTime} (${report.recovery.source}); loses ${lossSpan(report.recovery.dataLossSeconds)} of writes before now, and any until the repoint`);
+    // Hosts that still serve write to the old database until they are repointed; with none (allocate restoring for the hosts it launches), nothing is written meanwhile.
+    const after = report.steps.some((s) => s.action === 'repoint') ? ', and any until the repoint' : '; no host serves until the new ones do, on the restored data';
+    lines.push(`  recovery point: ${report.recovery.recoveryPointTime} (${report.recovery.source}); loses ${lossSpan(report.recovery.dataLossSeconds)} of writes before now${after}`);
   }
   // One clause a line: a database step names instances and parameters of up to 63 and 2,048 characters.
   if (report.database) lines.push(...report.database.split('; ').map((clause, i) => (i === 0 ? `  database: ${clause}` : `    ${clause}`)));

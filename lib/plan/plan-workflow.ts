@@ -153,11 +153,18 @@ async function computeReport(environment: EnvironmentDefinition, plan: ComputePl
     }
   }
   const db = plan.database;
+  const restore = plan.restore;
+  // Allocate's database branch runs beside the hosts' launch (one Parallel); they are set up once it is available.
   const database = db
     ? db.fromSnapshot
-      ? `restore ${db.instanceIdentifier} from snapshot ${db.fromSnapshot.identifier} (data of ${db.fromSnapshot.createdAt}), before any host launches`
-      : `create ${db.instanceIdentifier} (${[db.create.engine, db.create.engineVersion].filter(Boolean).join(' ')}, ${db.create.instanceClass}), before any host launches`
-    : null;
+      ? `restore ${db.instanceIdentifier} from snapshot ${db.fromSnapshot.identifier} (data of ${db.fromSnapshot.createdAt}) while the hosts launch, which are set up once it is available`
+      : `create ${db.instanceIdentifier} (${[db.create.engine, db.create.engineVersion].filter(Boolean).join(' ')}, ${db.create.instanceClass}) while the hosts launch, which are set up once it is available`
+    : restore
+      ? `restores the data while the hosts launch: ${describeSource(restore)} into new instance ${restore.target.identifier} (${restore.target.settings.instanceClass}${restore.target.settings.multiAz ? ', Multi-AZ' : ''}); ` +
+        `check it with ${restore.check.document} on ${runnerName(restore)}; ` +
+        `then write its endpoint to ${restore.connectionParameter} before any host is set up: each first serves on the restored data; ` +
+        `no host to repoint; ${restore.target.identifier} recorded as current once every new host serves`
+      : null;
   // A few tiers by name, the rest counted: the summary stays one readable line at any number of tiers.
   const named = plan.tiers.slice(0, 3).map((t) => `${t.spec.name} +${t.spec.hostCount} on ${t.release}`);
   const launched = [...named, ...(plan.tiers.length > 3 ? [`${plan.tiers.length - 3} more tier(s)`] : [])].join(', ');
@@ -165,10 +172,13 @@ async function computeReport(environment: EnvironmentDefinition, plan: ComputePl
   return {
     workflow: plan.workflow,
     environment: plan.environment,
-    summary: plan.launchCount === 0 && !db ? 'nothing to launch: every tier has its count' : `launch ${plan.launchCount} host(s)${launched ? ` (${launched})` : ''}${retired}`,
+    summary:
+      plan.launchCount === 0 && !db && !restore
+        ? 'nothing to launch: every tier has its count'
+        : `launch ${plan.launchCount} host(s)${launched ? ` (${launched})` : ''}${retired}${restore ? `; restores ${describeSource(restore)} while they launch` : ''}`,
     steps,
     database,
-    recovery: null,
+    recovery: restore ? { source: describeSource(restore), recoveryPointTime: restore.recoveryPointTime, dataLossSeconds: restore.dataLossSeconds } : null,
     network,
     validation: null,
     leftovers: (plan.leftovers ?? []).reduce((n, t) => n + t.count, 0),
@@ -247,33 +257,92 @@ function restoreReport(plan: RestorePlan, kept: KeptBatches): WorkflowPlanReport
 }
 
 /**
- * Recover: Plan Recover's own checks (the restore source, a release to put back), then its
- * parts. Allocate is planned by its own code against the account as it is; the restore's
- * source is resolved as restore-data resolves it, and its repoint batches are those of the
- * hosts allocate will launch (restore-data's planner cannot run before they exist); the
- * release of the recorded release finds them on it already.
+ * Recover: Plan Recover's own checks (the restore source, a release to put back) and its
+ * choice, then its parts. Allocate is planned by its own code against the account as it is.
+ * When nothing serves on the database (it is gone, and no host of the tiers using it remains),
+ * Plan Recover sends allocate `"database": "restore"`: allocate's plan restores the data while
+ * the hosts launch, and there is no restore-data part. Otherwise the restore-data part's source
+ * is resolved as restore-data resolves it, and its repoint batches are those of the hosts
+ * allocate will launch (restore-data's planner cannot run before they exist). The release of
+ * the recorded release finds the new hosts on it already.
  */
 async function recoverReport(environment: EnvironmentDefinition, input: unknown): Promise<WorkflowPlanReport> {
   const { planRecover } = await import('../../lambdas/recover/plan-recover');
   const { planAllocation } = await import('../../lambdas/compute/allocation');
+  const { estimateRelease } = await import('./release-estimate');
+  const plan = await planRecover({ environment, input });
+  const allocated = await planAllocation({ environment, input: plan.allocate, execution: PLAN_EXECUTION });
+  const allocation = await computeReport(environment, allocated, new Map());
+  const validation = { ...environment.validation, approval: { required: false, timeoutSeconds: 0 }, onFailure: 'rollback' as const, polling: environment.polling };
+  // The recorded release, put back on hosts that were launched on it: up to date, its own states only.
+  // (Only `upToDate` and `validation` are read of an up-to-date plan.)
+  const release = estimateRelease({ upToDate: true, validation } as unknown as Parameters<typeof estimateRelease>[0]);
+  const releasePart = { workflow: 'deploy' as const, input: plan.deploy, expectedSeconds: release.expectedSeconds, stateTransitions: release.stateTransitions };
+  const allocatePart = { workflow: 'allocate' as const, input: plan.allocate, expectedSeconds: allocation.estimate.expectedSeconds, stateTransitions: allocation.estimate.stateTransitions };
+  const common = {
+    workflow: 'recover' as const,
+    environment: environment.name,
+    network: allocation.network,
+    validation: { bakeSeconds: environment.validation.bakeSeconds, alarms: environment.validation.alarms.length + environment.validation.alarmPrefixes.length },
+    leftovers: allocation.leftovers,
+  };
+  const launching = allocation.steps.reduce((n, t) => n + t.hosts, 0);
+  if (!plan.restore) {
+    // Plan Recover's fast path: allocate's own plan restores, checks and writes the connection (its database line says so).
+    const restored = allocated.restore!;
+    return {
+      ...common,
+      summary: `allocate ${launching} host(s) and restore ${describeSource(restored)} while they launch, then release ${plan.release} (the recorded release)`,
+      steps: allocation.steps,
+      database: allocation.database,
+      recovery: allocation.recovery,
+      // No restore-data part, so no bake of its own; the release of the recorded release is up to date.
+      validation: null,
+      parts: [allocatePart, releasePart],
+      estimate: estimateRecover({ allocate: allocation.estimate, release }),
+    };
+  }
+  const { repoint, steps, recovery, data } = await repointAfterAllocate(environment, plan, allocated, allocation.steps);
+  const restore = data.database.restore!;
+  const restoreEstimate = estimateRestore({
+    target: { identifier: `a new instance of ${data.database.instanceIdentifier}` },
+    check: restore.check,
+    reconfigure: restore.reconfigure,
+    validation,
+    polling: environment.polling,
+    tiers: repoint,
+  });
+  return {
+    ...common,
+    summary: `allocate ${launching} host(s), restore ${recovery.source}, then release ${plan.release} (the recorded release)`,
+    steps,
+    database: `allocate leaves it alone; restore-data restores ${recovery.source} into a new instance; checks it from a ${data.database.migration.runnerTier} host; then writes its endpoint to ${restore.connectionParameter}`,
+    recovery,
+    parts: [allocatePart, { workflow: 'restore-data', input: plan.restore, expectedSeconds: restoreEstimate.expectedSeconds, stateTransitions: restoreEstimate.stateTransitions }, releasePart],
+    estimate: estimateRecover({ allocate: allocation.estimate, restore: restoreEstimate, release }),
+  };
+}
+
+/** Recover's old path (hosts remained): the restore source resolved as restore-data resolves it, and the hosts it will repoint once allocate launched what each restore tier misses. */
+async function repointAfterAllocate(
+  environment: EnvironmentDefinition,
+  plan: { readonly restore?: Record<string, unknown>; readonly release: string },
+  allocated: ComputePlan,
+  launched: readonly TierStep[],
+) {
   const { resolveSource } = await import('../../lambdas/restore-data/restore-source');
   const { currentDatabaseIdentifier, dataTierOf, describeDatabase } = await import('../../lambdas/shared/database-record');
   const { parseComputeInput } = await import('../../lambdas/domain/compute-input');
   const { policyFor } = await import('../../lambdas/shared/tier-hosts');
   const { launchableTier, provisionTier } = await import('../../lambdas/shared/provision-plan');
-  const { estimateRelease } = await import('./release-estimate');
-  const plan = await planRecover({ environment, input });
-  const allocated = await planAllocation({ environment, input: plan.allocate, execution: PLAN_EXECUTION });
-  const allocation = await computeReport(environment, allocated, new Map());
   const data = dataTierOf(environment)!;
   const restore = data.database.restore!;
   const current = (await currentDatabaseIdentifier(environment))!;
   const source = parseComputeInput('restore-data', plan.restore).source;
   const { source: resolved, time } = await resolveSource(environment.name, data, current, await describeDatabase(current), source);
   const dataLossSeconds = Math.max(0, Math.round((Date.now() - Date.parse(time)) / 1000));
-  // The hosts restore-data will repoint: each restore tier's hosts once allocate has launched what it misses.
   const repoint: Array<{ spec: TierPlan; batchCount: number }> = [];
-  const steps: TierStep[] = [...allocation.steps];
+  const steps: TierStep[] = [...launched];
   for (const name of restore.tiers) {
     const definition = environment.tiers.find((t) => t.name === name);
     if (!definition || !isHostTier(definition)) continue;
@@ -287,36 +356,6 @@ async function recoverReport(environment: EnvironmentDefinition, input: unknown)
     repoint.push({ spec: realSpec, batchCount });
     steps.push({ tier: name, action: 'repoint', hosts, minInService: minHealthy, batches: Array.from({ length: batchCount }, (_, i) => ({ hosts: [], stayInService: hosts - Math.min(batchSize, hosts - i * batchSize) })) });
   }
-  const target = `a new instance of ${data.database.instanceIdentifier}`;
-  const validation = { ...environment.validation, approval: { required: false, timeoutSeconds: 0 }, onFailure: 'rollback' as const, polling: environment.polling };
-  const restoreEstimate = estimateRestore({
-    target: { identifier: target },
-    check: restore.check,
-    reconfigure: restore.reconfigure,
-    validation,
-    polling: environment.polling,
-    tiers: repoint,
-  });
-  // The recorded release, put back on hosts that were launched on it: up to date, its own states only.
-  // (Only `upToDate` and `validation` are read of an up-to-date plan.)
-  const release = estimateRelease({ upToDate: true, validation } as unknown as Parameters<typeof estimateRelease>[0]);
-  const estimate = estimateRecover({ allocate: allocation.estimate, restore: restoreEstimate, release });
   const recoverySource = resolved.kind === 'snapshot' ? `snapshot ${resolved.snapshot} of ${resolved.instance}` : `${resolved.instance} as of ${time}`;
-  return {
-    workflow: 'recover',
-    environment: environment.name,
-    summary: `allocate ${allocation.steps.reduce((n, t) => n + t.hosts, 0)} host(s), restore ${recoverySource}, then release ${plan.release} (the recorded release)`,
-    steps,
-    database: `allocate leaves it alone; restore-data restores ${recoverySource} into a new instance; checks it from a ${data.database.migration.runnerTier} host; then writes its endpoint to ${restore.connectionParameter}`,
-    recovery: { source: recoverySource, recoveryPointTime: time, dataLossSeconds },
-    network: allocation.network,
-    validation: { bakeSeconds: environment.validation.bakeSeconds, alarms: environment.validation.alarms.length + environment.validation.alarmPrefixes.length },
-    leftovers: allocation.leftovers,
-    parts: [
-      { workflow: 'allocate', input: plan.allocate, expectedSeconds: allocation.estimate.expectedSeconds, stateTransitions: allocation.estimate.stateTransitions },
-      { workflow: 'restore-data', input: plan.restore, expectedSeconds: restoreEstimate.expectedSeconds, stateTransitions: restoreEstimate.stateTransitions },
-      { workflow: 'deploy', input: plan.deploy, expectedSeconds: release.expectedSeconds, stateTransitions: release.stateTransitions },
-    ],
-    estimate,
-  };
+  return { repoint, steps, data, recovery: { source: recoverySource, recoveryPointTime: time, dataLossSeconds } };
 }

@@ -46,6 +46,12 @@ const TRANSITIONS_PER_SEGMENT = 3 + 2;
  * Release Complete.
  */
 const TRANSITIONS_PER_RELEASE = 16;
+/**
+ * A release with nothing to do (upToDate: every host runs it already): Start, Plan Release,
+ * Acquire Lock, Run Release, Up To Date?, Record Release, Terminate Surged Hosts, Unlock,
+ * Notify Succeeded, Release Complete (statemachines/deploy/deploy-workflow.ts).
+ */
+const TRANSITIONS_UP_TO_DATE = 10;
 /** Check Database and its choice, Create Snapshot, Run Migration, Recheck Database and its choice, and the two loops' first choices. */
 const TRANSITIONS_PER_DATABASE_STEP = 8;
 /** Step Functions standard workflows, us-east-1: USD 0.025 per 1,000 state transitions (AWS Step Functions pricing). */
@@ -74,7 +80,7 @@ const CHILD_OVERHEAD_EVENTS = 12;
 export function estimateRelease(plan: DeployPlan): ReleaseEstimate {
   if (plan.upToDate) {
     const history = { worstParentEvents: worstParentEvents({ segments: 0, validation: plan.validation }), worstChildEvents: 0, budget: HISTORY_BUDGET };
-    return { expectedSeconds: 0, stateTransitions: TRANSITIONS_PER_RELEASE, costUsd: TRANSITIONS_PER_RELEASE * USD_PER_TRANSITION, segments: 0, undeclared: [], history };
+    return { expectedSeconds: 0, stateTransitions: TRANSITIONS_UP_TO_DATE, costUsd: TRANSITIONS_UP_TO_DATE * USD_PER_TRANSITION, segments: 0, undeclared: [], history };
   }
   const undeclared: string[] = [];
   let seconds = 0;

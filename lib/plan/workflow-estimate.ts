@@ -15,6 +15,7 @@
 import type { CommandSpec, ComputePlan, ProvisionTier, RestorePlan, StoredTier, TierPlan } from '../../lambdas/domain/contract/payloads';
 import type { PollingBounds } from '../../lambdas/shared/polling';
 import { BAKE_CHECK_SECONDS, nextWaitSeconds } from '../../lambdas/shared/poll-schedule';
+import { TIME_BUDGET_MS, WATCH_INTERVAL_MS } from '../../lambdas/shared/phase';
 import { batchesPerSegment, HISTORY_BUDGET, worstBatchEvents } from '../../lambdas/shared/history-budget';
 import { EXPECTED_READY_SECONDS } from '../../lambdas/compute/hosts-ready';
 import { EXPECTED_CREATE_SECONDS } from '../../lambdas/compute/database-creation';
@@ -39,10 +40,19 @@ const DEREGISTRATION_DELAY_ASSUMED_SECONDS = 300;
 /** Stopping or terminating a replaced host: what Retire Hosts' first look expects (lambdas/compute/retiring.ts). */
 const RETIRE_ASSUMED_SECONDS = 20;
 
-/** The release's own states, outside its tiers (statemachines/constructs/compute-run.ts): Start, Plan, Acquire Lock, Notify Started, Leftovers?, Database Needed?, Provision, Provision Tiers, Unlock, Notify Succeeded, Complete. */
+/** Scale-out's and replace's own states, outside their tiers (statemachines/constructs/compute-run.ts): Start, Plan, Acquire Lock, Notify Started, Leftovers?, Database Needed?, Provision, Provision Tiers, Unlock, Notify Succeeded, Complete. */
 const COMPUTE_RUN_STATES = 11;
-/** Create Database Stage, Create Database, Database Ready (its looks counted apart). */
-const DATABASE_STAGE_STATES = 3;
+/**
+ * Allocate's own states (compute-run.ts allocateStages): Start, Plan Allocate, Acquire Lock,
+ * Notify Started, Leftovers?, Prepare, Database Needed?, Prepare Tiers, Hosts Prepared,
+ * Database Ready, Prepared, Prepared?, Both Prepared, Restore To Check?, Provision, Provision
+ * Tiers, Restored?, Nothing Restored (or Record Database), Unlock, Notify Succeeded, Complete.
+ * (Restore To Check? exists only where the environment defines database.restore: one transition
+ * more than the run of one that does not.)
+ */
+const ALLOCATE_RUN_STATES = 21;
+/** Allocate restoring for the hosts it launches, after the join and besides the check's looks: Point At Restored, Write Connection. */
+const POINT_AT_RESTORED_STATES = 2;
 /** Per provisioned tier: Launch Hosts, Hosts Launched?, Verify Dependencies, Store New Hosts, New Hosts To Segments, Provision Roll Segments (the ready looks and the segments apart). */
 const PROVISION_TIER_STATES = 6;
 /** Per segment, in the parent (its Map iteration's task) and the child: Start Segment, the last More Batches?, Segment Done. */
@@ -61,8 +71,13 @@ const RETIRE_BATCH_STATES = 8;
 const RESTORE_STATES = 16;
 /** Per repoint batch: More Batches?, Load Batch, Batch Mode?, Check Repoint Capacity, Repoint Capacity Kept?, Take Repoint Batch Out, Reconfigure, Return, Gate On Alarms?, Check Alarms, Next Repointed Batch. */
 const REPOINT_BATCH_STATES = 11;
-/** Recover's own states: Start, Plan Recover, Notify Started, its three parts' tasks, Report Recovery, Notify Succeeded, Complete. */
-const RECOVER_STATES = 9;
+/**
+ * Recover's own states (statemachines/recover/recover-workflow.ts): Start, Plan Recover, Notify
+ * Started, Allocate Environment, Hosts To Repoint?, Restore Environment Data (or, when allocate
+ * restored, Restored By Allocate), Release Recorded Release, Report Recovery, Notify Succeeded,
+ * Complete.
+ */
+const RECOVER_STATES = 10;
 
 export interface WorkflowEstimate {
   /** Seconds from start to the end, if every phase takes what is declared or assumed. */
@@ -80,22 +95,43 @@ export interface WorkflowEstimate {
   readonly undeclared: string[];
 }
 
-/** A polled phase: when it is seen done, and with how many looks, if it takes `seconds` and the handler expects `expected`. */
+/**
+ * A polled phase as the handlers poll it: its start task sets the first pause
+ * (lambdas/shared/poll-schedule.ts nextWaitSeconds); each look is the Choice, a Wait unless the
+ * pause is 0, and a check invocation, which keeps looking every WATCH_INTERVAL_MS while the
+ * schedule says 0, for up to its TIME_BUDGET_MS (lambdas/shared/phase.ts watchPhase), and
+ * returns done, the next pause, or 0 (the Choice runs it again, without a Wait). When it is
+ * seen done, with how many check invocations and loop transitions, if it takes `seconds` and
+ * the handler expects `expected`.
+ */
 export function seenDone(seconds: number, expected: number | undefined, bounds: PollingBounds): Seen {
+  const pauseAt = (elapsed: number) => nextWaitSeconds({ elapsedMs: elapsed * 1000, untilDeadlineMs: Number.MAX_SAFE_INTEGER, bounds, expectedSeconds: expected });
+  const interval = WATCH_INTERVAL_MS / 1000;
+  const budget = TIME_BUDGET_MS / 1000;
   let elapsed = 0;
   let looks = 0;
-  // A phase is looked at at least once (a LongOperation's first Wait), however short.
-  do {
-    elapsed += nextWaitSeconds({ elapsedMs: elapsed * 1000, untilDeadlineMs: Number.MAX_SAFE_INTEGER, bounds, expectedSeconds: expected });
+  let loop = 0;
+  let pause = pauseAt(0);
+  for (;;) {
+    // The Choice, the Wait when there is a pause, the check.
+    loop += pause > 0 ? 3 : 2;
+    elapsed += pause;
     looks += 1;
-  } while (elapsed < seconds);
-  return { seconds: elapsed, looks, took: seconds };
+    const watchStarted = elapsed;
+    for (;;) {
+      if (elapsed >= seconds) return { seconds: elapsed, looks, loop, took: seconds };
+      pause = pauseAt(elapsed);
+      if (pause > 0 || elapsed + interval > watchStarted + budget) break;
+      elapsed += interval;
+    }
+  }
 }
 
-/** When a polled phase is seen done, with how many looks, and what it took. */
+/** When a polled phase is seen done, with how many check invocations, the transitions of its looks (Choice, Wait, check each), and what it took. */
 interface Seen {
   readonly seconds: number;
   readonly looks: number;
+  readonly loop: number;
   readonly took: number;
 }
 
@@ -105,8 +141,8 @@ function command(spec: CommandSpec, bounds: PollingBounds, what: string, undecla
   return seenDone(DELIVERY_SECONDS + (spec.expectedSeconds ?? 0), spec.expectedSeconds, bounds);
 }
 
-/** Each look is a Choice, a Wait and a check; the phase also has its start and its last Choice. */
-const phaseTransitions = (looks: number) => 1 + 3 * looks + 1;
+/** A phase: its start, its looks, and its last Choice. */
+const phaseTransitions = (seen: Seen) => 1 + seen.loop + 1;
 
 class Tally {
   seconds = 0;
@@ -136,41 +172,68 @@ class Tally {
   }
 }
 
-/** Allocate, scale-out, replace: the database, then each tier's new hosts side by side, then (replace) the old ones retired; disaster recovery retires first. */
+/**
+ * Allocate, scale-out, replace. Scale-out and replace: each tier's new hosts side by side, then
+ * (replace) the old ones retired; disaster recovery retires first. Allocate (compute-run.ts
+ * allocateStages): the database branch (created, restored, or nothing) and every tier's launch,
+ * readiness and checks are the two branches of one Parallel, so that part takes the slower of
+ * the two; after the join, a restore's check and the connection written, then every tier's
+ * batches set up, installed and put into service side by side.
+ */
 export function estimateCompute(plan: ComputePlan): WorkflowEstimate {
   const tally = new Tally();
-  tally.transitions += COMPUTE_RUN_STATES;
+  const allocate = plan.workflow === 'allocate';
+  tally.transitions += allocate ? ALLOCATE_RUN_STATES : COMPUTE_RUN_STATES;
+  let database = 0;
+  let afterJoin = 0;
   if (plan.database) {
     const assumed = plan.database.fromSnapshot ? EXPECTED_RESTORE_SECONDS : EXPECTED_CREATE_SECONDS + FIRST_BACKUP_ASSUMED_SECONDS;
     // Create Database looks first when a creation usually ends, restoring from a snapshot too (lambdas/compute/database-creation.ts).
     const seen = seenDone(assumed, EXPECTED_CREATE_SECONDS, plan.database.polling);
-    tally.seconds += seen.seconds;
-    tally.transitions += DATABASE_STAGE_STATES + phaseTransitions(seen.looks) - 1;
+    database = seen.seconds;
+    tally.transitions += phaseTransitions(seen);
     tally.undeclared.push(
       plan.database.fromSnapshot
         ? `restoring ${plan.database.instanceIdentifier} from its snapshot, counted as ${assumed / 60} min`
         : `creating ${plan.database.instanceIdentifier} and its first backup, counted as ${assumed / 60} min`,
     );
   }
-  let slowestTier = 0;
-  for (const tier of plan.tiers) slowestTier = Math.max(slowestTier, provision(tier, tally));
+  if (plan.restore) {
+    // Restore Database looks first when a restore usually ends (lambdas/restore-data/restore.ts), as restore-data's does.
+    const restore = seenDone(EXPECTED_RESTORE_SECONDS, EXPECTED_RESTORE_SECONDS, plan.restore.polling);
+    tally.undeclared.push(`RDS restoring ${plan.restore.target.identifier}, counted as ${EXPECTED_RESTORE_SECONDS / 60} min (it grows with the data)`);
+    database = restore.seconds;
+    tally.transitions += phaseTransitions(restore);
+    // After the join, on the runner tier's first new host: the check, then Write Connection.
+    const check = command(plan.restore.check, plan.restore.polling, 'the database check', tally.undeclared);
+    afterJoin = check.seconds;
+    tally.transitions += POINT_AT_RESTORED_STATES + phaseTransitions(check);
+  }
+  const provisioned = plan.tiers.map((tier) => provision(tier, tally));
   let retiring = 0;
   if (plan.retire) {
     tally.transitions += REPLACE_STATES;
     for (const tier of plan.retire.tiers) retiring += retire(tier, tally);
   }
-  // Tiers are provisioned side by side (Provision Tiers), retired one at a time (Roll Tiers: statemachines/constructs/roll-tiers.ts).
-  tally.seconds += slowestTier + retiring;
+  if (allocate) {
+    // Prepare: [database] || [every tier launched and ready]; then the batches of every tier at once.
+    const launched = Math.max(0, ...provisioned.map((p) => p.ready));
+    const rolled = Math.max(0, ...provisioned.map((p) => p.batches));
+    tally.seconds += Math.max(database, launched) + afterJoin + rolled;
+  } else {
+    // Tiers are provisioned side by side (Provision Tiers), retired one at a time (Roll Tiers: statemachines/constructs/roll-tiers.ts).
+    tally.seconds += database + Math.max(0, ...provisioned.map((p) => p.ready + p.batches)) + retiring;
+  }
   return tally.result();
 }
 
-/** One tier's new hosts: ready, set up, installed, healthy in service (batches of up to 2,000, one after another). */
-function provision(tier: ProvisionTier, tally: Tally): number {
+/** One tier's new hosts: ready, then set up, installed, healthy in service (batches of up to 2,000, one after another). */
+function provision(tier: ProvisionTier, tally: Tally): { ready: number; batches: number } {
   const { spec } = tier;
   const bounds = spec.polling;
   const ready = seenDone(EXPECTED_READY_SECONDS, EXPECTED_READY_SECONDS, bounds);
   tally.undeclared.push(`a new host booting, passing its status checks and coming online in SSM, counted as ${EXPECTED_READY_SECONDS / 60} min`);
-  tally.transitions += PROVISION_TIER_STATES + phaseTransitions(ready.looks);
+  tally.transitions += PROVISION_TIER_STATES + phaseTransitions(ready);
   let batch = 0;
   let batchTransitions = PROVISION_BATCH_STATES;
   for (const step of tier.setup) {
@@ -179,15 +242,16 @@ function provision(tier: ProvisionTier, tally: Tally): number {
         ? seenDone(DELIVERY_SECONDS + PROBE_ASSUMED_SECONDS, undefined, bounds)
         : command(step, bounds, `${spec.name}'s prerequisite`, tally.undeclared);
     batch += seen.seconds;
-    batchTransitions += 3 * seen.looks + SETUP_STEP_STATES;
+    batchTransitions += seen.loop + SETUP_STEP_STATES;
   }
   const install = command(spec.install, bounds, `${spec.name}'s install`, tally.undeclared);
   const health = healthOf(spec, tally.undeclared);
   batch += install.seconds + health.seconds;
-  batchTransitions += 3 * install.looks + 1 + 3 * health.looks + 1;
-  tally.transitions += spec.hostCount === 0 ? 0 : Math.ceil(spec.hostCount / spec.batchSize) * batchTransitions;
-  tally.segments({ spec, batchCount: Math.ceil(spec.hostCount / spec.batchSize) });
-  return ready.seconds + Math.ceil(spec.hostCount / spec.batchSize) * batch;
+  batchTransitions += install.loop + 1 + health.loop + 1;
+  const batchCount = Math.ceil(spec.hostCount / spec.batchSize);
+  tally.transitions += spec.hostCount === 0 ? 0 : batchCount * batchTransitions;
+  tally.segments({ spec, batchCount });
+  return { ready: ready.seconds, batches: batchCount * batch };
 }
 
 /** A target passes its health checks (interval x healthy threshold); other tiers run their health command, or none. */
@@ -204,7 +268,7 @@ function retire(tier: StoredTier, tally: Tally): number {
   if (spec.traffic.kind === 'target-group') tally.undeclared.push(`a replaced host's drain, counted as ELB's default deregistration delay (${DEREGISTRATION_DELAY_ASSUMED_SECONDS} s)`);
   const stop = seenDone(RETIRE_ASSUMED_SECONDS, RETIRE_ASSUMED_SECONDS, spec.polling);
   tally.transitions += 1; // Retire Roll Segments
-  tally.transitions += tier.batchCount * (RETIRE_BATCH_STATES + 3 * drain.looks + 1 + 3 * stop.looks + 1);
+  tally.transitions += tier.batchCount * (RETIRE_BATCH_STATES + drain.loop + 1 + stop.loop + 1);
   tally.segments(tier);
   return tier.batchCount * (drain.seconds + stop.seconds);
 }
@@ -224,20 +288,18 @@ export function estimateRestore(plan: {
   tally.undeclared.push(`RDS restoring ${plan.target.identifier}, counted as ${EXPECTED_RESTORE_SECONDS / 60} min (it grows with the data)`);
   const check = command(plan.check, plan.polling, 'the database check', tally.undeclared);
   tally.seconds += restore.seconds + check.seconds;
-  tally.transitions += 3 * restore.looks + 1 + 3 * check.looks + 1;
-  // One tier at a time (Roll Tiers). The first batch of a tier looks when the environment says each
-  // phase ends; the next ones when the batch before took (the rollout passes it on as `expected`):
-  // seen at their first look.
+  tally.transitions += restore.loop + 1 + check.loop + 1;
+  // One tier at a time (Roll Tiers). The first batch of a tier expects what the environment
+  // declares of each phase; the next ones what the batch before took (the rollout passes its
+  // tookSeconds on as `expected`), so they wait until shortly before it and watch to the end.
   for (const tier of plan.tiers) {
     const { spec } = tier;
     tally.transitions += 1; // Repoint Roll Segments
-    const drain = drainOf(spec, tally.undeclared);
-    const reconfigure = command(plan.reconfigure, spec.polling, 'the reconfigure', tally.undeclared);
-    const health = healthOf(spec, tally.undeclared);
-    const first = drain.seconds + reconfigure.seconds + health.seconds;
-    const next = drain.took + reconfigure.took + health.took;
-    tally.seconds += first + (tier.batchCount - 1) * next;
-    tally.transitions += tier.batchCount * (REPOINT_BATCH_STATES + 3) + 3 * (drain.looks + reconfigure.looks + health.looks) + (tier.batchCount - 1) * 3 * 3;
+    const phases = [drainOf(spec, tally.undeclared), command(plan.reconfigure, spec.polling, 'the reconfigure', tally.undeclared), healthOf(spec, tally.undeclared)];
+    const later = phases.map((p) => seenDone(p.took, p.seconds, spec.polling));
+    const sum = (seen: Seen[], of: (s: Seen) => number) => seen.reduce((n, x) => n + of(x), 0);
+    tally.seconds += sum(phases, (p) => p.seconds) + (tier.batchCount - 1) * sum(later, (p) => p.seconds);
+    tally.transitions += tier.batchCount * (REPOINT_BATCH_STATES + 3) + sum(phases, (p) => p.loop) + (tier.batchCount - 1) * sum(later, (p) => p.loop);
     tally.segments(tier);
   }
   const bakeLooks = Math.ceil(plan.validation.bakeSeconds / BAKE_CHECK_SECONDS);
@@ -260,16 +322,21 @@ function drainOf(spec: TierPlan, undeclared: string[]): Seen {
   return seenDone(delay, delay, spec.polling);
 }
 
-/** Recover: allocate, then restore-data, then a release of the recorded release (up to date when the new hosts got it), one after another. */
-export function estimateRecover(parts: { allocate: WorkflowEstimate; restore: WorkflowEstimate; release: { expectedSeconds: number; stateTransitions: number; segments: number; undeclared: string[] } }): WorkflowEstimate {
-  const transitions = RECOVER_STATES + parts.allocate.stateTransitions + parts.restore.stateTransitions + parts.release.stateTransitions;
+/**
+ * Recover: allocate, then (when hosts remained to repoint) restore-data, then a release of the
+ * recorded release (up to date when the new hosts got it), one after another. Without a
+ * restore-data part, allocate restored the data while its hosts launched (its own estimate).
+ */
+export function estimateRecover(parts: { allocate: WorkflowEstimate; restore?: WorkflowEstimate; release: { expectedSeconds: number; stateTransitions: number; segments: number; undeclared: string[] } }): WorkflowEstimate {
+  const { allocate, restore, release } = parts;
+  const transitions = RECOVER_STATES + allocate.stateTransitions + (restore?.stateTransitions ?? 0) + release.stateTransitions;
   return {
-    expectedSeconds: parts.allocate.expectedSeconds + parts.restore.expectedSeconds + parts.release.expectedSeconds,
+    expectedSeconds: allocate.expectedSeconds + (restore?.expectedSeconds ?? 0) + release.expectedSeconds,
     stateTransitions: transitions,
     costUsd: transitions * USD_PER_TRANSITION,
-    childExecutions: 3 + parts.allocate.childExecutions + parts.restore.childExecutions + parts.release.segments,
-    history: { worstChildEvents: Math.max(parts.allocate.history.worstChildEvents, parts.restore.history.worstChildEvents), budget: HISTORY_BUDGET },
-    undeclared: [...new Set([...parts.allocate.undeclared, ...parts.restore.undeclared, ...parts.release.undeclared])],
+    // Each part is a child execution of its own, besides the segments they start.
+    childExecutions: (restore ? 3 : 2) + allocate.childExecutions + (restore?.childExecutions ?? 0) + release.segments,
+    history: { worstChildEvents: Math.max(allocate.history.worstChildEvents, restore?.history.worstChildEvents ?? 0), budget: HISTORY_BUDGET },
+    undeclared: [...new Set([...allocate.undeclared, ...(restore?.undeclared ?? []), ...release.undeclared])],
   };
 }
-

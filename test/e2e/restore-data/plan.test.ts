@@ -8,12 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { isFleetFlowRefusal } from '../../../lambdas/domain/contract/errors';
 import { SIMULATION_EPOCH, simulateExecutions, type SimulationReport } from '../../../lib/simulator/simulate';
 import { planWorkflow, type WorkflowPlanReport } from '../../../lib/plan/plan-workflow';
+import { formatWorkflowPlan } from '../../../lib/plan/format-plan';
 import { canonical } from '../helpers';
 
 type Data = 'restore-data' | 'recover';
 
-async function plan(workflow: Data, input: unknown): Promise<WorkflowPlanReport> {
-  const planned = await planWorkflow({ workflow, environment: canonical, input, simulated: {} });
+/** Planned on the account `simulate <workflow>` starts from, or (hostsPerTier) on one whose hosts and database are all there. */
+async function plan(workflow: Data, input: unknown, hostsPerTier?: number): Promise<WorkflowPlanReport> {
+  const planned = await planWorkflow({ workflow, environment: canonical, input, simulated: hostsPerTier === undefined ? {} : { hostsPerTier } });
   if (planned.workflow === 'deploy') throw new Error('planned a deploy');
   return planned.report;
 }
@@ -42,6 +44,27 @@ describe('fleetflow plan --workflow (data)', () => {
     expect(planned.recovery!.dataLossSeconds).toBe((SIMULATION_EPOCH - Date.parse(point)) / 1000);
     expect(within(planned.estimate.expectedSeconds, run.makespanSeconds)).toBeLessThanOrEqual(0.1);
     expect(within(planned.estimate.stateTransitions, run.stateTransitions)).toBeLessThanOrEqual(0.1);
+    expect(planned.estimate.childExecutions).toBe(run.childExecutions);
+  });
+
+  it('recover plans the path Plan Recover chooses: nothing serves, so allocate restores while the hosts launch; hosts remain, so restore-data repoints them', async () => {
+    const lost = await plan('recover', {});
+    // A full seeded account records no release: the input gives one, as an operator would.
+    const remaining = await plan('recover', { release: '1.0.0' }, 2);
+    const text = formatWorkflowPlan(lost, new Date('2026-12-07T08:00:00Z'));
+
+    expect(lost.parts!.map((p) => [p.workflow, (p.input as { database?: string }).database])).toEqual([
+      ['allocate', 'restore'],
+      ['deploy', undefined],
+    ]);
+    expect(lost.steps.some((s) => s.action === 'repoint')).toBe(false);
+    expect(text).toContain('database: restores the data while the hosts launch');
+    expect(text).toContain('before any host is set up');
+    expect(text).not.toContain('until the repoint');
+    expect(remaining.parts!.map((p) => p.workflow)).toEqual(['allocate', 'restore-data', 'deploy']);
+    expect(remaining.steps.filter((s) => s.action === 'repoint').map((s) => s.tier)).toEqual(['middle', 'web']);
+    // The old path waits for allocate, then restores and repoints: the fast path is the shorter.
+    expect(lost.estimate.expectedSeconds).toBeLessThan(remaining.estimate.expectedSeconds);
   });
 
   it('restore-data names the hosts it repoints, batch by batch, with what stays in service', async () => {
