@@ -1,18 +1,23 @@
 /**
  * Least privilege for replace-database's tasks:
  * - CreateBlueGreenDeployment only from the environment's database (as defined, or as a restore
- *   named it), only tagged with this environment (aws:RequestTag), its green only under the
- *   names RDS gives greens (`<source>-green-<random>`);
+ *   named it), only tagged with this environment (aws:RequestTag), with the dependent
+ *   rds:CreateDBInstanceReadReplica RDS performs for the green;
  * - SwitchoverBlueGreenDeployment only on a deployment tagged with this environment
- *   (aws:ResourceTag); no role holds any rds:Delete*
+ *   (aws:ResourceTag), with the dependent rds:ModifyDBInstance and rds:PromoteReadReplica;
+ *   no role holds any rds:Delete*
  *   action (no DeleteBlueGreenDeployment, no DeleteDBInstance), so neither the old (blue)
  *   instance nor a green is ever deleted by FleetFlow (test/infra/replace-database-iam.test.ts);
  * - the old instance (`<source>-old<n>`) only tagged, with the kept/replaced keys only;
  * - the check document only to the runner tier's hosts; ReplicaLag read from CloudWatch.
  *
- * The Service Authorization Reference's dependent actions of the two blue/green actions were not
- * confirmed from documentation, and the grant has not been tried on a live account: see
- * docs/workflows/replace-database.md.
+ * The dependent actions are the RDS User Guide's ("Authorizing access to Amazon RDS blue/green
+ * deployment operations"): creating needs "rds:CreateBlueGreenDeployment, rds:AddTagsToResource,
+ * rds:CreateDBInstanceReadReplica"; switching over needs "rds:SwitchoverBlueGreenDeployment,
+ * rds:ModifyDBInstance, rds:PromoteReadReplica". The same page: "attached IAM policies can't
+ * contain partial resource name patterns such as my-db-prefix-*. Only wildcards (*) are
+ * supported." So the green (named by RDS) is `db:*`, never `<source>-green-*`. The grant has not
+ * been tried on a live account: see docs/workflows/replace-database.md.
  */
 import { allowSendCommand, onlyTagKeys } from './iam-scopes';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
@@ -36,7 +41,9 @@ const WHY = {
   instances: "instances are matched by the tier's tags in the condition, not by ID, so hosts can be replaced",
   invocations: 'ssm:ListCommandInvocations and ssm:CancelCommand act on command IDs, which IAM cannot scope',
   names:
-    "the environment's database may be one a restore named (<database>-snap-..., -pitr-...); RDS names a green <source>-green-<random> and renames the blue <source>-old<n> at switchover",
+    "the environment's database may be one a restore named (<database>-snap-..., -pitr-...); the old instance is the one RDS renamed <source>-old<n> at switchover, which Record Replacement names itself",
+  green:
+    "RDS creates, promotes and renames the green's DB instances under names of its own, and the RDS User Guide (Authorizing access to Amazon RDS blue/green deployment operations) says attached policies \"can't contain partial resource name patterns such as my-db-prefix-*. Only wildcards (*) are supported\"; no rds:Delete* is granted on it",
 };
 
 export function grantReplaceDatabaseAccess(environment: EnvironmentDefinition, f: ReplaceDatabaseFunctions): void {
@@ -45,7 +52,8 @@ export function grantReplaceDatabaseAccess(environment: EnvironmentDefinition, f
   const arn = (service: string, resource: string) => f.planReplaceDatabase.arn(service, resource);
   const defined = data.database.instanceIdentifier;
   const current = [arn('rds', `db:${defined}`), ...restoredDatabaseArns(f.planReplaceDatabase, defined)];
-  const greens = [arn('rds', `db:${defined}-green-*`)];
+  // Only `*` names a green's instance (see WHY.green); the source's ARNs are scoped.
+  const anyInstance = arn('rds', 'db:*');
   const olds = [arn('rds', `db:${defined}-old*`)];
   const deployments = arn('rds', 'deployment:*');
   const ofEnvironment = (prefix: string) => ({ StringEquals: { [`${prefix}/${ENVIRONMENT_TAG}`]: environment.name } });
@@ -58,16 +66,20 @@ export function grantReplaceDatabaseAccess(environment: EnvironmentDefinition, f
     fun.allow({ actions: ['rds:DescribeBlueGreenDeployments'], resources: [deployments], wildcardReason: WHY.deployments });
   }
   f.planReplaceDatabase.allow({ actions: ['rds:DescribeDBInstances'], resources: current, wildcardReason: WHY.names });
-  f.createGreen.allow({ actions: ['rds:DescribeDBInstances'], resources: [...current, ...greens], wildcardReason: WHY.names });
+  f.createGreen.allow({ actions: ['rds:DescribeDBInstances'], resources: [anyInstance], wildcardReason: WHY.green });
   f.recordReplacement.allow({ actions: ['rds:DescribeDBInstances'], resources: [...current, ...olds], wildcardReason: WHY.names });
 
-  // The deployment: only tagged with this environment at creation, from this environment's database, into a green.
+  // The deployment: only tagged with this environment at creation, from this environment's database;
+  // RDS then creates the green as a read replica of it under a name of its own (the dependent action).
   f.createGreen.allow({ actions: ['rds:CreateBlueGreenDeployment'], resources: [deployments], conditions: ofEnvironment('aws:RequestTag'), wildcardReason: WHY.deployments });
-  f.createGreen.allow({ actions: ['rds:CreateBlueGreenDeployment'], resources: [...current, ...greens], wildcardReason: WHY.names });
+  f.createGreen.allow({ actions: ['rds:CreateBlueGreenDeployment'], resources: current, wildcardReason: WHY.names });
+  f.createGreen.allow({ actions: ['rds:CreateDBInstanceReadReplica'], resources: [anyInstance], wildcardReason: WHY.green });
   f.createGreen.allow({ actions: ['rds:AddTagsToResource'], resources: [deployments], conditions: onlyTagKeys([CREATED_BY_TAG, ENVIRONMENT_TAG]), wildcardReason: WHY.deployments });
 
   // The switchover: only of a deployment tagged with this environment (which only Create Green tags so).
   f.switchOver.allow({ actions: ['rds:SwitchoverBlueGreenDeployment'], resources: [deployments], conditions: ofEnvironment('aws:ResourceTag'), wildcardReason: WHY.deployments });
+  // The dependent actions RDS performs at switchover: promoting the green and renaming both sides.
+  f.switchOver.allow({ actions: ['rds:ModifyDBInstance', 'rds:PromoteReadReplica'], resources: [anyInstance], wildcardReason: WHY.green });
 
   // The lag, the check, the record.
   f.checkReplicaLag.allow({ actions: ['cloudwatch:GetMetricStatistics'], resources: ['*'], wildcardReason: WHY.describe });

@@ -5,6 +5,9 @@
  *   database, as defined or renamed -old<n> by a switchover) or any DB instance;
  * - only Switch Over may switch over a blue/green deployment, and only one tagged with this
  *   environment; only Create Green may create one, only tagged so, from the environment's database;
+ * - the dependent actions the RDS User Guide lists ("Authorizing access to Amazon RDS blue/green
+ *   deployment operations") are held by exactly the task that needs them: CreateDBInstanceReadReplica
+ *   by Create Green, ModifyDBInstance and PromoteReadReplica by Switch Over;
  * - the old instance is only tagged, with the kept/replaced keys.
  * The last block broadens a grant and expects the same check to catch it.
  */
@@ -19,7 +22,7 @@ const ours = { 'aws:ResourceTag/fleetflow:environment': canonical.name };
 const theirs = { 'aws:ResourceTag/fleetflow:environment': 'surge' };
 /** The source, the old instance after a switchover, a green, a restored database, and another environment's instance. */
 const INSTANCES = [`db:${IDENTIFIER}`, `db:${IDENTIFIER}-old1`, `db:${IDENTIFIER}-green-abc123`, `db:${IDENTIFIER}-snap-202611290300-1a2b3c4d`, 'db:surge-db'].map((r) => expectedArn('rds', r));
-const DELETES = ['rds:DeleteBlueGreenDeployment', 'rds:DeleteDBInstance', 'rds:DeleteDBCluster', 'rds:ModifyDBInstance', 'rds:StopDBInstance'];
+const DELETES = ['rds:DeleteBlueGreenDeployment', 'rds:DeleteDBInstance', 'rds:DeleteDBCluster', 'rds:StopDBInstance', 'rds:RebootDBInstance'];
 
 describe('replace-database: IAM', () => {
   let synth: CanonicalTemplate;
@@ -34,7 +37,7 @@ describe('replace-database: IAM', () => {
   });
   afterAll(() => synth?.cleanup());
 
-  it("lets no role delete a blue/green deployment, its source or any DB instance (or modify or stop one): not the database, its -old1, a green, another environment's", () => {
+  it("lets no role delete a blue/green deployment, its source or any DB instance (or stop or reboot one): not the database, its -old1, a green, another environment's", () => {
     for (const action of DELETES) {
       for (const resource of [OUR_DEPLOYMENT, ...INSTANCES]) {
         for (const context of [ours, {}]) expect(allowedRoles({ action, resource, context }), `${action} on ${resource}`).toEqual([]);
@@ -56,6 +59,26 @@ describe('replace-database: IAM', () => {
     expect(allowedRoles(create(OUR_DEPLOYMENT, { 'aws:RequestTag/fleetflow:environment': 'surge' }))).toEqual([]);
     expect(allowedRoles(create(expectedArn('rds', `db:${IDENTIFIER}`), {}))).toEqual([createGreen]);
     expect(allowedRoles(create(expectedArn('rds', 'db:surge-db'), {}))).toEqual([]);
+  });
+
+  it('gives the dependent actions RDS needs to exactly the task that needs them: read replica to Create Green, modify and promote to Switch Over', () => {
+    const createGreen = lambdaByHandler(template, 'replace-database/create-green.ts').roleLogicalId;
+    const switchOver = lambdaByHandler(template, 'replace-database/switch-over.ts').roleLogicalId;
+    // The green's name is RDS's own: a name outside any pattern of ours must be allowed.
+    const green = expectedArn('rds', 'db:green-internal-name');
+    for (const resource of [expectedArn('rds', `db:${IDENTIFIER}`), green]) {
+      expect(allowedRoles({ action: 'rds:CreateDBInstanceReadReplica', resource, context: {} }), resource).toEqual([createGreen]);
+      for (const action of ['rds:ModifyDBInstance', 'rds:PromoteReadReplica']) expect(allowedRoles({ action, resource, context: {} }), `${action} on ${resource}`).toEqual([switchOver]);
+    }
+  });
+
+  it('names no instance RDS acts on for the green by a partial pattern (RDS: "Only wildcards (*) are supported")', () => {
+    const dependent = ['rds:CreateDBInstanceReadReplica', 'rds:ModifyDBInstance', 'rds:PromoteReadReplica'];
+    for (const handler of ['replace-database/create-green.ts', 'replace-database/switch-over.ts']) {
+      const resources = statementsOf(handler).filter((s) => s.Action.some((a) => dependent.includes(a))).flatMap((s) => s.Resource);
+      expect(resources.length, handler).toBeGreaterThan(0);
+      expect(resources.filter((r) => /:db:.+\*/.test(r)), handler).toEqual([]);
+    }
   });
 
   it('lets Record Replacement tag the old instance only with the kept and replaced keys', () => {
