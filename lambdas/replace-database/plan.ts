@@ -58,6 +58,17 @@ export async function planReplaceDatabase(event: PlanReplaceEvent): Promise<Repl
   const identifier = (await currentDatabaseIdentifier(environment))!;
   const blue = await describeDatabase(identifier);
   if (!blue) throw new InventoryError(`database ${identifier} does not exist: there is nothing to replace; recover or restore-data bring the data back; nothing was changed`);
+  if (blue.MasterUserSecret) {
+    // FleetFlow creates databases so (database-creation.ts: ManageMasterUserPassword), and RDS
+    // User Guide, "Limitations for blue/green deployments": "Blue/green deployments don't support
+    // managing master user passwords with AWS Secrets Manager." The way out is a person's: only
+    // they may choose the password (FleetFlow never holds one).
+    throw new BlueGreenUnsupportedError(
+      `database ${identifier}: its master user password is managed by RDS in AWS Secrets Manager, which blue/green deployments do not support; ` +
+        `turn that off first (aws rds modify-db-instance --db-instance-identifier ${identifier} --no-manage-master-user-password --master-user-password <a password you keep> --apply-immediately; RDS then deletes the secret), ` +
+        `or ${toRestoreData}`,
+    );
+  }
   const reason = unsupported(blue, input);
   if (reason) throw new BlueGreenUnsupportedError(`database ${identifier}: ${reason}, so RDS Blue/Green Deployments cannot replace it; ${toRestoreData}`);
   if (blue.DBInstanceStatus !== 'available') {

@@ -233,6 +233,7 @@ function instanceOf(db: DBInstance): NonNullable<CapturedDatabase['instance']> {
     securityGroups: (db.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId ?? '').filter(Boolean),
     ...(db.DBParameterGroups?.[0]?.DBParameterGroupName ? { parameterGroup: db.DBParameterGroups[0].DBParameterGroupName } : {}),
     ...(db.MasterUsername ? { masterUsername: db.MasterUsername } : {}),
+    managedMasterPassword: db.MasterUserSecret !== undefined,
     ...(db.InstanceCreateTime ? { createdAt: db.InstanceCreateTime.toISOString() } : {}),
     backupRetentionPeriod: db.BackupRetentionPeriod ?? 0,
     tags: Object.fromEntries((db.TagList ?? []).filter((t) => t.Key).map((t) => [t.Key!, t.Value ?? ''])),

@@ -95,6 +95,8 @@ const instanceSchema = z.strictObject({
   securityGroups: z.array(name),
   parameterGroup: name.optional(),
   masterUsername: name.optional(),
+  /** DescribeDBInstances reported a MasterUserSecret (RDS manages the password); absent in files written before it was captured. */
+  managedMasterPassword: z.boolean().optional(),
   createdAt: instant.optional(),
   backupRetentionPeriod: z.number().int().min(0).max(35),
   tags: z.record(z.string().min(1).max(128), z.string().max(256)),

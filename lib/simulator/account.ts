@@ -1451,6 +1451,11 @@ export interface DatabaseDefinition {
   readonly parameterGroup?: string;
   readonly multiAz: boolean;
   readonly masterUsername: string;
+  /**
+   * Its master password is managed by RDS in Secrets Manager (ManageMasterUserPassword): it
+   * then reports MasterUserSecret, and a blue/green deployment refuses it. @default false
+   */
+  readonly managedMasterPassword?: boolean;
 }
 
 const ENDPOINT_DOMAIN = 'c0sim0example.us-east-1.rds.amazonaws.com';

@@ -232,6 +232,8 @@ function definitionFrom(create: DatabaseDefinition): DatabaseDefinition {
     ...(create.parameterGroup !== undefined ? { parameterGroup: create.parameterGroup } : {}),
     multiAz: create.multiAz,
     masterUsername: create.masterUsername,
+    // FleetFlow creates it so (lambdas/compute/database-creation.ts: ManageMasterUserPassword).
+    managedMasterPassword: true,
   };
 }
 
@@ -460,6 +462,7 @@ function seedCapturedDatabase(account: SimulatedAccount, tier: DatabaseTierDefin
         ...(instance.parameterGroup !== undefined ? { parameterGroup: instance.parameterGroup } : {}),
         multiAz: instance.multiAz,
         masterUsername: instance.masterUsername ?? fallback.masterUsername,
+        ...(instance.managedMasterPassword ? { managedMasterPassword: true } : {}),
       }
     : undefined;
   if (instance) {

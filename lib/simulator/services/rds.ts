@@ -161,6 +161,7 @@ export function createDatabase(account: SimulatedAccount, request: DatabaseReque
     ...(typeof request.DBParameterGroupName === 'string' ? { parameterGroup: request.DBParameterGroupName } : {}),
     multiAz: request.MultiAZ === true,
     masterUsername: request.MasterUsername,
+    ...(request.ManageMasterUserPassword === true ? { managedMasterPassword: true } : {}),
   };
   checkGroups(account, definition);
   const db = addDatabase(account, { identifier, schemaRelease: '', definition, tags: tagsOf(request) }, [
@@ -213,6 +214,9 @@ function restoreInstance(
     ...(typeof request.DBParameterGroupName === 'string' ? { parameterGroup: request.DBParameterGroupName } : {}),
     multiAz: request.MultiAZ === true,
     masterUsername: source.masterUsername,
+    // Both restores: ManageMasterUserPassword "Specifies whether to manage the master user
+    // password with AWS Secrets Manager in the restored DB instance" (off unless asked).
+    ...(request.ManageMasterUserPassword === true ? { managedMasterPassword: true } : {}),
   };
   checkGroups(account, definition);
   const db = addDatabase(
@@ -245,6 +249,12 @@ export function resourceIdOf(identifier: string, createdAt: number): string {
   return `db-${Array.from(digest.subarray(0, 26), (byte) => alphabet[byte % 32]).join('')}`;
 }
 
+/** `arn:aws:secretsmanager:<region>:<account>:secret:rds!db-<id>-<6>`, the name RDS gives a managed master password's secret. */
+function masterSecretArn(identifier: string): string {
+  const digest = createHash('sha256').update(identifier).digest('hex');
+  return `arn:aws:secretsmanager:${RDS_REGION}:${SIM_ACCOUNT_ID}:secret:rds!db-${digest.slice(0, 8)}-${digest.slice(8, 12)}-${digest.slice(12, 16)}-${digest.slice(16, 20)}-${digest.slice(20, 32)}-${digest.slice(32, 38)}`;
+}
+
 /** An instance as DescribeDBInstances reports it: no endpoint nor creation time while it is being created. */
 export function describeDatabase(account: SimulatedAccount, db: SimDatabase, at = account.now()): object {
   const status = account.databaseStatus(db, at);
@@ -259,6 +269,8 @@ export function describeDatabase(account: SimulatedAccount, db: SimDatabase, at 
     AllocatedStorage: definition.allocatedStorage,
     MultiAZ: definition.multiAz,
     MasterUsername: definition.masterUsername,
+    // The secret RDS keeps the password in (API reference, DBInstance.MasterUserSecret): its ARN only, never the value.
+    ...(definition.managedMasterPassword ? { MasterUserSecret: { SecretArn: masterSecretArn(db.identifier), SecretStatus: 'active' } } : {}),
     DBSubnetGroup: { DBSubnetGroupName: definition.subnetGroup, VpcId: SIM_VPC_ID, SubnetGroupStatus: 'Complete' },
     VpcSecurityGroups: definition.securityGroups.map((id) => ({ VpcSecurityGroupId: id, Status: 'active' })),
     DBParameterGroups: [{ DBParameterGroupName: parameterGroupOf(definition), ParameterApplyStatus: 'in-sync' }],
@@ -702,7 +714,7 @@ function databaseByArn(account: SimulatedAccount, arn: unknown): SimDatabase | u
  * names greens), with the asked TargetEngineVersion, TargetDBInstanceClass, TargetAllocatedStorage,
  * replicating the blue. Refused: a name in use (BlueGreenDeploymentAlreadyExists); a source that
  * is no instance of the account (SourceDatabaseNotFound); an engine Blue/Green does not support
- * (SourceDatabaseNotSupported); a source already in a deployment not switched over
+ * or a master password managed in Secrets Manager (SourceDatabaseNotSupported); a source already in a deployment not switched over
  * (InvalidDBInstanceState); a source not available (InvalidDBInstanceState); a lower engine version
  * or smaller storage than the blue's (InvalidParameterCombination).
  */
@@ -720,6 +732,11 @@ export function createBlueGreenDeployment(account: SimulatedAccount, request: Da
   const definition = definitionOf(blue);
   if (!BLUE_GREEN_ENGINES.includes(definition.engine)) {
     throw new SimulatedServiceError('SourceDatabaseNotSupportedFault', `The source DB instance ${blue.identifier} (engine ${definition.engine}) isn't supported for a blue/green deployment.`);
+  }
+  // RDS User Guide, Limitations for blue/green deployments: "Blue/green deployments don't support
+  // managing master user passwords with AWS Secrets Manager."
+  if (definition.managedMasterPassword) {
+    throw new SimulatedServiceError('SourceDatabaseNotSupportedFault', `The source DB instance ${blue.identifier} manages its master user password with AWS Secrets Manager, which blue/green deployments don't support.`);
   }
   const now = account.now();
   if (deployments.some((d) => d.blue === blue && !['SWITCHOVER_COMPLETED'].includes(blueGreenStatus(d, now)))) {

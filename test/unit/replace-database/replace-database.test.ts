@@ -6,6 +6,7 @@
  * its timeout with the blue serving on.
  */
 import { fileURLToPath } from 'node:url';
+import { CreateBlueGreenDeploymentCommand } from '@aws-sdk/client-rds';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseReplaceDatabaseInput } from '../../../lambdas/domain/replace-database-input';
 import { BlueGreenUnsupportedError, InvalidInputError, InventoryError, SwitchoverFailedError } from '../../../lambdas/domain/contract/errors';
@@ -16,23 +17,30 @@ import { checkGreen, createGreen } from '../../../lambdas/replace-database/green
 import { checkSwitchover, startSwitchover } from '../../../lambdas/replace-database/switchover';
 import { checkReplicaLag } from '../../../lambdas/replace-database/replica-lag';
 import type { ReplaceDatabasePlan } from '../../../lambdas/replace-database/types';
-import { definitionOf, findDatabase, type SimulatedAccount } from '../../../lib/simulator/account';
+import { SIM_ACCOUNT_ID, definitionOf, findDatabase, type SimulatedAccount } from '../../../lib/simulator/account';
+import { rds } from '../../../lambdas/shared/aws/rds';
 import { BLUE_GREEN_PROVISION_SECONDS, INITIAL_REPLICA_LAG_SECONDS, LAG_SETTLE_SECONDS, SWITCHOVER_SECONDS } from '../../../lib/simulator/services/rds';
 import { noFaults, parseFaults } from '../../../lib/simulator/faults';
 import { PLAN_TABLE_NAME, seedAccount } from '../../../lib/simulator/fleet';
 import { attachSimulator } from '../../../lib/simulator/intercept';
 import { NOW } from '../fixtures';
 
-const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../../environments/canonical.json', import.meta.url)));
+/**
+ * canonical's definition without `database.create`: its database is one a person created, with
+ * a password they set (FleetFlow creates databases with an RDS-managed password, which
+ * blue/green deployments do not support: the last plan test).
+ */
+const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../fixtures/self-managed-password.json', import.meta.url)));
+const asFleetFlowCreatesIt = loadEnvironmentFile(fileURLToPath(new URL('../../../environments/canonical.json', import.meta.url)));
 const AWS_ENV = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'ASIASIMULATED', AWS_SECRET_ACCESS_KEY: 'simulated', PLAN_TABLE: PLAN_TABLE_NAME };
 
 let account: SimulatedAccount;
 let detach: (() => void) | undefined;
 let savedEnv: Record<string, string | undefined>;
 
-function useAccount(faults = noFaults()): void {
+function useAccount(faults = noFaults(), environment = canonical): void {
   detach?.();
-  account = seedAccount(canonical, noFaults());
+  account = seedAccount(environment, noFaults());
   account.useFaults(faults);
   detach = attachSimulator(allClients as never, account);
 }
@@ -95,7 +103,7 @@ describe('Plan Replace Database: what Blue/Green does not support is refused, po
 
   it.each([
     ['an engine Blue/Green does not support', { engine: 'oracle-ee' }, {}, /engine is oracle-ee/],
-    ['a lower engine version', {}, { engineVersion: '15.8' }, /engineVersion 15\.8 is lower than its 16\.4/],
+    ['a lower engine version', { engineVersion: '16.4' }, { engineVersion: '15.8' }, /engineVersion 15\.8 is lower than its 16\.4/],
     ['less storage', {}, { allocatedStorage: 50 }, /cannot shrink storage/],
   ])('refuses %s with BlueGreenUnsupportedError naming restore-data; no deployment is created', async (_what, definition, input, reason) => {
     withDefinition(definition);
@@ -103,6 +111,20 @@ describe('Plan Replace Database: what Blue/Green does not support is refused, po
     await expect(refusal).rejects.toThrow(BlueGreenUnsupportedError);
     await expect(plan('exec-1', input)).rejects.toThrow(reason);
     await expect(plan('exec-1', input)).rejects.toThrow(/use restore-data instead[\s\S]*nothing was changed/);
+    expect(account.compute.blueGreenDeployments.size).toBe(0);
+  });
+
+  it("refuses the database as FleetFlow creates it (RDS-managed master password: RDS reports MasterUserSecret), naming the way to turn it off; RDS itself refuses it too", async () => {
+    useAccount(noFaults(), asFleetFlowCreatesIt);
+    const refusal = planReplaceDatabase({ environment: asFleetFlowCreatesIt, input: {}, execution: 'exec-1' });
+    await expect(refusal).rejects.toThrow(BlueGreenUnsupportedError);
+    await expect(planReplaceDatabase({ environment: asFleetFlowCreatesIt, input: {}, execution: 'exec-1' })).rejects.toThrow(
+      /managed by RDS in AWS Secrets Manager[\s\S]*--no-manage-master-user-password --master-user-password[\s\S]*use restore-data instead/,
+    );
+    expect(account.compute.blueGreenDeployments.size).toBe(0);
+    // Past the plan (a stale one, say), RDS refuses the deployment itself.
+    const create = new CreateBlueGreenDeploymentCommand({ BlueGreenDeploymentName: 'by-hand', Source: `arn:aws:rds:us-east-1:${SIM_ACCOUNT_ID}:db:canonical-db` });
+    await expect(rds.send(create)).rejects.toThrow(/manages its master user password with AWS Secrets Manager/);
     expect(account.compute.blueGreenDeployments.size).toBe(0);
   });
 
