@@ -65,7 +65,8 @@ export function grantReplaceDatabaseAccess(environment: EnvironmentDefinition, f
   for (const fun of [f.planReplaceDatabase, f.createGreen, f.switchOver, f.recordReplacement]) {
     fun.allow({ actions: ['rds:DescribeBlueGreenDeployments'], resources: [deployments], wildcardReason: WHY.deployments });
   }
-  f.planReplaceDatabase.allow({ actions: ['rds:DescribeDBInstances'], resources: current, wildcardReason: WHY.names });
+  // The plan reads the old instance of a switched-over deployment too: is it tagged kept?
+  f.planReplaceDatabase.allow({ actions: ['rds:DescribeDBInstances'], resources: [...current, ...olds], wildcardReason: WHY.names });
   f.createGreen.allow({ actions: ['rds:DescribeDBInstances'], resources: [anyInstance], wildcardReason: WHY.green });
   f.recordReplacement.allow({ actions: ['rds:DescribeDBInstances'], resources: [...current, ...olds], wildcardReason: WHY.names });
 

@@ -20,7 +20,8 @@
  * RDS cannot shrink allocated storage either, so a smaller `allocatedStorage` is refused.
  */
 import { createHash } from 'node:crypto';
-import { DescribeBlueGreenDeploymentsCommand, type DBInstance } from '@aws-sdk/client-rds';
+import { DescribeBlueGreenDeploymentsCommand, type BlueGreenDeployment, type DBInstance } from '@aws-sdk/client-rds';
+import { ENVIRONMENT_TAG, KEPT_TAG } from '../domain/contract/tags';
 import { parseReplaceDatabaseInput, type ReplaceDatabaseInput } from '../domain/replace-database-input';
 import type { DatabaseTierDefinition, EnvironmentDefinition } from '../domain/environment/model';
 import { isHostTier } from '../domain/environment/tiers';
@@ -74,7 +75,7 @@ export async function planReplaceDatabase(event: PlanReplaceEvent): Promise<Repl
   if (blue.DBInstanceStatus !== 'available') {
     throw new InventoryError(`database ${identifier} is ${blue.DBInstanceStatus}, not available: a blue/green deployment starts from an available instance; try again once it is; nothing was changed`);
   }
-  await refuseDeploymentInProgress(blue);
+  await refuseDeploymentInProgress(blue, environment.name);
   const endpoint = endpointOf(blue);
   if (!endpoint || !blue.DBInstanceArn) throw new InventoryError(`database ${identifier} reports no endpoint or ARN; nothing was changed`);
   const restore = data.database.restore;
@@ -133,17 +134,51 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-/** Another blue/green deployment of this instance, not over: a person's, or a failed run's, left to inspect. */
-async function refuseDeploymentInProgress(blue: DBInstance): Promise<void> {
-  const { BlueGreenDeployments = [] } = await rds.send(new DescribeBlueGreenDeploymentsCommand({ Filters: [{ Name: 'source', Values: [blue.DBInstanceArn!] }] }));
-  const open = BlueGreenDeployments.find((d) => !FINISHED.has(d.Status ?? ''));
+/**
+ * Another blue/green deployment of this instance, not over: a person's, or a failed run's, left
+ * to inspect. Or one of this environment's (tagged so by Create Green) that switched over but
+ * whose old instance is not tagged kept: a run stopped between the switchover and Record
+ * Replacement. Replacing again would make the new instance a blue and leave the first old one
+ * unmarked among them; the plan refuses instead, naming the instance and the tag to add. It does
+ * not add it itself: the plan is read-only and runs before the lock, and only the stopped run's
+ * history says it was FleetFlow's switchover to record (a person may still be looking at it).
+ */
+async function refuseDeploymentInProgress(blue: DBInstance, environment: string): Promise<void> {
+  const deployments = await allDeployments();
+  // After a switchover RDS reports the renamed blue as the Source: the open ones are those of this instance.
+  const open = deployments.find((d) => d.Source === blue.DBInstanceArn && !FINISHED.has(d.Status ?? ''));
   if (open) {
     throw new InventoryError(
       `database ${blue.DBInstanceIdentifier} is already the source of blue/green deployment ${open.BlueGreenDeploymentIdentifier} (${open.BlueGreenDeploymentName}, ${open.Status}): ` +
         'switch it over or delete it (aws rds delete-blue-green-deployment, --delete-target to remove its green) first; nothing was changed',
     );
   }
+  for (const d of deployments.filter((x) => x.Status === 'SWITCHOVER_COMPLETED' && tagOf(x.TagList, ENVIRONMENT_TAG) === environment)) {
+    const oldArn = d.SwitchoverDetails?.find((m) => m.SourceMember)?.SourceMember ?? d.Source ?? '';
+    const old = await describeDatabase(oldArn.split(':').pop() ?? '');
+    if (old && tagOf(old.TagList, KEPT_TAG) !== 'true') {
+      throw new InventoryError(
+        `blue/green deployment ${d.BlueGreenDeploymentIdentifier} (${d.BlueGreenDeploymentName}) of environment ${environment} switched over, but its old instance ${old.DBInstanceIdentifier} is not tagged ${KEPT_TAG} ` +
+          `(the run that switched over stopped before recording it): that replacement is done, ${blue.DBInstanceIdentifier} answers from its new instance; ` +
+          `record it by tagging the old one (aws rds add-tags-to-resource --resource-name ${old.DBInstanceArn} --tags Key=${KEPT_TAG},Value=true), and start again only to replace it once more; nothing was changed`,
+      );
+    }
+  }
 }
+
+/** Every blue/green deployment of the account (few: each is a person's or a run's, deleted once inspected). */
+async function allDeployments(): Promise<BlueGreenDeployment[]> {
+  const all: BlueGreenDeployment[] = [];
+  let Marker: string | undefined;
+  do {
+    const page = await rds.send(new DescribeBlueGreenDeploymentsCommand({ ...(Marker ? { Marker } : {}) }));
+    all.push(...(page.BlueGreenDeployments ?? []));
+    Marker = page.Marker;
+  } while (Marker);
+  return all;
+}
+
+const tagOf = (tags: ReadonlyArray<{ Key?: string; Value?: string }> | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
 
 /** The check runs on the first running host of the migration's runner tier. */
 async function runnerOf(environment: EnvironmentDefinition, data: DatabaseTierDefinition): Promise<HostRef> {

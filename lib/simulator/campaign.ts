@@ -272,13 +272,15 @@ const DEPLOY_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string
 /**
  * `restart:SECONDS` stops the run (StopExecution) and starts it again with the same input
  * (simulate.ts): an allocate's database is created until about 490 s and its hosts are
- * provisioned until about 720 s, a replacement launches at once and retires by about 400 s.
+ * provisioned until about 720 s, a replacement launches at once and retires by about 400 s; a
+ * replace-database's green is available at 1200 s and switched over by about 1500 s, so its
+ * restarts reach into the switchover (the run stopped before recording the old instance).
  * `throttle:rds@SECONDS+DURATION` throttles every RDS call for one to five minutes, around
  * the time a database being created or restored is first polled: far shorter than those
  * phases' own timeouts, longer than a task's retries.
  */
 const RESUME_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | undefined> = {
-  restart: (r, t) => `restart:${t.workflow === 'allocate' ? int(r, 30, 800) : int(r, 10, 450)}`,
+  restart: (r, t) => `restart:${t.workflow === 'allocate' ? int(r, 30, 800) : t.workflow === 'replace-database' ? int(r, 10, 1560) : int(r, 10, 450)}`,
   // Around the first looks at the database: a restore takes 600 s, a creation about 490 s.
   'rds-throttle': (r, t) => `throttle:rds@${t.workflow === 'allocate' ? int(r, 200, 500) : int(r, 300, 700)}+${int(r, 60, 300)}`,
 };
@@ -294,8 +296,9 @@ function resumeKindsFor(t: Targets): string[] {
       return ['restart'];
     case 'restore-data':
     case 'recover':
-    case 'replace-database':
       return ['rds-throttle'];
+    case 'replace-database':
+      return ['restart', 'rds-throttle'];
     default:
       return [];
   }
@@ -842,7 +845,10 @@ export function checkReplaceDatabaseInvariants(report: SimulationReport, account
   }
   if (replaced.writes.lost > 0) fail('nothing lost', `${replaced.writes.lost} write(s) held by the blue at the switchover are not on the serving instance`);
   if (!old.unchanged) fail('old instance kept unchanged', `${old.identifier} is gone or changed`);
-  if (old.kept !== true) fail('old instance kept', `${old.identifier} is not tagged kept after the switchover`);
+  // A run stopped between the switchover and Record Replacement leaves it untagged; the run
+  // started again must then refuse, naming it (plan.ts), rather than replace the database again.
+  const refusedNamingIt = report.status === 'FAILED' && (report.cause ?? '').includes(`old instance ${old.identifier} is not tagged fleetflow:kept`);
+  if (old.kept !== true && !refusedNamingIt) fail('old instance kept', `${old.identifier} is not tagged kept after the switchover`);
   if (replaced.hostsRepointed.length > 0) fail('no host repointed', replaced.hostsRepointed.join(', '));
   const switched = replaced.deploymentStatus === 'SWITCHOVER_COMPLETED';
   if (!switched && !replaced.blueServes) fail('blue serves until switchover', `the switchover did not complete (${replaced.deploymentStatus}) and the blue does not serve`);

@@ -16,6 +16,7 @@ import { compareVersions, planReplaceDatabase } from '../../../lambdas/replace-d
 import { checkGreen, createGreen } from '../../../lambdas/replace-database/green';
 import { checkSwitchover, startSwitchover } from '../../../lambdas/replace-database/switchover';
 import { checkReplicaLag } from '../../../lambdas/replace-database/replica-lag';
+import { recordReplacement } from '../../../lambdas/replace-database/record-replacement';
 import type { ReplaceDatabasePlan } from '../../../lambdas/replace-database/types';
 import { SIM_ACCOUNT_ID, definitionOf, findDatabase, type SimulatedAccount } from '../../../lib/simulator/account';
 import { rds } from '../../../lambdas/shared/aws/rds';
@@ -191,6 +192,20 @@ describe('the simulated blue/green deployment, through the tasks', () => {
     expect(findDatabase(account, 'canonical-db-old1')).toBe(blue);
     expect(account.writesOf(greenDb)).toBeGreaterThanOrEqual(written);
     expect(account.writesOf(blue)).toBe(written);
+  });
+
+  it('a run stopped after the switchover, before Record Replacement: the next plan refuses naming the untagged old instance (no second replacement); once it is recorded, plans again', async () => {
+    const { planned, green } = await greenAvailable('exec-1');
+    const phase = await startSwitchover({ execution: 'exec-1', plan: planned, deploymentId: green.deploymentId });
+    advance(SWITCHOVER_SECONDS);
+    await checkSwitchover({ execution: 'exec-1', plan: planned, deploymentId: green.deploymentId, phase });
+    // exec-1 stops here (restart): canonical-db-old1 exists, not tagged kept.
+    await expect(plan('exec-2')).rejects.toThrow(InventoryError);
+    await expect(plan('exec-2')).rejects.toThrow(/switched over, but its old instance canonical-db-old1 is not tagged fleetflow:kept[\s\S]*add-tags-to-resource[\s\S]*nothing was changed/);
+    expect(account.compute.blueGreenDeployments.size).toBe(1);
+    await recordReplacement({ execution: 'exec-1', plan: planned, deploymentId: green.deploymentId });
+    expect(findDatabase(account, 'canonical-db-old1')!.tags?.['fleetflow:kept']).toBe('true');
+    await expect(plan('exec-2')).resolves.toMatchObject({ current: { identifier: 'canonical-db' } });
   });
 
   it('past its SwitchoverTimeout (switchover-timeout): SWITCHOVER_FAILED, SwitchoverFailedError, nothing renamed, the blue takes writes again', async () => {
