@@ -44,20 +44,46 @@ export async function startSwitchover(event: SwitchoverEvent): Promise<Switchove
   return { ...startPhase(plan.switchoverTimeoutSeconds + AFTER_TIMEOUT_SECONDS, plan.polling, undefined, Math.min(60, plan.switchoverTimeoutSeconds)), deploymentId: event.deploymentId };
 }
 
+/**
+ * Seconds after the request during which AVAILABLE means "not started yet": the request returns
+ * before DescribeBlueGreenDeployments need report SWITCHOVER_IN_PROGRESS.
+ */
+export const AVAILABLE_GRACE_SECONDS = 60;
+
+/**
+ * What each status says, in the API reference's words (BlueGreenDeployment.Status): only
+ * SWITCHOVER_FAILED ("Switchover was attempted but failed", which a SwitchoverTimeout ends in:
+ * "any changes are rolled back") is a rollback; INVALID_CONFIGURATION ("Resources in the green
+ * environment are invalid, so switchover isn't possible") never started; AVAILABLE ("Resources are
+ * available in the green environment") shortly after the request is looked at again.
+ */
 export async function checkSwitchover(event: SwitchoverEvent): Promise<SwitchoverPhase> {
   const phase = requirePhase(event) as SwitchoverPhase;
   const now = Date.now();
   const deployment = await deploymentById(phase.deploymentId);
   const status = deployment?.Status ?? 'not found';
-  if (status === 'SWITCHOVER_COMPLETED') return { ...completePhase(phase, now), deploymentId: phase.deploymentId };
-  if (status !== 'SWITCHOVER_IN_PROGRESS') {
-    const details = deployment?.StatusDetails ? ` (${deployment.StatusDetails})` : '';
-    throw new SwitchoverFailedError(
-      `the switchover of ${phase.deploymentId} (SwitchoverTimeout ${event.plan.switchoverTimeoutSeconds}s) ended ${status}${details}: RDS rolled it back, changing neither environment; ${blueServes(event)}; the green is kept`,
-    );
+  const details = deployment?.StatusDetails ? ` (${deployment.StatusDetails})` : '';
+  const id = phase.deploymentId;
+  const since = Math.round((now - phase.startedAt) / 1000);
+  if (status === 'SWITCHOVER_COMPLETED') return { ...completePhase(phase, now), deploymentId: id };
+  const waiting = status === 'SWITCHOVER_IN_PROGRESS' || (status === 'AVAILABLE' && since < AVAILABLE_GRACE_SECONDS);
+  if (waiting) {
+    if (now >= phase.deadline) throw new SwitchoverFailedError(`the switchover of ${id} is still in progress ${since}s after it was asked for; look at the deployment before anything else`);
+    return { ...continuePhase(phase, event.plan.polling, now), deploymentId: id };
   }
-  if (now >= phase.deadline) {
-    throw new SwitchoverFailedError(`the switchover of ${phase.deploymentId} is still in progress ${Math.round((now - phase.startedAt) / 1000)}s after it was asked for; look at the deployment before anything else`);
+  switch (status) {
+    case 'SWITCHOVER_FAILED':
+      throw new SwitchoverFailedError(
+        `the switchover of ${id} (SwitchoverTimeout ${event.plan.switchoverTimeoutSeconds}s) failed${details}: RDS rolled it back, changing neither environment; ${blueServes(event)}; the green is kept`,
+      );
+    case 'INVALID_CONFIGURATION':
+      throw new SwitchoverFailedError(`RDS reports ${id} INVALID_CONFIGURATION${details}: the green environment's resources are invalid, so it cannot switch over; ${blueServes(event)}; the green is kept to inspect`);
+    case 'AVAILABLE':
+      throw new SwitchoverFailedError(`${id} is still AVAILABLE ${since}s after the switchover was asked for${details}: RDS has not switched it over; ${blueServes(event)}; look at the deployment before asking again`);
+    case 'not found':
+    case 'DELETING':
+      throw new SwitchoverFailedError(`${id} is ${status === 'DELETING' ? 'being deleted' : 'gone'} during its switchover (someone deleted it): which instance serves at ${event.plan.current.endpoint} is not known here; look at the database before anything else`);
+    default:
+      throw new SwitchoverFailedError(`RDS reports ${id} ${status}${details} during its switchover, which FleetFlow does not know; look at the deployment and the database before anything else`);
   }
-  return { ...continuePhase(phase, event.plan.polling, now), deploymentId: phase.deploymentId };
 }

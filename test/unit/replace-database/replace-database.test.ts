@@ -14,7 +14,7 @@ import { loadEnvironmentFile } from '../../../lambdas/domain/environment/parse';
 import { allClients } from '../../../lambdas/shared/clients';
 import { compareVersions, planReplaceDatabase } from '../../../lambdas/replace-database/plan';
 import { checkGreen, createGreen } from '../../../lambdas/replace-database/green';
-import { checkSwitchover, startSwitchover } from '../../../lambdas/replace-database/switchover';
+import { AVAILABLE_GRACE_SECONDS, checkSwitchover, startSwitchover } from '../../../lambdas/replace-database/switchover';
 import { checkReplicaLag } from '../../../lambdas/replace-database/replica-lag';
 import { recordReplacement } from '../../../lambdas/replace-database/record-replacement';
 import type { ReplaceDatabasePlan } from '../../../lambdas/replace-database/types';
@@ -219,6 +219,34 @@ describe('the simulated blue/green deployment, through the tasks', () => {
     const after = account.writesOf(blue);
     advance(60);
     expect(account.writesOf(blue)).toBeGreaterThan(after);
+  });
+
+  describe('Check Switchover names the true cause of each status (a rollback only for SWITCHOVER_FAILED)', () => {
+    /** The switchover asked for, then RDS reporting `status` on the next look. */
+    async function lookAt(status: string, afterSeconds: number) {
+      const { planned, green } = await greenAvailable('exec-1');
+      const phase = await startSwitchover({ execution: 'exec-1', plan: planned, deploymentId: green.deploymentId });
+      advance(afterSeconds);
+      vi.spyOn(rds, 'send').mockResolvedValueOnce({ BlueGreenDeployments: [{ BlueGreenDeploymentIdentifier: green.deploymentId, Status: status }] } as never);
+      return checkSwitchover({ execution: 'exec-1', plan: planned, deploymentId: green.deploymentId, phase });
+    }
+    afterEach(() => vi.restoreAllMocks());
+
+    it('AVAILABLE shortly after the request: looks again', async () => {
+      expect(await lookAt('AVAILABLE', 5)).toMatchObject({ done: false });
+    });
+
+    it.each([
+      ['AVAILABLE', AVAILABLE_GRACE_SECONDS + 5, /still AVAILABLE \d+s after the switchover was asked for: RDS has not switched it over; canonical-db still serves/],
+      ['INVALID_CONFIGURATION', 5, /INVALID_CONFIGURATION: the green environment's resources are invalid, so it cannot switch over; canonical-db still serves/],
+      ['SWITCHOVER_FAILED', 5, /failed: RDS rolled it back/],
+      ['DELETING', 5, /being deleted during its switchover[\s\S]*is not known here/],
+    ])('%s (%ss after): SwitchoverFailedError naming it', async (status, after, cause) => {
+      const look = lookAt(status, after);
+      await expect(look).rejects.toThrow(SwitchoverFailedError);
+      await expect(look).rejects.toThrow(cause);
+      if (status !== 'SWITCHOVER_FAILED') await expect(look).rejects.not.toThrow(/rolled it back/);
+    });
   });
 
   it('refuses a switchover before the green is AVAILABLE (InvalidBlueGreenDeploymentState), naming it', async () => {
