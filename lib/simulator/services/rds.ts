@@ -738,6 +738,11 @@ export function createBlueGreenDeployment(account: SimulatedAccount, request: Da
   if (definition.managedMasterPassword) {
     throw new SimulatedServiceError('SourceDatabaseNotSupportedFault', `The source DB instance ${blue.identifier} manages its master user password with AWS Secrets Manager, which blue/green deployments don't support.`);
   }
+  // RDS User Guide, "Creating a blue/green deployment": "Before you create a blue/green deployment
+  // for an RDS for MySQL or RDS for MariaDB DB instance, you must enable automated backups."
+  if ((definition.engine === 'mysql' || definition.engine === 'mariadb') && backupRetentionPeriod(account) === 0) {
+    throw new SimulatedServiceError('InvalidDBInstanceStateFault', `Automated backups must be enabled on the source DB instance ${blue.identifier} to create a blue/green deployment.`);
+  }
   const now = account.now();
   if (deployments.some((d) => d.blue === blue && !['SWITCHOVER_COMPLETED'].includes(blueGreenStatus(d, now)))) {
     throw new SimulatedServiceError('InvalidDBInstanceStateFault', `DB instance ${blue.identifier} is already the source of a blue/green deployment.`);

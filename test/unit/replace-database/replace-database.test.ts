@@ -129,6 +129,19 @@ describe('Plan Replace Database: what Blue/Green does not support is refused, po
     expect(account.compute.blueGreenDeployments.size).toBe(0);
   });
 
+  it('refuses a MySQL or MariaDB source whose automated backups are off (BackupRetentionPeriod 0), but not PostgreSQL; RDS refuses it too', async () => {
+    useAccount(parseFaults(['no-snapshot'], new Set(), new Set()));
+    await expect(plan('exec-1')).resolves.toMatchObject({ current: { engine: 'postgres' } });
+    for (const engine of ['mysql', 'mariadb']) {
+      withDefinition({ engine });
+      await expect(plan('exec-1')).rejects.toThrow(BlueGreenUnsupportedError);
+      await expect(plan('exec-1')).rejects.toThrow(/automated backups are off \(BackupRetentionPeriod 0\)/);
+      const create = new CreateBlueGreenDeploymentCommand({ BlueGreenDeploymentName: `by-hand-${engine}`, Source: `arn:aws:rds:us-east-1:${SIM_ACCOUNT_ID}:db:canonical-db` });
+      await expect(rds.send(create)).rejects.toThrow(/Automated backups must be enabled/);
+    }
+    expect(account.compute.blueGreenDeployments.size).toBe(0);
+  });
+
   it('compares engine versions number by number (16.10 is above 16.4)', () => {
     expect(compareVersions('16.10', '16.4')).toBe(1);
     expect(compareVersions('16.4', '16.4')).toBe(0);
