@@ -37,6 +37,7 @@ export interface ReplaceDatabaseFunctions {
 
 const WHY = {
   describe: 'ec2:DescribeInstances and cloudwatch:GetMetricStatistics support no resource-level permissions',
+  engineVersions: "rds:DescribeDBEngineVersions reads RDS's catalogue of engine versions, which is no resource of the account",
   deployments: 'RDS names a blue/green deployment by an ID it generates (deployment:bgd-...); creating and switching over are held to this environment by its tag',
   instances: "instances are matched by the tier's tags in the condition, not by ID, so hosts can be replaced",
   invocations: 'ssm:ListCommandInvocations and ssm:CancelCommand act on command IDs, which IAM cannot scope',
@@ -61,13 +62,15 @@ export function grantReplaceDatabaseAccess(environment: EnvironmentDefinition, f
 
   // Planning reads the database, its deployments, the record, and the runner's hosts.
   f.planReplaceDatabase.allow({ actions: ['ec2:DescribeInstances'], resources: ['*'], wildcardReason: WHY.describe });
+  f.planReplaceDatabase.allow({ actions: ['rds:DescribeDBEngineVersions'], resources: ['*'], wildcardReason: WHY.engineVersions });
   f.planReplaceDatabase.allow({ actions: ['ssm:GetParameter'], resources: [arn('ssm', `parameter${databaseParameterName(environment.name)}`)] });
   for (const fun of [f.planReplaceDatabase, f.createGreen, f.switchOver, f.recordReplacement]) {
     fun.allow({ actions: ['rds:DescribeBlueGreenDeployments'], resources: [deployments], wildcardReason: WHY.deployments });
   }
   // The plan reads the old instance of a switched-over deployment too: is it tagged kept?
   f.planReplaceDatabase.allow({ actions: ['rds:DescribeDBInstances'], resources: [...current, ...olds], wildcardReason: WHY.names });
-  f.createGreen.allow({ actions: ['rds:DescribeDBInstances'], resources: [anyInstance], wildcardReason: WHY.green });
+  // Create Green reads the green by the name RDS reported (<source>-green-<random>): its own call, so a pattern serves.
+  f.createGreen.allow({ actions: ['rds:DescribeDBInstances'], resources: [...current, arn('rds', `db:${defined}-green-*`)], wildcardReason: WHY.names });
   f.recordReplacement.allow({ actions: ['rds:DescribeDBInstances'], resources: [...current, ...olds], wildcardReason: WHY.names });
 
   // The deployment: only tagged with this environment at creation, from this environment's database;

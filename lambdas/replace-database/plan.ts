@@ -23,7 +23,7 @@
  * RDS cannot shrink allocated storage either, so a smaller `allocatedStorage` is refused.
  */
 import { createHash } from 'node:crypto';
-import { DescribeBlueGreenDeploymentsCommand, type BlueGreenDeployment, type DBInstance } from '@aws-sdk/client-rds';
+import { DescribeBlueGreenDeploymentsCommand, DescribeDBEngineVersionsCommand, type BlueGreenDeployment, type DBInstance } from '@aws-sdk/client-rds';
 import { ENVIRONMENT_TAG, KEPT_TAG } from '../domain/contract/tags';
 import { parseReplaceDatabaseInput, type ReplaceDatabaseInput } from '../domain/replace-database-input';
 import type { DatabaseTierDefinition, EnvironmentDefinition } from '../domain/environment/model';
@@ -78,6 +78,7 @@ export async function planReplaceDatabase(event: PlanReplaceEvent): Promise<Repl
   if (blue.DBInstanceStatus !== 'available') {
     throw new InventoryError(`database ${identifier} is ${blue.DBInstanceStatus}, not available: a blue/green deployment starts from an available instance; try again once it is; nothing was changed`);
   }
+  if (input.engineVersion !== undefined) await refuseUnknownUpgrade(blue, input.engineVersion);
   await refuseDeploymentInProgress(blue, environment.name);
   const endpoint = endpointOf(blue);
   if (!endpoint || !blue.DBInstanceArn) throw new InventoryError(`database ${identifier} reports no endpoint or ARN; nothing was changed`);
@@ -125,6 +126,23 @@ export function unsupported(blue: DBInstance, input: Pick<ReplaceDatabaseInput, 
     return `allocatedStorage ${input.allocatedStorage} GiB is less than its ${blue.AllocatedStorage} GiB (RDS cannot shrink storage)`;
   }
   return undefined;
+}
+
+/**
+ * A requested engine version other than the current one must be one RDS lists as a valid
+ * upgrade target of it (DescribeDBEngineVersions, ValidUpgradeTarget: "A list of engine versions
+ * that this database engine version can be upgraded to"); otherwise CreateBlueGreenDeployment
+ * would refuse it after the lock.
+ */
+async function refuseUnknownUpgrade(blue: DBInstance, requested: string): Promise<void> {
+  if (!blue.EngineVersion || requested === blue.EngineVersion) return;
+  const { DBEngineVersions = [] } = await rds.send(new DescribeDBEngineVersionsCommand({ Engine: blue.Engine!, EngineVersion: blue.EngineVersion }));
+  const targets = DBEngineVersions.flatMap((v) => v.ValidUpgradeTarget ?? []).map((t) => t.EngineVersion ?? '');
+  if (!targets.includes(requested)) {
+    throw new InvalidInputError(
+      `engineVersion ${requested} is not a version RDS can upgrade ${blue.Engine} ${blue.EngineVersion} of database ${blue.DBInstanceIdentifier} to (ValidUpgradeTarget: ${targets.join(', ') || 'none'}); nothing was changed`,
+    );
+  }
 }
 
 /** Dotted versions compared number by number ("16.10" > "16.4"); a non-numeric part compares as text. */

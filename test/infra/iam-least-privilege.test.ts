@@ -114,6 +114,8 @@ const UNSCOPABLE_ACTIONS = new Set([
   'ssm:CancelCommand',
   // Replace-database reads the green's ReplicaLag: GetMetricStatistics has no resource-level permissions.
   'cloudwatch:GetMetricStatistics',
+  // Replace-database checks a requested engine version against RDS's catalogue, which is no resource of the account.
+  'rds:DescribeDBEngineVersions',
   'xray:PutTraceSegments',
   'xray:PutTelemetryRecords',
 ]);
@@ -148,27 +150,33 @@ const RDS_ALLOWED = [
   // Replace-database: its blue/green deployment (test/infra/replace-database-iam.test.ts holds each to the environment).
   'rds:CreateBlueGreenDeployment',
   'rds:CreateDBInstance',
+  // CreateDBInstanceReadReplica, ModifyDBInstance, PromoteReadReplica: what RDS performs for a blue/green deployment under the
+  // caller's permissions (RDS User Guide, "Authorizing access to Amazon RDS blue/green deployment operations"); held by
+  // Create Green and Switch Over only (replace-database-iam.test.ts).
+  'rds:CreateDBInstanceReadReplica',
   'rds:CreateDBSnapshot',
   'rds:DescribeBlueGreenDeployments',
+  'rds:DescribeDBEngineVersions',
   'rds:DescribeDBInstanceAutomatedBackups',
   'rds:DescribeDBInstances',
   'rds:DescribeDBSnapshots',
   'rds:ListTagsForResource',
+  'rds:ModifyDBInstance',
+  'rds:PromoteReadReplica',
   'rds:RestoreDBInstanceFromDBSnapshot',
   'rds:RestoreDBInstanceToPointInTime',
   'rds:SwitchoverBlueGreenDeployment',
 ];
 /**
- * The database is never modified, restarted, stopped, failed over, promoted or deleted by FleetFlow, nor its snapshots
+ * The database is never restarted, stopped, failed over or deleted by FleetFlow (modified and promoted only by RDS
+ * switching a blue/green deployment over, which needs Switch Over to hold both: replace-database-iam.test.ts), nor its snapshots
  * or automated backups deleted or shared, nor restored from anything but its own snapshots and backups.
  */
 const RDS_FORBIDDEN = [
-  'rds:ModifyDBInstance',
   'rds:RebootDBInstance',
   'rds:StopDBInstance',
   'rds:DeleteDBInstance',
   'rds:FailoverDBCluster',
-  'rds:PromoteReadReplica',
   'rds:RestoreDBInstanceFromS3',
   'rds:DeleteDBSnapshot',
   'rds:ModifyDBSnapshotAttribute',

@@ -591,6 +591,9 @@ export const rds: Record<string, Operation> = {
   CreateBlueGreenDeployment(account, input) {
     return createBlueGreenDeployment(account, input);
   },
+  DescribeDBEngineVersions(_account, input) {
+    return describeDBEngineVersions(input);
+  },
   DescribeBlueGreenDeployments(account, input) {
     return describeBlueGreenDeployments(account, input);
   },
@@ -752,6 +755,15 @@ export function createBlueGreenDeployment(account: SimulatedAccount, request: Da
   if (engineVersion !== undefined && definition.engineVersion !== undefined && engineVersion.localeCompare(definition.engineVersion, undefined, { numeric: true }) < 0) {
     throw invalidParameterCombination(`The target engine version ${engineVersion} is lower than the source's ${definition.engineVersion}.`);
   }
+  if (typeof request.TargetEngineVersion === 'string' && request.TargetEngineVersion !== definition.engineVersion) {
+    const known = ENGINE_VERSIONS[definition.engine] ?? {};
+    // RDS's refusal of a version it does not offer (as CreateDBInstance words it).
+    if (!(request.TargetEngineVersion in known)) throw invalidParameterCombination(`Cannot find version ${request.TargetEngineVersion} for ${definition.engine}`);
+    const from = definition.engineVersion !== undefined ? known[definition.engineVersion] : undefined;
+    if (from && !from.includes(request.TargetEngineVersion)) {
+      throw invalidParameterCombination(`Cannot upgrade ${definition.engine} from ${definition.engineVersion} to ${request.TargetEngineVersion}`);
+    }
+  }
   const storage = typeof request.TargetAllocatedStorage === 'number' ? request.TargetAllocatedStorage : definition.allocatedStorage;
   if (storage < definition.allocatedStorage) throw invalidParameterCombination(`The target allocated storage ${storage} is less than the source's ${definition.allocatedStorage}.`);
   const id = `bgd-${createHash('sha256').update(`${name}@${now}`).digest('hex').slice(0, 16)}`;
@@ -773,6 +785,30 @@ export function createBlueGreenDeployment(account: SimulatedAccount, request: Da
   account.schedule(deployment.availableAt, () => undefined);
   account.changed();
   return { BlueGreenDeployment: describeBlueGreen(account, deployment) };
+}
+
+/**
+ * The engine versions the simulated RDS offers, each with the versions it may be upgraded to
+ * (DescribeDBEngineVersions, ValidUpgradeTarget). A sample, not RDS's whole catalogue: enough
+ * for the environments' databases (canonical runs PostgreSQL 16.4) and a major upgrade each.
+ */
+export const ENGINE_VERSIONS: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
+  postgres: { '15.8': ['15.10', '16.4', '16.6'], '15.10': ['16.6'], '16.4': ['16.6', '16.8', '17.2'], '16.6': ['16.8', '17.2'], '16.8': ['17.2'], '17.2': [] },
+  mysql: { '8.0.39': ['8.0.40', '8.4.3'], '8.0.40': ['8.4.3'], '8.4.3': [] },
+  mariadb: { '10.11.9': ['10.11.10', '11.4.4'], '10.11.10': ['11.4.4'], '11.4.4': [] },
+};
+
+const isMajor = (from: string, to: string) => (/^(8|10|11)\./.test(from) ? from.split('.').slice(0, 2).join('.') !== to.split('.').slice(0, 2).join('.') : from.split('.')[0] !== to.split('.')[0]);
+
+/** DescribeDBEngineVersions by Engine (and EngineVersion): an unknown version matches nothing (an empty list, as RDS). */
+export function describeDBEngineVersions(input: Input): object {
+  const engines = input.Engine ? [String(input.Engine)] : Object.keys(ENGINE_VERSIONS);
+  const found = engines.flatMap((engine) =>
+    Object.entries(ENGINE_VERSIONS[engine] ?? {})
+      .filter(([version]) => !input.EngineVersion || version === input.EngineVersion)
+      .map(([version, targets]) => ({ Engine: engine, EngineVersion: version, ValidUpgradeTarget: targets.map((t) => ({ Engine: engine, EngineVersion: t, IsMajorVersionUpgrade: isMajor(version, t) })) })),
+  );
+  return { DBEngineVersions: found };
 }
 
 /** A deployment as DescribeBlueGreenDeployments reports it. */

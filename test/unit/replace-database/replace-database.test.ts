@@ -142,6 +142,17 @@ describe('Plan Replace Database: what Blue/Green does not support is refused, po
     expect(account.compute.blueGreenDeployments.size).toBe(0);
   });
 
+  it("refuses an engineVersion RDS does not list as a ValidUpgradeTarget of the current one (InvalidInputError); plans one it does; RDS refuses an unknown version too", async () => {
+    withDefinition({ engineVersion: '16.4' });
+    await expect(plan('exec-1', { engineVersion: '16.99' })).rejects.toThrow(InvalidInputError);
+    await expect(plan('exec-1', { engineVersion: '16.99' })).rejects.toThrow(/engineVersion 16\.99 is not a version RDS can upgrade postgres 16\.4[\s\S]*ValidUpgradeTarget: 16\.6, 16\.8, 17\.2/);
+    await expect(plan('exec-1', { engineVersion: '17.2' })).resolves.toMatchObject({ target: { engineVersion: '17.2' } });
+    const create = (v: string) => new CreateBlueGreenDeploymentCommand({ BlueGreenDeploymentName: `by-hand-${v.replace(/\./g, '-')}`, Source: `arn:aws:rds:us-east-1:${SIM_ACCOUNT_ID}:db:canonical-db`, TargetEngineVersion: v });
+    await expect(rds.send(create('16.99'))).rejects.toThrow(/Cannot find version 16\.99 for postgres/);
+    await expect(rds.send(create('15.10'))).rejects.toThrow(/lower than the source's|Cannot upgrade/);
+    expect(account.compute.blueGreenDeployments.size).toBe(0);
+  });
+
   it('compares engine versions number by number (16.10 is above 16.4)', () => {
     expect(compareVersions('16.10', '16.4')).toBe(1);
     expect(compareVersions('16.4', '16.4')).toBe(0);
