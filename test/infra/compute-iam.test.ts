@@ -52,8 +52,12 @@ const SECURITY_GROUP_ARNS = create.securityGroups.map((sg) => expectedArn('ec2',
 /** The tasks that launch hosts: a compute workflow's (Launch Hosts), a surge batch's (Launch Surge Hosts). Both hold the same grants. */
 const LAUNCHERS = ['compute/launch-hosts.ts', 'surge/launch-surge-hosts.ts'];
 
-/** What no role of the stack may ever do to a database instance. */
-const RDS_NEVER = ['rds:ModifyDBInstance', 'rds:DeleteDBInstance', 'rds:StopDBInstance', 'rds:RebootDBInstance'];
+/**
+ * What no role of the stack may ever do to a database instance. (rds:ModifyDBInstance is held by
+ * replace-database's Switch Over alone, because RDS performs it under the caller's permissions when
+ * switching a blue/green deployment over: test/infra/replace-database-iam.test.ts checks that.)
+ */
+const RDS_NEVER = ['rds:DeleteDBInstance', 'rds:StopDBInstance', 'rds:RebootDBInstance'];
 /** The EC2 actions granted anywhere in the stack: reads, the host records (tags), and launching, stopping, terminating. */
 const EC2_GRANTED = [
   'ec2:CreateTags',
@@ -352,6 +356,11 @@ describe('compute workflows: IAM', () => {
       const holders = allRoles(synth.json).flatMap((id) => allowing(roleStatements(synth.json, id), action).map((s) => `${id}: ${describeStatement(s)}`));
 
       expect(holders).toEqual([]);
+    });
+
+    it('lets only replace-database\'s Switch Over call rds:ModifyDBInstance (what RDS does at a blue/green switchover)', () => {
+      const holders = allRoles(synth.json).filter((id) => allowing(roleStatements(synth.json, id), 'rds:ModifyDBInstance').length > 0);
+      expect(holders).toEqual([lambdaByHandler(synth.json, 'replace-database/switch-over.ts').roleLogicalId]);
     });
 
     it('grants no role a wildcard RDS action (rds:*, rds:Modify*, *), on any resource', () => {
