@@ -135,7 +135,13 @@ export function unsupported(blue: DBInstance, input: Pick<ReplaceDatabaseInput, 
  * would refuse it after the lock.
  */
 async function refuseUnknownUpgrade(blue: DBInstance, requested: string): Promise<void> {
-  if (!blue.EngineVersion || requested === blue.EngineVersion) return;
+  if (requested === blue.EngineVersion) return;
+  if (!blue.EngineVersion) {
+    // No current version reported: at least the requested one must be one RDS offers (an unknown one matches nothing).
+    const { DBEngineVersions = [] } = await rds.send(new DescribeDBEngineVersionsCommand({ Engine: blue.Engine!, EngineVersion: requested }));
+    if (DBEngineVersions.length === 0) throw new InvalidInputError(`engineVersion ${requested} is not a ${blue.Engine} version RDS offers (DescribeDBEngineVersions); nothing was changed`);
+    return;
+  }
   const { DBEngineVersions = [] } = await rds.send(new DescribeDBEngineVersionsCommand({ Engine: blue.Engine!, EngineVersion: blue.EngineVersion }));
   const targets = DBEngineVersions.flatMap((v) => v.ValidUpgradeTarget ?? []).map((t) => t.EngineVersion ?? '');
   if (!targets.includes(requested)) {

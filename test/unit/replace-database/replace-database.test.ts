@@ -151,6 +151,10 @@ describe('Plan Replace Database: what Blue/Green does not support is refused, po
     await expect(rds.send(create('16.99'))).rejects.toThrow(/Cannot find version 16\.99 for postgres/);
     await expect(rds.send(create('15.10'))).rejects.toThrow(/lower than the source's|Cannot upgrade/);
     expect(account.compute.blueGreenDeployments.size).toBe(0);
+    // An instance that reports no version: the requested one must still be one RDS offers.
+    withDefinition({ engineVersion: undefined });
+    await expect(plan('exec-1', { engineVersion: '16.99' })).rejects.toThrow(/engineVersion 16\.99 is not a postgres version RDS offers/);
+    await expect(plan('exec-1', { engineVersion: '16.6' })).resolves.toMatchObject({ target: { engineVersion: '16.6' } });
   });
 
   it('compares engine versions number by number (16.10 is above 16.4)', () => {
