@@ -4,13 +4,33 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../../lib/cli/main';
 
 const CLI = fileURLToPath(new URL('../../bin/fleetflow.mjs', import.meta.url));
 
 function fleetflow(...args: string[]) {
   const run = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+/**
+ * The same CLI in this process, for refusals, which run nothing: what a person sees (the launcher
+ * only hands its arguments to main, as the launcher tests above show), without a second and more of
+ * start-up per case.
+ */
+async function fleetflowHere(...args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  try {
+    const status = await main(args);
+    return { status, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
 }
 
 describe('fleetflow simulate deploy', () => {
@@ -50,8 +70,8 @@ describe('fleetflow simulate deploy', () => {
     [['--hosts', '0'], '--hosts must be a whole number'],
     [['--env', '/nonexistent.json'], 'cannot read environment file'],
     [['--bogus'], "unknown option '--bogus' (see: fleetflow simulate deploy --help)"],
-  ])('rejects %j with exit 2 and a clear message', (args, message) => {
-    const run = fleetflow('simulate', 'deploy', ...args);
+  ])('rejects %j with exit 2 and a clear message', async (args, message) => {
+    const run = await fleetflowHere('simulate', 'deploy', ...args);
 
     expect(run.status).toBe(2);
     expect(run.stderr).toContain(message);
@@ -59,6 +79,7 @@ describe('fleetflow simulate deploy', () => {
   });
 
   it("refuses --release '' in one line of at most 300 characters, exit 2 (issue 16: 4,788 characters of usage)", () => {
+    // Through the launcher, as a person types it.
     const run = fleetflow('simulate', 'deploy', '--release', '');
 
     expect(run.status).toBe(2);
@@ -84,8 +105,8 @@ describe('fleetflow simulate allocate | scale-out | replace', () => {
     [['allocate', '--tiers', 'web=x'], '--tiers must be TIER=N,... such as web=2,middle=2 (received "web=x")'],
     [['scale-out', '--tier', 'web', '--add', '1', '--add', '2'], '--add is given more than once'],
     [['restore-data', '--source', '2020-01-01T00:00:00Z'], 'source: 2020-01-01T00:00:00Z is outside the restorable window of canonical-db'],
-  ])('rejects simulate %j with exit 2 and a clear message, running nothing', (args, message) => {
-    const run = fleetflow('simulate', ...args);
+  ])('rejects simulate %j with exit 2 and a clear message, running nothing', async (args, message) => {
+    const run = await fleetflowHere('simulate', ...args);
 
     expect(run.status).toBe(2);
     expect(run.stderr).toContain(`fleetflow: ${message}`);
