@@ -1,4 +1,4 @@
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
@@ -46,6 +46,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // One worker per core. Vitest's default in run mode is one fewer than the cores: on CI's two
+    // cores, one worker, and the other core idle for the whole run.
+    maxWorkers: availableParallelism(),
     sequence: { sequencer: SlowestFirst },
     // Each file runs in a process of its own: synthesized templates are shared through files
     // named by a hash of the sources (TEMPLATE_CACHE_ENV, lib/simulator/template-cache.ts). The CLI
