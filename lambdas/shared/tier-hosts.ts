@@ -49,8 +49,9 @@ export async function findHosts(tier: HostTierDefinition): Promise<FoundHost[]> 
         if (!instance.InstanceId) continue;
         const tag = (key: string) => instance.Tags?.find((t) => t.Key === key)?.Value ?? '';
         // A host a compute workflow or a surge launched and that never got a release (its execution
-        // stopped or failed before) has never served: it is not one of the tier's hosts to release.
-        if (tag(LAUNCHED_BY_TAG) && !tag(RELEASE_TAG) && !INSTALL_SENT_TAGS.some((key) => tag(key))) {
+        // stopped or failed before, even with its first install sent) has never served: new hosts are
+        // registered only after their install is recorded. It is not one of the tier's hosts to release.
+        if (tag(LAUNCHED_BY_TAG) && !tag(RELEASE_TAG)) {
           neverServed.push(instance.InstanceId);
           continue;
         }

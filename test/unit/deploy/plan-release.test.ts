@@ -24,7 +24,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import canonical from '../../../environments/canonical.json';
 import { parseEnvironment } from '../../../lambdas/domain/environment/parse';
 import { handler, parseDeployInput, planRelease, RELEASE_TAG, snapshotIdentifier } from '../../../lambdas/deploy/plan-release';
-import { OUT_OF_TRAFFIC_TAG } from '../../../lambdas/domain/contract/tags';
+import { INSTALLING_TAG, LAUNCHED_BY_TAG, OUT_OF_TRAFFIC_TAG } from '../../../lambdas/domain/contract/tags';
 import { InvalidInputError, InventoryError } from '../../../lambdas/domain/contract/errors';
 
 const ec2Mock = mockClient(EC2Client);
@@ -359,6 +359,21 @@ describe('planRelease', () => {
     await expect(act).rejects.toBeInstanceOf(InventoryError);
     await expect(act).rejects.toThrow('tier web: web-2 (i-0c2) have no fleetflow:release tag');
     await expect(act).rejects.not.toThrow('web-1');
+  });
+
+  it('leaves out a host a stopped surge launched and sent its first install to, which never served, instead of refusing the tier', async () => {
+    // Prepare: web-3 was launched by an earlier execution, its install sent (the installing mark), never recorded or registered.
+    const account = canonicalAccount();
+    const launched = instance('i-0c3', 'web-3', undefined);
+    launched.Tags!.push({ Key: LAUNCHED_BY_TAG, Value: 'deploy-1-1-0' }, { Key: INSTALLING_TAG, Value: '1.1.0' });
+    account.instances.web = [[instance('i-0c1', 'web-1', '1.0.0'), instance('i-0c2', 'web-2', '1.0.0'), launched]];
+    useAccount(account);
+
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }));
+
+    // Assess
+    expect(plan.tiers[1]?.batches.flat().map((h) => h.name)).toEqual(['web-1', 'web-2']);
   });
 
   it('rejects a tier with no running hosts, naming its tags', async () => {
