@@ -60,36 +60,45 @@ export class SurgePipeline extends Construct {
       ...(phasePath ? { 'phase.$': phasePath } : {}),
     });
     const bothScopes = `States.Array(${thisScope}, ${nextScope})`;
-    const shapeCleanUp = new sfn.Pass(this, 'Surge Batch Cleanup Input', { parameters: { 'spec.$': '$.tier' }, resultPath: '$.tierOnly' });
-    const cleanUp = new LongOperation(this, 'Terminate Surge Hosts', {
-      resultPath: '$.surgeCleanUp',
-      start: { name: 'Terminate Surge Hosts', handler: f.terminateLaunched, payload: cleanUpPayload(bothScopes), options: { idempotent: true, restoring: true } },
-      check: { name: 'Check Surge Termination', handler: f.terminateLaunched, payload: cleanUpPayload(bothScopes, '$.surgeCleanUp') },
-      choice: 'Surge Hosts Terminated?',
-      wait: 'Wait For Surge Termination',
-      restoring: true,
-    });
-    shapeCleanUp.next(cleanUp);
-    cleanUp.next(failed);
-    for (const task of cleanUp.tasks) task.addCatch(failed, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+    /**
+     * Terminates what the surge launched under `scope` (its input shaped first), then goes to `then`
+     * whether or not that worked: the failure that brought it here is the one the batch ends with.
+     */
+    const terminateUnder = (
+      scope: string,
+      names: { input: string; start: string; check: string; choice: string; wait: string },
+      then: sfn.IChainable,
+    ): sfn.Pass => {
+      const shape = new sfn.Pass(this, names.input, { parameters: { 'spec.$': '$.tier' }, resultPath: '$.tierOnly' });
+      const terminate = new LongOperation(this, names.start, {
+        resultPath: '$.surgeCleanUp',
+        start: { name: names.start, handler: f.terminateLaunched, payload: cleanUpPayload(scope), options: { idempotent: true, restoring: true } },
+        check: { name: names.check, handler: f.terminateLaunched, payload: cleanUpPayload(scope, '$.surgeCleanUp') },
+        choice: names.choice,
+        wait: names.wait,
+        restoring: true,
+      });
+      shape.next(terminate);
+      terminate.next(then);
+      for (const task of terminate.tasks) task.addCatch(then, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+      return shape;
+    };
+    const shapeCleanUp = terminateUnder(
+      bothScopes,
+      { input: 'Surge Batch Cleanup Input', start: 'Terminate Surge Hosts', check: 'Check Surge Termination', choice: 'Surge Hosts Terminated?', wait: 'Wait For Surge Termination' },
+      failed,
+    );
     const named = (task: sfn.TaskStateBase) =>
       catchNamed(this, task, shapeCleanUp, { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY });
 
     // Once this batch's new hosts are in service they stay (a halt keeps them, a rollback retires
     // them); only the next batch's prepared hosts, in no service yet, are terminated before it fails.
     const inServiceFailed = new sfn.Fail(this, 'Surge Batch Failed In Service', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
-    const shapePreparedCleanUp = new sfn.Pass(this, 'Prepared Cleanup Input', { parameters: { 'spec.$': '$.tier' }, resultPath: '$.tierOnly' });
-    const preparedCleanUp = new LongOperation(this, 'Terminate Prepared Surge Hosts', {
-      resultPath: '$.surgeCleanUp',
-      start: { name: 'Terminate Prepared Surge Hosts', handler: f.terminateLaunched, payload: cleanUpPayload(nextScope), options: { idempotent: true, restoring: true } },
-      check: { name: 'Check Prepared Termination', handler: f.terminateLaunched, payload: cleanUpPayload(nextScope, '$.surgeCleanUp') },
-      choice: 'Prepared Surge Hosts Terminated?',
-      wait: 'Wait For Prepared Termination',
-      restoring: true,
-    });
-    shapePreparedCleanUp.next(preparedCleanUp);
-    preparedCleanUp.next(inServiceFailed);
-    for (const task of preparedCleanUp.tasks) task.addCatch(inServiceFailed, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+    const shapePreparedCleanUp = terminateUnder(
+      nextScope,
+      { input: 'Prepared Cleanup Input', start: 'Terminate Prepared Surge Hosts', check: 'Check Prepared Termination', choice: 'Prepared Surge Hosts Terminated?', wait: 'Wait For Prepared Termination' },
+      inServiceFailed,
+    );
     // Unpipelined, each failure ends where it always did.
     const prepared = sfn.Condition.isPresent('$.prepared');
     const afterService = (name: string, failed: sfn.IChainable) => new sfn.Choice(this, name).when(prepared, shapePreparedCleanUp).otherwise(failed);
