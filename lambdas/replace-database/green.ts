@@ -17,8 +17,8 @@ import { describeDatabase, endpointOf } from '../shared/database-record';
 import { completePhase, continuePhase, requirePhase, startPhase } from '../shared/phase';
 import type { GreenPhase, ReplaceTaskInput } from './types';
 
-/** What RDS usually takes to copy an instance into a green: the first look. */
-const EXPECTED_PROVISION_SECONDS = 1200;
+/** What RDS usually takes to copy an instance into a green: the first look (and `fleetflow plan`'s estimate, lib/plan/workflow-estimate.ts). */
+export const EXPECTED_PROVISION_SECONDS = 1200;
 
 const blueServes = (event: ReplaceTaskInput) => `; ${event.plan.current.identifier} still serves, unchanged`;
 

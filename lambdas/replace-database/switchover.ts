@@ -28,6 +28,8 @@ type SwitchoverEvent = ReplaceTaskInput & { readonly deploymentId: string; reado
 /** Looks past the switchover's own timeout: RDS's rollback and the status it reports afterwards. */
 const AFTER_TIMEOUT_SECONDS = 300;
 const ASKED = new Set(['SWITCHOVER_IN_PROGRESS', 'SWITCHOVER_COMPLETED']);
+/** "The switchover typically takes under a minute" (RDS User Guide): the first look, unless the timeout is shorter (and `fleetflow plan`'s estimate). */
+export const EXPECTED_SWITCHOVER_SECONDS = 60;
 
 const blueServes = (event: SwitchoverEvent) => `${event.plan.current.identifier} still serves at ${event.plan.current.endpoint}, unchanged, and nothing written to it is lost`;
 
@@ -41,7 +43,7 @@ export async function startSwitchover(event: SwitchoverEvent): Promise<Switchove
       throw new SwitchoverFailedError(`SwitchoverBlueGreenDeployment ${event.deploymentId} refused: ${(err as Error).name}: ${(err as Error).message}; ${blueServes(event)}`, { cause: err });
     }
   }
-  return { ...startPhase(plan.switchoverTimeoutSeconds + AFTER_TIMEOUT_SECONDS, plan.polling, undefined, Math.min(60, plan.switchoverTimeoutSeconds)), deploymentId: event.deploymentId };
+  return { ...startPhase(plan.switchoverTimeoutSeconds + AFTER_TIMEOUT_SECONDS, plan.polling, undefined, Math.min(EXPECTED_SWITCHOVER_SECONDS, plan.switchoverTimeoutSeconds)), deploymentId: event.deploymentId };
 }
 
 /**

@@ -6,10 +6,12 @@
  * the environment declares (`expectedSeconds`, the health-check threshold), and what nothing
  * declares (a host booting, RDS creating or restoring an instance, ELB's deregistration delay)
  * is counted at what the handler's first look expects, and listed in `undeclared`.
- * Held to the simulator by test/e2e/compute/plan.test.ts and test/e2e/restore-data/plan.test.ts.
+ * Held to the simulator by test/e2e/compute/plan.test.ts, test/e2e/restore-data/plan.test.ts and
+ * test/e2e/replace-database/plan.test.ts.
  *
  * The transition counts follow the state machines (statemachines/constructs/compute-run.ts,
- * provision-tiers.ts, statemachines/rollout/, statemachines/restore-data/, statemachines/recover/):
+ * provision-tiers.ts, statemachines/rollout/, statemachines/restore-data/, statemachines/recover/,
+ * statemachines/scale-in/, statemachines/replace-database/):
  * a polled phase is its start task, one Choice + Wait + check task per look, and the last Choice.
  */
 import type { CommandSpec, ComputePlan, ProvisionTier, RestorePlan, StoredTier, TierPlan } from '../../lambdas/domain/contract/payloads';
@@ -20,6 +22,9 @@ import { batchesPerSegment, HISTORY_BUDGET, worstBatchEvents } from '../../lambd
 import { EXPECTED_READY_SECONDS } from '../../lambdas/compute/hosts-ready';
 import { EXPECTED_CREATE_SECONDS } from '../../lambdas/compute/database-creation';
 import { EXPECTED_RESTORE_SECONDS } from '../../lambdas/restore-data/restore';
+import { EXPECTED_PROVISION_SECONDS } from '../../lambdas/replace-database/green';
+import { EXPECTED_SWITCHOVER_SECONDS } from '../../lambdas/replace-database/switchover';
+import type { ReplaceDatabasePlan } from '../../lambdas/replace-database/types';
 import { DELIVERY_SECONDS, USD_PER_TRANSITION } from './release-estimate';
 
 /**
@@ -39,6 +44,14 @@ const PROBE_ASSUMED_SECONDS = 2;
 const DEREGISTRATION_DELAY_ASSUMED_SECONDS = 300;
 /** Stopping or terminating a replaced host: what Retire Hosts' first look expects (lambdas/compute/retiring.ts). */
 const RETIRE_ASSUMED_SECONDS = 20;
+/**
+ * A new green replays the writes the blue took while it was created, then keeps up. How long
+ * that takes depends on the write load, which nothing declares; RDS publishes ReplicaLag once a
+ * minute ("RDS publishes instance metrics every minute", lambdas/replace-database/replica-lag.ts),
+ * so the lag is first seen under the threshold a few datapoints after the green is available:
+ * counted as 4 min after it is.
+ */
+const GREEN_CATCH_UP_ASSUMED_SECONDS = 240;
 
 /** Scale-out's and replace's own states, outside their tiers (statemachines/constructs/compute-run.ts): Start, Plan, Acquire Lock, Notify Started, Leftovers?, Database Needed?, Provision, Provision Tiers, Unlock, Notify Succeeded, Complete. */
 const COMPUTE_RUN_STATES = 11;
@@ -78,6 +91,18 @@ const REPOINT_BATCH_STATES = 11;
  * Complete.
  */
 const RECOVER_STATES = 10;
+/**
+ * Scale-in's own states (statemachines/scale-in/scale-in-workflow.ts): Start, Plan Scale In,
+ * Acquire Lock, Notify Started, Remove Hosts, Remove Roll Tiers, Unlock, Notify Succeeded,
+ * Scale In Complete (the tier's Remove Roll Segments and its segments are retire()'s).
+ */
+const SCALE_IN_STATES = 9;
+/**
+ * Replace-database's own states (statemachines/replace-database/replace-database-workflow.ts):
+ * Start, Plan Replace Database, Acquire Lock, Notify Started, Run Replacement, Record
+ * Replacement, Unlock, Notify Succeeded, Replace Database Complete.
+ */
+const REPLACE_DATABASE_STATES = 9;
 
 export interface WorkflowEstimate {
   /** Seconds from start to the end, if every phase takes what is declared or assumed. */
@@ -261,16 +286,57 @@ function healthOf(spec: TierPlan, undeclared: string[]): Seen {
   return seenDone(0, undefined, spec.polling);
 }
 
-/** A tier's replaced hosts: taken out, drained for the deregistration delay, stopped or terminated. */
-function retire(tier: StoredTier, tally: Tally): number {
+/**
+ * A tier's replaced (or, scale-in, removed) hosts: taken out, drained for the deregistration
+ * delay, stopped or terminated. The stored retire tier carries no ports, so no host-side drain
+ * check is sent (lambdas/rollout/take-out-of-traffic.ts): the load balancer's delay ends the drain.
+ */
+function retire(tier: StoredTier, tally: Tally, why: 'replaced' | 'removed' = 'replaced'): number {
   const { spec } = tier;
   const drain = spec.traffic.kind === 'target-group' ? seenDone(DEREGISTRATION_DELAY_ASSUMED_SECONDS, undefined, spec.polling) : seenDone(0, undefined, spec.polling);
-  if (spec.traffic.kind === 'target-group') tally.undeclared.push(`a replaced host's drain, counted as ELB's default deregistration delay (${DEREGISTRATION_DELAY_ASSUMED_SECONDS} s)`);
+  if (spec.traffic.kind === 'target-group') tally.undeclared.push(`a ${why} host's drain, counted as ELB's default deregistration delay (${DEREGISTRATION_DELAY_ASSUMED_SECONDS} s)`);
   const stop = seenDone(RETIRE_ASSUMED_SECONDS, RETIRE_ASSUMED_SECONDS, spec.polling);
   tally.transitions += 1; // Retire Roll Segments
   tally.transitions += tier.batchCount * (RETIRE_BATCH_STATES + drain.loop + 1 + stop.loop + 1);
   tally.segments(tier);
   return tier.batchCount * (drain.seconds + stop.seconds);
+}
+
+/**
+ * Scale-in: its own states, then the tier's chosen hosts retired batch by batch (the rollout's
+ * retire mode: capacity checked, out of traffic, drained, stopped or terminated). Nothing launches.
+ */
+export function estimateScaleIn(plan: ComputePlan): WorkflowEstimate {
+  const tally = new Tally();
+  tally.transitions += SCALE_IN_STATES;
+  // Roll Tiers: one tier at a time (scale-in names one).
+  for (const tier of plan.retire?.tiers ?? []) tally.seconds += retire(tier, tally, 'removed');
+  return tally.result();
+}
+
+/**
+ * Replace-database: one after another in the parent (no child execution), the green created
+ * (Create Green looks first when RDS usually has the copy ready), checked by the environment's
+ * check document, caught up (ReplicaLag under the threshold), switched over, recorded.
+ */
+export function estimateReplaceDatabase(plan: ReplaceDatabasePlan): WorkflowEstimate {
+  const tally = new Tally();
+  tally.transitions += REPLACE_DATABASE_STATES;
+  const green = seenDone(EXPECTED_PROVISION_SECONDS, EXPECTED_PROVISION_SECONDS, plan.polling);
+  tally.undeclared.push(`RDS creating the green copy of ${plan.current.identifier}, counted as ${EXPECTED_PROVISION_SECONDS / 60} min (it grows with the data)`);
+  const check = command(plan.check, plan.polling, 'the database check', tally.undeclared);
+  // The catch-up runs from when the green is available, so through its check too. Measure
+  // Replica Lag is itself a watching look (lambdas/replace-database/check-replica-lag.ts: the
+  // start and the check are one watchPhase handler, and a first look has no expectation, so it
+  // watches at once): the first look's Choice and check are the start's.
+  const lag = seenDone(Math.max(0, GREEN_CATCH_UP_ASSUMED_SECONDS - check.seconds), undefined, plan.polling);
+  tally.undeclared.push(`the green catching up to a ReplicaLag of at most ${plan.maxLagSeconds} s, counted as ${GREEN_CATCH_UP_ASSUMED_SECONDS / 60} min after it is available (it grows with the writes)`);
+  const switchoverSeconds = Math.min(EXPECTED_SWITCHOVER_SECONDS, plan.switchoverTimeoutSeconds);
+  const switchover = seenDone(switchoverSeconds, switchoverSeconds, plan.polling);
+  tally.undeclared.push(`the switchover, counted as ${switchoverSeconds} s (RDS: it "typically takes under a minute")`);
+  tally.seconds += green.seconds + check.seconds + lag.seconds + switchover.seconds;
+  tally.transitions += phaseTransitions(green) + phaseTransitions(check) + (phaseTransitions(lag) - 2) + phaseTransitions(switchover);
+  return tally.result();
 }
 
 /** Restore-data: the restore, the check from a middle host, the hosts repointed tier by tier in batches, the bake. */
