@@ -7,9 +7,13 @@
 import type { DeployPlan, HostRef } from '../../lambdas/domain/contract/payloads';
 import type { DeployPlanReport } from './plan-deploy';
 import type { TierStep, WorkflowPlanReport } from './plan-workflow';
+import type { ScaleInSummary } from './scale-in-plan';
 import { listHosts } from '../simulator/progress';
 
 const BATCHES_SHOWN = 3;
+/** A scale-in's chosen hosts named with their zone and launch time; the rest counted. */
+const CHOSEN_SHOWN = 3;
+const ZONES_SHOWN = 6;
 
 export function formatPlan(report: DeployPlanReport, now = new Date()): string {
   const { plan, estimate } = report;
@@ -49,6 +53,7 @@ export function formatWorkflowPlan(report: WorkflowPlanReport, now = new Date())
     const after = report.steps.some((s) => s.action === 'repoint') ? ', and any until the repoint' : '; no host serves until the new ones do, on the restored data';
     lines.push(`  recovery point: ${report.recovery.recoveryPointTime} (${report.recovery.source}); loses ${lossSpan(report.recovery.dataLossSeconds)} of writes before now${after}`);
   }
+  if (report.scaleIn) lines.push(...scaleInLines(report.scaleIn));
   // One clause a line: a database step names instances and parameters of up to 63 and 2,048 characters.
   if (report.database) lines.push(...report.database.split('; ').map((clause, i) => (i === 0 ? `  database: ${clause}` : `    ${clause}`)));
   for (const step of report.steps) lines.push(...stepLines(step));
@@ -62,10 +67,27 @@ export function formatWorkflowPlan(report: WorkflowPlanReport, now = new Date())
     `  expected: ${duration(estimate.expectedSeconds)} (ends about ${ends.toISOString().slice(11, 16)} UTC if started now), ` +
       `${estimate.stateTransitions.toLocaleString('en-US')} state transitions (about $${estimate.costUsd.toFixed(4)}), ${estimate.childExecutions} child execution(s)`,
   );
-  lines.push(`  history: the fullest child execution could need ${estimate.history.worstChildEvents.toLocaleString('en-US')} of the ${estimate.history.budget.toLocaleString('en-US')} events one execution is planned with`);
+  lines.push(
+    estimate.childExecutions === 0
+      ? '  history: no child execution; the run polls in its own execution, one check per watched minute'
+      : `  history: the fullest child execution could need ${estimate.history.worstChildEvents.toLocaleString('en-US')} of the ${estimate.history.budget.toLocaleString('en-US')} events one execution is planned with`,
+  );
   // One assumption a line: there is one per kind of phase, whatever the fleet's size.
   if (estimate.undeclared.length > 0) lines.push('  not declared, so assumed:', ...estimate.undeclared.map((u) => `    ${u}`));
   return `${lines.join('\n')}\n`;
+}
+
+/** The hosts a scale-in chose and why, a few by name with their zone and launch: bounded at any count. */
+function scaleInLines(s: ScaleInSummary): string[] {
+  const shown = s.chosen.slice(0, CHOSEN_SHOWN).map((h) => `${h.name} (${h.zone || 'no zone'}, ${h.outOfTraffic ? 'already out of traffic' : `launched ${h.launchedAt ?? 'at an unknown time'}`})`);
+  const more = s.chosen.length > CHOSEN_SHOWN ? `, … ${s.chosen.length - CHOSEN_SHOWN} more` : '';
+  const zones = Object.entries(s.zones)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([zone, n]) => `${zone || 'no zone'} ${n.before} → ${n.after}`);
+  return [
+    `  ${s.tier}: chosen, out of traffic first, then the oldest of the zone with the most hosts left: ${shown.join(', ')}${more}`,
+    `  ${s.tier}: hosts per zone: ${zones.slice(0, ZONES_SHOWN).join(', ')}${zones.length > ZONES_SHOWN ? `, … ${zones.length - ZONES_SHOWN} more zone(s)` : ''}`,
+  ];
 }
 
 function stepLines(step: TierStep): string[] {

@@ -15,7 +15,9 @@ import { isHostTier } from '../../lambdas/domain/environment/model';
 import { batchKey } from '../../lambdas/shared/plan-store';
 import { planDeploy, type DeployPlanReport } from './plan-deploy';
 import { withPlanContext, type KeptBatches } from './plan-context';
-import { estimateCompute, estimateRecover, estimateRestore, type WorkflowEstimate } from './workflow-estimate';
+import { estimateCompute, estimateRecover, estimateReplaceDatabase, estimateRestore, estimateScaleIn, type WorkflowEstimate } from './workflow-estimate';
+import type { ScaleInSummary } from './scale-in-plan';
+import type { ReplaceDatabaseSummary } from './replace-database-plan';
 
 /** The execution name the planners are given: a plan is no execution, and nothing is stored under it. */
 const PLAN_EXECUTION = 'fleetflow-plan';
@@ -55,6 +57,10 @@ export interface WorkflowPlanReport {
   readonly leftovers: number;
   /** Recover: its parts, each planned by its own workflow's code where the account allows it now. */
   readonly parts?: ReadonlyArray<{ readonly workflow: string; readonly input: unknown; readonly expectedSeconds: number; readonly stateTransitions: number }>;
+  /** Scale-in: the tier's hosts, floor and count, and the hosts chosen, in order (scale-in-plan.ts). */
+  readonly scaleIn?: ScaleInSummary;
+  /** Replace-database: the blue, the green's settings, the lag threshold and the timeouts (replace-database-plan.ts). */
+  readonly replaceDatabase?: ReplaceDatabaseSummary;
   readonly estimate: WorkflowEstimate;
 }
 
@@ -76,6 +82,8 @@ interface Planner {
 }
 
 const STARTS_FULL = () => ({ empty: false, keepSnapshots: false });
+/** What a scale-in or replace-database plan leaves empty: no database step (scale-in), recovery point, network check, bake or leftovers. */
+const NOTHING_ELSE = { database: null, recovery: null, network: [], validation: null, leftovers: 0 } as const;
 
 /** Workflow → its planner. Add a workflow here (see the file's comment). */
 const PLANNERS = {
@@ -92,6 +100,10 @@ const PLANNERS = {
       const { planScaleOut } = await import('../../lambdas/compute/plan-scale-out');
       return computeReport(environment, await planScaleOut({ environment, input, execution: PLAN_EXECUTION }), new Map());
     },
+  },
+  'scale-in': {
+    emptyAccount: STARTS_FULL,
+    plan: (environment, input, kept) => scaleInReport(environment, input, kept),
   },
   replace: {
     emptyAccount: STARTS_FULL,
@@ -110,6 +122,10 @@ const PLANNERS = {
   recover: {
     emptyAccount: () => ({ empty: true, keepSnapshots: true }),
     plan: (environment, input) => recoverReport(environment, input),
+  },
+  'replace-database': {
+    emptyAccount: STARTS_FULL,
+    plan: (environment, input) => replaceDatabaseReport(environment, input),
   },
 } satisfies Record<string, Planner>;
 
@@ -137,8 +153,8 @@ export async function planWorkflow(options: PlanWorkflowOptions): Promise<PlanRe
 
 /** A compute plan (allocate, scale-out, replace) as a person reads it. */
 async function computeReport(environment: EnvironmentDefinition, plan: ComputePlan, kept: KeptBatches): Promise<WorkflowPlanReport> {
-  // Scale-in plans through its own planner, which PLANNERS does not list yet: never a compute plan here.
-  if (plan.workflow === 'scale-in') throw new Error('plan: scale-in has no plan report yet');
+  // Scale-in's plan reads as its own (scale-in-plan.ts), never as a launch.
+  if (plan.workflow === 'scale-in') throw new Error('plan: a scale-in plan is read by scaleInReport');
   const steps: TierStep[] = plan.tiers.map(launchStep);
   if (plan.retire) for (const tier of plan.retire.tiers) steps.push(retireStep(tier, plan, kept));
   const network = [];
@@ -228,6 +244,43 @@ function describeSource(plan: Pick<RestorePlan, 'source' | 'recoveryPointTime'>)
 /** Where the restored instance is checked: the plan's runner, or (allocate restoring for the hosts it launches) the runner tier's first new host. */
 function runnerName(plan: RestorePlan): string {
   return plan.check.runner?.name ?? `the first new ${plan.check.runnerTier ?? 'runner'} host`;
+}
+
+/** A scale-in plan as a person reads it: the hosts Plan Scale In chose, what it weighed (scale-in-plan.ts), the retire batches. */
+async function scaleInReport(environment: EnvironmentDefinition, input: unknown, kept: KeptBatches): Promise<WorkflowPlanReport> {
+  const { planScaleIn } = await import('../../lambdas/compute/plan-scale-in');
+  const { scaleInParts } = await import('./scale-in-plan');
+  const plan = await planScaleIn({ environment, input, execution: PLAN_EXECUTION });
+  const parts = await scaleInParts(environment, plan, kept, PLAN_EXECUTION);
+  const { tier, remove, minimum } = parts.summary;
+  return {
+    ...NOTHING_ELSE,
+    workflow: 'scale-in',
+    environment: plan.environment,
+    summary: parts.sentence,
+    steps: [{ tier, action: 'retire', hosts: remove, minInService: minimum, batches: parts.batches }],
+    scaleIn: parts.summary,
+    estimate: estimateScaleIn(plan),
+  };
+}
+
+/** A replace-database plan as a person reads it: supported (else the planner refused), the green, the lag threshold and timeouts (replace-database-plan.ts). */
+async function replaceDatabaseReport(environment: EnvironmentDefinition, input: unknown): Promise<WorkflowPlanReport> {
+  const { planReplaceDatabase } = await import('../../lambdas/replace-database/plan');
+  const { replaceDatabaseParts } = await import('./replace-database-plan');
+  const plan = await planReplaceDatabase({ environment, input, execution: PLAN_EXECUTION });
+  const parts = replaceDatabaseParts(plan);
+  return {
+    ...NOTHING_ELSE,
+    workflow: 'replace-database',
+    environment: plan.environment,
+    summary: parts.sentence,
+    // No host is touched: the green takes the blue's endpoint.
+    steps: [],
+    database: parts.database,
+    replaceDatabase: parts.summary,
+    estimate: estimateReplaceDatabase(plan),
+  };
 }
 
 /** A restore-data plan as a person reads it. */
