@@ -118,7 +118,7 @@ export function inputOf(workflow: ComputeCommand, values: Omit<ComputeValues, 'e
       if (values.tier === undefined || values.add === undefined) throw new InvalidInputError(`${command} needs --tier TIER and --add N`);
       return { tier: values.tier, add: wholeNumber('--add', String(values.add), 1, 5_000) };
     case 'scale-in':
-      if (values.tier === undefined || values.remove === undefined) throw new InvalidInputError('simulate scale-in needs --tier TIER and --remove N');
+      if (values.tier === undefined || values.remove === undefined) throw new InvalidInputError(`${command} needs --tier TIER and --remove N`);
       return { tier: values.tier, remove: wholeNumber('--remove', String(values.remove), 1, 5_000) };
     case 'replace': {
       if (values.targets === undefined) throw new InvalidInputError(`${command} needs --targets HOST,... or --targets unhealthy`);
