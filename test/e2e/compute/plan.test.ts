@@ -75,3 +75,53 @@ describe('fleetflow plan --workflow (compute)', () => {
     expect(run.compute!.launched).toEqual([]);
   });
 });
+
+describe('fleetflow plan --workflow scale-in', () => {
+  /** Four web hosts: ceil(50% of 4) = 2 and the declared count 2 let two go; the smallest fleet where a scale-in runs at all. */
+  const hostsPerTier = 4;
+  const planScaleIn = async (input: unknown, hosts?: number) => {
+    const planned = await planWorkflow({ workflow: 'scale-in', environment: canonical, input, simulated: hosts === undefined ? {} : { hostsPerTier: hosts } });
+    if (planned.workflow === 'deploy') throw new Error('planned a deploy');
+    return planned.report;
+  };
+  const simulateScaleIn = async (input: unknown, hosts?: number) =>
+    (await simulateExecutions({ environment: canonical, input, workflow: 'scale-in', ...(hosts === undefined ? {} : { hostsPerTier: hosts }), executions: [{ input }] })).reports[0]!;
+
+  it('names the hosts the run retires, and expects its duration and transitions within 5%', async () => {
+    const input = { tier: 'web', remove: 2 };
+    const planned = await planScaleIn(input, hostsPerTier);
+    const run = await simulateScaleIn(input, hostsPerTier);
+
+    expect(run.status, run.cause).toBe('SUCCEEDED');
+    // The same hosts the run stops (the planner is the run's own); the report lists them by name.
+    const chosen = planned.scaleIn!.chosen.map((h) => h.name);
+    expect([...chosen].sort()).toEqual([...run.compute!.stopped].sort());
+    expect(planned.scaleIn).toMatchObject({ tier: 'web', hosts: 4, remove: 2, left: 2, capacityFloor: 2, count: 2, minimum: 2, retire: 'stop' });
+    // Zone-balanced: one from each zone, so the two zones stay even.
+    expect(Object.values(planned.scaleIn!.zones)).toEqual([
+      { before: 2, after: 1 },
+      { before: 2, after: 1 },
+    ]);
+    expect(planned.steps).toEqual([{ tier: 'web', action: 'retire', hosts: 2, minInService: 2, batches: [{ hosts: chosen, stayInService: 2 }] }]);
+    expect(run.minInService.web).toBeGreaterThanOrEqual(planned.scaleIn!.minimum);
+    expect(within(planned.estimate.expectedSeconds, run.makespanSeconds)).toBeLessThanOrEqual(0.05);
+    expect(within(planned.estimate.stateTransitions, run.stateTransitions)).toBeLessThanOrEqual(0.05);
+    expect(planned.estimate.childExecutions).toBe(run.childExecutions);
+  });
+
+  it('refuses below the declared count what the workflow refuses, with its message', async () => {
+    // Two web hosts (simulate's default) and a declared count of 2: none may go.
+    const input = { tier: 'web', remove: 1 };
+    const refusal = await planScaleIn(input).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    const run = await simulateScaleIn(input);
+
+    expect(isFleetFlowRefusal(refusal)).toBe(true);
+    expect((refusal as Error).message).toContain('below its declared count of 2');
+    expect(run.status).toBe('FAILED');
+    expect({ error: (refusal as Error).name, cause: (refusal as Error).message }).toEqual({ error: run.error, cause: run.cause });
+    expect(run.compute!.stopped).toEqual([]);
+  });
+});

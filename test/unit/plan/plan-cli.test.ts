@@ -5,6 +5,7 @@
  * document. And the guard under every plan: reads pass, the planners' batch writes to the plan
  * table are kept and never sent, any other write is refused before it is sent.
  */
+import { fileURLToPath } from 'node:url';
 import { BatchWriteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -18,6 +19,14 @@ import { seedAccount } from '../../../lib/simulator/fleet';
 import { attachSimulator } from '../../../lib/simulator/intercept';
 import { useSimulatedAwsEnvironment } from '../../../lib/simulator/simulate';
 import { canonical } from '../../e2e/helpers';
+import { OUT_OF_TRAFFIC_TAG } from '../../../lambdas/domain/contract/tags';
+import { loadEnvironmentFile } from '../../../lambdas/domain/environment/parse';
+import type { EnvironmentDefinition } from '../../../lambdas/domain/environment/model';
+import type { SimulatedAccount } from '../../../lib/simulator/account';
+import { planWorkflow, type PlannedWorkflow } from '../../../lib/plan/plan-workflow';
+
+/** canonical with a database password its owner keeps: one RDS Blue/Green Deployments can replace. */
+const FIXTURE = fileURLToPath(new URL('../../fixtures/self-managed-password.json', import.meta.url));
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -55,6 +64,9 @@ describe('fleetflow plan --workflow', () => {
     [['--workflow', 'scale-out', '--tier', 'web'], 'plan --workflow scale-out needs --tier TIER and --add N'],
     [['--workflow', 'restore-data', '--source', 'latest', '--release', '1.2.0'], '--release is not an input of --workflow restore-data'],
     [['--workflow', 'rebuild'], '--workflow'],
+    [['--workflow', 'scale-in', '--tier', 'web'], 'plan --workflow scale-in needs --tier TIER and --remove N'],
+    [['--workflow', 'scale-in', '--tier', 'web', '--remove', '1', '--max-lag', '3'], '--max-lag is not an input of --workflow scale-in (its options: --tier, --remove)'],
+    [['--workflow', 'replace-database', '--switchover-timeout', '10'], '--switchover-timeout must be a whole number from 30 to 3600'],
   ])('refuses %j with one line and exit 2, before anything is read', async (argv, message) => {
     const run = await fleetflow('plan', '--simulated', ...argv);
 
@@ -76,6 +88,17 @@ describe('fleetflow plan --workflow', () => {
     expect(run.stdout).toMatch(/recovery point: 2026-01-06T02:55:00.000Z .*; loses 5 min of writes before now/);
   });
 
+  it('plans a database replacement as one JSON document: supported, the green, the lag threshold and the switchover timeout', async () => {
+    const run = await fleetflow('plan', '--simulated', '--env', FIXTURE, '--workflow', 'replace-database', '--engine-version', '16.4', '--max-lag', '10', '--json');
+
+    expect(run.status, run.stderr).toBe(0);
+    const document = JSON.parse(run.stdout) as { workflow: string; replaceDatabase: Record<string, unknown>; steps: unknown[]; estimate: { childExecutions: number } };
+    expect(document.workflow).toBe('replace-database');
+    expect(document.replaceDatabase).toMatchObject({ supported: true, green: { engine: 'postgres', engineVersion: '16.4' }, maxLagSeconds: 10, switchoverTimeoutSeconds: 300, lagTimeoutSeconds: 1800 });
+    expect(document.steps).toEqual([]);
+    expect(document.estimate.childExecutions).toBe(0);
+  });
+
   it('exits 1 with the workflow\'s error name and message when its planner refuses', async () => {
     const run = await fleetflow('plan', '--simulated', '--workflow', 'scale-out', '--tier', 'database', '--add', '1');
 
@@ -86,6 +109,43 @@ describe('fleetflow plan --workflow', () => {
 });
 
 describe('the plan guard', () => {
+  /** Plans on the AWS path (the guard, no fake clock) with the SDK answered by a simulated account, which counts every call it receives. */
+  async function planAgainst(account: SimulatedAccount, workflow: PlannedWorkflow, environment: EnvironmentDefinition, input: unknown) {
+    const restore = useSimulatedAwsEnvironment();
+    const detach = attachSimulator(allClients as never, account);
+    try {
+      return await planWorkflow({ workflow, environment, input });
+    } finally {
+      detach();
+      restore();
+    }
+  }
+  /** Every service:operation the account received: a plan makes reads only (a write would have been refused before it was sent, and not counted). */
+  const operations = (account: SimulatedAccount) => [...account.calls.keys()].filter((k) => k.includes(':'));
+
+  it('plans scale-in and replace-database with reads only, as the workflow would choose', async () => {
+    const fleet = seedAccount(canonical, noFaults(), { hostsPerTier: 4 });
+    // A host a stopped run left out of traffic goes first, whatever its age.
+    const outOfTraffic = [...fleet.hosts.values()].find((h) => h.name === 'web-4')!;
+    outOfTraffic.tags.set(OUT_OF_TRAFFIC_TAG, 'a-stopped-run');
+    const scaleIn = await planAgainst(fleet, 'scale-in', canonical, { tier: 'web', remove: 2 });
+    const fixture = loadEnvironmentFile(FIXTURE);
+    const database = seedAccount(fixture, noFaults());
+    const replaced = await planAgainst(database, 'replace-database', fixture, { instanceClass: 'db.r6g.large' });
+
+    if (scaleIn.workflow !== 'scale-in' || replaced.workflow !== 'replace-database') throw new Error('planned another workflow');
+    expect(scaleIn.report.scaleIn!.chosen[0]).toMatchObject({ name: 'web-4', outOfTraffic: true });
+    expect(scaleIn.report.scaleIn!.chosen).toHaveLength(2);
+    expect(replaced.report.replaceDatabase!.green.instanceClass).toBe('db.r6g.large');
+    for (const account of [fleet, database]) {
+      expect(operations(account).length).toBeGreaterThan(0);
+      expect(operations(account).filter((k) => !/:(Describe|Get|List|BatchGet|Query|Scan)[A-Z]/.test(k))).toEqual([]);
+    }
+    // Nothing in the account changed: the host is still in service, tagged as before, no blue/green deployment exists.
+    expect(outOfTraffic.state).toBe('running');
+    expect(database.compute.blueGreenDeployments.size).toBe(0);
+  });
+
   it('keeps the batches a planner stores in the plan table, sends nothing, and refuses any other write', async () => {
     const restore = useSimulatedAwsEnvironment();
     const account = seedAccount(canonical, noFaults());
