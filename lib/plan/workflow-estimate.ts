@@ -46,10 +46,11 @@ const DEREGISTRATION_DELAY_ASSUMED_SECONDS = 300;
 const RETIRE_ASSUMED_SECONDS = 20;
 /**
  * A new green replays the writes the blue took while it was created, then keeps up. How long
- * that takes depends on the write load, which nothing declares; RDS publishes ReplicaLag once a
- * minute ("RDS publishes instance metrics every minute", lambdas/replace-database/replica-lag.ts),
- * so the lag is first seen under the threshold a few datapoints after the green is available:
- * counted as 4 min after it is.
+ * that takes depends on the write load, which nothing declares, and Check Replica Lag reads the
+ * metric per one-minute period (lambdas/replace-database/replica-lag.ts), so the lag is first
+ * seen under the threshold some datapoints after the green is available: counted as 4 min after
+ * it is, and listed as assumed. (No AWS figure was found for it: a person's own measurement of a
+ * green's catch-up is the better number.)
  */
 const GREEN_CATCH_UP_ASSUMED_SECONDS = 240;
 
