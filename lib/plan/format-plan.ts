@@ -77,15 +77,18 @@ export function formatWorkflowPlan(report: WorkflowPlanReport, now = new Date())
   return `${lines.join('\n')}\n`;
 }
 
-/** The hosts a scale-in chose and why, a few by name with their zone and launch: bounded at any count. */
+/** The hosts a scale-in chose and why, a few by name with their zone and launch (one a line): bounded at any count. */
 function scaleInLines(s: ScaleInSummary): string[] {
-  const shown = s.chosen.slice(0, CHOSEN_SHOWN).map((h) => `${h.name} (${h.zone || 'no zone'}, ${h.outOfTraffic ? 'already out of traffic' : `launched ${h.launchedAt ?? 'at an unknown time'}`})`);
-  const more = s.chosen.length > CHOSEN_SHOWN ? `, … ${s.chosen.length - CHOSEN_SHOWN} more` : '';
+  const shown = s.chosen
+    .slice(0, CHOSEN_SHOWN)
+    .map((h) => `    ${h.name}: ${h.zone || 'no zone'}, ${h.outOfTraffic ? 'already out of traffic' : `launched ${h.launchedAt ? h.launchedAt.replace('T', ' ').slice(0, 16) : 'at an unknown time'}`}`);
   const zones = Object.entries(s.zones)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([zone, n]) => `${zone || 'no zone'} ${n.before} → ${n.after}`);
   return [
-    `  ${s.tier}: chosen, out of traffic first, then the oldest of the zone with the most hosts left: ${shown.join(', ')}${more}`,
+    `  ${s.tier}: chosen in this order: out of traffic first, then the oldest of the zone with the most hosts left`,
+    ...shown,
+    ...(s.chosen.length > CHOSEN_SHOWN ? [`    … ${s.chosen.length - CHOSEN_SHOWN} more`] : []),
     `  ${s.tier}: hosts per zone: ${zones.slice(0, ZONES_SHOWN).join(', ')}${zones.length > ZONES_SHOWN ? `, … ${zones.length - ZONES_SHOWN} more zone(s)` : ''}`,
   ];
 }

@@ -82,8 +82,6 @@ interface Planner {
 }
 
 const STARTS_FULL = () => ({ empty: false, keepSnapshots: false });
-/** What a scale-in or replace-database plan leaves empty: no database step (scale-in), recovery point, network check, bake or leftovers. */
-const NOTHING_ELSE = { database: null, recovery: null, network: [], validation: null, leftovers: 0 } as const;
 
 /** Workflow → its planner. Add a workflow here (see the file's comment). */
 const PLANNERS = {
@@ -254,11 +252,15 @@ async function scaleInReport(environment: EnvironmentDefinition, input: unknown,
   const parts = await scaleInParts(environment, plan, kept, PLAN_EXECUTION);
   const { tier, remove, minimum } = parts.summary;
   return {
-    ...NOTHING_ELSE,
     workflow: 'scale-in',
     environment: plan.environment,
     summary: parts.sentence,
     steps: [{ tier, action: 'retire', hosts: remove, minInService: minimum, batches: parts.batches }],
+    database: null,
+    recovery: null,
+    network: [],
+    validation: null,
+    leftovers: 0,
     scaleIn: parts.summary,
     estimate: estimateScaleIn(plan),
   };
@@ -271,13 +273,16 @@ async function replaceDatabaseReport(environment: EnvironmentDefinition, input: 
   const plan = await planReplaceDatabase({ environment, input, execution: PLAN_EXECUTION });
   const parts = replaceDatabaseParts(plan);
   return {
-    ...NOTHING_ELSE,
     workflow: 'replace-database',
     environment: plan.environment,
     summary: parts.sentence,
     // No host is touched: the green takes the blue's endpoint.
     steps: [],
     database: parts.database,
+    recovery: null,
+    network: [],
+    validation: null,
+    leftovers: 0,
     replaceDatabase: parts.summary,
     estimate: estimateReplaceDatabase(plan),
   };

@@ -88,6 +88,21 @@ describe('fleetflow plan --workflow', () => {
     expect(run.stdout).toMatch(/recovery point: 2026-01-06T02:55:00.000Z .*; loses 5 min of writes before now/);
   });
 
+  it('prints a scale-in bounded at any count: three chosen hosts named with their zone and launch, the rest counted', async () => {
+    const run = await fleetflow('plan', '--simulated', '--hosts', '300', '--workflow', 'scale-in', '--tier', 'web', '--remove', '100');
+    const lines = run.stdout.trimEnd().split('\n');
+
+    expect(run.status, run.stderr).toBe(0);
+    expect(lines.length).toBeLessThanOrEqual(16);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(200);
+    expect(lines.filter((l) => /^ {4}web-\d+: us-east-1[ab], launched \d{4}-\d\d-\d\d \d\d:\d\d$/.test(l))).toHaveLength(3);
+    expect(lines).toContain('    … 97 more');
+    // 150 in each zone before; the zones stay level.
+    expect(lines).toContain('  web: hosts per zone: us-east-1a 150 → 100, us-east-1b 150 → 100');
+    // One retire batch: the other 200 hold the floor (ceil(50% of 300) = 150) while the 100 leave.
+    expect(lines.filter((l) => /^ {4}batch 1\/1: 100 hosts: web-\d+ … web-\d+ out of traffic, 200 stay in service$/.test(l))).toHaveLength(1);
+  });
+
   it('plans a database replacement as one JSON document: supported, the green, the lag threshold and the switchover timeout', async () => {
     const run = await fleetflow('plan', '--simulated', '--env', FIXTURE, '--workflow', 'replace-database', '--engine-version', '16.4', '--max-lag', '10', '--json');
 
