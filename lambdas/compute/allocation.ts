@@ -8,7 +8,8 @@
  * allocate launches what the tier still misses and terminates them.
  */
 import { parseComputeInput, type AllocateInput } from '../domain/compute-input';
-import type { EnvironmentDefinition } from '../domain/environment/model';
+import type { DatabaseCreateDefinition, EnvironmentDefinition } from '../domain/environment/model';
+import { masterSecretName, usesFleetFlowSecret } from '../domain/environment/master-password';
 import { isHostTier } from '../domain/environment/tiers';
 import { currentDatabaseIdentifier, dataTierOf, describeDatabase, newestSnapshot } from '../shared/database-record';
 import { InvalidInputError } from '../domain/contract/errors';
@@ -112,7 +113,7 @@ async function planDatabase(
     // Not available yet, on its way there (an allocate stopped while it waited for it): waited for again, as
     // this run's own (Create Database takes an existing instance of the identifier as created).
     const stillCreating = CREATING.has(existing.DBInstanceStatus ?? '') && current === identifier && data.database.create;
-    return stillCreating ? { instanceIdentifier: identifier, create: data.database.create!, timeoutSeconds: data.database.create!.timeoutSeconds, polling: environment.polling } : undefined;
+    return stillCreating ? { instanceIdentifier: identifier, create: data.database.create!, ...masterSecretOf(environment, data.database.create), timeoutSeconds: data.database.create!.timeoutSeconds, polling: environment.polling } : undefined;
   }
   if (current !== identifier) {
     throw new InvalidInputError(
@@ -126,7 +127,12 @@ async function planDatabase(
     );
   }
   const fromSnapshot = how === 'latest-snapshot' ? await latestSnapshot(identifier) : undefined;
-  return { instanceIdentifier: identifier, create: data.database.create, ...(fromSnapshot ? { fromSnapshot } : {}), timeoutSeconds: data.database.create.timeoutSeconds, polling: environment.polling };
+  return { instanceIdentifier: identifier, create: data.database.create, ...masterSecretOf(environment, data.database.create), ...(fromSnapshot ? { fromSnapshot } : {}), timeoutSeconds: data.database.create.timeoutSeconds, polling: environment.polling };
+}
+
+/** The secret Create Database reads the master password from, in "fleetflow-secret" mode (its name only). */
+function masterSecretOf(environment: EnvironmentDefinition, create: DatabaseCreateDefinition | undefined): { masterSecret?: string } {
+  return usesFleetFlowSecret(create) ? { masterSecret: masterSecretName(environment.name) } : {};
 }
 
 /**

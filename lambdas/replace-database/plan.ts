@@ -28,6 +28,7 @@ import { ENVIRONMENT_TAG, KEPT_TAG } from '../domain/contract/tags';
 import { parseReplaceDatabaseInput, type ReplaceDatabaseInput } from '../domain/replace-database-input';
 import type { DatabaseTierDefinition, EnvironmentDefinition } from '../domain/environment/model';
 import { isHostTier } from '../domain/environment/tiers';
+import { masterSecretName } from '../domain/environment/master-password';
 import { BlueGreenUnsupportedError, InvalidInputError, InventoryError } from '../domain/contract/errors';
 import type { HostRef } from '../domain/contract/payloads';
 import { rds } from '../shared/aws/rds';
@@ -63,14 +64,22 @@ export async function planReplaceDatabase(event: PlanReplaceEvent): Promise<Repl
   const blue = await describeDatabase(identifier);
   if (!blue) throw new InventoryError(`database ${identifier} does not exist: there is nothing to replace; recover or restore-data bring the data back; nothing was changed`);
   if (blue.MasterUserSecret) {
-    // FleetFlow creates databases so (database-creation.ts: ManageMasterUserPassword), and RDS
-    // User Guide, "Limitations for blue/green deployments": "Blue/green deployments don't support
-    // managing master user passwords with AWS Secrets Manager." The way out is a person's: only
-    // they may choose the password (FleetFlow never holds one).
+    // An instance created in "rds-managed" mode (database-creation.ts: ManageMasterUserPassword), or by a
+    // person so. RDS User Guide, "Limitations for blue/green deployments": "Blue/green deployments don't
+    // support managing master user passwords with AWS Secrets Manager." Turning the management off is a
+    // person's act: it changes the serving database's password, which FleetFlow never does.
+    const create = data.database.create;
+    const setting = `tiers.${data.name}.database.create.masterPassword`;
+    const secret = masterSecretName(environment.name);
+    const turnOff = (password: string) =>
+      `aws rds modify-db-instance --db-instance-identifier ${identifier} --no-manage-master-user-password --master-user-password <${password}> --apply-immediately (RDS then deletes its own secret)`;
+    const way = !create
+      ? `turn that off first: ${turnOff('a password you keep')}`
+      : create.masterPassword === 'fleetflow-secret'
+        ? `${setting} is already "fleetflow-secret": move this instance to the environment's secret ${secret} and point the hosts at it: ${turnOff(`the value of ${secret}`)}`
+        : `set ${setting}: "fleetflow-secret" and deploy the stack (it creates the secret ${secret}), then move this instance to it and point the hosts at it: ${turnOff(`the value of ${secret}`)}`;
     throw new BlueGreenUnsupportedError(
-      `database ${identifier}: its master user password is managed by RDS in AWS Secrets Manager, which blue/green deployments do not support; ` +
-        `turn that off first (aws rds modify-db-instance --db-instance-identifier ${identifier} --no-manage-master-user-password --master-user-password <a password you keep> --apply-immediately; RDS then deletes the secret), ` +
-        `or ${toRestoreData}`,
+      `database ${identifier}: its master user password is managed by RDS in AWS Secrets Manager, which blue/green deployments do not support; ${way}; or ${toRestoreData}`,
     );
   }
   const reason = unsupported(blue, input);

@@ -433,6 +433,8 @@ export class SimulatedAccount {
   onEvent?: (event: SimEvent) => void;
   /** Secret values referenced by documents; they must never appear in execution history. */
   readonly secretValues = new Set<string>();
+  /** Secrets Manager secrets, by name (services/secretsmanager.ts); each value is also in `secretValues`. */
+  readonly secrets = new Map<string, SimSecret>();
   readonly calls = new Map<string, number>();
   throttledCalls = 0;
   readonly startedAt: number;
@@ -605,6 +607,16 @@ export class SimulatedAccount {
     const gone = ran.filter((h) => h.state !== 'running' && h.release !== this.originalRelease.get(h.id));
     const causeGoneAt = Math.max(0, ...watched.map((h) => h.restoredAt ?? 0), ...gone.map((h) => h.leftRunningAt ?? 0));
     return at < causeGoneAt + ALARM_RECOVERY_SECONDS * 1000 ? 'ALARM' : alarm.baseState;
+  }
+
+  /** A Secrets Manager secret as a stack creates it (AWS::SecretsManager::Secret with a generated value). */
+  addSecretsManagerSecret(name: string, value: string): SimSecret {
+    // The ARN ends in a hyphen and six random characters Secrets Manager adds to the name (API reference, GetSecretValue, SecretId).
+    const suffix = Buffer.from(name).toString('hex').slice(-6);
+    const secret: SimSecret = { name, arn: `arn:aws:secretsmanager:us-east-1:${SIM_ACCOUNT_ID}:secret:${name}-${suffix}`, value, createdAt: this.startedAt };
+    this.secrets.set(name, secret);
+    this.secretValues.add(value);
+    return secret;
   }
 
   addSecret(name: string, value: string): void {
@@ -1438,6 +1450,14 @@ export function probe(account: SimulatedAccount, host: SimHost, commands: readon
     }
   }
   return { ok: true, exitCode: 0, stderr: '' };
+}
+
+/** A Secrets Manager secret: its name, ARN and current value (AWSCURRENT). */
+export interface SimSecret {
+  readonly name: string;
+  readonly arn: string;
+  readonly value: string;
+  readonly createdAt: number;
 }
 
 /** What an instance was created as: what a later check compares to say it is unchanged. */

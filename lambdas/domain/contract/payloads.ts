@@ -356,6 +356,11 @@ export interface LaunchProgress {
 export interface DatabaseCreatePlan {
   readonly instanceIdentifier: string;
   readonly create: DatabaseCreateDefinition;
+  /**
+   * "fleetflow-secret" mode: the Secrets Manager secret (its name, never its value) that Create
+   * Database reads the master password from (lambdas/domain/environment/master-password.ts).
+   */
+  readonly masterSecret?: string;
   /** Restore from this snapshot (the newest available one of the instance) instead of creating it empty. */
   readonly fromSnapshot?: { readonly identifier: string; readonly createdAt: string };
   readonly timeoutSeconds: number;

@@ -436,13 +436,23 @@ const databaseTier = z
               .describe('VPC security group IDs of the instance.'),
             parameterGroup: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{0,254}$/).optional().describe('The DB parameter group\'s name; without it, the engine\'s default group.'),
             multiAz: z.boolean().default(true).describe('Whether the instance is Multi-AZ.'),
-            masterUsername: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,15}$/).describe('The master user\'s name; its password is managed by RDS in Secrets Manager.'),
+            masterUsername: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,15}$/).describe('The master user\'s name; `masterPassword` says who keeps its password.'),
+            masterPassword: z
+              .enum(['fleetflow-secret', 'rds-managed'])
+              .default('fleetflow-secret')
+              .describe(
+                'Who keeps the master password. "fleetflow-secret" (the default, because every FleetFlow workflow supports it): one Secrets Manager secret per environment, ' +
+                  '`fleetflow/<environment>/database-master`, that the stack creates with a password CloudFormation generates and never rotates on a schedule; every instance FleetFlow creates uses it, ' +
+                  'and a restored instance keeps it from its snapshot, so hosts read one fixed secret across restores and replace-database. ' +
+                  '"rds-managed": RDS generates, keeps and rotates it in its own `rds!db-…` secret (ManageMasterUserPassword); RDS refuses blue/green deployments and read replicas of such an instance, so replace-database refuses it, ' +
+                  'and a restored instance keeps the snapshot\'s password without a managed secret.',
+              ),
             timeoutSeconds: z.number().int().min(300).max(14_400).default(3600).describe('How long creating the instance may take.'),
           })
           .strict()
           .optional()
           .describe(
-            'How allocate creates the instance when it does not exist (CreateDBInstance). The master password is managed by RDS in Secrets Manager: it is never in a definition, an input or a state.',
+            'How allocate creates the instance when it does not exist (CreateDBInstance). The master password is kept in Secrets Manager (`masterPassword`): it is never in a definition, a template, an input or a state.',
           ),
         restore: z
           .object({

@@ -14,9 +14,10 @@ import { elbv2 } from './elbv2';
 import { events } from './events';
 import { rds } from './rds';
 import { route53 } from './route53';
+import { secretsmanager } from './secretsmanager';
 import { ssm } from './ssm';
 
-export const SERVICES: Record<string, Record<string, Operation>> = { ec2, elbv2, ssm, cloudwatch, rds, dynamodb, acm, route53, events };
+export const SERVICES: Record<string, Record<string, Operation>> = { ec2, elbv2, ssm, cloudwatch, rds, dynamodb, acm, route53, events, secretsmanager };
 
 /** Runs one API call against the account, after applying every effect due by now. */
 export function callService(account: SimulatedAccount, service: string, operation: string, input: Input, throttleCode: string): object {

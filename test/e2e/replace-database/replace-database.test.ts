@@ -15,8 +15,8 @@ import { LOCK_TABLE_NAME, seedAccount } from '../../../lib/simulator/fleet';
 import type { SimulationReport } from '../../../lib/simulator/simulate';
 import { simulateExecutions } from '../../../lib/simulator/simulate';
 
-/** canonical without `database.create`: a database a person created (FleetFlow's own have an RDS-managed password, which blue/green deployments do not support). */
-const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../fixtures/self-managed-password.json', import.meta.url)));
+/** canonical as it is: its database created in "fleetflow-secret" mode (the refusal of an "rds-managed" one: test/unit/replace-database/). */
+const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../../environments/canonical.json', import.meta.url)));
 
 async function run(faults: string[] = []) {
   const { reports, account } = await simulateExecutions({ environment: canonical, workflow: 'replace-database', input: {}, faults, executions: [{ input: {} }] });

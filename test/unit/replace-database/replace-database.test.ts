@@ -27,12 +27,12 @@ import { attachSimulator } from '../../../lib/simulator/intercept';
 import { NOW } from '../fixtures';
 
 /**
- * canonical's definition without `database.create`: its database is one a person created, with
- * a password they set (FleetFlow creates databases with an RDS-managed password, which
- * blue/green deployments do not support: the last plan test).
+ * canonical: its database as FleetFlow creates it in "fleetflow-secret" mode (the password in
+ * the environment's secret), which blue/green deployments support. The same definition in
+ * "rds-managed" mode (RDS keeps the password, which they do not support): the refusal tests.
  */
-const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../fixtures/self-managed-password.json', import.meta.url)));
-const asFleetFlowCreatesIt = loadEnvironmentFile(fileURLToPath(new URL('../../../environments/canonical.json', import.meta.url)));
+const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../../environments/canonical.json', import.meta.url)));
+const rdsManaged = loadEnvironmentFile(fileURLToPath(new URL('../../fixtures/rds-managed-password.json', import.meta.url)));
 const AWS_ENV = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'ASIASIMULATED', AWS_SECRET_ACCESS_KEY: 'simulated', PLAN_TABLE: PLAN_TABLE_NAME };
 
 let account: SimulatedAccount;
@@ -115,17 +115,25 @@ describe('Plan Replace Database: what Blue/Green does not support is refused, po
     expect(account.compute.blueGreenDeployments.size).toBe(0);
   });
 
-  it("refuses the database as FleetFlow creates it (RDS-managed master password: RDS reports MasterUserSecret), naming the way to turn it off; RDS itself refuses it too", async () => {
-    useAccount(noFaults(), asFleetFlowCreatesIt);
-    const refusal = planReplaceDatabase({ environment: asFleetFlowCreatesIt, input: {}, execution: 'exec-1' });
+  it('refuses a database created in "rds-managed" mode (RDS reports MasterUserSecret), naming the setting and the way to move it to the secret; RDS itself refuses it too', async () => {
+    useAccount(noFaults(), rdsManaged);
+    const refusal = planReplaceDatabase({ environment: rdsManaged, input: {}, execution: 'exec-1' });
     await expect(refusal).rejects.toThrow(BlueGreenUnsupportedError);
-    await expect(planReplaceDatabase({ environment: asFleetFlowCreatesIt, input: {}, execution: 'exec-1' })).rejects.toThrow(
-      /managed by RDS in AWS Secrets Manager[\s\S]*--no-manage-master-user-password --master-user-password[\s\S]*use restore-data instead/,
+    await expect(planReplaceDatabase({ environment: rdsManaged, input: {}, execution: 'exec-1' })).rejects.toThrow(
+      /managed by RDS in AWS Secrets Manager[\s\S]*set tiers\.database\.database\.create\.masterPassword: "fleetflow-secret" and deploy the stack \(it creates the secret fleetflow\/canonical\/database-master\)[\s\S]*--no-manage-master-user-password --master-user-password <the value of fleetflow\/canonical\/database-master>[\s\S]*use restore-data instead/,
     );
     expect(account.compute.blueGreenDeployments.size).toBe(0);
     // Past the plan (a stale one, say), RDS refuses the deployment itself.
     const create = new CreateBlueGreenDeploymentCommand({ BlueGreenDeploymentName: 'by-hand', Source: `arn:aws:rds:us-east-1:${SIM_ACCOUNT_ID}:db:canonical-db` });
     await expect(rds.send(create)).rejects.toThrow(/manages its master user password with AWS Secrets Manager/);
+    expect(account.compute.blueGreenDeployments.size).toBe(0);
+  });
+
+  it('refuses an instance that still has an RDS-managed password although the environment is in "fleetflow-secret" mode (created before the setting), without telling to set what is set', async () => {
+    withDefinition({ managedMasterPassword: true });
+    await expect(plan('exec-1')).rejects.toThrow(BlueGreenUnsupportedError);
+    await expect(plan('exec-1')).rejects.toThrow(/masterPassword is already "fleetflow-secret": move this instance to the environment's secret fleetflow\/canonical\/database-master/);
+    await expect(plan('exec-1')).rejects.not.toThrow(/and deploy the stack/);
     expect(account.compute.blueGreenDeployments.size).toBe(0);
   });
 
