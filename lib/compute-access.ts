@@ -15,6 +15,7 @@ import { databaseSnapshotArns, restoredDatabaseArns } from './data-access';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../lambdas/domain/environment/model';
 import { releaseParameterName, databaseParameterName } from '../lambdas/domain/contract/records';
+import { secretReference, usesFleetFlowSecret } from '../lambdas/domain/environment/master-password';
 import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON, CREATED_BY_TAG } from '../lambdas/domain/contract/tags';
 
 export interface ComputeTaskFunctions {
@@ -54,7 +55,16 @@ const WHY = {
     "CreateDBInstance and RestoreDBInstanceFromDBSnapshot also authorize the engine's default option group (og:default:<engine>-<version>, named by RDS) and the instance's own snapshots (automated: rds:<instance>-<time>; FleetFlow's: fleetflow-<env>-<release>-<execution>); the instance, subnet group, parameter group and security groups are exact",
 };
 
-export function grantComputeAccess(environment: EnvironmentDefinition, f: ComputeTaskFunctions, planTable: dynamodb.ITable): void {
+/**
+ * @param masterSecret the environment's master password secret ("fleetflow-secret" mode,
+ * lib/constructs/database-master-secret.ts): its ARN, and its name for Parameter Store's reference.
+ */
+export function grantComputeAccess(
+  environment: EnvironmentDefinition,
+  f: ComputeTaskFunctions,
+  planTable: dynamodb.ITable,
+  masterSecret?: { readonly arn: string; readonly name: string },
+): void {
   const tiers = environment.tiers.filter(isHostTier);
   const launchable = tiers.filter((t) => t.launch);
   const arn = (service: string, resource: string) => f.launchHosts.arn(service, resource);
@@ -186,12 +196,22 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
       resources: [dbArn, ...databaseSnapshotArns(f.planAllocation, data.database.instanceIdentifier, environment.name)],
       wildcardReason: WHY.databaseCreate,
     });
-    // ManageMasterUserPassword: RDS creates the secret with the caller's permissions, in secrets named rds!db-*.
-    f.createDatabase.allow({
-      actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'],
-      resources: [arn('secretsmanager', 'secret:rds!db-*')],
-      wildcardReason: 'RDS names the master user secret it manages rds!db-<generated id>',
-    });
+    if (usesFleetFlowSecret(c)) {
+      // "fleetflow-secret": Create Database reads the environment's secret, this one only, through Parameter
+      // Store's reference to it (lambdas/shared/master-password.ts): ssm:GetParameter on the reference's name,
+      // and secretsmanager:GetSecretValue on the secret, which Secrets Manager's API reference requires of
+      // GetSecretValue ("Required permissions: secretsmanager:GetSecretValue"). No other function holds either.
+      if (!masterSecret) throw new Error(`${environment.name}: database.create.masterPassword is "fleetflow-secret" but the stack made no master password secret`);
+      f.createDatabase.allow({ actions: ['secretsmanager:GetSecretValue'], resources: [masterSecret.arn] });
+      f.createDatabase.allow({ actions: ['ssm:GetParameter'], resources: [arn('ssm', `parameter${secretReference(masterSecret.name)}`)] });
+    } else {
+      // "rds-managed" (ManageMasterUserPassword): RDS creates the secret with the caller's permissions, in secrets named rds!db-*.
+      f.createDatabase.allow({
+        actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'],
+        resources: [arn('secretsmanager', 'secret:rds!db-*')],
+        wildcardReason: 'RDS names the master user secret it manages rds!db-<generated id>',
+      });
+    }
   }
 }
 

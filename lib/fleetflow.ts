@@ -43,6 +43,7 @@ import { releaseParameterName, databaseParameterName } from '../lambdas/domain/c
 import { BATCH_EVENT_SOURCE, EVENT_BUS_ENV } from '../lambdas/domain/contract/batch-events';
 import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../lambdas/domain/contract/tags';
 import { grantComputeAccess } from './compute-access';
+import { databaseMasterSecret } from './constructs/database-master-secret';
 import { grantScaleInAccess } from './scale-in-access';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
 import { FunctionCatalog, type FleetFlowFunctions } from './constructs/function-catalog';
@@ -307,7 +308,8 @@ export class FleetFlow extends Construct {
     release.loadBatch.allow({ actions: ['dynamodb:GetItem'], resources: [this.planTable.tableArn] });
     for (const fun of [release.planRelease, release.planRollback, release.loadBatch]) fun.function.addEnvironment('PLAN_TABLE', this.planTable.tableName);
     const compute = this.functions.functions({ ...COMPUTE_FUNCTION_SPECS, ...ALLOCATE_FUNCTION_SPECS, ...SCALE_OUT_FUNCTION_SPECS, ...REPLACE_FUNCTION_SPECS, ...SURGE_FUNCTION_SPECS });
-    grantComputeAccess(environment, compute, this.planTable);
+    const masterSecret = databaseMasterSecret(this, environment);
+    grantComputeAccess(environment, compute, this.planTable, masterSecret && { arn: masterSecret.secret.secretArn, name: masterSecret.secretName });
     grantScaleInAccess(this.functions.functions(SCALE_IN_FUNCTION_SPECS).planScaleIn, this.planTable);
     // The data workflows' functions exist only with the workflows that invoke them.
     if (restores) grantDataAccess(environment, this.functions.functions({ ...RESTORE_DATA_FUNCTION_SPECS, ...RECOVER_FUNCTION_SPECS, ...ALLOCATE_FUNCTION_SPECS }), this.planTable);

@@ -10,11 +10,7 @@
  */
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { ssm } from './aws/ssm';
-
-/** The Parameter Store name that reads the Secrets Manager secret of that name. */
-export function secretReference(secretName: string): string {
-  return `/aws/reference/secretsmanager/${secretName}`;
-}
+import { secretReference } from '../domain/environment/master-password';
 
 /** The secret's current value (its SecretString), or undefined when the secret has none. */
 export async function readMasterPassword(secretName: string): Promise<string | undefined> {

@@ -11,6 +11,7 @@ import { type CfnElement, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_ROTATION_REASON } from '../../lib/constructs/database-master-secret';
 import { buildCanonicalApp, rolesAllowing, type CanonicalApp, type CfnTemplate } from './support';
 
 interface ViolatingConstruct {
@@ -76,10 +77,14 @@ describe('cdk-nag AwsSolutions checks of the canonical stack', () => {
     expect(withoutReason).toEqual([]);
   });
 
-  it('acknowledges only specific IAM5 wildcard findings, never a whole rule', () => {
-    for (const s of awsSolutions.suppressedViolations ?? []) {
+  it('acknowledges only specific IAM5 wildcard findings, and SMG4 (no rotation) on the master password secret alone, with the reason why', () => {
+    const others = (awsSolutions.suppressedViolations ?? []).filter((s) => s.ruleName !== 'AwsSolutions-SMG4');
+    for (const s of others) {
       expect(s.ruleName, describeViolation(s)).toMatch(/^AwsSolutions-IAM5\[Resource::.+\]$/);
     }
+    const rotation = (awsSolutions.suppressedViolations ?? []).filter((s) => s.ruleName === 'AwsSolutions-SMG4');
+    expect(rotation.map((s) => s.acknowledgedAt)).toEqual([expect.stringMatching(/\/DatabaseMasterSecret\/Secret$/)]);
+    expect(rotation[0]!.reason).toBe(NO_ROTATION_REASON);
   });
 
   it('records a non-empty reason with every acknowledgement in the construct tree, and each one matches a finding', () => {

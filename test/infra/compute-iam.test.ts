@@ -10,6 +10,7 @@
  * identifier; and no role of the stack can modify, stop, reboot or delete a database instance.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluate, isAllowed } from './iam-evaluator';
 import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../../lambdas/domain/contract/tags';
 import {
   allIdentityStatements,
@@ -19,6 +20,7 @@ import {
   expectedArn,
   lambdaByHandler,
   lambdaFunctions,
+  onlyResourceOfType,
   resourceCovers,
   roleStatements,
   rolesAllowing,
@@ -332,11 +334,35 @@ describe('compute workflows: IAM', () => {
       expect(resources).not.toContain('*');
     });
 
-    it('lets Create Database create only the master user secret RDS manages (rds!db-*), and no role read a secret value', () => {
-      const secrets = allowing(statementsOf('compute/create-database.ts'), 'secretsmanager:CreateSecret').flatMap((s) => s.Resource);
+    it('creates the master password secret as "fleetflow-secret" mode says: named fleetflow/canonical/database-master, generated without the characters RDS refuses, retained', () => {
+      const secret = synth.json.Resources[onlyResourceOfType(synth.json, 'AWS::SecretsManager::Secret')]!;
+      const generate = secret.Properties?.GenerateSecretString as { ExcludeCharacters: string; PasswordLength: number; SecretStringTemplate?: string };
 
-      expect(secrets).toEqual([expectedArn('secretsmanager', 'secret:rds!db-*')]);
-      for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:DeleteSecret']) {
+      expect(secret.Properties?.Name).toBe('fleetflow/canonical/database-master');
+      expect(secret.Properties?.SecretString).toBeUndefined();
+      for (const refused of ['/', '@', '"', ' ']) expect(generate.ExcludeCharacters).toContain(refused);
+      expect(generate.PasswordLength).toBeGreaterThanOrEqual(8);
+      expect(generate.PasswordLength).toBeLessThanOrEqual(41);
+      expect(generate.SecretStringTemplate).toBeUndefined();
+      expect((secret as { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
+    });
+
+    it("lets only Create Database read a secret value, and only its environment's master password secret (IAM evaluator); nothing creates an RDS-managed secret in this mode", () => {
+      const secretArn = `\${${onlyResourceOfType(synth.json, 'AWS::SecretsManager::Secret')}}`;
+      const read = (resource: string) => ({ action: 'secretsmanager:GetSecretValue', resource });
+      const createDatabase = lambdaByHandler(synth.json, 'compute/create-database.ts').roleLogicalId;
+      const reference = expectedArn('ssm', 'parameter/aws/reference/secretsmanager/fleetflow/canonical/database-master');
+
+      expect(allRoles(synth.json).filter((role) => isAllowed(roleStatements(synth.json, role), read(secretArn)))).toEqual([createDatabase]);
+      // Another environment's secret, an RDS-managed one, any other secret of the account: not even Create Database.
+      for (const other of ['secret:fleetflow/surge/database-master-AbC123', 'secret:rds!db-0123abcd-4567-89ef-0123-456789abcdef-XyZ789', 'secret:prod/payments-Qw3rTy']) {
+        expect(allRoles(synth.json).filter((role) => isAllowed(roleStatements(synth.json, role), read(expectedArn('secretsmanager', other)))), other).toEqual([]);
+      }
+      // Parameter Store's reference to it (how the handler reads it): Create Database only, that name only.
+      expect(evaluate(roleStatements(synth.json, createDatabase), { action: 'ssm:GetParameter', resource: reference })).toBe('allowed');
+      expect(evaluate(roleStatements(synth.json, createDatabase), { action: 'ssm:GetParameter', resource: expectedArn('ssm', 'parameter/aws/reference/secretsmanager/fleetflow/surge/database-master') })).toBe('implicitly denied');
+      expect(allRoles(synth.json).filter((role) => isAllowed(roleStatements(synth.json, role), { action: 'ssm:GetParameter', resource: reference }))).toEqual([createDatabase]);
+      for (const action of ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:RotateSecret']) {
         expect(rolesAllowing(synth.json, action), action).toEqual([]);
       }
     });

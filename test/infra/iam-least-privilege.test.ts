@@ -560,9 +560,11 @@ describe('FleetFlow IAM permissions', () => {
       // The snapshot's tags; the new instance's tags, given with CreateDBInstance or the restore; the replaced instance's record.
       // Replace-database: its blue/green deployment's tags at creation; the old instance kept (replace-database-iam.test.ts).
       ['rds:AddTagsToResource', ['database/create-snapshot.ts', 'compute/create-database.ts', 'restore-data/restore-database.ts', 'restore-data/record-database.ts', 'replace-database/create-green.ts', 'replace-database/record-replacement.ts']],
-      // RDS creates the master user secret it manages (ManageMasterUserPassword) with the caller's permissions.
-      ['secretsmanager:CreateSecret', ['compute/create-database.ts']],
-      ['secretsmanager:TagResource', ['compute/create-database.ts']],
+      // canonical keeps its master password in its own secret ("fleetflow-secret"): no role creates an RDS-managed one
+      // (ManageMasterUserPassword), and only Create Database reads the environment's (compute-iam.test.ts).
+      ['secretsmanager:CreateSecret', []],
+      ['secretsmanager:TagResource', []],
+      ['secretsmanager:GetSecretValue', ['compute/create-database.ts']],
       // The release record; the connection parameter; the current database record.
       ['ssm:PutParameter', ['deploy/record-release.ts', 'restore-data/write-connection.ts', 'restore-data/record-database.ts']],
       ['dynamodb:PutItem', [...LOCK_HOLDERS]],
@@ -672,7 +674,7 @@ describe('FleetFlow IAM permissions', () => {
       expect(resources.filter((r) => r.includes('*') || r.includes('?')), 'wildcards in the parameter grants').toEqual([]);
     });
 
-    it(`lets only the planners read parameters (ssm:GetParameter): Plan Release parameter/fleetflow/${canonical.name}/<component>/current and .../next, the compute planners .../current, and each what it reads of the database record and connection parameter`, () => {
+    it(`lets only the planners (and Create Database its master password) read parameters (ssm:GetParameter): Plan Release parameter/fleetflow/${canonical.name}/<component>/current and .../next, the compute planners .../current, and each what it reads of the database record and connection parameter`, () => {
       const applicationCurrent = expectedArn('ssm', `parameter/fleetflow/${canonical.name}/application/current`);
       const readers: Record<string, string[]> = {
         // The release records; which instance is the database (after a restore-data, the restored one).
@@ -688,6 +690,8 @@ describe('FleetFlow IAM permissions', () => {
         'recover/plan-recover.ts': [applicationCurrent, DATABASE_RECORD_ARN].sort(),
         // Which instance is the database (the blue of the blue/green deployment).
         'replace-database/plan-replace-database.ts': [DATABASE_RECORD_ARN],
+        // Not a planner: the environment's master password, through Parameter Store's reference to its secret ("fleetflow-secret").
+        'compute/create-database.ts': [expectedArn('ssm', `parameter/aws/reference/secretsmanager/fleetflow/${canonical.name}/database-master`)],
       };
       const resources = allowing(statements, 'ssm:GetParameter').flatMap((s) => s.Resource);
 
