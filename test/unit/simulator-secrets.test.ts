@@ -1,0 +1,100 @@
+/**
+ * The simulated account's Secrets Manager and the master password it holds for an environment
+ * in "fleetflow-secret" mode: seeded as the stack creates it, read by GetSecretValue or through
+ * Parameter Store's reference (`/aws/reference/secretsmanager/<id>`) with AWS's refusals, its value
+ * watched like every secret; the seeded database as the mode says; and a restore, which sets no
+ * password (ManageMasterUserPassword applies to RDS for Oracle only).
+ */
+import { fileURLToPath } from 'node:url';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
+import type { SimulatedAccount } from '../../lib/simulator/account';
+import { noFaults } from '../../lib/simulator/faults';
+import { seedAccount } from '../../lib/simulator/fleet';
+import { callService } from '../../lib/simulator/services/index';
+import { NOW } from './fixtures';
+
+const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../environments/canonical.json', import.meta.url)));
+const rdsManaged = loadEnvironmentFile(fileURLToPath(new URL('../fixtures/rds-managed-password.json', import.meta.url)));
+const SECRET = 'fleetflow/canonical/database-master';
+const REFERENCE = `/aws/reference/secretsmanager/${SECRET}`;
+
+const call = (account: SimulatedAccount, service: string, operation: string, input: Record<string, unknown>): any => callService(account, service, operation, input, 'Throttling');
+
+/** What a call throws: its name and message. */
+function refusal(act: () => unknown): { name: string; message: string } {
+  try {
+    act();
+  } catch (err) {
+    return { name: (err as Error).name, message: (err as Error).message };
+  }
+  throw new Error('the call was not refused');
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(NOW);
+  return () => vi.useRealTimers();
+});
+
+describe('the master password secret ("fleetflow-secret")', () => {
+  it('is seeded as the stack creates it, its value a watched secret; GetSecretValue answers by name, ARN or partial ARN', () => {
+    const account = seedAccount(canonical, noFaults());
+    const secret = account.secrets.get(SECRET)!;
+
+    expect(account.secretValues.has(secret.value)).toBe(true);
+    expect(secret.arn).toMatch(/^arn:aws:secretsmanager:us-east-1:\d{12}:secret:fleetflow\/canonical\/database-master-[0-9a-f]{6}$/);
+    for (const id of [SECRET, secret.arn, secret.arn.slice(0, -7)]) {
+      expect(call(account, 'secretsmanager', 'GetSecretValue', { SecretId: id })).toMatchObject({ Name: SECRET, ARN: secret.arn, SecretString: secret.value, VersionStages: ['AWSCURRENT'] });
+    }
+  });
+
+  it('refuses an unknown secret (ResourceNotFoundException) and a version stage that does not exist', () => {
+    const account = seedAccount(canonical, noFaults());
+
+    expect(refusal(() => call(account, 'secretsmanager', 'GetSecretValue', { SecretId: 'fleetflow/surge/database-master' }))).toEqual({
+      name: 'ResourceNotFoundException',
+      message: "Secrets Manager can't find the specified secret.",
+    });
+    expect(refusal(() => call(account, 'secretsmanager', 'GetSecretValue', { SecretId: SECRET, VersionStage: 'AWSPREVIOUS' })).name).toBe('ResourceNotFoundException');
+    expect(refusal(() => call(account, 'secretsmanager', 'GetSecretValue', { SecretId: '' })).name).toBe('ValidationException');
+  });
+
+  it("is read through Parameter Store's reference only with WithDecryption; an unknown one is ParameterNotFound", () => {
+    const account = seedAccount(canonical, noFaults());
+
+    expect(call(account, 'ssm', 'GetParameter', { Name: REFERENCE, WithDecryption: true }).Parameter).toMatchObject({ Type: 'SecureString', Value: account.secrets.get(SECRET)!.value });
+    for (const WithDecryption of [undefined, false]) {
+      expect(refusal(() => call(account, 'ssm', 'GetParameter', { Name: REFERENCE, WithDecryption }))).toEqual({
+        name: 'ValidationException',
+        message: 'WithDecryption flag must be True for retrieving a Secret Manager secret.',
+      });
+    }
+    expect(refusal(() => call(account, 'ssm', 'GetParameter', { Name: '/aws/reference/secretsmanager/fleetflow/surge/database-master', WithDecryption: true })).name).toBe('ParameterNotFound');
+  });
+
+  it('seeds the database as the mode says: no RDS-managed secret in "fleetflow-secret" mode, MasterUserSecret and no FleetFlow secret in "rds-managed"', () => {
+    const ours = seedAccount(canonical, noFaults());
+    const managed = seedAccount(rdsManaged, noFaults());
+    const described = (account: SimulatedAccount) => call(account, 'rds', 'DescribeDBInstances', { DBInstanceIdentifier: 'canonical-db' }).DBInstances[0];
+
+    expect(described(ours).MasterUserSecret).toBeUndefined();
+    expect(described(managed).MasterUserSecret?.SecretArn).toMatch(/:secret:rds!db-/);
+    expect(managed.secrets.size).toBe(0);
+  });
+});
+
+describe('a restore and the master password', () => {
+  it("keeps the snapshot's password with no managed secret, and refuses ManageMasterUserPassword for PostgreSQL (it applies to RDS for Oracle only)", () => {
+    const account = seedAccount(canonical, noFaults());
+    const snapshot = 'canonical-db-manual-before-release';
+
+    expect(refusal(() => call(account, 'rds', 'RestoreDBInstanceFromDBSnapshot', { DBInstanceIdentifier: 'managed', DBSnapshotIdentifier: snapshot, ManageMasterUserPassword: true }))).toEqual({
+      name: 'InvalidParameterCombination',
+      message: 'ManageMasterUserPassword applies to RDS for Oracle only; the snapshot\'s engine is postgres.',
+    });
+    expect(account.databases.has('managed')).toBe(false);
+    const restored = call(account, 'rds', 'RestoreDBInstanceFromDBSnapshot', { DBInstanceIdentifier: 'restored', DBSnapshotIdentifier: snapshot }).DBInstance;
+    expect(restored.MasterUserSecret).toBeUndefined();
+  });
+});
