@@ -36,6 +36,12 @@ export async function restoreDatabase(event: RestoreTaskInput): Promise<PhaseSta
     MultiAZ: settings.multiAz,
     // Never public: IAM has no condition key for it (docs/aws-behaviour.md, IAM), so the handler holds the line.
     PubliclyAccessible: false,
+    // No password setting: the restored instance keeps the snapshot's master password. In "fleetflow-secret" mode
+    // (database.create.masterPassword) that is the environment's secret's, which every instance FleetFlow creates uses
+    // and FleetFlow never rotates, so the hosts' secret still opens it. In "rds-managed" mode RDS cannot manage it
+    // here: RestoreDBInstanceFromDBSnapshot's ManageMasterUserPassword "Applies to RDS for Oracle only" (RDS API
+    // reference), so the restored instance has no managed secret until a person turns it on (ModifyDBInstance).
+    // docs/aws-behaviour.md, RDS: a restore sets no master password.
     DeletionProtection: settings.deletionProtection,
     CopyTagsToSnapshot: settings.copyTagsToSnapshot,
     Tags: [

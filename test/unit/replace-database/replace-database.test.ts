@@ -33,6 +33,8 @@ import { NOW } from '../fixtures';
  */
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../../environments/canonical.json', import.meta.url)));
 const rdsManaged = loadEnvironmentFile(fileURLToPath(new URL('../../fixtures/rds-managed-password.json', import.meta.url)));
+/** canonical without `database.create`: its database is one a person created, with a password they keep. */
+const personCreated = loadEnvironmentFile(fileURLToPath(new URL('../../fixtures/self-managed-password.json', import.meta.url)));
 const AWS_ENV = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'ASIASIMULATED', AWS_SECRET_ACCESS_KEY: 'simulated', PLAN_TABLE: PLAN_TABLE_NAME };
 
 let account: SimulatedAccount;
@@ -135,6 +137,18 @@ describe('Plan Replace Database: what Blue/Green does not support is refused, po
     await expect(plan('exec-1')).rejects.toThrow(/masterPassword is already "fleetflow-secret": move this instance to the environment's secret fleetflow\/canonical\/database-master/);
     await expect(plan('exec-1')).rejects.not.toThrow(/and deploy the stack/);
     expect(account.compute.blueGreenDeployments.size).toBe(0);
+  });
+
+  it('plans a database a person created (no database.create) with a password they keep; one RDS manages the password of is refused, naming the turn-off with a password they keep', async () => {
+    useAccount(noFaults(), personCreated);
+    await expect(planReplaceDatabase({ environment: personCreated, input: {}, execution: 'exec-1' })).resolves.toMatchObject({ current: { identifier: 'canonical-db' } });
+    withDefinition({ managedMasterPassword: true });
+    const refusal = planReplaceDatabase({ environment: personCreated, input: {}, execution: 'exec-1' });
+    await expect(refusal).rejects.toThrow(BlueGreenUnsupportedError);
+    await expect(planReplaceDatabase({ environment: personCreated, input: {}, execution: 'exec-1' })).rejects.toThrow(
+      /turn that off first: aws rds modify-db-instance --db-instance-identifier canonical-db --no-manage-master-user-password --master-user-password <a password you keep>/,
+    );
+    await expect(planReplaceDatabase({ environment: personCreated, input: {}, execution: 'exec-1' })).rejects.not.toThrow(/masterPassword/);
   });
 
   it('refuses a MySQL or MariaDB source whose automated backups are off (BackupRetentionPeriod 0), but not PostgreSQL; RDS refuses it too', async () => {
