@@ -9,6 +9,8 @@
  * or retirement record); the database is created only under the environment's own
  * identifier; and no role of the stack can modify, stop, reboot or delete a database instance.
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluate, isAllowed } from './iam-evaluator';
 import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../../lambdas/domain/contract/tags';
@@ -26,10 +28,12 @@ import {
   rolesAllowing,
   stateMachines,
   sharedCanonical,
+  synthesizeCanonical,
   TEST_ENV,
   type CfnTemplate,
   type PolicyStatement,
   type CanonicalTemplate,
+  type SynthesizedCanonical,
 } from './support';
 
 const canonical = canonicalEnvironment();
@@ -406,5 +410,32 @@ describe('compute workflows: IAM', () => {
       expect(documents.length).toBeGreaterThan(0);
       expect(excluding).toEqual([]);
     });
+  });
+});
+
+/**
+ * The same stack with `database.create.masterPassword: "rds-managed"` (one more synth, of the
+ * fixture): RDS creates the master user secret with Create Database's permissions, so that
+ * function may create only rds!db-* secrets, and the stack makes no secret of its own nor
+ * grants any read of one.
+ */
+describe('compute workflows IAM, "rds-managed" master password', () => {
+  let synth: SynthesizedCanonical;
+
+  beforeAll(() => {
+    synth = synthesizeCanonical({ environment: JSON.parse(readFileSync(fileURLToPath(new URL('../fixtures/rds-managed-password.json', import.meta.url)), 'utf8')) });
+  });
+  afterAll(() => synth?.cleanup());
+
+  it('lets Create Database create only the master user secret RDS manages (rds!db-*), and no role read a secret value; the stack has no secret', () => {
+    const createDatabase = lambdaByHandler(synth.json, 'compute/create-database.ts').roleLogicalId;
+    const createSecret = (resource: string) => ({ action: 'secretsmanager:CreateSecret', resource });
+
+    expect(allRoles(synth.json).filter((role) => isAllowed(roleStatements(synth.json, role), createSecret(expectedArn('secretsmanager', 'secret:rds!db-0123abcd-4567-89ef-0123-456789abcdef-XyZ789'))))).toEqual([createDatabase]);
+    expect(evaluate(roleStatements(synth.json, createDatabase), createSecret(expectedArn('secretsmanager', 'secret:fleetflow/canonical/database-master-AbC123')))).toBe('implicitly denied');
+    for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:DeleteSecret']) {
+      expect(rolesAllowing(synth.json, action), action).toEqual([]);
+    }
+    expect(Object.values(synth.json.Resources).filter((r) => r.Type === 'AWS::SecretsManager::Secret')).toEqual([]);
   });
 });
