@@ -19,9 +19,14 @@ const hostsOf = (report: SimulationReport, tier: string) => report.hosts.filter(
 
 describe('allocate', () => {
   it('builds the canonical environment on an empty account: every tier in service on the recorded release, the database available, nothing orphaned', async () => {
-    const { report, account } = await run('allocate', {});
+    const { report, account, events, childEvents } = await run('allocate', {});
 
     expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    // Created with the environment's master password secret ("fleetflow-secret"): no RDS-managed secret (so
+    // replace-database can replace it), and the password in no history, output or notification.
+    expect([...account.databases.values()][0]!.definition?.managedMasterPassword).toBeUndefined();
+    const password = account.secrets.get('fleetflow/canonical/database-master')!.value;
+    expect(JSON.stringify(events) + JSON.stringify(childEvents) + JSON.stringify(account.notifications) + JSON.stringify(report)).not.toContain(password);
     for (const tier of ['web', 'middle', 'monitoring']) {
       const hosts = hostsOf(report, tier);
       expect(hosts, tier).toHaveLength(2);
