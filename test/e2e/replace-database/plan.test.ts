@@ -1,10 +1,9 @@
 /**
  * `fleetflow plan --workflow replace-database`: Plan Replace Database's own checks, read-only.
- * On a database RDS Blue/Green Deployments can replace (the fixture: canonical with a password
- * its owner keeps), the plan says so, with the green's settings, the lag threshold and the
- * switchover timeout, and an estimate held to the simulated run; an unsupported change is
- * refused word for word as the run refuses it. Not canonical itself: whether its database is
- * supported depends on how its password is managed, which is another change's.
+ * On a database RDS Blue/Green Deployments can replace (canonical's, created in
+ * "fleetflow-secret" mode: no RDS-managed password), the plan says so, with the green's
+ * settings, the lag threshold and the switchover timeout, and an estimate held to the simulated
+ * run; an unsupported change is refused word for word as the run refuses it.
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +12,7 @@ import { loadEnvironmentFile } from '../../../lambdas/domain/environment/parse';
 import { simulateExecutions } from '../../../lib/simulator/simulate';
 import { planWorkflow } from '../../../lib/plan/plan-workflow';
 
-const supported = loadEnvironmentFile(fileURLToPath(new URL('../../fixtures/self-managed-password.json', import.meta.url)));
+const supported = loadEnvironmentFile(fileURLToPath(new URL('../../../environments/canonical.json', import.meta.url)));
 
 async function plan(input: unknown) {
   const planned = await planWorkflow({ workflow: 'replace-database', environment: supported, input, simulated: {} });
@@ -52,7 +51,7 @@ describe('fleetflow plan --workflow replace-database', () => {
   });
 
   it('refuses what Blue/Green Deployments cannot do, with the workflow\'s own message, before anything changes', async () => {
-    // RDS cannot shrink storage: the fixture's instance has 100 GiB.
+    // RDS cannot shrink storage: canonical's instance has 100 GiB.
     const input = { allocatedStorage: 50 };
     const refusal = await plan(input).then(
       () => undefined,
