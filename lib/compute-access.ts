@@ -15,7 +15,7 @@ import { databaseSnapshotArns, restoredDatabaseArns } from './data-access';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../lambdas/domain/environment/model';
 import { releaseParameterName, databaseParameterName } from '../lambdas/domain/contract/records';
-import { secretReference, usesFleetFlowSecret } from '../lambdas/domain/environment/master-password';
+import { usesFleetFlowSecret } from '../lambdas/domain/environment/master-password';
 import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON, CREATED_BY_TAG } from '../lambdas/domain/contract/tags';
 
 export interface ComputeTaskFunctions {
@@ -57,7 +57,7 @@ const WHY = {
 
 /**
  * @param masterSecret the environment's master password secret ("fleetflow-secret" mode,
- * lib/constructs/database-master-secret.ts): its ARN, and its name for Parameter Store's reference.
+ * lib/constructs/database-master-secret.ts): its ARN and its name.
  */
 export function grantComputeAccess(
   environment: EnvironmentDefinition,
@@ -197,13 +197,13 @@ export function grantComputeAccess(
       wildcardReason: WHY.databaseCreate,
     });
     if (usesFleetFlowSecret(c)) {
-      // "fleetflow-secret": Create Database reads the environment's secret, this one only, through Parameter
-      // Store's reference to it (lambdas/shared/master-password.ts): ssm:GetParameter on the reference's name,
-      // and secretsmanager:GetSecretValue on the secret, which Secrets Manager's API reference requires of
-      // GetSecretValue ("Required permissions: secretsmanager:GetSecretValue"). No other function holds either.
+      // "fleetflow-secret": Create Database reads the environment's secret, this one only
+      // (lambdas/shared/master-password.ts): secretsmanager:GetSecretValue on the secret, which Secrets Manager's
+      // API reference requires of GetSecretValue ("Required permissions: secretsmanager:GetSecretValue"). No other
+      // function holds it. The secret uses Secrets Manager's AWS managed key, whose key policy lets principals of
+      // the account decrypt through Secrets Manager, so no kms grant is needed.
       if (!masterSecret) throw new Error(`${environment.name}: database.create.masterPassword is "fleetflow-secret" but the stack made no master password secret`);
       f.createDatabase.allow({ actions: ['secretsmanager:GetSecretValue'], resources: [masterSecret.arn] });
-      f.createDatabase.allow({ actions: ['ssm:GetParameter'], resources: [arn('ssm', `parameter${secretReference(masterSecret.name)}`)] });
     } else {
       // "rds-managed" (ManageMasterUserPassword): RDS creates the secret with the caller's permissions, in secrets named rds!db-*.
       f.createDatabase.allow({

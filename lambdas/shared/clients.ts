@@ -11,6 +11,7 @@ import { elbv2 } from './aws/elbv2';
 import { events } from './aws/events';
 import { rds } from './aws/rds';
 import { route53 } from './aws/route53';
+import { secretsmanager } from './aws/secretsmanager';
 import { ssm } from './aws/ssm';
 
-export const allClients = { ec2, elbv2, ssm, cloudwatch, rds, dynamodb, acm, route53, events } as const;
+export const allClients = { ec2, elbv2, ssm, cloudwatch, rds, dynamodb, acm, route53, events, secretsmanager } as const;

@@ -690,8 +690,6 @@ describe('FleetFlow IAM permissions', () => {
         'recover/plan-recover.ts': [applicationCurrent, DATABASE_RECORD_ARN].sort(),
         // Which instance is the database (the blue of the blue/green deployment).
         'replace-database/plan-replace-database.ts': [DATABASE_RECORD_ARN],
-        // Not a planner: the environment's master password, through Parameter Store's reference to its secret ("fleetflow-secret").
-        'compute/create-database.ts': [expectedArn('ssm', `parameter/aws/reference/secretsmanager/fleetflow/${canonical.name}/database-master`)],
       };
       const resources = allowing(statements, 'ssm:GetParameter').flatMap((s) => s.Resource);
 

@@ -1,8 +1,7 @@
 /**
  * The simulated account's Secrets Manager and the master password it holds for an environment
- * in "fleetflow-secret" mode: seeded as the stack creates it, read by GetSecretValue or through
- * Parameter Store's reference (`/aws/reference/secretsmanager/<id>`) with AWS's refusals, its value
- * watched like every secret; the seeded database as the mode says; and a restore, which sets no
+ * in "fleetflow-secret" mode: seeded as the stack creates it, read by GetSecretValue with AWS's
+ * refusals, its value watched like every secret; the seeded database as the mode says; and a restore, which sets no
  * password (ManageMasterUserPassword applies to RDS for Oracle only).
  */
 import { fileURLToPath } from 'node:url';
@@ -17,7 +16,6 @@ import { NOW } from './fixtures';
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../environments/canonical.json', import.meta.url)));
 const rdsManaged = loadEnvironmentFile(fileURLToPath(new URL('../fixtures/rds-managed-password.json', import.meta.url)));
 const SECRET = 'fleetflow/canonical/database-master';
-const REFERENCE = `/aws/reference/secretsmanager/${SECRET}`;
 
 const call = (account: SimulatedAccount, service: string, operation: string, input: Record<string, unknown>): any => callService(account, service, operation, input, 'Throttling');
 
@@ -58,19 +56,6 @@ describe('the master password secret ("fleetflow-secret")', () => {
     });
     expect(refusal(() => call(account, 'secretsmanager', 'GetSecretValue', { SecretId: SECRET, VersionStage: 'AWSPREVIOUS' })).name).toBe('ResourceNotFoundException');
     expect(refusal(() => call(account, 'secretsmanager', 'GetSecretValue', { SecretId: '' })).name).toBe('ValidationException');
-  });
-
-  it("is read through Parameter Store's reference only with WithDecryption; an unknown one is ParameterNotFound", () => {
-    const account = seedAccount(canonical, noFaults());
-
-    expect(call(account, 'ssm', 'GetParameter', { Name: REFERENCE, WithDecryption: true }).Parameter).toMatchObject({ Type: 'SecureString', Value: account.secrets.get(SECRET)!.value });
-    for (const WithDecryption of [undefined, false]) {
-      expect(refusal(() => call(account, 'ssm', 'GetParameter', { Name: REFERENCE, WithDecryption }))).toEqual({
-        name: 'ValidationException',
-        message: 'WithDecryption flag must be True for retrieving a Secret Manager secret.',
-      });
-    }
-    expect(refusal(() => call(account, 'ssm', 'GetParameter', { Name: '/aws/reference/secretsmanager/fleetflow/surge/database-master', WithDecryption: true })).name).toBe('ParameterNotFound');
   });
 
   it('seeds the database as the mode says: no RDS-managed secret in "fleetflow-secret" mode, MasterUserSecret and no FleetFlow secret in "rds-managed"', () => {

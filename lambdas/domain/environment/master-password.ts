@@ -12,14 +12,6 @@ export function masterSecretName(environment: string): string {
 }
 
 /**
- * The Parameter Store name that reads the Secrets Manager secret of that name (Systems Manager
- * User Guide, "Referencing AWS Secrets Manager secrets from Parameter Store parameters").
- */
-export function secretReference(secretName: string): string {
-  return `/aws/reference/secretsmanager/${secretName}`;
-}
-
-/**
  * Characters RDS refuses in a master password. RDS API reference, CreateDBInstance,
  * MasterUserPassword: "Can include any printable ASCII character except "/", """, or "@"";
  * Lightsail's CreateRelationalDatabase adds "It cannot contain spaces", so a space is excluded too.

@@ -1,9 +1,7 @@
 /**
  * Secrets Manager in the simulated account: GetSecretValue over the secrets the stack creates
- * (account.ts `secrets`, seeded by fleet.ts), and the lookup Parameter Store's references to
- * Secrets Manager (`/aws/reference/secretsmanager/<id>`, services/ssm.ts) resolve through.
- * FleetFlow's handlers reach it only through that reference today: the project's node_modules
- * has no @aws-sdk/client-secrets-manager (lambdas/shared/master-password.ts).
+ * (account.ts `secrets`, seeded by fleet.ts), as Create Database reads the environment's master
+ * password (lambdas/shared/master-password.ts).
  */
 import type { Input, Operation } from './common';
 import { SimulatedServiceError, validation } from '../aws-errors';

@@ -5,7 +5,6 @@
  */
 import { type Input, type Operation, checkRange, paginate } from './common';
 import { SIM_ACCOUNT_ID, SimulatedServiceError, validation } from '../aws-errors';
-import { findSecret } from './secretsmanager';
 import { SSM_REGISTRATION_SECONDS, type SimHost, type SimulatedAccount, agentOnlineAt, knownToSsm } from '../account';
 
 /**
@@ -20,22 +19,6 @@ export function pingStatus(account: SimulatedAccount, host: SimHost, at = accoun
 }
 
 const SSM_REGISTRATION_MS = SSM_REGISTRATION_SECONDS * 1000;
-
-/** Parameter Store's names for Secrets Manager secrets (Systems Manager User Guide, "Referencing AWS Secrets Manager secrets from Parameter Store parameters"). */
-export const SECRET_REFERENCE = '/aws/reference/secretsmanager/';
-
-/**
- * GetParameter of `/aws/reference/secretsmanager/<secret ID>`: the secret's current value, as a
- * SecureString. As AWS answers (moto's tests of the same integration record it): without
- * WithDecryption, ValidationException "WithDecryption flag must be True for retrieving a Secret
- * Manager secret."; an unknown secret, ParameterNotFound.
- */
-function secretReference(account: SimulatedAccount, input: Input): object {
-  if (input.WithDecryption !== true) throw validation('WithDecryption flag must be True for retrieving a Secret Manager secret.');
-  const secret = findSecret(account, input.Name.slice(SECRET_REFERENCE.length));
-  if (!secret) throw new SimulatedServiceError('ParameterNotFound', `An error occurred (ParameterNotFound) when referencing Secrets Manager: Secret ${input.Name} not found.`);
-  return { Parameter: { Name: input.Name, Type: 'SecureString', Value: secret.value, Version: 0, SourceResult: JSON.stringify({ ARN: secret.arn, Name: secret.name }) } };
-}
 
 /** DescribeInstanceInformation: a filter's values, "min: 1, max: 100". */
 export const MAX_INFORMATION_FILTER_VALUES = 100;
@@ -156,7 +139,6 @@ export const ssm: Record<string, Operation> = {
     return {};
   },
   GetParameter(account, input) {
-    if (typeof input.Name === 'string' && input.Name.startsWith(SECRET_REFERENCE)) return secretReference(account, input);
     const parameter = account.parameters.get(input.Name);
     if (!parameter) throw new SimulatedServiceError('ParameterNotFound', `Parameter ${input.Name} not found.`);
     // Without WithDecryption a SecureString comes back encrypted, as in AWS.

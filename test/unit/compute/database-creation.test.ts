@@ -1,6 +1,6 @@
 /**
  * Create Database in both master password modes (`database.create.masterPassword`), against the
- * simulated account (RDS, and Parameter Store's reference to Secrets Manager, as AWS answers):
+ * simulated account (RDS and Secrets Manager, as AWS answers):
  * - "fleetflow-secret": the environment's secret read and passed as MasterUserPassword, never in
  *   the returned state or an error; the instance has no RDS-managed secret, so blue/green supports it;
  * - "rds-managed": ManageMasterUserPassword, no password read, the instance reports MasterUserSecret;
@@ -100,7 +100,7 @@ describe('Create Database, "fleetflow-secret" (canonical)', () => {
 
     const missing = createDatabase(planFor(canonical, { masterSecret: SECRET }));
     await expect(missing).rejects.toThrow(DatabaseCreateFailedError);
-    await expect(createDatabase(planFor(canonical, { masterSecret: SECRET }))).rejects.toThrow(/master password secret fleetflow\/canonical\/database-master could not be read \(ParameterNotFound\)[\s\S]*nothing was created/);
+    await expect(createDatabase(planFor(canonical, { masterSecret: SECRET }))).rejects.toThrow(/master password secret fleetflow\/canonical\/database-master could not be read \(ResourceNotFoundException\)[\s\S]*nothing was created/);
     await expect(createDatabase(planFor(canonical))).rejects.toThrow(/"fleetflow-secret" but the plan names no secret/);
     expect(sent.filter((s) => s.command !== 'DescribeDBInstancesCommand')).toEqual([]);
     expect(account.databases.size).toBe(0);
@@ -111,14 +111,14 @@ describe('Create Database, "fleetflow-secret" (canonical)', () => {
   it("restores from a snapshot without a password setting (the snapshot's, the secret's, is kept) and without reading the secret", async () => {
     useAccount(canonical, { keepSnapshots: true });
     const snapshot = [...account.snapshots.values()].find((s) => s.type !== 'automated' && s.availableAt <= NOW)!;
-    const reads = account.calls.get('ssm:GetParameter') ?? 0;
+    const reads = account.calls.get('secretsmanager:GetSecretValue') ?? 0;
 
     await createDatabase(planFor(canonical, { masterSecret: SECRET, fromSnapshot: { identifier: snapshot.id, createdAt: new Date(NOW).toISOString() } }));
 
     const restore = sent.find((s) => s.command === 'RestoreDBInstanceFromDBSnapshotCommand')!;
     expect(restore.input).not.toHaveProperty('MasterUserPassword');
     expect(restore.input).not.toHaveProperty('ManageMasterUserPassword');
-    expect(account.calls.get('ssm:GetParameter') ?? 0).toBe(reads);
+    expect(account.calls.get('secretsmanager:GetSecretValue') ?? 0).toBe(reads);
   });
 });
 
@@ -132,7 +132,7 @@ describe('Create Database, "rds-managed"', () => {
     const create = sent.find((s) => s.command === 'CreateDBInstanceCommand')!;
     expect(create.input.ManageMasterUserPassword).toBe(true);
     expect(create.input).not.toHaveProperty('MasterUserPassword');
-    expect(account.calls.get('ssm:GetParameter') ?? 0).toBe(0);
+    expect(account.calls.get('secretsmanager:GetSecretValue') ?? 0).toBe(0);
     expect((await created()).MasterUserSecret?.SecretArn).toMatch(/:secret:rds!db-/);
   });
 });
