@@ -211,6 +211,17 @@ describe('replace', () => {
     expect(host(report, 'web-3').inService).toBe(true);
   });
 
+  it('"unhealthy" replaces a stopped host, which no drain check reaches: it waits out the delay, and the bound counts it', async () => {
+    const { report } = await run('replace', { targets: 'unhealthy', tier: 'web' }, ['stop:web-2@0']);
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    expect(report.compute?.stopped).toEqual(['web-2']);
+    // Its check is undeliverable (SSM's agent is not running), so only ELB's 300 s delay ends its drain: the bound
+    // counts that, not the running hosts' connection close (it was 235 s, against a run of 533 s).
+    expect(report.lowerBoundSeconds).toBeGreaterThan(300);
+    expect(report.makespanSeconds / report.lowerBoundSeconds).toBeLessThanOrEqual(1.02);
+  });
+
   it('a replacement that fails its prerequisites is terminated; the host it was to replace stays in service', async () => {
     const { report } = await run('replace', { targets: ['web-1'] }, ['prerequisite-fail:web-3']);
 
