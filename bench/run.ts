@@ -174,10 +174,23 @@ const computeCases: Array<{ name: string; workflow: SimulatedWorkflow; input: un
   { name: 'surge release, 200 app hosts, 10%', workflow: 'deploy', input: { release: '1.1.0' }, environment: surgeFleet({ maxUnavailable: '10%', minHealthyPercent: 90 }), hostsPerTier: 100 },
   // batch.maxSurge of two batches: each batch's new hosts launch while the one before installs (issue 17: ≤ 1.5× the rolling release).
   { name: 'surge release, 200 app hosts, 10%, maxSurge 20%', workflow: 'deploy', input: { release: '1.1.0' }, environment: surgeFleet({ maxUnavailable: '10%', minHealthyPercent: 90, maxSurge: '20%' }), hostsPerTier: 100 },
+  // Issue 17: a row per workflow at 1,000 hosts (allocate's is above; surge's are the surge rows').
+  { name: 'scale out web +1,000', workflow: 'scale-out', input: { tier: 'web', add: 1000 } },
+  { name: 'scale in web -1,000 of 2,000', workflow: 'scale-in', input: { tier: 'web', remove: 1000 }, hostsPerTier: 2000 },
+  // The named targets are capped at 500 (MAX_REPLACE_TARGETS): 1,000 hosts are replaced as the tier's unhealthy ones.
+  {
+    name: 'replace 1,000 unhealthy of 2,000 web hosts',
+    workflow: 'replace',
+    input: { targets: 'unhealthy', tier: 'web' },
+    hostsPerTier: 2000,
+    faults: Array.from({ length: 1000 }, (_, i) => `down:web-${2 * i + 1}`),
+  },
+  { name: 'restore-data latest, 1,000 app hosts, 10% batches', workflow: 'restore-data', input: { source: 'latest' }, environment: fleet({ maxUnavailable: '10%', minHealthyPercent: 90 }), hostsPerTier: 500 },
+  { name: 'recover 1,000 app hosts (lost every instance)', workflow: 'recover', input: {}, environment: counted({ web: 500, middle: 500 }), empty: true, keepSnapshots: true },
   { name: 'rolling release, 200 app hosts, 10% (the surge rows\' yardstick)', workflow: 'deploy', input: { release: '1.1.0' }, environment: surgeFleet({ maxUnavailable: '10%', minHealthyPercent: 90, strategy: 'rolling' }), hostsPerTier: 100 },
 ];
 const computeRows: string[][] = [
-  ['case', 'status', 'launched', 'makespan s', 'lower bound s', 'ratio', 'transitions', 'lambda GB-s', 'USD sfn + lambda', 'children', 'max events', 'max payload B', 'min web', 'orphans', 'extra inst-h', 'real s'],
+  ['case', 'status', 'launched', 'makespan s', 'lower bound s', 'ratio', 'transitions', 'batches', 'per batch', 'lambda GB-s', 'USD sfn + lambda', 'children', 'max events', 'max payload B', 'min web', 'orphans', 'extra inst-h', 'real s'],
 ];
 for (const c of computeCases.filter((c) => selected(c.name))) {
   const { reports } = await simulateExecutions({
@@ -191,6 +204,7 @@ for (const c of computeCases.filter((c) => selected(c.name))) {
     executions: [{ input: c.input }],
   });
   const report = reports[0]!;
+  const batches = batchesOf(report);
   computeRows.push([
     c.name,
     report.status === 'SUCCEEDED' ? report.status : `${report.status} ${report.error}`,
@@ -199,6 +213,8 @@ for (const c of computeCases.filter((c) => selected(c.name))) {
     report.lowerBoundSeconds.toFixed(0),
     report.status === 'SUCCEEDED' && report.lowerBoundSeconds > 0 ? (report.makespanSeconds / report.lowerBoundSeconds).toFixed(3) : '-',
     String(report.stateTransitions),
+    batches ? String(batches) : '-',
+    batches ? (report.stateTransitions / batches).toFixed(1) : '-',
     ...costColumns(report),
     String(report.childExecutions),
     String(report.maxHistoryEvents),
@@ -245,6 +261,17 @@ if (selected('bundles')) {
     rmSync(outdir, { recursive: true, force: true });
   }
   printTable('Lambda bundles (the stack\'s bundler; cold import: CPU of a fresh node importing the bundle, median of 5)', bundleRows);
+}
+
+/**
+ * The batches a run went through: a release's from its output; a compute or data workflow's from its timeline, where
+ * each batch starts with one phase: a new-host batch with 'set up', a retire or repoint batch with 'out of traffic'
+ * (a rollback's are not counted). Unknown (0) when the timeline dropped phases (its bounds).
+ */
+function batchesOf(report: { workflow: string; output?: unknown; timeline: { phases: ReadonlyArray<{ phase: string; revert: boolean }>; bounds: { phasesOmitted: number } } }): number {
+  if (report.workflow === 'deploy') return (report.output as { batches?: number } | undefined)?.batches ?? 0;
+  if (report.timeline.bounds.phasesOmitted > 0) return 0;
+  return report.timeline.phases.filter((p) => p.phase === 'set up' || (p.phase === 'out of traffic' && !p.revert)).length;
 }
 
 function printTable(title: string, table: string[][]): void {

@@ -81,6 +81,8 @@ export function grantComputeAccess(
     fun.allow({ actions: ['elasticloadbalancing:DescribeTargetGroups'], resources: ['*'], wildcardReason: WHY.describe });
   }
   f.planReplacement.allow({ actions: ['elasticloadbalancing:DescribeTargetHealth'], resources: ['*'], wildcardReason: WHY.describe });
+  // The deregistration delay its retire batches drain by (lambdas/compute/retire-traffic.ts), as Plan Release reads it.
+  f.planReplacement.allow({ actions: ['elasticloadbalancing:DescribeTargetGroupAttributes'], resources: ['*'], wildcardReason: WHY.describe });
   // The network checks of allocate and scale-out (lambdas/compute/network-checks.ts), in their planners only. The
   // Service Authorization Reference lists no resource type for these Describe actions ("If there is no value for
   // this column, you must specify all resources ("*")"), hence WHY.describe. DescribeVpcs only where a CIDR rule

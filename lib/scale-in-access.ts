@@ -1,16 +1,22 @@
 /**
  * Least privilege for Plan Scale In, which only reads: the tier's instances (DescribeInstances),
- * its target groups by name (DescribeTargetGroups), and writes its own plan items. It stops or
+ * its target groups by name (DescribeTargetGroups) and their deregistration delay
+ * (DescribeTargetGroupAttributes), and writes its own plan items. It stops or
  * terminates nothing: the rollout's Retire Hosts does, and may only on instances carrying a
  * tier's tags, by the tier's `retire` policy (lib/compute-access.ts).
  */
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { FleetFlowFunction } from './constructs/fleetflow-function';
 
-const WHY_DESCRIBE = 'ec2:DescribeInstances and elasticloadbalancing:DescribeTargetGroups support no resource-level permissions';
+const WHY_DESCRIBE = 'ec2:DescribeInstances and elasticloadbalancing:DescribeTargetGroups/DescribeTargetGroupAttributes support no resource-level permissions';
 
 export function grantScaleInAccess(planScaleIn: FleetFlowFunction, planTable: dynamodb.ITable): void {
-  planScaleIn.allow({ actions: ['ec2:DescribeInstances', 'elasticloadbalancing:DescribeTargetGroups'], resources: ['*'], wildcardReason: WHY_DESCRIBE });
+  // DescribeTargetGroupAttributes: the deregistration delay its retire batches drain by (lambdas/compute/retire-traffic.ts).
+  planScaleIn.allow({
+    actions: ['ec2:DescribeInstances', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetGroupAttributes'],
+    resources: ['*'],
+    wildcardReason: WHY_DESCRIBE,
+  });
   planScaleIn.allow({ actions: ['dynamodb:BatchWriteItem'], resources: [planTable.tableArn] });
   planScaleIn.function.addEnvironment('PLAN_TABLE', planTable.tableName);
 }

@@ -24,6 +24,7 @@ import type { HostRef, PlannedTier, ComputePlan, LeftoverTier, ProvisionTier } f
 import type { PlanEvent } from './allocation';
 import { describeTargetGroups, environmentOf, launchableTier, PROVISION_BATCH_HOSTS, provisionTier, releaseFor } from '../shared/provision-plan';
 import { isLeftover, leftoverTier } from './leftovers';
+import { retireTraffic } from './retire-traffic';
 
 /** Hosts that can be replaced: anything not already gone. */
 const REPLACEABLE_STATES = ['pending', 'running', 'stopping', 'stopped'] as const;
@@ -53,6 +54,8 @@ export async function planReplacement(event: PlanEvent): Promise<ComputePlan> {
     const provision = await provisionTier(environment, tier, { count: hosts.length, perSubnet, release });
     provisions.push(provision);
     const inServiceBefore = input.mode === 'disaster-recovery' ? 0 : await inServiceCount(tier, provision, event.execution);
+    // Drained as a release drains: the host-side check on the groups' ports, the first look at the delay (retire-traffic.ts).
+    const traffic = await retireTraffic(tier, await describeTargetGroups(tier));
     const refs: HostRef[] = hosts.map((h) => ({ id: h.id, name: h.name, previous: h.tags.get(RELEASE_TAG) ?? '' }));
     const batches: HostRef[][] = [];
     for (let i = 0; i < refs.length; i += PROVISION_BATCH_HOSTS) batches.push(refs.slice(i, i + PROVISION_BATCH_HOSTS));
@@ -60,7 +63,7 @@ export async function planReplacement(event: PlanEvent): Promise<ComputePlan> {
       mode: 'retire',
       reason: input.mode === 'disaster-recovery' ? 'disaster-recovery' : 'replaced',
       // Retiring never lowers the tier below what was in service before the replacement.
-      spec: { ...provision.spec, retire: tier.retire, hostCount: hosts.length, minHealthy: inServiceBefore, batchSize: Math.min(hosts.length, PROVISION_BATCH_HOSTS) },
+      spec: { ...provision.spec, traffic, retire: tier.retire, hostCount: hosts.length, minHealthy: inServiceBefore, batchSize: Math.min(hosts.length, PROVISION_BATCH_HOSTS) },
       batchCount: batches.length,
       batches,
     });

@@ -23,9 +23,10 @@ import { logger } from '../shared/logger';
 import { storeTiers } from '../shared/plan-store';
 import { describeTargetGroups, environmentOf, PROVISION_BATCH_HOSTS } from '../shared/provision-plan';
 import { tierSpec } from '../shared/tier-spec';
-import type { ComputePlan, HostRef, TrafficPlan } from '../domain/contract/payloads';
+import type { ComputePlan, HostRef } from '../domain/contract/payloads';
 import type { PlanEvent } from './allocation';
 import { isLeftover, LIVE_STATES } from './leftovers';
+import { retireTraffic } from './retire-traffic';
 import { chooseHostsToRemove, scaleInMinimum, scaleInRefusal } from './scale-in-choice';
 
 /** The retired reason a scale-in tags on the hosts it removes (with the run id, when the input names one). */
@@ -55,7 +56,8 @@ export async function planScaleIn(event: PlanEvent): Promise<ComputePlan> {
   for (let i = 0; i < refs.length; i += PROVISION_BATCH_HOSTS) batches.push(refs.slice(i, i + PROVISION_BATCH_HOSTS));
 
   const groups = await describeTargetGroups(tier);
-  const traffic: TrafficPlan = tier.traffic.kind === 'target-group' ? { kind: 'target-group', targetGroupArns: groups.map((g) => g.TargetGroupArn!) } : tier.traffic;
+  // Drained as a release drains: the host-side check on the groups' ports, the first look at the delay (retire-traffic.ts).
+  const traffic = await retireTraffic(tier, groups);
   const healthyAfterSeconds = Math.max(0, ...groups.map((g) => (g.HealthCheckIntervalSeconds ?? 30) * (g.HealthyThresholdCount ?? 5)));
   // Each batch leaves only while the rest of the tier holds the minimum in service (Check Retire Capacity, live).
   const spec = {

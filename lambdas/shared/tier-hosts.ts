@@ -130,7 +130,7 @@ export const ELB_DEFAULT_DEREGISTRATION_DELAY_SECONDS = 300;
  * the delay would time out on every batch whose host-side check (if any) fails, so the
  * release is refused here, before the lock, naming both figures.
  */
-async function assertDrainCovers(tier: HostTierDefinition, name: string, arn: string): Promise<number> {
+export async function assertDrainCovers(tier: HostTierDefinition, name: string, arn: string): Promise<number> {
   const { Attributes = [] } = await elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
   const value = Attributes.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value;
   const parsed = value === undefined ? Number.NaN : Number(value);

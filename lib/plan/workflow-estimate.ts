@@ -38,8 +38,8 @@ const PROBE_ASSUMED_SECONDS = 2;
 /**
  * A deregistered target drains for the target group's deregistration delay: "The range is
  * 0-3600 seconds. The default value is 300 seconds." (Elastic Load Balancing API reference,
- * TargetGroupAttribute deregistration_delay.timeout_seconds). The compute planners do not read
- * it, so a replaced host's drain is counted at the default.
+ * TargetGroupAttribute deregistration_delay.timeout_seconds). Counted at the default only for a
+ * plan that did not read it.
  */
 const DEREGISTRATION_DELAY_ASSUMED_SECONDS = 300;
 /** Stopping or terminating a replaced host: what Retire Hosts' first look expects (lambdas/compute/retiring.ts). */
@@ -288,14 +288,16 @@ function healthOf(spec: TierPlan, undeclared: string[]): Seen {
 }
 
 /**
- * A tier's replaced (or, scale-in, removed) hosts: taken out, drained for the deregistration
- * delay, stopped or terminated. The stored retire tier carries no ports, so no host-side drain
- * check is sent (lambdas/rollout/take-out-of-traffic.ts): the load balancer's delay ends the drain.
+ * A tier's replaced (or, scale-in, removed) hosts: taken out, drained as a release's batch is
+ * (the host-side drain check on the groups' ports, else the deregistration delay the planner
+ * read: lambdas/compute/retire-traffic.ts), stopped or terminated.
  */
 function retire(tier: StoredTier, tally: Tally, why: 'replaced' | 'removed' = 'replaced'): number {
   const { spec } = tier;
-  const drain = spec.traffic.kind === 'target-group' ? seenDone(DEREGISTRATION_DELAY_ASSUMED_SECONDS, undefined, spec.polling) : seenDone(0, undefined, spec.polling);
-  if (spec.traffic.kind === 'target-group') tally.undeclared.push(`a ${why} host's drain, counted as ELB's default deregistration delay (${DEREGISTRATION_DELAY_ASSUMED_SECONDS} s)`);
+  const drain = drainOf(spec, tally.undeclared);
+  if (spec.traffic.kind === 'target-group' && !spec.drainCheck && spec.traffic.deregistrationDelaySeconds === undefined) {
+    tally.undeclared.push(`a ${why} host's drain, counted as ELB's default deregistration delay (${DEREGISTRATION_DELAY_ASSUMED_SECONDS} s)`);
+  }
   const stop = seenDone(RETIRE_ASSUMED_SECONDS, RETIRE_ASSUMED_SECONDS, spec.polling);
   tally.transitions += 1; // Retire Roll Segments
   tally.transitions += tier.batchCount * (RETIRE_BATCH_STATES + drain.loop + 1 + stop.loop + 1);

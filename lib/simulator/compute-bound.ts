@@ -52,10 +52,26 @@ export function computeLowerBoundSeconds(plan: ComputePlan, account: SimulatedAc
   for (const tier of plan.retire?.tiers ?? []) {
     const old = hosts.filter((h) => h.tier === tier.spec.name && h.tags.get(RETIRED_BY_TAG) === execution);
     const groups = account.groupsOf(tier.spec.name);
-    const drain = tier.spec.traffic.kind === 'target-group' ? Math.max(0, ...old.map((h) => drainBoundSeconds(account, h, groups, drainCheckOf(tier.spec)))) : 0;
+    const check = drainCheckOf(tier.spec);
+    // A host its drain check could not reach (stopped, or offline in SSM: the invocation is undeliverable, or SSM refused
+    // it) has only ELB's word: the deregistration delay.
+    const drain =
+      tier.spec.traffic.kind === 'target-group'
+        ? Math.max(0, ...old.map((h) => drainBoundSeconds(account, h, groups, check && drainCheckReached(account, h) ? check : undefined)))
+        : 0;
     retire = Math.max(retire, drain + STOPPING_SECONDS);
   }
   return provisioned + retire;
+}
+
+/** Whether a host-side drain check was delivered to the host (SSM accepted it and the host's agent could run it). */
+function drainCheckReached(account: SimulatedAccount, host: { id: string }): boolean {
+  for (const command of account.commands.values()) {
+    if (account.documents.get(command.document) !== 'drain-check') continue;
+    const invocation = command.invocations.get(host.id);
+    if (invocation && invocation.details !== 'Undeliverable') return true;
+  }
+  return false;
 }
 
 /**

@@ -306,7 +306,7 @@ describe('grants evaluated against the synthesized policies', () => {
   describe('scale-in: hosts retired only by Retire Hosts, only carrying a tier\'s tags, by the tier\'s policy', () => {
     const host = (action: string, tags: Record<string, string>): IamRequest => ({ action, resource: INSTANCE, context: tags });
 
-    it('lets Plan Scale In describe instances and target groups and write its plan items, and nothing else', () => {
+    it('lets Plan Scale In describe instances, target groups and their delay, and write its plan items, and nothing else', () => {
       const grants = statementsOf('compute/plan-scale-in.ts');
 
       expect(isAllowed(grants, { action: 'ec2:DescribeInstances', resource: '*' })).toBe(true);
@@ -315,7 +315,13 @@ describe('grants evaluated against the synthesized policies', () => {
         for (const tier of ['middle', 'web', 'monitoring']) expect(isAllowed(grants, host(action, tierTags(tier))), `${action} ${tier}`).toBe(false);
       }
       const granted = new Set(grants.filter((g) => g.Effect === 'Allow').flatMap((g) => g.Action));
-      expect([...granted].filter((a) => !/^(logs|xray):/.test(a)).sort()).toEqual(['dynamodb:BatchWriteItem', 'ec2:DescribeInstances', 'elasticloadbalancing:DescribeTargetGroups']);
+      // DescribeTargetGroupAttributes: the deregistration delay its retire batches drain by (lambdas/compute/retire-traffic.ts).
+      expect([...granted].filter((a) => !/^(logs|xray):/.test(a)).sort()).toEqual([
+        'dynamodb:BatchWriteItem',
+        'ec2:DescribeInstances',
+        'elasticloadbalancing:DescribeTargetGroupAttributes',
+        'elasticloadbalancing:DescribeTargetGroups',
+      ]);
     });
 
     it("lets Retire Hosts terminate a host of a terminating tier only when it carries that tier's tags of this environment", () => {

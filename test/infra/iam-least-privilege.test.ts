@@ -466,10 +466,10 @@ describe('FleetFlow IAM permissions', () => {
       expect(toInstances.map((s) => s.Condition?.StringEquals)).toEqual(DRAIN_CHECKED_TIERS.map((t) => withPrefix('ssm:resourceTag', t.hosts!.tags)));
     });
 
-    it('lets Plan Release, and Plan Restore Data whose repoint drains too, read the target groups\' deregistration delay', () => {
+    it('lets Plan Release, and the planners whose repoint or retire batches drain too, read the target groups\' deregistration delay', () => {
       const readers = namesOf(rolesAllowing(synth.json, 'elasticloadbalancing:DescribeTargetGroupAttributes'));
 
-      expect(readers.sort()).toEqual(['deploy/plan-release.ts', 'restore-data/plan-restore-data.ts']);
+      expect(readers.sort()).toEqual(['compute/plan-replacement.ts', 'compute/plan-scale-in.ts', 'deploy/plan-release.ts', 'restore-data/plan-restore-data.ts']);
     });
 
     it('finds the health command of environments/canonical.json (monitoring.health.command) to check', () => {

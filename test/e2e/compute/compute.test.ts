@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { LOCK_TABLE_NAME } from '../../../lib/simulator/fleet';
 import { simulateExecutions, type SimulationReport } from '../../../lib/simulator/simulate';
 import { RETIRED_BY_TAG, RETIRED_REASON_TAG } from '../../../lambdas/domain/contract/tags';
+import type { EnvironmentDefinition } from '../../../lambdas/domain/environment/model';
 import { canonical, host } from '../helpers';
 
 const run = async (workflow: 'allocate' | 'scale-out' | 'replace', input: unknown, faults: string[] = [], empty = workflow === 'allocate') => {
@@ -199,6 +200,10 @@ describe('replace', () => {
     expect(old.tags.get(RETIRED_REASON_TAG)).toBe('replaced');
     // In the same Availability Zone as the host it replaces.
     expect([...account.hosts.values()].find((h) => h.name === 'web-3')!.availabilityZone).toBe(old.availabilityZone);
+    // Each phase seen within about a second of its end, web-1's drain by its host-side check (issue 17: within 1.02 of
+    // the bound). Sent no check, web-1 waited out the 300 s delay and was seen at 323 s: 550 s against 527.
+    expect(report.makespanSeconds / report.lowerBoundSeconds).toBeLessThanOrEqual(1.02);
+    expect(report.makespanSeconds).toBeLessThan(300);
   });
 
   it('"unhealthy" replaces exactly the hosts the target group reports unhealthy', async () => {
@@ -209,6 +214,17 @@ describe('replace', () => {
     expect(report.compute?.stopped).toEqual(['web-2']);
     expect(host(report, 'web-1').inService).toBe(true);
     expect(host(report, 'web-3').inService).toBe(true);
+  });
+
+  it('"unhealthy" replaces a stopped host, which no drain check reaches: it waits out the delay, and the bound counts it', async () => {
+    const { report } = await run('replace', { targets: 'unhealthy', tier: 'web' }, ['stop:web-2@0']);
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    expect(report.compute?.stopped).toEqual(['web-2']);
+    // Its check is undeliverable (SSM's agent is not running), so only ELB's 300 s delay ends its drain: the bound
+    // counts that, not the running hosts' connection close (it was 235 s, against a run of 533 s).
+    expect(report.lowerBoundSeconds).toBeGreaterThan(300);
+    expect(report.makespanSeconds / report.lowerBoundSeconds).toBeLessThanOrEqual(1.02);
   });
 
   it('a replacement that fails its prerequisites is terminated; the host it was to replace stays in service', async () => {
@@ -342,7 +358,8 @@ describe('scale-in', () => {
       hostsPerTier: 5,
       executions: [
         { input, name: 'shrink' },
-        { input: { targets: ['web-2'] }, name: 'replacement', workflow: 'replace', startAfterSeconds: 60 },
+        // Started while the scale-in holds the lock: its hosts drain by the host-side check, so it ends within about 25 s.
+        { input: { targets: ['web-2'] }, name: 'replacement', workflow: 'replace', startAfterSeconds: 5 },
       ],
     });
     const [scaleIn, replacement] = reports as [SimulationReport, SimulationReport];
@@ -364,6 +381,25 @@ describe('scale-in', () => {
     expect(scaleIn.notifications).toEqual(['Started', 'Succeeded']);
     expect(replacement.error).toBe('EnvironmentLockedError');
     expect(account.table(LOCK_TABLE_NAME).size, 'lock released').toBe(0);
+    // Drained by the host-side check, each phase seen within about a second of its end (issue 17: within 1.02 of the bound).
+    expect(scaleIn.makespanSeconds / scaleIn.lowerBoundSeconds).toBeLessThanOrEqual(1.02);
+  });
+
+  it('without a host-side drain check, waits out the deregistration delay it read and sees its end within 2%', async () => {
+    // The environment rolling-release.test.ts synthesizes too (the same JSON: one template in the cache).
+    const environment = {
+      ...canonical,
+      tiers: canonical.tiers.map((t) => (t.role === 'data' || t.traffic.kind !== 'target-group' ? t : { ...t, drain: { timeoutSeconds: t.drain.timeoutSeconds } })),
+    } as EnvironmentDefinition;
+    const input = { tier: 'web', remove: 1 };
+    const { reports } = await simulateExecutions({ environment, input, workflow: 'scale-in', hostsPerTier: 3, executions: [{ input }] });
+    const report = reports[0]!;
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    expect(report.compute?.stopped).toEqual(['web-1']);
+    // The bound: ELB's 300 s delay, then the stop. A plan without the delay watched two minutes, then looked by 20% steps: 338 s against 315.
+    expect(report.lowerBoundSeconds).toBeGreaterThanOrEqual(300);
+    expect(report.makespanSeconds / report.lowerBoundSeconds).toBeLessThanOrEqual(1.02);
   });
 
 });

@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import {
   DeregisterTargetsCommand,
+  DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
@@ -838,6 +839,8 @@ function useAccount(hosts: FakeHost[], health: Record<string, Record<string, Tar
       LoadBalancerArns: [lbArnFor(tgArn(name))],
     })),
   }));
+  // ELB's default delay: the retire batches' drain (lambdas/compute/retire-traffic.ts).
+  elbMock.on(DescribeTargetGroupAttributesCommand).resolves({ Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '300' }] });
   // Listeners and security groups that let the planners' network checks pass.
   mockWorkingNetwork(elbMock, ec2Mock);
   elbMock.on(DescribeTargetHealthCommand).callsFake((input: DescribeTargetHealthCommandInput) => {
@@ -874,6 +877,23 @@ describe('planReplacement: which hosts are replaced', () => {
     ]);
     expect(plan.retire).toMatchObject({ hostCount: 1, first: false });
     expect(plan.retire!.tiers[0]!.spec).toMatchObject({ name: 'web', minHealthy: 2, retire: 'stop' });
+    // The replaced host drains as a release's does: the host-side check on the group's port, the first look at the delay.
+    expect(plan.retire!.tiers[0]!.spec).toMatchObject({
+      traffic: { kind: 'target-group', targetGroupArns: [tgArn('canonical-web')], ports: [80], deregistrationDelaySeconds: 300 },
+      drainCheck: { document: 'FleetFlow-CheckConnectionsDrained' },
+    });
+  });
+
+  it('refuses a deregistration delay the drain timeout cannot cover before writing any plan (the replacements would launch, then the retire time out)', async () => {
+    const hosts = [tierHost('web', 1), tierHost('web', 2)];
+    useAccount(hosts, { 'canonical-web': { [hosts[0]!.id]: 'healthy', [hosts[1]!.id]: 'healthy' } });
+    elbMock.on(DescribeTargetGroupAttributesCommand).resolves({ Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '400' }] });
+
+    const act = replace({ targets: ['web-1'] });
+
+    await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(act).rejects.toThrow(/drain\.timeoutSeconds 360 cannot cover the deregistration delay of target group canonical-web, 400s/);
+    expect(dynamoMock).not.toHaveReceivedAnyCommand();
   });
 
   it('refuses a name that matches two hosts, naming both, before writing any plan', async () => {

@@ -6,7 +6,7 @@
  */
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTagsCommand, DescribeInstancesCommand, EC2Client, TerminateInstancesCommand, type DescribeInstancesCommandInput, type Instance } from '@aws-sdk/client-ec2';
-import { DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeTargetGroupAttributesCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -173,6 +173,7 @@ beforeEach(() => {
   });
   ec2Mock.on(CreateTagsCommand).resolves({});
   elbMock.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupName: 'canonical-web', TargetGroupArn: WEB_TG_ARN, Port: 80, HealthCheckIntervalSeconds: 10, HealthyThresholdCount: 3 }] });
+  elbMock.on(DescribeTargetGroupAttributesCommand).resolves({ Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '300' }] });
   dynamoMock.on(BatchWriteItemCommand).resolves({ UnprocessedItems: {} });
 });
 
@@ -195,7 +196,28 @@ describe('Plan Scale In', () => {
     const tier = result.retire!.tiers[0]!;
     expect(tier).toMatchObject({ mode: 'retire', reason: 'scale-in shrink-7', batchCount: 1 });
     // ceil(50% of 5) = 3 is above the declared count of 2.
-    expect(tier.spec).toMatchObject({ name: 'web', minHealthy: 3, hostCount: 2, retire: 'stop', traffic: { kind: 'target-group', targetGroupArns: [WEB_TG_ARN] }, healthyAfterSeconds: 30 });
+    // Drained as a release drains: the host-side check watches the group's port, and without it the first look comes at the delay.
+    expect(tier.spec).toMatchObject({
+      name: 'web',
+      minHealthy: 3,
+      hostCount: 2,
+      retire: 'stop',
+      traffic: { kind: 'target-group', targetGroupArns: [WEB_TG_ARN], ports: [80], deregistrationDelaySeconds: 300 },
+      drainCheck: { document: 'FleetFlow-CheckConnectionsDrained' },
+      healthyAfterSeconds: 30,
+    });
+  });
+
+  it('refuses a deregistration delay the tier\'s drain timeout cannot cover, before writing anything', async () => {
+    fleet = [web(1, 'a', 5), web(2, 'b', 40), web(3, 'a', 30)];
+    // canonical's web drain.timeoutSeconds is 360: a 400 s delay would time out every drain whose check fails.
+    elbMock.on(DescribeTargetGroupAttributesCommand).resolves({ Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '400' }] });
+
+    const act = plan({ tier: 'web', remove: 1 });
+
+    await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(act).rejects.toThrow(/drain\.timeoutSeconds 360 cannot cover the deregistration delay of target group canonical-web, 400s/);
+    expect(dynamoMock).not.toHaveReceivedCommand(BatchWriteItemCommand);
   });
 
   it('does not count retired hosts nor what a stopped run launched and never set up', async () => {
