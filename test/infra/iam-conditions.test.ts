@@ -14,6 +14,7 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CreateDBInstanceCommand, RDSClient, RestoreDBInstanceFromDBSnapshotCommand } from '@aws-sdk/client-rds';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +24,7 @@ import { CREATED_BY_TAG, DATABASE_SENT_TAG, LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, 
 import { restoredPrefix, snapshotNameGranted, snapshotNamePatterns } from '../../lambdas/domain/contract/records';
 import { FLEETFLOW_INSTANCE_TAG_KEYS } from '../../lambdas/domain/environment/aws-names';
 import { parseEnvironment } from '../../lambdas/domain/environment/parse';
+import { masterSecretName } from '../../lambdas/domain/environment/master-password';
 import { broadened, evaluate, isAllowed, type IamRequest } from './iam-evaluator';
 import {
   allIdentityStatements,
@@ -247,11 +249,14 @@ describe('grants evaluated against the synthesized policies', () => {
       expect(() => parseEnvironment(withPublic)).toThrow(/publiclyAccessible/);
 
       const rdsMock = mockClient(RDSClient);
+      // The environment keeps its master password in its own secret ("fleetflow-secret"), which Create Database reads.
+      const secretsMock = mockClient(SecretsManagerClient);
       try {
         rdsMock.on(CreateDBInstanceCommand).resolves({}).on(RestoreDBInstanceFromDBSnapshotCommand).resolves({});
+        secretsMock.on(GetSecretValueCommand).resolves({ SecretString: 'a-generated-password-of-32-chars' });
         const data = parsed.tiers[0]!;
         if (data.role !== 'data') throw new Error('the variant lost its data tier');
-        const plan = { instanceIdentifier: LONG_IDENTIFIER, create: data.database.create!, timeoutSeconds: 3600, polling: parsed.polling };
+        const plan = { instanceIdentifier: LONG_IDENTIFIER, create: data.database.create!, timeoutSeconds: 3600, polling: parsed.polling, masterSecret: masterSecretName(parsed.name) };
         await createDatabase({ execution: 'exec-1', database: plan });
         await createDatabase({ execution: 'exec-1', database: { ...plan, fromSnapshot: { identifier: `fleetflow-${env.name}-1`, createdAt: '2026-12-01T03:00:00Z' } } });
 
@@ -261,6 +266,7 @@ describe('grants evaluated against the synthesized policies', () => {
         expect(rdsMock.commandCalls(CreateDBInstanceCommand)[0]!.args[0].input.StorageEncrypted).toBe(true);
       } finally {
         rdsMock.restore();
+        secretsMock.restore();
       }
     });
 
