@@ -111,6 +111,8 @@ export function grantComputeAccess(
     for (const fun of [f.planAllocation, f.planScaleOut]) fun.allow({ actions: ['route53:ListResourceRecordSets'], resources: zoneArns });
   }
   for (const fun of [f.planReplacement, f.checkHostsReady, f.checkSurgeHostsReady]) fun.allow({ actions: ['ec2:DescribeInstanceStatus'], resources: ['*'], wildcardReason: WHY.describe });
+  // The stop and termination protection of the hosts it would retire (lambdas/compute/retire-guards.ts).
+  f.planReplacement.allow({ actions: ['ec2:DescribeInstanceAttribute'], resources: ['*'], wildcardReason: WHY.describe });
   for (const fun of [f.checkHostsReady, f.checkSurgeHostsReady, f.checkStarted]) {
     fun.allow({ actions: ['ssm:DescribeInstanceInformation'], resources: ['*'], wildcardReason: WHY.describe });
   }

@@ -68,6 +68,7 @@ const RDS_NEVER = ['rds:DeleteDBInstance', 'rds:StopDBInstance', 'rds:RebootDBIn
 const EC2_GRANTED = [
   'ec2:CreateTags',
   'ec2:DeleteTags',
+  'ec2:DescribeInstanceAttribute',
   'ec2:DescribeInstanceStatus',
   'ec2:DescribeInstances',
   'ec2:DescribeSecurityGroups',

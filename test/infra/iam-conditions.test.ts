@@ -312,7 +312,7 @@ describe('grants evaluated against the synthesized policies', () => {
   describe('scale-in: hosts retired only by Retire Hosts, only carrying a tier\'s tags, by the tier\'s policy', () => {
     const host = (action: string, tags: Record<string, string>): IamRequest => ({ action, resource: INSTANCE, context: tags });
 
-    it('lets Plan Scale In describe instances, target groups and their delay, and write its plan items, and nothing else', () => {
+    it('lets Plan Scale In describe instances, their status and protection, target groups, their delay and health, and write its plan items, and nothing else', () => {
       const grants = statementsOf('compute/plan-scale-in.ts');
 
       expect(isAllowed(grants, { action: 'ec2:DescribeInstances', resource: '*' })).toBe(true);
@@ -321,12 +321,17 @@ describe('grants evaluated against the synthesized policies', () => {
         for (const tier of ['middle', 'web', 'monitoring']) expect(isAllowed(grants, host(action, tierTags(tier))), `${action} ${tier}`).toBe(false);
       }
       const granted = new Set(grants.filter((g) => g.Effect === 'Allow').flatMap((g) => g.Action));
-      // DescribeTargetGroupAttributes: the deregistration delay its retire batches drain by (lambdas/compute/retire-traffic.ts).
+      // DescribeTargetGroupAttributes: the deregistration delay its retire batches drain by (lambdas/compute/retire-traffic.ts);
+      // DescribeTargetHealth, DescribeInstanceStatus: the hosts failing their health checks (host-health.ts);
+      // DescribeInstanceAttribute: the chosen hosts' stop and termination protection (retire-guards.ts).
       expect([...granted].filter((a) => !/^(logs|xray):/.test(a)).sort()).toEqual([
         'dynamodb:BatchWriteItem',
+        'ec2:DescribeInstanceAttribute',
+        'ec2:DescribeInstanceStatus',
         'ec2:DescribeInstances',
         'elasticloadbalancing:DescribeTargetGroupAttributes',
         'elasticloadbalancing:DescribeTargetGroups',
+        'elasticloadbalancing:DescribeTargetHealth',
       ]);
     });
 

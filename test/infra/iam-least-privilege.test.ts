@@ -100,6 +100,8 @@ const UNSCOPABLE_ACTIONS = new Set([
   'cloudwatch:DescribeAlarms',
   'ec2:DescribeInstances',
   'ec2:DescribeInstanceStatus',
+  // The planners read the stop and termination protection of the hosts they would retire (lambdas/compute/retire-guards.ts).
+  'ec2:DescribeInstanceAttribute',
   'ssm:DescribeInstanceInformation',
   'elasticloadbalancing:DescribeTargetGroups',
   'elasticloadbalancing:DescribeTargetGroupAttributes',
