@@ -155,9 +155,8 @@ function describeLoss(s: MilestoneView): string {
 function describeResume(s: MilestoneView): string {
   const plan = restore(s)!;
   const point = plan.recoveryPointTime?.replace(/\.\d{3}Z$/, 'Z');
-  const onIt = plan.resume?.hosts ? `; moved/moving: ${plan.resume.hosts}` : '';
-  const lost = plan.dataLossSeconds === undefined ? '' : `: loses ${plan.current?.identifier}'s writes since (${lossSpan(plan.dataLossSeconds)} so far) until its hosts move`;
-  return `database: resuming ${plan.resume?.execution}'s restore into ${plan.target?.identifier} (data as of ${point}${onIt})${lost}`;
+  const onIt = plan.resume?.hosts ? `; on it or moving: ${plan.resume.hosts}` : '';
+  return `database: resuming ${plan.resume?.execution}'s restore into ${plan.target?.identifier}, as of ${point}${describeLoss(s)}${onIt}`;
 }
 
 function lossSpan(seconds: number): string {
