@@ -7,8 +7,11 @@
  *
  * Plan Restore Data finds such an instance here, read-only, from what the stopped run left:
  * the hosts' `fleetflow:database` / `fleetflow:database-sent` tags (written as each host is
- * reconfigured) and the connection parameter's endpoint, whose first label is the instance
- * identifier ("<identifier>.<random>.<region>.rds.amazonaws.com"). Only instances named as
+ * reconfigured) and the connection parameter's endpoint. The endpoint's first label is taken as
+ * a candidate identifier, as RDS names addresses ("the endpoint value is
+ * mydb.123456789012.us-east-1.rds.amazonaws.com", RDS User Guide, Finding the connection
+ * information for a DB instance), and only counts once the instance's own Endpoint equals the
+ * parameter, so a parameter holding a name of the operator's (a CNAME) is never mistaken. Only instances named as
  * FleetFlow names restored instances are looked at (the planner may describe only those and
  * the current one, lib/data-access.ts), and only those a restore-data execution created
  * (`fleetflow:created-by`, `fleetflow:restored-from`) and no later restore replaced.
@@ -81,7 +84,8 @@ export async function findEarlierRestore(args: {
   for (const id of candidates) {
     if (id === current || !restoredName(args.base, id)) continue;
     const instance = await describeDatabase(id);
-    // DescribeDBInstances returns each instance's TagList ("TagList: A list of tags", DBInstance, RDS API Reference).
+    // DescribeDBInstances returns each instance's tags: DBInstance.TagList, "A list of tags" (RDS API Reference, DBInstance):
+    // no ListTagsForResource, which the planner is not granted.
     const tags = new Map((instance?.TagList ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
     // Gone, not a restore-data execution's, this execution's own (a retried plan), or recorded once and since replaced: not a restore under way.
     if (!instance || !tags.get(CREATED_BY_TAG) || !tags.get(RESTORED_FROM_TAG) || tags.get(CREATED_BY_TAG) === args.execution || tags.has(REPLACED_BY_TAG)) continue;
