@@ -41,7 +41,7 @@ export interface PlanRestoreEvent {
 
 export const handler = async (event: PlanRestoreEvent): Promise<RestorePlan> => {
   const plan = await planRestoreData(event);
-  logger.info('planned restore', { source: plan.source, target: plan.target.identifier, hosts: plan.hostCount });
+  logger.info('planned restore', { source: plan.source, target: plan.target.identifier, hosts: plan.hostCount, ...(plan.resume ? { resumes: plan.resume.execution } : {}) });
   return plan;
 };
 
