@@ -87,11 +87,13 @@ export function restoreLowerBoundSeconds(
       keyPrefix: string;
     }>;
     validation: { bakeSeconds: number };
+    /** A resumed restore (lambdas/restore-data/earlier-restore.ts) restores nothing: its instance is the stopped run's. */
+    resume?: unknown;
   },
   account: SimulatedAccount,
   batchHosts: (keyPrefix: string, index: number) => string[],
 ): number {
-  let total = DB_RESTORE_SECONDS + SSM_DELIVERY_SECONDS + CHECK_SECONDS + plan.validation.bakeSeconds;
+  let total = (plan.resume ? 0 : DB_RESTORE_SECONDS) + SSM_DELIVERY_SECONDS + CHECK_SECONDS + plan.validation.bakeSeconds;
   for (const tier of plan.tiers) {
     const groups = account.groupsOf(tier.spec.name);
     for (let index = 0; index < tier.batchCount; index += 1) {

@@ -13,10 +13,10 @@ import { captureDatabases, dataReport, type DataReport, type DatabasesBefore } f
 import { replaceDatabaseFields, type ReplaceDatabaseReport, type ReplacedOldDatabase } from './replace-database-report';
 import { stateMachineArn, synthesizeLocalWorkflows, type AslDefinition, type LocalStateMachine, type LocalWorkflows } from './definition';
 import { newFigures, record, type ExecutionFigures, type StateKinds } from './history';
-import { releaseParameterName } from '../../lambdas/domain/contract/records';
+import { databaseParameterName, releaseParameterName } from '../../lambdas/domain/contract/records';
 import { batchKey } from '../../lambdas/shared/plan-store';
 import { EVENT_BUS_ENV } from '../../lambdas/domain/contract/batch-events';
-import { INSTALL_SENT_TAGS, LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
+import { CREATED_BY_TAG, INSTALL_SENT_TAGS, LAUNCHED_BY_TAG, RESTORED_FROM_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
 import { noFaults, parseFaults, RESTART_GAP_SECONDS, restartOf } from './faults';
 import { APPROVER_RESPONSE_SECONDS, callIntegration, IntegrationError } from './integrations';
 import type { FleetFile } from '../capture/fleet-file';
@@ -85,7 +85,7 @@ export interface ComputeReport {
   /** Hosts terminated, or stopped, during the run. */
   readonly terminated: string[];
   readonly stopped: string[];
-  /** Launched by this execution, yet neither in service nor terminated or stopped on purpose. Must be empty. */
+  /** Launched by this execution, yet neither in service nor terminated or stopped on purpose; and restored DB instances another execution left behind. Must be empty. */
   readonly orphans: string[];
   /** Instance-hours beyond running the starting fleet for the run's length (a surge's cost; negative never). */
   readonly extraInstanceHours: number;
@@ -835,8 +835,25 @@ function computeReport(
     launched: launched.map((h) => h.name),
     terminated: changedTo('terminated', 'shutting-down'),
     stopped: changedTo('stopped', 'stopping'),
-    orphans: launched.filter((h) => !onPurpose(h) && !account.inService(h, end)).map((h) => h.name),
+    orphans: [...launched.filter((h) => !onPurpose(h) && !account.inService(h, end)).map((h) => h.name), ...restoredLeftBehind(account, executionName, end, byChildren)],
   };
+}
+
+/**
+ * DB instances a restore created during the simulation (its created-by and restored-from tags)
+ * by ANOTHER execution (a run stopped and started again: the first run's), still there and not
+ * the environment's recorded database at the end: left running, billed, and named by nobody.
+ * An execution's own restored instance that it failed with is kept for inspection and its
+ * cause says so; a recovery restores through child executions, so it has no other's to leave.
+ */
+function restoredLeftBehind(account: SimulatedAccount, executionName: string, end: number, byChildren: boolean): string[] {
+  if (byChildren) return [];
+  const recorded = new Set([...account.parameters].filter(([name]) => name.startsWith('/fleetflow/') && name === databaseParameterName(name.split('/')[2] ?? '')).map(([, p]) => p.value));
+  return [...account.databases.values()]
+    .filter((db) => db.tags?.[CREATED_BY_TAG] !== undefined && db.tags[RESTORED_FROM_TAG] !== undefined && db.tags[CREATED_BY_TAG] !== executionName)
+    .filter((db) => (db.createdAt ?? Number.NEGATIVE_INFINITY) >= account.startedAt && !recorded.has(db.identifier))
+    .filter((db) => !['deleting', 'deleted', 'not found'].includes(account.databaseStatus(db, end)))
+    .map((db) => db.identifier);
 }
 
 /** The instance IDs of one batch the plan table holds. */
