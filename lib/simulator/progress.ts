@@ -64,7 +64,7 @@ const ENTERED: Record<string, (s: BatchView) => string> = {
   'Take Retiring Hosts Out': (s) => `${String(s.reason ?? '').startsWith('scale-in') ? 'scaling in' : 'replacements in service'}: taking ${hosts(s)} out of traffic`,
   'Retire Hosts': (s) => `retiring ${hosts(s)}`,
   'Launch Surge Hosts': (s) => `surge: launching a new host for each of ${hosts(s)}`,
-  'Surge Set Up Hosts': (s) => `surge: setting up new hosts ${hosts(s)}`,
+  'Set Up Surge Hosts': (s) => `surge: readying and setting up the new hosts for ${hosts(s)}`,
   'Surge Install On New Hosts': (s) => `surge: installing ${s.release} on new hosts ${hosts(s)}`,
   'Surge Put New Hosts In Service': (s) => `surge: putting ${hosts(s)} into service`,
   'Surge Take Retiring Hosts Out': (s) => `surge: new hosts in service, taking ${hosts(s)} out of traffic`,

@@ -7,7 +7,7 @@ import type { StateMachine } from 'aws-local-stepfunctions';
 import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { type SimulatedAccount, MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS, drainBoundSeconds, drainCheckOf } from './account';
 import { CapacityRecorder } from './capacity';
-import { restoreLowerBoundSeconds, computeLowerBoundSeconds, readySeconds, surgeOverheadSeconds } from './compute-bound';
+import { restoreLowerBoundSeconds, computeLowerBoundSeconds, surgeOverheadSeconds } from './compute-bound';
 import type { ComputePlan } from '../../lambdas/domain/contract/payloads';
 import { captureDatabases, dataReport, type DataReport, type DatabasesBefore } from './data-report';
 import { replaceDatabaseFields, type ReplaceDatabaseReport, type ReplacedOldDatabase } from './replace-database-report';
@@ -912,8 +912,8 @@ export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): nu
   for (const tier of plan.tiers) {
     const groups = account.groupsOf(tier.spec.name);
     const firstOfSegment = new Set((tier.segments ?? [{ first: 0, last: tier.batchCount - 1 }]).map((s) => s.first));
-    // What the previous batch did after its new hosts were ready: the time a prepared batch's hosts boot in.
-    let previousAfterReady = 0;
+    // The previous batch's whole time: a prepared batch's hosts launch when that batch starts (Launch Surge Hosts), and boot in it.
+    let previousBatch = 0;
     for (let index = 0; index < tier.batchCount; index += 1) {
       const before = total;
       const key = batchKey(tier.keyPrefix, index);
@@ -933,11 +933,11 @@ export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): nu
       }
       total += SSM_DELIVERY_SECONDS + slowest((h) => h.profile.installSeconds);
       // A surge batch first boots and sets up its new hosts, and stops the old ones last; pipelined, the
-      // boot overlaps what the previous batch of its segment did once its own hosts were ready.
+      // boot overlaps the whole previous batch of its segment, which launched these hosts as it started.
       if (tier.spec.surge) {
         const prepared = tier.spec.surge.pipeline === true && !firstOfSegment.has(index);
-        total += surgeOverheadSeconds(tier.spec.surge.setup, prepared ? previousAfterReady : 0);
-        previousAfterReady = total - before - (prepared ? Math.max(0, readySeconds() - previousAfterReady) : readySeconds());
+        total += surgeOverheadSeconds(tier.spec.surge.setup, prepared ? previousBatch : 0);
+        previousBatch = total - before;
       }
     }
   }

@@ -520,7 +520,7 @@ describe('FleetFlow IAM permissions', () => {
       ],
       [
         'ssm:CancelCommand',
-        ['rollout/check-drained.ts', 'rollout/check-install.ts', 'database/check-migration.ts', 'compute/check-set-up.ts', 'restore-data/check-validation.ts', 'restore-data/check-reconfigured.ts', 'replace-database/check-green-database.ts'],
+        ['rollout/check-drained.ts', 'rollout/check-install.ts', 'database/check-migration.ts', 'compute/check-set-up.ts', 'surge/set-up-surge-hosts.ts', 'restore-data/check-validation.ts', 'restore-data/check-reconfigured.ts', 'replace-database/check-green-database.ts'],
       ],
       [
         'ec2:CreateTags',
@@ -781,7 +781,8 @@ describe('FleetFlow IAM permissions', () => {
       );
       expect(namesOf(rolesAllowing(synth.json, 'dynamodb:BatchGetItem'))).toEqual(['deploy/plan-rollback.ts']);
       // Reading the lock (the state machines) is checked above.
-      expect(namesOf(rolesAllowing(synth.json, 'dynamodb:GetItem')).sort()).toEqual(['rollout/load-batch.ts', ...LOCK_HOLDERS].sort());
+      // Launch Surge Hosts reads the next batch's old hosts, to launch its new ones into their subnets (a pipelined surge).
+      expect(namesOf(rolesAllowing(synth.json, 'dynamodb:GetItem')).sort()).toEqual(['rollout/load-batch.ts', 'surge/launch-surge-hosts.ts', ...LOCK_HOLDERS].sort());
       expect([...new Set(dynamo.flatMap((s) => s.Action))].sort()).toEqual(
         ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
       );

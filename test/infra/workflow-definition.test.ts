@@ -876,9 +876,17 @@ describe('FleetFlow workflow definitions', () => {
 
     it.each(['', 'Surge '])('%sprovision: sets new hosts up (every step) before the install, and installs before they go into service', (prefix) => {
       const n = (name: string) => `${prefix}${name}`;
-      const start = prefix ? 'Load Surge Batch' : starts.provision;
-      expect(reachableAvoiding(rollout.States, start, n('Set Up Hosts')).has(n('Install On New Hosts'))).toBe(false);
-      expect(into(n('Install On New Hosts'))).toEqual([n('More Set Up?')]);
+      const start = prefix ? starts.surge : starts.provision;
+      // A surge readies and sets up its new hosts in one operation (lambdas/surge/set-up-surge-hosts.ts), done only after the last step.
+      const setUp = prefix ? 'Set Up Surge Hosts' : n('Set Up Hosts');
+      expect(reachableAvoiding(rollout.States, start, setUp).has(n('Install On New Hosts'))).toBe(false);
+      if (prefix) {
+        expect(into(n('Install On New Hosts'))).toEqual(['Keep Old Batch']);
+        expect(into('Keep Old Batch')).toEqual(['Surge Hosts Set Up?']);
+        expect((rollout.States['Surge Hosts Set Up?']!.Choices as AslChoiceRule[]).filter(notWatchNow)).toEqual([{ Variable: '$.surgeSetUp.done', BooleanEquals: true, Next: 'Keep Old Batch' }]);
+      } else {
+        expect(into(n('Install On New Hosts'))).toEqual([n('More Set Up?')]);
+      }
       expect(reachableAvoiding(rollout.States, start, n('Install On New Hosts')).has(n('Put New Hosts In Service'))).toBe(false);
       // Done only once they are in service and the health loop says they are healthy.
       const done = prefix ? 'Back To Old Batch' : moreBatches;
@@ -967,27 +975,24 @@ describe('FleetFlow workflow definitions', () => {
       const cleanUp = 'Surge Batch Cleanup Input';
       const fail = 'Surge Batch Failed';
       const cleanUpTasks = ['Terminate Surge Hosts', 'Check Surge Termination'];
-      // Preparing the next batch may fail without failing this one: it goes on, the next batch launching for itself.
-      const preparing = ['Load Next Surge Batch', 'Launch Next Surge Hosts'];
-      const before = tasksIn(reachableAvoiding(rollout.States, starts.surge, 'Back To Old Batch')).filter((name) => !cleanUpTasks.includes(name) && !preparing.includes(name));
+      const before = tasksIn(reachableAvoiding(rollout.States, starts.surge, 'Back To Old Batch')).filter((name) => !cleanUpTasks.includes(name));
 
       expect(starts.surge).toBe('Launch Surge Hosts');
+      // Preparing the next batch is part of the launch (lambdas/surge/launch-surge-hosts.ts, best effort); its readiness and setup steps are one operation.
       expect(modulesOf(before)).toEqual({
         'Launch Surge Hosts': 'surge/launch-surge-hosts.ts',
         'Launch More Surge Hosts': 'surge/launch-surge-hosts.ts',
-        'Check Surge Hosts Ready': 'surge/check-surge-hosts-ready.ts',
-        'Check Surge Hosts Ready Again': 'surge/check-surge-hosts-ready.ts',
-        'Load Surge Batch': 'surge/load-surge-batch.ts',
-        ...prefixed('Surge ', PROVISION_TASKS),
+        'Set Up Surge Hosts': 'surge/set-up-surge-hosts.ts',
+        'Check Surge Hosts': 'surge/set-up-surge-hosts.ts',
+        'Surge Install On New Hosts': 'rollout/install-release.ts',
+        'Surge Check New Hosts Install': 'rollout/check-install.ts',
+        'Surge Put New Hosts In Service': 'rollout/return-to-traffic.ts',
+        'Surge Check New Hosts Health': 'rollout/check-healthy.ts',
       });
-      expect(modulesOf(preparing)).toEqual({ 'Load Next Surge Batch': 'rollout/load-batch.ts', 'Launch Next Surge Hosts': 'surge/launch-surge-hosts.ts' });
-      for (const name of preparing) {
-        expect(rollout.States[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Keep Old Batch', ResultPath: '$.prepared' }]);
-      }
-      // Only once this batch's hosts are ready, only with the plan's pipeline, and never past the segment's last batch.
-      expect((rollout.States['Surge Hosts Ready?']!.Choices as AslChoiceRule[]).filter(notWatchNow).map((c) => c.Next)).toEqual(['Prepare Next Surge Batch?']);
-      expect(JSON.stringify(rollout.States['Prepare Next Surge Batch?']!.Choices)).toContain('"NumericLessThanPath":"$.last"');
-      expect(rollout.States['Prepare Next Surge Batch?']!.Default).toBe('Keep Old Batch');
+      // The launch hands the segment's bounds to the handler, which prepares only with the plan's pipeline and never past the last batch.
+      expect(JSON.stringify(rollout.States['Launch Surge Hosts']!.Parameters)).toContain('"last.$":"$.last"');
+      // Only once this batch's hosts are launched does their setup start.
+      expect((rollout.States['Surge Hosts Launched?']!.Choices as AslChoiceRule[]).filter(notWatchNow).map((c) => c.Next)).toEqual(['Set Up Surge Hosts']);
       for (const name of before) {
         expect(failureGoesTo(name), name).toBe(cleanUp);
         expect(failureCatcher(rollout.States[name]!)!.ResultPath, name).toBe('$.failure');
