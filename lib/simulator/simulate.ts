@@ -911,9 +911,11 @@ export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): nu
   }
   for (const tier of plan.tiers) {
     const groups = account.groupsOf(tier.spec.name);
-    const firstOfSegment = new Set((tier.segments ?? [{ first: 0, last: tier.batchCount - 1 }]).map((s) => s.first));
-    // The previous batch's whole time: a prepared batch's hosts launch when that batch starts (Launch Surge Hosts), and boot in it.
-    let previousBatch = 0;
+    const segments = tier.segments ?? [{ first: 0, last: tier.batchCount - 1 }];
+    const firstOfSegment = new Set(segments.map((s) => s.first));
+    const lastOfSegment = new Set(segments.map((s) => s.last));
+    // How long a prepared batch's hosts have booted when it starts (the previous batch launched them).
+    let bootedBefore = 0;
     for (let index = 0; index < tier.batchCount; index += 1) {
       const before = total;
       const key = batchKey(tier.keyPrefix, index);
@@ -932,12 +934,16 @@ export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): nu
         total += SSM_DELIVERY_SECONDS + QUICK_COMMAND_SECONDS.health;
       }
       total += SSM_DELIVERY_SECONDS + slowest((h) => h.profile.installSeconds);
-      // A surge batch first boots and sets up its new hosts, and stops the old ones last; pipelined, the
-      // boot overlaps the whole previous batch of its segment, which launched these hosts as it started.
+      // A surge batch first boots and sets up its new hosts, and stops the old ones last. Pipelined
+      // (statemachines/surge/surge-pipeline.ts), the boot overlaps the previous batch of its segment,
+      // which launched these hosts as it started when nothing of the tier was still stopping (the
+      // segment's first batch), else once it was set up; and only the segment's last batch waits for
+      // its old hosts to stop (the next batch's launch waits for them instead, while it sets up).
       if (tier.spec.surge) {
-        const prepared = tier.spec.surge.pipeline === true && !firstOfSegment.has(index);
-        total += surgeOverheadSeconds(tier.spec.surge.setup, prepared ? previousBatch : 0);
-        previousBatch = total - before;
+        const pipelined = tier.spec.surge.pipeline === true;
+        const overhead = surgeOverheadSeconds(tier.spec.surge.setup, pipelined && !firstOfSegment.has(index) ? bootedBefore : 0, !pipelined || lastOfSegment.has(index));
+        total += overhead.boot + overhead.setup + overhead.stop;
+        bootedBefore = firstOfSegment.has(index) ? total - before : total - before - overhead.boot - overhead.setup;
       }
     }
   }

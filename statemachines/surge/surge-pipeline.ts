@@ -123,6 +123,10 @@ export class SurgePipeline extends Construct {
       prefix: 'Surge ',
       reason: SURGE_REASON,
       onFailure: afterService('Surge Retire Failed With Prepared Hosts?', retireFailed),
+      // Pipelined, the next batch's hosts are launched (Launch Next Surge Hosts) only once these have
+      // stopped, so the batch need not wait for the stop: it overlaps the next batch's setup. The
+      // segment's last batch still waits (the next segment, or tier, launches at once).
+      stopWaitSkippedWhen: prepared,
     });
     const backToOld = new sfn.Pass(this, 'Back To Old Batch', { inputPath: '$.batch.old', resultPath: '$.batch' });
     backToOld.next(retire.start);
@@ -170,8 +174,22 @@ export class SurgePipeline extends Construct {
       choice: 'Surge Hosts Set Up?',
       wait: 'Wait For Surge Hosts',
     });
-    setUp.next(keepOld);
     const launchPayload = (phasePath?: string) => ({ ...batchPayload(false, phasePath), 'keyPrefix.$': '$.keyPrefix', 'last.$': '$.last' });
+    // Pipelined, once this batch's new hosts are set up: the next batch's (lambdas/surge/launch-surge-hosts.ts:
+    // only once the previous batch's old hosts have stopped; best effort, not prepared is only slower).
+    const launchNext = lambdaTask(
+      this,
+      'Launch Next Surge Hosts',
+      f.launchSurgeHosts,
+      { ...launchPayload(), next: true },
+      sfn.JsonPath.DISCARD,
+      { idempotent: true },
+    );
+    launchNext.addCatch(keepOld, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+    launchNext.next(keepOld);
+    // Unpipelined, or on the segment's last batch, nothing is prepared: no task to run.
+    setUp.choice.when(sfn.Condition.and(sfn.Condition.booleanEquals('$.surgeSetUp.done', true), prepared), launchNext);
+    setUp.next(keepOld);
     const launch = new LongOperation(this, 'Launch Surge Hosts', {
       resultPath: '$.surgeLaunch',
       start: { name: 'Launch Surge Hosts', handler: f.launchSurgeHosts, payload: launchPayload(), options: { idempotent: true } },

@@ -882,8 +882,13 @@ describe('FleetFlow workflow definitions', () => {
       expect(reachableAvoiding(rollout.States, start, setUp).has(n('Install On New Hosts'))).toBe(false);
       if (prefix) {
         expect(into(n('Install On New Hosts'))).toEqual(['Keep Old Batch']);
-        expect(into('Keep Old Batch')).toEqual(['Surge Hosts Set Up?']);
-        expect((rollout.States['Surge Hosts Set Up?']!.Choices as AslChoiceRule[]).filter(notWatchNow)).toEqual([{ Variable: '$.surgeSetUp.done', BooleanEquals: true, Next: 'Keep Old Batch' }]);
+        // Set up, straight on, or by way of launching the next batch's hosts (pipelined); a failed launch of those goes on too.
+        expect(into('Keep Old Batch').sort()).toEqual(['Launch Next Surge Hosts', 'Surge Hosts Set Up?']);
+        expect(into('Launch Next Surge Hosts')).toEqual(['Surge Hosts Set Up?']);
+        const setUpDone = (rollout.States['Surge Hosts Set Up?']!.Choices as AslChoiceRule[]).filter(notWatchNow);
+        // The pipelined rule comes first: a Choice takes the first rule that matches.
+        expect(setUpDone.map((c) => c.Next)).toEqual(['Launch Next Surge Hosts', 'Keep Old Batch']);
+        expect(setUpDone[1]).toEqual({ Variable: '$.surgeSetUp.done', BooleanEquals: true, Next: 'Keep Old Batch' });
       } else {
         expect(into(n('Install On New Hosts'))).toEqual([n('More Set Up?')]);
       }
@@ -975,10 +980,14 @@ describe('FleetFlow workflow definitions', () => {
       const cleanUp = 'Surge Batch Cleanup Input';
       const fail = 'Surge Batch Failed';
       const cleanUpTasks = ['Terminate Surge Hosts', 'Check Surge Termination'];
-      const before = tasksIn(reachableAvoiding(rollout.States, starts.surge, 'Back To Old Batch')).filter((name) => !cleanUpTasks.includes(name));
+      // Preparing the next batch may fail without failing this one: it goes on, the next batch launching for itself.
+      const preparing = ['Launch Next Surge Hosts'];
+      const before = tasksIn(reachableAvoiding(rollout.States, starts.surge, 'Back To Old Batch')).filter((name) => !cleanUpTasks.includes(name) && !preparing.includes(name));
 
       expect(starts.surge).toBe('Launch Surge Hosts');
-      // Preparing the next batch is part of the launch (lambdas/surge/launch-surge-hosts.ts, best effort); its readiness and setup steps are one operation.
+      expect(module('Launch Next Surge Hosts')).toBe('surge/launch-surge-hosts.ts');
+      expect(rollout.States['Launch Next Surge Hosts']!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Keep Old Batch', ResultPath: null }]);
+      // The batch's readiness and every setup step are one operation (lambdas/surge/set-up-surge-hosts.ts).
       expect(modulesOf(before)).toEqual({
         'Launch Surge Hosts': 'surge/launch-surge-hosts.ts',
         'Launch More Surge Hosts': 'surge/launch-surge-hosts.ts',
@@ -993,6 +1002,14 @@ describe('FleetFlow workflow definitions', () => {
       expect(JSON.stringify(rollout.States['Launch Surge Hosts']!.Parameters)).toContain('"last.$":"$.last"');
       // Only once this batch's hosts are launched does their setup start.
       expect((rollout.States['Surge Hosts Launched?']!.Choices as AslChoiceRule[]).filter(notWatchNow).map((c) => c.Next)).toEqual(['Set Up Surge Hosts']);
+      // Once set up, the next batch's hosts launch only with the plan's pipeline and before the segment's last batch; and only
+      // then does the batch go on without waiting for its old hosts to stop (that launch waits for them instead: maxSurge).
+      const pipelinedNotLast = (rule: AslChoiceRule) => JSON.stringify(rule).includes('"BooleanEquals":true') && JSON.stringify(rule).includes('$.tier.surge.pipeline') && JSON.stringify(rule).includes('"NumericLessThanPath":"$.last"');
+      const launchNext = (rollout.States['Surge Hosts Set Up?']!.Choices as AslChoiceRule[]).find((c) => c.Next === 'Launch Next Surge Hosts')!;
+      expect(pipelinedNotLast(launchNext)).toBe(true);
+      const notWaited = (rollout.States['Surge Hosts Retired?']!.Choices as AslChoiceRule[]).filter((c) => c.Next === 'Surge Gate On Alarms?');
+      expect(notWaited).toHaveLength(2);
+      expect(notWaited.filter(pipelinedNotLast)).toHaveLength(1);
       for (const name of before) {
         expect(failureGoesTo(name), name).toBe(cleanUp);
         expect(failureCatcher(rollout.States[name]!)!.ResultPath, name).toBe('$.failure');
