@@ -65,6 +65,7 @@ const ENTERED: Record<string, (s: BatchView) => string> = {
   'Retire Hosts': (s) => `retiring ${hosts(s)}`,
   'Launch Surge Hosts': (s) => `surge: launching a new host for each of ${hosts(s)}`,
   'Set Up Surge Hosts': (s) => `surge: readying and setting up the new hosts for ${hosts(s)}`,
+  'Launch Next Surge Hosts': (s) => `surge: new hosts for ${hosts(s)} set up; launching the next batch's new hosts once the old hosts before them have stopped`,
   'Surge Install On New Hosts': (s) => `surge: installing ${s.release} on new hosts ${hosts(s)}`,
   'Surge Put New Hosts In Service': (s) => `surge: putting ${hosts(s)} into service`,
   'Surge Take Retiring Hosts Out': (s) => `surge: new hosts in service, taking ${hosts(s)} out of traffic`,
