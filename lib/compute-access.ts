@@ -36,7 +36,8 @@ export interface ComputeTaskFunctions {
   readonly setUpSurgeHosts: FleetFlowFunction;
   readonly startHosts: FleetFlowFunction;
   readonly checkStarted: FleetFlowFunction;
-  readonly terminateSurged: FleetFlowFunction;
+  /** Only with a surge tier (statemachines/deploy/deploy-workflow.ts `releasesBySurge`). */
+  readonly terminateSurged?: FleetFlowFunction;
 }
 
 const WHY = {
@@ -61,7 +62,7 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
 
   for (const fun of [
     f.planAllocation, f.planScaleOut, f.planReplacement, f.launchHosts, f.checkHostsReady, f.verifyDependencies, f.storeNewHosts, f.retireHosts,
-    f.checkRetired, f.terminateLaunched, f.launchSurgeHosts, f.setUpSurgeHosts, f.startHosts, f.checkStarted, f.terminateSurged,
+    f.checkRetired, f.terminateLaunched, f.launchSurgeHosts, f.setUpSurgeHosts, f.startHosts, f.checkStarted, ...(f.terminateSurged ? [f.terminateSurged] : []),
   ]) {
     fun.allow({ actions: describeEc2, resources: ['*'], wildcardReason: WHY.describe });
   }
@@ -142,7 +143,7 @@ export function grantComputeAccess(environment: EnvironmentDefinition, f: Comput
     onTierInstances(f.startHosts, ['ec2:StartInstances']);
     onTierInstances(f.checkStarted, ['ec2:StartInstances']);
     // Once a surge release is validated: only the old hosts it stopped, by their retired reason.
-    onTierInstances(f.terminateSurged, ['ec2:TerminateInstances'], { StringEquals: { [`aws:ResourceTag/${RETIRED_REASON_TAG}`]: SURGE_REASON } });
+    if (f.terminateSurged) onTierInstances(f.terminateSurged, ['ec2:TerminateInstances'], { StringEquals: { [`aws:ResourceTag/${RETIRED_REASON_TAG}`]: SURGE_REASON } });
     // Cleanup terminates only what this workflow launched: instances of the tier that carry a launched-by tag.
     onTierInstances(f.terminateLaunched, ['ec2:TerminateInstances'], { Null: { [`aws:ResourceTag/${LAUNCHED_BY_TAG}`]: 'false' } });
     const documents = [...tier.prerequisites.map((p) => p.document), ...(tier.traffic.kind === 'target-group' ? ['AWS-RunShellScript'] : [])];

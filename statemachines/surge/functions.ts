@@ -11,3 +11,7 @@ export const SURGE_FUNCTION_SPECS = {
   checkStarted: { id: 'CheckStarted', handler: 'surge/check-started.ts', description: 'Poll restarted hosts until running and online' },
   terminateSurged: { id: 'TerminateSurged', handler: 'surge/terminate-surged.ts', description: 'Terminate the old hosts a validated surge stopped' },
 } as const satisfies FunctionSpecs;
+
+
+/** The surge's functions every environment has (the rollout holds the surge pipeline); Terminate Surged only with a surge tier (statemachines/deploy/deploy-workflow.ts). */
+export const { terminateSurged: _terminateSurged, ...SURGE_BATCH_FUNCTION_SPECS } = SURGE_FUNCTION_SPECS;

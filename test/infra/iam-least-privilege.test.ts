@@ -547,9 +547,9 @@ describe('FleetFlow IAM permissions', () => {
       ['ec2:RunInstances', ['compute/launch-hosts.ts', 'surge/launch-surge-hosts.ts']],
       ['iam:PassRole', ['compute/launch-hosts.ts', 'surge/launch-surge-hosts.ts']],
       ['ec2:StopInstances', ['compute/retire-hosts.ts']],
-      // What a failed execution (or surge batch) launched; the old hosts of a validated surge. The canonical tiers
-      // retire by stopping, so Retire Hosts terminates none of their hosts.
-      ['ec2:TerminateInstances', ['compute/terminate-launched.ts', 'surge/terminate-surged.ts']],
+      // What a failed execution (or surge batch) launched. The canonical tiers retire by stopping, so Retire Hosts
+      // terminates none of their hosts; and none rolls by surge, so there is no Terminate Surged (iam-conditions.test.ts).
+      ['ec2:TerminateInstances', ['compute/terminate-launched.ts']],
       // Only a surge's rollback starts hosts: the old ones it stopped.
       ['ec2:StartInstances', ['surge/start-hosts.ts', 'surge/check-started.ts']],
       ['rds:CreateDBSnapshot', ['database/create-snapshot.ts']],

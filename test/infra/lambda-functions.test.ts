@@ -51,7 +51,6 @@ const TASK_HANDLERS = [
   'surge/set-up-surge-hosts.ts',
   'surge/start-hosts.ts',
   'surge/check-started.ts',
-  'surge/terminate-surged.ts',
   // Restore data: the plan, the new instance and its check, the connection parameter, each batch's reconfigure (rollout modes
   // repoint and repoint-back), the repoint back's plan, the current database's record.
   'restore-data/plan-restore-data.ts',
@@ -92,7 +91,7 @@ describe('FleetFlow Lambda functions', () => {
     const handlers = lambdaFunctions(synth.json).map((f) => f.handler);
 
     // Assess
-    expect(TASK_HANDLERS).toHaveLength(57);
+    expect(TASK_HANDLERS).toHaveLength(56);
     expect([...handlers].sort()).toEqual([...TASK_HANDLERS].sort());
     synth.template.resourceCountIs('AWS::Lambda::Function', TASK_HANDLERS.length);
     expect(new Set(handlers).size).toBe(handlers.length);

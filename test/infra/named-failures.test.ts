@@ -559,7 +559,6 @@ describe('every failure named', () => {
       [ROLLOUT, 'Check Set Up'],
       [ROLLOUT, 'Launch Surge Hosts'],
       [ROLLOUT, 'Start Retired Hosts'],
-      [DEPLOY, 'Terminate Surged Hosts'],
       ...COMPUTE.flatMap((m) => [
         [m, 'Launch Hosts'],
         [m, 'Store New Hosts'],

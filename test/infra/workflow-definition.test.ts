@@ -1716,5 +1716,14 @@ describe('FleetFlow workflow definitions', () => {
       expect(avoiding.has('Record Release'), "a path from 'Request Approval' skips 'Confirm Alarms'").toBe(false);
       expect(reachableFrom(scope.States, 'Request Approval').has('Record Release')).toBe(true);
     });
+
+    // No tier of the canonical environment rolls by surge: a release ends at its record, with no surge cleanup to run
+    // (test/e2e/surge/surge.test.ts: a surge environment's release terminates its stopped hosts after the record).
+    it("ends a release without a surge tier at 'Record Release': no 'Terminate Surged Hosts' state", () => {
+      expect(() => stateNamed(definition, 'Terminate Surged Hosts')).toThrow(/found 0/);
+      const record = stateNamed(definition, 'Record Release')!;
+      expect(record.End).toBe(true);
+      expect(record.Next).toBeUndefined();
+    });
   });
 });
