@@ -7,7 +7,7 @@ import type { StateMachine } from 'aws-local-stepfunctions';
 import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { type SimulatedAccount, MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS, drainBoundSeconds, drainCheckOf } from './account';
 import { CapacityRecorder } from './capacity';
-import { restoreLowerBoundSeconds, computeLowerBoundSeconds, readySeconds, surgeOverheadSeconds } from './compute-bound';
+import { restoreLowerBoundSeconds, computeLowerBoundSeconds, surgeOverheadSeconds } from './compute-bound';
 import type { ComputePlan } from '../../lambdas/domain/contract/payloads';
 import { captureDatabases, dataReport, type DataReport, type DatabasesBefore } from './data-report';
 import { replaceDatabaseFields, type ReplaceDatabaseReport, type ReplacedOldDatabase } from './replace-database-report';
@@ -928,9 +928,11 @@ export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): nu
   }
   for (const tier of plan.tiers) {
     const groups = account.groupsOf(tier.spec.name);
-    const firstOfSegment = new Set((tier.segments ?? [{ first: 0, last: tier.batchCount - 1 }]).map((s) => s.first));
-    // What the previous batch did after its new hosts were ready: the time a prepared batch's hosts boot in.
-    let previousAfterReady = 0;
+    const segments = tier.segments ?? [{ first: 0, last: tier.batchCount - 1 }];
+    const firstOfSegment = new Set(segments.map((s) => s.first));
+    const lastOfSegment = new Set(segments.map((s) => s.last));
+    // How long a prepared batch's hosts have booted when it starts (the previous batch launched them).
+    let bootedBefore = 0;
     for (let index = 0; index < tier.batchCount; index += 1) {
       const before = total;
       const key = batchKey(tier.keyPrefix, index);
@@ -949,12 +951,16 @@ export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): nu
         total += SSM_DELIVERY_SECONDS + QUICK_COMMAND_SECONDS.health;
       }
       total += SSM_DELIVERY_SECONDS + slowest((h) => h.profile.installSeconds);
-      // A surge batch first boots and sets up its new hosts, and stops the old ones last; pipelined, the
-      // boot overlaps what the previous batch of its segment did once its own hosts were ready.
+      // A surge batch first boots and sets up its new hosts, and stops the old ones last. Pipelined
+      // (statemachines/surge/surge-pipeline.ts), the boot overlaps the previous batch of its segment,
+      // which launched these hosts as it started when nothing of the tier was still stopping (the
+      // segment's first batch), else once it was set up; and only the segment's last batch waits for
+      // its old hosts to stop (the next batch's launch waits for them instead, while it sets up).
       if (tier.spec.surge) {
-        const prepared = tier.spec.surge.pipeline === true && !firstOfSegment.has(index);
-        total += surgeOverheadSeconds(tier.spec.surge.setup, prepared ? previousAfterReady : 0);
-        previousAfterReady = total - before - (prepared ? Math.max(0, readySeconds() - previousAfterReady) : readySeconds());
+        const pipelined = tier.spec.surge.pipeline === true;
+        const overhead = surgeOverheadSeconds(tier.spec.surge.setup, pipelined && !firstOfSegment.has(index) ? bootedBefore : 0, !pipelined || lastOfSegment.has(index));
+        total += overhead.boot + overhead.setup + overhead.stop;
+        bootedBefore = firstOfSegment.has(index) ? total - before : total - before - overhead.boot - overhead.setup;
       }
     }
   }

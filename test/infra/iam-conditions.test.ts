@@ -20,7 +20,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../../lambdas/compute/database-creation';
 import { newIdentifier } from '../../lambdas/restore-data/plan-restore-data';
-import { CREATED_BY_TAG, DATABASE_SENT_TAG, LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_TAGS, OUT_OF_TRAFFIC_TAG } from '../../lambdas/domain/contract/tags';
+import { CREATED_BY_TAG, DATABASE_SENT_TAG, LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_REASON_TAG, RETIRED_TAGS, OUT_OF_TRAFFIC_TAG, SURGE_REASON } from '../../lambdas/domain/contract/tags';
 import { restoredPrefix, snapshotNameGranted, snapshotNamePatterns } from '../../lambdas/domain/contract/records';
 import { FLEETFLOW_INSTANCE_TAG_KEYS } from '../../lambdas/domain/environment/aws-names';
 import { parseEnvironment } from '../../lambdas/domain/environment/parse';
@@ -296,6 +296,16 @@ describe('grants evaluated against the synthesized policies', () => {
 
       expect(isAllowed(grants, act('ec2:TerminateInstances', 'middle'))).toBe(true);
       expect(isAllowed(grants, act('ec2:StopInstances', 'middle'))).toBe(false);
+    });
+
+    // The release's end (statemachines/deploy/deploy-workflow.ts): only an environment with a surge tier has it.
+    it(`lets Terminate Surged terminate only a surge tier's hosts that a surge retired (${RETIRED_REASON_TAG} = ${SURGE_REASON})`, () => {
+      const grants = statementsOf('surge/terminate-surged.ts');
+
+      expect(isAllowed(grants, act('ec2:TerminateInstances', 'web', { [`aws:ResourceTag/${RETIRED_REASON_TAG}`]: SURGE_REASON }))).toBe(true);
+      expect(isAllowed(grants, act('ec2:TerminateInstances', 'web'))).toBe(false);
+      expect(isAllowed(grants, act('ec2:TerminateInstances', 'web', { [`aws:ResourceTag/${RETIRED_REASON_TAG}`]: 'replaced' }))).toBe(false);
+      expect(isAllowed(grants, act('ec2:StopInstances', 'web', { [`aws:ResourceTag/${RETIRED_REASON_TAG}`]: SURGE_REASON }))).toBe(false);
     });
 
     it("lets a surge tier's Retire Hosts stop old hosts and terminate only the hosts a surge launched (its launch scope)", () => {

@@ -118,7 +118,7 @@ export interface SurgePlan {
   readonly readyTimeoutSeconds: number;
   /** `batch.maxSurge` in hosts: new hosts that may exist at once beyond the tier. Absent from plans made before it. */
   readonly maxSurge?: number;
-  /** Two batches fit in maxSurge: each batch launches the next one's hosts once its own are ready. */
+  /** Two batches fit in maxSurge: each batch launches the next one's hosts once its own are set up and the previous batch's old hosts have stopped (statemachines/surge/surge-pipeline.ts). */
   readonly pipeline?: boolean;
 }
 
