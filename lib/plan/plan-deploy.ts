@@ -9,7 +9,7 @@
 import type { DeployPlan } from '../../lambdas/domain/contract/payloads';
 import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { withPlanContext } from './plan-context';
-import { estimateRelease, type ReleaseEstimate } from './release-estimate';
+import { estimateRelease, hasSurgeTier, type ReleaseEstimate } from './release-estimate';
 
 export { guardReadOnly, PlanWouldWriteError } from './plan-context';
 
@@ -45,5 +45,5 @@ export async function planDeploy(options: PlanDeployOptions): Promise<DeployPlan
     for (const host of tier.batches.flat()) counts[host.previous || 'none'] = (counts[host.previous || 'none'] ?? 0) + 1;
     releasesByTier[tier.spec.name] = counts;
   }
-  return { plan, estimate: estimateRelease(plan), releasesByTier };
+  return { plan, estimate: estimateRelease(plan, hasSurgeTier(options.environment)), releasesByTier };
 }

@@ -13,6 +13,7 @@ import type { ComputePlan, HostRef, ProvisionTier, RestorePlan, StoredTier, Tier
 import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { isHostTier } from '../../lambdas/domain/environment/model';
 import { batchKey } from '../../lambdas/shared/plan-store';
+import { hasSurgeTier } from './release-estimate';
 import { planDeploy, type DeployPlanReport } from './plan-deploy';
 import { withPlanContext, type KeptBatches } from './plan-context';
 import { estimateCompute, estimateRecover, estimateReplaceDatabase, estimateRestore, estimateScaleIn, type WorkflowEstimate } from './workflow-estimate';
@@ -339,7 +340,7 @@ async function recoverReport(environment: EnvironmentDefinition, input: unknown)
   const validation = { ...environment.validation, approval: { required: false, timeoutSeconds: 0 }, onFailure: 'rollback' as const, polling: environment.polling };
   // The recorded release, put back on hosts that were launched on it: up to date, its own states only.
   // (Only `upToDate` and `validation` are read of an up-to-date plan.)
-  const release = estimateRelease({ upToDate: true, validation } as unknown as Parameters<typeof estimateRelease>[0]);
+  const release = estimateRelease({ upToDate: true, validation } as unknown as Parameters<typeof estimateRelease>[0], hasSurgeTier(environment));
   const releasePart = { workflow: 'deploy' as const, input: plan.deploy, expectedSeconds: release.expectedSeconds, stateTransitions: release.stateTransitions };
   const allocatePart = { workflow: 'allocate' as const, input: plan.allocate, expectedSeconds: allocation.estimate.expectedSeconds, stateTransitions: allocation.estimate.stateTransitions };
   const common = {

@@ -8,6 +8,7 @@
  * (`undeclared`). Held to the simulator by test/unit/plan/release-estimate.test.ts.
  */
 import type { CommandSpec, DeployPlan, TierPlan } from '../../lambdas/domain/contract/payloads';
+import { isHostTier, type EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { BAKE_CHECK_SECONDS } from '../../lambdas/shared/poll-schedule';
 import { batchesPerSegment, HISTORY_BUDGET, segmentsOf, worstBatchEvents, worstParentEvents } from '../../lambdas/shared/history-budget';
 
@@ -42,16 +43,16 @@ const TRANSITIONS_PER_SEGMENT = 3 + 2;
 /**
  * The release's own states (statemachines/deploy): Start, Plan Release, Acquire Lock, Run
  * Release, Up To Date?, Notify Started, Preflight, Database Step?, Roll Tiers, Start Bake,
- * Approval Required?, Record Release, Terminate Surged Hosts, Unlock, Notify Succeeded,
- * Release Complete.
+ * Approval Required?, Record Release, Unlock, Notify Succeeded, Release Complete; and Terminate
+ * Surged Hosts where the environment has a surge tier (the state exists only there).
  */
-const TRANSITIONS_PER_RELEASE = 16;
+const TRANSITIONS_PER_RELEASE = 15;
 /**
  * A release with nothing to do (upToDate: every host runs it already): Start, Plan Release,
- * Acquire Lock, Run Release, Up To Date?, Record Release, Terminate Surged Hosts, Unlock,
- * Notify Succeeded, Release Complete (statemachines/deploy/deploy-workflow.ts).
+ * Acquire Lock, Run Release, Up To Date?, Record Release, Unlock, Notify Succeeded, Release
+ * Complete (statemachines/deploy/deploy-workflow.ts); and Terminate Surged Hosts with a surge tier.
  */
-const TRANSITIONS_UP_TO_DATE = 10;
+const TRANSITIONS_UP_TO_DATE = 9;
 /** Check Database and its choice, Create Snapshot, Run Migration, Recheck Database and its choice, and the two loops' first choices. */
 const TRANSITIONS_PER_DATABASE_STEP = 8;
 /** Step Functions standard workflows, us-east-1: USD 0.025 per 1,000 state transitions (AWS Step Functions pricing). */
@@ -77,14 +78,25 @@ export interface ReleaseEstimate {
 /** A child execution's events outside its batches (lambdas/shared/history-budget.ts plans with the same). */
 const CHILD_OVERHEAD_EVENTS = 12;
 
-export function estimateRelease(plan: DeployPlan): ReleaseEstimate {
+/** Whether the environment has a surge tier, so its deploy workflow holds Terminate Surged Hosts. */
+export function hasSurgeTier(environment: EnvironmentDefinition): boolean {
+  return environment.tiers.some((t) => isHostTier(t) && t.batch.strategy === 'surge');
+}
+
+/**
+ * `surgeCleanup`: the environment has a surge tier, so its deploy workflow runs Terminate Surged Hosts
+ * after recording the release (statemachines/deploy/deploy-workflow.ts `releasesBySurge`).
+ */
+export function estimateRelease(plan: DeployPlan, surgeCleanup = false): ReleaseEstimate {
+  const cleanup = surgeCleanup ? 1 : 0;
   if (plan.upToDate) {
     const history = { worstParentEvents: worstParentEvents({ segments: 0, validation: plan.validation }), worstChildEvents: 0, budget: HISTORY_BUDGET };
-    return { expectedSeconds: 0, stateTransitions: TRANSITIONS_UP_TO_DATE, costUsd: TRANSITIONS_UP_TO_DATE * USD_PER_TRANSITION, segments: 0, undeclared: [], history };
+    const upToDate = TRANSITIONS_UP_TO_DATE + cleanup;
+    return { expectedSeconds: 0, stateTransitions: upToDate, costUsd: upToDate * USD_PER_TRANSITION, segments: 0, undeclared: [], history };
   }
   const undeclared: string[] = [];
   let seconds = 0;
-  let transitions = TRANSITIONS_PER_RELEASE;
+  let transitions = TRANSITIONS_PER_RELEASE + cleanup;
   if (plan.database) {
     transitions += TRANSITIONS_PER_DATABASE_STEP + 2 * LOOKS_PER_PHASE * TRANSITIONS_PER_LOOK;
     seconds += SNAPSHOT_ASSUMED_SECONDS + DELIVERY_SECONDS + declared(plan.database.migration, 'the migration', undeclared);
