@@ -21,6 +21,7 @@ import { checkReplicaLag } from '../../../lambdas/replace-database/replica-lag';
 import { startSwitchover } from '../../../lambdas/replace-database/switchover';
 import type { ReplaceDatabasePlan } from '../../../lambdas/replace-database/types';
 import { replaceDatabaseParts } from '../../../lib/plan/replace-database-plan';
+import { estimateReplaceDatabase } from '../../../lib/plan/workflow-estimate';
 import { SIM_ACCOUNT_ID, definitionOf, findDatabase, type SimulatedAccount } from '../../../lib/simulator/account';
 import { BLUE_GREEN_PROVISION_SECONDS, INITIAL_REPLICA_LAG_SECONDS, LAG_SETTLE_SECONDS, LOGICAL_LAG_SETTLE_SECONDS } from '../../../lib/simulator/services/rds';
 import { noFaults } from '../../../lib/simulator/faults';
@@ -127,6 +128,10 @@ describe('Plan Replace Database tells a major upgrade from a minor one', () => {
     const physical = replaceDatabaseParts(await plan({}));
     expect(physical.summary.replication).toBe('physical');
     expect(physical.database).toMatch(/physical replication/);
+    // The estimate counts logical replication's slower catch-up (an assumption it lists as such).
+    const [slow, fast] = [estimateReplaceDatabase(await plan(MAJOR)), estimateReplaceDatabase(await plan({}))];
+    expect(Math.abs(slow.expectedSeconds - fast.expectedSeconds - 240)).toBeLessThanOrEqual(2);
+    expect(slow.undeclared.join('\n')).toMatch(/logical replication[\s\S]*OldestReplicationSlotLag[\s\S]*single-threaded/);
     expect(physical.database).not.toMatch(/not replicated/);
   });
 });
