@@ -18,8 +18,10 @@
  * - "You can't change an unencrypted DB instance into an encrypted DB instance": FleetFlow never
  *   asks for it (the input has no such field).
  * - "Before you create a blue/green deployment for an RDS for MySQL or RDS for MariaDB DB
- *   instance, you must enable automated backups" (RDS User Guide, "Creating a blue/green
- *   deployment in Amazon RDS"): such an instance with BackupRetentionPeriod 0 is refused.
+ *   instance, you must enable automated backups", and for PostgreSQL, physical or logical: "Enable
+ *   automated backups on the DB instance" (RDS User Guide, "Creating a blue/green deployment in
+ *   Amazon RDS", Preparing for a blue/green deployment): an instance with BackupRetentionPeriod 0
+ *   is refused, whatever its engine.
  * RDS cannot shrink allocated storage either, so a smaller `allocatedStorage` is refused.
  *
  * A major version upgrade is its own case (majorUpgradeChecks): for PostgreSQL, "if you request a
@@ -143,8 +145,9 @@ export function unsupported(blue: DBInstance, input: Pick<ReplaceDatabaseInput, 
   const engine = blue.Engine ?? 'unknown';
   if (!(BLUE_GREEN_ENGINES as readonly string[]).includes(engine)) return `its engine is ${engine} (Blue/Green Deployments support RDS for MariaDB, MySQL and PostgreSQL only)`;
   if (blue.MasterUserSecret) return 'its master user password is managed in AWS Secrets Manager, which blue/green deployments do not support';
-  if ((engine === 'mysql' || engine === 'mariadb') && blue.BackupRetentionPeriod === 0) {
-    return `its automated backups are off (BackupRetentionPeriod 0), which a blue/green deployment of RDS for ${engine === 'mysql' ? 'MySQL' : 'MariaDB'} needs (turn them on: aws rds modify-db-instance --backup-retention-period 7)`;
+  if (blue.BackupRetentionPeriod === 0) {
+    const name = { mysql: 'MySQL', mariadb: 'MariaDB', postgres: 'PostgreSQL' }[engine as 'mysql' | 'mariadb' | 'postgres'];
+    return `its automated backups are off (BackupRetentionPeriod 0), which a blue/green deployment of RDS for ${name} needs (turn them on: aws rds modify-db-instance --backup-retention-period 7)`;
   }
   if (blue.DBClusterIdentifier) return `it belongs to DB cluster ${blue.DBClusterIdentifier} (Multi-AZ DB cluster deployments are not supported)`;
   if (blue.ReadReplicaSourceDBInstanceIdentifier) return `it is a read replica of ${blue.ReadReplicaSourceDBInstanceIdentifier} (cascading and cross-Region read replicas are not supported)`;

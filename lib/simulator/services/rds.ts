@@ -766,8 +766,9 @@ export function createBlueGreenDeployment(account: SimulatedAccount, request: Da
     throw new SimulatedServiceError('SourceDatabaseNotSupportedFault', `The source DB instance ${blue.identifier} manages its master user password with AWS Secrets Manager, which blue/green deployments don't support.`);
   }
   // RDS User Guide, "Creating a blue/green deployment": "Before you create a blue/green deployment
-  // for an RDS for MySQL or RDS for MariaDB DB instance, you must enable automated backups."
-  if ((definition.engine === 'mysql' || definition.engine === 'mariadb') && backupRetentionPeriod(account) === 0) {
+  // for an RDS for MySQL or RDS for MariaDB DB instance, you must enable automated backups", and for
+  // PostgreSQL (physical or logical replication): "Enable automated backups on the DB instance."
+  if (backupRetentionPeriod(account) === 0) {
     throw new SimulatedServiceError('InvalidDBInstanceStateFault', `Automated backups must be enabled on the source DB instance ${blue.identifier} to create a blue/green deployment.`);
   }
   const now = account.now();

@@ -151,10 +151,10 @@ describe('Plan Replace Database: what Blue/Green does not support is refused, po
     await expect(planReplaceDatabase({ environment: personCreated, input: {}, execution: 'exec-1' })).rejects.not.toThrow(/masterPassword/);
   });
 
-  it('refuses a MySQL or MariaDB source whose automated backups are off (BackupRetentionPeriod 0), but not PostgreSQL; RDS refuses it too', async () => {
-    useAccount(parseFaults(['no-snapshot'], new Set(), new Set()));
+  it('refuses a source whose automated backups are off (BackupRetentionPeriod 0), PostgreSQL, MySQL or MariaDB; RDS refuses it too', async () => {
     await expect(plan('exec-1')).resolves.toMatchObject({ current: { engine: 'postgres' } });
-    for (const engine of ['mysql', 'mariadb']) {
+    useAccount(parseFaults(['no-snapshot'], new Set(), new Set()));
+    for (const engine of ['postgres', 'mysql', 'mariadb']) {
       withDefinition({ engine });
       await expect(plan('exec-1')).rejects.toThrow(BlueGreenUnsupportedError);
       await expect(plan('exec-1')).rejects.toThrow(/automated backups are off \(BackupRetentionPeriod 0\)/);
