@@ -103,7 +103,7 @@ function replicationClauses(plan: ReplaceDatabasePlan): string {
       return (
         `the green runs ${plan.current.engine} ${plan.target.engineVersion}${group}, a major version upgrade: RDS keeps it in sync by logical replication (rds.logical_replication = 1 on ${blue}, checked) instead of physical; ` +
         `DDL on ${blue} (CREATE, ALTER, a migration) is not replicated and makes RDS refuse the switchover (REPLICATION_DEGRADED): no schema change until the run ends ` +
-        `(replace-database holds the environment's lock throughout, so no release can migrate meanwhile; a person's own DDL is not stopped by it); ` +
+        `(replace-database holds the environment's lock throughout, so no release can migrate meanwhile, though a person's own DDL is not stopped by it); ` +
         `tables need a primary key or REPLICA IDENTITY FULL for their UPDATE and DELETE to replicate, large objects and unlogged tables are not replicated, and sequences are set at the switchover; `
       );
     case 'physical':
