@@ -230,8 +230,9 @@ const parameterGroupOf = (db: DBInstance) => db.DBParameterGroups?.[0] ?? {};
 async function checkTargetParameterGroup(blue: DBInstance, input: ReplaceDatabaseInput, major: boolean): Promise<void> {
   const greenVersion = input.engineVersion ?? blue.EngineVersion;
   if (input.parameterGroup === undefined && !major) return;
-  const { DBEngineVersions = [] } = await rds.send(new DescribeDBEngineVersionsCommand({ Engine: blue.Engine!, ...(greenVersion ? { EngineVersion: greenVersion } : {}) }));
-  const family = DBEngineVersions[0]?.DBParameterGroupFamily;
+  // The family of the green's version (without a version, none to hold the group to: RDS decides).
+  const versions = greenVersion ? (await rds.send(new DescribeDBEngineVersionsCommand({ Engine: blue.Engine!, EngineVersion: greenVersion }))).DBEngineVersions : [];
+  const family = versions?.[0]?.DBParameterGroupFamily;
   const blueGroup = parameterGroupOf(blue).DBParameterGroupName ?? 'its parameter group';
   if (input.parameterGroup === undefined) {
     throw new InvalidInputError(

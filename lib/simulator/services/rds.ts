@@ -791,7 +791,7 @@ export function createBlueGreenDeployment(account: SimulatedAccount, request: Da
   }
   const storage = typeof request.TargetAllocatedStorage === 'number' ? request.TargetAllocatedStorage : definition.allocatedStorage;
   if (storage < definition.allocatedStorage) throw invalidParameterCombination(`The target allocated storage ${storage} is less than the source's ${definition.allocatedStorage}.`);
-  const major = engineVersion !== undefined && definition.engineVersion !== undefined && isMajor(definition.engineVersion, engineVersion);
+  const major = engineVersion !== undefined && definition.engineVersion !== undefined && isMajor(definition.engine, definition.engineVersion, engineVersion);
   const parameterGroup = greenParameterGroup(account, definition, engineVersion, request.TargetDBParameterGroupName, major);
   const replication = definition.engine !== 'postgres' ? 'binlog' : major ? 'logical' : 'physical';
   const id = `bgd-${createHash('sha256').update(`${name}@${now}`).digest('hex').slice(0, 16)}`;
@@ -838,7 +838,8 @@ export const ENGINE_VERSIONS: Readonly<Record<string, Readonly<Record<string, re
   mariadb: { '10.11.9': ['10.11.10', '11.4.4'], '10.11.10': ['11.4.4'], '11.4.4': [] },
 };
 
-const isMajor = (from: string, to: string) => (/^(8|10|11)\./.test(from) ? from.split('.').slice(0, 2).join('.') !== to.split('.').slice(0, 2).join('.') : from.split('.')[0] !== to.split('.')[0]);
+/** A major version upgrade: the family changes (PostgreSQL by its first number, MySQL and MariaDB by their first two). */
+const isMajor = (engine: string, from: string, to: string) => familyOf(engine, from) !== familyOf(engine, to);
 
 /** The DB parameter group family of an engine version (DBEngineVersion.DBParameterGroupFamily): postgres16, mysql8.0, mariadb10.11. */
 export function familyOf(engine: string, version: string): string {
@@ -958,7 +959,7 @@ export function describeDBEngineVersions(input: Input): object {
   const found = engines.flatMap((engine) =>
     Object.entries(ENGINE_VERSIONS[engine] ?? {})
       .filter(([version]) => !input.EngineVersion || version === input.EngineVersion)
-      .map(([version, targets]) => ({ Engine: engine, EngineVersion: version, DBParameterGroupFamily: familyOf(engine, version), ValidUpgradeTarget: targets.map((t) => ({ Engine: engine, EngineVersion: t, IsMajorVersionUpgrade: isMajor(version, t) })) })),
+      .map(([version, targets]) => ({ Engine: engine, EngineVersion: version, DBParameterGroupFamily: familyOf(engine, version), ValidUpgradeTarget: targets.map((t) => ({ Engine: engine, EngineVersion: t, IsMajorVersionUpgrade: isMajor(engine, version, t) })) })),
   );
   return { DBEngineVersions: found };
 }
