@@ -9,7 +9,11 @@
  *   action (no DeleteBlueGreenDeployment, no DeleteDBInstance), so neither the old (blue)
  *   instance nor a green is ever deleted by FleetFlow (test/infra/replace-database-iam.test.ts);
  * - the old instance (`<source>-old<n>`) only tagged, with the kept/replaced keys only;
- * - the check document only to the runner tier's hosts; ReplicaLag read from CloudWatch.
+ * - the check document only to the runner tier's hosts; ReplicaLag (or, in logical replication,
+ *   the blue's OldestReplicationSlotLag and TransactionLogsGeneration) read from CloudWatch;
+ * - DB parameter groups only read by the plan (a major upgrade: the blue's rds.logical_replication,
+ *   the green's group's family), and named to CreateBlueGreenDeployment (TargetDBParameterGroupName),
+ *   whose resource types include pg (Service Authorization Reference); never modified.
  *
  * The dependent actions are the RDS User Guide's ("Authorizing access to Amazon RDS blue/green
  * deployment operations"): creating needs "rds:CreateBlueGreenDeployment, rds:AddTagsToResource,
@@ -43,6 +47,8 @@ const WHY = {
   invocations: 'ssm:ListCommandInvocations and ssm:CancelCommand act on command IDs, which IAM cannot scope',
   names:
     "the environment's database may be one a restore named (<database>-snap-..., -pitr-...); the old instance is the one RDS renamed <source>-old<n> at switchover, which Record Replacement names itself",
+  parameterGroups:
+    "the blue's DB parameter group may be any the instance uses, and the green's is named by the execution input (a major upgrade's group of the new family); they are only read, or named to CreateBlueGreenDeployment, never modified",
   green:
     "RDS creates, promotes and renames the green's DB instances under names of its own, and the RDS User Guide (Authorizing access to Amazon RDS blue/green deployment operations) says attached policies \"can't contain partial resource name patterns such as my-db-prefix-*. Only wildcards (*) are supported\"; no rds:Delete* is granted on it",
 };
@@ -63,6 +69,9 @@ export function grantReplaceDatabaseAccess(environment: EnvironmentDefinition, f
   // Planning reads the database, its deployments, the record, and the runner's hosts.
   f.planReplaceDatabase.allow({ actions: ['ec2:DescribeInstances'], resources: ['*'], wildcardReason: WHY.describe });
   f.planReplaceDatabase.allow({ actions: ['rds:DescribeDBEngineVersions'], resources: ['*'], wildcardReason: WHY.engineVersions });
+  // A major upgrade: the blue's group's rds.logical_replication, and the green's group's family.
+  const parameterGroups = arn('rds', 'pg:*');
+  f.planReplaceDatabase.allow({ actions: ['rds:DescribeDBParameters', 'rds:DescribeDBParameterGroups'], resources: [parameterGroups], wildcardReason: WHY.parameterGroups });
   f.planReplaceDatabase.allow({ actions: ['ssm:GetParameter'], resources: [arn('ssm', `parameter${databaseParameterName(environment.name)}`)] });
   for (const fun of [f.planReplaceDatabase, f.createGreen, f.switchOver, f.recordReplacement]) {
     fun.allow({ actions: ['rds:DescribeBlueGreenDeployments'], resources: [deployments], wildcardReason: WHY.deployments });
@@ -77,6 +86,7 @@ export function grantReplaceDatabaseAccess(environment: EnvironmentDefinition, f
   // RDS then creates the green as a read replica of it under a name of its own (the dependent action).
   f.createGreen.allow({ actions: ['rds:CreateBlueGreenDeployment'], resources: [deployments], conditions: ofEnvironment('aws:RequestTag'), wildcardReason: WHY.deployments });
   f.createGreen.allow({ actions: ['rds:CreateBlueGreenDeployment'], resources: current, wildcardReason: WHY.names });
+  f.createGreen.allow({ actions: ['rds:CreateBlueGreenDeployment'], resources: [parameterGroups], wildcardReason: WHY.parameterGroups });
   f.createGreen.allow({ actions: ['rds:CreateDBInstanceReadReplica'], resources: [anyInstance], wildcardReason: WHY.green });
   f.createGreen.allow({ actions: ['rds:AddTagsToResource'], resources: [deployments], conditions: onlyTagKeys([CREATED_BY_TAG, ENVIRONMENT_TAG]), wildcardReason: WHY.deployments });
 

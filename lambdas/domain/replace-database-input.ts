@@ -3,7 +3,8 @@
  * changes (and by the CLI before anything runs):
  *
  *   { "instanceClass"?: "db.m6g.xlarge", "allocatedStorage"?: 200, "engineVersion"?: "16.6",
- *     "switchoverTimeoutSeconds"?: 300, "maxLagSeconds"?: 5, "runId"?: "2026-12-07" }
+ *     "parameterGroup"?: "canonical-postgres17", "switchoverTimeoutSeconds"?: 300, "maxLagSeconds"?: 5,
+ *     "runId"?: "2026-12-07" }
  *
  * What is left out stays as the current instance has it. Free of side effects (no SDK client, no logger).
  */
@@ -30,6 +31,11 @@ const replaceDatabaseInput = z.strictObject({
   allocatedStorage: z.optional(z.int().check(z.minimum(20), z.maximum(65_536))),
   /** The green instance's engine version (not lower than the current); default: the current one's. */
   engineVersion: z.optional(z.string().check(z.regex(/^[0-9][0-9a-z.-]{0,30}$/, 'must be an engine version such as "16.6"'))),
+  /**
+   * The green's DB parameter group (CreateBlueGreenDeployment's TargetDBParameterGroupName); default: the
+   * blue's. A major version upgrade needs one of the new version's family (Plan Replace Database refuses without).
+   */
+  parameterGroup: z.optional(z.string().check(z.regex(/^[a-zA-Z][a-zA-Z0-9-]{0,254}$/, 'must be a DB parameter group name: a letter, then letters, digits or "-", at most 255'))),
   switchoverTimeoutSeconds: z._default(z.int().check(z.minimum(SWITCHOVER_TIMEOUT.min), z.maximum(SWITCHOVER_TIMEOUT.max)), SWITCHOVER_TIMEOUT.default),
   /** The switchover is asked for only once the green's ReplicaLag is at most this. */
   maxLagSeconds: z._default(z.int().check(z.minimum(0), z.maximum(600)), DEFAULT_MAX_LAG_SECONDS),

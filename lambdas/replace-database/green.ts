@@ -40,6 +40,9 @@ export async function createGreen(event: ReplaceTaskInput): Promise<GreenPhase> 
           ...(plan.target.engineVersion !== undefined ? { TargetEngineVersion: plan.target.engineVersion } : {}),
           ...(plan.target.instanceClass !== undefined ? { TargetDBInstanceClass: plan.target.instanceClass } : {}),
           ...(plan.target.allocatedStorage !== undefined ? { TargetAllocatedStorage: plan.target.allocatedStorage } : {}),
+          // "The DB parameter group associated with the DB instance in the green environment" (API reference);
+          // a major upgrade's group of the new family, checked by the plan.
+          ...(plan.target.parameterGroup !== undefined ? { TargetDBParameterGroupName: plan.target.parameterGroup } : {}),
           Tags: [
             { Key: CREATED_BY_TAG, Value: event.execution },
             { Key: ENVIRONMENT_TAG, Value: plan.environment },

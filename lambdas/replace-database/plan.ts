@@ -18,12 +18,28 @@
  * - "You can't change an unencrypted DB instance into an encrypted DB instance": FleetFlow never
  *   asks for it (the input has no such field).
  * - "Before you create a blue/green deployment for an RDS for MySQL or RDS for MariaDB DB
- *   instance, you must enable automated backups" (RDS User Guide, "Creating a blue/green
- *   deployment in Amazon RDS"): such an instance with BackupRetentionPeriod 0 is refused.
+ *   instance, you must enable automated backups", and for PostgreSQL, physical or logical: "Enable
+ *   automated backups on the DB instance" (RDS User Guide, "Creating a blue/green deployment in
+ *   Amazon RDS", Preparing for a blue/green deployment): an instance with BackupRetentionPeriod 0
+ *   is refused, whatever its engine.
  * RDS cannot shrink allocated storage either, so a smaller `allocatedStorage` is refused.
+ *
+ * A major version upgrade is its own case (majorUpgradeChecks): for PostgreSQL, "if you request a
+ * major version upgrade when you create the blue/green deployment, and your source DB instance
+ * runs one of the PostgreSQL versions listed in the table below, Amazon RDS uses logical
+ * replication instead" (RDS User Guide, "PostgreSQL replication methods for blue/green
+ * deployments"), which the blue must be prepared for; and the green needs a parameter group of
+ * the new version's family.
  */
 import { createHash } from 'node:crypto';
-import { DescribeBlueGreenDeploymentsCommand, DescribeDBEngineVersionsCommand, type BlueGreenDeployment, type DBInstance } from '@aws-sdk/client-rds';
+import {
+  DescribeBlueGreenDeploymentsCommand,
+  DescribeDBEngineVersionsCommand,
+  DescribeDBParameterGroupsCommand,
+  DescribeDBParametersCommand,
+  type BlueGreenDeployment,
+  type DBInstance,
+} from '@aws-sdk/client-rds';
 import { ENVIRONMENT_TAG, KEPT_TAG } from '../domain/contract/tags';
 import { parseReplaceDatabaseInput, type ReplaceDatabaseInput } from '../domain/replace-database-input';
 import type { DatabaseTierDefinition, EnvironmentDefinition } from '../domain/environment/model';
@@ -35,7 +51,7 @@ import { rds } from '../shared/aws/rds';
 import { currentDatabaseIdentifier, dataTierOf, describeDatabase, endpointOf } from '../shared/database-record';
 import { environmentOf } from '../shared/provision-plan';
 import { findHosts } from '../shared/tier-hosts';
-import type { ReplaceDatabasePlan } from './types';
+import type { ReplaceDatabasePlan, Replication } from './types';
 
 export interface PlanReplaceEvent {
   readonly environment: unknown;
@@ -87,7 +103,10 @@ export async function planReplaceDatabase(event: PlanReplaceEvent): Promise<Repl
   if (blue.DBInstanceStatus !== 'available') {
     throw new InventoryError(`database ${identifier} is ${blue.DBInstanceStatus}, not available: a blue/green deployment starts from an available instance; try again once it is; nothing was changed`);
   }
-  if (input.engineVersion !== undefined) await refuseUnknownUpgrade(blue, input.engineVersion);
+  const major = input.engineVersion !== undefined ? await refuseUnknownUpgrade(blue, input.engineVersion) : false;
+  const replication = replicationOf(blue.Engine!, major);
+  await checkTargetParameterGroup(blue, input, major);
+  if (major) await majorUpgradeChecks(blue, input.engineVersion!, replication);
   await refuseDeploymentInProgress(blue, environment.name);
   const endpoint = endpointOf(blue);
   if (!endpoint || !blue.DBInstanceArn) throw new InventoryError(`database ${identifier} reports no endpoint or ARN; nothing was changed`);
@@ -108,7 +127,10 @@ export async function planReplaceDatabase(event: PlanReplaceEvent): Promise<Repl
       ...(input.instanceClass !== undefined ? { instanceClass: input.instanceClass } : {}),
       ...(input.allocatedStorage !== undefined ? { allocatedStorage: input.allocatedStorage } : {}),
       ...(input.engineVersion !== undefined ? { engineVersion: input.engineVersion } : {}),
+      ...(input.parameterGroup !== undefined ? { parameterGroup: input.parameterGroup } : {}),
     },
+    replication,
+    majorUpgrade: major,
     switchoverTimeoutSeconds: input.switchoverTimeoutSeconds,
     maxLagSeconds: input.maxLagSeconds,
     provisionTimeoutSeconds: PROVISION_TIMEOUT_SECONDS,
@@ -123,8 +145,9 @@ export function unsupported(blue: DBInstance, input: Pick<ReplaceDatabaseInput, 
   const engine = blue.Engine ?? 'unknown';
   if (!(BLUE_GREEN_ENGINES as readonly string[]).includes(engine)) return `its engine is ${engine} (Blue/Green Deployments support RDS for MariaDB, MySQL and PostgreSQL only)`;
   if (blue.MasterUserSecret) return 'its master user password is managed in AWS Secrets Manager, which blue/green deployments do not support';
-  if ((engine === 'mysql' || engine === 'mariadb') && blue.BackupRetentionPeriod === 0) {
-    return `its automated backups are off (BackupRetentionPeriod 0), which a blue/green deployment of RDS for ${engine === 'mysql' ? 'MySQL' : 'MariaDB'} needs (turn them on: aws rds modify-db-instance --backup-retention-period 7)`;
+  if (blue.BackupRetentionPeriod === 0) {
+    const name = { mysql: 'MySQL', mariadb: 'MariaDB', postgres: 'PostgreSQL' }[engine as 'mysql' | 'mariadb' | 'postgres'];
+    return `its automated backups are off (BackupRetentionPeriod 0), which a blue/green deployment of RDS for ${name} needs (turn them on: aws rds modify-db-instance --backup-retention-period 7)`;
   }
   if (blue.DBClusterIdentifier) return `it belongs to DB cluster ${blue.DBClusterIdentifier} (Multi-AZ DB cluster deployments are not supported)`;
   if (blue.ReadReplicaSourceDBInstanceIdentifier) return `it is a read replica of ${blue.ReadReplicaSourceDBInstanceIdentifier} (cascading and cross-Region read replicas are not supported)`;
@@ -141,23 +164,161 @@ export function unsupported(blue: DBInstance, input: Pick<ReplaceDatabaseInput, 
  * A requested engine version other than the current one must be one RDS lists as a valid
  * upgrade target of it (DescribeDBEngineVersions, ValidUpgradeTarget: "A list of engine versions
  * that this database engine version can be upgraded to"); otherwise CreateBlueGreenDeployment
- * would refuse it after the lock.
+ * would refuse it after the lock. Returns whether it is a major version upgrade, as RDS says of
+ * the target (UpgradeTarget.IsMajorVersionUpgrade: "Indicates whether upgrading to the target
+ * version requires upgrading the major version of the database engine"), else by the numbers.
  */
-async function refuseUnknownUpgrade(blue: DBInstance, requested: string): Promise<void> {
-  if (requested === blue.EngineVersion) return;
+async function refuseUnknownUpgrade(blue: DBInstance, requested: string): Promise<boolean> {
+  if (requested === blue.EngineVersion) return false;
   if (!blue.EngineVersion) {
     // No current version reported: at least the requested one must be one RDS offers (an unknown one matches nothing).
     const { DBEngineVersions = [] } = await rds.send(new DescribeDBEngineVersionsCommand({ Engine: blue.Engine!, EngineVersion: requested }));
     if (DBEngineVersions.length === 0) throw new InvalidInputError(`engineVersion ${requested} is not a ${blue.Engine} version RDS offers (DescribeDBEngineVersions); nothing was changed`);
-    return;
+    // No version to compare with (DescribeDBInstances always reports one on AWS): taken as no major upgrade,
+    // and CreateBlueGreenDeployment decides.
+    return false;
   }
   const { DBEngineVersions = [] } = await rds.send(new DescribeDBEngineVersionsCommand({ Engine: blue.Engine!, EngineVersion: blue.EngineVersion }));
-  const targets = DBEngineVersions.flatMap((v) => v.ValidUpgradeTarget ?? []).map((t) => t.EngineVersion ?? '');
+  const upgrades = DBEngineVersions.flatMap((v) => v.ValidUpgradeTarget ?? []);
+  const targets = upgrades.map((t) => t.EngineVersion ?? '');
   if (!targets.includes(requested)) {
     throw new InvalidInputError(
       `engineVersion ${requested} is not a version RDS can upgrade ${blue.Engine} ${blue.EngineVersion} of database ${blue.DBInstanceIdentifier} to (ValidUpgradeTarget: ${targets.join(', ') || 'none'}); nothing was changed`,
     );
   }
+  const said = upgrades.find((t) => t.EngineVersion === requested)?.IsMajorVersionUpgrade;
+  return said ?? majorOf(blue.Engine!, requested) !== majorOf(blue.Engine!, blue.EngineVersion);
+}
+
+/** The major version: PostgreSQL's first number (10 and later), MySQL's and MariaDB's first two ("8.0", "10.11"). */
+export function majorOf(engine: string, version: string): string {
+  return version.split('.').slice(0, engine === 'postgres' ? 1 : 2).join('.');
+}
+
+/**
+ * How RDS keeps the green in sync: "Amazon RDS for PostgreSQL primarily uses physical replication
+ * for blue/green deployments", and logical replication for a "Major version upgrade (green
+ * instance on higher major engine version than blue)" (RDS User Guide, "PostgreSQL replication
+ * methods for blue/green deployments"); MySQL and MariaDB by their binary log.
+ */
+export function replicationOf(engine: string, major: boolean): Replication {
+  if (engine !== 'postgres') return 'binlog';
+  return major ? 'logical' : 'physical';
+}
+
+/**
+ * The lowest PostgreSQL source of each major version a blue/green major upgrade may start from:
+ * "Major version upgrades are not supported for blue/green deployments with source RDS for
+ * PostgreSQL versions 15.3 and lower, 14.8 and lower, 13.11 and lower, 12.15 and lower, or 11.20
+ * and lower" ("16.1 and all higher major and minor versions" are; same page).
+ */
+const LOGICAL_SOURCE_MINIMUM: Readonly<Record<string, string>> = { '11': '11.21', '12': '12.16', '13': '13.12', '14': '14.9', '15': '15.4', '16': '16.1' };
+
+/** The name of a DB instance's parameter group and whether the instance runs with it as it is (ParameterApplyStatus). */
+const parameterGroupOf = (db: DBInstance) => db.DBParameterGroups?.[0] ?? {};
+
+/**
+ * The green's parameter group, when the input names one or a major upgrade needs one. The User
+ * Guide: you can "specify a parameter group for a new major DB engine version in the case of an
+ * upgrade", and "If you don't specify a different parameter group, each DB instance in the green
+ * environment is associated with the parameter group of its corresponding blue DB instance" —
+ * a group of the old family, which RDS cannot attach to the new version. So a major upgrade
+ * without one is refused, naming the family to create it in; one that does not exist, or is of
+ * another family than the green's version (DescribeDBEngineVersions, DBParameterGroupFamily), is
+ * refused too, before CreateBlueGreenDeployment would after the lock.
+ */
+async function checkTargetParameterGroup(blue: DBInstance, input: ReplaceDatabaseInput, major: boolean): Promise<void> {
+  const greenVersion = input.engineVersion ?? blue.EngineVersion;
+  if (input.parameterGroup === undefined && !major) return;
+  // The family of the green's version (without a version, none to hold the group to: RDS decides).
+  const versions = greenVersion ? (await rds.send(new DescribeDBEngineVersionsCommand({ Engine: blue.Engine!, EngineVersion: greenVersion }))).DBEngineVersions : [];
+  const family = versions?.[0]?.DBParameterGroupFamily;
+  const blueGroup = parameterGroupOf(blue).DBParameterGroupName ?? 'its parameter group';
+  if (input.parameterGroup === undefined) {
+    throw new InvalidInputError(
+      `engineVersion ${greenVersion} is a major version upgrade of ${blue.Engine} ${blue.EngineVersion} (database ${blue.DBInstanceIdentifier}): give parameterGroup, a DB parameter group of family ${family ?? 'the new version'} for the green ` +
+        `(aws rds create-db-parameter-group --db-parameter-group-name <name> --db-parameter-group-family ${family ?? '<family>'} --description <text>, with the settings of ${blueGroup} that still apply); nothing was changed`,
+    );
+  }
+  let groupFamily: string | undefined;
+  try {
+    const { DBParameterGroups = [] } = await rds.send(new DescribeDBParameterGroupsCommand({ DBParameterGroupName: input.parameterGroup }));
+    groupFamily = DBParameterGroups[0]?.DBParameterGroupFamily;
+  } catch (err) {
+    if ((err as Error).name !== 'DBParameterGroupNotFoundFault') throw err;
+    throw new InvalidInputError(`parameterGroup ${input.parameterGroup} does not exist (DescribeDBParameterGroups); create it in family ${family ?? 'of the green\'s version'} first; nothing was changed`, { cause: err });
+  }
+  if (family && groupFamily !== family) {
+    throw new InvalidInputError(
+      `parameterGroup ${input.parameterGroup} is of family ${groupFamily ?? 'unknown'}, but the green runs ${blue.Engine} ${greenVersion}, whose family is ${family}: give a group of family ${family}; nothing was changed`,
+    );
+  }
+}
+
+/**
+ * What a major upgrade needs of the blue, checked by API before anything changes:
+ * - PostgreSQL (logical replication), RDS User Guide, "Preparing an RDS for PostgreSQL DB instance
+ *   for a blue/green deployment with logical replication": "Associate the instance with a custom
+ *   DB parameter group with logical replication (rds.logical_replication) turned on", and "After
+ *   you enable logical replication and set all configuration options, make sure to reboot the DB
+ *   instance so that your changes take effect. Blue/green deployments require that the DB instance
+ *   be in sync with the DB parameter group, otherwise creation fails." The parameter is read with
+ *   DescribeDBParameters (every page), the sync from DescribeDBInstances (ParameterApplyStatus).
+ *   What the API cannot show is left to the page (docs/workflows/replace-database.md): tables
+ *   without a primary key, and no DDL on the blue until the switchover.
+ * - MySQL: "If the source database is associated with a custom option group, you can't specify a
+ *   major version upgrade when you create the blue/green deployment" ("RDS for MySQL limitations
+ *   for blue/green deployments").
+ */
+async function majorUpgradeChecks(blue: DBInstance, requested: string, replication: Replication): Promise<void> {
+  const id = blue.DBInstanceIdentifier;
+  if (blue.Engine === 'mysql') {
+    const optionGroup = blue.OptionGroupMemberships?.[0]?.OptionGroupName;
+    if (optionGroup && !optionGroup.startsWith('default:')) {
+      throw new BlueGreenUnsupportedError(
+        `database ${id}: it uses the custom option group ${optionGroup}, and a blue/green deployment of RDS for MySQL cannot take a major version upgrade then; replace it without engineVersion, then upgrade the new instance (aws rds modify-db-instance --engine-version ${requested} --allow-major-version-upgrade); nothing was changed`,
+      );
+    }
+  }
+  if (replication !== 'logical') return;
+  const version = blue.EngineVersion ?? '';
+  const minimum = LOGICAL_SOURCE_MINIMUM[majorOf('postgres', version)];
+  if (minimum && compareVersions(version, minimum) < 0) {
+    throw new BlueGreenUnsupportedError(
+      `database ${id}: RDS does not support a blue/green major version upgrade from PostgreSQL ${version} (the lowest source of ${majorOf('postgres', version)} is ${minimum}); replace it first to ${minimum} or later (engineVersion ${minimum}, a minor upgrade), then to ${requested}; nothing was changed`,
+    );
+  }
+  const { DBParameterGroupName: group, ParameterApplyStatus: status } = parameterGroupOf(blue);
+  const fix = `aws rds modify-db-parameter-group --db-parameter-group-name ${group} --parameters ParameterName=rds.logical_replication,ParameterValue=1,ApplyMethod=pending-reboot, then aws rds reboot-db-instance --db-instance-identifier ${id}`;
+  if (!group || group.startsWith('default.')) {
+    throw new BlueGreenUnsupportedError(
+      `database ${id}: a major version upgrade by blue/green uses logical replication, which needs rds.logical_replication = 1 in a custom DB parameter group, and ${id} uses ${group ?? 'no custom group'} ` +
+        `(a default group cannot be changed): create one of its family with rds.logical_replication = 1, associate it (aws rds modify-db-instance --db-parameter-group-name <group>) and reboot ${id}; nothing was changed`,
+    );
+  }
+  const value = await parameterValue(group, 'rds.logical_replication');
+  if (value !== '1') {
+    throw new BlueGreenUnsupportedError(
+      `database ${id}: a major version upgrade by blue/green uses logical replication, which needs rds.logical_replication = 1 in its parameter group ${group} (it is ${value ?? 'unset, so 0'}): ${fix}; nothing was changed`,
+    );
+  }
+  if (status && status !== 'in-sync') {
+    throw new BlueGreenUnsupportedError(
+      `database ${id}: its parameter group ${group} is ${status}, and a blue/green deployment needs the instance in sync with it (rds.logical_replication takes effect on reboot): aws rds reboot-db-instance --db-instance-identifier ${id}; nothing was changed`,
+    );
+  }
+}
+
+/** A parameter's value in a DB parameter group (DescribeDBParameters, every page of up to 100), or undefined when unset. */
+async function parameterValue(group: string, name: string): Promise<string | undefined> {
+  let Marker: string | undefined;
+  do {
+    const page = await rds.send(new DescribeDBParametersCommand({ DBParameterGroupName: group, ...(Marker ? { Marker } : {}) }));
+    const found = page.Parameters?.find((p) => p.ParameterName === name);
+    if (found) return found.ParameterValue;
+    Marker = page.Marker;
+  } while (Marker);
+  return undefined;
 }
 
 /** Dotted versions compared number by number ("16.10" > "16.4"); a non-numeric part compares as text. */

@@ -20,7 +20,16 @@ export interface ReplaceDatabasePlan {
   /** The blue/green deployment's name: one per execution (or runId), so a retried task finds the one it created. */
   readonly deploymentName: string;
   /** What the green changes; each field left out stays as the blue has it. */
-  readonly target: { readonly instanceClass?: string; readonly allocatedStorage?: number; readonly engineVersion?: string };
+  readonly target: { readonly instanceClass?: string; readonly allocatedStorage?: number; readonly engineVersion?: string; readonly parameterGroup?: string };
+  /**
+   * How RDS keeps the green in sync (plan.ts, replicationOf): PostgreSQL "primarily uses physical
+   * replication", and logical replication when the green is on a higher major version; MySQL and
+   * MariaDB replicate by their binary log. Logical replication does not carry DDL, so the catch-up
+   * is read on the blue (OldestReplicationSlotLag) instead of the green's ReplicaLag.
+   */
+  readonly replication: Replication;
+  /** The green runs a higher major engine version than the blue. */
+  readonly majorUpgrade: boolean;
   readonly switchoverTimeoutSeconds: number;
   readonly maxLagSeconds: number;
   /** How long the green may take to become AVAILABLE, and its lag to settle. */
@@ -30,6 +39,8 @@ export interface ReplaceDatabasePlan {
   readonly check: CommandSpec & { readonly runner: HostRef };
   readonly polling: { readonly minSeconds: number; readonly maxSeconds: number };
 }
+
+export type Replication = 'physical' | 'logical' | 'binlog';
 
 export interface ReplaceTaskInput {
   readonly execution: string;

@@ -43,6 +43,7 @@ export interface ComputeValues {
   readonly engineVersion?: string;
   readonly switchoverTimeout?: string;
   readonly maxLag?: string;
+  readonly parameterGroup?: string;
   readonly fleet?: string;
 }
 
@@ -138,6 +139,7 @@ export function inputOf(workflow: ComputeCommand, values: Omit<ComputeValues, 'e
         ...(values.instanceClass !== undefined ? { instanceClass: values.instanceClass } : {}),
         ...(values.allocatedStorage !== undefined ? { allocatedStorage: wholeNumber('--allocated-storage', String(values.allocatedStorage), 20, 65_536) } : {}),
         ...(values.engineVersion !== undefined ? { engineVersion: values.engineVersion } : {}),
+        ...(values.parameterGroup !== undefined ? { parameterGroup: values.parameterGroup } : {}),
         ...(values.switchoverTimeout !== undefined ? { switchoverTimeoutSeconds: wholeNumber('--switchover-timeout', String(values.switchoverTimeout), 30, 3600) } : {}),
         ...(values.maxLag !== undefined ? { maxLagSeconds: lagSeconds(String(values.maxLag)) } : {}),
       };

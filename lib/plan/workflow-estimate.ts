@@ -53,6 +53,12 @@ const RETIRE_ASSUMED_SECONDS = 20;
  * green's catch-up is the better number.)
  */
 const GREEN_CATCH_UP_ASSUMED_SECONDS = 240;
+/**
+ * With logical replication (a PostgreSQL major upgrade), twice that, also assumed: "The logical
+ * replication apply process in the green environment is single-threaded" (RDS User Guide,
+ * limitations with logical replication), so it catches up no faster than physical replay.
+ */
+const LOGICAL_CATCH_UP_ASSUMED_SECONDS = 2 * GREEN_CATCH_UP_ASSUMED_SECONDS;
 
 /** Scale-out's and replace's own states, outside their tiers (statemachines/constructs/compute-run.ts): Start, Plan, Acquire Lock, Notify Started, Leftovers?, Database Needed?, Provision, Provision Tiers, Unlock, Notify Succeeded, Complete. */
 const COMPUTE_RUN_STATES = 11;
@@ -332,8 +338,14 @@ export function estimateReplaceDatabase(plan: ReplaceDatabasePlan): WorkflowEsti
   // Replica Lag is itself a watching look (lambdas/replace-database/check-replica-lag.ts: the
   // start and the check are one watchPhase handler, and a first look has no expectation, so it
   // watches at once): the first look's Choice and check are the start's.
-  const lag = seenDone(Math.max(0, GREEN_CATCH_UP_ASSUMED_SECONDS - check.seconds), undefined, plan.polling);
-  tally.undeclared.push(`the green catching up to a ReplicaLag of at most ${plan.maxLagSeconds} s, counted as ${GREEN_CATCH_UP_ASSUMED_SECONDS / 60} min after it is available (it grows with the writes)`);
+  const logical = plan.replication === 'logical';
+  const catchUp = logical ? LOGICAL_CATCH_UP_ASSUMED_SECONDS : GREEN_CATCH_UP_ASSUMED_SECONDS;
+  const lag = seenDone(Math.max(0, catchUp - check.seconds), undefined, plan.polling);
+  tally.undeclared.push(
+    logical
+      ? `the green catching up by logical replication to at most ${plan.maxLagSeconds} s of the blue's WAL (OldestReplicationSlotLag), counted as ${catchUp / 60} min after it is available (its apply is single-threaded; it grows with the writes)`
+      : `the green catching up to a ReplicaLag of at most ${plan.maxLagSeconds} s, counted as ${catchUp / 60} min after it is available (it grows with the writes)`,
+  );
   const switchoverSeconds = Math.min(EXPECTED_SWITCHOVER_SECONDS, plan.switchoverTimeoutSeconds);
   const switchover = seenDone(switchoverSeconds, switchoverSeconds, plan.polling);
   tally.undeclared.push(`the switchover, counted as ${switchoverSeconds} s (RDS: it "typically takes under a minute")`);

@@ -233,6 +233,10 @@ export interface SimBlueGreenDeployment {
   readonly createdAt: number;
   readonly availableAt: number;
   readonly tags: Record<string, string>;
+  /** How the green is kept in sync: physical or logical (PostgreSQL), binlog (MySQL, MariaDB). */
+  readonly replication: 'physical' | 'logical' | 'binlog';
+  /** Set when its creation fails once provisioned (INVALID_CONFIGURATION, with this as StatusDetails). */
+  readonly creationFailed?: string;
   /** Asked for at `at`, with its timeout; it completes at `endsAt`, or fails there (`failed`). */
   switchover?: { readonly at: number; readonly timeoutSeconds: number; readonly endsAt: number; readonly failed?: string };
   /** The instance names before and after the switchover, once it completed. */
@@ -1351,6 +1355,12 @@ export class ComputeState {
   /** RDS DB subnet groups and DB parameter groups that exist. */
   readonly dbSubnetGroups = new Set<string>(['default']);
   readonly dbParameterGroups = new Set<string>();
+  /**
+   * What the simulation knows of a DB parameter group beyond its name (services/rds.ts): its family
+   * (else the family of the instance that uses it), the parameters set away from the engine's
+   * defaults, and whether a static change waits for a reboot (ParameterApplyStatus pending-reboot).
+   */
+  readonly dbParameterGroupSettings = new Map<string, { family?: string; parameters: Record<string, string>; pendingReboot?: boolean }>();
   /** Bumped by every state change of a host, so a transition scheduled before it is dropped. */
   readonly generations = new Map<string, number>();
   /** The service's health when a host last left `running`: what it comes back with on a start. */

@@ -161,6 +161,9 @@ const RDS_ALLOWED = [
   'rds:DescribeDBEngineVersions',
   'rds:DescribeDBInstanceAutomatedBackups',
   'rds:DescribeDBInstances',
+  // Replace-database's plan reads a major upgrade's parameter groups (replace-database-iam.test.ts: nothing modifies one).
+  'rds:DescribeDBParameterGroups',
+  'rds:DescribeDBParameters',
   'rds:DescribeDBSnapshots',
   'rds:ListTagsForResource',
   'rds:ModifyDBInstance',

@@ -72,6 +72,17 @@ describe('replace-database: IAM', () => {
     }
   });
 
+  it("reads DB parameter groups only in the plan (a major upgrade's checks), names one only to CreateBlueGreenDeployment in Create Green, and lets no role change or delete one", () => {
+    const group = expectedArn('rds', 'pg:canonical-postgres17');
+    const plan = lambdaByHandler(template, 'replace-database/plan-replace-database.ts').roleLogicalId;
+    const createGreen = lambdaByHandler(template, 'replace-database/create-green.ts').roleLogicalId;
+    for (const action of ['rds:DescribeDBParameters', 'rds:DescribeDBParameterGroups']) expect(allowedRoles({ action, resource: group, context: {} }), action).toEqual([plan]);
+    expect(allowedRoles({ action: 'rds:CreateBlueGreenDeployment', resource: group, context: {} })).toEqual([createGreen]);
+    for (const action of ['rds:ModifyDBParameterGroup', 'rds:ResetDBParameterGroup', 'rds:DeleteDBParameterGroup', 'rds:CreateDBParameterGroup']) {
+      expect(allowedRoles({ action, resource: group, context: {} }), action).toEqual([]);
+    }
+  });
+
   it('names no instance RDS acts on for the green by a partial pattern (RDS: "Only wildcards (*) are supported")', () => {
     const dependent = ['rds:CreateDBInstanceReadReplica', 'rds:ModifyDBInstance', 'rds:PromoteReadReplica'];
     for (const handler of ['replace-database/create-green.ts', 'replace-database/switch-over.ts']) {

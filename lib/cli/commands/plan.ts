@@ -29,7 +29,7 @@ const OPTIONS_OF: Record<Workflow, readonly string[]> = {
   replace: ['targets', 'tier', 'mode'],
   'restore-data': ['source', 'reason'],
   recover: ['source', 'release'],
-  'replace-database': ['instanceClass', 'allocatedStorage', 'engineVersion', 'switchoverTimeout', 'maxLag'],
+  'replace-database': ['instanceClass', 'allocatedStorage', 'engineVersion', 'parameterGroup', 'switchoverTimeout', 'maxLag'],
 };
 const ALL_INPUTS = [...new Set(Object.values(OPTIONS_OF).flat())];
 /** An option as it is written: commander's attribute name (instanceClass) back to its flag (--instance-class). */
@@ -57,6 +57,7 @@ export function registerPlanCommand(program: Command): void {
     .option('--instance-class <CLASS>', "replace-database: the new instance's class (default: the current one's)")
     .option('--allocated-storage <GIB>', "replace-database: the new instance's storage in GiB, 20-65536, not less than the current")
     .option('--engine-version <VERSION>', "replace-database: the new instance's engine version, not lower than the current")
+    .option('--parameter-group <NAME>', "replace-database: the new instance's DB parameter group, of its version's family (a major upgrade needs one)")
     .option('--switchover-timeout <SECONDS>', 'replace-database: SwitchoverTimeout, 30-3600 (default: 300)')
     .option('--max-lag <SECONDS>', "replace-database: switch over once the green's ReplicaLag is at most this, 0-600 (default: 5)")
     .option('--simulated', 'plan against the simulated account instead of AWS')

@@ -174,6 +174,7 @@ export function registerSimulateCommands(program: Command): void {
     .option('--instance-class <CLASS>', "the new instance's class, such as db.m6g.xlarge (default: the current one's)")
     .option('--allocated-storage <GIB>', "the new instance's storage in GiB, 20-65536, not less than the current (default: the current one's)")
     .option('--engine-version <VERSION>', "the new instance's engine version, not lower than the current (default: the current one's)")
+    .option('--parameter-group <NAME>', "the new instance's DB parameter group, of its version's family (a major upgrade needs one; default: the current one's)")
     .option('--switchover-timeout <SECONDS>', 'SwitchoverTimeout, 30-3600 (default: 300)')
     .option('--max-lag <SECONDS>', 'switch over once the green\'s ReplicaLag is at most this, 0-600 (default: 5)')
     .addOption(hostsOption('hosts per web/middle/monitoring tier in the simulated account', '2'))

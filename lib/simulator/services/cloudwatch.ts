@@ -4,7 +4,7 @@
  */
 import { type Operation, checkRange, paginate } from './common';
 import { validation } from '../aws-errors';
-import { replicaLagDatapoints } from './rds';
+import { rdsMetricDatapoints } from './rds';
 
 export const cloudwatch: Record<string, Operation> = {
   DescribeAlarms(account, input) {
@@ -31,8 +31,9 @@ export const cloudwatch: Record<string, Operation> = {
     };
   },
   /**
-   * GetMetricStatistics: only what FleetFlow reads, AWS/RDS ReplicaLag by DBInstanceIdentifier
-   * (a blue/green deployment's green; services/rds.ts), in seconds. Period a multiple of 60;
+   * GetMetricStatistics: only what FleetFlow reads, AWS/RDS by DBInstanceIdentifier: a
+   * blue/green deployment's ReplicaLag (its green's, in seconds), or OldestReplicationSlotLag and
+   * TransactionLogsGeneration (its blue's, in logical replication; services/rds.ts). Period a multiple of 60;
    * one or more Statistics; StartTime before EndTime; at most 1,440 datapoints per call (API
    * reference, GetMetricStatistics). Any other metric has no datapoints.
    */
@@ -46,10 +47,10 @@ export const cloudwatch: Record<string, Operation> = {
     if (statistics.length === 0 && !input.ExtendedStatistics) throw validation('Either Statistics or ExtendedStatistics must be specified.');
     if ((end - start) / (period * 1000) > 1440) throw validation('You have requested up to 1,440 datapoints, which exceeds the limit of 1,440.');
     const identifier = (input.Dimensions ?? []).find((d: { Name: string; Value: string }) => d.Name === 'DBInstanceIdentifier')?.Value;
-    const points = input.Namespace === 'AWS/RDS' && input.MetricName === 'ReplicaLag' && identifier ? replicaLagDatapoints(account, identifier, start, end, period) : [];
+    const { unit, points } = input.Namespace === 'AWS/RDS' && identifier ? rdsMetricDatapoints(account, String(input.MetricName), identifier, start, end, period) : { unit: 'None', points: [] };
     return {
       Label: input.MetricName,
-      Datapoints: points.map((p) => ({ Timestamp: new Date(p.at), Unit: 'Seconds', ...Object.fromEntries(statistics.map((s) => [s, p.seconds])) })),
+      Datapoints: points.map((p) => ({ Timestamp: new Date(p.at), Unit: unit, ...Object.fromEntries(statistics.map((s) => [s, p.value])) })),
     };
   },
 };

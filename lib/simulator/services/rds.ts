@@ -278,7 +278,8 @@ export function describeDatabase(account: SimulatedAccount, db: SimDatabase, at 
     ...(definition.managedMasterPassword ? { MasterUserSecret: { SecretArn: masterSecretArn(db.identifier), SecretStatus: 'active' } } : {}),
     DBSubnetGroup: { DBSubnetGroupName: definition.subnetGroup, VpcId: SIM_VPC_ID, SubnetGroupStatus: 'Complete' },
     VpcSecurityGroups: definition.securityGroups.map((id) => ({ VpcSecurityGroupId: id, Status: 'active' })),
-    DBParameterGroups: [{ DBParameterGroupName: parameterGroupOf(definition), ParameterApplyStatus: 'in-sync' }],
+    // "in-sync" unless a static parameter change of its group waits for a reboot (ParameterApplyStatus).
+    DBParameterGroups: [{ DBParameterGroupName: parameterGroupOf(definition), ParameterApplyStatus: account.compute.dbParameterGroupSettings.get(parameterGroupOf(definition))?.pendingReboot ? 'pending-reboot' : 'in-sync' }],
     DBInstanceArn: databaseArn(db.identifier),
     DbiResourceId: resourceIdOf(db.identifier, db.createdAt ?? account.startedAt),
     BackupRetentionPeriod: backupRetentionPeriod(account),
@@ -599,6 +600,12 @@ export const rds: Record<string, Operation> = {
   DescribeDBEngineVersions(_account, input) {
     return describeDBEngineVersions(input);
   },
+  DescribeDBParameterGroups(account, input) {
+    return describeDBParameterGroups(account, input);
+  },
+  DescribeDBParameters(account, input) {
+    return describeDBParameters(account, input);
+  },
   DescribeBlueGreenDeployments(account, input) {
     return describeBlueGreenDeployments(account, input);
   },
@@ -671,6 +678,16 @@ export const INITIAL_REPLICA_LAG_SECONDS = 90;
 export const LAG_SETTLE_SECONDS = 240;
 export const LAG_FLOOR_SECONDS = 1;
 /**
+ * Logical replication's catch-up (a PostgreSQL major upgrade): the same lag at first, settling
+ * over twice as long. An assumption, not an AWS figure: "The logical replication apply process in
+ * the green environment is single-threaded. If the blue environment generates a high volume of
+ * write traffic, the green environment might not be able to keep up" (User Guide, limitations
+ * with logical replication), so it is modelled as slower than physical replay.
+ */
+export const LOGICAL_LAG_SETTLE_SECONDS = 2 * LAG_SETTLE_SECONDS;
+/** The blue's WAL rate (TransactionLogsGeneration, bytes per second) in the simulation: an assumed workload, 1 MiB/s. */
+export const WAL_BYTES_PER_SECOND = 1_048_576;
+/**
  * Seconds a switchover takes, writes blocked throughout: "The switchover typically takes under a
  * minute with no data loss and no need for application changes" (User Guide, overview).
  */
@@ -693,6 +710,7 @@ const deploymentNotFound = (id: string) => new SimulatedServiceError('BlueGreenD
  */
 export function blueGreenStatus(d: SimBlueGreenDeployment, at: number): string {
   if (at < d.availableAt) return 'PROVISIONING';
+  if (d.creationFailed) return 'INVALID_CONFIGURATION';
   if (!d.switchover || at < d.switchover.at) return 'AVAILABLE';
   if (at < d.switchover.endsAt) return 'SWITCHOVER_IN_PROGRESS';
   return d.switchover.failed ? 'SWITCHOVER_FAILED' : 'SWITCHOVER_COMPLETED';
@@ -706,7 +724,8 @@ export function blueGreenStatus(d: SimBlueGreenDeployment, at: number): string {
 function lagSecondsAt(account: SimulatedAccount, d: SimBlueGreenDeployment, at: number): number {
   if (d.switchover && at >= d.switchover.at && !d.switchover.failed) return 0;
   if (account.faults.lagNeverSettles) return INITIAL_REPLICA_LAG_SECONDS;
-  const settled = Math.min(1, Math.max(0, (at - d.availableAt) / (LAG_SETTLE_SECONDS * 1000)));
+  const settle = d.replication === 'logical' ? LOGICAL_LAG_SETTLE_SECONDS : LAG_SETTLE_SECONDS;
+  const settled = Math.min(1, Math.max(0, (at - d.availableAt) / (settle * 1000)));
   return Math.max(LAG_FLOOR_SECONDS, Math.round(INITIAL_REPLICA_LAG_SECONDS * (1 - settled)));
 }
 
@@ -747,8 +766,9 @@ export function createBlueGreenDeployment(account: SimulatedAccount, request: Da
     throw new SimulatedServiceError('SourceDatabaseNotSupportedFault', `The source DB instance ${blue.identifier} manages its master user password with AWS Secrets Manager, which blue/green deployments don't support.`);
   }
   // RDS User Guide, "Creating a blue/green deployment": "Before you create a blue/green deployment
-  // for an RDS for MySQL or RDS for MariaDB DB instance, you must enable automated backups."
-  if ((definition.engine === 'mysql' || definition.engine === 'mariadb') && backupRetentionPeriod(account) === 0) {
+  // for an RDS for MySQL or RDS for MariaDB DB instance, you must enable automated backups", and for
+  // PostgreSQL (physical or logical replication): "Enable automated backups on the DB instance."
+  if (backupRetentionPeriod(account) === 0) {
     throw new SimulatedServiceError('InvalidDBInstanceStateFault', `Automated backups must be enabled on the source DB instance ${blue.identifier} to create a blue/green deployment.`);
   }
   const now = account.now();
@@ -771,6 +791,9 @@ export function createBlueGreenDeployment(account: SimulatedAccount, request: Da
   }
   const storage = typeof request.TargetAllocatedStorage === 'number' ? request.TargetAllocatedStorage : definition.allocatedStorage;
   if (storage < definition.allocatedStorage) throw invalidParameterCombination(`The target allocated storage ${storage} is less than the source's ${definition.allocatedStorage}.`);
+  const major = engineVersion !== undefined && definition.engineVersion !== undefined && isMajor(definition.engine, definition.engineVersion, engineVersion);
+  const parameterGroup = greenParameterGroup(account, definition, engineVersion, request.TargetDBParameterGroupName, major);
+  const replication = definition.engine !== 'postgres' ? 'binlog' : major ? 'logical' : 'physical';
   const id = `bgd-${createHash('sha256').update(`${name}@${now}`).digest('hex').slice(0, 16)}`;
   const suffix = createHash('sha256').update(id).digest('hex').slice(0, 6);
   const greenDefinition: DatabaseDefinition = {
@@ -778,13 +801,25 @@ export function createBlueGreenDeployment(account: SimulatedAccount, request: Da
     ...(engineVersion !== undefined ? { engineVersion } : {}),
     instanceClass: typeof request.TargetDBInstanceClass === 'string' ? request.TargetDBInstanceClass : definition.instanceClass,
     allocatedStorage: storage,
+    ...(parameterGroup !== undefined ? { parameterGroup } : {}),
   };
   const green = addDatabase(
     account,
     { identifier: `${blue.identifier.slice(0, 63 - 13)}-green-${suffix}`, schemaRelease: blue.schemaRelease, definition: greenDefinition, tags: {} },
     [{ seconds: BLUE_GREEN_PROVISION_SECONDS, status: 'creating' }],
   );
-  const deployment: SimBlueGreenDeployment = { id, name, blue, green, createdAt: now, availableAt: now + BLUE_GREEN_PROVISION_SECONDS * 1000, tags: tagsFrom(request) };
+  const failed = replication === 'logical' ? unpreparedForLogical(account, definition) : undefined;
+  const deployment: SimBlueGreenDeployment = {
+    id,
+    name,
+    blue,
+    green,
+    createdAt: now,
+    availableAt: now + BLUE_GREEN_PROVISION_SECONDS * 1000,
+    tags: tagsFrom(request),
+    replication,
+    ...(failed ? { creationFailed: failed } : {}),
+  };
   green.replica = { source: blue, deployment: id, lagSecondsAt: (at) => lagSecondsAt(account, deployment, at) };
   account.compute.blueGreenDeployments.set(id, deployment);
   account.schedule(deployment.availableAt, () => undefined);
@@ -798,12 +833,125 @@ export function createBlueGreenDeployment(account: SimulatedAccount, request: Da
  * for the environments' databases (canonical runs PostgreSQL 16.4) and a major upgrade each.
  */
 export const ENGINE_VERSIONS: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
-  postgres: { '15.8': ['15.10', '16.4', '16.6'], '15.10': ['16.6'], '16.4': ['16.6', '16.8', '17.2'], '16.6': ['16.8', '17.2'], '16.8': ['17.2'], '17.2': [] },
+  postgres: { '15.3': ['15.8', '16.4'], '15.8': ['15.10', '16.4', '16.6'], '15.10': ['16.6'], '16.4': ['16.6', '16.8', '17.2'], '16.6': ['16.8', '17.2'], '16.8': ['17.2'], '17.2': [] },
   mysql: { '8.0.39': ['8.0.40', '8.4.3'], '8.0.40': ['8.4.3'], '8.4.3': [] },
   mariadb: { '10.11.9': ['10.11.10', '11.4.4'], '10.11.10': ['11.4.4'], '11.4.4': [] },
 };
 
-const isMajor = (from: string, to: string) => (/^(8|10|11)\./.test(from) ? from.split('.').slice(0, 2).join('.') !== to.split('.').slice(0, 2).join('.') : from.split('.')[0] !== to.split('.')[0]);
+/** A major version upgrade: the family changes (PostgreSQL by its first number, MySQL and MariaDB by their first two). */
+const isMajor = (engine: string, from: string, to: string) => familyOf(engine, from) !== familyOf(engine, to);
+
+/** The DB parameter group family of an engine version (DBEngineVersion.DBParameterGroupFamily): postgres16, mysql8.0, mariadb10.11. */
+export function familyOf(engine: string, version: string): string {
+  return `${engine}${version.split('.').slice(0, engine === 'postgres' ? 1 : 2).join('.')}`;
+}
+
+/** A parameter group's family: as set, else a default group's (`default.<family>`), else that of an instance that uses it. */
+function groupFamily(account: SimulatedAccount, group: string): string | undefined {
+  const set = account.compute.dbParameterGroupSettings.get(group)?.family;
+  if (set) return set;
+  const user = [...account.databases.values()].map((db) => definitionOf(db)).find((d) => parameterGroupOf(d) === group && d.engineVersion !== undefined);
+  if (user) return familyOf(user.engine, user.engineVersion!);
+  return group.startsWith('default.') && /\d/.test(group) ? group.slice('default.'.length) : undefined;
+}
+
+const groupExists = (account: SimulatedAccount, group: string) =>
+  account.compute.dbParameterGroups.has(group) || account.compute.dbParameterGroupSettings.has(group) || (group.startsWith('default.') && groupFamily(account, group) !== undefined);
+
+const parameterGroupNotFound = (group: string) => new SimulatedServiceError('DBParameterGroupNotFoundFault', `DBParameterGroup not found: ${group}`, { status: 404 });
+
+/**
+ * The green's parameter group: TargetDBParameterGroupName ("The DB parameter group associated with
+ * the DB instance in the green environment"), which must exist (DBParameterGroupNotFound) and be of
+ * the green's family; without it, "each DB instance in the green environment is associated with the
+ * parameter group of its corresponding blue DB instance" (User Guide), which a major upgrade cannot
+ * keep (another family): then a default group goes to the new family's default, and a custom one is
+ * refused. RDS's error name, the simulator's message (as CreateDBInstance words a family mismatch).
+ */
+function greenParameterGroup(account: SimulatedAccount, blue: DatabaseDefinition, version: string | undefined, requested: unknown, major: boolean): string | undefined {
+  const family = version !== undefined ? familyOf(blue.engine, version) : undefined;
+  const mismatch = (group: string, has: string | undefined) =>
+    invalidParameterCombination(`The parameter group ${group} with DBParameterGroupFamily ${has ?? 'unknown'} can't be used for this instance. Use a parameter group with DBParameterGroupFamily ${family}.`);
+  if (typeof requested === 'string' && requested !== '') {
+    if (!groupExists(account, requested)) throw parameterGroupNotFound(requested);
+    const has = groupFamily(account, requested);
+    if (family && has !== family) throw mismatch(requested, has);
+    return requested;
+  }
+  if (!major) return blue.parameterGroup;
+  const current = parameterGroupOf(blue);
+  if (current.startsWith('default.')) return `default.${family}`;
+  throw mismatch(current, groupFamily(account, current));
+}
+
+/**
+ * A PostgreSQL parameter's value in a group: as set, else the engine's default. The defaults
+ * modelled are those a blue/green deployment with logical replication depends on ("rds.logical_replication
+ * ... The default value for this parameter is 0", User Guide, logical replication; the worker and
+ * slot settings as RDS for PostgreSQL ships them).
+ */
+const POSTGRES_DEFAULTS: Readonly<Record<string, string>> = {
+  max_logical_replication_workers: '4',
+  max_replication_slots: '20',
+  max_wal_senders: '20',
+  max_worker_processes: '8',
+  'rds.logical_replication': '0',
+};
+
+function parametersOf(account: SimulatedAccount, group: string): Record<string, string> {
+  return { ...POSTGRES_DEFAULTS, ...(account.compute.dbParameterGroupSettings.get(group)?.parameters ?? {}) };
+}
+
+/**
+ * Why a logical-replication green cannot be created from this blue, or undefined: "Associate the
+ * instance with a custom DB parameter group with logical replication (rds.logical_replication)
+ * turned on", and "Blue/green deployments require that the DB instance be in sync with the DB
+ * parameter group, otherwise creation fails" (User Guide, preparing with logical replication).
+ * RDS takes the request and fails the deployment afterwards: a re-post thread shows "Creation of
+ * blue/green deployment failed due to incompatible parameter(s): [max_logical_replication_workers]
+ * .See https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/blue-green-deployments-creating.html#blue-green-deployments-creating-preparing-postgres
+ * to help resolve the issues, then delete and recreate the blue/green deployment." after creation;
+ * that wording is used here. That the status is then INVALID_CONFIGURATION is an assumption (the
+ * thread does not show it).
+ */
+function unpreparedForLogical(account: SimulatedAccount, blue: DatabaseDefinition): string | undefined {
+  const group = parameterGroupOf(blue);
+  const settings = account.compute.dbParameterGroupSettings.get(group);
+  const wrong = parametersOf(account, group)['rds.logical_replication'] !== '1' || settings?.pendingReboot ? ['rds.logical_replication'] : [];
+  if (wrong.length === 0) return undefined;
+  return `Creation of blue/green deployment failed due to incompatible parameter(s): [${wrong.join(', ')}] .See https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/blue-green-deployments-creating.html#blue-green-deployments-creating-preparing-postgres to help resolve the issues, then delete and recreate the blue/green deployment.`;
+}
+
+/** DescribeDBParameterGroups: one by name (DBParameterGroupNotFound if none), else every group the account knows; MaxRecords 20-100. */
+export function describeDBParameterGroups(account: SimulatedAccount, input: Input): object {
+  checkMaxRecords(input.MaxRecords);
+  const name = input.DBParameterGroupName as string | undefined;
+  if (name && !groupExists(account, name)) throw parameterGroupNotFound(name);
+  const names = name ? [name] : [...new Set([...account.compute.dbParameterGroups, ...account.compute.dbParameterGroupSettings.keys()])];
+  const { page, next } = paginate(names, input.Marker, input.MaxRecords ?? RDS_MAX_RECORDS.max);
+  return {
+    DBParameterGroups: page.map((g) => ({
+      DBParameterGroupName: g,
+      DBParameterGroupFamily: groupFamily(account, g),
+      Description: g,
+      DBParameterGroupArn: `arn:aws:rds:${RDS_REGION}:${SIM_ACCOUNT_ID}:pg:${g}`,
+    })),
+    Marker: next,
+  };
+}
+
+/** DescribeDBParameters of a group (DBParameterGroupNotFound if none), MaxRecords 20-100, sorted by name as pages go. */
+export function describeDBParameters(account: SimulatedAccount, input: Input): object {
+  checkMaxRecords(input.MaxRecords);
+  const group = requireText(input, 'DBParameterGroupName');
+  if (!groupExists(account, group)) throw parameterGroupNotFound(group);
+  const set = account.compute.dbParameterGroupSettings.get(group)?.parameters ?? {};
+  const all = Object.entries(parametersOf(account, group))
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([ParameterName, ParameterValue]) => ({ ParameterName, ParameterValue, Source: ParameterName in set ? 'user' : 'engine-default', ApplyType: 'static' }));
+  const { page, next } = paginate(all, input.Marker, input.MaxRecords ?? RDS_MAX_RECORDS.max);
+  return { Parameters: page, Marker: next };
+}
 
 /** DescribeDBEngineVersions by Engine (and EngineVersion): an unknown version matches nothing (an empty list, as RDS). */
 export function describeDBEngineVersions(input: Input): object {
@@ -811,7 +959,7 @@ export function describeDBEngineVersions(input: Input): object {
   const found = engines.flatMap((engine) =>
     Object.entries(ENGINE_VERSIONS[engine] ?? {})
       .filter(([version]) => !input.EngineVersion || version === input.EngineVersion)
-      .map(([version, targets]) => ({ Engine: engine, EngineVersion: version, ValidUpgradeTarget: targets.map((t) => ({ Engine: engine, EngineVersion: t, IsMajorVersionUpgrade: isMajor(version, t) })) })),
+      .map(([version, targets]) => ({ Engine: engine, EngineVersion: version, DBParameterGroupFamily: familyOf(engine, version), ValidUpgradeTarget: targets.map((t) => ({ Engine: engine, EngineVersion: t, IsMajorVersionUpgrade: isMajor(engine, version, t) })) })),
   );
   return { DBEngineVersions: found };
 }
@@ -819,7 +967,7 @@ export function describeDBEngineVersions(input: Input): object {
 /** A deployment as DescribeBlueGreenDeployments reports it. */
 function describeBlueGreen(account: SimulatedAccount, d: SimBlueGreenDeployment, at = account.now()): object {
   const status = blueGreenStatus(d, at);
-  const member = status === 'PROVISIONING' ? 'PROVISIONING' : status;
+  const member = status === 'AVAILABLE' && ddlOnBlue(d) ? 'REPLICATION_DEGRADED' : status;
   return {
     BlueGreenDeploymentIdentifier: d.id,
     BlueGreenDeploymentName: d.name,
@@ -828,6 +976,7 @@ function describeBlueGreen(account: SimulatedAccount, d: SimBlueGreenDeployment,
     SwitchoverDetails: [{ SourceMember: databaseArn(d.blue.identifier), TargetMember: databaseArn(d.green.identifier), Status: member }],
     Status: status,
     ...(d.switchover?.failed && status === 'SWITCHOVER_FAILED' ? { StatusDetails: d.switchover.failed } : {}),
+    ...(d.creationFailed && status === 'INVALID_CONFIGURATION' ? { StatusDetails: d.creationFailed } : {}),
     CreateTime: new Date(d.createdAt),
     TagList: Object.entries(d.tags).map(([Key, Value]) => ({ Key, Value })),
   };
@@ -881,6 +1030,12 @@ export function switchoverBlueGreenDeployment(account: SimulatedAccount, request
   if (status !== 'AVAILABLE') {
     throw new SimulatedServiceError('InvalidBlueGreenDeploymentStateFault', `The blue/green deployment ${id} can't be switched over in its current state (${status}).`);
   }
+  // Switchover guardrail "Unsupported PostgreSQL changes": "If Amazon RDS detects unsupported PostgreSQL
+  // changes, it changes the replication state to Replication degraded and notifies you that switchover is
+  // not available" (User Guide, Switchover guardrails). RDS's error name, the simulator's message.
+  if (ddlOnBlue(d)) {
+    throw new SimulatedServiceError('InvalidBlueGreenDeploymentStateFault', `Switchover is not available for the blue/green deployment ${id}: DDL changes were made on the blue environment, and its green databases are REPLICATION_DEGRADED. Delete and recreate the blue/green deployment.`);
+  }
   const takes = account.faults.switchoverTimeout ? timeout + 60 : SWITCHOVER_SECONDS;
   const fails = takes > timeout;
   const endsAt = now + Math.min(takes, timeout) * 1000;
@@ -890,6 +1045,15 @@ export function switchoverBlueGreenDeployment(account: SimulatedAccount, request
   account.schedule(endsAt, () => (fails ? rollBack(account, d, endsAt) : completeSwitchover(account, d, endsAt)));
   account.changed();
   return { BlueGreenDeployment: describeBlueGreen(account, d) };
+}
+
+/**
+ * A migration ran on the blue while logical replication kept the green ("Data definition language
+ * (DDL) statements, such as CREATE TABLE and CREATE SCHEMA, aren't replicated from the blue
+ * environment to the green environment"): the blue's schema is no longer the one the green was copied with.
+ */
+function ddlOnBlue(d: SimBlueGreenDeployment): boolean {
+  return d.replication === 'logical' && !d.renamed && d.blue.schemaRelease !== d.green.schemaRelease;
 }
 
 /** The switchover did not complete in time: nothing changed, and the blue takes writes again. */
@@ -918,18 +1082,33 @@ function completeSwitchover(account: SimulatedAccount, d: SimBlueGreenDeployment
 }
 
 /**
- * CloudWatch GetMetricStatistics of AWS/RDS ReplicaLag for a green (services/cloudwatch.ts asks
- * here): one datapoint per period whose start lies in [start, end), from when the green is
- * AVAILABLE until the switchover; none for any other instance.
+ * CloudWatch GetMetricStatistics of AWS/RDS (services/cloudwatch.ts asks here): one datapoint per
+ * period whose start lies in [start, end), from when the green is AVAILABLE until the switchover.
+ * - ReplicaLag (Seconds) of a green kept by physical or binlog replication: it is a replica.
+ * - With logical replication the green is no read replica and reports no ReplicaLag (an
+ *   assumption: RDS documents ReplicaLag for read replicas, and tells to read the blue's
+ *   OldestReplicationSlotLag instead); the blue reports OldestReplicationSlotLag (Bytes: the lag
+ *   times WAL_BYTES_PER_SECOND) and TransactionLogsGeneration (Bytes/Second).
+ * Any other metric or instance has none.
  */
-export function replicaLagDatapoints(account: SimulatedAccount, identifier: string, start: number, end: number, periodSeconds: number): Array<{ at: number; seconds: number }> {
+export function rdsMetricDatapoints(account: SimulatedAccount, metric: string, identifier: string, start: number, end: number, periodSeconds: number): { unit: string; points: Array<{ at: number; value: number }> } {
   const db = findDatabase(account, identifier);
-  const d = db?.replica ? account.compute.blueGreenDeployments.get(db.replica.deployment) : undefined;
-  if (!d) return [];
+  const open = (d: SimBlueGreenDeployment) => !d.renamed && !d.creationFailed;
+  const asGreen = db?.replica ? account.compute.blueGreenDeployments.get(db.replica.deployment) : undefined;
+  const asBlue = [...account.compute.blueGreenDeployments.values()].find((d) => d.blue === db && d.replication === 'logical' && open(d));
+  const series =
+    metric === 'ReplicaLag' && asGreen && asGreen.replication !== 'logical'
+      ? { unit: 'Seconds', d: asGreen, value: (at: number) => lagSecondsAt(account, asGreen, at) }
+      : metric === 'OldestReplicationSlotLag' && asBlue
+        ? { unit: 'Bytes', d: asBlue, value: (at: number) => lagSecondsAt(account, asBlue, at) * WAL_BYTES_PER_SECOND }
+        : metric === 'TransactionLogsGeneration' && asBlue
+          ? { unit: 'Bytes/Second', d: asBlue, value: () => WAL_BYTES_PER_SECOND }
+          : undefined;
+  if (!series) return { unit: 'None', points: [] };
   const period = periodSeconds * 1000;
-  const points: Array<{ at: number; seconds: number }> = [];
+  const points: Array<{ at: number; value: number }> = [];
   for (let at = Math.ceil(start / period) * period; at < end; at += period) {
-    if (at >= d.availableAt && at <= account.now()) points.push({ at, seconds: lagSecondsAt(account, d, at) });
+    if (at >= series.d.availableAt && at <= account.now()) points.push({ at, value: series.value(at) });
   }
-  return points;
+  return { unit: series.unit, points };
 }

@@ -62,6 +62,32 @@ describe('simulate replace-database', () => {
   });
 });
 
+describe('simulate replace-database, a major version upgrade', () => {
+  it('PostgreSQL 16.4 → 17.2 with the prerequisites set (rds.logical_replication = 1 on the blue, a postgres17 group): SUCCEEDED by logical replication, the green on the new group, no write lost', async () => {
+    const { reports, account } = await simulateExecutions({
+      environment: canonical,
+      workflow: 'replace-database',
+      input: {},
+      executions: [{ input: { engineVersion: '17.2', parameterGroup: 'canonical-postgres17' } }],
+      // What a person sets up first (the plan refuses without): logical replication on, rebooted; a group of the new family.
+      prepare: (a) => {
+        a.compute.dbParameterGroupSettings.set('canonical-postgres16', { parameters: { 'rds.logical_replication': '1' } });
+        a.compute.dbParameterGroupSettings.set('canonical-postgres17', { family: 'postgres17', parameters: { 'rds.logical_replication': '1' } });
+      },
+    });
+    const report = reports[0]!;
+
+    expect(report.status, report.cause).toBe('SUCCEEDED');
+    const deployment = [...account.compute.blueGreenDeployments.values()][0]!;
+    expect(deployment.replication).toBe('logical');
+    expect(report.replaceDatabase?.newDatabase).toMatchObject({ identifier: 'canonical-db', engineVersion: '17.2' });
+    expect(deployment.green.definition?.parameterGroup).toBe('canonical-postgres17');
+    expect(report.oldDatabase).toMatchObject({ identifier: 'canonical-db-old1', unchanged: true, kept: true });
+    expect(report.replaceDatabase?.writes.lost).toBe(0);
+    expect(report.replaceDatabase?.hostsRepointed).toEqual([]);
+  });
+});
+
 describe('the replace-database campaign', () => {
   it('keeps every invariant over a short seeded campaign, drawing its faults', async () => {
     const report = await runCampaign({ environment: canonical, runs: 4, seed: 3, workflow: 'replace-database' });

@@ -151,10 +151,10 @@ describe('Plan Replace Database: what Blue/Green does not support is refused, po
     await expect(planReplaceDatabase({ environment: personCreated, input: {}, execution: 'exec-1' })).rejects.not.toThrow(/masterPassword/);
   });
 
-  it('refuses a MySQL or MariaDB source whose automated backups are off (BackupRetentionPeriod 0), but not PostgreSQL; RDS refuses it too', async () => {
-    useAccount(parseFaults(['no-snapshot'], new Set(), new Set()));
+  it('refuses a source whose automated backups are off (BackupRetentionPeriod 0), PostgreSQL, MySQL or MariaDB; RDS refuses it too', async () => {
     await expect(plan('exec-1')).resolves.toMatchObject({ current: { engine: 'postgres' } });
-    for (const engine of ['mysql', 'mariadb']) {
+    useAccount(parseFaults(['no-snapshot'], new Set(), new Set()));
+    for (const engine of ['postgres', 'mysql', 'mariadb']) {
       withDefinition({ engine });
       await expect(plan('exec-1')).rejects.toThrow(BlueGreenUnsupportedError);
       await expect(plan('exec-1')).rejects.toThrow(/automated backups are off \(BackupRetentionPeriod 0\)/);
@@ -168,7 +168,8 @@ describe('Plan Replace Database: what Blue/Green does not support is refused, po
     withDefinition({ engineVersion: '16.4' });
     await expect(plan('exec-1', { engineVersion: '16.99' })).rejects.toThrow(InvalidInputError);
     await expect(plan('exec-1', { engineVersion: '16.99' })).rejects.toThrow(/engineVersion 16\.99 is not a version RDS can upgrade postgres 16\.4[\s\S]*ValidUpgradeTarget: 16\.6, 16\.8, 17\.2/);
-    await expect(plan('exec-1', { engineVersion: '17.2' })).resolves.toMatchObject({ target: { engineVersion: '17.2' } });
+    // A minor upgrade here; a major one (17.2) has its own checks (major-upgrade.test.ts).
+    await expect(plan('exec-1', { engineVersion: '16.8' })).resolves.toMatchObject({ target: { engineVersion: '16.8' }, replication: 'physical', majorUpgrade: false });
     const create = (v: string) => new CreateBlueGreenDeploymentCommand({ BlueGreenDeploymentName: `by-hand-${v.replace(/\./g, '-')}`, Source: `arn:aws:rds:us-east-1:${SIM_ACCOUNT_ID}:db:canonical-db`, TargetEngineVersion: v });
     await expect(rds.send(create('16.99'))).rejects.toThrow(/Cannot find version 16\.99 for postgres/);
     await expect(rds.send(create('15.10'))).rejects.toThrow(/lower than the source's|Cannot upgrade/);
