@@ -6,7 +6,8 @@ import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTagsCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client, TargetGroupNotFoundException } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DBInstanceNotFoundFault, DescribeDBInstanceAutomatedBackupsCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
+import { DBInstanceNotFoundFault, DescribeBlueGreenDeploymentsCommand, DescribeDBInstanceAutomatedBackupsCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -136,6 +137,52 @@ describe('capture from a mocked account', () => {
     expect(db!.restorableWindow).toEqual({ earliest: '2026-11-30T02:00:00.000Z', latest: '2026-12-07T09:55:00.000Z' });
   });
 
+  it('reads the database the environment uses (its Parameter Store record) after a restore, and the kept defined one\'s snapshots too', async () => {
+    // Prepare: a restore-data on AWS recorded its new instance; the defined one is kept, unused.
+    const account = mockedAccount();
+    const restored = 'canonical-db-pitr-20261206-0300-c8418a84';
+    account.ssm.on(GetParameterCommand, { Name: '/fleetflow/canonical/database/current' }).resolves({ Parameter: { Name: '/fleetflow/canonical/database/current', Type: 'String', Value: restored } });
+
+    // Act
+    const fleet = await captureFleet({ environment: canonical, clients: account.clients, now: () => CAPTURED_AT });
+
+    // Assess: the restored instance was described, its snapshots and the defined one's read, its window asked for.
+    expect(account.rds).toHaveReceivedCommandWith(DescribeDBInstancesCommand, { DBInstanceIdentifier: restored });
+    expect(account.rds).toHaveReceivedCommandWith(DescribeDBSnapshotsCommand, { DBInstanceIdentifier: restored });
+    expect(account.rds).toHaveReceivedCommandWith(DescribeDBSnapshotsCommand, { DBInstanceIdentifier: 'canonical-db' });
+    expect(account.rds).toHaveReceivedCommandWith(DescribeDBInstanceAutomatedBackupsCommand, { DBInstanceIdentifier: restored });
+    expect(fleet.databases[0]).toMatchObject({ identifier: 'canonical-db', current: restored });
+    expect(new Set(fleet.databases[0]!.snapshots.map((s) => s.instance))).toEqual(new Set(['canonical-db']));
+  });
+
+  it('reads the blue/green deployments open on the current database, by source and across pages', async () => {
+    const account = mockedAccount();
+    const source = 'arn:aws:rds:us-east-1:123456789012:db:canonical-db';
+    const deployment = (id: string, status: string) => ({
+      BlueGreenDeploymentIdentifier: id,
+      BlueGreenDeploymentName: `fleetflow-canonical-${id.slice(4, 10)}`,
+      Source: source,
+      Target: `arn:aws:rds:us-east-1:123456789012:db:canonical-db-green-${id.slice(4, 10)}`,
+      Status: status,
+      CreateTime: new Date('2026-12-07T09:00:00Z'),
+      TagList: [{ Key: 'fleetflow:environment', Value: 'canonical' }],
+    });
+    account.rds
+      .on(DescribeBlueGreenDeploymentsCommand)
+      .callsFake((input: { Marker?: string }) =>
+        input.Marker === 'bg-page-2' ? { BlueGreenDeployments: [deployment('bgd-bbbbbbbbbbbbbbbb', 'SWITCHOVER_FAILED')] } : { BlueGreenDeployments: [deployment('bgd-aaaaaaaaaaaaaaaa', 'AVAILABLE')], Marker: 'bg-page-2' },
+      );
+
+    const fleet = await captureFleet({ environment: canonical, clients: account.clients, now: () => CAPTURED_AT });
+
+    expect(account.rds).toHaveReceivedCommandWith(DescribeBlueGreenDeploymentsCommand, { Filters: [{ Name: 'source', Values: [source] }], MaxRecords: 100 });
+    expect(account.rds).toHaveReceivedCommandWith(DescribeBlueGreenDeploymentsCommand, { Marker: 'bg-page-2' });
+    expect(fleet.databases[0]!.blueGreenDeployments.map((d) => [d.id, d.status, d.source, d.target])).toEqual([
+      ['bgd-aaaaaaaaaaaaaaaa', 'AVAILABLE', 'canonical-db', 'canonical-db-green-aaaaaa'],
+      ['bgd-bbbbbbbbbbbbbbbb', 'SWITCHOVER_FAILED', 'canonical-db', 'canonical-db-green-bbbbbb'],
+    ]);
+  });
+
   it('reads a lost instance\'s snapshots by filter and its retained backup\'s window', async () => {
     // Prepare: DescribeDBInstances no longer finds the instance; its automated backup was retained.
     const account = mockedAccount();
@@ -161,7 +208,7 @@ describe('capture from a mocked account', () => {
     const environment = canonical;
     const account = seedAccount(environment, noFaults(), { hostsPerTier: 1 });
     const config = { region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' } };
-    const clients = { ec2: new EC2Client(config), elbv2: new ElasticLoadBalancingV2Client(config), cloudwatch: new CloudWatchClient(config), rds: new RDSClient(config) };
+    const clients = { ec2: new EC2Client(config), elbv2: new ElasticLoadBalancingV2Client(config), cloudwatch: new CloudWatchClient(config), rds: new RDSClient(config), ssm: new SSMClient(config) };
     const detach = attachSimulator(clients as never, account);
     const attempts: unknown[] = [];
     clients.ec2.middlewareStack.add(
@@ -259,8 +306,31 @@ describe('the fleet file', () => {
 
     expect(() => parseFleetFile(broken)).toThrow(InvalidInputError);
     expect(() => parseFleetFile(broken)).toThrow(/^fleet file: tiers\[1\]\.targetGroups\[0\]\.deregistrationDelaySeconds: .*3600.* \(received 4000\)$/);
-    expect(() => parseFleetFile({ ...fleet, version: 2 })).toThrow(/^fleet file: version: .* \(received 2\)$/);
+    expect(() => parseFleetFile({ ...fleet, version: 3 })).toThrow(/^fleet file: version: .* \(received 3\)$/);
     expect(() => parseFleetFile({ ...fleet, tiers: undefined })).toThrow(/^fleet file: tiers: .* \(received missing\)$/);
+  });
+
+  it('reads a version-1 file (before the current database and blue/green deployments were captured) as the defined database with no deployment', async () => {
+    const fleet = await captured();
+    const v1 = {
+      ...fleet,
+      version: 1,
+      databases: fleet.databases.map(({ current: _current, blueGreenDeployments: _deployments, snapshots, ...rest }) => ({ ...rest, snapshots: snapshots.map(({ instance: _instance, ...s }) => s) })),
+    };
+
+    const read = parseFleetFile(v1);
+
+    expect(read.version).toBe(2);
+    expect(read.databases[0]).toMatchObject({ identifier: 'canonical-db', current: 'canonical-db', blueGreenDeployments: [] });
+    // A version-1 file holds only version-1 fields: one with version 2's is refused, naming the field.
+    expect(() => parseFleetFile({ ...fleet, version: 1 })).toThrow(/^fleet file: databases\[0\]: .*current/);
+  });
+
+  it('refuses a blue/green deployment whose source is not the current database', async () => {
+    const fleet = await captured();
+    const other = structuredClone(fleet);
+    other.databases[0]!.blueGreenDeployments.push({ id: 'bgd-0123456789abcdef', name: 'x', status: 'AVAILABLE', source: 'another-db', target: 'another-db-green-abc123', createdAt: CAPTURED_AT.toISOString(), tags: {} });
+    expect(() => parseFleetFile(other)).toThrow("fleet file: databases[0].blueGreenDeployments[0].source: another-db is not the database's current instance canonical-db");
   });
 
   it('refuses a host captured in two tiers', async () => {
