@@ -229,7 +229,20 @@ export function checkFleetMatches(fleet: FleetFile, environment: EnvironmentDefi
   const databases = environment.tiers.filter((t) => !isHostTier(t)).map((t) => `${t.name}:${t.database.instanceIdentifier.toLowerCase()}`).sort();
   const gotDatabases = fleet.databases.map((d) => `${d.tier}:${d.identifier.toLowerCase()}`).sort();
   if (databases.join(',') !== gotDatabases.join(',')) refuse(`its databases are ${gotDatabases.join(', ') || 'none'}, the environment's ${databases.join(', ') || 'none'}`);
+  // The simulator holds a deployment PROVISIONING, AVAILABLE or SWITCHOVER_FAILED from the start (lib/simulator/fleet.ts);
+  // one caught mid-switchover, being deleted or failed otherwise would be rehearsed as something it is not.
+  for (const database of fleet.databases) {
+    const unheld = database.blueGreenDeployments.find((d) => !SEEDABLE_BLUE_GREEN_STATUSES.includes(d.status));
+    if (unheld) {
+      throw new InvalidInputError(
+        `${source}: blue/green deployment ${unheld.id} of ${database.current} was ${showValue(unheld.status, 40)} when captured, which the simulator cannot start from (it holds ${SEEDABLE_BLUE_GREEN_STATUSES.join(', ')}); capture again once it has settled`,
+      );
+    }
+  }
 }
+
+/** The BlueGreenDeployment statuses `simulate --fleet` can seed. */
+export const SEEDABLE_BLUE_GREEN_STATUSES: readonly string[] = ['PROVISIONING', 'AVAILABLE', 'SWITCHOVER_FAILED'];
 
 /** A version-1 file read as version 2: the database it captured is the defined one, and it recorded no deployment. */
 function upgradeV1(parsed: ReturnType<typeof fleetFileV1Schema.safeParse>): { success: true; data: FleetFile } | { success: false; error: z.ZodError } {
