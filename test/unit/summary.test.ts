@@ -78,6 +78,16 @@ describe('the summary of a simulated run', () => {
   });
 });
 
+describe('the summary of a replace', () => {
+  const replaced = (launched: string[]) =>
+    ({ ...run('SUCCEEDED'), workflow: 'replace', compute: { launched, terminated: [], stopped: launched.length ? ['web-1'] : [], orphans: [] } }) as unknown as SimulationReport;
+
+  it('says "no unhealthy host: nothing replaced" when the run found none, and not when it replaced one', () => {
+    expect(formatHumanSummary(replaced([]))).toContain('no unhealthy host: nothing replaced');
+    expect(formatHumanSummary(replaced(['web-3']))).not.toContain('nothing replaced');
+  });
+});
+
 describe("replace-database's lower bound, from the modelled durations", () => {
   it('is the provisioning, the later of the green check and the lag settling under the threshold, and the switchover', () => {
     // 90 s of lag falling to 1 s over 240 s: under 5 s (rounded) once 1 - 5.5/90 of the way, 225.3 s in; the check takes 21 s.
