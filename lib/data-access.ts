@@ -42,6 +42,8 @@ const WHY = {
   restored:
     "a restore creates a new instance named <database>-<source>-<execution> and reads the database's own snapshots (automated rds:<instance>-<time>, manual ones FleetFlow or people took); the prefix pins both to this environment's database",
   optionGroup: "a restore also authorizes the engine's default option group, which RDS names og:default:<engine>-<version>",
+  snapshotNames:
+    "a snapshot the operator names is looked up before its name is checked against the restore grant, so one that does not exist is refused NoSnapshotError and only one that exists outside the grant is told to be copied; IAM denies a Describe of an ungranted name before RDS says whether it exists, so the planners read snapshot metadata (read-only) on snapshot:*, while restoring stays limited to the database's names",
   backups:
     "DescribeDBInstanceAutomatedBackups is authorized on the automated backup resource (auto-backup:<ID RDS generates>), whose only condition key is its tags, which an instance created outside FleetFlow does not give it; read-only, and the planners ask only for the current instance's backups",
 };
@@ -77,6 +79,7 @@ export function grantDataAccess(environment: EnvironmentDefinition, f: DataTaskF
   }
   for (const fun of [f.planRestoreData, f.planRecover]) {
     fun.allow({ actions: ['rds:DescribeDBSnapshots'], resources: [current, ...restoredArns, ...snapshots], wildcardReason: WHY.restored });
+    fun.allow({ actions: ['rds:DescribeDBSnapshots'], resources: [arn('rds', 'snapshot:*')], wildcardReason: WHY.snapshotNames });
     fun.allow({ actions: ['rds:DescribeDBInstanceAutomatedBackups'], resources: [arn('rds', 'auto-backup:*'), current, ...restoredArns], wildcardReason: WHY.backups });
   }
   // Each planner reads only what it reads: restore-data the current record and the connection; recover the current record and release.

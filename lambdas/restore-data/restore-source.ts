@@ -47,8 +47,19 @@ export async function resolveSource(
     return { source: { kind: 'snapshot', snapshot: newest.identifier, instance: newest.instance, snapshotType: newest.type }, time: newest.createdAt };
   }
   if (typeof source === 'string') {
-    // IAM authorizes a snapshot by its name, never by the instance it was taken of: one outside the
-    // granted names would be denied, so it is refused here, before the lock, saying what to do.
+    // Existence first: a name that is no snapshot at all is NoSnapshotError (as restore-data.md promises),
+    // not advice to copy something that is not there. The planners may describe any snapshot (read-only,
+    // lib/data-access.ts) so that RDS, not IAM, answers: "DBSnapshotNotFound: DBSnapshotIdentifier does not
+    // refer to an existing DB snapshot" (DescribeDBSnapshots, RDS API Reference).
+    let snapshot: DBSnapshot | undefined;
+    try {
+      snapshot = (await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: source }))).DBSnapshots?.[0];
+    } catch (err) {
+      if ((err as Error).name !== 'DBSnapshotNotFoundFault') throw err;
+    }
+    if (!snapshot) throw new NoSnapshotError(`source: snapshot ${source} does not exist; nothing was changed`);
+    // IAM authorizes a restore by the snapshot's name, never by the instance it was taken of: one that exists
+    // outside the granted names would be denied, so it is refused here, before the lock, saying what to do.
     const granted = snapshotNamePatterns(defined, environment);
     if (!snapshotNameGranted(source, granted)) {
       throw new InvalidInputError(
@@ -57,13 +68,6 @@ export async function resolveSource(
           `copy it under such a name (aws rds copy-db-snapshot --source-db-snapshot-identifier ${source} --target-db-snapshot-identifier ${defined}-<name>) and restore the copy; nothing was changed`,
       );
     }
-    let snapshot: DBSnapshot | undefined;
-    try {
-      snapshot = (await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: source }))).DBSnapshots?.[0];
-    } catch (err) {
-      if ((err as Error).name !== 'DBSnapshotNotFoundFault') throw err;
-    }
-    if (!snapshot) throw new NoSnapshotError(`source: snapshot ${source} does not exist; nothing was changed`);
     const instance = snapshot.DBInstanceIdentifier ?? '';
     // Ours: the defined instance, or one a restore of it created (another database may merely share the prefix).
     const lower = instance.toLowerCase();

@@ -17,11 +17,14 @@ export function dataTierOf(environment: EnvironmentDefinition): DatabaseTierDefi
   return data && !isHostTier(data) ? data : undefined;
 }
 
-/** The identifier of the environment's current database instance (it may no longer exist). */
-export async function currentDatabaseIdentifier(environment: EnvironmentDefinition): Promise<string | undefined> {
+/**
+ * The identifier of the environment's current database instance (it may no longer exist).
+ * `read` reads a parameter (null when there is none): `fleetflow capture` passes its own client's.
+ */
+export async function currentDatabaseIdentifier(environment: EnvironmentDefinition, read: (name: string) => Promise<string | null> = readParameter): Promise<string | undefined> {
   const data = dataTierOf(environment);
   if (!data) return undefined;
-  return (await readParameter(databaseParameterName(environment.name))) ?? data.database.instanceIdentifier;
+  return (await read(databaseParameterName(environment.name))) ?? data.database.instanceIdentifier;
 }
 
 /** The instance as DescribeDBInstances reports it, or undefined when RDS has no instance of that identifier. */

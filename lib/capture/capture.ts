@@ -9,13 +9,19 @@
  *   deregistration delay (DescribeTargetGroupAttributes) and their targets' health
  *   (DescribeTargetHealth);
  * - the alarms the environment names, by name and by prefix (DescribeAlarms, paginated);
- * - each data tier's instance, its snapshots (DescribeDBSnapshots, paginated) and its
- *   restorable window (LatestRestorableTime; the earliest time of its automated backup).
+ * - each data tier's current instance: the one the environment uses, named by the record a
+ *   restore writes (`/fleetflow/<env>/database/current`, GetParameter; the definition's
+ *   instanceIdentifier when there is none), as every workflow that touches the database finds
+ *   it (lambdas/shared/database-record.ts `currentDatabaseIdentifier`); its snapshots and the
+ *   defined instance's (DescribeDBSnapshots, paginated); its restorable window
+ *   (LatestRestorableTime; the earliest time of its automated backup); and the blue/green
+ *   deployments whose source it is (DescribeBlueGreenDeployments, filter `source`, paginated),
+ *   which replace-database's plan refuses to start beside.
  *
  * Every call goes through the read-only guard `fleetflow plan` uses (lib/plan/plan-deploy.ts
  * `guardReadOnly`): a call that is not a Describe/Get/List is refused before it is sent, so a
- * capture can never change the account. Nothing secret is read: no parameter values, no
- * command output.
+ * capture can never change the account. Nothing secret is read: one parameter value, the
+ * database record (an instance identifier, a String parameter), and no command output.
  */
 import { paginateDescribeAlarms, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { paginateDescribeInstances, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
@@ -27,13 +33,17 @@ import {
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
+  paginateDescribeBlueGreenDeployments,
   paginateDescribeDBInstanceAutomatedBackups,
   paginateDescribeDBInstances,
   paginateDescribeDBSnapshots,
   type DBInstance,
+  type BlueGreenDeployment,
   type DBSnapshot,
   type RDSClient,
 } from '@aws-sdk/client-rds';
+import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { currentDatabaseIdentifier } from '../../lambdas/shared/database-record';
 import { RELEASE_TAG } from '../../lambdas/domain/contract/tags';
 import { isHostTier, type DatabaseTierDefinition, type EnvironmentDefinition, type HostTierDefinition } from '../../lambdas/domain/environment/model';
 import { guardReadOnly } from '../plan/plan-deploy';
@@ -44,6 +54,8 @@ export interface CaptureClients {
   readonly elbv2: ElasticLoadBalancingV2Client;
   readonly cloudwatch: CloudWatchClient;
   readonly rds: RDSClient;
+  /** Reads the database record only (GetParameter). */
+  readonly ssm: SSMClient;
 }
 
 export interface CaptureOptions {
@@ -76,7 +88,10 @@ export async function captureFleet(options: CaptureOptions): Promise<FleetFile> 
     }
     const alarms = await captureAlarms(clients.cloudwatch, environment);
     const databases = [];
-    for (const tier of environment.tiers.filter((t): t is DatabaseTierDefinition => !isHostTier(t))) databases.push(await captureDatabase(clients.rds, tier));
+    const dataTiers = environment.tiers.filter((t): t is DatabaseTierDefinition => !isHostTier(t));
+    // The record names the first data tier's database, as the workflows read it; a definition has at most one.
+    const current = dataTiers.length ? await currentDatabaseIdentifier(environment, (name) => readParameter(clients.ssm, name)) : undefined;
+    for (const tier of dataTiers) databases.push(await captureDatabase(clients.rds, tier, current ?? tier.database.instanceIdentifier));
     const region = await regionOf(clients.ec2);
     // Checked by the same model `--fleet` reads it with: what capture writes, simulate accepts.
     return parseFleetFile(
@@ -187,38 +202,92 @@ async function captureAlarms(cloudwatch: CloudWatchClient, environment: Environm
   return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The data tier's instance (null when there is none), its snapshots, and its restorable window. */
-async function captureDatabase(rds: RDSClient, tier: DatabaseTierDefinition): Promise<CapturedDatabase> {
-  const identifier = tier.database.instanceIdentifier;
-  let instance: DBInstance | undefined;
+/** GetParameter's value, or null for ParameterNotFound (lambdas/shared/parameters.ts `readParameter`, on capture's client). */
+async function readParameter(ssm: SSMClient, name: string): Promise<string | null> {
   try {
-    for await (const page of paginateDescribeDBInstances({ client: rds }, { DBInstanceIdentifier: identifier })) instance ??= page.DBInstances?.[0];
+    return (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value ?? null;
   } catch (err) {
-    // DescribeDBInstances with an identifier that does not exist: DBInstanceNotFound (the instance was lost).
-    if ((err as Error).name !== 'DBInstanceNotFoundFault' && (err as Error).name !== 'DBInstanceNotFound') throw err;
+    if ((err as Error).name === 'ParameterNotFound') return null;
+    throw err;
   }
-  const snapshots: DBSnapshot[] = [];
-  // DescribeDBSnapshots: "If you don't specify a SnapshotType value, then both automated and manual snapshots are
-  // returned." Its DBInstanceIdentifier "must match the identifier of an existing DBInstance": a lost instance's are
-  // found by the db-instance-id filter instead.
-  const byInstance = instance ? { DBInstanceIdentifier: identifier } : { Filters: [{ Name: 'db-instance-id', Values: [identifier] }] };
-  for await (const page of paginateDescribeDBSnapshots({ client: rds, pageSize: RDS_RECORDS_PER_PAGE }, byInstance)) snapshots.push(...(page.DBSnapshots ?? []));
+}
+
+/**
+ * The data tier's current instance (null when there is none), its snapshots and the defined
+ * instance's (a restore keeps the defined one, and its snapshots stay restorable), its
+ * restorable window, and the blue/green deployments open on it.
+ */
+async function captureDatabase(rds: RDSClient, tier: DatabaseTierDefinition, current: string): Promise<CapturedDatabase> {
+  const identifier = tier.database.instanceIdentifier;
+  const instance = await describeInstance(rds, current);
+  const snapshots: Array<DBSnapshot & { of: string }> = [];
+  const owners = [...new Set([current, identifier].map((i) => i.toLowerCase()))];
+  for (const owner of owners) {
+    const exists = owner === current.toLowerCase() ? instance !== undefined : (await describeInstance(rds, owner)) !== undefined;
+    // DescribeDBSnapshots: "If you don't specify a SnapshotType value, then both automated and manual snapshots are
+    // returned." Its DBInstanceIdentifier "must match the identifier of an existing DBInstance": a lost instance's are
+    // found by the db-instance-id filter instead.
+    const byInstance = exists ? { DBInstanceIdentifier: owner } : { Filters: [{ Name: 'db-instance-id', Values: [owner] }] };
+    for await (const page of paginateDescribeDBSnapshots({ client: rds, pageSize: RDS_RECORDS_PER_PAGE }, byInstance)) {
+      // Identifiers are not case-sensitive; the filter's answer is checked, not trusted.
+      snapshots.push(...(page.DBSnapshots ?? []).filter((s) => s.DBInstanceIdentifier?.toLowerCase() === owner).map((s) => ({ ...s, of: owner })));
+    }
+  }
   return {
     tier: tier.name,
     identifier,
+    current,
     instance: instance ? instanceOf(instance) : null,
-    restorableWindow: await restorableWindow(rds, identifier, instance),
+    restorableWindow: await restorableWindow(rds, current, instance),
     snapshots: snapshots
-      // Identifiers are not case-sensitive; the filter's answer is checked, not trusted.
-      .filter((s) => s.DBSnapshotIdentifier && s.DBInstanceIdentifier?.toLowerCase() === identifier.toLowerCase())
+      .filter((s) => s.DBSnapshotIdentifier)
       .map((s) => ({
         id: s.DBSnapshotIdentifier!,
         type: s.SnapshotType === 'automated' ? ('automated' as const) : ('manual' as const),
         status: s.Status ?? 'unknown',
         createdAt: (s.SnapshotCreateTime ?? s.OriginalSnapshotCreateTime ?? new Date(0)).toISOString(),
+        instance: s.of,
       }))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)),
+    blueGreenDeployments: instance?.DBInstanceArn ? await blueGreenDeployments(rds, instance.DBInstanceArn) : [],
   };
+}
+
+async function describeInstance(rds: RDSClient, identifier: string): Promise<DBInstance | undefined> {
+  try {
+    for await (const page of paginateDescribeDBInstances({ client: rds }, { DBInstanceIdentifier: identifier })) return page.DBInstances?.[0];
+  } catch (err) {
+    // DescribeDBInstances with an identifier that does not exist: DBInstanceNotFound (the instance was lost).
+    if ((err as Error).name !== 'DBInstanceNotFoundFault' && (err as Error).name !== 'DBInstanceNotFound') throw err;
+  }
+  return undefined;
+}
+
+/**
+ * The blue/green deployments whose source is the instance: DescribeBlueGreenDeployments' filter
+ * "source - Accepts source databases for a blue/green deployment. The results list only includes
+ * information about the blue/green deployments with the specified source databases" (RDS API
+ * reference), by the instance's ARN, as replace-database's plan compares Source; MaxRecords 20-100,
+ * followed by Marker. The plan refuses to start while one is open (lambdas/replace-database/plan.ts).
+ */
+async function blueGreenDeployments(rds: RDSClient, sourceArn: string): Promise<CapturedDatabase['blueGreenDeployments']> {
+  const found: BlueGreenDeployment[] = [];
+  for await (const page of paginateDescribeBlueGreenDeployments({ client: rds, pageSize: RDS_RECORDS_PER_PAGE }, { Filters: [{ Name: 'source', Values: [sourceArn] }] })) {
+    found.push(...(page.BlueGreenDeployments ?? []));
+  }
+  const identifierOf = (arn: string | undefined) => (arn ?? '').split(':').pop() ?? '';
+  return found
+    .filter((d) => d.BlueGreenDeploymentIdentifier && d.Source === sourceArn)
+    .map((d) => ({
+      id: d.BlueGreenDeploymentIdentifier!,
+      name: d.BlueGreenDeploymentName ?? d.BlueGreenDeploymentIdentifier!,
+      status: d.Status ?? 'unknown',
+      source: identifierOf(d.Source),
+      target: identifierOf(d.Target),
+      createdAt: (d.CreateTime ?? new Date(0)).toISOString(),
+      tags: Object.fromEntries((d.TagList ?? []).filter((t) => t.Key).map((t) => [t.Key!, t.Value ?? ''])),
+    }))
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
 }
 
 function instanceOf(db: DBInstance): NonNullable<CapturedDatabase['instance']> {

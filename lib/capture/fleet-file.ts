@@ -19,7 +19,13 @@ import { InvalidInputError } from '../../lambdas/domain/contract/errors';
 import { formatPath, showValue } from '../../lambdas/domain/environment/input-guards';
 import { isHostTier, type EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 
-export const FLEET_FILE_VERSION = 1;
+/**
+ * 2: each database also names the instance the environment uses (`current`, the Parameter Store
+ * record a restore wrote, else the definition's) and the blue/green deployments open on it.
+ * Files of version 1 stay readable: they are read as version 2 with `current` the defined
+ * identifier and no deployment, which is what a version-1 capture read.
+ */
+export const FLEET_FILE_VERSION = 2;
 /** A captured fleet of 20 tiers of a few thousand hosts stays well under this; a larger file is not a fleet file. */
 export const MAX_FLEET_FILE_BYTES = 64 * 1024 * 1024;
 
@@ -82,6 +88,21 @@ const snapshotSchema = z.strictObject({
   type: z.enum(['manual', 'automated']),
   status: z.string().max(64),
   createdAt: instant,
+  /** The instance it was taken of (version 2); absent, the database's `current`. */
+  instance: name.optional(),
+});
+
+const blueGreenSchema = z.strictObject({
+  /** BlueGreenDeploymentIdentifier, such as bgd-0123456789abcdef. */
+  id: z.string().regex(/^bgd-[a-z0-9]{1,60}$/, 'a blue/green deployment identifier such as bgd-0123456789abcdef'),
+  name,
+  /** BlueGreenDeployment Status as RDS reported it (PROVISIONING, AVAILABLE, SWITCHOVER_FAILED, …). */
+  status: z.string().min(1).max(64),
+  /** The source (blue) and target (green) instances' identifiers (from their ARNs). */
+  source: name,
+  target: name,
+  createdAt: instant,
+  tags: z.record(z.string().min(1).max(128), z.string().max(256)),
 });
 
 const instanceSchema = z.strictObject({
@@ -102,8 +123,9 @@ const instanceSchema = z.strictObject({
   tags: z.record(z.string().min(1).max(128), z.string().max(256)),
 });
 
-const databaseSchema = z.strictObject({
+const databaseV1Schema = z.strictObject({
   tier: name,
+  /** The definition's instanceIdentifier. */
   identifier: name,
   /** Null when DescribeDBInstances found no such instance (it was lost; its snapshots may remain). */
   instance: instanceSchema.nullable(),
@@ -112,15 +134,28 @@ const databaseSchema = z.strictObject({
   snapshots: z.array(snapshotSchema),
 });
 
-export const fleetFileSchema = z.strictObject({
-  version: z.literal(FLEET_FILE_VERSION),
+const databaseSchema = databaseV1Schema.extend({
+  /**
+   * The instance the environment uses: `/fleetflow/<env>/database/current` when a restore wrote it,
+   * else `identifier`. `instance` and `restorableWindow` are this one's.
+   */
+  current: name,
+  /** The blue/green deployments whose source is `current` (DescribeBlueGreenDeployments, filter `source`). */
+  blueGreenDeployments: z.array(blueGreenSchema),
+});
+
+const fleetFields = {
   environment: name,
   capturedAt: instant,
   region: z.string().max(64).optional(),
   tiers: z.array(tierSchema),
   alarms: z.array(alarmSchema),
-  databases: z.array(databaseSchema),
-});
+};
+
+export const fleetFileSchema = z.strictObject({ version: z.literal(FLEET_FILE_VERSION), ...fleetFields, databases: z.array(databaseSchema) });
+
+/** Version 1 (before the current database and blue/green deployments were captured). */
+const fleetFileV1Schema = z.strictObject({ version: z.literal(1), ...fleetFields, databases: z.array(databaseV1Schema) });
 
 export type FleetFile = z.infer<typeof fleetFileSchema>;
 export type CapturedTier = FleetFile['tiers'][number];
@@ -130,8 +165,10 @@ export type CapturedDatabase = FleetFile['databases'][number];
 
 /** The parsed fleet file, or an InvalidInputError naming the first wrong field (one line). */
 export function parseFleetFile(raw: unknown, source = 'fleet file'): FleetFile {
-  const parsed = fleetFileSchema.safeParse(raw);
+  const version = raw !== null && typeof raw === 'object' ? (raw as { version?: unknown }).version : undefined;
+  const parsed = version === 1 ? upgradeV1(fleetFileV1Schema.safeParse(raw)) : fleetFileSchema.safeParse(raw);
   if (parsed.success) {
+    checkDeployments(parsed.data, source);
     const hosts = new Map<string, string>();
     for (const [t, tier] of parsed.data.tiers.entries()) {
       for (const [h, host] of tier.hosts.entries()) {
@@ -192,6 +229,37 @@ export function checkFleetMatches(fleet: FleetFile, environment: EnvironmentDefi
   const databases = environment.tiers.filter((t) => !isHostTier(t)).map((t) => `${t.name}:${t.database.instanceIdentifier.toLowerCase()}`).sort();
   const gotDatabases = fleet.databases.map((d) => `${d.tier}:${d.identifier.toLowerCase()}`).sort();
   if (databases.join(',') !== gotDatabases.join(',')) refuse(`its databases are ${gotDatabases.join(', ') || 'none'}, the environment's ${databases.join(', ') || 'none'}`);
+  // The simulator holds a deployment PROVISIONING, AVAILABLE or SWITCHOVER_FAILED from the start (lib/simulator/fleet.ts);
+  // one caught mid-switchover, being deleted or failed otherwise would be rehearsed as something it is not.
+  for (const database of fleet.databases) {
+    const unheld = database.blueGreenDeployments.find((d) => !SEEDABLE_BLUE_GREEN_STATUSES.includes(d.status));
+    if (unheld) {
+      throw new InvalidInputError(
+        `${source}: blue/green deployment ${unheld.id} of ${database.current} was ${showValue(unheld.status, 40)} when captured, which the simulator cannot start from (it holds ${SEEDABLE_BLUE_GREEN_STATUSES.join(', ')}); capture again once it has settled`,
+      );
+    }
+  }
+}
+
+/** The BlueGreenDeployment statuses `simulate --fleet` can seed. */
+export const SEEDABLE_BLUE_GREEN_STATUSES: readonly string[] = ['PROVISIONING', 'AVAILABLE', 'SWITCHOVER_FAILED'];
+
+/** A version-1 file read as version 2: the database it captured is the defined one, and it recorded no deployment. */
+function upgradeV1(parsed: ReturnType<typeof fleetFileV1Schema.safeParse>): { success: true; data: FleetFile } | { success: false; error: z.ZodError } {
+  if (!parsed.success) return parsed;
+  const databases = parsed.data.databases.map((d) => ({ ...d, current: d.identifier, blueGreenDeployments: [] }));
+  return { success: true, data: { ...parsed.data, version: FLEET_FILE_VERSION, databases } };
+}
+
+/** A deployment of the database's: its source is the instance the environment uses (capture filtered by it). */
+function checkDeployments(fleet: FleetFile, source: string): void {
+  for (const [d, database] of fleet.databases.entries()) {
+    for (const [b, deployment] of database.blueGreenDeployments.entries()) {
+      if (deployment.source.toLowerCase() !== database.current.toLowerCase()) {
+        throw new InvalidInputError(`${source}: databases[${d}].blueGreenDeployments[${b}].source: ${deployment.source} is not the database's current instance ${database.current}`);
+      }
+    }
+  }
 }
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {

@@ -9,7 +9,7 @@ import { parseReplaceDatabaseInput } from '../../lambdas/domain/replace-database
 import { showValue } from '../../lambdas/domain/environment/input-guards';
 import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import { InvalidInputError } from '../../lambdas/domain/contract/errors';
-import { noFaults, parseFaults } from '../simulator/faults';
+import { InvalidFaultError, noFaults, parseFaults } from '../simulator/faults';
 import { faultScope, seedAccount } from '../simulator/fleet';
 import { simulateExecutions, type SimulationReport } from '../simulator/simulate';
 import { formatHumanSummary } from './summary';
@@ -48,6 +48,27 @@ export interface ComputeValues {
 }
 
 /**
+ * The fault kinds a workflow takes, where it takes fewer than every kind: scale-in installs
+ * nothing, launches nothing, touches no database and reads no alarm, so patch-fail:web-1 or
+ * launch-fail:web would inject nothing and the run would look as if it had survived them. The
+ * kinds are those its campaign draws (lib/simulator/campaign.ts kindsFor, resumeKindsFor,
+ * truthKindsFor), which its help lists.
+ */
+export const WORKFLOW_FAULT_KINDS: Partial<Record<ComputeCommand, readonly string[]>> = {
+  'scale-in': ['drain-stuck', 'down', 'drained', 'stop', 'terminate', 'throttle', 'error', 'lock', 'unlock-throttle', 'restart'],
+};
+
+/** Refuses, in one line before anything runs, a fault of a kind the workflow does not take. */
+function refuseFaultsNotTaken(workflow: ComputeCommand, specs: readonly string[]): void {
+  const taken = WORKFLOW_FAULT_KINDS[workflow];
+  if (!taken) return;
+  const other = specs.find((spec) => !taken.includes(spec.split(':')[0]!));
+  if (other !== undefined) {
+    throw new InvalidFaultError(`--fault ${showValue(other, 60)}: simulate ${workflow} does not take ${showValue(other.split(':')[0]!, 40)} faults; it takes ${taken.join(', ')}`);
+  }
+}
+
+/**
  * Runs a compute or data workflow; returns the exit status. Every refusal (InvalidInputError,
  * InvalidEnvironmentError, InvalidFaultError) is thrown before anything is synthesized or run.
  */
@@ -66,6 +87,7 @@ export async function computeCommand(workflow: ComputeCommand, values: ComputeVa
   const empty = (workflow === 'allocate' || workflow === 'recover') && hosts === undefined && fleet === undefined;
   let faults = noFaults();
   if (values.fault.length > 0) {
+    refuseFaultsNotTaken(workflow, values.fault);
     const seeded = seedAccount(environment, noFaults(), { hostsPerTier: hosts ?? 2, empty, ...(fleet ? { fleet } : {}) });
     faults = parseFaults(values.fault, new Set([...seeded.hosts.values()].map((h) => h.name)), new Set(seeded.alarms.keys()), undefined, faultScope(environment));
   }

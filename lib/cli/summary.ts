@@ -35,11 +35,18 @@ export function formatHumanSummary(report: SimulationReport): string {
     const list = (names: readonly string[]) => (names.length ? listHosts(names) : 'none');
     lines.push(`  launched ${list(report.compute.launched)}; terminated ${list(report.compute.terminated)}; stopped ${list(report.compute.stopped)}`);
     lines.push(`  orphans: ${list(report.compute.orphans)}`);
+    // Replace launches one host per target it found: none launched in a run that succeeded is none found (Plan Replacement's nothingToReplace).
+    if (report.workflow === 'replace' && report.status === 'SUCCEEDED' && report.compute.launched.length === 0) lines.push('  no unhealthy host: nothing replaced');
   }
   if (report.replaceDatabase) {
     const r = report.replaceDatabase;
     lines.push(`  database: ${r.newDatabase?.identifier ?? '?'} ${r.blueServes ? 'still served by the blue instance' : 'served by the green instance'} (${r.deploymentStatus ?? 'no deployment'}); endpoint ${r.endpointUnchanged ? 'unchanged' : 'CHANGED'}; hosts repointed: ${r.hostsRepointed.length}`);
-    lines.push(`  writes: ${r.writes.beforeSwitchover} before the switchover, ${r.writes.lost} lost; writes paused ${r.downtimeSeconds} s`);
+    // Without a switchover the blue kept taking writes: none paused, none at stake (the report's beforeSwitchover is null).
+    lines.push(
+      r.writes.beforeSwitchover === null
+        ? '  writes: no switchover happened, so none were paused and none were at stake'
+        : `  writes: ${r.writes.beforeSwitchover} before the switchover, ${r.writes.lost} lost; writes paused ${r.downtimeSeconds} s`,
+    );
   }
   // The old instance is the blue only once the green took its name; before, the blue is simply the database.
   if (report.oldDatabase && report.workflow === 'replace-database' && report.replaceDatabase?.blueServes === false) {

@@ -7,13 +7,15 @@
  * hosts are launched from; with `database.restore`, its check and reconfigure documents and
  * the connection parameter holding the database's endpoint. Or, `empty`, everything but the
  * instances and the database. Or, `fleet`, the hosts, target groups, alarms, database and
- * snapshots a capture read from the account (lib/capture/), with everything else as above.
+ * snapshots a capture read from the account (lib/capture/), with everything else as above: the
+ * database the environment used (after a restore, the restored one, named by its Parameter Store
+ * record) and the blue/green deployments open on it.
  */
 import { isHostTier, type DatabaseTierDefinition, type EnvironmentDefinition, type HostTierDefinition } from '../../lambdas/domain/environment/model';
-import { releaseParameterName } from '../../lambdas/domain/contract/records';
+import { databaseParameterName, releaseParameterName } from '../../lambdas/domain/contract/records';
 import { masterSecretName, usesFleetFlowSecret } from '../../lambdas/domain/environment/master-password';
-import { SIM_ACCOUNT_ID, SimulatedAccount, type AccountFaults, type HostProfile, type SimDatabase, DEFAULT_SUBNET, PROBE_DOCUMENT, SIM_VPC_ID, definitionOf, endpointOf, type DatabaseDefinition } from './account';
-import { loseDatabase, seedAutomatedSnapshots, seedManualSnapshot } from './services/rds';
+import { SIM_ACCOUNT_ID, SimulatedAccount, type AccountFaults, type HostProfile, type SimDatabase, type SimBlueGreenDeployment, DEFAULT_SUBNET, PROBE_DOCUMENT, SIM_VPC_ID, definitionOf, endpointOf, type DatabaseDefinition } from './account';
+import { BLUE_GREEN_PROVISION_SECONDS, LAG_FLOOR_SECONDS, loseDatabase, seedAutomatedSnapshots, seedManualSnapshot } from './services/rds';
 import { seedTierNetwork } from './services/network';
 import type { FaultScope } from './faults';
 import type { CapturedDatabase, CapturedTier, FleetFile } from '../capture/fleet-file';
@@ -192,12 +194,14 @@ function seedDatabase(account: SimulatedAccount, tier: DatabaseTierDefinition, n
 }
 
 /** The first data tier's database as the hosts find it: seeded hosts use it; launched ones read the connection parameter. */
-function dataTierOf(environment: EnvironmentDefinition): SimulatedAccount['dataTier'] {
+function dataTierOf(environment: EnvironmentDefinition, fleet: FleetFile | undefined): SimulatedAccount['dataTier'] {
   const tier = environment.tiers.find((t): t is DatabaseTierDefinition => !isHostTier(t));
   if (!tier) return undefined;
   const restore = tier.database.restore;
+  // A captured fleet's: the instance the environment used when captured (after a restore, not the defined one).
+  const captured = fleet?.databases.find((d) => d.tier === tier.name);
   return {
-    identifier: tier.database.instanceIdentifier,
+    identifier: captured ? captured.current.toLowerCase() : tier.database.instanceIdentifier,
     ...(restore ? { connectionParameter: restore.connectionParameter } : {}),
     restoreTiers: restore?.tiers ?? [],
   };
@@ -209,11 +213,12 @@ function dataTierOf(environment: EnvironmentDefinition): SimulatedAccount['dataT
  * endpoint. It is seeded even when the instance is gone (`empty`): the value outlives the
  * instance and points at nothing.
  */
-function seedRestore(account: SimulatedAccount, tier: DatabaseTierDefinition): void {
+function seedRestore(account: SimulatedAccount, tier: DatabaseTierDefinition, current?: SimDatabase): void {
   const restore = tier.database.restore;
   if (!restore) return;
   const create = databaseCreateOf(tier);
-  const endpoint = endpointOf({ identifier: tier.database.instanceIdentifier, ...(create ? { definition: definitionFrom(create) } : {}) });
+  // A captured fleet's current instance's endpoint: after a restore, the hosts use the restored instance.
+  const endpoint = current ? endpointOf(current) : endpointOf({ identifier: tier.database.instanceIdentifier, ...(create ? { definition: definitionFrom(create) } : {}) });
   account.parameters.set(restore.connectionParameter, { type: 'String', value: endpoint, version: 1 });
   account.documents.set(restore.reconfigure.document, 'reconfigure');
   account.documents.set(restore.check.document, 'database-check');
@@ -256,8 +261,8 @@ const DATABASE_AGE_MS = 90 * 24 * 3600 * 1000;
 export function seedAccount(environment: EnvironmentDefinition, faults: AccountFaults, options: FleetOptions = {}): SimulatedAccount {
   const account = new SimulatedAccount(faults);
   // Before the hosts: seeded hosts are configured for the environment's database.
-  account.dataTier = dataTierOf(environment);
   const fleet = options.fleet;
+  account.dataTier = dataTierOf(environment, fleet);
   const hostsPerTier = options.empty ? 0 : (options.hostsPerTier ?? 2);
   const release = fleet ? capturedBaseline(fleet, options.initialRelease ?? '1.0.0') : (options.initialRelease ?? '1.0.0');
   account.baselineRelease = release;
@@ -352,7 +357,8 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
       }
     }
     const capturedDatabase = fleet?.databases.find((d) => d.tier === tier.name);
-    if (capturedDatabase && fleet) seedCapturedDatabase(account, tier, capturedDatabase, `db-${++dbSerial}`, release, capturedClock(account, fleet));
+    let current: SimDatabase | undefined;
+    if (capturedDatabase && fleet) current = seedCapturedDatabase(account, environment.name, tier, capturedDatabase, `db-${++dbSerial}`, release, capturedClock(account, fleet));
     else if (!options.empty) seedDatabase(account, tier, `db-${++dbSerial}`, options.databaseStatus ?? 'available', release);
     else if (options.keepSnapshots) {
       // The instance was lost before the simulation: its snapshots are left, its automated backups retained.
@@ -360,7 +366,7 @@ export function seedAccount(environment: EnvironmentDefinition, faults: AccountF
     }
     account.documents.set(tier.database.migration.document, 'migration');
     seedSecrets(account, tier.database.migration.parameters);
-    seedRestore(account, tier);
+    seedRestore(account, tier, current);
   }
   // An empty account still has the environment's release record, so that a first allocate installs it.
   if (options.empty && !fleet) {
@@ -456,8 +462,18 @@ function seedCapturedTargetGroup(account: SimulatedAccount, tier: HostTierDefini
  * whose automated backups were retained (it found a restorable window), is a lost instance:
  * lost at the window's end, its definition the environment's `create` (else the default).
  */
-function seedCapturedDatabase(account: SimulatedAccount, tier: DatabaseTierDefinition, captured: CapturedDatabase, name: string, release: string, at: (iso: string) => number): void {
-  const identifier = captured.identifier.toLowerCase();
+function seedCapturedDatabase(
+  account: SimulatedAccount,
+  environment: string,
+  tier: DatabaseTierDefinition,
+  captured: CapturedDatabase,
+  name: string,
+  release: string,
+  at: (iso: string) => number,
+): SimDatabase | undefined {
+  // The instance the environment uses; after a restore, the restore's, which its record names (as on AWS).
+  const identifier = captured.current.toLowerCase();
+  if (identifier !== captured.identifier.toLowerCase()) account.parameters.set(databaseParameterName(environment), { type: 'String', value: captured.current, version: 1 });
   const instance = captured.instance;
   const fallback = definitionOf(undefined);
   const definition: DatabaseDefinition | undefined = instance
@@ -490,7 +506,7 @@ function seedCapturedDatabase(account: SimulatedAccount, tier: DatabaseTierDefin
     const createdAt = at(snapshot.createdAt);
     account.snapshots.set(snapshot.id, {
       id: snapshot.id,
-      instance: identifier,
+      instance: (snapshot.instance ?? identifier).toLowerCase(),
       createdAt,
       // One available when captured is available from the start; one still being created, two minutes later.
       availableAt: snapshot.status === 'available' ? Math.min(createdAt, account.startedAt) : Math.max(createdAt, account.startedAt) + 120 * 1000,
@@ -509,6 +525,44 @@ function seedCapturedDatabase(account: SimulatedAccount, tier: DatabaseTierDefin
     account.databases.set(identifier, lost);
     loseDatabase(account, lost, at(window.latest));
   }
+  const current = account.databases.get(identifier);
+  if (current) for (const deployment of captured.blueGreenDeployments) seedCapturedBlueGreen(account, current, deployment, at);
+  return current;
+}
+
+/**
+ * A blue/green deployment open on the current instance when captured, with its green, so that
+ * replace-database's plan meets it as on AWS and refuses to start beside it. Held in the status
+ * the capture found: PROVISIONING (its green `creating` for the provisioning time from its
+ * creation, at least until the start), AVAILABLE, or SWITCHOVER_FAILED (rolled back before the
+ * start); checkFleetMatches refused the statuses the simulator cannot hold.
+ */
+function seedCapturedBlueGreen(account: SimulatedAccount, blue: SimDatabase, captured: CapturedDatabase['blueGreenDeployments'][number], at: (iso: string) => number): void {
+  // Before the start, strictly: the report tells a run's own deployment (created during it) from those it met.
+  const createdAt = Math.min(at(captured.createdAt), account.startedAt - 1000);
+  const availableAt = captured.status === 'PROVISIONING' ? Math.max(createdAt + BLUE_GREEN_PROVISION_SECONDS * 1000, account.startedAt + 1000) : createdAt;
+  const green: SimDatabase = {
+    identifier: captured.target.toLowerCase(),
+    name: `${blue.name}-green`,
+    status: 'available',
+    schemaRelease: blue.schemaRelease,
+    availableThroughout: true,
+    createdAt,
+    lifecycle: [
+      { at: createdAt, status: 'creating' },
+      { at: availableAt, status: 'available' },
+    ],
+    servesFrom: availableAt,
+    ...(blue.definition ? { definition: blue.definition } : {}),
+    tags: {},
+    writes: { count: 0, since: null },
+  };
+  green.replica = { source: blue, deployment: captured.id, lagSecondsAt: () => LAG_FLOOR_SECONDS };
+  account.databases.set(green.identifier, green);
+  const deployment: SimBlueGreenDeployment = { id: captured.id, name: captured.name, blue, green, createdAt, availableAt, tags: { ...captured.tags } };
+  if (captured.status === 'SWITCHOVER_FAILED') deployment.switchover = { at: createdAt, endsAt: createdAt, timeoutSeconds: 300, failed: 'Switchover failed before the capture' };
+  account.compute.blueGreenDeployments.set(captured.id, deployment);
+  if (availableAt > account.startedAt) account.schedule(availableAt, () => undefined);
 }
 
 /** What a release pipeline does before a window: queue the release it built. */

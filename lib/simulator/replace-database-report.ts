@@ -5,9 +5,9 @@
  * repointed, the application's writes before the switchover and on the new instance, and the
  * downtime (the writes were blocked) against the modelled switchover.
  */
-import { type SimulatedAccount, databaseAtEndpoint, findDatabase } from './account';
+import { CHECK_SECONDS, SSM_DELIVERY_SECONDS, type SimulatedAccount, databaseAtEndpoint, definitionOf, findDatabase } from './account';
 import type { DatabasesBefore, OldDatabaseReport } from './data-report';
-import { blueGreenStatus, SWITCHOVER_SECONDS } from './services/rds';
+import { BLUE_GREEN_PROVISION_SECONDS, INITIAL_REPLICA_LAG_SECONDS, LAG_FLOOR_SECONDS, LAG_SETTLE_SECONDS, blueGreenStatus, SWITCHOVER_SECONDS } from './services/rds';
 import { KEPT_TAG } from '../../lambdas/domain/contract/tags';
 
 export interface ReplacedOldDatabase extends OldDatabaseReport {
@@ -35,10 +35,33 @@ export interface ReplaceDatabaseReport {
   readonly modelledSwitchoverSeconds: number;
 }
 
-export function replaceDatabaseFields(account: SimulatedAccount, before: DatabasesBefore, end: number, reconfigureDocument: string | undefined): { oldDatabase: ReplacedOldDatabase | null; replaceDatabase: ReplaceDatabaseReport } {
+/**
+ * The unavoidable time of a replacement, from the simulator's modelled durations: the green's
+ * provisioning; then the check document on the green (delivery and its run) while the lag comes
+ * down, whichever ends later (the lag falls from INITIAL_REPLICA_LAG_SECONDS to LAG_FLOOR_SECONDS
+ * over LAG_SETTLE_SECONDS from the green's availability, linearly, rounded as CloudWatch's
+ * datapoints are); then the switchover. Undefined when the lag could never come under the
+ * threshold (the bound would be infinite), and for a threshold not known.
+ */
+export function replaceDatabaseLowerBoundSeconds(maxLagSeconds: number | undefined): number | undefined {
+  if (maxLagSeconds === undefined || maxLagSeconds < LAG_FLOOR_SECONDS) return undefined;
+  // round(INITIAL * (1 - x)) <= maxLag  <=>  x >= 1 - (maxLag + 0.5) / INITIAL.
+  const settled = Math.max(0, 1 - (maxLagSeconds + 0.5) / INITIAL_REPLICA_LAG_SECONDS);
+  const lagSeconds = Math.ceil(settled * LAG_SETTLE_SECONDS);
+  return BLUE_GREEN_PROVISION_SECONDS + Math.max(SSM_DELIVERY_SECONDS + CHECK_SECONDS, lagSeconds) + SWITCHOVER_SECONDS;
+}
+
+export function replaceDatabaseFields(
+  account: SimulatedAccount,
+  before: DatabasesBefore,
+  end: number,
+  reconfigureDocument: string | undefined,
+  maxLagSeconds?: number,
+): { oldDatabase: ReplacedOldDatabase | null; replaceDatabase: ReplaceDatabaseReport; lowerBoundSeconds?: number } {
   const formerIdentifier = account.dataTier?.identifier ?? '';
   const was = before.databases.find((d) => d.identifier === formerIdentifier);
-  const deployment = [...account.compute.blueGreenDeployments.values()].at(-1);
+  // This run's deployment: one created during it (simulate --fleet may seed others, opened before the start).
+  const deployment = [...account.compute.blueGreenDeployments.values()].filter((d) => d.createdAt >= account.startedAt).at(-1);
   const blue = deployment?.blue ?? findDatabase(account, formerIdentifier);
   const serving = before.connection !== null ? databaseAtEndpoint(account, before.connection) : findDatabase(account, formerIdentifier);
   const connectionNow = before.connectionParameter !== null ? (account.parameters.get(before.connectionParameter)?.value ?? null) : null;
@@ -57,17 +80,21 @@ export function replaceDatabaseFields(account: SimulatedAccount, before: Databas
   const switchover = deployment?.switchover;
   const beforeSwitchover = switchover && blue ? account.writesOf(blue, switchover.at) : null;
   const onServing = serving ? account.writesOf(serving, end) : 0;
+  const lowerBoundSeconds = deployment ? replaceDatabaseLowerBoundSeconds(maxLagSeconds) : undefined;
   const sent = [...account.commands.values()].filter((c) => reconfigureDocument !== undefined && c.document === reconfigureDocument);
   const hostsRepointed = [...new Set(sent.flatMap((c) => [...c.invocations.keys()]))].map((id) => account.hosts.get(id)?.name ?? id);
   return {
     oldDatabase,
+    // Over the report's 0 only with a bound to give: a run that created no green has none.
+    ...(lowerBoundSeconds !== undefined ? { lowerBoundSeconds } : {}),
     replaceDatabase: {
       newDatabase: serving
         ? {
             identifier: serving.identifier,
             endpoint: before.connection ?? '',
             instanceClass: serving.definition?.instanceClass ?? '',
-            engineVersion: serving.definition?.engineVersion ?? null,
+            // As DescribeDBInstances reports it (services/rds.ts describeDatabase), which RDS always does for an instance.
+            engineVersion: definitionOf(serving).engineVersion ?? null,
             allocatedStorage: serving.definition?.allocatedStorage ?? 0,
           }
         : null,

@@ -796,7 +796,9 @@ function buildReport(args: {
       : {},
     // Data workflows: what the account's databases and hosts say, not what the workflow reports.
     ...(args.options.workflow === 'restore-data' || args.options.workflow === 'recover' ? dataFields(account, args.databasesBefore, end, result) : {}),
-    ...(args.options.workflow === 'replace-database' ? replaceDatabaseFields(account, args.databasesBefore, end, reconfigureDocumentOf(args.options.environment)) : {}),
+    ...(args.options.workflow === 'replace-database'
+      ? replaceDatabaseFields(account, args.databasesBefore, end, reconfigureDocumentOf(args.options.environment), planOutput<{ maxLagSeconds?: number }>(events, 'Plan Replace Database')?.maxLagSeconds)
+      : {}),
     timeline: buildTimeline({ events, childEvents: args.childEvents, start, inService: capacity.inServiceChanges, floors: minHealthyRequired, nameOf: (id) => account.hosts.get(id)?.name }),
   };
 }
@@ -965,6 +967,11 @@ export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): nu
     }
   }
   return total;
+}
+
+/** The plan a Plan task put at `$.plan`, from its StateExited event. */
+function planOutput<T>(events: readonly ExecutionEvent[], state: string): T | undefined {
+  return (events.find((e) => e.type === 'StateExited' && e.state?.name === state)?.state?.output as { plan?: T } | undefined)?.plan;
 }
 
 /** The bus's events of one execution, per detail type: notifications name it by ARN, batch events by name. */

@@ -636,8 +636,16 @@ describe('FleetFlow IAM permissions', () => {
         // Replace-database also reads its green (<identifier>-green-*) and, once switched over, the old instance (<identifier>-old<n>).
         const blueGreen = [expectedArn('rds', `db:${databaseTier.database!.instanceIdentifier}-green-*`), expectedArn('rds', `db:${databaseTier.database!.instanceIdentifier}-old*`)];
         const allowed = new Set([DB_ARN, ...RESTORED_DB_ARNS, SNAPSHOT_ARN, AUTOMATED_SNAPSHOT_ARN, MANUAL_SNAPSHOT_ARN, ...blueGreen]);
+        // Except: the two planners read any snapshot's metadata, so a named snapshot that does not exist is told
+        // apart (NoSnapshotError) from one outside the restore grant; IAM would deny the Describe of either alike.
+        const anySnapshot = expectedArn('rds', 'snapshot:*');
+        if (action === 'rds:DescribeDBSnapshots') allowed.add(anySnapshot);
         expect([...new Set(resources.filter((r) => !allowed.has(r)))], action).toEqual([]);
       }
+      const readsAnySnapshot = rolesAllowing(synth.json, 'rds:DescribeDBSnapshots').filter((role) =>
+        allowing(roleStatements(synth.json, role), 'rds:DescribeDBSnapshots').some((s) => s.Resource.includes(expectedArn('rds', 'snapshot:*'))),
+      );
+      expect(namesOf(readsAnySnapshot)).toEqual(['recover/plan-recover.ts', 'restore-data/plan-restore-data.ts']);
       // The restorable window (a point-in-time restore): RDS authorizes it on the instance and on its automated backup, whose ID it generates.
       // Plan Recover reads it too, so that a recovery whose point in time cannot be restored launches nothing.
       expect(namesOf(rolesAllowing(synth.json, 'rds:DescribeDBInstanceAutomatedBackups'))).toEqual(['recover/plan-recover.ts', 'restore-data/plan-restore-data.ts']);

@@ -17,12 +17,14 @@ import {
   type DescribeTargetGroupsCommandInput,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
+  DescribeBlueGreenDeploymentsCommand,
   DescribeDBInstanceAutomatedBackupsCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   RDSClient,
   type DescribeDBSnapshotsCommandInput,
 } from '@aws-sdk/client-rds';
+import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { CaptureClients } from '../../lib/capture/capture';
 
@@ -60,6 +62,8 @@ export interface MockedAccount {
   readonly elbv2: ReturnType<typeof mockClient>;
   readonly cloudwatch: ReturnType<typeof mockClient>;
   readonly rds: ReturnType<typeof mockClient>;
+  /** Parameter Store: no database record unless a test sets one (no restore has run). */
+  readonly ssm: ReturnType<typeof mockClient>;
   /** Overrides of the deregistration delay per target group name. */
   readonly delays: Map<string, number>;
 }
@@ -90,6 +94,7 @@ export function mockedAccount(): MockedAccount {
     elbv2: new ElasticLoadBalancingV2Client(config),
     cloudwatch: new CloudWatchClient(config),
     rds: new RDSClient(config),
+    ssm: new SSMClient(config),
   };
   const delays = new Map<string, number>();
   const ec2 = mockClient(clients.ec2);
@@ -144,6 +149,7 @@ export function mockedAccount(): MockedAccount {
     DBInstances: [
       {
         DBInstanceIdentifier: 'canonical-db',
+        DBInstanceArn: 'arn:aws:rds:us-east-1:123456789012:db:canonical-db',
         DBInstanceStatus: 'available',
         Engine: 'postgres',
         EngineVersion: '16.4',
@@ -176,5 +182,8 @@ export function mockedAccount(): MockedAccount {
       { DBInstanceIdentifier: 'canonical-db', DbiResourceId: 'db-ABCDEFGHIJKLMNOPQRSTUVWXYZ', Status: 'active', RestoreWindow: { EarliestTime: new Date('2026-11-30T02:00:00.000Z'), LatestTime: new Date('2026-12-07T09:55:00.000Z') } },
     ],
   });
-  return { clients, ec2, elbv2, cloudwatch, rds, delays };
+  rds.on(DescribeBlueGreenDeploymentsCommand).resolves({ BlueGreenDeployments: [] });
+  const ssm = mockClient(clients.ssm);
+  ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'Parameter not found', $metadata: {} }));
+  return { clients, ec2, elbv2, cloudwatch, rds, ssm, delays };
 }

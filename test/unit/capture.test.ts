@@ -6,7 +6,8 @@ import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTagsCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client, TargetGroupNotFoundException } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DBInstanceNotFoundFault, DescribeDBInstanceAutomatedBackupsCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
+import { CreateBlueGreenDeploymentCommand, DBInstanceNotFoundFault, DescribeBlueGreenDeploymentsCommand, DescribeDBInstanceAutomatedBackupsCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../lambdas/domain/contract/errors';
+import { InvalidInputError, InventoryError } from '../../lambdas/domain/contract/errors';
+import { planReplaceDatabase } from '../../lambdas/replace-database/plan';
 import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import { captureFleet } from '../../lib/capture/capture';
 import { checkFleetMatches, loadFleetFile, parseFleetFile, type FleetFile } from '../../lib/capture/fleet-file';
@@ -29,6 +31,9 @@ import { useSimulatedAwsEnvironment } from '../../lib/simulator/simulate';
 import { allClients } from '../../lambdas/shared/clients';
 import { ec2 as sharedEc2 } from '../../lambdas/shared/aws/ec2';
 import { elbv2 as sharedElbv2 } from '../../lambdas/shared/aws/elbv2';
+import { cloudwatch as sharedCloudwatch } from '../../lambdas/shared/aws/cloudwatch';
+import { rds as sharedRds } from '../../lambdas/shared/aws/rds';
+import { ssm as sharedSsm } from '../../lambdas/shared/aws/ssm';
 import { CAPTURED_AT, HOSTS, mockedAccount, TARGET_GROUPS } from './capture-account';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../environments/canonical.json', import.meta.url)));
@@ -136,6 +141,52 @@ describe('capture from a mocked account', () => {
     expect(db!.restorableWindow).toEqual({ earliest: '2026-11-30T02:00:00.000Z', latest: '2026-12-07T09:55:00.000Z' });
   });
 
+  it('reads the database the environment uses (its Parameter Store record) after a restore, and the kept defined one\'s snapshots too', async () => {
+    // Prepare: a restore-data on AWS recorded its new instance; the defined one is kept, unused.
+    const account = mockedAccount();
+    const restored = 'canonical-db-pitr-20261206-0300-c8418a84';
+    account.ssm.on(GetParameterCommand, { Name: '/fleetflow/canonical/database/current' }).resolves({ Parameter: { Name: '/fleetflow/canonical/database/current', Type: 'String', Value: restored } });
+
+    // Act
+    const fleet = await captureFleet({ environment: canonical, clients: account.clients, now: () => CAPTURED_AT });
+
+    // Assess: the restored instance was described, its snapshots and the defined one's read, its window asked for.
+    expect(account.rds).toHaveReceivedCommandWith(DescribeDBInstancesCommand, { DBInstanceIdentifier: restored });
+    expect(account.rds).toHaveReceivedCommandWith(DescribeDBSnapshotsCommand, { DBInstanceIdentifier: restored });
+    expect(account.rds).toHaveReceivedCommandWith(DescribeDBSnapshotsCommand, { DBInstanceIdentifier: 'canonical-db' });
+    expect(account.rds).toHaveReceivedCommandWith(DescribeDBInstanceAutomatedBackupsCommand, { DBInstanceIdentifier: restored });
+    expect(fleet.databases[0]).toMatchObject({ identifier: 'canonical-db', current: restored });
+    expect(new Set(fleet.databases[0]!.snapshots.map((s) => s.instance))).toEqual(new Set(['canonical-db']));
+  });
+
+  it('reads the blue/green deployments open on the current database, by source and across pages', async () => {
+    const account = mockedAccount();
+    const source = 'arn:aws:rds:us-east-1:123456789012:db:canonical-db';
+    const deployment = (id: string, status: string) => ({
+      BlueGreenDeploymentIdentifier: id,
+      BlueGreenDeploymentName: `fleetflow-canonical-${id.slice(4, 10)}`,
+      Source: source,
+      Target: `arn:aws:rds:us-east-1:123456789012:db:canonical-db-green-${id.slice(4, 10)}`,
+      Status: status,
+      CreateTime: new Date('2026-12-07T09:00:00Z'),
+      TagList: [{ Key: 'fleetflow:environment', Value: 'canonical' }],
+    });
+    account.rds
+      .on(DescribeBlueGreenDeploymentsCommand)
+      .callsFake((input: { Marker?: string }) =>
+        input.Marker === 'bg-page-2' ? { BlueGreenDeployments: [deployment('bgd-bbbbbbbbbbbbbbbb', 'SWITCHOVER_FAILED')] } : { BlueGreenDeployments: [deployment('bgd-aaaaaaaaaaaaaaaa', 'AVAILABLE')], Marker: 'bg-page-2' },
+      );
+
+    const fleet = await captureFleet({ environment: canonical, clients: account.clients, now: () => CAPTURED_AT });
+
+    expect(account.rds).toHaveReceivedCommandWith(DescribeBlueGreenDeploymentsCommand, { Filters: [{ Name: 'source', Values: [source] }], MaxRecords: 100 });
+    expect(account.rds).toHaveReceivedCommandWith(DescribeBlueGreenDeploymentsCommand, { Marker: 'bg-page-2' });
+    expect(fleet.databases[0]!.blueGreenDeployments.map((d) => [d.id, d.status, d.source, d.target])).toEqual([
+      ['bgd-aaaaaaaaaaaaaaaa', 'AVAILABLE', 'canonical-db', 'canonical-db-green-aaaaaa'],
+      ['bgd-bbbbbbbbbbbbbbbb', 'SWITCHOVER_FAILED', 'canonical-db', 'canonical-db-green-bbbbbb'],
+    ]);
+  });
+
   it('reads a lost instance\'s snapshots by filter and its retained backup\'s window', async () => {
     // Prepare: DescribeDBInstances no longer finds the instance; its automated backup was retained.
     const account = mockedAccount();
@@ -161,7 +212,7 @@ describe('capture from a mocked account', () => {
     const environment = canonical;
     const account = seedAccount(environment, noFaults(), { hostsPerTier: 1 });
     const config = { region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' } };
-    const clients = { ec2: new EC2Client(config), elbv2: new ElasticLoadBalancingV2Client(config), cloudwatch: new CloudWatchClient(config), rds: new RDSClient(config) };
+    const clients = { ec2: new EC2Client(config), elbv2: new ElasticLoadBalancingV2Client(config), cloudwatch: new CloudWatchClient(config), rds: new RDSClient(config), ssm: new SSMClient(config) };
     const detach = attachSimulator(clients as never, account);
     const attempts: unknown[] = [];
     clients.ec2.middlewareStack.add(
@@ -259,8 +310,31 @@ describe('the fleet file', () => {
 
     expect(() => parseFleetFile(broken)).toThrow(InvalidInputError);
     expect(() => parseFleetFile(broken)).toThrow(/^fleet file: tiers\[1\]\.targetGroups\[0\]\.deregistrationDelaySeconds: .*3600.* \(received 4000\)$/);
-    expect(() => parseFleetFile({ ...fleet, version: 2 })).toThrow(/^fleet file: version: .* \(received 2\)$/);
+    expect(() => parseFleetFile({ ...fleet, version: 3 })).toThrow(/^fleet file: version: .* \(received 3\)$/);
     expect(() => parseFleetFile({ ...fleet, tiers: undefined })).toThrow(/^fleet file: tiers: .* \(received missing\)$/);
+  });
+
+  it('reads a version-1 file (before the current database and blue/green deployments were captured) as the defined database with no deployment', async () => {
+    const fleet = await captured();
+    const v1 = {
+      ...fleet,
+      version: 1,
+      databases: fleet.databases.map(({ current: _current, blueGreenDeployments: _deployments, snapshots, ...rest }) => ({ ...rest, snapshots: snapshots.map(({ instance: _instance, ...s }) => s) })),
+    };
+
+    const read = parseFleetFile(v1);
+
+    expect(read.version).toBe(2);
+    expect(read.databases[0]).toMatchObject({ identifier: 'canonical-db', current: 'canonical-db', blueGreenDeployments: [] });
+    // A version-1 file holds only version-1 fields: one with version 2's is refused, naming the field.
+    expect(() => parseFleetFile({ ...fleet, version: 1 })).toThrow(/^fleet file: databases\[0\]: .*current/);
+  });
+
+  it('refuses a blue/green deployment whose source is not the current database', async () => {
+    const fleet = await captured();
+    const other = structuredClone(fleet);
+    other.databases[0]!.blueGreenDeployments.push({ id: 'bgd-0123456789abcdef', name: 'x', status: 'AVAILABLE', source: 'another-db', target: 'another-db-green-abc123', createdAt: CAPTURED_AT.toISOString(), tags: {} });
+    expect(() => parseFleetFile(other)).toThrow("fleet file: databases[0].blueGreenDeployments[0].source: another-db is not the database's current instance canonical-db");
   });
 
   it('refuses a host captured in two tiers', async () => {
@@ -364,6 +438,56 @@ describe('the simulated account seeded from a captured fleet', () => {
     expect(window).toEqual({ instance: 'canonical-db', earliest: Date.parse('2026-12-06T02:00:00.000Z'), latest: CAPTURED_AT.getTime() - 5 * 60 * 1000 });
     expect(() => checkPointInTime('2026-12-07T09:00:00Z', window!)).not.toThrow();
     expect(() => checkPointInTime('2026-12-07T09:58:00Z', window!)).toThrow(/outside the restorable window of canonical-db/);
+  });
+
+  it('rehearses replace-database beside a blue/green deployment the capture found open, and refuses it as the real plan does', async () => {
+    // Prepare: an account whose database a person put in a blue/green deployment; captured through the CLI's own clients.
+    const restore = useSimulatedAwsEnvironment();
+    const live = seedAccount(canonical, noFaults(), { hostsPerTier: 1 });
+    let detach = attachSimulator(allClients as never, live);
+    try {
+      await sharedRds.send(new CreateBlueGreenDeploymentCommand({ BlueGreenDeploymentName: 'upgrade-by-hand', Source: 'arn:aws:rds:us-east-1:123456789012:db:canonical-db' }));
+      const fleet = await captureFleet({ environment: canonical, clients: { ec2: sharedEc2, elbv2: sharedElbv2, cloudwatch: sharedCloudwatch, rds: sharedRds, ssm: sharedSsm } });
+      const [open] = fleet.databases[0]!.blueGreenDeployments;
+      expect(open).toMatchObject({ name: 'upgrade-by-hand', status: 'PROVISIONING', source: 'canonical-db' });
+      detach();
+
+      // Act: the rehearsal's account, seeded from the file as simulate --fleet seeds it.
+      const rehearsal = seedAccount(canonical, noFaults(), { fleet: parseFleetFile(JSON.parse(JSON.stringify(fleet))) });
+      detach = attachSimulator(allClients as never, rehearsal);
+      const refusal = planReplaceDatabase({ environment: canonical, input: {}, execution: 'exec-rehearsal' });
+
+      // Assess: refused before anything changed, naming the deployment, as on AWS.
+      await expect(refusal).rejects.toThrow(InventoryError);
+      await expect(refusal).rejects.toThrow(`database canonical-db is already the source of blue/green deployment ${open!.id} (upgrade-by-hand, PROVISIONING)`);
+      expect(rehearsal.databases.get(open!.target)?.replica?.source).toBe(rehearsal.databases.get('canonical-db'));
+    } finally {
+      detach();
+      restore();
+    }
+  });
+
+  it('holds the database the environment used after a restore: its record, the hosts\' connection, and what replace-database would replace', async () => {
+    const fleet = await captured();
+    const restored = 'canonical-db-pitr-20261206-0300-c8418a84';
+    fleet.databases[0] = { ...fleet.databases[0]!, current: restored };
+
+    const account = seedAccount(canonical, noFaults(), { fleet });
+
+    expect([...account.databases.keys()]).toEqual([restored]);
+    expect(account.parameters.get('/fleetflow/canonical/database/current')?.value).toBe(restored);
+    expect(account.connectedDatabase()).toBe(restored);
+    expect(account.dataTier?.identifier).toBe(restored);
+    // The defined instance's snapshots stay its own.
+    expect(new Set([...account.snapshots.values()].map((snapshot) => snapshot.instance))).toEqual(new Set(['canonical-db']));
+  });
+
+  it('refuses, naming it, a fleet caught mid-switchover: the simulator cannot start from it', async () => {
+    const fleet = await captured();
+    fleet.databases[0]!.blueGreenDeployments.push({ id: 'bgd-0123456789abcdef', name: 'x', status: 'SWITCHOVER_IN_PROGRESS', source: 'canonical-db', target: 'canonical-db-green-abc123', createdAt: CAPTURED_AT.toISOString(), tags: {} });
+    expect(() => checkFleetMatches(fleet, canonical)).toThrow(
+      'fleet file: blue/green deployment bgd-0123456789abcdef of canonical-db was "SWITCHOVER_IN_PROGRESS" when captured, which the simulator cannot start from (it holds PROVISIONING, AVAILABLE, SWITCHOVER_FAILED); capture again once it has settled',
+    );
   });
 
   it('holds a database the capture found gone, with retained backups, as a lost instance a recovery can restore', async () => {

@@ -175,6 +175,9 @@ describe('refusals: one line of at most 300 characters, exit 2, nothing run', ()
     [['simulate', 'scale-out', '--add', '2'], '--tier', 'simulate scale-out'],
     [['simulate', 'scale-in', '--tier', 'web', '--remove', '0'], '--remove', 'simulate scale-in'],
     [['simulate', 'scale-in', '--tier', 'web'], '--remove', 'simulate scale-in'],
+    // Scale-in installs and launches nothing: such a fault would inject nothing, and the run look as if it survived it.
+    [['simulate', 'scale-in', '--tier', 'web', '--remove', '1', '--fault', 'patch-fail:web-1'], 'simulate scale-in does not take "patch-fail" faults', 'simulate scale-in'],
+    [['simulate', 'scale-in', '--tier', 'web', '--remove', '1', '--fault', 'down:web-1', '--fault', 'launch-fail:web'], 'does not take "launch-fail" faults', 'simulate scale-in'],
     [['simulate', 'allocate', '--tiers', 'web=x'], '--tiers', 'simulate allocate'],
     [['simulate', 'replace', '--targets', 'web-1', '--add', '2'], "unknown option '--add'", 'simulate replace'],
     [['simulate', 'restore-data'], '--source', 'simulate restore-data'],

@@ -383,6 +383,8 @@ export interface ComputePlan {
    * not counted as the tier's, and terminated once the run holds the lock. Absent when none.
    */
   readonly leftovers?: LeftoverTier[];
+  /** Replace with `"targets": "unhealthy"` when no host is: says so ("no unhealthy host: nothing replaced"); absent otherwise. */
+  readonly nothingToReplace?: string;
   /** Replace: the hosts replaced, by tier, in the plan table (taken out, drained, retired). */
   readonly retire?: {
     readonly tiers: StoredTier[];

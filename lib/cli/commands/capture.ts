@@ -19,7 +19,7 @@ export function registerCaptureCommand(program: Command): void {
   program
     .command('capture')
     .description(
-      "read, read-only, the environment's hosts (tags, zones, states, releases), target groups (health checks, deregistration delays, targets), alarms, database, snapshots and restorable window from AWS (standard credentials), as a fleet file for simulate --fleet",
+      "read, read-only, the environment's hosts (tags, zones, states, releases), target groups (health checks, deregistration delays, targets), alarms, current database (its Parameter Store record), snapshots, restorable window and open blue/green deployments from AWS (standard credentials), as a fleet file for simulate --fleet",
     )
     .addOption(new Option('--env <FILE>', 'the environment definition').default(DEFAULT_ENV, 'environments/canonical.json'))
     .option('--out <FILE>', 'write the fleet file to FILE (default: stdout)')
@@ -31,17 +31,18 @@ async function capture(values: Values): Promise<number> {
   if (out !== undefined) checkOutFile(out);
   const environment = loadEnvironmentFile(String(values.env));
   // Loaded on demand: the SDK clients and the guard load after the command line is checked.
-  const [{ captureFleet }, { refusalOf, exitCodeOf, AwsConfigurationError, AwsUnreachableError }, { ec2 }, { elbv2 }, { cloudwatch }, { rds }] = await Promise.all([
+  const [{ captureFleet }, { refusalOf, exitCodeOf, AwsConfigurationError, AwsUnreachableError }, { ec2 }, { elbv2 }, { cloudwatch }, { rds }, { ssm }] = await Promise.all([
     import('../../capture/capture'),
     import('../aws/errors'),
     import('../../../lambdas/shared/aws/ec2'),
     import('../../../lambdas/shared/aws/elbv2'),
     import('../../../lambdas/shared/aws/cloudwatch'),
     import('../../../lambdas/shared/aws/rds'),
+    import('../../../lambdas/shared/aws/ssm'),
   ]);
   let fleet: FleetFile;
   try {
-    fleet = await captureFleet({ environment, clients: { ec2, elbv2, cloudwatch, rds } });
+    fleet = await captureFleet({ environment, clients: { ec2, elbv2, cloudwatch, rds, ssm } });
   } catch (err) {
     // The environment names a target group the account does not have: what a deploy would meet too.
     if ((err as Error).name === 'TargetGroupNotFoundException') {

@@ -92,9 +92,11 @@ Compute faults (--fault, repeatable; docs/faults.md), besides the release's:
 `;
 
 const SCALE_IN_FAULTS = `
-Faults (--fault, repeatable; docs/faults.md): the release's (drain-stuck:HOST,
-down:HOST, stop:HOST@SECONDS, throttle:SERVICE, error:STATE[@N], lock:...) and
-restart:SECONDS. --json reports terminated and stopped besides the usual fields.
+Faults (--fault, repeatable; docs/faults.md), these only (any other is refused):
+drain-stuck:HOST, down:HOST, drained:HOST, stop:HOST@SECONDS,
+terminate:HOST@SECONDS, throttle:SERVICE, error:STATE[@N], lock:...,
+unlock-throttle:N and restart:SECONDS. --json reports terminated and stopped
+besides the usual fields.
 `;
 
 const DATA_FAULTS = `

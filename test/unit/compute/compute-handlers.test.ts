@@ -1047,6 +1047,7 @@ describe('planReplacement: which hosts are replaced', () => {
     expect(retiredInPlan()).toEqual(['web-2', 'web-3', 'web-4', 'web-5']);
     expect(plan.tiers.map((t) => [t.spec.name, t.spec.hostCount])).toEqual([['web', 4]]);
     expect(plan.retire?.hostCount).toBe(4);
+    expect(plan.nothingToReplace).toBeUndefined();
   });
 
   it('"unhealthy" over every host tier plans nothing when every host is well', async () => {
@@ -1059,6 +1060,7 @@ describe('planReplacement: which hosts are replaced', () => {
     expect(plan.launchCount).toBe(0);
     expect(plan.tiers).toEqual([]);
     expect(retiredInPlan()).toEqual([]);
+    expect(plan.nothingToReplace).toBe('no unhealthy host: nothing replaced');
   });
 
   it('in disaster-recovery mode retires first and keeps no minimum in service', async () => {

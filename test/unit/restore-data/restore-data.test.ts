@@ -14,7 +14,7 @@ import { planAllocation } from '../../../lambdas/compute/allocation';
 import { CREATED_BY_TAG } from '../../../lambdas/domain/contract/tags';
 import type { ResolvedSource, RestorePlan } from '../../../lambdas/domain/contract/payloads';
 import { allClients } from '../../../lambdas/shared/clients';
-import { DatabaseRestoreFailedError, InvalidInputError } from '../../../lambdas/domain/contract/errors';
+import { DatabaseRestoreFailedError, InvalidInputError, NoSnapshotError } from '../../../lambdas/domain/contract/errors';
 import { parseComputeInput } from '../../../lambdas/domain/compute-input';
 import { loadEnvironmentFile } from '../../../lambdas/domain/environment/parse';
 import type { SimulatedAccount } from '../../../lib/simulator/account';
@@ -305,6 +305,15 @@ describe('Plan Restore Data: the source is the current database\'s, and only our
 
     await expect(refusal).rejects.toThrow(InvalidInputError);
     await expect(refusal).rejects.toThrow(/not named as FleetFlow's IAM grant allows \(rds:canonical-db-\*, canonical-db-\*, fleetflow-canonical-\*\).*copy-db-snapshot.*nothing was changed/);
+  });
+
+  it('refuses a named snapshot that does not exist as NoSnapshotError, before the IAM-name rule (no advice to copy what is not there)', async () => {
+    // Outside the granted names and absent: existence decides, as restore-data.md promises.
+    const refusal = planRestoreData({ environment: canonical, input: { source: 'nosuchsnap' }, execution: 'exec-missing' });
+
+    await expect(refusal).rejects.toThrow(NoSnapshotError);
+    await expect(refusal).rejects.toThrow(/snapshot nosuchsnap does not exist; nothing was changed/);
+    await expect(refusal).rejects.not.toThrow(/copy-db-snapshot/);
   });
 });
 
