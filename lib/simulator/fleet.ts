@@ -559,7 +559,10 @@ function seedCapturedBlueGreen(account: SimulatedAccount, blue: SimDatabase, cap
   };
   green.replica = { source: blue, deployment: captured.id, lagSecondsAt: () => LAG_FLOOR_SECONDS };
   account.databases.set(green.identifier, green);
-  const deployment: SimBlueGreenDeployment = { id: captured.id, name: captured.name, blue, green, createdAt, availableAt, tags: { ...captured.tags } };
+  // The captured green is seeded as a copy of the blue (same engine version), so PostgreSQL keeps it by physical replication.
+  const engine = blue.definition?.engine ?? 'postgres';
+  const replication = engine === 'mysql' || engine === 'mariadb' ? 'binlog' : 'physical';
+  const deployment: SimBlueGreenDeployment = { id: captured.id, name: captured.name, blue, green, createdAt, availableAt, tags: { ...captured.tags }, replication };
   if (captured.status === 'SWITCHOVER_FAILED') deployment.switchover = { at: createdAt, endsAt: createdAt, timeoutSeconds: 300, failed: 'Switchover failed before the capture' };
   account.compute.blueGreenDeployments.set(captured.id, deployment);
   if (availableAt > account.startedAt) account.schedule(availableAt, () => undefined);
