@@ -525,7 +525,7 @@ async function execute(
         guard(() => {
           if (task.kind === 'lambda') return invokeLikeLambda(task, payload, state, account);
           if (START_EXECUTION_SYNC.test(task.resource)) return startChild(run, payload as ChildRequest, children);
-          return callIntegration(task.resource, payload as Record<string, unknown>, { account });
+          return callIntegration(task.resource, payload as Record<string, unknown>, { account, executionArn, stateMachineArn: machine.arn });
         }),
     ]),
   );
