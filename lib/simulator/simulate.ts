@@ -377,10 +377,12 @@ function wholeRun(reports: readonly SimulationReport[], events: readonly Executi
   const end = events.at(-1)?.at(-1)?.timestamp ?? start;
   const planned = reports[0]!.lowerBoundSeconds;
   const union = (pick: (c: ComputeReport) => string[]) => [...new Set(reports.flatMap((r) => (r.compute ? pick(r.compute) : [])))];
+  const serving = new Set(last.hosts.filter((h) => h.inService).map((h) => h.name));
   return {
     ...last,
-    // Both executions' work: what either launched (terminated and stopped already count from the run's start), and their transitions.
-    ...(last.compute ? { compute: { ...last.compute, launched: union((c) => c.launched), orphans: union((c) => c.orphans) } } : {}),
+    // Both executions' work: the hosts either launched that serve at the end (the stopped one's others were
+    // terminated, and `terminated` already counts from the run's start), either's orphans, their transitions.
+    ...(last.compute ? { compute: { ...last.compute, launched: union((c) => c.launched).filter((name) => last.compute!.launched.includes(name) || serving.has(name)), orphans: union((c) => c.orphans) } } : {}),
     stateTransitions: reports.reduce((n, r) => n + r.stateTransitions, 0),
     childExecutions: reports.reduce((n, r) => n + r.childExecutions, 0),
     maxHistoryEvents: Math.max(...reports.map((r) => r.maxHistoryEvents)),
