@@ -367,7 +367,7 @@ async function runRestarted(
  * is why it came out above that execution's time. A first execution stopped before its plan had
  * none: then the stop, the pause and the second execution's own bound.
  */
-function wholeRun(reports: readonly SimulationReport[], events: readonly ExecutionEvent[][], stopAt: number): SimulationReport {
+export function wholeRun(reports: readonly SimulationReport[], events: readonly ExecutionEvent[][], stopAt: number): SimulationReport {
   const last = reports.at(-1)!;
   if (reports.length === 1) {
     const endedAt = ((events[0]?.at(-1)?.timestamp ?? 0) - (events[0]?.[0]?.timestamp ?? 0)) / 1000;
@@ -381,8 +381,9 @@ function wholeRun(reports: readonly SimulationReport[], events: readonly Executi
   return {
     ...last,
     // Both executions' work: the hosts either launched that serve at the end (the stopped one's others were
-    // terminated, and `terminated` already counts from the run's start), either's orphans, their transitions.
-    ...(last.compute ? { compute: { ...last.compute, launched: union((c) => c.launched).filter((name) => last.compute!.launched.includes(name) || serving.has(name)), orphans: union((c) => c.orphans) } } : {}),
+    // terminated, and `terminated` already counts from the run's start), either's orphans that still serve
+    // nothing at the run's end (the stopped one's report judged its hosts at its own end), their transitions.
+    ...(last.compute ? { compute: { ...last.compute, launched: union((c) => c.launched).filter((name) => last.compute!.launched.includes(name) || serving.has(name)), orphans: union((c) => c.orphans).filter((name) => !serving.has(name)) } } : {}),
     stateTransitions: reports.reduce((n, r) => n + r.stateTransitions, 0),
     childExecutions: reports.reduce((n, r) => n + r.childExecutions, 0),
     maxHistoryEvents: Math.max(...reports.map((r) => r.maxHistoryEvents)),
