@@ -34,11 +34,11 @@ export interface ComputeTaskFunctions {
   readonly createDatabase: FleetFlowFunction;
   readonly checkDatabaseCreated: FleetFlowFunction;
   readonly launchSurgeHosts: FleetFlowFunction;
-  readonly checkSurgeHostsReady: FleetFlowFunction;
-  readonly loadSurgeBatch: FleetFlowFunction;
+  readonly setUpSurgeHosts: FleetFlowFunction;
   readonly startHosts: FleetFlowFunction;
   readonly checkStarted: FleetFlowFunction;
-  readonly terminateSurged: FleetFlowFunction;
+  /** Only with a surge tier (statemachines/deploy/deploy-workflow.ts `releasesBySurge`). */
+  readonly terminateSurged?: FleetFlowFunction;
 }
 
 const WHY = {
@@ -72,7 +72,7 @@ export function grantComputeAccess(
 
   for (const fun of [
     f.planAllocation, f.planScaleOut, f.planReplacement, f.launchHosts, f.checkHostsReady, f.verifyDependencies, f.storeNewHosts, f.retireHosts,
-    f.checkRetired, f.terminateLaunched, f.launchSurgeHosts, f.checkSurgeHostsReady, f.loadSurgeBatch, f.startHosts, f.checkStarted, f.terminateSurged,
+    f.checkRetired, f.terminateLaunched, f.launchSurgeHosts, f.setUpSurgeHosts, f.startHosts, f.checkStarted, ...(f.terminateSurged ? [f.terminateSurged] : []),
   ]) {
     fun.allow({ actions: describeEc2, resources: ['*'], wildcardReason: WHY.describe });
   }
@@ -110,11 +110,16 @@ export function grantComputeAccess(
     const zoneArns = zones.map((id) => `arn:${Stack.of(f.planAllocation).partition}:route53:::hostedzone/${id}`);
     for (const fun of [f.planAllocation, f.planScaleOut]) fun.allow({ actions: ['route53:ListResourceRecordSets'], resources: zoneArns });
   }
-  for (const fun of [f.planReplacement, f.checkHostsReady, f.checkSurgeHostsReady]) fun.allow({ actions: ['ec2:DescribeInstanceStatus'], resources: ['*'], wildcardReason: WHY.describe });
-  for (const fun of [f.checkHostsReady, f.checkSurgeHostsReady, f.checkStarted]) {
+  for (const fun of [f.planReplacement, f.checkHostsReady, f.setUpSurgeHosts]) fun.allow({ actions: ['ec2:DescribeInstanceStatus'], resources: ['*'], wildcardReason: WHY.describe });
+  // The stop and termination protection of the hosts it would retire (lambdas/compute/retire-guards.ts).
+  f.planReplacement.allow({ actions: ['ec2:DescribeInstanceAttribute'], resources: ['*'], wildcardReason: WHY.describe });
+  for (const fun of [f.checkHostsReady, f.setUpSurgeHosts, f.checkStarted]) {
     fun.allow({ actions: ['ssm:DescribeInstanceInformation'], resources: ['*'], wildcardReason: WHY.describe });
   }
-  f.checkSetUp.allow({ actions: ['ssm:ListCommandInvocations', 'ssm:CancelCommand'], resources: ['*'], wildcardReason: WHY.invocations });
+  for (const fun of [f.checkSetUp, f.setUpSurgeHosts]) fun.allow({ actions: ['ssm:ListCommandInvocations', 'ssm:CancelCommand'], resources: ['*'], wildcardReason: WHY.invocations });
+  // A pipelined surge launches the next batch's new hosts into its old hosts' subnets: that batch, read from the plan table.
+  f.launchSurgeHosts.allow({ actions: ['dynamodb:GetItem'], resources: [planTable.tableArn] });
+  f.launchSurgeHosts.function.addEnvironment('PLAN_TABLE', planTable.tableName);
 
   // The recorded release new hosts get.
   const components = [...new Set(tiers.map((t) => componentOf(t)))];
@@ -152,11 +157,13 @@ export function grantComputeAccess(
     onTierInstances(f.startHosts, ['ec2:StartInstances']);
     onTierInstances(f.checkStarted, ['ec2:StartInstances']);
     // Once a surge release is validated: only the old hosts it stopped, by their retired reason.
-    onTierInstances(f.terminateSurged, ['ec2:TerminateInstances'], { StringEquals: { [`aws:ResourceTag/${RETIRED_REASON_TAG}`]: SURGE_REASON } });
+    if (f.terminateSurged) onTierInstances(f.terminateSurged, ['ec2:TerminateInstances'], { StringEquals: { [`aws:ResourceTag/${RETIRED_REASON_TAG}`]: SURGE_REASON } });
     // Cleanup terminates only what this workflow launched: instances of the tier that carry a launched-by tag.
     onTierInstances(f.terminateLaunched, ['ec2:TerminateInstances'], { Null: { [`aws:ResourceTag/${LAUNCHED_BY_TAG}`]: 'false' } });
     const documents = [...tier.prerequisites.map((p) => p.document), ...(tier.traffic.kind === 'target-group' ? ['AWS-RunShellScript'] : [])];
     if (documents.length > 0) allowSendCommand(f.setUpHosts, tier, documents, WHY.instances);
+    // A surge batch's new hosts are set up by Set Up Surge Hosts (the same steps), on surge tiers only.
+    if (documents.length > 0 && surge) allowSendCommand(f.setUpSurgeHosts, tier, documents, WHY.instances);
   }
 
   // The database: created only as the definition says, and only under its own identifier.

@@ -22,7 +22,8 @@ import { Construct } from 'constructs';
 import { AllocateWorkflow } from '../statemachines/allocate/allocate-workflow';
 import { NOTIFICATION_SOURCE } from '../statemachines/constructs/notify';
 import { LOCKING_WORKFLOWS, workflowExecutionsArn, type LockingWorkflowProps } from '../statemachines/constructs/workflow';
-import { DEPLOY_INVOKES, DeployWorkflow } from '../statemachines/deploy/deploy-workflow';
+import { DEPLOY_INVOKES, DeployWorkflow, releasesBySurge } from '../statemachines/deploy/deploy-workflow';
+import { DEPLOY_FUNCTION_SPECS } from '../statemachines/deploy/functions';
 import { RecoverWorkflow } from '../statemachines/recover/recover-workflow';
 import { ReplaceWorkflow } from '../statemachines/replace/replace-workflow';
 import { RESTORE_DATA_FUNCTION_SPECS } from '../statemachines/restore-data/functions';
@@ -38,7 +39,7 @@ import { COMPUTE_FUNCTION_SPECS } from '../statemachines/constructs/compute-func
 import { RECOVER_FUNCTION_SPECS } from '../statemachines/recover/functions';
 import { REPLACE_FUNCTION_SPECS } from '../statemachines/replace/functions';
 import { SCALE_OUT_FUNCTION_SPECS } from '../statemachines/scale-out/functions';
-import { SURGE_FUNCTION_SPECS } from '../statemachines/surge/functions';
+import { SURGE_BATCH_FUNCTION_SPECS, SURGE_FUNCTION_SPECS } from '../statemachines/surge/functions';
 import { releaseParameterName, databaseParameterName } from '../lambdas/domain/contract/records';
 import { BATCH_EVENT_SOURCE, EVENT_BUS_ENV } from '../lambdas/domain/contract/batch-events';
 import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG } from '../lambdas/domain/contract/tags';
@@ -301,15 +302,17 @@ export class FleetFlow extends Construct {
   /** What each function may do in this environment: only what its task does here. */
   private grantFunctionAccess(restores: boolean): void {
     const environment = this.environment;
-    const release = this.functions.functions({ ...DEPLOY_INVOKES, ...ROLLOUT_INVOKES });
+    const release = this.functions.functions({ ...(releasesBySurge(environment) ? DEPLOY_INVOKES : DEPLOY_FUNCTION_SPECS), ...ROLLOUT_INVOKES });
     grantEnvironmentAccess(environment, environment.tiers.filter(isHostTier), release);
     for (const fun of [release.planRelease, release.planRollback]) fun.allow({ actions: ['dynamodb:BatchWriteItem'], resources: [this.planTable.tableArn] });
     release.planRollback.allow({ actions: ['dynamodb:BatchGetItem'], resources: [this.planTable.tableArn] });
     release.loadBatch.allow({ actions: ['dynamodb:GetItem'], resources: [this.planTable.tableArn] });
     for (const fun of [release.planRelease, release.planRollback, release.loadBatch]) fun.function.addEnvironment('PLAN_TABLE', this.planTable.tableName);
-    const compute = this.functions.functions({ ...COMPUTE_FUNCTION_SPECS, ...ALLOCATE_FUNCTION_SPECS, ...SCALE_OUT_FUNCTION_SPECS, ...REPLACE_FUNCTION_SPECS, ...SURGE_FUNCTION_SPECS });
+    const compute = this.functions.functions({ ...COMPUTE_FUNCTION_SPECS, ...ALLOCATE_FUNCTION_SPECS, ...SCALE_OUT_FUNCTION_SPECS, ...REPLACE_FUNCTION_SPECS, ...SURGE_BATCH_FUNCTION_SPECS });
+    // Terminate Surged exists only where a release can end a surge (the deploy workflow invokes it only there).
+    const terminateSurged = releasesBySurge(environment) ? this.functions.functions({ terminateSurged: SURGE_FUNCTION_SPECS.terminateSurged }).terminateSurged : undefined;
     const masterSecret = databaseMasterSecret(this, environment);
-    grantComputeAccess(environment, compute, this.planTable, masterSecret && { arn: masterSecret.secret.secretArn, name: masterSecret.secretName });
+    grantComputeAccess(environment, { ...compute, ...(terminateSurged ? { terminateSurged } : {}) }, this.planTable, masterSecret && { arn: masterSecret.secret.secretArn, name: masterSecret.secretName });
     grantScaleInAccess(this.functions.functions(SCALE_IN_FUNCTION_SPECS).planScaleIn, this.planTable);
     // The data workflows' functions exist only with the workflows that invoke them.
     if (restores) grantDataAccess(environment, this.functions.functions({ ...RESTORE_DATA_FUNCTION_SPECS, ...RECOVER_FUNCTION_SPECS, ...ALLOCATE_FUNCTION_SPECS }), this.planTable);
@@ -375,7 +378,7 @@ const WHY = {
 function grantEnvironmentAccess(
   environment: EnvironmentDefinition,
   tiers: HostTierDefinition[],
-  f: FleetFlowFunctions<keyof typeof DEPLOY_INVOKES | keyof typeof ROLLOUT_INVOKES>,
+  f: FleetFlowFunctions<keyof typeof DEPLOY_FUNCTION_SPECS | keyof typeof ROLLOUT_INVOKES>,
 ): void {
   const arn = (service: string, resource: string) => f.planRelease.arn(service, resource);
   const targetGroupArns = tiers.flatMap((t) =>

@@ -6,7 +6,9 @@
  * table; once every replacement is healthy in service they are taken out, drained and
  * stopped or terminated (the tier's `retire` policy), never below the tier's in-service
  * count before the replacement. In disaster-recovery mode they are retired first, all at
- * once (the service may be down meanwhile). Read-only.
+ * once (the service may be down meanwhile). Hosts EC2 would refuse to stop or terminate (stop or
+ * termination protection, by the retire policy) or that belong to an Auto Scaling group are refused
+ * first, naming them (retire-guards.ts). Read-only.
  */
 import { DescribeInstanceStatusCommand } from '@aws-sdk/client-ec2';
 import { parseComputeInput, type ReplaceInput } from '../domain/compute-input';
@@ -24,6 +26,7 @@ import type { HostRef, PlannedTier, ComputePlan, LeftoverTier, ProvisionTier } f
 import type { PlanEvent } from './allocation';
 import { describeTargetGroups, environmentOf, launchableTier, PROVISION_BATCH_HOSTS, provisionTier, releaseFor } from '../shared/provision-plan';
 import { isLeftover, leftoverTier } from './leftovers';
+import { refuseUnretirable } from './retire-guards';
 import { retireTraffic } from './retire-traffic';
 
 /** Hosts that can be replaced: anything not already gone. */
@@ -46,6 +49,8 @@ export async function planReplacement(event: PlanEvent): Promise<ComputePlan> {
   for (const [tierName, hosts] of targets) {
     if (hosts.length === 0) continue;
     const tier = launchableTier(environment, tierName, 'targets');
+    // Before anything is launched or drained: a host EC2 would not stop or terminate, or an Auto Scaling group would bring back.
+    await refuseUnretirable(tier.name, hosts, tier.retire, 'a replacement');
     const release = await releaseFor(environment, tier);
     const perSubnet = tier.launch.subnets.map((s) => hosts.filter((h) => h.subnetId === s.id).length);
     // A host outside the tier's subnets is replaced in the least-used subnet.

@@ -9,7 +9,10 @@
  *
  * Counted: the tier's pending and running hosts, not retired ones, nor the leftovers of a
  * stopped run (never set up: a scale-out or allocate run terminates them). Hosts a stopped or
- * failed run left out of traffic (fleetflow:out-of-traffic) are chosen first. `remove` is
+ * failed run left out of traffic (fleetflow:out-of-traffic) are chosen first, then hosts failing
+ * their health checks (host-health.ts), which count as serving nothing. The hosts chosen are
+ * refused, before the lock, when EC2 would refuse to stop or terminate them (stop or termination
+ * protection) or an Auto Scaling group would replace them (retire-guards.ts). `remove` is
  * relative, as scale-out's `add` is: a run stopped after its hosts were retired and started
  * again removes again (redrive it instead; docs/workflows/scale-in.md).
  */
@@ -27,7 +30,9 @@ import type { ComputePlan, HostRef } from '../domain/contract/payloads';
 import type { PlanEvent } from './allocation';
 import { isLeftover, LIVE_STATES } from './leftovers';
 import { retireTraffic } from './retire-traffic';
-import { chooseHostsToRemove, scaleInMinimum, scaleInRefusal } from './scale-in-choice';
+import { failingHealthChecks } from './host-health';
+import { refuseUnretirable } from './retire-guards';
+import { chooseHostsToRemove, notServing, scaleInMinimum, scaleInRefusal } from './scale-in-choice';
 
 /** The retired reason a scale-in tags on the hosts it removes (with the run id, when the input names one). */
 export const SCALE_IN_REASON = 'scale-in';
@@ -45,17 +50,22 @@ export async function planScaleIn(event: PlanEvent): Promise<ComputePlan> {
   const live = await findInstances(tagFilters(tier.hosts.tags, LIVE_STATES));
   const hosts = live.filter((h) => !h.tags.has(RETIRED_BY_TAG) && !isLeftover(h, event.execution));
   const figures = { tier: tier.name, hosts: hosts.length, remove: input.remove, minHealthyPercent: tier.batch.minHealthyPercent, ...(tier.count !== undefined ? { count: tier.count } : {}) };
-  const refusal = scaleInRefusal(figures);
-  if (refusal) throw new InsufficientCapacityError(`${refusal}; nothing was changed`);
-
+  // The floors first (no call needed), then what serves now: the hosts' health is read only for a count that fits.
+  const floors = scaleInRefusal(figures);
+  if (floors) throw new InsufficientCapacityError(`${floors}; nothing was changed`);
+  const groups = await describeTargetGroups(tier);
+  const failing = await failingHealthChecks(hosts, groups);
   // A host EC2 gave no launch time is taken as the oldest: it has been there at least as long as any.
-  const candidates = hosts.map((h) => ({ ...h, zone: h.availabilityZone ?? '', launchedAt: h.launchedAt ?? 0, outOfTraffic: h.tags.has(OUT_OF_TRAFFIC_TAG) }));
+  const candidates = hosts.map((h) => ({ ...h, zone: h.availabilityZone ?? '', launchedAt: h.launchedAt ?? 0, outOfTraffic: h.tags.has(OUT_OF_TRAFFIC_TAG), failing: failing.has(h.id) }));
+  const serving = scaleInRefusal({ ...figures, notServing: candidates.filter((h) => notServing(h)).map((h) => h.name) });
+  if (serving) throw new InsufficientCapacityError(`${serving}; nothing was changed`);
+
   const chosen = chooseHostsToRemove(candidates, input.remove);
+  await refuseUnretirable(tier.name, chosen, tier.retire, 'a scale-in');
   const refs: HostRef[] = chosen.map((h) => ({ id: h.id, name: h.name, previous: h.tags.get(RELEASE_TAG) ?? '' }));
   const batches: HostRef[][] = [];
   for (let i = 0; i < refs.length; i += PROVISION_BATCH_HOSTS) batches.push(refs.slice(i, i + PROVISION_BATCH_HOSTS));
 
-  const groups = await describeTargetGroups(tier);
   // Drained as a release drains: the host-side check on the groups' ports, the first look at the delay (retire-traffic.ts).
   const traffic = await retireTraffic(tier, groups);
   const healthyAfterSeconds = Math.max(0, ...groups.map((g) => (g.HealthCheckIntervalSeconds ?? 30) * (g.HealthyThresholdCount ?? 5)));

@@ -5,6 +5,10 @@
  * current instance's, else the definition's), the host that runs the check document, and
  * the hosts of the tiers that use the database as rolling batches (the release's capacity
  * rules; hosts a stopped execution left out of traffic first), written to the plan table.
+ *
+ * A restore an earlier execution stopped while repointing (earlier-restore.ts) is resumed:
+ * its instance is the target (no second restore), the hosts it moved stay on it, the rest are
+ * repointed, and the recovery point is its own. When the input asks for other data, refused.
  */
 import { parseComputeInput } from '../domain/compute-input';
 import { partition } from '../domain/environment/batch-policy';
@@ -20,7 +24,12 @@ import { tierSpec } from '../shared/tier-spec';
 import { environmentOf } from '../shared/provision-plan';
 import { findHosts, policyFor, resolveTraffic } from '../shared/tier-hosts';
 import type { HostRef, PlannedTier, TrafficPlan, RestorePlan } from '../domain/contract/payloads';
-import { planRestoreTarget } from './restore-target';
+import { planRestoreTarget, type RestoreTarget } from './restore-target';
+import { findEarlierRestore, hostsOf, parseRestoredFrom, sameData, sourceArgument, type EarlierRestore } from './earlier-restore';
+import { resolveSource } from './restore-source';
+import { findInstances, tagFilters, type InstanceFacts } from '../shared/instances';
+import { describeDatabase, endpointOf } from '../shared/database-record';
+import type { RestoreSource } from '../domain/compute-input';
 
 export { newIdentifier } from './restore-target';
 
@@ -32,7 +41,7 @@ export interface PlanRestoreEvent {
 
 export const handler = async (event: PlanRestoreEvent): Promise<RestorePlan> => {
   const plan = await planRestoreData(event);
-  logger.info('planned restore', { source: plan.source, target: plan.target.identifier, hosts: plan.hostCount });
+  logger.info('planned restore', { source: plan.source, target: plan.target.identifier, hosts: plan.hostCount, ...(plan.resume ? { resumes: plan.resume.execution } : {}) });
   return plan;
 };
 
@@ -44,18 +53,26 @@ export async function planRestoreData(event: PlanRestoreEvent): Promise<RestoreP
     throw new InvalidInputError(`environment ${environment.name} defines no database.restore (connection parameter, check and reconfigure documents); nothing was changed`);
   }
   const restore = data.database.restore;
-  const target = await planRestoreTarget(environment, data, { source: input.source, reason: input.reason }, event.execution);
-  const currentId = target.current.identifier;
-  const identifier = target.target.identifier;
+  const fresh = await planRestoreTarget(environment, data, { source: input.source, reason: input.reason }, event.execution);
+  const currentId = fresh.current.identifier;
 
   const hostTiers = restore.tiers.map((name) => environment.tiers.find((t) => t.name === name)).filter((t): t is HostTierDefinition => !!t && isHostTier(t));
+  // Every running host of those tiers with its tags: what a stopped restore left on them.
+  const tagged: InstanceFacts[] = [];
+  for (const tier of hostTiers) tagged.push(...(await findInstances(tagFilters(tier.hosts.tags, ['running']))));
+  const earlier = await findEarlierRestore({ base: data.database.instanceIdentifier, currentId, connection: fresh.previousEndpoint, hosts: tagged, execution: event.execution });
+  const target = earlier ? await resumeOnto(fresh, earlier, input.source, environment, data) : fresh;
+  const identifier = target.target.identifier;
+  // Hosts the stopped restore moved and put back in traffic use the target already: not repointed again.
+  const moved = new Set(earlier?.moved.map((h) => h.id) ?? []);
+
   const planned: PlannedTier[] = [];
   const hostsByTier = new Map<string, HostRef[]>();
   for (const tier of hostTiers) {
     const hosts = await findHosts(tier);
     hostsByTier.set(tier.name, hosts);
-    if (hosts.length === 0) continue;
-    planned.push(await repointTier(environment, tier, hosts, identifier, restore.reconfigure, currentId));
+    if (hosts.filter((h) => !moved.has(h.id)).length === 0) continue;
+    planned.push(await repointTier(environment, tier, hosts, identifier, restore.reconfigure, currentId, moved));
   }
   const runner = hostsByTier.get(data.database.migration.runnerTier)?.[0] ?? (await runnerOf(environment, data));
   const tiers = await storeTiers(environment.name, event.execution, 'repoint', planned);
@@ -75,12 +92,14 @@ async function repointTier(
   database: string,
   reconfigure: RestorePlan['reconfigure'],
   currentId: string,
+  moved: ReadonlySet<string>,
 ): Promise<PlannedTier> {
+  // The policy and the floor count every host of the tier, those already moved too: they serve.
   const { batchSize, minHealthy, rollbackBatchSize } = policyFor(tier, hosts.length);
   const { traffic, healthyAfterSeconds, outOfTraffic } = await resolveTraffic(tier, hosts);
   await assertHealthy(tier, traffic, hosts.filter((h) => !outOfTraffic.has(h.id)));
   // `previous` is what the host uses now: what a repoint back returns it to.
-  const refs = hosts.map((h) => ({ id: h.id, name: h.name, previous: currentId }));
+  const refs = hosts.filter((h) => !moved.has(h.id)).map((h) => ({ id: h.id, name: h.name, previous: currentId }));
   const ordered = [...refs.filter((h) => outOfTraffic.has(h.id)), ...refs.filter((h) => !outOfTraffic.has(h.id))];
   const batches = partition(ordered, batchSize);
   return {
@@ -123,3 +142,57 @@ async function runnerOf(environment: EnvironmentDefinition, data: DatabaseTierDe
   return hosts[0];
 }
 
+
+/**
+ * The plan of a restore resumed onto the instance a stopped execution restored and began
+ * repointing to, when the input asks for its data; otherwise refused, naming it, the hosts on
+ * it and the writes at stake, and the command that finishes it. The repoint back after a
+ * failure goes to the current database's own endpoint: the parameter names the target now.
+ */
+async function resumeOnto(
+  fresh: RestoreTarget,
+  earlier: EarlierRestore,
+  input: RestoreSource,
+  environment: EnvironmentDefinition,
+  data: DatabaseTierDefinition,
+): Promise<RestoreTarget> {
+  const currentId = fresh.current.identifier;
+  const from = parseRestoredFrom(earlier.restoredFrom);
+  const hosts = hostsOf(earlier);
+  const state = [
+    ...(earlier.connectionNamesIt ? [`the connection parameter ${fresh.connectionParameter} names it`] : []),
+    ...(hosts ? [`${hosts} use it or were being moved onto it`] : []),
+  ].join('; ');
+  if (!from || !sameData(from, input, fresh.source)) {
+    const asked = typeof input === 'string' ? input : input.pointInTime;
+    const finish = from
+      ? `Finish it: start restore-data again with source ${sourceArgument(from)} (npx fleetflow start restore-data --input '${JSON.stringify({ source: sourceArgument(from) })}'); or undo it`
+      : 'Undo it';
+    throw new InvalidInputError(
+      `an earlier restore-data execution, ${earlier.execution}, restored ${earlier.identifier} (${earlier.restoredFrom}) and was stopped while repointing the hosts to it: ${state}. ` +
+        `Writes made through those hosts since they moved are only in ${earlier.identifier}; restoring ${asked} now would move them away and lose those writes ` +
+        `(${currentId} is still the recorded database). ${finish}: point those hosts and the parameter back to ${currentId} first; nothing was changed`,
+    );
+  }
+  let source = fresh.source;
+  let time = fresh.recoveryPointTime;
+  if (from.kind === 'point-in-time') {
+    source = { kind: 'point-in-time', instance: from.instance };
+    time = from.time;
+  } else if (fresh.source.kind !== 'snapshot' || fresh.source.snapshot !== from.snapshot) {
+    const current = await describeDatabase(currentId);
+    ({ source, time } = await resolveSource(environment.name, data, currentId, current, from.snapshot));
+  }
+  const current = fresh.current.exists ? await describeDatabase(currentId) : undefined;
+  return {
+    ...fresh,
+    release: earlier.identifier,
+    source,
+    recoveryPointTime: time,
+    dataLossSeconds: Math.max(0, Math.round((Date.now() - Date.parse(time)) / 1000)),
+    target: { ...fresh.target, identifier: earlier.identifier },
+    // Back to the old database itself; with no old database there is no way back (the workflow's choice).
+    previousEndpoint: (current && endpointOf(current)) ?? null,
+    resume: { execution: earlier.execution, moved: earlier.moved.length, underway: earlier.underway.length, hosts, connectionNamesTarget: earlier.connectionNamesIt },
+  };
+}

@@ -28,6 +28,17 @@ export const EXPECTED_RESTORE_SECONDS = 600;
 export async function restoreDatabase(event: RestoreTaskInput): Promise<PhaseState> {
   const { plan } = event;
   const { identifier, settings } = plan.target;
+  if (plan.resume) {
+    // Resumed (plan-restore-data.ts): the instance is the stopped execution's, which hosts already use; never restored again.
+    if (!(await createdBy(identifier, plan.resume.execution))) {
+      throw new DatabaseRestoreFailedError(
+        `database ${identifier}, which ${plan.resume.execution} restored and began repointing the hosts to, is gone or no longer tagged as its restore; nothing was changed by this execution`,
+      );
+    }
+    // Available since that run's check passed: done at once (a Check would only find it so); if not, Check Restore says why.
+    const phase = startPhase(plan.target.timeoutSeconds, plan.polling);
+    return (await describeDatabase(identifier))?.DBInstanceStatus === 'available' ? completePhase(phase) : phase;
+  }
   const explicit = {
     DBInstanceClass: settings.instanceClass,
     DBSubnetGroupName: settings.subnetGroup,
@@ -87,7 +98,10 @@ export async function checkRestore(event: RestoreTaskInput): Promise<PhaseState>
   const now = Date.now();
   const status = (await describeDatabase(identifier))?.DBInstanceStatus ?? 'not found';
   if (status === 'available') return completePhase(phase, now);
-  const kept = `; the current database ${event.plan.current.identifier} is unchanged and no host was repointed`;
+  const { resume } = event.plan;
+  const kept = resume
+    ? `; ${event.plan.current.identifier} is unchanged, and what ${resume.execution} left stands: ${resume.hosts || 'no host'} moved or moving onto ${identifier}${resume.connectionNamesTarget ? ', which the connection parameter names' : ''}`
+    : `; the current database ${event.plan.current.identifier} is unchanged and no host was repointed`;
   // Only terminal statuses fail it: a restore may pass through others (upgrading an old engine version, maintenance, ...).
   if (RESTORE_FAILED.has(status) || status.startsWith('incompatible-') || status.startsWith('inaccessible-')) {
     throw new DatabaseRestoreFailedError(`restored database ${identifier} is ${status}${kept}`);

@@ -11,8 +11,11 @@ import { describeHosts } from '../shared/polling';
 import { cancelCommands, CommandRefusedError, describeRefusal, readProgress, sendToHosts } from '../shared/ssm-commands';
 import type { RestoreTaskInput, ValidationPhase } from '../domain/contract/payloads';
 
-const unchanged = (event: RestoreTaskInput) =>
-  `no host was repointed; ${event.plan.current.identifier} is still the current database and ${event.plan.target.identifier} is kept for inspection`;
+const unchanged = ({ plan }: RestoreTaskInput) =>
+  plan.resume
+    ? `this execution repointed no host; ${plan.current.identifier} is still the recorded database, and what ${plan.resume.execution} left stands: ` +
+      `${plan.resume.hosts || 'no host'} moved or moving onto ${plan.target.identifier}${plan.resume.connectionNamesTarget ? ', which the connection parameter names' : ''}`
+    : `no host was repointed; ${plan.current.identifier} is still the current database and ${plan.target.identifier} is kept for inspection`;
 
 export async function validateData(event: RestoreTaskInput): Promise<ValidationPhase> {
   const { plan } = event;

@@ -9,7 +9,7 @@
  * The AWS services FleetFlow's handlers call: one SDK client each, created in
  * lambdas/shared/aws/<service>.ts (test/unit/handler-services.test.ts holds this list to those modules).
  */
-export const AWS_SERVICES = ['acm', 'cloudwatch', 'dynamodb', 'ec2', 'elbv2', 'events', 'rds', 'route53', 'ssm'] as const;
+export const AWS_SERVICES = ['acm', 'cloudwatch', 'dynamodb', 'ec2', 'elbv2', 'events', 'rds', 'route53', 'secretsmanager', 'ssm'] as const;
 export type AwsService = (typeof AWS_SERVICES)[number];
 
 /**
@@ -45,6 +45,9 @@ export const THROTTLING_ERRORS_BY_SERVICE: Readonly<Record<AwsService, readonly 
   // them also calls SSM or ELB, whose lists hold this name already, so listing it adds no retrier byte.
   events: ['ThrottlingException'],
   rds: ['Throttling', 'ThrottlingException'],
+  // Secrets Manager (JSON protocol, as SSM): its throttling reaches the SDK as ThrottlingException, the code the
+  // simulator raises for it; Create Database's one GetSecretValue is covered by the task's retrier.
+  secretsmanager: ['ThrottlingException'],
   ssm: ['ThrottlingException'],
 };
 

@@ -59,5 +59,8 @@ export const TRANSIENT_ERRORS_BY_SERVICE: Readonly<Record<AwsService, readonly s
   // EventBridge's common errors, as ELB's; caught by the batch events, and already listed for every task that puts them.
   events: ['InternalFailure', 'ServiceUnavailable'],
   rds: ['InternalFailure', 'ServiceUnavailable'],
+  // Secrets Manager's Common Errors: "InternalFailure: The request processing has failed because of an unknown error,
+  // exception or failure", "InternalServiceError: An error occurred on the server side" (its modeled exception).
+  secretsmanager: ['InternalFailure', 'ServiceUnavailable', 'InternalServiceError'],
   ssm: ['InternalFailure', 'ServiceUnavailable', 'InternalServerError'],
 };

@@ -81,12 +81,15 @@ export function formatWorkflowPlan(report: WorkflowPlanReport, now = new Date())
 function scaleInLines(s: ScaleInSummary): string[] {
   const shown = s.chosen
     .slice(0, CHOSEN_SHOWN)
-    .map((h) => `    ${h.name}: ${h.zone || 'no zone'}, ${h.outOfTraffic ? 'already out of traffic' : `launched ${h.launchedAt ? h.launchedAt.replace('T', ' ').slice(0, 16) : 'at an unknown time'}`}`);
+    .map((h) => {
+      const launched = `launched ${h.launchedAt ? h.launchedAt.replace('T', ' ').slice(0, 16) : 'at an unknown time'}`;
+      return `    ${h.name}: ${h.zone || 'no zone'}, ${h.outOfTraffic ? 'already out of traffic' : h.failing ? `failing its health checks (${h.failing}), ${launched}` : launched}`;
+    });
   const zones = Object.entries(s.zones)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([zone, n]) => `${zone || 'no zone'} ${n.before} → ${n.after}`);
   return [
-    `  ${s.tier}: chosen in this order: out of traffic first, then the oldest of the zone with the most hosts left`,
+    `  ${s.tier}: chosen in this order: out of traffic first, then failing their health checks, then the oldest of the zone with the most hosts left`,
     ...shown,
     ...(s.chosen.length > CHOSEN_SHOWN ? [`    … ${s.chosen.length - CHOSEN_SHOWN} more`] : []),
     `  ${s.tier}: hosts per zone: ${zones.slice(0, ZONES_SHOWN).join(', ')}${zones.length > ZONES_SHOWN ? `, … ${zones.length - ZONES_SHOWN} more zone(s)` : ''}`,

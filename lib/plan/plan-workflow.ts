@@ -300,10 +300,15 @@ function restoreReport(plan: RestorePlan, kept: KeptBatches): WorkflowPlanReport
   return {
     workflow: 'restore-data',
     environment: plan.environment,
-    summary: `restore ${describeSource(plan)} into ${plan.target.identifier}, check it from ${runnerName(plan)}, repoint ${plan.hostCount} host(s), bake`,
+    // A resumed restore (lambdas/restore-data/earlier-restore.ts) restores nothing: the instance is the stopped run's.
+    summary: plan.resume
+      ? `resume ${plan.resume.execution}'s restore of ${describeSource(plan)} into ${plan.target.identifier}, check it from ${runnerName(plan)}, repoint the other ${plan.hostCount} host(s), bake`
+      : `restore ${describeSource(plan)} into ${plan.target.identifier}, check it from ${runnerName(plan)}, repoint ${plan.hostCount} host(s), bake`,
     steps,
     database:
-      `restore into new instance ${plan.target.identifier} (${plan.target.settings.instanceClass}${plan.target.settings.multiAz ? ', Multi-AZ' : ''}); ` +
+      (plan.resume
+        ? `no restore: ${plan.target.identifier} is ${plan.resume.execution}'s, stopped while repointing (on it or moving: ${plan.resume.hosts || 'no host'}); `
+        : `restore into new instance ${plan.target.identifier} (${plan.target.settings.instanceClass}${plan.target.settings.multiAz ? ', Multi-AZ' : ''}); `) +
       `check it with ${plan.check.document} on ${runnerName(plan)}; then write its endpoint to ${plan.connectionParameter}; ` +
       `${plan.current.identifier} ${plan.current.exists ? 'is kept, tagged as replaced' : 'no longer exists'}`,
     recovery: { source: describeSource(plan), recoveryPointTime: plan.recoveryPointTime, dataLossSeconds: plan.dataLossSeconds },

@@ -2,11 +2,12 @@
  * `fleetflow plan --workflow scale-in`: Plan Scale In's own choice (lambdas/compute/plan-scale-in.ts,
  * over the pure scale-in-choice.ts), as a person reads it. The planner returns the hosts it
  * retires, batch by batch, and refuses (InsufficientCapacityError, InvalidInputError) exactly as
- * the workflow would; what it weighed (the tier's hosts now, their zones and launch times, the
- * capacity floor and the declared count) is read again here, by the same filters, reads only.
+ * the workflow would; what it weighed (the tier's hosts now, their zones and launch times, which of
+ * the chosen fail their health checks and why, the capacity floor and the declared count) is read
+ * again here, by the same filters and rules, reads only.
  */
 import type { ComputePlan, HostRef, StoredTier } from '../../lambdas/domain/contract/payloads';
-import { isHostTier, type EnvironmentDefinition } from '../../lambdas/domain/environment/model';
+import { isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../../lambdas/domain/environment/model';
 import { batchKey } from '../../lambdas/shared/plan-store';
 import type { KeptBatches } from './plan-context';
 
@@ -18,6 +19,8 @@ export interface ChosenHost {
   readonly launchedAt: string | null;
   /** Left out of traffic by a run that stopped or failed: chosen first. */
   readonly outOfTraffic: boolean;
+  /** Why it fails its health checks now (`unhealthy in canonical-web`, `EC2 instance status check impaired`), chosen next; null when it passes. */
+  readonly failing: string | null;
 }
 
 /** What Plan Scale In weighed, and what it chose. */
@@ -36,7 +39,7 @@ export interface ScaleInSummary {
   readonly minimum: number;
   /** What the tier's `retire` policy does to the removed hosts once drained. */
   readonly retire: 'stop' | 'terminate';
-  /** In the order chosen: out of traffic first, then the oldest of the zone with the most hosts left. */
+  /** In the order chosen: out of traffic first, then those failing their health checks, then the oldest of the zone with the most hosts left. */
   readonly chosen: readonly ChosenHost[];
   /** Hosts per Availability Zone before and after. */
   readonly zones: Record<string, { readonly before: number; readonly after: number }>;
@@ -63,9 +66,17 @@ export async function scaleInParts(environment: EnvironmentDefinition, plan: Com
   const now = await countedHosts(definition.hosts.tags, execution);
   const hosts = now.length;
   const byId = new Map(now.map((h) => [h.id, h]));
+  // What made the planner take a host before the oldest: read again, by the planner's own rule (host-health.ts).
+  const failing = await failingOf(definition, now.filter((h) => removed.some((r) => r.id === h.id)));
   const chosen = removed.map((ref) => {
     const host = byId.get(ref.id);
-    return { name: ref.name, zone: host?.availabilityZone ?? '', launchedAt: host?.launchedAt === undefined ? null : new Date(host.launchedAt).toISOString(), outOfTraffic: host?.outOfTraffic ?? false };
+    return {
+      name: ref.name,
+      zone: host?.availabilityZone ?? '',
+      launchedAt: host?.launchedAt === undefined ? null : new Date(host.launchedAt).toISOString(),
+      outOfTraffic: host?.outOfTraffic ?? false,
+      failing: failing.get(ref.id) ?? null,
+    };
   });
   const removedIds = new Set(removed.map((r) => r.id));
   const zones: Record<string, { before: number; after: number }> = {};
@@ -101,6 +112,13 @@ export async function scaleInParts(environment: EnvironmentDefinition, plan: Com
 
 function storedBatches(tier: StoredTier, kept: KeptBatches): HostRef[][] {
   return Array.from({ length: tier.batchCount }, (_, i) => kept.get(batchKey(tier.keyPrefix, i)) ?? []);
+}
+
+/** Why each of `hosts` fails its health checks, as Plan Scale In read it (lambdas/compute/host-health.ts). */
+async function failingOf(tier: HostTierDefinition, hosts: Parameters<typeof import('../../lambdas/compute/host-health').failingHealthChecks>[0]) {
+  const { failingHealthChecks } = await import('../../lambdas/compute/host-health');
+  const { describeTargetGroups } = await import('../../lambdas/shared/provision-plan');
+  return failingHealthChecks(hosts, await describeTargetGroups(tier));
 }
 
 /** The tier's hosts as Plan Scale In counts them (lambdas/compute/plan-scale-in.ts): live, not retired, not a stopped run's leftover. */

@@ -326,6 +326,10 @@ export interface AccountFaults {
   readonly drained?: Set<string>;
   /** The first N DeleteItem calls on the lock table are throttled (`unlock-throttle:N`). */
   readonly unlockThrottle?: number;
+  /** Host name -> its EC2 protections: DisableApiStop ('stop'), DisableApiTermination ('terminate') (`protected:HOST[@stop|@terminate]`). */
+  readonly protection?: Map<string, Set<'stop' | 'terminate'>>;
+  /** Hosts that belong to an Auto Scaling group: they carry the tag aws:autoscaling:groupName (`asg:HOST`). */
+  readonly autoScaling?: Set<string>;
   /** Tier -> what is wrong with its network (`listener-missing:TIER`, `sg-blocked:TIER`, `certificate-expiring:TIER`, ...; services/network.ts). */
   readonly network?: Map<string, Set<NetworkFault>>;
 }
@@ -491,6 +495,8 @@ export class SimulatedAccount {
       if (faults.down?.has(host.name)) host.healthTimeline.splice(0, host.healthTimeline.length, { at: 0, healthy: false });
       // Drained by hand with the tier's drain document: out of the cluster, no FleetFlow mark.
       if (faults.drained?.has(host.name)) host.drained = true;
+      // Launched by an Auto Scaling group, which tags each instance with its name (`asg:HOST`).
+      if (faults.autoScaling?.has(host.name)) host.tags.set('aws:autoscaling:groupName', `${host.tier}-asg`);
     }
     for (const loss of faults.hostLoss ?? []) {
       const host = [...this.hosts.values()].find((h) => h.name === loss.host);

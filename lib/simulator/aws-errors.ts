@@ -30,6 +30,7 @@ export const THROTTLING_ERROR_BY_SERVICE: Record<string, string> = {
   acm: 'ThrottlingException',
   route53: 'Throttling',
   events: 'ThrottlingException',
+  secretsmanager: 'ThrottlingException',
 };
 
 /** The simulated account's ID: in ARNs, owner IDs, and the messages AWS puts it in. */

@@ -34,12 +34,17 @@ export class CapacityRecorder {
    * (timeline.ts) bounds what it reports.
    */
   readonly inServiceChanges = new Map<string, Array<[number, number]>>();
-  /** Instances running when recording started, and instance-seconds of running since. */
+  /** Instances running when recording started. */
   readonly runningAtStart: number;
   readonly startedAt: number;
-  instanceSeconds = 0;
-  private lastAt: number;
-  private lastRunning: number;
+  /**
+   * [virtual ms, instances running from then on], at the start and at every sample where the
+   * count changed: what EC2 bills, integrated up to whichever end a report asks for. A running
+   * total would also count samples after that end: a report built after the virtual clock was
+   * uninstalled (data-report.ts settles the account) observed it at the wall clock's time,
+   * months after the simulated epoch, and a restarted restore-data reported 48,298 extra hours.
+   */
+  private readonly runningChanges: Array<[number, number]> = [];
   private readonly views = new Map<string, HostView>();
   private readonly inServiceByTier = new Map<string, number>();
   private running = 0;
@@ -61,7 +66,6 @@ export class CapacityRecorder {
   ) {
     for (const host of account.hosts.values()) this.minInService.set(host.tier, Number.POSITIVE_INFINITY);
     this.startedAt = account.now();
-    this.lastAt = this.startedAt;
     for (const host of account.hosts.values()) this.look(host, this.startedAt);
     for (const [tier, count] of this.inServiceByTier) this.inServiceChanges.set(tier, [[this.startedAt, count]]);
     // The start is an instant of the run too: a run refused before any call still reports what was in service.
@@ -70,27 +74,31 @@ export class CapacityRecorder {
       this.minAt.set(tier, this.startedAt);
     }
     this.runningAtStart = this.running;
-    this.lastRunning = this.runningAtStart;
+    this.runningChanges.push([this.startedAt, this.running]);
     account.onHostChanged((host) => this.changed.add(host));
     account.onObserve((at) => this.sample(at));
   }
 
-  /** Instance-hours beyond keeping the instances of the start running until `end`. */
+  /**
+   * Instance-hours beyond keeping the instances of the start running until `end`: EC2
+   * instances only (account.hosts); a DB instance is no host and is not counted here.
+   */
   extraInstanceHours(end: number): number {
-    const total = this.instanceSeconds + this.lastRunning * Math.max(0, (end - this.lastAt) / 1000);
-    return Math.max(0, total - this.runningAtStart * ((end - this.startedAt) / 1000)) / 3600;
+    let total = 0;
+    for (let i = 0; i < this.runningChanges.length; i += 1) {
+      const [from, running] = this.runningChanges[i]!;
+      const to = Math.min(end, this.runningChanges[i + 1]?.[0] ?? end);
+      if (to > from) total += running * ((to - from) / 1000);
+    }
+    return Math.max(0, total - this.runningAtStart * (Math.max(0, end - this.startedAt) / 1000)) / 3600;
   }
 
   sample(at: number): void {
     this.samples += 1;
-    if (at > this.lastAt) {
-      this.instanceSeconds += this.lastRunning * ((at - this.lastAt) / 1000);
-      this.lastAt = at;
-    }
     for (const host of this.changed) this.look(host, at);
     this.changed.clear();
     for (const host of this.timed) if (this.views.get(host.id)!.until <= at) this.look(host, at);
-    this.lastRunning = this.running;
+    this.recordRunning(at);
     if (this.verify) this.check(at);
     for (const [tier, count] of this.inServiceByTier) {
       this.recordChange(tier, count, at);
@@ -99,6 +107,15 @@ export class CapacityRecorder {
         this.minAt.set(tier, at);
       }
     }
+  }
+
+  /** A change point when the count of running instances moved (several samples at one instant: the last wins). */
+  private recordRunning(at: number): void {
+    const last = this.runningChanges.at(-1)!;
+    if (last[1] === this.running) return;
+    // Samples come in time order; one from before the last change point counts from it.
+    if (last[0] >= at) last[1] = this.running;
+    else this.runningChanges.push([at, this.running]);
   }
 
   /** A change point when the tier's count moved since its last one (several samples at one instant: the last count wins). */

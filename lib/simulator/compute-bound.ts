@@ -19,11 +19,13 @@ export function readySeconds(): number {
 
 /**
  * What a surge batch adds to a rolling one: its new hosts boot and are set up before they
- * install; the old ones stop after draining. Hosts the previous batch prepared (a pipelined
- * surge) booted during `overlapSeconds` of that batch's work: only the rest of the boot counts.
+ * install, and its old ones stop after draining. Hosts the previous batch prepared (a pipelined
+ * surge) booted for `overlapSeconds` before this batch started: only the rest of the boot counts.
+ * A pipelined batch that is not its segment's last does not wait for its old hosts to stop
+ * (`stopAwaited` false): the next batch launches only once they have, meanwhile setting up.
  */
-export function surgeOverheadSeconds(setup: ReadonlyArray<{ purpose: string }>, overlapSeconds = 0): number {
-  return Math.max(0, readySeconds() - overlapSeconds) + setupSeconds(setup) + STOPPING_SECONDS;
+export function surgeOverheadSeconds(setup: ReadonlyArray<{ purpose: string }>, overlapSeconds = 0, stopAwaited = true): { boot: number; setup: number; stop: number } {
+  return { boot: Math.max(0, readySeconds() - overlapSeconds), setup: setupSeconds(setup), stop: stopAwaited ? STOPPING_SECONDS : 0 };
 }
 
 function setupSeconds(setup: ReadonlyArray<{ purpose: string }>): number {
@@ -87,11 +89,13 @@ export function restoreLowerBoundSeconds(
       keyPrefix: string;
     }>;
     validation: { bakeSeconds: number };
+    /** A resumed restore (lambdas/restore-data/earlier-restore.ts) restores nothing: its instance is the stopped run's. */
+    resume?: unknown;
   },
   account: SimulatedAccount,
   batchHosts: (keyPrefix: string, index: number) => string[],
 ): number {
-  let total = DB_RESTORE_SECONDS + SSM_DELIVERY_SECONDS + CHECK_SECONDS + plan.validation.bakeSeconds;
+  let total = (plan.resume ? 0 : DB_RESTORE_SECONDS) + SSM_DELIVERY_SECONDS + CHECK_SECONDS + plan.validation.bakeSeconds;
   for (const tier of plan.tiers) {
     const groups = account.groupsOf(tier.spec.name);
     for (let index = 0; index < tier.batchCount; index += 1) {

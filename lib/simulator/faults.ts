@@ -11,6 +11,7 @@ export const FAULT_KINDS = [
   'restart',
   'drained', 'unlock-throttle',
   'listener-missing', 'sg-blocked', 'certificate-expiring', 'certificate-pending', 'record-missing',
+  'protected', 'asg',
 ] as const;
 
 /** Faults that name nothing: the whole account has them. */
@@ -34,6 +35,8 @@ export const FAULT_HELP: Readonly<Record<string, string>> = {
   'certificate-expiring:TIER': "the ACM certificate of the tier's HTTPS listener expires 12 hours from when it is read, within any declared minCertificateDays",
   'certificate-pending:TIER': "the ACM certificate of the tier's HTTPS listener is PENDING_VALIDATION, not ISSUED",
   'record-missing:TIER': "the tier's records (traffic.domain.records, else names) are absent from its declared hosted zone",
+  'protected:HOST[@stop|@terminate]': 'HOST has stop protection (DisableApiStop) and termination protection (DisableApiTermination), or only the one named: EC2 refuses to stop or terminate it',
+  'asg:HOST': 'HOST belongs to an Auto Scaling group (it carries the tag aws:autoscaling:groupName, as EC2 Auto Scaling puts on its instances)',
 };
 
 /** Seconds between a stopped execution and its start again (`restart:SECONDS`). */
@@ -289,6 +292,10 @@ export function parseFaults(
       case 'unlock-throttle':
         parseReleaseFault(faults, spec, kind, target, host);
         break;
+      case 'protected':
+      case 'asg':
+        parseRetireFault(faults, spec, kind, target, knownHosts);
+        break;
       default:
         throw new InvalidFaultError(`--fault ${spec}: unknown kind "${kind}"; use one of ${FAULT_KINDS.join(', ')}`);
     }
@@ -311,6 +318,30 @@ function parseReleaseFault(
   const calls = /^\d{1,4}$/.test(target) ? Number(target) : 0;
   if (calls < 1) throw new InvalidFaultError(`--fault ${spec}: use unlock-throttle:CALLS, CALLS the number of DeleteItem calls throttled (1-9999)`);
   faults.unlockThrottle = calls;
+}
+
+/**
+ * What a retire runs into on a host that exists before the run: `protected:HOST[@stop|@terminate]` (EC2's stop
+ * and termination protection, both unless one is named) and `asg:HOST` (a member of an Auto Scaling group).
+ */
+function parseRetireFault(
+  faults: { -readonly [K in keyof AccountFaults]: AccountFaults[K] },
+  spec: string,
+  kind: 'protected' | 'asg',
+  target: string,
+  knownHosts: ReadonlySet<string>,
+): void {
+  const at = /^([^@]+)(?:@(stop|terminate))?$/.exec(target);
+  if (!at || (kind === 'asg' && at[2] !== undefined)) throw new InvalidFaultError(`--fault ${spec}: use ${kind === 'asg' ? 'asg:HOST' : 'protected:HOST, protected:HOST@stop or protected:HOST@terminate'}`);
+  const name = at[1]!;
+  if (!knownHosts.has(name)) throw new InvalidFaultError(`--fault ${spec}: no simulated host is named "${name}" (hosts: ${[...knownHosts].join(', ')})`);
+  if (kind === 'asg') {
+    faults.autoScaling = new Set([...(faults.autoScaling ?? []), name]);
+    return;
+  }
+  const protection = (faults.protection ??= new Map());
+  const which = at[2] === undefined ? (['stop', 'terminate'] as const) : [at[2] as 'stop' | 'terminate'];
+  protection.set(name, new Set([...(protection.get(name) ?? []), ...which]));
 }
 
 /** Sets a fault that names nothing. */

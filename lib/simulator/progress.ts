@@ -64,7 +64,8 @@ const ENTERED: Record<string, (s: BatchView) => string> = {
   'Take Retiring Hosts Out': (s) => `${String(s.reason ?? '').startsWith('scale-in') ? 'scaling in' : 'replacements in service'}: taking ${hosts(s)} out of traffic`,
   'Retire Hosts': (s) => `retiring ${hosts(s)}`,
   'Launch Surge Hosts': (s) => `surge: launching a new host for each of ${hosts(s)}`,
-  'Surge Set Up Hosts': (s) => `surge: setting up new hosts ${hosts(s)}`,
+  'Set Up Surge Hosts': (s) => `surge: readying and setting up the new hosts for ${hosts(s)}`,
+  'Launch Next Surge Hosts': (s) => `surge: new hosts for ${hosts(s)} set up; launching the next batch's new hosts once the old hosts before them have stopped`,
   'Surge Install On New Hosts': (s) => `surge: installing ${s.release} on new hosts ${hosts(s)}`,
   'Surge Put New Hosts In Service': (s) => `surge: putting ${hosts(s)} into service`,
   'Surge Take Retiring Hosts Out': (s) => `surge: new hosts in service, taking ${hosts(s)} out of traffic`,
@@ -125,6 +126,7 @@ interface RestoreView {
   check?: { runner?: { id?: string; name?: string }; runnerTier?: string };
   connectionParameter?: string;
   validation?: { bakeSeconds?: number };
+  resume?: { execution?: string; hosts?: string; connectionNamesTarget?: boolean };
 }
 
 /** restore-data's plan, or allocate's restore ("database": "restore", recover when nothing serves). */
@@ -144,6 +146,18 @@ function describeSource(s: MilestoneView): string {
 function describeLoss(s: MilestoneView): string {
   const seconds = restore(s)?.dataLossSeconds;
   return seconds === undefined ? '' : ` (loses ${lossSpan(seconds)} of writes and any until the repoint)`;
+}
+
+/**
+ * A restore resumed onto the instance a stopped run restored (lambdas/restore-data/earlier-restore.ts):
+ * nothing is restored again, and the writes lost are the old database's since the recovery point,
+ * until each host still on it moves; those the stopped run moved already write to the target.
+ */
+function describeResume(s: MilestoneView): string {
+  const plan = restore(s)!;
+  const point = plan.recoveryPointTime?.replace(/\.\d{3}Z$/, 'Z');
+  const onIt = plan.resume?.hosts ? `; on it or moving: ${plan.resume.hosts}` : '';
+  return `database: resuming ${plan.resume?.execution}'s restore into ${plan.target?.identifier}, as of ${point}${describeLoss(s)}${onIt}`;
 }
 
 function lossSpan(seconds: number): string {
@@ -172,7 +186,7 @@ const MILESTONES: Record<string, (s: MilestoneView) => string | undefined> = {
   'Verify Dependencies': (s) => `${s.tier?.spec?.name}: new hosts running, checked and online in SSM; verifying what the tier depends on`,
   // Only a release with a surge tier kept old hosts stopped; the step runs after every release.
   'Terminate Surged Hosts': (s) => (s.plan?.tiers?.some((t) => t.spec?.surge) ? 'terminating the old hosts the surge kept stopped' : undefined),
-  'Restore Database': (s) => `database: restoring ${describeSource(s)} into ${restore(s)?.target?.identifier}${describeLoss(s)}`,
+  'Restore Database': (s) => (restore(s)?.resume ? describeResume(s) : `database: restoring ${describeSource(s)} into ${restore(s)?.target?.identifier}${describeLoss(s)}`),
   'Validate Data': (s) => `database: ${restore(s)?.target?.identifier} available; checking it from ${runnerName(restore(s)?.check?.runner ?? firstNewHost(s, restore(s)?.check?.runnerTier))}`,
   'Write Connection': (s) =>
     `database: check passed; ${restore(s)?.connectionParameter} now names ${restore(s)?.target?.identifier}; ${forNewHosts(s) ? 'setting up the new hosts on it' : 'repointing the hosts'}`,

@@ -6,8 +6,9 @@
  * - never below the declared `count`, in service throughout and running at the end;
  * - no host stopped or terminated by FleetFlow while still registered in a target group or with
  *   connections open (draining), or, on a clustered tier, undrained;
- * - on success, exactly `remove` hosts retired, the oldest of each zone, the zones levelled
- *   from the fullest down (so zones within one host of each other stay so);
+ * - on success, exactly `remove` hosts retired: first those down from the start (`down:HOST`, failing
+ *   their health checks), then the oldest of each zone, the zones levelled from the fullest down (so
+ *   zones within one host of each other stay so);
  * - a cause that says nothing was changed retired nothing.
  * The floors are computed here from the environment, not read from the plan: a planner that
  * set them wrong would otherwise pass its own check.
@@ -118,7 +119,15 @@ export function checkScaleInInvariants(
     return;
   }
   // One execution (no restart, or one the run had ended before): chosen from the hosts it began with, exactly `remove`.
-  checkChoice(before, new Set(retired.map((h) => h.id)), input.remove, tier.name, fail);
+  // Hosts down from the start fail their health checks: the planner takes them first, oldest first, and
+  // levels the zones among the others (lambdas/compute/scale-in-choice.ts).
+  const down = new Set(faults.filter((f) => f.startsWith('down:')).map((f) => f.slice('down:'.length)));
+  const failing = before.filter((h) => down.has(h.name)).sort((a, b) => a.launchedAt - b.launchedAt).slice(0, input.remove);
+  const retiredIds = new Set(retired.map((h) => h.id));
+  const kept = failing.filter((h) => !retiredIds.has(h.id));
+  if (kept.length > 0) fail('failing first', `tier ${tier.name}: ${kept.map((h) => h.name).join(', ')} down from the start, kept while healthy hosts were removed`);
+  const rest = new Set([...retiredIds].filter((id) => !failing.some((h) => h.id === id)));
+  checkChoice(before.filter((h) => !failing.includes(h)), rest, input.remove - failing.length, tier.name, fail);
 }
 
 /** `remove` hosts retired: in each zone its oldest, and the zones' counts what levelling the fullest first leaves. */

@@ -7,16 +7,16 @@ import type { StateMachine } from 'aws-local-stepfunctions';
 import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { type SimulatedAccount, MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS, drainBoundSeconds, drainCheckOf } from './account';
 import { CapacityRecorder } from './capacity';
-import { restoreLowerBoundSeconds, computeLowerBoundSeconds, readySeconds, surgeOverheadSeconds } from './compute-bound';
+import { restoreLowerBoundSeconds, computeLowerBoundSeconds, surgeOverheadSeconds } from './compute-bound';
 import type { ComputePlan } from '../../lambdas/domain/contract/payloads';
 import { captureDatabases, dataReport, type DataReport, type DatabasesBefore } from './data-report';
 import { replaceDatabaseFields, type ReplaceDatabaseReport, type ReplacedOldDatabase } from './replace-database-report';
 import { stateMachineArn, synthesizeLocalWorkflows, type AslDefinition, type LocalStateMachine, type LocalWorkflows } from './definition';
 import { newFigures, record, type ExecutionFigures, type StateKinds } from './history';
-import { releaseParameterName } from '../../lambdas/domain/contract/records';
+import { databaseParameterName, releaseParameterName } from '../../lambdas/domain/contract/records';
 import { batchKey } from '../../lambdas/shared/plan-store';
 import { EVENT_BUS_ENV } from '../../lambdas/domain/contract/batch-events';
-import { INSTALL_SENT_TAGS, LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
+import { CREATED_BY_TAG, INSTALL_SENT_TAGS, LAUNCHED_BY_TAG, RESTORED_FROM_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
 import { noFaults, parseFaults, RESTART_GAP_SECONDS, restartOf } from './faults';
 import { APPROVER_RESPONSE_SECONDS, callIntegration, IntegrationError } from './integrations';
 import type { FleetFile } from '../capture/fleet-file';
@@ -85,7 +85,7 @@ export interface ComputeReport {
   /** Hosts terminated, or stopped, during the run. */
   readonly terminated: string[];
   readonly stopped: string[];
-  /** Launched by this execution, yet neither in service nor terminated or stopped on purpose. Must be empty. */
+  /** Launched by this execution, yet neither in service nor terminated or stopped on purpose; and restored DB instances another execution left behind. Must be empty. */
   readonly orphans: string[];
   /** Instance-hours beyond running the starting fleet for the run's length (a surge's cost; negative never). */
   readonly extraInstanceHours: number;
@@ -934,8 +934,25 @@ function computeReport(
     launched: launched.map((h) => h.name),
     terminated: changedTo('terminated', 'shutting-down'),
     stopped: changedTo('stopped', 'stopping'),
-    orphans: launched.filter((h) => !onPurpose(h) && !account.inService(h, end)).map((h) => h.name),
+    orphans: [...launched.filter((h) => !onPurpose(h) && !account.inService(h, end)).map((h) => h.name), ...restoredLeftBehind(account, executionName, end, byChildren)],
   };
+}
+
+/**
+ * DB instances a restore created during the simulation (its created-by and restored-from tags)
+ * by ANOTHER execution (a run stopped and started again: the first run's), still there and not
+ * the environment's recorded database at the end: left running, billed, and named by nobody.
+ * An execution's own restored instance that it failed with is kept for inspection and its
+ * cause says so; a recovery restores through child executions, so it has no other's to leave.
+ */
+function restoredLeftBehind(account: SimulatedAccount, executionName: string, end: number, byChildren: boolean): string[] {
+  if (byChildren) return [];
+  const recorded = new Set([...account.parameters].filter(([name]) => name.startsWith('/fleetflow/') && name === databaseParameterName(name.split('/')[2] ?? '')).map(([, p]) => p.value));
+  return [...account.databases.values()]
+    .filter((db) => db.tags?.[CREATED_BY_TAG] !== undefined && db.tags[RESTORED_FROM_TAG] !== undefined && db.tags[CREATED_BY_TAG] !== executionName)
+    .filter((db) => (db.createdAt ?? Number.NEGATIVE_INFINITY) >= account.startedAt && !recorded.has(db.identifier))
+    .filter((db) => !['deleting', 'deleted', 'not found'].includes(account.databaseStatus(db, end)))
+    .map((db) => db.identifier);
 }
 
 /** The instance IDs of one batch the plan table holds. */
@@ -1010,9 +1027,11 @@ export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): nu
   }
   for (const tier of plan.tiers) {
     const groups = account.groupsOf(tier.spec.name);
-    const firstOfSegment = new Set((tier.segments ?? [{ first: 0, last: tier.batchCount - 1 }]).map((s) => s.first));
-    // What the previous batch did after its new hosts were ready: the time a prepared batch's hosts boot in.
-    let previousAfterReady = 0;
+    const segments = tier.segments ?? [{ first: 0, last: tier.batchCount - 1 }];
+    const firstOfSegment = new Set(segments.map((s) => s.first));
+    const lastOfSegment = new Set(segments.map((s) => s.last));
+    // How long a prepared batch's hosts have booted when it starts (the previous batch launched them).
+    let bootedBefore = 0;
     for (let index = 0; index < tier.batchCount; index += 1) {
       const before = total;
       const key = batchKey(tier.keyPrefix, index);
@@ -1031,12 +1050,16 @@ export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): nu
         total += SSM_DELIVERY_SECONDS + QUICK_COMMAND_SECONDS.health;
       }
       total += SSM_DELIVERY_SECONDS + slowest((h) => h.profile.installSeconds);
-      // A surge batch first boots and sets up its new hosts, and stops the old ones last; pipelined, the
-      // boot overlaps what the previous batch of its segment did once its own hosts were ready.
+      // A surge batch first boots and sets up its new hosts, and stops the old ones last. Pipelined
+      // (statemachines/surge/surge-pipeline.ts), the boot overlaps the previous batch of its segment,
+      // which launched these hosts as it started when nothing of the tier was still stopping (the
+      // segment's first batch), else once it was set up; and only the segment's last batch waits for
+      // its old hosts to stop (the next batch's launch waits for them instead, while it sets up).
       if (tier.spec.surge) {
-        const prepared = tier.spec.surge.pipeline === true && !firstOfSegment.has(index);
-        total += surgeOverheadSeconds(tier.spec.surge.setup, prepared ? previousAfterReady : 0);
-        previousAfterReady = total - before - (prepared ? Math.max(0, readySeconds() - previousAfterReady) : readySeconds());
+        const pipelined = tier.spec.surge.pipeline === true;
+        const overhead = surgeOverheadSeconds(tier.spec.surge.setup, pipelined && !firstOfSegment.has(index) ? bootedBefore : 0, !pipelined || lastOfSegment.has(index));
+        total += overhead.boot + overhead.setup + overhead.stop;
+        bootedBefore = firstOfSegment.has(index) ? total - before : total - before - overhead.boot - overhead.setup;
       }
     }
   }

@@ -81,7 +81,7 @@ const PHASES: Record<string, readonly [string, boolean]> = {
   'Take Retiring Hosts Out': ['out of traffic', false],
   'Retire Hosts': ['retire', false],
   'Launch Surge Hosts': ['launch', false],
-  'Surge Set Up Hosts': ['set up', false],
+  'Set Up Surge Hosts': ['set up', false],
   'Surge Install On New Hosts': ['install', false],
   'Surge Put New Hosts In Service': ['into service', false],
   'Surge Take Retiring Hosts Out': ['out of traffic', false],

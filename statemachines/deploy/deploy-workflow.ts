@@ -29,6 +29,7 @@ import { Construct } from 'constructs';
 import { lambdasOf, type FunctionSpecs } from '../../lib/constructs/function-catalog';
 import { FleetFlowStateMachine, WORKFLOW_TIMEOUT } from '../../lib/constructs/fleetflow-state-machine';
 import { releaseParameterName } from '../../lambdas/domain/contract/records';
+import { isHostTier, type EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { bakeLoop, validationPayload } from '../constructs/bake';
 import { lambdaTask } from '../constructs/lambda-task';
 import { LongOperation } from '../constructs/long-operation';
@@ -47,6 +48,11 @@ export { NOTIFICATION_SOURCE } from '../constructs/notify';
 /** The functions the release workflow invokes: its own, and the end of a surge. */
 export const DEPLOY_INVOKES = { ...DEPLOY_FUNCTION_SPECS, terminateSurged: SURGE_FUNCTION_SPECS.terminateSurged } as const satisfies FunctionSpecs;
 
+/** A tier of the environment releases by surge: only then does a release end one (Terminate Surged Hosts), and only then does that function exist. */
+export function releasesBySurge(environment: EnvironmentDefinition): boolean {
+  return environment.tiers.some((t) => isHostTier(t) && t.batch.strategy === 'surge');
+}
+
 export interface DeployWorkflowProps extends LockingWorkflowProps {
   /** Where approvers are asked (the message carries the task token). */
   readonly approvalTopic: sns.ITopic;
@@ -57,14 +63,17 @@ export class DeployWorkflow extends Construct {
   readonly definition: sfn.IChainable;
   readonly stateMachine: FleetFlowStateMachine;
   private readonly props: DeployWorkflowProps & { readonly timeout: Duration };
-  private readonly f: { readonly [name in keyof typeof DEPLOY_INVOKES]: lambda.IFunction };
+  private readonly f: { readonly [name in keyof typeof DEPLOY_FUNCTION_SPECS]: lambda.IFunction } & { readonly terminateSurged?: lambda.IFunction };
   /** Where a step of the release that is not followed by a rollback fails (named) inside Run Release. */
   private readonly stepFailed: sfn.Fail;
+  /** A tier of the environment releases by surge (known at synth, as the planners read the same definition). */
+  private readonly surges: boolean;
 
   constructor(scope: Construct, id: string, props: DeployWorkflowProps) {
     super(scope, id);
     this.props = { ...props, timeout: WORKFLOW_TIMEOUT };
-    const functions = props.functions.functions(DEPLOY_INVOKES);
+    this.surges = releasesBySurge(props.environment);
+    const functions = props.functions.functions(this.surges ? DEPLOY_INVOKES : DEPLOY_FUNCTION_SPECS);
     const f = lambdasOf(functions);
     this.f = f;
     const environment = props.environment.name;
@@ -153,8 +162,10 @@ export class DeployWorkflow extends Construct {
     describeNotRecorded.next(new sfn.Fail(this, 'Release Not Recorded', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' }));
     recordRelease.addCatch(describeNotRecorded, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
     // A surge kept each batch's old hosts stopped as the way back; validated and recorded, they go.
-    // It runs after the record on every release (it finds nothing to do without a surge): it rides out
-    // EC2 throttling as long as a rollback's tasks do, since giving up fails a release that is done.
+    // Only an environment with a surge tier has the state (a release of one without finds nothing to
+    // terminate: the task and its transition were spent on every rolling release). It rides out EC2
+    // throttling as long as a rollback's tasks do, since giving up fails a release that is done.
+    if (!this.surges || !f.terminateSurged) return recordRelease;
     const terminateSurged = lambdaTask(this, 'Terminate Surged Hosts', f.terminateSurged, { 'execution.$': '$$.Execution.Name' }, sfn.JsonPath.DISCARD, { idempotent: true, restoring: true });
     recordRelease.next(terminateSurged);
     const describeSurgeLeft = new sfn.Pass(this, 'Describe Surged Hosts Left', {

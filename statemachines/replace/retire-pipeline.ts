@@ -23,7 +23,19 @@ export interface RetireFunctions extends Pick<BatchFunctions, 'checkCapacity' | 
 export class RetirePipeline extends Construct {
   readonly start: sfn.IChainable;
 
-  constructor(scope: Construct, id: string, props: { functions: RetireFunctions; next: sfn.IChainable; prefix?: string; reason?: string; onFailure?: sfn.IChainable }) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: {
+      functions: RetireFunctions;
+      next: sfn.IChainable;
+      prefix?: string;
+      reason?: string;
+      onFailure?: sfn.IChainable;
+      /** When it holds, the batch goes on once its hosts are asked to stop, without waiting for them (a pipelined surge: its next launch waits instead). */
+      stopWaitSkippedWhen?: sfn.Condition;
+    },
+  ) {
     super(scope, id);
     const n = (name: string) => `${props.prefix ?? ''}${name}`;
     const f = props.functions;
@@ -62,6 +74,8 @@ export class RetirePipeline extends Construct {
       // Once they are asked to stop, putting them back cannot help: the batch fails as it is, its cause saying they are out.
       catch: { handler: failed, ...named, context: `${BATCH_CONTEXT}, taken out of traffic` },
     });
+    // First: a Choice takes the first rule that matches, and a start that asks to be watched at once would go to the check.
+    if (props.stopWaitSkippedWhen) retire.choice.when(props.stopWaitSkippedWhen, props.next);
     retire.next(props.next);
 
     const takeOut = new LongOperation(this, n('Take Retiring Hosts Out'), {

@@ -218,6 +218,19 @@ export class BatchPipeline extends Construct {
   }
 }
 
+/** What every batch of the segment carries from one to the next (the rollout's Next Batch states, a surge's Keep Old Batch). */
+export const CARRIED = {
+  'release.$': '$.release',
+  'execution.$': '$.execution',
+  'tier.$': '$.tier',
+  'checkAlarms.$': '$.checkAlarms',
+  'keyPrefix.$': '$.keyPrefix',
+  'batchCount.$': '$.batchCount',
+  'mode.$': '$.mode',
+  'setup.$': '$.setup',
+  'reason.$': '$.reason',
+};
+
 /** Where a batch task failed, in an UnexpectedTaskError's cause: the tier and the batch's hosts (at most 5 named). */
 export const BATCH_CONTEXT = ' on tier {} ({})';
 export const BATCH_CONTEXT_ARGS = ['$.tier.name', '$.batch.label'];

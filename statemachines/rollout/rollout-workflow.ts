@@ -13,10 +13,10 @@
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { BATCH_HISTORY, BatchPipeline, type BatchFunctions } from './batch-pipeline';
+import { BATCH_HISTORY, BatchPipeline, CARRIED, type BatchFunctions } from './batch-pipeline';
 import { catchNamed } from '../constructs/failures';
 import { lambdaTask } from '../constructs/lambda-task';
-import { ProvisionPipeline } from '../constructs/provision-pipeline';
+import { ProvisionPipeline, type ProvisionFunctions } from '../constructs/provision-pipeline';
 import { SurgeRollbackPipeline, type SurgeRollbackFunctions } from '../surge/surge-rollback-pipeline';
 import { RepointPipeline, type RepointFunctions } from '../restore-data/repoint-pipeline';
 import { RetirePipeline } from '../replace/retire-pipeline';
@@ -30,7 +30,7 @@ import { RESTORE_DATA_FUNCTION_SPECS } from '../restore-data/functions';
 import { SURGE_FUNCTION_SPECS } from '../surge/functions';
 import { BATCH_FUNCTION_SPECS } from './functions';
 
-export interface RolloutWorkflowFunctions extends BatchFunctions, SurgeFunctions, SurgeRollbackFunctions, RepointFunctions {
+export interface RolloutWorkflowFunctions extends BatchFunctions, ProvisionFunctions, SurgeFunctions, SurgeRollbackFunctions, RepointFunctions {
   readonly loadBatch: lambda.IFunction;
 }
 
@@ -42,8 +42,7 @@ export const ROLLOUT_INVOKES = {
   retireHosts: REPLACE_FUNCTION_SPECS.retireHosts,
   checkRetired: REPLACE_FUNCTION_SPECS.checkRetired,
   launchSurgeHosts: SURGE_FUNCTION_SPECS.launchSurgeHosts,
-  checkSurgeHostsReady: SURGE_FUNCTION_SPECS.checkSurgeHostsReady,
-  loadSurgeBatch: SURGE_FUNCTION_SPECS.loadSurgeBatch,
+  setUpSurgeHosts: SURGE_FUNCTION_SPECS.setUpSurgeHosts,
   terminateLaunched: COMPUTE_FUNCTION_SPECS.terminateLaunched,
   startHosts: SURGE_FUNCTION_SPECS.startHosts,
   checkStarted: SURGE_FUNCTION_SPECS.checkStarted,
@@ -53,18 +52,6 @@ export const ROLLOUT_INVOKES = {
 
 export type RolloutWorkflowProps = FleetFlowWorkflowProps;
 
-/** What every batch of the segment carries from one to the next. */
-const CARRIED = {
-  'release.$': '$.release',
-  'execution.$': '$.execution',
-  'tier.$': '$.tier',
-  'checkAlarms.$': '$.checkAlarms',
-  'keyPrefix.$': '$.keyPrefix',
-  'batchCount.$': '$.batchCount',
-  'mode.$': '$.mode',
-  'setup.$': '$.setup',
-  'reason.$': '$.reason',
-};
 
 /**
  * The rollout child: its definition, its functions and its state machine,

@@ -2,43 +2,46 @@
  * One batch of a surge release (batch.strategy "surge"): capacity never drops, because the
  * batch's replacements are in service before its old hosts leave.
  *
- *   Launch Surge Hosts -> [Wait/Launch More]* -> Check Surge Hosts Ready -> [Wait/Check]*
- *   -> Keep Old Batch -> Load Surge Batch -> (provision pipeline, "Surge ": set up, install the
- *   release, into traffic, healthy) -> Back To Old Batch -> (retire pipeline, "Surge ":
- *   capacity, out, drained, stopped and kept, reason "surge") -> [Surge Check Alarms] -> next
+ *   Launch Surge Hosts -> [Wait/Launch More]* -> Set Up Surge Hosts -> [Wait/Check Surge Hosts]*
+ *   (ready, then every setup step) -> Keep Old Batch -> Surge Install On New Hosts -> [Wait/Check]*
+ *   -> Surge Put New Hosts In Service -> [Wait/Check]* -> Back To Old Batch -> (retire pipeline,
+ *   "Surge ": capacity, out, drained, stopped and kept, reason "surge") -> [Surge Check Alarms] -> next
  *   a failure before the new hosts are in service: they are terminated, the batch fails;
  *   after (taking the old hosts out, the tier's alarms): the new hosts stay in service, the old
  *   ones go back, and the batch fails. The release then rolls back (restoring the old hosts,
  *   retiring the new ones) or halts, by policy
  *
- * Pipelined (the plan's `tier.surge.pipeline`: batch.maxSurge holds two batches), once this
- * batch's hosts are ready and before Keep Old Batch, a batch that is not its segment's last
- * prepares the next one: Load Next Surge Batch -> Launch Next Surge Hosts (one call of the
- * same idempotent launch, same scope and tokens as the next batch's own). Those hosts boot
- * and pass their checks while this batch sets up, installs and swaps; the next batch's own
- * Launch Surge Hosts then finds them launched, and its Check Surge Hosts Ready finds them
- * ready. Never more than two batches' new hosts exist before the older batch's old hosts
- * stop. Preparing may fail without harm: the next batch launches for itself, as unpipelined.
- * Every failure of this batch also terminates the next batch's prepared hosts (scope
- * `surge#<tier>#<index + 1>`), so a halt or rollback finds what it found before.
+ * Counted from a simulated run (environments/surge.json, test/e2e/surge/pipeline.test.ts), a prepared
+ * batch is 34 states: Load Batch, Batch Mode?, Launch Surge Hosts, Surge Hosts Launched?, Set Up
+ * Surge Hosts, Surge Hosts Set Up?, Keep Old Batch, 5 + 5 for the install and the health, Back To Old
+ * Batch, 2 + 5 + 5 for capacity, drain and stop, the alarms gate (2) and Next Batch, More Batches?.
+ * Before, it was 54: the readiness had a loop of its own, Load Next Surge Batch, Launch Next Surge
+ * Hosts and Load Surge Batch were tasks, and each setup step was a send task and a Wait/Check loop.
+ *
+ * Pipelined (the plan's `tier.surge.pipeline`: batch.maxSurge holds two batches), Launch Surge Hosts
+ * also launches the next batch's new hosts (lambdas/surge/launch-surge-hosts.ts: same idempotent
+ * launch, scope `surge#<tier>#<index + 1>`, same tokens as the next batch's own). Those hosts boot
+ * while this batch sets up, installs and swaps; the next batch's own Launch Surge Hosts then finds
+ * them launched, and its Set Up Surge Hosts finds them ready. This batch starts only once the one
+ * before stopped its old hosts, so never more than two batches' new hosts exist beyond the tier.
+ * Every failure of this batch also terminates the next batch's hosts (scope `surge#<tier>#<index + 1>`),
+ * so a halt or rollback finds what it found before.
  */
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { SURGE_REASON } from '../../lambdas/domain/contract/tags';
-import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload } from '../rollout/batch-pipeline';
+import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, CARRIED, batchPayload } from '../rollout/batch-pipeline';
 import { catchNamed } from '../constructs/failures';
 import { lambdaTask } from '../constructs/lambda-task';
 import { LongOperation } from '../constructs/long-operation';
-import { ProvisionPipeline, type ProvisionFunctions } from '../constructs/provision-pipeline';
+import type { ProvisionFunctions } from '../constructs/provision-pipeline';
 import { RetirePipeline, type RetireFunctions } from '../replace/retire-pipeline';
 
-export interface SurgeFunctions extends ProvisionFunctions, RetireFunctions {
+export interface SurgeFunctions extends Pick<ProvisionFunctions, 'installRelease' | 'checkInstall'>, RetireFunctions {
   readonly checkAlarms: lambda.IFunction;
-  readonly loadBatch: lambda.IFunction;
   readonly launchSurgeHosts: lambda.IFunction;
-  readonly checkSurgeHostsReady: lambda.IFunction;
-  readonly loadSurgeBatch: lambda.IFunction;
+  readonly setUpSurgeHosts: lambda.IFunction;
   readonly terminateLaunched: lambda.IFunction;
 }
 
@@ -99,8 +102,12 @@ export class SurgePipeline extends Construct {
       { input: 'Prepared Cleanup Input', start: 'Terminate Prepared Surge Hosts', check: 'Check Prepared Termination', choice: 'Prepared Surge Hosts Terminated?', wait: 'Wait For Prepared Termination' },
       inServiceFailed,
     );
-    // Unpipelined, each failure ends where it always did.
-    const prepared = sfn.Condition.isPresent('$.prepared');
+    // Unpipelined, or on the segment's last batch (nothing prepared), each failure ends where it always did.
+    const prepared = sfn.Condition.and(
+      sfn.Condition.isPresent('$.tier.surge.pipeline'),
+      sfn.Condition.booleanEquals('$.tier.surge.pipeline', true),
+      sfn.Condition.numberLessThanJsonPath('$.index', '$.last'),
+    );
     const afterService = (name: string, failed: sfn.IChainable) => new sfn.Choice(this, name).when(prepared, shapePreparedCleanUp).otherwise(failed);
 
     // The tier's alarms gate the next batch, as in a rolling release; a surge batch that set them off fails, named.
@@ -116,59 +123,82 @@ export class SurgePipeline extends Construct {
       prefix: 'Surge ',
       reason: SURGE_REASON,
       onFailure: afterService('Surge Retire Failed With Prepared Hosts?', retireFailed),
+      // Pipelined, the next batch's hosts are launched (Launch Next Surge Hosts) only once these have
+      // stopped, so the batch need not wait for the stop: it overlaps the next batch's setup. The
+      // segment's last batch still waits (the next segment, or tier, launches at once).
+      stopWaitSkippedWhen: prepared,
     });
-    const backToOld = new sfn.Pass(this, 'Back To Old Batch', { inputPath: '$.oldBatch', resultPath: '$.batch' });
+    const backToOld = new sfn.Pass(this, 'Back To Old Batch', { inputPath: '$.batch.old', resultPath: '$.batch' });
     backToOld.next(retire.start);
-    const provision = new ProvisionPipeline(this, 'Provision', { functions: f, next: backToOld, prefix: 'Surge ', setupPath: '$.tier.surge.setup', onFailure: shapeCleanUp });
+    // The new hosts' install and their entry into service, as a provision batch runs them (constructs/provision-pipeline.ts).
+    const inService = new LongOperation(this, 'Surge Put New Hosts In Service', {
+      resultPath: '$.health',
+      start: { name: 'Surge Put New Hosts In Service', handler: f.returnToTraffic, payload: batchPayload(false) },
+      check: { name: 'Surge Check New Hosts Health', handler: f.checkHealthy, payload: batchPayload(false, '$.health') },
+      choice: 'Surge New Hosts Healthy?',
+      wait: 'Surge Wait For New Hosts Health',
+    });
+    inService.next(backToOld);
+    const install = new LongOperation(this, 'Surge Install On New Hosts', {
+      resultPath: '$.install',
+      start: { name: 'Surge Install On New Hosts', handler: f.installRelease, payload: batchPayload(false) },
+      check: { name: 'Surge Check New Hosts Install', handler: f.checkInstall, payload: batchPayload(false, '$.install') },
+      choice: 'Surge New Hosts Installed?',
+      wait: 'Surge Wait For New Hosts Install',
+    });
+    install.next(inService);
 
-    const load = lambdaTask(this, 'Load Surge Batch', f.loadSurgeBatch, batchPayload(false), '$.batch', { idempotent: true });
-    load.next(provision.start);
-    const keepOld = new sfn.Pass(this, 'Keep Old Batch', { inputPath: '$.batch', resultPath: '$.oldBatch' });
-    keepOld.next(load);
-
-    // The next batch's old hosts (for their subnets), then one launch call for their new hosts. Its
-    // answer overwrites the batch it loaded, so the state carries a LaunchProgress, not a batch more.
-    const loadNext = lambdaTask(
-      this,
-      'Load Next Surge Batch',
-      f.loadBatch,
-      { 'keyPrefix.$': '$.keyPrefix', 'index.$': 'States.MathAdd($.index, 1)', 'count.$': '$.batchCount' },
-      '$.prepared',
-      { idempotent: true },
-    );
-    const launchNext = lambdaTask(this, 'Launch Next Surge Hosts', f.launchSurgeHosts, { ...batchPayload(false), 'batch.$': '$.prepared' }, '$.prepared', { idempotent: true });
-    loadNext.next(launchNext);
-    launchNext.next(keepOld);
-    // Not prepared is only slower: the next batch launches its own hosts, failing as it always did.
-    // '$.prepared' stays present, so this batch's failures still look for what may have launched.
-    for (const task of [loadNext, launchNext]) task.addCatch(keepOld, { errors: ['States.ALL'], resultPath: '$.prepared' });
-    const prepareNext = new sfn.Choice(this, 'Prepare Next Surge Batch?')
-      .when(
-        sfn.Condition.and(
-          sfn.Condition.isPresent('$.tier.surge.pipeline'),
-          sfn.Condition.booleanEquals('$.tier.surge.pipeline', true),
-          sfn.Condition.numberLessThanJsonPath('$.index', '$.last'),
-        ),
-        loadNext,
-      )
-      .otherwise(keepOld);
-    const ready = new LongOperation(this, 'Check Surge Hosts Ready', {
-      resultPath: '$.surgeReady',
-      start: { name: 'Check Surge Hosts Ready', handler: f.checkSurgeHostsReady, payload: batchPayload(false), options: { idempotent: true } },
-      check: { name: 'Check Surge Hosts Ready Again', handler: f.checkSurgeHostsReady, payload: batchPayload(false, '$.surgeReady') },
-      choice: 'Surge Hosts Ready?',
+    // The new hosts become the batch the install and health read (the progress lines name them); the old
+    // batch rides along in it. The state is rebuilt, so the launch's and setup's phases (the new hosts a
+    // second time) do not travel on through the batch.
+    const keepOld = new sfn.Pass(this, 'Keep Old Batch', {
+      parameters: {
+        ...CARRIED,
+        'last.$': '$.last',
+        'index.$': '$.index',
+        'expected.$': '$.expected',
+        batch: {
+          'index.$': '$.batch.index',
+          'count.$': '$.batch.count',
+          'hosts.$': '$.surgeSetUp.batch.hosts',
+          'label.$': '$.surgeSetUp.batch.label',
+          'old.$': '$.batch',
+        },
+      },
+    });
+    keepOld.next(install);
+    const setUp = new LongOperation(this, 'Set Up Surge Hosts', {
+      resultPath: '$.surgeSetUp',
+      start: { name: 'Set Up Surge Hosts', handler: f.setUpSurgeHosts, payload: batchPayload(false), options: { idempotent: true } },
+      check: { name: 'Check Surge Hosts', handler: f.setUpSurgeHosts, payload: batchPayload(false, '$.surgeSetUp') },
+      choice: 'Surge Hosts Set Up?',
       wait: 'Wait For Surge Hosts',
     });
-    ready.next(prepareNext);
+    const launchPayload = (phasePath?: string) => ({ ...batchPayload(false, phasePath), 'keyPrefix.$': '$.keyPrefix', 'last.$': '$.last' });
+    // Pipelined, once this batch's new hosts are set up: the next batch's (lambdas/surge/launch-surge-hosts.ts:
+    // only once the previous batch's old hosts have stopped; best effort, not prepared is only slower).
+    const launchNext = lambdaTask(
+      this,
+      'Launch Next Surge Hosts',
+      f.launchSurgeHosts,
+      { ...launchPayload(), next: true },
+      sfn.JsonPath.DISCARD,
+      { idempotent: true },
+    );
+    launchNext.addCatch(keepOld, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+    launchNext.next(keepOld);
+    // Unpipelined, or on the segment's last batch, nothing is prepared: no task to run.
+    setUp.choice.when(sfn.Condition.and(sfn.Condition.booleanEquals('$.surgeSetUp.done', true), prepared), launchNext);
+    setUp.next(keepOld);
     const launch = new LongOperation(this, 'Launch Surge Hosts', {
       resultPath: '$.surgeLaunch',
-      start: { name: 'Launch Surge Hosts', handler: f.launchSurgeHosts, payload: batchPayload(false), options: { idempotent: true } },
-      check: { name: 'Launch More Surge Hosts', handler: f.launchSurgeHosts, payload: batchPayload(false, '$.surgeLaunch') },
+      start: { name: 'Launch Surge Hosts', handler: f.launchSurgeHosts, payload: launchPayload(), options: { idempotent: true } },
+      check: { name: 'Launch More Surge Hosts', handler: f.launchSurgeHosts, payload: launchPayload('$.surgeLaunch') },
       choice: 'Surge Hosts Launched?',
       wait: 'Wait To Launch More Surge Hosts',
     });
-    launch.next(ready);
-    for (const task of [...launch.tasks, ...ready.tasks, load]) named(task);
+    launch.next(setUp);
+    for (const task of [...launch.tasks, ...setUp.tasks, ...install.tasks, ...inService.tasks]) named(task);
     this.start = launch;
   }
 }

@@ -14,15 +14,17 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CreateDBInstanceCommand, RDSClient, RestoreDBInstanceFromDBSnapshotCommand } from '@aws-sdk/client-rds';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../../lambdas/compute/database-creation';
 import { newIdentifier } from '../../lambdas/restore-data/plan-restore-data';
-import { CREATED_BY_TAG, DATABASE_SENT_TAG, LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_TAGS, OUT_OF_TRAFFIC_TAG } from '../../lambdas/domain/contract/tags';
+import { CREATED_BY_TAG, DATABASE_SENT_TAG, LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_REASON_TAG, RETIRED_TAGS, OUT_OF_TRAFFIC_TAG, SURGE_REASON } from '../../lambdas/domain/contract/tags';
 import { restoredPrefix, snapshotNameGranted, snapshotNamePatterns } from '../../lambdas/domain/contract/records';
 import { FLEETFLOW_INSTANCE_TAG_KEYS } from '../../lambdas/domain/environment/aws-names';
 import { parseEnvironment } from '../../lambdas/domain/environment/parse';
+import { masterSecretName } from '../../lambdas/domain/environment/master-password';
 import { broadened, evaluate, isAllowed, type IamRequest } from './iam-evaluator';
 import {
   allIdentityStatements,
@@ -247,11 +249,14 @@ describe('grants evaluated against the synthesized policies', () => {
       expect(() => parseEnvironment(withPublic)).toThrow(/publiclyAccessible/);
 
       const rdsMock = mockClient(RDSClient);
+      // The environment keeps its master password in its own secret ("fleetflow-secret"), which Create Database reads.
+      const secretsMock = mockClient(SecretsManagerClient);
       try {
         rdsMock.on(CreateDBInstanceCommand).resolves({}).on(RestoreDBInstanceFromDBSnapshotCommand).resolves({});
+        secretsMock.on(GetSecretValueCommand).resolves({ SecretString: 'a-generated-password-of-32-chars' });
         const data = parsed.tiers[0]!;
         if (data.role !== 'data') throw new Error('the variant lost its data tier');
-        const plan = { instanceIdentifier: LONG_IDENTIFIER, create: data.database.create!, timeoutSeconds: 3600, polling: parsed.polling };
+        const plan = { instanceIdentifier: LONG_IDENTIFIER, create: data.database.create!, timeoutSeconds: 3600, polling: parsed.polling, masterSecret: masterSecretName(parsed.name) };
         await createDatabase({ execution: 'exec-1', database: plan });
         await createDatabase({ execution: 'exec-1', database: { ...plan, fromSnapshot: { identifier: `fleetflow-${env.name}-1`, createdAt: '2026-12-01T03:00:00Z' } } });
 
@@ -261,6 +266,7 @@ describe('grants evaluated against the synthesized policies', () => {
         expect(rdsMock.commandCalls(CreateDBInstanceCommand)[0]!.args[0].input.StorageEncrypted).toBe(true);
       } finally {
         rdsMock.restore();
+        secretsMock.restore();
       }
     });
 
@@ -292,6 +298,16 @@ describe('grants evaluated against the synthesized policies', () => {
       expect(isAllowed(grants, act('ec2:StopInstances', 'middle'))).toBe(false);
     });
 
+    // The release's end (statemachines/deploy/deploy-workflow.ts): only an environment with a surge tier has it.
+    it(`lets Terminate Surged terminate only a surge tier's hosts that a surge retired (${RETIRED_REASON_TAG} = ${SURGE_REASON})`, () => {
+      const grants = statementsOf('surge/terminate-surged.ts');
+
+      expect(isAllowed(grants, act('ec2:TerminateInstances', 'web', { [`aws:ResourceTag/${RETIRED_REASON_TAG}`]: SURGE_REASON }))).toBe(true);
+      expect(isAllowed(grants, act('ec2:TerminateInstances', 'web'))).toBe(false);
+      expect(isAllowed(grants, act('ec2:TerminateInstances', 'web', { [`aws:ResourceTag/${RETIRED_REASON_TAG}`]: 'replaced' }))).toBe(false);
+      expect(isAllowed(grants, act('ec2:StopInstances', 'web', { [`aws:ResourceTag/${RETIRED_REASON_TAG}`]: SURGE_REASON }))).toBe(false);
+    });
+
     it("lets a surge tier's Retire Hosts stop old hosts and terminate only the hosts a surge launched (its launch scope)", () => {
       const grants = statementsOf('compute/retire-hosts.ts');
 
@@ -306,7 +322,7 @@ describe('grants evaluated against the synthesized policies', () => {
   describe('scale-in: hosts retired only by Retire Hosts, only carrying a tier\'s tags, by the tier\'s policy', () => {
     const host = (action: string, tags: Record<string, string>): IamRequest => ({ action, resource: INSTANCE, context: tags });
 
-    it('lets Plan Scale In describe instances, target groups and their delay, and write its plan items, and nothing else', () => {
+    it('lets Plan Scale In describe instances, their status and protection, target groups, their delay and health, and write its plan items, and nothing else', () => {
       const grants = statementsOf('compute/plan-scale-in.ts');
 
       expect(isAllowed(grants, { action: 'ec2:DescribeInstances', resource: '*' })).toBe(true);
@@ -315,12 +331,17 @@ describe('grants evaluated against the synthesized policies', () => {
         for (const tier of ['middle', 'web', 'monitoring']) expect(isAllowed(grants, host(action, tierTags(tier))), `${action} ${tier}`).toBe(false);
       }
       const granted = new Set(grants.filter((g) => g.Effect === 'Allow').flatMap((g) => g.Action));
-      // DescribeTargetGroupAttributes: the deregistration delay its retire batches drain by (lambdas/compute/retire-traffic.ts).
+      // DescribeTargetGroupAttributes: the deregistration delay its retire batches drain by (lambdas/compute/retire-traffic.ts);
+      // DescribeTargetHealth, DescribeInstanceStatus: the hosts failing their health checks (host-health.ts);
+      // DescribeInstanceAttribute: the chosen hosts' stop and termination protection (retire-guards.ts).
       expect([...granted].filter((a) => !/^(logs|xray):/.test(a)).sort()).toEqual([
         'dynamodb:BatchWriteItem',
+        'ec2:DescribeInstanceAttribute',
+        'ec2:DescribeInstanceStatus',
         'ec2:DescribeInstances',
         'elasticloadbalancing:DescribeTargetGroupAttributes',
         'elasticloadbalancing:DescribeTargetGroups',
+        'elasticloadbalancing:DescribeTargetHealth',
       ]);
     });
 

@@ -100,6 +100,8 @@ const UNSCOPABLE_ACTIONS = new Set([
   'cloudwatch:DescribeAlarms',
   'ec2:DescribeInstances',
   'ec2:DescribeInstanceStatus',
+  // The planners read the stop and termination protection of the hosts they would retire (lambdas/compute/retire-guards.ts).
+  'ec2:DescribeInstanceAttribute',
   'ssm:DescribeInstanceInformation',
   'elasticloadbalancing:DescribeTargetGroups',
   'elasticloadbalancing:DescribeTargetGroupAttributes',
@@ -520,7 +522,7 @@ describe('FleetFlow IAM permissions', () => {
       ],
       [
         'ssm:CancelCommand',
-        ['rollout/check-drained.ts', 'rollout/check-install.ts', 'database/check-migration.ts', 'compute/check-set-up.ts', 'restore-data/check-validation.ts', 'restore-data/check-reconfigured.ts', 'replace-database/check-green-database.ts'],
+        ['rollout/check-drained.ts', 'rollout/check-install.ts', 'database/check-migration.ts', 'compute/check-set-up.ts', 'surge/set-up-surge-hosts.ts', 'restore-data/check-validation.ts', 'restore-data/check-reconfigured.ts', 'replace-database/check-green-database.ts'],
       ],
       [
         'ec2:CreateTags',
@@ -547,9 +549,9 @@ describe('FleetFlow IAM permissions', () => {
       ['ec2:RunInstances', ['compute/launch-hosts.ts', 'surge/launch-surge-hosts.ts']],
       ['iam:PassRole', ['compute/launch-hosts.ts', 'surge/launch-surge-hosts.ts']],
       ['ec2:StopInstances', ['compute/retire-hosts.ts']],
-      // What a failed execution (or surge batch) launched; the old hosts of a validated surge. The canonical tiers
-      // retire by stopping, so Retire Hosts terminates none of their hosts.
-      ['ec2:TerminateInstances', ['compute/terminate-launched.ts', 'surge/terminate-surged.ts']],
+      // What a failed execution (or surge batch) launched. The canonical tiers retire by stopping, so Retire Hosts
+      // terminates none of their hosts; and none rolls by surge, so there is no Terminate Surged (iam-conditions.test.ts).
+      ['ec2:TerminateInstances', ['compute/terminate-launched.ts']],
       // Only a surge's rollback starts hosts: the old ones it stopped.
       ['ec2:StartInstances', ['surge/start-hosts.ts', 'surge/check-started.ts']],
       ['rds:CreateDBSnapshot', ['database/create-snapshot.ts']],
@@ -783,7 +785,8 @@ describe('FleetFlow IAM permissions', () => {
       );
       expect(namesOf(rolesAllowing(synth.json, 'dynamodb:BatchGetItem'))).toEqual(['deploy/plan-rollback.ts']);
       // Reading the lock (the state machines) is checked above.
-      expect(namesOf(rolesAllowing(synth.json, 'dynamodb:GetItem')).sort()).toEqual(['rollout/load-batch.ts', ...LOCK_HOLDERS].sort());
+      // Launch Surge Hosts reads the next batch's old hosts, to launch its new ones into their subnets (a pipelined surge).
+      expect(namesOf(rolesAllowing(synth.json, 'dynamodb:GetItem')).sort()).toEqual(['rollout/load-batch.ts', 'surge/launch-surge-hosts.ts', ...LOCK_HOLDERS].sort());
       expect([...new Set(dynamo.flatMap((s) => s.Action))].sort()).toEqual(
         ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
       );

@@ -48,11 +48,9 @@ const TASK_HANDLERS = [
   'compute/check-retired.ts',
   // Surge releases: a batch's new hosts, its old ones restarted by a rollback, and terminated once the release is recorded.
   'surge/launch-surge-hosts.ts',
-  'surge/check-surge-hosts-ready.ts',
-  'surge/load-surge-batch.ts',
+  'surge/set-up-surge-hosts.ts',
   'surge/start-hosts.ts',
   'surge/check-started.ts',
-  'surge/terminate-surged.ts',
   // Restore data: the plan, the new instance and its check, the connection parameter, each batch's reconfigure (rollout modes
   // repoint and repoint-back), the repoint back's plan, the current database's record.
   'restore-data/plan-restore-data.ts',
@@ -93,7 +91,7 @@ describe('FleetFlow Lambda functions', () => {
     const handlers = lambdaFunctions(synth.json).map((f) => f.handler);
 
     // Assess
-    expect(TASK_HANDLERS).toHaveLength(58);
+    expect(TASK_HANDLERS).toHaveLength(56);
     expect([...handlers].sort()).toEqual([...TASK_HANDLERS].sort());
     synth.template.resourceCountIs('AWS::Lambda::Function', TASK_HANDLERS.length);
     expect(new Set(handlers).size).toBe(handlers.length);

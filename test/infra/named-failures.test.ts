@@ -502,8 +502,8 @@ describe('every failure named', () => {
         continue;
       }
       // Preparing the next surge batch is no failure of this one: it goes on, and the next batch launches for itself.
-      if (name === 'Load Next Surge Batch' || name === 'Launch Next Surge Hosts') {
-        expect(task.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Keep Old Batch', ResultPath: '$.prepared' }]);
+      if (name === 'Launch Next Surge Hosts') {
+        expect(task.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Keep Old Batch', ResultPath: null }]);
         continue;
       }
       // Pointing a batch back to the old database failed: it returns to traffic; if that fails too, the segment fails
@@ -559,7 +559,6 @@ describe('every failure named', () => {
       [ROLLOUT, 'Check Set Up'],
       [ROLLOUT, 'Launch Surge Hosts'],
       [ROLLOUT, 'Start Retired Hosts'],
-      [DEPLOY, 'Terminate Surged Hosts'],
       ...COMPUTE.flatMap((m) => [
         [m, 'Launch Hosts'],
         [m, 'Store New Hosts'],

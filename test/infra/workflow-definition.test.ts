@@ -876,9 +876,22 @@ describe('FleetFlow workflow definitions', () => {
 
     it.each(['', 'Surge '])('%sprovision: sets new hosts up (every step) before the install, and installs before they go into service', (prefix) => {
       const n = (name: string) => `${prefix}${name}`;
-      const start = prefix ? 'Load Surge Batch' : starts.provision;
-      expect(reachableAvoiding(rollout.States, start, n('Set Up Hosts')).has(n('Install On New Hosts'))).toBe(false);
-      expect(into(n('Install On New Hosts'))).toEqual([n('More Set Up?')]);
+      const start = prefix ? starts.surge : starts.provision;
+      // A surge readies and sets up its new hosts in one operation (lambdas/surge/set-up-surge-hosts.ts), done only after the last step.
+      const setUp = prefix ? 'Set Up Surge Hosts' : n('Set Up Hosts');
+      expect(reachableAvoiding(rollout.States, start, setUp).has(n('Install On New Hosts'))).toBe(false);
+      if (prefix) {
+        expect(into(n('Install On New Hosts'))).toEqual(['Keep Old Batch']);
+        // Set up, straight on, or by way of launching the next batch's hosts (pipelined); a failed launch of those goes on too.
+        expect(into('Keep Old Batch').sort()).toEqual(['Launch Next Surge Hosts', 'Surge Hosts Set Up?']);
+        expect(into('Launch Next Surge Hosts')).toEqual(['Surge Hosts Set Up?']);
+        const setUpDone = (rollout.States['Surge Hosts Set Up?']!.Choices as AslChoiceRule[]).filter(notWatchNow);
+        // The pipelined rule comes first: a Choice takes the first rule that matches.
+        expect(setUpDone.map((c) => c.Next)).toEqual(['Launch Next Surge Hosts', 'Keep Old Batch']);
+        expect(setUpDone[1]).toEqual({ Variable: '$.surgeSetUp.done', BooleanEquals: true, Next: 'Keep Old Batch' });
+      } else {
+        expect(into(n('Install On New Hosts'))).toEqual([n('More Set Up?')]);
+      }
       expect(reachableAvoiding(rollout.States, start, n('Install On New Hosts')).has(n('Put New Hosts In Service'))).toBe(false);
       // Done only once they are in service and the health loop says they are healthy.
       const done = prefix ? 'Back To Old Batch' : moreBatches;
@@ -968,26 +981,35 @@ describe('FleetFlow workflow definitions', () => {
       const fail = 'Surge Batch Failed';
       const cleanUpTasks = ['Terminate Surge Hosts', 'Check Surge Termination'];
       // Preparing the next batch may fail without failing this one: it goes on, the next batch launching for itself.
-      const preparing = ['Load Next Surge Batch', 'Launch Next Surge Hosts'];
+      const preparing = ['Launch Next Surge Hosts'];
       const before = tasksIn(reachableAvoiding(rollout.States, starts.surge, 'Back To Old Batch')).filter((name) => !cleanUpTasks.includes(name) && !preparing.includes(name));
 
       expect(starts.surge).toBe('Launch Surge Hosts');
+      expect(module('Launch Next Surge Hosts')).toBe('surge/launch-surge-hosts.ts');
+      expect(rollout.States['Launch Next Surge Hosts']!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Keep Old Batch', ResultPath: null }]);
+      // The batch's readiness and every setup step are one operation (lambdas/surge/set-up-surge-hosts.ts).
       expect(modulesOf(before)).toEqual({
         'Launch Surge Hosts': 'surge/launch-surge-hosts.ts',
         'Launch More Surge Hosts': 'surge/launch-surge-hosts.ts',
-        'Check Surge Hosts Ready': 'surge/check-surge-hosts-ready.ts',
-        'Check Surge Hosts Ready Again': 'surge/check-surge-hosts-ready.ts',
-        'Load Surge Batch': 'surge/load-surge-batch.ts',
-        ...prefixed('Surge ', PROVISION_TASKS),
+        'Set Up Surge Hosts': 'surge/set-up-surge-hosts.ts',
+        'Check Surge Hosts': 'surge/set-up-surge-hosts.ts',
+        'Surge Install On New Hosts': 'rollout/install-release.ts',
+        'Surge Check New Hosts Install': 'rollout/check-install.ts',
+        'Surge Put New Hosts In Service': 'rollout/return-to-traffic.ts',
+        'Surge Check New Hosts Health': 'rollout/check-healthy.ts',
       });
-      expect(modulesOf(preparing)).toEqual({ 'Load Next Surge Batch': 'rollout/load-batch.ts', 'Launch Next Surge Hosts': 'surge/launch-surge-hosts.ts' });
-      for (const name of preparing) {
-        expect(rollout.States[name]!.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Keep Old Batch', ResultPath: '$.prepared' }]);
-      }
-      // Only once this batch's hosts are ready, only with the plan's pipeline, and never past the segment's last batch.
-      expect((rollout.States['Surge Hosts Ready?']!.Choices as AslChoiceRule[]).filter(notWatchNow).map((c) => c.Next)).toEqual(['Prepare Next Surge Batch?']);
-      expect(JSON.stringify(rollout.States['Prepare Next Surge Batch?']!.Choices)).toContain('"NumericLessThanPath":"$.last"');
-      expect(rollout.States['Prepare Next Surge Batch?']!.Default).toBe('Keep Old Batch');
+      // The launch hands the segment's bounds to the handler, which prepares only with the plan's pipeline and never past the last batch.
+      expect(JSON.stringify(rollout.States['Launch Surge Hosts']!.Parameters)).toContain('"last.$":"$.last"');
+      // Only once this batch's hosts are launched does their setup start.
+      expect((rollout.States['Surge Hosts Launched?']!.Choices as AslChoiceRule[]).filter(notWatchNow).map((c) => c.Next)).toEqual(['Set Up Surge Hosts']);
+      // Once set up, the next batch's hosts launch only with the plan's pipeline and before the segment's last batch; and only
+      // then does the batch go on without waiting for its old hosts to stop (that launch waits for them instead: maxSurge).
+      const pipelinedNotLast = (rule: AslChoiceRule) => JSON.stringify(rule).includes('"BooleanEquals":true') && JSON.stringify(rule).includes('$.tier.surge.pipeline') && JSON.stringify(rule).includes('"NumericLessThanPath":"$.last"');
+      const launchNext = (rollout.States['Surge Hosts Set Up?']!.Choices as AslChoiceRule[]).find((c) => c.Next === 'Launch Next Surge Hosts')!;
+      expect(pipelinedNotLast(launchNext)).toBe(true);
+      const notWaited = (rollout.States['Surge Hosts Retired?']!.Choices as AslChoiceRule[]).filter((c) => c.Next === 'Surge Gate On Alarms?');
+      expect(notWaited).toHaveLength(2);
+      expect(notWaited.filter(pipelinedNotLast)).toHaveLength(1);
       for (const name of before) {
         expect(failureGoesTo(name), name).toBe(cleanUp);
         expect(failureCatcher(rollout.States[name]!)!.ResultPath, name).toBe('$.failure');
@@ -1693,6 +1715,15 @@ describe('FleetFlow workflow definitions', () => {
       const avoiding = reachableAvoiding(scope.States, 'Request Approval', 'Confirm Alarms');
       expect(avoiding.has('Record Release'), "a path from 'Request Approval' skips 'Confirm Alarms'").toBe(false);
       expect(reachableFrom(scope.States, 'Request Approval').has('Record Release')).toBe(true);
+    });
+
+    // No tier of the canonical environment rolls by surge: a release ends at its record, with no surge cleanup to run
+    // (test/e2e/surge/surge.test.ts: a surge environment's release terminates its stopped hosts after the record).
+    it("ends a release without a surge tier at 'Record Release': no 'Terminate Surged Hosts' state", () => {
+      expect(() => stateNamed(definition, 'Terminate Surged Hosts')).toThrow(/found 0/);
+      const record = stateNamed(definition, 'Record Release')!;
+      expect(record.End).toBe(true);
+      expect(record.Next).toBeUndefined();
     });
   });
 });

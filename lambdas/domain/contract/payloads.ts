@@ -118,7 +118,7 @@ export interface SurgePlan {
   readonly readyTimeoutSeconds: number;
   /** `batch.maxSurge` in hosts: new hosts that may exist at once beyond the tier. Absent from plans made before it. */
   readonly maxSurge?: number;
-  /** Two batches fit in maxSurge: each batch launches the next one's hosts once its own are ready. */
+  /** Two batches fit in maxSurge: each batch launches the next one's hosts once its own are set up and the previous batch's old hosts have stopped (statemachines/surge/surge-pipeline.ts). */
   readonly pipeline?: boolean;
 }
 
@@ -470,6 +470,24 @@ export interface RestorePlan {
   readonly validation: ValidationPlan;
   readonly reason: string;
   readonly polling: { readonly minSeconds: number; readonly maxSeconds: number };
+  /**
+   * A restore an earlier execution stopped while repointing (lambdas/restore-data/earlier-restore.ts):
+   * `target` is its instance, which Restore Database takes as it is; the hosts it moved stay on it.
+   */
+  readonly resume?: RestoreResume;
+}
+
+/** What the stopped restore being resumed left: counts and a few names (the hosts live in EC2 tags). */
+export interface RestoreResume {
+  /** The execution that restored the target instance (its `fleetflow:created-by` tag). */
+  readonly execution: string;
+  /** Hosts already on it and in traffic (not repointed again), and those a reconfigure for it was under way on. */
+  readonly moved: number;
+  readonly underway: number;
+  /** Those hosts, the first few by name, for people. */
+  readonly hosts: string;
+  /** Whether the connection parameter already named it. */
+  readonly connectionNamesTarget: boolean;
 }
 
 /** Input of the tasks that act on the restored instance. */

@@ -1,7 +1,7 @@
 /**
  * EC2 in the simulated account: DescribeInstances, DescribeInstanceStatus, RunInstances
  * (launch templates, client tokens, capacity), Stop/Start/TerminateInstances and their
- * transient states, and tags. Whatever EC2 refuses or fails, this refuses or fails the same
+ * transient states, stop and termination protection (DescribeInstanceAttribute), and tags. Whatever EC2 refuses or fails, this refuses or fails the same
  * way: the same error codes, per-call limits, transient states and idempotency-token
  * semantics.
  */
@@ -98,6 +98,31 @@ function incorrectState(message: string): SimulatedServiceError {
   return new SimulatedServiceError('IncorrectInstanceState', message);
 }
 
+/** The EC2 protections a host has (`protected:HOST[@stop|@terminate]`): DisableApiStop, DisableApiTermination. */
+function protectionOf(account: SimulatedAccount, host: SimHost): { stop: boolean; terminate: boolean } {
+  const set = account.faults.protection?.get(host.name);
+  return { stop: set?.has('stop') ?? false, terminate: set?.has('terminate') ?? false };
+}
+
+/**
+ * A stop or terminate EC2 refuses for the instance's protection (OperationNotPermitted), or undefined.
+ * Stop: "The instance 'i-…' may not be stopped. Modify its 'disableApiStop' instance attribute and try
+ * again." Terminate: "The instance … may not be terminated. Modify its 'disableApiTermination' instance
+ * attribute" (EC2 User Guide, Troubleshoot instance termination); stop protection blocks it too ("Stop
+ * protection not only prevents your instance from being accidentally stopped, but also from accidental
+ * termination", Enable stop protection), with, we take it, the same sentence naming that attribute (not
+ * found documented).
+ */
+function protectionRefusal(account: SimulatedAccount, host: SimHost, action: 'stop' | 'terminate'): SimulatedServiceError | undefined {
+  const protection = protectionOf(account, host);
+  const attribute = action === 'stop' ? (protection.stop ? 'disableApiStop' : undefined) : protection.terminate ? 'disableApiTermination' : protection.stop ? 'disableApiStop' : undefined;
+  if (attribute === undefined) return undefined;
+  return new SimulatedServiceError(
+    'OperationNotPermitted',
+    `The instance '${host.id}' may not be ${action === 'stop' ? 'stopped' : 'terminated'}. Modify its '${attribute}' instance attribute and try again.`,
+  );
+}
+
 /** Applies `act` to every host once all of them passed `refuse` (a refused instance changes nothing). */
 function changeStates(hosts: SimHost[], refuse: (host: SimHost) => SimulatedServiceError | undefined, act: (host: SimHost) => void): StateChange[] {
   for (const host of hosts) {
@@ -124,7 +149,8 @@ export function stopInstances(account: SimulatedAccount, ids: unknown): { Stoppi
     if (host.state === 'pending' || host.state === 'shutting-down' || host.state === 'terminated') {
       return incorrectState(`This instance '${host.id}' is not in a state from which it can be stopped.`);
     }
-    return undefined;
+    // A protected instance is refused and, as the whole call is, nothing named in it is stopped.
+    return host.state === 'running' ? protectionRefusal(account, host, 'stop') : undefined;
   };
   const act = (host: SimHost) => {
     if (host.state === 'running') shutDown(account, host, 'stopping', 'stopped', STOPPING_SECONDS);
@@ -161,7 +187,44 @@ export function terminateInstances(account: SimulatedAccount, ids: unknown): { T
   const act = (host: SimHost) => {
     if (host.state !== 'shutting-down' && host.state !== 'terminated') shutDown(account, host, 'shutting-down', 'terminated', SHUTTING_DOWN_SECONDS);
   };
-  return { TerminatingInstances: changeStates(requireInstances(account, ids, MAX_TERMINATE_IDS), () => undefined, act) };
+  const hosts = requireInstances(account, ids, MAX_TERMINATE_IDS);
+  // "If you terminate multiple instances across multiple Availability Zones in the same request, and one or more of the
+  // specified instances are enabled for termination protection, the request fails": the instances in a protected one's
+  // zone are not terminated, those in zones with none are (EC2 User Guide, Terminate multiple instances with termination protection).
+  const refused = hosts.map((host) => [host, host.state === 'shutting-down' || host.state === 'terminated' ? undefined : protectionRefusal(account, host, 'terminate')] as const).filter(([, r]) => r);
+  if (refused.length > 0) {
+    const zones = new Set(refused.map(([host]) => host.availabilityZone));
+    for (const host of hosts) if (!zones.has(host.availabilityZone)) act(host);
+    throw refused[0]![1]!;
+  }
+  return { TerminatingInstances: changeStates(hosts, () => undefined, act) };
+}
+
+/** DescribeInstanceAttribute's attributes the simulator answers: the two protections. */
+const MODELLED_ATTRIBUTES = ['disableApiStop', 'disableApiTermination'] as const;
+/** Every attribute EC2 takes (API reference, Attribute: Valid Values). */
+const INSTANCE_ATTRIBUTES = new Set([
+  'instanceType', 'kernel', 'ramdisk', 'userData', 'disableApiTermination', 'instanceInitiatedShutdownBehavior', 'rootDeviceName', 'blockDeviceMapping',
+  'productCodes', 'sourceDestCheck', 'groupSet', 'ebsOptimized', 'sriovNetSupport', 'enaSupport', 'enclaveOptions', 'disableApiStop',
+]);
+
+/**
+ * DescribeInstanceAttribute: "Describes the specified attribute of the specified instance. You can specify only one
+ * attribute at a time" (API reference): one InstanceId and one Attribute, both required. The simulator answers the two
+ * protections; another attribute EC2 has is refused as not modelled rather than answered wrongly.
+ */
+export function describeInstanceAttribute(account: SimulatedAccount, input: { InstanceId?: unknown; Attribute?: unknown }): object {
+  if (typeof input.InstanceId !== 'string' || input.InstanceId === '') throw missingParameter('InstanceId');
+  if (typeof input.Attribute !== 'string' || input.Attribute === '') throw missingParameter('Attribute');
+  if (!INSTANCE_ATTRIBUTES.has(input.Attribute)) throw invalidParameterValue(`Value (${input.Attribute.slice(0, 64)}) for parameter attribute is invalid. Unknown attribute.`);
+  if (!(MODELLED_ATTRIBUTES as readonly string[]).includes(input.Attribute)) {
+    throw invalidParameterValue(`The simulator answers DescribeInstanceAttribute for ${MODELLED_ATTRIBUTES.join(' and ')} only (asked ${input.Attribute})`);
+  }
+  const [host] = requireInstances(account, [input.InstanceId]);
+  const protection = protectionOf(account, host!);
+  return input.Attribute === 'disableApiStop'
+    ? { InstanceId: host!.id, DisableApiStop: { Value: protection.stop } }
+    : { InstanceId: host!.id, DisableApiTermination: { Value: protection.terminate } };
 }
 
 export interface RunInstancesRequest {
@@ -602,6 +665,9 @@ export const ec2: Record<string, Operation> = {
   },
   TerminateInstances(account, input) {
     return terminateInstances(account, input.InstanceIds);
+  },
+  DescribeInstanceAttribute(account, input) {
+    return describeInstanceAttribute(account, input);
   },
   /**
    * API reference, DescribeInstanceStatus: InstanceIds "Maximum 100 explicitly specified

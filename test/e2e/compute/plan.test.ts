@@ -79,13 +79,13 @@ describe('fleetflow plan --workflow (compute)', () => {
 describe('fleetflow plan --workflow scale-in', () => {
   /** Four web hosts: ceil(50% of 4) = 2 and the declared count 2 let two go; the smallest fleet where a scale-in runs at all. */
   const hostsPerTier = 4;
-  const planScaleIn = async (input: unknown, hosts?: number) => {
-    const planned = await planWorkflow({ workflow: 'scale-in', environment: canonical, input, simulated: hosts === undefined ? {} : { hostsPerTier: hosts } });
+  const planScaleIn = async (input: unknown, hosts?: number, faults: string[] = []) => {
+    const planned = await planWorkflow({ workflow: 'scale-in', environment: canonical, input, simulated: { faults, ...(hosts === undefined ? {} : { hostsPerTier: hosts }) } });
     if (planned.workflow === 'deploy') throw new Error('planned a deploy');
     return planned.report;
   };
-  const simulateScaleIn = async (input: unknown, hosts?: number) =>
-    (await simulateExecutions({ environment: canonical, input, workflow: 'scale-in', ...(hosts === undefined ? {} : { hostsPerTier: hosts }), executions: [{ input }] })).reports[0]!;
+  const simulateScaleIn = async (input: unknown, hosts?: number, faults: string[] = []) =>
+    (await simulateExecutions({ environment: canonical, input, workflow: 'scale-in', faults, ...(hosts === undefined ? {} : { hostsPerTier: hosts }), executions: [{ input }] })).reports[0]!;
 
   it('names the hosts the run retires, and expects its duration and transitions within 5%', async () => {
     const input = { tier: 'web', remove: 2 };
@@ -109,6 +109,38 @@ describe('fleetflow plan --workflow scale-in', () => {
     expect(Math.abs(planned.estimate.expectedSeconds - run.makespanSeconds)).toBeLessThanOrEqual(Math.max(10, 0.05 * run.makespanSeconds));
     expect(within(planned.estimate.stateTransitions, run.stateTransitions)).toBeLessThanOrEqual(0.05);
     expect(planned.estimate.childExecutions).toBe(run.childExecutions);
+  });
+
+  it('removes a host already failing its health check before a healthy one, and says why', async () => {
+    // Review item 3: with web-3 down, removing the oldest healthy host would leave the tier at its floor with web-3 still down.
+    const input = { tier: 'web', remove: 1 };
+    const faults = ['down:web-3'];
+    const planned = await planScaleIn(input, hostsPerTier, faults);
+    const run = await simulateScaleIn(input, hostsPerTier, faults);
+
+    expect(planned.scaleIn!.chosen).toEqual([expect.objectContaining({ name: 'web-3', outOfTraffic: false, failing: 'unhealthy in canonical-web' })]);
+    expect(run.status, run.cause).toBe('SUCCEEDED');
+    expect(run.compute!.stopped).toEqual(['web-3']);
+    // The three healthy hosts served throughout.
+    expect(run.minInService.web).toBe(3);
+  });
+
+  it('refuses, before the lock, a chosen host EC2 would not stop: nothing drained, nothing stopped', async () => {
+    // Review item 6: web-2 is the host chosen here (the oldest of the fuller zone); it has stop protection.
+    const input = { tier: 'web', remove: 1 };
+    const faults = ['protected:web-2'];
+    const refusal = await planScaleIn(input, hostsPerTier, faults).then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    const run = await simulateScaleIn(input, hostsPerTier, faults);
+
+    expect(refusal?.name).toBe('InvalidInputError');
+    expect(refusal?.message).toMatch(/^tier web: web-2 \(i-\w+\) has stop protection \(DisableApiStop\): .*nothing was changed$/);
+    expect(run.status).toBe('FAILED');
+    expect({ error: run.error, cause: run.cause }).toEqual({ error: refusal!.name, cause: refusal!.message });
+    expect(run.compute!.stopped).toEqual([]);
+    expect(run.minInService.web).toBe(hostsPerTier);
   });
 
   it('refuses below the declared count what the workflow refuses, with its message', async () => {

@@ -18,7 +18,7 @@ describe('a pipelined surge release', () => {
     const watched: Watch = { initialInService: new Map(), halfInstalledInTraffic: [] };
 
     // Act
-    const { reports, account } = await simulateExecutions({ environment: surge, input, executions: [{ input }], prepare: (a) => watch(a, watched, surge) });
+    const { reports, account, childEvents } = await simulateExecutions({ environment: surge, input, executions: [{ input }], prepare: (a) => watch(a, watched, surge) });
     const report = reports[0]!;
 
     // Assess
@@ -35,6 +35,21 @@ describe('a pipelined surge release', () => {
     expect(checkSurgeLimit(watched)).toEqual([]);
     expect(report.compute?.orphans).toEqual([]);
     expect(report.minInService).toEqual({ middle: 2, web: 2, monitoring: 2 });
+    // Transitions per batch (issue 17), counted from each tier's child: the states a batch enters, Load Batch to More Batches?.
+    for (const child of childEvents[0]!) {
+      const entered = child.filter((e) => e.type === 'StateEntered').map((e) => e.state!.name);
+      const starts = entered.flatMap((name, i) => (name === 'Load Batch' ? [i] : []));
+      expect(starts).toHaveLength(2);
+      const [first, last] = [entered.slice(starts[0], starts[1]), entered.slice(starts[1], entered.lastIndexOf('More Batches?') + 1)];
+      // The first batch waits for its hosts to boot, launches the next batch's, and goes on while its old hosts stop.
+      expect(first.length).toBeLessThanOrEqual(37);
+      expect(first).toContain('Launch Next Surge Hosts');
+      expect(first).not.toContain('Surge Check Retired');
+      // The last batch's hosts were readied and set up in its first look; it waits for its old hosts to stop (the next tier launches at once).
+      expect(last.length).toBeLessThanOrEqual(34);
+      expect(last).not.toContain('Wait For Surge Hosts');
+      expect(last).toContain('Surge Check Retired');
+    }
   });
 
   it('the invariant fails a run whose surged hosts exceeded maxSurge', () => {

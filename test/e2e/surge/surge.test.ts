@@ -39,7 +39,7 @@ describe('a surge release', () => {
   });
 
   it('rolled back after a failed validation: the stopped hosts run again, in service, and the new ones are gone', async () => {
-    // Inside the bake (00:16:04 to 00:21:04 of the pipelined surge on environments/surge.json).
+    // Inside the bake (00:15:34 to 00:20:34 of the pipelined surge on environments/surge.json).
     const { report } = await release(['alarm:surge-availability@1100']);
 
     expect(report.status).toBe('FAILED');

@@ -10,6 +10,7 @@
 import { BatchWriteItemCommand, DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import {
   CreateTagsCommand,
+  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeInstanceStatusCommand,
   EC2Client,
@@ -145,6 +146,8 @@ let ssmPing = new Map<string, string>();
 
 /** Calls to any client, in the order they were made, as "Command input-summary". */
 let callLog: string[] = [];
+/** Instance ID -> the protections DescribeInstanceAttribute reports on (disableApiStop, disableApiTermination). */
+let protections = new Map<string, Set<string>>();
 
 const sentNames = (mock: typeof ec2Mock | typeof elbMock | typeof ssmMock) =>
   mock.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
@@ -159,6 +162,7 @@ beforeEach(() => {
   statusChecks = new Map();
   ssmPing = new Map();
   callLog = [];
+  protections = new Map();
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(NOW);
 
@@ -170,6 +174,10 @@ beforeEach(() => {
       .filter((id) => statusChecks.has(id))
       .map((id) => ({ InstanceId: id, InstanceStatus: { Status: statusChecks.get(id)![0] }, SystemStatus: { Status: statusChecks.get(id)![1] } })),
   }));
+  ec2Mock.on(DescribeInstanceAttributeCommand).callsFake((input: { InstanceId: string; Attribute: string }) => {
+    const on = protections.get(input.InstanceId)?.has(input.Attribute) ?? false;
+    return input.Attribute === 'disableApiStop' ? { InstanceId: input.InstanceId, DisableApiStop: { Value: on } } : { InstanceId: input.InstanceId, DisableApiTermination: { Value: on } };
+  });
   ec2Mock.on(CreateTagsCommand).callsFake((input: { Resources: string[] }) => {
     callLog.push(`CreateTags ${input.Resources.join(',')}`);
     return {};
@@ -863,6 +871,53 @@ function retiredInPlan(): string[] {
 }
 
 const replace = (input: unknown) => planReplacement({ environment: canonical, input, execution: 'replace-1' });
+
+describe('planReplacement: hosts EC2 would not retire, or an Auto Scaling group would bring back', () => {
+  const healthy = (hosts: FakeHost[]) => ({ 'canonical-web': Object.fromEntries(hosts.map((h) => [h.id, 'healthy' as const])) });
+
+  it('refuses a host with stop protection when the tier stops what it replaces, before launching or writing anything', async () => {
+    const hosts = [tierHost('web', 1), tierHost('web', 2)];
+    useAccount(hosts, healthy(hosts));
+    protections.set(hosts[0]!.id, new Set(['disableApiStop']));
+
+    const act = replace({ targets: ['web-1', 'web-2'] });
+
+    await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(act).rejects.toThrow(
+      `tier web: web-1 (${hosts[0]!.id}) has stop protection (DisableApiStop): its retire policy stops the hosts a replacement removes, and EC2 would refuse (OperationNotPermitted) once they were drained; ` +
+        `turn it off first (aws ec2 modify-instance-attribute --instance-id ${hosts[0]!.id} --no-disable-api-stop, one attribute per call) or leave it out; nothing was changed`,
+    );
+    expect(dynamoMock).not.toHaveReceivedAnyCommand();
+    // One attribute per call, for the targets only: web (retire stop) reads disableApiStop of each.
+    expect(ec2Mock.commandCalls(DescribeInstanceAttributeCommand).map((c) => c.args[0].input)).toEqual(
+      expect.arrayContaining([{ InstanceId: hosts[0]!.id, Attribute: 'disableApiStop' }, { InstanceId: hosts[1]!.id, Attribute: 'disableApiStop' }]),
+    );
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstanceAttributeCommand, 2);
+  });
+
+  it('ignores termination protection on a tier that stops, and stop protection on a host already stopped', async () => {
+    const hosts = [tierHost('web', 1), tierHost('web', 2, 'stopped')];
+    useAccount(hosts, healthy(hosts));
+    protections.set(hosts[0]!.id, new Set(['disableApiTermination']));
+    protections.set(hosts[1]!.id, new Set(['disableApiStop']));
+
+    await expect(replace({ targets: ['web-1', 'web-2'] })).resolves.toMatchObject({ launchCount: 2 });
+    // Retire Hosts sends no stop to a stopped host (retiring.ts): its protection is not read.
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstanceAttributeCommand, 1);
+  });
+
+  it('refuses a member of an Auto Scaling group, naming the group, without reading any attribute', async () => {
+    const hosts = [tierHost('web', 1, 'running', { 'aws:autoscaling:groupName': 'web-asg' }), tierHost('web', 2)];
+    useAccount(hosts, healthy(hosts));
+
+    const act = replace({ targets: ['web-1'] });
+
+    await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(act).rejects.toThrow(`tier web: web-1 (${hosts[0]!.id}) belongs to Auto Scaling group web-asg (tag aws:autoscaling:groupName), which would replace a member a replacement stops`);
+    expect(ec2Mock).not.toHaveReceivedCommand(DescribeInstanceAttributeCommand);
+    expect(dynamoMock).not.toHaveReceivedAnyCommand();
+  });
+});
 
 describe('planReplacement: which hosts are replaced', () => {
   it('replaces a named host in its own subnet, never retiring below what was in service', async () => {

@@ -5,8 +5,25 @@
  * terminate. AWS is mocked (aws-sdk-client-mock); DescribeInstances answers from a small fleet.
  */
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateTagsCommand, DescribeInstancesCommand, EC2Client, TerminateInstancesCommand, type DescribeInstancesCommandInput, type Instance } from '@aws-sdk/client-ec2';
-import { DescribeTargetGroupAttributesCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateTagsCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeInstanceStatusCommand,
+  EC2Client,
+  TerminateInstancesCommand,
+  type DescribeInstancesCommandInput,
+  type DescribeInstanceStatusCommandInput,
+  type Instance,
+} from '@aws-sdk/client-ec2';
+import {
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  type DescribeTargetHealthCommandInput,
+  type TargetHealthStateEnum,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -65,6 +82,20 @@ describe('choosing the hosts a scale-in removes', () => {
     expect(names(chooseHostsToRemove(hosts, 2))).toEqual(['a-2', 'b-1']);
   });
 
+  it('takes next the hosts failing their health checks, oldest first, before levelling the zones', () => {
+    const hosts = [
+      candidate('a-1', 'a', 90),
+      { ...candidate('a-2', 'a', 1), failing: true },
+      { ...candidate('b-1', 'b', 5), failing: true },
+      { ...candidate('b-2', 'b', 70), outOfTraffic: true },
+      candidate('b-3', 'b', 80),
+    ];
+
+    // Out of traffic first, then the failing ones (b-1 older than a-2), then the oldest of the fuller zone.
+    expect(names(chooseHostsToRemove(hosts, 3))).toEqual(['b-2', 'b-1', 'a-2']);
+    expect(names(chooseHostsToRemove(hosts, 4))).toEqual(['b-2', 'b-1', 'a-2', 'a-1']);
+  });
+
   it('refuses to choose more hosts than there are', () => {
     expect(() => chooseHostsToRemove([candidate('web-1', 'a', 1)], 2)).toThrow(RangeError);
   });
@@ -88,6 +119,22 @@ describe('the floors a scale-in keeps', () => {
     expect(scaleInMinimum({ hosts: 5, minHealthyPercent: 50, count: 2 })).toBe(3);
     expect(scaleInMinimum({ hosts: 5, minHealthyPercent: 50, count: 4 })).toBe(4);
     expect(scaleInMinimum({ hosts: 5, minHealthyPercent: 50 })).toBe(3);
+  });
+});
+
+describe('what serves, as a scale-in counts it', () => {
+  it('refuses a tier already short of its minimum in service, naming the hosts that serve nothing', () => {
+    // 4 hosts, floor 2: with three serving nothing, one serves; every retire batch needs 2 serving besides it.
+    expect(scaleInRefusal({ tier: 'web', hosts: 4, remove: 1, minHealthyPercent: 50, notServing: ['web-1', 'web-3', 'web-4'] })).toBe(
+      "remove: only 1 of tier web's 4 host(s) serve now, below its minimum of 2 in service (out of traffic or failing their health checks: web-1, web-3, web-4); " +
+        'no host can leave until enough serve again (replace --targets unhealthy)',
+    );
+  });
+
+  it('allows removing the hosts that serve nothing while enough serve', () => {
+    // Two hosts (waves' web), one down: removing it leaves the other serving, the floor of 1.
+    expect(scaleInRefusal({ tier: 'web', hosts: 2, remove: 1, minHealthyPercent: 50, notServing: ['web-1'] })).toBeUndefined();
+    expect(scaleInRefusal({ tier: 'web', hosts: 4, remove: 2, minHealthyPercent: 50, notServing: ['web-3'] })).toBeUndefined();
   });
 });
 
@@ -118,6 +165,11 @@ const elbMock = mockClient(ElasticLoadBalancingV2Client);
 const dynamoMock = mockClient(DynamoDBClient);
 const WEB_TAGS = { 'fleetflow:environment': 'canonical', 'fleetflow:tier': 'web' };
 const WEB_TG_ARN = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/canonical-web/0123456789abcdef';
+
+/** Instance ID -> its target health in canonical-web (absent: healthy), EC2 status checks, protections. */
+let health = new Map<string, TargetHealthStateEnum>();
+let impaired = new Set<string>();
+let protections = new Map<string, Set<string>>();
 
 interface FakeHost {
   id: string;
@@ -150,6 +202,19 @@ function toInstance(h: FakeHost): Instance {
 beforeEach(() => {
   for (const m of [ec2Mock, elbMock, dynamoMock]) m.reset();
   process.env.PLAN_TABLE = 'plan-table';
+  health = new Map();
+  impaired = new Set();
+  protections = new Map();
+  elbMock.on(DescribeTargetHealthCommand).callsFake((input: DescribeTargetHealthCommandInput) => ({
+    TargetHealthDescriptions: (input.Targets ?? []).map((t) => ({ Target: { Id: t.Id, Port: 80 }, TargetHealth: { State: health.get(t.Id!) ?? 'healthy' } })),
+  }));
+  ec2Mock.on(DescribeInstanceStatusCommand).callsFake((input: DescribeInstanceStatusCommandInput) => ({
+    InstanceStatuses: (input.InstanceIds ?? []).map((id) => ({ InstanceId: id, InstanceStatus: { Status: impaired.has(id) ? 'impaired' : 'ok' }, SystemStatus: { Status: 'ok' } })),
+  }));
+  ec2Mock.on(DescribeInstanceAttributeCommand).callsFake((input: { InstanceId: string; Attribute: string }) => {
+    const on = protections.get(input.InstanceId)?.has(input.Attribute) ?? false;
+    return input.Attribute === 'disableApiStop' ? { DisableApiStop: { Value: on } } : { DisableApiTermination: { Value: on } };
+  });
   ec2Mock.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => ({
     Reservations: [
       {
@@ -248,6 +313,82 @@ describe('Plan Scale In', () => {
     await expect(plan({ tier: 'database', remove: 1 })).rejects.toThrow('tier: tier database is the data tier');
     await expect(plan({ tier: 'cache', remove: 1 })).rejects.toThrow('tier: environment canonical has no tier "cache" (host tiers: middle, web, monitoring); nothing was changed');
     expect(ec2Mock).not.toHaveReceivedCommand(DescribeInstancesCommand);
+  });
+});
+
+describe('Plan Scale In: hosts failing their health checks', () => {
+  const storedNames = () => JSON.parse(dynamoMock.commandCalls(BatchWriteItemCommand)[0]!.args[0].input.RequestItems!['plan-table']![0]!.PutRequest!.Item!.hosts!.S!).map((h: { name: string }) => h.name);
+
+  it('removes a host its target group reports unhealthy, or whose EC2 status check is impaired, before the oldest', async () => {
+    fleet = [web(1, 'a', 5), web(2, 'b', 40), web(3, 'a', 30), web(4, 'b', 10)];
+    health.set(fleet[0]!.id, 'unhealthy');
+    impaired.add(fleet[3]!.id);
+
+    await plan({ tier: 'web', remove: 2 });
+
+    // web-2 and web-3 are the oldest, but web-4 (impaired, older than web-1) and web-1 (unhealthy) serve nothing.
+    expect(storedNames()).toEqual(['web-4', 'web-1']);
+  });
+
+  it('refuses before writing anything when too few hosts serve, as Check Retire Capacity would after the lock', async () => {
+    fleet = [web(1, 'a', 5), web(2, 'b', 40), web(3, 'a', 30), web(4, 'b', 10)];
+    health.set(fleet[0]!.id, 'unhealthy');
+    health.set(fleet[2]!.id, 'unused');
+    impaired.add(fleet[3]!.id);
+
+    const act = plan({ tier: 'web', remove: 1 });
+
+    await expect(act).rejects.toBeInstanceOf(InsufficientCapacityError);
+    await expect(act).rejects.toThrow("remove: only 1 of tier web's 4 host(s) serve now, below its minimum of 2 in service (out of traffic or failing their health checks: web-1, web-3, web-4)");
+    expect(dynamoMock).not.toHaveReceivedCommand(BatchWriteItemCommand);
+  });
+});
+
+describe('Plan Scale In: hosts EC2 would not retire', () => {
+  it('refuses a chosen host with stop protection, reading the chosen hosts only, before writing anything', async () => {
+    fleet = [web(1, 'a', 5), web(2, 'b', 40), web(3, 'a', 30), web(4, 'b', 10)];
+    protections.set(fleet[1]!.id, new Set(['disableApiStop']));
+
+    const act = plan({ tier: 'web', remove: 2 });
+
+    await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(act).rejects.toThrow(`tier web: web-2 (${fleet[1]!.id}) has stop protection (DisableApiStop): its retire policy stops the hosts a scale-in removes`);
+    expect(dynamoMock).not.toHaveReceivedCommand(BatchWriteItemCommand);
+    // The two chosen (web-3, web-2), one attribute each: the tier stops what it removes.
+    expect(ec2Mock.commandCalls(DescribeInstanceAttributeCommand).map((c) => c.args[0].input.InstanceId).sort()).toEqual([fleet[1]!.id, fleet[2]!.id].sort());
+    expect(new Set(ec2Mock.commandCalls(DescribeInstanceAttributeCommand).map((c) => c.args[0].input.Attribute))).toEqual(new Set(['disableApiStop']));
+  });
+
+  it('goes ahead when only hosts it keeps are protected', async () => {
+    fleet = [web(1, 'a', 5), web(2, 'b', 40), web(3, 'a', 30), web(4, 'b', 10)];
+    protections.set(fleet[0]!.id, new Set(['disableApiStop', 'disableApiTermination']));
+
+    await expect(plan({ tier: 'web', remove: 2 })).resolves.toMatchObject({ retire: { hostCount: 2 } });
+  });
+
+  it('on a tier that terminates, refuses termination protection and stop protection, which blocks termination too', async () => {
+    const terminating = parseEnvironment({ ...canonicalFile, tiers: canonicalFile.tiers.map((t) => (t.name === 'web' ? { ...t, retire: 'terminate' } : t)) });
+    fleet = [web(1, 'a', 5), web(2, 'b', 40), web(3, 'a', 30), web(4, 'b', 10)];
+    protections.set(fleet[1]!.id, new Set(['disableApiStop']));
+    protections.set(fleet[2]!.id, new Set(['disableApiTermination']));
+
+    const act = planScaleIn({ environment: terminating, input: { tier: 'web', remove: 2 }, execution: 'scale-in-1' });
+
+    await expect(act).rejects.toThrow(
+      // web-2 is chosen first (the older of the two zones' oldest), so it is named first.
+      `tier web: web-2 (${fleet[1]!.id}) has stop protection (DisableApiStop); web-3 (${fleet[2]!.id}) has termination protection (DisableApiTermination): ` +
+        'its retire policy terminates the hosts a scale-in removes',
+    );
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstanceAttributeCommand, 4);
+  });
+
+  it('refuses a chosen member of an Auto Scaling group, which would replace it', async () => {
+    fleet = [web(1, 'a', 5), web(2, 'b', 40, { 'aws:autoscaling:groupName': 'canonical-web-asg' }), web(3, 'a', 30), web(4, 'b', 10)];
+
+    const act = plan({ tier: 'web', remove: 2 });
+
+    await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(act).rejects.toThrow(/web-2 \(i-\w+\) belongs to Auto Scaling group canonical-web-asg \(tag aws:autoscaling:groupName\), which would replace a member a scale-in stops, undoing it; .*nothing was changed$/);
   });
 });
 

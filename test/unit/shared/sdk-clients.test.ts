@@ -19,6 +19,7 @@ import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balanc
 import { ListEventBusesCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { ListHostedZonesCommand } from '@aws-sdk/client-route-53';
+import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { ListCommandInvocationsCommand } from '@aws-sdk/client-ssm';
 import { CONNECTION_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from '../../../lambdas/shared/aws/http';
 
@@ -37,6 +38,7 @@ const COMMANDS = {
   acm: () => new ListCertificatesCommand({}),
   route53: () => new ListHostedZonesCommand({}),
   events: () => new ListEventBusesCommand({}),
+  secretsmanager: () => new ListSecretsCommand({}),
 } as const;
 type ClientName = keyof typeof COMMANDS;
 

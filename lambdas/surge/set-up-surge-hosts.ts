@@ -1,0 +1,117 @@
+/**
+ * Set Up Surge Hosts (the start, and Check Surge Hosts, the check, of one long operation): a surge
+ * batch's new hosts are ready (running, past their EC2 status checks, online in Systems Manager:
+ * Check Hosts Ready, scoped to the batch), then each setup step (the tier's prerequisites, then the
+ * probe of its health check path) runs on every one of them, in order. Done, the phase carries the
+ * new hosts as a batch: what Keep Old Batch swaps in for the install.
+ *
+ * One operation instead of a Check Ready loop, a Load Surge Batch task and a send/check loop per
+ * step: each look does what is due (a step done sends the next at once), and a step expected to end
+ * within a watch (`WATCH_SECONDS`) is watched from when it is sent, so a prepared batch, whose hosts
+ * are already ready, is usually set up within its first invocation (Launch Surge Hosts ->
+ * Set Up Surge Hosts -> Surge Hosts Set Up?).
+ *
+ * Failures are the ones the separate tasks raised: LaunchFailedError or InstanceNotManagedError
+ * while the hosts come up, PrerequisiteFailedError or DependencyCheckFailedError for a step that
+ * failed or ran past its timeout (its command cancelled), naming the hosts.
+ *
+ * Safe to retry: readiness and a step's progress are read, never changed. A step is sent when the
+ * look sees the one before it done; a retried look that had sent it sends it again, so, as for Set Up
+ * Hosts and the install (SendCommand has no idempotency token), setup documents must be safe to run
+ * twice.
+ */
+import type { BatchTaskInput, PhaseState, SetupStep } from '../domain/contract/payloads';
+import { checkHostsReady, EXPECTED_READY_SECONDS } from '../compute/hosts-ready';
+import { describeStep, setUpHosts, setupFailure } from '../compute/setup';
+import { completePhase, continuePhase, startPhase, watchPhase } from '../shared/phase';
+import { WATCH_SECONDS } from '../shared/poll-schedule';
+import { describeHosts, describeList, MAX_NAMED } from '../shared/polling';
+import { cancelCommands, readProgress } from '../shared/ssm-commands';
+import { surgeBatch, surgeProvision } from './surge-hosts';
+
+/** The batch's new hosts, once ready (`label` as causes name them). */
+export type SurgeBatch = BatchTaskInput['batch'];
+
+export interface SurgeSetUpPhase extends PhaseState {
+  /** 'ready': the new hosts come up; 'setup': step `step` of the tier's setup runs on them. */
+  readonly stage: 'ready' | 'setup';
+  readonly step: number;
+  /** The new hosts, from the first step on. */
+  readonly batch?: SurgeBatch;
+}
+
+export interface SurgeSetUpInput extends BatchTaskInput {
+  readonly phase?: SurgeSetUpPhase;
+}
+
+// Watches while the end is near (shared/phase.ts); a throttled look learned nothing: look again later, within the phase.
+export const handler = watchPhase(setUpSurgeHosts, (event: SurgeSetUpInput) => event.tier.polling, firstPhase);
+/** The watch's own budget, well inside the function's timeout (test/infra/lambda-timeouts.test.ts). */
+export { TIME_BUDGET_MS } from '../shared/phase';
+
+/** The phase of the first look: the hosts' ready timeout, first looked at when hosts usually are. */
+function firstPhase(event: SurgeSetUpInput): SurgeSetUpPhase {
+  const surge = requireSurge(event);
+  return { ...startPhase(surge.readyTimeoutSeconds, event.tier.polling, undefined, EXPECTED_READY_SECONDS), stage: 'ready', step: 0 };
+}
+
+export async function setUpSurgeHosts(event: SurgeSetUpInput): Promise<SurgeSetUpPhase> {
+  const phase = event.phase;
+  if (phase?.stage === 'setup') return lookAtStep(event, phase);
+  const ready = await checkHostsReady({ ...(await surgeProvision(event)), phase: phase ?? firstPhase(event) });
+  if (!ready.done) return { ...ready, stage: 'ready', step: 0 };
+  const batch = await surgeBatch(event);
+  return sendStep(event, { ...batch, label: describeHosts(batch.hosts) }, 0, ready);
+}
+
+/** Sends step `step` to the new hosts; past the last step, the operation is done. */
+async function sendStep(event: SurgeSetUpInput, batch: SurgeBatch, step: number, previous: PhaseState): Promise<SurgeSetUpPhase> {
+  const setup = requireSurge(event).setup;
+  if (step >= setup.length) return { ...completePhase(previous), stage: 'setup', step, batch };
+  const sent = await setUpHosts({ ...event, batch, setup, step });
+  return { ...sent, waitSeconds: watchesNow(sent, Date.now()) ? 0 : sent.waitSeconds, stage: 'setup', step, batch };
+}
+
+/**
+ * A step expected to end within a watch is watched from when it is sent, until a watch's length
+ * has passed: a Wait for its quiet part would cost two transitions to save a few seconds of Lambda.
+ * Longer, or later, the usual schedule decides (shared/poll-schedule.ts).
+ */
+function watchesNow(phase: PhaseState, now: number): boolean {
+  return phase.expectedSeconds !== undefined && phase.expectedSeconds <= WATCH_SECONDS && now - phase.startedAt < WATCH_SECONDS * 1000;
+}
+
+/** As Check Set Up reads a step (compute/check-set-up.ts): every host succeeded, or the step fails, naming the hosts. */
+async function lookAtStep(event: SurgeSetUpInput, phase: SurgeSetUpPhase): Promise<SurgeSetUpPhase> {
+  const { tier } = event;
+  const setup = requireSurge(event).setup;
+  const batch = phase.batch;
+  const step: SetupStep | undefined = setup[phase.step];
+  if (!batch) throw new TypeError('Check Surge Hosts invoked in the setup stage without the batch it sets up');
+  const now = Date.now();
+  if (!step) return { ...completePhase(phase, now), stage: 'setup', step: phase.step, batch };
+  const progress = await readProgress(phase.commandIds ?? [], batch.hosts.map((h) => h.id));
+  if (progress.pending.length > 0) {
+    if (now < phase.deadline) {
+      const next = continuePhase(phase, tier.polling, now);
+      return { ...phase, ...next, waitSeconds: watchesNow(phase, now) ? 0 : next.waitSeconds };
+    }
+    await cancelCommands(phase.commandIds ?? []);
+    const late = batch.hosts.filter((h) => progress.pending.includes(h.id));
+    throw setupFailure(step, `tier ${tier.name}: ${describeStep(step)} did not finish within ${step.timeoutSeconds}s on ${describeHosts(late)}`);
+  }
+  if (progress.failed.length > 0) {
+    const named = progress.failed.slice(0, MAX_NAMED).map((f) => {
+      const host = batch.hosts.find((h) => h.id === f.instanceId) ?? { id: f.instanceId, name: f.instanceId };
+      return `${describeHosts([host])}: ${f.details}`;
+    });
+    const failed = describeList([...named, ...progress.failed.slice(MAX_NAMED).map((f) => f.instanceId)], { separator: '; ' });
+    throw setupFailure(step, `tier ${tier.name}: ${describeStep(step)} failed on ${failed}`);
+  }
+  return sendStep(event, batch, phase.step + 1, phase);
+}
+
+function requireSurge(event: BatchTaskInput): NonNullable<BatchTaskInput['tier']['surge']> {
+  if (!event.tier.surge) throw new TypeError(`tier ${event.tier.name} has no surge plan`);
+  return event.tier.surge;
+}
