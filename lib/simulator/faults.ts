@@ -27,7 +27,7 @@ export const FAULT_HELP: Readonly<Record<string, string>> = {
   'switchover-timeout': 'a blue/green switchover takes longer than its SwitchoverTimeout: RDS rolls it back (SWITCHOVER_FAILED), the blue serves on',
   'green-check-fail': "the database check document fails against a blue/green deployment's green",
   'lag-never-settles': "a blue/green deployment's green keeps its ReplicaLag where it starts (90 s), never under the threshold",
-  'restart:SECONDS': 'the execution is stopped (StopExecution) SECONDS after it started, and started again with the same input 60 s later',
+  'restart:SECONDS': 'if still running SECONDS after it started, the execution is stopped (StopExecution) and started again with the same input 60 s later',
   'drained:HOST': 'HOST, a node of a drain-command tier, was drained by hand before the run (no FleetFlow mark): it serves nothing and fails its health command',
   'unlock-throttle:CALLS': "DynamoDB throttles the first CALLS DeleteItem calls on the lock table (ProvisionedThroughputExceededException)",
   'listener-missing:TIER': "the tier's load balancer has no listener, so nothing forwards to its target groups",
@@ -54,7 +54,12 @@ export function restartOf(specs: readonly string[]): number | undefined {
   if (seconds === undefined) throw new InvalidFaultError(`--fault ${spec}: use restart:SECONDS, e.g. restart:600 (stop the execution 600 s after it started, and start it again)`);
   return Number(seconds);
 }
-export const THROTTLEABLE_SERVICES = ['ec2', 'elbv2', 'ssm', 'cloudwatch', 'rds'] as const;
+/**
+ * Services `throttle:SERVICE` may name: every call to them goes through the account's meter
+ * (services/index.ts; EventBridge's PutEvents from the handlers, and from Step Functions'
+ * events:putEvents in integrations.ts), which answers with the service's own throttling code.
+ */
+export const THROTTLEABLE_SERVICES = ['ec2', 'elbv2', 'ssm', 'cloudwatch', 'rds', 'events'] as const;
 
 /** Calls a throttled service answers normally before the burst, and the burst's length. */
 const THROTTLE_AFTER_CALLS = 2;

@@ -17,12 +17,57 @@ export class IntegrationError extends Error {
 
 import { APPROVAL_REJECTED_ERROR } from '../../lambdas/domain/contract/errors';
 import { LOCK_TABLE_NAME } from './fleet';
+import { SimulatedServiceError, THROTTLING_ERROR_BY_SERVICE } from './aws-errors';
+import { events as eventsService } from './services/events';
 
 /** How the simulated approver answers a task-token request, in virtual seconds. */
 export const APPROVER_RESPONSE_SECONDS = 120;
 
 export interface IntegrationContext {
   readonly account: SimulatedAccount;
+  /** The calling execution and its state machine: the EventBridge integration adds both to each entry's Resources. */
+  readonly executionArn?: string;
+  readonly stateMachineArn?: string;
+}
+
+/**
+ * The optimized EventBridge integration (`arn:aws:states:::events:putEvents`), as the Step
+ * Functions Developer Guide ("Add EventBridge events with Step Functions") describes it:
+ * - "The execution ARN and the state machine ARN are automatically appended to the Resources
+ *   field of each PutEventsRequestEntry": they count in the entry's size;
+ * - "If the response from PutEvents contains a non-zero FailedEntryCount then the Task state
+ *   fails with the error EventBridge.FailedEntry".
+ * The call itself is EventBridge's PutEvents (services/events.ts: 1-10 entries, under 256 KB
+ * together, Source, DetailType and a Detail that is a JSON object, per-entry ErrorCode), metered
+ * like every call (`--fault throttle:events`); a refused or throttled call fails the task with
+ * the error named `EventBridge.<code>`, as notify.ts retries them (EventBridge.ThrottlingException).
+ * A Detail given as an object is sent as its JSON text, as Step Functions serializes it.
+ */
+function putEvents(account: SimulatedAccount, input: Record<string, unknown>, ctx: IntegrationContext): unknown {
+  const given: Array<Record<string, unknown>> = Array.isArray(input.Entries) ? (input.Entries as Array<Record<string, unknown>>) : [];
+  const appended = [ctx.executionArn, ctx.stateMachineArn].filter((arn): arn is string => arn !== undefined);
+  const entries: Array<Record<string, unknown>> = given.map((e) => ({
+    ...e,
+    ...(e.Detail !== undefined && typeof e.Detail !== 'string' ? { Detail: JSON.stringify(e.Detail) } : {}),
+    Resources: [...(Array.isArray(e.Resources) ? (e.Resources as string[]) : []), ...appended],
+  }));
+  let result: { FailedEntryCount: number; Entries: Array<{ EventId?: string; ErrorCode?: string; ErrorMessage?: string }> };
+  try {
+    account.meter('events', 'PutEvents', THROTTLING_ERROR_BY_SERVICE.events!);
+    result = eventsService.PutEvents!(account, { Entries: entries }) as typeof result;
+  } catch (err) {
+    if (err instanceof SimulatedServiceError) throw new IntegrationError(`EventBridge.${err.name}`, err.message);
+    throw err;
+  }
+  // What reached the bus is what the rules forward to the topic: the report's notifications.
+  entries.forEach((e, i) => {
+    if (result.Entries[i]?.EventId !== undefined) account.notifications.push({ at: account.now(), detailType: String(e.DetailType), detail: JSON.parse(String(e.Detail)) });
+  });
+  if (result.FailedEntryCount > 0) {
+    const failed = result.Entries.map((r, i) => (r.ErrorCode ? `entry ${i}: ${r.ErrorCode} (${r.ErrorMessage ?? ''})` : undefined)).filter(Boolean);
+    throw new IntegrationError('EventBridge.FailedEntry', `${result.FailedEntryCount} of ${entries.length} entries failed: ${failed.join('; ')}`);
+  }
+  return result;
 }
 
 export async function callIntegration(resource: string, input: Record<string, any>, ctx: IntegrationContext): Promise<unknown> { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -64,14 +109,8 @@ export async function callIntegration(resource: string, input: Record<string, an
       if (!status) throw new IntegrationError('Sfn.ExecutionDoesNotExistException', `Execution Does Not Exist: '${input.ExecutionArn}'`);
       return { ExecutionArn: input.ExecutionArn, Status: status };
     }
-    case 'events:putEvents': {
-      for (const entry of input.Entries ?? []) {
-        account.notifications.push({ at: account.now(), detailType: entry.DetailType, detail: JSON.parse(JSON.stringify(entry.Detail)) });
-        // The same bus as the handlers' events: a report counts both per detail type.
-        account.events.push({ at: account.now(), id: `sim-event-${account.events.length + 1}`, bus: entry.EventBusName ?? 'default', source: entry.Source, detailType: entry.DetailType, detail: JSON.parse(JSON.stringify(entry.Detail)) });
-      }
-      return { FailedEntryCount: 0, Entries: (input.Entries ?? []).map((_: unknown, i: number) => ({ EventId: `sim-event-${i}` })) };
-    }
+    case 'events:putEvents':
+      return putEvents(account, input, ctx);
     case 'sns:publish.waitForTaskToken':
       return approverAnswer(account);
     default:

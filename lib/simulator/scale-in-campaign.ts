@@ -108,19 +108,26 @@ export function checkScaleInInvariants(
   if (/nothing was changed/.test(report.cause ?? '') && retired.length > 0) {
     fail('nothing changed is true', `the cause says nothing was changed, but ${retired.map((h) => h.name).join(', ')} were retired`);
   }
-  // The choice is checked where the run chose from the hosts it began with: one execution, no host taken away by a fault.
-  const chosenFromStart = report.status === 'SUCCEEDED' && !faults.some((f) => /^(restart|stop|terminate):/.test(f));
-  if (chosenFromStart) {
-    // Hosts down from the start fail their health checks: the planner takes them first, oldest first, and
-    // levels the zones among the others (lambdas/compute/scale-in-choice.ts).
-    const down = new Set(faults.filter((f) => f.startsWith('down:')).map((f) => f.slice('down:'.length)));
-    const failing = before.filter((h) => down.has(h.name)).sort((a, b) => a.launchedAt - b.launchedAt).slice(0, input.remove);
-    const retiredIds = new Set(retired.map((h) => h.id));
-    const kept = failing.filter((h) => !retiredIds.has(h.id));
-    if (kept.length > 0) fail('failing first', `tier ${tier.name}: ${kept.map((h) => h.name).join(', ')} down from the start, kept while healthy hosts were removed`);
-    const rest = new Set([...retiredIds].filter((id) => !failing.some((h) => h.id === id)));
-    checkChoice(before.filter((h) => !failing.includes(h)), rest, input.remove - failing.length, tier.name, fail);
+  if (report.status !== 'SUCCEEDED' || faults.some((f) => /^(stop|terminate):/.test(f))) return;
+  // A run really stopped and started again: `remove` is relative (docs/workflows/scale-in.md), so the
+  // execution started again retires exactly `remove`, and the stopped one had retired at most that many.
+  // Which hosts it chose is not checked: it takes first the hosts the stopped one had taken out of traffic.
+  if (report.restart?.applied) {
+    if (retired.length !== input.remove) fail('removed as asked', `tier ${tier.name}: ${retired.length} host(s) retired by the execution started again, ${input.remove} asked for`);
+    const first = hosts.filter((h) => h.tags.get(RETIRED_BY_TAG) === report.restart!.stoppedExecution);
+    if (first.length > input.remove) fail('removed as asked', `tier ${tier.name}: the stopped execution retired ${first.length}, ${input.remove} asked for`);
+    return;
   }
+  // One execution (no restart, or one the run had ended before): chosen from the hosts it began with, exactly `remove`.
+  // Hosts down from the start fail their health checks: the planner takes them first, oldest first, and
+  // levels the zones among the others (lambdas/compute/scale-in-choice.ts).
+  const down = new Set(faults.filter((f) => f.startsWith('down:')).map((f) => f.slice('down:'.length)));
+  const failing = before.filter((h) => down.has(h.name)).sort((a, b) => a.launchedAt - b.launchedAt).slice(0, input.remove);
+  const retiredIds = new Set(retired.map((h) => h.id));
+  const kept = failing.filter((h) => !retiredIds.has(h.id));
+  if (kept.length > 0) fail('failing first', `tier ${tier.name}: ${kept.map((h) => h.name).join(', ')} down from the start, kept while healthy hosts were removed`);
+  const rest = new Set([...retiredIds].filter((id) => !failing.some((h) => h.id === id)));
+  checkChoice(before.filter((h) => !failing.includes(h)), rest, input.remove - failing.length, tier.name, fail);
 }
 
 /** `remove` hosts retired: in each zone its oldest, and the zones' counts what levelling the fullest first leaves. */

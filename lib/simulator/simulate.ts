@@ -23,7 +23,7 @@ import type { FleetFile } from '../capture/fleet-file';
 import { faultScope, LOCK_TABLE_NAME, PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
 import { attachSimulator } from './intercept';
 import { runWithTimeout } from './lambda-runtime';
-import { describeEvent, type ExecutionEvent, type ProgressContext } from './progress';
+import { describeEvent, formatElapsed, type ExecutionEvent, type ProgressContext } from './progress';
 import { buildTimeline, type Timeline } from './timeline';
 import { sharedStateMachine } from './map-semantics';
 import { runOnVirtualClock } from './virtual-clock';
@@ -161,6 +161,8 @@ export interface SimulationReport {
   readonly replaceDatabase?: ReplaceDatabaseReport;
   /** Each batch's phases, the workflow's steps and each tier's in-service count over time (bounded: timeline.ts). */
   readonly timeline: Timeline;
+  /** `restart:SECONDS`: whether the execution was stopped and started again (then makespan and bound are the whole run's). */
+  readonly restart?: RestartReport;
 }
 
 interface PlanView {
@@ -189,25 +191,37 @@ const machineCache = new Map<string, LocalWorkflows>();
 
 export async function simulateDeploy(options: SimulateOptions): Promise<SimulationReport> {
   const { reports } = await simulateExecutions({ ...options, executions: [{ input: options.input, name: options.executionName }] });
-  // With restart:SECONDS, the execution started again is the one that tells how it ended.
+  // With restart:SECONDS applied, the execution started again is the one that tells how it ended.
   return reports.at(-1)!;
 }
 
+/** What `restart:SECONDS` did to a run (the last report carries it). */
+export interface RestartReport {
+  /** SECONDS of `restart:SECONDS`: when the operator stops the execution, after its start. */
+  readonly stopAfterSeconds: number;
+  /** Whether the execution was still running then: only then was it stopped and started again. */
+  readonly applied: boolean;
+  /** Applied: the execution stopped (ABORTED) and the one started again with the same input. Not applied: when the execution had ended. */
+  readonly stoppedExecution?: string;
+  readonly startedAgainAtSeconds?: number;
+  readonly endedAtSeconds?: number;
+}
+
 /**
- * `restart:SECONDS` on a simulation of one execution: it is stopped (StopExecution) at
- * SECONDS and started again, with the same input, RESTART_GAP_SECONDS later (named
- * `<name>-again`): what an operator does after stopping a run. Several executions are
- * left as they are (the fault is for one execution).
+ * `restart:SECONDS` on a simulation of one execution: what an operator does who stops a run
+ * and starts it again. StopExecution "Stops an execution" (Step Functions API Reference,
+ * StopExecution): one that is still RUNNING at SECONDS ends ABORTED there, and the same input
+ * is started again RESTART_GAP_SECONDS later (named `<name>-again`). One that has already
+ * ended (SUCCEEDED or FAILED) has nothing to stop: it stays the run's only execution, and the
+ * progress says the restart was not applied. Several executions are left as they are (the
+ * fault is for one execution).
  */
-function withRestart(executions: readonly ExecutionRequest[], faults: readonly string[]): ExecutionRequest[] {
+function restartFor(executions: readonly ExecutionRequest[], faults: readonly string[]): { stopAt: number; first: ExecutionRequest; again: ExecutionRequest } | undefined {
   const stopAt = restartOf(faults);
-  if (stopAt === undefined || executions.length !== 1) return [...executions];
-  const [first] = executions as [ExecutionRequest];
-  const name = first.name ?? 'sim-1';
-  return [
-    { ...first, name, stopAfterSeconds: stopAt },
-    { ...first, name: `${name}-again`, startAfterSeconds: (first.startAfterSeconds ?? 0) + stopAt + RESTART_GAP_SECONDS, stopAfterSeconds: undefined },
-  ];
+  if (stopAt === undefined || executions.length !== 1) return undefined;
+  const [given] = executions as [ExecutionRequest];
+  const first = { ...given, name: given.name ?? 'sim-1', stopAfterSeconds: undefined };
+  return { stopAt, first, again: { ...first, name: `${first.name}-again` } };
 }
 
 export interface SimulationResult {
@@ -224,7 +238,9 @@ export interface SimulationResult {
 
 /** Runs several executions of the same state machine against one simulated account. */
 export async function simulateExecutions(given: SimulateOptions & { executions: ExecutionRequest[] }): Promise<SimulationResult> {
-  const options = { ...given, executions: withRestart(given.executions, given.faults ?? []) };
+  const restart = restartFor(given.executions, given.faults ?? []);
+  // With a restart, room for the execution started again; dropped below when the first had ended.
+  const options = { ...given, executions: restart ? [restart.first, restart.again] : given.executions };
   const realStart = performance.now();
   const key = JSON.stringify(options.environment);
   const synthesized = machineCache.get(key) ?? (await synthesizeLocalWorkflows(options.environment));
@@ -259,16 +275,21 @@ export async function simulateExecutions(given: SimulateOptions & { executions: 
         databasesBefore = captureDatabases(account);
         capacity = new CapacityRecorder(account, options.verifyCapacity);
         const detach = attachSimulator(allClients, account);
+        const start = (i: number, control: ExecutionControl, clockOrigin?: number) => {
+          const request = options.executions[i]!;
+          const run: Run = { workflows: machine, handlers, account, figures: figures[i]!, childEvents: childEvents[i]!, onProgress: options.onProgress, clockOrigin };
+          const entryOf = request.workflow ? synthesized.byArn.get(stateMachineArn(`fleetflow-${options.environment.name}-${request.workflow}`)) : machine.entry;
+          if (!entryOf) throw new Error(`the synthesized stack has no ${request.workflow} workflow`);
+          return execute(run, entryOf, request.input, names[i]!, events[i]!, control);
+        };
         try {
+          if (restart) return await runRestarted(restart, start, options.onProgress);
           return await Promise.all(
             options.executions.map(async (request, i) => {
               if (request.startAfterSeconds) await new Promise((r) => setTimeout(r, request.startAfterSeconds! * 1000));
-              const run: Run = { workflows: machine, handlers, account, figures: figures[i]!, childEvents: childEvents[i]!, onProgress: options.onProgress };
               const control: ExecutionControl = {};
               if (request.stopAfterSeconds !== undefined) setTimeout(() => control.stop?.(), request.stopAfterSeconds * 1000);
-              const entryOf = request.workflow ? synthesized.byArn.get(stateMachineArn(`fleetflow-${options.environment.name}-${request.workflow}`)) : machine.entry;
-              if (!entryOf) throw new Error(`the synthesized stack has no ${request.workflow} workflow`);
-              return execute(run, entryOf, request.input, names[i]!, events[i]!, control);
+              return start(i, control);
             }),
           );
         } finally {
@@ -280,6 +301,8 @@ export async function simulateExecutions(given: SimulateOptions & { executions: 
     );
     if (capacity.mismatches.length > 0) throw new Error(`incremental capacity differs from counting every host:\n${capacity.mismatches.slice(0, 5).join('\n')}`);
     const hostsAtStart = startStates;
+    // A restart that was not applied: the run is its first execution alone.
+    for (const list of [options.executions, events, childEvents, figures, names] as unknown[][]) list.length = results.length;
     const reports = results.map((result, i) =>
       buildReport({
         hostsAtStart,
@@ -297,10 +320,78 @@ export async function simulateExecutions(given: SimulateOptions & { executions: 
         faults: [...faults],
       }),
     );
+    if (restart) reports[reports.length - 1] = wholeRun(reports, events, restart.stopAt);
     return { reports, events, childEvents, account };
   } finally {
     restoreEnv();
   }
+}
+
+/**
+ * Runs `restart:SECONDS` on the virtual clock: the first execution, stopped at SECONDS only if
+ * it is still running then, and if so the same input started again RESTART_GAP_SECONDS later.
+ * Every line of both is stamped from the first start: one run, one clock.
+ */
+async function runRestarted(
+  restart: NonNullable<ReturnType<typeof restartFor>>,
+  start: (i: number, control: ExecutionControl, clockOrigin?: number) => Promise<ExecutionResult>,
+  onProgress: ((line: string) => void) | undefined,
+): Promise<ExecutionResult[]> {
+  if (restart.first.startAfterSeconds) await new Promise((r) => setTimeout(r, restart.first.startAfterSeconds! * 1000));
+  const origin = Date.now();
+  const stamp = () => `[${formatElapsed(Date.now() - origin)}]`;
+  const control: ExecutionControl = {};
+  let stopped = false;
+  const timer = setTimeout(() => {
+    stopped = control.stop?.() ?? false;
+    if (stopped) onProgress?.(`${stamp()} execution stopped (StopExecution, restart:${restart.stopAt}); starting it again with the same input at ${formatElapsed((restart.stopAt + RESTART_GAP_SECONDS) * 1000)}`);
+  }, restart.stopAt * 1000);
+  const first = await start(0, control, origin);
+  clearTimeout(timer);
+  if (!stopped) {
+    onProgress?.(`${stamp()} restart:${restart.stopAt} not applied: the execution had ended (${first.status}) at ${formatElapsed(Date.now() - origin)}`);
+    return [first];
+  }
+  await new Promise((r) => setTimeout(r, Math.max(0, origin + (restart.stopAt + RESTART_GAP_SECONDS) * 1000 - Date.now())));
+  onProgress?.(`${stamp()} execution started again as ${restart.again.name} (same input)`);
+  return [first, await start(1, {}, origin)];
+}
+
+/**
+ * The last report of a restarted run speaks for the whole run: its makespan runs from the first
+ * execution's start to the last one's end, stop and pause included. Its lower bound is the
+ * first execution's plan's: the work the run was asked for, which stopping and starting again
+ * cannot shorten (what the first execution finished, it finished inside the whole run). The
+ * second execution's own bound is no bound of anything: it counts again what the first had
+ * already done or set going (a host already drained, a database already being created), which
+ * is why it came out above that execution's time. A first execution stopped before its plan had
+ * none: then the stop, the pause and the second execution's own bound.
+ */
+export function wholeRun(reports: readonly SimulationReport[], events: readonly ExecutionEvent[][], stopAt: number): SimulationReport {
+  const last = reports.at(-1)!;
+  if (reports.length === 1) {
+    const endedAt = ((events[0]?.at(-1)?.timestamp ?? 0) - (events[0]?.[0]?.timestamp ?? 0)) / 1000;
+    return { ...last, restart: { stopAfterSeconds: stopAt, applied: false, endedAtSeconds: endedAt } };
+  }
+  const start = events[0]?.[0]?.timestamp ?? 0;
+  const end = events.at(-1)?.at(-1)?.timestamp ?? start;
+  const planned = reports[0]!.lowerBoundSeconds;
+  const union = (pick: (c: ComputeReport) => string[]) => [...new Set(reports.flatMap((r) => (r.compute ? pick(r.compute) : [])))];
+  const serving = new Set(last.hosts.filter((h) => h.inService).map((h) => h.name));
+  return {
+    ...last,
+    // Both executions' work: the hosts either launched that serve at the end (the stopped one's others were
+    // terminated, and `terminated` already counts from the run's start), either's orphans that still serve
+    // nothing at the run's end (the stopped one's report judged its hosts at its own end), their transitions.
+    ...(last.compute ? { compute: { ...last.compute, launched: union((c) => c.launched).filter((name) => last.compute!.launched.includes(name) || serving.has(name)), orphans: union((c) => c.orphans).filter((name) => !serving.has(name)) } } : {}),
+    stateTransitions: reports.reduce((n, r) => n + r.stateTransitions, 0),
+    childExecutions: reports.reduce((n, r) => n + r.childExecutions, 0),
+    maxHistoryEvents: Math.max(...reports.map((r) => r.maxHistoryEvents)),
+    largestPayloadBytes: Math.max(...reports.map((r) => r.largestPayloadBytes)),
+    makespanSeconds: (end - start) / 1000,
+    lowerBoundSeconds: planned > 0 ? planned : stopAt + RESTART_GAP_SECONDS + last.lowerBoundSeconds,
+    restart: { stopAfterSeconds: stopAt, applied: true, stoppedExecution: reports[0]!.executionName, startedAgainAtSeconds: stopAt + RESTART_GAP_SECONDS },
+  };
 }
 
 /**
@@ -382,6 +473,8 @@ interface Run {
   readonly onProgress?: (line: string) => void;
   /** Virtual start of the top-level execution (set when it starts). */
   startedAt?: number;
+  /** Where progress lines count from when it is not this execution's start (a restarted run: the first start). */
+  readonly clockOrigin?: number;
 }
 
 const START_EXECUTION_SYNC = /^arn:[^:]+:states:::states:startExecution\.sync(:2)?$/;
@@ -389,7 +482,8 @@ let childSerial = 0;
 
 /** Lets the caller stop an execution (StopExecution) once it has started. */
 export interface ExecutionControl {
-  stop?: (cause?: string) => void;
+  /** True when the execution was running and is now stopped. */
+  stop?: (cause?: string) => boolean;
 }
 
 async function execute(
@@ -434,7 +528,7 @@ async function execute(
         guard(() => {
           if (task.kind === 'lambda') return invokeLikeLambda(task, payload, state, account);
           if (START_EXECUTION_SYNC.test(task.resource)) return startChild(run, payload as ChildRequest, children);
-          return callIntegration(task.resource, payload as Record<string, unknown>, { account });
+          return callIntegration(task.resource, payload as Record<string, unknown>, { account, executionArn, stateMachineArn: machine.arn });
         }),
     ]),
   );
@@ -460,13 +554,16 @@ async function execute(
   // StopExecution: the execution ends ABORTED at once, no Catch runs, and the child
   // executions it waits for (.sync) are stopped with it.
   let aborted = false;
+  let ended = false;
+  // StopExecution stops an execution still running; one that has ended stays as it ended (false: nothing stopped).
   control.stop = () => {
-    if (quotaBroken || aborted) return;
+    if (quotaBroken || aborted || ended) return false;
     aborted = true;
     quotaBroken = { Error: 'States.Aborted', Cause: 'the execution was stopped (StopExecution)' };
     for (const stop of children) stop();
     execution.abort();
     endAtQuota();
+    return true;
   };
   const logging = (async () => {
     for await (const event of execution.eventLogs as AsyncIterable<ExecutionEvent>) {
@@ -482,7 +579,7 @@ async function execute(
       }
       // Children's lines are stamped from the top-level start, so one run reads as one timeline.
       // A child's own start and end are not news: its batches are, and the parent reports the outcome.
-      const line = run.onProgress && !(isChild && event.type.startsWith('Execution')) && describeEvent(event, run.startedAt ?? startedAt, progressContext(account));
+      const line = run.onProgress && !(isChild && event.type.startsWith('Execution')) && describeEvent(event, run.clockOrigin ?? run.startedAt ?? startedAt, progressContext(account));
       if (line) run.onProgress!(line);
     }
   })();
@@ -513,6 +610,8 @@ async function execute(
     const error = failed?.Error ?? (err as Error).name;
     const rawCause = typeof failed?.Cause === 'string' ? failed.Cause : (err as Error).message;
     return { status: 'FAILED', error, cause: rawCause, rawCause, executionArn };
+  } finally {
+    ended = true;
   }
 }
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { campaignHostsPerTier, checkComputeInvariants, checkDataInvariants, checkResumeInvariants, checkTruthInvariants, drawFaults, failedStates, replayCommand, runCampaign, scaleInViolations, type FailedState } from '../../lib/simulator/campaign';
-import { RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
+import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
 import { prepareScaleIn, type ScaleInWatch } from '../../lib/simulator/scale-in-campaign';
 import { stopInstances } from '../../lib/simulator/services/ec2';
 import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
@@ -281,21 +281,35 @@ describe('the compute invariants', () => {
     expect(found.sort()).toEqual(['capacity kept', 'launched in service', 'lock released', 'no orphan', 'replaced out of service']);
   });
 
-  it('flag a scale-out that ends with other than the count before plus what it added (twice only after a restart)', () => {
+  it('flag a scale-out that ends with other than the count before plus what it added (plus what a really stopped run left serving)', () => {
     const account = seedAccount(canonical, noFaults());
-    const serving = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `web-${i + 1}`, tier: 'web', version: '1.0.0', recordedVersion: '1.0.0', inService: true }));
-    const report = (n: number) => ({
-      status: 'SUCCEEDED', executionName: 'run', workflow: 'scale-out', hosts: serving(n), minInService: { web: 2 },
-      compute: { launched: serving(n).slice(2).map((h) => h.name), terminated: [], stopped: [], orphans: [], extraInstanceHours: 0 },
-    }) as unknown as SimulationReport;
-    const check = (n: number, faults: string[]) =>
-      checkComputeInvariants(report(n), account, faults, { initialInService: new Map([['web', 2]]), halfInstalledInTraffic: [] }, { tier: 'web', add: 2 }).map((v) => v.invariant);
+    // Hosts web-3.. are new: the first `fromStopped` of them launched by the stopped execution, the rest by the one started again.
+    const report = (n: number, restart?: { applied: boolean; fromStopped: number }) => {
+      const hosts = Array.from({ length: n }, (_, i) => ({ name: `web-${i + 1}`, id: `i-sim-web-${i + 1}`, tier: 'web', version: '1.0.0', recordedVersion: '1.0.0', inService: true }));
+      for (const [i, h] of hosts.slice(2).entries()) {
+        account.hosts.set(h.id, { ...account.requireHost([...account.hosts.keys()][0]!), id: h.id, name: h.name, tags: new Map([[LAUNCHED_BY_TAG, i < (restart?.fromStopped ?? 0) ? 'run' : 'run-again']]) });
+      }
+      return {
+        status: 'SUCCEEDED', executionName: restart?.applied ? 'run-again' : 'run', workflow: 'scale-out', hosts, minInService: { web: 2 },
+        compute: { launched: hosts.slice(2).map((h) => h.name), terminated: [], stopped: [], orphans: [], extraInstanceHours: 0 },
+        ...(restart ? { restart: { stopAfterSeconds: 300, applied: restart.applied, ...(restart.applied ? { stoppedExecution: 'run' } : {}) } } : {}),
+      } as unknown as SimulationReport;
+    };
+    const check = (r: SimulationReport, faults: string[] = []) =>
+      checkComputeInvariants(r, account, faults, { initialInService: new Map([['web', 2]]), halfInstalledInTraffic: [] }, { tier: 'web', add: 2 }).map((v) => v.invariant);
 
-    expect(check(4, [])).toEqual([]);
-    expect(check(3, [])).toEqual(['scaled out']);
-    expect(check(6, [])).toEqual(['scaled out']);
-    expect(check(6, ['restart:300'])).toEqual([]);
-    expect(check(5, ['restart:300'])).toEqual(['scaled out']);
+    expect(check(report(4))).toEqual([]);
+    expect(check(report(3))).toEqual(['scaled out']);
+    expect(check(report(6))).toEqual(['scaled out']);
+    // A restart that came after the run had ended changes nothing: still exactly `add`.
+    expect(check(report(4, { applied: false, fromStopped: 0 }), ['restart:300'])).toEqual([]);
+    expect(check(report(6, { applied: false, fromStopped: 0 }), ['restart:300'])).toEqual(['scaled out']);
+    // Really stopped after its two hosts entered service: they stay, and the run started again adds two more.
+    expect(check(report(6, { applied: true, fromStopped: 2 }), ['restart:300'])).toEqual([]);
+    // Stopped before its hosts served: they were terminated, so only the second run's two count.
+    expect(check(report(4, { applied: true, fromStopped: 0 }), ['restart:300'])).toEqual([]);
+    // Six serving, but none of the stopped run's: the second run added four, twice what was asked.
+    expect(check(report(6, { applied: true, fromStopped: 0 }), ['restart:300'])).toEqual(['scaled out']);
   });
 });
 

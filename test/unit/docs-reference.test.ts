@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Command } from 'commander';
 import { main } from '../../lib/cli/main';
 import { buildProgram, path } from '../../lib/cli/program';
-import { FAULT_KINDS } from '../../lib/simulator/faults';
+import { FAULT_KINDS, parseFaults } from '../../lib/simulator/faults';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 
@@ -38,6 +38,21 @@ describe('docs/cli.md', () => {
 });
 
 describe('docs/faults.md', () => {
+  it('gives the number of kinds FAULT_KINDS has', () => {
+    expect(read('docs/faults.md')).toContain(`${FAULT_KINDS.length} kinds in \`FAULT_KINDS\``);
+  });
+
+  it('names every kind in the refusal of an unknown one, as the page lists them', () => {
+    let message = '';
+    try {
+      parseFaults(['explode:web-1'], new Set(['web-1']), new Set());
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    const listed = /use one of (.+)$/.exec(message)?.[1]?.split(', ');
+    expect(listed).toEqual([...FAULT_KINDS]);
+  });
+
   it.each(FAULT_KINDS)('describes the fault kind %s', (kind) => {
     // A row of the fault tables starts with the kind, alone or followed by its target.
     expect(read('docs/faults.md')).toMatch(new RegExp(`^\\| \`${kind}[:\`]`, 'm'));

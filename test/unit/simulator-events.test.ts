@@ -10,6 +10,7 @@ import { events } from '../../lambdas/shared/aws/events';
 import { putBatchProgress } from '../../lambdas/shared/batch-events';
 import { attachSimulator } from '../../lib/simulator/intercept';
 import { useSimulatedAwsEnvironment } from '../../lib/simulator/simulate';
+import { callIntegration, IntegrationError } from '../../lib/simulator/integrations';
 import { call, refusal, seedWithFaults } from './simulated-calls';
 import { batchInput, NOW } from './fixtures';
 
@@ -89,5 +90,82 @@ describe('PutEvents in the simulated account', () => {
       detach();
       restore();
     }
+  });
+});
+
+describe("Step Functions' events:putEvents integration on the simulated bus", () => {
+  const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:fleetflow-canonical-deploy:run-1';
+  const MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:fleetflow-canonical-deploy';
+  const notify = (detail: unknown = { environment: 'canonical', event: 'Started' }) => ({ Source: 'fleetflow', DetailType: 'FleetFlow Release Started', Detail: detail });
+  const put = (account: ReturnType<typeof seedWithFaults>, entries: unknown) =>
+    callIntegration('arn:aws:states:::events:putEvents', { Entries: entries }, { account, executionArn: EXECUTION, stateMachineArn: MACHINE });
+  const failure = async (act: () => Promise<unknown>) => {
+    try {
+      await act();
+    } catch (err) {
+      return err as Error;
+    }
+    throw new Error('the integration did not fail');
+  };
+
+  it('puts an object Detail as its JSON text, with the execution and state machine ARNs in Resources, and records the notification', async () => {
+    const account = seedWithFaults();
+
+    const result = (await put(account, [notify()])) as { FailedEntryCount: number; Entries: Array<{ EventId?: string }> };
+
+    expect(result.FailedEntryCount).toBe(0);
+    expect(result.Entries[0]!.EventId).toBe(account.events[0]!.id);
+    expect(account.events[0]).toMatchObject({ source: 'fleetflow', detailType: 'FleetFlow Release Started', detail: { event: 'Started' } });
+    expect(account.notifications.map((n) => n.detail.event)).toEqual(['Started']);
+  });
+
+  it('fails EventBridge.FailedEntry when an entry is refused (no DetailType; a Detail that is no JSON object), after the others reached the bus', async () => {
+    const account = seedWithFaults();
+
+    const error = await failure(() => put(account, [notify(), { Source: 'fleetflow', Detail: {} }, { ...notify(), Detail: '[1,2]' }]));
+
+    expect(error).toBeInstanceOf(IntegrationError);
+    expect(error.name).toBe('EventBridge.FailedEntry');
+    expect(error.message).toBe('2 of 3 entries failed: entry 1: InvalidArgument (Parameters Source, DetailType and Detail are required.); entry 2: MalformedDetail (Detail is malformed.)');
+    // EventBridge went on past the failed entries: the good one is on the bus, and only it.
+    expect(account.events).toHaveLength(1);
+    expect(account.notifications).toHaveLength(1);
+  });
+
+  it('refuses the whole call (EventBridge.ValidationException) with no entry or more than 10, putting nothing', async () => {
+    const account = seedWithFaults();
+
+    const none = await failure(() => put(account, []));
+    const eleven = await failure(() => put(account, Array.from({ length: 11 }, () => notify())));
+
+    expect([none.name, eleven.name]).toEqual(['EventBridge.ValidationException', 'EventBridge.ValidationException']);
+    expect(account.events).toEqual([]);
+    await expect(put(account, Array.from({ length: 10 }, () => notify()))).resolves.toMatchObject({ FailedEntryCount: 0 });
+  });
+
+  it('counts the ARNs it appends in the 256 KB: a Detail that fits alone is refused once they are added', async () => {
+    const account = seedWithFaults();
+    // Just under 256 KB with Source and DetailType, before the two ARNs (about 150 bytes) are added.
+    const fixed = Buffer.byteLength('fleetflow') + Buffer.byteLength('FleetFlow Release Started') + Buffer.byteLength('{"pad":""}');
+    const detail = { pad: 'x'.repeat(256 * 1024 - fixed - 50) };
+
+    const error = await failure(() => put(account, [notify(detail)]));
+    const alone = call(account, 'events', 'PutEvents', { Entries: [{ Source: 'fleetflow', DetailType: 'FleetFlow Release Started', Detail: JSON.stringify(detail) }] });
+
+    expect(error.name).toBe('EventBridge.ValidationException');
+    expect(alone.FailedEntryCount).toBe(0);
+  });
+
+  it('is throttled by --fault throttle:events like any call: EventBridge.ThrottlingException, which the notify task retries', async () => {
+    // throttle:events lets 2 calls through, then throttles a burst of 8.
+    const account = seedWithFaults(['throttle:events']);
+
+    await put(account, [notify()]);
+    await put(account, [notify()]);
+    const third = await failure(() => put(account, [notify()]));
+
+    expect(third.name).toBe('EventBridge.ThrottlingException');
+    expect(account.events).toHaveLength(2);
+    expect(account.throttledCalls).toBe(1);
   });
 });

@@ -336,19 +336,49 @@ describe('a compute run stopped after its hosts launched, then started again', (
     expect(account.table(LOCK_TABLE_NAME).size, 'lock released').toBe(0);
   });
 
-  it('scale-out: adds exactly the hosts asked for, the stopped run\'s never-set-up ones terminated', async () => {
+  it('scale-out: adds exactly the hosts asked for, the stopped run\'s never-set-up ones terminated; one clock, the stop said, the whole run reported', async () => {
     const input = { tier: 'web', add: 2 };
+    const lines: string[] = [];
 
-    const { reports } = await simulateExecutions({ environment: canonical, input, workflow: 'scale-out', faults: ['restart:60'], executions: [{ input, name: 'stopped' }] });
+    const { reports, events } = await simulateExecutions({ environment: canonical, input, workflow: 'scale-out', faults: ['restart:60'], executions: [{ input, name: 'stopped' }], onProgress: (l) => lines.push(l) });
     const again = reports[1]!;
 
     expect(again.status, `${again.error}: ${again.cause}`).toBe('SUCCEEDED');
     expect([...again.compute!.terminated].sort()).toEqual([...reports[0]!.compute!.launched].sort());
     expect(hostsOf(again, 'web').filter((h) => h.inService && h.version === '1.0.0')).toHaveLength(4);
+    // The stop and the new start are lines of their own, on the first start's clock (no second 00:00:00).
+    expect(lines).toContain('[00:01:00] execution stopped (StopExecution, restart:60); starting it again with the same input at 00:02:00');
+    expect(lines).toContain('[00:02:00] execution started again as stopped-again (same input)');
+    expect(lines.filter((l) => l.startsWith('[00:00:00] execution started'))).toHaveLength(1);
+    // The whole run: from the first start, stop and pause included, never under the first plan's bound.
+    expect(again.restart).toEqual({ stopAfterSeconds: 60, applied: true, stoppedExecution: 'stopped', startedAgainAtSeconds: 120 });
+    expect(again.makespanSeconds).toBe(120 + (events[1]!.at(-1)!.timestamp - events[1]![0]!.timestamp) / 1000);
+    expect(again.lowerBoundSeconds).toBe(reports[0]!.lowerBoundSeconds);
+    expect(again.makespanSeconds / again.lowerBoundSeconds).toBeGreaterThanOrEqual(1);
+    // The stopped run's hosts were terminated before they served: not among what the whole run launched and kept.
+    expect(again.compute!.launched.some((name) => reports[0]!.compute!.launched.includes(name))).toBe(false);
   });
 });
 
 describe('scale-in', () => {
+  it('restart:N after the run has ended stops nothing: one execution, one removal, and the progress says so', async () => {
+    // A scale-in of one web host ends in about 25 s: at 120 s there is nothing left to stop.
+    const input = { tier: 'web', remove: 1 };
+    const lines: string[] = [];
+    const { reports, account } = await simulateExecutions({ environment: canonical, input, workflow: 'scale-in', hostsPerTier: 4, faults: ['restart:120'], executions: [{ input, name: 'once' }], onProgress: (l) => lines.push(l) });
+
+    expect(reports).toHaveLength(1);
+    const [report] = reports as [SimulationReport];
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    expect(report.restart).toMatchObject({ stopAfterSeconds: 120, applied: false });
+    expect(lines.at(-1)).toMatch(/^\[00:00:\d\d\] restart:120 not applied: the execution had ended \(SUCCEEDED\) at 00:00:\d\d$/);
+    expect(lines.some((l) => /execution stopped|started again/.test(l))).toBe(false);
+    // Exactly the one host asked for: no second execution removed another.
+    expect([...account.hosts.values()].filter((h) => h.tags.has(RETIRED_BY_TAG)).map((h) => h.name)).toEqual(report.compute!.stopped);
+    expect(report.compute!.stopped).toHaveLength(1);
+    expect(report.makespanSeconds).toBeLessThan(120);
+  });
+
   it('removes the oldest web hosts, zone-balanced, drained first, never below the floor, holding the lock a replacement then finds taken', async () => {
     const input = { tier: 'web', remove: 2 };
     const { reports, account } = await simulateExecutions({
