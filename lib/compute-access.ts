@@ -81,6 +81,13 @@ export function grantComputeAccess(
     fun.allow({ actions: ['elasticloadbalancing:DescribeTargetGroups'], resources: ['*'], wildcardReason: WHY.describe });
   }
   f.planReplacement.allow({ actions: ['elasticloadbalancing:DescribeTargetHealth'], resources: ['*'], wildcardReason: WHY.describe });
+  // Whether a host set up by a stopped run was ever registered (lambdas/compute/leftovers.ts `registeredHosts`): the
+  // planners that find leftovers, and Terminate Leftovers, which reads it again under the lock. Only with target groups.
+  if (tiers.some((t) => t.traffic.kind === 'target-group')) {
+    for (const fun of [f.planAllocation, f.planScaleOut, f.terminateLaunched]) {
+      fun.allow({ actions: ['elasticloadbalancing:DescribeTargetHealth'], resources: ['*'], wildcardReason: WHY.describe });
+    }
+  }
   // The deregistration delay its retire batches drain by (lambdas/compute/retire-traffic.ts), as Plan Release reads it.
   f.planReplacement.allow({ actions: ['elasticloadbalancing:DescribeTargetGroupAttributes'], resources: ['*'], wildcardReason: WHY.describe });
   // The network checks of allocate and scale-out (lambdas/compute/network-checks.ts), in their planners only. The

@@ -14,7 +14,7 @@ import { isHostTier } from '../domain/environment/tiers';
 import { currentDatabaseIdentifier, dataTierOf, describeDatabase, newestSnapshot } from '../shared/database-record';
 import { InvalidInputError } from '../domain/contract/errors';
 import { CREATING } from '../domain/contract/rds-status';
-import { leftoverTier, liveHosts } from './leftovers';
+import { liveHosts, tierLiveHosts } from './leftovers';
 import { describeHosts } from '../shared/polling';
 import { planRestoreTarget } from '../restore-data/restore-target';
 import { checkTierNetwork } from './network-checks';
@@ -54,9 +54,10 @@ export async function planAllocation(event: PlanEvent): Promise<ComputePlan> {
       throw new InvalidInputError(`tiers.${definition.name}: the tier declares no count and the input gives none; nothing was changed`);
     }
     const tier = launchableTier(environment, definition.name, `tiers.${definition.name}`);
-    // Hosts a stopped run launched and never set up are not the tier's: they are terminated, and replaced.
-    const { counted: existing, leftovers: left } = await liveHosts(tier.hosts.tags, event.execution);
-    if (left.length > 0) leftovers.push(leftoverTier(tier.name, tier.hosts.tags, left));
+    // Hosts a stopped run launched and never set up, or set up and never put into service, are not the tier's:
+    // they are terminated, and replaced.
+    const { counted: existing, leftoverTier: left } = await tierLiveHosts(tier, event.execution);
+    if (left) leftovers.push(left);
     const missing = wanted - existing.length;
     if (missing <= 0) continue;
     const release = await releaseFor(environment, tier, input.release);

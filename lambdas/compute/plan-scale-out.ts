@@ -6,7 +6,7 @@
  */
 import { parseComputeInput } from '../domain/compute-input';
 import { logger } from '../shared/logger';
-import { leftoverTier, liveHosts } from './leftovers';
+import { tierLiveHosts } from './leftovers';
 import { balance, type PlanEvent } from './allocation';
 import { checkTierNetwork } from './network-checks';
 import { environmentOf, launchableTier, provisionTier, releaseFor } from '../shared/provision-plan';
@@ -22,8 +22,9 @@ export async function planScaleOut(event: PlanEvent): Promise<ComputePlan> {
   const input = parseComputeInput('scale-out', event.input);
   const environment = environmentOf(event.environment);
   const tier = launchableTier(environment, input.tier, 'tier');
-  // Hosts a stopped run launched and never set up are not the tier's: they are terminated, and neither counted nor balanced around.
-  const { counted: existing, leftovers } = await liveHosts(tier.hosts.tags, event.execution);
+  // Hosts a stopped run launched and never set up, or set up and never put into service, are not the tier's:
+  // they are terminated, and neither counted nor balanced around.
+  const { counted: existing, leftoverTier: left } = await tierLiveHosts(tier, event.execution);
   const release = await releaseFor(environment, tier);
   const perSubnet = balance(
     input.add,
@@ -38,6 +39,6 @@ export async function planScaleOut(event: PlanEvent): Promise<ComputePlan> {
     workflow: 'scale-out',
     tiers: [provision],
     launchCount: input.add,
-    ...(leftovers.length > 0 ? { leftovers: [leftoverTier(tier.name, tier.hosts.tags, leftovers)] } : {}),
+    ...(left ? { leftovers: [left] } : {}),
   };
 }

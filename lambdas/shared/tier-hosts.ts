@@ -22,6 +22,8 @@ export type FoundHost = HostRef;
 /** Hosts that carry the out-of-traffic marker of an execution that stopped before putting them back. */
 const markedOut = new WeakSet<FoundHost>();
 const sent = new WeakSet<FoundHost>();
+/** Hosts a FleetFlow execution launched (LAUNCHED_BY_TAG): one registered in no target group was set up by a run that stopped. */
+const launched = new WeakSet<FoundHost>();
 /** Whether an install was sent to the host and never recorded (INSTALLING_TAG): it may not run what its release tag says. */
 export const installSent: Pick<WeakSet<FoundHost>, 'has'> = sent;
 
@@ -57,6 +59,7 @@ export async function findHosts(tier: HostTierDefinition): Promise<FoundHost[]> 
         }
         const host: FoundHost = { id: instance.InstanceId, name: tag('Name') || instance.InstanceId, previous: tag(RELEASE_TAG) };
         if (tag(OUT_OF_TRAFFIC_TAG)) markedOut.add(host);
+        if (tag(LAUNCHED_BY_TAG)) launched.add(host);
         if (INSTALL_SENT_TAGS.some((key) => tag(key))) sent.add(host);
         hosts.push(host);
       }
@@ -75,6 +78,8 @@ export async function resolveTraffic(
     return { traffic: tier.traffic, healthyAfterSeconds: 0, outOfTraffic: new Set(hosts.filter((h) => markedOut.has(h)).map((h) => h.id)) };
   }
   const outOfTraffic = new Set<string>();
+  /** Hosts neither registered nor marked out, with the groups they are missing from. */
+  const unmarked = new Map<FoundHost, string[]>();
   let TargetGroups;
   try {
     ({ TargetGroups = [] } = await elbv2.send(new DescribeTargetGroupsCommand({ Names: tier.traffic.targetGroups })));
@@ -103,14 +108,29 @@ export async function resolveTraffic(
     // A draining target is on its way out: not in traffic.
     const registered = new Set(TargetHealthDescriptions.filter((d) => d.TargetHealth?.State !== 'draining').map((d) => d.Target?.Id));
     const missing = hosts.filter((h) => !registered.has(h.id));
-    const unmarked = missing.filter((h) => !markedOut.has(h));
-    if (unmarked.length > 0) {
-      throw new InventoryError(
-        `tier ${tier.name}: ${describeHosts(unmarked)} not registered in target group ${name}, and not left out by FleetFlow ` +
-          `(no ${OUT_OF_TRAFFIC_TAG} tag): register them, or take them out of the tier's tags; nothing was changed`,
-      );
+    for (const h of missing) {
+      if (markedOut.has(h)) outOfTraffic.add(h.id);
+      else unmarked.set(h, [...(unmarked.get(h) ?? []), name]);
     }
-    for (const h of missing) outOfTraffic.add(h.id);
+  }
+  // A host a compute run launched and set up (it has its release) but that is registered in none of the
+  // groups was never put into service: that run stopped before Return To Traffic. The compute planners
+  // take it for a leftover (lambdas/compute/leftovers.ts) and terminate it; a release does not roll it.
+  const neverPut = [...unmarked].filter(([h, groups]) => launched.has(h) && groups.length === arns.length).map(([h]) => h);
+  if (neverPut.length > 0) {
+    throw new InventoryError(
+      `tier ${tier.name}: ${describeHosts(neverPut)} launched and set up by a FleetFlow run that stopped before putting them into ` +
+        `service (registered in no target group, no ${OUT_OF_TRAFFIC_TAG} tag): an allocate, scale-out or replace of the tier ` +
+        `terminates them as leftovers, or take them out of the tier's tags; nothing was changed`,
+    );
+  }
+  for (const [h, groups] of unmarked) {
+    // The first group, in the definition's order, that misses unmarked hosts: all of them named.
+    throw new InventoryError(
+      `tier ${tier.name}: ${describeHosts([h, ...[...unmarked].filter(([o, g]) => o !== h && g.includes(groups[0]!)).map(([o]) => o)])} ` +
+        `not registered in target group ${groups[0]}, and not left out by FleetFlow ` +
+        `(no ${OUT_OF_TRAFFIC_TAG} tag): register them, or take them out of the tier's tags; nothing was changed`,
+    );
   }
   return {
     traffic: { kind: 'target-group', targetGroupArns: arns, deregistrationDelaySeconds, ports: [...ports].sort((a, b) => a - b) },

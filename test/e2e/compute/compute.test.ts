@@ -358,6 +358,19 @@ describe('a compute run stopped after its hosts launched, then started again', (
     // The stopped run's hosts were terminated before they served: not among what the whole run launched and kept.
     expect(again.compute!.launched.some((name) => reports[0]!.compute!.launched.includes(name))).toBe(false);
   });
+
+  it('scale-out stopped after its host got its release but before it was put into service: the run started again terminates it, no orphan', async () => {
+    const input = { tier: 'web', add: 1 };
+
+    // restart:178: web-3's install is recorded (fleetflow:release) and Return To Traffic has not run yet.
+    const { reports } = await simulateExecutions({ environment: canonical, input, workflow: 'scale-out', faults: ['restart:178'], executions: [{ input, name: 'stopped' }] });
+    const again = reports[1]!;
+
+    expect(again.status, `${again.error}: ${again.cause}`).toBe('SUCCEEDED');
+    expect(again.compute!.terminated).toEqual(reports[0]!.compute!.launched);
+    expect(again.compute!.orphans).toEqual([]);
+    expect(hostsOf(again, 'web').filter((h) => h.inService)).toHaveLength(3);
+  });
 });
 
 describe('scale-in', () => {

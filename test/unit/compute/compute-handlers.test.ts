@@ -59,10 +59,12 @@ import { planReplacement } from '../../../lambdas/compute/plan-replacement';
 import { retireHosts } from '../../../lambdas/compute/retiring';
 import { setUpHosts, type SetupPhase, type SetupTaskInput } from '../../../lambdas/compute/setup';
 import { terminateLaunched, type CleanUpInput } from '../../../lambdas/compute/terminate-launched';
-import { LEFTOVER_REASON, terminateLeftovers } from '../../../lambdas/compute/leftovers';
+import { isLeftover, LEFTOVER_REASON, registeredHosts, terminateLeftovers } from '../../../lambdas/compute/leftovers';
+import { planScaleOut } from '../../../lambdas/compute/plan-scale-out';
+import { findInstances, tagFilters } from '../../../lambdas/shared/instances';
 import { terminateSurged } from '../../../lambdas/surge/terminate-surged';
 import type { ProvisionTier, SetupStep, HostRef, PhaseState, TierPlan } from '../../../lambdas/domain/contract/payloads';
-import { LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON, RELEASE_TAG } from '../../../lambdas/domain/contract/tags';
+import { LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, OUT_OF_TRAFFIC_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON, RELEASE_TAG } from '../../../lambdas/domain/contract/tags';
 import {
   DependencyCheckFailedError,
   InstanceNotManagedError,
@@ -1154,15 +1156,61 @@ describe('a stopped run\'s leftovers', () => {
     expect(plan.launchCount).toBe(1);
     expect(plan.tiers.map((t) => t.perSubnet)).toEqual([[0, 1]]);
     expect(plan.leftovers).toEqual([{ tier: 'web', hostTags: WEB_TAGS, count: 2, sample: `web-2 (${webHost(2).id}), web-3 (${webHost(3).id})` }]);
+    // No host was set up by another run: its registration decides nothing, so no ELB call was needed to find them.
+    expect(elbMock).not.toHaveReceivedCommand(DescribeTargetHealthCommand);
   });
 
-  it('counts hosts another run launched and set up (they carry a release), and its own', async () => {
-    useAccount([leftover(1), leftover(2), withoutRelease(tierHost('web', 3, 'running', { [LAUNCHED_BY_TAG]: 'allocate-2' }))]);
+  it('counts hosts another run launched, set up and registered (healthy or not), and its own', async () => {
+    useAccount([leftover(1), leftover(2), withoutRelease(tierHost('web', 3, 'running', { [LAUNCHED_BY_TAG]: 'allocate-2' }))], {
+      'canonical-web': { [webHost(1).id]: 'healthy', [webHost(2).id]: 'unhealthy' },
+    });
 
     const plan = await planAllocation({ environment: canonical, input: { tiers: { web: 3 } }, execution: 'allocate-2' });
 
     expect(plan.launchCount).toBe(0);
     expect(plan.leftovers).toBeUndefined();
+  });
+
+  it('Plan Allocate takes a host set up by a stopped run and registered in no target group for a leftover, unless a release took it out of traffic', async () => {
+    // Prepare: web-1 serves; web-2 got its release but the run stopped before Return To Traffic (in no group);
+    // web-3 is the same but was taken out of traffic by a release (its marker): it served, and is counted.
+    useAccount([tierHost('web', 1), leftover(2), leftover(3, { [OUT_OF_TRAFFIC_TAG]: 'deploy-7' })], { 'canonical-web': { [webHost(1).id]: 'healthy' } });
+
+    const plan = await planAllocation({ environment: canonical, input: { tiers: { web: 3 } }, execution: 'allocate-2' });
+
+    expect(plan.launchCount).toBe(1);
+    expect(plan.leftovers).toEqual([{ tier: 'web', hostTags: WEB_TAGS, count: 1, sample: `web-2 (${webHost(2).id})`, targetGroupArns: [tgArn('canonical-web')] }]);
+    // Only the hosts whose registration decides were asked about, by ID (web-1 was launched by nobody).
+    expect(elbMock).toHaveReceivedCommandWith(DescribeTargetHealthCommand, { TargetGroupArn: tgArn('canonical-web'), Targets: [{ Id: webHost(2).id }] });
+  });
+
+  it('a host registered in one of several target groups served; one registered in none did not (registeredHosts)', async () => {
+    const hosts = [leftover(1), leftover(2), withoutRelease(leftover(3))];
+    useAccount(hosts, { 'canonical-middle': { [webHost(1).id]: 'draining' } });
+    const facts = await findInstances(tagFilters(WEB_TAGS));
+
+    const registered = await registeredHosts([tgArn('canonical-web'), tgArn('canonical-middle')], facts, 'allocate-2');
+
+    expect([...registered!]).toEqual([webHost(1).id]);
+    expect(facts.filter((h) => isLeftover(h, 'allocate-2', registered)).map((h) => h.name)).toEqual(['web-2', 'web-3']);
+    // A tier without target groups: nothing AWS reports tells whether a host with its release serves, so only web-3 (no release) is one.
+    expect(await registeredHosts([], facts, 'allocate-2')).toBeUndefined();
+    expect(facts.filter((h) => isLeftover(h, 'allocate-2', undefined)).map((h) => h.name)).toEqual(['web-3']);
+    // Its own hosts are never leftovers, registered or not.
+    expect(facts.filter((h) => isLeftover(h, 'stopped-1', new Set()))).toEqual([]);
+  });
+
+  it('Plan Scale Out counts a set-up host of a tier without target groups (monitoring), as before', async () => {
+    const mon = (n: number, extra: Record<string, string> = {}): FakeHost => ({
+      id: `i-0000000000000a${n}`, name: `mon-${n}`, state: 'running', subnetId: SUBNET_A,
+      tags: { 'fleetflow:environment': 'canonical', 'fleetflow:tier': 'monitoring', [RELEASE_TAG]: '1.0.0', [LAUNCHED_BY_TAG]: 'stopped-1', ...extra },
+    });
+    useAccount([mon(1), withoutRelease(mon(2))]);
+
+    const plan = await planScaleOut({ environment: canonical, input: { tier: 'monitoring', add: 1 }, execution: 'scale-out-2' });
+
+    expect(plan.leftovers?.map((t) => [t.sample, t.targetGroupArns])).toEqual([['mon-2 (i-0000000000000a2)', undefined]]);
+    expect(elbMock).not.toHaveReceivedCommand(DescribeTargetHealthCommand);
   });
 
   it('Plan Replace neither targets nor counts them, and names them as leftovers', async () => {
@@ -1197,5 +1245,17 @@ describe('a stopped run\'s leftovers', () => {
     expect(ec2Mock).toHaveReceivedCommandWith(CreateTagsCommand, {
       Tags: expect.arrayContaining([{ Key: RETIRED_BY_TAG, Value: 'allocate-2' }, { Key: RETIRED_REASON_TAG, Value: LEFTOVER_REASON }]),
     });
+  });
+
+  it('Terminate Leftovers reads the registration again under the lock: a set-up host registered since the plan stays, one in no group goes', async () => {
+    // Prepare: the plan saw web-1 and web-2 set up and unregistered; web-1 has been registered since.
+    useAccount([leftover(1), leftover(2)], { 'canonical-web': { [webHost(1).id]: 'initial' } });
+    const leftovers = [{ tier: 'web', hostTags: WEB_TAGS, count: 2, sample: 'web-1, web-2', targetGroupArns: [tgArn('canonical-web')] }];
+
+    const outcome = await terminateLeftovers({ execution: 'scale-out-2', leftovers });
+
+    expect(outcome).toEqual({ terminated: 1 });
+    expect(ec2Mock).toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: [webHost(2).id] });
+    expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 1);
   });
 });

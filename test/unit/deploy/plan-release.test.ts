@@ -376,6 +376,23 @@ describe('planRelease', () => {
     expect(plan.tiers[1]?.batches.flat().map((h) => h.name)).toEqual(['web-1', 'web-2']);
   });
 
+  it('refuses a host a stopped compute run set up and never put into service, saying a compute run terminates it as a leftover', async () => {
+    // Prepare: web-3 got its release from a scale-out that stopped before Return To Traffic: registered nowhere, no marker.
+    const account = canonicalAccount();
+    const setUp = instance('i-0c3', 'web-3', '1.0.0');
+    setUp.Tags!.push({ Key: LAUNCHED_BY_TAG, Value: 'scale-out-1' });
+    account.instances.web = [[instance('i-0c1', 'web-1', '1.0.0'), instance('i-0c2', 'web-2', '1.0.0'), setUp]];
+    useAccount(account);
+
+    // Act
+    const act = planRelease(event({ release: '2.0.0' }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(InventoryError);
+    await expect(act).rejects.toThrow('tier web: web-3 (i-0c3) launched and set up by a FleetFlow run that stopped before putting them into service');
+    await expect(act).rejects.toThrow('an allocate, scale-out or replace of the tier terminates them as leftovers');
+  });
+
   it('rejects a tier with no running hosts, naming its tags', async () => {
     // Prepare
     const account = canonicalAccount();
