@@ -134,7 +134,9 @@ describe('rolling release of the canonical environment', () => {
     expect(report.status).toBe('FAILED');
     expect(report.error).toBe('InvalidInputError');
     expect(report.cause).toContain('"not a release!"');
-    expect(report.apiCalls).toBe(0);
+    // The one call is Step Functions' own: the failure notification on the environment's bus.
+    expect(report.apiCalls).toBe(1);
+    expect(report.notifications).toHaveLength(1);
     expect(report.snapshot).toBeNull();
     for (const h of report.hosts) expect(h.version).toBe('1.0.0');
   });
