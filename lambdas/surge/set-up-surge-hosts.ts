@@ -15,10 +15,10 @@
  * while the hosts come up, PrerequisiteFailedError or DependencyCheckFailedError for a step that
  * failed or ran past its timeout (its command cancelled), naming the hosts.
  *
- * Safe to retry: readiness and a step's progress are read, never changed. A step is sent when the
- * look sees the one before it done; a retried look that had sent it sends it again, so, as for Set Up
- * Hosts and the install (SendCommand has no idempotency token), setup documents must be safe to run
- * twice.
+ * Not retried on a transient failure (statemachines/surge/surge-pipeline.ts): a look sends the next
+ * step when it sees the one before it done, and SendCommand has no idempotency token, so a look that
+ * crashed or timed out after a send is not run again, as Set Up Hosts and Set Up Next Step are not;
+ * only the Lambda service's own refusals and throttling, which prove the function did not run, are.
  */
 import type { BatchTaskInput, PhaseState, SetupStep } from '../domain/contract/payloads';
 import { checkHostsReady, EXPECTED_READY_SECONDS } from '../compute/hosts-ready';

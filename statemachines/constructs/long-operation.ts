@@ -51,8 +51,12 @@ export interface LongOperationProps {
    * @default none: the operation starts at the Choice, with a phase some earlier state wrote
    */
   readonly start?: LongOperationStart;
-  /** The task that looks again. It may run twice with the same effect, and is retried so (`idempotent`). */
-  readonly check: LongOperationTask;
+  /**
+   * The task that looks again. It may run twice with the same effect, and is retried so (`idempotent`),
+   * unless it says it sends (`sends: true`: a check that starts the next step when a look sees this one
+   * done, as Set Up Surge Hosts does), which keeps it to the retries that prove it did not run.
+   */
+  readonly check: LongOperationTask & { readonly sends?: boolean };
   /** The Choice "done?" ("Snapshot Ready?"). */
   readonly choice: string;
   /** The Wait before each check ("Wait For Snapshot"). */
@@ -97,7 +101,7 @@ export class LongOperation extends sfn.StateMachineFragment {
     this.choice = new sfn.Choice(this, props.choice);
     const wait = new sfn.Wait(this, props.wait, { time: sfn.WaitTime.secondsPath(`${props.resultPath}.waitSeconds`) });
     this.check = lambdaTask(this, props.check.name, props.check.handler, props.check.payload, props.resultPath, {
-      idempotent: true,
+      idempotent: props.check.sends !== true,
       ...(props.restoring ? { restoring: true } : {}),
     });
     this.choice.otherwise(wait);

@@ -169,8 +169,10 @@ export class SurgePipeline extends Construct {
     keepOld.next(install);
     const setUp = new LongOperation(this, 'Set Up Surge Hosts', {
       resultPath: '$.surgeSetUp',
-      start: { name: 'Set Up Surge Hosts', handler: f.setUpSurgeHosts, payload: batchPayload(false), options: { idempotent: true } },
-      check: { name: 'Check Surge Hosts', handler: f.setUpSurgeHosts, payload: batchPayload(false, '$.surgeSetUp') },
+      // Both send the setup steps' commands (SendCommand has no idempotency token): neither is retried on a
+      // transient failure that may come after a send, as Set Up Hosts and Set Up Next Step are not.
+      start: { name: 'Set Up Surge Hosts', handler: f.setUpSurgeHosts, payload: batchPayload(false) },
+      check: { name: 'Check Surge Hosts', handler: f.setUpSurgeHosts, payload: batchPayload(false, '$.surgeSetUp'), sends: true },
       choice: 'Surge Hosts Set Up?',
       wait: 'Wait For Surge Hosts',
     });

@@ -858,6 +858,17 @@ describe('FleetFlow workflow definitions', () => {
     };
     const prefixed = (prefix: string, tasks: Record<string, string>) => Object.fromEntries(Object.entries(tasks).map(([name, m]) => [`${prefix}${name}`, m]));
 
+    // SendCommand has no idempotency token: a task that sends setup steps and then crashed or timed out must not run again.
+    it('never retries a task that sends setup commands on a transient failure that may follow a send (Set Up Hosts, Set Up Surge Hosts and their looks)', () => {
+      const senders = Object.keys(rollout.States).filter((name) => ['compute/set-up-hosts.ts', 'surge/set-up-surge-hosts.ts'].includes(module(name) ?? ''));
+      expect(senders.sort()).toEqual(['Check Surge Hosts', 'Set Up Hosts', 'Set Up Next Step', 'Set Up Surge Hosts', 'Surge Set Up Hosts', 'Surge Set Up Next Step'].filter((name) => name in rollout.States).sort());
+      expect(senders).toEqual(expect.arrayContaining(['Set Up Surge Hosts', 'Check Surge Hosts']));
+      for (const name of senders) {
+        const retried = ((rollout.States[name]!.Retry as Retrier[] | undefined) ?? []).flatMap((r) => r.ErrorEquals);
+        for (const transient of ['Lambda.Unknown', 'States.Timeout', 'Sandbox.Timedout', 'TypeError']) expect(retried, `${name} retries ${transient}`).not.toContain(transient);
+      }
+    });
+
     // New hosts are not in service yet: nothing is taken out and nothing is rolled back; the workflow that launched them terminates them.
     it('fails a provision batch, named, on any error of any of its tasks, straight to the Fail: no rollback, no other task', () => {
       const fail = 'New Hosts Failed';
