@@ -442,8 +442,10 @@ const databaseTier = z
               .default('fleetflow-secret')
               .describe(
                 'Who keeps the master password. "fleetflow-secret" (the default, because every FleetFlow workflow supports it): one Secrets Manager secret per environment, ' +
-                  '`fleetflow/<environment>/database-master`, that the stack creates with a password CloudFormation generates and never rotates on a schedule; every instance FleetFlow creates uses it, ' +
+                  '`fleetflow/<environment>/database-master`, that the stack creates with a password CloudFormation generates and never rotates on a schedule; every instance FleetFlow creates from then on uses it, ' +
                   'and a restored instance keeps it from its snapshot, so hosts read one fixed secret across restores and replace-database. ' +
+                  'An instance created before (an environment moving from "rds-managed", or created by a person) keeps its own password: the secret is not its, and replace-database still refuses an RDS-managed one. ' +
+                  'The secret is retained when the stack is deleted and has a fixed name: deploying the environment again fails while it exists (Secrets Manager refuses a second secret of that name); restore it into the stack with `cdk import`, or delete it only if no instance or snapshot uses its password. ' +
                   '"rds-managed": RDS generates, keeps and rotates it in its own `rds!db-…` secret (ManageMasterUserPassword); RDS refuses blue/green deployments and read replicas of such an instance, so replace-database refuses it, ' +
                   'and a restored instance keeps the snapshot\'s password without a managed secret.',
               ),
