@@ -365,7 +365,7 @@ export class FleetFlow extends Construct {
 }
 
 const WHY = {
-  describe: 'ec2:DescribeInstances and elasticloadbalancing:Describe* support no resource-level permissions',
+  describe: 'ec2:DescribeInstances, ec2:DescribeInstanceAttribute and elasticloadbalancing:Describe* support no resource-level permissions',
   invocations: 'ssm:ListCommandInvocations and ssm:CancelCommand act on command IDs, which IAM cannot scope',
   targetGroups: "a target group ARN ends in an ID AWS generates; the name part pins it to this environment's groups",
   instances: "instances are matched by the tier's tags in the condition, not by ID, so hosts can be replaced",
@@ -391,6 +391,8 @@ function grantEnvironmentAccess(
   // Each target group's deregistration delay, which the tier's drain timeout must cover. The
   // Service Authorization Reference lists no resource type for it, like the other Describe*.
   f.planRelease.allow({ actions: ['elasticloadbalancing:DescribeTargetGroupAttributes'], resources: ['*'], wildcardReason: WHY.describe });
+  // A surge tier's old hosts: their stop and termination protection, read before the lock (lambdas/compute/retire-guards.ts).
+  if (releasesBySurge(environment)) f.planRelease.allow({ actions: ['ec2:DescribeInstanceAttribute'], resources: ['*'], wildcardReason: WHY.describe });
   f.planRollback.allow({ actions: ['ec2:DescribeInstances', 'elasticloadbalancing:DescribeTargetHealth'], resources: ['*'], wildcardReason: WHY.describe });
   for (const fun of [f.checkCapacity, f.takeOutOfTraffic, f.checkDrained, f.checkHealthy]) {
     fun.allow({ actions: ['elasticloadbalancing:DescribeTargetHealth'], resources: ['*'], wildcardReason: WHY.describe });

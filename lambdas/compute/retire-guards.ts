@@ -1,6 +1,6 @@
 /**
  * Hosts a retire would fail on, or that something else would bring back: refused by the planners
- * (Plan Scale In, Plan Replacement) before the lock, naming them, with nothing changed. Without it,
+ * (Plan Scale In, Plan Replacement, and Plan Release for the old hosts of a surge tier) before the lock, naming them, with nothing changed. Without it,
  * a protected host is taken out of traffic and drained, then Retire Hosts fails (EC2 refuses the
  * stop or terminate) and the host is left out of traffic: a refusal after something changed.
  *
@@ -52,7 +52,14 @@ const describe = (hosts: readonly InstanceFacts[]) =>
  * Refuses (InvalidInputError, one line, nothing changed) when any of `hosts` belongs to an Auto
  * Scaling group, or has the protection that makes `policy` fail. `what`: the workflow, for the message.
  */
-export async function refuseUnretirable(tier: string, hosts: readonly InstanceFacts[], policy: 'stop' | 'terminate', what: string): Promise<void> {
+export async function refuseUnretirable(
+  tier: string,
+  hosts: readonly InstanceFacts[],
+  policy: 'stop' | 'terminate',
+  what: string,
+  /** How the hosts are retired, when not by the tier's retire policy (a surge stops, then terminates), and what else a person can do. */
+  wording?: { retires: string; otherwise: string },
+): Promise<void> {
   const inGroups = hosts.filter((h) => h.tags.has(AUTO_SCALING_GROUP_TAG));
   if (inGroups.length > 0) {
     const groups = [...new Set(inGroups.map((h) => h.tags.get(AUTO_SCALING_GROUP_TAG)!))].slice(0, 3).join(', ');
@@ -79,8 +86,8 @@ export async function refuseUnretirable(tier: string, hosts: readonly InstanceFa
   const offs = [...found.keys()].map((a) => PROTECTION[a].off).join(' or ');
   const named = [...new Set([...found.values()].flat())];
   throw new InvalidInputError(
-    `tier ${tier}: ${parts.join('; ')}: its retire policy ${policy === 'stop' ? 'stops' : 'terminates'} the hosts ${what} removes, and EC2 would refuse ` +
+    `tier ${tier}: ${parts.join('; ')}: ${wording?.retires ?? `its retire policy ${policy === 'stop' ? 'stops' : 'terminates'} the hosts ${what} removes`}, and EC2 would refuse ` +
       `(OperationNotPermitted) once they were drained; turn it off first (aws ec2 modify-instance-attribute --instance-id ${named.length === 1 ? named[0]!.id : 'ID'} ${offs}, ` +
-      `one attribute per call) or leave ${named.length === 1 ? 'it' : 'them'} out; nothing was changed`,
+      `one attribute per call) or ${wording?.otherwise ?? `leave ${named.length === 1 ? 'it' : 'them'} out`}; nothing was changed`,
   );
 }

@@ -20,6 +20,8 @@ import { storePlan } from '../shared/plan-store';
 import { RELEASE_TAG } from '../domain/contract/tags';
 import { type DatabasePlan, type DeployInput, type DeployPlan, type HostRef, type PlannedTier, type StoredPlan, type SurgePlan, type ValidationPlan } from '../domain/contract/payloads';
 import { describeTargetGroups, environmentOf, launchableTier, launchSpecOf, READY_TIMEOUT_SECONDS, setupOf } from '../shared/provision-plan';
+import { findInstancesById } from '../shared/instances';
+import { refuseUnretirable } from '../compute/retire-guards';
 import { findHosts, installSent, policyFor, resolveTraffic, type FoundHost } from '../shared/tier-hosts';
 
 export { RELEASE_TAG };
@@ -94,6 +96,16 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
     const toPatch = [...leftOut, ...inTraffic.filter((h) => !onRelease(h))];
     alreadyReleased.push(...inTraffic.filter(onRelease).map((h) => h.name));
     hostCount += hosts.length;
+    // A surge stops the old hosts it replaces, then terminates them once the release is validated
+    // (lambdas/surge/terminate-surged.ts): refused here, before the lock, if EC2 would refuse either or
+    // an Auto Scaling group would bring them back (retire-guards.ts). Only the hosts it will retire.
+    // 'terminate' checks both protections: stop protection blocks the stop, either blocks the terminate.
+    if (surgeLimits && toPatch.length > 0) {
+      await refuseUnretirable(tier.name, await findInstancesById(toPatch.map((h) => h.id)), 'terminate', 'a surge release', {
+        retires: 'a surge release stops the old hosts it replaces, then terminates them once the release is validated',
+        otherwise: 'release the tier with batch.strategy "rolling"',
+      });
+    }
     const batches = partitionIntoWaves(toPatch, waves, batchSize);
     tiers.push({
       spec: {

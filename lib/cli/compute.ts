@@ -52,10 +52,11 @@ export interface ComputeValues {
  * nothing, launches nothing, touches no database and reads no alarm, so patch-fail:web-1 or
  * launch-fail:web would inject nothing and the run would look as if it had survived them. The
  * kinds are those its campaign draws (lib/simulator/campaign.ts kindsFor, resumeKindsFor,
- * truthKindsFor), which its help lists.
+ * truthKindsFor), and the protections and Auto Scaling membership its planner refuses; its help lists them.
  */
 export const WORKFLOW_FAULT_KINDS: Partial<Record<ComputeCommand, readonly string[]>> = {
-  'scale-in': ['drain-stuck', 'down', 'drained', 'stop', 'terminate', 'throttle', 'error', 'lock', 'unlock-throttle', 'restart'],
+  // protected and asg besides: what Plan Scale In refuses before the lock (lambdas/compute/retire-guards.ts).
+  'scale-in': ['drain-stuck', 'down', 'drained', 'stop', 'terminate', 'throttle', 'error', 'lock', 'unlock-throttle', 'restart', 'protected', 'asg'],
 };
 
 /** Refuses, in one line before anything runs, a fault of a kind the workflow does not take. */

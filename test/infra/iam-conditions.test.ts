@@ -397,8 +397,12 @@ describe('grants evaluated against the synthesized policies', () => {
     });
   });
 
-  describe('every ELB describe only on the roles whose handlers call it', () => {
-    /** The ELB describe commands each handler's bundle constructs (esbuild, tree-shaken: what it can call). */
+  // DescribeInstanceAttribute: the planners that read the protection of hosts they retire (lambdas/compute/retire-guards.ts),
+  // Plan Release among them here, as this variant's web tier is released by surge.
+  const DESCRIBES = ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth', 'ec2:DescribeInstanceAttribute'];
+
+  describe('every ELB describe, and DescribeInstanceAttribute, only on the roles whose handlers call it', () => {
+    /** The DESCRIBES commands each handler's bundle constructs (esbuild, tree-shaken: what it can call). */
     async function describesOf(handler: string): Promise<string[]> {
       const result = await build({
         entryPoints: [fileURLToPath(new URL(`../../lambdas/${handler}`, import.meta.url))],
@@ -410,10 +414,10 @@ describe('grants evaluated against the synthesized policies', () => {
         logLevel: 'silent',
       });
       const text = result.outputFiles[0]!.text;
-      return ['DescribeTargetGroups', 'DescribeTargetHealth'].filter((name) => new RegExp(`new ${name}Command\\d*\\(`).test(text)).map((name) => `elasticloadbalancing:${name}`);
+      return DESCRIBES.filter((action) => new RegExp(`new ${action.split(':')[1]}Command\\d*\\(`).test(text));
     }
 
-    it('grants DescribeTargetGroups and DescribeTargetHealth exactly to the functions whose code calls them', async () => {
+    it('grants DescribeTargetGroups, DescribeTargetHealth and DescribeInstanceAttribute exactly to the functions whose code calls them', async () => {
       const fns = lambdaFunctions(synth.json);
       expect(fns.length).toBeGreaterThan(40);
       const mismatches: string[] = [];
@@ -421,13 +425,18 @@ describe('grants evaluated against the synthesized policies', () => {
       for (const fn of fns) {
         const calls = called.get(fn.handler)!;
         const statements = roleStatements(synth.json, fn.roleLogicalId);
-        for (const action of ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth']) {
+        for (const action of DESCRIBES) {
           const granted = isAllowed(statements, { action, resource: '*' });
           if (granted !== calls.includes(action)) mismatches.push(`${fn.handler}: ${action} ${granted ? 'granted, never called' : 'called, not granted'}`);
         }
       }
 
       expect(mismatches).toEqual([]);
+      expect(fns.filter((fn) => isAllowed(roleStatements(synth.json, fn.roleLogicalId), { action: 'ec2:DescribeInstanceAttribute', resource: '*' })).map((fn) => fn.handler).sort()).toEqual([
+        'compute/plan-replacement.ts',
+        'compute/plan-scale-in.ts',
+        'deploy/plan-release.ts',
+      ]);
     });
 
     it('reads the handlers it checks: every handler module of lambdas/ with a function', () => {

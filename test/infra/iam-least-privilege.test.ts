@@ -477,6 +477,12 @@ describe('FleetFlow IAM permissions', () => {
       expect(readers.sort()).toEqual(['compute/plan-replacement.ts', 'compute/plan-scale-in.ts', 'deploy/plan-release.ts', 'restore-data/plan-restore-data.ts']);
     });
 
+    it('lets Plan Release read no instance attribute where no tier is released by surge (it retires no host)', () => {
+      const readers = namesOf(rolesAllowing(synth.json, 'ec2:DescribeInstanceAttribute'));
+
+      expect(readers.sort()).toEqual(['compute/plan-replacement.ts', 'compute/plan-scale-in.ts']);
+    });
+
     it('finds the health command of environments/canonical.json (monitoring.health.command) to check', () => {
       expect(HEALTH_CHECKED_TIERS.map((t) => [t.name, t.health!.command!.document])).toEqual([['monitoring', 'FleetFlow-CheckHealth']]);
     });

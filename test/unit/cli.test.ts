@@ -259,6 +259,13 @@ describe('the same option rules for every command', () => {
     expect(vi.mocked(simulateExecutions).mock.calls[0]![0]).toMatchObject({ workflow: 'scale-out', input: { tier: 'web', add: 3 } });
   });
 
+  it('simulate scale-in takes the faults its planner refuses before the lock (docs/workflows/scale-in.md\'s protected:web-2)', async () => {
+    const run = await fleetflow('simulate', 'scale-in', '--tier', 'web', '--remove', '1', '--hosts', '4', '--fault', 'protected:web-2', '--fault', 'protected:web-3@stop', '--fault', 'asg:web-4', '--json');
+
+    expect(run.status, run.stderr).toBe(0);
+    expect(vi.mocked(simulateExecutions).mock.calls[0]![0]).toMatchObject({ workflow: 'scale-in', faults: ['protected:web-2', 'protected:web-3@stop', 'asg:web-4'] });
+  });
+
   it('an option of another command is refused as unknown, with its hint', async () => {
     expectRefusal(await fleetflow('simulate', 'allocate', '--tier', 'web'), "unknown option '--tier' (did you mean --tiers?)", 'simulate allocate');
   });

@@ -95,7 +95,8 @@ const SCALE_IN_FAULTS = `
 Faults (--fault, repeatable; docs/faults.md), these only (any other is refused):
 drain-stuck:HOST, down:HOST, drained:HOST, stop:HOST@SECONDS,
 terminate:HOST@SECONDS, throttle:SERVICE, error:STATE[@N], lock:...,
-unlock-throttle:N and restart:SECONDS. --json reports terminated and stopped
+unlock-throttle:N, restart:SECONDS, protected:HOST[@stop|@terminate] and
+asg:HOST (refused before the lock). --json reports terminated and stopped
 besides the usual fields.
 `;
 

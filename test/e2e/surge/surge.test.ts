@@ -75,6 +75,24 @@ describe('a surge release', () => {
   });
 });
 
+describe('a surge release over an old host EC2 would refuse to stop', () => {
+  it('is refused by Plan Release before the lock: nothing launched, drained or stopped, the database not migrated', async () => {
+    const { report, account } = await release(['protected:web-1@stop']);
+
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toBe('InvalidInputError');
+    expect(report.cause).toMatch(/^tier web: web-1 \(i-[0-9a-f]+\) has stop protection \(DisableApiStop\): .*; nothing was changed$/);
+    expect(report.rolledBack).toBe(false);
+    // Only the hosts environments/surge.json seeds: none launched.
+    expect([...account.hosts.values()].map((h) => h.name).sort()).toEqual(['mid-1', 'mid-2', 'mon-1', 'mon-2', 'web-1', 'web-2']);
+    expect([...account.hosts.values()].every((h) => h.state === 'running'), 'every host still running').toBe(true);
+    for (const name of ['mid-1', 'mid-2', 'web-1', 'web-2']) expect(host(report, name).inService && host(report, name).version === '1.0.0', name).toBe(true);
+    expect([...account.databases.values()].map((db) => db.schemaRelease)).toEqual(['1.0.0']);
+    // Only the snapshots seeded before the start: no pre-migration snapshot was taken.
+    expect([...account.snapshots.values()].filter((snap) => snap.createdAt >= account.startedAt)).toEqual([]);
+  });
+});
+
 describe('a surge release stopped midway, started again', () => {
   it('ignores the host the stopped run launched and never released, and completes at full capacity', async () => {
     const input = { release: '1.1.0' };

@@ -637,6 +637,32 @@ describe('retireHosts', () => {
     expect(ec2Mock).not.toHaveReceivedCommand(StopInstancesCommand);
   });
 
+  it.each([
+    ['stop', 'stopped', 'disableApiStop', 'stop protection', '--no-disable-api-stop'],
+    ['terminate', 'terminated', 'disableApiTermination', 'termination protection', '--no-disable-api-termination'],
+  ] as const)('names a %s EC2 refuses for a protection set after the plan as RetireFailedError: the host and the attribute', async (policy, done, attribute, protection, off) => {
+    useFleet([host(1, 'running'), host(2, 'running')]);
+    const web2 = webHost(2).id;
+    // EC2's answer (EC2 User Guide, Enable stop protection / Troubleshoot instance termination).
+    const refused = Object.assign(new Error(`The instance '${web2}' may not be ${done}. Modify its '${attribute}' instance attribute and try again.`), { name: 'OperationNotPermitted' });
+    ec2Mock.on(policy === 'stop' ? StopInstancesCommand : TerminateInstancesCommand).rejects(refused);
+
+    const act = retireHosts(retireInput([webHost(1), webHost(2)], policy));
+
+    await expect(act).rejects.toBeInstanceOf(RetireFailedError);
+    await expect(act).rejects.toThrow(
+      `tier web: EC2 refused to ${policy} web-2 (${web2}) (OperationNotPermitted): its ${attribute} attribute (${protection}) is on, set after the plan; ` +
+        `turn it off (aws ec2 modify-instance-attribute --instance-id ${web2} ${off}) before running again`,
+    );
+  });
+
+  it('lets any other EC2 failure through as it is', async () => {
+    useFleet([host(1, 'running')]);
+    ec2Mock.on(StopInstancesCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'RequestLimitExceeded' }));
+
+    await expect(retireHosts(retireInput([webHost(1)]))).rejects.toMatchObject({ name: 'RequestLimitExceeded' });
+  });
+
   it('cuts a long reason to the 255 characters a tag value holds', async () => {
     useFleet([host(1, 'running')]);
 

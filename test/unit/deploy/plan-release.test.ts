@@ -1,5 +1,5 @@
 import { CloudWatchClient, DescribeAlarmsCommand, type DescribeAlarmsCommandInput } from '@aws-sdk/client-cloudwatch';
-import { DescribeInstancesCommand, EC2Client, type DescribeInstancesCommandInput, type Instance } from '@aws-sdk/client-ec2';
+import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, EC2Client, type DescribeInstanceAttributeCommandInput, type DescribeInstancesCommandInput, type Instance } from '@aws-sdk/client-ec2';
 import {
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
@@ -72,6 +72,9 @@ function canonicalAccount(): Account {
 
 function useAccount(account: Account): void {
   ec2Mock.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => {
+    // By ID (a surge tier's old hosts, read again for their tags): from any tier.
+    const ids = input.Filters?.find((f) => f.Name === 'instance-id')?.Values;
+    if (ids) return { Reservations: [{ Instances: Object.values(account.instances).flat(2).filter((i) => ids.includes(i.InstanceId!)) }] };
     const tier = input.Filters?.find((f) => f.Name === 'tag:fleetflow:tier')?.Values?.[0] ?? '';
     const pages = account.instances[tier] ?? [[]];
     const index = input.NextToken ? Number(input.NextToken) : 0;
@@ -80,6 +83,11 @@ function useAccount(account: Account): void {
       NextToken: index + 1 < pages.length ? String(index + 1) : undefined,
     };
   });
+  // No host has stop or termination protection unless a test says so (useStopProtection).
+  ec2Mock.on(DescribeInstanceAttributeCommand).callsFake((input: DescribeInstanceAttributeCommandInput) => ({
+    InstanceId: input.InstanceId,
+    ...(input.Attribute === 'disableApiStop' ? { DisableApiStop: { Value: false } } : { DisableApiTermination: { Value: false } }),
+  }));
   elbMock.on(DescribeTargetGroupsCommand).callsFake((input: DescribeTargetGroupsCommandInput) => ({
     TargetGroups: (input.Names ?? [])
       .filter((name) => account.targetGroups[name])
@@ -1236,5 +1244,49 @@ describe('the drain and the deregistration delay', () => {
     const web = plan.tiers.find((t) => t.spec.name === 'web')!.spec;
     expect(web.drainCheck).toEqual({ document: 'FleetFlow-CheckConnectionsDrained', parameters: {}, timeoutSeconds: 120, expectedSeconds: 10 });
     expect(web.traffic).toMatchObject({ deregistrationDelaySeconds: 300, ports: [80] });
+  });
+});
+
+describe('a surge tier\'s old hosts that EC2 would refuse to stop or terminate', () => {
+  const surgeWeb = environmentWith((env) => {
+    env.tiers[2].batch = { ...env.tiers[2].batch, strategy: 'surge' };
+  });
+  /** DescribeInstanceAttribute as EC2 answers it: one attribute of one instance; `protectedIds` have stop protection. */
+  function useStopProtection(protectedIds: string[]): void {
+    ec2Mock.on(DescribeInstanceAttributeCommand).callsFake((input: DescribeInstanceAttributeCommandInput) => ({
+      InstanceId: input.InstanceId,
+      ...(input.Attribute === 'disableApiStop' ? { DisableApiStop: { Value: protectedIds.includes(input.InstanceId!) } } : { DisableApiTermination: { Value: false } }),
+    }));
+  }
+  const asked = () => ec2Mock.commandCalls(DescribeInstanceAttributeCommand).map((c) => `${c.args[0].input.InstanceId} ${c.args[0].input.Attribute}`).sort();
+
+  it('refuses before the lock, naming the protected host, having read only the surge tier\'s hosts it would retire', async () => {
+    // Prepare: web-1 has stop protection; the middle tier (rolled, never retired) is not read.
+    useStopProtection(['i-0c1']);
+
+    // Act
+    const act = planRelease(event({ release: '2.0.0' }, surgeWeb));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(act).rejects.toThrow(
+      /^tier web: web-1 \(i-0c1\) has stop protection \(DisableApiStop\): a surge release stops the old hosts it replaces, then terminates them .*--instance-id i-0c1 --no-disable-api-stop.*; nothing was changed$/,
+    );
+    expect(asked()).toEqual(['i-0c1 disableApiStop', 'i-0c1 disableApiTermination', 'i-0c2 disableApiStop', 'i-0c2 disableApiTermination']);
+  });
+
+  it('does not read a host already on the release (the surge leaves it), nor refuse for it', async () => {
+    // Prepare: web-2 is protected but already runs 2.0.0.
+    const account = canonicalAccount();
+    account.instances.web = [[instance('i-0c1', 'web-1', '1.0.0'), instance('i-0c2', 'web-2', '2.0.0')]];
+    useAccount(account);
+    useStopProtection(['i-0c2']);
+
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }, surgeWeb));
+
+    // Assess
+    expect(plan.tiers[1]!.batches.flat().map((h) => h.name)).toEqual(['web-1']);
+    expect(asked()).toEqual(['i-0c1 disableApiStop', 'i-0c1 disableApiTermination']);
   });
 });
