@@ -5,7 +5,9 @@
  * Read-only: every refusal happens here, before the lock and before anything launches.
  * A fresh environment launches every host; a partly lost one only what is missing. Hosts
  * a stopped run launched and never set up do not count (leftovers.ts): started again, an
- * allocate launches what the tier still misses and terminates them.
+ * allocate launches what the tier still misses and terminates them. A host set up (a release)
+ * but registered in none of its tier's target groups, not taken out of traffic by FleetFlow, is
+ * refused, named, before the lock: a stopped run's or one deregistered by hand, a person decides.
  */
 import { parseComputeInput, type AllocateInput } from '../domain/compute-input';
 import type { DatabaseCreateDefinition, EnvironmentDefinition } from '../domain/environment/model';
@@ -54,8 +56,8 @@ export async function planAllocation(event: PlanEvent): Promise<ComputePlan> {
       throw new InvalidInputError(`tiers.${definition.name}: the tier declares no count and the input gives none; nothing was changed`);
     }
     const tier = launchableTier(environment, definition.name, `tiers.${definition.name}`);
-    // Hosts a stopped run launched and never set up, or set up and never put into service, are not the tier's:
-    // they are terminated, and replaced.
+    // Hosts a stopped run launched and never set up are not the tier's: they are terminated, and replaced.
+    // A host set up and registered in no target group is refused here (tierLiveHosts), never terminated.
     const { counted: existing, leftoverTier: left } = await tierLiveHosts(tier, event.execution);
     if (left) leftovers.push(left);
     const missing = wanted - existing.length;
