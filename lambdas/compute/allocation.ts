@@ -16,7 +16,8 @@ import { isHostTier } from '../domain/environment/tiers';
 import { currentDatabaseIdentifier, dataTierOf, describeDatabase, newestSnapshot } from '../shared/database-record';
 import { InvalidInputError } from '../domain/contract/errors';
 import { CREATING } from '../domain/contract/rds-status';
-import { liveHosts, tierLiveHosts } from './leftovers';
+import { liveHosts, refuseOutOfService, tierLiveHosts } from './leftovers';
+import type { InstanceFacts } from '../shared/instances';
 import { describeHosts } from '../shared/polling';
 import { planRestoreTarget } from '../restore-data/restore-target';
 import { checkTierNetwork } from './network-checks';
@@ -50,6 +51,9 @@ export async function planAllocation(event: PlanEvent): Promise<ComputePlan> {
   const named = input.tiers ? hostTiers.filter((t) => t.name in input.tiers!) : hostTiers;
   const tiers: ProvisionTier[] = [];
   const leftovers: LeftoverTier[] = [];
+  // Hosts set up and registered in no target group, by tier: refused, all named, before the lock (leftovers.ts).
+  const outOfService = new Map<string, InstanceFacts[]>();
+  const left: InstanceFacts[] = [];
   for (const definition of named) {
     const wanted = input.tiers?.[definition.name] ?? definition.count;
     if (wanted === undefined) {
@@ -57,9 +61,11 @@ export async function planAllocation(event: PlanEvent): Promise<ComputePlan> {
     }
     const tier = launchableTier(environment, definition.name, `tiers.${definition.name}`);
     // Hosts a stopped run launched and never set up are not the tier's: they are terminated, and replaced.
-    // A host set up and registered in no target group is refused here (tierLiveHosts), never terminated.
-    const { counted: existing, leftoverTier: left } = await tierLiveHosts(tier, event.execution);
-    if (left) leftovers.push(left);
+    // A host set up and registered in no target group is refused (below), never terminated.
+    const { counted: existing, leftovers: found, leftoverTier, outOfService: out } = await tierLiveHosts(tier, event.execution);
+    outOfService.set(tier.name, out);
+    left.push(...found);
+    if (leftoverTier) leftovers.push(leftoverTier);
     const missing = wanted - existing.length;
     if (missing <= 0) continue;
     const release = await releaseFor(environment, tier, input.release);
@@ -68,6 +74,7 @@ export async function planAllocation(event: PlanEvent): Promise<ComputePlan> {
     await checkTierNetwork(tier);
     tiers.push(await provisionTier(environment, tier, { count: missing, perSubnet, release }));
   }
+  refuseOutOfService(outOfService, left);
   const database = input.database === 'restore' ? undefined : await planDatabase(environment, input.tiers, input.database);
   const restore = input.database === 'restore' ? await planRestore(environment, input, tiers, event.execution) : undefined;
   return {

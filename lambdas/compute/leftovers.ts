@@ -18,7 +18,7 @@
  * a host that served for months (aws elbv2 deregister-targets) to look at it, or swapped the
  * tier's group. `fleetflow:launched-by` stays on a host for its life, so nothing tells the two
  * apart, and terminating the second is not undoable. The planners refuse before the lock,
- * naming such hosts and both ways out (`refuseOutOfService`), and nothing terminates them.
+ * naming such hosts of every tier planned and both ways out (`refuseOutOfService`), and nothing terminates them.
  */
 import { LAUNCHED_BY_TAG, OUT_OF_TRAFFIC_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, RELEASE_TAG } from '../domain/contract/tags';
 import { findInstances, tagFilters, tagRetiredAndTerminate, type InstanceFacts } from '../shared/instances';
@@ -89,34 +89,50 @@ function sortHosts(hosts: readonly InstanceFacts[], execution: string): { counte
 }
 
 /**
- * Refused before the lock, nothing changed: live hosts set up by another execution that are
- * registered in none of the tier's target groups and were not taken out of traffic by FleetFlow
- * (see the header; the message is Plan Release's, tier-hosts.ts `outOfServiceRefusal`).
- * `registered`: `registeredHosts` of the same hosts, undefined for a tier without target groups,
- * where nothing AWS reports says whether a host serves and such a host is counted, as it always was.
+ * Live hosts set up by another execution that are registered in none of the tier's target groups
+ * and were not taken out of traffic by FleetFlow (see the header). `registered`: `registeredHosts`
+ * of the same hosts, undefined for a tier without target groups, where nothing AWS reports says
+ * whether a host serves and such a host is counted, as it always was.
  */
-export function refuseOutOfService(tier: string, hosts: readonly InstanceFacts[], execution: string, registered: ReadonlySet<string> | undefined): void {
-  if (registered === undefined) return;
-  const out = hosts.filter((h) => (LIVE_STATES as readonly string[]).includes(h.state) && setUpElsewhere(h, execution) && !registered.has(h.id));
-  if (out.length === 0) return;
-  throw new InventoryError(outOfServiceRefusal(tier, out.map((h) => ({ id: h.id, name: h.name, previous: h.tags.get(RELEASE_TAG) ?? '' }))));
+export function outOfService(hosts: readonly InstanceFacts[], execution: string, registered: ReadonlySet<string> | undefined): InstanceFacts[] {
+  if (registered === undefined) return [];
+  return hosts.filter((h) => (LIVE_STATES as readonly string[]).includes(h.state) && setUpElsewhere(h, execution) && !registered.has(h.id));
 }
 
 /**
- * `liveHosts` of a tier and what the plan says about its leftovers, after refusing hosts set up
- * and registered in none of its target groups (`refuseOutOfService`). Its target groups are found
- * by name (DescribeTargetGroups, which refuses a missing group before the lock) only when a
- * host's registration is read: a tier with no host set up by another execution costs no ELB call.
+ * Refused before the lock, nothing changed, when any tier planned has such hosts: one line for
+ * every tier (Plan Release's words, tier-hosts.ts `outOfServiceRefusal`), so a person sees them all.
+ * The refusal also keeps Terminate Leftovers from running: the planned tiers' leftovers (no
+ * release) stay too, so the line names them and says what becomes of them.
+ */
+export function refuseOutOfService(byTier: ReadonlyMap<string, readonly InstanceFacts[]>, leftovers: readonly InstanceFacts[] = []): void {
+  const tiers = [...byTier].filter(([, hosts]) => hosts.length > 0);
+  if (tiers.length === 0) return;
+  const hosts = tiers.flatMap(([, hs]) => hs.map((h) => ({ id: h.id, name: h.name, previous: h.tags.get(RELEASE_TAG) ?? '' })));
+  const also =
+    leftovers.length === 0
+      ? ''
+      : `${leftovers.length === 1 ? '1 host' : `${leftovers.length} hosts`} a stopped run launched and never set up (no ${RELEASE_TAG}), ${describeHosts(leftovers)}, ` +
+        `${leftovers.length === 1 ? 'is' : 'are'} terminated by the first allocate, scale-out or replace of ${leftovers.length === 1 ? 'its tier' : 'their tiers'} that is not refused`;
+  throw new InventoryError(outOfServiceRefusal(tiers.map(([tier]) => tier), hosts, also));
+}
+
+/**
+ * `liveHosts` of a tier, what the plan says about its leftovers, and its hosts set up and
+ * registered in none of its target groups (`outOfService`: the planner refuses them, with every
+ * other tier's, through `refuseOutOfService`). Its target groups are found by name
+ * (DescribeTargetGroups, which refuses a missing group before the lock) only when a host's
+ * registration is read: a tier with no host set up by another execution costs no ELB call.
  */
 export async function tierLiveHosts(
   tier: HostTierDefinition,
   execution: string,
-): Promise<{ counted: InstanceFacts[]; leftovers: InstanceFacts[]; leftoverTier?: LeftoverTier }> {
+): Promise<{ counted: InstanceFacts[]; leftovers: InstanceFacts[]; leftoverTier?: LeftoverTier; outOfService: InstanceFacts[] }> {
   const hosts = await findInstances(tagFilters(tier.hosts.tags, NOT_ENDED_STATES));
   const arns = hosts.some((h) => setUpElsewhere(h, execution)) ? (await describeTargetGroups(tier)).map((g) => g.TargetGroupArn!) : undefined;
-  refuseOutOfService(tier.name, hosts, execution, await registeredHosts(arns, hosts, execution));
+  const out = outOfService(hosts, execution, await registeredHosts(arns, hosts, execution));
   const { counted, leftovers } = sortHosts(hosts, execution);
-  return { counted, leftovers, ...(leftovers.length > 0 ? { leftoverTier: leftoverTier(tier.name, tier.hosts.tags, leftovers) } : {}) };
+  return { counted, leftovers, outOfService: out, ...(leftovers.length > 0 ? { leftoverTier: leftoverTier(tier.name, tier.hosts.tags, leftovers) } : {}) };
 }
 
 /** What the plan says about a tier's leftovers: counts and a few names, never the host list. */

@@ -7,7 +7,7 @@
  */
 import { parseComputeInput } from '../domain/compute-input';
 import { logger } from '../shared/logger';
-import { tierLiveHosts } from './leftovers';
+import { refuseOutOfService, tierLiveHosts } from './leftovers';
 import { balance, type PlanEvent } from './allocation';
 import { checkTierNetwork } from './network-checks';
 import { environmentOf, launchableTier, provisionTier, releaseFor } from '../shared/provision-plan';
@@ -24,8 +24,9 @@ export async function planScaleOut(event: PlanEvent): Promise<ComputePlan> {
   const environment = environmentOf(event.environment);
   const tier = launchableTier(environment, input.tier, 'tier');
   // Hosts a stopped run launched and never set up are not the tier's: they are terminated, and neither counted
-  // nor balanced around. A host set up and registered in no target group is refused here (tierLiveHosts).
-  const { counted: existing, leftoverTier: left } = await tierLiveHosts(tier, event.execution);
+  // nor balanced around. A host set up and registered in no target group is refused, named, never terminated.
+  const { counted: existing, leftovers, leftoverTier: left, outOfService } = await tierLiveHosts(tier, event.execution);
+  refuseOutOfService(new Map([[tier.name, outOfService]]), leftovers);
   const release = await releaseFor(environment, tier);
   const perSubnet = balance(
     input.add,

@@ -168,17 +168,19 @@ export async function assertDrainCovers(tier: HostTierDefinition, name: string, 
  * Return To Traffic, or a person deregistered a serving host (aws elbv2 deregister-targets) or swapped
  * the tier's group. Terminating a host of the second kind destroys one that may be needed, so the
  * plans refuse, naming the hosts and both ways out, and a person decides. Shared by Plan Release and
- * the compute planners, so both say the same thing.
+ * the compute planners, so both say the same thing (`also`: what else the planner has to say).
  */
-export function outOfServiceRefusal(tier: string, hosts: readonly HostRef[]): string {
+export function outOfServiceRefusal(tiers: string | readonly string[], hosts: readonly HostRef[], also = ''): string {
   const one = hosts.length === 1;
+  const names = typeof tiers === 'string' ? [tiers] : tiers;
   const releases = [...new Set(hosts.map((h) => h.previous))].sort();
   const release = `${releases.length === 1 ? 'release' : 'releases'} ${releases.join(', ')}`;
   return (
-    `tier ${tier}: ${one ? '1 host' : `${hosts.length} hosts`}, ${describeHosts(hosts)}, ${one ? 'has' : 'have'} ${release} but ${one ? 'is' : 'are'} ` +
-    `registered in none of the tier's target groups and FleetFlow did not take ${one ? 'it' : 'them'} out of traffic (no ${OUT_OF_TRAFFIC_TAG} tag): ` +
+    `${names.length === 1 ? `tier ${names[0]}` : `tiers ${names.join(', ')}`}: ${one ? '1 host' : `${hosts.length} hosts`}, ${describeHosts(hosts)}, ` +
+    `${one ? 'has' : 'have'} ${release} but ${one ? 'is' : 'are'} ` +
+    `registered in none of ${names.length === 1 ? "the tier's" : 'their tiers\''} target groups and FleetFlow did not take ${one ? 'it' : 'them'} out of traffic (no ${OUT_OF_TRAFFIC_TAG} tag): ` +
     `a FleetFlow run stopped before putting ${one ? 'it' : 'them'} into service, or ${one ? 'it was' : 'they were'} deregistered by hand; ` +
     `register ${one ? 'it' : 'them'} back with \`aws elbv2 register-targets\` if ${one ? 'it' : 'they'} should serve, ` +
-    `or terminate ${one ? 'it' : 'them'} if a stopped run left ${one ? 'it' : 'them'}; nothing was changed`
+    `or terminate ${one ? 'it' : 'them'} if a stopped run left ${one ? 'it' : 'them'}${also ? `; ${also}` : ''}; nothing was changed`
   );
 }

@@ -9,7 +9,7 @@ import type { EnvironmentDefinition } from '../../lambdas/domain/environment/mod
 import { isHostTier } from '../../lambdas/domain/environment/model';
 import { databaseAtEndpoint, type SimulatedAccount } from './account';
 import { LOCK_TABLE_NAME, namePrefixes, seedAccount } from './fleet';
-import { OUT_OF_TRAFFIC_TAG, LAUNCHED_BY_TAG, RELEASE_TAG, LAUNCH_SCOPE_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../../lambdas/domain/contract/tags';
+import { OUT_OF_TRAFFIC_TAG, LAUNCHED_BY_TAG, LAUNCH_SCOPE_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../../lambdas/domain/contract/tags';
 import { noFaults } from './faults';
 import { resolveBatchPolicy, resolveSurgeLimits } from '../../lambdas/domain/environment/batch-policy';
 import { simulateExecutions, type SimulationReport } from './simulate';
@@ -740,15 +740,16 @@ function checkLaunchedInService(report: SimulationReport, launched: readonly str
 /**
  * Whether the run failed with the compute planners' refusal of hosts set up but registered in no
  * target group (lambdas/shared/tier-hosts.ts `outOfServiceRefusal`), and that refusal names this host,
- * which is such a host: it has its release and no out-of-traffic marker. A stopped run's host of that
+ * with no out-of-traffic marker (set up, or a leftover the refusal names as kept). A stopped run's host of that
  * kind cannot be told from a serving host a person deregistered, so FleetFlow leaves it and says so:
  * truthful, and no orphan. Any other out-of-service host, or one the cause does not name, still is.
  */
 function refusedOutOfService(report: SimulationReport, account: SimulatedAccount, name: string): boolean {
   const cause = report.cause ?? '';
-  if (report.status !== 'FAILED' || !/registered in none of the tier's target groups and FleetFlow did not take (it|them) out of traffic/.test(cause)) return false;
+  if (report.status !== 'FAILED' || !/registered in none of (the tier's|their tiers') target groups and FleetFlow did not take (it|them) out of traffic/.test(cause)) return false;
   const host = [...account.hosts.values()].find((h) => h.name === name);
-  if (!host || !host.tags.has(RELEASE_TAG) || host.tags.has(OUT_OF_TRAFFIC_TAG)) return false;
+  // Named either as set up and registered nowhere, or as a leftover (no release) the refusal kept from Terminate Leftovers.
+  if (!host || host.tags.has(OUT_OF_TRAFFIC_TAG)) return false;
   // Named as a whole word (by its Name tag, else its instance ID): web-3 is not web-30.
   const words = new Set(cause.split(/[\s,()]+/));
   return words.has(host.id) || words.has(host.name);

@@ -338,6 +338,9 @@ describe('the compute invariants', () => {
     expect(check(['web-3'], refusal('i-sim-web-30'))).toEqual(['launched and left out of service: web-3']);
     expect(check(['web-3'], 'tier web: target group canonical-web does not exist')).toEqual(['launched and left out of service: web-3']);
     expect(check(['web-5'], refusal('i-sim-web-5'))).toEqual(['launched and left out of service: web-5']);
+    // The plural form of the same refusal, naming both.
+    const both = refusal('i-sim-web-3, i-sim-web-4').replace("the tier's target groups and FleetFlow did not take it", "their tiers' target groups and FleetFlow did not take them");
+    expect(check(['web-3', 'web-4'], both)).toEqual([]);
   });
 });
 

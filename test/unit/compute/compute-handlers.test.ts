@@ -1200,6 +1200,24 @@ describe('a stopped run\'s leftovers', () => {
     await expect(replace({ targets: ['web-1'] })).rejects.toThrow(web2Refusal);
   });
 
+  it('Plan Replace names such hosts of every tier it plans in one line, whatever it targets, and the leftovers it leaves with them', async () => {
+    // A replace stopped after two of its new hosts got their release (middle-3, web-2), before Return To Traffic,
+    // and before web-4's install was recorded: the refusal keeps Terminate Leftovers from running, so it says so.
+    const mid3 = tierHost('middle', 3, 'running', { [LAUNCHED_BY_TAG]: 'stopped-1' });
+    const hosts = [tierHost('web', 1), leftover(2), tierHost('middle', 1), mid3, withoutRelease(leftover(4))];
+    useAccount(hosts, { 'canonical-web': { [webHost(1).id]: 'healthy' }, 'canonical-middle': { [webHost(101).id]: 'healthy' } });
+
+    const act = replace({ targets: ['web-1'] });
+
+    await expect(act).rejects.toThrow(
+      `tiers middle, web: 2 hosts, middle-3 (${mid3.id}), web-2 (${webHost(2).id}), have release 1.0.0 but are registered in none of their tiers' target groups`,
+    );
+    await expect(act).rejects.toThrow(
+      `or terminate them if a stopped run left them; 1 host a stopped run launched and never set up (no fleetflow:release), web-4 (${webHost(4).id}), ` +
+        'is terminated by the first allocate, scale-out or replace of its tier that is not refused; nothing was changed',
+    );
+  });
+
   it('names at most five of many such hosts, with their count, and every release they have', async () => {
     // A person deregistered seven hosts a scale-out launched long ago; two were released 1.1.0 since.
     const hosts = [1, 2, 3, 4, 5, 6, 7].map((n) => leftover(n, n > 5 ? { [RELEASE_TAG]: '1.1.0' } : {}));
