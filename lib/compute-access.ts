@@ -81,10 +81,11 @@ export function grantComputeAccess(
     fun.allow({ actions: ['elasticloadbalancing:DescribeTargetGroups'], resources: ['*'], wildcardReason: WHY.describe });
   }
   f.planReplacement.allow({ actions: ['elasticloadbalancing:DescribeTargetHealth'], resources: ['*'], wildcardReason: WHY.describe });
-  // Whether a host set up by a stopped run was ever registered (lambdas/compute/leftovers.ts `registeredHosts`): the
-  // planners that find leftovers, and Terminate Leftovers, which reads it again under the lock. Only with target groups.
+  // Whether a host set up by another run is registered (lambdas/compute/leftovers.ts `registeredHosts`): the planners
+  // refuse one registered in no group. Terminate Leftovers terminates by the release tag alone and reads no
+  // registration. Only with target groups.
   if (tiers.some((t) => t.traffic.kind === 'target-group')) {
-    for (const fun of [f.planAllocation, f.planScaleOut, f.terminateLaunched]) {
+    for (const fun of [f.planAllocation, f.planScaleOut]) {
       fun.allow({ actions: ['elasticloadbalancing:DescribeTargetHealth'], resources: ['*'], wildcardReason: WHY.describe });
     }
   }

@@ -68,12 +68,8 @@ export function grantDataAccess(environment: EnvironmentDefinition, f: DataTaskF
   // Plan Recover counts the hosts that use the database: none serving, allocate restores while it launches.
   for (const fun of [f.planRestoreData, f.planRepointBack, f.planRecover]) fun.allow({ actions: ['ec2:DescribeInstances'], resources: ['*'], wildcardReason: WHY.describe });
   f.planRestoreData.allow({ actions: ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'], resources: ['*'], wildcardReason: WHY.describe });
-  // Plan Recover counts live hosts with the compute planners' leftover rule (lambdas/compute/leftovers.ts), whose
-  // registration read (DescribeTargetHealth) it reaches; it passes no target group today, so it reads none, but a
-  // grant narrower than its code would turn that into AccessDenied the day it does. Only with target groups.
-  if (environment.tiers.some((t) => isHostTier(t) && t.traffic.kind === 'target-group')) {
-    f.planRecover.allow({ actions: ['elasticloadbalancing:DescribeTargetHealth'], resources: ['*'], wildcardReason: WHY.describe });
-  }
+  // Plan Recover counts live hosts with the compute planners' leftover rule (lambdas/compute/leftovers.ts `liveHosts`),
+  // the release tag alone: it reads no target registration, so it is granted none.
   // The repoint drains too: the plan reads each target group's deregistration delay (resolveTraffic).
   f.planRestoreData.allow({ actions: ['elasticloadbalancing:DescribeTargetGroupAttributes'], resources: ['*'], wildcardReason: WHY.describe });
   for (const fun of [f.planRestoreData, f.planRecover, f.recordDatabase]) {

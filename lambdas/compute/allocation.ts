@@ -5,7 +5,9 @@
  * Read-only: every refusal happens here, before the lock and before anything launches.
  * A fresh environment launches every host; a partly lost one only what is missing. Hosts
  * a stopped run launched and never set up do not count (leftovers.ts): started again, an
- * allocate launches what the tier still misses and terminates them.
+ * allocate launches what the tier still misses and terminates them. A host set up (a release)
+ * but registered in none of its tier's target groups, not taken out of traffic by FleetFlow, is
+ * refused, named, before the lock: a stopped run's or one deregistered by hand, a person decides.
  */
 import { parseComputeInput, type AllocateInput } from '../domain/compute-input';
 import type { DatabaseCreateDefinition, EnvironmentDefinition } from '../domain/environment/model';
@@ -14,7 +16,8 @@ import { isHostTier } from '../domain/environment/tiers';
 import { currentDatabaseIdentifier, dataTierOf, describeDatabase, newestSnapshot } from '../shared/database-record';
 import { InvalidInputError } from '../domain/contract/errors';
 import { CREATING } from '../domain/contract/rds-status';
-import { liveHosts, tierLiveHosts } from './leftovers';
+import { liveHosts, refuseOutOfService, tierLiveHosts } from './leftovers';
+import type { InstanceFacts } from '../shared/instances';
 import { describeHosts } from '../shared/polling';
 import { planRestoreTarget } from '../restore-data/restore-target';
 import { checkTierNetwork } from './network-checks';
@@ -48,16 +51,21 @@ export async function planAllocation(event: PlanEvent): Promise<ComputePlan> {
   const named = input.tiers ? hostTiers.filter((t) => t.name in input.tiers!) : hostTiers;
   const tiers: ProvisionTier[] = [];
   const leftovers: LeftoverTier[] = [];
+  // Hosts set up and registered in no target group, by tier: refused, all named, before the lock (leftovers.ts).
+  const outOfService = new Map<string, InstanceFacts[]>();
+  const left: InstanceFacts[] = [];
   for (const definition of named) {
     const wanted = input.tiers?.[definition.name] ?? definition.count;
     if (wanted === undefined) {
       throw new InvalidInputError(`tiers.${definition.name}: the tier declares no count and the input gives none; nothing was changed`);
     }
     const tier = launchableTier(environment, definition.name, `tiers.${definition.name}`);
-    // Hosts a stopped run launched and never set up, or set up and never put into service, are not the tier's:
-    // they are terminated, and replaced.
-    const { counted: existing, leftoverTier: left } = await tierLiveHosts(tier, event.execution);
-    if (left) leftovers.push(left);
+    // Hosts a stopped run launched and never set up are not the tier's: they are terminated, and replaced.
+    // A host set up and registered in no target group is refused (below), never terminated.
+    const { counted: existing, leftovers: found, leftoverTier, outOfService: out } = await tierLiveHosts(tier, event.execution);
+    outOfService.set(tier.name, out);
+    left.push(...found);
+    if (leftoverTier) leftovers.push(leftoverTier);
     const missing = wanted - existing.length;
     if (missing <= 0) continue;
     const release = await releaseFor(environment, tier, input.release);
@@ -66,6 +74,7 @@ export async function planAllocation(event: PlanEvent): Promise<ComputePlan> {
     await checkTierNetwork(tier);
     tiers.push(await provisionTier(environment, tier, { count: missing, perSubnet, release }));
   }
+  refuseOutOfService(outOfService, left);
   const database = input.database === 'restore' ? undefined : await planDatabase(environment, input.tiers, input.database);
   const restore = input.database === 'restore' ? await planRestore(environment, input, tiers, event.execution) : undefined;
   return {

@@ -25,7 +25,7 @@ import { healthyTargets, targetStates } from '../shared/target-health';
 import type { HostRef, PlannedTier, ComputePlan, LeftoverTier, ProvisionTier } from '../domain/contract/payloads';
 import type { PlanEvent } from './allocation';
 import { describeTargetGroups, environmentOf, launchableTier, PROVISION_BATCH_HOSTS, provisionTier, releaseFor } from '../shared/provision-plan';
-import { isLeftover, leftoverTier, registeredHosts } from './leftovers';
+import { isLeftover, leftoverTier, outOfService, refuseOutOfService, registeredHosts } from './leftovers';
 import { refuseUnretirable } from './retire-guards';
 import { retireTraffic } from './retire-traffic';
 
@@ -98,16 +98,21 @@ async function resolveTargets(
   const byTier = new Map<string, InstanceFacts[]>();
   const hostsOf = new Map<string, InstanceFacts[]>();
   const leftovers: LeftoverTier[] = [];
+  const unregistered = new Map<string, InstanceFacts[]>();
+  const leftHosts: InstanceFacts[] = [];
   // A host an earlier replacement retired (stopped, kept for inspection) is no longer part of its tier,
-  // nor is one a stopped run launched and never set up, or set up and never put into service (leftovers.ts).
+  // nor is one a stopped run launched and never set up (leftovers.ts). A host set up and registered in none
+  // of the tier's target groups, not taken out by FleetFlow, is refused, named, before anything changes.
   for (const tier of tiers) {
     const hosts = await findInstances(tagFilters(tier.hosts.tags, REPLACEABLE_STATES));
     const arns = (await describeTargetGroups(tier)).map((g) => g.TargetGroupArn!);
-    const registered = await registeredHosts(arns, hosts, execution);
-    hostsOf.set(tier.name, hosts.filter((h) => !h.tags.has(RETIRED_BY_TAG) && !isLeftover(h, execution, registered)));
-    const left = hosts.filter((h) => isLeftover(h, execution, registered));
-    if (left.length > 0) leftovers.push(leftoverTier(tier.name, tier.hosts.tags, left, arns));
+    unregistered.set(tier.name, outOfService(hosts, execution, await registeredHosts(arns, hosts, execution)));
+    hostsOf.set(tier.name, hosts.filter((h) => !h.tags.has(RETIRED_BY_TAG) && !isLeftover(h, execution)));
+    const left = hosts.filter((h) => isLeftover(h, execution));
+    leftHosts.push(...left);
+    if (left.length > 0) leftovers.push(leftoverTier(tier.name, tier.hosts.tags, left));
   }
+  refuseOutOfService(unregistered, leftHosts);
   if (input.targets === 'unhealthy') {
     for (const tier of tiers) byTier.set(tier.name, await unhealthyHosts(tier, hostsOf.get(tier.name)!));
     return { byTier, leftovers };

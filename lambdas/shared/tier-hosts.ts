@@ -114,16 +114,10 @@ export async function resolveTraffic(
     }
   }
   // A host a compute run launched and set up (it has its release) but that is registered in none of the
-  // groups was never put into service: that run stopped before Return To Traffic. The compute planners
-  // take it for a leftover (lambdas/compute/leftovers.ts) and terminate it; a release does not roll it.
+  // groups: a run stopped before Return To Traffic, or a person deregistered a serving host. Nothing says
+  // which, so neither a release nor a compute run touches it (lambdas/compute/leftovers.ts): a person decides.
   const neverPut = [...unmarked].filter(([h, groups]) => launched.has(h) && groups.length === arns.length).map(([h]) => h);
-  if (neverPut.length > 0) {
-    throw new InventoryError(
-      `tier ${tier.name}: ${describeHosts(neverPut)} launched and set up by a FleetFlow run that stopped before putting them into ` +
-        `service (registered in no target group, no ${OUT_OF_TRAFFIC_TAG} tag): an allocate, scale-out or replace of the tier ` +
-        `terminates them as leftovers, or take them out of the tier's tags; nothing was changed`,
-    );
-  }
+  if (neverPut.length > 0) throw new InventoryError(outOfServiceRefusal(tier.name, neverPut));
   for (const [h, groups] of unmarked) {
     // The first group, in the definition's order, that misses unmarked hosts: all of them named.
     throw new InventoryError(
@@ -165,4 +159,28 @@ export async function assertDrainCovers(tier: HostTierDefinition, name: string, 
     );
   }
   return delay;
+}
+
+/**
+ * The refusal for hosts FleetFlow launched and set up (they have a release) that are registered in
+ * none of their tier's target groups without FleetFlow having taken them out of traffic. Two stories
+ * fit and nothing AWS reports tells them apart: a FleetFlow run stopped between the release tag and
+ * Return To Traffic, or a person deregistered a serving host (aws elbv2 deregister-targets) or swapped
+ * the tier's group. Terminating a host of the second kind destroys one that may be needed, so the
+ * plans refuse, naming the hosts and both ways out, and a person decides. Shared by Plan Release and
+ * the compute planners, so both say the same thing (`also`: what else the planner has to say).
+ */
+export function outOfServiceRefusal(tiers: string | readonly string[], hosts: readonly HostRef[], also = ''): string {
+  const one = hosts.length === 1;
+  const names = typeof tiers === 'string' ? [tiers] : tiers;
+  const releases = [...new Set(hosts.map((h) => h.previous))].sort();
+  const release = `${releases.length === 1 ? 'release' : 'releases'} ${releases.join(', ')}`;
+  return (
+    `${names.length === 1 ? `tier ${names[0]}` : `tiers ${names.join(', ')}`}: ${one ? '1 host' : `${hosts.length} hosts`}, ${describeHosts(hosts)}, ` +
+    `${one ? 'has' : 'have'} ${release} but ${one ? 'is' : 'are'} ` +
+    `registered in none of ${names.length === 1 ? "the tier's" : 'their tiers\''} target groups and FleetFlow did not take ${one ? 'it' : 'them'} out of traffic (no ${OUT_OF_TRAFFIC_TAG} tag): ` +
+    `a FleetFlow run stopped before putting ${one ? 'it' : 'them'} into service, or ${one ? 'it was' : 'they were'} deregistered by hand; ` +
+    `register ${one ? 'it' : 'them'} back with \`aws elbv2 register-targets\` if ${one ? 'it' : 'they'} should serve, ` +
+    `or terminate ${one ? 'it' : 'them'} if a stopped run left ${one ? 'it' : 'them'}${also ? `; ${also}` : ''}; nothing was changed`
+  );
 }

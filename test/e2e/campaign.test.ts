@@ -311,6 +311,37 @@ describe('the compute invariants', () => {
     // Six serving, but none of the stopped run's: the second run added four, twice what was asked.
     expect(check(report(6, { applied: true, fromStopped: 0 }), ['restart:300'])).toEqual(['scaled out']);
   });
+
+  it('take a host left out of service for no orphan only when the run failed with the refusal naming it, and it has its release and no marker', () => {
+    const account = seedAccount(canonical, noFaults());
+    const template = account.requireHost([...account.hosts.keys()][0]!);
+    // web-3 and web-4: launched by a stopped scale-out, set up (a release), in no group; web-5 was taken out by a release.
+    for (const [n, extra] of [[3, {}], [4, {}], [5, { 'fleetflow:out-of-traffic': 'deploy-1' }]] as const) {
+      account.hosts.set(`i-sim-web-${n}`, { ...template, id: `i-sim-web-${n}`, name: `web-${n}`, tags: new Map([[LAUNCHED_BY_TAG, 'run'], ['fleetflow:release', '1.0.0'], ...Object.entries(extra)]) });
+    }
+    const refusal = (ids: string) =>
+      `tier web: 1 host, ${ids}, has release 1.0.0 but is registered in none of the tier's target groups and FleetFlow did not take it out of traffic ` +
+      '(no fleetflow:out-of-traffic tag): a FleetFlow run stopped before putting it into service, or it was deregistered by hand; ' +
+      'register it back with `aws elbv2 register-targets` if it should serve, or terminate it if a stopped run left it; nothing was changed';
+    const check = (orphans: string[], cause: string, status = 'FAILED') =>
+      checkComputeInvariants(
+        {
+          status, error: 'InventoryError', cause, executionName: 'run-again', workflow: 'scale-out', hosts: [], minInService: { web: 2 }, notifications: [],
+          compute: { launched: [], terminated: [], stopped: [], orphans, extraInstanceHours: 0 },
+        } as unknown as SimulationReport,
+        account, [], { initialInService: new Map([['web', 2]]), halfInstalledInTraffic: [] }, { tier: 'web', add: 1 },
+      ).filter((v) => v.invariant === 'no orphan').map((v) => v.detail);
+
+    expect(check(['web-3'], refusal('i-sim-web-3'))).toEqual([]);
+    // Not named (i-sim-web-3 is not i-sim-web-30), another cause, or a host a release took out: still orphans.
+    expect(check(['web-3', 'web-4'], refusal('i-sim-web-3'))).toEqual(['launched and left out of service: web-4']);
+    expect(check(['web-3'], refusal('i-sim-web-30'))).toEqual(['launched and left out of service: web-3']);
+    expect(check(['web-3'], 'tier web: target group canonical-web does not exist')).toEqual(['launched and left out of service: web-3']);
+    expect(check(['web-5'], refusal('i-sim-web-5'))).toEqual(['launched and left out of service: web-5']);
+    // The plural form of the same refusal, naming both.
+    const both = refusal('i-sim-web-3, i-sim-web-4').replace("the tier's target groups and FleetFlow did not take it", "their tiers' target groups and FleetFlow did not take them");
+    expect(check(['web-3', 'web-4'], both)).toEqual([]);
+  });
 });
 
 describe('the invariants of a run stopped and started again, and of RDS throttling', () => {

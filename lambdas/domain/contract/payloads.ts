@@ -404,11 +404,6 @@ export interface LeftoverTier {
   readonly count: number;
   /** The first few, by name and ID, for people. */
   readonly sample: string;
-  /**
-   * The tier's target groups (ARNs), when it has any: Terminate Leftovers reads the hosts'
-   * registration in them again under the lock (a host set up but registered in none is a leftover).
-   */
-  readonly targetGroupArns?: readonly string[];
 }
 
 /** The state of one tier's provisioning inside the Provision Tiers map. */

@@ -359,17 +359,24 @@ describe('a compute run stopped after its hosts launched, then started again', (
     expect(again.compute!.launched.some((name) => reports[0]!.compute!.launched.includes(name))).toBe(false);
   });
 
-  it('scale-out stopped after its host got its release but before it was put into service: the run started again terminates it, no orphan', async () => {
+  it('scale-out stopped after its host got its release but before it was put into service: the run started again refuses, naming it, and changes nothing', async () => {
     const input = { tier: 'web', add: 1 };
 
-    // restart:178: web-3's install is recorded (fleetflow:release) and Return To Traffic has not run yet.
-    const { reports } = await simulateExecutions({ environment: canonical, input, workflow: 'scale-out', faults: ['restart:178'], executions: [{ input, name: 'stopped' }] });
+    // restart:178: web-3's install is recorded (fleetflow:release) and Return To Traffic has not run yet. Registered
+    // nowhere with no marker, it looks exactly like a serving host a person deregistered: it must not be terminated.
+    const { reports, account } = await simulateExecutions({ environment: canonical, input, workflow: 'scale-out', faults: ['restart:178'], executions: [{ input, name: 'stopped' }] });
     const again = reports[1]!;
 
-    expect(again.status, `${again.error}: ${again.cause}`).toBe('SUCCEEDED');
-    expect(again.compute!.terminated).toEqual(reports[0]!.compute!.launched);
-    expect(again.compute!.orphans).toEqual([]);
-    expect(hostsOf(again, 'web').filter((h) => h.inService)).toHaveLength(3);
+    expect(reports[0]!.compute!.launched).toEqual(['web-3']);
+    expect(again.status).toBe('FAILED');
+    // The launch gives no Name tag, so the host is named by its instance ID, as AWS lists it.
+    const web3 = [...account.hosts.values()].find((h) => h.name === 'web-3')!;
+    expect(again.cause).toMatch(new RegExp(`^tier web: 1 host, ${web3.id}, has release \\S+ but is registered in none of the tier's target groups .* nothing was changed$`));
+    // Refused in its plan: nothing launched a second time, nothing terminated, web-3 still there for a person.
+    expect(again.notifications).not.toContain('Started');
+    expect(again.compute!.terminated).toEqual([]);
+    const web = [...account.hosts.values()].filter((h) => h.tags.get('fleetflow:tier') === 'web');
+    expect(web.map((h) => [h.name, h.state])).toEqual([['web-1', 'running'], ['web-2', 'running'], ['web-3', 'running']]);
   });
 });
 

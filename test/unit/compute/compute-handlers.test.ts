@@ -1163,11 +1163,12 @@ describe('planAllocation: tier counts', () => {
 });
 
 // ---------------------------------------------------------------------------------------
-// Leftovers of a stopped run: not counted by the planners, terminated by the run started again
+// Leftovers of a stopped run: not counted by the planners, terminated by the run started again;
+// a host set up and registered nowhere: refused by the planners, never terminated
 // ---------------------------------------------------------------------------------------
 
 describe('a stopped run\'s leftovers', () => {
-  /** Web host n launched by the stopped execution `stopped-1`, with `extra` tags (none: never set up). */
+  /** Web host n launched by the stopped execution `stopped-1`, set up (release 1.0.0), with `extra` tags; `withoutRelease` for one never set up. */
   const leftover = (n: number, extra: Record<string, string> = {}) => ({ ...tierHost('web', n, 'running', { [LAUNCHED_BY_TAG]: 'stopped-1', ...extra }) });
   const withoutRelease = (h: FakeHost): FakeHost => ({ ...h, tags: Object.fromEntries(Object.entries(h.tags ?? {}).filter(([k]) => k !== RELEASE_TAG)) });
 
@@ -1197,20 +1198,65 @@ describe('a stopped run\'s leftovers', () => {
     expect(plan.leftovers).toBeUndefined();
   });
 
-  it('Plan Allocate takes a host set up by a stopped run and registered in no target group for a leftover, unless a release took it out of traffic', async () => {
-    // Prepare: web-1 serves; web-2 got its release but the run stopped before Return To Traffic (in no group);
-    // web-3 is the same but was taken out of traffic by a release (its marker): it served, and is counted.
+  /** What every compute planner says of web-2 (release 1.0.0, launched by stopped-1, registered nowhere, no marker). */
+  const web2Refusal =
+    `tier web: 1 host, web-2 (${webHost(2).id}), has release 1.0.0 but is registered in none of the tier's target groups and FleetFlow did not take it ` +
+    'out of traffic (no fleetflow:out-of-traffic tag): a FleetFlow run stopped before putting it into service, or it was deregistered by hand; ' +
+    'register it back with `aws elbv2 register-targets` if it should serve, or terminate it if a stopped run left it; nothing was changed';
+
+  it('Plan Allocate refuses a host set up by another run and registered in no target group, naming it; one a release took out of traffic is counted', async () => {
+    // Prepare: web-1 serves; web-2 got its release and is in no group, with no marker: a run stopped before Return To
+    // Traffic, or a person deregistered it. web-3 is the same but a release took it out of traffic (its marker): counted.
     useAccount([tierHost('web', 1), leftover(2), leftover(3, { [OUT_OF_TRAFFIC_TAG]: 'deploy-7' })], { 'canonical-web': { [webHost(1).id]: 'healthy' } });
 
-    const plan = await planAllocation({ environment: canonical, input: { tiers: { web: 3 } }, execution: 'allocate-2' });
+    const act = planAllocation({ environment: canonical, input: { tiers: { web: 3 } }, execution: 'allocate-2' });
 
-    expect(plan.launchCount).toBe(1);
-    expect(plan.leftovers).toEqual([{ tier: 'web', hostTags: WEB_TAGS, count: 1, sample: `web-2 (${webHost(2).id})`, targetGroupArns: [tgArn('canonical-web')] }]);
-    // Only the hosts whose registration decides were asked about, by ID (web-1 was launched by nobody).
+    await expect(act).rejects.toBeInstanceOf(InventoryError);
+    await expect(act).rejects.toThrow(web2Refusal);
+    // Only the hosts whose registration is read were asked about, by ID (web-1 was launched by nobody; web-3 is marked).
     expect(elbMock).toHaveReceivedCommandWith(DescribeTargetHealthCommand, { TargetGroupArn: tgArn('canonical-web'), Targets: [{ Id: webHost(2).id }] });
   });
 
-  it('a host registered in one of several target groups served; one registered in none did not (registeredHosts)', async () => {
+  it('Plan Scale Out refuses the same host the same way, and Plan Replace too, whatever it targets', async () => {
+    const hosts = [tierHost('web', 1), leftover(2)];
+    useAccount(hosts, { 'canonical-web': { [webHost(1).id]: 'healthy' } });
+
+    await expect(planScaleOut({ environment: canonical, input: { tier: 'web', add: 1 }, execution: 'scale-out-2' })).rejects.toThrow(web2Refusal);
+    useAccount(hosts, { 'canonical-web': { [webHost(1).id]: 'healthy' } });
+    await expect(replace({ targets: ['web-1'] })).rejects.toThrow(web2Refusal);
+  });
+
+  it('Plan Replace names such hosts of every tier it plans in one line, whatever it targets, and the leftovers it leaves with them', async () => {
+    // A replace stopped after two of its new hosts got their release (middle-3, web-2), before Return To Traffic,
+    // and before web-4's install was recorded: the refusal keeps Terminate Leftovers from running, so it says so.
+    const mid3 = tierHost('middle', 3, 'running', { [LAUNCHED_BY_TAG]: 'stopped-1' });
+    const hosts = [tierHost('web', 1), leftover(2), tierHost('middle', 1), mid3, withoutRelease(leftover(4))];
+    useAccount(hosts, { 'canonical-web': { [webHost(1).id]: 'healthy' }, 'canonical-middle': { [webHost(101).id]: 'healthy' } });
+
+    const act = replace({ targets: ['web-1'] });
+
+    await expect(act).rejects.toThrow(
+      `tiers middle, web: 2 hosts, middle-3 (${mid3.id}), web-2 (${webHost(2).id}), have release 1.0.0 but are registered in none of their tiers' target groups`,
+    );
+    await expect(act).rejects.toThrow(
+      `or terminate them if a stopped run left them; 1 host a stopped run launched and never set up (no fleetflow:release), web-4 (${webHost(4).id}), ` +
+        'is terminated by the first allocate, scale-out or replace of its tier that is not refused; nothing was changed',
+    );
+  });
+
+  it('names at most five of many such hosts, with their count, and every release they have', async () => {
+    // A person deregistered seven hosts a scale-out launched long ago; two were released 1.1.0 since.
+    const hosts = [1, 2, 3, 4, 5, 6, 7].map((n) => leftover(n, n > 5 ? { [RELEASE_TAG]: '1.1.0' } : {}));
+    useAccount(hosts, {});
+
+    const act = planScaleOut({ environment: canonical, input: { tier: 'web', add: 1 }, execution: 'scale-out-2' });
+
+    await expect(act).rejects.toThrow(
+      `tier web: 7 hosts, ${[1, 2, 3, 4, 5].map((n) => `web-${n} (${webHost(n).id})`).join(', ')} and 2 more, have releases 1.0.0, 1.1.0 but are registered in none`,
+    );
+  });
+
+  it('a host registered in one of several target groups is registered; one registered in none is not (registeredHosts), and neither is a leftover', async () => {
     const hosts = [leftover(1), leftover(2), withoutRelease(leftover(3))];
     useAccount(hosts, { 'canonical-middle': { [webHost(1).id]: 'draining' } });
     const facts = await findInstances(tagFilters(WEB_TAGS));
@@ -1218,12 +1264,11 @@ describe('a stopped run\'s leftovers', () => {
     const registered = await registeredHosts([tgArn('canonical-web'), tgArn('canonical-middle')], facts, 'allocate-2');
 
     expect([...registered!]).toEqual([webHost(1).id]);
-    expect(facts.filter((h) => isLeftover(h, 'allocate-2', registered)).map((h) => h.name)).toEqual(['web-2', 'web-3']);
-    // A tier without target groups: nothing AWS reports tells whether a host with its release serves, so only web-3 (no release) is one.
+    // Only the host without a release is a leftover: registration never makes one (web-2 is refused by the planners, not terminated).
+    expect(facts.filter((h) => isLeftover(h, 'allocate-2')).map((h) => h.name)).toEqual(['web-3']);
     expect(await registeredHosts([], facts, 'allocate-2')).toBeUndefined();
-    expect(facts.filter((h) => isLeftover(h, 'allocate-2', undefined)).map((h) => h.name)).toEqual(['web-3']);
-    // Its own hosts are never leftovers, registered or not.
-    expect(facts.filter((h) => isLeftover(h, 'stopped-1', new Set()))).toEqual([]);
+    // Its own hosts are never leftovers.
+    expect(facts.filter((h) => isLeftover(h, 'stopped-1'))).toEqual([]);
   });
 
   it('Plan Scale Out counts a set-up host of a tier without target groups (monitoring), as before', async () => {
@@ -1235,7 +1280,7 @@ describe('a stopped run\'s leftovers', () => {
 
     const plan = await planScaleOut({ environment: canonical, input: { tier: 'monitoring', add: 1 }, execution: 'scale-out-2' });
 
-    expect(plan.leftovers?.map((t) => [t.sample, t.targetGroupArns])).toEqual([['mon-2 (i-0000000000000a2)', undefined]]);
+    expect(plan.leftovers?.map((t) => t.sample)).toEqual(['mon-2 (i-0000000000000a2)']);
     expect(elbMock).not.toHaveReceivedCommand(DescribeTargetHealthCommand);
   });
 
@@ -1273,15 +1318,18 @@ describe('a stopped run\'s leftovers', () => {
     });
   });
 
-  it('Terminate Leftovers reads the registration again under the lock: a set-up host registered since the plan stays, one in no group goes', async () => {
-    // Prepare: the plan saw web-1 and web-2 set up and unregistered; web-1 has been registered since.
-    useAccount([leftover(1), leftover(2)], { 'canonical-web': { [webHost(1).id]: 'initial' } });
-    const leftovers = [{ tier: 'web', hostTags: WEB_TAGS, count: 2, sample: 'web-1, web-2', targetGroupArns: [tgArn('canonical-web')] }];
+  it('Terminate Leftovers never terminates a host with a release, registered or not: only the one never set up', async () => {
+    // Prepare: under the lock, web-1 and web-2 have their release and are in no group (a person deregistered them,
+    // or a run stopped before Return To Traffic); web-3 was never set up.
+    useAccount([leftover(1), leftover(2), withoutRelease(leftover(3))], {});
+    const leftovers = [{ tier: 'web', hostTags: WEB_TAGS, count: 1, sample: 'web-3' }];
 
     const outcome = await terminateLeftovers({ execution: 'scale-out-2', leftovers });
 
     expect(outcome).toEqual({ terminated: 1 });
-    expect(ec2Mock).toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: [webHost(2).id] });
+    expect(ec2Mock).toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: [webHost(3).id] });
     expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 1);
+    // The release-tag rule alone: no registration is read (its role has no DescribeTargetHealth).
+    expect(elbMock).not.toHaveReceivedCommand(DescribeTargetHealthCommand);
   });
 });

@@ -384,8 +384,9 @@ describe('planRelease', () => {
     expect(plan.tiers[1]?.batches.flat().map((h) => h.name)).toEqual(['web-1', 'web-2']);
   });
 
-  it('refuses a host a stopped compute run set up and never put into service, saying a compute run terminates it as a leftover', async () => {
-    // Prepare: web-3 got its release from a scale-out that stopped before Return To Traffic: registered nowhere, no marker.
+  it('refuses a host a compute run set up that is registered nowhere, saying both stories and both ways out, never to run a compute run', async () => {
+    // Prepare: web-3 got its release from a scale-out; it is registered nowhere, with no marker: that scale-out stopped
+    // before Return To Traffic, or a person deregistered it. Nothing tells which.
     const account = canonicalAccount();
     const setUp = instance('i-0c3', 'web-3', '1.0.0');
     setUp.Tags!.push({ Key: LAUNCHED_BY_TAG, Value: 'scale-out-1' });
@@ -397,8 +398,13 @@ describe('planRelease', () => {
 
     // Assess
     await expect(act).rejects.toBeInstanceOf(InventoryError);
-    await expect(act).rejects.toThrow('tier web: web-3 (i-0c3) launched and set up by a FleetFlow run that stopped before putting them into service');
-    await expect(act).rejects.toThrow('an allocate, scale-out or replace of the tier terminates them as leftovers');
+    await expect(act).rejects.toThrow(
+      "tier web: 1 host, web-3 (i-0c3), has release 1.0.0 but is registered in none of the tier's target groups and FleetFlow did not take it " +
+        'out of traffic (no fleetflow:out-of-traffic tag): a FleetFlow run stopped before putting it into service, or it was deregistered by hand; ' +
+        'register it back with `aws elbv2 register-targets` if it should serve, or terminate it if a stopped run left it; nothing was changed',
+    );
+    // A compute run no longer terminates such a host: the message must not send the operator to one.
+    await expect(act).rejects.not.toThrow(/allocate|scale-out|replace|leftover/);
   });
 
   it('rejects a tier with no running hosts, naming its tags', async () => {
