@@ -7,7 +7,8 @@
  */
 import { DependencyCheckFailedError, PrerequisiteFailedError } from '../domain/contract/errors';
 import { startPhase } from '../shared/phase';
-import { CommandRefusedError, describeRefusal, sendToHosts } from '../shared/ssm-commands';
+import { describeHosts, describeList, MAX_NAMED } from '../shared/polling';
+import { cancelCommands, CommandRefusedError, describeRefusal, readProgress, sendToHosts } from '../shared/ssm-commands';
 import type { BatchTaskInput, PhaseState, SetupStep } from '../domain/contract/payloads';
 
 export interface SetupTaskInput extends BatchTaskInput {
@@ -46,4 +47,35 @@ export function describeStep(step: SetupStep): string {
 /** A failed prerequisite is PrerequisiteFailedError; a health check path that does not answer, DependencyCheckFailedError. */
 export function setupFailure(step: SetupStep, message: string, cause?: unknown): Error {
   return step.purpose === 'probe' ? new DependencyCheckFailedError(message, { cause }) : new PrerequisiteFailedError(message, { cause });
+}
+
+/**
+ * A sent step's progress on the batch's hosts (Check Set Up, and a surge's Check Surge Hosts):
+ * 'pending' while a host still runs it before the phase's deadline, 'done' once every host
+ * succeeded. Past the deadline its commands are cancelled and it fails, naming the late hosts;
+ * a host that failed it fails it too, named with what its invocation said.
+ */
+export async function stepProgress(
+  step: SetupStep,
+  tier: string,
+  hosts: BatchTaskInput['batch']['hosts'],
+  phase: Pick<PhaseState, 'commandIds' | 'deadline'>,
+  now: number,
+): Promise<'pending' | 'done'> {
+  const progress = await readProgress(phase.commandIds ?? [], hosts.map((h) => h.id));
+  if (progress.pending.length > 0) {
+    if (now < phase.deadline) return 'pending';
+    await cancelCommands(phase.commandIds ?? []);
+    const late = hosts.filter((h) => progress.pending.includes(h.id));
+    throw setupFailure(step, `tier ${tier}: ${describeStep(step)} did not finish within ${step.timeoutSeconds}s on ${describeHosts(late)}`);
+  }
+  if (progress.failed.length > 0) {
+    const named = progress.failed.slice(0, MAX_NAMED).map((f) => {
+      const host = hosts.find((h) => h.id === f.instanceId) ?? { id: f.instanceId, name: f.instanceId };
+      return `${describeHosts([host])}: ${f.details}`;
+    });
+    const failed = describeList([...named, ...progress.failed.slice(MAX_NAMED).map((f) => f.instanceId)], { separator: '; ' });
+    throw setupFailure(step, `tier ${tier}: ${describeStep(step)} failed on ${failed}`);
+  }
+  return 'done';
 }

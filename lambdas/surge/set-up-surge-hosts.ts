@@ -22,11 +22,10 @@
  */
 import type { BatchTaskInput, PhaseState, SetupStep } from '../domain/contract/payloads';
 import { checkHostsReady, EXPECTED_READY_SECONDS } from '../compute/hosts-ready';
-import { describeStep, setUpHosts, setupFailure } from '../compute/setup';
+import { setUpHosts, stepProgress } from '../compute/setup';
 import { completePhase, continuePhase, startPhase, watchPhase } from '../shared/phase';
 import { WATCH_SECONDS } from '../shared/poll-schedule';
-import { describeHosts, describeList, MAX_NAMED } from '../shared/polling';
-import { cancelCommands, readProgress } from '../shared/ssm-commands';
+import { describeHosts } from '../shared/polling';
 import { surgeBatch, surgeProvision } from './surge-hosts';
 
 /** The batch's new hosts, once ready (`label` as causes name them). */
@@ -90,23 +89,9 @@ async function lookAtStep(event: SurgeSetUpInput, phase: SurgeSetUpPhase): Promi
   if (!batch) throw new TypeError('Check Surge Hosts invoked in the setup stage without the batch it sets up');
   const now = Date.now();
   if (!step) return { ...completePhase(phase, now), stage: 'setup', step: phase.step, batch };
-  const progress = await readProgress(phase.commandIds ?? [], batch.hosts.map((h) => h.id));
-  if (progress.pending.length > 0) {
-    if (now < phase.deadline) {
-      const next = continuePhase(phase, tier.polling, now);
-      return { ...phase, ...next, waitSeconds: watchesNow(phase, now) ? 0 : next.waitSeconds };
-    }
-    await cancelCommands(phase.commandIds ?? []);
-    const late = batch.hosts.filter((h) => progress.pending.includes(h.id));
-    throw setupFailure(step, `tier ${tier.name}: ${describeStep(step)} did not finish within ${step.timeoutSeconds}s on ${describeHosts(late)}`);
-  }
-  if (progress.failed.length > 0) {
-    const named = progress.failed.slice(0, MAX_NAMED).map((f) => {
-      const host = batch.hosts.find((h) => h.id === f.instanceId) ?? { id: f.instanceId, name: f.instanceId };
-      return `${describeHosts([host])}: ${f.details}`;
-    });
-    const failed = describeList([...named, ...progress.failed.slice(MAX_NAMED).map((f) => f.instanceId)], { separator: '; ' });
-    throw setupFailure(step, `tier ${tier.name}: ${describeStep(step)} failed on ${failed}`);
+  if ((await stepProgress(step, tier.name, batch.hosts, phase, now)) === 'pending') {
+    const next = continuePhase(phase, tier.polling, now);
+    return { ...phase, ...next, waitSeconds: watchesNow(phase, now) ? 0 : next.waitSeconds };
   }
   return sendStep(event, batch, phase.step + 1, phase);
 }
