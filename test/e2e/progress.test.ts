@@ -5,31 +5,45 @@
  * 1,500 hosts per tier; the plan line gives the lower bound and the earliest end. And
  * `--json`'s timeline is there and bounded.
  */
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../lib/cli/main';
 import { formatElapsed, MAX_LINE_CHARS } from '../../lib/simulator/progress';
 import { MAX_CAPACITY_POINTS } from '../../lib/simulator/timeline';
 import { SIMULATION_EPOCH } from '../../lib/simulator/simulate';
 import { formatHumanSummary } from '../../lib/cli/summary';
 
-const CLI = fileURLToPath(new URL('../../bin/fleetflow.mjs', import.meta.url));
 const env = (name: string) => fileURLToPath(new URL(`../../environments/${name}.json`, import.meta.url));
 
-function fleetflow(...args: string[]) {
-  const run = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000, maxBuffer: 256 * 1024 * 1024 });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+/** The CLI's own entry point in this process (no process start per run), its output as the launcher would print it. */
+async function fleetflow(...args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  try {
+    const status = await main(args);
+    return { status, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
 }
 
 /** --json: the progress lines (stderr) and the report (stdout). */
-function simulateJson(...args: string[]) {
-  const run = fleetflow('simulate', ...args, '--json');
+async function simulateJson(...args: string[]) {
+  const run = await fleetflow('simulate', ...args, '--json');
   return { ...run, lines: run.stderr.split('\n').filter(Boolean), report: JSON.parse(run.stdout) };
 }
+type Run = Awaited<ReturnType<typeof simulateJson>>;
 
 describe('progress of a release that fails and is rolled back (patch-fail:web-2)', () => {
-  const run = simulateJson('deploy', '--fault', 'patch-fail:web-2');
-  const rollbackAt = run.lines.findIndex((l) => l.includes('ROLLING BACK the release after PatchFailedError'));
+  let run: Run;
+  let rollbackAt: number;
+  beforeAll(async () => {
+    run = await simulateJson('deploy', '--fault', 'patch-fail:web-2');
+    rollbackAt = run.lines.findIndex((l) => l.includes('ROLLING BACK the release after PatchFailedError'));
+  }, 120_000);
 
   it('labels the revert batches as the rollback, each line naming the release it reinstalls', () => {
     expect(run.status).toBe(1);
@@ -77,9 +91,9 @@ describe('progress of a release that fails and is rolled back (patch-fail:web-2)
 });
 
 describe('milestone lines only when the step did something', () => {
-  it('says nothing of surged hosts after a release without a surge tier, and says it after a surge release', () => {
-    const plain = fleetflow('simulate', 'deploy');
-    const surge = fleetflow('simulate', 'deploy', '--env', env('surge'));
+  it('says nothing of surged hosts after a release without a surge tier, and says it after a surge release', async () => {
+    const plain = await fleetflow('simulate', 'deploy');
+    const surge = await fleetflow('simulate', 'deploy', '--env', env('surge'));
 
     expect(plain.status).toBe(0);
     expect(plain.stdout).not.toContain('surge kept stopped');
@@ -87,9 +101,9 @@ describe('milestone lines only when the step did something', () => {
     expect(surge.stdout).toContain('terminating the old hosts the surge kept stopped');
   });
 
-  it('says the old database is kept only when it still exists (restore-data), not when it was lost (recover)', () => {
-    const restore = simulateJson('restore-data', '--source', 'latest');
-    const recover = simulateJson('recover');
+  it('says the old database is kept only when it still exists (restore-data), not when it was lost (recover)', async () => {
+    const restore = await simulateJson('restore-data', '--source', 'latest');
+    const recover = await simulateJson('recover');
 
     expect(restore.report.oldDatabase).toMatchObject({ identifier: 'canonical-db', status: 'available' });
     expect(restore.lines.some((l) => l.endsWith('canonical-db is kept, tagged as replaced'))).toBe(true);
@@ -102,8 +116,8 @@ describe('milestone lines only when the step did something', () => {
     expect(recover.lines.filter((l) => /\bi-[0-9a-f]{8,}/.test(l))).toEqual([]);
   }, 120_000);
 
-  it('names new hosts by name, never by instance ID', () => {
-    const allocate = simulateJson('allocate');
+  it('names new hosts by name, never by instance ID', async () => {
+    const allocate = await simulateJson('allocate');
 
     expect(allocate.status).toBe(0);
     expect(allocate.lines.some((l) => l.includes('setting up new hosts web-1, web-2'))).toBe(true);
@@ -113,7 +127,10 @@ describe('milestone lines only when the step did something', () => {
 
 describe('progress at 1,500 hosts per tier (waves, a failure in the third web wave)', () => {
   // One run (the progress lines on stderr, the report on stdout), read three ways.
-  const run = simulateJson('deploy', '--env', env('waves'), '--hosts', '1500', '--fault', 'patch-fail:web-300');
+  let run: Run;
+  beforeAll(async () => {
+    run = await simulateJson('deploy', '--env', env('waves'), '--hosts', '1500', '--fault', 'patch-fail:web-300');
+  }, 300_000);
 
   it('collapses host lists and keeps every progress line within 200 characters', () => {
     expect(run.status).toBe(1);
