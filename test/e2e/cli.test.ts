@@ -4,8 +4,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it, vi } from 'vitest';
-import { main } from '../../lib/cli/main';
+import { describe, expect, it } from 'vitest';
+import { fleetflowInProcess } from './cli-in-process';
 
 const CLI = fileURLToPath(new URL('../../bin/fleetflow.mjs', import.meta.url));
 
@@ -14,24 +14,8 @@ function fleetflow(...args: string[]) {
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-/**
- * The same CLI in this process, for refusals, which run nothing: what a person sees (the launcher
- * only hands its arguments to main, as the launcher tests above show), without a second and more of
- * start-up per case.
- */
-async function fleetflowHere(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    const status = await main(args);
-    return { status, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+/** Refusals run nothing: the same CLI in this process, without a second and more of start-up per case. */
+const fleetflowHere = fleetflowInProcess;
 
 describe('fleetflow simulate deploy', () => {
   it('prints exactly one JSON document on stdout and exits 0 on success', () => {

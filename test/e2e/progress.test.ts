@@ -6,8 +6,8 @@
  * `--json`'s timeline is there and bounded.
  */
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../lib/cli/main';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fleetflowInProcess } from './cli-in-process';
 import { formatElapsed, MAX_LINE_CHARS } from '../../lib/simulator/progress';
 import { MAX_CAPACITY_POINTS } from '../../lib/simulator/timeline';
 import { SIMULATION_EPOCH } from '../../lib/simulator/simulate';
@@ -15,24 +15,9 @@ import { formatHumanSummary } from '../../lib/cli/summary';
 
 const env = (name: string) => fileURLToPath(new URL(`../../environments/${name}.json`, import.meta.url));
 
-/** The CLI's own entry point in this process (no process start per run), its output as the launcher would print it. */
-async function fleetflow(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    const status = await main(args);
-    return { status, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
-
 /** --json: the progress lines (stderr) and the report (stdout). */
 async function simulateJson(...args: string[]) {
-  const run = await fleetflow('simulate', ...args, '--json');
+  const run = await fleetflowInProcess('simulate', ...args, '--json');
   return { ...run, lines: run.stderr.split('\n').filter(Boolean), report: JSON.parse(run.stdout) };
 }
 type Run = Awaited<ReturnType<typeof simulateJson>>;
@@ -92,8 +77,8 @@ describe('progress of a release that fails and is rolled back (patch-fail:web-2)
 
 describe('milestone lines only when the step did something', () => {
   it('says nothing of surged hosts after a release without a surge tier, and says it after a surge release', async () => {
-    const plain = await fleetflow('simulate', 'deploy');
-    const surge = await fleetflow('simulate', 'deploy', '--env', env('surge'));
+    const plain = await fleetflowInProcess('simulate', 'deploy');
+    const surge = await fleetflowInProcess('simulate', 'deploy', '--env', env('surge'));
 
     expect(plain.status).toBe(0);
     expect(plain.stdout).not.toContain('surge kept stopped');
