@@ -10,24 +10,12 @@ import { loadEnvironmentFile } from '../../lambdas/domain/environment/parse';
 import type { SimulatedAccount } from '../../lib/simulator/account';
 import { noFaults } from '../../lib/simulator/faults';
 import { seedAccount } from '../../lib/simulator/fleet';
-import { callService } from '../../lib/simulator/services/index';
+import { call, refusal } from './simulated-calls';
 import { NOW } from './fixtures';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../environments/canonical.json', import.meta.url)));
 const rdsManaged = loadEnvironmentFile(fileURLToPath(new URL('../fixtures/rds-managed-password.json', import.meta.url)));
 const SECRET = 'fleetflow/canonical/database-master';
-
-const call = (account: SimulatedAccount, service: string, operation: string, input: Record<string, unknown>): any => callService(account, service, operation, input, 'Throttling');
-
-/** What a call throws: its name and message. */
-function refusal(act: () => unknown): { name: string; message: string } {
-  try {
-    act();
-  } catch (err) {
-    return { name: (err as Error).name, message: (err as Error).message };
-  }
-  throw new Error('the call was not refused');
-}
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date'] });
@@ -50,7 +38,7 @@ describe('the master password secret ("fleetflow-secret")', () => {
   it('refuses an unknown secret (ResourceNotFoundException) and a version stage that does not exist', () => {
     const account = seedAccount(canonical, noFaults());
 
-    expect(refusal(() => call(account, 'secretsmanager', 'GetSecretValue', { SecretId: 'fleetflow/surge/database-master' }))).toEqual({
+    expect(refusal(() => call(account, 'secretsmanager', 'GetSecretValue', { SecretId: 'fleetflow/surge/database-master' }))).toMatchObject({
       name: 'ResourceNotFoundException',
       message: "Secrets Manager can't find the specified secret.",
     });
@@ -74,7 +62,7 @@ describe('a restore and the master password', () => {
     const account = seedAccount(canonical, noFaults());
     const snapshot = 'canonical-db-manual-before-release';
 
-    expect(refusal(() => call(account, 'rds', 'RestoreDBInstanceFromDBSnapshot', { DBInstanceIdentifier: 'managed', DBSnapshotIdentifier: snapshot, ManageMasterUserPassword: true }))).toEqual({
+    expect(refusal(() => call(account, 'rds', 'RestoreDBInstanceFromDBSnapshot', { DBInstanceIdentifier: 'managed', DBSnapshotIdentifier: snapshot, ManageMasterUserPassword: true }))).toMatchObject({
       name: 'InvalidParameterCombination',
       message: 'ManageMasterUserPassword applies to RDS for Oracle only; the snapshot\'s engine is postgres.',
     });
