@@ -25,18 +25,16 @@ import { estimateReplaceDatabase } from '../../../lib/plan/workflow-estimate';
 import { SIM_ACCOUNT_ID, definitionOf, findDatabase, type SimulatedAccount } from '../../../lib/simulator/account';
 import { BLUE_GREEN_PROVISION_SECONDS, INITIAL_REPLICA_LAG_SECONDS, LAG_SETTLE_SECONDS, LOGICAL_LAG_SETTLE_SECONDS } from '../../../lib/simulator/services/rds';
 import { noFaults } from '../../../lib/simulator/faults';
-import { PLAN_TABLE_NAME, seedAccount } from '../../../lib/simulator/fleet';
+import { seedAccount } from '../../../lib/simulator/fleet';
 import { attachSimulator } from '../../../lib/simulator/intercept';
-import { NOW } from '../fixtures';
+import { useSimulatedAwsEnvironment } from '../simulated-aws-environment';
 
 /** canonical: PostgreSQL 16.4 on its custom group canonical-postgres16. */
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../../environments/canonical.json', import.meta.url)));
-const AWS_ENV = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'ASIASIMULATED', AWS_SECRET_ACCESS_KEY: 'simulated', PLAN_TABLE: PLAN_TABLE_NAME };
 const SOURCE = `arn:aws:rds:us-east-1:${SIM_ACCOUNT_ID}:db:canonical-db`;
 
 let account: SimulatedAccount;
 let detach: (() => void) | undefined;
-let savedEnv: Record<string, string | undefined>;
 
 /** The prerequisites a person sets up: logical replication on the blue's group (rebooted), and a group of the new family. */
 function prepare(blueGroup = { 'rds.logical_replication': '1' }, pendingReboot = false): void {
@@ -44,22 +42,14 @@ function prepare(blueGroup = { 'rds.logical_replication': '1' }, pendingReboot =
   account.compute.dbParameterGroupSettings.set('canonical-postgres17', { family: 'postgres17', parameters: { 'rds.logical_replication': '1' } });
 }
 
+useSimulatedAwsEnvironment();
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW);
-  savedEnv = Object.fromEntries(Object.keys(AWS_ENV).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, AWS_ENV);
   account = seedAccount(canonical, noFaults());
   detach = attachSimulator(allClients as never, account);
 });
 
 afterEach(() => {
   detach?.();
-  vi.useRealTimers();
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
 });
 
 const plan = (input: unknown, execution = 'exec-1'): Promise<ReplaceDatabasePlan> => planReplaceDatabase({ environment: canonical, input, execution });

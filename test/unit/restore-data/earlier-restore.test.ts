@@ -20,23 +20,18 @@ import { loadEnvironmentFile } from '../../../lambdas/domain/environment/parse';
 import { type SimulatedAccount, endpointOf } from '../../../lib/simulator/account';
 import { DB_RESTORE_SECONDS } from '../../../lib/simulator/services/rds';
 import { noFaults } from '../../../lib/simulator/faults';
-import { PLAN_TABLE_NAME, seedAccount } from '../../../lib/simulator/fleet';
+import { seedAccount } from '../../../lib/simulator/fleet';
 import { attachSimulator } from '../../../lib/simulator/intercept';
-import { NOW } from '../fixtures';
+import { useSimulatedAwsEnvironment } from '../simulated-aws-environment';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../../environments/canonical.json', import.meta.url)));
-const AWS_ENV = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'ASIASIMULATED', AWS_SECRET_ACCESS_KEY: 'simulated', PLAN_TABLE: PLAN_TABLE_NAME };
 const PARAMETER = '/canonical/database/endpoint';
 
 let account: SimulatedAccount;
 let detach: (() => void) | undefined;
-let savedEnv: Record<string, string | undefined>;
 
+useSimulatedAwsEnvironment();
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW);
-  savedEnv = Object.fromEntries(Object.keys(AWS_ENV).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, AWS_ENV);
   account = seedAccount(canonical, noFaults());
   detach = attachSimulator(allClients as never, account);
 });
@@ -44,11 +39,6 @@ beforeEach(() => {
 afterEach(() => {
   detach?.();
   detach = undefined;
-  vi.useRealTimers();
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
 });
 
 const plan = (execution: string, source: unknown = 'latest') => planRestoreData({ environment: canonical, input: { source }, execution });
