@@ -227,6 +227,35 @@ for (const c of computeCases.filter((c) => selected(c.name))) {
 }
 if (computeRows.length > 1) printTable('Compute workflows, surge releases and data restores, simulated', computeRows);
 
+// The retire guards at EC2's request rate (lambdas/compute/retire-guards.ts): the plan reads each retired host's stop and
+// termination protection, one DescribeInstanceAttribute call per host and attribute, paced to 20 a second after 50; the
+// simulated account throttles past EC2's 100 + 20 a second (lib/simulator/request-rates.ts). Plan s: until the lock.
+const terminating = (tier: string): EnvironmentDefinition => ({
+  ...canonical,
+  tiers: canonical.tiers.map((t) => (t.name === tier ? { ...t, retire: 'terminate' } : t)) as EnvironmentDefinition['tiers'],
+});
+const guardCases: Array<{ name: string; workflow: SimulatedWorkflow; input: unknown; environment: EnvironmentDefinition; hostsPerTier: number; reads: number }> = [
+  // Both app tiers surge: 2 × 1,000 old hosts, each stopped then terminated (two attributes): 4,000 reads, 197.5 s.
+  { name: 'plan surge release, 1,000-host tiers (web and middle)', workflow: 'deploy', input: { release: '1.1.0' }, environment: surgeFleet({ maxUnavailable: '10%', minHealthyPercent: 90, maxSurge: '20%' }), hostsPerTier: 1000, reads: 4000 },
+  { name: 'plan scale in -1,000 of 2,000, retire terminate', workflow: 'scale-in', input: { tier: 'web', remove: 1000 }, environment: terminating('web'), hostsPerTier: 2000, reads: 2000 },
+];
+const guardRows: string[][] = [['case', 'status', 'attribute reads', 'paced s (50, then 20/s)', 'plan s', 'makespan s', 'throttled calls', 'real s']];
+for (const c of guardCases.filter((c) => selected(c.name))) {
+  const { reports } = await simulateExecutions({ environment: c.environment, input: c.input, workflow: c.workflow, hostsPerTier: c.hostsPerTier, faults: [], executions: [{ input: c.input }] });
+  const report = reports[0]!;
+  guardRows.push([
+    c.name,
+    report.status === 'SUCCEEDED' ? report.status : `${report.status} ${report.error}`,
+    String(c.reads),
+    ((c.reads - 50) / 20).toFixed(1),
+    (report.timeline.steps.find((s) => s.name === 'lock')?.start ?? Number.NaN).toFixed(1),
+    report.makespanSeconds.toFixed(0),
+    String(report.throttledCalls),
+    (report.realTimeMs / 1000).toFixed(1),
+  ]);
+}
+if (guardRows.length > 1) printTable("Retire guards at EC2's request rate, simulated", guardRows);
+
 // The long fault campaign (the tests run a short one): BENCH_CAMPAIGN_RUNS runs, seed 1, in this process.
 const campaignRuns = Number(process.env.BENCH_CAMPAIGN_RUNS ?? 200);
 if (campaignRuns > 0 && selected('campaign')) {

@@ -48,6 +48,19 @@ export const FUNCTION_MEMORY_MB = 256;
  */
 export const FUNCTION_TIMEOUT = Duration.seconds(LAMBDA_TASK_TIMEOUT.toSeconds() - 20);
 
+/**
+ * The timeout of the planners that read each retired host's stop and termination protection
+ * (Plan Release for a surge tier's old hosts, Plan Scale In, Plan Replacement:
+ * lambdas/compute/retire-guards.ts). Those reads are one DescribeInstanceAttribute call per host
+ * and attribute, paced to EC2's request rate (20 a second after a burst of 50), so a 1,000-host
+ * surge tier takes 97.5 s, past FUNCTION_TIMEOUT. Lambda's longest: "you can adjust this in
+ * increments of 1 second up to a maximum value of 900 seconds (15 minutes)" (Lambda Developer
+ * Guide, Configure Lambda function timeout); the guard keeps two thirds of it for the reads
+ * (ATTRIBUTE_READ_BUDGET_SECONDS) and refuses more before the first. The tasks that invoke them
+ * wait 20 s longer (statemachines/constructs/lambda-task.ts `taskTimeoutFor`).
+ */
+export const RETIRE_GUARD_PLANNER_TIMEOUT = Duration.seconds(900);
+
 /** Metadata key that ties a synthesized function to its handler module (used by the simulator). */
 export const HANDLER_METADATA_KEY = 'fleetflow:handler';
 

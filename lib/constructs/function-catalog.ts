@@ -4,6 +4,7 @@
  * Each workflow declares the functions it invokes as `FunctionSpecs`, next to its state machine
  * (statemachines/<workflow>/functions.ts), with its handler path written out.
  */
+import type { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { FleetFlowFunction, FUNCTION_MEMORY_MB } from './fleetflow-function';
 
@@ -34,6 +35,12 @@ export interface FunctionSpec {
   readonly handler: string;
   /** What the task does, shown in the Lambda console. */
   readonly description: string;
+  /**
+   * Lambda's timeout, for a handler whose work may outlast the default (the planners that read
+   * every retired host's protection: RETIRE_GUARD_PLANNER_TIMEOUT). The tasks invoking it wait longer too.
+   * @default FUNCTION_TIMEOUT
+   */
+  readonly timeout?: Duration;
 }
 
 /** A workflow's functions, by the name its definition uses. */
@@ -50,14 +57,19 @@ export class FunctionCatalog extends Construct {
     const known = this.created.get(spec.id);
     if (known) {
       // Two declarations of one ID must mean one function, or one of them would silently run the other's code.
-      if (known.spec.handler !== spec.handler || known.spec.description !== spec.description) {
+      if (known.spec.handler !== spec.handler || known.spec.description !== spec.description || known.spec.timeout?.toSeconds() !== spec.timeout?.toSeconds()) {
         throw new Error(
           `${this.node.path}: function ${spec.id} is declared as ${JSON.stringify(known.spec)} and as ${JSON.stringify(spec)}; one ID, one handler`,
         );
       }
       return known.fn;
     }
-    const fn = new FleetFlowFunction(this, spec.id, { handler: spec.handler, description: spec.description, memorySize: memoryFor(spec.handler) });
+    const fn = new FleetFlowFunction(this, spec.id, {
+      handler: spec.handler,
+      description: spec.description,
+      memorySize: memoryFor(spec.handler),
+      ...(spec.timeout ? { timeout: spec.timeout } : {}),
+    });
     this.created.set(spec.id, { spec, fn });
     return fn;
   }

@@ -13,7 +13,7 @@ import { noFaults, parseFaults } from '../simulator/faults';
 import { faultScope, seedAccount, type FleetOptions } from '../simulator/fleet';
 import { attachSimulator } from '../simulator/intercept';
 import { SIMULATION_EPOCH, useSimulatedAwsEnvironment } from '../simulator/simulate';
-import FakeTimers from '@sinonjs/fake-timers';
+import { runOnVirtualClock } from '../simulator/virtual-clock';
 
 const READ_ONLY_MIDDLEWARE = 'fleetflowPlanReadOnly';
 const READ_OPERATION = /^(Describe|Get|List|BatchGet|Query|Scan)[A-Z]/;
@@ -84,9 +84,10 @@ export interface SimulatedAccountOptions extends FleetOptions {
 
 /**
  * Runs `work` behind the read-only guard: against AWS when `simulated` is undefined, else
- * against the simulated account with the date at the simulator's epoch (so a recovery point
- * and the data lost read as a simulated run's plan reads them). Only the date is set: a plan
- * happens at one instant, and the SDK clients keep their own timers.
+ * against the simulated account on the simulator's virtual clock from its epoch (so a recovery
+ * point and the data lost read as a simulated run's plan reads them, and the planner's own
+ * sleeps, the retire guards' reads paced to EC2's request rate, pass as they do in a run, in no
+ * real time). It waits for whatever the planner imports as it goes (no stall limit).
  */
 export async function withPlanContext<T>(environment: EnvironmentDefinition, simulated: SimulatedAccountOptions | undefined, work: (kept: KeptBatches) => Promise<T>): Promise<T> {
   // The handlers' logger writes JSON lines to stdout: silent unless asked for, so --json stays one document.
@@ -109,22 +110,24 @@ export async function withPlanContext<T>(environment: EnvironmentDefinition, sim
   process.env.PLAN_TABLE = PLAN_TABLE_UNSENT;
   const release = guardReadOnly(allClients, 'plan', kept);
   try {
-    const clock = FakeTimers.install({ now: SIMULATION_EPOCH, toFake: ['Date'] });
-    try {
-      const account = seedAccount(environment, noFaults(), simulated);
-      if (simulated.faults && simulated.faults.length > 0) {
-        const names = new Set([...account.hosts.values()].map((h) => h.name));
-        account.useFaults(parseFaults(simulated.faults, names, new Set(account.alarms.keys()), undefined, faultScope(environment)));
-      }
-      const detach = attachSimulator(allClients as never, account);
-      try {
-        return await work(kept);
-      } finally {
-        detach();
-      }
-    } finally {
-      clock.uninstall();
-    }
+    return await runOnVirtualClock(
+      SIMULATION_EPOCH,
+      async () => {
+        const account = seedAccount(environment, noFaults(), simulated);
+        if (simulated.faults && simulated.faults.length > 0) {
+          const names = new Set([...account.hosts.values()].map((h) => h.name));
+          account.useFaults(parseFaults(simulated.faults, names, new Set(account.alarms.keys()), undefined, faultScope(environment)));
+        }
+        const detach = attachSimulator(allClients as never, account);
+        try {
+          return await work(kept);
+        } finally {
+          detach();
+        }
+      },
+      undefined,
+      Number.POSITIVE_INFINITY,
+    );
   } finally {
     release();
     restoreEnvironment();

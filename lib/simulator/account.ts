@@ -13,6 +13,7 @@
  * what a probe finds, which database answers at an endpoint) are at the end of this file.
  */
 import { SIM_ACCOUNT_ID, SimulatedServiceError } from './aws-errors';
+import { ec2RequestBucket, RequestRates } from './request-rates';
 
 export { SIM_ACCOUNT_ID };
 
@@ -445,6 +446,10 @@ export class SimulatedAccount {
   readonly secrets = new Map<string, SimSecret>();
   readonly calls = new Map<string, number>();
   throttledCalls = 0;
+  /** Calls EC2's request rate refused (request-rates.ts), by operation: also counted in `throttledCalls`. */
+  readonly rateLimited = new Map<string, number>();
+  /** EC2's request token buckets, account-wide, on this account's clock (request-rates.ts). */
+  readonly requestRates = new RequestRates();
   readonly startedAt: number;
   /** Launch templates, subnets, tiers, reservations, RDS groups (their rules: services/ec2.ts, services/rds.ts). */
   readonly compute = new ComputeState();
@@ -788,8 +793,11 @@ export class SimulatedAccount {
 
   // ---------- throttling ----------
 
-  /** Counts the call and throws the service's throttling error while a burst is armed. */
-  meter(service: string, operation: string, throttleCode: string): void {
+  /**
+   * Counts the call and throws the service's throttling error while a burst is armed, or when
+   * the request's EC2 token bucket is empty (request-rates.ts: EC2 answers RequestLimitExceeded).
+   */
+  meter(service: string, operation: string, throttleCode: string, input: Readonly<Record<string, unknown>> = {}): void {
     const count = (this.calls.get(service) ?? 0) + 1;
     this.calls.set(service, count);
     this.calls.set(`${service}:${operation}`, (this.calls.get(`${service}:${operation}`) ?? 0) + 1);
@@ -804,6 +812,12 @@ export class SimulatedAccount {
       burst.remaining -= 1;
       this.throttledCalls += 1;
       throw new SimulatedServiceError(throttleCode, 'Rate exceeded', { throttling: true });
+    }
+    const bucket = service === 'ec2' ? ec2RequestBucket(operation, input) : undefined;
+    if (bucket && !this.requestRates.take(bucket.key, bucket.size, this.now())) {
+      this.throttledCalls += 1;
+      this.rateLimited.set(operation, (this.rateLimited.get(operation) ?? 0) + 1);
+      throw new SimulatedServiceError(throttleCode, 'Request limit exceeded.', { throttling: true });
     }
   }
 

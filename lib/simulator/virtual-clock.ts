@@ -20,6 +20,8 @@ export async function runOnVirtualClock<T>(
   startAt: number,
   work: () => Promise<T>,
   onTick: () => void = () => {},
+  /** Idle turns before the run is called stalled; a plan, which imports modules as it goes, waits for them instead (Infinity). */
+  stallTurns = STALL_LIMIT,
 ): Promise<T> {
   const clock = FakeTimers.install({
     now: startAt,
@@ -40,7 +42,7 @@ export async function runOnVirtualClock<T>(
         clock.next();
         onTick();
         idle = 0;
-      } else if (++idle > STALL_LIMIT) {
+      } else if (++idle > stallTurns) {
         throw new Error('simulation stalled: no timer pending and the execution has not finished');
       }
     }

@@ -5,7 +5,7 @@
  * task timeout.
  */
 import { Duration } from 'aws-cdk-lib';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
@@ -34,6 +34,18 @@ export const LAMBDA_THROTTLING_ERROR = 'Lambda.TooManyRequestsException';
 
 /** How long one invocation may take before Step Functions fails the task with States.Timeout. */
 export const LAMBDA_TASK_TIMEOUT = Duration.minutes(2);
+
+/** How much longer a task waits than its function may run, so that an overrun fails as Lambda reports it (Sandbox.Timedout). */
+const TASK_TIMEOUT_MARGIN = Duration.seconds(20);
+
+/**
+ * A task's timeout: LAMBDA_TASK_TIMEOUT, or, for a function given a longer timeout of its own (the
+ * planners that read every retired host's protection: RETIRE_GUARD_PLANNER_TIMEOUT), 20 s past it.
+ */
+export function taskTimeoutFor(fn: lambda.IFunction): Duration {
+  const own = fn instanceof lambda.Function ? fn.timeout : undefined;
+  return own && own.toSeconds() + TASK_TIMEOUT_MARGIN.toSeconds() > LAMBDA_TASK_TIMEOUT.toSeconds() ? own.plus(TASK_TIMEOUT_MARGIN) : LAMBDA_TASK_TIMEOUT;
+}
 
 export interface LambdaTaskOptions {
   /**
@@ -71,7 +83,7 @@ export function lambdaTask(
     payload: sfn.TaskInput.fromObject(payload),
     payloadResponseOnly: true,
     resultPath,
-    taskTimeout: sfn.Timeout.duration(LAMBDA_TASK_TIMEOUT),
+    taskTimeout: sfn.Timeout.duration(taskTimeoutFor(fn)),
     retryOnServiceExceptions: false,
   });
   // Only the names this task can raise: those of the services its handler calls, read from its import

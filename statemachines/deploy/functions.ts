@@ -2,10 +2,11 @@
  * The release workflow's own tasks (deploy-workflow.ts).
  * Handler paths are relative to `lambdas/`; the function catalog creates each once.
  */
+import { RETIRE_GUARD_PLANNER_TIMEOUT } from '../../lib/constructs/fleetflow-function';
 import type { FunctionSpecs } from '../../lib/constructs/function-catalog';
 
 export const DEPLOY_FUNCTION_SPECS = {
-  planRelease: { id: 'PlanRelease', handler: 'deploy/plan-release.ts', description: 'Validate input, find hosts by tag, plan batches' },
+  planRelease: { id: 'PlanRelease', handler: 'deploy/plan-release.ts', description: 'Validate input, find hosts by tag, plan batches', timeout: RETIRE_GUARD_PLANNER_TIMEOUT },
   checkDatabase: { id: 'CheckDatabase', handler: 'database/check-database.ts', description: 'Refuse unless the database is available' },
   createSnapshot: { id: 'CreateSnapshot', handler: 'database/create-snapshot.ts', description: 'Snapshot the database before migrating' },
   checkSnapshot: { id: 'CheckSnapshot', handler: 'database/check-snapshot.ts', description: 'Poll the snapshot until available' },

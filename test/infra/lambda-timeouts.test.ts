@@ -7,7 +7,7 @@
  * receives them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HANDLER_METADATA_KEY } from '../../lib/constructs/fleetflow-function';
+import { HANDLER_METADATA_KEY, RETIRE_GUARD_PLANNER_TIMEOUT } from '../../lib/constructs/fleetflow-function';
 import { forEachState, fromTemplate, type DefinitionObjects } from '../../lib/simulator/definition';
 import { canonicalEnvironment, sharedCanonical, type CanonicalTemplate, type CfnTemplate } from './support';
 
@@ -94,6 +94,17 @@ describe('Lambda timeouts', () => {
 
   it("gives every Lambda task's function a timeout at or below the task's, and well above its handler's own budget", () => {
     expect(timeoutViolations(synth.json, synth.definitions, budgets)).toEqual([]);
+  });
+
+  it('gives the planners that read every retired host\'s protection Lambda\'s longest timeout, and their tasks 20 s more; every other task its 100 s and 120 s', () => {
+    // The retire guards' reads go at EC2's request rate: a 1,000-host surge tier's take 97.5 s (lambdas/compute/retire-guards.ts).
+    const guarded = new Set(['deploy/plan-release.ts', 'compute/plan-scale-in.ts', 'compute/plan-replacement.ts']);
+    const all = pairings(synth.json, synth.definitions);
+    const timeouts = (p: Pairing) => [p.functionTimeoutSeconds, p.taskTimeoutSeconds];
+
+    expect(new Set(all.filter((p) => guarded.has(p.module)).map((p) => p.module))).toEqual(guarded);
+    expect(all.filter((p) => guarded.has(p.module)).map(timeouts)).toEqual(all.filter((p) => guarded.has(p.module)).map(() => [RETIRE_GUARD_PLANNER_TIMEOUT.toSeconds(), 920]));
+    expect(new Set(all.filter((p) => !guarded.has(p.module)).map((p) => timeouts(p).join('/')))).toEqual(new Set(['100/120']));
   });
 
   it('fails a function that may run longer than its task waits for it', () => {

@@ -22,7 +22,7 @@ export const SERVICES: Record<string, Record<string, Operation>> = { ec2, elbv2,
 /** Runs one API call against the account, after applying every effect due by now. */
 export function callService(account: SimulatedAccount, service: string, operation: string, input: Input, throttleCode: string): object {
   account.settle();
-  account.meter(service, operation, throttleCode);
+  account.meter(service, operation, throttleCode, input);
   const handler = SERVICES[service]?.[operation];
   if (!handler) throw new SimulatedServiceError('UnsupportedOperation', `the simulator does not implement ${service}:${operation}`);
   const output = handler(account, input);

@@ -26,6 +26,7 @@ import { parseEnvironment } from '../../../lambdas/domain/environment/parse';
 import { handler, parseDeployInput, planRelease, RELEASE_TAG, snapshotIdentifier } from '../../../lambdas/deploy/plan-release';
 import { INSTALLING_TAG, LAUNCHED_BY_TAG, OUT_OF_TRAFFIC_TAG } from '../../../lambdas/domain/contract/tags';
 import { InvalidInputError, InventoryError } from '../../../lambdas/domain/contract/errors';
+import { runOnVirtualClock } from '../../../lib/simulator/virtual-clock';
 
 const ec2Mock = mockClient(EC2Client);
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
@@ -711,9 +712,9 @@ describe('batch waves and the rollback batch size', () => {
     // Prepare
     useWebHosts(100);
 
-    // Act
-    const plan = await planRelease(
-      event({ release: '2.0.0' }, webBatch({ maxUnavailable: '10%', minHealthyPercent: 50, strategy: 'surge', ...(maxSurge ? { maxSurge } : {}) })),
+    // Act: the 100 old hosts' protection reads are paced to EC2's request rate (retire-guards.ts); the virtual clock runs through the pauses
+    const plan = await runOnVirtualClock(Date.now(), () =>
+      planRelease(event({ release: '2.0.0' }, webBatch({ maxUnavailable: '10%', minHealthyPercent: 50, strategy: 'surge', ...(maxSurge ? { maxSurge } : {}) }))),
     );
 
     // Assess
