@@ -4,13 +4,26 @@
  * meanwhile) while the database is created or restored (allocate overlaps the two; the
  * longer counts), a restored one's check, then, for the slowest tier (tiers are provisioned
  * side by side), each setup step delivered and run, the install, and the health checks a new
- * target must pass; for a replacement, the slowest old host's drain (drainBoundSeconds) and stop.
+ * target must pass; for a replacement, the slowest old host's drain (drainBoundSeconds) and stop;
+ * and before all of it, the planner's protection reads at EC2's request rate (protectionReadSeconds).
  */
 import { CHECK_SECONDS, QUICK_COMMAND_SECONDS, RECONFIGURE_SECONDS, SSM_DELIVERY_SECONDS, drainBoundSeconds, drainCheckOf, type SimulatedAccount, PREREQUISITE_SECONDS, PROBE_SECONDS, SSM_REGISTRATION_SECONDS } from './account';
 import { BOOT_SECONDS, STATUS_CHECK_SECONDS, STOPPING_SECONDS } from './services/ec2';
 import { DB_CREATE_SECONDS, DB_FIRST_BACKUP_SECONDS, DB_RESTORE_SECONDS } from './services/rds';
 import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
 import type { ComputePlan } from '../../lambdas/domain/contract/payloads';
+import { EC2_NON_MUTATING } from './request-rates';
+
+/**
+ * The least time EC2's request rate allows for the retire guards' protection reads
+ * (DescribeInstanceAttribute, one host and one attribute a call: lambdas/compute/retire-guards.ts),
+ * which the planner makes before anything else: the bucket's 100 at once, then 20 a second
+ * ("Non-mutating actions", EC2 developer guide, Request throttling for the Amazon EC2 API).
+ */
+export function protectionReadSeconds(account: SimulatedAccount): number {
+  const reads = account.calls.get('ec2:DescribeInstanceAttribute') ?? 0;
+  return Math.max(0, reads - EC2_NON_MUTATING.capacity) / EC2_NON_MUTATING.refillPerSecond;
+}
 
 /** A launched host booted, past its status checks and registered with SSM. */
 export function readySeconds(): number {
@@ -63,7 +76,7 @@ export function computeLowerBoundSeconds(plan: ComputePlan, account: SimulatedAc
         : 0;
     retire = Math.max(retire, drain + STOPPING_SECONDS);
   }
-  return provisioned + retire;
+  return protectionReadSeconds(account) + provisioned + retire;
 }
 
 /** Whether a host-side drain check was delivered to the host (SSM accepted it and the host's agent could run it). */

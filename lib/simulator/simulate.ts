@@ -7,7 +7,7 @@ import type { StateMachine } from 'aws-local-stepfunctions';
 import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { type SimulatedAccount, MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS, drainBoundSeconds, drainCheckOf } from './account';
 import { CapacityRecorder } from './capacity';
-import { restoreLowerBoundSeconds, computeLowerBoundSeconds, surgeOverheadSeconds } from './compute-bound';
+import { restoreLowerBoundSeconds, computeLowerBoundSeconds, surgeOverheadSeconds, protectionReadSeconds } from './compute-bound';
 import type { ComputePlan } from '../../lambdas/domain/contract/payloads';
 import { captureDatabases, dataReport, type DataReport, type DatabasesBefore } from './data-report';
 import { replaceDatabaseFields, type ReplaceDatabaseReport, type ReplacedOldDatabase } from './replace-database-report';
@@ -1021,7 +1021,8 @@ export function recoverLowerBoundSeconds(childEvents: readonly ExecutionEvent[][
  */
 export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): number {
   if (plan.upToDate) return 0;
-  let total = 0;
+  // A surge tier's old hosts' protections, read by Plan Release at EC2's request rate.
+  let total = protectionReadSeconds(account);
   if (plan.database) total += SNAPSHOT_SECONDS + SSM_DELIVERY_SECONDS + MIGRATION_SECONDS;
   if (plan.validation) {
     total += plan.validation.bakeSeconds;
