@@ -58,9 +58,10 @@ export async function launchSurgeHosts(event: SurgeLaunchInput): Promise<SurgeSe
   }
   // The previous batch's old hosts already stopped (the segment's first batch, or one that waited for
   // them): the next batch's hosts launch now, to boot through this batch's setup too.
-  await prepareNext(event, 0);
+  const prepared = await prepareNext(event, 0);
   const hosts = await findInstances(tagFilters(launchedTags(event.execution, provision.tier, provision.scope)));
-  return readyPhase(event.tier, hosts.flatMap((h) => (h.launchedAt !== undefined ? [h.launchedAt] : [])));
+  const phase = readyPhase(event.tier, hosts.flatMap((h) => (h.launchedAt !== undefined ? [h.launchedAt] : [])));
+  return prepared ? { ...phase, prepared } : phase;
 }
 
 /** Launches the next batch's new hosts when the tier is pipelined and this is not its segment's last batch. */

@@ -49,6 +49,12 @@ function firstPhase(event: SurgeSetUpInput): SurgeSetUpPhase {
 }
 
 export async function setUpSurgeHosts(event: SurgeSetUpInput): Promise<SurgeSetUpPhase> {
+  const next = await look(event);
+  // Whether the launch prepared the next batch's hosts rides along to the operation's end (the Choice reads it there).
+  return event.phase?.prepared ? { ...next, prepared: true } : next;
+}
+
+async function look(event: SurgeSetUpInput): Promise<SurgeSetUpPhase> {
   const phase = event.phase;
   // Not this function's to launch: the Choice sends the phase to Launch More Surge Hosts (a pause, so the watch ends).
   if (phase?.stage === 'launch') return { ...phase, done: false, waitSeconds: Math.max(1, phase.waitSeconds) };

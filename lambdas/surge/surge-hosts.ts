@@ -25,6 +25,8 @@ export interface SurgeSetUpPhase extends PhaseState {
   readonly step: number;
   /** The new hosts, from the first step on: what the install and the entry into service read. */
   readonly batch?: SurgeBatch;
+  /** The launch launched the next batch's new hosts too: Launch Next Surge Hosts has nothing left to do (absent otherwise). */
+  readonly prepared?: true;
 }
 
 /**

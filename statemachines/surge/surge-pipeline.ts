@@ -20,9 +20,10 @@
  * batches a tier), the last batch of a segment, prepared, is 29 states: Load Batch, Batch Mode?,
  * Launch Surge Hosts, Surge Hosts Set Up?, Check Surge Hosts, Surge Hosts Set Up?, 5 + 5 for the
  * install and the health, 5 for the drain, 5 for the stop (Surge Retire Hosts, its Choice, Wait,
- * Check, Choice), Surge Check Alarms, Next Batch, More Batches?. The first is 30: it waits for its
- * hosts to boot (Wait For Surge Hosts) and its setup takes two looks, it launches the next batch's
- * (Launch Next Surge Hosts), and it does not wait for its old hosts to stop (2 for the stop). It was
+ * Check, Choice), Surge Check Alarms, Next Batch, More Batches?. The first is 29 too: it waits for
+ * its hosts to boot (Wait For Surge Hosts) and its setup takes two looks, and it does not wait for
+ * its old hosts to stop (2 for the stop); it launched the next batch's hosts with its own, so it
+ * needs no Launch Next Surge Hosts (a batch that found the tier's old hosts still stopping does). It was
  * 34 and 37 before issue 17's second pass, which took out Keep Old Batch and Back To Old Batch (the
  * Passes that swapped the new hosts in and out of `$.batch`), Surge Hosts Launched? and Set Up
  * Surge Hosts (the launch starts the setup's operation), Surge Check Retire Capacity and its Choice
@@ -204,8 +205,12 @@ export class SurgePipeline extends Construct {
     );
     launchNext.addCatch(install, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
     launchNext.next(install);
-    // Unpipelined, or on the segment's last batch, nothing is prepared: no task to run.
-    setUp.choice.when(sfn.Condition.and(sfn.Condition.booleanEquals('$.surgeSetUp.done', true), prepared), launchNext);
+    // Unpipelined, or on the segment's last batch, nothing is prepared: no task to run; nor when the launch already
+    // prepared the next batch's hosts (`prepared` in the phase: nothing of the tier was still stopping then).
+    setUp.choice.when(
+      sfn.Condition.and(sfn.Condition.booleanEquals('$.surgeSetUp.done', true), prepared, sfn.Condition.isNotPresent('$.surgeSetUp.prepared')),
+      launchNext,
+    );
     setUp.next(install);
     for (const task of [...setUp.tasks, launchMore]) named(task);
     for (const task of [...install.tasks, ...inService.tasks]) namedOnNewHosts(task);

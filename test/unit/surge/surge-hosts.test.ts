@@ -127,11 +127,12 @@ describe('prepareNext (Launch Next Surge Hosts)', () => {
 });
 
 describe('launchSurgeHosts (Launch Surge Hosts, the start of the batch\'s operation)', () => {
-  /** The batch's new hosts by the launch's tags, launched `agoSeconds` before now; by ID, the batch's old hosts. */
+  /** This batch's new hosts by the launch's tags (scope surge#web#0), launched `agoSeconds` before now; by ID, the batch's old hosts. */
   function launched(agoSeconds: number | undefined): void {
-    ec2Mock.on(DescribeInstancesCommand).callsFake((i: { Filters?: Array<{ Name?: string }> }) => {
+    ec2Mock.on(DescribeInstancesCommand).callsFake((i: { Filters?: Array<{ Name?: string; Values?: string[] }> }) => {
       if (i.Filters?.some((f) => f.Name === 'instance-id')) return { Reservations: [{ Instances: [{ InstanceId: webHost(1).id, SubnetId: 'subnet-1', State: { Name: 'running' } }] }] };
-      if (agoSeconds === undefined) return { Reservations: [] };
+      const thisBatch = i.Filters?.some((f) => f.Name === 'tag:fleetflow:launch-scope' && f.Values?.includes('surge#web#0'));
+      if (agoSeconds === undefined || !thisBatch) return { Reservations: [] };
       const tags = [{ Key: 'Name', Value: 'web-5' }, { Key: 'fleetflow:launch-group', Value: '0-0' }];
       return { Reservations: [{ Instances: [{ InstanceId: webHost(5).id, State: { Name: 'pending' }, LaunchTime: new Date(NOW - agoSeconds * 1000), Tags: tags }] }] };
     });
@@ -160,6 +161,21 @@ describe('launchSurgeHosts (Launch Surge Hosts, the start of the batch\'s operat
 
     expect(ec2Mock).not.toHaveReceivedCommand(RunInstancesCommand);
     expect(phase).toMatchObject({ done: false, stage: 'ready', waitSeconds: 0, startedAt: NOW - 150_000, deadline: NOW + 450_000 });
+  });
+
+  it("says so when it launched the next batch's hosts too (pipelined, nothing of the tier stopping), and the looks carry it to the end", async () => {
+    launched(150);
+    dynamoMock.on(GetItemCommand).resolves({ Item: { hosts: { S: JSON.stringify([webHost(3)]) } } });
+    ec2Mock.on(RunInstancesCommand).resolves({ Instances: [{ InstanceId: 'i-next' }] });
+
+    const phase = await launchSurgeHosts({ ...input, tier: surgeTier(true) });
+    invocations('Success');
+    const done = await setUpSurgeHosts({ ...batchInput({ tier: surgeTier(true) }), phase: { ...setupPhase(1), prepared: true } });
+
+    expect(ec2Mock).toHaveReceivedCommandTimes(RunInstancesCommand, 1);
+    expect(phase).toMatchObject({ stage: 'ready', prepared: true });
+    expect(done).toMatchObject({ done: true, prepared: true });
+    expect(await launchSurgeHosts(input)).not.toHaveProperty('prepared');
   });
 
   it('hands a launch still going on to Launch More Surge Hosts: Check Surge Hosts launches nothing and sends nothing', async () => {
