@@ -208,7 +208,8 @@ export class SurgePipeline extends Construct {
     // Unpipelined, or on the segment's last batch, nothing is prepared: no task to run; nor when the launch already
     // prepared the next batch's hosts (`prepared` in the phase: nothing of the tier was still stopping then).
     setUp.choice.when(
-      sfn.Condition.and(sfn.Condition.booleanEquals('$.surgeSetUp.done', true), prepared, sfn.Condition.isNotPresent('$.surgeSetUp.prepared')),
+      // Not(IsPresent) rather than IsPresent false, which aws-local-stepfunctions 2.x never matches (AWS does).
+      sfn.Condition.and(sfn.Condition.booleanEquals('$.surgeSetUp.done', true), prepared, sfn.Condition.not(sfn.Condition.isPresent('$.surgeSetUp.prepared'))),
       launchNext,
     );
     setUp.next(install);

@@ -1067,7 +1067,7 @@ describe('FleetFlow workflow definitions', () => {
       const launchNext = (rollout.States['Surge Hosts Set Up?']!.Choices as AslChoiceRule[]).find((c) => c.Next === 'Launch Next Surge Hosts')!;
       expect(pipelinedNotLast(launchNext)).toBe(true);
       // Not when the launch already prepared them (lambdas/surge/launch-surge-hosts.ts marks the phase `prepared`).
-      expect(JSON.stringify(launchNext)).toContain('{"Variable":"$.surgeSetUp.prepared","IsPresent":false}');
+      expect(JSON.stringify(launchNext)).toContain('{"Not":{"Variable":"$.surgeSetUp.prepared","IsPresent":true}}');
       // Each way on (to the alarm gate, or past it) is once stopped, or at once when pipelined and not the last.
       const onward = (rollout.States['Surge Hosts Retired?']!.Choices as AslChoiceRule[]).filter((c) => c.Next === 'Surge Check Alarms' || c.Next === 'Next Batch');
       expect(onward).toHaveLength(4);
