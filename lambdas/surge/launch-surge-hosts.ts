@@ -1,6 +1,11 @@
 /**
  * Launch Surge Hosts: a surge batch's new hosts (Launch Hosts, scoped to the batch); pipelined, the
- * next batch's too when the previous batch's old hosts have already stopped.
+ * next batch's too when the previous batch's old hosts have already stopped. It starts the batch's
+ * one operation (statemachines/surge/surge-pipeline.ts): its phase is the hosts' readiness, first
+ * looked at (by Check Surge Hosts, lambdas/surge/set-up-surge-hosts.ts) when they usually are
+ * ready, or at once when they were launched a batch before. It never ends the operation: the
+ * setup is still to come. A launch past its time budget (thousands of hosts in one batch) says so
+ * (stage 'launch'), and Launch More Surge Hosts, this same function, goes on.
  *
  * Launch Next Surge Hosts (the same function, `next: true`): pipelined (the plan's
  * `tier.surge.pipeline`: batch.maxSurge holds two batches), once this batch's new hosts are set
@@ -18,12 +23,13 @@
  * Preparing is best effort: if it fails, the next batch launches for itself, as unpipelined; this
  * batch's failures terminate the next batch's scope whether or not anything launched there.
  */
-import type { BatchTaskInput, LaunchProgress } from '../domain/contract/payloads';
-import { launchHosts } from '../compute/launching';
-import { ENDED_STATES, findInstancesById } from '../shared/instances';
+import type { BatchTaskInput } from '../domain/contract/payloads';
+import { launchedTags, launchHosts } from '../compute/launching';
+import { ENDED_STATES, findInstances, findInstancesById, tagFilters } from '../shared/instances';
 import { logger } from '../shared/logger';
+import { startPhase } from '../shared/phase';
 import { loadBatch } from '../shared/plan-store';
-import { surgeProvision } from './surge-hosts';
+import { readyPhase, surgeProvision, type SurgeSetUpPhase } from './surge-hosts';
 
 export interface SurgeLaunchInput extends BatchTaskInput {
   /** Launch Next Surge Hosts: the next batch's, with the plan table's prefix and the segment's last batch index. */
@@ -36,14 +42,27 @@ export interface SurgeLaunchInput extends BatchTaskInput {
 export const STOPPED_WAIT_MS = 30_000;
 const STOPPED_LOOK_MS = 2_000;
 
-export const handler = async (event: SurgeLaunchInput): Promise<LaunchProgress | { prepared: boolean }> => {
+export const handler = async (event: SurgeLaunchInput): Promise<SurgeSetUpPhase | { prepared: boolean }> => {
   if (event.next) return { prepared: await prepareNext(event, STOPPED_WAIT_MS) };
-  const progress = await launchHosts(await surgeProvision(event));
+  return launchSurgeHosts(event);
+};
+
+/** Launches the batch's new hosts (the rest of them, after a launch past its budget) and starts watching them come up. */
+export async function launchSurgeHosts(event: SurgeLaunchInput): Promise<SurgeSetUpPhase> {
+  // The launch reads no phase: a phase here is only the one that said launch groups remain.
+  const { phase: _launching, ...batch } = event;
+  const provision = await surgeProvision(batch);
+  const progress = await launchHosts(provision);
+  if (!progress.done) {
+    return { ...startPhase(provision.tier.readyTimeoutSeconds, event.tier.polling), waitSeconds: progress.waitSeconds, stage: 'launch', step: 0 };
+  }
   // The previous batch's old hosts already stopped (the segment's first batch, or one that waited for
   // them): the next batch's hosts launch now, to boot through this batch's setup too.
-  if (progress.done) await prepareNext(event, 0);
-  return progress;
-};
+  const prepared = await prepareNext(event, 0);
+  const hosts = await findInstances(tagFilters(launchedTags(event.execution, provision.tier, provision.scope)));
+  const phase = readyPhase(event.tier, hosts.flatMap((h) => (h.launchedAt !== undefined ? [h.launchedAt] : [])));
+  return prepared ? { ...phase, prepared } : phase;
+}
 
 /** Launches the next batch's new hosts when the tier is pipelined and this is not its segment's last batch. */
 export async function prepareNext(event: SurgeLaunchInput, stoppedWaitMs: number): Promise<boolean> {

@@ -1,15 +1,16 @@
 /**
- * Set Up Surge Hosts (the start, and Check Surge Hosts, the check, of one long operation): a surge
- * batch's new hosts are ready (running, past their EC2 status checks, online in Systems Manager:
- * Check Hosts Ready, scoped to the batch), then each setup step (the tier's prerequisites, then the
- * probe of its health check path) runs on every one of them, in order. Done, the phase carries the
- * new hosts as a batch: what Keep Old Batch swaps in for the install.
+ * Check Surge Hosts (the check of a surge batch's one operation, which Launch Surge Hosts starts:
+ * lambdas/surge/launch-surge-hosts.ts): the batch's new hosts are ready (running, past their EC2
+ * status checks, online in Systems Manager: Check Hosts Ready, scoped to the batch), then each
+ * setup step (the tier's prerequisites, then the probe of its health check path) runs on every
+ * one of them, in order. Done, the phase carries the new hosts as a batch (`batch`): what the
+ * install and the entry into service read (surge-pipeline.ts), while `$.batch` stays the old hosts.
  *
- * One operation instead of a Check Ready loop, a Load Surge Batch task and a send/check loop per
- * step: each look does what is due (a step done sends the next at once), and a step expected to end
- * within a watch (`WATCH_SECONDS`) is watched from when it is sent, so a prepared batch, whose hosts
- * are already ready, is usually set up within its first invocation (Launch Surge Hosts ->
- * Set Up Surge Hosts -> Surge Hosts Set Up?).
+ * One operation instead of a launch loop, a Check Ready loop, a Load Surge Batch task and a
+ * send/check loop per step: each look does what is due (a step done sends the next at once), and
+ * a step expected to end within a watch (`WATCH_SECONDS`) is watched from when it is sent, so a
+ * prepared batch, whose hosts are already ready, is usually set up within its first look
+ * (Launch Surge Hosts -> Surge Hosts Set Up? -> Check Surge Hosts -> Surge Hosts Set Up?).
  *
  * Failures are the ones the separate tasks raised: LaunchFailedError or InstanceNotManagedError
  * while the hosts come up, PrerequisiteFailedError or DependencyCheckFailedError for a step that
@@ -19,25 +20,18 @@
  * step when it sees the one before it done, and SendCommand has no idempotency token, so a look that
  * crashed or timed out after a send is not run again, as Set Up Hosts and Set Up Next Step are not;
  * only the Lambda service's own refusals and throttling, which prove the function did not run, are.
+ * It launches nothing (only Launch Surge Hosts may call RunInstances): a phase still launching is
+ * handed back as it is, for Launch More Surge Hosts.
  */
 import type { BatchTaskInput, PhaseState, SetupStep } from '../domain/contract/payloads';
-import { checkHostsReady, EXPECTED_READY_SECONDS } from '../compute/hosts-ready';
+import { checkHostsReady } from '../compute/hosts-ready';
 import { setUpHosts, stepProgress } from '../compute/setup';
-import { completePhase, continuePhase, startPhase, watchPhase } from '../shared/phase';
+import { completePhase, continuePhase, watchPhase } from '../shared/phase';
 import { WATCH_SECONDS } from '../shared/poll-schedule';
 import { describeHosts } from '../shared/polling';
-import { surgeBatch, surgeProvision } from './surge-hosts';
+import { readyPhase, surgeBatch, surgeProvision, type SurgeBatch, type SurgeSetUpPhase } from './surge-hosts';
 
-/** The batch's new hosts, once ready (`label` as causes name them). */
-export type SurgeBatch = BatchTaskInput['batch'];
-
-export interface SurgeSetUpPhase extends PhaseState {
-  /** 'ready': the new hosts come up; 'setup': step `step` of the tier's setup runs on them. */
-  readonly stage: 'ready' | 'setup';
-  readonly step: number;
-  /** The new hosts, from the first step on. */
-  readonly batch?: SurgeBatch;
-}
+export type { SurgeBatch, SurgeSetUpPhase } from './surge-hosts';
 
 export interface SurgeSetUpInput extends BatchTaskInput {
   readonly phase?: SurgeSetUpPhase;
@@ -48,14 +42,22 @@ export const handler = watchPhase(setUpSurgeHosts, (event: SurgeSetUpInput) => e
 /** The watch's own budget, well inside the function's timeout (test/infra/lambda-timeouts.test.ts). */
 export { TIME_BUDGET_MS } from '../shared/phase';
 
-/** The phase of the first look: the hosts' ready timeout, first looked at when hosts usually are. */
+/** The phase of a first look without one (Launch Surge Hosts always hands one over): the hosts' ready timeout, from now. */
 function firstPhase(event: SurgeSetUpInput): SurgeSetUpPhase {
-  const surge = requireSurge(event);
-  return { ...startPhase(surge.readyTimeoutSeconds, event.tier.polling, undefined, EXPECTED_READY_SECONDS), stage: 'ready', step: 0 };
+  requireSurge(event);
+  return readyPhase(event.tier, []);
 }
 
 export async function setUpSurgeHosts(event: SurgeSetUpInput): Promise<SurgeSetUpPhase> {
+  const next = await look(event);
+  // Whether the launch prepared the next batch's hosts rides along to the operation's end (the Choice reads it there).
+  return event.phase?.prepared ? { ...next, prepared: true } : next;
+}
+
+async function look(event: SurgeSetUpInput): Promise<SurgeSetUpPhase> {
   const phase = event.phase;
+  // Not this function's to launch: the Choice sends the phase to Launch More Surge Hosts (a pause, so the watch ends).
+  if (phase?.stage === 'launch') return { ...phase, done: false, waitSeconds: Math.max(1, phase.waitSeconds) };
   if (phase?.stage === 'setup') return lookAtStep(event, phase);
   const ready = await checkHostsReady({ ...(await surgeProvision(event)), phase: phase ?? firstPhase(event) });
   if (!ready.done) return { ...ready, stage: 'ready', step: 0 };

@@ -1,11 +1,50 @@
 /**
  * The new hosts of one surge batch: as many as the batch has old hosts, launched into the
- * same subnets, on the release being rolled out. What Launch Surge Hosts, Check Surge Hosts
- * Ready and Load Surge Batch share: the batch's ProvisionTier and its launch scope.
+ * same subnets, on the release being rolled out. What Launch Surge Hosts and Check Surge Hosts
+ * share: the batch's ProvisionTier, its launch scope, and the phase of their one operation.
  */
-import type { BatchTaskInput, HostRef, ProvisionTaskInput, ProvisionTier } from '../domain/contract/payloads';
+import type { BatchTaskInput, HostRef, PhaseState, ProvisionTaskInput, ProvisionTier } from '../domain/contract/payloads';
 import { findInstances, findInstancesById, tagFilters } from '../shared/instances';
+import { continuePhase, startPhase } from '../shared/phase';
 import { launchedTags } from '../compute/launching';
+import { EXPECTED_READY_SECONDS } from '../compute/hosts-ready';
+
+/** The batch's new hosts, once ready (`label` as causes name them). */
+export type SurgeBatch = BatchTaskInput['batch'];
+
+/**
+ * The phase of a surge batch's one operation (statemachines/surge/surge-pipeline.ts), from Launch
+ * Surge Hosts to the last setup step seen done by Check Surge Hosts.
+ */
+export interface SurgeSetUpPhase extends PhaseState {
+  /**
+   * 'launch': launch groups remain (a launch past its time budget; Launch More Surge Hosts goes on);
+   * 'ready': the new hosts come up; 'setup': step `step` of the tier's setup runs on them.
+   */
+  readonly stage: 'launch' | 'ready' | 'setup';
+  readonly step: number;
+  /** The new hosts, from the first step on: what the install and the entry into service read. */
+  readonly batch?: SurgeBatch;
+  /** The launch launched the next batch's new hosts too: Launch Next Surge Hosts has nothing left to do (absent otherwise). */
+  readonly prepared?: true;
+}
+
+/**
+ * The phase of the hosts' readiness, counted from their launch (the youngest host's LaunchTime,
+ * `launchedAt`: the ready timeout is a boot's): hosts a batch before launched (a pipelined surge
+ * prepared them while it installed) are looked at once, hosts launched just now when hosts
+ * usually are ready.
+ */
+export function readyPhase(tier: BatchTaskInput['tier'], launchedAt: readonly number[], now = Date.now()): SurgeSetUpPhase {
+  const surge = tier.surge;
+  if (!surge) throw new TypeError(`tier ${tier.name} has no surge plan`);
+  const startedAt = launchedAt.length > 0 ? Math.min(now, Math.max(...launchedAt)) : now;
+  const started = { ...startPhase(surge.readyTimeoutSeconds, tier.polling, undefined, EXPECTED_READY_SECONDS), startedAt, deadline: startedAt + surge.readyTimeoutSeconds * 1000 };
+  // Past the usual boot, look now: the schedule would back off from a launch this look never waited for.
+  const phase = continuePhase(started, tier.polling, now);
+  const bootLeft = Math.max(0, EXPECTED_READY_SECONDS - Math.floor((now - startedAt) / 1000));
+  return { ...phase, waitSeconds: Math.min(phase.waitSeconds, bootLeft), stage: 'ready', step: 0 };
+}
 
 /** The scope tag of a batch's new hosts: unique per tier and batch within the execution. */
 export function surgeScope(event: BatchTaskInput): string {

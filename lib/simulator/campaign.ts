@@ -169,7 +169,7 @@ const REPLACE_DATABASE_TASKS = [
   'Plan Replace Database', 'Create Green', 'Check Green', 'Send Green Check', 'Check Green Database', 'Measure Replica Lag', 'Check Replica Lag',
   'Switch Over', 'Check Switchover', 'Record Replacement',
 ];
-const SURGE_TASKS = ['Launch Surge Hosts', 'Set Up Surge Hosts', 'Check Surge Hosts', 'Terminate Prepared Surge Hosts', 'Surge Install On New Hosts', 'Surge Retire Hosts', 'Terminate Surged Hosts', 'Start Retired Hosts', 'Check Started'];
+const SURGE_TASKS = ['Launch Surge Hosts', 'Check Surge Hosts', 'Terminate Prepared Surge Hosts', 'Surge Install On New Hosts', 'Surge Retire Hosts', 'Terminate Surged Hosts', 'Start Retired Hosts', 'Check Started'];
 
 /** What allocate and scale-out check before launching (lambdas/compute/network-checks.ts). */
 const NETWORK_KINDS = ['missing-target-group', 'listener-missing', 'sg-blocked', 'certificate-expiring', 'certificate-pending', 'record-missing'];

@@ -63,11 +63,10 @@ const ENTERED: Record<string, (s: BatchView) => string> = {
   // A scale-in's retired reason starts "scale-in"; a replacement's hosts leave once their replacements serve.
   'Take Retiring Hosts Out': (s) => `${String(s.reason ?? '').startsWith('scale-in') ? 'scaling in' : 'replacements in service'}: taking ${hosts(s)} out of traffic`,
   'Retire Hosts': (s) => `retiring ${hosts(s)}`,
-  'Launch Surge Hosts': (s) => `surge: launching a new host for each of ${hosts(s)}`,
-  'Set Up Surge Hosts': (s) => `surge: readying and setting up the new hosts for ${hosts(s)}`,
+  'Launch Surge Hosts': (s) => `surge: launching, readying and setting up a new host for each of ${hosts(s)}`,
   'Launch Next Surge Hosts': (s) => `surge: new hosts for ${hosts(s)} set up; launching the next batch's new hosts once the old hosts before them have stopped`,
-  'Surge Install On New Hosts': (s) => `surge: installing ${s.release} on new hosts ${hosts(s)}`,
-  'Surge Put New Hosts In Service': (s) => `surge: putting ${hosts(s)} into service`,
+  'Surge Install On New Hosts': (s) => `surge: installing ${s.release} on new hosts ${hosts(surgeNew(s))}`,
+  'Surge Put New Hosts In Service': (s) => `surge: putting ${hosts(surgeNew(s))} into service`,
   'Surge Take Retiring Hosts Out': (s) => `surge: new hosts in service, taking ${hosts(s)} out of traffic`,
   'Surge Retire Hosts': (s) => `surge: stopping ${hosts(s)} (kept until the release is validated)`,
   'Start Retired Hosts': (s) => `starting ${hosts(s)} again`,
@@ -235,7 +234,7 @@ const DONE_WHEN: Record<string, [phase: string, message: (s: BatchView) => strin
   'Check Reinstall': ['rollbackInstall', (s) => `rollback: ${byTarget(s, 'previous', ' reinstalled')}`],
   'Check Rollback Health': ['rollbackHealth', (s) => `rollback: ${hosts(s)} healthy on ${releasesOf(s, 'previous')}`],
   'Check New Hosts Health': ['health', (s) => `${hosts(s)} healthy, in service`],
-  'Surge Check New Hosts Health': ['health', (s) => `surge: ${hosts(s)} healthy, in service`],
+  'Surge Check New Hosts Health': ['health', (s) => `surge: ${hosts(surgeNew(s))} healthy, in service`],
   'Check Retired': ['retired', (s) => `${hosts(s)} retired`],
   'Surge Check Retired': ['retired', (s) => `surge: ${hosts(s)} stopped`],
   'Check Restored Hosts Health': ['health', (s) => `${hosts(s)} back in service on the previous release`],
@@ -244,6 +243,12 @@ const DONE_WHEN: Record<string, [phase: string, message: (s: BatchView) => strin
   'Check Repoint Back Reconfigure': ['reconfigure', (s) => `${hosts(s)} reconnected to database ${database(s)} again`],
   'Check Repoint Back Health': ['health', (s) => `${hosts(s)} healthy, in service`],
 };
+
+/** A surge batch's new hosts: its setup's done phase carries them (`$.batch` stays the old hosts; statemachines/surge/surge-pipeline.ts). */
+function surgeNew(s: BatchView): BatchView {
+  const setUp = (s as { surgeSetUp?: { batch?: BatchView['batch'] } }).surgeSetUp;
+  return setUp?.batch ? { ...s, batch: setUp.batch } : s;
+}
 
 /** The batch's hosts by name (a new host the plan names by its ID: its Name tag), collapsed when long. */
 function hosts(s: BatchView): string {

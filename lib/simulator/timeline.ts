@@ -80,8 +80,7 @@ const PHASES: Record<string, readonly [string, boolean]> = {
   'Put New Hosts In Service': ['into service', false],
   'Take Retiring Hosts Out': ['out of traffic', false],
   'Retire Hosts': ['retire', false],
-  'Launch Surge Hosts': ['launch', false],
-  'Set Up Surge Hosts': ['set up', false],
+  'Launch Surge Hosts': ['launch, set up', false],
   'Surge Install On New Hosts': ['install', false],
   'Surge Put New Hosts In Service': ['into service', false],
   'Surge Take Retiring Hosts Out': ['out of traffic', false],
@@ -137,7 +136,12 @@ interface BatchInput {
   tier?: { name?: string };
   keyPrefix?: string;
   batch?: { index?: number; count?: number; hosts?: Array<{ id?: string; name: string }> };
+  /** A surge batch's setup, done: its new hosts, which its install and entry into service act on (`batch` stays the old hosts). */
+  surgeSetUp?: { batch?: { hosts?: Array<{ id?: string; name: string }> } };
 }
+
+/** The surge states that act on the batch's new hosts. */
+const ON_SURGE_NEW_HOSTS = new Set(['Surge Install On New Hosts', 'Surge Put New Hosts In Service']);
 
 /** What a failed task reported: a Lambda error's type and message, or a child execution's Error and Cause. */
 export function unwrapFailure(event: ExecutionEvent): { error: string; cause: string } {
@@ -178,7 +182,8 @@ function phasesOf(executions: readonly ExecutionEvent[][], start: number, nameOf
       if (!starts) continue;
       close(key, event.timestamp);
       const revert = (input.keyPrefix ?? '').includes('#revert#');
-      const names = (input.batch.hosts ?? []).map((h) => (h.id !== undefined && h.name === h.id ? (nameOf(h.id) ?? h.name) : h.name));
+      const acted = ON_SURGE_NEW_HOSTS.has(event.state!.name) ? (input.surgeSetUp?.batch ?? input.batch) : input.batch;
+      const names = (acted.hosts ?? []).map((h) => (h.id !== undefined && h.name === h.id ? (nameOf(h.id) ?? h.name) : h.name));
       open.set(key, {
         lastSeen: event.timestamp,
         phase: {

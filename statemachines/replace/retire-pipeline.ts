@@ -13,6 +13,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload, type BatchFunctions } from '../rollout/batch-pipeline';
+import { catchNamed, lambdaMessage } from '../constructs/failures';
 import { LongOperation } from '../constructs/long-operation';
 
 export interface RetireFunctions extends Pick<BatchFunctions, 'checkCapacity' | 'takeOutOfTraffic' | 'checkDrained' | 'returnToTraffic' | 'checkHealthy'> {
@@ -21,7 +22,14 @@ export interface RetireFunctions extends Pick<BatchFunctions, 'checkCapacity' | 
 }
 
 export class RetirePipeline extends Construct {
+  /** Check Retire Capacity: where a batch starts. */
   readonly start: sfn.IChainable;
+  /**
+   * Take Retiring Hosts Out, for a caller that enters past the capacity check (`takeOutRefuses`):
+   * for a tier behind target groups the take-out itself refuses a batch the rest of the tier could
+   * not cover (lambdas/rollout/take-out-of-traffic.ts, InsufficientCapacityError).
+   */
+  readonly takeOut: sfn.IChainable;
 
   constructor(
     scope: Construct,
@@ -34,6 +42,17 @@ export class RetirePipeline extends Construct {
       onFailure?: sfn.IChainable;
       /** When it holds, the batch goes on once its hosts are asked to stop, without waiting for them (a pipelined surge: its next launch waits instead). */
       stopWaitSkippedWhen?: sfn.Condition;
+      /**
+       * Where a batch goes instead of `next` when `$.checkAlarms` holds (a surge's alarm gate): ruled
+       * in the Choice that ends the batch, so the gate needs no Choice of its own.
+       */
+      gateOnAlarms?: sfn.IChainable;
+      /**
+       * A caller may enter at `takeOut` (a surge, for a tier behind target groups): the take-out's
+       * InsufficientCapacityError then fails the batch as Check Retire Capacity's would, nothing changed.
+       * @default false
+       */
+      takeOutRefuses?: boolean;
     },
   ) {
     super(scope, id);
@@ -75,7 +94,15 @@ export class RetirePipeline extends Construct {
       catch: { handler: failed, ...named, context: `${BATCH_CONTEXT}, taken out of traffic` },
     });
     // First: a Choice takes the first rule that matches, and a start that asks to be watched at once would go to the check.
-    if (props.stopWaitSkippedWhen) retire.choice.when(props.stopWaitSkippedWhen, props.next);
+    // With an alarm gate, each way on goes to it when the batch's alarms are checked (a rule each: no Choice of the gate's own).
+    const gated = (when: sfn.Condition) => {
+      if (props.gateOnAlarms) retire.choice.when(sfn.Condition.and(when, sfn.Condition.booleanEquals('$.checkAlarms', true)), props.gateOnAlarms);
+    };
+    if (props.stopWaitSkippedWhen) {
+      gated(props.stopWaitSkippedWhen);
+      retire.choice.when(props.stopWaitSkippedWhen, props.next);
+    }
+    gated(sfn.Condition.booleanEquals('$.retired.done', true));
     retire.next(props.next);
 
     const takeOut = new LongOperation(this, n('Take Retiring Hosts Out'), {
@@ -84,9 +111,12 @@ export class RetirePipeline extends Construct {
       check: { name: n('Check Retiring Drain'), handler: f.checkDrained, payload: batchPayload(false, '$.drain') },
       choice: n('Retiring Hosts Drained?'),
       wait: n('Wait For Retiring Drain'),
-      catch: { handler: putBack, ...named },
     });
+    // Refused before anything changed: no hosts to put back. First, as a Catch takes the first rule that matches.
+    if (props.takeOutRefuses) takeOut.firstTask.addCatch(lambdaMessage(this, failed, '$.failure'), { errors: ['InsufficientCapacityError'], resultPath: '$.failure' });
+    for (const task of takeOut.tasks) catchNamed(this, task, putBack, named);
     takeOut.next(retire);
+    this.takeOut = takeOut;
 
     const capacity = new LongOperation(this, n('Check Retire Capacity'), {
       resultPath: '$.capacity',

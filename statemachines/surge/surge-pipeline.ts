@@ -2,28 +2,42 @@
  * One batch of a surge release (batch.strategy "surge"): capacity never drops, because the
  * batch's replacements are in service before its old hosts leave.
  *
- *   Launch Surge Hosts -> [Wait/Launch More]* -> Set Up Surge Hosts -> [Wait/Check Surge Hosts]*
- *   (ready, then every setup step) -> Keep Old Batch -> Surge Install On New Hosts -> [Wait/Check]*
- *   -> Surge Put New Hosts In Service -> [Wait/Check]* -> Back To Old Batch -> (retire pipeline,
- *   "Surge ": capacity, out, drained, stopped and kept, reason "surge") -> [Surge Check Alarms] -> next
+ *   Launch Surge Hosts -> [Wait/Check Surge Hosts]* (launched, ready, then every setup step: one
+ *   operation) -> Surge Install On New Hosts -> [Wait/Check]* -> Surge Put New Hosts In Service
+ *   -> [Wait/Check]* -> (retire pipeline, "Surge ": [capacity,] out, drained, stopped and kept,
+ *   reason "surge") -> [Surge Check Alarms] -> next
  *   a failure before the new hosts are in service: they are terminated, the batch fails;
  *   after (taking the old hosts out, the tier's alarms): the new hosts stay in service, the old
  *   ones go back, and the batch fails. The release then rolls back (restoring the old hosts,
  *   retiring the new ones) or halts, by policy
  *
- * Counted from a simulated run (environments/surge.json, test/e2e/surge/pipeline.test.ts), a prepared
- * batch is 34 states: Load Batch, Batch Mode?, Launch Surge Hosts, Surge Hosts Launched?, Set Up
- * Surge Hosts, Surge Hosts Set Up?, Keep Old Batch, 5 + 5 for the install and the health, Back To Old
- * Batch, 2 + 5 + 5 for capacity, drain and stop, the alarms gate (2) and Next Batch, More Batches?.
- * Before, it was 54: the readiness had a loop of its own, Load Next Surge Batch, Launch Next Surge
- * Hosts and Load Surge Batch were tasks, and each setup step was a send task and a Wait/Check loop.
+ * `$.batch` stays the old hosts throughout: the install and the entry into service read the new
+ * ones where the setup's done phase leaves them (`$.surgeSetUp.batch`), and the retire pipeline
+ * the old ones as they are, so no Pass reshapes the state; the state holds the two host lists, each
+ * once, until the rollout's Next Batch rebuilds it.
+ *
+ * Counted from a simulated run (environments/surge.json, test/e2e/surge/pipeline.test.ts: two
+ * batches a tier), the last batch of a segment, prepared, is 29 states: Load Batch, Batch Mode?,
+ * Launch Surge Hosts, Surge Hosts Set Up?, Check Surge Hosts, Surge Hosts Set Up?, 5 + 5 for the
+ * install and the health, 5 for the drain, 5 for the stop (Surge Retire Hosts, its Choice, Wait,
+ * Check, Choice), Surge Check Alarms, Next Batch, More Batches?. The first is 29 too: it waits for
+ * its hosts to boot (Wait For Surge Hosts) and its setup takes two looks, and it does not wait for
+ * its old hosts to stop (2 for the stop); it launched the next batch's hosts with its own, so it
+ * needs no Launch Next Surge Hosts (a batch that found the tier's old hosts still stopping does). It was
+ * 34 and 37 before issue 17's second pass, which took out Keep Old Batch and Back To Old Batch (the
+ * Passes that swapped the new hosts in and out of `$.batch`), Surge Hosts Launched? and Set Up
+ * Surge Hosts (the launch starts the setup's operation), Surge Check Retire Capacity and its Choice
+ * for a tier behind target groups (the take-out refuses a batch the rest of the tier cannot cover,
+ * InsufficientCapacityError, and the new hosts were just seen healthy in those groups; a tier no
+ * load balancer watches still counts its hosts first), and Surge Gate On Alarms? (the stop's own
+ * Choice goes to the gate when the batch's alarms are checked). 54 before issue 17.
  *
  * Pipelined (the plan's `tier.surge.pipeline`: batch.maxSurge holds two batches), Launch Surge Hosts
  * also launches the next batch's new hosts (lambdas/surge/launch-surge-hosts.ts: same idempotent
  * launch, scope `surge#<tier>#<index + 1>`, same tokens as the next batch's own). Those hosts boot
  * while this batch sets up, installs and swaps; the next batch's own Launch Surge Hosts then finds
- * them launched, and its Set Up Surge Hosts finds them ready. This batch starts only once the one
- * before stopped its old hosts, so never more than two batches' new hosts exist beyond the tier.
+ * them launched, long enough ago to look at their readiness at once. This batch starts only once
+ * the one before stopped its old hosts, so never more than two batches' new hosts exist beyond the tier.
  * Every failure of this batch also terminates the next batch's hosts (scope `surge#<tier>#<index + 1>`),
  * so a halt or rollback finds what it found before.
  */
@@ -31,7 +45,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { SURGE_REASON } from '../../lambdas/domain/contract/tags';
-import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, CARRIED, batchPayload } from '../rollout/batch-pipeline';
+import { BATCH_CONTEXT, BATCH_CONTEXT_ARGS, BATCH_HISTORY, batchPayload } from '../rollout/batch-pipeline';
 import { catchNamed } from '../constructs/failures';
 import { lambdaTask } from '../constructs/lambda-task';
 import { LongOperation } from '../constructs/long-operation';
@@ -111,15 +125,17 @@ export class SurgePipeline extends Construct {
     const afterService = (name: string, failed: sfn.IChainable) => new sfn.Choice(this, name).when(prepared, shapePreparedCleanUp).otherwise(failed);
 
     // The tier's alarms gate the next batch, as in a rolling release; a surge batch that set them off fails, named.
+    // The retire pipeline's last Choice goes to the gate when the batch's alarms are checked (`$.checkAlarms`).
     const batchFailed = new sfn.Fail(this, 'Surge Batch Alarmed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
     const gate = lambdaTask(this, 'Surge Check Alarms', f.checkAlarms, batchPayload(false), sfn.JsonPath.DISCARD, { idempotent: true });
     gate.next(props.next);
     catchNamed(this, gate, afterService('Surge Alarmed With Prepared Hosts?', batchFailed), { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY });
-    const alarmGate = new sfn.Choice(this, 'Surge Gate On Alarms?').when(sfn.Condition.booleanEquals('$.checkAlarms', true), gate).otherwise(props.next);
     const retireFailed = new sfn.Fail(this, 'Surge Retire Failed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
+    // `$.batch` is the old hosts throughout: the retire pipeline reads it as it is.
     const retire = new RetirePipeline(this, 'Retire', {
       functions: f,
-      next: alarmGate,
+      next: props.next,
+      gateOnAlarms: gate,
       prefix: 'Surge ',
       reason: SURGE_REASON,
       onFailure: afterService('Surge Retire Failed With Prepared Hosts?', retireFailed),
@@ -127,56 +143,56 @@ export class SurgePipeline extends Construct {
       // stopped, so the batch need not wait for the stop: it overlaps the next batch's setup. The
       // segment's last batch still waits (the next segment, or tier, launches at once).
       stopWaitSkippedWhen: prepared,
+      takeOutRefuses: true,
     });
-    const backToOld = new sfn.Pass(this, 'Back To Old Batch', { inputPath: '$.batch.old', resultPath: '$.batch' });
-    backToOld.next(retire.start);
-    // The new hosts' install and their entry into service, as a provision batch runs them (constructs/provision-pipeline.ts).
+
+    // The new hosts' install and their entry into service, as a provision batch runs them (constructs/provision-pipeline.ts),
+    // on the batch the setup's done phase carries (`$.surgeSetUp.batch`: the new hosts, `label` as causes name them). A
+    // failure names them too, as Keep Old Batch, which swapped them in for these tasks, once made it.
+    const onNewHosts = (phasePath?: string) => ({ ...batchPayload(false, phasePath), 'batch.$': '$.surgeSetUp.batch' });
+    const namedOnNewHosts = (task: sfn.TaskStateBase) =>
+      catchNamed(this, task, shapeCleanUp, { resultPath: '$.failure', context: BATCH_CONTEXT, args: ['$.tier.name', '$.surgeSetUp.batch.label'], causeIn: BATCH_HISTORY });
     const inService = new LongOperation(this, 'Surge Put New Hosts In Service', {
       resultPath: '$.health',
-      start: { name: 'Surge Put New Hosts In Service', handler: f.returnToTraffic, payload: batchPayload(false) },
-      check: { name: 'Surge Check New Hosts Health', handler: f.checkHealthy, payload: batchPayload(false, '$.health') },
+      start: { name: 'Surge Put New Hosts In Service', handler: f.returnToTraffic, payload: onNewHosts() },
+      check: { name: 'Surge Check New Hosts Health', handler: f.checkHealthy, payload: onNewHosts('$.health') },
       choice: 'Surge New Hosts Healthy?',
       wait: 'Surge Wait For New Hosts Health',
     });
-    inService.next(backToOld);
+    // Behind target groups, the take-out itself refuses to leave the tier short (InsufficientCapacityError, caught as
+    // Check Retire Capacity's refusal is), and the new hosts were just seen healthy in them: no capacity check of its own.
+    // A tier no load balancer watches is counted by its health command first (Check Retire Capacity). First: a Choice
+    // takes the first rule that matches.
+    inService.choice.when(
+      sfn.Condition.and(sfn.Condition.booleanEquals('$.health.done', true), sfn.Condition.stringEquals('$.tier.traffic.kind', 'target-group')),
+      retire.takeOut,
+    );
+    inService.next(retire.start);
     const install = new LongOperation(this, 'Surge Install On New Hosts', {
       resultPath: '$.install',
-      start: { name: 'Surge Install On New Hosts', handler: f.installRelease, payload: batchPayload(false) },
-      check: { name: 'Surge Check New Hosts Install', handler: f.checkInstall, payload: batchPayload(false, '$.install') },
+      start: { name: 'Surge Install On New Hosts', handler: f.installRelease, payload: onNewHosts() },
+      check: { name: 'Surge Check New Hosts Install', handler: f.checkInstall, payload: onNewHosts('$.install') },
       choice: 'Surge New Hosts Installed?',
       wait: 'Surge Wait For New Hosts Install',
     });
     install.next(inService);
 
-    // The new hosts become the batch the install and health read (the progress lines name them); the old
-    // batch rides along in it. The state is rebuilt, so the launch's and setup's phases (the new hosts a
-    // second time) do not travel on through the batch.
-    const keepOld = new sfn.Pass(this, 'Keep Old Batch', {
-      parameters: {
-        ...CARRIED,
-        'last.$': '$.last',
-        'index.$': '$.index',
-        'expected.$': '$.expected',
-        batch: {
-          'index.$': '$.batch.index',
-          'count.$': '$.batch.count',
-          'hosts.$': '$.surgeSetUp.batch.hosts',
-          'label.$': '$.surgeSetUp.batch.label',
-          'old.$': '$.batch',
-        },
-      },
-    });
-    keepOld.next(install);
-    const setUp = new LongOperation(this, 'Set Up Surge Hosts', {
+    const launchPayload = (phasePath?: string) => ({ ...batchPayload(false, phasePath), 'keyPrefix.$': '$.keyPrefix', 'last.$': '$.last' });
+    // One operation from the launch to the last setup step: Launch Surge Hosts starts it (the hosts' readiness is its first
+    // phase), Check Surge Hosts readies and sets them up. Check Surge Hosts sends the setup steps' commands (SendCommand
+    // has no idempotency token): it is not retried on a transient failure that may come after a send, as Set Up Hosts and
+    // Set Up Next Step are not; Launch Surge Hosts sends none, and is (its launch is idempotent by client token).
+    const setUp = new LongOperation(this, 'Launch Surge Hosts', {
       resultPath: '$.surgeSetUp',
-      // Both send the setup steps' commands (SendCommand has no idempotency token): neither is retried on a
-      // transient failure that may come after a send, as Set Up Hosts and Set Up Next Step are not.
-      start: { name: 'Set Up Surge Hosts', handler: f.setUpSurgeHosts, payload: batchPayload(false) },
+      start: { name: 'Launch Surge Hosts', handler: f.launchSurgeHosts, payload: launchPayload(), options: { idempotent: true } },
       check: { name: 'Check Surge Hosts', handler: f.setUpSurgeHosts, payload: batchPayload(false, '$.surgeSetUp'), sends: true },
       choice: 'Surge Hosts Set Up?',
       wait: 'Wait For Surge Hosts',
     });
-    const launchPayload = (phasePath?: string) => ({ ...batchPayload(false, phasePath), 'keyPrefix.$': '$.keyPrefix', 'last.$': '$.last' });
+    // A launch past its time budget (thousands of hosts in a batch) goes on before any look: only this function may launch.
+    const launchMore = lambdaTask(this, 'Launch More Surge Hosts', f.launchSurgeHosts, launchPayload('$.surgeSetUp'), '$.surgeSetUp', { idempotent: true });
+    launchMore.next(setUp.choice);
+    setUp.choice.when(sfn.Condition.stringEquals('$.surgeSetUp.stage', 'launch'), launchMore);
     // Pipelined, once this batch's new hosts are set up: the next batch's (lambdas/surge/launch-surge-hosts.ts:
     // only once the previous batch's old hosts have stopped; best effort, not prepared is only slower).
     const launchNext = lambdaTask(
@@ -187,20 +203,18 @@ export class SurgePipeline extends Construct {
       sfn.JsonPath.DISCARD,
       { idempotent: true },
     );
-    launchNext.addCatch(keepOld, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
-    launchNext.next(keepOld);
-    // Unpipelined, or on the segment's last batch, nothing is prepared: no task to run.
-    setUp.choice.when(sfn.Condition.and(sfn.Condition.booleanEquals('$.surgeSetUp.done', true), prepared), launchNext);
-    setUp.next(keepOld);
-    const launch = new LongOperation(this, 'Launch Surge Hosts', {
-      resultPath: '$.surgeLaunch',
-      start: { name: 'Launch Surge Hosts', handler: f.launchSurgeHosts, payload: launchPayload(), options: { idempotent: true } },
-      check: { name: 'Launch More Surge Hosts', handler: f.launchSurgeHosts, payload: launchPayload('$.surgeLaunch') },
-      choice: 'Surge Hosts Launched?',
-      wait: 'Wait To Launch More Surge Hosts',
-    });
-    launch.next(setUp);
-    for (const task of [...launch.tasks, ...setUp.tasks, ...install.tasks, ...inService.tasks]) named(task);
-    this.start = launch;
+    launchNext.addCatch(install, { errors: ['States.ALL'], resultPath: sfn.JsonPath.DISCARD });
+    launchNext.next(install);
+    // Unpipelined, or on the segment's last batch, nothing is prepared: no task to run; nor when the launch already
+    // prepared the next batch's hosts (`prepared` in the phase: nothing of the tier was still stopping then).
+    setUp.choice.when(
+      // Not(IsPresent) rather than IsPresent false, which aws-local-stepfunctions 2.x never matches (AWS does).
+      sfn.Condition.and(sfn.Condition.booleanEquals('$.surgeSetUp.done', true), prepared, sfn.Condition.not(sfn.Condition.isPresent('$.surgeSetUp.prepared'))),
+      launchNext,
+    );
+    setUp.next(install);
+    for (const task of [...setUp.tasks, launchMore]) named(task);
+    for (const task of [...install.tasks, ...inService.tasks]) namedOnNewHosts(task);
+    this.start = setUp;
   }
 }

@@ -460,7 +460,9 @@ describe('every failure named', () => {
         expect(readsMessage, `${m}: ${name}: reads a Lambda message`).toBe(lambdaTask);
         expect(readsMessage ? reader.Default : namedNext, `${m}: ${name}`).toBe(rename.Next);
         if (m === ROLLOUT && name !== 'Load Batch') {
-          expect(cause, `${m}: ${name}: the batch's hosts`).toContain('$.batch.label');
+          // A surge batch's install and entry into service act on, and name, its new hosts, where its setup left them (surge-pipeline.ts).
+          const onNewHosts = /^Surge (Install On New Hosts|Check New Hosts Install|Put New Hosts In Service|Check New Hosts Health)$/.test(name);
+          expect(cause, `${m}: ${name}: the batch's hosts`).toContain(onNewHosts ? '$.tier.name, $.surgeSetUp.batch.label)' : '$.batch.label');
           expect(cause, `${m}: ${name}: the tier`).toContain('$.tier.name');
         }
         // A compute workflow's tier task names the tier it was provisioning.
@@ -503,7 +505,7 @@ describe('every failure named', () => {
       }
       // Preparing the next surge batch is no failure of this one: it goes on, and the next batch launches for itself.
       if (name === 'Launch Next Surge Hosts') {
-        expect(task.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Keep Old Batch', ResultPath: null }]);
+        expect(task.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Surge Install On New Hosts', ResultPath: null }]);
         continue;
       }
       // Pointing a batch back to the old database failed: it returns to traffic; if that fails too, the segment fails

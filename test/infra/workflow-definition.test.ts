@@ -782,7 +782,7 @@ describe('FleetFlow workflow definitions', () => {
     });
 
     it("checks the tier's alarms after every batch when asked to ($.checkAlarms), before the next batch", () => {
-      // The release's gate; a surge batch and a repoint batch have their own (Surge Gate On Alarms?, Gate Repoint On Alarms?), checked below.
+      // The release's gate; a surge batch and a repoint batch have their own (in Surge Hosts Retired?, Gate Repoint On Alarms?), checked below.
       const checkAlarms = [...rolloutModules].filter(([name, m]) => m === 'rollout/check-alarms.ts' && !notRelease(name)).map(([name]) => name);
       expect([...rolloutModules].filter(([, m]) => m === 'rollout/check-alarms.ts').map(([name]) => name).sort()).toEqual(
         ['Check Alarms', 'Check Repoint Alarms', 'Surge Check Alarms'].sort(),
@@ -801,13 +801,23 @@ describe('FleetFlow workflow definitions', () => {
       expect(successors(rollout.States[nextBatch]!)).toEqual([moreBatches]);
       // No batch of a release (nor of a surge release, which goes on to the same next step) reaches the next one without passing the gate.
       expect(reachableAvoiding(rollout.States, starts.release, gateName).has(nextBatch), `a release batch reaches ${nextBatch} around ${gateName}`).toBe(false);
-      // A surge batch passes its own gate on the same flag, and an alarm fails it, named, before the next batch.
-      const surgeGate = rollout.States['Surge Gate On Alarms?']!;
-      expect((surgeGate.Choices as Array<Record<string, unknown>>)[0]).toEqual({ Variable: '$.checkAlarms', BooleanEquals: true, Next: 'Surge Check Alarms' });
+      // A surge batch passes its own gate on the same flag, ruled in the Choice that ends its stop (no Choice of the gate's
+      // own), and an alarm fails it, named, before the next batch: each rule that goes on to the next batch comes after
+      // the same rule with $.checkAlarms, which goes to the gate (a Choice takes the first rule that matches).
+      const surgeGate = 'Surge Hosts Retired?';
+      const surgeRules = rollout.States[surgeGate]!.Choices as AslChoiceRule[];
+      const onward = surgeRules.flatMap((rule, i) => (rule.Next === nextBatch ? [i] : []));
+      expect(onward).toHaveLength(2);
+      for (const i of onward) {
+        const { Next: _next, ...when } = surgeRules[i]!;
+        const gated = { And: [when, { Variable: '$.checkAlarms', BooleanEquals: true }], Next: 'Surge Check Alarms' };
+        expect(surgeRules.slice(0, i), `${JSON.stringify(when)} goes to the gate first`).toContainEqual(gated);
+      }
+      expect(rollout.States[surgeGate]!.Default).not.toBe(nextBatch);
       expect(rollout.States['Surge Check Alarms']!.Next).toBe(nextBatch);
-      expect(reachableAvoiding(rollout.States, starts.surge, 'Surge Gate On Alarms?').has(nextBatch), 'a surge batch reaches the next one around its gate').toBe(false);
+      expect(reachableAvoiding(rollout.States, starts.surge, surgeGate).has(nextBatch), 'a surge batch reaches the next one around its gate').toBe(false);
       // Every batch that reaches the next one passed a gate: the release's or the surge's.
-      const aroundBothGates = reachableAvoiding({ ...rollout.States, 'Surge Gate On Alarms?': { Type: 'Succeed' } } as typeof rollout.States, batchStart, gateName);
+      const aroundBothGates = reachableAvoiding({ ...rollout.States, [surgeGate]: { Type: 'Succeed' } } as typeof rollout.States, batchStart, gateName);
       expect(aroundBothGates.has(nextBatch), `a batch reaches ${nextBatch} around both gates`).toBe(false);
       // A repointed batch passes its own gate on the same flag before the next repointed batch; pointing back has none
       // (the failure that sent it back may still fire them), and reaches no alarm check at all.
@@ -859,10 +869,10 @@ describe('FleetFlow workflow definitions', () => {
     const prefixed = (prefix: string, tasks: Record<string, string>) => Object.fromEntries(Object.entries(tasks).map(([name, m]) => [`${prefix}${name}`, m]));
 
     // SendCommand has no idempotency token: a task that sends setup steps and then crashed or timed out must not run again.
-    it('never retries a task that sends setup commands on a transient failure that may follow a send (Set Up Hosts, Set Up Surge Hosts and their looks)', () => {
+    it('never retries a task that sends setup commands on a transient failure that may follow a send (Set Up Hosts, Check Surge Hosts and their looks)', () => {
       const senders = Object.keys(rollout.States).filter((name) => ['compute/set-up-hosts.ts', 'surge/set-up-surge-hosts.ts'].includes(module(name) ?? ''));
-      expect(senders.sort()).toEqual(['Check Surge Hosts', 'Set Up Hosts', 'Set Up Next Step', 'Set Up Surge Hosts', 'Surge Set Up Hosts', 'Surge Set Up Next Step'].filter((name) => name in rollout.States).sort());
-      expect(senders).toEqual(expect.arrayContaining(['Set Up Surge Hosts', 'Check Surge Hosts']));
+      expect(senders.sort()).toEqual(['Check Surge Hosts', 'Set Up Hosts', 'Set Up Next Step', 'Surge Set Up Hosts', 'Surge Set Up Next Step'].filter((name) => name in rollout.States).sort());
+      expect(senders).toEqual(expect.arrayContaining(['Check Surge Hosts']));
       for (const name of senders) {
         const retried = ((rollout.States[name]!.Retry as Retrier[] | undefined) ?? []).flatMap((r) => r.ErrorEquals);
         for (const transient of ['Lambda.Unknown', 'States.Timeout', 'Sandbox.Timedout', 'TypeError']) expect(retried, `${name} retries ${transient}`).not.toContain(transient);
@@ -888,27 +898,51 @@ describe('FleetFlow workflow definitions', () => {
     it.each(['', 'Surge '])('%sprovision: sets new hosts up (every step) before the install, and installs before they go into service', (prefix) => {
       const n = (name: string) => `${prefix}${name}`;
       const start = prefix ? starts.surge : starts.provision;
-      // A surge readies and sets up its new hosts in one operation (lambdas/surge/set-up-surge-hosts.ts), done only after the last step.
-      const setUp = prefix ? 'Set Up Surge Hosts' : n('Set Up Hosts');
-      expect(reachableAvoiding(rollout.States, start, setUp).has(n('Install On New Hosts'))).toBe(false);
+      // A surge launches, readies and sets up its new hosts in one operation (lambdas/surge/launch-surge-hosts.ts starts it and
+      // never ends it; lambdas/surge/set-up-surge-hosts.ts is done only after the last step): its done rule is checked below.
+      if (!prefix) expect(reachableAvoiding(rollout.States, start, n('Set Up Hosts')).has(n('Install On New Hosts'))).toBe(false);
       if (prefix) {
-        expect(into(n('Install On New Hosts'))).toEqual(['Keep Old Batch']);
         // Set up, straight on, or by way of launching the next batch's hosts (pipelined); a failed launch of those goes on too.
-        expect(into('Keep Old Batch').sort()).toEqual(['Launch Next Surge Hosts', 'Surge Hosts Set Up?']);
+        expect(into(n('Install On New Hosts')).sort()).toEqual(['Launch Next Surge Hosts', 'Surge Hosts Set Up?']);
         expect(into('Launch Next Surge Hosts')).toEqual(['Surge Hosts Set Up?']);
         const setUpDone = (rollout.States['Surge Hosts Set Up?']!.Choices as AslChoiceRule[]).filter(notWatchNow);
-        // The pipelined rule comes first: a Choice takes the first rule that matches.
-        expect(setUpDone.map((c) => c.Next)).toEqual(['Launch Next Surge Hosts', 'Keep Old Batch']);
-        expect(setUpDone[1]).toEqual({ Variable: '$.surgeSetUp.done', BooleanEquals: true, Next: 'Keep Old Batch' });
+        // A launch past its budget goes on first, then the pipelined rule: a Choice takes the first rule that matches.
+        expect(setUpDone.map((c) => c.Next)).toEqual(['Launch More Surge Hosts', 'Launch Next Surge Hosts', n('Install On New Hosts')]);
+        expect(setUpDone[0]).toEqual({ Variable: '$.surgeSetUp.stage', StringEquals: 'launch', Next: 'Launch More Surge Hosts' });
+        expect(setUpDone[2]).toEqual({ Variable: '$.surgeSetUp.done', BooleanEquals: true, Next: n('Install On New Hosts') });
+        // They act on the new hosts where the setup's done phase carries them: `$.batch` stays the old ones, with no Pass to swap them.
+        for (const name of [n('Install On New Hosts'), n('Check New Hosts Install'), n('Put New Hosts In Service'), n('Check New Hosts Health')]) {
+          expect((rollout.States[name]!.Parameters as Record<string, unknown>)['batch.$'], name).toBe('$.surgeSetUp.batch');
+        }
+        // No Pass on a surge batch's way when nothing fails (normal transitions only), from its launch to the next batch.
+        const onTheWay = new Set<string>();
+        for (const queue = [start]; queue.length > 0; ) {
+          const name = queue.pop()!;
+          if (onTheWay.has(name) || nextSteps.has(name) || name === moreBatches) continue;
+          onTheWay.add(name);
+          queue.push(...successors(rollout.States[name]!));
+        }
+        expect(onTheWay.has('Surge Check Alarms') && onTheWay.has('Surge Retire Hosts'), 'the walk reaches the batch\'s end').toBe(true);
+        expect([...onTheWay].filter((name) => rollout.States[name]!.Type === 'Pass')).toEqual([]);
       } else {
         expect(into(n('Install On New Hosts'))).toEqual([n('More Set Up?')]);
       }
       expect(reachableAvoiding(rollout.States, start, n('Install On New Hosts')).has(n('Put New Hosts In Service'))).toBe(false);
-      // Done only once they are in service and the health loop says they are healthy.
-      const done = prefix ? 'Back To Old Batch' : moreBatches;
-      expect(reachableAvoiding(rollout.States, start, n('Put New Hosts In Service')).has(done)).toBe(false);
-      expect(reachableAvoiding(rollout.States, start, n('New Hosts Healthy?')).has(done)).toBe(false);
-      expect((rollout.States[n('New Hosts Healthy?')]!.Choices as AslChoiceRule[]).filter(notWatchNow)).toEqual([{ Variable: '$.health.done', BooleanEquals: true, Next: prefix ? done : 'Next New Batch' }]);
+      // Done only once they are in service and the health loop says they are healthy (a surge: only then do its old hosts leave).
+      for (const done of prefix ? ['Surge Check Retire Capacity', 'Surge Take Retiring Hosts Out'] : [moreBatches]) {
+        expect(reachableAvoiding(rollout.States, start, n('Put New Hosts In Service')).has(done)).toBe(false);
+        expect(reachableAvoiding(rollout.States, start, n('New Hosts Healthy?')).has(done)).toBe(false);
+      }
+      const healthy = { Variable: '$.health.done', BooleanEquals: true };
+      expect((rollout.States[n('New Hosts Healthy?')]!.Choices as AslChoiceRule[]).filter(notWatchNow)).toEqual(
+        prefix
+          ? // Behind target groups the take-out counts the rest of the tier itself; first, as a Choice takes the first rule that matches.
+            [
+              { And: [healthy, { Variable: '$.tier.traffic.kind', StringEquals: 'target-group' }], Next: 'Surge Take Retiring Hosts Out' },
+              { ...healthy, Next: 'Surge Check Retire Capacity' },
+            ]
+          : [{ ...healthy, Next: 'Next New Batch' }],
+      );
     });
 
     it.each(['', 'Surge '])(
@@ -921,7 +955,7 @@ describe('FleetFlow workflow definitions', () => {
         const states = pipelineStates(n('Check Retire Capacity'));
         const tasks = tasksIn(states);
 
-        expect(prefix ? 'Back To Old Batch' : starts.retire, 'where the pipeline starts').toBe(prefix ? into(n('Check Retire Capacity'))[0] : n('Check Retire Capacity'));
+        expect(prefix ? 'Surge New Hosts Healthy?' : starts.retire, 'where the pipeline starts').toBe(prefix ? into(n('Check Retire Capacity'))[0] : n('Check Retire Capacity'));
         expect(modulesOf(tasks)).toEqual({
           ...prefixed(prefix, RETIRE_TASKS),
           ...(prefix ? { 'Surge Check Alarms': 'rollout/check-alarms.ts', ...PREPARED_CLEANUP } : {}),
@@ -933,8 +967,18 @@ describe('FleetFlow workflow definitions', () => {
           expect(failureGoesTo(name), name).toBe(failTo);
           expect(tasksIn(afterFailure(name)).sort(), name).toEqual(prefix ? Object.keys(PREPARED_CLEANUP).sort() : []);
         }
-        // Out of traffic only once capacity is kept; stopped or terminated only once out of traffic and drained.
-        expect(into(n('Take Retiring Hosts Out'))).toEqual([n('Retire Capacity Kept?')]);
+        // Out of traffic only once capacity is kept; stopped or terminated only once out of traffic and drained. A surge
+        // batch behind target groups goes straight to the take-out, which refuses a short tier itself: nothing changed, it
+        // fails as the capacity check does (InsufficientCapacityError, caught first), running no task but the prepared cleanup.
+        expect(into(n('Take Retiring Hosts Out')).sort()).toEqual(prefix ? ['Surge New Hosts Healthy?', n('Retire Capacity Kept?')] : [n('Retire Capacity Kept?')]);
+        const refused = catcherFor(rollout.States[n('Take Retiring Hosts Out')]!, 'InsufficientCapacityError')!;
+        if (prefix) {
+          expect(refused.ErrorEquals).toEqual(['InsufficientCapacityError']);
+          expect(tasksIn(reachableFrom(rollout.States, refused.Next)).sort()).toEqual(Object.keys(PREPARED_CLEANUP).sort());
+          expect(ends(reachableFrom(rollout.States, refused.Next)).sort()).toEqual([fail, 'Surge Batch Failed In Service'].sort());
+        } else {
+          expect(refused.ErrorEquals, 'replace and scale-in check capacity first: a refusal of the take-out puts the hosts back').toEqual(['States.ALL']);
+        }
         expect(into(n('Retire Hosts'))).toEqual([n('Retiring Hosts Drained?')]);
         expect(reachableAvoiding(rollout.States, n('Check Retire Capacity'), n('Take Retiring Hosts Out')).has(n('Retire Hosts'))).toBe(false);
       },
@@ -993,16 +1037,18 @@ describe('FleetFlow workflow definitions', () => {
       const cleanUpTasks = ['Terminate Surge Hosts', 'Check Surge Termination'];
       // Preparing the next batch may fail without failing this one: it goes on, the next batch launching for itself.
       const preparing = ['Launch Next Surge Hosts'];
-      const before = tasksIn(reachableAvoiding(rollout.States, starts.surge, 'Back To Old Batch')).filter((name) => !cleanUpTasks.includes(name) && !preparing.includes(name));
+      // Until the new hosts are healthy in service, whichever way the old ones then leave (capacity counted first, or not).
+      const oldHostsStay = { ...rollout.States, 'Surge Take Retiring Hosts Out': { Type: 'Succeed' } } as typeof rollout.States;
+      const before = [...reachableAvoiding(oldHostsStay, starts.surge, 'Surge Check Retire Capacity')].filter((name) => oldHostsStay[name]!.Type === 'Task').filter((name) => !cleanUpTasks.includes(name) && !preparing.includes(name));
 
       expect(starts.surge).toBe('Launch Surge Hosts');
       expect(module('Launch Next Surge Hosts')).toBe('surge/launch-surge-hosts.ts');
-      expect(rollout.States['Launch Next Surge Hosts']!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Keep Old Batch', ResultPath: null }]);
-      // The batch's readiness and every setup step are one operation (lambdas/surge/set-up-surge-hosts.ts).
+      expect(rollout.States['Launch Next Surge Hosts']!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Surge Install On New Hosts', ResultPath: null }]);
+      // The batch's launch, readiness and every setup step are one operation (lambdas/surge/launch-surge-hosts.ts starts it,
+      // lambdas/surge/set-up-surge-hosts.ts watches it); only the launch function launches.
       expect(modulesOf(before)).toEqual({
         'Launch Surge Hosts': 'surge/launch-surge-hosts.ts',
         'Launch More Surge Hosts': 'surge/launch-surge-hosts.ts',
-        'Set Up Surge Hosts': 'surge/set-up-surge-hosts.ts',
         'Check Surge Hosts': 'surge/set-up-surge-hosts.ts',
         'Surge Install On New Hosts': 'rollout/install-release.ts',
         'Surge Check New Hosts Install': 'rollout/check-install.ts',
@@ -1011,16 +1057,21 @@ describe('FleetFlow workflow definitions', () => {
       });
       // The launch hands the segment's bounds to the handler, which prepares only with the plan's pipeline and never past the last batch.
       expect(JSON.stringify(rollout.States['Launch Surge Hosts']!.Parameters)).toContain('"last.$":"$.last"');
-      // Only once this batch's hosts are launched does their setup start.
-      expect((rollout.States['Surge Hosts Launched?']!.Choices as AslChoiceRule[]).filter(notWatchNow).map((c) => c.Next)).toEqual(['Set Up Surge Hosts']);
+      // A launch past its budget goes on from the operation's Choice, and back to it.
+      expect(into('Launch More Surge Hosts')).toEqual(['Surge Hosts Set Up?']);
+      expect(rollout.States['Launch More Surge Hosts']!.Next).toBe('Surge Hosts Set Up?');
+      expect(rollout.States['Launch Surge Hosts']!.Next).toBe('Surge Hosts Set Up?');
       // Once set up, the next batch's hosts launch only with the plan's pipeline and before the segment's last batch; and only
       // then does the batch go on without waiting for its old hosts to stop (that launch waits for them instead: maxSurge).
       const pipelinedNotLast = (rule: AslChoiceRule) => JSON.stringify(rule).includes('"BooleanEquals":true') && JSON.stringify(rule).includes('$.tier.surge.pipeline') && JSON.stringify(rule).includes('"NumericLessThanPath":"$.last"');
       const launchNext = (rollout.States['Surge Hosts Set Up?']!.Choices as AslChoiceRule[]).find((c) => c.Next === 'Launch Next Surge Hosts')!;
       expect(pipelinedNotLast(launchNext)).toBe(true);
-      const notWaited = (rollout.States['Surge Hosts Retired?']!.Choices as AslChoiceRule[]).filter((c) => c.Next === 'Surge Gate On Alarms?');
-      expect(notWaited).toHaveLength(2);
-      expect(notWaited.filter(pipelinedNotLast)).toHaveLength(1);
+      // Not when the launch already prepared them (lambdas/surge/launch-surge-hosts.ts marks the phase `prepared`).
+      expect(JSON.stringify(launchNext)).toContain('{"Not":{"Variable":"$.surgeSetUp.prepared","IsPresent":true}}');
+      // Each way on (to the alarm gate, or past it) is once stopped, or at once when pipelined and not the last.
+      const onward = (rollout.States['Surge Hosts Retired?']!.Choices as AslChoiceRule[]).filter((c) => c.Next === 'Surge Check Alarms' || c.Next === 'Next Batch');
+      expect(onward).toHaveLength(4);
+      expect(onward.filter(pipelinedNotLast)).toHaveLength(2);
       for (const name of before) {
         expect(failureGoesTo(name), name).toBe(cleanUp);
         expect(failureCatcher(rollout.States[name]!)!.ResultPath, name).toBe('$.failure');
@@ -1044,8 +1095,7 @@ describe('FleetFlow workflow definitions', () => {
       }
       expect(rollout.States[fail]).toMatchObject({ Type: 'Fail', ErrorPath: '$.failure.Error', CausePath: '$.failure.Cause' });
       // The old batch leaves (the retire pipeline, prefixed) only once the new hosts are healthy in service.
-      expect(into('Back To Old Batch')).toEqual(['Surge New Hosts Healthy?']);
-      expect(rollout.States['Back To Old Batch']!.Next).toBe('Surge Check Retire Capacity');
+      expect(into('Surge Check Retire Capacity')).toEqual(['Surge New Hosts Healthy?']);
     });
 
     // A surge's rollback brings its stopped hosts back: they still run the previous release, so they only start and rejoin traffic.

@@ -1,7 +1,8 @@
 /**
- * A surge batch's new hosts: Set Up Surge Hosts runs every setup step as one operation (a step
- * seen done sends the next in the same look), and Launch Next Surge Hosts launches the next
- * batch's hosts only once the previous batch's old hosts have stopped (the maxSurge invariant).
+ * A surge batch's new hosts: Launch Surge Hosts starts one operation (its phase the hosts'
+ * readiness, never done), Check Surge Hosts runs every setup step in it (a step seen done sends the
+ * next in the same look) and never launches, and Launch Next Surge Hosts launches the next batch's
+ * hosts only once the previous batch's old hosts have stopped (the maxSurge invariant).
  */
 import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
@@ -11,7 +12,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PrerequisiteFailedError } from '../../../lambdas/domain/contract/errors';
 import type { SetupStep, TierPlan } from '../../../lambdas/domain/contract/payloads';
-import { prepareNext } from '../../../lambdas/surge/launch-surge-hosts';
+import { launchSurgeHosts, prepareNext } from '../../../lambdas/surge/launch-surge-hosts';
 import { setUpSurgeHosts, type SurgeSetUpPhase } from '../../../lambdas/surge/set-up-surge-hosts';
 import { batchInput, NOW, phaseAt, webHost, webTier } from '../fixtures';
 
@@ -122,5 +123,68 @@ describe('prepareNext (Launch Next Surge Hosts)', () => {
     expect(await prepareNext(input(false), 0)).toBe(false);
     expect(await prepareNext(input(true, 2, 2), 0)).toBe(false);
     expect(ec2Mock).not.toHaveReceivedCommand(RunInstancesCommand);
+  });
+});
+
+describe('launchSurgeHosts (Launch Surge Hosts, the start of the batch\'s operation)', () => {
+  /** This batch's new hosts by the launch's tags (scope surge#web#0), launched `agoSeconds` before now; by ID, the batch's old hosts. */
+  function launched(agoSeconds: number | undefined): void {
+    ec2Mock.on(DescribeInstancesCommand).callsFake((i: { Filters?: Array<{ Name?: string; Values?: string[] }> }) => {
+      if (i.Filters?.some((f) => f.Name === 'instance-id')) return { Reservations: [{ Instances: [{ InstanceId: webHost(1).id, SubnetId: 'subnet-1', State: { Name: 'running' } }] }] };
+      const thisBatch = i.Filters?.some((f) => f.Name === 'tag:fleetflow:launch-scope' && f.Values?.includes('surge#web#0'));
+      if (agoSeconds === undefined || !thisBatch) return { Reservations: [] };
+      const tags = [{ Key: 'Name', Value: 'web-5' }, { Key: 'fleetflow:launch-group', Value: '0-0' }];
+      return { Reservations: [{ Instances: [{ InstanceId: webHost(5).id, State: { Name: 'pending' }, LaunchTime: new Date(NOW - agoSeconds * 1000), Tags: tags }] }] };
+    });
+  }
+  const input = { ...batchInput({ tier: surgeTier(false), hosts: [webHost(1)] }), keyPrefix: 'web#', last: 1 };
+
+  it('launches, then asks for the first look at readiness when a host usually boots: the operation is not done', async () => {
+    launched(undefined);
+    ec2Mock.on(RunInstancesCommand).callsFake(() => {
+      launched(0);
+      return { Instances: [{ InstanceId: webHost(5).id }] };
+    });
+
+    const phase = await launchSurgeHosts(input);
+
+    expect(ec2Mock).toHaveReceivedCommandTimes(RunInstancesCommand, 1);
+    expect(phase).toMatchObject({ done: false, stage: 'ready', step: 0, startedAt: NOW, deadline: NOW + 600_000 });
+    expect(phase.waitSeconds).toBeGreaterThanOrEqual(60);
+    expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand);
+  });
+
+  it('looks at once at hosts a batch before launched, their ready timeout counted from their launch', async () => {
+    launched(150);
+
+    const phase = await launchSurgeHosts(input);
+
+    expect(ec2Mock).not.toHaveReceivedCommand(RunInstancesCommand);
+    expect(phase).toMatchObject({ done: false, stage: 'ready', waitSeconds: 0, startedAt: NOW - 150_000, deadline: NOW + 450_000 });
+  });
+
+  it("says so when it launched the next batch's hosts too (pipelined, nothing of the tier stopping), and the looks carry it to the end", async () => {
+    launched(150);
+    dynamoMock.on(GetItemCommand).resolves({ Item: { hosts: { S: JSON.stringify([webHost(3)]) } } });
+    ec2Mock.on(RunInstancesCommand).resolves({ Instances: [{ InstanceId: 'i-next' }] });
+
+    const phase = await launchSurgeHosts({ ...input, tier: surgeTier(true) });
+    invocations('Success');
+    const done = await setUpSurgeHosts({ ...batchInput({ tier: surgeTier(true) }), phase: { ...setupPhase(1), prepared: true } });
+
+    expect(ec2Mock).toHaveReceivedCommandTimes(RunInstancesCommand, 1);
+    expect(phase).toMatchObject({ stage: 'ready', prepared: true });
+    expect(done).toMatchObject({ done: true, prepared: true });
+    expect(await launchSurgeHosts(input)).not.toHaveProperty('prepared');
+  });
+
+  it('hands a launch still going on to Launch More Surge Hosts: Check Surge Hosts launches nothing and sends nothing', async () => {
+    const launching: SurgeSetUpPhase = { ...phaseAt(5, 595), waitSeconds: 1, stage: 'launch', step: 0 };
+
+    const phase = await setUpSurgeHosts({ ...batchInput({ tier: surgeTier(false) }), phase: launching });
+
+    expect(phase).toEqual({ ...launching, done: false, waitSeconds: 1 });
+    expect(ec2Mock.calls()).toEqual([]);
+    expect(ssmMock.calls()).toEqual([]);
   });
 });
