@@ -92,7 +92,7 @@ export interface CommandSummary {
  * have a value of Success but not enough invocations failed for the status to be Failed";
  * "Cancelled: The command was terminated before it was completed." The Status enum has no
  * Incomplete (Pending | InProgress | Success | Cancelled | Failed | TimedOut | Cancelling): an
- * incomplete command's Status is Failed here (assumed; docs/aws-behaviour.md).
+ * incomplete command's Status is Failed here (an assumption: the reference does not say which).
  */
 export function commandSummary(command: SimCommand): CommandSummary {
   const invocations = [...command.invocations.values()];
