@@ -165,7 +165,7 @@ export interface CommandWindow {
 /**
  * How long before a phase's start its commands may have been sent: the sending task's whole
  * invocation (Lambda's 100 s timeout, lib/constructs/fleetflow-function.ts) and a margin for the
- * clocks. A command sent earlier is still read, by its own ID (readProgress).
+ * clocks. A command sent earlier is not listed, and is read by its invocations (readProgress).
  */
 export const SEND_LEAD_MS = 5 * 60_000;
 
@@ -192,7 +192,8 @@ const TERMINAL_COMMAND_STATUSES = new Set(['Success', 'Failed', 'TimedOut', 'Can
  *   pending. Command ErrorCount is "The number of targets for which the status is Failed or
  *   Execution Timed Out", DeliveryTimedOutCount "The number of targets for which the status is
  *   Delivery Timed Out"; a host that succeeded meanwhile is reported with the rest of its command
- *   (at most 50 hosts, which the callers wait for anyway);
+ *   (at most 50 hosts: the checks that wait for the whole batch lose nothing, and Check Drain and
+ *   Check Capacity, which count single hosts, count them when their command ends);
  * - any other (ended otherwise, or running with an error counted, so a failure is seen as soon
  *   as the invocations say it): its invocations, one by one, as without a window;
  * - from the deadline on, every command by its invocations: the late hosts are named exactly.
