@@ -48,6 +48,7 @@ const WHY = {
     'a launch template named in the definition (not given by ID) has an ARN ending in an ID AWS generates, so ec2:LaunchTemplate can only require that a template is used; give the template by ID to pin it. RunInstances is further limited by the tags it must carry and the subnets',
   launchResources: "RunInstances also authorizes the image, volumes, network interfaces and security groups the template names, whose IDs the definition does not hold; the instance itself must carry the tier's tags",
   invocations: 'ssm:ListCommandInvocations and ssm:CancelCommand act on command IDs, which IAM cannot scope',
+  listCommands: "ssm:ListCommands lists the account's commands; its request names no resource IAM could scope (only a command ID, a node ID and filters)",
   targetGroups: "a target group ARN ends in an ID AWS generates; the name part pins it to this environment's groups",
   certificates: "a listener's certificates are whatever is attached to it (an ID ACM generates each), read from the listener: this account's and region's only",
   restored: "a restore-data creates a new instance named <database>-<source>-<execution>, which becomes the current one",
@@ -125,6 +126,8 @@ export function grantComputeAccess(
     fun.allow({ actions: ['ssm:DescribeInstanceInformation'], resources: ['*'], wildcardReason: WHY.describe });
   }
   for (const fun of [f.checkSetUp, f.setUpSurgeHosts]) fun.allow({ actions: ['ssm:ListCommandInvocations', 'ssm:CancelCommand'], resources: ['*'], wildcardReason: WHY.invocations });
+  // A batch's setup step is many commands, read 50 a call (lambdas/shared/ssm-commands.ts readProgress).
+  for (const fun of [f.checkSetUp, f.setUpSurgeHosts]) fun.allow({ actions: ['ssm:ListCommands'], resources: ['*'], wildcardReason: WHY.listCommands });
   // A pipelined surge launches the next batch's new hosts into its old hosts' subnets: that batch, read from the plan table.
   f.launchSurgeHosts.allow({ actions: ['dynamodb:GetItem'], resources: [planTable.tableArn] });
   f.launchSurgeHosts.function.addEnvironment('PLAN_TABLE', planTable.tableName);

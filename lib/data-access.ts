@@ -39,6 +39,7 @@ const WHY = {
   describe: 'ec2:DescribeInstances and elasticloadbalancing:Describe* support no resource-level permissions',
   instances: "instances are matched by the tier's tags in the condition, not by ID, so hosts can be replaced",
   invocations: 'ssm:ListCommandInvocations and ssm:CancelCommand act on command IDs, which IAM cannot scope',
+  listCommands: "ssm:ListCommands lists the account's commands; its request names no resource IAM could scope (only a command ID, a node ID and filters)",
   restored:
     "a restore creates a new instance named <database>-<source>-<execution> and reads the database's own snapshots (automated rds:<instance>-<time>, manual ones FleetFlow or people took); the prefix pins both to this environment's database",
   optionGroup: "a restore also authorizes the engine's default option group, which RDS names og:default:<engine>-<version>",
@@ -149,6 +150,8 @@ export function grantDataAccess(environment: EnvironmentDefinition, f: DataTaskF
   for (const fun of [f.checkValidation, f.checkReconfigured]) {
     fun.allow({ actions: ['ssm:ListCommandInvocations', 'ssm:CancelCommand'], resources: ['*'], wildcardReason: WHY.invocations });
   }
+  // A repoint batch's reconfigure is many commands, read 50 a call (lambdas/shared/ssm-commands.ts readProgress).
+  f.checkReconfigured.allow({ actions: ['ssm:ListCommands'], resources: ['*'], wildcardReason: WHY.listCommands });
 }
 
 /** The instances a restore of database `defined` may create (and which may then be current): `db:<defined>-snap-*`, `db:<defined>-pitr-*`. */

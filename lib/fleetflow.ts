@@ -367,6 +367,7 @@ export class FleetFlow extends Construct {
 const WHY = {
   describe: 'ec2:DescribeInstances, ec2:DescribeInstanceAttribute and elasticloadbalancing:Describe* support no resource-level permissions',
   invocations: 'ssm:ListCommandInvocations and ssm:CancelCommand act on command IDs, which IAM cannot scope',
+  listCommands: "ssm:ListCommands lists the account's commands; its request names no resource IAM could scope (only a command ID, a node ID and filters)",
   targetGroups: "a target group ARN ends in an ID AWS generates; the name part pins it to this environment's groups",
   instances: "instances are matched by the tier's tags in the condition, not by ID, so hosts can be replaced",
   snapshots: "snapshot names carry the release and execution; the prefix pins them to this environment's snapshots",
@@ -404,6 +405,10 @@ function grantEnvironmentAccess(
   }
   for (const fun of [f.checkDrained, f.checkInstall, f.checkMigration]) {
     fun.allow({ actions: ['ssm:CancelCommand'], resources: ['*'], wildcardReason: WHY.invocations });
+  }
+  // The checks that read a batch's many commands at once, 50 a call (lambdas/shared/ssm-commands.ts readProgress).
+  for (const fun of [f.checkCapacity, f.checkDrained, f.checkInstall, f.checkHealthy]) {
+    fun.allow({ actions: ['ssm:ListCommands'], resources: ['*'], wildcardReason: WHY.listCommands });
   }
   // DescribeAlarms returns composite alarms only to callers allowed it on "*"; it reads states, changes nothing.
   for (const fun of [f.planRelease, f.checkAlarms, f.preflight, f.checkBake]) {

@@ -59,10 +59,10 @@ export async function stepProgress(
   step: SetupStep,
   tier: string,
   hosts: BatchTaskInput['batch']['hosts'],
-  phase: Pick<PhaseState, 'commandIds' | 'deadline'>,
+  phase: Pick<PhaseState, 'commandIds' | 'startedAt' | 'deadline'>,
   now: number,
 ): Promise<'pending' | 'done'> {
-  const progress = await readProgress(phase.commandIds ?? [], hosts.map((h) => h.id));
+  const progress = await readProgress(phase.commandIds ?? [], hosts.map((h) => h.id), phase);
   if (progress.pending.length > 0) {
     if (now < phase.deadline) return 'pending';
     await cancelCommands(phase.commandIds ?? []);

@@ -43,7 +43,7 @@ export async function checkReconfigured(event: BatchTaskInput): Promise<PhaseSta
   const { tier, batch } = event;
   const { command, database } = reconfigureOf(tier);
   const now = Date.now();
-  const progress = await readProgress(phase.commandIds ?? [], batch.hosts.map((h) => h.id));
+  const progress = await readProgress(phase.commandIds ?? [], batch.hosts.map((h) => h.id), phase);
   if (progress.failed.length > 0) {
     const named = progress.failed.slice(0, MAX_NAMED).map((f) => {
       const host = batch.hosts.find((h) => h.id === f.instanceId) ?? { id: f.instanceId, name: f.instanceId };

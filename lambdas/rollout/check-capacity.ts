@@ -50,7 +50,7 @@ export async function checkCapacity(event: BatchTaskInput): Promise<PhaseState> 
     return waitOrRefuse(event, phase, now, `${candidates.length} other running, undrained host(s)`);
   }
   if (phase.healthCommandIds) {
-    const progress = await readProgress(phase.healthCommandIds, candidates.map((h) => h.id));
+    const progress = await readProgress(phase.healthCommandIds, candidates.map((h) => h.id), phase);
     if (progress.succeeded.length >= tier.minHealthy) return completePhase(phase, now);
     if (progress.pending.length > 0 && progress.succeeded.length + progress.pending.length >= tier.minHealthy) return continuePhase(phase, tier.polling, now);
     if (now >= phase.deadline) {

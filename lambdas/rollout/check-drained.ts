@@ -31,7 +31,7 @@ export async function checkDrained(event: BatchTaskInput): Promise<PhaseState> {
   if (tier.traffic.kind === 'target-group') {
     const leaving = new Set<string>();
     const gone = new Map<string, TargetState>();
-    const checks = phase.commandIds?.length ? await readProgress(phase.commandIds, batch.hosts.map((h) => h.id)) : undefined;
+    const checks = phase.commandIds?.length ? await readProgress(phase.commandIds, batch.hosts.map((h) => h.id), phase) : undefined;
     const hostDrained = new Set(checks?.succeeded ?? []);
     for (const arn of tier.traffic.targetGroupArns) {
       const states = await targetStates(arn, batch.hosts.map((h) => h.id));
@@ -51,7 +51,7 @@ export async function checkDrained(event: BatchTaskInput): Promise<PhaseState> {
     }
     waiting = batch.hosts.filter((h) => leaving.has(h.id));
   } else if (tier.traffic.kind === 'drain-command') {
-    const progress = await readProgress(phase.commandIds ?? [], batch.hosts.map((h) => h.id));
+    const progress = await readProgress(phase.commandIds ?? [], batch.hosts.map((h) => h.id), phase);
     if (progress.failed.length > 0) {
       const failed = batch.hosts.filter((h) => progress.failed.some((f) => f.instanceId === h.id));
       throw new DrainFailedError(`tier ${tier.name}: drain command failed on ${describeHosts(failed)}`);

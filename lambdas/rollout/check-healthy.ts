@@ -42,7 +42,7 @@ export async function checkHealthy(event: BatchTaskInput): Promise<PhaseState> {
     }
   } else {
     if (tier.traffic.kind === 'drain-command') {
-      const undrain = await readProgress(phase.commandIds ?? [], ids);
+      const undrain = await readProgress(phase.commandIds ?? [], ids, phase);
       if (undrain.failed.length > 0) {
         const failed = batch.hosts.filter((h) => undrain.failed.some((f) => f.instanceId === h.id));
         throw new DrainFailedError(`tier ${tier.name}: undrain command failed on ${describeHosts(failed)}`);
@@ -72,7 +72,7 @@ async function runHealthCommand(event: BatchTaskInput, phase: PhaseState, notRea
   const ids = batch.hosts.map((h) => h.id);
   if (!tier.healthCommand) throw new TypeError(`tier ${tier.name} has no health command`);
   if (phase.healthCommandIds) {
-    const check = await readProgress(phase.healthCommandIds, ids);
+    const check = await readProgress(phase.healthCommandIds, ids, phase);
     if (check.pending.length === 0 && check.failed.length === 0) return { next: phase };
     for (const id of check.pending) notReady.set(id, 'health check running');
     for (const f of check.failed) notReady.set(f.instanceId, `health check ${f.details}`);

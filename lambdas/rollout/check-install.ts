@@ -27,7 +27,7 @@ export async function checkInstall(event: BatchTaskInput): Promise<PhaseState> {
   const phase = requirePhase(event);
   const { tier, batch } = event;
   const now = Date.now();
-  const progress = await readProgress(phase.commandIds ?? [], batch.hosts.map((h) => h.id));
+  const progress = await readProgress(phase.commandIds ?? [], batch.hosts.map((h) => h.id), phase);
 
   if (progress.pending.length > 0) {
     if (now < phase.deadline) {

@@ -71,13 +71,21 @@ export const WATCH_INTERVAL_MS = 1_000;
  * service is throttling requests", SSM ThrottlingException), and a 1-second loop of
  * ListCommandInvocations was enough to exceed it once several ran in parallel
  * (aws/aws-rfdk#1723, "fix(integ): avoid SSM throttling in canary test polling"): a batch
- * whose look lists many commands looks less often (one command = one page of 50 hosts).
+ * whose look lists many commands looks less often.
  */
 const WATCH_CALLS_PER_SECOND = 5;
+/** Commands one ListCommands call describes (its MaxResults: "Minimum value of 1. Maximum value of 50."). */
+const COMMANDS_PER_LOOK_CALL = 50;
 
-/** The pause between two looks of a watch: a second, longer when one look makes many calls. */
+/**
+ * The pause between two looks of a watch: a second, longer when one look makes many calls. A
+ * look reads its commands with ListCommands, 50 a call (ssm-commands.ts `readProgress`): the
+ * phase's commands and its health commands are read apart, so each list costs its own pages.
+ * A batch of 1,000 hosts (20 commands) is one call a look, and is looked at every second.
+ */
 export function watchIntervalMs(phase: PhaseState): number {
-  const calls = (phase.commandIds?.length ?? 0) + (phase.healthCommandIds?.length ?? 0);
+  const pages = (n: number) => Math.ceil(n / COMMANDS_PER_LOOK_CALL);
+  const calls = pages(phase.commandIds?.length ?? 0) + pages(phase.healthCommandIds?.length ?? 0);
   return Math.max(WATCH_INTERVAL_MS, Math.ceil((calls / WATCH_CALLS_PER_SECOND) * 1000));
 }
 

@@ -5,8 +5,11 @@
 import {
   CancelCommandCommand,
   paginateListCommandInvocations,
+  paginateListCommands,
   SendCommandCommand,
+  type Command,
   type CommandInvocation,
+  type ListCommandsCommandInput,
 } from '@aws-sdk/client-ssm';
 import { ssm } from './aws/ssm';
 import { describeHosts, describeList, formatCount } from './polling';
@@ -149,26 +152,129 @@ export interface CommandProgress {
   readonly failed: HostOutcome[];
 }
 
-/** Reads every invocation of the given commands and sorts the hosts by outcome. */
-export async function readProgress(commandIds: readonly string[], instanceIds: readonly string[]): Promise<CommandProgress> {
-  const byInstance = new Map<string, CommandInvocation>();
-  for (const commandId of commandIds) {
+/**
+ * The phase the commands belong to, when the caller has one: its commands were sent at most one
+ * invocation before it started (the task that sent them started it) or during it, and from its
+ * deadline on the late hosts are named one by one.
+ */
+export interface CommandWindow {
+  readonly startedAt: number;
+  readonly deadline: number;
+}
+
+/**
+ * How long before a phase's start its commands may have been sent: the sending task's whole
+ * invocation (Lambda's 100 s timeout, lib/constructs/fleetflow-function.ts) and a margin for the
+ * clocks. A command sent earlier is not listed, and is read by its invocations (readProgress).
+ */
+export const SEND_LEAD_MS = 5 * 60_000;
+
+/** ListCommands' page: "Valid Range: Minimum value of 1. Maximum value of 50." (SSM API reference, ListCommands MaxResults). */
+const COMMANDS_PAGE = 50;
+
+/**
+ * Command statuses after which the command changes no more. SSM API reference, Command Status:
+ * "Pending | InProgress | Success | Cancelled | Failed | TimedOut | Cancelling"; its StatusDetails
+ * calls Success, Failed, Cancelled and the time-outs terminal states, and Cancelling is on its way to Cancelled.
+ */
+const TERMINAL_COMMAND_STATUSES = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
+
+/**
+ * Reads the hosts' outcomes of the given commands and sorts the hosts by outcome.
+ *
+ * With the phase (`window`), one ListCommands call tells up to 50 commands' state (a batch of
+ * 1,000 hosts is 20 commands: one call a look, where the invocations took 20), and only the
+ * commands whose hosts must be told apart are read invocation by invocation:
+ * - a command whose Status is Success: every host it was sent to (its InstanceIds) succeeded.
+ *   SSM API reference, Command StatusDetails: "Success: The command successfully ran on all
+ *   invocations. This is a terminal state."
+ * - a command still running (Pending, InProgress, Cancelling) with no error counted: its hosts are
+ *   pending. Command ErrorCount is "The number of targets for which the status is Failed or
+ *   Execution Timed Out", DeliveryTimedOutCount "The number of targets for which the status is
+ *   Delivery Timed Out"; a host that succeeded meanwhile is reported with the rest of its command
+ *   (at most 50 hosts: the checks that wait for the whole batch lose nothing, and Check Drain and
+ *   Check Capacity, which count single hosts, count them when their command ends);
+ * - any other (ended otherwise, or running with an error counted, so a failure is seen as soon
+ *   as the invocations say it): its invocations, one by one, as without a window;
+ * - from the deadline on, every command by its invocations: the late hosts are named exactly.
+ * Without a window, past the deadline, or for a single command (its up to 50 invocations are one
+ * call, as its ListCommands entry would be, and they tell each host apart), every command is read
+ * by its invocations.
+ */
+export async function readProgress(commandIds: readonly string[], instanceIds: readonly string[], window?: CommandWindow): Promise<CommandProgress> {
+  const outcomes = new Map<string, { status: string; details: string }>();
+  let byInvocation: readonly string[] = commandIds;
+  if (window && commandIds.length > 1 && Date.now() < window.deadline) {
+    const commands = await listCommands(commandIds, window.startedAt - SEND_LEAD_MS);
+    byInvocation = [];
+    for (const commandId of commandIds) {
+      const command = commands.get(commandId);
+      const verdict = command ? commandVerdict(command) : undefined;
+      if (!verdict) {
+        byInvocation = [...byInvocation, commandId];
+        continue;
+      }
+      for (const instanceId of command?.InstanceIds ?? []) outcomes.set(instanceId, { status: verdict, details: verdict });
+    }
+  }
+  for (const commandId of byInvocation) {
     for await (const page of paginateListCommandInvocations({ client: ssm, pageSize: 50 }, { CommandId: commandId })) {
       for (const invocation of page.CommandInvocations ?? []) {
-        if (invocation.InstanceId) byInstance.set(invocation.InstanceId, invocation);
+        if (invocation.InstanceId) outcomes.set(invocation.InstanceId, outcomeOf(invocation));
       }
     }
   }
   const progress: CommandProgress = { pending: [], succeeded: [], failed: [] };
   for (const instanceId of instanceIds) {
-    const invocation = byInstance.get(instanceId);
-    const status = invocation?.Status ?? 'Pending';
-    const details = invocation?.StatusDetails ?? status;
+    const { status, details } = outcomes.get(instanceId) ?? { status: 'Pending', details: 'Pending' };
     if (status === 'Success') progress.succeeded.push(instanceId);
     else if (TERMINAL_STATUSES.has(status) || TERMINAL_DETAILS.has(details)) progress.failed.push({ instanceId, status, details });
     else progress.pending.push(instanceId);
   }
   return progress;
+}
+
+function outcomeOf(invocation: CommandInvocation): { status: string; details: string } {
+  const status = invocation.Status ?? 'Pending';
+  return { status, details: invocation.StatusDetails ?? status };
+}
+
+/**
+ * What a command's own state says of all its hosts: 'Success' (each succeeded), 'Pending' (each
+ * still runs, none failed yet), or undefined when only its invocations can tell.
+ */
+export function commandVerdict(command: Pick<Command, 'Status' | 'InstanceIds' | 'ErrorCount' | 'DeliveryTimedOutCount'>): 'Success' | 'Pending' | undefined {
+  // Sent by InstanceIds (sendToHosts): without them the command does not say which hosts it ran on.
+  if (!command.InstanceIds?.length) return undefined;
+  if (command.Status === 'Success') return 'Success';
+  const running = command.Status !== undefined && !TERMINAL_COMMAND_STATUSES.has(command.Status);
+  if (running && (command.ErrorCount ?? 0) === 0 && (command.DeliveryTimedOutCount ?? 0) === 0) return 'Pending';
+  return undefined;
+}
+
+/**
+ * The given commands as ListCommands describes them: the account's commands sent
+ * since `sentAfter` (CommandFilter InvokedAfter: "Specify a timestamp to limit your results. For
+ * example, specify 2024-07-07T00:00:00Z to see a list of command executions occurring July 7,
+ * 2021, and later."), 50 a page, until every one is found; a command not among them (sent
+ * earlier) is read by its invocations.
+ */
+async function listCommands(commandIds: readonly string[], sentAfter: number): Promise<Map<string, Command>> {
+  const wanted = new Set(commandIds);
+  const found = new Map<string, Command>();
+  const input: ListCommandsCommandInput = { Filters: [{ key: 'InvokedAfter', value: invokedAfterValue(sentAfter) }] };
+  for await (const page of paginateListCommands({ client: ssm, pageSize: COMMANDS_PAGE }, input)) {
+    for (const command of page.Commands ?? []) {
+      if (command.CommandId && wanted.has(command.CommandId)) found.set(command.CommandId, command);
+    }
+    if (found.size === wanted.size) break;
+  }
+  return found;
+}
+
+/** The InvokedAfter value: the documented form, to the second ("2024-07-07T00:00:00Z"), rounded down so no command is left out. */
+export function invokedAfterValue(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** Stops commands that ran out of time, so nothing keeps changing hosts behind our back. */

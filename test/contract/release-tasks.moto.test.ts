@@ -11,7 +11,8 @@
  * Check Drain, Install Release, the recording half of Check Install, Return Batch To
  * Traffic, Check Health, Check Alarms, Plan Rollback and Record Release, for every batch of
  * the canonical application release (its target-group tiers); Take Batch Out and Return
- * Batch To Traffic of a clustered tier too (drain and undrain documents).
+ * Batch To Traffic of a clustered tier too (drain and undrain documents); and readProgress's
+ * read of a batch's several commands by ListCommands.
  * Not covered, because moto 5.2.1 does not implement the operation (the last describe block
  * pins each gap, so it fails the day moto gains it): Check Install's reading of the
  * invocations (ListCommandInvocations) and its cancel past the deadline (CancelCommand);
@@ -532,6 +533,47 @@ describe('a clustered tier, drained by command, against moto', () => {
 });
 
 /**
+ * ListCommands over the wire, as readProgress reads a batch of several commands (lambdas/shared/
+ * ssm-commands.ts): the InvokedAfter filter in the form it sends, and each command's Status and
+ * counts parsed by the SDK from moto's JSON. moto runs a command at once (Success), lists every
+ * instance of the region as its InstanceIds and ignores InvokedAfter (both pinned below):
+ * readProgress picks its commands by ID from whatever the page holds.
+ */
+describe('ListCommands as readProgress reads a batch, against moto', () => {
+  const install = (name: string) =>
+    aws.ssm.send(new SendCommandCommand({ DocumentName: 'FleetFlow-InstallRelease', InstanceIds: [seeded.ids.get(name)!], Parameters: { release: [RELEASE] } }));
+
+  it('accepts InvokedAfter in the form readProgress sends, answering each command\'s status and counts', async () => {
+    // Prepare
+    const { invokedAfterValue } = await import('../../lambdas/shared/ssm-commands');
+    const { Command } = await install('web-1');
+
+    // Act
+    const listed = await aws.ssm.send(new ListCommandsCommand({ Filters: [{ key: 'InvokedAfter', value: invokedAfterValue(Date.now() - 60_000) }], MaxResults: 50 }));
+
+    // Assess
+    const command = listed.Commands?.find((c) => c.CommandId === Command!.CommandId);
+    expect(command).toMatchObject({ Status: 'Success', TargetCount: expect.any(Number), CompletedCount: expect.any(Number), ErrorCount: 0, DeliveryTimedOutCount: 0 });
+    expect(command!.RequestedDateTime).toBeInstanceOf(Date);
+    expect(command!.InstanceIds).toContain(seeded.ids.get('web-1'));
+  });
+
+  it('reads two commands\' hosts as succeeded from ListCommands alone (moto has no ListCommandInvocations)', async () => {
+    // Prepare
+    const { readProgress } = await import('../../lambdas/shared/ssm-commands');
+    const startedAt = Date.now();
+    const commandIds = [(await install('web-1')).Command!.CommandId!, (await install('web-2')).Command!.CommandId!];
+    const hosts = [seeded.ids.get('web-1')!, seeded.ids.get('web-2')!];
+
+    // Act
+    const progress = await readProgress(commandIds, hosts, { startedAt, deadline: startedAt + 600_000 });
+
+    // Assess
+    expect(progress).toEqual({ pending: [], succeeded: hosts, failed: [] });
+  });
+});
+
+/**
  * What moto 5.2.1 does not do, pinned: each expectation fails the day moto changes, and the
  * contract test should then cover more (docs/aws-behaviour.md lists these gaps).
  */
@@ -594,6 +636,18 @@ describe('what moto does not emulate, as measured with moto 5.2.1', () => {
 
     // Assess
     expect([...(Command?.InstanceIds ?? [])].sort()).toEqual([...seeded.ids.values()].sort());
+  });
+
+  it('does not filter ListCommands by InvokedAfter: a command sent before it is listed', async () => {
+    // Prepare
+    const { invokedAfterValue } = await import('../../lambdas/shared/ssm-commands');
+    const { Command } = await aws.ssm.send(new SendCommandCommand({ DocumentName: 'FleetFlow-InstallRelease', InstanceIds: [seeded.ids.get('web-1')!] }));
+
+    // Act
+    const { Commands = [] } = await aws.ssm.send(new ListCommandsCommand({ Filters: [{ key: 'InvokedAfter', value: invokedAfterValue(Date.now() + 3_600_000) }] }));
+
+    // Assess: AWS lists only "command executions occurring" at or after the timestamp.
+    expect(Commands.map((c) => c.CommandId)).toContain(Command!.CommandId);
   });
 
   it('accepts SendCommand of a document that does not exist', async () => {

@@ -93,7 +93,7 @@ const LOCK_HOLDERS = [...LOCKING, REPLACE_DATABASE] as const;
 
 /**
  * The only actions a FleetFlow function may hold on Resource "*": reads and X-Ray writes that
- * support no resource-level permissions, cancelling an SSM command by ID, and reading alarm
+ * support no resource-level permissions, listing and cancelling SSM commands, and reading alarm
  * states (DescribeAlarms returns composite alarms only to callers allowed it on "*").
  */
 const UNSCOPABLE_ACTIONS = new Set([
@@ -113,6 +113,8 @@ const UNSCOPABLE_ACTIONS = new Set([
   'ec2:DescribeSecurityGroups',
   'ec2:DescribeVpcs',
   'ssm:ListCommandInvocations',
+  // A batch's many commands read 50 a call: ListCommands' request names no resource (lambdas/shared/ssm-commands.ts).
+  'ssm:ListCommands',
   'ssm:CancelCommand',
   // Replace-database reads the green's ReplicaLag: GetMetricStatistics has no resource-level permissions.
   'cloudwatch:GetMetricStatistics',

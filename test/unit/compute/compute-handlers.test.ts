@@ -40,6 +40,7 @@ import {
   GetParameterCommand,
   InvalidInstanceId,
   ListCommandInvocationsCommand,
+  ListCommandsCommand,
   SendCommandCommand,
   SSMClient,
   type CommandInvocationStatus,
@@ -521,6 +522,13 @@ describe('checkSetUp', () => {
   it('keeps polling before the deadline while a host is still running the step (or has no invocation yet)', async () => {
     invocations({ 'cmd-1': [[web1, 'Success']], 'cmd-2': [] });
     const hosts = [web1, web2, webHost(3)];
+    // Two commands: ListCommands tells their state; cmd-2 still runs with no error counted.
+    ssmMock.on(ListCommandsCommand).resolves({
+      Commands: [
+        { CommandId: 'cmd-1', Status: 'Success', InstanceIds: [web1.id] },
+        { CommandId: 'cmd-2', Status: 'InProgress', InstanceIds: [web2.id, hosts[2]!.id], ErrorCount: 0, DeliveryTimedOutCount: 0 },
+      ],
+    });
 
     const phase = await checkSetUp({ ...setupInput({ hosts }), phase: setupPhase(1, false, phaseAt(30, 30, ['cmd-1', 'cmd-2'])) });
 

@@ -3,6 +3,7 @@ import {
   CancelCommandCommand,
   InvalidInstanceId,
   ListCommandInvocationsCommand,
+  ListCommandsCommand,
   SendCommandCommand,
   SSMClient,
   type CommandInvocation,
@@ -348,6 +349,13 @@ describe('checkInstall', () => {
     // Prepare
     const mixed = [webHost(1, '1.0.0'), webHost(2, '1.1.0'), webHost(3, '1.0.0')];
     invocations(mixed.map((h) => ({ InstanceId: h.id, Status: 'Success' })));
+    // Two commands: one ListCommands call says both succeeded on every host they were sent to.
+    ssmMock.on(ListCommandsCommand).resolves({
+      Commands: [
+        { CommandId: 'cmd-1', Status: 'Success', InstanceIds: [mixed[0]!.id, mixed[1]!.id] },
+        { CommandId: 'cmd-2', Status: 'Success', InstanceIds: [mixed[2]!.id] },
+      ],
+    });
 
     // Act
     await checkInstall(batchInput({ hosts: mixed, rollback: true, phase: phaseAt(60, 840, ['cmd-1', 'cmd-2']) }));

@@ -2,20 +2,24 @@ import {
   CancelCommandCommand,
   InvalidInstanceId,
   ListCommandInvocationsCommand,
+  ListCommandsCommand,
   SendCommandCommand,
   SSMClient,
+  type Command,
   type CommandInvocation,
   type SendCommandCommandInput,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   cancelCommands,
   CommandRefusedError,
   describeRefusal,
+  invokedAfterValue,
   MAX_INSTANCES_PER_COMMAND,
   readProgress,
+  SEND_LEAD_MS,
   sendToHosts,
 } from '../../../lambdas/shared/ssm-commands';
 
@@ -346,6 +350,143 @@ describe('readProgress', () => {
 
     // Assess
     expect(progress).toEqual({ pending: [], succeeded: ['i-1'], failed: [] });
+  });
+});
+
+describe('readProgress with the phase: ListCommands first, invocations only where needed', () => {
+  const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
+  const window = { startedAt: T0 - 30_000, deadline: T0 + 600_000 };
+  /** Two commands of a batch: hosts i-1..i-3 in cmd-1, i-4..i-5 in cmd-2. */
+  const batch = ['i-1', 'i-2', 'i-3', 'i-4', 'i-5'];
+  const cmd1 = (over: Partial<Command>): Command => ({ CommandId: 'cmd-1', InstanceIds: ['i-1', 'i-2', 'i-3'], ErrorCount: 0, DeliveryTimedOutCount: 0, ...over });
+  const cmd2 = (over: Partial<Command>): Command => ({ CommandId: 'cmd-2', InstanceIds: ['i-4', 'i-5'], ErrorCount: 0, DeliveryTimedOutCount: 0, ...over });
+
+  beforeEach(() => {
+    ssmMock.reset();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(T0);
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('takes a Success command\'s hosts as succeeded without reading one invocation, in one call for both commands', async () => {
+    // Prepare: another command of the account comes first on the page
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [{ CommandId: 'other', Status: 'Failed', InstanceIds: ['i-9'] }, cmd1({ Status: 'Success' }), cmd2({ Status: 'Success' })] });
+
+    // Act
+    const progress = await readProgress(['cmd-1', 'cmd-2'], batch, window);
+
+    // Assess
+    expect(progress).toEqual({ pending: [], succeeded: batch, failed: [] });
+    expect(ssmMock).toHaveReceivedCommandTimes(ListCommandsCommand, 1);
+    expect(ssmMock).not.toHaveReceivedCommand(ListCommandInvocationsCommand);
+  });
+
+  it('filters by the phase\'s start less the sending task\'s time, to the second, 50 commands a page', async () => {
+    // Prepare
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [cmd1({ Status: 'Success' }), cmd2({ Status: 'Success' })] });
+
+    // Act
+    await readProgress(['cmd-1', 'cmd-2'], batch, window);
+
+    // Assess
+    const value = new Date(window.startedAt - SEND_LEAD_MS).toISOString().replace(/\.000Z$/, 'Z');
+    expect(ssmMock).toHaveReceivedCommandWith(ListCommandsCommand, { Filters: [{ key: 'InvokedAfter', value }], MaxResults: 50 });
+    expect(invokedAfterValue(Date.UTC(2026, 0, 5, 11, 59, 59, 999))).toBe('2026-01-05T11:59:59Z');
+  });
+
+  it('takes a running command with no error counted as pending, reading none of its invocations', async () => {
+    // Prepare
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [cmd1({ Status: 'Success' }), cmd2({ Status: 'InProgress', CompletedCount: 1 })] });
+
+    // Act
+    const progress = await readProgress(['cmd-1', 'cmd-2'], batch, window);
+
+    // Assess
+    expect(progress).toEqual({ pending: ['i-4', 'i-5'], succeeded: ['i-1', 'i-2', 'i-3'], failed: [] });
+    expect(ssmMock).not.toHaveReceivedCommand(ListCommandInvocationsCommand);
+  });
+
+  it.each([
+    ['ended with an error (Failed / Incomplete)', { Status: 'Failed', StatusDetails: 'Incomplete', ErrorCount: 1 }],
+    ['still running with an error counted', { Status: 'InProgress', ErrorCount: 1 }],
+    ['still running with a delivery timed out', { Status: 'InProgress', DeliveryTimedOutCount: 1 }],
+    ['cancelled', { Status: 'Cancelled' }],
+    ['timed out', { Status: 'TimedOut' }],
+  ] as const)('reads the invocations of a command %s, and only of it', async (_, state) => {
+    // Prepare: cmd-2's i-5 failed
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [cmd1({ Status: 'Success' }), cmd2(state)] });
+    ssmMock.on(ListCommandInvocationsCommand, { CommandId: 'cmd-2' }).resolves({
+      CommandInvocations: [
+        { InstanceId: 'i-4', Status: 'Success', StatusDetails: 'Success' },
+        { InstanceId: 'i-5', Status: 'Failed', StatusDetails: 'Failed' },
+      ],
+    });
+
+    // Act
+    const progress = await readProgress(['cmd-1', 'cmd-2'], batch, window);
+
+    // Assess: the failed host named with its own outcome
+    expect(progress).toEqual({ pending: [], succeeded: ['i-1', 'i-2', 'i-3', 'i-4'], failed: [{ instanceId: 'i-5', status: 'Failed', details: 'Failed' }] });
+    expect(ssmMock).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 1);
+    expect(ssmMock).toHaveReceivedCommandWith(ListCommandInvocationsCommand, { CommandId: 'cmd-2' });
+  });
+
+  it('reads a command ListCommands did not list (sent before the window) by its invocations', async () => {
+    // Prepare
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [cmd1({ Status: 'Success' })] });
+    ssmMock.on(ListCommandInvocationsCommand, { CommandId: 'cmd-2' }).resolves({ CommandInvocations: [{ InstanceId: 'i-4', Status: 'Success' }, { InstanceId: 'i-5', Status: 'InProgress' }] });
+
+    // Act
+    const progress = await readProgress(['cmd-1', 'cmd-2'], batch, window);
+
+    // Assess
+    expect(progress).toEqual({ pending: ['i-5'], succeeded: ['i-1', 'i-2', 'i-3', 'i-4'], failed: [] });
+  });
+
+  it('stops paging once every command is found', async () => {
+    // Prepare: cmd-1 on the first page, cmd-2 on the second, a third page never needed
+    ssmMock.on(ListCommandsCommand).callsFake((input: { NextToken?: string }) => {
+      if (!input.NextToken) return { Commands: [cmd1({ Status: 'Success' })], NextToken: 'p2' };
+      if (input.NextToken === 'p2') return { Commands: [cmd2({ Status: 'Success' })], NextToken: 'p3' };
+      throw new Error('read a page it did not need');
+    });
+
+    // Act
+    const progress = await readProgress(['cmd-1', 'cmd-2'], batch, window);
+
+    // Assess
+    expect(progress.succeeded).toEqual(batch);
+    expect(ssmMock).toHaveReceivedCommandTimes(ListCommandsCommand, 2);
+  });
+
+  it('past the deadline, reads every invocation, so that only the hosts still running are named late', async () => {
+    // Prepare: cmd-2 still runs, but i-4 has finished
+    vi.setSystemTime(window.deadline);
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [cmd1({ Status: 'Success' }), cmd2({ Status: 'InProgress' })] });
+    ssmMock.on(ListCommandInvocationsCommand, { CommandId: 'cmd-1' }).resolves({ CommandInvocations: ['i-1', 'i-2', 'i-3'].map((id) => ({ InstanceId: id, Status: 'Success' as const })) });
+    ssmMock.on(ListCommandInvocationsCommand, { CommandId: 'cmd-2' }).resolves({ CommandInvocations: [{ InstanceId: 'i-4', Status: 'Success' }, { InstanceId: 'i-5', Status: 'InProgress' }] });
+
+    // Act
+    const progress = await readProgress(['cmd-1', 'cmd-2'], batch, window);
+
+    // Assess
+    expect(progress.pending).toEqual(['i-5']);
+    expect(ssmMock).not.toHaveReceivedCommand(ListCommandsCommand);
+  });
+
+  it('reads a single command by its invocations: one call either way, and each host told apart', async () => {
+    // Prepare
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: 'i-1', Status: 'Success' }, { InstanceId: 'i-2', Status: 'InProgress' }] });
+
+    // Act
+    const progress = await readProgress(['cmd-1'], ['i-1', 'i-2'], window);
+
+    // Assess
+    expect(progress).toEqual({ pending: ['i-2'], succeeded: ['i-1'], failed: [] });
+    expect(ssmMock).not.toHaveReceivedCommand(ListCommandsCommand);
   });
 });
 

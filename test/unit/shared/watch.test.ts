@@ -74,17 +74,31 @@ describe('a check that watches', () => {
     expect(phase.waitSeconds).toBe(70);
   });
 
-  it('looks less often when one look lists many commands (50 hosts each)', async () => {
-    // Prepare: a 2,000-host batch, 40 commands
-    const commandIds = Array.from({ length: 40 }, (_, i) => `cmd-${i}`);
+  it('looks every second at a batch of 1,000 hosts (20 commands: one ListCommands call a look)', async () => {
+    // Prepare: 20 commands of 50 hosts
+    const commandIds = Array.from({ length: 20 }, (_, i) => `cmd-${i}`);
     const { looks, check } = operation(Number.POSITIVE_INFINITY);
 
     // Act
     await invoke(check, unknownPhase({ commandIds }));
 
-    // Assess: 40 calls a look at 5 calls a second: a look every 8 s
-    expect(watchIntervalMs(unknownPhase({ commandIds }))).toBe(8_000);
-    expect(looks.slice(0, 3)).toEqual([0, 8_000, 16_000]);
+    // Assess: one call a look, well under 5 calls a second
+    expect(watchIntervalMs(unknownPhase({ commandIds }))).toBe(1_000);
+    expect(looks.slice(0, 3)).toEqual([0, 1_000, 2_000]);
+  });
+
+  it('looks less often when one look needs many ListCommands pages (50 commands each)', async () => {
+    // Prepare: 300 commands and 300 health commands: 6 + 6 pages a look
+    const commandIds = Array.from({ length: 300 }, (_, i) => `cmd-${i}`);
+    const healthCommandIds = Array.from({ length: 300 }, (_, i) => `health-${i}`);
+    const { looks, check } = operation(Number.POSITIVE_INFINITY);
+
+    // Act
+    await invoke(check, unknownPhase({ commandIds, healthCommandIds }));
+
+    // Assess: 12 calls a look at 5 calls a second: a look every 2.4 s
+    expect(watchIntervalMs(unknownPhase({ commandIds, healthCommandIds }))).toBe(2_400);
+    expect(looks.slice(0, 3)).toEqual([0, 2_400, 4_800]);
   });
 
   it('after a throttled look, pauses for the rest of its budget at least: a watch stays one check of the history budget', async () => {
