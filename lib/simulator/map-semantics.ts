@@ -12,6 +12,7 @@
  * (`sharedStateMachine`); they are never marked, so one failed execution does not stop the next.
  */
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
+import { withFalseTypeTests } from './choice-semantics';
 
 const STOPPED = Symbol('fleetflow.iterationsStopped');
 let installed = false;
@@ -23,7 +24,8 @@ type Execution = ReturnType<StateMachine['run']>;
 /** A state machine for whole executions of `definition`, which any number of executions may run at once. */
 export function sharedStateMachine(definition: ConstructorParameters<typeof StateMachine>[0], options?: ConstructorParameters<typeof StateMachine>[1]): StateMachine {
   stopMapIterationsAfterFailure();
-  const machine = new StateMachine(definition, options);
+  // The type tests asked to be false, as AWS evaluates them (choice-semantics.ts).
+  const machine = new StateMachine(withFalseTypeTests(definition), options);
   shared.add(machine);
   return machine;
 }
