@@ -16,6 +16,12 @@ const run = async (workflow: 'allocate' | 'scale-out' | 'replace', input: unknow
   return { ...result, report: result.reports[0]! };
 };
 
+const runWithProgress = async (workflow: 'replace', input: unknown) => {
+  const lines: string[] = [];
+  const result = await simulateExecutions({ environment: canonical, input, workflow, faults: [], executions: [{ input }], onProgress: (line) => lines.push(line) });
+  return { ...result, report: result.reports[0]!, progress: lines.join('\n') };
+};
+
 const hostsOf = (report: SimulationReport, tier: string) => report.hosts.filter((h) => h.tier === tier);
 
 describe('allocate', () => {
@@ -214,6 +220,18 @@ describe('replace', () => {
     expect(report.compute?.stopped).toEqual(['web-2']);
     expect(host(report, 'web-1').inService).toBe(true);
     expect(host(report, 'web-3').inService).toBe(true);
+  });
+
+  it('"unhealthy" with every host well ends SUCCEEDED at its plan: the lock never taken, no Started notification', async () => {
+    const { report, events, progress } = await runWithProgress('replace', { targets: 'unhealthy' });
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    expect(report.compute?.launched).toEqual([]);
+    // No lock item written (nothing to keep another run from), and nothing claims a replacement started.
+    expect(events[0]!.filter((e) => e.type === 'StateEntered').map((e) => e.state!.name)).not.toContain('Acquire Lock');
+    expect(report.timeline.steps.map((s) => s.name)).toEqual(['plan']);
+    expect(report.notifications).toEqual(['Succeeded']);
+    expect(progress).toContain('planned replace: no unhealthy host: nothing replaced; the lock is not taken');
   });
 
   it('"unhealthy" replaces a stopped host, which no drain check reaches: it waits out the delay, and the bound counts it', async () => {

@@ -1075,7 +1075,7 @@ describe('planReplacement: which hosts are replaced', () => {
     expect(retiredInPlan()).toEqual(['web-2', 'web-3', 'web-4', 'web-5']);
     expect(plan.tiers.map((t) => [t.spec.name, t.spec.hostCount])).toEqual([['web', 4]]);
     expect(plan.retire?.hostCount).toBe(4);
-    expect(plan.nothingToReplace).toBeUndefined();
+    expect(plan.nothingToDo).toBeUndefined();
   });
 
   it('"unhealthy" over every host tier plans nothing when every host is well', async () => {
@@ -1088,7 +1088,7 @@ describe('planReplacement: which hosts are replaced', () => {
     expect(plan.launchCount).toBe(0);
     expect(plan.tiers).toEqual([]);
     expect(retiredInPlan()).toEqual([]);
-    expect(plan.nothingToReplace).toBe('no unhealthy host: nothing replaced');
+    expect(plan.nothingToDo).toBe('no unhealthy host: nothing replaced');
   });
 
   it('in disaster-recovery mode retires first and keeps no minimum in service', async () => {
@@ -1148,6 +1148,8 @@ describe('planAllocation: tier counts', () => {
 
     expect(plan.tiers).toEqual([]);
     expect(plan.launchCount).toBe(0);
+    // Nothing to launch, no database asked for: the run ends before the lock (compute-run.ts), saying why.
+    expect(plan.nothingToDo).toBe('every tier has its hosts and the database is there: nothing allocated');
   });
 
   it.each([
@@ -1181,6 +1183,7 @@ describe('a stopped run\'s leftovers', () => {
 
     // Assess
     expect(plan.launchCount).toBe(1);
+    expect(plan.nothingToDo).toBeUndefined();
     expect(plan.tiers.map((t) => t.perSubnet)).toEqual([[0, 1]]);
     expect(plan.leftovers).toEqual([{ tier: 'web', hostTags: WEB_TAGS, count: 2, sample: `web-2 (${webHost(2).id}), web-3 (${webHost(3).id})` }]);
     // No host was set up by another run: its registration decides nothing, so no ELB call was needed to find them.
@@ -1196,6 +1199,22 @@ describe('a stopped run\'s leftovers', () => {
 
     expect(plan.launchCount).toBe(0);
     expect(plan.leftovers).toBeUndefined();
+    expect(plan.nothingToDo).toBe('every tier has its hosts and the database is there: nothing allocated');
+  });
+
+  it('a plan that launches nothing but has leftovers to terminate is not "nothing to do": the run takes the lock to terminate them', async () => {
+    // web-1 and web-2 serve; web-3 was launched by a stopped allocate and never got a release.
+    useAccount([tierHost('web', 1), tierHost('web', 2), withoutRelease(leftover(3))], { 'canonical-web': { [webHost(1).id]: 'healthy', [webHost(2).id]: 'healthy' } });
+    for (const n of [1, 2, 3]) statusChecks.set(webHost(n).id, ['ok', 'ok']);
+
+    const allocated = await planAllocation({ environment: canonical, input: { tiers: { web: 2 } }, execution: 'allocate-2' });
+    const replaced = await planReplacement({ environment: canonical, input: { targets: 'unhealthy', tier: 'web' }, execution: 'replace-2' });
+
+    for (const plan of [allocated, replaced]) {
+      expect(plan.launchCount).toBe(0);
+      expect(plan.leftovers?.map((t) => t.count)).toEqual([1]);
+      expect(plan.nothingToDo).toBeUndefined();
+    }
   });
 
   /** What every compute planner says of web-2 (release 1.0.0, launched by stopped-1, registered nowhere, no marker). */
