@@ -375,6 +375,11 @@ describe('a compute run stopped after its hosts launched, then started again', (
     expect(again.makespanSeconds / again.lowerBoundSeconds).toBeGreaterThanOrEqual(1);
     // The stopped run's hosts were terminated before they served: not among what the whole run launched and kept.
     expect(again.compute!.launched.some((name) => reports[0]!.compute!.launched.includes(name))).toBe(false);
+    // Its timeline (what --report draws) is the whole run's too: the stopped execution's steps from 0, the pause, then the second's.
+    const steps = again.timeline.steps.map((s) => [s.name, s.start]);
+    expect(steps.slice(0, 2)).toEqual([['plan', 0], ['lock', 0]]);
+    expect(steps).toContainEqual(['stopped (StopExecution), started again as stopped-again', 60]);
+    expect(steps.filter(([name]) => name === 'plan')).toEqual([['plan', 0], ['plan', 120]]);
   });
 
   it('scale-out stopped after its host got its release but before it was put into service: the run started again refuses, naming it, and changes nothing', async () => {
