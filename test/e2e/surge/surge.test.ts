@@ -110,4 +110,28 @@ describe('a surge release stopped midway, started again', () => {
     expect(resumed!.recordedRelease).toBe('1.1.0');
     expect(resumed!.compute?.orphans).toEqual([]);
   });
+
+  it('stopped after a batch\'s old host was stopped: the run started again terminates it at its end, with its own, and no host that serves', async () => {
+    const input = { release: '1.1.0' };
+
+    // restart:500: mid-1 was stopped at 00:06:47 (its batch done, mid-3 serving), mid-2's batch was installing.
+    const { reports, account } = await simulateExecutions({ environment: surge, input, faults: ['restart:500'], executions: [{ input, name: 'stopped' }] });
+    const [stopped, again] = reports;
+
+    expect(stopped!.status).toBe('ABORTED');
+    // The premise: the stopped execution had stopped mid-1 (the batch's last phase, ended before the stop).
+    expect(stopped!.timeline.phases.find((p) => p.phase === 'stop' && p.hostNames === 'mid-1')?.end).toBeLessThan(500);
+    expect(again!.status, `${again!.error}: ${again!.cause}`).toBe('SUCCEEDED');
+    expect(again!.recordedRelease).toBe('1.1.0');
+    const mid1 = [...account.hosts.values()].find((h) => h.name === 'mid-1')!;
+    expect(mid1.tags.get(RETIRED_BY_TAG), 'stopped by the first execution').toBe('stopped');
+    expect(['shutting-down', 'terminated']).toContain(mid1.state);
+    // Nothing the surges stopped is left stopped, and every host terminated was out of service: each tier serves in full on 1.1.0.
+    expect(again!.compute?.stopped).toEqual([]);
+    expect([...again!.compute!.terminated].sort()).toEqual(['mid-1', 'mid-2', 'web-1', 'web-2']);
+    for (const tier of ['middle', 'web']) {
+      expect(again!.hosts.filter((h) => h.tier === tier && h.inService && h.version === '1.1.0'), tier).toHaveLength(2);
+    }
+    for (const name of again!.compute!.terminated) expect(host(again!, name).inService, name).toBe(false);
+  });
 });

@@ -842,6 +842,29 @@ describe('terminateSurged', () => {
     expect(result).toEqual({ terminated: 0 });
     expect(ec2Mock).not.toHaveReceivedCommand(TerminateInstancesCommand);
   });
+
+  it('given the surge tiers, also terminates the old hosts an earlier, stopped execution\'s surge left stopped, but none that runs again, and none of another environment', async () => {
+    const retiredBy = (execution: string, tags: Record<string, string> = WEB_TAGS) => ({ ...tags, [RETIRED_BY_TAG]: execution, [RETIRED_REASON_TAG]: SURGE_REASON });
+    const otherEnvironment = { ...WEB_TAGS, 'fleetflow:environment': 'staging' };
+    useFleet([
+      host(1, 'stopped', retiredBy('deploy-2')),
+      // deploy-1 was stopped (StopExecution) after its surge had stopped web-2 (and web-5, still stopping): nothing else would ever terminate them.
+      host(2, 'stopped', retiredBy('deploy-1')),
+      host(5, 'stopping', retiredBy('deploy-1')),
+      // web-3 was stopped by deploy-1 and started again by a person: it may serve, so it stays.
+      host(3, 'running', retiredBy('deploy-1')),
+      // Another environment's deploy, with the same execution name: not this environment's host.
+      host(4, 'stopped', retiredBy('deploy-1', otherEnvironment)),
+      // A replacement's kept host: not a surge's.
+      host(6, 'stopped', { ...WEB_TAGS, [RETIRED_BY_TAG]: 'replace-1', [RETIRED_REASON_TAG]: 'replaced' }),
+    ]);
+
+    const result = await terminateSurged('deploy-2', [{ name: 'web', hostTags: WEB_TAGS }]);
+
+    expect(result).toEqual({ terminated: 3 });
+    expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 1);
+    expect(ec2Mock).toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: [webHost(1).id, webHost(2).id, webHost(5).id] });
+  });
 });
 
 // ---------------------------------------------------------------------------------------
