@@ -111,10 +111,10 @@ describe('a surge release stopped midway, started again', () => {
     expect(resumed!.compute?.orphans).toEqual([]);
   });
 
-  it('stopped after a batch\'s old host was stopped: the run started again terminates it at its end, with its own, and no host that serves', async () => {
+  it('stopped after a batch\'s old host was stopped: the run started again terminates it at its end, with its own and the stopped run\'s never-served new host, and no host that serves', async () => {
     const input = { release: '1.1.0' };
 
-    // restart:500: mid-1 was stopped at 00:06:47 (its batch done, mid-3 serving), mid-2's batch was installing.
+    // restart:500: mid-1 was stopped at 00:06:47 (its batch done, mid-3 serving), mid-2's batch was installing on mid-4.
     const { reports, account } = await simulateExecutions({ environment: surge, input, faults: ['restart:500'], executions: [{ input, name: 'stopped' }] });
     const [stopped, again] = reports;
 
@@ -128,10 +128,15 @@ describe('a surge release stopped midway, started again', () => {
     expect(['shutting-down', 'terminated']).toContain(mid1.state);
     // Nothing the surges stopped is left stopped, and every host terminated was out of service: each tier serves in full on 1.1.0.
     expect(again!.compute?.stopped).toEqual([]);
-    expect([...again!.compute!.terminated].sort()).toEqual(['mid-1', 'mid-2', 'web-1', 'web-2']);
+    expect([...again!.compute!.terminated].sort()).toEqual(['mid-1', 'mid-2', 'mid-4', 'web-1', 'web-2']);
     for (const tier of ['middle', 'web']) {
       expect(again!.hosts.filter((h) => h.tier === tier && h.inService && h.version === '1.1.0'), tier).toHaveLength(2);
     }
     for (const name of again!.compute!.terminated) expect(host(again!, name).inService, name).toBe(false);
+    // mid-4, the new host the stopped execution was installing on, never served: terminated too (tagged why), no orphan left.
+    const mid4 = [...account.hosts.values()].find((h) => h.name === 'mid-4')!;
+    expect(mid4.tags.get(RETIRED_BY_TAG)).toBe(again!.executionName);
+    expect(['shutting-down', 'terminated']).toContain(mid4.state);
+    expect(again!.compute?.orphans).toEqual([]);
   });
 });

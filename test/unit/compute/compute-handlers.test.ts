@@ -865,6 +865,31 @@ describe('terminateSurged', () => {
     expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 1);
     expect(ec2Mock).toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: [webHost(1).id, webHost(2).id, webHost(5).id] });
   });
+
+  it('given the surge tiers, also tags and terminates the new hosts an earlier execution\'s surge launched and never set up, and no host that got its release', async () => {
+    const surgeLaunched = (execution: string, extra: Record<string, string> = {}) => ({ ...WEB_TAGS, [LAUNCHED_BY_TAG]: execution, [LAUNCH_SCOPE_TAG]: 'surge#web#1', ...extra });
+    useFleet([
+      // deploy-1 was stopped while web-3's install was sent: no release, so never registered, never served.
+      host(3, 'running', surgeLaunched('deploy-1', { 'fleetflow:installing': '1.1.0' })),
+      // web-4: the same surge's host that got its release and serves: kept.
+      host(4, 'running', surgeLaunched('deploy-1', { [RELEASE_TAG]: '1.1.0' })),
+      // web-5: this execution's own new host (its rollback, not this, would remove it).
+      host(5, 'running', surgeLaunched('deploy-2')),
+      // web-6: a compute run's never-set-up host: that workflow's leftover (Terminate Leftovers), not a surge's.
+      host(6, 'running', { ...WEB_TAGS, [LAUNCHED_BY_TAG]: 'scale-out-1', [LAUNCH_SCOPE_TAG]: 'web#0' }),
+    ]);
+
+    const result = await terminateSurged('deploy-2', [{ name: 'web', hostTags: WEB_TAGS }]);
+
+    expect(result).toEqual({ terminated: 1 });
+    // Tagged first (why, and by whom), so a person reading the instance knows; then terminated.
+    expect(ec2Mock).toHaveReceivedCommandWith(CreateTagsCommand, {
+      Resources: [webHost(3).id],
+      Tags: expect.arrayContaining([{ Key: RETIRED_BY_TAG, Value: 'deploy-2' }, { Key: RETIRED_REASON_TAG, Value: LEFTOVER_REASON }]),
+    });
+    expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 1);
+    expect(ec2Mock).toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: [webHost(3).id] });
+  });
 });
 
 // ---------------------------------------------------------------------------------------
