@@ -139,4 +139,30 @@ describe('a surge release stopped midway, started again', () => {
     expect(['shutting-down', 'terminated']).toContain(mid4.state);
     expect(again!.compute?.orphans).toEqual([]);
   });
+
+  it('the run started again that fails its validation rolls back the stopped run\'s surge too: its old host started again, its new ones gone', async () => {
+    const input = { release: '1.1.0' };
+
+    // The alarm fires in the second execution's bake (00:23:20) and holds while any middle host runs 1.1.0.
+    const { reports, account } = await simulateExecutions({
+      environment: surge,
+      input,
+      faults: ['restart:500', 'alarm:surge-middle-latency@1400'],
+      executions: [{ input, name: 'stopped' }],
+    });
+    const again = reports.at(-1)!;
+
+    // Rolled back in full (not RollbackFailedError): mid-3 on 1.1.0, the stopped run's, would have held the alarm.
+    expect(again.error, again.cause).toBe('ValidationFailedError');
+    expect(again.rolledBack).toBe(true);
+    expect(again.hosts.filter((h) => h.tier === 'middle' && h.inService).map((h) => [h.name, h.version])).toEqual([
+      ['mid-1', '1.0.0'],
+      ['mid-2', '1.0.0'],
+    ]);
+    // Never below the tier's count, nothing left stopped, and the stopped run's new hosts (mid-3 served, mid-4 never did) gone.
+    expect(again.minInService.middle).toBe(2);
+    expect(again.compute?.stopped).toEqual([]);
+    expect(again.compute?.orphans).toEqual([]);
+    for (const name of ['mid-3', 'mid-4']) expect(['shutting-down', 'terminated'], name).toContain([...account.hosts.values()].find((h) => h.name === name)!.state);
+  });
 });
