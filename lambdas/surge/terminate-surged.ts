@@ -63,6 +63,9 @@ export async function terminateSurged(execution: string, tiers: readonly SurgeTi
   if (running.length > 0) {
     logger.warn('old hosts an earlier surge stopped are running again: left alone, they may serve', { hosts: describeHosts(running) });
   }
+  // A stopped (EBS-backed) host can be terminated as a running one can, and again: TerminateInstances "is idempotent;
+  // if you terminate an instance more than once, each call succeeds", and a failed call terminates none of its
+  // instances (EC2 API reference, TerminateInstances), so a retry finds and sends the same hosts.
   const ids = [...new Set([...retired.filter((h) => !ENDED_STATES.has(h.state)), ...earlier].map((h) => h.id))];
   for (let i = 0; i < ids.length; i += MAX_IDS_PER_CALL) await ec2.send(new TerminateInstancesCommand({ InstanceIds: ids.slice(i, i + MAX_IDS_PER_CALL) }));
   if (earlier.length > 0) logger.info('terminated the old hosts an earlier surge stopped', { hosts: describeHosts(earlier) });
