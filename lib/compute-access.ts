@@ -169,6 +169,11 @@ export function grantComputeAccess(
     onTierInstances(f.checkStarted, ['ec2:StartInstances']);
     // Once a surge release is validated: only the old hosts it stopped, by their retired reason.
     if (f.terminateSurged) onTierInstances(f.terminateSurged, ['ec2:TerminateInstances'], { StringEquals: { [`aws:ResourceTag/${RETIRED_REASON_TAG}`]: SURGE_REASON } });
+    // ...and the new hosts a stopped execution's surge launched and never set up: tagged why, then terminated (only hosts a surge launched).
+    if (f.terminateSurged && surge) {
+      onTierInstances(f.terminateSurged, ['ec2:CreateTags'], retiredTags);
+      onTierInstances(f.terminateSurged, ['ec2:TerminateInstances'], { Null: { [`aws:ResourceTag/${LAUNCH_SCOPE_TAG}`]: 'false' } });
+    }
     // Cleanup terminates only what this workflow launched: instances of the tier that carry a launched-by tag.
     onTierInstances(f.terminateLaunched, ['ec2:TerminateInstances'], { Null: { [`aws:ResourceTag/${LAUNCHED_BY_TAG}`]: 'false' } });
     const documents = [...tier.prerequisites.map((p) => p.document), ...(tier.traffic.kind === 'target-group' ? ['AWS-RunShellScript'] : [])];

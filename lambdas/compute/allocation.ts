@@ -77,14 +77,18 @@ export async function planAllocation(event: PlanEvent): Promise<ComputePlan> {
   refuseOutOfService(outOfService, left);
   const database = input.database === 'restore' ? undefined : await planDatabase(environment, input.tiers, input.database);
   const restore = input.database === 'restore' ? await planRestore(environment, input, tiers, event.execution) : undefined;
+  const launchCount = tiers.reduce((n, t) => n + t.spec.hostCount, 0);
+  // Every tier has its hosts, the database is there, no stopped run left hosts: the run ends before the lock.
+  const nothingToDo = launchCount === 0 && !database && !restore && leftovers.length === 0;
   return {
     environment: environment.name,
     workflow: 'allocate',
     tiers,
-    launchCount: tiers.reduce((n, t) => n + t.spec.hostCount, 0),
+    launchCount,
     ...(database ? { database } : {}),
     ...(restore ? { restore } : {}),
     ...(leftovers.length > 0 ? { leftovers } : {}),
+    ...(nothingToDo ? { nothingToDo: 'every tier has its hosts and the database is there: nothing allocated' } : {}),
   };
 }
 

@@ -36,7 +36,7 @@ const MAX_STATUS_IDS = 100;
 
 export const handler = async (event: PlanEvent): Promise<ComputePlan> => {
   const plan = await planReplacement(event);
-  logger.info(plan.nothingToReplace ?? 'planned replacement', { launch: plan.launchCount, retire: plan.retire?.hostCount ?? 0 });
+  logger.info(plan.nothingToDo ?? 'planned replacement', { launch: plan.launchCount, retire: plan.retire?.hostCount ?? 0 });
   return plan;
 };
 
@@ -81,8 +81,9 @@ export async function planReplacement(event: PlanEvent): Promise<ComputePlan> {
     tiers: provisions,
     launchCount,
     ...(leftovers.length > 0 ? { leftovers } : {}),
-    // Named targets are each found or refused; only "unhealthy" can find none: the run then changes nothing, and says so.
-    ...(launchCount === 0 ? { nothingToReplace: 'no unhealthy host: nothing replaced' } : {}),
+    // Named targets are each found or refused; only "unhealthy" can find none: with no leftover to terminate either,
+    // the run then changes nothing, says so, and ends before taking the lock.
+    ...(launchCount === 0 && leftovers.length === 0 ? { nothingToDo: 'no unhealthy host: nothing replaced' } : {}),
     retire: { tiers: retireTiers, hostCount: launchCount, first: input.mode === 'disaster-recovery', release: provisions[0]?.release ?? '' },
   };
 }

@@ -10,11 +10,11 @@
  */
 import { paginateDescribeInstances, type Filter } from '@aws-sdk/client-ec2';
 import { ec2 } from '../shared/aws/ec2';
-import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG, LAUNCHED_BY_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../domain/contract/tags';
+import { INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG, LAUNCHED_BY_TAG, LAUNCH_SCOPE_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../domain/contract/tags';
 import { partition } from '../domain/environment/batch-policy';
 import { PlanExceedsQuotaError } from '../domain/contract/errors';
 import { loadPlan, storePlan } from '../shared/plan-store';
-import { findInstances, tagFilters } from '../shared/instances';
+import { findInstances, tagFilters, type InstanceFacts } from '../shared/instances';
 import { healthyTargets } from '../shared/target-health';
 import type { DeployPlan, HostRef, PlannedTier, StoredPlan } from '../domain/contract/payloads';
 
@@ -52,7 +52,7 @@ export async function planRollback(plan: DeployPlan, execution?: string): Promis
   const plannedIds = new Set(planned.map((h) => h.id));
   for (const tier of [...plan.tiers].reverse()) {
     if (tier.spec.surge) {
-      if (execution) tiers.push(...(await surgeRevert(tier, execution)));
+      if (execution) tiers.push(...(await surgeRevert(tier, execution, plan)));
       continue;
     }
     const moved: HostRef[] = tier.batches
@@ -89,20 +89,38 @@ export async function planRollback(plan: DeployPlan, execution?: string): Promis
   };
 }
 
+/** The launch scope of a surge batch's new hosts begins so (lambdas/surge/surge-hosts.ts `surgeScope`). */
+const SURGE_SCOPE = 'surge#';
+
 /**
  * A surge tier moved no host in place: its batches' old hosts are stopped (retired by this
  * execution, reason "surge") and new hosts run the release. The revert starts the old ones
  * and puts them back in service first (mode "restore"), then takes the new ones out, drains
  * and terminates them (mode "retire"): capacity never drops below what the tier had.
+ *
+ * A release started again after one that stopped midway: what the stopped execution's surge
+ * did moved in this release too (as a rolling tier's hosts it moved do, above). Its new hosts
+ * that serve this release leave, and the old hosts it stopped that ran the release recorded
+ * before this one are started again. An earlier execution counts only when it put a new host
+ * on this release: a finished surge's hosts, or a stopped one's of another release, stay.
  */
-async function surgeRevert(tier: PlannedTier, execution: string): Promise<PlannedTier[]> {
+async function surgeRevert(tier: PlannedTier, execution: string, plan: Pick<DeployPlan, 'release' | 'recordedRelease'>): Promise<PlannedTier[]> {
   const selector = tier.spec.hostTags ?? {};
   const { surge: _surge, ...spec } = tier.spec;
   const size = Math.max(1, rollbackBatchSizeOf(tier));
-  const old = (await findInstances([...tagFilters(selector, ['stopping', 'stopped', 'pending', 'running']), { Name: `tag:${RETIRED_BY_TAG}`, Values: [execution] }, { Name: `tag:${RETIRED_REASON_TAG}`, Values: [SURGE_REASON] }]))
-    .map((h): HostRef => ({ id: h.id, name: h.name, previous: h.tags.get(RELEASE_TAG) ?? '' }));
-  const added = (await findInstances([...tagFilters(selector, ['pending', 'running']), { Name: `tag:${LAUNCHED_BY_TAG}`, Values: [execution] }]))
-    .map((h): HostRef => ({ id: h.id, name: h.name, previous: h.tags.get(RELEASE_TAG) ?? '' }));
+  const ref = (h: InstanceFacts): HostRef => ({ id: h.id, name: h.name, previous: h.tags.get(RELEASE_TAG) ?? '' });
+  const live = await findInstances(tagFilters(selector, ['stopping', 'stopped', 'pending', 'running']));
+  const running = (h: InstanceFacts) => h.state === 'pending' || h.state === 'running';
+  const retiredBySurge = (h: InstanceFacts, by: (e: string) => boolean) => h.tags.get(RETIRED_REASON_TAG) === SURGE_REASON && by(h.tags.get(RETIRED_BY_TAG) ?? '');
+  // This release's new hosts, or never set up (no release: a new host is registered only once its install is recorded).
+  const onThisRelease = (h: InstanceFacts) => !h.tags.has(RELEASE_TAG) || h.tags.get(RELEASE_TAG) === plan.release;
+  const surgeNew = (h: InstanceFacts) => running(h) && !h.tags.has(RETIRED_BY_TAG) && h.tags.get(LAUNCH_SCOPE_TAG)?.startsWith(SURGE_SCOPE) === true && onThisRelease(h);
+  const earlier = new Set(live.filter(surgeNew).map((h) => h.tags.get(LAUNCHED_BY_TAG) ?? execution).filter((e) => e !== execution));
+  // Its old hosts ran the release before this one (the recorded one, when one is).
+  const before = (h: InstanceFacts) => h.tags.get(RELEASE_TAG) !== plan.release && (!plan.recordedRelease || h.tags.get(RELEASE_TAG) === plan.recordedRelease);
+  const old = live.filter((h) => retiredBySurge(h, (e) => e === execution) || (retiredBySurge(h, (e) => earlier.has(e)) && !running(h) && before(h))).map(ref);
+  const earlierAdded = (h: InstanceFacts) => earlier.has(h.tags.get(LAUNCHED_BY_TAG) ?? '') && surgeNew(h);
+  const added = live.filter((h) => running(h) && (h.tags.get(LAUNCHED_BY_TAG) === execution || earlierAdded(h))).map(ref);
   const reverts: PlannedTier[] = [];
   if (old.length > 0) {
     const batches = partition(old, size);
@@ -110,7 +128,7 @@ async function surgeRevert(tier: PlannedTier, execution: string): Promise<Planne
   }
   if (added.length > 0) {
     // The new hosts leave only while the old ones hold the tier: those in service now, and those restored first.
-    const keep = Math.min(spec.hostCount, old.length + (await oldInService(spec, selector, execution)));
+    const keep = Math.min(spec.hostCount, old.length + (await oldInService(spec, selector, new Set(added.map((h) => h.id)))));
     const batches = partition(added, size);
     reverts.push({
       spec: { ...spec, retire: 'terminate', minHealthy: Math.max(spec.minHealthy, keep) },
@@ -123,10 +141,10 @@ async function surgeRevert(tier: PlannedTier, execution: string): Promise<Planne
   return reverts;
 }
 
-/** Hosts of the tier this execution did not launch that are healthy in all its target groups now (0 for tiers without one). */
-async function oldInService(spec: PlannedTier['spec'], selector: Record<string, string>, execution: string): Promise<number> {
+/** Hosts of the tier the revert keeps (not `added`) that are healthy in all its target groups now (0 for tiers without one). */
+async function oldInService(spec: PlannedTier['spec'], selector: Record<string, string>, added: ReadonlySet<string>): Promise<number> {
   if (spec.traffic.kind !== 'target-group') return 0;
-  const old = (await findInstances(tagFilters(selector, ['running']))).filter((h) => h.tags.get(LAUNCHED_BY_TAG) !== execution).map((h) => h.id);
+  const old = (await findInstances(tagFilters(selector, ['running']))).filter((h) => !added.has(h.id)).map((h) => h.id);
   let healthy = new Set(old);
   for (const arn of spec.traffic.targetGroupArns) {
     const inGroup = await healthyTargets(arn);

@@ -35,7 +35,7 @@ export function formatHumanSummary(report: SimulationReport): string {
     const list = (names: readonly string[]) => (names.length ? listHosts(names) : 'none');
     lines.push(`  launched ${list(report.compute.launched)}; terminated ${list(report.compute.terminated)}; stopped ${list(report.compute.stopped)}`);
     lines.push(`  orphans: ${list(report.compute.orphans)}`);
-    // Replace launches one host per target it found: none launched in a run that succeeded is none found (Plan Replacement's nothingToReplace).
+    // Replace launches one host per target it found: none launched in a run that succeeded is none found (Plan Replacement's nothingToDo).
     if (report.workflow === 'replace' && report.status === 'SUCCEEDED' && report.compute.launched.length === 0) lines.push('  no unhealthy host: nothing replaced');
   }
   if (report.replaceDatabase) {

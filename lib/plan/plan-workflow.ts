@@ -187,8 +187,9 @@ async function computeReport(environment: EnvironmentDefinition, plan: ComputePl
   return {
     workflow: plan.workflow,
     environment: plan.environment,
-    summary:
-      plan.launchCount === 0 && !db && !restore
+    summary: plan.nothingToDo
+      ? `nothing to do: ${plan.nothingToDo}; the run ends at its plan, without taking the lock`
+      : plan.launchCount === 0 && !db && !restore
         ? 'nothing to launch: every tier has its count'
         : `launch ${plan.launchCount} host(s)${launched ? ` (${launched})` : ''}${retired}${restore ? `; restores ${describeSource(restore)} while they launch` : ''}`,
     steps,

@@ -63,6 +63,13 @@ const LOGICAL_CATCH_UP_ASSUMED_SECONDS = 2 * GREEN_CATCH_UP_ASSUMED_SECONDS;
 /** Scale-out's and replace's own states, outside their tiers (statemachines/constructs/compute-run.ts): Start, Plan, Acquire Lock, Notify Started, Leftovers?, Database Needed?, Provision, Provision Tiers, Unlock, Notify Succeeded, Complete. */
 const COMPUTE_RUN_STATES = 11;
 /**
+ * Allocate and replace also pass Anything To Do? after their plan (a plan that finds nothing ends there,
+ * before the lock: compute-run.ts); a plan with nothing to do runs Start, Plan, Anything To Do?, Notify
+ * Succeeded, Complete (allocate also Nothing Allocated).
+ */
+const NOTHING_TO_DO_CHOICE = 1;
+const NOTHING_TO_DO_STATES = 5;
+/**
  * Allocate's own states (compute-run.ts allocateStages): Start, Plan Allocate, Acquire Lock,
  * Notify Started, Leftovers?, Prepare, Database Needed?, Prepare Tiers, Hosts Prepared,
  * Database Ready, Prepared, Prepared?, Both Prepared, Restore To Check?, Provision, Provision
@@ -215,7 +222,11 @@ class Tally {
 export function estimateCompute(plan: ComputePlan): WorkflowEstimate {
   const tally = new Tally();
   const allocate = plan.workflow === 'allocate';
-  tally.transitions += allocate ? ALLOCATE_RUN_STATES : COMPUTE_RUN_STATES;
+  if (plan.nothingToDo) {
+    tally.transitions += NOTHING_TO_DO_STATES + (allocate ? 1 : 0);
+    return tally.result();
+  }
+  tally.transitions += (allocate ? ALLOCATE_RUN_STATES : COMPUTE_RUN_STATES) + (plan.workflow === 'scale-out' ? 0 : NOTHING_TO_DO_CHOICE);
   let database = 0;
   let afterJoin = 0;
   if (plan.database) {

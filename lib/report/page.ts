@@ -39,6 +39,18 @@ function legend(): string {
   return `<ul class="legend">${items.map(([c, t]) => `<li><span class="swatch" style="background:${c}"></span>${escapeHtml(t)}</li>`).join('')}</ul>`;
 }
 
+/** What `restart:SECONDS` did: the stop and the start again, both drawn below (or why nothing was stopped). */
+function restartLine(report: RunReport): string {
+  const r = report.restart;
+  if (!r) return '';
+  const at = (seconds: number) => formatElapsed(seconds * 1000);
+  if (!r.applied) return `<p class="restart">restart:${r.stopAfterSeconds} not applied: the execution had ended; it is the run's only execution</p>`;
+  return (
+    `<p class="restart">${escapeHtml(r.stoppedExecution ?? '?')} was stopped at ${at(r.stopAfterSeconds)} (StopExecution, restart:${r.stopAfterSeconds}) and started again ` +
+    `as ${escapeHtml(report.executionName)} at ${at(r.startedAgainAtSeconds ?? r.stopAfterSeconds)} with the same input: both executions are drawn, on one clock from the first start</p>`
+  );
+}
+
 export function renderPage(report: RunReport): string {
   const what = report.workflow === 'deploy' ? `release ${report.release ?? '?'}` : report.workflow;
   const title = `FleetFlow ${what} on ${report.environment}: ${report.status}`;
@@ -50,6 +62,8 @@ export function renderPage(report: RunReport): string {
   const omittedFigures = (report.omitted ?? []).map((text) => `<p class="omitted">${escapeHtml(text)}</p>`).join('');
   const omitted = report.timeline.bounds.phasesOmitted > 0 ? `<p>${report.timeline.bounds.phasesOmitted} later phases are not drawn (at most ${report.timeline.bounds.maxPhases}).</p>` : '';
   const span = report.makespanSeconds;
+  const restart = restartLine(report);
+  const executions = report.restart?.applied ? `executions ${escapeHtml(report.restart.stoppedExecution ?? '?')} and ${escapeHtml(report.executionName)}` : `execution ${escapeHtml(report.executionName)}`;
   return [
     '<!DOCTYPE html>',
     '<html lang="en"><head><meta charset="utf-8">',
@@ -58,7 +72,8 @@ export function renderPage(report: RunReport): string {
     `<title>${escapeHtml(title)}</title><style>${CSS}</style></head><body>`,
     `<h1 class="outcome ${report.status === 'SUCCEEDED' ? 'succeeded' : report.status === 'RUNNING' ? 'running' : 'failed'}">${escapeHtml(title)}</h1>`,
     failure,
-    `<p>execution ${escapeHtml(report.executionName)}; ${clock} ${formatElapsed(span * 1000)}${bound}${transitions}${report.rolledBack ? '; the release was rolled back' : ''}</p>`,
+    `<p>${executions}; ${clock} ${formatElapsed(span * 1000)}${bound}${transitions}${report.rolledBack ? '; the release was rolled back' : ''}</p>`,
+    restart,
     omittedFigures,
     '<h2>Batches per tier</h2>',
     legend(),

@@ -27,6 +27,11 @@ export interface RunReport {
   readonly recoveryPointTime?: string;
   readonly recoveryTimeSeconds?: number;
   readonly timeline: Timeline;
+  /**
+   * A simulated `restart:SECONDS` (simulate.ts' RestartReport): applied, the execution was stopped and
+   * started again, and the timeline holds both, on the first start's clock (wholeRunTimeline).
+   */
+  readonly restart?: { readonly applied: boolean; readonly stopAfterSeconds: number; readonly stoppedExecution?: string; readonly startedAgainAtSeconds?: number };
   /** Figures left out of the page, each a sentence saying which and why. */
   readonly omitted?: readonly string[];
 }

@@ -397,9 +397,12 @@ interface ComputePlanView {
   tiers: Array<{ spec: { name: string }; release: string; perSubnet: number[] }>;
   database?: { instanceIdentifier: string };
   retire?: { hostCount: number; first: boolean };
+  nothingToDo?: string;
 }
 
 function describeComputePlan(plan: ComputePlanView): string {
+  // The run ends here, before the lock (compute-run.ts): say what the plan found, not a launch of 0.
+  if (plan.nothingToDo) return `planned ${plan.workflow}: ${plan.nothingToDo}; the lock is not taken`;
   const tiers = plan.tiers.map((t) => `${t.spec.name} +${t.perSubnet.reduce((a, b) => a + b, 0)} on ${t.release}`).join(', ');
   const database = plan.database ? `; database ${plan.database.instanceIdentifier} to bring up` : '';
   const retire = plan.retire ? `; then ${plan.retire.first ? 'first ' : ''}retire the ${plan.retire.hostCount} replaced host(s)` : '';

@@ -24,7 +24,7 @@ import { faultScope, LOCK_TABLE_NAME, PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_
 import { attachSimulator } from './intercept';
 import { runWithTimeout } from './lambda-runtime';
 import { describeEvent, formatElapsed, type ExecutionEvent, type ProgressContext } from './progress';
-import { buildTimeline, type Timeline } from './timeline';
+import { buildTimeline, keepPhases, MAX_TIMELINE_PHASES, MAX_TIMELINE_STEPS, type Timeline } from './timeline';
 import { sharedStateMachine } from './map-semantics';
 import { runOnVirtualClock } from './virtual-clock';
 
@@ -390,7 +390,38 @@ export function wholeRun(reports: readonly SimulationReport[], events: readonly 
     largestPayloadBytes: Math.max(...reports.map((r) => r.largestPayloadBytes)),
     makespanSeconds: (end - start) / 1000,
     lowerBoundSeconds: planned > 0 ? planned : stopAt + RESTART_GAP_SECONDS + last.lowerBoundSeconds,
+    // The page (--report) and the JSON draw the same run: both executions, on the first start's clock.
+    timeline: wholeRunTimeline(reports, events),
     restart: { stopAfterSeconds: stopAt, applied: true, stoppedExecution: reports[0]!.executionName, startedAgainAtSeconds: stopAt + RESTART_GAP_SECONDS },
+  };
+}
+
+/**
+ * The timeline of a restarted run: the stopped execution's phases and steps where they were, a
+ * step for the time between its stop and the start again, then the second execution's, moved
+ * by when it started; each execution's own timeline counts from its own start. The in-service
+ * series is the first report's: the account's capacity is one recorder over the whole run, and
+ * its series runs from the first start to the run's end. Bounded as each timeline is.
+ */
+export function wholeRunTimeline(reports: readonly SimulationReport[], events: readonly ExecutionEvent[][]): Timeline {
+  const [first, second] = [reports[0]!.timeline, reports.at(-1)!.timeline];
+  const start = events[0]?.[0]?.timestamp ?? 0;
+  const stoppedAt = ((events[0]?.at(-1)?.timestamp ?? start) - start) / 1000;
+  const offset = ((events.at(-1)?.[0]?.timestamp ?? start) - start) / 1000;
+  const shift = <T extends { start: number; end: number }>(item: T): T => ({ ...item, start: item.start + offset, end: item.end + offset });
+  const phases = [...first.phases, ...second.phases.map(shift)];
+  const gap = { name: `stopped (StopExecution), started again as ${reports.at(-1)!.executionName}`, level: 0, start: stoppedAt, end: offset };
+  const steps = [...first.steps, gap, ...second.steps.map(shift)];
+  const kept = keepPhases(phases, MAX_TIMELINE_PHASES);
+  return {
+    phases: kept,
+    steps: steps.slice(0, MAX_TIMELINE_STEPS),
+    inService: first.inService,
+    bounds: {
+      ...second.bounds,
+      phasesOmitted: first.bounds.phasesOmitted + second.bounds.phasesOmitted + phases.length - kept.length,
+      stepsOmitted: first.bounds.stepsOmitted + second.bounds.stepsOmitted + Math.max(0, steps.length - MAX_TIMELINE_STEPS),
+    },
   };
 }
 

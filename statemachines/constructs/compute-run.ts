@@ -2,7 +2,8 @@
  * The frame every compute workflow (allocate, scale out, replace) runs in, around the
  * stages the workflow gives:
  *
- *   Start -> Plan <Workflow> (read-only; refusals here change nothing) -> Acquire Lock
+ *   Start -> Plan <Workflow> (read-only; refusals here change nothing) -> [the plan's nothingToDo:
+ *   Notify Succeeded, done, the lock never taken] -> Acquire Lock
  *   -> Notify Started -> [Terminate Leftovers] -> stages... (allocate's: allocateStages, the
  *   database created or restored while the hosts launch)
  *   -> Unlock -> Notify Succeeded
@@ -127,7 +128,11 @@ export class ComputeRun extends Construct {
     this.cleanUp = cleanUp;
 
     const body = stages(this, frame.done);
-    this.definition = frame.whileLocked(frame.notifyStarted(this.leftoversStep(body)));
+    // A plan with nothing to change (allocate on a complete environment, replace finding no unhealthy host) ends
+    // before the lock; allocate's Complete reads $.restored, which no restore set. Scale-out always adds (add >= 1).
+    const nothingRestored = props.workflow === 'allocate' ? new sfn.Pass(this, 'Nothing Allocated', { result: sfn.Result.fromBoolean(false), resultPath: '$.restored' }) : undefined;
+    const nothingToDo = props.workflow === 'scale-out' ? undefined : { when: sfn.Condition.isPresent('$.plan.nothingToDo'), ...(nothingRestored ? { then: nothingRestored } : {}) };
+    this.definition = frame.whileLocked(frame.notifyStarted(this.leftoversStep(body)), nothingToDo);
   }
 
   /** Provisions every tier of the plan (launch, set up, install, into service): scale-out's and replace's stage. */

@@ -5,6 +5,8 @@
  *   Start (the execution input kept at $.input) -> Plan <Label> (read-only: a refusal changes nothing)
  *   -> Acquire Lock (lock.ts) -> [the workflow's run, which notifies Started where it starts to change things]
  *   -> Unlock -> Notify Succeeded -> <Label> Complete
+ *   a plan that finds nothing to change (whileLocked's nothingToDo): Notify Succeeded -> <Label> Complete,
+ *     before Acquire Lock (no lock item written, no Started notification: nothing started)
  *   on a refusal: Notify Refused -> <Label> Refused
  *   on a failure of the run: Unlock After Failure -> Notify Failed -> <Label> Failed
  *   a lock that cannot be released after a success: Notify Failed -> <Label> Failed (LockNotReleasedError)
@@ -64,6 +66,7 @@ export class LockedWorkflow extends sfn.StateMachineFragment {
   private readonly props: LockedWorkflowProps;
   private readonly plan: sfn.TaskStateBase;
   private readonly lock: EnvironmentLock;
+  private readonly notifySucceeded: sfn.IChainable;
 
   constructor(scope: Construct, id: string, props: LockedWorkflowProps) {
     super(scope, id);
@@ -85,6 +88,7 @@ export class LockedWorkflow extends sfn.StateMachineFragment {
       workflow: label, eventBus: props.eventBus,
       ...(props.releasePaths?.succeeded ? { releasePath: props.releasePaths.succeeded } : {}),
     });
+    this.notifySucceeded = notifySucceeded;
     // A lock that cannot be released fails the workflow, saying so, rather than succeed holding it.
     this.done = this.lock.release('Unlock', notifySucceeded, notifyFailed);
 
@@ -114,9 +118,20 @@ export class LockedWorkflow extends sfn.StateMachineFragment {
     });
   }
 
-  /** What runs once the lock is taken. */
-  whileLocked(run: sfn.IChainable): this {
-    this.plan.next(this.lock.acquire(run));
+  /**
+   * What runs once the lock is taken. With `nothingToDo`, a plan it holds for (the planner found
+   * nothing to change) ends the run SUCCEEDED before the lock: there is nothing to keep another run
+   * from, so no lock item is written and no other run is refused meanwhile; `then` (a Pass) shapes
+   * the state the Complete state reads, as the run would have.
+   */
+  whileLocked(run: sfn.IChainable, nothingToDo?: { readonly when: sfn.Condition; readonly then?: sfn.Pass }): this {
+    const acquire = this.lock.acquire(run);
+    if (!nothingToDo) {
+      this.plan.next(acquire);
+      return this;
+    }
+    const skip = nothingToDo.then ? nothingToDo.then.next(this.notifySucceeded) : this.notifySucceeded;
+    this.plan.next(new sfn.Choice(this, 'Anything To Do?').when(nothingToDo.when, skip).otherwise(acquire));
     return this;
   }
 }

@@ -166,13 +166,16 @@ export class DeployWorkflow extends Construct {
     // terminate: the task and its transition were spent on every rolling release). It rides out EC2
     // throttling as long as a rollback's tasks do, since giving up fails a release that is done.
     if (!this.surges || !f.terminateSurged) return recordRelease;
-    const terminateSurged = lambdaTask(this, 'Terminate Surged Hosts', f.terminateSurged, { 'execution.$': '$$.Execution.Name' }, sfn.JsonPath.DISCARD, { idempotent: true, restoring: true });
+    // The surge tiers' host tags: where an earlier, stopped execution's stopped old hosts are found too (terminate-surged.ts).
+    const surgeTiers = this.props.environment.tiers.filter(isHostTier).filter((t) => t.batch.strategy === 'surge').map((t) => ({ name: t.name, hostTags: t.hosts.tags }));
+    const terminateSurged = lambdaTask(this, 'Terminate Surged Hosts', f.terminateSurged, { 'execution.$': '$$.Execution.Name', tiers: surgeTiers }, sfn.JsonPath.DISCARD, { idempotent: true, restoring: true });
     recordRelease.next(terminateSurged);
     const describeSurgeLeft = new sfn.Pass(this, 'Describe Surged Hosts Left', {
       parameters: {
         'Error.$': '$.failure.Error',
         Cause: sfn.JsonPath.format(
-          'release {} is validated, recorded and on every host, but the old hosts its surge stopped could not be terminated ({}): they are stopped, tagged fleetflow:retired-by = {}; terminate them, or start the release again',
+          'release {} is validated, recorded and on every host, but the old hosts its surge stopped could not be terminated ({}): they are stopped, tagged fleetflow:retired-reason = surge ' +
+            '(fleetflow:retired-by = {}, or an earlier execution stopped before its end); terminate them, or start the release again',
           sfn.JsonPath.stringAt('$.plan.release'),
           sfn.JsonPath.stringAt('$.failure.Cause'),
           sfn.JsonPath.stringAt('$$.Execution.Name'),

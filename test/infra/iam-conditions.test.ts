@@ -308,6 +308,19 @@ describe('grants evaluated against the synthesized policies', () => {
       expect(isAllowed(grants, act('ec2:StopInstances', 'web', { [`aws:ResourceTag/${RETIRED_REASON_TAG}`]: SURGE_REASON }))).toBe(false);
     });
 
+    it("lets Terminate Surged tag why and terminate a surge tier's hosts a surge launched (a stopped execution's never set up), and no other tier's", () => {
+      const grants = statementsOf('surge/terminate-surged.ts');
+      const launchedBySurge = { [`aws:ResourceTag/${LAUNCH_SCOPE_TAG}`]: 'surge#web#1' };
+
+      expect(isAllowed(grants, act('ec2:TerminateInstances', 'web', launchedBySurge))).toBe(true);
+      expect(isAllowed(grants, act('ec2:TerminateInstances', 'middle', { [`aws:ResourceTag/${LAUNCH_SCOPE_TAG}`]: 'surge#middle#1' }))).toBe(false);
+      const tag = (keys: string[]): IamRequest => ({ action: 'ec2:CreateTags', resource: INSTANCE, context: { ...tierTags('web'), 'aws:TagKeys': keys } });
+
+      expect(isAllowed(grants, tag([...RETIRED_TAGS]))).toBe(true);
+      expect(isAllowed(grants, tag(['fleetflow:tier']))).toBe(false);
+      expect(isAllowed(broadened(grants, 'Null'), act('ec2:TerminateInstances', 'web'))).toBe(true);
+    });
+
     it("lets a surge tier's Retire Hosts stop old hosts and terminate only the hosts a surge launched (its launch scope)", () => {
       const grants = statementsOf('compute/retire-hosts.ts');
 

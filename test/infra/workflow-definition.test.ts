@@ -96,6 +96,8 @@ const REPLACE_DATABASE = `fleetflow-${canonical.name}-replace-database`;
 const COMPUTE = [ALLOCATE, SCALE_OUT, REPLACE];
 /** The workflows that take the environment's one lock: every workflow a person (or a schedule) starts but recover, whose parts take it. */
 const LOCKING = [DEPLOY, ...COMPUTE, SCALE_IN, RESTORE_DATA, REPLACE_DATABASE];
+/** The locking workflows whose plan can find nothing to change (its `nothingToDo`): they end before the lock. */
+const NOTHING_TO_DO = [ALLOCATE, REPLACE];
 const MACHINES = [DEPLOY, ROLLOUT, ...COMPUTE, SCALE_IN, RESTORE_DATA, RECOVER, REPLACE_DATABASE];
 
 /** Each locking workflow's planner: the one Lambda task it runs before it takes the lock. */
@@ -1506,7 +1508,9 @@ describe('FleetFlow workflow definitions', () => {
       const top = topOf(m);
       const planner = PLANNERS[m]!;
       // Before Acquire Lock only states that touch nothing (Pass, Choice, Fail) may run, and two tasks: the
-      // plan, which reads the fleet, and the notification that it was refused.
+      // plan, which reads the fleet, and the notification that it was refused; where a plan can find nothing
+      // to change (allocate, replace: its nothingToDo), a third: the Succeeded notification of that run.
+      const skips = NOTHING_TO_DO.includes(m);
       const before: string[] = [];
       const walk = (name: string) => {
         if (name === 'Acquire Lock' || before.includes(name)) return;
@@ -1516,14 +1520,23 @@ describe('FleetFlow workflow definitions', () => {
       walk(machine(m).definition.StartAt);
       expect(top['Acquire Lock'], 'no Acquire Lock state at the top level').toBeDefined();
       expect(before.filter((name) => !['Pass', 'Choice', 'Fail'].includes(top[name]!.Type)).sort(), 'states that run before the lock is taken').toEqual(
-        ['Notify Refused', planner.task].sort(),
+        ['Notify Refused', planner.task, ...(skips ? ['Notify Succeeded'] : [])].sort(),
       );
       expect(lambdaModulesOf.get(m)!.get(planner.task)).toBe(planner.module);
       expect(integrationsOf.get(m)!.get('Notify Refused')).toBe(PUT_EVENTS);
       const locked = lockedState(m);
       expect(before).not.toContain(locked);
-      // A plan goes on to the lock; a refused one ends the execution, without ever reaching the lock.
-      expect(top[planner.task]!.Next).toBe('Acquire Lock');
+      // A plan goes on to the lock (unless it says it has nothing to do: then it ends SUCCEEDED, never reaching
+      // the lock nor Notify Started); a refused one ends the execution, without ever reaching the lock.
+      if (skips) {
+        const choice = top[planner.task]!.Next as string;
+        expect(top[choice]).toMatchObject({ Type: 'Choice', Default: 'Acquire Lock', Choices: [{ Variable: '$.plan.nothingToDo', IsPresent: true }] });
+        const nothing = reachableFrom(top, (top[choice]!.Choices as Array<{ Next: string }>)[0]!.Next);
+        expect([...nothing].some((name) => ['Acquire Lock', 'Notify Started'].includes(name)), 'nothing to do reaches the lock').toBe(false);
+        expect([...nothing].filter((name) => isTerminal(top[name]!)).map((name) => top[name]!.Type)).toEqual(['Pass']);
+      } else {
+        expect(top[planner.task]!.Next).toBe('Acquire Lock');
+      }
       const refused = reachableFrom(top, catchAllTarget(top[planner.task]!)!);
       expect(refused.has('Acquire Lock'), 'a refused plan reaches the lock').toBe(false);
       expect([...refused].filter((name) => isTerminal(top[name]!)).map((name) => top[name]!.Type)).toEqual(['Fail']);

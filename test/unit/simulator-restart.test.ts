@@ -10,12 +10,15 @@ const T0 = Date.UTC(2026, 0, 6, 3, 0, 0);
 const at = (seconds: number): ExecutionEvent => ({ type: 'StateEntered', timestamp: T0 + seconds * 1000 });
 const host = (name: string, inService: boolean) => ({ name, id: `i-${name}`, tier: 'web', version: '1.0.0', recordedVersion: '1.0.0', halfInstalled: false, inService });
 
+/** What each execution's timeline holds is the report page's test (test/unit/report/page.test.ts). */
+const EMPTY_TIMELINE = { phases: [], steps: [], inService: [], bounds: { maxPhases: 2000, maxSteps: 500, maxPointsPerTier: 500, phasesOmitted: 0, stepsOmitted: 0 } };
+
 /** A replace of web-1 and web-2 stopped at 186 s while its web-3 and web-4 were entering service; the one started again launched web-5 and web-6. */
 function replaceStopped(firstPlanBound: number): SimulationReport[] {
   const hosts = [host('web-1', false), host('web-2', false), host('web-3', true), host('web-4', true), host('web-5', true), host('web-6', true)];
   const report = (name: string, launched: string[], orphans: string[], bound: number, transitions: number) =>
     ({ executionName: name, hosts, lowerBoundSeconds: bound, makespanSeconds: 0, stateTransitions: transitions, childExecutions: 1, maxHistoryEvents: 100, largestPayloadBytes: 10,
-      compute: { launched, terminated: [], stopped: ['web-1', 'web-2'], orphans, extraInstanceHours: 0 } }) as unknown as SimulationReport;
+      compute: { launched, terminated: [], stopped: ['web-1', 'web-2'], orphans, extraInstanceHours: 0 }, timeline: EMPTY_TIMELINE }) as unknown as SimulationReport;
   // The stopped execution's own report judged web-3 and web-4 at its end (186 s), before they were healthy.
   return [report('run', ['web-3', 'web-4'], ['web-3', 'web-4'], firstPlanBound, 40), report('run-again', ['web-5', 'web-6'], [], 230, 99)];
 }

@@ -383,8 +383,12 @@ export interface ComputePlan {
    * not counted as the tier's, and terminated once the run holds the lock. Absent when none.
    */
   readonly leftovers?: LeftoverTier[];
-  /** Replace with `"targets": "unhealthy"` when no host is: says so ("no unhealthy host: nothing replaced"); absent otherwise. */
-  readonly nothingToReplace?: string;
+  /**
+   * The plan changes nothing (replace with `"targets": "unhealthy"` when no host is; allocate when every
+   * tier has its hosts and the database exists), and says so: the run ends SUCCEEDED before the lock
+   * (compute-run.ts). Absent whenever there is anything to do, leftovers to terminate included.
+   */
+  readonly nothingToDo?: string;
   /** Replace: the hosts replaced, by tier, in the plan table (taken out, drained, retired). */
   readonly retire?: {
     readonly tiers: StoredTier[];

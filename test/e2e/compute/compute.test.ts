@@ -16,6 +16,12 @@ const run = async (workflow: 'allocate' | 'scale-out' | 'replace', input: unknow
   return { ...result, report: result.reports[0]! };
 };
 
+const runWithProgress = async (workflow: 'replace', input: unknown) => {
+  const lines: string[] = [];
+  const result = await simulateExecutions({ environment: canonical, input, workflow, faults: [], executions: [{ input }], onProgress: (line) => lines.push(line) });
+  return { ...result, report: result.reports[0]!, progress: lines.join('\n') };
+};
+
 const hostsOf = (report: SimulationReport, tier: string) => report.hosts.filter((h) => h.tier === tier);
 
 describe('allocate', () => {
@@ -216,6 +222,18 @@ describe('replace', () => {
     expect(host(report, 'web-3').inService).toBe(true);
   });
 
+  it('"unhealthy" with every host well ends SUCCEEDED at its plan: the lock never taken, no Started notification', async () => {
+    const { report, events, progress } = await runWithProgress('replace', { targets: 'unhealthy' });
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
+    expect(report.compute?.launched).toEqual([]);
+    // No lock item written (nothing to keep another run from), and nothing claims a replacement started.
+    expect(events[0]!.filter((e) => e.type === 'StateEntered').map((e) => e.state!.name)).not.toContain('Acquire Lock');
+    expect(report.timeline.steps.map((s) => s.name)).toEqual(['plan']);
+    expect(report.notifications).toEqual(['Succeeded']);
+    expect(progress).toContain('planned replace: no unhealthy host: nothing replaced; the lock is not taken');
+  });
+
   it('"unhealthy" replaces a stopped host, which no drain check reaches: it waits out the delay, and the bound counts it', async () => {
     const { report } = await run('replace', { targets: 'unhealthy', tier: 'web' }, ['stop:web-2@0']);
 
@@ -357,6 +375,11 @@ describe('a compute run stopped after its hosts launched, then started again', (
     expect(again.makespanSeconds / again.lowerBoundSeconds).toBeGreaterThanOrEqual(1);
     // The stopped run's hosts were terminated before they served: not among what the whole run launched and kept.
     expect(again.compute!.launched.some((name) => reports[0]!.compute!.launched.includes(name))).toBe(false);
+    // Its timeline (what --report draws) is the whole run's too: the stopped execution's steps from 0, the pause, then the second's.
+    const steps = again.timeline.steps.map((s) => [s.name, s.start]);
+    expect(steps.slice(0, 2)).toEqual([['plan', 0], ['lock', 0]]);
+    expect(steps).toContainEqual(['stopped (StopExecution), started again as stopped-again', 60]);
+    expect(steps.filter(([name]) => name === 'plan')).toEqual([['plan', 0], ['plan', 120]]);
   });
 
   it('scale-out stopped after its host got its release but before it was put into service: the run started again refuses, naming it, and changes nothing', async () => {

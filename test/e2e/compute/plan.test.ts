@@ -45,6 +45,18 @@ describe('fleetflow plan --workflow (compute)', () => {
     if (workflow === 'allocate') expect(planned.database).toMatch(/^create canonical-db .* while the hosts launch, which are set up once it is available$/);
   });
 
+  it('replace "unhealthy" on a healthy fleet: the plan says nothing is done and the lock is not taken, and counts the run\'s transitions exactly', async () => {
+    const input = { targets: 'unhealthy' };
+    const planned = await plan('replace', input);
+    const run = await simulate('replace', input);
+
+    expect(planned.summary).toBe('nothing to do: no unhealthy host: nothing replaced; the run ends at its plan, without taking the lock');
+    expect(run.status).toBe('SUCCEEDED');
+    // Start, Plan Replace, Anything To Do?, Notify Succeeded, Replace Complete.
+    expect(planned.estimate.stateTransitions).toBe(run.stateTransitions);
+    expect(planned.estimate.expectedSeconds).toBe(run.makespanSeconds);
+  });
+
   it('replace names the hosts it retires, batch by batch, with what stays in service', async () => {
     const planned = await plan('replace', { targets: ['web-1', 'mid-2'] });
 

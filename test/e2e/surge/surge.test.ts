@@ -110,4 +110,59 @@ describe('a surge release stopped midway, started again', () => {
     expect(resumed!.recordedRelease).toBe('1.1.0');
     expect(resumed!.compute?.orphans).toEqual([]);
   });
+
+  it('stopped after a batch\'s old host was stopped: the run started again terminates it at its end, with its own and the stopped run\'s never-served new host, and no host that serves', async () => {
+    const input = { release: '1.1.0' };
+
+    // restart:500: mid-1 was stopped at 00:06:47 (its batch done, mid-3 serving), mid-2's batch was installing on mid-4.
+    const { reports, account } = await simulateExecutions({ environment: surge, input, faults: ['restart:500'], executions: [{ input, name: 'stopped' }] });
+    const [stopped, again] = reports;
+
+    expect(stopped!.status).toBe('ABORTED');
+    // The premise: the stopped execution had stopped mid-1 (the batch's last phase, ended before the stop).
+    expect(stopped!.timeline.phases.find((p) => p.phase === 'stop' && p.hostNames === 'mid-1')?.end).toBeLessThan(500);
+    expect(again!.status, `${again!.error}: ${again!.cause}`).toBe('SUCCEEDED');
+    expect(again!.recordedRelease).toBe('1.1.0');
+    const mid1 = [...account.hosts.values()].find((h) => h.name === 'mid-1')!;
+    expect(mid1.tags.get(RETIRED_BY_TAG), 'stopped by the first execution').toBe('stopped');
+    expect(['shutting-down', 'terminated']).toContain(mid1.state);
+    // Nothing the surges stopped is left stopped, and every host terminated was out of service: each tier serves in full on 1.1.0.
+    expect(again!.compute?.stopped).toEqual([]);
+    expect([...again!.compute!.terminated].sort()).toEqual(['mid-1', 'mid-2', 'mid-4', 'web-1', 'web-2']);
+    for (const tier of ['middle', 'web']) {
+      expect(again!.hosts.filter((h) => h.tier === tier && h.inService && h.version === '1.1.0'), tier).toHaveLength(2);
+    }
+    for (const name of again!.compute!.terminated) expect(host(again!, name).inService, name).toBe(false);
+    // mid-4, the new host the stopped execution was installing on, never served: terminated too (tagged why), no orphan left.
+    const mid4 = [...account.hosts.values()].find((h) => h.name === 'mid-4')!;
+    expect(mid4.tags.get(RETIRED_BY_TAG)).toBe(again!.executionName);
+    expect(['shutting-down', 'terminated']).toContain(mid4.state);
+    expect(again!.compute?.orphans).toEqual([]);
+  });
+
+  it('the run started again that fails its validation rolls back the stopped run\'s surge too: its old host started again, its new ones gone', async () => {
+    const input = { release: '1.1.0' };
+
+    // The alarm fires in the second execution's bake (00:23:20) and holds while any middle host runs 1.1.0.
+    const { reports, account } = await simulateExecutions({
+      environment: surge,
+      input,
+      faults: ['restart:500', 'alarm:surge-middle-latency@1400'],
+      executions: [{ input, name: 'stopped' }],
+    });
+    const again = reports.at(-1)!;
+
+    // Rolled back in full (not RollbackFailedError): mid-3 on 1.1.0, the stopped run's, would have held the alarm.
+    expect(again.error, again.cause).toBe('ValidationFailedError');
+    expect(again.rolledBack).toBe(true);
+    expect(again.hosts.filter((h) => h.tier === 'middle' && h.inService).map((h) => [h.name, h.version])).toEqual([
+      ['mid-1', '1.0.0'],
+      ['mid-2', '1.0.0'],
+    ]);
+    // Never below the tier's count, nothing left stopped, and the stopped run's new hosts (mid-3 served, mid-4 never did) gone.
+    expect(again.minInService.middle).toBe(2);
+    expect(again.compute?.stopped).toEqual([]);
+    expect(again.compute?.orphans).toEqual([]);
+    for (const name of ['mid-3', 'mid-4']) expect(['shutting-down', 'terminated'], name).toContain([...account.hosts.values()].find((h) => h.name === name)!.state);
+  });
 });

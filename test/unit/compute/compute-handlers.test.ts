@@ -850,6 +850,54 @@ describe('terminateSurged', () => {
     expect(result).toEqual({ terminated: 0 });
     expect(ec2Mock).not.toHaveReceivedCommand(TerminateInstancesCommand);
   });
+
+  it('given the surge tiers, also terminates the old hosts an earlier, stopped execution\'s surge left stopped, but none that runs again, and none of another environment', async () => {
+    const retiredBy = (execution: string, tags: Record<string, string> = WEB_TAGS) => ({ ...tags, [RETIRED_BY_TAG]: execution, [RETIRED_REASON_TAG]: SURGE_REASON });
+    const otherEnvironment = { ...WEB_TAGS, 'fleetflow:environment': 'staging' };
+    useFleet([
+      host(1, 'stopped', retiredBy('deploy-2')),
+      // deploy-1 was stopped (StopExecution) after its surge had stopped web-2 (and web-5, still stopping): nothing else would ever terminate them.
+      host(2, 'stopped', retiredBy('deploy-1')),
+      host(5, 'stopping', retiredBy('deploy-1')),
+      // web-3 was stopped by deploy-1 and started again by a person: it may serve, so it stays.
+      host(3, 'running', retiredBy('deploy-1')),
+      // Another environment's deploy, with the same execution name: not this environment's host.
+      host(4, 'stopped', retiredBy('deploy-1', otherEnvironment)),
+      // A replacement's kept host: not a surge's.
+      host(6, 'stopped', { ...WEB_TAGS, [RETIRED_BY_TAG]: 'replace-1', [RETIRED_REASON_TAG]: 'replaced' }),
+    ]);
+
+    const result = await terminateSurged('deploy-2', [{ name: 'web', hostTags: WEB_TAGS }]);
+
+    expect(result).toEqual({ terminated: 3 });
+    expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 1);
+    expect(ec2Mock).toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: [webHost(1).id, webHost(2).id, webHost(5).id] });
+  });
+
+  it('given the surge tiers, also tags and terminates the new hosts an earlier execution\'s surge launched and never set up, and no host that got its release', async () => {
+    const surgeLaunched = (execution: string, extra: Record<string, string> = {}) => ({ ...WEB_TAGS, [LAUNCHED_BY_TAG]: execution, [LAUNCH_SCOPE_TAG]: 'surge#web#1', ...extra });
+    useFleet([
+      // deploy-1 was stopped while web-3's install was sent: no release, so never registered, never served.
+      host(3, 'running', surgeLaunched('deploy-1', { 'fleetflow:installing': '1.1.0' })),
+      // web-4: the same surge's host that got its release and serves: kept.
+      host(4, 'running', surgeLaunched('deploy-1', { [RELEASE_TAG]: '1.1.0' })),
+      // web-5: this execution's own new host (its rollback, not this, would remove it).
+      host(5, 'running', surgeLaunched('deploy-2')),
+      // web-6: a compute run's never-set-up host: that workflow's leftover (Terminate Leftovers), not a surge's.
+      host(6, 'running', { ...WEB_TAGS, [LAUNCHED_BY_TAG]: 'scale-out-1', [LAUNCH_SCOPE_TAG]: 'web#0' }),
+    ]);
+
+    const result = await terminateSurged('deploy-2', [{ name: 'web', hostTags: WEB_TAGS }]);
+
+    expect(result).toEqual({ terminated: 1 });
+    // Tagged first (why, and by whom), so a person reading the instance knows; then terminated.
+    expect(ec2Mock).toHaveReceivedCommandWith(CreateTagsCommand, {
+      Resources: [webHost(3).id],
+      Tags: expect.arrayContaining([{ Key: RETIRED_BY_TAG, Value: 'deploy-2' }, { Key: RETIRED_REASON_TAG, Value: LEFTOVER_REASON }]),
+    });
+    expect(ec2Mock).toHaveReceivedCommandTimes(TerminateInstancesCommand, 1);
+    expect(ec2Mock).toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: [webHost(3).id] });
+  });
 });
 
 // ---------------------------------------------------------------------------------------
@@ -1083,7 +1131,7 @@ describe('planReplacement: which hosts are replaced', () => {
     expect(retiredInPlan()).toEqual(['web-2', 'web-3', 'web-4', 'web-5']);
     expect(plan.tiers.map((t) => [t.spec.name, t.spec.hostCount])).toEqual([['web', 4]]);
     expect(plan.retire?.hostCount).toBe(4);
-    expect(plan.nothingToReplace).toBeUndefined();
+    expect(plan.nothingToDo).toBeUndefined();
   });
 
   it('"unhealthy" over every host tier plans nothing when every host is well', async () => {
@@ -1096,7 +1144,7 @@ describe('planReplacement: which hosts are replaced', () => {
     expect(plan.launchCount).toBe(0);
     expect(plan.tiers).toEqual([]);
     expect(retiredInPlan()).toEqual([]);
-    expect(plan.nothingToReplace).toBe('no unhealthy host: nothing replaced');
+    expect(plan.nothingToDo).toBe('no unhealthy host: nothing replaced');
   });
 
   it('in disaster-recovery mode retires first and keeps no minimum in service', async () => {
@@ -1156,6 +1204,8 @@ describe('planAllocation: tier counts', () => {
 
     expect(plan.tiers).toEqual([]);
     expect(plan.launchCount).toBe(0);
+    // Nothing to launch, no database asked for: the run ends before the lock (compute-run.ts), saying why.
+    expect(plan.nothingToDo).toBe('every tier has its hosts and the database is there: nothing allocated');
   });
 
   it.each([
@@ -1189,6 +1239,7 @@ describe('a stopped run\'s leftovers', () => {
 
     // Assess
     expect(plan.launchCount).toBe(1);
+    expect(plan.nothingToDo).toBeUndefined();
     expect(plan.tiers.map((t) => t.perSubnet)).toEqual([[0, 1]]);
     expect(plan.leftovers).toEqual([{ tier: 'web', hostTags: WEB_TAGS, count: 2, sample: `web-2 (${webHost(2).id}), web-3 (${webHost(3).id})` }]);
     // No host was set up by another run: its registration decides nothing, so no ELB call was needed to find them.
@@ -1204,6 +1255,22 @@ describe('a stopped run\'s leftovers', () => {
 
     expect(plan.launchCount).toBe(0);
     expect(plan.leftovers).toBeUndefined();
+    expect(plan.nothingToDo).toBe('every tier has its hosts and the database is there: nothing allocated');
+  });
+
+  it('a plan that launches nothing but has leftovers to terminate is not "nothing to do": the run takes the lock to terminate them', async () => {
+    // web-1 and web-2 serve; web-3 was launched by a stopped allocate and never got a release.
+    useAccount([tierHost('web', 1), tierHost('web', 2), withoutRelease(leftover(3))], { 'canonical-web': { [webHost(1).id]: 'healthy', [webHost(2).id]: 'healthy' } });
+    for (const n of [1, 2, 3]) statusChecks.set(webHost(n).id, ['ok', 'ok']);
+
+    const allocated = await planAllocation({ environment: canonical, input: { tiers: { web: 2 } }, execution: 'allocate-2' });
+    const replaced = await planReplacement({ environment: canonical, input: { targets: 'unhealthy', tier: 'web' }, execution: 'replace-2' });
+
+    for (const plan of [allocated, replaced]) {
+      expect(plan.launchCount).toBe(0);
+      expect(plan.leftovers?.map((t) => t.count)).toEqual([1]);
+      expect(plan.nothingToDo).toBeUndefined();
+    }
   });
 
   /** What every compute planner says of web-2 (release 1.0.0, launched by stopped-1, registered nowhere, no marker). */

@@ -18,18 +18,17 @@ import { allClients } from '../../../lambdas/shared/clients';
 import { rds } from '../../../lambdas/shared/aws/rds';
 import type { SimulatedAccount } from '../../../lib/simulator/account';
 import { noFaults } from '../../../lib/simulator/faults';
-import { PLAN_TABLE_NAME, seedAccount } from '../../../lib/simulator/fleet';
+import { seedAccount } from '../../../lib/simulator/fleet';
 import { attachSimulator } from '../../../lib/simulator/intercept';
 import { NOW } from '../fixtures';
+import { useSimulatedAwsEnvironment } from '../simulated-aws-environment';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../../environments/canonical.json', import.meta.url)));
 const rdsManaged = loadEnvironmentFile(fileURLToPath(new URL('../../fixtures/rds-managed-password.json', import.meta.url)));
 const SECRET = 'fleetflow/canonical/database-master';
-const AWS_ENV = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'ASIASIMULATED', AWS_SECRET_ACCESS_KEY: 'simulated', PLAN_TABLE: PLAN_TABLE_NAME };
 
 let account: SimulatedAccount;
 let detach: (() => void) | undefined;
-let savedEnv: Record<string, string | undefined>;
 /** Every request Create Database sent to RDS, by command name. */
 let sent: Array<{ command: string; input: Record<string, unknown> }>;
 
@@ -40,11 +39,8 @@ function useAccount(environment: EnvironmentDefinition, options: { keepSnapshots
   detach = attachSimulator(allClients as never, account);
 }
 
+useSimulatedAwsEnvironment();
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW);
-  savedEnv = Object.fromEntries(Object.keys(AWS_ENV).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, AWS_ENV);
   sent = [];
   const send = rds.send.bind(rds);
   vi.spyOn(rds, 'send').mockImplementation(((command: { constructor: { name: string }; input: Record<string, unknown> }) => {
@@ -57,11 +53,6 @@ afterEach(() => {
   detach?.();
   detach = undefined;
   vi.restoreAllMocks();
-  vi.useRealTimers();
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
 });
 
 /** The plan allocate makes for the environment's missing database (lambdas/compute/allocation.ts). */

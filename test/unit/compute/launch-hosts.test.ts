@@ -4,7 +4,7 @@
  * whose answer was lost (its instances not yet visible by tag) gets the same reservation back.
  */
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { clientToken, launchGroups, launchHosts, LAUNCH_GROUP_SIZE } from '../../../lambdas/compute/launching';
 import { planAllocation, balance } from '../../../lambdas/compute/allocation';
 import type { ProvisionTier } from '../../../lambdas/domain/contract/payloads';
@@ -21,14 +21,12 @@ import type { SimulatedAccount } from '../../../lib/simulator/account';
 import { noFaults, parseFaults } from '../../../lib/simulator/faults';
 import { faultScope, seedAccount } from '../../../lib/simulator/fleet';
 import { attachSimulator } from '../../../lib/simulator/intercept';
-import { NOW } from '../fixtures';
+import { useSimulatedAwsEnvironment } from '../simulated-aws-environment';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../../environments/canonical.json', import.meta.url)));
-const AWS_ENV = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'ASIASIMULATED', AWS_SECRET_ACCESS_KEY: 'simulated' };
 
 let account: SimulatedAccount;
 let detach: () => void;
-let savedEnv: Record<string, string | undefined>;
 
 function useAccount(faults: string[] = []): void {
   account = seedAccount(canonical, noFaults(), { empty: true });
@@ -43,20 +41,10 @@ async function webTier(count = 2): Promise<ProvisionTier> {
 
 const launchedBy = (execution: string) => [...account.hosts.values()].filter((h) => h.tags.get(LAUNCHED_BY_TAG) === execution);
 
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW);
-  savedEnv = Object.fromEntries(Object.keys(AWS_ENV).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, AWS_ENV);
-});
+useSimulatedAwsEnvironment();
 
 afterEach(() => {
   detach?.();
-  vi.useRealTimers();
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
 });
 
 describe('launchHosts', () => {

@@ -26,13 +26,12 @@ import { acm as acmApi } from '../../../lib/simulator/services/acm';
 import { elbv2 as elbApi } from '../../../lib/simulator/services/elbv2';
 import { networkOf } from '../../../lib/simulator/services/network';
 import { route53 as route53Api } from '../../../lib/simulator/services/route53';
+import { useSimulatedAwsEnvironment } from '../simulated-aws-environment';
 
 const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../../environments/canonical.json', import.meta.url)));
-const AWS_ENV = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'ASIASIMULATED', AWS_SECRET_ACCESS_KEY: 'simulated' };
 
 let account: SimulatedAccount;
 let detach: (() => void) | undefined;
-let savedEnv: Record<string, string | undefined>;
 
 function useAccount(faults: string[] = [], options: { empty?: boolean } = { empty: true }): void {
   account = seedAccount(canonical, noFaults(), options);
@@ -50,18 +49,11 @@ function refusedBy(call: () => unknown): { name: string; message: string } {
   throw new Error('the call was not refused');
 }
 
-beforeEach(() => {
-  savedEnv = Object.fromEntries(Object.keys(AWS_ENV).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, AWS_ENV);
-});
+useSimulatedAwsEnvironment();
 
 afterEach(() => {
   detach?.();
   detach = undefined;
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
 });
 
 describe('the seeded network', () => {

@@ -22,9 +22,9 @@ import { SIM_ACCOUNT_ID, definitionOf, findDatabase, type SimulatedAccount } fro
 import { rds } from '../../../lambdas/shared/aws/rds';
 import { BLUE_GREEN_PROVISION_SECONDS, INITIAL_REPLICA_LAG_SECONDS, LAG_SETTLE_SECONDS, SWITCHOVER_SECONDS } from '../../../lib/simulator/services/rds';
 import { noFaults, parseFaults } from '../../../lib/simulator/faults';
-import { PLAN_TABLE_NAME, seedAccount } from '../../../lib/simulator/fleet';
+import { seedAccount } from '../../../lib/simulator/fleet';
 import { attachSimulator } from '../../../lib/simulator/intercept';
-import { NOW } from '../fixtures';
+import { useSimulatedAwsEnvironment } from '../simulated-aws-environment';
 
 /**
  * canonical: its database as FleetFlow creates it in "fleetflow-secret" mode (the password in
@@ -35,11 +35,9 @@ const canonical = loadEnvironmentFile(fileURLToPath(new URL('../../../environmen
 const rdsManaged = loadEnvironmentFile(fileURLToPath(new URL('../../fixtures/rds-managed-password.json', import.meta.url)));
 /** canonical without `database.create`: its database is one a person created, with a password they keep. */
 const personCreated = loadEnvironmentFile(fileURLToPath(new URL('../../fixtures/self-managed-password.json', import.meta.url)));
-const AWS_ENV = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'ASIASIMULATED', AWS_SECRET_ACCESS_KEY: 'simulated', PLAN_TABLE: PLAN_TABLE_NAME };
 
 let account: SimulatedAccount;
 let detach: (() => void) | undefined;
-let savedEnv: Record<string, string | undefined>;
 
 function useAccount(faults = noFaults(), environment = canonical): void {
   detach?.();
@@ -48,22 +46,14 @@ function useAccount(faults = noFaults(), environment = canonical): void {
   detach = attachSimulator(allClients as never, account);
 }
 
+useSimulatedAwsEnvironment();
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW);
-  savedEnv = Object.fromEntries(Object.keys(AWS_ENV).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, AWS_ENV);
   useAccount();
 });
 
 afterEach(() => {
   detach?.();
   detach = undefined;
-  vi.useRealTimers();
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
 });
 
 const plan = (execution: string, input: unknown = {}): Promise<ReplaceDatabasePlan> => planReplaceDatabase({ environment: canonical, input, execution });
