@@ -289,7 +289,7 @@ export class DeployWorkflow extends Construct {
     const recheck = databaseReady('Recheck Database', '$.databaseAfter', next, fromMigration);
     const migration = new LongOperation(this, 'Migration', {
       resultPath: '$.migration',
-      start: { name: 'Run Migration', handler: f.runMigration, payload: payload() },
+      start: { name: 'Run Migration', handler: f.runMigration, payload: payload(), neverDone: true },
       check: { name: 'Check Migration', handler: f.checkMigration, payload: payload('$.migration') },
       choice: 'Migration Done?',
       wait: 'Wait For Migration',
@@ -298,7 +298,7 @@ export class DeployWorkflow extends Construct {
     migration.next(recheck);
     const snapshot = new LongOperation(this, 'Snapshot', {
       resultPath: '$.snapshot',
-      start: { name: 'Create Snapshot', handler: f.createSnapshot, payload: payload(), options: { idempotent: true } },
+      start: { name: 'Create Snapshot', handler: f.createSnapshot, payload: payload(), options: { idempotent: true }, neverDone: true },
       check: { name: 'Check Snapshot', handler: f.checkSnapshot, payload: payload('$.snapshot') },
       choice: 'Snapshot Ready?',
       wait: 'Wait For Snapshot',

@@ -81,7 +81,7 @@ export class RestoreDataWorkflow extends Construct {
     });
     const validate = new LongOperation(this, 'Validate Data', {
       resultPath: '$.validation',
-      start: { name: 'Validate Data', handler: f.validateData, payload: task(), options: { idempotent: true } },
+      start: { name: 'Validate Data', handler: f.validateData, payload: task(), options: { idempotent: true }, neverDone: true },
       check: { name: 'Check Data Validation', handler: f.checkValidation, payload: task('$.validation') },
       choice: 'Data Valid?',
       wait: 'Wait For Data Validation',

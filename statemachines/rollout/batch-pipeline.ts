@@ -151,7 +151,7 @@ export class BatchPipeline extends Construct {
     // the health timeout says they will not): the execution then ends with them in service.
     const restoreTraffic = new LongOperation(this, 'Restore Traffic After Failed Rollback', {
       resultPath: '$.restoreHealth',
-      start: { name: 'Restore Traffic After Failed Rollback', handler: f.returnToTraffic, payload: batchPayload(true), options: { restoring: true } },
+      start: { name: 'Restore Traffic After Failed Rollback', handler: f.returnToTraffic, payload: batchPayload(true), options: { restoring: true }, neverDone: true },
       check: { name: 'Check Restored Health', handler: f.checkHealthy, payload: batchPayload(true, '$.restoreHealth') },
       choice: 'Restored Batch Healthy?',
       wait: 'Wait For Restored Health',
@@ -188,10 +188,11 @@ export class BatchPipeline extends Construct {
       ? { drain: '$.rollbackDrain', install: '$.rollbackInstall', health: '$.rollbackHealth' }
       : { drain: '$.drain', install: '$.install', health: '$.health' };
     // Each step a long operation: the start task (a rollback's rides out throttling longer), then its check until done.
-    const operation = (name: string, start: lambda.IFunction, n: { choice: string; wait: string; check: string }, check: lambda.IFunction, path: string) =>
+    // `neverDone`: a send or a put-into-service only sets the operation going (a take-out of a tier without traffic is done at once).
+    const operation = (name: string, start: lambda.IFunction, n: { choice: string; wait: string; check: string }, check: lambda.IFunction, path: string, neverDone = true) =>
       new LongOperation(this, name, {
         resultPath: path,
-        start: { name, handler: start, payload: batchPayload(rollback), options: { restoring: rollback } },
+        start: { name, handler: start, payload: batchPayload(rollback), options: { restoring: rollback }, neverDone },
         check: { name: n.check, handler: check, payload: batchPayload(rollback, path) },
         choice: n.choice,
         wait: n.wait,
@@ -209,7 +210,7 @@ export class BatchPipeline extends Construct {
     const startInstall = rollback
       ? install
       : new sfn.Pass(this, 'Mark Install Started', { result: sfn.Result.fromObject({ sending: true }), resultPath: paths.install }).next(install);
-    const takeOut = operation(names.takeOut, f.takeOutOfTraffic, { choice: names.drained, wait: names.waitDrain, check: names.checkDrain }, f.checkDrained, paths.drain);
+    const takeOut = operation(names.takeOut, f.takeOutOfTraffic, { choice: names.drained, wait: names.waitDrain, check: names.checkDrain }, f.checkDrained, paths.drain, false);
     takeOut.next(startInstall);
 
     // The take-out task's own catchers are the caller's (a refusal may come first).

@@ -1149,7 +1149,10 @@ describe('FleetFlow workflow definitions', () => {
         expect(ends(afterFailure(name)), name).toEqual([fail]);
       }
       // Back in traffic and healthy again (or past the health timeout), the batch fails with the error that brought it back.
-      expect(rollout.States[putBack]!.Next).toBe('Batch Back In Service?');
+      // (Its start only puts the hosts back: it never reports done, and goes straight to its Wait.)
+      expect(rollout.States[putBack]!.Next).toBe('Wait For Batch Back');
+      expect(rollout.States['Wait For Batch Back']!.Next).toBe(checkBack);
+      expect(rollout.States[checkBack]!.Next).toBe('Batch Back In Service?');
       expect((rollout.States['Batch Back In Service?']!.Choices as AslChoiceRule[]).filter(notWatchNow)).toEqual([
         { Variable: `${rollout.States[putBack]!.ResultPath as string}.done`, BooleanEquals: true, Next: fail },
       ]);
@@ -1174,6 +1177,22 @@ describe('FleetFlow workflow definitions', () => {
       expect(state.Seconds, `${name} sleeps a fixed time`).toBeUndefined();
       expect(state.Timestamp, `${name} sleeps until a fixed time`).toBeUndefined();
     }
+  });
+
+  it('goes from a start that only sets its operation going straight to its Wait (no Choice first), and from one that may be done at once to its Choice', () => {
+    const nextOf = (d: AslDefinition, name: string) => {
+      const found = allStates(d).find((s) => s.name === name);
+      if (!found) throw new Error(`no state ${name}`);
+      return found.state.Next;
+    };
+    // Sends and puts-into-service (LongOperation start.neverDone): one transition fewer per operation.
+    expect(nextOf(rollout, 'Install Release')).toBe('Wait For Install');
+    expect(nextOf(rollout, 'Return Batch To Traffic')).toBe('Wait For Health');
+    expect(nextOf(rollout, 'Reinstall Previous Release')).toBe('Wait For Reinstall');
+    expect(nextOf(definition, 'Create Snapshot')).toBe('Wait For Snapshot');
+    expect(nextOf(definition, 'Run Migration')).toBe('Wait For Migration');
+    // A tier without traffic is out at once: its take-out reports done, to the Choice.
+    expect(nextOf(rollout, 'Take Batch Out')).toBe('Batch Drained?');
   });
 
   it('rolls (and reverts) one tier, and in it one segment, at a time', () => {
