@@ -136,6 +136,16 @@ export class LongOperation extends sfn.StateMachineFragment {
     }
   }
 
+  /**
+   * Where the operation goes once done when `condition` also holds, ahead of `next`: a decision the state would
+   * otherwise take in a Choice of its own right after (Gate On Alarms?) is taken in the operation's Choice, one
+   * transition fewer. Call it before `next`: a Choice's rules are read in order.
+   */
+  nextIf(condition: sfn.Condition, next: sfn.IChainable): this {
+    this.choice.when(sfn.Condition.and(sfn.Condition.booleanEquals(`${this.resultPath}.done`, true), condition), next);
+    return this;
+  }
+
   /** Where the operation goes once the check reports `done`. */
   override next(next: sfn.IChainable): sfn.Chain {
     this.choice.when(sfn.Condition.booleanEquals(`${this.resultPath}.done`, true), next);

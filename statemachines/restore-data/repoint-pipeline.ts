@@ -77,12 +77,12 @@ export class RepointPipeline extends Construct {
       onFailure = restore;
     }
 
-    let done: sfn.IChainable = props.next;
+    // Forward, the tier's alarms gate the next batch, decided in the health's own Choice (no Choice of its own after it).
+    let gate: sfn.TaskStateBase | undefined;
     if (!props.back) {
-      const gate = lambdaTask(this, 'Check Repoint Alarms', f.checkAlarms, batchPayload(false), sfn.JsonPath.DISCARD, { idempotent: true });
+      gate = lambdaTask(this, 'Check Repoint Alarms', f.checkAlarms, batchPayload(false), sfn.JsonPath.DISCARD, { idempotent: true });
       gate.next(props.next);
       catchNamed(this, gate, onFailure, named);
-      done = new sfn.Choice(this, 'Gate Repoint On Alarms?').when(sfn.Condition.booleanEquals('$.checkAlarms', true), gate).otherwise(props.next);
     }
 
     const returnBatch = operation(
@@ -91,7 +91,8 @@ export class RepointPipeline extends Construct {
       f.checkHealthy,
       '$.health',
     );
-    returnBatch.next(done);
+    if (gate) returnBatch.nextIf(sfn.Condition.booleanEquals('$.checkAlarms', true), gate);
+    returnBatch.next(props.next);
 
     const reconfigure = operation(
       { name: `Reconfigure ${w} Batch`, handler: f.reconfigureHosts, options: { restoring: props.back }, neverDone: true },

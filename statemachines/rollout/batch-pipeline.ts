@@ -98,12 +98,11 @@ export class BatchPipeline extends Construct {
       catchNamed(this, task, rollback, { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY });
 
     // The tier's alarms gate the next batch, except in a revert (the bad release may still be firing them).
+    // Decided in the health's own Choice (Batch Healthy?), not in one of its own after it.
     const gate = lambdaTask(this, 'Check Alarms', f.checkAlarms, batchPayload(false), sfn.JsonPath.DISCARD, { idempotent: true });
     gate.next(props.next);
     catchToRollback(gate);
-    const alarmGate = new sfn.Choice(this, 'Gate On Alarms?')
-      .when(sfn.Condition.booleanEquals('$.checkAlarms', true), gate)
-      .otherwise(props.next);
+    const alarmGate = { when: sfn.Condition.booleanEquals('$.checkAlarms', true), then: gate, otherwise: props.next };
 
     const forward = this.pipeline(FORWARD, false, f, alarmGate, catchToRollback);
     // Nothing has changed when capacity is short: refuse without a rollback.
@@ -167,7 +166,7 @@ export class BatchPipeline extends Construct {
         args: BATCH_CONTEXT_ARGS,
         causeIn: BATCH_HISTORY,
       });
-    const pipeline = this.pipeline(ROLLBACK, true, f, rolledBack, catchToRestore);
+    const pipeline = this.pipeline(ROLLBACK, true, f, { otherwise: rolledBack }, catchToRestore);
     catchToRestore(pipeline.takeOut.firstTask);
     // Hosts whose install never started still run their previous release: they only go
     // back into traffic (registering a draining target ends its drain).
@@ -181,7 +180,7 @@ export class BatchPipeline extends Construct {
     names: PipelineNames,
     rollback: boolean,
     f: BatchFunctions,
-    onHealthy: sfn.IChainable,
+    onHealthy: { readonly when?: sfn.Condition; readonly then?: sfn.IChainable; readonly otherwise: sfn.IChainable },
     catching: (task: sfn.TaskStateBase) => void,
   ): { takeOut: LongOperation; returnToTraffic: LongOperation } {
     const paths = rollback
@@ -200,7 +199,8 @@ export class BatchPipeline extends Construct {
       });
 
     const returnToTraffic = operation(names.returnToTraffic, f.returnToTraffic, { choice: names.healthy, wait: names.waitHealth, check: names.checkHealth }, f.checkHealthy, paths.health);
-    returnToTraffic.next(onHealthy);
+    if (onHealthy.when && onHealthy.then) returnToTraffic.nextIf(onHealthy.when, onHealthy.then);
+    returnToTraffic.next(onHealthy.otherwise);
 
     const install = operation(names.install, f.installRelease, { choice: names.installed, wait: names.waitInstall, check: names.checkInstall }, f.checkInstall, paths.install);
     install.next(returnToTraffic);

@@ -35,12 +35,13 @@ describe('a pipelined surge release', () => {
     expect(checkSurgeLimit(watched)).toEqual([]);
     expect(report.compute?.orphans).toEqual([]);
     expect(report.minInService).toEqual({ middle: 2, web: 2, monitoring: 2 });
-    // Transitions per batch (issue 17), counted from each tier's child: the states a batch enters, Load Batch to More Batches?.
+    // Transitions per batch (issue 17), counted from each tier's child: the states a batch enters, from the step to it (Load
+    // Batch, then Load Next Surge Batch) to its loop's Choice (More Surge Batches?).
     for (const child of childEvents[0]!) {
       const entered = child.filter((e) => e.type === 'StateEntered').map((e) => e.state!.name);
-      const starts = entered.flatMap((name, i) => (name === 'Load Batch' ? [i] : []));
+      const starts = entered.flatMap((name, i) => (name === 'Load Batch' || name === 'Load Next Surge Batch' ? [i] : []));
       expect(starts).toHaveLength(2);
-      const [first, last] = [entered.slice(starts[0], starts[1]), entered.slice(starts[1], entered.lastIndexOf('More Batches?') + 1)];
+      const [first, last] = [entered.slice(starts[0], starts[1]), entered.slice(starts[1], entered.lastIndexOf('More Surge Batches?') + 1)];
       // The first batch waits for its hosts to boot, launches the next batch's, and goes on while its old hosts stop.
       expect(first.length).toBeLessThanOrEqual(37);
       expect(first).toContain('Launch Next Surge Hosts');
