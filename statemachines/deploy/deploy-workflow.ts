@@ -190,7 +190,7 @@ export class DeployWorkflow extends Construct {
     const f = this.f;
     const props = this.props;
     const environment = props.environment.name;
-    const bake = bakeLoop(this, '', f.checkBake);
+    const bake = bakeLoop(this, '', f.checkBake, props.environment.validation.bakeSeconds);
     const requestApproval = new tasks.SnsPublish(this, 'Request Approval', {
       topic: props.approvalTopic,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
@@ -337,7 +337,7 @@ export class DeployWorkflow extends Construct {
     });
     const revertTiers = rollTiers(this, { prefix: 'Revert ', planPath: '$.rollbackPlan', rollout: this.props.rollout, checkAlarms: false, timeout: this.props.timeout });
     // Alarms need their evaluation periods to return to OK after the revert.
-    const rebake = bakeLoop(this, 'Revert ', f.checkBake, true);
+    const rebake = bakeLoop(this, 'Revert ', f.checkBake, this.props.environment.validation.bakeSeconds, true);
     planRollback.next(notify(this, 'Notify Rolling Back', this.props.environment.name, 'Rolling Back', revertTiers, { withFailure: true, releasePath: '$.plan.release', eventBus: this.props.eventBus }));
     revertTiers.next(rebake);
     rebake.next(describeRolledBack);
