@@ -34,11 +34,11 @@ const TRANSITIONS_PER_LOOK = 3;
 /**
  * The states a batch passes through outside its looks (statemachines/rollout): Load Batch (or
  * Load Next Batch), Check Capacity, Capacity Kept?, Take Batch Out, the drain's first choice,
- * Mark Install Started, Install Release, Return Batch To Traffic, Check Alarms (the gate is a
- * rule of Batch Healthy?), More Batches?. The install and the put-into-service never report done
+ * Install Release, Return Batch To Traffic, Check Alarms (the gate is a rule of Batch Healthy?),
+ * More Batches?. The install and the put-into-service never report done
  * at their start: no first choice before their looks (LongOperation `start.neverDone`).
  */
-const TRANSITIONS_PER_BATCH = 10;
+const TRANSITIONS_PER_BATCH = 9;
 /** A segment's child execution: Batch Mode? (once a segment), Segment Done; in the parent, its Map iteration and task. */
 const TRANSITIONS_PER_SEGMENT = 2 + 2;
 /**

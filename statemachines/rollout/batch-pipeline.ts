@@ -169,9 +169,15 @@ export class BatchPipeline extends Construct {
     const pipeline = this.pipeline(ROLLBACK, true, f, { otherwise: rolledBack }, catchToRestore);
     catchToRestore(pipeline.takeOut.firstTask);
     // Hosts whose install never started still run their previous release: they only go
-    // back into traffic (registering a draining target ends its drain).
+    // back into traffic (registering a draining target ends its drain). The install starts
+    // the moment the drain is done (Batch Drained? leads straight to Install Release), so a
+    // drained batch counts as started, even when Install Release failed while sending. The
+    // phase is looked at only when there is one (a Choice rule on a missing path fails the state).
+    const drained = new sfn.Choice(this, 'Drained Before Failure?')
+      .when(sfn.Condition.booleanEquals('$.drain.done', true), pipeline.takeOut)
+      .otherwise(pipeline.returnToTraffic);
     return new sfn.Choice(this, 'Install Started?')
-      .when(sfn.Condition.isPresent('$.install'), pipeline.takeOut)
+      .when(sfn.Condition.isPresent('$.drain.done'), drained)
       .otherwise(pipeline.returnToTraffic);
   }
 
@@ -205,13 +211,10 @@ export class BatchPipeline extends Construct {
     const install = operation(names.install, f.installRelease, { choice: names.installed, wait: names.waitInstall, check: names.checkInstall }, f.checkInstall, paths.install);
     install.next(returnToTraffic);
 
-    // Marked before the first SendCommand, so that a failure while sending still reinstalls
-    // the previous release on every host of the batch.
-    const startInstall = rollback
-      ? install
-      : new sfn.Pass(this, 'Mark Install Started', { result: sfn.Result.fromObject({ sending: true }), resultPath: paths.install }).next(install);
+    // Drained is the install started: a failure from here on, while sending included, reinstalls the previous release
+    // on every host of the batch (the rollback's Install Started? reads the drain's phase).
     const takeOut = operation(names.takeOut, f.takeOutOfTraffic, { choice: names.drained, wait: names.waitDrain, check: names.checkDrain }, f.checkDrained, paths.drain, false);
-    takeOut.next(startInstall);
+    takeOut.next(install);
 
     // The take-out task's own catchers are the caller's (a refusal may come first).
     for (const task of [...returnToTraffic.tasks, ...install.tasks, takeOut.check]) catching(task);

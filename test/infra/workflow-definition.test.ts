@@ -327,13 +327,23 @@ function scopeOf(definition: AslDefinition, name: string): AslDefinition {
  * The rollback's first state: a Choice on whether the batch's install started (IsPresent $.install),
  * with the state taken when it did and the one taken when it did not.
  */
+/**
+ * The rollback's first question: did the install start? It starts the moment the drain is done (Batch Drained? leads
+ * straight to Install Release), so: a drain phase that says done. Two Choices, so that the phase's `done` is read only
+ * when there is one (a rule on a missing path fails the state); either "no" goes to the same return step.
+ */
 function installStartedChoice(loop: AslDefinition, name: string): { started: string; notStarted: string } {
   const choice = loop.States[name]!;
   expect(choice.Type, `${name} is not a Choice`).toBe('Choice');
-  const rules = choice.Choices as Array<{ Variable?: string; IsPresent?: boolean; Next: string }>;
-  expect(rules.map(({ Next: _next, ...rule }) => rule), `${name} rules`).toEqual([{ Variable: '$.install', IsPresent: true }]);
+  const rules = choice.Choices as Array<{ Variable?: string; IsPresent?: boolean; BooleanEquals?: boolean; Next: string }>;
+  expect(rules.map(({ Next: _next, ...rule }) => rule), `${name} rules`).toEqual([{ Variable: '$.drain.done', IsPresent: true }]);
   expect(choice.Default, `${name} has no Default`).toEqual(expect.any(String));
-  return { started: rules[0]!.Next, notStarted: choice.Default as string };
+  const drained = loop.States[rules[0]!.Next]!;
+  expect(drained.Type, `${rules[0]!.Next} is not a Choice`).toBe('Choice');
+  const drainedRules = drained.Choices as typeof rules;
+  expect(drainedRules.map(({ Next: _next, ...rule }) => rule), `${rules[0]!.Next} rules`).toEqual([{ Variable: '$.drain.done', BooleanEquals: true }]);
+  expect(drained.Default, `${rules[0]!.Next}: not drained goes where no drain goes`).toBe(choice.Default);
+  return { started: drainedRules[0]!.Next, notStarted: choice.Default as string };
 }
 
 const isCallback = (state: AslState) => /\.waitForTaskToken$|\.sync(:\d+)?$/.test(state.Resource ?? '');
@@ -763,27 +773,20 @@ describe('FleetFlow workflow definitions', () => {
 
     // Install Release may fail after sending to some hosts: the batch must then count as started, so its
     // rollback reinstalls the previous release instead of returning half-installed hosts to traffic.
-    it('marks the install started ($.install) before Install Release sends anything in a release batch, and starts every batch without one', () => {
+    it('counts a release batch as started once its drain is done, the only way into Install Release, and starts every batch without a drain phase', () => {
       const loop = rollout;
-      const mark = 'Mark Install Started';
       const install = 'Install Release';
-      const markState = loop.States[mark];
-
       expect(module(install)).toBe('rollout/install-release.ts');
-      expect(markState?.Type, `${mark} is not a Pass`).toBe('Pass');
-      expect(markState!.ResultPath).toBe('$.install');
-      expect(markState!.Result, `${mark} writes no value to $.install`).toEqual(expect.any(Object));
-      expect(markState!.Next).toBe(install);
-      // The mark is the only way into Install Release: no path from the segment's start avoids it.
-      expect(reachableAvoiding(loop.States, loop.StartAt, mark).has(install), `a path reaches ${install} without ${mark}`).toBe(false);
-      expect(reachableFrom(loop.States, batchStart).has(mark), `${mark} is never reached`).toBe(true);
-      // Nothing before the mark writes $.install, so a failure there still counts as not started. (A provision or surge
-      // batch records its new hosts' install at $.install too: neither reinstalls, and the step to the next batch drops it.)
-      const beforeMark = [...reachableAvoiding(loop.States, loop.StartAt, mark)].filter((name) => !notRelease(name));
-      expect(beforeMark).toContain(starts.release);
-      expect(beforeMark.filter((name) => /^\$\.install(\.|$)/.test(String(loop.States[name]!.ResultPath))), 'states that write $.install before the mark').toEqual([]);
+      // Install Release is reached only from the drain's Choice, on its done rule: drained is started.
+      expect(Object.entries(loop.States).filter(([, state]) => successors(state).includes(install)).map(([name]) => name)).toEqual(['Batch Drained?']);
+      expect((loop.States['Batch Drained?']!.Choices as AslChoiceRule[]).filter(notWatchNow)).toEqual([{ Variable: '$.drain.done', BooleanEquals: true, Next: install }]);
+      // Nothing but the drain's tasks writes $.drain before the install, so a failure earlier counts as not started.
+      const beforeInstall = [...reachableAvoiding(loop.States, loop.StartAt, install)].filter((name) => !notRelease(name));
+      expect(beforeInstall).toContain(starts.release);
+      const writers = beforeInstall.filter((name) => /^\$\.drain(\.|$)/.test(String(loop.States[name]!.ResultPath)));
+      expect(writers.sort()).toEqual(['Check Drain', 'Take Batch Out']);
       // Each batch starts from a state built afresh (Load Batch, and the step to the next batch: the function returns
-      // what it is given, with the batch, as the state), so the previous batch's $.install never reaches the next batch.
+      // what it is given, with the batch, as the state), so the previous batch's $.drain never reaches the next batch.
       const steps = [loop.StartAt, ...nextSteps];
       expect(steps.length).toBeGreaterThanOrEqual(2);
       for (const name of steps) {
@@ -793,10 +796,10 @@ describe('FleetFlow workflow definitions', () => {
         expect(state.OutputPath ?? '$', name).toBe('$');
         const keys = Object.keys((state.Parameters ?? {}) as Record<string, unknown>).map((key) => key.replace(/\.\$$/, ''));
         expect(keys.length, `${name} builds no state`).toBeGreaterThan(0);
-        expect(keys.filter((key) => key === 'install'), `${name} hands the next batch an $.install`).toEqual([]);
+        expect(keys.filter((key) => key === 'drain' || key === 'install'), `${name} hands the next batch a phase of this one`).toEqual([]);
       }
 
-      // A failure while sending keeps the mark ($.failure, not $.install) and leads to the reinstall.
+      // A failure while sending keeps the drain's phase ($.failure is where the error goes) and leads to the reinstall.
       const catcher = failureCatcher(loop.States[install]!)!;
       expect(catcher.ResultPath).toBe('$.failure');
       const { started } = installStartedChoice(loop, catcher.Next);
