@@ -371,7 +371,7 @@ const WHY = {
   targetGroups: "a target group ARN ends in an ID AWS generates; the name part pins it to this environment's groups",
   instances: "instances are matched by the tier's tags in the condition, not by ID, so hosts can be replaced",
   snapshots: "snapshot names carry the release and execution; the prefix pins them to this environment's snapshots",
-  compositeAlarms: 'cloudwatch:DescribeAlarms returns composite alarms only when allowed on "*" (see the DescribeAlarms API reference); it only reads alarm states',
+  compositeAlarms: 'cloudwatch:DescribeAlarms and DescribeAlarmHistory return composite alarms only when allowed on "*" (see their API reference); they only read alarm states and their history',
   restored: "a restore creates a new instance named <database>-<source>-<execution>, which becomes the current one; the prefix pins it to this environment's database",
 };
 
@@ -414,6 +414,8 @@ function grantEnvironmentAccess(
   for (const fun of [f.planRelease, f.checkAlarms, f.preflight, f.checkBake]) {
     fun.allow({ actions: ['cloudwatch:DescribeAlarms'], resources: ['*'], wildcardReason: WHY.compositeAlarms });
   }
+  // The bake reads what the alarms went through between its looks; composite alarms' history too only on "*".
+  f.checkBake.allow({ actions: ['cloudwatch:DescribeAlarmHistory'], resources: ['*'], wildcardReason: WHY.compositeAlarms });
   if (targetGroupArns.length > 0) {
     f.takeOutOfTraffic.allow({ actions: ['elasticloadbalancing:DeregisterTargets'], resources: targetGroupArns, wildcardReason: WHY.targetGroups });
     f.returnToTraffic.allow({ actions: ['elasticloadbalancing:RegisterTargets'], resources: targetGroupArns, wildcardReason: WHY.targetGroups });

@@ -28,9 +28,9 @@ export async function installRelease(event: BatchTaskInput): Promise<PhaseState>
       sentTo.push(...ids);
     } catch (err) {
       if (!(err instanceof CommandRefusedError)) throw err;
-      // SSM refused one call as a whole (InvalidInstanceId); earlier calls were sent. The
-      // forward install was marked started before this task ran (Mark Install Started), so
-      // the batch's rollback reinstalls every host's previous release either way.
+      // SSM refused one call as a whole (InvalidInstanceId); earlier calls were sent. A forward
+      // install counts as started once its batch drained (the rollback's Install Started? reads
+      // the drain's phase), so the batch's rollback reinstalls every host's previous release either way.
       const notSent = [...err.notSent, ...groups.slice(g + 1).flatMap(([, rest]) => rest)];
       const what = event.rollback ? 'reinstall of the previous release' : `install of ${version}`;
       const outcome = { sentCommandIds: [...commandIds, ...err.sentCommandIds], sentTo: [...sentTo, ...err.sentTo], notSent };

@@ -1,8 +1,9 @@
 /**
  * Reading CloudWatch alarm states, metric and composite, by name (at most 100 names per
- * DescribeAlarms call) and by name prefix (a separate call: the two cannot be combined).
+ * DescribeAlarms call) and by name prefix (a separate call: the two cannot be combined); and
+ * the state changes they went through over an interval (DescribeAlarmHistory).
  */
-import { paginateDescribeAlarms, type DescribeAlarmsCommandInput } from '@aws-sdk/client-cloudwatch';
+import { paginateDescribeAlarmHistory, paginateDescribeAlarms, type DescribeAlarmsCommandInput } from '@aws-sdk/client-cloudwatch';
 import { cloudwatch } from './aws/cloudwatch';
 
 const MAX_ALARM_NAMES_PER_CALL = 100;
@@ -46,4 +47,52 @@ export function unmatched(
     names: (selection.names ?? []).filter((name) => !states.some((s) => s.name === name)),
     prefixes: (selection.prefixes ?? []).filter((prefix) => !states.some((s) => s.name.startsWith(prefix))),
   };
+}
+
+/** One change of an alarm's state, from its history. */
+export interface AlarmStateChange {
+  readonly name: string;
+  /** The state it went to. */
+  readonly state: string;
+  /** Epoch milliseconds. */
+  readonly at: number;
+}
+
+/** DescribeAlarmHistory's MaxRecords: "Valid Range: Minimum value of 1. Maximum value of 100" (API reference). */
+const MAX_HISTORY_RECORDS_PER_CALL = 100;
+
+/**
+ * The state changes of the named alarms between `from` and `to` (epoch ms), oldest first: so an alarm that went to
+ * ALARM and back between two looks is still seen. One account-wide read, page by page, filtered here: DescribeAlarmHistory
+ * takes one AlarmName or none ("If an alarm name is not specified, the histories for either all metric alarms or all
+ * composite alarms are returned"), and returns composite alarms only when asked (AlarmTypes: "If you omit this
+ * parameter, only metric alarms are returned"). Each StateUpdate item's HistoryData is JSON with the old and the new
+ * state (`newState.stateValue`).
+ */
+export async function readAlarmChanges(names: ReadonlySet<string>, from: number, to: number): Promise<AlarmStateChange[]> {
+  if (names.size === 0 || to <= from) return [];
+  const changes: AlarmStateChange[] = [];
+  const pages = paginateDescribeAlarmHistory(
+    { client: cloudwatch, pageSize: MAX_HISTORY_RECORDS_PER_CALL },
+    { AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], HistoryItemType: 'StateUpdate', StartDate: new Date(from), EndDate: new Date(to), ScanBy: 'TimestampAscending' },
+  );
+  for await (const page of pages) {
+    for (const item of page.AlarmHistoryItems ?? []) {
+      if (!item.AlarmName || !names.has(item.AlarmName)) continue;
+      const state = newStateOf(item.HistoryData, item.HistorySummary);
+      if (state) changes.push({ name: item.AlarmName, state, at: item.Timestamp?.getTime() ?? to });
+    }
+  }
+  return changes.sort((a, b) => a.at - b.at);
+}
+
+/** The state a StateUpdate item went to: HistoryData's newState, or else the summary's "... to ALARM". */
+function newStateOf(data: string | undefined, summary: string | undefined): string | undefined {
+  try {
+    const state = (JSON.parse(data ?? '') as { newState?: { stateValue?: unknown } }).newState?.stateValue;
+    if (typeof state === 'string') return state;
+  } catch {
+    // Not JSON: the summary says it too.
+  }
+  return /\bto (OK|ALARM|INSUFFICIENT_DATA)\b/.exec(summary ?? '')?.[1];
 }

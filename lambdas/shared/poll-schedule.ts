@@ -18,10 +18,13 @@
 import type { PollingBounds } from './polling';
 
 /**
- * How often a bake reads the alarms. CloudWatch evaluates standard-resolution metric
- * alarms once a minute (their period is at least 60 s), so reading more often sees nothing new.
+ * How often a bake reads the alarms. Each look reads the alarms' history since the last one
+ * (lambdas/deploy/check-bake.ts, DescribeAlarmHistory), so an alarm that fired and cleared between
+ * looks is seen all the same: the pace decides only how soon a firing alarm fails the bake, at most
+ * this long after it fired (it was 60 s, with looks that missed an alarm back to OK by the next one),
+ * for 3 state transitions a look (a 300 s bake: 2 looks, 7 transitions; it was 5 looks, 17).
  */
-export const BAKE_CHECK_SECONDS = 60;
+export const BAKE_CHECK_SECONDS = 150;
 
 /**
  * How long Check Database waits out a transient status (backing-up, modifying, ...)

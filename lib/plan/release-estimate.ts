@@ -32,14 +32,15 @@ const LOOKS_PER_PHASE = 1;
 /** Each look is a Choice, a Wait and a check task (lambdas/shared/poll-schedule.ts). */
 const TRANSITIONS_PER_LOOK = 3;
 /**
- * The states a batch passes through outside its looks (statemachines/rollout): More Batches?,
- * Load Batch, Batch Mode?, Check Capacity, Capacity Kept?, Take Batch Out, the drain's first
- * choice, Mark Install Started, Install Release, the install's first choice, Return Batch To
- * Traffic, the health's first choice, Gate On Alarms?, Check Alarms, Next Batch.
+ * The states a batch passes through outside its looks (statemachines/rollout): Load Batch (or
+ * Load Next Batch), Check Capacity, Capacity Kept?, Take Batch Out, the drain's first choice,
+ * Install Release, Return Batch To Traffic, Check Alarms (the gate is a rule of Batch Healthy?),
+ * More Batches?. The install and the put-into-service never report done
+ * at their start: no first choice before their looks (LongOperation `start.neverDone`).
  */
-const TRANSITIONS_PER_BATCH = 15;
-/** A segment's child execution: Start Segment, the last More Batches?, Segment Done; in the parent, its Map iteration and task. */
-const TRANSITIONS_PER_SEGMENT = 3 + 2;
+const TRANSITIONS_PER_BATCH = 9;
+/** A segment's child execution: Batch Mode? (once a segment), Segment Done; in the parent, its Map iteration and task. */
+const TRANSITIONS_PER_SEGMENT = 2 + 2;
 /**
  * The release's own states (statemachines/deploy): Start, Plan Release, Acquire Lock, Run
  * Release, Up To Date?, Notify Started, Preflight, Database Step?, Roll Tiers, Start Bake,
@@ -53,8 +54,11 @@ const TRANSITIONS_PER_RELEASE = 15;
  * Complete (statemachines/deploy/deploy-workflow.ts); and Terminate Surged Hosts with a surge tier.
  */
 const TRANSITIONS_UP_TO_DATE = 9;
-/** Check Database and its choice, Create Snapshot, Run Migration, Recheck Database and its choice, and the two loops' first choices. */
-const TRANSITIONS_PER_DATABASE_STEP = 8;
+/**
+ * Check Database and its choice, Create Snapshot, Run Migration, Recheck Database and its choice (the snapshot's and
+ * the migration's starts never report done: their looks start with the Wait, without a first choice).
+ */
+const TRANSITIONS_PER_DATABASE_STEP = 6;
 /** Step Functions standard workflows, us-east-1: USD 0.025 per 1,000 state transitions (AWS Step Functions pricing). */
 export const USD_PER_TRANSITION = 0.025 / 1000;
 
@@ -103,7 +107,9 @@ export function estimateRelease(plan: DeployPlan, surgeCleanup = false): Release
     undeclared.push(`the database snapshot, counted as ${SNAPSHOT_ASSUMED_SECONDS / 60} min (RDS: the first is a full copy, later ones incremental)`);
   }
   seconds += plan.validation.bakeSeconds;
-  transitions += 1 + Math.ceil(plan.validation.bakeSeconds / BAKE_CHECK_SECONDS) * TRANSITIONS_PER_LOOK;
+  // A bake of some length starts straight into its Wait (statemachines/constructs/bake.ts): each look a Wait, a check and a Choice.
+  const bakeLooks = Math.ceil(plan.validation.bakeSeconds / BAKE_CHECK_SECONDS);
+  transitions += bakeLooks > 0 ? bakeLooks * TRANSITIONS_PER_LOOK : 1;
   if (plan.validation.approval.required) undeclared.push('the approver\'s answer');
   let segments = 0;
   let worstChildEvents = 0;

@@ -82,22 +82,22 @@ const ALLOCATE_RUN_STATES = 21;
 const POINT_AT_RESTORED_STATES = 2;
 /** Per provisioned tier: Launch Hosts, Hosts Launched?, Verify Dependencies, Store New Hosts, New Hosts To Segments, Provision Roll Segments (the ready looks and the segments apart). */
 const PROVISION_TIER_STATES = 6;
-/** Per segment, in the parent (its Map iteration's task) and the child: Start Segment, the last More Batches?, Segment Done. */
-const SEGMENT_STATES = 1 + 3;
-/** Per new-host batch: More Batches?, Load Batch, Batch Mode?, Start Set Up, Install On New Hosts, Put New Hosts In Service, Next New Batch. */
-const PROVISION_BATCH_STATES = 7;
+/** Per segment, in the parent (its Map iteration's task) and the child: Batch Mode? (once a segment), Segment Done. */
+const SEGMENT_STATES = 1 + 2;
+/** Per new-host batch: Load Batch (or Load Next New Batch), Start Set Up, Install On New Hosts, Put New Hosts In Service, More New Batches?. */
+const PROVISION_BATCH_STATES = 5;
 /** Per setup step, besides its looks: its start (Set Up Hosts, then Set Up Next Step), its last Choice, More Set Up?. */
 const SETUP_STEP_STATES = 3;
 /** A child execution's events outside its batches (lambdas/shared/history-budget.ts plans with the same). */
 const CHILD_OVERHEAD_EVENTS = 12;
 /** Replace: Disaster Recovery?, Old Hosts Still In Place?, Retire Replaced, Retire Roll Tiers. */
 const REPLACE_STATES = 4;
-/** Per retire batch: More Batches?, Load Batch, Batch Mode?, Check Retire Capacity, Retire Capacity Kept?, Take Retiring Hosts Out, Retire Hosts, Next Retired Batch. */
-const RETIRE_BATCH_STATES = 8;
+/** Per retire batch: Load Batch (or Load Next Retired Batch), Check Retire Capacity, Retire Capacity Kept?, Take Retiring Hosts Out, Retire Hosts, More Retired Batches?. */
+const RETIRE_BATCH_STATES = 6;
 /** Restore-data: Start, Plan, Acquire Lock, Notify Started, Run Restore, Restore Database, Validate Data, Repoint, Write Connection, Repoint Roll Tiers, Repoint Start Bake, Repoint Baked, Record Database, Unlock, Notify Succeeded, Complete. */
 const RESTORE_STATES = 16;
-/** Per repoint batch: More Batches?, Load Batch, Batch Mode?, Check Repoint Capacity, Repoint Capacity Kept?, Take Repoint Batch Out, Reconfigure, Return, Gate On Alarms?, Check Alarms, Next Repointed Batch. */
-const REPOINT_BATCH_STATES = 11;
+/** Per repoint batch: Load Batch (or Load Next Repointed Batch), Check Repoint Capacity, Repoint Capacity Kept?, Take Repoint Batch Out, Reconfigure, Return, Check Alarms (in Repoint Batch Healthy?'s gate), More Repointed Batches?. */
+const REPOINT_BATCH_STATES = 8;
 /**
  * Recover's own states (statemachines/recover/recover-workflow.ts): Start, Plan Recover, Notify
  * Started, Allocate Environment, Hosts To Repoint?, Restore Environment Data (or, when allocate
@@ -151,14 +151,16 @@ export function seenDone(seconds: number, expected: number | undefined, bounds: 
   let looks = 0;
   let loop = 0;
   let pause = pauseAt(0);
+  let firstPause = 0;
   for (;;) {
     // The Choice, the Wait when there is a pause, the check.
     loop += pause > 0 ? 3 : 2;
+    if (looks === 0) firstPause = pause;
     elapsed += pause;
     looks += 1;
     const watchStarted = elapsed;
     for (;;) {
-      if (elapsed >= seconds) return { seconds: elapsed, looks, loop, took: seconds };
+      if (elapsed >= seconds) return { seconds: elapsed, looks, loop, took: seconds, firstPause };
       pause = pauseAt(elapsed);
       if (pause > 0 || elapsed + interval > watchStarted + budget) break;
       elapsed += interval;
@@ -172,7 +174,15 @@ interface Seen {
   readonly looks: number;
   readonly loop: number;
   readonly took: number;
+  /** The pause before the first look: a start that never reports done goes straight to its Wait, without the first Choice. */
+  readonly firstPause: number;
 }
+
+/**
+ * A phase's looks after a start that never reports done (LongOperation `start.neverDone`): the first look's Wait stands
+ * where its Choice was, so a first look after a pause has one transition fewer (a Wait of 0 costs what the Choice did).
+ */
+const afterNeverDone = (seen: Seen) => seen.loop - (seen.firstPause > 0 ? 1 : 0);
 
 /** A Run Command phase: delivered, then run for what it declares. */
 function command(spec: CommandSpec, bounds: PollingBounds, what: string, undeclared: string[]): Seen {
@@ -234,7 +244,8 @@ export function estimateCompute(plan: ComputePlan): WorkflowEstimate {
     // Create Database looks first when a creation usually ends, restoring from a snapshot too (lambdas/compute/database-creation.ts).
     const seen = seenDone(assumed, EXPECTED_CREATE_SECONDS, plan.database.polling);
     database = seen.seconds;
-    tally.transitions += phaseTransitions(seen);
+    // Create Database never reports done: no Choice before its first look.
+    tally.transitions += 1 + afterNeverDone(seen) + 1;
     tally.undeclared.push(
       plan.database.fromSnapshot
         ? `restoring ${plan.database.instanceIdentifier} from its snapshot, counted as ${assumed / 60} min`
@@ -250,7 +261,7 @@ export function estimateCompute(plan: ComputePlan): WorkflowEstimate {
     // After the join, on the runner tier's first new host: the check, then Write Connection.
     const check = command(plan.restore.check, plan.restore.polling, 'the database check', tally.undeclared);
     afterJoin = check.seconds;
-    tally.transitions += POINT_AT_RESTORED_STATES + phaseTransitions(check);
+    tally.transitions += POINT_AT_RESTORED_STATES + 1 + afterNeverDone(check) + 1;
   }
   const provisioned = plan.tiers.map((tier) => provision(tier, tally));
   let retiring = 0;
@@ -290,7 +301,7 @@ function provision(tier: ProvisionTier, tally: Tally): { ready: number; batches:
   const install = command(spec.install, bounds, `${spec.name}'s install`, tally.undeclared);
   const health = healthOf(spec, tally.undeclared);
   batch += install.seconds + health.seconds;
-  batchTransitions += install.loop + 1 + health.loop + 1;
+  batchTransitions += afterNeverDone(install) + 1 + afterNeverDone(health) + 1;
   const batchCount = Math.ceil(spec.hostCount / spec.batchSize);
   tally.transitions += spec.hostCount === 0 ? 0 : batchCount * batchTransitions;
   tally.segments({ spec, batchCount });
@@ -380,7 +391,7 @@ export function estimateRestore(plan: {
   tally.undeclared.push(`RDS restoring ${plan.target.identifier}, counted as ${EXPECTED_RESTORE_SECONDS / 60} min (it grows with the data)`);
   const check = command(plan.check, plan.polling, 'the database check', tally.undeclared);
   tally.seconds += restore.seconds + check.seconds;
-  tally.transitions += restore.loop + 1 + check.loop + 1;
+  tally.transitions += restore.loop + 1 + afterNeverDone(check) + 1;
   // One tier at a time (Roll Tiers). The first batch of a tier expects what the environment
   // declares of each phase; the next ones what the batch before took (the rollout passes its
   // tookSeconds on as `expected`), so they wait until shortly before it and watch to the end.
@@ -391,12 +402,15 @@ export function estimateRestore(plan: {
     const later = phases.map((p) => seenDone(p.took, p.seconds, spec.polling));
     const sum = (seen: Seen[], of: (s: Seen) => number) => seen.reduce((n, x) => n + of(x), 0);
     tally.seconds += sum(phases, (p) => p.seconds) + (tier.batchCount - 1) * sum(later, (p) => p.seconds);
-    tally.transitions += tier.batchCount * (REPOINT_BATCH_STATES + 3) + sum(phases, (p) => p.loop) + (tier.batchCount - 1) * sum(later, (p) => p.loop);
+    // The reconfigure and the return never report done at their start (no Choice before their first look); the take-out may.
+    const loops = (seen: Seen[]) => seen.reduce((n, x, i) => n + (i === 0 ? x.loop : afterNeverDone(x)), 0);
+    tally.transitions += tier.batchCount * (REPOINT_BATCH_STATES + 3) + loops(phases) + (tier.batchCount - 1) * loops(later);
     tally.segments(tier);
   }
   const bakeLooks = Math.ceil(plan.validation.bakeSeconds / BAKE_CHECK_SECONDS);
   tally.seconds += plan.validation.bakeSeconds;
-  tally.transitions += 3 * bakeLooks + 1;
+  // A bake of some length starts straight into its Wait (statemachines/constructs/bake.ts): a Wait, a check and a Choice a look.
+  tally.transitions += bakeLooks > 0 ? 3 * bakeLooks : 1;
   return tally.result();
 }
 

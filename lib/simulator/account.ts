@@ -140,6 +140,18 @@ export interface SimCommand {
   readonly invocations: Map<string, SimInvocation>;
 }
 
+/**
+ * One change of an alarm's state, as CloudWatch keeps it (DescribeAlarmHistory, HistoryItemType StateUpdate: "CloudWatch
+ * retains the history of an alarm even if you delete the alarm").
+ */
+export interface SimAlarmStateChange {
+  readonly name: string;
+  readonly type: SimAlarm['type'];
+  readonly at: number;
+  readonly from: SimAlarm['baseState'];
+  readonly to: SimAlarm['baseState'];
+}
+
 export interface SimAlarm {
   readonly name: string;
   readonly type: 'MetricAlarm' | 'CompositeAlarm';
@@ -427,6 +439,10 @@ export class SimulatedAccount {
   readonly targetGroups = new Map<string, SimTargetGroup>();
   readonly commands = new Map<string, SimCommand>();
   readonly alarms = new Map<string, SimAlarm>();
+  /** Every alarm state change noted so far, oldest first (noteAlarmStates). */
+  readonly alarmHistory: SimAlarmStateChange[] = [];
+  /** Each alarm's state when last noted, and when. */
+  private readonly notedAlarms = new Map<string, { state: SimAlarm['baseState']; at: number }>();
   readonly databases = new Map<string, SimDatabase>();
   readonly documents = new Map<string, DocumentRole>();
   readonly snapshots = new Map<string, SimSnapshot>();
@@ -613,15 +629,66 @@ export class SimulatedAccount {
   alarmState(alarm: SimAlarm, at = this.now()): SimAlarm['baseState'] {
     const firesAfter = this.faults.alarmAt.get(alarm.name);
     if (firesAfter === undefined || at < this.startedAt + firesAfter) return alarm.baseState;
+    const recoversAt = this.alarmRecoversAt(alarm);
+    if (recoversAt === undefined) return 'ALARM';
+    return at < recoversAt ? 'ALARM' : alarm.baseState;
+  }
+
+  /** When an injected alarm returns to its base state, with the hosts as they are now; undefined while its cause lasts. */
+  private alarmRecoversAt(alarm: SimAlarm): number | undefined {
     // A host with nothing installed yet runs no release at all; one stopped or terminated serves nothing.
     const ran = [...this.hosts.values()].filter((h) => alarm.tiers.includes(h.tier) && h.release !== '');
     const watched = ran.filter((h) => h.state === 'running');
-    if (watched.some((h) => h.release !== this.originalRelease.get(h.id))) return 'ALARM';
+    if (watched.some((h) => h.release !== this.originalRelease.get(h.id))) return undefined;
     // Like a real alarm, it returns to OK only after its evaluation periods without the cause:
     // the last host back on its release, or the last one on the new release gone.
     const gone = ran.filter((h) => h.state !== 'running' && h.release !== this.originalRelease.get(h.id));
     const causeGoneAt = Math.max(0, ...watched.map((h) => h.restoredAt ?? 0), ...gone.map((h) => h.leftRunningAt ?? 0));
-    return at < causeGoneAt + ALARM_RECOVERY_SECONDS * 1000 ? 'ALARM' : alarm.baseState;
+    return causeGoneAt + ALARM_RECOVERY_SECONDS * 1000;
+  }
+
+  /**
+   * Notes each alarm's state changes up to `at` in `alarmHistory`, as CloudWatch records them. Called wherever the
+   * account is observed (every instant an effect applies, before and after it, and at every call), so the hosts an
+   * alarm watches are the same from one note to the next: the changes between two notes are those the alarm's own
+   * clock makes (the fault firing, the evaluation periods after its cause went), noted at their own instants.
+   */
+  noteAlarmStates(at = this.now()): void {
+    for (const alarm of this.alarms.values()) {
+      const noted = this.notedAlarms.get(alarm.name);
+      if (!noted) {
+        // First seen: the state it was in is its starting point, not a change.
+        this.notedAlarms.set(alarm.name, { state: this.alarmState(alarm, at), at });
+        continue;
+      }
+      // The same instant again: an effect applied at it may have changed the state.
+      if (at < noted.at) continue;
+      const firesAfter = this.faults.alarmAt.get(alarm.name);
+      // Without a fault the state is the base state: only setAlarmBaseState changes it (no host to read).
+      const instants = firesAfter === undefined ? [] : [this.startedAt + firesAfter, this.alarmRecoversAt(alarm)]
+        .filter((t): t is number => t !== undefined && t > noted.at && t < at)
+        .sort((a, b) => a - b);
+      let last = noted.state;
+      for (const t of [...instants, at]) {
+        const state = this.alarmState(alarm, t);
+        if (state !== last) this.alarmHistory.push({ name: alarm.name, type: alarm.type, at: t, from: last, to: state });
+        last = state;
+      }
+      this.notedAlarms.set(alarm.name, { state: last, at });
+    }
+  }
+
+  /** Sets an alarm's state when no fault applies (an operator's, or a test's, SetAlarmState), noting the change. */
+  setAlarmBaseState(name: string, state: SimAlarm['baseState']): void {
+    const alarm = this.alarms.get(name);
+    if (!alarm) throw new Error(`no alarm ${name}`);
+    this.noteAlarmStates();
+    alarm.baseState = state;
+    const noted = this.notedAlarms.get(name);
+    const now = this.now();
+    const current = this.alarmState(alarm, now);
+    if (noted && noted.state !== current) this.alarmHistory.push({ name, type: alarm.type, at: now, from: noted.state, to: current });
+    this.notedAlarms.set(name, { state: current, at: now });
   }
 
   /** A Secrets Manager secret as a stack creates it (AWS::SecretsManager::Secret with a generated value). */
@@ -672,6 +739,7 @@ export class SimulatedAccount {
   observe(at: number): void {
     if (at === this.lastObserved.at && this.version === this.lastObserved.version) return;
     this.lastObserved = { at, version: this.version };
+    this.noteAlarmStates(at);
     for (const db of this.databases.values()) {
       // An instance created during the run counts from when it first serves.
       if (at >= (db.servesFrom ?? Number.NEGATIVE_INFINITY) && !databaseServes(this.databaseStatus(db, at))) db.availableThroughout = false;

@@ -210,7 +210,7 @@ export class ComputeRun extends Construct {
     const payload = (phasePath?: string) => ({ 'execution.$': '$$.Execution.Name', 'database.$': '$.plan.database', ...(phasePath ? { 'phase.$': phasePath } : {}) });
     const create = new LongOperation(this, 'Create Database', {
       resultPath: '$.databaseCreate',
-      start: { name: 'Create Database', handler: f.createDatabase, payload: payload(), options: { idempotent: true } },
+      start: { name: 'Create Database', handler: f.createDatabase, payload: payload(), options: { idempotent: true }, neverDone: true },
       check: { name: 'Check Database Created', handler: f.checkDatabaseCreated, payload: payload('$.databaseCreate') },
       choice: 'Database Created?',
       wait: 'Wait For Database',
@@ -279,7 +279,7 @@ export class ComputeRun extends Construct {
       const checkPayload = (phasePath?: string) => ({ ...task(phasePath), 'runners.$': `$.prepare.hosts.tiers[?(@.tierName == '${runnerTier}')].first` });
       const validate = new LongOperation(this, 'Validate Data', {
         resultPath: '$.validation',
-        start: { name: 'Validate Data', handler: f.validateData, payload: checkPayload(), options: { idempotent: true } },
+        start: { name: 'Validate Data', handler: f.validateData, payload: checkPayload(), options: { idempotent: true }, neverDone: true },
         check: { name: 'Check Data Validation', handler: f.checkValidation, payload: checkPayload('$.validation') },
         choice: 'Data Valid?',
         wait: 'Wait For Data Validation',

@@ -70,19 +70,25 @@ export interface LambdaTaskOptions {
 /** Throttling retries: about two minutes of full-jitter backoff, or about fifteen when restoring. */
 const THROTTLE_ATTEMPTS = { usual: 6, restoring: 20 };
 
+/**
+ * `resultPath` is where the result goes in the state; `undefined` makes the result the state, Step Functions' default
+ * ("If you don't specify a ResultPath, the default behavior is as if you had specified "ResultPath": "$"": the state
+ * input is replaced by the result; Step Functions Developer Guide, "Specifying state output using ResultPath"). It is
+ * left out rather than written "$", which aws-local-stepfunctions would read as a field named "$".
+ */
 export function lambdaTask(
   scope: Construct,
   name: string,
   fn: lambda.IFunction,
   payload: Record<string, unknown>,
-  resultPath: string,
+  resultPath: string | undefined,
   options: LambdaTaskOptions = {},
 ): tasks.LambdaInvoke {
   const task = new tasks.LambdaInvoke(scope, name, {
     lambdaFunction: fn,
     payload: sfn.TaskInput.fromObject(payload),
     payloadResponseOnly: true,
-    resultPath,
+    ...(resultPath !== undefined ? { resultPath } : {}),
     taskTimeout: sfn.Timeout.duration(taskTimeoutFor(fn)),
     retryOnServiceExceptions: false,
   });

@@ -9,6 +9,15 @@
  *                 ^   |--watch now (pause 0)------------------------------> <Check> --/
  *                 |   \--not yet--> <Wait> (the pause the last look chose) -> <Check> --/
  *
+ * A start that only sets the operation going (an SSM send, a put-into-service, a snapshot
+ * create) never finds it done: with `start.neverDone` it goes straight to the Wait, one
+ * transition fewer per operation ([Start] -> <Wait> -> <Check> -> <Done?> ...). The Wait takes
+ * the pause the start's phase chose, 0 included (the Amazon States Language, Wait: "You must
+ * specify time as a positive, integer value from 0 up to 99999999"), so a start whose phase says
+ * "watch now" costs what it did (Start, Wait instead of Start, Choice). A start that may report
+ * done must not set it: a done phase would still be handled (the Wait of 0 leads to a check, which
+ * looks again and finds the operation done), but for two transitions more than the Choice.
+ *
  * The deadline is the check's: the start task (or the first check) records it in the phase at
  * `resultPath`, every check receives that phase back (`phase.$`) and fails with the
  * operation's named timeout error once the deadline has passed, so the loop needs no state of
@@ -33,6 +42,13 @@ export interface LongOperationTask {
 }
 
 export interface LongOperationStart extends LongOperationTask {
+  /**
+   * The start never reports the operation done (its phase always has `done: false` and a
+   * `waitSeconds`): its next state is the Wait, not the Choice. Set it only for a start that
+   * cannot find its operation over (a send, a put-into-service, a create); see the class comment.
+   * @default false (the start's phase goes to the Choice, which may end the operation at once)
+   */
+  readonly neverDone?: boolean;
   /**
    * How the start task is retried.
    * @default {} (Lambda service errors and throttling only: starting may not be safe to repeat)
@@ -109,7 +125,7 @@ export class LongOperation extends sfn.StateMachineFragment {
     this.check.next(this.choice);
     if (props.start) {
       this.starter = lambdaTask(this, props.start.name, props.start.handler, props.start.payload, props.resultPath, props.start.options);
-      this.starter.next(this.choice);
+      this.starter.next(props.start.neverDone === true ? wait : this.choice);
     }
     this.startState = this.starter ?? this.choice;
     this.firstTask = this.starter ?? this.check;
@@ -118,6 +134,16 @@ export class LongOperation extends sfn.StateMachineFragment {
       const { handler, ...catchProps } = props.catch;
       for (const task of this.tasks) catchNamed(this, task, handler, catchProps);
     }
+  }
+
+  /**
+   * Where the operation goes once done when `condition` also holds, ahead of `next`: a decision the state would
+   * otherwise take in a Choice of its own right after (Gate On Alarms?) is taken in the operation's Choice, one
+   * transition fewer. Call it before `next`: a Choice's rules are read in order.
+   */
+  nextIf(condition: sfn.Condition, next: sfn.IChainable): this {
+    this.choice.when(sfn.Condition.and(sfn.Condition.booleanEquals(`${this.resultPath}.done`, true), condition), next);
+    return this;
   }
 
   /** Where the operation goes once the check reports `done`. */

@@ -36,7 +36,7 @@ export class ProvisionPipeline extends Construct {
 
     const returnToTraffic = new LongOperation(this, n('Put New Hosts In Service'), {
       resultPath: '$.health',
-      start: { name: n('Put New Hosts In Service'), handler: f.returnToTraffic, payload: batchPayload(false) },
+      start: { name: n('Put New Hosts In Service'), handler: f.returnToTraffic, payload: batchPayload(false), neverDone: true },
       check: { name: n('Check New Hosts Health'), handler: f.checkHealthy, payload: batchPayload(false, '$.health') },
       choice: n('New Hosts Healthy?'),
       wait: n('Wait For New Hosts Health'),
@@ -45,7 +45,7 @@ export class ProvisionPipeline extends Construct {
 
     const install = new LongOperation(this, n('Install On New Hosts'), {
       resultPath: '$.install',
-      start: { name: n('Install On New Hosts'), handler: f.installRelease, payload: batchPayload(false) },
+      start: { name: n('Install On New Hosts'), handler: f.installRelease, payload: batchPayload(false), neverDone: true },
       check: { name: n('Check New Hosts Install'), handler: f.checkInstall, payload: batchPayload(false, '$.install') },
       choice: n('New Hosts Installed?'),
       wait: n('Wait For New Hosts Install'),

@@ -193,7 +193,7 @@ export class DeployWorkflow extends Construct {
     const f = this.f;
     const props = this.props;
     const environment = props.environment.name;
-    const bake = bakeLoop(this, '', f.checkBake);
+    const bake = bakeLoop(this, '', f.checkBake, props.environment.validation.bakeSeconds);
     const requestApproval = new tasks.SnsPublish(this, 'Request Approval', {
       topic: props.approvalTopic,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
@@ -292,7 +292,7 @@ export class DeployWorkflow extends Construct {
     const recheck = databaseReady('Recheck Database', '$.databaseAfter', next, fromMigration);
     const migration = new LongOperation(this, 'Migration', {
       resultPath: '$.migration',
-      start: { name: 'Run Migration', handler: f.runMigration, payload: payload() },
+      start: { name: 'Run Migration', handler: f.runMigration, payload: payload(), neverDone: true },
       check: { name: 'Check Migration', handler: f.checkMigration, payload: payload('$.migration') },
       choice: 'Migration Done?',
       wait: 'Wait For Migration',
@@ -301,7 +301,7 @@ export class DeployWorkflow extends Construct {
     migration.next(recheck);
     const snapshot = new LongOperation(this, 'Snapshot', {
       resultPath: '$.snapshot',
-      start: { name: 'Create Snapshot', handler: f.createSnapshot, payload: payload(), options: { idempotent: true } },
+      start: { name: 'Create Snapshot', handler: f.createSnapshot, payload: payload(), options: { idempotent: true }, neverDone: true },
       check: { name: 'Check Snapshot', handler: f.checkSnapshot, payload: payload('$.snapshot') },
       choice: 'Snapshot Ready?',
       wait: 'Wait For Snapshot',
@@ -340,7 +340,7 @@ export class DeployWorkflow extends Construct {
     });
     const revertTiers = rollTiers(this, { prefix: 'Revert ', planPath: '$.rollbackPlan', rollout: this.props.rollout, checkAlarms: false, timeout: this.props.timeout });
     // Alarms need their evaluation periods to return to OK after the revert.
-    const rebake = bakeLoop(this, 'Revert ', f.checkBake, true);
+    const rebake = bakeLoop(this, 'Revert ', f.checkBake, this.props.environment.validation.bakeSeconds, true);
     planRollback.next(notify(this, 'Notify Rolling Back', this.props.environment.name, 'Rolling Back', revertTiers, { withFailure: true, releasePath: '$.plan.release', eventBus: this.props.eventBus }));
     revertTiers.next(rebake);
     rebake.next(describeRolledBack);

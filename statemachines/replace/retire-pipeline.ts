@@ -65,7 +65,7 @@ export class RetirePipeline extends Construct {
     // Out of traffic but not retired: back in, and healthy again, so the tier ends with what it had.
     const putBack = new LongOperation(this, n('Return Retiring Hosts'), {
       resultPath: '$.restoreHealth',
-      start: { name: n('Return Retiring Hosts'), handler: f.returnToTraffic, payload: batchPayload(true), options: { restoring: true } },
+      start: { name: n('Return Retiring Hosts'), handler: f.returnToTraffic, payload: batchPayload(true), options: { restoring: true }, neverDone: true },
       check: { name: n('Check Returned Hosts'), handler: f.checkHealthy, payload: batchPayload(true, '$.restoreHealth') },
       choice: n('Returned Hosts Healthy?'),
       wait: n('Wait For Returned Hosts'),

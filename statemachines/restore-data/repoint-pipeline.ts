@@ -41,7 +41,7 @@ export class RepointPipeline extends Construct {
     const failed = new sfn.Fail(this, `${w} Failed`, { errorPath: '$.failure.Error', causePath: '$.failure.Cause' });
     const named = { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY };
     // Each step a long operation: the start task, then its check until done.
-    const operation = (start: { name: string; handler: lambda.IFunction; options?: LambdaTaskOptions }, names: { choice: string; wait: string; check: string }, check: lambda.IFunction, path: string) =>
+    const operation = (start: { name: string; handler: lambda.IFunction; options?: LambdaTaskOptions; neverDone?: boolean }, names: { choice: string; wait: string; check: string }, check: lambda.IFunction, path: string) =>
       new LongOperation(this, start.name, {
         resultPath: path,
         start: { ...start, payload: batchPayload(props.back) },
@@ -67,7 +67,7 @@ export class RepointPipeline extends Construct {
       describeLeftOut.next(failed);
       leftOut = describeLeftOut;
       const restore = operation(
-        { name: 'Return Batch After Failed Repoint Back', handler: f.returnToTraffic, options: { restoring: true } },
+        { name: 'Return Batch After Failed Repoint Back', handler: f.returnToTraffic, options: { restoring: true }, neverDone: true },
         { choice: 'Batch Back In Service?', wait: 'Wait For Batch Back', check: 'Check Batch Back' },
         f.checkHealthy,
         '$.restoreHealth',
@@ -77,24 +77,25 @@ export class RepointPipeline extends Construct {
       onFailure = restore;
     }
 
-    let done: sfn.IChainable = props.next;
+    // Forward, the tier's alarms gate the next batch, decided in the health's own Choice (no Choice of its own after it).
+    let gate: sfn.TaskStateBase | undefined;
     if (!props.back) {
-      const gate = lambdaTask(this, 'Check Repoint Alarms', f.checkAlarms, batchPayload(false), sfn.JsonPath.DISCARD, { idempotent: true });
+      gate = lambdaTask(this, 'Check Repoint Alarms', f.checkAlarms, batchPayload(false), sfn.JsonPath.DISCARD, { idempotent: true });
       gate.next(props.next);
       catchNamed(this, gate, onFailure, named);
-      done = new sfn.Choice(this, 'Gate Repoint On Alarms?').when(sfn.Condition.booleanEquals('$.checkAlarms', true), gate).otherwise(props.next);
     }
 
     const returnBatch = operation(
-      { name: `Return ${w} Batch`, handler: f.returnToTraffic, options: { restoring: props.back } },
+      { name: `Return ${w} Batch`, handler: f.returnToTraffic, options: { restoring: props.back }, neverDone: true },
       { choice: `${w} Batch Healthy?`, wait: `Wait For ${w} Health`, check: `Check ${w} Health` },
       f.checkHealthy,
       '$.health',
     );
-    returnBatch.next(done);
+    if (gate) returnBatch.nextIf(sfn.Condition.booleanEquals('$.checkAlarms', true), gate);
+    returnBatch.next(props.next);
 
     const reconfigure = operation(
-      { name: `Reconfigure ${w} Batch`, handler: f.reconfigureHosts, options: { restoring: props.back } },
+      { name: `Reconfigure ${w} Batch`, handler: f.reconfigureHosts, options: { restoring: props.back }, neverDone: true },
       { choice: `${w} Batch Reconfigured?`, wait: `Wait For ${w} Reconfigure`, check: `Check ${w} Reconfigure` },
       f.checkReconfigured,
       '$.reconfigure',

@@ -81,7 +81,7 @@ export class RestoreDataWorkflow extends Construct {
     });
     const validate = new LongOperation(this, 'Validate Data', {
       resultPath: '$.validation',
-      start: { name: 'Validate Data', handler: f.validateData, payload: task(), options: { idempotent: true } },
+      start: { name: 'Validate Data', handler: f.validateData, payload: task(), options: { idempotent: true }, neverDone: true },
       check: { name: 'Check Data Validation', handler: f.checkValidation, payload: task('$.validation') },
       choice: 'Data Valid?',
       wait: 'Wait For Data Validation',
@@ -92,7 +92,7 @@ export class RestoreDataWorkflow extends Construct {
     const repoint = new sfn.Parallel(this, 'Repoint', { resultPath: sfn.JsonPath.DISCARD });
     const write = lambdaTask(this, 'Write Connection', f.writeConnection, { 'parameter.$': '$.plan.connectionParameter', 'endpoint.$': '$.validation.endpoint' }, sfn.JsonPath.DISCARD, { idempotent: true });
     const roll = rollTiers(this, { prefix: 'Repoint ', planPath: '$.plan', rollout: props.rollout, checkAlarms: true, timeout: WORKFLOW_TIMEOUT });
-    const bake = bakeLoop(this, 'Repoint ', f.checkBake);
+    const bake = bakeLoop(this, 'Repoint ', f.checkBake, props.environment.validation.bakeSeconds);
     write.next(roll);
     roll.next(bake);
     const baked = new sfn.Pass(this, 'Repoint Baked');

@@ -98,12 +98,11 @@ export class BatchPipeline extends Construct {
       catchNamed(this, task, rollback, { resultPath: '$.failure', context: BATCH_CONTEXT, args: BATCH_CONTEXT_ARGS, causeIn: BATCH_HISTORY });
 
     // The tier's alarms gate the next batch, except in a revert (the bad release may still be firing them).
+    // Decided in the health's own Choice (Batch Healthy?), not in one of its own after it.
     const gate = lambdaTask(this, 'Check Alarms', f.checkAlarms, batchPayload(false), sfn.JsonPath.DISCARD, { idempotent: true });
     gate.next(props.next);
     catchToRollback(gate);
-    const alarmGate = new sfn.Choice(this, 'Gate On Alarms?')
-      .when(sfn.Condition.booleanEquals('$.checkAlarms', true), gate)
-      .otherwise(props.next);
+    const alarmGate = { when: sfn.Condition.booleanEquals('$.checkAlarms', true), then: gate, otherwise: props.next };
 
     const forward = this.pipeline(FORWARD, false, f, alarmGate, catchToRollback);
     // Nothing has changed when capacity is short: refuse without a rollback.
@@ -151,7 +150,7 @@ export class BatchPipeline extends Construct {
     // the health timeout says they will not): the execution then ends with them in service.
     const restoreTraffic = new LongOperation(this, 'Restore Traffic After Failed Rollback', {
       resultPath: '$.restoreHealth',
-      start: { name: 'Restore Traffic After Failed Rollback', handler: f.returnToTraffic, payload: batchPayload(true), options: { restoring: true } },
+      start: { name: 'Restore Traffic After Failed Rollback', handler: f.returnToTraffic, payload: batchPayload(true), options: { restoring: true }, neverDone: true },
       check: { name: 'Check Restored Health', handler: f.checkHealthy, payload: batchPayload(true, '$.restoreHealth') },
       choice: 'Restored Batch Healthy?',
       wait: 'Wait For Restored Health',
@@ -167,12 +166,18 @@ export class BatchPipeline extends Construct {
         args: BATCH_CONTEXT_ARGS,
         causeIn: BATCH_HISTORY,
       });
-    const pipeline = this.pipeline(ROLLBACK, true, f, rolledBack, catchToRestore);
+    const pipeline = this.pipeline(ROLLBACK, true, f, { otherwise: rolledBack }, catchToRestore);
     catchToRestore(pipeline.takeOut.firstTask);
     // Hosts whose install never started still run their previous release: they only go
-    // back into traffic (registering a draining target ends its drain).
+    // back into traffic (registering a draining target ends its drain). The install starts
+    // the moment the drain is done (Batch Drained? leads straight to Install Release), so a
+    // drained batch counts as started, even when Install Release failed while sending. The
+    // phase is looked at only when there is one (a Choice rule on a missing path fails the state).
+    const drained = new sfn.Choice(this, 'Drained Before Failure?')
+      .when(sfn.Condition.booleanEquals('$.drain.done', true), pipeline.takeOut)
+      .otherwise(pipeline.returnToTraffic);
     return new sfn.Choice(this, 'Install Started?')
-      .when(sfn.Condition.isPresent('$.install'), pipeline.takeOut)
+      .when(sfn.Condition.isPresent('$.drain.done'), drained)
       .otherwise(pipeline.returnToTraffic);
   }
 
@@ -181,17 +186,18 @@ export class BatchPipeline extends Construct {
     names: PipelineNames,
     rollback: boolean,
     f: BatchFunctions,
-    onHealthy: sfn.IChainable,
+    onHealthy: { readonly when?: sfn.Condition; readonly then?: sfn.IChainable; readonly otherwise: sfn.IChainable },
     catching: (task: sfn.TaskStateBase) => void,
   ): { takeOut: LongOperation; returnToTraffic: LongOperation } {
     const paths = rollback
       ? { drain: '$.rollbackDrain', install: '$.rollbackInstall', health: '$.rollbackHealth' }
       : { drain: '$.drain', install: '$.install', health: '$.health' };
     // Each step a long operation: the start task (a rollback's rides out throttling longer), then its check until done.
-    const operation = (name: string, start: lambda.IFunction, n: { choice: string; wait: string; check: string }, check: lambda.IFunction, path: string) =>
+    // `neverDone`: a send or a put-into-service only sets the operation going (a take-out of a tier without traffic is done at once).
+    const operation = (name: string, start: lambda.IFunction, n: { choice: string; wait: string; check: string }, check: lambda.IFunction, path: string, neverDone = true) =>
       new LongOperation(this, name, {
         resultPath: path,
-        start: { name, handler: start, payload: batchPayload(rollback), options: { restoring: rollback } },
+        start: { name, handler: start, payload: batchPayload(rollback), options: { restoring: rollback }, neverDone },
         check: { name: n.check, handler: check, payload: batchPayload(rollback, path) },
         choice: n.choice,
         wait: n.wait,
@@ -199,18 +205,16 @@ export class BatchPipeline extends Construct {
       });
 
     const returnToTraffic = operation(names.returnToTraffic, f.returnToTraffic, { choice: names.healthy, wait: names.waitHealth, check: names.checkHealth }, f.checkHealthy, paths.health);
-    returnToTraffic.next(onHealthy);
+    if (onHealthy.when && onHealthy.then) returnToTraffic.nextIf(onHealthy.when, onHealthy.then);
+    returnToTraffic.next(onHealthy.otherwise);
 
     const install = operation(names.install, f.installRelease, { choice: names.installed, wait: names.waitInstall, check: names.checkInstall }, f.checkInstall, paths.install);
     install.next(returnToTraffic);
 
-    // Marked before the first SendCommand, so that a failure while sending still reinstalls
-    // the previous release on every host of the batch.
-    const startInstall = rollback
-      ? install
-      : new sfn.Pass(this, 'Mark Install Started', { result: sfn.Result.fromObject({ sending: true }), resultPath: paths.install }).next(install);
-    const takeOut = operation(names.takeOut, f.takeOutOfTraffic, { choice: names.drained, wait: names.waitDrain, check: names.checkDrain }, f.checkDrained, paths.drain);
-    takeOut.next(startInstall);
+    // Drained is the install started: a failure from here on, while sending included, reinstalls the previous release
+    // on every host of the batch (the rollback's Install Started? reads the drain's phase).
+    const takeOut = operation(names.takeOut, f.takeOutOfTraffic, { choice: names.drained, wait: names.waitDrain, check: names.checkDrain }, f.checkDrained, paths.drain, false);
+    takeOut.next(install);
 
     // The take-out task's own catchers are the caller's (a refusal may come first).
     for (const task of [...returnToTraffic.tasks, ...install.tasks, takeOut.check]) catching(task);

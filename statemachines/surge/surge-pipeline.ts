@@ -14,17 +14,18 @@
  * `$.batch` stays the old hosts throughout: the install and the entry into service read the new
  * ones where the setup's done phase leaves them (`$.surgeSetUp.batch`), and the retire pipeline
  * the old ones as they are, so no Pass reshapes the state; the state holds the two host lists, each
- * once, until the rollout's Next Batch rebuilds it.
+ * once, until the rollout's Load Next Surge Batch rebuilds it.
  *
  * Counted from a simulated run (environments/surge.json, test/e2e/surge/pipeline.test.ts: two
- * batches a tier), the last batch of a segment, prepared, is 29 states: Load Batch, Batch Mode?,
- * Launch Surge Hosts, Surge Hosts Set Up?, Check Surge Hosts, Surge Hosts Set Up?, 5 + 5 for the
- * install and the health, 5 for the drain, 5 for the stop (Surge Retire Hosts, its Choice, Wait,
- * Check, Choice), Surge Check Alarms, Next Batch, More Batches?. The first is 29 too: it waits for
- * its hosts to boot (Wait For Surge Hosts) and its setup takes two looks, and it does not wait for
- * its old hosts to stop (2 for the stop); it launched the next batch's hosts with its own, so it
+ * batches a tier), a batch is 24-25 states: the step to it (Load Batch, or Load Next Surge Batch),
+ * Launch Surge Hosts, Wait For Surge Hosts (a pause of 0 for hosts launched a batch before), Check
+ * Surge Hosts and Surge Hosts Set Up? per look, 4 + 4 for the install and the health (their starts go
+ * straight to their Waits: LongOperation `neverDone`), 5 for the drain, the stop (Surge Retire Hosts,
+ * its Choice, and for a segment's last batch Wait, Check, Choice), Surge Check Alarms, More Surge
+ * Batches?. The first batch waits for its hosts to boot and its setup takes two looks; it does not wait
+ * for its old hosts to stop; it launched the next batch's hosts with its own, so it
  * needs no Launch Next Surge Hosts (a batch that found the tier's old hosts still stopping does). It was
- * 34 and 37 before issue 17's second pass, which took out Keep Old Batch and Back To Old Batch (the
+ * 29, and 34-37 before issue 17's second pass, which took out Keep Old Batch and Back To Old Batch (the
  * Passes that swapped the new hosts in and out of `$.batch`), Surge Hosts Launched? and Set Up
  * Surge Hosts (the launch starts the setup's operation), Surge Check Retire Capacity and its Choice
  * for a tier behind target groups (the take-out refuses a batch the rest of the tier cannot cover,
@@ -154,7 +155,7 @@ export class SurgePipeline extends Construct {
       catchNamed(this, task, shapeCleanUp, { resultPath: '$.failure', context: BATCH_CONTEXT, args: ['$.tier.name', '$.surgeSetUp.batch.label'], causeIn: BATCH_HISTORY });
     const inService = new LongOperation(this, 'Surge Put New Hosts In Service', {
       resultPath: '$.health',
-      start: { name: 'Surge Put New Hosts In Service', handler: f.returnToTraffic, payload: onNewHosts() },
+      start: { name: 'Surge Put New Hosts In Service', handler: f.returnToTraffic, payload: onNewHosts(), neverDone: true },
       check: { name: 'Surge Check New Hosts Health', handler: f.checkHealthy, payload: onNewHosts('$.health') },
       choice: 'Surge New Hosts Healthy?',
       wait: 'Surge Wait For New Hosts Health',
@@ -170,7 +171,7 @@ export class SurgePipeline extends Construct {
     inService.next(retire.start);
     const install = new LongOperation(this, 'Surge Install On New Hosts', {
       resultPath: '$.install',
-      start: { name: 'Surge Install On New Hosts', handler: f.installRelease, payload: onNewHosts() },
+      start: { name: 'Surge Install On New Hosts', handler: f.installRelease, payload: onNewHosts(), neverDone: true },
       check: { name: 'Surge Check New Hosts Install', handler: f.checkInstall, payload: onNewHosts('$.install') },
       choice: 'Surge New Hosts Installed?',
       wait: 'Surge Wait For New Hosts Install',
@@ -184,7 +185,7 @@ export class SurgePipeline extends Construct {
     // Set Up Next Step are not; Launch Surge Hosts sends none, and is (its launch is idempotent by client token).
     const setUp = new LongOperation(this, 'Launch Surge Hosts', {
       resultPath: '$.surgeSetUp',
-      start: { name: 'Launch Surge Hosts', handler: f.launchSurgeHosts, payload: launchPayload(), options: { idempotent: true } },
+      start: { name: 'Launch Surge Hosts', handler: f.launchSurgeHosts, payload: launchPayload(), options: { idempotent: true }, neverDone: true },
       check: { name: 'Check Surge Hosts', handler: f.setUpSurgeHosts, payload: batchPayload(false, '$.surgeSetUp'), sends: true },
       choice: 'Surge Hosts Set Up?',
       wait: 'Wait For Surge Hosts',

@@ -30,7 +30,7 @@ export class SurgeRollbackPipeline extends Construct {
 
     const back = new LongOperation(this, 'Return Restored Hosts', {
       resultPath: '$.health',
-      start: { name: 'Return Restored Hosts', handler: f.returnToTraffic, payload: batchPayload(true), options: { restoring: true } },
+      start: { name: 'Return Restored Hosts', handler: f.returnToTraffic, payload: batchPayload(true), options: { restoring: true }, neverDone: true },
       check: { name: 'Check Restored Hosts Health', handler: f.checkHealthy, payload: batchPayload(true, '$.health') },
       choice: 'Restored Hosts Healthy?',
       wait: 'Wait For Restored Hosts Health',

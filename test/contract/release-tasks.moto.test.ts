@@ -326,7 +326,7 @@ describe('the release tasks against moto', () => {
 
     it('loads the batch\'s hosts back from the plan table', async () => {
       // Act
-      batch = await handlers.loadBatch({ keyPrefix: middle.keyPrefix, index: 0, count: middle.batchCount });
+      batch = (await handlers.loadBatch({ keyPrefix: middle.keyPrefix, index: 0, last: middle.batchCount - 1, batchCount: middle.batchCount })).batch;
 
       // Assess
       expect(batch).toMatchObject({ index: 0, count: 2, hosts: [host()] });
@@ -433,7 +433,7 @@ describe('the release tasks against moto', () => {
     // Act
     for (const tier of [middle, tierOf(plan, 'web')]) {
       for (let index = tier === middle ? 1 : 0; index < tier.batchCount; index += 1) {
-        const batch = await handlers.loadBatch({ keyPrefix: tier.keyPrefix, index, count: tier.batchCount });
+        const { batch } = await handlers.loadBatch({ keyPrefix: tier.keyPrefix, index, last: tier.batchCount - 1, batchCount: tier.batchCount });
         const drain = await handlers.takeOutOfTraffic(batchTask(tier, batch));
         expect((await handlers.checkDrained(batchTask(tier, batch, { phase: drain }))).done).toBe(true);
         const install = await handlers.installRelease(batchTask(tier, batch));
@@ -464,7 +464,7 @@ describe('the release tasks against moto', () => {
 
     // Assess: tiers in reverse order, each host back to the release it came from, stored for Load Batch.
     expect(revert.tiers.map((t) => [t.spec.name, t.batchCount])).toEqual([['web', 2], ['middle', 2]]);
-    const hosts = await Promise.all(revert.tiers.flatMap((t) => Array.from({ length: t.batchCount }, (_, index) => handlers.loadBatch({ keyPrefix: t.keyPrefix, index, count: t.batchCount }))));
+    const hosts = await Promise.all(revert.tiers.flatMap((t) => Array.from({ length: t.batchCount }, (_, index) => handlers.loadBatch({ keyPrefix: t.keyPrefix, index, last: t.batchCount - 1, batchCount: t.batchCount }).then((state) => state.batch))));
     expect(hosts.flatMap((b) => b.hosts).map((h) => [h.name, h.previous, h.target]).sort()).toEqual(
       ['middle-1', 'middle-2', 'web-1', 'web-2'].map((name) => [name, RELEASE, FROM]),
     );

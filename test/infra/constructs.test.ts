@@ -6,6 +6,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { TRANSIENT_ERRORS } from '../../lambdas/shared/transient';
 import { FunctionCatalog } from '../../lib/constructs/function-catalog';
@@ -40,12 +41,12 @@ function render(build: (stack: Stack, fn: lambda.IFunction) => sfn.IChainable): 
 }
 
 describe('LongOperation', () => {
-  const build = (withStart: boolean, withCatch: boolean) =>
+  const build = (withStart: boolean, withCatch: boolean, neverDone = false) =>
     render((stack, fn) => {
       const failed = new sfn.Fail(stack, 'Snapshot Failed');
       const op = new LongOperation(stack, 'Snapshot', {
         resultPath: '$.snapshot',
-        ...(withStart ? { start: { name: 'Create Snapshot', handler: fn, payload: { 'database.$': '$.database' } } } : {}),
+        ...(withStart ? { start: { name: 'Create Snapshot', handler: fn, payload: { 'database.$': '$.database' }, neverDone } } : {}),
         check: { name: 'Check Snapshot', handler: fn, payload: { 'phase.$': '$.snapshot' } },
         choice: 'Snapshot Ready?',
         wait: 'Wait For Snapshot',
@@ -69,6 +70,31 @@ describe('LongOperation', () => {
     expect(choice.Default).toBe('Wait For Snapshot');
     expect(asl.States['Wait For Snapshot']).toMatchObject({ SecondsPath: '$.snapshot.waitSeconds', Next: 'Check Snapshot' });
     expect(asl.States['Check Snapshot']).toMatchObject({ Next: 'Snapshot Ready?', ResultPath: '$.snapshot' });
+  });
+
+  it('sends a start that never reports done (neverDone) straight to its Wait, one transition fewer; the loop is unchanged', () => {
+    const asl = build(true, false, true);
+    expect(asl.States['Create Snapshot']!.Next).toBe('Wait For Snapshot');
+    expect(asl.States['Wait For Snapshot']).toMatchObject({ SecondsPath: '$.snapshot.waitSeconds', Next: 'Check Snapshot' });
+    expect(asl.States['Check Snapshot']!.Next).toBe('Snapshot Ready?');
+    expect(asl.States['Snapshot Ready?']!.Default).toBe('Wait For Snapshot');
+  });
+
+  it('still ends a neverDone operation whose start reported done after all: Wait 0, one more check, then on', async () => {
+    const asl = build(true, false, true);
+    const entered: string[] = [];
+    // Breaks the rule, and is still handled: the check looks again and finds the operation done.
+    const look = (name: string) => async () => {
+      entered.push(name);
+      return { done: true, waitSeconds: 0 };
+    };
+    // The engine's ASL schema predates a retrier's MaxDelaySeconds and JitterStrategy: the fragment is run unvalidated.
+    // Run as the template holds it (plain JSON, not the rendered graph's objects).
+    const machine = new StateMachine(JSON.parse(JSON.stringify(asl)) as never, { validationOptions: { noValidate: true } });
+    const run = machine.run({ database: 'db' }, { overrides: { taskResourceLocalHandlers: { 'Create Snapshot': look('Create Snapshot'), 'Check Snapshot': look('Check Snapshot') } } });
+    const output = (await run.result) as { snapshot: { done: boolean } };
+    expect(entered).toEqual(['Create Snapshot', 'Check Snapshot']);
+    expect(output.snapshot.done).toBe(true);
   });
 
   it('retries the check as a task safe to repeat, and the start only against service errors and throttling', () => {

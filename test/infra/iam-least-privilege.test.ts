@@ -98,6 +98,8 @@ const LOCK_HOLDERS = [...LOCKING, REPLACE_DATABASE] as const;
  */
 const UNSCOPABLE_ACTIONS = new Set([
   'cloudwatch:DescribeAlarms',
+  // Composite alarms' history, like their states, only to callers allowed it on "*" (DescribeAlarmHistory API reference).
+  'cloudwatch:DescribeAlarmHistory',
   'ec2:DescribeInstances',
   'ec2:DescribeInstanceStatus',
   // The planners read the stop and termination protection of the hosts they would retire (lambdas/compute/retire-guards.ts).
@@ -1027,7 +1029,11 @@ describe('FleetFlow IAM permissions', () => {
       expect(namesOf(rolesAllowing(synth.json, 'cloudwatch:DescribeAlarms'))).toEqual(ALARM_READERS);
     });
 
-    it('grants the functions no CloudWatch action but cloudwatch:DescribeAlarms and cloudwatch:GetMetricStatistics, which only read', () => {
+    it('lets only the bake read the alarms\' history (what they went through between its looks)', () => {
+      expect(namesOf(rolesAllowing(synth.json, 'cloudwatch:DescribeAlarmHistory'))).toEqual(['deploy/check-bake.ts']);
+    });
+
+    it('grants the functions no CloudWatch action but cloudwatch:DescribeAlarms, DescribeAlarmHistory and GetMetricStatistics, which only read', () => {
       const granted = new Set<string>();
       for (const fn of lambdaFunctions(synth.json)) {
         const fnStatements = roleStatements(synth.json, fn.roleLogicalId);
@@ -1036,8 +1042,8 @@ describe('FleetFlow IAM permissions', () => {
         const changes = CLOUDWATCH_WRITES.flatMap((action) => allowing(fnStatements, action).map((s) => `${action} via ${describeStatement(s)}`));
         expect(changes, fn.handler).toEqual([]);
       }
-      // A Describe and a Get (replace-database's ReplicaLag): they read, they change nothing.
-      expect([...granted].sort()).toEqual(['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricStatistics']);
+      // Describes and a Get (replace-database's ReplicaLag): they read, they change nothing.
+      expect([...granted].sort()).toEqual(['cloudwatch:DescribeAlarmHistory', 'cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricStatistics']);
     });
 
     it("lets the state machines invoke only this stack's FleetFlow functions", () => {

@@ -270,13 +270,14 @@ function successors(state: AslState): string[] {
   return [...next, ...choices];
 }
 
-/** States reachable from `start` over normal transitions and Catch targets, not walking past `stop`. */
-function reachableAvoiding(states: Record<string, AslState>, start: string, stop: string): Set<string> {
+/** States reachable from `start` over normal transitions and Catch targets, not walking past `stop` (one state, or any of a set). */
+function reachableAvoiding(states: Record<string, AslState>, start: string, stop: string | ReadonlySet<string>): Set<string> {
   const seen = new Set<string>();
   const queue = [start];
+  const stops = typeof stop === 'string' ? new Set([stop]) : stop;
   while (queue.length > 0) {
     const name = queue.pop()!;
-    if (name === stop || seen.has(name) || !states[name]) continue;
+    if (stops.has(name) || seen.has(name) || !states[name]) continue;
     seen.add(name);
     queue.push(...exits(states[name]));
   }
@@ -328,13 +329,23 @@ function scopeOf(definition: AslDefinition, name: string): AslDefinition {
  * The rollback's first state: a Choice on whether the batch's install started (IsPresent $.install),
  * with the state taken when it did and the one taken when it did not.
  */
+/**
+ * The rollback's first question: did the install start? It starts the moment the drain is done (Batch Drained? leads
+ * straight to Install Release), so: a drain phase that says done. Two Choices, so that the phase's `done` is read only
+ * when there is one (a rule on a missing path fails the state); either "no" goes to the same return step.
+ */
 function installStartedChoice(loop: AslDefinition, name: string): { started: string; notStarted: string } {
   const choice = loop.States[name]!;
   expect(choice.Type, `${name} is not a Choice`).toBe('Choice');
-  const rules = choice.Choices as Array<{ Variable?: string; IsPresent?: boolean; Next: string }>;
-  expect(rules.map(({ Next: _next, ...rule }) => rule), `${name} rules`).toEqual([{ Variable: '$.install', IsPresent: true }]);
+  const rules = choice.Choices as Array<{ Variable?: string; IsPresent?: boolean; BooleanEquals?: boolean; Next: string }>;
+  expect(rules.map(({ Next: _next, ...rule }) => rule), `${name} rules`).toEqual([{ Variable: '$.drain.done', IsPresent: true }]);
   expect(choice.Default, `${name} has no Default`).toEqual(expect.any(String));
-  return { started: rules[0]!.Next, notStarted: choice.Default as string };
+  const drained = loop.States[rules[0]!.Next]!;
+  expect(drained.Type, `${rules[0]!.Next} is not a Choice`).toBe('Choice');
+  const drainedRules = drained.Choices as typeof rules;
+  expect(drainedRules.map(({ Next: _next, ...rule }) => rule), `${rules[0]!.Next} rules`).toEqual([{ Variable: '$.drain.done', BooleanEquals: true }]);
+  expect(drained.Default, `${rules[0]!.Next}: not drained goes where no drain goes`).toBe(choice.Default);
+  return { started: drainedRules[0]!.Next, notStarted: choice.Default as string };
 }
 
 const isCallback = (state: AslState) => /\.waitForTaskToken$|\.sync(:\d+)?$/.test(state.Resource ?? '');
@@ -571,9 +582,11 @@ describe('FleetFlow workflow definitions', () => {
   });
 
   describe('rollout workflow: the batches of a segment', () => {
-    /** The state each batch starts in: the rule of the Choice after the segment's start. */
+    /** The state the segment's first batch starts in: Load Batch, the segment's start. */
     let batchStart: string;
-    /** The state the segment's batches loop through between batches. */
+    /** The Choice each mode's batches loop through between batches ("More ... Batches?"), one per pipeline. */
+    let loopChoices: Set<string>;
+    /** The release pipeline's loop Choice. */
     let moreBatches: string;
     /** The Choice after Load Batch that picks the batch's pipeline by the segment's mode. */
     let batchMode: string;
@@ -586,7 +599,7 @@ describe('FleetFlow workflow definitions', () => {
     let starts: Record<Pipeline, string>;
     /** The states of each pipeline, its failure paths included, up to its step to the next batch (not included). */
     let own: Record<Pipeline, Set<string>>;
-    /** The Pass states that end a batch and go on to the next. */
+    /** The tasks that step to the next batch, building its state and loading its hosts ("Load Next ... Batch"). */
     let nextSteps: Set<string>;
     const module = (name: string) => rolloutModules.get(name);
     const tasksIn = (names: Iterable<string>) => [...names].filter((name) => rollout.States[name]!.Type === 'Task');
@@ -597,15 +610,17 @@ describe('FleetFlow workflow definitions', () => {
     const notRelease = (name: string) => PIPELINES.some((p) => p !== 'release' && own[p].has(name));
 
     beforeAll(() => {
-      const start = rollout.States[rollout.StartAt]!;
-      expect(start.Type, `${rollout.StartAt} is not a Pass`).toBe('Pass');
-      moreBatches = start.Next as string;
-      const choice = rollout.States[moreBatches]!;
-      expect(choice.Type, `${moreBatches} is not a Choice`).toBe('Choice');
-      const rules = choice.Choices as Array<{ Next: string }>;
-      expect(rules).toHaveLength(1);
-      batchStart = rules[0]!.Next;
+      batchStart = rollout.StartAt;
+      expect(rollout.States[batchStart]!.Type, `${batchStart} is not a Task`).toBe('Task');
       batchMode = rollout.States[batchStart]!.Next as string;
+      // A loop Choice: its one rule steps to the next batch (a Load Batch task), its default ends the segment.
+      loopChoices = new Set(
+        Object.entries(rollout.States)
+          .filter(([, st]) => st.Type === 'Choice' && ((st.Choices as Array<{ Next: string }> | undefined) ?? []).some((rule) => module(rule.Next) === 'rollout/load-batch.ts'))
+          .map(([name]) => name),
+      );
+      moreBatches = 'More Batches?';
+      expect(loopChoices.has(moreBatches)).toBe(true);
       const mode = rollout.States[batchMode]!;
       expect(mode.Type, `${batchMode} is not a Choice`).toBe('Choice');
       const next = (rule: Record<string, unknown>) =>
@@ -619,10 +634,8 @@ describe('FleetFlow workflow definitions', () => {
         repoint: next({ Variable: '$.mode', StringEquals: 'repoint' })!,
         'repoint-back': next({ Variable: '$.mode', StringEquals: 'repoint-back' })!,
       };
-      nextSteps = new Set(Object.entries(rollout.States).filter(([name, st]) => name !== rollout.StartAt && successors(st).includes(moreBatches)).map(([name]) => name));
-      own = Object.fromEntries(
-        PIPELINES.map((p) => [p, new Set([...reachableAvoiding(rollout.States, starts[p], moreBatches)].filter((name) => !nextSteps.has(name)))]),
-      ) as Record<Pipeline, Set<string>>;
+      nextSteps = new Set([...loopChoices].flatMap((name) => (rollout.States[name]!.Choices as Array<{ Next: string }>).map((rule) => rule.Next)));
+      own = Object.fromEntries(PIPELINES.map((p) => [p, reachableAvoiding(rollout.States, starts[p], loopChoices)])) as Record<Pipeline, Set<string>>;
     });
 
     it("picks each batch's pipeline after Load Batch ('Batch Mode?'): by the segment's mode, then a surge tier's release, the release pipeline otherwise", () => {
@@ -640,28 +653,43 @@ describe('FleetFlow workflow definitions', () => {
       expect(starts.release).toBe('Check Capacity');
     });
 
-    it('runs each pipeline on states of its own, and gets back to the loop only through its own step to the next batch', () => {
+    it('runs each pipeline on states of its own, and loops back to it only through its own Choice and its own step to the next batch (the mode is chosen once per segment)', () => {
       for (const p of PIPELINES) {
         for (const q of PIPELINES) if (p < q) expect([...own[p]].filter((name) => own[q].has(name)), `${p} and ${q} share`).toEqual([]);
       }
-      const back = (p: Pipeline) => [...reachableAvoiding(rollout.States, starts[p], moreBatches)].filter((name) => nextSteps.has(name)).sort();
-      expect(Object.fromEntries(PIPELINES.map((p) => [p, back(p)]))).toEqual({
-        release: ['Next Batch'],
+      const loopOf = (p: Pipeline) => [...loopChoices].filter((name) => [...own[p]].some((state) => successors(rollout.States[state]!).includes(name)));
+      const expected: Record<Pipeline, [string, string]> = {
+        release: ['More Batches?', 'Load Next Batch'],
         // A surge batch is a release batch too: what its drain and install took goes to the next batch.
-        surge: ['Next Batch'],
-        provision: ['Next New Batch'],
-        retire: ['Next Retired Batch'],
-        restore: ['Next Restored Batch'],
+        surge: ['More Surge Batches?', 'Load Next Surge Batch'],
+        provision: ['More New Batches?', 'Load Next New Batch'],
+        retire: ['More Retired Batches?', 'Load Next Retired Batch'],
+        restore: ['More Restored Batches?', 'Load Next Restored Batch'],
         // What a repointed batch's drain and reconfigure took goes to the next batch, forward or back.
-        repoint: ['Next Repointed Batch'],
-        'repoint-back': ['Next Repointed Batch'],
-      });
-      for (const name of nextSteps) expect(rollout.States[name]!.Type, name).toBe('Pass');
-      // The segment's mode is carried from batch to batch unchanged: a segment never switches pipelines.
-      for (const name of [rollout.StartAt, ...nextSteps]) {
-        expect((rollout.States[name]!.Parameters as Record<string, unknown>)['mode.$'], name).toBe('$.mode');
-        expect((rollout.States[name]!.Parameters as Record<string, unknown>)['tier.$'], name).toBe('$.tier');
+        repoint: ['More Repointed Batches?', 'Load Next Repointed Batch'],
+        'repoint-back': ['More Repointed Back Batches?', 'Load Next Repointed Back Batch'],
+      };
+      for (const p of PIPELINES) {
+        const [more, loadNext] = expected[p];
+        expect(loopOf(p), p).toEqual([more]);
+        const choice = rollout.States[more]!;
+        // Another batch while this one is not the segment's last: its state is built and its hosts loaded, then the same pipeline.
+        expect(choice.Choices, more).toEqual([{ Variable: '$.index', NumericLessThanPath: '$.last', Next: loadNext }]);
+        expect(choice.Default, more).toBe('Segment Done');
+        expect(module(loadNext), loadNext).toBe('rollout/load-batch.ts');
+        expect(rollout.States[loadNext]!.Next, loadNext).toBe(starts[p]);
       }
+      expect(nextSteps).toEqual(new Set(PIPELINES.map((p) => expected[p][1])));
+      // The step's result is the state (no ResultPath): the function returns the state it is given, with the batch.
+      for (const name of [rollout.StartAt, ...nextSteps]) {
+        expect(rollout.States[name]!.ResultPath, name).toBeUndefined();
+        const parameters = rollout.States[name]!.Parameters as Record<string, unknown>;
+        // The segment's mode is carried from batch to batch unchanged: a segment never switches pipelines.
+        expect(parameters['mode.$'], name).toBe('$.mode');
+        expect(parameters['tier.$'], name).toBe('$.tier');
+      }
+      expect((rollout.States[rollout.StartAt]!.Parameters as Record<string, unknown>)['index.$']).toBe('$.segment.first');
+      for (const name of nextSteps) expect((rollout.States[name]!.Parameters as Record<string, unknown>)['index.$'], name).toBe('States.MathAdd($.index, 1)');
     });
 
     it('loops over its batches one after another, and succeeds only once every batch is through', () => {
@@ -670,11 +698,12 @@ describe('FleetFlow workflow definitions', () => {
 
       expect(allStates(rollout).filter(({ state }) => ['Map', 'Parallel'].includes(state.Type)).map(({ name }) => name)).toEqual([]);
       expect(done.Type === 'Succeed' || (done.Type === 'Pass' && done.End === true), `${choice.Default} does not end the segment`).toBe(true);
-      // The only successful end is the one the loop reaches once no batch is left.
+      // The only successful end is the one the loops reach once no batch is left.
       const ends = Object.entries(rollout.States).filter(([, state]) => state.Type === 'Succeed' || state.End === true);
       expect(ends.map(([name]) => name)).toEqual([choice.Default]);
-      // Every batch that gets through comes back to the loop.
-      expect(reachableFrom(rollout.States, batchStart).has(moreBatches), `${batchStart} never returns to ${moreBatches}`).toBe(true);
+      for (const name of loopChoices) expect(rollout.States[name]!.Default, name).toBe(choice.Default);
+      // Every batch that gets through comes back to its loop.
+      for (const p of PIPELINES) expect([...loopChoices].some((name) => reachableFrom(rollout.States, starts[p]).has(name)), `${p} never returns to a loop`).toBe(true);
     });
 
     it('catches every error of every Task state', () => {
@@ -688,9 +717,11 @@ describe('FleetFlow workflow definitions', () => {
     // The release pipeline (a release or its revert): the provision and retire pipelines have their own semantics, checked below.
     it('rolls a release batch back when any forward step fails, and restores traffic when the rollback fails', () => {
       const loop = rollout;
-      // The batch starts by reading its hosts; nothing has changed yet, so a failure there fails the batch as is.
-      expect(module(batchStart)).toBe('rollout/load-batch.ts');
-      expect(loop.States[catchAllTarget(loop.States[batchStart]!)!]!.Type).toBe('Fail');
+      // The batch starts by reading its hosts; nothing of it has changed yet, so a failure there fails the batch as is.
+      for (const name of [batchStart, ...nextSteps]) {
+        expect(module(name)).toBe('rollout/load-batch.ts');
+        expect(loop.States[catchAllTarget(loop.States[name]!)!]!.Type, name).toBe('Fail');
+      }
       const forward = new Set([...reachableFrom(loop.States, batchStart)].filter((name) => !notRelease(name)));
       expect(forward.has(starts.release)).toBe(true);
       // Check Capacity runs before anything leaves service: its failures end the batch with no task run (nothing to undo).
@@ -700,7 +731,7 @@ describe('FleetFlow workflow definitions', () => {
         const onFailure = reachableFrom(loop.States, catchAllTarget(loop.States[name]!)!);
         expect([...onFailure].filter((state) => loop.States[state]!.Type === 'Task'), `${name} failure path`).toEqual([]);
       }
-      const forwardTasks = [...forward].filter((name) => loop.States[name]!.Type === 'Task' && name !== batchStart && !capacityTasks.includes(name));
+      const forwardTasks = [...forward].filter((name) => loop.States[name]!.Type === 'Task' && name !== batchStart && !nextSteps.has(name) && !capacityTasks.includes(name));
 
       // Every forward task falls back to one and the same rollback, which starts by asking whether the install started.
       const rollbackStarts = new Set(forwardTasks.map((name) => catchAllTarget(loop.States[name]!)));
@@ -739,44 +770,38 @@ describe('FleetFlow workflow definitions', () => {
         [...names].filter((name) => successors(loop.States[name]!).length === 0).map((name) => loop.States[name]!.Type);
       expect(new Set(terminal(rollback))).toEqual(new Set(['Fail']));
       expect(new Set(terminal(reachableFrom(loop.States, restore)))).toEqual(new Set(['Fail']));
-      expect(rollback.has(moreBatches), 'a rolled-back batch goes on to the next batch').toBe(false);
+      expect([...loopChoices].filter((name) => rollback.has(name)), 'a rolled-back batch goes on to the next batch').toEqual([]);
     });
 
     // Install Release may fail after sending to some hosts: the batch must then count as started, so its
     // rollback reinstalls the previous release instead of returning half-installed hosts to traffic.
-    it('marks the install started ($.install) before Install Release sends anything in a release batch, and starts every batch without one', () => {
+    it('counts a release batch as started once its drain is done, the only way into Install Release, and starts every batch without a drain phase', () => {
       const loop = rollout;
-      const mark = 'Mark Install Started';
       const install = 'Install Release';
-      const markState = loop.States[mark];
-
       expect(module(install)).toBe('rollout/install-release.ts');
-      expect(markState?.Type, `${mark} is not a Pass`).toBe('Pass');
-      expect(markState!.ResultPath).toBe('$.install');
-      expect(markState!.Result, `${mark} writes no value to $.install`).toEqual(expect.any(Object));
-      expect(markState!.Next).toBe(install);
-      // The mark is the only way into Install Release: no path from the segment's start avoids it.
-      expect(reachableAvoiding(loop.States, loop.StartAt, mark).has(install), `a path reaches ${install} without ${mark}`).toBe(false);
-      expect(reachableFrom(loop.States, batchStart).has(mark), `${mark} is never reached`).toBe(true);
-      // Nothing before the mark writes $.install, so a failure there still counts as not started. (A provision or surge
-      // batch records its new hosts' install at $.install too: neither reinstalls, and the step to the next batch drops it.)
-      const beforeMark = [...reachableAvoiding(loop.States, loop.StartAt, mark)].filter((name) => !notRelease(name));
-      expect(beforeMark).toContain(starts.release);
-      expect(beforeMark.filter((name) => /^\$\.install(\.|$)/.test(String(loop.States[name]!.ResultPath))), 'states that write $.install before the mark').toEqual([]);
-      // Each batch starts from a state built afresh (the segment's start, and the step to the next batch),
-      // so the previous batch's $.install never reaches the next batch.
-      const intoLoop = Object.entries(loop.States).filter(([, state]) => successors(state).includes(moreBatches));
-      expect(intoLoop.length).toBeGreaterThanOrEqual(2);
-      for (const [name, state] of intoLoop) {
-        expect(state.Type, `${name} is not a Pass`).toBe('Pass');
-        expect(state.ResultPath ?? '$', `${name} keeps the rest of the state`).toBe('$');
+      // Install Release is reached only from the drain's Choice, on its done rule: drained is started.
+      expect(Object.entries(loop.States).filter(([, state]) => successors(state).includes(install)).map(([name]) => name)).toEqual(['Batch Drained?']);
+      expect((loop.States['Batch Drained?']!.Choices as AslChoiceRule[]).filter(notWatchNow)).toEqual([{ Variable: '$.drain.done', BooleanEquals: true, Next: install }]);
+      // Nothing but the drain's tasks writes $.drain before the install, so a failure earlier counts as not started.
+      const beforeInstall = [...reachableAvoiding(loop.States, loop.StartAt, install)].filter((name) => !notRelease(name));
+      expect(beforeInstall).toContain(starts.release);
+      const writers = beforeInstall.filter((name) => /^\$\.drain(\.|$)/.test(String(loop.States[name]!.ResultPath)));
+      expect(writers.sort()).toEqual(['Check Drain', 'Take Batch Out']);
+      // Each batch starts from a state built afresh (Load Batch, and the step to the next batch: the function returns
+      // what it is given, with the batch, as the state), so the previous batch's $.drain never reaches the next batch.
+      const steps = [loop.StartAt, ...nextSteps];
+      expect(steps.length).toBeGreaterThanOrEqual(2);
+      for (const name of steps) {
+        const state = loop.States[name]!;
+        expect(module(name), name).toBe('rollout/load-batch.ts');
+        expect(state.ResultPath, `${name} merges into the state instead of replacing it`).toBeUndefined();
         expect(state.OutputPath ?? '$', name).toBe('$');
         const keys = Object.keys((state.Parameters ?? {}) as Record<string, unknown>).map((key) => key.replace(/\.\$$/, ''));
         expect(keys.length, `${name} builds no state`).toBeGreaterThan(0);
-        expect(keys.filter((key) => key === 'install'), `${name} hands the next batch an $.install`).toEqual([]);
+        expect(keys.filter((key) => key === 'drain' || key === 'install'), `${name} hands the next batch a phase of this one`).toEqual([]);
       }
 
-      // A failure while sending keeps the mark ($.failure, not $.install) and leads to the reinstall.
+      // A failure while sending keeps the drain's phase ($.failure is where the error goes) and leads to the reinstall.
       const catcher = failureCatcher(loop.States[install]!)!;
       expect(catcher.ResultPath).toBe('$.failure');
       const { started } = installStartedChoice(loop, catcher.Next);
@@ -784,55 +809,50 @@ describe('FleetFlow workflow definitions', () => {
     });
 
     it("checks the tier's alarms after every batch when asked to ($.checkAlarms), before the next batch", () => {
-      // The release's gate; a surge batch and a repoint batch have their own (in Surge Hosts Retired?, Gate Repoint On Alarms?), checked below.
+      // The release's gate; a surge batch and a repoint batch have their own, checked below.
       const checkAlarms = [...rolloutModules].filter(([name, m]) => m === 'rollout/check-alarms.ts' && !notRelease(name)).map(([name]) => name);
       expect([...rolloutModules].filter(([, m]) => m === 'rollout/check-alarms.ts').map(([name]) => name).sort()).toEqual(
         ['Check Alarms', 'Check Repoint Alarms', 'Surge Check Alarms'].sort(),
       );
       expect(checkAlarms).toHaveLength(1);
       const [check] = checkAlarms as [string];
-      // The gate is a Choice on $.checkAlarms: true runs the check, anything else goes on.
-      const gate = Object.entries(rollout.States).find(([, state]) => state.Type === 'Choice' && successors(state).includes(check));
-      expect(gate, `no Choice leads to ${check}`).toBeDefined();
-      const [gateName, gateState] = gate!;
-      const rules = gateState.Choices as Array<{ Variable?: string; BooleanEquals?: boolean; Next: string }>;
-      expect(rules.map(({ Next: _next, ...rule }) => rule)).toEqual([{ Variable: '$.checkAlarms', BooleanEquals: true }]);
-      expect(rules[0]!.Next).toBe(check);
-      const nextBatch = gateState.Default as string;
-      expect(rollout.States[check]!.Next).toBe(nextBatch);
-      expect(successors(rollout.States[nextBatch]!)).toEqual([moreBatches]);
-      // No batch of a release (nor of a surge release, which goes on to the same next step) reaches the next one without passing the gate.
-      expect(reachableAvoiding(rollout.States, starts.release, gateName).has(nextBatch), `a release batch reaches ${nextBatch} around ${gateName}`).toBe(false);
+      // The gate is a rule of the health's own Choice: healthy and $.checkAlarms true runs the check, healthy otherwise
+      // goes on (the rule for the check first: a Choice takes the first rule that matches).
+      const gateOf = (healthy: string, health: string, alarms: string, more: string) => {
+        expect((rollout.States[healthy]!.Choices as AslChoiceRule[]).filter(notWatchNow), healthy).toEqual([
+          { And: [{ Variable: `${health}.done`, BooleanEquals: true }, { Variable: '$.checkAlarms', BooleanEquals: true }], Next: alarms },
+          { Variable: `${health}.done`, BooleanEquals: true, Next: more },
+        ]);
+        expect(rollout.States[alarms]!.Next, alarms).toBe(more);
+      };
+      gateOf('Batch Healthy?', '$.health', check, moreBatches);
+      // No batch of a release reaches the next one without passing the gate.
+      expect(reachableAvoiding(rollout.States, starts.release, 'Batch Healthy?').has(moreBatches), `a release batch reaches ${moreBatches} around its gate`).toBe(false);
+      const nextSurgeBatch = 'More Surge Batches?';
       // A surge batch passes its own gate on the same flag, ruled in the Choice that ends its stop (no Choice of the gate's
       // own), and an alarm fails it, named, before the next batch: each rule that goes on to the next batch comes after
       // the same rule with $.checkAlarms, which goes to the gate (a Choice takes the first rule that matches).
       const surgeGate = 'Surge Hosts Retired?';
       const surgeRules = rollout.States[surgeGate]!.Choices as AslChoiceRule[];
-      const onward = surgeRules.flatMap((rule, i) => (rule.Next === nextBatch ? [i] : []));
+      const onward = surgeRules.flatMap((rule, i) => (rule.Next === nextSurgeBatch ? [i] : []));
       expect(onward).toHaveLength(2);
       for (const i of onward) {
         const { Next: _next, ...when } = surgeRules[i]!;
         const gated = { And: [when, { Variable: '$.checkAlarms', BooleanEquals: true }], Next: 'Surge Check Alarms' };
         expect(surgeRules.slice(0, i), `${JSON.stringify(when)} goes to the gate first`).toContainEqual(gated);
       }
-      expect(rollout.States[surgeGate]!.Default).not.toBe(nextBatch);
-      expect(rollout.States['Surge Check Alarms']!.Next).toBe(nextBatch);
-      expect(reachableAvoiding(rollout.States, starts.surge, surgeGate).has(nextBatch), 'a surge batch reaches the next one around its gate').toBe(false);
-      // Every batch that reaches the next one passed a gate: the release's or the surge's.
-      const aroundBothGates = reachableAvoiding({ ...rollout.States, [surgeGate]: { Type: 'Succeed' } } as typeof rollout.States, batchStart, gateName);
-      expect(aroundBothGates.has(nextBatch), `a batch reaches ${nextBatch} around both gates`).toBe(false);
+      expect(rollout.States[surgeGate]!.Default).not.toBe(nextSurgeBatch);
+      expect(rollout.States['Surge Check Alarms']!.Next).toBe(nextSurgeBatch);
+      expect(reachableAvoiding(rollout.States, starts.surge, surgeGate).has(nextSurgeBatch), 'a surge batch reaches the next one around its gate').toBe(false);
       // A repointed batch passes its own gate on the same flag before the next repointed batch; pointing back has none
       // (the failure that sent it back may still fire them), and reaches no alarm check at all.
-      const repointGate = rollout.States['Gate Repoint On Alarms?']!;
-      expect(repointGate.Choices).toEqual([{ Variable: '$.checkAlarms', BooleanEquals: true, Next: 'Check Repoint Alarms' }]);
-      expect(repointGate.Default).toBe('Next Repointed Batch');
-      expect(rollout.States['Check Repoint Alarms']!.Next).toBe('Next Repointed Batch');
-      expect(reachableAvoiding(rollout.States, starts.repoint, 'Gate Repoint On Alarms?').has('Next Repointed Batch'), 'a repoint batch reaches the next one around its gate').toBe(false);
+      gateOf('Repoint Batch Healthy?', '$.health', 'Check Repoint Alarms', 'More Repointed Batches?');
+      expect(reachableAvoiding(rollout.States, starts.repoint, 'Repoint Batch Healthy?').has('More Repointed Batches?'), 'a repoint batch reaches the next one around its gate').toBe(false);
       expect([...own['repoint-back']].filter((name) => module(name) === 'rollout/check-alarms.ts')).toEqual([]);
       // An alarm in ALARM (or any error of the check) rolls the batch back, as a failed health check does.
       expect(catchAllTarget(rollout.States[check]!)).toBe('Install Started?');
       // The flag comes with the segment's input and is carried from batch to batch.
-      for (const name of [rollout.StartAt, nextBatch]) {
+      for (const name of [rollout.StartAt, ...nextSteps]) {
         expect((rollout.States[name]!.Parameters as Record<string, unknown>)['checkAlarms.$'], name).toBe('$.checkAlarms');
       }
     });
@@ -846,7 +866,7 @@ describe('FleetFlow workflow definitions', () => {
       ((rollout.States[name]!.Retry as Retrier[] | undefined) ?? []).find((r) => r.ErrorEquals.includes('ThrottlingException'))?.MaxAttempts ?? 0;
     const modulesOf = (names: string[]) => Object.fromEntries(names.map((name) => [name, module(name)]));
     /** The states of a provision or retire pipeline, as the rollout runs it on its own ('') or inside a surge batch ('Surge '). */
-    const pipelineStates = (start: string) => new Set([...reachableAvoiding(rollout.States, start, moreBatches)].filter((name) => !nextSteps.has(name)));
+    const pipelineStates = (start: string) => reachableAvoiding(rollout.States, start, loopChoices);
     const PROVISION_TASKS = {
       'Set Up Hosts': 'compute/set-up-hosts.ts',
       'Set Up Next Step': 'compute/set-up-hosts.ts',
@@ -920,7 +940,7 @@ describe('FleetFlow workflow definitions', () => {
         const onTheWay = new Set<string>();
         for (const queue = [start]; queue.length > 0; ) {
           const name = queue.pop()!;
-          if (onTheWay.has(name) || nextSteps.has(name) || name === moreBatches) continue;
+          if (onTheWay.has(name) || nextSteps.has(name) || name === moreBatches || name === 'More Surge Batches?') continue;
           onTheWay.add(name);
           queue.push(...successors(rollout.States[name]!));
         }
@@ -931,7 +951,7 @@ describe('FleetFlow workflow definitions', () => {
       }
       expect(reachableAvoiding(rollout.States, start, n('Install On New Hosts')).has(n('Put New Hosts In Service'))).toBe(false);
       // Done only once they are in service and the health loop says they are healthy (a surge: only then do its old hosts leave).
-      for (const done of prefix ? ['Surge Check Retire Capacity', 'Surge Take Retiring Hosts Out'] : [moreBatches]) {
+      for (const done of prefix ? ['Surge Check Retire Capacity', 'Surge Take Retiring Hosts Out'] : ['More New Batches?']) {
         expect(reachableAvoiding(rollout.States, start, n('Put New Hosts In Service')).has(done)).toBe(false);
         expect(reachableAvoiding(rollout.States, start, n('New Hosts Healthy?')).has(done)).toBe(false);
       }
@@ -943,7 +963,7 @@ describe('FleetFlow workflow definitions', () => {
               { And: [healthy, { Variable: '$.tier.traffic.kind', StringEquals: 'target-group' }], Next: 'Surge Take Retiring Hosts Out' },
               { ...healthy, Next: 'Surge Check Retire Capacity' },
             ]
-          : [{ ...healthy, Next: 'Next New Batch' }],
+          : [{ ...healthy, Next: 'More New Batches?' }],
       );
     });
 
@@ -1014,7 +1034,11 @@ describe('FleetFlow workflow definitions', () => {
         const state = rollout.States[putBack]!;
         expect(module(putBack)).toBe('rollout/return-to-traffic.ts');
         expect(module(checkHealth)).toBe('rollout/check-healthy.ts');
-        expect(state.Next).toBe(healthy);
+        // Putting hosts back never finds them healthy at once: straight to the Wait, then the health check and its Choice.
+        const wait = rollout.States[state.Next as string]!;
+        expect(wait.Type, putBack).toBe('Wait');
+        expect(wait.Next).toBe(checkHealth);
+        expect(rollout.States[checkHealth]!.Next).toBe(healthy);
         expect((rollout.States[healthy]!.Choices as AslChoiceRule[]).filter(notWatchNow)).toEqual([{ Variable: `${state.ResultPath as string}.done`, BooleanEquals: true, Next: failTo }]);
         // If putting them back fails too, the cause says which hosts may be out of traffic, then the batch fails.
         expect(rollout.States[n('Describe Return Failure')]!.Next).toBe(failTo);
@@ -1062,7 +1086,9 @@ describe('FleetFlow workflow definitions', () => {
       // A launch past its budget goes on from the operation's Choice, and back to it.
       expect(into('Launch More Surge Hosts')).toEqual(['Surge Hosts Set Up?']);
       expect(rollout.States['Launch More Surge Hosts']!.Next).toBe('Surge Hosts Set Up?');
-      expect(rollout.States['Launch Surge Hosts']!.Next).toBe('Surge Hosts Set Up?');
+      // The launch never finds its hosts ready at once: straight to the Wait (a pause of 0 for hosts launched a batch before).
+      expect(rollout.States['Launch Surge Hosts']!.Next).toBe('Wait For Surge Hosts');
+      expect(rollout.States['Wait For Surge Hosts']!.Next).toBe('Check Surge Hosts');
       // Once set up, the next batch's hosts launch only with the plan's pipeline and before the segment's last batch; and only
       // then does the batch go on without waiting for its old hosts to stop (that launch waits for them instead: maxSurge).
       const pipelinedNotLast = (rule: AslChoiceRule) => JSON.stringify(rule).includes('"BooleanEquals":true') && JSON.stringify(rule).includes('$.tier.surge.pipeline') && JSON.stringify(rule).includes('"NumericLessThanPath":"$.last"');
@@ -1071,7 +1097,7 @@ describe('FleetFlow workflow definitions', () => {
       // Not when the launch already prepared them (lambdas/surge/launch-surge-hosts.ts marks the phase `prepared`).
       expect(JSON.stringify(launchNext)).toContain('{"Not":{"Variable":"$.surgeSetUp.prepared","IsPresent":true}}');
       // Each way on (to the alarm gate, or past it) is once stopped, or at once when pipelined and not the last.
-      const onward = (rollout.States['Surge Hosts Retired?']!.Choices as AslChoiceRule[]).filter((c) => c.Next === 'Surge Check Alarms' || c.Next === 'Next Batch');
+      const onward = (rollout.States['Surge Hosts Retired?']!.Choices as AslChoiceRule[]).filter((c) => c.Next === 'Surge Check Alarms' || c.Next === 'More Surge Batches?');
       expect(onward).toHaveLength(4);
       expect(onward.filter(pipelinedNotLast)).toHaveLength(2);
       for (const name of before) {
@@ -1117,8 +1143,8 @@ describe('FleetFlow workflow definitions', () => {
         expect(tasksIn(afterFailure(name)), name).toEqual([]);
       }
       expect(into('Return Restored Hosts')).toEqual(['Retired Hosts Started?']);
-      expect(reachableAvoiding(rollout.States, starts.restore, 'Restored Hosts Healthy?').has(moreBatches)).toBe(false);
-      expect((rollout.States['Restored Hosts Healthy?']!.Choices as AslChoiceRule[]).filter(notWatchNow)).toEqual([{ Variable: '$.health.done', BooleanEquals: true, Next: 'Next Restored Batch' }]);
+      expect(reachableAvoiding(rollout.States, starts.restore, 'Restored Hosts Healthy?').has('More Restored Batches?')).toBe(false);
+      expect((rollout.States['Restored Hosts Healthy?']!.Choices as AslChoiceRule[]).filter(notWatchNow)).toEqual([{ Variable: '$.health.done', BooleanEquals: true, Next: 'More Restored Batches?' }]);
     });
 
     /** The tasks of a repoint batch, forward ('Repoint') or back ('Repoint Back'), by state name. */
@@ -1155,9 +1181,11 @@ describe('FleetFlow workflow definitions', () => {
         expect(reachableAvoiding(rollout.States, starts[p], `Take ${w} Batch Out`).has(`Reconfigure ${w} Batch`)).toBe(false);
         expect(reachableAvoiding(rollout.States, starts[p], `Reconfigure ${w} Batch`).has(`Return ${w} Batch`)).toBe(false);
         // Done only once the batch is healthy in service.
-        expect(reachableAvoiding(rollout.States, starts[p], `${w} Batch Healthy?`).has('Next Repointed Batch')).toBe(false);
+        const more = p === 'repoint' ? 'More Repointed Batches?' : 'More Repointed Back Batches?';
+        expect(reachableAvoiding(rollout.States, starts[p], `${w} Batch Healthy?`).has(more)).toBe(false);
         // Each batch's hosts, its reconfigure and its tier come from Load Batch; the next batch expects what this one's reconfigure took.
-        expect((rollout.States['Next Repointed Batch']!.Parameters as Record<string, unknown>).expected).toEqual({
+        const loadNext = p === 'repoint' ? 'Load Next Repointed Batch' : 'Load Next Repointed Back Batch';
+        expect((rollout.States[loadNext]!.Parameters as Record<string, unknown>).expected).toEqual({
           'drainSeconds.$': '$.drain.tookSeconds',
           'installSeconds.$': '$.reconfigure.tookSeconds',
         });
@@ -1201,7 +1229,10 @@ describe('FleetFlow workflow definitions', () => {
         expect(ends(afterFailure(name)), name).toEqual([fail]);
       }
       // Back in traffic and healthy again (or past the health timeout), the batch fails with the error that brought it back.
-      expect(rollout.States[putBack]!.Next).toBe('Batch Back In Service?');
+      // (Its start only puts the hosts back: it never reports done, and goes straight to its Wait.)
+      expect(rollout.States[putBack]!.Next).toBe('Wait For Batch Back');
+      expect(rollout.States['Wait For Batch Back']!.Next).toBe(checkBack);
+      expect(rollout.States[checkBack]!.Next).toBe('Batch Back In Service?');
       expect((rollout.States['Batch Back In Service?']!.Choices as AslChoiceRule[]).filter(notWatchNow)).toEqual([
         { Variable: `${rollout.States[putBack]!.ResultPath as string}.done`, BooleanEquals: true, Next: fail },
       ]);
@@ -1226,6 +1257,22 @@ describe('FleetFlow workflow definitions', () => {
       expect(state.Seconds, `${name} sleeps a fixed time`).toBeUndefined();
       expect(state.Timestamp, `${name} sleeps until a fixed time`).toBeUndefined();
     }
+  });
+
+  it('goes from a start that only sets its operation going straight to its Wait (no Choice first), and from one that may be done at once to its Choice', () => {
+    const nextOf = (d: AslDefinition, name: string) => {
+      const found = allStates(d).find((s) => s.name === name);
+      if (!found) throw new Error(`no state ${name}`);
+      return found.state.Next;
+    };
+    // Sends and puts-into-service (LongOperation start.neverDone): one transition fewer per operation.
+    expect(nextOf(rollout, 'Install Release')).toBe('Wait For Install');
+    expect(nextOf(rollout, 'Return Batch To Traffic')).toBe('Wait For Health');
+    expect(nextOf(rollout, 'Reinstall Previous Release')).toBe('Wait For Reinstall');
+    expect(nextOf(definition, 'Create Snapshot')).toBe('Wait For Snapshot');
+    expect(nextOf(definition, 'Run Migration')).toBe('Wait For Migration');
+    // A tier without traffic is out at once: its take-out reports done, to the Choice.
+    expect(nextOf(rollout, 'Take Batch Out')).toBe('Batch Drained?');
   });
 
   it('rolls (and reverts) one tier, and in it one segment, at a time', () => {

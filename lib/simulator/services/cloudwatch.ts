@@ -1,6 +1,7 @@
 /**
  * CloudWatch in the simulated account: DescribeAlarms (the alarm states are the account's,
- * account.ts `alarmState`).
+ * account.ts `alarmState`) and DescribeAlarmHistory (the state changes the account noted,
+ * account.ts `noteAlarmStates`).
  */
 import { type Operation, checkRange, paginate } from './common';
 import { validation } from '../aws-errors';
@@ -27,6 +28,51 @@ export const cloudwatch: Record<string, Operation> = {
     return {
       MetricAlarms: page.filter((a) => a.type === 'MetricAlarm').map(shape),
       CompositeAlarms: page.filter((a) => a.type === 'CompositeAlarm').map(shape),
+      NextToken: next,
+    };
+  },
+  /**
+   * DescribeAlarmHistory, as the API reference has it: "If an alarm name is not specified, the histories for either all
+   * metric alarms or all composite alarms are returned"; AlarmTypes: "If you omit this parameter, only metric alarms are
+   * returned"; MaxRecords "Valid Range: Minimum value of 1. Maximum value of 100"; ScanBy TimestampDescending (the
+   * default) or TimestampAscending; StartDate and EndDate bound the items' Timestamp (both included here). Only state
+   * changes are modelled (HistoryItemType StateUpdate, or none): the account keeps no configuration updates or actions,
+   * so asking for those returns nothing. Each item is an AlarmHistoryItem with CloudWatch's summary ("Alarm updated from
+   * OK to ALARM") and its HistoryData JSON (oldState/newState with their stateValue).
+   */
+  DescribeAlarmHistory(account, input) {
+    checkRange('MaxRecords', input.MaxRecords, 1, 100);
+    const types: string[] = input.AlarmTypes ?? ['MetricAlarm'];
+    const kinds = ['ConfigurationUpdate', 'StateUpdate', 'Action'];
+    if (input.HistoryItemType !== undefined && !kinds.includes(input.HistoryItemType)) {
+      throw validation(`1 validation error detected: Value '${String(input.HistoryItemType)}' at 'historyItemType' failed to satisfy constraint: Member must satisfy enum value set: [${kinds.join(', ')}]`);
+    }
+    const scanBy = input.ScanBy ?? 'TimestampDescending';
+    if (!['TimestampDescending', 'TimestampAscending'].includes(scanBy)) throw validation(`Value '${String(scanBy)}' at 'scanBy' failed to satisfy constraint`);
+    const from = input.StartDate === undefined ? Number.NEGATIVE_INFINITY : new Date(input.StartDate).getTime();
+    const to = input.EndDate === undefined ? Number.POSITIVE_INFINITY : new Date(input.EndDate).getTime();
+    if (Number.isNaN(from) || Number.isNaN(to)) throw validation('StartDate and EndDate must be timestamps');
+    account.noteAlarmStates();
+    const items = account.alarmHistory
+      .filter(
+        (h) =>
+          (input.HistoryItemType === undefined || input.HistoryItemType === 'StateUpdate') &&
+          types.includes(h.type) &&
+          (input.AlarmName === undefined || h.name === input.AlarmName) &&
+          h.at >= from &&
+          h.at <= to,
+      )
+      .sort((a, b) => (scanBy === 'TimestampAscending' ? a.at - b.at : b.at - a.at));
+    const { page, next } = paginate(items, input.NextToken, input.MaxRecords ?? 50);
+    return {
+      AlarmHistoryItems: page.map((h) => ({
+        AlarmName: h.name,
+        AlarmType: h.type,
+        Timestamp: new Date(h.at),
+        HistoryItemType: 'StateUpdate',
+        HistorySummary: `Alarm updated from ${h.from} to ${h.to}`,
+        HistoryData: JSON.stringify({ version: '1.0', oldState: { stateValue: h.from }, newState: { stateValue: h.to } }),
+      })),
       NextToken: next,
     };
   },

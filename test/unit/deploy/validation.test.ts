@@ -1,11 +1,11 @@
-import { CloudWatchClient, DescribeAlarmsCommand, type AlarmType, type DescribeAlarmsCommandInput } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand, type AlarmType, type DescribeAlarmsCommandInput } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readAlarms } from '../../../lambdas/shared/alarms';
 import { PreflightFailedError, ValidationFailedError } from '../../../lambdas/domain/contract/errors';
 import { BAKE_CHECK_SECONDS } from '../../../lambdas/shared/poll-schedule';
-import { checkBake, handler as checkBakeHandler } from '../../../lambdas/deploy/check-bake';
+import { checkBake, handler as checkBakeHandler, HISTORY_OVERLAP_MS } from '../../../lambdas/deploy/check-bake';
 import { handler as preflightHandler, preflight } from '../../../lambdas/deploy/preflight';
 import { NOW, phaseAt, validationInput, validationPlan } from '../fixtures';
 
@@ -57,6 +57,8 @@ function describeInputs(): DescribeAlarmsCommandInput[] {
 beforeEach(() => {
   cloudwatchMock.reset();
   useAlarms(canonicalAlarms());
+  // No alarm changed state: an empty history (each test that needs one gives its own).
+  cloudwatchMock.on(DescribeAlarmHistoryCommand).resolves({ AlarmHistoryItems: [] });
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(NOW);
 });
@@ -238,8 +240,10 @@ describe('check bake', () => {
     // Act
     const phase = await checkBakeHandler(validationInput());
 
-    // Assess: the next look is one CloudWatch evaluation period (60 s) later
-    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 300_000, done: false, waitSeconds: 60 });
+    // Assess: the next look is BAKE_CHECK_SECONDS (150 s) later; the history is read from this look on
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 300_000, done: false, waitSeconds: 150, lookedAt: NOW });
+    // The bake starts now: there is no history of it to read yet.
+    expect(cloudwatchMock).not.toHaveReceivedCommand(DescribeAlarmHistoryCommand);
   });
 
   it('fails validation on the first check already when an alarm is in ALARM', async () => {
@@ -297,7 +301,7 @@ describe('check bake', () => {
     const result = await checkBake(validationInput({ phase }));
 
     // Assess
-    expect(result).toEqual({ ...phase, done: false, waitSeconds: 1 });
+    expect(result).toEqual({ ...phase, done: false, waitSeconds: 1, lookedAt: NOW });
   });
 
   it.each([0, 5])('is done once the deadline has passed by %i s without an alarm', async (overdue) => {
@@ -308,7 +312,7 @@ describe('check bake', () => {
     const result = await checkBake(validationInput({ phase }));
 
     // Assess
-    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0 });
+    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0, lookedAt: NOW });
   });
 
   it('is done on the first check of a bake of 0 seconds', async () => {
@@ -316,7 +320,7 @@ describe('check bake', () => {
     const phase = await checkBake(validationInput({ validation: validationPlan({ bakeSeconds: 0 }) }));
 
     // Assess
-    expect(phase).toEqual({ startedAt: NOW, deadline: NOW, done: true, waitSeconds: 0 });
+    expect(phase).toEqual({ startedAt: NOW, deadline: NOW, done: true, waitSeconds: 0, lookedAt: NOW });
   });
 
   it('fails validation with ValidationFailedError when a validation alarm has insufficient data, because monitoring went blind', async () => {
@@ -372,7 +376,9 @@ describe('check bake', () => {
     const result = await checkBake(validationInput({ phase: AFTER_APPROVAL }));
 
     // Assess
-    expect(result).toEqual({ ...AFTER_APPROVAL, done: true, waitSeconds: 0 });
+    expect(result).toEqual({ ...AFTER_APPROVAL, done: true, waitSeconds: 0, lookedAt: NOW });
+    // The look after an approval judges the alarms as they are then: no history.
+    expect(cloudwatchMock).not.toHaveReceivedCommand(DescribeAlarmHistoryCommand);
     expect(cloudwatchMock).toHaveReceivedCommandWith(DescribeAlarmsCommand, { AlarmNames: ['canonical-availability'], AlarmTypes: ALL_TYPES });
   });
 
@@ -384,7 +390,7 @@ describe('check bake', () => {
     const result = await checkBake(validationInput({ phase }));
 
     // Assess
-    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0 });
+    expect(result).toEqual({ ...phase, done: true, waitSeconds: 0, lookedAt: NOW });
   });
 
   it('after the approval, fails validation when an alarm fires, saying when it was checked', async () => {
@@ -436,19 +442,20 @@ describe('check bake', () => {
     expect(result.deadline).toBe(phase.deadline);
   });
 
-  it('reads the alarms once per CloudWatch evaluation period (60 s)', () => {
-    expect(BAKE_CHECK_SECONDS).toBe(60);
+  it('looks every 150 s: a 300 s bake is two looks after its start (each reads the history since the last)', () => {
+    expect(BAKE_CHECK_SECONDS).toBe(150);
   });
 
   it.each([
-    { remaining: 300, maxSeconds: 30, expected: 60 },
-    { remaining: 61, maxSeconds: 30, expected: 60 },
-    { remaining: 60, maxSeconds: 30, expected: 60 },
+    { remaining: 300, maxSeconds: 30, expected: 150 },
+    { remaining: 151, maxSeconds: 30, expected: 150 },
+    { remaining: 150, maxSeconds: 30, expected: 150 },
+    { remaining: 61, maxSeconds: 30, expected: 61 },
     { remaining: 31, maxSeconds: 30, expected: 31 },
     { remaining: 12, maxSeconds: 30, expected: 12 },
     { remaining: 1, maxSeconds: 30, expected: 1 },
-    { remaining: 250, maxSeconds: 10, expected: 60 },
-    { remaining: 250, maxSeconds: 120, expected: 60 },
+    { remaining: 250, maxSeconds: 10, expected: 150 },
+    { remaining: 250, maxSeconds: 120, expected: 150 },
   ])('waits $expected s with $remaining s of bake left, whatever the $maxSeconds s polling maximum', async ({ remaining, maxSeconds, expected }) => {
     // Prepare
     const validation = validationPlan({ polling: { minSeconds: 2, maxSeconds } });
@@ -460,7 +467,7 @@ describe('check bake', () => {
     expect(result.waitSeconds).toBe(expected);
   });
 
-  it('never waits beyond the 60 s alarm period nor beyond the first whole second at or after the deadline', async () => {
+  it('never waits beyond BAKE_CHECK_SECONDS nor beyond the first whole second at or after the deadline', async () => {
     // Prepare
     const remainingMs = [1, 499, 999, 1_000, 1_001, 2_500, 9_999, 29_001, 30_000, 45_250, 59_001, 60_000, 60_001, 299_999];
     const validation = validationPlan({ polling: { minSeconds: 5, maxSeconds: 30 } });
@@ -476,9 +483,76 @@ describe('check bake', () => {
     // Assess
     for (const { ms, wait } of waits) {
       expect(wait).toBeGreaterThanOrEqual(1);
-      expect(wait).toBeLessThanOrEqual(60);
+      expect(wait).toBeLessThanOrEqual(BAKE_CHECK_SECONDS);
       // A whole-second Wait can only land at or just after a deadline that is not on a whole second.
       expect(wait * 1000).toBeLessThan(ms + 1000);
     }
+  });
+
+  /** A history item as CloudWatch returns it (AlarmHistoryItem: HistoryData JSON with the new state). */
+  const change = (name: string, from: string, to: string, at: number) => ({
+    AlarmName: name,
+    AlarmType: 'MetricAlarm' as const,
+    HistoryItemType: 'StateUpdate' as const,
+    Timestamp: new Date(at),
+    HistorySummary: `Alarm updated from ${from} to ${to}`,
+    HistoryData: JSON.stringify({ version: '1.0', oldState: { stateValue: from }, newState: { stateValue: to } }),
+  });
+
+  it('fails validation for an alarm that went to ALARM and back between two looks: OK now, ALARM in its history', async () => {
+    // Prepare: looked 150 s ago; canonical-web-5xx fired 100 s into the bake and cleared 40 s later
+    const phase = { ...phaseAt(250, 50), lookedAt: NOW - 150_000 };
+    cloudwatchMock.on(DescribeAlarmHistoryCommand).resolves({
+      AlarmHistoryItems: [change('canonical-web-5xx', 'OK', 'ALARM', phase.startedAt + 100_000), change('canonical-web-5xx', 'ALARM', 'OK', phase.startedAt + 140_000)],
+    });
+
+    // Act
+    const act = checkBake(validationInput({ phase }));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(ValidationFailedError);
+    await expect(act).rejects.toThrow('release 2.0.0: canonical-web-5xx went to ALARM 100s into the bake (and back by 250s)');
+  });
+
+  it("ignores the history of alarms it does not watch, and changes back to OK", async () => {
+    // Prepare
+    const phase = { ...phaseAt(250, 50), lookedAt: NOW - 150_000 };
+    cloudwatchMock.on(DescribeAlarmHistoryCommand).resolves({
+      AlarmHistoryItems: [change('other-service-5xx', 'OK', 'ALARM', NOW - 60_000), change('canonical-web-latency', 'ALARM', 'OK', NOW - 10_000)],
+    });
+
+    // Act
+    const result = await checkBake(validationInput({ phase }));
+
+    // Assess
+    expect(result).toMatchObject({ done: false, waitSeconds: 50, lookedAt: NOW });
+  });
+
+  it('reads the history, both alarm types, from shortly before the last look (never before the bake) to now, page by page', async () => {
+    // Prepare
+    const phase = { ...phaseAt(250, 50), lookedAt: NOW - 150_000 };
+    cloudwatchMock
+      .on(DescribeAlarmHistoryCommand)
+      .resolvesOnce({ AlarmHistoryItems: [], NextToken: 'page-2' })
+      .resolvesOnce({ AlarmHistoryItems: [change('canonical-middle-health', 'OK', 'INSUFFICIENT_DATA', NOW - 20_000)] });
+
+    // Act
+    const act = checkBake(validationInput({ phase }));
+
+    // Assess: the second page's visit to INSUFFICIENT_DATA fails the bake
+    await expect(act).rejects.toThrow('canonical-middle-health went to INSUFFICIENT_DATA 230s into the bake');
+    expect(cloudwatchMock).toHaveReceivedCommandTimes(DescribeAlarmHistoryCommand, 2);
+    expect(cloudwatchMock).toHaveReceivedCommandWith(DescribeAlarmHistoryCommand, {
+      AlarmTypes: ALL_TYPES,
+      HistoryItemType: 'StateUpdate',
+      StartDate: new Date(NOW - 150_000 - HISTORY_OVERLAP_MS),
+      EndDate: new Date(NOW),
+      MaxRecords: 100,
+    });
+    // The first look after the start reads from the start itself, not before it.
+    cloudwatchMock.on(DescribeAlarmHistoryCommand).resolves({ AlarmHistoryItems: [] });
+    const firstLook = { ...phaseAt(150, 150), lookedAt: NOW - 150_000 };
+    await checkBake(validationInput({ phase: firstLook }));
+    expect(cloudwatchMock).toHaveReceivedCommandWith(DescribeAlarmHistoryCommand, { StartDate: new Date(NOW - 150_000) });
   });
 });

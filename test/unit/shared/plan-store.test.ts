@@ -296,9 +296,12 @@ describe('loadPlan and Load Batch', () => {
     dynamoMock.on(GetItemCommand).resolves({ Item: { pk: { S: 'k#3' }, hosts: { S: JSON.stringify([webHost(3)]) } } });
 
     // Act
-    const batch = await loadBatchHandler({ keyPrefix: 'k', index: 3, count: 5 });
+    const state = { keyPrefix: 'k', index: 3, last: 4, batchCount: 5, release: '2.0.0', expected: { drainSeconds: 12 } };
+    const next = await loadBatchHandler(state);
 
-    // Assess
+    // Assess: the state it was given, untouched, with the batch's hosts
+    const { batch, ...rest } = next;
+    expect(rest).toEqual(state);
     expect(batch).toEqual({ index: 3, count: 5, hosts: [webHost(3)], label: describeHosts([webHost(3)]) });
     expect(batch.label).toBe(`web-3 (${webHost(3).id})`);
     expect(dynamoMock).toHaveReceivedCommandExactlyOnceWith(GetItemCommand, { TableName: 'plan-table', Key: { pk: { S: 'k#3' } }, ConsistentRead: true });
@@ -307,6 +310,12 @@ describe('loadPlan and Load Batch', () => {
   it('fails Load Batch when its batch is missing from the table', async () => {
     dynamoMock.on(GetItemCommand).resolves({});
 
-    await expect(loadBatchHandler({ keyPrefix: 'k', index: 0, count: 1 })).rejects.toThrow('batch k#0 is missing from the plan table');
+    await expect(loadBatchHandler({ keyPrefix: 'k', index: 0, last: 0, batchCount: 1 })).rejects.toThrow('batch k#0 is missing from the plan table');
+  });
+
+  it('refuses, before reading the table, a batch past its segment or its tier', async () => {
+    await expect(loadBatchHandler({ keyPrefix: 'k', index: 2, last: 1, batchCount: 3 })).rejects.toThrow(InvalidInputError);
+    await expect(loadBatchHandler({ keyPrefix: 'k', index: 0, last: 3, batchCount: 3 })).rejects.toThrow('outside its segment (last 3) or its tier');
+    expect(dynamoMock).not.toHaveReceivedCommand(GetItemCommand);
   });
 });
