@@ -23,8 +23,9 @@
  * specify only one attribute at a time", EC2 API reference): so only for the hosts chosen, one or
  * two calls a host, paced to EC2's request rate (ATTRIBUTE_PACE): a 1,000-host surge tier is 2,000
  * calls, 97.5 s, which is why the three planners run up to 900 s (lib/constructs/fleetflow-function.ts
- * RETIRE_GUARD_PLANNER_TIMEOUT), and more than ATTRIBUTE_READ_BUDGET_SECONDS of reads is refused
- * before the first.
+ * RETIRE_GUARD_PLANNER_TIMEOUT), and more than ATTRIBUTE_READ_BUDGET_SECONDS of reads, every tier
+ * of the plan added up (refuseUnretirableTiers), is refused before the first. protectionReads says
+ * which calls a plan makes: the simulator's lower bound and `fleetflow plan` count them by it.
  */
 import { DescribeInstanceAttributeCommand } from '@aws-sdk/client-ec2';
 import { InvalidInputError } from '../domain/contract/errors';
