@@ -209,8 +209,8 @@ const MILESTONES: Record<string, (s: MilestoneView) => string | undefined> = {
 
 /** What a retiring planner does before it returns (the guard's pace: ATTRIBUTE_PACE). */
 const PROTECTION_READS =
-  `reading each one's stop and termination protection (one DescribeInstanceAttribute call a host and attribute, ` +
-  `${ATTRIBUTE_PACE.burst} at once then ${ATTRIBUTE_PACE.perSecond} a second at EC2's request rate: about a minute per ${(60 * ATTRIBUTE_PACE.perSecond).toLocaleString('en-US')} calls)`;
+  `reading their protection, a DescribeInstanceAttribute call a host and attribute at EC2's request rate ` +
+  `(${ATTRIBUTE_PACE.burst} at once, then ${(60 * ATTRIBUTE_PACE.perSecond).toLocaleString('en-US')} a minute)`;
 
 /** The hosts a scale-in's input removes, however the state carries the input. */
 function removeOf(s: MilestoneView): number | undefined {
