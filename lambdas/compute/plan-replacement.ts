@@ -26,7 +26,7 @@ import type { HostRef, PlannedTier, ComputePlan, LeftoverTier, ProvisionTier } f
 import type { PlanEvent } from './allocation';
 import { describeTargetGroups, environmentOf, launchableTier, PROVISION_BATCH_HOSTS, provisionTier, releaseFor } from '../shared/provision-plan';
 import { isLeftover, leftoverTier, outOfService, refuseOutOfService, registeredHosts } from './leftovers';
-import { refuseUnretirable } from './retire-guards';
+import { refuseUnretirableTiers } from './retire-guards';
 import { retireTraffic } from './retire-traffic';
 
 /** Hosts that can be replaced: anything not already gone. */
@@ -46,11 +46,15 @@ export async function planReplacement(event: PlanEvent): Promise<ComputePlan> {
   const { byTier: targets, leftovers } = await resolveTargets(environment, input, event.execution);
   const provisions: ProvisionTier[] = [];
   const retiring: PlannedTier[] = [];
+  // Before anything is launched or drained: a host EC2 would not stop or terminate, or an Auto Scaling group would bring back;
+  // every tier's protection reads added up before the first (retire-guards.ts).
+  await refuseUnretirableTiers(
+    'a replacement',
+    [...targets].filter(([, hosts]) => hosts.length > 0).map(([tierName, hosts]) => ({ tier: tierName, hosts, policy: launchableTier(environment, tierName, 'targets').retire })),
+  );
   for (const [tierName, hosts] of targets) {
     if (hosts.length === 0) continue;
     const tier = launchableTier(environment, tierName, 'targets');
-    // Before anything is launched or drained: a host EC2 would not stop or terminate, or an Auto Scaling group would bring back.
-    await refuseUnretirable(tier.name, hosts, tier.retire, 'a replacement');
     const release = await releaseFor(environment, tier);
     const perSubnet = tier.launch.subnets.map((s) => hosts.filter((h) => h.subnetId === s.id).length);
     // A host outside the tier's subnets is replaced in the least-used subnet.

@@ -21,7 +21,7 @@ import { RELEASE_TAG } from '../domain/contract/tags';
 import { type DatabasePlan, type DeployInput, type DeployPlan, type HostRef, type PlannedTier, type StoredPlan, type SurgePlan, type ValidationPlan } from '../domain/contract/payloads';
 import { describeTargetGroups, environmentOf, launchableTier, launchSpecOf, READY_TIMEOUT_SECONDS, setupOf } from '../shared/provision-plan';
 import { findInstancesById } from '../shared/instances';
-import { refuseUnretirable } from '../compute/retire-guards';
+import { refuseUnretirableTiers, type GuardedTier } from '../compute/retire-guards';
 import { findHosts, installSent, policyFor, resolveTraffic, type FoundHost } from '../shared/tier-hosts';
 
 export { RELEASE_TAG };
@@ -63,6 +63,7 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
   const hostsByTier = new Map<string, HostRef[]>();
   const alreadyReleased: string[] = [];
   let hostCount = 0;
+  const guarded: GuardedTier[] = [];
   for (const tier of hostTiers) {
     const hosts = await findHosts(tier);
     hostsByTier.set(tier.name, hosts);
@@ -100,10 +101,16 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
     // (lambdas/surge/terminate-surged.ts): refused here, before the lock, if EC2 would refuse either or
     // an Auto Scaling group would bring them back (retire-guards.ts). Only the hosts it will retire.
     // 'terminate' checks both protections: stop protection blocks the stop, either blocks the terminate.
+    // Every surge tier's reads are added up before the first (retire-guards.ts): checked after the loop.
     if (surgeLimits && toPatch.length > 0) {
-      await refuseUnretirable(tier.name, await findInstancesById(toPatch.map((h) => h.id)), 'terminate', 'a surge release', {
-        retires: 'a surge release stops the old hosts it replaces, then terminates them once the release is validated',
-        otherwise: 'release the tier with batch.strategy "rolling"',
+      guarded.push({
+        tier: tier.name,
+        hosts: await findInstancesById(toPatch.map((h) => h.id)),
+        policy: 'terminate',
+        wording: {
+          retires: 'a surge release stops the old hosts it replaces, then terminates them once the release is validated',
+          otherwise: 'release the tier with batch.strategy "rolling"',
+        },
       });
     }
     const batches = partitionIntoWaves(toPatch, waves, batchSize);
@@ -116,6 +123,7 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
       batches,
     });
   }
+  await refuseUnretirableTiers('a surge release', guarded);
   const batchCount = tiers.reduce((n, t) => n + t.batchCount, 0);
   const upToDate = recorded === release && batchCount === 0;
   const database =

@@ -8,6 +8,7 @@ import type { DeployPlan, HostRef } from '../../lambdas/domain/contract/payloads
 import type { DeployPlanReport } from './plan-deploy';
 import type { TierStep, WorkflowPlanReport } from './plan-workflow';
 import type { ScaleInSummary } from './scale-in-plan';
+import type { ProtectionReads } from './protection-reads';
 import { listHosts } from '../simulator/progress';
 
 const BATCHES_SHOWN = 3;
@@ -39,6 +40,7 @@ export function formatPlan(report: DeployPlanReport, now = new Date()): string {
     `  history: the release execution could need ${h.worstParentEvents.toLocaleString('en-US')} and its fullest rollout execution ${h.worstChildEvents.toLocaleString('en-US')} ` +
       `of the ${h.budget.toLocaleString('en-US')} events one execution is planned with`,
   );
+  if (estimate.protectionReads) lines.push(protectionLine(estimate.protectionReads));
   if (estimate.undeclared.length > 0) lines.push(`  not declared, so assumed: ${estimate.undeclared.join('; ')}`);
   return `${lines.join('\n')}\n`;
 }
@@ -72,9 +74,21 @@ export function formatWorkflowPlan(report: WorkflowPlanReport, now = new Date())
       ? '  history: no child execution; the run polls in its own execution, one check per watched minute'
       : `  history: the fullest child execution could need ${estimate.history.worstChildEvents.toLocaleString('en-US')} of the ${estimate.history.budget.toLocaleString('en-US')} events one execution is planned with`,
   );
+  if (estimate.protectionReads) lines.push(protectionLine(estimate.protectionReads));
   // One assumption a line: there is one per kind of phase, whatever the fleet's size.
   if (estimate.undeclared.length > 0) lines.push('  not declared, so assumed:', ...estimate.undeclared.map((u) => `    ${u}`));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The planner's protection reads (lambdas/compute/retire-guards.ts), which come first and take
+ * their time at EC2's request rate while the run shows nothing else: counted in `expected`.
+ */
+export function protectionLine(reads: ProtectionReads): string {
+  return (
+    `  first, in the plan: reading ${reads.atMost ? 'at most ' : ''}${reads.hosts.toLocaleString('en-US')} hosts' protection ` +
+    `(${reads.calls.toLocaleString('en-US')} DescribeInstanceAttribute calls, ~${duration(Math.ceil(reads.seconds))} at EC2's request rate; counted in expected)`
+  );
 }
 
 /** The hosts a scale-in chose and why, a few by name with their zone and launch (one a line): bounded at any count. */

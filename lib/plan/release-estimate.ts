@@ -7,6 +7,7 @@
  * declared duration is counted at its first look only, and the figures say so
  * (`undeclared`). Held to the simulator by test/unit/plan/release-estimate.test.ts.
  */
+import { protectionReadsOf, type ProtectionReads } from './protection-reads';
 import type { CommandSpec, DeployPlan, TierPlan } from '../../lambdas/domain/contract/payloads';
 import { isHostTier, type EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { BAKE_CHECK_SECONDS } from '../../lambdas/shared/poll-schedule';
@@ -77,6 +78,8 @@ export interface ReleaseEstimate {
    * against what one execution is planned with.
    */
   readonly history: { readonly worstParentEvents: number; readonly worstChildEvents: number; readonly budget: number };
+  /** Plan Release's protection reads of the surge tiers' old hosts (retire-guards.ts), counted in `expectedSeconds`; absent with none. */
+  readonly protectionReads?: ProtectionReads;
 }
 
 /** A child execution's events outside its batches (lambdas/shared/history-budget.ts plans with the same). */
@@ -99,7 +102,9 @@ export function estimateRelease(plan: DeployPlan, surgeCleanup = false): Release
     return { expectedSeconds: 0, stateTransitions: upToDate, costUsd: upToDate * USD_PER_TRANSITION, segments: 0, undeclared: [], history };
   }
   const undeclared: string[] = [];
-  let seconds = 0;
+  // Plan Release reads the protection of every surge tier's old hosts (both: they are stopped, then terminated) before it returns.
+  const reads = protectionReadsOf(plan.tiers.filter((t) => t.spec.surge).map((t) => ({ hosts: t.batches.reduce((n, b) => n + b.length, 0), policy: 'terminate' as const })));
+  let seconds = reads?.seconds ?? 0;
   let transitions = TRANSITIONS_PER_RELEASE + cleanup;
   if (plan.database) {
     transitions += TRANSITIONS_PER_DATABASE_STEP + 2 * LOOKS_PER_PHASE * TRANSITIONS_PER_LOOK;
@@ -127,7 +132,7 @@ export function estimateRelease(plan: DeployPlan, surgeCleanup = false): Release
     ? { snapshotTimeoutSeconds: plan.database.snapshotTimeoutSeconds, migrationTimeoutSeconds: plan.database.migration.timeoutSeconds, polling: plan.database.polling }
     : undefined;
   const history = { worstParentEvents: worstParentEvents({ segments, validation: plan.validation, database }), worstChildEvents, budget: HISTORY_BUDGET };
-  return { expectedSeconds: Math.round(seconds), stateTransitions: Math.round(transitions), costUsd: Math.round(transitions) * USD_PER_TRANSITION, segments, undeclared: [...new Set(undeclared)], history };
+  return { expectedSeconds: Math.round(seconds), stateTransitions: Math.round(transitions), costUsd: Math.round(transitions) * USD_PER_TRANSITION, segments, undeclared: [...new Set(undeclared)], history, ...(reads ? { protectionReads: reads } : {}) };
 }
 
 /** One batch of the tier: out of traffic, installed, back and healthy. */

@@ -26,6 +26,9 @@ import { EXPECTED_PROVISION_SECONDS } from '../../lambdas/replace-database/green
 import { EXPECTED_SWITCHOVER_SECONDS } from '../../lambdas/replace-database/switchover';
 import type { ReplaceDatabasePlan } from '../../lambdas/replace-database/types';
 import { DELIVERY_SECONDS, USD_PER_TRANSITION } from './release-estimate';
+import { protectionReadsOf, type ProtectionReads } from './protection-reads';
+
+export type { ProtectionReads } from './protection-reads';
 
 /**
  * A new instance with automated backups is backed up before it is first available ("backing-up:
@@ -132,6 +135,12 @@ export interface WorkflowEstimate {
   readonly history: { readonly worstChildEvents: number; readonly budget: number };
   /** What nothing declares, and what it is counted as. */
   readonly undeclared: string[];
+  /**
+   * The retire guards' protection reads the planner makes before anything else (retire-guards.ts),
+   * counted in `expectedSeconds` at the guard's pace (ATTRIBUTE_PACE). Absent when it reads none.
+   * `atMost`: a stop skips hosts already stopped, which the plan does not say: the count is the most.
+   */
+  readonly protectionReads?: ProtectionReads;
 }
 
 /**
@@ -208,9 +217,18 @@ class Tally {
     this.worstChild = Math.max(this.worstChild, CHILD_OVERHEAD_EVENTS + Math.min(tier.batchCount, perSegment) * worstBatchEvents(tier.spec));
   }
 
+  reads: ProtectionReads | undefined;
+
+  /** The planner's protection reads, before anything else of the run. */
+  protection(reads: ProtectionReads | undefined): void {
+    this.reads = reads;
+    this.seconds += reads?.seconds ?? 0;
+  }
+
   result(): WorkflowEstimate {
     const transitions = Math.round(this.transitions);
     return {
+      ...(this.reads ? { protectionReads: this.reads } : {}),
       expectedSeconds: Math.round(this.seconds),
       stateTransitions: transitions,
       costUsd: transitions * USD_PER_TRANSITION,
@@ -266,6 +284,8 @@ export function estimateCompute(plan: ComputePlan): WorkflowEstimate {
   const provisioned = plan.tiers.map((tier) => provision(tier, tally));
   let retiring = 0;
   if (plan.retire) {
+    // Plan Replace reads the targets' protection before it returns (replace may name a stopped host: a stop skips it).
+    tally.protection(protectionReadsOf(plan.retire.tiers.map((t) => ({ hosts: t.spec.hostCount, policy: t.spec.retire ?? 'terminate', mayBeStopped: true }))));
     tally.transitions += REPLACE_STATES;
     for (const tier of plan.retire.tiers) retiring += retire(tier, tally);
   }
@@ -340,6 +360,8 @@ function retire(tier: StoredTier, tally: Tally, why: 'replaced' | 'removed' = 'r
 export function estimateScaleIn(plan: ComputePlan): WorkflowEstimate {
   const tally = new Tally();
   tally.transitions += SCALE_IN_STATES;
+  // Plan Scale In reads the chosen hosts' protection before it returns: they are pending or running, so each is read.
+  tally.protection(protectionReadsOf((plan.retire?.tiers ?? []).map((t) => ({ hosts: t.spec.hostCount, policy: t.spec.retire ?? 'terminate' }))));
   // Roll Tiers: one tier at a time (scale-in names one).
   for (const tier of plan.retire?.tiers ?? []) tally.seconds += retire(tier, tally, 'removed');
   return tally.result();

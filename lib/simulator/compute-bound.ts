@@ -7,22 +7,60 @@
  * target must pass; for a replacement, the slowest old host's drain (drainBoundSeconds) and stop;
  * and before all of it, the planner's protection reads at EC2's request rate (protectionReadSeconds).
  */
-import { CHECK_SECONDS, QUICK_COMMAND_SECONDS, RECONFIGURE_SECONDS, SSM_DELIVERY_SECONDS, drainBoundSeconds, drainCheckOf, type SimulatedAccount, PREREQUISITE_SECONDS, PROBE_SECONDS, SSM_REGISTRATION_SECONDS } from './account';
+import { CHECK_SECONDS, QUICK_COMMAND_SECONDS, RECONFIGURE_SECONDS, SSM_DELIVERY_SECONDS, drainBoundSeconds, drainCheckOf, type SimulatedAccount, type SimHost, PREREQUISITE_SECONDS, PROBE_SECONDS, SSM_REGISTRATION_SECONDS } from './account';
 import { BOOT_SECONDS, STATUS_CHECK_SECONDS, STOPPING_SECONDS } from './services/ec2';
 import { DB_CREATE_SECONDS, DB_FIRST_BACKUP_SECONDS, DB_RESTORE_SECONDS } from './services/rds';
 import { LAUNCHED_BY_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
 import type { ComputePlan } from '../../lambdas/domain/contract/payloads';
 import { EC2_NON_MUTATING } from './request-rates';
+import { protectionReads, readSeconds } from '../../lambdas/compute/retire-guards';
+import { batchKey } from '../../lambdas/shared/plan-store';
+import { PLAN_TABLE_NAME } from './fleet';
 
 /**
- * The least time EC2's request rate allows for the retire guards' protection reads
- * (DescribeInstanceAttribute, one host and one attribute a call: lambdas/compute/retire-guards.ts),
- * which the planner makes before anything else: the bucket's 100 at once, then 20 a second
- * ("Non-mutating actions", EC2 developer guide, Request throttling for the Amazon EC2 API).
+ * The least time EC2's request rate allows for `reads` protection reads (DescribeInstanceAttribute,
+ * one host and one attribute a call: lambdas/compute/retire-guards.ts), which the planner makes
+ * before anything else: the bucket's 100 at once, then 20 a second ("Non-mutating actions", EC2
+ * developer guide, Request throttling for the Amazon EC2 API). AWS's floor, not the guard's pace:
+ * the guard keeps half the bucket (ATTRIBUTE_PACE, 50 at once), 2.5 s over it, on purpose.
  */
-export function protectionReadSeconds(account: SimulatedAccount): number {
-  const reads = account.calls.get('ec2:DescribeInstanceAttribute') ?? 0;
-  return Math.max(0, reads - EC2_NON_MUTATING.capacity) / EC2_NON_MUTATING.refillPerSecond;
+export function protectionReadSeconds(reads: number): number {
+  return readSeconds(reads, { burst: EC2_NON_MUTATING.capacity, perSecond: EC2_NON_MUTATING.refillPerSecond });
+}
+
+/** The tiers whose hosts a plan's guard read: their batches in the plan table, and the policy the guard checked them for. */
+export interface GuardedPlanTier {
+  readonly keyPrefix: string;
+  readonly batchCount: number;
+  readonly policy: 'stop' | 'terminate';
+}
+
+/**
+ * How many protection reads a plan's guard had to make, from the plan (not from the calls the
+ * code made: those count a throttled call, and a restarted run's earlier plan): the hosts in the
+ * guarded tiers' batches, by retire-guards.ts's own protectionReads, each host as it was when
+ * the plan read it (`plannedAt`, virtual ms): one a stop found already stopping or stopped is
+ * not read.
+ */
+export function plannedProtectionReads(account: SimulatedAccount, tiers: readonly GuardedPlanTier[], plannedAt: number): number {
+  let reads = 0;
+  for (const tier of tiers) {
+    const hosts: Array<{ id: string; state: string }> = [];
+    for (let index = 0; index < tier.batchCount; index += 1) {
+      const stored = account.tables.get(PLAN_TABLE_NAME)?.get(batchKey(tier.keyPrefix, index))?.hosts?.S;
+      if (!stored) throw new Error(`batch ${batchKey(tier.keyPrefix, index)} is not in the simulated plan table`);
+      for (const { id } of JSON.parse(stored) as Array<{ id: string }>) hosts.push({ id, state: stateWhenPlanned(account.requireHost(id), plannedAt) });
+    }
+    reads += protectionReads(hosts, tier.policy).length;
+  }
+  return reads;
+}
+
+/** Whether a host was running or had left it (stopping, stopped: a stop skips it) at `at`: it left running then, and did not boot again before. */
+function stateWhenPlanned(host: SimHost, at: number): 'running' | 'stopped' {
+  const left = host.leftRunningAt;
+  if (left === undefined || left > at) return 'running';
+  return host.bootedAt !== undefined && host.bootedAt > left && host.bootedAt <= at ? 'running' : 'stopped';
 }
 
 /** A launched host booted, past its status checks and registered with SSM. */
@@ -45,7 +83,8 @@ function setupSeconds(setup: ReadonlyArray<{ purpose: string }>): number {
   return setup.reduce((n, step) => n + SSM_DELIVERY_SECONDS + (step.purpose === 'probe' ? PROBE_SECONDS : PREREQUISITE_SECONDS), 0);
 }
 
-export function computeLowerBoundSeconds(plan: ComputePlan, account: SimulatedAccount, execution: string): number {
+/** `plannedAt`: when the plan task started (virtual ms), for the hosts a stop's guard found stopped. */
+export function computeLowerBoundSeconds(plan: ComputePlan, account: SimulatedAccount, execution: string, plannedAt: number): number {
   const ready = BOOT_SECONDS + Math.max(STATUS_CHECK_SECONDS, SSM_REGISTRATION_SECONDS);
   // Allocate launches while the database is created or restored, and sets hosts up once it is available
   // (and, restored, checked from a new host: the check document delivered and run).
@@ -76,7 +115,8 @@ export function computeLowerBoundSeconds(plan: ComputePlan, account: SimulatedAc
         : 0;
     retire = Math.max(retire, drain + STOPPING_SECONDS);
   }
-  return protectionReadSeconds(account) + provisioned + retire;
+  const guarded = (plan.retire?.tiers ?? []).map((t) => ({ keyPrefix: t.keyPrefix, batchCount: t.batchCount, policy: t.spec.retire ?? 'terminate' }));
+  return protectionReadSeconds(plannedProtectionReads(account, guarded, plannedAt)) + provisioned + retire;
 }
 
 /** Whether a host-side drain check was delivered to the host (SSM accepted it and the host's agent could run it). */

@@ -3,6 +3,8 @@
  * is happening to which hosts, stamped with the virtual time since the start.
  */
 
+import { ATTRIBUTE_PACE, protectionAttributes, readSeconds } from '../../lambdas/compute/retire-guards';
+
 /** The fields of aws-local-stepfunctions' event log that FleetFlow reads (the type is not exported). */
 export interface ExecutionEvent {
   readonly type: string;
@@ -199,7 +201,31 @@ const MILESTONES: Record<string, (s: MilestoneView) => string | undefined> = {
   'Allocate Environment': () => 'recover: allocating every tier (an allocate execution)',
   'Restore Environment Data': () => 'recover: restoring the data (a restore-data execution)',
   'Release Recorded Release': (s) => `recover: releasing ${(s.plan as { release?: string } | undefined)?.release} (a deploy execution)`,
+  // The planners that retire hosts read each one's protection first, at EC2's request rate, and the run shows nothing until
+  // they return: minutes at thousands of hosts (lambdas/compute/retire-guards.ts). Said when they start.
+  'Plan Scale In': (s) => `planning: choosing ${removeOf(s) ?? 'the'} host(s) to remove, then ${PROTECTION_READS}`,
+  'Plan Replace': () => `planning: finding the hosts to replace, then ${PROTECTION_READS}`,
 };
+
+/** What a retiring planner does before it returns (the guard's pace: ATTRIBUTE_PACE). */
+const PROTECTION_READS =
+  `reading their protection, a DescribeInstanceAttribute call a host and attribute at EC2's request rate ` +
+  `(${ATTRIBUTE_PACE.burst} at once, then ${(60 * ATTRIBUTE_PACE.perSecond).toLocaleString('en-US')} a minute)`;
+
+/** The hosts a scale-in's input removes, however the state carries the input. */
+function removeOf(s: MilestoneView): number | undefined {
+  const view = s as { remove?: unknown; input?: { remove?: unknown } };
+  const remove = view.remove ?? view.input?.remove;
+  return typeof remove === 'number' ? remove : undefined;
+}
+
+/** "; protection of 2,000 host(s) read first (4,000 calls, ~98 s at EC2's request rate)": what the planner's guard read, from its plan. */
+function readsOf(tiers: ReadonlyArray<{ spec?: { retire?: 'stop' | 'terminate'; hostCount?: number } }> | undefined, atMost: boolean): string {
+  const hosts = (tiers ?? []).reduce((n, t) => n + (t.spec?.hostCount ?? 0), 0);
+  const calls = (tiers ?? []).reduce((n, t) => n + (t.spec?.hostCount ?? 0) * protectionAttributes(t.spec?.retire ?? 'terminate').length, 0);
+  if (calls === 0) return '';
+  return `; protection of ${atMost ? 'at most ' : ''}${hosts.toLocaleString('en-US')} host(s) read first (${calls.toLocaleString('en-US')} calls, ~${Math.ceil(readSeconds(calls))} s at EC2's request rate)`;
+}
 
 /** Replace-database's plan and green, read loosely from the state (lambdas/replace-database/types.ts). */
 interface ReplacingView {
@@ -349,6 +375,10 @@ function describe(event: ExecutionEvent, startedAt: number): string | undefined 
       const output = event.state.output as BatchView & { plan?: PlanView };
       if (event.state.name === 'Plan Release' && output.plan) return `${stamp} ${describePlan(output.plan, expected(output.plan, event.timestamp))}`;
       if (/^Plan (Allocate|Scale Out|Replace)$/.test(event.state.name) && output.plan) return `${stamp} ${describeComputePlan(output.plan as unknown as ComputePlanView)}`;
+      if (event.state.name === 'Plan Scale In' && output.plan) {
+        const retire = (output.plan as unknown as ComputePlanView).retire;
+        return `${stamp} planned scale-in: remove ${retire?.hostCount ?? 0} host(s)${readsOf(retire?.tiers, false)}`;
+      }
       if (event.state.name === 'Check Alarms') return `${stamp} ${where(output)}: alarms OK`;
       const finished = FINISHED[event.state.name];
       if (finished) {
@@ -396,7 +426,7 @@ interface ComputePlanView {
   launchCount: number;
   tiers: Array<{ spec: { name: string }; release: string; perSubnet: number[] }>;
   database?: { instanceIdentifier: string };
-  retire?: { hostCount: number; first: boolean };
+  retire?: { hostCount: number; first: boolean; tiers?: Array<{ spec?: { retire?: 'stop' | 'terminate'; hostCount?: number } }> };
   nothingToDo?: string;
 }
 
@@ -405,7 +435,8 @@ function describeComputePlan(plan: ComputePlanView): string {
   if (plan.nothingToDo) return `planned ${plan.workflow}: ${plan.nothingToDo}; the lock is not taken`;
   const tiers = plan.tiers.map((t) => `${t.spec.name} +${t.perSubnet.reduce((a, b) => a + b, 0)} on ${t.release}`).join(', ');
   const database = plan.database ? `; database ${plan.database.instanceIdentifier} to bring up` : '';
-  const retire = plan.retire ? `; then ${plan.retire.first ? 'first ' : ''}retire the ${plan.retire.hostCount} replaced host(s)` : '';
+  // Replace may name a stopped host, whose protection a stop does not read: the count is the most.
+  const retire = plan.retire ? `; then ${plan.retire.first ? 'first ' : ''}retire the ${plan.retire.hostCount} replaced host(s)${readsOf(plan.retire.tiers, true)}` : '';
   return `planned ${plan.workflow}: launch ${plan.launchCount} host(s)${tiers ? ` (${tiers})` : ''}${database}${retire}`;
 }
 

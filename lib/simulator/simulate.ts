@@ -7,7 +7,7 @@ import type { StateMachine } from 'aws-local-stepfunctions';
 import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { type SimulatedAccount, MIGRATION_SECONDS, QUICK_COMMAND_SECONDS, SNAPSHOT_SECONDS, SSM_DELIVERY_SECONDS, drainBoundSeconds, drainCheckOf } from './account';
 import { CapacityRecorder } from './capacity';
-import { restoreLowerBoundSeconds, computeLowerBoundSeconds, surgeOverheadSeconds, protectionReadSeconds } from './compute-bound';
+import { restoreLowerBoundSeconds, computeLowerBoundSeconds, surgeOverheadSeconds, protectionReadSeconds, plannedProtectionReads } from './compute-bound';
 import type { ComputePlan } from '../../lambdas/domain/contract/payloads';
 import { captureDatabases, dataReport, type DataReport, type DatabasesBefore } from './data-report';
 import { replaceDatabaseFields, type ReplaceDatabaseReport, type ReplacedOldDatabase } from './replace-database-report';
@@ -893,7 +893,7 @@ function buildReport(args: {
     lowerBoundSeconds: plan?.plan
       ? lowerBoundSeconds(plan.plan, account)
       : computePlan
-        ? computeLowerBoundSeconds(computePlan, account, args.executionName)
+        ? computeLowerBoundSeconds(computePlan, account, args.executionName, planEnteredAt(events, /^Plan (Allocate|Scale Out|Scale In|Replace)$/) ?? start)
         : restorePlan && args.options.workflow === 'restore-data' && entered(events, 'Record Database')
           ? restoreLowerBoundSeconds(restorePlan as unknown as Parameters<typeof restoreLowerBoundSeconds>[0], account, (prefix, index) => storedBatch(account, prefix, index))
           : args.options.workflow === 'recover'
@@ -996,6 +996,11 @@ function storedBatch(account: SimulatedAccount, keyPrefix: string, index: number
   return (JSON.parse(stored) as Array<{ id: string }>).map((h) => h.id);
 }
 
+/** When the plan state (its name matching `name`) was entered, virtual ms; undefined when it never was. */
+function planEnteredAt(events: readonly ExecutionEvent[], name: RegExp): number | undefined {
+  return events.find((e) => e.type === 'StateEntered' && name.test(e.state?.name ?? ''))?.timestamp;
+}
+
 function entered(events: ExecutionEvent[], state: string): boolean {
   return events.some((e) => e.type === 'StateEntered' && e.state?.name === state);
 }
@@ -1030,7 +1035,7 @@ export function recoverLowerBoundSeconds(childEvents: readonly ExecutionEvent[][
       const { plan } = allocate.output as { plan: ComputePlan };
       // The child's own name, which its hosts' launched-by tag carries: each tier's launch is given it.
       const launch = events.find((e) => e.type === 'StateEntered' && e.state?.name === 'Launch Hosts')?.state?.input as { execution?: string } | undefined;
-      total += computeLowerBoundSeconds(plan, account, launch?.execution ?? '');
+      total += computeLowerBoundSeconds(plan, account, launch?.execution ?? '', planEnteredAt(events, /^Plan Allocate$/) ?? 0);
     }
     const restore = exited('Plan Restore Data');
     if (restore && entered(events, 'Record Database')) {
@@ -1052,8 +1057,10 @@ export function recoverLowerBoundSeconds(childEvents: readonly ExecutionEvent[][
  */
 export function lowerBoundSeconds(plan: PlanView, account: SimulatedAccount): number {
   if (plan.upToDate) return 0;
-  // A surge tier's old hosts' protections, read by Plan Release at EC2's request rate.
-  let total = protectionReadSeconds(account);
+  // A surge tier's old hosts' protections (both: a surge stops, then terminates them), read by Plan Release at EC2's
+  // request rate: every old host in its batches (retire-guards.ts, as plan-release.ts guards them).
+  const surged = plan.tiers.filter((t) => t.spec.surge).map((t) => ({ keyPrefix: t.keyPrefix, batchCount: t.batchCount, policy: 'terminate' as const }));
+  let total = protectionReadSeconds(plannedProtectionReads(account, surged, Number.POSITIVE_INFINITY));
   if (plan.database) total += SNAPSHOT_SECONDS + SSM_DELIVERY_SECONDS + MIGRATION_SECONDS;
   if (plan.validation) {
     total += plan.validation.bakeSeconds;

@@ -7,7 +7,7 @@
  */
 import { DescribeInstanceAttributeCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ATTRIBUTE_CONCURRENCY, ATTRIBUTE_PACE, ATTRIBUTE_READ_BUDGET_SECONDS, paced, refuseUnretirable } from '../../../lambdas/compute/retire-guards';
+import { ATTRIBUTE_CONCURRENCY, ATTRIBUTE_PACE, ATTRIBUTE_READ_BUDGET_SECONDS, paced, protectionReads, readSeconds, refuseUnretirable, refuseUnretirableTiers } from '../../../lambdas/compute/retire-guards';
 import { LIMITS } from '../../../lambdas/domain/environment/limits';
 import { ec2 } from '../../../lambdas/shared/aws/ec2';
 import type { InstanceFacts } from '../../../lambdas/shared/instances';
@@ -123,11 +123,50 @@ describe('the retire guards against EC2 request rate', () => {
     // Assess
     expect(refused?.name).toBe('InvalidInputError');
     expect(refused?.message).toBe(
-      "tier web: a surge release would read 6026 hosts' disableApiTermination and disableApiStop (12052 DescribeInstanceAttribute calls, one attribute of one host each), " +
-        "which EC2's request rate (50 at once, then 20 a second) stretches over 601 s, past the 600 s a plan may spend on them; " +
-        'release the tier with batch.strategy "rolling", which retires no host; nothing was changed',
+      'tier web: a surge release would read the protection of 6026 hosts, 12052 DescribeInstanceAttribute calls (one attribute of one host each: disableApiTermination and disableApiStop), ' +
+        "which EC2's request rate (50 at once, then 20 a second) stretches over 601 s, past the 600 s a plan may spend on them (12050 calls); " +
+        'release tier web with batch.strategy "rolling", which retires no host; nothing was changed',
     );
     expect(account.calls.get('ec2:DescribeInstanceAttribute') ?? 0).toBe(0);
+  });
+
+  it('adds up every tier of a plan before the first read: two surge tiers that fit alone are refused together, with the total, each tier and what to do', async () => {
+    // Prepare: 3,500 old hosts in each of two surge tiers, 7,000 reads each (347.5 s alone), 14,000 together
+    const account = await account75();
+    const tier = (name: string): InstanceFacts[] =>
+      Array.from({ length: 3500 }, (_, i) => ({ id: `i-${name}${String(i).padStart(12, '0')}`, name: `${name}-${i + 1}`, state: 'running', tags: new Map() }));
+
+    // Act
+    const refused = await runOnVirtualClock(NOW + 120_000, () =>
+      refuseUnretirableTiers('a surge release', [
+        { tier: 'web', hosts: tier('web'), policy: 'terminate' },
+        { tier: 'api', hosts: tier('api'), policy: 'terminate' },
+      ]).then(() => undefined, (err: Error) => err),
+    );
+
+    // Assess: refused with nothing read; rolling the larger (the first of equals) leaves 7,000 reads, which fit
+    expect(refused?.message).toBe(
+      'tiers web, api: a surge release would read the protection of 7000 hosts, 14000 DescribeInstanceAttribute calls (one attribute of one host each; ' +
+        'tier web: 3500 hosts × disableApiTermination and disableApiStop, 7000 calls; tier api: 3500 hosts × disableApiTermination and disableApiStop, 7000 calls), ' +
+        "which EC2's request rate (50 at once, then 20 a second) stretches over 698 s, past the 600 s a plan may spend on them (12050 calls); " +
+        'release tier web with batch.strategy "rolling", which retires no host; nothing was changed',
+    );
+    expect(account.calls.get('ec2:DescribeInstanceAttribute') ?? 0).toBe(0);
+  });
+
+  it('counts the reads a policy needs: a stop skips hosts already stopping or stopped, a terminate reads both attributes of every host', () => {
+    const hosts = (['running', 'stopped', 'stopping', 'pending'] as const).map((state, i) => ({ id: `i-${i}`, state }));
+
+    const stop = protectionReads(hosts, 'stop');
+    const terminate = protectionReads(hosts, 'terminate');
+
+    expect(stop.map((r) => `${r.host.id} ${r.attribute}`)).toEqual(['i-0 disableApiStop', 'i-3 disableApiStop']);
+    expect(terminate).toHaveLength(8);
+    expect(terminate.slice(0, 2).map((r) => `${r.host.id} ${r.attribute}`)).toEqual(['i-0 disableApiTermination', 'i-0 disableApiStop']);
+    // AWS's floor against the guard's pace, the same 2,000 reads: 100 then 20 a second, 50 then 20 a second.
+    expect(readSeconds(2000, { burst: 100, perSecond: 20 })).toBe(95);
+    expect(readSeconds(2000)).toBe(97.5);
+    expect(readSeconds(40)).toBe(0);
   });
 
   it("keeps the reads budget within two thirds of the planners' timeout, and fits the largest scale-in in it", () => {
