@@ -216,8 +216,11 @@ async function assertAlarmsExist(tier: HostTierDefinition): Promise<void> {
  * changed: every batch's live check (Check Capacity, Take Batch Out) would refuse it anyway, a
  * rolling release after waiting out the health timeout, a surge after launching new hosts.
  * Counted as those checks count, group by group, over the hosts in traffic (a host a stopped
- * release left out counts as out); a host only `initial` (registered, passing its first checks)
- * counts as serving, as it soon will (lambdas/compute/host-health.ts `notServingAs`). A host drained
+ * release left out counts as out); a host only `initial` counts as serving, as it soon will: ELB
+ * reports it so while "the load balancer is still sending the target the minimum number of health
+ * checks required to determine its health status" (Elb.InitialHealthChecking, or
+ * Elb.RegistrationInProgress: TargetHealth, ELB API reference), and the batch's live check waits for
+ * it (lambdas/compute/host-health.ts `notServingAs`, as Plan Scale In reads health). A host drained
  * by hand is refused earlier, by resolveTraffic. Tiers no load balancer watches are judged by
  * their health command, which Plan Release does not send: their batches check it live.
  */

@@ -153,9 +153,10 @@ function stateOf(health: TargetHealthDescription['TargetHealth']): TargetState {
 }
 
 /**
- * The state of every target registered in a target group, one call (no Targets: "all of your
- * targets", ELB API reference; the answer is not paginated): what Plan Release counts a tier's
- * floor by. A host missing from the map is not registered.
+ * The state of every target registered in a target group, one call: without Targets,
+ * DescribeTargetHealth "describes the health of the specified targets or all of your targets"
+ * (ELB API reference), and its answer has no Marker. What Plan Release counts a tier's floor by;
+ * a host missing from the map is not registered.
  */
 export async function groupTargetStates(targetGroupArn: string): Promise<Map<string, TargetState>> {
   const { TargetHealthDescriptions = [] } = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
