@@ -35,6 +35,14 @@ const NOT_SERVING: Partial<Record<TargetState, string>> = {
 };
 
 /**
+ * Why a host in this target state serves none of the group's traffic (`unhealthy`, `not registered`),
+ * or undefined when it serves or soon will (`healthy`, `initial`): Plan Release counts a tier's floor by it.
+ */
+export function notServingAs(state: TargetState): string | undefined {
+  return NOT_SERVING[state];
+}
+
+/**
  * The hosts failing a health check now, by instance ID, each with why (`unhealthy in canonical-web`,
  * `EC2 status check impaired`). Hosts not running have no status checks and are not looked at by EC2.
  */

@@ -13,15 +13,17 @@ import { readParameter } from '../shared/parameters';
 import { currentDatabaseIdentifier } from '../shared/database-record';
 import { tierSpec } from '../shared/tier-spec';
 import { releaseParameterName } from '../domain/contract/records';
-import { InvalidInputError, InventoryError } from '../domain/contract/errors';
-import { describeHosts } from '../shared/polling';
+import { InsufficientCapacityError, InvalidInputError, InventoryError } from '../domain/contract/errors';
+import { describeHosts, describeList } from '../shared/polling';
 import { logger } from '../shared/logger';
 import { storePlan } from '../shared/plan-store';
 import { RELEASE_TAG } from '../domain/contract/tags';
-import { type DatabasePlan, type DeployInput, type DeployPlan, type HostRef, type PlannedTier, type StoredPlan, type SurgePlan, type ValidationPlan } from '../domain/contract/payloads';
+import { type DatabasePlan, type DeployInput, type DeployPlan, type HostRef, type PlannedTier, type StoredPlan, type SurgePlan, type TrafficPlan, type ValidationPlan } from '../domain/contract/payloads';
 import { describeTargetGroups, environmentOf, launchableTier, launchSpecOf, READY_TIMEOUT_SECONDS, setupOf } from '../shared/provision-plan';
 import { findInstancesById } from '../shared/instances';
 import { refuseUnretirableTiers, type GuardedTier } from '../compute/retire-guards';
+import { notServingAs } from '../compute/host-health';
+import { groupTargetStates } from '../shared/target-health';
 import { findHosts, installSent, policyFor, resolveTraffic, type FoundHost } from '../shared/tier-hosts';
 
 export { RELEASE_TAG };
@@ -83,6 +85,7 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
     const surgeLimits = tier.batch.strategy === 'surge' ? resolveSurgeLimits(tier.batch.maxSurge, hosts.length, policy.batchSize) : undefined;
     const batchSize = surgeLimits?.batchSize ?? policy.batchSize;
     const { traffic, healthyAfterSeconds, outOfTraffic } = await resolveTraffic(tier, hosts);
+    await refuseBelowFloor(environment.name, tier, hosts, traffic, outOfTraffic, minHealthy);
     await assertAlarmsExist(tier);
 
     // A release that stopped midway may have left hosts out of traffic: they go first,
@@ -213,4 +216,48 @@ function planValidation(environment: EnvironmentDefinition, input: DeployInput):
 async function assertAlarmsExist(tier: HostTierDefinition): Promise<void> {
   const { names: missing } = unmatched(await readAlarms({ names: tier.alarms }), { names: tier.alarms });
   if (missing.length > 0) throw new InventoryError(`tier ${tier.name}: alarm(s) ${missing.join(', ')} do not exist`);
+}
+
+/**
+ * A tier behind target groups that is already below its floor (fewer hosts serving in one of its
+ * groups than `batch.minHealthyPercent` keeps) is refused here, before the lock, with nothing
+ * changed: every batch's live check (Check Capacity, Take Batch Out) would refuse it anyway, a
+ * rolling release after waiting out the health timeout, a surge after launching new hosts.
+ * Counted as those checks count, group by group, over the hosts in traffic (a host a stopped
+ * release left out counts as out); a host only `initial` counts as serving, as it soon will: ELB
+ * reports it so while "the load balancer is still sending the target the minimum number of health
+ * checks required to determine its health status" (Elb.InitialHealthChecking, or
+ * Elb.RegistrationInProgress: TargetHealth, ELB API reference), and the batch's live check waits for
+ * it (lambdas/compute/host-health.ts `notServingAs`, as Plan Scale In reads health). A host drained
+ * by hand is refused earlier, by resolveTraffic. Tiers no load balancer watches are judged by
+ * their health command, which Plan Release does not send: their batches check it live.
+ */
+async function refuseBelowFloor(
+  environment: string,
+  tier: HostTierDefinition,
+  hosts: readonly FoundHost[],
+  traffic: TrafficPlan,
+  outOfTraffic: ReadonlySet<string>,
+  minHealthy: number,
+): Promise<void> {
+  if (traffic.kind !== 'target-group') return;
+  const inTraffic = hosts.filter((h) => !outOfTraffic.has(h.id));
+  for (const [i, arn] of traffic.targetGroupArns.entries()) {
+    const states = await groupTargetStates(arn);
+    const failing = inTraffic.flatMap((h) => {
+      const why = notServingAs(states.get(h.id) ?? 'unregistered');
+      return why ? [{ ...h, why }] : [];
+    });
+    const serving = inTraffic.length - failing.length;
+    if (serving >= minHealthy) continue;
+    const group = tier.traffic.kind === 'target-group' ? (tier.traffic.targetGroups[i] ?? arn) : arn;
+    const input = JSON.stringify({ targets: 'unhealthy', tier: tier.name });
+    throw new InsufficientCapacityError(
+      `tier ${tier.name}: ${serving} of ${hosts.length} host(s) healthy in ${group}, below the floor of ${minHealthy} ` +
+        `(batch.minHealthyPercent ${tier.batch.minHealthyPercent}) before anything changed, so no batch could leave service; ` +
+        `not serving: ${describeList(failing.map((h) => `${h.name} (${h.why})`))}` +
+        (outOfTraffic.size > 0 ? `, and ${outOfTraffic.size} left out of traffic by a stopped release` : '') +
+        `; replace them first (fleetflow start replace --env ${environment} --input '${input}'), then release; nothing was changed`,
+    );
+  }
 }

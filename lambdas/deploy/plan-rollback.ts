@@ -129,9 +129,15 @@ async function surgeRevert(tier: PlannedTier, execution: string, plan: Pick<Depl
   if (added.length > 0) {
     // The new hosts leave only while the old ones hold the tier: those in service now, and those restored first.
     const keep = Math.min(spec.hostCount, old.length + (await oldInService(spec, selector, new Set(added.map((h) => h.id)))));
+    // Taking a surge-added host out only gives back what the surge added: the tier is left with its old
+    // hosts, as at the start (docs/workflows/surge.md). Behind target groups, where `keep` is read, the
+    // take-out compares against them, not the floor: a tier that was below it at the start, or lost a
+    // host since, could never meet it again, and the rollback would fail with both releases serving.
+    // Never down to nothing where the floor asks for any. Elsewhere `keep` counts only the restored.
+    const minHealthy = spec.traffic.kind === 'target-group' ? Math.max(keep, Math.min(spec.minHealthy, 1)) : Math.max(spec.minHealthy, keep);
     const batches = partition(added, size);
     reverts.push({
-      spec: { ...spec, retire: 'terminate', minHealthy: Math.max(spec.minHealthy, keep) },
+      spec: { ...spec, retire: 'terminate', minHealthy },
       mode: 'retire',
       reason: 'surge rolled back',
       batchCount: batches.length,

@@ -5,6 +5,7 @@ import {
   DeregisterTargetsCommand,
   DescribeTargetHealthCommand,
   RegisterTargetsCommand,
+  type TargetHealthDescription,
   type TargetHealthStateEnum,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { elbv2 } from './aws/elbv2';
@@ -135,20 +136,31 @@ export async function targetStates(targetGroupArn: string, instanceIds: readonly
     }
     for (const description of descriptions ?? []) {
       const id = description.Target?.Id;
-      if (!id) continue;
-      const health = description.TargetHealth;
-      const unused = health?.State === 'unused';
-      states.set(
-        id,
-        unused && health.Reason === 'Target.NotRegistered' ? 'unregistered'
-        : unused && health.Reason === 'Target.InvalidState' ? 'stopped-or-terminated'
-        : (health?.State ?? 'unavailable'),
-      );
+      if (id) states.set(id, stateOf(description.TargetHealth));
     }
   };
   for (const chunk of chunks(instanceIds, MAX_TARGETS_PER_CALL)) await describe(chunk);
   for (const id of instanceIds) if (!states.has(id)) states.set(id, 'unregistered');
   return states;
+}
+
+/** ELB's state of a target, as FleetFlow reads it (TargetState). */
+function stateOf(health: TargetHealthDescription['TargetHealth']): TargetState {
+  const unused = health?.State === 'unused';
+  return unused && health.Reason === 'Target.NotRegistered' ? 'unregistered'
+    : unused && health.Reason === 'Target.InvalidState' ? 'stopped-or-terminated'
+    : (health?.State ?? 'unavailable');
+}
+
+/**
+ * The state of every target registered in a target group, one call: without Targets,
+ * DescribeTargetHealth "describes the health of the specified targets or all of your targets"
+ * (ELB API reference), and its answer has no Marker. What Plan Release counts a tier's floor by;
+ * a host missing from the map is not registered.
+ */
+export async function groupTargetStates(targetGroupArn: string): Promise<Map<string, TargetState>> {
+  const { TargetHealthDescriptions = [] } = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
+  return new Map(TargetHealthDescriptions.filter((d) => d.Target?.Id).map((d) => [d.Target!.Id!, stateOf(d.TargetHealth)]));
 }
 
 /** Every healthy target of a target group (no Targets filter: the whole group). */

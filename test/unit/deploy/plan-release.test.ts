@@ -25,7 +25,7 @@ import canonical from '../../../environments/canonical.json';
 import { parseEnvironment } from '../../../lambdas/domain/environment/parse';
 import { handler, parseDeployInput, planRelease, RELEASE_TAG, snapshotIdentifier } from '../../../lambdas/deploy/plan-release';
 import { INSTALLING_TAG, LAUNCHED_BY_TAG, OUT_OF_TRAFFIC_TAG } from '../../../lambdas/domain/contract/tags';
-import { InvalidInputError, InventoryError } from '../../../lambdas/domain/contract/errors';
+import { InsufficientCapacityError, InvalidInputError, InventoryError } from '../../../lambdas/domain/contract/errors';
 import { runOnVirtualClock } from '../../../lib/simulator/virtual-clock';
 
 const ec2Mock = mockClient(EC2Client);
@@ -505,6 +505,64 @@ describe('planRelease', () => {
     // Assess
     await expect(act).rejects.toBeInstanceOf(InventoryError);
     await expect(act).rejects.toThrow(`tier web: web-2 (i-0c2) not registered in target group canonical-web, and not left out by FleetFlow (no ${OUT_OF_TRAFFIC_TAG} tag)`);
+  });
+
+  /** Every member of each target group healthy, except the states given by instance ID. */
+  function useTargetStates(states: Record<string, 'unhealthy' | 'initial' | 'unused'>, account = canonicalAccount()): void {
+    elbMock.on(DescribeTargetHealthCommand).callsFake((input: { TargetGroupArn: string }) => {
+      const name = Object.keys(account.targetGroups).find((n) => tgArn(n) === input.TargetGroupArn) ?? '';
+      return {
+        TargetHealthDescriptions: (account.targetGroups[name]?.members ?? []).map((Id) => ({
+          Target: { Id, Port: 80 },
+          TargetHealth: { State: states[Id] ?? ('healthy' as const), ...(states[Id] === 'unused' ? { Reason: 'Target.NotInUse' as const } : {}) },
+        })),
+      };
+    });
+  }
+
+  it('refuses, before anything changes, a tier whose hosts serving are already below its floor, naming them and the way out', async () => {
+    // Prepare: canonical web keeps 1 of 2 (minHealthyPercent 50); neither serves
+    useTargetStates({ 'i-0c1': 'unhealthy', 'i-0c2': 'unused' });
+
+    // Act
+    const act = planRelease(event({ release: '2.0.0' }));
+
+    // Assess: one line, every figure a person needs
+    await expect(act).rejects.toBeInstanceOf(InsufficientCapacityError);
+    await expect(act).rejects.toThrow(
+      'tier web: 0 of 2 host(s) healthy in canonical-web, below the floor of 1 (batch.minHealthyPercent 50) before anything changed, ' +
+        'so no batch could leave service; not serving: web-1 (unhealthy), web-2 (unused); replace them first ' +
+        `(fleetflow start replace --env canonical --input '{"targets":"unhealthy","tier":"web"}'), then release; nothing was changed`,
+    );
+  });
+
+  it('counts a host still passing its first health checks (initial) as serving: a tier at its floor is released', async () => {
+    // Prepare: web-1 failing, web-2 just registered: 1 of 2 serving or about to, the floor
+    useTargetStates({ 'i-0c1': 'unhealthy', 'i-0c2': 'initial' });
+
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }));
+
+    // Assess
+    expect(plan.tiers.map((t) => t.batchCount)).toEqual([2, 2]);
+  });
+
+  it('counts a host a stopped release left out of traffic as out, without naming it among the unhealthy', async () => {
+    // Prepare: web-2 left out by a stopped execution, web-1 failing its checks: nothing serves
+    const account = canonicalAccount();
+    const leftOut = instance('i-0c2', 'web-2', '1.0.0');
+    leftOut.Tags!.push({ Key: OUT_OF_TRAFFIC_TAG, Value: 'stopped-execution' });
+    account.instances.web = [[instance('i-0c1', 'web-1', '1.0.0'), leftOut]];
+    account.targetGroups['canonical-web']!.members = ['i-0c1'];
+    useAccount(account);
+    useTargetStates({ 'i-0c1': 'unhealthy' }, account);
+
+    // Act
+    const act = planRelease(event({ release: '2.0.0' }));
+
+    // Assess
+    await expect(act).rejects.toThrow('tier web: 0 of 2 host(s) healthy in canonical-web, below the floor of 1');
+    await expect(act).rejects.toThrow('not serving: web-1 (unhealthy), and 1 left out of traffic by a stopped release;');
   });
 
   it('rejects alarms that do not exist, naming them', async () => {
