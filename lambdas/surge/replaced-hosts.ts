@@ -76,7 +76,8 @@ export function judgeReplaced(live: readonly InstanceFacts[], tier: Omit<TierSta
       h.tags.get(RELEASE_TAG) === release
     );
   });
-  if (serving.length === 0) return { replaced: [], unsure: takenOut };
+  // No earlier surge of this release serves: nothing was replaced, and nothing is in doubt (the hosts are released as any left out).
+  if (serving.length === 0) return { replaced: [], unsure: [] };
   // Old hosts an earlier surge stopped, not yet terminated: each of them used up one replacement too.
   const stopped = live.filter((h) => !running(h) && h.tags.get(RETIRED_REASON_TAG) === SURGE_REASON && byEarlier(h.tags.get(RETIRED_BY_TAG)) && h.tags.get(RELEASE_TAG) !== release);
   const spare = serving.length - stopped.length - takenOut.length;
