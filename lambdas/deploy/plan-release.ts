@@ -25,6 +25,7 @@ import { refuseUnretirableTiers, type GuardedTier } from '../compute/retire-guar
 import { notServingAs } from '../compute/host-health';
 import { groupTargetStates } from '../shared/target-health';
 import { findHosts, installSent, policyFor, resolveTraffic, type FoundHost } from '../shared/tier-hosts';
+import { replacedOldHosts } from '../surge/replaced-hosts';
 
 export { RELEASE_TAG };
 
@@ -79,36 +80,39 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
           'rolled back; tag each host with the release it runs',
       );
     }
-    const policy = policyFor(tier, hosts.length);
+    const { traffic, healthyAfterSeconds, outOfTraffic } = await resolveTraffic(tier, hosts);
+    // Restarted surge: old hosts a stopped execution took out whose new host serves are retired, not surged again.
+    const { replaced, counted } = await surgeRestart(tier, hosts, outOfTraffic, release, event.execution);
+    const policy = policyFor(tier, counted.length);
     const { minHealthy, waves, rollbackBatchSize } = policy;
     // A surge's batches are capped by the new hosts it may add at once (batch.maxSurge).
-    const surgeLimits = tier.batch.strategy === 'surge' ? resolveSurgeLimits(tier.batch.maxSurge, hosts.length, policy.batchSize) : undefined;
+    const surgeLimits = tier.batch.strategy === 'surge' ? resolveSurgeLimits(tier.batch.maxSurge, counted.length, policy.batchSize) : undefined;
     const batchSize = surgeLimits?.batchSize ?? policy.batchSize;
-    const { traffic, healthyAfterSeconds, outOfTraffic } = await resolveTraffic(tier, hosts);
     await refuseBelowFloor(environment.name, tier, hosts, traffic, outOfTraffic, minHealthy);
     await assertAlarmsExist(tier);
 
     // A release that stopped midway may have left hosts out of traffic: they go first,
     // whatever they run (one may be half-installed), and come back on the release. One that
     // already carries the release returns to what was recorded before it if the batch fails.
-    const leftOut = hosts
+    const leftOut = counted
       .filter((h) => outOfTraffic.has(h.id))
       .map((h) => (h.previous === release && recorded && recorded !== release ? { ...h, previous: recorded } : h));
-    const inTraffic = hosts.filter((h) => !outOfTraffic.has(h.id));
+    const inTraffic = counted.filter((h) => !outOfTraffic.has(h.id));
     // A host with an install sent and never recorded may run anything: it is not "already released".
     const onRelease = (h: FoundHost) => h.previous === release && !installSent.has(h);
     const toPatch = [...leftOut, ...inTraffic.filter((h) => !onRelease(h))];
     alreadyReleased.push(...inTraffic.filter(onRelease).map((h) => h.name));
-    hostCount += hosts.length;
+    hostCount += counted.length;
     // A surge stops the old hosts it replaces, then terminates them once the release is validated
     // (lambdas/surge/terminate-surged.ts): refused here, before the lock, if EC2 would refuse either or
     // an Auto Scaling group would bring them back (retire-guards.ts). Only the hosts it will retire.
     // 'terminate' checks both protections: stop protection blocks the stop, either blocks the terminate.
     // Every surge tier's reads are added up before the first (retire-guards.ts): checked after the loop.
-    if (surgeLimits && toPatch.length > 0) {
+    // The replaced old hosts (a restart) are stopped and terminated too.
+    if (surgeLimits && toPatch.length + replaced.length > 0) {
       guarded.push({
         tier: tier.name,
-        hosts: await findInstancesById(toPatch.map((h) => h.id)),
+        hosts: await findInstancesById([...replaced, ...toPatch].map((h) => h.id)),
         policy: 'terminate',
         wording: {
           retires: 'a surge release stops the old hosts it replaces, then terminates them once the release is validated',
@@ -116,10 +120,10 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
         },
       });
     }
-    const batches = partitionIntoWaves(toPatch, waves, batchSize);
+    const batches = withReplaced(partitionIntoWaves(toPatch, waves, batchSize), replaced);
     tiers.push({
       spec: {
-        ...tierSpec(environment, tier, { traffic, healthyAfterSeconds }, { hostCount: hosts.length, minHealthy, batchSize, rollbackBatchSize }),
+        ...tierSpec(environment, tier, { traffic, healthyAfterSeconds }, { hostCount: counted.length, minHealthy, batchSize, rollbackBatchSize }),
         ...(surgeLimits ? { retire: 'stop' as const, surge: { ...(await surgePlan(environment, tier)), maxSurge: surgeLimits.maxSurge, pipeline: surgeLimits.pipeline } } : {}),
       },
       batchCount: batches.length,
@@ -144,6 +148,36 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
     batchCount,
     alreadyReleased,
   };
+}
+
+/**
+ * A surge tier after a stopped execution of this release (lambdas/surge/replaced-hosts.ts): the old hosts
+ * it took out of traffic whose new host serves (`replaced`), and the tier's hosts without them
+ * (`counted`: its declared count again, which the floor and the batches are planned on). Other tiers, and
+ * surge tiers with nothing left out by an earlier execution, are as they were found.
+ */
+async function surgeRestart(tier: HostTierDefinition, hosts: FoundHost[], outOfTraffic: ReadonlySet<string>, release: string, execution: string) {
+  if (tier.batch.strategy !== 'surge') return { replaced: [], counted: hosts };
+  const { replaced, unsure } = await replacedOldHosts({ hostTags: tier.hosts.tags, hosts, outOfTraffic }, release, execution);
+  if (unsure.length > 0) {
+    logger.warn('old hosts an earlier surge took out of traffic have fewer serving new hosts than they need: surged again, the tier may end above its count', {
+      tier: tier.name,
+      hosts: describeHosts(unsure),
+    });
+  }
+  const gone = new Set(replaced.map((h) => h.id));
+  return { replaced: replaced.map((h) => ({ ...h, replaced: true as const })), counted: hosts.filter((h) => !gone.has(h.id)) };
+}
+
+/**
+ * The replaced old hosts join the tier's first batch: taken out (already), drained, stopped and kept with it,
+ * with no host launched for them (lambdas/surge/surge-hosts.ts `surgeProvision`). A tier with no other host
+ * to release has no batch to join: they form one of their own, which launches nothing.
+ */
+function withReplaced(batches: HostRef[][], replaced: readonly HostRef[]): HostRef[][] {
+  if (replaced.length === 0) return batches;
+  const [first = [], ...rest] = batches;
+  return [[...replaced, ...first], ...rest];
 }
 
 /** How a surge tier's batches launch and set up their new hosts (the tier's launch, prerequisites and probe). */

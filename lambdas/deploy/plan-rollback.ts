@@ -102,7 +102,9 @@ const SURGE_SCOPE = 'surge#';
  * did moved in this release too (as a rolling tier's hosts it moved do, above). Its new hosts
  * that serve this release leave, and the old hosts it stopped that ran the release recorded
  * before this one are started again. An earlier execution counts only when it put a new host
- * on this release: a finished surge's hosts, or a stopped one's of another release, stay.
+ * on this release: a finished surge's hosts, or a stopped one's of another release, stay. Its old
+ * hosts it took out of traffic and never stopped (it was stopped in between) still run the release
+ * before: they go back into service with the stopped ones (restore mode starts only stopped hosts).
  */
 async function surgeRevert(tier: PlannedTier, execution: string, plan: Pick<DeployPlan, 'release' | 'recordedRelease'>): Promise<PlannedTier[]> {
   const selector = tier.spec.hostTags ?? {};
@@ -118,7 +120,13 @@ async function surgeRevert(tier: PlannedTier, execution: string, plan: Pick<Depl
   const earlier = new Set(live.filter(surgeNew).map((h) => h.tags.get(LAUNCHED_BY_TAG) ?? execution).filter((e) => e !== execution));
   // Its old hosts ran the release before this one (the recorded one, when one is).
   const before = (h: InstanceFacts) => h.tags.get(RELEASE_TAG) !== plan.release && (!plan.recordedRelease || h.tags.get(RELEASE_TAG) === plan.recordedRelease);
-  const old = live.filter((h) => retiredBySurge(h, (e) => e === execution) || (retiredBySurge(h, (e) => earlier.has(e)) && !running(h) && before(h))).map(ref);
+  // And the old hosts a surge took out of traffic and had not yet stopped (a stopped execution's, whose batch
+  // this one took over: lambdas/surge/replaced-hosts.ts): still running, they only go back into service.
+  const takenOut = (h: InstanceFacts) =>
+    running(h) && !h.tags.has(RETIRED_BY_TAG) && before(h) && [execution, ...earlier].includes(h.tags.get(OUT_OF_TRAFFIC_TAG) ?? '');
+  const old = live
+    .filter((h) => retiredBySurge(h, (e) => e === execution) || (retiredBySurge(h, (e) => earlier.has(e)) && !running(h) && before(h)) || takenOut(h))
+    .map(ref);
   const earlierAdded = (h: InstanceFacts) => earlier.has(h.tags.get(LAUNCHED_BY_TAG) ?? '') && surgeNew(h);
   const added = live.filter((h) => running(h) && (h.tags.get(LAUNCHED_BY_TAG) === execution || earlierAdded(h))).map(ref);
   const reverts: PlannedTier[] = [];

@@ -60,7 +60,10 @@ export async function launchSurgeHosts(event: SurgeLaunchInput): Promise<SurgeSe
   // them): the next batch's hosts launch now, to boot through this batch's setup too.
   const prepared = await prepareNext(event, 0);
   const hosts = await findInstances(tagFilters(launchedTags(event.execution, provision.tier, provision.scope)));
-  const phase = readyPhase(event.tier, hosts.flatMap((h) => (h.launchedAt !== undefined ? [h.launchedAt] : [])));
+  // A batch of old hosts already replaced (a restart: replaced-hosts.ts) launches none: nothing to wait for, look at once.
+  const nothingLaunched = provision.tier.perSubnet.every((n) => n === 0);
+  const ready = readyPhase(event.tier, hosts.flatMap((h) => (h.launchedAt !== undefined ? [h.launchedAt] : [])));
+  const phase = nothingLaunched ? { ...ready, waitSeconds: 0 } : ready;
   return prepared ? { ...phase, prepared } : phase;
 }
 

@@ -58,7 +58,8 @@ export async function surgeProvision(event: BatchTaskInput): Promise<ProvisionTa
   const old = await findInstancesById(event.batch.hosts.map((h) => h.id));
   const subnetOf = new Map(old.map((h) => [h.id, h.subnetId]));
   const perSubnet = surge.launch.subnets.map(() => 0);
-  for (const host of event.batch.hosts) {
+  // An old host already replaced (a restart: replaced-hosts.ts) gets no new host: it is only retired with the batch.
+  for (const host of event.batch.hosts.filter((h) => !h.replaced)) {
     const index = surge.launch.subnets.findIndex((s) => s.id === subnetOf.get(host.id));
     perSubnet[Math.max(0, index)]! += 1;
   }

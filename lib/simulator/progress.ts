@@ -172,7 +172,8 @@ const MILESTONES: Record<string, (s: MilestoneView) => string | undefined> = {
   'Acquire Lock': () => 'taking the environment lock',
   'Preflight': () => 'preflight: checking that monitoring works and nothing is alarming',
   'Create Snapshot': (s) => `database: snapshot ${s.plan?.database?.snapshotId} of ${s.plan?.database?.instanceIdentifier}`,
-  'Run Migration': (s) => `database: migrating to ${s.plan?.release} on ${s.plan?.database?.runner.name}`,
+  // The runner may be a new host the plan knows by its instance ID only (a surge restarted: the first host of its tier): its Name tag.
+  'Run Migration': (s) => `database: migrating to ${s.plan?.release} on ${runnerName(s.plan?.database?.runner)}`,
   'Recheck Database': () => 'database: migrated, checking it is still available',
   'Start Bake': (s) => `validation: baking for ${s.plan?.validation?.bakeSeconds}s, watching alarms`,
   'Request Approval': () => 'validation: waiting for a person to approve',

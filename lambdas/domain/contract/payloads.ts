@@ -58,6 +58,11 @@ export interface HostRef {
   readonly previous: string;
   /** The release this host must end up on, when it is not the execution's release (release rollback). */
   readonly target?: string;
+  /**
+   * A surge batch's old host already replaced by a serving new host of an earlier execution of the
+   * release (a restart: lambdas/surge/replaced-hosts.ts): retired with the batch, launched for by none.
+   */
+  readonly replaced?: true;
 }
 
 /** Everything a batch needs to know about its tier, resolved against the live account. */

@@ -140,6 +140,50 @@ describe('a surge release stopped midway, started again', () => {
     expect(again!.compute?.orphans).toEqual([]);
   });
 
+  it('stopped after a batch\'s old host was taken out and before it stopped: the run started again retires it with its first batch, launching nothing for it, and the tier ends at its count', async () => {
+    const input = { release: '1.1.0' };
+
+    // restart:400: mid-3 (1.1.0) serves since 00:06:35 and mid-1 is out of traffic, not yet stopped.
+    const { reports, account } = await simulateExecutions({ environment: surge, input, faults: ['restart:400'], executions: [{ input, name: 'stopped' }] });
+    const [stopped, again] = reports;
+
+    expect(stopped!.status).toBe('ABORTED');
+    expect(again!.status, `${again!.error}: ${again!.cause}`).toBe('SUCCEEDED');
+    // The premise: mid-1 left traffic in the stopped run and was never stopped there.
+    expect(stopped!.timeline.phases.some((p) => p.phase === 'stop' && p.hostNames === 'mid-1')).toBe(false);
+    // One new middle host in the run started again (for mid-2), none for mid-1: mid-3 replaced it.
+    const launchedAgain = [...account.hosts.values()].filter((h) => h.tier === 'middle' && h.tags.get('fleetflow:launched-by') === again!.executionName);
+    expect(launchedAgain).toHaveLength(1);
+    const mid1 = [...account.hosts.values()].find((h) => h.name === 'mid-1')!;
+    expect(mid1.tags.get(RETIRED_BY_TAG), 'stopped by the run started again, with its first batch').toBe(again!.executionName);
+    expect(['shutting-down', 'terminated']).toContain(mid1.state);
+    // Each tier at its count on 1.1.0, never below it, nothing left stopped, no orphan.
+    for (const tier of ['middle', 'web']) {
+      expect(again!.hosts.filter((h) => h.tier === tier && h.inService).map((h) => h.version), tier).toEqual(['1.1.0', '1.1.0']);
+    }
+    expect(again!.minInService).toEqual({ middle: 2, web: 2, monitoring: 2 });
+    expect(again!.compute?.stopped).toEqual([]);
+    expect(again!.compute?.orphans).toEqual([]);
+  });
+
+  it('and fails before that batch stopped mid-1: the rollback puts mid-1 back into service with mid-2, the stopped run\'s new hosts gone', async () => {
+    const input = { release: '1.1.0' };
+
+    // mid-5, the run started again's one new middle host, fails its install.
+    const { reports } = await simulateExecutions({ environment: surge, input, faults: ['restart:400', 'patch-fail:mid-5'], executions: [{ input, name: 'stopped' }] });
+    const again = reports.at(-1)!;
+
+    expect(again.error, again.cause).toBe('PatchFailedError');
+    expect(again.rolledBack).toBe(true);
+    expect(again.hosts.filter((h) => h.tier === 'middle' && h.inService).map((h) => [h.name, h.version])).toEqual([
+      ['mid-1', '1.0.0'],
+      ['mid-2', '1.0.0'],
+    ]);
+    expect(again.minInService.middle).toBe(2);
+    expect(again.compute?.stopped).toEqual([]);
+    expect(again.compute?.orphans).toEqual([]);
+  });
+
   it('the run started again that fails its validation rolls back the stopped run\'s surge too: its old host started again, its new ones gone', async () => {
     const input = { release: '1.1.0' };
 
