@@ -127,7 +127,7 @@ export interface Targets {
   readonly hostTiers?: string[];
 }
 
-function targetsOf(environment: EnvironmentDefinition, component: 'application' | 'monitoring', workflow: CampaignWorkflow): Targets {
+export function targetsOf(environment: EnvironmentDefinition, component: 'application' | 'monitoring', workflow: CampaignWorkflow): Targets {
   const account = seedAccount(environment, noFaults(), { hostsPerTier: campaignHostsPerTier(environment, workflow) });
   const hostTiers = environment.tiers.filter(isHostTier);
   const launchTiers = hostTiers

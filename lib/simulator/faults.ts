@@ -230,7 +230,7 @@ export function parseFaults(
         if (knownTasks && !knownTasks.has(state)) {
           const near = nearestNames(state, knownTasks);
           const meant = near.length > 0 ? `; did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : '';
-          throw new InvalidFaultError(`--fault ${spec}: the workflow run has no Lambda task state named "${state}"${meant} (its tasks: ${[...knownTasks].sort().join(', ')})`);
+          throw new InvalidFaultError(`--fault ${spec}: no Lambda task state is named "${state}" in the workflow this run starts${meant} (its tasks: ${[...knownTasks].sort().join(', ')})`);
         }
         const n = nth === undefined ? 1 : Number(nth);
         if (!Number.isSafeInteger(n) || n < 1) throw new InvalidFaultError(`--fault ${spec}: use error:STATE[@N], N the invocation (1 = the first)`);
@@ -419,8 +419,8 @@ export function nearestNames(name: string, names: Iterable<string>): string[] {
       const shared = lower.split(/\s+/).filter((w) => words.has(w)).length;
       return { candidate, distance: editDistance(wanted, lower), shared };
     })
-    // Close in spelling, or sharing most of its words ("Launch Next Surge Hosts" and "Launch Surge Hosts").
-    .filter((c) => c.distance <= Math.max(3, Math.floor(wanted.length / 4)) || c.shared >= Math.max(2, words.size - 1))
+    // Close in spelling, or sharing half its words or more ("Launch Next Surge Hosts" and "Launch Surge Hosts").
+    .filter((c) => c.distance <= Math.max(3, Math.floor(wanted.length / 4)) || c.shared >= Math.max(2, Math.ceil(words.size / 2)))
     .sort((a, b) => b.shared - a.shared || a.distance - b.distance || a.candidate.localeCompare(b.candidate))
     .slice(0, 3)
     .map((c) => c.candidate);
