@@ -121,6 +121,8 @@ export interface Targets {
   readonly newHosts: string[];
   readonly workflow: CampaignWorkflow;
   readonly surge: boolean;
+  /** A release whose every released tier is a surge tier: no batch of it runs the rolling tasks (ROLLING_BATCH_TASKS). */
+  readonly surgeOnly?: boolean;
   /** Hosts of the released tiers that a drain command takes out of traffic (clustered tiers). */
   readonly drainCommandHosts?: string[];
   /** The host tiers a scale-in may shrink. */
@@ -162,6 +164,7 @@ export function targetsOf(environment: EnvironmentDefinition, component: 'applic
     newHosts,
     workflow,
     surge: workflow === 'deploy' && launchTiers.length > 0,
+    surgeOnly: surgeTiers.size > 0 && hosts.every((h) => surgeTiers.has(h.tier)),
     drainCommandHosts: drainCommandHostsOf(environment, account, tiers),
     hostTiers: hostTiers.map((t) => t.name),
   };
@@ -191,6 +194,12 @@ const REPLACE_DATABASE_TASKS = [
   'Plan Replace Database', 'Create Green', 'Check Green', 'Send Green Check', 'Check Green Database', 'Measure Replica Lag', 'Check Replica Lag',
   'Switch Over', 'Check Switchover', 'Record Replacement',
 ];
+/**
+ * The rolling batch's tasks (statemachines/rollout/batch-pipeline.ts): a release whose tiers all surge never
+ * enters them (a clean, a failed install, an unhealthy host and an alarmed surge.json release, counted), so an
+ * `error:` aimed at one could never fire.
+ */
+const ROLLING_BATCH_TASKS = new Set(['Check Capacity', 'Take Batch Out', 'Check Drain', 'Install Release', 'Check Install', 'Return Batch To Traffic', 'Check Health', 'Check Alarms']);
 const SURGE_TASKS = ['Launch Surge Hosts', 'Check Surge Hosts', 'Terminate Prepared Surge Hosts', 'Surge Install On New Hosts', 'Surge Retire Hosts', 'Terminate Surged Hosts', 'Start Retired Hosts', 'Check Started'];
 
 /** What allocate and scale-out check before launching (lambdas/compute/network-checks.ts). */
@@ -335,6 +344,7 @@ function tasksFor(t: Targets): string[] {
   if (t.workflow === 'restore-data') return RESTORE_TASKS;
   if (t.workflow === 'recover') return ['Plan Recover', 'Report Recovery', 'Plan Allocate', ...COMPUTE_TASKS, ...RESTORE_TASKS];
   if (t.workflow === 'replace-database') return REPLACE_DATABASE_TASKS;
+  if (t.surgeOnly) return [...LAMBDA_TASKS.filter((task) => !ROLLING_BATCH_TASKS.has(task)), ...SURGE_TASKS];
   return t.surge ? [...LAMBDA_TASKS, ...SURGE_TASKS] : LAMBDA_TASKS;
 }
 

@@ -124,6 +124,10 @@ describe('the campaign on a surge release', () => {
     const aimed = Array.from({ length: 300 }, (_, i) => drawFaults(7, i, targets)).flat().filter((f) => /^(patch-fail|unhealthy|ssm-status):/.test(f));
     expect(aimed.length).toBeGreaterThan(20);
     for (const fault of aimed) expect(fault).toMatch(/^[a-z-]+:(mid|web)-[34](@\w+)?$/);
+    // Nor at a rolling batch's task, which a release of surge tiers alone never enters.
+    const errors = Array.from({ length: 300 }, (_, i) => drawFaults(7, i, targets)).flat().filter((f) => f.startsWith('error:'));
+    expect(errors.some((f) => /^error:(Launch Surge Hosts|Check Surge Hosts|Surge Install On New Hosts|Surge Retire Hosts)@/.test(f)), errors.join()).toBe(true);
+    expect(errors.filter((f) => /^error:(Check Install|Install Release|Take Batch Out|Check Health)@/.test(f))).toEqual([]);
     // A rolling release of the same fleet installs on the hosts it has.
     expect(targetsOf(loadEnvironmentFile(fileURLToPath(new URL('../../environments/canonical.json', import.meta.url))), 'application', 'deploy').installHosts).toEqual(['mid-1', 'mid-2', 'web-1', 'web-2']);
   });
