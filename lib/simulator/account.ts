@@ -509,9 +509,10 @@ export class SimulatedAccount {
     return this.currentFaults;
   }
 
-  /** Records that the fault `key` (faults.ts `faultKey`) took effect now; the first time counts. */
+  /** Records that the fault `key` (faults.ts `faultKey`) took effect at `at` (now); the earliest time counts. */
   faultFired(key: string, at = this.now()): void {
-    if (!this.firedFaults.has(key)) this.firedFaults.set(key, at);
+    const earlier = this.firedFaults.get(key);
+    if (earlier === undefined || at < earlier) this.firedFaults.set(key, at);
   }
 
   /**
@@ -1343,8 +1344,8 @@ export class SimulatedAccount {
     );
     if (windows.length > 0) {
       const window = windows.reduce((a, b) => (b.atMs >= a.atMs ? b : a));
-      // Read while the run goes on (an observation at the window's edge counts: the run's end is checked in simulate.ts).
-      if (at <= this.now()) this.faultFired(`db-status:${window.status}@${window.atMs / 1000}${window.seconds === undefined ? '' : `+${window.seconds}`}`);
+      // Read for an instant inside the window; simulate.ts counts it only if that instant is within the run.
+      this.faultFired(`db-status:${window.status}@${window.atMs / 1000}${window.seconds === undefined ? '' : `+${window.seconds}`}`, at);
       return window.status;
     }
     const backingUp = [...this.snapshots.values()].some((s) => s.instance === db.identifier && at >= s.createdAt && at < s.availableAt);

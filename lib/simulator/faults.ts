@@ -456,8 +456,14 @@ export function faultKey(spec: string): string {
       return `${kind}:${target.replace(/@[^@]*$/, '')}`;
     case 'throttle':
       return `throttle:${target.split('@')[0]}`;
-    case 'error':
-      return /@\d+$/.test(target) ? spec : `${spec}@1`;
+    case 'error': {
+      // As parsed: the invocation as a number (`@02` is the second).
+      const nth = /^(.+?)@(\d+)$/.exec(target);
+      return nth ? `error:${nth[1]}@${Number(nth[2])}` : `${spec}@1`;
+    }
+    case 'db-status':
+      // As the account holds the window: its seconds as numbers.
+      return `db-status:${target.replace(/\d+/g, (n) => String(Number(n)))}`;
     case 'approval':
     case 'lock':
     case 'unlock-throttle':
@@ -519,7 +525,7 @@ export function notAppliedReason(spec: string): string {
     case 'throttle':
       return `no call to ${target.split('@')[0]} was throttled while the run went on`;
     case 'alarm':
-      return `${name} never went to ALARM: from ${at} s on, while the run went on, no host it watches ran a new release`;
+      return `${name} never went to ALARM while the run went on (it fires from ${at} s, and only while a host it watches runs a new release)`;
     case 'migration-fail':
       return 'no migration ran';
     case 'approval':

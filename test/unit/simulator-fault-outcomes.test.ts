@@ -68,6 +68,8 @@ describe('a fault that never fired is reported not applied', () => {
     expect(faultKey('ssm-status:web-3@Delayed')).toBe('ssm-status:web-3');
     expect(faultKey('error:Check Install')).toBe('error:Check Install@1');
     expect(faultKey('error:Check Install@2')).toBe('error:Check Install@2');
+    expect(faultKey('error:Check Install@02')).toBe('error:Check Install@2');
+    expect(faultKey('db-status:modifying@060+0300')).toBe('db-status:modifying@60+300');
     expect(faultKey('throttle:ssm@60+120')).toBe('throttle:ssm');
     expect(faultKey('alarm:surge-web-5xx@600')).toBe('alarm:surge-web-5xx');
     expect(faultKey('approval:reject')).toBe('approval');
