@@ -157,6 +157,7 @@ function humanSummary(report: CampaignReport): string {
     `Fault campaign: ${report.runs} runs, seed ${report.seed}, ${report.component}, ${report.realTimeSeconds} s`,
     `  outcomes: ${Object.entries(report.byOutcome).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `  faults drawn: ${Object.entries(report.byFaultKind).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    ...notAppliedLines(report),
     `  violations: ${report.violationCount}`,
     ...failedOutcomeLines(report),
     ...report.violations.flatMap((v) => [
@@ -166,6 +167,23 @@ function humanSummary(report: CampaignReport): string {
     ]),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** Shown at most this many faults that never took effect, one line each; all of them are in `--json`. */
+const NOT_APPLIED_LINES = 5;
+
+/**
+ * Faults drawn that never took effect: counted apart, since no run tested them (a run that
+ * succeeded with only such faults came through nothing), with the first few and why.
+ */
+function notAppliedLines(report: CampaignReport): string[] {
+  if (report.notApplied.length === 0) return [];
+  const more = report.notApplied.length - NOT_APPLIED_LINES;
+  return [
+    `  faults not applied (drawn but never took effect, so not tested): ${Object.entries(report.notAppliedByFaultKind).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    ...report.notApplied.slice(0, NOT_APPLIED_LINES).map((n) => `    run ${n.index}: ${n.fault}: ${n.reason}`),
+    ...(more > 0 ? [`    … and ${more} more (--json: notApplied)`] : []),
+  ];
 }
 
 /**

@@ -54,6 +54,8 @@ export function formatHumanSummary(report: SimulationReport): string {
     lines.push(`  old instance: ${old.identifier}${'kept' in old && old.kept ? ', kept' : ''}${old.unchanged ? ', unchanged' : ''}`);
   }
   if (report.throttledCalls > 0) lines.push(`  ${report.throttledCalls} throttled AWS calls were retried`);
+  // A fault that never took effect tested nothing: said, so a success is not read as surviving it.
+  for (const outcome of report.faultOutcomes ?? []) if (!outcome.applied) lines.push(`  fault ${outcome.fault} not applied: ${outcome.reason ?? 'it never took effect'}`);
   lines.push('');
   lines.push(`${what} on ${report.environment}: ${report.status}`);
   if (report.error) lines.push(`  ${report.error}: ${report.cause ?? ''}`);

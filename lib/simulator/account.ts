@@ -495,12 +495,24 @@ export class SimulatedAccount {
    */
   private readonly healthBeforeReconnect = new Map<string, boolean>();
 
+  /**
+   * When each injected fault first took effect, by `faultKey` (faults.ts): the report says which
+   * fault given never did ("not applied"), as it says of a restart after the run's end.
+   */
+  readonly firedFaults = new Map<string, number>();
+
   constructor(private currentFaults: AccountFaults) {
     this.startedAt = Date.now();
     this.useFaults(currentFaults);
   }
   get faults(): AccountFaults {
     return this.currentFaults;
+  }
+
+  /** Records that the fault `key` (faults.ts `faultKey`) took effect at `at` (now); the earliest time counts. */
+  faultFired(key: string, at = this.now()): void {
+    const earlier = this.firedFaults.get(key);
+    if (earlier === undefined || at < earlier) this.firedFaults.set(key, at);
   }
 
   /**
@@ -525,7 +537,12 @@ export class SimulatedAccount {
     }
     for (const loss of faults.hostLoss ?? []) {
       const host = [...this.hosts.values()].find((h) => h.name === loss.host);
-      if (host) this.schedule(this.startedAt + loss.atMs, () => this.loseHost(host, loss.state));
+      if (host) {
+        this.schedule(this.startedAt + loss.atMs, () => {
+          this.faultFired(`${loss.state === 'stopped' ? 'stop' : 'terminate'}:${host.name}`, this.startedAt + loss.atMs);
+          this.loseHost(host, loss.state);
+        });
+      }
     }
     // `missing-target-group:TIER`: the tier's target groups were never created.
     for (const group of [...this.targetGroups.values()]) if (faults.missingTargetGroups?.has(group.tier)) this.targetGroups.delete(group.arn);
@@ -630,8 +647,10 @@ export class SimulatedAccount {
     const firesAfter = this.faults.alarmAt.get(alarm.name);
     if (firesAfter === undefined || at < this.startedAt + firesAfter) return alarm.baseState;
     const recoversAt = this.alarmRecoversAt(alarm);
-    if (recoversAt === undefined) return 'ALARM';
-    return at < recoversAt ? 'ALARM' : alarm.baseState;
+    if (recoversAt !== undefined && at >= recoversAt) return alarm.baseState;
+    // In ALARM at `at` because of the fault: it fired (simulate.ts counts it if `at` is within the run).
+    this.faultFired(`alarm:${alarm.name}`, at);
+    return 'ALARM';
   }
 
   /** When an injected alarm returns to its base state, with the hosts as they are now; undefined while its cause lasts. */
@@ -874,11 +893,13 @@ export class SimulatedAccount {
       const since = this.now() - this.startedAt;
       if (since >= burst.window.fromMs && since < burst.window.toMs) {
         this.throttledCalls += 1;
+        this.faultFired(`throttle:${service}`);
         throw new SimulatedServiceError(throttleCode, 'Rate exceeded', { throttling: true });
       }
     } else if (burst && count > burst.after && burst.remaining > 0) {
       burst.remaining -= 1;
       this.throttledCalls += 1;
+      this.faultFired(`throttle:${service}`);
       throw new SimulatedServiceError(throttleCode, 'Rate exceeded', { throttling: true });
     }
     const bucket = service === 'ec2' ? ec2RequestBucket(operation, input) : undefined;
@@ -927,6 +948,7 @@ export class SimulatedAccount {
     const now = this.now();
     const delayMs = group.deregistrationDelaySeconds * 1000;
     const drainMs = this.faults.drainStuck.has(host.name) ? Number.POSITIVE_INFINITY : host.profile.drainSeconds * 1000;
+    if (this.faults.drainStuck.has(host.name)) this.faultFired(`drain-stuck:${host.name}`);
     target.deregisteredAt = now;
     target.drainEndsAt = now + delayMs;
     // A host in several groups keeps connections until the last group's have closed.
@@ -1071,6 +1093,10 @@ export class SimulatedAccount {
       (role === 'migration' && this.faults.migrationFail) ||
       (role === 'prerequisite' && (this.faults.prerequisiteFail?.has(host.name) ?? false));
     const injected = role === 'install' && isNewRelease ? this.faults.installStatus?.get(host.name) : undefined;
+    if (injected) this.faultFired(`ssm-status:${host.name}`);
+    if (role === 'install' && isNewRelease && this.faults.patchFail.has(host.name)) this.faultFired(`patch-fail:${host.name}`);
+    if (role === 'migration' && this.faults.migrationFail) this.faultFired('migration-fail');
+    if (role === 'prerequisite' && this.faults.prerequisiteFail?.has(host.name)) this.faultFired(`prerequisite-fail:${host.name}`);
     const invocation: SimInvocation = {
       instanceId: host.id, requestedAt: now, startsAt, endsAt, outcome: fails ? 'Failed' : 'Success', status: 'Pending', details: 'Pending',
       ...(missingPrerequisites ? { stderr: 'install: the runtime this release needs is not installed (prerequisites have not run on this host)', exitCode: 127 } : {}),
@@ -1128,6 +1154,7 @@ export class SimulatedAccount {
         host.release = release;
         host.halfInstalled = fails;
         const brokenRelease = isNewRelease && this.faults.unhealthy.has(host.name);
+        if (brokenRelease) this.faultFired(`unhealthy:${host.name}`);
         this.setHealth(host, endsAt, !fails && !brokenRelease);
         this.installed(host, !fails);
       } else if (role === 'migration') {
@@ -1210,7 +1237,10 @@ export class SimulatedAccount {
     if (reconnect.value === undefined) return `reconnect: parameter ${reconnect.name || '(none)'} not found`;
     const db = reconnect.db;
     if (!db || this.databases.get(db.identifier) !== db || !databaseServes(this.databaseStatus(db, at))) return `reconnect: cannot connect to ${reconnect.value}`;
-    if (this.faults.reconfigureFail?.has(host.name) && db.identifier !== this.originalDatabase.get(host.id)) return `reconnect: connection refused by ${db.identifier}`;
+    if (this.faults.reconfigureFail?.has(host.name) && db.identifier !== this.originalDatabase.get(host.id)) {
+      this.faultFired(`reconfigure-fail:${host.name}`);
+      return `reconnect: connection refused by ${db.identifier}`;
+    }
     return undefined;
   }
 
@@ -1230,8 +1260,14 @@ export class SimulatedAccount {
   private checkError(endpoint: string, at: number): string | undefined {
     const db = databaseAtEndpoint(this, endpoint);
     if (!db || !databaseServes(this.databaseStatus(db, at))) return `check: cannot connect to ${endpoint}`;
-    if (this.faults.restoredDbInvalid && restoredDuringRun(this, db)) return `check: query failed on ${db.identifier}: relation "orders" does not exist`;
-    if (this.faults.greenCheckFail && db.replica) return `check: query failed on ${db.identifier}: permission denied for table orders`;
+    if (this.faults.restoredDbInvalid && restoredDuringRun(this, db)) {
+      this.faultFired('restored-db-invalid');
+      return `check: query failed on ${db.identifier}: relation "orders" does not exist`;
+    }
+    if (this.faults.greenCheckFail && db.replica) {
+      this.faultFired('green-check-fail');
+      return `check: query failed on ${db.identifier}: permission denied for table orders`;
+    }
     return undefined;
   }
 
@@ -1306,7 +1342,12 @@ export class SimulatedAccount {
     const windows = (this.faults.databaseStatus ?? []).filter(
       (w) => at >= this.startedAt + w.atMs && (w.seconds === undefined || at < this.startedAt + w.atMs + w.seconds * 1000),
     );
-    if (windows.length > 0) return windows.reduce((a, b) => (b.atMs >= a.atMs ? b : a)).status;
+    if (windows.length > 0) {
+      const window = windows.reduce((a, b) => (b.atMs >= a.atMs ? b : a));
+      // Read for an instant inside the window; simulate.ts counts it only if that instant is within the run.
+      this.faultFired(`db-status:${window.status}@${window.atMs / 1000}${window.seconds === undefined ? '' : `+${window.seconds}`}`, at);
+      return window.status;
+    }
     const backingUp = [...this.snapshots.values()].some((s) => s.instance === db.identifier && at >= s.createdAt && at < s.availableAt);
     if (backingUp) return 'backing-up';
     return db.lifecycle?.findLast((step) => step.at <= at)?.status ?? db.status;
@@ -1497,13 +1538,19 @@ function bootedDuringRun(account: SimulatedAccount, host: SimHost): boolean {
 
 /** `boot-fail:HOST`: a boot during the simulation never passes the instance status check. */
 export function bootFails(account: SimulatedAccount, host: SimHost): boolean {
-  return bootedDuringRun(account, host) && (account.faults.bootFail?.has(host.name) ?? false);
+  const fails = bootedDuringRun(account, host) && (account.faults.bootFail?.has(host.name) ?? false);
+  if (fails) account.faultFired(`boot-fail:${host.name}`);
+  return fails;
 }
 
 /** When the agent pings Online after the host's latest boot; undefined if it never does (or the host is not running). */
 export function agentOnlineAt(account: SimulatedAccount, host: SimHost): number | undefined {
   if (host.state !== 'running' || host.bootedAt === undefined) return undefined;
-  if (bootFails(account, host) || (bootedDuringRun(account, host) && account.faults.ssmUnmanaged?.has(host.name))) return undefined;
+  if (bootFails(account, host)) return undefined;
+  if (bootedDuringRun(account, host) && account.faults.ssmUnmanaged?.has(host.name)) {
+    account.faultFired(`ssm-unmanaged:${host.name}`);
+    return undefined;
+  }
   return host.bootedAt + ms(SSM_REGISTRATION_SECONDS);
 }
 
@@ -1516,6 +1563,8 @@ export function knownToSsm(account: SimulatedAccount, host: SimHost, at = accoun
   if (host.firstBootedAt === undefined) return false;
   const firstBootDuringRun = host.firstBootedAt >= account.startedAt;
   const neverRegisters = firstBootDuringRun && (account.faults.ssmUnmanaged?.has(host.name) || account.faults.bootFail?.has(host.name));
+  if (firstBootDuringRun && account.faults.ssmUnmanaged?.has(host.name)) account.faultFired(`ssm-unmanaged:${host.name}`);
+  if (firstBootDuringRun && account.faults.bootFail?.has(host.name)) account.faultFired(`boot-fail:${host.name}`);
   return !neverRegisters && at >= host.firstBootedAt + ms(SSM_REGISTRATION_SECONDS);
 }
 

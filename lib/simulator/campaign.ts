@@ -47,6 +47,8 @@ export interface CampaignRun {
   readonly violations: Violation[];
   /** The execution input, when it is not the release's (a replacement's targets). */
   readonly input?: unknown;
+  /** Faults drawn that never took effect in the run (the report's faultOutcomes): the run tested nothing of them. */
+  readonly notApplied?: Array<{ readonly fault: string; readonly reason: string }>;
 }
 
 export interface CampaignReport {
@@ -62,7 +64,16 @@ export interface CampaignReport {
    * One entry per failed run, so it grows with --runs, never with the fleet.
    */
   readonly failedRuns: FailedRun[];
+  /** Faults drawn, by kind. */
   readonly byFaultKind: Record<string, number>;
+  /**
+   * Of those, the ones that never took effect in their run, by kind: drawn, not tested, so no
+   * run counts as having come through them (a surge never installs on an old host, a state
+   * never entered, a time after the end).
+   */
+  readonly notAppliedByFaultKind: Record<string, number>;
+  /** Every fault drawn that never took effect, with its run, why, and what replays the run. */
+  readonly notApplied: Array<{ readonly index: number; readonly seed: number; readonly fault: string; readonly reason: string; readonly replay: string }>;
   readonly byOutcome: Record<string, number>;
   readonly realTimeSeconds: number;
 }
@@ -98,19 +109,27 @@ export function prng(seed: number): () => number {
 /** What the campaign can aim faults at in this environment's simulated account. */
 export interface Targets {
   readonly hosts: string[];
+  /**
+   * Hosts the release installs on, for the install and new-release faults (patch-fail,
+   * unhealthy, ssm-status): a surge tier's new hosts in place of its old ones, which a surge
+   * never installs on. @default hosts
+   */
+  readonly installHosts?: string[];
   readonly alarms: string[];
   /** Tiers that can launch hosts, their Availability Zones, and names their new hosts will have. */
   readonly launchTiers: Array<{ name: string; zones: string[]; targetGroups: boolean; securityGroups: boolean; certificates: boolean; records: boolean }>;
   readonly newHosts: string[];
   readonly workflow: CampaignWorkflow;
   readonly surge: boolean;
+  /** A release whose every released tier is a surge tier: no batch of it runs the rolling tasks (ROLLING_BATCH_TASKS). */
+  readonly surgeOnly?: boolean;
   /** Hosts of the released tiers that a drain command takes out of traffic (clustered tiers). */
   readonly drainCommandHosts?: string[];
   /** The host tiers a scale-in may shrink. */
   readonly hostTiers?: string[];
 }
 
-function targetsOf(environment: EnvironmentDefinition, component: 'application' | 'monitoring', workflow: CampaignWorkflow): Targets {
+export function targetsOf(environment: EnvironmentDefinition, component: 'application' | 'monitoring', workflow: CampaignWorkflow): Targets {
   const account = seedAccount(environment, noFaults(), { hostsPerTier: campaignHostsPerTier(environment, workflow) });
   const hostTiers = environment.tiers.filter(isHostTier);
   const launchTiers = hostTiers
@@ -133,13 +152,19 @@ function targetsOf(environment: EnvironmentDefinition, component: 'application' 
   const tiers = new Set(
     environment.tiers.filter(isHostTier).filter((t) => (component === 'monitoring') === (t.role === 'monitoring')).map((t) => t.name),
   );
+  const hosts = [...account.hosts.values()].filter((h) => tiers.has(h.tier));
+  // A release of a surge tier installs only on the hosts it launches (statemachines/surge/).
+  const surgeTiers = new Set(workflow === 'deploy' ? launchTiers.map((t) => t.name) : []);
+  const surgeNewHosts = launchTiers.filter((t) => tiers.has(t.name)).flatMap((t) => newHosts.filter((n) => n.startsWith(`${prefixes.get(t.name)}-`)));
   return {
-    hosts: [...account.hosts.values()].filter((h) => tiers.has(h.tier)).map((h) => h.name),
+    hosts: hosts.map((h) => h.name),
+    installHosts: [...hosts.filter((h) => !surgeTiers.has(h.tier)).map((h) => h.name), ...(surgeTiers.size > 0 ? surgeNewHosts : [])],
     alarms: [...account.alarms.keys()],
     launchTiers,
     newHosts,
     workflow,
     surge: workflow === 'deploy' && launchTiers.length > 0,
+    surgeOnly: surgeTiers.size > 0 && hosts.every((h) => surgeTiers.has(h.tier)),
     drainCommandHosts: drainCommandHostsOf(environment, account, tiers),
     hostTiers: hostTiers.map((t) => t.name),
   };
@@ -169,6 +194,12 @@ const REPLACE_DATABASE_TASKS = [
   'Plan Replace Database', 'Create Green', 'Check Green', 'Send Green Check', 'Check Green Database', 'Measure Replica Lag', 'Check Replica Lag',
   'Switch Over', 'Check Switchover', 'Record Replacement',
 ];
+/**
+ * The rolling batch's tasks (statemachines/rollout/batch-pipeline.ts): a release whose tiers all surge never
+ * enters them (a clean, a failed install, an unhealthy host and an alarmed surge.json release, counted), so an
+ * `error:` aimed at one could never fire.
+ */
+const ROLLING_BATCH_TASKS = new Set(['Check Capacity', 'Take Batch Out', 'Check Drain', 'Install Release', 'Check Install', 'Return Batch To Traffic', 'Check Health', 'Check Alarms']);
 const SURGE_TASKS = ['Launch Surge Hosts', 'Check Surge Hosts', 'Terminate Prepared Surge Hosts', 'Surge Install On New Hosts', 'Surge Retire Hosts', 'Terminate Surged Hosts', 'Start Retired Hosts', 'Check Started'];
 
 /** What allocate and scale-out check before launching (lambdas/compute/network-checks.ts). */
@@ -246,8 +277,8 @@ const REPLACE_DATABASE_FAULT_DRAWS: Record<string, (r: () => number, t: Targets)
 
 /** One fault of every kind the simulator injects, with a random target and timing. */
 const DEPLOY_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string | undefined> = {
-  'patch-fail': (r, t) => `patch-fail:${pick(r, t.hosts)}`,
-  unhealthy: (r, t) => `unhealthy:${pick(r, t.hosts)}`,
+  'patch-fail': (r, t) => `patch-fail:${pick(r, t.installHosts ?? t.hosts)}`,
+  unhealthy: (r, t) => `unhealthy:${pick(r, t.installHosts ?? t.hosts)}`,
   'drain-stuck': (r, t) => `drain-stuck:${pick(r, t.hosts)}`,
   throttle: (r) => {
     const service = pick(r, ['ec2', 'elbv2', 'ssm', 'cloudwatch']);
@@ -261,7 +292,7 @@ const DEPLOY_FAULT_DRAWS: Record<string, (r: () => number, t: Targets) => string
   down: (r, t) => `down:${pick(r, t.hosts)}`,
   stop: (r, t) => `stop:${pick(r, t.hosts)}@${int(r, 0, 900)}`,
   terminate: (r, t) => `terminate:${pick(r, t.hosts)}@${int(r, 0, 900)}`,
-  'ssm-status': (r, t) => `ssm-status:${pick(r, t.hosts)}@${pick(r, ['Cancelled', 'TimedOut', 'Undeliverable', 'Delayed'])}`,
+  'ssm-status': (r, t) => `ssm-status:${pick(r, t.installHosts ?? t.hosts)}@${pick(r, ['Cancelled', 'TimedOut', 'Undeliverable', 'Delayed'])}`,
   // A one-off unexpected exception in any Lambda task, on one of its first invocations.
   error: (r, t) => `error:${pick(r, tasksFor(t))}@${int(r, 1, 3)}`,
   lock: (r) => `lock:${pick(r, ['stale', 'malformed'])}`,
@@ -313,6 +344,7 @@ function tasksFor(t: Targets): string[] {
   if (t.workflow === 'restore-data') return RESTORE_TASKS;
   if (t.workflow === 'recover') return ['Plan Recover', 'Report Recovery', 'Plan Allocate', ...COMPUTE_TASKS, ...RESTORE_TASKS];
   if (t.workflow === 'replace-database') return REPLACE_DATABASE_TASKS;
+  if (t.surgeOnly) return [...LAMBDA_TASKS.filter((task) => !ROLLING_BATCH_TASKS.has(task)), ...SURGE_TASKS];
   return t.surge ? [...LAMBDA_TASKS, ...SURGE_TASKS] : LAMBDA_TASKS;
 }
 
@@ -552,9 +584,11 @@ export function summarize(
   hostsPerTier = 2,
 ): CampaignReport {
   const byFaultKind: Record<string, number> = {};
+  const notAppliedByFaultKind: Record<string, number> = {};
   const byOutcome: Record<string, number> = {};
   for (const run of runs) {
     for (const fault of run.faults) byFaultKind[faultKind(fault)] = (byFaultKind[faultKind(fault)] ?? 0) + 1;
+    for (const { fault } of run.notApplied ?? []) notAppliedByFaultKind[faultKind(fault)] = (notAppliedByFaultKind[faultKind(fault)] ?? 0) + 1;
     byOutcome[run.outcome] = (byOutcome[run.outcome] ?? 0) + 1;
   }
   const violated = runs.filter((r) => r.violations.length > 0);
@@ -569,6 +603,8 @@ export function summarize(
       .filter((r) => r.outcome !== 'SUCCEEDED')
       .map((r) => ({ index: r.index, seed: r.seed, outcome: r.outcome, ...(r.cause ? { cause: r.cause } : {}), replay: replay(r) })),
     byFaultKind,
+    notAppliedByFaultKind,
+    notApplied: runs.flatMap((r) => (r.notApplied ?? []).map((n) => ({ index: r.index, seed: r.seed, ...n, replay: replay(r) }))),
     byOutcome,
     realTimeSeconds: Math.round(realTimeSeconds * 10) / 10,
   };
@@ -668,11 +704,13 @@ async function runOne(environment: EnvironmentDefinition, component: 'applicatio
   // With restart:SECONDS the run is two executions: the one started again tells how it ended.
   const report = reports.at(-1)!;
   const outcome = report.status === 'SUCCEEDED' ? 'SUCCEEDED' : `${report.status} ${report.error ?? ''}`.trim();
+  const notApplied = report.faultOutcomes.filter((o) => !o.applied).map((o) => ({ fault: o.fault, reason: o.reason ?? 'it never took effect' }));
   return {
     index,
     seed,
     faults,
     outcome,
+    ...(notApplied.length > 0 ? { notApplied } : {}),
     ...(report.cause ? { cause: report.cause.slice(0, 600) } : {}),
     ...(workflow === 'replace' || workflow === 'scale-out' || workflow === 'scale-in' || workflow === 'restore-data' ? { input } : {}),
     violations: [

@@ -88,7 +88,17 @@ export interface FaultScope {
       readonly records?: boolean;
     }
   >;
+  /**
+   * A release (deploy) of surge tiers: each host such a tier has before the run, with its tier and the name
+   * the tier's first new host gets. A surge installs the release only on new hosts it launches
+   * (statemachines/surge/), so a fault of the install or of the new release's health on an old host
+   * could never fire: it is refused, naming a new host to aim it at instead.
+   */
+  readonly surgeOldHosts?: ReadonlyMap<string, { readonly tier: string; readonly firstNewHost: string }>;
 }
+
+/** Faults about the install of the new release on a host, or its health on it: a surge's old hosts never get it. */
+const NEW_RELEASE_HOST_KINDS = new Set(['patch-fail', 'unhealthy', 'ssm-status']);
 
 /** A host name a launch could give: `<prefix>-<n>`, n ≥ 1. */
 const LAUNCHABLE_NAME = /^([a-z][a-z0-9-]*)-([1-9][0-9]*)$/;
@@ -147,13 +157,20 @@ export function parseFaults(
     const [, kind, target] = match as unknown as [string, string, string];
     if ((BARE_FAULTS as readonly string[]).includes(kind)) throw new InvalidFaultError(`--fault ${spec}: ${kind} names nothing; use --fault ${kind}`);
     // With the environment's tiers known, a host may also be one a launch will create (a surge's web-3).
-    const host = () => {
-      if (scope && !knownHosts.has(target)) return provisioning.host(spec, target);
-      if (!knownHosts.has(target)) {
-        throw new InvalidFaultError(`--fault ${spec}: no simulated host is named "${target}" (hosts: ${[...knownHosts].join(', ')})`);
+    const hostNamed = (name: string) => {
+      const old = NEW_RELEASE_HOST_KINDS.has(kind) ? scope?.surgeOldHosts?.get(name) : undefined;
+      if (old) {
+        throw new InvalidFaultError(
+          `--fault ${spec}: tier "${old.tier}" is released by surge, which installs the new release only on new hosts it launches, never on ${name}: the fault could not fire; name a new host as it will be launched, e.g. ${kind}:${old.firstNewHost}${target.slice(name.length)}`,
+        );
       }
-      return target;
+      if (scope && !knownHosts.has(name)) return provisioning.host(spec, name);
+      if (!knownHosts.has(name)) {
+        throw new InvalidFaultError(`--fault ${spec}: no simulated host is named "${name}" (hosts: ${[...knownHosts].join(', ')})`);
+      }
+      return name;
     };
+    const host = () => hostNamed(target);
     switch (kind) {
       case 'patch-fail':
         faults.patchFail.add(host());
@@ -198,8 +215,8 @@ export function parseFaults(
         const at = /^(.+)@(Cancelled|TimedOut|Undeliverable|Delayed)$/.exec(target);
         if (!at) throw new InvalidFaultError(`--fault ${spec}: use ssm-status:HOST@STATUS, STATUS one of Cancelled, TimedOut, Undeliverable, Delayed`);
         const [, name, status] = at as unknown as [string, string, 'Cancelled' | 'TimedOut' | 'Undeliverable' | 'Delayed'];
-        if (!knownHosts.has(name)) throw new InvalidFaultError(`--fault ${spec}: no simulated host is named "${name}"`);
-        faults.installStatus!.set(name, status);
+        // A host that exists, or (with the tiers known) one a launch will create: a surge installs only on those.
+        faults.installStatus!.set(hostNamed(name), status);
         break;
       }
       case 'lock':
@@ -211,7 +228,9 @@ export function parseFaults(
         const at = /^(.+?)(?:@(\d+))?$/.exec(target);
         const [, state, nth] = at as unknown as [string, string, string | undefined];
         if (knownTasks && !knownTasks.has(state)) {
-          throw new InvalidFaultError(`--fault ${spec}: no Lambda task state is named "${state}" (tasks: ${[...knownTasks].sort().join(', ')})`);
+          const near = nearestNames(state, knownTasks);
+          const meant = near.length > 0 ? `; did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : '';
+          throw new InvalidFaultError(`--fault ${spec}: no Lambda task state is named "${state}" in the workflow this run starts${meant} (its tasks: ${[...knownTasks].sort().join(', ')})`);
         }
         const n = nth === undefined ? 1 : Number(nth);
         if (!Number.isSafeInteger(n) || n < 1) throw new InvalidFaultError(`--fault ${spec}: use error:STATE[@N], N the invocation (1 = the first)`);
@@ -388,4 +407,178 @@ function provisioningTargets(knownHosts: ReadonlySet<string>, scope: FaultScope 
       throw new InvalidFaultError(`--fault ${spec}: no simulated host is named "${name}"${expected}`);
     },
   };
+}
+
+/** Up to three task names close to `name` (a typo, another case, a word more or less), nearest first. */
+export function nearestNames(name: string, names: Iterable<string>): string[] {
+  const wanted = name.toLowerCase();
+  const words = new Set(wanted.split(/\s+/));
+  return [...names]
+    .map((candidate) => {
+      const lower = candidate.toLowerCase();
+      const shared = lower.split(/\s+/).filter((w) => words.has(w)).length;
+      return { candidate, distance: editDistance(wanted, lower), shared };
+    })
+    // Close in spelling, or sharing half its words or more ("Launch Next Surge Hosts" and "Launch Surge Hosts").
+    .filter((c) => c.distance <= Math.max(3, Math.floor(wanted.length / 4)) || c.shared >= Math.max(2, Math.ceil(words.size / 2)))
+    .sort((a, b) => b.shared - a.shared || a.distance - b.distance || a.candidate.localeCompare(b.candidate))
+    .slice(0, 3)
+    .map((c) => c.candidate);
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * What the account records when a fault takes effect (SimulatedAccount.faultFired), for a
+ * fault as given: the kind and what it names, without its timing or status where the firing
+ * site does not know them (`stop:web-2@300` fires as `stop:web-2`, `error:Check Install` as
+ * `error:Check Install@1`).
+ */
+export function faultKey(spec: string): string {
+  const colon = spec.indexOf(':');
+  if (colon < 0) return spec;
+  const kind = spec.slice(0, colon);
+  const target = spec.slice(colon + 1);
+  switch (kind) {
+    case 'ssm-status':
+    case 'stop':
+    case 'terminate':
+    case 'alarm':
+    case 'protected':
+      return `${kind}:${target.replace(/@[^@]*$/, '')}`;
+    case 'throttle':
+      return `throttle:${target.split('@')[0]}`;
+    case 'error': {
+      // As parsed: the invocation as a number (`@02` is the second).
+      const nth = /^(.+?)@(\d+)$/.exec(target);
+      return nth ? `error:${nth[1]}@${Number(nth[2])}` : `${spec}@1`;
+    }
+    case 'db-status':
+      // As the account holds the window: its seconds as numbers.
+      return `db-status:${target.replace(/\d+/g, (n) => String(Number(n)))}`;
+    case 'approval':
+    case 'lock':
+    case 'unlock-throttle':
+      return kind;
+    default:
+      return spec;
+  }
+}
+
+/**
+ * Faults that are the account's state before anything runs (a host down, a lock left behind, a
+ * listener missing): they hold for the whole run once what they name exists, whether or not
+ * the workflow then looks. Every other kind fires at a moment of the run, when the account records it.
+ */
+export const STANDING_FAULT_KINDS: ReadonlySet<string> = new Set([
+  'down', 'drained', 'lock', 'protected', 'asg', 'no-snapshot',
+  'missing-target-group', 'listener-missing', 'sg-blocked', 'certificate-expiring', 'certificate-pending', 'record-missing',
+]);
+
+/** Whether a fault given took effect in the run, and if not, why (the report's `faultOutcomes`). */
+export interface FaultOutcome {
+  readonly fault: string;
+  readonly applied: boolean;
+  readonly reason?: string;
+}
+
+/**
+ * Each fault's outcome: `fired(key)` says whether the account recorded `faultKey(spec)` while
+ * the run went on, `hostExisted(name)` whether the run had a host of that name (a standing fault
+ * on a host a launch never created held for nothing). `restart:` is the runner's, not the
+ * account's: left out here (simulate.ts reports it from what the runner did).
+ */
+export function faultOutcomes(specs: readonly string[], fired: (key: string) => boolean, hostExisted: (name: string) => boolean): FaultOutcome[] {
+  return specs
+    .filter((spec) => !spec.startsWith('restart:'))
+    .map((spec) => {
+      const kind = spec.split(':')[0]!;
+      const target = spec.slice(kind.length + 1);
+      const hostNamed = /^(down|drained)$/.test(kind) ? target : undefined;
+      const applied = STANDING_FAULT_KINDS.has(kind) ? hostNamed === undefined || hostExisted(hostNamed) : fired(faultKey(spec));
+      return applied ? { fault: spec, applied } : { fault: spec, applied, reason: notAppliedReason(spec) };
+    });
+}
+
+/** Why a fault never took effect, in words a person reading the summary can act on. */
+export function notAppliedReason(spec: string): string {
+  const kind = spec.split(':')[0]!;
+  const target = spec.slice(kind.length + 1);
+  const name = target.replace(/@[^@]*$/, '');
+  const at = /@(\d+)/.exec(target)?.[1];
+  switch (kind) {
+    case 'patch-fail':
+    case 'ssm-status':
+      return `${name} was never sent the new release's install`;
+    case 'unhealthy':
+      return `${name} never finished an install of the new release`;
+    case 'drain-stuck':
+      return `${name} was never taken out of a target group`;
+    case 'throttle':
+      return `no call to ${target.split('@')[0]} was throttled while the run went on`;
+    case 'alarm':
+      return `${name} never went to ALARM while the run went on (it fires from ${at} s, and only while a host it watches runs a new release)`;
+    case 'migration-fail':
+      return 'no migration ran';
+    case 'approval':
+      return 'no approval was asked for';
+    case 'db-status':
+      return `nothing read the database's status in the window (from ${at} s) while the run went on`;
+    case 'stop':
+    case 'terminate':
+      return `the run had ended before ${at} s`;
+    case 'error': {
+      const [state, nth = '1'] = target.split(/@(?=\d+$)/) as [string, string?];
+      return nth === '1' ? `"${state}" never ran in this run` : `"${state}" ran fewer than ${nth} times in this run`;
+    }
+    case 'launch-fail':
+      return `no launch for tier ${target.replace('@', ' in ')} was asked for`;
+    case 'boot-fail':
+    case 'ssm-unmanaged':
+      return `no host named ${target} booted in the run`;
+    case 'prerequisite-fail':
+      return `no prerequisite document ran on ${target}`;
+    case 'reconfigure-fail':
+      return `${target} was never reconfigured for another database`;
+    case 'restore-fail':
+      return 'no DB restore was started';
+    case 'restored-db-invalid':
+      return 'no DB instance restored in the run was checked';
+    case 'green-check-fail':
+      return 'no blue/green deployment\'s green was checked';
+    case 'lag-never-settles':
+      return 'no blue/green deployment\'s replica lag was read';
+    case 'switchover-timeout':
+      return 'no switchover was asked for';
+    case 'unlock-throttle':
+      return 'no DeleteItem call reached the lock table';
+    case 'down':
+    case 'drained':
+      return `no host named ${target} existed in the run`;
+    default:
+      return 'it never took effect in the run';
+  }
+}
+
+/**
+ * `FaultScope.surgeOldHosts` for a release: the hosts each surge tier (`surgeTiers`: tier to
+ * host name prefix) has before the run, each with the name its tier's first new host will get
+ * (a launch numbers a prefix's hosts on from the highest used: services/ec2.ts `nextHostName`).
+ */
+export function surgeOldHosts(hosts: ReadonlyArray<{ readonly name: string; readonly tier: string }>, surgeTiers: ReadonlyMap<string, string>): Map<string, { tier: string; firstNewHost: string }> {
+  const old = new Map<string, { tier: string; firstNewHost: string }>();
+  for (const [tier, prefix] of surgeTiers) {
+    const numbered = hosts.map((h) => LAUNCHABLE_NAME.exec(h.name)).filter((m) => m?.[1] === prefix).map((m) => Number(m![2]));
+    const firstNewHost = `${prefix}-${Math.max(0, ...numbered) + 1}`;
+    for (const h of hosts) if (h.tier === tier) old.set(h.name, { tier, firstNewHost });
+  }
+  return old;
 }

@@ -127,12 +127,14 @@ function throttleUnlock(account: SimulatedAccount, tableName: string): void {
   const seen = unlockThrottled.get(account) ?? 0;
   if (seen >= limit) return;
   unlockThrottled.set(account, seen + 1);
+  account.faultFired('unlock-throttle');
   throw new IntegrationError('DynamoDB.ProvisionedThroughputExceededException', 'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.');
 }
 
 /** The approver answers after a while; a timeout is an answer that never comes. */
 async function approverAnswer(account: SimulatedAccount): Promise<unknown> {
   account.notifications.push({ at: account.now(), detailType: 'SNS approval request', detail: {} });
+  if (account.faults.approval !== undefined) account.faultFired('approval');
   if (account.faults.approval === 'timeout') return new Promise(() => {});
   await new Promise((resolve) => setTimeout(resolve, APPROVER_RESPONSE_SECONDS * 1000));
   if (account.faults.approval === 'reject') throw new IntegrationError(APPROVAL_REJECTED_ERROR, 'the approver rejected the release');

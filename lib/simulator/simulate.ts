@@ -17,7 +17,7 @@ import { databaseParameterName, releaseParameterName } from '../../lambdas/domai
 import { batchKey } from '../../lambdas/shared/plan-store';
 import { EVENT_BUS_ENV } from '../../lambdas/domain/contract/batch-events';
 import { CREATED_BY_TAG, INSTALL_SENT_TAGS, LAUNCHED_BY_TAG, RESTORED_FROM_TAG, RETIRED_BY_TAG } from '../../lambdas/domain/contract/tags';
-import { noFaults, parseFaults, RESTART_GAP_SECONDS, restartOf } from './faults';
+import { faultOutcomes, noFaults, parseFaults, RESTART_GAP_SECONDS, restartOf, surgeOldHosts, type FaultOutcome } from './faults';
 import { APPROVER_RESPONSE_SECONDS, callIntegration, IntegrationError } from './integrations';
 import type { FleetFile } from '../capture/fleet-file';
 import { faultScope, LOCK_TABLE_NAME, PLAN_TABLE_NAME, seedAccount, SIM_ACCOUNT_ID, SIM_REGION, RELEASE_TAG } from './fleet';
@@ -131,6 +131,12 @@ export interface SimulationReport {
   readonly apiCalls: number;
   readonly throttledCalls: number;
   readonly faults: string[];
+  /**
+   * Each fault given and whether it took effect while the run went on; one that never did
+   * (`applied: false`, with why) was not tested by the run: a host the workflow never
+   * installed on, a state never entered, a time after the end. `restart:` as `restart` says.
+   */
+  readonly faultOutcomes: FaultOutcome[];
   readonly realTimeMs: number;
   readonly output?: unknown;
   readonly component: string;
@@ -265,11 +271,12 @@ export async function simulateExecutions(given: SimulateOptions & { executions: 
     let capacity!: CapacityRecorder;
     let startStates = new Map<string, string>();
     let databasesBefore!: DatabasesBefore;
+    let fired = new Map<string, number>();
 
     const results = await runOnVirtualClock(
       epoch,
       async () => {
-        account = seedFor(options, faults, machine);
+        account = seedFor(options, faults, machine, synthesized);
         options.prepare?.(account);
         startStates = new Map([...account.hosts.values()].map((h) => [h.id, h.state]));
         databasesBefore = captureDatabases(account);
@@ -295,6 +302,8 @@ export async function simulateExecutions(given: SimulateOptions & { executions: 
         } finally {
           account.settle();
           detach();
+          // What fired on the run's clock: what the report reads afterwards (a host's service at the end) is no firing.
+          fired = new Map(account.firedFaults);
         }
       },
       () => account?.settle(),
@@ -321,6 +330,8 @@ export async function simulateExecutions(given: SimulateOptions & { executions: 
       }),
     );
     if (restart) reports[reports.length - 1] = wholeRun(reports, events, restart.stopAt);
+    const outcomes = runFaultOutcomes(faults, fired, events, account, reports.at(-1)!.restart);
+    for (const [i, report] of reports.entries()) reports[i] = { ...report, faultOutcomes: outcomes };
     return { reports, events, childEvents, account };
   } finally {
     restoreEnv();
@@ -441,12 +452,66 @@ export async function simulateDefinition(definition: AslDefinition, input: unkno
   return { result, events, figures: figures[0]! };
 }
 
-function seedFor(options: SimulateOptions, faults: readonly string[], workflows: LocalWorkflows): SimulatedAccount {
+/**
+ * Every fault's outcome for the whole run: fired on the run's clock, by its last event (a
+ * `stop:web-2@900` due after a run that ended at 600 s never fired), and `restart:` as the runner did it.
+ */
+function runFaultOutcomes(
+  faults: readonly string[],
+  fired: ReadonlyMap<string, number>,
+  events: readonly ExecutionEvent[][],
+  account: SimulatedAccount,
+  restart: RestartReport | undefined,
+): FaultOutcome[] {
+  const end = Math.max(0, ...events.map((list) => list.at(-1)?.timestamp ?? 0));
+  const names = new Set([...account.hosts.values()].map((h) => h.name));
+  const outcomes = faultOutcomes(faults, (key) => (fired.get(key) ?? Number.POSITIVE_INFINITY) <= end, (name) => names.has(name));
+  const spec = faults.find((f) => f.startsWith('restart:'));
+  if (spec === undefined) return outcomes;
+  const restartOutcome: FaultOutcome = restart?.applied
+    ? { fault: spec, applied: true }
+    : {
+        fault: spec,
+        applied: false,
+        reason: restart ? `the execution had ended at ${formatElapsed((restart.endedAtSeconds ?? 0) * 1000)}, before ${restart.stopAfterSeconds} s` : 'the run started several executions; restart is for one',
+      };
+  return [...outcomes, restartOutcome];
+}
+
+/**
+ * The state machines a run can reach from its entries: each one's definition names the ARN of
+ * every child it starts (startExecution.sync), as the rollout's segments and recover's parts.
+ */
+export function reachableMachines(entries: readonly LocalStateMachine[], byArn: ReadonlyMap<string, LocalStateMachine>): LocalStateMachine[] {
+  const seen = new Map(entries.map((m) => [m.arn, m]));
+  const queue = [...entries];
+  while (queue.length > 0) {
+    const text = JSON.stringify(queue.shift()!.definition);
+    for (const other of byArn.values()) {
+      if (!seen.has(other.arn) && text.includes(other.arn)) {
+        seen.set(other.arn, other);
+        queue.push(other);
+      }
+    }
+  }
+  return [...seen.values()];
+}
+
+function seedFor(options: SimulateOptions & { executions: readonly ExecutionRequest[] }, faults: readonly string[], workflows: LocalWorkflows, all: LocalWorkflows): SimulatedAccount {
   const account = seedAccount(options.environment, noFaults(), options);
   // Faults name hosts, alarms and task states: they are checked against the fleet and the workflows before anything runs.
   const hostNames = new Set([...account.hosts.values()].map((h) => h.name));
-  const lambdaTasks = new Set([...workflows.byArn.values()].flatMap((m) => [...m.taskHandlers].filter(([, t]) => t.kind === 'lambda').map(([name]) => name)));
-  const parsed = parseFaults(faults, hostNames, new Set(account.alarms.keys()), lambdaTasks, faultScope(options.environment));
+  // `error:STATE` may name only a task of the workflows this run starts (and their children): any other never runs.
+  const entries = [workflows.entry, ...options.executions.flatMap((r) => (r.workflow ? [all.byArn.get(stateMachineArn(`fleetflow-${options.environment.name}-${r.workflow}`))!] : []))];
+  const lambdaTasks = new Set(reachableMachines(entries, all.byArn).flatMap((m) => [...m.taskHandlers].filter(([, t]) => t.kind === 'lambda').map(([name]) => name)));
+  const scope = faultScope(options.environment);
+  // A release of surge tiers installs only on the hosts it launches: its old hosts are no target for install faults.
+  const releases = (options.workflow ?? 'deploy') === 'deploy' && options.executions.every((r) => (r.workflow ?? 'deploy') === 'deploy');
+  const surgeTiers = new Map(
+    options.environment.tiers.flatMap((t) => ('batch' in t && t.batch.strategy === 'surge' && scope.tiers.has(t.name) ? [[t.name, scope.tiers.get(t.name)!.prefix] as const] : [])),
+  );
+  const oldHosts = releases && surgeTiers.size > 0 ? surgeOldHosts([...account.hosts.values()], surgeTiers) : undefined;
+  const parsed = parseFaults(faults, hostNames, new Set(account.alarms.keys()), lambdaTasks, oldHosts ? { ...scope, surgeOldHosts: oldHosts } : scope);
   account.useFaults(parsed);
   // A lock left behind: by an execution whose history is gone, or an item with no holder at all.
   const environment = { S: options.environment.name };
@@ -769,6 +834,7 @@ export async function invokeLikeLambda(
   const result = await runWithTimeout(
     async (context) => {
       if (account.faults.taskErrors?.get(state)?.has(invocation)) {
+        account.faultFired(`error:${state}@${invocation}`);
         throw new TypeError(`Cannot read properties of undefined (reading 'hosts') [simulated fault error:${state}@${invocation}]`);
       }
       return task.handler(event, context);
@@ -908,6 +974,8 @@ function buildReport(args: {
     apiCalls,
     throttledCalls: account.throttledCalls,
     faults: args.faults,
+    // Filled in for the whole run once every execution has ended (runFaultOutcomes).
+    faultOutcomes: [],
     realTimeMs: Math.round(performance.now() - args.realStart),
     ...(result.status === 'SUCCEEDED' ? { output: result.output } : {}),
     component,

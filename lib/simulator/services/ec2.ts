@@ -335,9 +335,11 @@ function tierOfTags(account: SimulatedAccount, tags: ReadonlyMap<string, string>
 }
 
 /** `launch-fail:TIER[@AZ]`: the tier's launches find no capacity (in that Availability Zone, or in all). */
-function capacityFor(account: SimulatedAccount, tier: string, availabilityZone: string): number {
-  const failing = (account.faults.launchFail ?? []).some((f) => f.tier === tier && (f.availabilityZone === undefined || f.availabilityZone === availabilityZone));
-  return failing ? 0 : Number.POSITIVE_INFINITY;
+function capacityFor(account: SimulatedAccount, tier: string, availabilityZone: string, launching = false): number {
+  const failing = (account.faults.launchFail ?? []).filter((f) => f.tier === tier && (f.availabilityZone === undefined || f.availabilityZone === availabilityZone));
+  // Only a launch asked for in the zone is the fault taking effect; the zones an error names are only looked at.
+  if (launching) for (const f of failing) account.faultFired(`launch-fail:${f.tier}${f.availabilityZone === undefined ? '' : `@${f.availabilityZone}`}`);
+  return failing.length > 0 ? 0 : Number.POSITIVE_INFINITY;
 }
 
 /**
@@ -425,7 +427,7 @@ export function runInstances(account: SimulatedAccount, request: RunInstancesReq
   const tier = tierOfTags(account, tags);
   const chargedTo = tier?.name ?? template.tier;
   if (request.DryRun) throw new SimulatedServiceError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', { status: 412 });
-  const count = Math.min(max, capacityFor(account, chargedTo, subnet.availabilityZone));
+  const count = Math.min(max, capacityFor(account, chargedTo, subnet.availabilityZone, true));
   if (count < min) throw insufficientCapacity(account, instanceType, subnet.availabilityZone, chargedTo);
 
   const plan: LaunchPlan = { template, version, subnet, instanceType, tags, tier, ...(request.ClientToken !== undefined ? { clientToken: request.ClientToken } : {}) };

@@ -230,6 +230,7 @@ function restoreInstance(
     [{ seconds: DB_RESTORE_SECONDS, status: 'creating' }],
     account.faults.restoreFail ? 'incompatible-restore' : 'available',
   );
+  if (account.faults.restoreFail) account.faultFired('restore-fail');
   return { DBInstance: describeDatabase(account, db) };
 }
 
@@ -723,7 +724,10 @@ export function blueGreenStatus(d: SimBlueGreenDeployment, at: number): string {
  */
 function lagSecondsAt(account: SimulatedAccount, d: SimBlueGreenDeployment, at: number): number {
   if (d.switchover && at >= d.switchover.at && !d.switchover.failed) return 0;
-  if (account.faults.lagNeverSettles) return INITIAL_REPLICA_LAG_SECONDS;
+  if (account.faults.lagNeverSettles) {
+    account.faultFired('lag-never-settles');
+    return INITIAL_REPLICA_LAG_SECONDS;
+  }
   const settle = d.replication === 'logical' ? LOGICAL_LAG_SETTLE_SECONDS : LAG_SETTLE_SECONDS;
   const settled = Math.min(1, Math.max(0, (at - d.availableAt) / (settle * 1000)));
   return Math.max(LAG_FLOOR_SECONDS, Math.round(INITIAL_REPLICA_LAG_SECONDS * (1 - settled)));
@@ -1037,6 +1041,7 @@ export function switchoverBlueGreenDeployment(account: SimulatedAccount, request
     throw new SimulatedServiceError('InvalidBlueGreenDeploymentStateFault', `Switchover is not available for the blue/green deployment ${id}: DDL changes were made on the blue environment, and its green databases are REPLICATION_DEGRADED. Delete and recreate the blue/green deployment.`);
   }
   const takes = account.faults.switchoverTimeout ? timeout + 60 : SWITCHOVER_SECONDS;
+  if (account.faults.switchoverTimeout) account.faultFired('switchover-timeout');
   const fails = takes > timeout;
   const endsAt = now + Math.min(takes, timeout) * 1000;
   d.switchover = { at: now, timeoutSeconds: timeout, endsAt, ...(fails ? { failed: `Switchover timed out after ${timeout} seconds; the changes were rolled back` } : {}) };

@@ -414,6 +414,8 @@ describe('scale-in', () => {
     const [report] = reports as [SimulationReport];
     expect(report.status, `${report.error}: ${report.cause}`).toBe('SUCCEEDED');
     expect(report.restart).toMatchObject({ stopAfterSeconds: 120, applied: false });
+    // The report's fault outcomes say it too, with when the execution had ended.
+    expect(report.faultOutcomes).toEqual([{ fault: 'restart:120', applied: false, reason: expect.stringMatching(/^the execution had ended at 00:00:\d\d, before 120 s$/) }]);
     expect(lines.at(-1)).toMatch(/^\[00:00:\d\d\] restart:120 not applied: the execution had ended \(SUCCEEDED\) at 00:00:\d\d$/);
     expect(lines.some((l) => /execution stopped|started again/.test(l))).toBe(false);
     // Exactly the one host asked for: no second execution removed another.

@@ -210,3 +210,25 @@ describe('a surge release stopped midway, started again', () => {
     for (const name of ['mid-3', 'mid-4']) expect(['shutting-down', 'terminated'], name).toContain([...account.hosts.values()].find((h) => h.name === name)!.state);
   });
 });
+
+describe('a fault a surge release cannot fire', () => {
+  it('is refused before anything runs when it is known up front: an install fault on an old host, a task of another workflow', async () => {
+    const refused = (faults: string[]) => simulateExecutions({ environment: surge, input: { release: '1.1.0' }, faults, executions: [{ input: { release: '1.1.0' } }] });
+    await expect(refused(['patch-fail:web-2'])).rejects.toThrow(/tier "web" is released by surge, which installs the new release only on new hosts it launches, never on web-2: .* e\.g\. patch-fail:web-3$/);
+    // Plan Allocate is a task of the stack, but not of the release or the rollout it starts.
+    await expect(refused(['error:Plan Allocate'])).rejects.toThrow(/no Lambda task state is named "Plan Allocate" in the workflow this run starts/);
+  });
+
+  it('is reported not applied, with why, when only the run can tell: a state never entered, a time after the end', async () => {
+    // Launch Next Surge Hosts is in the rollout's definition; with two batches a tier, the first launches both batches' hosts.
+    const { report } = await release(['error:Launch Next Surge Hosts', 'stop:mid-1@99999', 'unhealthy:web-4']);
+
+    expect(report.status, `${report.error}: ${report.cause}`).toBe('FAILED');
+    expect(report.faultOutcomes).toEqual([
+      { fault: 'error:Launch Next Surge Hosts', applied: false, reason: '"Launch Next Surge Hosts" never ran in this run' },
+      { fault: 'stop:mid-1@99999', applied: false, reason: 'the run had ended before 99999 s' },
+      // The new host fails its health checks on the new release: this one did fire.
+      { fault: 'unhealthy:web-4', applied: true },
+    ]);
+  });
+});
