@@ -37,7 +37,10 @@ export async function installRelease(event: BatchTaskInput): Promise<PhaseState>
       throw new PatchFailedError(`tier ${tier.name}: ${describeRefusal(what, batch.hosts, err, outcome)}`, { cause: err });
     }
   }
-  return startPhase(tier.install.timeoutSeconds, tier.polling, commandIds, event.expected?.installSeconds ?? tier.install.expectedSeconds);
+  const phase = startPhase(tier.install.timeoutSeconds, tier.polling, commandIds, event.expected?.installSeconds ?? tier.install.expectedSeconds);
+  // A batch with no host (a restarted surge's batch whose old hosts an earlier run's new hosts already
+  // replaced: lambdas/surge/replaced-hosts.ts) sent nothing: nothing to wait for.
+  return batch.hosts.length === 0 ? { ...phase, waitSeconds: 0 } : phase;
 }
 
 /** The release each host must end up on, grouped so that one command serves a group. */

@@ -29,8 +29,9 @@ export async function returnToTraffic(event: BatchTaskInput): Promise<PhaseState
         );
       });
       await clearOutOfTraffic(ids);
-      // No target can pass its health checks sooner than this.
-      return startPhase(tier.healthTimeoutSeconds, tier.polling, undefined, tier.healthyAfterSeconds);
+      // No target can pass its health checks sooner than this; a batch with no host (a restarted surge's
+      // batch of replaced old hosts) registered none, so it has nothing to wait for.
+      return batch.hosts.length === 0 ? { ...startPhase(tier.healthTimeoutSeconds, tier.polling), waitSeconds: 0 } : startPhase(tier.healthTimeoutSeconds, tier.polling, undefined, tier.healthyAfterSeconds);
     case 'drain-command': {
       const commandIds = await sendToHosts({
         command: tier.traffic.undrain,

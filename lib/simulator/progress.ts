@@ -32,6 +32,8 @@ interface HostView {
   readonly previous?: string;
   /** A revert batch's host: the release it goes back to. */
   readonly target?: string;
+  /** A surge batch's old host an earlier, stopped execution's serving new host already replaced (no launch for it). */
+  readonly replaced?: true;
 }
 
 /** What the describer may ask of the run beyond the event itself. */
@@ -65,10 +67,10 @@ const ENTERED: Record<string, (s: BatchView) => string> = {
   // A scale-in's retired reason starts "scale-in"; a replacement's hosts leave once their replacements serve.
   'Take Retiring Hosts Out': (s) => `${String(s.reason ?? '').startsWith('scale-in') ? 'scaling in' : 'replacements in service'}: taking ${hosts(s)} out of traffic`,
   'Retire Hosts': (s) => `retiring ${hosts(s)}`,
-  'Launch Surge Hosts': (s) => `surge: launching, readying and setting up a new host for each of ${hosts(s)}`,
+  'Launch Surge Hosts': (s) => surgeLaunchLine(s),
   'Launch Next Surge Hosts': (s) => `surge: new hosts for ${hosts(s)} set up; launching the next batch's new hosts once the old hosts before them have stopped`,
-  'Surge Install On New Hosts': (s) => `surge: installing ${s.release} on new hosts ${hosts(surgeNew(s))}`,
-  'Surge Put New Hosts In Service': (s) => `surge: putting ${hosts(surgeNew(s))} into service`,
+  'Surge Install On New Hosts': (s) => (hasHosts(surgeNew(s)) ? `surge: installing ${s.release} on new hosts ${hosts(surgeNew(s))}` : 'surge: no new host to install (the batch\'s replacements already serve)'),
+  'Surge Put New Hosts In Service': (s) => (hasHosts(surgeNew(s)) ? `surge: putting ${hosts(surgeNew(s))} into service` : 'surge: no new host to put into service'),
   'Surge Take Retiring Hosts Out': (s) => `surge: new hosts in service, taking ${hosts(s)} out of traffic`,
   'Surge Retire Hosts': (s) => `surge: stopping ${hosts(s)} (kept until the release is validated)`,
   'Start Retired Hosts': (s) => `starting ${hosts(s)} again`,
@@ -261,7 +263,7 @@ const DONE_WHEN: Record<string, [phase: string, message: (s: BatchView) => strin
   'Check Reinstall': ['rollbackInstall', (s) => `rollback: ${byTarget(s, 'previous', ' reinstalled')}`],
   'Check Rollback Health': ['rollbackHealth', (s) => `rollback: ${hosts(s)} healthy on ${releasesOf(s, 'previous')}`],
   'Check New Hosts Health': ['health', (s) => `${hosts(s)} healthy, in service`],
-  'Surge Check New Hosts Health': ['health', (s) => `surge: ${hosts(surgeNew(s))} healthy, in service`],
+  'Surge Check New Hosts Health': ['health', (s) => (hasHosts(surgeNew(s)) ? `surge: ${hosts(surgeNew(s))} healthy, in service` : 'surge: the replacements serve')],
   'Check Retired': ['retired', (s) => `${hosts(s)} retired`],
   'Surge Check Retired': ['retired', (s) => `surge: ${hosts(s)} stopped`],
   'Check Restored Hosts Health': ['health', (s) => `${hosts(s)} back in service on the previous release`],
@@ -275,6 +277,24 @@ const DONE_WHEN: Record<string, [phase: string, message: (s: BatchView) => strin
 function surgeNew(s: BatchView): BatchView {
   const setUp = (s as { surgeSetUp?: { batch?: BatchView['batch'] } }).surgeSetUp;
   return setUp?.batch ? { ...s, batch: setUp.batch } : s;
+}
+
+function hasHosts(s: BatchView): boolean {
+  return (s.batch?.hosts ?? []).length > 0;
+}
+
+/**
+ * A surge batch's launch: a new host for each old one, except the old hosts an earlier, stopped
+ * execution's serving new hosts already replaced (lambdas/surge/replaced-hosts.ts), which leave
+ * with the batch and get none.
+ */
+function surgeLaunchLine(s: BatchView): string {
+  const all = s.batch?.hosts ?? [];
+  const replaced = all.filter((h) => h.replaced === true);
+  const launched = all.filter((h) => h.replaced !== true);
+  const kept = replaced.length > 0 ? `${listHosts(replaced.map(nameOf))} already replaced by a stopped run's serving new host${replaced.length === 1 ? '' : 's'}` : '';
+  if (launched.length === 0) return `surge: no new host to launch: ${kept}`;
+  return `surge: launching, readying and setting up a new host for each of ${listHosts(launched.map(nameOf))}${kept ? `; ${kept}` : ''}`;
 }
 
 /** The batch's hosts by name (a new host the plan names by its ID: its Name tag), collapsed when long. */

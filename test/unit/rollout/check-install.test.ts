@@ -95,6 +95,16 @@ describe('installRelease', () => {
     expect(phase).toEqual({ startedAt: NOW, deadline: NOW + 900_000, done: false, waitSeconds: 192, expectedSeconds: 240, commandIds: ['cmd-1'] });
   });
 
+  it('sends nothing and pauses for nothing when the batch has no host (a restarted surge\'s replaced-only batch)', async () => {
+    // Act
+    const phase = await installRelease({ ...batchInput({ hosts: [] }), expected: { installSeconds: 240 } });
+
+    // Assess
+    expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand);
+    expect(phase.waitSeconds).toBe(0);
+    expect(phase.done).toBe(false);
+  });
+
   it('for the first batch, pauses until shortly before the duration the environment declares for the install', async () => {
     // Prepare
     const tier = webTier({ install: { ...webTier().install, expectedSeconds: 120 } });
