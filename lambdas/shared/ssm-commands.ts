@@ -183,19 +183,17 @@ const TERMINAL_COMMAND_STATUSES = new Set(['Success', 'Failed', 'TimedOut', 'Can
  * Reads the hosts' outcomes of the given commands and sorts the hosts by outcome.
  *
  * With the phase (`window`), one ListCommands call tells up to 50 commands' state (a batch of
- * 1,000 hosts is 20 commands: one call a look, where the invocations took 20), and only the
- * commands whose hosts must be told apart are read invocation by invocation:
- * - a command whose Status is Success: every host it was sent to (its InstanceIds) succeeded.
- *   SSM API reference, Command StatusDetails: "Success: The command successfully ran on all
- *   invocations. This is a terminal state."
+ * 1,000 hosts is 20 commands: one call a look while they run, where the invocations took 20), and
+ * only the commands whose hosts must be told apart are read invocation by invocation:
  * - a command still running (Pending, InProgress, Cancelling) with no error counted: its hosts are
  *   pending. Command ErrorCount is "The number of targets for which the status is Failed or
  *   Execution Timed Out", DeliveryTimedOutCount "The number of targets for which the status is
  *   Delivery Timed Out"; a host that succeeded meanwhile is reported with the rest of its command
  *   (at most 50 hosts: the checks that wait for the whole batch lose nothing, and Check Drain and
  *   Check Capacity, which count single hosts, count them when their command ends);
- * - any other (ended otherwise, or running with an error counted, so a failure is seen as soon
- *   as the invocations say it): its invocations, one by one, as without a window;
+ * - any other (ended, even Success: an undeliverable host does not keep its command from Success,
+ *   see commandVerdict; or running with an error counted, so a failure is seen as soon as the
+ *   invocations say it): its invocations, one by one, as without a window;
  * - from the deadline on, every command by its invocations: the late hosts are named exactly.
  * Without a window, past the deadline, or for a single command (its up to 50 invocations are one
  * call, as its ListCommands entry would be, and they tell each host apart), every command is read
@@ -240,13 +238,16 @@ function outcomeOf(invocation: CommandInvocation): { status: string; details: st
 }
 
 /**
- * What a command's own state says of all its hosts: 'Success' (each succeeded), 'Pending' (each
- * still runs, none failed yet), or undefined when only its invocations can tell.
+ * What a command's own state says of all its hosts: 'Pending' (each still runs, none failed yet),
+ * or undefined when only its invocations can tell.
  */
-export function commandVerdict(command: Pick<Command, 'Status' | 'InstanceIds' | 'ErrorCount' | 'DeliveryTimedOutCount'>): 'Success' | 'Pending' | undefined {
+export function commandVerdict(command: Pick<Command, 'Status' | 'InstanceIds' | 'ErrorCount' | 'DeliveryTimedOutCount'>): 'Pending' | undefined {
   // Sent by InstanceIds (sendToHosts): without them the command does not say which hosts it ran on.
   if (!command.InstanceIds?.length) return undefined;
-  if (command.Status === 'Success') return 'Success';
+  // A command that ended Success is NOT taken as every host's success: "Undeliverable invocations don't
+  // count against the parent command's MaxErrors limit and don't contribute to whether the parent
+  // command status is Success or Incomplete" (SSM API reference, CommandInvocation StatusDetails), so
+  // a command of 49 successes and one undeliverable host ends Success. Its invocations tell.
   const running = command.Status !== undefined && !TERMINAL_COMMAND_STATUSES.has(command.Status);
   if (running && (command.ErrorCount ?? 0) === 0 && (command.DeliveryTimedOutCount ?? 0) === 0) return 'Pending';
   return undefined;

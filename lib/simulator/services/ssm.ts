@@ -104,7 +104,12 @@ export function commandSummary(command: SimCommand): CommandSummary {
   const counts = { TargetCount: invocations.length, CompletedCount: completed, ErrorCount: failed + executionTimedOut, DeliveryTimedOutCount: deliveryTimedOut };
   const status = (Status: string, StatusDetails = Status): CommandSummary => ({ Status, StatusDetails, ...counts });
   if (completed < invocations.length) return invocations.every((i) => i.details === 'Pending') ? status('Pending') : status('InProgress', 'In Progress');
-  if (invocations.every((i) => i.details === 'Success')) return status('Success');
+  // "Undeliverable invocations don't count against the parent command's MaxErrors limit and don't
+  // contribute to whether the parent command status is Success or Incomplete" (SSM API reference,
+  // CommandInvocation StatusDetails): successes and undeliverable hosts make a Success command (at
+  // least one success: a command no host received is not called a success here, an assumption).
+  const delivered = invocations.filter((i) => i.details !== 'Undeliverable');
+  if (delivered.length > 0 && delivered.every((i) => i.details === 'Success')) return status('Success');
   if (invocations.some((i) => i.details === 'Cancelled')) return status('Cancelled');
   // "The value of MaxErrors or more": at least one, whatever MaxErrors says.
   const limit = Math.max(1, maxErrorCount(command));

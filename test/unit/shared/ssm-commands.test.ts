@@ -365,23 +365,36 @@ describe('readProgress with the phase: ListCommands first, invocations only wher
     ssmMock.reset();
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(T0);
+    // Unless a test says otherwise, every host of both commands succeeded.
+    ssmMock.on(ListCommandInvocationsCommand).callsFake((input: { CommandId?: string }) => ({
+      CommandInvocations: (input.CommandId === 'cmd-1' ? cmd1({}) : cmd2({})).InstanceIds!.map((id) => ({ InstanceId: id, Status: 'Success', StatusDetails: 'Success' })),
+    }));
   });
 
   afterEach(() => {
     vi.useRealTimers();
   });
 
-  it('takes a Success command\'s hosts as succeeded without reading one invocation, in one call for both commands', async () => {
-    // Prepare: another command of the account comes first on the page
-    ssmMock.on(ListCommandsCommand).resolves({ Commands: [{ CommandId: 'other', Status: 'Failed', InstanceIds: ['i-9'] }, cmd1({ Status: 'Success' }), cmd2({ Status: 'Success' })] });
+  it('reads an ended Success command\'s invocations: a host SSM could not deliver to is not taken as succeeded', async () => {
+    // Prepare: another command of the account comes first on the page; cmd-1 ended Success with i-3 undeliverable
+    // ("Undeliverable invocations … don't contribute to whether the parent command status is Success or Incomplete")
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [{ CommandId: 'other', Status: 'Failed', InstanceIds: ['i-9'] }, cmd1({ Status: 'Success' }), cmd2({ Status: 'InProgress' })] });
+    ssmMock.on(ListCommandInvocationsCommand, { CommandId: 'cmd-1' }).resolves({
+      CommandInvocations: [
+        { InstanceId: 'i-1', Status: 'Success', StatusDetails: 'Success' },
+        { InstanceId: 'i-2', Status: 'Success', StatusDetails: 'Success' },
+        { InstanceId: 'i-3', Status: 'Failed', StatusDetails: 'Undeliverable' },
+      ],
+    });
 
     // Act
     const progress = await readProgress(['cmd-1', 'cmd-2'], batch, window);
 
-    // Assess
-    expect(progress).toEqual({ pending: [], succeeded: batch, failed: [] });
+    // Assess: one ListCommands for both; the ended command read by its invocations, the running one not
+    expect(progress).toEqual({ pending: ['i-4', 'i-5'], succeeded: ['i-1', 'i-2'], failed: [{ instanceId: 'i-3', status: 'Failed', details: 'Undeliverable' }] });
     expect(ssmMock).toHaveReceivedCommandTimes(ListCommandsCommand, 1);
-    expect(ssmMock).not.toHaveReceivedCommand(ListCommandInvocationsCommand);
+    expect(ssmMock).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 1);
+    expect(ssmMock).toHaveReceivedCommandWith(ListCommandInvocationsCommand, { CommandId: 'cmd-1' });
   });
 
   it('filters by the phase\'s start less the sending task\'s time, to the second, 50 commands a page', async () => {
@@ -404,9 +417,10 @@ describe('readProgress with the phase: ListCommands first, invocations only wher
     // Act
     const progress = await readProgress(['cmd-1', 'cmd-2'], batch, window);
 
-    // Assess
+    // Assess: only the ended command's invocations were read
     expect(progress).toEqual({ pending: ['i-4', 'i-5'], succeeded: ['i-1', 'i-2', 'i-3'], failed: [] });
-    expect(ssmMock).not.toHaveReceivedCommand(ListCommandInvocationsCommand);
+    expect(ssmMock).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 1);
+    expect(ssmMock).toHaveReceivedCommandWith(ListCommandInvocationsCommand, { CommandId: 'cmd-1' });
   });
 
   it.each([
@@ -416,8 +430,8 @@ describe('readProgress with the phase: ListCommands first, invocations only wher
     ['cancelled', { Status: 'Cancelled' }],
     ['timed out', { Status: 'TimedOut' }],
   ] as const)('reads the invocations of a command %s, and only of it', async (_, state) => {
-    // Prepare: cmd-2's i-5 failed
-    ssmMock.on(ListCommandsCommand).resolves({ Commands: [cmd1({ Status: 'Success' }), cmd2(state)] });
+    // Prepare: cmd-1 still runs; cmd-2's i-5 failed
+    ssmMock.on(ListCommandsCommand).resolves({ Commands: [cmd1({ Status: 'InProgress' }), cmd2(state)] });
     ssmMock.on(ListCommandInvocationsCommand, { CommandId: 'cmd-2' }).resolves({
       CommandInvocations: [
         { InstanceId: 'i-4', Status: 'Success', StatusDetails: 'Success' },
@@ -429,7 +443,7 @@ describe('readProgress with the phase: ListCommands first, invocations only wher
     const progress = await readProgress(['cmd-1', 'cmd-2'], batch, window);
 
     // Assess: the failed host named with its own outcome
-    expect(progress).toEqual({ pending: [], succeeded: ['i-1', 'i-2', 'i-3', 'i-4'], failed: [{ instanceId: 'i-5', status: 'Failed', details: 'Failed' }] });
+    expect(progress).toEqual({ pending: ['i-1', 'i-2', 'i-3'], succeeded: ['i-4'], failed: [{ instanceId: 'i-5', status: 'Failed', details: 'Failed' }] });
     expect(ssmMock).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 1);
     expect(ssmMock).toHaveReceivedCommandWith(ListCommandInvocationsCommand, { CommandId: 'cmd-2' });
   });
