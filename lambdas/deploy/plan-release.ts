@@ -88,7 +88,6 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
     // A surge's batches are capped by the new hosts it may add at once (batch.maxSurge).
     const surgeLimits = tier.batch.strategy === 'surge' ? resolveSurgeLimits(tier.batch.maxSurge, counted.length, policy.batchSize) : undefined;
     const batchSize = surgeLimits?.batchSize ?? policy.batchSize;
-    await refuseBelowFloor(environment.name, tier, hosts, traffic, outOfTraffic, minHealthy);
     await assertAlarmsExist(tier);
 
     // A release that stopped midway may have left hosts out of traffic: they go first,
@@ -102,6 +101,9 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
     const onRelease = (h: FoundHost) => h.previous === release && !installSent.has(h);
     const toPatch = [...leftOut, ...inTraffic.filter((h) => !onRelease(h))];
     alreadyReleased.push(...inTraffic.filter(onRelease).map((h) => h.name));
+    // Only a tier with a batch to run must keep its floor through it: one already on the release has
+    // no batch, whatever its health (a release resumed, or run again once up to date).
+    if (toPatch.length + replaced.length > 0) await refuseBelowFloor(environment.name, tier, hosts, traffic, outOfTraffic, minHealthy);
     hostCount += counted.length;
     // A surge stops the old hosts it replaces, then terminates them once the release is validated
     // (lambdas/surge/terminate-surged.ts): refused here, before the lock, if EC2 would refuse either or

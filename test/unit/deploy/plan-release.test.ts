@@ -536,6 +536,20 @@ describe('planRelease', () => {
     );
   });
 
+  it('checks the floor only of a tier with a batch to run: one already on the release is not refused for its health', async () => {
+    // Prepare: web already runs 2.0.0 and neither host serves; middle, healthy, has its batches
+    const account = canonicalAccount();
+    account.instances.web = [[instance('i-0c1', 'web-1', '2.0.0'), instance('i-0c2', 'web-2', '2.0.0')]];
+    useAccount(account);
+    useTargetStates({ 'i-0c1': 'unhealthy', 'i-0c2': 'unhealthy' }, account);
+
+    // Act
+    const plan = await planRelease(event({ release: '2.0.0' }));
+
+    // Assess: the release goes on for middle; web has nothing to release
+    expect(plan.tiers.map((t) => [t.spec.name, t.batchCount])).toEqual([['middle', 2], ['web', 0]]);
+  });
+
   it('counts a host still passing its first health checks (initial) as serving: a tier at its floor is released', async () => {
     // Prepare: web-1 failing, web-2 just registered: 1 of 2 serving or about to, the floor
     useTargetStates({ 'i-0c1': 'unhealthy', 'i-0c2': 'initial' });
