@@ -63,24 +63,27 @@ const MAX_HISTORY_RECORDS_PER_CALL = 100;
 
 /**
  * The state changes of the named alarms between `from` and `to` (epoch ms), oldest first: so an alarm that went to
- * ALARM and back between two looks is still seen. One account-wide read, page by page, filtered here: DescribeAlarmHistory
- * takes one AlarmName or none ("If an alarm name is not specified, the histories for either all metric alarms or all
- * composite alarms are returned"), and returns composite alarms only when asked (AlarmTypes: "If you omit this
- * parameter, only metric alarms are returned"). Each StateUpdate item's HistoryData is JSON with the old and the new
- * state (`newState.stateValue`).
+ * ALARM and back between two looks is still seen. One read per alarm, by its name (AlarmName): without a name
+ * DescribeAlarmHistory returns "the histories for either all metric alarms or all composite alarms" of the account,
+ * every alarm's changes paged through on every look, and which of the two a call without a name returns when asked
+ * for both types is not said. A named alarm may be either type: composite ones come back only when asked (AlarmTypes:
+ * "If you omit this parameter, only metric alarms are returned"), so both types are asked for. Each StateUpdate item's
+ * HistoryData is JSON with the old and the new state (`newState.stateValue`).
  */
 export async function readAlarmChanges(names: ReadonlySet<string>, from: number, to: number): Promise<AlarmStateChange[]> {
   if (names.size === 0 || to <= from) return [];
   const changes: AlarmStateChange[] = [];
-  const pages = paginateDescribeAlarmHistory(
-    { client: cloudwatch, pageSize: MAX_HISTORY_RECORDS_PER_CALL },
-    { AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], HistoryItemType: 'StateUpdate', StartDate: new Date(from), EndDate: new Date(to), ScanBy: 'TimestampAscending' },
-  );
-  for await (const page of pages) {
-    for (const item of page.AlarmHistoryItems ?? []) {
-      if (!item.AlarmName || !names.has(item.AlarmName)) continue;
-      const state = newStateOf(item.HistoryData, item.HistorySummary);
-      if (state) changes.push({ name: item.AlarmName, state, at: item.Timestamp?.getTime() ?? to });
+  for (const name of names) {
+    const pages = paginateDescribeAlarmHistory(
+      { client: cloudwatch, pageSize: MAX_HISTORY_RECORDS_PER_CALL },
+      { AlarmName: name, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], HistoryItemType: 'StateUpdate', StartDate: new Date(from), EndDate: new Date(to), ScanBy: 'TimestampAscending' },
+    );
+    for await (const page of pages) {
+      for (const item of page.AlarmHistoryItems ?? []) {
+        if (item.AlarmName !== name) continue;
+        const state = newStateOf(item.HistoryData, item.HistorySummary);
+        if (state) changes.push({ name, state, at: item.Timestamp?.getTime() ?? to });
+      }
     }
   }
   return changes.sort((a, b) => a.at - b.at);

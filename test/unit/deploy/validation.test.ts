@@ -528,21 +528,24 @@ describe('check bake', () => {
     expect(result).toMatchObject({ done: false, waitSeconds: 50, lookedAt: NOW });
   });
 
-  it('reads the history, both alarm types, from shortly before the last look (never before the bake) to now, page by page', async () => {
-    // Prepare
+  it('reads each alarm\'s history by name, both alarm types, from shortly before the last look (never before the bake) to now, page by page', async () => {
+    // Prepare: canonical-middle-health's change is on its second page; the other alarms changed nothing
     const phase = { ...phaseAt(250, 50), lookedAt: NOW - 150_000 };
-    cloudwatchMock
-      .on(DescribeAlarmHistoryCommand)
-      .resolvesOnce({ AlarmHistoryItems: [], NextToken: 'page-2' })
-      .resolvesOnce({ AlarmHistoryItems: [change('canonical-middle-health', 'OK', 'INSUFFICIENT_DATA', NOW - 20_000)] });
+    cloudwatchMock.on(DescribeAlarmHistoryCommand).callsFake((input: { AlarmName?: string; NextToken?: string }) => {
+      if (input.AlarmName !== 'canonical-middle-health') return { AlarmHistoryItems: [] };
+      return input.NextToken ? { AlarmHistoryItems: [change('canonical-middle-health', 'OK', 'INSUFFICIENT_DATA', NOW - 20_000)] } : { AlarmHistoryItems: [], NextToken: 'page-2' };
+    });
 
     // Act
     const act = checkBake(validationInput({ phase }));
 
-    // Assess: the second page's visit to INSUFFICIENT_DATA fails the bake
+    // Assess: the second page's visit to INSUFFICIENT_DATA fails the bake; no call reads the whole account's history
     await expect(act).rejects.toThrow('canonical-middle-health went to INSUFFICIENT_DATA 230s into the bake');
-    expect(cloudwatchMock).toHaveReceivedCommandTimes(DescribeAlarmHistoryCommand, 2);
+    const calls = cloudwatchMock.commandCalls(DescribeAlarmHistoryCommand).map((c) => c.args[0].input);
+    expect(calls.every((input) => typeof input.AlarmName === 'string')).toBe(true);
+    expect(calls.filter((input) => input.AlarmName === 'canonical-middle-health')).toHaveLength(2);
     expect(cloudwatchMock).toHaveReceivedCommandWith(DescribeAlarmHistoryCommand, {
+      AlarmName: 'canonical-middle-health',
       AlarmTypes: ALL_TYPES,
       HistoryItemType: 'StateUpdate',
       StartDate: new Date(NOW - 150_000 - HISTORY_OVERLAP_MS),
