@@ -135,14 +135,18 @@ async function surgeRevert(tier: PlannedTier, execution: string, plan: Pick<Depl
     reverts.push({ spec, mode: 'restore', batchCount: batches.length, batches });
   }
   if (added.length > 0) {
-    // The new hosts leave only while the old ones hold the tier: those in service now, and those restored first.
-    const keep = Math.min(spec.hostCount, old.length + (await oldInService(spec, selector, new Set(added.map((h) => h.id)))));
-    // Taking a surge-added host out only gives back what the surge added: the tier is left with its old
-    // hosts, as at the start (docs/workflows/surge.md). Behind target groups, where `keep` is read, the
-    // take-out compares against them, not the floor: a tier that was below it at the start, or lost a
-    // host since, could never meet it again, and the rollback would fail with both releases serving.
-    // Never down to nothing where the floor asks for any. Elsewhere `keep` counts only the restored.
-    const minHealthy = spec.traffic.kind === 'target-group' ? Math.max(keep, Math.min(spec.minHealthy, 1)) : Math.max(spec.minHealthy, keep);
+    // The new hosts leave once the old hosts restored hold the tier again, measured at each take-out
+    // (Check Capacity reads the target groups then), not frozen here. The minimum is the restored
+    // hosts alone: each passed its health check (Check Restored Hosts Health) before any new host
+    // leaves, and the take-out refuses should fewer than that still serve. Old hosts serving now are
+    // not counted: one lost during the rollback (terminated, failed) is no longer the release's to
+    // hold, and counting it would refuse the take-out for good, failing RollbackFailedError with both
+    // releases serving. Taking a new host out only gives back what the surge added, so the tier is left
+    // with the old hosts serving then (docs/workflows/surge.md). Never down to nothing where the
+    // floor asks for any. Tiers no target group watches keep the floor as well (their take-out reads
+    // the health command, not a target group).
+    const restored = Math.min(spec.hostCount, old.length);
+    const minHealthy = spec.traffic.kind === 'target-group' ? Math.max(restored, Math.min(spec.minHealthy, 1)) : Math.max(spec.minHealthy, restored);
     const batches = partition(added, size);
     reverts.push({
       spec: { ...spec, retire: 'terminate', minHealthy },
@@ -153,18 +157,6 @@ async function surgeRevert(tier: PlannedTier, execution: string, plan: Pick<Depl
     });
   }
   return reverts;
-}
-
-/** Hosts of the tier the revert keeps (not `added`) that are healthy in all its target groups now (0 for tiers without one). */
-async function oldInService(spec: PlannedTier['spec'], selector: Record<string, string>, added: ReadonlySet<string>): Promise<number> {
-  if (spec.traffic.kind !== 'target-group') return 0;
-  const old = (await findInstances(tagFilters(selector, ['running']))).filter((h) => !added.has(h.id)).map((h) => h.id);
-  let healthy = new Set(old);
-  for (const arn of spec.traffic.targetGroupArns) {
-    const inGroup = await healthyTargets(arn);
-    healthy = new Set([...healthy].filter((id) => inGroup.has(id)));
-  }
-  return healthy.size;
 }
 
 function rollbackBatchSizeOf(tier: PlannedTier): number {

@@ -20,6 +20,7 @@ import { describeHosts } from '../shared/polling';
 import { OUT_OF_TRAFFIC_TAG } from '../domain/contract/tags';
 import { readProgress, sendToHosts } from '../shared/ssm-commands';
 import { healthyTargets } from '../shared/target-health';
+import { logger } from '../shared/logger';
 import type { BatchTaskInput, PhaseState } from '../domain/contract/payloads';
 
 // Watches while the end is near (shared/phase.ts); a throttled look learned nothing: look again later, within the phase.
@@ -34,13 +35,16 @@ export async function checkCapacity(event: BatchTaskInput): Promise<PhaseState> 
   const batchIds = new Set(batch.hosts.map((h) => h.id));
 
   if (tier.traffic.kind === 'target-group') {
-    let short: { remaining: number; group: string } | undefined;
+    let short: { remaining: number; group: string; healthy: ReadonlySet<string> } | undefined;
     for (const arn of tier.traffic.targetGroupArns) {
-      const remaining = [...(await healthyTargets(arn))].filter((id) => !batchIds.has(id)).length;
-      if (remaining < tier.minHealthy) short = { remaining, group: arn.split(':').pop() ?? arn };
+      const healthy = await healthyTargets(arn);
+      const remaining = [...healthy].filter((id) => !batchIds.has(id)).length;
+      if (remaining < tier.minHealthy) short = { remaining, group: arn.split(':').pop() ?? arn, healthy };
     }
     if (!short) return completePhase(phase, now);
-    return waitOrRefuse(event, phase, now, `${short.remaining} healthy host(s) in ${short.group}`);
+    const found = `${short.remaining} healthy host(s) in ${short.group}`;
+    if (now < phase.deadline) return waitOrRefuse(event, phase, now, found);
+    return waitOrRefuse(event, phase, now, found + (await notServingIn(event, short.healthy)));
   }
 
   // No load balancer watches this tier: ask the other hosts themselves.
@@ -76,6 +80,26 @@ function waitOrRefuse(event: BatchTaskInput, phase: PhaseState, now: number, fou
     `tier ${event.tier.name}: taking out ${describeHosts(event.batch.hosts)} would leave ${found}, below the minimum of ` +
       `${event.tier.minHealthy} in service (waited ${Math.round((now - phase.startedAt) / 1000)}s); the batch was not taken out of traffic`,
   );
+}
+
+/**
+ * For a refusal only: the tier's other running hosts not healthy in the group that is short, by name
+ * (" (not serving: web-15 (i-…))"), so the cause says which hosts are missing, not only how many.
+ * A host terminated since is not running and is not named. Best effort: the refusal stands without
+ * the names if EC2 refuses the look, and a tier with no selector tags is not listed (its filter
+ * would match every instance of the account).
+ */
+async function notServingIn(event: BatchTaskInput, healthy: ReadonlySet<string>): Promise<string> {
+  const selector = event.tier.hostTags ?? {};
+  if (Object.keys(selector).length === 0) return '';
+  const batchIds = new Set(event.batch.hosts.map((h) => h.id));
+  try {
+    const out = (await tierHosts(selector)).filter((h) => !batchIds.has(h.id) && !healthy.has(h.id));
+    return out.length > 0 ? ` (not serving: ${describeHosts(out)})` : '';
+  } catch (err) {
+    logger.warn('hosts not serving not read for the refusal', { tier: event.tier.name, error: err instanceof Error ? err.name : String(err) });
+    return '';
+  }
 }
 
 /** The tier's running hosts (by its selector tags), and whether FleetFlow has them drained. */

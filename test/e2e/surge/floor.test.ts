@@ -57,3 +57,20 @@ describe('a surge tier exactly at its floor at the start, then a host lost', () 
     expect(report.minInService.web).toBe(1);
   });
 });
+
+describe('a surge tier that loses an old host during the rollback', () => {
+  it('still gives back the new web host: the take-out counts the old hosts restored, read then, not those serving when the rollback was planned', async () => {
+    // The second new web host's install fails (rollback at 17:28); web-3, serving when the rollback was
+    // planned, is terminated at 18:00, while web-1 is restored and before web-4 leaves (19:13).
+    const { report, account } = await release(['patch-fail:web-5', 'terminate:web-3@1080']);
+
+    expect(report.error).toBe('PatchFailedError');
+    expect(report.rolledBack).toBe(true);
+    for (const name of ['web-1', 'web-2']) expect(host(report, name).inService && host(report, name).version === '1.0.0', name).toBe(true);
+    // No new host left serving 1.1.0 beside them: the web tier runs its old hosts only.
+    expect([...account.hosts.values()].filter((h) => h.state === 'running' && h.tier === 'web').map((h) => h.name).sort()).toEqual(['web-1', 'web-2']);
+    expect(report.compute?.orphans).toEqual([]);
+    // web-1 was back in service before web-4 left: never fewer than the two old hosts left.
+    expect(report.minInService.web).toBe(2);
+  });
+});

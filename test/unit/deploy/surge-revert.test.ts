@@ -1,9 +1,10 @@
 /**
  * Plan Rollback of a surge tier: the minimum its retire batches keep while the surge's new hosts
- * leave. Behind target groups it is the old hosts that hold the tier (in service now, and those the
- * revert restores first), not the floor: a tier that lost a host since the start could never meet
- * the floor again, and the rollback would fail with both releases serving. Never down to nothing;
- * a tier no target group watches keeps the floor (its old hosts in service are not read).
+ * leave. Behind target groups it is the old hosts the revert restores first (each health-checked
+ * before any new host leaves), compared at each take-out with what serves then; neither the floor nor
+ * the old hosts serving at plan time: a host lost since (before or during the rollback) could never
+ * be made up, and the rollback would fail with both releases serving. Never down to nothing;
+ * a tier no target group watches keeps the floor too.
  */
 import { DescribeInstancesCommand, EC2Client, type DescribeInstancesCommandInput } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -76,17 +77,20 @@ beforeEach(() => {
 });
 
 describe('the surge revert of a tier behind target groups', () => {
-  it('keeps the old hosts that hold the tier, below the floor when a host was lost since the start', async () => {
-    // web-1 stopped by the surge (restored first), web-2 serving, web-3 and web-4 lost since: 2 old hosts hold the tier
+  it('keeps the old hosts it restores, below the floor when a host was lost since the start', async () => {
+    // web-1 stopped by the surge (restored first), web-2 serving, web-3 and web-4 lost since: the take-out keeps web-1's place
     fleet = [stopped(1), old(2), old(3, false), old(4, false), added(5)];
 
-    expect(await retireMinimum(webTier({ hostCount: 4, minHealthy: 3 }))).toBe(2);
+    expect(await retireMinimum(webTier({ hostCount: 4, minHealthy: 3 }))).toBe(1);
   });
 
-  it('keeps every old host when they all hold the tier, above the floor', async () => {
-    fleet = [stopped(1), old(2), old(3), old(4), added(5)];
+  it('does not freeze the old hosts serving at plan time into the minimum: one lost during the rollback must not refuse the take-out', async () => {
+    // web-1, web-2 restored; web-3, web-4 serve now but may be lost before the new hosts leave: only the 2 restored are kept.
+    fleet = [stopped(1), stopped(2), old(3), old(4), added(5), added(6)];
 
-    expect(await retireMinimum(webTier({ hostCount: 4, minHealthy: 3 }))).toBe(4);
+    expect(await retireMinimum(webTier({ hostCount: 4, minHealthy: 3 }))).toBe(2);
+    // Read live at the take-out (Check Capacity), not here: Plan Rollback asks no target group for the surge tier.
+    expect(elbMock.commandCalls(DescribeTargetHealthCommand)).toHaveLength(0);
   });
 
   it('never takes the new hosts out down to nothing: with no old host serving it keeps one', async () => {

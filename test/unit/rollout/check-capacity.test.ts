@@ -72,6 +72,36 @@ describe('checkCapacity, target-group tiers', () => {
     await expect(act).rejects.toBeInstanceOf(InsufficientCapacityError);
     await expect(act).rejects.toThrow(/would leave 1 healthy host\(s\) in .* below the minimum of 2 in service \(waited 300s\); the batch was not taken out of traffic/);
   });
+
+  it('names, in the refusal, the other running hosts of the tier the short group does not count healthy', async () => {
+    // web-3 runs but is unhealthy; web-4 was terminated since (not running, not listed by EC2): only web-3 is named.
+    elbMock.on(DescribeTargetHealthCommand).resolves({
+      TargetHealthDescriptions: [hosts[0]!, hosts[1]!].map((h) => ({ Target: { Id: h.id, Port: 80 }, TargetHealth: { State: 'healthy' } })),
+    });
+    ec2Mock.on(DescribeInstancesCommand).resolves({
+      Reservations: [{ Instances: hosts.slice(0, 3).map((h) => ({ InstanceId: h.id, Tags: [{ Key: 'Name', Value: h.name }] })) }],
+    });
+
+    const act = checkCapacity(batchInput({ tier: webTier({ hostTags: { 'fleetflow:tier': 'web' } }), hosts: hosts.slice(0, 1), phase: phaseAt(300, 0) }));
+
+    await expect(act).rejects.toThrow(
+      /^tier web: taking out web-1 \(i-0a0+1\) would leave 1 healthy host\(s\) in .* \(not serving: web-3 \(i-0a0+3\)\), below the minimum of 2 in service/,
+    );
+    // Read by the tier's tags and running state only, as tierHosts asks EC2.
+    expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstancesCommand, {
+      Filters: [{ Name: 'tag:fleetflow:tier', Values: ['web'] }, { Name: 'instance-state-name', Values: ['running'] }],
+    });
+  });
+
+  it('still refuses with InsufficientCapacityError, without names, when EC2 refuses the look for them', async () => {
+    groupHolds(['healthy', 'healthy', 'unhealthy', 'healthy']);
+    ec2Mock.on(DescribeInstancesCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'RequestLimitExceeded' }));
+
+    const act = checkCapacity(batchInput({ tier: webTier({ hostTags: { 'fleetflow:tier': 'web' } }), hosts: hosts.slice(0, 2), phase: phaseAt(300, 0) }));
+
+    await expect(act).rejects.toBeInstanceOf(InsufficientCapacityError);
+    await expect(act).rejects.toThrow(/would leave 1 healthy host\(s\) in \S+, below the minimum of 2/);
+  });
 });
 
 describe('checkCapacity, tiers no load balancer watches', () => {
