@@ -16,7 +16,7 @@ import type { FleetFlowFunction } from './constructs/fleetflow-function';
 import { componentOf, isHostTier, type EnvironmentDefinition, type HostTierDefinition } from '../lambdas/domain/environment/model';
 import { releaseParameterName, databaseParameterName } from '../lambdas/domain/contract/records';
 import { usesFleetFlowSecret } from '../lambdas/domain/environment/master-password';
-import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON, CREATED_BY_TAG } from '../lambdas/domain/contract/tags';
+import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, REPLACES_TAG, RETIRED_AT_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON, CREATED_BY_TAG } from '../lambdas/domain/contract/tags';
 
 export interface ComputeTaskFunctions {
   readonly planAllocation: FleetFlowFunction;
@@ -271,7 +271,7 @@ function grantLaunch(fun: FleetFlowFunction, tier: HostTierDefinition): void {
     actions: ['ec2:RunInstances'],
     resources: [fun.arn('ec2', 'instance/*')],
     tagPrefix: 'aws:RequestTag',
-    conditions: { ...fromTemplate, ...onlyTagKeys([...Object.keys(tier.hosts.tags), LAUNCHED_BY_TAG, LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG]) },
+    conditions: { ...fromTemplate, ...onlyTagKeys([...Object.keys(tier.hosts.tags), LAUNCHED_BY_TAG, LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, ...(tier.batch.strategy === 'surge' ? [REPLACES_TAG] : [])]) },
     wildcardReason: WHY.instances,
   });
   fun.allow({

@@ -77,7 +77,7 @@ export async function launchHosts(event: ProvisionTaskInput): Promise<LaunchProg
 /** One group, trying each subnet and instance type in turn until EC2 has the capacity. */
 async function launchGroup(event: ProvisionTaskInput, group: LaunchGroup): Promise<number> {
   const { tier, execution } = event;
-  const tags: Tag[] = Object.entries({ ...launchedTags(execution, tier, event.scope), [LAUNCH_GROUP_TAG]: group.key }).map(([Key, Value]) => ({ Key, Value }));
+  const tags: Tag[] = Object.entries({ ...event.tags, ...launchedTags(execution, tier, event.scope), [LAUNCH_GROUP_TAG]: group.key }).map(([Key, Value]) => ({ Key, Value }));
   const refusals: string[] = [];
   for (const attempt of attempts(tier, group.subnetIndex)) {
     const subnet = tier.launch.subnets[attempt.subnetIndex]!;

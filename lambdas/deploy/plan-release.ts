@@ -154,19 +154,21 @@ export async function planRelease(event: PlanReleaseEvent): Promise<DeployPlan> 
 
 /**
  * A surge tier after a stopped execution of this release (lambdas/surge/replaced-hosts.ts): the old hosts
- * it took out of traffic whose new host serves (`replaced`), and the tier's hosts without them
+ * its batch's serving new hosts prove replaced, and its new hosts left surplus by a rollback (`replaced`), and the tier's hosts without them
  * (`counted`: its declared count again, which the floor and the batches are planned on). Other tiers, and
  * surge tiers with nothing left out by an earlier execution, are as they were found.
  */
 async function surgeRestart(tier: HostTierDefinition, hosts: FoundHost[], outOfTraffic: ReadonlySet<string>, release: string, execution: string) {
   if (tier.batch.strategy !== 'surge') return { replaced: [], counted: hosts };
-  const { replaced, unsure } = await replacedOldHosts({ hostTags: tier.hosts.tags, hosts, outOfTraffic }, release, execution);
-  if (unsure.length > 0) {
-    logger.warn('old hosts an earlier surge took out of traffic have fewer serving new hosts than they need: surged again, the tier may end above its count', {
+  const found = await replacedOldHosts({ hostTags: tier.hosts.tags, hosts, outOfTraffic }, release, execution);
+  if (found.unsure.length > 0) {
+    logger.warn('old hosts an earlier surge took out of traffic have no serving replacement it can prove: surged again, the tier may end above its count', {
       tier: tier.name,
-      hosts: describeHosts(unsure),
+      hosts: describeHosts(found.unsure),
     });
   }
+  // Surplus new hosts (their old hosts serve again: a rollback stopped midway) are retired as the replaced are: no launch for them.
+  const replaced = [...found.replaced, ...found.surplus];
   const gone = new Set(replaced.map((h) => h.id));
   return { replaced: replaced.map((h) => ({ ...h, replaced: true as const })), counted: hosts.filter((h) => !gone.has(h.id)) };
 }

@@ -4,6 +4,7 @@
  * share: the batch's ProvisionTier, its launch scope, and the phase of their one operation.
  */
 import type { BatchTaskInput, HostRef, PhaseState, ProvisionTaskInput, ProvisionTier } from '../domain/contract/payloads';
+import { REPLACES_TAG } from '../domain/contract/tags';
 import { findInstances, findInstancesById, tagFilters } from '../shared/instances';
 import { continuePhase, startPhase } from '../shared/phase';
 import { launchedTags } from '../compute/launching';
@@ -72,7 +73,24 @@ export async function surgeProvision(event: BatchTaskInput): Promise<ProvisionTa
     setup: surge.setup,
     readyTimeoutSeconds: surge.readyTimeoutSeconds,
   };
-  return { execution: event.execution, tier, scope: surgeScope(event), ...(event.phase ? { phase: event.phase } : {}) };
+  const replaces = replacesTag(event.batch.hosts.filter((h) => !h.replaced).map((h) => h.id));
+  return { execution: event.execution, tier, scope: surgeScope(event), ...(replaces ? { tags: { [REPLACES_TAG]: replaces } } : {}), ...(event.phase ? { phase: event.phase } : {}) };
+}
+
+/**
+ * EC2 tag values hold at most 256 Unicode characters (EC2 tag restrictions: "Maximum value length – 256
+ * Unicode characters in UTF-8"): twelve instance IDs. A bigger batch's new hosts carry no such tag, and
+ * a restart then takes none of its old hosts as replaced (replaced-hosts.ts: it surges them again).
+ */
+export const MAX_REPLACES_TAG_LENGTH = 256;
+
+/**
+ * The value of a batch's new hosts' REPLACES_TAG: the old hosts they replace, by ID (deterministic: the plan's
+ * order, so a retried launch sends the same tags with the same ClientToken). Undefined when none or too long.
+ */
+export function replacesTag(ids: readonly string[]): string | undefined {
+  const value = ids.join(' ');
+  return value !== '' && value.length <= MAX_REPLACES_TAG_LENGTH ? value : undefined;
 }
 
 /** The batch's new hosts, as a batch (their `previous` is the release: a new host has no other). */

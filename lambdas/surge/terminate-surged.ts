@@ -17,8 +17,13 @@
  * recorded: the leftover rule of lambdas/compute/leftovers.ts, by which Plan Release left them
  * out of the tiers), so nothing else would ever terminate them either. They are tagged retired
  * (why), then terminated, as Terminate Leftovers does for the compute workflows.
+ *
+ * Only the tiers of the component this execution released: a monitoring release's end never
+ * terminates an application release's stopped old hosts. A restarted application release reads
+ * them (lambdas/surge/replaced-hosts.ts), and it is that release, once validated, that ends them.
  */
 import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { InvalidInputError } from '../domain/contract/errors';
 import { ec2 } from '../shared/aws/ec2';
 import { LAUNCH_SCOPE_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../domain/contract/tags';
 import { ENDED_STATES, findInstances, tagFilters, tagRetiredAndTerminate, type InstanceFacts } from '../shared/instances';
@@ -35,6 +40,8 @@ const SURGE_SCOPE = 'surge#';
 /** A surge tier of the environment: the tags that select its hosts. */
 export interface SurgeTierHosts {
   readonly name: string;
+  /** The component the tier belongs to (lambdas/domain/environment/tiers.ts `componentOf`). Absent: every release's. */
+  readonly component?: string;
   readonly hostTags: Record<string, string>;
 }
 
@@ -42,9 +49,24 @@ export interface TerminateSurgedEvent {
   readonly execution: string;
   /** The environment's surge tiers, where an earlier execution's stopped old hosts are looked for. Absent: this execution's only. */
   readonly tiers?: readonly SurgeTierHosts[];
+  /** The component this execution released: only its tiers are looked at. */
+  readonly component?: string;
 }
 
-export const handler = async (event: TerminateSurgedEvent): Promise<{ terminated: number }> => terminateSurged(event.execution, event.tiers ?? []);
+const COMPONENTS: ReadonlySet<string> = new Set(['application', 'monitoring']);
+
+export const handler = async (event: TerminateSurgedEvent): Promise<{ terminated: number }> => {
+  if (typeof event.execution !== 'string' || event.execution === '') throw new InvalidInputError('terminate surged hosts: execution must be a non-empty string');
+  if (event.component !== undefined && !COMPONENTS.has(event.component)) {
+    throw new InvalidInputError(`terminate surged hosts: component must be "application" or "monitoring" (received ${JSON.stringify(event.component)})`);
+  }
+  return terminateSurged(event.execution, tiersOf(event.tiers ?? [], event.component));
+};
+
+/** The surge tiers of the released component (all of them when the component is not given). */
+export function tiersOf(tiers: readonly SurgeTierHosts[], component: string | undefined): SurgeTierHosts[] {
+  return tiers.filter((t) => component === undefined || t.component === undefined || t.component === component);
+}
 
 export async function terminateSurged(execution: string, tiers: readonly SurgeTierHosts[] = []): Promise<{ terminated: number }> {
   const retired = await findInstances([

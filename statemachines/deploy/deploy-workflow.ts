@@ -30,6 +30,7 @@ import { lambdasOf, type FunctionSpecs } from '../../lib/constructs/function-cat
 import { FleetFlowStateMachine, WORKFLOW_TIMEOUT } from '../../lib/constructs/fleetflow-state-machine';
 import { releaseParameterName } from '../../lambdas/domain/contract/records';
 import { isHostTier, type EnvironmentDefinition } from '../../lambdas/domain/environment/model';
+import { componentOf } from '../../lambdas/domain/environment/tiers';
 import { bakeLoop, validationPayload } from '../constructs/bake';
 import { lambdaTask } from '../constructs/lambda-task';
 import { LongOperation } from '../constructs/long-operation';
@@ -166,9 +167,21 @@ export class DeployWorkflow extends Construct {
     // terminate: the task and its transition were spent on every rolling release). It rides out EC2
     // throttling as long as a rollback's tasks do, since giving up fails a release that is done.
     if (!this.surges || !f.terminateSurged) return recordRelease;
-    // The surge tiers' host tags: where an earlier, stopped execution's stopped old hosts are found too (terminate-surged.ts).
-    const surgeTiers = this.props.environment.tiers.filter(isHostTier).filter((t) => t.batch.strategy === 'surge').map((t) => ({ name: t.name, hostTags: t.hosts.tags }));
-    const terminateSurged = lambdaTask(this, 'Terminate Surged Hosts', f.terminateSurged, { 'execution.$': '$$.Execution.Name', tiers: surgeTiers }, sfn.JsonPath.DISCARD, { idempotent: true, restoring: true });
+    // The surge tiers' host tags: where an earlier, stopped execution's stopped old hosts are found too (terminate-surged.ts),
+    // each with its component: only the released component's are looked at (a monitoring release never touches the
+    // application's stopped old hosts, which a restarted application release may still need to count).
+    const surgeTiers = this.props.environment.tiers
+      .filter(isHostTier)
+      .filter((t) => t.batch.strategy === 'surge')
+      .map((t) => ({ name: t.name, component: componentOf(t), hostTags: t.hosts.tags }));
+    const terminateSurged = lambdaTask(
+      this,
+      'Terminate Surged Hosts',
+      f.terminateSurged,
+      { 'execution.$': '$$.Execution.Name', 'component.$': '$.plan.component', tiers: surgeTiers },
+      sfn.JsonPath.DISCARD,
+      { idempotent: true, restoring: true },
+    );
     recordRelease.next(terminateSurged);
     const describeSurgeLeft = new sfn.Pass(this, 'Describe Surged Hosts Left', {
       parameters: {

@@ -423,6 +423,8 @@ export interface ProvisionTaskInput {
   readonly launch?: LaunchProgress;
   /** Set when one execution launches for a tier more than once (a surge, batch by batch): tagged, and part of every token. */
   readonly scope?: string;
+  /** More tags the launched hosts carry (a surge: the old hosts they replace); never used to find them. */
+  readonly tags?: Record<string, string>;
 }
 
 /*

@@ -55,6 +55,8 @@ export const LAUNCHED_BY_TAG = 'fleetflow:launched-by';
 export const LAUNCH_GROUP_TAG = 'fleetflow:launch-group';
 /** Which part of the execution launched it, when there are several (a surge: the tier and batch). */
 export const LAUNCH_SCOPE_TAG = 'fleetflow:launch-scope';
+/** A surge batch's new host: the IDs (space-separated) of the batch's old hosts the new hosts replace, tagged at launch (lambdas/surge/surge-hosts.ts). */
+export const REPLACES_TAG = 'fleetflow:replaces';
 
 /** A host a replacement or a surge took out of service on purpose: by which execution, when, and why. */
 export const RETIRED_BY_TAG = 'fleetflow:retired-by';

@@ -3,7 +3,7 @@
  * (`fleetflow validate`, synth, every planner), so that a definition AWS would refuse, or that
  * IAM would authorize under another name, never reaches a workflow. See docs/aws-behaviour.md.
  */
-import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, LAUNCHED_BY_TAG, RETIRED_TAGS, INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG, DATABASE_SENT_TAG, DATABASE_TAG } from '../contract/tags';
+import { LAUNCH_GROUP_TAG, LAUNCH_SCOPE_TAG, REPLACES_TAG, LAUNCHED_BY_TAG, RETIRED_TAGS, INSTALL_SENT_TAGS, OUT_OF_TRAFFIC_TAG, PREVIOUS_RELEASE_TAG, RELEASE_TAG, DATABASE_SENT_TAG, DATABASE_TAG } from '../contract/tags';
 
 /**
  * "Maximum number of tags per resource – 50" (EC2 User Guide, Tag your Amazon EC2 resources, Tag restrictions).
@@ -21,6 +21,7 @@ export const FLEETFLOW_INSTANCE_TAG_KEYS: readonly string[] = [
   LAUNCHED_BY_TAG,
   LAUNCH_GROUP_TAG,
   LAUNCH_SCOPE_TAG,
+  REPLACES_TAG,
   RELEASE_TAG,
   PREVIOUS_RELEASE_TAG,
   ...INSTALL_SENT_TAGS,

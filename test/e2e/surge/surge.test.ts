@@ -211,6 +211,59 @@ describe('a surge release stopped midway, started again', () => {
   });
 });
 
+describe('a surge release started again never retires a serving host without a serving replacement', () => {
+  it('the stopped run\'s old host terminated by hand before the restart: the old host still in traffic is surged, not taken as replaced, and the tier ends at its count', async () => {
+    const input = { release: '1.1.0' };
+
+    // restart:500 stopped the run with mid-1 stopped (mid-3, its batch's new host, serving); mid-1 is terminated at 520, before the restart at 560.
+    const { reports, account } = await simulateExecutions({ environment: surge, input, faults: ['restart:500', 'terminate:mid-1@520'], executions: [{ input, name: 'stopped' }] });
+    const again = reports.at(-1)!;
+
+    // Counting mid-1 gone made mid-3 a "spare" replacement for mid-2: refused ("no host that can be patched") or retired mid-2 for nothing.
+    expect(again.status, `${again.error}: ${again.cause}`).toBe('SUCCEEDED');
+    const launchedAgain = [...account.hosts.values()].filter((h) => h.tier === 'middle' && h.tags.get('fleetflow:launched-by') === again.executionName);
+    expect(launchedAgain, 'one new host for mid-2').toHaveLength(1);
+    expect(again.hosts.filter((h) => h.tier === 'middle' && h.inService).map((h) => [h.name, h.version])).toEqual([
+      ['mid-3', '1.1.0'],
+      [launchedAgain[0]!.name, '1.1.0'],
+    ]);
+    expect(again.minInService.middle).toBe(2);
+    expect(again.compute?.orphans).toEqual([]);
+  });
+
+  it('a monitoring release after the stopped run leaves the application\'s stopped old host alone: only an application release ends it', async () => {
+    const input = { release: '1.1.0' };
+    const { reports, account } = await simulateExecutions({
+      environment: surge,
+      input,
+      executions: [
+        // Stopped at 500: mid-1 stopped (00:06:47), mid-3 serving.
+        { input, name: 'stopped', stopAfterSeconds: 500 },
+        { input: { release: '2.0.0', component: 'monitoring' }, name: 'monitoring', startAfterSeconds: 600 },
+      ],
+    });
+    const [, monitoring] = reports;
+
+    expect(monitoring!.status, `${monitoring!.error}: ${monitoring!.cause}`).toBe('SUCCEEDED');
+    // Its Terminate Surged Hosts looked at the monitoring tier only: mid-1 is still stopped, as the stopped run left it.
+    const mid1 = [...account.hosts.values()].find((h) => h.name === 'mid-1')!;
+    expect(mid1.state).toBe('stopped');
+    expect(mid1.tags.get(RETIRED_BY_TAG)).toBe('stopped');
+  });
+
+  it('a surge restarted during its rollback retires the stopped run\'s new host its rollback took out, launching nothing for it: the tier ends at its count', async () => {
+    // patch-fail:mid-4 fails batch 2; the rollback started mid-1 again and took mid-3 out of traffic when restart:640 stopped it.
+    const input = { release: '1.1.0' };
+    const { reports } = await simulateExecutions({ environment: surge, input, faults: ['patch-fail:mid-4', 'restart:640'], executions: [{ input, name: 'stopped' }] });
+    const again = reports.at(-1)!;
+
+    expect(again.status, `${again.error}: ${again.cause}`).toBe('SUCCEEDED');
+    expect(again.hosts.filter((h) => h.tier === 'middle' && h.inService).map((h) => h.version)).toEqual(['1.1.0', '1.1.0']);
+    expect(again.compute?.terminated).toContain('mid-3');
+    expect(again.compute?.orphans).toEqual([]);
+  });
+});
+
 describe('a fault a surge release cannot fire', () => {
   it('is refused before anything runs when it is known up front: an install fault on an old host, a task of another workflow', async () => {
     const refused = (faults: string[]) => simulateExecutions({ environment: surge, input: { release: '1.1.0' }, faults, executions: [{ input: { release: '1.1.0' } }] });

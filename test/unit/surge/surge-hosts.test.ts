@@ -149,6 +149,9 @@ describe('launchSurgeHosts (Launch Surge Hosts, the start of the batch\'s operat
     const phase = await launchSurgeHosts(input);
 
     expect(ec2Mock).toHaveReceivedCommandTimes(RunInstancesCommand, 1);
+    // The new host names, from its launch, the old host it replaces: a restart's evidence (replaced-hosts.ts), never a filter.
+    const tags = ec2Mock.commandCalls(RunInstancesCommand)[0]!.args[0].input.TagSpecifications![0]!.Tags!;
+    expect(tags).toContainEqual({ Key: 'fleetflow:replaces', Value: webHost(1).id });
     expect(phase).toMatchObject({ done: false, stage: 'ready', step: 0, startedAt: NOW, deadline: NOW + 600_000 });
     expect(phase.waitSeconds).toBeGreaterThanOrEqual(60);
     expect(ssmMock).not.toHaveReceivedCommand(SendCommandCommand);
