@@ -292,7 +292,9 @@ function surgeLaunchLine(s: BatchView): string {
   const all = s.batch?.hosts ?? [];
   const replaced = all.filter((h) => h.replaced === true);
   const launched = all.filter((h) => h.replaced !== true);
-  const kept = replaced.length > 0 ? `${listHosts(replaced.map(nameOf))} already replaced by a stopped run's serving new host${replaced.length === 1 ? '' : 's'}` : '';
+  // `replaced` marks an old host a stopped run's new host already replaces, and a stopped rollback's surplus new host:
+  // either way the host leaves with the batch and gets no new one (lambdas/surge/replaced-hosts.ts).
+  const kept = replaced.length > 0 ? `${listHosts(replaced.map(nameOf))} leave${replaced.length === 1 ? 's' : ''} with no new host (a stopped run of this release already covered ${replaced.length === 1 ? 'it' : 'them'})` : '';
   if (launched.length === 0) return `surge: no new host to launch: ${kept}`;
   return `surge: launching, readying and setting up a new host for each of ${listHosts(launched.map(nameOf))}${kept ? `; ${kept}` : ''}`;
 }

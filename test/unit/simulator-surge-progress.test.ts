@@ -13,13 +13,13 @@ describe('surge progress lines', () => {
   it('names the old hosts a new host is launched for, and apart those already replaced', () => {
     const line = entered('Launch Surge Hosts', batch([{ id: 'i-1', name: 'mid-1' }, { id: 'i-2', name: 'mid-2', replaced: true }]));
 
-    expect(line).toContain('a new host for each of mid-1; mid-2 already replaced by a stopped run\'s serving new host');
+    expect(line).toContain('a new host for each of mid-1; mid-2 leaves with no new host (a stopped run of this release already covered it)');
   });
 
   it('says a batch of replaced hosts launches, installs and puts into service nothing', () => {
     const state = { ...batch([{ id: 'i-2', name: 'mid-2', replaced: true }]), surgeSetUp: { batch: { index: 0, count: 1, hosts: [] } } };
 
-    expect(entered('Launch Surge Hosts', state)).toContain('surge: no new host to launch: mid-2 already replaced');
+    expect(entered('Launch Surge Hosts', state)).toContain('surge: no new host to launch: mid-2 leaves with no new host');
     expect(entered('Surge Install On New Hosts', state)).toContain('surge: no new host to install');
     expect(entered('Surge Put New Hosts In Service', state)).toContain('surge: no new host to put into service');
   });
