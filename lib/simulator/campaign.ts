@@ -5,6 +5,7 @@
  * reported with the run's seed and faults, which `fleetflow simulate deploy --fault ...`
  * replays exactly (runs are deterministic on the virtual clock).
  */
+import { prng } from './random';
 import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { isHostTier } from '../../lambdas/domain/environment/model';
 import { databaseAtEndpoint, type SimulatedAccount } from './account';
@@ -94,17 +95,8 @@ const INITIAL_RELEASE = '1.0.0';
 /** Built-in JavaScript errors: an execution must never end with one of these names. */
 const RUNTIME_ERRORS = new Set(['Error', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'EvalError', 'URIError', 'AggregateError']);
 
-/** mulberry32: a small, well-known seeded PRNG; the same seed draws the same campaign. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (random.ts): the same seed draws the same campaign. */
+export { prng };
 
 /** What the campaign can aim faults at in this environment's simulated account. */
 export interface Targets {

@@ -9,6 +9,7 @@
  * is resolved before the clock is installed.
  */
 import FakeTimers from '@sinonjs/fake-timers';
+import { withSeededRandom } from './random';
 
 const realSetImmediate = setImmediate;
 const yieldToEventLoop = () => new Promise<void>((resolve) => realSetImmediate(resolve));
@@ -23,6 +24,11 @@ export async function runOnVirtualClock<T>(
   /** Idle turns before the run is called stalled; a plan, which imports modules as it goes, waits for them instead (Infinity). */
   stallTurns = STALL_LIMIT,
 ): Promise<T> {
+  // Seeded too: what draws at random in a run (Step Functions' retry jitter, the SDK's backoff) replays exactly.
+  return withSeededRandom(() => onClock(startAt, work, onTick, stallTurns));
+}
+
+async function onClock<T>(startAt: number, work: () => Promise<T>, onTick: () => void, stallTurns: number): Promise<T> {
   const clock = FakeTimers.install({
     now: startAt,
     toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
