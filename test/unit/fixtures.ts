@@ -3,7 +3,7 @@
  * one Plan Release produces for the canonical web tier, batches of named hosts, and the
  * database and validation sections of a plan.
  */
-import type { DatabaseTaskInput, BatchTaskInput, CommandSpec, DatabasePlan, HostRef, PhaseState, TierPlan, ValidationPlan, ValidationTaskInput } from '../../lambdas/domain/contract/payloads';
+import type { DatabaseTaskInput, BatchTaskInput, CommandSpec, DatabasePlan, DeployPlan, HostRef, PhaseState, TierPlan, ValidationPlan, ValidationTaskInput } from '../../lambdas/domain/contract/payloads';
 
 /** A fixed "now" for handlers that compute deadlines from Date.now(). */
 export const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
@@ -113,6 +113,23 @@ export function databaseInput(options: { database?: DatabasePlan; phase?: PhaseS
 }
 
 /** The validation section Plan Release produces for the canonical environment. */
+/** Canonical's release of 2.0.0 over 1.0.0 with the given planned tiers: their hosts and batches counted, unless overridden. */
+export function deployPlan(tiers: DeployPlan['tiers'], overrides: Partial<DeployPlan> = {}): DeployPlan {
+  return {
+    environment: 'canonical',
+    component: 'application',
+    release: '2.0.0',
+    recordedRelease: '1.0.0',
+    validation: validationPlan(),
+    tiers,
+    hostCount: tiers.reduce((n, t) => n + t.batches.reduce((m, b) => m + b.length, 0), 0),
+    batchCount: tiers.reduce((n, t) => n + t.batchCount, 0),
+    alreadyReleased: [],
+    upToDate: false,
+    ...overrides,
+  };
+}
+
 export function validationPlan(overrides: Partial<ValidationPlan> = {}): ValidationPlan {
   return {
     alarms: ['canonical-availability'],

@@ -8,7 +8,7 @@ import { handler, MAX_FILTER_VALUES_PER_DESCRIBE, MAX_IDS_PER_DESCRIBE, planRoll
 import type { DeployPlan, HostRef, PlannedTier, StoredPlan, TierPlan } from '../../../lambdas/domain/contract/payloads';
 import { PlanExceedsQuotaError } from '../../../lambdas/domain/contract/errors';
 import { partition, partitionIntoWaves } from '../../../lambdas/domain/environment/batch-policy';
-import { middleHost, validationPlan, webHost, webTier } from '../fixtures';
+import { deployPlan, middleHost, validationPlan, webHost, webTier } from '../fixtures';
 
 const ec2Mock = mockClient(EC2Client);
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
@@ -41,19 +41,7 @@ function plannedTier(spec: TierPlan, hosts: HostRef[]): PlannedTier {
 
 /** A release of 2.0.0 that planned the given middle hosts, then the given web hosts. */
 function releasePlan(middle: HostRef[], web: HostRef[], webSpec: TierPlan = webTier()): DeployPlan {
-  const tiers = [plannedTier(middleTier(), middle), plannedTier(webSpec, web)];
-  return {
-    environment: 'canonical',
-    component: 'application',
-    release: '2.0.0',
-    recordedRelease: '1.0.0',
-    validation: validationPlan(),
-    tiers,
-    hostCount: middle.length + web.length,
-    batchCount: tiers.reduce((n, t) => n + t.batchCount, 0),
-    alreadyReleased: [],
-    upToDate: false,
-  };
+  return deployPlan([plannedTier(middleTier(), middle), plannedTier(webSpec, web)]);
 }
 
 const names = (tier: PlannedTier | undefined) => tier?.batches.map((b) => b.map((h) => h.name));

@@ -4,24 +4,12 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler, recordRelease } from '../../../lambdas/deploy/record-release';
 import type { DeployPlan } from '../../../lambdas/domain/contract/payloads';
-import { validationPlan } from '../fixtures';
+import { deployPlan } from '../fixtures';
 
 const ssmMock = mockClient(SSMClient);
 
 function succeededPlan(overrides: Partial<DeployPlan> = {}): DeployPlan {
-  return {
-    environment: 'canonical',
-    component: 'application',
-    release: '2.0.0',
-    recordedRelease: '1.0.0',
-    validation: validationPlan(),
-    tiers: [],
-    hostCount: 4,
-    batchCount: 4,
-    alreadyReleased: [],
-    upToDate: false,
-    ...overrides,
-  };
+  return deployPlan([], { hostCount: 4, batchCount: 4, ...overrides });
 }
 
 beforeEach(() => {

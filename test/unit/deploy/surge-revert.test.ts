@@ -13,7 +13,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { planRollback } from '../../../lambdas/deploy/plan-rollback';
 import type { DeployPlan, TierPlan } from '../../../lambdas/domain/contract/payloads';
 import { LAUNCHED_BY_TAG, LAUNCH_SCOPE_TAG, RELEASE_TAG, RETIRED_BY_TAG, RETIRED_REASON_TAG, SURGE_REASON } from '../../../lambdas/domain/contract/tags';
-import { NO_TRAFFIC, validationPlan, webTier } from '../fixtures';
+import { deployPlan, NO_TRAFFIC, webTier } from '../fixtures';
 
 const ec2Mock = mockClient(EC2Client);
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
@@ -41,18 +41,7 @@ const added = (n: number): Host => ({
 function surgePlan(spec: TierPlan): DeployPlan {
   const planned = fleet.filter((h) => h.id.startsWith('i-old')).map((h) => ({ id: h.id, name: h.tags.Name!, previous: '1.0.0' }));
   const surge = { launch: { template: { name: 'web' }, version: '1', subnets: [], instanceTypes: [] }, setup: [], readyTimeoutSeconds: 600 } as unknown as TierPlan['surge'];
-  return {
-    environment: 'canonical',
-    component: 'application',
-    release: '2.0.0',
-    recordedRelease: '1.0.0',
-    validation: validationPlan(),
-    tiers: [{ spec: { ...spec, hostTags: { 'fleetflow:tier': 'web' }, retire: 'stop', surge }, batchCount: 1, batches: [planned] }],
-    hostCount: planned.length,
-    batchCount: 1,
-    alreadyReleased: [],
-    upToDate: false,
-  };
+  return deployPlan([{ spec: { ...spec, hostTags: { 'fleetflow:tier': 'web' }, retire: 'stop', surge }, batchCount: 1, batches: [planned] }]);
 }
 
 /** The minimum the revert's retire batches (the surge's new hosts leaving) keep. */
