@@ -5,6 +5,7 @@
  * reported with the run's seed and faults, which `fleetflow simulate deploy --fault ...`
  * replays exactly (runs are deterministic on the virtual clock).
  */
+// mulberry32 (random.ts): the same seed draws the same campaign.
 import { prng } from './random';
 import type { EnvironmentDefinition } from '../../lambdas/domain/environment/model';
 import { isHostTier } from '../../lambdas/domain/environment/model';
@@ -94,9 +95,6 @@ const RELEASE = '1.1.0';
 const INITIAL_RELEASE = '1.0.0';
 /** Built-in JavaScript errors: an execution must never end with one of these names. */
 const RUNTIME_ERRORS = new Set(['Error', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'EvalError', 'URIError', 'AggregateError']);
-
-/** mulberry32 (random.ts): the same seed draws the same campaign. */
-export { prng };
 
 /** What the campaign can aim faults at in this environment's simulated account. */
 export interface Targets {
