@@ -12,8 +12,7 @@
  * health checks) and fails with InsufficientCapacityError once the tier's health timeout
  * has passed, having changed nothing.
  */
-import { paginateDescribeInstances } from '@aws-sdk/client-ec2';
-import { ec2 } from '../shared/aws/ec2';
+import { findInstances, tagFilters } from '../shared/instances';
 import { InsufficientCapacityError } from '../domain/contract/errors';
 import { completePhase, continuePhase, startPhase, watchPhase } from '../shared/phase';
 import { describeHosts } from '../shared/polling';
@@ -104,17 +103,6 @@ async function notServingIn(event: BatchTaskInput, healthy: ReadonlySet<string>)
 
 /** The tier's running hosts (by its selector tags), and whether FleetFlow has them drained. */
 async function tierHosts(selector: Record<string, string>): Promise<Array<{ id: string; name: string; drained: boolean }>> {
-  const filters = [
-    ...Object.entries(selector).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
-    { Name: 'instance-state-name', Values: ['running'] },
-  ];
-  const hosts: Array<{ id: string; name: string; drained: boolean }> = [];
-  for await (const page of paginateDescribeInstances({ client: ec2, pageSize: 1000 }, { Filters: filters })) {
-    for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
-      if (!instance.InstanceId) continue;
-      const name = instance.Tags?.find((t) => t.Key === 'Name')?.Value ?? instance.InstanceId;
-      hosts.push({ id: instance.InstanceId, name, drained: instance.Tags?.some((t) => t.Key === OUT_OF_TRAFFIC_TAG) ?? false });
-    }
-  }
-  return hosts;
+  const hosts = await findInstances(tagFilters(selector, ['running']));
+  return hosts.map((h) => ({ id: h.id, name: h.name, drained: h.tags.has(OUT_OF_TRAFFIC_TAG) }));
 }
